@@ -1,0 +1,31 @@
+"""Entry point of the `conveyor` command.
+
+Each command lives in its own module and is registered here. Commands that do not synthesize
+(`--help`, `validate`, `check`) must not import aws_cdk: importing it starts Node and costs
+seconds, so only `synth` imports the pipeline, and only inside its function.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from conveyor.cli import check as check_command
+
+app = typer.Typer(
+    name="conveyor",
+    help=(
+        "Secure AWS delivery pipelines from a short conveyor.yaml, "
+        "and a checker for the mistakes hand-written pipelines make."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+app.command("check")(check_command.check)
+
+
+def run() -> None:
+    """Console-script entry point."""
+    app()
