@@ -1,0 +1,1 @@
+"""CDK constructs, each with one job. Secure defaults live in `defaults.py`."""

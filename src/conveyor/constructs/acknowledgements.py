@@ -1,0 +1,74 @@
+"""cdk-nag findings conveyor accepts on purpose, each with the reason it is right.
+
+These use aws-cdk-lib's own `Validations` API, so they cost nothing when cdk-nag is not loaded.
+Finding ids must match exactly (`AwsSolutions-IAM5[Action::s3:List*]`), and some embed logical
+ids or the region, so they are computed from the constructs rather than written out.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_s3 as s3
+from constructs import IConstruct
+
+PACK = "AwsSolutions::AwsSolutions"
+
+# CDK's `grantRead`/`grantReadWrite` on a bucket and its key expand to these action families.
+_BUCKET_GRANT_ACTIONS = (
+    "s3:Abort*",
+    "s3:DeleteObject*",
+    "s3:GetBucket*",
+    "s3:GetObject*",
+    "s3:List*",
+)
+_KEY_GRANT_ACTIONS = ("kms:GenerateDataKey*", "kms:ReEncrypt*")
+
+
+def acknowledge(scope: IConstruct, finding: str, reason: str) -> None:
+    cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=f"{PACK}-{finding}", reason=reason))
+
+
+def artifact_access(scope: IConstruct, bucket: s3.IBucket) -> None:
+    """A role that reads or writes pipeline artifacts through CDK grants."""
+    stack = cdk.Stack.of(scope)
+    logical_id = stack.resolve(stack.get_logical_id(bucket.node.default_child))  # type: ignore[arg-type]
+    reason = (
+        "CDK grant limited to the pipeline's own artifact bucket and its objects; object-level "
+        "actions need the bucket/* ARN"
+    )
+    for action in _BUCKET_GRANT_ACTIONS:
+        acknowledge(scope, f"IAM5[Action::{action}]", reason)
+    acknowledge(scope, f"IAM5[Resource::<{logical_id}.Arn>/*]", reason)
+    for action in _KEY_GRANT_ACTIONS:
+        acknowledge(
+            scope,
+            f"IAM5[Action::{action}]",
+            "CDK grant on the pipeline's own customer-managed key only; the wildcard spans the "
+            "variants of one KMS operation",
+        )
+
+
+def build_project(scope: IConstruct, project_logical_id: str, *, pushes_images: bool) -> None:
+    """The CodeBuild project's role: CDK's log and report-group grants, and the ECR login."""
+    stack = cdk.Stack.of(scope)
+    region = "<AWS::Region>" if cdk.Token.is_unresolved(stack.region) else stack.region
+    partition = "<AWS::Partition>" if cdk.Token.is_unresolved(stack.partition) else stack.partition
+    acknowledge(
+        scope,
+        f"IAM5[Resource::arn:{partition}:logs:{region}:<AWS::AccountId>:log-group:"
+        f"/aws/codebuild/<{project_logical_id}>:*]",
+        "log streams of the project's own log group; CodeBuild names each stream at run time",
+    )
+    acknowledge(
+        scope,
+        f"IAM5[Resource::arn:{partition}:codebuild:{region}:<AWS::AccountId>:report-group/"
+        f"<{project_logical_id}>-*]",
+        "report groups CodeBuild creates for this project, named after it",
+    )
+    if pushes_images:
+        acknowledge(
+            scope,
+            "IAM5[Resource::*]",
+            "ecr:GetAuthorizationToken supports no resource-level permissions; push and pull "
+            "are limited to the application's repository",
+        )

@@ -1,0 +1,72 @@
+"""Where the pipeline keeps its artifacts: a customer-managed key and a private bucket."""
+
+from __future__ import annotations
+
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from conveyor.constructs import defaults
+from conveyor.constructs.naming import Naming
+
+
+class ArtifactStore(Construct):
+    """A KMS key (rotating) and a versioned, TLS-only, expiring, private bucket encrypted with it.
+
+    One per pipeline scope; environments that must not share keys get their own (FM76).
+    """
+
+    key: kms.Key
+    bucket: s3.Bucket
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        naming: Naming,
+        scope_name: str,
+        production: bool,
+        expire_days: int,
+        access_logs: s3.IBucket,
+    ) -> None:
+        super().__init__(scope, id)
+        self.key = defaults.encryption_key(
+            self,
+            "Key",
+            alias=naming.name("key", scope_name),
+            description=f"conveyor {naming.app}: artifacts, logs and topics ({scope_name})",
+            production=production,
+        )
+        self.bucket = defaults.secure_bucket(
+            self,
+            "Bucket",
+            key=self.key,
+            production=production,
+            expire_days=expire_days,
+            access_logs=access_logs,
+            access_logs_prefix=f"s3/{naming.name('artifacts', scope_name)}/",
+        )
+
+
+class AccessLogBucket(Construct):
+    """Destination of S3 server access logs and load balancer access logs.
+
+    SSE-S3 rather than a customer key: neither S3 server access logging nor ELB log delivery can
+    write to a bucket encrypted with a customer-managed KMS key.
+    """
+
+    bucket: s3.Bucket
+
+    def __init__(
+        self, scope: Construct, id: str, *, production: bool, expire_days: int
+    ) -> None:
+        super().__init__(scope, id)
+        self.bucket = defaults.secure_bucket(
+            self,
+            "Bucket",
+            key=None,
+            production=production,
+            expire_days=expire_days,
+            access_logs=None,
+        )

@@ -1,0 +1,121 @@
+"""The buildspec conveyor generates: plain data, no CDK, so it can be read and tested alone.
+
+Account, region and repository come from CodeBuild's environment, never from literals (FM25).
+"""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any
+
+from conveyor.constructs.image_repository import BUILD_CACHE_TAG
+from conveyor.spec.models import Build
+
+# Names of the variables the build project sets; the buildspec reads only these.
+REPOSITORY_URI = "REPOSITORY_URI"
+IMAGE_REPO_NAME = "IMAGE_REPO_NAME"
+CONTAINER_NAME = "CONTAINER_NAME"
+COMMIT_ID = "COMMIT_ID"
+LOGIN_USERNAME = "REGISTRY_LOGIN_USERNAME"
+LOGIN_PASSWORD = "REGISTRY_LOGIN_PASSWORD"  # noqa: S105 - a variable name, not a password
+
+IMAGE_DEFINITIONS = "imagedefinitions.json"
+IMAGE_DETAIL = "imageDetail.json"
+EXPORTED_VARIABLES = ("IMAGE_URI", "IMAGE_TAG", "IMAGE_DIGEST")
+
+
+def build_spec(build: Build) -> dict[str, Any]:
+    """The buildspec for `build`: user commands, then (for Docker) build, push, describe."""
+    commands = ["set -euo pipefail", *build.commands]
+    files: list[str]
+    if build.docker is None:
+        files = ["**/*"]
+        pre_build: list[str] = []
+    else:
+        pre_build = _docker_pre_build(build)
+        commands += _docker_build(build)
+        files = [IMAGE_DEFINITIONS, IMAGE_DETAIL]
+    spec: dict[str, Any] = {
+        "version": "0.2",
+        "env": {"shell": "bash"},
+        "phases": {},
+        "artifacts": {"files": files},
+    }
+    if build.docker is not None:
+        spec["env"]["exported-variables"] = list(EXPORTED_VARIABLES)
+    if pre_build:
+        spec["phases"]["pre_build"] = {"commands": pre_build}
+    spec["phases"]["build"] = {"commands": commands}
+    return spec
+
+
+def _docker_pre_build(build: Build) -> list[str]:
+    docker = build.docker
+    assert docker is not None
+    dockerfile = docker.dockerfile
+    lines = [
+        "set -euo pipefail",
+        # prevents FM28: fail with a sentence, not a docker stack trace, when the file is absent.
+        f"test -f {shlex.quote(dockerfile)} || {{ echo 'conveyor: no Dockerfile at "
+        f"{dockerfile}; set build.docker.file in conveyor.yaml' >&2; exit 1; }}",
+        # prevents FM27: log in to the account's registry before any pull or push.
+        f'REGISTRY="${{{REPOSITORY_URI}%%/*}}"',
+        'aws ecr get-login-password --region "$AWS_REGION" '
+        '| docker login --username AWS --password-stdin "$REGISTRY"',
+    ]
+    if docker.login is not None:
+        lines.append(
+            f'echo "${LOGIN_PASSWORD}" | docker login --username "${LOGIN_USERNAME}" '
+            f"--password-stdin {shlex.quote(docker.login.registry)}"
+        )
+    lines += [
+        # Tag by commit; S3 sources have no commit, so their object version or the build
+        # number stands in. Tags allow only [A-Za-z0-9_.-].
+        f'SOURCE_REV="${{{COMMIT_ID}:-${{CODEBUILD_RESOLVED_SOURCE_VERSION:-'
+        f'build-$CODEBUILD_BUILD_NUMBER}}}}"',
+        "IMAGE_TAG=\"$(printf '%s' \"$SOURCE_REV\" | tr -c 'A-Za-z0-9_.-' '-' | cut -c1-40)\"",
+    ]
+    return lines
+
+
+def _docker_build(build: Build) -> list[str]:
+    docker = build.docker
+    assert docker is not None
+    cache = f"type=registry,ref=${REPOSITORY_URI}:{BUILD_CACHE_TAG}"
+    args = [
+        "docker buildx build",
+        f"--platform {docker.platform}",
+        f"--file {shlex.quote(docker.dockerfile)}",
+        # FM29: the registry holds the layer cache, so a fresh CodeBuild host still reuses layers.
+        f'--cache-from "{cache}"',
+        f'--cache-to "{cache},mode=max,image-manifest=true,oci-mediatypes=true"',
+        f'--tag "${REPOSITORY_URI}:$IMAGE_TAG"',
+        "--provenance=false",
+        "--push",
+    ]
+    if docker.target:
+        args.append(f"--target {shlex.quote(docker.target)}")
+    for name, value in sorted(docker.build_args.items()):
+        args.append(f"--build-arg {shlex.quote(f'{name}={value}')}")
+    args.append(shlex.quote(docker.context))
+    describe = (
+        f'aws ecr describe-images --repository-name "${IMAGE_REPO_NAME}" '
+        '--image-ids imageTag="$IMAGE_TAG"'
+    )
+    return [
+        # Tags are immutable: a re-run of the same commit reuses the pushed image instead of
+        # failing on push.
+        f"if {describe} >/dev/null 2>&1; then "
+        'echo "conveyor: image $IMAGE_TAG already in ECR; reusing it"; else '
+        "docker buildx create --name conveyor --driver docker-container --use "
+        f"&& {' '.join(args)}; fi",
+        f"IMAGE_DIGEST=\"$({describe} --query 'imageDetails[0].imageDigest' --output text)\"",
+        # Deploy by digest: the same bytes go to every environment (never rebuilt).
+        f'IMAGE_URI="${REPOSITORY_URI}@$IMAGE_DIGEST"',
+        # prevents FM26: the ECS deploy action reads imagedefinitions.json; CodeDeploy reads
+        # imageDetail.json.
+        f"printf '[{{\"name\":\"%s\",\"imageUri\":\"%s\"}}]' \"${CONTAINER_NAME}\" "
+        f'"$IMAGE_URI" > {IMAGE_DEFINITIONS}',
+        f"printf '{{\"ImageURI\":\"%s\"}}' \"$IMAGE_URI\" > {IMAGE_DETAIL}",
+        f"cat {IMAGE_DEFINITIONS}",
+    ]

@@ -1,0 +1,183 @@
+"""Secure defaults, in one place. Each names the failure mode it prevents.
+
+Constructs call these builders instead of instantiating S3/KMS/Logs/SNS resources themselves, so
+a fix to a default reaches every pipeline at once. Callers pass the security inputs (key,
+production flag, retention) explicitly: there is no insecure fallback to forget.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import aws_codebuild as codebuild
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from conveyor.spec.models import LOG_RETENTION_DAYS
+
+# prevents FM21: a current CodeBuild image (Ubuntu 22.04, Docker 24+, buildx).
+BUILD_IMAGE = codebuild.LinuxBuildImage.STANDARD_7_0
+
+COMPUTE_TYPES = {
+    "small": codebuild.ComputeType.SMALL,
+    "medium": codebuild.ComputeType.MEDIUM,
+    "large": codebuild.ComputeType.LARGE,
+    "xlarge": codebuild.ComputeType.X_LARGE,
+    "2xlarge": codebuild.ComputeType.X2_LARGE,
+}
+
+# CloudWatch's retention periods in days, in the order of CDK's enum (INFINITE, last, is never
+# used: prevents FM24).
+RETENTION = dict(zip(LOG_RETENTION_DAYS, list(logs.RetentionDays)[:-1], strict=True))
+
+# Tag keys conveyor writes on every taggable resource (FM80).
+TAG_APP = "App"
+TAG_ENVIRONMENT = "Environment"
+TAG_OWNER = "Owner"
+TAG_MANAGED_BY = "ManagedBy"
+MANAGED_BY = "conveyor"
+
+_KEY_USE = [
+    "kms:Encrypt*",
+    "kms:Decrypt*",
+    "kms:ReEncrypt*",
+    "kms:GenerateDataKey*",
+    "kms:Describe*",
+]
+
+
+def removal_policy(*, production: bool) -> RemovalPolicy:
+    # prevents FM05: every stateful resource says what happens on stack deletion. Production
+    # data is kept; everything else is destroyed (and emptied) so stacks delete cleanly.
+    return RemovalPolicy.RETAIN if production else RemovalPolicy.DESTROY
+
+
+def encryption_key(
+    scope: Construct, id: str, *, alias: str, description: str, production: bool
+) -> kms.Key:
+    return kms.Key(
+        scope,
+        id,
+        alias=f"alias/{alias}",
+        description=description,
+        enable_key_rotation=True,  # prevents FM07
+        removal_policy=removal_policy(production=production),
+        pending_window=Duration.days(30 if production else 7),
+    )
+
+
+def allow_logs_to_use_key(key: kms.Key, *, log_group_prefix: str) -> None:
+    # CloudWatch Logs encrypts with the key as its own service principal; CDK's LogGroup does
+    # not add this grant, and without it the log group fails to create (CDK-NOTES).
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid=f"AllowCloudWatchLogs{_sid(log_group_prefix)}",
+            principals=[iam.ServicePrincipal(f"logs.{Aws.REGION}.amazonaws.com")],
+            actions=_KEY_USE,
+            resources=["*"],  # in a key policy, "*" means this key
+            conditions={
+                "ArnLike": {
+                    "kms:EncryptionContext:aws:logs:arn": (
+                        f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}"
+                        f":log-group:{log_group_prefix}*"
+                    )
+                }
+            },
+        )
+    )
+
+
+def allow_service_to_publish_encrypted(key: kms.Key, service: str) -> None:
+    # EventBridge and CloudWatch alarms publish to an encrypted topic as their service
+    # principal; without decrypt/generate rights on the key the messages are dropped silently.
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid=f"Allow{_sid(service)}ToPublish",
+            principals=[iam.ServicePrincipal(service)],
+            actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+            resources=["*"],
+            conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+        )
+    )
+
+
+def log_group(
+    scope: Construct,
+    id: str,
+    *,
+    name: str,
+    key: kms.Key,
+    retention_days: int,
+    production: bool,
+) -> logs.LogGroup:
+    # prevents FM23 (created before whoever writes to it), FM24 (retention), FM08 (encrypted).
+    return logs.LogGroup(
+        scope,
+        id,
+        log_group_name=name,
+        encryption_key=key,
+        retention=RETENTION[retention_days],
+        removal_policy=removal_policy(production=production),
+    )
+
+
+def secure_bucket(
+    scope: Construct,
+    id: str,
+    *,
+    key: kms.IKey | None,
+    production: bool,
+    expire_days: int,
+    access_logs: s3.IBucket | None,
+    access_logs_prefix: str = "",
+    event_bridge: bool = False,
+) -> s3.Bucket:
+    """A private, encrypted, versioned bucket with expiry.
+
+    `key=None` means SSE-S3: only for the log bucket, because S3 server access logs and ALB
+    access logs cannot be delivered to a bucket encrypted with a customer key.
+    """
+    return s3.Bucket(
+        scope,
+        id,
+        encryption=s3.BucketEncryption.KMS if key is not None else s3.BucketEncryption.S3_MANAGED,
+        encryption_key=key,  # prevents FM02
+        bucket_key_enabled=key is not None,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,  # prevents FM01
+        enforce_ssl=True,  # prevents FM04
+        minimum_tls_version=1.2,
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        versioned=True,
+        lifecycle_rules=[
+            # prevents FM03: current and noncurrent versions both expire.
+            s3.LifecycleRule(
+                id="expire",
+                expiration=Duration.days(expire_days),
+                noncurrent_version_expiration=Duration.days(expire_days),
+                abort_incomplete_multipart_upload_after=Duration.days(1),
+            )
+        ],
+        removal_policy=removal_policy(production=production),  # prevents FM05
+        auto_delete_objects=not production,
+        server_access_logs_bucket=access_logs,
+        server_access_logs_prefix=access_logs_prefix or None,
+        event_bridge_enabled=event_bridge,
+    )
+
+
+def encrypted_topic(scope: Construct, id: str, *, name: str, key: kms.Key) -> sns.Topic:
+    return sns.Topic(
+        scope,
+        id,
+        topic_name=name,
+        display_name=name,
+        master_key=key,  # prevents FM08
+        enforce_ssl=True,
+    )
+
+
+def _sid(text: str) -> str:
+    return "".join(part.capitalize() for part in text.replace("/", "-").replace(".", "-").split("-"))

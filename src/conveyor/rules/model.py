@@ -1,0 +1,153 @@
+"""The checker's vocabulary: severities, rules, hits and findings.
+
+Everything here is plain data so results can cross process boundaries (``--jobs``) and be
+serialised without adapters.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from conveyor.rules.engine import Context
+    from conveyor.rules.template import Resource
+
+
+class Severity(enum.IntEnum):
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            choices = ", ".join(s.label for s in cls)
+            raise ValueError(f"unknown severity {text!r}; use one of: {choices}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """What a rule's check returns: where the problem is and what it is.
+
+    ``path`` is relative to the resource (``Properties.Environment.Image``) when ``resource`` is
+    set, and absolute (``Outputs``) for template-level hits without a resource.
+    """
+
+    resource: str
+    path: str
+    message: str
+
+
+ResourceCheck = Callable[["Resource", "Context"], Iterable[Hit]]
+TemplateCheck = Callable[["Context"], Iterable[Hit]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rule:
+    """One rule. Either ``check`` (called per resource of ``resource_types``) or
+    ``check_template`` (called once per template) is set."""
+
+    id: str
+    title: str
+    severity: Severity
+    resource_types: tuple[str, ...]
+    failure_modes: tuple[str, ...]
+    why: str
+    fix_cloudformation: str
+    fix_cdk: str
+    fix_conveyor: str
+    check: ResourceCheck | None = None
+    check_template: TemplateCheck | None = None
+    # Filled by the catalog from the rule module's docstring (heuristics and their limits).
+    doc: str = ""
+
+    @property
+    def fix(self) -> str:
+        return self.fix_cloudformation
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule: str
+    severity: Severity
+    file: str
+    resource: str
+    path: str
+    line: int
+    message: str
+    fix: str
+    failure_modes: tuple[str, ...]
+    reason: str = ""
+
+    def as_dict(self, *, with_reason: bool = False) -> dict[str, object]:
+        out: dict[str, object] = {
+            "rule": self.rule,
+            "severity": self.severity.label,
+            "file": self.file,
+            "resource": self.resource,
+            "path": self.path,
+            "line": self.line,
+            "message": self.message,
+            "fix": self.fix,
+            "failure_modes": list(self.failure_modes),
+        }
+        if with_reason:
+            out["reason"] = self.reason
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class FileError:
+    file: str
+    message: str
+    rule: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {"file": self.file, "message": self.message}
+        if self.rule:
+            out["rule"] = self.rule
+        return out
+
+
+@dataclass(slots=True)
+class FileResult:
+    file: str
+    checked: bool = False
+    resources: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    suppressed: list[Finding] = field(default_factory=list)
+    errors: list[FileError] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class CheckResult:
+    """What ``check_paths`` returns."""
+
+    findings: list[Finding] = field(default_factory=list)
+    suppressed: list[Finding] = field(default_factory=list)
+    errors: list[FileError] = field(default_factory=list)
+    files: int = 0
+    resources: int = 0
+    seconds: float = 0.0
+
+    def add(self, result: FileResult) -> None:
+        self.findings.extend(result.findings)
+        self.suppressed.extend(result.suppressed)
+        self.errors.extend(result.errors)
+        self.files += 1 if result.checked else 0
+        self.resources += result.resources
+
+    def exit_code(self, fail_on: Severity = Severity.MEDIUM) -> int:
+        if self.errors:
+            return 2
+        return 1 if any(f.severity >= fail_on for f in self.findings) else 0

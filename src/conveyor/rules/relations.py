@@ -1,0 +1,209 @@
+"""Who references whom in a template, built once so relational rules are lookups.
+
+Edges come from ``Ref``, ``Fn::GetAtt`` and ``Fn::Sub`` anywhere in a resource's Properties;
+``DependsOn`` is kept apart. Roles get their policies gathered from inline ``Policies``,
+``AWS::IAM::Policy``/``ManagedPolicy``/``RolePolicy`` resources that name them, and
+``ManagedPolicyArns``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from conveyor.rules.intrinsics import (
+    PSEUDO_PARAMETERS,
+    SUB_VARIABLE,
+    as_list,
+    ref_target,
+)
+from conveyor.rules.policies import PolicySource
+from conveyor.rules.template import MAX_DEPTH, Template, TemplateError
+
+# The property through which each resource type names the role it runs as.
+ROLE_PROPERTIES: dict[str, tuple[str, ...]] = {
+    "AWS::CodeBuild::Project": ("ServiceRole",),
+    "AWS::CodePipeline::Pipeline": ("RoleArn",),
+    "AWS::Lambda::Function": ("Role",),
+    "AWS::Serverless::Function": ("Role",),
+    "AWS::CodeDeploy::DeploymentGroup": ("ServiceRoleArn",),
+    "AWS::ECS::TaskDefinition": ("TaskRoleArn", "ExecutionRoleArn"),
+    "AWS::StepFunctions::StateMachine": ("RoleArn",),
+}
+
+
+class Relations:
+    def __init__(self, template: Template) -> None:
+        self.template = template
+        resources = template.resources
+        self.refs_from: dict[str, set[str]] = {}
+        self.refs_to: dict[str, set[str]] = defaultdict(set)
+        self.depends_on: dict[str, set[str]] = {}
+        self.by_type: dict[str, list[str]] = defaultdict(list)
+        for lid, res in resources.items():
+            self.by_type[res.type].append(lid)
+            targets = _walk_references(res.properties, f"Resources.{lid}")
+            self.refs_from[lid] = targets
+            for target in targets:
+                self.refs_to[target].add(lid)
+            self.depends_on[lid] = {d for d in as_list(res.data.get("DependsOn")) if isinstance(d, str)}
+        self.output_refs: set[str] = set()
+        for name, output in template.outputs.items():
+            self.output_refs |= _walk_references(output, f"Outputs.{name}")
+        self.role_policies: dict[str, list[PolicySource]] = defaultdict(list)
+        self.role_managed_arns: dict[str, list[Any]] = defaultdict(list)
+        self._gather_role_policies()
+
+    # ---- lookups -------------------------------------------------------------------------
+
+    def of_type(self, *types: str) -> list[str]:
+        out: list[str] = []
+        for t in types:
+            out.extend(self.by_type.get(t, ()))
+        return out
+
+    def resource_type(self, lid: str | None) -> str | None:
+        res = self.template.resources.get(lid) if lid else None
+        return res.type if res else None
+
+    def target(self, value: Any, *types: str) -> str | None:
+        """The logical id a value references directly, if it is a resource of one of types."""
+        lid = ref_target(value)
+        if lid is None or lid not in self.template.resources:
+            return None
+        if types and self.template.resources[lid].type not in types:
+            return None
+        return lid
+
+    def referrers(self, lid: str, *types: str) -> list[str]:
+        out = sorted(self.refs_to.get(lid, ()))
+        if types:
+            out = [r for r in out if self.template.resources[r].type in types]
+        return out
+
+    def role_of(self, lid: str, prop: str | None = None) -> str | None:
+        res = self.template.resources.get(lid)
+        if res is None:
+            return None
+        props = (prop,) if prop else ROLE_PROPERTIES.get(res.type, ())
+        for name in props:
+            role = self.target(res.properties.get(name), "AWS::IAM::Role")
+            if role:
+                return role
+        return None
+
+    def policies(self, role: str) -> list[PolicySource]:
+        return self.role_policies.get(role, [])
+
+    def managed_arns(self, role: str) -> list[Any]:
+        return self.role_managed_arns.get(role, [])
+
+    def depends_transitively(self, lid: str, target: str) -> bool:
+        seen: set[str] = set()
+        stack = [lid]
+        while stack:
+            node = stack.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            nexts = self.depends_on.get(node, set()) | self.refs_from.get(node, set())
+            if target in nexts:
+                return True
+            stack.extend(n for n in nexts if n in self.template.resources)
+        return False
+
+    # ---- building -------------------------------------------------------------------------
+
+    def _gather_role_policies(self) -> None:
+        resources = self.template.resources
+        roles_by_name: dict[str, str] = {}
+        for lid in self.by_type.get("AWS::IAM::Role", ()):
+            res = resources[lid]
+            name = res.properties.get("RoleName")
+            if isinstance(name, str):
+                roles_by_name[name] = lid
+            for index, policy in enumerate(as_list(res.properties.get("Policies"))):
+                if isinstance(policy, dict):
+                    self.role_policies[lid].append(
+                        PolicySource(
+                            lid,
+                            f"Properties.Policies.{index}.PolicyDocument",
+                            policy.get("PolicyDocument"),
+                        )
+                    )
+            for arn in as_list(res.properties.get("ManagedPolicyArns")):
+                managed = self.target(arn, "AWS::IAM::ManagedPolicy")
+                if managed is None:
+                    self.role_managed_arns[lid].append(arn)
+        for lid in self.of_type("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            res = resources[lid]
+            source = PolicySource(lid, "Properties.PolicyDocument", res.properties.get("PolicyDocument"))
+            attached = {self._role_for(v, roles_by_name) for v in as_list(res.properties.get("Roles"))}
+            attached |= {
+                role
+                for role in self.by_type.get("AWS::IAM::Role", ())
+                if res.type == "AWS::IAM::ManagedPolicy"
+                and any(
+                    self.target(arn) == lid
+                    for arn in as_list(resources[role].properties.get("ManagedPolicyArns"))
+                )
+            }
+            for role in attached:
+                if role:
+                    self.role_policies[role].append(source)
+        for lid in self.by_type.get("AWS::IAM::RolePolicy", ()):
+            res = resources[lid]
+            role = self._role_for(res.properties.get("RoleName"), roles_by_name)
+            if role:
+                self.role_policies[role].append(
+                    PolicySource(lid, "Properties.PolicyDocument", res.properties.get("PolicyDocument"))
+                )
+
+    def _role_for(self, value: Any, roles_by_name: dict[str, str]) -> str | None:
+        if isinstance(value, str):
+            return roles_by_name.get(value)
+        return self.target(value, "AWS::IAM::Role")
+
+
+def _walk_references(value: Any, where: str) -> set[str]:
+    """References inside value; also the guard against absurd nesting for every later rule."""
+    found: set[str] = set()
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise TemplateError(
+                f"{where}: nested more than {MAX_DEPTH} levels deep; "
+                "no CloudFormation template needs that: flatten it"
+            )
+        if isinstance(node, dict):
+            if len(node) == 1:
+                ((key, arg),) = node.items()
+                if key == "Ref" and isinstance(arg, str):
+                    found.add(arg)
+                elif key == "Fn::GetAtt":
+                    if isinstance(arg, list) and arg and isinstance(arg[0], str):
+                        found.add(arg[0])
+                    elif isinstance(arg, str):
+                        found.add(arg.split(".", 1)[0])
+                elif key == "Fn::Sub":
+                    _sub_references(arg, found)
+            for child in node.values():
+                if isinstance(child, dict | list):
+                    stack.append((child, depth + 1))
+        elif isinstance(node, list):
+            for child in node:
+                if isinstance(child, dict | list):
+                    stack.append((child, depth + 1))
+    found.difference_update(PSEUDO_PARAMETERS)
+    return found
+
+
+def _sub_references(arg: Any, found: set[str]) -> None:
+    text = arg[0] if isinstance(arg, list) and arg else arg
+    local = arg[1] if isinstance(arg, list) and len(arg) > 1 and isinstance(arg[1], dict) else {}
+    if isinstance(text, str) and "${" in text:
+        for match in SUB_VARIABLE.finditer(text):
+            name = match.group(1).split(".", 1)[0].strip()
+            if name not in local:
+                found.add(name)

@@ -1,0 +1,514 @@
+"""Parse CloudFormation JSON/YAML safely, and find the line of any key path afterwards.
+
+Safety: YAML goes through libyaml's safe loader (no object construction), aliases are checked for
+exponential expansion and cycles, files are size-capped before they are read, and decoding is
+strict. Every problem becomes a ``TemplateError`` with a message fit for a user.
+
+Lines: YAML records the line of each mapping key while constructing; JSON is parsed by the C
+decoder and a key path is located in the text only when a finding needs its line, so clean
+templates pay nothing for locations.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from bisect import bisect_right
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+# CloudFormation accepts templates up to 1 MB; anything far beyond that is not a template a user
+# can deploy, and parsing it would only burn memory.
+MAX_BYTES = 10 * 1024 * 1024
+# Expanded node count allowed when a YAML document uses aliases, relative to the nodes it holds.
+MAX_ALIAS_EXPANSION = 1_000_000
+MAX_DEPTH = 120
+
+TEMPLATE_SUFFIXES = (".json", ".yaml", ".yml", ".template", ".cfn")
+
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class TemplateError(Exception):
+    """A template cannot be read or parsed; the message says why and what to do."""
+
+
+class NotATemplate(TemplateError):
+    """A file found while walking a directory that is not CloudFormation: skipped silently."""
+
+
+@dataclass(slots=True)
+class Resource:
+    logical_id: str
+    type: str
+    properties: dict[str, Any]
+    data: dict[str, Any]
+    # Where the resource lives in the parsed document (differs from Resources.<id> inside
+    # Fn::ForEach); used to locate lines.
+    path: tuple[str | int, ...]
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        value = self.data.get("Metadata")
+        return value if isinstance(value, dict) else {}
+
+    @property
+    def deletion_policy(self) -> Any:
+        return self.data.get("DeletionPolicy")
+
+
+@dataclass
+class Template:
+    file: str
+    data: dict[str, Any]
+    resources: dict[str, Resource]
+    parameters: dict[str, dict[str, Any]]
+    conditions: dict[str, Any]
+    outputs: dict[str, Any]
+    transforms: frozenset[str]
+    problems: list[str] = field(default_factory=list)
+    _locator: _Locator | None = None
+
+    @property
+    def is_cdk(self) -> bool:
+        return "CDKMetadata" in self.resources or any(
+            r.type == "AWS::CDK::Metadata" for r in self.resources.values()
+        )
+
+    @property
+    def is_sam(self) -> bool:
+        return "AWS::Serverless-2016-10-31" in self.transforms
+
+    def line(self, path: tuple[str | int, ...]) -> int:
+        return self._locator.line(self.data, path) if self._locator else 0
+
+    def resource_line(self, resource: Resource, subpath: str) -> int:
+        parts: tuple[str | int, ...] = tuple(
+            int(p) if p.isdigit() else p for p in subpath.split(".") if p
+        )
+        return self.line(resource.path + parts)
+
+
+# --------------------------------------------------------------------------------------------
+# Reading
+
+
+def read_text(raw: bytes, *, name: str) -> str:
+    if not raw.strip():
+        raise TemplateError(f"{name}: the file is empty; give a CloudFormation template")
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise TemplateError(f"{name}: the file is UTF-16; save it as UTF-8 and check it again")
+    if b"\x00" in raw[:65536]:
+        raise TemplateError(f"{name}: binary file (contains NUL bytes), not a template")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise TemplateError(
+            f"{name}: not valid UTF-8 (byte {exc.start}, line {line}); "
+            "CloudFormation reads UTF-8: re-encode the file"
+        ) from None
+
+
+def looks_like_template(text: str) -> bool:
+    head = text[:200_000]
+    return "Resources" in head or "AWSTemplateFormatVersion" in head
+
+
+def parse(text: str, *, name: str, suffix: str = "") -> Template:
+    """Parse template text. ``suffix`` (``.json``, ``.yaml``) picks the parser; otherwise sniff."""
+    stripped = text.lstrip()
+    as_json = suffix == ".json" or (suffix not in (".yaml", ".yml") and stripped.startswith("{"))
+    data: Any
+    locator: _Locator
+    if as_json:
+        data = _parse_json(text, name)
+        locator = _JsonLocator(text)
+    else:
+        data, lines = _parse_yaml(text, name)
+        locator = _YamlLocator(lines)
+    return _build(data, name=name, locator=locator)
+
+
+def _parse_json(text: str, name: str) -> Any:
+    try:
+        return json.loads(text, object_pairs_hook=_json_object)
+    except _DuplicateKey as exc:
+        raise TemplateError(
+            f"{name}: duplicate key {exc.key!r}; CloudFormation keeps only one of them: "
+            "remove or rename the other"
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise TemplateError(
+            f"{name}:{exc.lineno}: invalid JSON: {exc.msg} (column {exc.colno})"
+        ) from None
+    except RecursionError:
+        raise TemplateError(
+            f"{name}: nesting is too deep to be a CloudFormation template; flatten it"
+        ) from None
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str, line: int = 0, first: int = 0) -> None:
+        super().__init__(key)
+        self.key = key
+        self.line = line
+        self.first = first
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# YAML
+
+_INTRINSIC_TAGS = {
+    "Ref": "Ref",
+    "Condition": "Condition",
+}
+
+
+class _LineLoader(_BaseLoader):  # type: ignore[valid-type,misc]
+    """Safe loader that keeps key lines, rejects duplicate keys and reads CFN short forms."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.lines: dict[int, Any] = {}
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> Iterator[dict[str, Any]]:
+    data: dict[str, Any] = {}
+    yield data
+    key_lines: dict[str, int] = {}
+    for key_node, value_node in node.value:
+        if isinstance(key_node, yaml.ScalarNode):
+            key = key_node.value
+        else:
+            raise yaml.constructor.ConstructorError(
+                None, None, "a mapping key must be a plain string", key_node.start_mark
+            )
+        line = key_node.start_mark.line + 1
+        if key in key_lines:
+            raise _DuplicateKey(key, line, key_lines[key])
+        key_lines[key] = line
+        data[key] = loader.construct_object(value_node, deep=False)
+    loader.lines[id(data)] = key_lines
+
+
+def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> Iterator[list[Any]]:
+    data: list[Any] = []
+    yield data
+    data.extend(loader.construct_object(child, deep=False) for child in node.value)
+    loader.lines[id(data)] = [child.start_mark.line + 1 for child in node.value]
+
+
+def _construct_str(loader: _LineLoader, node: yaml.ScalarNode) -> str:
+    # Timestamps such as 2010-09-09 (AWSTemplateFormatVersion, policy Version) stay strings.
+    return str(node.value)
+
+
+def _construct_tag(loader: _LineLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    key = _INTRINSIC_TAGS.get(suffix, f"Fn::{suffix}")
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = node.value
+        if suffix == "GetAtt" and isinstance(value, str):
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = [loader.construct_object(child, deep=False) for child in node.value]
+        loader.lines[id(value)] = [child.start_mark.line + 1 for child in node.value]
+    else:
+        value = loader.construct_object(
+            yaml.MappingNode("tag:yaml.org,2002:map", node.value, node.start_mark, node.end_mark),
+            deep=False,
+        )
+    return {key: value}
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+_LineLoader.add_constructor("tag:yaml.org,2002:omap", _construct_mapping)
+_LineLoader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
+_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_str)
+_LineLoader.add_multi_constructor("!", _construct_tag)
+
+
+def _parse_yaml(text: str, name: str) -> tuple[Any, dict[int, Any]]:
+    loader = _LineLoader(text)
+    try:
+        data = loader.get_single_data()
+    except _DuplicateKey as exc:
+        raise TemplateError(
+            f"{name}:{exc.line}: duplicate key {exc.key!r} (first at line {exc.first}); "
+            "CloudFormation keeps only one of them: remove or rename the other"
+        ) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{name}:{mark.line + 1}" if mark is not None else name
+        problem = exc.problem or exc.context or "cannot parse"
+        raise TemplateError(f"{where}: invalid YAML: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise TemplateError(f"{name}: invalid YAML: {exc}") from None
+    except RecursionError:
+        raise TemplateError(
+            f"{name}: nesting is too deep to be a CloudFormation template; flatten it"
+        ) from None
+    finally:
+        loader.dispose()
+    if "&" in text:
+        _check_alias_expansion(data, name)
+    return data, loader.lines
+
+
+def _check_alias_expansion(data: Any, name: str) -> None:
+    """Reject alias bombs and recursive aliases before any rule walks the data."""
+    sizes: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(data, False)]
+    while stack:
+        node, done = stack.pop()
+        if not isinstance(node, dict | list):
+            continue
+        key = id(node)
+        children = list(node.values()) if isinstance(node, dict) else node
+        if done:
+            on_path.discard(key)
+            total = 1
+            for child in children:
+                if isinstance(child, dict | list):
+                    total += sizes[id(child)]
+                else:
+                    total += 1
+            if total > MAX_ALIAS_EXPANSION:
+                raise TemplateError(
+                    f"{name}: YAML aliases expand to more than {MAX_ALIAS_EXPANSION:,} nodes "
+                    "(an alias bomb?); CloudFormation templates do not need anchors: "
+                    "write the values out"
+                )
+            sizes[key] = total
+            continue
+        if key in sizes:
+            continue
+        if key in on_path:
+            raise TemplateError(
+                f"{name}: a YAML alias refers to itself (recursive anchor); "
+                "remove the recursive alias"
+            )
+        on_path.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in children)
+
+
+# --------------------------------------------------------------------------------------------
+# Building the Template view
+
+
+def _build(data: Any, *, name: str, locator: _Locator) -> Template:
+    if not isinstance(data, dict):
+        raise NotATemplate(
+            f"{name}: not a CloudFormation template (the document is not a mapping); "
+            "a template is a mapping with a Resources section"
+        )
+    raw_resources = data.get("Resources")
+    if not isinstance(raw_resources, dict):
+        raise NotATemplate(
+            f"{name}: not a CloudFormation template (no Resources mapping); "
+            "add a Resources section or leave the file out"
+        )
+    transforms = _transforms(data.get("Transform"))
+    problems: list[str] = []
+    resources: dict[str, Resource] = {}
+    globals_ = data.get("Globals") if "AWS::Serverless-2016-10-31" in transforms else None
+    for lid, body in raw_resources.items():
+        if str(lid).startswith("Fn::ForEach::"):
+            _add_foreach(lid, body, resources, problems)
+            continue
+        _add_resource(str(lid), body, ("Resources", lid), resources, problems, globals_)
+    parameters = data.get("Parameters")
+    conditions = data.get("Conditions")
+    outputs = data.get("Outputs")
+    return Template(
+        file=name,
+        data=data,
+        resources=resources,
+        parameters={
+            k: v for k, v in (parameters.items() if isinstance(parameters, dict) else ())
+            if isinstance(v, dict)
+        },
+        conditions=conditions if isinstance(conditions, dict) else {},
+        outputs=outputs if isinstance(outputs, dict) else {},
+        transforms=transforms,
+        problems=problems,
+        _locator=locator,
+    )
+
+
+def _transforms(value: Any) -> frozenset[str]:
+    if isinstance(value, str):
+        return frozenset([value])
+    if isinstance(value, list):
+        return frozenset(v for v in value if isinstance(v, str))
+    return frozenset()
+
+
+_SAM_GLOBALS = {
+    "AWS::Serverless::Function": "Function",
+    "AWS::Serverless::Api": "Api",
+    "AWS::Serverless::HttpApi": "HttpApi",
+    "AWS::Serverless::SimpleTable": "SimpleTable",
+    "AWS::Serverless::StateMachine": "StateMachine",
+}
+
+
+def _add_resource(
+    lid: str,
+    body: Any,
+    path: tuple[str | int, ...],
+    resources: dict[str, Resource],
+    problems: list[str],
+    globals_: Any,
+) -> None:
+    if not isinstance(body, dict) or not isinstance(body.get("Type"), str):
+        problems.append(
+            f"Resources.{lid}: a resource must be a mapping with a Type string; fix or remove it"
+        )
+        return
+    props = body.get("Properties")
+    if props is None:
+        props = {}
+    elif not isinstance(props, dict):
+        problems.append(f"Resources.{lid}.Properties: must be a mapping")
+        props = {}
+    rtype = body["Type"]
+    section = _SAM_GLOBALS.get(rtype)
+    if section and isinstance(globals_, dict) and isinstance(globals_.get(section), dict):
+        # SAM merges Globals under the resource's own properties; rules see the merged view.
+        props = {**globals_[section], **props}
+    resources[lid] = Resource(lid, rtype, props, body, path)
+
+
+_FOREACH_VAR = re.compile(r"[$&]\{([A-Za-z0-9_]+)\}")
+
+
+def _add_foreach(lid: str, body: Any, resources: dict[str, Resource], problems: list[str]) -> None:
+    # Fn::ForEach (AWS::LanguageExtensions): rules look at the fragment once, under its logical-id
+    # pattern; identifiers stay unresolved, which rules treat like any other non-literal value.
+    if not (isinstance(body, list) and len(body) == 3 and isinstance(body[2], dict)):
+        problems.append(f"Resources.{lid}: Fn::ForEach needs [identifier, collection, fragment]")
+        return
+    for inner_id, inner in body[2].items():
+        if str(inner_id).startswith("Fn::ForEach::"):
+            _add_foreach(str(inner_id), inner, resources, problems)
+            continue
+        _add_resource(
+            str(inner_id), inner, ("Resources", lid, 2, inner_id), resources, problems, None
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Locating lines
+
+
+class _Locator:
+    def line(self, data: Any, path: tuple[str | int, ...]) -> int:
+        raise NotImplementedError
+
+
+class _YamlLocator(_Locator):
+    def __init__(self, lines: dict[int, Any]) -> None:
+        self._lines = lines
+
+    def line(self, data: Any, path: tuple[str | int, ...]) -> int:
+        best = 1
+        node = data
+        for step in path:
+            lines = self._lines.get(id(node))
+            if isinstance(node, dict) and isinstance(lines, dict) and step in node:
+                best = lines.get(str(step), best)
+                node = node[step]
+            elif (
+                isinstance(node, list)
+                and isinstance(step, int)
+                and isinstance(lines, list)
+                and 0 <= step < len(node)
+            ):
+                best = lines[step]
+                node = node[step]
+            else:
+                break
+        return best
+
+
+_WS = re.compile(r"[ \t\n\r]*")
+
+
+class _JsonLocator(_Locator):
+    """Finds the line of a key path in JSON text by indexing only the objects on that path."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._members: dict[int, dict[Any, tuple[int, int]]] = {}
+        self._line_starts: list[int] | None = None
+        self._decoder = json.JSONDecoder()
+
+    def line(self, data: Any, path: tuple[str | int, ...]) -> int:
+        try:
+            offset = self._offset(path)
+        except (ValueError, IndexError):
+            return 1
+        if self._line_starts is None:
+            self._line_starts = [0] + [m.end() for m in re.finditer("\n", self._text)]
+        return bisect_right(self._line_starts, offset)
+
+    def _offset(self, path: tuple[str | int, ...]) -> int:
+        pos = _WS.match(self._text, 0).end()  # type: ignore[union-attr]
+        best = pos
+        for step in path:
+            members = self._index(pos)
+            if step not in members:
+                break
+            key_pos, pos = members[step]
+            best = key_pos
+        return best
+
+    def _index(self, pos: int) -> dict[Any, tuple[int, int]]:
+        cached = self._members.get(pos)
+        if cached is not None:
+            return cached
+        text = self._text
+        out: dict[Any, tuple[int, int]] = {}
+        if pos < len(text) and text[pos] == "{":
+            i = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
+            while i < len(text) and text[i] == '"':
+                key, end = json.decoder.scanstring(text, i + 1)  # type: ignore[attr-defined]
+                j = _WS.match(text, end).end()  # type: ignore[union-attr]
+                j = _WS.match(text, j + 1).end()  # type: ignore[union-attr]  # past ':'
+                out.setdefault(key, (i, j))
+                _, k = self._decoder.raw_decode(text, j)
+                k = _WS.match(text, k).end()  # type: ignore[union-attr]
+                if k < len(text) and text[k] == ",":
+                    k = _WS.match(text, k + 1).end()  # type: ignore[union-attr]
+                i = k
+        elif pos < len(text) and text[pos] == "[":
+            i = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
+            index = 0
+            while i < len(text) and text[i] not in "]":
+                out[index] = (i, i)
+                _, k = self._decoder.raw_decode(text, i)
+                k = _WS.match(text, k).end()  # type: ignore[union-attr]
+                if k < len(text) and text[k] == ",":
+                    k = _WS.match(text, k + 1).end()  # type: ignore[union-attr]
+                i = k
+                index += 1
+        self._members[pos] = out
+        return out

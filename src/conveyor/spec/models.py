@@ -1,0 +1,431 @@
+"""The conveyor.yaml models.
+
+Every model forbids unknown keys and is frozen: a typo must be an error, never a silently
+ignored setting, and a loaded spec is a value the pipeline code can trust.
+
+Choices that admit only one secure answer are not fields at all (encryption, public access
+blocks, TLS-only policies, image scanning): conveyor always sets them. Fields exist where teams
+legitimately differ (sizes, retention, names of existing resources, who gets notified).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from conveyor.spec.refs import (
+    SECRET_REF_HELP,
+    is_secret_ref,
+    looks_like_token,
+    name_suggests_secret,
+)
+
+APP_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,22}[a-z0-9]$"
+ENV_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,14}$"
+CONNECTION_ARN_PATTERN = (
+    r"^arn:aws[a-z-]*:(codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:connection/[0-9a-f-]{36}$"
+)
+CERTIFICATE_ARN_PATTERN = r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$"
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"
+
+# CloudWatch Logs accepts only these retention periods; anything else fails at deploy time.
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+)  # fmt: skip
+
+PRODUCTION_NAMES = frozenset({"prod", "production", "live", "prd"})
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+def _no_plaintext_secret(value: str) -> str:
+    if looks_like_token(value):
+        raise ValueError(
+            "this looks like a token or password in plain text; store it in SSM Parameter "
+            f"Store or Secrets Manager and write {SECRET_REF_HELP}"
+        )
+    return value
+
+
+def _secret_ref(value: str) -> str:
+    if not is_secret_ref(value):
+        raise ValueError(f"expected {SECRET_REF_HELP}; plain-text secrets are not accepted")
+    return value
+
+
+PlainText = Annotated[str, AfterValidator(_no_plaintext_secret)]
+SecretRef = Annotated[
+    str,
+    AfterValidator(_secret_ref),
+    Field(
+        description="Where the secret lives: 'ssm:/path' or 'secretsmanager:name[:json-key]'.",
+        examples=["ssm:/payments/dockerhub/password"],
+    ),
+]
+
+
+def _check_env_vars(env: dict[str, str], *, where: str) -> dict[str, str]:
+    for name, value in env.items():
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            raise ValueError(f"{where} variable name {name!r} is not a valid shell variable name")
+        if is_secret_ref(value):
+            continue
+        if looks_like_token(value) or name_suggests_secret(name):
+            raise ValueError(
+                f"{where} variable {name} looks like a secret in plain text; write "
+                f"{name}: {SECRET_REF_HELP}"
+            )
+    return env
+
+
+# --- source -----------------------------------------------------------------------------------
+
+
+class GitHubSource(_Model):
+    """A GitHub (or GitHub Enterprise / Bitbucket / GitLab) repository through a CodeStar
+    connection. OAuth tokens are not supported: they are the deprecated v1 source (FM50)."""
+
+    repo: str = Field(
+        pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$",
+        description="owner/name of the repository.",
+        examples=["acme/payments"],
+    )
+    branch: str = Field("main", min_length=1, description="Branch whose pushes start the pipeline.")
+    connection: str = Field(
+        pattern=CONNECTION_ARN_PATTERN,
+        description="ARN of an AVAILABLE CodeStar (CodeConnections) connection.",
+        examples=[
+            "arn:aws:codestar-connections:eu-west-1:123456789012:connection/"
+            "0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+        ],
+    )
+
+
+class S3Source(_Model):
+    """A zip uploaded to S3. conveyor creates the versioned, encrypted bucket; uploads start the
+    pipeline through EventBridge (no polling, no CloudTrail trail needed)."""
+
+    key: str = Field("source.zip", min_length=1, description="Object key of the source zip.")
+
+
+class CodeCommitSource(_Model):
+    """An existing CodeCommit repository. conveyor never creates one: AWS refuses
+    CreateRepository in accounts that have none (FM52)."""
+
+    repository: str = Field(
+        pattern=r"^[\w.-]{1,100}$", description="Name of the existing repository."
+    )
+    branch: str = Field("main", min_length=1)
+
+
+class Source(_Model):
+    """Where the code comes from: exactly one of github, s3, codecommit."""
+
+    github: GitHubSource | None = None
+    s3: S3Source | None = None
+    codecommit: CodeCommitSource | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Source:
+        chosen = [k for k in ("github", "s3", "codecommit") if getattr(self, k) is not None]
+        if len(chosen) != 1:
+            raise ValueError(
+                "choose exactly one source: github, s3 or codecommit"
+                + (f" (found {', '.join(chosen)})" if chosen else "")
+            )
+        return self
+
+    @property
+    def kind(self) -> Literal["github", "s3", "codecommit"]:
+        if self.github is not None:
+            return "github"
+        if self.s3 is not None:
+            return "s3"
+        return "codecommit"
+
+
+# --- build ------------------------------------------------------------------------------------
+
+
+class RegistryLogin(_Model):
+    """Credentials for pulling base images from a registry (Docker Hub rate limits anonymous
+    pulls). Only references: the values are read by CodeBuild at run time (FM30)."""
+
+    registry: str = Field(
+        "docker.io",
+        pattern=r"^[a-z0-9.-]+(:\d+)?$",
+        description="Registry host name; docker.io for Docker Hub.",
+    )
+    username: SecretRef
+    password: SecretRef
+
+
+class DockerBuild(_Model):
+    context: str = Field(".", min_length=1, description="Build context, relative to the repo.")
+    file: str | None = Field(
+        None,
+        min_length=1,
+        description="Dockerfile path from the repository root; default {context}/Dockerfile.",
+    )
+    build_args: dict[str, PlainText] = Field(
+        default_factory=dict, description="--build-arg values (never secrets)."
+    )
+    platform: Literal["linux/amd64", "linux/arm64"] = "linux/amd64"
+    target: str | None = Field(None, description="Multi-stage build target.")
+    login: RegistryLogin | None = None
+
+    @property
+    def dockerfile(self) -> str:
+        if self.file is not None:
+            return self.file
+        if self.context in {"", "."}:
+            return "Dockerfile"
+        return f"{self.context.rstrip('/')}/Dockerfile"
+
+    @model_validator(mode="after")
+    def _args_are_not_secrets(self) -> DockerBuild:
+        for name in self.build_args:
+            if name_suggests_secret(name):
+                raise ValueError(
+                    f"build arg {name} looks like a secret; build args are stored in image "
+                    "layers. Use a BuildKit secret or fetch it at run time instead"
+                )
+        return self
+
+
+ComputeSize = Literal["small", "medium", "large", "xlarge", "2xlarge"]
+
+
+class Build(_Model):
+    docker: DockerBuild | None = Field(
+        None, description="Build a container image and push it to the pipeline's ECR repository."
+    )
+    commands: list[PlainText] = Field(
+        default_factory=list,
+        description="Shell commands run before the Docker build (or the whole build without it).",
+    )
+    compute: ComputeSize = Field("medium", description="CodeBuild compute size.")
+    timeout_minutes: int = Field(15, ge=5, le=120, description="Build timeout (FM22).")
+    env: dict[str, str] = Field(
+        default_factory=dict,
+        description="Environment variables; secrets only as ssm:/ or secretsmanager: references.",
+    )
+
+    @model_validator(mode="after")
+    def _something_to_build(self) -> Build:
+        if self.docker is None and not self.commands:
+            raise ValueError("nothing to build: add build.docker or build.commands")
+        _check_env_vars(self.env, where="build.env")
+        return self
+
+
+# --- deploy targets ---------------------------------------------------------------------------
+
+
+class ExistingVpc(_Model):
+    """A VPC given by id. All ids are explicit, so synthesis needs no AWS lookup."""
+
+    id: str = Field(pattern=r"^vpc-[0-9a-f]{8,17}$")
+    availability_zones: list[str] = Field(min_length=2)
+    public_subnets: list[str] = Field(min_length=2)
+    private_subnets: list[str] = Field(min_length=2)
+
+    @model_validator(mode="after")
+    def _subnets_match_zones(self) -> ExistingVpc:
+        zones = len(self.availability_zones)
+        for field in ("public_subnets", "private_subnets"):
+            subnets: list[str] = getattr(self, field)
+            if len(subnets) != zones:
+                raise ValueError(f"{field} needs one subnet per availability zone ({zones})")
+            for subnet in subnets:
+                if not re.fullmatch(r"subnet-[0-9a-f]{8,17}", subnet):
+                    raise ValueError(f"{subnet!r} in {field} is not a subnet id (subnet-…)")
+        return self
+
+
+class CreateService(_Model):
+    """conveyor creates a Fargate service behind an Application Load Balancer."""
+
+    port: int = Field(8080, ge=1, le=65535, description="Container port the app listens on.")
+    cpu: Literal[256, 512, 1024, 2048, 4096] = 256
+    memory: int = Field(512, ge=512, le=30720, description="Task memory in MiB.")
+    desired_count: int = Field(2, ge=1, le=100)
+    health_check_path: str = Field("/health", pattern=r"^/")
+    vpc: ExistingVpc | None = Field(None, description="Existing VPC; omit to create one.")
+    certificate_arn: str | None = Field(
+        None, pattern=CERTIFICATE_ARN_PATTERN, description="ACM certificate: serve HTTPS."
+    )
+    env: dict[str, str] = Field(
+        default_factory=dict,
+        description="Container environment; secrets only as ssm:/ or secretsmanager: refs.",
+    )
+
+    @model_validator(mode="after")
+    def _env(self) -> CreateService:
+        _check_env_vars(self.env, where="container env")
+        return self
+
+
+class EcsDeploy(_Model):
+    strategy: Literal["rolling"] = Field(
+        "rolling", description="How new tasks replace old ones."
+    )
+    create: CreateService | None = Field(
+        None, description="Let conveyor create the cluster, service and load balancer."
+    )
+    cluster: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9_-]{1,255}$", description="Existing cluster name."
+    )
+    service: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9_-]{1,255}$", description="Existing service name."
+    )
+    container: str = Field(
+        "app",
+        pattern=r"^[A-Za-z0-9_-]{1,255}$",
+        description="Container name in the task definition that runs the built image.",
+    )
+    timeout_minutes: int = Field(60, ge=5, le=60, description="Deploy action timeout.")
+
+    @model_validator(mode="after")
+    def _create_or_existing(self) -> EcsDeploy:
+        existing = self.cluster is not None or self.service is not None
+        if self.create is not None and existing:
+            raise ValueError("use either create: {...} or cluster + service, not both")
+        if self.create is None and not (self.cluster and self.service):
+            raise ValueError(
+                "name the existing service with cluster: and service:, "
+                "or write create: {} to let conveyor create one"
+            )
+        return self
+
+
+class Deploy(_Model):
+    ecs: EcsDeploy | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Deploy:
+        if self.ecs is None:
+            raise ValueError("choose a deploy target: ecs")
+        return self
+
+
+class HttpCheck(_Model):
+    url: str = Field(pattern=r"^https?://[^\s]+$", examples=["https://staging.example.com/health"])
+    expect: int = Field(200, ge=100, le=599, description="Expected HTTP status.")
+    body_contains: str | None = None
+    retries: int = Field(5, ge=0, le=30)
+    timeout_seconds: int = Field(5, ge=1, le=60)
+
+
+class Validate(_Model):
+    http: HttpCheck
+
+
+class Environment(_Model):
+    name: str = Field(pattern=ENV_NAME_PATTERN, examples=["staging", "prod"])
+    production: bool | None = Field(
+        None,
+        description="Retain data on stack deletion. Defaults to true for prod/production/live.",
+    )
+    approval: bool = Field(False, description="Manual approval before deploying here.")
+    deploy: Deploy
+    validate_: Validate | None = Field(None, alias="validate")
+
+    @property
+    def is_production(self) -> bool:
+        if self.production is not None:
+            return self.production
+        return self.name in PRODUCTION_NAMES
+
+
+# --- notifications, retention, naming -------------------------------------------------------
+
+NotificationEvent = Literal["failed", "succeeded", "started", "approval-needed"]
+
+
+class Notifications(_Model):
+    email: list[Annotated[str, Field(pattern=EMAIL_PATTERN)]] = Field(default_factory=list)
+    on: list[NotificationEvent] = Field(
+        default_factory=lambda: ["failed", "approval-needed"],
+        description="Pipeline events that notify the subscribers.",
+    )
+
+
+class Retention(_Model):
+    log_days: int = Field(30, description=f"Log retention; one of {LOG_RETENTION_DAYS}.")
+    artifact_days: int = Field(30, ge=1, le=3650, description="Days pipeline artifacts are kept.")
+    images: int = Field(10, ge=1, le=1000, description="Tagged images kept in ECR.")
+
+    @model_validator(mode="after")
+    def _valid_log_days(self) -> Retention:
+        if self.log_days not in LOG_RETENTION_DAYS:
+            raise ValueError(
+                f"log_days {self.log_days} is not a CloudWatch retention period; "
+                f"use one of {', '.join(map(str, LOG_RETENTION_DAYS))}"
+            )
+        return self
+
+
+class Spec(_Model):
+    """A conveyor.yaml: how one application ships."""
+
+    app: str = Field(
+        pattern=APP_NAME_PATTERN,
+        description="Application name: lowercase letters, digits, '-'; 2-24 characters.",
+        examples=["payments"],
+    )
+    owner: str = Field(min_length=1, max_length=128, description="Owning team (tagged).")
+    tags: dict[str, str] = Field(default_factory=dict, description="Extra tags on everything.")
+    suffix: str = Field(
+        "",
+        pattern=r"^[a-z0-9-]{0,12}$",
+        description="Appended to every name, so two copies of a pipeline never collide (FM06).",
+    )
+    region: str | None = Field(
+        None,
+        pattern=r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$",
+        description="AWS region of the pipeline; defaults to the region of the GitHub connection.",
+        examples=["eu-west-1"],
+    )
+    source: Source
+    build: Build
+    environments: list[Environment] = Field(min_length=1, max_length=10)
+    notifications: Notifications = Field(default_factory=Notifications)
+    retention: Retention = Field(default_factory=Retention)
+
+    @model_validator(mode="after")
+    def _environments_are_distinct(self) -> Spec:
+        seen: set[str] = set()
+        for env in self.environments:
+            if env.name in seen:
+                raise ValueError(f"environment name {env.name!r} is used twice; names must differ")
+            seen.add(env.name)
+        needs_image = any(env.deploy.ecs is not None for env in self.environments)
+        if needs_image and self.build.docker is None:
+            raise ValueError("an ecs deploy needs a container image: add build.docker")
+        for key in self.tags:
+            if key.lower().startswith("aws:"):
+                raise ValueError(f"tag key {key!r} uses the reserved 'aws:' prefix")
+        creates_service = any(
+            env.deploy.ecs is not None and env.deploy.ecs.create is not None
+            for env in self.environments
+        )
+        if creates_service and self.pipeline_region is None:
+            raise ValueError(
+                "a created service needs a region (load balancer logs are delivered per "
+                "region): add region: eu-west-1 (your region) at the top"
+            )
+        return self
+
+    @property
+    def pipeline_region(self) -> str | None:
+        if self.region is not None:
+            return self.region
+        if self.source.github is not None:
+            return self.source.github.connection.split(":")[3]
+        return None

@@ -1,0 +1,102 @@
+"""Synthesize a spec into CloudFormation templates: App, stack, optional cdk-nag, `synth()`.
+
+Imports aws_cdk: only `conveyor synth` (and users' CDK apps) load this module.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tarfile
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+# jsii prints an end-of-life banner for Node 20 on every start; the value lists major versions.
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+import aws_cdk as cdk  # noqa: E402 - the variable above must be set before jsii starts
+
+from conveyor.constructs.naming import Naming  # noqa: E402
+from conveyor.nag import acknowledge_known_findings, add_nag  # noqa: E402
+from conveyor.pipeline import Pipeline  # noqa: E402
+from conveyor.spec.models import Spec  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Template:
+    stack: str
+    path: Path
+    resources: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def resource_count(self) -> int:
+        return sum(self.resources.values())
+
+
+@dataclass(frozen=True)
+class SynthResult:
+    outdir: Path
+    templates: list[Template]
+
+
+@cache
+def recommended_feature_flags() -> dict[str, Any]:
+    """The feature flags `cdk init` writes into cdk.json, read from the installed aws-cdk-lib.
+
+    Without a cdk.json an App gets none of them (CDK-NOTES), and generated stacks would differ
+    from what CDK users get.
+    """
+    jsii_dir = Path(cdk.__file__).parent / "_jsii"
+    tarball = next(jsii_dir.glob("aws-cdk-lib@*.jsii.tgz"))
+    with tarfile.open(tarball) as archive:
+        member = archive.extractfile("package/recommended-feature-flags.json")
+        if member is None:  # pragma: no cover - aws-cdk-lib always ships it
+            return {}
+        flags: dict[str, Any] = json.load(member)
+    return flags
+
+
+def stack_name(spec: Spec) -> str:
+    return Naming(spec.app, spec.suffix).name("pipeline")
+
+
+def build_app(spec: Spec, outdir: Path, *, nag: bool = False) -> cdk.App:
+    app = cdk.App(
+        outdir=str(outdir),
+        context=recommended_feature_flags(),
+        analytics_reporting=False,
+        # conveyor judges its output with its own checker, cfn-lint and cdk-nag; the built-in
+        # WASM validator adds 9-14 s to every synth (CDK-NOTES).
+        builtin_cloud_formation_validation=False,
+    )
+    stack = cdk.Stack(
+        app,
+        stack_name(spec),
+        description=f"conveyor delivery pipeline for {spec.app} (owner {spec.owner})",
+        termination_protection=any(env.is_production for env in spec.environments),
+        # Region only: the account stays a deploy-time token, so availability zones come from
+        # Fn::GetAZs rather than CDK's dummy placeholders (CDK-NOTES).
+        env=cdk.Environment(region=spec.pipeline_region) if spec.pipeline_region else None,
+    )
+    Pipeline(stack, "Delivery", spec=spec)
+    if nag:
+        add_nag(app)
+    acknowledge_known_findings(stack)
+    return app
+
+
+def synthesize(spec: Spec, outdir: Path, *, nag: bool = False) -> SynthResult:
+    """Write `outdir/*.template.json`. Raises cdk_nag findings as an exception when `nag`."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    app = build_app(spec, outdir, nag=nag)
+    assembly = app.synth()
+    templates = []
+    for stack in assembly.stacks:
+        path = Path(assembly.directory) / stack.template_file
+        body = json.loads(path.read_text())
+        types = Counter(r["Type"] for r in body.get("Resources", {}).values())
+        templates.append(Template(stack=stack.stack_name, path=path, resources=types))
+    return SynthResult(outdir=Path(assembly.directory), templates=templates)

@@ -1,0 +1,34 @@
+"""Test helpers shared by the handler tests."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from conveyor.handlers import asset_path
+
+
+@dataclass
+class FakeContext:
+    aws_request_id: str = "11111111-2222-3333-4444-555555555555"
+    remaining_ms: int = 300_000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+def load_event(handler: str, name: str) -> dict[str, Any]:
+    path = asset_path(handler) / "events" / name
+    event: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return event
+
+
+def log_lines(captured: str) -> list[dict[str, Any]]:
+    """Every stdout line must be one JSON object: that is the structured-log contract."""
+    return [json.loads(line) for line in captured.splitlines() if line.strip()]
+
+
+def events_dir(handler: str) -> Path:
+    return asset_path(handler) / "events"

@@ -1,0 +1,568 @@
+# mypy: disable-error-code="import-untyped"
+from __future__ import annotations
+
+import copy
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from moto import mock_aws
+
+from conveyor.handlers.record_deployment import app, common
+
+from .support import FakeContext, load_event, log_lines
+
+EXECUTION_ID = "3a5f2c1e-8b7d-4e6f-9a0b-1c2d3e4f5a6b"
+COMMIT = "9f1c2ab7d0e4c5b6a7f8e9d0c1b2a3f4e5d6c7b8"
+DIGEST = "sha256:4b1c6e2f0d9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c"
+
+
+def create_table(name: str) -> None:
+    boto3.client("dynamodb").create_table(
+        TableName=name,
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+def all_items(name: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = boto3.resource("dynamodb").Table(name).scan()["Items"]
+    return sorted(items, key=lambda item: (item["pk"], item["sk"]))
+
+
+def get_item(pk: str, sk: str, table: str = "deployments") -> dict[str, Any]:
+    item: dict[str, Any] = (
+        boto3.resource("dynamodb").Table(table).get_item(Key={"pk": pk, "sk": sk})["Item"]
+    )
+    return item
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEPLOYMENT_TABLE_NAME", "deployments")
+    monkeypatch.setenv("APP_NAME", "payments")
+    monkeypatch.setenv(
+        "STAGE_ENVIRONMENTS", json.dumps({"Deploy-staging": "staging", "Deploy-prod": "prod"})
+    )
+    monkeypatch.setenv("DEPLOYMENT_GROUP_ENVIRONMENTS", json.dumps({"payments-api-prod": "prod"}))
+
+
+@pytest.fixture
+def table(env: None) -> Iterator[str]:
+    with mock_aws():
+        create_table("deployments")
+        yield "deployments"
+
+
+@pytest.fixture
+def codepipeline(table: str) -> Iterator[Stubber]:
+    with Stubber(common.client("codepipeline")) as stubber:
+        yield stubber
+        stubber.assert_no_pending_responses()
+
+
+@pytest.fixture
+def codedeploy(table: str) -> Iterator[Stubber]:
+    with Stubber(common.client("codedeploy")) as stubber:
+        yield stubber
+        stubber.assert_no_pending_responses()
+
+
+def stub_execution(stubber: Stubber, **overrides: Any) -> None:
+    execution: dict[str, Any] = {
+        "pipelineName": "payments-pipeline",
+        "pipelineVersion": 3,
+        "pipelineExecutionId": EXECUTION_ID,
+        "status": "InProgress",
+        "artifactRevisions": [
+            {
+                "name": "Source",
+                "revisionId": COMMIT,
+                "revisionSummary": json.dumps(
+                    {"ProviderType": "GitHub", "CommitMessage": "Fix rounding in refunds"}
+                ),
+                "revisionUrl": f"https://github.com/acme/payments/commit/{COMMIT}",
+            }
+        ],
+        "trigger": {
+            "triggerType": "StartPipelineExecution",
+            "triggerDetail": "arn:aws:sts::123456789012:assumed-role/Deployer/alice",
+        },
+        "executionType": "STANDARD",
+        **overrides,
+    }
+    stubber.add_response(
+        "get_pipeline_execution",
+        {"pipelineExecution": execution},
+        {"pipelineName": "payments-pipeline", "pipelineExecutionId": EXECUTION_ID},
+    )
+    stubber.add_response(
+        "list_action_executions",
+        {
+            "actionExecutionDetails": [
+                {
+                    "pipelineExecutionId": EXECUTION_ID,
+                    "stageName": "Build",
+                    "actionName": "Image",
+                    "status": "Succeeded",
+                    "output": {"outputVariables": {"IMAGE_DIGEST": DIGEST, "OTHER": "x"}},
+                }
+            ]
+        },
+        {
+            "pipelineName": "payments-pipeline",
+            "filter": {"pipelineExecutionId": EXECUTION_ID},
+            "maxResults": 100,
+        },
+    )
+
+
+# --- configuration errors: a missing setting is a deployment bug and must say so (FM53/FM66) ---
+
+
+@pytest.mark.parametrize("missing", ["DEPLOYMENT_TABLE_NAME", "APP_NAME"])
+def test_missing_required_env_var_names_it(
+    env: None, monkeypatch: pytest.MonkeyPatch, context: FakeContext, missing: str
+) -> None:
+    monkeypatch.delenv(missing)
+    event = load_event("record_deployment", "pipeline-execution-started.json")
+    with pytest.raises(common.ConfigurationError, match=f"{missing} is required"):
+        app.handler(event, context)
+
+
+@pytest.mark.parametrize("raw", ["{not json", '["Deploy-staging"]', '{"Deploy-staging": 1}'])
+def test_malformed_stage_environments_is_a_configuration_error(
+    env: None, monkeypatch: pytest.MonkeyPatch, context: FakeContext, raw: str
+) -> None:
+    monkeypatch.setenv("STAGE_ENVIRONMENTS", raw)
+    with pytest.raises(common.ConfigurationError, match="STAGE_ENVIRONMENTS"):
+        app.handler(load_event("record_deployment", "stage-execution-started.json"), context)
+
+
+# --- pipeline and environment records ---
+
+
+def test_pipeline_execution_record_with_commit_trigger_and_digest(
+    codepipeline: Stubber, context: FakeContext, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stub_execution(codepipeline)
+    stub_execution(codepipeline)
+    started = load_event("record_deployment", "pipeline-execution-started.json")
+    succeeded = load_event("record_deployment", "pipeline-execution-succeeded.json")
+
+    assert app.handler(started, context)["status"] == "recorded"
+    first = get_item("payments#pipeline", EXECUTION_ID)
+    assert first["outcome"] == "IN_PROGRESS"
+    assert "ended_at" not in first
+
+    result = app.handler(succeeded, context)
+
+    assert result == {"status": "recorded", "pk": "payments#pipeline", "sk": EXECUTION_ID}
+    item = get_item("payments#pipeline", EXECUTION_ID)
+    assert item["app"] == "payments"
+    assert item["pipeline"] == "payments-pipeline"
+    assert item["execution_id"] == EXECUTION_ID
+    assert item["commit"] == COMMIT
+    assert item["commit_message"] == "Fix rounding in refunds"
+    assert item["image_digest"] == DIGEST
+    assert item["trigger_type"] == "StartPipelineExecution"
+    assert item["triggered_by"] == "arn:aws:sts::123456789012:assumed-role/Deployer/alice"
+    assert item["started_at"] == "2026-03-02T10:00:00.000000Z"
+    assert item["ended_at"] == "2026-03-02T10:14:30.000000Z"
+    assert item["outcome"] == "SUCCEEDED"
+    assert item["rolled_back"] is False
+    logs = log_lines(capsys.readouterr().out)
+    recorded = [line for line in logs if line["message"] == "recorded"]
+    assert recorded[-1]["outcome"] == "SUCCEEDED"
+    assert recorded[-1]["request_id"] == context.aws_request_id
+
+
+def test_mapped_stage_writes_environment_record(
+    codepipeline: Stubber, context: FakeContext
+) -> None:
+    stub_execution(codepipeline)
+    event = load_event("record_deployment", "stage-execution-succeeded.json")
+
+    assert app.handler(event, context)["pk"] == "payments#staging"
+
+    item = get_item("payments#staging", EXECUTION_ID)
+    assert item["environment"] == "staging"
+    assert item["stage"] == "Deploy-staging"
+    assert item["outcome"] == "SUCCEEDED"
+    assert item["commit"] == COMMIT
+    assert item["image_digest"] == DIGEST
+    # Only a terminal event was seen, so the start is the earliest time we know of.
+    assert item["started_at"] == item["ended_at"] == "2026-03-02T10:12:00.000000Z"
+
+
+def test_unmapped_stage_is_ignored_without_writing(
+    table: str, context: FakeContext, capsys: pytest.CaptureFixture[str]
+) -> None:
+    event = load_event("record_deployment", "stage-execution-started.json")
+    event["detail"]["stage"] = "Build"
+
+    result = app.handler(event, context)
+
+    assert result["status"] == "ignored"
+    assert "'Build' is not mapped in STAGE_ENVIRONMENTS" in result["reason"]
+    assert all_items(table) == []
+    assert log_lines(capsys.readouterr().out)[-1]["message"] == "ignored"
+
+
+def test_lookup_access_denied_still_records_and_warns(
+    codepipeline: Stubber, context: FakeContext, capsys: pytest.CaptureFixture[str]
+) -> None:
+    codepipeline.add_client_error("get_pipeline_execution", "AccessDeniedException")
+    codepipeline.add_client_error("list_action_executions", "PipelineExecutionNotFoundException")
+
+    app.handler(load_event("record_deployment", "pipeline-execution-started.json"), context)
+
+    item = get_item("payments#pipeline", EXECUTION_ID)
+    assert item["outcome"] == "IN_PROGRESS"
+    assert "commit" not in item
+    # The event itself names the trigger, so that survives a failed lookup.
+    assert item["trigger_type"] == "WebhookV2"
+    warnings = [line for line in log_lines(capsys.readouterr().out) if line["level"] == "WARNING"]
+    assert [w["lookup"] for w in warnings] == [
+        "codepipeline:GetPipelineExecution",
+        "codepipeline:ListActionExecutions",
+    ]
+    assert warnings[0]["error"] == "AccessDeniedException"
+
+
+def test_rollback_execution_names_its_target(codepipeline: Stubber, context: FakeContext) -> None:
+    stub_execution(
+        codepipeline,
+        executionType="ROLLBACK",
+        trigger={"triggerType": "AutomatedRollback"},
+        rollbackMetadata={
+            "rollbackTargetPipelineExecutionId": "0a5f2c1e-8b7d-4e6f-9a0b-1c2d3e4f5a60"
+        },
+    )
+
+    app.handler(load_event("record_deployment", "stage-execution-started.json"), context)
+
+    item = get_item("payments#staging", EXECUTION_ID)
+    assert item["execution_type"] == "ROLLBACK"
+    assert item["triggered_by"] == "AutomatedRollback"
+    assert item["rollback_target_execution_id"] == "0a5f2c1e-8b7d-4e6f-9a0b-1c2d3e4f5a60"
+
+
+def test_late_start_event_does_not_reopen_a_finished_execution(
+    codepipeline: Stubber, context: FakeContext
+) -> None:
+    stub_execution(codepipeline)
+    stub_execution(codepipeline)
+    stub_execution(codepipeline)
+    app.handler(load_event("record_deployment", "pipeline-execution-succeeded.json"), context)
+    app.handler(load_event("record_deployment", "pipeline-execution-started.json"), context)
+    app.handler(load_event("record_deployment", "pipeline-execution-started.json"), context)
+
+    item = get_item("payments#pipeline", EXECUTION_ID)
+    assert item["outcome"] == "SUCCEEDED"
+    assert item["started_at"] == "2026-03-02T10:00:00.000000Z"
+    assert item["ended_at"] == "2026-03-02T10:14:30.000000Z"
+
+
+def test_resumed_execution_clears_end_until_it_finishes_again(
+    codepipeline: Stubber, context: FakeContext
+) -> None:
+    failed = load_event("record_deployment", "pipeline-execution-succeeded.json")
+    failed["detail"]["state"] = "FAILED"
+    resumed = copy.deepcopy(failed)
+    resumed["detail"]["state"] = "RESUMED"
+    resumed["time"] = "2026-03-02T10:20:00Z"
+    for event in (failed, resumed):
+        stub_execution(codepipeline)
+        app.handler(event, context)
+
+    item = get_item("payments#pipeline", EXECUTION_ID)
+    assert item["outcome"] == "IN_PROGRESS"
+    assert "ended_at" not in item
+
+
+# --- CodeDeploy deployments and rollbacks ---
+
+
+def deployment_info(deployment_id: str, status: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "deploymentInfo": {
+            "applicationName": "payments-prod",
+            "deploymentGroupName": "payments-api-prod",
+            "deploymentConfigName": "CodeDeployDefault.LambdaCanary10Percent5Minutes",
+            "deploymentId": deployment_id,
+            "status": status,
+            "computePlatform": "Lambda",
+            "revision": {
+                "revisionType": "AppSpecContent",
+                "appSpecContent": {
+                    "content": json.dumps(
+                        {
+                            "version": 0.0,
+                            "Resources": [
+                                {
+                                    "api": {
+                                        "Type": "AWS::Lambda::Function",
+                                        "Properties": {
+                                            "Name": "payments-api",
+                                            "Alias": "live",
+                                            "CurrentVersion": "41",
+                                            "TargetVersion": "42",
+                                        },
+                                    }
+                                }
+                            ],
+                        }
+                    )
+                },
+            },
+            **extra,
+        }
+    }
+
+
+def test_failed_deployment_with_rollback_is_rolled_back(
+    codedeploy: Stubber, context: FakeContext
+) -> None:
+    codedeploy.add_response(
+        "get_deployment",
+        deployment_info(
+            "d-7ZJ2WQ1XA",
+            "Failed",
+            errorInformation={"code": "ALARM_ACTIVE", "message": "Alarm payments-5xx is ALARM"},
+            rollbackInfo={"rollbackDeploymentId": "d-9QK4RT2YB"},
+        ),
+        {"deploymentId": "d-7ZJ2WQ1XA"},
+    )
+
+    app.handler(load_event("record_deployment", "codedeploy-deployment-failure.json"), context)
+
+    item = get_item("payments#prod", "codedeploy#d-7ZJ2WQ1XA")
+    assert item["outcome"] == "ROLLED_BACK"
+    assert item["rolled_back"] is True
+    assert item["reason"] == "Alarm payments-5xx is ALARM"
+    assert item["function_version"] == "42"
+    assert item["previous_function_version"] == "41"
+    assert item["deployment_group"] == "payments-api-prod"
+    assert item["ended_at"] == "2026-03-02T11:05:00.000000Z"
+
+
+def test_rollback_deployment_marks_the_deployment_it_undid(
+    codedeploy: Stubber, context: FakeContext
+) -> None:
+    # GetDeployment on the failed deployment raced its rollback: no rollbackInfo yet.
+    codedeploy.add_response(
+        "get_deployment", deployment_info("d-7ZJ2WQ1XA", "Failed"), {"deploymentId": "d-7ZJ2WQ1XA"}
+    )
+    codedeploy.add_response(
+        "get_deployment",
+        deployment_info(
+            "d-9QK4RT2YB",
+            "InProgress",
+            rollbackInfo={"rollbackTriggeringDeploymentId": "d-7ZJ2WQ1XA"},
+        ),
+        {"deploymentId": "d-9QK4RT2YB"},
+    )
+
+    app.handler(load_event("record_deployment", "codedeploy-deployment-failure.json"), context)
+    assert get_item("payments#prod", "codedeploy#d-7ZJ2WQ1XA")["outcome"] == "FAILED"
+    app.handler(load_event("record_deployment", "codedeploy-rollback-start.json"), context)
+
+    original = get_item("payments#prod", "codedeploy#d-7ZJ2WQ1XA")
+    assert original["outcome"] == "ROLLED_BACK"
+    assert original["rolled_back"] is True
+    assert original["rolled_back_by"] == "d-9QK4RT2YB"
+    rollback = get_item("payments#prod", "codedeploy#d-9QK4RT2YB")
+    assert rollback["rollback_of"] == "d-7ZJ2WQ1XA"
+    assert rollback["outcome"] == "IN_PROGRESS"
+    assert rollback["rolled_back"] is False
+
+
+def test_codedeploy_lookup_failure_records_state_only(
+    codedeploy: Stubber, context: FakeContext
+) -> None:
+    codedeploy.add_client_error("get_deployment", "AccessDeniedException")
+
+    app.handler(load_event("record_deployment", "codedeploy-deployment-failure.json"), context)
+
+    item = get_item("payments#prod", "codedeploy#d-7ZJ2WQ1XA")
+    assert item["outcome"] == "FAILED"
+    assert item["rolled_back"] is False
+    assert "function_version" not in item
+
+
+def test_unmapped_deployment_group_is_ignored(table: str, context: FakeContext) -> None:
+    event = load_event("record_deployment", "codedeploy-deployment-failure.json")
+    event["detail"]["deploymentGroup"] = "someone-elses-group"
+
+    assert app.handler(event, context)["status"] == "ignored"
+    assert all_items(table) == []
+
+
+def test_dynamodb_errors_propagate_so_eventbridge_retries(
+    env: None, context: FakeContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(app, "lookup_deployment", lambda _id: app.DeploymentFacts({}))
+    with mock_aws(), pytest.raises(Exception, match="ResourceNotFoundException"):
+        app.handler(load_event("record_deployment", "codedeploy-deployment-failure.json"), context)
+
+
+# --- properties ---
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner),
+    max_leaves=12,
+)
+
+
+def _mutations() -> st.SearchStrategy[dict[str, Any]]:
+    samples = [
+        load_event("record_deployment", name)
+        for name in (
+            "pipeline-execution-started.json",
+            "stage-execution-succeeded.json",
+            "codedeploy-deployment-failure.json",
+        )
+    ]
+
+    @st.composite
+    def mutate(draw: st.DrawFn) -> dict[str, Any]:
+        event: dict[str, Any] = copy.deepcopy(draw(st.sampled_from(samples)))
+        for container in (event, event["detail"]):
+            for key in list(container):
+                action = draw(st.sampled_from(["keep", "keep", "drop", "replace"]))
+                if action == "drop":
+                    del container[key]
+                elif action == "replace":
+                    container[key] = draw(_json)
+        return event
+
+    return mutate()
+
+
+@pytest.fixture
+def offline_lookups(monkeypatch: pytest.MonkeyPatch) -> None:
+    facts = {
+        "d-7ZJ2WQ1XA": app.DeploymentFacts(
+            {"function_version": "42"}, reason="Alarm payments-5xx is ALARM", rolled_back=True
+        ),
+        "d-9QK4RT2YB": app.DeploymentFacts(
+            {"rollback_of": "d-7ZJ2WQ1XA"}, rollback_of="d-7ZJ2WQ1XA"
+        ),
+    }
+    monkeypatch.setattr(
+        app,
+        "lookup_pipeline_execution",
+        lambda pipeline, execution_id: {"commit": COMMIT, "image_digest": DIGEST},
+    )
+    monkeypatch.setattr(
+        app,
+        "lookup_deployment",
+        lambda deployment_id: facts.get(deployment_id, facts["d-9QK4RT2YB"]),
+    )
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(event=_json | _mutations())
+def test_never_raises_on_arbitrary_or_partial_events(
+    table: str, offline_lookups: None, event: Any
+) -> None:
+    result = app.handler(event, FakeContext())
+    assert result["status"] in {"recorded", "ignored"}
+    if result["status"] == "ignored":
+        assert isinstance(result["reason"], str)
+
+
+def _sequence() -> list[dict[str, Any]]:
+    def at(name: str, time: str, **detail: Any) -> dict[str, Any]:
+        event = load_event("record_deployment", name)
+        event["time"] = time
+        event["detail"].update(detail)
+        return event
+
+    pipeline, stage = "pipeline-execution-started.json", "stage-execution-started.json"
+    failure, rollback = "codedeploy-deployment-failure.json", "codedeploy-rollback-start.json"
+    return [
+        at(pipeline, "2026-03-02T10:00:00Z"),
+        at(stage, "2026-03-02T10:06:00Z"),
+        at(stage, "2026-03-02T10:08:00Z", state="FAILED"),
+        at(pipeline, "2026-03-02T10:08:00Z", state="FAILED"),
+        at(stage, "2026-03-02T10:20:00Z", state="RESUMED"),
+        at(pipeline, "2026-03-02T10:20:00Z", state="RESUMED"),
+        at(stage, "2026-03-02T10:25:00Z", state="SUCCEEDED"),
+        at(stage, "2026-03-02T10:26:00Z", stage="Deploy-prod"),
+        at(failure, "2026-03-02T10:27:00Z", state="START"),
+        at(failure, "2026-03-02T10:31:00Z"),
+        at(rollback, "2026-03-02T10:31:00Z"),
+        at(rollback, "2026-03-02T10:33:00Z", state="SUCCESS"),
+        at(stage, "2026-03-02T10:33:00Z", stage="Deploy-prod", state="FAILED"),
+        at(pipeline, "2026-03-02T10:33:00Z", state="FAILED"),
+    ]
+
+
+SEQUENCE = _sequence()
+_reference: list[list[dict[str, Any]]] = []
+
+
+def _replay(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    name = f"deployments-{uuid.uuid4().hex}"
+    create_table(name)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DEPLOYMENT_TABLE_NAME", name)
+        for event in events:
+            app.handler(copy.deepcopy(event), FakeContext())
+    return all_items(name)
+
+
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    order=st.permutations(SEQUENCE),
+    duplicates=st.lists(st.sampled_from(SEQUENCE), max_size=5),
+)
+def test_final_history_is_independent_of_order_and_duplicates(
+    table: str,
+    offline_lookups: None,
+    order: list[dict[str, Any]],
+    duplicates: list[dict[str, Any]],
+) -> None:
+    if not _reference:
+        _reference.append(_replay(SEQUENCE))
+    expected = _reference[0]
+
+    assert _replay([*order, *duplicates]) == expected
+
+
+def test_reference_history_is_what_happened(table: str, offline_lookups: None) -> None:
+    items = {(item["pk"], item["sk"]): item for item in _replay(SEQUENCE)}
+
+    assert items["payments#pipeline", EXECUTION_ID]["outcome"] == "FAILED"
+    staging = items["payments#staging", EXECUTION_ID]
+    assert (staging["outcome"], staging["started_at"], staging["ended_at"]) == (
+        "SUCCEEDED",
+        "2026-03-02T10:06:00.000000Z",
+        "2026-03-02T10:25:00.000000Z",
+    )
+    assert items["payments#prod", EXECUTION_ID]["outcome"] == "FAILED"
+    failed = items["payments#prod", "codedeploy#d-7ZJ2WQ1XA"]
+    assert (failed["outcome"], failed["rolled_back"]) == ("ROLLED_BACK", True)
+    assert failed["started_at"] == "2026-03-02T10:27:00.000000Z"
+    assert items["payments#prod", "codedeploy#d-9QK4RT2YB"]["outcome"] == "SUCCEEDED"
+    assert len(items) == 5
