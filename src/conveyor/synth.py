@@ -19,6 +19,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 import aws_cdk as cdk  # noqa: E402 - the variable above must be set before jsii starts
 
+from conveyor.constructs import dependencies  # noqa: E402
 from conveyor.constructs.naming import Naming  # noqa: E402
 from conveyor.nag import acknowledge_known_findings, add_nag  # noqa: E402
 from conveyor.pipeline import Pipeline  # noqa: E402
@@ -93,6 +94,16 @@ def synthesize(spec: Spec, outdir: Path, *, nag: bool = False) -> SynthResult:
     outdir.mkdir(parents=True, exist_ok=True)
     app = build_app(spec, outdir, nag=nag)
     assembly = app.synth()
+    # A second pass drops DependsOn entries that references already imply (cfn-lint W3005).
+    changed = False
+    for stack in app.node.children:
+        if isinstance(stack, cdk.Stack):
+            template = json.loads(
+                (Path(assembly.directory) / stack.template_file).read_text()
+            )
+            changed = dependencies.prune(stack, template) or changed
+    if changed:
+        assembly = app.synth(force=True)
     templates = []
     for stack in assembly.stacks:
         path = Path(assembly.directory) / stack.template_file

@@ -10,6 +10,8 @@ from __future__ import annotations
 import typer
 
 from conveyor.cli import check as check_command
+from conveyor.cli import synth as synth_command
+from conveyor.cli import validate as validate_command
 
 app = typer.Typer(
     name="conveyor",
@@ -23,6 +25,8 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
+app.command("validate")(validate_command.validate)
+app.command("synth")(synth_command.synth)
 app.command("check")(check_command.check)
 
 

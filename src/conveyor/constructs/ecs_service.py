@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import ArnFormat, Duration, Stack
+from aws_cdk import ArnFormat, Duration, Stack, Token
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
@@ -371,6 +371,14 @@ def deploy_role(
     artifacts.grant_read(role)
     key.grant_decrypt(role)
     acknowledgements.artifact_access(role, artifacts)
+    if target.task_roles is None:
+        partition = "<AWS::Partition>" if Token.is_unresolved(stack.partition) else stack.partition
+        acknowledgements.acknowledge(
+            role,
+            f"IAM5[Resource::arn:{partition}:iam::<AWS::AccountId>:role/*]",
+            "the existing service's task roles are defined outside conveyor; iam:PassRole is "
+            "limited to passing them to ECS tasks by the iam:PassedToService condition",
+        )
     acknowledgements.acknowledge(
         role,
         "IAM5[Resource::*]",
