@@ -12,8 +12,8 @@ from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_s3 as s3
-from constructs import Construct
 
+from constructs import Construct
 from conveyor.constructs import acknowledgements, defaults
 from conveyor.constructs.artifact_store import AccessLogBucket, ArtifactStore
 from conveyor.constructs.build_project import BuildProject
@@ -174,7 +174,7 @@ class Pipeline(Construct):
             restart_execution_on_update=False,
             execution_mode=codepipeline.ExecutionMode.QUEUED,
             stages=stages,
-            triggers=triggers(source_action) if triggers else None,
+            triggers=triggers,
         )
         if spec.source.s3 is not None:
             self._trigger_on_upload(naming, spec.source.s3.key)
@@ -209,7 +209,8 @@ class Pipeline(Construct):
 
     def _source(
         self, naming: Naming, store: ArtifactStore, output: codepipeline.Artifact
-    ) -> tuple[codepipeline.IAction, str | None, object]:
+    ) -> tuple[codepipeline.IAction, str | None, list[codepipeline.TriggerProps] | None]:
+        """The source action, the variable holding the commit id, and the pipeline triggers."""
         source = self.spec.source
         if source.github is not None:
             owner, repo = source.github.repo.split("/", 1)
@@ -224,20 +225,16 @@ class Pipeline(Construct):
                 trigger_on_push=False,
                 variables_namespace="Source",
             )
-            branch = source.github.branch
-
-            def triggers(action_: codepipeline.IAction) -> list[codepipeline.TriggerProps]:
-                return [
-                    codepipeline.TriggerProps(
-                        provider_type=codepipeline.ProviderType.CODE_STAR_SOURCE_CONNECTION,
-                        git_configuration=codepipeline.GitConfiguration(
-                            source_action=action_,
-                            push_filter=[codepipeline.GitPushFilter(branches_includes=[branch])],
-                        ),
-                    )
-                ]
-
-            return action, action.variables.commit_id, triggers
+            trigger = codepipeline.TriggerProps(
+                provider_type=codepipeline.ProviderType.CODE_STAR_SOURCE_CONNECTION,
+                git_configuration=codepipeline.GitConfiguration(
+                    source_action=action,
+                    push_filter=[
+                        codepipeline.GitPushFilter(branches_includes=[source.github.branch])
+                    ],
+                ),
+            )
+            return action, action.variables.commit_id, [trigger]
         if source.codecommit is not None:
             # prevents FM52: an existing repository, by name; conveyor never creates one.
             repository = codecommit.Repository.from_repository_name(

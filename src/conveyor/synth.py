@@ -17,13 +17,12 @@ from typing import Any
 # jsii prints an end-of-life banner for Node 20 on every start; the value lists major versions.
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-import aws_cdk as cdk  # noqa: E402 - the variable above must be set before jsii starts
+import aws_cdk as cdk
 
-from conveyor.constructs import dependencies  # noqa: E402
-from conveyor.constructs.naming import Naming  # noqa: E402
-from conveyor.nag import acknowledge_known_findings, add_nag  # noqa: E402
-from conveyor.pipeline import Pipeline  # noqa: E402
-from conveyor.spec.models import Spec  # noqa: E402
+from conveyor.constructs import dependencies
+from conveyor.constructs.naming import Naming
+from conveyor.pipeline import Pipeline
+from conveyor.spec.models import Spec
 
 
 @dataclass(frozen=True)
@@ -84,8 +83,9 @@ def build_app(spec: Spec, outdir: Path, *, nag: bool = False) -> cdk.App:
     )
     Pipeline(stack, "Delivery", spec=spec)
     if nag:
+        from conveyor.nag import add_nag  # cdk-nag is only loaded when asked for
+
         add_nag(app)
-    acknowledge_known_findings(stack)
     return app
 
 
@@ -96,12 +96,10 @@ def synthesize(spec: Spec, outdir: Path, *, nag: bool = False) -> SynthResult:
     assembly = app.synth()
     # A second pass drops DependsOn entries that references already imply (cfn-lint W3005).
     changed = False
-    for stack in app.node.children:
-        if isinstance(stack, cdk.Stack):
-            template = json.loads(
-                (Path(assembly.directory) / stack.template_file).read_text()
-            )
-            changed = dependencies.prune(stack, template) or changed
+    for child in app.node.children:
+        if isinstance(child, cdk.Stack):
+            template = json.loads((Path(assembly.directory) / child.template_file).read_text())
+            changed = dependencies.prune(child, template) or changed
     if changed:
         assembly = app.synth(force=True)
     templates = []

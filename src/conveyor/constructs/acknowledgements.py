@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_s3 as s3
+
 from constructs import IConstruct
 
 PACK = "AwsSolutions::AwsSolutions"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
-from constructs import Construct
 
+from constructs import Construct
 from conveyor.constructs import defaults
 from conveyor.constructs.naming import Naming
 
@@ -58,9 +58,7 @@ class AccessLogBucket(Construct):
 
     bucket: s3.Bucket
 
-    def __init__(
-        self, scope: Construct, id: str, *, production: bool, expire_days: int
-    ) -> None:
+    def __init__(self, scope: Construct, id: str, *, production: bool, expire_days: int) -> None:
         super().__init__(scope, id)
         self.bucket = defaults.secure_bucket(
             self,

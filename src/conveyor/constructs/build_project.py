@@ -8,8 +8,8 @@ from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
-from constructs import Construct
 
+from constructs import Construct
 from conveyor.constructs import buildspec, defaults
 from conveyor.spec.models import Build
 from conveyor.spec.refs import SECRET_REF

@@ -114,8 +114,8 @@ def _docker_build(build: Build) -> list[str]:
         f'IMAGE_URI="${REPOSITORY_URI}@$IMAGE_DIGEST"',
         # prevents FM26: the ECS deploy action reads imagedefinitions.json; CodeDeploy reads
         # imageDetail.json.
-        f"printf '[{{\"name\":\"%s\",\"imageUri\":\"%s\"}}]' \"${CONTAINER_NAME}\" "
+        f'printf \'[{{"name":"%s","imageUri":"%s"}}]\' "${CONTAINER_NAME}" '
         f'"$IMAGE_URI" > {IMAGE_DEFINITIONS}',
-        f"printf '{{\"ImageURI\":\"%s\"}}' \"$IMAGE_URI\" > {IMAGE_DETAIL}",
+        f'printf \'{{"ImageURI":"%s"}}\' "$IMAGE_URI" > {IMAGE_DETAIL}',
         f"cat {IMAGE_DEFINITIONS}",
     ]

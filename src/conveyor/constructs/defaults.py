@@ -14,8 +14,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
-from constructs import Construct
 
+from constructs import Construct
 from conveyor.spec.models import LOG_RETENTION_DAYS
 
 # prevents FM21: a current CodeBuild image (Ubuntu 22.04, Docker 24+, buildx).
@@ -180,4 +180,6 @@ def encrypted_topic(scope: Construct, id: str, *, name: str, key: kms.Key) -> sn
 
 
 def _sid(text: str) -> str:
-    return "".join(part.capitalize() for part in text.replace("/", "-").replace(".", "-").split("-"))
+    return "".join(
+        part.capitalize() for part in text.replace("/", "-").replace(".", "-").split("-")
+    )

@@ -10,12 +10,11 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_ssm as ssm
-from constructs import Construct
 
+from constructs import Construct
 from conveyor.constructs import acknowledgements, defaults
 from conveyor.constructs.naming import Naming
 from conveyor.spec.models import CreateService, ExistingVpc

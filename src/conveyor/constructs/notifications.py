@@ -12,8 +12,8 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
-from constructs import Construct
 
+from constructs import Construct
 from conveyor.constructs import defaults
 from conveyor.constructs.naming import Naming
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 import jsii
 from aws_cdk import CfnResource, IAspect, TagManager, Tags
+
 from constructs import Construct, IConstruct
 
 # CDK's singleton custom-resource providers (auto-delete objects/images) are plain CfnResources

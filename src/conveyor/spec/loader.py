@@ -25,8 +25,11 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 
 _SCALARS = yaml.constructor.SafeConstructor()
 
+_COLLECTION_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
+
 MAX_SPEC_BYTES = 1_000_000
 MAX_NODES = 100_000
+MAX_DEPTH = 64
 
 Path_ = tuple[str | int, ...]
 
@@ -76,12 +79,39 @@ def _to_python(root: yaml.Node, file: str) -> _Located:
     problems: list[Problem] = []
     count = 0
 
+    in_progress: set[int] = set()
+
     def walk(node: yaml.Node, path: Path_) -> Any:
         nonlocal count
         count += 1
         if count > MAX_NODES:
-            raise SpecError(file, [Problem(None, "", f"more than {MAX_NODES} YAML nodes")])
+            raise SpecError(
+                file, [Problem(None, "", f"more than {MAX_NODES} YAML nodes (an alias bomb?)")]
+            )
+        if len(path) > MAX_DEPTH or id(node) in in_progress:
+            raise SpecError(
+                file,
+                [
+                    Problem(
+                        node.start_mark.line + 1,
+                        _dotted(path[:MAX_DEPTH]),
+                        "invalid YAML: nested too deeply or through a recursive alias",
+                    )
+                ],
+            )
+        in_progress.add(id(node))
+        try:
+            return convert(node, path)
+        finally:
+            in_progress.discard(id(node))
+
+    def convert(node: yaml.Node, path: Path_) -> Any:
         lines.setdefault(path, node.start_mark.line + 1)
+        if not isinstance(node, yaml.ScalarNode) and node.tag not in _COLLECTION_TAGS:
+            problems.append(
+                Problem(node.start_mark.line + 1, _dotted(path), f"unsupported YAML tag {node.tag}")
+            )
+            return None
         if isinstance(node, yaml.MappingNode):
             result: dict[str, Any] = {}
             for key_node, value_node in node.value:
@@ -105,8 +135,7 @@ def _to_python(root: yaml.Node, file: str) -> _Located:
                         Problem(
                             key_node.start_mark.line + 1,
                             _dotted((*path, key)),
-                            f"key written twice (first on line {lines[(*path, key)]}); "
-                            "keep one",
+                            f"key written twice (first on line {lines[(*path, key)]}); keep one",
                         )
                     )
                     continue
@@ -145,8 +174,10 @@ def _model_for(path: Path_) -> type[BaseModel] | None:
         if isinstance(part, int):
             continue
         fields = model.model_fields
-        name = part if part in fields else next(
-            (n for n, f in fields.items() if f.alias == part), None
+        name = (
+            part
+            if part in fields
+            else next((n for n, f in fields.items() if f.alias == part), None)
         )
         if name is None:
             return None
@@ -277,7 +308,11 @@ def parse_spec(text: str | bytes, file: str = "conveyor.yaml") -> Spec:
     if not isinstance(located.data, dict):
         raise SpecError(
             file,
-            [Problem(1, "", f"expected a mapping at the top (app: …), got {_describe(located.data)}")],
+            [
+                Problem(
+                    1, "", f"expected a mapping at the top (app: …), got {_describe(located.data)}"
+                )
+            ],
         )
     try:
         return Spec.model_validate(located.data)

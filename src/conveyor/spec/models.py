@@ -24,9 +24,7 @@ from conveyor.spec.refs import (
 
 APP_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,22}[a-z0-9]$"
 ENV_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,14}$"
-CONNECTION_ARN_PATTERN = (
-    r"^arn:aws[a-z-]*:(codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:connection/[0-9a-f-]{36}$"
-)
+CONNECTION_ARN_PATTERN = r"^arn:aws[a-z-]*:(codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:connection/[0-9a-f-]{36}$"  # noqa: E501
 CERTIFICATE_ARN_PATTERN = r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"
 
@@ -272,9 +270,7 @@ class CreateService(_Model):
 
 
 class EcsDeploy(_Model):
-    strategy: Literal["rolling"] = Field(
-        "rolling", description="How new tasks replace old ones."
-    )
+    strategy: Literal["rolling"] = Field("rolling", description="How new tasks replace old ones.")
     create: CreateService | None = Field(
         None, description="Let conveyor create the cluster, service and load balancer."
     )
@@ -346,12 +342,13 @@ class Environment(_Model):
 # --- notifications, retention, naming -------------------------------------------------------
 
 NotificationEvent = Literal["failed", "succeeded", "started", "approval-needed"]
+DEFAULT_NOTIFY_ON: tuple[NotificationEvent, ...] = ("failed", "approval-needed")
 
 
 class Notifications(_Model):
     email: list[Annotated[str, Field(pattern=EMAIL_PATTERN)]] = Field(default_factory=list)
     on: list[NotificationEvent] = Field(
-        default_factory=lambda: ["failed", "approval-needed"],
+        default_factory=lambda: list(DEFAULT_NOTIFY_ON),
         description="Pipeline events that notify the subscribers.",
     )
 

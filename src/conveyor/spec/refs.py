@@ -10,8 +10,9 @@ SECRET_REF = re.compile(
     r"|secretsmanager:(?P<sm>[A-Za-z0-9/_+=.@\-]+)(?::(?P<key>[A-Za-z0-9_.\-]+))?)$"
 )
 
+# Help text naming secret references (not a secret itself).
 SECRET_REF_HELP = (
-    "a reference such as 'ssm:/team/app/dockerhub-password' (SSM SecureString parameter) or "
+    "a reference such as 'ssm:/team/app/dockerhub-password' (SSM SecureString parameter) or "  # noqa: S105
     "'secretsmanager:team/app/dockerhub:password' (secret name, optional JSON key)"
 )
 
