@@ -32,3 +32,14 @@ def log_lines(captured: str) -> list[dict[str, Any]]:
 
 def events_dir(handler: str) -> Path:
     return asset_path(handler) / "events"
+
+
+def record_calls(client: Any) -> list[tuple[str, dict[str, Any]]]:
+    """Every API call a (stubbed or mocked) client makes, with the parameters it sent."""
+    calls: list[tuple[str, dict[str, Any]]] = []
+
+    def capture(params: dict[str, Any], model: Any, **_: Any) -> None:
+        calls.append((model.name, dict(params)))
+
+    client.meta.events.register("provide-client-params.*.*", capture)
+    return calls
