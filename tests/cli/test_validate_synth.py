@@ -1,0 +1,75 @@
+"""`conveyor validate` and `conveyor synth` as a user runs them: exit codes and messages."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conveyor.cli.main import app
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "web-service.yaml"
+runner = CliRunner()
+
+
+def test_validate_accepts_the_examples() -> None:
+    for spec in sorted((ROOT / "examples").glob("*.yaml")):
+        result = runner.invoke(app, ["validate", str(spec)])
+        assert result.exit_code == 0, result.output
+        assert "is valid" in result.output
+
+
+def test_validate_reports_file_line_and_key_with_exit_2(tmp_path: Path) -> None:
+    spec = tmp_path / "conveyor.yaml"
+    spec.write_text(EXAMPLE.read_text().replace("timeout_minutes: 15", "timeout_minutes: 999"))
+    result = runner.invoke(app, ["validate", str(spec)])
+    assert result.exit_code == 2
+    assert f"{spec}:11: build.timeout_minutes:" in result.output
+    assert "less than or equal to 120" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_validate_missing_file_exits_2(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["validate", str(tmp_path / "missing.yaml")])
+    assert result.exit_code == 2
+    assert "no such file" in result.output
+
+
+def test_synth_refuses_an_invalid_spec_before_starting_cdk(tmp_path: Path) -> None:
+    spec = tmp_path / "conveyor.yaml"
+    spec.write_text("app: web\n")
+    result = runner.invoke(app, ["synth", str(spec), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "required key 'owner' is missing" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("command", [["--help"], ["validate", str(EXAMPLE)]])
+def test_commands_that_do_not_synthesize_never_import_cdk(command: list[str]) -> None:
+    code = (
+        "import sys\n"
+        "from conveyor.cli.main import app\n"
+        f"try:\n    app({command!r})\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('aws_cdk', 'jsii', 'cdk_nag'))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.xdist_group("synth")
+def test_synth_writes_templates_and_a_summary(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["synth", str(ROOT / "examples" / "minimal.yaml"), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    template = json.loads((out / "api-pipeline.template.json").read_text())
+    assert "AWS::CodePipeline::Pipeline" in {r["Type"] for r in template["Resources"].values()}
+    assert "Stack api-pipeline" in result.output
+    assert "AWS::CodeBuild::Project" in result.output
+    assert str(out / "api-pipeline.template.json") in result.output.replace("\n", "")

@@ -1,0 +1,78 @@
+"""Synthesize every example once per test session (each synth costs seconds).
+
+All synth tests share one xdist group so a single worker pays for the synths.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
+
+
+@dataclass(frozen=True)
+class Synthesized:
+    name: str
+    outdir: Path
+    templates: dict[str, dict[str, Any]]  # stack name -> template
+    nag_report: dict[str, Any]
+
+    @property
+    def template(self) -> dict[str, Any]:
+        (only,) = self.templates.values()
+        return only
+
+    def resources(self, kind: str) -> dict[str, dict[str, Any]]:
+        return {
+            logical_id: resource
+            for template in self.templates.values()
+            for logical_id, resource in template["Resources"].items()
+            if resource["Type"] == kind
+        }
+
+    def template_paths(self) -> list[Path]:
+        return sorted(self.outdir.glob("*.template.json"))
+
+
+@pytest.fixture(scope="session")
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Synthesized]]:
+    from conveyor.spec import load_spec
+    from conveyor.synth import synthesize
+
+    results: dict[str, Synthesized] = {}
+    for path in EXAMPLES:
+        outdir = tmp_path_factory.mktemp(path.stem)
+        result = synthesize(load_spec(path), outdir, nag=True)
+        results[path.stem] = Synthesized(
+            name=path.stem,
+            outdir=result.outdir,
+            templates={t.stack: json.loads(t.path.read_text()) for t in result.templates},
+            nag_report=json.loads((result.outdir / "validation-report.json").read_text()),
+        )
+    yield results
+
+
+@pytest.fixture(scope="session")
+def web(synthesized: dict[str, Synthesized]) -> Synthesized:
+    """S1: GitHub → Docker build → ECR → rolling deploy to a Fargate service conveyor creates."""
+    return synthesized["web-service"]
+
+
+@pytest.fixture(scope="session")
+def minimal(synthesized: dict[str, Synthesized]) -> Synthesized:
+    """An existing ECS service in a non-production environment."""
+    return synthesized["minimal"]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/synth/" in item.nodeid:
+            item.add_marker(pytest.mark.xdist_group("synth"))
+            item.add_marker(pytest.mark.synth)

@@ -1,0 +1,100 @@
+"""The independent judges on every example: cfn-lint, cdk-nag, tags, determinism.
+
+The product eats its own cooking: a generated template that fails any judge is a bug.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfnlint.api import ManualArgs, lint_file
+from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
+
+from tests.synth.conftest import EXAMPLES, ROOT, Synthesized
+
+REQUIRED_TAGS = {"App", "Environment", "Owner", "ManagedBy"}
+
+
+def test_every_example_was_synthesized(synthesized: dict[str, Synthesized]) -> None:
+    assert sorted(synthesized) == sorted(p.stem for p in EXAMPLES)
+    assert len(synthesized) >= 2
+
+
+@pytest.mark.parametrize("example", [p.stem for p in EXAMPLES])
+def test_cfn_lint_reports_nothing(synthesized: dict[str, Synthesized], example: str) -> None:
+    for path in synthesized[example].template_paths():
+        matches = lint_file(path, config=ManualArgs(regions=["us-east-1", "eu-west-1"]))
+        assert [f"{m.rule.id} {m.message} ({m.path})" for m in matches] == []
+
+
+@pytest.mark.parametrize("example", [p.stem for p in EXAMPLES])
+def test_cdk_nag_aws_solutions_has_no_unacknowledged_finding(
+    synthesized: dict[str, Synthesized], example: str
+) -> None:
+    report = synthesized[example].nag_report
+    (plugin,) = report["pluginReports"]
+    assert plugin["pluginName"] == "AwsSolutions"
+    assert plugin["violations"] == []
+    assert plugin["conclusion"] == "success"
+    for acknowledged in plugin["suppressedViolations"]:
+        # Every acknowledgement carries a specific reason, written in conveyor's code.
+        assert len(acknowledged["reason"]) >= 40, acknowledged["ruleName"]
+
+
+def _taggable(kind: str) -> bool:
+    if kind.startswith("Custom::") or kind == "AWS::CDK::Metadata":
+        return False
+    schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", kind).schema
+    tagging: dict[str, Any] = schema.get("tagging", {})
+    return bool(tagging.get("taggable")) and "Tags" in schema.get("properties", {})
+
+
+def _tag_keys(tags: Any) -> set[str]:
+    if isinstance(tags, dict):  # SSM-style maps
+        return set(tags)
+    return {t["Key"] for t in tags}
+
+
+@pytest.mark.parametrize("example", [p.stem for p in EXAMPLES])
+def test_every_taggable_resource_is_tagged(
+    synthesized: dict[str, Synthesized], example: str
+) -> None:
+    """FM80, including the custom-resource providers that `Tags.of` does not reach."""
+    untagged = []
+    for template in synthesized[example].templates.values():
+        for logical_id, resource in template["Resources"].items():
+            if not _taggable(resource["Type"]):
+                continue
+            keys = _tag_keys(resource.get("Properties", {}).get("Tags", []))
+            if not keys >= REQUIRED_TAGS:
+                untagged.append(f"{logical_id} ({resource['Type']}) lacks {REQUIRED_TAGS - keys}")
+    assert untagged == []
+
+
+def test_environment_tag_names_the_environment(web: Synthesized) -> None:
+    (service,) = web.resources("AWS::ECS::Service").values()
+    tags = {t["Key"]: t["Value"] for t in service["Properties"]["Tags"]}
+    assert tags == {
+        "App": "web",
+        "Environment": "prod",
+        "Owner": "team-web",
+        "ManagedBy": "conveyor",
+    }
+    (pipeline,) = web.resources("AWS::CodePipeline::Pipeline").values()
+    assert {t["Key"]: t["Value"] for t in pipeline["Properties"]["Tags"]}["Environment"] == "shared"
+
+
+def test_synthesis_is_deterministic(web: Synthesized, tmp_path: Path) -> None:
+    from conveyor.spec import load_spec
+    from conveyor.synth import synthesize
+
+    again = synthesize(load_spec(ROOT / "examples" / "web-service.yaml"), tmp_path, nag=True)
+    for template in again.templates:
+        first = web.outdir / template.path.name
+        assert (
+            hashlib.sha256(first.read_bytes()).hexdigest()
+            == hashlib.sha256(template.path.read_bytes()).hexdigest()
+        )

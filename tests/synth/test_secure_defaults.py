@@ -1,0 +1,382 @@
+"""Every secure default of a generated pipeline, asserted on the synthesized template.
+
+Each test names the failure mode it guards. Assertions are on properties, not on existence.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from tests.synth.conftest import Synthesized
+
+
+def _one(found: dict[str, dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+    assert len(found) == 1, sorted(found)
+    return next(iter(found.items()))
+
+
+def _artifact_bucket(s: Synthesized) -> tuple[str, dict[str, Any]]:
+    pipeline = _one(s.resources("AWS::CodePipeline::Pipeline"))[1]
+    bucket_ref = pipeline["Properties"]["ArtifactStore"]["Location"]["Ref"]
+    return bucket_ref, s.template["Resources"][bucket_ref]
+
+
+def test_artifact_bucket_is_private_encrypted_versioned_and_expires(web: Synthesized) -> None:
+    """FM01, FM02, FM03."""
+    _, bucket = _artifact_bucket(web)
+    props = bucket["Properties"]
+    assert props["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    (rule,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    key_ref = rule["ServerSideEncryptionByDefault"]["KMSMasterKeyID"]["Fn::GetAtt"][0]
+    assert web.template["Resources"][key_ref]["Type"] == "AWS::KMS::Key"
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    (lifecycle,) = props["LifecycleConfiguration"]["Rules"]
+    assert lifecycle["Status"] == "Enabled"
+    assert lifecycle["ExpirationInDays"] == 30
+    assert lifecycle["NoncurrentVersionExpiration"] == {"NoncurrentDays": 30}
+    assert props["LoggingConfiguration"]["DestinationBucketName"]["Ref"] != _artifact_bucket(web)[0]
+
+
+def test_every_bucket_denies_plain_http(web: Synthesized, minimal: Synthesized) -> None:
+    """FM04: each bucket has a policy with Deny on aws:SecureTransport = false."""
+    for s in (web, minimal):
+        buckets = s.resources("AWS::S3::Bucket")
+        policies = s.resources("AWS::S3::BucketPolicy").values()
+        protected = set()
+        for policy in policies:
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+                if (
+                    statement["Effect"] == "Deny"
+                    and statement.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport")
+                    == "false"
+                ):
+                    protected.add(policy["Properties"]["Bucket"]["Ref"])
+        assert protected == set(buckets), s.name
+
+
+def test_every_bucket_blocks_public_access_and_is_encrypted(
+    synthesized: dict[str, Synthesized],
+) -> None:
+    """FM01, FM02 on all buckets, including the access-log bucket (SSE-S3 by necessity)."""
+    for s in synthesized.values():
+        for logical_id, bucket in s.resources("AWS::S3::Bucket").items():
+            props = bucket["Properties"]
+            assert all(props["PublicAccessBlockConfiguration"].values()), logical_id
+            algorithm = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0][
+                "ServerSideEncryptionByDefault"
+            ]["SSEAlgorithm"]
+            assert algorithm in {"aws:kms", "AES256"}, logical_id
+            assert "ExpirationInDays" in props["LifecycleConfiguration"]["Rules"][0]
+
+
+def test_keys_rotate(synthesized: dict[str, Synthesized]) -> None:
+    """FM07."""
+    for s in synthesized.values():
+        keys = s.resources("AWS::KMS::Key")
+        assert keys
+        for logical_id, key in keys.items():
+            assert key["Properties"]["EnableKeyRotation"] is True, logical_id
+
+
+def test_environment_data_has_its_own_key(web: Synthesized) -> None:
+    """FM76: the environment's log groups are not encrypted with the pipeline's key."""
+    _, bucket = _artifact_bucket(web)
+    pipeline_key = bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0][
+        "ServerSideEncryptionByDefault"
+    ]["KMSMasterKeyID"]["Fn::GetAtt"][0]
+    service_logs = [
+        g
+        for g in web.resources("AWS::Logs::LogGroup").values()
+        if g["Properties"]["LogGroupName"] == "/conveyor/web/service/prod"
+    ]
+    (group,) = service_logs
+    assert group["Properties"]["KmsKeyId"]["Fn::GetAtt"][0] != pipeline_key
+
+
+def test_image_repository(web: Synthesized) -> None:
+    """FM02, FM10, FM11."""
+    _, repo = _one(web.resources("AWS::ECR::Repository"))
+    props = repo["Properties"]
+    assert props["RepositoryName"] == "web-images"
+    assert props["ImageScanningConfiguration"] == {"ScanOnPush": True}
+    assert props["ImageTagMutability"] == "IMMUTABLE_WITH_EXCLUSION"
+    assert props["ImageTagMutabilityExclusionFilters"] == [
+        {
+            "ImageTagMutabilityExclusionFilterType": "WILDCARD",
+            "ImageTagMutabilityExclusionFilterValue": "buildcache",
+        }
+    ]
+    assert props["EncryptionConfiguration"]["EncryptionType"] == "KMS"
+    rules = json.loads(props["LifecyclePolicy"]["LifecyclePolicyText"])["rules"]
+    keep = [r for r in rules if r["selection"]["countType"] == "imageCountMoreThan"]
+    assert keep[0]["selection"]["countNumber"] == 10
+    assert keep[0]["action"]["type"] == "expire"
+
+
+def test_build_project(web: Synthesized) -> None:
+    """FM20, FM21, FM22, FM23."""
+    _, project = _one(web.resources("AWS::CodeBuild::Project"))
+    props = project["Properties"]
+    assert props["Name"] == "web-build"
+    env = props["Environment"]
+    assert env["Image"] == "aws/codebuild/standard:7.0"
+    assert env["PrivilegedMode"] is True
+    assert props["TimeoutInMinutes"] == 15
+    logs = props["LogsConfig"]["CloudWatchLogs"]
+    assert logs["Status"] == "ENABLED"
+    group_id = logs["GroupName"]["Ref"]
+    group = web.template["Resources"][group_id]
+    assert group["Properties"]["LogGroupName"] == "/conveyor/web/build"
+    assert "EncryptionKey" in props
+    names = {v["Name"] for v in env["EnvironmentVariables"]}
+    assert {"REPOSITORY_URI", "IMAGE_REPO_NAME", "CONTAINER_NAME"} <= names
+
+
+def test_no_build_is_privileged_without_docker(minimal: Synthesized, web: Synthesized) -> None:
+    for s in (minimal, web):
+        for project in s.resources("AWS::CodeBuild::Project").values():
+            assert "docker" in project["Properties"]["Source"]["BuildSpec"]
+            assert project["Properties"]["Environment"]["PrivilegedMode"] is True
+
+
+def test_log_groups_have_retention_and_encryption(synthesized: dict[str, Synthesized]) -> None:
+    """FM08, FM24."""
+    for s in synthesized.values():
+        for logical_id, group in s.resources("AWS::Logs::LogGroup").items():
+            assert group["Properties"]["RetentionInDays"] == 30, logical_id
+            assert "KmsKeyId" in group["Properties"], logical_id
+
+
+def test_logs_service_may_use_the_log_keys(web: Synthesized) -> None:
+    """CloudWatch Logs needs the key policy grant, or the encrypted log group fails to create."""
+    for logical_id, key in web.resources("AWS::KMS::Key").items():
+        statements = key["Properties"]["KeyPolicy"]["Statement"]
+        logs = [s for s in statements if "logs" in json.dumps(s.get("Principal", {}))]
+        assert logs, logical_id
+        assert "kms:EncryptionContext:aws:logs:arn" in json.dumps(logs[0]["Condition"])
+
+
+def _statements(s: Synthesized, role_id: str) -> list[dict[str, Any]]:
+    result = []
+    for policy in s.resources("AWS::IAM::Policy").values():
+        if {"Ref": role_id} in policy["Properties"]["Roles"]:
+            result += policy["Properties"]["PolicyDocument"]["Statement"]
+    return result
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    actions = statement["Action"]
+    return [actions] if isinstance(actions, str) else list(actions)
+
+
+def test_build_role_can_push_to_its_repository_only(web: Synthesized) -> None:
+    """FM41 (missing ECR permissions) without FM40 (wildcards)."""
+    _, project = _one(web.resources("AWS::CodeBuild::Project"))
+    role_id = project["Properties"]["ServiceRole"]["Fn::GetAtt"][0]
+    statements = _statements(web, role_id)
+    repo_id, _ = _one(web.resources("AWS::ECR::Repository"))
+    granted: dict[str, list[Any]] = {}
+    for statement in statements:
+        for action in _actions(statement):
+            granted.setdefault(action, []).append(statement["Resource"])
+    for action in (
+        "ecr:BatchCheckLayerAvailability",
+        "ecr:GetDownloadUrlForLayer",
+        "ecr:BatchGetImage",
+        "ecr:PutImage",
+        "ecr:InitiateLayerUpload",
+        "ecr:UploadLayerPart",
+        "ecr:CompleteLayerUpload",
+        "ecr:DescribeImages",
+    ):
+        assert action in granted, action
+        assert granted[action] == [{"Fn::GetAtt": [repo_id, "Arn"]}] or all(
+            r == {"Fn::GetAtt": [repo_id, "Arn"]} for r in granted[action]
+        ), action
+    assert granted["ecr:GetAuthorizationToken"] == ["*"]
+    assert not any(a.endswith(":*") or a == "*" for a in granted), sorted(granted)
+
+
+def test_deploy_role_is_scoped_to_the_service(minimal: Synthesized) -> None:
+    """FM40: CDK's EcsDeployAction would grant ecs:UpdateService on "*"."""
+    roles = minimal.resources("AWS::IAM::Role")
+    deploy_ids = [r for r in roles if r.startswith("DeliveryDeployRoleStaging")]
+    (role_id,) = deploy_ids
+    statements = _statements(minimal, role_id)
+    update = [s for s in statements if "ecs:UpdateService" in _actions(s)]
+    (statement,) = update
+    assert "service/api-staging/api" in json.dumps(statement["Resource"])
+    for s in statements:
+        if s["Resource"] == "*":
+            assert set(_actions(s)) <= {
+                "ecs:DescribeTaskDefinition",
+                "ecs:RegisterTaskDefinition",
+                "ecs:DescribeTasks",
+                "ecs:ListTasks",
+            }
+
+
+def test_buildspec_logs_in_builds_with_cache_and_writes_image_definitions(
+    web: Synthesized,
+) -> None:
+    """FM26, FM27, FM29."""
+    _, project = _one(web.resources("AWS::CodeBuild::Project"))
+    buildspec = json.loads(project["Properties"]["Source"]["BuildSpec"])
+    text = json.dumps(buildspec)
+    assert "aws ecr get-login-password" in text
+    assert "docker buildx build" in text
+    assert "--cache-from" in text and "--cache-to" in text
+    assert buildspec["artifacts"]["files"] == ["imagedefinitions.json", "imageDetail.json"]
+    assert buildspec["env"]["exported-variables"] == ["IMAGE_URI", "IMAGE_TAG", "IMAGE_DIGEST"]
+
+
+def test_no_account_id_or_region_is_hard_coded(synthesized: dict[str, Synthesized]) -> None:
+    """FM25: the only 12-digit numbers are the user's connection ARN and AWS's own ELB
+    log-delivery account of the stack's region."""
+    from aws_cdk.region_info import RegionInfo
+
+    for s in synthesized.values():
+        text = json.dumps(s.template["Resources"])
+        text = re.sub(r"arn:aws:codestar-connections:[^\"]+", "", text)
+        numbers = set(re.findall(r"(?<![0-9])[0-9]{12}(?![0-9])", text))
+        elb_accounts = {RegionInfo.get(r).elbv2_account for r in ("eu-west-1", "us-east-1")}
+        assert numbers <= elb_accounts, (s.name, numbers)
+
+
+def test_pipeline_is_v2_with_connection_source_and_no_webhook(web: Synthesized) -> None:
+    """FM50, FM51."""
+    _, pipeline = _one(web.resources("AWS::CodePipeline::Pipeline"))
+    props = pipeline["Properties"]
+    assert props["PipelineType"] == "V2"
+    assert props["Name"] == "web-pipeline"
+    source = props["Stages"][0]["Actions"][0]
+    assert source["ActionTypeId"]["Provider"] == "CodeStarSourceConnection"
+    assert source["Configuration"]["DetectChanges"] is False
+    (trigger,) = props["Triggers"]
+    assert trigger["GitConfiguration"]["Push"][0]["Branches"]["Includes"] == ["main"]
+    assert not web.resources("AWS::CodePipeline::Webhook")
+    assert [stage["Name"] for stage in props["Stages"]] == ["Source", "Build", "Deploy-prod"]
+    deploy = props["Stages"][2]["Actions"][0]
+    assert deploy["ActionTypeId"]["Provider"] == "ECS"
+    # The ECS action reads imagedefinitions.json unless told otherwise.
+    assert deploy["Configuration"].get("FileName", "imagedefinitions.json") == (
+        "imagedefinitions.json"
+    )
+
+
+def test_failures_reach_an_encrypted_topic_with_subscribers(
+    synthesized: dict[str, Synthesized],
+) -> None:
+    """FM70, FM71, FM08."""
+    for s in synthesized.values():
+        topic_id, topic = _one(s.resources("AWS::SNS::Topic"))
+        assert "KmsMasterKeyId" in topic["Properties"]
+        subscriptions = s.resources("AWS::SNS::Subscription").values()
+        assert any(
+            sub["Properties"]["Protocol"] == "email"
+            and sub["Properties"]["TopicArn"] == {"Ref": topic_id}
+            for sub in subscriptions
+        )
+        failed_rules = [
+            rule
+            for rule in s.resources("AWS::Events::Rule").values()
+            if "FAILED" in rule["Properties"]["EventPattern"].get("detail", {}).get("state", [])
+        ]
+        (rule,) = failed_rules
+        assert rule["Properties"]["Targets"][0]["Arn"] == {"Ref": topic_id}
+        key_id = topic["Properties"]["KmsMasterKeyId"]["Fn::GetAtt"][0]
+        key_policy = json.dumps(s.template["Resources"][key_id]["Properties"]["KeyPolicy"])
+        assert "events.amazonaws.com" in key_policy
+
+
+def test_created_service_rolls_safely(web: Synthesized) -> None:
+    """FM64."""
+    _, service = _one(web.resources("AWS::ECS::Service"))
+    props = service["Properties"]
+    config = props["DeploymentConfiguration"]
+    assert config["DeploymentCircuitBreaker"] == {"Enable": True, "Rollback": True}
+    assert config["MinimumHealthyPercent"] == 100
+    assert config["MaximumPercent"] == 200
+    assert props["HealthCheckGracePeriodSeconds"] == 60
+    assert props["ServiceName"] == "web-service-prod"
+    _, group = _one(web.resources("AWS::ElasticLoadBalancingV2::TargetGroup"))
+    assert group["Properties"]["HealthCheckPath"] == "/health"
+
+
+def test_execution_role_may_pull_the_pipeline_image(web: Synthesized) -> None:
+    """The first pipeline deploy replaces the placeholder with an ECR image (CDK-NOTES)."""
+    _, task = _one(web.resources("AWS::ECS::TaskDefinition"))
+    role_id = task["Properties"]["ExecutionRoleArn"]["Fn::GetAtt"][0]
+    actions = {a for s in _statements(web, role_id) for a in _actions(s)}
+    assert {"ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"} <= actions
+
+
+def test_removal_policies_follow_the_environment(web: Synthesized, minimal: Synthesized) -> None:
+    """FM05: production retains data; other environments delete and empty."""
+    stateful = ("AWS::S3::Bucket", "AWS::KMS::Key", "AWS::ECR::Repository", "AWS::Logs::LogGroup")
+    for kind in stateful:
+        for logical_id, resource in web.resources(kind).items():
+            assert resource["DeletionPolicy"] == "Retain", logical_id
+            assert resource["UpdateReplacePolicy"] == "Retain", logical_id
+        for logical_id, resource in minimal.resources(kind).items():
+            assert resource["DeletionPolicy"] == "Delete", logical_id
+    assert minimal.resources("Custom::S3AutoDeleteObjects")
+    _, repo = _one(minimal.resources("AWS::ECR::Repository"))
+    assert repo["Properties"]["EmptyOnDelete"] is True
+
+
+def test_names_follow_one_pattern(web: Synthesized) -> None:
+    """FM06, FM81: {app}-{type}[-{env}]; S3 bucket names are left to CloudFormation."""
+    names = []
+    for resource in web.template["Resources"].values():
+        props = resource.get("Properties", {})
+        for key in ("Name", "RepositoryName", "ServiceName", "ClusterName", "TopicName"):
+            if isinstance(props.get(key), str):
+                names.append(props[key])
+        assert "BucketName" not in props
+    assert sorted(names) == sorted(
+        [
+            "web-pipeline",
+            "web-build",
+            "web-images",
+            "web-service-prod",
+            "web-cluster-prod",
+            "web-notifications",
+            "web-alb-prod",
+            "web-pipeline-state",
+            "web-build-failed",
+            "web-approval-needed",
+        ]
+    )
+
+
+def test_suffix_keeps_two_copies_apart(tmp_path: Any) -> None:
+    from conveyor.constructs.naming import Naming
+
+    assert Naming("web", "pr42").name("pipeline") == "web-pipeline-pr42"
+    assert Naming("web", "pr42").name("service", "prod") == "web-service-prod-pr42"
+    with pytest.raises(ValueError, match="longer than 32"):
+        Naming("a-very-long-application", "suffix-12345").name("alb", "production", max_length=32)
+
+
+def test_outputs(web: Synthesized) -> None:
+    """FM82."""
+    outputs = web.template["Outputs"]
+    for prefix in (
+        "PipelineName",
+        "NotificationTopicArn",
+        "ImageRepositoryUri",
+        "ServiceNameProd",
+        "UrlProd",
+    ):
+        assert any(name.startswith(f"Delivery{prefix}") for name in outputs), prefix
