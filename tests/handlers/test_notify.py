@@ -1,0 +1,332 @@
+# mypy: disable-error-code="import-untyped"
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from moto import mock_aws
+
+from conveyor.handlers.notify import app, common
+
+from .support import FakeContext, load_event, log_lines
+
+EXECUTION_ID = "3a5f2c1e-8b7d-4e6f-9a0b-1c2d3e4f5a6b"
+COMMIT = "9f1c2ab7d0e4c5b6a7f8e9d0c1b2a3f4e5d6c7b8"
+TIMELINE = (
+    "https://us-east-1.console.aws.amazon.com/codesuite/codepipeline/pipelines/"
+    f"payments-pipeline/executions/{EXECUTION_ID}/timeline?region=us-east-1"
+)
+
+
+class Inbox:
+    """An SQS queue subscribed to the topic: what subscribers would receive."""
+
+    def __init__(self, queue_url: str) -> None:
+        self.queue_url = queue_url
+
+    def messages(self) -> list[dict[str, Any]]:
+        response = boto3.client("sqs").receive_message(
+            QueueUrl=self.queue_url, MaxNumberOfMessages=10
+        )
+        return [json.loads(m["Body"]) for m in response.get("Messages", [])]
+
+    def only(self) -> dict[str, Any]:
+        [message] = self.messages()
+        return message
+
+
+@pytest.fixture
+def inbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
+    with mock_aws():
+        topic = boto3.client("sns").create_topic(Name="payments-notifications")["TopicArn"]
+        sqs = boto3.client("sqs")
+        queue_url = sqs.create_queue(QueueName="inbox")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        boto3.client("sns").subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+        monkeypatch.setenv("TOPIC_ARN", topic)
+        monkeypatch.setenv("APP_NAME", "payments")
+        monkeypatch.setenv(
+            "STAGE_ENVIRONMENTS", json.dumps({"Deploy-staging": "staging", "Deploy-prod": "prod"})
+        )
+        monkeypatch.setenv(
+            "DEPLOYMENT_GROUP_ENVIRONMENTS", json.dumps({"payments-api-prod": "prod"})
+        )
+        yield Inbox(queue_url)
+
+
+@pytest.fixture
+def codepipeline(inbox: Inbox) -> Iterator[Stubber]:
+    with Stubber(common.client("codepipeline")) as stubber:
+        yield stubber
+        stubber.assert_no_pending_responses()
+
+
+@pytest.fixture
+def codedeploy(inbox: Inbox) -> Iterator[Stubber]:
+    with Stubber(common.client("codedeploy")) as stubber:
+        yield stubber
+        stubber.assert_no_pending_responses()
+
+
+def stub_execution(stubber: Stubber, **extra: Any) -> None:
+    stubber.add_response(
+        "get_pipeline_execution",
+        {
+            "pipelineExecution": {
+                "pipelineName": "payments-pipeline",
+                "pipelineExecutionId": EXECUTION_ID,
+                "status": "Failed",
+                "artifactRevisions": [
+                    {
+                        "name": "Source",
+                        "revisionId": COMMIT,
+                        "revisionSummary": json.dumps(
+                            {"ProviderType": "GitHub", "CommitMessage": "Fix rounding\n\nLong body"}
+                        ),
+                    }
+                ],
+                **extra,
+            }
+        },
+        {"pipelineName": "payments-pipeline", "pipelineExecutionId": EXECUTION_ID},
+    )
+
+
+def attribute(message: dict[str, Any], name: str) -> str:
+    value: str = message["MessageAttributes"][name]["Value"]
+    return value
+
+
+def test_approval_needed_names_environment_stage_commit_and_link(
+    codepipeline: Stubber, inbox: Inbox, context: FakeContext
+) -> None:
+    stub_execution(codepipeline)
+
+    result = app.handler(load_event("notify", "action-approval-needed.json"), context)
+
+    message = inbox.only()
+    assert result == {"status": "published", "subject": message["Subject"]}
+    assert message["Subject"] == "[payments/prod] Approval needed: Deploy-prod / Approve"
+    assert message["Message"] == (
+        "Approval needed: Deploy-prod / Approve\n"
+        "\n"
+        "App:         payments\n"
+        "Environment: prod\n"
+        "Pipeline:    payments-pipeline\n"
+        f"Execution:   {EXECUTION_ID}\n"
+        "Stage:       Deploy-prod\n"
+        "Action:      Approve\n"
+        'Commit:      9f1c2ab7d0e4 "Fix rounding"\n'
+        "Action type: Approval/Manual\n"
+        "To approve:  open the link, choose Review on the approval action\n"
+        f"Console:     {TIMELINE}\n"
+    )
+    assert attribute(message, "outcome") == "APPROVAL_NEEDED"
+    assert attribute(message, "environment") == "prod"
+    assert attribute(message, "kind") == "approval"
+
+
+def test_failed_pipeline_carries_the_status_summary_as_reason(
+    codepipeline: Stubber, inbox: Inbox, context: FakeContext
+) -> None:
+    stub_execution(codepipeline, statusSummary="Stage Deploy-prod failed: Validate")
+
+    app.handler(load_event("notify", "pipeline-execution-failed.json"), context)
+
+    message = inbox.only()
+    assert message["Subject"] == "[payments] FAILED: pipeline payments-pipeline"
+    assert "Reason:    Stage Deploy-prod failed: Validate\n" in message["Message"]
+    assert f"Console:   {TIMELINE}" in message["Message"]
+
+
+def test_failed_validation_action_explains_what_was_rolled_back(
+    codepipeline: Stubber, inbox: Inbox, context: FakeContext
+) -> None:
+    stub_execution(codepipeline)
+
+    app.handler(load_event("notify", "action-validate-failed.json"), context)
+
+    message = inbox.only()
+    assert message["Subject"] == "[payments/staging] FAILED: Deploy-staging / Validate"
+    assert (
+        "got 503 (after 6 attempts). Rollback: ECS service api rolled back" in (message["Message"])
+    )
+    assert "Error code:  JobFailed" in message["Message"]
+
+
+def test_failed_build_names_the_failing_phase_and_logs(inbox: Inbox, context: FakeContext) -> None:
+    app.handler(load_event("notify", "codebuild-build-failed.json"), context)
+
+    message = inbox.only()
+    assert message["Subject"] == "[payments] Build FAILED: payments-build"
+    text = message["Message"]
+    assert (
+        "Reason:   BUILD phase FAILED: COMMAND_EXECUTION_ERROR: Error while executing command: "
+        "pytest -q. Reason: exit status 1"
+    ) in text
+    assert "Pipeline: payments-pipeline" in text
+    assert "Logs:     https://console.aws.amazon.com/cloudwatch/home?region=us-east-1" in text
+    assert (
+        "Console:  https://us-east-1.console.aws.amazon.com/codesuite/codebuild/projects/"
+        "payments-build/build/payments-build%3A8e2a3b4c-5d6e-7f80-91a2-b3c4d5e6f708/"
+        "?region=us-east-1"
+    ) in text
+
+
+def test_rolled_back_deployment_says_so_with_the_alarm(
+    codedeploy: Stubber, inbox: Inbox, context: FakeContext
+) -> None:
+    codedeploy.add_response(
+        "get_deployment",
+        {
+            "deploymentInfo": {
+                "deploymentId": "d-7ZJ2WQ1XA",
+                "status": "Failed",
+                "errorInformation": {
+                    "code": "ALARM_ACTIVE",
+                    "message": "One or more alarms have been activated: payments-5xx",
+                },
+                "rollbackInfo": {"rollbackDeploymentId": "d-9QK4RT2YB"},
+            }
+        },
+        {"deploymentId": "d-7ZJ2WQ1XA"},
+    )
+
+    app.handler(load_event("notify", "codedeploy-deployment-failure.json"), context)
+
+    message = inbox.only()
+    assert message["Subject"] == "[payments/prod] Deployment ROLLED BACK: payments-api-prod"
+    assert (
+        "Reason:              ALARM_ACTIVE: One or more alarms have been activated"
+        in (message["Message"])
+    )
+    assert "Rollback deployment: d-9QK4RT2YB" in message["Message"]
+    assert attribute(message, "outcome") == "ROLLED_BACK"
+
+
+def test_lookup_failures_still_notify_and_warn(
+    codepipeline: Stubber,
+    codedeploy: Stubber,
+    inbox: Inbox,
+    context: FakeContext,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    codepipeline.add_client_error("get_pipeline_execution", "AccessDeniedException")
+    codedeploy.add_client_error("get_deployment", "AccessDeniedException")
+
+    app.handler(load_event("notify", "pipeline-execution-failed.json"), context)
+    app.handler(load_event("notify", "codedeploy-deployment-failure.json"), context)
+
+    subjects = sorted(m["Subject"] for m in inbox.messages())
+    assert subjects == [
+        "[payments/prod] Deployment FAILED: payments-api-prod",
+        "[payments] FAILED: pipeline payments-pipeline",
+    ]
+    warnings = [line for line in log_lines(capsys.readouterr().out) if line["level"] == "WARNING"]
+    assert [w["lookup"] for w in warnings] == [
+        "codepipeline:GetPipelineExecution",
+        "codedeploy:GetDeployment",
+    ]
+
+
+def test_scan_gate_result_is_summarised(inbox: Inbox, context: FakeContext) -> None:
+    app.handler(load_event("notify", "scan-gate-result.json"), context)
+
+    message = inbox.only()
+    assert message["Subject"] == "[payments] Security scan BLOCKED: payments-pipeline"
+    assert "Reason:    Scan gate BLOCKED (fail_on=high): 2 blocking findings" in message["Message"]
+
+
+def test_subject_is_ascii_single_line_and_at_most_100_chars(
+    codepipeline: Stubber, inbox: Inbox, context: FakeContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("APP_NAME", "zahlungsverkehr-übersee\nteam")
+    event = load_event("notify", "action-approval-needed.json")
+    event["detail"]["stage"] = "Deploy-" + "x" * 120
+    codepipeline.add_client_error("get_pipeline_execution", "AccessDeniedException")
+
+    app.handler(event, context)
+
+    subject = inbox.only()["Subject"]
+    assert len(subject) == 100
+    assert subject.endswith("...")
+    assert subject.startswith("[zahlungsverkehr-?bersee team] Approval needed: Deploy-xxx")
+    assert subject.isascii()
+
+
+def test_missing_topic_is_a_configuration_error(
+    monkeypatch: pytest.MonkeyPatch, context: FakeContext
+) -> None:
+    monkeypatch.delenv("TOPIC_ARN", raising=False)
+    with pytest.raises(common.ConfigurationError, match="TOPIC_ARN is required"):
+        app.handler(load_event("notify", "pipeline-execution-failed.json"), context)
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {},
+        None,
+        "a string",
+        {"detail-type": "EC2 Instance State-change Notification", "detail": {}},
+        {"detail-type": app.PIPELINE_EXECUTION, "detail": {"pipeline": "p"}},
+        {"detail-type": app.STAGE_EXECUTION, "detail": {"pipeline": "p", "state": "FAILED"}},
+        {"detail-type": app.CODEBUILD_BUILD, "detail": {"project-name": "b"}},
+        {"detail-type": app.SCAN_GATE_RESULT, "detail": {"summary": "x", "passed": "no"}},
+    ],
+)
+def test_unknown_or_partial_events_are_ignored(
+    inbox: Inbox, context: FakeContext, event: Any
+) -> None:
+    assert app.handler(event, context) == {"status": "ignored"}
+    assert inbox.messages() == []
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner),
+    max_leaves=10,
+)
+_SAMPLES = [
+    "action-approval-needed.json",
+    "action-validate-failed.json",
+    "codebuild-build-failed.json",
+    "codedeploy-deployment-failure.json",
+    "pipeline-execution-failed.json",
+    "scan-gate-result.json",
+]
+
+
+@st.composite
+def _partial_events(draw: st.DrawFn) -> dict[str, Any]:
+    event = load_event("notify", draw(st.sampled_from(_SAMPLES)))
+    for key in list(event["detail"]):
+        choice = draw(st.sampled_from(["keep", "drop", "replace"]))
+        if choice == "drop":
+            del event["detail"][key]
+        elif choice == "replace":
+            event["detail"][key] = draw(_json)
+    return event
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(event=_json | _partial_events())
+def test_never_raises_and_subjects_stay_valid(inbox: Inbox, event: Any) -> None:
+    # No stubbed responses: every lookup fails, which the handler must tolerate too.
+    with Stubber(common.client("codepipeline")), Stubber(common.client("codedeploy")):
+        result = app.handler(event, FakeContext())
+    assert result["status"] in {"ignored", "published"}
+    if result["status"] == "published":
+        assert 0 < len(result["subject"]) <= 100
+        assert result["subject"].isascii()
+        assert "\n" not in result["subject"]
