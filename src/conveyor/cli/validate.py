@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from conveyor.cli.output import console, fail
-from conveyor.spec import SpecError, load_spec
-from conveyor.spec.models import Spec
+
+if TYPE_CHECKING:
+    from conveyor.spec.models import Spec
 
 
 def load_or_exit(path: Path) -> Spec:
+    """The spec at `path`, or exit 2 with every problem (file:line: key: message)."""
+    # pydantic models are built on import (~0.1 s); `conveyor --help` should not pay for them.
+    from conveyor.spec import SpecError, load_spec
+
     try:
         return load_spec(path)
     except SpecError as exc:
