@@ -1,11 +1,126 @@
-"""`conveyor check`: placeholder until the checker lands (issue 4)."""
+"""`conveyor check`: check CloudFormation templates for the mistakes hand-written pipelines make.
+
+Imports only the checker (never aws_cdk): start-up time matters for pre-commit hooks.
+"""
 
 from __future__ import annotations
 
+import enum
+import sys
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+
+from conveyor.rules.model import CheckResult, Severity
 
 
-def check() -> None:
-    """Check CloudFormation templates for pipeline failure modes."""
-    typer.echo("conveyor check is not implemented yet", err=True)
-    raise typer.Exit(2)
+class OutputFormat(str, enum.Enum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+
+
+class FailOn(str, enum.Enum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+    critical = "critical"
+
+
+def _split(values: list[str] | None) -> list[str]:
+    return [v.strip() for item in values or [] for v in item.split(",") if v.strip()]
+
+
+def check(
+    paths: Annotated[
+        list[str],
+        typer.Argument(
+            help="Template files, directories (searched recursively), a cdk.out directory, "
+            "or '-' for standard input.",
+            show_default=False,
+        ),
+    ],
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutputFormat.text,
+    fail_on: Annotated[
+        FailOn,
+        typer.Option(help="Exit 1 when a finding has at least this severity."),
+    ] = FailOn.medium,
+    ignore: Annotated[
+        list[str] | None,
+        typer.Option(help="Rule ids to skip, comma-separated (e.g. CV090,CV091)."),
+    ] = None,
+    require_tags: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Tag keys every taggable resource must carry, comma-separated "
+            "(default: any tag at all)."
+        ),
+    ] = None,
+    jobs: Annotated[
+        int,
+        typer.Option("--jobs", "-j", min=0, help="Parallel processes; 0 picks one per core."),
+    ] = 0,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the report to this file instead of stdout."),
+    ] = None,
+) -> None:
+    """Check CloudFormation templates (JSON/YAML, CDK output) for pipeline failure modes.
+
+    Exit codes: 0 nothing at or above --fail-on, 1 findings, 2 usage error or unreadable input.
+    """
+    from conveyor.rules.catalog import RULE_IDS
+    from conveyor.rules.runner import check_paths
+
+    ignored = _split(ignore)
+    unknown = [r for r in ignored if r not in RULE_IDS]
+    if unknown:
+        typer.echo(
+            f"error: --ignore names unknown rule(s) {', '.join(unknown)}; "
+            "see docs/rules/README.md for the rule ids",
+            err=True,
+        )
+        raise typer.Exit(2)
+    stdin_text = sys.stdin.read() if "-" in paths else None
+    result = check_paths(
+        paths,
+        ignore=ignored,
+        require_tags=_split(require_tags),
+        jobs=jobs,
+        stdin_text=stdin_text,
+    )
+    _write(result, output_format, output)
+    raise typer.Exit(result.exit_code(Severity.parse(fail_on.value)))
+
+
+def _write(result: CheckResult, output_format: OutputFormat, output: Path | None) -> None:
+    if output_format is OutputFormat.text:
+        if output is None:
+            _text(result, Console(highlight=False))
+        else:
+            with output.open("w", encoding="utf-8") as handle:
+                _text(result, Console(file=handle, no_color=True, width=10_000, highlight=False))
+        return
+    if output_format is OutputFormat.json:
+        from conveyor.rules.report import json as json_report
+
+        rendered = json_report.render(result)
+    else:
+        from conveyor.rules.catalog import RULES
+        from conveyor.rules.report import sarif
+
+        rendered = sarif.render(result, RULES)
+    if output is None:
+        sys.stdout.write(rendered)
+    else:
+        output.write_text(rendered, encoding="utf-8")
+
+
+def _text(result: CheckResult, console: Console) -> None:
+    from conveyor.rules.report import text
+
+    text.write(result, console)

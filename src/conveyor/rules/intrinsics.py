@@ -107,7 +107,9 @@ def _collect_one(node: dict[str, Any], found: set[str]) -> None:
             found.add(arg.split(".", 1)[0])
     elif key == "Fn::Sub":
         text = arg[0] if isinstance(arg, list) and arg else arg
-        local = arg[1] if isinstance(arg, list) and len(arg) > 1 and isinstance(arg[1], dict) else {}
+        local = (
+            arg[1] if isinstance(arg, list) and len(arg) > 1 and isinstance(arg[1], dict) else {}
+        )
         if isinstance(text, str):
             for match in SUB_VARIABLE.finditer(text):
                 name = match.group(1).split(".", 1)[0].strip()

@@ -46,7 +46,9 @@ class Relations:
             self.refs_from[lid] = targets
             for target in targets:
                 self.refs_to[target].add(lid)
-            self.depends_on[lid] = {d for d in as_list(res.data.get("DependsOn")) if isinstance(d, str)}
+            self.depends_on[lid] = {
+                d for d in as_list(res.data.get("DependsOn")) if isinstance(d, str)
+            }
         self.output_refs: set[str] = set()
         for name, output in template.outputs.items():
             self.output_refs |= _walk_references(output, f"Outputs.{name}")
@@ -137,8 +139,12 @@ class Relations:
                     self.role_managed_arns[lid].append(arn)
         for lid in self.of_type("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
             res = resources[lid]
-            source = PolicySource(lid, "Properties.PolicyDocument", res.properties.get("PolicyDocument"))
-            attached = {self._role_for(v, roles_by_name) for v in as_list(res.properties.get("Roles"))}
+            source = PolicySource(
+                lid, "Properties.PolicyDocument", res.properties.get("PolicyDocument")
+            )
+            attached = {
+                self._role_for(v, roles_by_name) for v in as_list(res.properties.get("Roles"))
+            }
             attached |= {
                 role
                 for role in self.by_type.get("AWS::IAM::Role", ())
@@ -156,7 +162,9 @@ class Relations:
             role = self._role_for(res.properties.get("RoleName"), roles_by_name)
             if role:
                 self.role_policies[role].append(
-                    PolicySource(lid, "Properties.PolicyDocument", res.properties.get("PolicyDocument"))
+                    PolicySource(
+                        lid, "Properties.PolicyDocument", res.properties.get("PolicyDocument")
+                    )
                 )
 
     def _role_for(self, value: Any, roles_by_name: dict[str, str]) -> str | None:

@@ -1,10 +1,10 @@
 """Reasoned suppressions written in a resource's (or the template's) ``Metadata``::
 
-    Metadata:
-      conveyor:
-        suppress:
-          - rule: CV009
-            reason: "Name is fixed by the partner integration contract"
+Metadata:
+  conveyor:
+    suppress:
+      - rule: CV009
+        reason: "Name is fixed by the partner integration contract"
 """
 
 from __future__ import annotations
@@ -37,5 +37,7 @@ def suppressions(metadata: Any) -> list[Suppression]:
     for index, item in enumerate(items):
         if isinstance(item, dict) and isinstance(item.get("rule"), str):
             reason = item.get("reason")
-            out.append(Suppression(item["rule"].strip(), reason if isinstance(reason, str) else "", index))
+            out.append(
+                Suppression(item["rule"].strip(), reason if isinstance(reason, str) else "", index)
+            )
     return out

@@ -342,7 +342,8 @@ def _build(data: Any, *, name: str, locator: _Locator) -> Template:
         data=data,
         resources=resources,
         parameters={
-            k: v for k, v in (parameters.items() if isinstance(parameters, dict) else ())
+            k: v
+            for k, v in (parameters.items() if isinstance(parameters, dict) else ())
             if isinstance(v, dict)
         },
         conditions=conditions if isinstance(conditions, dict) else {},

@@ -1,0 +1,57 @@
+"""Tests and security scans run one after another instead of in parallel.
+
+Heuristic: actions of category Build or Test whose action or stage name says test, lint, scan,
+audit or security are "checks". When two or more checks sit in different stages or run orders
+and none consumes another's output artifact, they could run side by side in one stage with the
+same RunOrder.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from conveyor.rules.engine import Context
+from conveyor.rules.model import Hit, Rule, Severity
+from conveyor.rules.pipelines import actions
+from conveyor.rules.template import Resource
+
+CHECK = re.compile(r"test|lint|scan|audit|secur|sast|trivy|bandit|snyk", re.IGNORECASE)
+
+
+def check(res: Resource, ctx: Context) -> Iterator[Hit]:
+    checks = [
+        a
+        for a in actions(res)
+        if a.category in ("Build", "Test") and (CHECK.search(a.name) or CHECK.search(a.stage))
+    ]
+    slots = {(a.stage_index, a.run_order) for a in checks}
+    if len(checks) < 2 or len(slots) < 2:
+        return
+    outputs = {o for a in checks for o in a.outputs}
+    if any(i in outputs for a in checks for i in a.inputs):
+        return
+    later = sorted(checks, key=lambda a: (a.stage_index, a.run_order))[-1]
+    yield Hit(
+        res.logical_id,
+        later.path,
+        f"checks {', '.join(repr(a.name) for a in checks)} run in sequence; put them in one "
+        "stage with the same RunOrder so they run in parallel",
+    )
+
+
+RULE = Rule(
+    id="CV041",
+    title="Tests and scans run in sequence",
+    severity=Severity.LOW,
+    resource_types=("AWS::CodePipeline::Pipeline",),
+    failure_modes=("FM29",),
+    why="S3: tests and security scans ran one after the other; the fix ran them in parallel to "
+    "meet the build-time target.",
+    fix_cloudformation="Place independent test and scan actions in one stage with equal "
+    "RunOrder.",
+    fix_cdk="pipeline.add_stage(stage_name='Checks', actions=[tests, scans]) with the same "
+    "run_order.",
+    fix_conveyor="Nothing to write: checks.tests and checks.scans run in one parallel stage.",
+    check=check,
+)

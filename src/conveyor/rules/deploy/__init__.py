@@ -1,0 +1,1 @@
+"""Rules about deployment targets: ECS, CodeDeploy, Lambda."""

@@ -1,0 +1,179 @@
+"""Run every rule over a template in one pass with resource-type dispatch.
+
+A rule that raises is reported as an internal error of that rule for that file; the other rules
+and files go on.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from conveyor.rules.model import FileError, FileResult, Finding, Hit, Rule
+from conveyor.rules.relations import Relations
+from conveyor.rules.suppression import suppressions
+from conveyor.rules.template import Resource, Template, TemplateError
+
+
+@dataclass(frozen=True)
+class Options:
+    ignore: frozenset[str] = frozenset()
+    # Tag keys every taggable resource must carry (FM80); empty means "some tags at all".
+    require_tags: tuple[str, ...] = ()
+
+
+class Context:
+    """What a rule gets besides the resource: the template, its relations and the options."""
+
+    def __init__(self, template: Template, options: Options) -> None:
+        self.template = template
+        self.options = options
+        self.relations = Relations(template)
+        self.params = template.parameters
+        self._text: dict[str, str] = {}
+
+    def resource(self, lid: str | None) -> Resource | None:
+        return self.template.resources.get(lid) if lid else None
+
+    def text(self, lid: str) -> str:
+        """The resource's properties as one string, to screen cheaply before walking them."""
+        cached = self._text.get(lid)
+        if cached is None:
+            res = self.template.resources[lid]
+            cached = json.dumps(res.properties, default=str)
+            self._text[lid] = cached
+        return cached
+
+
+@dataclass
+class RuleSet:
+    rules: Sequence[Rule]
+    by_type: dict[str, list[Rule]] = field(init=False)
+    template_rules: list[Rule] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.by_type = {}
+        self.template_rules = []
+        for rule in self.rules:
+            if rule.check_template is not None:
+                self.template_rules.append(rule)
+            if rule.check is not None:
+                for rtype in rule.resource_types:
+                    self.by_type.setdefault(rtype, []).append(rule)
+
+    @cached_property
+    def ids(self) -> frozenset[str]:
+        return frozenset(r.id for r in self.rules)
+
+
+def check_template(template: Template, rules: RuleSet, options: Options) -> FileResult:
+    result = FileResult(file=template.file, checked=True, resources=len(template.resources))
+    result.errors.extend(FileError(template.file, p) for p in template.problems)
+    try:
+        ctx = Context(template, options)
+    except TemplateError as exc:
+        result.errors.append(FileError(template.file, str(exc)))
+        return result
+    hits: list[tuple[Rule, Hit]] = []
+    wildcard = rules.by_type.get("*", [])
+    for lid, res in template.resources.items():
+        for rule in rules.by_type.get(res.type, []) + wildcard:
+            if rule.id in options.ignore or rule.check is None:
+                continue
+            _run(rule, res, ctx, hits, result)
+    for rule in rules.template_rules:
+        if rule.id in options.ignore or rule.check_template is None:
+            continue
+        _run(rule, None, ctx, hits, result)
+    _place(hits, template, rules, result)
+    return result
+
+
+def _run(
+    rule: Rule,
+    res: Resource | None,
+    ctx: Context,
+    hits: list[tuple[Rule, Hit]],
+    result: FileResult,
+) -> None:
+    try:
+        if res is not None and rule.check is not None:
+            hits.extend((rule, hit) for hit in rule.check(res, ctx))
+        elif res is None and rule.check_template is not None:
+            hits.extend((rule, hit) for hit in rule.check_template(ctx))
+    except Exception as exc:  # a rule bug must not stop the other rules or files
+        where = f" on resource {res.logical_id}" if res is not None else ""
+        result.errors.append(
+            FileError(
+                ctx.template.file,
+                f"internal error in rule {rule.id}{where}: {type(exc).__name__}: {exc} "
+                "(a bug in conveyor: please report it with the template)",
+                rule=rule.id,
+            )
+        )
+
+
+def _place(
+    hits: Iterable[tuple[Rule, Hit]], template: Template, rules: RuleSet, result: FileResult
+) -> None:
+    top = {s.rule: s for s in suppressions(template.data.get("Metadata")) if s.valid}
+    per_resource: dict[str, dict[str, str]] = {}
+    seen: set[tuple[str, str, str, str]] = set()
+    for rule, hit in hits:
+        key = (rule.id, hit.resource, hit.path, hit.message)
+        if key in seen:
+            continue
+        seen.add(key)
+        res = template.resources.get(hit.resource) if hit.resource else None
+        if res is not None:
+            line = template.resource_line(res, hit.path)
+            path = ".".join(str(p) for p in res.path) + (f".{hit.path}" if hit.path else "")
+        else:
+            parts = tuple(int(p) if p.isdigit() else p for p in hit.path.split(".") if p)
+            line = template.line(parts) if parts else 1
+            path = hit.path
+        finding = Finding(
+            rule=rule.id,
+            severity=rule.severity,
+            file=template.file,
+            resource=hit.resource,
+            path=path,
+            line=line,
+            message=hit.message,
+            fix=rule.fix_cloudformation,
+            failure_modes=rule.failure_modes,
+        )
+        reason = ""
+        if rule.id != "CV000":
+            if res is not None:
+                if res.logical_id not in per_resource:
+                    per_resource[res.logical_id] = {
+                        s.rule: s.reason for s in suppressions(res.metadata) if s.valid
+                    }
+                reason = per_resource[res.logical_id].get(rule.id, "")
+            if not reason and rule.id in top:
+                reason = top[rule.id].reason
+        if reason:
+            result.suppressed.append(_with_reason(finding, reason))
+        else:
+            result.findings.append(finding)
+    result.findings.sort(key=lambda f: (f.line, f.rule, f.resource))
+    result.suppressed.sort(key=lambda f: (f.line, f.rule, f.resource))
+
+
+def _with_reason(finding: Finding, reason: str) -> Finding:
+    return Finding(
+        rule=finding.rule,
+        severity=finding.severity,
+        file=finding.file,
+        resource=finding.resource,
+        path=finding.path,
+        line=finding.line,
+        message=finding.message,
+        fix=finding.fix,
+        failure_modes=finding.failure_modes,
+        reason=reason.strip(),
+    )

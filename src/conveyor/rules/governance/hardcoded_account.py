@@ -1,0 +1,68 @@
+"""Account id or region hard-coded in ARNs, ECR hosts, buildspecs or environment variables.
+
+Looks at every string in a resource's Properties (including Fn::Sub text and inline
+buildspecs) for a 12-digit account id in an ARN or ECR registry host, and a region in an ARN,
+a service host or ``--region``. ``Mappings`` are not judged: region maps are the sanctioned place
+for per-region literals.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from conveyor.rules.engine import Context
+from conveyor.rules.intrinsics import strings
+from conveyor.rules.model import Hit, Rule, Severity
+from conveyor.rules.template import Resource
+
+_REGION = r"(?:us|eu|ap|sa|ca|me|af|il|mx|cn|us-gov)-[a-z]+-\d"
+PATTERN = re.compile(
+    r"arn:(?:aws[\w-]*|\$\{AWS::Partition\}):[\w-]*:(?P<arn_region>" + _REGION + r")?:(?P<arn_account>\d{12})?:"
+    r"|(?P<ecr_account>\d{12})\.dkr\.ecr\.(?P<ecr_region>" + _REGION + r")"
+    r"|\.(?P<host_region>" + _REGION + r")\.amazonaws\.com"
+    r"|--region[ =](?P<flag_region>" + _REGION + r")\b"
+)
+_SCREEN = re.compile(r"\d{12}|" + _REGION)
+
+
+def check(res: Resource, ctx: Context) -> Iterator[Hit]:
+    if not _SCREEN.search(ctx.text(res.logical_id)):
+        return
+    for path, text in sorted(strings(res.properties), key=lambda p: [str(x) for x in p[0]]):
+        for match in PATTERN.finditer(text):
+            account = match.group("arn_account") or match.group("ecr_account")
+            region = (
+                match.group("arn_region")
+                or match.group("ecr_region")
+                or match.group("host_region")
+                or match.group("flag_region")
+            )
+            if not account and not region:
+                continue
+            what = " and ".join(
+                x for x in (f"account {account}" if account else "", f"region {region}" if region else "") if x
+            )
+            yield Hit(
+                res.logical_id,
+                "Properties." + ".".join(str(p) for p in path),
+                f"{what} hard-coded; use ${{AWS::AccountId}} / ${{AWS::Region}} so the template "
+                "deploys anywhere",
+            )
+            return
+
+
+RULE = Rule(
+    id="CV036",
+    title="Account id or region hard-coded",
+    severity=Severity.MEDIUM,
+    resource_types=("*",),
+    failure_modes=("FM25",),
+    why="S1 and S4: account id and region were hard-coded in the buildspec and ARNs; the "
+    "pipeline was not portable across accounts and environments.",
+    fix_cloudformation="Write !Sub 'arn:${AWS::Partition}:...:${AWS::Region}:${AWS::AccountId}:...' "
+    "and pass AWS_ACCOUNT_ID / AWS_DEFAULT_REGION to builds as environment variables.",
+    fix_cdk="Use Stack.of(self).account / .region (tokens), or Aws.ACCOUNT_ID / Aws.REGION.",
+    fix_conveyor="Nothing to write: conveyor never writes account ids or regions into templates.",
+    check=check,
+)

@@ -1,0 +1,67 @@
+"""Physical names that do not follow one pattern.
+
+Heuristic: the last path segment of every physical name (references rendered as one token) is
+classified as kebab-case, snake_case or other; when a template mixes kebab-case and snake_case,
+the names in the minority style are reported. A template with one style, or without physical
+names (CDK output), passes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from conveyor.rules.engine import Context
+from conveyor.rules.governance.physical_names import NAME_PROPERTIES
+from conveyor.rules.intrinsics import render
+from conveyor.rules.model import Hit, Rule, Severity
+
+PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
+
+
+def _style(name: str) -> str | None:
+    last = PLACEHOLDER.sub("x", name).rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+    if "_" in last and "-" not in last:
+        return "snake_case"
+    if "-" in last and "_" not in last:
+        return "kebab-case"
+    return None
+
+
+def check_template(ctx: Context) -> Iterator[Hit]:
+    styles: dict[str, list[tuple[str, str, str]]] = {}
+    for lid, res in ctx.template.resources.items():
+        prop = NAME_PROPERTIES.get(res.type)
+        text = render(res.properties.get(prop)) if prop else None
+        style = _style(text) if text else None
+        if style and prop and text:
+            styles.setdefault(style, []).append((lid, prop, text))
+    if len(styles) < 2:
+        return
+    majority = max(styles, key=lambda s: len(styles[s]))
+    for style, names in sorted(styles.items()):
+        if style == majority:
+            continue
+        for lid, prop, text in names:
+            yield Hit(
+                lid,
+                f"Properties.{prop}",
+                f"name {text!r} is {style} while most names here are {majority}; "
+                "use one pattern ({app}-{type}-{env})",
+            )
+
+
+RULE = Rule(
+    id="CV091",
+    title="Names do not follow one pattern",
+    severity=Severity.LOW,
+    resource_types=(),
+    failure_modes=("FM81",),
+    why="S2: names like 'my-bucket', 'build_project_1', 'pipeline-prod-xyz' made resources hard "
+    "to identify; the fix was one pattern.",
+    fix_cloudformation="Name everything !Sub '${App}-<type>-${Environment}' (or let "
+    "CloudFormation generate names).",
+    fix_cdk="One naming helper used by every construct.",
+    fix_conveyor="Nothing to write: conveyor names resources {app}-{type}-{env}.",
+    check_template=check_template,
+)

@@ -1,0 +1,1 @@
+"""Rules about IAM roles and policies."""

@@ -1,0 +1,95 @@
+"""Circular dependency between resources (Ref, GetAtt, Sub and DependsOn edges).
+
+CloudFormation rejects the template ("Circular dependency between resources"); reported once per
+cycle, on its first resource in logical-id order. Edges inside ``Fn::If`` branches count even when
+a condition would cut them: CloudFormation validates them the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from conveyor.rules.engine import Context
+from conveyor.rules.model import Hit, Rule, Severity
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one node or a self-loop (iterative Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    out: list[list[str]] = []
+    counter = 0
+    for root in sorted(graph):
+        if root in index:
+            continue
+        work: list[tuple[str, list[str]]] = [(root, sorted(graph[root]))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            if children:
+                child = children.pop()
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, sorted(graph.get(child, ()))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                component: list[str] = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1 or node in graph.get(node, ()):
+                    out.append(sorted(component))
+    return out
+
+
+def check_template(ctx: Context) -> Iterator[Hit]:
+    resources = ctx.template.resources
+    graph = {
+        lid: {
+            t
+            for t in ctx.relations.refs_from.get(lid, set()) | ctx.relations.depends_on.get(lid, set())
+            if t in resources
+        }
+        for lid in resources
+    }
+    for component in _cycles(graph):
+        yield Hit(
+            component[0],
+            "",
+            f"circular dependency: {' -> '.join(component + [component[0]])}; "
+            "CloudFormation refuses the template",
+        )
+
+
+RULE = Rule(
+    id="CV057",
+    title="Circular dependency between resources",
+    severity=Severity.HIGH,
+    resource_types=(),
+    failure_modes=("FM43",),
+    why="S2: two roles referenced each other's ARNs in their trust policies and the deployment "
+    "could not resolve the order.",
+    fix_cloudformation="Break the cycle: reference by a constructed ARN (!Sub with a known "
+    "name) or move the shared permission into a separate AWS::IAM::Policy.",
+    fix_cdk="Avoid passing constructs both ways between stacks/constructs; reference by ARN "
+    "string or use a separate iam.Policy.",
+    fix_conveyor="Nothing to write: conveyor's constructs reference one way only.",
+    check_template=check_template,
+)

@@ -1,0 +1,93 @@
+"""Identity policy that allows actions on ``Resource: "*"`` where a scoped ARN exists.
+
+Actions that AWS only authorises on ``*`` (``ecr:GetAuthorizationToken``,
+``ecs:RegisterTaskDefinition``, ``xray:PutTraceSegments``, ``cloudwatch:PutMetricData``, the
+EC2 network-interface calls CodeBuild needs in a VPC, and every ``Describe*``/``List*``) are
+allowed on ``*``. The list is kept short on purpose; an action missing from it is reported and
+can be suppressed with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from conveyor.rules.engine import Context
+from conveyor.rules.iam.identity_policies import IDENTITY_TYPES, documents
+from conveyor.rules.model import Hit, Rule, Severity
+from conveyor.rules.policies import action_matches, statements, string_list
+from conveyor.rules.template import Resource
+
+STAR_ONLY = (
+    "*:Describe*",
+    "*:List*",
+    "ecr:GetAuthorizationToken",
+    "ecs:RegisterTaskDefinition",
+    "ecs:DeregisterTaskDefinition",
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+    "xray:GetSamplingStatisticSummaries",
+    "cloudwatch:PutMetricData",
+    "cloudwatch:GetMetricData",
+    "cloudwatch:GetMetricStatistics",
+    "ec2:CreateNetworkInterface",
+    "ec2:DeleteNetworkInterface",
+    "ec2:CreateNetworkInterfacePermission",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+    "sts:GetCallerIdentity",
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:PutResourcePolicy",
+    "codestar-notifications:*",
+    "s3:ListAllMyBuckets",
+    "s3:GetBucketLocation",
+    "kms:CreateKey",
+    "ssm:GetParametersByPath",
+    "tag:GetResources",
+    "cloudformation:ValidateTemplate",
+    "codedeploy:GetDeploymentConfig",
+)
+
+
+def _star_only(action: str) -> bool:
+    return any(action_matches(pattern, action) for pattern in STAR_ONLY)
+
+
+def check(res: Resource, ctx: Context) -> Iterator[Hit]:
+    for source in documents(res):
+        for index, stmt in statements(source.document):
+            if stmt.get("Effect") != "Allow" or "NotAction" in stmt:
+                continue
+            if "*" not in string_list(stmt.get("Resource")):
+                continue
+            scoped = [
+                a
+                for a in string_list(stmt.get("Action"))
+                if a != "*" and not a.endswith(":*") and not _star_only(a)
+            ]
+            if scoped:
+                shown = ", ".join(sorted(set(scoped))[:4]) + (" ..." if len(set(scoped)) > 4 else "")
+                yield Hit(
+                    res.logical_id,
+                    f"{source.path}.Statement.{index}",
+                    f"{shown} allowed on Resource '*'; scope them to the ARNs they act on",
+                )
+
+
+RULE = Rule(
+    id="CV051",
+    title="Wildcard resources where a scoped ARN exists",
+    severity=Severity.MEDIUM,
+    resource_types=IDENTITY_TYPES,
+    failure_modes=("FM40",),
+    why="S2 ('Resource: \"*\"'), S3 and S5: broad resource scopes on pipeline roles.",
+    fix_cloudformation="Replace '*' with the ARNs (!GetAtt Bucket.Arn, !Sub '${Bucket.Arn}/*', "
+    "!GetAtt Repository.Arn ...).",
+    fix_cdk="Use resource grants (repository.grant_pull_push(role)) which scope ARNs for you.",
+    fix_conveyor="Nothing to write: conveyor's roles are scoped by CDK grants.",
+    check=check,
+)

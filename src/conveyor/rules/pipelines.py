@@ -1,0 +1,108 @@
+"""Reading CodePipeline stages and actions, and the CodeBuild projects behind them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from conveyor.rules.intrinsics import as_list, get, intrinsic_name, render
+from conveyor.rules.template import Resource, Template
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    stage_index: int
+    stage: str
+    index: int
+    name: str
+    category: str
+    owner: str
+    provider: str
+    run_order: int
+    configuration: dict[str, Any]
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    data: dict[str, Any]
+
+    @property
+    def path(self) -> str:
+        return f"Properties.Stages.{self.stage_index}.Actions.{self.index}"
+
+    @property
+    def is_deploy(self) -> bool:
+        return self.category == "Deploy"
+
+
+def _artifact_names(value: Any) -> tuple[str, ...]:
+    return tuple(
+        str(item["Name"])
+        for item in as_list(value)
+        if isinstance(item, dict) and isinstance(item.get("Name"), str)
+    )
+
+
+def actions(pipeline: Resource) -> Iterator[Action]:
+    for s_index, stage in enumerate(as_list(pipeline.properties.get("Stages"))):
+        if not isinstance(stage, dict):
+            continue
+        stage_name = stage.get("Name") if isinstance(stage.get("Name"), str) else str(s_index)
+        for a_index, action in enumerate(as_list(stage.get("Actions"))):
+            if not isinstance(action, dict):
+                continue
+            type_id = action.get("ActionTypeId")
+            type_id = type_id if isinstance(type_id, dict) else {}
+            run_order = action.get("RunOrder", 1)
+            config = action.get("Configuration")
+            yield Action(
+                stage_index=s_index,
+                stage=str(stage_name),
+                index=a_index,
+                name=str(action.get("Name", "")),
+                category=str(type_id.get("Category", "")),
+                owner=str(type_id.get("Owner", "")),
+                provider=str(type_id.get("Provider", "")),
+                run_order=run_order if isinstance(run_order, int) else _int(run_order),
+                configuration=config if isinstance(config, dict) else {},
+                inputs=_artifact_names(action.get("InputArtifacts")),
+                outputs=_artifact_names(action.get("OutputArtifacts")),
+                data=action,
+            )
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 1
+
+
+def order(action: Action) -> tuple[int, int]:
+    return (action.stage_index, action.run_order)
+
+
+def project_of(action: Action, template: Template) -> Resource | None:
+    """The AWS::CodeBuild::Project a CodeBuild action runs, when it is in this template."""
+    if action.provider != "CodeBuild":
+        return None
+    ref = get(action.configuration, "ProjectName")
+    name = intrinsic_name(ref)
+    if name in ("Ref", "Fn::GetAtt", "Fn::Sub"):
+        text = render(ref) or ""
+        match = re.match(r"\$\{([^}.]+)", text)
+        lid = match.group(1) if match else None
+        res = template.resources.get(lid) if lid else None
+        return res if res is not None and res.type == "AWS::CodeBuild::Project" else None
+    if isinstance(ref, str):
+        for res in template.resources.values():
+            if res.type == "AWS::CodeBuild::Project" and res.properties.get("Name") == ref:
+                return res
+    return None
+
+
+PRODUCTION = re.compile(r"(?<![a-z])(prod|production|prd|live)(?![a-z])", re.IGNORECASE)
+
+
+def is_production(text: str) -> bool:
+    return PRODUCTION.search(text.replace("_", "-")) is not None

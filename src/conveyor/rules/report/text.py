@@ -1,0 +1,45 @@
+"""Human output: findings grouped by file, one line each, and a summary line. Colour only when
+the console is a terminal (rich decides)."""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from rich.console import Console
+from rich.markup import escape
+
+from conveyor.rules.model import CheckResult, Severity
+
+COLOURS = {
+    Severity.LOW: "cyan",
+    Severity.MEDIUM: "yellow",
+    Severity.HIGH: "red",
+    Severity.CRITICAL: "bold red",
+}
+
+
+def write(result: CheckResult, console: Console) -> None:
+    for file, group in groupby(result.findings, key=lambda f: f.file):
+        console.print(f"[bold]{escape(file)}[/bold]")
+        for f in group:
+            colour = COLOURS[f.severity]
+            where = f"{f.file}:{f.line}"
+            resource = f" {f.resource}" if f.resource else ""
+            console.print(
+                f"  {escape(where)} [{colour}]{f.rule} {f.severity.label}[/{colour}]"
+                f"{escape(resource)}: {escape(f.message)}",
+                soft_wrap=True,
+                highlight=False,
+            )
+    for e in result.errors:
+        console.print(f"[red]error[/red] {escape(e.message)}", soft_wrap=True, highlight=False)
+    counts = {s: sum(1 for f in result.findings if f.severity is s) for s in Severity}
+    by_severity = ", ".join(f"{n} {s.label}" for s, n in reversed(counts.items()) if n)
+    console.print(
+        f"{len(result.findings)} finding(s)"
+        + (f" ({by_severity})" if by_severity else "")
+        + f", {len(result.suppressed)} suppressed, {len(result.errors)} error(s) in "
+        f"{result.files} file(s), {result.resources} resource(s), {result.seconds:.2f}s",
+        highlight=False,
+        soft_wrap=True,
+    )

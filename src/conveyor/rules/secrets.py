@@ -1,0 +1,28 @@
+"""Recognising secrets by name and secret stores by reference."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from conveyor.rules.intrinsics import render
+
+SECRET_NAME = re.compile(
+    r"(?:^|[_.-])pass(?:$|[_.-])|password|passwd|secret|token|api_?key|private_?key|credential",
+    re.IGNORECASE,
+)
+# Names that hold a pointer to a secret, not the secret.
+POINTER_NAME = re.compile(
+    r"(_|\b|[a-z])(name|arn|id|path|param|parameter|url|file|ref|location|key_?id)$",
+    re.IGNORECASE,
+)
+DYNAMIC_REFERENCE = re.compile(r"\{\{resolve:(secretsmanager|ssm-secure|ssm):")
+
+
+def secret_like(name: str) -> bool:
+    return bool(SECRET_NAME.search(name)) and not POINTER_NAME.search(name)
+
+
+def from_store(value: Any) -> bool:
+    text = render(value)
+    return text is not None and DYNAMIC_REFERENCE.search(text) is not None

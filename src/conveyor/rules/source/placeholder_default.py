@@ -1,0 +1,74 @@
+"""Required setting hidden behind a placeholder default.
+
+A parameter that resources use, whose ``Default`` is a placeholder (``""``, ``dummy``,
+``changeme``, ``TODO``, ``xxx``, ``<...>``, an all-zero account id) and which no
+``AllowedPattern``/``MinLength`` rejects: a deploy that forgot the real value goes ahead with the
+placeholder and fails later, far from the cause, instead of stopping with a clear error.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from conveyor.rules.engine import Context
+from conveyor.rules.model import Hit, Rule, Severity
+
+PLACEHOLDER = re.compile(
+    r"^(|dummy\S*|change-?me|replace-?me|todo|tbd|xxx+|placeholder|none|null|<[^>]*>|"
+    r"your[-_]\S*|example|.*000000000000.*)$",
+    re.IGNORECASE,
+)
+
+
+def _rejected(param: dict[str, object], value: str) -> bool:
+    pattern = param.get("AllowedPattern")
+    if isinstance(pattern, str):
+        try:
+            if re.fullmatch(pattern, value) is None:
+                return True
+        except re.error:
+            return True
+    min_length = param.get("MinLength")
+    try:
+        if min_length is not None and len(value) < int(str(min_length)):
+            return True
+    except ValueError:
+        return True
+    allowed = param.get("AllowedValues")
+    return isinstance(allowed, list) and value not in allowed
+
+
+def check_template(ctx: Context) -> Iterator[Hit]:
+    used = ctx.relations.refs_to
+    for name, param in ctx.params.items():
+        default = param.get("Default")
+        if not isinstance(default, str) or not PLACEHOLDER.match(default.strip()):
+            continue
+        if name not in used or str(param.get("Type", "String")) != "String":
+            continue
+        if _rejected(param, default):
+            continue
+        yield Hit(
+            name,
+            f"Parameters.{name}.Default",
+            f"parameter {name} defaults to the placeholder {default!r}; a deploy without it "
+            "fails later instead of stopping here",
+        )
+
+
+RULE = Rule(
+    id="CV063",
+    title="Required setting with a placeholder default",
+    severity=Severity.MEDIUM,
+    resource_types=(),
+    failure_modes=("FM53",),
+    why="S4: the required GitHub token got a dummy default to make deploys pass; the pipeline "
+    "then failed without a clear error.",
+    fix_cloudformation="Remove the Default (CloudFormation then refuses to deploy without the "
+    "value) or add an AllowedPattern and ConstraintDescription that reject the placeholder.",
+    fix_cdk="CfnParameter(..., allowed_pattern=..., constraint_description=...) without a "
+    "default, or fail fast in the app when the context value is missing.",
+    fix_conveyor="Nothing to write: conveyor validates conveyor.yaml and names the missing key.",
+    check_template=check_template,
+)
