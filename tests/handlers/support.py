@@ -1,3 +1,4 @@
+# mypy: disable-error-code="import-untyped"
 """Test helpers shared by the handler tests."""
 
 from __future__ import annotations
@@ -6,6 +7,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import boto3
 
 from conveyor.handlers import asset_path
 
@@ -43,3 +46,33 @@ def record_calls(client: Any) -> list[tuple[str, dict[str, Any]]]:
 
     client.meta.events.register("provide-client-params.*.*", capture)
     return calls
+
+
+class Inbox:
+    """An SQS queue subscribed to the topic: what subscribers would receive."""
+
+    def __init__(self, topic_arn: str, queue_url: str) -> None:
+        self.topic_arn = topic_arn
+        self.queue_url = queue_url
+
+    @classmethod
+    def for_new_topic(cls, name: str) -> Inbox:
+        """Needs an active moto mock."""
+        topic = boto3.client("sns").create_topic(Name=name)["TopicArn"]
+        sqs = boto3.client("sqs")
+        queue_url = sqs.create_queue(QueueName=f"{name}-inbox")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        boto3.client("sns").subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+        return cls(topic, queue_url)
+
+    def messages(self) -> list[dict[str, Any]]:
+        response = boto3.client("sqs").receive_message(
+            QueueUrl=self.queue_url, MaxNumberOfMessages=10
+        )
+        return [json.loads(m["Body"]) for m in response.get("Messages", [])]
+
+    def only(self) -> dict[str, Any]:
+        [message] = self.messages()
+        return message

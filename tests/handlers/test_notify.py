@@ -5,7 +5,6 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from botocore.stub import Stubber
 from hypothesis import HealthCheck, given, settings
@@ -14,7 +13,7 @@ from moto import mock_aws
 
 from conveyor.handlers.notify import app, common
 
-from .support import FakeContext, load_event, log_lines
+from .support import FakeContext, Inbox, load_event, log_lines
 
 EXECUTION_ID = "3a5f2c1e-8b7d-4e6f-9a0b-1c2d3e4f5a6b"
 COMMIT = "9f1c2ab7d0e4c5b6a7f8e9d0c1b2a3f4e5d6c7b8"
@@ -24,34 +23,11 @@ TIMELINE = (
 )
 
 
-class Inbox:
-    """An SQS queue subscribed to the topic: what subscribers would receive."""
-
-    def __init__(self, queue_url: str) -> None:
-        self.queue_url = queue_url
-
-    def messages(self) -> list[dict[str, Any]]:
-        response = boto3.client("sqs").receive_message(
-            QueueUrl=self.queue_url, MaxNumberOfMessages=10
-        )
-        return [json.loads(m["Body"]) for m in response.get("Messages", [])]
-
-    def only(self) -> dict[str, Any]:
-        [message] = self.messages()
-        return message
-
-
 @pytest.fixture
 def inbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
     with mock_aws():
-        topic = boto3.client("sns").create_topic(Name="payments-notifications")["TopicArn"]
-        sqs = boto3.client("sqs")
-        queue_url = sqs.create_queue(QueueName="inbox")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
-            "Attributes"
-        ]["QueueArn"]
-        boto3.client("sns").subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
-        monkeypatch.setenv("TOPIC_ARN", topic)
+        box = Inbox.for_new_topic("payments-notifications")
+        monkeypatch.setenv("TOPIC_ARN", box.topic_arn)
         monkeypatch.setenv("APP_NAME", "payments")
         monkeypatch.setenv(
             "STAGE_ENVIRONMENTS", json.dumps({"Deploy-staging": "staging", "Deploy-prod": "prod"})
@@ -59,7 +35,7 @@ def inbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
         monkeypatch.setenv(
             "DEPLOYMENT_GROUP_ENVIRONMENTS", json.dumps({"payments-api-prod": "prod"})
         )
-        yield Inbox(queue_url)
+        yield box
 
 
 @pytest.fixture

@@ -1,0 +1,542 @@
+# mypy: disable-error-code="import-untyped"
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import ANY, Stubber
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from moto import mock_aws
+
+from conveyor.handlers.notify import app as notify_app
+from conveyor.handlers.scan_gate import app, common
+
+from .support import FakeContext, Inbox, events_dir, load_event, log_lines, record_calls
+
+JOB_ID = "22222222-abcd-2222-abcd-222222222222"
+BUCKET = "payments-artifacts-123456789012"
+SOURCE_KEY = "payments-pipeline/SourceArti/Xy12Ab3"
+SCANS_KEY = "payments-pipeline/ScanReport/Qw98Er7"
+TOOLS = ("bandit", "semgrep", "gitleaks", "pip-audit", "trivy")
+
+
+def sample(name: str) -> bytes:
+    return (events_dir("scan_gate") / name).read_bytes()
+
+
+def zipped(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+@dataclass
+class Pipeline:
+    codepipeline: Stubber
+    calls: list[tuple[str, dict[str, Any]]]
+
+    def upload(self, key: str, files: dict[str, bytes]) -> None:
+        boto3.client("s3").put_object(Bucket=BUCKET, Key=key, Body=zipped(files))
+
+    def upload_scans(self, tools: tuple[str, ...] = TOOLS, allowlist: bytes | None = None) -> None:
+        source = {"payments/app.py": b"print('hi')\n"}
+        if allowlist is not None:
+            source[".conveyor/scan-allowlist.json"] = allowlist
+        self.upload(SOURCE_KEY, source)
+        self.upload(SCANS_KEY, {f"reports/{tool}.sarif": sample(f"{tool}.sarif") for tool in tools})
+
+    def expect(self, operation: str = "put_job_failure_result") -> None:
+        params = {"jobId": JOB_ID}
+        params["failureDetails" if "failure" in operation else "executionDetails"] = ANY
+        self.codepipeline.add_response(operation, {}, params)
+
+    def reported(self) -> tuple[str, dict[str, Any]]:
+        [(name, params)] = [c for c in self.calls if c[0].startswith("PutJob")]
+        details = params.get("failureDetails") or params["executionDetails"]
+        return name, details
+
+    def message(self) -> str:
+        name, details = self.reported()
+        assert name == "PutJobFailureResult"
+        text: str = details["message"]
+        return text
+
+
+@pytest.fixture(autouse=True)
+def fixed_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(app, "today_utc", lambda: date(2026, 3, 2))
+
+
+@pytest.fixture
+def pipeline() -> Iterator[Pipeline]:
+    with mock_aws():
+        boto3.client("s3").create_bucket(Bucket=BUCKET)
+        client = common.client("codepipeline")
+        calls = record_calls(client)
+        with Stubber(client) as stubber:
+            yield Pipeline(stubber, calls)
+            stubber.assert_no_pending_responses()
+
+
+def job(fail_on: str | None = "high", **data: Any) -> dict[str, Any]:
+    event = load_event("scan_gate", "codepipeline-job.json")
+    job_data = event["CodePipeline.job"]["data"]
+    params = "" if fail_on is None else json.dumps({"fail_on": fail_on})
+    job_data["actionConfiguration"]["configuration"]["UserParameters"] = params
+    job_data.update(data)
+    return event
+
+
+# --- the decision ---
+
+
+def test_blocks_on_high_and_critical_with_counts_by_severity_and_tool(
+    pipeline: Pipeline, context: FakeContext
+) -> None:
+    pipeline.upload_scans(allowlist=sample("scan-allowlist.json"))
+    pipeline.expect()
+
+    result = app.handler(job("high"), context)
+
+    assert result["status"] == "failed"
+    message = pipeline.message()
+    lines = message.splitlines()
+    assert lines[0] == (
+        "Scan gate BLOCKED (fail_on=high): 5 blocking findings (2 critical, 3 high); "
+        "5 below the gate (4 medium, 1 low); 2 allowed by .conveyor/scan-allowlist.json."
+    )
+    assert lines[1] == (
+        "By tool: Bandit 2 (1 high, 1 medium); Semgrep OSS 2 (1 high, 1 medium); "
+        "Trivy 3 (1 critical, 1 high, 1 low); gitleaks 1 (1 critical); pip-audit 2 (2 medium)"
+    )
+    assert lines[2] == "Top blocking findings:"
+    assert lines[3:5] == [
+        "- critical Trivy CVE-2023-38545 123456789012.dkr.ecr.us-east-1.amazonaws.com/payments:1: "
+        "curl: heap based buffer overflow in the SOCKS5 proxy handshake",
+        "- critical gitleaks aws-access-token deploy/dev.env:3: Identified a pattern that may "
+        "indicate AWS credentials, risking unauthorized cloud resource access and data breaches "
+        "on AWS platforms.",
+    ]
+    assert (
+        "- high Bandit B602 payments/jobs/import_statements.py:31: "
+        "subprocess_popen_with_shell_equals_true\n"
+    ) in message
+    assert (
+        "payments/api/views.py:112: Detected user input used to manually construct a SQL string."
+    ) in message
+    assert lines[-1].startswith("Reports: ScanReports/reports/bandit.sarif, ")
+    # Never copy secrets or snippets out of the reports.
+    assert "not-a-real-password" not in message
+    assert "REDACTED" not in message
+
+
+def test_passes_when_nothing_reaches_the_threshold(
+    pipeline: Pipeline, context: FakeContext
+) -> None:
+    pipeline.upload_scans(tools=("bandit", "pip-audit"))
+    pipeline.expect("put_job_success_result")
+
+    result = app.handler(job("critical"), context)
+
+    assert result["status"] == "succeeded"
+    name, details = pipeline.reported()
+    assert name == "PutJobSuccessResult"
+    assert details["summary"].startswith(
+        "Scan gate passed (fail_on=critical): 0 blocking findings; "
+        "5 below the gate (1 high, 3 medium, 1 low)."
+    )
+
+
+def test_default_threshold_is_high(pipeline: Pipeline, context: FakeContext) -> None:
+    pipeline.upload_scans(tools=("pip-audit",))
+    pipeline.expect("put_job_success_result")
+
+    app.handler(job(None), context)
+
+    assert "(fail_on=high)" in pipeline.reported()[1]["summary"]
+
+
+def test_low_threshold_blocks_everything_not_allowed(
+    pipeline: Pipeline, context: FakeContext
+) -> None:
+    pipeline.upload_scans(tools=("bandit",))
+    pipeline.expect()
+
+    app.handler(job("low"), context)
+
+    assert pipeline.message().startswith(
+        "Scan gate BLOCKED (fail_on=low): 3 blocking findings (1 high, 1 medium, 1 low); "
+        "0 below the gate."
+    )
+
+
+# --- allow-list ---
+
+
+def allowlist(*entries: dict[str, Any]) -> bytes:
+    return json.dumps({"allow": list(entries)}).encode()
+
+
+def test_valid_allow_list_entries_release_findings(
+    pipeline: Pipeline, context: FakeContext
+) -> None:
+    pipeline.upload_scans(
+        tools=("bandit",),
+        allowlist=allowlist(
+            {"rule": "B602", "path": "payments/jobs/*.py", "reason": "input is a fixed path"},
+        ),
+    )
+    pipeline.expect("put_job_success_result")
+
+    app.handler(job("high"), context)
+
+    assert "1 allowed by .conveyor/scan-allowlist.json" in pipeline.reported()[1]["summary"]
+
+
+def test_allow_list_path_must_match(pipeline: Pipeline, context: FakeContext) -> None:
+    pipeline.upload_scans(
+        tools=("bandit",),
+        allowlist=allowlist({"rule": "B602", "path": "scripts/*", "reason": "only scripts"}),
+    )
+    pipeline.expect()
+
+    app.handler(job("high"), context)
+
+    assert pipeline.message().startswith("Scan gate BLOCKED (fail_on=high): 1 blocking finding ")
+
+
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        ({"rule": "B602", "expires": "2026-12-31"}, "entry 1 (B602): no reason given"),
+        ({"rule": "B602", "reason": "  "}, "entry 1 (B602): no reason given"),
+        (
+            {"rule": "B602", "reason": "temporary", "expires": "2026-03-01"},
+            "entry 1 (B602): expired on 2026-03-01",
+        ),
+        (
+            {"rule": "B602", "reason": "temporary", "expires": "next week"},
+            "entry 1 (B602): expires 'next week' is not a YYYY-MM-DD date",
+        ),
+        ({"reason": "forgot the rule"}, "entry 1: no rule id"),
+        ({"rule": "B602", "reason": "x", "path": 3}, "entry 1 (B602): path must be a glob string"),
+    ],
+)
+def test_invalid_allow_list_entries_block_and_do_not_suppress(
+    pipeline: Pipeline, context: FakeContext, entry: dict[str, Any], problem: str
+) -> None:
+    pipeline.upload_scans(tools=("bandit",), allowlist=allowlist(entry))
+    pipeline.expect()
+
+    app.handler(job("critical"), context)
+
+    message = pipeline.message()
+    assert message.startswith("Scan gate BLOCKED (fail_on=critical): 0 blocking findings; ")
+    assert "1 allow-list problem(s)" in message
+    assert f"entries need a reason and an unexpired date): {problem}" in message
+    assert "allowed by" not in message
+
+
+def test_entry_expiring_today_still_applies(pipeline: Pipeline, context: FakeContext) -> None:
+    pipeline.upload_scans(
+        tools=("bandit",),
+        allowlist=allowlist(
+            {"rule": "B602", "reason": "patched upstream", "expires": "2026-03-02"}
+        ),
+    )
+    pipeline.expect("put_job_success_result")
+
+    app.handler(job("high"), context)
+
+    assert pipeline.reported()[0] == "PutJobSuccessResult"
+
+
+@pytest.mark.parametrize("raw", [b"{not json", b'{"allow": {}}', b"[]"])
+def test_malformed_allow_list_blocks(pipeline: Pipeline, context: FakeContext, raw: bytes) -> None:
+    pipeline.upload_scans(tools=("pip-audit",), allowlist=raw)
+    pipeline.expect()
+
+    app.handler(job("critical"), context)
+
+    assert "Allow-list problems (1" in pipeline.message()
+
+
+# --- fail closed on anything the gate cannot read ---
+
+
+def test_no_reports_fails(pipeline: Pipeline, context: FakeContext) -> None:
+    pipeline.upload(SOURCE_KEY, {"payments/app.py": b""})
+    pipeline.upload(SCANS_KEY, {"reports/bandit.json": b"{}"})
+    pipeline.expect()
+
+    app.handler(job("high"), context)
+
+    assert pipeline.message().startswith(
+        "Scan gate could not decide: no SARIF reports (*.sarif, *.sarif.json) in the input "
+        "artifacts SourceArtifact, ScanReports"
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"{not json", "ScanReports/reports/x.sarif.json is not valid JSON"),
+        (b'{"version": "2.1.0"}', "ScanReports/reports/x.sarif.json is not a SARIF log"),
+    ],
+)
+def test_unreadable_report_fails_naming_the_file(
+    pipeline: Pipeline, context: FakeContext, content: bytes, expected: str
+) -> None:
+    pipeline.upload(SOURCE_KEY, {})
+    pipeline.upload(SCANS_KEY, {"reports/x.sarif.json": content})
+    pipeline.expect()
+
+    app.handler(job("high"), context)
+
+    assert expected in pipeline.message()
+
+
+def test_missing_artifact_object_fails(pipeline: Pipeline, context: FakeContext) -> None:
+    pipeline.upload(SOURCE_KEY, {})
+    pipeline.expect()
+
+    app.handler(job("high"), context)
+
+    assert (
+        "cannot read input artifact 'ScanReports' "
+        f"(s3://{BUCKET}/{SCANS_KEY}): NoSuchKey" in pipeline.message()
+    )
+
+
+def test_artifact_that_is_not_a_zip_fails(pipeline: Pipeline, context: FakeContext) -> None:
+    pipeline.upload(SOURCE_KEY, {})
+    boto3.client("s3").put_object(Bucket=BUCKET, Key=SCANS_KEY, Body=b"plain text")
+    pipeline.expect()
+
+    app.handler(job("high"), context)
+
+    assert "input artifact 'ScanReports' is not a zip archive" in pipeline.message()
+
+
+def test_oversized_report_is_refused(
+    pipeline: Pipeline, context: FakeContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(app, "MAX_ENTRY_BYTES", 100)
+    pipeline.upload_scans(tools=("trivy",))
+    pipeline.expect()
+
+    app.handler(job("high"), context)
+
+    assert "ScanReports/reports/trivy.sarif is larger than 50 MB uncompressed" in pipeline.message()
+
+
+def test_missing_artifact_credentials_fails(pipeline: Pipeline, context: FakeContext) -> None:
+    pipeline.expect()
+
+    app.handler(job("high", artifactCredentials=None), context)
+
+    assert "no artifactCredentials" in pipeline.message()
+
+
+def test_no_input_artifacts_fails(pipeline: Pipeline, context: FakeContext) -> None:
+    pipeline.expect()
+
+    app.handler(job("high", inputArtifacts=[]), context)
+
+    assert "has no input artifacts" in pipeline.message()
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ("{bad", "UserParameters is not valid JSON"),
+        ('{"fail_on": "severe"}', "fail_on must be one of critical, high, medium, low"),
+        ('{"fail_on": "high", "extra": 1}', 'UserParameters must be {"fail_on"'),
+    ],
+)
+def test_bad_user_parameters_fail_as_configuration_error(
+    pipeline: Pipeline, context: FakeContext, params: str, expected: str
+) -> None:
+    event = job("high")
+    event["CodePipeline.job"]["data"]["actionConfiguration"]["configuration"]["UserParameters"] = (
+        params
+    )
+    pipeline.expect()
+
+    app.handler(event, context)
+
+    _, details = pipeline.reported()
+    assert details["type"] == "ConfigurationError"
+    assert expected in details["message"]
+
+
+def test_own_crash_fails_the_job(
+    pipeline: Pipeline, context: FakeContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def explode(job: common.PipelineJob, today: date) -> app.Evaluation:
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(app, "decide", explode)
+    pipeline.expect()
+
+    app.handler(job("high"), context)
+
+    assert pipeline.message() == "Scan gate error: ZeroDivisionError: division by zero"
+
+
+def test_non_job_event_is_ignored(context: FakeContext, capsys: pytest.CaptureFixture[str]) -> None:
+    assert app.handler({"detail-type": "x"}, context) == {"status": "ignored"}
+    assert log_lines(capsys.readouterr().out)[-1]["level"] == "ERROR"
+
+
+# --- publishing the summary ---
+
+
+def test_summary_is_published_to_the_security_topic(
+    pipeline: Pipeline, context: FakeContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inbox = Inbox.for_new_topic("payments-security")
+    monkeypatch.setenv("SECURITY_TOPIC_ARN", inbox.topic_arn)
+    monkeypatch.setenv("APP_NAME", "payments")
+    pipeline.upload_scans(tools=("gitleaks",))
+    pipeline.expect()
+    pipeline.codepipeline.add_client_error("get_job_details", "AccessDeniedException")
+
+    app.handler(job("high"), context)
+
+    message = inbox.only()
+    assert message["Subject"] == "[payments] Security scan BLOCKED"
+    assert message["Message"] == pipeline.message()
+
+
+def test_publish_failure_does_not_change_the_job_result(
+    pipeline: Pipeline,
+    context: FakeContext,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("SECURITY_TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:does-not-exist")
+    pipeline.upload_scans(tools=("pip-audit",))
+    pipeline.expect("put_job_success_result")
+    pipeline.codepipeline.add_client_error("get_job_details", "AccessDeniedException")
+
+    assert app.handler(job("high"), context)["status"] == "succeeded"
+    errors = [line for line in log_lines(capsys.readouterr().out) if line["level"] == "ERROR"]
+    assert errors[0]["message"] == "publish to SECURITY_TOPIC_ARN failed"
+
+
+def test_result_event_on_the_bus_is_what_notify_formats(
+    pipeline: Pipeline, context: FakeContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EVENT_BUS_NAME", "payments-events")
+    monkeypatch.setenv("APP_NAME", "payments")
+    pipeline.upload_scans(tools=("trivy",))
+    pipeline.expect()
+    pipeline.codepipeline.add_response(
+        "get_job_details",
+        {
+            "jobDetails": {
+                "id": JOB_ID,
+                "data": {
+                    "pipelineContext": {
+                        "pipelineName": "payments-pipeline",
+                        "stage": {"name": "Checks"},
+                        "action": {"name": "ScanGate"},
+                        "pipelineExecutionId": "3a5f2c1e-8b7d-4e6f-9a0b-1c2d3e4f5a6b",
+                    }
+                },
+            }
+        },
+        {"jobId": JOB_ID},
+    )
+    events = common.client("events")
+    sent = record_calls(events)
+    with Stubber(events) as bus:
+        bus.add_response("put_events", {"FailedEntryCount": 0, "Entries": [{"EventId": "1"}]})
+        app.handler(job("high"), context)
+
+    [(_, params)] = sent
+    [entry] = params["Entries"]
+    assert (entry["Source"], entry["DetailType"], entry["EventBusName"]) == (
+        "conveyor.scan-gate",
+        "Conveyor Scan Gate Result",
+        "payments-events",
+    )
+    detail = json.loads(entry["Detail"])
+    assert detail["passed"] is False
+    assert detail["blocking"] == 2
+    assert detail["counts"] == {"critical": 1, "high": 1, "medium": 1, "low": 1}
+    assert detail["stage"] == "Checks"
+    config = notify_app.Config("arn:topic", None, {}, {})
+    notice = notify_app.describe({"detail-type": entry["DetailType"], "detail": detail}, config)
+    assert notice is not None
+    assert notify_app.subject(notice) == "[payments] Security scan BLOCKED: payments-pipeline"
+
+
+# --- severity mapping (GitHub's security-severity convention) ---
+
+
+@pytest.mark.parametrize(
+    ("result", "rule", "tool", "expected"),
+    [
+        ({"properties": {"security-severity": "9.0"}}, {}, "Trivy", "critical"),
+        ({}, {"properties": {"security-severity": "8.9"}}, "Trivy", "high"),
+        ({}, {"properties": {"security-severity": 7.0}}, "Semgrep OSS", "high"),
+        ({}, {"properties": {"security-severity": "6.9"}}, "Trivy", "medium"),
+        ({}, {"properties": {"security-severity": "4.0"}}, "Trivy", "medium"),
+        ({}, {"properties": {"security-severity": "3.9"}}, "Trivy", "low"),
+        ({"level": "note", "properties": {"security-severity": "9.8"}}, {}, "x", "critical"),
+        ({}, {"properties": {"security-severity": "n/a"}}, "x", "medium"),
+        ({"level": "error"}, {}, "Bandit", "high"),
+        ({"level": "warning"}, {}, "Bandit", "medium"),
+        ({"level": "note"}, {}, "Bandit", "low"),
+        ({"level": "none"}, {}, "Bandit", "low"),
+        ({}, {"defaultConfiguration": {"level": "error"}}, "Semgrep OSS", "high"),
+        ({}, {}, "some-linter", "medium"),
+        ({}, {}, "gitleaks", "critical"),
+        ({"level": "note"}, {}, "gitleaks", "low"),
+    ],
+)
+def test_classify(result: dict[str, Any], rule: dict[str, Any], tool: str, expected: str) -> None:
+    assert app.classify(result, rule, tool) == expected
+
+
+@pytest.mark.parametrize("tool", TOOLS)
+def test_every_sample_report_parses_into_findings(tool: str) -> None:
+    findings = app.parse_sarif(sample(f"{tool}.sarif"), f"{tool}.sarif")
+    assert findings
+    assert all(f.severity in app.SEVERITIES and f.rule and f.tool for f in findings)
+
+
+def test_in_source_suppressions_are_skipped() -> None:
+    rules = {f.rule for f in app.parse_sarif(sample("semgrep.sarif"), "semgrep.sarif")}
+    assert "python.lang.security.deserialization.pickle.avoid-pickle" not in rules
+    assert len(rules) == 2
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=15),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=15), inner),
+    max_leaves=20,
+)
+_keys = st.sampled_from(["runs", "results", "tool", "driver", "rules", "level", "ruleIndex"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(document=_json | st.dictionaries(_keys, _json) | st.just({"runs": [{"results": [{}]}]}))
+def test_parser_only_ever_raises_gate_errors(document: Any) -> None:
+    try:
+        findings = app.parse_sarif(json.dumps(document).encode(), "fuzz.sarif")
+    except app.GateError:
+        return
+    assert all(f.severity in app.SEVERITIES for f in findings)
