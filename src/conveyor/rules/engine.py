@@ -10,7 +10,6 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
 
 from conveyor.rules.model import FileError, FileResult, Finding, Hit, Rule
 from conveyor.rules.relations import Relations

@@ -105,4 +105,5 @@ PRODUCTION = re.compile(r"(?<![a-z])(prod|production|prd|live)(?![a-z])", re.IGN
 
 
 def is_production(text: str) -> bool:
-    return PRODUCTION.search(text.replace("_", "-")) is not None
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1-\2", text).replace("_", "-")
+    return PRODUCTION.search(spaced) is not None

@@ -15,7 +15,7 @@ from typing import Any
 from conveyor.rules.engine import Context
 from conveyor.rules.intrinsics import get, references, render
 from conveyor.rules.model import Hit, Rule, Severity
-from conveyor.rules.policies import managed_grants, statement_allows, statements, string_list
+from conveyor.rules.policies import managed_grants, statement_allows, statements
 from conveyor.rules.template import Resource
 
 TABLE = "AWS::DynamoDB::Table"

@@ -68,7 +68,7 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
         name = named[0]
         base = name.rsplit("/", 1)[-1]
         path = f"Properties.ManagedPolicyArns.{index}"
-        if name in REPLACED or base in REPLACED and "/" not in name:
+        if name in REPLACED or (base in REPLACED and "/" not in name):
             yield Hit(
                 res.logical_id,
                 path,

@@ -1,6 +1,6 @@
 """Required setting hidden behind a placeholder default.
 
-A parameter that resources use, whose ``Default`` is a placeholder (``""``, ``dummy``,
+A parameter that resources use (and that no condition tests, which marks it optional), whose ``Default`` is a placeholder (``""``, ``dummy``,
 ``changeme``, ``TODO``, ``xxx``, ``<...>``, an all-zero account id) and which no
 ``AllowedPattern``/``MinLength`` rejects: a deploy that forgot the real value goes ahead with the
 placeholder and fails later, far from the cause, instead of stopping with a clear error.
@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 
 from conveyor.rules.engine import Context
+from conveyor.rules.intrinsics import references
 from conveyor.rules.model import Hit, Rule, Severity
 
 PLACEHOLDER = re.compile(
@@ -41,11 +42,13 @@ def _rejected(param: dict[str, object], value: str) -> bool:
 
 def check_template(ctx: Context) -> Iterator[Hit]:
     used = ctx.relations.refs_to
+    # A parameter tested in Conditions is optional on purpose: its empty default is a choice.
+    in_conditions = references(ctx.template.conditions)
     for name, param in ctx.params.items():
         default = param.get("Default")
         if not isinstance(default, str) or not PLACEHOLDER.match(default.strip()):
             continue
-        if name not in used or str(param.get("Type", "String")) != "String":
+        if name not in used or name in in_conditions or param.get("Type", "String") != "String":
             continue
         if _rejected(param, default):
             continue
