@@ -16,13 +16,13 @@ from rich.console import Console
 from conveyor.rules.model import CheckResult, Severity
 
 
-class OutputFormat(str, enum.Enum):
+class OutputFormat(enum.StrEnum):
     text = "text"
     json = "json"
     sarif = "sarif"
 
 
-class FailOn(str, enum.Enum):
+class FailOn(enum.StrEnum):
     low = "low"
     medium = "medium"
     high = "high"

@@ -78,7 +78,7 @@ def check_template(template: Template, rules: RuleSet, options: Options) -> File
         return result
     hits: list[tuple[Rule, Hit]] = []
     wildcard = rules.by_type.get("*", [])
-    for lid, res in template.resources.items():
+    for res in template.resources.values():
         for rule in rules.by_type.get(res.type, []) + wildcard:
             if rule.id in options.ignore or rule.check is None:
                 continue

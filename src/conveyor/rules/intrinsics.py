@@ -234,9 +234,9 @@ def strings(value: Any) -> Iterable[tuple[tuple[str | int, ...], str]]:
         if isinstance(node, str):
             yield path, node
         elif isinstance(node, dict):
-            stack.extend((path + (k,), v) for k, v in node.items())
+            stack.extend(((*path, k), v) for k, v in node.items())
         elif isinstance(node, list):
-            stack.extend((path + (i,), v) for i, v in enumerate(node))
+            stack.extend(((*path, i), v) for i, v in enumerate(node))
 
 
 def get(value: Any, *keys: str | int) -> Any:

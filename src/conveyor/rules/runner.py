@@ -18,7 +18,7 @@ from conveyor.rules.model import CheckResult, FileError, FileResult
 from conveyor.rules.template import (
     MAX_BYTES,
     TEMPLATE_SUFFIXES,
-    NotATemplate,
+    NotATemplateError,
     TemplateError,
     looks_like_template,
     parse,
@@ -107,7 +107,7 @@ def check_target(target: Target, options: Options, rules: RuleSet | None = None)
         if not target.explicit and not looks_like_template(text):
             return FileResult(file=name)
         template = parse(text, name=name, suffix=Path(name).suffix.lower())
-    except NotATemplate as exc:
+    except NotATemplateError as exc:
         if not target.explicit:
             return FileResult(file=name)
         return FileResult(file=name, errors=[FileError(name, str(exc))])
@@ -125,7 +125,7 @@ def _read(path: Path, *, explicit: bool) -> str:
                 with path.open("rb") as handle:
                     head = handle.read(65536)
                 if not looks_like_template(head.decode("utf-8", "replace")):
-                    raise NotATemplate(name)
+                    raise NotATemplateError(name)
             raise TemplateError(
                 f"{name}: {size / 1e6:.1f} MB is too large to be a CloudFormation template "
                 f"(CloudFormation accepts 1 MB; conveyor reads up to {MAX_BYTES // 2**20} MiB): "
@@ -135,7 +135,7 @@ def _read(path: Path, *, explicit: bool) -> str:
     except OSError as exc:
         raise TemplateError(f"{name}: cannot read the file: {exc.strerror or exc}") from None
     if not explicit and (not raw.strip() or b"\x00" in raw[:8192]):
-        raise NotATemplate(name)
+        raise NotATemplateError(name)
     return read_text(raw, name=name)
 
 

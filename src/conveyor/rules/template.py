@@ -36,7 +36,7 @@ class TemplateError(Exception):
     """A template cannot be read or parsed; the message says why and what to do."""
 
 
-class NotATemplate(TemplateError):
+class NotATemplateError(TemplateError):
     """A file found while walking a directory that is not CloudFormation: skipped silently."""
 
 
@@ -136,7 +136,7 @@ def parse(text: str, *, name: str, suffix: str = "") -> Template:
 def _parse_json(text: str, name: str) -> Any:
     try:
         return json.loads(text, object_pairs_hook=_json_object)
-    except _DuplicateKey as exc:
+    except _DuplicateKeyError as exc:
         raise TemplateError(
             f"{name}: duplicate key {exc.key!r}; CloudFormation keeps only one of them: "
             "remove or rename the other"
@@ -151,7 +151,7 @@ def _parse_json(text: str, name: str) -> Any:
         ) from None
 
 
-class _DuplicateKey(Exception):
+class _DuplicateKeyError(Exception):
     def __init__(self, key: str, line: int = 0, first: int = 0) -> None:
         super().__init__(key)
         self.key = key
@@ -165,7 +165,7 @@ def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         seen: set[str] = set()
         for key, _ in pairs:
             if key in seen:
-                raise _DuplicateKey(key)
+                raise _DuplicateKeyError(key)
             seen.add(key)
     return out
 
@@ -200,7 +200,7 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> Iterator[
             )
         line = key_node.start_mark.line + 1
         if key in key_lines:
-            raise _DuplicateKey(key, line, key_lines[key])
+            raise _DuplicateKeyError(key, line, key_lines[key])
         key_lines[key] = line
         data[key] = loader.construct_object(value_node, deep=False)
     loader.lines[id(data)] = key_lines
@@ -247,7 +247,7 @@ def _parse_yaml(text: str, name: str) -> tuple[Any, dict[int, Any]]:
     loader = _LineLoader(text)
     try:
         data = loader.get_single_data()
-    except _DuplicateKey as exc:
+    except _DuplicateKeyError as exc:
         raise TemplateError(
             f"{name}:{exc.line}: duplicate key {exc.key!r} (first at line {exc.first}); "
             "CloudFormation keeps only one of them: remove or rename the other"
@@ -315,13 +315,13 @@ def _check_alias_expansion(data: Any, name: str) -> None:
 
 def _build(data: Any, *, name: str, locator: _Locator) -> Template:
     if not isinstance(data, dict):
-        raise NotATemplate(
+        raise NotATemplateError(
             f"{name}: not a CloudFormation template (the document is not a mapping); "
             "a template is a mapping with a Resources section"
         )
     raw_resources = data.get("Resources")
     if not isinstance(raw_resources, dict):
-        raise NotATemplate(
+        raise NotATemplateError(
             f"{name}: not a CloudFormation template (no Resources mapping); "
             "add a Resources section or leave the file out"
         )

@@ -23,7 +23,7 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
         return
     for minutes in possible(value, ctx.params):
         try:
-            number = int(minutes)  # type: ignore[call-overload]
+            number = int(str(minutes))
         except (TypeError, ValueError):
             continue
         if number > MAX_MINUTES:

@@ -41,7 +41,9 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
         if action.provider not in ("ECS", "CodeDeployToECS") or action.category != "Deploy":
             continue
         if not action.inputs:
-            yield Hit(res.logical_id, action.path, f"deploy action {action.name!r} has no input artifact")
+            yield Hit(
+                res.logical_id, action.path, f"deploy action {action.name!r} has no input artifact"
+            )
             continue
         for artifact, filename in _expected(action):
             producer = producers.get(artifact)
@@ -52,7 +54,8 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
                     res.logical_id,
                     action.path,
                     f"deploy action {action.name!r} reads {filename} from artifact {artifact!r}, "
-                    f"but the buildspec of {project.logical_id if project else '?'} never writes it",
+                    f"but the buildspec of {project.logical_id if project else '?'} "
+                    "never writes it",
                 )
 
 

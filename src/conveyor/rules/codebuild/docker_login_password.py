@@ -39,7 +39,7 @@ RULE = Rule(
     failure_modes=("FM30",),
     why="S5: Docker Hub credentials were not taken from Parameter Store.",
     fix_cloudformation="Declare env.parameter-store (or env.secrets-manager) in the buildspec "
-    "and run 'echo \"$DOCKERHUB_PASSWORD\" | docker login -u \"$DOCKERHUB_USER\" "
+    'and run \'echo "$DOCKERHUB_PASSWORD" | docker login -u "$DOCKERHUB_USER" '
     "--password-stdin'.",
     fix_cdk="Same buildspec, with BuildEnvironmentVariableType.PARAMETER_STORE variables.",
     fix_conveyor="build: {docker: {login: {...}}}: conveyor reads the password from Parameter "

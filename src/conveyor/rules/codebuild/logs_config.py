@@ -28,9 +28,10 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
             else "build logs go only to S3; send them to a pre-created CloudWatch log group",
         )
         return
-    if "DISABLED" in possible(get(logs, "Status"), ctx.params) and len(
-        possible(get(logs, "Status"), ctx.params)
-    ) == 1:
+    if (
+        "DISABLED" in possible(get(logs, "Status"), ctx.params)
+        and len(possible(get(logs, "Status"), ctx.params)) == 1
+    ):
         yield Hit(
             res.logical_id,
             "Properties.LogsConfig.CloudWatchLogs.Status",

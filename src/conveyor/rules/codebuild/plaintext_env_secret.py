@@ -17,7 +17,9 @@ from conveyor.rules.template import Resource
 
 
 def check(res: Resource, ctx: Context) -> Iterator[Hit]:
-    for index, var in enumerate(as_list(get(res.properties, "Environment", "EnvironmentVariables"))):
+    for index, var in enumerate(
+        as_list(get(res.properties, "Environment", "EnvironmentVariables"))
+    ):
         if not isinstance(var, dict) or not isinstance(var.get("Name"), str):
             continue
         if var.get("Type", "PLAINTEXT") != "PLAINTEXT" or var.get("Value") in (None, ""):

@@ -48,8 +48,7 @@ RULE = Rule(
     failure_modes=("FM29",),
     why="S3: tests and security scans ran one after the other; the fix ran them in parallel to "
     "meet the build-time target.",
-    fix_cloudformation="Place independent test and scan actions in one stage with equal "
-    "RunOrder.",
+    fix_cloudformation="Place independent test and scan actions in one stage with equal RunOrder.",
     fix_cdk="pipeline.add_stage(stage_name='Checks', actions=[tests, scans]) with the same "
     "run_order.",
     fix_conveyor="Nothing to write: checks.tests and checks.scans run in one parallel stage.",

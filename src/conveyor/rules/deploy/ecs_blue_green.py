@@ -48,7 +48,9 @@ def _service(res: Resource, ctx: Context) -> Iterator[Hit]:
     if strategy in NATIVE:
         balancers = as_list(res.properties.get("LoadBalancers"))
         if not balancers:
-            yield Hit(res.logical_id, "Properties", f"{strategy} deployment without a load balancer")
+            yield Hit(
+                res.logical_id, "Properties", f"{strategy} deployment without a load balancer"
+            )
         for index, lb in enumerate(balancers):
             advanced = get(lb, "AdvancedConfiguration")
             missing = [

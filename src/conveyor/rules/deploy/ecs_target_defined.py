@@ -34,7 +34,8 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
             if not isinstance(value, str) or not value:
                 continue
             names = {
-                ctx.template.resources[lid].properties.get(prop) for lid in ctx.relations.of_type(rtype)
+                ctx.template.resources[lid].properties.get(prop)
+                for lid in ctx.relations.of_type(rtype)
             }
             if value not in names:
                 yield Hit(

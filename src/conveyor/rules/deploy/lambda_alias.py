@@ -17,8 +17,13 @@ from conveyor.rules.template import Resource
 
 
 def _is_lambda_group(res: Resource, ctx: Context) -> bool:
-    app = ctx.relations.target(res.properties.get("ApplicationName"), "AWS::CodeDeploy::Application")
-    return app is not None and get(ctx.template.resources[app].properties, "ComputePlatform") == "Lambda"
+    app = ctx.relations.target(
+        res.properties.get("ApplicationName"), "AWS::CodeDeploy::Application"
+    )
+    return (
+        app is not None
+        and get(ctx.template.resources[app].properties, "ComputePlatform") == "Lambda"
+    )
 
 
 def check(res: Resource, ctx: Context) -> Iterator[Hit]:
@@ -49,7 +54,12 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
     if not _is_lambda_group(res, ctx):
         return
     for lid in ctx.relations.of_type("AWS::Lambda::Alias"):
-        group = get(ctx.template.resources[lid].data, "UpdatePolicy", "CodeDeployLambdaAliasUpdate", "DeploymentGroupName")
+        group = get(
+            ctx.template.resources[lid].data,
+            "UpdatePolicy",
+            "CodeDeployLambdaAliasUpdate",
+            "DeploymentGroupName",
+        )
         if res.logical_id in references(group):
             return
     yield Hit(

@@ -24,12 +24,18 @@ def _hooks(ctx: Context) -> bool:
     for res in ctx.template.resources.values():
         if res.type == "AWS::Lambda::Alias" and (
             get(res.data, "UpdatePolicy", "CodeDeployLambdaAliasUpdate", "AfterAllowTrafficHook")
-            or get(res.data, "UpdatePolicy", "CodeDeployLambdaAliasUpdate", "BeforeAllowTrafficHook")
+            or get(
+                res.data, "UpdatePolicy", "CodeDeployLambdaAliasUpdate", "BeforeAllowTrafficHook"
+            )
         ):
             return True
-        if res.type == "AWS::ECS::Service" and get(res.properties, "DeploymentConfiguration", "LifecycleHooks"):
+        if res.type == "AWS::ECS::Service" and get(
+            res.properties, "DeploymentConfiguration", "LifecycleHooks"
+        ):
             return True
-        if res.type == "AWS::Serverless::Function" and get(res.properties, "DeploymentPreference", "Hooks"):
+        if res.type == "AWS::Serverless::Function" and get(
+            res.properties, "DeploymentPreference", "Hooks"
+        ):
             return True
     return False
 

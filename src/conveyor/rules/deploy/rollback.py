@@ -29,12 +29,13 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
     if intrinsic_name(rollback) is not None:
         return
     events = [e for e in as_list(get(rollback, "Events")) if isinstance(e, str)]
-    if definitely_not_true(get(rollback, "Enabled"), ctx.params) or "DEPLOYMENT_FAILURE" not in events:
+    if (
+        definitely_not_true(get(rollback, "Enabled"), ctx.params)
+        or "DEPLOYMENT_FAILURE" not in events
+    ):
         yield Hit(
             res.logical_id,
-            "Properties.AutoRollbackConfiguration"
-            if rollback is not None
-            else "Properties",
+            "Properties.AutoRollbackConfiguration" if rollback is not None else "Properties",
             "deployment group does not roll back automatically when a deployment fails",
         )
     alarms = res.properties.get("AlarmConfiguration")

@@ -18,7 +18,9 @@ from conveyor.rules.template import Resource
 
 _REGION = r"(?:us|eu|ap|sa|ca|me|af|il|mx|cn|us-gov)-[a-z]+-\d"
 PATTERN = re.compile(
-    r"arn:(?:aws[\w-]*|\$\{AWS::Partition\}):[\w-]*:(?P<arn_region>" + _REGION + r")?:(?P<arn_account>\d{12})?:"
+    r"arn:(?:aws[\w-]*|\$\{AWS::Partition\}):[\w-]*:(?P<arn_region>"
+    + _REGION
+    + r")?:(?P<arn_account>\d{12})?:"
     r"|(?P<ecr_account>\d{12})\.dkr\.ecr\.(?P<ecr_region>" + _REGION + r")"
     r"|\.(?P<host_region>" + _REGION + r")\.amazonaws\.com"
     r"|--region[ =](?P<flag_region>" + _REGION + r")\b"
@@ -41,7 +43,12 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
             if not account and not region:
                 continue
             what = " and ".join(
-                x for x in (f"account {account}" if account else "", f"region {region}" if region else "") if x
+                x
+                for x in (
+                    f"account {account}" if account else "",
+                    f"region {region}" if region else "",
+                )
+                if x
             )
             yield Hit(
                 res.logical_id,
@@ -60,7 +67,8 @@ RULE = Rule(
     failure_modes=("FM25",),
     why="S1 and S4: account id and region were hard-coded in the buildspec and ARNs; the "
     "pipeline was not portable across accounts and environments.",
-    fix_cloudformation="Write !Sub 'arn:${AWS::Partition}:...:${AWS::Region}:${AWS::AccountId}:...' "
+    fix_cloudformation="Write "
+    "!Sub 'arn:${AWS::Partition}:...:${AWS::Region}:${AWS::AccountId}:...' "
     "and pass AWS_ACCOUNT_ID / AWS_DEFAULT_REGION to builds as environment variables.",
     fix_cdk="Use Stack.of(self).account / .region (tokens), or Aws.ACCOUNT_ID / Aws.REGION.",
     fix_conveyor="Nothing to write: conveyor never writes account ids or regions into templates.",

@@ -43,7 +43,9 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
         return
     policies = ctx.relations.policies(role)
     managed = ctx.relations.managed_arns(role)
-    missing = [a for a in PUSH_ACTIONS if not grants(policies, a) and not managed_grants(managed, a)]
+    missing = [
+        a for a in PUSH_ACTIONS if not grants(policies, a) and not managed_grants(managed, a)
+    ]
     if missing:
         yield Hit(
             res.logical_id,
@@ -63,8 +65,7 @@ RULE = Rule(
     "AccessDeniedException.",
     fix_cloudformation="Allow ecr:GetAuthorizationToken on '*' and BatchCheckLayerAvailability, "
     "InitiateLayerUpload, UploadLayerPart, CompleteLayerUpload, PutImage on the repository ARN.",
-    fix_cdk="repository.grant_pull_push(project) and "
-    "ecr.AuthorizationToken.grant_read(project)",
+    fix_cdk="repository.grant_pull_push(project) and ecr.AuthorizationToken.grant_read(project)",
     fix_conveyor="Nothing to write: conveyor grants the build role push on its repository.",
     check=check,
 )

@@ -64,7 +64,8 @@ def check_template(ctx: Context) -> Iterator[Hit]:
     graph = {
         lid: {
             t
-            for t in ctx.relations.refs_from.get(lid, set()) | ctx.relations.depends_on.get(lid, set())
+            for t in ctx.relations.refs_from.get(lid, set())
+            | ctx.relations.depends_on.get(lid, set())
             if t in resources
         }
         for lid in resources
@@ -73,7 +74,7 @@ def check_template(ctx: Context) -> Iterator[Hit]:
         yield Hit(
             component[0],
             "",
-            f"circular dependency: {' -> '.join(component + [component[0]])}; "
+            f"circular dependency: {' -> '.join([*component, component[0]])}; "
             "CloudFormation refuses the template",
         )
 

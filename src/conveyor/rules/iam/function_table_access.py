@@ -10,10 +10,9 @@ Relational, for ``AWS::Lambda::Function`` with a role in this template:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from conveyor.rules.engine import Context
-from conveyor.rules.intrinsics import get, references, render
+from conveyor.rules.intrinsics import as_list, get, references, render
 from conveyor.rules.model import Hit, Rule, Severity
 from conveyor.rules.policies import managed_grants, statement_allows, statements
 from conveyor.rules.template import Resource
@@ -37,8 +36,7 @@ def _table_grants(role: str, ctx: Context) -> tuple[set[str], bool]:
         for _, stmt in statements(source.document):
             if not any(statement_allows(stmt, a) for a in PROBES):
                 continue
-            items: list[Any] = stmt.get("Resource") if isinstance(stmt.get("Resource"), list) else [stmt.get("Resource")]
-            for item in items:
+            for item in as_list(stmt.get("Resource")):
                 text = render(item) or ""
                 if text == "*" or text.endswith(":table/*"):
                     star = True

@@ -20,7 +20,9 @@ IDENTITY_TYPES = (
 
 def documents(res: Resource) -> Iterator[PolicySource]:
     if res.type in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy"):
-        yield PolicySource(res.logical_id, "Properties.PolicyDocument", res.properties.get("PolicyDocument"))
+        yield PolicySource(
+            res.logical_id, "Properties.PolicyDocument", res.properties.get("PolicyDocument")
+        )
         return
     for index, policy in enumerate(as_list(res.properties.get("Policies"))):
         if isinstance(policy, dict):

@@ -78,8 +78,7 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
             yield Hit(
                 res.logical_id,
                 path,
-                f"managed policy {name} does not exist at that path; it is "
-                f"service-role/{base}",
+                f"managed policy {name} does not exist at that path; it is service-role/{base}",
             )
         elif base == "AWSCodeDeployRole" and "Lambda" in platforms:
             yield Hit(
@@ -92,9 +91,9 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
             yield Hit(
                 res.logical_id,
                 path,
-                "role of an ECS deployment group uses AWSCodeDeployRole; use AWSCodeDeployRoleForECS",
+                "role of an ECS deployment group uses AWSCodeDeployRole; "
+                "use AWSCodeDeployRoleForECS",
             )
-
 
 
 RULE = Rule(

@@ -29,7 +29,7 @@ def _about(target: str, ctx: Context) -> Any:
 
     def ok(item: Any) -> bool:
         text = render(item) or ""
-        if text == "*" or text.startswith("arn:aws:s3:::*") or text.startswith("arn:*"):
+        if text == "*" or text.startswith(("arn:aws:s3:::*", "arn:*")):
             return True
         refs = references(item)
         if target in refs or (isinstance(name, str) and name and name in text):
@@ -40,11 +40,15 @@ def _about(target: str, ctx: Context) -> Any:
     return ok
 
 
-def _resource_policy_grants(policy_type: str, prop: str, target: str, role: str, ctx: Context) -> list[PolicySource]:
+def _resource_policy_grants(
+    policy_type: str, prop: str, target: str, role: str, ctx: Context
+) -> list[PolicySource]:
     out: list[PolicySource] = []
     for lid in ctx.relations.of_type(policy_type):
         res = ctx.template.resources[lid]
-        if policy_type == "AWS::S3::BucketPolicy" and target not in references(res.properties.get("Bucket")):
+        if policy_type == "AWS::S3::BucketPolicy" and target not in references(
+            res.properties.get("Bucket")
+        ):
             continue
         if policy_type == "AWS::KMS::Key" and lid != target:
             continue
@@ -64,12 +68,16 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
         bucket = ctx.relations.target(store.get("Location"), "AWS::S3::Bucket")
         if bucket is None:
             continue
-        extra = _resource_policy_grants("AWS::S3::BucketPolicy", "PolicyDocument", bucket, role, ctx)
+        extra = _resource_policy_grants(
+            "AWS::S3::BucketPolicy", "PolicyDocument", bucket, role, ctx
+        )
         ok = _about(bucket, ctx)
         missing = [
             a
             for a in S3_ACTIONS
-            if not grants(policies, a, ok) and not grants(extra, a) and not managed_grants(managed, a)
+            if not grants(policies, a, ok)
+            and not grants(extra, a)
+            and not managed_grants(managed, a)
         ]
         key = ctx.relations.target(get(store, "EncryptionKey", "Id"), "AWS::KMS::Key")
         if key is None:
@@ -87,7 +95,9 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
             missing += [
                 a
                 for a in KMS_ACTIONS
-                if not grants(policies, a) and not grants(key_grants, a) and not managed_grants(managed, a)
+                if not grants(policies, a)
+                and not grants(key_grants, a)
+                and not managed_grants(managed, a)
             ]
         if missing:
             yield Hit(

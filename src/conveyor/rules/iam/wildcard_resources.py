@@ -70,7 +70,9 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
                 if a != "*" and not a.endswith(":*") and not _star_only(a)
             ]
             if scoped:
-                shown = ", ".join(sorted(set(scoped))[:4]) + (" ..." if len(set(scoped)) > 4 else "")
+                shown = ", ".join(sorted(set(scoped))[:4]) + (
+                    " ..." if len(set(scoped)) > 4 else ""
+                )
                 yield Hit(
                     res.logical_id,
                     f"{source.path}.Statement.{index}",

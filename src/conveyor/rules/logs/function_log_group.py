@@ -42,8 +42,7 @@ RULE = Rule(
     severity=Severity.LOW,
     resource_types=("AWS::Lambda::Function",),
     failure_modes=("FM24",),
-    why="S1, S2 and S5: log groups created on first use had no retention; logs were kept "
-    "forever.",
+    why="S1, S2 and S5: log groups created on first use had no retention; logs were kept forever.",
     fix_cloudformation="Create an AWS::Logs::LogGroup with RetentionInDays and set the "
     "function's LoggingConfig.LogGroup to it.",
     fix_cdk="lambda_.Function(..., log_group=logs.LogGroup(self, 'Logs', retention=...))",

@@ -11,7 +11,9 @@ from conveyor.rules.template import Resource
 
 def check(res: Resource, ctx: Context) -> Iterator[Hit]:
     if res.properties.get("RetentionInDays") is None:
-        yield Hit(res.logical_id, "Properties", "log group has no RetentionInDays; logs never expire")
+        yield Hit(
+            res.logical_id, "Properties", "log group has no RetentionInDays; logs never expire"
+        )
 
 
 RULE = Rule(

@@ -17,8 +17,10 @@ from conveyor.rules.template import Resource
 
 
 def _production(action: Action) -> bool:
-    return is_production(action.stage) or is_production(action.name) or is_production(
-        json.dumps(action.configuration, default=str)
+    return (
+        is_production(action.stage)
+        or is_production(action.name)
+        or is_production(json.dumps(action.configuration, default=str))
     )
 
 

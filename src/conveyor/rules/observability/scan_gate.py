@@ -43,8 +43,7 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
     yield Hit(
         res.logical_id,
         first.path,
-        f"no security scan runs before deploy action {first.name!r}; critical findings "
-        "would ship",
+        f"no security scan runs before deploy action {first.name!r}; critical findings would ship",
     )
 
 

@@ -17,7 +17,9 @@ from conveyor.rules.template import Resource
 def check(res: Resource, ctx: Context) -> Iterator[Hit]:
     if res.properties.get("Subscription"):
         return
-    if ctx.relations.referrers(res.logical_id, "AWS::SNS::Subscription", "AWS::Serverless::Function"):
+    if ctx.relations.referrers(
+        res.logical_id, "AWS::SNS::Subscription", "AWS::Serverless::Function"
+    ):
         return
     yield Hit(res.logical_id, "Properties", "topic has no subscription; its messages reach nobody")
 

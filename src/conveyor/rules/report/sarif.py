@@ -27,10 +27,14 @@ DOCS = "docs/rules/{id}.md"
 
 
 def _rule(rule: Rule) -> dict[str, Any]:
-    help_text = f"{rule.why}\n\nFix (CloudFormation): {rule.fix_cloudformation}\nFix (CDK): {rule.fix_cdk}"
+    help_text = (
+        f"{rule.why}\n\nFix (CloudFormation): {rule.fix_cloudformation}\nFix (CDK): {rule.fix_cdk}"
+    )
     return {
         "id": rule.id,
-        "name": "".join(w.capitalize() for w in rule.title.replace("/", " ").split() if w.isalnum()),
+        "name": "".join(
+            w.capitalize() for w in rule.title.replace("/", " ").split() if w.isalnum()
+        ),
         "shortDescription": {"text": rule.title},
         "fullDescription": {"text": rule.doc or rule.title},
         "help": {"text": help_text, "markdown": help_text.replace("\n", "  \n")},

@@ -1,7 +1,8 @@
 """Required setting hidden behind a placeholder default.
 
-A parameter that resources use (and that no condition tests, which marks it optional), whose ``Default`` is a placeholder (``""``, ``dummy``,
-``changeme``, ``TODO``, ``xxx``, ``<...>``, an all-zero account id) and which no
+A parameter that resources use (and that no condition tests, which marks it optional), whose
+``Default`` is a placeholder (``""``, ``dummy``, ``changeme``, ``TODO``, ``xxx``, ``<...>``,
+an all-zero account id) and which no
 ``AllowedPattern``/``MinLength`` rejects: a deploy that forgot the real value goes ahead with the
 placeholder and fails later, far from the cause, instead of stopping with a clear error.
 """
