@@ -1,0 +1,69 @@
+"""`conveyor schema`: a JSON Schema that accepts every example and rejects what validate rejects."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from conveyor.cli.main import app
+
+ROOT = Path(__file__).resolve().parents[2]
+runner = CliRunner()
+
+
+def _schema() -> dict[str, Any]:
+    result = runner.invoke(app, ["schema"])
+    assert result.exit_code == 0, result.output
+    loaded: dict[str, Any] = json.loads(result.stdout)
+    return loaded
+
+
+def test_schema_is_draft_2020_12_and_accepts_every_example() -> None:
+    schema = _schema()
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    jsonschema.Draft202012Validator.check_schema(schema)
+    for example in sorted((ROOT / "examples").glob("*.yaml")):
+        jsonschema.validate(yaml.safe_load(example.read_text()), schema)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d.update(colour="blue"), "Additional properties"),
+        (lambda d: d["build"].update(compute="huge"), "huge"),
+        (lambda d: d.pop("owner"), "'owner' is a required property"),
+    ],
+)
+def test_schema_rejects_unknown_keys_bad_values_and_missing_keys(
+    change: Callable[[dict[str, Any]], object], message: str
+) -> None:
+    spec = yaml.safe_load((ROOT / "examples" / "web-service.yaml").read_text())
+    change(spec)
+    with pytest.raises(jsonschema.ValidationError, match=message):
+        jsonschema.validate(spec, _schema())
+
+
+def test_schema_uses_the_keys_users_write() -> None:
+    deploy = _schema()["$defs"]["Deploy"]
+    assert "lambda" in deploy["properties"]
+    assert "lambda_" not in deploy["properties"]
+
+
+def test_schema_writes_a_file(tmp_path: Path) -> None:
+    target = tmp_path / ".conveyor" / "schema.json"
+    result = runner.invoke(app, ["schema", "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(target.read_text())["title"] == "conveyor.yaml"
+
+
+def test_schema_refuses_a_directory_as_output(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["schema", "-o", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "is a directory" in result.output
