@@ -404,6 +404,20 @@ def test_codedeploy_lookup_failure_records_state_only(
     assert "function_version" not in item
 
 
+@pytest.mark.parametrize("time", [None, "yesterday", "0001-01-01T00:00:00+01:00", 1700000000])
+def test_event_without_usable_time_is_ignored(
+    table: str, context: FakeContext, time: object
+) -> None:
+    event = load_event("record_deployment", "pipeline-execution-started.json")
+    event["time"] = time
+
+    assert app.handler(event, context) == {
+        "status": "ignored",
+        "reason": "event has no usable 'time'",
+    }
+    assert all_items(table) == []
+
+
 def test_unmapped_deployment_group_is_ignored(table: str, context: FakeContext) -> None:
     event = load_event("record_deployment", "codedeploy-deployment-failure.json")
     event["detail"]["deploymentGroup"] = "someone-elses-group"

@@ -269,6 +269,8 @@ def test_credentials_and_query_never_reach_the_report(
         ({"expect_status": 200}, '"url" is required'),
         ({"url": "file:///etc/passwd"}, "must be an http:// or https:// URL"),
         ({"url": "ftp://example.com/x"}, "must be an http:// or https:// URL"),
+        ({"url": "http://[::1/health"}, '"url" is not a valid URL'),
+        ({"url": "https:///health"}, "must be an http:// or https:// URL"),
         ({"url": "https://x", "retries": True}, '"retries" must be a number'),
         ({"url": "https://x", "retries": 1.5}, '"retries" must be a whole number'),
         ({"url": "https://x", "timeout_seconds": 0}, '"timeout_seconds" must be at least 0.1'),
@@ -586,3 +588,18 @@ def test_sample_job_event_parses_to_its_documented_meaning() -> None:
         timeout_seconds=5,
     )
     assert rollback == app.EcsService("payments-staging", "api")
+
+
+def test_crash_while_parsing_parameters_is_still_reported(
+    codepipeline: Stubbed, context: FakeContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def explode(raw: str) -> tuple[app.Check, app.Rollback]:
+        raise MemoryError("parser exhausted")
+
+    monkeypatch.setattr(app, "parse_user_parameters", explode)
+    expect_failure(codepipeline)
+
+    result = app.handler(job_event({"url": "https://x"}), context)
+
+    assert result["message"] == "validation handler error: MemoryError: parser exhausted"
+    assert reported_failure(codepipeline)["type"] == "JobFailed"

@@ -76,8 +76,12 @@ class Result:
 def _url(value: object) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ParameterError('"url" is required, e.g. "https://staging.example.com/health"')
-    parts = urllib.parse.urlsplit(value.strip())
-    if parts.scheme not in ALLOWED_SCHEMES or not parts.hostname:
+    try:
+        parts = urllib.parse.urlsplit(value.strip())
+        hostname = parts.hostname
+    except ValueError as exc:  # e.g. an unclosed IPv6 bracket
+        raise ParameterError(f'"url" is not a valid URL ({exc}): {value!r}') from exc
+    if parts.scheme not in ALLOWED_SCHEMES or not hostname:
         raise ParameterError(f'"url" must be an http:// or https:// URL, got {value!r}')
     return value.strip()
 
@@ -230,7 +234,8 @@ def probe(url: str, timeout: float) -> Attempt:
             body = response.read(MAX_BODY_BYTES)
             return Attempt(response.status, body.decode("utf-8", "replace"), None)
     except urllib.error.HTTPError as exc:
-        location = urllib.parse.urlsplit(str(exc.headers.get("Location", "")))
+        redirect = exc.headers.get("Location", "") if exc.headers is not None else ""
+        location = urllib.parse.urlsplit(str(redirect))
         if 300 <= exc.code < 400 and location.scheme not in (*ALLOWED_SCHEMES, ""):
             # urllib itself refuses file:// and similar before asking the redirect handler.
             exc.close()
@@ -405,6 +410,11 @@ def handle_pipeline_job(job: common.PipelineJob, context: object) -> dict[str, A
         message = f"validate_http: invalid UserParameters: {exc}"
         logger.error("invalid configuration", extra={"job_id": job.id, "error": str(exc)})
         common.report_job_failure(job.id, message, "ConfigurationError")
+        return {"status": "failed", "message": message}
+    except Exception as exc:  # a bug in parsing must still end the job
+        logger.exception("parameter parsing crashed", extra={"job_id": job.id})
+        message = f"validation handler error: {type(exc).__name__}: {exc}"
+        common.report_job_failure(job.id, message)
         return {"status": "failed", "message": message}
     try:
         result = run_check(check, context)
