@@ -70,11 +70,13 @@ class RuleSet:
 
 def check_template(template: Template, rules: RuleSet, options: Options) -> FileResult:
     result = FileResult(file=template.file, checked=True, resources=len(template.resources))
-    result.errors.extend(FileError(template.file, p) for p in template.problems)
+    result.errors.extend(
+        FileError(template.file, f"{template.file}: {p}") for p in template.problems
+    )
     try:
         ctx = Context(template, options)
     except TemplateError as exc:
-        result.errors.append(FileError(template.file, str(exc)))
+        result.errors.append(FileError(template.file, f"{template.file}: {exc}"))
         return result
     hits: list[tuple[Rule, Hit]] = []
     wildcard = rules.by_type.get("*", [])

@@ -1,0 +1,145 @@
+"""`conveyor check` as users and other tools call it: exit codes, formats, files, stdin."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+from typer.testing import CliRunner
+
+from conveyor.cli.main import app
+
+SCHEMA = Path(__file__).resolve().parents[1] / "rules" / "fixtures" / "sarif-schema-2.1.0.json"
+BAD = """Resources:
+  Repo:
+    Type: AWS::ECR::Repository
+    Properties:
+      ImageTagMutability: MUTABLE
+      RepositoryName: app
+"""
+LOW_ONLY = """Resources:
+  Alarm:
+    Type: AWS::CloudWatch::Alarm
+    Properties:
+      MetricName: Errors
+      Namespace: AWS/Lambda
+      Period: 60
+      Statistic: Sum
+      Threshold: 1
+      EvaluationPeriods: 1
+      ComparisonOperator: GreaterThanThreshold
+"""
+runner = CliRunner()
+
+
+@pytest.fixture
+def bad(tmp_path: Path) -> Path:
+    path = tmp_path / "stack.yaml"
+    path.write_text(BAD)
+    return path
+
+
+def test_findings_exit_1_and_text_names_file_line_rule_resource(bad: Path) -> None:
+    result = runner.invoke(app, ["check", str(bad)])
+    assert result.exit_code == 1
+    assert f"{bad}:5 CV022 medium Repo: image tags are mutable" in result.output
+    assert "finding(s)" in result.output.splitlines()[-1]
+
+
+def test_fail_on_threshold(tmp_path: Path) -> None:
+    path = tmp_path / "alarm.yaml"
+    path.write_text(LOW_ONLY)
+    assert runner.invoke(app, ["check", str(path)]).exit_code == 0
+    assert runner.invoke(app, ["check", str(path), "--fail-on", "low"]).exit_code == 1
+
+
+def test_json_contract(bad: Path) -> None:
+    result = runner.invoke(app, ["check", str(bad), "--format", "json"])
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    assert report["version"] == 1
+    assert set(report) == {"version", "findings", "suppressed", "errors", "summary"}
+    finding = next(f for f in report["findings"] if f["rule"] == "CV022")
+    assert finding == {
+        "rule": "CV022",
+        "severity": "medium",
+        "file": str(bad),
+        "resource": "Repo",
+        "path": "Resources.Repo.Properties.ImageTagMutability",
+        "line": 5,
+        "message": finding["message"],
+        "fix": finding["fix"],
+        "failure_modes": ["FM11"],
+    }
+    assert report["summary"]["files"] == 1
+    assert report["summary"]["resources"] == 1
+    assert report["summary"]["findings"] == len(report["findings"])
+
+
+def test_sarif_validates_against_the_official_schema(bad: Path, tmp_path: Path) -> None:
+    (tmp_path / "broken.json").write_text('{"Resources": {')
+    result = runner.invoke(app, ["check", str(tmp_path), "--format", "sarif"])
+    assert result.exit_code == 2
+    sarif = json.loads(result.output)
+    jsonschema.validate(sarif, json.loads(SCHEMA.read_text()))
+    run = sarif["runs"][0]
+    rule_ids = [r["id"] for r in run["tool"]["driver"]["rules"]]
+    assert "CV022" in rule_ids
+    hit = next(r for r in run["results"] if r["ruleId"] == "CV022")
+    location = hit["locations"][0]["physicalLocation"]
+    assert location["region"]["startLine"] == 5
+    assert location["artifactLocation"]["uri"].endswith("stack.yaml")
+    assert rule_ids[hit["ruleIndex"]] == "CV022"
+    rule = run["tool"]["driver"]["rules"][hit["ruleIndex"]]
+    assert rule["help"]["text"] and rule["properties"]["security-severity"]
+    assert run["invocations"][0]["executionSuccessful"] is False
+
+
+def test_unreadable_input_exit_2_but_other_files_are_checked(bad: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("Resources: [1,\n")
+    result = runner.invoke(app, ["check", str(broken), str(bad), "-f", "json"])
+    assert result.exit_code == 2
+    report = json.loads(result.output)
+    assert [e["file"] for e in report["errors"]] == [str(broken)]
+    assert {f["file"] for f in report["findings"]} == {str(bad)}
+
+
+def test_missing_path_and_unknown_rule_are_usage_errors(bad: Path) -> None:
+    missing = runner.invoke(app, ["check", "/no/such/template.yaml"])
+    assert missing.exit_code == 2
+    assert "no such file or directory" in missing.output
+    unknown = runner.invoke(app, ["check", str(bad), "--ignore", "CV999"])
+    assert unknown.exit_code == 2
+    assert "CV999" in unknown.output
+    assert runner.invoke(app, ["check", str(bad), "--format", "xml"]).exit_code == 2
+
+
+def test_ignore_and_output_file(bad: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+    result = runner.invoke(
+        app, ["check", str(bad), "--ignore", "CV022,CV009", "-f", "json", "-o", str(out)]
+    )
+    assert result.output == ""
+    rules = {f["rule"] for f in json.loads(out.read_text())["findings"]}
+    assert rules and not rules & {"CV022", "CV009"}
+
+
+def test_stdin(bad: Path) -> None:
+    result = runner.invoke(app, ["check", "-", "-f", "json"], input=BAD)
+    assert result.exit_code == 1
+    assert {f["file"] for f in json.loads(result.output)["findings"]} == {"<stdin>"}
+
+
+def test_check_does_not_import_aws_cdk(bad: Path) -> None:
+    code = (
+        "import sys\nfrom conveyor.cli.main import app\n"
+        f"try:\n    app(['check', {str(bad)!r}])\nexcept SystemExit as e:\n    code = e.code\n"
+        "assert 'aws_cdk' not in sys.modules, 'aws_cdk imported'\nprint(code)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.stdout.strip().splitlines()[-1] == "1", done.stderr

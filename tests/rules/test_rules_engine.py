@@ -1,0 +1,141 @@
+"""Engine behaviour users rely on: lines, intrinsics, suppressions, the public API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conveyor.rules import Severity, check_paths, check_text
+
+JSON_TEMPLATE = """{
+  "Resources": {
+    "Topic": {"Type": "AWS::SNS::Topic", "Properties": {"KmsMasterKeyId": "alias/aws/sns"}},
+    "Repo": {
+      "Type": "AWS::ECR::Repository",
+      "Properties": {
+        "ImageTagMutability": "MUTABLE"
+      }
+    }
+  }
+}
+"""
+
+
+def test_json_findings_point_at_the_property_line() -> None:
+    result = check_text(JSON_TEMPLATE, name="t.json")
+    mutable = [f for f in result.findings if f.rule == "CV022"]
+    assert [(f.resource, f.line, f.path) for f in mutable] == [
+        ("Repo", 7, "Resources.Repo.Properties.ImageTagMutability")
+    ]
+
+
+def test_yaml_short_and_long_intrinsics_are_understood() -> None:
+    text = """
+Parameters:
+  Env: {Type: String, Default: dev}
+  Scan: {Type: String, AllowedValues: ["true"], Default: "true"}
+Conditions:
+  IsProd: !Equals [!Ref Env, prod]
+Resources:
+  Repo:
+    Type: AWS::ECR::Repository
+    Properties:
+      RepositoryName: !Sub "${AWS::StackName}-images"
+      ImageScanningConfiguration:
+        ScanOnPush: !Ref Scan
+      ImageTagMutability: !If [IsProd, IMMUTABLE, {"Fn::If": [IsProd, IMMUTABLE, MUTABLE]}]
+  Bucket:
+    Type: AWS::S3::Bucket
+    Properties:
+      BucketName: {"Fn::Join": ["-", [logs, {"Ref": "AWS::AccountId"}]]}
+"""
+    rules = {(f.rule, f.resource) for f in check_text(text, name="t.yaml").findings}
+    assert ("CV021", "Repo") not in rules  # ScanOnPush true through the parameter
+    assert ("CV022", "Repo") not in rules  # one branch is immutable: not a certain finding
+    assert ("CV009", "Repo") not in rules and ("CV009", "Bucket") not in rules
+
+
+def test_sam_globals_and_foreach_are_read() -> None:
+    text = """
+Transform: [AWS::LanguageExtensions, AWS::Serverless-2016-10-31]
+Globals:
+  Function: {Runtime: python3.8}
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties: {Handler: index.handler, InlineCode: "x"}
+  Fn::ForEach::Queues:
+    - Name
+    - [a, b]
+    - Repo${Name}:
+        Type: AWS::ECR::Repository
+        Properties: {RepositoryName: !Sub "${AWS::StackName}-${Name}"}
+"""
+    result = check_text(text, name="t.yaml")
+    assert result.errors == []
+    assert ("CV076", "Fn") in {(f.rule, f.resource) for f in result.findings}
+    assert ("CV020", "Repo${Name}") in {(f.rule, f.resource) for f in result.findings}
+    assert "CV009" not in {f.rule for f in result.findings}
+
+
+def test_suppression_with_reason_moves_the_finding() -> None:
+    text = """
+Resources:
+  Repo:
+    Type: AWS::ECR::Repository
+    Metadata:
+      conveyor:
+        suppress:
+          - {rule: CV020, reason: "Images are cleaned by the registry-wide policy"}
+          - {rule: CV021, reason: "n/a"}
+"""
+    result = check_text(text, name="t.yaml")
+    assert [(f.rule, f.reason) for f in result.suppressed] == [
+        ("CV020", "Images are cleaned by the registry-wide policy")
+    ]
+    found = {f.rule for f in result.findings}
+    assert "CV020" not in found
+    assert {"CV021", "CV000"} <= found  # a short reason suppresses nothing and is reported
+    short = next(f for f in result.findings if f.rule == "CV000")
+    assert short.line == 9
+    assert short.severity is Severity.MEDIUM
+
+
+def test_ignore_and_require_tags() -> None:
+    text = (
+        "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n"
+        "    Properties:\n      Tags: [{Key: App, Value: x}]\n"
+    )
+    plain = check_text(text, name="t.yaml")
+    assert "CV090" not in {f.rule for f in plain.findings}
+    strict = check_text(text, name="t.yaml", require_tags=["App", "Environment", "Owner"])
+    assert [f.message for f in strict.findings if f.rule == "CV090"] == [
+        "missing required tag(s): Environment, Owner"
+    ]
+    ignored = check_text(text, name="t.yaml", ignore=["CV090"], require_tags=["Owner"])
+    assert "CV090" not in {f.rule for f in ignored.findings}
+
+
+def test_cloud_assembly_directory_reads_only_stack_templates(tmp_path: Path) -> None:
+    out = tmp_path / "cdk.out"
+    out.mkdir()
+    (out / "manifest.json").write_text('{"version": "36.0.0"}')
+    (out / "tree.json").write_text('{"tree": {"Resources": 1}}')
+    (out / "App.assets.json").write_text('{"files": {}}')
+    (out / "App.template.json").write_text(
+        '{"Resources": {"Repo": {"Type": "AWS::ECR::Repository"}}}'
+    )
+    result = check_paths([tmp_path])
+    assert result.errors == []
+    assert result.files == 1
+    assert {f.file for f in result.findings} == {str(out / "App.template.json")}
+
+
+def test_parallel_jobs_give_the_same_findings(tmp_path: Path) -> None:
+    for i in range(6):
+        (tmp_path / f"s{i}.yaml").write_text(
+            f"Resources:\n  Repo{i}: {{Type: AWS::ECR::Repository}}\n"
+        )
+    one = check_paths([tmp_path], jobs=1)
+    two = check_paths([tmp_path], jobs=2)
+    assert [f.as_dict() for f in one.findings] == [f.as_dict() for f in two.findings]
+    assert one.files == two.files == 6
