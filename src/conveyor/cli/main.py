@@ -10,6 +10,7 @@ from __future__ import annotations
 import typer
 
 from conveyor.cli import check as check_command
+from conveyor.cli import init as init_command
 from conveyor.cli import schema as schema_command
 from conveyor.cli import synth as synth_command
 from conveyor.cli import validate as validate_command
@@ -30,6 +31,7 @@ app.command("validate")(validate_command.validate)
 app.command("synth")(synth_command.synth)
 app.command("check")(check_command.check)
 app.command("schema")(schema_command.schema)
+app.command("init")(init_command.init)
 
 
 def run() -> None:

@@ -1,0 +1,1 @@
+"""`conveyor init`: read a repository, propose a commented conveyor.yaml that validates."""

@@ -1,0 +1,275 @@
+"""What `conveyor init` learns from a repository by reading files (never running anything).
+
+Everything here is best effort: a file that cannot be read or parsed is treated as absent, so a
+strange repository gives a plainer conveyor.yaml rather than an error.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+Language = Literal["python", "node"]
+RemoteKind = Literal["github", "connection", "codecommit"]
+
+# Folders never worth reading: dependencies, build output, virtual environments.
+_SKIP_DIRS = frozenset(
+    {".git", ".venv", "venv", "node_modules", "dist", "build", "cdk.out", "__pycache__", ".tox"}
+)
+# Where a Lambda handler usually lives; deeper searches find test fixtures and vendored code.
+_HANDLER_DIRS = (".", "src", "app", "function", "lambda", "handler", "handlers")
+_PY_HANDLER = re.compile(r"^def (lambda_handler|handler)\s*\(\s*event\b", re.MULTILINE)
+_JS_HANDLER = re.compile(
+    r"(exports\.(handler)\s*=|export\s+(?:const|async\s+function|function)\s+(handler)\b)"
+)
+_NPM_DEFAULT_TEST = 'echo "Error: no test specified" && exit 1'
+
+
+@dataclass(frozen=True)
+class Remote:
+    kind: RemoteKind
+    url: str
+    repo: str | None = None  # owner/name (connection sources) or repository name (CodeCommit)
+    region: str | None = None  # CodeCommit remotes name their region
+    host: str | None = None
+
+
+@dataclass(frozen=True)
+class LambdaHandler:
+    path: str  # file, relative to the repository root
+    handler: str  # module.function, relative to the folder that is zipped
+    language: Language
+
+    @property
+    def folder(self) -> str:
+        parent = str(Path(self.path).parent)
+        return "." if parent in {"", "."} else parent
+
+
+@dataclass(frozen=True)
+class Repository:
+    root: Path
+    name: str | None = None
+    dockerfile: str | None = None
+    port: int | None = None
+    languages: tuple[Language, ...] = ()
+    python_tests: bool = False
+    python_pytest_listed: bool = False  # pytest is already among the declared dependencies
+    python_install: str | None = None  # how to install dependencies before tests
+    node_tests: bool = False
+    node_version: int | None = None
+    lambda_handler: LambdaHandler | None = None
+    remote: Remote | None = None
+    branch: str | None = None
+    found: tuple[str, ...] = field(default=())  # what was seen, for the generated header
+
+
+def detect(root: Path) -> Repository:
+    found: list[str] = []
+    languages: list[Language] = []
+
+    dockerfile, port = _dockerfile(root)
+    if dockerfile:
+        found.append(dockerfile + (f" (EXPOSE {port})" if port else ""))
+
+    package = _json(root / "package.json")
+    pyproject = _toml(root / "pyproject.toml")
+    requirements = _text(root / "requirements.txt")
+    name = None
+    node_tests = python_tests = pytest_listed = False
+    node_version = None
+    python_install = None
+    if package is not None:
+        found.append("package.json")
+        languages.append("node")
+        name = _string(package.get("name"))
+        scripts = package.get("scripts")
+        test = scripts.get("test") if isinstance(scripts, dict) else None
+        node_tests = isinstance(test, str) and test.strip() not in {"", _NPM_DEFAULT_TEST}
+        node_version = _node_major(package.get("engines"))
+    if pyproject is not None or requirements is not None:
+        languages.append("python")
+        if pyproject is not None:
+            found.append("pyproject.toml")
+            project = pyproject.get("project")
+            name = name or (_string(project.get("name")) if isinstance(project, dict) else None)
+            python_install = "pip install ."
+        if requirements is not None:
+            found.append("requirements.txt")
+            python_install = "pip install -r requirements.txt"
+        text = (requirements or "") + json.dumps(pyproject or {})
+        pytest_listed = "pytest" in text.lower()
+        python_tests = pytest_listed or (root / "tests").is_dir()
+
+    handler = None if dockerfile else _lambda_handler(root)
+    if handler is not None:
+        found.append(f"Lambda handler {handler.path}")
+        if handler.language not in languages:
+            languages.append(handler.language)
+
+    remote, branch = _git(root)
+    if remote is not None:
+        found.append(f"git remote {remote.url}")
+
+    return Repository(
+        root=root,
+        name=name,
+        dockerfile=dockerfile,
+        port=port,
+        languages=tuple(languages),
+        python_tests=python_tests,
+        python_pytest_listed=pytest_listed,
+        python_install=python_install,
+        node_tests=node_tests,
+        node_version=node_version,
+        lambda_handler=handler,
+        remote=remote,
+        branch=branch,
+        found=tuple(found),
+    )
+
+
+# --- files --------------------------------------------------------------------------------------
+
+
+def _text(path: Path, limit: int = 1_000_000) -> str | None:
+    try:
+        if not path.is_file() or path.stat().st_size > limit:
+            return None
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+
+
+def _json(path: Path) -> dict[str, Any] | None:
+    text = _text(path)
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        return {}  # present but broken: still a Node project, just nothing more to learn
+    return value if isinstance(value, dict) else {}
+
+
+def _toml(path: Path) -> dict[str, Any] | None:
+    text = _text(path)
+    if text is None:
+        return None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return {}
+
+
+def _string(value: object) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _node_major(engines: object) -> int | None:
+    if not isinstance(engines, dict):
+        return None
+    match = re.search(r"\d+", str(engines.get("node", "")))
+    return int(match.group()) if match else None
+
+
+def _dockerfile(root: Path) -> tuple[str | None, int | None]:
+    for candidate in ("Dockerfile", "docker/Dockerfile", "Containerfile"):
+        text = _text(root / candidate)
+        if text is not None:
+            ports = re.findall(r"^\s*EXPOSE\s+(\d+)", text, re.MULTILINE | re.IGNORECASE)
+            return candidate, int(ports[0]) if ports else None
+    return None, None
+
+
+def _lambda_handler(root: Path) -> LambdaHandler | None:
+    for folder in _HANDLER_DIRS:
+        directory = root / folder
+        if not directory.is_dir() or directory.name in _SKIP_DIRS:
+            continue
+        for path in sorted(directory.iterdir()):
+            if path.suffix not in {".py", ".js", ".mjs"} or path.name.startswith("test"):
+                continue
+            text = _text(path, limit=200_000)
+            if text is None:
+                continue
+            relative = path.relative_to(root).as_posix()
+            if path.suffix == ".py":
+                match = _PY_HANDLER.search(text)
+                if match:
+                    return LambdaHandler(relative, f"{path.stem}.{match.group(1)}", "python")
+            elif _JS_HANDLER.search(text):
+                return LambdaHandler(relative, f"{path.stem}.handler", "node")
+    return None
+
+
+# --- git ----------------------------------------------------------------------------------------
+
+
+def _git_dir(root: Path) -> Path | None:
+    dot_git = root / ".git"
+    if dot_git.is_dir():
+        return dot_git
+    # Worktrees and submodules: .git is a file that says where the real directory is.
+    text = _text(dot_git)
+    if text and text.startswith("gitdir:"):
+        target = Path(text.split(":", 1)[1].strip())
+        target = target if target.is_absolute() else root / target
+        return target if target.is_dir() else None
+    return None
+
+
+def _git(root: Path) -> tuple[Remote | None, str | None]:
+    git_dir = _git_dir(root)
+    if git_dir is None:
+        return None, None
+    head = _text(git_dir / "HEAD") or ""
+    branch_match = re.match(r"ref: refs/heads/(\S+)", head)
+    branch = branch_match.group(1) if branch_match else None
+    config = _text(git_dir / "config")
+    # Worktrees keep config in the common directory.
+    common = _text(git_dir / "commondir")
+    if config is None and common:
+        config = _text((git_dir / common.strip()) / "config")
+    remotes = _remote_urls(config or "")
+    url = remotes.get("origin") or next(iter(remotes.values()), None)
+    return (parse_remote(url) if url else None), branch
+
+
+def _remote_urls(config: str) -> dict[str, str]:
+    urls: dict[str, str] = {}
+    section = None
+    for line in config.splitlines():
+        header = re.match(r'\s*\[remote\s+"([^"]+)"\]', line)
+        if header:
+            section = header.group(1)
+            continue
+        if line.strip().startswith("["):
+            section = None
+            continue
+        value = re.match(r"\s*url\s*=\s*(\S+)", line)
+        if section and value and section not in urls:
+            urls[section] = value.group(1)
+    return urls
+
+
+def parse_remote(url: str) -> Remote | None:
+    """A git remote URL as a conveyor source: GitHub, another connection host, or CodeCommit."""
+    codecommit = re.match(r"codecommit::([a-z0-9-]+)://(?:[^@]+@)?([\w.-]+)$", url) or re.match(
+        r"https://git-codecommit\.([a-z0-9-]+)\.amazonaws\.com/v1/repos/([\w.-]+)$", url
+    )
+    if codecommit:
+        return Remote("codecommit", url, repo=codecommit.group(2), region=codecommit.group(1))
+    hosted = re.match(
+        r"(?:(?:https?|ssh|git)://)?(?:[^@/]+@)?([^:/]+)(?::\d+)?[:/](.+?)(?:\.git)?/?$", url
+    )
+    if not hosted:
+        return None
+    host, path = hosted.group(1).lower(), hosted.group(2)
+    repo = path if re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", path) else None
+    kind: RemoteKind = "github" if host == "github.com" else "connection"
+    return Remote(kind, url, repo=repo, host=host)

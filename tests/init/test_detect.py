@@ -1,0 +1,114 @@
+"""Repository detection: what conveyor init learns from files alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conveyor.init.detect import detect, parse_remote
+
+
+def _git(root: Path, url: str | None, branch: str = "main") -> None:
+    (root / ".git").mkdir()
+    (root / ".git" / "HEAD").write_text(f"ref: refs/heads/{branch}\n")
+    config = '[core]\n\tbare = false\n[remote "upstream"]\n\turl = https://example.com/x/y.git\n'
+    if url:
+        config += f'[remote "origin"]\n\turl = {url}\n\tfetch = +refs/heads/*\n'
+    (root / ".git" / "config").write_text(config)
+
+
+@pytest.mark.parametrize(
+    ("url", "kind", "repo", "region"),
+    [
+        ("git@github.com:acme/web.git", "github", "acme/web", None),
+        ("https://github.com/acme/web", "github", "acme/web", None),
+        ("ssh://git@github.com/acme/web.git", "github", "acme/web", None),
+        ("https://gitlab.com/acme/web.git", "connection", "acme/web", None),
+        ("https://gitlab.com/acme/group/web.git", "connection", None, None),
+        ("codecommit::eu-west-1://web", "codecommit", "web", "eu-west-1"),
+        ("codecommit::eu-west-1://profile@web", "codecommit", "web", "eu-west-1"),
+        (
+            "https://git-codecommit.us-east-2.amazonaws.com/v1/repos/web",
+            "codecommit",
+            "web",
+            "us-east-2",
+        ),
+    ],
+)
+def test_remote_urls(url: str, kind: str, repo: str | None, region: str | None) -> None:
+    remote = parse_remote(url)
+    assert remote is not None
+    assert (remote.kind, remote.repo, remote.region) == (kind, repo, region)
+
+
+def test_container_service_with_python_tests(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM python:3.12\nexpose 8000\nEXPOSE 9000\n")
+    (tmp_path / "requirements.txt").write_text("flask\npytest==8\n")
+    _git(tmp_path, "git@github.com:acme/web.git", branch="trunk")
+    found = detect(tmp_path)
+    assert (found.dockerfile, found.port) == ("Dockerfile", 8000)
+    assert found.languages == ("python",)
+    assert found.python_tests and found.python_pytest_listed
+    assert found.remote is not None and found.remote.repo == "acme/web"
+    assert found.branch == "trunk"
+    assert found.lambda_handler is None
+
+
+def test_origin_wins_over_other_remotes(tmp_path: Path) -> None:
+    _git(tmp_path, "https://github.com/acme/origin.git")
+    remote = detect(tmp_path).remote
+    assert remote is not None and remote.repo == "acme/origin"
+
+
+def test_node_project_ignores_the_npm_placeholder_test_script(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text(
+        '{"name": "@acme/Shop_API", "engines": {"node": ">=20"},'
+        ' "scripts": {"test": "echo \\"Error: no test specified\\" && exit 1"}}'
+    )
+    found = detect(tmp_path)
+    assert found.name == "@acme/Shop_API"
+    assert found.languages == ("node",)
+    assert not found.node_tests
+    assert found.node_version == 20
+
+
+def test_lambda_handlers_in_python_and_node(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "orders.py").write_text("def lambda_handler(event, context):\n    pass\n")
+    handler = detect(tmp_path).lambda_handler
+    assert handler is not None
+    assert (handler.path, handler.handler, handler.folder) == (
+        "src/orders.py",
+        "orders.lambda_handler",
+        "src",
+    )
+
+    node = tmp_path / "node"
+    node.mkdir()
+    (node / "index.mjs").write_text("export const handler = async (event) => ({});\n")
+    found = detect(node).lambda_handler
+    assert found is not None and (found.handler, found.language) == ("index.handler", "node")
+
+
+def test_a_dockerfile_means_no_lambda_search(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "app.py").write_text("def handler(event, context):\n    pass\n")
+    assert detect(tmp_path).lambda_handler is None
+
+
+def test_broken_files_are_treated_as_present_but_unhelpful(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text("{not json")
+    (tmp_path / "pyproject.toml").write_text("[project\n")
+    found = detect(tmp_path)
+    assert found.languages == ("node", "python")
+    assert found.name is None
+
+
+def test_worktree_git_file_points_at_the_real_directory(tmp_path: Path) -> None:
+    _git(tmp_path, "git@github.com:acme/wt.git")
+    worktree = tmp_path / "wt"
+    worktree.mkdir()
+    (worktree / ".git").write_text(f"gitdir: {tmp_path / '.git'}\n")
+    remote = detect(worktree).remote
+    assert remote is not None and remote.repo == "acme/wt"

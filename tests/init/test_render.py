@@ -1,0 +1,117 @@
+"""Every repository shape gives a conveyor.yaml that the real loader accepts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conveyor.init.detect import detect
+from conveyor.init.render import Answers, app_name, default_answers, render
+from conveyor.spec import parse_spec
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+GIT = {".git/HEAD": "ref: refs/heads/main\n"}
+
+
+@pytest.mark.parametrize(
+    ("files", "source", "deploy"),
+    [
+        (
+            {
+                "Dockerfile": "FROM node:22\nEXPOSE 3000\n",
+                "package.json": '{"name": "shop", "scripts": {"test": "vitest"}}',
+                **GIT,
+                ".git/config": '[remote "origin"]\n\turl = git@github.com:acme/shop.git\n',
+            },
+            "github",
+            "ecs",
+        ),
+        (
+            {
+                "pyproject.toml": '[project]\nname = "orders"\n',
+                "src/orders.py": "def handler(event, context):\n    return {}\n",
+                **GIT,
+                ".git/config": '[remote "origin"]\n\turl = codecommit::eu-west-1://orders\n',
+            },
+            "codecommit",
+            "lambda",
+        ),
+        ({"index.js": "exports.handler = async () => 1\n"}, "s3", "lambda"),
+        ({"README.md": "nothing to see\n"}, "s3", "ecs"),
+    ],
+)
+def test_rendered_file_validates(
+    tmp_path: Path, files: dict[str, str], source: str, deploy: str
+) -> None:
+    _write(tmp_path, files)
+    found = detect(tmp_path)
+    rendered = render(found, default_answers(found, region="eu-west-1"))
+    spec = parse_spec(rendered.text)
+    assert spec.source.kind == source
+    assert {env.deploy.kind for env in spec.environments} == {deploy}
+    assert [env.name for env in spec.environments] == ["staging", "prod"]
+    assert [env.approval for env in spec.environments] == [False, True]
+    assert "notifications.email" in rendered.placeholders
+
+
+def test_github_remote_leaves_only_the_connection_to_fill_in(tmp_path: Path) -> None:
+    _write(tmp_path, {"Dockerfile": "FROM scratch\n", **GIT})
+    (tmp_path / ".git/config").write_text(
+        '[remote "origin"]\n\turl = https://github.com/acme/billing\n'
+    )
+    found = detect(tmp_path)
+    answers = default_answers(found, region=None)
+    rendered = render(found, answers)
+    assert rendered.placeholders == ("source.github.connection", "notifications.email")
+    assert "TODO: your connection's ARN" in rendered.text
+    spec = parse_spec(rendered.text)
+    assert spec.region == "us-east-1"
+    assert spec.source.github is not None and spec.source.github.repo == "acme/billing"
+    assert spec.app == "billing"
+
+
+def test_given_answers_leave_no_placeholders(tmp_path: Path) -> None:
+    _write(tmp_path, {"Dockerfile": "FROM scratch\n"})
+    connection = (
+        "arn:aws:codestar-connections:eu-west-1:111122223333:connection/"
+        "0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+    )
+    answers = Answers(
+        app="web",
+        owner="team-web",
+        email="oncall@acme.com",
+        region="eu-west-1",
+        environments=("dev", "staging", "production"),
+        connection=connection,
+        repo="acme/web",
+    )
+    rendered = render(detect(tmp_path), answers)
+    assert rendered.placeholders == ()
+    spec = parse_spec(rendered.text)
+    assert [e.approval for e in spec.environments] == [False, False, True]
+    assert spec.environments[2].deploy.ecs is not None
+    create = spec.environments[2].deploy.ecs.create
+    assert create is not None and create.desired_count == 2
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("@acme/Shop_API", "shop-api"),
+        ("9lives", "app-9lives"),
+        ("x", "app-x"),
+        ("A" * 40, "a" * 24),
+        ("---", "app"),
+        (None, "app"),
+    ],
+)
+def test_app_names_are_always_valid(raw: str | None, expected: str) -> None:
+    assert app_name(raw) == expected
