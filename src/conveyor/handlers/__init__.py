@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-HANDLER_NAMES: tuple[str, ...] = ("record_deployment", "validate_http", "notify", "scan_gate")
+HANDLER_NAMES: tuple[str, ...] = (
+    "record_deployment",
+    "validate_http",
+    "notify",
+    "scan_gate",
+    "watch_executions",
+)
 HANDLER_ENTRYPOINT = "app.handler"
 
 

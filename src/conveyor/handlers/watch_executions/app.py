@@ -1,0 +1,88 @@
+"""Stuck executions (FM73): count the pipeline's executions running longer than a threshold.
+
+Invoked on a schedule by EventBridge. CodePipeline emits no event while an execution hangs
+(a deploy that never stabilises, an approval nobody answers), so this handler looks, and puts
+the count as a metric that a CloudWatch alarm watches.
+"""
+
+# mypy: disable-error-code="import-untyped"
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING or __package__:
+    from . import common
+else:  # Lambda imports app.py as a top-level module from the asset folder
+    import common
+
+logger = common.get_logger("conveyor.watch_executions")
+
+NAMESPACE = "Conveyor"
+METRIC = "StuckExecutions"
+# Executions are listed newest first; once a page is older than this, nothing further can be
+# in progress (CodePipeline ends executions after at most 35 days).
+HORIZON = timedelta(days=35)
+
+
+def stuck(
+    executions: Iterable[Mapping[str, Any]], *, now: datetime, threshold: timedelta
+) -> list[str]:
+    """Ids of executions still in progress that started more than `threshold` before `now`."""
+    found = []
+    for execution in executions:
+        if execution.get("status") not in {"InProgress", "Stopping"}:
+            continue
+        started = common.parse_time(execution.get("startTime"))
+        if started is not None and now - started > threshold:
+            found.append(str(execution.get("pipelineExecutionId", "?")))
+    return found
+
+
+def _executions(pipeline: str, now: datetime) -> Iterable[Mapping[str, Any]]:
+    codepipeline = common.client("codepipeline")
+    token: str | None = None
+    while True:
+        page = codepipeline.list_pipeline_executions(
+            pipelineName=pipeline, maxResults=100, **({"nextToken": token} if token else {})
+        )
+        summaries = page.get("pipelineExecutionSummaries", [])
+        yield from summaries
+        token = page.get("nextToken")
+        oldest = min(
+            (t for s in summaries if (t := common.parse_time(s.get("startTime"))) is not None),
+            default=None,
+        )
+        if not token or (oldest is not None and now - oldest > HORIZON):
+            return
+
+
+def handler(event: object, context: object) -> dict[str, Any]:
+    common.bind_request(context)
+    pipeline = common.require_env("PIPELINE_NAME")
+    try:
+        minutes = int(os.environ.get("STUCK_MINUTES", "60"))
+    except ValueError:
+        raise common.ConfigurationError("STUCK_MINUTES must be a whole number") from None
+    now = datetime.now(UTC)
+    ids = stuck(_executions(pipeline, now), now=now, threshold=timedelta(minutes=minutes))
+    common.client("cloudwatch").put_metric_data(
+        Namespace=NAMESPACE,
+        MetricData=[
+            {
+                "MetricName": METRIC,
+                "Dimensions": [{"Name": "PipelineName", "Value": pipeline}],
+                "Value": float(len(ids)),
+                "Unit": "Count",
+            }
+        ],
+    )
+    if ids:
+        logger.warning(
+            "stuck executions",
+            extra={"pipeline": pipeline, "executions": ids, "minutes": minutes},
+        )
+    return {"status": "measured", "stuck": ids}
