@@ -1,35 +1,76 @@
 """The one place that maps a conveyor spec onto constructs. Read top to bottom, it is the
-pipeline: storage, source, build, then each environment in order, then who gets told."""
+pipeline: storage, who gets told, source, the environments' targets, build, checks, then each
+environment in order (approval, deploy, validation), then history and alarms."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
 from aws_cdk import Aspects, CfnOutput, Duration, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codecommit as codecommit
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_codepipeline_actions as actions
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as events_targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
-
 from constructs import Construct
-from conveyor.constructs import acknowledgements, defaults
+
+from conveyor.constructs import acknowledgements, check_buildspecs, defaults
 from conveyor.constructs.artifact_store import AccessLogBucket, ArtifactStore
 from conveyor.constructs.build_project import BuildProject
+from conveyor.constructs.codebuild_job import CodeBuildJob
+from conveyor.constructs.deployment_history import DeploymentHistory
 from conveyor.constructs.ecs_service import (
     EcsTarget,
     FargateWebService,
     deploy_role,
     existing_service,
 )
+from conveyor.constructs.execution_watch import ExecutionWatch
+from conveyor.constructs.handler_function import HandlerFunction
 from conveyor.constructs.image_repository import ImageRepository
+from conveyor.constructs.lambda_target import LambdaCanaryTarget, lambda_deploy_buildspec
 from conveyor.constructs.naming import Naming
 from conveyor.constructs.notifications import Notifications
 from conveyor.constructs.tagging import TagUnmanagedResources, apply_tags
-from conveyor.spec.models import Environment, Spec
+from conveyor.spec.models import Environment, HttpCheck, Spec
 
 SHARED_ENVIRONMENT = "shared"
+# CodePipeline lets a Lambda invoke action read at most five input artifacts; one is the source
+# (for the allow-list), so each scan gate reads up to four scan outputs.
+SCANS_PER_GATE = 4
+
+
+def stage_name(env: str) -> str:
+    return f"Deploy-{env}"
+
+
+@dataclass
+class _EnvironmentParts:
+    """Everything one environment contributes to the pipeline."""
+
+    env: Environment
+    key: kms.Key
+    ecs: EcsTarget | None = None
+    function: LambdaCanaryTarget | None = None
+    deploy_files: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def deployment_group_name(self) -> str | None:
+        if self.function is not None:
+            return self.function.deployment_group.deployment_group_name
+        if self.ecs is not None and self.ecs.deployment_group is not None:
+            return self.ecs.deployment_group.deployment_group_name
+        return None
 
 
 class Pipeline(Construct):
@@ -41,26 +82,26 @@ class Pipeline(Construct):
     def __init__(self, scope: Construct, id: str, *, spec: Spec) -> None:
         super().__init__(scope, id)
         self.spec = spec
-        naming = Naming(spec.app, spec.suffix)
+        self.naming = naming = Naming(spec.app, spec.suffix)
         # Shared pipeline resources hold production images and history as soon as any
         # environment is production, so they follow the strictest environment (FM05).
-        production = any(env.is_production for env in spec.environments)
+        self.production = production = any(env.is_production for env in spec.environments)
+        retention = spec.retention.log_days
         base_tags = {
             defaults.TAG_APP: spec.app,
             defaults.TAG_OWNER: spec.owner,
             defaults.TAG_MANAGED_BY: defaults.MANAGED_BY,
             **spec.tags,
         }
-        apply_tags(self, {**base_tags, defaults.TAG_ENVIRONMENT: SHARED_ENVIRONMENT})
-        Aspects.of(Stack.of(self)).add(
-            TagUnmanagedResources({**base_tags, defaults.TAG_ENVIRONMENT: SHARED_ENVIRONMENT})
-        )
+        shared_tags = {**base_tags, defaults.TAG_ENVIRONMENT: SHARED_ENVIRONMENT}
+        apply_tags(self, shared_tags)
+        Aspects.of(Stack.of(self)).add(TagUnmanagedResources(shared_tags))
 
         # --- storage -------------------------------------------------------------------------
         access_logs = AccessLogBucket(
-            self, "AccessLogs", production=production, expire_days=max(90, spec.retention.log_days)
+            self, "AccessLogs", production=production, expire_days=max(90, retention)
         ).bucket
-        store = ArtifactStore(
+        self.store = store = ArtifactStore(
             self,
             "Artifacts",
             naming=naming,
@@ -70,9 +111,9 @@ class Pipeline(Construct):
             access_logs=access_logs,
         )
         defaults.allow_logs_to_use_key(store.key, log_group_prefix=naming.path(""))
-        repository = None
+        self.repository: ecr.IRepository | None = None
         if spec.build.docker is not None:
-            repository = ImageRepository(
+            self.repository = ImageRepository(
                 self,
                 "Images",
                 naming=naming,
@@ -80,26 +121,26 @@ class Pipeline(Construct):
                 keep_images=spec.retention.images,
                 production=production,
             ).repository
-        notifications = Notifications(
-            self, "Notifications", naming=naming, key=store.key, emails=spec.notifications.email
+
+        # --- who gets told -------------------------------------------------------------------
+        self.notifications = notifications = Notifications(
+            self,
+            "Notifications",
+            naming=naming,
+            key=store.key,
+            audiences=spec.notifications.all_audiences(),
         )
 
         # --- source --------------------------------------------------------------------------
         source_output = codepipeline.Artifact("Source")
-        source_action, commit_id, triggers = self._source(naming, store, source_output)
+        source_action, commit_id, triggers = self._source(store, source_output)
+
+        # --- what each environment deploys to -------------------------------------------------
+        parts = [self._environment(env, access_logs) for env in spec.environments]
 
         # --- build ---------------------------------------------------------------------------
-        build_logs = defaults.log_group(
-            self,
-            "BuildLogs",
-            name=naming.path("build"),
-            key=store.key,
-            retention_days=spec.retention.log_days,
-            production=production,
-        )
-        container_name = next(
-            (env.deploy.ecs.container for env in spec.environments if env.deploy.ecs), "app"
-        )
+        build_logs = self._log_group("BuildLogs", "build")
+        container = next((e.deploy.ecs.container for e in spec.environments if e.deploy.ecs), "app")
         build = BuildProject(
             self,
             "Build",
@@ -107,61 +148,46 @@ class Pipeline(Construct):
             build=spec.build,
             key=store.key,
             log_group=build_logs,
-            repository=repository,
-            container_name=container_name,
+            repository=self.repository,
+            container_name=container,
+            deploy_files={k: v for p in parts for k, v in p.deploy_files.items()},
         )
         build_output = codepipeline.Artifact("Build")
-        build_action = actions.CodeBuildAction(
-            action_name="Build",
-            project=build.project,
-            input=source_output,
-            outputs=[build_output],
-            variables_namespace="Build",
-            environment_variables=(
-                {"COMMIT_ID": _plain(commit_id)} if commit_id is not None else None
-            ),
+        commit_variables = (
+            {"COMMIT_ID": codebuild.BuildEnvironmentVariable(value=commit_id)}
+            if commit_id is not None
+            else None
         )
-
         stages = [
             codepipeline.StageProps(stage_name="Source", actions=[source_action]),
-            codepipeline.StageProps(stage_name="Build", actions=[build_action]),
+            codepipeline.StageProps(
+                stage_name="Build",
+                actions=[
+                    actions.CodeBuildAction(
+                        action_name="Build",
+                        project=build.project,
+                        input=source_output,
+                        outputs=[build_output],
+                        variables_namespace="Build",
+                        environment_variables=commit_variables,
+                    )
+                ],
+            ),
         ]
+        projects: list[codebuild.IProject] = [build.project]
+
+        # --- checks: tests and scans in parallel, then the scan gate (FM29, FM75) -------------
+        checks = self._checks(source_output, build_logs, projects)
+        if checks:
+            stages.append(codepipeline.StageProps(stage_name="Checks", actions=checks))
 
         # --- environments, in order ----------------------------------------------------------
-        self.targets: dict[str, EcsTarget] = {}
-        for env in spec.environments:
-            target = self._environment_target(env, naming, access_logs, repository)
-            self.targets[env.name] = target
-            stage_actions: list[codepipeline.IAction] = []
-            if env.approval:
-                stage_actions.append(
-                    actions.ManualApprovalAction(
-                        action_name="Approve",
-                        notification_topic=notifications.topic,
-                        additional_information=f"Deploy {spec.app} to {env.name}?",
-                        run_order=1,
-                    )
-                )
-            ecs_deploy = env.deploy.ecs
-            assert ecs_deploy is not None
-            stage_actions.append(
-                actions.EcsDeployAction(
-                    action_name="Deploy",
-                    service=target.service,
-                    input=build_output,
-                    deployment_timeout=Duration.minutes(ecs_deploy.timeout_minutes),
-                    role=deploy_role(
-                        self,
-                        f"DeployRole{_camel(env.name)}",
-                        target=target,
-                        artifacts=store.bucket,
-                        key=store.key,
-                    ),
-                    run_order=2,
-                )
-            )
+        for part in parts:
             stages.append(
-                codepipeline.StageProps(stage_name=f"Deploy-{env.name}", actions=stage_actions)
+                codepipeline.StageProps(
+                    stage_name=stage_name(part.env.name),
+                    actions=self._environment_actions(part, build_output, projects),
+                )
             )
 
         self.pipeline = codepipeline.Pipeline(
@@ -177,38 +203,73 @@ class Pipeline(Construct):
             triggers=triggers,
         )
         if spec.source.s3 is not None:
-            self._trigger_on_upload(naming, spec.source.s3.key)
+            self._trigger_on_upload(spec.source.s3.key)
         acknowledgements.artifact_access(self.pipeline, store.bucket)
-        acknowledgements.artifact_access(build.project, store.bucket)
-        acknowledgements.build_project(
-            build.project,
-            Stack.of(self).resolve(
-                Stack.of(self).get_logical_id(build.project.node.default_child)  # type: ignore[arg-type]
-            ),
-            pushes_images=repository is not None,
-        )
+        for project in projects:
+            acknowledgements.artifact_access(project, store.bucket)
+            acknowledgements.build_project(
+                project,
+                Stack.of(self).resolve(Stack.of(self).get_logical_id(project.node.default_child)),  # type: ignore[arg-type]
+                pushes_images=True,
+            )
 
-        # --- who gets told -------------------------------------------------------------------
-        notifications.watch(
+        # --- history, notices, alarms --------------------------------------------------------
+        stage_environments = {stage_name(p.env.name): p.env.name for p in parts}
+        groups = {name: p.env.name for p in parts if (name := p.deployment_group_name) is not None}
+        DeploymentHistory(
+            self,
+            "History",
             naming=naming,
-            on=spec.notifications.on,
-            pipeline=self.pipeline,
-            projects=[build.project],
+            key=store.key,
+            production=production,
+            log_retention_days=retention,
+            pipeline_name=self.pipeline.pipeline_name,
+            stage_environments=stage_environments,
+            deployment_groups=groups,
         )
+        notifications.watch(
+            pipeline_name=self.pipeline.pipeline_name,
+            project_names=[p.project_name for p in projects],
+            stage_environments=stage_environments,
+            deployment_groups=groups,
+            log_retention_days=retention,
+            production=production,
+        )
+        self._alarms(projects)
 
         # --- outputs (FM82) ------------------------------------------------------------------
         CfnOutput(self, "PipelineName", value=self.pipeline.pipeline_name)
-        CfnOutput(self, "NotificationTopicArn", value=notifications.topic.topic_arn)
+        for name, topic in notifications.topics.items():
+            CfnOutput(self, f"TopicArn{_camel(name)}", value=topic.topic_arn)
         CfnOutput(self, "ArtifactBucketName", value=store.bucket.bucket_name)
-        if repository is not None:
-            CfnOutput(self, "ImageRepositoryUri", value=repository.repository_uri)
-        for name, target in self.targets.items():
-            CfnOutput(self, f"ServiceName{_camel(name)}", value=target.service_name)
-            if target.url is not None:
-                CfnOutput(self, f"Url{_camel(name)}", value=target.url)
+        CfnOutput(self, "DeploymentTableName", value=naming.name("deployments"))
+        if self.repository is not None:
+            CfnOutput(self, "ImageRepositoryUri", value=self.repository.repository_uri)
+        for part in parts:
+            suffix = _camel(part.env.name)
+            if part.ecs is not None:
+                CfnOutput(self, f"ServiceName{suffix}", value=part.ecs.service_name)
+                if part.ecs.url is not None:
+                    CfnOutput(self, f"Url{suffix}", value=part.ecs.url)
+            if part.function is not None:
+                CfnOutput(self, f"FunctionAlias{suffix}", value=part.function.alias.function_arn)
+
+    # --- helpers, in the order the constructor uses them ---------------------------------------
+
+    def _log_group(
+        self, id: str, kind: str, env: str | None = None, *, key: kms.Key | None = None
+    ) -> Any:
+        return defaults.log_group(
+            self,
+            id,
+            name=self.naming.path(kind, env),
+            key=key or self.store.key,
+            retention_days=self.spec.retention.log_days,
+            production=self.production,
+        )
 
     def _source(
-        self, naming: Naming, store: ArtifactStore, output: codepipeline.Artifact
+        self, store: ArtifactStore, output: codepipeline.Artifact
     ) -> tuple[codepipeline.IAction, str | None, list[codepipeline.TriggerProps] | None]:
         """The source action, the variable holding the commit id, and the pipeline triggers."""
         source = self.spec.source
@@ -254,7 +315,7 @@ class Pipeline(Construct):
             self,
             "SourceBucket",
             key=store.key,
-            production=any(e.is_production for e in self.spec.environments),
+            production=self.production,
             expire_days=max(30, self.spec.retention.artifact_days),
             access_logs=None,
             event_bridge=True,
@@ -272,11 +333,402 @@ class Pipeline(Construct):
         )
         return s3_action, None, None
 
-    def _trigger_on_upload(self, naming: Naming, key: str) -> None:
+    def _environment(self, env: Environment, access_logs: s3.IBucket) -> _EnvironmentParts:
+        scope = Construct(self, f"Env{_camel(env.name)}")
+        apply_tags(scope, {defaults.TAG_ENVIRONMENT: env.name})
+        naming = self.naming
+        # prevents FM76: each environment's data is encrypted with its own key.
+        key = defaults.encryption_key(
+            scope,
+            "Key",
+            alias=naming.name("key", env.name),
+            description=f"conveyor {naming.app}: {env.name} logs, functions and alarms",
+            production=env.is_production,
+        )
+        defaults.allow_logs_to_use_key(key, log_group_prefix=naming.path(""))
+        part = _EnvironmentParts(env=env, key=key)
+        check = env.validate_.http if env.validate_ is not None else None
+
+        if env.deploy.lambda_ is not None:
+            part.function = LambdaCanaryTarget(
+                scope,
+                "Function",
+                naming=naming,
+                env_name=env.name,
+                deploy=env.deploy.lambda_,
+                key=key,
+                log_retention_days=self.spec.retention.log_days,
+                production=env.is_production,
+                alarm_topic=self.notifications.primary,
+                hook=(
+                    (lambda s: self._hook(s, env, key, check, None, check.url or ""))
+                    if check is not None and check.url is not None
+                    else None
+                ),
+            )
+            return part
+
+        ecs_deploy = env.deploy.ecs
+        assert ecs_deploy is not None
+        if ecs_deploy.create is None:
+            assert ecs_deploy.cluster is not None and ecs_deploy.service is not None
+            part.ecs = existing_service(
+                scope, "Service", cluster=ecs_deploy.cluster, service=ecs_deploy.service
+            )
+            return part
+        if self.repository is None:  # the spec validator requires build.docker for ecs targets
+            raise ValueError("an ecs deploy needs build.docker")
+        part.ecs = FargateWebService(
+            scope,
+            "Web",
+            naming=naming,
+            env_name=env.name,
+            deploy=ecs_deploy,
+            key=key,
+            log_retention_days=self.spec.retention.log_days,
+            production=env.is_production,
+            access_logs=access_logs,
+            repository=self.repository,
+            alarm_topic=self.notifications.primary,
+            hook=(
+                (lambda s, vpc, test_url: self._hook(s, env, key, check, vpc, test_url))
+                if check is not None
+                else None
+            ),
+        ).target
+        if part.ecs.task_definition_json is not None and part.ecs.app_spec_json is not None:
+            part.deploy_files = {
+                f"taskdef-{env.name}.json": part.ecs.task_definition_json,
+                f"appspec-{env.name}.yaml": part.ecs.app_spec_json,
+            }
+        return part
+
+    def _hook(
+        self,
+        scope: Construct,
+        env: Environment,
+        key: kms.Key,
+        check: HttpCheck | None,
+        vpc: ec2.IVpc | None,
+        url: str,
+    ) -> lambda_.IFunction:
+        """The validation check as a CodeDeploy lifecycle hook: a bad version is rolled back
+        before (ECS test traffic) or right after (Lambda) users reach it (FM63)."""
+        assert check is not None
+        target = url if check.url is None or vpc is not None else check.url
+        if vpc is not None:
+            target = f"{url}{check.path}"
+        function = HandlerFunction(
+            scope,
+            "ValidationHook",
+            handler="validate_http",
+            naming=self.naming,
+            env_name=f"{env.name}-hook",
+            key=key,
+            log_retention_days=self.spec.retention.log_days,
+            production=env.is_production,
+            environment={
+                "VALIDATE_URL": target,
+                "VALIDATE_EXPECT_STATUS": str(check.expect),
+                "VALIDATE_BODY_CONTAINS": check.body_contains or "",
+                "VALIDATE_RETRIES": str(check.retries),
+                "VALIDATE_INTERVAL_SECONDS": str(check.interval_seconds),
+                "VALIDATE_TIMEOUT_SECONDS": str(check.timeout_seconds),
+            },
+            timeout=Duration.minutes(10),
+            description=f"conveyor {self.naming.app}: validates {env.name} during CodeDeploy",
+            vpc=vpc,
+        ).function
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["codedeploy:PutLifecycleEventHookExecutionStatus"],
+                resources=[
+                    Stack.of(scope).format_arn(
+                        service="codedeploy",
+                        resource="deploymentgroup",
+                        resource_name=f"{self.naming.name('deploy', env.name)}/*",
+                        arn_format=_COLON,
+                    )
+                ],
+            )
+        )
+        return function
+
+    def _checks(
+        self,
+        source: codepipeline.Artifact,
+        logs: Any,
+        projects: list[codebuild.IProject],
+    ) -> list[codepipeline.IAction]:
+        checks = self.spec.checks
+        found: list[codepipeline.IAction] = []
+        image = {"IMAGE_URI": codebuild.BuildEnvironmentVariable(value="#{Build.IMAGE_URI}")}
+        for suite in checks.tests:
+            job = CodeBuildJob(
+                self,
+                f"Test{_camel(suite.name)}",
+                name=self.naming.name(f"test-{suite.name}"),
+                description=f"conveyor test job {suite.name}",
+                buildspec=check_buildspecs.test_buildspec(suite),
+                compute=suite.compute,
+                timeout_minutes=suite.timeout_minutes,
+                key=self.store.key,
+                log_group=logs,
+            )
+            projects.append(job.project)
+            found.append(
+                actions.CodeBuildAction(
+                    action_name=f"Test-{suite.name}", project=job.project, input=source, run_order=1
+                )
+            )
+        if checks.scans is None:
+            return found
+        scan_outputs: list[codepipeline.Artifact] = []
+        for tool in checks.scans.tools:
+            job = CodeBuildJob(
+                self,
+                f"Scan{_camel(tool)}",
+                name=self.naming.name(f"scan-{tool}"),
+                description=f"conveyor security scan: {tool}",
+                buildspec=check_buildspecs.scan_buildspec(tool),
+                compute="small",
+                timeout_minutes=20,
+                key=self.store.key,
+                log_group=logs,
+            )
+            if tool in check_buildspecs.IMAGE_SCANS and self.repository is not None:
+                self.repository.grant_pull(job.project)
+            projects.append(job.project)
+            output = codepipeline.Artifact(f"Scan{_camel(tool)}")
+            scan_outputs.append(output)
+            found.append(
+                actions.CodeBuildAction(
+                    action_name=f"Scan-{tool}",
+                    project=job.project,
+                    input=source,
+                    outputs=[output],
+                    run_order=1,
+                    environment_variables=(image if tool in check_buildspecs.IMAGE_SCANS else None),
+                )
+            )
+        gate = HandlerFunction(
+            self,
+            "ScanGate",
+            handler="scan_gate",
+            naming=self.naming,
+            env_name=None,
+            key=self.store.key,
+            log_retention_days=self.spec.retention.log_days,
+            production=self.production,
+            environment={"APP_NAME": self.spec.app},
+            timeout=Duration.minutes(5),
+            description=f"conveyor {self.spec.app}: stops the pipeline on scan findings",
+            memory_mb=512,
+        ).function
+        topic_arn = self.notifications.grant_scan_findings(gate)
+        if topic_arn is not None:
+            gate.add_environment("SECURITY_TOPIC_ARN", topic_arn)
+        for index in range(0, len(scan_outputs), SCANS_PER_GATE):
+            chunk = scan_outputs[index : index + SCANS_PER_GATE]
+            found.append(
+                actions.LambdaInvokeAction(
+                    action_name="ScanGate"
+                    if index == 0
+                    else f"ScanGate{index // SCANS_PER_GATE + 1}",
+                    lambda_=gate,
+                    inputs=[source, *chunk],
+                    user_parameters={"fail_on": checks.scans.fail_on},
+                    run_order=2,
+                )
+            )
+        return found
+
+    def _environment_actions(
+        self,
+        part: _EnvironmentParts,
+        build_output: codepipeline.Artifact,
+        projects: list[codebuild.IProject],
+    ) -> list[codepipeline.IAction]:
+        env = part.env
+        found: list[codepipeline.IAction] = []
+        if env.approval:
+            # prevents FM76: a person approves before this environment changes.
+            found.append(
+                actions.ManualApprovalAction(
+                    action_name="Approve",
+                    notification_topic=(
+                        self.notifications.topics_for("approval-needed")
+                        or [self.notifications.primary]
+                    )[0],
+                    additional_information=f"Deploy {self.spec.app} to {env.name}? Commit "
+                    "#{Source.CommitId}"
+                    if self.spec.source.s3 is None
+                    else f"Deploy {self.spec.app} to {env.name}?",
+                    run_order=1,
+                )
+            )
+        rollback: dict[str, Any] | None = None
+        if part.function is not None:
+            deploy = env.deploy.lambda_
+            assert deploy is not None
+            logs = self._log_group(
+                f"DeployLogs{_camel(env.name)}", "deploy", env.name, key=part.key
+            )
+            job = CodeBuildJob(
+                self,
+                f"Deploy{_camel(env.name)}",
+                name=self.naming.name("deploy", env.name),
+                description=f"conveyor: CodeDeploy shifts {env.name} to the new version",
+                buildspec=lambda_deploy_buildspec(),
+                compute="small",
+                timeout_minutes=deploy.timeout_minutes,
+                key=self.store.key,
+                log_group=logs,
+                variables=part.function.deploy_variables(deploy.function.package),
+            )
+            part.function.grant_deploy(job.role)
+            projects.append(job.project)
+            found.append(
+                actions.CodeBuildAction(
+                    action_name="Deploy",
+                    project=job.project,
+                    input=build_output,
+                    run_order=2,
+                    variables_namespace=f"Deploy{_camel(env.name)}",
+                )
+            )
+            rollback = {
+                "lambda": {
+                    "function": part.function.function.function_name,
+                    "alias": part.function.alias.alias_name,
+                }
+            }
+        else:
+            target = part.ecs
+            assert target is not None and env.deploy.ecs is not None
+            if target.deployment_group is not None:
+                found.append(
+                    actions.CodeDeployEcsDeployAction(
+                        action_name="Deploy",
+                        deployment_group=target.deployment_group,
+                        task_definition_template_file=build_output.at_path(
+                            f"taskdef-{env.name}.json"
+                        ),
+                        app_spec_template_file=build_output.at_path(f"appspec-{env.name}.yaml"),
+                        container_image_inputs=[
+                            actions.CodeDeployEcsContainerImageInput(
+                                input=build_output, task_definition_placeholder="IMAGE1_NAME"
+                            )
+                        ],
+                        run_order=2,
+                    )
+                )
+            else:
+                found.append(
+                    actions.EcsDeployAction(
+                        action_name="Deploy",
+                        service=target.service,
+                        input=build_output,
+                        deployment_timeout=Duration.minutes(env.deploy.ecs.timeout_minutes),
+                        role=deploy_role(
+                            self,
+                            f"DeployRole{_camel(env.name)}",
+                            target=target,
+                            artifacts=self.store.bucket,
+                            key=self.store.key,
+                        ),
+                        run_order=2,
+                    )
+                )
+                rollback = {"ecs": {"cluster": target.cluster_name, "service": target.service_name}}
+
+        if env.validate_ is not None:
+            found.append(self._validation(part, rollback))
+        return found
+
+    def _validation(
+        self, part: _EnvironmentParts, rollback: dict[str, Any] | None
+    ) -> codepipeline.IAction:
+        """After the deploy, the check runs against the environment; a failure stops the
+        pipeline and rolls the environment back (FM63)."""
+        env = part.env
+        assert env.validate_ is not None
+        check = env.validate_.http
+        url = check.url
+        if url is None:
+            assert part.ecs is not None and part.ecs.url is not None
+            url = f"{part.ecs.url}{check.path}"
+        validator = HandlerFunction(
+            self,
+            f"Validate{_camel(env.name)}",
+            handler="validate_http",
+            naming=self.naming,
+            env_name=env.name,
+            key=part.key,
+            log_retention_days=self.spec.retention.log_days,
+            production=env.is_production,
+            environment={},
+            timeout=Duration.minutes(10),
+            description=f"conveyor {self.spec.app}: validates {env.name} after each deploy",
+        )
+        function = validator.function
+        if rollback is not None and "ecs" in rollback:
+            stack = Stack.of(self)
+            function.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["ecs:DescribeServices", "ecs:UpdateService"],
+                    resources=[
+                        stack.format_arn(
+                            service="ecs",
+                            resource="service",
+                            resource_name=f"{rollback['ecs']['cluster']}/{rollback['ecs']['service']}",
+                            arn_format=_SLASH,
+                        )
+                    ],
+                )
+            )
+            function.add_to_role_policy(
+                iam.PolicyStatement(actions=["ecs:ListTaskDefinitions"], resources=["*"])
+            )
+        if rollback is not None and "lambda" in rollback and part.function is not None:
+            fn = part.function.function
+            function.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=[
+                        "lambda:GetAlias",
+                        "lambda:UpdateAlias",
+                        "lambda:ListVersionsByFunction",
+                    ],
+                    resources=[fn.function_arn, f"{fn.function_arn}:*"],
+                )
+            )
+        acknowledgements.acknowledge(
+            validator,
+            "IAM5[Resource::*]",
+            "codepipeline:PutJobSuccessResult/PutJobFailureResult and ecs:ListTaskDefinitions "
+            "support no resource-level permissions",
+        )
+        parameters: dict[str, Any] = {
+            "url": url,
+            "expect_status": check.expect,
+            "body_contains": check.body_contains,
+            "retries": check.retries,
+            "interval_seconds": check.interval_seconds,
+            "timeout_seconds": check.timeout_seconds,
+            "rollback": rollback,
+        }
+        return actions.LambdaInvokeAction(
+            action_name="Validate",
+            lambda_=function,
+            user_parameters=parameters,
+            run_order=3,
+        )
+
+    def _trigger_on_upload(self, key: str) -> None:
         events.Rule(
             self,
             "SourceUploaded",
-            rule_name=naming.name("source-uploaded"),
+            rule_name=self.naming.name("source-uploaded"),
             event_pattern=events.EventPattern(
                 source=["aws.s3"],
                 detail_type=["Object Created"],
@@ -288,51 +740,70 @@ class Pipeline(Construct):
             targets=[events_targets.CodePipeline(self.pipeline)],
         )
 
-    def _environment_target(
-        self,
-        env: Environment,
-        naming: Naming,
-        access_logs: s3.IBucket,
-        repository: ecr.IRepository | None,
-    ) -> EcsTarget:
-        ecs_deploy = env.deploy.ecs
-        assert ecs_deploy is not None
-        scope = Construct(self, f"Env{_camel(env.name)}")
-        apply_tags(scope, {defaults.TAG_ENVIRONMENT: env.name})
-        if ecs_deploy.create is None:
-            assert ecs_deploy.cluster is not None and ecs_deploy.service is not None
-            return existing_service(
-                scope, "Service", cluster=ecs_deploy.cluster, service=ecs_deploy.service
-            )
-        if repository is None:  # the spec validator requires build.docker for ecs targets
-            raise ValueError("an ecs deploy needs build.docker")
-        # prevents FM76: each environment's data is encrypted with its own key.
-        key = defaults.encryption_key(
-            scope,
-            "Key",
-            alias=naming.name("key", env.name),
-            description=f"conveyor {naming.app}: {env.name} logs",
-            production=env.is_production,
+    def _alarms(self, projects: list[codebuild.IProject]) -> None:
+        """prevents FM73: failed and stuck executions, failed builds, each to the primary topic."""
+        naming = self.naming
+        topic = self.notifications.primary
+        pipeline_name = self.pipeline.pipeline_name
+        defaults.alarm(
+            self,
+            "PipelineFailedAlarm",
+            name=naming.name("pipeline-failed"),
+            description=f"{naming.app}: a pipeline execution failed",
+            metric=cloudwatch.Metric(
+                namespace="AWS/CodePipeline",
+                metric_name="FailedPipelineExecutions",
+                dimensions_map={"PipelineName": pipeline_name},
+                statistic="Sum",
+                period=Duration.minutes(5),
+            ),
+            threshold=1,
+            topic=topic,
         )
-        defaults.allow_logs_to_use_key(key, log_group_prefix=naming.path(""))
-        return FargateWebService(
-            scope,
-            "Web",
+        watch = ExecutionWatch(
+            self,
+            "ExecutionWatch",
             naming=naming,
-            env_name=env.name,
-            settings=ecs_deploy.create,
-            container_name=ecs_deploy.container,
-            key=key,
+            pipeline_name=pipeline_name,
+            stuck_minutes=self.spec.alarms.stuck_minutes,
+            key=self.store.key,
             log_retention_days=self.spec.retention.log_days,
-            production=env.is_production,
-            access_logs=access_logs,
-            repository=repository,
-        ).target
+            production=self.production,
+        )
+        defaults.alarm(
+            self,
+            "PipelineStuckAlarm",
+            name=naming.name("pipeline-stuck"),
+            description=(
+                f"{naming.app}: an execution has run longer than "
+                f"{self.spec.alarms.stuck_minutes} minutes"
+            ),
+            metric=watch.metric,
+            threshold=1,
+            topic=topic,
+        )
+        for index, project in enumerate(projects):
+            defaults.alarm(
+                self,
+                f"BuildFailedAlarm{index}",
+                name=f"{project.project_name}-failed"
+                if False
+                else naming.name(f"build-failed-{index}"),
+                description=f"{naming.app}: a CodeBuild job of the pipeline failed",
+                metric=project.metric_failed_builds(period=Duration.minutes(5), statistic="Sum"),
+                threshold=1,
+                topic=topic,
+            )
 
 
-def _plain(value: str) -> codebuild.BuildEnvironmentVariable:
-    return codebuild.BuildEnvironmentVariable(value=value)
+from aws_cdk import ArnFormat as _ArnFormat  # noqa: E402
+
+_COLON = _ArnFormat.COLON_RESOURCE_NAME
+_SLASH = _ArnFormat.SLASH_RESOURCE_NAME
 
 
 def _camel(name: str) -> str:
-    return "".join(part.capitalize() for part in name.split("-"))
+    return "".join(part.capitalize() for part in name.replace("_", "-").split("-"))
+
+
+_ = json

@@ -277,26 +277,35 @@ def test_pipeline_is_v2_with_connection_source_and_no_webhook(web: Synthesized) 
 def test_failures_reach_an_encrypted_topic_with_subscribers(
     synthesized: dict[str, Synthesized],
 ) -> None:
-    """FM70, FM71, FM08."""
+    """FM70, FM71, FM08: failure events go to the notify handler, which publishes to an
+    encrypted topic that has email subscribers."""
     for s in synthesized.values():
-        topic_id, topic = _one(s.resources("AWS::SNS::Topic"))
-        assert "KmsMasterKeyId" in topic["Properties"]
-        subscriptions = s.resources("AWS::SNS::Subscription").values()
-        assert any(
-            sub["Properties"]["Protocol"] == "email"
-            and sub["Properties"]["TopicArn"] == {"Ref": topic_id}
-            for sub in subscriptions
-        )
+        topics = s.resources("AWS::SNS::Topic")
+        assert topics
+        for topic_id, topic in topics.items():
+            assert "KmsMasterKeyId" in topic["Properties"]
+            assert any(
+                sub["Properties"]["Protocol"] == "email"
+                and sub["Properties"]["TopicArn"] == {"Ref": topic_id}
+                for sub in s.resources("AWS::SNS::Subscription").values()
+            ), topic_id
+            key_id = topic["Properties"]["KmsMasterKeyId"]["Fn::GetAtt"][0]
+            key_policy = json.dumps(s.template["Resources"][key_id]["Properties"]["KeyPolicy"])
+            assert "events.amazonaws.com" in key_policy
         failed_rules = [
             rule
             for rule in s.resources("AWS::Events::Rule").values()
-            if "FAILED" in rule["Properties"]["EventPattern"].get("detail", {}).get("state", [])
+            if "FAILED"
+            in rule["Properties"].get("EventPattern", {}).get("detail", {}).get("state", [])
         ]
-        (rule,) = failed_rules
-        assert rule["Properties"]["Targets"][0]["Arn"] == {"Ref": topic_id}
-        key_id = topic["Properties"]["KmsMasterKeyId"]["Fn::GetAtt"][0]
-        key_policy = json.dumps(s.template["Resources"][key_id]["Properties"]["KeyPolicy"])
-        assert "events.amazonaws.com" in key_policy
+        assert failed_rules, s.name
+        for rule in failed_rules:
+            (target,) = rule["Properties"]["Targets"]
+            function_id = target["Arn"]["Fn::GetAtt"][0]
+            function = s.template["Resources"][function_id]
+            variables = function["Properties"]["Environment"]["Variables"]
+            assert variables["TOPIC_ARN"]["Ref"] in topics
+            assert function["Properties"]["Handler"] == "app.handler"
 
 
 def test_created_service_rolls_safely(web: Synthesized) -> None:
@@ -335,29 +344,60 @@ def test_removal_policies_follow_the_environment(web: Synthesized, minimal: Synt
     assert repo["Properties"]["EmptyOnDelete"] is True
 
 
-def test_names_follow_one_pattern(web: Synthesized) -> None:
-    """FM06, FM81: {app}-{type}[-{env}]; S3 bucket names are left to CloudFormation."""
-    names = []
-    for resource in web.template["Resources"].values():
-        props = resource.get("Properties", {})
-        for key in ("Name", "RepositoryName", "ServiceName", "ClusterName", "TopicName"):
-            if isinstance(props.get(key), str):
-                names.append(props[key])
-        assert "BucketName" not in props
-    assert sorted(names) == sorted(
-        [
-            "web-pipeline",
-            "web-build",
-            "web-images",
-            "web-service-prod",
-            "web-cluster-prod",
-            "web-notifications",
-            "web-alb-prod",
-            "web-pipeline-state",
-            "web-build-failed",
-            "web-approval-needed",
-        ]
-    )
+_NAME_KEYS = (
+    "Name",
+    "RepositoryName",
+    "ServiceName",
+    "ClusterName",
+    "TopicName",
+    "TableName",
+    "FunctionName",
+    "AlarmName",
+    "ApplicationName",
+    "DeploymentGroupName",
+    "Family",
+)
+
+
+def test_names_follow_one_pattern(synthesized: dict[str, Synthesized]) -> None:
+    """FM06, FM81: {app}-{type}[-{env}]; S3 bucket names are left to CloudFormation; log groups
+    live under /conveyor/{app}/."""
+    for s in synthesized.values():
+        app = s.name.split("-")[0] if s.name != "web-service" else "web"
+        app = {"minimal": "api"}.get(s.name, app)
+        names = []
+        for logical_id, resource in s.template["Resources"].items():
+            props = resource.get("Properties", {})
+            if resource["Type"] == "AWS::S3::Bucket":
+                assert "BucketName" not in props, logical_id
+            names += [props[k] for k in _NAME_KEYS if isinstance(props.get(k), str)]
+            group = props.get("LogGroupName")
+            if resource["Type"] == "AWS::Logs::LogGroup":
+                assert isinstance(group, str) and group.startswith(f"/conveyor/{app}/"), group
+        assert names, s.name
+        for name in names:
+            assert re.fullmatch(rf"{app}-[a-z0-9-]+", name), (s.name, name)
+
+
+def test_s1_names(web: Synthesized) -> None:
+    names = {
+        props[k]
+        for r in web.template["Resources"].values()
+        for props in [r.get("Properties", {})]
+        for k in _NAME_KEYS
+        if isinstance(props.get(k), str)
+    }
+    assert {
+        "web-pipeline",
+        "web-build",
+        "web-images",
+        "web-service-prod",
+        "web-cluster-prod",
+        "web-deployments",
+        "web-team-notices",
+        "web-pipeline-failed",
+        "web-pipeline-stuck",
+    } <= names
 
 
 def test_suffix_keeps_two_copies_apart(tmp_path: Any) -> None:
@@ -374,7 +414,8 @@ def test_outputs(web: Synthesized) -> None:
     outputs = web.template["Outputs"]
     for prefix in (
         "PipelineName",
-        "NotificationTopicArn",
+        "TopicArnTeam",
+        "DeploymentTableName",
         "ImageRepositoryUri",
         "ServiceNameProd",
         "UrlProd",

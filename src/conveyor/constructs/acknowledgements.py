@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_s3 as s3
-
 from constructs import IConstruct
 
 PACK = "AwsSolutions::AwsSolutions"
@@ -45,6 +44,17 @@ def artifact_access(scope: IConstruct, bucket: s3.IBucket) -> None:
             scope,
             f"IAM5[Action::{action}]",
             "CDK grant on the pipeline's own customer-managed key only; the wildcard spans the "
+            "variants of one KMS operation",
+        )
+
+
+def key_grants(scope: IConstruct) -> None:
+    """A function or role that uses a customer-managed key through CDK grants."""
+    for action in _KEY_GRANT_ACTIONS:
+        acknowledge(
+            scope,
+            f"IAM5[Action::{action}]",
+            "CDK grant on one customer-managed key of this pipeline; the wildcard spans the "
             "variants of one KMS operation",
         )
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
-
 from constructs import Construct
+
 from conveyor.constructs import defaults
 from conveyor.constructs.naming import Naming
 

@@ -6,6 +6,7 @@ Account, region and repository come from CodeBuild's environment, never from lit
 from __future__ import annotations
 
 import shlex
+from collections.abc import Sequence
 from typing import Any
 
 from conveyor.constructs.image_repository import BUILD_CACHE_TAG
@@ -24,8 +25,18 @@ IMAGE_DETAIL = "imageDetail.json"
 EXPORTED_VARIABLES = ("IMAGE_URI", "IMAGE_TAG", "IMAGE_DIGEST")
 
 
-def build_spec(build: Build) -> dict[str, Any]:
-    """The buildspec for `build`: user commands, then (for Docker) build, push, describe."""
+def deploy_file_variable(file_name: str) -> str:
+    """The variable through which the stack hands a deploy document to the build."""
+    return "CONVEYOR_FILE_" + "".join(c if c.isalnum() else "_" for c in file_name).upper()
+
+
+def build_spec(build: Build, *, deploy_files: Sequence[str] = ()) -> dict[str, Any]:
+    """The buildspec for `build`: user commands, then (for Docker) build, push, describe.
+
+    `deploy_files` are documents the stack derives (CodeDeploy's taskdef.json and appspec.yaml
+    per environment); the build writes them next to the image files so one artifact carries
+    everything a deploy action reads (FM26).
+    """
     commands = ["set -euo pipefail", *build.commands]
     files: list[str]
     if build.docker is None:
@@ -35,6 +46,10 @@ def build_spec(build: Build) -> dict[str, Any]:
         pre_build = _docker_pre_build(build)
         commands += _docker_build(build)
         files = [IMAGE_DEFINITIONS, IMAGE_DETAIL]
+    for name in deploy_files:
+        commands.append(f"printf '%s' \"${deploy_file_variable(name)}\" > {shlex.quote(name)}")
+        if build.docker is not None:
+            files.append(name)
     spec: dict[str, Any] = {
         "version": "0.2",
         "env": {"shell": "bash"},

@@ -8,18 +8,24 @@ production flag, retention) explicitly: there is no insecure fallback to forget.
 from __future__ import annotations
 
 from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
-
 from constructs import Construct
+
 from conveyor.spec.models import LOG_RETENTION_DAYS
 
 # prevents FM21: a current CodeBuild image (Ubuntu 22.04, Docker 24+, buildx).
 BUILD_IMAGE = codebuild.LinuxBuildImage.STANDARD_7_0
+
+# Handlers need no dependency outside the runtime (boto3 included); prevents FM65.
+HANDLER_RUNTIME = lambda_.Runtime.PYTHON_3_12
 
 COMPUTE_TYPES = {
     "small": codebuild.ComputeType.SMALL,
@@ -183,3 +189,35 @@ def _sid(text: str) -> str:
     return "".join(
         part.capitalize() for part in text.replace("/", "-").replace(".", "-").split("-")
     )
+
+
+def alarm(
+    scope: Construct,
+    id: str,
+    *,
+    name: str,
+    description: str,
+    metric: cloudwatch.IMetric,
+    threshold: float,
+    topic: sns.ITopic | None,
+    evaluation_periods: int = 1,
+    comparison: cloudwatch.ComparisonOperator = (
+        cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+    ),
+) -> cloudwatch.Alarm:
+    """An alarm that says what it watches and tells the topic (FM73)."""
+    created = cloudwatch.Alarm(
+        scope,
+        id,
+        alarm_name=name,
+        alarm_description=description,
+        metric=metric,
+        threshold=threshold,
+        evaluation_periods=evaluation_periods,
+        comparison_operator=comparison,
+        # prevents FM72: no data (no traffic, no executions) is not an incident.
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+    )
+    if topic is not None:
+        created.add_alarm_action(cloudwatch_actions.SnsAction(topic))
+    return created

@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
-from aws_cdk import ArnFormat, Duration, Stack, Token
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aws_cdk import ArnFormat, Duration, Fn, Stack, Token
 from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_ssm as ssm
-
 from constructs import Construct
+
 from conveyor.constructs import acknowledgements, defaults
 from conveyor.constructs.naming import Naming
-from conveyor.spec.models import CreateService, ExistingVpc
+from conveyor.spec.models import CreateService, EcsDeploy, ExistingVpc
 from conveyor.spec.refs import SECRET_REF
 
 # The service must exist before the pipeline has built anything, so it starts from a public
@@ -27,23 +36,20 @@ PLACEHOLDER_IMAGE = "traefik/whoami:v1.10"
 PLACEHOLDER_PORT_VARIABLE = "WHOAMI_PORT_NUMBER"
 
 
+@dataclass
 class EcsTarget:
-    """What a deploy action and a deploy role need to know about a service."""
+    """What the pipeline needs to know about a service it deploys to."""
 
-    def __init__(
-        self,
-        *,
-        service: ecs.IBaseService,
-        cluster_name: str,
-        service_name: str,
-        task_roles: list[iam.IRole] | None,
-        url: str | None,
-    ) -> None:
-        self.service = service
-        self.cluster_name = cluster_name
-        self.service_name = service_name
-        self.task_roles = task_roles  # None: an existing service whose roles conveyor can't see
-        self.url = url
+    service: ecs.IBaseService
+    cluster_name: str
+    service_name: str
+    task_roles: list[iam.IRole] | None  # None: an existing service whose roles are unknown
+    url: str | None
+    strategy: str = "rolling"
+    deployment_group: codedeploy.IEcsDeploymentGroup | None = None
+    task_definition_json: str | None = None  # taskdef.json for CodeDeploy (tokens resolved)
+    app_spec_json: str | None = None  # appspec.yaml (JSON is YAML) for CodeDeploy
+    alarms: list[cloudwatch.IAlarm] = field(default_factory=list)
 
 
 def existing_service(scope: Construct, id: str, *, cluster: str, service: str) -> EcsTarget:
@@ -62,11 +68,18 @@ def existing_service(scope: Construct, id: str, *, cluster: str, service: str) -
     )
 
 
-class FargateWebService(Construct):
-    """VPC (or an existing one), cluster, ALB, and a Fargate service that rolls safely.
+# The test listener of blue/green deployments serves the new version before users get it.
+TEST_PORT = 9000
+CODEDEPLOY_IMAGE_PLACEHOLDER = "<IMAGE1_NAME>"
 
-    prevents FM64: deployment circuit breaker with rollback, a health-check grace period and
-    min/max healthy percent that keep full capacity during a rollout.
+
+class FargateWebService(Construct):
+    """VPC (or an existing one), cluster, ALB, and a Fargate service that deploys safely.
+
+    rolling: circuit breaker with rollback, health-check grace period, full capacity during a
+    rollout (prevents FM64). blue-green: two target groups, production and test listeners, a
+    CodeDeploy deployment group with traffic shifting, alarms and automatic rollback (FM61).
+    native-blue-green: the same shape driven by ECS's own blue/green strategy.
     """
 
     target: EcsTarget
@@ -78,15 +91,20 @@ class FargateWebService(Construct):
         *,
         naming: Naming,
         env_name: str,
-        settings: CreateService,
-        container_name: str,
+        deploy: EcsDeploy,
         key: kms.Key,
         log_retention_days: int,
         production: bool,
         access_logs: s3.IBucket,
         repository: ecr.IRepository,
+        alarm_topic: sns.ITopic,
+        hook: Callable[[Construct, ec2.IVpc, str], lambda_.IFunction] | None = None,
     ) -> None:
         super().__init__(scope, id)
+        settings = deploy.create
+        assert settings is not None
+        self._naming = naming
+        self._env = env_name
         vpc = self._vpc(
             settings.vpc,
             naming=naming,
@@ -118,21 +136,22 @@ class FargateWebService(Construct):
             production=production,
         )
         environment = {k: v for k, v in settings.env.items() if not SECRET_REF.match(v)}
+        secrets = self._secrets(settings.env)
         environment[PLACEHOLDER_PORT_VARIABLE] = str(settings.port)
         task.add_container(
-            container_name,
+            deploy.container,
             image=ecs.ContainerImage.from_registry(PLACEHOLDER_IMAGE),
             port_mappings=[ecs.PortMapping(container_port=settings.port)],
-            logging=ecs.LogDriver.aws_logs(stream_prefix=container_name, log_group=app_logs),
+            logging=ecs.LogDriver.aws_logs(stream_prefix=deploy.container, log_group=app_logs),
             environment=dict(sorted(environment.items())),
-            secrets=self._secrets(settings.env),
-            readonly_root_filesystem=False,
+            secrets=secrets,
         )
+        execution_role = task.obtain_execution_role()
         # The pipeline later switches the task to the ECR image; the execution role must be able
         # to pull it, which CDK grants only for images it knows about (CDK-NOTES).
-        repository.grant_pull(task.obtain_execution_role())
+        repository.grant_pull(execution_role)
         acknowledgements.acknowledge(
-            task.obtain_execution_role(),
+            execution_role,
             "IAM5[Resource::*]",
             "ecr:GetAuthorizationToken supports no resource-level permissions; image pulls are "
             "limited to the application's repository",
@@ -151,10 +170,9 @@ class FargateWebService(Construct):
             self, "ServiceSecurityGroup", vpc=vpc, description="Tasks, reachable from the ALB only"
         )
         https = settings.certificate_arn is not None
+        port = 443 if https else 80
         alb_group.add_ingress_rule(
-            ec2.Peer.any_ipv4(),
-            ec2.Port.tcp(443 if https else 80),
-            "Public web entry point of the service",
+            ec2.Peer.any_ipv4(), ec2.Port.tcp(port), "Public web entry point of the service"
         )
         acknowledgements.acknowledge(
             alb_group,
@@ -176,7 +194,16 @@ class FargateWebService(Construct):
             vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC),
         )
         alb.log_access_logs(access_logs, prefix=f"alb/{naming.name('alb', env_name)}")
+        certificates = (
+            [acm.Certificate.from_certificate_arn(self, "Certificate", settings.certificate_arn)]
+            if settings.certificate_arn
+            else None
+        )
+        protocol = elbv2.ApplicationProtocol.HTTPS if https else elbv2.ApplicationProtocol.HTTP
+        scheme = "https" if https else "http"
+        url = f"{scheme}://{alb.load_balancer_dns_name}"
 
+        blue_green = deploy.strategy != "rolling"
         service = ecs.FargateService(
             self,
             "Service",
@@ -184,54 +211,381 @@ class FargateWebService(Construct):
             task_definition=task,
             service_name=naming.name("service", env_name),
             desired_count=settings.desired_count,
+            # Full capacity stays up while new tasks start (FM64); blue/green keeps two sets.
             min_healthy_percent=100,
             max_healthy_percent=200,
-            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
+            circuit_breaker=(
+                ecs.DeploymentCircuitBreaker(enable=True, rollback=True)
+                if deploy.strategy != "blue-green"
+                else None
+            ),
             health_check_grace_period=Duration.seconds(60),
             security_groups=[service_group],
             vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
             assign_public_ip=False,
             propagate_tags=ecs.PropagatedTagSource.SERVICE,
             enable_ecs_managed_tags=True,
+            deployment_controller=(
+                ecs.DeploymentController(type=ecs.DeploymentControllerType.CODE_DEPLOY)
+                if deploy.strategy == "blue-green"
+                else None
+            ),
+            **self._native_strategy(deploy),
         )
-        if https:
-            assert settings.certificate_arn is not None
+        health_check = elbv2.HealthCheck(
+            path=settings.health_check_path,
+            healthy_http_codes="200-399",
+            interval=Duration.seconds(15),
+            healthy_threshold_count=2,
+            unhealthy_threshold_count=3,
+        )
+
+        def target_group(name: str) -> elbv2.ApplicationTargetGroup:
+            return elbv2.ApplicationTargetGroup(
+                self,
+                name,
+                vpc=vpc,
+                port=settings.port,
+                protocol=elbv2.ApplicationProtocol.HTTP,
+                target_type=elbv2.TargetType.IP,
+                health_check=health_check,
+                deregistration_delay=Duration.seconds(30),
+            )
+
+        alarms: list[cloudwatch.IAlarm] = []
+        if not blue_green:
             listener = alb.add_listener(
-                "Https",
-                port=443,
+                "Http" if not https else "Https",
+                port=port,
+                protocol=protocol,
                 open=False,
-                certificates=[
-                    acm.Certificate.from_certificate_arn(
-                        self, "Certificate", settings.certificate_arn
-                    )
-                ],
-                ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS,
+                certificates=certificates,
+                ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS if https else None,
+            )
+            listener.add_targets(
+                "App",
+                port=settings.port,
+                protocol=elbv2.ApplicationProtocol.HTTP,
+                targets=[service],
+                deregistration_delay=Duration.seconds(30),
+                health_check=health_check,
             )
         else:
-            listener = alb.add_listener("Http", port=80, open=False)
-        listener.add_targets(
-            "App",
-            port=settings.port,
-            protocol=elbv2.ApplicationProtocol.HTTP,
-            targets=[service],
-            deregistration_delay=Duration.seconds(30),
-            health_check=elbv2.HealthCheck(
-                path=settings.health_check_path,
-                healthy_http_codes="200-399",
-                interval=Duration.seconds(15),
-                healthy_threshold_count=2,
-                unhealthy_threshold_count=3,
-            ),
-        )
-        scheme = "https" if https else "http"
-        self.load_balancer = alb
+            blue, green = target_group("Blue"), target_group("Green")
+            # prevents FM61: production and test listener, two target groups.
+            production_listener = alb.add_listener(
+                "Production",
+                port=port,
+                protocol=protocol,
+                open=False,
+                certificates=certificates,
+                ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS if https else None,
+                default_action=elbv2.ListenerAction.fixed_response(404),
+            )
+            test_listener = alb.add_listener(
+                "Test",
+                port=TEST_PORT,
+                protocol=protocol,
+                open=False,
+                certificates=certificates,
+                ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS if https else None,
+                default_action=elbv2.ListenerAction.fixed_response(404),
+            )
+            for cidr in self._test_cidrs(settings.test_cidrs, vpc):
+                # The test listener serves unreleased versions: never to the world (cdk-nag
+                # EC23), only to the NAT addresses the validation hook calls from.
+                alb_group.add_ingress_rule(
+                    ec2.Peer.ipv4(cidr), ec2.Port.tcp(TEST_PORT), "Validation of the new version"
+                )
+            alarms = self._alarms(naming, env_name, alb, [blue, green], alarm_topic)
+            alarms += [
+                cloudwatch.Alarm.from_alarm_name(self, f"UserAlarm{i}", name)
+                for i, name in enumerate(deploy.alarms)
+            ]
+            if deploy.strategy == "blue-green":
+                production_listener.add_target_groups("Blue", target_groups=[blue])
+                test_listener.add_target_groups("Green", target_groups=[green])
+                service.attach_to_application_target_group(blue)
+                deployment_group = self._codedeploy(
+                    naming,
+                    env_name,
+                    deploy,
+                    service,
+                    blue,
+                    green,
+                    production_listener,
+                    test_listener,
+                    alarms,
+                )
+                hook_function = (
+                    hook(self, vpc, f"{scheme}://{alb.load_balancer_dns_name}:{TEST_PORT}")
+                    if hook
+                    else None
+                )
+                if hook_function is not None:
+                    hook_function.grant_invoke(deployment_group.role)
+                self.target = EcsTarget(
+                    service=service,
+                    cluster_name=cluster.cluster_name,
+                    service_name=service.service_name,
+                    task_roles=[task.task_role, execution_role],
+                    url=url,
+                    strategy=deploy.strategy,
+                    deployment_group=deployment_group,
+                    task_definition_json=self._task_definition_json(
+                        task, deploy.container, settings, app_logs, environment, secrets
+                    ),
+                    app_spec_json=self._app_spec_json(
+                        deploy.container, settings.port, hook_function
+                    ),
+                    alarms=alarms,
+                )
+                return
+            # native-blue-green: ECS moves listener-rule weights between the target groups.
+            production_rule = elbv2.ApplicationListenerRule(
+                self,
+                "ProductionRule",
+                listener=production_listener,
+                priority=1,
+                conditions=[elbv2.ListenerCondition.path_patterns(["/*"])],
+                action=elbv2.ListenerAction.weighted_forward(
+                    [
+                        elbv2.WeightedTargetGroup(target_group=blue, weight=100),
+                        elbv2.WeightedTargetGroup(target_group=green, weight=0),
+                    ]
+                ),
+            )
+            test_rule = elbv2.ApplicationListenerRule(
+                self,
+                "TestRule",
+                listener=test_listener,
+                priority=1,
+                conditions=[elbv2.ListenerCondition.path_patterns(["/*"])],
+                action=elbv2.ListenerAction.weighted_forward(
+                    [
+                        elbv2.WeightedTargetGroup(target_group=blue, weight=0),
+                        elbv2.WeightedTargetGroup(target_group=green, weight=100),
+                    ]
+                ),
+            )
+            service.load_balancer_target(
+                container_name=deploy.container,
+                container_port=settings.port,
+                alternate_target=ecs.AlternateTarget(
+                    "Alternate",
+                    alternate_target_group=green,
+                    production_listener=ecs.ListenerRuleConfiguration.application_listener_rule(
+                        production_rule
+                    ),
+                    test_listener=ecs.ListenerRuleConfiguration.application_listener_rule(
+                        test_rule
+                    ),
+                ),
+            ).attach_to_application_target_group(blue)
+            service.enable_deployment_alarms(
+                [a.alarm_name for a in alarms], behavior=ecs.AlarmBehavior.ROLLBACK_ON_ALARM
+            )
+
         self.target = EcsTarget(
             service=service,
             cluster_name=cluster.cluster_name,
             service_name=service.service_name,
-            task_roles=[task.task_role, task.obtain_execution_role()],
-            url=f"{scheme}://{alb.load_balancer_dns_name}",
+            task_roles=[task.task_role, execution_role],
+            url=url,
+            strategy=deploy.strategy,
+            alarms=alarms,
         )
+
+    @staticmethod
+    def _native_strategy(deploy: EcsDeploy) -> dict[str, Any]:
+        if deploy.strategy != "native-blue-green":
+            return {}
+        shift = ecs.TrafficShiftConfig(
+            step_percent=deploy.percent, step_bake_time=Duration.minutes(deploy.minutes)
+        )
+        strategy = {
+            "all-at-once": ecs.DeploymentStrategy.BLUE_GREEN,
+            "canary": ecs.DeploymentStrategy.CANARY,
+            "linear": ecs.DeploymentStrategy.LINEAR,
+        }[deploy.traffic]
+        options: dict[str, Any] = {
+            "deployment_strategy": strategy,
+            "bake_time": Duration.minutes(deploy.bake_minutes),
+        }
+        if deploy.traffic == "canary":
+            options["canary_configuration"] = shift
+        elif deploy.traffic == "linear":
+            options["linear_configuration"] = shift
+        return options
+
+    def _test_cidrs(self, given: list[str], vpc: ec2.IVpc) -> list[str]:
+        if given:
+            return given
+        # A VPC conveyor created: its NAT gateways' addresses, where in-VPC hooks call from.
+        cidrs = []
+        for subnet in vpc.public_subnets:
+            eip = subnet.node.try_find_child("EIP")
+            if isinstance(eip, ec2.CfnEIP):
+                cidrs.append(Fn.join("", [eip.attr_public_ip, "/32"]))
+        return cidrs
+
+    def _alarms(
+        self,
+        naming: Naming,
+        env_name: str,
+        alb: elbv2.ApplicationLoadBalancer,
+        groups: list[elbv2.ApplicationTargetGroup],
+        topic: sns.ITopic,
+    ) -> list[cloudwatch.IAlarm]:
+        errors = defaults.alarm(
+            self,
+            "ServerErrors",
+            name=naming.name("5xx", env_name),
+            description=f"{naming.app} {env_name}: targets answer 5xx; rolls a deployment back",
+            metric=alb.metrics.http_code_target(
+                elbv2.HttpCodeTarget.TARGET_5XX_COUNT, period=Duration.minutes(1)
+            ),
+            threshold=5,
+            topic=topic,
+        )
+        unhealthy = defaults.alarm(
+            self,
+            "UnhealthyHosts",
+            name=naming.name("unhealthy", env_name),
+            description=f"{naming.app} {env_name}: unhealthy targets; rolls a deployment back",
+            metric=cloudwatch.MathExpression(
+                expression=" + ".join(f"u{i}" for i in range(len(groups))),
+                using_metrics={
+                    f"u{i}": g.metrics.unhealthy_host_count(period=Duration.minutes(1))
+                    for i, g in enumerate(groups)
+                },
+                period=Duration.minutes(1),
+            ),
+            threshold=1,
+            evaluation_periods=2,
+            topic=topic,
+        )
+        return [errors, unhealthy]
+
+    def _codedeploy(
+        self,
+        naming: Naming,
+        env_name: str,
+        deploy: EcsDeploy,
+        service: ecs.FargateService,
+        blue: elbv2.ApplicationTargetGroup,
+        green: elbv2.ApplicationTargetGroup,
+        production: elbv2.ApplicationListener,
+        test: elbv2.ApplicationListener,
+        alarms: list[cloudwatch.IAlarm],
+    ) -> codedeploy.EcsDeploymentGroup:
+        name = naming.name("deploy", env_name)
+        if deploy.traffic == "all-at-once":
+            config: codedeploy.IEcsDeploymentConfig = codedeploy.EcsDeploymentConfig.ALL_AT_ONCE
+        else:
+            routing = (
+                codedeploy.TrafficRouting.time_based_canary(
+                    interval=Duration.minutes(deploy.minutes), percentage=deploy.percent
+                )
+                if deploy.traffic == "canary"
+                else codedeploy.TrafficRouting.time_based_linear(
+                    interval=Duration.minutes(deploy.minutes), percentage=deploy.percent
+                )
+            )
+            config = codedeploy.EcsDeploymentConfig(
+                self, "DeploymentConfig", traffic_routing=routing
+            )
+        return codedeploy.EcsDeploymentGroup(
+            self,
+            "DeploymentGroup",
+            application=codedeploy.EcsApplication(self, "Application", application_name=name),
+            deployment_group_name=name,
+            service=service,
+            deployment_config=config,
+            blue_green_deployment_config=codedeploy.EcsBlueGreenDeploymentConfig(
+                blue_target_group=blue,
+                green_target_group=green,
+                listener=production,
+                test_listener=test,
+                termination_wait_time=Duration.minutes(deploy.bake_minutes),
+            ),
+            alarms=alarms,
+            auto_rollback=codedeploy.AutoRollbackConfig(
+                failed_deployment=True, stopped_deployment=True, deployment_in_alarm=True
+            ),
+        )
+
+    def _task_definition_json(
+        self,
+        task: ecs.FargateTaskDefinition,
+        container: str,
+        settings: CreateService,
+        logs: logs_.ILogGroup,
+        environment: dict[str, str],
+        secrets: dict[str, ecs.Secret],
+    ) -> str:
+        """taskdef.json for CodeDeploy, derived from this task definition's own values.
+
+        Once CodeDeploy controls a service, CloudFormation cannot change its task definition
+        (CDK-NOTES), so every deployment registers this document with the new image.
+        """
+        stack = Stack.of(self)
+        document = {
+            "family": task.family,
+            "cpu": str(settings.cpu),
+            "memory": str(settings.memory),
+            "networkMode": "awsvpc",
+            "requiresCompatibilities": ["FARGATE"],
+            "executionRoleArn": task.obtain_execution_role().role_arn,
+            "taskRoleArn": task.task_role.role_arn,
+            "containerDefinitions": [
+                {
+                    "name": container,
+                    "image": CODEDEPLOY_IMAGE_PLACEHOLDER,
+                    "essential": True,
+                    "portMappings": [{"containerPort": settings.port, "protocol": "tcp"}],
+                    "logConfiguration": {
+                        "logDriver": "awslogs",
+                        "options": {
+                            "awslogs-group": logs.log_group_name,
+                            "awslogs-region": stack.region,
+                            "awslogs-stream-prefix": container,
+                        },
+                    },
+                    "environment": [
+                        {"name": k, "value": v} for k, v in sorted(environment.items())
+                    ],
+                    "secrets": [
+                        {"name": k, "valueFrom": v.arn} for k, v in sorted(secrets.items())
+                    ],
+                }
+            ],
+        }
+        return stack.to_json_string(document)
+
+    def _app_spec_json(self, container: str, port: int, hook: lambda_.IFunction | None) -> str:
+        document: dict[str, Any] = {
+            "version": 0.0,
+            "Resources": [
+                {
+                    "TargetService": {
+                        "Type": "AWS::ECS::Service",
+                        "Properties": {
+                            "TaskDefinition": "<TASK_DEFINITION>",
+                            "LoadBalancerInfo": {"ContainerName": container, "ContainerPort": port},
+                        },
+                    }
+                }
+            ],
+        }
+        if hook is not None:
+            # The same check before and after production traffic: a bad version is rolled back
+            # by CodeDeploy before users see it, or right after.
+            document["Hooks"] = [
+                {"AfterAllowTestTraffic": hook.function_arn},
+                {"AfterAllowTraffic": hook.function_arn},
+            ]
+        return Stack.of(self).to_json_string(document)
 
     def _vpc(
         self,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from aws_cdk import Duration
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_kms as kms
-
 from constructs import Construct
+
 from conveyor.constructs import defaults
 from conveyor.constructs.naming import Naming
 

@@ -1,27 +1,33 @@
-"""Who hears about the pipeline: an encrypted topic, its subscribers, and the EventBridge rules
-that feed it (FM70, FM71)."""
+"""Who hears about what: one encrypted topic per audience, its subscribers, and the EventBridge
+rules that feed it through the notify handler, which turns events into readable messages
+(FM70, FM71)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 
-from aws_cdk import aws_codebuild as codebuild
-from aws_cdk import aws_codepipeline as codepipeline
+from aws_cdk import Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
-
 from constructs import Construct
-from conveyor.constructs import defaults
-from conveyor.constructs.naming import Naming
 
-_PIPELINE_STATES = {"failed": "FAILED", "succeeded": "SUCCEEDED", "started": "STARTED"}
+from conveyor.constructs import defaults
+from conveyor.constructs.deployment_history import grant_deployment_reads, grant_pipeline_reads
+from conveyor.constructs.handler_function import HandlerFunction
+from conveyor.constructs.naming import Naming
+from conveyor.spec.models import Audience
+
+PIPELINE_STATES = {"failed": "FAILED", "succeeded": "SUCCEEDED", "started": "STARTED"}
 
 
 class Notifications(Construct):
-    topic: sns.Topic
+    """Topics are created first (approvals and alarms need them); `watch` adds the rules once
+    the pipeline exists."""
 
     def __init__(
         self,
@@ -30,110 +36,144 @@ class Notifications(Construct):
         *,
         naming: Naming,
         key: kms.Key,
-        emails: Sequence[str],
+        audiences: Mapping[str, Audience],
     ) -> None:
         super().__init__(scope, id)
-        if not emails:
+        if not audiences:
             # prevents FM71: a topic nobody subscribes to notifies nobody.
-            raise ValueError("notifications need at least one subscriber")
-        self.topic = defaults.encrypted_topic(
-            self, "Topic", name=naming.name("notifications"), key=key
-        )
+            raise ValueError("notifications need at least one audience with a subscriber")
+        self._naming = naming
+        self._key = key
+        self.audiences = dict(audiences)
+        self.topics: dict[str, sns.Topic] = {}
         defaults.allow_service_to_publish_encrypted(key, "events.amazonaws.com")
         defaults.allow_service_to_publish_encrypted(key, "cloudwatch.amazonaws.com")
-        for email in emails:
-            self.topic.add_subscription(subscriptions.EmailSubscription(email))
+        defaults.allow_service_to_publish_encrypted(key, "codestar-notifications.amazonaws.com")
+        for name, audience in self.audiences.items():
+            topic = defaults.encrypted_topic(
+                self, f"Topic{_camel(name)}", name=naming.name(f"{name}-notices"), key=key
+            )
+            for email in audience.email:
+                topic.add_subscription(subscriptions.EmailSubscription(email))
+            self.topics[name] = topic
+
+    def topics_for(self, event: str) -> list[sns.ITopic]:
+        return [self.topics[n] for n, a in self.audiences.items() if event in a.on]
+
+    @property
+    def primary(self) -> sns.Topic:
+        """The topic alarms and approvals fall back to: the first audience's."""
+        return next(iter(self.topics.values()))
 
     def watch(
         self,
         *,
-        naming: Naming,
-        on: Sequence[str],
-        pipeline: codepipeline.IPipeline,
-        projects: Sequence[codebuild.IProject],
+        pipeline_name: str,
+        project_names: Sequence[str],
+        stage_environments: Mapping[str, str],
+        deployment_groups: Mapping[str, str],
+        log_retention_days: int,
+        production: bool,
     ) -> None:
-        """Route the pipeline's and its builds' state changes to the topic."""
-        states = sorted({_PIPELINE_STATES[e] for e in on if e in _PIPELINE_STATES} | {"FAILED"})
-        # prevents FM70: failures always notify, whatever the spec lists.
-        self._rule(
-            "PipelineState",
-            name=naming.name("pipeline-state"),
-            pattern=events.EventPattern(
+        """Route the pipeline's, its builds' and its deployments' events to each audience."""
+        naming = self._naming
+        for name, audience in self.audiences.items():
+            wanted: set[str] = set(audience.on)
+            if not wanted - {"scan-findings"}:
+                continue  # the scan gate publishes scan findings itself
+            formatter = HandlerFunction(
+                self,
+                f"Formatter{_camel(name)}",
+                handler="notify",
+                naming=naming,
+                env_name=name,
+                key=self._key,
+                log_retention_days=log_retention_days,
+                production=production,
+                environment={
+                    "TOPIC_ARN": self.topics[name].topic_arn,
+                    "APP_NAME": naming.app,
+                    "STAGE_ENVIRONMENTS": json.dumps(dict(stage_environments), sort_keys=True),
+                    "DEPLOYMENT_GROUP_ENVIRONMENTS": json.dumps(
+                        dict(deployment_groups), sort_keys=True
+                    ),
+                },
+                timeout=Duration.seconds(30),
+                description=f"conveyor {naming.app}: readable notices for {name}",
+            ).function
+            self.topics[name].grant_publish(formatter)
+            grant_pipeline_reads(formatter, pipeline_name)
+            if deployment_groups:
+                grant_deployment_reads(formatter, groups=sorted(deployment_groups))
+            for rule_id, pattern in self._patterns(
+                wanted, pipeline_name, project_names, deployment_groups
+            ).items():
+                rule = events.Rule(
+                    self,
+                    f"{_camel(name)}{rule_id}",
+                    rule_name=naming.name(f"{name}-{_kebab(rule_id)}"),
+                    event_pattern=pattern,
+                )
+                rule.add_target(targets.LambdaFunction(formatter, retry_attempts=8))
+
+    @staticmethod
+    def _patterns(
+        wanted: set[str],
+        pipeline_name: str,
+        project_names: Sequence[str],
+        deployment_groups: Mapping[str, str],
+    ) -> dict[str, events.EventPattern]:
+        patterns: dict[str, events.EventPattern] = {}
+        states = sorted(PIPELINE_STATES[e] for e in wanted if e in PIPELINE_STATES)
+        if states:
+            patterns["PipelineState"] = events.EventPattern(
                 source=["aws.codepipeline"],
                 detail_type=["CodePipeline Pipeline Execution State Change"],
-                detail={"pipeline": [pipeline.pipeline_name], "state": states},
-            ),
-            message=(
-                "Pipeline <pipeline> execution <execution> is <state>. "
-                "https://console.aws.amazon.com/codesuite/codepipeline/pipelines/<pipeline>"
-                "/executions/<execution>/timeline?region=<region>"
-            ),
-            paths={
-                "pipeline": "$.detail.pipeline",
-                "execution": "$.detail.execution-id",
-                "state": "$.detail.state",
-                "region": "$.region",
-            },
-        )
-        self._rule(
-            "BuildFailed",
-            name=naming.name("build-failed"),
-            pattern=events.EventPattern(
+                detail={"pipeline": [pipeline_name], "state": states},
+            )
+        if "failed" in wanted:
+            # prevents FM70: the failed build, with its log link, not only the pipeline state.
+            patterns["BuildFailed"] = events.EventPattern(
                 source=["aws.codebuild"],
                 detail_type=["CodeBuild Build State Change"],
                 detail={
-                    "project-name": [p.project_name for p in projects],
+                    "project-name": list(project_names),
                     "build-status": ["FAILED", "FAULT", "TIMED_OUT"],
                 },
-            ),
-            message="Build <project> ended <status>. Logs: <logs>",
-            paths={
-                "project": "$.detail.project-name",
-                "status": "$.detail.build-status",
-                "logs": "$.detail.additional-information.logs.deep-link",
-            },
-        )
-        if "approval-needed" in on:
-            self._rule(
-                "ApprovalNeeded",
-                name=naming.name("approval-needed"),
-                pattern=events.EventPattern(
-                    source=["aws.codepipeline"],
-                    detail_type=["CodePipeline Action Execution State Change"],
-                    detail={
-                        "pipeline": [pipeline.pipeline_name],
-                        "state": ["STARTED"],
-                        "type": {"category": ["Approval"]},
-                    },
-                ),
-                message="Pipeline <pipeline> waits for approval at stage <stage>.",
-                paths={"pipeline": "$.detail.pipeline", "stage": "$.detail.stage"},
             )
+        if "approval-needed" in wanted:
+            patterns["ApprovalNeeded"] = events.EventPattern(
+                source=["aws.codepipeline"],
+                detail_type=["CodePipeline Action Execution State Change"],
+                detail={
+                    "pipeline": [pipeline_name],
+                    "state": ["STARTED"],
+                    "type": {"category": ["Approval"]},
+                },
+            )
+        if "rollback" in wanted and deployment_groups:
+            patterns["Rollback"] = events.EventPattern(
+                source=["aws.codedeploy"],
+                detail_type=["CodeDeploy Deployment State-change Notification"],
+                detail={
+                    "application": sorted(deployment_groups),
+                    "state": ["FAILURE", "STOP"],
+                },
+            )
+        return patterns
 
-    def _rule(
-        self,
-        id: str,
-        *,
-        name: str,
-        pattern: events.EventPattern,
-        message: str,
-        paths: dict[str, str],
-    ) -> None:
-        events.Rule(
-            self,
-            id,
-            rule_name=name,
-            event_pattern=pattern,
-            targets=[
-                targets.SnsTopic(
-                    self.topic,
-                    message=events.RuleTargetInput.from_text(_fill(message, paths)),
-                )
-            ],
-        )
+    def grant_scan_findings(self, function: lambda_.IFunction) -> str | None:
+        """The topic the scan gate posts its summary to (the first audience that asks)."""
+        wanted = self.topics_for("scan-findings")
+        if not wanted:
+            return None
+        wanted[0].grant_publish(function)
+        return wanted[0].topic_arn
 
 
-def _fill(message: str, paths: dict[str, str]) -> str:
-    for name, path in paths.items():
-        message = message.replace(f"<{name}>", events.EventField.from_path(path))
-    return message
+def _camel(name: str) -> str:
+    return "".join(part.capitalize() for part in name.replace("_", "-").split("-"))
+
+
+def _kebab(camel: str) -> str:
+    return "".join(f"-{c.lower()}" if c.isupper() else c for c in camel).lstrip("-")

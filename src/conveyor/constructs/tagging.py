@@ -6,7 +6,6 @@ from collections.abc import Mapping
 
 import jsii
 from aws_cdk import CfnResource, IAspect, TagManager, Tags
-
 from constructs import Construct, IConstruct
 
 # CDK's singleton custom-resource providers (auto-delete objects/images) are plain CfnResources

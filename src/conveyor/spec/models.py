@@ -262,15 +262,56 @@ class CreateService(_Model):
         default_factory=dict,
         description="Container environment; secrets only as ssm:/ or secretsmanager: refs.",
     )
+    test_cidrs: list[Annotated[str, Field(pattern=r"^\d{1,3}(\.\d{1,3}){3}/\d{1,2}$")]] = Field(
+        default_factory=list,
+        description=(
+            "Blue/green: who may reach the test listener. Defaults to the NAT addresses of the "
+            "VPC conveyor creates; required with an existing VPC. Never 0.0.0.0/0."
+        ),
+    )
 
     @model_validator(mode="after")
     def _env(self) -> CreateService:
+        if "0.0.0.0/0" in self.test_cidrs:
+            raise ValueError(
+                "test_cidrs 0.0.0.0/0 would show unreleased versions to the world; "
+                "list your office or VPN ranges"
+            )
         _check_env_vars(self.env, where="container env")
         return self
 
 
-class EcsDeploy(_Model):
-    strategy: Literal["rolling"] = Field("rolling", description="How new tasks replace old ones.")
+TrafficShift = Literal["all-at-once", "canary", "linear"]
+
+
+class _TrafficShifting(_Model):
+    """How traffic moves to a new version: all at once, a canary slice then the rest, or
+    equal steps."""
+
+    percent: int = Field(10, ge=1, le=99, description="Traffic share of the canary or each step.")
+    minutes: int = Field(
+        5, ge=1, le=2880, description="Minutes before the rest (canary) or between steps (linear)."
+    )
+    alarms: list[Annotated[str, Field(pattern=r"^[^\s]{1,255}$")]] = Field(
+        default_factory=list,
+        description="Names of existing CloudWatch alarms that roll the deployment back.",
+    )
+
+
+class EcsDeploy(_TrafficShifting):
+    strategy: Literal["rolling", "blue-green", "native-blue-green"] = Field(
+        "rolling",
+        description=(
+            "rolling: ECS replaces tasks (circuit breaker rolls back). blue-green: CodeDeploy "
+            "shifts traffic between two target groups. native-blue-green: ECS's own blue/green."
+        ),
+    )
+    traffic: TrafficShift = Field(
+        "all-at-once", description="Traffic shifting for blue-green and native-blue-green."
+    )
+    bake_minutes: int = Field(
+        5, ge=0, le=1440, description="Blue/green: minutes the old version stays ready to return."
+    )
     create: CreateService | None = Field(
         None, description="Let conveyor create the cluster, service and load balancer."
     )
@@ -297,28 +338,111 @@ class EcsDeploy(_Model):
                 "name the existing service with cluster: and service:, "
                 "or write create: {} to let conveyor create one"
             )
+        if self.strategy != "rolling" and self.create is None:
+            # prevents FM61: blue/green needs two target groups and two listeners, which
+            # conveyor can only guarantee for a load balancer it creates.
+            raise ValueError(
+                f"strategy {self.strategy} needs the load balancer, two target groups and test "
+                "listener conveyor creates: replace cluster/service with create: {...}"
+            )
+        if (
+            self.strategy != "rolling"
+            and self.create is not None
+            and self.create.vpc is not None
+            and not self.create.test_cidrs
+        ):
+            raise ValueError(
+                f"strategy {self.strategy} in an existing VPC: add create.test_cidrs with the "
+                "addresses allowed to reach the test listener (e.g. your NAT gateways' /32s)"
+            )
+        if self.strategy == "rolling" and self.traffic != "all-at-once":
+            raise ValueError(
+                "traffic shifting needs strategy: blue-green or native-blue-green; "
+                "rolling deployments replace tasks instead"
+            )
         return self
+
+
+LambdaRuntime = Literal["python3.12", "python3.13", "nodejs20.x", "nodejs22.x"]
+
+
+class LambdaFunction(_Model):
+    """The function conveyor creates; the pipeline publishes each build as a new version."""
+
+    runtime: LambdaRuntime = Field(
+        "python3.12", description="Current runtimes only (FM65): no Node.js 18 or Python 3.9."
+    )
+    handler: str = Field(
+        "app.handler", pattern=r"^[A-Za-z0-9_./-]+\.[A-Za-z0-9_]+$", examples=["app.handler"]
+    )
+    package: str = Field(
+        "function.zip",
+        min_length=1,
+        description="Path of the deployment zip the build writes, relative to the repository.",
+    )
+    memory: int = Field(256, ge=128, le=10240, description="Memory in MiB.")
+    timeout_seconds: int = Field(30, ge=1, le=900)
+    env: dict[str, PlainText] = Field(
+        default_factory=dict, description="Environment variables (never secrets)."
+    )
+
+    @model_validator(mode="after")
+    def _env(self) -> LambdaFunction:
+        for name, value in self.env.items():
+            if is_secret_ref(value) or name_suggests_secret(name):
+                raise ValueError(
+                    f"function env {name}: Lambda environment variables are visible to anyone "
+                    "who can read the function; read the secret at run time from SSM or "
+                    "Secrets Manager instead"
+                )
+        return self
+
+
+class LambdaDeploy(_TrafficShifting):
+    strategy: TrafficShift = Field(
+        "canary", description="How CodeDeploy shifts the alias to the new version (FM62)."
+    )
+    function: LambdaFunction = Field(default_factory=LambdaFunction)
+    alias: str = Field("live", pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,127}$")
+    timeout_minutes: int = Field(60, ge=5, le=480, description="Deploy action timeout.")
 
 
 class Deploy(_Model):
     ecs: EcsDeploy | None = None
+    lambda_: LambdaDeploy | None = Field(None, alias="lambda")
 
     @model_validator(mode="after")
     def _one_target(self) -> Deploy:
-        if self.ecs is None:
-            raise ValueError("choose a deploy target: ecs")
+        if (self.ecs is None) == (self.lambda_ is None):
+            raise ValueError("choose exactly one deploy target: ecs or lambda")
         return self
+
+    @property
+    def kind(self) -> Literal["ecs", "lambda"]:
+        return "ecs" if self.ecs is not None else "lambda"
 
 
 class HttpCheck(_Model):
-    url: str = Field(pattern=r"^https?://[^\s]+$", examples=["https://staging.example.com/health"])
+    url: str | None = Field(
+        None,
+        pattern=r"^https?://[^\s]+$",
+        description="URL to check. Omit for a created service to check its load balancer.",
+        examples=["https://staging.example.com/health"],
+    )
+    path: str = Field(
+        "/health", pattern=r"^/", description="Path on a created service's load balancer."
+    )
     expect: int = Field(200, ge=100, le=599, description="Expected HTTP status.")
     body_contains: str | None = None
     retries: int = Field(5, ge=0, le=30)
+    interval_seconds: int = Field(10, ge=1, le=120)
     timeout_seconds: int = Field(5, ge=1, le=60)
 
 
 class Validate(_Model):
+    """A check after each deploy (FM63). On failure the pipeline stops and the environment
+    rolls back; with CodeDeploy it also runs as the traffic hook, before users see a version."""
+
     http: HttpCheck
 
 
@@ -338,18 +462,123 @@ class Environment(_Model):
             return self.production
         return self.name in PRODUCTION_NAMES
 
+    @model_validator(mode="after")
+    def _check_has_a_url(self) -> Environment:
+        ecs = self.deploy.ecs
+        creates = ecs is not None and ecs.create is not None
+        if self.validate_ is not None and self.validate_.http.url is None and not creates:
+            raise ValueError(
+                "validate.http needs url: here, because conveyor does not create this "
+                "service's load balancer"
+            )
+        return self
 
-# --- notifications, retention, naming -------------------------------------------------------
 
-NotificationEvent = Literal["failed", "succeeded", "started", "approval-needed"]
-DEFAULT_NOTIFY_ON: tuple[NotificationEvent, ...] = ("failed", "approval-needed")
+# --- checks ------------------------------------------------------------------------------------
+
+ScanTool = Literal["bandit", "semgrep", "pip-audit", "npm-audit", "gitleaks", "trivy", "syft"]
+Severity = Literal["critical", "high", "medium", "low"]
+
+
+class Suite(_Model):
+    """A named test job: its own CodeBuild action, in parallel with the others."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9-]{0,30}$", examples=["unit"])
+    commands: list[PlainText] = Field(min_length=1)
+    compute: ComputeSize = "small"
+    timeout_minutes: int = Field(15, ge=5, le=120)
+    junit: str | None = Field(
+        None, description="Glob of JUnit XML reports, shown as CodeBuild test reports."
+    )
+    coverage: str | None = Field(
+        None, description="Cobertura/JaCoCo/Clover coverage file, as a CodeBuild report."
+    )
+
+
+class Scans(_Model):
+    tools: list[ScanTool] = Field(
+        min_length=1, description="Each runs as its own parallel action and writes SARIF."
+    )
+    fail_on: Severity = Field(
+        "critical",
+        description=(
+            "The scan gate stops the pipeline at this severity or above (FM75). Accepted "
+            "findings go in .conveyor/scan-allowlist.json, each with a reason and an expiry date."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Scans:
+        if len(set(self.tools)) != len(self.tools):
+            raise ValueError("a scan tool is listed twice")
+        return self
+
+
+class Checks(_Model):
+    """Tests and security scans, all in one stage, in parallel (FM29), then the scan gate."""
+
+    tests: list[Suite] = Field(default_factory=list)
+    scans: Scans | None = None
+
+    @model_validator(mode="after")
+    def _distinct_names(self) -> Checks:
+        names = [t.name for t in self.tests]
+        if len(set(names)) != len(names):
+            raise ValueError("two test jobs share a name; names must differ")
+        return self
+
+
+# --- notifications, alarms, retention ----------------------------------------------------------
+
+NotificationEvent = Literal[
+    "failed", "succeeded", "started", "approval-needed", "rollback", "scan-findings"
+]
+DEFAULT_NOTIFY_ON: tuple[NotificationEvent, ...] = ("failed", "approval-needed", "rollback")
+
+Email = Annotated[str, Field(pattern=EMAIL_PATTERN)]
+
+
+class Audience(_Model):
+    email: list[Email] = Field(min_length=1)
+    on: list[NotificationEvent] = Field(min_length=1)
 
 
 class Notifications(_Model):
-    email: list[Annotated[str, Field(pattern=EMAIL_PATTERN)]] = Field(default_factory=list)
+    """Who hears about what. `email`/`on` form the team audience; `audiences` adds named groups
+    (developers, security, release...), each with its own encrypted topic (FM70, FM71)."""
+
+    email: list[Email] = Field(default_factory=list)
     on: list[NotificationEvent] = Field(
         default_factory=lambda: list(DEFAULT_NOTIFY_ON),
-        description="Pipeline events that notify the subscribers.",
+        description="Pipeline events that notify the team's subscribers.",
+    )
+    audiences: dict[str, Audience] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _someone_listens(self) -> Notifications:
+        for name in self.audiences:
+            if not re.fullmatch(r"[a-z][a-z0-9-]{0,20}", name):
+                raise ValueError(f"audience name {name!r}: use lowercase letters, digits and '-'")
+        if not self.email and not self.audiences:
+            # prevents FM71: a topic with no subscription tells nobody.
+            raise ValueError(
+                "nobody would be notified: add email: [team@example.com] (or audiences)"
+            )
+        if not any("failed" in a.on for a in self.all_audiences().values()):
+            # prevents FM70: a failing pipeline must reach someone.
+            raise ValueError("no audience is told about failures: add failed to some on: list")
+        return self
+
+    def all_audiences(self) -> dict[str, Audience]:
+        result = dict(self.audiences)
+        if self.email:
+            result = {"team": Audience(email=self.email, on=self.on), **result}
+        return result
+
+
+class Alarms(_Model):
+    stuck_minutes: int = Field(
+        60, ge=10, le=1440, description="An execution running longer than this raises an alarm."
     )
 
 
@@ -392,7 +621,9 @@ class Spec(_Model):
     source: Source
     build: Build
     environments: list[Environment] = Field(min_length=1, max_length=10)
-    notifications: Notifications = Field(default_factory=Notifications)
+    checks: Checks = Field(default_factory=Checks)
+    notifications: Notifications
+    alarms: Alarms = Field(default_factory=Alarms)
     retention: Retention = Field(default_factory=Retention)
 
     @model_validator(mode="after")
@@ -402,9 +633,19 @@ class Spec(_Model):
             if env.name in seen:
                 raise ValueError(f"environment name {env.name!r} is used twice; names must differ")
             seen.add(env.name)
-        needs_image = any(env.deploy.ecs is not None for env in self.environments)
-        if needs_image and self.build.docker is None:
+        kinds = {env.deploy.kind for env in self.environments}
+        if len(kinds) > 1:
+            raise ValueError(
+                "all environments deploy the same artifact: use ecs everywhere or lambda "
+                "everywhere (one pipeline ships one build)"
+            )
+        if "ecs" in kinds and self.build.docker is None:
             raise ValueError("an ecs deploy needs a container image: add build.docker")
+        if "lambda" in kinds and self.build.docker is not None:
+            raise ValueError(
+                "a lambda deploy ships a zip: replace build.docker with build.commands that "
+                "write the function's package"
+            )
         for key in self.tags:
             if key.lower().startswith("aws:"):
                 raise ValueError(f"tag key {key!r} uses the reserved 'aws:' prefix")

@@ -1,0 +1,147 @@
+"""Deployment history: who deployed what, where, when, and how it ended (FM74).
+
+A DynamoDB table and the record_deployment handler, fed by EventBridge with the pipeline's
+execution and stage events and CodeDeploy's deployment events. The table name and the grant come
+from here, never by hand (FM66).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+
+from aws_cdk import ArnFormat, Duration, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from conveyor.constructs import defaults
+from conveyor.constructs.handler_function import HandlerFunction
+from conveyor.constructs.naming import Naming
+
+
+class DeploymentHistory(Construct):
+    table: dynamodb.TableV2
+    recorder: lambda_.Function
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        naming: Naming,
+        key: kms.Key,
+        production: bool,
+        log_retention_days: int,
+        pipeline_name: str,
+        stage_environments: Mapping[str, str],
+        deployment_groups: Mapping[str, str],
+    ) -> None:
+        super().__init__(scope, id)
+        self.table = dynamodb.TableV2(
+            self,
+            "Table",
+            table_name=naming.name("deployments"),
+            # Layout shared with the recorder and `conveyor history`: pk "{app}#{environment}",
+            # sk the pipeline execution id (or "codedeploy#{deployment id}").
+            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
+            billing=dynamodb.Billing.on_demand(),
+            encryption=dynamodb.TableEncryptionV2.customer_managed_key(key),
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            deletion_protection=production,
+            removal_policy=defaults.removal_policy(production=production),  # prevents FM05
+        )
+        self.recorder = HandlerFunction(
+            self,
+            "Recorder",
+            handler="record_deployment",
+            naming=naming,
+            env_name=None,
+            key=key,
+            log_retention_days=log_retention_days,
+            production=production,
+            environment={
+                "DEPLOYMENT_TABLE_NAME": self.table.table_name,  # prevents FM66
+                "APP_NAME": naming.app,
+                "STAGE_ENVIRONMENTS": json.dumps(dict(stage_environments), sort_keys=True),
+                "DEPLOYMENT_GROUP_ENVIRONMENTS": json.dumps(
+                    dict(deployment_groups), sort_keys=True
+                ),
+            },
+            timeout=Duration.seconds(30),
+            description=f"conveyor {naming.app}: records deployments into the history table",
+        ).function
+        self.table.grant_read_write_data(self.recorder)
+        grant_pipeline_reads(self.recorder, pipeline_name)
+        if deployment_groups:
+            grant_deployment_reads(self.recorder, groups=sorted(deployment_groups))
+
+        pipeline_events = events.Rule(
+            self,
+            "PipelineEvents",
+            rule_name=naming.name("history-pipeline"),
+            event_pattern=events.EventPattern(
+                source=["aws.codepipeline"],
+                detail_type=[
+                    "CodePipeline Pipeline Execution State Change",
+                    "CodePipeline Stage Execution State Change",
+                ],
+                detail={"pipeline": [pipeline_name]},
+            ),
+        )
+        pipeline_events.add_target(targets.LambdaFunction(self.recorder, retry_attempts=8))
+        if deployment_groups:
+            deploy_events = events.Rule(
+                self,
+                "DeploymentEvents",
+                rule_name=naming.name("history-deployments"),
+                event_pattern=events.EventPattern(
+                    source=["aws.codedeploy"],
+                    detail_type=["CodeDeploy Deployment State-change Notification"],
+                    # conveyor names each CodeDeploy application after its one group.
+                    detail={"application": sorted(deployment_groups)},
+                ),
+            )
+            deploy_events.add_target(targets.LambdaFunction(self.recorder, retry_attempts=8))
+
+
+def grant_pipeline_reads(function: lambda_.IFunction, pipeline_name: str) -> None:
+    """What the recorder and notifier read to enrich events (commit, trigger, digest)."""
+    stack = Stack.of(function)
+    function.add_to_role_policy(
+        iam.PolicyStatement(
+            actions=["codepipeline:GetPipelineExecution", "codepipeline:ListActionExecutions"],
+            resources=[stack.format_arn(service="codepipeline", resource=pipeline_name)],
+        )
+    )
+
+
+def grant_deployment_reads(function: lambda_.IFunction, *, groups: Sequence[str]) -> None:
+    """codedeploy:GetDeployment on the pipeline's deployment groups. conveyor names each
+    CodeDeploy application after its single deployment group."""
+    stack = Stack.of(function)
+    function.add_to_role_policy(
+        iam.PolicyStatement(
+            actions=["codedeploy:GetDeployment"],
+            resources=[
+                stack.format_arn(
+                    service="codedeploy",
+                    resource="deploymentgroup",
+                    resource_name=f"{group}/{group}",
+                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                )
+                for group in groups
+            ],
+        )
+    )
+
+
+def stage_names(environments: Sequence[str]) -> dict[str, str]:
+    return {f"Deploy-{env}": env for env in environments}

@@ -1,0 +1,114 @@
+"""A conveyor handler (src/conveyor/handlers/<name>/) deployed as a Lambda function."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aws_cdk import Duration
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from conveyor.constructs import acknowledgements, defaults
+from conveyor.constructs.naming import Naming
+from conveyor.handlers import HANDLER_ENTRYPOINT, asset_path
+
+# Sample events and caches are not part of what runs; leaving them out also keeps the asset
+# hash (and so the template) identical between checkouts.
+_EXCLUDE = ["events", "__pycache__", "*.pyc", "README.md"]
+
+
+class HandlerFunction(Construct):
+    """Python 3.12 on Graviton, its own encrypted log group with retention (FM23, FM24)."""
+
+    function: lambda_.Function
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        handler: str,
+        naming: Naming,
+        env_name: str | None,
+        key: kms.Key,
+        log_retention_days: int,
+        production: bool,
+        environment: Mapping[str, str],
+        timeout: Duration,
+        description: str,
+        memory_mb: int = 256,
+        vpc: ec2.IVpc | None = None,
+    ) -> None:
+        super().__init__(scope, id)
+        source = asset_path(handler)
+        name = naming.name(handler.replace("_", "-"), env_name)
+        logs = defaults.log_group(
+            self,
+            "Logs",
+            name=naming.path(f"handlers/{handler.replace('_', '-')}", env_name),
+            key=key,
+            retention_days=log_retention_days,
+            production=production,
+        )
+        # Its own role with write access to its own log group only; CDK's default would attach
+        # AWSLambdaBasicExecutionRole, which may write to any log group (cdk-nag IAM4).
+        role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"conveyor handler {handler} ({name})",
+        )
+        logs.grant_write(role)
+        if vpc is not None:
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    # Lambda manages the ENIs of a function in a VPC; these EC2 actions support
+                    # no resource-level permissions.
+                    actions=[
+                        "ec2:CreateNetworkInterface",
+                        "ec2:DescribeNetworkInterfaces",
+                        "ec2:DeleteNetworkInterface",
+                        "ec2:AssignPrivateIpAddresses",
+                        "ec2:UnassignPrivateIpAddresses",
+                    ],
+                    resources=["*"],
+                )
+            )
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            function_name=name,
+            description=description,
+            runtime=defaults.HANDLER_RUNTIME,
+            architecture=lambda_.Architecture.ARM_64,
+            handler=HANDLER_ENTRYPOINT,
+            code=lambda_.Code.from_asset(str(source), exclude=_EXCLUDE),
+            memory_size=memory_mb,
+            role=role,
+            timeout=timeout,
+            environment=dict(sorted(environment.items())),
+            log_group=logs,
+            # Only CodeDeploy hooks run in the VPC: they call the test listener, which admits the
+            # VPC's NAT addresses only.
+            vpc=vpc,
+            vpc_subnets=(
+                ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS) if vpc else None
+            ),
+        )
+        acknowledgements.key_grants(self)
+        if vpc is not None:
+            acknowledgements.acknowledge(
+                role,
+                "IAM5[Resource::*]",
+                "the EC2 network-interface actions Lambda needs in a VPC support no "
+                "resource-level permissions",
+            )
+        acknowledgements.acknowledge(
+            self,
+            "L1",
+            f"pinned to {defaults.HANDLER_RUNTIME.name}, the runtime conveyor's handlers are "
+            "written and tested for; it is in AWS standard support (FM65)",
+        )
