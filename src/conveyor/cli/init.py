@@ -130,7 +130,7 @@ def init(
     except OSError as exc:
         fail(f"cannot write {target}: {exc.strerror or exc}; choose another path with -o")
 
-    console.print(f"[green]✓[/] wrote {target} (valid)")
+    console.print(f"[green]✓[/] wrote {target} (valid)", soft_wrap=True)
     if found.found:
         console.print("  found: " + ", ".join(found.found))
     _warn_placeholders(rendered.placeholders)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import typer
 
 from conveyor.cli import check as check_command
+from conveyor.cli import diagram as diagram_command
 from conveyor.cli import init as init_command
 from conveyor.cli import schema as schema_command
 from conveyor.cli import synth as synth_command
@@ -32,6 +33,7 @@ app.command("synth")(synth_command.synth)
 app.command("check")(check_command.check)
 app.command("schema")(schema_command.schema)
 app.command("init")(init_command.init)
+app.command("diagram")(diagram_command.diagram)
 
 
 def run() -> None:

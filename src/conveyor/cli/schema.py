@@ -64,4 +64,4 @@ def schema(
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
         fail(f"cannot write {output}: {exc.strerror or exc}; choose another path with -o")
-    console.print(f"[green]✓[/] wrote the conveyor.yaml JSON Schema to {output}")
+    console.print(f"[green]✓[/] wrote the conveyor.yaml JSON Schema to {output}", soft_wrap=True)
