@@ -56,10 +56,23 @@ class Stage:
 
 
 @dataclass(frozen=True)
+class RunningService:
+    """A service conveyor creates that runs all month once deployed (for `conveyor cost`)."""
+
+    environment: str
+    cpu: int  # Fargate CPU units, 1024 = 1 vCPU
+    memory_mib: int
+    tasks: int
+    load_balancer: bool = True
+    nat_gateways: int = 0  # a VPC conveyor creates has one NAT gateway
+
+
+@dataclass(frozen=True)
 class Plan:
     app: str
     stages: tuple[Stage, ...]
     resources: tuple[str, ...] = field(default=())
+    services: tuple[RunningService, ...] = field(default=())
 
     def minutes_until(self, stage_name: str) -> float:
         """Critical path (sum of each stage's slowest waves) up to and including a stage."""
@@ -127,7 +140,29 @@ def plan(spec: Spec) -> Plan:
     resources = ["S3 artifact bucket", "KMS key", "SNS topic", "EventBridge rules"]
     if spec.build.docker:
         resources.append("ECR repository")
-    return Plan(app=spec.app, stages=tuple(stages), resources=tuple(resources))
+    return Plan(
+        app=spec.app,
+        stages=tuple(stages),
+        resources=tuple(resources),
+        services=tuple(_running_services(spec)),
+    )
+
+
+def _running_services(spec: Spec) -> list[RunningService]:
+    services = []
+    for env in spec.environments:
+        create = env.deploy.ecs.create if env.deploy.ecs is not None else None
+        if create is not None:
+            services.append(
+                RunningService(
+                    environment=env.name,
+                    cpu=create.cpu,
+                    memory_mib=create.memory,
+                    tasks=create.desired_count,
+                    nat_gateways=0 if create.vpc is not None else 1,
+                )
+            )
+    return services
 
 
 def _environment_stage(env: Environment) -> Stage:
