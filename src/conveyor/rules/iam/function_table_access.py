@@ -17,7 +17,7 @@ from conveyor.rules.model import Hit, Rule, Severity
 from conveyor.rules.policies import managed_grants, statement_allows, statements
 from conveyor.rules.template import Resource
 
-TABLE = "AWS::DynamoDB::Table"
+TABLES = ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable")
 PROBES = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:Query")
 
 
@@ -25,7 +25,7 @@ def _tables_in_env(res: Resource, ctx: Context) -> set[str]:
     variables = get(res.properties, "Environment", "Variables")
     if not isinstance(variables, dict):
         return set()
-    return {r for r in references(variables) if ctx.relations.resource_type(r) == TABLE}
+    return {r for r in references(variables) if ctx.relations.resource_type(r) in TABLES}
 
 
 def _table_grants(role: str, ctx: Context) -> tuple[set[str], bool]:
@@ -40,7 +40,7 @@ def _table_grants(role: str, ctx: Context) -> tuple[set[str], bool]:
                 text = render(item) or ""
                 if text == "*" or text.endswith(":table/*"):
                     star = True
-                named |= {r for r in references(item) if ctx.relations.resource_type(r) == TABLE}
+                named |= {r for r in references(item) if ctx.relations.resource_type(r) in TABLES}
     return named, star
 
 

@@ -16,18 +16,18 @@ from conveyor.rules.model import Hit, Rule, Severity
 from conveyor.rules.pipelines import actions
 from conveyor.rules.template import Resource
 
-TABLE = "AWS::DynamoDB::Table"
+TABLES = ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable")
 
 
 def _writes_table(fn: str, ctx: Context) -> bool:
-    if any(ctx.relations.resource_type(r) == TABLE for r in ctx.relations.refs_from.get(fn, ())):
+    if any(ctx.relations.resource_type(r) in TABLES for r in ctx.relations.refs_from.get(fn, ())):
         return True
     role = ctx.relations.role_of(fn)
     if role is None:
         return False
     for source in ctx.relations.policies(role):
         owner_refs = ctx.relations.refs_from.get(source.owner, set())
-        if any(ctx.relations.resource_type(r) == TABLE for r in owner_refs):
+        if any(ctx.relations.resource_type(r) in TABLES for r in owner_refs):
             return True
     return False
 
