@@ -31,7 +31,12 @@ _SCREEN = re.compile(r"\d{12}|" + _REGION)
 def check(res: Resource, ctx: Context) -> Iterator[Hit]:
     if not _SCREEN.search(ctx.text(res.logical_id)):
         return
-    for path, text in sorted(strings(res.properties), key=lambda p: [str(x) for x in p[0]]):
+    for path, text in sorted(
+        # Principals name other parties' accounts (AWS service accounts such as the ELB log
+        # delivery account), which are meant to be literal.
+        ((p, t) for p, t in strings(res.properties) if "Principal" not in p),
+        key=lambda p: [str(x) for x in p[0]],
+    ):
         for match in PATTERN.finditer(text):
             account = match.group("arn_account") or match.group("ecr_account")
             region = (

@@ -3,7 +3,8 @@
 Heuristic: a resource's environment is read from its ``Environment``/``Env``/``Stage`` tag. A
 key or bucket is reported when the resources that use it (and its own tag) name two or more
 environments, one of them production-like (prod, production, prd, live). Untagged templates
-cannot be judged, and a pipeline's own artifact store, shared by design, is tagged with the
+cannot be judged; labels such as ``shared`` or ``pipeline`` name no environment;
+a pipeline's own artifact store, shared by design, is tagged with the
 pipeline's environment, not the targets'.
 """
 
@@ -17,6 +18,8 @@ from conveyor.rules.taggable import environment_of
 from conveyor.rules.template import Resource
 
 PRODUCTION = frozenset({"prod", "production", "prd", "live"})
+# Labels of things that belong to no single environment (the pipeline's own resources).
+NEUTRAL = frozenset({"shared", "common", "global", "all", "pipeline", "tooling", "ops"})
 
 
 def check(res: Resource, ctx: Context) -> Iterator[Hit]:
@@ -28,6 +31,8 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
         env = environment_of(ctx.template.resources[lid])
         if env and env not in envs:
             envs[env] = lid
+    for neutral in NEUTRAL & set(envs):
+        del envs[neutral]
     if len(envs) >= 2 and PRODUCTION & set(envs):
         users = ", ".join(f"{env} ({lid})" for env, lid in sorted(envs.items()))
         kind = "KMS key" if res.type == "AWS::KMS::Key" else "bucket"
