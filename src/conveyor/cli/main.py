@@ -10,6 +10,7 @@ from __future__ import annotations
 import typer
 
 from conveyor.cli import check as check_command
+from conveyor.cli import cost as cost_command
 from conveyor.cli import diagram as diagram_command
 from conveyor.cli import init as init_command
 from conveyor.cli import schema as schema_command
@@ -34,6 +35,7 @@ app.command("check")(check_command.check)
 app.command("schema")(schema_command.schema)
 app.command("init")(init_command.init)
 app.command("diagram")(diagram_command.diagram)
+app.command("cost")(cost_command.cost)
 
 
 def run() -> None:

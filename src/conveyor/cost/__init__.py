@@ -1,0 +1,1 @@
+"""`conveyor cost`: a monthly estimate from the plan, usage assumptions and dated list prices."""

@@ -1,0 +1,311 @@
+"""A monthly cost estimate of a pipeline plan: list prices times usage assumptions.
+
+Pure arithmetic over `Plan`, `Usage` and `Prices`: no AWS calls, no CDK. Each line says what
+was counted so a reader can check it by hand; the assumptions are the `Usage` defaults, which
+docs/commands/cost.md lists, and which a future `usage:` block in conveyor.yaml will fill.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from conveyor.cost.prices import Prices
+from conveyor.plan import Action, Plan
+
+HOURS_PER_MONTH = 730  # AWS's own convention for monthly estimates (24 x 365 / 12)
+# Memory and duration the conveyor handlers typically use per invocation (see handlers/).
+LAMBDA_GB = 0.25
+LAMBDA_SECONDS = 1.0
+HISTORY_ITEM_KB = 2.0
+
+SERVICE_ORDER = (
+    "CodePipeline",
+    "CodeBuild",
+    "S3",
+    "KMS",
+    "CloudWatch Logs",
+    "DynamoDB",
+    "Lambda",
+    "ECR",
+    "Load balancer",
+    "Fargate",
+    "VPC",
+)
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What one month of this pipeline looks like. Every field has a documented default."""
+
+    deploys_per_day: float = 5.0  # pipeline executions that run every stage
+    days_per_month: float = 30.0
+    build_minutes: float | None = None  # per build run; None: the plan's typical duration
+    artifact_mb: float = 100.0  # pipeline artifacts written per execution
+    artifact_days: int = 30  # spec retention.artifact_days
+    image_mb: float = 250.0  # compressed size of one image in ECR
+    images_kept: int = 10  # spec retention.images
+    build_log_mb: float = 2.0  # log output of one CodeBuild run
+    service_log_gb_per_day: float = 0.05  # application logs of one running service
+    log_days: int = 30  # spec retention.log_days
+    lcu_per_hour: float = 1.0  # load balancer capacity units; 1 is light traffic
+    nat_gb: float = 10.0  # data through each NAT gateway per month (image pulls, APIs)
+    kms_requests_per_execution: int = 200
+    history_writes_per_execution: int = 30  # recorder writes: events x conditional updates
+    lambda_invocations_per_execution: int = 20  # recorder, notifier, gate, validation
+
+    @property
+    def executions(self) -> float:
+        return self.deploys_per_day * self.days_per_month
+
+
+@dataclass(frozen=True)
+class CostLine:
+    service: str
+    item: str
+    quantity: float
+    unit: str
+    unit_price: float
+    monthly: float
+
+
+@dataclass(frozen=True)
+class Estimate:
+    app: str
+    region: str
+    as_of: str
+    currency: str
+    usage: Usage
+    lines: tuple[CostLine, ...]
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def total(self) -> float:
+        return sum(line.monthly for line in self.lines)
+
+    def by_service(self) -> dict[str, float]:
+        totals: dict[str, float] = defaultdict(float)
+        for line in self.lines:
+            totals[line.service] += line.monthly
+        return {name: totals[name] for name in SERVICE_ORDER if name in totals}
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "app": self.app,
+            "region": self.region,
+            "currency": self.currency,
+            "prices_as_of": self.as_of,
+            "usage": {**asdict(self.usage), "executions_per_month": self.usage.executions},
+            "total_monthly": round(self.total, 2),
+            "services": {name: round(cost, 2) for name, cost in self.by_service().items()},
+            "lines": [{**asdict(line), "monthly": round(line.monthly, 4)} for line in self.lines],
+            "notes": list(self.notes),
+        }
+
+
+def _action_minutes(action: Action, usage: Usage) -> float:
+    if action.kind == "build" and usage.build_minutes is not None:
+        return usage.build_minutes
+    return action.minutes
+
+
+def estimate(plan: Plan, usage: Usage, prices: Prices, region: str) -> Estimate:
+    price = prices.resolver(region)
+    runs = usage.executions
+    lines: list[CostLine] = []
+
+    def add(service: str, item: str, quantity: float, unit: str, unit_price: float) -> None:
+        lines.append(CostLine(service, item, quantity, unit, unit_price, quantity * unit_price))
+
+    actions = [a for stage in plan.stages for a in stage.actions]
+
+    # CodePipeline V2: each action's minutes are rounded up; approvals are free.
+    billed = sum(math.ceil(_action_minutes(a, usage)) for a in actions if a.kind != "approval")
+    add(
+        "CodePipeline",
+        f"V2 action minutes ({billed} per execution x {runs:g})",
+        billed * runs,
+        "action-minute",
+        price("codepipeline", "v2_action_minute"),
+    )
+
+    builds = [a for a in actions if a.provider == "CodeBuild"]
+    minutes_by_compute: dict[str, float] = defaultdict(float)
+    for action in builds:
+        minutes_by_compute[action.compute or "medium"] += _action_minutes(action, usage)
+    for compute, minutes in sorted(minutes_by_compute.items()):
+        add(
+            "CodeBuild",
+            f"{compute}: {minutes:g} min per execution x {runs:g}",
+            minutes * runs,
+            "build-minute",
+            price("codebuild", f"minute.{compute}"),
+        )
+
+    stored_gb = usage.artifact_mb / 1024 * usage.deploys_per_day * usage.artifact_days
+    add(
+        "S3",
+        f"artifacts kept {usage.artifact_days} days",
+        stored_gb,
+        "GB-month",
+        price("s3", "gb_month"),
+    )
+    writes, reads = len(actions) * 2 * runs / 1000, len(actions) * 3 * runs / 1000
+    add("S3", "artifact writes", writes, "thousand PUT", price("s3", "put_1000"))
+    add("S3", "artifact reads", reads, "thousand GET", price("s3", "get_1000"))
+
+    # One key for the pipeline, one per environment conveyor creates a service in (FM76).
+    keys = 1 + len(plan.services)
+    add("KMS", "customer managed keys", keys, "key-month", price("kms", "key_month"))
+    add(
+        "KMS",
+        "requests",
+        usage.kms_requests_per_execution * runs / 10_000,
+        "10,000 requests",
+        price("kms", "requests_10000"),
+    )
+
+    build_logs_gb = len(builds) * runs * usage.build_log_mb / 1024
+    service_logs_gb = len(plan.services) * usage.service_log_gb_per_day * usage.days_per_month
+    ingest = build_logs_gb + service_logs_gb
+    add(
+        "CloudWatch Logs",
+        "ingested (builds and services)",
+        ingest,
+        "GB",
+        price("logs", "ingest_gb"),
+    )
+    # Steady state: what is kept is `log_days` worth of ingestion.
+    stored_logs = ingest / usage.days_per_month * usage.log_days
+    add(
+        "CloudWatch Logs",
+        f"stored {usage.log_days} days",
+        stored_logs,
+        "GB-month",
+        price("logs", "stored_gb_month"),
+    )
+
+    writes = usage.history_writes_per_execution * runs
+    add(
+        "DynamoDB",
+        "deployment history writes",
+        writes / 1e6,
+        "million WRU",
+        price("dynamodb", "write_million"),
+    )
+    history_gb = runs * (1 + len(plan.services)) * HISTORY_ITEM_KB / 1024 / 1024
+    add(
+        "DynamoDB",
+        "history stored (one month's records)",
+        history_gb,
+        "GB-month",
+        price("dynamodb", "gb_month"),
+    )
+
+    invocations = usage.lambda_invocations_per_execution * runs
+    add(
+        "Lambda",
+        "handler invocations",
+        invocations / 1e6,
+        "million requests",
+        price("lambda", "request_million"),
+    )
+    add(
+        "Lambda",
+        f"handler compute ({LAMBDA_GB:g} GB x {LAMBDA_SECONDS:g} s each)",
+        invocations * LAMBDA_GB * LAMBDA_SECONDS,
+        "GB-second",
+        price("lambda", "gb_second"),
+    )
+
+    if (
+        any("ECR repository" in use for a in actions for use in a.uses)
+        or "ECR repository" in plan.resources
+    ):
+        images_gb = usage.images_kept * usage.image_mb / 1024
+        add(
+            "ECR",
+            f"{usage.images_kept} images kept",
+            images_gb,
+            "GB-month",
+            price("ecr", "gb_month"),
+        )
+
+    for service in plan.services:
+        env = service.environment
+        if service.load_balancer:
+            add(
+                "Load balancer", f"ALB hours ({env})", HOURS_PER_MONTH, "hour", price("alb", "hour")
+            )
+            add(
+                "Load balancer",
+                f"LCU hours ({env}, {usage.lcu_per_hour:g} LCU)",
+                usage.lcu_per_hour * HOURS_PER_MONTH,
+                "LCU-hour",
+                price("alb", "lcu_hour"),
+            )
+        vcpu = service.cpu / 1024 * service.tasks * HOURS_PER_MONTH
+        memory = service.memory_mib / 1024 * service.tasks * HOURS_PER_MONTH
+        add(
+            "Fargate",
+            f"vCPU ({env}: {service.tasks} x {service.cpu / 1024:g} vCPU)",
+            vcpu,
+            "vCPU-hour",
+            price("fargate", "vcpu_hour"),
+        )
+        add(
+            "Fargate",
+            f"memory ({env}: {service.tasks} x {service.memory_mib / 1024:g} GB)",
+            memory,
+            "GB-hour",
+            price("fargate", "gb_hour"),
+        )
+        if service.nat_gateways:
+            add(
+                "VPC",
+                f"NAT gateway hours ({env})",
+                service.nat_gateways * HOURS_PER_MONTH,
+                "hour",
+                price("vpc", "nat_gateway_hour"),
+            )
+            add(
+                "VPC",
+                f"NAT data ({env})",
+                service.nat_gateways * usage.nat_gb,
+                "GB",
+                price("vpc", "nat_gb"),
+            )
+        # The load balancer has a public address in each of its two zones; the NAT gateway one.
+        addresses = (2 if service.load_balancer else 0) + service.nat_gateways
+        if addresses:
+            add(
+                "VPC",
+                f"public IPv4 addresses ({env}: {addresses})",
+                addresses * HOURS_PER_MONTH,
+                "address-hour",
+                price("vpc", "public_ipv4_hour"),
+            )
+
+    notes = [
+        f"List prices for {prices.region_label(region)} as of {prices.as_of}, without free tiers, "
+        "discounts, taxes or data transfer; sources in docs/commands/cost.md.",
+        f"{runs:g} pipeline executions a month ({usage.deploys_per_day:g} a day x "
+        f"{usage.days_per_month:g} days), each through every stage.",
+        "CodePipeline gives each account 100 free V2 action minutes a month, shared by all "
+        "its pipelines; not subtracted.",
+    ]
+    if not plan.services:
+        notes.append(
+            "Deploys to existing services: their own compute and load balancers are not counted."
+        )
+    return Estimate(
+        app=plan.app,
+        region=region,
+        as_of=prices.as_of,
+        currency=prices.currency,
+        usage=usage,
+        lines=tuple(lines),
+        notes=tuple(notes),
+    )

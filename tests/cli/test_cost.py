@@ -1,0 +1,101 @@
+"""`conveyor cost` as a user runs it: the table, JSON for scripts, and every bad-input exit."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conveyor.cli.main import app
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "web-service.yaml"
+MINIMAL = ROOT / "examples" / "minimal.yaml"
+runner = CliRunner()
+
+
+def test_table_lists_services_and_total() -> None:
+    result = runner.invoke(app, ["cost", str(EXAMPLE)], env={"COLUMNS": "160"})
+    assert result.exit_code == 0, result.output
+    for service in ("CodePipeline", "CodeBuild", "Fargate", "Load balancer", "VPC", "Total"):
+        assert service in result.output
+    assert "eu-west-1" in result.output  # the spec's region
+    assert "as of" in result.output
+
+
+def test_json_is_scriptable_and_adds_up() -> None:
+    result = runner.invoke(app, ["cost", str(EXAMPLE), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["region"] == "eu-west-1"
+    assert data["usage"]["deploys_per_day"] == 5
+    assert data["usage"]["executions_per_month"] == 150
+    assert data["total_monthly"] == pytest.approx(sum(data["services"].values()), abs=0.05)
+    assert data["services"]["Fargate"] > 0
+
+
+def test_options_change_the_estimate() -> None:
+    def total(*args: str) -> float:
+        result = runner.invoke(app, ["cost", str(MINIMAL), "-f", "json", *args])
+        assert result.exit_code == 0, result.output
+        value: float = json.loads(result.stdout)["services"]["CodeBuild"]
+        return value
+
+    assert total("--deploys-per-day", "10") == pytest.approx(2 * total())
+    assert total("--build-minutes", "8") == pytest.approx(2 * total())
+
+
+def test_existing_service_has_no_fargate_line() -> None:
+    result = runner.invoke(app, ["cost", str(MINIMAL), "-f", "json"])
+    data = json.loads(result.stdout)
+    assert "Fargate" not in data["services"]
+    assert any("existing services" in note for note in data["notes"])
+
+
+def test_unknown_region_warns_and_uses_base_prices() -> None:
+    result = runner.invoke(app, ["cost", str(MINIMAL), "--region", "mars-north-1"])
+    assert result.exit_code == 0, result.output
+    assert "no prices for mars-north-1" in result.output
+
+
+def test_own_price_file(tmp_path: Path) -> None:
+    bundled = json.loads((ROOT / "src/conveyor/cost/prices.json").read_text())
+    bundled["services"]["codebuild"]["prices"]["minute.medium"] = 1.0
+    mine = tmp_path / "prices.json"
+    mine.write_text(json.dumps(bundled))
+    result = runner.invoke(app, ["cost", str(MINIMAL), "-f", "json", "--prices", str(mine)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["services"]["CodeBuild"] == 600.0
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "cannot read"),
+        ("{not json", "not valid JSON"),
+        ('{"services": {"codebuild": {"prices": {}}}}', "no price for codepipeline"),
+    ],
+)
+def test_bad_price_file_exits_2(tmp_path: Path, content: str | None, message: str) -> None:
+    mine = tmp_path / "prices.json"
+    if content is not None:
+        mine.write_text(content)
+    result = runner.invoke(app, ["cost", str(MINIMAL), "--prices", str(mine)])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_negative_usage_exits_2() -> None:
+    result = runner.invoke(app, ["cost", str(MINIMAL), "--deploys-per-day", "-1"])
+    assert result.exit_code == 2
+    assert "--deploys-per-day" in result.output
+
+
+def test_invalid_spec_exits_2(tmp_path: Path) -> None:
+    spec = tmp_path / "conveyor.yaml"
+    spec.write_text("app: web\n")
+    result = runner.invoke(app, ["cost", str(spec)])
+    assert result.exit_code == 2

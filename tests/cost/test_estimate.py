@@ -1,0 +1,144 @@
+"""Cost arithmetic on known plans, usage and prices: numbers a reader can check by hand."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+from importlib import resources
+
+import pytest
+
+from conveyor.cost.estimate import HOURS_PER_MONTH, Usage, estimate
+from conveyor.cost.prices import Prices, PricesError
+from conveyor.plan import Plan, RunningService
+from tests.diagram.plans import payments_plan
+
+PRICES = Prices.parse(
+    {
+        "as_of": "2026-01-01",
+        "services": {
+            name: {"prices": values}
+            for name, values in {
+                "codepipeline": {"v2_action_minute": 0.002},
+                "codebuild": {"minute.small": 0.005, "minute.large": 0.02},
+                "s3": {"gb_month": 0.02, "put_1000": 0.005, "get_1000": 0.0004},
+                "kms": {"key_month": 1.0, "requests_10000": 0.03},
+                "logs": {"ingest_gb": 0.5, "stored_gb_month": 0.03},
+                "dynamodb": {"write_million": 0.625, "read_million": 0.125, "gb_month": 0.25},
+                "lambda": {"request_million": 0.2, "gb_second": 0.0000166667},
+                "ecr": {"gb_month": 0.1},
+                "alb": {"hour": 0.02, "lcu_hour": 0.008},
+                "fargate": {"vcpu_hour": 0.04, "gb_hour": 0.004},
+                "vpc": {"nat_gateway_hour": 0.045, "nat_gb": 0.045, "public_ipv4_hour": 0.005},
+            }.items()
+        },
+        "regions": {
+            "eu-test-1": {"multiplier": 2.0, "overrides": {"fargate.vcpu_hour": 0.05}},
+        },
+    },
+    origin="test",
+)
+USAGE = Usage(deploys_per_day=10, days_per_month=30)  # 300 executions
+
+
+def test_codepipeline_rounds_each_action_up_and_skips_approvals() -> None:
+    result = estimate(payments_plan(), USAGE, PRICES, "us-east-1")
+    # source 0.5->1, build 4, unit 3, trivy 2, gate 0.5->1, approval free, deploy 5 = 16
+    assert result.by_service()["CodePipeline"] == pytest.approx(16 * 300 * 0.002)
+
+
+def test_codebuild_minutes_by_compute_type() -> None:
+    result = estimate(payments_plan(), USAGE, PRICES, "us-east-1")
+    lines = {line.item.split(":")[0]: line for line in result.lines if line.service == "CodeBuild"}
+    assert lines["large"].quantity == 4 * 300
+    assert lines["small"].quantity == (3 + 2) * 300
+    assert result.by_service()["CodeBuild"] == pytest.approx(1200 * 0.02 + 1500 * 0.005)
+
+
+def test_build_minutes_option_replaces_the_typical_build_duration() -> None:
+    result = estimate(payments_plan(), replace(USAGE, build_minutes=10), PRICES, "us-east-1")
+    large = next(line for line in result.lines if line.item.startswith("large"))
+    assert large.quantity == 10 * 300
+
+
+def test_fargate_alb_and_vpc_only_for_services_conveyor_creates() -> None:
+    bare = estimate(payments_plan(), USAGE, PRICES, "us-east-1")
+    assert not {"Fargate", "Load balancer", "VPC"} & set(bare.by_service())
+    assert any("existing services" in note for note in bare.notes)
+
+    service = RunningService("prod", cpu=512, memory_mib=1024, tasks=2, nat_gateways=1)
+    created = estimate(replace(payments_plan(), services=(service,)), USAGE, PRICES, "us-east-1")
+    by_service = created.by_service()
+    assert by_service["Fargate"] == pytest.approx(HOURS_PER_MONTH * 2 * (0.5 * 0.04 + 1 * 0.004))
+    assert by_service["Load balancer"] == pytest.approx(HOURS_PER_MONTH * (0.02 + 0.008))
+    # NAT gateway hours + 10 GB through it + 3 public addresses (2 for the ALB, 1 NAT)
+    assert by_service["VPC"] == pytest.approx(
+        HOURS_PER_MONTH * 0.045 + 10 * 0.045 + 3 * HOURS_PER_MONTH * 0.005
+    )
+    assert by_service["KMS"] > bare.by_service()["KMS"]  # one more key for the environment
+
+    existing_vpc = replace(service, nat_gateways=0)
+    no_nat = estimate(replace(payments_plan(), services=(existing_vpc,)), USAGE, PRICES, "x")
+    assert not any("NAT" in line.item for line in no_nat.lines)
+
+
+def test_region_overrides_win_over_multipliers() -> None:
+    service = RunningService("prod", cpu=1024, memory_mib=2048, tasks=1)
+    plan = replace(payments_plan(), services=(service,))
+    base = estimate(plan, USAGE, PRICES, "us-east-1").by_service()
+    there = estimate(plan, USAGE, PRICES, "eu-test-1").by_service()
+    assert there["CodeBuild"] == pytest.approx(2 * base["CodeBuild"])
+    vcpu = next(
+        line
+        for line in estimate(plan, USAGE, PRICES, "eu-test-1").lines
+        if line.item.startswith("vCPU")
+    )
+    assert vcpu.unit_price == 0.05
+
+
+def test_unknown_region_uses_base_prices_and_says_so() -> None:
+    result = estimate(payments_plan(), USAGE, PRICES, "mars-north-1")
+    assert result.by_service() == estimate(payments_plan(), USAGE, PRICES, "us-east-1").by_service()
+    assert "no prices for mars-north-1" in result.notes[0]
+
+
+def test_total_is_the_sum_of_services_and_json_agrees() -> None:
+    result = estimate(payments_plan(), USAGE, PRICES, "us-east-1")
+    assert result.total == pytest.approx(sum(result.by_service().values()))
+    data = json.loads(json.dumps(result.to_json()))
+    assert data["usage"]["executions_per_month"] == 300
+    assert data["total_monthly"] == round(result.total, 2)
+
+
+def test_missing_price_is_a_clear_error() -> None:
+    sparse = Prices.parse({"services": {"codepipeline": {"prices": {}}}}, origin="mine.json")
+    with pytest.raises(PricesError, match=r"no price for codepipeline\.v2_action_minute"):
+        estimate(payments_plan(), USAGE, sparse, "us-east-1")
+
+
+@pytest.mark.parametrize(
+    "data", [[], {"services": []}, {"services": {"s3": {"gb": 1}}}, {"services": {}, "regions": 1}]
+)
+def test_malformed_price_files_are_rejected(data: object) -> None:
+    with pytest.raises(PricesError, match=r"mine\.json"):
+        Prices.parse(data, origin="mine.json")
+
+
+def test_bundled_prices_are_dated_sourced_and_complete() -> None:
+    raw = json.loads(resources.files("conveyor.cost").joinpath("prices.json").read_text())
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw["as_of"])
+    for name, service in raw["services"].items():
+        assert service["source"].startswith("https://aws.amazon.com/"), name
+    bundled = Prices.bundled()
+    service = RunningService("prod", cpu=256, memory_mib=512, tasks=1, nat_gateways=1)
+    plan = Plan(
+        app="x",
+        stages=payments_plan().stages,
+        resources=("ECR repository",),
+        services=(service,),
+    )
+    for region in [*raw["regions"], "us-east-1"]:
+        for compute in ("small", "medium", "large", "xlarge", "2xlarge"):
+            assert bundled.resolver(region)("codebuild", f"minute.{compute}") > 0
+        assert estimate(plan, Usage(), bundled, region).total > 0
