@@ -142,7 +142,8 @@ def _warn_placeholders(placeholders: tuple[str, ...]) -> None:
         errors.print(
             "[yellow]![/] still to fill in before deploying: "
             + ", ".join(placeholders)
-            + " (marked TODO in the file)"
+            + " (marked TODO in the file)",
+            soft_wrap=True,
         )
 
 

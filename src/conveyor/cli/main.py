@@ -11,6 +11,7 @@ import typer
 
 from conveyor.cli import check as check_command
 from conveyor.cli import cost as cost_command
+from conveyor.cli import deploy as deploy_command
 from conveyor.cli import diagram as diagram_command
 from conveyor.cli import init as init_command
 from conveyor.cli import schema as schema_command
@@ -36,6 +37,9 @@ app.command("schema")(schema_command.schema)
 app.command("init")(init_command.init)
 app.command("diagram")(diagram_command.diagram)
 app.command("cost")(cost_command.cost)
+app.command("deploy")(deploy_command.deploy)
+app.command("diff")(deploy_command.diff)
+app.command("destroy")(deploy_command.destroy)
 
 
 def run() -> None:

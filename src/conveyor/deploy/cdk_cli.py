@@ -1,0 +1,146 @@
+"""Everything conveyor needs to hand a cloud assembly to the AWS CDK CLI, and nothing more.
+
+The CLI is the npm package `aws-cdk`, run through `npx` at a pinned major version, so users need
+Node but no global install, and a new major version (with new defaults) is never picked up
+silently. Checks run before synthesis, so a missing tool costs a second, not a synth.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+CDK_PACKAGE = "aws-cdk@2"
+Verb = Literal["deploy", "diff", "destroy"]
+RequireApproval = Literal["broadening", "any-change", "never"]
+VERSION_TIMEOUT_SECONDS = 120  # the first npx run downloads the package
+
+_CREDENTIAL_VARIABLES = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_PROFILE",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+)
+
+
+class CdkCliError(Exception):
+    """Something the user must install or configure before conveyor can run the CDK CLI."""
+
+
+@dataclass(frozen=True)
+class Tools:
+    npx: str
+    cdk_version: str
+
+
+def credentials_source(
+    environ: Mapping[str, str], home: Path, profile: str | None = None
+) -> str | None:
+    """Where the CDK CLI would find credentials, judged from files and variables only.
+
+    No AWS call and no instance-metadata probe: on a laptop without credentials that probe
+    only adds a timeout. Where credentials come from an instance role, pass
+    --skip-credential-check (docs/commands/deploy.md).
+    """
+    if profile:
+        return f"profile {profile} (--profile)"
+    for name in _CREDENTIAL_VARIABLES:
+        if environ.get(name):
+            return name
+    files = [
+        Path(environ.get("AWS_SHARED_CREDENTIALS_FILE", home / ".aws" / "credentials")),
+        Path(environ.get("AWS_CONFIG_FILE", home / ".aws" / "config")),
+    ]
+    for path in files:
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        if "[default]" in text or "[profile default]" in text or "sso_" in text:
+            return str(path)
+    return None
+
+
+def find_tools(
+    *,
+    environ: Mapping[str, str] | None = None,
+    home: Path | None = None,
+    profile: str | None = None,
+    check_credentials: bool = True,
+) -> Tools:
+    """Node, npx, the CDK CLI and credentials, or a CdkCliError that says what to do."""
+    environ = os.environ if environ is None else environ
+    home = Path.home() if home is None else home
+    if shutil.which("node") is None:
+        raise CdkCliError(
+            "Node.js is not installed (no `node` on PATH): the AWS CDK CLI runs on Node. "
+            "Install Node 20 or later from https://nodejs.org and try again"
+        )
+    npx = shutil.which("npx")
+    if npx is None:
+        raise CdkCliError(
+            "`npx` is not on PATH: it comes with npm, which Node installers include. "
+            "Reinstall Node 20+ with npm, or add npm's bin folder to PATH"
+        )
+    if check_credentials and credentials_source(environ, home, profile) is None:
+        raise CdkCliError(
+            "no AWS credentials found (no AWS_PROFILE, AWS_ACCESS_KEY_ID, SSO or default "
+            "profile in ~/.aws): run `aws configure sso` or `aws configure`, set AWS_PROFILE, "
+            "or pass --profile NAME (with an instance role: --skip-credential-check)"
+        )
+    try:
+        completed = subprocess.run(
+            [npx, "--yes", CDK_PACKAGE, "--version"],
+            capture_output=True,
+            text=True,
+            timeout=VERSION_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise CdkCliError(
+            f"could not start the AWS CDK CLI ({CDK_PACKAGE}) through npx: {exc}. "
+            f"Check npm can reach its registry, or install it once: npm install -g {CDK_PACKAGE}"
+        ) from None
+    if completed.returncode != 0:
+        detail = (completed.stderr or completed.stdout).strip().splitlines()
+        raise CdkCliError(
+            f"the AWS CDK CLI ({CDK_PACKAGE}) did not run through npx"
+            + (f": {detail[-1]}" if detail else "")
+            + f". Check npm can reach its registry, or install it: npm install -g {CDK_PACKAGE}"
+        )
+    return Tools(npx=npx, cdk_version=completed.stdout.strip().split(" ")[0])
+
+
+def cdk_argv(
+    tools: Tools,
+    verb: Verb,
+    assembly: Path,
+    *,
+    profile: str | None = None,
+    require_approval: RequireApproval = "broadening",
+    fail_on_difference: bool = False,
+    extra: Sequence[str] = (),
+) -> list[str]:
+    """The exact command line: `npx --yes aws-cdk@2 VERB --app ASSEMBLY --all ...`."""
+    argv = [tools.npx, "--yes", CDK_PACKAGE, verb, "--app", str(assembly), "--all"]
+    if verb == "deploy":
+        argv += ["--require-approval", require_approval]
+        argv += ["--outputs-file", str(assembly / "outputs.json")]
+    if verb == "diff" and fail_on_difference:
+        argv.append("--fail")
+    if verb == "destroy":
+        argv.append("--force")  # conveyor has already asked (or was told --force)
+    if profile:
+        argv += ["--profile", profile]
+    return [*argv, *extra]
+
+
+def run(argv: Sequence[str]) -> int:
+    """Run the CDK CLI attached to this terminal (its progress and prompts stay visible)."""
+    return subprocess.run(list(argv), check=False).returncode

@@ -1,0 +1,134 @@
+"""Finding Node, npx, the CDK CLI and credentials, and the exact CDK command lines.
+
+`shutil.which` and `subprocess.run` are replaced: nothing here starts npx or touches a network.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conveyor.deploy.cdk_cli import CdkCliError, Tools, cdk_argv, credentials_source, find_tools
+
+TOOLS = Tools(npx="/usr/bin/npx", cdk_version="2.1000.0")
+CREDENTIALS = {"AWS_PROFILE": "dev"}
+
+
+@pytest.fixture
+def which(monkeypatch: pytest.MonkeyPatch) -> dict[str, str | None]:
+    found: dict[str, str | None] = {"node": "/usr/bin/node", "npx": "/usr/bin/npx"}
+    monkeypatch.setattr("shutil.which", lambda name: found.get(name))
+    return found
+
+
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    seen: list[list[str]] = []
+
+    def fake_run(argv: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        seen.append(argv)
+        return subprocess.CompletedProcess(argv, 0, stdout="2.1031.0 (build abc)\n", stderr="")
+
+    monkeypatch.setattr("subprocess.run", fake_run)
+    return seen
+
+
+def test_finds_tools_and_asks_npx_for_the_pinned_major_version(
+    which: dict[str, str | None], calls: list[list[str]], tmp_path: Path
+) -> None:
+    tools = find_tools(environ=CREDENTIALS, home=tmp_path)
+    assert tools == Tools(npx="/usr/bin/npx", cdk_version="2.1031.0")
+    assert calls == [["/usr/bin/npx", "--yes", "aws-cdk@2", "--version"]]
+
+
+@pytest.mark.parametrize(("missing", "message"), [("node", "Node.js"), ("npx", "`npx`")])
+def test_missing_node_or_npx(
+    which: dict[str, str | None], calls: list[list[str]], missing: str, message: str
+) -> None:
+    which[missing] = None
+    with pytest.raises(CdkCliError, match=message):
+        find_tools(environ=CREDENTIALS, home=Path("/nonexistent"))
+    assert calls == []
+
+
+def test_missing_credentials(
+    which: dict[str, str | None], calls: list[list[str]], tmp_path: Path
+) -> None:
+    with pytest.raises(CdkCliError, match="no AWS credentials"):
+        find_tools(environ={}, home=tmp_path)
+    assert calls == []
+    assert find_tools(environ={}, home=tmp_path, check_credentials=False).npx == "/usr/bin/npx"
+
+
+def test_cdk_cli_that_fails_to_run(
+    which: dict[str, str | None], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    def failing(argv: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        return subprocess.CompletedProcess(argv, 1, stdout="", stderr="npm ERR! 404 Not Found\n")
+
+    monkeypatch.setattr("subprocess.run", failing)
+    with pytest.raises(CdkCliError, match="did not run through npx: npm ERR! 404"):
+        find_tools(environ=CREDENTIALS, home=tmp_path)
+
+
+def test_cdk_cli_that_hangs(
+    which: dict[str, str | None], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    def hanging(argv: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        raise subprocess.TimeoutExpired(argv, kwargs["timeout"])
+
+    monkeypatch.setattr("subprocess.run", hanging)
+    with pytest.raises(CdkCliError, match="could not start"):
+        find_tools(environ=CREDENTIALS, home=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("environ", "files", "expected"),
+    [
+        ({"AWS_ACCESS_KEY_ID": "AKIA..."}, {}, "AWS_ACCESS_KEY_ID"),
+        ({"AWS_WEB_IDENTITY_TOKEN_FILE": "/t"}, {}, "AWS_WEB_IDENTITY_TOKEN_FILE"),
+        ({}, {"credentials": "[default]\naws_access_key_id = x\n"}, "credentials"),
+        ({}, {"config": "[profile dev]\nsso_session = acme\n"}, "config"),
+        ({}, {"config": "[profile dev]\nregion = eu-west-1\n"}, None),
+        ({}, {}, None),
+    ],
+)
+def test_credentials_sources(
+    tmp_path: Path, environ: dict[str, str], files: dict[str, str], expected: str | None
+) -> None:
+    (tmp_path / ".aws").mkdir()
+    for name, text in files.items():
+        (tmp_path / ".aws" / name).write_text(text)
+    found = credentials_source(environ, tmp_path)
+    if expected is None:
+        assert found is None
+    else:
+        assert found is not None and found.endswith(expected)
+
+
+def test_deploy_argv_keeps_the_cdk_approval_prompt_by_default() -> None:
+    argv = cdk_argv(TOOLS, "deploy", Path("cdk.out"))
+    assert argv == [
+        "/usr/bin/npx",
+        "--yes",
+        "aws-cdk@2",
+        "deploy",
+        "--app",
+        "cdk.out",
+        "--all",
+        "--require-approval",
+        "broadening",
+        "--outputs-file",
+        "cdk.out/outputs.json",
+    ]
+
+
+def test_diff_and_destroy_argv() -> None:
+    diff = cdk_argv(TOOLS, "diff", Path("out"), fail_on_difference=True, profile="ci")
+    assert diff[3:] == ["diff", "--app", "out", "--all", "--fail", "--profile", "ci"]
+    destroy = cdk_argv(TOOLS, "destroy", Path("out"))
+    assert destroy[3:] == ["destroy", "--app", "out", "--all", "--force"]
+    assert "--require-approval" not in diff + destroy
