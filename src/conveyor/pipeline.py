@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from aws_cdk import Aspects, CfnOutput, Duration, Stack
+from aws_cdk import Aspects, CfnOutput, CfnParameter, Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codecommit as codecommit
@@ -42,7 +42,7 @@ from conveyor.constructs.lambda_target import LambdaCanaryTarget, lambda_deploy_
 from conveyor.constructs.naming import Naming
 from conveyor.constructs.notifications import Notifications
 from conveyor.constructs.tagging import TagUnmanagedResources, apply_tags
-from conveyor.spec.models import Environment, HttpCheck, Spec
+from conveyor.spec.models import CONNECTION_ARN_PATTERN, Environment, HttpCheck, Spec
 
 SHARED_ENVIRONMENT = "shared"
 # CodePipeline lets a Lambda invoke action read at most five input artifacts; one is the source
@@ -123,6 +123,8 @@ class Pipeline(Construct):
             ).repository
 
         # --- who gets told -------------------------------------------------------------------
+        # (stage, action, function) of each Lambda invoke action, for cdk-nag acknowledgements.
+        self._invocations: list[tuple[str, str, lambda_.IFunction]] = []
         self.notifications = notifications = Notifications(
             self,
             "Notifications",
@@ -133,10 +135,10 @@ class Pipeline(Construct):
 
         # --- source --------------------------------------------------------------------------
         source_output = codepipeline.Artifact("Source")
-        source_action, commit_id, triggers = self._source(store, source_output)
+        source_action, commit_id, triggers = self._source(store, source_output, access_logs)
 
         # --- what each environment deploys to -------------------------------------------------
-        parts = [self._environment(env, access_logs) for env in spec.environments]
+        parts = [self._environment(env) for env in spec.environments]
 
         # --- build ---------------------------------------------------------------------------
         build_logs = self._log_group("BuildLogs", "build")
@@ -205,6 +207,10 @@ class Pipeline(Construct):
         if spec.source.s3 is not None:
             self._trigger_on_upload(spec.source.s3.key)
         acknowledgements.artifact_access(self.pipeline, store.bucket)
+        for stage, action, function in self._invocations:
+            acknowledgements.lambda_invoke_action(
+                self.pipeline.node.find_child(stage).node.find_child(action), function
+            )
         for project in projects:
             acknowledgements.artifact_access(project, store.bucket)
             acknowledgements.build_project(
@@ -269,15 +275,25 @@ class Pipeline(Construct):
         )
 
     def _source(
-        self, store: ArtifactStore, output: codepipeline.Artifact
+        self, store: ArtifactStore, output: codepipeline.Artifact, access_logs: s3.IBucket
     ) -> tuple[codepipeline.IAction, str | None, list[codepipeline.TriggerProps] | None]:
         """The source action, the variable holding the commit id, and the pipeline triggers."""
         source = self.spec.source
         if source.github is not None:
             owner, repo = source.github.repo.split("/", 1)
+            # A parameter, defaulting to the spec's ARN: the connection belongs to one account,
+            # and the template stays deployable in another (FM25).
+            connection = CfnParameter(
+                self,
+                "SourceConnectionArn",
+                type="String",
+                default=source.github.connection,
+                allowed_pattern=CONNECTION_ARN_PATTERN,
+                description=f"CodeStar connection to GitHub for {source.github.repo}",
+            )
             action = actions.CodeStarConnectionsSourceAction(
                 action_name="Source",
-                connection_arn=source.github.connection,
+                connection_arn=connection.value_as_string,
                 owner=owner,
                 repo=repo,
                 branch=source.github.branch,
@@ -317,8 +333,15 @@ class Pipeline(Construct):
             key=store.key,
             production=self.production,
             expire_days=max(30, self.spec.retention.artifact_days),
-            access_logs=None,
-            event_bridge=True,
+            access_logs=access_logs,
+            access_logs_prefix=f"s3/{self.naming.name('source')}/",
+        )
+        # EventBridge notifications through CloudFormation itself; CDK's event_bridge_enabled
+        # would add a stack-wide custom-resource Lambda to do the same.
+        source_bucket = self.source_bucket.node.default_child
+        assert isinstance(source_bucket, s3.CfnBucket)
+        source_bucket.add_property_override(
+            "NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled", True
         )
         CfnOutput(self, "SourceBucketName", value=self.source_bucket.bucket_name)
         s3_action = actions.S3SourceAction(
@@ -333,7 +356,7 @@ class Pipeline(Construct):
         )
         return s3_action, None, None
 
-    def _environment(self, env: Environment, access_logs: s3.IBucket) -> _EnvironmentParts:
+    def _environment(self, env: Environment) -> _EnvironmentParts:
         scope = Construct(self, f"Env{_camel(env.name)}")
         apply_tags(scope, {defaults.TAG_ENVIRONMENT: env.name})
         naming = self.naming
@@ -347,7 +370,7 @@ class Pipeline(Construct):
         )
         defaults.allow_logs_to_use_key(key, log_group_prefix=naming.path(""))
         part = _EnvironmentParts(env=env, key=key)
-        check = env.validate_.http if env.validate_ is not None else None
+        check = env.validation
 
         if env.deploy.lambda_ is not None:
             part.function = LambdaCanaryTarget(
@@ -372,12 +395,38 @@ class Pipeline(Construct):
         assert ecs_deploy is not None
         if ecs_deploy.create is None:
             assert ecs_deploy.cluster is not None and ecs_deploy.service is not None
+            # Parameters, defaulting to the spec's names: the service lives outside this stack,
+            # and the template says so instead of naming it as a literal (FM60).
+            cluster = CfnParameter(
+                scope,
+                "ClusterName",
+                type="String",
+                default=ecs_deploy.cluster,
+                description=f"Existing ECS cluster of {env.name}",
+            )
+            service = CfnParameter(
+                scope,
+                "ServiceName",
+                type="String",
+                default=ecs_deploy.service,
+                description=f"Existing ECS service of {env.name}",
+            )
             part.ecs = existing_service(
-                scope, "Service", cluster=ecs_deploy.cluster, service=ecs_deploy.service
+                scope,
+                "Service",
+                cluster=cluster.value_as_string,
+                service=service.value_as_string,
             )
             return part
         if self.repository is None:  # the spec validator requires build.docker for ecs targets
             raise ValueError("an ecs deploy needs build.docker")
+        # prevents FM76: the environment's load balancer logs to its own bucket.
+        access_logs = AccessLogBucket(
+            scope,
+            "AccessLogs",
+            production=env.is_production,
+            expire_days=max(90, self.spec.retention.log_days),
+        ).bucket
         part.ecs = FargateWebService(
             scope,
             "Web",
@@ -446,7 +495,11 @@ class Pipeline(Construct):
                     Stack.of(scope).format_arn(
                         service="codedeploy",
                         resource="deploymentgroup",
-                        resource_name=f"{self.naming.name('deploy', env.name)}/*",
+                        # conveyor names each CodeDeploy application after its one group.
+                        resource_name=(
+                            f"{self.naming.name('deploy', env.name)}/"
+                            f"{self.naming.name('deploy', env.name)}"
+                        ),
                         arn_format=_COLON,
                     )
                 ],
@@ -481,10 +534,11 @@ class Pipeline(Construct):
                     action_name=f"Test-{suite.name}", project=job.project, input=source, run_order=1
                 )
             )
-        if checks.scans is None:
+        scans = self.spec.scans
+        if not scans.tools:
             return found
         scan_outputs: list[codepipeline.Artifact] = []
-        for tool in checks.scans.tools:
+        for tool in scans.tools:
             job = CodeBuildJob(
                 self,
                 f"Scan{_camel(tool)}",
@@ -511,7 +565,7 @@ class Pipeline(Construct):
                     environment_variables=(image if tool in check_buildspecs.IMAGE_SCANS else None),
                 )
             )
-        gate = HandlerFunction(
+        gate_function = HandlerFunction(
             self,
             "ScanGate",
             handler="scan_gate",
@@ -524,20 +578,30 @@ class Pipeline(Construct):
             timeout=Duration.minutes(5),
             description=f"conveyor {self.spec.app}: stops the pipeline on scan findings",
             memory_mb=512,
-        ).function
+        )
+        gate = gate_function.function
+        acknowledgements.acknowledge(
+            gate_function,
+            "IAM5[Resource::*]",
+            "codepipeline:PutJobSuccessResult/PutJobFailureResult/GetJobDetails support no "
+            "resource-level permissions",
+        )
+        gate.add_to_role_policy(
+            iam.PolicyStatement(actions=["codepipeline:GetJobDetails"], resources=["*"])
+        )
         topic_arn = self.notifications.grant_scan_findings(gate)
         if topic_arn is not None:
             gate.add_environment("SECURITY_TOPIC_ARN", topic_arn)
         for index in range(0, len(scan_outputs), SCANS_PER_GATE):
             chunk = scan_outputs[index : index + SCANS_PER_GATE]
+            action_name = "ScanGate" if index == 0 else f"ScanGate{index // SCANS_PER_GATE + 1}"
+            self._invocations.append(("Checks", action_name, gate))
             found.append(
                 actions.LambdaInvokeAction(
-                    action_name="ScanGate"
-                    if index == 0
-                    else f"ScanGate{index // SCANS_PER_GATE + 1}",
+                    action_name=action_name,
                     lambda_=gate,
                     inputs=[source, *chunk],
-                    user_parameters={"fail_on": checks.scans.fail_on},
+                    user_parameters={"fail_on": scans.fail_on},
                     run_order=2,
                 )
             )
@@ -551,7 +615,7 @@ class Pipeline(Construct):
     ) -> list[codepipeline.IAction]:
         env = part.env
         found: list[codepipeline.IAction] = []
-        if env.approval:
+        if env.needs_approval:
             # prevents FM76: a person approves before this environment changes.
             found.append(
                 actions.ManualApprovalAction(
@@ -586,7 +650,7 @@ class Pipeline(Construct):
                 log_group=logs,
                 variables=part.function.deploy_variables(deploy.function.package),
             )
-            part.function.grant_deploy(job.role)
+            part.function.grant_deploy(job.role, job)
             projects.append(job.project)
             found.append(
                 actions.CodeBuildAction(
@@ -620,6 +684,13 @@ class Pipeline(Construct):
                                 input=build_output, task_definition_placeholder="IMAGE1_NAME"
                             )
                         ],
+                        role=deploy_role(
+                            self,
+                            f"DeployRole{_camel(env.name)}",
+                            target=target,
+                            artifacts=self.store.bucket,
+                            key=self.store.key,
+                        ),
                         run_order=2,
                     )
                 )
@@ -642,7 +713,7 @@ class Pipeline(Construct):
                 )
                 rollback = {"ecs": {"cluster": target.cluster_name, "service": target.service_name}}
 
-        if env.validate_ is not None:
+        if env.validation is not None:
             found.append(self._validation(part, rollback))
         return found
 
@@ -652,8 +723,8 @@ class Pipeline(Construct):
         """After the deploy, the check runs against the environment; a failure stops the
         pipeline and rolls the environment back (FM63)."""
         env = part.env
-        assert env.validate_ is not None
-        check = env.validate_.http
+        check = env.validation
+        assert check is not None
         url = check.url
         if url is None:
             assert part.ecs is not None and part.ecs.url is not None
@@ -692,6 +763,9 @@ class Pipeline(Construct):
             )
         if rollback is not None and "lambda" in rollback and part.function is not None:
             fn = part.function.function
+            acknowledgements.function_versions(
+                validator, fn, "rollback moves this one function's alias to its previous version"
+            )
             function.add_to_role_policy(
                 iam.PolicyStatement(
                     actions=[
@@ -717,6 +791,7 @@ class Pipeline(Construct):
             "timeout_seconds": check.timeout_seconds,
             "rollback": rollback,
         }
+        self._invocations.append((stage_name(env.name), "Validate", function))
         return actions.LambdaInvokeAction(
             action_name="Validate",
             lambda_=function,

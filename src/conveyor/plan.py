@@ -168,7 +168,7 @@ def _running_services(spec: Spec) -> list[RunningService]:
 def _environment_stage(env: Environment) -> Stage:
     actions: list[Action] = []
     order = 1
-    if env.approval:
+    if env.needs_approval:
         actions.append(
             Action("Approve", "approval", "Manual", run_order=order, uses=("SNS topic",))
         )

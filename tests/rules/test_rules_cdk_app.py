@@ -41,7 +41,7 @@ def test_careless_cdk_app_gets_the_seed_findings(tmp_path: Path) -> None:
         ("CV003", "Artifacts"),  # FM02 artifact key
         ("CV005", "Artifacts"),  # FM03 lifecycle
         ("CV006", "Artifacts"),  # FM04 TLS
-        ("CV009", "Repo"),  # FM06 hard-coded name
+        ("CV009", "Artifacts"),  # FM06 hard-coded bucket name
         ("CV020", "Repo"),  # FM10
         ("CV030", "Build"),  # FM20 privileged
         ("CV031", "Build"),  # FM21 image

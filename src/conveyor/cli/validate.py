@@ -27,10 +27,13 @@ def load_or_exit(path: Path) -> Spec:
 def describe(spec: Spec) -> str:
     envs = []
     for env in spec.environments:
-        ecs = env.deploy.ecs
-        target = f"ecs {ecs.strategy}" if ecs is not None else "?"
-        target += " (created)" if ecs is not None and ecs.create is not None else ""
-        flags = " after approval" if env.approval else ""
+        ecs, function = env.deploy.ecs, env.deploy.lambda_
+        if ecs is not None:
+            target = f"ecs {ecs.strategy}" + (" (created)" if ecs.create is not None else "")
+        else:
+            assert function is not None
+            target = f"lambda {function.strategy}"
+        flags = " after approval" if env.needs_approval else ""
         envs.append(f"{env.name}: {target}{flags}")
     return f"app {spec.app} from {spec.source.kind}; " + "; ".join(envs)
 

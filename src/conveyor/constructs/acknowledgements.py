@@ -59,6 +59,34 @@ def key_grants(scope: IConstruct) -> None:
         )
 
 
+def lambda_invoke_action(scope: IConstruct, function: IConstruct) -> None:
+    """The role CDK gives a pipeline's Lambda invoke action."""
+    stack = cdk.Stack.of(scope)
+    default_child = function.node.default_child
+    assert default_child is not None
+    logical_id = stack.resolve(stack.get_logical_id(default_child))  # type: ignore[arg-type]
+    acknowledge(
+        scope,
+        f"IAM5[Resource::<{logical_id}.Arn>:*]",
+        "invoke permission on the versions of this pipeline's own handler (CDK grant)",
+    )
+    acknowledge(
+        scope,
+        "IAM5[Resource::*]",
+        "lambda:ListFunctions, added by CDK's Lambda invoke action, supports no resource-level "
+        "permissions; invocation is limited to the handler",
+    )
+
+
+def function_versions(scope: IConstruct, function: IConstruct, reason: str) -> None:
+    """Grants on `function` and its versions/aliases (`<Arn>:*`)."""
+    stack = cdk.Stack.of(scope)
+    default_child = function.node.default_child
+    assert default_child is not None
+    logical_id = stack.resolve(stack.get_logical_id(default_child))  # type: ignore[arg-type]
+    acknowledge(scope, f"IAM5[Resource::<{logical_id}.Arn>:*]", reason)
+
+
 def build_project(scope: IConstruct, project_logical_id: str, *, pushes_images: bool) -> None:
     """The CodeBuild project's role: CDK's log and report-group grants, and the ECR login."""
     stack = cdk.Stack.of(scope)

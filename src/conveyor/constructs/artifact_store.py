@@ -6,7 +6,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from conveyor.constructs import defaults
+from conveyor.constructs import acknowledgements, defaults
 from conveyor.constructs.naming import Naming
 
 
@@ -67,4 +67,10 @@ class AccessLogBucket(Construct):
             production=production,
             expire_days=expire_days,
             access_logs=None,
+        )
+        acknowledgements.acknowledge(
+            self.bucket,
+            "S1",
+            "this bucket is the destination of access logs; logging its own access into itself "
+            "would loop",
         )

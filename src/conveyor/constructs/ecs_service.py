@@ -273,6 +273,9 @@ class FargateWebService(Construct):
         else:
             blue, green = target_group("Blue"), target_group("Green")
             # prevents FM61: production and test listener, two target groups.
+            codedeploy_managed = deploy.strategy == "blue-green"
+            # CodeDeploy swaps the listeners' default target groups; ECS's native blue/green
+            # moves weights on listener rules, so its listeners default to a plain 404.
             production_listener = alb.add_listener(
                 "Production",
                 port=port,
@@ -280,7 +283,10 @@ class FargateWebService(Construct):
                 open=False,
                 certificates=certificates,
                 ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS if https else None,
-                default_action=elbv2.ListenerAction.fixed_response(404),
+                default_target_groups=[blue] if codedeploy_managed else None,
+                default_action=(
+                    None if codedeploy_managed else elbv2.ListenerAction.fixed_response(404)
+                ),
             )
             test_listener = alb.add_listener(
                 "Test",
@@ -289,7 +295,10 @@ class FargateWebService(Construct):
                 open=False,
                 certificates=certificates,
                 ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS if https else None,
-                default_action=elbv2.ListenerAction.fixed_response(404),
+                default_target_groups=[green] if codedeploy_managed else None,
+                default_action=(
+                    None if codedeploy_managed else elbv2.ListenerAction.fixed_response(404)
+                ),
             )
             for cidr in self._test_cidrs(settings.test_cidrs, vpc):
                 # The test listener serves unreleased versions: never to the world (cdk-nag
@@ -297,15 +306,10 @@ class FargateWebService(Construct):
                 alb_group.add_ingress_rule(
                     ec2.Peer.ipv4(cidr), ec2.Port.tcp(TEST_PORT), "Validation of the new version"
                 )
-            alarms = self._alarms(naming, env_name, alb, [blue, green], alarm_topic)
-            alarms += [
-                cloudwatch.Alarm.from_alarm_name(self, f"UserAlarm{i}", name)
-                for i, name in enumerate(deploy.alarms)
-            ]
             if deploy.strategy == "blue-green":
-                production_listener.add_target_groups("Blue", target_groups=[blue])
-                test_listener.add_target_groups("Green", target_groups=[green])
                 service.attach_to_application_target_group(blue)
+                # Target-group metrics need the groups attached to the load balancer first.
+                alarms = self._alarms(naming, env_name, alb, [blue, green], alarm_topic, deploy)
                 deployment_group = self._codedeploy(
                     naming,
                     env_name,
@@ -324,6 +328,17 @@ class FargateWebService(Construct):
                 )
                 if hook_function is not None:
                     hook_function.grant_invoke(deployment_group.role)
+                    acknowledgements.function_versions(
+                        deployment_group,
+                        hook_function,
+                        "CodeDeploy may invoke this deployment's own validation hook",
+                    )
+                acknowledgements.acknowledge(
+                    deployment_group,
+                    "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AWSCodeDeployRoleForECS]",
+                    "AWS's managed role policy for CodeDeploy on ECS, the documented least "
+                    "privilege for that service (FM42)",
+                )
                 self.target = EcsTarget(
                     service=service,
                     cluster_name=cluster.cluster_name,
@@ -382,6 +397,14 @@ class FargateWebService(Construct):
                     ),
                 ),
             ).attach_to_application_target_group(blue)
+            alarms = self._alarms(naming, env_name, alb, [blue, green], alarm_topic, deploy)
+            acknowledgements.acknowledge(
+                service,
+                "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
+                "AmazonECSInfrastructureRolePolicyForLoadBalancers]",
+                "AWS's managed policy for the role ECS uses to move listener-rule weights during "
+                "its native blue/green deployments",
+            )
             service.enable_deployment_alarms(
                 [a.alarm_name for a in alarms], behavior=ecs.AlarmBehavior.ROLLBACK_ON_ALARM
             )
@@ -436,7 +459,9 @@ class FargateWebService(Construct):
         alb: elbv2.ApplicationLoadBalancer,
         groups: list[elbv2.ApplicationTargetGroup],
         topic: sns.ITopic,
+        deploy: EcsDeploy,
     ) -> list[cloudwatch.IAlarm]:
+        """5xx and unhealthy targets roll a deployment back, plus the alarms the spec names."""
         errors = defaults.alarm(
             self,
             "ServerErrors",
@@ -465,7 +490,11 @@ class FargateWebService(Construct):
             evaluation_periods=2,
             topic=topic,
         )
-        return [errors, unhealthy]
+        user_alarms = [
+            cloudwatch.Alarm.from_alarm_name(self, f"UserAlarm{i}", name)
+            for i, name in enumerate(deploy.alarms)
+        ]
+        return [errors, unhealthy, *user_alarms]
 
     def _codedeploy(
         self,
@@ -673,20 +702,54 @@ def deploy_role(
     artifacts: s3.IBucket,
     key: kms.IKey,
 ) -> iam.IRole:
-    """The role of the ECS deploy action, scoped to one service.
+    """The role of the ECS (or CodeDeploy-to-ECS) deploy action, scoped to one service.
 
-    CDK's EcsDeployAction grants ecs:* and iam:PassRole on "*" to whatever role it gets (FM40).
+    CDK's deploy actions grant ecs:* and iam:PassRole on "*" to whatever role they get (FM40).
     This role is handed over immutable, so those grants are dropped, and it carries only the
     statements below.
     """
     stack = Stack.of(scope)
     role = iam.Role(scope, id, assumed_by=iam.AccountRootPrincipal())
-    role.add_to_policy(
-        iam.PolicyStatement(
-            actions=["ecs:DescribeServices", "ecs:UpdateService"],
-            resources=[service_arn(scope, target)],
+    group = target.deployment_group
+    if group is not None:
+        # CodeDeploy blue/green: the action registers the task definition and starts a
+        # deployment of this one group; CDK would add iam:PassRole on "*" (FM40).
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "codedeploy:GetApplication",
+                    "codedeploy:GetApplicationRevision",
+                    "codedeploy:RegisterApplicationRevision",
+                ],
+                resources=[
+                    stack.format_arn(
+                        service="codedeploy",
+                        resource="application",
+                        resource_name=group.application.application_name,
+                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                    )
+                ],
+            )
         )
-    )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["codedeploy:CreateDeployment", "codedeploy:GetDeployment"],
+                resources=[group.deployment_group_arn],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["codedeploy:GetDeploymentConfig"],
+                resources=[group.deployment_config.deployment_config_arn],
+            )
+        )
+    else:
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["ecs:DescribeServices", "ecs:UpdateService"],
+                resources=[service_arn(scope, target)],
+            )
+        )
     role.add_to_policy(
         # These two ECS actions support no resource-level permissions.
         iam.PolicyStatement(

@@ -88,9 +88,18 @@ class LambdaCanaryTarget(Construct):
             retention_days=log_retention_days,
             production=production,
         )
+        # Its own role, writing to its own log group only (no AWSLambdaBasicExecutionRole).
+        role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"{naming.app} function ({env_name})",
+        )
+        logs.grant_write(role)
         self.function = lambda_.Function(
             self,
             "Function",
+            role=role,
             function_name=naming.name("function", env_name),
             description=f"{naming.app} ({env_name}), deployed by its conveyor pipeline",
             runtime=RUNTIMES[settings.runtime],  # prevents FM65: current runtimes only
@@ -123,6 +132,18 @@ class LambdaCanaryTarget(Construct):
             post_hook=hook_function,
         )
         self.hook = hook_function
+        if hook_function is not None:
+            acknowledgements.function_versions(
+                self.deployment_group,
+                hook_function,
+                "CodeDeploy may invoke this deployment's own validation hook",
+            )
+        acknowledgements.acknowledge(
+            self.function,
+            "L1",
+            f"{settings.runtime} is chosen in conveyor.yaml, which accepts only runtimes in AWS "
+            "standard support (FM65)",
+        )
         acknowledgements.acknowledge(
             self.deployment_group,
             "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
@@ -187,9 +208,14 @@ class LambdaCanaryTarget(Construct):
         ]
         return alarms
 
-    def grant_deploy(self, role: iam.IRole) -> None:
+    def grant_deploy(self, role: iam.IRole, scope: Construct) -> None:
         """What the deploy job needs: publish a version, read the alias, start CodeDeploy."""
         stack = Stack.of(self)
+        acknowledgements.function_versions(
+            scope,
+            self.function,
+            "the deploy job publishes versions of this one function and reads its alias",
+        )
         role.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=[

@@ -452,7 +452,13 @@ class Environment(_Model):
         None,
         description="Retain data on stack deletion. Defaults to true for prod/production/live.",
     )
-    approval: bool = Field(False, description="Manual approval before deploying here.")
+    approval: bool | None = Field(
+        None,
+        description=(
+            "Manual approval before deploying here. Defaults to true for production "
+            "environments (FM76); write false to deploy production without one."
+        ),
+    )
     deploy: Deploy
     validate_: Validate | None = Field(None, alias="validate")
 
@@ -461,6 +467,21 @@ class Environment(_Model):
         if self.production is not None:
             return self.production
         return self.name in PRODUCTION_NAMES
+
+    @property
+    def needs_approval(self) -> bool:
+        return self.approval if self.approval is not None else self.is_production
+
+    @property
+    def validation(self) -> HttpCheck | None:
+        """The check after each deploy: the spec's, or for a service conveyor creates, its
+        load balancer's health-check path (FM63)."""
+        if self.validate_ is not None:
+            return self.validate_.http
+        ecs = self.deploy.ecs
+        if ecs is not None and ecs.create is not None:
+            return HttpCheck(path=ecs.create.health_check_path)
+        return None
 
     @model_validator(mode="after")
     def _check_has_a_url(self) -> Environment:
@@ -497,7 +518,10 @@ class Suite(_Model):
 
 class Scans(_Model):
     tools: list[ScanTool] = Field(
-        min_length=1, description="Each runs as its own parallel action and writes SARIF."
+        description=(
+            "Each runs as its own parallel action and writes SARIF. An empty list turns "
+            "scanning off (conveyor check then reports FM75)."
+        ),
     )
     fail_on: Severity = Field(
         "critical",
@@ -518,7 +542,13 @@ class Checks(_Model):
     """Tests and security scans, all in one stage, in parallel (FM29), then the scan gate."""
 
     tests: list[Suite] = Field(default_factory=list)
-    scans: Scans | None = None
+    scans: Scans | None = Field(
+        None,
+        description=(
+            "Omit for the defaults: gitleaks on the source, and trivy on the image of a Docker "
+            "build, gated at critical."
+        ),
+    )
 
     @model_validator(mode="after")
     def _distinct_names(self) -> Checks:
@@ -659,6 +689,16 @@ class Spec(_Model):
                 "region): add region: eu-west-1 (your region) at the top"
             )
         return self
+
+    @property
+    def scans(self) -> Scans:
+        """The scans that run: the spec's, or gitleaks (+ trivy for images) gated at critical."""
+        if self.checks.scans is not None:
+            return self.checks.scans
+        tools: list[ScanTool] = ["gitleaks"]
+        if self.build.docker is not None:
+            tools.append("trivy")
+        return Scans(tools=tools, fail_on="critical")
 
     @property
     def pipeline_region(self) -> str | None:

@@ -12,11 +12,40 @@ import re
 from collections.abc import Iterator
 
 from conveyor.rules.engine import Context
-from conveyor.rules.governance.physical_names import NAME_PROPERTIES
 from conveyor.rules.intrinsics import render
 from conveyor.rules.model import Hit, Rule, Severity
 
 PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
+
+# The property that holds each resource type's physical name.
+NAME_PROPERTIES: dict[str, str] = {
+    "AWS::S3::Bucket": "BucketName",
+    "AWS::ECR::Repository": "RepositoryName",
+    "AWS::CodeBuild::Project": "Name",
+    "AWS::CodePipeline::Pipeline": "Name",
+    "AWS::CodeCommit::Repository": "RepositoryName",
+    "AWS::CodeDeploy::Application": "ApplicationName",
+    "AWS::CodeDeploy::DeploymentGroup": "DeploymentGroupName",
+    "AWS::IAM::Role": "RoleName",
+    "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
+    "AWS::IAM::User": "UserName",
+    "AWS::Logs::LogGroup": "LogGroupName",
+    "AWS::DynamoDB::Table": "TableName",
+    "AWS::SNS::Topic": "TopicName",
+    "AWS::SQS::Queue": "QueueName",
+    "AWS::Lambda::Function": "FunctionName",
+    "AWS::Serverless::Function": "FunctionName",
+    "AWS::ECS::Cluster": "ClusterName",
+    "AWS::ECS::Service": "ServiceName",
+    "AWS::KMS::Alias": "AliasName",
+    "AWS::SSM::Parameter": "Name",
+    "AWS::SecretsManager::Secret": "Name",
+    "AWS::Events::Rule": "Name",
+    "AWS::CloudWatch::Alarm": "AlarmName",
+    "AWS::ElasticLoadBalancingV2::LoadBalancer": "Name",
+    "AWS::ElasticLoadBalancingV2::TargetGroup": "Name",
+    "AWS::StepFunctions::StateMachine": "StateMachineName",
+}
 
 
 def _style(name: str) -> str | None:

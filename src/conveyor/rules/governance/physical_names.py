@@ -1,9 +1,15 @@
-"""Hard-coded physical name on a resource whose name must be unique.
+"""Hard-coded physical name in a namespace shared by every AWS account: S3 bucket names.
 
 A name is hard-coded when it is a plain literal (or a Sub/Join of literals only) with no
 ``${AWS::StackName}``, ``${AWS::AccountId}``, parameter or resource reference in it: the second
-deploy of the same template (another environment, another branch, a re-create after a failed
-delete) then fails with "already exists". CDK output usually has no physical names: fine.
+deploy of the same template (another environment, another branch, another account, a re-create
+after a failed delete) then fails with "already exists". CDK output usually has no bucket names.
+
+Limits: names unique per account and region (ECR repositories, tables, log groups, pipelines)
+collide only with a second copy of the same stack in the same account, or with what a deleted
+stack retained. A template cannot say whether such a name is a deliberate convention (conveyor
+names them ``{app}-{type}-{env}[-suffix]``, and ``suffix:`` separates parallel copies) or an
+accident, so this rule reports global names only.
 """
 
 from __future__ import annotations
@@ -15,33 +21,9 @@ from conveyor.rules.intrinsics import is_literal, render
 from conveyor.rules.model import Hit, Rule, Severity
 from conveyor.rules.template import Resource
 
+# Resource types whose names share one namespace across all AWS accounts.
 NAME_PROPERTIES: dict[str, str] = {
     "AWS::S3::Bucket": "BucketName",
-    "AWS::ECR::Repository": "RepositoryName",
-    "AWS::CodeBuild::Project": "Name",
-    "AWS::CodePipeline::Pipeline": "Name",
-    "AWS::CodeCommit::Repository": "RepositoryName",
-    "AWS::CodeDeploy::Application": "ApplicationName",
-    "AWS::CodeDeploy::DeploymentGroup": "DeploymentGroupName",
-    "AWS::IAM::Role": "RoleName",
-    "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
-    "AWS::IAM::User": "UserName",
-    "AWS::Logs::LogGroup": "LogGroupName",
-    "AWS::DynamoDB::Table": "TableName",
-    "AWS::SNS::Topic": "TopicName",
-    "AWS::SQS::Queue": "QueueName",
-    "AWS::Lambda::Function": "FunctionName",
-    "AWS::Serverless::Function": "FunctionName",
-    "AWS::ECS::Cluster": "ClusterName",
-    "AWS::ECS::Service": "ServiceName",
-    "AWS::KMS::Alias": "AliasName",
-    "AWS::SSM::Parameter": "Name",
-    "AWS::SecretsManager::Secret": "Name",
-    "AWS::Events::Rule": "Name",
-    "AWS::CloudWatch::Alarm": "AlarmName",
-    "AWS::ElasticLoadBalancingV2::LoadBalancer": "Name",
-    "AWS::ElasticLoadBalancingV2::TargetGroup": "Name",
-    "AWS::StepFunctions::StateMachine": "StateMachineName",
 }
 
 

@@ -50,6 +50,10 @@ STAR_ONLY = (
     "tag:GetResources",
     "cloudformation:ValidateTemplate",
     "codedeploy:GetDeploymentConfig",
+    # CodePipeline job workers (Lambda invoke actions) cannot name a job ARN.
+    "codepipeline:PutJobSuccessResult",
+    "codepipeline:PutJobFailureResult",
+    "codepipeline:GetJobDetails",
 )
 
 
