@@ -13,6 +13,7 @@ from conveyor.cli import check as check_command
 from conveyor.cli import cost as cost_command
 from conveyor.cli import deploy as deploy_command
 from conveyor.cli import diagram as diagram_command
+from conveyor.cli import history as history_command
 from conveyor.cli import init as init_command
 from conveyor.cli import schema as schema_command
 from conveyor.cli import synth as synth_command
@@ -40,6 +41,7 @@ app.command("cost")(cost_command.cost)
 app.command("deploy")(deploy_command.deploy)
 app.command("diff")(deploy_command.diff)
 app.command("destroy")(deploy_command.destroy)
+app.command("history")(history_command.history)
 
 
 def run() -> None:

@@ -1,0 +1,274 @@
+"""`conveyor history`: recent deployments and the four DORA metrics from the history table."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from conveyor.cli.output import console, errors, fail
+from conveyor.cli.validate import load_or_exit
+
+if TYPE_CHECKING:
+    from conveyor.history.dora import Metrics
+    from conveyor.history.records import Deployment
+
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_OUTCOME_STYLE = {
+    "SUCCEEDED": "green",
+    "FAILED": "red",
+    "ROLLED_BACK": "red",
+    "IN_PROGRESS": "cyan",
+    "STOPPED": "yellow",
+}
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+
+
+def parse_since(value: str, now: datetime) -> datetime:
+    """`30d`, `12h`, `2w`, `90m`, or an ISO date/time (UTC when no zone is given)."""
+    match = re.fullmatch(r"\s*(\d+)\s*([mhdw])\s*", value)
+    if match:
+        return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise typer.BadParameter(
+            f"{value!r} is neither a duration (30d, 12h, 2w, 90m) nor a date (2026-03-01)",
+            param_hint="--since",
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def table_name(app: str, suffix: str = "") -> str:
+    """The name conveyor gives the table: `{app}-deployments[-{suffix}]` (constructs/naming)."""
+    return f"{app}-deployments" + (f"-{suffix}" if suffix else "")
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
+def history(
+    app_name: Annotated[
+        str | None,
+        typer.Option("--app", help="Application name.", show_default="from --spec"),
+    ] = None,
+    environments: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--env",
+            help="Environment (repeat). Without one: all, by a slower Scan.",
+            show_default="the spec's environments",
+        ),
+    ] = None,
+    since: Annotated[
+        str, typer.Option("--since", help="Window: 30d, 12h, 2w, or a date like 2026-03-01.")
+    ] = "30d",
+    spec: Annotated[
+        Path | None,
+        typer.Option(
+            "--spec",
+            help="conveyor.yaml: gives app, environments, table and region.",
+            show_default="./conveyor.yaml if present",
+        ),
+    ] = None,
+    table: Annotated[
+        str | None,
+        typer.Option("--table", help="History table name.", show_default="{app}-deployments"),
+    ] = None,
+    region: Annotated[
+        str | None,
+        typer.Option("--region", help="AWS region.", show_default="spec, then AWS_REGION"),
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=0, help="Recent deployments to list.")] = 20,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.table,
+) -> None:
+    """Recent deployments and the four DORA metrics, read from the deployment history table.
+
+    Deployment frequency, lead time (pipeline start to deploy end), change failure rate and
+    time to restore, per environment; definitions in docs/commands/history.md.
+    Needs AWS credentials that may read the table (dynamodb:Query).
+
+    Examples:
+
+      conveyor history --spec conveyor.yaml
+
+      conveyor history --app payments --env prod --since 90d
+
+      conveyor history --spec conveyor.yaml --format json | jq .environments.prod
+    """
+    now = datetime.now(UTC)
+    start = parse_since(since, now)
+    if start >= now:
+        fail(f"--since {since} is in the future; give a past date or a duration like 30d")
+
+    suffix = ""
+    chosen_region = region
+    chosen_envs = list(environments or [])
+    if spec is None and app_name is None and Path("conveyor.yaml").is_file():
+        spec = Path("conveyor.yaml")
+    if spec is not None:
+        loaded = load_or_exit(spec)
+        app_name = app_name or loaded.app
+        suffix = loaded.suffix
+        chosen_region = chosen_region or loaded.pipeline_region
+        chosen_envs = chosen_envs or [env.name for env in loaded.environments]
+    if app_name is None:
+        fail("which application? pass --app NAME or --spec conveyor.yaml")
+    chosen_table = table or table_name(app_name, suffix)
+
+    with console.status(f"Reading {chosen_table} …", spinner="dots"):
+        deployments, scanned = _read(chosen_table, app_name, chosen_envs, start, chosen_region)
+
+    from conveyor.history.dora import metrics
+
+    window_days = (now - start).total_seconds() / 86400
+    envs = chosen_envs or sorted({d.environment for d in deployments})
+    results = [
+        metrics(env, [d for d in deployments if d.environment == env], window_days) for env in envs
+    ]
+    recent = sorted(deployments, key=lambda d: d.started_at or start, reverse=True)[:limit]
+
+    if fmt is Format.json:
+        typer.echo(
+            json.dumps(
+                {
+                    "app": app_name,
+                    "table": chosen_table,
+                    "since": start.isoformat(),
+                    "window_days": round(window_days, 3),
+                    "environments": {m.environment: m.to_json() for m in results},
+                    "deployments": [d.to_json() for d in recent],
+                },
+                indent=2,
+            )
+        )
+        return
+    if scanned:
+        errors.print(
+            "[yellow]![/] no environment given: read the table with a Scan; pass --env or "
+            "--spec to query only what you need",
+            soft_wrap=True,
+        )
+    _print(app_name, chosen_table, since, recent, results, total=len(deployments))
+
+
+def _read(
+    table: str, app: str, environments: list[str], since: datetime, region: str | None
+) -> tuple[list[Deployment], bool]:
+    import boto3  # type: ignore[import-untyped]
+    from botocore.exceptions import (  # type: ignore[import-untyped]
+        BotoCoreError,
+        ClientError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        NoRegionError,
+    )
+
+    from conveyor.history.reader import read_deployments
+
+    try:
+        client = boto3.client("dynamodb", region_name=region)
+        deployments, stats = read_deployments(client, table, app, environments or None, since)
+    except NoRegionError:
+        fail("no AWS region: pass --region eu-west-1, set AWS_REGION, or use --spec")
+    except NoCredentialsError:
+        fail(
+            "no AWS credentials: set AWS_PROFILE (or run `aws sso login`) with access to "
+            f"dynamodb:Query on {table}"
+        )
+    except EndpointConnectionError as exc:
+        fail(f"cannot reach DynamoDB ({exc}); check the network and --region")
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        code = error.get("Code", "")
+        where = client.meta.region_name
+        if code == "ResourceNotFoundException":
+            fail(
+                f"no table {table} in {where}: deploy the pipeline first (conveyor deploy), "
+                "or pass --table NAME / --region REGION"
+            )
+        if code in {"AccessDeniedException", "UnrecognizedClientException"} or "Token" in code:
+            fail(
+                f"AWS refused to read {table} ({code}: {error.get('Message', '')}); the "
+                "credentials need dynamodb:Query (and dynamodb:Scan without --env)"
+            )
+        fail(f"reading {table} failed: {code}: {error.get('Message', exc)}")
+    except BotoCoreError as exc:
+        fail(f"reading {table} failed: {exc}")
+    return deployments, stats.scanned
+
+
+def _print(
+    app: str,
+    table: str,
+    since: str,
+    recent: list[Deployment],
+    results: list[Metrics],
+    *,
+    total: int,
+) -> None:
+    if not total:
+        console.print(f"No deployments of {app} in {table} in the last {since}.")
+        return
+    listing = Table(
+        title=f"{app}: latest {len(recent)} of {total} deployments", title_justify="left"
+    )
+    for column in ("Started (UTC)", "Env", "Outcome", "Took", "Lead time", "Commit", "By"):
+        listing.add_column(column, overflow="fold" if column == "Commit" else "ellipsis")
+    for d in recent:
+        took = (d.ended_at - d.started_at).total_seconds() if d.ended_at and d.started_at else None
+        outcome = d.outcome + (
+            " (rolled back)" if d.rolled_back and d.outcome != "ROLLED_BACK" else ""
+        )
+        style = _OUTCOME_STYLE.get(d.outcome, "")
+        commit = (d.commit or "")[:8]
+        if d.commit_message:
+            commit += " " + d.commit_message.splitlines()[0][:50]
+        listing.add_row(
+            d.started_at.strftime("%Y-%m-%d %H:%M") if d.started_at else "-",
+            d.environment,
+            f"[{style}]{outcome}[/]" if style else outcome,
+            _duration(took),
+            _duration(d.lead_time_seconds),
+            commit or "-",
+            (d.triggered_by or "-").rsplit("/", 1)[-1],
+        )
+    console.print(listing)
+
+    dora = Table(title=f"DORA metrics, last {since}", title_justify="left")
+    dora.add_column("Environment")
+    dora.add_column("Deployment frequency", justify="right")
+    dora.add_column("Lead time (median)", justify="right")
+    dora.add_column("Change failure rate", justify="right")
+    dora.add_column("Time to restore (median)", justify="right")
+    for m in results:
+        rate = "-" if m.change_failure_rate is None else f"{m.change_failure_rate:.0%}"
+        dora.add_row(
+            m.environment,
+            f"{m.per_day:.2f}/day ({m.deployments})",
+            _duration(m.lead_time_seconds),
+            f"{rate} ({m.failures} failed)",
+            _duration(m.restore_seconds) + (f" ({m.restores})" if m.restores else ""),
+        )
+    console.print(dora)
+    console.print(
+        "  Lead time runs from the pipeline execution's start (commit times are not recorded).",
+        soft_wrap=True,
+    )

@@ -1,0 +1,142 @@
+"""`conveyor history` as a user runs it, against moto: tables, JSON, and every error path."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3  # type: ignore[import-untyped]
+import pytest
+from moto import mock_aws
+from typer.testing import CliRunner
+
+from conveyor.cli.history import parse_since, table_name
+from conveyor.cli.main import app
+from tests.history.generate import START, create_table, history_items, load
+
+ROOT = Path(__file__).resolve().parents[2]
+runner = CliRunner()
+SINCE = ["--since", "2025-12-01"]
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="eu-west-1")
+        create_table(client, "web-deployments")
+        load(client, "web-deployments", history_items("web", 40, environments=("prod",)))
+        yield client
+
+
+def test_table_output_lists_deployments_and_dora_metrics(aws: Any) -> None:
+    result = runner.invoke(
+        app, ["history", "--app", "web", "--env", "prod", *SINCE], env={"COLUMNS": "200"}
+    )
+    assert result.exit_code == 0, result.output
+    assert "latest 20 of 40 deployments" in result.output
+    assert "DORA metrics" in result.output
+    assert "Deployment frequency" in result.output and "Change failure rate" in result.output
+    assert "change 39" in result.output  # newest first
+
+
+def test_json_output_with_spec_derived_table_and_region(aws: Any) -> None:
+    result = runner.invoke(
+        app,
+        ["history", "--spec", str(ROOT / "examples" / "web-service.yaml"), *SINCE, "-f", "json"],
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["table"] == "web-deployments"
+    prod = data["environments"]["prod"]
+    assert prod["deployments"] + prod["failures"] == 40
+    assert 0 <= prod["change_failure_rate"] <= 1
+    assert prod["lead_time_seconds"] > 0
+    assert len(data["deployments"]) == 20
+    assert data["deployments"][0]["commit_message"] == "change 39"
+
+
+def test_no_deployments_in_the_window(aws: Any) -> None:
+    result = runner.invoke(app, ["history", "--app", "web", "--env", "prod", "--since", "1d"])
+    assert result.exit_code == 0, result.output
+    assert "No deployments of web" in result.output
+
+
+def test_scan_without_environment_says_so(aws: Any) -> None:
+    result = runner.invoke(app, ["history", "--app", "web", *SINCE])
+    assert result.exit_code == 0, result.output
+    assert "Scan" in result.output
+    assert "prod" in result.output
+
+
+def test_missing_table_exits_2(aws: Any) -> None:
+    result = runner.invoke(app, ["history", "--app", "shop", "--env", "prod"])
+    assert result.exit_code == 2
+    assert "no table shop-deployments in eu-west-1" in result.output
+    assert "--table" in result.output
+
+
+def test_no_credentials_exits_2(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    result = runner.invoke(
+        app, ["history", "--app", "web", "--env", "prod", "--region", "eu-west-1"]
+    )
+    assert result.exit_code == 2
+    assert "no AWS credentials" in result.output
+
+
+def test_no_region_exits_2(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    result = runner.invoke(app, ["history", "--app", "web", "--env", "prod"])
+    assert result.exit_code == 2
+    assert "no AWS region" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--env", "prod"], "pass --app NAME or --spec"),
+        (["--app", "web", "--since", "soon"], "--since"),
+        (["--app", "web", "--since", "2999-01-01"], "in the future"),
+        (["--spec", "missing.yaml"], "missing.yaml"),
+    ],
+)
+def test_bad_input_exits_2(
+    args: list[str], message: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no conveyor.yaml to fall back on
+    result = runner.invoke(app, ["history", *args])
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_since_and_table_name_helpers() -> None:
+    assert parse_since("2d", START) == START - timedelta(days=2)
+    assert parse_since("3w", START) == START - timedelta(weeks=3)
+    assert parse_since("2026-03-01", START).isoformat() == "2026-03-01T00:00:00+00:00"
+    assert table_name("web") == "web-deployments"
+    assert table_name("web", "pr-7") == "web-deployments-pr-7"

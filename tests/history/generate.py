@@ -1,0 +1,100 @@
+"""A realistic deployment history in the recorder's item format, for moto tables.
+
+Every execution has a pipeline record; each environment stage it reached has a stage record.
+Outcomes and durations are drawn from a seeded generator, so tests are repeatable.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from conveyor.history.records import iso
+
+START = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _item(**values: object) -> dict[str, Any]:
+    item: dict[str, Any] = {}
+    for name, value in values.items():
+        if value is None:
+            continue
+        item[name] = {"BOOL": value} if isinstance(value, bool) else {"S": str(value)}
+    return item
+
+
+def history_items(
+    app: str, executions: int, *, environments: tuple[str, ...] = ("staging", "prod"), seed: int = 7
+) -> Iterator[dict[str, Any]]:
+    rng = random.Random(seed)
+    for n in range(executions):
+        execution = f"{n:08x}-0000-4000-8000-{rng.getrandbits(48):012x}"
+        started = START + timedelta(minutes=90 * n + rng.randint(0, 30))
+        commit = f"{rng.getrandbits(160):040x}"
+        moment = started + timedelta(minutes=8)
+        outcome = "SUCCEEDED"
+        for environment in environments:
+            if environment == "prod":
+                moment += timedelta(minutes=rng.randint(5, 180))  # waiting for approval
+            draw = rng.random()
+            outcome = "SUCCEEDED" if draw < 0.9 else ("FAILED" if draw < 0.97 else "ROLLED_BACK")
+            ended = moment + timedelta(minutes=rng.randint(3, 9))
+            yield _item(
+                pk=f"{app}#{environment}",
+                sk=execution,
+                app=app,
+                environment=environment,
+                stage=f"Deploy-{environment}",
+                outcome=outcome,
+                started_at=iso(moment),
+                ended_at=iso(ended),
+                commit=commit,
+                commit_message=f"change {n}",
+                triggered_by="arn:aws:iam::123456789012:user/alice",
+                rolled_back=outcome == "ROLLED_BACK",
+            )
+            moment = ended
+            if outcome != "SUCCEEDED":
+                break
+        yield _item(
+            pk=f"{app}#pipeline",
+            sk=execution,
+            app=app,
+            execution_id=execution,
+            outcome="SUCCEEDED" if outcome == "SUCCEEDED" else "FAILED",
+            started_at=iso(started),
+            ended_at=iso(moment),
+            commit=commit,
+        )
+
+
+def create_table(client: Any, name: str) -> None:
+    client.create_table(
+        TableName=name,
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+def load(client: Any, name: str, items: Iterator[dict[str, Any]]) -> int:
+    """batch_write_item in 25s (the API's maximum); returns how many items were written."""
+    batch: list[dict[str, Any]] = []
+    written = 0
+    for item in items:
+        batch.append({"PutRequest": {"Item": item}})
+        if len(batch) == 25:
+            client.batch_write_item(RequestItems={name: batch})
+            written, batch = written + len(batch), []
+    if batch:
+        client.batch_write_item(RequestItems={name: batch})
+        written += len(batch)
+    return written
