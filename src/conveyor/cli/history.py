@@ -166,7 +166,8 @@ def history(
             "--spec to query only what you need",
             soft_wrap=True,
         )
-    _print(app_name, chosen_table, since, recent, results, total=len(deployments))
+    window = f"since {start:%Y-%m-%d %H:%M} UTC ({window_days:.0f} days)"
+    _print(app_name, chosen_table, window, recent, results, total=len(deployments))
 
 
 def _read(
@@ -218,14 +219,14 @@ def _read(
 def _print(
     app: str,
     table: str,
-    since: str,
+    window: str,
     recent: list[Deployment],
     results: list[Metrics],
     *,
     total: int,
 ) -> None:
     if not total:
-        console.print(f"No deployments of {app} in {table} in the last {since}.")
+        console.print(f"No deployments of {app} in {table} {window}.", soft_wrap=True)
         return
     listing = Table(
         title=f"{app}: latest {len(recent)} of {total} deployments", title_justify="left"
@@ -252,7 +253,7 @@ def _print(
         )
     console.print(listing)
 
-    dora = Table(title=f"DORA metrics, last {since}", title_justify="left")
+    dora = Table(title=f"DORA metrics {window}", title_justify="left")
     dora.add_column("Environment")
     dora.add_column("Deployment frequency", justify="right")
     dora.add_column("Lead time (median)", justify="right")
