@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from conveyor.cli.output import console, errors, fail
 from conveyor.cli.validate import load_or_exit
@@ -106,6 +105,8 @@ def cost(
     if fmt is Format.json:
         typer.echo(json.dumps(result.to_json(), indent=2))
         return
+    from rich.table import Table
+
     table = Table(
         title=f"{result.app}: estimated monthly cost in {result.region} ({result.currency})",
         title_justify="left",

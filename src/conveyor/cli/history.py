@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from conveyor.cli.output import console, errors, fail
 from conveyor.cli.validate import load_or_exit
@@ -225,6 +224,8 @@ def _print(
     *,
     total: int,
 ) -> None:
+    from rich.table import Table
+
     if not total:
         console.print(f"No deployments of {app} in {table} {window}.", soft_wrap=True)
         return

@@ -5,13 +5,15 @@ from __future__ import annotations
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from conveyor.cli.output import console, errors, fail
-from conveyor.init.detect import Repository, detect
-from conveyor.init.render import Answers, default_answers, render
+
+if TYPE_CHECKING:
+    from conveyor.init.detect import Repository
+    from conveyor.init.render import Answers
 
 
 def _on_terminal() -> bool:
@@ -89,6 +91,9 @@ def init(
       conveyor init --yes --connection arn:aws:codestar-connections:...:connection/... --print
     """
     import os
+
+    from conveyor.init.detect import detect
+    from conveyor.init.render import default_answers, render
 
     if not directory.is_dir():
         fail(f"{directory} is not a directory; give the repository folder, e.g. conveyor init .")
