@@ -58,7 +58,7 @@ def test_rendered_file_validates(
     assert spec.source.kind == source
     assert {env.deploy.kind for env in spec.environments} == {deploy}
     assert [env.name for env in spec.environments] == ["staging", "prod"]
-    assert [env.approval for env in spec.environments] == [False, True]
+    assert [env.needs_approval for env in spec.environments] == [False, True]
     assert "notifications.email" in rendered.placeholders
 
 
@@ -96,7 +96,7 @@ def test_given_answers_leave_no_placeholders(tmp_path: Path) -> None:
     rendered = render(detect(tmp_path), answers)
     assert rendered.placeholders == ()
     spec = parse_spec(rendered.text)
-    assert [e.approval for e in spec.environments] == [False, False, True]
+    assert [e.needs_approval for e in spec.environments] == [False, False, True]
     assert spec.environments[2].deploy.ecs is not None
     create = spec.environments[2].deploy.ecs.create
     assert create is not None and create.desired_count == 2
