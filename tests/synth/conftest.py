@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from conveyor.spec.models import Spec
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 
@@ -20,6 +22,7 @@ EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 @dataclass(frozen=True)
 class Synthesized:
     name: str
+    spec: Spec
     outdir: Path
     templates: dict[str, dict[str, Any]]  # stack name -> template
     nag_report: dict[str, Any]
@@ -37,6 +40,15 @@ class Synthesized:
             if resource["Type"] == kind
         }
 
+    def build_project(self) -> tuple[str, dict[str, Any]]:
+        name = f"{self.spec.app}-build"
+        (found,) = [
+            (lid, r)
+            for lid, r in self.resources("AWS::CodeBuild::Project").items()
+            if r["Properties"]["Name"] == name
+        ]
+        return found
+
     def template_paths(self) -> list[Path]:
         return sorted(self.outdir.glob("*.template.json"))
 
@@ -49,9 +61,11 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     results: dict[str, Synthesized] = {}
     for path in EXAMPLES:
         outdir = tmp_path_factory.mktemp(path.stem)
-        result = synthesize(load_spec(path), outdir, nag=True)
+        spec = load_spec(path)
+        result = synthesize(spec, outdir, nag=True)
         results[path.stem] = Synthesized(
             name=path.stem,
+            spec=spec,
             outdir=result.outdir,
             templates={t.stack: json.loads(t.path.read_text()) for t in result.templates},
             nag_report=json.loads((result.outdir / "validation-report.json").read_text()),

@@ -98,3 +98,14 @@ def test_synthesis_is_deterministic(web: Synthesized, tmp_path: Path) -> None:
             hashlib.sha256(first.read_bytes()).hexdigest()
             == hashlib.sha256(template.path.read_bytes()).hexdigest()
         )
+
+
+@pytest.mark.parametrize("example", [p.stem for p in EXAMPLES])
+def test_conveyor_check_finds_nothing(synthesized: dict[str, Synthesized], example: str) -> None:
+    """The product eats its own cooking: every failure-mode rule passes on every example."""
+    from conveyor.rules import check_paths
+
+    result = check_paths(synthesized[example].template_paths())
+    assert result.errors == []
+    assert [f"{f.rule} {f.resource}: {f.message}" for f in result.findings] == []
+    assert result.suppressed == []

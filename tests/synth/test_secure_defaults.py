@@ -125,9 +125,8 @@ def test_image_repository(web: Synthesized) -> None:
 
 def test_build_project(web: Synthesized) -> None:
     """FM20, FM21, FM22, FM23."""
-    _, project = _one(web.resources("AWS::CodeBuild::Project"))
+    _, project = web.build_project()
     props = project["Properties"]
-    assert props["Name"] == "web-build"
     env = props["Environment"]
     assert env["Image"] == "aws/codebuild/standard:7.0"
     assert env["PrivilegedMode"] is True
@@ -142,18 +141,21 @@ def test_build_project(web: Synthesized) -> None:
     assert {"REPOSITORY_URI", "IMAGE_REPO_NAME", "CONTAINER_NAME"} <= names
 
 
-def test_no_build_is_privileged_without_docker(minimal: Synthesized, web: Synthesized) -> None:
-    for s in (minimal, web):
-        for project in s.resources("AWS::CodeBuild::Project").values():
-            assert "docker" in project["Properties"]["Source"]["BuildSpec"]
-            assert project["Properties"]["Environment"]["PrivilegedMode"] is True
+def test_only_docker_builds_are_privileged(synthesized: dict[str, Synthesized]) -> None:
+    """FM20 both ways: Docker builds get the daemon, nothing else gets privileged mode."""
+    for s in synthesized.values():
+        build_id, _ = s.build_project()
+        for logical_id, project in s.resources("AWS::CodeBuild::Project").items():
+            privileged = project["Properties"]["Environment"]["PrivilegedMode"]
+            expected = logical_id == build_id and s.spec.build.docker is not None
+            assert privileged is expected, (s.name, logical_id)
 
 
 def test_log_groups_have_retention_and_encryption(synthesized: dict[str, Synthesized]) -> None:
     """FM08, FM24."""
     for s in synthesized.values():
         for logical_id, group in s.resources("AWS::Logs::LogGroup").items():
-            assert group["Properties"]["RetentionInDays"] == 30, logical_id
+            assert group["Properties"]["RetentionInDays"] == s.spec.retention.log_days, logical_id
             assert "KmsKeyId" in group["Properties"], logical_id
 
 
@@ -181,7 +183,7 @@ def _actions(statement: dict[str, Any]) -> list[str]:
 
 def test_build_role_can_push_to_its_repository_only(web: Synthesized) -> None:
     """FM41 (missing ECR permissions) without FM40 (wildcards)."""
-    _, project = _one(web.resources("AWS::CodeBuild::Project"))
+    _, project = web.build_project()
     role_id = project["Properties"]["ServiceRole"]["Fn::GetAtt"][0]
     statements = _statements(web, role_id)
     repo_id, _ = _one(web.resources("AWS::ECR::Repository"))
@@ -215,7 +217,11 @@ def test_deploy_role_is_scoped_to_the_service(minimal: Synthesized) -> None:
     statements = _statements(minimal, role_id)
     update = [s for s in statements if "ecs:UpdateService" in _actions(s)]
     (statement,) = update
-    assert "service/api-staging/api" in json.dumps(statement["Resource"])
+    # The existing service is named through parameters whose defaults are the spec's names.
+    parameters = minimal.template["Parameters"]
+    refs = [p["Ref"] for p in statement["Resource"]["Fn::Join"][1] if isinstance(p, dict)]
+    named = {parameters[r]["Default"] for r in refs if r in parameters}
+    assert named == {"api-staging", "api"}
     for s in statements:
         if s["Resource"] == "*":
             assert set(_actions(s)) <= {
@@ -230,7 +236,7 @@ def test_buildspec_logs_in_builds_with_cache_and_writes_image_definitions(
     web: Synthesized,
 ) -> None:
     """FM26, FM27, FM29."""
-    _, project = _one(web.resources("AWS::CodeBuild::Project"))
+    _, project = web.build_project()
     buildspec = json.loads(project["Properties"]["Source"]["BuildSpec"])
     text = json.dumps(buildspec)
     assert "aws ecr get-login-password" in text
@@ -265,8 +271,13 @@ def test_pipeline_is_v2_with_connection_source_and_no_webhook(web: Synthesized) 
     (trigger,) = props["Triggers"]
     assert trigger["GitConfiguration"]["Push"][0]["Branches"]["Includes"] == ["main"]
     assert not web.resources("AWS::CodePipeline::Webhook")
-    assert [stage["Name"] for stage in props["Stages"]] == ["Source", "Build", "Deploy-prod"]
-    deploy = props["Stages"][2]["Actions"][0]
+    assert [stage["Name"] for stage in props["Stages"]] == [
+        "Source",
+        "Build",
+        "Checks",
+        "Deploy-prod",
+    ]
+    deploy = next(a for a in props["Stages"][3]["Actions"] if a["Name"] == "Deploy")
     assert deploy["ActionTypeId"]["Provider"] == "ECS"
     # The ECS action reads imagedefinitions.json unless told otherwise.
     assert deploy["Configuration"].get("FileName", "imagedefinitions.json") == (
@@ -363,14 +374,14 @@ def test_names_follow_one_pattern(synthesized: dict[str, Synthesized]) -> None:
     """FM06, FM81: {app}-{type}[-{env}]; S3 bucket names are left to CloudFormation; log groups
     live under /conveyor/{app}/."""
     for s in synthesized.values():
-        app = s.name.split("-")[0] if s.name != "web-service" else "web"
-        app = {"minimal": "api"}.get(s.name, app)
+        app = s.spec.app
         names = []
         for logical_id, resource in s.template["Resources"].items():
             props = resource.get("Properties", {})
             if resource["Type"] == "AWS::S3::Bucket":
                 assert "BucketName" not in props, logical_id
-            names += [props[k] for k in _NAME_KEYS if isinstance(props.get(k), str)]
+            if resource["Type"] != "AWS::Lambda::Alias":  # alias names live inside a function
+                names += [props[k] for k in _NAME_KEYS if isinstance(props.get(k), str)]
             group = props.get("LogGroupName")
             if resource["Type"] == "AWS::Logs::LogGroup":
                 assert isinstance(group, str) and group.startswith(f"/conveyor/{app}/"), group
