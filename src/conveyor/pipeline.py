@@ -42,12 +42,10 @@ from conveyor.constructs.lambda_target import LambdaCanaryTarget, lambda_deploy_
 from conveyor.constructs.naming import Naming
 from conveyor.constructs.notifications import Notifications
 from conveyor.constructs.tagging import TagUnmanagedResources, apply_tags
+from conveyor.plan import SCANS_PER_GATE, gate_name
 from conveyor.spec.models import CONNECTION_ARN_PATTERN, Environment, HttpCheck, Spec
 
 SHARED_ENVIRONMENT = "shared"
-# CodePipeline lets a Lambda invoke action read at most five input artifacts; one is the source
-# (for the allow-list), so each scan gate reads up to four scan outputs.
-SCANS_PER_GATE = 4
 
 
 def stage_name(env: str) -> str:
@@ -160,28 +158,26 @@ class Pipeline(Construct):
             if commit_id is not None
             else None
         )
-        stages = [
-            codepipeline.StageProps(stage_name="Source", actions=[source_action]),
-            codepipeline.StageProps(
-                stage_name="Build",
-                actions=[
-                    actions.CodeBuildAction(
-                        action_name="Build",
-                        project=build.project,
-                        input=source_output,
-                        outputs=[build_output],
-                        variables_namespace="Build",
-                        environment_variables=commit_variables,
-                    )
-                ],
-            ),
+        build_actions: list[codepipeline.IAction] = [
+            actions.CodeBuildAction(
+                action_name="Build",
+                project=build.project,
+                input=source_output,
+                outputs=[build_output],
+                variables_namespace="Build",
+                environment_variables=commit_variables,
+                run_order=1,
+            )
         ]
         projects: list[codebuild.IProject] = [build.project]
 
-        # --- checks: tests and scans in parallel, then the scan gate (FM29, FM75) -------------
-        checks = self._checks(source_output, build_logs, projects)
-        if checks:
-            stages.append(codepipeline.StageProps(stage_name="Checks", actions=checks))
+        # --- checks: tests and source scans beside the build, image scans after it, then the
+        # scan gate (FM29, FM75) ----------------------------------------------------------------
+        build_actions += self._checks(source_output, build_logs, projects)
+        stages = [
+            codepipeline.StageProps(stage_name="Source", actions=[source_action]),
+            codepipeline.StageProps(stage_name="Build", actions=build_actions),
+        ]
 
         # --- environments, in order ----------------------------------------------------------
         for part in parts:
@@ -561,7 +557,8 @@ class Pipeline(Construct):
                     project=job.project,
                     input=source,
                     outputs=[output],
-                    run_order=1,
+                    # Image scans read the image the build pushed; source scans run beside it.
+                    run_order=2 if tool in check_buildspecs.IMAGE_SCANS else 1,
                     environment_variables=(image if tool in check_buildspecs.IMAGE_SCANS else None),
                 )
             )
@@ -594,15 +591,15 @@ class Pipeline(Construct):
             gate.add_environment("SECURITY_TOPIC_ARN", topic_arn)
         for index in range(0, len(scan_outputs), SCANS_PER_GATE):
             chunk = scan_outputs[index : index + SCANS_PER_GATE]
-            action_name = "ScanGate" if index == 0 else f"ScanGate{index // SCANS_PER_GATE + 1}"
-            self._invocations.append(("Checks", action_name, gate))
+            action_name = gate_name(index)
+            self._invocations.append(("Build", action_name, gate))
             found.append(
                 actions.LambdaInvokeAction(
                     action_name=action_name,
                     lambda_=gate,
                     inputs=[source, *chunk],
                     user_parameters={"fail_on": scans.fail_on},
-                    run_order=2,
+                    run_order=3 if set(scans.tools) & check_buildspecs.IMAGE_SCANS else 2,
                 )
             )
         return found

@@ -2,7 +2,11 @@
 
 Derived from the spec alone (no CDK), so `conveyor plan`, `diagram` and `cost` are instant and
 agree with each other. `pipeline.py` builds the same shape in CDK; a test keeps the stage and
-action names of both in step.
+action names, run orders and providers of both in step.
+
+Durations are estimates for the critical path, documented in docs/commands/plan.md: each
+action kind has a default (by CodeBuild compute size where that matters), and a spec may
+replace any of them under `estimates:` with what its own pipeline measured.
 """
 
 from __future__ import annotations
@@ -14,18 +18,33 @@ from conveyor.spec.models import Environment, Spec
 
 ActionKind = Literal["source", "build", "test", "scan", "gate", "approval", "deploy", "validate"]
 
-# Typical durations in minutes, used for the critical-path estimate. Documented in
-# docs/plan.md; a spec may override each kind under `estimates:`.
-DEFAULT_MINUTES: dict[ActionKind, float] = {
-    "source": 0.5,
-    "build": 4.0,
-    "test": 3.0,
-    "scan": 2.0,
-    "gate": 0.5,
+# Minutes, typical for a small service with conveyor's defaults: registry layer cache for
+# Docker builds, a warm CodeBuild fleet, Fargate tasks that pass two 15-second health checks.
+DEFAULT_MINUTES: dict[str, float] = {
+    "source": 0.2,
+    "build": 3.0,  # medium compute; see BUILD_MINUTES_BY_COMPUTE
+    "test": 2.0,
+    "scan": 1.5,  # source scans; image scans read a pushed image: IMAGE_SCAN_MINUTES
+    "gate": 0.2,
     "approval": 0.0,  # waiting for a person is not pipeline time
-    "deploy": 5.0,
-    "validate": 1.0,
+    "deploy": 2.5,  # until the new version serves; traffic-shifting time comes on top
+    "validate": 0.5,
 }
+BUILD_MINUTES_BY_COMPUTE = {
+    "small": 4.0,
+    "medium": 3.0,
+    "large": 2.0,
+    "xlarge": 1.5,
+    "2xlarge": 1.5,
+}
+IMAGE_SCAN_MINUTES = 1.0
+# Blue/green replaces a task set and shifts the listener at once: faster to serve than rolling,
+# which drains tasks one batch after another.
+BLUE_GREEN_READY_MINUTES = 1.5
+LAMBDA_READY_MINUTES = 0.5
+IMAGE_SCANS = frozenset({"trivy", "syft"})
+# CodePipeline lets a Lambda invoke action read five input artifacts; one is the source.
+SCANS_PER_GATE = 4
 
 
 @dataclass(frozen=True)
@@ -37,6 +56,9 @@ class Action:
     uses: tuple[str, ...] = ()  # AWS resources the action touches, for diagrams
     minutes: float = 0.0
     compute: str | None = None  # CodeBuild compute size, for cost
+    # Minutes after which the action's environment serves the new version (deploy actions);
+    # the rest (bake time, final traffic steps) runs while it already serves.
+    ready_minutes: float | None = None
 
 
 @dataclass(frozen=True)
@@ -83,61 +105,41 @@ class Plan:
                 return total
         raise KeyError(stage_name)
 
+    def minutes_until_serving(self, environment: str) -> float:
+        """Critical path until `environment` serves the new version: every earlier stage, then
+        this stage's waves up to its deploy action's ready point (approvals count zero)."""
+        total = 0.0
+        for stage in self.stages:
+            if stage.environment != environment:
+                total += stage.minutes
+                continue
+            for wave in stage.waves():
+                deploys = [a for a in wave if a.kind == "deploy"]
+                if deploys:
+                    return total + max(
+                        a.ready_minutes if a.ready_minutes is not None else a.minutes
+                        for a in deploys
+                    )
+                total += max(a.minutes for a in wave)
+        raise KeyError(environment)
+
     @property
     def minutes(self) -> float:
         return sum(stage.minutes for stage in self.stages)
 
 
-def _minutes(kind: ActionKind) -> float:
-    return DEFAULT_MINUTES[kind]
-
-
 def plan(spec: Spec) -> Plan:
-    source_kind = spec.source.kind
-    source_provider = {
-        "github": "CodeStarSourceConnection",
-        "s3": "S3",
-        "codecommit": "CodeCommit",
-    }[source_kind]
-    source_uses = {
-        "github": (f"connection {spec.source.github.repo}" if spec.source.github else "",),
-        "s3": ("S3 source bucket",),
-        "codecommit": (
-            f"CodeCommit {spec.source.codecommit.repository}" if spec.source.codecommit else "",
-        ),
-    }[source_kind]
-    stages = [
-        Stage(
-            "Source",
-            (
-                Action(
-                    "Source",
-                    "source",
-                    source_provider,
-                    uses=source_uses,
-                    minutes=_minutes("source"),
-                ),
-            ),
-        ),
-        Stage(
-            "Build",
-            (
-                Action(
-                    "Build",
-                    "build",
-                    "CodeBuild",
-                    uses=("CodeBuild project", "ECR repository")
-                    if spec.build.docker
-                    else ("CodeBuild project",),
-                    minutes=min(_minutes("build"), float(spec.build.timeout_minutes)),
-                    compute=spec.build.compute,
-                ),
-            ),
-        ),
+    estimate = _Estimates(spec)
+    stages = [_source_stage(spec, estimate), _build_stage(spec, estimate)]
+    stages += [_environment_stage(env, estimate) for env in spec.environments]
+    resources = [
+        "S3 artifact bucket",
+        "KMS keys",
+        "SNS topics",
+        "EventBridge rules",
+        "DynamoDB deployment history",
+        "CloudWatch alarms",
     ]
-    for env in spec.environments:
-        stages.append(_environment_stage(env))
-    resources = ["S3 artifact bucket", "KMS key", "SNS topic", "EventBridge rules"]
     if spec.build.docker:
         resources.append("ECR repository")
     return Plan(
@@ -146,6 +148,167 @@ def plan(spec: Spec) -> Plan:
         resources=tuple(resources),
         services=tuple(_running_services(spec)),
     )
+
+
+class _Estimates:
+    def __init__(self, spec: Spec) -> None:
+        self.overrides = dict(spec.estimates)
+
+    def __call__(self, kind: ActionKind, default: float | None = None) -> float:
+        if kind in self.overrides:
+            return float(self.overrides[kind])
+        return DEFAULT_MINUTES[kind] if default is None else default
+
+
+def _source_stage(spec: Spec, estimate: _Estimates) -> Stage:
+    source = spec.source
+    provider, uses = {
+        "github": (
+            "CodeStarSourceConnection",
+            f"GitHub {source.github.repo}" if source.github else "",
+        ),
+        "s3": ("S3", "S3 source bucket (EventBridge trigger)"),
+        "codecommit": (
+            "CodeCommit",
+            f"CodeCommit {source.codecommit.repository}" if source.codecommit else "",
+        ),
+    }[source.kind]
+    return Stage(
+        "Source", (Action("Source", "source", provider, uses=(uses,), minutes=estimate("source")),)
+    )
+
+
+def _build_stage(spec: Spec, estimate: _Estimates) -> Stage:
+    """Build, tests and source scans in parallel (FM29); image scans once the image is pushed;
+    then the scan gate (FM75)."""
+    build = spec.build
+    actions = [
+        Action(
+            "Build",
+            "build",
+            "CodeBuild",
+            run_order=1,
+            uses=("CodeBuild project", "ECR repository")
+            if build.docker
+            else ("CodeBuild project",),
+            minutes=min(
+                estimate("build", BUILD_MINUTES_BY_COMPUTE[build.compute]),
+                float(build.timeout_minutes),
+            ),
+            compute=build.compute,
+        )
+    ]
+    for suite in spec.checks.tests:
+        actions.append(
+            Action(
+                f"Test-{suite.name}",
+                "test",
+                "CodeBuild",
+                run_order=1,
+                uses=("CodeBuild project", "CodeBuild test reports"),
+                minutes=estimate("test"),
+                compute=suite.compute,
+            )
+        )
+    scans = spec.scans
+    image_scans = [t for t in scans.tools if t in IMAGE_SCANS]
+    for tool in scans.tools:
+        image = tool in IMAGE_SCANS
+        actions.append(
+            Action(
+                f"Scan-{tool}",
+                "scan",
+                "CodeBuild",
+                run_order=2 if image else 1,
+                uses=("CodeBuild project", "ECR image") if image else ("CodeBuild project",),
+                minutes=estimate("scan", IMAGE_SCAN_MINUTES if image else None),
+                compute="small",
+            )
+        )
+    gate_order = 3 if image_scans else 2
+    for index in range(0, len(scans.tools), SCANS_PER_GATE):
+        actions.append(
+            Action(
+                gate_name(index),
+                "gate",
+                "Lambda",
+                run_order=gate_order,
+                uses=("scan_gate function", "SARIF reports"),
+                minutes=estimate("gate"),
+            )
+        )
+    return Stage("Build", tuple(actions))
+
+
+def gate_name(index: int) -> str:
+    return "ScanGate" if index == 0 else f"ScanGate{index // SCANS_PER_GATE + 1}"
+
+
+def _shift_minutes(strategy: str, percent: int, minutes: int) -> float:
+    if strategy == "canary":
+        return float(minutes)
+    if strategy == "linear":
+        steps = -(-100 // percent) - 1  # the last step completes the shift
+        return float(steps * minutes)
+    return 0.0
+
+
+def _environment_stage(env: Environment, estimate: _Estimates) -> Stage:
+    actions: list[Action] = []
+    if env.needs_approval:
+        actions.append(Action("Approve", "approval", "Manual", run_order=1, uses=("SNS topic",)))
+    ecs, function = env.deploy.ecs, env.deploy.lambda_
+    if ecs is not None:
+        if ecs.create is None:
+            target = f"ECS service {ecs.cluster}/{ecs.service}"
+        else:
+            target = f"Fargate service + ALB ({env.name})"
+        if ecs.strategy == "rolling":
+            ready = estimate("deploy")
+            total = ready
+            provider = "ECS"
+            uses: tuple[str, ...] = (target,)
+        else:
+            shift = _shift_minutes(ecs.traffic, ecs.percent, ecs.minutes)
+            # Serving once the first traffic reaches the new version; done after the shift
+            # and the bake time during which the old version stays ready to return to.
+            ready = estimate("deploy", BLUE_GREEN_READY_MINUTES)
+            total = ready + shift + ecs.bake_minutes
+            provider = "CodeDeployToECS" if ecs.strategy == "blue-green" else "ECS"
+            detail = "CodeDeploy" if ecs.strategy == "blue-green" else "ECS native blue/green"
+            uses = (target, f"{detail}: {ecs.traffic}, two target groups")
+    else:
+        assert function is not None
+        shift = _shift_minutes(function.strategy, function.percent, function.minutes)
+        ready = estimate("deploy", LAMBDA_READY_MINUTES)
+        total = ready + shift
+        provider = "CodeBuild"
+        uses = (f"Lambda alias {function.alias}", f"CodeDeploy: {function.strategy}")
+    actions.append(
+        Action(
+            "Deploy",
+            "deploy",
+            provider,
+            run_order=2,
+            uses=uses,
+            minutes=total,
+            ready_minutes=ready,
+            compute="small" if provider == "CodeBuild" else None,
+        )
+    )
+    check = env.validation
+    if check is not None:
+        actions.append(
+            Action(
+                "Validate",
+                "validate",
+                "Lambda",
+                run_order=3,
+                uses=("validate_http function", check.url or f"load balancer {check.path}"),
+                minutes=estimate("validate"),
+            )
+        )
+    return Stage(f"Deploy-{env.name}", tuple(actions), environment=env.name)
 
 
 def _running_services(spec: Spec) -> list[RunningService]:
@@ -163,26 +326,3 @@ def _running_services(spec: Spec) -> list[RunningService]:
                 )
             )
     return services
-
-
-def _environment_stage(env: Environment) -> Stage:
-    actions: list[Action] = []
-    order = 1
-    if env.needs_approval:
-        actions.append(
-            Action("Approve", "approval", "Manual", run_order=order, uses=("SNS topic",))
-        )
-        order += 1
-    ecs = env.deploy.ecs
-    assert ecs is not None
-    target = (
-        f"ECS service {ecs.cluster}/{ecs.service}"
-        if ecs.create is None
-        else f"Fargate service + ALB ({env.name})"
-    )
-    actions.append(
-        Action(
-            "Deploy", "deploy", "ECS", run_order=order, uses=(target,), minutes=_minutes("deploy")
-        )
-    )
-    return Stage(f"Deploy-{env.name}", tuple(actions), environment=env.name)

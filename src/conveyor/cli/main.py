@@ -15,6 +15,7 @@ from conveyor.cli import deploy as deploy_command
 from conveyor.cli import diagram as diagram_command
 from conveyor.cli import history as history_command
 from conveyor.cli import init as init_command
+from conveyor.cli import plan as plan_command
 from conveyor.cli import schema as schema_command
 from conveyor.cli import synth as synth_command
 from conveyor.cli import validate as validate_command
@@ -33,6 +34,7 @@ app = typer.Typer(
 
 app.command("validate")(validate_command.validate)
 app.command("synth")(synth_command.synth)
+app.command("plan")(plan_command.plan)
 app.command("check")(check_command.check)
 app.command("schema")(schema_command.schema)
 app.command("init")(init_command.init)

@@ -606,6 +606,9 @@ class Notifications(_Model):
         return result
 
 
+EstimateKind = Literal["source", "build", "test", "scan", "gate", "approval", "deploy", "validate"]
+
+
 class Alarms(_Model):
     stuck_minutes: int = Field(
         60, ge=10, le=1440, description="An execution running longer than this raises an alarm."
@@ -655,6 +658,13 @@ class Spec(_Model):
     notifications: Notifications
     alarms: Alarms = Field(default_factory=Alarms)
     retention: Retention = Field(default_factory=Retention)
+    estimates: dict[EstimateKind, Annotated[float, Field(ge=0, le=1440)]] = Field(
+        default_factory=dict,
+        description=(
+            "Minutes per action kind for `conveyor plan`'s critical-path estimate, replacing "
+            "the documented defaults with what your pipeline measured."
+        ),
+    )
 
     @model_validator(mode="after")
     def _environments_are_distinct(self) -> Spec:

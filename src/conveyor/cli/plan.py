@@ -1,0 +1,107 @@
+"""`conveyor plan SPEC`: the stages and actions in order, what runs in parallel, and the
+critical-path estimate until each environment serves a new version."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from conveyor.cli.output import console
+from conveyor.cli.validate import load_or_exit
+
+if TYPE_CHECKING:
+    from conveyor.plan import Plan
+
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+
+
+def _as_json(result: Plan) -> dict[str, Any]:
+    environments = [s.environment for s in result.stages if s.environment]
+    return {
+        "app": result.app,
+        "stages": [
+            {
+                "name": stage.name,
+                "environment": stage.environment,
+                "minutes": round(stage.minutes, 2),
+                "waves": [
+                    [
+                        {
+                            "name": a.name,
+                            "kind": a.kind,
+                            "provider": a.provider,
+                            "run_order": a.run_order,
+                            "minutes": round(a.minutes, 2),
+                            "uses": list(a.uses),
+                        }
+                        for a in wave
+                    ]
+                    for wave in stage.waves()
+                ],
+            }
+            for stage in result.stages
+        ],
+        "minutes_until_serving": {
+            env: round(result.minutes_until_serving(env), 2) for env in environments if env
+        },
+        "minutes_total": round(result.minutes, 2),
+    }
+
+
+def plan(
+    spec: Annotated[Path, typer.Argument(help="Path to conveyor.yaml.", show_default=False)],
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="text or json.")] = Format.text,
+) -> None:
+    """Show the pipeline's stages in order, its parallel actions, and how long it takes.
+
+    The estimate adds, stage by stage, the slowest action of each parallel wave; approvals
+    count zero. "Serving" is the moment an environment answers with the new version: for
+    blue/green and canary deployments, before the traffic shift and bake time finish. Defaults
+    per action are in docs/commands/plan.md; replace them under `estimates:` in conveyor.yaml.
+
+    Examples:
+
+      conveyor plan examples/payments.yaml
+
+      conveyor plan conveyor.yaml --format json
+    """
+    from conveyor.plan import plan as make_plan
+
+    result = make_plan(load_or_exit(spec))
+    if fmt is Format.json:
+        console.print_json(json.dumps(_as_json(result)))
+        return
+    console.print(f"[bold]{result.app}[/]: {len(result.stages)} stages")
+    for number, stage in enumerate(result.stages, 1):
+        console.print(f"\n[bold]{number}. {stage.name}[/]  ~{stage.minutes:.1f} min")
+        for wave in stage.waves():
+            parallel = len(wave) > 1
+            for action in wave:
+                marker = "║" if parallel else "│"
+                took = "person" if action.kind == "approval" else f"{action.minutes:.1f} min"
+                console.print(
+                    f"   {marker} {action.name:<20} {action.provider:<26} {took:>8}",
+                    highlight=False,
+                )
+            if parallel:
+                console.print(f"     ({len(wave)} actions in parallel)", style="dim")
+    console.print()
+    for stage in result.stages:
+        if stage.environment:
+            serving = result.minutes_until_serving(stage.environment)
+            console.print(
+                f"{stage.environment} serves the new version after ~{serving:.1f} min"
+                + (
+                    " (plus approval wait)"
+                    if any(a.kind == "approval" for a in stage.actions)
+                    else ""
+                )
+            )
+    console.print(f"whole pipeline, bake and traffic shifts included: ~{result.minutes:.1f} min")
