@@ -144,6 +144,12 @@ def history(
     ]
     recent = sorted(deployments, key=lambda d: d.started_at or start, reverse=True)[:limit]
 
+    if scanned:
+        errors.print(
+            "[yellow]![/] no environment given: read the table with a Scan; pass --env or "
+            "--spec to query only what you need",
+            soft_wrap=True,
+        )
     if fmt is Format.json:
         typer.echo(
             json.dumps(
@@ -159,12 +165,6 @@ def history(
             )
         )
         return
-    if scanned:
-        errors.print(
-            "[yellow]![/] no environment given: read the table with a Scan; pass --env or "
-            "--spec to query only what you need",
-            soft_wrap=True,
-        )
     window = f"since {start:%Y-%m-%d %H:%M} UTC ({window_days:.0f} days)"
     _print(app_name, chosen_table, window, recent, results, total=len(deployments))
 
