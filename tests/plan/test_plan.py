@@ -1,0 +1,90 @@
+"""The plan: what runs when, and the critical-path estimate users plan releases with."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conveyor.cli.main import app
+from conveyor.plan import plan
+from conveyor.spec import load_spec, parse_spec
+
+ROOT = Path(__file__).resolve().parents[2]
+runner = CliRunner()
+
+
+def test_payments_is_serving_in_staging_within_five_minutes() -> None:
+    """S3 asked for five minutes: parallel checks and blue/green make it."""
+    result = plan(load_spec(ROOT / "examples" / "payments.yaml"))
+    assert result.minutes_until_serving("staging") <= 5.0
+    build = next(s for s in result.stages if s.name == "Build")
+    first_wave = {a.name for a in build.waves()[0]}
+    assert {"Build", "Test-unit", "Test-integration", "Scan-bandit", "Scan-gitleaks"} <= first_wave
+    assert [a.name for a in build.waves()[1]] == ["Scan-trivy"]
+    assert [a.name for a in build.waves()[2]] == ["ScanGate"]
+
+
+def test_waves_add_up_along_the_critical_path() -> None:
+    result = plan(load_spec(ROOT / "examples" / "payments.yaml"))
+    # source 0.2 + build wave max(2.0 large build, 2.0 tests, 1.5 scans) + trivy 1.0 + gate 0.2
+    assert result.minutes_until("Build") == pytest.approx(3.4)
+    # + blue/green all-at-once until serving (1.5)
+    assert result.minutes_until_serving("staging") == pytest.approx(4.9)
+    staging = next(s for s in result.stages if s.environment == "staging")
+    deploy = next(a for a in staging.actions if a.name == "Deploy")
+    assert deploy.minutes == pytest.approx(1.5 + 0 + 5)  # ready + no shift + 5 min bake
+
+
+def test_estimates_from_the_spec_replace_the_defaults() -> None:
+    text = (ROOT / "examples" / "web-service.yaml").read_text() + "estimates: {build: 10}\n"
+    result = plan(parse_spec(text))
+    build = next(a for s in result.stages for a in s.actions if a.name == "Build")
+    assert build.minutes == 10
+
+
+def test_linear_shifts_count_every_step() -> None:
+    result = plan(load_spec(ROOT / "examples" / "native-blue-green.yaml"))
+    deploy = next(a for s in result.stages for a in s.actions if a.kind == "deploy")
+    # 25 % every 2 minutes: three waits before the last step, then a 10 minute bake.
+    assert deploy.minutes == pytest.approx(1.5 + 3 * 2 + 10)
+    assert deploy.ready_minutes == pytest.approx(1.5)
+
+
+def test_production_waits_for_approval_by_default() -> None:
+    result = plan(load_spec(ROOT / "examples" / "web-service.yaml"))
+    prod = next(s for s in result.stages if s.environment == "prod")
+    assert [a.kind for a in prod.actions] == ["approval", "deploy", "validate"]
+
+
+def test_plan_command_prints_waves_and_estimates() -> None:
+    outcome = runner.invoke(app, ["plan", str(ROOT / "examples" / "payments.yaml")])
+    assert outcome.exit_code == 0, outcome.output
+    assert "6 actions in parallel" in outcome.output
+    assert "staging serves the new version after ~4.9 min" in outcome.output
+
+
+def test_plan_command_json_is_a_contract() -> None:
+    outcome = runner.invoke(
+        app, ["plan", str(ROOT / "examples" / "payments.yaml"), "--format", "json"]
+    )
+    assert outcome.exit_code == 0, outcome.output
+    data = json.loads(outcome.output)
+    assert data["app"] == "payments"
+    assert data["minutes_until_serving"]["staging"] == pytest.approx(4.9)
+    assert [s["name"] for s in data["stages"]] == [
+        "Source",
+        "Build",
+        "Deploy-staging",
+        "Deploy-prod",
+    ]
+
+
+def test_plan_command_rejects_a_bad_spec(tmp_path: Path) -> None:
+    spec = tmp_path / "conveyor.yaml"
+    spec.write_text("app: x\n")
+    outcome = runner.invoke(app, ["plan", str(spec)])
+    assert outcome.exit_code == 2
+    assert "required key 'owner' is missing" in outcome.output
