@@ -43,8 +43,9 @@ def test_options_change_the_estimate() -> None:
         value: float = json.loads(result.stdout)["services"]["CodeBuild"]
         return value
 
-    assert total("--deploys-per-day", "10") == pytest.approx(2 * total())
-    assert total("--build-minutes", "8") == pytest.approx(2 * total())
+    # Rounded to cents, so doubling may differ by one cent.
+    assert total("--deploys-per-day", "10") == pytest.approx(2 * total(), abs=0.011)
+    assert total("--build-minutes", "8") > total()
 
 
 def test_existing_service_has_no_fargate_line() -> None:
@@ -62,12 +63,21 @@ def test_unknown_region_warns_and_uses_base_prices() -> None:
 
 def test_own_price_file(tmp_path: Path) -> None:
     bundled = json.loads((ROOT / "src/conveyor/cost/prices.json").read_text())
-    bundled["services"]["codebuild"]["prices"]["minute.medium"] = 1.0
+    prices = bundled["services"]["codebuild"]["prices"]
+    for name in prices:
+        prices[name] = 0.0
+    # Only the build runs on medium compute (scans run on small): $1 a minute makes its minutes
+    # visible: 3 minutes (the plan's medium build) x 5 deploys a day x 30 days.
+    prices["minute.medium"] = 1.0
     mine = tmp_path / "prices.json"
     mine.write_text(json.dumps(bundled))
     result = runner.invoke(app, ["cost", str(MINIMAL), "-f", "json", "--prices", str(mine)])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["services"]["CodeBuild"] == 600.0
+    assert json.loads(result.stdout)["services"]["CodeBuild"] == 450.0
+    longer = runner.invoke(
+        app, ["cost", str(MINIMAL), "-f", "json", "--prices", str(mine), "--build-minutes", "8"]
+    )
+    assert json.loads(longer.stdout)["services"]["CodeBuild"] == 1200.0
 
 
 @pytest.mark.parametrize(

@@ -3,27 +3,39 @@
 Heuristic: actions of category Build or Test whose action or stage name says test, lint, scan,
 audit or security are "checks". When two or more checks sit in different stages or run orders
 and none consumes another's output artifact, they could run side by side in one stage with the
-same RunOrder.
+same RunOrder. A check that reads another action's output variables (``#{Build.IMAGE_URI}``,
+e.g. an image scan of the image the build pushed) depends on that action and may follow it.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 
 from conveyor.rules.engine import Context
 from conveyor.rules.model import Hit, Rule, Severity
-from conveyor.rules.pipelines import actions
+from conveyor.rules.pipelines import Action, actions
 from conveyor.rules.template import Resource
 
 CHECK = re.compile(r"test|lint|scan|audit|secur|sast|trivy|bandit|snyk", re.IGNORECASE)
+
+
+VARIABLE = re.compile(r"#\{([A-Za-z0-9@_-]+)\.")
+
+
+def _reads_variables(action: Action) -> bool:
+    text = json.dumps(action.configuration)
+    return any(ns != "codepipeline" for ns in VARIABLE.findall(text))
 
 
 def check(res: Resource, ctx: Context) -> Iterator[Hit]:
     checks = [
         a
         for a in actions(res)
-        if a.category in ("Build", "Test") and (CHECK.search(a.name) or CHECK.search(a.stage))
+        if a.category in ("Build", "Test")
+        and (CHECK.search(a.name) or CHECK.search(a.stage))
+        and not _reads_variables(a)
     ]
     slots = {(a.stage_index, a.run_order) for a in checks}
     if len(checks) < 2 or len(slots) < 2:
