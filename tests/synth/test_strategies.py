@@ -1,0 +1,465 @@
+"""Deployment strategies, validation, history, notices and alarms on the synthesized examples.
+
+Each test reads the template the way CloudFormation and CodePipeline will, and names the
+failure mode the asserted property prevents.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.synth.conftest import Synthesized
+
+
+@pytest.fixture(scope="session")
+def storefront(synthesized: dict[str, Synthesized]) -> Synthesized:
+    """S5: CodeCommit → buildx (Docker Hub login) → ECR → ECS blue/green through CodeDeploy."""
+    return synthesized["codecommit-blue-green"]
+
+
+@pytest.fixture(scope="session")
+def quotes(synthesized: dict[str, Synthesized]) -> Synthesized:
+    """S4: Lambda canary through a CodeDeploy alias."""
+    return synthesized["lambda-canary"]
+
+
+@pytest.fixture(scope="session")
+def payments(synthesized: dict[str, Synthesized]) -> Synthesized:
+    """S3: S3 source, parallel checks, scan gate, staging → approval → prod, audiences."""
+    return synthesized["payments"]
+
+
+def _one(found: dict[str, dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+    assert len(found) == 1, sorted(found)
+    return next(iter(found.items()))
+
+
+def _stages(s: Synthesized) -> dict[str, list[dict[str, Any]]]:
+    _, pipeline = _one(s.resources("AWS::CodePipeline::Pipeline"))
+    return {st["Name"]: st["Actions"] for st in pipeline["Properties"]["Stages"]}
+
+
+def _action(s: Synthesized, stage: str, name: str) -> dict[str, Any]:
+    return next(a for a in _stages(s)[stage] if a["Name"] == name)
+
+
+def _policy_statements(s: Synthesized, role_id: str) -> list[dict[str, Any]]:
+    found = []
+    for policy in s.resources("AWS::IAM::Policy").values():
+        if {"Ref": role_id} in policy["Properties"]["Roles"]:
+            found += policy["Properties"]["PolicyDocument"]["Statement"]
+    return found
+
+
+def _render(value: Any) -> str:
+    """A string the way CloudFormation will resolve it, with references as <Ref>."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return str(separator).join(_render(p) for p in parts)
+    return "<Ref>"
+
+
+def _user_parameters(action: dict[str, Any]) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(_render(action["Configuration"]["UserParameters"]))
+    return loaded
+
+
+def _actions_of(statement: dict[str, Any]) -> set[str]:
+    actions = statement["Action"]
+    return {actions} if isinstance(actions, str) else set(actions)
+
+
+# --- ECS blue/green through CodeDeploy (S5) -----------------------------------------------------
+
+
+def test_blue_green_has_two_target_groups_and_two_listeners(storefront: Synthesized) -> None:
+    """FM61."""
+    groups = storefront.resources("AWS::ElasticLoadBalancingV2::TargetGroup")
+    assert len(groups) == 2
+    listeners = {
+        l["Properties"]["Port"]: l
+        for l in storefront.resources("AWS::ElasticLoadBalancingV2::Listener").values()
+    }
+    assert set(listeners) == {80, 9000}
+    production = listeners[80]["Properties"]["DefaultActions"][0]["TargetGroupArn"]["Ref"]
+    test = listeners[9000]["Properties"]["DefaultActions"][0]["TargetGroupArn"]["Ref"]
+    assert {production, test} == set(groups)
+    _, service = _one(storefront.resources("AWS::ECS::Service"))
+    assert service["Properties"]["DeploymentController"] == {"Type": "CODE_DEPLOY"}
+
+
+def test_test_listener_is_not_open_to_the_world(storefront: Synthesized) -> None:
+    """The test listener serves the unreleased version: only the VPC's NAT address may call."""
+    rules = [
+        rule
+        for group in storefront.resources("AWS::EC2::SecurityGroup").values()
+        for rule in group["Properties"].get("SecurityGroupIngress", [])
+        if rule.get("FromPort") == 9000
+    ]
+    assert rules
+    for rule in rules:
+        assert rule["CidrIp"] != "0.0.0.0/0"
+        assert "Fn::Join" in rule["CidrIp"]  # the NAT gateway's Elastic IP, /32
+
+
+def test_codedeploy_group_shifts_traffic_and_rolls_back(storefront: Synthesized) -> None:
+    """FM61, FM63: canary config, termination wait, alarms and automatic rollback."""
+    _, group = _one(storefront.resources("AWS::CodeDeploy::DeploymentGroup"))
+    props = group["Properties"]
+    assert props["DeploymentStyle"] == {
+        "DeploymentOption": "WITH_TRAFFIC_CONTROL",
+        "DeploymentType": "BLUE_GREEN",
+    }
+    termination = props["BlueGreenDeploymentConfiguration"][
+        "TerminateBlueInstancesOnDeploymentSuccess"
+    ]
+    assert termination == {"Action": "TERMINATE", "TerminationWaitTimeInMinutes": 10}
+    assert set(props["AutoRollbackConfiguration"]["Events"]) == {
+        "DEPLOYMENT_FAILURE",
+        "DEPLOYMENT_STOP_ON_REQUEST",
+        "DEPLOYMENT_STOP_ON_ALARM",
+    }
+    assert props["AlarmConfiguration"]["Enabled"] is True
+    assert len(props["AlarmConfiguration"]["Alarms"]) == 2  # 5xx and unhealthy hosts
+    _, config = _one(storefront.resources("AWS::CodeDeploy::DeploymentConfig"))
+    routing = config["Properties"]["TrafficRoutingConfig"]
+    assert routing == {
+        "Type": "TimeBasedCanary",
+        "TimeBasedCanary": {"CanaryInterval": 5, "CanaryPercentage": 20},
+    }
+
+
+def test_build_writes_codedeploy_inputs_and_the_action_reads_them(storefront: Synthesized) -> None:
+    """FM26: imageDetail.json, taskdef and appspec come out of the build the action reads."""
+    _, build = storefront.build_project()
+    buildspec = json.loads(build["Properties"]["Source"]["BuildSpec"])
+    assert set(buildspec["artifacts"]["files"]) == {
+        "imagedefinitions.json",
+        "imageDetail.json",
+        "taskdef-prod.json",
+        "appspec-prod.yaml",
+    }
+    variables = {v["Name"]: v for v in build["Properties"]["Environment"]["EnvironmentVariables"]}
+    taskdef = json.dumps(variables["CONVEYOR_FILE_TASKDEF_PROD_JSON"]["Value"])
+    assert "<IMAGE1_NAME>" in taskdef and "awsvpc" in taskdef and "FARGATE" in taskdef
+    appspec = json.dumps(variables["CONVEYOR_FILE_APPSPEC_PROD_YAML"]["Value"])
+    assert "AfterAllowTestTraffic" in appspec and "ContainerPort" in appspec
+    deploy = _action(storefront, "Deploy-prod", "Deploy")
+    assert deploy["ActionTypeId"]["Provider"] == "CodeDeployToECS"
+    config = deploy["Configuration"]
+    assert config["TaskDefinitionTemplatePath"] == "taskdef-prod.json"
+    assert config["AppSpecTemplatePath"] == "appspec-prod.yaml"
+    assert config["Image1ContainerName"] == "IMAGE1_NAME"
+
+
+def test_task_definition_document_matches_the_stack(storefront: Synthesized) -> None:
+    """taskdef.json is derived from the stack's own task definition, not written twice."""
+    _, task = _one(storefront.resources("AWS::ECS::TaskDefinition"))
+    _, build = storefront.build_project()
+    variables = {v["Name"]: v for v in build["Properties"]["Environment"]["EnvironmentVariables"]}
+    document = json.dumps(variables["CONVEYOR_FILE_TASKDEF_PROD_JSON"]["Value"])
+    props = task["Properties"]
+    assert props["Family"] in document
+    assert f'\\"cpu\\":\\"{props["Cpu"]}\\"' in document
+    assert f'\\"memory\\":\\"{props["Memory"]}\\"' in document
+    for role in (props["ExecutionRoleArn"], props["TaskRoleArn"]):
+        assert json.dumps(role) in document
+
+
+def test_validation_hook_runs_in_the_vpc_against_the_test_listener(
+    storefront: Synthesized,
+) -> None:
+    """FM63: the check runs before production traffic; CodeDeploy may invoke it."""
+    hooks = [
+        (lid, f)
+        for lid, f in storefront.resources("AWS::Lambda::Function").items()
+        if "ValidationHook" in lid
+    ]
+    ((hook_id, hook),) = hooks
+    props = hook["Properties"]
+    assert "VpcConfig" in props
+    url = json.dumps(props["Environment"]["Variables"]["VALIDATE_URL"])
+    assert ":9000/healthz" in url
+    _, group = _one(storefront.resources("AWS::CodeDeploy::DeploymentGroup"))
+    group_role = group["Properties"]["ServiceRoleArn"]["Fn::GetAtt"][0]
+    invoke = [
+        s
+        for s in _policy_statements(storefront, group_role)
+        if "lambda:InvokeFunction" in _actions_of(s)
+    ]
+    assert invoke and {"Fn::GetAtt": [hook_id, "Arn"]} in invoke[0]["Resource"]
+
+
+def test_docker_hub_credentials_come_from_parameter_store(storefront: Synthesized) -> None:
+    """FM30 (S5)."""
+    _, build = storefront.build_project()
+    variables = {v["Name"]: v for v in build["Properties"]["Environment"]["EnvironmentVariables"]}
+    assert variables["REGISTRY_LOGIN_USERNAME"] == {
+        "Name": "REGISTRY_LOGIN_USERNAME",
+        "Type": "PARAMETER_STORE",
+        "Value": "/storefront/dockerhub/username",
+    }
+    assert variables["REGISTRY_LOGIN_PASSWORD"]["Type"] == "PARAMETER_STORE"
+
+
+def test_codecommit_source_uses_the_existing_repository(storefront: Synthesized) -> None:
+    """FM52: no repository is created."""
+    assert not storefront.resources("AWS::CodeCommit::Repository")
+    source = _action(storefront, "Source", "Source")
+    assert source["ActionTypeId"]["Provider"] == "CodeCommit"
+    assert source["Configuration"]["RepositoryName"] == "storefront"
+
+
+# --- Lambda canary (S4) ----------------------------------------------------------------------
+
+
+def test_lambda_has_version_alias_and_deployment_group(quotes: Synthesized) -> None:
+    """FM62, FM65."""
+    functions = {
+        lid: f
+        for lid, f in quotes.resources("AWS::Lambda::Function").items()
+        if f["Properties"].get("FunctionName") == "quotes-function-prod"
+    }
+    ((function_id, function),) = functions.items()
+    assert function["Properties"]["Runtime"] == "python3.12"
+    assert function["Properties"]["Handler"] == "app.handler"
+    aliases = [
+        a
+        for a in quotes.resources("AWS::Lambda::Alias").values()
+        if a["Properties"]["FunctionName"] == {"Ref": function_id}
+    ]
+    (alias,) = aliases
+    assert alias["Properties"]["Name"] == "live"
+    version_id = alias["Properties"]["FunctionVersion"]["Fn::GetAtt"][0]
+    assert quotes.template["Resources"][version_id]["Type"] == "AWS::Lambda::Version"
+    update = alias["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"]
+    assert "AfterAllowTrafficHook" in update
+
+
+def test_lambda_canary_config_alarms_and_role(quotes: Synthesized) -> None:
+    """FM42, FM62, FM72."""
+    configs = quotes.resources("AWS::CodeDeploy::DeploymentConfig")
+    routing = [c["Properties"]["TrafficRoutingConfig"] for c in configs.values()]
+    assert {
+        "Type": "TimeBasedCanary",
+        "TimeBasedCanary": {"CanaryInterval": 5, "CanaryPercentage": 10},
+    } in routing
+    groups = quotes.resources("AWS::CodeDeploy::DeploymentGroup")
+    prod_group = next(
+        g for g in groups.values() if g["Properties"]["DeploymentGroupName"] == "quotes-deploy-prod"
+    )
+    alarms = prod_group["Properties"]["AlarmConfiguration"]["Alarms"]
+    assert len(alarms) == 3  # errors, throttles, duration
+    role_id = prod_group["Properties"]["ServiceRoleArn"]["Fn::GetAtt"][0]
+    role = quotes.template["Resources"][role_id]
+    managed = json.dumps(role["Properties"]["ManagedPolicyArns"])
+    assert "service-role/AWSCodeDeployRoleForLambda" in managed
+    for alarm in quotes.resources("AWS::CloudWatch::Alarm").values():
+        assert alarm["Properties"]["TreatMissingData"] == "notBreaching"
+        assert alarm["Properties"]["AlarmActions"]
+
+
+def test_lambda_deploy_job_is_scoped_to_its_function(quotes: Synthesized) -> None:
+    projects = {
+        lid: p
+        for lid, p in quotes.resources("AWS::CodeBuild::Project").items()
+        if p["Properties"]["Name"] == "quotes-deploy-prod"
+    }
+    ((_, project),) = projects.items()
+    role_id = project["Properties"]["ServiceRole"]["Fn::GetAtt"][0]
+    statements = _policy_statements(quotes, role_id)
+    update = next(s for s in statements if "lambda:UpdateFunctionCode" in _actions_of(s))
+    function_id = next(
+        lid
+        for lid, f in quotes.resources("AWS::Lambda::Function").items()
+        if f["Properties"].get("FunctionName") == "quotes-function-prod"
+    )
+    assert {"Fn::GetAtt": [function_id, "Arn"]} in update["Resource"]
+    assert "*" not in update["Resource"]
+    create = next(s for s in statements if "codedeploy:CreateDeployment" in _actions_of(s))
+    assert "DeliveryEnvProdFunctionDeploymentGroup" in json.dumps(create["Resource"])
+
+
+def test_lambda_validation_rolls_the_alias_back(quotes: Synthesized) -> None:
+    validate = _action(quotes, "Deploy-prod", "Validate")
+    parameters = _user_parameters(validate)
+    assert parameters["url"] == "https://quotes.example.com/health"
+    assert parameters["rollback"]["lambda"]["alias"] == "live"
+
+
+# --- ECS native blue/green ---------------------------------------------------------------------
+
+
+def test_native_blue_green_strategy(synthesized: dict[str, Synthesized]) -> None:
+    catalog = synthesized["native-blue-green"]
+    _, service = _one(catalog.resources("AWS::ECS::Service"))
+    config = service["Properties"]["DeploymentConfiguration"]
+    assert config["Strategy"] == "LINEAR"
+    assert config["LinearConfiguration"] == {"StepPercent": 25, "StepBakeTimeInMinutes": 2}
+    assert config["BakeTimeInMinutes"] == 10
+    assert config["Alarms"]["Enable"] is True and config["Alarms"]["Rollback"] is True
+    (balancer,) = service["Properties"]["LoadBalancers"]
+    advanced = balancer["AdvancedConfiguration"]
+    assert {"AlternateTargetGroupArn", "ProductionListenerRule", "TestListenerRule"} <= set(
+        advanced
+    )
+    deploy = _action(catalog, "Deploy-prod", "Deploy")
+    assert deploy["ActionTypeId"]["Provider"] == "ECS"
+
+
+# --- rolling with validation (S2) --------------------------------------------------------------
+
+
+def test_rolling_validation_rolls_the_service_back(synthesized: dict[str, Synthesized]) -> None:
+    """FM63: a failed check after a rolling deploy redeploys the previous task definition."""
+    orders = synthesized["validated-service"]
+    validate = _action(orders, "Deploy-staging", "Validate")
+    assert validate["RunOrder"] == 3
+    parameters = _user_parameters(validate)
+    assert parameters["rollback"]["ecs"].keys() == {"cluster", "service"}
+    assert parameters["retries"] == 6
+    function_id = validate["Configuration"]["FunctionName"]["Ref"]
+    role_id = orders.template["Resources"][function_id]["Properties"]["Role"]["Fn::GetAtt"][0]
+    update = [
+        s for s in _policy_statements(orders, role_id) if "ecs:UpdateService" in _actions_of(s)
+    ]
+    assert update and update[0]["Resource"] != "*"
+
+
+# --- deployment history (FM74, FM66) -----------------------------------------------------------
+
+
+def test_history_table_and_recorder(synthesized: dict[str, Synthesized]) -> None:
+    for s in synthesized.values():
+        ((table_id, table),) = [
+            (lid, t)
+            for kind in ("AWS::DynamoDB::GlobalTable", "AWS::DynamoDB::Table")
+            for lid, t in s.resources(kind).items()
+        ]
+        props = table["Properties"]
+        assert props["TableName"] == f"{s.spec.app}-deployments"
+        assert [k["AttributeName"] for k in props["KeySchema"]] == ["pk", "sk"]
+        assert props["SSESpecification"]["SSEEnabled"] is True
+        replica = props["Replicas"][0]
+        assert replica["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+        recorder = next(
+            f
+            for f in s.resources("AWS::Lambda::Function").values()
+            if f["Properties"].get("FunctionName") == f"{s.spec.app}-record-deployment"
+        )
+        variables = recorder["Properties"]["Environment"]["Variables"]
+        assert variables["DEPLOYMENT_TABLE_NAME"] == {"Ref": table_id}
+        assert json.loads(variables["STAGE_ENVIRONMENTS"]) == {
+            f"Deploy-{env.name}": env.name for env in s.spec.environments
+        }
+
+
+# --- S3 source, audiences, alarms (S3) ----------------------------------------------------------
+
+
+def test_s3_source_triggers_through_eventbridge_without_cloudtrail(payments: Synthesized) -> None:
+    source = _action(payments, "Source", "Source")
+    assert source["Configuration"]["PollForSourceChanges"] is False
+    bucket_id = source["Configuration"]["S3Bucket"]["Ref"]
+    bucket = payments.template["Resources"][bucket_id]["Properties"]
+    assert bucket["NotificationConfiguration"] == {
+        "EventBridgeConfiguration": {"EventBridgeEnabled": True}
+    }
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert not payments.resources("AWS::CloudTrail::Trail")
+    uploads = [
+        r
+        for r in payments.resources("AWS::Events::Rule").values()
+        if r["Properties"].get("EventPattern", {}).get("detail-type") == ["Object Created"]
+    ]
+    (rule,) = uploads
+    assert rule["Properties"]["EventPattern"]["detail"]["object"]["key"] == ["payments/source.zip"]
+
+
+def test_checks_run_in_parallel_then_the_gate(payments: Synthesized) -> None:
+    """FM29, FM75."""
+    build = _stages(payments)["Build"]
+    orders = {a["Name"]: a["RunOrder"] for a in build}
+    assert {
+        orders[n]
+        for n in (
+            "Build",
+            "Test-unit",
+            "Test-integration",
+            "Scan-bandit",
+            "Scan-pip-audit",
+            "Scan-gitleaks",
+        )
+    } == {1}
+    assert orders["Scan-trivy"] == 2 and orders["ScanGate"] == 3
+    gate = next(a for a in build if a["Name"] == "ScanGate")
+    assert _user_parameters(gate) == {"fail_on": "critical"}
+    assert len(gate["InputArtifacts"]) == 5  # source (allow-list) + four scan reports
+
+
+def test_each_audience_has_its_topic_and_events(payments: Synthesized) -> None:
+    topics = {
+        t["Properties"]["TopicName"]: lid
+        for lid, t in payments.resources("AWS::SNS::Topic").items()
+    }
+    assert set(topics) == {
+        "payments-developers-notices",
+        "payments-security-notices",
+        "payments-release-notices",
+    }
+    gate = next(
+        f
+        for f in payments.resources("AWS::Lambda::Function").values()
+        if f["Properties"].get("FunctionName") == "payments-scan-gate"
+    )
+    assert gate["Properties"]["Environment"]["Variables"]["SECURITY_TOPIC_ARN"] == {
+        "Ref": topics["payments-security-notices"]
+    }
+    approval = _action(payments, "Deploy-prod", "Approve")
+    assert approval["Configuration"]["NotificationArn"] == {
+        "Ref": topics["payments-release-notices"]
+    }
+
+
+def test_alarms_for_failed_and_stuck_executions(payments: Synthesized) -> None:
+    """FM72, FM73."""
+    alarms = {
+        a["Properties"]["AlarmName"]: a["Properties"]
+        for a in payments.resources("AWS::CloudWatch::Alarm").values()
+    }
+    failed = alarms["payments-pipeline-failed"]
+    assert (failed["Namespace"], failed["MetricName"]) == (
+        "AWS/CodePipeline",
+        "FailedPipelineExecutions",
+    )
+    stuck = alarms["payments-pipeline-stuck"]
+    assert (stuck["Namespace"], stuck["MetricName"]) == ("Conveyor", "StuckExecutions")
+    for name, alarm in alarms.items():
+        assert alarm["TreatMissingData"] == "notBreaching", name
+        assert alarm["AlarmActions"], name
+    watcher = next(
+        f
+        for f in payments.resources("AWS::Lambda::Function").values()
+        if f["Properties"].get("FunctionName") == "payments-watch-executions"
+    )
+    assert watcher["Properties"]["Environment"]["Variables"]["STUCK_MINUTES"] == "45"
+
+
+def test_environments_never_share_keys_or_log_buckets(payments: Synthesized) -> None:
+    """FM76."""
+    aliases = {a["Properties"]["AliasName"] for a in payments.resources("AWS::KMS::Alias").values()}
+    assert {
+        "alias/payments-key-staging",
+        "alias/payments-key-prod",
+        "alias/payments-key-pipeline",
+    } <= aliases
+    buckets = set()
+    for alb in payments.resources("AWS::ElasticLoadBalancingV2::LoadBalancer").values():
+        attributes = {a["Key"]: a["Value"] for a in alb["Properties"]["LoadBalancerAttributes"]}
+        buckets.add(json.dumps(attributes["access_logs.s3.bucket"]))
+    assert len(buckets) == 2
