@@ -82,8 +82,8 @@ def test_blue_green_has_two_target_groups_and_two_listeners(storefront: Synthesi
     groups = storefront.resources("AWS::ElasticLoadBalancingV2::TargetGroup")
     assert len(groups) == 2
     listeners = {
-        l["Properties"]["Port"]: l
-        for l in storefront.resources("AWS::ElasticLoadBalancingV2::Listener").values()
+        listener["Properties"]["Port"]: listener
+        for listener in storefront.resources("AWS::ElasticLoadBalancingV2::Listener").values()
     }
     assert set(listeners) == {80, 9000}
     production = listeners[80]["Properties"]["DefaultActions"][0]["TargetGroupArn"]["Ref"]
