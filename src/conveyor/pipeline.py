@@ -63,12 +63,10 @@ class _EnvironmentParts:
     deploy_files: dict[str, str] = field(default_factory=dict)
 
     @property
-    def deployment_group_name(self) -> str | None:
-        if self.function is not None:
-            return self.function.deployment_group.deployment_group_name
-        if self.ecs is not None and self.ecs.deployment_group is not None:
-            return self.ecs.deployment_group.deployment_group_name
-        return None
+    def uses_codedeploy(self) -> bool:
+        return self.function is not None or (
+            self.ecs is not None and self.ecs.deployment_group is not None
+        )
 
 
 class Pipeline(Construct):
@@ -217,7 +215,9 @@ class Pipeline(Construct):
 
         # --- history, notices, alarms --------------------------------------------------------
         stage_environments = {stage_name(p.env.name): p.env.name for p in parts}
-        groups = {name: p.env.name for p in parts if (name := p.deployment_group_name) is not None}
+        # The names conveyor gives the groups (literals, not tokens: they are sorted into
+        # event patterns and environment variables, which must not depend on token order).
+        groups = {naming.name("deploy", p.env.name): p.env.name for p in parts if p.uses_codedeploy}
         DeploymentHistory(
             self,
             "History",
