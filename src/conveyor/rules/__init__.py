@@ -29,6 +29,7 @@ def __getattr__(name: str) -> Any:
         return getattr(runner, name)
     raise AttributeError(f"module 'conveyor.rules' has no attribute {name!r}")
 
+
 __all__ = [
     "CheckResult",
     "FileError",
