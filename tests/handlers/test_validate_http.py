@@ -405,6 +405,35 @@ def test_failed_check_rolls_ecs_service_back_to_previous_revision(
     assert message.endswith("task-definition/payments-api:2.")
 
 
+def test_rollback_in_another_account_assumes_the_role_there(
+    server: str, codepipeline: Stubbed, context: FakeContext, ecs_service: Any
+) -> None:
+    """A service in another account is rolled back with the credentials of a role there. moto
+    answers AssumeRole and files the session under the role's account, so the role here is in
+    moto's default account, where the mocked service lives."""
+    expect_failure(codepipeline)
+    role = "arn:aws:iam::123456789012:role/payments-deploy-prod"
+    rollback = {"ecs": {"cluster": "payments-staging", "service": "api", "role_arn": role}}
+
+    app.handler(job_event({"url": f"{server}/error", "retries": 0, "rollback": rollback}), context)
+
+    service = ecs_service.describe_services(cluster="payments-staging", services=["api"])
+    assert service["services"][0]["taskDefinition"].endswith("task-definition/payments-api:2")
+    assert "rolled back from payments-api:3" in reported_failure(codepipeline)["message"]
+
+
+def test_rollback_role_must_be_an_arn() -> None:
+    with pytest.raises(app.ParameterError, match="role_arn"):
+        app.parse_user_parameters(
+            json.dumps(
+                {
+                    "url": "https://example.com",
+                    "rollback": {"ecs": {"cluster": "c", "service": "s", "role_arn": "deployer"}},
+                }
+            )
+        )
+
+
 def test_ecs_rollback_without_an_earlier_revision_says_so(
     server: str, codepipeline: Stubbed, context: FakeContext
 ) -> None:

@@ -52,6 +52,8 @@ class Check:
 class EcsService:
     cluster: str
     service: str
+    # A service in another account is rolled back through a role there (the deploy role).
+    role_arn: str | None = None
 
 
 @dataclass(frozen=True)
@@ -148,14 +150,21 @@ def _rollback(value: object) -> Rollback:
         return None
     if isinstance(value, dict) and set(value) == {"ecs"} and isinstance(value["ecs"], dict):
         ecs = value["ecs"]
-        if isinstance(ecs.get("cluster"), str) and isinstance(ecs.get("service"), str):
-            return EcsService(ecs["cluster"], ecs["service"])
+        role = ecs.get("role_arn")
+        if (
+            isinstance(ecs.get("cluster"), str)
+            and isinstance(ecs.get("service"), str)
+            and (role is None or (isinstance(role, str) and role.startswith("arn:")))
+            and set(ecs) <= {"cluster", "service", "role_arn"}
+        ):
+            return EcsService(ecs["cluster"], ecs["service"], role)
     if isinstance(value, dict) and set(value) == {"lambda"} and isinstance(value["lambda"], dict):
         fn = value["lambda"]
         if isinstance(fn.get("function"), str) and isinstance(fn.get("alias"), str):
             return LambdaAlias(fn["function"], fn["alias"])
     raise ParameterError(
-        '"rollback" must be null, {"ecs": {"cluster": "…", "service": "…"}} '
+        '"rollback" must be null, {"ecs": {"cluster": "…", "service": "…", '
+        '"role_arn": optional}} '
         'or {"lambda": {"function": "…", "alias": "…"}}'
     )
 
@@ -322,9 +331,25 @@ def _revision(task_definition_arn: str) -> tuple[str, int]:
     return family, int(revision)
 
 
+def _ecs_client(target: EcsService) -> Any:
+    if target.role_arn is None:
+        return common.client("ecs")
+    import boto3
+
+    credentials = common.client("sts").assume_role(
+        RoleArn=target.role_arn, RoleSessionName="conveyor-validate-rollback"
+    )["Credentials"]
+    return boto3.client(
+        "ecs",
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    )
+
+
 def rollback_ecs(target: EcsService) -> str:
     """Point the service at the highest ACTIVE revision of its family below the current one."""
-    ecs = common.client("ecs")
+    ecs = _ecs_client(target)
     services = ecs.describe_services(cluster=target.cluster, services=[target.service])["services"]
     if not services:
         raise RuntimeError(f"ECS service {target.service} not found in cluster {target.cluster}")
