@@ -21,6 +21,7 @@ import aws_cdk as cdk
 
 from conveyor.constructs import dependencies
 from conveyor.constructs.naming import Naming
+from conveyor.constructs.stacks import ConveyorStack
 from conveyor.pipeline import Pipeline
 from conveyor.spec.models import Spec
 
@@ -72,7 +73,7 @@ def build_app(spec: Spec, outdir: Path, *, nag: bool = False) -> cdk.App:
         # WASM validator adds 9-14 s to every synth (CDK-NOTES).
         builtin_cloud_formation_validation=False,
     )
-    stack = cdk.Stack(
+    stack = ConveyorStack(
         app,
         stack_name(spec),
         description=f"conveyor delivery pipeline for {spec.app} (owner {spec.owner})",

@@ -29,8 +29,10 @@ class Synthesized:
 
     @property
     def template(self) -> dict[str, Any]:
-        (only,) = self.templates.values()
-        return only
+        """The pipeline stack's template (environments in other accounts have their own)."""
+        return self.templates[
+            f"{self.spec.app}-pipeline" + (f"-{self.spec.suffix}" if self.spec.suffix else "")
+        ]
 
     def resources(self, kind: str) -> dict[str, dict[str, Any]]:
         return {
@@ -39,6 +41,14 @@ class Synthesized:
             for logical_id, resource in template["Resources"].items()
             if resource["Type"] == kind
         }
+
+    def resource(self, logical_id: str) -> dict[str, Any]:
+        """A resource by logical id, from whichever of the example's templates has it."""
+        for template in self.templates.values():
+            if logical_id in template["Resources"]:
+                found: dict[str, Any] = template["Resources"][logical_id]
+                return found
+        raise KeyError(logical_id)
 
     def build_project(self) -> tuple[str, dict[str, Any]]:
         name = f"{self.spec.app}-build"

@@ -296,8 +296,9 @@ def test_failures_reach_an_encrypted_topic_with_subscribers(
                 for sub in s.resources("AWS::SNS::Subscription").values()
             ), topic_id
             key_id = topic["Properties"]["KmsMasterKeyId"]["Fn::GetAtt"][0]
-            key_policy = json.dumps(s.template["Resources"][key_id]["Properties"]["KeyPolicy"])
-            assert "events.amazonaws.com" in key_policy
+            key_policy = json.dumps(s.resource(key_id)["Properties"]["KeyPolicy"])
+            # Alarms publish to every topic; EventBridge to the audiences' topics.
+            assert "cloudwatch.amazonaws.com" in key_policy
         failed_rules = [
             rule
             for rule in s.resources("AWS::Events::Rule").values()
@@ -373,8 +374,10 @@ def test_names_follow_one_pattern(synthesized: dict[str, Synthesized]) -> None:
         names = []
         for logical_id, resource in s.template["Resources"].items():
             props = resource.get("Properties", {})
-            if resource["Type"] == "AWS::S3::Bucket":
-                assert "BucketName" not in props, logical_id
+            if resource["Type"] == "AWS::S3::Bucket" and "BucketName" in props:
+                # Named only when another account must know it, and then never a literal.
+                rendered = json.dumps(props["BucketName"])
+                assert "AWS::AccountId" in rendered and "AWS::Region" in rendered, logical_id
             if resource["Type"] != "AWS::Lambda::Alias":  # alias names live inside a function
                 names += [props[k] for k in _NAME_KEYS if isinstance(props.get(k), str)]
             group = props.get("LogGroupName")

@@ -29,6 +29,7 @@ class ArtifactStore(Construct):
         production: bool,
         expire_days: int,
         access_logs: s3.IBucket,
+        bucket_name: str | None = None,
     ) -> None:
         super().__init__(scope, id)
         self.key = defaults.encryption_key(
@@ -46,6 +47,7 @@ class ArtifactStore(Construct):
             expire_days=expire_days,
             access_logs=access_logs,
             access_logs_prefix=f"s3/{naming.name('artifacts', scope_name)}/",
+            bucket_name=bucket_name,
         )
 
 

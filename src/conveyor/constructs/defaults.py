@@ -140,6 +140,7 @@ def secure_bucket(
     access_logs: s3.IBucket | None,
     access_logs_prefix: str = "",
     event_bridge: bool = False,
+    bucket_name: str | None = None,
 ) -> s3.Bucket:
     """A private, encrypted, versioned bucket with expiry.
 
@@ -149,6 +150,9 @@ def secure_bucket(
     return s3.Bucket(
         scope,
         id,
+        # Left to CloudFormation unless another account must know it (FM06: the name then
+        # carries the account and region, which no other copy of the stack shares).
+        bucket_name=bucket_name,
         encryption=s3.BucketEncryption.KMS if key is not None else s3.BucketEncryption.S3_MANAGED,
         encryption_key=key,  # prevents FM02
         bucket_key_enabled=key is not None,

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aws_cdk import ArnFormat, Duration, Fn, Stack, Token
+from aws_cdk import ArnFormat, Aws, Duration, Fn, Stack
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_codedeploy as codedeploy
@@ -685,13 +685,80 @@ class FargateWebService(Construct):
         return secrets
 
 
+def _arn(service: str, resource: str) -> str:
+    # Pseudo parameters rather than Stack.format_arn: a stack with a concrete account (an
+    # environment in another account) would get the account and region as literals (FM25).
+    return f"arn:{Aws.PARTITION}:{service}:{Aws.REGION}:{Aws.ACCOUNT_ID}:{resource}"
+
+
 def service_arn(scope: Construct, target: EcsTarget) -> str:
-    return Stack.of(scope).format_arn(
-        service="ecs",
-        resource="service",
-        resource_name=f"{target.cluster_name}/{target.service_name}",
-        arn_format=ArnFormat.SLASH_RESOURCE_NAME,
-    )
+    return _arn("ecs", f"service/{target.cluster_name}/{target.service_name}")
+
+
+@dataclass(frozen=True)
+class LocalArtifacts:
+    """The pipeline's artifact bucket and key, in the deploy role's own account."""
+
+    bucket: s3.IBucket
+    key: kms.IKey
+
+    def grant_read(self, role: iam.Role) -> None:
+        self.bucket.grant_read(role)
+        self.key.grant_decrypt(role)
+        acknowledgements.artifact_access(role, self.bucket)
+
+
+@dataclass(frozen=True)
+class ForeignArtifacts:
+    """The pipeline's artifact bucket and key, seen from an environment in another account.
+
+    The bucket's name is derived from the pipeline account (`artifact_bucket_name`); the key's
+    id is random, so the role may decrypt with the pipeline account's keys only through S3.
+    The pipeline's bucket and key policies name this role in turn.
+    """
+
+    app: str
+    suffix: str
+    pipeline_account: str  # a token: the environment stack's PipelineAccountId parameter
+
+    def grant_read(self, role: iam.Role) -> None:
+        bucket = artifact_bucket_name(self.app, self.suffix, self.pipeline_account, Aws.REGION)
+        bucket_arn = f"arn:{Aws.PARTITION}:s3:::{bucket}"
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject*", "s3:GetBucket*", "s3:List*"],
+                resources=[bucket_arn, f"{bucket_arn}/*"],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["kms:Decrypt", "kms:DescribeKey"],
+                resources=[f"arn:{Aws.PARTITION}:kms:{Aws.REGION}:{self.pipeline_account}:key/*"],
+                conditions={"StringEquals": {"kms:ViaService": f"s3.{Aws.REGION}.amazonaws.com"}},
+            )
+        )
+        reason = (
+            "read access to the pipeline account's artifact bucket, and decryption with that "
+            "account's keys only through S3 (the key id is random, the bucket name is not)"
+        )
+        for action in ("s3:GetObject*", "s3:GetBucket*", "s3:List*"):
+            acknowledgements.acknowledge(role, f"IAM5[Action::{action}]", reason)
+        # How cdk-nag renders the parameter and pseudo parameters in finding ids.
+        shown = artifact_bucket_name(self.app, self.suffix, "<PipelineAccountId>", "<AWS::Region>")
+        acknowledgements.acknowledge(
+            role, f"IAM5[Resource::arn:<AWS::Partition>:s3:::{shown}/*]", reason
+        )
+        acknowledgements.acknowledge(
+            role,
+            "IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<PipelineAccountId>:key/*]",
+            reason,
+        )
+
+
+def artifact_bucket_name(app: str, suffix: str, account: str, region: str) -> str:
+    """The artifact bucket's name when environments in other accounts must know it."""
+    name = f"{app}-artifacts-{account}-{region}"
+    return f"{name}-{suffix}" if suffix else name
 
 
 def deploy_role(
@@ -699,8 +766,10 @@ def deploy_role(
     id: str,
     *,
     target: EcsTarget,
-    artifacts: s3.IBucket,
-    key: kms.IKey,
+    artifacts: LocalArtifacts | ForeignArtifacts,
+    trust: iam.IPrincipal | None = None,
+    role_name: str | None = None,
+    rollback: bool = False,
 ) -> iam.IRole:
     """The role of the ECS (or CodeDeploy-to-ECS) deploy action, scoped to one service.
 
@@ -709,7 +778,7 @@ def deploy_role(
     statements below.
     """
     stack = Stack.of(scope)
-    role = iam.Role(scope, id, assumed_by=iam.AccountRootPrincipal())
+    role = iam.Role(scope, id, assumed_by=trust or iam.AccountRootPrincipal(), role_name=role_name)
     group = target.deployment_group
     if group is not None:
         # CodeDeploy blue/green: the action registers the task definition and starts a
@@ -762,11 +831,7 @@ def deploy_role(
             actions=["ecs:DescribeTasks", "ecs:ListTasks"],
             resources=["*"],
             conditions={
-                "ArnEquals": {
-                    "ecs:cluster": stack.format_arn(
-                        service="ecs", resource="cluster", resource_name=target.cluster_name
-                    )
-                }
+                "ArnEquals": {"ecs:cluster": _arn("ecs", f"cluster/{target.cluster_name}")}
             },
         )
     )
@@ -774,9 +839,7 @@ def deploy_role(
         pass_resources = [r.role_arn for r in target.task_roles]
     else:
         # An existing service: its roles are unknown, so PassRole is limited to ECS tasks.
-        pass_resources = [
-            stack.format_arn(service="iam", region="", resource="role", resource_name="*")
-        ]
+        pass_resources = [f"arn:{Aws.PARTITION}:iam::{Aws.ACCOUNT_ID}:role/*"]
     role.add_to_policy(
         iam.PolicyStatement(
             actions=["iam:PassRole"],
@@ -784,14 +847,16 @@ def deploy_role(
             conditions={"StringLike": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
         )
     )
+    if rollback:
+        # The pipeline's validation assumes this role to roll the service back.
+        role.add_to_policy(
+            iam.PolicyStatement(actions=["ecs:ListTaskDefinitions"], resources=["*"])
+        )
     artifacts.grant_read(role)
-    key.grant_decrypt(role)
-    acknowledgements.artifact_access(role, artifacts)
     if target.task_roles is None:
-        partition = "<AWS::Partition>" if Token.is_unresolved(stack.partition) else stack.partition
         acknowledgements.acknowledge(
             role,
-            f"IAM5[Resource::arn:{partition}:iam::<AWS::AccountId>:role/*]",
+            "IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*]",
             "the existing service's task roles are defined outside conveyor; iam:PassRole is "
             "limited to passing them to ECS tasks by the iam:PassedToService condition",
         )

@@ -452,6 +452,15 @@ class Environment(_Model):
         None,
         description="Retain data on stack deletion. Defaults to true for prod/production/live.",
     )
+    account: str | None = Field(
+        None,
+        pattern=r"^\d{12}$",
+        description=(
+            "AWS account to deploy into when it is not the pipeline's (then set the top-level "
+            "account:). conveyor synthesizes a stack for that account, deployed before the "
+            "pipeline's, and grants across accounts with roles and resource policies."
+        ),
+    )
     approval: bool | None = Field(
         None,
         description=(
@@ -492,6 +501,18 @@ class Environment(_Model):
                 "validate.http needs url: here, because conveyor does not create this "
                 "service's load balancer"
             )
+        if self.account is not None:
+            if ecs is None or ecs.strategy == "blue-green":
+                raise ValueError(
+                    "deploying into another account works with ecs rolling and "
+                    "native-blue-green; CodeDeploy (blue-green, lambda) runs in the pipeline's "
+                    "account for now: remove account: or choose one of those strategies"
+                )
+            if creates and (self.validate_ is None or self.validate_.http.url is None):
+                raise ValueError(
+                    "a service in another account is validated from the pipeline's account: "
+                    "add validate: {http: {url: https://…/health}} with its public URL"
+                )
         return self
 
 
@@ -651,6 +672,14 @@ class Spec(_Model):
         description="AWS region of the pipeline; defaults to the region of the GitHub connection.",
         examples=["eu-west-1"],
     )
+    account: str | None = Field(
+        None,
+        pattern=r"^\d{12}$",
+        description=(
+            "The pipeline's AWS account. Needed only when an environment deploys into another "
+            "account; otherwise the stack deploys into whichever account you deploy it to."
+        ),
+    )
     source: Source
     build: Build
     environments: list[Environment] = Field(min_length=1, max_length=10)
@@ -689,6 +718,23 @@ class Spec(_Model):
         for key in self.tags:
             if key.lower().startswith("aws:"):
                 raise ValueError(f"tag key {key!r} uses the reserved 'aws:' prefix")
+        foreign = [e for e in self.environments if e.account not in (None, self.account)]
+        if any(e.account is not None for e in self.environments) and self.account is None:
+            raise ValueError(
+                "an environment names an account: add account: (the pipeline's 12-digit "
+                "account id) at the top, so conveyor can grant across accounts"
+            )
+        if foreign and self.pipeline_region is None:
+            raise ValueError("deploying into another account needs region: at the top")
+        if foreign:
+            bucket = len(self.app) + len("-artifacts-") + 12 + 1 + len(self.pipeline_region or "")
+            bucket += len(self.suffix) + (1 if self.suffix else 0)
+            if bucket > 63:
+                raise ValueError(
+                    f"with another account, the artifact bucket is named "
+                    f"{self.app}-artifacts-<account>-<region>, {bucket} characters; S3 allows "
+                    "63: shorten app or suffix"
+                )
         creates_service = any(
             env.deploy.ecs is not None and env.deploy.ecs.create is not None
             for env in self.environments
@@ -699,6 +745,11 @@ class Spec(_Model):
                 "region): add region: eu-west-1 (your region) at the top"
             )
         return self
+
+    @property
+    def foreign_environments(self) -> list[Environment]:
+        """Environments in an account other than the pipeline's."""
+        return [e for e in self.environments if e.account not in (None, self.account)]
 
     @property
     def scans(self) -> Scans:
