@@ -4,11 +4,10 @@ environment in order (approval, deploy, validation), then history and alarms."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from aws_cdk import Aspects, Aws, CfnOutput, CfnParameter, Duration, Stack
+from aws_cdk import ArnFormat, Aspects, Aws, CfnOutput, CfnParameter, Duration, Stack
 from aws_cdk import Environment as Environment_
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_codebuild as codebuild
@@ -138,6 +137,8 @@ class Pipeline(Construct):
             ).repository
 
         # --- who gets told -------------------------------------------------------------------
+        # CodeBuild projects that log in to ECR (and so need ecr:GetAuthorizationToken on "*").
+        self._registry_users: list[codebuild.IProject] = []
         # (stage, action, function) of each Lambda invoke action, for cdk-nag acknowledgements.
         self._invocations: list[tuple[str, str, lambda_.IFunction]] = []
         self.notifications = notifications = Notifications(
@@ -187,6 +188,8 @@ class Pipeline(Construct):
             )
         ]
         projects: list[codebuild.IProject] = [build.project]
+        if self.repository is not None:
+            self._registry_users.append(build.project)
 
         # --- checks: tests and source scans beside the build, image scans after it, then the
         # scan gate (FM29, FM75) ----------------------------------------------------------------
@@ -229,7 +232,7 @@ class Pipeline(Construct):
             acknowledgements.build_project(
                 project,
                 Stack.of(self).resolve(Stack.of(self).get_logical_id(project.node.default_child)),  # type: ignore[arg-type]
-                pushes_images=True,
+                uses_registry=any(project is user for user in self._registry_users),
             )
 
         # --- history, notices, alarms --------------------------------------------------------
@@ -643,9 +646,8 @@ class Pipeline(Construct):
         """The validation check as a CodeDeploy lifecycle hook: a bad version is rolled back
         before (ECS test traffic) or right after (Lambda) users reach it (FM63)."""
         assert check is not None
-        target = url if check.url is None or vpc is not None else check.url
-        if vpc is not None:
-            target = f"{url}{check.path}"
+        # ECS: the test listener's URL plus the check's path; Lambda: the spec's URL.
+        target = f"{url}{check.path}" if vpc is not None else url
         function = HandlerFunction(
             scope,
             "ValidationHook",
@@ -679,7 +681,7 @@ class Pipeline(Construct):
                             f"{self.naming.name('deploy', env.name)}/"
                             f"{self.naming.name('deploy', env.name)}"
                         ),
-                        arn_format=_COLON,
+                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
                     )
                 ],
             )
@@ -731,6 +733,7 @@ class Pipeline(Construct):
             )
             if tool in check_buildspecs.IMAGE_SCANS and self.repository is not None:
                 self.repository.grant_pull(job.project)
+                self._registry_users.append(job.project)
             projects.append(job.project)
             output = codepipeline.Artifact(f"Scan{_camel(tool)}")
             scan_outputs.append(output)
@@ -936,7 +939,7 @@ class Pipeline(Construct):
                             service="ecs",
                             resource="service",
                             resource_name=f"{rollback['ecs']['cluster']}/{rollback['ecs']['service']}",
-                            arn_format=_SLASH,
+                            arn_format=ArnFormat.SLASH_RESOURCE_NAME,
                         )
                     ],
                 )
@@ -1060,14 +1063,5 @@ class Pipeline(Construct):
             )
 
 
-from aws_cdk import ArnFormat as _ArnFormat  # noqa: E402
-
-_COLON = _ArnFormat.COLON_RESOURCE_NAME
-_SLASH = _ArnFormat.SLASH_RESOURCE_NAME
-
-
 def _camel(name: str) -> str:
     return "".join(part.capitalize() for part in name.replace("_", "-").split("-"))
-
-
-_ = json

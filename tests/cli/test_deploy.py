@@ -44,7 +44,7 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Fake:
             raise CdkCliError(state.tools_error)
         return Tools(npx="/usr/bin/npx", cdk_version="2.1031.0")
 
-    def synthesize(spec: object, outdir: Path) -> _Result:
+    def synthesize(spec: object, outdir: Path, *, nag: bool = False) -> _Result:
         state.synthesized.append(outdir)
         return _Result(outdir)
 

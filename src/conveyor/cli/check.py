@@ -93,7 +93,13 @@ def check(
         jobs=jobs,
         stdin_text=stdin_text,
     )
-    _write(result, output_format, output)
+    try:
+        _write(result, output_format, output)
+    except OSError as exc:
+        from conveyor.cli.output import fail
+
+        where = f"--output {output}" if output is not None else "standard output"
+        fail(f"cannot write the report to {where}: {exc.strerror}; choose a writable file")
     raise typer.Exit(result.exit_code(Severity.parse(fail_on.value)))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -88,6 +89,14 @@ def cost(
             f"[yellow]![/] no prices for {chosen_region}; showing {prices.base_region} list prices",
             soft_wrap=True,
         )
+    for option, value in (
+        ("--deploys-per-day", deploys_per_day),
+        ("--build-minutes", build_minutes),
+        ("--image-mb", image_mb),
+        ("--lcu", lcu),
+    ):
+        if value is not None and not math.isfinite(value):
+            fail(f"{option} {value} is not a number of anything; give a finite value")
     usage = Usage(
         deploys_per_day=deploys_per_day,
         build_minutes=build_minutes,

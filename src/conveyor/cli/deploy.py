@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 
 from conveyor.cli.output import console, errors, fail
+from conveyor.cli.synth import prepare_output, synthesize_or_exit
 from conveyor.cli.validate import load_or_exit
 
 if TYPE_CHECKING:
@@ -59,11 +61,12 @@ def _prepare(
         except CdkCliError as exc:
             fail(str(exc))
     console.print(f"AWS CDK CLI {tools.cdk_version} (through npx)")
+    prepare_output(output)
     with console.status(f"Synthesizing {loaded.app} (starting CDK) …", spinner="dots"):
-        from conveyor.synth import synthesize
-
-        result = synthesize(loaded, output)
-    console.print(f"[green]✓[/] synthesized {loaded.app} into {result.outdir}", soft_wrap=True)
+        result = synthesize_or_exit(loaded, output)
+    console.print(
+        f"[green]✓[/] synthesized {loaded.app} into {escape(str(result.outdir))}", soft_wrap=True
+    )
     return loaded, tools, result.outdir
 
 
@@ -86,7 +89,7 @@ def _run(
         require_approval=require_approval,
         fail_on_difference=fail_on_difference,
     )
-    console.print(f"$ {' '.join(argv[1:])}", soft_wrap=True, markup=False)
+    console.print(f"$ {' '.join(argv)}", soft_wrap=True, markup=False)
     code = run(argv)
     if code != 0:
         errors.print(

@@ -37,7 +37,13 @@ def parse_since(value: str, now: datetime) -> datetime:
     """`30d`, `12h`, `2w`, `90m`, or an ISO date/time (UTC when no zone is given)."""
     match = re.fullmatch(r"\s*(\d+)\s*([mhdw])\s*", value)
     if match:
-        return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+        try:
+            return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+        except OverflowError:
+            raise typer.BadParameter(
+                f"{value!r} reaches before the year 1; a history is at most a few years long",
+                param_hint="--since",
+            ) from None
     try:
         moment = datetime.fromisoformat(value.strip())
     except ValueError:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 
 from conveyor.cli.output import console, errors, fail
 
@@ -135,11 +136,13 @@ def init(
     except OSError as exc:
         fail(f"cannot write {target}: {exc.strerror or exc}; choose another path with -o")
 
-    console.print(f"[green]✓[/] wrote {target} (valid)", soft_wrap=True)
+    console.print(f"[green]✓[/] wrote {escape(str(target))} (valid)", soft_wrap=True)
     if found.found:
         console.print("  found: " + ", ".join(found.found))
     _warn_placeholders(rendered.placeholders)
-    console.print(f"  next: conveyor diagram {target}; conveyor cost {target}")
+    console.print(
+        f"  next: conveyor diagram {escape(str(target))}; conveyor cost {escape(str(target))}"
+    )
 
 
 def _warn_placeholders(placeholders: tuple[str, ...]) -> None:

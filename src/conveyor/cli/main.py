@@ -7,6 +7,10 @@ seconds, so only `synth` imports the pipeline, and only inside its function.
 
 from __future__ import annotations
 
+import errno
+import os
+import sys
+
 import typer
 
 from conveyor.cli import check as check_command
@@ -48,4 +52,12 @@ app.command("history")(history_command.history)
 
 def run() -> None:
     """Console-script entry point."""
-    app()
+    try:
+        app()
+    except OSError as exc:
+        # A full disk or a closed pipe on standard output: say so, instead of a traceback.
+        if exc.errno not in (errno.ENOSPC, errno.EPIPE, errno.EIO, errno.EFBIG):
+            raise
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.stderr.write(f"error: cannot write the output: {exc.strerror}\n")
+        sys.exit(2)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from conveyor.cli.output import console, fail
 
@@ -64,4 +65,6 @@ def schema(
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
         fail(f"cannot write {output}: {exc.strerror or exc}; choose another path with -o")
-    console.print(f"[green]✓[/] wrote the conveyor.yaml JSON Schema to {output}", soft_wrap=True)
+    console.print(
+        f"[green]✓[/] wrote the conveyor.yaml JSON Schema to {escape(str(output))}", soft_wrap=True
+    )

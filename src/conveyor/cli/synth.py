@@ -8,15 +8,59 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from conveyor.cli.output import console, errors
+from conveyor.cli.output import console, errors, fail
 from conveyor.cli.validate import load_or_exit
 
+if TYPE_CHECKING:
+    from conveyor.spec.models import Spec
+    from conveyor.synth import SynthResult
+
 NAG_FAILED = 1
+
+
+class NagFailedError(Exception):
+    """cdk-nag found unacknowledged findings (exit 1: the judge's verdict, not a usage error)."""
+
+
+def prepare_output(output: Path) -> None:
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+        probe = output / ".conveyor-write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        fail(f"cannot write templates to -o {output}: {exc.strerror}; choose a writable directory")
+
+
+def synthesize_or_exit(spec: Spec, output: Path, *, nag: bool = False) -> SynthResult:
+    """Synthesize, turning what a spec can provoke in CDK into exit-2 messages."""
+    from conveyor.synth import synthesize
+
+    try:
+        return synthesize(spec, output, nag=nag)
+    except ValueError as exc:  # conveyor's own constructs refusing a combination
+        fail(f"{spec.app}: {exc}")
+    except RuntimeError as exc:
+        message = str(exc)
+        if nag and "Validation failed" in message:
+            raise NagFailedError(message) from None
+        first = message.strip().splitlines()[0] if message.strip() else type(exc).__name__
+        if "TooManyResources" in message or "500 resources" in message:
+            fail(
+                f"{spec.app}: the pipeline stack would exceed CloudFormation's 500 resources "
+                f"({first}); split the environments into two pipelines (two conveyor.yaml files "
+                "with different suffix:)"
+            )
+        fail(
+            f"{spec.app}: the CDK refused this pipeline: {first}. conveyor.yaml passed "
+            "validation, so this is a conveyor bug: please report it with your conveyor.yaml"
+        )
 
 
 def synth(
@@ -41,17 +85,14 @@ def synth(
       conveyor synth examples/web-service.yaml -o out/ --nag
     """
     loaded = load_or_exit(spec)
+    prepare_output(output)
     started = time.perf_counter()
     with console.status(f"Synthesizing {loaded.app} (starting CDK) …", spinner="dots"):
-        from conveyor.synth import synthesize
-
         try:
-            result = synthesize(loaded, output, nag=nag)
-        except RuntimeError as exc:
-            if not nag or "Validation failed" not in str(exc):
-                raise
-            errors.print(f"[bold red]cdk-nag:[/] {exc}", soft_wrap=True)
-            errors.print(f"Full report: {output / 'validation-report.json'}")
+            result = synthesize_or_exit(loaded, output, nag=nag)
+        except NagFailedError as exc:
+            errors.print(f"[bold red]cdk-nag:[/] {escape(str(exc))}", soft_wrap=True)
+            errors.print(f"Full report: {escape(str(output / 'validation-report.json'))}")
             raise typer.Exit(NAG_FAILED) from None
     elapsed = time.perf_counter() - started
 
@@ -62,6 +103,6 @@ def synth(
         for kind, count in sorted(template.resources.items()):
             table.add_row(kind, str(count))
         console.print(table)
-        console.print(f"Template: {template.path}")
+        console.print(f"Template: {escape(str(template.path))}")
     judged = " and passed cdk-nag AwsSolutions" if nag else ""
     console.print(f"[green]✓[/] synthesized in {elapsed:.1f} s{judged}")

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 
 from conveyor.cli.output import console, fail
 
@@ -48,4 +49,4 @@ def validate(
     Example: conveyor validate conveyor.yaml
     """
     loaded = load_or_exit(spec)
-    console.print(f"[green]✓[/] {spec} is valid: {describe(loaded)}")
+    console.print(f"[green]✓[/] {escape(str(spec))} is valid: {escape(describe(loaded))}")

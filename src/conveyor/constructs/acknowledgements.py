@@ -87,7 +87,7 @@ def function_versions(scope: IConstruct, function: IConstruct, reason: str) -> N
     acknowledge(scope, f"IAM5[Resource::<{logical_id}.Arn>:*]", reason)
 
 
-def build_project(scope: IConstruct, project_logical_id: str, *, pushes_images: bool) -> None:
+def build_project(scope: IConstruct, project_logical_id: str, *, uses_registry: bool) -> None:
     """The CodeBuild project's role: CDK's log and report-group grants, and the ECR login."""
     stack = cdk.Stack.of(scope)
     region = "<AWS::Region>" if cdk.Token.is_unresolved(stack.region) else stack.region
@@ -104,10 +104,10 @@ def build_project(scope: IConstruct, project_logical_id: str, *, pushes_images: 
         f"<{project_logical_id}>-*]",
         "report groups CodeBuild creates for this project, named after it",
     )
-    if pushes_images:
+    if uses_registry:
         acknowledge(
             scope,
             "IAM5[Resource::*]",
-            "ecr:GetAuthorizationToken supports no resource-level permissions; push and pull "
+            "ecr:GetAuthorizationToken supports no resource-level permissions; pushes and pulls "
             "are limited to the application's repository",
         )

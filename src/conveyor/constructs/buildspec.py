@@ -20,6 +20,8 @@ COMMIT_ID = "COMMIT_ID"
 LOGIN_USERNAME = "REGISTRY_LOGIN_USERNAME"
 LOGIN_PASSWORD = "REGISTRY_LOGIN_PASSWORD"  # noqa: S105 - a variable name, not a password
 
+BINFMT_IMAGE = "tonistiigi/binfmt:qemu-v8.1.5"
+
 IMAGE_DEFINITIONS = "imagedefinitions.json"
 IMAGE_DETAIL = "imageDetail.json"
 EXPORTED_VARIABLES = ("IMAGE_URI", "IMAGE_TAG", "IMAGE_DIGEST")
@@ -78,6 +80,10 @@ def _docker_pre_build(build: Build) -> list[str]:
         'aws ecr get-login-password --region "$AWS_REGION" '
         '| docker login --username AWS --password-stdin "$REGISTRY"',
     ]
+    if docker.platform != "linux/amd64":
+        # CodeBuild hosts are x86: QEMU emulation (binfmt, pinned) lets buildx build for the
+        # platform the service runs on.
+        lines.append(f"docker run --privileged --rm {BINFMT_IMAGE} --install arm64")
     if docker.login is not None:
         lines.append(
             f'echo "${LOGIN_PASSWORD}" | docker login --username "${LOGIN_USERNAME}" '

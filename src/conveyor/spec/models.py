@@ -23,7 +23,8 @@ from conveyor.spec.refs import (
 )
 
 APP_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,22}[a-z0-9]$"
-ENV_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,14}$"
+# No trailing or doubled hyphen: names become parts of other names and construct ids.
+ENV_NAME_PATTERN = r"^[a-z](?:-?[a-z0-9]){0,14}$"
 CONNECTION_ARN_PATTERN = r"^arn:aws[a-z-]*:(codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:connection/[0-9a-f-]{36}$"  # noqa: E501
 CERTIFICATE_ARN_PATTERN = r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"
@@ -33,6 +34,15 @@ LOG_RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
     3288, 3653,
 )  # fmt: skip
+
+# Fargate's CPU and memory pairs: cpu units -> the memory sizes (MiB) it allows.
+FARGATE_MEMORY: dict[int, tuple[int, ...]] = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4097, 1024)),
+    1024: tuple(range(2048, 8193, 1024)),
+    2048: tuple(range(4096, 16385, 1024)),
+    4096: tuple(range(8192, 30721, 1024)),
+}
 
 PRODUCTION_NAMES = frozenset({"prod", "production", "live", "prd"})
 
@@ -272,6 +282,17 @@ class CreateService(_Model):
 
     @model_validator(mode="after")
     def _env(self) -> CreateService:
+        sizes = FARGATE_MEMORY[self.cpu]
+        if self.memory not in sizes:
+            shown = (
+                ", ".join(map(str, sizes))
+                if len(sizes) <= 4
+                else (f"{sizes[0]} to {sizes[-1]} in steps of 1024")
+            )
+            raise ValueError(
+                f"Fargate has no task with cpu {self.cpu} and memory {self.memory}: with cpu "
+                f"{self.cpu}, memory is {shown} MiB"
+            )
         if "0.0.0.0/0" in self.test_cidrs:
             raise ValueError(
                 "test_cidrs 0.0.0.0/0 would show unreleased versions to the world; "
@@ -363,7 +384,8 @@ class EcsDeploy(_TrafficShifting):
         return self
 
 
-LambdaRuntime = Literal["python3.12", "python3.13", "nodejs20.x", "nodejs22.x"]
+# Runtimes in AWS standard support (nodejs20.x was deprecated on 2026-04-30).
+LambdaRuntime = Literal["python3.12", "python3.13", "nodejs22.x"]
 
 
 class LambdaFunction(_Model):
@@ -447,7 +469,12 @@ class Validate(_Model):
 
 
 class Environment(_Model):
-    name: str = Field(pattern=ENV_NAME_PATTERN, examples=["staging", "prod"])
+    name: str = Field(
+        pattern=ENV_NAME_PATTERN,
+        max_length=15,
+        description="Lowercase letters, digits and single inner hyphens; up to 15 characters.",
+        examples=["staging", "prod"],
+    )
     production: bool | None = Field(
         None,
         description="Retain data on stack deletion. Defaults to true for prod/production/live.",
@@ -586,7 +613,10 @@ NotificationEvent = Literal[
 ]
 DEFAULT_NOTIFY_ON: tuple[NotificationEvent, ...] = ("failed", "approval-needed", "rollback")
 
-Email = Annotated[str, Field(pattern=EMAIL_PATTERN)]
+Email = Annotated[
+    str,
+    Field(pattern=EMAIL_PATTERN, description="An email address", examples=["oncall@example.com"]),
+]
 
 
 class Audience(_Model):
@@ -598,7 +628,10 @@ class Notifications(_Model):
     """Who hears about what. `email`/`on` form the team audience; `audiences` adds named groups
     (developers, security, release...), each with its own encrypted topic (FM70, FM71)."""
 
-    email: list[Email] = Field(default_factory=list)
+    email: list[Email] = Field(
+        default_factory=list,
+        description="Email addresses of the team audience, like oncall@example.com.",
+    )
     on: list[NotificationEvent] = Field(
         default_factory=lambda: list(DEFAULT_NOTIFY_ON),
         description="Pipeline events that notify the team's subscribers.",
@@ -664,7 +697,11 @@ class Spec(_Model):
     suffix: str = Field(
         "",
         pattern=r"^[a-z0-9-]{0,12}$",
-        description="Appended to every name, so two copies of a pipeline never collide (FM06).",
+        description=(
+            "Appended to every name, so two copies of a pipeline never collide (FM06): "
+            "up to 12 lowercase letters, digits or hyphens"
+        ),
+        examples=["pr42"],
     )
     region: str | None = Field(
         None,
@@ -715,9 +752,7 @@ class Spec(_Model):
                 "a lambda deploy ships a zip: replace build.docker with build.commands that "
                 "write the function's package"
             )
-        for key in self.tags:
-            if key.lower().startswith("aws:"):
-                raise ValueError(f"tag key {key!r} uses the reserved 'aws:' prefix")
+        self._check_tags()
         foreign = [e for e in self.environments if e.account not in (None, self.account)]
         if any(e.account is not None for e in self.environments) and self.account is None:
             raise ValueError(
@@ -735,6 +770,14 @@ class Spec(_Model):
                     f"{self.app}-artifacts-<account>-<region>, {bucket} characters; S3 allows "
                     "63: shorten app or suffix"
                 )
+        self._check_name_lengths()
+        if self.build.docker is None and self.checks.scans is not None:
+            image_scans = [t for t in self.checks.scans.tools if t in ("trivy", "syft")]
+            if image_scans:
+                raise ValueError(
+                    f"checks.scans: {', '.join(image_scans)} scan a container image, and this "
+                    "build makes none: remove them or add build.docker"
+                )
         creates_service = any(
             env.deploy.ecs is not None and env.deploy.ecs.create is not None
             for env in self.environments
@@ -745,6 +788,52 @@ class Spec(_Model):
                 "region): add region: eu-west-1 (your region) at the top"
             )
         return self
+
+    def _check_tags(self) -> None:
+        """AWS tag rules, checked here rather than failing at deploy time (FM80)."""
+        allowed = re.compile(r"[\w\s+=.:/@-]*")
+        tags = {"Owner": self.owner, **self.tags}
+        if len(self.tags) > 46:
+            raise ValueError(
+                f"{len(self.tags)} tags: AWS allows 50 per resource and conveyor adds App, "
+                "Environment, Owner and ManagedBy; keep tags to 46"
+            )
+        for key, value in tags.items():
+            if key.lower().startswith("aws:"):
+                raise ValueError(f"tag key {key!r} uses the reserved 'aws:' prefix")
+            if not key or len(key) > 128 or not allowed.fullmatch(key):
+                raise ValueError(
+                    f"tag key {key!r}: 1 to 128 letters, digits, spaces and + - = . _ : / @"
+                )
+            if not value or len(value) > 256 or not allowed.fullmatch(value):
+                what = "owner" if key == "Owner" else f"tag {key}"
+                raise ValueError(
+                    f"{what} value {value!r}: 1 to 256 letters, digits, spaces and + - = . _ : / @"
+                )
+
+    def _check_name_lengths(self) -> None:
+        """The longest names conveyor derives must fit AWS's limits (FM81 names are
+        {app}-{type}-{env}[-{suffix}]); say which part to shorten before synthesis."""
+        tail = f"-{self.suffix}" if self.suffix else ""
+        names: list[tuple[str, int, str]] = [
+            (f"{self.app}-record-deployment{tail}", 64, "Lambda function"),
+            (f"{self.app}-watch-executions{tail}", 64, "Lambda function"),
+        ]
+        for env in self.environments:
+            names.append((f"{self.app}-validate-http-{env.name}-hook{tail}", 64, "Lambda function"))
+            names.append((f"{self.app}-deploy-{env.name}{tail}", 64, "IAM role"))
+            ecs = env.deploy.ecs
+            if ecs is not None and ecs.create is not None:
+                names.append((f"{self.app}-alb-{env.name}{tail}", 32, "load balancer"))
+        for audience in self.notifications.all_audiences():
+            names.append((f"{self.app}-notify-{audience}{tail}", 64, "Lambda function"))
+            names.append((f"{self.app}-{audience}-approval-needed{tail}", 64, "EventBridge rule"))
+        for name, limit, kind in names:
+            if len(name) > limit:
+                raise ValueError(
+                    f"the {kind} name {name!r} would have {len(name)} characters, AWS allows "
+                    f"{limit}: shorten app, suffix, an environment or an audience name"
+                )
 
     @property
     def foreign_environments(self) -> list[Environment]:

@@ -1,0 +1,82 @@
+"""What a user can type never ends in a traceback: odd paths, unwritable outputs, full disks,
+markup-like text."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from conveyor.cli.main import app
+
+ROOT = Path(__file__).resolve().parents[2]
+MINIMAL = ROOT / "examples" / "minimal.yaml"
+runner = CliRunner()
+
+
+def test_brackets_in_paths_and_values_are_text_not_markup(tmp_path: Path) -> None:
+    odd = tmp_path / "[/b]"
+    odd.mkdir(parents=True)
+    spec = odd / "conveyor.yaml"
+    spec.write_text(MINIMAL.read_text())
+    result = runner.invoke(app, ["validate", str(spec)])
+    assert result.exit_code == 0, result.output
+    assert "[/b]" in result.output
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(MINIMAL.read_text().replace("app: api", 'app: "[/x]"'))
+    result = runner.invoke(app, ["validate", str(bad)])
+    assert result.exit_code == 2
+    assert "'[/x]'" in result.output
+
+
+def test_unwritable_outputs_exit_2(tmp_path: Path) -> None:
+    file_not_dir = tmp_path / "file"
+    file_not_dir.write_text("")
+    result = runner.invoke(app, ["synth", str(MINIMAL), "-o", str(file_not_dir)])
+    assert result.exit_code == 2
+    assert "cannot write templates to -o" in result.output
+    template = ROOT / "tests" / "rules" / "fixtures" / "CV001" / "bad.yaml"
+    result = runner.invoke(
+        app, ["check", str(template), "-o", str(tmp_path / "no" / "dir" / "r.json")]
+    )
+    assert result.exit_code == 2
+    assert "cannot write the report" in result.output
+
+
+def test_full_standard_output_exits_2() -> None:
+    if not Path("/dev/full").exists():
+        return
+    with Path("/dev/full").open("w") as full:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "from conveyor.cli.main import run; run()",
+                "plan",
+                str(MINIMAL),
+            ],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "cannot write the output" in done.stderr
+
+
+def test_infinite_usage_is_refused() -> None:
+    result = runner.invoke(app, ["cost", str(MINIMAL), "--deploys-per-day", "inf"])
+    assert result.exit_code == 2
+    assert "finite" in result.output
+
+
+def test_since_before_year_one_is_refused() -> None:
+    result = runner.invoke(
+        app, ["history", "--app", "web", "--since", "99999999d", "--region", "eu-west-1"]
+    )
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output

@@ -1,0 +1,101 @@
+"""Specs that pass the models' field checks but would fail at synthesis or deploy time: each
+is refused by `validate` with what to change (found by a review that tried to break conveyor)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conveyor.spec import SpecError, load_spec, parse_spec
+
+ROOT = Path(__file__).resolve().parents[2]
+BASE = (ROOT / "examples" / "web-service.yaml").read_text()
+
+
+def _error(text: str) -> str:
+    with pytest.raises(SpecError) as caught:
+        parse_spec(text, "conveyor.yaml")
+    return str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("replace", "with_", "fragment"),
+    [
+        # Derived names over AWS limits (load balancer names: 32 characters).
+        ("app: web", "app: abcdefghijklmnopqrstuvwx\nsuffix: feature-1234", "AWS allows 32"),
+        # Environment names: no trailing or doubled hyphen (they become construct ids).
+        ("- name: prod", "- name: prod-", "'prod-'"),
+        ("- name: prod", "- name: a--b", "'a--b'"),
+        # Fargate has fixed cpu/memory pairs.
+        (
+            "desired_count: 2}",
+            "desired_count: 2, cpu: 256, memory: 30720}",
+            "memory is 512, 1024, 2048",
+        ),
+        ("desired_count: 2}", "desired_count: 2, cpu: 1024, memory: 1024}", "with cpu 1024"),
+        # Tags: AWS's characters and lengths.
+        ("owner: team-web", "owner: team (web) & ops!", "owner value"),
+        ("owner: team-web", "owner: team-web\ntags: {CostCenter: ''}", "tag CostCenter value"),
+        ("owner: team-web", "owner: team-web\ntags: {'" + "k" * 129 + "': v}", "1 to 128"),
+    ],
+    ids=[
+        "long-names",
+        "trailing-hyphen",
+        "double-hyphen",
+        "fargate-memory",
+        "fargate-pair",
+        "owner-chars",
+        "empty-tag",
+        "long-tag-key",
+    ],
+)
+def test_refused_before_synthesis(replace: str, with_: str, fragment: str) -> None:
+    assert replace in BASE
+    report = _error(BASE.replace(replace, with_, 1))
+    assert fragment in report, report
+
+
+def test_deprecated_runtime_is_refused() -> None:
+    text = (ROOT / "examples" / "lambda-canary.yaml").read_text()
+    report = _error(
+        text.replace(
+            "runtime: python3.12, handler: app.handler, package: function.zip}",
+            "runtime: nodejs20.x, handler: app.handler, package: function.zip}",
+            1,
+        )
+    )
+    assert "'nodejs20.x' is not allowed" in report
+
+
+def test_image_scans_need_an_image() -> None:
+    text = (
+        ROOT / "examples" / "lambda-canary.yaml"
+    ).read_text() + "checks: {scans: {tools: [gitleaks, trivy]}}\n"
+    assert "trivy scan a container image" in _error(text)
+
+
+def test_other_accounts_need_the_pipeline_account() -> None:
+    text = (
+        (ROOT / "examples" / "multi-account.yaml")
+        .read_text()
+        .replace('account: "111111111111"\n', "", 1)
+    )
+    assert "add account:" in _error(text)
+
+
+def test_codedeploy_stays_in_the_pipeline_account() -> None:
+    text = (
+        (ROOT / "examples" / "multi-account.yaml")
+        .read_text()
+        .replace(
+            "ecs: {strategy: rolling, create:",
+            "ecs: {strategy: blue-green, create:",
+        )
+    )
+    assert "CodeDeploy" in _error(text)
+
+
+def test_every_example_is_within_the_limits() -> None:
+    for path in sorted((ROOT / "examples").glob("*.yaml")):
+        load_spec(path)
