@@ -27,7 +27,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as sns_subscriptions
 from constructs import Construct
 
-from conveyor.constructs import acknowledgements, check_buildspecs, defaults
+from conveyor.constructs import acknowledgements, check_buildspecs, defaults, feature_flags
 from conveyor.constructs.artifact_store import AccessLogBucket, ArtifactStore
 from conveyor.constructs.build_project import BuildProject
 from conveyor.constructs.codebuild_job import CodeBuildJob
@@ -86,6 +86,7 @@ class Pipeline(Construct):
 
     def __init__(self, scope: Construct, id: str, *, spec: Spec) -> None:
         super().__init__(scope, id)
+        feature_flags.apply_recommended(self)
         self.spec = spec
         self.naming = naming = Naming(spec.app, spec.suffix)
         # Shared pipeline resources hold production images and history as soon as any
@@ -378,6 +379,7 @@ class Pipeline(Construct):
         foreign = env in self.spec.foreign_environments
         parent: Construct = self._foreign_stack(env) if foreign else self
         scope = Construct(parent, f"Env{_camel(env.name)}")
+        feature_flags.apply_recommended(scope)  # a foreign stack sits outside this construct
         apply_tags(scope, {defaults.TAG_ENVIRONMENT: env.name})
         naming = self.naming
         # prevents FM76: each environment's data is encrypted with its own key.

@@ -7,12 +7,9 @@ from __future__ import annotations
 
 import json
 import os
-import tarfile
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
-from typing import Any
 
 # jsii prints an end-of-life banner for Node 20 on every start; the value lists major versions.
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
@@ -20,6 +17,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 import aws_cdk as cdk
 
 from conveyor.constructs import dependencies
+from conveyor.constructs.feature_flags import recommended_feature_flags
 from conveyor.constructs.naming import Naming
 from conveyor.constructs.stacks import ConveyorStack
 from conveyor.pipeline import Pipeline
@@ -41,23 +39,6 @@ class Template:
 class SynthResult:
     outdir: Path
     templates: list[Template]
-
-
-@cache
-def recommended_feature_flags() -> dict[str, Any]:
-    """The feature flags `cdk init` writes into cdk.json, read from the installed aws-cdk-lib.
-
-    Without a cdk.json an App gets none of them (CDK-NOTES), and generated stacks would differ
-    from what CDK users get.
-    """
-    jsii_dir = Path(cdk.__file__).parent / "_jsii"
-    tarball = next(jsii_dir.glob("aws-cdk-lib@*.jsii.tgz"))
-    with tarfile.open(tarball) as archive:
-        member = archive.extractfile("package/recommended-feature-flags.json")
-        if member is None:  # pragma: no cover - aws-cdk-lib always ships it
-            return {}
-        flags: dict[str, Any] = json.load(member)
-    return flags
 
 
 def stack_name(spec: Spec) -> str:

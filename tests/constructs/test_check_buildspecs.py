@@ -66,6 +66,7 @@ def test_test_jobs_publish_reports() -> None:
         "unit-coverage": {"files": ["coverage.xml"], "file-format": "COBERTURAXML"},
     }
     assert _script(spec).endswith("pytest")
+    assert "/root/.cache/pip/**/*" in spec["cache"]["paths"]
 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")

@@ -131,6 +131,11 @@ def test_build_project(web: Synthesized) -> None:
     assert env["Image"] == "aws/codebuild/standard:7.0"
     assert env["PrivilegedMode"] is True
     assert props["TimeoutInMinutes"] == 15
+    # FM29: warm hosts keep Docker layers, the source and package caches.
+    assert props["Cache"] == {
+        "Type": "LOCAL",
+        "Modes": ["LOCAL_DOCKER_LAYER_CACHE", "LOCAL_SOURCE_CACHE", "LOCAL_CUSTOM_CACHE"],
+    }
     logs = props["LogsConfig"]["CloudWatchLogs"]
     assert logs["Status"] == "ENABLED"
     group_id = logs["GroupName"]["Ref"]

@@ -57,6 +57,8 @@ def build_spec(build: Build, *, deploy_files: Sequence[str] = ()) -> dict[str, A
         "env": {"shell": "bash"},
         "phases": {},
         "artifacts": {"files": files},
+        # Language package caches stay on the build host between runs (FM29).
+        "cache": {"paths": ["/root/.cache/pip/**/*", "/root/.npm/**/*", "/root/.cache/uv/**/*"]},
     }
     if build.docker is not None:
         spec["env"]["exported-variables"] = list(EXPORTED_VARIABLES)

@@ -61,11 +61,16 @@ json.dump({"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "npm-audit"
 """
 
 
+# Package caches kept on the build host between runs (CodeBuild local custom cache).
+PACKAGE_CACHES = ["/root/.cache/pip/**/*", "/root/.npm/**/*", "/root/.cache/uv/**/*"]
+
+
 def test_buildspec(suite: Suite) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "version": "0.2",
         "env": {"shell": "bash"},
         "phases": {"build": {"commands": ["set -euo pipefail", *suite.commands]}},
+        "cache": {"paths": list(PACKAGE_CACHES)},
     }
     reports: dict[str, Any] = {}
     if suite.junit:

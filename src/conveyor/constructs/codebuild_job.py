@@ -53,6 +53,13 @@ class CodeBuildJob(Construct):
             timeout=Duration.minutes(timeout_minutes),  # prevents FM22
             queued_timeout=Duration.minutes(60),
             encryption_key=key,
+            # FM29: a warm host keeps Docker layers, the source and package caches between
+            # builds (the registry cache covers cold hosts).
+            cache=codebuild.Cache.local(
+                codebuild.LocalCacheMode.DOCKER_LAYER,
+                codebuild.LocalCacheMode.SOURCE,
+                codebuild.LocalCacheMode.CUSTOM,
+            ),
             logging=codebuild.LoggingOptions(
                 # prevents FM23: logs go to a group created beforehand, with retention (FM24).
                 cloud_watch=codebuild.CloudWatchLoggingOptions(log_group=log_group),
