@@ -7,7 +7,6 @@ from here, never by hand (FM66).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 
 from aws_cdk import ArnFormat, Duration, Stack
@@ -20,7 +19,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from conveyor.constructs import defaults
-from conveyor.constructs.handler_function import HandlerFunction
+from conveyor.constructs.handler_function import HandlerFunction, pipeline_event_environment
 from conveyor.constructs.naming import Naming
 
 
@@ -69,11 +68,7 @@ class DeploymentHistory(Construct):
             production=production,
             environment={
                 "DEPLOYMENT_TABLE_NAME": self.table.table_name,  # prevents FM66
-                "APP_NAME": naming.app,
-                "STAGE_ENVIRONMENTS": json.dumps(dict(stage_environments), sort_keys=True),
-                "DEPLOYMENT_GROUP_ENVIRONMENTS": json.dumps(
-                    dict(deployment_groups), sort_keys=True
-                ),
+                **pipeline_event_environment(naming.app, stage_environments, deployment_groups),
             },
             timeout=Duration.seconds(30),
             description=f"conveyor {naming.app}: records deployments into the history table",

@@ -25,6 +25,7 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from conveyor.constructs import acknowledgements, defaults
+from conveyor.constructs.deployment_grants import grant_deployment
 from conveyor.constructs.naming import Naming
 from conveyor.spec.models import CreateService, EcsDeploy, ExistingVpc
 from conveyor.spec.refs import SECRET_REF
@@ -798,41 +799,12 @@ def deploy_role(
     This role is handed over immutable, so those grants are dropped, and it carries only the
     statements below.
     """
-    stack = Stack.of(scope)
     role = iam.Role(scope, id, assumed_by=trust or iam.AccountRootPrincipal(), role_name=role_name)
     group = target.deployment_group
     if group is not None:
         # CodeDeploy blue/green: the action registers the task definition and starts a
         # deployment of this one group; CDK would add iam:PassRole on "*" (FM40).
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=[
-                    "codedeploy:GetApplication",
-                    "codedeploy:GetApplicationRevision",
-                    "codedeploy:RegisterApplicationRevision",
-                ],
-                resources=[
-                    stack.format_arn(
-                        service="codedeploy",
-                        resource="application",
-                        resource_name=group.application.application_name,
-                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                    )
-                ],
-            )
-        )
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["codedeploy:CreateDeployment", "codedeploy:GetDeployment"],
-                resources=[group.deployment_group_arn],
-            )
-        )
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["codedeploy:GetDeploymentConfig"],
-                resources=[group.deployment_config.deployment_config_arn],
-            )
-        )
+        grant_deployment(role, group)
     else:
         role.add_to_policy(
             iam.PolicyStatement(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 
 from aws_cdk import Duration
@@ -9,6 +10,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs_
 from constructs import Construct
 
 from conveyor.constructs import acknowledgements, defaults
@@ -18,6 +20,30 @@ from conveyor.handlers import HANDLER_ENTRYPOINT, asset_path
 # Sample events and caches are not part of what runs; leaving them out also keeps the asset
 # hash (and so the template) identical between checkouts.
 _EXCLUDE = ["events", "__pycache__", "*.pyc", "README.md"]
+
+
+def function_role(scope: Construct, logs: logs_.ILogGroup, *, description: str) -> iam.Role:
+    """A function's own role, writing to its own log group only: CDK's default would attach
+    AWSLambdaBasicExecutionRole, which may write to any log group (cdk-nag IAM4)."""
+    role = iam.Role(
+        scope,
+        "Role",
+        assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+        description=description,
+    )
+    logs.grant_write(role)
+    return role
+
+
+def pipeline_event_environment(
+    app: str, stage_environments: Mapping[str, str], deployment_groups: Mapping[str, str]
+) -> dict[str, str]:
+    """What handlers fed by pipeline and CodeDeploy events need to name the environment."""
+    return {
+        "APP_NAME": app,
+        "STAGE_ENVIRONMENTS": json.dumps(dict(stage_environments), sort_keys=True),
+        "DEPLOYMENT_GROUP_ENVIRONMENTS": json.dumps(dict(deployment_groups), sort_keys=True),
+    }
 
 
 class HandlerFunction(Construct):
@@ -53,15 +79,7 @@ class HandlerFunction(Construct):
             retention_days=log_retention_days,
             production=production,
         )
-        # Its own role with write access to its own log group only; CDK's default would attach
-        # AWSLambdaBasicExecutionRole, which may write to any log group (cdk-nag IAM4).
-        role = iam.Role(
-            self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description=f"conveyor handler {handler} ({name})",
-        )
-        logs.grant_write(role)
+        role = function_role(self, logs, description=f"conveyor handler {handler} ({name})")
         if vpc is not None:
             role.add_to_policy(
                 iam.PolicyStatement(

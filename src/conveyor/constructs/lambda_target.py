@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import ArnFormat, Duration, Stack
+from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_iam as iam
@@ -18,6 +18,8 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from conveyor.constructs import acknowledgements, defaults
+from conveyor.constructs.deployment_grants import grant_deployment
+from conveyor.constructs.handler_function import function_role
 from conveyor.constructs.naming import Naming
 from conveyor.spec.models import LambdaDeploy
 
@@ -88,14 +90,7 @@ class LambdaCanaryTarget(Construct):
             retention_days=log_retention_days,
             production=production,
         )
-        # Its own role, writing to its own log group only (no AWSLambdaBasicExecutionRole).
-        role = iam.Role(
-            self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description=f"{naming.app} function ({env_name})",
-        )
-        logs.grant_write(role)
+        role = function_role(self, logs, description=f"{naming.app} function ({env_name})")
         self.function = lambda_.Function(
             self,
             "Function",
@@ -210,7 +205,6 @@ class LambdaCanaryTarget(Construct):
 
     def grant_deploy(self, role: iam.IRole, scope: Construct) -> None:
         """What the deploy job needs: publish a version, read the alias, start CodeDeploy."""
-        stack = Stack.of(self)
         acknowledgements.function_versions(
             scope,
             self.function,
@@ -228,35 +222,7 @@ class LambdaCanaryTarget(Construct):
                 resources=[self.function.function_arn, f"{self.function.function_arn}:*"],
             )
         )
-        group = self.deployment_group
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["codedeploy:CreateDeployment", "codedeploy:GetDeployment"],
-                resources=[group.deployment_group_arn],
-            )
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["codedeploy:GetDeploymentConfig"],
-                resources=[group.deployment_config.deployment_config_arn],
-            )
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=[
-                    "codedeploy:RegisterApplicationRevision",
-                    "codedeploy:GetApplicationRevision",
-                ],
-                resources=[
-                    stack.format_arn(
-                        service="codedeploy",
-                        resource="application",
-                        resource_name=group.application.application_name,
-                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                    )
-                ],
-            )
-        )
+        grant_deployment(role, self.deployment_group)
 
     def deploy_variables(self, package: str) -> dict[str, str]:
         return {

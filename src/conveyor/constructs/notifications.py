@@ -4,7 +4,6 @@ rules that feed it through the notify handler, which turns events into readable 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 
 from aws_cdk import Duration
@@ -18,7 +17,7 @@ from constructs import Construct
 
 from conveyor.constructs import defaults
 from conveyor.constructs.deployment_history import grant_deployment_reads, grant_pipeline_reads
-from conveyor.constructs.handler_function import HandlerFunction
+from conveyor.constructs.handler_function import HandlerFunction, pipeline_event_environment
 from conveyor.constructs.naming import Naming
 from conveyor.spec.models import Audience
 
@@ -92,11 +91,7 @@ class Notifications(Construct):
                 production=production,
                 environment={
                     "TOPIC_ARN": self.topics[name].topic_arn,
-                    "APP_NAME": naming.app,
-                    "STAGE_ENVIRONMENTS": json.dumps(dict(stage_environments), sort_keys=True),
-                    "DEPLOYMENT_GROUP_ENVIRONMENTS": json.dumps(
-                        dict(deployment_groups), sort_keys=True
-                    ),
+                    **pipeline_event_environment(naming.app, stage_environments, deployment_groups),
                 },
                 timeout=Duration.seconds(30),
                 description=f"conveyor {naming.app}: readable notices for {name}",
