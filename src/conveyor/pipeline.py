@@ -645,8 +645,9 @@ class Pipeline(Construct):
         vpc: ec2.IVpc | None,
         url: str,
     ) -> lambda_.IFunction:
-        """The validation check as a CodeDeploy lifecycle hook: a bad version is rolled back
-        before (ECS test traffic) or right after (Lambda) users reach it (FM63)."""
+        """The validation check as a deployment lifecycle hook (CodeDeploy, or ECS's native
+        blue/green): a bad version is rolled back before (ECS test traffic) or right after
+        (Lambda) users reach it (FM63)."""
         assert check is not None
         # ECS: the test listener's URL plus the check's path; Lambda: the spec's URL.
         target = f"{url}{check.path}" if vpc is not None else url
@@ -671,6 +672,8 @@ class Pipeline(Construct):
             description=f"conveyor {self.naming.app}: validates {env.name} during CodeDeploy",
             vpc=vpc,
         ).function
+        if env.deploy.ecs is not None and env.deploy.ecs.strategy == "native-blue-green":
+            return function  # ECS reads the hook's return value; no CodeDeploy call
         function.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["codedeploy:PutLifecycleEventHookExecutionStatus"],

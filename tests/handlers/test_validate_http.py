@@ -597,6 +597,30 @@ def test_hook_crash_still_reports_failed(
     assert "validation handler error: KeyError" in app.handler(dict(HOOK), context)["message"]
 
 
+def test_ecs_lifecycle_hook_returns_the_status_ecs_reads(
+    hook_env: None, server: str, context: FakeContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ECS native blue/green reads hookStatus from the return value; no API call is made."""
+    event = load_event("validate_http", "ecs-lifecycle-post-test-traffic-shift.json")
+    assert app.handler(event, context)["hookStatus"] == "SUCCEEDED"
+
+    monkeypatch.setenv("VALIDATE_URL", f"{server}/error")
+    monkeypatch.setenv("VALIDATE_RETRIES", "0")
+    failed = app.handler(event, context)
+    assert failed["hookStatus"] == "FAILED"
+    assert "expected status 200, got 500" in failed["message"]
+
+
+def test_ecs_lifecycle_hook_misconfiguration_fails_the_hook(
+    context: FakeContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("VALIDATE_URL", raising=False)
+    event = load_event("validate_http", "ecs-lifecycle-post-test-traffic-shift.json")
+    result = app.handler(event, context)
+    assert result["hookStatus"] == "FAILED"
+    assert '"url" is required' in result["message"]
+
+
 def test_unknown_event_is_ignored_loudly(
     context: FakeContext, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -310,6 +310,12 @@ def test_native_blue_green_strategy(synthesized: dict[str, Synthesized]) -> None
     )
     deploy = _action(catalog, "Deploy-prod", "Deploy")
     assert deploy["ActionTypeId"]["Provider"] == "ECS"
+    # FM63: the validation runs against the test listener before production traffic moves.
+    (hook,) = config["LifecycleHooks"]
+    assert hook["LifecycleStages"] == ["POST_TEST_TRAFFIC_SHIFT"]
+    hook_function = catalog.resource(hook["HookTargetArn"]["Fn::GetAtt"][0])
+    variables = hook_function["Properties"]["Environment"]["Variables"]
+    assert ":9000/health" in json.dumps(variables["VALIDATE_URL"])
 
 
 # --- rolling with validation (S2) --------------------------------------------------------------

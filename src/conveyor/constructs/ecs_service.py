@@ -420,6 +420,22 @@ class FargateWebService(Construct):
                 ),
             ).attach_to_application_target_group(blue)
             alarms = self._alarms(naming, env_name, alb, [blue, green], alarm_topic, deploy)
+            if hook is not None:
+                # The check runs against the test listener before production traffic moves; a
+                # FAILED hook status rolls the deployment back (ECS reads the return value).
+                native_hook = hook(
+                    self, vpc, f"{scheme}://{alb.load_balancer_dns_name}:{TEST_PORT}"
+                )
+                service.add_lifecycle_hook(
+                    ecs.DeploymentLifecycleLambdaTarget(
+                        native_hook,
+                        "ValidationHook",
+                        lifecycle_stages=[ecs.DeploymentLifecycleStage.POST_TEST_TRAFFIC_SHIFT],
+                    )
+                )
+                acknowledgements.function_versions(
+                    self, native_hook, "ECS may invoke this deployment's own validation hook"
+                )
             acknowledgements.acknowledge(
                 service,
                 "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"

@@ -476,12 +476,31 @@ def handle_hook(deployment_id: str, hook_id: str, context: object) -> dict[str, 
     return {"status": status.lower(), "message": result.summary}
 
 
+def handle_ecs_hook(stage: str, context: object) -> dict[str, Any]:
+    """ECS native blue/green lifecycle hook: ECS reads the returned hookStatus (no API call);
+    FAILED rolls the deployment back. Any error of the check itself is a FAILED too."""
+    try:
+        result = run_check(check_from_env(os.environ), context)
+    except ParameterError as exc:
+        result = Result(False, f"invalid VALIDATE_* configuration: {exc}")
+    except Exception as exc:
+        logger.exception("check crashed", extra={"lifecycle_stage": stage})
+        result = Result(False, f"validation handler error: {type(exc).__name__}: {exc}")
+    status = "SUCCEEDED" if result.passed else "FAILED"
+    log = logger.info if result.passed else logger.warning
+    log("reported", extra={"lifecycle_stage": stage, "status": status, "summary": result.summary})
+    return {"hookStatus": status, "message": result.summary}
+
+
 def handler(event: object, context: object) -> dict[str, Any]:
     common.bind_request(context)
     job = common.parse_pipeline_job(event)
     if job is not None:
         return handle_pipeline_job(job, context)
     body = event if isinstance(event, Mapping) else {}
+    stage = body.get("lifecycleStage")
+    if isinstance(stage, str) and "executionDetails" in body:
+        return handle_ecs_hook(stage, context)
     deployment_id, hook_id = body.get("DeploymentId"), body.get("LifecycleEventHookExecutionId")
     if isinstance(deployment_id, str) and isinstance(hook_id, str) and deployment_id and hook_id:
         return handle_hook(deployment_id, hook_id, context)
