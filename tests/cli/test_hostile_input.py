@@ -80,3 +80,26 @@ def test_since_before_year_one_is_refused() -> None:
     )
     assert result.exit_code == 2
     assert "Traceback" not in result.output
+
+
+def test_check_names_missing_files_counts_duplicates_once_and_notes_empty_dirs(
+    tmp_path: Path,
+) -> None:
+    missing = tmp_path / "nope.json"
+    result = runner.invoke(app, ["check", str(missing)])
+    assert result.exit_code == 2
+    assert f"{missing}: no such file" in result.output
+
+    template = ROOT / "tests" / "rules" / "fixtures" / "CV001" / "bad.yaml"
+    once = runner.invoke(app, ["check", str(template), "-f", "json"])
+    twice = runner.invoke(app, ["check", str(template), str(template), "-f", "json"])
+    assert once.stdout == twice.stdout.replace(
+        twice.stdout[twice.stdout.index('"seconds"') :],
+        once.stdout[once.stdout.index('"seconds"') :],
+    )
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = runner.invoke(app, ["check", str(empty)])
+    assert result.exit_code == 0
+    assert "no CloudFormation templates found" in result.output

@@ -93,6 +93,14 @@ def check(
         jobs=jobs,
         stdin_text=stdin_text,
     )
+    if result.files == 0 and not result.errors:
+        Console(stderr=True, highlight=False).print(
+            "note: no CloudFormation templates found in "
+            + ", ".join(paths)
+            + " (looked for *.json, *.yaml, *.yml, *.template with Resources)",
+            soft_wrap=True,
+            markup=False,
+        )
     try:
         _write(result, output_format, output)
     except OSError as exc:

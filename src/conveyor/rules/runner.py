@@ -65,7 +65,15 @@ def discover(
             errors.append(FileError(name, "not a regular file or directory; give a template file"))
         else:
             errors.append(FileError(name, "no such file or directory; check the path"))
-    return targets, errors
+    # The same file named twice (or through two paths) is checked once.
+    seen: set[str] = set()
+    unique: list[Target] = []
+    for target in targets:
+        key = target.path if target.text is not None else str(Path(target.path).resolve())
+        if key not in seen:
+            seen.add(key)
+            unique.append(target)
+    return unique, errors
 
 
 def is_cloud_assembly(path: Path) -> bool:

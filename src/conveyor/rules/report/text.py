@@ -32,7 +32,9 @@ def write(result: CheckResult, console: Console) -> None:
                 highlight=False,
             )
     for e in result.errors:
-        console.print(f"[red]error[/red] {escape(e.message)}", soft_wrap=True, highlight=False)
+        # Parse errors already start with the file; discovery errors do not.
+        message = e.message if e.message.startswith(e.file) else f"{e.file}: {e.message}"
+        console.print(f"[red]error[/red] {escape(message)}", soft_wrap=True, highlight=False)
     counts = {s: sum(1 for f in result.findings if f.severity is s) for s in Severity}
     by_severity = ", ".join(f"{n} {s.label}" for s, n in reversed(counts.items()) if n)
     console.print(
