@@ -132,3 +132,12 @@ def test_diff_and_destroy_argv() -> None:
     destroy = cdk_argv(TOOLS, "destroy", Path("out"))
     assert destroy[3:] == ["destroy", "--app", "out", "--all", "--force"]
     assert "--require-approval" not in diff + destroy
+
+
+def test_a_named_profile_must_exist(tmp_path: Path) -> None:
+    (tmp_path / ".aws").mkdir()
+    (tmp_path / ".aws" / "config").write_text("[profile dev]\nregion = eu-west-1\n")
+    found = credentials_source({}, tmp_path, "dev")
+    assert found is not None and found.startswith("profile dev")
+    assert credentials_source({}, tmp_path, "nosuch") is None
+    assert credentials_source({"AWS_ACCESS_KEY_ID": "x"}, tmp_path, "nosuch") is None

@@ -48,20 +48,27 @@ def credentials_source(
     only adds a timeout. Where credentials come from an instance role, pass
     --skip-credential-check (docs/commands/deploy.md).
     """
-    if profile:
-        return f"profile {profile} (--profile)"
-    for name in _CREDENTIAL_VARIABLES:
-        if environ.get(name):
-            return name
     files = [
         Path(environ.get("AWS_SHARED_CREDENTIALS_FILE", home / ".aws" / "credentials")),
         Path(environ.get("AWS_CONFIG_FILE", home / ".aws" / "config")),
     ]
+    texts = []
     for path in files:
         try:
-            text = path.read_text(encoding="utf-8", errors="replace")
+            texts.append((path, path.read_text(encoding="utf-8", errors="replace")))
         except OSError:
             continue
+    if profile:
+        # A profile named on the command line must exist, or the CDK CLI fails later with a
+        # less helpful message.
+        for path, text in texts:
+            if f"[{profile}]" in text or f"[profile {profile}]" in text:
+                return f"profile {profile} ({path})"
+        return None
+    for name in _CREDENTIAL_VARIABLES:
+        if environ.get(name):
+            return name
+    for path, text in texts:
         if "[default]" in text or "[profile default]" in text or "sso_" in text:
             return str(path)
     return None
@@ -91,7 +98,8 @@ def find_tools(
     if check_credentials and credentials_source(environ, home, profile) is None:
         raise CdkCliError(
             "no AWS credentials found (no AWS_PROFILE, AWS_ACCESS_KEY_ID, SSO or default "
-            "profile in ~/.aws): run `aws configure sso` or `aws configure`, set AWS_PROFILE, "
+            "profile in ~/.aws, or the --profile given is not there): run `aws configure sso` or "
+            "`aws configure`, set AWS_PROFILE, "
             "or pass --profile NAME (with an instance role: --skip-credential-check)"
         )
     try:
