@@ -110,7 +110,7 @@ def test_conveyor_check_finds_nothing(synthesized: dict[str, Synthesized], examp
     """The product eats its own cooking: every failure-mode rule passes on every example."""
     from conveyor.rules import check_paths
 
-    result = check_paths(synthesized[example].template_paths())
+    result = check_paths(synthesized[example].template_paths(), require_tags=sorted(REQUIRED_TAGS))
     assert result.errors == []
     assert [f"{f.rule} {f.resource}: {f.message}" for f in result.findings] == []
     assert result.suppressed == []
