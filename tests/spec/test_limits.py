@@ -99,3 +99,10 @@ def test_codedeploy_stays_in_the_pipeline_account() -> None:
 def test_every_example_is_within_the_limits() -> None:
     for path in sorted((ROOT / "examples").glob("*.yaml")):
         load_spec(path)
+
+
+def test_lambda_shift_must_fit_the_deploy_timeout() -> None:
+    text = (ROOT / "examples" / "lambda-canary.yaml").read_text()
+    assert "minutes: 5" in text
+    report = _error(text.replace("minutes: 5", "minutes: 600", 1))
+    assert "raise timeout_minutes" in report

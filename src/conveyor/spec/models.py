@@ -428,6 +428,23 @@ class LambdaDeploy(_TrafficShifting):
     alias: str = Field("live", pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,127}$")
     timeout_minutes: int = Field(60, ge=5, le=480, description="Deploy action timeout.")
 
+    @model_validator(mode="after")
+    def _shift_fits_the_timeout(self) -> LambdaDeploy:
+        if self.strategy == "canary":
+            shift = self.minutes
+        elif self.strategy == "linear":
+            shift = (-(-100 // self.percent) - 1) * self.minutes
+        else:
+            shift = 0
+        # The deploy job waits for CodeDeploy; five minutes cover publishing and the hook.
+        if shift + 5 > self.timeout_minutes:
+            raise ValueError(
+                f"the {self.strategy} shift takes {shift} minutes, longer than the deploy job's "
+                f"timeout_minutes ({self.timeout_minutes}) allows: raise timeout_minutes (up to "
+                "480) or shorten minutes"
+            )
+        return self
+
 
 class Deploy(_Model):
     ecs: EcsDeploy | None = None
