@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aws_cdk import ArnFormat, Aspects, Aws, CfnOutput, CfnParameter, Duration, Stack
-from aws_cdk import Environment as Environment_
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codecommit as codecommit
@@ -16,15 +15,12 @@ from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_codepipeline_actions as actions
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
-from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sns_subscriptions as sns_subscriptions
 from constructs import Construct
 
 from conveyor.constructs import acknowledgements, check_buildspecs, defaults, feature_flags
@@ -35,19 +31,18 @@ from conveyor.constructs.deployment_history import DeploymentHistory
 from conveyor.constructs.ecs_service import (
     EcsTarget,
     FargateWebService,
-    ForeignArtifacts,
     LocalArtifacts,
     artifact_bucket_name,
     deploy_role,
     existing_service,
 )
 from conveyor.constructs.execution_watch import ExecutionWatch
+from conveyor.constructs.foreign_account import ForeignAccount
 from conveyor.constructs.handler_function import HandlerFunction
 from conveyor.constructs.image_repository import ImageRepository
 from conveyor.constructs.lambda_target import LambdaCanaryTarget, lambda_deploy_buildspec
 from conveyor.constructs.naming import Naming
 from conveyor.constructs.notifications import Notifications
-from conveyor.constructs.stacks import ConveyorStack
 from conveyor.constructs.tagging import TagUnmanagedResources, apply_tags
 from conveyor.plan import SCANS_PER_GATE, gate_name
 from conveyor.spec.models import CONNECTION_ARN_PATTERN, Environment, HttpCheck, Spec
@@ -101,8 +96,6 @@ class Pipeline(Construct):
         }
         shared_tags = {**base_tags, defaults.TAG_ENVIRONMENT: SHARED_ENVIRONMENT}
         self._shared_tags = base_tags
-        # Per environment in another account: its stack's parameter naming this account.
-        self._pipeline_accounts: dict[str, str] = {}
         apply_tags(self, shared_tags)
         Aspects.of(Stack.of(self)).add(TagUnmanagedResources(shared_tags))
 
@@ -149,6 +142,8 @@ class Pipeline(Construct):
             key=store.key,
             audiences=spec.notifications.all_audiences(),
         )
+        # Alarms in another account notify these addresses through a topic there.
+        self._primary_emails = next(iter(spec.notifications.all_audiences().values())).email
 
         # --- source --------------------------------------------------------------------------
         source_output = codepipeline.Artifact("Source")
@@ -376,9 +371,12 @@ class Pipeline(Construct):
         return s3_action, None, None
 
     def _environment(self, env: Environment) -> _EnvironmentParts:
-        foreign = env in self.spec.foreign_environments
-        parent: Construct = self._foreign_stack(env) if foreign else self
-        scope = Construct(parent, f"Env{_camel(env.name)}")
+        foreign = (
+            ForeignAccount(self, env, spec=self.spec, naming=self.naming, tags=self._shared_tags)
+            if env in self.spec.foreign_environments
+            else None
+        )
+        scope = Construct(foreign.stack if foreign else self, f"Env{_camel(env.name)}")
         feature_flags.apply_recommended(scope)  # a foreign stack sits outside this construct
         apply_tags(scope, {defaults.TAG_ENVIRONMENT: env.name})
         naming = self.naming
@@ -440,8 +438,14 @@ class Pipeline(Construct):
                 service=service.value_as_string,
             )
             if foreign:
-                self._reach_foreign(
-                    part, scope, cluster=ecs_deploy.cluster, service=ecs_deploy.service
+                part.ecs, part.foreign_role = foreign.connect(
+                    self,
+                    scope,
+                    part.ecs,
+                    store=self.store,
+                    repository=self.repository,
+                    cluster=ecs_deploy.cluster,
+                    service=ecs_deploy.service,
                 )
             return part
         if self.repository is None:  # the spec validator requires build.docker for ecs targets
@@ -463,10 +467,12 @@ class Pipeline(Construct):
             log_retention_days=self.spec.retention.log_days,
             production=env.is_production,
             access_logs=access_logs,
-            repository=self._foreign_repository(scope, env) if foreign else self.repository,
-            alarm_topic=self._alarm_topic(scope, env, key)
-            if foreign
-            else self.notifications.primary,
+            repository=foreign.repository(scope) if foreign else self.repository,
+            alarm_topic=(
+                foreign.alarm_topic(scope, key, self._primary_emails)
+                if foreign
+                else self.notifications.primary
+            ),
             hook=(
                 (lambda s, vpc, test_url: self._hook(s, env, key, check, vpc, test_url))
                 if check is not None
@@ -474,9 +480,12 @@ class Pipeline(Construct):
             ),
         ).target
         if foreign:
-            self._reach_foreign(
-                part,
+            part.ecs, part.foreign_role = foreign.connect(
+                self,
                 scope,
+                part.ecs,
+                store=self.store,
+                repository=self.repository,
                 cluster=naming.name("cluster", env.name),
                 service=naming.name("service", env.name),
             )
@@ -486,155 +495,6 @@ class Pipeline(Construct):
                 f"appspec-{env.name}.yaml": part.ecs.app_spec_json,
             }
         return part
-
-    # --- environments in other accounts ------------------------------------------------------
-
-    def _foreign_stack(self, env: Environment) -> ConveyorStack:
-        """The stack of an environment in another account; deployed before the pipeline's,
-        whose bucket and key policies name the deploy role it creates."""
-        assert env.account is not None
-        pipeline_stack = Stack.of(self)
-        app = self.node.root
-        assert isinstance(app, Construct)
-        stack = ConveyorStack(
-            app,
-            self.naming.name(env.name),
-            env=Environment_(account=env.account, region=self.spec.pipeline_region),
-            description=f"conveyor {self.spec.app}: environment {env.name} (account {env.account})",
-            termination_protection=env.is_production,
-        )
-        pipeline_stack.add_dependency(stack)
-        tags = {**self._shared_tags, defaults.TAG_ENVIRONMENT: env.name}
-        apply_tags(stack, tags)
-        Aspects.of(stack).add(TagUnmanagedResources(tags))
-        self._pipeline_accounts[env.name] = CfnParameter(
-            stack,
-            "PipelineAccountId",
-            type="String",
-            default=self.spec.account,
-            allowed_pattern=r"^\d{12}$",
-            description=f"Account of the {self.spec.app} pipeline that deploys here",
-        ).value_as_string
-        return stack
-
-    def _foreign_repository(self, scope: Construct, env: Environment) -> ecr.IRepository:
-        """The pipeline's image repository, seen from another account; the repository's own
-        policy lets that account pull (set in _reach_foreign)."""
-        name = self.naming.name("images")
-        return ecr.Repository.from_repository_attributes(
-            scope,
-            "Images",
-            repository_name=name,
-            repository_arn=(
-                f"arn:{Aws.PARTITION}:ecr:{Aws.REGION}:{self._pipeline_accounts[env.name]}"
-                f":repository/{name}"
-            ),
-        )
-
-    def _alarm_topic(self, scope: Construct, env: Environment, key: kms.Key) -> sns.ITopic:
-        """Alarms notify topics in their own account: the primary audience again, there."""
-        topic = defaults.encrypted_topic(
-            scope, "AlarmTopic", name=self.naming.name("alarms", env.name), key=key
-        )
-        defaults.allow_service_to_publish_encrypted(key, "cloudwatch.amazonaws.com")
-        audience = next(iter(self.notifications.audiences.values()))
-        for email in audience.email:
-            topic.add_subscription(sns_subscriptions.EmailSubscription(email))
-        return topic
-
-    def _reach_foreign(
-        self, part: _EnvironmentParts, scope: Construct, *, cluster: str, service: str
-    ) -> None:
-        """Connect the pipeline to a service in another account: a deploy role there, trusted
-        by the pipeline's account; the artifact bucket, key and repository policies here
-        naming it; and the service as the pipeline's deploy action sees it."""
-        env = part.env
-        assert part.ecs is not None and env.account is not None
-        naming = self.naming
-        role_name = naming.name("deploy", env.name)
-        pipeline_account = self._pipeline_accounts[env.name]
-        deploy_role(
-            scope,
-            "DeployRole",
-            target=part.ecs,
-            artifacts=ForeignArtifacts(
-                app=self.spec.app, suffix=self.spec.suffix, pipeline_account=pipeline_account
-            ),
-            trust=iam.ArnPrincipal(f"arn:{Aws.PARTITION}:iam::{pipeline_account}:root"),
-            role_name=role_name,
-            rollback=True,
-        )
-        camel = _camel(env.name)
-        account = CfnParameter(
-            self,
-            f"{camel}AccountId",
-            type="String",
-            default=env.account,
-            allowed_pattern=r"^\d{12}$",
-            description=f"Account of the {env.name} environment",
-        ).value_as_string
-        role_arn = f"arn:{Aws.PARTITION}:iam::{account}:role/{role_name}"
-        part.foreign_role = iam.Role.from_role_arn(
-            self, f"DeployRole{camel}", role_arn, mutable=False
-        )
-        reader = iam.ArnPrincipal(role_arn)
-        self.store.bucket.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid=f"Deploy{camel}ReadsArtifacts",
-                principals=[reader],
-                actions=["s3:GetObject*", "s3:GetBucket*", "s3:List*"],
-                resources=[self.store.bucket.bucket_arn, self.store.bucket.arn_for_objects("*")],
-            )
-        )
-        self.store.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid=f"Deploy{camel}DecryptsArtifacts",
-                principals=[reader],
-                actions=["kms:Decrypt", "kms:DescribeKey"],
-                resources=["*"],  # in a key policy, "*" means this key
-            )
-        )
-        if self.repository is not None:
-            self.repository.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid=f"{camel}AccountPulls",
-                    principals=[iam.ArnPrincipal(f"arn:{Aws.PARTITION}:iam::{account}:root")],
-                    actions=[
-                        "ecr:BatchCheckLayerAvailability",
-                        "ecr:GetDownloadUrlForLayer",
-                        "ecr:BatchGetImage",
-                    ],
-                )
-            )
-        cluster_name = CfnParameter(
-            self,
-            f"{camel}ClusterName",
-            type="String",
-            default=cluster,
-            description=f"ECS cluster of {env.name}, in its account",
-        ).value_as_string
-        service_name = CfnParameter(
-            self,
-            f"{camel}ServiceName",
-            type="String",
-            default=service,
-            description=f"ECS service of {env.name}, in its account",
-        ).value_as_string
-        imported_cluster = ecs.Cluster.from_cluster_arn(
-            self,
-            f"Cluster{camel}",
-            f"arn:{Aws.PARTITION}:ecs:{Aws.REGION}:{account}:cluster/{cluster_name}",
-        )
-        part.ecs = EcsTarget(
-            service=ecs.FargateService.from_fargate_service_attributes(
-                self, f"Service{camel}", cluster=imported_cluster, service_name=service_name
-            ),
-            cluster_name=cluster_name,
-            service_name=service_name,
-            task_roles=None,
-            url=None,
-            strategy=part.ecs.strategy,
-        )
 
     def _hook(
         self,
