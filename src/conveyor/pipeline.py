@@ -41,7 +41,7 @@ from conveyor.constructs.foreign_account import ForeignAccount
 from conveyor.constructs.handler_function import HandlerFunction
 from conveyor.constructs.image_repository import ImageRepository
 from conveyor.constructs.lambda_target import LambdaCanaryTarget, lambda_deploy_buildspec
-from conveyor.constructs.naming import Naming
+from conveyor.constructs.naming import Naming, camel
 from conveyor.constructs.notifications import Notifications
 from conveyor.constructs.tagging import TagUnmanagedResources, apply_tags
 from conveyor.plan import SCANS_PER_GATE, gate_name
@@ -260,13 +260,13 @@ class Pipeline(Construct):
         # --- outputs (FM82) ------------------------------------------------------------------
         CfnOutput(self, "PipelineName", value=self.pipeline.pipeline_name)
         for name, topic in notifications.topics.items():
-            CfnOutput(self, f"TopicArn{_camel(name)}", value=topic.topic_arn)
+            CfnOutput(self, f"TopicArn{camel(name)}", value=topic.topic_arn)
         CfnOutput(self, "ArtifactBucketName", value=store.bucket.bucket_name)
         CfnOutput(self, "DeploymentTableName", value=naming.name("deployments"))
         if self.repository is not None:
             CfnOutput(self, "ImageRepositoryUri", value=self.repository.repository_uri)
         for part in parts:
-            suffix = _camel(part.env.name)
+            suffix = camel(part.env.name)
             if part.ecs is not None:
                 CfnOutput(self, f"ServiceName{suffix}", value=part.ecs.service_name)
                 if part.ecs.url is not None:
@@ -376,7 +376,7 @@ class Pipeline(Construct):
             if env in self.spec.foreign_environments
             else None
         )
-        scope = Construct(foreign.stack if foreign else self, f"Env{_camel(env.name)}")
+        scope = Construct(foreign.stack if foreign else self, f"Env{camel(env.name)}")
         feature_flags.apply_recommended(scope)  # a foreign stack sits outside this construct
         apply_tags(scope, {defaults.TAG_ENVIRONMENT: env.name})
         naming = self.naming
@@ -565,7 +565,7 @@ class Pipeline(Construct):
         for suite in checks.tests:
             job = CodeBuildJob(
                 self,
-                f"Test{_camel(suite.name)}",
+                f"Test{camel(suite.name)}",
                 name=self.naming.name(f"test-{suite.name}"),
                 description=f"conveyor test job {suite.name}",
                 buildspec=check_buildspecs.test_buildspec(suite),
@@ -587,7 +587,7 @@ class Pipeline(Construct):
         for tool in scans.tools:
             job = CodeBuildJob(
                 self,
-                f"Scan{_camel(tool)}",
+                f"Scan{camel(tool)}",
                 name=self.naming.name(f"scan-{tool}"),
                 description=f"conveyor security scan: {tool}",
                 buildspec=check_buildspecs.scan_buildspec(tool),
@@ -600,7 +600,7 @@ class Pipeline(Construct):
                 self.repository.grant_pull(job.project)
                 self._registry_users.append(job.project)
             projects.append(job.project)
-            output = codepipeline.Artifact(f"Scan{_camel(tool)}")
+            output = codepipeline.Artifact(f"Scan{camel(tool)}")
             scan_outputs.append(output)
             found.append(
                 actions.CodeBuildAction(
@@ -683,12 +683,10 @@ class Pipeline(Construct):
         if part.function is not None:
             deploy = env.deploy.lambda_
             assert deploy is not None
-            logs = self._log_group(
-                f"DeployLogs{_camel(env.name)}", "deploy", env.name, key=part.key
-            )
+            logs = self._log_group(f"DeployLogs{camel(env.name)}", "deploy", env.name, key=part.key)
             job = CodeBuildJob(
                 self,
-                f"Deploy{_camel(env.name)}",
+                f"Deploy{camel(env.name)}",
                 name=self.naming.name("deploy", env.name),
                 description=f"conveyor: CodeDeploy shifts {env.name} to the new version",
                 buildspec=lambda_deploy_buildspec(),
@@ -706,7 +704,7 @@ class Pipeline(Construct):
                     project=job.project,
                     input=build_output,
                     run_order=2,
-                    variables_namespace=f"Deploy{_camel(env.name)}",
+                    variables_namespace=f"Deploy{camel(env.name)}",
                 )
             )
             rollback = {
@@ -734,7 +732,7 @@ class Pipeline(Construct):
                         ],
                         role=deploy_role(
                             self,
-                            f"DeployRole{_camel(env.name)}",
+                            f"DeployRole{camel(env.name)}",
                             target=target,
                             artifacts=LocalArtifacts(self.store.bucket, self.store.key),
                         ),
@@ -751,7 +749,7 @@ class Pipeline(Construct):
                         role=part.foreign_role
                         or deploy_role(
                             self,
-                            f"DeployRole{_camel(env.name)}",
+                            f"DeployRole{camel(env.name)}",
                             target=target,
                             artifacts=LocalArtifacts(self.store.bucket, self.store.key),
                         ),
@@ -780,7 +778,7 @@ class Pipeline(Construct):
             url = f"{part.ecs.url}{check.path}"
         validator = HandlerFunction(
             self,
-            f"Validate{_camel(env.name)}",
+            f"Validate{camel(env.name)}",
             handler="validate_http",
             naming=self.naming,
             env_name=env.name,
@@ -926,7 +924,3 @@ class Pipeline(Construct):
                 threshold=1,
                 topic=topic,
             )
-
-
-def _camel(name: str) -> str:
-    return "".join(part.capitalize() for part in name.replace("_", "-").split("-"))

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from conveyor.spec.models import Environment, Spec
+from conveyor.spec.models import Environment, Spec, shift_minutes
 
 ActionKind = Literal["source", "build", "test", "scan", "gate", "approval", "deploy", "validate"]
 
@@ -244,15 +244,6 @@ def gate_name(index: int) -> str:
     return "ScanGate" if index == 0 else f"ScanGate{index // SCANS_PER_GATE + 1}"
 
 
-def _shift_minutes(strategy: str, percent: int, minutes: int) -> float:
-    if strategy == "canary":
-        return float(minutes)
-    if strategy == "linear":
-        steps = -(-100 // percent) - 1  # the last step completes the shift
-        return float(steps * minutes)
-    return 0.0
-
-
 def _environment_stage(env: Environment, estimate: _Estimates) -> Stage:
     actions: list[Action] = []
     if env.needs_approval:
@@ -269,7 +260,7 @@ def _environment_stage(env: Environment, estimate: _Estimates) -> Stage:
             provider = "ECS"
             uses: tuple[str, ...] = (target,)
         else:
-            shift = _shift_minutes(ecs.traffic, ecs.percent, ecs.minutes)
+            shift = shift_minutes(ecs.traffic, ecs.percent, ecs.minutes)
             # Serving once the first traffic reaches the new version; done after the shift
             # and the bake time during which the old version stays ready to return to.
             ready = estimate("deploy", BLUE_GREEN_READY_MINUTES)
@@ -279,7 +270,7 @@ def _environment_stage(env: Environment, estimate: _Estimates) -> Stage:
             uses = (target, f"{detail}: {ecs.traffic}, two target groups")
     else:
         assert function is not None
-        shift = _shift_minutes(function.strategy, function.percent, function.minutes)
+        shift = shift_minutes(function.strategy, function.percent, function.minutes)
         ready = estimate("deploy", LAMBDA_READY_MINUTES)
         total = ready + shift
         provider = "CodeBuild"

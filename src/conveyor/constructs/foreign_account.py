@@ -24,7 +24,7 @@ from constructs import Construct
 from conveyor.constructs import defaults
 from conveyor.constructs.artifact_store import ArtifactStore
 from conveyor.constructs.ecs_service import EcsTarget, ForeignArtifacts, deploy_role
-from conveyor.constructs.naming import Naming
+from conveyor.constructs.naming import Naming, camel
 from conveyor.constructs.stacks import ConveyorStack
 from conveyor.constructs.tagging import TagUnmanagedResources, apply_tags
 from conveyor.spec.models import Environment, Spec
@@ -34,10 +34,6 @@ _PULL_ACTIONS = [
     "ecr:GetDownloadUrlForLayer",
     "ecr:BatchGetImage",
 ]
-
-
-def _camel(name: str) -> str:
-    return "".join(part.capitalize() for part in name.replace("_", "-").split("-"))
 
 
 class ForeignAccount:
@@ -129,21 +125,21 @@ class ForeignAccount:
             role_name=role_name,
             rollback=True,
         )
-        camel = _camel(env.name)
+        label = camel(env.name)
         account = CfnParameter(
             pipeline,
-            f"{camel}AccountId",
+            f"{label}AccountId",
             type="String",
             default=env.account,
             allowed_pattern=r"^\d{12}$",
             description=f"Account of the {env.name} environment",
         ).value_as_string
         role_arn = f"arn:{Aws.PARTITION}:iam::{account}:role/{role_name}"
-        role = iam.Role.from_role_arn(pipeline, f"DeployRole{camel}", role_arn, mutable=False)
+        role = iam.Role.from_role_arn(pipeline, f"DeployRole{label}", role_arn, mutable=False)
         reader = iam.ArnPrincipal(role_arn)
         store.bucket.add_to_resource_policy(
             iam.PolicyStatement(
-                sid=f"Deploy{camel}ReadsArtifacts",
+                sid=f"Deploy{label}ReadsArtifacts",
                 principals=[reader],
                 actions=["s3:GetObject*", "s3:GetBucket*", "s3:List*"],
                 resources=[store.bucket.bucket_arn, store.bucket.arn_for_objects("*")],
@@ -151,7 +147,7 @@ class ForeignAccount:
         )
         store.key.add_to_resource_policy(
             iam.PolicyStatement(
-                sid=f"Deploy{camel}DecryptsArtifacts",
+                sid=f"Deploy{label}DecryptsArtifacts",
                 principals=[reader],
                 actions=["kms:Decrypt", "kms:DescribeKey"],
                 resources=["*"],  # in a key policy, "*" means this key
@@ -160,33 +156,33 @@ class ForeignAccount:
         if repository is not None:
             repository.add_to_resource_policy(
                 iam.PolicyStatement(
-                    sid=f"{camel}AccountPulls",
+                    sid=f"{label}AccountPulls",
                     principals=[iam.ArnPrincipal(f"arn:{Aws.PARTITION}:iam::{account}:root")],
                     actions=_PULL_ACTIONS,
                 )
             )
         cluster_name = CfnParameter(
             pipeline,
-            f"{camel}ClusterName",
+            f"{label}ClusterName",
             type="String",
             default=cluster,
             description=f"ECS cluster of {env.name}, in its account",
         ).value_as_string
         service_name = CfnParameter(
             pipeline,
-            f"{camel}ServiceName",
+            f"{label}ServiceName",
             type="String",
             default=service,
             description=f"ECS service of {env.name}, in its account",
         ).value_as_string
         imported_cluster = ecs.Cluster.from_cluster_arn(
             pipeline,
-            f"Cluster{camel}",
+            f"Cluster{label}",
             f"arn:{Aws.PARTITION}:ecs:{Aws.REGION}:{account}:cluster/{cluster_name}",
         )
         seen = EcsTarget(
             service=ecs.FargateService.from_fargate_service_attributes(
-                pipeline, f"Service{camel}", cluster=imported_cluster, service_name=service_name
+                pipeline, f"Service{label}", cluster=imported_cluster, service_name=service_name
             ),
             cluster_name=cluster_name,
             service_name=service_name,

@@ -35,3 +35,8 @@ class Naming:
         if env:
             parts.append(env)
         return "/".join(parts)
+
+
+def camel(name: str) -> str:
+    """`payments-prod` -> `PaymentsProd`: construct ids and CloudFormation logical-id parts."""
+    return "".join(part.capitalize() for part in name.replace("_", "-").split("-"))

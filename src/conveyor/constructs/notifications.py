@@ -18,7 +18,7 @@ from constructs import Construct
 from conveyor.constructs import defaults
 from conveyor.constructs.deployment_history import grant_deployment_reads, grant_pipeline_reads
 from conveyor.constructs.handler_function import HandlerFunction, pipeline_event_environment
-from conveyor.constructs.naming import Naming
+from conveyor.constructs.naming import Naming, camel
 from conveyor.spec.models import Audience
 
 PIPELINE_STATES = {"failed": "FAILED", "succeeded": "SUCCEEDED", "started": "STARTED"}
@@ -50,7 +50,7 @@ class Notifications(Construct):
         defaults.allow_service_to_publish_encrypted(key, "codestar-notifications.amazonaws.com")
         for name, audience in self.audiences.items():
             topic = defaults.encrypted_topic(
-                self, f"Topic{_camel(name)}", name=naming.name(f"{name}-notices"), key=key
+                self, f"Topic{camel(name)}", name=naming.name(f"{name}-notices"), key=key
             )
             for email in audience.email:
                 topic.add_subscription(subscriptions.EmailSubscription(email))
@@ -82,7 +82,7 @@ class Notifications(Construct):
                 continue  # the scan gate publishes scan findings itself
             formatter = HandlerFunction(
                 self,
-                f"Formatter{_camel(name)}",
+                f"Formatter{camel(name)}",
                 handler="notify",
                 naming=naming,
                 env_name=name,
@@ -105,7 +105,7 @@ class Notifications(Construct):
             ).items():
                 rule = events.Rule(
                     self,
-                    f"{_camel(name)}{rule_id}",
+                    f"{camel(name)}{rule_id}",
                     rule_name=naming.name(f"{name}-{_kebab(rule_id)}"),
                     event_pattern=pattern,
                 )
@@ -164,10 +164,6 @@ class Notifications(Construct):
             return None
         wanted[0].grant_publish(function)
         return wanted[0].topic_arn
-
-
-def _camel(name: str) -> str:
-    return "".join(part.capitalize() for part in name.replace("_", "-").split("-"))
 
 
 def _kebab(camel: str) -> str:

@@ -305,6 +305,16 @@ class CreateService(_Model):
 TrafficShift = Literal["all-at-once", "canary", "linear"]
 
 
+def shift_minutes(shift: str, percent: int, minutes: int) -> int:
+    """Minutes a traffic shift takes: a canary waits once, a linear shift waits before each
+    step but the last; all at once does not wait."""
+    if shift == "canary":
+        return minutes
+    if shift == "linear":
+        return (-(-100 // percent) - 1) * minutes
+    return 0
+
+
 class _TrafficShifting(_Model):
     """How traffic moves to a new version: all at once, a canary slice then the rest, or
     equal steps."""
@@ -430,12 +440,7 @@ class LambdaDeploy(_TrafficShifting):
 
     @model_validator(mode="after")
     def _shift_fits_the_timeout(self) -> LambdaDeploy:
-        if self.strategy == "canary":
-            shift = self.minutes
-        elif self.strategy == "linear":
-            shift = (-(-100 // self.percent) - 1) * self.minutes
-        else:
-            shift = 0
+        shift = shift_minutes(self.strategy, self.percent, self.minutes)
         # The deploy job waits for CodeDeploy; five minutes cover publishing and the hook.
         if shift + 5 > self.timeout_minutes:
             raise ValueError(
