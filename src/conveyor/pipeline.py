@@ -649,7 +649,11 @@ class Pipeline(Construct):
                     action_name=action_name,
                     lambda_=gate,
                     inputs=[source, *chunk],
-                    user_parameters={"fail_on": scans.fail_on},
+                    # Each scan output must hold a report: a scan that wrote none blocks.
+                    user_parameters={
+                        "fail_on": scans.fail_on,
+                        "scans": [output.artifact_name for output in chunk],
+                    },
                     run_order=3 if set(scans.tools) & check_buildspecs.IMAGE_SCANS else 2,
                 )
             )

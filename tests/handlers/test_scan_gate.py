@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -11,13 +12,14 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from botocore.stub import ANY, Stubber
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
 from conveyor.handlers.notify import app as notify_app
-from conveyor.handlers.scan_gate import app, common
+from conveyor.handlers.scan_gate import app, common, sarif
 
 from .support import FakeContext, Inbox, events_dir, load_event, log_lines, record_calls
 
@@ -306,6 +308,147 @@ def test_unreadable_report_fails_naming_the_file(
     assert expected in pipeline.message()
 
 
+def _log(*runs: Any) -> bytes:
+    return json.dumps({"version": "2.1.0", "runs": list(runs)}).encode()
+
+
+_TOOL = {"driver": {"name": "Trivy"}}
+_CLEAN_RESULT = {"ruleId": "CVE-1", "level": "note"}
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (_log(), "has no runs ('runs' is empty): no tool reported"),
+        (_log({"tool": _TOOL}), "runs[0].results is missing or null: SARIF says Trivy did not run"),
+        (_log({"tool": _TOOL, "results": None}), "runs[0].results is missing or null"),
+        (_log({"tool": _TOOL, "results": {}}), "runs[0].results is {}, not a list"),
+        (_log({"tool": _TOOL, "results": "none"}), 'runs[0].results is "none", not a list'),
+        (_log("Trivy"), "runs[0] is not an object"),
+        (_log({"tool": _TOOL, "results": [3]}), "runs[0].results[0] is not an object"),
+        (_log({"results": []}), "runs[0] has no 'tool'"),
+        (
+            _log(
+                {
+                    "tool": _TOOL,
+                    "invocations": [{"executionSuccessful": False}],
+                    "results": [_CLEAN_RESULT],
+                }
+            ),
+            "runs[0].invocations[0].executionSuccessful is false: the scanner reports that its "
+            "run failed",
+        ),
+        (
+            _log({"tool": _TOOL, "results": [{"ruleId": "CVE-1", "level": "ERROR"}]}),
+            "runs[0].results[0]: result.level is 'ERROR'; SARIF levels are error, warning, note, "
+            "none",
+        ),
+        (
+            _log(
+                {"tool": _TOOL, "results": [{"ruleId": "CVE-1", "level": "critical"}]},
+            ),
+            "runs[0].results[0]: result.level is 'critical'",
+        ),
+        (
+            _log(
+                {
+                    "tool": _TOOL,
+                    "results": [{"ruleId": "CVE-1", "properties": {"security-severity": "NaN"}}],
+                }
+            ),
+            "runs[0].results[0]: result.properties.security-severity is 'NaN', not a score from "
+            "0.0 to 10.0",
+        ),
+        (
+            _log(
+                {
+                    "tool": {
+                        "driver": {
+                            "name": "Trivy",
+                            "rules": [{"id": "CVE-1", "properties": {"security-severity": "x"}}],
+                        }
+                    },
+                    "results": [_CLEAN_RESULT],
+                }
+            ),
+            "rule CVE-1: rule.properties.security-severity is 'x'",
+        ),
+        (
+            _log({"tool": _TOOL, "results": [{"ruleId": "CVE-1", "kind": "maybe"}]}),
+            "runs[0].results[0].kind is 'maybe', not a SARIF result kind",
+        ),
+    ],
+)
+def test_a_report_the_gate_cannot_read_blocks_even_beside_good_ones(
+    pipeline: Pipeline, context: FakeContext, content: bytes, problem: str
+) -> None:
+    # Issue 17 defect 1: each of these passed, so one broken scanner let the pipeline through.
+    pipeline.upload(SOURCE_KEY, {})
+    pipeline.upload(
+        SCANS_KEY, {"reports/bandit.sarif": sample("bandit.sarif"), "reports/trivy.sarif": content}
+    )
+    pipeline.expect()
+
+    result = app.handler(job("critical"), context)
+
+    assert result["status"] == "failed"
+    message = pipeline.message()
+    assert message.startswith(
+        "Scan gate BLOCKED (fail_on=critical): 0 blocking findings; 3 below the gate "
+        "(1 high, 1 medium, 1 low); 1 unreadable report(s)."
+    )
+    assert (
+        "Unreadable reports (1, each blocks: a scan the gate cannot read may hide findings): "
+        f"ScanReports/reports/trivy.sarif{' ' if problem.startswith(('has ', 'is ')) else ': '}"
+        f"{problem}"
+    ) in message
+    assert message.splitlines()[-1] == "Reports: ScanReports/reports/bandit.sarif"
+
+
+def test_an_empty_result_list_is_a_clean_scan(pipeline: Pipeline, context: FakeContext) -> None:
+    pipeline.upload(SOURCE_KEY, {})
+    pipeline.upload(SCANS_KEY, {"trivy.sarif": _log({"tool": _TOOL, "results": []})})
+    pipeline.expect("put_job_success_result")
+
+    assert app.handler(job("low"), context)["status"] == "succeeded"
+
+
+def _artifact(name: str, key: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "location": {"type": "S3", "s3Location": {"bucketName": BUCKET, "objectKey": key}},
+    }
+
+
+def test_a_scan_artifact_without_a_report_blocks(pipeline: Pipeline, context: FakeContext) -> None:
+    # Issue 17 defect 1: a scan that wrote nothing passed as long as another scan wrote a report.
+    pipeline.upload(SOURCE_KEY, {"app.py": b""})
+    pipeline.upload(SCANS_KEY, {"reports/bandit.sarif": sample("bandit.sarif")})
+    pipeline.upload("payments-pipeline/ScanTrivy/1", {"scan-results/trivy.log": b"crashed"})
+    event = job(
+        "critical",
+        inputArtifacts=[
+            _artifact("SourceArtifact", SOURCE_KEY),
+            _artifact("ScanReports", SCANS_KEY),
+            _artifact("ScanTrivy", "payments-pipeline/ScanTrivy/1"),
+        ],
+    )
+    params = {"fail_on": "critical", "scans": ["ScanReports", "ScanTrivy", "ScanSyft"]}
+    event["CodePipeline.job"]["data"]["actionConfiguration"]["configuration"]["UserParameters"] = (
+        json.dumps(params)
+    )
+    pipeline.expect()
+
+    app.handler(event, context)
+
+    message = pipeline.message()
+    assert "2 unreadable report(s)" in message
+    assert (
+        "ScanTrivy: holds no SARIF report (*.sarif, *.sarif.json); the scan wrote nothing; "
+        "ScanSyft: not among the gate's input artifacts"
+    ) in message
+
+
 def test_missing_artifact_object_fails(pipeline: Pipeline, context: FakeContext) -> None:
     pipeline.upload(SOURCE_KEY, {})
     pipeline.expect()
@@ -392,6 +535,54 @@ def test_own_crash_fails_the_job(
     app.handler(job("high"), context)
 
     assert pipeline.message() == "Scan gate error: ZeroDivisionError: division by zero"
+
+
+@pytest.mark.parametrize("artifacts", [5, "ScanReports", {"name": "ScanReports"}])
+def test_input_artifacts_that_are_not_a_list_fail_the_job(
+    pipeline: Pipeline, context: FakeContext, artifacts: object
+) -> None:
+    # Issue 17 defect 9: this raised before the job was reported, leaving the pipeline waiting.
+    pipeline.expect()
+
+    app.handler(job("high", inputArtifacts=artifacts), context)
+
+    assert pipeline.message() == (
+        "Scan gate could not decide: the job's data.inputArtifacts is not a list; "
+        "CodePipeline sends a list"
+    )
+
+
+def test_a_job_already_closed_is_not_reported_again_nor_retried(
+    pipeline: Pipeline,
+    context: FakeContext,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Issue 17 defect 9: a duplicate invoke raised InvalidJobStateException, so Lambda retried.
+    inbox_calls: list[str] = []
+    monkeypatch.setenv("SECURITY_TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:security")
+    monkeypatch.setattr(app, "publish", lambda *args: inbox_calls.append("published"))
+    pipeline.upload_scans(tools=("bandit",))
+    pipeline.codepipeline.add_client_error(
+        "put_job_failure_result", "InvalidJobStateException", "job is already complete"
+    )
+
+    result = app.handler(job("high"), context)
+
+    assert result["status"] == "failed"
+    assert inbox_calls == []
+    [warning] = [line for line in log_lines(capsys.readouterr().out) if line["level"] == "WARNING"]
+    assert warning["message"] == "job already closed; result not reported"
+
+
+def test_other_reporting_errors_still_raise_so_lambda_retries(
+    pipeline: Pipeline, context: FakeContext
+) -> None:
+    pipeline.upload_scans(tools=("bandit",))
+    pipeline.codepipeline.add_client_error("put_job_failure_result", "ThrottlingException")
+
+    with pytest.raises(ClientError, match="ThrottlingException"):
+        app.handler(job("high"), context)
 
 
 def test_non_job_event_is_ignored(context: FakeContext, capsys: pytest.CaptureFixture[str]) -> None:
@@ -496,7 +687,6 @@ def test_result_event_on_the_bus_is_what_notify_formats(
         ({}, {"properties": {"security-severity": "4.0"}}, "Trivy", "medium"),
         ({}, {"properties": {"security-severity": "3.9"}}, "Trivy", "low"),
         ({"level": "note", "properties": {"security-severity": "9.8"}}, {}, "x", "critical"),
-        ({}, {"properties": {"security-severity": "n/a"}}, "x", "medium"),
         ({"level": "error"}, {}, "Bandit", "high"),
         ({"level": "warning"}, {}, "Bandit", "medium"),
         ({"level": "note"}, {}, "Bandit", "low"),
@@ -509,6 +699,25 @@ def test_result_event_on_the_bus_is_what_notify_formats(
 )
 def test_classify(result: dict[str, Any], rule: dict[str, Any], tool: str, expected: str) -> None:
     assert app.classify(result, rule, tool) == expected
+
+
+@pytest.mark.parametrize(
+    ("result", "rule", "problem"),
+    [
+        ({}, {"properties": {"security-severity": "n/a"}}, "security-severity is 'n/a'"),
+        ({"properties": {"security-severity": "NaN"}}, {}, "security-severity is 'NaN'"),
+        ({"properties": {"security-severity": 11}}, {}, "security-severity is 11"),
+        ({"properties": {"security-severity": True}}, {}, "security-severity is True"),
+        ({"level": "ERROR"}, {}, "result.level is 'ERROR'"),
+        ({}, {"defaultConfiguration": {"level": "critical"}}, "level is 'critical'"),
+    ],
+)
+def test_classify_refuses_what_it_cannot_read(
+    result: dict[str, Any], rule: dict[str, Any], problem: str
+) -> None:
+    # Issue 17 defect 1: these were read as medium or low and could pass a high gate.
+    with pytest.raises(sarif.UnreadableError, match=re.escape(problem)):
+        app.classify(result, rule, "Trivy")
 
 
 @pytest.mark.parametrize("tool", TOOLS)

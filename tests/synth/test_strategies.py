@@ -404,8 +404,12 @@ def test_checks_run_in_parallel_then_the_gate(payments: Synthesized) -> None:
     } == {1}
     assert orders["Scan-trivy"] == 2 and orders["ScanGate"] == 3
     gate = next(a for a in build if a["Name"] == "ScanGate")
-    assert _user_parameters(gate) == {"fail_on": "critical"}
     assert len(gate["InputArtifacts"]) == 5  # source (allow-list) + four scan reports
+    # Every scan output is named, so the gate blocks when one of them holds no report.
+    assert _user_parameters(gate) == {
+        "fail_on": "critical",
+        "scans": [a["Name"] for a in gate["InputArtifacts"][1:]],
+    }
 
 
 def test_each_audience_has_its_topic_and_events(payments: Synthesized) -> None:

@@ -14,29 +14,36 @@ import fnmatch
 import io
 import json
 import os
+import tempfile
 import zipfile
 from collections import Counter
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING or __package__:
-    from . import common
+    from . import common, sarif
 else:  # Lambda imports app.py as a top-level module from the asset folder
     import common
+    import sarif
 
 logger = common.get_logger("conveyor.scan_gate")
 
-SEVERITIES = ("low", "medium", "high", "critical")
+SEVERITIES = sarif.SEVERITIES
 DEFAULT_FAIL_ON = "high"
 ALLOWLIST_PATH = ".conveyor/scan-allowlist.json"
-# Secret scanners emit results without a level, which SARIF reads as "warning" (medium): a
-# leaked credential would then pass a high or critical gate.
-SECRET_SCANNERS = frozenset({"gitleaks", "trufflehog", "detect-secrets"})
+# Limits that keep the gate inside its function (MEMORY_MB, benchmarks/scan_gate_memory.py): a
+# report is read one value at a time, so memory follows the findings kept, not the report size.
+MEMORY_MB = 512
 MAX_ENTRY_BYTES = 50 * 1024 * 1024  # per file inside a zip; guards against zip bombs
-MAX_ARTIFACT_BYTES = 200 * 1024 * 1024
+MAX_ARTIFACT_BYTES = 200 * 1024 * 1024  # per artifact, spooled to /tmp (512 MB by default)
+MAX_FINDINGS = 200_000
 TOP_FINDINGS = 10
+
+Finding = sarif.Finding
+classify = sarif.classify
+severity_from_score = sarif.severity_from_score
 
 
 class GateError(Exception):
@@ -45,22 +52,6 @@ class GateError(Exception):
     def __init__(self, message: str, failure_type: str = "JobFailed") -> None:
         super().__init__(message)
         self.failure_type = failure_type
-
-
-@dataclass(frozen=True)
-class Finding:
-    tool: str
-    rule: str
-    severity: str
-    title: str
-    path: str | None = None
-    line: int | None = None
-    report: str | None = None
-
-    def where(self) -> str:
-        if not self.path:
-            return ""
-        return f"{self.path}:{self.line}" if self.line else self.path
 
 
 @dataclass(frozen=True)
@@ -78,145 +69,25 @@ class AllowEntry:
         )
 
 
-# ---------------------------------------------------------------------------------------------
-# Severity, following GitHub code scanning's convention for `security-severity`.
-
-
-def severity_from_score(score: float) -> str:
-    if score >= 9.0:
-        return "critical"
-    if score >= 7.0:
-        return "high"
-    if score >= 4.0:
-        return "medium"
-    return "low"
-
-
-_LEVELS = {"error": "high", "warning": "medium", "note": "low", "none": "low"}
-
-
-def _score(properties: object) -> float | None:
-    if not isinstance(properties, Mapping):
-        return None
-    value = properties.get("security-severity")
-    if isinstance(value, bool):
-        return None
-    try:
-        return float(value) if isinstance(value, int | float | str) else None
-    except ValueError:
-        return None
-
-
-def classify(result: Mapping[str, Any], rule: Mapping[str, Any], tool: str) -> str:
-    score = _score(result.get("properties"))
-    if score is None:
-        score = _score(rule.get("properties"))
-    if score is not None:
-        return severity_from_score(score)
-    level = result.get("level")
-    if level is None:
-        level = _map(rule.get("defaultConfiguration")).get("level")
-    if level is None and tool.lower() in SECRET_SCANNERS:
-        return "critical"
-    return _LEVELS.get(str(level or "warning"), "medium")
-
-
-# ---------------------------------------------------------------------------------------------
-# SARIF parsing.
-
-
 def _map(value: object) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def _list(value: object) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _text(value: object) -> str | None:
-    text = _map(value).get("text")
-    return text.strip() if isinstance(text, str) and text.strip() else None
-
-
-def _normalise_path(uri: object) -> str | None:
-    if not isinstance(uri, str) or not uri:
-        return None
-    for prefix in ("file://", "./"):
-        if uri.startswith(prefix):
-            uri = uri[len(prefix) :]
-    return uri.lstrip("/") or None
+def read_report(stream: IO[bytes], report: str) -> list[Finding]:
+    """The findings of one SARIF report; GateError naming the report when it cannot be read."""
+    try:
+        with io.TextIOWrapper(stream, encoding="utf-8-sig") as text:
+            return sarif.read_findings(text, report)
+    except UnicodeDecodeError as exc:
+        raise GateError(f"{report} is not valid UTF-8 ({exc.reason})") from exc
+    except sarif.UnreadableError as exc:
+        message = str(exc)
+        joiner = " " if message.startswith(("is ", "has ")) else ": "
+        raise GateError(f"{report}{joiner}{message}") from exc
 
 
 def parse_sarif(raw: bytes, report: str) -> list[Finding]:
-    try:
-        document = json.loads(raw.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise GateError(f"{report} is not valid JSON ({exc}); fix the scan step's output") from exc
-    runs = _map(document).get("runs")
-    if not isinstance(runs, list):
-        raise GateError(f"{report} is not a SARIF log: it has no 'runs' list")
-    findings: list[Finding] = []
-    for run in runs:
-        findings.extend(_parse_run(_map(run), report))
-    return findings
-
-
-def _parse_run(run: Mapping[str, Any], report: str) -> Iterable[Finding]:
-    tool_section = _map(run.get("tool"))
-    driver = _map(tool_section.get("driver"))
-    tool = str(driver.get("name") or "unknown tool")
-    rules = [_map(r) for r in _list(driver.get("rules"))]
-    by_id = {str(r.get("id")): r for r in rules if r.get("id") is not None}
-    for extension in _list(tool_section.get("extensions")):
-        for rule in _list(_map(extension).get("rules")):
-            by_id.setdefault(str(_map(rule).get("id")), _map(rule))
-    for result in _list(run.get("results")):
-        result = _map(result)
-        if _suppressed(result) or result.get("kind") not in (None, "fail"):
-            continue
-        rule = _rule_for(result, rules, by_id)
-        rule_id = str(result.get("ruleId") or rule.get("id") or "unknown-rule")
-        locations = _list(result.get("locations"))
-        physical = _map(_map(locations[0]).get("physicalLocation")) if locations else {}
-        line = _map(physical.get("region")).get("startLine")
-        # Rule descriptions, not result messages, first: messages can quote the secret found.
-        candidates = (
-            _text(rule.get("shortDescription")),
-            rule.get("name") if isinstance(rule.get("name"), str) else None,
-            _text(rule.get("fullDescription")),
-            _text(result.get("message")),
-        )
-        # Semgrep's short description and name only repeat the rule id.
-        title = next((c for c in candidates if c and rule_id not in c), rule_id)
-        yield Finding(
-            tool=tool,
-            rule=rule_id,
-            severity=classify(result, rule, tool),
-            title=" ".join(title.split())[:140],
-            path=_normalise_path(_map(physical.get("artifactLocation")).get("uri")),
-            line=line if isinstance(line, int) and not isinstance(line, bool) else None,
-            report=report,
-        )
-
-
-def _suppressed(result: Mapping[str, Any]) -> bool:
-    # In-source suppressions (nosemgrep, nosec, ...) that were not rejected by a reviewer.
-    return any(
-        _map(s).get("status") not in ("rejected", "underReview")
-        for s in _list(result.get("suppressions"))
-    )
-
-
-def _rule_for(
-    result: Mapping[str, Any],
-    rules: list[Mapping[str, Any]],
-    by_id: Mapping[str, Mapping[str, Any]],
-) -> Mapping[str, Any]:
-    index = result.get("ruleIndex", _map(result.get("rule")).get("index"))
-    if isinstance(index, int) and not isinstance(index, bool) and 0 <= index < len(rules):
-        return rules[index]
-    rule_id = result.get("ruleId", _map(result.get("rule")).get("id"))
-    return by_id.get(str(rule_id), {})
+    return read_report(io.BytesIO(raw), report)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -275,10 +146,14 @@ class Evaluation:
     allowed: list[Finding]
     problems: list[str]
     reports: list[str]
+    unreadable: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
-        return not self.blocking and not self.problems
+        return not self.blocking and not self.problems and not self.unreadable
+
+    def blocking_count(self) -> int:
+        return len(self.blocking) + len(self.problems) + len(self.unreadable)
 
     def counts(self) -> dict[str, int]:
         tally = Counter(f.severity for f in self.blocking + self.below)
@@ -287,6 +162,11 @@ class Evaluation:
     def summary(self) -> str:
         verdict = "passed" if self.passed else "BLOCKED"
         lines = [f"Scan gate {verdict} (fail_on={self.fail_on}): {self._headline()}"]
+        if self.unreadable:
+            lines.append(
+                f"Unreadable reports ({len(self.unreadable)}, each blocks: a scan the gate "
+                "cannot read may hide findings): " + "; ".join(self.unreadable)
+            )
         tools = sorted({f.tool for f in self.blocking + self.below})
         if tools:
             lines.append("By tool: " + "; ".join(self._tool_line(t) for t in tools))
@@ -305,7 +185,7 @@ class Evaluation:
                 )
             if len(ranked) > TOP_FINDINGS:
                 lines.append(f"- … and {len(ranked) - TOP_FINDINGS} more")
-        lines.append(f"Reports: {', '.join(self.reports)}")
+        lines.append(f"Reports: {', '.join(self.reports) or 'none readable'}")
         return "\n".join(lines)
 
     def _headline(self) -> str:
@@ -320,6 +200,8 @@ class Evaluation:
             parts.append(f"{len(self.allowed)} allowed by {ALLOWLIST_PATH}")
         if self.problems:
             parts.append(f"{len(self.problems)} allow-list problem(s)")
+        if self.unreadable:
+            parts.append(f"{len(self.unreadable)} unreadable report(s)")
         return "; ".join(parts) + "."
 
     def _tool_line(self, tool: str) -> str:
@@ -338,6 +220,7 @@ def evaluate(
     problems: list[str],
     fail_on: str,
     reports: list[str],
+    unreadable: list[str] | None = None,
 ) -> Evaluation:
     threshold = SEVERITIES.index(fail_on)
     blocking, below, allowed = [], [], []
@@ -348,32 +231,45 @@ def evaluate(
             blocking.append(finding)
         else:
             below.append(finding)
-    return Evaluation(fail_on, blocking, below, allowed, problems, reports)
+    return Evaluation(fail_on, blocking, below, allowed, problems, reports, unreadable or [])
 
 
 # ---------------------------------------------------------------------------------------------
-# Artifacts.
+# Parameters and artifacts.
 
 
-def parse_fail_on(raw: str) -> str:
+@dataclass(frozen=True)
+class Parameters:
+    fail_on: str = DEFAULT_FAIL_ON
+    # Input artifacts written by scans: each must hold a SARIF report of its own.
+    scans: tuple[str, ...] = ()
+
+
+_PARAMETERS_HELP = (
+    'UserParameters must be {"fail_on": "critical" | "high" | "medium" | "low", '
+    '"scans": ["<scan output artifact>", ...]}'
+)
+
+
+def parse_parameters(raw: str) -> Parameters:
     if not raw.strip():
-        return DEFAULT_FAIL_ON
+        return Parameters()
     try:
         params = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise GateError(f"UserParameters is not valid JSON: {exc}", "ConfigurationError") from exc
-    if not isinstance(params, dict) or set(params) - {"fail_on"}:
-        raise GateError(
-            'UserParameters must be {"fail_on": "critical" | "high" | "medium" | "low"}',
-            "ConfigurationError",
-        )
+    if not isinstance(params, dict) or set(params) - {"fail_on", "scans"}:
+        raise GateError(_PARAMETERS_HELP, "ConfigurationError")
     fail_on = params.get("fail_on", DEFAULT_FAIL_ON)
     if fail_on not in SEVERITIES:
         raise GateError(
             f"fail_on must be one of critical, high, medium, low; got {fail_on!r}",
             "ConfigurationError",
         )
-    return str(fail_on)
+    scans = params.get("scans", [])
+    if not isinstance(scans, list) or not all(isinstance(s, str) and s for s in scans):
+        raise GateError(_PARAMETERS_HELP, "ConfigurationError")
+    return Parameters(str(fail_on), tuple(scans))
 
 
 def _artifact_client(job: common.PipelineJob) -> Any:
@@ -391,68 +287,120 @@ def _artifact_client(job: common.PipelineJob) -> Any:
     )
 
 
-def read_artifacts(job: common.PipelineJob) -> tuple[list[tuple[str, bytes]], list[bytes]]:
-    """SARIF reports (name, content) and allow-list files found in the input artifacts."""
+@dataclass
+class Collected:
+    """What the input artifacts hold, read one report at a time."""
+
+    findings: list[Finding] = field(default_factory=list)
+    reports: list[str] = field(default_factory=list)  # the readable ones
+    unreadable: list[str] = field(default_factory=list)
+    allowlists: list[bytes] = field(default_factory=list)
+    reports_by_artifact: Counter[str] = field(default_factory=Counter)
+
+
+def _download(s3: Any, artifact: common.InputArtifact, spool: IO[bytes]) -> None:
+    """The artifact spooled to /tmp: a 200 MB zip held in memory would not fit beside the walk."""
+    location = artifact.location
+    if location is None:
+        raise GateError(f"input artifact {artifact.name!r} has no S3 location")
+    try:
+        body = s3.get_object(Bucket=location.bucket, Key=location.key)["Body"]
+        for chunk in body.iter_chunks(1024 * 1024):
+            spool.write(chunk)
+            if spool.tell() > MAX_ARTIFACT_BYTES:
+                raise GateError(f"input artifact {artifact.name!r} is larger than 200 MB")
+    except GateError:
+        raise
+    except Exception as exc:
+        raise GateError(
+            f"cannot read input artifact {artifact.name!r} "
+            f"(s3://{location.bucket}/{location.key}): {common.error_code(exc)}"
+        ) from exc
+    spool.seek(0)
+
+
+def _read_archive(archive: zipfile.ZipFile, artifact: str, collected: Collected) -> None:
+    for info in archive.infolist():
+        name = info.filename
+        is_report = name.lower().endswith((".sarif", ".sarif.json"))
+        is_allowlist = name.removeprefix("./") == ALLOWLIST_PATH
+        if info.is_dir() or not (is_report or is_allowlist):
+            continue
+        if info.file_size > MAX_ENTRY_BYTES:
+            raise GateError(f"{artifact}/{name} is larger than 50 MB uncompressed")
+        if is_allowlist:
+            collected.allowlists.append(archive.read(info))
+            continue
+        report = f"{artifact}/{name}"
+        collected.reports_by_artifact[artifact] += 1
+        try:
+            with archive.open(info) as stream:
+                collected.findings += read_report(stream, report)
+        except GateError as exc:
+            collected.unreadable.append(str(exc))
+        else:
+            collected.reports.append(report)
+        if len(collected.findings) > MAX_FINDINGS:
+            raise GateError(
+                f"more than {MAX_FINDINGS:,} findings by {report}: more than the gate can "
+                "evaluate in its memory; fix or allow-list findings, or scan less at once"
+            )
+
+
+def read_artifacts(job: common.PipelineJob) -> Collected:
+    """Findings, unreadable reports and allow-list files found in the input artifacts."""
     if not job.input_artifacts:
         raise GateError("the scan gate action has no input artifacts; give it the scan outputs")
     s3 = _artifact_client(job)
-    reports: list[tuple[str, bytes]] = []
-    allowlists: list[bytes] = []
+    collected = Collected()
     for artifact in job.input_artifacts:
-        if artifact.location is None:
-            raise GateError(f"input artifact {artifact.name!r} has no S3 location")
-        try:
-            obj = s3.get_object(Bucket=artifact.location.bucket, Key=artifact.location.key)
-            if int(obj.get("ContentLength") or 0) > MAX_ARTIFACT_BYTES:
-                raise GateError(f"input artifact {artifact.name!r} is larger than 200 MB")
-            payload = obj["Body"].read()
-        except GateError:
-            raise
-        except Exception as exc:
-            raise GateError(
-                f"cannot read input artifact {artifact.name!r} "
-                f"(s3://{artifact.location.bucket}/{artifact.location.key}): "
-                f"{common.error_code(exc)}"
-            ) from exc
-        try:
-            archive = zipfile.ZipFile(io.BytesIO(payload))
-        except zipfile.BadZipFile as exc:
-            raise GateError(f"input artifact {artifact.name!r} is not a zip archive") from exc
-        with archive:
-            for info in archive.infolist():
-                name = info.filename
-                lowered = name.lower()
-                is_report = lowered.endswith((".sarif", ".sarif.json"))
-                is_allowlist = name.removeprefix("./") == ALLOWLIST_PATH
-                if info.is_dir() or not (is_report or is_allowlist):
-                    continue
-                if info.file_size > MAX_ENTRY_BYTES:
-                    raise GateError(f"{artifact.name}/{name} is larger than 50 MB uncompressed")
-                content = archive.read(info)
-                if is_allowlist:
-                    allowlists.append(content)
-                else:
-                    reports.append((f"{artifact.name}/{name}", content))
-    return reports, allowlists
+        with tempfile.TemporaryFile() as spool:
+            _download(s3, artifact, spool)
+            try:
+                archive = zipfile.ZipFile(spool)
+            except zipfile.BadZipFile as exc:
+                raise GateError(f"input artifact {artifact.name!r} is not a zip archive") from exc
+            with archive:
+                _read_archive(archive, artifact.name, collected)
+    return collected
+
+
+def _missing_scans(job: common.PipelineJob, params: Parameters, collected: Collected) -> list[str]:
+    names = {a.name for a in job.input_artifacts}
+    missing = []
+    for scan in params.scans:
+        if scan not in names:
+            missing.append(f"{scan}: not among the gate's input artifacts")
+        elif not collected.reports_by_artifact[scan]:
+            missing.append(
+                f"{scan}: holds no SARIF report (*.sarif, *.sarif.json); the scan wrote nothing"
+            )
+    return missing
 
 
 def decide(job: common.PipelineJob, today: date) -> Evaluation:
-    fail_on = parse_fail_on(job.user_parameters)
-    reports, allowlists = read_artifacts(job)
-    if not reports:
+    params = parse_parameters(job.user_parameters)
+    collected = read_artifacts(job)
+    if not collected.reports_by_artifact:
         raise GateError(
             "no SARIF reports (*.sarif, *.sarif.json) in the input artifacts "
             f"{', '.join(a.name for a in job.input_artifacts)}; a gate with nothing to read "
             "would pass everything, so it fails instead"
         )
-    findings = [f for name, raw in reports for f in parse_sarif(raw, name)]
     entries: list[AllowEntry] = []
     problems: list[str] = []
-    for raw in allowlists:
+    for raw in collected.allowlists:
         valid, invalid = load_allowlist(raw, today)
         entries += valid
         problems += invalid
-    return evaluate(findings, entries, problems, fail_on, [name for name, _ in reports])
+    return evaluate(
+        collected.findings,
+        entries,
+        problems,
+        params.fail_on,
+        collected.reports,
+        collected.unreadable + _missing_scans(job, params, collected),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -471,11 +419,11 @@ def _pipeline_context(job_id: str) -> Mapping[str, Any]:
     return _map(_map(_map(details.get("jobDetails")).get("data")).get("pipelineContext"))
 
 
-def publish(job: common.PipelineJob, evaluation: Evaluation | None, summary: str) -> None:
+def publish(job_id: str, evaluation: Evaluation | None, summary: str) -> None:
     topic, bus = os.environ.get("SECURITY_TOPIC_ARN"), os.environ.get("EVENT_BUS_NAME")
     if not topic and not bus:
         return
-    context = _pipeline_context(job.id)
+    context = _pipeline_context(job_id)
     app = os.environ.get("APP_NAME") or None
     pipeline = context.get("pipelineName")
     passed = evaluation is not None and evaluation.passed
@@ -497,7 +445,7 @@ def publish(job: common.PipelineJob, evaluation: Evaluation | None, summary: str
             "action": _map(context.get("action")).get("name"),
             "passed": passed,
             "fail_on": evaluation.fail_on if evaluation else None,
-            "blocking": len(evaluation.blocking) + len(evaluation.problems) if evaluation else None,
+            "blocking": evaluation.blocking_count() if evaluation else None,
             "counts": evaluation.counts() if evaluation else None,
             "summary": summary[:4000],
         }
@@ -523,35 +471,66 @@ def today_utc() -> date:
     return datetime.now(UTC).date()
 
 
+def _job_id(event: object) -> str | None:
+    job_id = _map(_map(event).get("CodePipeline.job")).get("id")
+    return job_id if isinstance(job_id, str) and job_id else None
+
+
+def _parse_job(event: object) -> common.PipelineJob:
+    data = _map(_map(_map(event).get("CodePipeline.job")).get("data"))
+    if not isinstance(data.get("inputArtifacts", []), list):
+        raise GateError("the job's data.inputArtifacts is not a list; CodePipeline sends a list")
+    job = common.parse_pipeline_job(event)
+    if job is None:  # _job_id found one, so this is a bug
+        raise GateError("the job event could not be parsed")
+    return job
+
+
+def _report(job_id: str, passed: bool, summary: str, failure_type: str) -> bool:
+    """Report the result; False when CodePipeline says the job is no longer waiting for one."""
+    try:
+        if passed:
+            common.report_job_success(job_id, summary)
+        else:
+            common.report_job_failure(job_id, summary, failure_type)
+    except Exception as exc:
+        # A duplicate or late invocation: the job already has a result or timed out.
+        # https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_PutJobSuccessResult.html
+        if common.error_code(exc) != "InvalidJobStateException":
+            raise
+        logger.warning("job already closed; result not reported", extra={"job_id": job_id})
+        return False
+    return True
+
+
 def handler(event: object, context: object) -> dict[str, Any]:
     common.bind_request(context)
-    job = common.parse_pipeline_job(event)
-    if job is None:
+    job_id = _job_id(event)
+    if job_id is None:
         logger.error("ignored: not a CodePipeline job event")
         return {"status": "ignored"}
     evaluation: Evaluation | None = None
     failure_type = "JobFailed"
     try:
+        job = _parse_job(event)
         evaluation = decide(job, today_utc())
         summary = evaluation.summary()
     except GateError as exc:
         summary, failure_type = f"Scan gate could not decide: {exc}", exc.failure_type
     except Exception as exc:  # a bug here must fail the job, not hang it
-        logger.exception("scan gate crashed", extra={"job_id": job.id})
+        logger.exception("scan gate crashed", extra={"job_id": job_id})
         summary = f"Scan gate error: {type(exc).__name__}: {exc}"
-    if evaluation is not None and evaluation.passed:
-        common.report_job_success(job.id, summary)
-    else:
-        common.report_job_failure(job.id, summary, failure_type)
     passed = evaluation is not None and evaluation.passed
+    reported = _report(job_id, passed, summary, failure_type)
     logger.info(
-        "reported",
+        "reported" if reported else "not reported",
         extra={
-            "job_id": job.id,
+            "job_id": job_id,
             "passed": passed,
             "counts": evaluation.counts() if evaluation else None,
             "summary": summary,
         },
     )
-    publish(job, evaluation, summary)
+    if reported:
+        publish(job_id, evaluation, summary)
     return {"status": "succeeded" if passed else "failed", "summary": summary}
