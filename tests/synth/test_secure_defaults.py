@@ -300,10 +300,7 @@ def test_failures_reach_an_encrypted_topic_with_subscribers(
                 and sub["Properties"]["TopicArn"] == {"Ref": topic_id}
                 for sub in s.resources("AWS::SNS::Subscription").values()
             ), topic_id
-            key_id = topic["Properties"]["KmsMasterKeyId"]["Fn::GetAtt"][0]
-            key_policy = json.dumps(s.resource(key_id)["Properties"]["KeyPolicy"])
-            # Alarms publish to every topic; EventBridge to the audiences' topics.
-            assert "cloudwatch.amazonaws.com" in key_policy
+            # Which services may publish, and encrypt: test_runtime_defects.py.
         failed_rules = [
             rule
             for rule in s.resources("AWS::Events::Rule").values()
@@ -347,7 +344,7 @@ def test_removal_policies_follow_the_environment(web: Synthesized, minimal: Synt
     stateful = ("AWS::S3::Bucket", "AWS::KMS::Key", "AWS::ECR::Repository", "AWS::Logs::LogGroup")
     for kind in stateful:
         for logical_id, resource in web.resources(kind).items():
-            assert resource["DeletionPolicy"] == "Retain", logical_id
+            assert resource["DeletionPolicy"] == "RetainExceptOnCreate", logical_id
             assert resource["UpdateReplacePolicy"] == "Retain", logical_id
         for logical_id, resource in minimal.resources(kind).items():
             assert resource["DeletionPolicy"] == "Delete", logical_id

@@ -7,7 +7,8 @@ production flag, retention) explicitly: there is no insecure fallback to forget.
 
 from __future__ import annotations
 
-from aws_cdk import Aws, Duration, RemovalPolicy
+import jsii
+from aws_cdk import Aws, Duration, IStableListProducer, Lazy, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_codebuild as codebuild
@@ -58,7 +59,13 @@ _KEY_USE = [
 def removal_policy(*, production: bool) -> RemovalPolicy:
     # prevents FM05: every stateful resource says what happens on stack deletion. Production
     # data is kept; everything else is destroyed (and emptied) so stacks delete cleanly.
-    return RemovalPolicy.RETAIN if production else RemovalPolicy.DESTROY
+    # Kept on update and delete but not on a failed create (DeletionPolicy
+    # RetainExceptOnCreate): a named resource left behind by a rolled-back first deploy would
+    # make the retry fail with "already exists".
+    # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html
+    if production:
+        return RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
+    return RemovalPolicy.DESTROY
 
 
 def encryption_key(
@@ -97,14 +104,25 @@ def allow_logs_to_use_key(key: kms.Key, *, log_group_prefix: str) -> None:
 
 
 def allow_service_to_publish_encrypted(key: kms.Key, service: str) -> None:
-    # EventBridge and CloudWatch alarms publish to an encrypted topic as their service
-    # principal; without decrypt/generate rights on the key the messages are dropped silently.
+    """The key side of a service publishing to a topic encrypted with `key`.
+
+    An AWS service that publishes to an SSE topic (CloudWatch alarms, EventBridge) encrypts as
+    its own service principal: without kms:GenerateDataKey*/Decrypt in the key policy its
+    messages are dropped silently. Called by `NoticeTopic.allow_service` only, so the key
+    policy names exactly the services some topic lets publish. Idempotent per key and service.
+    https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
+    """
+    marker = f"Allows{_sid(service)}ToPublish"
+    if key.node.try_find_child(marker) is not None:
+        return
+    # An empty construct under the key records the grant (the key policy cannot be queried).
+    Construct(key, marker)
     key.add_to_resource_policy(
         iam.PolicyStatement(
             sid=f"Allow{_sid(service)}ToPublish",
             principals=[iam.ServicePrincipal(service)],
             actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-            resources=["*"],
+            resources=["*"],  # in a key policy, "*" means this key
             conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
         )
     )
@@ -178,15 +196,65 @@ def secure_bucket(
     )
 
 
-def encrypted_topic(scope: Construct, id: str, *, name: str, key: kms.Key) -> sns.Topic:
-    return sns.Topic(
-        scope,
-        id,
-        topic_name=name,
-        display_name=name,
-        master_key=key,  # prevents FM08
-        enforce_ssl=True,
-    )
+@jsii.implements(IStableListProducer)
+class _Listing:
+    """A list whose items are known only once every construct has registered its own."""
+
+    def __init__(self, items: list[str]) -> None:
+        self._items = items
+
+    def produce(self) -> list[str]:
+        return list(self._items)
+
+
+class NoticeTopic(sns.Topic):
+    """An encrypted, TLS-only topic that allows exactly the AWS services targeting it.
+
+    An explicit topic policy replaces SNS's default one, so the TLS-only Deny alone shuts out
+    every service principal: CloudWatch alarms and EventBridge rules need an Allow of their own
+    (FM08 encryption, FM71 someone must actually be told). Each service is limited to this
+    account and to the resources that target the topic (aws:SourceAccount, aws:SourceArn).
+    https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-use-cases.html
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html
+    https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sns-permissions
+    """
+
+    def __init__(self, scope: Construct, id: str, *, name: str, key: kms.Key) -> None:
+        super().__init__(
+            scope,
+            id,
+            topic_name=name,
+            display_name=name,
+            master_key=key,  # prevents FM08
+            enforce_ssl=True,
+        )
+        self._encryption_key = key
+        self._sources: dict[str, list[str]] = {}
+
+    def allow_service(self, service: str, source_arn: str) -> None:
+        """Let `service` publish on behalf of the resource `source_arn` (an alarm, a rule)."""
+        if service not in self._sources:
+            sources: list[str] = []
+            self._sources[service] = sources
+            self.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=f"Allow{_sid(service)}ToPublish",
+                    principals=[iam.ServicePrincipal(service)],
+                    actions=["sns:Publish"],
+                    resources=[self.topic_arn],
+                    conditions={
+                        "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+                        # Filled as publishers register; resolved when the stack synthesizes.
+                        "ArnLike": {"aws:SourceArn": Lazy.list(_Listing(sources))},
+                    },
+                )
+            )
+            allow_service_to_publish_encrypted(self._encryption_key, service)
+        self._sources[service].append(source_arn)
+
+
+def encrypted_topic(scope: Construct, id: str, *, name: str, key: kms.Key) -> NoticeTopic:
+    return NoticeTopic(scope, id, name=name, key=key)
 
 
 def _sid(text: str) -> str:
@@ -203,7 +271,7 @@ def alarm(
     description: str,
     metric: cloudwatch.IMetric,
     threshold: float,
-    topic: sns.ITopic | None,
+    topic: NoticeTopic | None,
     evaluation_periods: int = 1,
     comparison: cloudwatch.ComparisonOperator = (
         cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
@@ -224,4 +292,5 @@ def alarm(
     )
     if topic is not None:
         created.add_alarm_action(cloudwatch_actions.SnsAction(topic))
+        topic.allow_service("cloudwatch.amazonaws.com", created.alarm_arn)
     return created

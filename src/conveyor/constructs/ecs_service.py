@@ -20,7 +20,6 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
-from aws_cdk import aws_sns as sns
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
@@ -46,6 +45,7 @@ class EcsTarget:
     service_name: str
     task_roles: list[iam.IRole] | None  # None: an existing service whose roles are unknown
     url: str | None
+    task_family: str | None = None  # None: an existing service whose task family is unknown
     strategy: str = "rolling"
     deployment_group: codedeploy.IEcsDeploymentGroup | None = None
     task_definition_json: str | None = None  # taskdef.json for CodeDeploy (tokens resolved)
@@ -98,7 +98,7 @@ class FargateWebService(Construct):
         production: bool,
         access_logs: s3.IBucket,
         repository: ecr.IRepository,
-        alarm_topic: sns.ITopic,
+        alarm_topic: defaults.NoticeTopic,
         platform: str = "linux/amd64",
         hook: Callable[[Construct, ec2.IVpc, str], lambda_.IFunction] | None = None,
     ) -> None:
@@ -367,6 +367,7 @@ class FargateWebService(Construct):
                     service_name=service.service_name,
                     task_roles=[task.task_role, execution_role],
                     url=url,
+                    task_family=task.family,
                     strategy=deploy.strategy,
                     deployment_group=deployment_group,
                     task_definition_json=self._task_definition_json(
@@ -453,6 +454,7 @@ class FargateWebService(Construct):
             service_name=service.service_name,
             task_roles=[task.task_role, execution_role],
             url=url,
+            task_family=task.family,
             strategy=deploy.strategy,
             alarms=alarms,
         )
@@ -496,7 +498,7 @@ class FargateWebService(Construct):
         env_name: str,
         alb: elbv2.ApplicationLoadBalancer,
         groups: list[elbv2.ApplicationTargetGroup],
-        topic: sns.ITopic,
+        topic: defaults.NoticeTopic,
         deploy: EcsDeploy,
     ) -> list[cloudwatch.IAlarm]:
         """5xx and unhealthy targets roll a deployment back, plus the alarms the spec names."""
@@ -835,6 +837,19 @@ def deploy_role(
             resources=["*"],
         )
     )
+    # The action registers a new task definition revision carrying the service's tags. ECS
+    # authorizes tag-on-create separately: without ecs:TagResource, RegisterTaskDefinition is
+    # refused and the first deploy fails. The condition allows tagging only while registering.
+    # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/supported-iam-actions-tagging.html
+    # https://docs.aws.amazon.com/codepipeline/latest/userguide/action-reference-ECS.html
+    family = f"{target.task_family}:*" if target.task_family is not None else "*"
+    role.add_to_policy(
+        iam.PolicyStatement(
+            actions=["ecs:TagResource"],
+            resources=[_arn("ecs", f"task-definition/{family}")],
+            conditions={"StringEquals": {"ecs:CreateAction": "RegisterTaskDefinition"}},
+        )
+    )
     role.add_to_policy(
         iam.PolicyStatement(
             actions=["ecs:DescribeTasks", "ecs:ListTasks"],
@@ -869,6 +884,13 @@ def deploy_role(
             "the existing service's task roles are defined outside conveyor; iam:PassRole is "
             "limited to passing them to ECS tasks by the iam:PassedToService condition",
         )
+    acknowledgements.acknowledge(
+        role,
+        f"IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:"
+        f"task-definition/{family}]",
+        "ecs:TagResource on the service's task definition revisions, and only while "
+        "registering them (ecs:CreateAction condition): revisions are numbered by ECS",
+    )
     acknowledgements.acknowledge(
         role,
         "IAM5[Resource::*]",

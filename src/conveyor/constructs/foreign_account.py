@@ -17,7 +17,6 @@ from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as sns_subscriptions
 from constructs import Construct
 
@@ -87,12 +86,13 @@ class ForeignAccount:
             ),
         )
 
-    def alarm_topic(self, scope: Construct, key: kms.Key, emails: Sequence[str]) -> sns.ITopic:
+    def alarm_topic(
+        self, scope: Construct, key: kms.Key, emails: Sequence[str]
+    ) -> defaults.NoticeTopic:
         """Alarms notify topics in their own account: the primary audience again, here."""
         topic = defaults.encrypted_topic(
             scope, "AlarmTopic", name=self.naming.name("alarms", self.env.name), key=key
         )
-        defaults.allow_service_to_publish_encrypted(key, "cloudwatch.amazonaws.com")
         for email in emails:
             topic.add_subscription(sns_subscriptions.EmailSubscription(email))
         return topic

@@ -14,7 +14,6 @@ from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from conveyor.constructs import acknowledgements, defaults
@@ -77,7 +76,7 @@ class LambdaCanaryTarget(Construct):
         key: kms.Key,
         log_retention_days: int,
         production: bool,
-        alarm_topic: sns.ITopic,
+        alarm_topic: defaults.NoticeTopic,
         hook: Callable[[Construct], lambda_.IFunction] | None = None,
     ) -> None:
         super().__init__(scope, id)
@@ -163,7 +162,7 @@ class LambdaCanaryTarget(Construct):
         return codedeploy.LambdaDeploymentConfig(self, "DeploymentConfig", traffic_routing=routing)
 
     def _alarms(
-        self, naming: Naming, env_name: str, deploy: LambdaDeploy, topic: sns.ITopic
+        self, naming: Naming, env_name: str, deploy: LambdaDeploy, topic: defaults.NoticeTopic
     ) -> list[cloudwatch.IAlarm]:
         period = Duration.minutes(1)
         timeout_ms = deploy.function.timeout_seconds * 1000

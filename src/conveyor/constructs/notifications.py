@@ -44,10 +44,7 @@ class Notifications(Construct):
         self._naming = naming
         self._key = key
         self.audiences = dict(audiences)
-        self.topics: dict[str, sns.Topic] = {}
-        defaults.allow_service_to_publish_encrypted(key, "events.amazonaws.com")
-        defaults.allow_service_to_publish_encrypted(key, "cloudwatch.amazonaws.com")
-        defaults.allow_service_to_publish_encrypted(key, "codestar-notifications.amazonaws.com")
+        self.topics: dict[str, defaults.NoticeTopic] = {}
         for name, audience in self.audiences.items():
             topic = defaults.encrypted_topic(
                 self, f"Topic{camel(name)}", name=naming.name(f"{name}-notices"), key=key
@@ -60,7 +57,7 @@ class Notifications(Construct):
         return [self.topics[n] for n, a in self.audiences.items() if event in a.on]
 
     @property
-    def primary(self) -> sns.Topic:
+    def primary(self) -> defaults.NoticeTopic:
         """The topic alarms and approvals fall back to: the first audience's."""
         return next(iter(self.topics.values()))
 

@@ -1,0 +1,154 @@
+"""Defects that pass every static judge yet break a real deployment (issue 14).
+
+Each test reads the synthesized templates the way AWS executes them and names the defect it
+guards; each failed on the code before its fix.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.synth.conftest import Synthesized
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _role_statements(s: Synthesized) -> dict[str, list[dict[str, Any]]]:
+    """Role logical id -> the statements of every policy attached to it (all templates)."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for policy in s.resources("AWS::IAM::Policy").values():
+        for role in policy["Properties"].get("Roles", []):
+            if isinstance(role, dict) and "Ref" in role:
+                found.setdefault(role["Ref"], []).extend(
+                    policy["Properties"]["PolicyDocument"]["Statement"]
+                )
+    return found
+
+
+def test_task_definition_registration_may_tag_on_create(
+    synthesized: dict[str, Synthesized],
+) -> None:
+    """Defect 1: every role that registers task definitions may tag them while registering
+    (ECS authorizes tag-on-create with ecs:TagResource), and only then."""
+    checked = 0
+    for s in synthesized.values():
+        for role_id, statements in _role_statements(s).items():
+            allowed = [
+                a for st in statements if st["Effect"] == "Allow" for a in _listed(st["Action"])
+            ]
+            if "ecs:RegisterTaskDefinition" not in allowed:
+                continue
+            checked += 1
+            tagging = [st for st in statements if "ecs:TagResource" in _listed(st["Action"])]
+            assert tagging, f"{s.name}: {role_id} registers task definitions but cannot tag them"
+            for st in tagging:
+                assert st["Condition"] == {
+                    "StringEquals": {"ecs:CreateAction": "RegisterTaskDefinition"}
+                }, (s.name, role_id)
+                assert "task-definition/" in str(st["Resource"]), (s.name, role_id)
+    # web-service, validated-service, native-blue-green, multi-account (x2), minimal, and the
+    # CodeDeploy blue/green examples.
+    assert checked >= 8
+
+
+def _publishers(template: dict[str, Any]) -> dict[str, dict[str, list[Any]]]:
+    """Topic logical id -> service principal -> ARNs of the resources that publish through it
+    (alarm actions and EventBridge rule targets)."""
+    found: dict[str, dict[str, list[Any]]] = {}
+    for logical_id, resource in template["Resources"].items():
+        props = resource.get("Properties", {})
+        if resource["Type"] == "AWS::CloudWatch::Alarm":
+            targets = [a for key in ("AlarmActions", "OKActions") for a in props.get(key, [])]
+            service = "cloudwatch.amazonaws.com"
+        elif resource["Type"] == "AWS::Events::Rule":
+            targets = [t["Arn"] for t in props.get("Targets", [])]
+            service = "events.amazonaws.com"
+        else:
+            continue
+        for target in targets:
+            topic = str(target.get("Ref")) if isinstance(target, dict) else ""
+            if template["Resources"].get(topic, {}).get("Type") == "AWS::SNS::Topic":
+                found.setdefault(topic, {}).setdefault(service, []).append(
+                    {"Fn::GetAtt": [logical_id, "Arn"]}
+                )
+    return found
+
+
+def _service_of(statement: dict[str, Any]) -> str | None:
+    principal = statement.get("Principal", {})
+    return principal.get("Service") if isinstance(principal, dict) else None
+
+
+def test_topic_policies_let_their_publishers_publish(synthesized: dict[str, Synthesized]) -> None:
+    """Defect 2: an explicit topic policy replaces SNS's default one, so each AWS service that
+    publishes to a topic (alarms, EventBridge rules) needs an Allow, limited to this account
+    and to the publishing resources; the topic's key lets exactly those services encrypt."""
+    paths = 0
+    for s in synthesized.values():
+        for template in s.templates.values():
+            resources = template["Resources"]
+            policies = {
+                topic["Ref"]: policy["Properties"]["PolicyDocument"]["Statement"]
+                for policy in resources.values()
+                if policy["Type"] == "AWS::SNS::TopicPolicy"
+                for topic in policy["Properties"]["Topics"]
+            }
+            key_services: dict[str, set[str]] = {}
+            for topic_id, by_service in _publishers(template).items():
+                key_id = resources[topic_id]["Properties"]["KmsMasterKeyId"]["Fn::GetAtt"][0]
+                for service, sources in by_service.items():
+                    paths += len(sources)
+                    key_services.setdefault(key_id, set()).add(service)
+                    (allow,) = [
+                        st
+                        for st in policies[topic_id]
+                        if st["Effect"] == "Allow" and _service_of(st) == service
+                    ]
+                    assert allow["Action"] == "sns:Publish", (s.name, topic_id)
+                    assert allow["Resource"] == {"Ref": topic_id}, (s.name, topic_id)
+                    condition = allow["Condition"]
+                    assert condition["StringEquals"] == {
+                        "aws:SourceAccount": {"Ref": "AWS::AccountId"}
+                    }
+                    allowed = _listed(condition["ArnLike"]["aws:SourceArn"])
+                    missing = [x for x in sources if x not in allowed]
+                    assert not missing, (s.name, topic_id, missing)
+            for key_id, services in key_services.items():
+                key_statements = resources[key_id]["Properties"]["KeyPolicy"]["Statement"]
+                for service in services:
+                    (grant,) = [st for st in key_statements if _service_of(st) == service]
+                    assert set(_listed(grant["Action"])) == {
+                        "kms:Decrypt",
+                        "kms:GenerateDataKey*",
+                    }, (s.name, key_id, service)
+            # In step: no key lets a publishing service encrypt for a topic it cannot publish to.
+            for key_id, key in resources.items():
+                if key["Type"] != "AWS::KMS::Key":
+                    continue
+                granted = {
+                    _service_of(st)
+                    for st in key["Properties"]["KeyPolicy"]["Statement"]
+                    if st.get("Sid", "").endswith("ToPublish")
+                }
+                assert granted == key_services.get(key_id, set()), (s.name, key_id, granted)
+    assert paths >= 50  # every example raises alarms to a topic
+
+
+def test_retained_resources_do_not_block_a_retry_after_a_failed_create(
+    synthesized: dict[str, Synthesized],
+) -> None:
+    """Defect 6: a named resource kept by `DeletionPolicy: Retain` survives a rolled-back
+    first create, and the retry fails with "already exists". RetainExceptOnCreate deletes
+    what a failed create made, and still keeps data on update and delete."""
+    retained = 0
+    for s in synthesized.values():
+        for template in s.templates.values():
+            for logical_id, resource in template["Resources"].items():
+                policy = resource.get("DeletionPolicy")
+                assert policy != "Retain", (s.name, logical_id)
+                if policy == "RetainExceptOnCreate":
+                    retained += 1
+                    assert resource["UpdateReplacePolicy"] == "Retain", (s.name, logical_id)
+    assert retained >= 20  # production buckets, keys, repositories, log groups, tables
