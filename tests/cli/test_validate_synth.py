@@ -30,7 +30,7 @@ def test_validate_reports_file_line_and_key_with_exit_2(tmp_path: Path) -> None:
     result = runner.invoke(app, ["validate", str(spec)])
     assert result.exit_code == 2
     assert f"{spec}:11: build.timeout_minutes:" in result.output
-    assert "less than or equal to 120" in result.output
+    assert "999 is out of range: write at most 120" in result.output
     assert "Traceback" not in result.output
 
 

@@ -196,7 +196,7 @@ CASES = [
         "no-environments",
         "environments:",
         "environments: []\nunused:",
-        ["environments", "at least 1"],
+        ["conveyor.yaml:12:", "environments", "must not be empty"],
     ),
     (
         "log-retention-invalid",

@@ -8,6 +8,7 @@ arbitrary object.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from conveyor.files import is_fifo, read_bounded
 from conveyor.spec.models import Spec
 
 try:  # the C composer is several times faster; fall back when libyaml is absent
@@ -25,11 +27,26 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 
 _SCALARS = yaml.constructor.SafeConstructor()
 
-_COLLECTION_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+# What each scalar tag conveyor accepts is read as, to say what a value failed to be. Other
+# tags (`!Ref`, `!!python/object`, `!!binary`, `!!set`) are refused, never constructed.
+_SCALAR_TAGS = {
+    "tag:yaml.org,2002:str": "text",
+    "tag:yaml.org,2002:int": "a whole number",
+    "tag:yaml.org,2002:float": "a number",
+    "tag:yaml.org,2002:bool": "a boolean (true or false)",
+    "tag:yaml.org,2002:null": "an empty value",
+    "tag:yaml.org,2002:timestamp": "a date",
+}
+_RESOLVER = yaml.resolver.Resolver()
 
 MAX_SPEC_BYTES = 1_000_000
 MAX_NODES = 100_000
 MAX_DEPTH = 64
+# A user's value is quoted in errors up to this many characters: a 900 KB value must not become
+# 900 KB of terminal output.
+MAX_SHOWN = 80
 
 Path_ = tuple[str | int, ...]
 
@@ -68,18 +85,29 @@ class SpecError(Exception):
 
 @dataclass
 class _Located:
-    """Plain Python data plus the line each key path was written on."""
+    """Plain Python data plus the line each key path was written on.
+
+    `problems` are what YAML itself got wrong (tags, duplicate keys, values that are not what
+    they look like); `unchecked` are the paths those problems make meaningless to validate.
+    """
 
     data: Any
     lines: dict[Path_, int]
+    problems: list[Problem]
+    unchecked: set[Path_]
 
 
 def _to_python(root: yaml.Node, file: str) -> _Located:
     lines: dict[Path_, int] = {}
     problems: list[Problem] = []
+    unchecked: set[Path_] = set()
     count = 0
 
     in_progress: set[int] = set()
+
+    def refuse(node: yaml.Node, path: Path_, message: str) -> None:
+        problems.append(Problem(node.start_mark.line + 1, _dotted(path), message))
+        unchecked.add(path)
 
     def walk(node: yaml.Node, path: Path_) -> Any:
         nonlocal count
@@ -94,7 +122,7 @@ def _to_python(root: yaml.Node, file: str) -> _Located:
                 [
                     Problem(
                         node.start_mark.line + 1,
-                        _dotted(path[:MAX_DEPTH]),
+                        _clip(_dotted(path[:MAX_DEPTH]), 200),
                         "invalid YAML: nested too deeply or through a recursive alias",
                     )
                 ],
@@ -107,64 +135,98 @@ def _to_python(root: yaml.Node, file: str) -> _Located:
 
     def convert(node: yaml.Node, path: Path_) -> Any:
         lines.setdefault(path, node.start_mark.line + 1)
-        if not isinstance(node, yaml.ScalarNode) and node.tag not in _COLLECTION_TAGS:
-            problems.append(
-                Problem(node.start_mark.line + 1, _dotted(path), f"unsupported YAML tag {node.tag}")
-            )
-            return None
-        if isinstance(node, yaml.MappingNode):
-            result: dict[str, Any] = {}
-            for key_node, value_node in node.value:
-                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
-                if key is None:
-                    problems.append(
-                        Problem(key_node.start_mark.line + 1, _dotted(path), "keys must be text")
-                    )
-                    continue
-                if key == "<<":
-                    problems.append(
-                        Problem(
-                            key_node.start_mark.line + 1,
-                            _dotted(path),
-                            "YAML merge keys (<<) are not supported; write the keys out",
-                        )
-                    )
-                    continue
-                if key in result:
-                    problems.append(
-                        Problem(
-                            key_node.start_mark.line + 1,
-                            _dotted((*path, key)),
-                            f"key written twice (first on line {lines[(*path, key)]}); keep one",
-                        )
-                    )
-                    continue
-                lines[(*path, key)] = key_node.start_mark.line + 1
-                result[key] = walk(value_node, (*path, key))
-            return result
-        if isinstance(node, yaml.SequenceNode):
+        if isinstance(node, yaml.MappingNode) and node.tag == _MAP:
+            return mapping(node, path)
+        if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ:
             return [walk(item, (*path, i)) for i, item in enumerate(node.value)]
-        # The safe constructor gives `true`, `3` and `null` their YAML meaning; unknown tags
-        # (`!Ref`, `!!python/object`) are refused rather than constructed.
+        if not isinstance(node, yaml.ScalarNode) or node.tag not in _SCALAR_TAGS:
+            refuse(node, path, f"unsupported YAML tag {_clip(node.tag)}; remove it")
+            return None
+        # The safe constructor gives `true`, `3` and `null` their YAML meaning. It raises
+        # ValueError, KeyError, TypeError or AttributeError on values that only look like their
+        # tag: `2001-02-30`, `0x_`, a 4,301-digit integer, `!!bool maybe`, `!!timestamp x`.
         try:
             return _SCALARS.construct_object(node, deep=True)
-        except yaml.constructor.ConstructorError:
-            problems.append(
-                Problem(node.start_mark.line + 1, _dotted(path), f"unsupported YAML tag {node.tag}")
-            )
+        except (yaml.YAMLError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            refuse(node, path, _not_what_it_looks_like(node, exc))
             return None
 
+    def mapping(node: yaml.MappingNode, path: Path_) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            if key is None:
+                problems.append(
+                    Problem(key_node.start_mark.line + 1, _dotted(path), "keys must be text")
+                )
+                continue
+            if key == "<<":
+                # The merged keys are missing from this mapping: its other errors would mislead.
+                refuse(key_node, path, "YAML merge keys (<<) are not supported; write the keys out")
+                continue
+            if key in result:
+                problems.append(
+                    Problem(
+                        key_node.start_mark.line + 1,
+                        _dotted((*path, key)),
+                        f"key written twice (first on line {lines[(*path, key)]}); keep one",
+                    )
+                )
+                continue
+            lines[(*path, key)] = key_node.start_mark.line + 1
+            result[key] = walk(value_node, (*path, key))
+        return result
+
     data = walk(root, ())
-    if problems:
-        raise SpecError(file, problems)
-    return _Located(data, lines)
+    return _Located(data, lines, problems, unchecked)
+
+
+def _not_what_it_looks_like(node: yaml.ScalarNode, exc: Exception) -> str:
+    kind = _SCALAR_TAGS[node.tag]
+    # Only the date constructor says something useful (`month must be in 1..12`).
+    why = f" ({exc})" if isinstance(exc, ValueError) and node.tag.endswith("timestamp") else ""
+    # Written without a tag, the value got its type from how it looks: quoting makes it text.
+    implicit = not node.style and node.tag == _RESOLVER.resolve(  # type: ignore[no-untyped-call]
+        yaml.ScalarNode, node.value, (True, False)
+    )
+    fix = "quote it if it is text" if implicit else "remove the tag or fix the value"
+    return f"{_show(node.value)} is read as {kind} but is not one{why}; {fix}"
 
 
 def _dotted(path: Path_) -> str:
     out = ""
     for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{_clip(part)}" if out else _clip(part)
     return out
+
+
+def _clip(text: str, limit: int = MAX_SHOWN) -> str:
+    """`text` cut to `limit` characters, saying how long it was."""
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit - 20]}… ({len(text):,} characters)"
+
+
+def _clip_words(message: str) -> str:
+    """A message a model wrote, which may quote a user's value: every long word cut short."""
+    return _clip(_LONG_WORD.sub(lambda word: _clip(word[0]), message), 2_000)
+
+
+_LONG_WORD = re.compile(rf"\S{{{MAX_SHOWN + 1},}}")
+
+
+def _show(value: Any) -> str:
+    """A user's value as it appears in an error: repr, cut to MAX_SHOWN characters."""
+    if isinstance(value, str):
+        return repr(_clip(value))
+    try:
+        text = repr(value)
+    except ValueError:  # an int too long for str() (over 4,300 digits)
+        return f"a {type(value).__name__} too long to show"
+    return _clip(text)
 
 
 def _model_for(path: Path_) -> type[BaseModel] | None:
@@ -202,53 +264,94 @@ def _allowed_keys(model: type[BaseModel]) -> list[str]:
 
 
 def _explain(error: Mapping[str, Any], path: Path_) -> str:
+    """pydantic's error as conveyor words it: what was wrong and what to write instead."""
     kind = error["type"]
     given = error.get("input")
+    ctx = error.get("ctx") or {}
     key = path[-1] if path else ""
     if kind == "extra_forbidden":
-        if isinstance(key, str) and key in _KNOWN_MISTAKES:
-            return f"unknown key '{key}': {_KNOWN_MISTAKES[key]}"
-        model = _model_for(path[:-1])
-        allowed = _allowed_keys(model) if model else []
-        close = difflib.get_close_matches(str(key), allowed, n=1)
-        hint = f"did you mean '{close[0]}'? " if close else ""
-        return f"unknown key '{key}' — {hint}allowed here: {', '.join(allowed)}"
+        return _unknown_key(key, path)
     if kind == "missing":
         return f"required key '{key}' is missing — add it"
-    if kind == "literal_error":
-        expected = error.get("ctx", {}).get("expected", "")
-        return f"{given!r} is not allowed — write one of {expected}"
+    if kind in {"literal_error", "enum"}:
+        return f"{_show(given)} is not allowed — write one of {ctx.get('expected', '')}"
     if kind == "string_pattern_mismatch":
         described = _field_description(path)
         examples = _field_examples(path)
         hint = f": {described.rstrip('.')}" if described else ""
         hint += f" — for example: {examples}" if examples else ""
-        return f"{given!r} does not have the expected form{hint}"
-    if kind in {"int_parsing", "int_type", "int_from_float"}:
-        return f"expected a whole number, got {given!r}"
-    if kind in {"bool_parsing", "bool_type"}:
-        return f"expected true or false, got {given!r}"
-    if kind in {"string_type"}:
-        return f"expected text, got {type(given).__name__} {given!r} — quote it if it is text"
-    if kind in {"dict_type", "model_type", "model_attributes_type"}:
-        return f"expected a mapping of keys (key: value), got {_describe(given)}"
-    if kind == "list_type":
-        return f"expected a list (- item), got {_describe(given)}"
-    if kind in {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}:
-        return f"{given!r} is out of range: {error['msg'].lower()}"
-    if kind in {"too_short", "too_long"}:
-        return error["msg"].replace("List", "the list")  # type: ignore[no-any-return]
-    if kind == "value_error":
-        return str(error.get("ctx", {}).get("error", error["msg"]))
-    return str(error["msg"])
+        return f"{_show(given)} does not have the expected form{hint}"
+    if kind in _EXPECTED:
+        return f"expected {_EXPECTED[kind]}, got {_describe(given)}"
+    if kind == "string_type":
+        if given is None:
+            return "expected text, got nothing (an empty value) — write a value or remove the key"
+        return f"expected text, got {_describe(given)} — quote it if it is text"
+    if kind in _BOUNDS:
+        bound, advice = _BOUNDS[kind]
+        limit = ctx.get(bound)
+        if isinstance(limit, float) and limit.is_integer():
+            limit = int(limit)  # `1440`, not `1440.0`, for a float field
+        return f"{_show(given)} is out of range: write {advice} {limit}"
+    if kind in {"string_too_short", "string_too_long", "too_short", "too_long"}:
+        return _length(kind, ctx)
+    if kind in {"value_error", "assertion_error"}:
+        return _clip_words(str(ctx.get("error", error["msg"])))
+    # A kind not worded above: pydantic's sentence, without its "Input should be" voice.
+    message = str(error["msg"]).replace("Input should be", "expected").replace("Value error, ", "")
+    return f"{_clip_words(message)}, got {_describe(given)}"
+
+
+# pydantic error kinds that mean "the value has the wrong type", and what was expected instead.
+_EXPECTED = {
+    "int_parsing": "a whole number",
+    "int_type": "a whole number",
+    "int_from_float": "a whole number",
+    "int_parsing_size": "a whole number",
+    "float_parsing": "a number",
+    "float_type": "a number",
+    "finite_number": "a finite number",
+    "bool_parsing": "true or false",
+    "bool_type": "true or false",
+    "dict_type": "a mapping of keys (key: value)",
+    "model_type": "a mapping of keys (key: value)",
+    "model_attributes_type": "a mapping of keys (key: value)",
+    "list_type": "a list (- item)",
+}
+
+# Range errors: the ctx entry holding the bound, and how to say which side of it to write.
+_BOUNDS = {
+    "greater_than_equal": ("ge", "at least"),
+    "greater_than": ("gt", "more than"),
+    "less_than_equal": ("le", "at most"),
+    "less_than": ("lt", "less than"),
+}
+
+
+def _unknown_key(key: str | int, path: Path_) -> str:
+    if isinstance(key, str) and key in _KNOWN_MISTAKES:
+        return f"unknown key '{key}': {_KNOWN_MISTAKES[key]}"
+    model = _model_for(path[:-1])
+    allowed = _allowed_keys(model) if model else []
+    close = difflib.get_close_matches(str(key)[:MAX_SHOWN], allowed, n=1)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    return f"unknown key '{_clip(str(key))}' — {hint}allowed here: {', '.join(allowed)}"
+
+
+def _length(kind: str, ctx: Mapping[str, Any]) -> str:
+    unit = "characters" if kind.startswith("string") else "items"
+    if kind.endswith("too_short"):
+        least = ctx.get("min_length")
+        return "must not be empty" if least == 1 else f"too short: write at least {least} {unit}"
+    return f"too long: write at most {ctx.get('max_length')} {unit}"
 
 
 def _describe(value: Any) -> str:
     if value is None:
         return "nothing (an empty value)"
     if isinstance(value, str):
-        return f"the text {value!r}"
-    return f"{type(value).__name__} {value!r}"
+        return f"the text {_show(value)}"
+    return f"{type(value).__name__} {_show(value)}"
 
 
 def _field_description(path: Path_) -> str:
@@ -278,6 +381,8 @@ def _field_examples(path: Path_) -> str:
 def _problems(error: ValidationError, located: _Located) -> Iterator[Problem]:
     for item in error.errors():
         path: Path_ = tuple(p for p in item["loc"] if not (isinstance(p, str) and "[" in p))
+        if any(path[: len(skip)] == skip for skip in located.unchecked):
+            continue
         line = _nearest_line(path, located.lines)
         yield Problem(line, _dotted(path), _explain(item, path))
 
@@ -289,10 +394,55 @@ def _nearest_line(path: Path_, lines: Mapping[Path_, int]) -> int | None:
     return None
 
 
+def _compose(text: str, file: str) -> yaml.Node | None:
+    """The one YAML document in `text` as nodes, or SpecError with the line of the mistake."""
+    try:
+        documents = list(yaml.compose_all(text, Loader=_Loader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        reason = exc.problem or exc.context or "invalid YAML"
+        start = exc.context_mark
+        if exc.context and start is not None and start.line + 1 != line:
+            # An unclosed bracket or quote is noticed lines later: say where it was opened.
+            reason += f" ({exc.context} that starts on line {start.line + 1})"
+        raise SpecError(
+            file, [Problem(line, "", f"invalid YAML: {reason} — check indentation and quotes")]
+        ) from None
+    except yaml.reader.ReaderError as exc:
+        # A NUL or other control character. The reader reports the first one; its position counts
+        # bytes in libyaml and characters in PyYAML, so the line comes from finding it again.
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        line = text.count("\n", 0, text.find(chr(code))) + 1
+        raise SpecError(
+            file,
+            [
+                Problem(
+                    line,
+                    "",
+                    f"invalid YAML: control character {code:#06x} is not allowed — remove it "
+                    "(was the file saved as text?)",
+                )
+            ],
+        ) from None
+    except yaml.YAMLError as exc:
+        raise SpecError(
+            file, [Problem(None, "", f"invalid YAML: {_clip(str(exc), 500)}")]
+        ) from None
+    except RecursionError:
+        # The pure-Python composer recurses per nesting level (libyaml stops at its own limit).
+        raise SpecError(
+            file, [Problem(None, "", f"invalid YAML: nested more than {MAX_DEPTH} levels deep")]
+        ) from None
+    if len(documents) > 1:
+        raise SpecError(file, [Problem(None, "", "one YAML document per file; remove the ---")])
+    return documents[0] if documents else None
+
+
 def parse_spec(text: str | bytes, file: str = "conveyor.yaml") -> Spec:
     """Parse YAML text into a Spec or raise SpecError naming the file, line and key."""
     if len(text) > MAX_SPEC_BYTES:
-        raise SpecError(file, [Problem(None, "", f"larger than {MAX_SPEC_BYTES} bytes")])
+        raise SpecError(file, [Problem(None, "", f"larger than {MAX_SPEC_BYTES:,} bytes")])
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
@@ -300,44 +450,38 @@ def parse_spec(text: str | bytes, file: str = "conveyor.yaml") -> Spec:
             raise SpecError(
                 file, [Problem(None, "", f"not UTF-8 text (byte {exc.start}); save it as UTF-8")]
             ) from None
-    try:
-        documents = list(yaml.compose_all(text, Loader=_Loader))
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        reason = exc.problem or exc.context or "invalid YAML"
-        raise SpecError(
-            file, [Problem(line, "", f"invalid YAML: {reason} — check indentation and quotes")]
-        ) from None
-    except yaml.YAMLError as exc:
-        raise SpecError(file, [Problem(None, "", f"invalid YAML: {exc}")]) from None
-    if not documents or documents[0] is None:
+    root = _compose(text, file)
+    if root is None:
         raise SpecError(
             file, [Problem(None, "", "the file is empty — start with `app:`, `owner:`, `source:`")]
         )
-    if len(documents) > 1:
-        raise SpecError(file, [Problem(None, "", "one YAML document per file; remove the ---")])
-    located = _to_python(documents[0], file)
+    located = _to_python(root, file)
     if not isinstance(located.data, dict):
         raise SpecError(
             file,
-            [
+            located.problems
+            or [
                 Problem(
                     1, "", f"expected a mapping at the top (app: …), got {_describe(located.data)}"
                 )
             ],
         )
+    problems = located.problems
     try:
-        return Spec.model_validate(located.data)
+        spec = Spec.model_validate(located.data)
     except ValidationError as exc:
-        raise SpecError(file, list(_problems(exc, located))) from None
+        problems = problems + list(_problems(exc, located))
+    if problems:
+        # Every problem at once, in the order they appear in the file.
+        raise SpecError(file, sorted(problems, key=lambda p: p.line or 0))
+    return spec
 
 
 def load_spec(path: str | Path) -> Spec:
     """Read and parse a conveyor.yaml file."""
     file = str(path)
     try:
-        raw = Path(path).read_bytes()
+        raw = read_bounded(Path(path), MAX_SPEC_BYTES)
     except FileNotFoundError:
         raise SpecError(
             file, [Problem(None, "", "no such file — run `conveyor init` or pass the spec's path")]
@@ -346,4 +490,8 @@ def load_spec(path: str | Path) -> Spec:
         raise SpecError(file, [Problem(None, "", "is a directory — pass the spec file")]) from None
     except OSError as exc:
         raise SpecError(file, [Problem(None, "", f"cannot read it: {exc.strerror}")]) from None
+    if not raw and is_fifo(Path(path)):
+        raise SpecError(
+            file, [Problem(None, "", "is a named pipe with nothing writing to it — pass the file")]
+        )
     return parse_spec(raw, file)
