@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import re
 
+import yaml
+
 from conveyor.rules.intrinsics import get, render
 from conveyor.rules.template import Resource
+
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 DOCKER = re.compile(r"\bdocker\s+(?:image\s+)?(?:build|buildx|push)\b|\bbuildx\s+build\b")
 
@@ -30,3 +34,25 @@ def runs_docker(project: Resource) -> bool | None:
     if text is None:
         return None
     return DOCKER.search(text) is not None
+
+
+def buildspec_commands(project: Resource) -> list[str]:
+    """The shell commands of an inline buildspec, phase by phase (CDK writes buildspecs as JSON,
+    so a command is a JSON string, not a line). Unparseable text falls back to its lines."""
+    text = inline_buildspec(project)
+    if text is None:
+        return []
+    try:
+        data = yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - a safe loader
+    except (yaml.YAMLError, RecursionError, ValueError, TypeError):
+        return text.splitlines()
+    phases = data.get("phases") if isinstance(data, dict) else None
+    if not isinstance(phases, dict):
+        return text.splitlines()
+    commands: list[str] = []
+    for phase in phases.values():
+        for key in ("commands", "finally"):
+            items = phase.get(key) if isinstance(phase, dict) else None
+            if isinstance(items, list):
+                commands.extend(c for c in items if isinstance(c, str))
+    return commands

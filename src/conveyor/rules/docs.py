@@ -20,6 +20,15 @@ NOT_VISIBLE = {
     "FM91": "Wrong or deprecated library API (CDK enum values, removed properties) fails in the "
     "program that writes the template, before a template exists. Type checking (mypy strict) "
     "and synthesis in CI catch it.",
+    "FM106": "Validation that can never pass or never finish is behaviour of the validation code "
+    "(its TLS name, time budget, retries against the function timeout), not of a template. "
+    "conveyor's spec refuses checks that cannot fit and its handler tests cover the rest.",
+    "FM107": "A gate that fails open on unreadable reports is behaviour of the gate's code; "
+    "conveyor's scan gate is tested with malformed SARIF of every shape.",
+    "FM108": "Idempotency of a runtime action is behaviour of the handler's code; conveyor's "
+    "handlers key every action on the job or event id and are tested with duplicate deliveries.",
+    "FM110": "Whether infrastructure changes reach production outside the pipeline depends on how "
+    "stacks are deployed, which no single template shows.",
 }
 
 # What a heuristic rule cannot see even though the failure mode is covered.
@@ -33,6 +42,11 @@ PARTLY_VISIBLE = {
     "FM70": "CV080: notification rules defined in another stack are not visible.",
     "FM73": "CV083: alarms defined in another stack are not visible.",
     "FM74": "CV084: history kept outside the template (another stack, a SaaS) is not visible.",
+    "FM100": "CV093 covers tag-on-create for ECS deploy actions; other missing actions depend on "
+    "what code and buildspecs do at run time. conveyor proves its own roles with an IAM "
+    "evaluator in its contract tests (tests/contracts).",
+    "FM102": "CV096 reads inline buildspecs and the functions and services in the same template.",
+    "FM104": "CV098 cannot see base images named inside a Dockerfile.",
     "FM80": "CV090: tags applied to the whole stack at deploy time are not in the template.",
 }
 
