@@ -5,6 +5,7 @@ import copy
 import json
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -20,6 +21,7 @@ from .support import FakeContext, load_event, log_lines
 
 EXECUTION_ID = "3a5f2c1e-8b7d-4e6f-9a0b-1c2d3e4f5a6b"
 COMMIT = "9f1c2ab7d0e4c5b6a7f8e9d0c1b2a3f4e5d6c7b8"
+COMMITTED_AT = "2026-03-02T09:41:07.000000Z"
 DIGEST = "sha256:4b1c6e2f0d9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c"
 
 
@@ -429,7 +431,7 @@ def test_unmapped_deployment_group_is_ignored(table: str, context: FakeContext) 
 def test_dynamodb_errors_propagate_so_eventbridge_retries(
     env: None, context: FakeContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(app, "lookup_deployment", lambda _id: app.DeploymentFacts({}))
+    monkeypatch.setattr(app, "lookup_deployment", lambda _id, _budget: app.DeploymentFacts({}))
     with mock_aws(), pytest.raises(Exception, match="ResourceNotFoundException"):
         app.handler(load_event("record_deployment", "codedeploy-deployment-failure.json"), context)
 
@@ -478,15 +480,20 @@ def offline_lookups(monkeypatch: pytest.MonkeyPatch) -> None:
             {"rollback_of": "d-7ZJ2WQ1XA"}, rollback_of="d-7ZJ2WQ1XA"
         ),
     }
-    monkeypatch.setattr(
-        app,
-        "lookup_pipeline_execution",
-        lambda pipeline, execution_id: {"commit": COMMIT, "image_digest": DIGEST},
-    )
+
+    def pipeline_facts(
+        pipeline: str, execution_id: str, stage: str | None, budget: app.Budget
+    ) -> app.PipelineFacts:
+        found = {"commit": COMMIT, "image_digest": DIGEST, "committed_at": COMMITTED_AT}
+        if stage == "Deploy-prod":  # validation rolled prod back
+            found.update(rollback_by="validation", rolled_back_at="2026-03-02T10:33:00.000000Z")
+        return app.PipelineFacts(found, rolled_back=stage == "Deploy-prod")
+
+    monkeypatch.setattr(app, "lookup_pipeline_execution", pipeline_facts)
     monkeypatch.setattr(
         app,
         "lookup_deployment",
-        lambda deployment_id: facts.get(deployment_id, facts["d-9QK4RT2YB"]),
+        lambda deployment_id, budget: facts.get(deployment_id, facts["d-9QK4RT2YB"]),
     )
 
 
@@ -574,9 +581,459 @@ def test_reference_history_is_what_happened(table: str, offline_lookups: None) -
         "2026-03-02T10:06:00.000000Z",
         "2026-03-02T10:25:00.000000Z",
     )
-    assert items["payments#prod", EXECUTION_ID]["outcome"] == "FAILED"
+    prod = items["payments#prod", EXECUTION_ID]
+    assert (prod["outcome"], prod["rolled_back"], prod["rollback_by"]) == (
+        "ROLLED_BACK",
+        True,
+        "validation",
+    )
+    assert staging["committed_at"] == COMMITTED_AT
+    assert staging["pipeline_started_at"] == "2026-03-02T10:00:00.000000Z"
     failed = items["payments#prod", "codedeploy#d-7ZJ2WQ1XA"]
     assert (failed["outcome"], failed["rolled_back"]) == ("ROLLED_BACK", True)
     assert failed["started_at"] == "2026-03-02T10:27:00.000000Z"
     assert items["payments#prod", "codedeploy#d-9QK4RT2YB"]["outcome"] == "SUCCEEDED"
     assert len(items) == 5
+
+
+# === lookups: hostile answers, throttling, paging, commit time, validation rollbacks (issue 17) ===
+
+LIST_REQUEST = {
+    "pipelineName": "payments-pipeline",
+    "filter": {"pipelineExecutionId": EXECUTION_ID},
+    "maxResults": 100,
+}
+GET_REQUEST = {"pipelineName": "payments-pipeline", "pipelineExecutionId": EXECUTION_ID}
+
+
+def _execution(**overrides: Any) -> dict[str, Any]:
+    return {
+        "pipelineExecution": {
+            "pipelineName": "payments-pipeline",
+            "pipelineExecutionId": EXECUTION_ID,
+            "status": "InProgress",
+            "artifactRevisions": [{"name": "Source", "revisionId": COMMIT}],
+            **overrides,
+        }
+    }
+
+
+def _source_action(**variables: str) -> dict[str, Any]:
+    return {
+        "pipelineExecutionId": EXECUTION_ID,
+        "stageName": "Source",
+        "actionName": "Source",
+        "status": "Succeeded",
+        "input": {
+            "actionTypeId": {
+                "category": "Source",
+                "owner": "AWS",
+                "provider": "CodeStarSourceConnection",
+                "version": "1",
+            }
+        },
+        "output": {"outputVariables": {"CommitId": COMMIT, **variables}},
+    }
+
+
+@pytest.fixture
+def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    pauses: list[float] = []
+    monkeypatch.setattr(app, "_sleep", pauses.append)
+    return pauses
+
+
+def _warnings(out: str) -> list[dict[str, Any]]:
+    return [line for line in log_lines(out) if line["level"] == "WARNING"]
+
+
+# --- defect 5: a commit message or any hostile field must not crash the recorder ---
+
+
+def test_a_commit_message_of_1500_brackets_is_recorded(
+    codepipeline: Stubber, context: FakeContext
+) -> None:
+    stub_execution(
+        codepipeline,
+        artifactRevisions=[{"name": "Source", "revisionId": COMMIT, "revisionSummary": "[" * 1500}],
+    )
+
+    result = app.handler(load_event("record_deployment", "stage-execution-started.json"), context)
+
+    assert result["status"] == "recorded"
+    item = get_item("payments#staging", EXECUTION_ID)
+    assert item["commit"] == COMMIT
+    assert item["commit_message"] == "[" * 500
+    assert item["image_digest"] == DIGEST
+
+
+def test_an_appspec_of_1500_brackets_is_recorded(codedeploy: Stubber, context: FakeContext) -> None:
+    info = deployment_info("d-7ZJ2WQ1XA", "Failed")
+    info["deploymentInfo"]["revision"]["appSpecContent"]["content"] = "[" * 1500
+    codedeploy.add_response("get_deployment", info, {"deploymentId": "d-7ZJ2WQ1XA"})
+
+    app.handler(load_event("record_deployment", "codedeploy-deployment-failure.json"), context)
+
+    item = get_item("payments#prod", "codedeploy#d-7ZJ2WQ1XA")
+    assert item["outcome"] == "FAILED"
+    assert item["deployment_config"] == "CodeDeployDefault.LambdaCanary10Percent5Minutes"
+
+
+class _Answers:
+    """A CodePipeline client that answers with whatever shape a test gives it."""
+
+    def __init__(self, execution: object, actions: object) -> None:
+        self.execution, self.actions = execution, actions
+
+    def get_pipeline_execution(self, **_: Any) -> Any:
+        return self.execution
+
+    def list_action_executions(self, **_: Any) -> Any:
+        return self.actions
+
+
+def _answer_with(patch: pytest.MonkeyPatch, execution: object, actions: object) -> None:
+    real = common.client
+    answers = _Answers(execution, actions)
+
+    def client(service: str) -> Any:
+        return answers if service == "codepipeline" else real(service)
+
+    client.cache_clear = real.cache_clear  # type: ignore[attr-defined]  # conftest clears it
+    patch.setattr(common, "client", client)
+
+
+@pytest.mark.parametrize(
+    ("execution", "actions"),
+    [
+        ({"pipelineExecution": {"artifactRevisions": "Source"}}, {"actionExecutionDetails": 7}),
+        ({"pipelineExecution": {"variables": {"IMAGE_DIGEST": 1}}}, None),
+        ({"pipelineExecution": {"artifactRevisions": [None, 3]}}, {"nextToken": ["x"]}),
+        ("not a mapping", {"actionExecutionDetails": [{"output": {"outputVariables": [1]}}]}),
+    ],
+)
+def test_unexpected_lookup_shapes_still_record_the_event(
+    table: str, context: FakeContext, monkeypatch: pytest.MonkeyPatch, execution: Any, actions: Any
+) -> None:
+    _answer_with(monkeypatch, execution, actions)
+
+    app.handler(load_event("record_deployment", "stage-execution-started.json"), context)
+
+    item = get_item("payments#staging", EXECUTION_ID)
+    assert item["outcome"] == "IN_PROGRESS"
+    assert item["started_at"] == "2026-03-02T10:06:00.000000Z"
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(execution=_json, actions=_json)
+def test_any_lookup_answer_still_records_the_event(
+    table: str, monkeypatch: pytest.MonkeyPatch, execution: Any, actions: Any
+) -> None:
+    with monkeypatch.context() as patch:
+        _answer_with(patch, execution, actions)
+        result = app.handler(
+            load_event("record_deployment", "stage-execution-succeeded.json"), FakeContext()
+        )
+    assert result == {"status": "recorded", "pk": "payments#staging", "sk": EXECUTION_ID}
+    assert get_item("payments#staging", EXECUTION_ID)["outcome"] == "SUCCEEDED"
+
+
+# --- defect 9: throttled lookups are retried within the time budget, then reported ---
+
+
+def test_throttled_lookups_are_retried_with_backoff(
+    codepipeline: Stubber, context: FakeContext, no_sleep: list[float]
+) -> None:
+    codepipeline.add_client_error("get_pipeline_execution", "ThrottlingException")
+    codepipeline.add_client_error("get_pipeline_execution", "ThrottlingException")
+    stub_execution(codepipeline)
+
+    app.handler(load_event("record_deployment", "stage-execution-succeeded.json"), context)
+
+    item = get_item("payments#staging", EXECUTION_ID)
+    assert item["commit"] == COMMIT
+    assert item["image_digest"] == DIGEST
+    assert len(no_sleep) == 2
+    assert 0.125 <= no_sleep[0] <= 0.25 and 0.25 <= no_sleep[1] <= 0.5  # doubling, jittered
+
+
+def test_throttling_past_the_budget_records_what_is_known_and_counts_it(
+    codepipeline: Stubber, no_sleep: list[float], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 8.1 s left: the writes need 8 s, so one pause of up to 0.25 s may still fit, not two.
+    for _ in range(2):
+        codepipeline.add_client_error("get_pipeline_execution", "ThrottlingException")
+    codepipeline.add_client_error("list_action_executions", "AccessDeniedException")
+
+    app.handler(
+        load_event("record_deployment", "stage-execution-succeeded.json"),
+        FakeContext(remaining_ms=8_300),
+    )
+
+    item = get_item("payments#staging", EXECUTION_ID)
+    assert item["outcome"] == "SUCCEEDED"
+    assert "commit" not in item
+    assert len(no_sleep) == 1
+    warnings = _warnings(capsys.readouterr().out)
+    assert [w["lookup"] for w in warnings] == [
+        "codepipeline:GetPipelineExecution",
+        "codepipeline:ListActionExecutions",
+    ]
+    throttled = warnings[0]
+    assert throttled["error"] == "ThrottlingException"
+    # CloudWatch embedded metric format: the log line is also a metric.
+    assert throttled["EnrichmentIncomplete"] == 1
+    assert throttled["_aws"]["CloudWatchMetrics"][0]["Metrics"] == [
+        {"Name": "EnrichmentIncomplete", "Unit": "Count"}
+    ]
+    assert throttled["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["Lookup"]]
+    assert throttled["Lookup"] == "codepipeline:GetPipelineExecution"
+
+
+def test_other_lookup_errors_are_not_retried(
+    codedeploy: Stubber, context: FakeContext, no_sleep: list[float]
+) -> None:
+    codedeploy.add_client_error("get_deployment", "DeploymentDoesNotExistException")
+
+    app.handler(load_event("record_deployment", "codedeploy-deployment-failure.json"), context)
+
+    assert no_sleep == []
+    assert get_item("payments#prod", "codedeploy#d-7ZJ2WQ1XA")["outcome"] == "FAILED"
+
+
+def test_throttled_codedeploy_lookup_is_retried(
+    codedeploy: Stubber, context: FakeContext, no_sleep: list[float]
+) -> None:
+    codedeploy.add_client_error("get_deployment", "ThrottlingException")
+    codedeploy.add_response(
+        "get_deployment", deployment_info("d-7ZJ2WQ1XA", "Failed"), {"deploymentId": "d-7ZJ2WQ1XA"}
+    )
+
+    app.handler(load_event("record_deployment", "codedeploy-deployment-failure.json"), context)
+
+    assert get_item("payments#prod", "codedeploy#d-7ZJ2WQ1XA")["function_version"] == "42"
+    assert len(no_sleep) == 1
+
+
+def test_action_executions_are_read_across_pages(
+    codepipeline: Stubber, context: FakeContext
+) -> None:
+    codepipeline.add_response("get_pipeline_execution", _execution(), GET_REQUEST)
+    codepipeline.add_response(
+        "list_action_executions",
+        {"actionExecutionDetails": [_source_action()], "nextToken": "page-2"},
+        LIST_REQUEST,
+    )
+    codepipeline.add_response(
+        "list_action_executions",
+        {
+            "actionExecutionDetails": [
+                {"stageName": "Build", "output": {"outputVariables": {"IMAGE_DIGEST": DIGEST}}}
+            ]
+        },
+        {**LIST_REQUEST, "nextToken": "page-2"},
+    )
+
+    app.handler(load_event("record_deployment", "stage-execution-succeeded.json"), context)
+
+    assert get_item("payments#staging", EXECUTION_ID)["image_digest"] == DIGEST
+
+
+# --- DORA: commit time and pipeline start ---
+
+
+@pytest.mark.parametrize(
+    ("variables", "created", "expected"),
+    [
+        (
+            {"CommitterDate": "2026-03-02T09:41:07Z", "AuthorDate": "2026-03-01T08:00:00Z"},
+            None,
+            "2026-03-02T09:41:07.000000Z",
+        ),
+        ({"AuthorDate": "2026-03-02T09:30:00+01:00"}, None, "2026-03-02T08:30:00.000000Z"),
+        ({}, datetime(2026, 3, 2, 9, 50, tzinfo=UTC), "2026-03-02T09:50:00.000000Z"),
+        (
+            {"AuthorDate": "2026-03-02T09:30:00Z"},
+            datetime(2026, 3, 2, 9, 50, tzinfo=UTC),
+            "2026-03-02T09:30:00.000000Z",
+        ),
+    ],
+)
+def test_commit_time_from_source_variables_then_artifact_revision(
+    codepipeline: Stubber,
+    context: FakeContext,
+    variables: dict[str, str],
+    created: datetime | None,
+    expected: str,
+) -> None:
+    revision: dict[str, Any] = {"name": "Source", "revisionId": COMMIT}
+    if created is not None:
+        revision["created"] = created
+    codepipeline.add_response(
+        "get_pipeline_execution", _execution(artifactRevisions=[revision]), GET_REQUEST
+    )
+    codepipeline.add_response(
+        "list_action_executions",
+        {"actionExecutionDetails": [_source_action(**variables)]},
+        LIST_REQUEST,
+    )
+
+    app.handler(load_event("record_deployment", "stage-execution-succeeded.json"), context)
+
+    item = get_item("payments#staging", EXECUTION_ID)
+    assert item["committed_at"] == expected
+    assert item["pipeline_started_at"] == "2026-03-02T10:00:00.000000Z"
+
+
+def test_another_sources_dates_are_not_this_commits(
+    codepipeline: Stubber, context: FakeContext
+) -> None:
+    other = _source_action(AuthorDate="2020-01-01T00:00:00Z")
+    other["output"]["outputVariables"]["CommitId"] = "0" * 40
+    codepipeline.add_response("get_pipeline_execution", _execution(), GET_REQUEST)
+    codepipeline.add_response(
+        "list_action_executions",
+        {"actionExecutionDetails": [other, _source_action(AuthorDate="2026-03-02T09:00:00Z")]},
+        LIST_REQUEST,
+    )
+
+    app.handler(load_event("record_deployment", "stage-execution-succeeded.json"), context)
+
+    assert get_item("payments#staging", EXECUTION_ID)["committed_at"] == (
+        "2026-03-02T09:00:00.000000Z"
+    )
+
+
+def test_pipeline_start_keeps_the_earliest_delivery(table: str, context: FakeContext) -> None:
+    for start in ("2026-03-02T10:00:05Z", "2026-03-02T10:00:00Z", "2026-03-02T10:00:09Z"):
+        event = load_event("record_deployment", "stage-execution-started.json")
+        event["detail"]["start-time"] = start
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(app, "lookup_pipeline_execution", lambda *args: app.PipelineFacts())
+            app.handler(event, context)
+
+    item = get_item("payments#staging", EXECUTION_ID)
+    assert item["pipeline_started_at"] == "2026-03-02T10:00:00.000000Z"
+
+
+# --- rollbacks done by validation (the contract with validate_http) ---
+
+
+def _failed_validation(message: str, at: datetime) -> dict[str, Any]:
+    return {
+        "pipelineExecutionId": EXECUTION_ID,
+        "stageName": "Deploy-staging",
+        "actionName": "Validate",
+        "status": "Failed",
+        "lastUpdateTime": at,
+        "output": {
+            "executionResult": {
+                "externalExecutionSummary": message,
+                "errorDetails": {"code": "JobFailed", "message": message},
+            }
+        },
+    }
+
+
+def _validate_http_failure_message(monkeypatch: pytest.MonkeyPatch) -> str:
+    """The message validate_http itself reports when it rolls a Lambda alias back."""
+    from conveyor.handlers.validate_http import app as validate
+    from conveyor.handlers.validate_http import common as validate_common
+
+    reported: dict[str, Any] = {}
+    with (
+        Stubber(validate_common.client("lambda")) as lambda_,
+        Stubber(validate_common.client("codepipeline")) as codepipeline,
+    ):
+        lambda_.add_response("get_alias", {"Name": "live", "FunctionVersion": "7"})
+        lambda_.add_response("list_versions_by_function", {"Versions": [{"Version": "6"}]})
+        lambda_.add_response("update_alias", {"Name": "live", "FunctionVersion": "6"})
+        codepipeline.add_response("put_job_failure_result", {})
+        validate_common.client("codepipeline").meta.events.register(
+            "provide-client-params.codepipeline.PutJobFailureResult",
+            lambda params, **_: reported.update(params["failureDetails"]),
+        )
+        monkeypatch.setattr(
+            validate, "run_check", lambda check, context: validate.Result(False, "status 503")
+        )
+        event = load_event("validate_http", "codepipeline-job.json")
+        event["CodePipeline.job"]["data"]["actionConfiguration"]["configuration"][
+            "UserParameters"
+        ] = json.dumps(
+            {
+                "url": "https://x.example/health",
+                "rollback": {"lambda": {"function": "f", "alias": "live"}},
+            }
+        )
+        validate.handler(event, FakeContext())
+    message: str = reported["message"]
+    return message
+
+
+def test_a_rollback_by_validation_marks_the_stage_rolled_back(
+    codepipeline: Stubber, context: FakeContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    message = _validate_http_failure_message(monkeypatch)
+    codepipeline.add_response("get_pipeline_execution", _execution(), GET_REQUEST)
+    codepipeline.add_response(
+        "list_action_executions",
+        {
+            "actionExecutionDetails": [
+                _failed_validation(message, datetime(2026, 3, 2, 10, 11, 30, tzinfo=UTC))
+            ]
+        },
+        LIST_REQUEST,
+    )
+    event = load_event("record_deployment", "stage-execution-succeeded.json")
+    event["detail"]["state"] = "FAILED"
+
+    app.handler(event, context)
+
+    item = get_item("payments#staging", EXECUTION_ID)
+    assert item["outcome"] == "ROLLED_BACK"
+    assert item["rolled_back"] is True
+    assert item["rollback_by"] == "validation"
+    assert item["rolled_back_at"] == "2026-03-02T10:11:30.000000Z"
+    assert item["rollback_detail"] == "alias f:live rolled back from version 7 to 6"
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        (
+            "Validation failed: GET https://x/health: expected status 200, got 503 (after 6 "
+            "attempts). Rollback: ECS service api rolled back from api:43 to "
+            "arn:aws:ecs:eu-west-1:123456789012:task-definition/api:42.",
+            "ECS service api rolled back from api:43 to "
+            "arn:aws:ecs:eu-west-1:123456789012:task-definition/api:42",
+        ),
+        ("Validation failed: x. Rollback: no rollback configured.", None),
+        ("Validation failed: x. Rollback: ROLLBACK FAILED (Boom: rolled back from a to b).", None),
+        ("Validation failed: GET https://x/: status 503", None),
+        ("Rollback: alias f:live rolled back from version 7", None),
+    ],
+)
+def test_validation_rollback_contract(message: str, expected: str | None) -> None:
+    assert app.validation_rollback(message) == expected
+
+
+def test_a_failed_rollback_is_not_a_rollback(codepipeline: Stubber, context: FakeContext) -> None:
+    message = (
+        "Validation failed: x. Rollback: ROLLBACK FAILED (AccessDenied: no); roll back by hand."
+    )
+    codepipeline.add_response("get_pipeline_execution", _execution(), GET_REQUEST)
+    codepipeline.add_response(
+        "list_action_executions",
+        {"actionExecutionDetails": [_failed_validation(message, datetime(2026, 3, 2, tzinfo=UTC))]},
+        LIST_REQUEST,
+    )
+    event = load_event("record_deployment", "stage-execution-succeeded.json")
+    event["detail"]["state"] = "FAILED"
+
+    app.handler(event, context)
+
+    item = get_item("payments#staging", EXECUTION_ID)
+    assert (item["outcome"], item["rolled_back"]) == ("FAILED", False)
+    assert "rollback_by" not in item

@@ -3,6 +3,12 @@
 Fed by EventBridge (CodePipeline pipeline/stage execution state changes, CodeDeploy deployment
 state changes). Events arrive at least once and in any order, so every write is a conditional
 update whose result depends only on the set of events seen (prevents FM74 gaps and lies).
+
+Enrichment (commit, commit time, digest, rollbacks) comes from read-only lookups. A lookup that
+fails, is throttled past the time budget, or returns something unreadable never loses the event:
+the record is written with what the event itself says, and a WARNING log line that is also an
+`EnrichmentIncomplete` CloudWatch metric (embedded metric format) says what is missing. Later
+events of the same execution look up again and fill the gap (attributes are only ever set).
 """
 
 # mypy: disable-error-code="import-untyped"
@@ -10,8 +16,10 @@ update whose result depends only on the set of events seen (prevents FM74 gaps a
 from __future__ import annotations
 
 import json
+import random
 import re
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -54,6 +62,8 @@ _PIPELINE_NAME = re.compile(r"[A-Za-z0-9.@_-]{1,100}")
 _RANK = {"IN_PROGRESS": 1, "STOPPING": 2}
 # Output or pipeline variables that carry what was deployed (see README).
 _ARTIFACT_VARIABLES = {"IMAGE_DIGEST": "image_digest", "FUNCTION_VERSION": "function_version"}
+# Free text from events and lookups is clipped so no item nears DynamoDB's 400 KB limit.
+_TEXT_MAX = 1000
 
 
 @dataclass(frozen=True)
@@ -84,6 +94,8 @@ class Observation:
     attributes: dict[str, Any] = field(default_factory=dict)
     reason: str | None = None
     rolled_back: bool = False
+    # Times that differ between deliveries only by mistake; the earliest one seen is kept.
+    earliest: dict[str, datetime] = field(default_factory=dict)
 
     @property
     def terminal(self) -> bool:
@@ -121,8 +133,16 @@ def _text(mapping: Mapping[str, Any], key: str) -> str | None:
     return value if isinstance(value, str) and value.strip() else None
 
 
+def _clip(value: str) -> str:
+    return value[:_TEXT_MAX]
+
+
 def _as_mapping(value: object) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
+
+
+def _as_list(value: object) -> list[Any]:
+    return list(value) if isinstance(value, list | tuple) else []
 
 
 def parse(event: object, config: Config) -> Parsed:
@@ -136,7 +156,7 @@ def parse(event: object, config: Config) -> Parsed:
         return _parse_pipeline(detail_type, detail, at, body, config)
     if detail_type == CODEDEPLOY_DEPLOYMENT:
         return _parse_codedeploy(detail, at, config)
-    return Parsed(ignored=f"unsupported detail-type {detail_type!r}")
+    return Parsed(ignored=f"unsupported detail-type {_clip(repr(detail_type))}")
 
 
 def _parse_pipeline(
@@ -163,21 +183,29 @@ def _parse_pipeline(
     }
     region = _text(body, "region")
     if region:
-        attributes["region"] = region
+        attributes["region"] = _clip(region)
     trigger = _as_mapping(detail.get("execution-trigger"))
-    if _text(trigger, "trigger-type"):
-        attributes["trigger_type"] = trigger["trigger-type"]
-        attributes["triggered_by"] = _text(trigger, "trigger-detail") or trigger["trigger-type"]
+    trigger_type = _text(trigger, "trigger-type")
+    if trigger_type:
+        attributes["trigger_type"] = _clip(trigger_type)
+        attributes["triggered_by"] = _clip(_text(trigger, "trigger-detail") or trigger_type)
+    # Every execution, stage and action event carries the execution's start time, so lead time
+    # has its pipeline part even when the pipeline record's own events are late or lost:
+    # https://docs.aws.amazon.com/codepipeline/latest/userguide/detect-state-changes-cloudwatch-events.html
+    earliest = {}
+    pipeline_start = common.parse_time(detail.get("start-time"))
+    if pipeline_start is not None:
+        earliest["pipeline_started_at"] = pipeline_start
     if detail_type == PIPELINE_EXECUTION:
         pk = f"{config.app}#pipeline"
     else:
         stage = _text(detail, "stage")
         environment = config.stage_environments.get(stage or "")
         if environment is None:
-            return Parsed(ignored=f"stage {stage!r} is not mapped in STAGE_ENVIRONMENTS")
+            return Parsed(ignored=f"stage {_clip(repr(stage))} is not mapped in STAGE_ENVIRONMENTS")
         pk = f"{config.app}#{environment}"
         attributes.update(environment=environment, stage=stage)
-    return Parsed(Observation(pk, execution_id, at, state, attributes))
+    return Parsed(Observation(pk, execution_id, at, state, attributes, earliest=earliest))
 
 
 def _parse_codedeploy(detail: Mapping[str, Any], at: datetime, config: Config) -> Parsed:
@@ -192,74 +220,210 @@ def _parse_codedeploy(detail: Mapping[str, Any], at: datetime, config: Config) -
         return Parsed(ignored="CodeDeploy event without valid deploymentId, group or state")
     environment = config.group_environments.get(group)
     if environment is None:
-        return Parsed(ignored=f"deployment group {group!r} is not in DEPLOYMENT_GROUP_ENVIRONMENTS")
+        return Parsed(
+            ignored=f"deployment group {_clip(repr(group))} is not in DEPLOYMENT_GROUP_ENVIRONMENTS"
+        )
     attributes: dict[str, Any] = {
         "app": config.app,
         "environment": environment,
         "deployment_id": deployment_id,
         "deployment_group": group,
     }
-    if _text(detail, "application"):
-        attributes["codedeploy_application"] = detail["application"]
+    application = _text(detail, "application")
+    if application:
+        attributes["codedeploy_application"] = _clip(application)
     pk = f"{config.app}#{environment}"
     return Parsed(Observation(pk, f"codedeploy#{deployment_id}", at, state, attributes))
 
 
 # ---------------------------------------------------------------------------------------------
-# Enrichment: best effort. Missing permissions or vanished executions must not lose the record.
+# Enrichment: best effort within a time budget. Missing permissions, throttling, vanished
+# executions or unreadable answers must not lose the record.
+
+# Throttling codes that the SDKs' standard retry mode treats as retryable throttles:
+# https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html
+_THROTTLED = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "RequestThrottled",
+        "SlowDown",
+    }
+)
+# Kept back for the DynamoDB writes after the lookups (the construct gives the function 30 s).
+WRITE_RESERVE_SECONDS = 8.0
+_ASSUMED_REMAINING_MS = 30_000  # a context without get_remaining_time_in_millis
+_BACKOFF_FIRST, _BACKOFF_CAP = 0.25, 4.0
+_MAX_ACTION_PAGES = 50
+_sleep: Callable[[float], None] = time.sleep
 
 
-def lookup_pipeline_execution(pipeline: str, execution_id: str) -> dict[str, Any]:
-    found: dict[str, Any] = {}
+class Budget:
+    """The time left for lookups: Lambda's remaining time less what the writes need."""
+
+    def __init__(self, context: object, clock: Callable[[], float] = time.monotonic) -> None:
+        remaining = getattr(context, "get_remaining_time_in_millis", None)
+        try:
+            milliseconds = float(remaining()) if callable(remaining) else _ASSUMED_REMAINING_MS
+        except Exception:  # a broken context must not cost the record
+            milliseconds = _ASSUMED_REMAINING_MS
+        self._clock = clock
+        self._deadline = clock() + milliseconds / 1000 - WRITE_RESERVE_SECONDS
+
+    def allows(self, seconds: float) -> bool:
+        return self._clock() + seconds < self._deadline
+
+
+def call_with_backoff(budget: Budget, operation: Callable[..., Any], **request: Any) -> Any:
+    """`operation(**request)`, retrying throttles with full-jitter exponential backoff for as
+    long as the budget allows; any other error, or a throttle past the budget, is raised."""
+    ceiling = _BACKOFF_FIRST
+    while True:
+        try:
+            return operation(**request)
+        except Exception as exc:
+            pause = random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not security
+            if common.error_code(exc) not in _THROTTLED or not budget.allows(pause):
+                raise
+            _sleep(pause)
+            ceiling = min(ceiling * 2, _BACKOFF_CAP)
+
+
+def _incomplete(lookup: str, exc: BaseException, **fields: Any) -> None:
+    """A WARNING that is also a CloudWatch metric (embedded metric format):
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
+    """
+    metric = {
+        "Timestamp": int(time.time() * 1000),
+        "CloudWatchMetrics": [
+            {
+                "Namespace": "conveyor",
+                "Dimensions": [["Lookup"]],
+                "Metrics": [{"Name": "EnrichmentIncomplete", "Unit": "Count"}],
+            }
+        ],
+    }
+    logger.warning(
+        "lookup failed; recording without it",
+        extra={
+            "lookup": lookup,
+            "error": common.error_code(exc),
+            "_aws": metric,
+            "Lookup": lookup,
+            "EnrichmentIncomplete": 1,
+            **fields,
+        },
+    )
+
+
+@dataclass(frozen=True)
+class PipelineFacts:
+    attributes: dict[str, Any] = field(default_factory=dict)
+    rolled_back: bool = False
+
+
+def lookup_pipeline_execution(
+    pipeline: str, execution_id: str, stage: str | None, budget: Budget
+) -> PipelineFacts:
     codepipeline = common.client("codepipeline")
+    found: dict[str, Any] = {}
     try:
-        execution = codepipeline.get_pipeline_execution(
-            pipelineName=pipeline, pipelineExecutionId=execution_id
-        )["pipelineExecution"]
-    except Exception as exc:
-        _warn_lookup("codepipeline:GetPipelineExecution", exc, pipeline=pipeline)
-    else:
-        found.update(_execution_attributes(execution))
-    try:
-        pages = codepipeline.list_action_executions(
-            pipelineName=pipeline, filter={"pipelineExecutionId": execution_id}, maxResults=100
+        response = call_with_backoff(
+            budget,
+            codepipeline.get_pipeline_execution,
+            pipelineName=pipeline,
+            pipelineExecutionId=execution_id,
         )
+        found.update(_execution_attributes(_as_mapping(response.get("pipelineExecution"))))
     except Exception as exc:
-        _warn_lookup("codepipeline:ListActionExecutions", exc, pipeline=pipeline)
-    else:
-        for detail in pages.get("actionExecutionDetails", ()):
-            outputs = _as_mapping(_as_mapping(detail.get("output")).get("outputVariables"))
-            found.update(_artifact_variables(outputs.items()))
-    return found
+        _incomplete("codepipeline:GetPipelineExecution", exc, pipeline=pipeline)
+    details: list[Mapping[str, Any]] = []
+    try:
+        for detail in _action_executions(codepipeline, budget, pipeline, execution_id):
+            details.append(_as_mapping(detail))
+    except Exception as exc:
+        _incomplete("codepipeline:ListActionExecutions", exc, pipeline=pipeline)
+    rolled_back = False
+    try:
+        found.update(_action_attributes(details, found.get("commit")))
+        rollback = _validation_rollback(details, stage) if stage else None
+        if rollback:
+            found.update(rollback)
+            rolled_back = True
+    except Exception as exc:
+        _incomplete("codepipeline:ListActionExecutions", exc, pipeline=pipeline)
+    found.setdefault("committed_at", found.pop("_revision_created", None))
+    found.pop("_revision_created", None)
+    return PipelineFacts({k: v for k, v in found.items() if v is not None}, rolled_back)
+
+
+def _action_executions(
+    codepipeline: Any, budget: Budget, pipeline: str, execution_id: str
+) -> Iterable[Any]:
+    """Every page: an execution with many stages, or retried actions, has more than 100."""
+    token: str | None = None
+    for _ in range(_MAX_ACTION_PAGES):
+        request: dict[str, Any] = {
+            "pipelineName": pipeline,
+            "filter": {"pipelineExecutionId": execution_id},
+            "maxResults": 100,
+        }
+        if token:
+            request["nextToken"] = token
+        page = call_with_backoff(budget, codepipeline.list_action_executions, **request)
+        page = _as_mapping(page)
+        yield from _as_list(page.get("actionExecutionDetails"))
+        token = _text(page, "nextToken")
+        if token is None:
+            return
 
 
 def _execution_attributes(execution: Mapping[str, Any]) -> dict[str, Any]:
     found: dict[str, Any] = {}
-    revisions = [r for r in execution.get("artifactRevisions", ()) if _text(r, "revisionId")]
+    revisions = [
+        _as_mapping(r)
+        for r in _as_list(execution.get("artifactRevisions"))
+        if _text(_as_mapping(r), "revisionId")
+    ]
     if revisions:
         first = revisions[0]
-        found["commit"] = first["revisionId"]
+        found["commit"] = _clip(first["revisionId"])
         if _text(first, "revisionUrl"):
-            found["commit_url"] = first["revisionUrl"]
+            found["commit_url"] = _clip(first["revisionUrl"])
         message = _commit_message(first.get("revisionSummary"))
         if message:
             found["commit_message"] = message
+        # "The date and time when the most recent revision of the artifact was created": the
+        # commit time when no source action variable gives it (e.g. an S3 upload):
+        # https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_ArtifactRevision.html
+        created = common.parse_time(first.get("created"))
+        if created is not None:
+            found["_revision_created"] = common.iso_utc(created)
         if len(revisions) > 1:
             found["source_revisions"] = {
-                str(r.get("name", i)): r["revisionId"] for i, r in enumerate(revisions)
+                _clip(str(r.get("name", i))): _clip(r["revisionId"])
+                for i, r in enumerate(revisions)
             }
     trigger = _as_mapping(execution.get("trigger"))
-    if _text(trigger, "triggerType"):
-        found["trigger_type"] = trigger["triggerType"]
-        found["triggered_by"] = _text(trigger, "triggerDetail") or trigger["triggerType"]
+    trigger_type = _text(trigger, "triggerType")
+    if trigger_type:
+        found["trigger_type"] = _clip(trigger_type)
+        found["triggered_by"] = _clip(_text(trigger, "triggerDetail") or trigger_type)
     if _text(execution, "executionType"):
-        found["execution_type"] = execution["executionType"]
+        found["execution_type"] = _clip(execution["executionType"])
     target = _text(
         _as_mapping(execution.get("rollbackMetadata")), "rollbackTargetPipelineExecutionId"
     )
     if target:
-        found["rollback_target_execution_id"] = target
-    variables = ((v.get("name"), v.get("resolvedValue")) for v in execution.get("variables", ()))
+        found["rollback_target_execution_id"] = _clip(target)
+    variables = (
+        (_as_mapping(v).get("name"), _as_mapping(v).get("resolvedValue"))
+        for v in _as_list(execution.get("variables"))
+    )
     found.update(_artifact_variables(variables))
     return found
 
@@ -267,23 +431,93 @@ def _execution_attributes(execution: Mapping[str, Any]) -> dict[str, Any]:
 def _commit_message(summary: object) -> str | None:
     if not isinstance(summary, str) or not summary.strip():
         return None
-    # Connection sources put a JSON document here; S3/CodeCommit sources put plain text.
+    # Connection sources put a JSON document here; S3/CodeCommit sources put plain text, which
+    # may be anything a committer wrote ("[[[[…" nests past the parser's recursion limit).
     try:
         decoded = json.loads(summary)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):
         decoded = None
     if isinstance(decoded, Mapping) and isinstance(decoded.get("CommitMessage"), str):
         summary = decoded["CommitMessage"]
     return str(summary).strip()[:500] or None
 
 
-def _artifact_variables(pairs: Any) -> dict[str, str]:
+def _artifact_variables(pairs: Iterable[tuple[object, object]]) -> dict[str, str]:
     found = {}
     for name, value in pairs:
         attribute = _ARTIFACT_VARIABLES.get(str(name).upper())
         if attribute and isinstance(value, str) and value:
-            found[attribute] = value
+            found[attribute] = _clip(value)
     return found
+
+
+# Source actions publish the commit's dates as output variables (CodeCommit: CommitterDate and
+# AuthorDate; GitHub/Bitbucket/GitLab connections: AuthorDate), ISO 8601:
+# https://docs.aws.amazon.com/codepipeline/latest/userguide/reference-variables.html
+_COMMIT_DATES = ("CommitterDate", "AuthorDate")
+
+
+def _action_attributes(details: Iterable[Mapping[str, Any]], commit: str | None) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for detail in details:
+        outputs = _as_mapping(_as_mapping(detail.get("output")).get("outputVariables"))
+        found.update(_artifact_variables(outputs.items()))
+        category = _as_mapping(_as_mapping(detail.get("input")).get("actionTypeId")).get("category")
+        if category != "Source" or "committed_at" in found:
+            continue
+        if commit and outputs.get("CommitId") not in (None, commit):
+            continue  # another source of a multi-source pipeline
+        for name in _COMMIT_DATES:
+            moment = common.parse_time(outputs.get(name))
+            if moment is not None:
+                found["committed_at"] = common.iso_utc(moment)
+                break
+    return found
+
+
+# The contract with validate_http (see README, "Rollbacks done by validation"): when the check
+# fails and the handler rolls the environment back itself, the job failure message ends with
+# "Rollback: <what> rolled back from <old> to <new>." CodePipeline returns that message as the
+# failed action's error details:
+# https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_ActionExecutionResult.html
+_ROLLBACK_MARK = "Rollback: "
+_ROLLED_BACK = " rolled back from "
+
+
+def validation_rollback(message: str) -> str | None:
+    """What a validation rollback did, from a job failure message; None if it did not roll back."""
+    at = message.rfind(_ROLLBACK_MARK)
+    if at < 0:
+        return None
+    done = message[at + len(_ROLLBACK_MARK) :].strip().removesuffix(".")
+    _, found, versions = done.partition(_ROLLED_BACK)
+    if not found or " to " not in versions or done.startswith("ROLLBACK FAILED"):
+        return None
+    return _clip(done)
+
+
+def _validation_rollback(details: Iterable[Mapping[str, Any]], stage: str) -> dict[str, Any]:
+    found: list[tuple[str, str]] = []
+    for detail in details:
+        if detail.get("stageName") != stage or detail.get("status") != "Failed":
+            continue
+        result = _as_mapping(_as_mapping(detail.get("output")).get("executionResult"))
+        moment = common.parse_time(detail.get("lastUpdateTime"))
+        for message in (
+            _as_mapping(result.get("errorDetails")).get("message"),
+            result.get("externalExecutionSummary"),
+        ):
+            what = validation_rollback(message) if isinstance(message, str) else None
+            if what:
+                found.append((common.iso_utc(moment) if moment else "", what))
+                break
+    if not found:
+        return {}
+    at, what = max(found)  # a retried stage: the latest rollback
+    rolled = {"rollback_by": "validation", "rollback_detail": what}
+    if at:
+        rolled["rolled_back_at"] = at
+    return rolled
 
 
 @dataclass(frozen=True)
@@ -294,24 +528,32 @@ class DeploymentFacts:
     rollback_of: str | None = None
 
 
-def lookup_deployment(deployment_id: str) -> DeploymentFacts:
+def lookup_deployment(deployment_id: str, budget: Budget) -> DeploymentFacts:
     try:
-        info = common.client("codedeploy").get_deployment(deploymentId=deployment_id)
+        info = call_with_backoff(
+            budget, common.client("codedeploy").get_deployment, deploymentId=deployment_id
+        )
+        return _deployment_facts(_as_mapping(_as_mapping(info).get("deploymentInfo")))
     except Exception as exc:
-        _warn_lookup("codedeploy:GetDeployment", exc, deployment_id=deployment_id)
+        _incomplete("codedeploy:GetDeployment", exc, deployment_id=deployment_id)
         return DeploymentFacts({})
-    info = _as_mapping(_as_mapping(info).get("deploymentInfo"))
+
+
+def _deployment_facts(info: Mapping[str, Any]) -> DeploymentFacts:
     attributes: dict[str, Any] = {}
     if _text(info, "deploymentConfigName"):
-        attributes["deployment_config"] = info["deploymentConfigName"]
+        attributes["deployment_config"] = _clip(info["deploymentConfigName"])
     attributes.update(_appspec_attributes(info.get("revision")))
     rollback = _as_mapping(info.get("rollbackInfo"))
     rollback_of = _text(rollback, "rollbackTriggeringDeploymentId")
-    if rollback_of:
+    if rollback_of and _DEPLOYMENT_ID.fullmatch(rollback_of):
         attributes["rollback_of"] = rollback_of
+    else:
+        rollback_of = None
+    reason = _text(_as_mapping(info.get("errorInformation")), "message")
     return DeploymentFacts(
         attributes=attributes,
-        reason=_text(_as_mapping(info.get("errorInformation")), "message"),
+        reason=_clip(reason) if reason else None,
         rolled_back=bool(_text(rollback, "rollbackDeploymentId")),
         rollback_of=rollback_of,
     )
@@ -323,35 +565,28 @@ def _appspec_attributes(revision: object) -> dict[str, Any]:
         return {}
     try:
         appspec = json.loads(content)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):
         return {}  # YAML appspecs carry the same facts, but the runtime has no YAML parser
     found: dict[str, Any] = {}
-    for resource in appspec.get("Resources", ()) if isinstance(appspec, Mapping) else ():
+    for resource in _as_list(_as_mapping(appspec).get("Resources")):
         for spec in _as_mapping(resource).values():
             props = _as_mapping(_as_mapping(spec).get("Properties"))
             if _text(props, "TargetVersion"):
-                found["function_version"] = str(props["TargetVersion"])
+                found["function_version"] = _clip(props["TargetVersion"])
                 if _text(props, "CurrentVersion"):
-                    found["previous_function_version"] = str(props["CurrentVersion"])
+                    found["previous_function_version"] = _clip(props["CurrentVersion"])
             if _text(props, "TaskDefinition"):
-                found["task_definition"] = props["TaskDefinition"]
+                found["task_definition"] = _clip(props["TaskDefinition"])
     return found
 
 
-def _warn_lookup(action: str, exc: Exception, **fields: Any) -> None:
-    logger.warning(
-        "lookup failed; recording without it",
-        extra={"lookup": action, "error": common.error_code(exc), **fields},
-    )
-
-
-def enrich(parsed: Parsed, config: Config) -> Parsed:
+def enrich(parsed: Parsed, config: Config, budget: Budget) -> Parsed:
     observation = parsed.observation
     if observation is None:
         return parsed
     attributes = dict(observation.attributes)
     if "deployment_id" in attributes:
-        facts = lookup_deployment(attributes["deployment_id"])
+        facts = lookup_deployment(attributes["deployment_id"], budget)
         attributes.update(facts.attributes)
         marks: tuple[RollbackMark, ...] = ()
         if facts.rollback_of:
@@ -374,8 +609,22 @@ def enrich(parsed: Parsed, config: Config) -> Parsed:
             rolled_back=facts.rolled_back,
         )
         return replace(parsed, observation=enriched, marks=marks)
-    attributes.update(lookup_pipeline_execution(attributes["pipeline"], attributes["execution_id"]))
-    return replace(parsed, observation=replace(observation, attributes=attributes))
+    pipeline_facts = lookup_pipeline_execution(
+        attributes["pipeline"], attributes["execution_id"], attributes.get("stage"), budget
+    )
+    attributes.update(pipeline_facts.attributes)
+    enriched = replace(observation, attributes=attributes, rolled_back=pipeline_facts.rolled_back)
+    return replace(parsed, observation=enriched)
+
+
+def enrich_or_keep(parsed: Parsed, config: Config, budget: Budget) -> Parsed:
+    """Enrichment that cannot cost the record: a bug on some answer shape records the event."""
+    try:
+        return enrich(parsed, config, budget)
+    except Exception as exc:
+        logger.exception("enrichment crashed; recording what the event says")
+        _incomplete("enrich", exc)
+        return parsed
 
 
 # ---------------------------------------------------------------------------------------------
@@ -449,10 +698,9 @@ def write(table: str, observation: Observation) -> None:
     static.sets.append(f"{rolled} = if_not_exists({rolled}, {static.value(False)})")
     _apply(table, pk, sk, static)
 
-    start = _Update()
-    started, at = start.name("started_at"), start.value(moment)
-    start.sets.append(f"{started} = {at}")
-    _apply(table, pk, sk, start, f"attribute_not_exists({started}) OR {started} > {at}")
+    keep_earliest(table, pk, sk, "started_at", moment)
+    for attribute, earliest in sorted(observation.earliest.items()):
+        keep_earliest(table, pk, sk, attribute, common.iso_utc(earliest))
 
     state = _Update()
     key, new_key = state.name("state_key"), state.value(observation.state_key)
@@ -473,6 +721,14 @@ def write(table: str, observation: Observation) -> None:
         mark_rolled_back(table, pk, sk, {})
     elif "deployment_id" in observation.attributes:
         settle_rollback(table, pk, sk)
+
+
+def keep_earliest(table: str, pk: str, sk: str, attribute: str, moment: str) -> None:
+    # The minimum over all deliveries, whatever their order.
+    update = _Update()
+    name, value = update.name(attribute), update.value(moment)
+    update.sets.append(f"{name} = {value}")
+    _apply(table, pk, sk, update, f"attribute_not_exists({name}) OR {name} > {value}")
 
 
 def mark_rolled_back(table: str, pk: str, sk: str, attributes: Mapping[str, Any]) -> None:
@@ -507,7 +763,7 @@ def handler(event: object, context: object) -> dict[str, Any]:
     if observation is None:
         logger.info("ignored", extra={"reason": parsed.ignored, "detail_type": _detail_type(event)})
         return {"status": "ignored", "reason": parsed.ignored}
-    parsed = enrich(parsed, config)
+    parsed = enrich_or_keep(parsed, config, Budget(context))
     observation = parsed.observation or observation
     write(config.table, observation)
     for mark in parsed.marks:
