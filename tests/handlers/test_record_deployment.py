@@ -638,8 +638,10 @@ def _source_action(**variables: str) -> dict[str, Any]:
 
 @pytest.fixture
 def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Pauses are recorded and advance a fake clock: budgets are tested without waiting."""
     pauses: list[float] = []
     monkeypatch.setattr(app, "_sleep", pauses.append)
+    monkeypatch.setattr(app, "_clock", lambda: sum(pauses))
     return pauses
 
 
@@ -762,7 +764,7 @@ def test_throttled_lookups_are_retried_with_backoff(
 def test_throttling_past_the_budget_records_what_is_known_and_counts_it(
     codepipeline: Stubber, no_sleep: list[float], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # 8.1 s left: the writes need 8 s, so one pause of up to 0.25 s may still fit, not two.
+    # 8.3 s left and the writes need 8 s: the first pause (at most 0.25 s) fits, the second not.
     for _ in range(2):
         codepipeline.add_client_error("get_pipeline_execution", "ThrottlingException")
     codepipeline.add_client_error("list_action_executions", "AccessDeniedException")

@@ -260,22 +260,22 @@ _ASSUMED_REMAINING_MS = 30_000  # a context without get_remaining_time_in_millis
 _BACKOFF_FIRST, _BACKOFF_CAP = 0.25, 4.0
 _MAX_ACTION_PAGES = 50
 _sleep: Callable[[float], None] = time.sleep
+_clock: Callable[[], float] = time.monotonic
 
 
 class Budget:
     """The time left for lookups: Lambda's remaining time less what the writes need."""
 
-    def __init__(self, context: object, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, context: object) -> None:
         remaining = getattr(context, "get_remaining_time_in_millis", None)
         try:
             milliseconds = float(remaining()) if callable(remaining) else _ASSUMED_REMAINING_MS
         except Exception:  # a broken context must not cost the record
             milliseconds = _ASSUMED_REMAINING_MS
-        self._clock = clock
-        self._deadline = clock() + milliseconds / 1000 - WRITE_RESERVE_SECONDS
+        self._deadline = _clock() + milliseconds / 1000 - WRITE_RESERVE_SECONDS
 
     def allows(self, seconds: float) -> bool:
-        return self._clock() + seconds < self._deadline
+        return _clock() + seconds < self._deadline
 
 
 def call_with_backoff(budget: Budget, operation: Callable[..., Any], **request: Any) -> Any:
