@@ -77,3 +77,34 @@ def test_invalid_spec_exits_2_with_the_line(tmp_path: Path) -> None:
     result = runner.invoke(app, ["diagram", str(spec)])
     assert result.exit_code == 2
     assert "owner" in result.output
+
+
+def test_an_existing_output_is_replaced_only_with_force(tmp_path: Path) -> None:
+    target = tmp_path / "pipeline.mmd"
+    target.write_text("mine\n")
+    result = runner.invoke(app, ["diagram", str(EXAMPLE), "-o", str(target)])
+    assert result.exit_code == 2
+    assert f"{target} already exists; pass --force to replace it" in result.output
+    assert target.read_text() == "mine\n"
+    result = runner.invoke(app, ["diagram", str(EXAMPLE), "-o", str(target), "--force"])
+    assert result.exit_code == 0, result.output
+    assert target.read_text().startswith("flowchart LR")
+
+
+@pytest.mark.parametrize("dangling", [True, False], ids=["dangling", "to-a-file"])
+def test_a_link_in_place_of_the_output_is_never_written_through(
+    tmp_path: Path, dangling: bool
+) -> None:
+    outside = tmp_path / "outside" / "precious.svg"
+    outside.parent.mkdir()
+    if not dangling:
+        outside.write_text("keep me\n")
+    target = tmp_path / "docs" / "pipeline.svg"
+    target.parent.mkdir()
+    target.symlink_to(outside)
+    for force in ([], ["--force"]):
+        result = runner.invoke(app, ["diagram", str(EXAMPLE), "-o", str(target), *force])
+        assert result.exit_code == 2, result.output
+        assert f"{target} is a symbolic link; conveyor never writes through links" in result.output
+    assert outside.exists() is not dangling
+    assert dangling or outside.read_text() == "keep me\n"

@@ -148,3 +148,150 @@ def test_yes_never_prompts_even_on_a_terminal(repo: Path, monkeypatch: pytest.Mo
     result = runner.invoke(app, ["init", str(repo), "--yes"], input="")
     assert result.exit_code == 0, result.output
     assert "Application name" not in result.output
+
+
+# --- hostile repositories and planted links (issue 18, item 13) ----------------------------------
+
+
+def test_a_dangling_link_in_place_of_conveyor_yaml_is_not_written_through(
+    repo: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    outside = tmp_path_factory.mktemp("outside") / "planted.yaml"
+    (repo / "conveyor.yaml").symlink_to(outside)
+    for force in ([], ["--force"]):
+        result = runner.invoke(app, ["init", str(repo), "--yes", *force])
+        assert result.exit_code == 2, result.output
+        assert f"{repo / 'conveyor.yaml'} is a symbolic link; conveyor never writes through" in (
+            result.output
+        )
+        assert not outside.exists()
+    assert (repo / "conveyor.yaml").is_symlink()
+
+
+def test_force_never_writes_through_a_link(
+    repo: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    outside = tmp_path_factory.mktemp("outside") / "precious.txt"
+    outside.write_text("keep me\n")
+    (repo / "conveyor.yaml").symlink_to(outside)
+    result = runner.invoke(app, ["init", str(repo), "--yes", "--force"])
+    assert result.exit_code == 2
+    assert "is a symbolic link" in result.output
+    assert outside.read_text() == "keep me\n"
+
+
+def test_force_replaces_a_file_and_keeps_its_permissions(repo: Path) -> None:
+    target = repo / "conveyor.yaml"
+    target.write_text("# old\n")
+    target.chmod(0o640)
+    result = runner.invoke(app, ["init", str(repo), "--yes", "--force"])
+    assert result.exit_code == 0, result.output
+    assert load_spec(target).app == "web"
+    assert target.stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in repo.iterdir()) == [".git", "Dockerfile", "conveyor.yaml"]
+
+
+def _init(repo: Path) -> str:
+    result = runner.invoke(app, ["init", str(repo), "--yes", "--print"])
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    return result.stdout
+
+
+@pytest.mark.parametrize(
+    ("dockerfile", "port"),
+    [
+        ("FROM x\nEXPOSE " + "9" * 5000 + "\n", 8080),
+        ("FROM x\nEXPOSE 99999\nEXPOSE 8000\n", 8000),
+        ("FROM x\nEXPOSE 0\n", 8080),
+        ("FROM x\nEXPOSE 3000/tcp\n", 3000),
+    ],
+    ids=["5000-digits", "out-of-range-then-valid", "zero", "with-protocol"],
+)
+def test_only_a_port_a_container_can_listen_on_is_taken_from_expose(
+    repo: Path, dockerfile: str, port: int
+) -> None:
+    (repo / "Dockerfile").write_text(dockerfile)
+    assert f"          port: {port}\n" in _init(repo)
+
+
+@pytest.mark.parametrize(
+    "package",
+    [
+        '{"name": "shop", "version": ' + "1" * 5000 + "}",
+        '{"name": "shop", "x": ' + "[" * 100_000 + "]" * 100_000 + "}",
+        '{"name": "shop", "x": ' + '{"a": ' * 50_000 + "1" + "}" * 50_000 + "}",
+    ],
+    ids=["5000-digit-number", "nested-lists", "nested-objects"],
+)
+def test_hostile_package_json_is_present_but_unhelpful(tmp_path: Path, package: str) -> None:
+    (tmp_path / "package.json").write_text(package)
+    (tmp_path / "index.js").write_text("exports.handler = async (event) => ({})\n")
+    text = _init(tmp_path)
+    assert "package.json" in text
+    assert "runtime: nodejs22.x" in text
+
+
+@pytest.mark.parametrize(
+    ("node", "runtime"),
+    [
+        ("1" * 5000, "nodejs22.x\n"),
+        (">=20.11", "nodejs22.x  # package.json engines.node asks for 20\n"),
+        (20, "nodejs22.x  # package.json engines.node asks for 20\n"),
+        (True, "nodejs22.x\n"),
+    ],
+    ids=["5000-digits", "range", "number", "bool"],
+)
+def test_engines_node_never_gives_a_runtime_the_spec_refuses(
+    tmp_path: Path, node: object, runtime: str
+) -> None:
+    import json
+
+    (tmp_path / "package.json").write_text(json.dumps({"name": "shop", "engines": {"node": node}}))
+    (tmp_path / "index.js").write_text("exports.handler = async (event) => ({})\n")
+    assert f"runtime: {runtime}" in _init(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "pyproject",
+    [
+        "[project]\nname = 'shop'\nx = " + "[" * 100_000 + "]" * 100_000 + "\n",
+        "[project]\nname = 'shop'\nx = " + "{a = " * 5_000 + "1" + "}" * 5_000 + "\n",
+        "[project]\nname = 'shop'\nx = " + "1" * 5000 + "\n",
+        "[project]\nname = 'shop'\nreleased = 2024-01-01\n[tool.pytest.ini_options]\n",
+    ],
+    ids=["nested-arrays", "nested-tables", "5000-digit-number", "toml-date"],
+)
+def test_hostile_pyproject_never_ends_in_a_traceback(tmp_path: Path, pyproject: str) -> None:
+    (tmp_path / "pyproject.toml").write_text(pyproject)
+    (tmp_path / "app.py").write_text("def handler(event, context):\n    return {}\n")
+    assert "pyproject.toml" in _init(tmp_path)
+
+
+def test_repository_files_linked_from_outside_are_not_read(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    outside = tmp_path_factory.mktemp("outside")
+    (outside / "package.json").write_text('{"name": "not-this-repo"}')
+    (outside / "Dockerfile").write_text("FROM x\nEXPOSE 1234\n")
+    repo = tmp_path / "shop"
+    repo.mkdir()
+    (repo / "package.json").symlink_to(outside / "package.json")
+    (repo / "Dockerfile").symlink_to(outside / "Dockerfile")
+    (repo / "src").symlink_to(outside)
+    (outside / "index.js").write_text("exports.handler = async (event) => ({})\n")
+    text = _init(repo)
+    assert "not-this-repo" not in text and "1234" not in text
+    assert "app: shop" in text
+    assert "index.js" not in text
+
+
+def test_special_files_in_the_repository_are_skipped(tmp_path: Path) -> None:
+    import os
+
+    os.mkfifo(tmp_path / "package.json")
+    (tmp_path / "Dockerfile").symlink_to("/dev/zero")
+    (tmp_path / "requirements.txt").symlink_to("requirements.txt")  # a loop
+    (tmp_path / "app.py").write_text("def handler(event, context):\n    return {}\n")
+    text = _init(tmp_path)
+    assert "runtime: python" in text

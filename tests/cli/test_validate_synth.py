@@ -73,3 +73,23 @@ def test_synth_writes_templates_and_a_summary(tmp_path: Path) -> None:
     assert "Stack api-pipeline" in result.output
     assert "AWS::CodeBuild::Project" in result.output
     assert str(out / "api-pipeline.template.json") in result.output.replace("\n", "")
+
+
+@pytest.mark.parametrize(
+    "planted", [".conveyor-write-test", "manifest.json"], ids=["probe", "cdk-output"]
+)
+def test_synth_never_writes_through_a_link_planted_in_the_output(
+    tmp_path: Path, planted: str
+) -> None:
+    outside = tmp_path / "precious.txt"
+    outside.write_text("keep me\n")
+    out = tmp_path / "cdk.out"
+    out.mkdir()
+    (out / planted).symlink_to(outside)
+    result = runner.invoke(app, ["synth", str(EXAMPLE), "-o", str(out)])
+    assert result.exit_code == 2, result.output
+    assert f"-o {out} holds symbolic links ({planted}); conveyor synth never writes" in (
+        result.output
+    )
+    assert outside.read_text() == "keep me\n"
+    assert (out / planted).is_symlink()

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from conveyor.cli.output import console, fail
+from conveyor.cli.output import console, fail, refuse_to_clobber, write_file
 from conveyor.cli.validate import load_or_exit
 
 
@@ -41,11 +41,15 @@ def diagram(
             show_default=False,
         ),
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the -o file if it exists.")
+    ] = False,
 ) -> None:
     """Draw the pipeline: stages, parallel actions, approvals, environments, AWS resources.
 
     Mermaid text pastes into READMEs and pull requests (GitHub renders it); SVG and PNG are
-    drawn locally (no browser, no network). A .md output is wrapped in a ```mermaid fence.
+    drawn locally (no browser, no network). A .md output is wrapped in a ```mermaid fence. An
+    existing -o file is replaced only with --force; a symbolic link there is never written through.
 
     Examples:
 
@@ -66,8 +70,11 @@ def diagram(
         chosen = _BY_SUFFIX.get(suffix, Format.mermaid)
     if chosen is Format.png and output is None:
         fail("a PNG is binary and is not printed: give a file with -o pipeline.png")
-    if output is not None and output.is_dir():
-        fail(f"{output} is a directory; give a file name, e.g. -o {output / 'pipeline.png'}")
+    instead = "choose another file with -o"
+    if output is not None:
+        if output.is_dir() and not output.is_symlink():
+            fail(f"{output} is a directory; give a file name, e.g. -o {output / 'pipeline.png'}")
+        refuse_to_clobber(output, force=force, instead=instead)
 
     loaded = load_or_exit(spec)
     from conveyor.diagram import render
@@ -86,14 +93,7 @@ def diagram(
         assert isinstance(drawing, str)
         typer.echo(drawing, nl=False)
         return
-    try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(drawing, bytes):
-            output.write_bytes(drawing)
-        else:
-            output.write_text(drawing, encoding="utf-8")
-    except OSError as exc:
-        fail(f"cannot write {output}: {exc.strerror or exc}; choose another path with -o")
+    write_file(output, drawing, force=force, instead=instead)
     console.print(
         f"[green]✓[/] wrote {chosen.value} diagram of {loaded.app} to {output}", soft_wrap=True
     )

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from conveyor.cli.output import console, errors, fail
+from conveyor.cli.output import console, errors, fail, refuse_to_clobber, write_file
 
 if TYPE_CHECKING:
     from conveyor.init.detect import Repository
@@ -81,7 +81,8 @@ def init(
     Reads the Dockerfile (and its EXPOSE), package.json, pyproject.toml, requirements.txt, a
     Lambda handler and the git remote; never runs anything. On a terminal it asks about what it
     could not find; with --yes (or without a terminal) it uses flags and defaults and lists the
-    placeholders left to fill in. An existing file is never overwritten without --force.
+    placeholders left to fill in. An existing file is never overwritten without --force, and
+    nothing is written through a symbolic link.
 
     Examples:
 
@@ -99,11 +100,9 @@ def init(
     if not directory.is_dir():
         fail(f"{directory} is not a directory; give the repository folder, e.g. conveyor init .")
     target = output if output is not None else directory / "conveyor.yaml"
-    if not print_only and target.exists() and not force:
-        fail(
-            f"{target} already exists; conveyor init never overwrites it. Pass --force to "
-            "replace it, or -o another.yaml to write beside it"
-        )
+    instead = "pass -o another.yaml to write beside it"
+    if not print_only:
+        refuse_to_clobber(target, force=force, instead=instead)
 
     found = detect(directory)
     env_region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
@@ -130,11 +129,7 @@ def init(
         typer.echo(rendered.text, nl=False)
         _warn_placeholders(rendered.placeholders)
         return
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(rendered.text, encoding="utf-8")
-    except OSError as exc:
-        fail(f"cannot write {target}: {exc.strerror or exc}; choose another path with -o")
+    write_file(target, rendered.text, force=force, instead=instead)
 
     console.print(f"[green]✓[/] wrote {escape(str(target))} (valid)", soft_wrap=True)
     if found.found:

@@ -6,6 +6,8 @@ must stay instant.
 
 from __future__ import annotations
 
+import os
+import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -29,13 +31,26 @@ class NagFailedError(Exception):
 
 
 def prepare_output(output: Path) -> None:
+    """Exit 2 unless `output` is a directory conveyor can write without following a link.
+
+    The CDK writes manifest.json, tree.json and *.template.json by name: a link planted under one
+    of those names would have it write wherever the link points.
+    """
     try:
         output.mkdir(parents=True, exist_ok=True)
-        probe = output / ".conveyor-write-test"
-        probe.write_text("")
-        probe.unlink()
+        links = sorted(entry.name for entry in output.iterdir() if entry.is_symlink())
+        # A random name the probe creates itself: a fixed one could be a planted link too.
+        descriptor, probe = tempfile.mkstemp(prefix=".conveyor-write-test-", dir=output)
+        os.close(descriptor)
+        Path(probe).unlink()
     except OSError as exc:
         fail(f"cannot write templates to -o {output}: {exc.strerror}; choose a writable directory")
+    if links:
+        shown = ", ".join(links[:5]) + (f" and {len(links) - 5} more" if len(links) > 5 else "")
+        fail(
+            f"-o {output} holds symbolic links ({shown}); conveyor synth never writes through "
+            "links. Remove them, or choose an empty directory with -o"
+        )
 
 
 def synthesize_or_exit(spec: Spec, output: Path, *, nag: bool = False) -> SynthResult:

@@ -1,7 +1,9 @@
 """What `conveyor init` learns from a repository by reading files (never running anything).
 
 Everything here is best effort: a file that cannot be read or parsed is treated as absent, so a
-strange repository gives a plainer conveyor.yaml rather than an error.
+strange repository gives a plainer conveyor.yaml rather than an error. Repository files are read
+only when they are regular files inside the repository (a link out of it, a FIFO or a device is
+treated as absent), and only up to a size limit.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+
+from conveyor.files import read_bounded
 
 Language = Literal["python", "node"]
 RemoteKind = Literal["github", "connection", "codecommit"]
@@ -76,9 +80,10 @@ def detect(root: Path) -> Repository:
     if dockerfile:
         found.append(dockerfile + (f" (EXPOSE {port})" if port else ""))
 
-    package = _json(root / "package.json")
-    pyproject = _toml(root / "pyproject.toml")
-    requirements = _text(root / "requirements.txt")
+    package = _json(_text(root / "package.json", within=root))
+    pyproject_text = _text(root / "pyproject.toml", within=root)
+    pyproject = _toml(pyproject_text)
+    requirements = _text(root / "requirements.txt", within=root)
     name = None
     node_tests = python_tests = pytest_listed = False
     node_version = None
@@ -101,8 +106,8 @@ def detect(root: Path) -> Repository:
         if requirements is not None:
             found.append("requirements.txt")
             python_install = "pip install -r requirements.txt"
-        text = (requirements or "") + json.dumps(pyproject or {})
-        pytest_listed = "pytest" in text.lower()
+        # The raw text, not the parsed TOML: it may hold dates, which json.dumps cannot write.
+        pytest_listed = "pytest" in ((requirements or "") + (pyproject_text or "")).lower()
         python_tests = pytest_listed or (root / "tests").is_dir()
 
     handler = None if dockerfile else _lambda_handler(root)
@@ -136,33 +141,41 @@ def detect(root: Path) -> Repository:
 # --- files --------------------------------------------------------------------------------------
 
 
-def _text(path: Path, limit: int = 1_000_000) -> str | None:
+def _text(path: Path, limit: int = 1_000_000, *, within: Path | None = None) -> str | None:
+    """The file's text; None if it is missing, not a regular file, larger than `limit`,
+    unreadable, or (given `within`) reached through a link that leads out of that folder."""
     try:
-        if not path.is_file() or path.stat().st_size > limit:
+        if within is not None and not path.resolve().is_relative_to(within.resolve()):
             return None
-        return path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+        if not path.is_file():
+            return None
+        raw = read_bounded(path, limit)
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop, on Python 3.11
         return None
+    return None if len(raw) > limit else raw.decode("utf-8", errors="replace")
 
 
-def _json(path: Path) -> dict[str, Any] | None:
-    text = _text(path)
+# What a hostile file can make the parsers raise besides a syntax error: integers over 4,300
+# digits (ValueError) and deep nesting (RecursionError).
+_UNPARSABLE = (ValueError, RecursionError)
+
+
+def _json(text: str | None) -> dict[str, Any] | None:
     if text is None:
         return None
     try:
         value = json.loads(text)
-    except json.JSONDecodeError:
+    except _UNPARSABLE:
         return {}  # present but broken: still a Node project, just nothing more to learn
     return value if isinstance(value, dict) else {}
 
 
-def _toml(path: Path) -> dict[str, Any] | None:
-    text = _text(path)
+def _toml(text: str | None) -> dict[str, Any] | None:
     if text is None:
         return None
     try:
         return tomllib.loads(text)
-    except tomllib.TOMLDecodeError:
+    except _UNPARSABLE:
         return {}
 
 
@@ -173,28 +186,37 @@ def _string(value: object) -> str | None:
 def _node_major(engines: object) -> int | None:
     if not isinstance(engines, dict):
         return None
-    match = re.search(r"\d+", str(engines.get("node", "")))
+    node = engines.get("node")
+    text = str(node) if isinstance(node, str | int) and not isinstance(node, bool) else ""
+    # Digits only up to 3: a longer run is no Node version (and int() refuses 4,301 digits).
+    match = re.search(r"(?<!\d)\d{1,3}(?!\d)", text)
     return int(match.group()) if match else None
 
 
 def _dockerfile(root: Path) -> tuple[str | None, int | None]:
     for candidate in ("Dockerfile", "docker/Dockerfile", "Containerfile"):
-        text = _text(root / candidate)
+        text = _text(root / candidate, within=root)
         if text is not None:
             ports = re.findall(r"^\s*EXPOSE\s+(\d+)", text, re.MULTILINE | re.IGNORECASE)
-            return candidate, int(ports[0]) if ports else None
+            # The first port a container can listen on; `EXPOSE 99999` or 5,000 digits is not one.
+            valid = (int(p) for p in ports if len(p) <= 5 and 1 <= int(p) <= 65535)
+            return candidate, next(valid, None)
     return None, None
 
 
 def _lambda_handler(root: Path) -> LambdaHandler | None:
     for folder in _HANDLER_DIRS:
         directory = root / folder
-        if not directory.is_dir() or directory.name in _SKIP_DIRS:
+        try:
+            if not directory.is_dir() or directory.name in _SKIP_DIRS:
+                continue
+            paths = sorted(directory.iterdir())
+        except OSError:  # a folder the user cannot list
             continue
-        for path in sorted(directory.iterdir()):
+        for path in paths:
             if path.suffix not in {".py", ".js", ".mjs"} or path.name.startswith("test"):
                 continue
-            text = _text(path, limit=200_000)
+            text = _text(path, limit=200_000, within=root)
             if text is None:
                 continue
             relative = path.relative_to(root).as_posix()

@@ -288,7 +288,10 @@ def _environments(repo: Repository, answers: Answers) -> list[str]:
             handler = repo.lambda_handler
             runtime = "python3.12"
             if handler is not None and handler.language == "node":
-                runtime = "nodejs22.x" if (repo.node_version or 22) >= 22 else "nodejs20.x"
+                # The only Node runtime the spec accepts (FM65: no runtimes near end of life).
+                runtime = "nodejs22.x"
+                if repo.node_version is not None and repo.node_version < 22:
+                    runtime += f"  # package.json engines.node asks for {repo.node_version}"
             lines += [
                 "    deploy:",
                 "      lambda:",
