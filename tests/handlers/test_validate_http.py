@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -15,80 +14,58 @@ from botocore.exceptions import ClientError
 from botocore.stub import ANY, Stubber
 from moto import mock_aws
 
-from conveyor.handlers.validate_http import app, common
+from conveyor.handlers.validate_http import app, check, common, http_check, rollback
 
 from .support import FakeContext, load_event, log_lines, record_calls
+from .validate_http_servers import APP_NAME, Pki, Routes, black_hole, make_pki, serve
 
 JOB_ID = "11111111-abcd-1111-abcd-111111111111"
 HOOK = {"DeploymentId": "d-7ZJ2WQ1XA", "LifecycleEventHookExecutionId": "hook-execution-1"}
 
 
-class _Routes(BaseHTTPRequestHandler):
-    flaky_calls = 0
-
-    def do_GET(self) -> None:
-        path = self.path.split("?")[0]
-        if path == "/ok":
-            self._send(200, "status: ok")
-        elif path == "/error":
-            self._send(500, "boom")
-        elif path == "/degraded":
-            self._send(200, "status: degraded")
-        elif path == "/slow":
-            time.sleep(1.0)
-            self._send(200, "status: ok")
-        elif path == "/flaky":
-            type(self).flaky_calls += 1
-            self._send(200 if self.flaky_calls > 2 else 503, "status: ok")
-        elif path.startswith("/redirect-"):
-            targets = {
-                "/redirect-ok": "/ok",
-                "/redirect-ftp": "ftp://127.0.0.1/etc/passwd",
-                "/redirect-file": "file:///etc/passwd",
-            }
-            self.send_response(302)
-            self.send_header("Location", targets[path])
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-        else:
-            self._send(404, "not found")
-
-    def _send(self, status: int, body: str) -> None:
-        payload = body.encode()
-        try:
-            self.send_response(status)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (timeout test); nothing to clean up
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    with serve() as origin:
+        yield origin
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    httpd = _Server(("127.0.0.1", 0), _Routes)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(timeout=5)
+def other_server() -> Iterator[str]:
+    with serve() as origin:
+        yield origin.replace("127.0.0.1", "localhost")
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    return make_pki(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture(scope="module")
+def tls_server(pki: Pki) -> Iterator[str]:
+    with serve(pki.server_context) as origin:
+        yield origin
 
 
 @pytest.fixture(autouse=True)
-def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+def fresh_state(
+    monkeypatch: pytest.MonkeyPatch, server: str, other_server: str
+) -> Iterator[list[float]]:
     slept: list[float] = []
-    monkeypatch.setattr(app, "sleep", slept.append)
-    _Routes.flaky_calls = 0
-    return slept
+    monkeypatch.setattr(check, "sleep", slept.append)
+    Routes.flaky_calls = 0
+    Routes.other_origin = other_server
+    Routes.plain_origin = server
+    Routes.seen_hosts = []
+    app._decided.clear()
+    app._client.cache_clear()
+    yield slept
+    app._decided.clear()
+    app._client.cache_clear()
+
+
+@pytest.fixture
+def no_sleep(fresh_state: list[float]) -> list[float]:
+    return fresh_state
 
 
 @dataclass
@@ -97,33 +74,64 @@ class Stubbed:
     calls: list[tuple[str, dict[str, Any]]]
 
 
-def _stubbed(service: str) -> Iterator[Stubbed]:
-    client = common.client(service)
-    calls = record_calls(client)
-    with Stubber(client) as stubber:
-        yield Stubbed(stubber, calls)
-        stubber.assert_no_pending_responses()
+@dataclass
+class Aws:
+    """Clients the handler creates: stubbed for the services a test stubs, real (for moto or a
+    black hole) for the rest; every config the handler asked for is kept."""
+
+    monkeypatch: pytest.MonkeyPatch
+    stubs: dict[str, Stubbed] = field(default_factory=dict)
+    clients: dict[str, Any] = field(default_factory=dict)
+    configs: list[tuple[str, Any]] = field(default_factory=list)
+    endpoint: str | None = None
+
+    def stub(self, service: str) -> Stubbed:
+        if service not in self.stubs:
+            client = boto3.client(service)
+            stubbed = Stubbed(Stubber(client), record_calls(client))
+            stubbed.stubber.activate()
+            self.stubs[service] = stubbed
+            self.clients[service] = client
+        return self.stubs[service]
+
+    def new_client(self, service: str, config: Any) -> Any:
+        self.configs.append((service, config))
+        if service in self.clients:
+            return self.clients[service]
+        return boto3.client(service, config=config, endpoint_url=self.endpoint)
 
 
 @pytest.fixture
-def codepipeline() -> Iterator[Stubbed]:
-    yield from _stubbed("codepipeline")
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
+    fake = Aws(monkeypatch)
+    monkeypatch.setattr(app, "new_client", fake.new_client)
+    yield fake
+    for stubbed in fake.stubs.values():
+        stubbed.stubber.assert_no_pending_responses()
+        stubbed.stubber.deactivate()
 
 
 @pytest.fixture
-def codedeploy() -> Iterator[Stubbed]:
-    yield from _stubbed("codedeploy")
+def codepipeline(aws: Aws) -> Stubbed:
+    return aws.stub("codepipeline")
 
 
 @pytest.fixture
-def lambda_() -> Iterator[Stubbed]:
-    yield from _stubbed("lambda")
+def codedeploy(aws: Aws) -> Stubbed:
+    return aws.stub("codedeploy")
 
 
-def job_event(params: dict[str, Any] | str) -> dict[str, Any]:
+@pytest.fixture
+def lambda_(aws: Aws) -> Stubbed:
+    return aws.stub("lambda")
+
+
+def job_event(params: dict[str, Any] | str, token: str | None = None) -> dict[str, Any]:
     event = load_event("validate_http", "codepipeline-job.json")
     config = event["CodePipeline.job"]["data"]["actionConfiguration"]["configuration"]
     config["UserParameters"] = params if isinstance(params, str) else json.dumps(params)
+    if token is not None:
+        event["CodePipeline.job"]["data"]["continuationToken"] = token
     return event
 
 
@@ -146,6 +154,13 @@ def reported_failure(codepipeline: Stubbed) -> dict[str, str]:
     return details
 
 
+def reported_summary(codepipeline: Stubbed) -> str:
+    [(name, params)] = codepipeline.calls
+    assert name == "PutJobSuccessResult"
+    summary: str = params["executionDetails"]["summary"]
+    return summary
+
+
 # --- CodePipeline action: the check itself ---
 
 
@@ -157,9 +172,7 @@ def test_healthy_endpoint_succeeds_the_job(
     result = app.handler(job_event({"url": f"{server}/ok", "body_contains": "ok"}), context)
 
     assert result["status"] == "succeeded"
-    [(name, params)] = codepipeline.calls
-    assert name == "PutJobSuccessResult"
-    assert params["executionDetails"]["summary"] == f"GET {server}/ok: status 200 on attempt 1"
+    assert reported_summary(codepipeline) == f"GET {server}/ok: status 200 on attempt 1"
     logs = log_lines(capsys.readouterr().out)
     assert {line["request_id"] for line in logs} == {context.aws_request_id}
 
@@ -187,7 +200,7 @@ def test_recovering_endpoint_passes_on_a_later_attempt(
 
     app.handler(job_event({"url": f"{server}/flaky", "retries": 3, "interval_seconds": 0}), context)
 
-    assert codepipeline.calls[0][1]["executionDetails"]["summary"].endswith("on attempt 3")
+    assert reported_summary(codepipeline).endswith("on attempt 3")
 
 
 def test_body_mismatch_fails_with_the_expected_text(
@@ -214,18 +227,44 @@ def test_slow_endpoint_times_out(server: str, codepipeline: Stubbed, context: Fa
     assert "timed out after 0.2s" in reported_failure(codepipeline)["message"]
 
 
-@pytest.mark.parametrize("path", ["/redirect-ftp", "/redirect-file"])
-def test_redirects_never_leave_http(
-    server: str, codepipeline: Stubbed, context: FakeContext, path: str
+def test_a_dripping_body_cannot_outlast_the_timeout(
+    server: str, codepipeline: Stubbed, context: FakeContext
 ) -> None:
+    """Issue 17/3: a byte every 0.5 s never trips a per-read timeout; the whole request has
+    one deadline, so a 2 s check fails as timed out instead of passing after 8 s."""
+    expect_failure(codepipeline)
+
+    app.handler(
+        job_event(
+            {"url": f"{server}/drip", "timeout_seconds": 2, "retries": 0, "body_contains": "ok"}
+        ),
+        context,
+    )
+
+    assert "timed out after 2s" in reported_failure(codepipeline)["message"]
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/redirect-ftp", "refused redirect to a ftp: URL"),
+        ("/redirect-file", "refused redirect to a file: URL"),
+        ("/redirect-other-host", "refused redirect to another host (localhost)"),
+        ("/redirect-loop", "more than 5 redirects"),
+    ],
+)
+def test_redirects_that_leave_the_checked_service_are_unhealthy(
+    server: str, codepipeline: Stubbed, context: FakeContext, path: str, expected: str
+) -> None:
+    """Issue 17/9: a redirect to another host proves nothing about this deployment."""
     expect_failure(codepipeline)
 
     app.handler(job_event({"url": f"{server}{path}", "retries": 0}), context)
 
-    assert "refused redirect" in reported_failure(codepipeline)["message"]
+    assert expected in reported_failure(codepipeline)["message"]
 
 
-def test_http_redirects_are_followed(
+def test_http_redirects_on_the_same_host_are_followed(
     server: str, codepipeline: Stubbed, context: FakeContext
 ) -> None:
     expect_success(codepipeline)
@@ -243,18 +282,171 @@ def test_unreachable_endpoint_fails(codepipeline: Stubbed, context: FakeContext)
     assert "request failed" in reported_failure(codepipeline)["message"]
 
 
-def test_credentials_and_query_never_reach_the_report(
+def test_unresolvable_host_fails(codepipeline: Stubbed, context: FakeContext) -> None:
+    expect_failure(codepipeline)
+
+    app.handler(job_event({"url": "http://does-not-exist.invalid/health", "retries": 0}), context)
+
+    assert "cannot resolve host" in reported_failure(codepipeline)["message"]
+
+
+def test_credentials_and_query_never_reach_the_report_or_logs(
     server: str, codepipeline: Stubbed, context: FakeContext, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """Issue 17/6."""
     expect_failure(codepipeline)
-    url = server.replace("http://", "http://user:hunter2@") + "/error?token=s3cr3t"
+    url = server.replace("http://", "http://user:hunter2@") + "/error?token=s3cr3t#frag"
 
     app.handler(job_event({"url": url, "retries": 0}), context)
 
     message = reported_failure(codepipeline)["message"]
+    logs = capsys.readouterr().out
     assert f"GET {server}/error:" in message
-    assert "hunter2" not in message + capsys.readouterr().out
-    assert "s3cr3t" not in message
+    for secret in ("hunter2", "s3cr3t", "frag"):
+        assert secret not in message
+        assert secret not in logs
+
+
+def test_credentials_in_the_url_are_sent_as_basic_auth(
+    server: str, codepipeline: Stubbed, context: FakeContext
+) -> None:
+    expect_success(codepipeline)
+    url = server.replace("http://", "http://user:hunter2@") + "/auth"
+
+    assert app.handler(job_event({"url": url, "retries": 0}), context)["status"] == "succeeded"
+
+
+def test_a_crash_message_carrying_the_url_is_redacted(
+    codepipeline: Stubbed,
+    context: FakeContext,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def explode(check_: check.Check, seconds: float) -> str | None:
+        raise RuntimeError(f"cannot open {check_.url}")
+
+    monkeypatch.setattr(check, "probe", explode)
+    expect_failure(codepipeline)
+
+    app.handler(job_event({"url": "https://u:pw-secret@x/health?key=k-secret"}), context)
+
+    message = reported_failure(codepipeline)["message"]
+    logs = capsys.readouterr().out
+    assert "validation handler error: RuntimeError: cannot open https://***@x/health?***" in message
+    assert "pw-secret" not in message + logs
+    assert "k-secret" not in message + logs
+
+
+# --- TLS: the app's certificate, reached through another name (issue 14/5), custom CA ---
+
+
+def test_tls_to_an_address_the_certificate_does_not_name_fails(
+    tls_server: str,
+    pki: Pki,
+    codepipeline: Stubbed,
+    context: FakeContext,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The load balancer's own name is not on the app's certificate: without server_name every
+    check fails (and every deploy rolls back)."""
+    monkeypatch.setenv(check.CA_VARIABLE, pki.ca_pem)
+    expect_failure(codepipeline)
+
+    app.handler(job_event({"url": f"{tls_server}/ok", "retries": 0}), context)
+
+    assert "TLS certificate not valid" in reported_failure(codepipeline)["message"]
+
+
+def test_server_name_sends_sni_and_host_and_verifies_that_name(
+    tls_server: str,
+    pki: Pki,
+    codepipeline: Stubbed,
+    context: FakeContext,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(check.CA_VARIABLE, pki.ca_pem)
+    expect_success(codepipeline)
+
+    result = app.handler(
+        job_event({"url": f"{tls_server}/ok", "retries": 0, "server_name": APP_NAME}), context
+    )
+
+    assert result["status"] == "succeeded"
+    port = tls_server.rsplit(":", 1)[1]
+    assert Routes.seen_hosts == [f"{APP_NAME}:{port}"]
+
+
+def test_server_name_for_another_name_still_fails(
+    tls_server: str,
+    pki: Pki,
+    codepipeline: Stubbed,
+    context: FakeContext,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(check.CA_VARIABLE, pki.ca_pem)
+    expect_failure(codepipeline)
+
+    app.handler(
+        job_event({"url": f"{tls_server}/ok", "retries": 0, "server_name": "other.example"}),
+        context,
+    )
+
+    assert "TLS certificate not valid" in reported_failure(codepipeline)["message"]
+
+
+def test_without_the_custom_ca_the_private_certificate_is_refused(
+    tls_server: str, codepipeline: Stubbed, context: FakeContext
+) -> None:
+    expect_failure(codepipeline)
+
+    app.handler(
+        job_event({"url": f"{tls_server}/ok", "retries": 0, "server_name": APP_NAME}), context
+    )
+
+    assert "TLS certificate not valid" in reported_failure(codepipeline)["message"]
+
+
+def test_redirect_to_the_app_name_goes_to_the_same_address(
+    tls_server: str,
+    pki: Pki,
+    codepipeline: Stubbed,
+    context: FakeContext,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(check.CA_VARIABLE, pki.ca_pem)
+    expect_success(codepipeline)
+    params = {"url": f"{tls_server}/redirect-app-name", "retries": 0, "server_name": APP_NAME}
+
+    assert app.handler(job_event(params), context)["status"] == "succeeded"
+
+
+def test_redirect_from_https_to_http_is_unhealthy(
+    tls_server: str,
+    pki: Pki,
+    codepipeline: Stubbed,
+    context: FakeContext,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(check.CA_VARIABLE, pki.ca_pem)
+    expect_failure(codepipeline)
+    params = {"url": f"{tls_server}/redirect-to-http", "retries": 0, "server_name": APP_NAME}
+
+    app.handler(job_event(params), context)
+
+    assert "refused redirect from https to http" in reported_failure(codepipeline)["message"]
+
+
+def test_a_ca_variable_that_is_not_pem_is_a_configuration_error(
+    codepipeline: Stubbed, context: FakeContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(check.CA_VARIABLE, "not a certificate")
+    expect_failure(codepipeline)
+
+    app.handler(job_event({"url": "https://x/health"}), context)
+
+    failure = reported_failure(codepipeline)
+    assert failure["type"] == "ConfigurationError"
+    assert "VALIDATE_CA_CERTIFICATE is not a PEM certificate bundle" in failure["message"]
 
 
 # --- CodePipeline action: bad parameters are reported, never raised ---
@@ -266,16 +458,20 @@ def test_credentials_and_query_never_reach_the_report(
         ("{not json", "UserParameters is not valid JSON"),
         ('["https://x"]', "UserParameters must be a JSON object"),
         ("", "UserParameters is not valid JSON"),
+        ("[" * 5000, "UserParameters is not valid JSON"),
         ({"expect_status": 200}, '"url" is required'),
         ({"url": "file:///etc/passwd"}, "must be an http:// or https:// URL"),
         ({"url": "ftp://example.com/x"}, "must be an http:// or https:// URL"),
         ({"url": "http://[::1/health"}, '"url" is not a valid URL'),
+        ({"url": "http://x:port/health"}, '"url" is not a valid URL'),
         ({"url": "https:///health"}, "must be an http:// or https:// URL"),
         ({"url": "https://x", "retries": True}, '"retries" must be a number'),
         ({"url": "https://x", "retries": 1.5}, '"retries" must be a whole number'),
         ({"url": "https://x", "timeout_seconds": 0}, '"timeout_seconds" must be at least 0.1'),
+        ({"url": "https://x", "interval_seconds": 1e9}, '"interval_seconds" must be at most'),
         ({"url": "https://x", "expect_status": 700}, '"expect_status" must be an HTTP status'),
         ({"url": "https://x", "body_contains": 3}, '"body_contains" must be a string'),
+        ({"url": "https://x", "server_name": "a b"}, '"server_name" must be a DNS name'),
         ({"url": "https://x", "expected": 200}, "unknown UserParameters keys ['expected']"),
         ({"url": "https://x", "rollback": {"ecs": {"cluster": "c"}}}, '"rollback" must be null'),
     ],
@@ -296,10 +492,10 @@ def test_invalid_user_parameters_fail_as_configuration_error(
 def test_own_crash_is_reported_as_failure(
     codepipeline: Stubbed, context: FakeContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def explode(url: str, timeout: float) -> app.Attempt:
+    def explode(check_: check.Check, seconds: float) -> str | None:
         raise RuntimeError("socket library on fire")
 
-    monkeypatch.setattr(app, "probe", explode)
+    monkeypatch.setattr(check, "probe", explode)
     expect_failure(codepipeline)
 
     app.handler(job_event({"url": "https://x/health"}), context)
@@ -319,6 +515,21 @@ def test_failure_to_report_is_raised_not_swallowed(
         app.handler(job_event({"url": f"{server}/ok"}), context)
 
 
+def test_crash_while_parsing_parameters_is_still_reported(
+    codepipeline: Stubbed, context: FakeContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def explode(raw: str) -> tuple[check.Check, rollback.Target]:
+        raise MemoryError("parser exhausted")
+
+    monkeypatch.setattr(app, "parse_user_parameters", explode)
+    expect_failure(codepipeline)
+
+    result = app.handler(job_event({"url": "https://x"}), context)
+
+    assert result["message"] == "validation handler error: MemoryError: parser exhausted"
+    assert reported_failure(codepipeline)["type"] == "JobFailed"
+
+
 # --- time budget: stop with a margin and report instead of hanging ---
 
 
@@ -334,36 +545,107 @@ class ShrinkingContext(FakeContext):
         return self.remaining_ms + self.step_ms
 
 
+class RealContext(FakeContext):
+    """Runs out in real time, like Lambda's."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.deadline = time.monotonic() + seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int((self.deadline - time.monotonic()) * 1000)
+
+
 def test_no_attempt_when_the_lambda_is_about_to_time_out(
     server: str, codepipeline: Stubbed, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     attempts: list[str] = []
-    monkeypatch.setattr(app, "probe", lambda url, timeout: attempts.append(url))
+    monkeypatch.setattr(check, "probe", lambda c, seconds: attempts.append(c.url))
     expect_failure(codepipeline)
 
-    app.handler(job_event({"url": f"{server}/ok"}), FakeContext(remaining_ms=10_500))
+    app.handler(job_event({"url": f"{server}/ok"}), FakeContext(remaining_ms=20_500))
 
     assert attempts == []
     assert "stopped before the Lambda timeout" in reported_failure(codepipeline)["message"]
 
 
-def test_retries_stop_with_a_margin_before_the_timeout(
+def test_long_checks_continue_in_the_next_invocation(
+    server: str, codepipeline: Stubbed, no_sleep: list[float]
+) -> None:
+    """Issue 17/4: the attempts that do not fit are handed to CodePipeline's next invocation
+    through a continuation token instead of failing the deploy."""
+    params = {"url": f"{server}/error", "retries": 10, "interval_seconds": 10}
+    codepipeline.stubber.add_response(
+        "put_job_success_result",
+        {},
+        {"jobId": JOB_ID, "executionDetails": ANY, "continuationToken": ANY},
+    )
+
+    result = app.handler(job_event(params), ShrinkingContext(remaining_ms=50_000, step_ms=10_000))
+
+    assert result["status"] == "continue"
+    [(_, sent)] = codepipeline.calls
+    token = json.loads(sent["continuationToken"])
+    assert token == {"attempts_done": 2, "last_problem": "expected status 200, got 500"}
+    assert sent["executionDetails"]["summary"] == f"GET {server}/error: continuing after attempt 2"
+
+    codepipeline.calls.clear()
+    expect_failure(codepipeline)
+    app.handler(job_event(params, token=sent["continuationToken"]), FakeContext())
+    message = reported_failure(codepipeline)["message"]
+    assert "expected status 200, got 500 (after 11 attempts)" in message
+
+
+def test_an_invocation_without_room_for_one_attempt_does_not_continue_forever(
     server: str, codepipeline: Stubbed, no_sleep: list[float]
 ) -> None:
     expect_failure(codepipeline)
-    context = ShrinkingContext(remaining_ms=40_000, step_ms=10_000)
+    token = json.dumps({"attempts_done": 3, "last_problem": "expected status 200, got 500"})
 
     app.handler(
-        job_event({"url": f"{server}/error", "retries": 10, "interval_seconds": 10}), context
+        job_event({"url": f"{server}/error", "retries": 10, "interval_seconds": 10}, token=token),
+        FakeContext(remaining_ms=25_000),
     )
 
     message = reported_failure(codepipeline)["message"]
-    assert "expected status 200, got 500 (attempt 2 of 11)" in message
-    assert "stopped retrying before the Lambda timeout" in message
-    assert no_sleep == [10]
+    assert "got 500 (attempt 3 of 11); stopped retrying before the Lambda timeout" in message
 
 
-# --- rollback ---
+def test_rollback_and_report_finish_before_the_lambda_timeout_when_ecs_hangs(
+    server: str, codepipeline: Stubbed, aws: Aws
+) -> None:
+    """Issue 17/3: with ECS black-holed, the rollback gives up in time and the job still gets
+    its failure before the function would be killed."""
+    remaining_at_report: list[int] = []
+    context = RealContext(seconds=9)
+    aws.clients["codepipeline"].meta.events.register(
+        "provide-client-params.codepipeline.PutJobFailureResult",
+        lambda **_: remaining_at_report.append(context.get_remaining_time_in_millis()),
+    )
+    expect_failure(codepipeline)
+    rollback_ = {"ecs": {"cluster": "c", "service": "s"}}
+    with black_hole() as endpoint:
+        aws.endpoint = endpoint
+        app.handler(
+            job_event({"url": f"{server}/error", "retries": 0, "rollback": rollback_}), context
+        )
+
+    message = reported_failure(codepipeline)["message"]
+    assert "ROLLBACK FAILED" in message
+    assert remaining_at_report and remaining_at_report[0] > 0
+
+
+def test_aws_clients_fit_their_retries_into_the_time_left() -> None:
+    budget = app.Budget(FakeContext(remaining_ms=12_000))
+    client = budget.client("ecs", keep=5)
+    config = client.meta.config
+    attempts = config.retries["total_max_attempts"]
+    assert attempts * (config.connect_timeout + config.read_timeout) <= 12 - 5
+    with pytest.raises(TimeoutError, match="no time left for ecs"):
+        app.Budget(FakeContext(remaining_ms=5_400)).client("ecs", keep=5)
+
+
+# --- rollback, once per deployment ---
 
 
 def _register(ecs: Any, family: str, revisions: int) -> list[str]:
@@ -389,20 +671,67 @@ def ecs_service() -> Iterator[Any]:
         yield ecs
 
 
+def _running(ecs: Any) -> str:
+    service = ecs.describe_services(cluster="payments-staging", services=["api"])
+    arn: str = service["services"][0]["taskDefinition"]
+    return arn.rsplit("/", 1)[1]
+
+
 def test_failed_check_rolls_ecs_service_back_to_previous_revision(
     server: str, codepipeline: Stubbed, context: FakeContext, ecs_service: Any
 ) -> None:
     expect_failure(codepipeline)
-    rollback = {"ecs": {"cluster": "payments-staging", "service": "api"}}
+    rollback_ = {"ecs": {"cluster": "payments-staging", "service": "api"}}
 
-    app.handler(job_event({"url": f"{server}/error", "retries": 0, "rollback": rollback}), context)
+    app.handler(job_event({"url": f"{server}/error", "retries": 0, "rollback": rollback_}), context)
 
-    service = ecs_service.describe_services(cluster="payments-staging", services=["api"])
-    assert service["services"][0]["taskDefinition"].endswith("task-definition/payments-api:2")
+    assert _running(ecs_service) == "payments-api:2"
     message = reported_failure(codepipeline)["message"]
     assert "expected status 200, got 500" in message
     assert "ECS service api rolled back from payments-api:3 to " in message
     assert message.endswith("task-definition/payments-api:2.")
+
+
+def test_a_retried_job_never_rolls_back_twice(
+    server: str, codepipeline: Stubbed, context: FakeContext, ecs_service: Any
+) -> None:
+    """Issue 17/2: the failure report is throttled, Lambda retries the invoke. The retry
+    reports the decided outcome again, and even in a fresh environment (no memory of the
+    first) the service stays on the revision before the deployed one."""
+    codepipeline.stubber.add_client_error("put_job_failure_result", "ThrottlingException")
+    rollback_ = {"ecs": {"cluster": "payments-staging", "service": "api"}}
+    event = job_event({"url": f"{server}/error", "retries": 0, "rollback": rollback_})
+    with pytest.raises(ClientError, match="Throttling"):
+        app.handler(event, context)
+    assert _running(ecs_service) == "payments-api:2"
+
+    expect_failure(codepipeline)
+    app.handler(event, context)  # same environment: reported again, nothing re-run
+    assert _running(ecs_service) == "payments-api:2"
+    assert (
+        "rolled back from payments-api:3" in codepipeline.calls[-1][1]["failureDetails"]["message"]
+    )
+
+    app._decided.clear()  # another environment picks the retry up
+    expect_failure(codepipeline)
+    app.handler(event, context)
+    assert _running(ecs_service) == "payments-api:2"
+    assert "not rolled back again" in codepipeline.calls[-1][1]["failureDetails"]["message"]
+
+
+def test_a_job_that_already_has_a_result_is_left_alone(
+    server: str, codepipeline: Stubbed, context: FakeContext, ecs_service: Any
+) -> None:
+    """Issue 17/9: InvalidJobStateException means another invocation reported; the handler
+    returns instead of raising (which would make Lambda run the check again)."""
+    codepipeline.stubber.add_client_error("put_job_failure_result", "InvalidJobStateException")
+    rollback_ = {"ecs": {"cluster": "payments-staging", "service": "api"}}
+
+    result = app.handler(
+        job_event({"url": f"{server}/error", "retries": 0, "rollback": rollback_}), context
+    )
+
+    assert result["status"] == "already-reported"
 
 
 def test_rollback_in_another_account_assumes_the_role_there(
@@ -413,17 +742,16 @@ def test_rollback_in_another_account_assumes_the_role_there(
     moto's default account, where the mocked service lives."""
     expect_failure(codepipeline)
     role = "arn:aws:iam::123456789012:role/payments-deploy-prod"
-    rollback = {"ecs": {"cluster": "payments-staging", "service": "api", "role_arn": role}}
+    rollback_ = {"ecs": {"cluster": "payments-staging", "service": "api", "role_arn": role}}
 
-    app.handler(job_event({"url": f"{server}/error", "retries": 0, "rollback": rollback}), context)
+    app.handler(job_event({"url": f"{server}/error", "retries": 0, "rollback": rollback_}), context)
 
-    service = ecs_service.describe_services(cluster="payments-staging", services=["api"])
-    assert service["services"][0]["taskDefinition"].endswith("task-definition/payments-api:2")
+    assert _running(ecs_service) == "payments-api:2"
     assert "rolled back from payments-api:3" in reported_failure(codepipeline)["message"]
 
 
 def test_rollback_role_must_be_an_arn() -> None:
-    with pytest.raises(app.ParameterError, match="role_arn"):
+    with pytest.raises(rollback.ParameterError, match="role_arn"):
         app.parse_user_parameters(
             json.dumps(
                 {
@@ -443,10 +771,10 @@ def test_ecs_rollback_without_an_earlier_revision_says_so(
         ecs.create_cluster(clusterName="c")
         [only] = _register(ecs, "solo", 1)
         ecs.create_service(cluster="c", serviceName="s", taskDefinition=only, desiredCount=1)
-        rollback = {"ecs": {"cluster": "c", "service": "s"}}
+        rollback_ = {"ecs": {"cluster": "c", "service": "s"}}
 
         app.handler(
-            job_event({"url": f"{server}/error", "retries": 0, "rollback": rollback}), context
+            job_event({"url": f"{server}/error", "retries": 0, "rollback": rollback_}), context
         )
 
     message = reported_failure(codepipeline)["message"]
@@ -454,12 +782,10 @@ def test_ecs_rollback_without_an_earlier_revision_says_so(
     assert "no earlier ACTIVE revision of task definition family solo" in message
 
 
-def test_failed_check_points_lambda_alias_at_previous_version(
-    server: str, codepipeline: Stubbed, lambda_: Stubbed, context: FakeContext
-) -> None:
+def _lambda_versions(lambda_: Stubbed, alias_version: str) -> None:
     lambda_.stubber.add_response(
         "get_alias",
-        {"Name": "live", "FunctionVersion": "7"},
+        {"Name": "live", "FunctionVersion": alias_version},
         {"FunctionName": "payments-api", "Name": "live"},
     )
     lambda_.stubber.add_response(
@@ -472,9 +798,15 @@ def test_failed_check_points_lambda_alias_at_previous_version(
     )
     lambda_.stubber.add_response(
         "list_versions_by_function",
-        {"Versions": [{"Version": "6"}, {"Version": "7"}, {"Version": "8"}]},
+        {"Versions": [{"Version": "6"}, {"Version": "7"}]},
         {"FunctionName": "payments-api", "Marker": "m"},
     )
+
+
+def test_failed_check_points_lambda_alias_at_previous_version(
+    server: str, codepipeline: Stubbed, lambda_: Stubbed, context: FakeContext
+) -> None:
+    _lambda_versions(lambda_, "7")
     lambda_.stubber.add_response(
         "update_alias",
         {"Name": "live", "FunctionVersion": "6"},
@@ -486,13 +818,28 @@ def test_failed_check_points_lambda_alias_at_previous_version(
         },
     )
     expect_failure(codepipeline)
-    rollback = {"lambda": {"function": "payments-api", "alias": "live"}}
+    rollback_ = {"lambda": {"function": "payments-api", "alias": "live"}}
 
-    app.handler(job_event({"url": f"{server}/error", "retries": 0, "rollback": rollback}), context)
+    app.handler(job_event({"url": f"{server}/error", "retries": 0, "rollback": rollback_}), context)
 
     assert (
         "alias payments-api:live rolled back from version 7 to 6"
         in (reported_failure(codepipeline)["message"])
+    )
+
+
+def test_lambda_alias_already_below_the_deployed_version_is_not_moved_again(
+    server: str, codepipeline: Stubbed, lambda_: Stubbed, context: FakeContext
+) -> None:
+    _lambda_versions(lambda_, "6")  # no update_alias expected
+    expect_failure(codepipeline)
+    rollback_ = {"lambda": {"function": "payments-api", "alias": "live"}}
+
+    app.handler(job_event({"url": f"{server}/error", "retries": 0, "rollback": rollback_}), context)
+
+    assert (
+        "alias payments-api:live already serves version 6, below the deployed 7"
+        in reported_failure(codepipeline)["message"]
     )
 
 
@@ -501,11 +848,108 @@ def test_lambda_rollback_error_is_in_the_failure_message(
 ) -> None:
     lambda_.stubber.add_client_error("get_alias", "AccessDeniedException", "not allowed")
     expect_failure(codepipeline)
-    rollback = {"lambda": {"function": "payments-api", "alias": "live"}}
+    rollback_ = {"lambda": {"function": "payments-api", "alias": "live"}}
 
-    app.handler(job_event({"url": f"{server}/error", "retries": 0, "rollback": rollback}), context)
+    app.handler(job_event({"url": f"{server}/error", "retries": 0, "rollback": rollback_}), context)
 
     assert "ROLLBACK FAILED (AccessDeniedException" in reported_failure(codepipeline)["message"]
+
+
+# --- rollback through CodeDeploy (issue 14/9) ---
+
+CODEDEPLOY = {"codedeploy": {"application": "payments-deploy-prod", "deployment_group": "g"}}
+
+
+def _last_deployment(codedeploy: Stubbed, **info: Any) -> None:
+    codedeploy.stubber.add_response(
+        "get_deployment_group",
+        {"deploymentGroupInfo": {"lastAttemptedDeployment": {"deploymentId": "d-NEW"}}},
+        {"applicationName": "payments-deploy-prod", "deploymentGroupName": "g"},
+    )
+    codedeploy.stubber.add_response(
+        "get_deployment",
+        {"deploymentInfo": {"deploymentId": "d-NEW", **info}},
+        {"deploymentId": "d-NEW"},
+    )
+
+
+def test_a_codedeploy_deployment_still_running_is_stopped_with_rollback(
+    server: str, codepipeline: Stubbed, codedeploy: Stubbed, context: FakeContext
+) -> None:
+    _last_deployment(codedeploy, status="Ready", creator="user")
+    codedeploy.stubber.add_response(
+        "stop_deployment",
+        {"status": "Pending"},
+        {"deploymentId": "d-NEW", "autoRollbackEnabled": True},
+    )
+    expect_failure(codepipeline)
+
+    app.handler(
+        job_event({"url": f"{server}/error", "retries": 0, "rollback": CODEDEPLOY}), context
+    )
+
+    assert (
+        "CodeDeploy deployment d-NEW stopped and rolled back"
+        in (reported_failure(codepipeline)["message"])
+    )
+
+
+def test_a_finished_codedeploy_deployment_is_undone_by_redeploying_the_previous_revision(
+    server: str, codepipeline: Stubbed, codedeploy: Stubbed, context: FakeContext
+) -> None:
+    previous = {"revisionType": "AppSpecContent", "appSpecContent": {"sha256": "abc"}}
+    _last_deployment(codedeploy, status="Succeeded", creator="user", previousRevision=previous)
+    codedeploy.stubber.add_response(
+        "create_deployment",
+        {"deploymentId": "d-BACK"},
+        {
+            "applicationName": "payments-deploy-prod",
+            "deploymentGroupName": "g",
+            "revision": previous,
+            "description": "conveyor validation rollback of d-NEW",
+        },
+    )
+    expect_failure(codepipeline)
+
+    app.handler(
+        job_event({"url": f"{server}/error", "retries": 0, "rollback": CODEDEPLOY}), context
+    )
+
+    assert (
+        "CodeDeploy deployment d-BACK returns g to the revision before d-NEW"
+        in (reported_failure(codepipeline)["message"])
+    )
+
+
+@pytest.mark.parametrize(
+    "info",
+    [
+        {"status": "InProgress", "creator": "codeDeployRollback"},
+        {
+            "status": "Succeeded",
+            "creator": "user",
+            "description": "conveyor validation rollback of d-1",
+        },
+    ],
+)
+def test_a_codedeploy_rollback_is_never_rolled_back(
+    server: str,
+    codepipeline: Stubbed,
+    codedeploy: Stubbed,
+    context: FakeContext,
+    info: dict[str, str],
+) -> None:
+    _last_deployment(codedeploy, **info)
+    expect_failure(codepipeline)
+
+    app.handler(
+        job_event({"url": f"{server}/error", "retries": 0, "rollback": CODEDEPLOY}), context
+    )
+
+    assert (
+        "is a rollback already; not rolled back again"
+        in (reported_failure(codepipeline)["message"])
+    )
 
 
 # --- CodeDeploy lifecycle hook ---
@@ -559,6 +1003,22 @@ def test_hook_reports_failed_and_leaves_rollback_to_codedeploy(
     assert [name for name, _ in codedeploy.calls] == ["PutLifecycleEventHookExecutionStatus"]
 
 
+def test_hook_already_completed_is_not_checked_again(
+    hook_env: None, codedeploy: Stubbed, context: FakeContext
+) -> None:
+    """Issue 17/9: a duplicate delivery after the hook completed neither raises (a Lambda
+    retry) nor runs the check a second time."""
+    expect_hook_status(codedeploy, "Succeeded")
+    codedeploy.stubber.add_client_error(
+        "put_lifecycle_event_hook_execution_status", "LifecycleEventAlreadyCompletedException"
+    )
+    assert app.handler(dict(HOOK), context)["status"] == "succeeded"
+    seen = len(Routes.seen_hosts)
+
+    assert app.handler(dict(HOOK), context)["status"] == "already-reported"
+    assert len(Routes.seen_hosts) == seen
+
+
 @pytest.mark.parametrize(
     ("name", "value", "expected"),
     [
@@ -566,6 +1026,7 @@ def test_hook_reports_failed_and_leaves_rollback_to_codedeploy(
         ("VALIDATE_URL", "file:///etc/passwd", "http:// or https://"),
         ("VALIDATE_RETRIES", "many", "VALIDATE_RETRIES='many' is not a number"),
         ("VALIDATE_EXPECT_STATUS", "2OO", "VALIDATE_EXPECT_STATUS='2OO' is not a number"),
+        ("VALIDATE_SERVER_NAME", "-bad-", '"server_name" must be a DNS name'),
     ],
 )
 def test_hook_misconfiguration_reports_failed(
@@ -588,13 +1049,16 @@ def test_hook_misconfiguration_reports_failed(
 def test_hook_crash_still_reports_failed(
     hook_env: None, codedeploy: Stubbed, context: FakeContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def explode(check: app.Check, context: object) -> app.Result:
+    def explode(*args: Any, **kwargs: Any) -> check.Result:
         raise KeyError("boom")
 
-    monkeypatch.setattr(app, "run_check", explode)
+    monkeypatch.setattr(check, "run_check", explode)
     expect_hook_status(codedeploy, "Failed")
 
     assert "validation handler error: KeyError" in app.handler(dict(HOOK), context)["message"]
+
+
+# --- ECS native blue/green lifecycle hook ---
 
 
 def test_ecs_lifecycle_hook_returns_the_status_ecs_reads(
@@ -606,9 +1070,33 @@ def test_ecs_lifecycle_hook_returns_the_status_ecs_reads(
 
     monkeypatch.setenv("VALIDATE_URL", f"{server}/error")
     monkeypatch.setenv("VALIDATE_RETRIES", "0")
+    event["executionId"] = "another-execution"
     failed = app.handler(event, context)
     assert failed["hookStatus"] == "FAILED"
     assert "expected status 200, got 500" in failed["message"]
+
+
+def test_ecs_lifecycle_hook_continues_with_in_progress(
+    hook_env: None, server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 17/4: attempts that do not fit go on after callBackDelay, with the progress
+    handed back by ECS in hookDetails."""
+    monkeypatch.setenv("VALIDATE_URL", f"{server}/error")
+    monkeypatch.setenv("VALIDATE_RETRIES", "3")
+    monkeypatch.setenv("VALIDATE_INTERVAL_SECONDS", "15")
+    event = load_event("validate_http", "ecs-lifecycle-post-test-traffic-shift.json")
+
+    first = app.handler(event, ShrinkingContext(remaining_ms=40_000, step_ms=5_000))
+
+    assert first["hookStatus"] == "IN_PROGRESS"
+    assert first["callBackDelay"] == 15
+    assert first["hookDetails"] == {
+        "attempts_done": 1,
+        "last_problem": "expected status 200, got 500",
+    }
+    again = app.handler({**event, "hookDetails": first["hookDetails"]}, FakeContext())
+    assert again["hookStatus"] == "FAILED"
+    assert "(after 4 attempts)" in again["message"]
 
 
 def test_ecs_lifecycle_hook_misconfiguration_fails_the_hook(
@@ -629,10 +1117,10 @@ def test_unknown_event_is_ignored_loudly(
 
 
 def test_sample_job_event_parses_to_its_documented_meaning() -> None:
-    job = common.parse_pipeline_job(load_event("validate_http", "codepipeline-job.json"))
+    job = app.parse_job(load_event("validate_http", "codepipeline-job.json"))
     assert job is not None
-    check, rollback = app.parse_user_parameters(job.user_parameters)
-    assert check == app.Check(
+    check_, target = app.parse_user_parameters(job.user_parameters)
+    assert check_ == check.Check(
         url="https://staging.payments.example.com/health",
         expect_status=200,
         body_contains="ok",
@@ -640,19 +1128,11 @@ def test_sample_job_event_parses_to_its_documented_meaning() -> None:
         interval_seconds=10,
         timeout_seconds=5,
     )
-    assert rollback == app.EcsService("payments-staging", "api")
+    assert target == rollback.EcsService("payments-staging", "api")
 
 
-def test_crash_while_parsing_parameters_is_still_reported(
-    codepipeline: Stubbed, context: FakeContext, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def explode(raw: str) -> tuple[app.Check, app.Rollback]:
-        raise MemoryError("parser exhausted")
-
-    monkeypatch.setattr(app, "parse_user_parameters", explode)
-    expect_failure(codepipeline)
-
-    result = app.handler(job_event({"url": "https://x"}), context)
-
-    assert result["message"] == "validation handler error: MemoryError: parser exhausted"
-    assert reported_failure(codepipeline)["type"] == "JobFailed"
+def test_common_is_still_vendored_here() -> None:
+    # The handler reads its own events; common stays for logging and error codes.
+    assert callable(common.error_code)
+    assert http_check.MAX_REDIRECTS == 5
+    assert Path(app.__file__).parent.name == "validate_http"

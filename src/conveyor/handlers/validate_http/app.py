@@ -1,509 +1,371 @@
-"""Post-deployment HTTP validation (FM63), as a CodePipeline action or a CodeDeploy hook.
+"""Post-deployment HTTP validation (FM63): a CodePipeline action, a CodeDeploy lifecycle hook,
+or an ECS native blue/green lifecycle hook.
 
 Whatever happens — bad parameters, an unreachable URL, a bug here, the Lambda timeout closing
 in — the job or hook gets a result. A CodePipeline job without one hangs for up to an hour; a
 CodeDeploy hook without one holds traffic shifting until the deployment times out.
+
+Each job or hook execution is decided once (check, then rollback) and only reported again on
+a retry: a duplicated or retried invocation never re-runs the check or rolls back twice.
 """
 
 # mypy: disable-error-code="import-untyped"
 
 from __future__ import annotations
 
+import functools
 import json
 import os
-import time
-import urllib.error
-import urllib.parse
-import urllib.request
+import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING or __package__:
-    from . import common
+    from . import check as checks
+    from . import common, rollback
 else:  # Lambda imports app.py as a top-level module from the asset folder
+    import check as checks
     import common
+    import rollback
 
 logger = common.get_logger("conveyor.validate_http")
 
-# Seconds kept back from the Lambda timeout for rollback and reporting calls.
-SAFETY_MARGIN_SECONDS = 10.0
-MAX_BODY_BYTES = 1_000_000
-ALLOWED_SCHEMES = ("http", "https")
+# Kept back from the check for the rollback and the report, and from the rollback for the
+# report: both must happen before the Lambda timeout (issue 17/3).
+CHECK_RESERVE_SECONDS = 20.0
+REPORT_RESERVE_SECONDS = 5.0
+# Used when the context cannot say (local runs): as if the function had a minute.
+DEFAULT_REMAINING_SECONDS = 60.0
+_SUMMARY_MAX = 2048  # PutJobSuccessResult executionDetails.summary
+_MESSAGE_MAX = 5000  # PutJobFailureResult failureDetails.message
+_TOKEN_MAX = 2048  # PutJobSuccessResult continuationToken
+# Errors that mean another invocation already reported this job or hook:
+# https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_PutJobFailureResult.html
+# https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_PutLifecycleEventHookExecutionStatus.html
+ALREADY_REPORTED = frozenset(
+    {"InvalidJobStateException", "LifecycleEventAlreadyCompletedException"}
+)
 
-sleep: Callable[[float], None] = time.sleep  # replaced in tests
-
-
-class ParameterError(ValueError):
-    pass
-
-
-@dataclass(frozen=True)
-class Check:
-    url: str
-    expect_status: int = 200
-    body_contains: str | None = None
-    retries: int = 5
-    interval_seconds: float = 10
-    timeout_seconds: float = 5
+ParameterError = (checks.ParameterError, rollback.ParameterError)
 
 
 @dataclass(frozen=True)
-class EcsService:
-    cluster: str
-    service: str
-    # A service in another account is rolled back through a role there (the deploy role).
-    role_arn: str | None = None
+class Outcome:
+    """What was decided for one job or hook execution: reported, and re-reported on retry."""
 
-
-@dataclass(frozen=True)
-class LambdaAlias:
-    function: str
-    alias: str
-
-
-Rollback = EcsService | LambdaAlias | None
-
-
-@dataclass(frozen=True)
-class Result:
-    passed: bool
-    summary: str
+    status: str  # "succeeded" | "failed" | "continue"
+    message: str
+    progress: checks.Progress | None = None
 
 
 # ---------------------------------------------------------------------------------------------
-# Configuration parsing (validated at the edge, with messages that say what to write instead).
+# Time: every AWS call and every attempt is bounded by what is left of the invocation.
 
 
-def _url(value: object) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ParameterError('"url" is required, e.g. "https://staging.example.com/health"')
-    try:
-        parts = urllib.parse.urlsplit(value.strip())
-        hostname = parts.hostname
-    except ValueError as exc:  # e.g. an unclosed IPv6 bracket
-        raise ParameterError(f'"url" is not a valid URL ({exc}): {value!r}') from exc
-    if parts.scheme not in ALLOWED_SCHEMES or not hostname:
-        raise ParameterError(f'"url" must be an http:// or https:// URL, got {value!r}')
-    return value.strip()
+class Budget:
+    def __init__(self, context: object) -> None:
+        self._remaining = getattr(context, "get_remaining_time_in_millis", None)
+
+    def left(self) -> float:
+        if not callable(self._remaining):
+            return DEFAULT_REMAINING_SECONDS
+        return float(self._remaining()) / 1000
+
+    def for_check(self) -> float:
+        return self.left() - CHECK_RESERVE_SECONDS
+
+    def client(self, service: str, *, keep: float = 0.5) -> Any:
+        """A client whose every call, retries included, ends `keep` seconds before the
+        Lambda timeout at the latest."""
+        seconds = self.left() - keep
+        if seconds < 1:
+            raise TimeoutError(f"no time left for {service} before the Lambda timeout")
+        attempts = 2 if seconds >= 6 else 1
+        per_attempt = seconds / attempts - (1 if attempts > 1 else 0)  # standard-mode backoff
+        connect = max(1, min(3, int(per_attempt / 3)))
+        read = max(1, int(per_attempt - connect))
+        return _client(service, connect, read, attempts)
+
+    def rollback_clients(self, service: str) -> Any:
+        return self.client(service, keep=REPORT_RESERVE_SECONDS)
 
 
-def _number(name: str, value: object, *, default: float, minimum: float, integer: bool) -> float:
-    if value is None:
-        return default
-    # bool is an int in Python; `true` for a count is a typo, not 1.
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ParameterError(f'"{name}" must be a number, got {value!r}')
-    if integer and not float(value).is_integer():
-        raise ParameterError(f'"{name}" must be a whole number, got {value!r}')
-    if value < minimum:
-        raise ParameterError(f'"{name}" must be at least {minimum:g}, got {value!r}')
-    return value
+@functools.lru_cache(maxsize=64)
+def _client(service: str, connect: int, read: int, attempts: int) -> Any:
+    from botocore.config import Config
 
-
-def build_check(values: Mapping[str, Any]) -> Check:
-    status = int(
-        _number(
-            "expect_status", values.get("expect_status"), default=200, minimum=100, integer=True
-        )
+    config = Config(
+        connect_timeout=connect,
+        read_timeout=read,
+        retries={"total_max_attempts": attempts, "mode": "standard"},
     )
-    if status > 599:
-        raise ParameterError(f'"expect_status" must be an HTTP status, got {status}')
-    body_contains = values.get("body_contains")
-    if body_contains is not None and not isinstance(body_contains, str):
-        raise ParameterError('"body_contains" must be a string or null')
-    return Check(
-        url=_url(values.get("url")),
-        expect_status=status,
-        body_contains=body_contains or None,
-        retries=int(_number("retries", values.get("retries"), default=5, minimum=0, integer=True)),
-        interval_seconds=_number(
-            "interval_seconds", values.get("interval_seconds"), default=10, minimum=0, integer=False
-        ),
-        timeout_seconds=_number(
-            "timeout_seconds", values.get("timeout_seconds"), default=5, minimum=0.1, integer=False
-        ),
-    )
+    return new_client(service, config)
 
 
-_KEYS = {"url", "expect_status", "body_contains", "retries", "interval_seconds", "timeout_seconds"}
-
-
-def parse_user_parameters(raw: str) -> tuple[Check, Rollback]:
-    try:
-        values = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise ParameterError(f"UserParameters is not valid JSON: {exc}") from exc
-    if not isinstance(values, dict):
-        raise ParameterError('UserParameters must be a JSON object like {"url": "https://…"}')
-    unknown = set(values) - _KEYS - {"rollback"}
-    if unknown:
-        raise ParameterError(
-            f"unknown UserParameters keys {sorted(unknown)}; expected some of "
-            f"{sorted(_KEYS | {'rollback'})}"
-        )
-    return build_check(values), _rollback(values.get("rollback"))
-
-
-def _rollback(value: object) -> Rollback:
-    if value is None:
-        return None
-    if isinstance(value, dict) and set(value) == {"ecs"} and isinstance(value["ecs"], dict):
-        ecs = value["ecs"]
-        role = ecs.get("role_arn")
-        if (
-            isinstance(ecs.get("cluster"), str)
-            and isinstance(ecs.get("service"), str)
-            and (role is None or (isinstance(role, str) and role.startswith("arn:")))
-            and set(ecs) <= {"cluster", "service", "role_arn"}
-        ):
-            return EcsService(ecs["cluster"], ecs["service"], role)
-    if isinstance(value, dict) and set(value) == {"lambda"} and isinstance(value["lambda"], dict):
-        fn = value["lambda"]
-        if isinstance(fn.get("function"), str) and isinstance(fn.get("alias"), str):
-            return LambdaAlias(fn["function"], fn["alias"])
-    raise ParameterError(
-        '"rollback" must be null, {"ecs": {"cluster": "…", "service": "…", '
-        '"role_arn": optional}} '
-        'or {"lambda": {"function": "…", "alias": "…"}}'
-    )
-
-
-def check_from_env(environ: Mapping[str, str]) -> Check:
-    def value(name: str, kind: Callable[[str], Any]) -> Any:
-        raw = environ.get(name, "").strip()
-        if not raw:
-            return None
-        try:
-            return kind(raw)
-        except ValueError as exc:
-            raise ParameterError(f"environment variable {name}={raw!r} is not a number") from exc
-
-    return build_check(
-        {
-            "url": environ.get("VALIDATE_URL"),
-            "expect_status": value("VALIDATE_EXPECT_STATUS", int),
-            "body_contains": environ.get("VALIDATE_BODY_CONTAINS") or None,
-            "retries": value("VALIDATE_RETRIES", int),
-            "interval_seconds": value("VALIDATE_INTERVAL_SECONDS", float),
-            "timeout_seconds": value("VALIDATE_TIMEOUT_SECONDS", float),
-        }
-    )
-
-
-# ---------------------------------------------------------------------------------------------
-# The HTTP check.
-
-
-class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
-    # urllib follows redirects to ftp:// by default; a health check must never leave HTTP(S).
-    def redirect_request(
-        self,
-        req: urllib.request.Request,
-        fp: Any,
-        code: int,
-        msg: str,
-        headers: Any,
-        newurl: str,
-    ) -> urllib.request.Request | None:
-        scheme = urllib.parse.urlsplit(newurl).scheme
-        if scheme not in ALLOWED_SCHEMES:
-            fp.close()
-            raise urllib.error.URLError(f"refused redirect to a {scheme or 'relative'}: URL")
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
-
-
-def _opener() -> urllib.request.OpenerDirector:
-    # Built by hand so only HTTP(S) handlers exist: no file://, ftp:// or data: support at all.
-    opener = urllib.request.OpenerDirector()
-    for handler in (
-        urllib.request.HTTPHandler(),
-        urllib.request.HTTPSHandler(),
-        _HttpOnlyRedirects(),
-        urllib.request.HTTPErrorProcessor(),
-        urllib.request.HTTPDefaultErrorHandler(),
-    ):
-        opener.add_handler(handler)
-    return opener
-
-
-@dataclass(frozen=True)
-class Attempt:
-    status: int | None
-    body: str
-    error: str | None
-
-
-def probe(url: str, timeout: float) -> Attempt:
-    request = urllib.request.Request(  # noqa: S310 - scheme checked in _url, redirects in _HttpOnlyRedirects
-        url, headers={"User-Agent": "conveyor-validate-http/1"}, method="GET"
-    )
-    try:
-        with _opener().open(request, timeout=timeout) as response:
-            body = response.read(MAX_BODY_BYTES)
-            return Attempt(response.status, body.decode("utf-8", "replace"), None)
-    except urllib.error.HTTPError as exc:
-        redirect = exc.headers.get("Location", "") if exc.headers is not None else ""
-        location = urllib.parse.urlsplit(str(redirect))
-        if 300 <= exc.code < 400 and location.scheme not in (*ALLOWED_SCHEMES, ""):
-            # urllib itself refuses file:// and similar before asking the redirect handler.
-            exc.close()
-            return Attempt(None, "", f"refused redirect to a {location.scheme}: URL")
-        try:
-            body = exc.read(MAX_BODY_BYTES) if exc.fp else b""
-        finally:
-            exc.close()
-        return Attempt(exc.code, body.decode("utf-8", "replace"), None)
-    except TimeoutError:
-        return Attempt(None, "", f"timed out after {timeout:g}s")
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", exc)
-        if isinstance(reason, TimeoutError):
-            return Attempt(None, "", f"timed out after {timeout:g}s")
-        return Attempt(None, "", f"request failed: {reason}")
-
-
-def _problem(check: Check, attempt: Attempt) -> str | None:
-    if attempt.error:
-        return attempt.error
-    if attempt.status != check.expect_status:
-        return f"expected status {check.expect_status}, got {attempt.status}"
-    if check.body_contains and check.body_contains not in attempt.body:
-        return f"status {attempt.status} but body does not contain {check.body_contains!r}"
-    return None
-
-
-def display_url(url: str) -> str:
-    """The URL without credentials or query string, which may carry secrets."""
-    parts = urllib.parse.urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urllib.parse.urlunsplit((parts.scheme, host, parts.path, "", ""))
-
-
-def seconds_left(context: object) -> float:
-    remaining = getattr(context, "get_remaining_time_in_millis", None)
-    if not callable(remaining):
-        return 60.0
-    return float(remaining()) / 1000 - SAFETY_MARGIN_SECONDS
-
-
-def run_check(check: Check, context: object) -> Result:
-    target = f"GET {display_url(check.url)}"
-    attempts = check.retries + 1
-    problem = "not attempted"
-    for number in range(1, attempts + 1):
-        left = seconds_left(context)
-        if left < 1:
-            return Result(False, f"{target}: stopped before the Lambda timeout; last: {problem}")
-        attempt = probe(check.url, min(check.timeout_seconds, left))
-        problem = _problem(check, attempt) or ""
-        logger.info(
-            "attempt",
-            extra={
-                "url": display_url(check.url),
-                "attempt": number,
-                "status": attempt.status,
-                "problem": problem or None,
-            },
-        )
-        if not problem:
-            return Result(True, f"{target}: status {attempt.status} on attempt {number}")
-        if number < attempts:
-            if seconds_left(context) < check.interval_seconds + 1:
-                return Result(
-                    False,
-                    f"{target}: {problem} (attempt {number} of {attempts}); "
-                    "stopped retrying before the Lambda timeout",
-                )
-            sleep(check.interval_seconds)
-    tries = "1 attempt" if attempts == 1 else f"{attempts} attempts"
-    return Result(False, f"{target}: {problem} (after {tries})")
-
-
-# ---------------------------------------------------------------------------------------------
-# Rollback for the pipeline action (CodeDeploy rolls back its own deployments).
-
-
-def _revision(task_definition_arn: str) -> tuple[str, int]:
-    family, _, revision = task_definition_arn.rsplit("/", 1)[-1].rpartition(":")
-    return family, int(revision)
-
-
-def _ecs_client(target: EcsService) -> Any:
-    if target.role_arn is None:
-        return common.client("ecs")
+def new_client(service: str, config: Any) -> Any:
     import boto3
 
-    credentials = common.client("sts").assume_role(
-        RoleArn=target.role_arn, RoleSessionName="conveyor-validate-rollback"
-    )["Credentials"]
-    return boto3.client(
-        "ecs",
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-    )
-
-
-def rollback_ecs(target: EcsService) -> str:
-    """Point the service at the highest ACTIVE revision of its family below the current one."""
-    ecs = _ecs_client(target)
-    services = ecs.describe_services(cluster=target.cluster, services=[target.service])["services"]
-    if not services:
-        raise RuntimeError(f"ECS service {target.service} not found in cluster {target.cluster}")
-    current = services[0]["taskDefinition"]
-    family, revision = _revision(current)
-    candidates: list[tuple[int, str]] = []
-    token: str | None = None
-    while True:
-        page = ecs.list_task_definitions(
-            familyPrefix=family, status="ACTIVE", **({"nextToken": token} if token else {})
-        )
-        for arn in page.get("taskDefinitionArns", ()):
-            other_family, other_revision = _revision(arn)
-            # familyPrefix is a prefix match: payments-api also matches payments-api-worker.
-            if other_family == family and other_revision < revision:
-                candidates.append((other_revision, arn))
-        token = page.get("nextToken")
-        if not token:
-            break
-    if not candidates:
-        raise RuntimeError(f"no earlier ACTIVE revision of task definition family {family}")
-    previous = max(candidates)[1]
-    ecs.update_service(cluster=target.cluster, service=target.service, taskDefinition=previous)
-    return f"ECS service {target.service} rolled back from {family}:{revision} to {previous}"
-
-
-def rollback_lambda(target: LambdaAlias) -> str:
-    """Point the alias at the highest published version below the one it serves now."""
-    lambda_ = common.client("lambda")
-    alias = lambda_.get_alias(FunctionName=target.function, Name=target.alias)
-    current = alias["FunctionVersion"]
-    if not current.isdigit():
-        raise RuntimeError(f"alias {target.alias} points at {current}, which has no predecessor")
-    versions: list[int] = []
-    marker: str | None = None
-    while True:
-        page = lambda_.list_versions_by_function(
-            FunctionName=target.function, **({"Marker": marker} if marker else {})
-        )
-        versions += [
-            int(v["Version"])
-            for v in page.get("Versions", ())
-            if v["Version"].isdigit() and int(v["Version"]) < int(current)
-        ]
-        marker = page.get("NextMarker")
-        if not marker:
-            break
-    if not versions:
-        raise RuntimeError(f"{target.function} has no published version before {current}")
-    previous = str(max(versions))
-    # Clearing the routing config also ends any canary weight left on the new version.
-    lambda_.update_alias(
-        FunctionName=target.function,
-        Name=target.alias,
-        FunctionVersion=previous,
-        RoutingConfig={"AdditionalVersionWeights": {}},
-    )
-    return (
-        f"alias {target.function}:{target.alias} rolled back from version {current} to {previous}"
-    )
-
-
-def perform_rollback(target: Rollback) -> str:
-    if target is None:
-        return "no rollback configured"
-    try:
-        if isinstance(target, EcsService):
-            return rollback_ecs(target)
-        return rollback_lambda(target)
-    except Exception as exc:
-        logger.exception("rollback failed", extra={"target": repr(target)})
-        return f"ROLLBACK FAILED ({common.error_code(exc)}: {exc}); roll back by hand"
+    return boto3.client(service, config=config)
 
 
 # ---------------------------------------------------------------------------------------------
-# Entry points.
+# Deciding once per job / hook execution.
+
+_decided: dict[str, Outcome] = {}
 
 
-def handle_pipeline_job(job: common.PipelineJob, context: object) -> dict[str, Any]:
+def decide_once(key: str, decide: Callable[[], Outcome]) -> Outcome:
+    """The outcome stored for `key`, or decide it now. Without the idempotency table this
+    holds for retries that reach the same warm environment; the rollbacks themselves refuse
+    to act twice (rollback.py) for the rest."""
+    if key in _decided:
+        logger.info("already decided; reporting again", extra={"key": key})
+        return _decided[key]
+    outcome = decide()
+    _decided[key] = outcome
+    return outcome
+
+
+def _error_text(exc: BaseException, secrets: list[str]) -> str:
+    text = f"validation handler error: {type(exc).__name__}: {exc}"
+    logger.error(
+        "handler error",
+        extra={
+            "error": checks.redact(text, secrets),
+            "trace": checks.redact("".join(traceback.format_exception(exc)), secrets),
+        },
+    )
+    return checks.redact(text, secrets)
+
+
+def _check_then_roll_back(
+    check: checks.Check,
+    target: rollback.Target,
+    progress: checks.Progress,
+    budget: Budget,
+    *,
+    can_continue: bool,
+    rolls_back: bool,
+) -> Outcome:
+    secrets = checks.secrets_of(check.url)
+    try:
+        result = checks.run_check(check, budget.for_check, progress, can_continue=can_continue)
+    except Exception as exc:  # a bug here must still end the job, not hang it
+        result = checks.Result(False, _error_text(exc, secrets))
+    if result.passed:
+        return Outcome("succeeded", result.summary)
+    if result.progress is not None:
+        return Outcome("continue", result.summary, result.progress)
+    if not rolls_back:  # a lifecycle hook: CodeDeploy or ECS rolls back on failure
+        return Outcome("failed", result.summary)
+    try:
+        undone = rollback.roll_back(target, budget.rollback_clients)
+    except Exception as exc:
+        logger.error("rollback failed", extra={"error": f"{common.error_code(exc)}: {exc}"})
+        undone = f"ROLLBACK FAILED ({common.error_code(exc)}: {exc}); roll back by hand"
+    message = f"Validation failed: {result.summary}. Rollback: {undone}."
+    return Outcome("failed", checks.redact(message, secrets))
+
+
+# ---------------------------------------------------------------------------------------------
+# CodePipeline job.
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    user_parameters: str
+    continuation_token: str | None
+
+
+def parse_job(event: object) -> Job | None:
+    """The parts of a CodePipeline job event this handler reads; None if it is not one.
+    https://docs.aws.amazon.com/codepipeline/latest/userguide/actions-invoke-lambda-function.html"""
+    job = event.get("CodePipeline.job") if isinstance(event, Mapping) else None
+    if not isinstance(job, Mapping) or not isinstance(job.get("id"), str) or not job["id"]:
+        return None
+    data = job.get("data")
+    if not isinstance(data, Mapping):
+        data = {}
+    action = data.get("actionConfiguration")
+    configuration = action.get("configuration") if isinstance(action, Mapping) else None
+    raw = configuration.get("UserParameters") if isinstance(configuration, Mapping) else None
+    token = data.get("continuationToken")
+    return Job(
+        id=job["id"],
+        user_parameters=raw if isinstance(raw, str) else "",
+        continuation_token=token if isinstance(token, str) and token else None,
+    )
+
+
+def parse_user_parameters(raw: str) -> tuple[checks.Check, rollback.Target]:
+    try:
+        values = json.loads(raw)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise checks.ParameterError(f"UserParameters is not valid JSON: {exc}") from exc
+    if not isinstance(values, dict):
+        raise checks.ParameterError(
+            'UserParameters must be a JSON object like {"url": "https://…"}'
+        )
+    unknown = set(values) - checks.CHECK_KEYS - {"rollback"}
+    if unknown:
+        raise checks.ParameterError(
+            f"unknown UserParameters keys {sorted(unknown)}; expected some of "
+            f"{sorted(checks.CHECK_KEYS | {'rollback'})}"
+        )
+    check = checks.with_ca(checks.build_check(values), os.environ)
+    return check, rollback.parse_target(values.get("rollback"))
+
+
+def handle_pipeline_job(job: Job, context: object) -> dict[str, Any]:
+    budget = Budget(context)
     try:
         check, target = parse_user_parameters(job.user_parameters)
     except ParameterError as exc:
-        message = f"validate_http: invalid UserParameters: {exc}"
-        logger.error("invalid configuration", extra={"job_id": job.id, "error": str(exc)})
-        common.report_job_failure(job.id, message, "ConfigurationError")
-        return {"status": "failed", "message": message}
+        outcome = Outcome("failed", f"validate_http: invalid UserParameters: {exc}")
+        return _report_job(job.id, outcome, budget, "ConfigurationError")
     except Exception as exc:  # a bug in parsing must still end the job
-        logger.exception("parameter parsing crashed", extra={"job_id": job.id})
-        message = f"validation handler error: {type(exc).__name__}: {exc}"
-        common.report_job_failure(job.id, message)
-        return {"status": "failed", "message": message}
+        return _report_job(job.id, Outcome("failed", _error_text(exc, [])), budget)
+    progress = checks.parse_progress(job.continuation_token)
+    outcome = decide_once(
+        f"job#{job.id}#{progress.attempts_done}",
+        lambda: _check_then_roll_back(
+            check, target, progress, budget, can_continue=True, rolls_back=True
+        ),
+    )
+    return _report_job(job.id, outcome, budget)
+
+
+def _clip(text: str, limit: int) -> str:
+    text = text.strip() or "(no details)"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _report_job(
+    job_id: str, outcome: Outcome, budget: Budget, failure_type: str = "JobFailed"
+) -> dict[str, Any]:
+    codepipeline = budget.client("codepipeline")
     try:
-        result = run_check(check, context)
-    except Exception as exc:  # a bug here must still end the job, not hang it
-        logger.exception("check crashed", extra={"job_id": job.id})
-        result = Result(False, f"validation handler error: {type(exc).__name__}: {exc}")
-    if result.passed:
-        common.report_job_success(job.id, result.summary)
-        logger.info("passed", extra={"job_id": job.id, "summary": result.summary})
-        return {"status": "succeeded", "message": result.summary}
-    message = f"Validation failed: {result.summary}. Rollback: {perform_rollback(target)}."
-    common.report_job_failure(job.id, message)
-    logger.warning("failed", extra={"job_id": job.id, "summary": message})
-    return {"status": "failed", "message": message}
+        if outcome.status == "failed":
+            codepipeline.put_job_failure_result(
+                jobId=job_id,
+                failureDetails={
+                    "type": failure_type,
+                    "message": _clip(outcome.message, _MESSAGE_MAX),
+                },
+            )
+        elif outcome.status == "continue":
+            assert outcome.progress is not None
+            # A continuation token makes CodePipeline invoke the action again with it:
+            # https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_PutJobSuccessResult.html
+            codepipeline.put_job_success_result(
+                jobId=job_id,
+                continuationToken=json.dumps(checks.dump_progress(outcome.progress))[:_TOKEN_MAX],
+                executionDetails={"summary": _clip(outcome.message, _SUMMARY_MAX)},
+            )
+        else:
+            codepipeline.put_job_success_result(
+                jobId=job_id, executionDetails={"summary": _clip(outcome.message, _SUMMARY_MAX)}
+            )
+    except Exception as exc:
+        if common.error_code(exc) not in ALREADY_REPORTED:
+            raise  # Lambda retries; the decided outcome is reported again, nothing re-runs
+        logger.warning("job already has a result", extra={"job_id": job_id})
+        return {"status": "already-reported", "message": outcome.message}
+    log = logger.warning if outcome.status == "failed" else logger.info
+    log("reported", extra={"job_id": job_id, "status": outcome.status, "summary": outcome.message})
+    return {"status": outcome.status, "message": outcome.message}
+
+
+# ---------------------------------------------------------------------------------------------
+# Lifecycle hooks: CodeDeploy (report through its API) and ECS native blue/green (return).
+
+
+def _hook_outcome(
+    key: str, budget: Budget, progress: checks.Progress, can_continue: bool
+) -> Outcome:
+    try:
+        check = checks.check_from_env(os.environ)
+    except checks.ParameterError as exc:
+        return Outcome("failed", f"invalid VALIDATE_* configuration: {exc}")
+    return decide_once(
+        key,
+        lambda: _check_then_roll_back(
+            check, None, progress, budget, can_continue=can_continue, rolls_back=False
+        ),
+    )
 
 
 def handle_hook(deployment_id: str, hook_id: str, context: object) -> dict[str, Any]:
+    """CodeDeploy rolls back on Failed; a hook gets no second invocation to continue in."""
+    budget = Budget(context)
+    outcome = _hook_outcome(f"hook#{hook_id}", budget, checks.Progress(), can_continue=False)
+    status = "Succeeded" if outcome.status == "succeeded" else "Failed"
     try:
-        result = run_check(check_from_env(os.environ), context)
-    except ParameterError as exc:
-        result = Result(False, f"invalid VALIDATE_* configuration: {exc}")
+        budget.client("codedeploy").put_lifecycle_event_hook_execution_status(
+            deploymentId=deployment_id, lifecycleEventHookExecutionId=hook_id, status=status
+        )
     except Exception as exc:
-        logger.exception("check crashed", extra={"deployment_id": deployment_id})
-        result = Result(False, f"validation handler error: {type(exc).__name__}: {exc}")
-    status = "Succeeded" if result.passed else "Failed"
-    common.client("codedeploy").put_lifecycle_event_hook_execution_status(
-        deploymentId=deployment_id, lifecycleEventHookExecutionId=hook_id, status=status
-    )
-    log = logger.info if result.passed else logger.warning
+        if common.error_code(exc) not in ALREADY_REPORTED:
+            raise
+        logger.warning("hook already completed", extra={"deployment_id": deployment_id})
+        return {"status": "already-reported", "message": outcome.message}
+    log = logger.info if status == "Succeeded" else logger.warning
     log(
         "reported",
-        extra={"deployment_id": deployment_id, "status": status, "summary": result.summary},
+        extra={"deployment_id": deployment_id, "status": status, "summary": outcome.message},
     )
-    return {"status": status.lower(), "message": result.summary}
+    return {"status": status.lower(), "message": outcome.message}
 
 
-def handle_ecs_hook(stage: str, context: object) -> dict[str, Any]:
-    """ECS native blue/green lifecycle hook: ECS reads the returned hookStatus (no API call);
-    FAILED rolls the deployment back. Any error of the check itself is a FAILED too."""
+def handle_ecs_hook(event: Mapping[str, Any], context: object) -> dict[str, Any]:
+    """ECS reads hookStatus from the return value; FAILED rolls the deployment back and
+    IN_PROGRESS invokes the hook again after callBackDelay seconds, with the hookDetails
+    returned here: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/lambda-lifecycle-hooks.html"""
+    stage = str(event.get("lifecycleStage"))
+    progress = checks.parse_progress(event.get("hookDetails"))
+    execution = str(event.get("executionId") or event.get("resourceArn") or "unknown")
+    outcome = _hook_outcome(
+        f"ecs#{execution}#{stage}#{progress.attempts_done}",
+        Budget(context),
+        progress,
+        can_continue=True,
+    )
+    if outcome.status == "continue":
+        assert outcome.progress is not None
+        delay = _interval_from_env()
+        logger.info("continuing", extra={"lifecycle_stage": stage, "summary": outcome.message})
+        return {
+            "hookStatus": "IN_PROGRESS",
+            "callBackDelay": delay,
+            "hookDetails": checks.dump_progress(outcome.progress),
+            "message": outcome.message,
+        }
+    status = "SUCCEEDED" if outcome.status == "succeeded" else "FAILED"
+    log = logger.info if status == "SUCCEEDED" else logger.warning
+    log("reported", extra={"lifecycle_stage": stage, "status": status, "summary": outcome.message})
+    return {"hookStatus": status, "message": outcome.message}
+
+
+def _interval_from_env() -> int:
     try:
-        result = run_check(check_from_env(os.environ), context)
-    except ParameterError as exc:
-        result = Result(False, f"invalid VALIDATE_* configuration: {exc}")
-    except Exception as exc:
-        logger.exception("check crashed", extra={"lifecycle_stage": stage})
-        result = Result(False, f"validation handler error: {type(exc).__name__}: {exc}")
-    status = "SUCCEEDED" if result.passed else "FAILED"
-    log = logger.info if result.passed else logger.warning
-    log("reported", extra={"lifecycle_stage": stage, "status": status, "summary": result.summary})
-    return {"hookStatus": status, "message": result.summary}
+        return max(1, round(float(os.environ.get("VALIDATE_INTERVAL_SECONDS", "") or 10)))
+    except (ValueError, OverflowError):
+        return 10
 
 
 def handler(event: object, context: object) -> dict[str, Any]:
     common.bind_request(context)
-    job = common.parse_pipeline_job(event)
+    job = parse_job(event)
     if job is not None:
         return handle_pipeline_job(job, context)
-    body = event if isinstance(event, Mapping) else {}
-    stage = body.get("lifecycleStage")
-    if isinstance(stage, str) and "executionDetails" in body:
-        return handle_ecs_hook(stage, context)
+    body: Mapping[str, Any] = event if isinstance(event, Mapping) else {}
+    if isinstance(body.get("lifecycleStage"), str) and "executionDetails" in body:
+        return handle_ecs_hook(body, context)
     deployment_id, hook_id = body.get("DeploymentId"), body.get("LifecycleEventHookExecutionId")
     if isinstance(deployment_id, str) and isinstance(hook_id, str) and deployment_id and hook_id:
         return handle_hook(deployment_id, hook_id, context)
     # Nobody to report to: say so loudly; raising would only make Lambda retry the same event.
-    logger.error("ignored: neither a CodePipeline job nor a CodeDeploy lifecycle hook")
-    return {"status": "ignored", "message": "not a CodePipeline job or CodeDeploy hook event"}
+    logger.error("ignored: neither a CodePipeline job nor a lifecycle hook")
+    return {"status": "ignored", "message": "not a CodePipeline job or lifecycle hook event"}

@@ -1,0 +1,216 @@
+"""Real local servers for the validation tests: plain HTTP, a TLS server whose certificate is
+for another name (signed by a throwaway CA made here), and a black hole for AWS calls."""
+
+from __future__ import annotations
+
+import datetime
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+APP_NAME = "app.payments.example"
+
+
+class Routes(BaseHTTPRequestHandler):
+    flaky_calls = 0
+    # Filled by the fixture: where the redirect routes point.
+    other_origin = ""
+    plain_origin = ""
+    seen_hosts: list[str] = []  # noqa: RUF012 - test bookkeeping shared by all handlers
+
+    def do_GET(self) -> None:
+        type(self).seen_hosts.append(self.headers.get("Host", ""))
+        path = self.path.split("?")[0]
+        if path == "/ok":
+            self._send(200, "status: ok")
+        elif path == "/error":
+            self._send(500, "boom")
+        elif path == "/degraded":
+            self._send(200, "status: degraded")
+        elif path == "/slow":
+            time.sleep(1.0)
+            self._send(200, "status: ok")
+        elif path == "/drip":
+            self._drip()
+        elif path == "/flaky":
+            type(self).flaky_calls += 1
+            self._send(200 if self.flaky_calls > 2 else 503, "status: ok")
+        elif path == "/auth":
+            expected = "Basic dXNlcjpodW50ZXIy"  # user:hunter2
+            ok = self.headers.get("Authorization") == expected
+            self._send(200 if ok else 401, "status: ok")
+        elif path.startswith("/redirect-"):
+            self._redirect(path)
+        else:
+            self._send(404, "not found")
+
+    def _redirect(self, path: str) -> None:
+        targets = {
+            "/redirect-ok": "/ok",
+            "/redirect-ftp": "ftp://127.0.0.1/etc/passwd",
+            "/redirect-file": "file:///etc/passwd",
+            "/redirect-other-host": f"{self.other_origin}/ok",
+            "/redirect-to-http": f"{self.plain_origin}/ok",
+            "/redirect-loop": "/redirect-loop",
+            "/redirect-app-name": f"https://{APP_NAME}:{self.connection.getsockname()[1]}/ok",
+        }
+        self.send_response(302)
+        self.send_header("Location", targets[path])
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def _drip(self) -> None:
+        # A byte every 0.5 s for about 8 s: no single read ever waits long.
+        payload = b"status: ok" + b"." * 6
+        try:
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            for byte in payload:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(0.5)
+        except OSError:
+            pass  # the client gave up, as it should
+
+    def _send(self, status: int, body: str) -> None:
+        payload = body.encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+        except OSError:
+            pass  # the client gave up (timeout test); nothing to clean up
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+
+@contextmanager
+def serve(tls: ssl.SSLContext | None = None) -> Iterator[str]:
+    httpd = Server(("127.0.0.1", 0), Routes)
+    if tls is not None:
+        httpd.socket = tls.wrap_socket(httpd.socket, server_side=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    scheme = "https" if tls else "http"
+    try:
+        yield f"{scheme}://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
+
+
+@dataclass(frozen=True)
+class Pki:
+    ca_pem: str
+    server_context: ssl.SSLContext
+
+
+def make_pki(folder: Path, name: str = APP_NAME) -> Pki:
+    """A throwaway CA and a server certificate for `name` only (not for 127.0.0.1)."""
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "conveyor test CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+            critical=False,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    cert_file, key_file = folder / "server.pem", folder / "server.key"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    return Pki(ca.public_bytes(serialization.Encoding.PEM).decode(), context)
+
+
+@contextmanager
+def black_hole() -> Iterator[str]:
+    """Accepts connections and never answers: an AWS endpoint that hangs."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                accepted.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        for conn in accepted:
+            conn.close()
+        listener.close()
