@@ -165,6 +165,10 @@ class Pipeline(Construct):
             repository=self.repository,
             container_name=container,
             deploy_files={k: v for p in parts for k, v in p.deploy_files.items()},
+            # The spec gives every Lambda environment the same runtime and architecture.
+            function=next(
+                (e.deploy.lambda_.function for e in spec.environments if e.deploy.lambda_), None
+            ),
         )
         build_output = codepipeline.Artifact("Build")
         commit_variables = (
@@ -468,6 +472,9 @@ class Pipeline(Construct):
             production=env.is_production,
             access_logs=access_logs,
             repository=foreign.repository(scope) if foreign else self.repository,
+            # The tasks run on the architecture the image is built for (exec format errors
+            # otherwise).
+            platform=self.spec.build.docker.platform if self.spec.build.docker else "linux/amd64",
             alarm_topic=(
                 foreign.alarm_topic(scope, key, self._primary_emails)
                 if foreign

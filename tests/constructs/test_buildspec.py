@@ -72,3 +72,36 @@ def test_the_script_is_valid_bash() -> None:
         ["bash", "-n"], input=_script(build_spec(build)), capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("runtime", "architecture", "expected"),
+    [
+        (
+            "python3.12",
+            "arm64",
+            {
+                "LAMBDA_ARCHITECTURE": "arm64",
+                "LAMBDA_PIP_PLATFORM": "manylinux2014_aarch64",
+                "LAMBDA_PYTHON_VERSION": "3.12",
+            },
+        ),
+        (
+            "python3.13",
+            "x86_64",
+            {
+                "LAMBDA_ARCHITECTURE": "x86_64",
+                "LAMBDA_PIP_PLATFORM": "manylinux2014_x86_64",
+                "LAMBDA_PYTHON_VERSION": "3.13",
+            },
+        ),
+        ("nodejs22.x", "arm64", {"LAMBDA_ARCHITECTURE": "arm64"}),
+    ],
+)
+def test_lambda_build_targets_the_functions_architecture(
+    runtime: str, architecture: str, expected: dict[str, str]
+) -> None:
+    """Defect 3: the variables a Lambda build installs wheels with."""
+    from conveyor.constructs.buildspec import lambda_build_variables
+
+    assert lambda_build_variables(runtime, architecture) == expected

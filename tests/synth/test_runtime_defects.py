@@ -6,6 +6,11 @@ guards; each failed on the code before its fix.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import zipfile
+from pathlib import Path
 from typing import Any
 
 from tests.synth.conftest import Synthesized
@@ -152,3 +157,103 @@ def test_retained_resources_do_not_block_a_retry_after_a_failed_create(
                     retained += 1
                     assert resource["UpdateReplacePolicy"] == "Retain", (s.name, logical_id)
     assert retained >= 20  # production buckets, keys, repositories, log groups, tables
+
+
+def test_task_definitions_run_on_the_platform_the_image_is_built_for(
+    synthesized: dict[str, Synthesized],
+) -> None:
+    """Defect 4: `build.docker.platform: linux/arm64` builds an arm64 image; an X86_64 task
+    definition cannot start it (exec format error)."""
+    expected = {"linux/amd64": "X86_64", "linux/arm64": "ARM64"}
+    platforms = set()
+    for s in synthesized.values():
+        if s.spec.build.docker is None:
+            continue
+        platforms.add(s.spec.build.docker.platform)
+        for logical_id, task in s.resources("AWS::ECS::TaskDefinition").items():
+            runtime = task["Properties"]["RuntimePlatform"]
+            assert runtime["CpuArchitecture"] == expected[s.spec.build.docker.platform], (
+                s.name,
+                logical_id,
+            )
+        # CodeDeploy registers taskdef.json on every blue/green deploy: the same platform.
+        _, build = s.build_project()
+        for variable in build["Properties"]["Environment"]["EnvironmentVariables"]:
+            if variable["Name"].startswith("CONVEYOR_FILE_TASKDEF_"):
+                document = json.dumps(variable["Value"])
+                wanted = expected[s.spec.build.docker.platform]
+                assert f'\\"cpuArchitecture\\":\\"{wanted}\\"' in document, s.name
+    assert platforms == set(expected)  # the examples cover both
+
+
+def _build_variables(s: Synthesized) -> dict[str, Any]:
+    _, build = s.build_project()
+    return {
+        v["Name"]: v["Value"] for v in build["Properties"]["Environment"]["EnvironmentVariables"]
+    }
+
+
+def _build_commands(s: Synthesized) -> list[str]:
+    _, build = s.build_project()
+    phases = json.loads(build["Properties"]["Source"]["BuildSpec"])["phases"]
+    return [c for phase in phases.values() for c in phase["commands"]]
+
+
+def test_lambda_package_is_built_for_the_functions_architecture(
+    synthesized: dict[str, Synthesized],
+) -> None:
+    """Defect 3: `pip install --target` on the x86 build host fetches x86 wheels for the host's
+    Python, which fail to import on an arm64 function. The spec chooses the architecture, the
+    function runs on it, and every pip install into the package targets it."""
+    quotes = synthesized["lambda-canary"]
+    chosen = {
+        env.deploy.lambda_.function.architecture
+        for env in quotes.spec.environments
+        if env.deploy.lambda_ is not None
+    }
+    assert chosen == {"arm64"}
+    functions = [
+        f["Properties"]
+        for f in quotes.resources("AWS::Lambda::Function").values()
+        if f["Properties"].get("FunctionName", "").startswith("quotes-function-")
+    ]
+    assert [f["Architectures"] for f in functions] == [["arm64"], ["arm64"]]
+    variables = _build_variables(quotes)
+    assert variables["LAMBDA_ARCHITECTURE"] == "arm64"
+    assert variables["LAMBDA_PIP_PLATFORM"] == "manylinux2014_aarch64"
+    assert variables["LAMBDA_PYTHON_VERSION"] == "3.12"
+    installs = [c for c in _build_commands(quotes) if "pip install" in c and "--target" in c]
+    assert installs
+    for command in installs:
+        for flag in (
+            '--platform "$LAMBDA_PIP_PLATFORM"',
+            "--only-binary=:all:",
+            "--implementation cp",
+            '--python-version "$LAMBDA_PYTHON_VERSION"',
+        ):
+            assert flag in command, command
+
+
+def test_lambda_example_builds_without_requirements_txt(
+    synthesized: dict[str, Synthesized], tmp_path: Path
+) -> None:
+    """Defect 9: the example's build copied into `package/`, which only pip created: a
+    function without requirements.txt failed. Its commands, run in bash on a checkout with
+    just src/, write the package the deploy job reads."""
+    quotes = synthesized["lambda-canary"]
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "app.py").write_text("def handler(event, context):\n    return 200\n")
+    variables = {k: v for k, v in _build_variables(quotes).items() if isinstance(v, str)}
+    script = "\n".join(_build_commands(quotes))
+    done = subprocess.run(
+        ["bash", "-c", script],
+        cwd=tmp_path,
+        env={"PATH": os.environ["PATH"], **variables},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    package = tmp_path / quotes.spec.environments[0].deploy.lambda_.function.package  # type: ignore[union-attr]
+    with zipfile.ZipFile(package) as archive:
+        assert archive.namelist() == ["app.py"]

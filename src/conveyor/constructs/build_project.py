@@ -12,7 +12,7 @@ from constructs import Construct
 
 from conveyor.constructs import buildspec
 from conveyor.constructs.codebuild_job import CodeBuildJob
-from conveyor.spec.models import Build
+from conveyor.spec.models import Build, LambdaFunction
 
 
 class BuildProject(CodeBuildJob):
@@ -28,10 +28,16 @@ class BuildProject(CodeBuildJob):
         repository: ecr.IRepository | None,
         container_name: str,
         deploy_files: Mapping[str, str] | None = None,
+        function: LambdaFunction | None = None,
     ) -> None:
         """`deploy_files`: file name -> environment variable holding its content, written into
-        the build output (taskdef/appspec documents for CodeDeploy)."""
+        the build output (taskdef/appspec documents for CodeDeploy). `function`: the Lambda
+        function the build packages, whose architecture the build must target."""
         variables = dict(build.env)
+        if function is not None:
+            variables.update(
+                buildspec.lambda_build_variables(function.runtime, function.architecture)
+            )
         if build.docker is not None:
             if repository is None:
                 raise ValueError("a Docker build needs an image repository")

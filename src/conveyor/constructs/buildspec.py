@@ -27,6 +27,28 @@ IMAGE_DETAIL = "imageDetail.json"
 EXPORTED_VARIABLES = ("IMAGE_URI", "IMAGE_TAG", "IMAGE_DIGEST")
 
 
+# What a Lambda build installs dependencies for: pip on the x86 build host would otherwise
+# fetch wheels for x86 and the build image's Python, which fail to import on an arm64 function
+# or another Python version. Commands write
+#   pip install --platform "$LAMBDA_PIP_PLATFORM" --only-binary=:all: --implementation cp \
+#     --python-version "$LAMBDA_PYTHON_VERSION" --target package -r requirements.txt
+# https://docs.aws.amazon.com/lambda/latest/dg/python-package.html
+LAMBDA_ARCHITECTURE = "LAMBDA_ARCHITECTURE"
+LAMBDA_PIP_PLATFORM = "LAMBDA_PIP_PLATFORM"
+LAMBDA_PYTHON_VERSION = "LAMBDA_PYTHON_VERSION"
+PIP_PLATFORMS = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
+
+
+def lambda_build_variables(runtime: str, architecture: str) -> dict[str, str]:
+    """The build's variables naming the function's architecture (and, for Python, the pip
+    platform and version its wheels must match)."""
+    variables = {LAMBDA_ARCHITECTURE: architecture}
+    if runtime.startswith("python"):
+        variables[LAMBDA_PIP_PLATFORM] = PIP_PLATFORMS[architecture]
+        variables[LAMBDA_PYTHON_VERSION] = runtime.removeprefix("python")
+    return variables
+
+
 def deploy_file_variable(file_name: str) -> str:
     """The variable through which the stack hands a deploy document to the build."""
     return "CONVEYOR_FILE_" + "".join(c if c.isalnum() else "_" for c in file_name).upper()

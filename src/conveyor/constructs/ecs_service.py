@@ -130,11 +130,7 @@ class FargateWebService(Construct):
             memory_limit_mib=settings.memory,
             # The task runs on the architecture the image is built for.
             runtime_platform=ecs.RuntimePlatform(
-                cpu_architecture=(
-                    ecs.CpuArchitecture.ARM64
-                    if platform == "linux/arm64"
-                    else ecs.CpuArchitecture.X86_64
-                ),
+                cpu_architecture=_cpu_architecture(platform),
                 operating_system_family=ecs.OperatingSystemFamily.LINUX,
             ),
         )
@@ -371,7 +367,7 @@ class FargateWebService(Construct):
                     strategy=deploy.strategy,
                     deployment_group=deployment_group,
                     task_definition_json=self._task_definition_json(
-                        task, deploy.container, settings, app_logs, environment, secrets
+                        task, deploy.container, settings, app_logs, environment, secrets, platform
                     ),
                     app_spec_json=self._app_spec_json(
                         deploy.container, settings.port, hook_function
@@ -592,6 +588,7 @@ class FargateWebService(Construct):
         logs: logs_.ILogGroup,
         environment: dict[str, str],
         secrets: dict[str, ecs.Secret],
+        platform: str,
     ) -> str:
         """taskdef.json for CodeDeploy, derived from this task definition's own values.
 
@@ -605,6 +602,11 @@ class FargateWebService(Construct):
             "memory": str(settings.memory),
             "networkMode": "awsvpc",
             "requiresCompatibilities": ["FARGATE"],
+            # Every revision CodeDeploy registers runs on the platform the image is built for.
+            "runtimePlatform": {
+                "cpuArchitecture": "ARM64" if platform == "linux/arm64" else "X86_64",
+                "operatingSystemFamily": "LINUX",
+            },
             "executionRoleArn": task.obtain_execution_role().role_arn,
             "taskRoleArn": task.task_role.role_arn,
             "containerDefinitions": [
@@ -723,6 +725,10 @@ class FargateWebService(Construct):
                 )
                 secrets[name] = ecs.Secret.from_secrets_manager(secret, match.group("key"))
         return secrets
+
+
+def _cpu_architecture(platform: str) -> ecs.CpuArchitecture:
+    return ecs.CpuArchitecture.ARM64 if platform == "linux/arm64" else ecs.CpuArchitecture.X86_64
 
 
 def _arn(service: str, resource: str) -> str:

@@ -97,7 +97,12 @@ class LambdaCanaryTarget(Construct):
             function_name=naming.name("function", env_name),
             description=f"{naming.app} ({env_name}), deployed by its conveyor pipeline",
             runtime=RUNTIMES[settings.runtime],  # prevents FM65: current runtimes only
-            architecture=lambda_.Architecture.ARM_64,
+            # The build installs wheels for this architecture (LAMBDA_PIP_PLATFORM).
+            architecture=(
+                lambda_.Architecture.ARM_64
+                if settings.architecture == "arm64"
+                else lambda_.Architecture.X86_64
+            ),
             handler=settings.handler,
             code=_placeholder_code(settings.runtime, settings.handler),
             memory_size=settings.memory,

@@ -412,6 +412,13 @@ class LambdaFunction(_Model):
         min_length=1,
         description="Path of the deployment zip the build writes, relative to the repository.",
     )
+    architecture: Literal["arm64", "x86_64"] = Field(
+        "arm64",
+        description=(
+            "Instruction set of the function (arm64: Graviton). The build gets "
+            "LAMBDA_PIP_PLATFORM and LAMBDA_PYTHON_VERSION to install wheels for it."
+        ),
+    )
     memory: int = Field(256, ge=128, le=10240, description="Memory in MiB.")
     timeout_seconds: int = Field(30, ge=1, le=900)
     env: dict[str, PlainText] = Field(
@@ -769,6 +776,18 @@ class Spec(_Model):
             )
         if "ecs" in kinds and self.build.docker is None:
             raise ValueError("an ecs deploy needs a container image: add build.docker")
+        functions = {
+            (env.deploy.lambda_.function.runtime, env.deploy.lambda_.function.architecture)
+            for env in self.environments
+            if env.deploy.lambda_ is not None
+        }
+        if len(functions) > 1:
+            raise ValueError(
+                "every environment runs the same package, built once: give each "
+                "deploy.lambda.function the same runtime and architecture (found "
+                + ", ".join(f"{r} {a}" for r, a in sorted(functions))
+                + ")"
+            )
         if "lambda" in kinds and self.build.docker is not None:
             raise ValueError(
                 "a lambda deploy ships a zip: replace build.docker with build.commands that "
