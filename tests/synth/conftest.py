@@ -1,12 +1,11 @@
-"""Synthesize every example once per test session (each synth costs seconds).
+"""What a synthesized example looks like to tests; the session-scoped `synthesized` fixture
+lives in tests/conftest.py so tests/contracts shares the same synths.
 
 All synth tests share one xdist group so a single worker pays for the synths.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,26 +60,6 @@ class Synthesized:
 
     def template_paths(self) -> list[Path]:
         return sorted(self.outdir.glob("*.template.json"))
-
-
-@pytest.fixture(scope="session")
-def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Synthesized]]:
-    from conveyor.spec import load_spec
-    from conveyor.synth import synthesize
-
-    results: dict[str, Synthesized] = {}
-    for path in EXAMPLES:
-        outdir = tmp_path_factory.mktemp(path.stem)
-        spec = load_spec(path)
-        result = synthesize(spec, outdir, nag=True)
-        results[path.stem] = Synthesized(
-            name=path.stem,
-            spec=spec,
-            outdir=result.outdir,
-            templates={t.stack: json.loads(t.path.read_text()) for t in result.templates},
-            nag_report=json.loads((result.outdir / "validation-report.json").read_text()),
-        )
-    yield results
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,406 @@
+"""What AWS executes on a generated pipeline's behalf, and which IAM actions each step needs.
+
+Pure data (no aws_cdk, no boto3): `conveyor check` rules and tests/contracts read the same
+table. Each entry names the API actions a principal performs, the resource they act on (a
+*resource kind* the caller resolves to an ARN: the ECS service the action names, the artifact
+bucket's objects, ...), and the AWS page the requirement comes from, so the next reader can
+re-check it when AWS changes a service.
+
+Resource kinds:
+  "*"                      actions that support no resource-level permission
+  artifact-object(s)       objects in the pipeline's artifact bucket (``<bucket>/*``)
+  artifact-bucket          the artifact bucket itself
+  artifact-key             the KMS key that encrypts the artifact bucket
+  ecs-service              the service named by ClusterName/ServiceName
+  ecs-cluster              the cluster named by ClusterName
+  ecs-task-definition      any revision of any task definition family (``task-definition/*``)
+  task-roles               the task and execution roles the service's task definition names
+  codebuild-project        the project named by ProjectName
+  lambda-function          the function named by FunctionName (or by the handler's env)
+  approval-topic           the topic named by an approval's NotificationArn
+  connection               the CodeStar connection named by ConnectionArn
+  codecommit-repository    the repository named by RepositoryName
+  source-bucket/object     the S3 source bucket and its S3ObjectKey
+  ecr-repository           the image repository the build pushes to
+  log-group                the project's or function's log group
+  codedeploy-application / codedeploy-deployment-group / codedeploy-config
+  deployment-table         the deployment history table
+  topic                    the notification topic a handler publishes to
+  pipeline                 the pipeline a handler reads
+  event-bus                the account's default event bus
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Need:
+    """Actions a principal performs on one kind of resource, and where AWS says so."""
+
+    actions: tuple[str, ...]
+    on: str
+    source: str
+    # Request context AWS adds for these calls (condition keys a policy may test).
+    context: tuple[tuple[str, str], ...] = ()
+
+
+ACTION_REFERENCE = "https://docs.aws.amazon.com/codepipeline/latest/userguide/action-reference.html"
+_ECS_ACTION = "https://docs.aws.amazon.com/codepipeline/latest/userguide/action-reference-ECS.html"
+_ECS_BG_ACTION = (
+    "https://docs.aws.amazon.com/codepipeline/latest/userguide/action-reference-ECSbluegreen.html"
+)
+_CODEBUILD_ACTION = (
+    "https://docs.aws.amazon.com/codepipeline/latest/userguide/action-reference-CodeBuild.html"
+)
+_LAMBDA_ACTION = (
+    "https://docs.aws.amazon.com/codepipeline/latest/userguide/action-reference-Lambda.html"
+)
+_CONNECTION_ACTION = (
+    "https://docs.aws.amazon.com/codepipeline/latest/userguide/"
+    "action-reference-CodestarConnectionSource.html"
+)
+_CODECOMMIT_ACTION = (
+    "https://docs.aws.amazon.com/codepipeline/latest/userguide/action-reference-CodeCommit.html"
+)
+_S3_SOURCE_ACTION = (
+    "https://docs.aws.amazon.com/codepipeline/latest/userguide/action-reference-S3.html"
+)
+_APPROVAL_ACTION = "https://docs.aws.amazon.com/codepipeline/latest/userguide/approvals-service-role-permissions.html"
+# Every action reads its input artifacts from and writes its outputs to the artifact store,
+# through the action's role, with the bucket's KMS key.
+_ARTIFACT_STORE = (
+    "https://docs.aws.amazon.com/codepipeline/latest/userguide/how-to-custom-role.html"
+    "#how-to-custom-role-policy"
+)
+# ECS authorizes tags on create: RegisterTaskDefinition with tags needs ecs:TagResource too.
+_ECS_TAG_ON_CREATE = (
+    "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/supported-iam-actions-tagging.html"
+)
+_PASS_TASK_ROLES = (("iam:PassedToService", "ecs-tasks.amazonaws.com"),)
+
+READ_ARTIFACTS = (
+    Need(("s3:GetObject",), "artifact-objects", _ARTIFACT_STORE),
+    Need(("kms:Decrypt",), "artifact-key", _ARTIFACT_STORE),
+)
+WRITE_ARTIFACTS = (
+    Need(("s3:PutObject",), "artifact-objects", _ARTIFACT_STORE),
+    Need(("kms:GenerateDataKey", "kms:Decrypt"), "artifact-key", _ARTIFACT_STORE),
+)
+
+# Per CodePipeline action type ("Category/Owner/Provider"): what the action's role performs,
+# from the action's "Service role policy permissions" section. Artifact access is added from
+# READ_ARTIFACTS / WRITE_ARTIFACTS by whether the action has input or output artifacts.
+PIPELINE_ACTION_NEEDS: dict[str, tuple[Need, ...]] = {
+    "Deploy/AWS/ECS": (
+        Need(("ecs:DescribeServices", "ecs:UpdateService"), "ecs-service", _ECS_ACTION),
+        Need(("ecs:DescribeTaskDefinition",), "*", _ECS_ACTION),
+        Need(("ecs:RegisterTaskDefinition",), "ecs-task-definition", _ECS_ACTION),
+        Need(("ecs:TagResource",), "ecs-task-definition", _ECS_TAG_ON_CREATE),
+        Need(("ecs:DescribeTasks", "ecs:ListTasks"), "*", _ECS_ACTION),
+        Need(("iam:PassRole",), "task-roles", _ECS_ACTION, _PASS_TASK_ROLES),
+    ),
+    "Deploy/AWS/CodeDeployToECS": (
+        Need(
+            (
+                "codedeploy:CreateDeployment",
+                "codedeploy:GetDeployment",
+            ),
+            "codedeploy-deployment-group",
+            _ECS_BG_ACTION,
+        ),
+        Need(
+            (
+                "codedeploy:GetApplication",
+                "codedeploy:GetApplicationRevision",
+                "codedeploy:RegisterApplicationRevision",
+            ),
+            "codedeploy-application",
+            _ECS_BG_ACTION,
+        ),
+        Need(("codedeploy:GetDeploymentConfig",), "codedeploy-config", _ECS_BG_ACTION),
+        Need(("ecs:RegisterTaskDefinition",), "ecs-task-definition", _ECS_BG_ACTION),
+        Need(("ecs:TagResource",), "ecs-task-definition", _ECS_TAG_ON_CREATE),
+        Need(("iam:PassRole",), "task-roles", _ECS_BG_ACTION, _PASS_TASK_ROLES),
+    ),
+    "Build/AWS/CodeBuild": (
+        Need(
+            ("codebuild:StartBuild", "codebuild:BatchGetBuilds"),
+            "codebuild-project",
+            _CODEBUILD_ACTION,
+        ),
+    ),
+    "Test/AWS/CodeBuild": (
+        Need(
+            ("codebuild:StartBuild", "codebuild:BatchGetBuilds"),
+            "codebuild-project",
+            _CODEBUILD_ACTION,
+        ),
+    ),
+    "Invoke/AWS/Lambda": (
+        Need(("lambda:InvokeFunction",), "lambda-function", _LAMBDA_ACTION),
+        Need(("lambda:ListFunctions",), "*", _LAMBDA_ACTION),
+    ),
+    "Source/AWS/CodeStarSourceConnection": (
+        Need(("codestar-connections:UseConnection",), "connection", _CONNECTION_ACTION),
+    ),
+    "Source/AWS/CodeCommit": (
+        Need(
+            (
+                "codecommit:GetBranch",
+                "codecommit:GetCommit",
+                "codecommit:UploadArchive",
+                "codecommit:GetUploadArchiveStatus",
+                "codecommit:CancelUploadArchive",
+            ),
+            "codecommit-repository",
+            _CODECOMMIT_ACTION,
+        ),
+    ),
+    "Source/AWS/S3": (
+        Need(("s3:GetObject", "s3:GetObjectVersion"), "source-object", _S3_SOURCE_ACTION),
+        Need(("s3:GetBucketVersioning",), "source-bucket", _S3_SOURCE_ACTION),
+    ),
+    "Approval/AWS/Manual": (Need(("sns:Publish",), "approval-topic", _APPROVAL_ACTION),),
+}
+
+# The pipeline's own service role assumes each action's role.
+# https://docs.aws.amazon.com/codepipeline/latest/userguide/how-to-custom-role.html
+PIPELINE_ASSUMES_ACTION_ROLES = Need(
+    ("sts:AssumeRole",),
+    "action-role",
+    "https://docs.aws.amazon.com/codepipeline/latest/userguide/how-to-custom-role.html",
+)
+
+_CODEBUILD_ROLE = (
+    "https://docs.aws.amazon.com/codebuild/latest/userguide/setting-up-service-role.html"
+)
+# Every CodeBuild project writes its logs; it reads its input artifacts, and writes outputs when
+# its pipeline action has some (READ_ARTIFACTS / WRITE_ARTIFACTS).
+CODEBUILD_PROJECT_NEEDS: tuple[Need, ...] = (
+    Need(("logs:CreateLogStream", "logs:PutLogEvents"), "log-group", _CODEBUILD_ROLE),
+)
+
+_ECR_AUTH = "https://docs.aws.amazon.com/AmazonECR/latest/userguide/registry_auth.html"
+_ECR_PUSH = "https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-push-iam.html"
+_ECR_PULL = "https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-pull-iam.html"
+_ECR_API = "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerregistry.html"
+_LAMBDA_API = (
+    "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awslambda.html"
+)
+_CODEDEPLOY_API = "https://docs.aws.amazon.com/codedeploy/latest/userguide/auth-and-access-control-permissions-reference.html"
+_SSM_API = (
+    "https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-access.html"
+)
+
+ECR_PUSH = (
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:InitiateLayerUpload",
+    "ecr:UploadLayerPart",
+    "ecr:CompleteLayerUpload",
+    "ecr:PutImage",
+)
+ECR_PULL = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
+
+
+@dataclass(frozen=True)
+class CommandKind:
+    """A kind of buildspec command recognised by a pattern, and what it needs."""
+
+    name: str
+    pattern: str
+    needs: tuple[Need, ...]
+
+    def occurs_in(self, command: str) -> bool:
+        return re.search(self.pattern, command) is not None
+
+
+# Per buildspec command kind. `aws <service> <operation>` calls are listed one by one (the CLI
+# operation name maps to the API action of the same name).
+BUILDSPEC_COMMAND_KINDS: tuple[CommandKind, ...] = (
+    CommandKind(
+        "ecr-login",
+        r"aws ecr get-login-password",
+        (Need(("ecr:GetAuthorizationToken",), "*", _ECR_AUTH),),
+    ),
+    CommandKind(
+        "docker-push",
+        r"docker (buildx build [^;&|]*--push|push)\b",
+        (Need(ECR_PUSH + ECR_PULL, "ecr-repository", _ECR_PUSH),),
+    ),
+    CommandKind(
+        # buildx's registry cache reads and writes cache manifests in the same repository.
+        "registry-cache",
+        r"--cache-(from|to) [\"']?type=registry",
+        (Need(ECR_PULL + ECR_PUSH, "ecr-repository", _ECR_PULL),),
+    ),
+    CommandKind(
+        "ecr-describe-images",
+        r"aws ecr describe-images",
+        (Need(("ecr:DescribeImages",), "ecr-repository", _ECR_API),),
+    ),
+    CommandKind(
+        "ssm-parameters",
+        r"aws ssm get-parameters?\b",
+        (Need(("ssm:GetParameters",), "ssm-parameter", _SSM_API),),
+    ),
+    CommandKind(
+        "lambda-get-alias",
+        r"aws lambda get-alias",
+        (Need(("lambda:GetAlias",), "lambda-function", _LAMBDA_API),),
+    ),
+    CommandKind(
+        "lambda-update-code",
+        r"aws lambda update-function-code",
+        (
+            Need(
+                ("lambda:UpdateFunctionCode", "lambda:PublishVersion"),
+                "lambda-function",
+                _LAMBDA_API,
+            ),
+        ),
+    ),
+    CommandKind(
+        # The waiter polls GetFunctionConfiguration on the published version.
+        "lambda-wait-version",
+        r"aws lambda wait published-version-active",
+        (Need(("lambda:GetFunctionConfiguration",), "lambda-function", _LAMBDA_API),),
+    ),
+    CommandKind(
+        "codedeploy-create-deployment",
+        r"aws deploy create-deployment",
+        (
+            Need(("codedeploy:CreateDeployment",), "codedeploy-deployment-group", _CODEDEPLOY_API),
+            Need(
+                ("codedeploy:GetApplicationRevision", "codedeploy:RegisterApplicationRevision"),
+                "codedeploy-application",
+                _CODEDEPLOY_API,
+            ),
+            Need(("codedeploy:GetDeploymentConfig",), "codedeploy-config", _CODEDEPLOY_API),
+        ),
+    ),
+    CommandKind(
+        "codedeploy-get-deployment",
+        r"aws deploy get-deployment\b",
+        (Need(("codedeploy:GetDeployment",), "codedeploy-deployment-group", _CODEDEPLOY_API),),
+    ),
+)
+
+# The CLI call `aws <service> <operation>` as the API action it performs, for recorded calls.
+CLI_SERVICE_PREFIX: dict[str, str] = {"deploy": "codedeploy"}
+
+_HANDLERS = "https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html"
+_JOB_RESULT = (
+    "https://docs.aws.amazon.com/codepipeline/latest/userguide/actions-invoke-lambda-function.html"
+)
+_HOOK_STATUS = "https://docs.aws.amazon.com/codedeploy/latest/userguide/reference-appspec-file-structure-hooks.html"
+
+
+@dataclass(frozen=True)
+class HandlerContract:
+    """A conveyor handler: how its function is recognised, and the calls its code makes."""
+
+    name: str
+    function_name: str  # regex on the function's FunctionName
+    needs: tuple[Need, ...]
+
+
+# Per handler, from its boto3 calls (src/conveyor/handlers/<name>/app.py). Every handler invoked
+# by a pipeline action reports its result back (put_job_*_result).
+HANDLER_CONTRACTS: tuple[HandlerContract, ...] = (
+    # validate_http as a CodeDeploy lifecycle hook reports to CodeDeploy, not to CodePipeline.
+    HandlerContract(
+        "validate_http_hook",
+        r"-validate-http-.*-hook$",
+        (
+            Need(
+                ("codedeploy:PutLifecycleEventHookExecutionStatus",),
+                "codedeploy-deployment-group",
+                _HOOK_STATUS,
+            ),
+        ),
+    ),
+    HandlerContract(
+        "scan_gate",
+        r"-scan-gate$",
+        (
+            Need(
+                ("codepipeline:PutJobSuccessResult", "codepipeline:PutJobFailureResult"),
+                "*",
+                _JOB_RESULT,
+            ),
+        ),
+    ),
+    HandlerContract(
+        "validate_http",
+        r"-validate-http-",
+        (
+            Need(
+                ("codepipeline:PutJobSuccessResult", "codepipeline:PutJobFailureResult"),
+                "*",
+                _JOB_RESULT,
+            ),
+        ),
+    ),
+    HandlerContract(
+        "record_deployment",
+        r"-record-deployment$",
+        (
+            Need(
+                ("codepipeline:GetPipelineExecution", "codepipeline:ListActionExecutions"),
+                "pipeline",
+                _HANDLERS,
+            ),
+            Need(("dynamodb:UpdateItem",), "deployment-table", _HANDLERS),
+        ),
+    ),
+    HandlerContract(
+        "notify",
+        r"-notify-",
+        (
+            Need(("codepipeline:GetPipelineExecution",), "pipeline", _HANDLERS),
+            Need(("sns:Publish",), "topic", _HANDLERS),
+        ),
+    ),
+    HandlerContract(
+        "watch_executions",
+        r"-watch-executions$",
+        (
+            Need(("codepipeline:ListPipelineExecutions",), "pipeline", _HANDLERS),
+            # It publishes its metric into the "Conveyor" namespace (cloudwatch:namespace).
+            Need(
+                ("cloudwatch:PutMetricData",),
+                "*",
+                _HANDLERS,
+                (("cloudwatch:namespace", "Conveyor"),),
+            ),
+        ),
+    ),
+)
+
+# Services that publish to an SNS topic on a template's behalf, by the resource that makes them
+# publish. An explicit topic policy replaces SNS's default one, so each must be allowed there,
+# and on the topic's KMS key (kms:GenerateDataKey*, kms:Decrypt).
+# https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-use-cases.html
+# https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
+SERVICE_PUBLISHERS: dict[str, str] = {
+    "AWS::CloudWatch::Alarm": "cloudwatch.amazonaws.com",
+    "AWS::Events::Rule": "events.amazonaws.com",
+    "AWS::CodeStarNotifications::NotificationRule": "codestar-notifications.amazonaws.com",
+}
+PUBLISH_NEEDS: tuple[Need, ...] = (
+    Need(
+        ("sns:Publish",),
+        "topic",
+        "https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-use-cases.html",
+    ),
+)
+ENCRYPTED_PUBLISH_NEEDS: tuple[Need, ...] = (
+    Need(
+        ("kms:GenerateDataKey", "kms:Decrypt"),
+        "topic-key",
+        "https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services",
+    ),
+)

@@ -1,0 +1,34 @@
+"""Fixtures shared by more than one test folder.
+
+`synthesized` synthesizes every example once per session (each synth costs seconds); tests/synth
+and tests/contracts both read it, in the one xdist group "synth" so a single worker pays for it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from tests.synth.conftest import EXAMPLES, Synthesized
+
+
+@pytest.fixture(scope="session")
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Synthesized]]:
+    from conveyor.spec import load_spec
+    from conveyor.synth import synthesize
+
+    results: dict[str, Synthesized] = {}
+    for path in EXAMPLES:
+        outdir = tmp_path_factory.mktemp(path.stem)
+        spec = load_spec(path)
+        result = synthesize(spec, outdir, nag=True)
+        results[path.stem] = Synthesized(
+            name=path.stem,
+            spec=spec,
+            outdir=result.outdir,
+            templates={t.stack: json.loads(t.path.read_text()) for t in result.templates},
+            nag_report=json.loads((result.outdir / "validation-report.json").read_text()),
+        )
+    yield results

@@ -1,0 +1,297 @@
+"""What each role of an example must be allowed to do, derived from what its principal does:
+the pipeline's actions (and their RoleArn), each CodeBuild project's buildspec, each handler.
+The requirements themselves come from conveyor.rules.runtime_contracts (one table, sourced)."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from conveyor.rules.runtime_contracts import (
+    BUILDSPEC_COMMAND_KINDS,
+    CODEBUILD_PROJECT_NEEDS,
+    HANDLER_CONTRACTS,
+    PIPELINE_ACTION_NEEDS,
+    PIPELINE_ASSUMES_ACTION_ROLES,
+    READ_ARTIFACTS,
+    WRITE_ARTIFACTS,
+    Need,
+)
+from tests.contracts.model import Example, Located, Role
+
+
+@dataclass(frozen=True)
+class Obligation:
+    """One API call a role must be allowed to make."""
+
+    role: Role
+    action: str
+    resource: str
+    context: tuple[tuple[str, str], ...]
+    why: str  # who performs it (pipeline action, project, handler)
+    source: str
+
+    def __str__(self) -> str:
+        return f"{self.why}: {self.action} on {self.resource} (needed per {self.source})"
+
+
+def _request_context(need: Need, resources: dict[str, list[str]]) -> tuple[tuple[str, str], ...]:
+    """Condition keys AWS adds to the request, beyond the table's own."""
+    context = dict(need.context)
+    if "ecs-cluster" in resources:
+        # ECS tags task calls with their cluster (ecs:cluster).
+        context["ecs:cluster"] = resources["ecs-cluster"][0]
+    if need.on == "artifact-key":
+        # The artifact key is used by S3 on the caller's behalf (SSE-KMS).
+        region = resources["artifact-key"][0].split(":")[3]
+        context["kms:ViaService"] = f"s3.{region}.amazonaws.com"
+    return tuple(sorted(context.items()))
+
+
+def _expand(
+    role: Role, needs: tuple[Need, ...], resources: dict[str, list[str]], why: str
+) -> list[Obligation]:
+    found = []
+    for need in needs:
+        targets = resources.get(need.on, ["*"] if need.on == "*" else [])
+        context = _request_context(need, resources)
+        for action in need.actions:
+            for resource in targets:
+                found.append(Obligation(role, action, resource, context, why, need.source))
+    return found
+
+
+def _artifact_resources(example: Example) -> dict[str, list[str]]:
+    bucket = example.artifact_bucket
+    return {
+        "artifact-objects": [f"{bucket}/{example.pipeline.value('Name')}/Build/a1b2c3d"],
+        "artifact-bucket": [bucket],
+        "artifact-key": [example.artifact_key],
+    }
+
+
+def _ecs_resources(
+    example: Example, account: str, cluster: str, service: str
+) -> dict[str, list[str]]:
+    region = example.region
+    found = {
+        "ecs-service": [f"arn:aws:ecs:{region}:{account}:service/{cluster}/{service}"],
+        "ecs-cluster": [f"arn:aws:ecs:{region}:{account}:cluster/{cluster}"],
+    }
+    located = example.by_name("AWS::ECS::Service", service)
+    task_definition = None
+    if located is not None:
+        task_definition = example.by_arn(
+            "AWS::ECS::TaskDefinition", located.value("TaskDefinition")
+        )
+    if task_definition is None:
+        # An existing service: its task definition family is the service's own business.
+        found["ecs-task-definition"] = [
+            f"arn:aws:ecs:{region}:{account}:task-definition/{service}:2"
+        ]
+        return found
+    family = task_definition.value("Family") or task_definition.lid.lower()
+    found["ecs-task-definition"] = [f"arn:aws:ecs:{region}:{account}:task-definition/{family}:2"]
+    found["task-roles"] = [
+        arn
+        for arn in (task_definition.value("TaskRoleArn"), task_definition.value("ExecutionRoleArn"))
+        if arn
+    ]
+    return found
+
+
+def _codedeploy_resources(
+    example: Example, account: str, application: str, group: str
+) -> dict[str, list[str]]:
+    region = example.region
+    config = "CodeDeployDefault.ECSAllAtOnce"
+    for located in example.of_type("AWS::CodeDeploy::DeploymentGroup"):
+        if located.resolver.name(located.lid) == group and located.value("DeploymentConfigName"):
+            config = located.value("DeploymentConfigName")
+    return {
+        "codedeploy-application": [
+            f"arn:aws:codedeploy:{region}:{account}:application:{application}"
+        ],
+        "codedeploy-deployment-group": [
+            f"arn:aws:codedeploy:{region}:{account}:deploymentgroup:{application}/{group}"
+        ],
+        "codedeploy-config": [f"arn:aws:codedeploy:{region}:{account}:deploymentconfig:{config}"],
+    }
+
+
+def action_resources(
+    example: Example, action: dict[str, Any], account: str
+) -> dict[str, list[str]]:
+    """Resource kinds of runtime_contracts, resolved for one pipeline action."""
+    config = action.get("Configuration", {})
+    region = example.region
+    found = _artifact_resources(example)
+    if "ClusterName" in config:
+        found |= _ecs_resources(example, account, config["ClusterName"], config["ServiceName"])
+    if "ApplicationName" in config:
+        found |= _codedeploy_resources(
+            example, account, config["ApplicationName"], config["DeploymentGroupName"]
+        )
+        # The blue/green action registers the task definition of taskdef.json: the family of
+        # the deployment group's service, passing that service's roles.
+        for located in example.of_type("AWS::CodeDeploy::DeploymentGroup"):
+            if located.resolver.name(located.lid) != config["DeploymentGroupName"]:
+                continue
+            for service in located.value("ECSServices") or []:
+                ecs = _ecs_resources(
+                    example, account, service["ClusterName"], service["ServiceName"]
+                )
+                found |= {
+                    k: v for k, v in ecs.items() if k in ("ecs-task-definition", "task-roles")
+                }
+    if "ProjectName" in config:
+        found["codebuild-project"] = [
+            f"arn:aws:codebuild:{region}:{account}:project/{config['ProjectName']}"
+        ]
+    if "FunctionName" in config:
+        found["lambda-function"] = [
+            f"arn:aws:lambda:{region}:{account}:function:{config['FunctionName']}"
+        ]
+    if "NotificationArn" in config:
+        found["approval-topic"] = [config["NotificationArn"]]
+    if "ConnectionArn" in config:
+        found["connection"] = [config["ConnectionArn"]]
+    if "RepositoryName" in config:
+        found["codecommit-repository"] = [
+            f"arn:aws:codecommit:{region}:{account}:{config['RepositoryName']}"
+        ]
+    if "S3Bucket" in config:
+        found["source-bucket"] = [f"arn:aws:s3:::{config['S3Bucket']}"]
+        found["source-object"] = [f"arn:aws:s3:::{config['S3Bucket']}/{config['S3ObjectKey']}"]
+    return found
+
+
+def action_type(action: dict[str, Any]) -> str:
+    kind = action["ActionTypeId"]
+    return f"{kind['Category']}/{kind['Owner']}/{kind['Provider']}"
+
+
+def pipeline_action_obligations(example: Example) -> list[Obligation]:
+    """Per pipeline action: its role's needs, and the pipeline role's right to assume it."""
+    pipeline_role = example.role(example.pipeline.value("RoleArn"))
+    found: list[Obligation] = []
+    for stage, action in example.actions():
+        role = example.role(action["RoleArn"]) if "RoleArn" in action else pipeline_role
+        why = f"pipeline action {stage}/{action['Name']} ({action_type(action)})"
+        needs = PIPELINE_ACTION_NEEDS[action_type(action)]
+        # A CodeBuild action's project reads and writes the artifacts with its own role
+        # (project_obligations); every other action does so with the action's role.
+        touches_artifacts = action["ActionTypeId"]["Provider"] != "CodeBuild"
+        if touches_artifacts and action.get("InputArtifacts"):
+            needs += READ_ARTIFACTS
+        if touches_artifacts and action.get("OutputArtifacts"):
+            needs += WRITE_ARTIFACTS
+        found += _expand(role, needs, action_resources(example, action, role.account), why)
+        if role is not pipeline_role:
+            found += _expand(
+                pipeline_role,
+                (PIPELINE_ASSUMES_ACTION_ROLES,),
+                {"action-role": [role.arn]},
+                f"pipeline role assuming the role of {stage}/{action['Name']}",
+            )
+    return found
+
+
+def buildspec(project: Located) -> dict[str, Any]:
+    text = project.value("Source").get("BuildSpec", "{}")
+    parsed: dict[str, Any] = json.loads(text)
+    return parsed
+
+
+def buildspec_commands(spec: dict[str, Any]) -> list[str]:
+    return [
+        command
+        for phase in spec.get("phases", {}).values()
+        for command in phase.get("commands", [])
+    ]
+
+
+def project_environment(project: Located) -> dict[str, str]:
+    variables = project.value("Environment").get("EnvironmentVariables", [])
+    return {
+        v["Name"]: str(v["Value"]) for v in variables if v.get("Type", "PLAINTEXT") == "PLAINTEXT"
+    }
+
+
+def project_resources(example: Example, project: Located) -> dict[str, list[str]]:
+    account, region = project.resolver.account, project.resolver.region
+    env = project_environment(project)
+    found = _artifact_resources(example)
+    logs = project.value("LogsConfig") or {}
+    group = logs.get("CloudWatchLogs", {}).get(
+        "GroupName", f"/aws/codebuild/{project.value('Name')}"
+    )
+    found["log-group"] = [f"arn:aws:logs:{region}:{account}:log-group:{group}:log-stream:build-1"]
+    repository = env.get("IMAGE_REPO_NAME") or env.get("REPOSITORY_URI", "").rsplit("/", 1)[-1]
+    if repository:
+        found["ecr-repository"] = [f"arn:aws:ecr:{region}:{account}:repository/{repository}"]
+    if "FUNCTION_NAME" in env:
+        found["lambda-function"] = [
+            f"arn:aws:lambda:{region}:{account}:function:{env['FUNCTION_NAME']}"
+        ]
+    if "CODEDEPLOY_APPLICATION" in env:
+        found |= _codedeploy_resources(
+            example, account, env["CODEDEPLOY_APPLICATION"], env["CODEDEPLOY_GROUP"]
+        )
+    return found
+
+
+def project_obligations(example: Example) -> list[Obligation]:
+    """Per CodeBuild project: logs and artifacts, plus what its buildspec's commands call."""
+    found: list[Obligation] = []
+    writes_output = {
+        action["Configuration"]["ProjectName"]
+        for _, action in example.actions()
+        if "ProjectName" in action.get("Configuration", {}) and action.get("OutputArtifacts")
+    }
+    for project in example.of_type("AWS::CodeBuild::Project"):
+        role = example.role(project.value("ServiceRole"))
+        resources = project_resources(example, project)
+        commands = buildspec_commands(buildspec(project))
+        why = f"CodeBuild project {project.value('Name')}"
+        needs = CODEBUILD_PROJECT_NEEDS + READ_ARTIFACTS
+        if project.value("Name") in writes_output:
+            needs += WRITE_ARTIFACTS
+        found += _expand(role, needs, resources, why)
+        for kind in BUILDSPEC_COMMAND_KINDS:
+            if any(kind.occurs_in(command) for command in commands):
+                found += _expand(role, kind.needs, resources, f"{why} ({kind.name} command)")
+    return found
+
+
+def handler_of(function: Located) -> str | None:
+    name = function.value("FunctionName") or ""
+    for contract in HANDLER_CONTRACTS:
+        if re.search(contract.function_name, name):
+            return contract.name
+    return None
+
+
+def handler_obligations(example: Example) -> list[Obligation]:
+    """Per conveyor handler function: the calls its code makes."""
+    found: list[Obligation] = []
+    contracts = {contract.name: contract for contract in HANDLER_CONTRACTS}
+    for function in example.of_type("AWS::Lambda::Function"):
+        handler = handler_of(function)
+        if handler is None:
+            continue
+        role = example.role(function.value("Role"))
+        env = (function.value("Environment") or {}).get("Variables", {})
+        resources = {"pipeline": [example.pipeline.arn]}
+        if "TOPIC_ARN" in env:
+            resources["topic"] = [env["TOPIC_ARN"]]
+        if "DEPLOYMENT_TABLE_NAME" in env:
+            table = env["DEPLOYMENT_TABLE_NAME"]
+            resources["deployment-table"] = [
+                f"arn:aws:dynamodb:{example.region}:{role.account}:table/{table}"
+            ]
+        why = f"handler {handler} ({function.value('FunctionName')})"
+        found += _expand(role, contracts[handler].needs, resources, why)
+    return found

@@ -1,0 +1,74 @@
+"""Every role may do what its principal does on AWS, judged by a real policy evaluator.
+
+What each principal does comes from the templates themselves (pipeline actions and their RoleArn,
+each project's buildspec, each handler's function); what that requires comes from the one table in
+conveyor.rules.runtime_contracts, which cites AWS for every entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from tests.contracts.conftest import EXAMPLE_NAMES
+from tests.contracts.model import Example
+from tests.contracts.obligations import (
+    Obligation,
+    handler_obligations,
+    pipeline_action_obligations,
+    project_obligations,
+)
+
+PRINCIPALS: dict[str, Callable[[Example], list[Obligation]]] = {
+    "pipeline-actions": pipeline_action_obligations,
+    "codebuild-projects": project_obligations,
+    "handlers": handler_obligations,
+}
+
+
+def _tag_on_create(obligation: Obligation) -> bool:
+    return obligation.action == "ecs:TagResource"
+
+
+def refused(example: Example, obligations: list[Obligation]) -> list[str]:
+    return [
+        f"{o} -> {verdict.why}"
+        for o in obligations
+        if not (verdict := example.allows(o.role, o.action, o.resource, dict(o.context)))
+    ]
+
+
+@pytest.mark.parametrize("example", EXAMPLE_NAMES, indirect=True)
+@pytest.mark.parametrize("principals", sorted(PRINCIPALS))
+def test_every_role_may_do_what_its_principal_does(example: Example, principals: str) -> None:
+    obligations = PRINCIPALS[principals](example)
+    assert obligations, f"{example.name}: no {principals} found; the derivation is broken"
+    # Task-definition tagging is its own case below (issue 14 defect 1).
+    assert refused(example, [o for o in obligations if not _tag_on_create(o)]) == []
+
+
+_DEFECT_1 = pytest.mark.xfail(
+    strict=True,
+    reason="issue 14 defect 1: the ECS deploy role has ecs:RegisterTaskDefinition but not "
+    "ecs:TagResource, which ECS's tag-on-create authorization needs",
+)
+ECS_DEPLOYING = [
+    pytest.param(name, marks=_DEFECT_1)
+    for name in (
+        "codecommit-blue-green",
+        "minimal",
+        "multi-account",
+        "native-blue-green",
+        "payments",
+        "validated-service",
+        "web-service",
+    )
+]
+
+
+@pytest.mark.parametrize("example", ECS_DEPLOYING, indirect=True)
+def test_deploy_role_may_tag_the_task_definition_it_registers(example: Example) -> None:
+    tagging = [o for o in pipeline_action_obligations(example) if _tag_on_create(o)]
+    assert tagging, f"{example.name}: no pipeline action registers a task definition"
+    assert refused(example, tagging) == []
