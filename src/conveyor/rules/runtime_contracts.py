@@ -80,6 +80,8 @@ _ECS_TAG_ON_CREATE = (
     "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/supported-iam-actions-tagging.html"
 )
 _PASS_TASK_ROLES = (("iam:PassedToService", "ecs-tasks.amazonaws.com"),)
+# The tag-on-create authorization names the creating call in ecs:CreateAction.
+_TAG_ON_REGISTER = (("ecs:CreateAction", "RegisterTaskDefinition"),)
 
 READ_ARTIFACTS = (
     Need(("s3:GetObject",), "artifact-objects", _ARTIFACT_STORE),
@@ -98,7 +100,7 @@ PIPELINE_ACTION_NEEDS: dict[str, tuple[Need, ...]] = {
         Need(("ecs:DescribeServices", "ecs:UpdateService"), "ecs-service", _ECS_ACTION),
         Need(("ecs:DescribeTaskDefinition",), "*", _ECS_ACTION),
         Need(("ecs:RegisterTaskDefinition",), "ecs-task-definition", _ECS_ACTION),
-        Need(("ecs:TagResource",), "ecs-task-definition", _ECS_TAG_ON_CREATE),
+        Need(("ecs:TagResource",), "ecs-task-definition", _ECS_TAG_ON_CREATE, _TAG_ON_REGISTER),
         Need(("ecs:DescribeTasks", "ecs:ListTasks"), "*", _ECS_ACTION),
         Need(("iam:PassRole",), "task-roles", _ECS_ACTION, _PASS_TASK_ROLES),
     ),
@@ -121,8 +123,8 @@ PIPELINE_ACTION_NEEDS: dict[str, tuple[Need, ...]] = {
             _ECS_BG_ACTION,
         ),
         Need(("codedeploy:GetDeploymentConfig",), "codedeploy-config", _ECS_BG_ACTION),
+        # Tag-on-create applies only when taskdef.json carries tags; conveyor's carry none.
         Need(("ecs:RegisterTaskDefinition",), "ecs-task-definition", _ECS_BG_ACTION),
-        Need(("ecs:TagResource",), "ecs-task-definition", _ECS_TAG_ON_CREATE),
         Need(("iam:PassRole",), "task-roles", _ECS_BG_ACTION, _PASS_TASK_ROLES),
     ),
     "Build/AWS/CodeBuild": (
