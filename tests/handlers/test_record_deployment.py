@@ -942,23 +942,29 @@ def _failed_validation(message: str, at: datetime) -> dict[str, Any]:
 def _validate_http_failure_message(monkeypatch: pytest.MonkeyPatch) -> str:
     """The message validate_http itself reports when it rolls a Lambda alias back."""
     from conveyor.handlers.validate_http import app as validate
-    from conveyor.handlers.validate_http import common as validate_common
+    from conveyor.handlers.validate_http import check as validate_check
 
     reported: dict[str, Any] = {}
+    clients = {name: boto3.client(name) for name in ("lambda", "codepipeline")}
+    monkeypatch.setattr(validate, "new_client", lambda service, config: clients[service])
+    validate._client.cache_clear()
+    validate._decided.clear()
     with (
-        Stubber(validate_common.client("lambda")) as lambda_,
-        Stubber(validate_common.client("codepipeline")) as codepipeline,
+        Stubber(clients["lambda"]) as lambda_,
+        Stubber(clients["codepipeline"]) as codepipeline,
     ):
         lambda_.add_response("get_alias", {"Name": "live", "FunctionVersion": "7"})
         lambda_.add_response("list_versions_by_function", {"Versions": [{"Version": "6"}]})
         lambda_.add_response("update_alias", {"Name": "live", "FunctionVersion": "6"})
         codepipeline.add_response("put_job_failure_result", {})
-        validate_common.client("codepipeline").meta.events.register(
+        clients["codepipeline"].meta.events.register(
             "provide-client-params.codepipeline.PutJobFailureResult",
             lambda params, **_: reported.update(params["failureDetails"]),
         )
         monkeypatch.setattr(
-            validate, "run_check", lambda check, context: validate.Result(False, "status 503")
+            validate_check,
+            "run_check",
+            lambda *args, **kwargs: validate_check.Result(False, "status 503"),
         )
         event = load_event("validate_http", "codepipeline-job.json")
         event["CodePipeline.job"]["data"]["actionConfiguration"]["configuration"][
@@ -970,6 +976,7 @@ def _validate_http_failure_message(monkeypatch: pytest.MonkeyPatch) -> str:
             }
         )
         validate.handler(event, FakeContext())
+    validate._client.cache_clear()
     message: str = reported["message"]
     return message
 
