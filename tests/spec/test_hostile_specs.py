@@ -409,3 +409,12 @@ def test_a_tagged_top_level_is_one_problem() -> None:
     assert _error("just text") == (
         "conveyor.yaml:1: expected a mapping at the top (app: …), got the text 'just text'"
     )
+
+
+def test_line_breaks_and_control_characters_in_keys_are_escaped() -> None:
+    report = _error(_with("app: web", 'app: web\n"a\\rb": 1\n"c\\u2028d\\x85": 2\n"e\\x1bf": 3'))
+    lines = report.splitlines()
+    assert len(lines) == 3, lines
+    assert lines[0].startswith("conveyor.yaml:2: a\\rb: unknown key 'a\\rb'")
+    assert lines[1].startswith("conveyor.yaml:3: c\\u2028d\\x85: unknown key 'c\\u2028d\\x85'")
+    assert lines[2].startswith("conveyor.yaml:4: e\\x1bf: unknown key")

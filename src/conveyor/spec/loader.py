@@ -71,7 +71,13 @@ class Problem:
 
     def render(self, file: str) -> str:
         where = f"{file}:{self.line}" if self.line is not None else file
-        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+        text = f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+        return _UNPRINTABLE.sub(lambda found: ascii(found[0])[1:-1], text)
+
+
+# One problem is one line: a key or value holding a line break, a NUL or a lone surrogate (which
+# no terminal can encode) is shown escaped, as Python would write it.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 
 class SpecError(Exception):
