@@ -1,0 +1,278 @@
+"""Run a generated buildspec's phases in bash, the way CodeBuild does, against stub CLIs.
+
+CodeBuild runs every command of every phase in one shell instance, in phase order
+(install, pre_build, build, post_build), and fails the build on the first failing command:
+https://docs.aws.amazon.com/codebuild/latest/userguide/build-spec-ref.html
+The stubs (stub_cli.py) record each call; `aws_requests` turns the recorded calls into the IAM
+actions and resources AWS would authorize.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from conveyor.rules.runtime_contracts import CLI_SERVICE_PREFIX, ECR_PULL, ECR_PUSH
+from tests.contracts.model import Example, Located
+from tests.contracts.obligations import buildspec, project_environment
+
+PHASES = ("install", "pre_build", "build", "post_build")
+STUBBED = (
+    "aws",
+    "docker",
+    "pip",
+    "pip3",
+    "python",
+    "curl",
+    "wget",
+    "tar",
+    "sha256sum",
+    "gitleaks",
+    "trivy",
+    "syft",
+    "bandit",
+    "pip-audit",
+    "pytest",
+    "npm",
+    "npx",
+)
+SOURCE_REVISION = "0123456789abcdef0123456789abcdef01234567"
+
+
+@dataclass(frozen=True)
+class Run:
+    project: str
+    returncode: int
+    output: str
+    workdir: Path
+    calls: list[list[str]]
+    exported: dict[str, str]
+
+
+def install_stubs(bin_dir: Path) -> None:
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    here = str(Path(__file__).parent)
+    for tool in STUBBED:
+        path = bin_dir / tool
+        path.write_text(
+            f"#!{sys.executable}\nimport sys\nsys.path.insert(0, {here!r})\n"
+            f"import stub_cli\nsys.exit(stub_cli.main({tool!r}))\n"
+        )
+        path.chmod(0o755)
+
+
+def fake_checkout(
+    workdir: Path, dockerfile: str = "Dockerfile", *, optional_files: bool = True
+) -> None:
+    """A repository shaped like the examples expect: a Dockerfile, src/, and unless told
+    otherwise the files a repository may or may not have (requirements.txt)."""
+    (workdir / dockerfile).parent.mkdir(parents=True, exist_ok=True)
+    (workdir / dockerfile).write_text("FROM public.ecr.aws/docker/library/python:3.12-slim\n")
+    if optional_files:
+        (workdir / "requirements.txt").write_text("requests==2.32.3\n")
+    (workdir / "requirements-dev.txt").write_text("pytest==8.3.3\n")
+    (workdir / "src").mkdir(exist_ok=True)
+    (workdir / "src" / "app.py").write_text("def handler(event, context):\n    return {}\n")
+    (workdir / "tests" / "integration").mkdir(parents=True, exist_ok=True)
+
+
+def _action_environment(example: Example, project_name: str) -> dict[str, str]:
+    """The pipeline action's EnvironmentVariables, with pipeline variables made concrete."""
+    found: dict[str, str] = {}
+    for _, action in example.actions():
+        config = action.get("Configuration", {})
+        if config.get("ProjectName") != project_name or "EnvironmentVariables" in found:
+            continue
+        for variable in json.loads(config.get("EnvironmentVariables", "[]")):
+            value = str(variable["value"])
+            value = re.sub(r"#\{[^}]*CommitId\}", SOURCE_REVISION, value)
+            found[variable["name"]] = re.sub(
+                r"#\{[^}]+\}", f"stub-{variable['name'].lower()}", value
+            )
+    if "IMAGE_URI" in found:
+        repository = next(
+            (r for r in example.of_type("AWS::ECR::Repository")),
+            None,
+        )
+        if repository is not None:
+            name = repository.resolver.name(repository.lid)
+            registry = f"{example.account}.dkr.ecr.{example.region}.amazonaws.com"
+            found["IMAGE_URI"] = f"{registry}/{name}@sha256:{'ab' * 32}"
+    return found
+
+
+def environment(example: Example, project: Located, workdir: Path, bin_dir: Path) -> dict[str, str]:
+    region = project.resolver.region
+    variables = project.value("Environment").get("EnvironmentVariables", [])
+    secrets = {
+        v["Name"]: "stub-secret" for v in variables if v.get("Type", "PLAINTEXT") != "PLAINTEXT"
+    }
+    return {
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "HOME": str(workdir.parent / "home"),
+        "LANG": "C.UTF-8",
+        "STUB_CALLS": str(workdir.parent / "calls.jsonl"),
+        "STUB_REAL_PYTHON": sys.executable,
+        # What CodeBuild sets in every build:
+        # https://docs.aws.amazon.com/codebuild/latest/userguide/build-env-ref-env-vars.html
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        "CODEBUILD_BUILD_NUMBER": "7",
+        "CODEBUILD_BUILD_ID": f"{project.value('Name')}:0b1c2d3e",
+        "CODEBUILD_RESOLVED_SOURCE_VERSION": SOURCE_REVISION,
+        "CODEBUILD_SRC_DIR": str(workdir),
+        **project_environment(project),
+        **secrets,
+        **_action_environment(example, project.value("Name")),
+    }
+
+
+def script(spec: dict[str, Any]) -> str:
+    lines = []
+    for phase in PHASES:
+        for command in spec.get("phases", {}).get(phase, {}).get("commands", []):
+            lines += [command, 'rc=$?; if [ "$rc" -ne 0 ]; then exit "$rc"; fi']
+    exported = spec.get("env", {}).get("exported-variables", [])
+    # CodeBuild reads the exported variables from the shell at the end of the build.
+    lines += [f'printf "%s=%s\\n" {name} "${{{name}-}}" >> ../exported.env' for name in exported]
+    return "\n".join(lines) + "\n"
+
+
+def run(
+    example: Example,
+    project: Located,
+    root: Path,
+    inputs: dict[str, bytes] | None = None,
+    *,
+    optional_files: bool = True,
+) -> Run:
+    workdir = root / "src"
+    workdir.mkdir(parents=True)
+    (root / "home").mkdir()
+    bin_dir = root / "bin"
+    install_stubs(bin_dir)
+    fake_checkout(workdir, _dockerfile(example), optional_files=optional_files)
+    for name, content in (inputs or {}).items():
+        (workdir / name).parent.mkdir(parents=True, exist_ok=True)
+        (workdir / name).write_bytes(content)
+    (root / "calls.jsonl").touch()
+    (root / "exported.env").touch()
+    completed = subprocess.run(
+        ["bash", "-c", script(buildspec(project))],
+        cwd=workdir,
+        env=environment(example, project, workdir, bin_dir),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    calls = [json.loads(line) for line in (root / "calls.jsonl").read_text().splitlines()]
+    exported = dict(
+        line.split("=", 1)
+        for line in (root / "exported.env").read_text().splitlines()
+        if "=" in line
+    )
+    return Run(
+        project.value("Name"),
+        completed.returncode,
+        completed.stdout + completed.stderr,
+        workdir,
+        calls,
+        exported,
+    )
+
+
+def _dockerfile(example: Example) -> str:
+    docker = getattr(example.synthesized.spec.build, "docker", None)
+    return str(getattr(docker, "file", None) or "Dockerfile")
+
+
+def _camel(operation: str) -> str:
+    return "".join(part.capitalize() for part in operation.split("-"))
+
+
+def _flag(args: list[str], name: str) -> str | None:
+    for index, arg in enumerate(args):
+        if arg == name and index + 1 < len(args):
+            return args[index + 1]
+        if arg.startswith(name + "="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def _repository_arn(image: str) -> str | None:
+    """`<account>.dkr.ecr.<region>.amazonaws.com/<name>[:tag|@digest]` as its repository ARN."""
+    match = re.match(r"(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com/([^:@,]+)", image)
+    if match is None:
+        return None
+    account, region, name = match.groups()
+    return f"arn:aws:ecr:{region}:{account}:repository/{name}"
+
+
+def _docker_requests(args: list[str]) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    pushes = args[:1] == ["push"] or (args[:2] == ["buildx", "build"] and "--push" in args)
+    if pushes:
+        for tag in [_flag(args, "--tag"), _flag(args, "-t"), *args[1:2]]:
+            arn = _repository_arn(tag or "")
+            if arn:
+                found += [(action, arn) for action in ECR_PUSH + ECR_PULL]
+    for name, actions in (("--cache-from", ECR_PULL), ("--cache-to", ECR_PUSH + ECR_PULL)):
+        ref = re.search(r"ref=([^,]+)", _flag(args, name) or "")
+        arn = _repository_arn(ref.group(1)) if ref else None
+        if arn:
+            found += [(action, arn) for action in actions]
+    if args[:1] == ["pull"]:
+        arn = _repository_arn(args[1] if len(args) > 1 else "")
+        if arn:
+            found += [(action, arn) for action in ECR_PULL]
+    return sorted(set(found))
+
+
+def _aws_request(
+    args: list[str], env: dict[str, str], region: str, account: str
+) -> list[tuple[str, str]]:
+    service, operation = args[0], args[1]
+    prefix = CLI_SERVICE_PREFIX.get(service, service)
+    if (service, operation) == ("ecr", "get-login-password"):
+        # The CLI's get-login-password calls GetAuthorizationToken.
+        return [("ecr:GetAuthorizationToken", "*")]
+    if service == "lambda" and operation == "wait":
+        # The published-version-active waiter polls GetFunctionConfiguration.
+        operation = "get-function-configuration"
+    resource = "*"
+    if _flag(args, "--repository-name"):
+        resource = f"arn:aws:ecr:{region}:{account}:repository/{_flag(args, '--repository-name')}"
+    if _flag(args, "--function-name"):
+        resource = f"arn:aws:lambda:{region}:{account}:function:{_flag(args, '--function-name')}"
+    if service == "deploy":
+        application = _flag(args, "--application-name") or env.get("CODEDEPLOY_APPLICATION", "")
+        group = _flag(args, "--deployment-group-name") or env.get("CODEDEPLOY_GROUP", "")
+        resource = f"arn:aws:codedeploy:{region}:{account}:deploymentgroup:{application}/{group}"
+    found = [(f"{prefix}:{_camel(operation)}", resource)]
+    if (service, operation) == ("lambda", "update-function-code") and "--publish" in args:
+        found.append(("lambda:PublishVersion", resource))
+    return found
+
+
+def aws_requests(
+    run: Run, env: dict[str, str], region: str, account: str
+) -> list[tuple[str, str, str]]:
+    """(recorded command, IAM action, resource) for every call that reaches AWS."""
+    found = []
+    for tool, *args in run.calls:
+        requests = []
+        if tool == "aws" and len(args) >= 2:
+            requests = _aws_request(args, env, region, account)
+        elif tool == "docker":
+            requests = _docker_requests(args)
+        command = shlex.join([tool, *args])[:160]
+        found += [(command, action, resource) for action, resource in requests]
+    return found

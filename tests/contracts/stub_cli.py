@@ -1,0 +1,103 @@
+"""A stand-in for the CLIs a buildspec calls (aws, docker, pip, curl, scanners, ...).
+
+Installed on PATH under each tool's name (a wrapper calling main(tool)), it records its argv as
+one JSON line in $STUB_CALLS and answers with output shaped like the real tool's, so the
+buildspec's next command has what it reads (a digest, a version, a deployment id).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+DIGEST = "sha256:" + "ab" * 32
+
+
+def _flag(args: list[str], name: str) -> str | None:
+    for index, arg in enumerate(args):
+        if arg == name and index + 1 < len(args):
+            return args[index + 1]
+        if arg.startswith(name + "="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def _aws(args: list[str]) -> int:
+    service, operation = [*args, "", ""][:2]
+    query = _flag(args, "--query")
+    answers = {
+        ("ecr", "get-login-password"): "stub-password",
+        ("lambda", "get-alias"): "1",
+        ("lambda", "update-function-code"): "2",
+        ("lambda", "publish-version"): "2",
+        ("deploy", "create-deployment"): "d-STUB12345",
+        ("deploy", "get-deployment"): "Succeeded",
+        ("sts", "get-caller-identity"): "123456789012",
+        ("ssm", "get-parameter"): "stub-value",
+        ("ssm", "get-parameters"): "stub-value",
+    }
+    if (service, operation) == ("ecr", "describe-images"):
+        # Without --query the build asks "is this tag already pushed?": not yet.
+        if query is None:
+            return 1
+        print(DIGEST)
+        return 0
+    print(answers.get((service, operation), "{}" if query is None else "stub"))
+    return 0
+
+
+def _python(args: list[str]) -> int:
+    if args[:2] == ["-m", "pip"]:
+        return _pip(args[2:])
+    real = os.environ["STUB_REAL_PYTHON"]
+    return subprocess.call([real, *args])
+
+
+def _pip(args: list[str]) -> int:
+    target = _flag(args, "--target") or _flag(args, "-t")
+    if target:
+        # What a wheel install leaves behind, tagged with the platform it was asked for.
+        Path(target, "stub_dependency").mkdir(parents=True, exist_ok=True)
+        platform = _flag(args, "--platform") or "host"
+        Path(target, "stub_dependency", "PLATFORM").write_text(platform)
+    return 0
+
+
+def _curl(args: list[str]) -> int:
+    output = _flag(args, "-o") or _flag(args, "--output")
+    if output:
+        Path(output).parent.mkdir(parents=True, exist_ok=True)
+        Path(output).write_bytes(b"stub download\n")
+    else:
+        # Piped into `sh`: an installer script that installs nothing.
+        print("#!/bin/sh\nexit 0")
+    return 0
+
+
+def _report(args: list[str]) -> int:
+    for name in ("--output", "--report-path", "--output-file", "-o"):
+        path = _flag(args, name)
+        if path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).write_text("{}")
+    return 0
+
+
+def main(tool: str) -> int:
+    args = sys.argv[1:]
+    with Path(os.environ["STUB_CALLS"]).open("a") as log:
+        log.write(json.dumps([tool, *args]) + "\n")
+    if tool == "docker" and args[:1] == ["login"] and "--password-stdin" in args:
+        sys.stdin.read()
+    if tool == "aws":
+        return _aws(args)
+    if tool in ("python", "python3"):
+        return _python(args)
+    if tool in ("pip", "pip3"):
+        return _pip(args[1:] if args[:1] == ["install"] else args)
+    if tool in ("curl", "wget"):
+        return _curl(args)
+    return _report(args)

@@ -1,0 +1,175 @@
+"""Every generated buildspec runs to the end against stub CLIs, leaves the files the next
+pipeline action reads, and every AWS call it makes is allowed by its project's role."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.contracts.buildspecs import Run, aws_requests, environment, run
+from tests.contracts.conftest import EXAMPLE_NAMES
+from tests.contracts.model import Example, Located
+from tests.contracts.obligations import buildspec
+
+# What a deploy action reads from the build's output artifact.
+# https://docs.aws.amazon.com/codepipeline/latest/userguide/file-reference.html
+LAMBDA_PLATFORMS = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
+
+
+def projects(example: Example) -> list[Located]:
+    return example.of_type("AWS::CodeBuild::Project")
+
+
+def build_project(example: Example) -> Located:
+    (found,) = [
+        p for p in projects(example) if p.value("Name") == f"{example.synthesized.spec.app}-build"
+    ]
+    return found
+
+
+def output_files(run: Run, project: Located) -> list[str]:
+    patterns = buildspec(project).get("artifacts", {}).get("files", [])
+    return sorted(
+        str(path.relative_to(run.workdir))
+        for pattern in patterns
+        for path in run.workdir.glob(pattern)
+        if path.is_file()
+    )
+
+
+def build_output(example: Example, tmp_path: Path) -> tuple[Run, dict[str, bytes]]:
+    project = build_project(example)
+    result = run(example, project, tmp_path / "build")
+    assert result.returncode == 0, result.output
+    return result, {
+        name: (result.workdir / name).read_bytes() for name in output_files(result, project)
+    }
+
+
+@pytest.mark.parametrize("example", EXAMPLE_NAMES, indirect=True)
+def test_every_buildspec_runs_and_leaves_its_artifacts(example: Example, tmp_path: Path) -> None:
+    _, built = build_output(example, tmp_path)
+    for project in projects(example):
+        result = run(example, project, tmp_path / project.lid, inputs=built)
+        assert result.returncode == 0, f"{result.project} failed:\n{result.output}"
+        patterns = buildspec(project).get("artifacts", {}).get("files", [])
+        assert not patterns or output_files(result, project), f"{result.project} left no artifact"
+        exported = buildspec(project).get("env", {}).get("exported-variables", [])
+        assert [name for name in exported if not result.exported.get(name)] == []
+
+
+@pytest.mark.parametrize("example", EXAMPLE_NAMES, indirect=True)
+def test_every_aws_call_of_a_buildspec_is_allowed_by_its_role(
+    example: Example, tmp_path: Path
+) -> None:
+    _, built = build_output(example, tmp_path)
+    refused = []
+    calls = 0
+    for project in projects(example):
+        result = run(example, project, tmp_path / project.lid, inputs=built)
+        role = example.role(project.value("ServiceRole"))
+        env = environment(example, project, result.workdir, tmp_path)
+        for command, action, resource in aws_requests(
+            result, env, project.resolver.region, project.resolver.account
+        ):
+            calls += 1
+            verdict = example.allows(role, action, resource)
+            if not verdict:
+                refused.append(
+                    f"{result.project}: `{command}` needs {action} on {resource}: {verdict.why}"
+                )
+    assert calls, f"{example.name}: no buildspec called AWS; the stubs recorded nothing"
+    assert refused == []
+
+
+def deploy_actions(example: Example, provider: str) -> list[dict[str, object]]:
+    return [a for _, a in example.actions() if a["ActionTypeId"]["Provider"] == provider]
+
+
+@pytest.mark.parametrize("example", EXAMPLE_NAMES, indirect=True)
+def test_the_build_leaves_what_each_deploy_action_reads(example: Example, tmp_path: Path) -> None:
+    result, built = build_output(example, tmp_path)
+    checked = 0
+    for _ in deploy_actions(example, "ECS"):
+        # imagedefinitions.json: [{"name": container, "imageUri": image}]
+        definitions = json.loads(built["imagedefinitions.json"])
+        assert [set(d) for d in definitions] == [{"name", "imageUri"}]
+        assert "@sha256:" in definitions[0]["imageUri"]
+        checked += 1
+    for action in deploy_actions(example, "CodeDeployToECS"):
+        config = action["Configuration"]
+        assert isinstance(config, dict)
+        # imageDetail.json: {"ImageURI": image}; taskdef.json names the image placeholder.
+        assert "@sha256:" in json.loads(built["imageDetail.json"])["ImageURI"]
+        taskdef = json.loads(built[config["TaskDefinitionTemplatePath"]])
+        images = [c["image"] for c in taskdef["containerDefinitions"]]
+        assert f"<{config['Image1ContainerName']}>" in images
+        appspec = yaml.safe_load(built[config["AppSpecTemplatePath"]])
+        assert (
+            appspec["Resources"][0]["TargetService"]["Properties"]["TaskDefinition"]
+            == "<TASK_DEFINITION>"
+        )
+        checked += 1
+    for project in projects(example):
+        package = project_environment_value(project, "FUNCTION_PACKAGE")
+        if package is None:
+            continue
+        function = example.by_name(
+            "AWS::Lambda::Function", project_environment_value(project, "FUNCTION_NAME") or ""
+        )
+        assert function is not None
+        (architecture,) = function.value("Architectures") or ["x86_64"]
+        with zipfile.ZipFile(io.BytesIO(built[package])) as archive:
+            platform = archive.read("stub_dependency/PLATFORM").decode()
+            assert "app.py" in archive.namelist()
+        assert platform == LAMBDA_PLATFORMS[architecture], (
+            f"wheels for {platform}, function runs on {architecture}"
+        )
+        checked += 1
+    assert checked, f"{example.name}: no deploy action reads the build's output"
+    assert result.returncode == 0
+
+
+def project_environment_value(project: Located, name: str) -> str | None:
+    for variable in project.value("Environment").get("EnvironmentVariables", []):
+        if variable["Name"] == name:
+            return str(variable["Value"])
+    return None
+
+
+@pytest.mark.parametrize("example", EXAMPLE_NAMES, indirect=True)
+def test_the_build_runs_in_a_repository_without_optional_files(
+    example: Example, tmp_path: Path
+) -> None:
+    """FM28: no requirements.txt is a normal repository, not a failed build."""
+    result = run(example, build_project(example), tmp_path / "build", optional_files=False)
+    assert result.returncode == 0, result.output
+
+
+_DEFECT_9_APPSPEC = pytest.mark.xfail(
+    strict=True,
+    reason="issue 14 defect 9: the ECS appspec's version is emitted as the number 0, not 0.0",
+)
+
+
+@pytest.mark.parametrize(
+    "example",
+    [pytest.param(name, marks=_DEFECT_9_APPSPEC) for name in ("codecommit-blue-green", "payments")],
+    indirect=True,
+)
+def test_the_ecs_appspec_has_version_0_0(example: Example, tmp_path: Path) -> None:
+    """The only allowed appspec version is 0.0:
+    https://docs.aws.amazon.com/codedeploy/latest/userguide/reference-appspec-file-structure-version.html"""
+    _, built = build_output(example, tmp_path)
+    actions = deploy_actions(example, "CodeDeployToECS")
+    assert actions
+    for action in actions:
+        config = action["Configuration"]
+        assert isinstance(config, dict)
+        appspec = yaml.safe_load(built[config["AppSpecTemplatePath"]])
+        assert str(appspec["version"]) == "0.0"

@@ -1,0 +1,149 @@
+"""Every EventBridge rule of every example fires for the AWS event it is written for, and only
+for this pipeline's resources.
+
+The events are AWS's own samples (tests/contracts/events/*.json, each citing the page it is
+copied from), with the identifiers (pipeline, project, application, bucket, repository) set to
+this example's; matching is moto's EventBridge pattern engine.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from moto.events.models import EventPattern
+
+from tests.contracts.conftest import EXAMPLE_NAMES
+from tests.contracts.model import Example, Located
+
+EVENTS = Path(__file__).parent / "events"
+SAMPLES: dict[str, dict[str, Any]] = {
+    path.stem: json.loads(path.read_text()) for path in sorted(EVENTS.glob("*.json"))
+}
+Identifiers = dict[str, Any]  # dotted path in the event -> value
+
+
+def _pipeline(example: Example) -> list[Identifiers]:
+    name = example.pipeline.value("Name")
+    return [{"detail.pipeline": name, "resources": [example.pipeline.arn]}]
+
+
+def _projects(example: Example) -> list[Identifiers]:
+    return [
+        {"detail.project-name": p.value("Name")} for p in example.of_type("AWS::CodeBuild::Project")
+    ]
+
+
+def _deployment_groups(example: Example) -> list[Identifiers]:
+    found = []
+    for group in example.of_type("AWS::CodeDeploy::DeploymentGroup"):
+        application = group.value("ApplicationName")
+        name = group.resolver.name(group.lid)
+        found.append({"detail.application": application, "detail.deploymentGroup": name})
+    return found
+
+
+def _services(example: Example) -> list[Identifiers]:
+    return [{"resources": [service.arn]} for service in example.of_type("AWS::ECS::Service")]
+
+
+def _s3_source(example: Example) -> list[Identifiers]:
+    found = []
+    for _, action in example.actions():
+        config = action.get("Configuration", {})
+        if "S3Bucket" in config:
+            bucket, key = config["S3Bucket"], config["S3ObjectKey"]
+            found.append({"detail.bucket.name": bucket, "detail.object.key": key})
+    return found
+
+
+def _codecommit_source(example: Example) -> list[Identifiers]:
+    found = []
+    for _, action in example.actions():
+        config = action.get("Configuration", {})
+        if "RepositoryName" in config:
+            arn = (
+                f"arn:aws:codecommit:{example.region}:{example.account}:{config['RepositoryName']}"
+            )
+            found.append({"resources": [arn], "detail.referenceName": config["BranchName"]})
+    return found
+
+
+# Which of the example's resources each sample event can be about.
+IDENTIFIED_BY: dict[str, Callable[[Example], list[Identifiers]]] = {
+    "codepipeline-pipeline-execution": _pipeline,
+    "codepipeline-stage-execution": _pipeline,
+    "codepipeline-action-execution-approval": _pipeline,
+    "codebuild-build-state": _projects,
+    "codedeploy-deployment-state": _deployment_groups,
+    "ecs-deployment-state": _services,
+    "s3-object-created": _s3_source,
+    "codecommit-repository-state": _codecommit_source,
+}
+
+
+def _set(event: dict[str, Any], path: str, value: Any) -> None:
+    *parents, last = path.split(".")
+    node = event
+    for key in parents:
+        node = node[key]
+    node[last] = value
+
+
+def events_about(example: Example, foreign: bool = False) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every sample event, in every documented state, about each of the example's resources
+    (or, with foreign=True, about somebody else's resources of the same kinds)."""
+    for name, sample in SAMPLES.items():
+        for identifiers in IDENTIFIED_BY[name](example):
+            for state in sample["states"]:
+                event = copy.deepcopy(sample["event"])
+                event["account"], event["region"] = example.account, example.region
+                _set(event, sample["state_field"], state)
+                for path, value in identifiers.items():
+                    if foreign:
+                        value = (
+                            [f"{v}-of-someone-else" for v in value]
+                            if isinstance(value, list)
+                            else f"{value}-of-someone-else"
+                        )
+                    _set(event, path, value)
+                yield f"{name}:{state}", event
+
+
+def pattern_rules(example: Example) -> list[Located]:
+    return [
+        rule for rule in example.of_type("AWS::Events::Rule") if "EventPattern" in rule.properties
+    ]
+
+
+def matching(rule: Located, events: Iterator[tuple[str, dict[str, Any]]]) -> list[str]:
+    pattern = EventPattern.load(json.dumps(rule.value("EventPattern")))
+    return [name for name, event in events if pattern.matches_event(event)]  # type: ignore[arg-type]
+
+
+def test_every_sample_names_its_aws_source() -> None:
+    assert set(SAMPLES) == set(IDENTIFIED_BY)
+    for sample in SAMPLES.values():
+        assert sample["copied_from"].startswith("https://docs.aws.amazon.com/")
+
+
+@pytest.mark.parametrize("example", EXAMPLE_NAMES, indirect=True)
+def test_every_rule_fires_for_an_aws_event_about_this_pipeline(example: Example) -> None:
+    rules = pattern_rules(example)
+    assert rules, f"{example.name}: no EventBridge rule with a pattern"
+    never = [rule.lid for rule in rules if not matching(rule, events_about(example))]
+    assert never == [], f"{example.name}: rules that no AWS event about this pipeline matches"
+
+
+@pytest.mark.parametrize("example", EXAMPLE_NAMES, indirect=True)
+def test_no_rule_fires_for_another_pipelines_events(example: Example) -> None:
+    leaks = {
+        rule.lid: found
+        for rule in pattern_rules(example)
+        if (found := matching(rule, events_about(example, foreign=True)))
+    }
+    assert leaks == {}
