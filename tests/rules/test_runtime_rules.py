@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+from collections.abc import Mapping
 
 import pytest
 
@@ -290,7 +291,7 @@ Resources:
 # ---- CV097 ---------------------------------------------------------------------------------
 
 
-def lifecycle(*rules: dict[str, object]) -> str:
+def lifecycle(*rules: Mapping[str, object]) -> str:
     policy = json.dumps({"rules": list(rules)})
     return f"""
 Resources:
@@ -363,3 +364,454 @@ def test_cv098_buildspec_pulls(commands: list[str], reported: bool) -> None:
 def test_cv098_build_image_from_docker_hub() -> None:
     found = hits("CV098", project(["make"], image="node:20"))
     assert len(found) == 1 and "node:20" in found[0][1]
+
+
+# ---- What users read -------------------------------------------------------------------------
+
+# Every finding of the bad fixtures, whole: where it points and what it says is the contract.
+BAD_FIXTURE_FINDINGS = [
+    (
+        "CV093",
+        "Pipeline",
+        "Resources.Pipeline.Properties.Stages.1.Actions.0.RoleArn",
+        21,
+        "action Deploy/Deploy (ECS) registers a task definition revision with the service's tags, but its role DeployRole is not allowed ecs:TagResource; the first deploy fails with AccessDenied",
+    ),
+    (
+        "CV094",
+        "Topic",
+        "Resources.Topic.Properties",
+        12,
+        "Failures publishes through cloudwatch.amazonaws.com, but the topic policy TopicPolicy does not allow it sns:Publish; an explicit topic policy replaces SNS's default, so these notices are silently dropped",
+    ),
+    (
+        "CV094",
+        "Topic",
+        "Resources.Topic.Properties.KmsMasterKeyId",
+        13,
+        "Failures publishes through cloudwatch.amazonaws.com, but the topic's key Key does not allow it kms:GenerateDataKey and kms:Decrypt; SNS refuses the encrypted publish",
+    ),
+    (
+        "CV095",
+        "History",
+        "Resources.History.DeletionPolicy",
+        5,
+        "retained with a fixed TableName: if the stack's first deployment fails, the resource survives the rollback and every retry fails with 'already exists'; use RetainExceptOnCreate",
+    ),
+    (
+        "CV096",
+        "Package",
+        "Resources.Package.Properties.Source.BuildSpec",
+        15,
+        "pip packages the Lambda code for x86_64, but the functions it feeds run on another architecture (Function (arm64)); compiled dependencies fail to import. Pass --platform manylinux2014_aarch64 (or _x86_64) --only-binary=:all: or build on a matching image",
+    ),
+    (
+        "CV097",
+        "Images",
+        "Resources.Images.Properties.LifecyclePolicy.LifecyclePolicyText",
+        9,
+        "lifecycle rule 2 expires images of any tag and no higher-priority rule keeps the deployed ones; the image an environment runs can be deleted. Tag images on deploy and keep that tag with a higher-priority rule",
+    ),
+    (
+        "CV098",
+        "Task",
+        "Resources.Task.Properties.ContainerDefinitions.0.Image",
+        8,
+        "container web pulls traefik/whoami:v1.10 from Docker Hub anonymously; tasks fail to start when the pull limit is hit. Use ECR Public (public.ecr.aws), your own ECR, or RepositoryCredentials",
+    ),
+    (
+        "CV099",
+        "Recorded",
+        "Resources.Recorded.Properties.Targets.0",
+        10,
+        "the rule invokes Recorder asynchronously, and neither the target (no DeadLetterConfig) nor the function (no on-failure destination or dead-letter queue) keeps the events it fails on; they are dropped after two retries",
+    ),
+]
+
+
+def test_bad_fixture_findings_read_as_written() -> None:
+    from pathlib import Path
+
+    from conveyor.rules import check_paths
+
+    fixtures = Path(__file__).parent / "fixtures"
+    rules = sorted({rule for rule, *_ in BAD_FIXTURE_FINDINGS})
+    found = [
+        (f.rule, f.resource, f.path, f.line, f.message)
+        for rule in rules
+        for f in check_paths([fixtures / rule / "bad.yaml"]).findings
+        if f.rule == rule
+    ]
+    assert found == BAD_FIXTURE_FINDINGS
+
+
+@pytest.mark.parametrize(
+    ("image", "hub"),
+    [
+        ("nginx", True),
+        ("nginx:1.27", True),
+        ("library/nginx@sha256:abc", True),
+        ("docker.io/library/nginx:1", True),
+        ("index.docker.io/acme/app:1", True),
+        ("registry-1.docker.io/acme/app:1", True),
+        ("public.ecr.aws/nginx/nginx:1", False),
+        ("localhost/app:1", False),
+        ("registry:5000/app:1", False),
+        ("ghcr.io/acme/app:1", False),
+        ("aws/codebuild/standard:7.0", False),
+        ("", False),
+        (None, False),
+        ("${Image}", False),
+        ({"Ref": "Image"}, False),
+        ({"Fn::Sub": "${AWS::AccountId}.dkr.ecr.${AWS::Region}.amazonaws.com/app:1"}, False),
+        ({"Fn::Join": ["", ["acme/", "app:1"]]}, True),
+    ],
+)
+def test_docker_hub_references(image: object, hub: bool) -> None:
+    from conveyor.rules.runtime.docker_hub_pulls import is_docker_hub
+
+    assert is_docker_hub(image) is hub
+
+
+# ---- More branches, one line of template each -----------------------------------------------
+
+
+def test_cv096_explicit_platform_beats_the_build_host() -> None:
+    text = SERVICE.format(build_type="ARM_CONTAINER", platform="--platform linux/amd64", runtime="")
+    assert hits("CV096", text) == []
+    text = SERVICE.format(
+        build_type="ARM_CONTAINER", platform="--platform linux/amd64", runtime=ARM_TASK
+    )
+    assert hits("CV096", text) == [
+        (
+            "Task",
+            "the task runs on arm64 but the pipeline builds its images for x86_64; tasks stop "
+            "with 'exec format error'. Set RuntimePlatform.CpuArchitecture to match the build's "
+            "--platform",
+        )
+    ]
+
+
+def test_cv096_pip_platform_beats_the_build_host() -> None:
+    text = """
+Resources:
+  Build:
+    Type: AWS::CodeBuild::Project
+    Properties:
+      Environment: {Type: ARM_CONTAINER, Image: x, ComputeType: BUILD_GENERAL1_SMALL}
+      Source:
+        Type: CODEPIPELINE
+        BuildSpec: "phases: {build: {commands: [pip install -t out --platform manylinux2014_x86_64 .]}}"
+  Function:
+    Type: AWS::Lambda::Function
+    Properties: {Architectures: [x86_64], Runtime: python3.12, Handler: a.h, Code: {ZipFile: x}}
+  Alias:
+    Type: AWS::Lambda::Alias
+    Properties: {FunctionName: !Ref Function, FunctionVersion: "1", Name: live}
+"""
+    assert hits("CV096", text) == []
+    assert [r for r, _ in hits("CV096", text.replace("x86_64 .", "aarch64 ."))] == ["Build"]
+
+
+def test_cv096_unlinked_functions_and_unserved_tasks_are_not_judged() -> None:
+    unlinked = """
+Resources:
+  Build:
+    Type: AWS::CodeBuild::Project
+    Properties:
+      Environment: {Type: LINUX_CONTAINER, Image: x, ComputeType: BUILD_GENERAL1_SMALL}
+      Source: {Type: CODEPIPELINE, BuildSpec: "phases: {build: {commands: [pip install -t p .]}}"}
+  Function:
+    Type: AWS::Lambda::Function
+    Properties: {Architectures: [arm64], Runtime: python3.12, Handler: a.h, Code: {ZipFile: x}}
+"""
+    assert hits("CV096", unlinked) == []
+    unserved = SERVICE.format(build_type="LINUX_CONTAINER", platform="", runtime=ARM_TASK)
+    assert hits("CV096", unserved.replace("TaskDefinition: !Ref Task", "TaskDefinition: x")) == []
+    chosen = SERVICE.format(
+        build_type="LINUX_CONTAINER",
+        platform="",
+        runtime="      RuntimePlatform: {CpuArchitecture: !Ref Arch}",
+    )
+    assert hits("CV096", chosen) == []
+
+
+@pytest.mark.parametrize(
+    ("commands", "message"),
+    [
+        (
+            ["docker buildx create --use"],
+            "docker buildx create pulls moby/buildkit from Docker Hub anonymously; pass "
+            "--driver-opt image=public.ecr.aws/... (or an ECR copy) to avoid its rate limit",
+        ),
+        (
+            ["docker image pull -q python:3.12", "docker pull node:20"],
+            "docker pull python:3.12 is an anonymous Docker Hub pull; use ECR Public "
+            "(public.ecr.aws) or a pull-through cache in your own ECR",
+        ),
+    ],
+)
+def test_cv098_buildspec_messages(commands: list[str], message: str) -> None:
+    found = hits("CV098", project(commands))
+    assert found == [("Build", message)]
+    result = check_text(project(commands), name="t.yaml")
+    (finding,) = [f for f in result.findings if f.rule == "CV098"]
+    assert finding.path == "Resources.Build.Properties.Source.BuildSpec"
+
+
+def test_cv098_build_image_with_registry_credential_is_fine() -> None:
+    text = project(["make"], image="node:20").replace(
+        'Image: "node:20"',
+        'Image: "node:20", RegistryCredential: {Credential: arn, CredentialProvider: SECRETS_MANAGER}',
+    )
+    assert hits("CV098", text) == []
+
+
+def test_cv098_buildx_create_and_pull_each_reported_once() -> None:
+    commands = [
+        "docker buildx create --use",
+        "docker buildx create --name b",
+        "docker pull a",
+        "docker pull b",
+    ]
+    assert len(hits("CV098", project(commands))) == 2
+
+
+PUBLISHERS = """
+Resources:
+  Topic:
+    Type: AWS::SNS::Topic
+  Notices:
+    Type: AWS::CodeStarNotifications::NotificationRule
+    Properties:
+      Targets: [{TargetType: SNS, TargetAddress: !Ref Topic}]
+  Uploads:
+    Type: AWS::S3::Bucket
+    Properties:
+      NotificationConfiguration:
+        TopicConfigurations: [{Event: "s3:ObjectCreated:*", Topic: !Ref Topic}]
+  Quiet:
+    Type: AWS::CloudWatch::Alarm
+    Properties:
+      OKActions: [!Ref Topic]
+"""
+
+
+def test_cv094_every_kind_of_publisher_without_a_policy() -> None:
+    assert hits("CV094", PUBLISHERS) == [
+        (
+            "Topic",
+            f"{who} publishes through {service}, but no topic policy allows it sns:Publish; "
+            "the notices are silently dropped",
+        )
+        for who, service in [
+            ("Notices", "codestar-notifications.amazonaws.com"),
+            ("Uploads", "s3.amazonaws.com"),
+        ]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("statement", "allowed"),
+    [
+        ('{Effect: Allow, Principal: "*", Action: sns:Publish, Resource: "*"}', True),
+        ('{Effect: Allow, Principal: {AWS: "*"}, Action: "sns:*", Resource: "*"}', True),
+        (
+            '{Effect: Allow, Principal: {AWS: "arn:aws:iam::1:root"}, Action: "*", Resource: "*"}',
+            False,
+        ),
+        ('{Effect: Allow, NotPrincipal: {AWS: x}, Action: "*", Resource: "*"}', False),
+        ('{Effect: Allow, Principal: "*", NotAction: sns:Subscribe, Resource: "*"}', True),
+        ('{Effect: Allow, Principal: "*", NotAction: "sns:*", Resource: "*"}', False),
+        ('{Effect: Allow, Principal: "*", Action: sns:Subscribe, Resource: "*"}', False),
+    ],
+)
+def test_cv094_topic_policy_statements(statement: str, allowed: bool) -> None:
+    text = (
+        PUBLISHERS
+        + f"""
+  Policy:
+    Type: AWS::SNS::TopicPolicy
+    Properties:
+      Topics: [!Ref Topic]
+      PolicyDocument: {{Statement: [{statement}]}}
+"""
+    )
+    services = {m.split(" publishes through ")[1].split(",")[0] for _, m in hits("CV094", text)}
+    expected = (
+        set()
+        if allowed
+        else {
+            "cloudwatch.amazonaws.com",
+            "codestar-notifications.amazonaws.com",
+            "s3.amazonaws.com",
+        }
+    )
+    assert services == expected
+
+
+def test_cv094_one_of_two_policies_allowing_is_enough() -> None:
+    text = (
+        TOPIC.format(topic_properties="{}")
+        + """
+  Deny:
+    Type: AWS::SNS::TopicPolicy
+    Properties:
+      Topics: [!Ref Topic]
+      PolicyDocument: {Statement: [{Effect: Allow, Principal: {Service: s3.amazonaws.com}, Action: sns:Publish}]}
+  Allow:
+    Type: AWS::SNS::TopicPolicy
+    Properties:
+      Topics: [!Ref Topic]
+      PolicyDocument: {Statement: [{Effect: Allow, Principal: {Service: events.amazonaws.com}, Action: sns:Publish}]}
+"""
+    )
+    assert hits("CV094", text) == []
+
+
+def test_cv094_key_from_elsewhere_is_not_judged() -> None:
+    text = (
+        TOPIC.format(topic_properties="{KmsMasterKeyId: !ImportValue shared-key}")
+        + """
+  Policy:
+    Type: AWS::SNS::TopicPolicy
+    Properties:
+      Topics: [!Ref Topic]
+      PolicyDocument: {Statement: [{Effect: Allow, Principal: "*", Action: sns:Publish}]}
+"""
+    )
+    assert hits("CV094", text) == []
+
+
+def test_cv094_managed_key_message_names_the_services() -> None:
+    text = PUBLISHERS.replace(
+        "    Type: AWS::SNS::Topic\n",
+        "    Type: AWS::SNS::Topic\n    Properties: {KmsMasterKeyId: !Sub 'alias/aws/sns'}\n",
+        1,
+    )
+    assert hits("CV094", text)[-1] == (
+        "Topic",
+        "the topic is encrypted with the AWS managed key alias/aws/sns, whose policy cannot "
+        "admit cloudwatch.amazonaws.com, codestar-notifications.amazonaws.com, s3.amazonaws.com; "
+        "their notices are dropped",
+    )
+
+
+EVENT_TARGET = """
+Resources:
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties: {{Runtime: python3.12, Handler: a.h, Code: {{ZipFile: x}}{function_extra}}}
+  Live:
+    Type: AWS::Lambda::Alias
+    Properties: {{FunctionName: !Ref Fn, FunctionVersion: "1", Name: live}}
+  V1:
+    Type: AWS::Lambda::Version
+    Properties: {{FunctionName: !Ref Fn}}
+  Topic:
+    Type: AWS::SNS::Topic
+  Rule:
+    Type: AWS::Events::Rule
+    Properties:
+      Targets: [{{Id: t, Arn: {target}}}]
+{extra}
+"""
+
+
+@pytest.mark.parametrize(
+    ("target", "function_extra", "extra", "reported"),
+    [
+        ("!Ref Live", "", "", True),
+        ("!Ref V1", "", "", True),
+        ("!Ref Topic", "", "", False),
+        ("!Ref Live", ", DeadLetterConfig: {TargetArn: q}", "", False),
+        (
+            "!GetAtt Fn.Arn",
+            "",
+            "  Cfg:\n    Type: AWS::Lambda::EventInvokeConfig\n"
+            "    Properties: {FunctionName: !Ref Fn, Qualifier: $LATEST, MaximumRetryAttempts: 0}",
+            True,
+        ),
+        (
+            "!GetAtt Fn.Arn",
+            "",
+            "  Cfg:\n    Type: AWS::Lambda::EventInvokeConfig\n"
+            "    Properties: {FunctionName: !Ref Live, Qualifier: live,"
+            " DestinationConfig: {OnFailure: {Destination: q}}}",
+            False,
+        ),
+        (
+            "!GetAtt Fn.Arn",
+            "",
+            "  Other:\n    Type: AWS::Lambda::Function\n    Properties: {Code: {ZipFile: x}}\n"
+            "  Cfg:\n    Type: AWS::Lambda::EventInvokeConfig\n"
+            "    Properties: {FunctionName: !Ref Other, Qualifier: $LATEST,"
+            " DestinationConfig: {OnFailure: {Destination: q}}}",
+            True,
+        ),
+    ],
+)
+def test_cv099_targets(target: str, function_extra: str, extra: str, reported: bool) -> None:
+    text = EVENT_TARGET.format(target=target, function_extra=function_extra, extra=extra)
+    assert [r for r, _ in hits("CV099", text)] == (["Rule"] if reported else [])
+
+
+def test_cv099_sam_function_destination() -> None:
+    text = """
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      EventInvokeConfig: {DestinationConfig: {OnFailure: {Type: SQS, Destination: q}}}
+  Rule:
+    Type: AWS::Events::Rule
+    Properties:
+      Targets: [{Id: t, Arn: !GetAtt Fn.Arn}]
+"""
+    assert hits("CV099", text) == []
+    assert len(hits("CV099", text.replace("OnFailure", "OnSuccess"))) == 1
+
+
+def test_cv093_role_message_and_managed_policies() -> None:
+    text = (
+        pipeline("S3")
+        + ROLE.format(name="PipelineRole", actions="[s3:GetObject]")
+        + ROLE.format(name="Registrar", actions="[ecs:RegisterTaskDefinition]")
+    )
+    assert hits("CV093", text) == [
+        (
+            "Registrar",
+            "role may ecs:RegisterTaskDefinition but not ecs:TagResource; the task definitions "
+            "here carry tags, so ECS refuses the registration (tag-on-create)",
+        )
+    ]
+    managed = text.replace(
+        "      AssumeRolePolicyDocument: {}\n      Policies:\n        - PolicyName: p\n"
+        "          PolicyDocument:\n            Statement:\n"
+        '              - {Effect: Allow, Action: [ecs:RegisterTaskDefinition], Resource: "*"}',
+        "      AssumeRolePolicyDocument: {}\n"
+        "      ManagedPolicyArns: [arn:aws:iam::aws:policy/AmazonECS_FullAccess]",
+    )
+    assert hits("CV093", managed) == []
+    untagged = text.replace("      Tags: [{Key: App, Value: web}]\n", "")
+    assert hits("CV093", untagged) == []
+
+
+def test_cv097_message_names_the_rule_and_odd_policies_are_skipped() -> None:
+    broad = rule(7, tagStatus="any", countType="imageCountMoreThan", countNumber=10)
+    assert hits("CV097", lifecycle(broad)) == [
+        (
+            "Images",
+            "lifecycle rule 7 expires images of any tag and no higher-priority rule keeps the "
+            "deployed ones; the image an environment runs can be deleted. Tag images on deploy "
+            "and keep that tag with a higher-priority rule",
+        )
+    ]
+    odd = {"rulePriority": "first", "selection": "any"}
+    assert hits("CV097", lifecycle(odd)) == []
+    assert hits("CV097", lifecycle().replace('{"rules": []}', '{"rules": "all"}')) == []
+    assert hits("CV097", lifecycle().replace('{"rules": []}', "[1, 2]")) == []
+    no_priority = {"selection": {"tagStatus": "tagged", "tagPrefixList": ["d-"]}}
+    late = rule(3, tagStatus="any", countType="imageCountMoreThan")
+    assert len(hits("CV097", lifecycle(no_priority, late))) == 1

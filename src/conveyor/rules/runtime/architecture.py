@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from conveyor.rules.buildspec import inline_buildspec, runs_docker
+from conveyor.rules.buildspec import buildspec_commands, inline_buildspec, runs_docker
 from conveyor.rules.engine import Context
 from conveyor.rules.intrinsics import as_list, get, ref_target
 from conveyor.rules.model import Hit, Rule, Severity
@@ -35,7 +35,7 @@ from conveyor.rules.template import Resource
 
 ARM = "arm64"
 X86 = "x86_64"
-PIP_TARGET = re.compile(r"\bpip3?\s+install\b[^\n]*?\s(?:-t|--target)(?:\s+|=)\S+")
+PIP_TARGET = re.compile(r"\bpip3?\s+install\b.*?\s(?:-t|--target)(?:\s+|=)\S+")
 PIP_PLATFORM = re.compile(r"--platform[\s=]+(\S+)")
 DOCKER_PLATFORM = re.compile(r"--platform[\s=]+(?:linux/)?(\S+)")
 
@@ -56,12 +56,10 @@ def host_arch(project: Resource) -> str:
 
 def package_arch(project: Resource) -> str | None:
     """The architecture a project's pip packaging targets, or None if it packages nothing."""
-    spec = inline_buildspec(project)
-    if spec is None:
-        return None
-    for match in PIP_TARGET.finditer(spec):
-        platform = PIP_PLATFORM.search(match.group(0))
-        return (_arch_of(platform.group(1)) if platform else None) or host_arch(project)
+    for command in buildspec_commands(project):
+        if PIP_TARGET.search(command):
+            platform = PIP_PLATFORM.search(command)
+            return (_arch_of(platform.group(1)) if platform else None) or host_arch(project)
     return None
 
 
@@ -105,7 +103,7 @@ def _check_project(res: Resource, ctx: Context) -> Iterator[Hit]:
         names = ", ".join(f"{f.logical_id} ({function_arch(f)})" for f in functions)
         yield Hit(
             res.logical_id,
-            "Source.BuildSpec",
+            "Properties.Source.BuildSpec",
             f"pip packages the Lambda code for {built_for}, but the functions it feeds run on "
             f"another architecture ({names}); compiled dependencies fail to import. Pass "
             "--platform manylinux2014_aarch64 (or _x86_64) --only-binary=:all: or build on a "

@@ -81,7 +81,7 @@ def _check_buildspec(res: Resource) -> Iterator[Hit]:
         if "image=" not in line and not re.search(r"--driver[\s=]+docker(?:\s|$)", line):
             yield Hit(
                 res.logical_id,
-                "Source.BuildSpec",
+                "Properties.Source.BuildSpec",
                 "docker buildx create pulls moby/buildkit from Docker Hub anonymously; pass "
                 "--driver-opt image=public.ecr.aws/... (or an ECR copy) to avoid its rate limit",
             )
@@ -90,7 +90,7 @@ def _check_buildspec(res: Resource) -> Iterator[Hit]:
         if is_docker_hub(image):
             yield Hit(
                 res.logical_id,
-                "Source.BuildSpec",
+                "Properties.Source.BuildSpec",
                 f"docker pull {image} is an anonymous Docker Hub pull; use ECR Public "
                 "(public.ecr.aws) or a pull-through cache in your own ECR",
             )
