@@ -11,6 +11,7 @@ from aws_cdk import ArnFormat, Aspects, Aws, CfnOutput, CfnParameter, Duration, 
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codecommit as codecommit
+from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_codepipeline_actions as actions
 from aws_cdk import aws_ec2 as ec2
@@ -27,6 +28,7 @@ from conveyor.constructs import acknowledgements, check_buildspecs, defaults, fe
 from conveyor.constructs.artifact_store import AccessLogBucket, ArtifactStore
 from conveyor.constructs.build_project import BuildProject
 from conveyor.constructs.codebuild_job import CodeBuildJob
+from conveyor.constructs.deployment_grants import grant_deployment
 from conveyor.constructs.deployment_history import DeploymentHistory
 from conveyor.constructs.ecs_service import (
     EcsTarget,
@@ -534,6 +536,8 @@ class Pipeline(Construct):
                 "VALIDATE_RETRIES": str(check.retries),
                 "VALIDATE_INTERVAL_SECONDS": str(check.interval_seconds),
                 "VALIDATE_TIMEOUT_SECONDS": str(check.timeout_seconds),
+                "VALIDATE_SERVER_NAME": check.server_name or "",
+                **_ca_environment(check),
             },
             timeout=Duration.minutes(10),
             description=f"conveyor {self.naming.app}: validates {env.name} during CodeDeploy",
@@ -750,6 +754,12 @@ class Pipeline(Construct):
                         run_order=2,
                     )
                 )
+                # Only CodeDeploy may move a service under its controller (issue 14/9).
+                # conveyor names each CodeDeploy application after its one group.
+                group_name = self.naming.name("deploy", env.name)
+                rollback = {
+                    "codedeploy": {"application": group_name, "deployment_group": group_name}
+                }
             else:
                 found.append(
                     actions.EcsDeployAction(
@@ -798,7 +808,8 @@ class Pipeline(Construct):
             key=self.store.key if part.foreign_role is not None else part.key,
             log_retention_days=self.spec.retention.log_days,
             production=env.is_production,
-            environment={},
+            # UserParameters hold at most 1000 characters: a CA certificate travels here.
+            environment=_ca_environment(check),
             timeout=Duration.minutes(10),
             description=f"conveyor {self.spec.app}: validates {env.name} after each deploy",
         )
@@ -827,6 +838,9 @@ class Pipeline(Construct):
                         actions=["sts:AssumeRole"], resources=[part.foreign_role.role_arn]
                     )
                 )
+        group = part.ecs.deployment_group if part.ecs is not None else None
+        if rollback is not None and "codedeploy" in rollback and group is not None:
+            self._grant_codedeploy_rollback(function, group)
         if rollback is not None and "lambda" in rollback and part.function is not None:
             fn = part.function.function
             acknowledgements.function_versions(
@@ -857,12 +871,29 @@ class Pipeline(Construct):
             "timeout_seconds": check.timeout_seconds,
             "rollback": rollback,
         }
+        if check.server_name is not None:
+            parameters["server_name"] = check.server_name
         self._invocations.append((stage_name(env.name), "Validate", function))
         return actions.LambdaInvokeAction(
             action_name="Validate",
             lambda_=function,
             user_parameters=parameters,
             run_order=3,
+        )
+
+    def _grant_codedeploy_rollback(
+        self, function: lambda_.IFunction, group: codedeploy.IEcsDeploymentGroup
+    ) -> None:
+        """Read the group's last deployment, stop it with rollback, or deploy the revision
+        before it again; actions and resources from
+        https://docs.aws.amazon.com/codedeploy/latest/userguide/auth-and-access-control-permissions-reference.html"""
+        assert function.role is not None
+        grant_deployment(function.role, group)
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["codedeploy:GetDeploymentGroup", "codedeploy:StopDeployment"],
+                resources=[group.deployment_group_arn],
+            )
         )
 
     def _trigger_on_upload(self, key: str) -> None:
@@ -935,3 +966,8 @@ class Pipeline(Construct):
                 threshold=1,
                 topic=topic,
             )
+
+
+def _ca_environment(check: HttpCheck) -> dict[str, str]:
+    """A private CA for the check, as the handler reads it (VALIDATE_CA_CERTIFICATE)."""
+    return {"VALIDATE_CA_CERTIFICATE": check.ca_certificate.strip()} if check.ca_certificate else {}

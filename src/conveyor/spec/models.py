@@ -488,6 +488,35 @@ class HttpCheck(_Model):
     retries: int = Field(5, ge=0, le=30)
     interval_seconds: int = Field(10, ge=1, le=120)
     timeout_seconds: int = Field(5, ge=1, le=60)
+    server_name: str | None = Field(
+        None,
+        max_length=253,
+        pattern=r"^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$",
+        description=(
+            "Name on the app's certificate when the check reaches it through another name "
+            "(e.g. the load balancer's): sent as TLS SNI and Host, and verified."
+        ),
+        examples=["payments.example.com"],
+    )
+    ca_certificate: str | None = Field(
+        None,
+        pattern=r"^\s*-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s-]+-----END CERTIFICATE-----\s*$",
+        max_length=3000,
+        description="PEM certificate of a private CA: trusted instead of the public ones.",
+    )
+
+    @property
+    def longest_seconds(self) -> int:
+        """Every attempt timing out, with the waits between them."""
+        return (self.retries + 1) * self.timeout_seconds + self.retries * self.interval_seconds
+
+
+# A CodeDeploy lifecycle hook is one invocation of a 10-minute function (no continuation),
+# less what the handler keeps back to report. CodePipeline's Lambda action continues across
+# invocations (up to 24 hours) and ECS hooks return IN_PROGRESS, so only this one is bounded:
+# https://docs.aws.amazon.com/codepipeline/latest/userguide/limits.html
+HOOK_FUNCTION_SECONDS = 600
+HOOK_CHECK_SECONDS = HOOK_FUNCTION_SECONDS - 30
 
 
 class Validate(_Model):
@@ -569,6 +598,22 @@ class Environment(_Model):
                     "a service in another account is validated from the pipeline's account: "
                     "add validate: {http: {url: https://…/health}} with its public URL"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _check_fits_its_hook(self) -> Environment:
+        check = self.validation
+        ecs = self.deploy.ecs
+        codedeploy_hook = (ecs is not None and ecs.strategy == "blue-green") or (
+            self.deploy.lambda_ is not None and check is not None and check.url is not None
+        )
+        if codedeploy_hook and check is not None and check.longest_seconds > HOOK_CHECK_SECONDS:
+            raise ValueError(
+                f"validate.http can take {check.longest_seconds} s "
+                "((retries + 1) * timeout_seconds + retries * interval_seconds), but it also runs "
+                f"as the CodeDeploy traffic hook, which has {HOOK_CHECK_SECONDS} s: lower "
+                "retries, interval_seconds or timeout_seconds"
+            )
         return self
 
 

@@ -1,0 +1,83 @@
+"""The validation keys of the spec: what can be checked, and what no mechanism can fit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conveyor.spec import SpecError, parse_spec
+
+ROOT = Path(__file__).resolve().parents[2]
+STOREFRONT = (ROOT / "examples" / "codecommit-blue-green.yaml").read_text()
+MINIMAL = (ROOT / "examples" / "minimal.yaml").read_text()
+
+
+def _error(text: str) -> str:
+    with pytest.raises(SpecError) as caught:
+        parse_spec(text, "conveyor.yaml")
+    return str(caught.value)
+
+
+def _with_check(text: str, check: str) -> str:
+    marker = "    validate:\n      http: "
+    assert marker in text
+    head, _, rest = text.partition(marker)
+    _, _, tail = rest.partition("\n")
+    return f"{head}{marker}{check}\n{tail}"
+
+
+def test_a_check_longer_than_the_codedeploy_hook_is_refused() -> None:
+    """Issue 17/4: a CodeDeploy hook gets one 10-minute invocation and no continuation;
+    31 attempts of 60 s with 120 s between them can never finish there."""
+    text = _with_check(
+        STOREFRONT, "{path: /health, retries: 30, interval_seconds: 120, timeout_seconds: 60}"
+    )
+
+    message = _error(text)
+
+    assert "conveyor.yaml" in message
+    assert "validate.http can take 5460 s" in message
+    assert "CodeDeploy traffic hook, which has 570 s" in message
+    assert "lower retries, interval_seconds or timeout_seconds" in message
+
+
+def test_long_checks_are_accepted_where_they_can_continue() -> None:
+    """The pipeline action continues through CodePipeline continuation tokens and ECS native
+    blue/green hooks return IN_PROGRESS: neither is bounded by one invocation."""
+    long_check = (
+        "{url: https://api.staging.example.com/health, retries: 30, interval_seconds: 120, "
+        "timeout_seconds: 60}"
+    )
+    spec = parse_spec(_with_check(MINIMAL, long_check), "conveyor.yaml")
+    check = spec.environments[0].validation
+    assert check is not None and check.longest_seconds == 5460
+
+
+def test_the_longest_check_that_fits_the_hook_is_accepted() -> None:
+    # 10 attempts of 30 s and 9 waits of 30 s: 570 s exactly; one second more per wait is not.
+    fits = "{path: /health, retries: 9, interval_seconds: 30, timeout_seconds: 30}"
+    spec = parse_spec(_with_check(STOREFRONT, fits), "conveyor.yaml")
+    assert spec.environments[0].validation is not None
+    too_long = fits.replace("interval_seconds: 30", "interval_seconds: 31")
+    assert "validate.http can take 579 s" in _error(_with_check(STOREFRONT, too_long))
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("server_name: 'not a name'", "server_name"),
+        ("server_name: -leading.example", "server_name"),
+        ("ca_certificate: 'hello'", "ca_certificate"),
+    ],
+)
+def test_malformed_tls_keys_are_refused(value: str, expected: str) -> None:
+    check = "{url: https://api.staging.example.com/health, " + value + "}"
+    assert expected in _error(_with_check(MINIMAL, check))
+
+
+def test_server_name_is_kept() -> None:
+    check = "{url: https://lb.example.com/health, server_name: api.example.com}"
+    spec = parse_spec(_with_check(MINIMAL, check), "conveyor.yaml")
+    validation = spec.environments[0].validation
+    assert validation is not None and validation.server_name == "api.example.com"
