@@ -636,6 +636,8 @@ class Pipeline(Construct):
             environment={"APP_NAME": self.spec.app},
             timeout=Duration.minutes(5),
             description=f"conveyor {self.spec.app}: stops the pipeline on scan findings",
+            # scan_gate's MEMORY_MB, which its report and findings limits were measured against
+            # (benchmarks/scan_gate_memory.py); a synth test keeps the two equal.
             memory_mb=512,
         )
         gate = gate_function.function

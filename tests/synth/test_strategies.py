@@ -387,6 +387,20 @@ def test_s3_source_triggers_through_eventbridge_without_cloudtrail(payments: Syn
     assert rule["Properties"]["EventPattern"]["detail"]["object"]["key"] == ["payments/source.zip"]
 
 
+def test_the_scan_gate_function_has_the_memory_its_limits_were_measured_for(
+    payments: Synthesized,
+) -> None:
+    """Issue 17 defect 7: the gate's limits fit MEMORY_MB (benchmarks/scan_gate_memory.py)."""
+    from conveyor.handlers.scan_gate import app as scan_gate
+
+    (gate,) = [
+        f
+        for f in payments.resources("AWS::Lambda::Function").values()
+        if "scan" in f["Properties"]["Description"]
+    ]
+    assert gate["Properties"]["MemorySize"] == scan_gate.MEMORY_MB
+
+
 def test_checks_run_in_parallel_then_the_gate(payments: Synthesized) -> None:
     """FM29, FM75."""
     build = _stages(payments)["Build"]

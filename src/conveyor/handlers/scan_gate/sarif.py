@@ -36,8 +36,9 @@ LEVELS = {"error": "high", "warning": "medium", "note": "low", "none": "low"}
 COUNTED_KINDS = frozenset({"fail", "open", "review"})
 SKIPPED_KINDS = frozenset({"pass", "notApplicable", "informational"})
 SUPPRESSION_STATUSES = frozenset({"accepted", "underReview", "rejected"})
-CHUNK_CHARS = 1 << 20
+CHUNK_CHARS = 1 << 18
 TITLE_CHARS = 140
+KEPT_CHARS = 200  # of a description or message: enough for a title, and rules stay small
 _WHITESPACE = re.compile(r"[ \t\r\n]*")
 
 
@@ -236,8 +237,11 @@ def _array(stream: JsonStream, where: str) -> Iterator[int]:
     return stream.items(where)
 
 
-def read_findings(stream: IO[str], report: str) -> list[Finding]:
-    """Every finding of a SARIF log read from `stream`; `UnreadableError` when it is not one."""
+def read_findings(stream: IO[str], report: str, limit: int) -> list[Finding]:
+    """Every finding of a SARIF log read from `stream`; `UnreadableError` when it is not one.
+
+    More than `limit` findings is refused as they are read, before they outgrow the memory.
+    """
     log = JsonStream(stream)
     if log.peek() != "{":
         log.value()
@@ -250,7 +254,7 @@ def read_findings(stream: IO[str], report: str) -> list[Finding]:
             continue
         runs = 0
         for index in _array(log, "runs"):
-            findings += _read_run(log, f"runs[{index}]", report)
+            findings += _read_run(log, f"runs[{index}]", report, limit - len(findings))
             runs += 1
     log.end()
     if runs < 0:
@@ -262,19 +266,17 @@ def read_findings(stream: IO[str], report: str) -> list[Finding]:
     return findings
 
 
-def _read_run(log: JsonStream, where: str, report: str) -> list[Finding]:
+def _read_run(log: JsonStream, where: str, report: str, limit: int) -> list[Finding]:
     if log.peek() != "{":
         log.value()
         raise UnreadableError(f"{where} is not an object")
-    tool: str | None = None
-    rules: list[Mapping[str, Any]] = []
-    extension_rules: list[Mapping[str, Any]] = []
-    results: list[Mapping[str, Any]] | None = None
+    tool: _Tool | None = None
+    results: list[Finding | Mapping[str, Any]] | None = None
     for key in log.members(where):
         if key == "tool":
-            tool, rules, extension_rules = _read_tool(log, f"{where}.tool")
+            tool = _Tool(*_read_tool(log, f"{where}.tool"), report=report)
         elif key == "results":
-            results = _read_results(log, f"{where}.results")
+            results = _read_results(log, f"{where}.results", limit, tool)
         elif key == "invocations":
             _check_invocations(log.value(), f"{where}.invocations")
         else:
@@ -284,13 +286,29 @@ def _read_run(log: JsonStream, where: str, report: str) -> list[Finding]:
     if results is None:
         # SARIF 3.14.23: absent or null results mean the tool did not run or failed.
         raise UnreadableError(
-            f"{where}.results is missing or null: SARIF says {tool} did not run or failed; "
+            f"{where}.results is missing or null: SARIF says {tool.name} did not run or failed; "
             "fix the scan step so it completes"
         )
-    by_id = {str(r["id"]): r for r in rules if r.get("id") is not None}
-    for rule in extension_rules:
-        by_id.setdefault(str(rule.get("id")), rule)
-    return [_finding(result, tool, rules, by_id, report) for result in results]
+    return [r if isinstance(r, Finding) else tool.finding(r) for r in results]
+
+
+class _Tool:
+    """A run's tool: its name and its rules by position and by id."""
+
+    def __init__(
+        self,
+        name: str,
+        rules: list[Mapping[str, Any]],
+        extension_rules: list[Mapping[str, Any]],
+        report: str,
+    ) -> None:
+        self.name, self.rules, self.report = name, rules, report
+        self.by_id = {str(r["id"]): r for r in rules if r.get("id") is not None}
+        for rule in extension_rules:
+            self.by_id.setdefault(str(rule.get("id")), rule)
+
+    def finding(self, result: Mapping[str, Any]) -> Finding:
+        return _finding(result, self.name, self.rules, self.by_id, self.report)
 
 
 def _read_tool(
@@ -333,15 +351,23 @@ def _read_component(log: JsonStream, where: str) -> tuple[str, list[Mapping[str,
     return name, rules
 
 
-def _read_results(log: JsonStream, where: str) -> list[Mapping[str, Any]] | None:
+def _read_results(
+    log: JsonStream, where: str, limit: int, tool: _Tool | None
+) -> list[Finding | Mapping[str, Any]] | None:
+    """Findings, or what a finding needs when the tool and its rules come later in the run."""
     if log.peek() == "n":
         log.value()  # null: the tool did not run (3.14.23)
         return None
-    kept = []
+    kept: list[Finding | Mapping[str, Any]] = []
     for index in _array(log, where):
         result = _result_essentials(_object(log.value(), f"{where}[{index}]"), f"{where}[{index}]")
         if result is not None:
-            kept.append(result)
+            kept.append(tool.finding(result) if tool else result)
+        if len(kept) > limit:
+            raise UnreadableError(
+                f"{where} holds more findings than the gate can hold in memory ({limit:,} "
+                "left of its limit); fix or allow-list findings, or split the scan"
+            )
     return kept
 
 
@@ -362,14 +388,20 @@ def _check_invocations(invocations: object, where: str) -> None:
 
 
 def _rule_essentials(rule: Mapping[str, Any]) -> Mapping[str, Any]:
-    kept = {
-        "id": rule.get("id"),
-        "name": rule.get("name") if isinstance(rule.get("name"), str) else None,
-        "shortDescription": {"text": _text(rule.get("shortDescription"))},
-        "fullDescription": {"text": _text(rule.get("fullDescription"))},
-        "properties": {"security-severity": _map(rule.get("properties")).get("security-severity")},
-        "defaultConfiguration": {"level": _map(rule.get("defaultConfiguration")).get("level")},
-    }
+    name = rule.get("name")
+    kept: dict[str, Any] = {"id": rule.get("id")}
+    if isinstance(name, str):
+        kept["name"] = name[:KEPT_CHARS]
+    for key in ("shortDescription", "fullDescription"):
+        text = _text(rule.get(key))
+        if text:
+            kept[key] = {"text": text[:KEPT_CHARS]}
+    score = _map(rule.get("properties")).get("security-severity")
+    if score is not None:
+        kept["properties"] = {"security-severity": score}
+    level = _map(rule.get("defaultConfiguration")).get("level")
+    if level is not None:
+        kept["defaultConfiguration"] = {"level": level}
     # Checked where the rule is read, not only when a result uses it.
     try:
         classify({}, kept, "")
@@ -399,7 +431,7 @@ def _result_essentials(result: Mapping[str, Any], where: str) -> Mapping[str, An
         "properties": {
             "security-severity": _map(result.get("properties")).get("security-severity")
         },
-        "message": {"text": message[:1000] if message else None},
+        "message": {"text": message[:KEPT_CHARS] if message else None},
         "uri": _map(physical.get("artifactLocation")).get("uri"),
         "line": _map(physical.get("region")).get("startLine"),
     }
