@@ -643,6 +643,10 @@ def test_aws_clients_fit_their_retries_into_the_time_left() -> None:
     assert attempts * (config.connect_timeout + config.read_timeout) <= 12 - 5
     with pytest.raises(TimeoutError, match="no time left for ecs"):
         app.Budget(FakeContext(remaining_ms=5_400)).client("ecs", keep=5)
+    # The report is still attempted with no time left: one short try.
+    last = app.Budget(FakeContext(remaining_ms=0)).client("codepipeline").meta.config
+    assert (last.connect_timeout, last.read_timeout) == (1, 1)
+    assert last.retries["total_max_attempts"] == 1
 
 
 # --- rollback, once per deployment ---

@@ -35,6 +35,8 @@ logger = common.get_logger("conveyor.validate_http")
 # report: both must happen before the Lambda timeout (issue 17/3).
 CHECK_RESERVE_SECONDS = 20.0
 REPORT_RESERVE_SECONDS = 5.0
+# What the report itself leaves of the invocation.
+REPORT_KEEP_SECONDS = 0.5
 # Used when the context cannot say (local runs): as if the function had a minute.
 DEFAULT_REMAINING_SECONDS = 60.0
 _SUMMARY_MAX = 2048  # PutJobSuccessResult executionDetails.summary
@@ -75,11 +77,12 @@ class Budget:
     def for_check(self) -> float:
         return self.left() - CHECK_RESERVE_SECONDS
 
-    def client(self, service: str, *, keep: float = 0.5) -> Any:
+    def client(self, service: str, *, keep: float = REPORT_KEEP_SECONDS) -> Any:
         """A client whose every call, retries included, ends `keep` seconds before the
-        Lambda timeout at the latest."""
+        Lambda timeout at the latest. The report is always attempted: with under a second
+        left it gets one try of a second's connect and read."""
         seconds = self.left() - keep
-        if seconds < 1:
+        if seconds < 1 and keep > REPORT_KEEP_SECONDS:
             raise TimeoutError(f"no time left for {service} before the Lambda timeout")
         attempts = 2 if seconds >= 6 else 1
         per_attempt = seconds / attempts - (1 if attempts > 1 else 0)  # standard-mode backoff
