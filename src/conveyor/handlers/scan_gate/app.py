@@ -310,7 +310,10 @@ def _download(s3: Any, artifact: common.InputArtifact, spool: IO[bytes]) -> None
         for chunk in body.iter_chunks(1024 * 1024):
             spool.write(chunk)
             if spool.tell() > MAX_ARTIFACT_BYTES:
-                raise GateError(f"input artifact {artifact.name!r} is larger than 200 MB")
+                raise GateError(
+                    f"input artifact {artifact.name!r} is larger than "
+                    f"{MAX_ARTIFACT_BYTES // 2**20} MiB"
+                )
     except GateError:
         raise
     except Exception as exc:
@@ -329,7 +332,9 @@ def _read_archive(archive: zipfile.ZipFile, artifact: str, collected: Collected)
         if info.is_dir() or not (is_report or is_allowlist):
             continue
         if info.file_size > MAX_ENTRY_BYTES:
-            raise GateError(f"{artifact}/{name} is larger than 50 MB uncompressed")
+            raise GateError(
+                f"{artifact}/{name} is larger than {MAX_ENTRY_BYTES // 2**20} MiB uncompressed"
+            )
         if is_allowlist:
             collected.allowlists.append(archive.read(info))
             continue
