@@ -24,10 +24,17 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from conveyor.constructs import acknowledgements, check_buildspecs, defaults, feature_flags
+from conveyor.constructs import (
+    acknowledgements,
+    buildspec,
+    check_buildspecs,
+    defaults,
+    feature_flags,
+)
 from conveyor.constructs.artifact_store import AccessLogBucket, ArtifactStore
 from conveyor.constructs.build_project import BuildProject
 from conveyor.constructs.codebuild_job import CodeBuildJob
+from conveyor.constructs.deployed_images import DeployedImageMarker
 from conveyor.constructs.deployment_grants import grant_deployment
 from conveyor.constructs.deployment_history import DeploymentHistory
 from conveyor.constructs.ecs_service import (
@@ -173,6 +180,8 @@ class Pipeline(Construct):
             ),
         )
         build_output = codepipeline.Artifact("Build")
+        self._build_output = build_output
+        self._marker: codebuild.IProject | None = None
         commit_variables = (
             {"COMMIT_ID": codebuild.BuildEnvironmentVariable(value=commit_id)}
             if commit_id is not None
@@ -782,10 +791,38 @@ class Pipeline(Construct):
                 rollback = {"ecs": {"cluster": target.cluster_name, "service": target.service_name}}
                 if part.foreign_role is not None:
                     rollback["ecs"]["role_arn"] = part.foreign_role.role_arn
+            found.append(self._mark_deployed(env.name, projects))
 
         if env.validation is not None:
             found.append(self._validation(part, rollback))
         return found
+
+    def _mark_deployed(
+        self, env_name: str, projects: list[codebuild.IProject]
+    ) -> codepipeline.IAction:
+        """Beside the deploy, tag its image so the repository's lifecycle keeps it (an image
+        that waits behind an approval while builds pile up would otherwise expire)."""
+        assert self.repository is not None  # ECS environments need build.docker
+        if self._marker is None:
+            self._marker = DeployedImageMarker(
+                self,
+                "MarkDeployed",
+                name=self.naming.name("mark-deployed"),
+                repository=self.repository,
+                key=self.store.key,
+                log_group=self._log_group("MarkDeployedLogs", "mark-deployed"),
+            ).project
+            projects.append(self._marker)
+        return actions.CodeBuildAction(
+            action_name="MarkDeployed",
+            project=self._marker,
+            input=self._build_output,
+            run_order=2,
+            environment_variables={
+                "IMAGE_URI": codebuild.BuildEnvironmentVariable(value="#{Build.IMAGE_URI}"),
+                buildspec.DEPLOY_ENVIRONMENT: codebuild.BuildEnvironmentVariable(value=env_name),
+            },
+        )
 
     def _validation(
         self, part: _EnvironmentParts, rollback: dict[str, Any] | None

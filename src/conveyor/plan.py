@@ -287,6 +287,20 @@ def _environment_stage(env: Environment, estimate: _Estimates) -> Stage:
             compute="small" if provider == "CodeBuild" else None,
         )
     )
+    if ecs is not None:
+        # Tags the deployed image so the registry keeps it; beside the deploy, never longer.
+        actions.append(
+            Action(
+                "MarkDeployed",
+                "deploy",
+                "CodeBuild",
+                run_order=2,
+                uses=("ECR tag deployed-<env>-<digest>",),
+                minutes=min(0.5, total),
+                ready_minutes=0.0,
+                compute="small",
+            )
+        )
     check = env.validation
     if check is not None:
         actions.append(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -105,3 +107,75 @@ def test_lambda_build_targets_the_functions_architecture(
     from conveyor.constructs.buildspec import lambda_build_variables
 
     assert lambda_build_variables(runtime, architecture) == expected
+
+
+_STUB_AWS = """#!/bin/bash
+echo "$*" >> "$CALLS"
+case "$*" in
+  *"batch-get-image"*imageManifestMediaType*)
+    echo "application/vnd.docker.distribution.manifest.v2+json";;
+  *"batch-get-image"*) echo '{"schemaVersion":2}';;
+  *"put-image"*)
+    if [ -f "$CALLS.tagged" ]; then
+      echo "An error occurred (ImageAlreadyExistsException) when calling the PutImage operation" >&2
+      exit 254
+    fi
+    touch "$CALLS.tagged";;
+esac
+"""
+
+
+def test_mark_deployed_tags_the_deployed_digest_once(tmp_path: Path) -> None:
+    """Defect 8: the job re-tags the deployed digest (manifest copy) and a re-run succeeds."""
+    from conveyor.constructs.buildspec import mark_deployed_buildspec
+
+    stub = tmp_path / "bin" / "aws"
+    stub.parent.mkdir()
+    stub.write_text(_STUB_AWS)
+    stub.chmod(0o755)
+    digest = "sha256:" + "ab" * 32
+    env = {
+        "PATH": f"{stub.parent}:{os.environ['PATH']}",
+        "CALLS": str(tmp_path / "calls"),
+        "IMAGE_URI": f"123456789012.dkr.ecr.eu-west-1.amazonaws.com/web-images@{digest}",
+        "IMAGE_REPO_NAME": "web-images",
+        "DEPLOY_ENVIRONMENT": "prod",
+    }
+    script = _script(mark_deployed_buildspec())
+    for _ in range(2):
+        done = subprocess.run(
+            ["bash", "-c", script], env=env, capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, done.stderr
+    assert "already tagged" in done.stdout
+    calls = (tmp_path / "calls").read_text().splitlines()
+    (put, _) = [c for c in calls if c.startswith("ecr put-image")]
+    assert f"--image-tag deployed-prod-{'ab' * 32}" in put
+    assert f"--image-digest {digest}" in put
+    assert '--image-manifest {"schemaVersion":2}' in put
+    assert all("--repository-name web-images" in c for c in calls)
+
+
+def test_mark_deployed_fails_on_other_errors(tmp_path: Path) -> None:
+    from conveyor.constructs.buildspec import mark_deployed_buildspec
+
+    stub = tmp_path / "aws"
+    stub.write_text(
+        '#!/bin/bash\ncase "$*" in *put-image*) echo AccessDenied >&2; exit 254;; esac\n'
+    )
+    stub.chmod(0o755)
+    env = {
+        "PATH": f"{tmp_path}:{os.environ['PATH']}",
+        "IMAGE_URI": "r/x@sha256:" + "0" * 64,
+        "IMAGE_REPO_NAME": "x",
+        "DEPLOY_ENVIRONMENT": "prod",
+    }
+    done = subprocess.run(
+        ["bash", "-c", _script(mark_deployed_buildspec())],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "AccessDenied" in done.stderr

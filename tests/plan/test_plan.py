@@ -56,7 +56,8 @@ def test_linear_shifts_count_every_step() -> None:
 def test_production_waits_for_approval_by_default() -> None:
     result = plan(load_spec(ROOT / "examples" / "web-service.yaml"))
     prod = next(s for s in result.stages if s.environment == "prod")
-    assert [a.kind for a in prod.actions] == ["approval", "deploy", "validate"]
+    assert [a.kind for a in prod.actions] == ["approval", "deploy", "deploy", "validate"]
+    assert [a.name for a in prod.actions][1:3] == ["Deploy", "MarkDeployed"]
 
 
 def test_plan_command_prints_waves_and_estimates() -> None:

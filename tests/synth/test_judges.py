@@ -109,8 +109,6 @@ def test_synthesis_is_deterministic(
 # Rules that found defects in conveyor's own output, while the fix is under way. A rule leaves
 # this table the moment its fix lands: test_pending_rules_still_find_something fails until then.
 PENDING_FIXES: dict[str, str] = {
-    "CV096": "issue 14 defects 3/4: arm64 Lambda packaged on x86",
-    "CV097": "issue 14 defect 8: lifecycle can expire the deployed image",
     "CV098": "issue 14 defect 7: anonymous Docker Hub pulls",
     "CV099": "issue 17 FM109: EventBridge-invoked functions without failed-event storage",
 }

@@ -118,7 +118,8 @@ def test_image_repository(web: Synthesized) -> None:
     ]
     assert props["EncryptionConfiguration"]["EncryptionType"] == "KMS"
     rules = json.loads(props["LifecyclePolicy"]["LifecyclePolicyText"])["rules"]
-    keep = [r for r in rules if r["selection"]["countType"] == "imageCountMoreThan"]
+    keep = [r for r in rules if r["selection"]["tagStatus"] == "any"]
+    assert keep[0]["selection"]["countType"] == "imageCountMoreThan"
     assert keep[0]["selection"]["countNumber"] == 10
     assert keep[0]["action"]["type"] == "expire"
 

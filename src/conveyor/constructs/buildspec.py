@@ -9,7 +9,7 @@ import shlex
 from collections.abc import Sequence
 from typing import Any
 
-from conveyor.constructs.image_repository import BUILD_CACHE_TAG
+from conveyor.constructs.image_repository import BUILD_CACHE_TAG, DEPLOYED_TAG_PREFIX
 from conveyor.spec.models import Build
 
 # Names of the variables the build project sets; the buildspec reads only these.
@@ -164,3 +164,42 @@ def _docker_build(build: Build) -> list[str]:
         f'printf \'{{"ImageURI":"%s"}}\' "$IMAGE_URI" > {IMAGE_DETAIL}',
         f"cat {IMAGE_DEFINITIONS}",
     ]
+
+
+DEPLOY_ENVIRONMENT = "DEPLOY_ENVIRONMENT"
+
+
+def mark_deployed_buildspec() -> dict[str, Any]:
+    """Tag the image an environment deploys `deployed-<environment>-<digest>`, which the
+    repository's lifecycle policy keeps (ImageRepository).
+
+    Re-tagging is a manifest copy: batch-get-image, then put-image with the new tag; tags are
+    immutable, so the tag carries the digest and a re-run finds it already there.
+    https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-retag.html
+    """
+    get = (
+        f'aws ecr batch-get-image --repository-name "${IMAGE_REPO_NAME}" '
+        '--image-ids imageDigest="$DIGEST" --output text'
+    )
+    return {
+        "version": "0.2",
+        "env": {"shell": "bash"},
+        "phases": {
+            "build": {
+                "commands": [
+                    "set -euo pipefail",
+                    'DIGEST="${IMAGE_URI##*@}"',
+                    f'TAG="{DEPLOYED_TAG_PREFIX}${DEPLOY_ENVIRONMENT}-${{DIGEST#sha256:}}"',
+                    f"MANIFEST=\"$({get} --query 'images[0].imageManifest')\"",
+                    f"MEDIA_TYPE=\"$({get} --query 'images[0].imageManifestMediaType')\"",
+                    'if OUT="$(aws ecr put-image --repository-name "$IMAGE_REPO_NAME" '
+                    '--image-tag "$TAG" --image-digest "$DIGEST" --image-manifest "$MANIFEST" '
+                    '--image-manifest-media-type "$MEDIA_TYPE" 2>&1)"; then '
+                    'echo "conveyor: $IMAGE_URI tagged $TAG"; '
+                    'else case "$OUT" in *ImageAlreadyExistsException*) '
+                    'echo "conveyor: $IMAGE_URI already tagged $TAG";; '
+                    '*) echo "$OUT" >&2; exit 1;; esac; fi',
+                ]
+            }
+        },
+    }
