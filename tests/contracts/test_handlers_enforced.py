@@ -1,0 +1,296 @@
+# mypy: disable-error-code="import-untyped"
+"""Handlers run in moto with IAM enforced, as an IAM user whose policy is exactly the
+synthesized role policy of their function (tokens resolved to moto's account and region).
+
+moto enforces IAM only once INITIAL_NO_AUTH_ACTION_COUNT requests have passed; it is set to 0
+after the fixtures (user, table, topic) exist: https://docs.getmoto.org/en/latest/docs/iam.html
+moto then authenticates every request (access key -> user -> the user's policies) and refuses it
+with AccessDenied when the policies do not allow it. Its own decision, though, judges every
+request against resource "*" and names CloudWatch's actions "monitoring:*", which would refuse
+any least-privilege policy; so the decision on the policies moto collected is made by the same
+evaluator as the other contracts, on the request's real IAM action, resource and context.
+
+moto implements neither CodePipeline's job results and execution reads nor CodeDeploy's
+deployment reads: those calls are answered here and their IAM action judged by the evaluator.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws, settings
+from moto.core.authorization import ActionAuthenticatorMixin
+from moto.iam.access_control import IAMRequestBase
+
+from conveyor.handlers import asset_path
+from tests.contracts.conftest import EXAMPLE_NAMES
+from tests.contracts.evaluator import Caller, evaluate
+from tests.contracts.model import Example, Located
+from tests.contracts.obligations import handler_of
+
+HANDLER_EVENTS = {
+    "notify": "pipeline-execution-failed.json",
+    "record_deployment": "pipeline-execution-succeeded.json",
+    "watch_executions": "schedule.json",
+}
+# The call each handler exists to make; it must have gone through.
+PURPOSE = {
+    "notify": ("sns", "Publish"),
+    "record_deployment": ("dynamodb", "UpdateItem"),
+    "watch_executions": ("cloudwatch", "PutMetricData"),
+}
+# Calls moto does not implement, answered with the shape the handler reads.
+NOT_IN_MOTO: dict[tuple[str, str], dict[str, Any]] = {
+    ("codepipeline", "GetPipelineExecution"): {
+        "pipelineExecution": {
+            "pipelineExecutionId": "e-1",
+            "status": "Failed",
+            "artifactRevisions": [],
+        }
+    },
+    ("codepipeline", "ListActionExecutions"): {"actionExecutionDetails": []},
+    ("codepipeline", "ListPipelineExecutions"): {"pipelineExecutionSummaries": []},
+    ("codepipeline", "PutJobSuccessResult"): {},
+    ("codepipeline", "PutJobFailureResult"): {},
+    ("codedeploy", "GetDeployment"): {"deploymentInfo": {}},
+    ("codedeploy", "PutLifecycleEventHookExecutionStatus"): {},
+}
+_SIGNING_NAMES = {"monitoring": "cloudwatch"}
+
+
+@dataclass
+class Recorder:
+    calls: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    errors: list[tuple[str, str, str]] = field(default_factory=list)
+    answered: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+
+    def before(self, params: dict[str, Any], model: Any, **_: Any) -> Any:
+        """`params` is the serialized request; the API parameters of JSON protocols are its body."""
+        service = model.service_model.endpoint_prefix
+        service = _SIGNING_NAMES.get(service, service)
+        body = params.get("body") or {}
+        if isinstance(body, bytes | str):
+            body = json.loads(body) if body[:1] in (b"{", "{") else {}
+        api_params: dict[str, Any] = body
+        self.calls.append((service, model.name, api_params))
+        canned = NOT_IN_MOTO.get((service, model.name))
+        if canned is None:
+            return None
+        self.answered.append((service, model.name, api_params))
+        return _Http(), dict(canned, ResponseMetadata={"HTTPStatusCode": 200})
+
+    def after(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        code = parsed.get("Error", {}).get("Code")
+        if code:
+            self.errors.append((model.service_model.endpoint_prefix, model.name, code))
+
+
+class _Http:
+    """The HTTP side of an answered call: botocore reads only its status."""
+
+    def __init__(self) -> None:
+        self.status_code = 200
+        self.headers: dict[str, str] = {}
+        self.content = b""
+        self.text = ""
+
+
+def function_for(example: Example, handler: str) -> Located:
+    for function in example.of_type("AWS::Lambda::Function"):
+        if handler_of(function) == handler:
+            return function
+    raise LookupError(f"{example.name} has no {handler} function")
+
+
+def _create_fixtures(example: Example, env: dict[str, str], region: str) -> None:
+    if "DEPLOYMENT_TABLE_NAME" in env:
+        (table,) = [
+            t
+            for kind in ("AWS::DynamoDB::GlobalTable", "AWS::DynamoDB::Table")
+            for t in example.of_type(kind)
+            if t.resolver.name(t.lid) == env["DEPLOYMENT_TABLE_NAME"]
+        ]
+        boto3.client("dynamodb", region_name=region).create_table(
+            TableName=env["DEPLOYMENT_TABLE_NAME"],
+            KeySchema=table.value("KeySchema"),
+            AttributeDefinitions=table.value("AttributeDefinitions"),
+            BillingMode="PAY_PER_REQUEST",
+        )
+    if "TOPIC_ARN" in env:
+        arn = boto3.client("sns", region_name=region).create_topic(
+            Name=env["TOPIC_ARN"].rsplit(":", 1)[1]
+        )
+        assert arn["TopicArn"] == env["TOPIC_ARN"]
+
+
+def _user_with_role_policy(example: Example, function: Located, region: str) -> dict[str, str]:
+    iam = boto3.client("iam", region_name=region)
+    name = function.value("FunctionName")
+    iam.create_user(UserName=name)
+    for index, document in enumerate(example.role(function.value("Role")).policies):
+        iam.put_user_policy(
+            UserName=name, PolicyName=f"role-policy-{index}", PolicyDocument=json.dumps(document)
+        )
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return {
+        "AWS_ACCESS_KEY_ID": key["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"],
+    }
+
+
+def _event(example: Example, handler: str) -> dict[str, Any]:
+    event: dict[str, Any] = json.loads(
+        (asset_path(handler) / "events" / HANDLER_EVENTS[handler]).read_text()
+    )
+    event["account"], event["region"] = example.account, example.region
+    if "pipeline" in event.get("detail", {}):
+        event["detail"]["pipeline"] = example.pipeline.value("Name")
+        event["resources"] = [example.pipeline.arn]
+    return event
+
+
+# Signing names that are not the service's IAM prefix.
+_IAM_PREFIX = {"monitoring": "cloudwatch"}
+
+
+def _request_target(request: IAMRequestBase, service: str) -> tuple[str, dict[str, str]]:
+    """The resource ARN and condition keys of a request, from its parameters."""
+    params: dict[str, Any] = dict(request._data)
+    if request._body and request._headers.get("Content-Type", "").startswith(
+        "application/x-amz-json"
+    ):
+        params |= json.loads(request._body)
+    first = {k: (v[0] if isinstance(v, list) else v) for k, v in params.items()}
+    region, account = request._region, request.account_id
+    if service == "dynamodb" and "TableName" in first:
+        return f"arn:aws:dynamodb:{region}:{account}:table/{first['TableName']}", {}
+    if service == "sns" and "TopicArn" in first:
+        return str(first["TopicArn"]), {}
+    if service == "cloudwatch" and "Namespace" in first:
+        return "*", {"cloudwatch:namespace": str(first["Namespace"])}
+    return "*", {}
+
+
+def _decide(request: IAMRequestBase, resource: str) -> None:
+    service = _IAM_PREFIX.get(request._service, request._service)
+    action = f"{service}:{request._action.split(':', 1)[1]}"
+    policies: list[Any] = list(request._access_key.collect_policies())
+    documents = [json.loads(p if isinstance(p, str) else p["policy_document"]) for p in policies]
+    target, context = _request_target(request, service)
+    caller = Caller(arn=request._access_key.arn)
+    if not evaluate(caller, action, target, identity=documents, context=context):
+        request._raise_access_denied()
+
+
+def enforce_iam(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Turns moto's IAM enforcement on from the next request (as INITIAL_NO_AUTH_ACTION_COUNT=0
+    in the environment before moto starts would; the session's moto started long before)."""
+    monkeypatch.setattr(ActionAuthenticatorMixin, "request_count", 0)
+    monkeypatch.setattr(settings, "INITIAL_NO_AUTH_ACTION_COUNT", 0)
+    monkeypatch.setattr(IAMRequestBase, "check_action_permitted", _decide)
+
+
+@pytest.mark.parametrize("example", EXAMPLE_NAMES, indirect=True)
+@pytest.mark.parametrize("handler", sorted(HANDLER_EVENTS))
+def test_handler_runs_under_exactly_its_role_policy(
+    example: Example, handler: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    function = function_for(example, handler)
+    region = example.region
+    env = {
+        k: str(v) for k, v in ((function.value("Environment") or {}).get("Variables", {})).items()
+    }
+    for name, value in {
+        "MOTO_ACCOUNT_ID": example.account,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_REGION": region,
+        "AWS_ACCESS_KEY_ID": "setup",
+        "AWS_SECRET_ACCESS_KEY": "setup",
+        **env,
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    monkeypatch.delenv("AWS_SECURITY_TOKEN", raising=False)
+    common = importlib.import_module(f"conveyor.handlers.{handler}.common")
+    app = importlib.import_module(f"conveyor.handlers.{handler}.app")
+    recorder = Recorder()
+    with mock_aws():
+        _create_fixtures(example, env, region)
+        for name, value in _user_with_role_policy(example, function, region).items():
+            monkeypatch.setenv(name, value)
+        enforce_iam(monkeypatch)
+        boto3.setup_default_session()
+        assert boto3.DEFAULT_SESSION is not None
+        boto3.DEFAULT_SESSION.events.register("before-call.*.*", recorder.before)
+        boto3.DEFAULT_SESSION.events.register("after-call.*.*", recorder.after)
+        common.client.cache_clear()
+        try:
+            app.handler(_event(example, handler), _Context())
+        finally:
+            common.client.cache_clear()
+            boto3.DEFAULT_SESSION = None
+    assert recorder.errors == [], f"{function.value('FunctionName')} was refused: {recorder.errors}"
+    made = {(service, operation) for service, operation, _ in recorder.calls}
+    assert PURPOSE[handler] in made, f"{handler} never called {PURPOSE[handler]}: {sorted(made)}"
+    role = example.role(function.value("Role"))
+    refused = [
+        f"{service}:{operation} on {resource}: {verdict.why}"
+        for service, operation, params in recorder.answered
+        if not (
+            verdict := example.allows(
+                role, f"{service}:{operation}", resource := _resource(example, service, params)
+            )
+        )
+    ]
+    assert refused == [], refused
+
+
+def _resource(example: Example, service: str, params: dict[str, Any]) -> str:
+    if service == "codepipeline" and "pipelineName" in params:
+        return f"arn:aws:codepipeline:{example.region}:{example.account}:{params['pipelineName']}"
+    return "*"
+
+
+class _Context:
+    aws_request_id = "11111111-2222-3333-4444-555555555555"
+    function_name = "handler"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 300_000
+
+
+def test_enforcement_refuses_what_the_user_policy_does_not_allow(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The harness itself: with enforcement on, a call outside the user's policy is refused."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "setup")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "setup")
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    with mock_aws():
+        sns = boto3.client("sns", region_name="eu-west-1")
+        allowed = sns.create_topic(Name="allowed")["TopicArn"]
+        other = sns.create_topic(Name="other")["TopicArn"]
+        iam = boto3.client("iam", region_name="eu-west-1")
+        iam.create_user(UserName="publisher")
+        statement = {"Effect": "Allow", "Action": "SNS:Publish", "Resource": allowed}
+        document = {"Version": "2012-10-17", "Statement": [statement]}
+        iam.put_user_policy(
+            UserName="publisher", PolicyName="p", PolicyDocument=json.dumps(document)
+        )
+        key = iam.create_access_key(UserName="publisher")["AccessKey"]
+        enforce_iam(monkeypatch)
+        client = boto3.client(
+            "sns",
+            region_name="eu-west-1",
+            aws_access_key_id=key["AccessKeyId"],
+            aws_secret_access_key=key["SecretAccessKey"],
+        )
+        client.publish(TopicArn=allowed, Message="ok")
+        with pytest.raises(ClientError, match="AccessDenied"):
+            client.publish(TopicArn=other, Message="refused")
