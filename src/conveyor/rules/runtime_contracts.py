@@ -285,7 +285,7 @@ BUILDSPEC_COMMAND_KINDS: tuple[CommandKind, ...] = (
     ),
     CommandKind(
         "codedeploy-get-deployment",
-        r"aws deploy get-deployment\b",
+        r"aws deploy get-deployment(\s|$)",
         (Need(("codedeploy:GetDeployment",), "codedeploy-deployment-group", _CODEDEPLOY_API),),
     ),
 )
