@@ -418,3 +418,159 @@ def test_line_breaks_and_control_characters_in_keys_are_escaped() -> None:
     assert lines[0].startswith("conveyor.yaml:2: a\\rb: unknown key 'a\\rb'")
     assert lines[1].startswith("conveyor.yaml:3: c\\u2028d\\x85: unknown key 'c\\u2028d\\x85'")
     assert lines[2].startswith("conveyor.yaml:4: e\\x1bf: unknown key")
+
+
+def test_a_key_with_a_bracket_keeps_its_place_in_the_path() -> None:
+    report = _error(_with("notifications:", "estimates:\n  'a[b': 1\nnotifications:"))
+    assert report.startswith("conveyor.yaml:24: estimates.a[b: 'a[b' is not allowed — write one")
+
+
+# Word for word: what a user reads is the contract (mutation testing showed fragments let
+# descriptions, examples, allowed-key lists and lines drift unnoticed).
+WORD_FOR_WORD = [
+    (
+        "app: web",
+        "app: Web_App",
+        "conveyor.yaml:1: app: 'Web_App' does not have the expected form: Application name: "
+        "lowercase letters, digits, '-'; 2-24 characters — for example: payments",
+    ),
+    (
+        "[oncall@example.com]",
+        "[oncall]",
+        "conveyor.yaml:24: notifications.email[0]: 'oncall' does not have the expected form: "
+        "Email addresses of the team audience, like oncall@example.com",
+    ),
+    (
+        "          port: 8080",
+        "          port: 8080\n          health_check_path: health",
+        "conveyor.yaml:19: environments[0].deploy.ecs.create.health_check_path: 'health' does not "
+        "have the expected form",
+    ),
+    (
+        "owner: team-web",
+        "owner: team-web\nzzzzqq: 1",
+        "conveyor.yaml:3: zzzzqq: unknown key 'zzzzqq' — allowed here: app, owner, tags, suffix, "
+        "region, account, source, build, environments, checks, notifications, alarms, retention, "
+        "estimates",
+    ),
+    (
+        "      ecs: {cluster: web-prod, service: web}",
+        "      lambda: {function: {runtme: python3.12}}",
+        "conveyor.yaml:22: environments[1].deploy.lambda.function.runtme: unknown key 'runtme' — "
+        "did you mean 'runtime'? allowed here: runtime, handler, package, architecture, memory, "
+        "timeout_seconds, env",
+    ),
+    (
+        "{cluster: web-prod, service: web}",
+        "{cluster: web-prod}",
+        "conveyor.yaml:22: environments[1].deploy.ecs: name the existing service with cluster: "
+        "and service:, or write create: {} to let conveyor create one",
+    ),
+    (
+        "build:\n  docker:\n    context: .\n  timeout_minutes: 15\n",
+        "build:\n",
+        "conveyor.yaml:8: build: expected a mapping of keys (key: value), got nothing (an empty "
+        "value)",
+    ),
+    (
+        "  - name: prod\n    approval: true\n",
+        "  - approval: true\n",
+        "conveyor.yaml:19: environments[1].name: required key 'name' is missing — add it",
+    ),
+    (
+        "          port: 8080",
+        "          port: 8080\n          vpc: {id: vpc-12345678, availability_zones: [a], "
+        "public_subnets: [subnet-1, subnet-2], private_subnets: [subnet-3, subnet-4]}",
+        "conveyor.yaml:19: environments[0].deploy.ecs.create.vpc.availability_zones: too short: "
+        "write at least 2 items",
+    ),
+    (
+        "owner: team-web",
+        "owner: team-web\nsuffix: " + "x" * 80,
+        "conveyor.yaml:3: suffix: '" + "x" * 80 + "' does not have the expected form: Appended "
+        "to every name, so two copies of a pipeline never collide (FM06): up to 12 lowercase "
+        "letters, digits or hyphens — for example: pr42",
+    ),
+    (
+        "owner: team-web",
+        "owner: team-web\nsuffix: " + "x" * 81,
+        "conveyor.yaml:3: suffix: '" + "x" * 60 + "… (81 characters)' does not have the expected "
+        "form: Appended to every name, so two copies of a pipeline never collide (FM06): up to 12 "
+        "lowercase letters, digits or hyphens — for example: pr42",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("replace", "with_", "expected"),
+    WORD_FOR_WORD,
+    ids=[
+        "pattern-described-with-example",
+        "pattern-on-a-list-item",
+        "pattern-without-description",
+        "unknown-key-nothing-close",
+        "unknown-key-under-an-aliased-key",
+        "model-check",
+        "empty-mapping",
+        "missing-key-in-a-list-item",
+        "list-too-short",
+        "80-characters-shown-whole",
+        "81-characters-cut",
+    ],
+)
+def test_reports_word_for_word(replace: str, with_: str, expected: str) -> None:
+    assert _error(_with(replace, with_)) == expected
+
+
+def test_unreadable_paths_word_for_word(tmp_path: Path) -> None:
+    cases = {
+        tmp_path / "nope.yaml": "no such file — run `conveyor init` or pass the spec's path",
+        tmp_path: "is a directory — pass the spec file",
+        tmp_path / "file" / "conveyor.yaml": "cannot read it: Not a directory",
+    }
+    (tmp_path / "file").write_text("")
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    cases[fifo] = "is a named pipe with nothing writing to it — pass the file"
+    for path, message in cases.items():
+        with pytest.raises(SpecError) as caught:
+            load_spec(path)
+        assert str(caught.value) == f"{path}: {message}"
+        assert caught.value.file == str(path)
+        assert [p.message for p in caught.value.problems] == [message]
+
+
+def test_an_empty_file_is_not_mistaken_for_a_pipe(tmp_path: Path) -> None:
+    empty = tmp_path / "conveyor.yaml"
+    empty.write_text("")
+    with pytest.raises(SpecError) as caught:
+        load_spec(empty)
+    assert str(caught.value) == (
+        f"{empty}: the file is empty — start with `app:`, `owner:`, `source:`"
+    )
+
+
+def test_error_kinds_not_worded_by_conveyor_lose_pydantic_voice() -> None:
+    explained = spec_loader._explain(
+        {"type": "url_parsing", "msg": "Input should be a valid URL", "input": "x" * 100}, ("a",)
+    )
+    assert explained == "expected a valid URL, got the text '" + "x" * 60 + "… (100 characters)'"
+    explained = spec_loader._explain(
+        {"type": "assertion_error", "msg": "Value error, no", "input": None}, ("a",)
+    )
+    assert explained == "no, got nothing (an empty value)"
+    more = spec_loader._explain(
+        {"type": "greater_than", "msg": "", "input": 0, "ctx": {"gt": 0}}, ("a",)
+    )
+    assert more == "0 is out of range: write more than 0"
+    less = spec_loader._explain({"type": "less_than", "msg": "", "input": 9, "ctx": {"lt": 9}}, ())
+    assert less == "9 is out of range: write less than 9"
+
+
+def test_a_models_message_is_capped_at_2000_characters() -> None:
+    words = " ".join(["word"] * 1_000)
+    clipped = spec_loader._clip_words(words)
+    assert len(clipped) == 1_980 + len("… (4,999 characters)")
+    assert clipped.endswith("… (4,999 characters)")
+    assert spec_loader._clip_words("w" * 81 + " short") == "w" * 60 + "… (81 characters) short"
+    assert spec_loader._clip_words("w" * 80) == "w" * 80

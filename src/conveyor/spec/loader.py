@@ -29,16 +29,15 @@ _SCALARS = yaml.constructor.SafeConstructor()
 
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
-# What each scalar tag conveyor accepts is read as, to say what a value failed to be. Other
-# tags (`!Ref`, `!!python/object`, `!!binary`, `!!set`) are refused, never constructed.
-_SCALAR_TAGS = {
-    "tag:yaml.org,2002:str": "text",
+# Scalar tags conveyor accepts; other tags (`!Ref`, `!!python/object`, `!!binary`, `!!set`) are
+# refused, never constructed. The typed ones say what a value failed to be.
+_TYPED_TAGS = {
     "tag:yaml.org,2002:int": "a whole number",
     "tag:yaml.org,2002:float": "a number",
     "tag:yaml.org,2002:bool": "a boolean (true or false)",
-    "tag:yaml.org,2002:null": "an empty value",
     "tag:yaml.org,2002:timestamp": "a date",
 }
+_SCALAR_TAGS = frozenset({"tag:yaml.org,2002:str", "tag:yaml.org,2002:null", *_TYPED_TAGS})
 _RESOLVER = yaml.resolver.Resolver()
 
 MAX_SPEC_BYTES = 1_000_000
@@ -188,7 +187,7 @@ def _to_python(root: yaml.Node, file: str) -> _Located:
 
 
 def _not_what_it_looks_like(node: yaml.ScalarNode, exc: Exception) -> str:
-    kind = _SCALAR_TAGS[node.tag]
+    kind = _TYPED_TAGS.get(node.tag, "a value")
     # Only the date constructor says something useful (`month must be in 1..12`).
     why = f" ({exc})" if isinstance(exc, ValueError) and node.tag.endswith("timestamp") else ""
     # Written without a tag, the value got its type from how it looks: quoting makes it text.
@@ -279,8 +278,8 @@ def _explain(error: Mapping[str, Any], path: Path_) -> str:
         return _unknown_key(key, path)
     if kind == "missing":
         return f"required key '{key}' is missing — add it"
-    if kind in {"literal_error", "enum"}:
-        return f"{_show(given)} is not allowed — write one of {ctx.get('expected', '')}"
+    if kind == "literal_error":
+        return f"{_show(given)} is not allowed — write one of {ctx['expected']}"
     if kind == "string_pattern_mismatch":
         described = _field_description(path)
         examples = _field_examples(path)
@@ -301,7 +300,7 @@ def _explain(error: Mapping[str, Any], path: Path_) -> str:
         return f"{_show(given)} is out of range: write {advice} {limit}"
     if kind in {"string_too_short", "string_too_long", "too_short", "too_long"}:
         return _length(kind, ctx)
-    if kind in {"value_error", "assertion_error"}:
+    if kind == "value_error":  # the models' own sentences, written for people
         return _clip_words(str(ctx.get("error", error["msg"])))
     # A kind not worded above: pydantic's sentence, without its "Input should be" voice.
     message = str(error["msg"]).replace("Input should be", "expected").replace("Value error, ", "")
@@ -386,11 +385,22 @@ def _field_examples(path: Path_) -> str:
 
 def _problems(error: ValidationError, located: _Located) -> Iterator[Problem]:
     for item in error.errors():
-        path: Path_ = tuple(p for p in item["loc"] if not (isinstance(p, str) and "[" in p))
+        path = _user_path(item["loc"], located.lines)
         if any(path[: len(skip)] == skip for skip in located.unchecked):
             continue
         line = _nearest_line(path, located.lines)
         yield Problem(line, _dotted(path), _explain(item, path))
+
+
+def _user_path(loc: tuple[str | int, ...], lines: Mapping[Path_, int]) -> Path_:
+    """pydantic's error location without its own steps (`[key]`, `function-after[…]`); a key
+    the user wrote with a bracket in it stays."""
+    path: Path_ = ()
+    for part in loc:
+        if isinstance(part, str) and "[" in part and (*path, part) not in lines:
+            continue
+        path = (*path, part)
+    return path
 
 
 def _nearest_line(path: Path_, lines: Mapping[Path_, int]) -> int | None:
