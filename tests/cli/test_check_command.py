@@ -143,3 +143,61 @@ def test_check_does_not_import_aws_cdk(bad: Path) -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.stdout.strip().splitlines()[-1] == "1", done.stderr
+
+
+def test_invalid_utf8_on_stdin_exits_2_naming_stdin() -> None:
+    raw = b"Resources:\n  R: {Type: AWS::SNS::Topic}\n# caf\xe9\n"
+    result = runner.invoke(app, ["check", "-"], input=raw)
+    assert result.exit_code == 2, result.output
+    assert "error <stdin>: not valid UTF-8 (byte 45, line 3)" in result.output
+
+
+def test_lone_surrogate_in_a_resource_name_prints_escaped(tmp_path: Path) -> None:
+    path = tmp_path / "stack.json"
+    path.write_text('{"Resources": {"R\\ud800": {"Type": "AWS::ECR::Repository"}}}')
+    done = subprocess.run(
+        [sys.executable, "-c", "from conveyor.cli.main import run; run()", "check", str(path)],
+        capture_output=True,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    assert b"CV022 medium R\\ud800: image tags are mutable" in done.stdout
+    assert b"Traceback" not in done.stderr
+    as_json = runner.invoke(app, ["check", str(path), "-f", "json"])
+    assert as_json.exit_code == 1
+    assert {f["resource"] for f in json.loads(as_json.output)["findings"]} == {"R\ud800"}
+
+
+def test_an_empty_path_exits_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "stack.yaml").write_text(BAD)
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["check", ""])
+    assert result.exit_code == 2
+    assert "'' (an empty path) names no file" in result.output
+    assert "CV022" not in result.output
+
+
+def test_an_internal_error_exits_2_not_1_and_says_so(
+    bad: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conveyor.rules import runner as rules_runner
+
+    def crash(*args: object, **kwargs: object) -> object:
+        raise KeyError("boom")
+
+    monkeypatch.setattr(rules_runner, "check_paths", crash)
+    result = runner.invoke(app, ["check", str(bad)])
+    assert result.exit_code == 2
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "internal error in conveyor check: KeyError: 'boom'" in result.output
+    assert "a bug in conveyor" in result.output
+
+
+def test_a_file_that_crashes_the_parser_exits_2_naming_it(tmp_path: Path, bad: Path) -> None:
+    crash = tmp_path / "crash.yaml"
+    crash.write_text("Resources:\n  R:\n    Type: AWS::SNS::Topic\n    Properties: {X: 0x_}\n")
+    result = runner.invoke(app, ["check", str(tmp_path), "-f", "json", "-j", "2"])
+    assert result.exit_code == 2
+    report = json.loads(result.output)
+    assert [e["file"] for e in report["errors"]] == [str(crash)]
+    assert {f["file"] for f in report["findings"]} == {str(bad)}

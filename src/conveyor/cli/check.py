@@ -71,10 +71,10 @@ def check(
 ) -> None:
     """Check CloudFormation templates (JSON/YAML, CDK output) for pipeline failure modes.
 
-    Exit codes: 0 nothing at or above --fail-on, 1 findings, 2 usage error or unreadable input.
+    Exit codes: 0 nothing at or above --fail-on, 1 findings, 2 a usage error, an input that
+    cannot be read or parsed, or an internal error (the other files are still checked).
     """
     from conveyor.rules.catalog import RULE_IDS
-    from conveyor.rules.runner import check_paths
 
     ignored = _split(ignore)
     unknown = [r for r in ignored if r not in RULE_IDS]
@@ -85,18 +85,49 @@ def check(
             err=True,
         )
         raise typer.Exit(2)
-    stdin_text = sys.stdin.read() if "-" in paths else None
+    try:
+        code = _run(paths, ignored, _split(require_tags), jobs, output_format, fail_on, output)
+    except typer.Exit:
+        raise
+    except Exception as exc:  # a bug in conveyor must not look like findings (exit 1)
+        from conveyor.rules.report.text import printable
+
+        typer.echo(
+            printable(
+                f"error: internal error in conveyor check: {type(exc).__name__}: {exc} "
+                "(a bug in conveyor: please report it with the command and templates)"
+            ),
+            err=True,
+        )
+        raise typer.Exit(2) from None
+    raise typer.Exit(code)
+
+
+def _run(
+    paths: list[str],
+    ignored: list[str],
+    require_tags: list[str],
+    jobs: int,
+    output_format: OutputFormat,
+    fail_on: FailOn,
+    output: Path | None,
+) -> int:
+    from conveyor.rules.runner import check_paths, read_stdin
+
     result = check_paths(
         paths,
         ignore=ignored,
-        require_tags=_split(require_tags),
+        require_tags=require_tags,
         jobs=jobs,
-        stdin_text=stdin_text,
+        # Read as bytes, so a file piped in is decoded and size-capped like a file on disk.
+        stdin_text=read_stdin() if "-" in paths else None,
     )
     if result.files == 0 and not result.errors:
+        from conveyor.rules.report.text import printable
+
         Console(stderr=True, highlight=False).print(
             "note: no CloudFormation templates found in "
-            + ", ".join(paths)
+            + printable(", ".join(paths))
             + " (looked for *.json, *.yaml, *.yml, *.template with Resources)",
             soft_wrap=True,
             markup=False,
@@ -108,7 +139,7 @@ def check(
 
         where = f"--output {output}" if output is not None else "standard output"
         fail(f"cannot write the report to {where}: {exc.strerror}; choose a writable file")
-    raise typer.Exit(result.exit_code(Severity.parse(fail_on.value)))
+    return result.exit_code(Severity.parse(fail_on.value))
 
 
 def _write(result: CheckResult, output_format: OutputFormat, output: Path | None) -> None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import stat
 import sys
 import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -27,6 +29,10 @@ from conveyor.rules.template import (
 
 STDIN = "-"
 _SKIP_DIRS = frozenset({".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__"})
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
+_EMPTY_PATH = (
+    "'' (an empty path) names no file; give a template file, a directory, or - for standard input"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +42,7 @@ class Target:
     # are skipped quietly).
     explicit: bool
     text: str | None = None
+    raw: bytes | None = None
 
 
 @lru_cache(maxsize=1)
@@ -46,72 +53,159 @@ def default_rules() -> RuleSet:
 
 
 def discover(
-    paths: Iterable[str | Path], *, stdin_text: str | None = None
+    paths: Iterable[str | Path], *, stdin_text: str | bytes | None = None
 ) -> tuple[list[Target], list[FileError]]:
-    targets: list[Target] = []
+    """Targets named by ``paths``. Standard input is read here (bounded) unless given as
+    ``stdin_text``; bytes go through the same decoding checks as a file."""
+    targets: list[tuple[Target, object]] = []
     errors: list[FileError] = []
     for raw in paths:
         name = str(raw)
         if name == STDIN:
-            text = stdin_text if stdin_text is not None else sys.stdin.read()
-            targets.append(Target("<stdin>", True, text))
+            given = read_stdin() if stdin_text is None else stdin_text
+            if isinstance(given, bytes):
+                targets.append((Target("<stdin>", True, raw=given), STDIN))
+            else:
+                targets.append((Target("<stdin>", True, given), STDIN))
             continue
-        path = Path(name)
-        if path.is_dir():
-            targets.extend(_walk(path))
-        elif path.is_file():
-            targets.append(Target(name, True))
-        elif path.exists():
-            errors.append(FileError(name, "not a regular file or directory; give a template file"))
-        else:
+        if not name:
+            errors.append(FileError("", _EMPTY_PATH))
+            continue
+        try:
+            info = Path(name).stat()
+        except FileNotFoundError:
             errors.append(FileError(name, "no such file or directory; check the path"))
-    # The same file named twice (or through two paths) is checked once.
-    seen: set[str] = set()
+            continue
+        except OSError as exc:
+            errors.append(FileError(name, f"{name}: cannot read it: {_reason(exc)}"))
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            targets.extend(_walk(Path(name), errors))
+        elif stat.S_ISREG(info.st_mode):
+            targets.append((Target(name, True), (info.st_dev, info.st_ino)))
+        elif stat.S_ISFIFO(info.st_mode) or stat.S_ISCHR(info.st_mode):
+            # A pipe or device the user named (``<(generate)``, /dev/stdin) is read, bounded.
+            targets.append((Target(name, True), name))
+        else:
+            errors.append(FileError(name, "not a regular file or directory; give a template file"))
+    # The same file named twice (or through two paths or links) is checked once.
+    seen: set[object] = set()
     unique: list[Target] = []
-    for target in targets:
-        key = target.path if target.text is not None else str(Path(target.path).resolve())
+    for target, key in targets:
         if key not in seen:
             seen.add(key)
             unique.append(target)
     return unique, errors
 
 
-def is_cloud_assembly(path: Path) -> bool:
-    return (path / "manifest.json").is_file() and any(path.glob("*.template.json"))
+def read_stdin() -> bytes:
+    """Standard input as bytes, at most one byte past the size cap (so ``< /dev/zero`` ends)."""
+    stream = sys.stdin
+    if stream is None:
+        return b""
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:
+        return stream.read(MAX_BYTES + 1).encode("utf-8", "surrogateescape")
+    data: bytes = buffer.read(MAX_BYTES + 1)
+    return data
 
 
-def _walk(root: Path) -> list[Target]:
-    found: list[Target] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        here = Path(dirpath)
-        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
-        if is_cloud_assembly(here):
-            # In cdk.out only the synthesized stacks are templates; assets and manifests are not.
-            found.extend(
-                Target(str(here / f), True)
-                for f in sorted(filenames)
-                if f.endswith(".template.json")
+def _reason(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
+
+
+def _walk(root: Path, errors: list[FileError]) -> list[tuple[Target, object]]:
+    """Regular template files under root, depth first in name order. Directories that cannot be
+    listed and files that cannot be looked at are errors (they may hold templates); pipes,
+    devices and sockets are not templates and are passed over; symlinked directories are not
+    followed (no loops)."""
+    found: list[tuple[Target, object]] = []
+    stack = [root]
+    while stack:
+        here = stack.pop()
+        try:
+            with os.scandir(here) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError as exc:
+            errors.append(
+                FileError(
+                    str(here),
+                    f"{here}: cannot read the directory: {_reason(exc)}; "
+                    "fix its permissions or leave it out",
+                )
             )
-            dirnames[:] = [d for d in dirnames if d.startswith("assembly-")]
             continue
-        found.extend(
-            Target(str(here / f), False)
-            for f in sorted(filenames)
-            if f.lower().endswith(TEMPLATE_SUFFIXES)
-        )
+        names = {e.name for e in entries}
+        assembly = "manifest.json" in names and any(n.endswith(".template.json") for n in names)
+        subdirs: list[Path] = []
+        for entry in entries:
+            if _is_dir(entry):
+                if entry.name in _SKIP_DIRS or entry.name.startswith("."):
+                    continue
+                # In cdk.out only the synthesized stacks are templates; assets are not.
+                if not assembly or entry.name.startswith("assembly-"):
+                    subdirs.append(Path(entry.path))
+                continue
+            if assembly:
+                wanted = entry.name.endswith(".template.json")
+            else:
+                wanted = entry.name.lower().endswith(TEMPLATE_SUFFIXES)
+            if not wanted:
+                continue
+            try:
+                info = entry.stat()
+            except OSError as exc:
+                errors.append(
+                    FileError(entry.path, f"{entry.path}: cannot read it: {_reason(exc)}")
+                )
+                continue
+            if stat.S_ISREG(info.st_mode):
+                found.append((Target(entry.path, assembly), (info.st_dev, info.st_ino)))
+        stack.extend(reversed(subdirs))
     return found
 
 
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError:
+        return False
+
+
 def check_target(target: Target, options: Options, rules: RuleSet | None = None) -> FileResult:
-    rules = rules or default_rules()
+    """Check one target. Never raises: a problem with the input is an error naming the file,
+    and so is a bug in conveyor (an internal error), so one file never stops the others."""
+    name = target.path
+    try:
+        return _check_target(target, options, rules or default_rules())
+    except Exception as exc:  # a bug must not cost the other files their results
+        return FileResult(file=name, errors=[internal_error(name, exc)])
+
+
+def internal_error(name: str, exc: BaseException) -> FileError:
+    detail = f"{type(exc).__name__}: {exc}"
+    if len(detail) > 300:
+        detail = detail[:300] + "..."
+    return FileError(
+        name,
+        f"{name}: internal error while checking this file: {detail} "
+        "(a bug in conveyor: please report it with the template)",
+    )
+
+
+def _check_target(target: Target, options: Options, rules: RuleSet) -> FileResult:
     name = target.path
     try:
         if target.text is not None:
             text = target.text
             if not text.strip():
                 raise TemplateError(f"{name}: the input is empty; give a CloudFormation template")
+        elif target.raw is not None:
+            if len(target.raw) > MAX_BYTES:
+                raise TemplateError(_too_large(name, "more than"))
+            text = read_text(target.raw, name=name)
         else:
-            text = _read(Path(name), explicit=target.explicit)
+            text = _read(name, explicit=target.explicit)
         if not target.explicit and not looks_like_template(text):
             return FileResult(file=name)
         template = parse(text, name=name, suffix=Path(name).suffix.lower())
@@ -124,27 +218,57 @@ def check_target(target: Target, options: Options, rules: RuleSet | None = None)
     return check_template(template, rules, options)
 
 
-def _read(path: Path, *, explicit: bool) -> str:
-    name = str(path)
+def _too_large(name: str, size: str) -> str:
+    return (
+        f"{name}: {size} {MAX_BYTES // 2**20} MiB is too large to be a CloudFormation template "
+        "(CloudFormation accepts 1 MB): split the stack"
+    )
+
+
+def _read(name: str, *, explicit: bool) -> str:
+    """Read at most MAX_BYTES + 1 bytes from an open descriptor, and look at what the
+    descriptor is (not at the path beforehand): a file swapped for a pipe after the directory
+    walk is skipped, a pipe or device named by the user is read but never past the cap."""
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            if not explicit:
-                with path.open("rb") as handle:
-                    head = handle.read(65536)
-                if not looks_like_template(head.decode("utf-8", "replace")):
-                    raise NotATemplateError(name)
-            raise TemplateError(
-                f"{name}: {size / 1e6:.1f} MB is too large to be a CloudFormation template "
-                f"(CloudFormation accepts 1 MB; conveyor reads up to {MAX_BYTES // 2**20} MiB): "
-                "split the stack"
-            )
-        raw = path.read_bytes()
+        flags = _OPEN_FLAGS
+        if not explicit or not stat.S_ISFIFO(Path(name).stat().st_mode):
+            # Opening a pipe blocks until a writer comes; only a named pipe may wait for one.
+            flags |= os.O_NONBLOCK
+        fd = os.open(name, flags)
+        try:
+            raw = _read_capped(fd, name, explicit=explicit)
+        finally:
+            os.close(fd)
     except OSError as exc:
-        raise TemplateError(f"{name}: cannot read the file: {exc.strerror or exc}") from None
+        raise TemplateError(f"{name}: cannot read the file: {_reason(exc)}") from None
+    if len(raw) > MAX_BYTES:
+        raise TemplateError(_too_large(name, "more than"))
     if not explicit and (not raw.strip() or b"\x00" in raw[:8192]):
         raise NotATemplateError(name)
     return read_text(raw, name=name)
+
+
+def _read_capped(fd: int, name: str, *, explicit: bool) -> bytes:
+    info = os.fstat(fd)
+    if stat.S_ISREG(info.st_mode):
+        if info.st_size > MAX_BYTES:
+            if not explicit and not looks_like_template(
+                os.read(fd, 65536).decode("utf-8", "replace")
+            ):
+                raise NotATemplateError(name)
+            raise TemplateError(_too_large(name, f"{info.st_size / 1e6:.1f} MB,"))
+    elif not explicit:
+        raise NotATemplateError(name)
+    os.set_blocking(fd, True)
+    chunks: list[bytes] = []
+    left = MAX_BYTES + 1
+    while left > 0:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
 
 
 def _check_many(targets: Sequence[Target], options: Options) -> list[FileResult]:
@@ -158,15 +282,47 @@ def run(targets: Sequence[Target], options: Options, *, jobs: int = 1) -> list[F
         return _check_many(targets, options)
     default_rules()  # import the rules once, before forking, so workers share them
     # Interleave files across workers so big and small files spread evenly.
-    chunks = [list(targets[i :: jobs * 4]) for i in range(jobs * 4)]
+    chunks = [list(range(i, len(targets), jobs * 4)) for i in range(jobs * 4)]
+    results: list[FileResult | None] = [None] * len(targets)
+    lost: list[int] = []
+    with _pool(jobs) as pool:
+        futures = [pool.submit(_check_many, [targets[i] for i in c], options) for c in chunks]
+        for chunk, future in zip(chunks, futures, strict=True):
+            try:
+                part = future.result()
+            except BrokenProcessPool:
+                lost.extend(chunk)  # a worker died (killed, out of memory): retry these alone
+                continue
+            for index, file_result in zip(chunk, part, strict=True):
+                results[index] = file_result
+    for index in sorted(lost):
+        results[index] = _check_alone(targets[index], options)
+    return [r for r in results if r is not None]
+
+
+def _pool(jobs: int) -> ProcessPoolExecutor:
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
-    context = multiprocessing.get_context(method)
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        parts = list(pool.map(_check_many, chunks, [options] * len(chunks)))
-    order = {t.path: i for i, t in enumerate(targets)}
-    results = [r for part in parts for r in part]
-    results.sort(key=lambda r: order.get(r.file, 0))
-    return results
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(method))
+
+
+def _check_alone(target: Target, options: Options) -> FileResult:
+    """Check one file in a process of its own, so the file that killed a worker is named and
+    the others of its chunk still get their results."""
+    with _pool(1) as pool:
+        try:
+            return pool.submit(_check_many, [target], options).result()[0]
+        except BrokenProcessPool:
+            return FileResult(
+                file=target.path,
+                errors=[
+                    FileError(
+                        target.path,
+                        f"{target.path}: internal error: the process checking this file died "
+                        "(out of memory, or killed); check it alone to see more, and please "
+                        "report it with the template",
+                    )
+                ],
+            )
 
 
 def auto_jobs(files: int) -> int:
@@ -183,7 +339,7 @@ def check_paths(
     ignore: Iterable[str] = (),
     require_tags: Iterable[str] = (),
     jobs: int = 1,
-    stdin_text: str | None = None,
+    stdin_text: str | bytes | None = None,
 ) -> CheckResult:
     """Check templates at ``paths`` (files, directories, ``cdk.out``, or ``-`` for stdin)."""
     started = time.perf_counter()
@@ -200,16 +356,17 @@ def check_paths(
 
 
 def check_text(
-    text: str,
+    text: str | bytes,
     *,
     name: str = "<stdin>",
     ignore: Iterable[str] = (),
     require_tags: Iterable[str] = (),
 ) -> CheckResult:
-    """Check one template given as text."""
+    """Check one template given as text (or as bytes, decoded as a file would be)."""
     started = time.perf_counter()
     options = Options(ignore=frozenset(ignore), require_tags=tuple(require_tags))
     result = CheckResult()
-    result.add(check_target(Target(name, True, text), options))
+    target = Target(name, True, raw=text) if isinstance(text, bytes) else Target(name, True, text)
+    result.add(check_target(target, options))
     result.seconds = time.perf_counter() - started
     return result

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,13 @@ MAX_BYTES = 10 * 1024 * 1024
 # Expanded node count allowed when a YAML document uses aliases, relative to the nodes it holds.
 MAX_ALIAS_EXPANSION = 1_000_000
 MAX_DEPTH = 120
+# Python refuses to convert integers longer than this to or from text (CVE-2020-10735); no
+# CloudFormation value comes close.
+_MAX_DIGITS = sys.get_int_max_str_digits() or 4300
+_DIGITS_FIX = (
+    f"conveyor reads numbers of up to {_MAX_DIGITS:,} digits and no CloudFormation value "
+    "needs more: shorten it, or quote it to make it a string"
+)
 
 TEMPLATE_SUFFIXES = (".json", ".yaml", ".yml", ".template", ".cfn")
 
@@ -149,6 +157,16 @@ def _parse_json(text: str, name: str) -> Any:
         raise TemplateError(
             f"{name}: nesting is too deep to be a CloudFormation template; flatten it"
         ) from None
+    except ValueError:
+        # The only other ValueError json raises: an integer past Python's digit limit.
+        match = re.search(rf"\d{{{_MAX_DIGITS + 1},}}", text)
+        if match is None:
+            raise
+        line = text.count("\n", 0, match.start()) + 1
+        digits = match.end() - match.start()
+        raise TemplateError(
+            f"{name}:{line}: a number of {digits:,} digits; {_DIGITS_FIX}"
+        ) from None
 
 
 class _DuplicateKeyError(Exception):
@@ -188,6 +206,7 @@ class _LineLoader(_BaseLoader):  # type: ignore[valid-type,misc]
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> Iterator[dict[str, Any]]:
+    _expect(node, yaml.MappingNode)
     data: dict[str, Any] = {}
     yield data
     key_lines: dict[str, int] = {}
@@ -207,6 +226,7 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> Iterator[
 
 
 def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> Iterator[list[Any]]:
+    _expect(node, yaml.SequenceNode)
     data: list[Any] = []
     yield data
     data.extend(loader.construct_object(child, deep=False) for child in node.value)
@@ -215,6 +235,7 @@ def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> Iterato
 
 def _construct_str(loader: _LineLoader, node: yaml.ScalarNode) -> str:
     # Timestamps such as 2010-09-09 (AWSTemplateFormatVersion, policy Version) stay strings.
+    _expect(node, yaml.ScalarNode)
     return str(node.value)
 
 
@@ -236,10 +257,77 @@ def _construct_tag(loader: _LineLoader, suffix: str, node: yaml.Node) -> dict[st
     return {key: value}
 
 
-_LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
-_LineLoader.add_constructor("tag:yaml.org,2002:omap", _construct_mapping)
-_LineLoader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
-_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_str)
+def _checked_scalar(
+    kind: str, construct: Callable[..., Any]
+) -> Callable[[_LineLoader, yaml.Node], Any]:
+    """PyYAML's own scalar constructors, with a bad value (``!!int abc``, ``0x_``, ``!!bool
+    maybe``, a 5,000-digit number) reported on its line instead of escaping as a ValueError."""
+
+    def checked(loader: _LineLoader, node: yaml.Node) -> Any:
+        _expect(node, yaml.ScalarNode)
+        try:
+            return construct(loader, node)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise _bad_value(node, kind) from None
+
+    return checked
+
+
+def _bad_value(node: yaml.Node, kind: str) -> yaml.constructor.ConstructorError:
+    value = str(node.value)
+    if value.replace("_", "").lstrip("+-").isdigit() and len(value) > _MAX_DIGITS:
+        problem = f"a number of {len(value):,} digits; {_DIGITS_FIX}"
+    else:
+        problem = f"{_shorten(value)!r} is not a valid {kind}; correct it, or quote it"
+    return yaml.constructor.ConstructorError(None, None, problem, node.start_mark)
+
+
+def _expect(node: yaml.Node, node_type: type[yaml.Node]) -> None:
+    if not isinstance(node, node_type):
+        found = {yaml.ScalarNode: "a scalar", yaml.SequenceNode: "a list"}.get(
+            type(node), "a mapping"
+        )
+        raise yaml.constructor.ConstructorError(
+            None,
+            None,
+            f"the tag !!{_tag(node)} cannot apply to {found}; remove the tag",
+            node.start_mark,
+        )
+
+
+def _tag(node: yaml.Node) -> str:
+    return str(node.tag).rsplit(":", 1)[-1]
+
+
+def _unsupported(loader: _LineLoader, node: yaml.Node) -> Any:
+    raise yaml.constructor.ConstructorError(
+        None,
+        None,
+        f"the YAML tag !!{_tag(node)} has no meaning in CloudFormation; remove it",
+        node.start_mark,
+    )
+
+
+def _shorten(value: str, limit: int = 60) -> str:
+    return value if len(value) <= limit else f"{value[:limit]}... ({len(value):,} characters)"
+
+
+_YAML = "tag:yaml.org,2002:"
+_SCALARS = {
+    "int": ("integer", yaml.SafeLoader.construct_yaml_int),
+    "float": ("number", yaml.SafeLoader.construct_yaml_float),
+    "bool": ("boolean (true or false)", yaml.SafeLoader.construct_yaml_bool),
+    "null": ("null", yaml.SafeLoader.construct_yaml_null),
+    "str": ("string", yaml.SafeLoader.construct_yaml_str),
+}
+for _tag_name, (_kind, _construct) in _SCALARS.items():
+    _LineLoader.add_constructor(_YAML + _tag_name, _checked_scalar(_kind, _construct))
+for _kind in ("binary", "set", "pairs"):
+    _LineLoader.add_constructor(_YAML + _kind, _unsupported)
+_LineLoader.add_constructor(_YAML + "map", _construct_mapping)
+_LineLoader.add_constructor(_YAML + "omap", _construct_mapping)
+_LineLoader.add_constructor(_YAML + "seq", _construct_sequence)
+_LineLoader.add_constructor(_YAML + "timestamp", _construct_str)
 _LineLoader.add_multi_constructor("!", _construct_tag)
 
 

@@ -18,23 +18,33 @@ COLOURS = {
 }
 
 
+def printable(text: str) -> str:
+    """Text safe to print: template names and file names can hold lone surrogates (a
+    ``\\ud800`` escape in JSON, a file name that is not UTF-8), which no encoder writes."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _show(text: str) -> str:
+    return escape(printable(text))
+
+
 def write(result: CheckResult, console: Console) -> None:
     for file, group in groupby(result.findings, key=lambda f: f.file):
-        console.print(f"[bold]{escape(file)}[/bold]")
+        console.print(f"[bold]{_show(file)}[/bold]")
         for f in group:
             colour = COLOURS[f.severity]
             where = f"{f.file}:{f.line}"
             resource = f" {f.resource}" if f.resource else ""
             console.print(
-                f"  {escape(where)} [{colour}]{f.rule} {f.severity.label}[/{colour}]"
-                f"{escape(resource)}: {escape(f.message)}",
+                f"  {_show(where)} [{colour}]{f.rule} {f.severity.label}[/{colour}]"
+                f"{_show(resource)}: {_show(f.message)}",
                 soft_wrap=True,
                 highlight=False,
             )
     for e in result.errors:
         # Parse errors already start with the file; discovery errors do not.
         message = e.message if e.message.startswith(e.file) else f"{e.file}: {e.message}"
-        console.print(f"[red]error[/red] {escape(message)}", soft_wrap=True, highlight=False)
+        console.print(f"[red]error[/red] {_show(message)}", soft_wrap=True, highlight=False)
     counts = {s: sum(1 for f in result.findings if f.severity is s) for s in Severity}
     by_severity = ", ".join(f"{n} {s.label}" for s, n in reversed(counts.items()) if n)
     console.print(

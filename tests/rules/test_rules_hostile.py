@@ -1,0 +1,390 @@
+"""Hostile input found by mutation fuzzing (issue 18, items 1-11): every case is an error that
+names the file (exit 2) or a quiet skip, never a traceback, a hang or a lost result."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conveyor.rules import check_paths, check_text
+from conveyor.rules import runner as runner_module
+from conveyor.rules.template import MAX_BYTES
+
+CONVEYOR = [sys.executable, "-c", "from conveyor.cli.main import run; run()"]
+GOOD = "Resources:\n  Repo:\n    Type: AWS::ECR::Repository\n"
+BAD_VALUES = [
+    "0x_",
+    "0b_",
+    "!!int abc",
+    "!!float x",
+    "!!bool maybe",
+    "!!omap [a: 1]",
+    "!!map [a, b]",
+    "!!map x",
+    "!!seq {a: 1}",
+    "!!seq x",
+    "!!int [1]",
+    "!!timestamp [1]",
+    "!!binary aGk=",
+    "!!set {a}",
+    "!!pairs [a: 1]",
+]
+
+
+def _with_value(value: str) -> str:
+    return f"Resources:\n  R:\n    Type: AWS::SNS::Topic\n    Properties:\n      X: {value}\n"
+
+
+def _one_error(result: object, name: str) -> str:
+    assert result.findings == []  # type: ignore[attr-defined]
+    errors = result.errors  # type: ignore[attr-defined]
+    assert len(errors) == 1, errors
+    assert result.exit_code() == 2  # type: ignore[attr-defined]
+    assert errors[0].file == name
+    message: str = errors[0].message
+    assert message.startswith(name)
+    return message
+
+
+@pytest.mark.parametrize("value", BAD_VALUES)
+def test_yaml_values_that_crashed_the_parser_are_errors_on_their_line(
+    tmp_path: Path, value: str
+) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text(_with_value(value))
+    message = _one_error(check_paths([path]), str(path))
+    assert message.startswith(f"{path}:5: invalid YAML: ")
+    assert "internal error" not in message
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("0x_", "'0x_' is not a valid integer; correct it, or quote it"),
+        ("!!float x", "'x' is not a valid number"),
+        ("!!bool maybe", "'maybe' is not a valid boolean (true or false)"),
+        ("!!map [a, b]", "the tag !!map cannot apply to a list; remove the tag"),
+        ("!!seq {a: 1}", "the tag !!seq cannot apply to a mapping"),
+        ("!!seq x", "the tag !!seq cannot apply to a scalar"),
+        ("!!set {a}", "the YAML tag !!set has no meaning in CloudFormation; remove it"),
+        ("!!int " + "x" * 100, "'" + "x" * 60 + "... (100 characters)'"),
+    ],
+)
+def test_bad_yaml_values_say_what_to_write(value: str, expected: str) -> None:
+    message = _one_error(check_text(_with_value(value), name="t.yaml"), "t.yaml")
+    assert expected in message
+
+
+def test_valid_tagged_values_still_parse() -> None:
+    text = _with_value("{A: !!int 0x1F, B: !!float 1.5, C: !!bool yes, D: !!str 3, E: !!null x}")
+    result = check_text(text, name="t.yaml")
+    assert result.errors == []
+    assert result.files == 1
+
+
+def test_a_crashing_file_in_a_parallel_scan_loses_no_other_result(tmp_path: Path) -> None:
+    for index in range(6):
+        (tmp_path / f"good{index}.yaml").write_text(GOOD)
+    (tmp_path / "bad.yaml").write_text(_with_value("0x_"))
+    result = check_paths([tmp_path], jobs=2)
+    assert result.files == 6
+    assert {f.file for f in result.findings} == {str(tmp_path / f"good{i}.yaml") for i in range(6)}
+    assert [e.file for e in result.errors] == [str(tmp_path / "bad.yaml")]
+
+
+@pytest.mark.parametrize("suffix", [".json", ".yaml"])
+def test_integers_over_4300_digits(tmp_path: Path, suffix: str) -> None:
+    digits = "9" * 4301
+    path = tmp_path / f"big{suffix}"
+    if suffix == ".json":
+        path.write_text(
+            '{"Resources": {"R": {"Type": "AWS::SNS::Topic",\n"Properties": {"X": '
+            + digits
+            + "}}}}"
+        )
+        line = 2
+    else:
+        path.write_text(_with_value(digits))
+        line = 5
+    message = _one_error(check_paths([path]), str(path))
+    assert message.startswith(f"{path}:{line}:")
+    assert "a number of 4,301 digits" in message
+    assert "quote it" in message
+    assert len(message) < 400
+
+
+def test_a_4300_digit_integer_is_still_a_number() -> None:
+    assert check_text(_with_value("9" * 4300), name="t.yaml").errors == []
+
+
+def test_invalid_utf8_on_stdin_is_an_error_naming_stdin() -> None:
+    raw = b"Resources:\n  R: {Type: AWS::SNS::Topic}\n# caf\xe9\n"
+    result = check_paths(["-"], stdin_text=raw)
+    message = _one_error(result, "<stdin>")
+    assert "not valid UTF-8 (byte 45, line 3)" in message
+
+
+def test_stdin_over_the_size_cap_is_refused() -> None:
+    result = check_paths(["-"], stdin_text=b"#" * (MAX_BYTES + 1))
+    assert "too large" in _one_error(result, "<stdin>")
+
+
+def test_stdin_of_dev_zero_ends_with_an_error() -> None:
+    with Path("/dev/zero").open("rb") as zero:
+        done = subprocess.run(
+            [*CONVEYOR, "check", "-"],
+            stdin=zero,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert done.returncode == 2, done.stderr
+    assert "<stdin>: more than 10 MiB is too large" in done.stdout
+    assert "Traceback" not in done.stderr
+
+
+def _links(tmp_path: Path) -> None:
+    (tmp_path / "stack.yaml").write_text(GOOD)
+    (tmp_path / "loop1.yaml").symlink_to("loop2.yaml")
+    (tmp_path / "loop2.yaml").symlink_to("loop1.yaml")
+
+
+def test_a_symlink_loop_in_a_directory_is_reported_and_the_rest_checked(tmp_path: Path) -> None:
+    _links(tmp_path)
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "up").symlink_to("..")  # a directory link back up is not followed
+    result = check_paths([tmp_path])
+    assert result.files == 1
+    assert {f.file for f in result.findings} == {str(tmp_path / "stack.yaml")}
+    assert [(e.file, "symbolic links" in e.message) for e in result.errors] == [
+        (str(tmp_path / "loop1.yaml"), True),
+        (str(tmp_path / "loop2.yaml"), True),
+    ]
+
+
+def test_a_named_symlink_loop_is_an_error(tmp_path: Path) -> None:
+    _links(tmp_path)
+    result = check_paths([tmp_path / "loop1.yaml"])
+    assert [e.file for e in result.errors] == [str(tmp_path / "loop1.yaml")]
+
+
+def _check_in_subprocess(args: list[str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run `conveyor check` apart, so a regression that hangs fails instead of hanging."""
+    return subprocess.run(
+        [*CONVEYOR, "check", "-f", "json", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_a_fifo_and_a_link_to_dev_zero_in_a_directory_are_passed_over(tmp_path: Path) -> None:
+    (tmp_path / "stack.yaml").write_text(GOOD)
+    os.mkfifo(tmp_path / "pipe.yaml")
+    (tmp_path / "zero.json").symlink_to("/dev/zero")
+    done = _check_in_subprocess([str(tmp_path)])
+    assert done.returncode == 1, done.stderr
+    assert '"files": 1' in done.stdout
+    assert '"errors": []' in done.stdout
+
+
+def test_a_named_dev_zero_is_read_only_up_to_the_cap() -> None:
+    done = _check_in_subprocess(["/dev/zero"])
+    assert done.returncode == 2, done.stderr
+    assert "/dev/zero: more than 10 MiB is too large" in done.stdout
+
+
+def test_a_named_pipe_is_read(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    command = [*CONVEYOR, "check", "-f", "json", str(fifo)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as proc:
+        fifo.write_text(GOOD)
+        out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 1
+    assert '"files": 1' in out
+
+
+def test_a_file_swapped_for_a_pipe_after_discovery_is_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "late.yaml"
+    path.write_text(GOOD)
+    targets, _ = runner_module.discover([tmp_path])
+    path.unlink()
+    os.mkfifo(path)
+    result = runner_module.check_target(targets[0], runner_module.Options())
+    assert result.errors == []
+    assert not result.checked
+
+
+def test_an_empty_path_is_an_error_not_the_current_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "stack.yaml").write_text(GOOD)
+    monkeypatch.chdir(tmp_path)
+    result = check_paths([""])
+    assert result.files == 0
+    assert [e.message for e in result.errors] == [
+        "'' (an empty path) names no file; give a template file, a directory, "
+        "or - for standard input"
+    ]
+    assert result.exit_code() == 2
+
+
+def test_an_unlistable_subdirectory_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "stack.yaml").write_text(GOOD)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real_scandir = os.scandir
+
+    def scandir(path: str | Path) -> object:
+        if Path(path) == locked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(runner_module.os, "scandir", scandir)
+    result = check_paths([tmp_path])
+    assert result.files == 1
+    assert [e.message for e in result.errors] == [
+        f"{locked}: cannot read the directory: Permission denied; "
+        "fix its permissions or leave it out"
+    ]
+    assert result.exit_code() == 2
+
+
+_PR_CAPBSET_DROP = 24
+_CAP_DAC_OVERRIDE, _CAP_DAC_READ_SEARCH = 1, 2
+
+
+def _without_root_file_access() -> None:
+    """In the child before exec: root keeps its uid but loses the capabilities that let it
+    ignore file permissions, so the permission tests mean something when run as root (CI)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    for cap in (_CAP_DAC_OVERRIDE, _CAP_DAC_READ_SEARCH):
+        if libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) failed")
+
+
+def _check_bound_by_permissions(paths: list[Path]) -> list[tuple[str, str]]:
+    code = textwrap.dedent(
+        f"""
+        from conveyor.rules import check_paths
+        result = check_paths({[str(p) for p in paths]!r})
+        for error in result.errors:
+            print(error.file, "|", error.message)
+        print("files", result.files, "exit", result.exit_code())
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+        preexec_fn=_without_root_file_access if os.geteuid() == 0 else None,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    return [(a.strip(), b.strip()) for a, _, b in (line.partition("|") for line in lines)]
+
+
+def test_permissions_are_errors_never_tracebacks_nor_silence(tmp_path: Path) -> None:
+    shared_dir = tmp_path
+    (shared_dir / "stack.yaml").write_text(GOOD)
+    unlisted = shared_dir / "unlisted"  # may be entered, not listed
+    unlisted.mkdir()
+    (unlisted / "a.yaml").write_text(GOOD)
+    unentered = shared_dir / "unentered"  # may be listed, not entered
+    unentered.mkdir()
+    (unentered / "b.yaml").write_text(GOOD)
+    unreadable = shared_dir / "secret.yaml"
+    unreadable.write_text(GOOD)
+    unreadable.chmod(0o000)
+    unlisted.chmod(0o311)
+    unentered.chmod(0o644)
+    report = _check_bound_by_permissions([shared_dir])
+    assert report == [
+        (str(unentered / "b.yaml"), f"{unentered / 'b.yaml'}: cannot read it: Permission denied"),
+        (
+            str(unlisted),
+            f"{unlisted}: cannot read the directory: Permission denied; "
+            "fix its permissions or leave it out",
+        ),
+        (str(unreadable), f"{unreadable}: cannot read the file: Permission denied"),
+        ("files 1 exit 2", ""),
+    ]
+    # A directory the user named that cannot be read is an error, not "clean".
+    named = _check_bound_by_permissions([unlisted])
+    for path in (unlisted, unentered, unreadable):
+        path.chmod(0o755)  # let pytest clean up when not run as root
+    assert named[-1] == ("files 0 exit 2", "")
+    assert named[0][0] == str(unlisted)
+
+
+def test_an_internal_error_names_the_file_and_the_others_are_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_parse = runner_module.parse
+
+    def parse(text: str, *, name: str, suffix: str = "") -> object:
+        if name.endswith("boom.yaml"):
+            raise RuntimeError("kaboom")
+        return real_parse(text, name=name, suffix=suffix)
+
+    monkeypatch.setattr(runner_module, "parse", parse)
+    for index in range(4):
+        (tmp_path / f"good{index}.yaml").write_text(GOOD)
+    (tmp_path / "boom.yaml").write_text(GOOD)
+    for jobs in (1, 2):
+        result = check_paths([tmp_path], jobs=jobs)
+        assert result.files == 4
+        assert [e.message for e in result.errors] == [
+            f"{tmp_path / 'boom.yaml'}: internal error while checking this file: "
+            "RuntimeError: kaboom (a bug in conveyor: please report it with the template)"
+        ]
+        assert result.exit_code() == 2
+
+
+def test_a_worker_that_dies_costs_only_its_own_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_parse = runner_module.parse
+
+    def parse(text: str, *, name: str, suffix: str = "") -> object:
+        if name.endswith("killer.yaml"):
+            os._exit(9)  # what the kernel's OOM killer leaves behind
+        return real_parse(text, name=name, suffix=suffix)
+
+    monkeypatch.setattr(runner_module, "parse", parse)
+    for index in range(8):
+        (tmp_path / f"good{index}.yaml").write_text(GOOD)
+    (tmp_path / "killer.yaml").write_text(GOOD)
+    result = check_paths([tmp_path], jobs=2)
+    assert result.files == 8
+    assert {f.file for f in result.findings} == {str(tmp_path / f"good{i}.yaml") for i in range(8)}
+    assert len(result.errors) == 1
+    assert result.errors[0].file == str(tmp_path / "killer.yaml")
+    assert "internal error: the process checking this file died" in result.errors[0].message
+
+
+def test_internal_error_messages_are_bounded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def parse(text: str, *, name: str, suffix: str = "") -> object:
+        raise ValueError("x" * 100_000)
+
+    monkeypatch.setattr(runner_module, "parse", parse)
+    (tmp_path / "t.yaml").write_text(GOOD)
+    (message,) = [e.message for e in check_paths([tmp_path / "t.yaml"]).errors]
+    assert len(message) < 500
+    assert "ValueError: xxx" in message
