@@ -8,12 +8,15 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from conveyor.rules import check_paths, check_text
 from conveyor.rules import runner as runner_module
+from conveyor.rules.engine import Options
 from conveyor.rules.template import MAX_BYTES
 
 CONVEYOR = [sys.executable, "-c", "from conveyor.cli.main import run; run()"]
@@ -203,12 +206,27 @@ def test_a_named_dev_zero_is_read_only_up_to_the_cap() -> None:
     assert "/dev/zero: more than 10 MiB is too large" in done.stdout
 
 
+def _feed_fifo(fifo: Path, text: str, proc: subprocess.Popen[str]) -> None:
+    """Write to a pipe once a reader has it open; give up if the reader exits first."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError:  # ENXIO: no reader yet
+            time.sleep(0.05)
+            continue
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "w") as pipe:
+            pipe.write(text)
+        return
+
+
 def test_a_named_pipe_is_read(tmp_path: Path) -> None:
     fifo = tmp_path / "pipe.yaml"
     os.mkfifo(fifo)
     command = [*CONVEYOR, "check", "-f", "json", str(fifo)]
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as proc:
-        fifo.write_text(GOOD)
+        _feed_fifo(fifo, GOOD, proc)
         out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 1
     assert '"files": 1' in out
@@ -220,9 +238,19 @@ def test_a_file_swapped_for_a_pipe_after_discovery_is_skipped(tmp_path: Path) ->
     targets, _ = runner_module.discover([tmp_path])
     path.unlink()
     os.mkfifo(path)
-    result = runner_module.check_target(targets[0], runner_module.Options())
-    assert result.errors == []
-    assert not result.checked
+    results: list[object] = []
+    worker = threading.Thread(
+        target=lambda: results.append(runner_module.check_target(targets[0], Options())),
+        daemon=True,
+    )
+    worker.start()
+    worker.join(timeout=30)
+    if worker.is_alive():  # blocked opening the pipe: release it, then fail
+        os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+        pytest.fail("reading a pipe found in a directory blocked")
+    (result,) = results
+    assert result.errors == []  # type: ignore[attr-defined]
+    assert not result.checked  # type: ignore[attr-defined]
 
 
 def test_an_empty_path_is_an_error_not_the_current_directory(

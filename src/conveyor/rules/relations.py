@@ -117,8 +117,11 @@ class Relations:
     # ---- building -------------------------------------------------------------------------
 
     def _gather_role_policies(self) -> None:
+        """One pass over roles and one over policies: linear in resources (a policy looking
+        through every role's ManagedPolicyArns was roles x policies)."""
         resources = self.template.resources
         roles_by_name: dict[str, str] = {}
+        roles_of_managed: dict[str, list[str]] = defaultdict(list)
         for lid in self.by_type.get("AWS::IAM::Role", ()):
             res = resources[lid]
             name = res.properties.get("RoleName")
@@ -137,6 +140,8 @@ class Relations:
                 managed = self.target(arn, "AWS::IAM::ManagedPolicy")
                 if managed is None:
                     self.role_managed_arns[lid].append(arn)
+                else:
+                    roles_of_managed[managed].append(lid)
         for lid in self.of_type("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
             res = resources[lid]
             source = PolicySource(
@@ -145,18 +150,9 @@ class Relations:
             attached = {
                 self._role_for(v, roles_by_name) for v in as_list(res.properties.get("Roles"))
             }
-            attached |= {
-                role
-                for role in self.by_type.get("AWS::IAM::Role", ())
-                if res.type == "AWS::IAM::ManagedPolicy"
-                and any(
-                    self.target(arn) == lid
-                    for arn in as_list(resources[role].properties.get("ManagedPolicyArns"))
-                )
-            }
-            for role in attached:
-                if role:
-                    self.role_policies[role].append(source)
+            attached.update(roles_of_managed.get(lid, ()))
+            for role in sorted(r for r in attached if r):
+                self.role_policies[role].append(source)
         for lid in self.by_type.get("AWS::IAM::RolePolicy", ()):
             res = resources[lid]
             role = self._role_for(res.properties.get("RoleName"), roles_by_name)

@@ -1,0 +1,220 @@
+"""Time and peak memory of `conveyor check` on one template of 1k / 10k / 100k resources, and on
+the pathological shapes of issue 18, next to a bare parse of the same file.
+
+    python benchmarks/check_scaling.py [--sizes 1000,10000,100000] [--no-pathological]
+
+Each run is a fresh process (start-up counts, as it does for users); memory is the child's peak
+resident set. Cost should grow linearly: the "us/resource" column stays flat. Prints numbers,
+asserts nothing (timings belong in benchmarks, not tests).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from check_vs_peers import BARE_PARSE, _tool  # noqa: E402
+
+Template = dict[str, object]
+
+
+def mixed(count: int) -> Template:
+    """A realistic mix, as compact as possible so 100k resources fit under the 10 MiB cap: a
+    role per ten resources with a managed policy attached, functions running as it, topics,
+    queues and log groups that reference one another."""
+    resources: dict[str, object] = {}
+    for i in range(count):
+        group, kind = divmod(i, 10)
+        role = f"Role{group}"
+        if kind == 0:
+            resources[role] = {
+                "Type": "AWS::IAM::Role",
+                "Properties": {"ManagedPolicyArns": [{"Ref": f"Pol{group}"}]},
+            }
+        elif kind == 1:
+            resources[f"Pol{group}"] = {
+                "Type": "AWS::IAM::ManagedPolicy",
+                "Properties": {
+                    "PolicyDocument": {
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Action": "sqs:SendMessage",
+                                "Resource": {"Fn::GetAtt": [f"Q{group}", "Arn"]},
+                            }
+                        ]
+                    }
+                },
+            }
+        elif kind == 2:
+            resources[f"Q{group}"] = {"Type": "AWS::SQS::Queue"}
+        elif kind == 3:
+            resources[f"Fn{group}"] = {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {
+                    "Role": {"Fn::GetAtt": [role, "Arn"]},
+                    "Runtime": "python3.12",
+                    "Handler": "a.h",
+                    "Code": {"ZipFile": "x"},
+                },
+            }
+        elif kind == 4:
+            resources[f"Lg{group}"] = {
+                "Type": "AWS::Logs::LogGroup",
+                "Properties": {"RetentionInDays": 30},
+            }
+        else:
+            resources[f"T{i}"] = {"Type": "AWS::SNS::Topic", "DependsOn": f"Q{group}"}
+    return {"Resources": resources}
+
+
+def roles_by_policies(count: int) -> Template:
+    """Issue 18: roles x managed policies (was 9 million calls for 3,000 of each)."""
+    resources: dict[str, object] = {}
+    for i in range(count):
+        resources[f"Role{i}"] = {
+            "Type": "AWS::IAM::Role",
+            "Properties": {"ManagedPolicyArns": [{"Ref": f"Pol{i}"}]},
+        }
+        resources[f"Pol{i}"] = {
+            "Type": "AWS::IAM::ManagedPolicy",
+            "Properties": {
+                "PolicyDocument": {
+                    "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]
+                }
+            },
+        }
+    return {"Resources": resources}
+
+
+def depends_on_ring(count: int) -> Template:
+    return {
+        "Resources": {
+            f"T{i}": {"Type": "AWS::SNS::Topic", "DependsOn": f"T{(i + 1) % count}"}
+            for i in range(count)
+        }
+    }
+
+
+def anchors_yaml(count: int) -> str:
+    lines = ["Resources:"]
+    for i in range(count):
+        lines.append(
+            f"  T{i}:\n    Type: AWS::SNS::Topic\n    Properties: &p{i}\n"
+            f"      TopicName: t{i}\n      Tags: [{{Key: a, Value: b}}]"
+        )
+        if i:
+            lines.append(f"  U{i}:\n    Type: AWS::SNS::Topic\n    Properties: *p{i - 1}")
+    return "\n".join(lines) + "\n"
+
+
+def nested_conditions(depth: int, width: int) -> Template:
+    """Many conditions, each a deep Fn::And/Fn::Or tree, used by many resources."""
+    conditions: dict[str, object] = {"Base": {"Fn::Equals": [{"Ref": "Env"}, "prod"]}}
+    for i in range(width):
+        node: object = {"Condition": "Base"}
+        for d in range(depth):
+            node = {"Fn::And" if d % 2 else "Fn::Or": [node, {"Condition": "Base"}]}
+        conditions[f"C{i}"] = node
+    resources = {
+        f"T{i}": {"Type": "AWS::SNS::Topic", "Condition": f"C{i % width}"} for i in range(width * 4)
+    }
+    return {
+        "Parameters": {"Env": {"Type": "String"}},
+        "Conditions": conditions,
+        "Resources": resources,
+    }
+
+
+def _as_yaml(data: Template) -> str:
+    import yaml
+
+    return yaml.safe_dump(data, default_flow_style=False, sort_keys=False)
+
+
+def _run(cmd: list[str]) -> tuple[float, float, int]:
+    """Seconds, peak RSS in MB, exit code of one child process."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    took = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return took, usage.ru_maxrss / 1024, proc.returncode
+
+
+def _row(label: str, path: Path, resources: int, conveyor: str) -> None:
+    seconds, peak, code = _run([conveyor, "check", "-f", "json", "-o", "/dev/null", str(path)])
+    parse_s, _, _ = _run([sys.executable, "-c", BARE_PARSE, str(path)])
+    size = path.stat().st_size / 1e6
+    per = seconds / max(resources, 1) * 1e6
+    print(
+        f"{label:34s} {resources:>8,} {size:7.2f} MB {seconds:8.2f} s {peak:8.0f} MB "
+        f"{per:9.1f} {seconds / parse_s:7.1f}x  exit {code}"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--no-pathological", action="store_true")
+    args = parser.parse_args()
+    conveyor = _tool("conveyor")
+    if conveyor is None:
+        print("conveyor is not installed in this environment")
+        return 2
+    print(
+        f"{'template':34s} {'resources':>8s} {'size':>10s} {'time':>10s} {'peak RSS':>11s} "
+        f"{'us/resource':>9s} {'vs parse':>8s}"
+    )
+    with tempfile.TemporaryDirectory(prefix="conveyor-scaling-") as tmp:
+        out = Path(tmp)
+        cases: list[tuple[str, Callable[[], str], int]] = []
+        for size in (int(s) for s in args.sizes.split(",")):
+            cases.append(
+                (
+                    f"mixed {size:,} (JSON)",
+                    lambda n=size: json.dumps(mixed(n), separators=(",", ":")),
+                    size,
+                )
+            )
+        if not args.no_pathological:
+            cases += [
+                ("3,000 roles x 3,000 policies", lambda: json.dumps(roles_by_policies(3000)), 6000),
+                ("DependsOn ring of 20,000", lambda: json.dumps(depends_on_ring(20_000)), 20_000),
+                ("50,000 anchors (YAML)", lambda: anchors_yaml(50_000), 99_999),
+                (
+                    "130k resources (YAML)",
+                    lambda: _as_yaml(
+                        {
+                            "Resources": {
+                                f"T{i}": {"Type": "AWS::SNS::Topic"} for i in range(130_000)
+                            }
+                        }
+                    ),
+                    130_000,
+                ),
+                (
+                    "nested conditions 200 x 40 deep",
+                    lambda: json.dumps(nested_conditions(40, 200)),
+                    800,
+                ),
+            ]
+        for index, (label, build, resources) in enumerate(cases):
+            suffix = ".yaml" if "YAML" in label else ".json"
+            path = out / f"case{index}{suffix}"
+            path.write_text(build())
+            _row(label, path, resources, conveyor)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
