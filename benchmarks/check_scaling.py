@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -135,6 +136,10 @@ def nested_conditions(depth: int, width: int) -> Template:
     }
 
 
+def _compact(build: Callable[[int], Template], count: int) -> str:
+    return json.dumps(build(count), separators=(",", ":"))
+
+
 def _as_yaml(data: Template) -> str:
     import yaml
 
@@ -179,13 +184,7 @@ def main() -> int:
         out = Path(tmp)
         cases: list[tuple[str, Callable[[], str], int]] = []
         for size in (int(s) for s in args.sizes.split(",")):
-            cases.append(
-                (
-                    f"mixed {size:,} (JSON)",
-                    lambda n=size: json.dumps(mixed(n), separators=(",", ":")),
-                    size,
-                )
-            )
+            cases.append((f"mixed {size:,} (JSON)", partial(_compact, mixed, size), size))
         if not args.no_pathological:
             cases += [
                 ("3,000 roles x 3,000 policies", lambda: json.dumps(roles_by_policies(3000)), 6000),

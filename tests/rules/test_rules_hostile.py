@@ -16,6 +16,7 @@ import pytest
 
 from conveyor.rules import check_paths, check_text
 from conveyor.rules import runner as runner_module
+from conveyor.rules import template as template_module
 from conveyor.rules.engine import Options
 from conveyor.rules.template import MAX_BYTES
 
@@ -280,7 +281,7 @@ def test_an_unlistable_subdirectory_is_reported(
             raise PermissionError(13, "Permission denied", str(path))
         return real_scandir(path)
 
-    monkeypatch.setattr(runner_module.os, "scandir", scandir)
+    monkeypatch.setattr(os, "scandir", scandir)
     result = check_paths([tmp_path])
     assert result.files == 1
     assert [e.message for e in result.errors] == [
@@ -362,7 +363,7 @@ def test_permissions_are_errors_never_tracebacks_nor_silence(tmp_path: Path) -> 
 def test_an_internal_error_names_the_file_and_the_others_are_checked(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_parse = runner_module.parse
+    real_parse = template_module.parse
 
     def parse(text: str, *, name: str, suffix: str = "") -> object:
         if name.endswith("boom.yaml"):
@@ -386,7 +387,7 @@ def test_an_internal_error_names_the_file_and_the_others_are_checked(
 def test_a_worker_that_dies_costs_only_its_own_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_parse = runner_module.parse
+    real_parse = template_module.parse
 
     def parse(text: str, *, name: str, suffix: str = "") -> object:
         if name.endswith("killer.yaml"):

@@ -147,17 +147,18 @@ class Relations:
             source = PolicySource(
                 lid, "Properties.PolicyDocument", res.properties.get("PolicyDocument")
             )
-            attached = {
-                self._role_for(v, roles_by_name) for v in as_list(res.properties.get("Roles"))
-            }
-            attached.update(roles_of_managed.get(lid, ()))
-            for role in sorted(r for r in attached if r):
+            attached = set(roles_of_managed.get(lid, ()))
+            for value in as_list(res.properties.get("Roles")):
+                named = self._role_for(value, roles_by_name)
+                if named:
+                    attached.add(named)
+            for role in sorted(attached):
                 self.role_policies[role].append(source)
         for lid in self.by_type.get("AWS::IAM::RolePolicy", ()):
             res = resources[lid]
-            role = self._role_for(res.properties.get("RoleName"), roles_by_name)
-            if role:
-                self.role_policies[role].append(
+            owner = self._role_for(res.properties.get("RoleName"), roles_by_name)
+            if owner:
+                self.role_policies[owner].append(
                     PolicySource(
                         lid, "Properties.PolicyDocument", res.properties.get("PolicyDocument")
                     )
