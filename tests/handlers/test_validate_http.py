@@ -1140,3 +1140,329 @@ def test_common_is_still_vendored_here() -> None:
     assert callable(common.error_code)
     assert http_check.MAX_REDIRECTS == 5
     assert Path(app.__file__).parent.name == "validate_http"
+
+
+# --- what mutation testing found unprotected in app.py ---
+
+
+@pytest.mark.parametrize(
+    ("remaining_ms", "keep", "expected"),
+    [
+        (60_000, 0.5, (3, 25, 2)),  # 59.5 s: two tries of 3 + 25 s, a second of backoff
+        (6_500, 0.5, (1, 1, 2)),  # exactly 6 s: still two tries
+        (6_400, 0.5, (1, 4, 1)),  # under 6 s: one try
+        (5_000, 0.5, (1, 3, 1)),
+        (10_000, 5.0, (1, 4, 1)),  # a rollback leaves 5 s for the report
+        (0, 0.5, (1, 1, 1)),  # the report is still attempted
+    ],
+)
+def test_each_client_fits_its_calls_into_the_time_it_has(
+    remaining_ms: int, keep: float, expected: tuple[int, int, int]
+) -> None:
+    config = app.Budget(FakeContext(remaining_ms=remaining_ms)).client("ecs", keep=keep)
+    config = config.meta.config
+    found = (config.connect_timeout, config.read_timeout, config.retries["total_max_attempts"])
+    assert found == expected
+    assert config.retries["mode"] == "standard"
+
+
+def test_without_a_context_the_budget_is_a_minute() -> None:
+    budget = app.Budget(object())
+    assert budget.left() == 60
+    assert budget.for_check() == 40
+
+
+def test_rollback_calls_leave_the_report_its_five_seconds(
+    server: str, codepipeline: Stubbed, aws: Aws
+) -> None:
+    expect_failure(codepipeline)
+    rollback_ = {"lambda": {"function": "payments-api", "alias": "live"}}
+    with black_hole() as endpoint:
+        aws.endpoint = endpoint
+        app.handler(
+            job_event({"url": f"{server}/error", "retries": 0, "rollback": rollback_}),
+            FakeContext(remaining_ms=10_000),
+        )
+    [(_, config)] = [(s, c) for s, c in aws.configs if s == "lambda"]
+    assert (config.connect_timeout, config.read_timeout) == (1, 4)
+
+
+def _logged(capsys: pytest.CaptureFixture[str], message: str) -> list[dict[str, Any]]:
+    return [line for line in log_lines(capsys.readouterr().out) if line["message"] == message]
+
+
+def test_reports_are_logged_with_what_was_reported(
+    server: str, codepipeline: Stubbed, context: FakeContext, capsys: pytest.CaptureFixture[str]
+) -> None:
+    expect_failure(codepipeline)
+    app.handler(job_event({"url": f"{server}/error", "retries": 0}), context)
+    [line] = _logged(capsys, "reported")
+    assert line["level"] == "WARNING"
+    assert line["job_id"] == JOB_ID
+    assert line["status"] == "failed"
+    assert line["summary"].startswith(f"Validation failed: GET {server}/error")
+
+    app._decided.clear()
+    expect_success(codepipeline)
+    app.handler(job_event({"url": f"{server}/ok", "retries": 0}), context)
+    [line] = _logged(capsys, "reported")
+    assert (line["level"], line["status"]) == ("INFO", "succeeded")
+
+
+def test_a_crash_is_logged_with_its_trace(
+    codepipeline: Stubbed,
+    context: FakeContext,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def explode(check_: check.Check, seconds: float) -> str | None:
+        raise RuntimeError("socket library on fire")
+
+    monkeypatch.setattr(check, "probe", explode)
+    expect_failure(codepipeline)
+    app.handler(job_event({"url": "https://x/health"}), context)
+
+    [line] = _logged(capsys, "handler error")
+    assert line["level"] == "ERROR"
+    assert line["error"] == "validation handler error: RuntimeError: socket library on fire"
+    assert "Traceback" in line["trace"] and "explode" in line["trace"]
+
+
+def test_a_rollback_error_is_logged(
+    server: str,
+    codepipeline: Stubbed,
+    lambda_: Stubbed,
+    context: FakeContext,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    lambda_.stubber.add_client_error("get_alias", "AccessDeniedException", "not allowed")
+    expect_failure(codepipeline)
+    rollback_ = {"lambda": {"function": "payments-api", "alias": "live"}}
+    app.handler(job_event({"url": f"{server}/error", "retries": 0, "rollback": rollback_}), context)
+
+    [line] = _logged(capsys, "rollback failed")
+    assert line["level"] == "ERROR"
+    assert line["error"].startswith("AccessDeniedException: ")
+    assert reported_failure(codepipeline)["message"].endswith("not allowed); roll back by hand.")
+
+
+def test_an_already_reported_job_says_so(
+    server: str, codepipeline: Stubbed, context: FakeContext, capsys: pytest.CaptureFixture[str]
+) -> None:
+    codepipeline.stubber.add_client_error("put_job_success_result", "InvalidJobStateException")
+
+    result = app.handler(job_event({"url": f"{server}/ok", "retries": 0}), context)
+
+    assert result == {
+        "status": "already-reported",
+        "message": f"GET {server}/ok: status 200 on attempt 1",
+    }
+    [line] = _logged(capsys, "job already has a result")
+    assert (line["level"], line["job_id"]) == ("WARNING", JOB_ID)
+
+
+def test_a_decided_job_is_reported_again_without_a_second_check(
+    server: str, codepipeline: Stubbed, context: FakeContext, capsys: pytest.CaptureFixture[str]
+) -> None:
+    expect_success(codepipeline)
+    expect_success(codepipeline)
+    event = job_event({"url": f"{server}/ok", "retries": 0})
+    first = app.handler(event, context)
+    capsys.readouterr()
+
+    assert app.handler(event, context) == first
+    assert len(Routes.seen_hosts) == 1
+    [line] = _logged(capsys, "already decided; reporting again")
+    assert line["key"] == f"job#{JOB_ID}#0"
+
+
+def test_configuration_errors_are_reported_with_their_type_and_result(
+    codepipeline: Stubbed, context: FakeContext
+) -> None:
+    expect_failure(codepipeline)
+    result = app.handler(job_event({"url": "ftp://x"}), context)
+    assert result == {
+        "status": "failed",
+        "message": "validate_http: invalid UserParameters: "
+        "\"url\" must be an http:// or https:// URL, got 'ftp://x'",
+    }
+    assert reported_failure(codepipeline)["type"] == "ConfigurationError"
+
+
+def test_long_messages_are_clipped_to_what_codepipeline_accepts(
+    codepipeline: Stubbed, context: FakeContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(check, "probe", lambda c, seconds: "x" * 6000)
+    expect_failure(codepipeline)
+    app.handler(job_event({"url": "https://x/health", "retries": 0}), context)
+    message = reported_failure(codepipeline)["message"]
+    assert len(message) == 5000 and message.endswith("…")
+
+    codepipeline.calls.clear()
+    app._decided.clear()
+    monkeypatch.setattr(check, "probe", lambda c, seconds: None)
+    monkeypatch.setattr(check, "display_url", lambda url: "y" * 3000)
+    expect_success(codepipeline)
+    app.handler(job_event({"url": "https://x/health", "retries": 0}), context)
+    summary = reported_summary(codepipeline)
+    assert len(summary) == 2048 and summary.endswith("…")
+
+
+def test_hook_time_budget_comes_from_the_lambda_context(
+    hook_env: None, codedeploy: Stubbed, capsys: pytest.CaptureFixture[str]
+) -> None:
+    expect_hook_status(codedeploy, "Failed")
+
+    result = app.handler(dict(HOOK), FakeContext(remaining_ms=20_500))
+
+    assert result == {
+        "status": "failed",
+        "message": f"GET {Routes.plain_origin}/ok: stopped before the Lambda timeout; "
+        "last: not attempted",
+    }
+    [line] = _logged(capsys, "reported")
+    assert line["level"] == "WARNING"
+    assert (line["deployment_id"], line["status"]) == (HOOK["DeploymentId"], "Failed")
+    assert line["summary"] == result["message"]
+
+
+def test_hook_success_is_logged_as_info(
+    hook_env: None, codedeploy: Stubbed, context: FakeContext, capsys: pytest.CaptureFixture[str]
+) -> None:
+    expect_hook_status(codedeploy, "Succeeded")
+    result = app.handler(dict(HOOK), context)
+    assert result == {
+        "status": "succeeded",
+        "message": f"GET {Routes.plain_origin}/ok: status 200 on attempt 1",
+    }
+    [line] = _logged(capsys, "reported")
+    assert (line["level"], line["status"]) == ("INFO", "Succeeded")
+
+
+def test_a_completed_hook_says_so(
+    hook_env: None, codedeploy: Stubbed, context: FakeContext, capsys: pytest.CaptureFixture[str]
+) -> None:
+    codedeploy.stubber.add_client_error(
+        "put_lifecycle_event_hook_execution_status", "LifecycleEventAlreadyCompletedException"
+    )
+    result = app.handler(dict(HOOK), context)
+    assert result == {
+        "status": "already-reported",
+        "message": f"GET {Routes.plain_origin}/ok: status 200 on attempt 1",
+    }
+    [line] = _logged(capsys, "hook already completed")
+    assert (line["level"], line["deployment_id"]) == ("WARNING", HOOK["DeploymentId"])
+
+
+def test_a_hook_report_refused_for_another_reason_raises(
+    hook_env: None, codedeploy: Stubbed, context: FakeContext
+) -> None:
+    codedeploy.stubber.add_client_error(
+        "put_lifecycle_event_hook_execution_status", "AccessDeniedException"
+    )
+    with pytest.raises(ClientError, match="AccessDenied"):
+        app.handler(dict(HOOK), context)
+
+
+def test_hook_executions_are_decided_once_each(
+    hook_env: None, codedeploy: Stubbed, context: FakeContext
+) -> None:
+    expect_hook_status(codedeploy, "Succeeded")
+    expect_hook_status(codedeploy, "Succeeded")
+    app.handler(dict(HOOK), context)
+    app.handler(dict(HOOK), context)
+    assert len(Routes.seen_hosts) == 1
+    assert list(app._decided) == [f"hook#{HOOK['LifecycleEventHookExecutionId']}"]
+
+
+def test_ecs_hook_results_and_logs(
+    hook_env: None, server: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    event = load_event("validate_http", "ecs-lifecycle-post-test-traffic-shift.json")
+    assert app.handler(event, FakeContext(remaining_ms=20_500)) == {
+        "hookStatus": "FAILED",
+        "message": f"GET {server}/ok: stopped before the Lambda timeout; last: not attempted",
+    }
+    [line] = _logged(capsys, "reported")
+    assert line["level"] == "WARNING"
+    assert (line["lifecycle_stage"], line["status"]) == ("POST_TEST_TRAFFIC_SHIFT", "FAILED")
+    assert list(app._decided) == [f"ecs#{event['executionId']}#POST_TEST_TRAFFIC_SHIFT#0"]
+
+    app._decided.clear()
+    assert app.handler(event, FakeContext())["hookStatus"] == "SUCCEEDED"
+    [line] = _logged(capsys, "reported")
+    assert (line["level"], line["status"]) == ("INFO", "SUCCEEDED")
+
+
+def test_ecs_hook_continuation_is_logged_and_keyed_by_progress(
+    hook_env: None, server: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("VALIDATE_URL", f"{server}/error")
+    monkeypatch.setenv("VALIDATE_RETRIES", "3")
+    monkeypatch.setenv("VALIDATE_INTERVAL_SECONDS", "15")
+    event = load_event("validate_http", "ecs-lifecycle-post-test-traffic-shift.json")
+    del event["executionId"]
+
+    first = app.handler(event, ShrinkingContext(remaining_ms=40_000, step_ms=5_000))
+
+    assert first["message"] == f"GET {server}/error: continuing after attempt 1"
+    [line] = _logged(capsys, "continuing")
+    assert (line["lifecycle_stage"], line["summary"]) == (
+        "POST_TEST_TRAFFIC_SHIFT",
+        first["message"],
+    )
+    assert list(app._decided) == [f"ecs#{event['resourceArn']}#POST_TEST_TRAFFIC_SHIFT#0"]
+
+
+@pytest.mark.parametrize(
+    ("value", "delay"),
+    [("", 10), ("2.6", 3), ("0", 1), ("soon", 10), ("1e400", 10)],
+)
+def test_ecs_callback_delay_follows_the_interval(
+    monkeypatch: pytest.MonkeyPatch, value: str, delay: int
+) -> None:
+    monkeypatch.setenv("VALIDATE_INTERVAL_SECONDS", value)
+    assert app._interval_from_env() == delay
+
+
+def test_a_job_event_without_configuration_is_a_configuration_error(
+    codepipeline: Stubbed, context: FakeContext
+) -> None:
+    expect_failure(codepipeline)
+    event = {"CodePipeline.job": {"id": JOB_ID, "data": {"continuationToken": ""}}}
+    app.handler(event, context)
+    assert "UserParameters is not valid JSON" in reported_failure(codepipeline)["message"]
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"CodePipeline.job": {"id": ""}},
+        {"CodePipeline.job": {"id": 7}},
+        {"CodePipeline.job": "job"},
+        {"DeploymentId": "d-1", "LifecycleEventHookExecutionId": ""},
+        {"DeploymentId": "", "LifecycleEventHookExecutionId": "h"},
+        {"DeploymentId": 1, "LifecycleEventHookExecutionId": "h"},
+        {"lifecycleStage": "POST_TEST_TRAFFIC_SHIFT"},
+        {"lifecycleStage": 3, "executionDetails": {}},
+        ["CodePipeline.job"],
+    ],
+)
+def test_events_that_name_nobody_to_report_to_are_ignored(
+    event: Any, context: FakeContext, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert app.handler(event, context) == {
+        "status": "ignored",
+        "message": "not a CodePipeline job or lifecycle hook event",
+    }
+    [line] = _logged(capsys, "ignored: neither a CodePipeline job nor a lifecycle hook")
+    assert line["level"] == "ERROR"
+
+
+def test_job_parsing_reads_the_three_fields() -> None:
+    event = job_event({"url": "https://x"}, token="t")
+    assert app.parse_job(event) == app.Job(JOB_ID, '{"url": "https://x"}', "t")
+    event["CodePipeline.job"]["data"]["actionConfiguration"]["configuration"]["UserParameters"] = 5
+    assert app.parse_job(event) == app.Job(JOB_ID, "", "t")
+    event["CodePipeline.job"]["data"] = []
+    assert app.parse_job(event) == app.Job(JOB_ID, "", None)

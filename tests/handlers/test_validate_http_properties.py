@@ -67,7 +67,7 @@ user_parameters = (
 jobs = st.fixed_dictionaries(
     {
         "CodePipeline.job": st.fixed_dictionaries(
-            {"id": st.text(string.ascii_letters, min_size=1, max_size=8)},
+            {"id": st.text(string.ascii_letters, min_size=1, max_size=8) | values},
             optional={
                 "data": st.fixed_dictionaries(
                     {},
@@ -150,7 +150,7 @@ def test_every_event_gets_exactly_one_result_and_nothing_raises(
 
     reports = [(name, kwargs) for name, kwargs in calls if name in REPORTS]
     job = event.get("CodePipeline.job") if isinstance(event, dict) else None
-    if isinstance(job, dict) and job.get("id"):
+    if isinstance(job, dict) and isinstance(job.get("id"), str) and job["id"]:
         [(name, kwargs)] = reports
         assert kwargs["jobId"] == job["id"]
         assert result["status"] in {"succeeded", "failed", "continue"}
@@ -179,6 +179,8 @@ def test_every_event_gets_exactly_one_result_and_nothing_raises(
     token=st.text(string.ascii_letters + string.digits, min_size=4, max_size=24),
 )
 def test_secrets_in_the_url_never_reach_the_report(user: str, password: str, token: str) -> None:
+    # Marked so that a secret can never be an ordinary word of the message ("stat").
+    password, token = f"pw{password}", f"tk{token}"
     url = f"https://{user}:{password}@app.example/health?token={token}"
     with offline({}) as calls:
         app.handler(
