@@ -44,6 +44,7 @@ from conveyor.constructs.ecs_service import (
     artifact_bucket_name,
     deploy_role,
     existing_service,
+    service_arn,
 )
 from conveyor.constructs.execution_watch import ExecutionWatch
 from conveyor.constructs.foreign_account import ForeignAccount
@@ -269,6 +270,15 @@ class Pipeline(Construct):
             deployment_groups=groups,
             log_retention_days=retention,
             production=production,
+        )
+        # Services ECS itself rolls back (rolling with the circuit breaker, native blue/green);
+        # a service in another account sends its events to that account's bus.
+        notifications.watch_ecs_rollbacks(
+            {
+                service_arn(self, p.ecs): p.env.name
+                for p in parts
+                if p.ecs is not None and p.ecs.deployment_group is None and not p.foreign_role
+            }
         )
         self._alarms(projects)
 

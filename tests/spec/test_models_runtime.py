@@ -40,3 +40,23 @@ def test_one_build_means_one_architecture_and_runtime() -> None:
     report = _error(text)
     assert "same runtime and architecture" in report
     assert "python3.12 arm64, python3.12 x86_64" in report
+
+
+NATIVE = (ROOT / "examples" / "native-blue-green.yaml").read_text()
+
+
+def test_native_blue_green_must_fit_the_ecs_action_timeout() -> None:
+    """Defect 9: bake + shift + hook beyond the ECS deploy action's 60 minutes fails the stage
+    while ECS still deploys; the spec refuses it, like Lambda's shift check."""
+    parse_spec(NATIVE, "conveyor.yaml")  # 5 + 6 + 10 + 2 minutes
+    assert "bake_minutes: 10" in NATIVE
+    report = _error(NATIVE.replace("bake_minutes: 10", "bake_minutes: 50"))
+    assert "up to 63 minutes" in report
+    assert "timeout_minutes (60" in report
+    assert "shorten minutes, bake_minutes or the validation retries" in report
+    # Exactly at the limit is accepted; the deploy action's own timeout counts.
+    parse_spec(NATIVE.replace("bake_minutes: 10", "bake_minutes: 47"), "conveyor.yaml")
+    report = _error(
+        NATIVE.replace("bake_minutes: 10", "bake_minutes: 10\n        timeout_minutes: 20")
+    )
+    assert "up to 23 minutes" in report

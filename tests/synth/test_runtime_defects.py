@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import zipfile
 from pathlib import Path
@@ -314,3 +315,103 @@ def test_deployed_images_are_tagged_and_outlive_the_image_count_rule(
                 and set(_listed(st["Action"])) == {"ecr:BatchGetImage", "ecr:PutImage"}
                 for st in granted
             ), s.name
+
+
+def test_ecs_rollbacks_reach_the_rollback_audiences(synthesized: dict[str, Synthesized]) -> None:
+    """Defect 9: rollback notices covered CodeDeploy only. When ECS fails a rolling (circuit
+    breaker) or native blue/green (alarms) deployment and rolls it back, an EventBridge rule
+    on the service's deployment events tells each audience that asked for rollbacks."""
+    watched = 0
+    for s in synthesized.values():
+        ecs_envs = [
+            e
+            for e in s.spec.environments
+            if e.deploy.ecs is not None
+            and e.deploy.ecs.strategy != "blue-green"
+            and e.account in (None, s.spec.account)
+        ]
+        rollback_topics = {
+            f"{s.spec.app}-{name}-notices"
+            for name, audience in s.spec.notifications.all_audiences().items()
+            if "rollback" in audience.on
+        }
+        rules = [
+            r["Properties"]
+            for r in s.resources("AWS::Events::Rule").values()
+            if r["Properties"].get("EventPattern", {}).get("source") == ["aws.ecs"]
+        ]
+        if not ecs_envs or not rollback_topics:
+            assert rules == [], s.name
+            continue
+        topics = {
+            r["Properties"]["TopicName"]: lid for lid, r in s.resources("AWS::SNS::Topic").items()
+        }
+        targeted = set()
+        for rule in rules:
+            pattern = rule["EventPattern"]
+            assert pattern["detail-type"] == ["ECS Deployment State Change"]
+            assert pattern["detail"] == {"eventName": ["SERVICE_DEPLOYMENT_FAILED"]}
+            assert len(pattern["resources"]) == len(ecs_envs), s.name
+            assert all(":service/" in json.dumps(arn) for arn in pattern["resources"])
+            (target,) = rule["Targets"]
+            assert "ROLLBACK" in target["InputTransformer"]["InputTemplate"]
+            assert target["InputTransformer"]["InputPathsMap"]["detail-reason"] == "$.detail.reason"
+            targeted.add(target["Arn"]["Ref"])
+            watched += 1
+        assert targeted == {topics[name] for name in rollback_topics}, s.name
+    assert watched >= 4  # web, minimal, validated, native, multi-account (staging)
+
+
+def test_codedeploy_appspecs_carry_version_as_the_string_0_0(
+    synthesized: dict[str, Synthesized],
+) -> None:
+    """Defect 9: JSON's 0.0 is the number 0; CodeDeploy's AppSpec version is the string."""
+    checked = 0
+    for s in synthesized.values():
+        for name, value in _build_variables(s).items():
+            if name.startswith("CONVEYOR_FILE_APPSPEC_"):
+                text = json.dumps(value)
+                assert '\\"version\\":\\"0.0\\"' in text, s.name
+                checked += 1
+    assert checked >= 2  # codecommit-blue-green, payments
+    deploy_jobs = [
+        p
+        for p in synthesized["lambda-canary"].resources("AWS::CodeBuild::Project").values()
+        if p["Properties"]["Name"].startswith("quotes-deploy-")
+    ]
+    assert deploy_jobs
+    for job in deploy_jobs:
+        # The revision script sits in single quotes: shlex writes each ' as '"'"'.
+        commands = json.loads(job["Properties"]["Source"]["BuildSpec"])["phases"]["build"]
+        script = "\n".join(commands["commands"]).replace("'\"'\"'", "'")
+        assert "'version': '0.0'" in script
+
+
+def test_docker_layer_cache_only_where_docker_runs(synthesized: dict[str, Synthesized]) -> None:
+    """Defect 9: LOCAL_DOCKER_LAYER_CACHE needs privileged mode; CodeBuild rejects it on the
+    other projects."""
+    for s in synthesized.values():
+        for logical_id, project in s.resources("AWS::CodeBuild::Project").items():
+            props = project["Properties"]
+            modes = props.get("Cache", {}).get("Modes", [])
+            privileged = props["Environment"].get("PrivilegedMode", False)
+            assert ("LOCAL_DOCKER_LAYER_CACHE" in modes) == privileged, (s.name, logical_id)
+
+
+def test_build_tools_are_not_pulled_from_docker_hub(synthesized: dict[str, Synthesized]) -> None:
+    """Defect 7: buildx's BuildKit image and QEMU's binfmt come from ECR Public, not
+    anonymously from Docker Hub (CodeBuild's shared addresses hit its pull limit)."""
+    arm = 0
+    for s in synthesized.values():
+        if s.spec.build.docker is None:
+            continue
+        script = "\n".join(_build_commands(s))
+        assert "docker buildx create" in script
+        for create in re.findall(r"docker buildx create[^;&]*", script):
+            assert "--driver-opt image=public.ecr.aws/" in create, s.name
+        for image in re.findall(r"docker (?:run|pull)\s+(?:--\S+\s+)*(\S+)", script):
+            assert image.startswith("public.ecr.aws/"), (s.name, image)
+        arm += s.spec.build.docker.platform == "linux/arm64"
+        if s.spec.build.docker.platform == "linux/arm64":
+            assert "public.ecr.aws/vend/tonistiigi/binfmt" in script
+    assert arm >= 1

@@ -20,7 +20,13 @@ COMMIT_ID = "COMMIT_ID"
 LOGIN_USERNAME = "REGISTRY_LOGIN_USERNAME"
 LOGIN_PASSWORD = "REGISTRY_LOGIN_PASSWORD"  # noqa: S105 - a variable name, not a password
 
-BINFMT_IMAGE = "tonistiigi/binfmt:qemu-v8.1.5"
+# Build tools come from ECR Public, never anonymously from Docker Hub: CodeBuild hosts share
+# addresses, and Docker Hub limits anonymous pulls per address ("toomanyrequests").
+# https://docs.aws.amazon.com/codebuild/latest/userguide/troubleshooting.html
+# ECR Public's mirrors: https://gallery.ecr.aws/vend/tonistiigi/binfmt and
+# https://gallery.ecr.aws/vend/moby/buildkit
+BINFMT_IMAGE = "public.ecr.aws/vend/tonistiigi/binfmt:latest"
+BUILDKIT_IMAGE = "public.ecr.aws/vend/moby/buildkit:buildx-stable-1"
 
 IMAGE_DEFINITIONS = "imagedefinitions.json"
 IMAGE_DETAIL = "imageDetail.json"
@@ -152,7 +158,8 @@ def _docker_build(build: Build) -> list[str]:
         # failing on push.
         f"if {describe} >/dev/null 2>&1; then "
         'echo "conveyor: image $IMAGE_TAG already in ECR; reusing it"; else '
-        "docker buildx create --name conveyor --driver docker-container --use "
+        "docker buildx create --name conveyor --driver docker-container "
+        f"--driver-opt image={BUILDKIT_IMAGE} --use "
         f"&& {' '.join(args)}; fi",
         f"IMAGE_DIGEST=\"$({describe} --query 'imageDetails[0].imageDigest' --output text)\"",
         # Deploy by digest: the same bytes go to every environment (never rebuilt).

@@ -53,10 +53,12 @@ class CodeBuildJob(Construct):
             timeout=Duration.minutes(timeout_minutes),  # prevents FM22
             queued_timeout=Duration.minutes(60),
             encryption_key=key,
-            # FM29: a warm host keeps Docker layers, the source and package caches between
-            # builds (the registry cache covers cold hosts).
+            # FM29: a warm host keeps the source and package caches between builds, and for
+            # Docker builds its layers (the registry cache covers cold hosts). The Docker layer
+            # cache needs privileged mode, which only Docker builds get.
+            # https://docs.aws.amazon.com/codebuild/latest/userguide/build-caching.html#caching-local
             cache=codebuild.Cache.local(
-                codebuild.LocalCacheMode.DOCKER_LAYER,
+                *([codebuild.LocalCacheMode.DOCKER_LAYER] if privileged else []),
                 codebuild.LocalCacheMode.SOURCE,
                 codebuild.LocalCacheMode.CUSTOM,
             ),

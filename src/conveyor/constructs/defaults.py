@@ -123,7 +123,13 @@ def allow_service_to_publish_encrypted(key: kms.Key, service: str) -> None:
             principals=[iam.ServicePrincipal(service)],
             actions=["kms:Decrypt", "kms:GenerateDataKey*"],
             resources=["*"],  # in a key policy, "*" means this key
-            conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+            # EventBridge's key requests for SNS delivery carry no aws:SourceAccount, so a
+            # condition on it would drop every event; the topic policy scopes the rule instead.
+            conditions=(
+                None
+                if service == "events.amazonaws.com"
+                else {"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}
+            ),
         )
     )
 

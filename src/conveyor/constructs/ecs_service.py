@@ -636,7 +636,9 @@ class FargateWebService(Construct):
 
     def _app_spec_json(self, container: str, port: int, hook: lambda_.IFunction | None) -> str:
         document: dict[str, Any] = {
-            "version": 0.0,
+            # A string: CodeDeploy's AppSpec version is "0.0", and JSON's 0.0 is the number 0.
+            # https://docs.aws.amazon.com/codedeploy/latest/userguide/reference-appspec-file-structure-version.html
+            "version": "0.0",
             "Resources": [
                 {
                     "TargetService": {

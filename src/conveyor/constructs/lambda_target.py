@@ -247,7 +247,7 @@ def lambda_deploy_buildspec() -> dict[str, Any]:
     """
     revision = (
         "import json, os\n"
-        "spec = {'version': 0.0, 'Resources': [{'function': {'Type': 'AWS::Lambda::Function',"
+        "spec = {'version': '0.0', 'Resources': [{'function': {'Type': 'AWS::Lambda::Function',"
         " 'Properties': {'Name': os.environ['FUNCTION_NAME'],"
         " 'Alias': os.environ['FUNCTION_ALIAS'],"
         " 'CurrentVersion': os.environ['CURRENT_VERSION'],"

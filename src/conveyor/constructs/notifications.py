@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import jsii
 from aws_cdk import Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -13,6 +14,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk.interfaces.aws_events import IRuleRef
 from constructs import Construct
 
 from conveyor.constructs import defaults
@@ -154,6 +156,43 @@ class Notifications(Construct):
             )
         return patterns
 
+    def watch_ecs_rollbacks(self, services: Mapping[str, str]) -> None:
+        """Tell the audiences that want rollbacks when ECS fails a deployment of one of
+        `services` (service ARN -> environment) and rolls it back: the circuit breaker of a
+        rolling deployment, or the alarms of a native blue/green one. CodeDeploy's rollbacks
+        come through the formatter (`watch`); these go to the topic directly, as text.
+        https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_service_deployment_events.html
+        """
+        if not services:
+            return
+        naming = self._naming
+        for name, audience in self.audiences.items():
+            if "rollback" not in audience.on:
+                continue
+            topic = self.topics[name]
+            rule = events.Rule(
+                self,
+                f"{camel(name)}EcsRollback",
+                rule_name=naming.name(f"{name}-ecs-rollback"),
+                description=f"conveyor {naming.app}: ECS rolled a deployment back",
+                event_pattern=events.EventPattern(
+                    source=["aws.ecs"],
+                    detail_type=["ECS Deployment State Change"],
+                    # In environment order: ARNs hold tokens, whose sort order is not stable.
+                    resources=list(services),
+                    detail={"eventName": ["SERVICE_DEPLOYMENT_FAILED"]},
+                ),
+            )
+            message = events.RuleTargetInput.from_text(
+                f"ROLLBACK: {naming.app}: ECS failed the deployment of "
+                f"{events.EventField.from_path('$.resources[0]')} and rolls it back to the last "
+                f"completed deployment.\nReason: {events.EventField.from_path('$.detail.reason')}"
+                f"\nTime: {events.EventField.time}\nEnvironments: "
+                + ", ".join(dict.fromkeys(services.values()))
+            )
+            rule.add_target(_TopicTarget(topic, message))
+            topic.allow_service("events.amazonaws.com", rule.rule_arn)
+
     def grant_scan_findings(self, function: lambda_.IFunction) -> str | None:
         """The topic the scan gate posts its summary to (the first audience that asks)."""
         wanted = self.topics_for("scan-findings")
@@ -161,6 +200,20 @@ class Notifications(Construct):
             return None
         wanted[0].grant_publish(function)
         return wanted[0].topic_arn
+
+
+@jsii.implements(events.IRuleTarget)
+class _TopicTarget:
+    """The topic as a rule target, without CDK's SnsTopic grant: the topic's own policy
+    (NoticeTopic.allow_service) admits EventBridge for this rule only, and its key in step."""
+
+    def __init__(self, topic: sns.ITopic, message: events.RuleTargetInput) -> None:
+        self._topic = topic
+        self._message = message
+
+    def bind(self, rule: IRuleRef, id: str | None = None) -> events.RuleTargetConfig:
+        del rule, id  # the same target for any rule
+        return events.RuleTargetConfig(arn=self._topic.topic_arn, input=self._message)
 
 
 def _kebab(camel: str) -> str:

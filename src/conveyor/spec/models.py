@@ -303,6 +303,9 @@ class CreateService(_Model):
 
 
 TrafficShift = Literal["all-at-once", "canary", "linear"]
+# Minutes ECS takes to start and register new tasks before any traffic moves (two 15-second
+# health checks, image pull, task start), counted against the deploy action's timeout.
+NATIVE_START_MINUTES = 5
 
 
 def shift_minutes(shift: str, percent: int, minutes: int) -> int:
@@ -576,6 +579,34 @@ class Environment(_Model):
         if ecs is not None and ecs.create is not None:
             return HttpCheck(path=ecs.create.health_check_path)
         return None
+
+    @model_validator(mode="after")
+    def _native_blue_green_fits_the_deploy_timeout(self) -> Environment:
+        """ECS native blue/green runs inside the CodePipeline ECS action, which gives up after
+        at most 60 minutes (DeploymentTimeout) while ECS still shifts or bakes: the stage fails
+        although the deployment may go on.
+        https://docs.aws.amazon.com/codepipeline/latest/userguide/action-reference-ECS.html"""
+        ecs = self.deploy.ecs
+        if ecs is None or ecs.strategy != "native-blue-green":
+            return self
+        shift = shift_minutes(ecs.traffic, ecs.percent, ecs.minutes)
+        check = self.validation
+        hook = 0
+        if check is not None:
+            seconds = (check.retries + 1) * check.timeout_seconds + check.retries * (
+                check.interval_seconds
+            )
+            hook = -(-seconds // 60)
+        total = NATIVE_START_MINUTES + shift + ecs.bake_minutes + hook
+        if total > ecs.timeout_minutes:
+            raise ValueError(
+                f"native blue/green takes up to {total} minutes here ({NATIVE_START_MINUTES} to "
+                f"start the new tasks, {shift} of traffic shifting, {ecs.bake_minutes} of "
+                f"bake_minutes, {hook} of validation), longer than the ECS deploy action's "
+                f"timeout_minutes ({ecs.timeout_minutes}, at most 60) allows: shorten minutes, "
+                "bake_minutes or the validation retries"
+            )
+        return self
 
     @model_validator(mode="after")
     def _check_has_a_url(self) -> Environment:
