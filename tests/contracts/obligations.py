@@ -274,6 +274,31 @@ def handler_of(function: Located) -> str | None:
     return None
 
 
+def hooked_deployment_groups(example: Example, function: Located) -> list[str]:
+    """The deployment groups whose deployments call `function` as a lifecycle hook: an ECS
+    appspec (CONVEYOR_FILE_<path> of the build) or a Lambda deploy job (HOOK_FUNCTION) names it."""
+    account = function.resolver.account
+    names = (function.value("FunctionName"), function.arn)
+    groups: list[str] = []
+    for project in example.of_type("AWS::CodeBuild::Project"):
+        env = project_environment(project)
+        holders = {key for key, value in env.items() if any(name in value for name in names)}
+        if "HOOK_FUNCTION" in holders:
+            found = _codedeploy_resources(
+                example, account, env["CODEDEPLOY_APPLICATION"], env["CODEDEPLOY_GROUP"]
+            )
+            groups += found["codedeploy-deployment-group"]
+        for _, action in example.actions():
+            config = action.get("Configuration", {})
+            path = config.get("AppSpecTemplatePath")
+            if path and "CONVEYOR_FILE_" + re.sub(r"[^A-Z0-9]", "_", path.upper()) in holders:
+                found = _codedeploy_resources(
+                    example, account, config["ApplicationName"], config["DeploymentGroupName"]
+                )
+                groups += found["codedeploy-deployment-group"]
+    return sorted(set(groups))
+
+
 def handler_obligations(example: Example) -> list[Obligation]:
     """Per conveyor handler function: the calls its code makes."""
     found: list[Obligation] = []
@@ -292,6 +317,11 @@ def handler_obligations(example: Example) -> list[Obligation]:
             resources["deployment-table"] = [
                 f"arn:aws:dynamodb:{example.region}:{role.account}:table/{table}"
             ]
+        if handler == "validate_http_hook":
+            # No CodeDeploy group calls it: an ECS native blue/green lifecycle hook, which
+            # answers in its return value and calls nothing.
+            # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/blue-green-deployment-how-it-works.html
+            resources["codedeploy-deployment-group"] = hooked_deployment_groups(example, function)
         why = f"handler {handler} ({function.value('FunctionName')})"
         found += _expand(role, contracts[handler].needs, resources, why)
     return found
