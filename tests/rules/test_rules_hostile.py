@@ -417,3 +417,58 @@ def test_internal_error_messages_are_bounded(
     (message,) = [e.message for e in check_paths([tmp_path / "t.yaml"]).errors]
     assert len(message) < 500
     assert "ValueError: xxx" in message
+
+
+def test_a_file_over_the_time_limit_is_an_error_and_keeps_what_was_found() -> None:
+    from conveyor.rules.engine import check_template
+    from conveyor.rules.runner import default_rules
+    from conveyor.rules.template import parse
+
+    template = parse(GOOD + "  Other:\n    Type: AWS::ECR::Repository\n", name="t.yaml")
+    result = check_template(template, default_rules(), Options(time_limit=0.0))
+    assert [e.message for e in result.errors] == [
+        "t.yaml: checking stopped after 0 of 2 resources: over the limit of 0 s per file; "
+        "the findings shown are incomplete: split the template "
+        "(CloudFormation accepts 500 resources per stack)",
+        "t.yaml: checking stopped before rule "
+        f"{default_rules().template_rules[0].id}: over the limit of 0 s per file; "
+        "the findings shown are incomplete: split the template "
+        "(CloudFormation accepts 500 resources per stack)",
+    ]
+    assert result.findings == []
+    unbounded = check_template(template, default_rules(), Options())
+    assert unbounded.errors == []
+    assert {f.resource for f in unbounded.findings} >= {"Repo", "Other"}
+
+
+def test_role_policies_are_gathered_in_linear_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """3,000 roles x 3,000 managed policies took half a minute: each policy looked through
+    every role. Counted in lookups, not seconds, so the test cannot flake."""
+    from conveyor.rules.relations import Relations
+    from conveyor.rules.template import parse
+
+    count = 300
+    lines = ["Resources:"]
+    for i in range(count):
+        lines.append(
+            f"  Role{i}: {{Type: AWS::IAM::Role, Properties: {{ManagedPolicyArns: [!Ref Pol{i}]}}}}"
+        )
+        lines.append(
+            f"  Pol{i}: {{Type: AWS::IAM::ManagedPolicy, Properties: "
+            f"{{PolicyDocument: {{Statement: [{{Effect: Allow, Action: 's3:*', "
+            f"Resource: '*'}}]}}}}}}"
+        )
+    template = parse("\n".join(lines) + "\n", name="t.yaml")
+    calls = 0
+    real_target = Relations.target
+
+    def counting(self: Relations, value: object, *types: str) -> str | None:
+        nonlocal calls
+        calls += 1
+        return real_target(self, value, *types)
+
+    monkeypatch.setattr(Relations, "target", counting)
+    relations = Relations(template)
+    assert calls <= 2 * count
+    assert [p.owner for p in relations.policies("Role7")] == ["Pol7"]
+    assert relations.managed_arns("Role7") == []

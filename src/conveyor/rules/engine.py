@@ -7,6 +7,7 @@ and files go on.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -16,12 +17,18 @@ from conveyor.rules.relations import Relations
 from conveyor.rules.suppression import suppressions
 from conveyor.rules.template import Resource, Template, TemplateError
 
+# Seconds the rules may spend on one file. Input is capped at 10 MiB and the rules are linear,
+# so a real template takes well under a second; this bounds what a bug or a shape nobody
+# foresaw could cost, while the other files are still checked.
+TIME_LIMIT = 60.0
+
 
 @dataclass(frozen=True)
 class Options:
     ignore: frozenset[str] = frozenset()
     # Tag keys every taggable resource must carry (FM80); empty means "some tags at all".
     require_tags: tuple[str, ...] = ()
+    time_limit: float = TIME_LIMIT
 
 
 class Context:
@@ -79,8 +86,12 @@ def check_template(template: Template, rules: RuleSet, options: Options) -> File
         result.errors.append(FileError(template.file, f"{template.file}: {exc}"))
         return result
     hits: list[tuple[Rule, Hit]] = []
+    deadline = time.monotonic() + options.time_limit
     wildcard = rules.by_type.get("*", [])
-    for res in template.resources.values():
+    for done, res in enumerate(template.resources.values()):
+        if time.monotonic() > deadline:
+            _stopped(result, options, f"after {done:,} of {len(template.resources):,} resources")
+            break
         for rule in rules.by_type.get(res.type, []) + wildcard:
             if rule.id in options.ignore or rule.check is None:
                 continue
@@ -88,9 +99,25 @@ def check_template(template: Template, rules: RuleSet, options: Options) -> File
     for rule in rules.template_rules:
         if rule.id in options.ignore or rule.check_template is None:
             continue
+        if time.monotonic() > deadline:
+            _stopped(result, options, f"before rule {rule.id}")
+            break
         _run(rule, None, ctx, hits, result)
     _place(hits, template, rules, result)
     return result
+
+
+def _stopped(result: FileResult, options: Options, where: str) -> None:
+    result.errors.append(
+        FileError(
+            result.file,
+            f"{result.file}: checking stopped {where}: over the limit of "
+            f"{options.time_limit:g} s per file; the findings shown are incomplete: "
+            # 500 resources per stack:
+            # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html
+            "split the template (CloudFormation accepts 500 resources per stack)",
+        )
+    )
 
 
 def _run(
