@@ -415,3 +415,21 @@ def test_build_tools_are_not_pulled_from_docker_hub(synthesized: dict[str, Synth
         if s.spec.build.docker.platform == "linux/arm64":
             assert "public.ecr.aws/vend/tonistiigi/binfmt" in script
     assert arm >= 1
+
+
+def test_no_template_names_an_account_by_literal(synthesized: dict[str, Synthesized]) -> None:
+    """Defect 9: an environment's stack in another account had its account id written into its
+    key and bucket policies; parameters and AWS::AccountId belong there (FM25). AWS's own ELB
+    log-delivery account is the one number allowed."""
+    from aws_cdk.region_info import RegionInfo
+
+    elb = {RegionInfo.get(r).elbv2_account for r in ("eu-west-1", "us-east-1")}
+    stacks = 0
+    for s in synthesized.values():
+        for name, template in s.templates.items():
+            text = json.dumps(template["Resources"])
+            text = re.sub(r"arn:aws:codestar-connections:[^\"]+", "", text)
+            numbers = set(re.findall(r"(?<![0-9A-Za-z])[0-9]{12}(?![0-9A-Za-z])", text))
+            assert numbers <= elb, (s.name, name, numbers - elb)
+            stacks += 1
+    assert stacks > len(synthesized)  # the multi-account example has two stacks

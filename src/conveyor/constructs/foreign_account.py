@@ -24,7 +24,7 @@ from conveyor.constructs import defaults
 from conveyor.constructs.artifact_store import ArtifactStore
 from conveyor.constructs.ecs_service import EcsTarget, ForeignArtifacts, deploy_role
 from conveyor.constructs.naming import Naming, camel
-from conveyor.constructs.stacks import ConveyorStack
+from conveyor.constructs.stacks import AccountStack
 from conveyor.constructs.tagging import TagUnmanagedResources, apply_tags
 from conveyor.spec.models import Environment, Spec
 
@@ -53,7 +53,7 @@ class ForeignAccount:
         self.naming = naming
         app = pipeline.node.root
         assert isinstance(app, Construct)
-        self.stack = ConveyorStack(
+        self.stack = AccountStack(
             app,
             naming.name(env.name),
             env=CdkEnvironment(account=env.account, region=spec.pipeline_region),

@@ -17,3 +17,14 @@ class ConveyorStack(cdk.Stack):
     @property
     def availability_zones(self) -> list[str]:
         return [cdk.Fn.select(index, cdk.Fn.get_azs()) for index in range(2)]
+
+
+class AccountStack(ConveyorStack):
+    """An environment's stack in another account: deployed to that account (its environment
+    names it, for the CDK CLI), while its template names the account by token, never by literal
+    (FM25): key policies, bucket policies and ARNs say AWS::AccountId.
+    """
+
+    @property
+    def account(self) -> str:
+        return cdk.Aws.ACCOUNT_ID
