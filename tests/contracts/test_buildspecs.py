@@ -151,17 +151,8 @@ def test_the_build_runs_in_a_repository_without_optional_files(
     assert result.returncode == 0, result.output
 
 
-_DEFECT_9_APPSPEC = pytest.mark.xfail(
-    strict=True,
-    reason="issue 14 defect 9: the ECS appspec's version is emitted as the number 0, not 0.0",
-)
-
-
-@pytest.mark.parametrize(
-    "example",
-    [pytest.param(name, marks=_DEFECT_9_APPSPEC) for name in ("codecommit-blue-green", "payments")],
-    indirect=True,
-)
+# Issue 14 defect 9 (part): the appspec's version was emitted as the number 0 (fixed on main).
+@pytest.mark.parametrize("example", ["codecommit-blue-green", "payments"], indirect=True)
 def test_the_ecs_appspec_has_version_0_0(example: Example, tmp_path: Path) -> None:
     """The only allowed appspec version is 0.0:
     https://docs.aws.amazon.com/codedeploy/latest/userguide/reference-appspec-file-structure-version.html"""

@@ -48,7 +48,15 @@ def _deployment_groups(example: Example) -> list[Identifiers]:
 
 
 def _services(example: Example) -> list[Identifiers]:
-    return [{"resources": [service.arn]} for service in example.of_type("AWS::ECS::Service")]
+    """Services the templates define, and those an ECS deploy action names (existing ones)."""
+    arns = {service.arn for service in example.of_type("AWS::ECS::Service")}
+    for _, action in example.actions():
+        config = action.get("Configuration", {})
+        if "ClusterName" in config and "RoleArn" in action:
+            account = action["RoleArn"].split(":")[4]
+            service = f"service/{config['ClusterName']}/{config['ServiceName']}"
+            arns.add(f"arn:aws:ecs:{example.region}:{account}:{service}")
+    return [{"resources": [arn]} for arn in sorted(arns)]
 
 
 def _s3_source(example: Example) -> list[Identifiers]:
