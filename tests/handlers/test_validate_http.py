@@ -456,7 +456,10 @@ def test_a_ca_variable_that_is_not_pem_is_a_configuration_error(
     ("params", "expected"),
     [
         ("{not json", "UserParameters is not valid JSON"),
-        ('["https://x"]', "UserParameters must be a JSON object"),
+        (
+            '["https://x"]',
+            'invalid UserParameters: UserParameters must be a JSON object like {"url": "https://…"}',
+        ),
         ("", "UserParameters is not valid JSON"),
         ("[" * 5000, "UserParameters is not valid JSON"),
         ({"expect_status": 200}, '"url" is required'),
@@ -472,7 +475,12 @@ def test_a_ca_variable_that_is_not_pem_is_a_configuration_error(
         ({"url": "https://x", "expect_status": 700}, '"expect_status" must be an HTTP status'),
         ({"url": "https://x", "body_contains": 3}, '"body_contains" must be a string'),
         ({"url": "https://x", "server_name": "a b"}, '"server_name" must be a DNS name'),
-        ({"url": "https://x", "expected": 200}, "unknown UserParameters keys ['expected']"),
+        (
+            {"url": "https://x", "expected": 200},
+            "unknown UserParameters keys ['expected']; expected some of ['body_contains', "
+            "'expect_status', 'interval_seconds', 'retries', 'rollback', 'server_name', "
+            "'timeout_seconds', 'url']",
+        ),
         ({"url": "https://x", "rollback": {"ecs": {"cluster": "c"}}}, '"rollback" must be null'),
     ],
 )
@@ -1225,7 +1233,8 @@ def test_a_crash_is_logged_with_its_trace(
     [line] = _logged(capsys, "handler error")
     assert line["level"] == "ERROR"
     assert line["error"] == "validation handler error: RuntimeError: socket library on fire"
-    assert "Traceback" in line["trace"] and "explode" in line["trace"]
+    assert line["trace"].startswith("Traceback (most recent call last):\n  File ")
+    assert line["trace"].endswith("RuntimeError: socket library on fire\n")
 
 
 def test_a_rollback_error_is_logged(
@@ -1466,3 +1475,31 @@ def test_job_parsing_reads_the_three_fields() -> None:
     assert app.parse_job(event) == app.Job(JOB_ID, "", "t")
     event["CodePipeline.job"]["data"] = []
     assert app.parse_job(event) == app.Job(JOB_ID, "", None)
+
+
+def test_a_codedeploy_hook_never_hands_attempts_to_a_next_invocation(
+    hook_env: None, server: str, codedeploy: Stubbed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CodeDeploy invokes a hook once: attempts that do not fit end it as Failed."""
+    monkeypatch.setenv("VALIDATE_URL", f"{server}/error")
+    monkeypatch.setenv("VALIDATE_RETRIES", "3")
+    monkeypatch.setenv("VALIDATE_INTERVAL_SECONDS", "15")
+    expect_hook_status(codedeploy, "Failed")
+
+    result = app.handler(dict(HOOK), ShrinkingContext(remaining_ms=40_000, step_ms=5_000))
+
+    assert result["message"] == (
+        f"GET {server}/error: expected status 200, got 500 (attempt 1 of 4); "
+        "stopped retrying before the Lambda timeout"
+    )
+    assert app._decided[f"hook#{HOOK['LifecycleEventHookExecutionId']}"].status == "failed"
+
+
+def test_an_ecs_hook_event_without_ids_is_still_decided_once(
+    hook_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    event = {"lifecycleStage": "POST_TEST_TRAFFIC_SHIFT", "executionDetails": {}}
+    result = app.handler(event, FakeContext())
+    assert list(app._decided) == ["ecs#unknown#POST_TEST_TRAFFIC_SHIFT#0"]
+    [line] = _logged(capsys, "reported")
+    assert line["summary"] == result["message"]
