@@ -352,6 +352,7 @@ def test_no_reports_fails(pipeline: Pipeline, context: FakeContext) -> None:
         "Scan gate could not decide: no SARIF reports (*.sarif, *.sarif.json) in the input "
         "artifacts SourceArtifact, ScanReports"
     )
+    assert pipeline.reported()[1]["type"] == "JobFailed"
 
 
 @pytest.mark.parametrize(
@@ -685,7 +686,10 @@ def test_non_job_event_is_ignored(context: FakeContext, capsys: pytest.CaptureFi
 
 
 def test_summary_is_published_to_the_security_topic(
-    pipeline: Pipeline, context: FakeContext, monkeypatch: pytest.MonkeyPatch
+    pipeline: Pipeline,
+    context: FakeContext,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     inbox = Inbox.for_new_topic("payments-security")
     monkeypatch.setenv("SECURITY_TOPIC_ARN", inbox.topic_arn)
@@ -699,6 +703,12 @@ def test_summary_is_published_to_the_security_topic(
     message = inbox.only()
     assert message["Subject"] == "[payments] Security scan BLOCKED"
     assert message["Message"] == pipeline.message()
+    [warning] = [line for line in log_lines(capsys.readouterr().out) if line["level"] == "WARNING"]
+    assert (warning["message"], warning["lookup"], warning["error"]) == (
+        "lookup failed; publishing without pipeline context",
+        "codepipeline:GetJobDetails",
+        "AccessDeniedException",
+    )
 
 
 def test_a_passing_gate_publishes_a_passed_notice(
@@ -786,6 +796,28 @@ def test_result_event_on_the_bus_is_what_notify_formats(
     assert notify_app.subject(notice) == "[payments] Security scan BLOCKED: payments-pipeline"
 
 
+def test_the_event_counts_unreadable_reports_and_absent_severities(
+    pipeline: Pipeline, context: FakeContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 17 defect 10: the counts in the event were not checked.
+    monkeypatch.setenv("EVENT_BUS_NAME", "payments-events")
+    pipeline.upload(SOURCE_KEY, {})
+    pipeline.upload(SCANS_KEY, {"gitleaks.sarif": sample("gitleaks.sarif"), "broken.sarif": _log()})
+    pipeline.expect()
+    pipeline.codepipeline.add_client_error("get_job_details", "AccessDeniedException")
+    events = common.client("events")
+    sent = record_calls(events)
+    with Stubber(events) as bus:
+        bus.add_response("put_events", {"FailedEntryCount": 0, "Entries": [{"EventId": "1"}]})
+        app.handler(job("medium"), context)
+
+    [(_, params)] = sent
+    detail = json.loads(params["Entries"][0]["Detail"])
+    assert (detail["passed"], detail["fail_on"], detail["blocking"]) == (False, "medium", 2)
+    assert detail["counts"] == {"critical": 1, "high": 0, "medium": 0, "low": 0}
+    assert (detail["app"], detail["pipeline"], detail["stage"]) == (None, None, None)
+
+
 # --- severity mapping (GitHub's security-severity convention) ---
 
 
@@ -837,6 +869,11 @@ def test_every_sample_report_parses_into_findings(tool: str) -> None:
     findings = app.parse_sarif(sample(f"{tool}.sarif"), f"{tool}.sarif")
     assert findings
     assert all(f.severity in app.SEVERITIES and f.rule and f.tool for f in findings)
+
+
+def test_findings_name_their_report() -> None:
+    findings = app.parse_sarif(sample("bandit.sarif"), "ScanBandit/bandit.sarif")
+    assert {f.report for f in findings} == {"ScanBandit/bandit.sarif"}
 
 
 def test_in_source_suppressions_are_skipped() -> None:

@@ -58,10 +58,8 @@ class GateError(Exception):
 
 @dataclass(frozen=True)
 class AllowEntry:
-    number: int
     rule: str
     path: str | None
-    reason: str
 
     def allows(self, finding: Finding) -> bool:
         if finding.rule != self.rule:
@@ -123,7 +121,7 @@ def load_allowlist(raw: bytes, today: date) -> tuple[list[AllowEntry], list[str]
         elif expires is not None and (_expiry(expires) or today) < today:
             problems.append(f"{label}: expired on {expires}")
         else:
-            valid.append(AllowEntry(number, rule.strip(), path, reason.strip()))
+            valid.append(AllowEntry(rule.strip(), path))
     return valid, problems
 
 
