@@ -149,11 +149,20 @@ def test_mark_deployed_tags_the_deployed_digest_once(tmp_path: Path) -> None:
         assert done.returncode == 0, done.stderr
     assert "already tagged" in done.stdout
     calls = (tmp_path / "calls").read_text().splitlines()
-    (put, _) = [c for c in calls if c.startswith("ecr put-image")]
-    assert f"--image-tag deployed-prod-{'ab' * 32}" in put
-    assert f"--image-digest {digest}" in put
-    assert '--image-manifest {"schemaVersion":2}' in put
-    assert all("--repository-name web-images" in c for c in calls)
+    get = f"ecr batch-get-image --repository-name web-images --image-ids imageDigest={digest}"
+    put = (
+        f"ecr put-image --repository-name web-images --image-tag deployed-prod-{'ab' * 32} "
+        f'--image-digest {digest} --image-manifest {{"schemaVersion":2}} '
+        "--image-manifest-media-type application/vnd.docker.distribution.manifest.v2+json"
+    )
+    once = [
+        f"{get} --output text --query images[0].imageManifest",
+        f"{get} --output text --query images[0].imageManifestMediaType",
+        put,
+    ]
+    assert calls == once + once
+    assert mark_deployed_buildspec()["version"] == "0.2"
+    assert mark_deployed_buildspec()["env"] == {"shell": "bash"}
 
 
 def test_mark_deployed_fails_on_other_errors(tmp_path: Path) -> None:
@@ -179,3 +188,134 @@ def test_mark_deployed_fails_on_other_errors(tmp_path: Path) -> None:
     )
     assert done.returncode == 1
     assert "AccessDenied" in done.stderr
+
+
+_RECORDING_STUB = """#!/bin/bash
+echo "$(basename "$0") $*" >> "$CALLS"
+case "$(basename "$0") $*" in
+  "aws ecr get-login-password"*) echo token;;
+  "docker login"*) cat > /dev/null;;
+  "aws ecr describe-images"*"--query"*) echo "sha256:$(printf 'c%.0s' {1..64})";;
+  "aws ecr describe-images"*) [ -f "$CALLS.pushed" ] || exit 254;;
+  "docker buildx build"*) touch "$CALLS.pushed";;
+esac
+"""
+
+
+def _run(spec: dict[str, object], tmp_path: Path, env: dict[str, str]) -> list[str]:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    for tool in ("aws", "docker"):
+        (bin_dir / tool).write_text(_RECORDING_STUB)
+        (bin_dir / tool).chmod(0o755)
+    calls = tmp_path / "calls"
+    done = subprocess.run(
+        ["bash", "-c", _script(spec)],
+        cwd=tmp_path,
+        env={"PATH": f"{bin_dir}:{os.environ['PATH']}", "CALLS": str(calls), **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return calls.read_text().splitlines()
+
+
+def test_docker_build_runs_as_written(tmp_path: Path) -> None:
+    """The whole Docker buildspec, run in bash with recording `aws` and `docker`: log in,
+    build for the platform through ECR Public's BuildKit, push, describe, write both image
+    files and the deploy documents."""
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    build = Build(
+        docker=DockerBuild(platform="linux/arm64", target="app", build_args={"A": "1"}),
+        commands=["echo user-command > user.txt"],
+    )
+    spec = build_spec(build, deploy_files=["taskdef-prod.json"])
+    repo = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/web-images"
+    calls = _run(
+        spec,
+        tmp_path,
+        {
+            "REPOSITORY_URI": repo,
+            "IMAGE_REPO_NAME": "web-images",
+            "CONTAINER_NAME": "app",
+            "COMMIT_ID": "0123456789abcdef0123456789abcdef01234567xyz",
+            "AWS_REGION": "eu-west-1",
+            "CONVEYOR_FILE_TASKDEF_PROD_JSON": '{"family": "web"}',
+        },
+    )
+    tag = "0123456789abcdef0123456789abcdef01234567"  # 40 characters at most
+    digest = "sha256:" + "c" * 64
+    # The two sides of the login pipe start together: either may record first.
+    assert sorted(calls[:2]) == [
+        "aws ecr get-login-password --region eu-west-1",
+        "docker login --username AWS --password-stdin 123456789012.dkr.ecr.eu-west-1.amazonaws.com",
+    ]
+    assert calls[2:] == [
+        "docker run --privileged --rm public.ecr.aws/vend/tonistiigi/binfmt:latest --install arm64",
+        f"aws ecr describe-images --repository-name web-images --image-ids imageTag={tag}",
+        "docker buildx create --name conveyor --driver docker-container "
+        "--driver-opt image=public.ecr.aws/vend/moby/buildkit:buildx-stable-1 --use",
+        f"docker buildx build --platform linux/arm64 --file Dockerfile "
+        f"--cache-from type=registry,ref={repo}:buildcache "
+        f"--cache-to type=registry,ref={repo}:buildcache,mode=max,image-manifest=true,"
+        f"oci-mediatypes=true --tag {repo}:{tag} --provenance=false --push --target app "
+        "--build-arg A=1 .",
+        f"aws ecr describe-images --repository-name web-images --image-ids imageTag={tag} "
+        "--query imageDetails[0].imageDigest --output text",
+    ]
+    assert (tmp_path / "user.txt").read_text() == "user-command\n"
+    assert (tmp_path / "imagedefinitions.json").read_text() == (
+        f'[{{"name":"app","imageUri":"{repo}@{digest}"}}]'
+    )
+    assert (tmp_path / "imageDetail.json").read_text() == f'{{"ImageURI":"{repo}@{digest}"}}'
+    assert (tmp_path / "taskdef-prod.json").read_text() == '{"family": "web"}'
+    assert spec["version"] == "0.2"
+    assert spec["env"] == {
+        "shell": "bash",
+        "exported-variables": ["IMAGE_URI", "IMAGE_TAG", "IMAGE_DIGEST"],
+    }
+    assert spec["cache"] == {
+        "paths": ["/root/.cache/pip/**/*", "/root/.npm/**/*", "/root/.cache/uv/**/*"]
+    }
+    assert spec["artifacts"] == {
+        "files": ["imagedefinitions.json", "imageDetail.json", "taskdef-prod.json"]
+    }
+    assert list(spec["phases"]) == ["pre_build", "build"]
+
+
+def test_a_failing_command_stops_the_build(tmp_path: Path) -> None:
+    spec = build_spec(Build(commands=["false", "echo not reached > after.txt"]))
+    done = subprocess.run(
+        ["bash", "-c", _script(spec)], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert done.returncode != 0
+    assert not (tmp_path / "after.txt").exists()
+    assert spec == {
+        "version": "0.2",
+        "env": {"shell": "bash"},
+        "phases": {
+            "build": {"commands": ["set -euo pipefail", "false", "echo not reached > after.txt"]}
+        },
+        "artifacts": {"files": ["**/*"]},
+        "cache": {"paths": ["/root/.cache/pip/**/*", "/root/.npm/**/*", "/root/.cache/uv/**/*"]},
+    }
+
+
+def test_amd64_builds_need_no_emulation(tmp_path: Path) -> None:
+    script = _script(build_spec(Build(docker=DockerBuild())))
+    assert "binfmt" not in script
+    assert "--platform linux/amd64" in script
+
+
+@pytest.mark.parametrize(
+    ("file_name", "variable"),
+    [
+        ("taskdef-prod.json", "CONVEYOR_FILE_TASKDEF_PROD_JSON"),
+        ("appspec-eu-1.yaml", "CONVEYOR_FILE_APPSPEC_EU_1_YAML"),
+    ],
+)
+def test_deploy_documents_travel_in_named_variables(file_name: str, variable: str) -> None:
+    from conveyor.constructs.buildspec import deploy_file_variable
+
+    assert deploy_file_variable(file_name) == variable
