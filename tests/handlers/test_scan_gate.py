@@ -801,7 +801,7 @@ def test_the_event_counts_unreadable_reports_and_absent_severities(
 ) -> None:
     # Issue 17 defect 10: the counts in the event were not checked.
     monkeypatch.setenv("EVENT_BUS_NAME", "payments-events")
-    pipeline.upload(SOURCE_KEY, {})
+    pipeline.upload(SOURCE_KEY, {".conveyor/scan-allowlist.json": allowlist({"rule": "x"})})
     pipeline.upload(SCANS_KEY, {"gitleaks.sarif": sample("gitleaks.sarif"), "broken.sarif": _log()})
     pipeline.expect()
     pipeline.codepipeline.add_client_error("get_job_details", "AccessDeniedException")
@@ -813,7 +813,8 @@ def test_the_event_counts_unreadable_reports_and_absent_severities(
 
     [(_, params)] = sent
     detail = json.loads(params["Entries"][0]["Detail"])
-    assert (detail["passed"], detail["fail_on"], detail["blocking"]) == (False, "medium", 2)
+    # One finding, one allow-list problem, one unreadable report.
+    assert (detail["passed"], detail["fail_on"], detail["blocking"]) == (False, "medium", 3)
     assert detail["counts"] == {"critical": 1, "high": 0, "medium": 0, "low": 0}
     assert (detail["app"], detail["pipeline"], detail["stage"]) == (None, None, None)
 
