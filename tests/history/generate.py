@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from conveyor.history.records import iso
+from conveyor.history.records import TIME_INDEX, iso
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -26,12 +26,21 @@ def _item(**values: object) -> dict[str, Any]:
 
 
 def history_items(
-    app: str, executions: int, *, environments: tuple[str, ...] = ("staging", "prod"), seed: int = 7
+    app: str,
+    executions: int,
+    *,
+    environments: tuple[str, ...] = ("staging", "prod"),
+    seed: int = 7,
+    legacy: bool = False,
 ) -> Iterator[dict[str, Any]]:
+    """`legacy`: items as recorders before issue 17 wrote them (no commit or pipeline start)."""
     rng = random.Random(seed)
     for n in range(executions):
         execution = f"{n:08x}-0000-4000-8000-{rng.getrandbits(48):012x}"
         started = START + timedelta(minutes=90 * n + rng.randint(0, 30))
+        committed = started - timedelta(
+            minutes=30 + n % 200
+        )  # leaves the seeded draws as they were
         commit = f"{rng.getrandbits(160):040x}"
         moment = started + timedelta(minutes=8)
         outcome = "SUCCEEDED"
@@ -54,6 +63,8 @@ def history_items(
                 commit_message=f"change {n}",
                 triggered_by="arn:aws:iam::123456789012:user/alice",
                 rolled_back=outcome == "ROLLED_BACK",
+                committed_at=None if legacy else iso(committed),
+                pipeline_started_at=None if legacy else iso(started),
             )
             moment = ended
             if outcome != "SUCCEEDED":
@@ -70,19 +81,36 @@ def history_items(
         )
 
 
-def create_table(client: Any, name: str) -> None:
-    client.create_table(
-        TableName=name,
-        KeySchema=[
+def create_table(client: Any, name: str, *, time_index: bool = True) -> None:
+    """The table as constructs/deployment_history creates it (`time_index=False`: as it was
+    before issue 17)."""
+    request: dict[str, Any] = {
+        "TableName": name,
+        "KeySchema": [
             {"AttributeName": "pk", "KeyType": "HASH"},
             {"AttributeName": "sk", "KeyType": "RANGE"},
         ],
-        AttributeDefinitions=[
+        "AttributeDefinitions": [
             {"AttributeName": "pk", "AttributeType": "S"},
             {"AttributeName": "sk", "AttributeType": "S"},
         ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+    if time_index:
+        request["AttributeDefinitions"].append(
+            {"AttributeName": "started_at", "AttributeType": "S"}
+        )
+        request["GlobalSecondaryIndexes"] = [
+            {
+                "IndexName": TIME_INDEX,
+                "KeySchema": [
+                    {"AttributeName": "pk", "KeyType": "HASH"},
+                    {"AttributeName": "started_at", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ]
+    client.create_table(**request)
 
 
 def load(client: Any, name: str, items: Iterator[dict[str, Any]]) -> int:

@@ -1,10 +1,11 @@
 """Reading the history table (moto): paging through a realistic 10 000-record history, Query
-only, the pipeline-start join for lead time, and the window bound."""
+only, a window read through the time index, the pipeline-start join for older records, and one
+deployment per stage record (CodeDeploy records folded in)."""
 
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3  # type: ignore[import-untyped]
@@ -52,8 +53,9 @@ def test_ten_thousand_records_are_paged_with_queries_only(client: Any) -> None:
     print(f"\nbuilt {written} items in {build_seconds:.1f} s; read in {read_seconds:.2f} s")
 
     assert calls["Scan"] == 0
-    assert calls["Query"] == stats.pages > 3  # one page per MB: the reader followed every page
-    assert stats.items == written
+    assert calls["Query"] == stats.pages > 2  # one page per MB: the reader followed every page
+    # Stage records carry their execution's start: the pipeline partition is not read.
+    assert stats.items == written - 3500
     staging = [d for d in deployments if d.environment == "staging"]
     prod = [d for d in deployments if d.environment == "prod"]
     assert len(staging) == 3500
@@ -64,16 +66,48 @@ def test_ten_thousand_records_are_paged_with_queries_only(client: Any) -> None:
     result = metrics("prod", prod, window_days=3500 * 1.5 / 24)
     assert 0.05 < (result.change_failure_rate or 0) < 0.2
     assert result.lead_time_seconds is not None and result.lead_time_seconds > 15 * 60
+    assert result.lead_times_from_commit == result.deployments
 
 
-def test_window_excludes_older_deployments(client: Any) -> None:
-    load(client, TABLE, history_items("shop", 100))
+def _scanned_counts(client: Any) -> list[int]:
+    """ScannedCount of every Query: the items DynamoDB read (and bills), filtered or not."""
+    counts: list[int] = []
+
+    def count(parsed: dict[str, Any], **kwargs: Any) -> None:
+        counts.append(parsed.get("ScannedCount", 0))
+
+    client.meta.events.register("after-call.dynamodb.Query", count)
+    return counts
+
+
+def test_a_window_reads_only_the_items_inside_it(client: Any) -> None:
+    load(client, TABLE, history_items("shop", 400))
+    since = START + timedelta(minutes=90 * 380)
+    scanned = _scanned_counts(client)
+
+    deployments, stats = read_deployments(client, TABLE, "shop", ["staging"], since)
+
+    assert 15 <= len(deployments) <= 20
+    assert all(d.started_at is not None and d.started_at >= since for d in deployments)
+    # A filter would read all 400 staging items and drop 380; the index reads the window.
+    assert sum(scanned) == len(deployments) == stats.items
+    assert stats.indexed
+
+
+def test_a_table_without_the_index_is_still_read(client: Any) -> None:
+    client.delete_table(TableName=TABLE)
+    create_table(client, TABLE, time_index=False)
+    load(client, TABLE, history_items("shop", 100, legacy=True))
     since = START + timedelta(minutes=90 * 50)
-    deployments, _ = read_deployments(client, TABLE, "shop", ["staging"], since)
+
+    deployments, stats = read_deployments(client, TABLE, "shop", ["staging"], since)
+
+    assert not stats.indexed
     assert 45 <= len(deployments) <= 50
     assert all(d.started_at is not None and d.started_at >= since for d in deployments)
-    # executions started before the window but deployed inside it still get their lead time
+    # records without their execution's start get it from the pipeline partition
     assert all(d.pipeline_started_at is not None for d in deployments)
+    assert all(d.lead_time_start and d.lead_time_start[0] == "pipeline start" for d in deployments)
 
 
 def test_without_environments_the_reader_scans_for_this_app_only(client: Any) -> None:
@@ -86,15 +120,60 @@ def test_without_environments_the_reader_scans_for_this_app_only(client: Any) ->
     assert len([d for d in deployments if d.environment == "staging"]) == 20
 
 
-def test_codedeploy_records_are_not_counted_as_deployments(client: Any) -> None:
-    client.put_item(
-        TableName=TABLE,
-        Item={
-            "pk": {"S": "shop#prod"},
-            "sk": {"S": "codedeploy#d-ABCDEFGHI"},
-            "outcome": {"S": "SUCCEEDED"},
-            "started_at": {"S": "2026-01-02T00:00:00.000000Z"},
-        },
+def _put(client: Any, **attributes: object) -> None:
+    item = {k: {"BOOL": v} if isinstance(v, bool) else {"S": str(v)} for k, v in attributes.items()}
+    client.put_item(TableName=TABLE, Item=item)
+
+
+def test_codedeploy_records_fold_into_their_stage_deployment(client: Any) -> None:
+    execution = "0a5f2c1e-8b7d-4e6f-9a0b-1c2d3e4f5a60"
+    _put(
+        client,
+        pk="shop#prod",
+        sk=execution,
+        outcome="FAILED",
+        started_at="2026-01-02T10:00:00.000000Z",
+        ended_at="2026-01-02T10:20:00.000000Z",
+        pipeline_started_at="2026-01-02T09:40:00.000000Z",
+        rolled_back=False,
     )
+    _put(
+        client,
+        pk="shop#prod",
+        sk="codedeploy#d-AAAAAAAAA",
+        outcome="ROLLED_BACK",
+        started_at="2026-01-02T10:02:00.000000Z",
+        ended_at="2026-01-02T10:12:00.000000Z",
+        rolled_back=True,
+        rolled_back_by="d-BBBBBBBBB",
+    )
+    _put(
+        client,
+        pk="shop#prod",
+        sk="codedeploy#d-BBBBBBBBB",
+        outcome="SUCCEEDED",
+        started_at="2026-01-02T10:12:00.000000Z",
+        ended_at="2026-01-02T10:15:00.000000Z",
+        rolled_back=False,
+        rollback_of="d-AAAAAAAAA",
+    )
+    # A CodeDeploy run outside the stage's time belongs to another deployment.
+    _put(
+        client,
+        pk="shop#prod",
+        sk="codedeploy#d-CCCCCCCCC",
+        outcome="ROLLED_BACK",
+        started_at="2026-01-03T10:02:00.000000Z",
+        rolled_back=True,
+    )
+
     deployments, _ = read_deployments(client, TABLE, "shop", ["prod"], START)
-    assert deployments == []
+
+    [deployment] = deployments
+    assert deployment.execution_id == execution
+    assert deployment.rolled_back and deployment.failed
+    assert deployment.rollback_by == "codedeploy"
+    assert deployment.rolled_back_at == datetime(2026, 1, 2, 10, 15, tzinfo=UTC)
+    result = metrics("prod", deployments, window_days=30)
+    assert (result.deployments, result.failures, result.restores) == (0, 1, 1)
+    assert result.restore_seconds == 15 * 60  # deploy start to the end of CodeDeploy's rollback

@@ -106,9 +106,9 @@ def history(
 ) -> None:
     """Recent deployments and the four DORA metrics, read from the deployment history table.
 
-    Deployment frequency, lead time (pipeline start to deploy end), change failure rate and
-    time to restore, per environment; definitions in docs/commands/history.md.
-    Needs AWS credentials that may read the table (dynamodb:Query).
+    Deployment frequency, lead time (commit to deploy end), change failure rate and time to
+    restore, per environment; definitions in docs/commands/history.md.
+    Needs AWS credentials that may read the table (dynamodb:Query on it and its index).
 
     Examples:
 
@@ -188,6 +188,7 @@ def _read(
     )
 
     from conveyor.history.reader import read_deployments
+    from conveyor.history.records import TIME_INDEX
 
     try:
         client = boto3.client("dynamodb", region_name=region)
@@ -213,7 +214,8 @@ def _read(
         if code in {"AccessDeniedException", "UnrecognizedClientException"} or "Token" in code:
             fail(
                 f"AWS refused to read {table} ({code}: {error.get('Message', '')}); the "
-                "credentials need dynamodb:Query (and dynamodb:Scan without --env)"
+                f"credentials need dynamodb:Query on the table and its index "
+                f"({table}/index/{TIME_INDEX}), and dynamodb:Scan without --env"
             )
         fail(f"reading {table} failed: {code}: {error.get('Message', exc)}")
     except BotoCoreError as exc:
@@ -276,7 +278,19 @@ def _print(
             _duration(m.restore_seconds) + (f" ({m.restores})" if m.restores else ""),
         )
     console.print(dora)
-    console.print(
-        "  Lead time runs from the pipeline execution's start (commit times are not recorded).",
-        soft_wrap=True,
-    )
+    measured = sum(m.deployments for m in results)
+    from_commit = sum(m.lead_times_from_commit for m in results)
+    if from_commit < measured:
+        console.print(
+            f"  Lead time runs from the commit for {from_commit} of {measured} deployments; "
+            "where the commit time is unknown, from the pipeline execution's start.",
+            soft_wrap=True,
+        )
+    rolled = [d for d in recent if d.rolled_back and d.rollback_by]
+    if rolled:
+        console.print(
+            "  Rolled back by "
+            + ", ".join(sorted({d.rollback_by or "" for d in rolled}))
+            + ": time to restore ends when the rollback finished.",
+            soft_wrap=True,
+        )

@@ -21,6 +21,7 @@ from constructs import Construct
 from conveyor.constructs import defaults
 from conveyor.constructs.handler_function import HandlerFunction, pipeline_event_environment
 from conveyor.constructs.naming import Naming
+from conveyor.history.records import TIME_INDEX
 
 
 class DeploymentHistory(Construct):
@@ -49,6 +50,17 @@ class DeploymentHistory(Construct):
             # sk the pipeline execution id (or "codedeploy#{deployment id}").
             partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
             sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
+            # The same partitions in start order: a DORA window is a key condition that reads
+            # only the items inside it, never a whole environment's history.
+            global_secondary_indexes=[
+                dynamodb.GlobalSecondaryIndexPropsV2(
+                    index_name=TIME_INDEX,
+                    partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+                    sort_key=dynamodb.Attribute(
+                        name="started_at", type=dynamodb.AttributeType.STRING
+                    ),
+                )
+            ],
             billing=dynamodb.Billing.on_demand(),
             encryption=dynamodb.TableEncryptionV2.customer_managed_key(key),
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(

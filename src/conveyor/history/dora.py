@@ -3,13 +3,17 @@
 Definitions (also in docs/commands/history.md):
 - deployment frequency: successful deployments per day over the window; pipeline rollback
   executions are remediation, not changes, and are not counted.
-- lead time for changes: median time from the pipeline execution's start to the end of this
-  environment's deployment. The recorder stores no commit time, so this is CodePipeline's
-  part of lead time (build, tests, approvals, deploy), not commit-to-production.
-- change failure rate: failed deployments (FAILED, ROLLED_BACK, or rolled back) divided by
-  finished ones (succeeded + failed); stopped, superseded and cancelled ones are neither.
-- time to restore: for each run of consecutive failures, from the end of the first failure to
-  the end of the next successful deployment (a fix or a rollback); median over those.
+- lead time for changes: median time from the commit to the end of this environment's
+  deployment. Where the recorder could not learn the commit time (see records.Deployment
+  .lead_time_start) the execution's start stands in, and `lead_times_from_commit` says how many
+  of the values are true commit-to-deploy times.
+- change failure rate: failed deployments (FAILED, ROLLED_BACK, or rolled back by validation or
+  CodeDeploy) divided by finished ones (succeeded + failed); stopped, superseded and cancelled
+  ones are neither.
+- time to restore: a failure that was rolled back restored service itself, from the start of
+  its deployment to the end of the rollback. Otherwise, for each run of consecutive failures,
+  from the end of the first failure to the end of the next successful deployment (a fix or a
+  pipeline rollback execution); median over those.
 """
 
 from __future__ import annotations
@@ -33,7 +37,8 @@ class Metrics:
     lead_time_seconds: float | None
     change_failure_rate: float | None
     restore_seconds: float | None
-    restores: int  # failure streaks that were followed by a success
+    restores: int  # rolled-back failures, and failure streaks followed by a success
+    lead_times_from_commit: int = 0  # lead times measured from the commit, not a stand-in
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -70,7 +75,12 @@ def restore_times(deployments: Sequence[Deployment]) -> list[float]:
     broken_since: datetime | None = None
     for deployment in _finished(deployments):
         assert deployment.ended_at is not None
-        if deployment.failed:
+        restored = deployment.restored_at
+        if deployment.failed and restored is not None and broken_since is None:
+            # Rolled back to a version that worked: the outage ended with the rollback.
+            began = deployment.started_at or deployment.ended_at
+            times.append(max((restored - began).total_seconds(), 0.0))
+        elif deployment.failed:
             broken_since = broken_since or deployment.ended_at
         elif broken_since is not None:
             times.append((deployment.ended_at - broken_since).total_seconds())
@@ -90,4 +100,13 @@ def metrics(environment: str, deployments: Sequence[Deployment], window_days: fl
         change_failure_rate=change_failure_rate(deployments),
         restore_seconds=statistics.median(restores) if restores else None,
         restores=len(restores),
+        lead_times_from_commit=sum(
+            1
+            for d in deployments
+            if d.succeeded
+            and not d.is_rollback
+            and d.lead_time_seconds is not None
+            and (start := d.lead_time_start) is not None
+            and start[0] == "commit"
+        ),
     )
