@@ -85,7 +85,12 @@ class DeploymentHistory(Construct):
             timeout=Duration.seconds(30),
             description=f"conveyor {naming.app}: records deployments into the history table",
         ).function
-        self.table.grant_read_write_data(self.recorder)
+        # The recorder only ever calls UpdateItem, on the table itself: CDK's
+        # grant_read_write_data would add every read and the indexes (`/index/*`).
+        self.recorder.add_to_role_policy(
+            iam.PolicyStatement(actions=["dynamodb:UpdateItem"], resources=[self.table.table_arn])
+        )
+        key.grant_encrypt_decrypt(self.recorder)
         grant_pipeline_reads(self.recorder, pipeline_name)
         if deployment_groups:
             grant_deployment_reads(self.recorder, groups=sorted(deployment_groups))
