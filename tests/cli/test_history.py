@@ -105,6 +105,8 @@ def test_no_credentials_exits_2(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    # boto3's default session caches the credentials it resolved for an earlier test.
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
     result = runner.invoke(
         app, ["history", "--app", "web", "--env", "prod", "--region", "eu-west-1"]
     )
@@ -116,6 +118,7 @@ def test_no_region_exits_2(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
     result = runner.invoke(app, ["history", "--app", "web", "--env", "prod"])
     assert result.exit_code == 2
     assert "no AWS region" in result.output

@@ -1046,3 +1046,33 @@ def test_a_failed_rollback_is_not_a_rollback(codepipeline: Stubber, context: Fak
     item = get_item("payments#staging", EXECUTION_ID)
     assert (item["outcome"], item["rolled_back"]) == ("FAILED", False)
     assert "rollback_by" not in item
+
+
+def test_the_recorded_history_reads_as_one_deployment_per_stage(
+    table: str, offline_lookups: None
+) -> None:
+    """End to end: events in any order → records → `conveyor history`'s reader. The CodeDeploy
+    records (the failed deployment and CodeDeploy's rollback) fold into the prod stage record."""
+    from conveyor.history.dora import metrics
+    from conveyor.history.reader import read_deployments
+    from tests.history.generate import create_table as create_indexed_table
+
+    client = boto3.client("dynamodb")
+    create_indexed_table(client, "history")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DEPLOYMENT_TABLE_NAME", "history")
+        for event in reversed(SEQUENCE):
+            app.handler(copy.deepcopy(event), FakeContext())
+
+    deployments, stats = read_deployments(
+        client, "history", "payments", ["staging", "prod"], datetime(2026, 3, 2, tzinfo=UTC)
+    )
+
+    assert stats.indexed
+    assert [(d.environment, d.outcome, d.rolled_back) for d in deployments] == [
+        ("staging", "SUCCEEDED", False),
+        ("prod", "ROLLED_BACK", True),
+    ]
+    assert deployments[1].committed_at == datetime(2026, 3, 2, 9, 41, 7, tzinfo=UTC)
+    prod = metrics("prod", [deployments[1]], window_days=1)
+    assert (prod.deployments, prod.failures, prod.restores) == (0, 1, 1)

@@ -126,3 +126,33 @@ def test_no_history_gives_no_numbers_rather_than_zero() -> None:
 
 def test_an_unrestored_failure_has_no_restore_time_yet() -> None:
     assert restore_times([_deploy(0), _deploy(1, "FAILED")]) == []
+
+
+def test_order_of_the_input_does_not_matter() -> None:
+    assert restore_times(list(reversed(HISTORY))) == restore_times(HISTORY)
+
+
+@pytest.mark.parametrize(("window", "per_day"), [(0.5, 8.0), (0, 0.0), (-1, 0.0)])
+def test_frequency_over_short_or_empty_windows(window: float, per_day: float) -> None:
+    assert deployment_frequency(HISTORY, window) == per_day
+
+
+def test_a_rollback_as_fast_as_the_deploy_restores_in_zero_seconds() -> None:
+    rolled = _deploy(0, "ROLLED_BACK", rolled_back=True, rolled_back_after=0)
+    assert restore_times([rolled]) == [0.0]
+
+
+def test_metrics_carry_every_number_into_json() -> None:
+    result = metrics("prod", HISTORY, window_days=10).to_json()
+    assert result == {
+        "environment": "prod",
+        "window_days": 10,
+        "deployments": 4,
+        "failures": 3,
+        "per_day": pytest.approx(0.4),
+        "lead_time_seconds": pytest.approx(3600),
+        "change_failure_rate": pytest.approx(3 / 7),
+        "restore_seconds": pytest.approx(3900),
+        "restores": 2,
+        "lead_times_from_commit": 0,
+    }
