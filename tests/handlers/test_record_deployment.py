@@ -1022,6 +1022,34 @@ def test_a_rollback_by_validation_marks_the_stage_rolled_back(
         ("Validation failed: x. Rollback: ROLLBACK FAILED (Boom: rolled back from a to b).", None),
         ("Validation failed: GET https://x/: status 503", None),
         ("Rollback: alias f:live rolled back from version 7", None),
+        ("Rollback:  rolled back from 7 to 6.", None),
+        ("Rollback: x rolled back from  to 6.", None),
+        (
+            "Validation failed: x. Rollback: CodeDeploy deployment d-7ZJ2WQ1XA stopped and "
+            "rolled back.",
+            "CodeDeploy deployment d-7ZJ2WQ1XA stopped and rolled back",
+        ),
+        (
+            "Validation failed: x. Rollback: CodeDeploy deployment d-9QK4RT2YB returns "
+            "payments-api-prod to the revision before d-7ZJ2WQ1XA.",
+            "CodeDeploy deployment d-9QK4RT2YB returns payments-api-prod to the revision "
+            "before d-7ZJ2WQ1XA",
+        ),
+        (
+            "Validation failed: x. Rollback: CodeDeploy deployment d-7ZJ2WQ1XA ended Failed; "
+            "CodeDeploy rolls it back.",
+            None,
+        ),
+        (
+            "Validation failed: x. Rollback: the last deployment d-9QK4RT2YB is a rollback "
+            "already; not rolled back again.",
+            None,
+        ),
+        (
+            "Validation failed: x. Rollback: alias f:live already serves version 6, below the "
+            "deployed 7; not rolled back again.",
+            None,
+        ),
     ],
 )
 def test_validation_rollback_contract(message: str, expected: str | None) -> None:
@@ -1076,3 +1104,38 @@ def test_the_recorded_history_reads_as_one_deployment_per_stage(
     assert deployments[1].committed_at == datetime(2026, 3, 2, 9, 41, 7, tzinfo=UTC)
     prod = metrics("prod", [deployments[1]], window_days=1)
     assert (prod.deployments, prod.failures, prod.restores) == (0, 1, 1)
+
+
+class _CodeDeploy:
+    """Just enough of a CodeDeploy client for validate_http's CodeDeploy rollback."""
+
+    def __init__(self, status: str) -> None:
+        self.status = status
+
+    def get_deployment_group(self, **_: Any) -> dict[str, Any]:
+        return {"deploymentGroupInfo": {"lastAttemptedDeployment": {"deploymentId": "d-7ZJ2WQ1XA"}}}
+
+    def get_deployment(self, **_: Any) -> dict[str, Any]:
+        return {
+            "deploymentInfo": {
+                "deploymentId": "d-7ZJ2WQ1XA",
+                "status": self.status,
+                "previousRevision": {"revisionType": "AppSpecContent"},
+            }
+        }
+
+    def stop_deployment(self, **_: Any) -> dict[str, Any]:
+        return {}
+
+    def create_deployment(self, **_: Any) -> dict[str, Any]:
+        return {"deploymentId": "d-9QK4RT2YB"}
+
+
+@pytest.mark.parametrize("status", ["InProgress", "Succeeded"])
+def test_validate_http_codedeploy_rollbacks_are_rollbacks(status: str) -> None:
+    from conveyor.handlers.validate_http import rollback
+
+    target = rollback.CodeDeployGroup("payments-prod", "payments-api-prod")
+    undone = rollback.rollback_codedeploy(target, lambda service: _CodeDeploy(status))
+
+    assert app.validation_rollback(f"Validation failed: x. Rollback: {undone}.") == undone

@@ -475,13 +475,24 @@ def _action_attributes(details: Iterable[Mapping[str, Any]], commit: str | None)
     return found
 
 
-# The contract with validate_http (see README, "Rollbacks done by validation"): when the check
-# fails and the handler rolls the environment back itself, the job failure message ends with
-# "Rollback: <what> rolled back from <old> to <new>." CodePipeline returns that message as the
-# failed action's error details:
+# The contract with validate_http (see docs/commands/history.md): when the check fails and the
+# handler rolls the environment back itself, the job failure message ends with "Rollback: …."
+# naming what it did. CodePipeline returns that message as the failed action's error details:
 # https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_ActionExecutionResult.html
+# What counts as a rollback (validate_http/rollback.py): "<what> rolled back from <old> to
+# <new>" (ECS service, Lambda alias), "CodeDeploy deployment <id> stopped and rolled back", and
+# "CodeDeploy deployment <new id> returns <group> to the revision before <id>". Anything else
+# ("no rollback configured", "ROLLBACK FAILED (…)", "… not rolled back again", "… ended Failed;
+# CodeDeploy rolls it back", whose rollback CodeDeploy's own events record) is not one.
 _ROLLBACK_MARK = "Rollback: "
 _ROLLED_BACK = " rolled back from "
+_CODEDEPLOY_ROLLBACKS = (
+    re.compile(r"CodeDeploy deployment d-[A-Z0-9]{9} stopped and rolled back"),
+    re.compile(
+        r"CodeDeploy deployment d-[A-Z0-9]{9} returns [A-Za-z0-9._+=,@-]{1,100} "
+        r"to the revision before d-[A-Z0-9]{9}"
+    ),
+)
 
 
 def validation_rollback(message: str) -> str | None:
@@ -490,8 +501,13 @@ def validation_rollback(message: str) -> str | None:
     if at < 0:
         return None
     done = message[at + len(_ROLLBACK_MARK) :].strip().removesuffix(".")
-    _, found, versions = done.partition(_ROLLED_BACK)
-    if not found or " to " not in versions or done.startswith("ROLLBACK FAILED"):
+    if done.startswith("ROLLBACK FAILED"):
+        return None
+    if any(pattern.fullmatch(done) for pattern in _CODEDEPLOY_ROLLBACKS):
+        return done
+    what, found, versions = done.partition(_ROLLED_BACK)
+    old, to, new = versions.partition(" to ")
+    if not (what and found and old and to and new):
         return None
     return _clip(done)
 
