@@ -148,3 +148,43 @@ def test_since_and_table_name_helpers() -> None:
     assert parse_since("2026-03-01", START).isoformat() == "2026-03-01T00:00:00+00:00"
     assert table_name("web") == "web-deployments"
     assert table_name("web", "pr-7") == "web-deployments-pr-7"
+
+
+def test_says_where_lead_time_starts_and_who_rolled_back(
+    aws: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conveyor.cli import output
+
+    monkeypatch.setattr(output.console, "width", 200)
+    create_table(aws, "old-deployments")
+    load(aws, "old-deployments", history_items("old", 10, environments=("prod",), legacy=True))
+    aws.put_item(
+        TableName="old-deployments",
+        Item={
+            "pk": {"S": "old#prod"},
+            "sk": {"S": "ffffffff-0000-4000-8000-000000000000"},
+            "outcome": {"S": "ROLLED_BACK"},
+            "started_at": {"S": "2026-01-05T00:00:00.000000Z"},
+            "ended_at": {"S": "2026-01-05T00:09:00.000000Z"},
+            "rolled_back": {"BOOL": True},
+            "rollback_by": {"S": "validation"},
+            "rolled_back_at": {"S": "2026-01-05T00:08:00.000000Z"},
+        },
+    )
+
+    result = runner.invoke(app, ["history", "--app", "old", "--env", "prod", *SINCE])
+
+    assert result.exit_code == 0, result.output
+    assert "Lead time runs from the commit for 0 of" in result.output
+    assert "Rolled back by validation" in result.output
+    data = json.loads(
+        runner.invoke(
+            app, ["history", "--app", "old", "--env", "prod", *SINCE, "-f", "json"]
+        ).stdout
+    )
+    rolled = data["deployments"][0]
+    assert (rolled["rollback_by"], rolled["rolled_back_at"]) == (
+        "validation",
+        "2026-01-05T00:08:00.000000Z",
+    )
+    assert data["deployments"][1]["lead_time_from"] == "pipeline start"
