@@ -116,11 +116,16 @@ def _create_fixtures(example: Example, env: dict[str, str], region: str) -> None
             for t in example.of_type(kind)
             if t.resolver.name(t.lid) == env["DEPLOYMENT_TABLE_NAME"]
         ]
+        indexes = [
+            {key: index[key] for key in ("IndexName", "KeySchema", "Projection")}
+            for index in table.value("GlobalSecondaryIndexes") or ()
+        ]
         boto3.client("dynamodb", region_name=region).create_table(
             TableName=env["DEPLOYMENT_TABLE_NAME"],
             KeySchema=table.value("KeySchema"),
             AttributeDefinitions=table.value("AttributeDefinitions"),
             BillingMode="PAY_PER_REQUEST",
+            **({"GlobalSecondaryIndexes": indexes} if indexes else {}),
         )
     if "TOPIC_ARN" in env:
         arn = boto3.client("sns", region_name=region).create_topic(
