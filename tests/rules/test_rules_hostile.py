@@ -472,3 +472,23 @@ def test_role_policies_are_gathered_in_linear_time(monkeypatch: pytest.MonkeyPat
     assert calls <= 2 * count
     assert [p.owner for p in relations.policies("Role7")] == ["Pol7"]
     assert relations.managed_arns("Role7") == []
+
+
+def test_the_size_cap_is_exactly_10_mib() -> None:
+    cap = 10 * 1024 * 1024
+    at_cap = check_paths(["-"], stdin_text=b"Resources: {}\n" + b"#" * (cap - 14))
+    assert (at_cap.errors, at_cap.files) == ([], 1)
+    over = check_paths(["-"], stdin_text=b"#" * (cap + 1))
+    assert _one_error(over, "<stdin>") == (
+        "<stdin>: more than 10 MiB is too large to be a CloudFormation template "
+        "(CloudFormation accepts 1 MB): split the stack"
+    )
+
+
+def test_the_digit_limit_message_in_full() -> None:
+    message = _one_error(check_text(_with_value("9" * 4301), name="t.yaml"), "t.yaml")
+    assert message == (
+        "t.yaml:5: invalid YAML: a number of 4,301 digits; conveyor reads numbers of up to "
+        "4,300 digits and no CloudFormation value needs more: shorten it, or quote it to make "
+        "it a string"
+    )
