@@ -1161,6 +1161,8 @@ def test_common_is_still_vendored_here() -> None:
         (6_400, 0.5, (1, 4, 1)),  # under 6 s: one try
         (5_000, 0.5, (1, 3, 1)),
         (10_000, 5.0, (1, 4, 1)),  # a rollback leaves 5 s for the report
+        (6_000, 5.0, (1, 1, 1)),  # one second is enough for one short try
+        (14_500, 0.5, (2, 4, 2)),  # 14 s: two tries of 2 + 4 s
         (0, 0.5, (1, 1, 1)),  # the report is still attempted
     ],
 )
@@ -1503,3 +1505,17 @@ def test_an_ecs_hook_event_without_ids_is_still_decided_once(
     assert list(app._decided) == ["ecs#unknown#POST_TEST_TRAFFIC_SHIFT#0"]
     [line] = _logged(capsys, "reported")
     assert line["summary"] == result["message"]
+
+
+def test_job_parsing_accepts_only_a_text_continuation_token() -> None:
+    for token in ("", {"attempts_done": 3}, 3):
+        event = job_event({"url": "https://x"})
+        event["CodePipeline.job"]["data"]["continuationToken"] = token
+        job = app.parse_job(event)
+        assert job is not None and job.continuation_token is None
+
+
+def test_messages_are_clipped_only_past_the_limit() -> None:
+    assert app._clip("x" * 10, 10) == "x" * 10
+    assert app._clip("x" * 11, 10) == "x" * 9 + "…"
+    assert app._clip("  ", 20) == "(no details)"
