@@ -42,7 +42,7 @@ FUZZ = settings(
 )
 
 # A report line: `file:line: message` or `file: message` (the file name is what was passed).
-REPORT_LINE = re.compile(r"^(?P<file>[^\n]+?\.yaml)(:\d+)?: \S")
+REPORT_LINE = re.compile(r"^(?P<file>[^\n]+?\.yaml)(:\d+)?: .")
 RAW_PYDANTIC = ("Input should be", "Value error,", "NoneType", "validation error", "[type=")
 runner = CliRunner()
 

@@ -123,14 +123,17 @@ def test_merge_keys_hide_only_the_mapping_they_are_in() -> None:
             "conveyor.yaml:25: invalid YAML: found unexpected end of stream (while scanning a "
             "quoted scalar that starts on line 1)",
         ),
-        ("owner: team-web", "owner: team-web\nowner team", "conveyor.yaml:4: invalid YAML: "),
+        (
+            "owner: team-web",
+            "owner: team-web\nowner team",
+            "conveyor.yaml:4: invalid YAML: could not find expected ':' (while scanning a simple "
+            "key that starts on line 3)",
+        ),
     ],
     ids=["unclosed-bracket", "tab", "bad-indent", "unclosed-quote", "missing-colon"],
 )
 def test_yaml_syntax_errors_keep_their_line(replace: str, with_: str, expected: str) -> None:
-    report = _error(_with(replace, with_))
-    assert report.startswith(expected), report
-    assert report.endswith(" — check indentation and quotes")
+    assert _error(_with(replace, with_)) == expected + " — check indentation and quotes"
 
 
 @pytest.mark.parametrize("composer", [yaml.SafeLoader, yaml.CSafeLoader], ids=["python", "c"])
@@ -139,7 +142,8 @@ def test_a_nul_byte_is_reported_with_its_line(
 ) -> None:
     monkeypatch.setattr(spec_loader, "_Loader", composer)
     # Multi-byte characters first: libyaml counts bytes, PyYAML characters.
-    report = _error("app: wéb\nowner: tëam\nsource: x\x00y\n")
+    # A line break first: lines are counted from the start of the file, and the first NUL counts.
+    report = _error("\napp: wéb\nsource: x\x00y\nowner: \x00\n")
     assert report == (
         "conveyor.yaml:3: invalid YAML: control character 0x0000 is not allowed — remove it "
         "(was the file saved as text?)"
@@ -415,6 +419,10 @@ def test_line_breaks_and_control_characters_in_keys_are_escaped() -> None:
     report = _error(_with("app: web", 'app: web\n"a\\rb": 1\n"c\\u2028d\\x85": 2\n"e\\x1bf": 3'))
     lines = report.splitlines()
     assert len(lines) == 3, lines
+    # A no-break space pasted before a key is invisible unless escaped.
+    assert _error(_with("app: web", "app: web\n\xa0# g: 4")).startswith(
+        "conveyor.yaml:2: \\xa0# g: unknown key '\\xa0# g'"
+    )
     assert lines[0].startswith("conveyor.yaml:2: a\\rb: unknown key 'a\\rb'")
     assert lines[1].startswith("conveyor.yaml:3: c\\u2028d\\x85: unknown key 'c\\u2028d\\x85'")
     assert lines[2].startswith("conveyor.yaml:4: e\\x1bf: unknown key")
@@ -574,3 +582,13 @@ def test_a_models_message_is_capped_at_2000_characters() -> None:
     assert clipped.endswith("… (4,999 characters)")
     assert spec_loader._clip_words("w" * 81 + " short") == "w" * 60 + "… (81 characters) short"
     assert spec_loader._clip_words("w" * 80) == "w" * 80
+
+
+def test_a_yaml_error_without_a_position_is_still_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise yaml.YAMLError("x" * 1_000)
+
+    monkeypatch.setattr(yaml, "compose_all", refuse)
+    assert _error("app: web\n") == (
+        "conveyor.yaml: invalid YAML: " + "x" * 480 + "… (1,000 characters)"
+    )

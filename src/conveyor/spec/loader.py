@@ -75,8 +75,11 @@ class Problem:
 
 
 # One problem is one line: a key or value holding a line break, a NUL or a lone surrogate (which
-# no terminal can encode) is shown escaped, as Python would write it.
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+# no terminal can encode) is shown escaped, as Python would write it; so are invisible spaces
+# (a no-break space pasted before a key looks like any other space).
+_UNPRINTABLE = re.compile(
+    "[\x00-\x1f\x7f-\xa0\u1680\u2000-\u200f\u2028-\u202f\u205f-\u206f\u3000\ufeff\ud800-\udfff]"
+)
 
 
 class SpecError(Exception):
@@ -426,9 +429,10 @@ def _compose(text: str, file: str) -> yaml.Node | None:
             file, [Problem(line, "", f"invalid YAML: {reason} — check indentation and quotes")]
         ) from None
     except yaml.reader.ReaderError as exc:
-        # A NUL or other control character. The reader reports the first one; its position counts
-        # bytes in libyaml and characters in PyYAML, so the line comes from finding it again.
-        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        # A NUL or other control character (its code point: both readers report an int). The
+        # reader reports the first one; its position counts bytes in libyaml and characters in
+        # PyYAML, so the line comes from finding it again.
+        code = int(exc.character)
         line = text.count("\n", 0, text.find(chr(code))) + 1
         raise SpecError(
             file,
