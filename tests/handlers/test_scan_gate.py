@@ -247,6 +247,20 @@ def test_invalid_allow_list_entries_block_and_do_not_suppress(
     assert "allowed by" not in message
 
 
+def test_every_allow_list_problem_is_listed(pipeline: Pipeline, context: FakeContext) -> None:
+    pipeline.upload_scans(
+        tools=("bandit",), allowlist=allowlist({"rule": "B602"}, {"reason": "no rule"})
+    )
+    pipeline.expect()
+
+    app.handler(job("critical"), context)
+
+    assert (
+        "entries need a reason and an unexpired date): entry 1 (B602): no reason given; "
+        "entry 2: no rule id\n"
+    ) in pipeline.message()
+
+
 def test_entry_expiring_today_still_applies(pipeline: Pipeline, context: FakeContext) -> None:
     pipeline.upload_scans(
         tools=("bandit",),
