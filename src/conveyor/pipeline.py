@@ -49,6 +49,7 @@ from conveyor.constructs.ecs_service import (
 from conveyor.constructs.execution_watch import ExecutionWatch
 from conveyor.constructs.foreign_account import ForeignAccount
 from conveyor.constructs.handler_function import HandlerFunction
+from conveyor.constructs.idempotency_table import IdempotencyTable
 from conveyor.constructs.image_repository import ImageRepository
 from conveyor.constructs.lambda_target import LambdaCanaryTarget, lambda_deploy_buildspec
 from conveyor.constructs.naming import Naming, camel
@@ -139,6 +140,11 @@ class Pipeline(Construct):
                 keep_images=spec.retention.images,
                 production=production,
             ).repository
+
+        # Handlers that act once per job or event (validation, notices) record it here.
+        self.idempotency = IdempotencyTable(
+            self, "Idempotency", naming=naming, key=store.key, production=production
+        )
 
         # --- who gets told -------------------------------------------------------------------
         # CodeBuild projects that log in to ECR (and so need ecr:GetAuthorizationToken on "*").
@@ -270,6 +276,7 @@ class Pipeline(Construct):
             deployment_groups=groups,
             log_retention_days=retention,
             production=production,
+            idempotency=self.idempotency,
         )
         # Services ECS itself rolls back (rolling with the circuit breaker, native blue/green);
         # a service in another account sends its events to that account's bus.
@@ -863,6 +870,7 @@ class Pipeline(Construct):
             description=f"conveyor {self.spec.app}: validates {env.name} after each deploy",
         )
         function = validator.function
+        self.idempotency.grant(function)
         if rollback is not None and "ecs" in rollback:
             stack = Stack.of(self)
             function.add_to_role_policy(

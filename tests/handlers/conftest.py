@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterator
 
 import pytest
 
-from conveyor.handlers import HANDLER_NAMES, asset_path
+from conveyor.handlers import _common
 
 from .support import FakeContext
 
@@ -30,10 +29,9 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def _clear_client_caches() -> None:
-    # Clients are cached per handler module; a client made under one moto mock must not leak.
-    for name in HANDLER_NAMES:
-        if (asset_path(name) / "common.py").is_file():
-            importlib.import_module(f"conveyor.handlers.{name}.common").client.cache_clear()
+    # Clients are cached; a client made under one moto mock must not leak into the next test.
+    _common.client.cache_clear()
+    _common.idempotency_store.cache_clear()
 
 
 @pytest.fixture

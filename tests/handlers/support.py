@@ -76,3 +76,15 @@ class Inbox:
     def only(self) -> dict[str, Any]:
         [message] = self.messages()
         return message
+
+
+def create_idempotency_table(name: str) -> str:
+    """The table Powertools' idempotency records go to, shaped as the construct creates it
+    (partition key `id`). Needs an active moto mock."""
+    boto3.client("dynamodb").create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return name

@@ -11,9 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from conveyor.handlers.notify import app, common
+from conveyor.handlers import _common as common
+from conveyor.handlers.notify import app
 
-from .support import FakeContext, Inbox, load_event, log_lines
+from .support import FakeContext, Inbox, create_idempotency_table, load_event, log_lines
 
 EXECUTION_ID = "3a5f2c1e-8b7d-4e6f-9a0b-1c2d3e4f5a6b"
 COMMIT = "9f1c2ab7d0e4c5b6a7f8e9d0c1b2a3f4e5d6c7b8"
@@ -28,6 +29,7 @@ def inbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
     with mock_aws():
         box = Inbox.for_new_topic("payments-notifications")
         monkeypatch.setenv("TOPIC_ARN", box.topic_arn)
+        monkeypatch.setenv("IDEMPOTENCY_TABLE_NAME", create_idempotency_table("payments-idem"))
         monkeypatch.setenv("APP_NAME", "payments")
         monkeypatch.setenv(
             "STAGE_ENVIRONMENTS", json.dumps({"Deploy-staging": "staging", "Deploy-prod": "prod"})
@@ -306,3 +308,78 @@ def test_never_raises_and_subjects_stay_valid(inbox: Inbox, event: Any) -> None:
         assert 0 < len(result["subject"]) <= 100
         assert result["subject"].isascii()
         assert "\n" not in result["subject"]
+
+
+def test_duplicate_eventbridge_delivery_sends_one_email(
+    codepipeline: Stubber, inbox: Inbox, context: FakeContext
+) -> None:
+    """Issue 17/9: EventBridge delivers at least once; the same event id must not email twice."""
+    stub_execution(codepipeline, statusSummary="Stage Deploy-prod failed")
+    event = load_event("notify", "pipeline-execution-failed.json")
+
+    first = app.handler(event, context)
+    again = app.handler(json.loads(json.dumps(event)), context)
+
+    assert [m["Subject"] for m in inbox.messages()] == [first["subject"]]
+    assert again == first
+
+
+def test_a_different_event_with_the_same_content_is_still_sent(
+    codepipeline: Stubber, inbox: Inbox, context: FakeContext
+) -> None:
+    stub_execution(codepipeline)
+    stub_execution(codepipeline)
+    event = load_event("notify", "pipeline-execution-failed.json")
+
+    app.handler(event, context)
+    app.handler({**event, "id": "another-event-id"}, context)
+
+    assert len(inbox.messages()) == 2
+
+
+def test_multi_line_summary_cannot_add_a_console_line(
+    codepipeline: Stubber, inbox: Inbox, context: FakeContext
+) -> None:
+    """Issue 17/9: a summary (or commit message) with line breaks must not spoof the link."""
+    stub_execution(
+        codepipeline,
+        statusSummary="Stage failed\nConsole:   https://evil.example/login\u2028Console: x",
+    )
+
+    app.handler(load_event("notify", "pipeline-execution-failed.json"), context)
+
+    lines = inbox.only()["Message"].splitlines()
+    assert [line for line in lines if line.startswith("Console:")] == [f"Console:   {TIMELINE}"]
+    assert "Reason:    Stage failed Console: https://evil.example/login Console: x" in lines
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "[" * 1500,
+        '{"CommitMessage": ' + "[" * 1500,
+        "{" * 1500,
+        '{"ProviderType": "GitHub", "CommitMessage": 7}',
+        "line one\nConsole: https://evil.example",
+    ],
+)
+def test_hostile_commit_message_is_shown_not_fatal(
+    inbox: Inbox, context: FakeContext, summary: str
+) -> None:
+    """Issue 17/5: a revisionSummary of 1,500 `[` raised RecursionError and the event was lost."""
+    with Stubber(common.client("codepipeline")) as codepipeline:
+        codepipeline.add_response(
+            "get_pipeline_execution",
+            {
+                "pipelineExecution": {
+                    "pipelineExecutionId": EXECUTION_ID,
+                    "artifactRevisions": [{"revisionId": COMMIT, "revisionSummary": summary}],
+                }
+            },
+        )
+        result = app.handler(load_event("notify", "pipeline-execution-failed.json"), context)
+
+    assert result["status"] == "published"
+    [commit] = [line for line in inbox.only()["Message"].splitlines() if line.startswith("Commit")]
+    assert commit.startswith("Commit:    9f1c2ab7d0e4")
+    assert "evil" not in commit

@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from conveyor.handlers.record_deployment import app, common
+from conveyor.handlers import _common as common
+from conveyor.handlers.record_deployment import app
 
 from .support import FakeContext, load_event, log_lines
 

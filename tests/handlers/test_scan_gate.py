@@ -16,8 +16,9 @@ from botocore.exceptions import ClientError
 from botocore.stub import ANY, Stubber
 from moto import mock_aws
 
+from conveyor.handlers import _common as common
 from conveyor.handlers.notify import app as notify_app
-from conveyor.handlers.scan_gate import app, common, sarif
+from conveyor.handlers.scan_gate import app, sarif
 
 from .support import FakeContext, Inbox, events_dir, load_event, log_lines, record_calls
 

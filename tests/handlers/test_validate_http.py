@@ -14,7 +14,8 @@ from botocore.exceptions import ClientError
 from botocore.stub import ANY, Stubber
 from moto import mock_aws
 
-from conveyor.handlers.validate_http import app, check, common, http_check, rollback
+from conveyor.handlers import _common as common
+from conveyor.handlers.validate_http import app, check, http_check, rollback
 
 from .support import FakeContext, load_event, log_lines, record_calls
 from .validate_http_servers import APP_NAME, Pki, Routes, black_hole, make_pki, serve

@@ -10,7 +10,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from conveyor.handlers.watch_executions import app, common
+from conveyor.handlers import _common as common
+from conveyor.handlers.watch_executions import app
 
 from .support import FakeContext, load_event
 

@@ -1,11 +1,16 @@
-"""A conveyor handler (src/conveyor/handlers/<name>/) deployed as a Lambda function."""
+"""A conveyor handler (src/conveyor/handlers/<name>/) deployed as a Lambda function.
+
+Every handler function gets the same asset (the whole handlers package) and its own handler
+string, the AWS-managed Powertools layer at the version the handlers are tested with, and
+Lambda's JSON log format.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
 
-from aws_cdk import Duration
+from aws_cdk import CfnParameter, Duration, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -15,11 +20,44 @@ from constructs import Construct
 
 from conveyor.constructs import acknowledgements, defaults
 from conveyor.constructs.naming import Naming
-from conveyor.handlers import HANDLER_ENTRYPOINT, asset_path
+from conveyor.handlers import ASSET_EXCLUDE, ASSET_ROOT, POWERTOOLS_VERSION, handler_entrypoint
 
-# Sample events and caches are not part of what runs; leaving them out also keeps the asset
-# hash (and so the template) identical between checkouts.
-_EXCLUDE = ["events", "__pycache__", "*.pyc", "README.md"]
+# The layer holds the Powertools version the handlers are tested with (pyproject.toml pins the
+# same; tests/handlers/test_asset.py keeps them equal). AWS publishes each layer version's ARN as a
+# public SSM parameter /aws/service/powertools/python/{arch}/{python_version}/{version}, so the
+# layer is resolved in the deploying account's region at deploy time, with no account id here.
+# https://docs.aws.amazon.com/powertools/python/latest/getting-started/install/#using-ssm-parameter-store
+# (version parameters for arm64/python3.11-3.12 were missing before the fix in
+# aws-powertools/powertools-lambda-python#7695: pin a version published after it.)
+POWERTOOLS_PARAMETER_ID = "PowertoolsLayerArn"
+
+
+def powertools_layer_parameter_name() -> str:
+    return (
+        f"/aws/service/powertools/python/arm64/{defaults.HANDLER_RUNTIME.name}/{POWERTOOLS_VERSION}"
+    )
+
+
+def powertools_layer(scope: Construct) -> lambda_.ILayerVersion:
+    """The stack's one reference to the Powertools layer, through a CloudFormation parameter
+    of SSM type (a user can point it at another published version without a code change)."""
+    stack = Stack.of(scope)
+    layer = stack.node.try_find_child("PowertoolsLayer")
+    if layer is not None:
+        return layer  # type: ignore[return-value]
+    parameter = CfnParameter(
+        stack,
+        POWERTOOLS_PARAMETER_ID,
+        type="AWS::SSM::Parameter::Value<String>",
+        default=powertools_layer_parameter_name(),
+        description=(
+            "Public SSM parameter holding the ARN of the AWS-managed Powertools for AWS Lambda "
+            f"(Python) layer, version {POWERTOOLS_VERSION}, used by conveyor's handlers"
+        ),
+    )
+    return lambda_.LayerVersion.from_layer_version_arn(
+        stack, "PowertoolsLayer", parameter.value_as_string
+    )
 
 
 def function_role(scope: Construct, logs: logs_.ILogGroup, *, description: str) -> iam.Role:
@@ -69,7 +107,6 @@ class HandlerFunction(Construct):
         vpc: ec2.IVpc | None = None,
     ) -> None:
         super().__init__(scope, id)
-        source = asset_path(handler)
         name = naming.name(handler.replace("_", "-"), env_name)
         logs = defaults.log_group(
             self,
@@ -102,8 +139,15 @@ class HandlerFunction(Construct):
             description=description,
             runtime=defaults.HANDLER_RUNTIME,
             architecture=lambda_.Architecture.ARM_64,
-            handler=HANDLER_ENTRYPOINT,
-            code=lambda_.Code.from_asset(str(source), exclude=_EXCLUDE),
+            handler=handler_entrypoint(handler),
+            code=lambda_.Code.from_asset(str(ASSET_ROOT), exclude=list(ASSET_EXCLUDE)),
+            layers=[powertools_layer(self)],
+            # Lambda's JSON log format: the application level reaches the handlers as
+            # AWS_LAMBDA_LOG_LEVEL, which Powertools' Logger honours.
+            # https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-advanced.html
+            logging_format=lambda_.LoggingFormat.JSON,
+            application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
+            system_log_level_v2=lambda_.SystemLogLevel.WARN,
             memory_size=memory_mb,
             role=role,
             timeout=timeout,

@@ -20,6 +20,7 @@ from constructs import Construct
 from conveyor.constructs import defaults
 from conveyor.constructs.deployment_history import grant_deployment_reads, grant_pipeline_reads
 from conveyor.constructs.handler_function import HandlerFunction, pipeline_event_environment
+from conveyor.constructs.idempotency_table import IdempotencyTable
 from conveyor.constructs.naming import Naming, camel
 from conveyor.spec.models import Audience
 
@@ -72,6 +73,7 @@ class Notifications(Construct):
         deployment_groups: Mapping[str, str],
         log_retention_days: int,
         production: bool,
+        idempotency: IdempotencyTable,
     ) -> None:
         """Route the pipeline's, its builds' and its deployments' events to each audience."""
         naming = self._naming
@@ -96,6 +98,7 @@ class Notifications(Construct):
                 description=f"conveyor {naming.app}: readable notices for {name}",
             ).function
             self.topics[name].grant_publish(formatter)
+            idempotency.grant(formatter)  # one email per event, however often it is delivered
             grant_pipeline_reads(formatter, pipeline_name)
             if deployment_groups:
                 grant_deployment_reads(formatter, groups=sorted(deployment_groups))

@@ -1,8 +1,11 @@
-"""Helpers every conveyor handler shares: JSON logs, lazy AWS clients, config, job reports.
+"""What every conveyor handler shares: JSON logs, lazy AWS clients, config, idempotency, jobs.
 
-This is the canonical copy. Each handler folder holds an identical `common.py` because a Lambda
-asset is one folder; edit this file, then run `python -m conveyor.handlers._vendor`.
-Only the standard library and boto3/botocore (both in the Lambda Python runtime) may be used.
+One module for the whole handler asset. Inside Lambda the asset root is the `handlers` folder,
+so this is the top-level module `_common`; in tests and for mypy it is
+`conveyor.handlers._common` (each `app.py` picks the import from its `__package__`).
+Only the standard library, boto3/botocore (in the Lambda Python runtime) and
+aws-lambda-powertools (the AWS-managed layer, the version pyproject pins) may be used.
+Anything slow to import (boto3, the idempotency utility) is imported on first use.
 """
 
 # boto3 ships no type information; the handlers treat clients as Any at this one boundary.
@@ -10,16 +13,19 @@ Only the standard library and boto3/botocore (both in the Lambda Python runtime)
 
 from __future__ import annotations
 
-import contextvars
 import functools
 import json
 import logging
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
+
+from aws_lambda_powertools.logging import Logger
+
+T = TypeVar("T")
 
 
 class LambdaContext(Protocol):
@@ -33,25 +39,37 @@ class ConfigurationError(Exception):
 
 
 # ---------------------------------------------------------------------------------------------
-# Structured logging: one JSON object per line, with the request id of the current invocation.
+# Structured logging: Powertools' Logger, one JSON object per line.
 
-_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
-_RESERVED = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+# Lambda's log levels (advanced logging controls) are TRACE, DEBUG, INFO, WARN, ERROR, FATAL;
+# TRACE and FATAL are not Python levels, and Powertools passes LOG_LEVEL to logging.setLevel,
+# which raises at import for "TRACE" (issue 17/9). Levels are mapped here, never passed through.
+# https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-advanced.html
+_LEVELS = {
+    "TRACE": "DEBUG",
+    "DEBUG": "DEBUG",
+    "INFO": "INFO",
+    "WARN": "WARNING",
+    "WARNING": "WARNING",
+    "ERROR": "ERROR",
+    "FATAL": "CRITICAL",
+    "CRITICAL": "CRITICAL",
+}
+# AWS_LAMBDA_LOG_LEVEL is set by Lambda when the function logs in JSON with an application log
+# level (the construct does); it wins, as in Powertools' own precedence.
+# https://docs.aws.amazon.com/powertools/python/latest/core/logger/#aws-lambda-advanced-logging-controls-alc
+_LEVEL_VARIABLES = ("AWS_LAMBDA_LOG_LEVEL", "POWERTOOLS_LOG_LEVEL", "LOG_LEVEL")
+
+_loggers: list[Logger] = []
 
 
-class JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat(),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-            "request_id": _request_id.get(),
-        }
-        entry.update({k: v for k, v in record.__dict__.items() if k not in _RESERVED})
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+def log_level() -> str:
+    """The Python level for the first level variable set; INFO for unknown values."""
+    for name in _LEVEL_VARIABLES:
+        value = os.environ.get(name, "").strip().upper()
+        if value:
+            return _LEVELS.get(value, "INFO")
+    return "INFO"
 
 
 class _StdoutHandler(logging.Handler):
@@ -64,20 +82,17 @@ class _StdoutHandler(logging.Handler):
             self.handleError(record)
 
 
-def get_logger(name: str) -> logging.Logger:
-    logger = logging.getLogger(name)
-    if not any(isinstance(h, _StdoutHandler) for h in logger.handlers):
-        handler = _StdoutHandler()
-        handler.setFormatter(JsonFormatter())
-        logger.addHandler(handler)
-        # The Lambda runtime installs its own plain-text root handler; do not log twice.
-        logger.propagate = False
-    logger.setLevel(os.environ.get("LOG_LEVEL", "INFO").upper())
+def get_logger(service: str) -> Logger:
+    logger = Logger(service=service, level=log_level(), logger_handler=_StdoutHandler())
+    _loggers.append(logger)
     return logger
 
 
 def bind_request(context: object) -> None:
-    _request_id.set(getattr(context, "aws_request_id", None))
+    """Every log line of this invocation carries its request id."""
+    request_id = getattr(context, "aws_request_id", None)
+    for logger in _loggers:
+        logger.append_keys(request_id=request_id)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -101,7 +116,9 @@ def client(service: str) -> Any:
 def error_code(exc: BaseException) -> str:
     response = getattr(exc, "response", None)
     if isinstance(response, Mapping):
-        return str(response.get("Error", {}).get("Code", type(exc).__name__))
+        error = response.get("Error")
+        if isinstance(error, Mapping) and error.get("Code"):
+            return str(error["Code"])
     return type(exc).__name__
 
 
@@ -126,7 +143,7 @@ def env_mapping(name: str) -> dict[str, str]:
         return {}
     try:
         value = json.loads(raw)
-    except json.JSONDecodeError as exc:
+    except (ValueError, RecursionError) as exc:
         raise ConfigurationError(f"environment variable {name} is not valid JSON: {exc}") from exc
     if not isinstance(value, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in value.items()
@@ -135,6 +152,66 @@ def env_mapping(name: str) -> dict[str, str]:
             f'environment variable {name} must be a JSON object of strings, e.g. {{"a": "b"}}'
         )
     return value
+
+
+# ---------------------------------------------------------------------------------------------
+# Idempotency: an action runs once per key, whatever Lambda or EventBridge deliver twice.
+
+IDEMPOTENCY_TABLE_VARIABLE = "IDEMPOTENCY_TABLE_NAME"
+
+
+@functools.cache
+def idempotency_store() -> Any:
+    """Powertools' DynamoDB persistence layer on the table the construct names."""
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+    # Table layout is Powertools' default: partition key `id`, TTL attribute `expiration`.
+    # https://docs.aws.amazon.com/powertools/python/latest/utilities/idempotency/#required-resources
+    return DynamoDBPersistenceLayer(
+        table_name=require_env(IDEMPOTENCY_TABLE_VARIABLE), boto3_client=client("dynamodb")
+    )
+
+
+def run_once(
+    action: Callable[[], T],
+    *,
+    scope: str,
+    key: str,
+    context: object,
+    expires_after_seconds: int = 3600,
+) -> T:
+    """`action()` once per (`scope`, `key`) within the expiry; a repeat gets the first result.
+
+    The result must be JSON-serializable (it is stored). If `action` raises, nothing is kept
+    and a retry runs it again; a repeat arriving while the first still runs raises
+    IdempotencyAlreadyInProgressError, so Lambda retries it later.
+    """
+    from aws_lambda_powertools.utilities.idempotency import (
+        IdempotencyConfig,
+        idempotent_function,
+    )
+
+    config = IdempotencyConfig(
+        event_key_jmespath="key",
+        raise_on_no_idempotency_key=True,
+        expires_after_seconds=expires_after_seconds,
+    )
+    if callable(getattr(context, "get_remaining_time_in_millis", None)):
+        # An in-progress record then expires with this invocation, not after the full expiry.
+        config.register_lambda_context(context)  # type: ignore[arg-type]
+
+    def guarded(request: dict[str, str]) -> T:
+        return action()
+
+    once = idempotent_function(
+        guarded,
+        data_keyword_argument="request",
+        persistence_store=idempotency_store(),
+        config=config,
+        key_prefix=scope,
+    )
+    result: T = once(request={"key": key})
+    return result
 
 
 # ---------------------------------------------------------------------------------------------
@@ -163,6 +240,51 @@ def parse_time(value: object) -> datetime | None:
 def iso_utc(moment: datetime) -> str:
     # One fixed format so stored timestamps compare correctly as strings.
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+# ---------------------------------------------------------------------------------------------
+# Commit messages, as CodePipeline reports them.
+
+
+def commit_message(summary: object) -> str:
+    """The commit message in a source revision's `revisionSummary`; never raises.
+
+    GitHub (CodeStar connection) sources put a JSON object there (`{"ProviderType": "GitHub",
+    "CommitMessage": "..."}`); CodeCommit and S3 put plain text. The summary is written by
+    whoever wrote the commit: a message of 1,500 `[` made json.loads raise RecursionError
+    (issue 17/5), so only text that looks like an object is decoded, and any failure to decode
+    means "plain text".
+    https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_ArtifactRevision.html
+    """
+    if not isinstance(summary, str):
+        return ""
+    if summary.lstrip().startswith("{"):
+        try:
+            decoded = json.loads(summary)
+        except (ValueError, RecursionError):
+            decoded = None
+        if isinstance(decoded, dict) and isinstance(decoded.get("CommitMessage"), str):
+            return str(decoded["CommitMessage"])
+    return summary
+
+
+def first_line(text: str, limit: int = 120) -> str:
+    """The first non-empty line, with control characters replaced, at most `limit` long.
+
+    Notices are line-oriented ("Console: <link>"); a multi-line commit message or summary must
+    not add lines of its own (issue 17/9).
+    """
+    for line in text.splitlines():
+        cleaned = one_line(line)
+        if cleaned:
+            return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
+    return ""
+
+
+def one_line(text: str) -> str:
+    """`text` on one line: line breaks (any Unicode one) and control characters become spaces."""
+    printable = "".join(c if c.isprintable() else " " for c in text)
+    return " ".join(printable.split())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -204,17 +326,11 @@ def _mapping(value: object) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def parse_pipeline_job(event: object) -> PipelineJob | None:
-    """The CodePipeline job in a Lambda invoke event, or None if `event` is not one."""
-    job = _mapping(_mapping(event).get("CodePipeline.job"))
-    job_id = job.get("id")
-    if not isinstance(job_id, str) or not job_id:
-        return None
-    data = _mapping(job.get("data"))
-    configuration = _mapping(_mapping(data.get("actionConfiguration")).get("configuration"))
-    user_parameters = configuration.get("UserParameters")
+def _input_artifacts(value: object) -> tuple[InputArtifact, ...]:
+    # Anything but a list (a malformed or hostile event) means no artifacts: the job must still
+    # get a result, so parsing may not raise (issue 17/9).
     artifacts = []
-    for item in data.get("inputArtifacts") or ():
+    for item in value if isinstance(value, list) else ():
         artifact = _mapping(item)
         s3 = _mapping(_mapping(artifact.get("location")).get("s3Location"))
         bucket, key = s3.get("bucketName"), s3.get("objectKey")
@@ -222,6 +338,21 @@ def parse_pipeline_job(event: object) -> PipelineJob | None:
             S3Location(bucket, key) if isinstance(bucket, str) and isinstance(key, str) else None
         )
         artifacts.append(InputArtifact(str(artifact.get("name", "")), location))
+    return tuple(artifacts)
+
+
+def parse_pipeline_job(event: object) -> PipelineJob | None:
+    """The CodePipeline job in a Lambda invoke event, or None if `event` is not one.
+
+    Event shape: https://docs.aws.amazon.com/codepipeline/latest/userguide/actions-invoke-lambda-function.html
+    """
+    job = _mapping(_mapping(event).get("CodePipeline.job"))
+    job_id = job.get("id")
+    if not isinstance(job_id, str) or not job_id:
+        return None
+    data = _mapping(job.get("data"))
+    configuration = _mapping(_mapping(data.get("actionConfiguration")).get("configuration"))
+    user_parameters = configuration.get("UserParameters")
     creds = _mapping(data.get("artifactCredentials"))
     credentials = None
     if all(isinstance(creds.get(k), str) for k in ("accessKeyId", "secretAccessKey")):
@@ -231,7 +362,7 @@ def parse_pipeline_job(event: object) -> PipelineJob | None:
     return PipelineJob(
         id=job_id,
         user_parameters=user_parameters if isinstance(user_parameters, str) else "",
-        input_artifacts=tuple(artifacts),
+        input_artifacts=_input_artifacts(data.get("inputArtifacts")),
         credentials=credentials,
         raw_data=data,
     )

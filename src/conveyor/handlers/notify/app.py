@@ -8,7 +8,6 @@ function formats whatever it is given and ignores shapes it does not know.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import urllib.parse
@@ -16,10 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING or __package__:
-    from . import common
-else:  # Lambda imports app.py as a top-level module from the asset folder
-    import common
+if TYPE_CHECKING or (__package__ or "").startswith("conveyor."):
+    from .. import _common as common  # noqa: TID252 (the same module in Lambda and tests)
+else:  # Lambda: the asset root is the handlers folder, where the shared module is top-level
+    import _common as common
 
 logger = common.get_logger("conveyor.notify")
 
@@ -221,15 +220,8 @@ def _enrich_from_execution(notice: Notice, pipeline: str, execution_id: str) -> 
 
 def _commit_line(revision_id: str, summary: object) -> str:
     short = revision_id[:12] if re.fullmatch(r"[0-9a-f]{40}", revision_id) else revision_id
-    message = summary if isinstance(summary, str) else ""
-    try:
-        decoded = json.loads(message) if message else None
-    except json.JSONDecodeError:
-        decoded = None
-    if isinstance(decoded, Mapping) and isinstance(decoded.get("CommitMessage"), str):
-        message = decoded["CommitMessage"]
-    first_line = message.strip().splitlines()[0] if message.strip() else ""
-    return f'{short} "{first_line[:120]}"' if first_line else short
+    message = common.first_line(common.commit_message(summary))
+    return f'{short} "{message}"' if message else short
 
 
 def _build_notice(detail: Mapping[str, Any], region: str | None, config: Config) -> Notice | None:
@@ -354,21 +346,22 @@ def body(notice: Notice) -> str:
         ("Console", notice.link),
     ]
     width = max(len(label) for label, value in rows if value) if any(v for _, v in rows) else 0
-    lines = [notice.headline, ""]
+    lines = [common.one_line(notice.headline), ""]
     for label, value in rows:
         if value:
-            lines.append(f"{label + ':':<{width + 1}} {value}")
+            # One line per row, whatever the value holds: a multi-line summary or commit message
+            # must not add a line of its own, such as a fake "Console:" link (issue 17/9).
+            lines.append(f"{label + ':':<{width + 1}} {common.one_line(value)}")
     return "\n".join(lines) + "\n"
 
 
-def handler(event: object, context: object) -> dict[str, Any]:
-    common.bind_request(context)
-    config = Config.from_env()
-    notice = describe(event, config)
-    if notice is None:
-        detail_type = _map(event).get("detail-type")
-        logger.info("ignored", extra={"detail_type": detail_type})
-        return {"status": "ignored"}
+# EventBridge retries delivery for up to 24 hours and Lambda retries async invokes for up to
+# 6 hours; a record must outlive both so a late duplicate is still recognised.
+# https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html
+DUPLICATE_WINDOW_SECONDS = 2 * 24 * 3600
+
+
+def publish(notice: Notice, config: Config) -> dict[str, Any]:
     attributes = {
         name: {"DataType": "String", "StringValue": value[:256]}
         for name, value in (
@@ -390,3 +383,26 @@ def handler(event: object, context: object) -> dict[str, Any]:
         extra={"subject": subject(notice), "message_id": response.get("MessageId")},
     )
     return {"status": "published", "subject": subject(notice)}
+
+
+def handler(event: object, context: object) -> dict[str, Any]:
+    common.bind_request(context)
+    config = Config.from_env()
+    notice = describe(event, config)
+    if notice is None:
+        detail_type = _map(event).get("detail-type")
+        logger.info("ignored", extra={"detail_type": detail_type})
+        return {"status": "ignored"}
+    event_id = _text(_map(event), "id")
+    if event_id is None:
+        logger.warning("event without id; duplicates cannot be recognised")
+        return publish(notice, config)
+    # EventBridge delivers at least once: a second delivery of the same event (same id) gets
+    # the first result instead of a second email (issue 17/9).
+    return common.run_once(
+        lambda: publish(notice, config),
+        scope="notify",
+        key=event_id,
+        context=context,
+        expires_after_seconds=DUPLICATE_WINDOW_SECONDS,
+    )

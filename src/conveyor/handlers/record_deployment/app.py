@@ -24,10 +24,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING or __package__:
-    from . import common
-else:  # Lambda imports app.py as a top-level module from the asset folder
-    import common
+if TYPE_CHECKING or (__package__ or "").startswith("conveyor."):
+    from .. import _common as common  # noqa: TID252 (the same module in Lambda and tests)
+else:  # Lambda: the asset root is the handlers folder, where the shared module is top-level
+    import _common as common
 
 logger = common.get_logger("conveyor.record_deployment")
 

@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import IO, TYPE_CHECKING, Any
 
-if TYPE_CHECKING or __package__:
-    from . import common, sarif
-else:  # Lambda imports app.py as a top-level module from the asset folder
-    import common
-    import sarif
+if TYPE_CHECKING or (__package__ or "").startswith("conveyor."):
+    from .. import _common as common  # noqa: TID252 (the same module in Lambda and tests)
+else:  # Lambda: the asset root is the handlers folder, where the shared module is top-level
+    import _common as common
+from . import sarif
 
 logger = common.get_logger("conveyor.scan_gate")
 

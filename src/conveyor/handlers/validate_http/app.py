@@ -21,13 +21,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING or __package__:
-    from . import check as checks
-    from . import common, rollback
-else:  # Lambda imports app.py as a top-level module from the asset folder
-    import check as checks
-    import common
-    import rollback
+if TYPE_CHECKING or (__package__ or "").startswith("conveyor."):
+    from .. import _common as common  # noqa: TID252 (the same module in Lambda and tests)
+else:  # Lambda: the asset root is the handlers folder, where the shared module is top-level
+    import _common as common
+from . import check as checks
+from . import rollback
 
 logger = common.get_logger("conveyor.validate_http")
 

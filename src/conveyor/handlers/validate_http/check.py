@@ -12,11 +12,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING or __package__:
-    from . import common, http_check
-else:  # Lambda imports app.py as a top-level module from the asset folder
-    import common
-    import http_check
+if TYPE_CHECKING or (__package__ or "").startswith("conveyor."):
+    from .. import _common as common  # noqa: TID252 (the same module in Lambda and tests)
+else:  # Lambda: the asset root is the handlers folder, where the shared module is top-level
+    import _common as common
+from . import http_check
 
 logger = common.get_logger("conveyor.validate_http")
 
