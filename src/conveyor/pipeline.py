@@ -48,7 +48,7 @@ from conveyor.constructs.ecs_service import (
 )
 from conveyor.constructs.execution_watch import ExecutionWatch
 from conveyor.constructs.foreign_account import ForeignAccount
-from conveyor.constructs.handler_function import HandlerFunction
+from conveyor.constructs.handler_function import FailedEvents, HandlerFunction
 from conveyor.constructs.idempotency_table import IdempotencyTable
 from conveyor.constructs.image_repository import ImageRepository
 from conveyor.constructs.lambda_target import LambdaCanaryTarget, lambda_deploy_buildspec
@@ -157,6 +157,15 @@ class Pipeline(Construct):
             naming=naming,
             key=store.key,
             audiences=spec.notifications.all_audiences(),
+        )
+        # Events the history, notice and watch handlers fail on are kept and alarmed (FM109).
+        self.failed_events = FailedEvents(
+            self,
+            "FailedEvents",
+            naming=naming,
+            key=store.key,
+            topic=notifications.primary,
+            production=production,
         )
         # Alarms in another account notify these addresses through a topic there.
         self._primary_emails = next(iter(spec.notifications.all_audiences().values())).email
@@ -268,6 +277,7 @@ class Pipeline(Construct):
             pipeline_name=self.pipeline.pipeline_name,
             stage_environments=stage_environments,
             deployment_groups=groups,
+            failed_events=self.failed_events,
         )
         notifications.watch(
             pipeline_name=self.pipeline.pipeline_name,
@@ -277,6 +287,7 @@ class Pipeline(Construct):
             log_retention_days=retention,
             production=production,
             idempotency=self.idempotency,
+            failed_events=self.failed_events,
         )
         # Services ECS itself rolls back (rolling with the circuit breaker, native blue/green);
         # a service in another account sends its events to that account's bus.
@@ -998,6 +1009,7 @@ class Pipeline(Construct):
             key=self.store.key,
             log_retention_days=self.spec.retention.log_days,
             production=self.production,
+            failed_events=self.failed_events,
         )
         defaults.alarm(
             self,

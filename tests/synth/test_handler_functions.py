@@ -139,3 +139,54 @@ def test_idempotent_handlers_get_the_table_and_only_record_actions(
             "dynamodb:PutItem",
             "dynamodb:UpdateItem",
         ]
+
+
+def _queue_arn_of(value: Any) -> str | None:
+    if isinstance(value, dict) and "Fn::GetAtt" in value and value["Fn::GetAtt"][1] == "Arn":
+        return str(value["Fn::GetAtt"][0])
+    return None
+
+
+@pytest.mark.parametrize("example", [p.stem for p in EXAMPLES])
+def test_every_eventbridge_invoked_handler_keeps_failed_events(
+    synthesized: dict[str, Synthesized], example: str
+) -> None:
+    """FM109: an event the target cannot deliver, or the function fails on after Lambda's
+    retries, lands in the encrypted failed-events queue, and an alarm tells the primary topic."""
+    s = synthesized[example]
+    resources = s.template["Resources"]
+    functions = {
+        lid for lid, (stack, _) in _handler_functions(s).items() if s.templates[stack] is s.template
+    }
+    invoked: set[str] = set()
+    queues: set[str] = set()
+    for rule in s.resources("AWS::Events::Rule").values():
+        for target in rule["Properties"]["Targets"]:
+            arn = target["Arn"]
+            if isinstance(arn, dict) and arn.get("Fn::GetAtt", [None])[0] in functions:
+                invoked.add(arn["Fn::GetAtt"][0])
+                queue = _queue_arn_of(target["DeadLetterConfig"]["Arn"])
+                assert queue is not None
+                queues.add(queue)
+    assert {"notify.app.handler", "record_deployment.app.handler"} <= {
+        resources[f]["Properties"]["Handler"] for f in invoked
+    }
+    on_failure = {
+        c["Properties"]["FunctionName"]["Ref"]: _queue_arn_of(
+            c["Properties"]["DestinationConfig"]["OnFailure"]["Destination"]
+        )
+        for c in s.resources("AWS::Lambda::EventInvokeConfig").values()
+    }
+    for function in invoked:
+        assert on_failure[function] in queues
+    [queue] = queues
+    assert resources[queue]["Properties"]["KmsMasterKeyId"]
+    assert resources[queue]["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
+    [alarm] = [
+        a
+        for a in s.resources("AWS::CloudWatch::Alarm").values()
+        if {"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}
+        in a["Properties"].get("Dimensions", [])
+    ]
+    assert alarm["Properties"]["AlarmActions"]
+    assert alarm["Properties"]["TreatMissingData"] == "notBreaching"

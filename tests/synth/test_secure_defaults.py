@@ -316,7 +316,7 @@ def test_failures_reach_an_encrypted_topic_with_subscribers(
             function = s.template["Resources"][function_id]
             variables = function["Properties"]["Environment"]["Variables"]
             assert variables["TOPIC_ARN"]["Ref"] in topics
-            assert function["Properties"]["Handler"] == "app.handler"
+            assert function["Properties"]["Handler"] == "notify.app.handler"
 
 
 def test_created_service_rolls_safely(web: Synthesized) -> None:

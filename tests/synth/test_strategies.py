@@ -346,6 +346,7 @@ def test_history_table_and_recorder(synthesized: dict[str, Synthesized]) -> None
             (lid, t)
             for kind in ("AWS::DynamoDB::GlobalTable", "AWS::DynamoDB::Table")
             for lid, t in s.resources(kind).items()
+            if t["Properties"]["TableName"] != f"{s.spec.app}-idempotency"
         ]
         props = table["Properties"]
         assert props["TableName"] == f"{s.spec.app}-deployments"

@@ -12,14 +12,17 @@ from collections.abc import Mapping, Sequence
 from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from conveyor.constructs import defaults
-from conveyor.constructs.handler_function import HandlerFunction, pipeline_event_environment
+from conveyor.constructs.handler_function import (
+    FailedEvents,
+    HandlerFunction,
+    pipeline_event_environment,
+)
 from conveyor.constructs.naming import Naming
 from conveyor.history.records import TIME_INDEX
 
@@ -40,6 +43,7 @@ class DeploymentHistory(Construct):
         pipeline_name: str,
         stage_environments: Mapping[str, str],
         deployment_groups: Mapping[str, str],
+        failed_events: FailedEvents,
     ) -> None:
         super().__init__(scope, id)
         self.table = dynamodb.TableV2(
@@ -108,7 +112,7 @@ class DeploymentHistory(Construct):
                 detail={"pipeline": [pipeline_name]},
             ),
         )
-        pipeline_events.add_target(targets.LambdaFunction(self.recorder, retry_attempts=8))
+        pipeline_events.add_target(failed_events.target(self.recorder, retry_attempts=8))
         if deployment_groups:
             deploy_events = events.Rule(
                 self,
@@ -121,7 +125,7 @@ class DeploymentHistory(Construct):
                     detail={"application": sorted(deployment_groups)},
                 ),
             )
-            deploy_events.add_target(targets.LambdaFunction(self.recorder, retry_attempts=8))
+            deploy_events.add_target(failed_events.target(self.recorder, retry_attempts=8))
 
 
 def grant_pipeline_reads(function: lambda_.IFunction, pipeline_name: str) -> None:

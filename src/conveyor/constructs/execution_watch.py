@@ -5,13 +5,12 @@ from __future__ import annotations
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from conveyor.constructs import acknowledgements
-from conveyor.constructs.handler_function import HandlerFunction
+from conveyor.constructs.handler_function import FailedEvents, HandlerFunction
 from conveyor.constructs.naming import Naming
 
 NAMESPACE = "Conveyor"
@@ -32,6 +31,7 @@ class ExecutionWatch(Construct):
         key: kms.Key,
         log_retention_days: int,
         production: bool,
+        failed_events: FailedEvents,
     ) -> None:
         super().__init__(scope, id)
         watcher = HandlerFunction(
@@ -74,7 +74,7 @@ class ExecutionWatch(Construct):
             "Schedule",
             rule_name=naming.name("execution-watch"),
             schedule=events.Schedule.rate(Duration.minutes(5)),
-            targets=[targets.LambdaFunction(function, retry_attempts=2)],
+            targets=[failed_events.target(function, retry_attempts=2)],
         )
         self.metric = cloudwatch.Metric(
             namespace=NAMESPACE,

@@ -12,10 +12,13 @@ from collections.abc import Mapping
 
 from aws_cdk import CfnParameter, Duration, Stack
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs_
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from conveyor.constructs import acknowledgements, defaults
@@ -173,4 +176,78 @@ class HandlerFunction(Construct):
             "L1",
             f"pinned to {defaults.HANDLER_RUNTIME.name}, the runtime conveyor's handlers are "
             "written and tested for; it is in AWS standard support (FM65)",
+        )
+
+
+class FailedEvents(Construct):
+    """Where EventBridge-invoked handlers keep the events they could not handle (FM109).
+
+    EventBridge invokes Lambda asynchronously: if the function keeps failing (a bug, a hostile
+    event, DynamoDB down), Lambda retries twice and then drops the event unless the function has
+    an on-failure destination; if EventBridge cannot deliver at all, it drops the event unless
+    the target has a dead-letter queue. Both go to one KMS-encrypted queue here, and an alarm
+    tells the pipeline's primary topic as soon as anything lands in it.
+    https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html
+    https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html
+    """
+
+    queue: sqs.Queue
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        naming: Naming,
+        key: kms.Key,
+        topic: defaults.NoticeTopic,
+        production: bool,
+    ) -> None:
+        super().__init__(scope, id)
+        self.queue = sqs.Queue(
+            self,
+            "Queue",
+            queue_name=naming.name("failed-events"),
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=key,
+            # SQS's longest retention: time to fix the cause and replay by hand.
+            retention_period=Duration.days(14),
+            enforce_ssl=True,
+            removal_policy=defaults.removal_policy(production=production),
+        )
+        # EventBridge sends to an SSE-KMS dead-letter queue as its service principal; without
+        # the key grant the events are dropped.
+        # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html#eb-dlq-perms
+        defaults.allow_service_to_publish_encrypted(key, "events.amazonaws.com")
+        acknowledgements.acknowledge(
+            self.queue,
+            "SQS3",
+            "this queue is itself the dead-letter store of EventBridge targets and of Lambda "
+            "on-failure destinations; nothing redrives from it automatically",
+        )
+        defaults.alarm(
+            self,
+            "Alarm",
+            name=naming.name("failed-events"),
+            description=(
+                f"{naming.app}: an event for a conveyor handler (history, notices, watch) failed "
+                f"and was kept in {naming.name('failed-events')}"
+            ),
+            metric=self.queue.metric_approximate_number_of_messages_visible(
+                period=Duration.minutes(5), statistic="Maximum"
+            ),
+            threshold=1,
+            topic=topic,
+        )
+        self._kept: set[str] = set()
+
+    def target(self, function: lambda_.Function, *, retry_attempts: int) -> targets.LambdaFunction:
+        """An EventBridge target for `function` that keeps what fails, at either step."""
+        if function.node.path not in self._kept:
+            self._kept.add(function.node.path)
+            function.configure_async_invoke(
+                on_failure=destinations.SqsDestination(self.queue), retry_attempts=2
+            )
+        return targets.LambdaFunction(
+            function, retry_attempts=retry_attempts, dead_letter_queue=self.queue
         )

@@ -9,7 +9,6 @@ from collections.abc import Mapping, Sequence
 import jsii
 from aws_cdk import Duration
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
@@ -19,7 +18,11 @@ from constructs import Construct
 
 from conveyor.constructs import defaults
 from conveyor.constructs.deployment_history import grant_deployment_reads, grant_pipeline_reads
-from conveyor.constructs.handler_function import HandlerFunction, pipeline_event_environment
+from conveyor.constructs.handler_function import (
+    FailedEvents,
+    HandlerFunction,
+    pipeline_event_environment,
+)
 from conveyor.constructs.idempotency_table import IdempotencyTable
 from conveyor.constructs.naming import Naming, camel
 from conveyor.spec.models import Audience
@@ -74,6 +77,7 @@ class Notifications(Construct):
         log_retention_days: int,
         production: bool,
         idempotency: IdempotencyTable,
+        failed_events: FailedEvents,
     ) -> None:
         """Route the pipeline's, its builds' and its deployments' events to each audience."""
         naming = self._naming
@@ -111,7 +115,7 @@ class Notifications(Construct):
                     rule_name=naming.name(f"{name}-{_kebab(rule_id)}"),
                     event_pattern=pattern,
                 )
-                rule.add_target(targets.LambdaFunction(formatter, retry_attempts=8))
+                rule.add_target(failed_events.target(formatter, retry_attempts=8))
 
     @staticmethod
     def _patterns(
