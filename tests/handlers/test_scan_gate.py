@@ -806,7 +806,10 @@ def test_result_event_on_the_bus_is_what_notify_formats(
     assert detail["counts"] == {"critical": 1, "high": 1, "medium": 1, "low": 1}
     assert detail["stage"] == "Checks"
     config = notify_app.Config("arn:topic", None, {}, {})
-    notice = notify_app.describe({"detail-type": entry["DetailType"], "detail": detail}, config)
+    # as EventBridge delivers it: the envelope fields around the entry
+    delivered = {"id": "e1", "time": "2026-03-02T10:05:30Z", "region": "us-east-1"}
+    delivered |= {"source": entry["Source"], "detail-type": entry["DetailType"], "detail": detail}
+    notice = notify_app.describe(delivered, config)
     assert notice is not None
     assert notify_app.subject(notice) == "[payments] Security scan BLOCKED: payments-pipeline"
 

@@ -9,7 +9,6 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from conveyor.constructs import acknowledgements
 from conveyor.constructs.handler_function import FailedEvents, HandlerFunction
 from conveyor.constructs.naming import Naming
 
@@ -56,19 +55,9 @@ class ExecutionWatch(Construct):
                 ],
             )
         )
-        function.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["cloudwatch:PutMetricData"],
-                resources=["*"],
-                conditions={"StringEquals": {"cloudwatch:namespace": NAMESPACE}},
-            )
-        )
-        acknowledgements.acknowledge(
-            watcher,
-            "IAM5[Resource::*]",
-            "cloudwatch:PutMetricData supports no resource-level permissions; the "
-            "cloudwatch:namespace condition limits it to conveyor's namespace",
-        )
+        # No cloudwatch:PutMetricData: the handler writes the count in embedded metric format
+        # to its own log group, which CloudWatch turns into the metric below.
+        # https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format.html
         events.Rule(
             self,
             "Schedule",

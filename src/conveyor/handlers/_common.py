@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
 from aws_lambda_powertools.logging import Logger
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 
 T = TypeVar("T")
 
@@ -212,6 +213,27 @@ def run_once(
     )
     result: T = once(request={"key": key})
     return result
+
+
+# ---------------------------------------------------------------------------------------------
+# EventBridge events, checked once at the edge.
+
+# Fields EventBridge sets on every event it delivers; the handlers read them without guards.
+# https://docs.aws.amazon.com/eventbridge/latest/ref/overiew-event-structure.html
+_ENVELOPE_TEXT = ("id", "detail-type", "source", "time", "region")
+
+
+def eventbridge_event(event: object) -> EventBridgeEvent | None:
+    """`event` as Powertools' EventBridgeEvent if it has EventBridge's envelope, else None.
+
+    After this check `get_id`, `detail_type`, `source`, `time`, `region` are non-empty strings
+    and `detail` is an object; what is inside `detail` is each handler's to check.
+    """
+    if not isinstance(event, dict) or not isinstance(event.get("detail"), dict):
+        return None
+    if not all(isinstance(event.get(k), str) and event[k] for k in _ENVELOPE_TEXT):
+        return None
+    return EventBridgeEvent(event)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -130,10 +130,11 @@ def deployment_link(region: str | None, deployment_id: str | None) -> str | None
 
 
 def describe(event: object, config: Config) -> Notice | None:
-    body = _map(event)
-    detail = _map(body.get("detail"))
-    detail_type = body.get("detail-type")
-    region = _text(body, "region") or _text(detail, "region")
+    """What `event` says, or None when it is not an EventBridge event this handler knows."""
+    envelope = common.eventbridge_event(event)
+    if envelope is None:
+        return None
+    detail, detail_type, region = envelope.detail, envelope.detail_type, envelope.region
     if detail_type in (PIPELINE_EXECUTION, STAGE_EXECUTION, ACTION_EXECUTION):
         return _pipeline_notice(str(detail_type), detail, region, config)
     if detail_type == CODEBUILD_BUILD:
@@ -388,21 +389,18 @@ def publish(notice: Notice, config: Config) -> dict[str, Any]:
 def handler(event: object, context: object) -> dict[str, Any]:
     common.bind_request(context)
     config = Config.from_env()
+    envelope = common.eventbridge_event(event)
     notice = describe(event, config)
-    if notice is None:
+    if envelope is None or notice is None:
         detail_type = _map(event).get("detail-type")
-        logger.info("ignored", extra={"detail_type": detail_type})
+        logger.info("ignored", extra={"detail_type": str(detail_type)[:200]})
         return {"status": "ignored"}
-    event_id = _text(_map(event), "id")
-    if event_id is None:
-        logger.warning("event without id; duplicates cannot be recognised")
-        return publish(notice, config)
     # EventBridge delivers at least once: a second delivery of the same event (same id) gets
     # the first result instead of a second email (issue 17/9).
     return common.run_once(
         lambda: publish(notice, config),
         scope="notify",
-        key=event_id,
+        key=envelope.get_id,
         context=context,
         expires_after_seconds=DUPLICATE_WINDOW_SECONDS,
     )

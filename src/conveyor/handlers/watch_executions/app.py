@@ -1,8 +1,10 @@
 """Stuck executions (FM73): count the pipeline's executions running longer than a threshold.
 
 Invoked on a schedule by EventBridge. CodePipeline emits no event while an execution hangs
-(a deploy that never stabilises, an approval nobody answers), so this handler looks, and puts
-the count as a metric that a CloudWatch alarm watches.
+(a deploy that never stabilises, an approval nobody answers), so this handler looks, and
+writes the count as a CloudWatch metric in embedded metric format (Powertools Metrics): the
+log line is the metric, so the function needs no cloudwatch:PutMetricData right.
+https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
 """
 
 # mypy: disable-error-code="import-untyped"
@@ -14,6 +16,8 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from aws_lambda_powertools.metrics import Metrics, MetricUnit
+
 if TYPE_CHECKING or (__package__ or "").startswith("conveyor."):
     from .. import _common as common  # noqa: TID252 (the same module in Lambda and tests)
 else:  # Lambda: the asset root is the handlers folder, where the shared module is top-level
@@ -23,6 +27,8 @@ logger = common.get_logger("conveyor.watch_executions")
 
 NAMESPACE = "Conveyor"
 METRIC = "StuckExecutions"
+# The alarm (constructs/execution_watch.py) watches exactly this namespace, name and dimension.
+metrics = Metrics(namespace=NAMESPACE)
 # Executions are listed newest first; once a page is older than this, nothing further can be
 # in progress (CodePipeline ends executions after at most 35 days).
 HORIZON = timedelta(days=35)
@@ -60,29 +66,35 @@ def _executions(pipeline: str, now: datetime) -> Iterable[Mapping[str, Any]]:
             return
 
 
+def _threshold() -> timedelta:
+    raw = os.environ.get("STUCK_MINUTES", "60").strip()
+    if not raw.isdigit() or int(raw) < 1:
+        raise common.ConfigurationError(
+            f"STUCK_MINUTES must be a whole number of minutes of at least 1, not {raw!r}"
+        )
+    return timedelta(minutes=int(raw))
+
+
 def handler(event: object, context: object) -> dict[str, Any]:
     common.bind_request(context)
     pipeline = common.require_env("PIPELINE_NAME")
-    try:
-        minutes = int(os.environ.get("STUCK_MINUTES", "60"))
-    except ValueError:
-        raise common.ConfigurationError("STUCK_MINUTES must be a whole number") from None
+    threshold = _threshold()
+    # Whatever invoked the function (the schedule, a test, a replay from the failed-events
+    # queue), "now" is the clock: a replayed event's time would count old executions stuck.
+    scheduled = common.eventbridge_event(event)
     now = datetime.now(UTC)
-    ids = stuck(_executions(pipeline, now), now=now, threshold=timedelta(minutes=minutes))
-    common.client("cloudwatch").put_metric_data(
-        Namespace=NAMESPACE,
-        MetricData=[
-            {
-                "MetricName": METRIC,
-                "Dimensions": [{"Name": "PipelineName", "Value": pipeline}],
-                "Value": float(len(ids)),
-                "Unit": "Count",
-            }
-        ],
-    )
+    ids = stuck(_executions(pipeline, now), now=now, threshold=threshold)
+    metrics.add_dimension(name="PipelineName", value=pipeline)
+    metrics.add_metric(name=METRIC, unit=MetricUnit.Count, value=len(ids))
+    metrics.flush_metrics()
     if ids:
         logger.warning(
             "stuck executions",
-            extra={"pipeline": pipeline, "executions": ids, "minutes": minutes},
+            extra={
+                "pipeline": pipeline,
+                "executions": ids,
+                "minutes": int(threshold.total_seconds() // 60),
+                "event_id": scheduled.get_id if scheduled else None,
+            },
         )
     return {"status": "measured", "stuck": ids}
