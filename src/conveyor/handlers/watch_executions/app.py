@@ -16,8 +16,6 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.metrics import Metrics, MetricUnit
-
 if TYPE_CHECKING or (__package__ or "").startswith("conveyor."):
     from .. import _common as common  # noqa: TID252 (the same module in Lambda and tests)
 else:  # Lambda: the asset root is the handlers folder, where the shared module is top-level
@@ -27,8 +25,6 @@ logger = common.get_logger("conveyor.watch_executions")
 
 NAMESPACE = "Conveyor"
 METRIC = "StuckExecutions"
-# The alarm (constructs/execution_watch.py) watches exactly this namespace, name and dimension.
-metrics = Metrics(namespace=NAMESPACE)
 # Executions are listed newest first; once a page is older than this, nothing further can be
 # in progress (CodePipeline ends executions after at most 35 days).
 HORIZON = timedelta(days=35)
@@ -75,6 +71,18 @@ def _threshold() -> timedelta:
     return timedelta(minutes=int(raw))
 
 
+def put_metric(pipeline: str, stuck_count: int) -> None:
+    """The count as one EMF log line: exactly the namespace, name and dimension the alarm in
+    constructs/execution_watch.py watches, and no `service` dimension."""
+    # Imported on first use, like the AWS clients: Metrics is not needed to import the handler.
+    from aws_lambda_powertools.metrics import Metrics, MetricUnit
+
+    metrics = Metrics(namespace=NAMESPACE)
+    metrics.add_dimension(name="PipelineName", value=pipeline)
+    metrics.add_metric(name=METRIC, unit=MetricUnit.Count, value=stuck_count)
+    metrics.flush_metrics()
+
+
 def handler(event: object, context: object) -> dict[str, Any]:
     common.bind_request(context)
     pipeline = common.require_env("PIPELINE_NAME")
@@ -84,9 +92,7 @@ def handler(event: object, context: object) -> dict[str, Any]:
     scheduled = common.eventbridge_event(event)
     now = datetime.now(UTC)
     ids = stuck(_executions(pipeline, now), now=now, threshold=threshold)
-    metrics.add_dimension(name="PipelineName", value=pipeline)
-    metrics.add_metric(name=METRIC, unit=MetricUnit.Count, value=len(ids))
-    metrics.flush_metrics()
+    put_metric(pipeline, len(ids))
     if ids:
         logger.warning(
             "stuck executions",
