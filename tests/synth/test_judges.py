@@ -110,7 +110,6 @@ def test_synthesis_is_deterministic(
 # this table the moment its fix lands: test_pending_rules_still_find_something fails until then.
 PENDING_FIXES: dict[str, str] = {
     "CV098": "issue 14 defect 7: anonymous Docker Hub pulls",
-    "CV099": "issue 17 FM109: EventBridge-invoked functions without failed-event storage",
 }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from aws_cdk import CfnParameter, Duration, Stack
+from aws_cdk import Aws, CfnParameter, Duration, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -216,9 +216,18 @@ class FailedEvents(Construct):
             removal_policy=defaults.removal_policy(production=production),
         )
         # EventBridge sends to an SSE-KMS dead-letter queue as its service principal; without
-        # the key grant the events are dropped.
-        # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html#eb-dlq-perms
-        defaults.allow_service_to_publish_encrypted(key, "events.amazonaws.com")
+        # this key grant the events it could not deliver are dropped. (A statement of its own:
+        # the key's "...ToPublish" statements are kept in step with topic publishers.)
+        # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowEventsToKeepFailedEvents",
+                principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                resources=["*"],  # in a key policy, "*" means this key
+                conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+            )
+        )
         acknowledgements.acknowledge(
             self.queue,
             "SQS3",
