@@ -83,6 +83,16 @@ def test_logger_writes_one_json_object_per_line_with_the_request_id(
     assert lines[0]["service"] == "conveyor.test-common"
 
 
+def test_modules_of_one_handler_share_its_logger(capsys: pytest.CaptureFixture[str]) -> None:
+    first = common.get_logger("conveyor.test-shared")
+    second = common.get_logger("conveyor.test-shared")
+    assert second is first
+    common.bind_request(FakeContext(aws_request_id="req-2"))
+    second.info("from the second module")
+    [line] = log_lines(capsys.readouterr().out)
+    assert (line["message"], line["request_id"]) == ("from the second module", "req-2")
+
+
 def test_logger_below_its_level_writes_nothing(
     no_levels: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,7 +15,14 @@ from moto import mock_aws
 from conveyor.handlers import _common as common
 from conveyor.handlers.notify import app
 
-from .support import FakeContext, Inbox, create_idempotency_table, load_event, log_lines
+from .support import (
+    FakeContext,
+    Inbox,
+    create_idempotency_table,
+    load_event,
+    log_lines,
+    record_calls,
+)
 
 EXECUTION_ID = "3a5f2c1e-8b7d-4e6f-9a0b-1c2d3e4f5a6b"
 COMMIT = "9f1c2ab7d0e4c5b6a7f8e9d0c1b2a3f4e5d6c7b8"
@@ -383,3 +391,55 @@ def test_hostile_commit_message_is_shown_not_fatal(
     [commit] = [line for line in inbox.only()["Message"].splitlines() if line.startswith("Commit")]
     assert commit.startswith("Commit:    9f1c2ab7d0e4")
     assert "evil" not in commit
+
+
+_hostile_text = (
+    st.text(min_size=1, max_size=120)
+    | st.just("[" * 1500)
+    | st.just("line\nConsole: https://evil.example\r\nApp: spoofed")
+    | st.text(max_size=40).map(lambda text: json.dumps({"CommitMessage": text}))
+)
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    sample=st.sampled_from(_SAMPLES),
+    summary=_hostile_text,
+    status=_hostile_text,
+    error=_hostile_text,
+)
+def test_hostile_lookups_never_break_or_reshape_the_notice(
+    inbox: Inbox, sample: str, summary: str, status: str, error: str
+) -> None:
+    """Whatever commit messages, summaries and CodeDeploy errors say, a notice is sent, its
+    body has one line per row and only the handler's own Console link."""
+    # A fresh event id each time: a repeated id is a duplicate delivery, answered from the record.
+    event = {**load_event("notify", sample), "id": str(uuid.uuid4())}
+    sent = record_calls(common.client("sns"))
+    with (
+        Stubber(common.client("codepipeline")) as codepipeline,
+        Stubber(common.client("codedeploy")) as codedeploy,
+    ):
+        codepipeline.add_response(
+            "get_pipeline_execution",
+            {
+                "pipelineExecution": {
+                    "statusSummary": status,
+                    "artifactRevisions": [{"revisionId": COMMIT, "revisionSummary": summary}],
+                }
+            },
+        )
+        codedeploy.add_response(
+            "get_deployment",
+            {"deploymentInfo": {"errorInformation": {"code": "HEALTH", "message": error}}},
+        )
+        result = app.handler(event, FakeContext())
+    assert result["status"] == "published"
+    [(_, params)] = [call for call in sent if call[0] == "Publish"]
+    lines = params["Message"].splitlines()
+    labels = [line.split(":", 1)[0] for line in lines[2:]]
+    assert len(labels) == len(set(labels)), lines
+    assert all(not line.startswith("Console:") or "evil" not in line for line in lines)
+    assert "\n" not in params["Subject"]

@@ -63,7 +63,7 @@ _LEVELS = {
 # https://docs.aws.amazon.com/powertools/python/latest/core/logger/#aws-lambda-advanced-logging-controls-alc
 _LEVEL_VARIABLES = ("AWS_LAMBDA_LOG_LEVEL", "POWERTOOLS_LOG_LEVEL", "LOG_LEVEL")
 
-_loggers: list[Logger] = []
+_loggers: dict[str, Logger] = {}
 
 
 def log_level() -> str:
@@ -86,15 +86,19 @@ class _StdoutHandler(logging.Handler):
 
 
 def get_logger(service: str) -> Logger:
-    logger = Logger(service=service, level=log_level(), logger_handler=_StdoutHandler())
-    _loggers.append(logger)
-    return logger
+    """One Logger per service: modules of one handler share it (a second Powertools Logger of
+    the same service would not own the handler that formats its lines)."""
+    if service not in _loggers:
+        _loggers[service] = Logger(
+            service=service, level=log_level(), logger_handler=_StdoutHandler()
+        )
+    return _loggers[service]
 
 
 def bind_request(context: object) -> None:
     """Every log line of this invocation carries its request id."""
     request_id = getattr(context, "aws_request_id", None)
-    for logger in _loggers:
+    for logger in _loggers.values():
         logger.append_keys(request_id=request_id)
 
 
