@@ -371,13 +371,8 @@ HANDLER_CONTRACTS: tuple[HandlerContract, ...] = (
         r"-watch-executions$",
         (
             Need(("codepipeline:ListPipelineExecutions",), "pipeline", _HANDLERS),
-            # It publishes its metric into the "Conveyor" namespace (cloudwatch:namespace).
-            Need(
-                ("cloudwatch:PutMetricData",),
-                "*",
-                _HANDLERS,
-                (("cloudwatch:namespace", "Conveyor"),),
-            ),
+            # Its metric is an embedded-metric-format line in its own log group: no
+            # cloudwatch:PutMetricData call (issue 17, Powertools Metrics).
         ),
     ),
 )
