@@ -43,7 +43,8 @@ HANDLER_EVENTS = {
 PURPOSE = {
     "notify": ("sns", "Publish"),
     "record_deployment": ("dynamodb", "UpdateItem"),
-    "watch_executions": ("cloudwatch", "PutMetricData"),
+    # Its metric is an EMF log line (no API call); listing the executions is what it must do.
+    "watch_executions": ("codepipeline", "ListPipelineExecutions"),
 }
 # Calls moto does not implement, answered with the shape the handler reads.
 NOT_IN_MOTO: dict[tuple[str, str], dict[str, Any]] = {
@@ -109,19 +110,21 @@ def function_for(example: Example, handler: str) -> Located:
 
 
 def _create_fixtures(example: Example, env: dict[str, str], region: str) -> None:
-    if "DEPLOYMENT_TABLE_NAME" in env:
+    for variable in ("DEPLOYMENT_TABLE_NAME", "IDEMPOTENCY_TABLE_NAME"):
+        if variable not in env:
+            continue
         (table,) = [
             t
             for kind in ("AWS::DynamoDB::GlobalTable", "AWS::DynamoDB::Table")
             for t in example.of_type(kind)
-            if t.resolver.name(t.lid) == env["DEPLOYMENT_TABLE_NAME"]
+            if t.resolver.name(t.lid) == env[variable]
         ]
         indexes = [
             {key: index[key] for key in ("IndexName", "KeySchema", "Projection")}
             for index in table.value("GlobalSecondaryIndexes") or ()
         ]
         boto3.client("dynamodb", region_name=region).create_table(
-            TableName=env["DEPLOYMENT_TABLE_NAME"],
+            TableName=env[variable],
             KeySchema=table.value("KeySchema"),
             AttributeDefinitions=table.value("AttributeDefinitions"),
             BillingMode="PAY_PER_REQUEST",
@@ -222,7 +225,7 @@ def test_handler_runs_under_exactly_its_role_policy(
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
     monkeypatch.delenv("AWS_SECURITY_TOKEN", raising=False)
-    common = importlib.import_module(f"conveyor.handlers.{handler}.common")
+    common = importlib.import_module("conveyor.handlers._common")
     app = importlib.import_module(f"conveyor.handlers.{handler}.app")
     recorder = Recorder()
     with mock_aws():
@@ -235,10 +238,12 @@ def test_handler_runs_under_exactly_its_role_policy(
         boto3.DEFAULT_SESSION.events.register("before-call.*.*", recorder.before)
         boto3.DEFAULT_SESSION.events.register("after-call.*.*", recorder.after)
         common.client.cache_clear()
+        common.idempotency_store.cache_clear()
         try:
             app.handler(_event(example, handler), _Context())
         finally:
             common.client.cache_clear()
+            common.idempotency_store.cache_clear()
             boto3.DEFAULT_SESSION = None
     assert recorder.errors == [], f"{function.value('FunctionName')} was refused: {recorder.errors}"
     made = {(service, operation) for service, operation, _ in recorder.calls}
