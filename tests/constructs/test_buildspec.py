@@ -117,7 +117,7 @@ case "$*" in
   *"batch-get-image"*) echo '{"schemaVersion":2}';;
   *"put-image"*)
     if [ -f "$CALLS.tagged" ]; then
-      echo "An error occurred (ImageAlreadyExistsException) when calling the PutImage operation" >&2
+      echo "An error occurred ($ALREADY) when calling the PutImage operation: ..." >&2
       exit 254
     fi
     touch "$CALLS.tagged";;
@@ -125,13 +125,18 @@ esac
 """
 
 
-def test_mark_deployed_tags_the_deployed_digest_once(tmp_path: Path) -> None:
+# A repeated put-image of the same tag and digest: ECR's answer differs on repositories with
+# immutable tags (ImageTagAlreadyExistsException), as conveyor's own are.
+@pytest.mark.parametrize(
+    "already", ["ImageAlreadyExistsException", "ImageTagAlreadyExistsException"]
+)
+def test_mark_deployed_tags_the_deployed_digest_once(tmp_path: Path, already: str) -> None:
     """Defect 8: the job re-tags the deployed digest (manifest copy) and a re-run succeeds."""
     from conveyor.constructs.buildspec import mark_deployed_buildspec
 
     stub = tmp_path / "bin" / "aws"
     stub.parent.mkdir()
-    stub.write_text(_STUB_AWS)
+    stub.write_text(_STUB_AWS.replace("$ALREADY", already))
     stub.chmod(0o755)
     digest = "sha256:" + "ab" * 32
     env = {

@@ -183,6 +183,11 @@ def mark_deployed_buildspec() -> dict[str, Any]:
     Re-tagging is a manifest copy: batch-get-image, then put-image with the new tag; tags are
     immutable, so the tag carries the digest and a re-run finds it already there.
     https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-retag.html
+    ECR answers a repeated put-image with ImageAlreadyExistsException, or on a repository with
+    immutable tags with ImageTagAlreadyExistsException even for the same digest
+    (https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_PutImage.html#API_PutImage_Errors,
+    https://github.com/aws/containers-roadmap/issues/2179). The tag names its digest, so either
+    means this image already carries it.
     """
     get = (
         f'aws ecr batch-get-image --repository-name "${IMAGE_REPO_NAME}" '
@@ -203,7 +208,8 @@ def mark_deployed_buildspec() -> dict[str, Any]:
                     '--image-tag "$TAG" --image-digest "$DIGEST" --image-manifest "$MANIFEST" '
                     '--image-manifest-media-type "$MEDIA_TYPE" 2>&1)"; then '
                     'echo "conveyor: $IMAGE_URI tagged $TAG"; '
-                    'else case "$OUT" in *ImageAlreadyExistsException*) '
+                    'else case "$OUT" in '
+                    "*ImageAlreadyExistsException*|*ImageTagAlreadyExistsException*) "
                     'echo "conveyor: $IMAGE_URI already tagged $TAG";; '
                     '*) echo "$OUT" >&2; exit 1;; esac; fi',
                 ]
