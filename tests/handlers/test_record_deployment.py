@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -222,7 +223,9 @@ def test_unmapped_stage_is_ignored_without_writing(
     assert result["status"] == "ignored"
     assert "'Build' is not mapped in STAGE_ENVIRONMENTS" in result["reason"]
     assert all_items(table) == []
-    assert log_lines(capsys.readouterr().out)[-1]["message"] == "ignored"
+    ignored = log_lines(capsys.readouterr().out)[-1]
+    assert ignored["message"] == "ignored"
+    assert ignored["detail_type"] == "CodePipeline Stage Execution State Change"
 
 
 def test_lookup_access_denied_still_records_and_warns(
@@ -395,11 +398,19 @@ def test_rollback_deployment_marks_the_deployment_it_undid(
 
 
 def test_codedeploy_lookup_failure_records_state_only(
-    codedeploy: Stubber, context: FakeContext
+    codedeploy: Stubber, context: FakeContext, capsys: pytest.CaptureFixture[str]
 ) -> None:
     codedeploy.add_client_error("get_deployment", "AccessDeniedException")
 
     app.handler(load_event("record_deployment", "codedeploy-deployment-failure.json"), context)
+
+    logs = log_lines(capsys.readouterr().out)
+    assert [line["level"] for line in logs] == ["WARNING", "INFO"]  # nothing crashed
+    assert (logs[0]["lookup"], logs[0]["error"], logs[0]["deployment_id"]) == (
+        "codedeploy:GetDeployment",
+        "AccessDeniedException",
+        "d-7ZJ2WQ1XA",
+    )
 
     item = get_item("payments#prod", "codedeploy#d-7ZJ2WQ1XA")
     assert item["outcome"] == "FAILED"
@@ -792,6 +803,9 @@ def test_throttling_past_the_budget_records_what_is_known_and_counts_it(
         {"Name": "EnrichmentIncomplete", "Unit": "Count"}
     ]
     assert throttled["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["Lookup"]]
+    assert throttled["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "conveyor"
+    assert abs(throttled["_aws"]["Timestamp"] - time.time() * 1000) < 60_000  # milliseconds
+    assert throttled["message"] == "lookup failed; recording without it"
     assert throttled["Lookup"] == "codepipeline:GetPipelineExecution"
 
 
@@ -1024,6 +1038,12 @@ def test_a_rollback_by_validation_marks_the_stage_rolled_back(
         ("Validation failed: GET https://x/: status 503", None),
         ("Rollback: alias f:live rolled back from version 7", None),
         ("Rollback:  rolled back from 7 to 6.", None),
+        ("Rollback: x rolled back from a to b.", "x rolled back from a to b"),
+        (
+            "Validation failed: GET /?Rollback: x rolled back from a to b. "
+            "Rollback: no rollback configured.",
+            None,
+        ),
         ("Rollback: x rolled back from  to 6.", None),
         (
             "Validation failed: x. Rollback: CodeDeploy deployment d-7ZJ2WQ1XA stopped and "
@@ -1140,3 +1160,49 @@ def test_validate_http_codedeploy_rollbacks_are_rollbacks(status: str) -> None:
     undone = rollback.rollback_codedeploy(target, lambda service: _CodeDeploy(status))
 
     assert app.validation_rollback(f"Validation failed: x. Rollback: {undone}.") == undone
+
+
+def test_another_stages_rollback_is_not_this_stages(
+    codepipeline: Stubber, context: FakeContext
+) -> None:
+    elsewhere = _failed_validation(
+        "Validation failed: x. Rollback: ECS service api rolled back from api:3 to api:2.",
+        datetime(2026, 3, 2, tzinfo=UTC),
+    )
+    elsewhere["stageName"] = "Deploy-prod"
+    codepipeline.add_response("get_pipeline_execution", _execution(), GET_REQUEST)
+    codepipeline.add_response(
+        "list_action_executions", {"actionExecutionDetails": [elsewhere]}, LIST_REQUEST
+    )
+    event = load_event("record_deployment", "stage-execution-succeeded.json")
+    event["detail"]["state"] = "FAILED"
+
+    app.handler(event, context)
+
+    item = get_item("payments#staging", EXECUTION_ID)
+    assert (item["outcome"], item["rolled_back"]) == ("FAILED", False)
+
+
+def test_ecs_appspec_names_the_task_definition(codedeploy: Stubber, context: FakeContext) -> None:
+    info = deployment_info("d-7ZJ2WQ1XA", "Failed")
+    task = "arn:aws:ecs:us-east-1:123456789012:task-definition/payments-api:42"
+    info["deploymentInfo"]["revision"]["appSpecContent"]["content"] = json.dumps(
+        {
+            "version": 0.0,
+            "Resources": [
+                {
+                    "TargetService": {
+                        "Type": "AWS::ECS::Service",
+                        "Properties": {"TaskDefinition": task},
+                    }
+                }
+            ],
+        }
+    )
+    codedeploy.add_response("get_deployment", info, {"deploymentId": "d-7ZJ2WQ1XA"})
+
+    app.handler(load_event("record_deployment", "codedeploy-deployment-failure.json"), context)
+
+    item = get_item("payments#prod", "codedeploy#d-7ZJ2WQ1XA")
+    assert item["task_definition"] == task
+    assert "function_version" not in item
