@@ -313,6 +313,15 @@ def test_cv097_protection_must_come_first() -> None:
     assert len(hits("CV097", lifecycle(broad, keep))) == 1
 
 
+def test_cv097_a_deployed_tag_rule_that_ages_images_protects_nothing() -> None:
+    """A deployed-tag rule by age expires what production runs a day after its push."""
+    aged = rule(1, tagStatus="tagged", tagPrefixList=["deployed-"], countType="sinceImagePushed")
+    broad = rule(2, tagStatus="any", countType="imageCountMoreThan", countNumber=10)
+    assert len(hits("CV097", lifecycle(aged, broad))) == 1
+    kept = rule(1, tagStatus="tagged", tagPrefixList=["deployed-"], countType="imageCountMoreThan")
+    assert hits("CV097", lifecycle(kept, broad)) == []
+
+
 def test_cv097_catch_all_pattern_is_as_broad_as_any() -> None:
     broad = rule(2, tagStatus="tagged", tagPatternList=["*"], countType="imageCountMoreThan")
     catch_all = rule(1, tagStatus="tagged", tagPatternList=["*"], countType="imageCountMoreThan")

@@ -74,9 +74,14 @@ def _is_broad(rule: dict[str, Any]) -> bool:
 
 
 def _protects(rule: dict[str, Any]) -> bool:
+    """Keeps the images its tag filter selects: only by count. A rule that ages them
+    (sinceImagePushed) expires every deployed image older than its limit, however long
+    an environment has run it (same page: "sinceImagePushed" expires images by age)."""
     selection = _selection(rule)
-    return selection.get("tagStatus") == "tagged" and any(
-        f not in CATCH_ALL for f in _filters(selection)
+    return (
+        selection.get("tagStatus") == "tagged"
+        and selection.get("countType") != "sinceImagePushed"
+        and any(f not in CATCH_ALL for f in _filters(selection))
     )
 
 
