@@ -70,6 +70,43 @@ def test_cv093_wildcard_grant_counts_as_tagging() -> None:
     assert hits("CV093", text) == []
 
 
+CONDITIONED_TAG = """
+  PipelineRole:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument: {{}}
+      Policies:
+        - PolicyName: p
+          PolicyDocument:
+            Statement:
+              - {{Effect: Allow, Action: ecs:RegisterTaskDefinition, Resource: "*"}}
+              - Effect: Allow
+                Action: ecs:TagResource
+                Resource: "*"
+                Condition: {{{operator}: {{ecs:CreateAction: {values}}}}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("operator", "values", "refused"),
+    [
+        ("StringEquals", "CreateService", True),
+        ("StringEquals", "[CreateService, RunTask]", True),
+        ("StringLike", "Create*", True),
+        ("StringEquals", "RegisterTaskDefinition", False),
+        ("StringEqualsIfExists", "[CreateService, RegisterTaskDefinition]", False),
+        ("StringLike", "Register*", False),
+        ("StringEquals", "!Ref Api", False),  # not readable: not judged
+    ],
+)
+def test_cv093_tag_grant_for_other_create_actions_does_not_cover_registration(
+    operator: str, values: str, refused: bool
+) -> None:
+    """ECS sets ecs:CreateAction to RegisterTaskDefinition on a registration's tags."""
+    text = pipeline("ECS") + CONDITIONED_TAG.format(operator=operator, values=values)
+    assert [r for r, _ in hits("CV093", text)] == (["Pipeline"] if refused else [])
+
+
 def test_cv093_role_imported_by_arn_is_not_judged() -> None:
     text = pipeline("ECS", role_arn="arn:aws:iam::123456789012:role/deploy") + ROLE.format(
         name="PipelineRole", actions="[s3:GetObject]"

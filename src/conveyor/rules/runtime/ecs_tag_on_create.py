@@ -19,15 +19,17 @@ Sources:
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Iterator
 
 from conveyor.rules.engine import Context
 from conveyor.rules.model import Hit, Rule, Severity
 from conveyor.rules.pipelines import actions
-from conveyor.rules.policies import grants, managed_grants
+from conveyor.rules.policies import grants, managed_grants, statement_allows, statements
 from conveyor.rules.template import Resource
 
 REGISTER = "ecs:RegisterTaskDefinition"
+REGISTER_API = "RegisterTaskDefinition"
 TAG = "ecs:TagResource"
 ECS_PROVIDERS = ("ECS",)
 
@@ -35,6 +37,41 @@ ECS_PROVIDERS = ("ECS",)
 def _allowed(ctx: Context, role: str, action: str) -> bool:
     return grants(ctx.relations.policies(role), action) or managed_grants(
         ctx.relations.managed_arns(role), action
+    )
+
+
+# ECS sets ecs:CreateAction to the API that creates the tagged resource; a TagResource grant
+# conditioned on other values (CreateService, RunTask, ...) does not cover a registration.
+# https://docs.aws.amazon.com/AmazonECS/latest/developerguide/supported-iam-actions-tagging.html
+CREATE_ACTION_KEY = "ecs:createaction"
+POSITIVE_OPERATORS = ("stringequals", "stringlike")
+
+
+def _admits_registration(stmt: dict[str, object]) -> bool:
+    """False when the statement's ecs:CreateAction condition names only other APIs."""
+    conditions = stmt.get("Condition")
+    if not isinstance(conditions, dict):
+        return True
+    for operator, pairs in conditions.items():
+        base = str(operator).lower().removesuffix("ifexists")
+        if base not in POSITIVE_OPERATORS or not isinstance(pairs, dict):
+            continue
+        for key, values in pairs.items():
+            items = values if isinstance(values, list) else [values]
+            if str(key).lower() != CREATE_ACTION_KEY or not all(isinstance(v, str) for v in items):
+                continue
+            if not any(fnmatch.fnmatchcase(REGISTER_API, str(v)) for v in items):
+                return False
+    return True
+
+
+def _may_tag_registrations(ctx: Context, role: str) -> bool:
+    if managed_grants(ctx.relations.managed_arns(role), TAG):
+        return True
+    return any(
+        statement_allows(stmt, TAG) and _admits_registration(stmt)
+        for source in ctx.relations.policies(role)
+        for _, stmt in statements(source.document)
     )
 
 
@@ -51,7 +88,9 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
     elif res.type == "AWS::IAM::Role" and _tagged_task_definitions(ctx):
         if res.logical_id in _deploy_action_roles(ctx):
             return  # reported on the pipeline's action, where the fix belongs
-        if _allowed(ctx, res.logical_id, REGISTER) and not _allowed(ctx, res.logical_id, TAG):
+        if _allowed(ctx, res.logical_id, REGISTER) and not _may_tag_registrations(
+            ctx, res.logical_id
+        ):
             yield Hit(
                 res.logical_id,
                 "Properties",
@@ -85,7 +124,7 @@ def _check_pipeline(res: Resource, ctx: Context) -> Iterator[Hit]:
         if action.provider not in ECS_PROVIDERS:
             continue
         role = _action_role(res, action.data, ctx)
-        if role is None or _allowed(ctx, role, TAG):
+        if role is None or _may_tag_registrations(ctx, role):
             continue  # None: a role from elsewhere, not visible here
         yield Hit(
             res.logical_id,
