@@ -93,7 +93,7 @@ def _filtered_window(client: Any, table: str, since: Any) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--executions", type=int, default=34_000, help="about 3 items each")
+    parser.add_argument("--executions", type=int, default=34_500, help="about 2.9 items each")
     args = parser.parse_args()
 
     items = list(history_items("shop", args.executions))
