@@ -873,6 +873,8 @@ def test_classify(result: dict[str, Any], rule: dict[str, Any], tool: str, expec
         ({"properties": {"security-severity": True}}, {}, "security-severity is True"),
         ({"level": "ERROR"}, {}, "result.level is 'ERROR'"),
         ({}, {"defaultConfiguration": {"level": "critical"}}, "level is 'critical'"),
+        # Found by the hypothesis suite: a score used to hide an unknown level.
+        ({"level": "", "properties": {"security-severity": "0"}}, {}, "result.level is ''"),
     ],
 )
 def test_classify_refuses_what_it_cannot_read(

@@ -194,14 +194,16 @@ def _level(container: Mapping[str, Any], where: str) -> str | None:
 
 def classify(result: Mapping[str, Any], rule: Mapping[str, Any], tool: str) -> str:
     """The severity of a result: its own score, its rule's score, its level, its rule's level."""
+    # Levels are checked even where a score decides: an unknown level is unreadable either way.
+    level = _level(result, "result")
+    rule_level = _level(_map(rule.get("defaultConfiguration")), "rule.defaultConfiguration")
     score = _score(result.get("properties"), "result")
     if score is None:
         score = _score(rule.get("properties"), "rule")
     if score is not None:
         return severity_from_score(score)
-    level = _level(result, "result")
     if level is None:
-        level = _level(_map(rule.get("defaultConfiguration")), "rule.defaultConfiguration")
+        level = rule_level
     if level is None and tool.lower() in SECRET_SCANNERS:
         return "critical"
     return LEVELS[level or "warning"]
