@@ -492,3 +492,29 @@ def test_the_digit_limit_message_in_full() -> None:
         "4,300 digits and no CloudFormation value needs more: shorten it, or quote it to make "
         "it a string"
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (
+            "!!int abc",
+            "t.yaml:5: invalid YAML: 'abc' is not a valid integer; correct it, or quote it",
+        ),
+        ("!!int " + "x" * 5000, "t.yaml:5: invalid YAML: '" + "x" * 60 + "... (5,000 characters)'"),
+    ],
+)
+def test_long_and_signed_numbers_are_named_as_numbers(value: str, expected: str) -> None:
+    assert _one_error(check_text(_with_value(value), name="t.yaml"), "t.yaml").startswith(expected)
+
+
+def test_a_long_json_number_is_found_on_its_own_line() -> None:
+    text = (
+        '\n{"Resources": {"R": {"Type": "AWS::SNS::Topic",\n"Properties": {"Name": "'
+        + "1" * 4300
+        + '",\n"X": '
+        + "9" * 4301
+        + "}}}}"
+    )
+    message = _one_error(check_text(text, name="t.json"), "t.json")
+    assert message.startswith("t.json:4: a number of 4,301 digits;")
