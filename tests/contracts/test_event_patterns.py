@@ -155,3 +155,46 @@ def test_no_rule_fires_for_another_pipelines_events(example: Example) -> None:
         if (found := matching(rule, events_about(example, foreign=True)))
     }
     assert leaks == {}
+
+
+def _pattern_values(pattern: dict[str, Any], path: str) -> list[Any]:
+    node: Any = pattern
+    for key in path.split("."):
+        if not isinstance(node, dict) or key not in node:
+            return []
+        node = node[key]
+    return node if isinstance(node, list) else [node]
+
+
+def undocumented_states(pattern: dict[str, Any]) -> list[str]:
+    """Plain values a pattern expects in a sample's state field that AWS never sends there.
+    A rule listing one real state and one misspelt one (CodePipeline's FAILED where CodeDeploy
+    sends FAILURE) still fires for some event, so firing at all cannot catch it."""
+    types = set(_pattern_values(pattern, "detail-type"))
+    found = []
+    for name, sample in SAMPLES.items():
+        if sample["event"]["detail-type"] not in types:
+            continue
+        for value in _pattern_values(pattern, sample["state_field"]):
+            if isinstance(value, str) and value not in sample["states"]:
+                found.append(f"{name}: {sample['state_field']} {value!r}")
+    return found
+
+
+def test_undocumented_states_are_found() -> None:
+    codedeploy = {
+        "detail-type": ["CodeDeploy Deployment State-change Notification"],
+        "detail": {"state": ["FAILURE", "FAILED", {"prefix": "ST"}]},
+    }
+    assert undocumented_states(codedeploy) == ["codedeploy-deployment-state: detail.state 'FAILED'"]
+    assert undocumented_states({"detail": {"state": ["FAILED"]}}) == []
+
+
+@pytest.mark.parametrize("example", EXAMPLE_NAMES, indirect=True)
+def test_every_state_a_rule_expects_is_one_aws_sends(example: Example) -> None:
+    wrong = {
+        rule.lid: found
+        for rule in pattern_rules(example)
+        if (found := undocumented_states(rule.value("EventPattern")))
+    }
+    assert wrong == {}
