@@ -17,7 +17,7 @@ from moto import mock_aws
 from conveyor.handlers import _common as common
 from conveyor.handlers.validate_http import app, check, http_check, rollback
 
-from .support import FakeContext, load_event, log_lines, record_calls
+from .support import FakeContext, create_idempotency_table, load_event, log_lines, record_calls
 from .validate_http_servers import APP_NAME, Pki, Routes, black_hole, make_pki, serve
 
 JOB_ID = "11111111-abcd-1111-abcd-111111111111"
@@ -1520,3 +1520,32 @@ def test_messages_are_clipped_only_past_the_limit() -> None:
     assert app._clip("x" * 10, 10) == "x" * 10
     assert app._clip("x" * 11, 10) == "x" * 9 + "…"
     assert app._clip("  ", 20) == "(no details)"
+
+
+def test_with_the_idempotency_table_a_retry_anywhere_reports_the_first_decision(
+    server: str,
+    codepipeline: Stubbed,
+    context: FakeContext,
+    ecs_service: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 17/2 with Powertools Idempotency: the retry lands in another environment (no
+    memory of the first), reads the decision from the table, and neither checks nor rolls
+    back again: the report carries the first rollback's own words."""
+    monkeypatch.setenv("IDEMPOTENCY_TABLE_NAME", create_idempotency_table("idempotency"))
+    codepipeline.stubber.add_client_error("put_job_failure_result", "ThrottlingException")
+    rollback_ = {"ecs": {"cluster": "payments-staging", "service": "api"}}
+    event = job_event({"url": f"{server}/error", "retries": 0, "rollback": rollback_})
+    with pytest.raises(ClientError, match="Throttling"):
+        app.handler(event, context)
+    seen = len(Routes.seen_hosts)
+
+    app._decided.clear()
+    expect_failure(codepipeline)
+    app.handler(event, context)
+
+    assert _running(ecs_service) == "payments-api:2"
+    assert len(Routes.seen_hosts) == seen
+    message = codepipeline.calls[-1][1]["failureDetails"]["message"]
+    assert "rolled back from payments-api:3" in message
+    assert app._decided == {}

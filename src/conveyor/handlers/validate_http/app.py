@@ -66,6 +66,7 @@ class Outcome:
 
 class Budget:
     def __init__(self, context: object) -> None:
+        self.context = context
         self._remaining = getattr(context, "get_remaining_time_in_millis", None)
 
     def left(self) -> float:
@@ -115,18 +116,48 @@ def new_client(service: str, config: Any) -> Any:
 # Deciding once per job / hook execution.
 
 _decided: dict[str, Outcome] = {}
+# A job or hook execution is over within a day (CodePipeline's Lambda action limit).
+DECISION_EXPIRES_SECONDS = 86_400
 
 
-def decide_once(key: str, decide: Callable[[], Outcome]) -> Outcome:
-    """The outcome stored for `key`, or decide it now. Without the idempotency table this
-    holds for retries that reach the same warm environment; the rollbacks themselves refuse
-    to act twice (rollback.py) for the rest."""
+def decide_once(key: str, decide: Callable[[], Outcome], context: object = None) -> Outcome:
+    """The outcome stored for `key`, or decide it now. With the idempotency table
+    (IDEMPOTENCY_TABLE_NAME) the record is Powertools': any environment, any retry, and a
+    concurrent duplicate waits. Without it, an in-memory record covers retries that reach the
+    same warm environment, and the rollbacks themselves refuse to act twice (rollback.py)."""
+    if os.environ.get(common.IDEMPOTENCY_TABLE_VARIABLE):
+        stored = common.run_once(
+            lambda: _dump(decide()),
+            scope="validate_http",
+            key=key,
+            context=context,
+            expires_after_seconds=DECISION_EXPIRES_SECONDS,
+        )
+        return _load(stored)
     if key in _decided:
         logger.info("already decided; reporting again", extra={"key": key})
         return _decided[key]
     outcome = decide()
     _decided[key] = outcome
     return outcome
+
+
+def _dump(outcome: Outcome) -> dict[str, Any]:
+    progress = outcome.progress
+    return {
+        "status": outcome.status,
+        "message": outcome.message,
+        "progress": None if progress is None else checks.dump_progress(progress),
+    }
+
+
+def _load(stored: Mapping[str, Any]) -> Outcome:
+    progress = stored.get("progress")
+    return Outcome(
+        str(stored["status"]),
+        str(stored["message"]),
+        None if progress is None else checks.parse_progress(progress),
+    )
 
 
 def _error_text(exc: BaseException, secrets: list[str]) -> str:
@@ -235,6 +266,7 @@ def handle_pipeline_job(job: Job, context: object) -> dict[str, Any]:
         lambda: _check_then_roll_back(
             check, target, progress, budget, can_continue=True, rolls_back=True
         ),
+        context,
     )
     return _report_job(job.id, outcome, budget)
 
@@ -296,6 +328,7 @@ def _hook_outcome(
         lambda: _check_then_roll_back(
             check, None, progress, budget, can_continue=can_continue, rolls_back=False
         ),
+        budget.context,
     )
 
 
