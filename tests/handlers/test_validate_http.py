@@ -1112,6 +1112,46 @@ def test_ecs_lifecycle_hook_continues_with_in_progress(
     assert "(after 4 attempts)" in again["message"]
 
 
+def test_a_concurrent_duplicate_ecs_hook_call_asks_to_be_called_again(
+    hook_env: None, server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ECS reads a raised error as FAILED and rolls back: a duplicate arriving while the first
+    invocation still checks must answer IN_PROGRESS with the progress it was given."""
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+    )
+
+    def busy(*args: object, **kwargs: object) -> object:
+        raise IdempotencyAlreadyInProgressError("in progress")
+
+    monkeypatch.setenv(common.IDEMPOTENCY_TABLE_VARIABLE, "idempotency")
+    monkeypatch.setenv("VALIDATE_URL", f"{server}/health")
+    monkeypatch.setenv("VALIDATE_INTERVAL_SECONDS", "12")
+    monkeypatch.setattr(common, "run_once", busy)
+    event = load_event("validate_http", "ecs-lifecycle-post-test-traffic-shift.json")
+    details = {"attempts_done": 2, "last_problem": "expected status 200, got 500"}
+
+    result = app.handler({**event, "hookDetails": details}, FakeContext())
+
+    assert result["hookStatus"] == "IN_PROGRESS"
+    assert result["callBackDelay"] == 12
+    assert result["hookDetails"] == details
+
+
+def test_other_errors_of_an_ecs_hook_still_raise(
+    hook_env: None, server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("table unreachable")
+
+    monkeypatch.setenv(common.IDEMPOTENCY_TABLE_VARIABLE, "idempotency")
+    monkeypatch.setenv("VALIDATE_URL", f"{server}/health")
+    monkeypatch.setattr(common, "run_once", broken)
+    event = load_event("validate_http", "ecs-lifecycle-post-test-traffic-shift.json")
+    with pytest.raises(RuntimeError, match="table unreachable"):
+        app.handler(event, FakeContext())
+
+
 def test_ecs_lifecycle_hook_misconfiguration_fails_the_hook(
     context: FakeContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -361,12 +361,26 @@ def handle_ecs_hook(event: Mapping[str, Any], context: object) -> dict[str, Any]
     stage = str(event.get("lifecycleStage"))
     progress = checks.parse_progress(event.get("hookDetails"))
     execution = str(event.get("executionId") or event.get("resourceArn") or "unknown")
-    outcome = _hook_outcome(
-        f"ecs#{execution}#{stage}#{progress.attempts_done}",
-        Budget(context),
-        progress,
-        can_continue=True,
-    )
+    try:
+        outcome = _hook_outcome(
+            f"ecs#{execution}#{stage}#{progress.attempts_done}",
+            Budget(context),
+            progress,
+            can_continue=True,
+        )
+    except Exception as exc:
+        if not _already_in_progress(exc):
+            raise
+        # A duplicate invocation while the first still checks: ECS invokes hooks synchronously
+        # and reads an error as FAILED (a rollback), so ask to be called again instead; the
+        # next call reports the first invocation's stored decision.
+        logger.warning("the same hook step is being checked already; asking ECS to call again")
+        return {
+            "hookStatus": "IN_PROGRESS",
+            "callBackDelay": _interval_from_env(),
+            "hookDetails": checks.dump_progress(progress),
+            "message": "the same validation step is still running in another invocation",
+        }
     if outcome.status == "continue":
         assert outcome.progress is not None
         delay = _interval_from_env()
@@ -381,6 +395,14 @@ def handle_ecs_hook(event: Mapping[str, Any], context: object) -> dict[str, Any]
     log = logger.info if status == "SUCCEEDED" else logger.warning
     log("reported", extra={"lifecycle_stage": stage, "status": status, "summary": outcome.message})
     return {"hookStatus": status, "message": outcome.message}
+
+
+def _already_in_progress(exc: BaseException) -> bool:
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+    )
+
+    return isinstance(exc, IdempotencyAlreadyInProgressError)
 
 
 def _interval_from_env() -> int:
