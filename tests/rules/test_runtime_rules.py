@@ -94,6 +94,7 @@ CONDITIONED_TAG = """
         ("StringEquals", "[CreateService, RunTask]", True),
         ("StringLike", "Create*", True),
         ("StringEquals", "RegisterTaskDefinition", False),
+        ("StringEqualsIfExists", "CreateService", True),
         ("StringEqualsIfExists", "[CreateService, RegisterTaskDefinition]", False),
         ("StringLike", "Register*", False),
         ("StringEquals", "!Ref Api", False),  # not readable: not judged
@@ -105,6 +106,14 @@ def test_cv093_tag_grant_for_other_create_actions_does_not_cover_registration(
     """ECS sets ecs:CreateAction to RegisterTaskDefinition on a registration's tags."""
     text = pipeline("ECS") + CONDITIONED_TAG.format(operator=operator, values=values)
     assert [r for r, _ in hits("CV093", text)] == (["Pipeline"] if refused else [])
+
+
+def test_cv093_unreadable_tag_condition_is_assumed_to_admit() -> None:
+    text = pipeline("ECS") + CONDITIONED_TAG.format(operator="Bool", values="x").replace(
+        "Condition: {Bool: {ecs:CreateAction: x}}", "Condition: {StringEquals: CreateService}"
+    )
+    assert "StringEquals: CreateService" in text
+    assert hits("CV093", text) == []
 
 
 def test_cv093_role_imported_by_arn_is_not_judged() -> None:
