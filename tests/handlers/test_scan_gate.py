@@ -988,3 +988,41 @@ def test_a_result_finds_its_rule_by_index_then_by_id() -> None:
         ("R1", "critical"),
         ("R1", "critical"),
     ]
+
+
+_HIGH = '{"ruleId": "CVE-1", "level": "error"}'
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        # A second "results" emptied the run: last one wins, so the high finding vanished.
+        (
+            '{"runs": [{"tool": {"driver": {"name": "Trivy"}}, "results": ['
+            + _HIGH
+            + '], "results": []}]}',
+            "key 'results' appears twice in runs[0]",
+        ),
+        (
+            '{"runs": [{"tool": {"driver": {"name": "Trivy"}}, "results": ['
+            + _HIGH
+            + ']}], "runs": []}',
+            "key 'runs' appears twice in the log",
+        ),
+        # Inside a value decoded whole: the later "kind" turned the failure into a pass.
+        (
+            '{"runs": [{"tool": {"driver": {"name": "Trivy"}}, "results": '
+            '[{"ruleId": "CVE-1", "level": "error", "kind": "fail", "kind": "pass"}]}]}',
+            "key 'kind' appears twice in one object",
+        ),
+    ],
+)
+def test_a_duplicate_key_blocks_instead_of_hiding_a_finding(text: str, problem: str) -> None:
+    """Review of issue 17: JSON readers disagree on duplicate keys (RFC 8259 section 4), and
+    the last one won here, so a report with a high finding read as clean."""
+    with pytest.raises(app.GateError) as raised:
+        app.parse_sarif(text.encode(), "trivy.sarif")
+    assert str(raised.value) == (
+        f"trivy.sarif is not valid JSON for the gate: {problem}, so readers disagree on its "
+        "value; write each key once"
+    )

@@ -66,6 +66,25 @@ class Finding:
 # A JSON text read from a stream in chunks.
 
 
+def _duplicate(key: str, where: str) -> UnreadableError:
+    # RFC 8259 section 4: with duplicate names "the behavior of software that receives such an
+    # object is unpredictable" (https://www.rfc-editor.org/rfc/rfc8259#section-4). Python keeps
+    # the last one, so a second "results": [] or "kind": "pass" would hide a finding.
+    return UnreadableError(
+        f"is not valid JSON for the gate: key {key!r} appears twice {where}, so readers "
+        "disagree on its value; write each key once"
+    )
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    decoded: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in decoded:
+            raise _duplicate(key, "in one object")
+        decoded[key] = value
+    return decoded
+
+
 class JsonStream:
     """Walks objects and arrays by hand and decodes every other value whole."""
 
@@ -74,7 +93,7 @@ class JsonStream:
         self._text = ""
         self._pos = 0
         self._eof = False
-        self._decoder = json.JSONDecoder()
+        self._decoder = json.JSONDecoder(object_pairs_hook=_unique_keys)
 
     def _read_more(self, at_least: int) -> bool:
         if self._eof:
@@ -125,10 +144,14 @@ class JsonStream:
         if self.peek() == "}":
             self._pos += 1
             return
+        seen: set[str] = set()
         while True:
             key = self.value()
             if not isinstance(key, str):
                 raise UnreadableError(f"is not valid JSON: a key in {where} is not a string")
+            if key in seen:
+                raise _duplicate(key, f"in {where}")
+            seen.add(key)
             self._take(":", where)
             yield key
             if self.peek() == "}":
