@@ -201,3 +201,26 @@ def test_a_file_that_crashes_the_parser_exits_2_naming_it(tmp_path: Path, bad: P
     report = json.loads(result.output)
     assert [e["file"] for e in report["errors"]] == [str(crash)]
     assert {f["file"] for f in report["findings"]} == {str(bad)}
+
+
+def test_control_characters_in_names_print_escaped_not_obeyed(tmp_path: Path) -> None:
+    # An ESC would let a hostile template recolour or erase the report; a newline in a name
+    # (a YAML key, a file name) would forge a finding line of its own.
+    directory = tmp_path / "evil\x1b[2Jdir\nx.yaml:1 CV000"
+    directory.mkdir()
+    path = directory / "stack.json"
+    path.write_text(
+        '{"Resources": {"R\\u0000\\u001b[31m\\n  x.yaml:1 fake\\u202e": '
+        '{"Type": "AWS::ECR::Repository"}}}'
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", "from conveyor.cli.main import run; run()", "check", str(path)],
+        capture_output=True,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    assert b"\x1b" not in done.stdout
+    assert b"\x00" not in done.stdout
+    assert b"\\x1b[2Jdir\\nx.yaml:1 CV000" in done.stdout
+    assert b"CV022 medium R\\x00\\x1b[31m\\n  x.yaml:1 fake\\u202e: image tags" in done.stdout
+    assert all(not line.startswith(b"  x.yaml") for line in done.stdout.splitlines())

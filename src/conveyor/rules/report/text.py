@@ -3,6 +3,7 @@ the console is a terminal (rich decides)."""
 
 from __future__ import annotations
 
+import re
 from itertools import groupby
 
 from rich.console import Console
@@ -18,10 +19,18 @@ COLOURS = {
 }
 
 
+# Characters a terminal acts on or hides instead of showing: C0/C1 controls (an ESC starts an
+# ANSI sequence that can recolour, retitle or erase the report; a newline forges a finding line),
+# zero-width and bidirectional-override characters (they reorder or hide what is printed).
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
+
+
 def printable(text: str) -> str:
     """Text safe to print: template names and file names can hold lone surrogates (a
-    ``\\ud800`` escape in JSON, a file name that is not UTF-8), which no encoder writes."""
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    ``\\ud800`` escape in JSON, a file name that is not UTF-8), which no encoder writes, and
+    control characters, which a terminal would obey; both are shown as backslash escapes."""
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def _show(text: str) -> str:
