@@ -644,6 +644,26 @@ def test_own_crash_fails_the_job(
     assert pipeline.message() == "Scan gate error: ZeroDivisionError: division by zero"
 
 
+def test_a_crash_while_summarising_a_passing_scan_fails_the_job(
+    pipeline: Pipeline, context: FakeContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review of issue 17: the gate had already decided "passed" when the summary raised, so
+    its own crash reported success: it must fail closed whatever step breaks."""
+
+    def explode(self: app.Evaluation) -> str:
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(app.Evaluation, "summary", explode)
+    pipeline.upload(SOURCE_KEY, {})
+    pipeline.upload(SCANS_KEY, {"trivy.sarif": _log({"tool": _TOOL, "results": []})})
+    pipeline.expect()
+
+    result = app.handler(job("low"), context)
+
+    assert result["status"] == "failed"
+    assert pipeline.message() == "Scan gate error: ZeroDivisionError: division by zero"
+
+
 @pytest.mark.parametrize("artifacts", [5, "ScanReports", {"name": "ScanReports"}])
 def test_input_artifacts_that_are_not_a_list_fail_the_job(
     pipeline: Pipeline, context: FakeContext, artifacts: object

@@ -514,8 +514,10 @@ def handler(event: object, context: object) -> dict[str, Any]:
     failure_type = "JobFailed"
     try:
         job = _parse_job(event)
-        evaluation = decide(job, today_utc())
-        summary = evaluation.summary()
+        decided = decide(job, today_utc())
+        summary = decided.summary()
+        # Kept only once every step succeeded: a crash after the decision must not pass.
+        evaluation = decided
     except GateError as exc:
         summary, failure_type = f"Scan gate could not decide: {exc}", exc.failure_type
     except Exception as exc:  # a bug here must fail the job, not hang it
