@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -224,3 +225,28 @@ def test_control_characters_in_names_print_escaped_not_obeyed(tmp_path: Path) ->
     assert b"\\x1b[2Jdir\\nx.yaml:1 CV000" in done.stdout
     assert b"CV022 medium R\\x00\\x1b[31m\\n  x.yaml:1 fake\\u202e: image tags" in done.stdout
     assert all(not line.startswith(b"  x.yaml") for line in done.stdout.splitlines())
+
+
+@pytest.mark.parametrize("output_format", ["text", "json"])
+def test_a_closed_pipe_exits_2_not_1_the_code_for_findings(
+    tmp_path: Path, output_format: str
+) -> None:
+    # `conveyor check templates/ | head -1` under `set -o pipefail`: the report was not
+    # delivered, and a clean template must not look like one with findings.
+    path = tmp_path / "clean.json"
+    path.write_text('{"Resources": {}}')
+    cli = [sys.executable, "-c", "from conveyor.cli.main import run; run()"]
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run(
+            [*cli, "check", str(path), "--format", output_format],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert done.returncode == 2, done.stderr
+    assert b"cannot write the report to standard output: Broken pipe" in done.stderr
+    assert b"Traceback" not in done.stderr

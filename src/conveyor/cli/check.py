@@ -6,6 +6,8 @@ Imports only the checker (never aws_cdk): start-up time matters for pre-commit h
 from __future__ import annotations
 
 import enum
+import errno
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -134,9 +136,14 @@ def _run(
         )
     try:
         _write(result, output_format, output)
+        # Flush here, not at exit: click turns a closed pipe met later into exit 1, the code
+        # for findings, even for a clean run (`conveyor check dir | head -1` under pipefail).
+        sys.stdout.flush()
     except OSError as exc:
         from conveyor.cli.output import fail
 
+        if exc.errno == errno.EPIPE:  # nothing more can reach the closed reader, not even at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         where = f"--output {output}" if output is not None else "standard output"
         fail(f"cannot write the report to {where}: {exc.strerror}; choose a writable file")
     return result.exit_code(Severity.parse(fail_on.value))
@@ -145,7 +152,7 @@ def _run(
 def _write(result: CheckResult, output_format: OutputFormat, output: Path | None) -> None:
     if output_format is OutputFormat.text:
         if output is None:
-            _text(result, Console(highlight=False))
+            _text(result, _StdoutConsole(highlight=False))
         else:
             with output.open("w", encoding="utf-8") as handle:
                 _text(result, Console(file=handle, no_color=True, width=10_000, highlight=False))
@@ -163,6 +170,15 @@ def _write(result: CheckResult, output_format: OutputFormat, output: Path | None
         sys.stdout.write(rendered)
     else:
         output.write_text(rendered, encoding="utf-8")
+
+
+class _StdoutConsole(Console):
+    """rich's console, except that a closed pipe is an error to report (exit 2), not rich's exit 1,
+    the code for findings."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
 
 
 def _text(result: CheckResult, console: Console) -> None:
