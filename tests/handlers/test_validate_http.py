@@ -605,6 +605,28 @@ def test_long_checks_continue_in_the_next_invocation(
     assert "expected status 200, got 500 (after 11 attempts)" in message
 
 
+def test_a_continuation_token_with_a_long_non_ascii_problem_keeps_the_attempts(
+    server: str, codepipeline: Stubbed, no_sleep: list[float]
+) -> None:
+    """Review of issue 17: the token's JSON was cut at 2048 characters; a problem quoting
+    non-ASCII text (escaped to 6 characters each) then no longer parsed, so the next invocation
+    started again from attempt 1 and the check never ran out of attempts."""
+    params = {"url": f"{server}/ok", "body_contains": "é" * 400, "retries": 10}
+    codepipeline.stubber.add_response(
+        "put_job_success_result",
+        {},
+        {"jobId": JOB_ID, "executionDetails": ANY, "continuationToken": ANY},
+    )
+
+    app.handler(job_event(params), ShrinkingContext(remaining_ms=50_000, step_ms=10_000))
+
+    [(_, sent)] = codepipeline.calls
+    assert len(sent["continuationToken"]) <= 2048
+    token = json.loads(sent["continuationToken"])
+    assert token["attempts_done"] == 2
+    assert token["last_problem"].startswith("status 200 but body does not contain 'éé")
+
+
 def test_an_invocation_without_room_for_one_attempt_does_not_continue_forever(
     server: str, codepipeline: Stubbed, no_sleep: list[float]
 ) -> None:

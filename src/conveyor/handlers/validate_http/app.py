@@ -276,6 +276,17 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _continuation_token(progress: checks.Progress) -> str:
+    """The progress as JSON within the token limit. The problem text is shortened, never the
+    JSON: cut JSON no longer parses, and the next invocation would restart at attempt 1."""
+    problem = progress.last_problem
+    while True:
+        token = json.dumps(checks.dump_progress(checks.Progress(progress.attempts_done, problem)))
+        if len(token) <= _TOKEN_MAX:
+            return token
+        problem = problem[: len(problem) // 2]  # ends: with no problem text the token fits
+
+
 def _report_job(
     job_id: str, outcome: Outcome, budget: Budget, failure_type: str = "JobFailed"
 ) -> dict[str, Any]:
@@ -295,7 +306,7 @@ def _report_job(
             # https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_PutJobSuccessResult.html
             codepipeline.put_job_success_result(
                 jobId=job_id,
-                continuationToken=json.dumps(checks.dump_progress(outcome.progress))[:_TOKEN_MAX],
+                continuationToken=_continuation_token(outcome.progress),
                 executionDetails={"summary": _clip(outcome.message, _SUMMARY_MAX)},
             )
         else:
