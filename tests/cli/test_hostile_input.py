@@ -103,3 +103,5 @@ def test_check_names_missing_files_counts_duplicates_once_and_notes_empty_dirs(
     result = runner.invoke(app, ["check", str(empty)])
     assert result.exit_code == 0
     assert "no CloudFormation templates found" in result.output
+    # The note names every kind of file the walker reads (docs/check.md lists them too).
+    assert "(looked for *.json, *.yaml, *.yml, *.template, *.cfn with Resources)" in result.output

@@ -126,11 +126,14 @@ def _run(
     )
     if result.files == 0 and not result.errors:
         from conveyor.rules.report.text import printable
+        from conveyor.rules.template import TEMPLATE_SUFFIXES
 
+        # Named from the walker's own list, so the note cannot drift from what is read.
+        looked_for = ", ".join(f"*{suffix}" for suffix in TEMPLATE_SUFFIXES)
         Console(stderr=True, highlight=False).print(
             "note: no CloudFormation templates found in "
             + printable(", ".join(paths))
-            + " (looked for *.json, *.yaml, *.yml, *.template with Resources)",
+            + f" (looked for {looked_for} with Resources)",
             soft_wrap=True,
             markup=False,
         )
