@@ -12,6 +12,7 @@ from aws_cdk import Aws, Duration, IStableListProducer, Lazy, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_codebuild as codebuild
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -150,6 +151,42 @@ def log_group(
         log_group_name=name,
         encryption_key=key,
         retention=RETENTION[retention_days],
+        removal_policy=removal_policy(production=production),
+    )
+
+
+def table(
+    scope: Construct,
+    id: str,
+    *,
+    name: str,
+    key: kms.Key,
+    production: bool,
+    partition_key: str,
+    sort_key: str | None = None,
+    global_secondary_indexes: list[dynamodb.GlobalSecondaryIndexPropsV2] | None = None,
+    time_to_live_attribute: str | None = None,
+) -> dynamodb.TableV2:
+    """An on-demand table on the given customer key with point-in-time recovery, protected from
+    deletion and retained in production (prevents FM05, FM08)."""
+    return dynamodb.TableV2(
+        scope,
+        id,
+        table_name=name,
+        partition_key=dynamodb.Attribute(name=partition_key, type=dynamodb.AttributeType.STRING),
+        sort_key=(
+            dynamodb.Attribute(name=sort_key, type=dynamodb.AttributeType.STRING)
+            if sort_key
+            else None
+        ),
+        global_secondary_indexes=global_secondary_indexes,
+        time_to_live_attribute=time_to_live_attribute,
+        billing=dynamodb.Billing.on_demand(),
+        encryption=dynamodb.TableEncryptionV2.customer_managed_key(key),
+        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+            point_in_time_recovery_enabled=True
+        ),
+        deletion_protection=production,
         removal_policy=removal_policy(production=production),
     )
 

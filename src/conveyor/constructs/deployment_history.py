@@ -46,14 +46,16 @@ class DeploymentHistory(Construct):
         failed_events: FailedEvents,
     ) -> None:
         super().__init__(scope, id)
-        self.table = dynamodb.TableV2(
+        self.table = defaults.table(
             self,
             "Table",
-            table_name=naming.name("deployments"),
+            name=naming.name("deployments"),
+            key=key,
+            production=production,
             # Layout shared with the recorder and `conveyor history`: pk "{app}#{environment}",
             # sk the pipeline execution id (or "codedeploy#{deployment id}").
-            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
-            sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
+            partition_key="pk",
+            sort_key="sk",
             # The same partitions in start order: a DORA window is a key condition that reads
             # only the items inside it, never a whole environment's history.
             global_secondary_indexes=[
@@ -65,13 +67,6 @@ class DeploymentHistory(Construct):
                     ),
                 )
             ],
-            billing=dynamodb.Billing.on_demand(),
-            encryption=dynamodb.TableEncryptionV2.customer_managed_key(key),
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            deletion_protection=production,
-            removal_policy=defaults.removal_policy(production=production),  # prevents FM05
         )
         self.recorder = HandlerFunction(
             self,

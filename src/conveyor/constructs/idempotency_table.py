@@ -39,21 +39,14 @@ class IdempotencyTable(Construct):
     ) -> None:
         super().__init__(scope, id)
         self._key = key
-        self.table = dynamodb.TableV2(
+        self.table = defaults.table(
             self,
             "Table",
-            table_name=naming.name("idempotency"),
-            partition_key=dynamodb.Attribute(
-                name=PARTITION_KEY, type=dynamodb.AttributeType.STRING
-            ),
+            name=naming.name("idempotency"),
+            key=key,
+            production=production,
+            partition_key=PARTITION_KEY,
             time_to_live_attribute=TTL_ATTRIBUTE,
-            billing=dynamodb.Billing.on_demand(),
-            encryption=dynamodb.TableEncryptionV2.customer_managed_key(key),
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            deletion_protection=production,
-            removal_policy=defaults.removal_policy(production=production),  # prevents FM05
         )
 
     def grant(self, function: lambda_.Function) -> None:
