@@ -22,6 +22,7 @@ from typing import Any
 from conveyor.rules.runtime_contracts import CLI_SERVICE_PREFIX, ECR_PULL, ECR_PUSH
 from tests.contracts.model import Example, Located
 from tests.contracts.obligations import buildspec, project_environment
+from tests.contracts.stub_cli import flag
 
 PHASES = ("install", "pre_build", "build", "post_build")
 STUBBED = (
@@ -198,15 +199,6 @@ def _camel(operation: str) -> str:
     return "".join(part.capitalize() for part in operation.split("-"))
 
 
-def _flag(args: list[str], name: str) -> str | None:
-    for index, arg in enumerate(args):
-        if arg == name and index + 1 < len(args):
-            return args[index + 1]
-        if arg.startswith(name + "="):
-            return arg.split("=", 1)[1]
-    return None
-
-
 def _repository_arn(image: str) -> str | None:
     """`<account>.dkr.ecr.<region>.amazonaws.com/<name>[:tag|@digest]` as its repository ARN."""
     match = re.match(r"(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com/([^:@,]+)", image)
@@ -220,12 +212,12 @@ def _docker_requests(args: list[str]) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     pushes = args[:1] == ["push"] or (args[:2] == ["buildx", "build"] and "--push" in args)
     if pushes:
-        for tag in [_flag(args, "--tag"), _flag(args, "-t"), *args[1:2]]:
+        for tag in [flag(args, "--tag"), flag(args, "-t"), *args[1:2]]:
             arn = _repository_arn(tag or "")
             if arn:
                 found += [(action, arn) for action in ECR_PUSH + ECR_PULL]
     for name, actions in (("--cache-from", ECR_PULL), ("--cache-to", ECR_PUSH + ECR_PULL)):
-        ref = re.search(r"ref=([^,]+)", _flag(args, name) or "")
+        ref = re.search(r"ref=([^,]+)", flag(args, name) or "")
         arn = _repository_arn(ref.group(1)) if ref else None
         if arn:
             found += [(action, arn) for action in actions]
@@ -248,13 +240,13 @@ def _aws_request(
         # The published-version-active waiter polls GetFunctionConfiguration.
         operation = "get-function-configuration"
     resource = "*"
-    if _flag(args, "--repository-name"):
-        resource = f"arn:aws:ecr:{region}:{account}:repository/{_flag(args, '--repository-name')}"
-    if _flag(args, "--function-name"):
-        resource = f"arn:aws:lambda:{region}:{account}:function:{_flag(args, '--function-name')}"
+    if flag(args, "--repository-name"):
+        resource = f"arn:aws:ecr:{region}:{account}:repository/{flag(args, '--repository-name')}"
+    if flag(args, "--function-name"):
+        resource = f"arn:aws:lambda:{region}:{account}:function:{flag(args, '--function-name')}"
     if service == "deploy":
-        application = _flag(args, "--application-name") or env.get("CODEDEPLOY_APPLICATION", "")
-        group = _flag(args, "--deployment-group-name") or env.get("CODEDEPLOY_GROUP", "")
+        application = flag(args, "--application-name") or env.get("CODEDEPLOY_APPLICATION", "")
+        group = flag(args, "--deployment-group-name") or env.get("CODEDEPLOY_GROUP", "")
         resource = f"arn:aws:codedeploy:{region}:{account}:deploymentgroup:{application}/{group}"
     found = [(f"{prefix}:{_camel(operation)}", resource)]
     if (service, operation) == ("lambda", "update-function-code") and "--publish" in args:

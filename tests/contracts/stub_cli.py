@@ -16,7 +16,8 @@ from pathlib import Path
 DIGEST = "sha256:" + "ab" * 32
 
 
-def _flag(args: list[str], name: str) -> str | None:
+def flag(args: list[str], name: str) -> str | None:
+    """The value of `--name value` or `--name=value` (buildspecs.py reads calls with it too)."""
     for index, arg in enumerate(args):
         if arg == name and index + 1 < len(args):
             return args[index + 1]
@@ -27,7 +28,7 @@ def _flag(args: list[str], name: str) -> str | None:
 
 def _aws(args: list[str]) -> int:
     service, operation = [*args, "", ""][:2]
-    query = _flag(args, "--query")
+    query = flag(args, "--query")
     answers = {
         ("ecr", "get-login-password"): "stub-password",
         ("lambda", "get-alias"): "1",
@@ -57,17 +58,17 @@ def _python(args: list[str]) -> int:
 
 
 def _pip(args: list[str]) -> int:
-    target = _flag(args, "--target") or _flag(args, "-t")
+    target = flag(args, "--target") or flag(args, "-t")
     if target:
         # What a wheel install leaves behind, tagged with the platform it was asked for.
         Path(target, "stub_dependency").mkdir(parents=True, exist_ok=True)
-        platform = _flag(args, "--platform") or "host"
+        platform = flag(args, "--platform") or "host"
         Path(target, "stub_dependency", "PLATFORM").write_text(platform)
     return 0
 
 
 def _curl(args: list[str]) -> int:
-    output = _flag(args, "-o") or _flag(args, "--output")
+    output = flag(args, "-o") or flag(args, "--output")
     if output:
         Path(output).parent.mkdir(parents=True, exist_ok=True)
         Path(output).write_bytes(b"stub download\n")
@@ -91,7 +92,7 @@ def _clean_report(tool: str, path: str) -> str:
 
 def _report(tool: str, args: list[str]) -> int:
     for name in ("--output", "--report-path", "--output-file", "-o"):
-        path = _flag(args, name)
+        path = flag(args, name)
         if path:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             Path(path).write_text(_clean_report(tool, path))
