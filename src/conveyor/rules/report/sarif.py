@@ -1,8 +1,15 @@
 """SARIF 2.1.0 for GitHub code scanning: one run, every rule with help text, one result per
-finding with a file and line location; suppressed findings carry an in-source suppression."""
+finding with a file and line location; suppressed findings carry an in-source suppression.
+
+GitHub matches an alert across runs by its rule and ``partialFingerprints``: a fingerprint shared
+by two findings merges them into one alert, so it names the file, the resource, the property
+path and the message, and never the line (an edit above a finding must not make it a new alert).
+https://docs.github.com/en/code-security/code-scanning/integrating-with-code-scanning/sarif-support-for-code-scanning#preventing-duplicate-alerts-using-fingerprints
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -23,7 +30,7 @@ SECURITY_SEVERITY = {
     Severity.HIGH: "8.0",
     Severity.CRITICAL: "9.5",
 }
-DOCS = "docs/rules/{id}.md"
+FINGERPRINT = "conveyor/v2"
 
 
 def _rule(rule: Rule) -> dict[str, Any]:
@@ -38,7 +45,8 @@ def _rule(rule: Rule) -> dict[str, Any]:
         "shortDescription": {"text": rule.title},
         "fullDescription": {"text": rule.doc or rule.title},
         "help": {"text": help_text, "markdown": help_text.replace("\n", "  \n")},
-        "helpUri": DOCS.format(id=rule.id),
+        # No helpUri: the rule pages ship in the source tree, not at a stable absolute URL, and
+        # the schema requires an absolute URI (a relative one fails its `uri` format).
         "defaultConfiguration": {"level": LEVEL[rule.severity]},
         "properties": {
             "tags": ["security", "cloudformation", *rule.failure_modes],
@@ -58,7 +66,15 @@ def _uri(file: str) -> str:
     return path.as_posix()
 
 
-def _result(f: Finding, index: dict[str, int]) -> dict[str, Any]:
+def _fingerprint(f: Finding, seen: dict[str, int]) -> str:
+    identity = "\0".join((_uri(f.file), f.rule, f.resource, f.path, f.message))
+    digest = hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    # Findings alike in every field still are distinct alerts: number the repeats.
+    seen[digest] = seen.get(digest, 0) + 1
+    return f"{digest}:{seen[digest]}"
+
+
+def _result(f: Finding, index: dict[str, int], seen: dict[str, int]) -> dict[str, Any]:
     out: dict[str, Any] = {
         "ruleId": f.rule,
         "ruleIndex": index[f.rule],
@@ -75,7 +91,7 @@ def _result(f: Finding, index: dict[str, int]) -> dict[str, Any]:
                 else [],
             }
         ],
-        "partialFingerprints": {"conveyor/v1": f"{f.rule}:{f.resource}:{f.path}"},
+        "partialFingerprints": {FINGERPRINT: _fingerprint(f, seen)},
     }
     if f.reason:
         out["suppressions"] = [{"kind": "inSource", "justification": f.reason}]
@@ -84,6 +100,7 @@ def _result(f: Finding, index: dict[str, int]) -> dict[str, Any]:
 
 def as_dict(result: CheckResult, rules: tuple[Rule, ...]) -> dict[str, Any]:
     index = {r.id: i for i, r in enumerate(rules)}
+    seen: dict[str, int] = {}
     notifications = [
         {
             "level": "error",
@@ -100,7 +117,6 @@ def as_dict(result: CheckResult, rules: tuple[Rule, ...]) -> dict[str, Any]:
                 "tool": {
                     "driver": {
                         "name": "conveyor",
-                        "informationUri": "https://github.com/conveyor/conveyor",
                         "semanticVersion": "0.1.0",
                         "rules": [_rule(r) for r in rules],
                     }
@@ -111,7 +127,9 @@ def as_dict(result: CheckResult, rules: tuple[Rule, ...]) -> dict[str, Any]:
                         "toolExecutionNotifications": notifications,
                     }
                 ],
-                "results": [_result(f, index) for f in [*result.findings, *result.suppressed]],
+                "results": [
+                    _result(f, index, seen) for f in [*result.findings, *result.suppressed]
+                ],
             }
         ],
     }
