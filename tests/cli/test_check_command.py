@@ -250,3 +250,15 @@ def test_a_closed_pipe_exits_2_not_1_the_code_for_findings(
     assert done.returncode == 2, done.stderr
     assert b"cannot write the report to standard output: Broken pipe" in done.stderr
     assert b"Traceback" not in done.stderr
+
+
+def test_text_report_through_a_pipe_keeps_long_paths_on_one_line(tmp_path: Path) -> None:
+    deep = tmp_path.joinpath(*(f"{'d' * 60}{n}" for n in range(4)))
+    deep.mkdir(parents=True)
+    template = deep / "template.yaml"
+    template.write_text(BAD)
+    result = runner.invoke(app, ["check", str(template)])
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert lines[0] == str(template)  # the file heading, unbroken
+    assert all(line.startswith(f"  {template}:") for line in lines[1:-1]), result.stdout

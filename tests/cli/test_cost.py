@@ -17,7 +17,7 @@ runner = CliRunner()
 
 
 def test_table_lists_services_and_total() -> None:
-    result = runner.invoke(app, ["cost", str(EXAMPLE)], env={"COLUMNS": "160"})
+    result = runner.invoke(app, ["cost", str(EXAMPLE)], env={"COLUMNS": "40"})
     assert result.exit_code == 0, result.output
     for service in ("CodePipeline", "CodeBuild", "Fargate", "Load balancer", "VPC", "Total"):
         assert service in result.output

@@ -17,11 +17,33 @@ EXAMPLE = ROOT / "examples" / "web-service.yaml"
 runner = CliRunner()
 
 
-def test_validate_accepts_the_examples() -> None:
-    for spec in sorted((ROOT / "examples").glob("*.yaml")):
+def long_directory(tmp_path: Path) -> Path:
+    """A directory whose path is over 200 characters, like a deep CI checkout."""
+    deep = tmp_path.joinpath(*(f"{'d' * 60}{n}" for n in range(4)))
+    deep.mkdir(parents=True)
+    assert len(str(deep)) > 200
+    return deep
+
+
+def test_validate_accepts_the_examples(tmp_path: Path) -> None:
+    # Copied under a long path: the message must not depend on where the checkout lives.
+    deep = long_directory(tmp_path)
+    for example in sorted((ROOT / "examples").glob("*.yaml")):
+        spec = deep / example.name
+        spec.write_text(example.read_text())
         result = runner.invoke(app, ["validate", str(spec)])
         assert result.exit_code == 0, result.output
-        assert "is valid" in result.output
+        assert result.output.startswith(f"✓ {spec} is valid: app "), result.output
+        assert result.output.count("\n") == 1, result.output  # one message, one line
+
+
+def test_errors_through_a_pipe_keep_each_problem_on_one_line(tmp_path: Path) -> None:
+    spec = long_directory(tmp_path) / "conveyor.yaml"
+    spec.write_text(EXAMPLE.read_text().replace("timeout_minutes: 15", "timeout_minutes: 999"))
+    result = runner.invoke(app, ["validate", str(spec)])
+    assert result.exit_code == 2
+    line = f"error: {spec}:11: build.timeout_minutes: 999 is out of range: write at most 120"
+    assert line in result.output.splitlines()[0], result.output
 
 
 def test_validate_reports_file_line_and_key_with_exit_2(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from conveyor.cli.output import PipeSafeConsole
 from conveyor.rules.model import CheckResult, Severity
 
 
@@ -175,9 +176,9 @@ def _write(result: CheckResult, output_format: OutputFormat, output: Path | None
         output.write_text(rendered, encoding="utf-8")
 
 
-class _StdoutConsole(Console):
-    """rich's console, except that a closed pipe is an error to report (exit 2), not rich's exit 1,
-    the code for findings."""
+class _StdoutConsole(PipeSafeConsole):
+    """The pipe-safe console (never wrapped off a terminal), except that a closed pipe is an
+    error to report (exit 2), not rich's exit 1, the code for findings."""
 
     def on_broken_pipe(self) -> None:
         self.quiet = True

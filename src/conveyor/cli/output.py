@@ -7,15 +7,45 @@ import os
 import stat
 import tempfile
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 from rich.markup import escape
 
+
+class PipeSafeConsole(Console):
+    """rich's console, except that output through a pipe or into a file is never wrapped.
+
+    On a terminal rich wraps at the terminal's width, as a reader expects. Anywhere else it would
+    break lines at 80 columns, so a long path split a message in two: users grep and parse what
+    conveyor prints, and a checkout under a long directory made `validate`'s "is valid" land on
+    another line. Off a terminal the width is unbounded (tables take their natural width) and
+    text is printed as soft-wrapped (one message, one line).
+    """
+
+    _UNBOUNDED = 100_000
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        dimensions = super().size
+        if self.is_terminal:
+            return dimensions
+        return ConsoleDimensions(self._UNBOUNDED, dimensions.height)
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        self._width, self._height = new_size
+
+    def print(self, *objects: Any, soft_wrap: bool | None = None, **options: Any) -> None:
+        if soft_wrap is None and not self.is_terminal:
+            soft_wrap = True
+        super().print(*objects, soft_wrap=soft_wrap, **options)
+
+
 # Colour only on a terminal: rich checks isatty itself; NO_COLOR is honoured too.
-console = Console(highlight=False)
-errors = Console(stderr=True, highlight=False)
+console = PipeSafeConsole(highlight=False)
+errors = PipeSafeConsole(stderr=True, highlight=False)
 
 USER_ERROR = 2
 

@@ -1,0 +1,31 @@
+"""The shared console: output through a pipe or into a file is never wrapped."""
+
+from __future__ import annotations
+
+import io
+
+from rich.table import Table
+
+from conveyor.cli.output import PipeSafeConsole
+
+LONG = "arn:aws:codeconnections:eu-west-1:123456789012:connection/" + "0" * 120
+
+
+def test_text_off_a_terminal_stays_on_one_line() -> None:
+    buffer = io.StringIO()
+    PipeSafeConsole(file=buffer).print(f"[bold]connection[/] {LONG} is in another region")
+    assert buffer.getvalue() == f"connection {LONG} is in another region\n"
+
+
+def test_table_cells_off_a_terminal_are_not_wrapped() -> None:
+    buffer = io.StringIO()
+    table = Table("Name", "Value")
+    table.add_row("connection", LONG)
+    PipeSafeConsole(file=buffer).print(table)
+    assert any(LONG in line for line in buffer.getvalue().splitlines()), buffer.getvalue()
+
+
+def test_a_terminal_still_wraps_at_its_width() -> None:
+    buffer = io.StringIO()
+    PipeSafeConsole(file=buffer, force_terminal=True, width=40, highlight=False).print(LONG)
+    assert all(len(line) <= 40 for line in buffer.getvalue().splitlines())
