@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 
 
 class Severity(enum.IntEnum):
+    # Advice (a better design, not a defect): reported, never a reason to exit 1, whatever
+    # --fail-on says.
+    INFO = 0
     LOW = 1
     MEDIUM = 2
     HIGH = 3
@@ -150,4 +153,5 @@ class CheckResult:
     def exit_code(self, fail_on: Severity = Severity.MEDIUM) -> int:
         if self.errors:
             return 2
-        return 1 if any(f.severity >= fail_on for f in self.findings) else 0
+        threshold = max(fail_on, Severity.LOW)
+        return 1 if any(f.severity >= threshold for f in self.findings) else 0

@@ -35,7 +35,7 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
 RULE = Rule(
     id="CV040",
     title="Docker build without cache",
-    severity=Severity.LOW,
+    severity=Severity.INFO,
     resource_types=("AWS::CodeBuild::Project",),
     failure_modes=("FM29",),
     why="S3: builds were slow until S3 build caching was added (the requirement was under five "

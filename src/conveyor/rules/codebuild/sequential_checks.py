@@ -55,7 +55,7 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
 RULE = Rule(
     id="CV041",
     title="Tests and scans run in sequence",
-    severity=Severity.LOW,
+    severity=Severity.INFO,
     resource_types=("AWS::CodePipeline::Pipeline",),
     failure_modes=("FM29",),
     why="S3: tests and security scans ran one after the other; the fix ran them in parallel to "

@@ -83,7 +83,7 @@ def check_template(ctx: Context) -> Iterator[Hit]:
 RULE = Rule(
     id="CV091",
     title="Names do not follow one pattern",
-    severity=Severity.LOW,
+    severity=Severity.INFO,
     resource_types=(),
     failure_modes=("FM81",),
     why="S2: names like 'my-bucket', 'build_project_1', 'pipeline-prod-xyz' made resources hard "

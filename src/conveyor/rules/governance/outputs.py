@@ -32,7 +32,7 @@ def check_template(ctx: Context) -> Iterator[Hit]:
 RULE = Rule(
     id="CV092",
     title="Missing stack outputs",
-    severity=Severity.LOW,
+    severity=Severity.INFO,
     resource_types=(),
     failure_modes=("FM82",),
     why="S2: critical identifiers (pipeline name, ECR URI) were not exported; other stacks and "

@@ -66,7 +66,7 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
 RULE = Rule(
     id="CV084",
     title="No deployment history",
-    severity=Severity.LOW,
+    severity=Severity.INFO,
     resource_types=("AWS::CodePipeline::Pipeline",),
     failure_modes=("FM74",),
     why="S2: there was no audit trail of deployments; rollbacks and investigations had no "

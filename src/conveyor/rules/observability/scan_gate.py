@@ -50,7 +50,7 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
 RULE = Rule(
     id="CV085",
     title="No security scan gate before deployment",
-    severity=Severity.MEDIUM,
+    severity=Severity.INFO,
     resource_types=("AWS::CodePipeline::Pipeline",),
     failure_modes=("FM75",),
     why="S3: security scanning was not integrated; the fix halted the pipeline on critical "

@@ -18,12 +18,13 @@ from conveyor.rules.model import CheckResult, Finding, Rule, Severity
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL = {
+    Severity.INFO: "note",
     Severity.LOW: "note",
     Severity.MEDIUM: "warning",
     Severity.HIGH: "error",
     Severity.CRITICAL: "error",
 }
-# GitHub orders alerts by this 0-10 score.
+# GitHub orders alerts by this 0-10 score; advice (info) has none, so it is no security alert.
 SECURITY_SEVERITY = {
     Severity.LOW: "3.0",
     Severity.MEDIUM: "5.5",
@@ -49,10 +50,18 @@ def _rule(rule: Rule) -> dict[str, Any]:
         # the schema requires an absolute URI (a relative one fails its `uri` format).
         "defaultConfiguration": {"level": LEVEL[rule.severity]},
         "properties": {
-            "tags": ["security", "cloudformation", *rule.failure_modes],
-            "security-severity": SECURITY_SEVERITY[rule.severity],
+            "tags": [
+                "security" if rule.severity in SECURITY_SEVERITY else "maintainability",
+                "cloudformation",
+                *rule.failure_modes,
+            ],
             "precision": "high" if "Heuristic" not in rule.doc else "medium",
-        },
+        }
+        | (
+            {"security-severity": SECURITY_SEVERITY[rule.severity]}
+            if rule.severity in SECURITY_SEVERITY
+            else {}
+        ),
     }
 
 

@@ -12,6 +12,7 @@ from rich.markup import escape
 from conveyor.rules.model import CheckResult, Severity
 
 COLOURS = {
+    Severity.INFO: "dim",
     Severity.LOW: "cyan",
     Severity.MEDIUM: "yellow",
     Severity.HIGH: "red",
