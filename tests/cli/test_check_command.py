@@ -110,6 +110,29 @@ def test_unreadable_input_exit_2_but_other_files_are_checked(bad: Path, tmp_path
     assert {f["file"] for f in report["findings"]} == {str(bad)}
 
 
+def test_memory_and_time_limits_are_options_and_a_file_past_one_exits_2(
+    bad: Path, tmp_path: Path
+) -> None:
+    hog = tmp_path / "hog.json"  # 5 MB of small mappings: over 50 MiB once parsed
+    data = {
+        "Resources": {"T": {"Type": "AWS::SNS::Topic"}},
+        "Metadata": {"x": [{"a": 1}] * 650_000},
+    }
+    hog.write_text(json.dumps(data))
+    result = runner.invoke(app, ["check", str(hog), str(bad), "-f", "json", "--memory-limit", "50"])
+    assert result.exit_code == 2
+    report = json.loads(result.output)
+    assert [e["file"] for e in report["errors"]] == [str(hog)]
+    assert "over the limit of 50 MiB of memory per file" in report["errors"][0]["message"]
+    assert {f["file"] for f in report["findings"]} == {str(bad)}
+    result = runner.invoke(app, ["check", str(bad), "-f", "json", "--time-limit", "0"])
+    assert result.exit_code == 2
+    (error,) = json.loads(result.output)["errors"]
+    assert "over the limit of 0 s per file (--time-limit)" in error["message"]
+    for option in ("--time-limit", "--memory-limit"):
+        assert runner.invoke(app, ["check", str(bad), option, "-1"]).exit_code == 2
+
+
 def test_missing_path_and_unknown_rule_are_usage_errors(bad: Path) -> None:
     missing = runner.invoke(app, ["check", "/no/such/template.yaml"])
     assert missing.exit_code == 2

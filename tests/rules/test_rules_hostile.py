@@ -427,11 +427,11 @@ def test_a_file_over_the_time_limit_is_an_error_and_keeps_what_was_found() -> No
     template = parse(GOOD + "  Other:\n    Type: AWS::ECR::Repository\n", name="t.yaml")
     result = check_template(template, default_rules(), Options(time_limit=0.0))
     assert [e.message for e in result.errors] == [
-        "t.yaml: checking stopped after 0 of 2 resources: over the limit of 0 s per file; "
-        "the findings shown are incomplete: split the template "
+        "t.yaml: checking stopped after 0 of 2 resources: over the limit of 0 s per file "
+        "(--time-limit); the findings shown are incomplete: split the template "
         "(CloudFormation accepts 500 resources per stack)",
         "t.yaml: checking stopped before rule "
-        f"{default_rules().template_rules[0].id}: over the limit of 0 s per file; "
+        f"{default_rules().template_rules[0].id}: over the limit of 0 s per file (--time-limit); "
         "the findings shown are incomplete: split the template "
         "(CloudFormation accepts 500 resources per stack)",
     ]

@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 
 from conveyor.cli.output import PipeSafeConsole
+from conveyor.rules.bounds import MEMORY_LIMIT_MIB, TIME_LIMIT
 from conveyor.rules.model import CheckResult, Severity
 
 
@@ -71,6 +72,22 @@ def check(
         Path | None,
         typer.Option("--output", "-o", help="Write the report to this file instead of stdout."),
     ] = None,
+    time_limit: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            help="Seconds one file may take, reading and parsing included; past it the file "
+            "is an error (exit 2) and the others are still checked.",
+        ),
+    ] = TIME_LIMIT,
+    memory_limit: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="MiB of memory one file may use when checked in a worker process (with "
+            "--jobs, or a file over 1 MB); past it the file is an error (exit 2).",
+        ),
+    ] = MEMORY_LIMIT_MIB,
 ) -> None:
     """Check CloudFormation templates (JSON/YAML, CDK output) for pipeline failure modes.
 
@@ -89,7 +106,16 @@ def check(
         )
         raise typer.Exit(2)
     try:
-        code = _run(paths, ignored, _split(require_tags), jobs, output_format, fail_on, output)
+        code = _run(
+            paths,
+            ignored,
+            _split(require_tags),
+            jobs,
+            output_format,
+            fail_on,
+            output,
+            (time_limit, memory_limit),
+        )
     except typer.Exit:
         raise
     except Exception as exc:  # a bug in conveyor must not look like findings (exit 1)
@@ -114,6 +140,7 @@ def _run(
     output_format: OutputFormat,
     fail_on: FailOn,
     output: Path | None,
+    limits: tuple[float, int],
 ) -> int:
     from conveyor.rules.runner import check_paths, read_stdin
 
@@ -122,6 +149,8 @@ def _run(
         ignore=ignored,
         require_tags=require_tags,
         jobs=jobs,
+        time_limit=limits[0],
+        memory_limit=limits[1],
         # Read as bytes, so a file piped in is decoded and size-capped like a file on disk.
         stdin_text=read_stdin() if "-" in paths else None,
     )

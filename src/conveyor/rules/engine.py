@@ -12,15 +12,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from conveyor.rules.bounds import MEMORY_LIMIT_MIB, TIME_LIMIT, Overtime
 from conveyor.rules.model import FileError, FileResult, Finding, Hit, Rule
 from conveyor.rules.relations import Relations
 from conveyor.rules.suppression import suppressions
 from conveyor.rules.template import Resource, Template, TemplateError
-
-# Seconds the rules may spend on one file. Input is capped at 10 MiB and the rules are linear,
-# so a real template takes well under a second; this bounds what a bug or a shape nobody
-# foresaw could cost, while the other files are still checked.
-TIME_LIMIT = 60.0
 
 
 @dataclass(frozen=True)
@@ -28,7 +24,9 @@ class Options:
     ignore: frozenset[str] = frozenset()
     # Tag keys every taggable resource must carry (FM80); empty means "some tags at all".
     require_tags: tuple[str, ...] = ()
+    # Per file, reading and parsing included (see bounds.py).
     time_limit: float = TIME_LIMIT
+    memory_limit: int = MEMORY_LIMIT_MIB
 
 
 class Context:
@@ -75,7 +73,11 @@ class RuleSet:
         return frozenset(r.id for r in self.rules)
 
 
-def check_template(template: Template, rules: RuleSet, options: Options) -> FileResult:
+def check_template(
+    template: Template, rules: RuleSet, options: Options, *, deadline: float | None = None
+) -> FileResult:
+    """Findings of every rule on template. ``deadline`` (``time.monotonic()``) defaults to
+    ``options.time_limit`` from now; past it the findings so far are kept and an error says so."""
     result = FileResult(file=template.file, checked=True, resources=len(template.resources))
     result.errors.extend(
         FileError(template.file, f"{template.file}: {p}") for p in template.problems
@@ -86,24 +88,36 @@ def check_template(template: Template, rules: RuleSet, options: Options) -> File
         result.errors.append(FileError(template.file, f"{template.file}: {exc}"))
         return result
     hits: list[tuple[Rule, Hit]] = []
-    deadline = time.monotonic() + options.time_limit
+    if deadline is None:
+        deadline = time.monotonic() + options.time_limit
     wildcard = rules.by_type.get("*", [])
-    for done, res in enumerate(template.resources.values()):
-        if time.monotonic() > deadline:
-            _stopped(result, options, f"after {done:,} of {len(template.resources):,} resources")
-            break
-        for rule in rules.by_type.get(res.type, []) + wildcard:
-            if rule.id in options.ignore or rule.check is None:
-                continue
-            _run(rule, res, ctx, hits, result)
+    done = 0
+    try:
+        for res in template.resources.values():
+            if time.monotonic() > deadline:
+                raise Overtime
+            for rule in rules.by_type.get(res.type, []) + wildcard:
+                if rule.id in options.ignore or rule.check is None:
+                    continue
+                _run(rule, res, ctx, hits, result)
+            done += 1
+    except Overtime:  # the deadline passed (the timer or the check above): keep what was found
+        _stopped(result, options, f"after {done:,} of {len(template.resources):,} resources")
     for rule in rules.template_rules:
         if rule.id in options.ignore or rule.check_template is None:
             continue
         if time.monotonic() > deadline:
             _stopped(result, options, f"before rule {rule.id}")
             break
-        _run(rule, None, ctx, hits, result)
-    _place(hits, template, rules, result)
+        try:
+            _run(rule, None, ctx, hits, result)
+        except Overtime:
+            _stopped(result, options, f"in rule {rule.id}")
+            break
+    try:
+        _place(hits, template, rules, result)
+    except Overtime:
+        _stopped(result, options, f"after placing {len(result.findings):,} findings")
     return result
 
 
@@ -112,7 +126,8 @@ def _stopped(result: FileResult, options: Options, where: str) -> None:
         FileError(
             result.file,
             f"{result.file}: checking stopped {where}: over the limit of "
-            f"{options.time_limit:g} s per file; the findings shown are incomplete: "
+            f"{options.time_limit:g} s per file (--time-limit); the findings shown are "
+            "incomplete: "
             # 500 resources per stack:
             # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html
             "split the template (CloudFormation accepts 500 resources per stack)",

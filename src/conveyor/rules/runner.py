@@ -13,8 +13,10 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import lru_cache
+from multiprocessing.connection import Connection
 from pathlib import Path
 
+from conveyor.rules.bounds import MEMORY_LIMIT_MIB, TIME_LIMIT, Overtime, memory_bound, time_bound
 from conveyor.rules.engine import Options, RuleSet, check_template
 from conveyor.rules.model import CheckResult, FileError, FileResult
 from conveyor.rules.template import (
@@ -28,6 +30,11 @@ from conveyor.rules.template import (
 )
 
 STDIN = "-"
+# Larger inputs are read, parsed and checked in a worker process under the memory limit, even
+# without --jobs. CloudFormation accepts templates of up to 1 MB (the S3 TemplateURL limit),
+# https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html
+# so real templates stay in-process and pay no fork.
+ISOLATE_BYTES = 1_000_000
 _SKIP_DIRS = frozenset({".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__"})
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
 _EMPTY_PATH = (
@@ -43,6 +50,8 @@ class Target:
     explicit: bool
     text: str | None = None
     raw: bytes | None = None
+    # Bytes, when known before reading (a regular file, standard input already read).
+    size: int | None = None
 
 
 @lru_cache(maxsize=1)
@@ -64,9 +73,9 @@ def discover(
         if name == STDIN:
             given = read_stdin() if stdin_text is None else stdin_text
             if isinstance(given, bytes):
-                targets.append((Target("<stdin>", True, raw=given), STDIN))
+                targets.append((Target("<stdin>", True, raw=given, size=len(given)), STDIN))
             else:
-                targets.append((Target("<stdin>", True, given), STDIN))
+                targets.append((Target("<stdin>", True, given, size=len(given)), STDIN))
             continue
         if not name:
             errors.append(FileError("", _EMPTY_PATH))
@@ -82,7 +91,7 @@ def discover(
         if stat.S_ISDIR(info.st_mode):
             targets.extend(_walk(Path(name), errors))
         elif stat.S_ISREG(info.st_mode):
-            targets.append((Target(name, True), (info.st_dev, info.st_ino)))
+            targets.append((Target(name, True, size=info.st_size), (info.st_dev, info.st_ino)))
         elif stat.S_ISFIFO(info.st_mode) or stat.S_ISCHR(info.st_mode):
             # A pipe or device the user named (``<(generate)``, /dev/stdin) is read, bounded.
             targets.append((Target(name, True), name))
@@ -160,7 +169,8 @@ def _walk(root: Path, errors: list[FileError]) -> list[tuple[Target, object]]:
                 )
                 continue
             if stat.S_ISREG(info.st_mode):
-                found.append((Target(entry.path, assembly), (info.st_dev, info.st_ino)))
+                target = Target(entry.path, assembly, size=info.st_size)
+                found.append((target, (info.st_dev, info.st_ino)))
         stack.extend(reversed(subdirs))
     return found
 
@@ -172,14 +182,43 @@ def _is_dir(entry: os.DirEntry[str]) -> bool:
         return False
 
 
-def check_target(target: Target, options: Options, rules: RuleSet | None = None) -> FileResult:
-    """Check one target. Never raises: a problem with the input is an error naming the file,
-    and so is a bug in conveyor (an internal error), so one file never stops the others."""
+def check_target(
+    target: Target, options: Options, rules: RuleSet | None = None, *, cap_memory: bool = False
+) -> FileResult:
+    """Check one target within ``options.time_limit``, reading and parsing included (and within
+    ``options.memory_limit`` when ``cap_memory``: in a worker process). Never raises: a problem
+    with the input, a bound passed, a bug in conveyor (an internal error) are errors naming the
+    file, so one file never stops the others."""
     name = target.path
+    rules = rules or default_rules()
+    deadline = time.monotonic() + options.time_limit
     try:
-        return _check_target(target, options, rules or default_rules())
+        with time_bound(deadline), memory_bound(options.memory_limit if cap_memory else 0):
+            return _check_target(target, options, rules, deadline)
+    except Overtime:
+        return FileResult(file=name, errors=[FileError(name, _overtime(name, options))])
+    except MemoryError:
+        return FileResult(file=name, errors=[FileError(name, _out_of_memory(name, options))])
     except Exception as exc:  # a bug must not cost the other files their results
         return FileResult(file=name, errors=[internal_error(name, exc)])
+
+
+# https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html
+_SPLIT = "split the template (CloudFormation accepts 500 resources per stack)"
+
+
+def _overtime(name: str, options: Options) -> str:
+    return (
+        f"{name}: stopped while reading, parsing or indexing it: over the limit of "
+        f"{options.time_limit:g} s per file (--time-limit); nothing was checked: {_SPLIT}"
+    )
+
+
+def _out_of_memory(name: str, options: Options) -> str:
+    return (
+        f"{name}: stopped: over the limit of {options.memory_limit:,} MiB of memory per file "
+        f"(--memory-limit); nothing was checked: {_SPLIT}"
+    )
 
 
 def internal_error(name: str, exc: BaseException) -> FileError:
@@ -193,7 +232,7 @@ def internal_error(name: str, exc: BaseException) -> FileError:
     )
 
 
-def _check_target(target: Target, options: Options, rules: RuleSet) -> FileResult:
+def _check_target(target: Target, options: Options, rules: RuleSet, deadline: float) -> FileResult:
     name = target.path
     try:
         if target.text is not None:
@@ -215,7 +254,7 @@ def _check_target(target: Target, options: Options, rules: RuleSet) -> FileResul
         return FileResult(file=name, errors=[FileError(name, str(exc))])
     except TemplateError as exc:
         return FileResult(file=name, errors=[FileError(name, str(exc))])
-    return check_template(template, rules, options)
+    return check_template(template, rules, options, deadline=deadline)
 
 
 def _too_large(name: str, size: str) -> str:
@@ -272,14 +311,19 @@ def _read_capped(fd: int, name: str, *, explicit: bool) -> bytes:
 
 
 def _check_many(targets: Sequence[Target], options: Options) -> list[FileResult]:
+    """In a worker process: each file under the memory limit too."""
     rules = default_rules()
-    return [check_target(t, options, rules) for t in targets]
+    return [check_target(t, options, rules, cap_memory=True) for t in targets]
 
 
 def run(targets: Sequence[Target], options: Options, *, jobs: int = 1) -> list[FileResult]:
     jobs = max(1, min(jobs, len(targets)))
-    if jobs == 1:
-        return _check_many(targets, options)
+    if jobs == 1 or not _CAN_FORK:
+        rules = default_rules()
+        return [
+            _check_alone(t, options) if _isolate(t) else check_target(t, options, rules)
+            for t in targets
+        ]
     default_rules()  # import the rules once, before forking, so workers share them
     # Interleave files across workers so big and small files spread evenly.
     chunks = [list(range(i, len(targets), jobs * 4)) for i in range(jobs * 4)]
@@ -300,29 +344,64 @@ def run(targets: Sequence[Target], options: Options, *, jobs: int = 1) -> list[F
     return [r for r in results if r is not None]
 
 
+_CAN_FORK = "fork" in multiprocessing.get_all_start_methods()
+# Seconds past the time limit before a worker that did not answer is killed: the timer stops
+# Python code at the limit; this is for code it cannot interrupt, and for sending big results.
+_KILL_GRACE = 30.0
+
+
+def _isolate(target: Target) -> bool:
+    size = target.size
+    if size is None and target.text is not None:
+        size = len(target.text)
+    if size is None and target.raw is not None:
+        size = len(target.raw)
+    # Unknown size: a pipe or device named on the command line, read up to 10 MiB.
+    return size is None or size > ISOLATE_BYTES
+
+
 def _pool(jobs: int) -> ProcessPoolExecutor:
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(method))
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"))
 
 
 def _check_alone(target: Target, options: Options) -> FileResult:
-    """Check one file in a process of its own, so the file that killed a worker is named and
-    the others of its chunk still get their results."""
-    with _pool(1) as pool:
-        try:
-            return pool.submit(_check_many, [target], options).result()[0]
-        except BrokenProcessPool:
-            return FileResult(
-                file=target.path,
-                errors=[
-                    FileError(
-                        target.path,
-                        f"{target.path}: internal error: the process checking this file died "
-                        "(out of memory, or killed); check it alone to see more, and please "
-                        "report it with the template",
-                    )
-                ],
-            )
+    """Check one file in a process of its own: under the memory limit, killed when it outlives
+    the time limit, and named when it dies, while the caller goes on with the other files."""
+    context = multiprocessing.get_context("fork")
+    reader, writer = context.Pipe(duplex=False)
+    process = context.Process(target=_check_in_child, args=(target, options, writer), daemon=True)
+    process.start()
+    writer.close()
+    try:
+        if reader.poll(options.time_limit + _KILL_GRACE):
+            result: FileResult = reader.recv()
+            return result
+        process.kill()
+        return FileResult(
+            file=target.path, errors=[FileError(target.path, _overtime(target.path, options))]
+        )
+    except (EOFError, OSError):
+        return FileResult(
+            file=target.path,
+            errors=[
+                FileError(
+                    target.path,
+                    f"{target.path}: internal error: the process checking this file died "
+                    "(out of memory, or killed); check it alone to see more, and please "
+                    "report it with the template",
+                )
+            ],
+        )
+    finally:
+        reader.close()
+        process.join()
+
+
+def _check_in_child(target: Target, options: Options, conn: Connection) -> None:
+    try:
+        conn.send(check_target(target, options, default_rules(), cap_memory=True))
+    finally:
+        conn.close()
 
 
 def auto_jobs(files: int) -> int:
@@ -340,10 +419,19 @@ def check_paths(
     require_tags: Iterable[str] = (),
     jobs: int = 1,
     stdin_text: str | bytes | None = None,
+    time_limit: float = TIME_LIMIT,
+    memory_limit: int = MEMORY_LIMIT_MIB,
 ) -> CheckResult:
-    """Check templates at ``paths`` (files, directories, ``cdk.out``, or ``-`` for stdin)."""
+    """Check templates at ``paths`` (files, directories, ``cdk.out``, or ``-`` for stdin).
+    Each file gets ``time_limit`` seconds and, when checked in a worker process (``jobs`` > 1,
+    or a file over 1 MB), ``memory_limit`` MiB; past either it is an error naming the file."""
     started = time.perf_counter()
-    options = Options(ignore=frozenset(ignore), require_tags=tuple(require_tags))
+    options = Options(
+        ignore=frozenset(ignore),
+        require_tags=tuple(require_tags),
+        time_limit=time_limit,
+        memory_limit=memory_limit,
+    )
     targets, errors = discover(paths, stdin_text=stdin_text)
     result = CheckResult()
     result.errors.extend(errors)

@@ -1,0 +1,92 @@
+"""Per-file bounds on time and memory, reading and parsing included.
+
+A file is checked under a wall-clock deadline and, in a worker process, under a memory ceiling,
+so one hostile template costs a clear error naming it while the other files are still checked.
+
+- Time: on the main thread an interval timer (SIGALRM) interrupts whatever runs at the deadline
+  (YAML composition, a rule stuck on one resource) by raising ``Overtime``, a BaseException so no
+  ``except Exception`` in a rule swallows it. Off the main thread (a library caller's thread)
+  signals cannot be used; the engine's checks between resources still apply.
+- Memory: ``RLIMIT_AS`` caps the address space the file may add to the process; an allocation
+  past it raises ``MemoryError``. Only worker processes are capped (a cap in the caller's own
+  process would also fail its other threads); the runner sends large files to one.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+
+try:
+    import resource
+except ImportError:  # not on Windows: memory is then unbounded
+    resource = None  # type: ignore[assignment]
+
+# Seconds one file may take, reading and parsing included. Input is capped at 10 MiB and the
+# rules are linear, so a real template takes well under a second; this bounds what a bug or a
+# shape nobody foresaw could cost.
+TIME_LIMIT = 60.0
+# MiB of memory one file may add to a worker process. A 10 MiB template with 100,000 resources
+# needs about a tenth of it.
+MEMORY_LIMIT_MIB = 2048
+
+
+class Overtime(BaseException):
+    """The file's deadline passed (a BaseException, like KeyboardInterrupt: not an error)."""
+
+
+def _raise_overtime(signum: int, frame: FrameType | None) -> None:
+    raise Overtime
+
+
+def can_interrupt() -> bool:
+    return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+
+
+@contextmanager
+def time_bound(deadline: float) -> Iterator[None]:
+    """Raise ``Overtime`` inside the block once ``time.monotonic()`` passes ``deadline``."""
+    if not can_interrupt():
+        yield
+        return
+    previous = signal.signal(signal.SIGALRM, _raise_overtime)
+    try:
+        # setitimer(0) would disarm the timer: a deadline already past fires at once instead.
+        signal.setitimer(signal.ITIMER_REAL, max(deadline - time.monotonic(), 1e-6))
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _address_space() -> int | None:
+    """Bytes of address space the process maps now (Linux), or None where unknown."""
+    try:
+        pages = int(Path("/proc/self/statm").read_bytes().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return pages * os.sysconf("SC_PAGE_SIZE")
+
+
+@contextmanager
+def memory_bound(mib: int) -> Iterator[None]:
+    """Let the block map at most ``mib`` MiB more than the process maps now."""
+    now = _address_space()
+    if resource is None or now is None or mib <= 0:
+        yield
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    ceiling = now + mib * 2**20
+    if hard != resource.RLIM_INFINITY:
+        ceiling = min(ceiling, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (ceiling, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))

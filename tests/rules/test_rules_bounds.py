@@ -1,0 +1,199 @@
+"""Per-file bounds on time and memory, reading and parsing included (issue 18, scale): a file past
+a bound is an error naming the file and the bound (exit 2), and the other files are still checked.
+
+Bounds are set small through ``check_paths``'s options so the tests stay fast; they assert the
+messages and what was checked, never how long anything took.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+import pytest
+
+from conveyor.rules import check_paths
+from conveyor.rules import runner as runner_module
+from conveyor.rules import template as template_module
+from conveyor.rules.engine import Context, RuleSet
+from conveyor.rules.model import Hit, Rule, Severity
+from conveyor.rules.template import Resource
+
+GOOD = "Resources:\n  Repo:\n    Type: AWS::ECR::Repository\n"
+SPLIT = "split the template (CloudFormation accepts 500 resources per stack)"
+
+
+def _memory_hog(path: Path) -> Path:
+    """A valid template of about 5 MB whose parsed form takes well over 50 MiB (650,000 small
+    mappings): within the size cap, past a small memory bound."""
+    data = {
+        "Resources": {"T": {"Type": "AWS::SNS::Topic"}},
+        "Metadata": {"x": [{"a": 1}] * 650_000},
+    }
+    path.write_text(json.dumps(data, separators=(",", ":")))
+    assert 1_000_000 < path.stat().st_size < 10 * 2**20
+    return path
+
+
+def _good_files(directory: Path, count: int) -> set[str]:
+    for index in range(count):
+        (directory / f"good{index}.yaml").write_text(GOOD)
+    return {str(directory / f"good{index}.yaml") for index in range(count)}
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_memory_bound_covers_parsing_and_the_other_files_are_checked(
+    tmp_path: Path, jobs: int
+) -> None:
+    hog = _memory_hog(tmp_path / "hog.json")
+    good = _good_files(tmp_path, 3)
+    result = check_paths([tmp_path], memory_limit=50, jobs=jobs)
+    assert [(e.file, e.message) for e in result.errors] == [
+        (
+            str(hog),
+            f"{hog}: stopped: over the limit of 50 MiB of memory per file (--memory-limit); "
+            f"nothing was checked: {SPLIT}",
+        )
+    ]
+    assert result.files == 3
+    assert {f.file for f in result.findings} == good
+    assert result.exit_code() == 2
+
+
+def test_the_same_file_passes_under_the_default_memory_bound(tmp_path: Path) -> None:
+    hog = _memory_hog(tmp_path / "hog.json")
+    result = check_paths([hog])
+    assert result.errors == []
+    assert result.files == 1
+
+
+def _slow_parse(seconds: float) -> object:
+    real_parse = template_module.parse
+
+    def parse(text: str, *, name: str, suffix: str = "") -> object:
+        if Path(name).name == "slow.yaml":
+            started = time.monotonic()
+            while time.monotonic() - started < seconds:  # busy, never yields to a timer check
+                pass
+        return real_parse(text, name=name, suffix=suffix)
+
+    return parse
+
+
+def test_time_bound_covers_parsing_and_the_other_files_are_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Parsing takes 20 s (a stand-in for a hostile file), the limit is 0.5 s.
+    monkeypatch.setattr(runner_module, "parse", _slow_parse(20))
+    slow = tmp_path / "slow.yaml"
+    slow.write_text(GOOD)
+    good = _good_files(tmp_path, 2)
+    result = check_paths([tmp_path], time_limit=0.5)
+    assert [(e.file, e.message) for e in result.errors] == [
+        (
+            str(slow),
+            f"{slow}: stopped while reading, parsing or indexing it: over the limit of 0.5 s "
+            f"per file (--time-limit); nothing was checked: {SPLIT}",
+        )
+    ]
+    assert {f.file for f in result.findings} == good
+    assert result.exit_code() == 2
+
+
+def _stuck_rule(seconds: float) -> Rule:
+    def check(res: Resource, ctx: Context) -> Iterable[Hit]:
+        if res.logical_id == "Stuck":
+            started = time.monotonic()
+            while time.monotonic() - started < seconds:
+                pass
+        return [Hit(res.logical_id, "", "seen")]
+
+    return Rule(
+        id="CV999",
+        title="test",
+        severity=Severity.HIGH,
+        resource_types=("AWS::SNS::Topic",),
+        failure_modes=(),
+        why="",
+        fix_cloudformation="",
+        fix_cdk="",
+        fix_conveyor="",
+        check=check,
+    )
+
+
+def test_a_rule_stuck_on_one_resource_is_stopped_and_what_was_found_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runner_module, "default_rules", lambda: RuleSet([_stuck_rule(20)]))
+    stuck = tmp_path / "stuck.yaml"
+    stuck.write_text(
+        "Resources:\n  First:\n    Type: AWS::SNS::Topic\n"
+        "  Stuck:\n    Type: AWS::SNS::Topic\n  Last:\n    Type: AWS::SNS::Topic\n"
+    )
+    other = tmp_path / "other.yaml"
+    other.write_text("Resources:\n  Stuck2:\n    Type: AWS::SNS::Topic\n")
+    result = check_paths([stuck, other], time_limit=0.5)
+    assert [e.message for e in result.errors] == [
+        f"{stuck}: checking stopped after 1 of 3 resources: over the limit of 0.5 s per file "
+        f"(--time-limit); the findings shown are incomplete: {SPLIT}"
+    ]
+    assert [(f.file, f.resource) for f in result.findings] == [
+        (str(stuck), "First"),
+        (str(other), "Stuck2"),
+    ]
+
+
+def test_a_worker_deaf_to_the_timer_is_killed_and_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_parse = template_module.parse
+
+    def parse(text: str, *, name: str, suffix: str = "") -> object:
+        if (
+            Path(name).name == "deaf.yaml"
+        ):  # code the timer cannot interrupt (a C extension looping)
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+            time.sleep(60)
+        return real_parse(text, name=name, suffix=suffix)
+
+    monkeypatch.setattr(runner_module, "parse", parse)
+    monkeypatch.setattr(runner_module, "ISOLATE_BYTES", 0)  # every file in a worker
+    monkeypatch.setattr(runner_module, "_KILL_GRACE", 0.5)
+    deaf = tmp_path / "deaf.yaml"
+    deaf.write_text(GOOD)
+    good = _good_files(tmp_path, 1)
+    result = check_paths([tmp_path], time_limit=0.5)
+    assert [e.message for e in result.errors] == [
+        f"{deaf}: stopped while reading, parsing or indexing it: over the limit of 0.5 s "
+        f"per file (--time-limit); nothing was checked: {SPLIT}"
+    ]
+    assert {f.file for f in result.findings} == good
+
+
+def test_large_files_are_checked_in_a_worker_small_ones_in_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alone: list[str] = []
+    real_alone = runner_module._check_alone
+
+    def check_alone(target: runner_module.Target, options: object) -> object:
+        alone.append(target.path)
+        return real_alone(target, options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(runner_module, "_check_alone", check_alone)
+    small = tmp_path / "small.yaml"
+    small.write_text(GOOD)
+    large = tmp_path / "large.yaml"
+    large.write_text(GOOD + "# padding\n" * 100_000)
+    assert large.stat().st_size > runner_module.ISOLATE_BYTES
+    result = check_paths([small, large])
+    assert alone == [str(large)]
+    assert result.files == 2
+    assert {f.file for f in result.findings} == {str(small), str(large)}
+    result = check_paths(["-"], stdin_text=large.read_bytes())
+    assert alone == [str(large), "<stdin>"]
+    assert result.files == 1
