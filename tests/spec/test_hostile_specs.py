@@ -275,12 +275,13 @@ def test_huge_values_in_a_models_own_message_are_capped() -> None:
         (
             "approval: true",
             "approval: [true]",
-            "conveyor.yaml:20: environments[1].approval: expected true or false, got list [True]",
+            "conveyor.yaml:20: environments[1].approval: expected true or false, got a list "
+            "(- item)",
         ),
         (
             "timeout_minutes: 15",
             "timeout_minutes: 1.5",
-            "conveyor.yaml:11: build.timeout_minutes: expected a whole number, got float 1.5",
+            "conveyor.yaml:11: build.timeout_minutes: expected a whole number, got the number 1.5",
         ),
         (
             "timeout_minutes: 15",
@@ -301,7 +302,7 @@ def test_huge_values_in_a_models_own_message_are_capped() -> None:
         (
             "owner: team-web",
             "owner: 12",
-            "conveyor.yaml:2: owner: expected text, got int 12 — quote it if it is text",
+            "conveyor.yaml:2: owner: expected text, got the number 12 — quote it if it is text",
         ),
         (
             "owner: team-web",
@@ -446,13 +447,15 @@ WORD_FOR_WORD = [
         "[oncall@example.com]",
         "[oncall]",
         "conveyor.yaml:24: notifications.email[0]: 'oncall' does not have the expected form: "
-        "Email addresses of the team audience, like oncall@example.com",
+        "Email addresses of the team audience, like oncall@example.com — for example: "
+        "oncall@example.com",
     ),
     (
         "          port: 8080",
         "          port: 8080\n          health_check_path: health",
         "conveyor.yaml:19: environments[0].deploy.ecs.create.health_check_path: 'health' does not "
-        "have the expected form",
+        "have the expected form: Path the load balancer requests to see the service is healthy; "
+        "starts with / — for example: /health",
     ),
     (
         "owner: team-web",

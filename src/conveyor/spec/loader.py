@@ -7,18 +7,20 @@ arbitrary object.
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
 
 from conveyor.files import is_fifo, read_bounded
-from conveyor.spec.models import Spec
+from conveyor.spec.models import KeyedValueError, Spec
 
 try:  # the C composer is several times faster; fall back when libyaml is absent
     from yaml import CSafeLoader as _Loader
@@ -355,40 +357,58 @@ def _length(kind: str, ctx: Mapping[str, Any]) -> str:
 
 
 def _describe(value: Any) -> str:
+    """What the user wrote, in YAML's words: never a Python type name (`NoneType`, `dict`)."""
     if value is None:
         return "nothing (an empty value)"
+    if isinstance(value, bool):  # before int: True is an int to Python
+        return "true" if value else "false"
     if isinstance(value, str):
         return f"the text {_show(value)}"
-    return f"{type(value).__name__} {_show(value)}"
+    if isinstance(value, int | float):
+        return f"the number {_show(value)}"
+    if isinstance(value, dict):
+        return "a mapping (key: value)" if value else "an empty mapping {}"
+    if isinstance(value, list):
+        return "a list (- item)" if value else "an empty list []"
+    if isinstance(value, datetime.date):
+        return f"the date {value.isoformat()}"
+    return "a value of another kind"
 
 
-def _field_description(path: Path_) -> str:
-    # A list item (…email[0]) is described by its list's field.
+def _field(path: Path_) -> FieldInfo | None:
+    """The field a key path names; a list item (…email[0]) is its list's field."""
     while path and isinstance(path[-1], int):
         path = path[:-1]
     if not path:
-        return ""
+        return None
     model = _model_for(tuple(path[:-1]))
-    field = model.model_fields.get(str(path[-1])) if model is not None else None
+    return model.model_fields.get(str(path[-1])) if model is not None else None
+
+
+def _field_description(path: Path_) -> str:
+    field = _field(path)
     return (field.description or "") if field is not None else ""
 
 
 def _field_examples(path: Path_) -> str:
-    names = [p for p in path if isinstance(p, str)]
-    if not names:
+    field = _field(path)
+    if field is None:
         return ""
-    model = _model_for(tuple(path[:-1])) if isinstance(path[-1], str) else None
-    if model is None:
-        return ""
-    field = model.model_fields.get(names[-1])
-    if field is None or not field.examples:
-        return ""
-    return str(field.examples[0])
+    examples = field.examples
+    if not examples and path and isinstance(path[-1], int):
+        # A list item's own constraint (list[Annotated[str, Field(examples=…)]]) has them.
+        items = get_args(field.annotation)
+        metadata = getattr(items[0], "__metadata__", ()) if items else ()
+        examples = next((m.examples for m in metadata if isinstance(m, FieldInfo)), None)
+    return str(examples[0]) if examples else ""
 
 
 def _problems(error: ValidationError, located: _Located) -> Iterator[Problem]:
     for item in error.errors():
         path = _user_path(item["loc"], located.lines)
+        raised = (item.get("ctx") or {}).get("error")
+        if isinstance(raised, KeyedValueError):  # the model named the key below it
+            path = (*path, *raised.at)
         if any(path[: len(skip)] == skip for skip in located.unchecked):
             continue
         line = _nearest_line(path, located.lines)

@@ -47,6 +47,25 @@ FARGATE_MEMORY: dict[int, tuple[int, ...]] = {
 PRODUCTION_NAMES = frozenset({"prod", "production", "live", "prd"})
 
 
+class KeyedValueError(ValueError):
+    """A model's own complaint about one key below it (a duplicate name in a list), so the
+    loader reports that key's path and line, not the enclosing mapping's."""
+
+    def __init__(self, message: str, *at: str | int) -> None:
+        super().__init__(message)
+        self.at = at
+
+
+def _first_repeat(values: list[str]) -> int | None:
+    """The index of the first value that appeared earlier in `values`, if any."""
+    seen: set[str] = set()
+    for index, value in enumerate(values):
+        if value in seen:
+            return index
+        seen.add(value)
+    return None
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
@@ -126,7 +145,9 @@ class CodeCommitSource(_Model):
     CreateRepository in accounts that have none (FM52)."""
 
     repository: str = Field(
-        pattern=r"^[\w.-]{1,100}$", description="Name of the existing repository."
+        pattern=r"^[\w.-]{1,100}$",
+        description="Name of the existing repository: letters, digits, '_', '.', '-'.",
+        examples=["payments"],
     )
     branch: str = Field("main", min_length=1)
 
@@ -167,7 +188,8 @@ class RegistryLogin(_Model):
     registry: str = Field(
         "docker.io",
         pattern=r"^[a-z0-9.-]+(:\d+)?$",
-        description="Registry host name; docker.io for Docker Hub.",
+        description="Registry host name (and :port); docker.io for Docker Hub.",
+        examples=["docker.io"],
     )
     username: SecretRef
     password: SecretRef
@@ -238,7 +260,11 @@ class Build(_Model):
 class ExistingVpc(_Model):
     """A VPC given by id. All ids are explicit, so synthesis needs no AWS lookup."""
 
-    id: str = Field(pattern=r"^vpc-[0-9a-f]{8,17}$")
+    id: str = Field(
+        pattern=r"^vpc-[0-9a-f]{8,17}$",
+        description="The VPC's id: vpc- and 8 or 17 hexadecimal digits.",
+        examples=["vpc-0a1b2c3d4e5f67890"],
+    )
     availability_zones: list[str] = Field(min_length=2)
     public_subnets: list[str] = Field(min_length=2)
     private_subnets: list[str] = Field(min_length=2)
@@ -263,16 +289,28 @@ class CreateService(_Model):
     cpu: Literal[256, 512, 1024, 2048, 4096] = 256
     memory: int = Field(512, ge=512, le=30720, description="Task memory in MiB.")
     desired_count: int = Field(2, ge=1, le=100)
-    health_check_path: str = Field("/health", pattern=r"^/")
+    health_check_path: str = Field(
+        "/health",
+        pattern=r"^/",
+        description="Path the load balancer requests to see the service is healthy; starts with /.",
+        examples=["/health"],
+    )
     vpc: ExistingVpc | None = Field(None, description="Existing VPC; omit to create one.")
     certificate_arn: str | None = Field(
-        None, pattern=CERTIFICATE_ARN_PATTERN, description="ACM certificate: serve HTTPS."
+        None,
+        pattern=CERTIFICATE_ARN_PATTERN,
+        description="ACM certificate: serve HTTPS.",
+        examples=[
+            "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+        ],
     )
     env: dict[str, str] = Field(
         default_factory=dict,
         description="Container environment; secrets only as ssm:/ or secretsmanager: refs.",
     )
-    test_cidrs: list[Annotated[str, Field(pattern=r"^\d{1,3}(\.\d{1,3}){3}/\d{1,2}$")]] = Field(
+    test_cidrs: list[
+        Annotated[str, Field(pattern=r"^\d{1,3}(\.\d{1,3}){3}/\d{1,2}$", examples=["10.0.0.0/16"])]
+    ] = Field(
         default_factory=list,
         description=(
             "Blue/green: who may reach the test listener. Defaults to the NAT addresses of the "
@@ -326,9 +364,11 @@ class _TrafficShifting(_Model):
     minutes: int = Field(
         5, ge=1, le=2880, description="Minutes before the rest (canary) or between steps (linear)."
     )
-    alarms: list[Annotated[str, Field(pattern=r"^[^\s]{1,255}$")]] = Field(
-        default_factory=list,
-        description="Names of existing CloudWatch alarms that roll the deployment back.",
+    alarms: list[Annotated[str, Field(pattern=r"^[^\s]{1,255}$", examples=["payments-5xx"])]] = (
+        Field(
+            default_factory=list,
+            description="Names of existing CloudWatch alarms that roll the deployment back.",
+        )
     )
 
 
@@ -350,15 +390,22 @@ class EcsDeploy(_TrafficShifting):
         None, description="Let conveyor create the cluster, service and load balancer."
     )
     cluster: str | None = Field(
-        None, pattern=r"^[A-Za-z0-9_-]{1,255}$", description="Existing cluster name."
+        None,
+        pattern=r"^[A-Za-z0-9_-]{1,255}$",
+        description="Existing cluster name: letters, digits, '_', '-'.",
+        examples=["payments-prod"],
     )
     service: str | None = Field(
-        None, pattern=r"^[A-Za-z0-9_-]{1,255}$", description="Existing service name."
+        None,
+        pattern=r"^[A-Za-z0-9_-]{1,255}$",
+        description="Existing service name: letters, digits, '_', '-'.",
+        examples=["api"],
     )
     container: str = Field(
         "app",
         pattern=r"^[A-Za-z0-9_-]{1,255}$",
         description="Container name in the task definition that runs the built image.",
+        examples=["app"],
     )
     timeout_minutes: int = Field(60, ge=5, le=60, description="Deploy action timeout.")
 
@@ -408,7 +455,10 @@ class LambdaFunction(_Model):
         "python3.12", description="Current runtimes only (FM65): no Node.js 18 or Python 3.9."
     )
     handler: str = Field(
-        "app.handler", pattern=r"^[A-Za-z0-9_./-]+\.[A-Za-z0-9_]+$", examples=["app.handler"]
+        "app.handler",
+        pattern=r"^[A-Za-z0-9_./-]+\.[A-Za-z0-9_]+$",
+        description="module.function that Lambda calls, the module's path relative to the zip.",
+        examples=["app.handler"],
     )
     package: str = Field(
         "function.zip",
@@ -445,7 +495,12 @@ class LambdaDeploy(_TrafficShifting):
         "canary", description="How CodeDeploy shifts the alias to the new version (FM62)."
     )
     function: LambdaFunction = Field(default_factory=LambdaFunction)
-    alias: str = Field("live", pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,127}$")
+    alias: str = Field(
+        "live",
+        pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,127}$",
+        description="Alias that receives traffic: a letter, then letters, digits, '_', '-'.",
+        examples=["live"],
+    )
     timeout_minutes: int = Field(60, ge=5, le=480, description="Deploy action timeout.")
 
     @model_validator(mode="after")
@@ -484,7 +539,10 @@ class HttpCheck(_Model):
         examples=["https://staging.example.com/health"],
     )
     path: str = Field(
-        "/health", pattern=r"^/", description="Path on a created service's load balancer."
+        "/health",
+        pattern=r"^/",
+        description="Path on a created service's load balancer; starts with /.",
+        examples=["/health"],
     )
     expect: int = Field(200, ge=100, le=599, description="Expected HTTP status.")
     body_contains: str | None = None
@@ -506,6 +564,7 @@ class HttpCheck(_Model):
         pattern=r"^\s*-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s-]+-----END CERTIFICATE-----\s*$",
         max_length=3000,
         description="PEM certificate of a private CA: trusted instead of the public ones.",
+        examples=["-----BEGIN CERTIFICATE-----\nMIIB…\n-----END CERTIFICATE-----"],
     )
 
     @property
@@ -548,6 +607,7 @@ class Environment(_Model):
             "account:). conveyor synthesizes a stack for that account, deployed before the "
             "pipeline's, and grants across accounts with roles and resource policies."
         ),
+        examples=["123456789012"],
     )
     approval: bool | None = Field(
         None,
@@ -657,7 +717,11 @@ Severity = Literal["critical", "high", "medium", "low"]
 class Suite(_Model):
     """A named test job: its own CodeBuild action, in parallel with the others."""
 
-    name: str = Field(pattern=r"^[a-z][a-z0-9-]{0,30}$", examples=["unit"])
+    name: str = Field(
+        pattern=r"^[a-z][a-z0-9-]{0,30}$",
+        description="Lowercase letters, digits and '-', starting with a letter; up to 31.",
+        examples=["unit"],
+    )
     commands: list[PlainText] = Field(min_length=1)
     compute: ComputeSize = "small"
     timeout_minutes: int = Field(15, ge=5, le=120)
@@ -686,8 +750,11 @@ class Scans(_Model):
 
     @model_validator(mode="after")
     def _distinct(self) -> Scans:
-        if len(set(self.tools)) != len(self.tools):
-            raise ValueError("a scan tool is listed twice")
+        repeat = _first_repeat(list(self.tools))
+        if repeat is not None:
+            raise KeyedValueError(
+                f"scan tool {self.tools[repeat]!r} is listed twice; keep one", "tools", repeat
+            )
         return self
 
 
@@ -705,9 +772,14 @@ class Checks(_Model):
 
     @model_validator(mode="after")
     def _distinct_names(self) -> Checks:
-        names = [t.name for t in self.tests]
-        if len(set(names)) != len(names):
-            raise ValueError("two test jobs share a name; names must differ")
+        repeat = _first_repeat([t.name for t in self.tests])
+        if repeat is not None:
+            raise KeyedValueError(
+                f"test name {self.tests[repeat].name!r} is used twice; names must differ",
+                "tests",
+                repeat,
+                "name",
+            )
         return self
 
 
@@ -725,7 +797,7 @@ Email = Annotated[
 
 
 class Audience(_Model):
-    email: list[Email] = Field(min_length=1)
+    email: list[Email] = Field(min_length=1, description="Email addresses of this audience.")
     on: list[NotificationEvent] = Field(min_length=1)
 
 
@@ -821,6 +893,7 @@ class Spec(_Model):
             "The pipeline's AWS account. Needed only when an environment deploys into another "
             "account; otherwise the stack deploys into whichever account you deploy it to."
         ),
+        examples=["123456789012"],
     )
     source: Source
     build: Build
@@ -839,11 +912,15 @@ class Spec(_Model):
 
     @model_validator(mode="after")
     def _environments_are_distinct(self) -> Spec:
-        seen: set[str] = set()
-        for env in self.environments:
-            if env.name in seen:
-                raise ValueError(f"environment name {env.name!r} is used twice; names must differ")
-            seen.add(env.name)
+        repeat = _first_repeat([env.name for env in self.environments])
+        if repeat is not None:
+            raise KeyedValueError(
+                f"environment name {self.environments[repeat].name!r} is used twice; names "
+                "must differ",
+                "environments",
+                repeat,
+                "name",
+            )
         kinds = {env.deploy.kind for env in self.environments}
         if len(kinds) > 1:
             raise ValueError(
