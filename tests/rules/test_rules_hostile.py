@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import ctypes
 import os
+import pwd
+import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -233,6 +237,74 @@ def test_a_named_pipe_is_read(tmp_path: Path) -> None:
     assert '"files": 1' in out
 
 
+def _check_in_thread(target: runner_module.Target, release: Path) -> object:
+    """check_target in a thread, so a regression that blocks fails instead of hanging; a pipe
+    left blocked is released by opening it for writing."""
+    results: list[object] = []
+    worker = threading.Thread(
+        target=lambda: results.append(runner_module.check_target(target, Options())), daemon=True
+    )
+    worker.start()
+    worker.join(timeout=20)
+    if worker.is_alive():
+        os.close(os.open(release, os.O_WRONLY | os.O_NONBLOCK))
+        pytest.fail(f"checking {target.path} blocked")
+    return results[0]
+
+
+def test_a_named_pipe_without_a_writer_is_refused_not_waited_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runner_module, "WRITER_WAIT", 0.2)
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    result = _check_in_thread(runner_module.Target(str(fifo), True), fifo)
+    assert [e.message for e in result.errors] == [  # type: ignore[attr-defined]
+        f"{fifo}: a named pipe nothing was written to within 0.2 s; conveyor reads a pipe only "
+        "while a program writes a template into it: start the writer first, or check a file"
+    ]
+    done = _check_in_subprocess([str(fifo)])  # the whole command, with the default wait
+    assert done.returncode == 2, done.stderr
+    assert "a named pipe nothing was written to within 10 s" in done.stdout
+
+
+def test_an_anonymous_pipe_is_read_however_late_its_writer_writes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # `conveyor check <(generate-template)`: the generator may take longer than the wait for
+    # the writer of a named pipe; this pipe has its writer, so it is read until it ends.
+    monkeypatch.setattr(runner_module, "WRITER_WAIT", 0.05)
+    read_end, write_end = os.pipe()
+
+    def write_late() -> None:
+        time.sleep(0.5)
+        with os.fdopen(write_end, "w") as pipe:
+            pipe.write(GOOD)
+
+    threading.Thread(target=write_late, daemon=True).start()
+    try:
+        path = f"/proc/self/fd/{read_end}"
+        if not Path(path).exists():
+            pytest.skip("no /proc: every pipe is waited on for a bounded time")
+        result = _check_in_thread(runner_module.Target(path, True), Path(path))
+    finally:
+        os.close(read_end)
+    assert result.errors == []  # type: ignore[attr-defined]
+    assert result.checked  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("encoding", "name"),
+    [("utf-32", "UTF-32"), ("utf-32-be", "UTF-32"), ("utf-16", "UTF-16"), ("utf-16-be", "UTF-16")],
+)
+def test_unicode_encodings_other_than_utf8_are_named(encoding: str, name: str) -> None:
+    # Python writes a byte order mark for "utf-32" and "utf-16" (little-endian here), none for
+    # the big-endian codecs: add theirs.
+    bom = {"utf-32-be": b"\x00\x00\xfe\xff", "utf-16-be": b"\xfe\xff"}.get(encoding, b"")
+    message = _one_error(check_text(bom + GOOD.encode(encoding), name="t.yaml"), "t.yaml")
+    assert message == f"t.yaml: the file is {name}; save it as UTF-8 and check it again"
+
+
 def test_a_file_swapped_for_a_pipe_after_discovery_is_skipped(tmp_path: Path) -> None:
     path = tmp_path / "late.yaml"
     path.write_text(GOOD)
@@ -291,17 +363,52 @@ def test_an_unlistable_subdirectory_is_reported(
     assert result.exit_code() == 2
 
 
+def _become_nobody() -> None:
+    nobody = pwd.getpwnam("nobody")
+    os.setgroups([])
+    os.setgid(nobody.pw_gid)
+    os.setuid(nobody.pw_uid)
+
+
 _PR_CAPBSET_DROP = 24
 _CAP_DAC_OVERRIDE, _CAP_DAC_READ_SEARCH = 1, 2
 
 
 def _without_root_file_access() -> None:
-    """In the child before exec: root keeps its uid but loses the capabilities that let it
-    ignore file permissions, so the permission tests mean something when run as root (CI)."""
+    """Root keeps its uid but loses the capabilities that let it ignore file permissions."""
     libc = ctypes.CDLL(None, use_errno=True)
     for cap in (_CAP_DAC_OVERRIDE, _CAP_DAC_READ_SEARCH):
         if libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
             raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) failed")
+
+
+def _unprivileged_ways() -> list[Callable[[], None] | None]:
+    """How to start a child that file permissions apply to, best first: as is when not root;
+    when root (CI containers), as the user nobody (which needs an interpreter nobody may run),
+    else as root without the capabilities that bypass permissions."""
+    if os.geteuid() != 0:
+        return [None]
+    ways: list[Callable[[], None] | None] = []
+    try:
+        pwd.getpwnam("nobody")
+        ways.append(_become_nobody)
+    except KeyError:
+        pass
+    ways.append(_without_root_file_access)
+    return ways
+
+
+@pytest.fixture
+def shared_dir() -> Iterator[Path]:
+    """A directory the unprivileged user can reach (pytest's tmp_path is private to root)."""
+    path = Path(tempfile.mkdtemp(prefix="conveyor-permissions-"))
+    path.chmod(0o755)
+    try:
+        yield path
+    finally:
+        for inner in [path, *path.rglob("*")]:
+            inner.chmod(0o755)  # let a non-root user remove what it locked
+        shutil.rmtree(path)
 
 
 def _check_bound_by_permissions(paths: list[Path]) -> list[tuple[str, str]]:
@@ -314,21 +421,31 @@ def _check_bound_by_permissions(paths: list[Path]) -> list[tuple[str, str]]:
         print("files", result.files, "exit", result.exit_code())
         """
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-        preexec_fn=_without_root_file_access if os.geteuid() == 0 else None,
-    )
+    failures: list[str] = []
+    for way in _unprivileged_ways():
+        try:
+            done = subprocess.run(
+                [sys.executable, "-c", code],
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=60,
+                preexec_fn=way,
+            )
+        except (OSError, subprocess.SubprocessError) as exc:
+            # nobody may not run an interpreter under /root; a container may refuse setuid
+            # or prctl: try the next way.
+            failures.append(f"{getattr(way, '__name__', way)}: {exc}")
+            continue
+        break
+    else:
+        pytest.skip(f"runs as root and cannot give up root's access to files: {failures}")
     assert done.returncode == 0, done.stderr
     lines = done.stdout.strip().splitlines()
     return [(a.strip(), b.strip()) for a, _, b in (line.partition("|") for line in lines)]
 
 
-def test_permissions_are_errors_never_tracebacks_nor_silence(tmp_path: Path) -> None:
-    shared_dir = tmp_path
+def test_permissions_are_errors_never_tracebacks_nor_silence(shared_dir: Path) -> None:
     (shared_dir / "stack.yaml").write_text(GOOD)
     unlisted = shared_dir / "unlisted"  # may be entered, not listed
     unlisted.mkdir()
@@ -338,6 +455,7 @@ def test_permissions_are_errors_never_tracebacks_nor_silence(tmp_path: Path) -> 
     (unentered / "b.yaml").write_text(GOOD)
     unreadable = shared_dir / "secret.yaml"
     unreadable.write_text(GOOD)
+    # The same bits for owner and others: the child runs as the owner or as nobody.
     unreadable.chmod(0o000)
     unlisted.chmod(0o311)
     unentered.chmod(0o644)
@@ -352,12 +470,17 @@ def test_permissions_are_errors_never_tracebacks_nor_silence(tmp_path: Path) -> 
         (str(unreadable), f"{unreadable}: cannot read the file: Permission denied"),
         ("files 1 exit 2", ""),
     ]
-    # A directory the user named that cannot be read is an error, not "clean".
-    named = _check_bound_by_permissions([unlisted])
-    for path in (unlisted, unentered, unreadable):
-        path.chmod(0o755)  # let pytest clean up when not run as root
-    assert named[-1] == ("files 0 exit 2", "")
-    assert named[0][0] == str(unlisted)
+    # A directory or file the user named that cannot be read is an error, not "clean".
+    named = _check_bound_by_permissions([unlisted, unreadable])
+    assert named == [
+        (
+            str(unlisted),
+            f"{unlisted}: cannot read the directory: Permission denied; "
+            "fix its permissions or leave it out",
+        ),
+        (str(unreadable), f"{unreadable}: cannot read the file: Permission denied"),
+        ("files 0 exit 2", ""),
+    ]
 
 
 def test_an_internal_error_names_the_file_and_the_others_are_checked(

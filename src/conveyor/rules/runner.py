@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import select
 import stat
 import sys
 import time
@@ -269,11 +270,9 @@ def _read(name: str, *, explicit: bool) -> str:
     descriptor is (not at the path beforehand): a file swapped for a pipe after the directory
     walk is skipped, a pipe or device named by the user is read but never past the cap."""
     try:
-        flags = _OPEN_FLAGS
-        if not explicit or not stat.S_ISFIFO(Path(name).stat().st_mode):
-            # Opening a pipe blocks until a writer comes; only a named pipe may wait for one.
-            flags |= os.O_NONBLOCK
-        fd = os.open(name, flags)
+        # Opening a named pipe blocks until a writer comes, maybe never: open without waiting,
+        # then wait a bounded time for the writer's first bytes (_wait_for_writer).
+        fd = os.open(name, _OPEN_FLAGS | os.O_NONBLOCK)
         try:
             raw = _read_capped(fd, name, explicit=explicit)
         finally:
@@ -298,6 +297,8 @@ def _read_capped(fd: int, name: str, *, explicit: bool) -> bytes:
             raise TemplateError(_too_large(name, f"{info.st_size / 1e6:.1f} MB,"))
     elif not explicit:
         raise NotATemplateError(name)
+    elif stat.S_ISFIFO(info.st_mode) and _is_named_pipe(fd):
+        _wait_for_writer(fd, name)
     os.set_blocking(fd, True)
     chunks: list[bytes] = []
     left = MAX_BYTES + 1
@@ -308,6 +309,31 @@ def _read_capped(fd: int, name: str, *, explicit: bool) -> bytes:
         chunks.append(chunk)
         left -= len(chunk)
     return b"".join(chunks)
+
+
+# Seconds a named pipe may stay without a writer before it is refused (``mkfifo p; conveyor
+# check p`` would otherwise wait forever). A pipe from ``<(generate-template)`` always has its
+# writer and is read until it ends, within the time limit.
+WRITER_WAIT = 10.0
+
+
+def _is_named_pipe(fd: int) -> bool:
+    try:
+        # Linux names an anonymous pipe (from a shell's <(...) or |) "pipe:[inode]".
+        return not str(Path(f"/proc/self/fd/{fd}").readlink()).startswith("pipe:")
+    except OSError:
+        return True  # no /proc: treat every pipe as one that may have no writer
+
+
+def _wait_for_writer(fd: int, name: str) -> None:
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    if not poller.poll(WRITER_WAIT * 1000):  # readable: data, or a writer came and went
+        raise TemplateError(
+            f"{name}: a named pipe nothing was written to within {WRITER_WAIT:g} s; "
+            "conveyor reads a pipe only while a program writes a template into it: start the "
+            "writer first, or check a file"
+        )
 
 
 def _check_many(targets: Sequence[Target], options: Options) -> list[FileResult]:

@@ -104,11 +104,22 @@ class Template:
 # Reading
 
 
+# Byte order marks of the encodings CloudFormation does not read (the UTF-32 ones first: the
+# little-endian one starts like UTF-16's).
+_UNICODE_BOMS = {
+    b"\xff\xfe\x00\x00": "UTF-32",
+    b"\x00\x00\xfe\xff": "UTF-32",
+    b"\xff\xfe": "UTF-16",
+    b"\xfe\xff": "UTF-16",
+}
+
+
 def read_text(raw: bytes, *, name: str) -> str:
     if not raw.strip():
         raise TemplateError(f"{name}: the file is empty; give a CloudFormation template")
-    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        raise TemplateError(f"{name}: the file is UTF-16; save it as UTF-8 and check it again")
+    encoding = _UNICODE_BOMS.get(raw[:4]) or _UNICODE_BOMS.get(raw[:2])
+    if encoding:
+        raise TemplateError(f"{name}: the file is {encoding}; save it as UTF-8 and check it again")
     if b"\x00" in raw[:65536]:
         raise TemplateError(f"{name}: binary file (contains NUL bytes), not a template")
     try:
