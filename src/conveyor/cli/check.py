@@ -26,6 +26,13 @@ class OutputFormat(enum.StrEnum):
     sarif = "sarif"
 
 
+class InputKind(enum.StrEnum):
+    auto = "auto"
+    terraform = "terraform"
+    pulumi = "pulumi"
+    cloudformation = "cloudformation"
+
+
 class FailOn(enum.StrEnum):
     low = "low"
     medium = "medium"
@@ -88,6 +95,14 @@ def check(
             "--jobs, or a file over 1 MB); past it the file is an error (exit 2).",
         ),
     ] = MEMORY_LIMIT_MIB,
+    input_kind: Annotated[
+        InputKind,
+        typer.Option(
+            "--input",
+            help="What the inputs are: terraform (terraform show -json), pulumi (pulumi "
+            "preview --json, pulumi stack export) or cloudformation; auto detects it.",
+        ),
+    ] = InputKind.auto,
 ) -> None:
     """Check CloudFormation templates (JSON/YAML, CDK output) for pipeline failure modes.
 
@@ -115,6 +130,7 @@ def check(
             fail_on,
             output,
             (time_limit, memory_limit),
+            input_kind.value,
         )
     except typer.Exit:
         raise
@@ -141,6 +157,7 @@ def _run(
     fail_on: FailOn,
     output: Path | None,
     limits: tuple[float, int],
+    input_kind: str = "auto",
 ) -> int:
     from conveyor.rules.runner import check_paths, read_stdin
 
@@ -153,6 +170,7 @@ def _run(
         memory_limit=limits[1],
         # Read as bytes, so a file piped in is decoded and size-capped like a file on disk.
         stdin_text=read_stdin() if "-" in paths else None,
+        input_kind=input_kind,
     )
     if result.files == 0 and not result.errors:
         from conveyor.rules.report.text import printable

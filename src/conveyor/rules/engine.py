@@ -27,6 +27,8 @@ class Options:
     # Per file, reading and parsing included (see bounds.py).
     time_limit: float = TIME_LIMIT
     memory_limit: int = MEMORY_LIMIT_MIB
+    # auto | terraform | pulumi | cloudformation (conveyor.rules.inputs)
+    input_kind: str = "auto"
 
 
 class Context:

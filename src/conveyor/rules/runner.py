@@ -12,13 +12,15 @@ import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from multiprocessing.connection import Connection
 from pathlib import Path
 
 from conveyor.rules.bounds import MEMORY_LIMIT_MIB, TIME_LIMIT, Overtime, memory_bound, time_bound
 from conveyor.rules.engine import Options, RuleSet, check_template
+from conveyor.rules.inputs import NOT_APPLICABLE, looks_like_input
+from conveyor.rules.inputs import load as load_input
 from conveyor.rules.model import CheckResult, FileError, FileResult
 from conveyor.rules.template import (
     MAX_BYTES,
@@ -246,9 +248,14 @@ def _check_target(target: Target, options: Options, rules: RuleSet, deadline: fl
             text = read_text(target.raw, name=name)
         else:
             text = _read(name, explicit=target.explicit)
-        if not target.explicit and not looks_like_template(text):
+        if not target.explicit and not (looks_like_template(text) or looks_like_input(text)):
             return FileResult(file=name)
-        template = parse(text, name=name, suffix=Path(name).suffix.lower())
+        loaded = load_input(text, name=name, kind=options.input_kind)
+        if loaded is None:
+            template = parse(text, name=name, suffix=Path(name).suffix.lower())
+        else:
+            template, kind = loaded
+            options = replace(options, ignore=options.ignore | NOT_APPLICABLE[kind])
     except NotATemplateError as exc:
         if not target.explicit:
             return FileResult(file=name)
@@ -447,16 +454,19 @@ def check_paths(
     stdin_text: str | bytes | None = None,
     time_limit: float = TIME_LIMIT,
     memory_limit: int = MEMORY_LIMIT_MIB,
+    input_kind: str = "auto",
 ) -> CheckResult:
     """Check templates at ``paths`` (files, directories, ``cdk.out``, or ``-`` for stdin).
     Each file gets ``time_limit`` seconds and, when checked in a worker process (``jobs`` > 1,
-    or a file over 1 MB), ``memory_limit`` MiB; past either it is an error naming the file."""
+    or a file over 1 MB), ``memory_limit`` MiB; past either it is an error naming the file.
+    ``input_kind`` forces terraform, pulumi or cloudformation instead of detecting it."""
     started = time.perf_counter()
     options = Options(
         ignore=frozenset(ignore),
         require_tags=tuple(require_tags),
         time_limit=time_limit,
         memory_limit=memory_limit,
+        input_kind=input_kind,
     )
     targets, errors = discover(paths, stdin_text=stdin_text)
     result = CheckResult()
@@ -475,10 +485,14 @@ def check_text(
     name: str = "<stdin>",
     ignore: Iterable[str] = (),
     require_tags: Iterable[str] = (),
+    input_kind: str = "auto",
 ) -> CheckResult:
-    """Check one template given as text (or as bytes, decoded as a file would be)."""
+    """Check one template (or Terraform plan, Pulumi preview/export) given as text (or as
+    bytes, decoded as a file would be)."""
     started = time.perf_counter()
-    options = Options(ignore=frozenset(ignore), require_tags=tuple(require_tags))
+    options = Options(
+        ignore=frozenset(ignore), require_tags=tuple(require_tags), input_kind=input_kind
+    )
     result = CheckResult()
     target = Target(name, True, raw=text) if isinstance(text, bytes) else Target(name, True, text)
     result.add(check_target(target, options))

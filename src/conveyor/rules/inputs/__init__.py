@@ -1,0 +1,133 @@
+"""Terraform plans and Pulumi previews/exports as the same resource view CloudFormation
+templates give the rules: one normalizer, not three rule sets.
+
+- ``terraform show -json tfplan`` (or of a state file) -> ``terraform.py``
+- ``pulumi preview --json`` and ``pulumi stack export`` -> ``pulumi.py``
+- both -> ``Record`` (Terraform attribute names) -> ``mapping.py`` (CloudFormation types and
+  properties, split resources joined to their owner) -> ``build.py`` (a ``Template``).
+
+The kind of input is detected from its content; ``--input`` forces one.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from conveyor.rules.template import Template, TemplateError, _parse_json
+
+TERRAFORM = "terraform"
+PULUMI = "pulumi"
+CLOUDFORMATION = "cloudformation"
+AUTO = "auto"
+KINDS = (TERRAFORM, PULUMI, CLOUDFORMATION)
+
+# Rules about CloudFormation stack attributes that have no counterpart in these tools
+# (DeletionPolicy/UpdateReplacePolicy and RetainExceptOnCreate are stack-update semantics).
+NOT_APPLICABLE: dict[str, frozenset[str]] = {
+    TERRAFORM: frozenset({"CV007", "CV095"}),
+    PULUMI: frozenset({"CV007", "CV095"}),
+}
+
+_TERRAFORM_KEYS = (
+    '"terraform_version"',
+    '"planned_values"',
+    '"resource_changes"',
+    '"values"',
+    '"configuration"',
+)
+_KEY_LINE = re.compile(r'"(address|urn)"\s*:\s*"((?:[^"\\]|\\.)*)"')
+
+
+def detect(data: Any) -> str:
+    from conveyor.rules.inputs import pulumi, terraform
+
+    if terraform.is_plan(data):
+        return TERRAFORM
+    if pulumi.is_pulumi(data):
+        return PULUMI
+    return CLOUDFORMATION
+
+
+def looks_like_input(head: str) -> bool:
+    """Cheap screen for files met while walking a directory."""
+    head = head[:200_000]
+    terraform = '"format_version"' in head and any(key in head for key in _TERRAFORM_KEYS)
+    return terraform or '"urn:pulumi:' in head or '"steps"' in head
+
+
+def load(text: str, *, name: str, kind: str) -> tuple[Template, str] | None:
+    """The Template view of a Terraform or Pulumi input and the kind it is; None when the text
+    is CloudFormation (auto-detected, or forced with ``kind``)."""
+    if kind == CLOUDFORMATION:
+        return None
+    if kind == AUTO and not looks_like_input(text):
+        return None  # CloudFormation: parsed once, by the template parser
+    stripped = text.lstrip()
+    if not stripped.startswith("{"):
+        if kind == AUTO:
+            return None
+        raise TemplateError(
+            f"{name}: --input {kind} reads JSON (`{_command(kind)}`), and this is not JSON; "
+            "give the JSON output, or drop --input for a CloudFormation template"
+        )
+    data = _parse_json(text, name)
+    found = detect(data)
+    if kind == AUTO:
+        if found == CLOUDFORMATION:
+            return None
+        kind = found
+    elif found != kind:
+        raise TemplateError(
+            f"{name}: --input {kind} expects the output of `{_command(kind)}`, but this "
+            f"{'looks like ' + found if found != CLOUDFORMATION else 'has neither'} "
+            f"({_signature(kind)}); check the file, or change --input"
+        )
+    return _load(data, text, name=name, kind=kind), kind
+
+
+def _load(data: Any, text: str, *, name: str, kind: str) -> Template:
+    from conveyor.rules.inputs import pulumi, terraform
+    from conveyor.rules.inputs.build import build
+
+    lines = key_lines(text)
+    if kind == TERRAFORM:
+        records = terraform.read(data, name=name, lines=lines)
+        outputs = terraform.outputs(data)
+    else:
+        records, outputs = pulumi.read(data, name=name, lines=lines)
+    return build(records, file=name, outputs=outputs)
+
+
+def key_lines(text: str) -> dict[str, int]:
+    """Line of the first ``"address": ...`` / ``"urn": ...`` key per value, in one scan."""
+    import json
+
+    out: dict[str, int] = {}
+    line = 1
+    last = 0
+    for match in _KEY_LINE.finditer(text):
+        raw = match.group(2)
+        try:
+            value = json.loads(f'"{raw}"') if "\\" in raw else raw
+        except ValueError:
+            continue
+        if value not in out:
+            line += text.count("\n", last, match.start())
+            last = match.start()
+            out[value] = line
+    return out
+
+
+def _command(kind: str) -> str:
+    return {
+        TERRAFORM: "terraform show -json tfplan",
+        PULUMI: "pulumi preview --json` or `pulumi stack export",
+    }.get(kind, kind)
+
+
+def _signature(kind: str) -> str:
+    return {
+        TERRAFORM: 'a plan has "format_version" and "planned_values" or "resource_changes"',
+        PULUMI: 'a preview has "steps"; an export has "deployment.resources"',
+    }.get(kind, "")

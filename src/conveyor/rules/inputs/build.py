@@ -1,0 +1,177 @@
+"""Records -> the ``Template`` every rule reads: map each owner record, fold split resources
+into their owners, carry ``depends_on`` as ``DependsOn`` and the ``conveyor:suppress`` tag as the
+suppression metadata the engine already honours."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from conveyor.rules.inputs.mapping import IDENTITY_ATTRIBUTES, JOINS, TYPES, Join
+from conveyor.rules.inputs.records import Record
+from conveyor.rules.inputs.view import AFTER_APPLY, View, is_unknown
+from conveyor.rules.intrinsics import ref_target
+from conveyor.rules.template import Resource, Template, _Locator
+
+SUPPRESS_TAG = "conveyor:suppress"
+
+
+class _LineTable(_Locator):
+    """Lines of resources by logical id: the line of the address/URN key in the input."""
+
+    def __init__(self, lines: dict[str, int]) -> None:
+        self._lines = lines
+
+    def line(self, data: Any, path: tuple[str | int, ...]) -> int:
+        return self._lines.get(str(path[0]), 1) if path else 1
+
+
+def build(records: list[Record], *, file: str, outputs: dict[str, list[str]]) -> Template:
+    owners = {r.key: r for r in records if r.native or r.type in TYPES}
+    lids = _logical_ids(owners)
+    by_value = _identities(owners)
+    joined: dict[str, list[tuple[Record, Join]]] = defaultdict(list)
+    for rec in records:
+        join = JOINS.get(rec.type)
+        if join is None or rec.key in owners:
+            continue
+        owner = _owner(rec, join, owners, by_value)
+        if owner is not None:
+            joined[owner].append((rec, join))
+            lids[rec.key] = lids[owner]  # a reference to the child means its owner
+    view = View(lids, by_value)
+    resources: dict[str, Resource] = {}
+    lines: dict[str, int] = {}
+    for key, rec in owners.items():
+        lid = lids[key]
+        props, cfn_type = _properties(rec, view)
+        for child, join in joined.get(key, ()):
+            join.merge(props, child, view)
+        body: dict[str, Any] = {"Type": cfn_type, "Properties": props}
+        depends = sorted(
+            {lids[d] for c in [rec, *(c for c, _ in joined.get(key, ()))] for d in c.depends_on}
+            & set(lids.values()) - {lid}
+        )
+        if depends:
+            body["DependsOn"] = depends
+        if _deleted_with_stack(rec, view):
+            body["DeletionPolicy"] = "Delete"
+        suppress = suppressions(rec.values)
+        if suppress:
+            body["Metadata"] = {"conveyor": {"suppress": suppress}}
+        resources[lid] = Resource(lid, cfn_type, props, body, (lid,))
+        lines[lid] = rec.line or 1
+    _unseen_policies(resources)
+    # An output is kept as the references it makes: what the rules ask of outputs.
+    cfn_outputs: dict[str, Any] = {
+        name: {"Value": [{"Ref": lids[k]} for k in keys if k in lids]}
+        for name, keys in outputs.items()
+    }
+    data: dict[str, Any] = {
+        "Resources": {lid: res.data for lid, res in resources.items()},
+        "Outputs": cfn_outputs,
+    }
+    return Template(
+        file=file,
+        data=data,
+        resources=resources,
+        parameters={},
+        conditions={},
+        outputs=cfn_outputs,
+        transforms=frozenset(),
+        _locator=_LineTable(lines),
+    )
+
+
+def _unseen_policies(resources: dict[str, Resource]) -> None:
+    """A policy document known only after apply (``jsonencode`` of an ARN not created yet) is
+    attached to its role as a policy the rules cannot see, which they assume grants
+    (``managed_grants``): a missing-permission rule must not read "unknown" as "missing"."""
+    for lid, res in resources.items():
+        props = res.properties
+        if res.type == "AWS::IAM::Role":
+            if any(
+                isinstance(p, dict) and is_unknown(p.get("PolicyDocument"))
+                for p in props.get("Policies", ())
+            ):
+                props.setdefault("ManagedPolicyArns", []).append({"Ref": f"{lid}{AFTER_APPLY}"})
+        elif res.type == "AWS::IAM::RolePolicy" and is_unknown(props.get("PolicyDocument")):
+            role = resources.get(ref_target(props.get("RoleName")) or "")
+            if role is not None and role.type == "AWS::IAM::Role":
+                role.properties.setdefault("ManagedPolicyArns", []).append(
+                    {"Ref": f"{lid}{AFTER_APPLY}"}
+                )
+
+
+def _logical_ids(owners: dict[str, Record]) -> dict[str, str]:
+    """Findings name the address (Terraform) or URN name (Pulumi); two Pulumi resources may
+    share a name, so later ones get their type appended."""
+    lids: dict[str, str] = {}
+    taken: set[str] = set()
+    for key, rec in owners.items():
+        lid = rec.name
+        if lid in taken:
+            lid = f"{rec.name} ({rec.type})"
+        n = 2
+        while lid in taken:
+            lid = f"{rec.name} ({rec.type} #{n})"
+            n += 1
+        taken.add(lid)
+        lids[key] = lid
+    return lids
+
+
+def _identities(owners: dict[str, Record]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, rec in owners.items():
+        for name in IDENTITY_ATTRIBUTES:
+            value = rec.values.get(name)
+            if isinstance(value, str) and value:
+                out.setdefault(value, key)
+    return out
+
+
+def _owner(
+    child: Record, join: Join, owners: dict[str, Record], by_value: dict[str, str]
+) -> str | None:
+    """By the reference in the plan first; by the owner's id/name/ARN value second (state
+    files); never by resource names alone."""
+    for key in child.refs_at(join.attribute):
+        if key in owners and owners[key].type in join.owner_types:
+            return key
+    value = child.values.get(join.attribute)
+    owner = by_value.get(value) if isinstance(value, str) else None
+    if owner is not None and owners[owner].type in join.owner_types:
+        return owner
+    return None
+
+
+def _properties(rec: Record, view: View) -> tuple[dict[str, Any], str]:
+    if rec.native:
+        props = view.val(rec)
+        return (props if isinstance(props, dict) else {}), rec.type
+    mapping = TYPES[rec.type]
+    return mapping.build(rec, view), mapping.cfn_type
+
+
+def _deleted_with_stack(rec: Record, view: View) -> bool:
+    """``terraform destroy`` / ``pulumi destroy`` delete buckets and repositories, and fail on
+    a non-empty bucket unless ``force_destroy`` empties it first (CV008); ECR's ``force_delete``
+    maps to ``EmptyOnDelete``. Pulumi's ``retainOnDelete`` keeps the resource instead."""
+    if rec.native or not TYPES[rec.type].deleted_with_stack or rec.values.get("__retain"):
+        return False
+    return not (rec.type == "aws_s3_bucket" and view.val(rec, "force_destroy") is True)
+
+
+def suppressions(values: dict[str, Any]) -> list[dict[str, str]]:
+    """``conveyor:suppress = "CV002: reason; CV009: another reason"`` on the resource's tags."""
+    tags = values.get("tags")
+    text = tags.get(SUPPRESS_TAG) if isinstance(tags, dict) else None
+    if not isinstance(text, str):
+        return []
+    out = []
+    for item in text.split(";"):
+        rule, _, reason = item.partition(":")
+        if rule.strip():
+            out.append({"rule": rule.strip(), "reason": reason.strip()})
+    return out

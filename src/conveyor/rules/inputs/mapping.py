@@ -1,0 +1,565 @@
+"""Terraform AWS provider resources (and Pulumi AWS Classic, bridged from it) -> the
+CloudFormation resource view the rules read. Only the properties some rule reads are mapped;
+docs/check.md lists them per type.
+
+Attribute names and shapes come from the Terraform AWS provider documentation
+(https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/<type>); the
+CloudFormation side from the CloudFormation resource reference
+(https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-template-resource-type-ref.html).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from conveyor.rules.inputs.records import Record, many
+from conveyor.rules.inputs.view import View, derived, dig, drop_none
+
+Props = dict[str, Any]
+Mapper = Callable[[Record, View], Props]
+
+
+def _name(rec: Record, view: View, attr: str) -> Any:
+    value = view.val(rec, attr)
+    return derived(value) if attr in rec.computed else value
+
+
+def _written(rec: Record, view: View, attr: str) -> Any:
+    """An attribute with a provider default: absent unless the user wrote it."""
+    return view.val(rec, attr) if rec.wrote(attr) else None
+
+
+# ---- S3 ------------------------------------------------------------------------------------
+
+
+def s3_bucket(rec: Record, view: View) -> Props:
+    props: Props = {
+        "BucketName": _name(rec, view, "bucket"),
+        "Tags": view.tags(rec),
+    }
+    # Inline blocks of provider v3 (and of Pulumi's aws.s3.Bucket before v7): deprecated,
+    # computed since v4, so only what the user wrote counts.
+    if rec.wrote("server_side_encryption_configuration"):
+        props["BucketEncryption"] = _encryption(rec, view, "server_side_encryption_configuration")
+    if rec.wrote("versioning"):
+        enabled = view.val(rec, "versioning", "enabled")
+        if isinstance(enabled, bool):
+            props["VersioningConfiguration"] = {"Status": "Enabled" if enabled else "Suspended"}
+    if rec.wrote("lifecycle_rule") and dig(rec.values, ("lifecycle_rule",)):
+        props["LifecycleConfiguration"] = {"Rules": _legacy_lifecycle(rec, view)}
+    return drop_none(props)
+
+
+def _encryption(rec: Record, view: View, block: str) -> Any:
+    rules = dig(rec.values, (block, "rule"))
+    if rules is None:
+        return None
+    out = []
+    for index in range(len(many(rules))):
+        default = (block, "rule", index, "apply_server_side_encryption_by_default")
+        out.append(
+            drop_none(
+                {
+                    "ServerSideEncryptionByDefault": drop_none(
+                        {
+                            "SSEAlgorithm": view.val(rec, *default, "sse_algorithm"),
+                            "KMSMasterKeyID": view.ref(rec, *default, "kms_master_key_id"),
+                        }
+                    ),
+                    "BucketKeyEnabled": view.val(rec, block, "rule", index, "bucket_key_enabled"),
+                }
+            )
+        )
+    return {"ServerSideEncryptionConfiguration": out}
+
+
+def _legacy_lifecycle(rec: Record, view: View) -> list[Props]:
+    rules = []
+    for index in range(len(many(dig(rec.values, ("lifecycle_rule",))))):
+        enabled = view.val(rec, "lifecycle_rule", index, "enabled")
+        rules.append(
+            drop_none(
+                {
+                    "Status": "Disabled" if enabled is False else "Enabled",
+                    "ExpirationInDays": view.val(
+                        rec, "lifecycle_rule", index, "expiration", "days"
+                    ),
+                    "NoncurrentVersionExpiration": drop_none(
+                        {
+                            "NoncurrentDays": view.val(
+                                rec,
+                                "lifecycle_rule",
+                                index,
+                                "noncurrent_version_expiration",
+                                "days",
+                            )
+                        }
+                    ),
+                }
+            )
+        )
+    return rules
+
+
+def join_s3_encryption(owner: Props, child: Record, view: View) -> None:
+    # aws_s3_bucket_server_side_encryption_configuration holds the block at its top level.
+    owner["BucketEncryption"] = _encryption(_wrap(child, "c"), view, "c") or view.val(child, "rule")
+
+
+def join_s3_public_access_block(owner: Props, child: Record, view: View) -> None:
+    owner["PublicAccessBlockConfiguration"] = {
+        "BlockPublicAcls": view.val(child, "block_public_acls"),
+        "BlockPublicPolicy": view.val(child, "block_public_policy"),
+        "IgnorePublicAcls": view.val(child, "ignore_public_acls"),
+        "RestrictPublicBuckets": view.val(child, "restrict_public_buckets"),
+    }
+
+
+def join_s3_versioning(owner: Props, child: Record, view: View) -> None:
+    owner["VersioningConfiguration"] = {
+        "Status": view.val(child, "versioning_configuration", "status")
+    }
+
+
+def join_s3_lifecycle(owner: Props, child: Record, view: View) -> None:
+    rules = []
+    for index in range(len(many(dig(child.values, ("rule",))))):
+        rule = ("rule", index)
+        rules.append(
+            drop_none(
+                {
+                    "Id": view.val(child, *rule, "id"),
+                    "Status": view.val(child, *rule, "status"),
+                    "ExpirationInDays": view.val(child, *rule, "expiration", "days"),
+                    "NoncurrentVersionExpiration": drop_none(
+                        {
+                            "NoncurrentDays": view.val(
+                                child, *rule, "noncurrent_version_expiration", "noncurrent_days"
+                            )
+                        }
+                    ),
+                }
+            )
+        )
+    owner["LifecycleConfiguration"] = {"Rules": rules}
+
+
+def join_s3_notification(owner: Props, child: Record, view: View) -> None:
+    topics = many(dig(child.values, ("topic",)))
+    owner["NotificationConfiguration"] = {
+        "TopicConfigurations": [
+            {"Topic": view.ref(child, "topic", i, "topic_arn")} for i in range(len(topics))
+        ]
+    }
+
+
+def _wrap(rec: Record, block: str) -> Record:
+    """The record with its values nested under ``block`` (the split resource holds at its top
+    level what the v3 inline block held)."""
+    refs = {f"{block}.{k}": v for k, v in rec.refs.items()}
+    return Record(rec.key, rec.name, rec.type, {block: rec.values}, refs, line=rec.line)
+
+
+def s3_bucket_policy(rec: Record, view: View) -> Props:
+    return drop_none({"Bucket": view.ref(rec, "bucket"), "PolicyDocument": view.doc(rec, "policy")})
+
+
+# ---- ECR -----------------------------------------------------------------------------------
+
+
+def ecr_repository(rec: Record, view: View) -> Props:
+    encryption = dig(rec.values, ("encryption_configuration",))
+    return drop_none(
+        {
+            "RepositoryName": _name(rec, view, "name"),
+            "ImageTagMutability": view.val(rec, "image_tag_mutability"),
+            "ImageScanningConfiguration": drop_none(
+                {"ScanOnPush": view.val(rec, "image_scanning_configuration", "scan_on_push")}
+            ),
+            "EncryptionConfiguration": drop_none(
+                {
+                    "EncryptionType": view.val(rec, "encryption_configuration", "encryption_type"),
+                    "KmsKey": view.ref(rec, "encryption_configuration", "kms_key") or None,
+                }
+            )
+            if encryption and rec.wrote("encryption_configuration")
+            else None,
+            "EmptyOnDelete": view.val(rec, "force_delete"),
+            "Tags": view.tags(rec),
+        }
+    )
+
+
+def join_ecr_lifecycle(owner: Props, child: Record, view: View) -> None:
+    owner["LifecyclePolicy"] = {"LifecyclePolicyText": view.val(child, "policy")}
+
+
+# ---- SNS -----------------------------------------------------------------------------------
+
+
+def sns_topic(rec: Record, view: View) -> Props:
+    return drop_none(
+        {
+            "TopicName": _name(rec, view, "name"),
+            "KmsMasterKeyId": view.ref(rec, "kms_master_key_id") or None,
+            "Tags": view.tags(rec),
+        }
+    )
+
+
+def sns_topic_policy(rec: Record, view: View) -> Props:
+    return drop_none({"Topics": [view.ref(rec, "arn")], "PolicyDocument": view.doc(rec, "policy")})
+
+
+def sns_subscription(rec: Record, view: View) -> Props:
+    return drop_none(
+        {
+            "TopicArn": view.ref(rec, "topic_arn"),
+            "Protocol": view.val(rec, "protocol"),
+            "Endpoint": view.ref(rec, "endpoint"),
+        }
+    )
+
+
+# ---- IAM -----------------------------------------------------------------------------------
+
+
+def iam_role(rec: Record, view: View) -> Props:
+    inline = []
+    if rec.wrote("inline_policy"):
+        for index, item in enumerate(many(dig(rec.values, ("inline_policy",)))):
+            if isinstance(item, dict) and item.get("policy"):
+                inline.append(
+                    {
+                        "PolicyName": view.val(rec, "inline_policy", index, "name"),
+                        "PolicyDocument": view.doc(rec, "inline_policy", index, "policy"),
+                    }
+                )
+    managed = view.refs(rec, "managed_policy_arns") if rec.wrote("managed_policy_arns") else []
+    return drop_none(
+        {
+            "RoleName": _name(rec, view, "name"),
+            "AssumeRolePolicyDocument": view.doc(rec, "assume_role_policy"),
+            "Policies": inline,
+            "ManagedPolicyArns": managed,
+            "Tags": view.tags(rec),
+        }
+    )
+
+
+def iam_role_policy(rec: Record, view: View) -> Props:
+    return drop_none(
+        {
+            "PolicyName": view.val(rec, "name"),
+            "RoleName": view.ref(rec, "role"),
+            "PolicyDocument": view.doc(rec, "policy"),
+        }
+    )
+
+
+def iam_policy(rec: Record, view: View) -> Props:
+    return drop_none(
+        {"ManagedPolicyName": view.val(rec, "name"), "PolicyDocument": view.doc(rec, "policy")}
+    )
+
+
+def join_iam_attachment(owner: Props, child: Record, view: View) -> None:
+    owner.setdefault("ManagedPolicyArns", []).append(view.ref(child, "policy_arn"))
+
+
+# ---- logs, keys, alarms, events --------------------------------------------------------------
+
+
+def log_group(rec: Record, view: View) -> Props:
+    retention = view.val(rec, "retention_in_days")
+    return drop_none(
+        {
+            "LogGroupName": _name(rec, view, "name"),
+            # 0 is the provider's "never expire": the same as no RetentionInDays.
+            "RetentionInDays": None if retention == 0 else retention,
+            "KmsKeyId": view.ref(rec, "kms_key_id") or None,
+            "Tags": view.tags(rec),
+        }
+    )
+
+
+def kms_key(rec: Record, view: View) -> Props:
+    return drop_none(
+        {
+            "EnableKeyRotation": view.val(rec, "enable_key_rotation"),
+            "KeySpec": view.val(rec, "customer_master_key_spec"),
+            "KeyPolicy": view.doc(rec, "policy") if rec.wrote("policy") else None,
+            "Tags": view.tags(rec),
+        }
+    )
+
+
+def metric_alarm(rec: Record, view: View) -> Props:
+    return drop_none(
+        {
+            "AlarmName": view.val(rec, "alarm_name"),
+            "MetricName": view.val(rec, "metric_name"),
+            "Namespace": view.val(rec, "namespace"),
+            # The provider defaults to "missing"; the seed failure is not deciding it.
+            "TreatMissingData": _written(rec, view, "treat_missing_data"),
+            "AlarmActions": view.refs(rec, "alarm_actions"),
+            "OKActions": view.refs(rec, "ok_actions"),
+            "InsufficientDataActions": view.refs(rec, "insufficient_data_actions"),
+            "Tags": view.tags(rec),
+        }
+    )
+
+
+def event_rule(rec: Record, view: View) -> Props:
+    return drop_none(
+        {
+            "Name": view.val(rec, "name"),
+            "EventPattern": view.doc(rec, "event_pattern"),
+            "State": view.val(rec, "state"),
+            "Tags": view.tags(rec),
+        }
+    )
+
+
+def join_event_target(owner: Props, child: Record, view: View) -> None:
+    owner.setdefault("Targets", []).append(
+        drop_none(
+            {
+                "Id": view.val(child, "target_id"),
+                "Arn": view.ref(child, "arn"),
+                "RoleArn": view.ref(child, "role_arn"),
+                "DeadLetterConfig": drop_none(
+                    {"Arn": view.ref(child, "dead_letter_config", "arn")}
+                ),
+            }
+        )
+    )
+
+
+# ---- CodeBuild, Lambda, CodePipeline ---------------------------------------------------------
+
+
+def codebuild_project(rec: Record, view: View) -> Props:
+    env = ("environment",)
+    variables = [
+        drop_none(
+            {
+                "Name": view.val(rec, *env, "environment_variable", i, "name"),
+                "Value": view.val(rec, *env, "environment_variable", i, "value"),
+                "Type": view.val(rec, *env, "environment_variable", i, "type"),
+            }
+        )
+        for i in range(len(many(dig(rec.values, (*env, "environment_variable")))))
+    ]
+    logs = ("logs_config",)
+    return drop_none(
+        {
+            "Name": view.val(rec, "name"),
+            "ServiceRole": view.ref(rec, "service_role"),
+            "TimeoutInMinutes": _written(rec, view, "build_timeout"),
+            "Environment": drop_none(
+                {
+                    "Type": view.val(rec, *env, "type"),
+                    "Image": view.val(rec, *env, "image"),
+                    "ComputeType": view.val(rec, *env, "compute_type"),
+                    "PrivilegedMode": view.val(rec, *env, "privileged_mode"),
+                    "ImagePullCredentialsType": view.val(rec, *env, "image_pull_credentials_type"),
+                    "EnvironmentVariables": variables,
+                }
+            ),
+            "Source": drop_none(
+                {
+                    "Type": view.val(rec, "source", "type"),
+                    "Location": view.val(rec, "source", "location"),
+                    "BuildSpec": view.val(rec, "source", "buildspec"),
+                }
+            ),
+            "Cache": drop_none(
+                {
+                    "Type": view.val(rec, "cache", "type"),
+                    "Modes": view.val(rec, "cache", "modes"),
+                    "Location": view.val(rec, "cache", "location"),
+                }
+            ),
+            "LogsConfig": drop_none(
+                {
+                    "CloudWatchLogs": drop_none(
+                        {
+                            "Status": view.val(rec, *logs, "cloudwatch_logs", "status"),
+                            "GroupName": view.ref(rec, *logs, "cloudwatch_logs", "group_name")
+                            or None,
+                        }
+                    ),
+                    "S3Logs": drop_none({"Status": view.val(rec, *logs, "s3_logs", "status")}),
+                }
+            )
+            if rec.wrote("logs_config")
+            else None,
+            "Tags": view.tags(rec),
+        }
+    )
+
+
+def lambda_function(rec: Record, view: View) -> Props:
+    variables = view.val(rec, "environment", "variables")
+    return drop_none(
+        {
+            "FunctionName": _name(rec, view, "function_name"),
+            "Runtime": view.val(rec, "runtime"),
+            "Handler": view.val(rec, "handler"),
+            "Role": view.ref(rec, "role"),
+            "Timeout": view.val(rec, "timeout"),
+            "Architectures": view.val(rec, "architectures"),
+            "Environment": {"Variables": variables} if variables is not None else None,
+            "Tags": view.tags(rec),
+        }
+    )
+
+
+def lambda_alias(rec: Record, view: View) -> Props:
+    return drop_none(
+        {
+            "Name": view.val(rec, "name"),
+            "FunctionName": view.ref(rec, "function_name"),
+            "FunctionVersion": view.val(rec, "function_version"),
+        }
+    )
+
+
+def codepipeline(rec: Record, view: View) -> Props:
+    stores = []
+    for i in range(len(many(dig(rec.values, ("artifact_store",))))):
+        store = ("artifact_store", i)
+        stores.append(
+            drop_none(
+                {
+                    "Type": view.val(rec, *store, "type") or "S3",
+                    "Location": view.ref(rec, *store, "location"),
+                    "Region": view.val(rec, *store, "region"),
+                    "EncryptionKey": drop_none(
+                        {
+                            "Id": view.ref(rec, *store, "encryption_key", "id"),
+                            "Type": view.val(rec, *store, "encryption_key", "type"),
+                        }
+                    ),
+                }
+            )
+        )
+    props: Props = {
+        "Name": view.val(rec, "name"),
+        "RoleArn": view.ref(rec, "role_arn"),
+        "PipelineType": view.val(rec, "pipeline_type"),
+        "Stages": _stages(rec, view),
+        "Tags": view.tags(rec),
+    }
+    if len(stores) == 1 and "Region" not in stores[0]:
+        props["ArtifactStore"] = stores[0]
+    elif stores:
+        props["ArtifactStores"] = [
+            {"Region": s.pop("Region", None), "ArtifactStore": s} for s in stores
+        ]
+    return drop_none(props)
+
+
+def _stages(rec: Record, view: View) -> list[Props]:
+    stages = []
+    for s in range(len(many(dig(rec.values, ("stage",))))):
+        actions = []
+        for a in range(len(many(dig(rec.values, ("stage", s, "action"))))):
+            at = ("stage", s, "action", a)
+            actions.append(
+                drop_none(
+                    {
+                        "Name": view.val(rec, *at, "name"),
+                        "ActionTypeId": drop_none(
+                            {
+                                "Category": view.val(rec, *at, "category"),
+                                "Owner": view.val(rec, *at, "owner"),
+                                "Provider": view.val(rec, *at, "provider"),
+                                "Version": view.val(rec, *at, "version"),
+                            }
+                        ),
+                        "Configuration": view.val(rec, *at, "configuration"),
+                        "InputArtifacts": [
+                            {"Name": n}
+                            for n in many(view.val(rec, *at, "input_artifacts"))
+                            if isinstance(n, str)
+                        ],
+                        "OutputArtifacts": [
+                            {"Name": n}
+                            for n in many(view.val(rec, *at, "output_artifacts"))
+                            if isinstance(n, str)
+                        ],
+                        "RunOrder": view.val(rec, *at, "run_order"),
+                        "RoleArn": view.ref(rec, *at, "role_arn"),
+                        "Namespace": view.val(rec, *at, "namespace"),
+                    }
+                )
+            )
+        stages.append({"Name": view.val(rec, "stage", s, "name"), "Actions": actions})
+    return stages
+
+
+# ---- the tables ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Mapping:
+    cfn_type: str
+    build: Mapper
+    # Terraform destroys what it created: buckets and repositories are deleted with the
+    # configuration (DeletionPolicy Delete), emptied first only with force_destroy/force_delete.
+    deleted_with_stack: bool = False
+
+
+TYPES: dict[str, Mapping] = {
+    "aws_s3_bucket": Mapping("AWS::S3::Bucket", s3_bucket, deleted_with_stack=True),
+    "aws_s3_bucket_policy": Mapping("AWS::S3::BucketPolicy", s3_bucket_policy),
+    "aws_ecr_repository": Mapping("AWS::ECR::Repository", ecr_repository, deleted_with_stack=True),
+    "aws_sns_topic": Mapping("AWS::SNS::Topic", sns_topic),
+    "aws_sns_topic_policy": Mapping("AWS::SNS::TopicPolicy", sns_topic_policy),
+    "aws_sns_topic_subscription": Mapping("AWS::SNS::Subscription", sns_subscription),
+    "aws_iam_role": Mapping("AWS::IAM::Role", iam_role),
+    "aws_iam_role_policy": Mapping("AWS::IAM::RolePolicy", iam_role_policy),
+    "aws_iam_policy": Mapping("AWS::IAM::ManagedPolicy", iam_policy),
+    "aws_cloudwatch_log_group": Mapping("AWS::Logs::LogGroup", log_group),
+    "aws_kms_key": Mapping("AWS::KMS::Key", kms_key),
+    "aws_cloudwatch_metric_alarm": Mapping("AWS::CloudWatch::Alarm", metric_alarm),
+    "aws_cloudwatch_event_rule": Mapping("AWS::Events::Rule", event_rule),
+    "aws_codebuild_project": Mapping("AWS::CodeBuild::Project", codebuild_project),
+    "aws_lambda_function": Mapping("AWS::Lambda::Function", lambda_function),
+    "aws_lambda_alias": Mapping("AWS::Lambda::Alias", lambda_alias),
+    "aws_codepipeline": Mapping("AWS::CodePipeline::Pipeline", codepipeline),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Join:
+    """A split resource folded back into its owner: ``attribute`` of the child names the owner
+    (by reference in the plan, or by the owner's id/name/ARN value)."""
+
+    owner_types: tuple[str, ...]
+    attribute: str
+    merge: Callable[[Props, Record, View], None]
+
+
+JOINS: dict[str, Join] = {
+    "aws_s3_bucket_server_side_encryption_configuration": Join(
+        ("aws_s3_bucket",), "bucket", join_s3_encryption
+    ),
+    "aws_s3_bucket_public_access_block": Join(
+        ("aws_s3_bucket",), "bucket", join_s3_public_access_block
+    ),
+    "aws_s3_bucket_versioning": Join(("aws_s3_bucket",), "bucket", join_s3_versioning),
+    "aws_s3_bucket_lifecycle_configuration": Join(("aws_s3_bucket",), "bucket", join_s3_lifecycle),
+    "aws_s3_bucket_notification": Join(("aws_s3_bucket",), "bucket", join_s3_notification),
+    "aws_ecr_lifecycle_policy": Join(("aws_ecr_repository",), "repository", join_ecr_lifecycle),
+    "aws_iam_role_policy_attachment": Join(("aws_iam_role",), "role", join_iam_attachment),
+    "aws_cloudwatch_event_target": Join(("aws_cloudwatch_event_rule",), "rule", join_event_target),
+}
+
+# Attributes whose value identifies a resource, for joining and referencing by value (state
+# files and Pulumi exports carry values, not configuration expressions).
+IDENTITY_ATTRIBUTES = ("id", "arn", "name", "bucket")

@@ -1,0 +1,226 @@
+"""``pulumi preview --json`` and ``pulumi stack export`` -> records.
+
+Formats (Pulumi's apitype package, https://github.com/pulumi/pulumi/tree/master/sdk/go/common/apitype):
+- export: ``{"version": 3, "deployment": {"resources": [ResourceV3...]}}``
+- preview: ``{"steps": [{"op", "urn", "newState": ResourceV3, "oldState"}...]}``
+- ResourceV3: ``urn`` (``urn:pulumi:<stack>::<project>::<parent$>type::<name>``), ``type``,
+  ``custom``, ``id``, ``inputs``, ``outputs``, ``dependencies``, ``propertyDependencies``
+  (input name -> URNs it was computed from), ``retainOnDelete``.
+- A value unknown until apply is the string ``04da6b54-80e4-46f7-96ec-b56ff0331ba9``; a secret
+  is ``{"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", ...}``
+  (sdk/go/common/resource/plugin/rpc.go, ``UnknownStringValue`` and the secret signature).
+- ``inputs.__defaults`` names inputs the provider filled in (auto-naming): not the user's.
+
+AWS Classic types are bridged from the Terraform provider: ``aws:s3/bucketV2:BucketV2`` is
+``aws_s3_bucket`` and ``serverSideEncryptionConfiguration`` is
+``server_side_encryption_configuration``. aws-native types are CloudFormation types already
+(``aws-native:s3:Bucket`` is ``AWS::S3::Bucket``, properties in camelCase).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from conveyor.rules.inputs.records import UNKNOWN, Record, snake, snake_keys
+from conveyor.rules.template import TemplateError
+
+UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+SECRET_KEY = "4dabf18193072939515e22adb298388d"  # noqa: S105 (a signature, not a password)
+_FIX = "give the output of `pulumi preview --json` or `pulumi stack export` unchanged"
+# Types whose Terraform name is not aws_<module>_<resource>.
+_TERRAFORM_TYPES = {"aws:codepipeline/pipeline:Pipeline": "aws_codepipeline"}
+_CLASSIC = re.compile(r"^aws:([a-z0-9]+)/[A-Za-z0-9]+:([A-Za-z0-9]+)$")
+_NATIVE = re.compile(r"^aws-native:([a-z0-9]+):([A-Za-z0-9]+)$")
+_NAME_INPUTS = frozenset({"bucket", "name", "function_name", "topic_name", "role_name"})
+# aws-native property names whose CloudFormation spelling is not the camelCase capitalised.
+_NATIVE_SPELLING = {"sseAlgorithm": "SSEAlgorithm", "kmsMasterKeyId": "KMSMasterKeyID"}
+_NATIVE_OPAQUE = frozenset(
+    {"policyDocument", "keyPolicy", "assumeRolePolicyDocument", "eventPattern", "variables"}
+)
+
+
+def is_pulumi(data: Any) -> bool:
+    if not isinstance(data, dict):
+        return False
+    deployment = data.get("deployment")
+    if isinstance(deployment, dict) and "resources" in deployment:
+        return True
+    return isinstance(data.get("steps"), list) or ("changeSummary" in data and "steps" in data)
+
+
+def read(
+    data: dict[str, Any], *, name: str, lines: dict[str, int]
+) -> tuple[list[Record], dict[str, list[str]]]:
+    states = list(_states(data, name))
+    records: list[Record] = []
+    outputs: dict[str, list[str]] = {}
+    for state, where in states:
+        urn = state.get("urn")
+        rtype = state.get("type")
+        if not isinstance(urn, str) or not isinstance(rtype, str):
+            raise _fail(name, where, 'a resource needs "urn" and "type" strings')
+        if rtype == "pulumi:pulumi:Stack":
+            outputs = _stack_outputs(state)
+            continue
+        record = _record(state, urn, rtype, where, name)
+        if record is not None:
+            record.line = lines.get(urn, 0)
+            records.append(record)
+    return records, outputs
+
+
+def _fail(name: str, where: str, problem: str) -> TemplateError:
+    return TemplateError(f"{name}: {where}: {problem}; {_FIX}")
+
+
+def _states(data: dict[str, Any], name: str) -> Any:
+    deployment = data.get("deployment")
+    if deployment is not None:
+        if not isinstance(deployment, dict):
+            raise _fail(name, "deployment", "must be an object")
+        resources = deployment.get("resources") or []
+        if not isinstance(resources, list):
+            raise _fail(name, "deployment.resources", "must be a list")
+        for index, state in enumerate(resources):
+            where = f"deployment.resources[{index}]"
+            if not isinstance(state, dict):
+                raise _fail(name, where, "must be an object")
+            yield state, where
+        return
+    steps = data.get("steps")
+    if not isinstance(steps, list):
+        raise _fail(name, "steps", "must be a list")
+    for index, step in enumerate(steps):
+        where = f"steps[{index}]"
+        if not isinstance(step, dict):
+            raise _fail(name, where, "must be an object")
+        state = step.get("newState")
+        if state is None:
+            continue  # a delete: the resource will not exist
+        if not isinstance(state, dict):
+            raise _fail(name, f"{where}.newState", "must be an object")
+        yield state, f"{where}.newState"
+
+
+def _record(state: dict[str, Any], urn: str, rtype: str, where: str, name: str) -> Record | None:
+    inputs = state.get("inputs")
+    if inputs is None:
+        inputs = {}
+    if not isinstance(inputs, dict):
+        raise _fail(name, f"{where}.inputs", "must be an object")
+    inputs = _known(inputs)
+    defaults = inputs.pop("__defaults", [])
+    defaults = {d for d in defaults if isinstance(d, str)} if isinstance(defaults, list) else set()
+    outputs = state.get("outputs")
+    outputs = _known(outputs) if isinstance(outputs, dict) else {}
+    resource_name = urn.split("::", 3)[-1] if urn.count("::") >= 3 else urn
+    stack = urn.split("::", 1)[0].rsplit(":", 1)[-1]
+    native = _NATIVE.match(rtype)
+    if native:
+        values: dict[str, Any] = {
+            _native_key(k): _native_values(v, k) for k, v in inputs.items() if k not in defaults
+        }
+        record_type = f"AWS::{_native_service(native.group(1))}::{native.group(2)}"
+    else:
+        classic = _terraform_type(rtype)
+        if classic is None:
+            return None
+        record_type = classic
+        values = snake_keys(inputs)
+        for key in list(values):
+            if key in _NAME_INPUTS and snake(key) in {snake(d) for d in defaults}:
+                del values[key]  # auto-named by Pulumi: a generated, unique name
+    for key in ("id", "arn", "name", "bucket"):
+        known = state.get(key) if key == "id" else outputs.get(key)
+        if isinstance(known, str) and known and not native:
+            values.setdefault(key, known)
+    if state.get("retainOnDelete") is True:
+        values["__retain"] = True
+    declared = frozenset(snake(k) for k in inputs if k not in defaults)
+    computed = {
+        k for k in _NAME_INPUTS if isinstance(values.get(k), str) and stack and stack in values[k]
+    }
+    refs = _property_dependencies(state)
+    deps = state.get("dependencies")
+    return Record(
+        key=urn,
+        name=resource_name,
+        type=record_type,
+        values=values,
+        refs=refs,
+        depends_on=[d for d in deps if isinstance(d, str)] if isinstance(deps, list) else [],
+        native=bool(native),
+        declared=None if native else declared,
+        computed=frozenset(computed),
+    )
+
+
+def _terraform_type(token: str) -> str | None:
+    if token in _TERRAFORM_TYPES:
+        return _TERRAFORM_TYPES[token]
+    match = _CLASSIC.match(token)
+    if match is None:
+        return None
+    resource = match.group(2)
+    if resource.endswith("V2"):  # BucketV2, BucketVersioningV2, ...: the same Terraform type
+        resource = resource[:-2]
+    return f"aws_{match.group(1)}_{snake(resource)}"
+
+
+def _property_dependencies(state: dict[str, Any]) -> dict[str, list[str]]:
+    raw = state.get("propertyDependencies")
+    if not isinstance(raw, dict):
+        return {}
+    return {
+        snake(str(k)): [u for u in v if isinstance(u, str)]
+        for k, v in raw.items()
+        if isinstance(v, list)
+    }
+
+
+def _known(value: Any, depth: int = 0) -> Any:
+    """Unknown sentinels and secrets -> UNKNOWN (a value, just not one we can read)."""
+    if depth > 60:
+        return UNKNOWN
+    if value == UNKNOWN_VALUE:
+        return UNKNOWN
+    if isinstance(value, dict):
+        if SECRET_KEY in value:
+            return UNKNOWN
+        return {k: _known(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_known(v, depth + 1) for v in value]
+    return value
+
+
+def _stack_outputs(state: dict[str, Any]) -> dict[str, list[str]]:
+    outputs = state.get("outputs")
+    deps = state.get("propertyDependencies")
+    if not isinstance(outputs, dict):
+        return {}
+    found: dict[str, list[str]] = {}
+    for key in outputs:
+        urns = deps.get(key) if isinstance(deps, dict) else None
+        found[str(key)] = [u for u in urns if isinstance(u, str)] if isinstance(urns, list) else []
+    return found
+
+
+def _native_service(module: str) -> str:
+    return {"s3": "S3", "sns": "SNS", "iam": "IAM", "kms": "KMS", "ecr": "ECR", "ecs": "ECS"}.get(
+        module, module[:1].upper() + module[1:]
+    )
+
+
+def _native_key(key: str) -> str:
+    return _NATIVE_SPELLING.get(key, key[:1].upper() + key[1:])
+
+
+def _native_values(value: Any, key: str, depth: int = 0) -> Any:
+    if key in _NATIVE_OPAQUE or depth > 60:
+        return value
+    if isinstance(value, dict):
+        return {_native_key(k): _native_values(v, k, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_native_values(v, key, depth + 1) for v in value]
+    return value

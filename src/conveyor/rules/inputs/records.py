@@ -1,0 +1,137 @@
+"""The neutral middle of the normalizer: one ``Record`` per Terraform resource instance or Pulumi
+resource, with Terraform-provider attribute names (snake_case), unknown-until-apply values
+marked, and the references each attribute makes to other records.
+
+Both readers (``terraform.py``, ``pulumi.py``) produce records; ``mapping.py`` turns records
+into the CloudFormation resource view the rules read. Pulumi AWS Classic is bridged from the
+Terraform provider, so its camelCase inputs become the Terraform names here and one mapping
+serves both tools.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Unknown:
+    """A value Terraform or Pulumi knows only after apply (``after_unknown``, Pulumi's unknown
+    sentinel). Rules must see it as "some value", never as "missing"."""
+
+    _instance: Unknown | None = None
+
+    def __new__(cls) -> Unknown:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNKNOWN_AFTER_APPLY"
+
+
+UNKNOWN = Unknown()
+
+
+@dataclass(slots=True)
+class Record:
+    # The address (Terraform) or URN (Pulumi): unique in one input, used to resolve references.
+    key: str
+    # What findings name: the Terraform address, the Pulumi URN's name.
+    name: str
+    # The Terraform type (aws_s3_bucket), or the CloudFormation type for Pulumi aws-native.
+    type: str
+    values: dict[str, Any]
+    # Attribute path (dotted names into blocks, list positions left out) -> keys of referenced
+    # records.
+    refs: dict[str, list[str]] = field(default_factory=dict)
+    depends_on: list[str] = field(default_factory=list)
+    # 1-based line of the resource's address/URN key in the input text (0: unknown).
+    line: int = 0
+    # Properties already in CloudFormation shape (Pulumi aws-native).
+    native: bool = False
+    # Top-level attributes the user wrote (None: the input does not say, e.g. a state file).
+    # An attribute the user did not write that is unknown until apply is a provider default,
+    # so it is absent, not unknown.
+    declared: frozenset[str] | None = None
+    # Top-level attributes computed from variables, locals or other resources (not literals).
+    computed: frozenset[str] = frozenset()
+
+    def wrote(self, name: str) -> bool:
+        if self.declared is None:
+            return True
+        plural = name[:-1] + "ies" if name.endswith("y") else name + "s"
+        return name in self.declared or plural in self.declared
+
+    def refs_at(self, *path: str | int) -> list[str]:
+        """Records referenced by the attribute at path, or by its nearest enclosing attribute
+        (Pulumi records dependencies per top-level property only)."""
+        parts = [p for p in path if isinstance(p, str)]
+        while parts:
+            found = self.refs.get(".".join(parts))
+            if found:
+                return found
+            parts.pop()
+        return []
+
+
+def one(value: Any) -> Any:
+    """A Terraform block with at most one item arrives as a one-item list (plan JSON) or as an
+    object (Pulumi flattens MaxItems=1 blocks): both read as the object."""
+    if isinstance(value, list):
+        return value[0] if value else None
+    return value
+
+
+def many(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def attr(values: Any, name: str) -> Any:
+    """An attribute by its Terraform name; Pulumi pluralises list blocks (``rule`` -> ``rules``,
+    ``inline_policy`` -> ``inline_policies``)."""
+    if not isinstance(values, dict):
+        return None
+    if name in values:
+        return values[name]
+    plural = name[:-1] + "ies" if name.endswith("y") else name + "s"
+    return values.get(plural)
+
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+# Attributes whose keys are user data (tag keys, environment variable names, action
+# configuration) or whose value is a JSON document: never renamed.
+OPAQUE = frozenset(
+    {
+        "tags",
+        "tags_all",
+        "variables",
+        "configuration",
+        "policy",
+        "assume_role_policy",
+        "event_pattern",
+        "container_definitions",
+        "environment_variables_map",
+    }
+)
+
+
+def snake(name: str) -> str:
+    return _CAMEL.sub("_", name).lower()
+
+
+def snake_keys(value: Any, depth: int = 0) -> Any:
+    """Pulumi camelCase inputs -> Terraform snake_case attribute names, recursively."""
+    if depth > 60:
+        return UNKNOWN
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            name = snake(str(key))
+            out[name] = item if name in OPAQUE else snake_keys(item, depth + 1)
+        return out
+    if isinstance(value, list):
+        return [snake_keys(item, depth + 1) for item in value]
+    return value

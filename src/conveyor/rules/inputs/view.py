@@ -1,0 +1,150 @@
+"""Helpers a mapping uses to read one record into CloudFormation-shaped values: plain values,
+unknown-until-apply values, references to other resources, JSON policy documents.
+
+How a record value appears to the rules:
+- known value: the value itself (``"aws:kms"``, ``True``, ``30``);
+- unknown until apply: ``{"Ref": "<name>.<attribute> (known after apply)"}``, a reference to
+  nothing in the view, which every rule already reads as "some value decided at deploy time"
+  (``possible`` gives ``UNKNOWN``), never as missing;
+- a reference to another resource of the plan: ``{"Ref": lid}`` or
+  ``{"Fn::GetAtt": [lid, "Arn"]}``, so the relations index (who references whom, which
+  policies attach to which role) works exactly as for a CloudFormation template;
+- a value built from input variables (``"${var.app}-artifacts"``): ``{"Fn::Sub": [value, {}]}``
+  -- rendered as its text, but not a hard-coded literal.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from conveyor.rules.inputs.records import UNKNOWN, Record, attr, many, one
+
+
+class View:
+    """Everything a mapping function needs besides the record: which resource of the view each
+    record key became, and an index of known ids/ARNs/names for references a plan no longer
+    spells out (state files have no configuration)."""
+
+    def __init__(self, lids: dict[str, str], by_value: dict[str, str]) -> None:
+        self.lids = lids
+        self.by_value = by_value
+
+    def val(self, rec: Record, *path: str | int) -> Any:
+        value = dig(rec.values, path)
+        if value is UNKNOWN:
+            return unknown(rec, path)
+        return _scrub(value, rec, path)
+
+    def ref(self, rec: Record, *path: str | int, many_: bool = False) -> Any:
+        """The attribute as a reference to the resource it names, when it names one."""
+        for key in rec.refs_at(*path):
+            lid = self.lids.get(key)
+            if lid is not None:
+                return _pointer(lid, path)
+        value = dig(rec.values, path)
+        if isinstance(value, str):
+            lid = self.lids.get(self.by_value.get(value, ""))
+            if lid is not None:
+                return _pointer(lid, path)
+        return self.val(rec, *path)
+
+    def refs(self, rec: Record, *path: str | int) -> list[Any]:
+        """A list attribute of ARNs (alarm actions, policy ARNs): each item as a reference
+        when it names a resource of the view."""
+        value = dig(rec.values, path)
+        if value is UNKNOWN:
+            targets = [self.lids[k] for k in rec.refs_at(*path) if k in self.lids]
+            if targets:
+                return [_pointer(lid, path) for lid in targets]
+            return [unknown(rec, path)]
+        out: list[Any] = []
+        for item in many(value):
+            lid = self.lids.get(self.by_value.get(item, "")) if isinstance(item, str) else None
+            out.append(_pointer(lid, path) if lid else item)
+        return out
+
+    def doc(self, rec: Record, *path: str | int) -> Any:
+        """A JSON policy document attribute, parsed (Terraform and Pulumi hold it as text).
+        Unknown until apply (a ``jsonencode`` of an ARN not created yet), it is left as text:
+        rules read a document that is not an object as one they cannot judge."""
+        value = dig(rec.values, path)
+        if value is UNKNOWN:
+            return unknown(rec, path)["Ref"]
+        if isinstance(value, str):
+            try:
+                parsed = json.loads(value)
+            except (ValueError, RecursionError):
+                return value  # not JSON: left as text, which no rule reads as a document
+            return parsed
+        return value
+
+    def tags(self, rec: Record) -> Any:
+        """Tags as CloudFormation's Key/Value list; ``tags_all`` includes provider
+        ``default_tags``."""
+        value = rec.values.get("tags_all")
+        if not isinstance(value, dict) or not value:
+            value = rec.values.get("tags")
+        if value is UNKNOWN:
+            return unknown(rec, ("tags",))
+        if not isinstance(value, dict) or not value:
+            return None
+        return [{"Key": str(k), "Value": _scrub(v, rec, ("tags", k))} for k, v in value.items()]
+
+
+def dig(values: Any, path: tuple[str | int, ...]) -> Any:
+    node = values
+    for step in path:
+        if node is UNKNOWN:
+            return UNKNOWN
+        if isinstance(step, int):
+            items = many(node)
+            node = items[step] if -len(items) <= step < len(items) else None
+        else:
+            node = attr(one(node), step)
+        if node is None:
+            return None
+    return node
+
+
+AFTER_APPLY = " (known after apply)"
+
+
+def unknown(rec: Record, path: tuple[str | int, ...]) -> dict[str, str]:
+    where = ".".join(str(p) for p in path)
+    return {"Ref": f"{rec.name}.{where}{AFTER_APPLY}"}
+
+
+def is_unknown(value: Any) -> bool:
+    if isinstance(value, dict) and len(value) == 1 and isinstance(value.get("Ref"), str):
+        value = value["Ref"]
+    return isinstance(value, str) and value.endswith(AFTER_APPLY)
+
+
+def _pointer(lid: str, path: tuple[str | int, ...]) -> dict[str, Any]:
+    last = str(path[-1]) if path else ""
+    if last.endswith(("arn", "arns")) or last == "kms_master_key_id":
+        return {"Fn::GetAtt": [lid, "Arn"]}
+    return {"Ref": lid}
+
+
+def _scrub(value: Any, rec: Record, path: tuple[str | int, ...]) -> Any:
+    """Unknown leaves deep inside a known value become unknown markers too."""
+    if value is UNKNOWN:
+        return unknown(rec, path)
+    if isinstance(value, dict):
+        return {k: _scrub(v, rec, (*path, str(k))) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub(v, rec, (*path, i)) for i, v in enumerate(value)]
+    return value
+
+
+def derived(value: Any) -> Any:
+    """A name Terraform computed from variables or other resources: not a literal."""
+    if isinstance(value, str):
+        return {"Fn::Sub": [value, {}]}
+    return value
+
+
+def drop_none(props: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in props.items() if v is not None and v != [] and v != {}}

@@ -1,0 +1,481 @@
+"""`conveyor check` over `terraform show -json` plans and states: the CloudFormation rules run
+unchanged on the normalized view; split resources join their owner by reference; values known
+only after apply are never "missing"; findings name the address and its line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from conveyor.cli.main import app
+from conveyor.rules import check_paths, check_text
+from conveyor.rules.model import CheckResult
+
+FIXTURES = Path(__file__).parent / "fixtures" / "terraform"
+
+
+def findings(result: CheckResult) -> set[tuple[str, str]]:
+    return {(f.rule, f.resource) for f in result.findings}
+
+
+def resource(
+    address: str,
+    values: dict[str, Any],
+    *,
+    refs: dict[str, list[str]] | None = None,
+    unknown: dict[str, Any] | None = None,
+    constants: bool = True,
+) -> dict[str, Any]:
+    """A resource in the three places a plan holds it."""
+    rtype, name = address.split("[")[0].split(".")[-2:]
+    expressions: dict[str, Any] = {
+        k: {"constant_value": v} for k, v in values.items() if constants and v is not None
+    }
+    for key, names in (refs or {}).items():
+        expressions[key] = {"references": names}
+    return {
+        "planned": {
+            "address": address,
+            "mode": "managed",
+            "type": rtype,
+            "name": name,
+            "values": values,
+        },
+        "change": {
+            "address": address,
+            "change": {"actions": ["create"], "after_unknown": unknown or {}},
+        },
+        "config": {
+            "address": address.split("[")[0],
+            "type": rtype,
+            "name": name,
+            "expressions": expressions,
+        },
+    }
+
+
+def plan(*resources: dict[str, Any], configuration: bool = True) -> str:
+    data: dict[str, Any] = {
+        "format_version": "1.2",
+        "terraform_version": "1.9.8",
+        "planned_values": {"root_module": {"resources": [r["planned"] for r in resources]}},
+        "resource_changes": [r["change"] for r in resources],
+    }
+    if configuration:
+        data["configuration"] = {"root_module": {"resources": [r["config"] for r in resources]}}
+    return json.dumps(data, indent=2)
+
+
+def ref(address: str, attribute: str = "id") -> list[str]:
+    return [f"{address}.{attribute}", address]
+
+
+# ---- the seed fixtures -------------------------------------------------------------------------
+
+S1_BAD = {
+    ("CV001", "aws_s3_bucket.artifacts"),
+    ("CV002", "aws_s3_bucket.artifacts"),
+    ("CV006", "aws_s3_bucket.artifacts"),
+    ("CV008", "aws_s3_bucket.artifacts"),
+    ("CV009", "aws_s3_bucket.artifacts"),
+    # One CV090 per input, on the first untagged resource, listing all six.
+    ("CV090", "aws_s3_bucket.artifacts"),
+    ("CV004", "aws_ecr_repository.app"),
+    ("CV008", "aws_ecr_repository.app"),
+    ("CV020", "aws_ecr_repository.app"),
+    ("CV021", "aws_ecr_repository.app"),
+    ("CV022", "aws_ecr_repository.app"),
+    ("CV050", "aws_iam_role_policy.build"),
+    ("CV013", "aws_cloudwatch_log_group.build"),
+    ("CV034", "aws_cloudwatch_log_group.build"),
+    ("CV030", "aws_codebuild_project.build"),
+    ("CV031", "aws_codebuild_project.build"),
+    ("CV032", "aws_codebuild_project.build"),
+    ("CV033", "aws_codebuild_project.build"),
+    ("CV038", "aws_codebuild_project.build"),
+    ("CV040", "aws_codebuild_project.build"),
+    ("CV012", "aws_sns_topic.failures"),
+    ("CV081", "aws_sns_topic.failures"),
+}
+
+
+def test_seed_s1_bad_plan_reports_each_seed_failure_on_its_address() -> None:
+    result = check_paths([FIXTURES / "seed-s1-bad.plan.json"])
+    assert not result.errors
+    assert findings(result) == S1_BAD
+    assert result.exit_code() == 1
+
+
+def test_seed_s1_good_plan_is_clean() -> None:
+    result = check_paths([FIXTURES / "seed-s1-good.plan.json"])
+    assert not result.errors
+    assert result.findings == []
+    assert result.resources == 10  # 15 Terraform resources; the split ones joined their owner
+
+
+def test_findings_carry_the_line_of_the_address_key() -> None:
+    path = FIXTURES / "seed-s1-bad.plan.json"
+    lines = path.read_text().splitlines()
+    result = check_paths([path])
+    for finding in result.findings:
+        assert f'"address": "{finding.resource}"' in lines[finding.line - 1]
+    assert {f.path for f in result.findings if f.rule == "CV032"} == {
+        "aws_codebuild_project.build.Properties.TimeoutInMinutes"
+    }
+
+
+# ---- joins ---------------------------------------------------------------------------------------
+
+PAB_ALL = {
+    "block_public_acls": True,
+    "block_public_policy": True,
+    "ignore_public_acls": True,
+    "restrict_public_buckets": True,
+}
+
+
+def test_split_resources_join_the_bucket_they_reference_not_the_one_with_their_name() -> None:
+    text = plan(
+        resource("aws_s3_bucket.logs", {"bucket": "acme-logs"}),
+        resource("aws_s3_bucket.data", {"bucket": "acme-data"}),
+        # Named like "logs" but written for "data": the join follows the reference.
+        resource(
+            "aws_s3_bucket_public_access_block.logs",
+            {"bucket": None, **PAB_ALL},
+            refs={"bucket": ref("aws_s3_bucket.data")},
+            unknown={"bucket": True},
+        ),
+    )
+    result = check_text(text, name="plan.json")
+    assert ("CV001", "aws_s3_bucket.logs") in findings(result)
+    assert ("CV001", "aws_s3_bucket.data") not in findings(result)
+
+
+def test_each_split_bucket_resource_lands_on_its_owner() -> None:
+    bucket = "aws_s3_bucket.b"
+    text = plan(
+        resource(bucket, {"bucket": "acme-b"}),
+        resource(
+            "aws_s3_bucket_server_side_encryption_configuration.x",
+            {
+                "bucket": None,
+                "rule": [
+                    {
+                        "apply_server_side_encryption_by_default": [
+                            {"sse_algorithm": "AES256", "kms_master_key_id": None}
+                        ]
+                    }
+                ],
+            },
+            refs={"bucket": ref(bucket)},
+        ),
+        resource(
+            "aws_s3_bucket_public_access_block.y",
+            {"bucket": None, **PAB_ALL},
+            refs={"bucket": ref(bucket)},
+        ),
+    )
+    result = check_text(text, name="plan.json")
+    assert not {("CV001", bucket), ("CV002", bucket)} & findings(result)
+
+
+def test_a_state_file_joins_by_the_owner_id() -> None:
+    state = {
+        "format_version": "1.0",
+        "terraform_version": "1.9.8",
+        "values": {
+            "root_module": {
+                "resources": [
+                    {
+                        "address": "aws_s3_bucket.b",
+                        "mode": "managed",
+                        "type": "aws_s3_bucket",
+                        "name": "b",
+                        "values": {
+                            "id": "acme-b",
+                            "bucket": "acme-b",
+                            "arn": "arn:aws:s3:::acme-b",
+                        },
+                    },
+                    {
+                        "address": "aws_s3_bucket_public_access_block.b",
+                        "mode": "managed",
+                        "type": "aws_s3_bucket_public_access_block",
+                        "name": "b",
+                        "values": {"bucket": "acme-b", **PAB_ALL, "block_public_policy": False},
+                    },
+                ]
+            }
+        },
+    }
+    result = check_text(json.dumps(state), name="state.json")
+    hits = [f for f in result.findings if f.rule == "CV001"]
+    assert [(f.resource, "BlockPublicPolicy" in f.message) for f in hits] == [
+        ("aws_s3_bucket.b", True)
+    ]
+
+
+def test_role_policy_attachment_and_inline_policy_join_the_role() -> None:
+    role = "aws_iam_role.deploy"
+    text = plan(
+        resource(role, {"name": "deploy", "assume_role_policy": "{}"}),
+        resource(
+            "aws_iam_role_policy_attachment.codedeploy",
+            {"role": None, "policy_arn": "arn:aws:iam::aws:policy/AWSCodeDeployRole"},
+            refs={"role": ref(role, "name")},
+        ),
+        resource(
+            "aws_iam_role_policy.inline",
+            {
+                "role": None,
+                "name": "inline",
+                "policy": json.dumps(
+                    {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+                ),
+            },
+            refs={"role": ref(role)},
+        ),
+    )
+    result = check_text(text, name="plan.json")
+    assert ("CV055", role) in findings(result)  # the deprecated policy, found on the role
+    assert ("CV050", "aws_iam_role_policy.inline") in findings(result)
+
+
+def test_count_instances_join_the_instance_with_the_same_key() -> None:
+    text = plan(
+        resource("aws_ecr_repository.r[0]", {"name": "a"}),
+        resource("aws_ecr_repository.r[1]", {"name": "b"}),
+        resource(
+            "aws_ecr_lifecycle_policy.p[1]",
+            {"repository": None, "policy": "{}"},
+            refs={"repository": ["aws_ecr_repository.r[count.index].name", "aws_ecr_repository.r"]},
+        ),
+    )
+    result = check_text(text, name="plan.json")
+    cv020 = {res for rule, res in findings(result) if rule == "CV020"}
+    assert cv020 == {"aws_ecr_repository.r[0]"}
+
+
+def test_references_inside_a_module_resolve_within_that_module() -> None:
+    data = {
+        "format_version": "1.2",
+        "planned_values": {
+            "root_module": {
+                "child_modules": [
+                    {
+                        "address": "module.ci",
+                        "resources": [
+                            {
+                                "address": "module.ci.aws_sns_topic.t",
+                                "mode": "managed",
+                                "type": "aws_sns_topic",
+                                "name": "t",
+                                "values": {"name": "t"},
+                            },
+                            {
+                                "address": "module.ci.aws_sns_topic_subscription.s",
+                                "mode": "managed",
+                                "type": "aws_sns_topic_subscription",
+                                "name": "s",
+                                "values": {"protocol": "email", "endpoint": "a@example.com"},
+                            },
+                        ],
+                    }
+                ]
+            }
+        },
+        "configuration": {
+            "root_module": {
+                "module_calls": {
+                    "ci": {
+                        "module": {
+                            "resources": [
+                                {
+                                    "address": "aws_sns_topic.t",
+                                    "expressions": {"name": {"constant_value": "t"}},
+                                },
+                                {
+                                    "address": "aws_sns_topic_subscription.s",
+                                    "expressions": {
+                                        "topic_arn": {
+                                            "references": ["aws_sns_topic.t.arn", "aws_sns_topic.t"]
+                                        }
+                                    },
+                                },
+                            ]
+                        }
+                    }
+                }
+            }
+        },
+    }
+    result = check_text(json.dumps(data), name="plan.json")
+    assert ("CV081", "module.ci.aws_sns_topic.t") not in findings(result)
+    assert ("CV012", "module.ci.aws_sns_topic.t") in findings(result)
+
+
+# ---- unknown is not missing --------------------------------------------------------------------
+
+
+def test_a_key_known_only_after_apply_is_not_missing_encryption() -> None:
+    topic = "aws_sns_topic.t"
+    unknown_key = plan(
+        resource(
+            topic,
+            {"name": "t"},
+            refs={"kms_master_key_id": ["var.key_arn"]},
+            unknown={"kms_master_key_id": True},
+        ),
+    )
+    no_key = plan(resource(topic, {"name": "t"}))
+    assert ("CV012", topic) not in findings(check_text(unknown_key, name="plan.json"))
+    assert ("CV012", topic) in findings(check_text(no_key, name="plan.json"))
+
+
+def test_an_unknown_provider_default_the_user_did_not_write_is_absent() -> None:
+    # after_unknown marks computed attributes too; only what the configuration sets counts.
+    topic = "aws_sns_topic.t"
+    text = plan(resource(topic, {"name": "t"}, unknown={"kms_master_key_id": True}))
+    assert ("CV012", topic) in findings(check_text(text, name="plan.json"))
+
+
+def test_a_policy_known_only_after_apply_is_assumed_to_grant() -> None:
+    role, project = "aws_iam_role.build", "aws_codebuild_project.build"
+    text = plan(
+        resource(role, {"name": "build", "assume_role_policy": "{}"}),
+        resource(
+            "aws_iam_role_policy.push",
+            {"role": None, "policy": None},
+            refs={"role": ref(role), "policy": ref("aws_ecr_repository.r", "arn")},
+            unknown={"policy": True},
+        ),
+        resource(
+            project,
+            {
+                "name": "build",
+                "environment": [{"privileged_mode": True}],
+                "source": [
+                    {"buildspec": "phases:\n  build:\n    commands:\n      - docker push x\n"}
+                ],
+            },
+            refs={"service_role": ref(role, "arn")},
+            unknown={"service_role": True},
+        ),
+    )
+    result = check_text(text, name="plan.json")
+    assert ("CV052", project) not in findings(result)
+    assert ("CV050", "aws_iam_role_policy.push") not in findings(result)
+
+
+def test_a_name_built_from_variables_is_not_hard_coded() -> None:
+    bucket = "aws_s3_bucket.b"
+    literal = plan(resource(bucket, {"bucket": "acme-artifacts"}))
+    from_vars = plan(
+        resource(bucket, {"bucket": "acme-artifacts-dev"}, refs={"bucket": ["var.environment"]})
+    )
+    assert ("CV009", bucket) in findings(check_text(literal, name="plan.json"))
+    assert ("CV009", bucket) not in findings(check_text(from_vars, name="plan.json"))
+
+
+def test_force_destroy_empties_the_bucket_before_terraform_destroy() -> None:
+    bucket = "aws_s3_bucket.b"
+    kept = plan(resource(bucket, {"bucket": "b", "force_destroy": False}))
+    emptied = plan(resource(bucket, {"bucket": "b", "force_destroy": True}))
+    assert ("CV008", bucket) in findings(check_text(kept, name="plan.json"))
+    assert ("CV008", bucket) not in findings(check_text(emptied, name="plan.json"))
+
+
+def test_stack_attribute_rules_do_not_apply_to_terraform() -> None:
+    text = plan(resource("aws_ecr_repository.r", {"name": "r"}))
+    rules = {f.rule for f in check_text(text, name="plan.json").findings}
+    assert not rules & {"CV007", "CV095"}
+
+
+# ---- suppressions --------------------------------------------------------------------------------
+
+
+def test_the_suppress_tag_carries_rule_and_reason() -> None:
+    bucket = "aws_s3_bucket.b"
+    text = plan(
+        resource(
+            bucket,
+            {
+                "bucket": "b",
+                "tags": {
+                    "conveyor:suppress": "CV009: name fixed by the partner contract; CV006: short"
+                },
+            },
+        )
+    )
+    result = check_text(text, name="plan.json")
+    assert [(f.rule, f.reason) for f in result.suppressed if f.rule == "CV009"] == [
+        ("CV009", "name fixed by the partner contract")
+    ]
+    # A reason under 10 characters does not suppress and is itself a finding.
+    assert {("CV006", bucket), ("CV000", bucket)} <= findings(result)
+
+
+# ---- detection and errors ----------------------------------------------------------------
+
+
+def test_a_plan_in_a_directory_is_found_and_checked(tmp_path: Path) -> None:
+    (tmp_path / "plan.json").write_text(plan(resource("aws_sns_topic.t", {"name": "t"})))
+    (tmp_path / "notes.json").write_text('{"format_version": "x"}')
+    result = check_paths([tmp_path])
+    assert result.files == 1
+    assert ("CV012", "aws_sns_topic.t") in findings(result)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '{"format_version": "1.2", "planned_values": {"root_module": {"resources": [}}',
+            "plan.json:1: invalid JSON",
+        ),
+        (
+            '{"format_version": "1.2", "planned_values": []}',
+            "plan.json: planned_values: must be an object, not a list",
+        ),
+        (
+            '{"format_version": "1.2", "planned_values": {"root_module": {"resources": {}}}}',
+            "plan.json: planned_values.root_module.resources: must be a list, not an object",
+        ),
+        (
+            '{"format_version": "1.2", "planned_values": {"root_module": {"resources": [{}]}}}',
+            'planned_values.root_module.resources[0]: a resource needs "address" and "type"',
+        ),
+        (
+            '{"format_version": "2.0", "planned_values": {}}',
+            "format_version: version 2.0 is newer than conveyor reads",
+        ),
+        (
+            '{"format_version": "1.2", "resource_changes": [{"address": "a"}]}',
+            'resource_changes[0]: a change needs an "address" string and a "change" object',
+        ),
+    ],
+)
+def test_a_malformed_plan_exits_2_naming_the_key(text: str, message: str) -> None:
+    result = check_text(text, name="plan.json")
+    assert result.exit_code() == 2
+    assert len(result.errors) == 1
+    assert message in result.errors[0].message
+    assert "internal error" not in result.errors[0].message
+
+
+def test_forcing_the_wrong_input_kind_is_a_usage_error(tmp_path: Path) -> None:
+    path = tmp_path / "plan.json"
+    path.write_text(plan(resource("aws_sns_topic.t", {"name": "t"})))
+    runner = CliRunner()
+    forced = runner.invoke(app, ["check", str(path), "--input", "pulumi"])
+    assert forced.exit_code == 2
+    assert "--input pulumi expects the output of `pulumi preview --json`" in forced.output
+    as_template = runner.invoke(app, ["check", str(path), "--input", "cloudformation"])
+    assert as_template.exit_code == 2
+    auto = runner.invoke(app, ["check", str(path), "--input", "terraform", "--format", "json"])
+    assert auto.exit_code == 1
+    assert json.loads(auto.output)["findings"][0]["resource"] == "aws_sns_topic.t"
