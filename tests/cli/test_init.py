@@ -143,6 +143,54 @@ def test_prompts_on_a_terminal(repo: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert [e.name for e in spec.environments] == ["staging", "production"]
 
 
+def test_a_wrong_answer_is_asked_again_and_the_earlier_ones_are_kept(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(init_command, "_on_terminal", lambda: True)
+    typed = [
+        "shop",
+        "",
+        "oncall",  # not an address: asked again, app and owner kept
+        "oncall@acme.com",
+        "Europe",  # not a region: asked again
+        "eu-west-1",
+        "",
+        CONNECTION,
+        "staging, Prod",  # one bad name: the list is asked again
+        "staging, production",
+        "",
+    ]
+    result = runner.invoke(app, ["init", str(repo)], input="\n".join(typed))
+    assert result.exit_code == 0, result.output
+    assert (
+        "Error: 'oncall' is not an email address: An email address — for example: "
+        "oncall@example.com" in result.output
+    )
+    assert "Error: 'Europe' is not an AWS region: AWS region of the pipeline" in result.output
+    assert "for example: eu-west-1" in result.output
+    assert "Error: 'Prod' is not an environment name: Lowercase letters" in result.output
+    spec = load_spec(repo / "conveyor.yaml")
+    assert (spec.app, spec.owner, spec.pipeline_region) == ("shop", "team-shop", "eu-west-1")
+    assert spec.notifications.email == ["oncall@acme.com"]
+    assert [e.name for e in spec.environments] == ["staging", "production"]
+
+
+def test_answers_that_clash_are_asked_again_with_every_answer_kept(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(init_command, "_on_terminal", lambda: True)
+    first = ["shop", "", "oncall@acme.com", "eu-west-1", "", CONNECTION, "staging staging"]
+    # Second round: Enter keeps each earlier answer; only the environments change.
+    second = ["", "", "", "", "", "staging prod", ""]
+    result = runner.invoke(app, ["init", str(repo)], input="\n".join(first + second))
+    assert result.exit_code == 0, result.output
+    assert "environment name 'staging' is used twice" in result.output
+    assert "Enter keeps what you wrote" in result.output
+    spec = load_spec(repo / "conveyor.yaml")
+    assert (spec.app, spec.notifications.email) == ("shop", ["oncall@acme.com"])
+    assert [e.name for e in spec.environments] == ["staging", "prod"]
+
+
 def test_yes_never_prompts_even_on_a_terminal(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(init_command, "_on_terminal", lambda: True)
     result = runner.invoke(app, ["init", str(repo), "--yes"], input="")

@@ -108,6 +108,16 @@ def check(
 
     Exit codes: 0 nothing at or above --fail-on, 1 findings, 2 a usage error, an input that
     cannot be read or parsed, or an internal error (the other files are still checked).
+
+    Examples:
+
+      conveyor check cdk.out
+
+      conveyor check template.yaml --fail-on high --ignore CV090
+
+      conveyor check infra/ --format sarif -o conveyor.sarif
+
+      conveyor check - < template.json
     """
     from conveyor.rules.catalog import RULE_IDS
 

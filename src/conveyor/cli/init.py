@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, get_args, get_origin
 
 import typer
 from rich.markup import escape
@@ -13,6 +13,9 @@ from rich.markup import escape
 from conveyor.cli.output import console, errors, fail, refuse_to_clobber, write_file
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+    from pydantic.fields import FieldInfo
+
     from conveyor.init.detect import Repository
     from conveyor.init.render import Answers
 
@@ -122,8 +125,17 @@ def init(
     interactive = not yes and _on_terminal()
     if interactive:
         answers = _ask(answers, connection_source=_uses_connection(found, answers))
-
     rendered = render(found, answers)
+    while interactive and (problems := _problems(rendered.text, target)):
+        # Answers that fit one by one and not together (an environment named twice): ask
+        # again, every earlier answer offered as the default.
+        errors.print(
+            f"[yellow]![/] these answers do not make a valid file:\n{escape(problems)}\n"
+            "Answer again; Enter keeps what you wrote.",
+            soft_wrap=True,
+        )
+        answers = _ask(answers, connection_source=_uses_connection(found, answers))
+        rendered = render(found, answers)
     _check(rendered.text, target)
     if print_only:
         typer.echo(rendered.text, nl=False)
@@ -156,29 +168,47 @@ def _uses_connection(found: Repository, answers: Answers) -> bool:
 
 
 def _ask(answers: Answers, *, connection_source: bool) -> Answers:
-    """Prompt for each value, offering what was detected (or given as a flag) as the default."""
-    app = typer.prompt("Application name", default=answers.app)
+    """Prompt for each value, offering what was detected (or given as a flag) as the default.
+
+    Each answer is checked as it is typed, and a wrong one is asked again on its own: a typo
+    in the fourth answer used to end init with an error and lose the three before it.
+    """
+    from conveyor.spec import models
+
+    app = _prompt("Application name", answers.app, (models.Spec, "app"), "an app name")
     owner_default = answers.owner if app == answers.app else f"team-{app}"
-    owner = typer.prompt("Owning team", default=owner_default)
-    email = typer.prompt("Email for failures, approvals and rollbacks", default=answers.email)
-    region = typer.prompt("AWS region", default=answers.region)
+    owner = _prompt("Owning team", owner_default, (models.Spec, "owner"), "a team name")
+    email = _prompt(
+        "Email for failures, approvals and rollbacks",
+        answers.email,
+        (models.Audience, "email"),
+        "an email address",
+    )
+    region = _prompt("AWS region", answers.region, (models.Spec, "region"), "an AWS region")
     connection = answers.connection
     repo = answers.repo
     if connection_source:
-        repo = typer.prompt("Repository (owner/name)", default=repo or "") or None
+        repo = (
+            _prompt("Repository (owner/name)", repo or "", (models.GitHubSource, "repo"), "a repo")
+            or None
+        )
         if connection is None:
             connection = (
-                typer.prompt(
+                _prompt(
                     "CodeStar connection ARN (Enter leaves a placeholder)",
-                    default="",
-                    show_default=False,
+                    "",
+                    (models.GitHubSource, "connection"),
+                    "a connection ARN",
                 )
                 or None
             )
-    environments = typer.prompt(
-        "Environments, in deploy order", default=", ".join(answers.environments)
+    environments = _prompt(
+        "Environments, in deploy order",
+        ", ".join(answers.environments),
+        (models.Environment, "name"),
+        "an environment name",
+        each=True,
     )
-    names = tuple(n.strip() for n in environments.replace(",", " ").split() if n.strip())
     return replace(
         answers,
         app=app,
@@ -187,18 +217,72 @@ def _ask(answers: Answers, *, connection_source: bool) -> Answers:
         region=region,
         repo=repo,
         connection=connection,
-        environments=names or answers.environments,
+        environments=_names(environments) or answers.environments,
     )
 
 
-def _check(text: str, target: Path) -> None:
-    """Exit 2 if the generated file would not validate (a flag the spec rejects)."""
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(n.strip() for n in text.replace(",", " ").split() if n.strip())
+
+
+def _prompt(
+    label: str, default: str, key: tuple[type[BaseModel], str], what: str, *, each: bool = False
+) -> str:
+    """typer.prompt, asking again (with the reason) until the answer fits the spec's key; an
+    empty answer to an empty default is a placeholder left for later."""
+    from pydantic import TypeAdapter, ValidationError
+
+    form, field = _constraint(*key)
+    adapter: TypeAdapter[Any] = TypeAdapter(form)
+    example = f" — for example: {field.examples[0]}" if field.examples else ""
+    description = (field.description or "").rstrip(".")
+
+    def checked(value: str) -> str:
+        for item in _names(value) if each else [value]:
+            if not item and not default:
+                continue
+            try:
+                adapter.validate_python(item)
+            except ValidationError:
+                raise typer.BadParameter(
+                    f"{item!r} is not {what}: {description}{example}"
+                ) from None
+        return value
+
+    answer: str = typer.prompt(
+        label, default=default, show_default=bool(default), value_proc=checked
+    )
+    return answer
+
+
+def _constraint(model: type[BaseModel], key: str) -> tuple[Any, FieldInfo]:
+    """The type an answer must fit, and the field that describes it; for a list (email), the
+    type of one item."""
+    from pydantic.fields import FieldInfo
+
+    field = model.model_fields[key]
+    if get_origin(field.annotation) is list:
+        item = get_args(field.annotation)[0]
+        info = next(m for m in getattr(item, "__metadata__", ()) if isinstance(m, FieldInfo))
+        return item, info
+    return Annotated[field.annotation, field], field
+
+
+def _problems(text: str, target: Path) -> str:
+    """Every problem of the generated file, one per line; empty when it validates."""
     from conveyor.spec import SpecError, parse_spec
 
     try:
         parse_spec(text, file=str(target))
     except SpecError as exc:
-        problems = "\n".join(p.render(exc.file) for p in exc.problems)
+        return "\n".join(p.render(exc.file) for p in exc.problems)
+    return ""
+
+
+def _check(text: str, target: Path) -> None:
+    """Exit 2 if the generated file would not validate (a flag the spec rejects)."""
+    problems = _problems(text, target)
+    if problems:
         fail(
             "the conveyor.yaml these answers give would not be valid; change the flag or "
             f"answer that set it:\n{problems}"

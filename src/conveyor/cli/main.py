@@ -8,11 +8,15 @@ seconds, so only `synth` imports the pipeline, and only inside its function.
 from __future__ import annotations
 
 import errno
+import inspect
 import os
 import sys
+from collections.abc import Callable
+from typing import Annotated
 
 import typer
 
+from conveyor import __version__
 from conveyor.cli import check as check_command
 from conveyor.cli import cost as cost_command
 from conveyor.cli import deploy as deploy_command
@@ -34,20 +38,65 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
+    # Subcommands inherit the names: `conveyor check -h` works too.
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-app.command("validate")(validate_command.validate)
-app.command("synth")(synth_command.synth)
-app.command("plan")(plan_command.plan)
-app.command("check")(check_command.check)
-app.command("schema")(schema_command.schema)
-app.command("init")(init_command.init)
-app.command("diagram")(diagram_command.diagram)
-app.command("cost")(cost_command.cost)
-app.command("deploy")(deploy_command.deploy)
-app.command("diff")(deploy_command.diff)
-app.command("destroy")(deploy_command.destroy)
-app.command("history")(history_command.history)
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"conveyor {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            "-V",
+            callback=_show_version,
+            is_eager=True,
+            help="Print conveyor's version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Options that come before the command (the app's help is the Typer's own)."""
+
+
+def unwrapped(text: str | None) -> str:
+    """A docstring as help: its paragraphs (split at blank lines) each on one line.
+
+    Docstrings are wrapped at 100 columns in the source; rich keeps those line breaks in every
+    paragraph after the first and wraps again at the terminal's width, so the help came out
+    ragged (a line of 80, then one of 20). Examples are paragraphs of their own, kept apart.
+    """
+    paragraphs = inspect.cleandoc(text or "").split("\n\n")
+    return "\n\n".join(_one_line(p) for p in paragraphs)
+
+
+def _one_line(paragraph: str) -> str:
+    indent = paragraph[: len(paragraph) - len(paragraph.lstrip(" "))]  # examples stay indented
+    return indent + " ".join(line.strip() for line in paragraph.splitlines())
+
+
+COMMANDS: dict[str, Callable[..., None]] = {
+    "validate": validate_command.validate,
+    "synth": synth_command.synth,
+    "plan": plan_command.plan,
+    "check": check_command.check,
+    "schema": schema_command.schema,
+    "init": init_command.init,
+    "diagram": diagram_command.diagram,
+    "cost": cost_command.cost,
+    "deploy": deploy_command.deploy,
+    "diff": deploy_command.diff,
+    "destroy": deploy_command.destroy,
+    "history": history_command.history,
+}
+for name, function in COMMANDS.items():
+    app.command(name, help=unwrapped(function.__doc__))(function)
 
 
 def run() -> None:

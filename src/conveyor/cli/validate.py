@@ -46,7 +46,11 @@ def validate(
 
     Exit code 0 when valid, 2 when not.
 
-    Example: conveyor validate conveyor.yaml
+    Examples:
+
+      conveyor validate conveyor.yaml
+
+      conveyor validate examples/payments.yaml && conveyor synth examples/payments.yaml
     """
     loaded = load_or_exit(spec)
     console.print(f"[green]✓[/] {escape(str(spec))} is valid: {escape(describe(loaded))}")
