@@ -15,7 +15,7 @@ from conveyor.deploy import cdk_cli
 from conveyor.deploy.cdk_cli import CdkCliError, Tools
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = str(ROOT / "examples" / "minimal.yaml")
+EXAMPLE = str(Path(__file__).with_name("deployable.yaml"))  # minimal.yaml, no placeholders
 runner = CliRunner()
 
 
@@ -153,3 +153,18 @@ def test_destroy_without_a_terminal_needs_force(fake: Fake) -> None:
     result = runner.invoke(app, ["destroy", EXAMPLE, "--force"])
     assert result.exit_code == 0, result.output
     assert fake.commands[0][3] == "destroy"
+
+
+def test_deploy_refuses_placeholders_before_checking_tools(fake: Fake) -> None:
+    # examples/minimal.yaml is what `conveyor init` leaves: an example connection and address.
+    minimal = str(ROOT / "examples" / "minimal.yaml")
+    result = runner.invoke(app, ["deploy", minimal])
+    assert result.exit_code == 2
+    assert (
+        f"{minimal}:8: source.github.connection: this is an example connection ARN" in result.output
+    )
+    assert f"{minimal}:18: notifications.email[0]: team-api@example.com is an example" in (
+        result.output
+    )
+    assert "conveyor deploy refuses placeholders" in result.output
+    assert fake.profile == "unset" and fake.synthesized == [] and fake.commands == []

@@ -33,8 +33,8 @@ def test_validate_accepts_the_examples(tmp_path: Path) -> None:
         spec.write_text(example.read_text())
         result = runner.invoke(app, ["validate", str(spec)])
         assert result.exit_code == 0, result.output
-        assert result.output.startswith(f"✓ {spec} is valid: app "), result.output
-        assert result.output.count("\n") == 1, result.output  # one message, one line
+        assert result.stdout.startswith(f"✓ {spec} is valid: app "), result.output
+        assert result.stdout.count("\n") == 1, result.output  # one message, one line
 
 
 def test_errors_through_a_pipe_keep_each_problem_on_one_line(tmp_path: Path) -> None:
@@ -115,3 +115,23 @@ def test_synth_never_writes_through_a_link_planted_in_the_output(
     )
     assert outside.read_text() == "keep me\n"
     assert (out / planted).is_symlink()
+
+
+def test_validate_warns_about_placeholders_and_still_exits_0() -> None:
+    minimal = str(ROOT / "examples" / "minimal.yaml")
+    result = runner.invoke(app, ["validate", minimal])
+    assert result.exit_code == 0
+    assert result.stderr.splitlines() == [
+        f"warning: {minimal}:8: source.github.connection: this is an example connection ARN: "
+        "create a connection (Developer Tools > Settings > Connections), authorize it, and "
+        "write its ARN here",
+        f"warning: {minimal}:18: notifications.email[0]: team-api@example.com is an example "
+        "address that never receives mail: write the address that should hear about failures "
+        "and approvals",
+    ]
+
+
+def test_validate_of_a_spec_without_placeholders_prints_no_warning() -> None:
+    result = runner.invoke(app, ["validate", str(ROOT / "tests" / "cli" / "deployable.yaml")])
+    assert result.exit_code == 0
+    assert result.stderr == ""

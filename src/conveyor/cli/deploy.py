@@ -16,7 +16,7 @@ from rich.markup import escape
 
 from conveyor.cli.output import console, errors, fail
 from conveyor.cli.synth import prepare_output, synthesize_or_exit
-from conveyor.cli.validate import load_or_exit
+from conveyor.cli.validate import deployable_or_exit, load_or_exit
 
 if TYPE_CHECKING:
     from conveyor.deploy.cdk_cli import RequireApproval, Tools, Verb
@@ -126,6 +126,7 @@ def deploy(
 
       conveyor deploy conveyor.yaml --profile ci --require-approval never
     """
+    deployable_or_exit(spec)  # init's placeholders and example values never reach AWS
     loaded, tools, assembly = _prepare(
         spec, output, profile=profile, check_credentials=not skip_credential_check
     )

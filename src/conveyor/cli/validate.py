@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from conveyor.cli.output import console, fail
+from conveyor.cli.output import console, errors, fail
 
 if TYPE_CHECKING:
     from conveyor.spec.models import Spec
+    from conveyor.spec.readiness import Concern
 
 
 def load_or_exit(path: Path) -> Spec:
@@ -54,3 +55,27 @@ def validate(
     """
     loaded = load_or_exit(spec)
     console.print(f"[green]✓[/] {escape(str(spec))} is valid: {escape(describe(loaded))}")
+    from conveyor.spec.readiness import concerns
+
+    for problem in _located(spec, concerns(loaded)):
+        errors.print(f"[yellow]warning:[/] {escape(problem)}", soft_wrap=True)
+
+
+def deployable_or_exit(path: Path) -> None:
+    """Exit 2 if the spec at `path` still holds placeholders (`conveyor deploy` calls this)."""
+    from conveyor.spec.readiness import blocking
+
+    found = _located(path, blocking(load_or_exit(path)))
+    if found:
+        refusal = "conveyor deploy refuses placeholders: replace them with real values first"
+        fail("\n".join([*found, refusal]))
+
+
+def _located(path: Path, concerns: list[Concern]) -> list[str]:
+    from conveyor.files import read_bounded
+    from conveyor.spec.loader import MAX_SPEC_BYTES
+
+    if not concerns:
+        return []
+    text = read_bounded(path, MAX_SPEC_BYTES).decode("utf-8", "replace")
+    return [concern.problem(text).render(str(path)) for concern in concerns]

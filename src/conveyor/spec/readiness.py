@@ -1,0 +1,102 @@
+"""What a valid spec can still hold that must not reach AWS: `conveyor init`'s placeholders and
+the documentation's example values. `validate` warns about them; `deploy` refuses to start.
+
+A placeholder passes every pattern on purpose (init's file must validate), so only this module
+tells it from a real value. Deploying one fails late and obscurely: the pipeline's source action
+cannot use a connection that does not exist, and nobody hears about a failure sent to an
+@example.com address.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from conveyor.spec.loader import Problem
+from conveyor.spec.models import Spec
+
+# AWS's documentation account (it appears in every example ARN) and the connection ids of
+# init's placeholder and of the spec's own documented example.
+EXAMPLE_ACCOUNT = "123456789012"
+EXAMPLE_CONNECTION_IDS = frozenset(
+    {"00000000-0000-0000-0000-000000000000", "0a1b2c3d-4e5f-6789-abcd-ef0123456789"}
+)
+# Reserved for documentation, never delivered: https://www.rfc-editor.org/rfc/rfc2606
+EXAMPLE_DOMAINS = ("example.com", "example.net", "example.org")
+
+
+@dataclass(frozen=True)
+class Concern:
+    path: str
+    value: str  # as written, to find its line
+    message: str
+    blocks_deploy: bool
+
+    def problem(self, text: str) -> Problem:
+        """This concern as a loader problem, on the first line of `text` holding the value."""
+        line = next(
+            (n for n, written in enumerate(text.splitlines(), 1) if self.value in written), None
+        )
+        return Problem(line, self.path, self.message)
+
+
+def concerns(spec: Spec) -> list[Concern]:
+    """Every placeholder or example value in `spec`, and a connection from another region."""
+    found: list[Concern] = []
+    github = spec.source.github
+    if github is not None:
+        found += _connection(github.connection, spec.pipeline_region)
+    for name, audience in spec.notifications.all_audiences().items():
+        where = "notifications.email" if name == "team" else f"notifications.audiences.{name}.email"
+        for index, address in enumerate(audience.email):
+            if _is_example_domain(address.rsplit("@", 1)[-1]):
+                found.append(
+                    Concern(
+                        f"{where}[{index}]",
+                        address,
+                        f"{address} is an example address that never receives mail: write the "
+                        "address that should hear about failures and approvals",
+                        blocks_deploy=True,
+                    )
+                )
+    return found
+
+
+def blocking(spec: Spec) -> list[Concern]:
+    """The concerns `conveyor deploy` refuses to deploy with."""
+    return [c for c in concerns(spec) if c.blocks_deploy]
+
+
+def _is_example_domain(domain: str) -> bool:
+    domain = domain.lower().rstrip(".")
+    return any(domain == d or domain.endswith(f".{d}") for d in EXAMPLE_DOMAINS)
+
+
+def _connection(arn: str, pipeline_region: str | None) -> list[Concern]:
+    _, _, _, region, account, resource = arn.split(":", 5)
+    path = "source.github.connection"
+    if account == EXAMPLE_ACCOUNT or resource.removeprefix("connection/") in EXAMPLE_CONNECTION_IDS:
+        return [
+            Concern(
+                path,
+                arn,
+                "this is an example connection ARN: create a connection (Developer Tools > "
+                "Settings > Connections), authorize it, and write its ARN here",
+                blocks_deploy=True,
+            )
+        ]
+    if pipeline_region is not None and region != pipeline_region:
+        # Connections are global: one created in any region works in every region, but a
+        # connection that uses a host (GitHub Enterprise Server, GitLab self-managed) works only
+        # in its own. https://docs.aws.amazon.com/dtconsole/latest/userguide/welcome-connections-how-it-works-global.html
+        return [
+            Concern(
+                path,
+                arn,
+                f"the connection was created in {region} and the pipeline runs in "
+                f"{pipeline_region}: that works unless the connection uses a host (GitHub "
+                f"Enterprise Server, GitLab self-managed), which works only in {region}; check "
+                "that this is the connection you mean",
+                blocks_deploy=False,
+            )
+        ]
+    return []

@@ -1,0 +1,89 @@
+"""Placeholders and example values that validate but must not be deployed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conveyor.spec import parse_spec
+from conveyor.spec.readiness import blocking, concerns
+
+ROOT = Path(__file__).resolve().parents[2]
+REAL = (ROOT / "tests" / "cli" / "deployable.yaml").read_text()
+REAL_ARN = (
+    "arn:aws:codestar-connections:us-east-1:210987654321:connection/"
+    "6f1e2d3c-4b5a-4978-8c9d-0e1f2a3b4c5d"
+)
+
+
+def _concerns(text: str) -> list[tuple[str, bool, int | None]]:
+    return [(c.path, c.blocks_deploy, c.problem(text).line) for c in concerns(parse_spec(text))]
+
+
+def test_a_real_spec_has_no_concerns() -> None:
+    assert _concerns(REAL) == []
+
+
+@pytest.mark.parametrize(
+    "connection",
+    [
+        # what `conveyor init` writes without an answer
+        "arn:aws:codestar-connections:eu-west-1:123456789012:connection/"
+        "00000000-0000-0000-0000-000000000000",
+        # the spec reference's example, in a real-looking account
+        "arn:aws:codeconnections:us-east-1:210987654321:connection/"
+        "0a1b2c3d-4e5f-6789-abcd-ef0123456789",
+        # any connection in AWS's documentation account
+        "arn:aws:codestar-connections:us-east-1:123456789012:connection/"
+        "6f1e2d3c-4b5a-4978-8c9d-0e1f2a3b4c5d",
+    ],
+)
+def test_example_connections_block_deploy(connection: str) -> None:
+    text = REAL.replace(REAL_ARN, connection).replace("region: ", "")
+    spec = parse_spec(text)
+    assert [(c.path, c.problem(text).line) for c in blocking(spec)] == [
+        ("source.github.connection", 8)
+    ]
+    assert "this is an example connection ARN" in blocking(spec)[0].message
+
+
+@pytest.mark.parametrize(
+    ("address", "example"),
+    [
+        ("oncall@example.com", True),
+        ("oncall@EXAMPLE.org", True),
+        ("oncall@team.example.net", True),
+        ("oncall@notexample.com", False),
+        ("oncall@example.com.au", False),
+    ],
+)
+def test_example_addresses_block_deploy(address: str, example: bool) -> None:
+    text = REAL.replace("team-api@acme.io", address)
+    expected = [("notifications.email[0]", True, 18)] if example else []
+    assert _concerns(text) == expected
+
+
+def test_audience_addresses_are_checked_with_their_path() -> None:
+    text = REAL.replace(
+        "  email: [team-api@acme.io]",
+        "  email: [team-api@acme.io]\n  audiences:\n"
+        "    security: {email: [sec@acme.io, sec@example.com], on: [failed]}",
+    )
+    assert _concerns(text) == [("notifications.audiences.security.email[1]", True, 20)]
+
+
+def test_a_connection_from_another_region_is_a_warning_not_a_refusal() -> None:
+    text = "region: eu-west-1\n" + REAL
+    found = concerns(parse_spec(text))
+    assert [(c.path, c.blocks_deploy, c.problem(text).line) for c in found] == [
+        ("source.github.connection", False, 9)
+    ]
+    assert found[0].message.startswith(
+        "the connection was created in us-east-1 and the pipeline runs in eu-west-1"
+    )
+    assert blocking(parse_spec(text)) == []
+
+
+def test_a_connection_in_the_pipelines_region_is_fine() -> None:
+    assert concerns(parse_spec("region: us-east-1\n" + REAL)) == []
