@@ -142,3 +142,212 @@ def test_a_low_finding_still_fails_with_fail_on_low() -> None:
     bad = FIXTURES / "CV082" / "bad.yaml"
     assert CliRunner().invoke(app, ["check", str(bad), "--fail-on", "low"]).exit_code == 1
     assert CliRunner().invoke(app, ["check", str(bad), "--ignore", "CV090"]).exit_code == 0
+
+
+# --- CV006: a TLS-deny policy naming its bucket with Sub/Join --------------------------------
+
+TLS_POLICY = """Parameters:
+  AppName: {{Type: String}}
+Resources:
+  Bucket:
+    Type: AWS::S3::Bucket
+    Properties:
+      BucketName: !Sub ${{AppName}}-${{AWS::Region}}-${{AWS::AccountId}}
+  Policy:
+    Type: AWS::S3::BucketPolicy
+    Properties:
+      Bucket: {bucket}
+      PolicyDocument:
+        Statement:
+          - Effect: Deny
+            Principal: '*'
+            Action: 's3:*'
+            Resource: '*'
+            Condition: {{Bool: {{aws:SecureTransport: false}}}}
+"""
+
+
+@pytest.mark.parametrize(
+    "bucket",
+    [
+        "!Sub ${AppName}-${AWS::Region}-${AWS::AccountId}",
+        "!Join ['-', [!Ref AppName, !Ref 'AWS::Region', !Ref 'AWS::AccountId']]",
+        "!Ref Bucket",
+    ],
+)
+def test_cv006_policy_naming_the_bucket_the_same_way_counts(bucket: str) -> None:
+    assert found(TLS_POLICY.format(bucket=bucket), "CV006") == []
+
+
+def test_cv006_policy_of_another_name_does_not_count() -> None:
+    other = TLS_POLICY.format(bucket="!Sub ${AppName}-logs-${AWS::Region}-${AWS::AccountId}")
+    assert [f.resource for f in found(other, "CV006")] == ["Bucket"]
+
+
+IF_POLICY = """Conditions:
+  HasUsers: !Equals [a, b]
+Resources:
+  Bucket:
+    Type: AWS::S3::Bucket
+  Policy:
+    Type: AWS::S3::BucketPolicy
+    Properties:
+      Bucket: !Ref Bucket
+      PolicyDocument:
+        Statement: !If
+          - HasUsers
+          - - {Effect: Allow, Principal: {AWS: arn:aws:iam::111122223333:root}, Action: 's3:*'}
+            - {EFFECT}
+          - - {EFFECT}
+"""
+DENY = (
+    "{Effect: Deny, Principal: '*', Action: 's3:*', "
+    "Condition: {Bool: {aws:SecureTransport: false}}}"
+)
+
+
+def test_cv006_statements_chosen_by_fn_if_are_read() -> None:
+    assert found(IF_POLICY.replace("{EFFECT}", DENY), "CV006") == []
+    allow = DENY.replace("Deny", "Allow")
+    assert [f.resource for f in found(IF_POLICY.replace("{EFFECT}", allow), "CV006")] == ["Bucket"]
+
+
+@needs_corpus
+def test_cv006_real_compliant_bucket_sample_is_clean() -> None:
+    # aws-cloudformation-templates S3/compliant-bucket.yaml names each bucket in its policy with
+    # !Sub ${AppName}-...-${AWS::Region}-${AWS::AccountId} (3 false findings before).
+    assert (
+        corpus(
+            "aws-cloudformation__aws-cloudformation-templates/S3__compliant-bucket.yaml", "CV006"
+        )
+        == []
+    )
+    # widdix operations/terraform-state.yaml: the deny sits in both branches of `Statement: !If`.
+    assert corpus("widdix__aws-cf-templates/operations__terraform-state.yaml", "CV006") == []
+
+
+@needs_corpus
+def test_cv006_real_bucket_without_a_tls_policy_is_still_found() -> None:
+    # aws-deployment-framework src/template.yml: only BootstrapTemplatesBucket has a TLS deny.
+    hits = corpus("awslabs__aws-deployment-framework/src__template.yml", "CV006")
+    assert {"BootstrapArtifactStorageBucket", "ADFAccountBucket"} <= {f.resource for f in hits}
+
+
+# --- CV063: optional parameters and sentinels -----------------------------------------------
+
+PARAM = """Parameters:
+  Setting:
+    Type: String
+    Default: '{default}'
+    Description: {description}
+{extra}Resources:
+  Topic:
+    Type: AWS::SNS::Topic
+    Properties: {{DisplayName: !Ref Setting}}
+"""
+
+
+def _param(default: str = "", description: str = "Github repository name", extra: str = "") -> str:
+    return PARAM.format(default=default, description=description, extra=extra)
+
+
+@pytest.mark.parametrize(
+    "description",
+    [
+        "(Optional) KMS key ARN for the logs. If empty, CloudWatch Logs manages the key.",
+        "Name used for the DNS entry. Leave blank for naked (or apex and bare) domain.",
+        "Subnet id. Required if you are provisioning an external load balancer.",
+        "Name of the database (ignored when DBSnapshotIdentifier is set).",
+        "Example -> jane@example.com. (Only required when installing ADF for the first time.)",
+    ],
+)
+def test_cv063_a_parameter_documented_as_optional_is_not_a_placeholder(description: str) -> None:
+    assert found(_param(description=description), "CV063") == []
+
+
+def test_cv063_a_sentinel_listed_in_allowed_values_is_a_choice() -> None:
+    listed = _param(default="NONE", extra="    AllowedValues: [NONE, Prometheus]\n")
+    assert found(listed, "CV063") == []
+    assert found(_param(default="None"), "CV063") == []
+
+
+def test_cv063_an_undocumented_blank_default_is_still_found() -> None:
+    assert [f.resource for f in found(_param(), "CV063")] == ["Setting"]
+    assert [f.resource for f in found(_param(default="changeme"), "CV063")] == ["Setting"]
+
+
+@needs_corpus
+def test_cv063_real_templates() -> None:
+    # widdix state/rds-postgres.yaml: DBName "(ignored when DBSnapshotIdentifier is set ...)".
+    assert corpus("widdix__aws-cf-templates/state__rds-postgres.yaml", "CV063") == []
+    # quickstart-amazon-eks templates/amazon-eks-entrypoint-existing-vpc.template.yaml:
+    # EKSClusterName "(Optional) Name for the EKS cluster. If left blank, one is auto-generated."
+    eks = corpus(
+        "aws-quickstart__quickstart-amazon-eks/templates__amazon-eks-entrypoint-existing-vpc"
+        ".template.yaml",
+        "CV063",
+    )
+    assert "EKSClusterName" not in {f.resource for f in eks}
+    # stelligent labs/iot/pipeline.yaml: GitHubToken '' with no word that it may be left out.
+    iot = corpus("stelligent__cloudformation_templates/labs__iot__pipeline.yaml", "CV063")
+    assert "GitHubToken" in {f.resource for f in iot}
+
+
+# --- CV045: switches, settings and pointers are not secrets --------------------------------
+
+SECRET_PARAM = """Parameters:
+  {name}:
+    Type: {type}
+{extra}Resources:
+  Topic:
+    Type: AWS::SNS::Topic
+"""
+
+
+def _secret(name: str, type_: str = "String", extra: str = "") -> list[Finding]:
+    return found(SECRET_PARAM.format(name=name, type=type_, extra=extra), "CV045")
+
+
+@pytest.mark.parametrize(
+    ("name", "type_", "extra"),
+    [
+        ("IamPasswordPolicyParamRequireSymbols", "String", "    Default: 'true'\n"),
+        ("IamPasswordPolicyParamMinimumPasswordLength", "Number", "    Default: 14\n"),
+        ("IamUserUnusedCredentialsCheckParamMaxCredentialUsageAge", "String", ""),
+        ("EnableSecretsPlugin", "String", "    AllowedValues: [Enabled, Disabled]\n"),
+        ("createSecret", "String", "    Default: 'false'\n"),
+        ("bigIqPasswordS3Arn", "String", ""),
+        ("SecretsManagerDomainCredentialsSecretsKMSKey", "String", ""),
+        ("ParentSecretStack", "String", "    Default: ''\n"),
+        ("SecretsManagerSecretARNforMySql", "String", ""),
+        ("EKSEncryptSecrets", "String", "    AllowedValues: [Enabled, Disabled]\n"),
+    ],
+)
+def test_cv045_switches_settings_and_pointers_are_not_secrets(
+    name: str, type_: str, extra: str
+) -> None:
+    assert _secret(name, type_, extra) == []
+
+
+@pytest.mark.parametrize("name", ["GitHubToken", "DBMasterUserPassword", "RafaySysApiKey"])
+def test_cv045_a_real_secret_name_without_noecho_is_found(name: str) -> None:
+    (hit,) = _secret(name, extra="    Default: ''\n")
+    assert hit.message == (
+        f"secret parameter {name} is not NoEcho and has a default, so a missing secret goes "
+        "unnoticed"
+    )
+
+
+@needs_corpus
+def test_cv045_real_templates() -> None:
+    # aws-config-rules conformance pack Operational-Best-Practices-for-NIST-CSF.yaml: 7
+    # IamPasswordPolicyParam* and MaxCredentialUsageAge settings were reported as secrets.
+    hits = corpus(
+        "awslabs__aws-config-rules/aws-config-conformance-packs__"
+        "Operational-Best-Practices-for-NIST-CSF.yaml",
+        "CV045",
+    )
+    assert hits == []
+    # stelligent labs/iot/pipeline.yaml: GitHubToken without NoEcho is still reported.
+    iot = corpus("stelligent__cloudformation_templates/labs__iot__pipeline.yaml", "CV045")
+    assert "GitHubToken" in {f.resource for f in iot}

@@ -34,6 +34,10 @@ def statements(document: Any) -> list[tuple[int, dict[str, Any]]]:
 
 
 def _branches(value: Any) -> Iterable[Any]:
+    if isinstance(value, list):  # `Statement: !If [Cond, [...], [...]]` chooses whole lists
+        for item in value:
+            yield from _branches(item)
+        return
     if intrinsic_name(value) == "Fn::If":
         arg = value["Fn::If"]
         if isinstance(arg, list) and len(arg) == 3:

@@ -1,8 +1,9 @@
 """Bucket policy does not deny requests without TLS (``aws:SecureTransport``).
 
 Relational, like cdk-nag's S3BucketSSLRequestsOnly: the bucket policies that point at a bucket
-(through Ref, GetAtt, Sub or the bucket's literal name) are looked up in the relations index and
-one of them must hold a Deny statement on ``aws:SecureTransport`` false.
+(through Ref, or the bucket's name written the same way: a literal, or a ``Fn::Sub``/``Fn::Join``
+of the same parameters, as AWS's own compliant-bucket samples do) are looked up in the relations
+index and one of them must hold a Deny statement on ``aws:SecureTransport`` false.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from conveyor.rules.engine import Context
-from conveyor.rules.intrinsics import get, ref_target, truthy
+from conveyor.rules.intrinsics import get, ref_target, render, truthy
 from conveyor.rules.model import Hit, Rule, Severity
 from conveyor.rules.policies import statements
 from conveyor.rules.template import Resource
@@ -32,12 +33,19 @@ def _denies_plain_http(stmt: dict[str, Any]) -> bool:
     return False
 
 
+def _names_bucket(target: Any, res: Resource) -> bool:
+    """The policy's Bucket is this bucket: a Ref to it, or the same name written the same way
+    (a literal, or a Sub/Join of the same parameters and pseudo parameters)."""
+    if ref_target(target) == res.logical_id:
+        return True
+    name = render(res.properties.get("BucketName"))
+    return name is not None and render(target) == name
+
+
 def check(res: Resource, ctx: Context) -> Iterator[Hit]:
-    name = res.properties.get("BucketName")
     for lid in ctx.relations.of_type("AWS::S3::BucketPolicy"):
         policy = ctx.template.resources[lid].properties
-        target = policy.get("Bucket")
-        if ref_target(target) == res.logical_id or (isinstance(name, str) and target == name):
+        if _names_bucket(policy.get("Bucket"), res):
             if any(_denies_plain_http(s) for _, s in statements(policy.get("PolicyDocument"))):
                 return
             if not isinstance(policy.get("PolicyDocument"), dict):

@@ -2,8 +2,10 @@
 
 A parameter that resources use (and that no condition tests, which marks it optional), whose
 ``Default`` is a placeholder (``""``, ``dummy``, ``changeme``, ``TODO``, ``xxx``, ``<...>``,
-an all-zero account id) and which no
-``AllowedPattern``/``MinLength`` rejects: a deploy that forgot the real value goes ahead with the
+an all-zero account id) and which no ``AllowedPattern``/``MinLength`` rejects. A default listed
+in ``AllowedValues`` (a sentinel such as ``NONE``) or a ``Description`` that says the value may
+be left out ("(Optional)", "leave blank", "required if ...", "ignored when ...") is a choice,
+not a placeholder. Heuristic: otherwise a deploy that forgot the real value goes ahead with the
 placeholder and fails later, far from the cause, instead of stopping with a clear error.
 """
 
@@ -17,8 +19,20 @@ from conveyor.rules.intrinsics import references
 from conveyor.rules.model import Hit, Rule, Severity
 
 PLACEHOLDER = re.compile(
-    r"^(|dummy\S*|change-?me|replace-?me|todo|tbd|xxx+|placeholder|none|null|<[^>]*>|"
+    r"^(|dummy\S*|change-?me|replace-?me|todo|tbd|xxx+|placeholder|<[^>]*>|"
     r"your[-_]\S*|example|.*000000000000.*)$",
+    re.IGNORECASE,
+)
+# A description that says the value may be left out makes the empty default a documented choice
+# (on the public corpus these were half of all CV063 findings): "(Optional) ...", "Leave blank
+# for ...", "If left blank, a role is created", "Required if you are provisioning ...", "ignored
+# when DBSnapshotIdentifier is set".
+OPTIONAL = re.compile(
+    r"\boptional\b|\bleave\b[^.]{0,30}\b(blank|empty)\b|\bleft (blank|empty)\b"
+    r"|\bif (blank|empty|not (set|specified|provided|given))\b|\bempty string\b|\bskip if\b"
+    r"|\b(required|needed|used|must be (provided|specified)) (only )?(if|when|for|in case)\b"
+    r"|\bonly (required|needed|used|applies)\b|\bignored (when|if|unless)\b"
+    r"|\bif you (chose|choose|don't|do not|want|use)\b|\bin case of\b",
     re.IGNORECASE,
 )
 
@@ -41,6 +55,16 @@ def _rejected(param: dict[str, object], value: str) -> bool:
     return isinstance(allowed, list) and value not in allowed
 
 
+def _chosen(param: dict[str, object], value: str) -> bool:
+    """The default is a deliberate choice: one of the listed AllowedValues (a sentinel such as
+    ``NONE`` offered beside the real options), or documented as optional."""
+    allowed = param.get("AllowedValues")
+    if isinstance(allowed, list) and value in allowed:
+        return True
+    description = param.get("Description")
+    return isinstance(description, str) and OPTIONAL.search(description) is not None
+
+
 def check_template(ctx: Context) -> Iterator[Hit]:
     used = ctx.relations.refs_to
     # A parameter tested in Conditions is optional on purpose: its empty default is a choice.
@@ -51,7 +75,7 @@ def check_template(ctx: Context) -> Iterator[Hit]:
             continue
         if name not in used or name in in_conditions or param.get("Type", "String") != "String":
             continue
-        if _rejected(param, default):
+        if _rejected(param, default) or _chosen(param, default):
             continue
         yield Hit(
             name,
