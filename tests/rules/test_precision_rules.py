@@ -351,3 +351,259 @@ def test_cv045_real_templates() -> None:
     # stelligent labs/iot/pipeline.yaml: GitHubToken without NoEcho is still reported.
     iot = corpus("stelligent__cloudformation_templates/labs__iot__pipeline.yaml", "CV045")
     assert "GitHubToken" in {f.resource for f in iot}
+
+
+# --- CV007 / CV035: Lambda log groups and Lambda@Edge ---------------------------------------
+
+FUNCTION_LOGS = """Resources:
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties:
+      Role: !GetAtt Role.Arn
+      LoggingConfig: {LogGroup: !Ref Logs}
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Statement:
+          - {Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: sts:AssumeRole}
+  Logs:
+    Type: AWS::Logs::LogGroup
+    Properties: {RetentionInDays: 30}
+  Named:
+    Type: AWS::Logs::LogGroup
+    Properties: {LogGroupName: !Sub '/aws/lambda/${Fn}', RetentionInDays: 30}
+  Audit:
+    Type: AWS::Logs::LogGroup
+    Properties: {LogGroupName: audit, RetentionInDays: 30}
+"""
+
+
+def test_cv007_a_functions_own_log_group_may_be_deleted_with_it() -> None:
+    assert [f.resource for f in found(FUNCTION_LOGS, "CV007")] == ["Audit"]
+
+
+@needs_corpus
+def test_cv007_real_function_log_group() -> None:
+    # aws-cloudformation-templates CloudFormation/CustomResources/getfromjson/src/getfromjson.yml:
+    # LogGroupName /aws/lambda/GetFromJson, no DeletionPolicy (Delete with the function).
+    assert (
+        corpus(
+            "aws-cloudformation__aws-cloudformation-templates/"
+            "CloudFormation__CustomResources__getfromjson__src__getfromjson.yml",
+            "CV007",
+        )
+        == []
+    )
+
+
+EDGE = """Resources:
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties: {Role: !GetAtt Role.Arn, Runtime: python3.12, Handler: index.handler}
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Statement: [{Effect: Allow, Principal: {Service: [SERVICES]}, Action: sts:AssumeRole}]
+"""
+DISTRIBUTION = """  Version:
+    Type: AWS::Lambda::Version
+    Properties: {FunctionName: !Ref Fn}
+  Cdn:
+    Type: AWS::CloudFront::Distribution
+    Properties:
+      DistributionConfig:
+        DefaultCacheBehavior:
+          LambdaFunctionAssociations: [{EventType: viewer-request, LambdaFunctionARN: !Ref Version}]
+"""
+
+
+def test_cv035_lambda_at_edge_is_not_asked_for_a_log_group() -> None:
+    trusted = EDGE.replace("SERVICES", "lambda.amazonaws.com, edgelambda.amazonaws.com")
+    assert found(trusted, "CV035") == []
+    associated = EDGE.replace("SERVICES", "lambda.amazonaws.com") + DISTRIBUTION
+    assert found(associated, "CV035") == []
+
+
+def test_cv035_a_regional_function_is_still_asked_for_one() -> None:
+    plain = EDGE.replace("SERVICES", "lambda.amazonaws.com")
+    assert [f.resource for f in found(plain, "CV035")] == ["Fn"]
+    other = plain + DISTRIBUTION.replace("!Ref Fn", "other-function")
+    assert [f.resource for f in found(other, "CV035")] == ["Fn"]
+
+
+# --- CV051: an execution role pulling parameterised images ----------------------------------
+
+EXECUTION = """Parameters:
+  Image: {Type: String}
+Resources:
+  Repo:
+    Type: AWS::ECR::Repository
+  ExecutionRole:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Statement:
+          - {Effect: Allow, Principal: {Service: ecs-tasks.amazonaws.com}, Action: sts:AssumeRole}
+      Policies:
+        - PolicyName: pull
+          PolicyDocument:
+            Statement:
+              - Effect: Allow
+                Action: [ecr:BatchGetImage, ecr:GetDownloadUrlForLayer, logs:PutLogEvents]
+                Resource: '*'
+  Task:
+    Type: AWS::ECS::TaskDefinition
+    Properties:
+      ExecutionRoleArn: !GetAtt ExecutionRole.Arn
+      ContainerDefinitions: [{Name: app, Image: IMAGE}]
+"""
+
+
+def test_cv051_execution_role_pulling_a_parameterised_image_may_use_star() -> None:
+    assert found(EXECUTION.replace("IMAGE", "!Ref Image"), "CV051") == []
+
+
+def test_cv051_execution_role_pulling_from_a_repository_here_must_name_it() -> None:
+    own = EXECUTION.replace("IMAGE", "!Sub '${Repo.RepositoryUri}:latest'")
+    assert [f.resource for f in found(own, "CV051")] == ["ExecutionRole"]
+
+
+def test_cv051_other_roles_still_may_not_pull_on_star() -> None:
+    build = EXECUTION.replace("IMAGE", "!Ref Image").replace(
+        "ecs-tasks.amazonaws.com", "codebuild.amazonaws.com"
+    )
+    assert [f.resource for f in found(build, "CV051")] == ["ExecutionRole"]
+
+
+@needs_corpus
+def test_cv051_real_cluster_template_execution_role() -> None:
+    # aws-cloudformation-templates ECS/FargateLaunchType/clusters/private-vpc.yaml: the shared
+    # ECSTaskExecutionRole for services in other stacks pulls and logs on '*' (like AWS's managed
+    # AmazonECSTaskExecutionRolePolicy); its EC2 NAT/VPC roles are not concerned.
+    hits = corpus(
+        "aws-cloudformation__aws-cloudformation-templates/"
+        "ECS__FargateLaunchType__clusters__private-vpc.yaml",
+        "CV051",
+    )
+    assert "ECSTaskExecutionRole" not in {f.resource for f in hits}
+
+
+# --- CV082: continuous metrics have no gaps to treat ---------------------------------------
+
+ALARM = """Resources:
+  Alarm:
+    Type: AWS::CloudWatch::Alarm
+    Properties:
+      Namespace: {namespace}
+      MetricName: {metric}
+      Statistic: Average
+      Period: 300
+      EvaluationPeriods: 1
+      Threshold: 80
+      ComparisonOperator: GreaterThanThreshold
+"""
+
+
+@pytest.mark.parametrize(
+    ("namespace", "metric"),
+    [
+        ("AWS/EC2", "CPUUtilization"),
+        ("AWS/RDS", "FreeStorageSpace"),
+        ("AWS/ApplicationELB", "UnHealthyHostCount"),
+        ("AWS/DynamoDB", "ThrottledRequests"),
+    ],
+)
+def test_cv082_continuous_metrics_need_no_treat_missing_data(namespace: str, metric: str) -> None:
+    assert found(ALARM.format(namespace=namespace, metric=metric), "CV082") == []
+
+
+@pytest.mark.parametrize(
+    ("namespace", "metric"),
+    [("AWS/Lambda", "Errors"), ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count")],
+)
+def test_cv082_sparse_metrics_still_need_it(namespace: str, metric: str) -> None:
+    hits = found(ALARM.format(namespace=namespace, metric=metric), "CV082")
+    assert [f.resource for f in hits] == ["Alarm"]
+
+
+@needs_corpus
+def test_cv082_real_database_alarms() -> None:
+    # widdix state/rds-postgres.yaml: CPUUtilization, FreeStorageSpace ... alarms on AWS/RDS.
+    assert corpus("widdix__aws-cf-templates/state__rds-postgres.yaml", "CV082") == []
+
+
+# --- CV001: medium, since S3 blocks public access on new buckets by default -----------------
+
+
+def test_cv001_a_bucket_without_the_block_is_medium_and_says_why() -> None:
+    (hit,) = found("Resources:\n  B:\n    Type: AWS::S3::Bucket\n", "CV001")
+    assert hit.severity is Severity.MEDIUM
+    assert "S3 blocks public access on new buckets by default" in hit.message
+    opened = (
+        "Resources:\n  B:\n    Type: AWS::S3::Bucket\n    Properties:\n"
+        "      PublicAccessBlockConfiguration: {BlockPublicAcls: false}\n"
+    )
+    assert [f.path for f in found(opened, "CV001")] == [
+        "Resources.B.Properties.PublicAccessBlockConfiguration"
+    ]
+
+
+# --- CV056: no circular DependsOn; build projects count -------------------------------------
+
+ORDERING = """Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument: {Statement: []}
+  Policy:
+    Type: AWS::IAM::Policy
+    Properties:
+      PolicyName: p
+      Roles: [!Ref Role]
+      PolicyDocument:
+        Statement: [{Effect: Allow, Action: logs:PutLogEvents, Resource: RESOURCE}]
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties: {Role: !GetAtt Role.Arn, Runtime: python3.12, Handler: index.handler}
+"""
+
+
+def test_cv056_a_policy_that_names_the_function_is_not_asked_for() -> None:
+    """The DependsOn would be circular: the policy refers to the function's log group."""
+    circular = ORDERING.replace("RESOURCE", "!Sub 'arn:aws:logs:*:*:log-group:/aws/lambda/${Fn}:*'")
+    assert found(circular, "CV056") == []
+
+
+def test_cv056_an_independent_policy_is_still_asked_for() -> None:
+    hits = found(ORDERING.replace("RESOURCE", "'*'"), "CV056")
+    assert [(f.resource, f.message) for f in hits] == [
+        ("Fn", "Function may run before Policy is attached to its role Role; add DependsOn")
+    ]
+
+
+def test_cv056_build_projects_are_checked() -> None:
+    project = ORDERING.replace("RESOURCE", "'*'").replace(
+        "    Type: AWS::Lambda::Function\n"
+        "    Properties: {Role: !GetAtt Role.Arn, Runtime: python3.12, Handler: index.handler}",
+        "    Type: AWS::CodeBuild::Project\n    Properties: {ServiceRole: !GetAtt Role.Arn}",
+    )
+    assert [f.message for f in found(project, "CV056")] == [
+        "Project may run before Policy is attached to its role Role; add DependsOn"
+    ]
+    waits = project.replace(
+        "    Type: AWS::CodeBuild::Project\n",
+        "    Type: AWS::CodeBuild::Project\n    DependsOn: Policy\n",
+    )
+    assert found(waits, "CV056") == []
+
+
+@needs_corpus
+def test_cv056_real_function_whose_policy_names_its_log_group() -> None:
+    # widdix operations/alb-access-logs-anonymizer.yaml: Policy grants logs on
+    # !Sub '...:log-group:/aws/lambda/${Function}...': a DependsOn Policy would be circular.
+    assert (
+        corpus("widdix__aws-cf-templates/operations__alb-access-logs-anonymizer.yaml", "CV056")
+        == []
+    )

@@ -5,6 +5,12 @@ that references only the role. A pipeline starts its first execution as soon as 
 and a Lambda function may be invoked by then: if it does not depend (``DependsOn`` or a
 reference, directly or transitively) on every separate policy of its role, its first run can
 fail with AccessDenied. Inline ``Policies`` on the role are always in place and need nothing.
+A CodeBuild project counts too (seed S2): the pipeline starts it on its first run.
+
+A policy that itself refers to the resource (a function's ARN or log group in its statements)
+cannot be waited for: the DependsOn would close a cycle CloudFormation rejects. It is not
+reported; such a statement belongs inline on the role, or in a policy the resource does not
+need at its first run.
 """
 
 from __future__ import annotations
@@ -28,7 +34,12 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
             and ctx.relations.resource_type(p.owner) in ("AWS::IAM::Policy", "AWS::IAM::RolePolicy")
         }
     )
-    missing = [p for p in separate if not ctx.relations.depends_transitively(res.logical_id, p)]
+    missing = [
+        p
+        for p in separate
+        if not ctx.relations.depends_transitively(res.logical_id, p)
+        and not ctx.relations.depends_transitively(p, res.logical_id)  # would be circular
+    ]
     if missing:
         yield Hit(
             res.logical_id,
@@ -43,6 +54,7 @@ RULE = Rule(
     title="Used before its role policy exists",
     severity=Severity.MEDIUM,
     resource_types=(
+        "AWS::CodeBuild::Project",
         "AWS::CodePipeline::Pipeline",
         "AWS::Lambda::Function",
         "AWS::StepFunctions::StateMachine",

@@ -5,14 +5,23 @@ Actions that AWS only authorises on ``*`` (``ecr:GetAuthorizationToken``,
 EC2 network-interface calls CodeBuild needs in a VPC, and every ``Describe*``/``List*``) are
 allowed on ``*``. The list is kept short on purpose; an action missing from it is reported and
 can be suppressed with the reason.
+
+A role that pulls images for ECS tasks or App Runner (trusting ``ecs-tasks.amazonaws.com`` or
+``build.apprunner.amazonaws.com``) may pull from ECR and write its logs on ``*`` unless one of
+the template's task definitions runs it with an image of a repository the template defines:
+the images are parameters or live in another stack, and ``*`` is what AWS's managed
+AmazonECSTaskExecutionRolePolicy grants.
+https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 from conveyor.rules.engine import Context
 from conveyor.rules.iam.identity_policies import IDENTITY_TYPES, documents
+from conveyor.rules.intrinsics import as_list, get, references
 from conveyor.rules.model import Hit, Rule, Severity
 from conveyor.rules.policies import action_matches, statements, string_list
 from conveyor.rules.template import Resource
@@ -57,11 +66,50 @@ STAR_ONLY = (
 )
 
 
+PULL_ACTIONS = (
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:GetDownloadUrlForLayer",
+    "ecr:BatchGetImage",
+    "logs:CreateLogStream",
+    "logs:PutLogEvents",
+)
+PULLING_PRINCIPALS = ("ecs-tasks.amazonaws.com", "build.apprunner.amazonaws.com")
+
+
 def _star_only(action: str) -> bool:
     return any(action_matches(pattern, action) for pattern in STAR_ONLY)
 
 
+def _roles(res: Resource, ctx: Context) -> list[str]:
+    if res.type == "AWS::IAM::Role":
+        return [res.logical_id]
+    named = [*as_list(res.properties.get("Roles")), res.properties.get("RoleName")]
+    return [lid for value in named if (lid := ctx.relations.target(value, "AWS::IAM::Role"))]
+
+
+def _pulls_unknown_images(role: str, ctx: Context) -> bool:
+    """The role pulls images for tasks, and none of this template's tasks that use it runs an
+    image of a repository defined here (which could be named instead of '*')."""
+    trust = json.dumps(ctx.template.resources[role].properties.get("AssumeRolePolicyDocument"))
+    if not any(principal in trust for principal in PULLING_PRINCIPALS):
+        return False
+    repositories = set(ctx.relations.of_type("AWS::ECR::Repository"))
+    for task in ctx.relations.referrers(role, "AWS::ECS::TaskDefinition"):
+        containers = get(ctx.template.resources[task].properties, "ContainerDefinitions")
+        images = [get(c, "Image") for c in as_list(containers)]
+        if any(references(image) & repositories for image in images):
+            return False
+    return True
+
+
+def _allowed_on_star(res: Resource, ctx: Context) -> tuple[str, ...]:
+    if any(_pulls_unknown_images(role, ctx) for role in _roles(res, ctx)):
+        return PULL_ACTIONS
+    return ()
+
+
 def check(res: Resource, ctx: Context) -> Iterator[Hit]:
+    also_star = _allowed_on_star(res, ctx)
     for source in documents(res):
         for index, stmt in statements(source.document):
             if stmt.get("Effect") != "Allow" or "NotAction" in stmt:
@@ -71,7 +119,7 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
             scoped = [
                 a
                 for a in string_list(stmt.get("Action"))
-                if a != "*" and not a.endswith(":*") and not _star_only(a)
+                if a != "*" and not a.endswith(":*") and not _star_only(a) and a not in also_star
             ]
             if scoped:
                 shown = ", ".join(sorted(set(scoped))[:4]) + (

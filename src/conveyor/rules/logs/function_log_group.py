@@ -3,7 +3,11 @@
 A function counts as covered when ``LoggingConfig.LogGroup`` is set, or an ``AWS::Logs::LogGroup``
 or a ``Custom::LogRetention`` resource references it (``/aws/lambda/${Function}``), or a log
 group's literal name is ``/aws/lambda/<FunctionName>``. CDK's own custom-resource provider
-functions are skipped: their log groups are CDK's to manage.
+functions are skipped: their log groups are CDK's to manage. So are Lambda@Edge functions (a
+role trusting ``edgelambda.amazonaws.com``, or a version a CloudFront distribution associates):
+they log to ``/aws/lambda/us-east-1.<name>`` in every Region where they run, groups a template in
+one Region cannot create.
+https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/edge-functions-logs.html
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from conveyor.rules.engine import Context
-from conveyor.rules.intrinsics import get
+from conveyor.rules.intrinsics import get, ref_target, references
 from conveyor.rules.model import Hit, Rule, Severity
 from conveyor.rules.taggable import is_cdk_provider
 from conveyor.rules.template import Resource
@@ -19,8 +23,28 @@ from conveyor.rules.template import Resource
 COVERING = ("AWS::Logs::LogGroup", "Custom::LogRetention")
 
 
+EDGE_PRINCIPAL = "edgelambda.amazonaws.com"
+
+
+def _at_edge(res: Resource, ctx: Context) -> bool:
+    role = ctx.resource(ctx.relations.role_of(res.logical_id, "Role"))
+    if role is not None and EDGE_PRINCIPAL in ctx.text(role.logical_id):
+        return True
+    for lid in ctx.relations.of_type("AWS::CloudFront::Distribution"):
+        associated = references(ctx.template.resources[lid].properties)
+        if res.logical_id in associated:
+            return True
+        for version in ctx.relations.referrers(res.logical_id, "AWS::Lambda::Version"):
+            function = ctx.template.resources[version].properties.get("FunctionName")
+            if version in associated and ref_target(function) == res.logical_id:
+                return True
+    return False
+
+
 def check(res: Resource, ctx: Context) -> Iterator[Hit]:
     if is_cdk_provider(res) or get(res.properties, "LoggingConfig", "LogGroup") is not None:
+        return
+    if _at_edge(res, ctx):
         return
     if ctx.relations.referrers(res.logical_id, *COVERING):
         return

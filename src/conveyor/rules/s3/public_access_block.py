@@ -1,7 +1,11 @@
 """S3 bucket without all four public-access-block settings true.
 
 A bucket is judged by its own ``PublicAccessBlockConfiguration``; an account-level block is not
-visible in a template, so a bucket relying on it alone is still reported.
+visible in a template, so a bucket relying on it alone is still reported. Medium, not high: S3
+turns all four settings on for every new bucket since April 2023, so a bucket that leaves the
+configuration out is blocked today; the finding asks the template to say so, so that no later
+change or older account can open it.
+https://aws.amazon.com/about-aws/whats-new/2022/12/amazon-s3-automatically-enable-block-public-access-disable-access-control-lists-buckets-april-2023/
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
         yield Hit(
             res.logical_id,
             "Properties",
-            "bucket has no PublicAccessBlockConfiguration; all four settings must be true",
+            "bucket has no PublicAccessBlockConfiguration; S3 blocks public access on new "
+            "buckets by default, but write all four settings true so no change can open it",
         )
         return
     if not isinstance(block, dict):
@@ -39,7 +44,7 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
 RULE = Rule(
     id="CV001",
     title="S3 bucket does not block all public access",
-    severity=Severity.HIGH,
+    severity=Severity.MEDIUM,
     resource_types=("AWS::S3::Bucket",),
     failure_modes=("FM01",),
     why="S1 and S2: the artifact bucket was created without a public access block and a "

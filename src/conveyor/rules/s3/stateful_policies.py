@@ -1,7 +1,9 @@
 """Stateful resource without an explicit DeletionPolicy and UpdateReplacePolicy.
 
 Without them CloudFormation deletes (or fails to delete) data on stack deletion and on
-replacement; writing both down makes the choice deliberate.
+replacement; writing both down makes the choice deliberate. A Lambda function's own log group
+(named ``/aws/lambda/...`` or set as a function's ``LoggingConfig.LogGroup``) is passed over:
+deleting it with its function is what everyone expects, and what the default does.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from conveyor.rules.engine import Context
+from conveyor.rules.intrinsics import get, ref_target, render
 from conveyor.rules.model import Hit, Rule, Severity
 from conveyor.rules.template import Resource
 
@@ -25,7 +28,25 @@ STATEFUL = (
 )
 
 
+FUNCTION_TYPES = ("AWS::Lambda::Function", "AWS::Serverless::Function")
+
+
+def _function_log_group(res: Resource, ctx: Context) -> bool:
+    if res.type != "AWS::Logs::LogGroup":
+        return False
+    name = render(res.properties.get("LogGroupName"))
+    if name is not None and name.startswith("/aws/lambda/"):
+        return True
+    return any(
+        ref_target(get(ctx.template.resources[lid].properties, "LoggingConfig", "LogGroup"))
+        == res.logical_id
+        for lid in ctx.relations.referrers(res.logical_id, *FUNCTION_TYPES)
+    )
+
+
 def check(res: Resource, ctx: Context) -> Iterator[Hit]:
+    if _function_log_group(res, ctx):
+        return
     missing = [p for p in ("DeletionPolicy", "UpdateReplacePolicy") if p not in res.data]
     if missing:
         yield Hit(
