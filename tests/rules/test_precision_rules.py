@@ -583,22 +583,6 @@ def test_cv056_an_independent_policy_is_still_asked_for() -> None:
     ]
 
 
-def test_cv056_build_projects_are_checked() -> None:
-    project = ORDERING.replace("RESOURCE", "'*'").replace(
-        "    Type: AWS::Lambda::Function\n"
-        "    Properties: {Role: !GetAtt Role.Arn, Runtime: python3.12, Handler: index.handler}",
-        "    Type: AWS::CodeBuild::Project\n    Properties: {ServiceRole: !GetAtt Role.Arn}",
-    )
-    assert [f.message for f in found(project, "CV056")] == [
-        "Project may run before Policy is attached to its role Role; add DependsOn"
-    ]
-    waits = project.replace(
-        "    Type: AWS::CodeBuild::Project\n",
-        "    Type: AWS::CodeBuild::Project\n    DependsOn: Policy\n",
-    )
-    assert found(waits, "CV056") == []
-
-
 @needs_corpus
 def test_cv056_real_function_whose_policy_names_its_log_group() -> None:
     # widdix operations/alb-access-logs-anonymizer.yaml: Policy grants logs on
@@ -607,3 +591,243 @@ def test_cv056_real_function_whose_policy_names_its_log_group() -> None:
         corpus("widdix__aws-cf-templates/operations__alb-access-logs-anonymizer.yaml", "CV056")
         == []
     )
+
+
+# --- CV083: failure routing and FailedBuilds alarms are equivalent designs ------------------
+
+PIPELINE = """Resources:
+  Project:
+    Type: AWS::CodeBuild::Project
+  Pipeline:
+    Type: AWS::CodePipeline::Pipeline
+    Properties:
+      Stages:
+        - Name: Build
+          Actions:
+            - Name: Build
+              ActionTypeId: {Category: Build, Owner: AWS, Provider: CodeBuild, Version: "1"}
+              Configuration: {ProjectName: !Ref Project}
+"""
+FAILURE_RULE = """  Failures:
+    Type: AWS::Events::Rule
+    Properties:
+      EventPattern:
+        source: [aws.codepipeline]
+        detail-type: [CodePipeline Pipeline Execution State Change]
+        detail: {state: [FAILED], pipeline: [!Ref Pipeline]}
+      Targets: [{Id: topic, Arn: !Ref Topic}]
+  Topic:
+    Type: AWS::SNS::Topic
+"""
+FAILED_BUILDS = """  BuildsFail:
+    Type: AWS::CloudWatch::Alarm
+    Properties:
+      Namespace: AWS/CodeBuild
+      MetricName: FailedBuilds
+      Dimensions: [{Name: ProjectName, Value: PROJECT}]
+      Statistic: Sum
+      Period: 300
+      EvaluationPeriods: 1
+      Threshold: 0
+      ComparisonOperator: GreaterThanThreshold
+"""
+
+
+def test_cv083_eventbridge_failure_routing_is_an_equivalent_design() -> None:
+    assert found(PIPELINE + FAILURE_RULE, "CV083") == []
+
+
+def test_cv083_a_failed_builds_alarm_on_the_pipelines_project_is_equivalent() -> None:
+    assert found(PIPELINE + FAILED_BUILDS.replace("PROJECT", "!Ref Project"), "CV083") == []
+
+
+def test_cv083_without_any_of_them_the_pipeline_is_reported() -> None:
+    assert [f.resource for f in found(PIPELINE, "CV083")] == ["Pipeline"]
+    other = PIPELINE + FAILED_BUILDS.replace("PROJECT", "another-project")
+    assert [f.resource for f in found(other, "CV083")] == ["Pipeline"]
+
+
+# --- CV074: a deployment that rolls back on alarms validates itself -------------------------
+
+DEPLOY = """Resources:
+  Group:
+    Type: AWS::CodeDeploy::DeploymentGroup
+    Properties:
+      ApplicationName: app
+      ServiceRoleArn: arn:aws:iam::111122223333:role/deploy
+      AlarmConfiguration: {Enabled: true, Alarms: [{Name: !Ref Errors}]}
+      AutoRollbackConfiguration: {Enabled: true, Events: [EVENTS]}
+  Errors:
+    Type: AWS::CloudWatch::Alarm
+  Pipeline:
+    Type: AWS::CodePipeline::Pipeline
+    Properties:
+      Stages:
+        - Name: Deploy
+          Actions:
+            - Name: Deploy
+              ActionTypeId: {Category: Deploy, Owner: AWS, Provider: CodeDeploy, Version: "1"}
+              Configuration: {ApplicationName: app, DeploymentGroupName: !Ref Group}
+"""
+
+
+def test_cv074_a_deployment_group_rolling_back_on_alarms_is_validation() -> None:
+    text = DEPLOY.replace("EVENTS", "DEPLOYMENT_FAILURE, DEPLOYMENT_STOP_ON_ALARM")
+    assert found(text, "CV074") == []
+
+
+def test_cv074_a_deployment_group_without_alarm_rollback_is_no_validation() -> None:
+    text = DEPLOY.replace("EVENTS", "DEPLOYMENT_FAILURE")
+    assert [f.resource for f in found(text, "CV074")] == ["Pipeline"]
+    unrelated = DEPLOY.replace("EVENTS", "DEPLOYMENT_STOP_ON_ALARM").replace(
+        "DeploymentGroupName: !Ref Group", "DeploymentGroupName: other"
+    )
+    assert [f.resource for f in found(unrelated, "CV074")] == ["Pipeline"]
+
+
+# --- CV077: variables a Greengrass function definition sets --------------------------------
+
+GREENGRASS = """Resources:
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      Role: arn:aws:iam::111122223333:role/fn
+      Code:
+        ZipFile: |
+          import os
+          def handler(event, context):
+              return os.environ['CORE_NAME']
+  FnVersion:
+    Type: AWS::Lambda::Version
+    Properties: {FunctionName: !Ref Fn}
+  Definition:
+    Type: AWS::Greengrass::FunctionDefinition
+    Properties:
+      Name: d
+      InitialVersion:
+        Functions:
+          - Id: sample
+            FunctionArn: !Ref FnVersion
+            FunctionConfiguration:
+              Environment: {Variables: {VARIABLE: core-1}}
+"""
+
+
+def test_cv077_a_variable_set_by_the_greengrass_definition_is_defined() -> None:
+    assert found(GREENGRASS.replace("VARIABLE", "CORE_NAME"), "CV077") == []
+
+
+def test_cv077_a_variable_nobody_sets_is_still_found() -> None:
+    hits = found(GREENGRASS.replace("VARIABLE", "OTHER"), "CV077")
+    assert [f.message for f in hits] == [
+        "code reads environment variable(s) CORE_NAME that the function does not define"
+    ]
+
+
+@needs_corpus
+def test_cv077_real_greengrass_sample() -> None:
+    # awslabs/aws-cloudformation-templates aws/services/IoT/amzn2-greengrass-cfn.yml: CORE_NAME
+    # is set in the FunctionDefinition's FunctionConfiguration, not on the Lambda function.
+    assert (
+        corpus(
+            "awslabs__aws-cloudformation-templates/aws__services__IoT__amzn2-greengrass-cfn.yml",
+            "CV077",
+        )
+        == []
+    )
+
+
+# --- CV054: SAM connectors grant the table ------------------------------------------------
+
+CONNECTOR_BASE = """Transform: AWS::Serverless-2016-10-31
+Resources:
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties:
+      Role: !GetAtt Role.Arn
+      Runtime: python3.12
+      Handler: index.handler
+      Environment: {Variables: {TABLE_NAME: !Ref Table}}
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument: {Statement: []}
+  Table:
+    Type: AWS::DynamoDB::Table
+"""
+STANDALONE = """  Connector:
+    Type: AWS::Serverless::Connector
+    Properties:
+      Source: {Id: Fn}
+      Destination: {Id: Table}
+      Permissions: [Read, Write]
+"""
+
+
+def test_cv054_a_standalone_sam_connector_grants_the_table() -> None:
+    assert found(CONNECTOR_BASE + STANDALONE, "CV054") == []
+
+
+def test_cv054_an_embedded_sam_connector_grants_the_table() -> None:
+    embedded = CONNECTOR_BASE.replace(
+        "    Type: AWS::Lambda::Function\n",
+        "    Type: AWS::Lambda::Function\n    Connectors:\n      ToTable:\n"
+        "        Properties: {Destination: {Id: Table}, Permissions: [Write]}\n",
+    )
+    assert found(embedded, "CV054") == []
+
+
+def test_cv054_without_a_grant_or_connector_the_function_is_reported() -> None:
+    assert [f.message for f in found(CONNECTOR_BASE, "CV054")] == [
+        "function is given table Table but its role Role may not read or write it"
+    ]
+    elsewhere = CONNECTOR_BASE + STANDALONE.replace("Id: Fn", "Id: Other")
+    assert [f.resource for f in found(elsewhere, "CV054")] == ["Fn"]
+
+
+@needs_corpus
+def test_cv054_real_sam_embedded_connector() -> None:
+    # aws/serverless-application-model tests/translator/input/
+    # embedded_connectors_table_to_function.yaml: MyTable's Connectors name MyLambdaFunction.
+    assert (
+        corpus(
+            "aws__serverless-application-model/"
+            "tests__translator__input__embedded_connectors_table_to_function.yaml",
+            "CV054",
+        )
+        == []
+    )
+
+
+# --- CV055: the path hint names the policy the deployment group's platform needs ------------
+
+CODEDEPLOY_ROLE = """Resources:
+  App:
+    Type: AWS::CodeDeploy::Application
+    Properties: {ComputePlatform: PLATFORM}
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument: {Statement: []}
+      ManagedPolicyArns: ['arn:aws:iam::aws:policy/AWSCodeDeployRole']
+  Group:
+    Type: AWS::CodeDeploy::DeploymentGroup
+    Properties: {ApplicationName: !Ref App, ServiceRoleArn: !GetAtt Role.Arn}
+"""
+
+
+@pytest.mark.parametrize(
+    ("platform", "policy"),
+    [
+        ("Lambda", "service-role/AWSCodeDeployRoleForLambda"),
+        ("ECS", "AWSCodeDeployRoleForECS"),
+        ("Server", "service-role/AWSCodeDeployRole"),
+    ],
+)
+def test_cv055_the_path_hint_fits_the_compute_platform(platform: str, policy: str) -> None:
+    hits = found(CODEDEPLOY_ROLE.replace("PLATFORM", platform), "CV055")
+    assert [f.message for f in hits] == [
+        f"managed policy AWSCodeDeployRole does not exist at that path; it is {policy}"
+    ]

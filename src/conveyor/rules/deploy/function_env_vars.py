@@ -4,7 +4,11 @@ Heuristic over inline code (``Code.ZipFile``, SAM ``InlineCode``): ``os.environ[
 ``os.environ.get('X')`` / ``os.getenv('X')`` without a default, and ``process.env.X`` /
 ``process.env['X']`` without a ``||``/``??`` fallback must name a key of
 ``Environment.Variables``. Variables Lambda sets itself (``AWS_*``, ``LAMBDA_*``, ``_HANDLER``,
-``TZ``) are ignored. Code shipped as a zip or image is not visible.
+``TZ``) are ignored. Variables a Greengrass (V1) function definition sets for the function (or
+for a version or alias of it) in ``FunctionConfiguration.Environment.Variables`` count as
+defined: on a core, that is where the function gets its environment.
+https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-greengrass-functiondefinition-environment.html
+Code shipped as a zip or image is not visible.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import re
 from collections.abc import Iterator
 
 from conveyor.rules.engine import Context
-from conveyor.rules.intrinsics import get, render
+from conveyor.rules.intrinsics import as_list, get, ref_target, render
 from conveyor.rules.model import Hit, Rule, Severity
 from conveyor.rules.template import Resource
 
@@ -26,6 +30,32 @@ READS = re.compile(
 RESERVED = re.compile(r"^(AWS_|LAMBDA_|_)|^(TZ|LANG|PATH|LD_LIBRARY_PATH|NODE_PATH|PYTHONPATH)$")
 
 
+GREENGRASS_DEFINITIONS = (
+    "AWS::Greengrass::FunctionDefinition",
+    "AWS::Greengrass::FunctionDefinitionVersion",
+)
+
+
+def _greengrass_variables(res: Resource, ctx: Context) -> set[str]:
+    """Environment variables Greengrass function definitions give this function."""
+    aliases = {res.logical_id} | {
+        lid
+        for lid in ctx.relations.referrers(
+            res.logical_id, "AWS::Lambda::Version", "AWS::Lambda::Alias"
+        )
+        if ref_target(ctx.template.resources[lid].properties.get("FunctionName")) == res.logical_id
+    }
+    names: set[str] = set()
+    for lid in ctx.relations.of_type(*GREENGRASS_DEFINITIONS):
+        props = ctx.template.resources[lid].properties
+        functions = get(props, "InitialVersion", "Functions") or props.get("Functions")
+        for function in as_list(functions):
+            if ref_target(get(function, "FunctionArn")) in aliases:
+                variables = get(function, "FunctionConfiguration", "Environment", "Variables")
+                names |= set(variables) if isinstance(variables, dict) else set()
+    return names
+
+
 def check(res: Resource, ctx: Context) -> Iterator[Hit]:
     code = render(get(res.properties, "Code", "ZipFile") or res.properties.get("InlineCode"))
     if not code:
@@ -33,7 +63,7 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
     variables = get(res.properties, "Environment", "Variables")
     if variables is not None and not isinstance(variables, dict):
         return
-    defined = set(variables or {})
+    defined = set(variables or {}) | _greengrass_variables(res, ctx)
     missing = sorted(
         {
             name

@@ -3,8 +3,12 @@
 Heuristic: every Deploy action must be followed, in the same stage at a later RunOrder or in the
 next stage, by an Invoke, Test or Build action (a smoke test, a validation Lambda). Traffic
 hooks in the template (a Lambda alias ``UpdatePolicy`` with ``AfterAllowTrafficHook``, ECS
-``LifecycleHooks``) count as validation for every deploy. CodeDeploy appspec hooks live in an
-artifact and are not visible.
+``LifecycleHooks``) count as validation for every deploy. So does, for a CodeDeploy action, a
+deployment group of the template that watches CloudWatch alarms during the deployment and rolls
+back when one fires (``AlarmConfiguration`` enabled with alarms, ``AutoRollbackConfiguration``
+with ``DEPLOYMENT_STOP_ON_ALARM``): the alarms are the validation.
+https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codedeploy-deploymentgroup-autorollbackconfiguration.html
+CodeDeploy appspec hooks live in an artifact and are not visible.
 """
 
 from __future__ import annotations
@@ -12,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from conveyor.rules.engine import Context
-from conveyor.rules.intrinsics import get
+from conveyor.rules.intrinsics import as_list, get, ref_target, truthy
 from conveyor.rules.model import Hit, Rule, Severity
-from conveyor.rules.pipelines import actions, order
+from conveyor.rules.pipelines import Action, actions, order
 from conveyor.rules.template import Resource
 
 VALIDATING = ("Invoke", "Test", "Build")
@@ -40,6 +44,33 @@ def _hooks(ctx: Context) -> bool:
     return False
 
 
+def _deployment_group(action: Action, ctx: Context) -> Resource | None:
+    named = action.configuration.get("DeploymentGroupName")
+    for lid in ctx.relations.of_type("AWS::CodeDeploy::DeploymentGroup"):
+        group = ctx.template.resources[lid]
+        if ref_target(named) == lid or (
+            isinstance(named, str) and group.properties.get("DeploymentGroupName") == named
+        ):
+            return group
+    return None
+
+
+def _rolls_back_on_alarm(action: Action, ctx: Context) -> bool:
+    if not action.provider.startswith("CodeDeploy"):
+        return False
+    group = _deployment_group(action, ctx)
+    if group is None:
+        return False
+    alarms = group.properties.get("AlarmConfiguration")
+    rollback = group.properties.get("AutoRollbackConfiguration")
+    return (
+        truthy(get(alarms, "Enabled")) is True
+        and bool(as_list(get(alarms, "Alarms")))
+        and truthy(get(rollback, "Enabled")) is True
+        and "DEPLOYMENT_STOP_ON_ALARM" in as_list(get(rollback, "Events"))
+    )
+
+
 def check(res: Resource, ctx: Context) -> Iterator[Hit]:
     all_actions = list(actions(res))
     deploys = [a for a in all_actions if a.is_deploy]
@@ -52,7 +83,7 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
             and a.stage_index <= deploy.stage_index + 1
             for a in all_actions
         )
-        if not validated:
+        if not validated and not _rolls_back_on_alarm(deploy, ctx):
             yield Hit(
                 res.logical_id,
                 deploy.path,

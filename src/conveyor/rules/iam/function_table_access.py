@@ -5,11 +5,17 @@ Relational, for ``AWS::Lambda::Function`` with a role in this template:
   action on it (or ``*``): the function cannot reach its table (FM41);
 - the role is allowed DynamoDB actions on a table of this template, but no environment variable
   names that table: the function cannot find it (FM66, ``DEPLOYMENT_TABLE_NAME`` in S4).
+
+A SAM connector between the function and the table (an ``AWS::Serverless::Connector``, or
+``Connectors`` embedded in either resource) grants the role its DynamoDB access when SAM
+transforms the template, so it counts as a grant.
+https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/managing-permissions-connectors.html
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from conveyor.rules.engine import Context
 from conveyor.rules.intrinsics import as_list, get, references, render
@@ -44,14 +50,38 @@ def _table_grants(role: str, ctx: Context) -> tuple[set[str], bool]:
     return named, star
 
 
+def _ends(connector: Any) -> set[str]:
+    """Logical ids a connector's Source and Destination name with ``Id``."""
+    props = get(connector, "Properties")
+    ends = [get(props, "Source"), *as_list(get(props, "Destination"))]
+    return {end["Id"] for end in ends if isinstance(end, dict) and isinstance(end.get("Id"), str)}
+
+
+def _connected(res: Resource, ctx: Context) -> set[str]:
+    """Tables a SAM connector links to the function, in either direction."""
+    linked: set[str] = set()
+    for lid, other in ctx.template.resources.items():
+        pairs: list[set[str]] = []
+        if other.type == "AWS::Serverless::Connector":
+            pairs.append(_ends({"Properties": other.properties}))
+        embedded = other.data.get("Connectors")
+        if isinstance(embedded, dict):
+            pairs.extend(_ends(c) | {lid} for c in embedded.values())
+        for ends in pairs:
+            if res.logical_id in ends:
+                linked |= {e for e in ends if ctx.relations.resource_type(e) in TABLES}
+    return linked
+
+
 def check(res: Resource, ctx: Context) -> Iterator[Hit]:
     role = ctx.relations.role_of(res.logical_id)
     if role is None:
         return
     in_env = _tables_in_env(res, ctx)
     granted, star = _table_grants(role, ctx)
+    granted_by_connector = _connected(res, ctx)
     managed = any(managed_grants(ctx.relations.managed_arns(role), a) for a in PROBES)
-    for table in sorted(in_env - granted):
+    for table in sorted(in_env - granted - granted_by_connector):
         if not star and not managed:
             yield Hit(
                 res.logical_id,

@@ -59,6 +59,24 @@ def _compute_platforms(role: str, ctx: Context) -> set[str]:
     return platforms
 
 
+# The CodeDeploy policy a deployment group's role needs depends on its compute platform: the
+# plain AWSCodeDeployRole is for EC2/on-premises only.
+# https://docs.aws.amazon.com/codedeploy/latest/userguide/getting-started-create-service-role.html
+CODEDEPLOY_FOR_PLATFORM = {
+    "Lambda": "service-role/AWSCodeDeployRoleForLambda",
+    "ECS": "AWSCodeDeployRoleForECS",
+}
+
+
+def _for_platform(base: str, platforms: set[str]) -> str:
+    """The right policy for a misplaced one; AWSCodeDeployRole by the group's platform."""
+    if base == "AWSCodeDeployRole":
+        for platform, policy in CODEDEPLOY_FOR_PLATFORM.items():
+            if platform in platforms:
+                return policy
+    return f"service-role/{base}"
+
+
 def check(res: Resource, ctx: Context) -> Iterator[Hit]:
     platforms = _compute_platforms(res.logical_id, ctx) if res.type == "AWS::IAM::Role" else set()
     for index, arn in enumerate(as_list(res.properties.get("ManagedPolicyArns"))):
@@ -78,7 +96,8 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
             yield Hit(
                 res.logical_id,
                 path,
-                f"managed policy {name} does not exist at that path; it is service-role/{base}",
+                f"managed policy {name} does not exist at that path; it is "
+                f"{_for_platform(base, platforms)}",
             )
         elif base == "AWSCodeDeployRole" and "Lambda" in platforms:
             yield Hit(

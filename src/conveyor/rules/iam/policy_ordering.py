@@ -5,7 +5,6 @@ that references only the role. A pipeline starts its first execution as soon as 
 and a Lambda function may be invoked by then: if it does not depend (``DependsOn`` or a
 reference, directly or transitively) on every separate policy of its role, its first run can
 fail with AccessDenied. Inline ``Policies`` on the role are always in place and need nothing.
-A CodeBuild project counts too (seed S2): the pipeline starts it on its first run.
 
 A policy that itself refers to the resource (a function's ARN or log group in its statements)
 cannot be waited for: the DependsOn would close a cycle CloudFormation rejects. It is not
@@ -54,7 +53,6 @@ RULE = Rule(
     title="Used before its role policy exists",
     severity=Severity.MEDIUM,
     resource_types=(
-        "AWS::CodeBuild::Project",
         "AWS::CodePipeline::Pipeline",
         "AWS::Lambda::Function",
         "AWS::StepFunctions::StateMachine",
