@@ -182,3 +182,100 @@ def test_says_where_lead_time_starts_and_who_rolled_back(
         "2026-01-05T00:08:00.000000Z",
     )
     assert data["deployments"][1]["lead_time_from"] == "pipeline start"
+
+
+# --- the bundled sample (--demo) and local stacks (--endpoint-url) ------------------------------
+
+
+@pytest.fixture
+def no_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No credentials, no config, no region: what a first-time user has."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.chdir(tmp_path)  # no ./conveyor.yaml
+
+
+def test_demo_shows_the_table_and_dora_metrics_without_aws(no_aws: None) -> None:
+    result = runner.invoke(app, ["history", "--demo"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == "payments: latest 20 of 88 deployments"
+    assert "│ 2026-11-25 21:10 │ staging │ ROLLED_BACK │ 13 min │ 7.7 h" in lines[4]
+    assert "DORA metrics since 2026-10-26 21:23 UTC (30 days)" in result.stdout
+    staging = next(line for line in lines if line.startswith("│ staging "))
+    assert staging.split("│")[2:6] == [
+        "        1.37/day (41) ",
+        "              6.0 h ",
+        "      13% (6 failed) ",
+        "                5.0 h (5) ",
+    ]
+    assert "This is conveyor's bundled sample" in result.stdout
+
+
+def test_demo_as_json_with_a_window_and_an_environment(no_aws: None) -> None:
+    result = runner.invoke(
+        app, ["history", "--demo", "--env", "prod", "--since", "7d", "-f", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert (data["app"], data["since"], data["window_days"]) == (
+        "payments",
+        "2026-11-18T21:23:00+00:00",
+        7.0,
+    )
+    assert list(data["environments"]) == ["prod"]
+    assert data["environments"]["prod"]["deployments"] == 7
+    assert {d["environment"] for d in data["deployments"]} == {"prod"}
+
+
+def test_demo_refuses_options_that_name_a_real_table(no_aws: None) -> None:
+    result = runner.invoke(app, ["history", "--demo", "--app", "web", "--region", "eu-west-1"])
+    assert result.exit_code == 2
+    assert "--demo shows the bundled sample; drop --app, --region" in result.output
+
+
+def test_without_an_app_the_error_points_at_the_demo(no_aws: None) -> None:
+    result = runner.invoke(app, ["history"])
+    assert result.exit_code == 2
+    assert "pass --app NAME or --spec conveyor.yaml, or try --demo" in result.output
+
+
+def test_the_bundled_sample_is_what_the_generator_writes() -> None:
+    from importlib.resources import files
+
+    from tests.history.generate import demo_items
+
+    bundled = json.loads(files("conveyor.history").joinpath("demo.json").read_text())
+    assert bundled == demo_items(), (
+        "python -m tests.history.generate > src/conveyor/history/demo.json"
+    )
+
+
+def test_endpoint_url_is_where_the_table_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Nothing listens on the discard port: the error names the endpoint that was used.
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "local")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "local")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    result = runner.invoke(
+        app,
+        [
+            "history",
+            "--app",
+            "web",
+            "--env",
+            "prod",
+            "--region",
+            "eu-west-1",
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+        ],
+    )
+    assert result.exit_code == 2
+    assert (
+        'cannot reach DynamoDB (Could not connect to the endpoint URL: "http://127.0.0.1:9/")'
+        in (result.output)
+    )

@@ -126,3 +126,73 @@ def load(client: Any, name: str, items: Iterator[dict[str, Any]]) -> int:
         client.batch_write_item(RequestItems={name: batch})
         written += len(batch)
     return written
+
+
+DEMO_APP = "payments"
+DEMO_MESSAGES = (
+    "Add idempotency keys to refunds",
+    "Bump boto3 to the latest patch",
+    "Retry card network timeouts once",
+    "Log the acquirer's response code",
+    "Fix rounding of multi-currency totals",
+    "Cache exchange rates for 60 s",
+    "Reject refunds above the captured amount",
+    "Move webhook signing secret to Secrets Manager",
+)
+
+
+def demo_items() -> list[dict[str, Any]]:
+    """The sample `conveyor history --demo` shows (src/conveyor/history/demo.json): 30 days
+    of a payments service, about two executions a day, a few failures, one rolled back.
+
+    Regenerate with: python -m tests.history.generate > src/conveyor/history/demo.json
+    """
+    rng = random.Random(12)
+    items: list[dict[str, Any]] = []
+    started = datetime(2026, 10, 20, 9, tzinfo=UTC)
+    for n in range(56):
+        started += timedelta(hours=rng.choice((3, 5, 18, 20, 24, 26)))
+        execution = f"{n:08x}-5f1c-4a7e-9b2d-{rng.getrandbits(48):012x}"
+        committed = started - timedelta(minutes=rng.randint(20, 600))
+        commit = f"{rng.getrandbits(160):040x}"
+        author = rng.choice(("alice", "bob", "chen", "dana"))
+        moment = started + timedelta(minutes=rng.randint(7, 12))  # build, tests, scans
+        outcome = "SUCCEEDED"
+        for environment in ("staging", "prod"):
+            if environment == "prod":
+                moment += timedelta(minutes=rng.randint(10, 240))  # waiting for approval
+            draw = rng.random()
+            outcome = "SUCCEEDED" if draw < 0.88 else ("FAILED" if draw < 0.96 else "ROLLED_BACK")
+            ended = moment + timedelta(minutes=rng.randint(6, 14))
+            items.append(
+                _item(
+                    pk=f"{DEMO_APP}#{environment}",
+                    sk=execution,
+                    app=DEMO_APP,
+                    environment=environment,
+                    stage=f"Deploy-{environment}",
+                    outcome=outcome,
+                    started_at=iso(moment),
+                    ended_at=iso(ended),
+                    commit=commit,
+                    commit_message=DEMO_MESSAGES[n % len(DEMO_MESSAGES)],
+                    triggered_by=f"arn:aws:sts::210987654321:assumed-role/developer/{author}",
+                    rolled_back=outcome == "ROLLED_BACK",
+                    rolled_back_at=iso(ended) if outcome == "ROLLED_BACK" else None,
+                    rollback_by="codedeploy" if outcome == "ROLLED_BACK" else None,
+                    committed_at=iso(committed),
+                    pipeline_started_at=iso(started),
+                )
+            )
+            moment = ended
+            if outcome != "SUCCEEDED":
+                break
+    return items
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    json.dump(demo_items(), sys.stdout, separators=(",", ":"))
+    sys.stdout.write("\n")

@@ -69,6 +69,37 @@ def _duration(seconds: float | None) -> str:
     return f"{seconds / 86400:.1f} days"
 
 
+def _start(since: str, now: datetime) -> datetime:
+    start = parse_since(since, now)
+    if start >= now:
+        fail(f"--since {since} is in the future; give a past date or a duration like 30d")
+    return start
+
+
+def _target(
+    app_name: str | None,
+    environments: list[str] | None,
+    spec: Path | None,
+    table: str | None,
+    region: str | None,
+) -> tuple[str, str, list[str], str | None]:
+    """App, table, environments and region: from the options, then the spec."""
+    suffix = ""
+    chosen_region = region
+    chosen_envs = list(environments or [])
+    if spec is None and app_name is None and Path("conveyor.yaml").is_file():
+        spec = Path("conveyor.yaml")
+    if spec is not None:
+        loaded = load_or_exit(spec)
+        app_name = app_name or loaded.app
+        suffix = loaded.suffix
+        chosen_region = chosen_region or loaded.pipeline_region
+        chosen_envs = chosen_envs or [env.name for env in loaded.environments]
+    if app_name is None:
+        fail("which application? pass --app NAME or --spec conveyor.yaml, or try --demo")
+    return app_name, table or table_name(app_name, suffix), chosen_envs, chosen_region
+
+
 def history(
     app_name: Annotated[
         str | None,
@@ -103,6 +134,21 @@ def history(
     ] = None,
     limit: Annotated[int, typer.Option("--limit", min=0, help="Recent deployments to list.")] = 20,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.table,
+    endpoint_url: Annotated[
+        str | None,
+        typer.Option(
+            "--endpoint-url",
+            help="DynamoDB endpoint of a local stack (DynamoDB Local, LocalStack), "
+            "e.g. http://localhost:8000.",
+            show_default="AWS's",
+        ),
+    ] = None,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo", help="Show a bundled sample history instead (no AWS, no credentials)."
+        ),
+    ] = False,
 ) -> None:
     """Recent deployments and the four DORA metrics, read from the deployment history table.
 
@@ -112,34 +158,46 @@ def history(
 
     Examples:
 
+      conveyor history --demo
+
       conveyor history --spec conveyor.yaml
 
       conveyor history --app payments --env prod --since 90d
 
       conveyor history --spec conveyor.yaml --format json | jq .environments.prod
     """
-    now = datetime.now(UTC)
-    start = parse_since(since, now)
-    if start >= now:
-        fail(f"--since {since} is in the future; give a past date or a duration like 30d")
+    if demo:
+        where = {
+            "--app": app_name,
+            "--spec": spec,
+            "--table": table,
+            "--region": region,
+            "--endpoint-url": endpoint_url,
+        }
+        given = [flag for flag, value in where.items() if value is not None]
+        if given:
+            fail(f"--demo shows the bundled sample; drop {', '.join(given)}")
+        from conveyor.history import demo as sample
+        from conveyor.history.reader import deployments_from_items
 
-    suffix = ""
-    chosen_region = region
-    chosen_envs = list(environments or [])
-    if spec is None and app_name is None and Path("conveyor.yaml").is_file():
-        spec = Path("conveyor.yaml")
-    if spec is not None:
-        loaded = load_or_exit(spec)
-        app_name = app_name or loaded.app
-        suffix = loaded.suffix
-        chosen_region = chosen_region or loaded.pipeline_region
-        chosen_envs = chosen_envs or [env.name for env in loaded.environments]
-    if app_name is None:
-        fail("which application? pass --app NAME or --spec conveyor.yaml")
-    chosen_table = table or table_name(app_name, suffix)
-
-    with console.status(f"Reading {chosen_table} …", spinner="dots"):
-        deployments, scanned = _read(chosen_table, app_name, chosen_envs, start, chosen_region)
+        items, now = sample.sample()
+        start = _start(since, now)
+        app_name, chosen_table = sample.APP, "the bundled sample (--demo)"
+        chosen_envs = list(environments or sample.ENVIRONMENTS)
+        deployments = [
+            d for d in deployments_from_items(items, start) if d.environment in chosen_envs
+        ]
+        scanned = False
+    else:
+        now = datetime.now(UTC)
+        start = _start(since, now)
+        app_name, chosen_table, chosen_envs, chosen_region = _target(
+            app_name, environments, spec, table, region
+        )
+        with console.status(f"Reading {chosen_table} …", spinner="dots"):
+            deployments, scanned = _read(
+                chosen_table, app_name, chosen_envs, start, chosen_region, endpoint_url
+            )
 
     from conveyor.history.dora import metrics
 
@@ -173,10 +231,20 @@ def history(
         return
     window = f"since {start:%Y-%m-%d %H:%M} UTC ({window_days:.0f} days)"
     _print(app_name, chosen_table, window, recent, results, total=len(deployments))
+    if demo:
+        console.print(
+            "  This is conveyor's bundled sample. For your pipeline's history: "
+            "conveyor history --spec conveyor.yaml (AWS credentials that may read the table)."
+        )
 
 
 def _read(
-    table: str, app: str, environments: list[str], since: datetime, region: str | None
+    table: str,
+    app: str,
+    environments: list[str],
+    since: datetime,
+    region: str | None,
+    endpoint_url: str | None,
 ) -> tuple[list[Deployment], bool]:
     import boto3  # type: ignore[import-untyped]
     from botocore.exceptions import (  # type: ignore[import-untyped]
@@ -191,7 +259,7 @@ def _read(
     from conveyor.history.records import TIME_INDEX
 
     try:
-        client = boto3.client("dynamodb", region_name=region)
+        client = boto3.client("dynamodb", region_name=region, endpoint_url=endpoint_url)
         deployments, stats = read_deployments(client, table, app, environments or None, since)
     except NoRegionError:
         fail("no AWS region: pass --region eu-west-1, set AWS_REGION, or use --spec")

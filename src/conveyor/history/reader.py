@@ -167,6 +167,27 @@ def read_deployments(
             d for d in collector.deployments if d.started_at is None or d.started_at >= since
         ]
 
+    stats = ReadStats(
+        pages=collector.pages, items=collector.items, scanned=not environments, indexed=indexed
+    )
+    return _joined(collector, deployments, since), stats
+
+
+def deployments_from_items(items: Sequence[dict[str, Any]], since: datetime) -> list[Deployment]:
+    """What `read_deployments` returns, from items already in hand (the bundled demo sample):
+    every deployment of every environment started at or after `since`."""
+    collector = _Collector()
+    collector.consume(iter([{"Items": list(items)}]))
+    deployments = [
+        d for d in collector.deployments if d.started_at is None or d.started_at >= since
+    ]
+    return _joined(collector, deployments, since)
+
+
+def _joined(
+    collector: _Collector, deployments: list[Deployment], since: datetime
+) -> list[Deployment]:
+    """Deployments with their execution's start and their CodeDeploy detail, oldest first."""
     runs = CodeDeployRuns(collector.runs)
     joined = [
         fold_codedeploy(
@@ -178,7 +199,4 @@ def read_deployments(
         for d in deployments
     ]
     joined.sort(key=lambda d: (d.started_at or since, d.execution_id))
-    stats = ReadStats(
-        pages=collector.pages, items=collector.items, scanned=not environments, indexed=indexed
-    )
-    return joined, stats
+    return joined
