@@ -49,7 +49,12 @@ def build(records: list[Record], *, file: str, outputs: dict[str, list[str]]) ->
             join.merge(props, child, view)
         body: dict[str, Any] = {"Type": cfn_type, "Properties": props}
         depends = sorted(
-            {lids[d] for c in [rec, *(c for c, _ in joined.get(key, ()))] for d in c.depends_on}
+            {
+                lids[d]
+                for c in [rec, *(c for c, _ in joined.get(key, ()))]
+                for d in c.depends_on
+                if d in lids
+            }
             & set(lids.values()) - {lid}
         )
         if depends:

@@ -216,7 +216,8 @@ def sns_topic_policy(rec: Record, view: View) -> Props:
 def sns_subscription(rec: Record, view: View) -> Props:
     return drop_none(
         {
-            "TopicArn": view.ref(rec, "topic_arn"),
+            # Pulumi calls the Terraform provider's topic_arn "topic".
+            "TopicArn": view.ref(rec, "topic" if "topic" in rec.values else "topic_arn"),
             "Protocol": view.val(rec, "protocol"),
             "Endpoint": view.ref(rec, "endpoint"),
         }

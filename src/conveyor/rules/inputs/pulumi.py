@@ -46,7 +46,7 @@ def is_pulumi(data: Any) -> bool:
     deployment = data.get("deployment")
     if isinstance(deployment, dict) and "resources" in deployment:
         return True
-    return isinstance(data.get("steps"), list) or ("changeSummary" in data and "steps" in data)
+    return "steps" in data and "format_version" not in data
 
 
 def read(
@@ -79,7 +79,9 @@ def _states(data: dict[str, Any], name: str) -> Any:
     if deployment is not None:
         if not isinstance(deployment, dict):
             raise _fail(name, "deployment", "must be an object")
-        resources = deployment.get("resources") or []
+        resources = deployment.get("resources")
+        if resources is None:
+            return
         if not isinstance(resources, list):
             raise _fail(name, "deployment.resources", "must be a list")
         for index, state in enumerate(resources):
@@ -110,10 +112,14 @@ def _record(state: dict[str, Any], urn: str, rtype: str, where: str, name: str) 
     if not isinstance(inputs, dict):
         raise _fail(name, f"{where}.inputs", "must be an object")
     inputs = _known(inputs)
+    if not isinstance(inputs, dict):
+        inputs = {}  # all inputs secret: nothing to read
     defaults = inputs.pop("__defaults", [])
     defaults = {d for d in defaults if isinstance(d, str)} if isinstance(defaults, list) else set()
     outputs = state.get("outputs")
     outputs = _known(outputs) if isinstance(outputs, dict) else {}
+    if not isinstance(outputs, dict):
+        outputs = {}
     resource_name = urn.split("::", 3)[-1] if urn.count("::") >= 3 else urn
     stack = urn.split("::", 1)[0].rsplit(":", 1)[-1]
     native = _NATIVE.match(rtype)
@@ -131,17 +137,19 @@ def _record(state: dict[str, Any], urn: str, rtype: str, where: str, name: str) 
         for key in list(values):
             if key in _NAME_INPUTS and snake(key) in {snake(d) for d in defaults}:
                 del values[key]  # auto-named by Pulumi: a generated, unique name
-    for key in ("id", "arn", "name", "bucket"):
+    # Identities for joins and references by value (``id`` is the name for most types).
+    for key in ("id", "arn"):
         known = state.get(key) if key == "id" else outputs.get(key)
         if isinstance(known, str) and known and not native:
             values.setdefault(key, known)
     if state.get("retainOnDelete") is True:
         values["__retain"] = True
     declared = frozenset(snake(k) for k in inputs if k not in defaults)
-    computed = {
+    refs = _property_dependencies(state)
+    # Computed from other resources, or a name carrying the stack's name: not a literal.
+    computed = set(refs) | {
         k for k in _NAME_INPUTS if isinstance(values.get(k), str) and stack and stack in values[k]
     }
-    refs = _property_dependencies(state)
     deps = state.get("dependencies")
     return Record(
         key=urn,
@@ -185,6 +193,8 @@ def _known(value: Any, depth: int = 0) -> Any:
         return UNKNOWN
     if value == UNKNOWN_VALUE:
         return UNKNOWN
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # the SDK sends numbers as floats: 15.0 minutes is 15
     if isinstance(value, dict):
         if SECRET_KEY in value:
             return UNKNOWN

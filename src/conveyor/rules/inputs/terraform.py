@@ -185,7 +185,8 @@ def _record(
     values = resource.get("values") or {}
     unknown = unknowns.get(address)
     if unknown is not None:
-        values = _merge_unknown(values, unknown)
+        merged = _merge_unknown(values, unknown)
+        values = merged if isinstance(merged, dict) else values
     config = reader.configs.get(_INSTANCE_KEY.sub("", address))
     rec = Record(
         key=address,

@@ -73,10 +73,30 @@ class View:
             return unknown(rec, path)["Ref"]
         if isinstance(value, str):
             try:
-                parsed = json.loads(value)
+                value = json.loads(value)
             except (ValueError, RecursionError):
                 return value  # not JSON: left as text, which no rule reads as a document
-            return parsed
+        return self._arns_as_references(value)
+
+    def _arns_as_references(self, value: Any, depth: int = 0) -> Any:
+        """ARNs of resources in the input, resolved into a document (``jsonencode`` of
+        ``aws_s3_bucket.b.arn``; every ARN of a Pulumi export), become references again: the
+        relations index sees which bucket a policy protects, and a resolved account id is not
+        a hard-coded one."""
+        if depth > 40:
+            return value
+        if isinstance(value, dict):
+            return {k: self._arns_as_references(v, depth + 1) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._arns_as_references(v, depth + 1) for v in value]
+        if not isinstance(value, str) or not value.startswith("arn:"):
+            return value
+        arn, slash, rest = value.partition("/") if value not in self.by_value else (value, "", "")
+        for candidate, suffix in ((value, ""), (arn, slash + rest)):
+            lid = self.lids.get(self.by_value.get(candidate, ""))
+            if lid is not None:
+                pointer = {"Fn::GetAtt": [lid, "Arn"]}
+                return pointer if not suffix else {"Fn::Join": ["", [pointer, suffix]]}
         return value
 
     def tags(self, rec: Record) -> Any:
