@@ -11,6 +11,8 @@ The kind of input is detected from its content; ``--input`` forces one.
 
 from __future__ import annotations
 
+import gc
+import json
 import re
 from typing import Any
 
@@ -71,7 +73,7 @@ def load(text: str, *, name: str, kind: str) -> tuple[Template, str] | None:
             f"{name}: --input {kind} reads JSON (`{_command(kind)}`), and this is not JSON; "
             "give the JSON output, or drop --input for a CloudFormation template"
         )
-    data = _parse_json(text, name)
+    data = _parse(text, name)
     found = detect(data)
     if kind == AUTO:
         if found == CLOUDFORMATION:
@@ -86,23 +88,44 @@ def load(text: str, *, name: str, kind: str) -> tuple[Template, str] | None:
     return _load(data, text, name=name, kind=kind), kind
 
 
+def _parse(text: str, name: str) -> Any:
+    """Plain ``json.loads`` (the C decoder, no per-object hook): Terraform and Pulumi write
+    their JSON with an encoder that cannot repeat a key, so the template parser's duplicate-key
+    check would only cost time. Its messages are reused for every error."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return _parse_json(text, name)  # raises the template parser's message for the error
+
+
 def _load(data: Any, text: str, *, name: str, kind: str) -> Template:
+    # The normalizer builds small containers and frees none of them; with a parsed plan of
+    # 10^5 objects alive, the cyclic collector's passes over them cost more than the work
+    # (measured: benchmarks/check_terraform_plan.py). Nothing here makes cycles.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _normalize(data, text, name=name, kind=kind)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _normalize(data: Any, text: str, *, name: str, kind: str) -> Template:
     from conveyor.rules.inputs import pulumi, terraform
     from conveyor.rules.inputs.build import build
 
-    lines = key_lines(text)
     if kind == TERRAFORM:
-        records = terraform.read(data, name=name, lines=lines)
+        records = terraform.read(data, name=name)
         outputs = terraform.outputs(data)
     else:
-        records, outputs = pulumi.read(data, name=name, lines=lines)
-    return build(records, file=name, outputs=outputs)
+        records, outputs = pulumi.read(data, name=name)
+    # Lines are looked up only when a finding needs one: a clean plan pays nothing for them.
+    return build(records, file=name, outputs=outputs, lines=lambda: key_lines(text))
 
 
 def key_lines(text: str) -> dict[str, int]:
     """Line of the first ``"address": ...`` / ``"urn": ...`` key per value, in one scan."""
-    import json
-
     out: dict[str, int] = {}
     line = 1
     last = 0

@@ -5,6 +5,7 @@ suppression metadata the engine already honours."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from conveyor.rules.inputs.mapping import IDENTITY_ATTRIBUTES, JOINS, TYPES, Join
@@ -17,16 +18,28 @@ SUPPRESS_TAG = "conveyor:suppress"
 
 
 class _LineTable(_Locator):
-    """Lines of resources by logical id: the line of the address/URN key in the input."""
+    """The line of a resource's address/URN key in the input, found on the first lookup."""
 
-    def __init__(self, lines: dict[str, int]) -> None:
-        self._lines = lines
+    def __init__(self, keys: dict[str, str], lines: Callable[[], dict[str, int]]) -> None:
+        self._keys = keys  # logical id -> address/URN
+        self._index = lines
+        self._lines: dict[str, int] | None = None
 
     def line(self, data: Any, path: tuple[str | int, ...]) -> int:
-        return self._lines.get(str(path[0]), 1) if path else 1
+        if not path:
+            return 1
+        if self._lines is None:
+            self._lines = self._index()
+        return self._lines.get(self._keys.get(str(path[0]), ""), 1)
 
 
-def build(records: list[Record], *, file: str, outputs: dict[str, list[str]]) -> Template:
+def build(
+    records: list[Record],
+    *,
+    file: str,
+    outputs: dict[str, list[str]],
+    lines: Callable[[], dict[str, int]] = dict,
+) -> Template:
     owners = {r.key: r for r in records if r.native or r.type in TYPES}
     lids = _logical_ids(owners)
     by_value = _identities(owners)
@@ -41,7 +54,7 @@ def build(records: list[Record], *, file: str, outputs: dict[str, list[str]]) ->
             lids[rec.key] = lids[owner]  # a reference to the child means its owner
     view = View(lids, by_value)
     resources: dict[str, Resource] = {}
-    lines: dict[str, int] = {}
+    keys: dict[str, str] = {}
     for key, rec in owners.items():
         lid = lids[key]
         props, cfn_type = _properties(rec, view)
@@ -53,9 +66,8 @@ def build(records: list[Record], *, file: str, outputs: dict[str, list[str]]) ->
                 lids[d]
                 for c in [rec, *(c for c, _ in joined.get(key, ()))]
                 for d in c.depends_on
-                if d in lids
+                if d in lids and lids[d] != lid
             }
-            & set(lids.values()) - {lid}
         )
         if depends:
             body["DependsOn"] = depends
@@ -65,7 +77,7 @@ def build(records: list[Record], *, file: str, outputs: dict[str, list[str]]) ->
         if suppress:
             body["Metadata"] = {"conveyor": {"suppress": suppress}}
         resources[lid] = Resource(lid, cfn_type, props, body, (lid,))
-        lines[lid] = rec.line or 1
+        keys[lid] = key
     _unseen_policies(resources)
     # An output is kept as the references it makes: what the rules ask of outputs.
     cfn_outputs: dict[str, Any] = {
@@ -84,7 +96,7 @@ def build(records: list[Record], *, file: str, outputs: dict[str, list[str]]) ->
         conditions={},
         outputs=cfn_outputs,
         transforms=frozenset(),
-        _locator=_LineTable(lines),
+        _locator=_LineTable(keys, lines),
     )
 
 

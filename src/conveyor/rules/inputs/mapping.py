@@ -159,7 +159,7 @@ def _wrap(rec: Record, block: str) -> Record:
     """The record with its values nested under ``block`` (the split resource holds at its top
     level what the v3 inline block held)."""
     refs = {f"{block}.{k}": v for k, v in rec.refs.items()}
-    return Record(rec.key, rec.name, rec.type, {block: rec.values}, refs, line=rec.line)
+    return Record(rec.key, rec.name, rec.type, {block: rec.values}, refs)
 
 
 def s3_bucket_policy(rec: Record, view: View) -> Props:
@@ -503,6 +503,167 @@ def _stages(rec: Record, view: View) -> list[Props]:
     return stages
 
 
+# ---- ECS, CodeDeploy, CodeCommit, DynamoDB, notifications ------------------------------------
+
+
+def ecs_cluster(rec: Record, view: View) -> Props:
+    return drop_none({"ClusterName": view.val(rec, "name"), "Tags": view.tags(rec)})
+
+
+def ecs_service(rec: Record, view: View) -> Props:
+    balancers = many(dig(rec.values, ("load_balancer",)))
+    breaker = ("deployment_circuit_breaker",)
+    return drop_none(
+        {
+            "ServiceName": view.val(rec, "name"),
+            "Cluster": view.ref(rec, "cluster"),
+            "TaskDefinition": view.ref(rec, "task_definition"),
+            "DesiredCount": view.val(rec, "desired_count"),
+            "LaunchType": view.val(rec, "launch_type"),
+            "HealthCheckGracePeriodSeconds": _written(
+                rec, view, "health_check_grace_period_seconds"
+            ),
+            "DeploymentController": drop_none(
+                {"Type": view.val(rec, "deployment_controller", "type")}
+            ),
+            "DeploymentConfiguration": drop_none(
+                {
+                    "MaximumPercent": view.val(rec, "deployment_maximum_percent"),
+                    "MinimumHealthyPercent": view.val(rec, "deployment_minimum_healthy_percent"),
+                    "DeploymentCircuitBreaker": drop_none(
+                        {
+                            "Enable": view.val(rec, *breaker, "enable"),
+                            "Rollback": view.val(rec, *breaker, "rollback"),
+                        }
+                    ),
+                }
+            ),
+            "LoadBalancers": [
+                drop_none(
+                    {
+                        "TargetGroupArn": view.ref(rec, "load_balancer", i, "target_group_arn"),
+                        "ContainerName": view.val(rec, "load_balancer", i, "container_name"),
+                        "ContainerPort": view.val(rec, "load_balancer", i, "container_port"),
+                    }
+                )
+                for i in range(len(balancers))
+            ],
+            "Tags": view.tags(rec),
+        }
+    )
+
+
+def ecs_task_definition(rec: Record, view: View) -> Props:
+    containers = view.doc(rec, "container_definitions")
+    return drop_none(
+        {
+            "Family": view.val(rec, "family"),
+            # The provider takes ECS's JSON (camelCase keys); CloudFormation spells them
+            # PascalCase. Values (environment names, images) are kept as written.
+            "ContainerDefinitions": _pascal(containers) if isinstance(containers, list) else None,
+            "TaskRoleArn": view.ref(rec, "task_role_arn"),
+            "ExecutionRoleArn": view.ref(rec, "execution_role_arn"),
+            "RequiresCompatibilities": view.val(rec, "requires_compatibilities"),
+            "RuntimePlatform": drop_none(
+                {"CpuArchitecture": view.val(rec, "runtime_platform", "cpu_architecture")}
+            ),
+            "Tags": view.tags(rec),
+        }
+    )
+
+
+def _pascal(value: Any, depth: int = 0) -> Any:
+    if depth > 20:
+        return value
+    if isinstance(value, dict):
+        return {
+            (k[:1].upper() + k[1:] if isinstance(k, str) else k): _pascal(v, depth + 1)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_pascal(v, depth + 1) for v in value]
+    return value
+
+
+def codedeploy_app(rec: Record, view: View) -> Props:
+    return drop_none(
+        {
+            "ApplicationName": view.val(rec, "name"),
+            "ComputePlatform": view.val(rec, "compute_platform"),
+            "Tags": view.tags(rec),
+        }
+    )
+
+
+def codedeploy_group(rec: Record, view: View) -> Props:
+    rollback = ("auto_rollback_configuration",)
+    alarms = ("alarm_configuration",)
+    services = many(dig(rec.values, ("ecs_service",)))
+    return drop_none(
+        {
+            "ApplicationName": view.ref(rec, "app_name"),
+            "DeploymentGroupName": view.val(rec, "deployment_group_name"),
+            "ServiceRoleArn": view.ref(rec, "service_role_arn"),
+            "DeploymentConfigName": view.val(rec, "deployment_config_name"),
+            "AutoRollbackConfiguration": drop_none(
+                {
+                    "Enabled": view.val(rec, *rollback, "enabled"),
+                    "Events": view.val(rec, *rollback, "events"),
+                }
+            ),
+            "AlarmConfiguration": drop_none(
+                {
+                    "Enabled": view.val(rec, *alarms, "enabled"),
+                    "Alarms": [{"Name": n} for n in many(view.val(rec, *alarms, "alarms"))],
+                }
+            ),
+            "DeploymentStyle": drop_none(
+                {
+                    "DeploymentType": view.val(rec, "deployment_style", "deployment_type"),
+                    "DeploymentOption": view.val(rec, "deployment_style", "deployment_option"),
+                }
+            ),
+            "ECSServices": [
+                drop_none(
+                    {
+                        "ClusterName": view.ref(rec, "ecs_service", i, "cluster_name"),
+                        "ServiceName": view.ref(rec, "ecs_service", i, "service_name"),
+                    }
+                )
+                for i in range(len(services))
+            ],
+        }
+    )
+
+
+def codecommit_repository(rec: Record, view: View) -> Props:
+    return drop_none({"RepositoryName": view.val(rec, "repository_name"), "Tags": view.tags(rec)})
+
+
+def dynamodb_table(rec: Record, view: View) -> Props:
+    return drop_none({"TableName": _name(rec, view, "name"), "Tags": view.tags(rec)})
+
+
+def notification_rule(rec: Record, view: View) -> Props:
+    targets = many(dig(rec.values, ("target",)))
+    return drop_none(
+        {
+            "Name": view.val(rec, "name"),
+            "Resource": view.ref(rec, "resource"),
+            "EventTypeIds": view.val(rec, "event_type_ids"),
+            "Targets": [
+                drop_none(
+                    {
+                        "TargetAddress": view.ref(rec, "target", i, "address"),
+                        "TargetType": view.val(rec, "target", i, "type") or "SNS",
+                    }
+                )
+                for i in range(len(targets))
+            ],
+        }
+    )
+
+
 # ---- the tables ------------------------------------------------------------------------------
 
 
@@ -533,6 +694,18 @@ TYPES: dict[str, Mapping] = {
     "aws_lambda_function": Mapping("AWS::Lambda::Function", lambda_function),
     "aws_lambda_alias": Mapping("AWS::Lambda::Alias", lambda_alias),
     "aws_codepipeline": Mapping("AWS::CodePipeline::Pipeline", codepipeline),
+    "aws_ecs_cluster": Mapping("AWS::ECS::Cluster", ecs_cluster),
+    "aws_ecs_service": Mapping("AWS::ECS::Service", ecs_service),
+    "aws_ecs_task_definition": Mapping("AWS::ECS::TaskDefinition", ecs_task_definition),
+    "aws_codedeploy_app": Mapping("AWS::CodeDeploy::Application", codedeploy_app),
+    "aws_codedeploy_deployment_group": Mapping(
+        "AWS::CodeDeploy::DeploymentGroup", codedeploy_group
+    ),
+    "aws_codecommit_repository": Mapping("AWS::CodeCommit::Repository", codecommit_repository),
+    "aws_dynamodb_table": Mapping("AWS::DynamoDB::Table", dynamodb_table),
+    "aws_codestarnotifications_notification_rule": Mapping(
+        "AWS::CodeStarNotifications::NotificationRule", notification_rule
+    ),
 }
 
 

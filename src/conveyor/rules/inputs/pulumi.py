@@ -29,7 +29,13 @@ UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 SECRET_KEY = "4dabf18193072939515e22adb298388d"  # noqa: S105 (a signature, not a password)
 _FIX = "give the output of `pulumi preview --json` or `pulumi stack export` unchanged"
 # Types whose Terraform name is not aws_<module>_<resource>.
-_TERRAFORM_TYPES = {"aws:codepipeline/pipeline:Pipeline": "aws_codepipeline"}
+_TERRAFORM_TYPES = {
+    "aws:codepipeline/pipeline:Pipeline": "aws_codepipeline",
+    "aws:codedeploy/application:Application": "aws_codedeploy_app",
+    "aws:codestarnotifications/notificationRule:NotificationRule": (
+        "aws_codestarnotifications_notification_rule"
+    ),
+}
 _CLASSIC = re.compile(r"^aws:([a-z0-9]+)/[A-Za-z0-9]+:([A-Za-z0-9]+)$")
 _NATIVE = re.compile(r"^aws-native:([a-z0-9]+):([A-Za-z0-9]+)$")
 _NAME_INPUTS = frozenset({"bucket", "name", "function_name", "topic_name", "role_name"})
@@ -49,9 +55,7 @@ def is_pulumi(data: Any) -> bool:
     return "steps" in data and "format_version" not in data
 
 
-def read(
-    data: dict[str, Any], *, name: str, lines: dict[str, int]
-) -> tuple[list[Record], dict[str, list[str]]]:
+def read(data: dict[str, Any], *, name: str) -> tuple[list[Record], dict[str, list[str]]]:
     states = list(_states(data, name))
     records: list[Record] = []
     outputs: dict[str, list[str]] = {}
@@ -65,7 +69,6 @@ def read(
             continue
         record = _record(state, urn, rtype, where, name)
         if record is not None:
-            record.line = lines.get(urn, 0)
             records.append(record)
     return records, outputs
 

@@ -46,8 +46,6 @@ class Record:
     # records.
     refs: dict[str, list[str]] = field(default_factory=dict)
     depends_on: list[str] = field(default_factory=list)
-    # 1-based line of the resource's address/URN key in the input text (0: unknown).
-    line: int = 0
     # Properties already in CloudFormation shape (Pulumi aws-native).
     native: bool = False
     # Top-level attributes the user wrote (None: the input does not say, e.g. a state file).

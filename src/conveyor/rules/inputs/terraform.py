@@ -48,7 +48,6 @@ class _Config:
 @dataclass
 class _Reader:
     name: str
-    lines: dict[str, int]
     configs: dict[str, _Config] = field(default_factory=dict)
     # configuration address (no instance keys) -> instance addresses
     instances: dict[str, list[str]] = field(default_factory=dict)
@@ -58,8 +57,8 @@ class _Reader:
         return TemplateError(f"{self.name}: {where}: {problem}; {_FIX}")
 
 
-def read(data: dict[str, Any], *, name: str, lines: dict[str, int]) -> list[Record]:
-    reader = _Reader(name, lines)
+def read(data: dict[str, Any], *, name: str) -> list[Record]:
+    reader = _Reader(name)
     version = data.get("format_version")
     if not isinstance(version, str) or not version.split(".", 1)[0].isdigit():
         raise reader.fail("format_version", 'must be a version string such as "1.2"')
@@ -86,8 +85,9 @@ def read(data: dict[str, Any], *, name: str, lines: dict[str, int]) -> list[Reco
     where = f"{values_key}.root_module"
     _collect(_mapping(root_module, where, reader), where, raw, reader)
     for resource, _ in raw:
-        base = _INSTANCE_KEY.sub("", resource["address"])
-        reader.instances.setdefault(base, []).append(resource["address"])
+        address = resource["address"]
+        base = _INSTANCE_KEY.sub("", address) if "[" in address else address
+        reader.instances.setdefault(base, []).append(address)
     return [_record(resource, where, unknowns, reader) for resource, where in raw]
 
 
@@ -184,16 +184,16 @@ def _record(
     address: str = resource["address"]
     values = resource.get("values") or {}
     unknown = unknowns.get(address)
-    if unknown is not None:
+    if unknown:
         merged = _merge_unknown(values, unknown)
         values = merged if isinstance(merged, dict) else values
-    config = reader.configs.get(_INSTANCE_KEY.sub("", address))
+    base = _INSTANCE_KEY.sub("", address) if "[" in address else address
+    config = reader.configs.get(base)
     rec = Record(
         key=address,
         name=address,
         type=resource["type"],
         values=values,
-        line=reader.lines.get(address, 0),
     )
     if config is not None:
         trailing = _TRAILING_KEY.search(address)
@@ -251,6 +251,8 @@ def _flatten(
         return
     for key, expr in expressions.items():
         here = f"{path}.{key}" if path else str(key)
+        if isinstance(expr, dict) and "constant_value" in expr and "references" not in expr:
+            continue  # a constant (the common case)
         blocks = expr if isinstance(expr, list) else [expr]
         for block in blocks:
             if not isinstance(block, dict):
@@ -300,7 +302,7 @@ def outputs(data: dict[str, Any]) -> dict[str, list[str]]:
     declared = root.get("outputs") if isinstance(root, dict) else None
     if not isinstance(declared, dict):
         return {}
-    reader = _Reader("", {})
+    reader = _Reader("")
     for resource in _addresses(data):
         reader.instances.setdefault(_INSTANCE_KEY.sub("", resource), []).append(resource)
     out: dict[str, list[str]] = {}
