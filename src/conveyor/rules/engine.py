@@ -49,9 +49,13 @@ class Context:
         cached = self._text.get(lid)
         if cached is None:
             res = self.template.resources[lid]
-            cached = json.dumps(res.properties, default=str)
+            cached = _ENCODE(res.properties)
             self._text[lid] = cached
         return cached
+
+
+# json.dumps(value, default=str) builds a new encoder on every call; one is enough.
+_ENCODE = json.JSONEncoder(default=str).encode
 
 
 @dataclass
@@ -93,14 +97,22 @@ def check_template(
     if deadline is None:
         deadline = time.monotonic() + options.time_limit
     wildcard = rules.by_type.get("*", [])
+    # The rules to run per resource type, --ignore applied: worked out once per type, not once
+    # per resource.
+    active: dict[str, list[Rule]] = {}
     done = 0
     try:
         for res in template.resources.values():
             if time.monotonic() > deadline:
                 raise Overtime
-            for rule in rules.by_type.get(res.type, []) + wildcard:
-                if rule.id in options.ignore or rule.check is None:
-                    continue
+            for_type = active.get(res.type)
+            if for_type is None:
+                for_type = active[res.type] = [
+                    rule
+                    for rule in rules.by_type.get(res.type, []) + wildcard
+                    if rule.id not in options.ignore and rule.check is not None
+                ]
+            for rule in for_type:
                 _run(rule, res, ctx, hits, result)
             done += 1
     except Overtime:  # the deadline passed (the timer or the check above): keep what was found
@@ -146,9 +158,13 @@ def _run(
 ) -> None:
     try:
         if res is not None and rule.check is not None:
-            hits.extend((rule, hit) for hit in rule.check(res, ctx))
+            found = rule.check(res, ctx)
         elif res is None and rule.check_template is not None:
-            hits.extend((rule, hit) for hit in rule.check_template(ctx))
+            found = rule.check_template(ctx)
+        else:
+            return
+        for hit in found:
+            hits.append((rule, hit))
     except Exception as exc:  # a rule bug must not stop the other rules or files
         where = f" on resource {res.logical_id}" if res is not None else ""
         result.errors.append(
@@ -166,6 +182,8 @@ def _place(
 ) -> None:
     top = {s.rule: s for s in suppressions(template.data.get("Metadata")) if s.valid}
     per_resource: dict[str, dict[str, str]] = {}
+    # Where each resource lives, as text: computed once, not once per finding.
+    prefixes: dict[str, str] = {}
     seen: set[tuple[str, str, str, str]] = set()
     for rule, hit in hits:
         key = (rule.id, hit.resource, hit.path, hit.message)
@@ -175,7 +193,10 @@ def _place(
         res = template.resources.get(hit.resource) if hit.resource else None
         if res is not None:
             line = template.resource_line(res, hit.path)
-            path = ".".join(str(p) for p in res.path) + (f".{hit.path}" if hit.path else "")
+            prefix = prefixes.get(res.logical_id)
+            if prefix is None:
+                prefix = prefixes[res.logical_id] = ".".join(str(p) for p in res.path)
+            path = f"{prefix}.{hit.path}" if hit.path else prefix
         else:
             parts = tuple(int(p) if p.isdigit() else p for p in hit.path.split(".") if p)
             line = template.line(parts) if parts else 1

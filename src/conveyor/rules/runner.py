@@ -3,15 +3,17 @@ across processes when asked (each file is independent, so ``--jobs`` scales near
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import select
 import stat
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from multiprocessing.connection import Connection
@@ -196,7 +198,11 @@ def check_target(
     rules = rules or default_rules()
     deadline = time.monotonic() + options.time_limit
     try:
-        with time_bound(deadline), memory_bound(options.memory_limit if cap_memory else 0):
+        with (
+            time_bound(deadline),
+            memory_bound(options.memory_limit if cap_memory else 0),
+            _without_cyclic_gc(),
+        ):
             return _check_target(target, options, rules, deadline)
     except Overtime:
         return FileResult(file=name, errors=[FileError(name, _overtime(name, options))])
@@ -204,6 +210,21 @@ def check_target(
         return FileResult(file=name, errors=[FileError(name, _out_of_memory(name, options))])
     except Exception as exc:  # a bug must not cost the other files their results
         return FileResult(file=name, errors=[internal_error(name, exc)])
+
+
+@contextmanager
+def _without_cyclic_gc() -> Iterator[None]:
+    """A parsed template is up to millions of containers and holds no cycles; the cyclic
+    collector would walk them again and again while they are created (parsing and indexing took
+    three times longer per resource at 100k resources than at 10k). Reference counting still
+    frees everything; the collector runs again after the file."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html

@@ -17,6 +17,7 @@ import sys
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import yaml
@@ -94,10 +95,13 @@ class Template:
         return self._locator.line(self.data, path) if self._locator else 0
 
     def resource_line(self, resource: Resource, subpath: str) -> int:
-        parts: tuple[str | int, ...] = tuple(
-            int(p) if p.isdigit() else p for p in subpath.split(".") if p
-        )
-        return self.line(resource.path + parts)
+        return self.line(resource.path + _steps(subpath))
+
+
+@lru_cache(maxsize=4096)
+def _steps(subpath: str) -> tuple[str | int, ...]:
+    """``Properties.Tags.0.Key`` as steps; rules use few distinct paths, so parse each once."""
+    return tuple(int(p) if p.isdigit() else p for p in subpath.split(".") if p)
 
 
 # --------------------------------------------------------------------------------------------
@@ -550,6 +554,10 @@ class _YamlLocator(_Locator):
 
 
 _WS = re.compile(r"[ \t\n\r]*")
+# A member's key (its raw text: escapes undecoded), the colon, and the whitespace before the value.
+_MEMBER = re.compile(r'"((?:[^"\\]|\\.)*)"[ \t\n\r]*:[ \t\n\r]*', re.DOTALL)
+# What follows a value: whitespace, a comma if another member or item comes, whitespace.
+_SEPARATOR = re.compile(r"[ \t\n\r]*,?[ \t\n\r]*")
 
 
 class _JsonLocator(_Locator):
@@ -560,15 +568,21 @@ class _JsonLocator(_Locator):
         self._members: dict[int, dict[Any, tuple[int, int]]] = {}
         self._line_starts: list[int] | None = None
         self._decoder = json.JSONDecoder()
+        # Several findings often share a path (two rules on one resource's Properties).
+        self._lines: dict[tuple[str | int, ...], int] = {}
 
     def line(self, data: Any, path: tuple[str | int, ...]) -> int:
+        known = self._lines.get(path)
+        if known is not None:
+            return known
         try:
             offset = self._offset(path)
-        except (ValueError, IndexError):
+        except (ValueError, IndexError, StopIteration):  # StopIteration: the C scanner's error
             return 1
         if self._line_starts is None:
             self._line_starts = [0] + [m.end() for m in re.finditer("\n", self._text)]
-        return bisect_right(self._line_starts, offset)
+        line = self._lines[path] = bisect_right(self._line_starts, offset)
+        return line
 
     def _offset(self, path: tuple[str | int, ...]) -> int:
         pos = _WS.match(self._text, 0).end()  # type: ignore[union-attr]
@@ -586,29 +600,23 @@ class _JsonLocator(_Locator):
         if cached is not None:
             return cached
         text = self._text
+        skip = self._decoder.scan_once  # type: ignore[attr-defined]  # the C scanner, a value at a time
         out: dict[Any, tuple[int, int]] = {}
         if pos < len(text) and text[pos] == "{":
             i = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
-            while i < len(text) and text[i] == '"':
-                key, end = json.decoder.scanstring(text, i + 1)  # type: ignore[attr-defined]
-                j = _WS.match(text, end).end()  # type: ignore[union-attr]
-                j = _WS.match(text, j + 1).end()  # type: ignore[union-attr]  # past ':'
+            while (member := _MEMBER.match(text, i)) is not None:
+                key = member.group(1)
+                if "\\" in key:  # an escaped key: decode it as json does
+                    key = json.decoder.scanstring(text, i + 1)[0]  # type: ignore[attr-defined]
+                j = member.end()
                 out.setdefault(key, (i, j))
-                _, k = self._decoder.raw_decode(text, j)
-                k = _WS.match(text, k).end()  # type: ignore[union-attr]
-                if k < len(text) and text[k] == ",":
-                    k = _WS.match(text, k + 1).end()  # type: ignore[union-attr]
-                i = k
+                i = _SEPARATOR.match(text, skip(text, j)[1]).end()  # type: ignore[union-attr]
         elif pos < len(text) and text[pos] == "[":
             i = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
             index = 0
-            while i < len(text) and text[i] not in "]":
+            while i < len(text) and text[i] != "]":
                 out[index] = (i, i)
-                _, k = self._decoder.raw_decode(text, i)
-                k = _WS.match(text, k).end()  # type: ignore[union-attr]
-                if k < len(text) and text[k] == ",":
-                    k = _WS.match(text, k + 1).end()  # type: ignore[union-attr]
-                i = k
+                i = _SEPARATOR.match(text, skip(text, i)[1]).end()  # type: ignore[union-attr]
                 index += 1
         self._members[pos] = out
         return out
