@@ -77,6 +77,44 @@ S1_BAD = {
 }
 
 
+S4_BAD = {
+    # Seed 003: bucket named without the stack, no force destroy; GitHub OAuth (version 1)
+    # with the token in the program; AWSCodeDeployRole for a Lambda group; Node.js 18; an alarm
+    # without treatMissingData; and what S2/S3 name for the same pipeline shape.
+    ("CV001", "pipeline-artifacts"),
+    ("CV002", "pipeline-artifacts"),
+    ("CV005", "pipeline-artifacts"),
+    ("CV006", "pipeline-artifacts"),
+    ("CV008", "pipeline-artifacts"),
+    ("CV009", "pipeline-artifacts"),
+    ("CV042", "pipeline"),
+    ("CV053", "pipeline"),
+    ("CV060", "pipeline"),
+    ("CV080", "pipeline"),
+    ("CV083", "pipeline"),
+    ("CV084", "pipeline"),
+    ("CV085", "pipeline"),
+    ("CV092", "pipeline"),
+    ("CV092", "deployments"),
+    ("CV055", "codedeploy-role"),
+    ("CV076", "api"),
+    ("CV082", "api-errors"),
+}
+# Advice the fixed seed still earns: it has no scan stage, and records deployments from its
+# function, which CV084 cannot see from the pipeline.
+S4_GOOD = {("CV084", "pipeline"), ("CV085", "pipeline")}
+
+
+@pytest.mark.parametrize("kind", ["export", "preview"])
+def test_seed_s4_bad_and_good(kind: str) -> None:
+    bad = check_paths([FIXTURES / f"seed-s4-bad.{kind}.json"])
+    good = check_paths([FIXTURES / f"seed-s4-good.{kind}.json"])
+    assert not bad.errors and not good.errors
+    assert findings(bad) == S4_BAD
+    assert findings(good) == S4_GOOD
+    assert good.exit_code() == 0  # advice only
+
+
 @pytest.mark.parametrize("kind", ["export", "preview"])
 def test_seed_s1_bad_reports_each_seed_failure_on_its_urn_name(kind: str) -> None:
     result = check_paths([FIXTURES / f"seed-s1-bad.{kind}.json"])

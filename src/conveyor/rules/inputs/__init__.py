@@ -24,11 +24,13 @@ CLOUDFORMATION = "cloudformation"
 AUTO = "auto"
 KINDS = (TERRAFORM, PULUMI, CLOUDFORMATION)
 
-# Rules about CloudFormation stack attributes that have no counterpart in these tools
-# (DeletionPolicy/UpdateReplacePolicy and RetainExceptOnCreate are stack-update semantics).
+# Rules about CloudFormation stack attributes that have no counterpart in these tools:
+# DeletionPolicy/UpdateReplacePolicy and RetainExceptOnCreate (CV007, CV095) are stack-update
+# semantics; CV072 asks for the alias UpdatePolicy through which CloudFormation shifts Lambda
+# traffic, where Terraform and Pulumi hand the alias to CodeDeploy in an AppSpec instead.
 NOT_APPLICABLE: dict[str, frozenset[str]] = {
-    TERRAFORM: frozenset({"CV007", "CV095"}),
-    PULUMI: frozenset({"CV007", "CV095"}),
+    TERRAFORM: frozenset({"CV007", "CV072", "CV095"}),
+    PULUMI: frozenset({"CV007", "CV072", "CV095"}),
 }
 
 _TERRAFORM_KEYS = (

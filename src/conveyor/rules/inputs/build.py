@@ -52,7 +52,7 @@ def build(
         if owner is not None:
             joined[owner].append((rec, join))
             lids[rec.key] = lids[owner]  # a reference to the child means its owner
-    view = View(lids, by_value)
+    view = View(lids, by_value, _identity_values(owners), _arns(records, lids))
     resources: dict[str, Resource] = {}
     keys: dict[str, str] = {}
     for key, rec in owners.items():
@@ -145,6 +145,23 @@ def _identities(owners: dict[str, Record]) -> dict[str, str]:
             value = rec.values.get(name)
             if isinstance(value, str) and value:
                 out.setdefault(value, key)
+    return out
+
+
+def _identity_values(owners: dict[str, Record]) -> dict[str, list[str]]:
+    return {
+        key: [v for n in IDENTITY_ATTRIBUTES if isinstance(v := rec.values.get(n), str) and v]
+        for key, rec in owners.items()
+    }
+
+
+def _arns(records: list[Record], lids: dict[str, str]) -> dict[str, str]:
+    """ARN of every resource (mapped or not) -> its logical id or name."""
+    out: dict[str, str] = {}
+    for rec in records:
+        arn = rec.values.get("arn")
+        if isinstance(arn, str) and arn.startswith("arn:"):
+            out.setdefault(arn, lids.get(rec.key, rec.name))
     return out
 
 

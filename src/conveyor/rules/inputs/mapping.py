@@ -23,7 +23,18 @@ Mapper = Callable[[Record, View], Props]
 
 def _name(rec: Record, view: View, attr: str) -> Any:
     value = view.val(rec, attr)
-    return derived(value) if attr in rec.computed else value
+    if attr not in rec.computed or not isinstance(value, str):
+        return value
+    # Built from another resource's name ("/aws/lambda/${fn.function_name}"): keep the
+    # reference, so relations see which function this log group belongs to.
+    for key in rec.refs_at(attr):
+        lid = view.lids.get(key)
+        for identity in view.identities.get(key, ()):
+            if lid and len(identity) > 2 and identity in value:
+                before, _, after = value.partition(identity)
+                parts: list[Any] = [p for p in (before, {"Ref": lid}, after) if p != ""]
+                return {"Fn::Join": ["", parts]}
+    return derived(value)
 
 
 def _written(rec: Record, view: View, attr: str) -> Any:
@@ -736,4 +747,4 @@ JOINS: dict[str, Join] = {
 
 # Attributes whose value identifies a resource, for joining and referencing by value (state
 # files and Pulumi exports carry values, not configuration expressions).
-IDENTITY_ATTRIBUTES = ("id", "arn", "name", "bucket")
+IDENTITY_ATTRIBUTES = ("id", "arn", "name", "bucket", "function_name")

@@ -137,9 +137,6 @@ def _record(state: dict[str, Any], urn: str, rtype: str, where: str, name: str) 
             return None
         record_type = classic
         values = snake_keys(inputs)
-        for key in list(values):
-            if key in _NAME_INPUTS and snake(key) in {snake(d) for d in defaults}:
-                del values[key]  # auto-named by Pulumi: a generated, unique name
     # Identities for joins and references by value (``id`` is the name for most types).
     for key in ("id", "arn"):
         known = state.get(key) if key == "id" else outputs.get(key)
@@ -147,12 +144,19 @@ def _record(state: dict[str, Any], urn: str, rtype: str, where: str, name: str) 
             values.setdefault(key, known)
     if state.get("retainOnDelete") is True:
         values["__retain"] = True
-    declared = frozenset(snake(k) for k in inputs if k not in defaults)
+    declared = frozenset(snake(k) for k in inputs)
     refs = _property_dependencies(state)
-    # Computed from other resources, or a name carrying the stack's name: not a literal.
-    computed = set(refs) | {
-        k for k in _NAME_INPUTS if isinstance(values.get(k), str) and stack and stack in values[k]
-    }
+    # Computed from other resources, auto-named by Pulumi (a random suffix, ``__defaults``),
+    # or a name carrying the stack's name: not a literal.
+    computed = (
+        set(refs)
+        | {snake(d) for d in defaults}
+        | {
+            k
+            for k in _NAME_INPUTS
+            if isinstance(values.get(k), str) and stack and stack in values[k]
+        }
+    )
     deps = state.get("dependencies")
     return Record(
         key=urn,

@@ -26,15 +26,41 @@ class View:
     record key became, and an index of known ids/ARNs/names for references a plan no longer
     spells out (state files have no configuration)."""
 
-    def __init__(self, lids: dict[str, str], by_value: dict[str, str]) -> None:
+    def __init__(
+        self,
+        lids: dict[str, str],
+        by_value: dict[str, str],
+        identities: dict[str, list[str]] | None = None,
+        arns: dict[str, str] | None = None,
+    ) -> None:
         self.lids = lids
         self.by_value = by_value
+        # record key -> its id/name/ARN values
+        self.identities = identities or {}
+        # ARN of any resource in the input (mapped or not) -> what findings call it
+        self.arns = arns or {}
 
     def val(self, rec: Record, *path: str | int) -> Any:
         value = dig(rec.values, path)
         if value is UNKNOWN:
             return unknown(rec, path)
-        return _scrub(value, rec, path)
+        return self._scrub(value, rec, path)
+
+    def _scrub(self, value: Any, rec: Record, path: tuple[str | int, ...]) -> Any:
+        """Unknown leaves deep inside a known value become unknown markers too, and the ARN
+        of another resource of the input (resolved in a state or export) a reference to it:
+        a resolved account id is not a hard-coded one."""
+        if value is UNKNOWN:
+            return unknown(rec, path)
+        if isinstance(value, str):
+            if value.startswith("arn:") and value in self.arns and self.arns[value] != rec.name:
+                return {"Fn::GetAtt": [self.arns[value], "Arn"]}
+            return value
+        if isinstance(value, dict):
+            return {k: self._scrub(v, rec, (*path, str(k))) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._scrub(v, rec, (*path, i)) for i, v in enumerate(value)]
+        return value
 
     def ref(self, rec: Record, *path: str | int, many_: bool = False) -> Any:
         """The attribute as a reference to the resource it names, when it names one."""
@@ -109,7 +135,9 @@ class View:
             return unknown(rec, ("tags",))
         if not isinstance(value, dict) or not value:
             return None
-        return [{"Key": str(k), "Value": _scrub(v, rec, ("tags", k))} for k, v in value.items()]
+        return [
+            {"Key": str(k), "Value": self._scrub(v, rec, ("tags", k))} for k, v in value.items()
+        ]
 
 
 def dig(values: Any, path: tuple[str | int, ...]) -> Any:
@@ -146,17 +174,6 @@ def _pointer(lid: str, path: tuple[str | int, ...]) -> dict[str, Any]:
     if last.endswith(("arn", "arns")) or last == "kms_master_key_id":
         return {"Fn::GetAtt": [lid, "Arn"]}
     return {"Ref": lid}
-
-
-def _scrub(value: Any, rec: Record, path: tuple[str | int, ...]) -> Any:
-    """Unknown leaves deep inside a known value become unknown markers too."""
-    if value is UNKNOWN:
-        return unknown(rec, path)
-    if isinstance(value, dict):
-        return {k: _scrub(v, rec, (*path, str(k))) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_scrub(v, rec, (*path, i)) for i, v in enumerate(value)]
-    return value
 
 
 def derived(value: Any) -> Any:
