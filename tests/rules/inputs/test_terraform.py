@@ -117,6 +117,63 @@ def test_seed_s1_good_plan_is_clean() -> None:
     assert result.resources == 10  # 15 Terraform resources; the split ones joined their owner
 
 
+S4_BAD = {
+    # Seed 003 (and S2/S3 for the same pipeline shape); see test_pulumi.S4_BAD.
+    ("CV001", "aws_s3_bucket.artifacts"),
+    ("CV002", "aws_s3_bucket.artifacts"),
+    ("CV005", "aws_s3_bucket.artifacts"),
+    ("CV006", "aws_s3_bucket.artifacts"),
+    ("CV008", "aws_s3_bucket.artifacts"),
+    ("CV009", "aws_s3_bucket.artifacts"),
+    ("CV042", "aws_codepipeline.api"),
+    ("CV053", "aws_codepipeline.api"),
+    ("CV060", "aws_codepipeline.api"),
+    ("CV080", "aws_codepipeline.api"),
+    ("CV084", "aws_codepipeline.api"),
+    ("CV085", "aws_codepipeline.api"),
+    ("CV092", "aws_codepipeline.api"),
+    ("CV092", "aws_dynamodb_table.deployments"),
+    ("CV055", "aws_iam_role.codedeploy"),
+    ("CV076", "aws_lambda_function.api"),
+    ("CV082", "aws_cloudwatch_metric_alarm.errors"),
+}
+
+
+def test_seed_s4_bad_and_good_plans() -> None:
+    bad = check_paths([FIXTURES / "seed-s4-bad.plan.json"])
+    good = check_paths([FIXTURES / "seed-s4-good.plan.json"])
+    assert not bad.errors and not good.errors
+    assert findings(bad) == S4_BAD
+    # Advice only: the fixed seed has no scan stage and records deployments from its function.
+    assert findings(good) == {("CV084", "aws_codepipeline.api"), ("CV085", "aws_codepipeline.api")}
+    assert good.exit_code() == 0
+
+
+def test_an_arn_from_a_variable_is_not_a_hard_coded_account() -> None:
+    arn = "arn:aws:codestar-connections:us-east-1:111122223333:connection/abc"
+    config = {"ConnectionArn": arn, "FullRepositoryId": "acme/api"}
+    action = {
+        "name": "Source",
+        "category": "Source",
+        "owner": "AWS",
+        "provider": "CodeStarSourceConnection",
+        "version": "1",
+        "configuration": config,
+    }
+    values = {"name": "p", "stage": [{"name": "Source", "action": [action]}]}
+    literal = resource("aws_codepipeline.p", values)
+    from_var = resource("aws_codepipeline.p", values)
+    stage = {
+        "name": {"constant_value": "Source"},
+        "action": [{"configuration": {"references": ["var.connection_arn"]}}],
+    }
+    from_var["config"]["expressions"]["stage"] = [stage]
+    assert ("CV036", "aws_codepipeline.p") in findings(check_text(plan(literal), name="p.json"))
+    assert ("CV036", "aws_codepipeline.p") not in findings(
+        check_text(plan(from_var), name="p.json")
+    )
+
+
 def test_findings_carry_the_line_of_the_address_key() -> None:
     path = FIXTURES / "seed-s1-bad.plan.json"
     lines = path.read_text().splitlines()

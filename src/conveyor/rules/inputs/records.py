@@ -54,6 +54,9 @@ class Record:
     declared: frozenset[str] | None = None
     # Top-level attributes computed from variables, locals or other resources (not literals).
     computed: frozenset[str] = frozenset()
+    # The same for attributes inside blocks (``stage.action.configuration``), dotted, with
+    # the references each expression makes (``var.connection_arn``).
+    derived: dict[str, list[str]] = field(default_factory=dict)
 
     def wrote(self, name: str) -> bool:
         if self.declared is None:

@@ -199,10 +199,11 @@ def _record(
         trailing = _TRAILING_KEY.search(address)
         instance = trailing.group(0) if trailing else ""
         refs: dict[str, list[str]] = {}
-        computed: set[str] = set()
+        computed: dict[str, list[str]] = {}
         _flatten(config.expressions, "", refs, computed, config.module, instance, reader)
         rec.refs = refs
-        rec.computed = frozenset(computed)
+        rec.computed = frozenset(c.split(".", 1)[0] for c in computed)
+        rec.derived = {c: names for c, names in computed.items() if "." in c}
         rec.declared = frozenset(config.expressions)
         rec.depends_on = [
             key for d in config.depends_on for key in _resolve(d, config.module, instance, reader)
@@ -241,7 +242,7 @@ def _flatten(
     expressions: Any,
     path: str,
     refs: dict[str, list[str]],
-    computed: set[str],
+    computed: dict[str, list[str]],
     module: str,
     instance: str,
     reader: _Reader,
@@ -260,7 +261,7 @@ def _flatten(
             if "references" in block or "constant_value" in block:
                 names = block.get("references")
                 if isinstance(names, list) and names:
-                    computed.add(here.split(".", 1)[0])
+                    computed[here] = [n for n in names if isinstance(n, str)]
                     found = [
                         k
                         for n in names

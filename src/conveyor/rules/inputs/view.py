@@ -16,6 +16,7 @@ How a record value appears to the rules:
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from conveyor.rules.inputs.records import UNKNOWN, Record, attr, many, one
@@ -55,6 +56,11 @@ class View:
         if isinstance(value, str):
             if value.startswith("arn:") and value in self.arns and self.arns[value] != rec.name:
                 return {"Fn::GetAtt": [self.arns[value], "Arn"]}
+            source = _source(rec.derived, path) if rec.derived else None
+            if source and _ACCOUNT_BOUND.search(value):
+                # An ARN or account id from a variable: resolved by the plan, not hard-coded.
+                # (Other values of the same expression, such as names, stay as they are.)
+                return {"Ref": source}
             return value
         if isinstance(value, dict):
             return {k: self._scrub(v, rec, (*path, str(k))) for k, v in value.items()}
@@ -138,6 +144,19 @@ class View:
         return [
             {"Key": str(k), "Value": self._scrub(v, rec, ("tags", k))} for k, v in value.items()
         ]
+
+
+_ACCOUNT_BOUND = re.compile(r"^arn:|(?<!\d)\d{12}(?!\d)")
+
+
+def _source(derived: dict[str, list[str]], path: tuple[str | int, ...]) -> str | None:
+    """The variable (or resource attribute) the expression at path reads, if it reads one."""
+    names = [str(p) for p in path if isinstance(p, str)]
+    for n in range(2, len(names) + 1):
+        found = derived.get(".".join(names[:n]))
+        if found:
+            return found[0]
+    return None
 
 
 def dig(values: Any, path: tuple[str | int, ...]) -> Any:
