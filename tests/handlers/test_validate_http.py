@@ -1611,3 +1611,261 @@ def test_with_the_idempotency_table_a_retry_anywhere_reports_the_first_decision(
     message = codepipeline.calls[-1][1]["failureDetails"]["message"]
     assert "rolled back from payments-api:3" in message
     assert app._decided == {}
+
+
+# --- what mutation testing found unprotected in check.py ---
+
+
+def _configuration_error(codepipeline: Stubbed, params: dict[str, Any]) -> str:
+    expect_failure(codepipeline)
+    app.handler(job_event(params), FakeContext())
+    failure = reported_failure(codepipeline)
+    assert failure["type"] == "ConfigurationError"
+    return failure["message"]
+
+
+@pytest.mark.parametrize(
+    ("params", "problem"),
+    [
+        ({}, '"url" is required, e.g. "https://staging.example.com/health"'),
+        (
+            {"url": "https:///health"},
+            "\"url\" must be an http:// or https:// URL, got 'https:///health'",
+        ),
+        (
+            {"url": "ftp://u:pw@[::1]:21/x?token=t"},
+            "\"url\" must be an http:// or https:// URL, got 'ftp://[::1]:21/x'",
+        ),
+        ({"url": "http://[::1/health"}, '"url" is not a valid URL: (unparseable URL)'),
+        (
+            {"url": "https://x", "expect_status": "200"},
+            "\"expect_status\" must be a number, got '200'",
+        ),
+        (
+            {"url": "https://x", "expect_status": 200.5},
+            '"expect_status" must be a whole number, got 200.5',
+        ),
+        ({"url": "https://x", "expect_status": 99}, '"expect_status" must be at least 100, got 99'),
+        (
+            {"url": "https://x", "expect_status": 600},
+            '"expect_status" must be an HTTP status, got 600',
+        ),
+        ({"url": "https://x", "body_contains": ["ok"]}, '"body_contains" must be a string or null'),
+        (
+            {"url": "https://x", "interval_seconds": 86_400.5},
+            '"interval_seconds" must be at most 86400, got 86400.5',
+        ),
+    ],
+)
+def test_parameter_errors_name_the_key_and_what_to_write(
+    codepipeline: Stubbed, params: dict[str, Any], problem: str
+) -> None:
+    message = _configuration_error(codepipeline, params)
+    assert message == f"validate_http: invalid UserParameters: {problem}"
+
+
+def _parsed(**params: Any) -> check.Check:
+    check_, _ = app.parse_user_parameters(json.dumps({"url": "https://x/health", **params}))
+    return check_
+
+
+def test_parameters_left_out_take_the_documented_defaults() -> None:
+    assert _parsed() == check.Check(
+        url="https://x/health",
+        expect_status=200,
+        body_contains=None,
+        retries=5,
+        interval_seconds=10,
+        timeout_seconds=5,
+        server_name=None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("params", "field", "value"),
+    [
+        ({"expect_status": 100}, "expect_status", 100),
+        ({"expect_status": 204}, "expect_status", 204),
+        ({"expect_status": 599}, "expect_status", 599),
+        ({"interval_seconds": 86_400}, "interval_seconds", 86_400),
+        ({"interval_seconds": 0.5}, "interval_seconds", 0.5),
+        ({"server_name": ""}, "server_name", None),
+        ({"server_name": "Mail.Example.BOX."}, "server_name", "mail.example.box"),
+    ],
+)
+def test_parameters_at_their_limits_are_accepted(
+    params: dict[str, Any], field: str, value: object
+) -> None:
+    assert getattr(_parsed(**params), field) == value
+
+
+def test_hook_environment_sets_the_expected_status_and_the_timeout(
+    hook_env: None, server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VALIDATE_RETRIES", "0")
+    monkeypatch.setenv("VALIDATE_EXPECT_STATUS", "204")
+    event = load_event("validate_http", "ecs-lifecycle-post-test-traffic-shift.json")
+    assert app.handler(event, FakeContext()) == {
+        "hookStatus": "FAILED",
+        "message": f"GET {server}/ok: expected status 204, got 200 (after 1 attempt)",
+    }
+
+    app._decided.clear()
+    monkeypatch.setenv("VALIDATE_URL", f"{server}/slow")
+    monkeypatch.setenv("VALIDATE_EXPECT_STATUS", "200")
+    monkeypatch.setenv("VALIDATE_TIMEOUT_SECONDS", "0.2")
+    assert app.handler(event, FakeContext())["message"] == (
+        f"GET {server}/slow: timed out after 0.2s (after 1 attempt)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("last_problem", "shown"),
+    [("expected status 200, got 500", "expected status 200, got 500"), (7, "not attempted")],
+)
+def test_a_token_without_attempts_done_keeps_its_last_problem(
+    server: str, codepipeline: Stubbed, last_problem: object, shown: str
+) -> None:
+    expect_failure(codepipeline)
+    token = json.dumps({"attempts_done": 0, "last_problem": last_problem})
+
+    app.handler(job_event({"url": f"{server}/ok"}, token=token), FakeContext(remaining_ms=20_500))
+
+    assert reported_failure(codepipeline)["message"] == (
+        f"Validation failed: GET {server}/ok: stopped before the Lambda timeout; last: {shown}. "
+        "Rollback: no rollback configured."
+    )
+
+
+def test_the_token_keeps_the_first_500_characters_of_the_problem(
+    server: str, codepipeline: Stubbed, no_sleep: list[float]
+) -> None:
+    params = {"url": f"{server}/ok", "body_contains": "x" * 600, "retries": 10}
+    codepipeline.stubber.add_response(
+        "put_job_success_result",
+        {},
+        {"jobId": JOB_ID, "executionDetails": ANY, "continuationToken": ANY},
+    )
+
+    app.handler(job_event(params), ShrinkingContext(remaining_ms=50_000, step_ms=10_000))
+
+    [(_, sent)] = codepipeline.calls
+    problem = json.loads(sent["continuationToken"])["last_problem"]
+    assert problem == f"status 200 but body does not contain '{'x' * 600}'"[:500]
+
+
+@pytest.mark.parametrize(
+    ("url", "problem", "shown"),
+    [
+        (
+            # The password holds an @; a secret (the password) sorts before its userinfo.
+            "https://admin:zzzz-p@ss@x/health?a=1#ab",
+            "saw https://admin:zzzz-p@ss@x/health?a=1#ab then zzzz-p@ss, ?a=1 and #ab",
+            "saw https://***@x/health?***#*** then ***, ?*** and #***",
+        ),
+        (
+            # Short query and fragment are hidden only in their URL context; an encoded
+            # password starting with X is hidden in both spellings.
+            "https://u:Xp%2Fss-word@x/health?k=frag1#frag",
+            "echoed Xp%2Fss-word, Xp/ss-word, token k=frag1 and frag",
+            "echoed ***, ***, token *** and ***",
+        ),
+        (
+            # Nothing secret: an @, ? or # of the message stays as it is.
+            "https://x/health",
+            "mail ops@example.com? see #42",
+            "mail ops@example.com? see #42",
+        ),
+    ],
+)
+def test_secrets_of_the_url_are_hidden_wherever_the_problem_repeats_them(
+    codepipeline: Stubbed, monkeypatch: pytest.MonkeyPatch, url: str, problem: str, shown: str
+) -> None:
+    monkeypatch.setattr(check, "probe", lambda check_, seconds: problem)
+    expect_failure(codepipeline)
+
+    app.handler(job_event({"url": url, "retries": 0}), FakeContext())
+
+    assert reported_failure(codepipeline)["message"] == (
+        f"Validation failed: GET https://x/health: {shown} (after 1 attempt). "
+        "Rollback: no rollback configured."
+    )
+
+
+def test_without_body_contains_the_body_is_not_waited_for(
+    server: str, codepipeline: Stubbed
+) -> None:
+    """A health endpoint streaming its body for 8 s answers with its status at once."""
+    expect_success(codepipeline)
+
+    app.handler(job_event({"url": f"{server}/drip", "timeout_seconds": 2}), FakeContext())
+
+    assert reported_summary(codepipeline) == f"GET {server}/drip: status 200 on attempt 1"
+
+
+def test_an_attempt_runs_while_the_interval_and_a_second_remain(
+    server: str, codepipeline: Stubbed, no_sleep: list[float]
+) -> None:
+    expect_failure(codepipeline)
+    params = {"url": f"{server}/error", "retries": 1, "interval_seconds": 10}
+
+    # 31 s left: 11 s for the check after the 20 s kept for rollback and report.
+    app.handler(job_event(params), FakeContext(remaining_ms=31_000))
+
+    assert (
+        "expected status 200, got 500 (after 2 attempts)"
+        in reported_failure(codepipeline)["message"]
+    )
+    assert no_sleep == [10]
+
+
+def test_an_attempt_runs_with_one_second_left(server: str, codepipeline: Stubbed) -> None:
+    expect_success(codepipeline)
+
+    app.handler(job_event({"url": f"{server}/ok"}), FakeContext(remaining_ms=21_000))
+
+    assert reported_summary(codepipeline) == f"GET {server}/ok: status 200 on attempt 1"
+
+
+def test_time_running_out_during_the_interval_continues_or_stops(
+    hook_env: None, server: str, codedeploy: Stubbed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second attempt's interval fits but the attempt itself would not: an ECS hook
+    carries on later, a CodeDeploy hook ends Failed with what the first attempt saw."""
+    monkeypatch.setenv("VALIDATE_URL", f"{server}/error")
+    monkeypatch.setenv("VALIDATE_INTERVAL_SECONDS", "0")
+    event = load_event("validate_http", "ecs-lifecycle-post-test-traffic-shift.json")
+
+    # 20 s for the first attempt, 10 s when the interval starts, none after it.
+    ecs = app.handler(event, ShrinkingContext(remaining_ms=40_000, step_ms=10_000))
+
+    assert ecs["hookStatus"] == "IN_PROGRESS"
+    assert ecs["hookDetails"] == {
+        "attempts_done": 1,
+        "last_problem": "expected status 200, got 500",
+    }
+
+    expect_hook_status(codedeploy, "Failed")
+    result = app.handler(dict(HOOK), ShrinkingContext(remaining_ms=40_000, step_ms=10_000))
+    assert result["message"] == (
+        f"GET {server}/error: expected status 200, got 500 (attempt 1 of 2); "
+        "stopped retrying before the Lambda timeout"
+    )
+
+
+def test_every_attempt_is_logged_with_its_url_number_and_problem(
+    server: str,
+    codepipeline: Stubbed,
+    no_sleep: list[float],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    expect_success(codepipeline)
+
+    app.handler(job_event({"url": f"{server}/flaky", "retries": 3}), FakeContext())
+
+    attempts = _logged(capsys, "attempt")
+    assert [(a["url"], a["attempt"], a.get("problem")) for a in attempts] == [
+        (f"{server}/flaky", 1, "expected status 200, got 503"),
+        (f"{server}/flaky", 2, "expected status 200, got 503"),
+        (f"{server}/flaky", 3, None),
+    ]
