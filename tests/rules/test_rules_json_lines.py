@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conveyor.rules.template import parse
@@ -77,7 +77,7 @@ VALUES = st.recursive(
     ],
     ids=["default", "indent", "unicode", "compact", "odd-spacing"],
 )
-@settings(max_examples=40)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(body=st.dictionaries(KEYS, VALUES, max_size=4))
 def test_every_key_and_item_is_on_its_line(dump: Any, body: dict[str, Any]) -> None:
     data = {"Resources": {"R": {"Type": "AWS::SNS::Topic", "Properties": body}}}
