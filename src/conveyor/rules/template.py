@@ -269,23 +269,22 @@ def _construct_tag(loader: _LineLoader, suffix: str, node: yaml.Node) -> dict[st
             yaml.MappingNode("tag:yaml.org,2002:map", node.value, node.start_mark, node.end_mark),
             deep=False,
         )
-    return {key: value}
+    wrapper = {key: value}
+    # Lines for the short form too, so a finding inside it (an item of a !Join list on its own
+    # line) is placed on that item, as it is in the long form.
+    loader.lines[id(wrapper)] = {key: node.start_mark.line + 1}
+    return wrapper
 
 
-def _checked_scalar(
-    kind: str, construct: Callable[..., Any]
-) -> Callable[[_LineLoader, yaml.Node], Any]:
+def _construct_scalar(loader: _LineLoader, node: yaml.Node) -> Any:
     """PyYAML's own scalar constructors, with a bad value (``!!int abc``, ``0x_``, ``!!bool
     maybe``, a 5,000-digit number) reported on its line instead of escaping as a ValueError."""
-
-    def checked(loader: _LineLoader, node: yaml.Node) -> Any:
-        _expect(node, yaml.ScalarNode)
-        try:
-            return construct(loader, node)
-        except (ValueError, KeyError, TypeError, AttributeError):
-            raise _bad_value(node, kind) from None
-
-    return checked
+    _expect(node, yaml.ScalarNode)
+    kind, construct = _SCALARS[_tag(node)]
+    try:
+        return construct(loader, node)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise _bad_value(node, kind) from None
 
 
 def _bad_value(node: yaml.Node, kind: str) -> yaml.constructor.ConstructorError:
@@ -328,15 +327,15 @@ def _shorten(value: str, limit: int = 60) -> str:
 
 
 _YAML = "tag:yaml.org,2002:"
-_SCALARS = {
+_SCALARS: dict[str, tuple[str, Callable[..., Any]]] = {
     "int": ("integer", yaml.SafeLoader.construct_yaml_int),
     "float": ("number", yaml.SafeLoader.construct_yaml_float),
     "bool": ("boolean (true or false)", yaml.SafeLoader.construct_yaml_bool),
     "null": ("null", yaml.SafeLoader.construct_yaml_null),
     "str": ("string", yaml.SafeLoader.construct_yaml_str),
 }
-for _tag_name, (_kind, _construct) in _SCALARS.items():
-    _LineLoader.add_constructor(_YAML + _tag_name, _checked_scalar(_kind, _construct))
+for _tag_name in _SCALARS:
+    _LineLoader.add_constructor(_YAML + _tag_name, _construct_scalar)
 for _kind in ("binary", "set", "pairs"):
     _LineLoader.add_constructor(_YAML + _kind, _unsupported)
 _LineLoader.add_constructor(_YAML + "map", _construct_mapping)
@@ -504,19 +503,25 @@ def _add_resource(
 _FOREACH_VAR = re.compile(r"[$&]\{([A-Za-z0-9_]+)\}")
 
 
-def _add_foreach(lid: str, body: Any, resources: dict[str, Resource], problems: list[str]) -> None:
+def _add_foreach(
+    lid: str,
+    body: Any,
+    resources: dict[str, Resource],
+    problems: list[str],
+    path: tuple[str | int, ...] | None = None,
+) -> None:
     # Fn::ForEach (AWS::LanguageExtensions): rules look at the fragment once, under its logical-id
     # pattern; identifiers stay unresolved, which rules treat like any other non-literal value.
+    # ``path`` is where the loop is (inside another loop's fragment when nested).
+    where = path or ("Resources", lid)
     if not (isinstance(body, list) and len(body) == 3 and isinstance(body[2], dict)):
         problems.append(f"Resources.{lid}: Fn::ForEach needs [identifier, collection, fragment]")
         return
     for inner_id, inner in body[2].items():
         if str(inner_id).startswith("Fn::ForEach::"):
-            _add_foreach(str(inner_id), inner, resources, problems)
+            _add_foreach(str(inner_id), inner, resources, problems, (*where, 2, inner_id))
             continue
-        _add_resource(
-            str(inner_id), inner, ("Resources", lid, 2, inner_id), resources, problems, None
-        )
+        _add_resource(str(inner_id), inner, (*where, 2, inner_id), resources, problems, None)
 
 
 # --------------------------------------------------------------------------------------------
