@@ -57,6 +57,7 @@ from conveyor.constructs.notifications import Notifications
 from conveyor.constructs.tagging import TagUnmanagedResources, apply_tags
 from conveyor.plan import SCANS_PER_GATE, gate_name
 from conveyor.spec.models import CONNECTION_ARN_PATTERN, Environment, HttpCheck, Spec
+from conveyor.stages.self_update import UpdatePipeline
 
 SHARED_ENVIRONMENT = "shared"
 
@@ -88,9 +89,13 @@ class Pipeline(Construct):
     """A complete delivery pipeline for one application, inside any CDK stack.
 
     >>> Pipeline(stack, "Delivery", spec=load_spec("conveyor.yaml"))
+
+    `self_update`: an UpdatePipeline stage after Source synthesizes conveyor.yaml from the source
+    revision and updates this stack (`conveyor synth` turns it on; a stack in your own CDK app is
+    not what `conveyor synth` writes, so there it stays off).
     """
 
-    def __init__(self, scope: Construct, id: str, *, spec: Spec) -> None:
+    def __init__(self, scope: Construct, id: str, *, spec: Spec, self_update: bool = False) -> None:
         super().__init__(scope, id)
         feature_flags.apply_recommended(self)
         self.spec = spec
@@ -173,6 +178,19 @@ class Pipeline(Construct):
         # --- source --------------------------------------------------------------------------
         source_output = codepipeline.Artifact("Source")
         source_action, commit_id, triggers = self._source(store, source_output, access_logs)
+        self.self_update = (
+            UpdatePipeline(
+                self,
+                "UpdatePipeline",
+                spec=spec,
+                naming=naming,
+                source=source_output,
+                key=store.key,
+                log_group=self._log_group("UpdatePipelineLogs", "update-pipeline"),
+            )
+            if self_update
+            else None
+        )
 
         # --- what each environment deploys to -------------------------------------------------
         parts = [self._environment(env) for env in spec.environments]
@@ -223,8 +241,11 @@ class Pipeline(Construct):
         build_actions += self._checks(source_output, build_logs, projects)
         stages = [
             codepipeline.StageProps(stage_name="Source", actions=[source_action]),
+            *([self.self_update.stage] if self.self_update else []),
             codepipeline.StageProps(stage_name="Build", actions=build_actions),
         ]
+        if self.self_update:
+            projects.append(self.self_update.project)
 
         # --- environments, in order ----------------------------------------------------------
         for part in parts:
@@ -242,7 +263,8 @@ class Pipeline(Construct):
             pipeline_type=codepipeline.PipelineType.V2,
             artifact_bucket=store.bucket,
             cross_account_keys=False,
-            restart_execution_on_update=False,
+            # The new definition takes over after UpdatePipeline (stages/self_update.py).
+            restart_execution_on_update=self.self_update is not None,
             execution_mode=codepipeline.ExecutionMode.QUEUED,
             stages=stages,
             triggers=triggers,
@@ -316,6 +338,8 @@ class Pipeline(Construct):
                     CfnOutput(self, f"Url{suffix}", value=part.ecs.url)
             if part.function is not None:
                 CfnOutput(self, f"FunctionAlias{suffix}", value=part.function.alias.function_arn)
+        if self.self_update:
+            self.self_update.finish(self.pipeline)  # last: it reads what the stack holds
 
     # --- helpers, in the order the constructor uses them ---------------------------------------
 

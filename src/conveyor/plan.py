@@ -38,6 +38,10 @@ BUILD_MINUTES_BY_COMPUTE = {
     "2xlarge": 1.5,
 }
 IMAGE_SCAN_MINUTES = 1.0
+# UpdatePipeline: installing conveyor and synthesizing (small compute), then a stack update that
+# usually changes nothing.
+SELF_UPDATE_MINUTES = 1.5
+PIPELINE_STACK_UPDATE_MINUTES = 0.3
 # Blue/green replaces a task set and shifts the listener at once: faster to serve than rolling,
 # which drains tasks one batch after another.
 BLUE_GREEN_READY_MINUTES = 1.5
@@ -130,7 +134,7 @@ class Plan:
 
 def plan(spec: Spec) -> Plan:
     estimate = _Estimates(spec)
-    stages = [_source_stage(spec, estimate), _build_stage(spec, estimate)]
+    stages = [_source_stage(spec, estimate), _self_update_stage(), _build_stage(spec, estimate)]
     stages += [_environment_stage(env, estimate) for env in spec.environments]
     resources = [
         "S3 artifact bucket",
@@ -175,6 +179,33 @@ def _source_stage(spec: Spec, estimate: _Estimates) -> Stage:
     }[source.kind]
     return Stage(
         "Source", (Action("Source", "source", provider, uses=(uses,), minutes=estimate("source")),)
+    )
+
+
+def _self_update_stage() -> Stage:
+    """Synthesize the source revision's conveyor.yaml, then update the pipeline's own stack
+    (stages/self_update.py); an unchanged stack is a no-op update."""
+    return Stage(
+        "UpdatePipeline",
+        (
+            Action(
+                "Synth",
+                "build",
+                "CodeBuild",
+                run_order=1,
+                uses=("CodeBuild project",),
+                minutes=SELF_UPDATE_MINUTES,
+                compute="small",
+            ),
+            Action(
+                "UpdatePipeline",
+                "deploy",
+                "CloudFormation",
+                run_order=2,
+                uses=("CloudFormation pipeline stack",),
+                minutes=PIPELINE_STACK_UPDATE_MINUTES,
+            ),
+        ),
     )
 
 

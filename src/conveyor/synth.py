@@ -63,7 +63,7 @@ def build_app(spec: Spec, outdir: Path, *, nag: bool = False) -> cdk.App:
         # Fn::GetAZs rather than CDK's dummy placeholders (CDK-NOTES).
         env=cdk.Environment(region=spec.pipeline_region) if spec.pipeline_region else None,
     )
-    Pipeline(stack, "Delivery", spec=spec)
+    Pipeline(stack, "Delivery", spec=spec, self_update=True)
     if nag:
         from conveyor.nag import add_nag  # cdk-nag is only loaded when asked for
 

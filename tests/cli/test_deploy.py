@@ -1,8 +1,11 @@
-"""`conveyor deploy | diff | destroy` wiring: the order of checks, synth, the CDK command line,
-exit codes, and confirmation. Synthesis and the CDK CLI are replaced; nothing reaches AWS."""
+"""`conveyor deploy | diff | destroy | bootstrap` wiring: the order of checks, synth, the CDK
+command line, exit codes, and confirmation. Synthesis and the CDK CLI are replaced (synthesis
+writes a small cloud assembly: the pipeline stack, whose pipeline deploys api-staging, and a
+one-time stack in another account); nothing reaches AWS."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +30,50 @@ class Fake:
     tools_error: str | None = None
     profile: str | None = "unset"
     checked_credentials: bool | None = None
+    exit_codes: list[int] = field(default_factory=list)
+
+
+def cloudformation_action(stack: object) -> dict[str, object]:
+    return {
+        "Name": "Deploy",
+        "ActionTypeId": {"Category": "Deploy", "Provider": "CloudFormation"},
+        "Configuration": {"StackName": stack, "TemplatePath": "Synth::x.template.json"},
+    }
+
+
+PIPELINE = {
+    "Resources": {
+        "Pipeline": {
+            "Type": "AWS::CodePipeline::Pipeline",
+            "Properties": {
+                "Stages": [
+                    {"Name": "Source", "Actions": []},
+                    {
+                        "Name": "UpdatePipeline",
+                        "Actions": [cloudformation_action({"Ref": "AWS::StackName"})],
+                    },
+                    {"Name": "Deploy-staging", "Actions": [cloudformation_action("api-staging")]},
+                ]
+            },
+        }
+    }
+}
+
+
+def write_assembly(outdir: Path) -> None:
+    """What synthesis writes, reduced to what deploy and diff read."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    stacks = {"api-pipeline": PIPELINE, "api-staging": {}, "api-prod-account": {}}
+    artifacts = {
+        name: {
+            "type": "aws:cloudformation:stack",
+            "properties": {"templateFile": f"{name}.template.json"},
+        }
+        for name in stacks
+    }
+    (outdir / "manifest.json").write_text(json.dumps({"artifacts": artifacts}))
+    for name, template in stacks.items():
+        (outdir / f"{name}.template.json").write_text(json.dumps({"Resources": {}, **template}))
 
 
 @dataclass(frozen=True)
@@ -46,11 +93,12 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Fake:
 
     def synthesize(spec: object, outdir: Path, *, nag: bool = False) -> _Result:
         state.synthesized.append(outdir)
+        write_assembly(outdir)
         return _Result(outdir)
 
-    def run(argv: list[str]) -> int:
+    def run(argv: list[str], environ: object = None) -> int:
         state.commands.append(list(argv))
-        return state.exit_code
+        return state.exit_codes.pop(0) if state.exit_codes else state.exit_code
 
     import conveyor.synth
 
@@ -69,11 +117,13 @@ def test_deploy_synthesizes_then_runs_cdk_deploy(fake: Fake, tmp_path: Path) -> 
         [
             "/usr/bin/npx",
             "--yes",
-            "aws-cdk@2",
+            "aws-cdk@2.1148.1",
             "deploy",
             "--app",
             str(out),
-            "--all",
+            "--exclusively",
+            "api-pipeline",
+            "api-prod-account",
             "--require-approval",
             "broadening",
             "--outputs-file",
@@ -83,13 +133,14 @@ def test_deploy_synthesizes_then_runs_cdk_deploy(fake: Fake, tmp_path: Path) -> 
         ]
     ]
     assert fake.profile == "dev" and fake.checked_credentials is True
-    assert "deployed api" in result.output
+    assert "deployed api-pipeline, api-prod-account" in result.output
+    assert "The pipeline deploys api-staging on its next run" in result.output
 
 
 def test_require_approval_never_is_passed_and_announced(fake: Fake) -> None:
     result = runner.invoke(app, ["deploy", EXAMPLE, "--require-approval", "never"])
     assert result.exit_code == 0, result.output
-    assert fake.commands[0][7:9] == ["--require-approval", "never"]
+    assert fake.commands[0][9:11] == ["--require-approval", "never"]
     assert "without asking" in result.output
 
 
@@ -123,11 +174,44 @@ def test_cdk_failure_exit_code_is_passed_on(fake: Fake) -> None:
     assert "deploy exited with 1" in result.output
 
 
-def test_diff_with_fail_and_skip_credential_check(fake: Fake) -> None:
+def test_diff_shows_the_pipeline_then_each_environment_never_all(fake: Fake) -> None:
+    """Issue 12: `--all` made the CDK CLI warn on every diff; issue 10: one section per
+    environment, each against its own deployed stack."""
     result = runner.invoke(app, ["diff", EXAMPLE, "--fail", "--skip-credential-check"])
     assert result.exit_code == 0, result.output
-    assert fake.commands[0][3:] == ["diff", "--app", "cdk.out", "--all", "--fail"]
+    assert [c[3:] for c in fake.commands] == [
+        ["diff", "--app", "cdk.out", "--exclusively", "api-pipeline", "--fail"],
+        ["diff", "--app", "cdk.out", "--exclusively", "api-staging", "--fail"],
+    ]
+    assert not [c for c in fake.commands if "--all" in c]
     assert fake.checked_credentials is False
+    output = result.output
+    assert output.index("== pipeline: api-pipeline ==") < output.index(
+        "== environment staging: api-staging =="
+    )
+
+
+def test_diff_with_fail_names_the_sections_that_differ(fake: Fake) -> None:
+    fake.exit_codes = [0, 1]
+    result = runner.invoke(app, ["diff", EXAMPLE, "--fail"])
+    assert result.exit_code == 1
+    assert "differences in: environment staging" in result.output
+    assert len(fake.commands) == 2  # every section is shown, not just the first difference
+
+
+def test_diff_passes_on_a_cdk_error(fake: Fake) -> None:
+    fake.exit_codes = [0, 3]
+    result = runner.invoke(app, ["diff", EXAMPLE])
+    assert result.exit_code == 3
+    assert "diff exited with 3" in result.output
+
+
+def test_deploy_never_touches_the_stacks_the_pipeline_deploys(fake: Fake) -> None:
+    result = runner.invoke(app, ["deploy", EXAMPLE])
+    assert result.exit_code == 0, result.output
+    (command,) = fake.commands
+    assert "api-staging" not in command
+    assert "--all" not in command
 
 
 def test_destroy_asks_and_stops_on_no(fake: Fake, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -142,7 +226,16 @@ def test_destroy_asks_and_goes_on_yes(fake: Fake, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(deploy_command, "_on_terminal", lambda: True)
     result = runner.invoke(app, ["destroy", EXAMPLE], input="y\n")
     assert result.exit_code == 0, result.output
-    assert fake.commands[0][3:] == ["destroy", "--app", "cdk.out", "--all", "--force"]
+    assert fake.commands[0][3:] == [
+        "destroy",
+        "--app",
+        "cdk.out",
+        "--exclusively",
+        "api-pipeline",
+        "api-prod-account",
+        "--force",
+    ]
+    assert "The stacks the pipeline deployed stay: api-staging" in result.output
 
 
 def test_destroy_without_a_terminal_needs_force(fake: Fake) -> None:
@@ -168,3 +261,66 @@ def test_deploy_refuses_placeholders_before_checking_tools(fake: Fake) -> None:
     )
     assert "conveyor deploy refuses placeholders" in result.output
     assert fake.profile == "unset" and fake.synthesized == [] and fake.commands == []
+
+
+MULTI_ACCOUNT = str(ROOT / "examples" / "multi-account.yaml")
+
+
+def test_bootstrap_prepares_the_pipeline_account(fake: Fake) -> None:
+    result = runner.invoke(app, ["bootstrap", MULTI_ACCOUNT, "--profile", "ops"])
+    assert result.exit_code == 0, result.output
+    assert fake.commands == [
+        [
+            "/usr/bin/npx",
+            "--yes",
+            "aws-cdk@2.1148.1",
+            "bootstrap",
+            "aws://111111111111/eu-west-1",
+            "--profile",
+            "ops",
+        ]
+    ]
+    assert fake.synthesized == []
+
+
+def test_bootstrap_of_another_account_trusts_the_pipeline_account(fake: Fake) -> None:
+    result = runner.invoke(app, ["bootstrap", MULTI_ACCOUNT, "--account", "222222222222"])
+    assert result.exit_code == 0, result.output
+    assert fake.commands[0][3:] == [
+        "bootstrap",
+        "aws://222222222222/eu-west-1",
+        "--trust",
+        "111111111111",
+        "--trust-for-lookup",
+        "111111111111",
+        "--cloudformation-execution-policies",
+        "arn:aws:iam::aws:policy/AdministratorAccess",
+    ]
+
+
+def test_bootstrap_print_needs_no_tools_and_runs_nothing(fake: Fake) -> None:
+    fake.tools_error = "Node.js is not installed (no `node` on PATH)"
+    result = runner.invoke(
+        app, ["bootstrap", MULTI_ACCOUNT, "--account", "222222222222", "--print"]
+    )
+    assert result.exit_code == 0, result.output
+    assert (
+        "npx --yes aws-cdk@2.1148.1 bootstrap aws://222222222222/eu-west-1 --trust 111111111111"
+        in result.output
+    )
+    assert fake.commands == []
+
+
+def test_bootstrap_of_an_account_no_environment_uses_exits_2(fake: Fake) -> None:
+    result = runner.invoke(app, ["bootstrap", MULTI_ACCOUNT, "--account", "333333333333"])
+    assert result.exit_code == 2
+    assert "no environment deploys into account 333333333333" in result.output
+    assert "222222222222" in result.output
+    assert fake.commands == []
+
+
+def test_bootstrap_without_tools_exits_2(fake: Fake) -> None:
+    fake.tools_error = "Node.js is not installed (no `node` on PATH)"
+    result = runner.invoke(app, ["bootstrap", MULTI_ACCOUNT])
+    assert result.exit_code == 2
+    assert "Node.js is not installed" in result.output

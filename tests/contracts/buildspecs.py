@@ -23,6 +23,9 @@ from conveyor.rules.runtime_contracts import CLI_SERVICE_PREFIX, ECR_PULL, ECR_P
 from tests.contracts.model import Example, Located
 from tests.contracts.obligations import buildspec, project_environment
 from tests.contracts.stub_cli import flag
+from tests.synth.conftest import ROOT
+
+EXAMPLES = ROOT / "examples"
 
 PHASES = ("install", "pre_build", "build", "post_build")
 STUBBED = (
@@ -43,6 +46,7 @@ STUBBED = (
     "pytest",
     "npm",
     "npx",
+    "conveyor",
 )
 SOURCE_REVISION = "0123456789abcdef0123456789abcdef01234567"
 
@@ -121,6 +125,7 @@ def environment(example: Example, project: Located, workdir: Path, bin_dir: Path
         "LANG": "C.UTF-8",
         "STUB_CALLS": str(workdir.parent / "calls.jsonl"),
         "STUB_REAL_PYTHON": sys.executable,
+        "STUB_SYNTH_FROM": str(example.synthesized.outdir),
         # What CodeBuild sets in every build:
         # https://docs.aws.amazon.com/codebuild/latest/userguide/build-env-ref-env-vars.html
         "AWS_REGION": region,
@@ -153,6 +158,7 @@ def run(
     inputs: dict[str, bytes] | None = None,
     *,
     optional_files: bool = True,
+    with_spec: bool = True,
 ) -> Run:
     workdir = root / "src"
     workdir.mkdir(parents=True)
@@ -160,6 +166,8 @@ def run(
     bin_dir = root / "bin"
     install_stubs(bin_dir)
     fake_checkout(workdir, _dockerfile(example), optional_files=optional_files)
+    if with_spec:  # the repository's conveyor.yaml, which the UpdatePipeline stage reads
+        (workdir / "conveyor.yaml").write_bytes((EXAMPLES / f"{example.name}.yaml").read_bytes())
     for name, content in (inputs or {}).items():
         (workdir / name).parent.mkdir(parents=True, exist_ok=True)
         (workdir / name).write_bytes(content)
@@ -254,6 +262,14 @@ def _aws_request(
     return found
 
 
+def _publish_requests(region: str, account: str) -> list[tuple[str, str]]:
+    """The CDK CLI publishes a stack's assets as the bootstrap file-publishing role of the
+    stack's account and region (its asset manifest names the role):
+    https://docs.aws.amazon.com/cdk/v2/guide/bootstrapping-env.html"""
+    role = f"arn:aws:iam::{account}:role/cdk-hnb659fds-file-publishing-role-{account}-{region}"
+    return [("sts:AssumeRole", role)]
+
+
 def aws_requests(
     run: Run, env: dict[str, str], region: str, account: str
 ) -> list[tuple[str, str, str]]:
@@ -265,6 +281,8 @@ def aws_requests(
             requests = _aws_request(args, env, region, account)
         elif tool == "docker":
             requests = _docker_requests(args)
+        elif tool == "npx" and "publish-assets" in args:
+            requests = _publish_requests(region, account)
         command = shlex.join([tool, *args])[:160]
         found += [(command, action, resource) for action, resource in requests]
     return found

@@ -211,15 +211,16 @@ class Example:
         elif resource.startswith("arn:aws:iam:") and action.lower() == "sts:assumerole":
             # Assuming a role needs the target role's trust policy too.
             target = self.roles.get(resource)
-            if target is None:
+            trust = target.trust if target is not None else _bootstrap_trust(resource)
+            if trust is None:
                 return Verdict(False, f"{resource} is not a role of this example")
             return evaluate(
                 caller,
                 action,
                 resource,
                 identity=role.policies,
-                resource_policy=target.trust,
-                resource_account=target.account,
+                resource_policy=trust,
+                resource_account=resource.split(":")[4],
                 key_policy=True,
                 context=context,
             )
@@ -266,3 +267,21 @@ class Example:
         """(stage name, resolved action) for every action of the pipeline."""
         stages = self.pipeline.value("Stages")
         return [(stage["Name"], action) for stage in stages for action in stage["Actions"]]
+
+
+def _bootstrap_trust(role_arn: str) -> dict[str, Any] | None:
+    """The trust policy `cdk bootstrap` gives its roles (cdk-<qualifier>-...-role-<account>-
+    <region>): the account's own principals, whose identity policies must allow the call.
+    https://docs.aws.amazon.com/cdk/v2/guide/bootstrapping-env.html"""
+    account = role_arn.split(":")[4]
+    if not role_arn.split(":", 5)[5].startswith("role/cdk-hnb659fds-"):
+        return None
+    return {
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                "Action": "sts:AssumeRole",
+            }
+        ]
+    }

@@ -11,6 +11,7 @@ from typing import Any
 
 from conveyor.rules.runtime_contracts import (
     BUILDSPEC_COMMAND_KINDS,
+    CLOUDFORMATION_MODE_NEEDS,
     CODEBUILD_PROJECT_NEEDS,
     HANDLER_CONTRACTS,
     PIPELINE_ACTION_NEEDS,
@@ -162,6 +163,13 @@ def action_resources(
         found["codecommit-repository"] = [
             f"arn:aws:codecommit:{region}:{account}:{config['RepositoryName']}"
         ]
+    if isinstance(config.get("StackName"), str):
+        # A stack's ARN ends in the id CloudFormation gives it.
+        found["cloudformation-stack"] = [
+            f"arn:aws:cloudformation:{region}:{account}:stack/{config['StackName']}/0a1b2c3d"
+        ]
+    if "RoleArn" in config:
+        found["cloudformation-role"] = [config["RoleArn"]]
     if "S3Bucket" in config:
         found["source-bucket"] = [f"arn:aws:s3:::{config['S3Bucket']}"]
         found["source-object"] = [f"arn:aws:s3:::{config['S3Bucket']}/{config['S3ObjectKey']}"]
@@ -181,6 +189,9 @@ def pipeline_action_obligations(example: Example) -> list[Obligation]:
         role = example.role(action["RoleArn"]) if "RoleArn" in action else pipeline_role
         why = f"pipeline action {stage}/{action['Name']} ({action_type(action)})"
         needs = PIPELINE_ACTION_NEEDS[action_type(action)]
+        needs += CLOUDFORMATION_MODE_NEEDS.get(
+            action.get("Configuration", {}).get("ActionMode"), ()
+        )
         # A CodeBuild action's project reads and writes the artifacts with its own role
         # (project_obligations); every other action does so with the action's role.
         touches_artifacts = action["ActionTypeId"]["Provider"] != "CodeBuild"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -99,6 +100,19 @@ def _report(tool: str, args: list[str]) -> int:
     return 0
 
 
+def _conveyor(args: list[str]) -> int:
+    """`conveyor synth SPEC -o DIR` leaves what the real synth of this example wrote
+    ($STUB_SYNTH_FROM); like the real one, it exits 2 when SPEC is not there."""
+    if args[:1] != ["synth"] or len(args) < 2:
+        return 0
+    if not Path(args[1]).is_file():
+        print(f"error: cannot read {args[1]}: No such file or directory", file=sys.stderr)
+        return 2
+    output = flag(args, "-o") or flag(args, "--output") or "cdk.out"
+    shutil.copytree(os.environ["STUB_SYNTH_FROM"], output, dirs_exist_ok=True)
+    return 0
+
+
 def main(tool: str) -> int:
     args = sys.argv[1:]
     with Path(os.environ["STUB_CALLS"]).open("a") as log:
@@ -113,4 +127,6 @@ def main(tool: str) -> int:
         return _pip(args[1:] if args[:1] == ["install"] else args)
     if tool in ("curl", "wget"):
         return _curl(args)
+    if tool == "conveyor":
+        return _conveyor(args)
     return _report(tool, args)

@@ -5,13 +5,21 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conveyor.deploy.cdk_cli import CdkCliError, Tools, cdk_argv, credentials_source, find_tools
+from conveyor.deploy.cdk_cli import (
+    CdkCliError,
+    Tools,
+    bootstrap_argv,
+    cdk_argv,
+    credentials_source,
+    find_tools,
+)
 
 TOOLS = Tools(npx="/usr/bin/npx", cdk_version="2.1000.0")
 CREDENTIALS = {"AWS_PROFILE": "dev"}
@@ -41,7 +49,7 @@ def test_finds_tools_and_asks_npx_for_the_pinned_major_version(
 ) -> None:
     tools = find_tools(environ=CREDENTIALS, home=tmp_path)
     assert tools == Tools(npx="/usr/bin/npx", cdk_version="2.1031.0")
-    assert calls == [["/usr/bin/npx", "--yes", "aws-cdk@2", "--version"]]
+    assert calls == [["/usr/bin/npx", "--yes", "aws-cdk@2.1148.1", "--version"]]
 
 
 @pytest.mark.parametrize(("missing", "message"), [("node", "Node.js"), ("npx", "`npx`")])
@@ -110,15 +118,16 @@ def test_credentials_sources(
 
 
 def test_deploy_argv_keeps_the_cdk_approval_prompt_by_default() -> None:
-    argv = cdk_argv(TOOLS, "deploy", Path("cdk.out"))
+    argv = cdk_argv(TOOLS, "deploy", Path("cdk.out"), stacks=["web-pipeline"])
     assert argv == [
         "/usr/bin/npx",
         "--yes",
-        "aws-cdk@2",
+        "aws-cdk@2.1148.1",
         "deploy",
         "--app",
         "cdk.out",
-        "--all",
+        "--exclusively",
+        "web-pipeline",
         "--require-approval",
         "broadening",
         "--outputs-file",
@@ -126,12 +135,39 @@ def test_deploy_argv_keeps_the_cdk_approval_prompt_by_default() -> None:
     ]
 
 
-def test_diff_and_destroy_argv() -> None:
-    diff = cdk_argv(TOOLS, "diff", Path("out"), fail_on_difference=True, profile="ci")
-    assert diff[3:] == ["diff", "--app", "out", "--all", "--fail", "--profile", "ci"]
-    destroy = cdk_argv(TOOLS, "destroy", Path("out"))
-    assert destroy[3:] == ["destroy", "--app", "out", "--all", "--force"]
+def test_diff_and_destroy_argv_name_their_stacks_never_all() -> None:
+    """Issue 12: the CDK CLI ignores `diff --all` with a warning on every run."""
+    diff = cdk_argv(
+        TOOLS, "diff", Path("out"), stacks=["web-prod"], fail_on_difference=True, profile="ci"
+    )
+    assert diff[3:] == [
+        "diff",
+        "--app",
+        "out",
+        "--exclusively",
+        "web-prod",
+        "--fail",
+        "--profile",
+        "ci",
+    ]
+    destroy = cdk_argv(TOOLS, "destroy", Path("out"), stacks=["web-pipeline"])
+    assert destroy[3:] == ["destroy", "--app", "out", "--exclusively", "web-pipeline", "--force"]
     assert "--require-approval" not in diff + destroy
+    assert "--all" not in diff + destroy
+
+
+def test_the_cdk_cli_is_pinned_to_one_exact_version_everywhere() -> None:
+    """Issue 12: `aws-cdk@2` fetched whatever was newest. One pin, used by every command and by
+    the pipeline's UpdatePipeline stage."""
+    from conveyor.deploy import cdk_cli
+    from conveyor.stages.self_update import self_update_buildspec
+
+    assert re.fullmatch(r"aws-cdk@\d+\.\d+\.\d+", cdk_cli.CDK_PACKAGE)
+    assert f"aws-cdk@{cdk_cli.CDK_CLI_VERSION}" == cdk_cli.CDK_PACKAGE
+    assert cdk_argv(TOOLS, "diff", Path("o"), stacks=["s"])[2] == cdk_cli.CDK_PACKAGE
+    assert bootstrap_argv(TOOLS, None)[2] == cdk_cli.CDK_PACKAGE
+    commands = self_update_buildspec()["phases"]["build"]["commands"]
+    assert any(f"npx --yes {cdk_cli.CDK_PACKAGE} publish-assets" in c for c in commands)
 
 
 def test_a_named_profile_must_exist(tmp_path: Path) -> None:

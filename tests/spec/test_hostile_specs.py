@@ -462,7 +462,7 @@ WORD_FOR_WORD = [
         "owner: team-web\nzzzzqq: 1",
         "conveyor.yaml:3: zzzzqq: unknown key 'zzzzqq' — allowed here: app, owner, tags, suffix, "
         "region, account, source, build, environments, checks, notifications, alarms, retention, "
-        "estimates",
+        "self_update, estimates",
     ),
     (
         "      ecs: {cluster: web-prod, service: web}",

@@ -278,8 +278,13 @@ def test_pipeline_is_v2_with_connection_source_and_no_webhook(web: Synthesized) 
     (trigger,) = props["Triggers"]
     assert trigger["GitConfiguration"]["Push"][0]["Branches"]["Includes"] == ["main"]
     assert not web.resources("AWS::CodePipeline::Webhook")
-    assert [stage["Name"] for stage in props["Stages"]] == ["Source", "Build", "Deploy-prod"]
-    deploy = next(a for a in props["Stages"][2]["Actions"] if a["Name"] == "Deploy")
+    assert [stage["Name"] for stage in props["Stages"]] == [
+        "Source",
+        "UpdatePipeline",
+        "Build",
+        "Deploy-prod",
+    ]
+    deploy = next(a for a in props["Stages"][3]["Actions"] if a["Name"] == "Deploy")
     assert deploy["ActionTypeId"]["Provider"] == "ECS"
     # The ECS action reads imagedefinitions.json unless told otherwise.
     assert deploy["Configuration"].get("FileName", "imagedefinitions.json") == (

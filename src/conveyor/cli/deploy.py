@@ -1,5 +1,8 @@
-"""`conveyor deploy | diff | destroy SPEC`: synthesize, then run the AWS CDK CLI on the result.
+"""`conveyor deploy | diff | destroy | bootstrap SPEC`: synthesize, then run the AWS CDK CLI.
 
+`deploy` creates or updates the pipeline stack (and the one-time stacks of other accounts) and
+nothing else: the pipeline deploys the environments' stacks, in order, behind its approvals.
+`diff` shows what the next release changes, one section per environment.
 Node, npx, the CDK CLI and credentials are checked before synthesizing, and the CDK runs
 attached to the terminal so its progress, change sets and approval prompts are the user's.
 """
@@ -19,6 +22,7 @@ from conveyor.cli.synth import prepare_output, synthesize_or_exit
 from conveyor.cli.validate import deployable_or_exit, load_or_exit
 
 if TYPE_CHECKING:
+    from conveyor.deploy.assembly import Assembly
     from conveyor.deploy.cdk_cli import RequireApproval, Tools, Verb
     from conveyor.spec.models import Spec
 
@@ -49,25 +53,62 @@ def _on_terminal() -> bool:
     return sys.stdin.isatty()
 
 
-def _prepare(
-    spec: Path, output: Path, *, profile: str | None, check_credentials: bool
-) -> tuple[Spec, Tools, Path]:
+def _tools(profile: str | None, check_credentials: bool) -> Tools:
     from conveyor.deploy.cdk_cli import CdkCliError, find_tools
 
-    loaded = load_or_exit(spec)
     with console.status("Checking Node, npx and the AWS CDK CLI …", spinner="dots"):
         try:
             tools = find_tools(profile=profile, check_credentials=check_credentials)
         except CdkCliError as exc:
             fail(str(exc))
     console.print(f"AWS CDK CLI {tools.cdk_version} (through npx)")
+    return tools
+
+
+def _prepare(
+    spec: Path, output: Path, *, profile: str | None, check_credentials: bool
+) -> tuple[Spec, Tools, Assembly]:
+    from conveyor.deploy.assembly import Assembly, AssemblyError
+
+    loaded = load_or_exit(spec)
+    tools = _tools(profile, check_credentials)
     prepare_output(output)
     with console.status(f"Synthesizing {loaded.app} (starting CDK) …", spinner="dots"):
         result = synthesize_or_exit(loaded, output)
     console.print(
         f"[green]✓[/] synthesized {loaded.app} into {escape(str(result.outdir))}", soft_wrap=True
     )
-    return loaded, tools, result.outdir
+    try:
+        assembly = Assembly.read(result.outdir)
+        assembly.pipeline_stack()
+    except AssemblyError as exc:  # synthesis wrote something else: a conveyor bug
+        fail(f"{exc}; this is a conveyor bug: please report it with your conveyor.yaml")
+    return loaded, tools, assembly
+
+
+def _call(
+    tools: Tools,
+    verb: Verb,
+    assembly: Path,
+    *,
+    stacks: list[str],
+    profile: str | None,
+    require_approval: RequireApproval = "broadening",
+    fail_on_difference: bool = False,
+) -> int:
+    from conveyor.deploy.cdk_cli import cdk_argv, run
+
+    argv = cdk_argv(
+        tools,
+        verb,
+        assembly,
+        stacks=stacks,
+        profile=profile,
+        require_approval=require_approval,
+        fail_on_difference=fail_on_difference,
+    )
+    console.print(f"$ {' '.join(argv)}", soft_wrap=True, markup=False)
+    return run(argv)
 
 
 def _run(
@@ -75,27 +116,23 @@ def _run(
     verb: Verb,
     assembly: Path,
     *,
+    stacks: list[str],
     profile: str | None,
     require_approval: RequireApproval = "broadening",
-    fail_on_difference: bool = False,
 ) -> None:
-    from conveyor.deploy.cdk_cli import cdk_argv, run
-
-    argv = cdk_argv(
-        tools,
-        verb,
-        assembly,
-        profile=profile,
-        require_approval=require_approval,
-        fail_on_difference=fail_on_difference,
+    code = _call(
+        tools, verb, assembly, stacks=stacks, profile=profile, require_approval=require_approval
     )
-    console.print(f"$ {' '.join(argv)}", soft_wrap=True, markup=False)
-    code = run(argv)
     if code != 0:
         errors.print(
             f"[bold red]error:[/] the AWS CDK CLI's {verb} exited with {code}", soft_wrap=True
         )
         raise typer.Exit(code)
+
+
+def _by_pipeline(assembly: Assembly) -> list[str]:
+    stacks = assembly.environment_stacks(assembly.pipeline_stack())
+    return [stack for found in stacks.values() for stack in found]
 
 
 def deploy(
@@ -112,8 +149,10 @@ def deploy(
     ] = Approval.broadening,
     skip_credential_check: SkipCredentialsOption = False,
 ) -> None:
-    """Synthesize conveyor.yaml and deploy it with the AWS CDK CLI (npx aws-cdk@2 deploy).
+    """Create or update the pipeline stack (AWS CDK CLI deploy); the pipeline does the rest.
 
+    Only the pipeline stack (and the one-time stack of each other account) is deployed from
+    here: each environment's stack is deployed by the pipeline, in order, behind its approvals.
     Needs Node 20+ (npx) and AWS credentials. The CDK asks before deploying changes that
     broaden IAM permissions or security groups; --require-approval never turns that off and
     says so.
@@ -127,7 +166,7 @@ def deploy(
       conveyor deploy conveyor.yaml --profile ci --require-approval never
     """
     deployable_or_exit(spec)  # init's placeholders and example values never reach AWS
-    loaded, tools, assembly = _prepare(
+    _, tools, assembly = _prepare(
         spec, output, profile=profile, check_credentials=not skip_credential_check
     )
     if require_approval is Approval.never:
@@ -136,17 +175,27 @@ def deploy(
             "without asking",
             soft_wrap=True,
         )
+    stacks = assembly.deployed_by_hand(assembly.pipeline_stack())
     _run(
         tools,
         "deploy",
-        assembly,
+        assembly.directory,
+        stacks=stacks,
         profile=profile,
         require_approval=require_approval.value,
     )
     console.print(
-        f"[green]✓[/] deployed {loaded.app}; outputs in {assembly / 'outputs.json'}",
+        f"[green]✓[/] deployed {', '.join(stacks)}; outputs in "
+        f"{assembly.directory / 'outputs.json'}",
         soft_wrap=True,
     )
+    environments = _by_pipeline(assembly)
+    if environments:
+        console.print(
+            f"The pipeline deploys {', '.join(environments)} on its next run: push a commit "
+            "(or release a change in the CodePipeline console).",
+            soft_wrap=True,
+        )
 
 
 def diff(
@@ -158,7 +207,10 @@ def diff(
     ] = False,
     skip_credential_check: SkipCredentialsOption = False,
 ) -> None:
-    """Show what `conveyor deploy` would change in the deployed stack (npx aws-cdk@2 diff).
+    """Show what the next release changes: the pipeline stack, then each environment's stack.
+
+    One section per stack (AWS CDK CLI diff against what is deployed): the pipeline updates
+    its own stack first (UpdatePipeline), then deploys each environment in order.
 
     Examples:
 
@@ -166,10 +218,45 @@ def diff(
 
       conveyor diff conveyor.yaml --fail   # in CI: exit 1 on any difference
     """
-    _, tools, assembly = _prepare(
+    loaded, tools, assembly = _prepare(
         spec, output, profile=profile, check_credentials=not skip_credential_check
     )
-    _run(tools, "diff", assembly, profile=profile, fail_on_difference=fail_on_difference)
+    pipeline = assembly.pipeline_stack()
+    environments = assembly.environment_stacks(pipeline)
+    sections = [("pipeline", [pipeline])]
+    for env in loaded.environments:
+        if env.name in environments:
+            sections.append((f"environment {env.name}", environments[env.name]))
+        else:
+            console.print(
+                f"environment {env.name}: no stack of its own; its resources are in the "
+                f"pipeline stack {pipeline}",
+                soft_wrap=True,
+                markup=False,
+            )
+    codes = []
+    for title, stacks in sections:
+        console.print(f"\n== {title}: {', '.join(stacks)} ==", soft_wrap=True, markup=False)
+        codes.append(
+            _call(
+                tools,
+                "diff",
+                assembly.directory,
+                stacks=stacks,
+                profile=profile,
+                fail_on_difference=fail_on_difference,
+            )
+        )
+    worst = max(codes)
+    if worst == 1 and fail_on_difference:
+        changed = [title for (title, _), code in zip(sections, codes, strict=True) if code]
+        errors.print(f"differences in: {', '.join(changed)}", soft_wrap=True, markup=False)
+        raise typer.Exit(1)
+    if worst != 0:
+        errors.print(
+            f"[bold red]error:[/] the AWS CDK CLI's diff exited with {worst}", soft_wrap=True
+        )
+        raise typer.Exit(worst)
 
 
 def destroy(
@@ -179,7 +266,7 @@ def destroy(
     force: Annotated[bool, typer.Option("--force", help="Do not ask for confirmation.")] = False,
     skip_credential_check: SkipCredentialsOption = False,
 ) -> None:
-    """Delete the pipeline's stack (npx aws-cdk@2 destroy), after confirmation.
+    """Delete the pipeline's stack (AWS CDK CLI destroy), after confirmation.
 
     Production data (history table, images, logs of production environments) is retained by
     design, and production stacks have termination protection: turn it off in the console
@@ -204,5 +291,96 @@ def destroy(
     _, tools, assembly = _prepare(
         spec, output, profile=profile, check_credentials=not skip_credential_check
     )
-    _run(tools, "destroy", assembly, profile=profile)
+    _run(
+        tools,
+        "destroy",
+        assembly.directory,
+        stacks=assembly.deployed_by_hand(assembly.pipeline_stack()),
+        profile=profile,
+    )
     console.print(f"[green]✓[/] destroyed the {loaded.app} pipeline stack")
+    left = _by_pipeline(assembly)
+    if left:
+        console.print(
+            f"The stacks the pipeline deployed stay: {', '.join(left)}. Delete each with "
+            "`aws cloudformation delete-stack --stack-name NAME` (production ones have "
+            "termination protection).",
+            soft_wrap=True,
+            markup=False,
+        )
+
+
+def bootstrap(
+    spec: SpecArgument,
+    account: Annotated[
+        str | None,
+        typer.Option(
+            "--account",
+            help="An environment's account (environments[].account) to prepare; default: the "
+            "pipeline's own account.",
+            show_default=False,
+        ),
+    ] = None,
+    print_only: Annotated[
+        bool,
+        typer.Option(
+            "--print", help="Only print the command (for whoever administers that account)."
+        ),
+    ] = False,
+    profile: ProfileOption = None,
+    skip_credential_check: SkipCredentialsOption = False,
+) -> None:
+    """Prepare an AWS account for conveyor, once per account and region (AWS CDK bootstrap).
+
+    Without --account: the pipeline's account and region, before the first `conveyor deploy`.
+    With --account: an environment's account, trusting the pipeline's account to deploy the
+    environment's one-time stack there and to read it for `conveyor diff`. Run it with
+    credentials for that account (--profile), or hand the --print output to its administrator.
+
+    Examples:
+
+      conveyor bootstrap conveyor.yaml
+
+      conveyor bootstrap conveyor.yaml --account 222222222222 --profile prod-admin
+
+      conveyor bootstrap conveyor.yaml --account 222222222222 --print
+    """
+    from conveyor.deploy.cdk_cli import Tools, bootstrap_argv, run
+
+    loaded = load_or_exit(spec)
+    trust = None
+    target = loaded.account
+    if account is not None:
+        others = sorted(
+            {e.account for e in loaded.environments if e.account and e.account != loaded.account}
+        )
+        if account not in others:
+            fail(
+                f"{spec}: no environment deploys into account {account} (environments[].account "
+                f"names {', '.join(others) or 'no other account'}); write that account id there "
+                "first, or run without --account for the pipeline's own account"
+            )
+        target, trust = account, loaded.account
+    region = loaded.pipeline_region
+    environment = f"aws://{target}/{region}" if target and region else None
+    if environment is None:
+        console.print(
+            "conveyor.yaml names no account and region for the pipeline: the CDK bootstraps the "
+            "account of your credentials, in their region (AWS_REGION or the profile's)",
+            soft_wrap=True,
+            markup=False,
+        )
+    if print_only:
+        argv = bootstrap_argv(Tools(npx="npx", cdk_version=""), environment, trust=trust)
+        console.print(" ".join(argv), soft_wrap=True, markup=False)
+        return
+    tools = _tools(profile, not skip_credential_check)
+    argv = bootstrap_argv(tools, environment, trust=trust, profile=profile)
+    console.print(f"$ {' '.join(argv)}", soft_wrap=True, markup=False)
+    code = run(argv)
+    if code != 0:
+        errors.print(
+            f"[bold red]error:[/] the AWS CDK CLI's bootstrap exited with {code}", soft_wrap=True
+        )
+        raise typer.Exit(code)
+    console.print(f"[green]✓[/] bootstrapped {environment or 'the account of your credentials'}")

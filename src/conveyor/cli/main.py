@@ -93,6 +93,7 @@ COMMANDS: dict[str, Callable[..., None]] = {
     "deploy": deploy_command.deploy,
     "diff": deploy_command.diff,
     "destroy": deploy_command.destroy,
+    "bootstrap": deploy_command.bootstrap,
     "history": history_command.history,
 }
 for name, function in COMMANDS.items():

@@ -7,6 +7,7 @@ must stay instant.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -53,8 +54,28 @@ def prepare_output(output: Path) -> None:
         )
 
 
+def require_synthesis_tools() -> None:
+    """Exit 2 naming what to install when synthesis cannot start: the AWS CDK libraries run on
+    Node (jsii starts it when aws_cdk is imported), and come with the `cdk` extra."""
+    if shutil.which("node") is None:
+        fail(
+            "Node.js is not installed (no `node` on PATH): the AWS CDK libraries conveyor "
+            "synthesizes with run on Node. Install Node 22 or later from https://nodejs.org "
+            "and try again"
+        )
+    try:
+        import aws_cdk  # noqa: F401
+    except ImportError:
+        fail(
+            "the AWS CDK libraries are not installed: install conveyor with its cdk extra, "
+            "pip install 'conveyor[cdk]' (validate, plan, check and the other commands work "
+            "without it)"
+        )
+
+
 def synthesize_or_exit(spec: Spec, output: Path, *, nag: bool = False) -> SynthResult:
     """Synthesize, turning what a spec can provoke in CDK into exit-2 messages."""
+    require_synthesis_tools()
     from conveyor.synth import synthesize
 
     try:

@@ -1,8 +1,10 @@
 """Everything conveyor needs to hand a cloud assembly to the AWS CDK CLI, and nothing more.
 
-The CLI is the npm package `aws-cdk`, run through `npx` at a pinned major version, so users need
-Node but no global install, and a new major version (with new defaults) is never picked up
-silently. Checks run before synthesis, so a missing tool costs a second, not a synth.
+The CLI is the npm package `aws-cdk`, run through `npx` at the exact version conveyor was tested
+with (CDK_CLI_VERSION, the one place it is named: deploy, diff, bootstrap and the pipeline's
+UpdatePipeline stage all use it), so users need Node but no global install, and a new release
+(with new defaults, or a new major version) is never picked up silently. Checks run before
+synthesis, so a missing tool costs a second, not a synth.
 """
 
 from __future__ import annotations
@@ -15,8 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-CDK_PACKAGE = "aws-cdk@2"
+# Read the cloud assembly of aws-cdk-lib 2.275 (schema 55) and published its assets in tests:
+# `npx --yes aws-cdk@<this> ls --app <conveyor synth output>`.
+CDK_CLI_VERSION = "2.1148.1"
+CDK_PACKAGE = f"aws-cdk@{CDK_CLI_VERSION}"
 Verb = Literal["deploy", "diff", "destroy"]
+ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
 RequireApproval = Literal["broadening", "any-change", "never"]
 VERSION_TIMEOUT_SECONDS = 120  # the first npx run downloads the package
 
@@ -130,13 +136,18 @@ def cdk_argv(
     verb: Verb,
     assembly: Path,
     *,
+    stacks: Sequence[str],
     profile: str | None = None,
     require_approval: RequireApproval = "broadening",
     fail_on_difference: bool = False,
     extra: Sequence[str] = (),
 ) -> list[str]:
-    """The exact command line: `npx --yes aws-cdk@2 VERB --app ASSEMBLY --all ...`."""
-    argv = [tools.npx, "--yes", CDK_PACKAGE, verb, "--app", str(assembly), "--all"]
+    """The exact command line: `npx --yes aws-cdk@<pin> VERB --app ASSEMBLY --exclusively
+    STACK... ...`. Stacks are always named (the pipeline deploys the environments' stacks, so
+    `--all` would be wrong, and `diff` ignores it with a warning); `--exclusively` keeps the CDK
+    from adding the stacks they depend on."""
+    argv = [tools.npx, "--yes", CDK_PACKAGE, verb, "--app", str(assembly), "--exclusively"]
+    argv += list(stacks)
     if verb == "deploy":
         argv += ["--require-approval", require_approval]
         argv += ["--outputs-file", str(assembly / "outputs.json")]
@@ -149,6 +160,31 @@ def cdk_argv(
     return [*argv, *extra]
 
 
-def run(argv: Sequence[str]) -> int:
+def bootstrap_argv(
+    tools: Tools,
+    environment: str | None,
+    *,
+    trust: str | None = None,
+    profile: str | None = None,
+) -> list[str]:
+    """`cdk bootstrap [aws://ACCOUNT/REGION]`; with `trust`, that account (the pipeline's) may
+    deploy into this one and look up its resources, through roles whose permissions are
+    AdministratorAccess, the CDK's own default for the execution role. A trusted account must
+    name the execution policies explicitly:
+    https://docs.aws.amazon.com/cdk/v2/guide/bootstrapping-customizing.html"""
+    argv = [tools.npx, "--yes", CDK_PACKAGE, "bootstrap"]
+    if environment:
+        argv.append(environment)
+    if trust:
+        argv += ["--trust", trust, "--trust-for-lookup", trust]
+        argv += ["--cloudformation-execution-policies", ADMINISTRATOR_ACCESS]
+    if profile:
+        argv += ["--profile", profile]
+    return argv
+
+
+def run(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> int:
     """Run the CDK CLI attached to this terminal (its progress and prompts stay visible)."""
-    return subprocess.run(list(argv), check=False).returncode
+    return subprocess.run(
+        list(argv), check=False, env=dict(environ) if environ is not None else None
+    ).returncode

@@ -34,6 +34,14 @@ class Action:
     def is_deploy(self) -> bool:
         return self.category == "Deploy"
 
+    @property
+    def updates_own_stack(self) -> bool:
+        """A CloudFormation action on the stack that holds the pipeline (its self-update), which
+        ships no application code."""
+        return self.provider == "CloudFormation" and self.configuration.get("StackName") == {
+            "Ref": "AWS::StackName"
+        }
+
 
 def _artifact_names(value: Any) -> tuple[str, ...]:
     return tuple(

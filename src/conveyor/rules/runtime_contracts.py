@@ -28,6 +28,8 @@ Resource kinds:
   topic                    the notification topic a handler publishes to
   pipeline                 the pipeline a handler reads
   event-bus                the account's default event bus
+  cloudformation-stack     the stack named by a CloudFormation action's StackName
+  cloudformation-role      the service role named by its RoleArn (passed to CloudFormation)
 """
 
 from __future__ import annotations
@@ -166,6 +168,53 @@ PIPELINE_ACTION_NEEDS: dict[str, tuple[Need, ...]] = {
         Need(("s3:GetBucketVersioning",), "source-bucket", _S3_SOURCE_ACTION),
     ),
     "Approval/AWS/Manual": (Need(("sns:Publish",), "approval-topic", _APPROVAL_ACTION),),
+    # What it calls depends on its ActionMode: CLOUDFORMATION_MODE_NEEDS.
+    "Deploy/AWS/CloudFormation": (),
+}
+
+_CLOUDFORMATION_ACTION = (
+    "https://docs.aws.amazon.com/codepipeline/latest/userguide/action-reference-CloudFormation.html"
+)
+_PASS_TO_CLOUDFORMATION = Need(("iam:PassRole",), "cloudformation-role", _CLOUDFORMATION_ACTION)
+# Per ActionMode of a CloudFormation action: the calls its role makes on the stack, and passing
+# the stack's service role to CloudFormation.
+CLOUDFORMATION_MODE_NEEDS: dict[str, tuple[Need, ...]] = {
+    "CREATE_UPDATE": (
+        Need(
+            (
+                "cloudformation:DescribeStacks",
+                "cloudformation:CreateStack",
+                "cloudformation:UpdateStack",
+            ),
+            "cloudformation-stack",
+            _CLOUDFORMATION_ACTION,
+        ),
+        _PASS_TO_CLOUDFORMATION,
+    ),
+    "CHANGE_SET_REPLACE": (
+        Need(
+            (
+                "cloudformation:DescribeStacks",
+                "cloudformation:CreateChangeSet",
+                "cloudformation:DescribeChangeSet",
+                "cloudformation:DeleteChangeSet",
+            ),
+            "cloudformation-stack",
+            _CLOUDFORMATION_ACTION,
+        ),
+        _PASS_TO_CLOUDFORMATION,
+    ),
+    "CHANGE_SET_EXECUTE": (
+        Need(
+            (
+                "cloudformation:DescribeStacks",
+                "cloudformation:DescribeChangeSet",
+                "cloudformation:ExecuteChangeSet",
+            ),
+            "cloudformation-stack",
+            _CLOUDFORMATION_ACTION,
+        ),
+    ),
 }
 
 # The pipeline's own service role assumes each action's role.

@@ -861,6 +861,39 @@ class Retention(_Model):
         return self
 
 
+class SelfUpdate(_Model):
+    """How the pipeline's UpdatePipeline stage gets conveyor and finds this file."""
+
+    install: PlainText | None = Field(
+        None,
+        min_length=1,
+        max_length=500,
+        pattern=r"^[A-Za-z0-9][^\s'\"`$\\]*( @ [^\s'\"`$\\]+)?$",
+        description=(
+            "pip requirement the pipeline installs conveyor from; default: conveyor[cdk] at the "
+            "version that synthesized the pipeline, from PyPI. Example: "
+            "'conveyor[cdk] @ git+https://github.com/acme/conveyor@v0.1.0'"
+        ),
+        examples=["conveyor[cdk]==0.1.0"],
+    )
+    spec: str = Field(
+        "conveyor.yaml",
+        pattern=r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*\.ya?ml$",
+        max_length=200,
+        description="Path of this file in the source repository, relative to its root.",
+        examples=["deploy/conveyor.yaml"],
+    )
+
+    @model_validator(mode="after")
+    def _spec_inside_the_repository(self) -> SelfUpdate:
+        if ".." in self.spec.split("/"):
+            raise ValueError(
+                f"spec {self.spec!r} leaves the repository; give the path from the repository "
+                "root, e.g. deploy/conveyor.yaml"
+            )
+        return self
+
+
 class Spec(_Model):
     """A conveyor.yaml: how one application ships."""
 
@@ -902,6 +935,10 @@ class Spec(_Model):
     notifications: Notifications
     alarms: Alarms = Field(default_factory=Alarms)
     retention: Retention = Field(default_factory=Retention)
+    self_update: SelfUpdate = Field(
+        default_factory=SelfUpdate,
+        description="Where the pipeline's UpdatePipeline stage gets conveyor and this file.",
+    )
     estimates: dict[EstimateKind, Annotated[float, Field(ge=0, le=1440)]] = Field(
         default_factory=dict,
         description=(

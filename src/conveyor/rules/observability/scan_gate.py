@@ -27,7 +27,8 @@ SCANNER = re.compile(
 
 def check(res: Resource, ctx: Context) -> Iterator[Hit]:
     all_actions = list(actions(res))
-    deploys = [a for a in all_actions if a.is_deploy]
+    # The pipeline updating its own stack ships no application code (conveyor's UpdatePipeline).
+    deploys = [a for a in all_actions if a.is_deploy and not a.updates_own_stack]
     if not deploys:
         return
     first = min(deploys, key=order)

@@ -1,0 +1,88 @@
+"""Which stacks of a synthesized cloud assembly people deploy, and which the pipeline deploys.
+
+Read from what synthesis wrote, not from naming conventions: the pipeline template's
+CloudFormation actions name every stack the pipeline deploys (its own stack aside, which its
+UpdatePipeline stage updates), and the stage each action sits in says for which environment.
+Everything else (the pipeline stack, the one-time stacks of other accounts) is what
+`conveyor deploy` creates or updates. Imports nothing from the CDK: `diff` reads it too.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# conveyor names each environment's stage `Deploy-<environment>` (pipeline.py stage_name).
+_STAGE_PREFIX = "Deploy-"
+
+
+class AssemblyError(Exception):
+    """The directory is not a cloud assembly conveyor synthesized."""
+
+
+@dataclass(frozen=True)
+class Assembly:
+    directory: Path
+    # stack name -> template file name, in the manifest's order
+    templates: dict[str, str]
+
+    @classmethod
+    def read(cls, directory: Path) -> Assembly:
+        try:
+            manifest = json.loads((directory / "manifest.json").read_text())
+        except (OSError, ValueError) as exc:
+            raise AssemblyError(f"{directory} holds no readable manifest.json: {exc}") from None
+        templates: dict[str, str] = {}
+        for artifact_id, artifact in manifest.get("artifacts", {}).items():
+            if artifact.get("type") != "aws:cloudformation:stack":
+                continue
+            properties = artifact.get("properties", {})
+            name = properties.get("stackName", artifact_id)
+            templates[name] = properties.get("templateFile", f"{artifact_id}.template.json")
+        return cls(directory, templates)
+
+    def template(self, stack: str) -> dict[str, Any]:
+        found: dict[str, Any] = json.loads((self.directory / self.templates[stack]).read_text())
+        return found
+
+    def pipeline_stack(self) -> str:
+        """The stack that holds the pipeline."""
+        for name in self.templates:
+            resources = self.template(name).get("Resources", {}).values()
+            if any(r.get("Type") == "AWS::CodePipeline::Pipeline" for r in resources):
+                return name
+        raise AssemblyError(f"no stack in {self.directory} holds a pipeline")
+
+    def environment_stacks(self, pipeline_stack: str) -> dict[str, list[str]]:
+        """environment -> the stacks its stage deploys, in pipeline order."""
+        found: dict[str, list[str]] = {}
+        for stage, stack in _deployed_stacks(self.template(pipeline_stack)):
+            environment = stage.removeprefix(_STAGE_PREFIX)
+            if stack in self.templates and stack not in found.get(environment, []):
+                found.setdefault(environment, []).append(stack)
+        return found
+
+    def deployed_by_hand(self, pipeline_stack: str) -> list[str]:
+        """The pipeline stack and every stack no pipeline action deploys."""
+        by_pipeline = {
+            stack for stacks in self.environment_stacks(pipeline_stack).values() for stack in stacks
+        }
+        return [name for name in self.templates if name not in by_pipeline]
+
+
+def _deployed_stacks(template: dict[str, Any]) -> list[tuple[str, str]]:
+    """(stage, stack name) of every CloudFormation action naming a stack by a literal."""
+    found = []
+    for resource in template.get("Resources", {}).values():
+        if resource.get("Type") != "AWS::CodePipeline::Pipeline":
+            continue
+        for stage in resource.get("Properties", {}).get("Stages", []):
+            for action in stage.get("Actions", []):
+                if action.get("ActionTypeId", {}).get("Provider") != "CloudFormation":
+                    continue
+                stack = action.get("Configuration", {}).get("StackName")
+                if isinstance(stack, str):  # {"Ref": "AWS::StackName"}: the pipeline itself
+                    found.append((str(stage.get("Name", "")), stack))
+    return found

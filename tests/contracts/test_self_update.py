@@ -1,0 +1,160 @@
+"""The UpdatePipeline stage's buildspec, run against stub CLIs (stub `conveyor synth` leaves what
+the real synth of the example wrote): it leaves the templates the CloudFormation actions read and
+the handlers package, publishes the pipeline stack's assets, and fails clearly without the spec.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+import conveyor
+from conveyor.constructs.cfn_permissions import PERMISSIONS
+from tests.contracts.buildspecs import Run, run
+from tests.contracts.conftest import EXAMPLE_NAMES
+from tests.contracts.model import Example, Located, Role
+from tests.contracts.obligations import buildspec
+
+
+def update_project(example: Example) -> Located:
+    (found,) = [
+        p
+        for p in example.of_type("AWS::CodeBuild::Project")
+        if p.value("Name")
+        == f"{example.synthesized.spec.app}-update-pipeline"
+        + (f"-{example.synthesized.spec.suffix}" if example.synthesized.spec.suffix else "")
+    ]
+    return found
+
+
+def secondary_artifact(result: Run, project: Located, name: str) -> list[str]:
+    """Files the buildspec's secondary artifact `name` holds, relative to its base directory."""
+    artifact = buildspec(project)["artifacts"]["secondary-artifacts"][name]
+    base = result.workdir / artifact["base-directory"]
+    return sorted(
+        str(path.relative_to(base))
+        for pattern in artifact["files"]
+        for path in base.glob(pattern)
+        if path.is_file()
+    )
+
+
+def template_paths(example: Example) -> list[str]:
+    """`Synth::<file>` of every CloudFormation action: what the Synth artifact must hold."""
+    return [
+        action["Configuration"]["TemplatePath"]
+        for _, action in example.actions()
+        if action["ActionTypeId"]["Provider"] == "CloudFormation"
+        and "TemplatePath" in action["Configuration"]
+    ]
+
+
+@pytest.mark.parametrize("example", EXAMPLE_NAMES, indirect=True)
+def test_update_pipeline_leaves_every_template_the_pipeline_deploys(
+    example: Example, tmp_path: Path
+) -> None:
+    project = update_project(example)
+    result = run(example, project, tmp_path / "update")
+    assert result.returncode == 0, result.output
+    synth = secondary_artifact(result, project, "Synth")
+    paths = template_paths(example)
+    assert paths, "no CloudFormation action reads the Synth artifact"
+    for path in paths:
+        artifact, file = path.split("::")
+        assert artifact == "Synth"
+        assert file in synth, f"{file} not at the root of the Synth artifact: {synth[:5]}"
+
+
+@pytest.mark.parametrize("example", ["web-service"], indirect=True)
+def test_update_pipeline_installs_its_own_version_and_publishes_the_stack_assets(
+    example: Example, tmp_path: Path
+) -> None:
+    result = run(example, update_project(example), tmp_path / "update")
+    assert result.returncode == 0, result.output
+    assert ["pip", "install", "--quiet", f"conveyor[cdk]=={conveyor.__version__}"] in result.calls
+    assert ["conveyor", "synth", "conveyor.yaml", "-o", ".conveyor/synth"] in result.calls
+    (publish,) = [call for call in result.calls if call[0] == "npx"]
+    assert publish[3:] == [
+        "publish-assets",
+        "--unstable=publish-assets",
+        "--app",
+        ".conveyor/synth",
+        "web-pipeline",
+    ]
+
+
+@pytest.mark.parametrize("example", ["web-service"], indirect=True)
+def test_the_handlers_artifact_is_the_handlers_package_without_what_does_not_run(
+    example: Example, tmp_path: Path
+) -> None:
+    """Zip root = package root: the handler strings (`notify.app.handler`) resolve in it."""
+    project = update_project(example)
+    result = run(example, project, tmp_path / "update")
+    assert result.returncode == 0, result.output
+    files = secondary_artifact(result, project, "Handlers")
+    handlers = {
+        function.value("Handler").split(".")[0]
+        for function in example.of_type("AWS::Lambda::Function")
+        if function.value("Handler").endswith(".app.handler")
+    }
+    assert handlers
+    for handler in handlers:
+        assert f"{handler}/app.py" in files
+    assert "_common.py" in files
+    assert not [f for f in files if "__pycache__" in f or "/events/" in f or f.endswith(".md")]
+
+
+@pytest.mark.parametrize("example", ["web-service"], indirect=True)
+def test_a_repository_without_the_spec_fails_naming_the_key_to_set(
+    example: Example, tmp_path: Path
+) -> None:
+    result = run(example, update_project(example), tmp_path / "update", with_spec=False)
+    assert result.returncode != 0
+    assert "the source has no conveyor.yaml; set self_update.spec in conveyor.yaml" in result.output
+    assert not [call for call in result.calls if call[0] in ("conveyor", "npx")]
+
+
+def deployment_role(example: Example) -> Role:
+    """The role CloudFormation updates the pipeline stack with."""
+    (config,) = [
+        action["Configuration"]
+        for stage, action in example.actions()
+        if stage == "UpdatePipeline" and action["Name"] == "UpdatePipeline"
+    ]
+    return example.role(config["RoleArn"])
+
+
+@pytest.mark.parametrize("example", ["web-service", "payments"], indirect=True)
+def test_cloudformation_may_make_every_call_the_pipeline_stack_needs(example: Example) -> None:
+    """Each resource type's schema handlers (create, update, delete, read) list what
+    CloudFormation calls; the deployment role allows each of them."""
+    synthesized = example.synthesized
+    stack = synthesized.template
+    role = deployment_role(example)
+    types = {r["Type"] for r in stack["Resources"].values()} - {"AWS::CDK::Metadata"}
+    app = synthesized.spec.app
+    iam_targets = [
+        f"arn:aws:iam::{example.account}:role/{app}-pipeline-X",
+        f"arn:aws:iam::{example.account}:policy/{app}-pipeline-X",
+    ]
+    refused = []
+    for kind in sorted(t for t in types if not t.startswith("Custom::")):
+        for action in PERMISSIONS[kind]:
+            if re.fullmatch(r"iam:\w*(Group|User)\w*", action):
+                continue  # the stack attaches policies to roles only, never to groups or users
+            targets = iam_targets if action.startswith("iam:") else ["*"]
+            if not any(example.allows(role, action, target) for target in targets):
+                refused.append(f"{kind}: {action}")
+    assert refused == [], "\n".join(refused)
+
+
+@pytest.mark.parametrize("example", ["web-service"], indirect=True)
+def test_the_deployment_role_creates_no_roles_outside_the_app(example: Example) -> None:
+    role = deployment_role(example)
+    assert example.allows(role, "iam:CreateRole", f"arn:aws:iam::{example.account}:role/web-x")
+    assert not example.allows(role, "iam:CreateRole", f"arn:aws:iam::{example.account}:role/admin")
+    assert not example.allows(
+        role, "iam:PassRole", f"arn:aws:iam::{example.account}:role/OrganizationAccountAccess"
+    )
