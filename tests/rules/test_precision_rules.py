@@ -831,3 +831,300 @@ def test_cv055_the_path_hint_fits_the_compute_platform(platform: str, policy: st
     assert [f.message for f in hits] == [
         f"managed policy AWSCodeDeployRole does not exist at that path; it is {policy}"
     ]
+
+
+# --- CV003: an ArtifactStore without EncryptionKey uses aws/s3 whatever the bucket has -------
+
+STORE = """Resources:
+  Key:
+    Type: AWS::KMS::Key
+  Artifacts:
+    Type: AWS::S3::Bucket
+    Properties:
+      BucketEncryption:
+        ServerSideEncryptionConfiguration:
+          - ServerSideEncryptionByDefault: {SSEAlgorithm: "aws:kms", KMSMasterKeyID: !Ref Key}
+  Pipeline:
+    Type: AWS::CodePipeline::Pipeline
+    Properties:
+      ArtifactStore: STORE
+"""
+
+
+def test_cv003_a_store_without_encryption_key_is_reported_on_the_pipeline() -> None:
+    hits = found(STORE.replace("STORE", "{Type: S3, Location: !Ref Artifacts}"), "CV003")
+    assert [(f.resource, f.path, f.message) for f in hits] == [
+        (
+            "Pipeline",
+            "Resources.Pipeline.Properties.ArtifactStore",
+            "ArtifactStore has no EncryptionKey: CodePipeline encrypts artifacts with the AWS "
+            "managed aws/s3 key, not bucket Artifacts's customer key",
+        )
+    ]
+
+
+def test_cv003_a_store_with_the_key_is_clean() -> None:
+    store = "{Type: S3, Location: !Ref Artifacts, EncryptionKey: {Id: !Ref Key, Type: KMS}}"
+    assert found(STORE.replace("STORE", store), "CV003") == []
+
+
+# --- CV058 (new): a role the using service may not assume -----------------------------------
+
+TRUST = """Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Statement:
+          - {Effect: Allow, Principal: {Service: SERVICE}, Action: ACTION}
+  Project:
+    Type: AWS::CodeBuild::Project
+    Properties: {ServiceRole: !GetAtt Role.Arn}
+"""
+
+
+def _trust(service: str, action: str = "sts:AssumeRole") -> list[Finding]:
+    return found(TRUST.replace("SERVICE", service).replace("ACTION", action), "CV058")
+
+
+def test_cv058_a_build_role_trusting_codepipeline_is_reported() -> None:
+    assert [(f.resource, f.path, f.message) for f in _trust("codepipeline.amazonaws.com")] == [
+        (
+            "Project",
+            "Resources.Project.Properties.ServiceRole",
+            "role Role trusts codepipeline.amazonaws.com, not codebuild.amazonaws.com: the "
+            "service cannot assume it",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("service", "action"),
+    [
+        ("codebuild.amazonaws.com", "sts:AssumeRole"),
+        ("[codepipeline.amazonaws.com, codebuild.amazonaws.com]", "'sts:*'"),
+        ("!Sub 'codebuild.${AWS::URLSuffix}'", "sts:AssumeRole"),
+        ("codebuild.amazonaws.com", "!Ref AssumeAction"),  # a parameter may be sts:AssumeRole
+    ],
+)
+def test_cv058_a_role_trusting_the_service_is_clean(service: str, action: str) -> None:
+    assert _trust(service, action) == []
+
+
+def test_cv058_a_statement_that_does_not_allow_assume_role_grants_nothing() -> None:
+    assert [f.resource for f in _trust("codebuild.amazonaws.com", "sts:TagSession")] == ["Project"]
+
+
+# --- CV059 (new): a pipeline role not allowed what its actions call --------------------------
+
+RUNS = """Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument: {Statement: []}
+      Policies:
+        - PolicyName: run
+          PolicyDocument:
+            Statement: [{Effect: Allow, Action: ACTIONS, Resource: '*'}]
+  Pipeline:
+    Type: AWS::CodePipeline::Pipeline
+    Properties:
+      RoleArn: !GetAtt Role.Arn
+      Stages:
+        - Name: Source
+          Actions:
+            - Name: Source
+              ActionTypeId:
+                {Category: Source, Owner: AWS, Provider: CodeStarSourceConnection, Version: "1"}
+              Configuration: {ConnectionArn: arn, FullRepositoryId: a/b, BranchName: main}
+"""
+
+
+@pytest.mark.parametrize(
+    "actions",
+    [
+        "[codestar-connections:UseConnection]",
+        "[codeconnections:UseConnection]",
+        "['codestar-connections:*']",
+    ],
+)
+def test_cv059_a_connection_source_with_use_connection_is_clean(actions: str) -> None:
+    assert found(RUNS.replace("ACTIONS", actions), "CV059") == []
+
+
+def test_cv059_a_connection_source_without_it_is_reported() -> None:
+    hits = found(RUNS.replace("ACTIONS", "[s3:GetObject]"), "CV059")
+    assert [(f.path, f.message) for f in hits] == [
+        (
+            "Resources.Pipeline.Properties.Stages.0.Actions.0",
+            "role Role of CodeStarSourceConnection action 'Source' is not allowed "
+            "codestar-connections:UseConnection; the action fails when the pipeline runs it",
+        )
+    ]
+
+
+def test_cv059_a_role_it_cannot_read_is_not_judged() -> None:
+    managed = RUNS.replace("ACTIONS", "[s3:GetObject]").replace(
+        "      Policies:", "      ManagedPolicyArns: [!Ref Boundary]\n      Policies:"
+    )
+    assert found(managed, "CV059") == []
+    built = RUNS.replace(
+        "          PolicyDocument:\n            Statement: [{Effect: Allow, Action: ACTIONS, "
+        "Resource: '*'}]",
+        "          PolicyDocument: !If [Big, {Statement: []}, {Statement: []}]",
+    )
+    assert found(built, "CV059") == []
+
+
+# --- CV078 (new): containers without logs; CV014 (new): unprotected tables ------------------
+
+
+def test_cv078_containers_without_a_log_configuration_are_named() -> None:
+    text = (
+        "Resources:\n  Task:\n    Type: AWS::ECS::TaskDefinition\n    Properties:\n"
+        "      ContainerDefinitions:\n"
+        "        - {Name: app, Image: app:1, LogConfiguration: {LogDriver: awslogs}}\n"
+        "        - !If [Proxy, {Name: proxy, Image: proxy:1}, !Ref AWS::NoValue]\n"
+        "Conditions:\n  Proxy: !Equals [a, b]\n"
+    )
+    assert [(f.path, f.message) for f in found(text, "CV078")] == [
+        (
+            "Resources.Task.Properties.ContainerDefinitions.1",
+            "container 'proxy' has no LogConfiguration; its output is lost and a failed task "
+            "leaves no logs",
+        )
+    ]
+
+
+@needs_corpus
+def test_cv078_real_templates() -> None:
+    # widdix fargate/service-cluster-alb.yaml: every container (some inside Fn::If) logs.
+    assert corpus("widdix__aws-cf-templates/fargate__service-cluster-alb.yaml", "CV078") == []
+    # aws-cloudformation-templates ECS/EC2LaunchType/services/private-service.yaml: no logs.
+    hits = corpus(
+        "aws-cloudformation__aws-cloudformation-templates/"
+        "ECS__EC2LaunchType__services__private-service.yaml",
+        "CV078",
+    )
+    assert [f.resource for f in hits] == ["TaskDefinition"]
+
+
+def test_cv014_a_table_without_kms_or_recovery_is_reported() -> None:
+    text = "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n"
+    assert [f.message for f in found(text, "CV014")] == [
+        "table has no KMS encryption (SSESpecification.SSEEnabled) and no point-in-time recovery"
+    ]
+    recovered = text + (
+        "    Properties:\n"
+        "      PointInTimeRecoverySpecification: {PointInTimeRecoveryEnabled: true}\n"
+    )
+    assert [f.message for f in found(recovered, "CV014")] == [
+        "table has no KMS encryption (SSESpecification.SSEEnabled)"
+    ]
+
+
+@needs_corpus
+def test_cv014_real_table_decided_by_parameters_is_not_judged() -> None:
+    # widdix state/dynamodb.yaml: SSEEnabled !If [HasKmsKey, true, false], recovery from a
+    # parameter defaulting to true.
+    assert corpus("widdix__aws-cf-templates/state__dynamodb.yaml", "CV014") == []
+
+
+# --- CV047 (new): a secret in a plain String SSM parameter ----------------------------------
+
+SSM = """Parameters:
+  Token: {Type: String, NoEcho: NOECHO}
+Resources:
+  P:
+    Type: AWS::SSM::Parameter
+    Properties: {Name: NAME, Type: String, Value: VALUE}
+"""
+
+
+def _ssm(name: str = "/app/image-tag", value: str = "latest", noecho: str = "false") -> list[str]:
+    text = SSM.replace("NAME", name).replace("VALUE", value).replace("NOECHO", noecho)
+    return [f.message for f in found(text, "CV047")]
+
+
+def test_cv047_token_shaped_values_noecho_values_and_secret_names_are_reported() -> None:
+    token = "ghp_" + "a1B2c3D4e5" * 3
+    assert _ssm(value=token) == [
+        "String SSM parameter holds a secret (its value has the shape of a token or key): it "
+        "is stored and shown unencrypted"
+    ]
+    assert _ssm(value="!Ref Token", noecho="true") == [
+        "String SSM parameter holds a secret (its value is the NoEcho parameter Token): it is "
+        "stored and shown unencrypted"
+    ]
+    assert _ssm(name="/app/DB_PASSWORD") == [
+        "String SSM parameter holds a secret (its name '/app/DB_PASSWORD' is a secret's): it "
+        "is stored and shown unencrypted"
+    ]
+
+
+@pytest.mark.parametrize(
+    "name", ["/app/image-tag", "/app/github-token-secret-arn", "/eks/EKSEncryptSecrets"]
+)
+def test_cv047_settings_and_pointers_are_not_secrets(name: str) -> None:
+    assert _ssm(name=name, value="!Ref Token") == []
+
+
+@needs_corpus
+def test_cv047_real_switch_parameter() -> None:
+    # quickstart-amazon-eks templates/amazon-eks-advanced-configuration.template.yaml stores the
+    # EKSEncryptSecrets switch (Enabled/Disabled) in SSM: not a secret.
+    assert (
+        corpus(
+            "aws-quickstart__quickstart-amazon-eks/"
+            "templates__amazon-eks-advanced-configuration.template.yaml",
+            "CV047",
+        )
+        == []
+    )
+
+
+# --- CV015 (new): an S3 source bucket must be versioned ------------------------------------
+
+S3_SOURCE = """Conditions:
+  Versioned: !Equals [a, b]
+Resources:
+  Sources:
+    Type: AWS::S3::Bucket
+    Properties: {VersioningConfiguration: {Status: STATUS}}
+  Pipeline:
+    Type: AWS::CodePipeline::Pipeline
+    Properties:
+      Stages:
+        - Name: Source
+          Actions:
+            - Name: Source
+              ActionTypeId: {Category: Source, Owner: AWS, Provider: S3, Version: "1"}
+              Configuration: {S3Bucket: !Ref Sources, S3ObjectKey: src.zip}
+"""
+
+
+def test_cv015_a_suspended_source_bucket_is_reported() -> None:
+    hits = found(S3_SOURCE.replace("STATUS", "Suspended"), "CV015")
+    assert [f.message for f in hits] == [
+        "S3 source action 'Source' reads bucket Sources, which is not versioned; the source "
+        "action fails"
+    ]
+
+
+@pytest.mark.parametrize("status", ["Enabled", "!If [Versioned, Enabled, Suspended]"])
+def test_cv015_a_versioned_source_bucket_is_clean(status: str) -> None:
+    assert found(S3_SOURCE.replace("STATUS", status), "CV015") == []
+
+
+# --- the rule docs state each rule's precision evidence ------------------------------------
+
+
+def test_every_rule_page_states_its_precision_evidence() -> None:
+    from conveyor.rules.catalog import RULE_IDS
+    from conveyor.rules.docs import PRECISION, pages
+
+    assert set(PRECISION) <= RULE_IDS  # no evidence for a rule that does not exist
+    for rule_id in RULE_IDS:
+        page = pages()[f"{rule_id}.md"]
+        assert "## Precision on real templates" in page
+    assert PRECISION["CV090"] in pages()["CV090.md"]

@@ -3,6 +3,12 @@
 A bucket is an artifact bucket when a ``AWS::CodePipeline::Pipeline`` names it in
 ``ArtifactStore``/``ArtifactStores``. The pipeline's own ``EncryptionKey`` counts as the customer
 key. Buckets named by a literal or parameter (not defined in this template) cannot be judged.
+
+A bucket with a customer key is not enough: without ``EncryptionKey`` on the ArtifactStore,
+CodePipeline encrypts the artifacts it writes with the AWS managed ``aws/s3`` key, which other
+accounts and roles outside the pipeline's key policy cannot be granted; the pipeline is then
+reported on its ArtifactStore.
+https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-codepipeline-pipeline-artifactstore.html
 """
 
 from __future__ import annotations
@@ -28,8 +34,14 @@ def artifact_stores(pipeline: Resource) -> list[dict[str, Any]]:
     return stores
 
 
+def _store_path(res: Resource, index: int) -> str:
+    if isinstance(res.properties.get("ArtifactStore"), dict):
+        return "Properties.ArtifactStore"
+    return f"Properties.ArtifactStores.{index}.ArtifactStore"
+
+
 def check(res: Resource, ctx: Context) -> Iterator[Hit]:
-    for store in artifact_stores(res):
+    for index, store in enumerate(artifact_stores(res)):
         bucket = ctx.relations.target(store.get("Location"), "AWS::S3::Bucket")
         if bucket is None or store.get("EncryptionKey") is not None:
             continue
@@ -51,6 +63,13 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
                 kms = True  # depends on a condition or parameter; do not guess
         if not kms:
             yield _hit(bucket)
+        else:
+            yield Hit(
+                res.logical_id,
+                _store_path(res, index),
+                f"ArtifactStore has no EncryptionKey: CodePipeline encrypts artifacts with the AWS "
+                f"managed aws/s3 key, not bucket {bucket}'s customer key",
+            )
 
 
 def _hit(bucket: str) -> Hit:

@@ -36,7 +36,8 @@ POINTER_WORDS = frozenset(
 )
 # "SecretsManagerSecretARNforMySql", "SecretNameforAurora": a pointer word run into "for".
 POINTER_PHRASE = re.compile(r"(Arn|ARN|Name|Id|ID)(for|of|For|Of)[A-Z]")
-# A first word that makes the name a switch or an action: EnableSecretsPlugin, createSecret.
+# A word that makes the name a switch or an action: EnableSecretsPlugin, createSecret,
+# EKSEncryptSecrets.
 VERB_WORDS = frozenset(
     {"enable", "disable", "create", "provision", "generate", "rotate", "allow", "require"}
     | {"use", "is", "has", "should", "encrypt", "store", "restore"}
@@ -48,15 +49,20 @@ def _words(name: str) -> list[str]:
     return [w.lower() for w in WORDS.findall(name)]
 
 
-def _holds_a_secret(name: str, param: dict[str, Any]) -> bool:
+def secret_name(name: str) -> bool:
+    """Named like a secret, and not like a switch, a setting or a pointer to one."""
     if not secret_like(name):
         return False
-    if param.get("Type", "String") != "String":  # Number, lists, AWS-specific types
-        return False
     words = _words(name)
-    if not words or words[0] in VERB_WORDS or SETTING_WORDS.intersection(words):
+    if not words or VERB_WORDS.intersection(words) or SETTING_WORDS.intersection(words):
         return False
-    if POINTER_WORDS.intersection(words) or POINTER_PHRASE.search(name):
+    return not (POINTER_WORDS.intersection(words) or POINTER_PHRASE.search(name))
+
+
+def _holds_a_secret(name: str, param: dict[str, Any]) -> bool:
+    if not secret_name(name):
+        return False
+    if param.get("Type", "String") != "String":  # Number, lists, AWS-specific types
         return False
     allowed = param.get("AllowedValues")
     if (
