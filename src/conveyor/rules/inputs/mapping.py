@@ -652,7 +652,34 @@ def codecommit_repository(rec: Record, view: View) -> Props:
 
 
 def dynamodb_table(rec: Record, view: View) -> Props:
-    return drop_none({"TableName": _name(rec, view, "name"), "Tags": view.tags(rec)})
+    sse = ("server_side_encryption",)
+    return drop_none(
+        {
+            "TableName": _name(rec, view, "name"),
+            # CV014 reads encryption and recovery.
+            "SSESpecification": drop_none(
+                {
+                    "SSEEnabled": view.val(rec, *sse, "enabled"),
+                    "KMSMasterKeyId": view.ref(rec, *sse, "kms_key_arn") or None,
+                }
+            ),
+            "PointInTimeRecoverySpecification": drop_none(
+                {"PointInTimeRecoveryEnabled": view.val(rec, "point_in_time_recovery", "enabled")}
+            ),
+            "Tags": view.tags(rec),
+        }
+    )
+
+
+def ssm_parameter(rec: Record, view: View) -> Props:
+    return drop_none(
+        {
+            "Name": view.val(rec, "name"),
+            "Type": view.val(rec, "type"),
+            "Value": view.val(rec, "value"),
+            "Tags": view.tags(rec),
+        }
+    )
 
 
 def notification_rule(rec: Record, view: View) -> Props:
@@ -714,6 +741,7 @@ TYPES: dict[str, Mapping] = {
     ),
     "aws_codecommit_repository": Mapping("AWS::CodeCommit::Repository", codecommit_repository),
     "aws_dynamodb_table": Mapping("AWS::DynamoDB::Table", dynamodb_table),
+    "aws_ssm_parameter": Mapping("AWS::SSM::Parameter", ssm_parameter),
     "aws_codestarnotifications_notification_rule": Mapping(
         "AWS::CodeStarNotifications::NotificationRule", notification_rule
     ),
