@@ -296,17 +296,22 @@ def test_failures_reach_an_encrypted_topic_with_subscribers(
     synthesized: dict[str, Synthesized],
 ) -> None:
     """FM70, FM71, FM08: failure events go to the notify handler, which publishes to an
-    encrypted topic that has email subscribers."""
+    encrypted topic that has email subscribers or a chat channel."""
     for s in synthesized.values():
         topics = s.resources("AWS::SNS::Topic")
         assert topics
+        chats = [
+            c["Properties"]["SnsTopicArns"]
+            for kind in ("Slack", "MicrosoftTeams")
+            for c in s.resources(f"AWS::Chatbot::{kind}ChannelConfiguration").values()
+        ]
         for topic_id, topic in topics.items():
             assert "KmsMasterKeyId" in topic["Properties"]
             assert any(
                 sub["Properties"]["Protocol"] == "email"
                 and sub["Properties"]["TopicArn"] == {"Ref": topic_id}
                 for sub in s.resources("AWS::SNS::Subscription").values()
-            ), topic_id
+            ) or any({"Ref": topic_id} in listed for listed in chats), topic_id
             # Which services may publish, and encrypt: test_runtime_defects.py.
         failed_rules = [
             rule
@@ -317,6 +322,10 @@ def test_failures_reach_an_encrypted_topic_with_subscribers(
         assert failed_rules, s.name
         for rule in failed_rules:
             (target,) = rule["Properties"]["Targets"]
+            if "Ref" in target["Arn"]:  # to a chat topic, as a custom notification
+                assert target["Arn"]["Ref"] in topics
+                assert '"source":"custom"' in str(target["InputTransformer"]["InputTemplate"])
+                continue
             function_id = target["Arn"]["Fn::GetAtt"][0]
             function = s.template["Resources"][function_id]
             variables = function["Properties"]["Environment"]["Variables"]

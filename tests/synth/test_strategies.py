@@ -436,6 +436,9 @@ def test_each_audience_has_its_topic_and_events(payments: Synthesized) -> None:
         "payments-developers-notices",
         "payments-security-notices",
         "payments-release-notices",
+        # Custom notifications for the audiences with a chat channel (tests/synth/test_chat.py).
+        "payments-developers-chat",
+        "payments-release-chat",
     }
     gate = next(
         f

@@ -295,6 +295,29 @@ class NoticeTopic(sns.Topic):
             allow_service_to_publish_encrypted(self._encryption_key, service)
         self._sources[service].append(source_arn)
 
+    def allow_chat_subscriptions(self) -> None:
+        """Let principals of this account subscribe chat applications' endpoint, and only it:
+        a channel configuration subscribes it when created (protocol https).
+        https://docs.aws.amazon.com/chatbot/latest/adminguide/related-services.html"""
+        self.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowChatApplicationsToSubscribe",
+                principals=[iam.AccountRootPrincipal()],
+                actions=["sns:Subscribe"],
+                resources=[self.topic_arn],
+                conditions={
+                    "StringEquals": {
+                        "sns:Protocol": "https",
+                        "sns:Endpoint": CHAT_APPLICATIONS_ENDPOINT,
+                    }
+                },
+            )
+        )
+
+
+# Where SNS delivers to Amazon Q Developer in chat applications (formerly AWS Chatbot).
+CHAT_APPLICATIONS_ENDPOINT = "https://global.sns-api.chatbot.amazonaws.com"
+
 
 def encrypted_topic(scope: Construct, id: str, *, name: str, key: kms.Key) -> NoticeTopic:
     return NoticeTopic(scope, id, name=name, key=key)

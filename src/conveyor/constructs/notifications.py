@@ -6,17 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import jsii
 from aws_cdk import Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
-from aws_cdk.interfaces.aws_events import IRuleRef
 from constructs import Construct
 
 from conveyor.constructs import defaults
+from conveyor.constructs.chat import ChatNotices, TopicTarget, notice
 from conveyor.constructs.deployment_history import grant_deployment_reads, grant_pipeline_reads
 from conveyor.constructs.handler_function import (
     FailedEvents,
@@ -51,6 +50,8 @@ class Notifications(Construct):
         self._key = key
         self.audiences = dict(audiences)
         self.topics: dict[str, defaults.NoticeTopic] = {}
+        # Audiences with a Slack or Teams channel: created by `watch`, which knows the pipeline.
+        self.chats: dict[str, ChatNotices] = {}
         for name, audience in self.audiences.items():
             topic = defaults.encrypted_topic(
                 self, f"Topic{camel(name)}", name=naming.name(f"{name}-notices"), key=key
@@ -83,7 +84,21 @@ class Notifications(Construct):
         naming = self._naming
         for name, audience in self.audiences.items():
             wanted: set[str] = set(audience.on)
-            if not wanted - {"scan-findings"}:
+            if audience.chats:
+                self.chats[name] = ChatNotices(
+                    self,
+                    f"Chat{camel(name)}",
+                    naming=naming,
+                    key=self._key,
+                    name=name,
+                    audience=audience,
+                    pipeline_name=pipeline_name,
+                    patterns=self._patterns(
+                        wanted, pipeline_name, project_names, deployment_groups
+                    ),
+                    notices=self.topics[name],
+                )
+            if not audience.email or not wanted - {"scan-findings"}:
                 continue  # the scan gate publishes scan findings itself
             formatter = HandlerFunction(
                 self,
@@ -177,18 +192,19 @@ class Notifications(Construct):
             if "rollback" not in audience.on:
                 continue
             topic = self.topics[name]
+            pattern = events.EventPattern(
+                source=["aws.ecs"],
+                detail_type=["ECS Deployment State Change"],
+                # In environment order: ARNs hold tokens, whose sort order is not stable.
+                resources=list(services),
+                detail={"eventName": ["SERVICE_DEPLOYMENT_FAILED"]},
+            )
             rule = events.Rule(
                 self,
                 f"{camel(name)}EcsRollback",
                 rule_name=naming.name(f"{name}-ecs-rollback"),
                 description=f"conveyor {naming.app}: ECS rolled a deployment back",
-                event_pattern=events.EventPattern(
-                    source=["aws.ecs"],
-                    detail_type=["ECS Deployment State Change"],
-                    # In environment order: ARNs hold tokens, whose sort order is not stable.
-                    resources=list(services),
-                    detail={"eventName": ["SERVICE_DEPLOYMENT_FAILED"]},
-                ),
+                event_pattern=pattern,
             )
             message = events.RuleTargetInput.from_text(
                 f"ROLLBACK: {naming.app}: ECS failed the deployment of "
@@ -197,8 +213,10 @@ class Notifications(Construct):
                 f"\nTime: {events.EventField.time}\nEnvironments: "
                 + ", ".join(dict.fromkeys(services.values()))
             )
-            rule.add_target(_TopicTarget(topic, message))
+            rule.add_target(TopicTarget(topic, message))
             topic.allow_service("events.amazonaws.com", rule.rule_arn)
+            if name in self.chats:
+                self.chats[name].add("EcsRollback", pattern, notice("EcsRollback", naming.app))
 
     def grant_scan_findings(self, function: lambda_.IFunction) -> str | None:
         """The topic the scan gate posts its summary to (the first audience that asks)."""
@@ -207,20 +225,6 @@ class Notifications(Construct):
             return None
         wanted[0].grant_publish(function)
         return wanted[0].topic_arn
-
-
-@jsii.implements(events.IRuleTarget)
-class _TopicTarget:
-    """The topic as a rule target, without CDK's SnsTopic grant: the topic's own policy
-    (NoticeTopic.allow_service) admits EventBridge for this rule only, and its key in step."""
-
-    def __init__(self, topic: sns.ITopic, message: events.RuleTargetInput) -> None:
-        self._topic = topic
-        self._message = message
-
-    def bind(self, rule: IRuleRef, id: str | None = None) -> events.RuleTargetConfig:
-        del rule, id  # the same target for any rule
-        return events.RuleTargetConfig(arn=self._topic.topic_arn, input=self._message)
 
 
 def _kebab(camel: str) -> str:

@@ -796,14 +796,83 @@ Email = Annotated[
 ]
 
 
-class Audience(_Model):
-    email: list[Email] = Field(min_length=1, description="Email addresses of this audience.")
+# Chat channels are configured in Amazon Q Developer in chat applications (formerly AWS
+# Chatbot); the workspace or team must be authorized once in its console. Patterns are the
+# CloudFormation resources' own:
+# https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-chatbot-slackchannelconfiguration.html
+# https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-chatbot-microsoftteamschannelconfiguration.html
+_UUID = r"^[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}$"
+
+
+class SlackChannel(_Model):
+    """A Slack channel that receives the audience's notices (read-only: no commands)."""
+
+    workspace: str = Field(
+        pattern=r"^[0-9A-Z]{1,255}$",
+        description="Slack workspace id, authorized once in the Amazon Q Developer console.",
+        examples=["T0123ABCDE"],
+    )
+    channel: str = Field(
+        pattern=r"^[A-Za-z0-9]{1,255}$",
+        description="Slack channel id (channel details > About), not its name.",
+        examples=["C0123ABCDE"],
+    )
+
+
+class TeamsChannel(_Model):
+    """A Microsoft Teams channel that receives the audience's notices (read-only)."""
+
+    team: str = Field(
+        pattern=_UUID,
+        description="Team id, authorized once in the Amazon Q Developer console.",
+        examples=["0a1b2c3d-4e5f-6789-abcd-ef0123456789"],
+    )
+    tenant: str = Field(
+        pattern=_UUID,
+        description="Microsoft Entra tenant id of the team.",
+        examples=["9f8e7d6c-5b4a-4321-8fed-cba987654321"],
+    )
+    channel: str = Field(
+        pattern=r"^([a-zA-Z0-9-_=+/.,])*%3[aA]([a-zA-Z0-9-_=+/.,])*%40([a-zA-Z0-9-_=+/.,])*$",
+        max_length=256,
+        description="Channel id from the channel's link, URL-encoded as it appears there.",
+        examples=["19%3ab6ef35dc342d4b3a8e7b1d9e0d0f3a8b%40thread.tacv2"],
+    )
+
+
+class _Listeners(_Model):
+    """Where an audience hears: email, a Slack channel, a Teams channel, or several."""
+
+    email: list[Email] = Field(
+        default_factory=list, description="Email addresses of this audience."
+    )
+    slack: SlackChannel | None = None
+    teams: TeamsChannel | None = None
+
+    @property
+    def listens(self) -> bool:
+        return bool(self.email) or self.slack is not None or self.teams is not None
+
+    @property
+    def chats(self) -> bool:
+        return self.slack is not None or self.teams is not None
+
+
+class Audience(_Listeners):
     on: list[NotificationEvent] = Field(min_length=1)
 
+    @model_validator(mode="after")
+    def _someone_listens(self) -> Audience:
+        if not self.listens:
+            # prevents FM71: a topic with no subscription tells nobody.
+            raise ValueError("nobody would hear: add email: [team@example.com], slack: or teams:")
+        return self
 
-class Notifications(_Model):
-    """Who hears about what. `email`/`on` form the team audience; `audiences` adds named groups
-    (developers, security, release...), each with its own encrypted topic (FM70, FM71)."""
+
+class Notifications(_Listeners):
+    """Who hears about what. `email`/`slack`/`teams`/`on` form the team audience; `audiences`
+    adds named groups (developers, security, release...), each with its own encrypted topic
+    (FM70, FM71)."""
 
     email: list[Email] = Field(
         default_factory=list,
@@ -820,10 +889,11 @@ class Notifications(_Model):
         for name in self.audiences:
             if not re.fullmatch(r"[a-z][a-z0-9-]{0,20}", name):
                 raise ValueError(f"audience name {name!r}: use lowercase letters, digits and '-'")
-        if not self.email and not self.audiences:
+        if not self.listens and not self.audiences:
             # prevents FM71: a topic with no subscription tells nobody.
             raise ValueError(
-                "nobody would be notified: add email: [team@example.com] (or audiences)"
+                "nobody would be notified: add email: [team@example.com], slack:, teams: "
+                "(or audiences)"
             )
         if not any("failed" in a.on for a in self.all_audiences().values()):
             # prevents FM70: a failing pipeline must reach someone.
@@ -832,8 +902,9 @@ class Notifications(_Model):
 
     def all_audiences(self) -> dict[str, Audience]:
         result = dict(self.audiences)
-        if self.email:
-            result = {"team": Audience(email=self.email, on=self.on), **result}
+        if self.listens:
+            team = Audience(email=self.email, slack=self.slack, teams=self.teams, on=self.on)
+            result = {"team": team, **result}
         return result
 
 
@@ -992,6 +1063,12 @@ class Spec(_Model):
             )
         if foreign and self.pipeline_region is None:
             raise ValueError("deploying into another account needs region: at the top")
+        if foreign and not next(iter(self.notifications.all_audiences().values())).email:
+            # The other account's alarms reach people through a topic there, by email.
+            raise ValueError(
+                "alarms in another account are sent by email: give the first audience an "
+                "email: address"
+            )
         if foreign:
             bucket = len(self.app) + len("-artifacts-") + 12 + 1 + len(self.pipeline_region or "")
             bucket += len(self.suffix) + (1 if self.suffix else 0)

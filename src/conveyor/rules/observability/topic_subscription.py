@@ -1,7 +1,9 @@
 """SNS topic that nobody is subscribed to.
 
 A topic counts as subscribed when it has inline ``Subscription`` entries, an
-``AWS::SNS::Subscription`` references it, or a SAM function subscribes through an SNS event.
+``AWS::SNS::Subscription`` references it, a SAM function subscribes through an SNS event, or a
+chat channel configuration (Amazon Q Developer in chat applications, formerly AWS Chatbot)
+lists it in ``SnsTopicArns``: the configuration subscribes its channel to the topic.
 Subscriptions created outside the template (console, another stack) are not visible.
 """
 
@@ -13,13 +15,18 @@ from conveyor.rules.engine import Context
 from conveyor.rules.model import Hit, Rule, Severity
 from conveyor.rules.template import Resource
 
+SUBSCRIBERS = (
+    "AWS::SNS::Subscription",
+    "AWS::Serverless::Function",
+    "AWS::Chatbot::SlackChannelConfiguration",
+    "AWS::Chatbot::MicrosoftTeamsChannelConfiguration",
+)
+
 
 def check(res: Resource, ctx: Context) -> Iterator[Hit]:
     if res.properties.get("Subscription"):
         return
-    if ctx.relations.referrers(
-        res.logical_id, "AWS::SNS::Subscription", "AWS::Serverless::Function"
-    ):
+    if ctx.relations.referrers(res.logical_id, *SUBSCRIBERS):
         return
     yield Hit(res.logical_id, "Properties", "topic has no subscription; its messages reach nobody")
 
