@@ -261,6 +261,15 @@ def test_retain_on_delete_keeps_the_bucket_instead_of_failing_to_delete_it() -> 
     assert ("CV008", "b") not in findings(check_text(kept, name="stack.json"))
 
 
+def test_resources_the_stack_only_reads_or_is_deleting_are_not_judged() -> None:
+    text = export(
+        state("aws:sns/topic:Topic", "shared", {}, external=True),
+        state("aws:sns/topic:Topic", "old", {}, delete=True),
+        state("aws:sns/topic:Topic", "mine", {}),
+    )
+    assert {r for _, r in findings(check_text(text, name="stack.json"))} == {"mine"}
+
+
 def test_two_resources_with_one_name_are_told_apart_by_type() -> None:
     text = preview(
         state("aws:sns/topic:Topic", "alerts", {}),

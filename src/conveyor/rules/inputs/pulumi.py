@@ -67,6 +67,8 @@ def read(data: dict[str, Any], *, name: str) -> tuple[list[Record], dict[str, li
         if rtype == "pulumi:pulumi:Stack":
             outputs = _stack_outputs(state)
             continue
+        if state.get("external") is True or state.get("delete") is True:
+            continue  # read with .get() (not the stack's), or pending deletion
         record = _record(state, urn, rtype, where, name)
         if record is not None:
             records.append(record)
