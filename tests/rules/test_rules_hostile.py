@@ -604,7 +604,7 @@ def test_the_size_cap_is_exactly_10_mib() -> None:
     over = check_paths(["-"], stdin_text=b"#" * (cap + 1))
     assert _one_error(over, "<stdin>") == (
         "<stdin>: more than 10 MiB is too large to be a CloudFormation template "
-        "(CloudFormation accepts 1 MB): split the stack"
+        "(CloudFormation accepts 1 MB, conveyor reads up to 10 MiB): split the stack"
     )
 
 

@@ -265,7 +265,7 @@ def _check_target(target: Target, options: Options, rules: RuleSet, deadline: fl
                 raise TemplateError(f"{name}: the input is empty; give a CloudFormation template")
         elif target.raw is not None:
             if len(target.raw) > MAX_BYTES:
-                raise TemplateError(_too_large(name, "more than"))
+                raise TemplateError(_too_large(name))
             text = read_text(target.raw, name=name)
         else:
             text = _read(name, explicit=target.explicit)
@@ -286,10 +286,13 @@ def _check_target(target: Target, options: Options, rules: RuleSet, deadline: fl
     return check_template(template, rules, options, deadline=deadline)
 
 
-def _too_large(name: str, size: str) -> str:
+def _too_large(name: str, size: int | None = None) -> str:
+    """``size`` in bytes when known (a file), else the input went past the cap while read."""
+    cap = f"{MAX_BYTES // 2**20} MiB"
+    amount = f"more than {cap}" if size is None else f"{size / 1e6:.1f} MB"
     return (
-        f"{name}: {size} {MAX_BYTES // 2**20} MiB is too large to be a CloudFormation template "
-        "(CloudFormation accepts 1 MB): split the stack"
+        f"{name}: {amount} is too large to be a CloudFormation template "
+        f"(CloudFormation accepts 1 MB, conveyor reads up to {cap}): split the stack"
     )
 
 
@@ -308,7 +311,7 @@ def _read(name: str, *, explicit: bool) -> str:
     except OSError as exc:
         raise TemplateError(f"{name}: cannot read the file: {_reason(exc)}") from None
     if len(raw) > MAX_BYTES:
-        raise TemplateError(_too_large(name, "more than"))
+        raise TemplateError(_too_large(name))
     if not explicit and (not raw.strip() or b"\x00" in raw[:8192]):
         raise NotATemplateError(name)
     return read_text(raw, name=name)
@@ -322,7 +325,7 @@ def _read_capped(fd: int, name: str, *, explicit: bool) -> bytes:
                 os.read(fd, 65536).decode("utf-8", "replace")
             ):
                 raise NotATemplateError(name)
-            raise TemplateError(_too_large(name, f"{info.st_size / 1e6:.1f} MB,"))
+            raise TemplateError(_too_large(name, info.st_size))
     elif not explicit:
         raise NotATemplateError(name)
     elif stat.S_ISFIFO(info.st_mode) and _is_named_pipe(fd):

@@ -1,0 +1,140 @@
+"""The runner's own behaviour, checked in this process (worker processes are out of a test's
+sight): reading standard input, size and memory bounds per file, messages of internal errors,
+``check_text``'s contract."""
+
+from __future__ import annotations
+
+import io
+import multiprocessing
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from conveyor.rules import bounds, check_text
+from conveyor.rules import runner as runner_module
+from conveyor.rules.engine import Options
+from conveyor.rules.runner import Target, check_target, internal_error, read_stdin
+from conveyor.rules.template import MAX_BYTES
+
+GOOD = "Resources:\n  Repo:\n    Type: AWS::ECR::Repository\n"
+TOO_LARGE = (
+    "is too large to be a CloudFormation template "
+    "(CloudFormation accepts 1 MB, conveyor reads up to 10 MiB): split the stack"
+)
+
+
+def test_standard_input_is_read_as_bytes_up_to_one_past_the_cap(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(runner_module, "MAX_BYTES", 10)
+    raw = "é123456789abcdef".encode()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(raw)))
+    assert read_stdin() == raw[:11]
+
+
+def test_standard_input_without_bytes_is_encoded_as_a_file_would_be(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(runner_module, "MAX_BYTES", 4)
+    # A text stream with no .buffer (an embedding application's); a lone surrogate stands for
+    # a byte that was not UTF-8, and goes back to that byte.
+    monkeypatch.setattr(sys, "stdin", io.StringIO("é\udcffxyz-more"))
+    assert read_stdin() == b"\xc3\xa9\xffxyz"
+
+
+def test_no_standard_input_reads_as_empty(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdin", None)
+    assert read_stdin() == b""
+
+
+@pytest.mark.parametrize(
+    ("length", "shown"),
+    [(300, "x" * 288), (301, "x" * 288 + "..."), (400, "x" * 288 + "...")],
+)
+def test_internal_error_details_are_cut_after_300_characters(length: int, shown: str) -> None:
+    error = internal_error("t.yaml", ValueError("x" * (length - len("ValueError: "))))
+    assert error.file == "t.yaml"
+    assert error.message == (
+        f"t.yaml: internal error while checking this file: ValueError: {shown} "
+        "(a bug in conveyor: please report it with the template)"
+    )
+
+
+def test_an_os_error_without_text_is_named_by_its_type(tmp_path: Path) -> None:
+    assert runner_module._reason(OSError()) == "OSError"
+    assert runner_module._reason(PermissionError(13, "Permission denied")) == "Permission denied"
+
+
+def test_check_text_names_stdin_checks_bytes_as_named_input_and_times_itself() -> None:
+    before = time.perf_counter()
+    result = check_text(b"foo: bar\n")
+    took = time.perf_counter() - before
+    assert [(e.file, e.message) for e in result.errors] == [
+        (
+            "<stdin>",
+            "<stdin>: not a CloudFormation template (no Resources mapping); add a Resources "
+            "section or leave the file out",
+        )
+    ]
+    assert 0 <= result.seconds <= took
+    assert {f.file for f in check_text(GOOD).findings} == {"<stdin>"}
+
+
+def test_check_text_passes_the_input_kind_on() -> None:
+    (error,) = check_text(GOOD, name="t.yaml", input_kind="terraform").errors
+    assert error.message.startswith("t.yaml: --input terraform reads JSON")
+    assert check_text(GOOD, name="t.yaml", input_kind="cloudformation").errors == []
+
+
+def test_input_over_the_size_cap_is_refused_with_the_cap_in_the_message(tmp_path: Path) -> None:
+    result = check_text(b"#" * (MAX_BYTES + 1), name="big.yaml")
+    assert [e.message for e in result.errors] == [f"big.yaml: more than 10 MiB {TOO_LARGE}"]
+    huge = tmp_path / "huge.yaml"
+    with huge.open("wb") as handle:
+        handle.truncate(12_345_678)  # sparse
+    file_result = check_target(Target(str(huge), True), Options())
+    assert [e.message for e in file_result.errors] == [f"{huge}: 12.3 MB {TOO_LARGE}"]
+
+
+@contextmanager
+def _recorded_memory_limits(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+    """The limits files were checked under; nothing is really capped in the test process."""
+    limits: list[int] = []
+    real = bounds.memory_bound
+
+    def spy(mib: int) -> object:
+        limits.append(mib)
+        return real(0)
+
+    monkeypatch.setattr(runner_module, "memory_bound", spy)
+    yield limits
+
+
+def test_worker_functions_check_each_file_under_the_memory_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    good = tmp_path / "good.yaml"
+    good.write_text(GOOD)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("Resources: [\n")
+    options = Options(memory_limit=123, ignore=frozenset({"CV022"}))
+    with _recorded_memory_limits(monkeypatch) as limits:
+        results = runner_module._check_many(
+            [Target(str(good), True), Target(str(broken), True)], options
+        )
+        assert limits == [123, 123]
+        assert [r.file for r in results] == [str(good), str(broken)]
+        assert results[0].findings and "CV022" not in {f.rule for f in results[0].findings}
+        assert results[1].errors[0].message.startswith(f"{broken}:2: invalid YAML")
+        reader, writer = multiprocessing.Pipe(duplex=False)
+        runner_module._check_in_child(Target(str(good), True), options, writer)
+        assert limits == [123, 123, 123]
+        assert reader.recv() == results[0]
+        assert writer.closed
+        # In this process (not a worker) no limit applies.
+        check_target(Target(str(good), True), options)
+        assert limits == [123, 123, 123, 0]
