@@ -28,6 +28,8 @@ ACTION = re.compile(r"[a-z0-9-]+:[A-Za-z0-9]+")
 # Every resource type the pipeline stack (stages/self_update.py) or an environment stack can hold;
 # synthesis fails, naming the type, when a stack holds one that is missing here.
 TYPES = (
+    "AWS::Chatbot::MicrosoftTeamsChannelConfiguration",
+    "AWS::Chatbot::SlackChannelConfiguration",
     "AWS::ApplicationAutoScaling::ScalableTarget",
     "AWS::CloudWatch::Alarm",
     "AWS::CodeBuild::Project",

@@ -7,6 +7,34 @@ https://docs.aws.amazon.com/cloudformation-cli/latest/userguide/resource-type-sc
 """
 
 PERMISSIONS: dict[str, tuple[str, ...]] = {
+    "AWS::Chatbot::MicrosoftTeamsChannelConfiguration": (
+        "chatbot:AssociateToConfiguration",
+        "chatbot:CreateMicrosoftTeamsChannelConfiguration",
+        "chatbot:DeleteMicrosoftTeamsChannelConfiguration",
+        "chatbot:DisassociateFromConfiguration",
+        "chatbot:GetMicrosoftTeamsChannelConfiguration",
+        "chatbot:ListAssociations",
+        "chatbot:ListTagsForResource",
+        "chatbot:TagResource",
+        "chatbot:UntagResource",
+        "chatbot:UpdateMicrosoftTeamsChannelConfiguration",
+        "iam:CreateServiceLinkedRole",
+        "iam:PassRole",
+    ),
+    "AWS::Chatbot::SlackChannelConfiguration": (
+        "chatbot:AssociateToConfiguration",
+        "chatbot:CreateSlackChannelConfiguration",
+        "chatbot:DeleteSlackChannelConfiguration",
+        "chatbot:DescribeSlackChannelConfigurations",
+        "chatbot:DisassociateFromConfiguration",
+        "chatbot:ListAssociations",
+        "chatbot:ListTagsForResource",
+        "chatbot:TagResource",
+        "chatbot:UntagResource",
+        "chatbot:UpdateSlackChannelConfiguration",
+        "iam:CreateServiceLinkedRole",
+        "iam:PassRole",
+    ),
     "AWS::ApplicationAutoScaling::ScalableTarget": (
         "application-autoscaling:DeleteScheduledAction",
         "application-autoscaling:DeregisterScalableTarget",
