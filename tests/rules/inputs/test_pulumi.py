@@ -106,8 +106,7 @@ S4_BAD = {
 }
 # Advice the fixed seed still earns: it has no scan stage, and records deployments from its
 # function, which CV084 cannot see from the pipeline.
-# Its deployments table has neither SSE nor point-in-time recovery (CV014, low).
-S4_GOOD = {("CV084", "pipeline"), ("CV085", "pipeline"), ("CV014", "deployments")}
+S4_GOOD = {("CV084", "pipeline"), ("CV085", "pipeline")}
 
 
 @pytest.mark.parametrize("kind", ["export", "preview"])

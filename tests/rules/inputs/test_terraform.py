@@ -127,6 +127,8 @@ S4_BAD = {
     ("CV009", "aws_s3_bucket.artifacts"),
     ("CV042", "aws_codepipeline.api"),
     ("CV053", "aws_codepipeline.api"),
+    ("CV059", "aws_codepipeline.api"),  # the pipeline role may not create deployments
+    ("CV014", "aws_dynamodb_table.deployments"),  # no SSE with a customer key or PITR
     ("CV060", "aws_codepipeline.api"),
     ("CV080", "aws_codepipeline.api"),
     ("CV084", "aws_codepipeline.api"),

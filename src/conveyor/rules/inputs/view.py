@@ -125,7 +125,7 @@ class View:
             return value
         arn, slash, rest = value.partition("/") if value not in self.by_value else (value, "", "")
         for candidate, suffix in ((value, ""), (arn, slash + rest)):
-            lid = self.lids.get(self.by_value.get(candidate, ""))
+            lid = self.lids.get(self.by_value.get(candidate, "")) or self.arns.get(candidate)
             if lid is not None:
                 pointer = {"Fn::GetAtt": [lid, "Arn"]}
                 return pointer if not suffix else {"Fn::Join": ["", [pointer, suffix]]}
