@@ -138,10 +138,6 @@ S4_BAD = {
     ("CV055", "aws_iam_role.codedeploy"),
     ("CV076", "aws_lambda_function.api"),
     ("CV082", "aws_cloudwatch_metric_alarm.errors"),
-    # The pipeline role may not create the CodeDeploy deployment (CV059); the deployments
-    # table has neither SSE nor point-in-time recovery (CV014, low).
-    ("CV059", "aws_codepipeline.api"),
-    ("CV014", "aws_dynamodb_table.deployments"),
 }
 
 
@@ -150,13 +146,9 @@ def test_seed_s4_bad_and_good_plans() -> None:
     good = check_paths([FIXTURES / "seed-s4-good.plan.json"])
     assert not bad.errors and not good.errors
     assert findings(bad) == S4_BAD
-    # Advice and one low finding: the fixed seed has no scan stage, records deployments from
-    # its function, and keeps its deployments table without SSE or point-in-time recovery.
-    assert findings(good) == {
-        ("CV084", "aws_codepipeline.api"),
-        ("CV085", "aws_codepipeline.api"),
-        ("CV014", "aws_dynamodb_table.deployments"),
-    }
+    # Advice only: the fixed seed has no scan stage and records deployments from its
+    # function; its table is encrypted with the key and recoverable (no CV014).
+    assert findings(good) == {("CV084", "aws_codepipeline.api"), ("CV085", "aws_codepipeline.api")}
     assert good.exit_code() == 0
 
 
