@@ -31,8 +31,6 @@ TYPES = (
     "AWS::Chatbot::MicrosoftTeamsChannelConfiguration",
     "AWS::Chatbot::SlackChannelConfiguration",
     "AWS::ApplicationAutoScaling::ScalableTarget",
-    "AWS::Chatbot::MicrosoftTeamsChannelConfiguration",
-    "AWS::Chatbot::SlackChannelConfiguration",
     "AWS::CloudWatch::Alarm",
     "AWS::CodeBuild::Project",
     "AWS::CodeDeploy::Application",
