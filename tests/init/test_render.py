@@ -115,3 +115,89 @@ def test_given_answers_leave_no_placeholders(tmp_path: Path) -> None:
 )
 def test_app_names_are_always_valid(raw: str | None, expected: str) -> None:
     assert app_name(raw) == expected
+
+
+# --- an init that builds (issue 12) --------------------------------------------------------------
+
+
+def _rendered(root: Path, files: dict[str, str]) -> tuple[str, dict[str, object]]:
+    import yaml
+
+    _write(root, {**GIT, **files})
+    repo = detect(root)
+    text = render(repo, default_answers(repo, region="eu-west-1")).text
+    parse_spec(text)  # still valid
+    data: dict[str, object] = yaml.safe_load(text)
+    return text, data
+
+
+def _test_commands(data: dict[str, object]) -> list[str]:
+    checks = data["checks"]
+    assert isinstance(checks, dict)
+    (unit,) = checks["tests"]
+    commands: list[str] = unit["commands"]
+    return commands
+
+
+def test_python_tests_install_the_dev_extra_that_lists_pytest(tmp_path: Path) -> None:
+    pyproject = (
+        '[project]\nname = "orders"\ndependencies = ["requests"]\n'
+        '[project.optional-dependencies]\ndocs = ["mkdocs"]\ntest = ["pytest>=8", "ruff"]\n'
+    )
+    _, data = _rendered(tmp_path, {"pyproject.toml": pyproject, "tests/test_x.py": ""})
+    assert _test_commands(data)[:-1] == ['pip install ".[test]"']
+
+
+def test_python_tests_install_requirements_dev(tmp_path: Path) -> None:
+    files = {
+        "requirements.txt": "flask\n",
+        "requirements-dev.txt": "-r requirements.txt\npytest==8.3\n",
+        "tests/test_x.py": "",
+    }
+    _, data = _rendered(tmp_path, files)
+    assert _test_commands(data)[:-1] == [
+        "pip install -r requirements.txt",
+        "pip install -r requirements-dev.txt",
+    ]
+
+
+def test_pytest_only_in_a_plugin_name_is_installed_explicitly(tmp_path: Path) -> None:
+    pyproject = '[project]\nname = "orders"\ndependencies = ["pytest-cov-helper"]\n'
+    _, data = _rendered(tmp_path, {"pyproject.toml": pyproject, "tests/test_x.py": ""})
+    assert _test_commands(data)[:-1] == ["pip install .", "pip install pytest"]
+
+
+def test_a_lambda_package_holds_dependencies_declared_only_in_pyproject(tmp_path: Path) -> None:
+    import subprocess
+
+    pyproject = (
+        '[project]\nname = "quotes"\nrequires-python = ">=3.13"\n'
+        'dependencies = ["requests>=2", "pydantic>=2,<3"]\n'
+    )
+    files = {"pyproject.toml": pyproject, "app.py": "def handler(event, context):\n    return 1\n"}
+    text, data = _rendered(tmp_path, files)
+    build = data["build"]
+    assert isinstance(build, dict)
+    commands: list[str] = build["commands"]
+    assert commands[2] == "pip install -r /tmp/requirements.txt -t /tmp/package"
+    # The command that reads the dependencies, run as the build runs it (no network needed).
+    reader = commands[1].replace("/tmp/requirements.txt", str(tmp_path / "requirements.txt"))
+    subprocess.run(["bash", "-c", reader], cwd=tmp_path, check=True)
+    assert (tmp_path / "requirements.txt").read_text() == "requests>=2\npydantic>=2,<3\n"
+    # Assembled outside the repository, which is copied into it whole.
+    assert commands[3] == "cp -r ./. /tmp/package/"
+    assert "runtime: python3.13  # from requires-python" in text
+
+
+def test_guessed_values_say_check_this(tmp_path: Path) -> None:
+    text, _ = _rendered(tmp_path, {"Dockerfile": "FROM python:3.12\n", "requirements.txt": ""})
+    assert "port: 8080  # check this: the port your container listens on" in text
+    assert (
+        "health_check_path: /health  # check this: a path that answers 200 when the app is "
+        "healthy" in text
+    )
+    exposed, _ = _rendered(tmp_path / "exposed", {"Dockerfile": "FROM python:3.12\nEXPOSE 9000\n"})
+    assert "port: 9000\n" in exposed  # read from EXPOSE: not a guess
+    handler = {"app.py": "def handler(event, context):\n    return 1\n", "requirements.txt": ""}
+    guessed, _ = _rendered(tmp_path / "fn", handler)
+    assert "runtime: python3.12  # check this" in guessed

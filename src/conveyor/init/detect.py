@@ -64,6 +64,11 @@ class Repository:
     python_tests: bool = False
     python_pytest_listed: bool = False  # pytest is already among the declared dependencies
     python_install: str | None = None  # how to install dependencies before tests
+    # What the test job installs: the project with the extra that lists pytest, or a
+    # requirements-dev file; empty when neither names pytest.
+    python_test_install: tuple[str, ...] = ()
+    python_dependencies: bool = False  # pyproject.toml declares [project] dependencies
+    python_version: str | None = None  # from requires-python (">=3.12" -> "3.12")
     node_tests: bool = False
     node_version: int | None = None
     lambda_handler: LambdaHandler | None = None
@@ -85,9 +90,10 @@ def detect(root: Path) -> Repository:
     pyproject = _toml(pyproject_text)
     requirements = _text(root / "requirements.txt", within=root)
     name = None
-    node_tests = python_tests = pytest_listed = False
+    node_tests = python_tests = pytest_listed = python_dependencies = False
     node_version = None
-    python_install = None
+    python_install = python_version = None
+    test_install: tuple[str, ...] = ()
     if package is not None:
         found.append("package.json")
         languages.append("node")
@@ -106,8 +112,15 @@ def detect(root: Path) -> Repository:
         if requirements is not None:
             found.append("requirements.txt")
             python_install = "pip install -r requirements.txt"
-        # The raw text, not the parsed TOML: it may hold dates, which json.dumps cannot write.
-        pytest_listed = "pytest" in ((requirements or "") + (pyproject_text or "")).lower()
+        project = pyproject.get("project") if pyproject is not None else None
+        project = project if isinstance(project, dict) else {}
+        python_dependencies = bool(project.get("dependencies"))
+        python_version = _python_version(project.get("requires-python"))
+        test_install = _python_test_install(root, project, python_install)
+        pytest_listed = bool(test_install) or _names_pytest(requirements or "")
+        pytest_listed = pytest_listed or _names_pytest(
+            " ".join(_strings(project.get("dependencies")))
+        )
         python_tests = pytest_listed or (root / "tests").is_dir()
 
     handler = None if dockerfile else _lambda_handler(root)
@@ -129,6 +142,9 @@ def detect(root: Path) -> Repository:
         python_tests=python_tests,
         python_pytest_listed=pytest_listed,
         python_install=python_install,
+        python_test_install=test_install,
+        python_dependencies=python_dependencies,
+        python_version=python_version,
         node_tests=node_tests,
         node_version=node_version,
         lambda_handler=handler,
@@ -295,3 +311,38 @@ def parse_remote(url: str) -> Remote | None:
     repo = path if re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", path) else None
     kind: RemoteKind = "github" if host == "github.com" else "connection"
     return Remote(kind, url, repo=repo, host=host)
+
+
+# Files that conventionally hold what tests need beyond the application's own dependencies.
+DEV_REQUIREMENTS = ("requirements-dev.txt", "requirements-test.txt", "dev-requirements.txt")
+
+
+def _python_test_install(root: Path, project: dict[str, Any], base: str | None) -> tuple[str, ...]:
+    """How the test job gets pytest: `pip install ".[dev]"` when an optional-dependencies group
+    lists it, or `pip install -r requirements-dev.txt`; () when nothing declares it."""
+    extras = project.get("optional-dependencies")
+    if isinstance(extras, dict):
+        for group, requirements in extras.items():
+            if isinstance(group, str) and _names_pytest(" ".join(_strings(requirements))):
+                return (f'pip install ".[{group}]"',)
+    for name in DEV_REQUIREMENTS:
+        text = _text(root / name, within=root)
+        if text is not None and _names_pytest(text):
+            return (*([base] if base else []), f"pip install -r {name}")
+    return ()
+
+
+def _names_pytest(requirements: str) -> bool:
+    return re.search(r"(?im)^\s*[\"']?pytest(?![\w-])", requirements.replace(" ", "\n")) is not None
+
+
+def _strings(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _python_version(requires: Any) -> str | None:
+    """The lowest Python a `requires-python` allows (">=3.12,<4" -> "3.12"), if it says one."""
+    if not isinstance(requires, str):
+        return None
+    found = re.search(r"(?:>=|~=|==)\s*(3\.\d+)", requires)
+    return found.group(1) if found else None

@@ -194,15 +194,20 @@ def _build(repo: Repository, placeholders: list[str]) -> list[str]:
             f"cd {folder} && zip -qr $CODEBUILD_SRC_DIR/function.zip . -x '*.git*'",
         ]
     else:
-        install = (
-            "pip install -r requirements.txt -t build/package"
-            if "requirements.txt" in repo.found
-            else "mkdir -p build/package"
-        )
-        commands = [
-            install,
-            f"cp -r {folder}/. build/package/",
-            "cd build/package && zip -qr $CODEBUILD_SRC_DIR/function.zip .",
+        # Assembled outside the source tree: copying the repository root into a folder inside
+        # it fails ("cannot copy a directory into itself").
+        commands = ["mkdir -p /tmp/package"]
+        if "requirements.txt" in repo.found:
+            commands.append("pip install -r requirements.txt -t /tmp/package")
+        elif repo.python_dependencies:
+            # Dependencies declared only in pyproject.toml, read when the build runs.
+            commands += [
+                f"python3 -c {_PYPROJECT_DEPENDENCIES!r} > /tmp/requirements.txt",
+                "pip install -r /tmp/requirements.txt -t /tmp/package",
+            ]
+        commands += [
+            f"cp -r {folder}/. /tmp/package/",
+            "cd /tmp/package && zip -qr $CODEBUILD_SRC_DIR/function.zip . -x '.git/*' 'tests/*'",
         ]
     lines = [
         "build:",
@@ -214,19 +219,29 @@ def _build(repo: Repository, placeholders: list[str]) -> list[str]:
     return lines
 
 
+_PYPROJECT_DEPENDENCIES = (
+    "import tomllib; "
+    "print(chr(10).join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))"
+)
+# Marks a value init guessed rather than read from the repository.
+GUESSED = "  # check this"
+
+
 def _checks(repo: Repository) -> list[str]:
     tests: list[list[str]] = []
     tools: list[str] = ["gitleaks"]
     if "python" in repo.languages:
         tools += ["bandit", "pip-audit"]
         if repo.python_tests:
-            install = repo.python_install or "pip install -r requirements.txt"
+            installs = list(repo.python_test_install) or [
+                repo.python_install or "pip install -r requirements.txt",
+                *([] if repo.python_pytest_listed else ["pip install pytest"]),
+            ]
             tests.append(
                 [
                     "  - name: unit",
                     "    commands:",
-                    f"      - {_q(install)}",
-                    *([] if repo.python_pytest_listed else ["      - pip install pytest"]),
+                    *(f"      - {_q(install)}" for install in installs),
                     '      - "python -m pytest -q --junitxml=reports/unit.xml"',
                     '    junit: "reports/*.xml"',
                 ]
@@ -280,13 +295,17 @@ def _environments(repo: Repository, answers: Answers) -> list[str]:
                 "        # conveyor creates a VPC, cluster, load balancer and Fargate service.",
                 "        # To deploy to an existing service instead: cluster: x, service: y.",
                 "        create:",
-                f"          port: {answers.port}",
-                f"          health_check_path: {_q(answers.health_check_path)}",
+                f"          port: {answers.port}"
+                + ("" if repo.port else f"{GUESSED}: the port your container listens on"),
+                f"          health_check_path: {_q(answers.health_check_path)}{GUESSED}: "
+                "a path that answers 200 when the app is healthy",
                 f"          desired_count: {2 if production else 1}",
             ]
         else:
             handler = repo.lambda_handler
-            runtime = "python3.12"
+            runtime = f"python3.12{GUESSED}: requires-python names no version Lambda runs"
+            if repo.python_version in {"3.12", "3.13"}:
+                runtime = f"python{repo.python_version}  # from requires-python"
             if handler is not None and handler.language == "node":
                 # The only Node runtime the spec accepts (FM65: no runtimes near end of life).
                 runtime = "nodejs22.x"
