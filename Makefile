@@ -1,4 +1,4 @@
-# Two commands on a fresh machine (Python 3.11+ and Node 20): `make demo` and `make test`.
+# Two commands on a fresh machine (Python 3.11+ and Node 22+): `make demo` and `make test`.
 # Both create .venv and install conveyor with its judges on first use.
 
 PYTHON ?= python3
@@ -8,6 +8,7 @@ STAMP  := $(VENV)/.installed
 DEMO_SPEC ?= examples/web-service.yaml
 DEMO_OUT  ?= out/demo
 
+# Node 20 still works (past its end of life): keep its banner out of the demo's output.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION = 20
 
 .PHONY: demo test lint typecheck unit install clean

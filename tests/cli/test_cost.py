@@ -109,3 +109,16 @@ def test_invalid_spec_exits_2(tmp_path: Path) -> None:
     spec.write_text("app: web\n")
     result = runner.invoke(app, ["cost", str(spec)])
     assert result.exit_code == 2
+
+
+def test_the_documented_example_table_is_what_cost_prints() -> None:
+    """docs/commands/cost.md shows `conveyor cost examples/web-service.yaml`; a price or model
+    change that moves a number must move the page too."""
+    import re
+
+    result = runner.invoke(app, ["cost", str(EXAMPLE), "--format", "json"])
+    data = json.loads(result.stdout)
+    page = (ROOT / "docs" / "commands" / "cost.md").read_text()
+    documented = dict(re.findall(r"^\| ([A-Za-z0-9 ]+) \| ([0-9.]+) \|$", page, re.M))
+    assert documented == {k: f"{v:.2f}" for k, v in data["services"].items()}
+    assert f"| **total** | **{data['total_monthly']:.2f}** |" in page
