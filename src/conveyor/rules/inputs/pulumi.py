@@ -39,6 +39,30 @@ _TERRAFORM_TYPES = {
 _CLASSIC = re.compile(r"^aws:([a-z0-9]+)/[A-Za-z0-9]+:([A-Za-z0-9]+)$")
 _NATIVE = re.compile(r"^aws-native:([a-z0-9]+):([A-Za-z0-9]+)$")
 _NAME_INPUTS = frozenset({"bucket", "name", "function_name", "topic_name", "role_name"})
+# aws-native module -> CloudFormation service name, where capitalising the module is not it
+# (https://www.pulumi.com/registry/packages/aws-native/api-docs/: aws-native:<module>:<Type>).
+_NATIVE_SERVICES = {
+    "s3": "S3",
+    "sns": "SNS",
+    "sqs": "SQS",
+    "iam": "IAM",
+    "kms": "KMS",
+    "ecr": "ECR",
+    "ecs": "ECS",
+    "ec2": "EC2",
+    "ssm": "SSM",
+    "codebuild": "CodeBuild",
+    "codecommit": "CodeCommit",
+    "codedeploy": "CodeDeploy",
+    "codepipeline": "CodePipeline",
+    "codestarconnections": "CodeStarConnections",
+    "codestarnotifications": "CodeStarNotifications",
+    "cloudwatch": "CloudWatch",
+    "dynamodb": "DynamoDB",
+    "secretsmanager": "SecretsManager",
+    "stepfunctions": "StepFunctions",
+    "elasticloadbalancingv2": "ElasticLoadBalancingV2",
+}
 # aws-native property names whose CloudFormation spelling is not the camelCase capitalised.
 _NATIVE_SPELLING = {"sseAlgorithm": "SSEAlgorithm", "kmsMasterKeyId": "KMSMasterKeyID"}
 _NATIVE_OPAQUE = frozenset(
@@ -226,9 +250,7 @@ def _stack_outputs(state: dict[str, Any]) -> dict[str, list[str]]:
 
 
 def _native_service(module: str) -> str:
-    return {"s3": "S3", "sns": "SNS", "iam": "IAM", "kms": "KMS", "ecr": "ECR", "ecs": "ECS"}.get(
-        module, module[:1].upper() + module[1:]
-    )
+    return _NATIVE_SERVICES.get(module, module[:1].upper() + module[1:])
 
 
 def _native_key(key: str) -> str:

@@ -93,7 +93,12 @@ class View:
         out: list[Any] = []
         for item in many(value):
             lid = self.lids.get(self.by_value.get(item, "")) if isinstance(item, str) else None
-            out.append(_pointer(lid, path) if lid else item)
+            if lid is None:
+                out.append(item)
+            elif isinstance(item, str) and item.startswith("arn:"):
+                out.append({"Fn::GetAtt": [lid, "Arn"]})
+            else:
+                out.append(_pointer(lid, path))
         return out
 
     def doc(self, rec: Record, *path: str | int) -> Any:
