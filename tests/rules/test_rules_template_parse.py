@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from conveyor.rules import check_text
 from conveyor.rules import template as template_module
-from conveyor.rules.template import TemplateError, parse
+from conveyor.rules.template import TemplateError, looks_like_template, parse
 
 # Nodes, as the alias check counts them: every mapping or list is 1 plus its values' nodes, every
 # scalar value 1 (keys are not counted). The list is 1 + 3 = 4; Resources: {} is 1; the root is
@@ -217,3 +218,86 @@ def test_a_signed_long_number_with_underscores_is_named_as_a_number(sign: str) -
     assert str(caught.value).startswith(
         f"t.yaml:4: invalid YAML: a number of {len(digits):,} digits; conveyor reads numbers of "
     )
+
+
+@pytest.mark.parametrize(
+    "form",
+    ["{deep}", "!Join [a, {deep}]", "!Base64 {{a: {deep}}}"],
+    ids=["list", "short-form list", "short-form mapping"],
+)
+def test_nesting_is_read_without_recursion_and_refused_past_120_levels(form: str) -> None:
+    # 400 levels: read one level at a time (recursing would exhaust Python's stack on the way),
+    # then refused by the depth guard with its own message.
+    deep = "[" * 400 + "]" * 400
+    text = f"Resources:\n  R:\n    Type: AWS::SNS::Topic\n    Properties:\n      X: {form}\n"
+    result = check_text(text.format(deep=deep), name="t.yaml")
+    assert [e.message for e in result.errors] == [
+        "t.yaml: Resources.R: nested more than 120 levels deep; no CloudFormation template "
+        "needs that: flatten it"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b"Resources:\n  \x00\n", "t.yaml: binary file (contains NUL bytes), not a template"),
+        (
+            b"\nResources: \xff\n",
+            "t.yaml: not valid UTF-8 (byte 12, line 2); CloudFormation "
+            "reads UTF-8: re-encode the file",
+        ),
+        (b"\xef\xbb\xbfResources: {R: {Type: AWS::SNS::Topic}}\n", None),  # BOM: still UTF-8
+    ],
+)
+def test_bytes_are_decoded_strictly(raw: bytes, message: str | None) -> None:
+    result = check_text(raw, name="t.yaml")
+    assert [e.message for e in result.errors] == ([message] if message else [])
+
+
+def test_nul_bytes_are_looked_for_in_the_first_64_kib_only() -> None:
+    # Past 64 KiB a NUL is left to the parser (which names its line) rather than scanned for.
+    raw = b"Resources: {}\n" + b"#" * (65536 - 14) + b"\x00\n"
+    (error,) = check_text(raw, name="t.yaml").errors
+    assert error.message == (
+        "t.yaml:2: invalid YAML: unacceptable character #x0000: control characters are not allowed"
+    )
+
+
+def test_what_looks_like_a_template() -> None:
+    assert looks_like_template("AWSTemplateFormatVersion: '2010-09-09'\n")
+    assert looks_like_template("x: 1\nResources: {}\n")
+    assert not looks_like_template("name: my-app\nversion: 1\n")
+    # Only the head is looked at: a marker past 200,000 characters does not count.
+    assert not looks_like_template("#" * 199_992 + "Resources")
+    assert looks_like_template("#" * 199_991 + "Resources")
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        (
+            "!!int X" + "1" * 5000,
+            "'X" + "1" * 59 + "... (5,001 characters)' is not a valid integer",
+        ),
+        ("!!bool " + "1" * 4300, "'" + "1" * 60 + "... (4,300 characters)' is not a valid boolean"),
+        ("!!int " + "x" * 60, "'" + "x" * 60 + "' is not a valid integer"),
+        ("!!int " + "x" * 61, "'" + "x" * 60 + "... (61 characters)' is not a valid integer"),
+    ],
+)
+def test_bad_scalar_values_are_shown_shortened(value: str, problem: str) -> None:
+    text = f"Resources:\n  R:\n    Type: AWS::SNS::Topic\n    Properties: {{N: {value}}}\n"
+    with pytest.raises(TemplateError) as caught:
+        parse(text, name="t.yaml")
+    assert str(caught.value).startswith(f"t.yaml:4: invalid YAML: {problem}")
+
+
+def test_yaml_lines_of_missing_keys_and_items_past_the_end() -> None:
+    template = parse(
+        "Resources:\n  R:\n    Type: AWS::SNS::Topic\n    Properties:\n      L: [a, b]\n",
+        name="t.yaml",
+    )
+    assert template.line(("Nope",)) == 1
+    assert template.line(("Resources", "R", "Properties", "L", 1)) == 5
+    assert template.line(("Resources", "R", "Properties", "L", 2)) == 5
+    assert template.line(("Resources", "R", "Properties", "L", -1)) == 5
+    assert template.line(("Resources", "R", "Nope", "L")) == 2

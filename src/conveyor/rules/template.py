@@ -359,6 +359,12 @@ def _parse_yaml(text: str, name: str) -> tuple[Any, dict[int, Any]]:
         where = f"{name}:{mark.line + 1}" if mark is not None else name
         problem = exc.problem or exc.context or "cannot parse"
         raise TemplateError(f"{where}: invalid YAML: {problem}") from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (a NUL, ESC)
+        line = text.count("\n", 0, exc.position) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise TemplateError(
+            f"{name}:{line}: invalid YAML: unacceptable character #x{code:04x}: {exc.reason}"
+        ) from None
     except yaml.YAMLError as exc:
         raise TemplateError(f"{name}: invalid YAML: {exc}") from None
     except RecursionError:
