@@ -1128,3 +1128,166 @@ def test_every_rule_page_states_its_precision_evidence() -> None:
         page = pages()[f"{rule_id}.md"]
         assert "## Precision on real templates" in page
     assert PRECISION["CV090"] in pages()["CV090.md"]
+
+
+# --- CV079 (new): a deployment group no pipeline action deploys to --------------------------
+
+GROUPS = """Resources:
+  Group:
+    Type: AWS::CodeDeploy::DeploymentGroup
+    Properties: {ApplicationName: app, DeploymentGroupName: app-staging}
+  Pipeline:
+    Type: AWS::CodePipeline::Pipeline
+    Properties:
+      Stages:
+        - Name: Deploy
+          Actions:
+            - Name: Deploy
+              ActionTypeId: {Category: Deploy, Owner: AWS, Provider: CodeDeploy, Version: "1"}
+              Configuration: {ApplicationName: app, DeploymentGroupName: NAME}
+"""
+
+
+def test_cv079_a_group_the_pipeline_does_not_name_is_reported() -> None:
+    hits = found(GROUPS.replace("NAME", "app-production"), "CV079")
+    assert [(f.resource, f.line) for f in hits] == [("Group", 4)]
+
+
+@pytest.mark.parametrize("name", ["app-staging", "!Ref Group", "!Sub '${AWS::StackName}-g'"])
+def test_cv079_a_named_group_or_an_unresolvable_name_is_clean(name: str) -> None:
+    assert found(GROUPS.replace("NAME", name), "CV079") == []
+
+
+def test_cv079_groups_without_a_pipeline_here_are_not_judged() -> None:
+    alone = GROUPS.split("  Pipeline:")[0]
+    assert found(alone, "CV079") == []
+
+
+def test_cv079_a_group_a_lambda_alias_shifts_traffic_with_is_used() -> None:
+    alias = GROUPS.replace("NAME", "app-production") + (
+        "  Alias:\n    Type: AWS::Lambda::Alias\n    UpdatePolicy:\n"
+        "      CodeDeployLambdaAliasUpdate:\n"
+        "        {ApplicationName: app, DeploymentGroupName: !Ref Group}\n"
+        "    Properties: {FunctionName: f, FunctionVersion: '1', Name: live}\n"
+    )
+    assert found(alias, "CV079") == []
+
+
+# CV063: what still keeps a placeholder from being reported (mutation survivors).
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        "    AllowedValues: ['', Prometheus]\n",  # the empty default is one of the choices
+        "    AllowedPattern: '[a-z]+'\n",  # the pattern refuses the placeholder
+        "    AllowedPattern: '[a-z'\n",  # a pattern CloudFormation cannot use refuses too
+        "    MinLength: 1\n",
+        "    MinLength: one\n",
+        "    AllowedValues: [Prometheus]\n",  # not a listed value: refused at deploy time
+    ],
+)
+def test_cv063_a_placeholder_the_parameter_refuses_or_lists_is_not_reported(extra: str) -> None:
+    assert found(_param(extra=extra), "CV063") == []
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        "    AllowedPattern: '.*'\n",
+        "    MinLength: 0\n",
+        "    AllowedValues: Prometheus\n",  # not a list: nothing is listed
+    ],
+)
+def test_cv063_constraints_that_accept_the_placeholder_do_not_help(extra: str) -> None:
+    assert [f.resource for f in found(_param(extra=extra), "CV063")] == ["Setting"]
+
+
+def test_cv063_unused_conditioned_and_non_string_parameters_are_not_reported() -> None:
+    unused = _param().replace("Properties: {DisplayName: !Ref Setting}", "Properties: {}")
+    assert found(unused, "CV063") == []
+    conditioned = _param() + "Conditions:\n  HasSetting: !Not [!Equals [!Ref Setting, '']]\n"
+    assert found(conditioned, "CV063") == []
+    number = _param().replace("    Type: String\n    Default: ''", "    Type: Number\n    Default: ''")
+    assert found(number, "CV063") == []
+    assert found(_param(default="prod-db"), "CV063") == []
+
+
+def test_cv063_message_and_place() -> None:
+    (hit,) = found(_param(), "CV063")
+    assert (hit.path, hit.line, hit.message) == (
+        "Parameters.Setting.Default",
+        4,
+        "parameter Setting defaults to the placeholder ''; a deploy without it fails later "
+        "instead of stopping here",
+    )
+
+
+# CV045 and CV090: messages and edges (mutation survivors).
+
+
+def test_cv045_each_problem_is_named_alone() -> None:
+    echo = _secret("GitHubToken", extra="    NoEcho: true\n    Default: x\n")
+    assert [f.message for f in echo] == [
+        "secret parameter GitHubToken has a default, so a missing secret goes unnoticed"
+    ]
+    shown = _secret("GitHubToken")
+    assert [(f.path, f.message) for f in shown] == [
+        ("Parameters.GitHubToken", "secret parameter GitHubToken is not NoEcho")
+    ]
+    assert _secret("GitHubToken", extra="    NoEcho: 'true'\n") == []
+
+
+@pytest.mark.parametrize(
+    ("name", "extra"),
+    [
+        ("ApiKey", "    AllowedValues: [yes, no]\n"),
+        ("ApiKey", "    Default: 'no'\n    AllowedValues: [abc, 'no']\n"),
+        ("ApiKey", "    Default: 'False'\n"),
+        ("Api_Key_Name", ""),
+        ("DbPasswordLength", ""),
+    ],
+)
+def test_cv045_more_switches_and_settings(name: str, extra: str) -> None:
+    hits = _secret(name, extra=extra)
+    if name == "ApiKey" and "'no'" in extra:
+        # "no" as a default is a value, not a switch: the secret still has a default.
+        assert [f.resource for f in hits] == ["ApiKey"]
+    else:
+        assert hits == []
+
+
+def test_cv045_a_list_of_mixed_allowed_values_is_no_switch() -> None:
+    assert [f.resource for f in _secret("ApiKey", extra="    AllowedValues: [true, k1]\n")] == [
+        "ApiKey"
+    ]
+
+
+def test_cv090_path_points_at_tags_or_properties() -> None:
+    text = (
+        "Resources:\n  A:\n    Type: AWS::SQS::Queue\n    Properties:\n      Tags: []\n"
+        "  B:\n    Type: AWS::SQS::Queue\n"
+    )
+    (hit,) = found(text, "CV090")
+    assert (hit.resource, hit.path) == ("A", "Resources.A.Properties.Tags")
+    (alone,) = found("Resources:\n  B:\n    Type: AWS::SQS::Queue\n", "CV090")
+    assert alone.path == "Resources.B.Properties"
+
+
+def test_cv090_unreadable_tags_providers_and_short_reasons() -> None:
+    text = (
+        "Resources:\n  A:\n    Type: AWS::SQS::Queue\n    Properties: {Tags: !Ref T}\n"
+        "  CustomS3AutoDeleteObjectsCustomResourceProviderRole:\n    Type: AWS::IAM::Role\n"
+        "  B:\n    Type: AWS::SQS::Queue\n    Metadata:\n      conveyor:\n        suppress:\n"
+        "          - {rule: CV090, reason: short}\n"
+        "  C:\n    Type: AWS::SQS::Queue\n    Metadata:\n      conveyor:\n        suppress:\n"
+        "          - {rule: CV091, reason: a reason for another rule}\n"
+    )
+    (hit,) = found(text, "CV090")
+    assert hit.message == "2 taggable resources have no tags: B, C"
+
+
+def test_cv090_exactly_twelve_are_listed_without_a_count() -> None:
+    text = "Resources:\n" + "".join(f"  Q{i}:\n    Type: AWS::SQS::Queue\n" for i in range(12))
+    (hit,) = found(text, "CV090")
+    assert hit.message.endswith("Q10, Q11")

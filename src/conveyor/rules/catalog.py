@@ -29,6 +29,7 @@ RULE_MODULES = (
     "conveyor.rules.deploy.lambda_runtime",
     "conveyor.rules.deploy.post_deploy_validation",
     "conveyor.rules.deploy.rollback",
+    "conveyor.rules.deploy.unused_deployment_group",
     "conveyor.rules.deploy.runtime_env_secret",
     "conveyor.rules.ecr.immutable_tags",
     "conveyor.rules.ecr.lifecycle_policy",

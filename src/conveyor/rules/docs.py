@@ -99,6 +99,8 @@ PRECISION: dict[str, str] = {
     "count as defined.",
     "CV078": "New in issue 16: 19 findings in 16 templates, containers with no log driver; "
     "containers inside `Fn::If` are read branch by branch.",
+    "CV079": "New in issue 16: no finding on the corpus; templates that define a pipeline and "
+    "a group name it from their actions.",
     "CV082": "141 findings before, 33 after: continuous metrics (EC2, RDS, ElastiCache, ...) "
     "and AWS/DynamoDB (whose alarms ignore missing data) need no TreatMissingData.",
     "CV083": "29 findings before, 28 after: EventBridge failure routing and CodeBuild "
