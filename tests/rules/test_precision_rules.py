@@ -1208,7 +1208,9 @@ def test_cv063_unused_conditioned_and_non_string_parameters_are_not_reported() -
     assert found(unused, "CV063") == []
     conditioned = _param() + "Conditions:\n  HasSetting: !Not [!Equals [!Ref Setting, '']]\n"
     assert found(conditioned, "CV063") == []
-    number = _param().replace("    Type: String\n    Default: ''", "    Type: Number\n    Default: ''")
+    number = _param().replace(
+        "    Type: String\n    Default: ''", "    Type: Number\n    Default: ''"
+    )
     assert found(number, "CV063") == []
     assert found(_param(default="prod-db"), "CV063") == []
 
@@ -1291,3 +1293,46 @@ def test_cv090_exactly_twelve_are_listed_without_a_count() -> None:
     text = "Resources:\n" + "".join(f"  Q{i}:\n    Type: AWS::SQS::Queue\n" for i in range(12))
     (hit,) = found(text, "CV090")
     assert hit.message.endswith("Q10, Q11")
+
+
+# Parameter types, order and messages (mutation survivors).
+
+
+def test_parameters_without_a_type_are_strings_and_later_parameters_are_still_read() -> None:
+    text = (
+        "Parameters:\n  First: {Type: Number, Default: 1}\n  Skipped: {Type: String}\n"
+        "  ApiToken: {Default: abc}\n  Setting: {Default: ''}\n"
+        "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n"
+        "    Properties: {DisplayName: !Sub '${Setting}${First}'}\n"
+    )
+    assert [f.resource for f in found(text, "CV045")] == ["ApiToken"]
+    assert [f.resource for f in found(text, "CV063")] == ["Setting"]
+    numbered = text.replace("ApiToken: {Default: abc}", "ApiToken: {Type: Number, Default: 1}")
+    assert found(numbered, "CV045") == []
+
+
+def test_cv090_non_taggable_types_are_not_listed() -> None:
+    text = (
+        "Resources:\n  P:\n    Type: AWS::IAM::Policy\n  Q:\n    Type: AWS::SQS::Queue\n"
+        "  W:\n    Type: AWS::SQS::QueuePolicy\n  R:\n    Type: AWS::SNS::Topic\n"
+    )
+    assert [f.message for f in found(text, "CV090")] == ["2 taggable resources have no tags: Q, R"]
+
+
+def test_cv090_suppressed_and_single_resources_keep_their_required_tag_message() -> None:
+    text = (
+        "Resources:\n  A:\n    Type: AWS::SQS::Queue\n    Metadata:\n      conveyor:\n"
+        "        suppress:\n          - {rule: CV090, reason: tagged by the partner account}\n"
+        "  B:\n    Type: AWS::SQS::Queue\n    Properties: {Tags: [{Key: App, Value: x}]}\n"
+    )
+    result = check_text(text, name="t.yaml", require_tags=["App", "Owner"])
+    assert [(f.resource, f.message) for f in result.suppressed] == [
+        ("A", "missing required tag(s): App, Owner")
+    ]
+    assert [(f.resource, f.message) for f in result.findings if f.rule == "CV090"] == [
+        ("B", "missing required tag(s): Owner")
+    ]
+    plain = check_text(text, name="t.yaml")
+    assert [(f.resource, f.message) for f in plain.suppressed] == [
+        ("A", "AWS::SQS::Queue has no tags")
+    ]
