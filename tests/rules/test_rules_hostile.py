@@ -205,6 +205,36 @@ def test_a_fifo_and_a_link_to_dev_zero_in_a_directory_are_passed_over(tmp_path: 
     assert '"errors": []' in done.stdout
 
 
+def test_pipes_devices_and_links_to_them_in_a_directory_are_passed_over_unread(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "stack.yaml").write_text(GOOD)
+    os.mkfifo(tmp_path / "pipe.yaml")
+    (tmp_path / "zero.json").symlink_to("/dev/zero")
+    (tmp_path / "tty.yaml").symlink_to("/dev/null")
+    results: list[object] = []
+    worker = threading.Thread(target=lambda: results.append(check_paths([tmp_path])), daemon=True)
+    worker.start()
+    worker.join(timeout=20)
+    if worker.is_alive():
+        os.close(os.open(tmp_path / "pipe.yaml", os.O_WRONLY | os.O_NONBLOCK))
+        pytest.fail("checking a directory with a pipe in it blocked")
+    (result,) = results
+    assert (result.errors, result.files) == ([], 1)  # type: ignore[attr-defined]
+    targets, errors = runner_module.discover([tmp_path])
+    assert ([t.path for t in targets], errors) == ([str(tmp_path / "stack.yaml")], [])
+
+
+def test_a_named_device_is_read_only_up_to_the_cap() -> None:
+    result = runner_module.check_target(runner_module.Target("/dev/zero", True), Options())
+    assert [e.message for e in result.errors] == [
+        "/dev/zero: more than 10 MiB is too large to be a CloudFormation template "
+        "(CloudFormation accepts 1 MB, conveyor reads up to 10 MiB): split the stack"
+    ]
+    (error,) = runner_module.check_target(runner_module.Target("/dev/null", True), Options()).errors
+    assert error.message == "/dev/null: the file is empty; give a CloudFormation template"
+
+
 def test_a_named_dev_zero_is_read_only_up_to_the_cap() -> None:
     done = _check_in_subprocess(["/dev/zero"])
     assert done.returncode == 2, done.stderr
@@ -263,6 +293,11 @@ def test_a_named_pipe_without_a_writer_is_refused_not_waited_on(
         f"{fifo}: a named pipe nothing was written to within 0.2 s; conveyor reads a pipe only "
         "while a program writes a template into it: start the writer first, or check a file"
     ]
+
+
+def test_the_command_refuses_a_named_pipe_without_a_writer(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
     done = _check_in_subprocess([str(fifo)])  # the whole command, with the default wait
     assert done.returncode == 2, done.stderr
     assert "a named pipe nothing was written to within 10 s" in done.stdout

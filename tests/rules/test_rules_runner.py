@@ -5,8 +5,11 @@ sight): reading standard input, size and memory bounds per file, messages of int
 from __future__ import annotations
 
 import io
+import json
 import multiprocessing
+import os
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conveyor.rules import bounds, check_text
+from conveyor.rules import bounds, check_paths, check_text
 from conveyor.rules import runner as runner_module
 from conveyor.rules.engine import Options
 from conveyor.rules.runner import Target, check_target, internal_error, read_stdin
@@ -138,3 +141,93 @@ def test_worker_functions_check_each_file_under_the_memory_limit(
         # In this process (not a worker) no limit applies.
         check_target(Target(str(good), True), options)
         assert limits == [123, 123, 123, 0]
+
+
+@pytest.mark.parametrize(
+    ("cpus", "files", "jobs"),
+    [(4, 0, 1), (4, 79, 1), (4, 80, 2), (4, 159, 3), (4, 10_000, 4), (1, 10_000, 1)],
+)
+def test_auto_jobs_gives_a_process_per_40_files_up_to_the_usable_cores(
+    monkeypatch: pytest.MonkeyPatch, cpus: int, files: int, jobs: int
+) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cpus)))
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)  # not what the process may use
+    assert runner_module.auto_jobs(files) == jobs
+
+
+@pytest.mark.parametrize(("cpu_count", "jobs"), [(3, 3), (None, 1)])
+def test_auto_jobs_without_affinity_counts_cores(
+    monkeypatch: pytest.MonkeyPatch, cpu_count: int | None, jobs: int
+) -> None:
+    monkeypatch.delattr(os, "sched_getaffinity", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: cpu_count)
+    assert runner_module.auto_jobs(10_000) == jobs
+
+
+def _template(resource: str) -> str:
+    return json.dumps({"Resources": {resource: {"Type": "AWS::ECR::Repository"}}})
+
+
+def test_a_cloud_assembly_is_read_stack_by_stack_nested_stages_included(tmp_path: Path) -> None:
+    out = tmp_path / "cdk.out"
+    (out / "asset.1234").mkdir(parents=True)
+    (out / "assembly-Prod").mkdir()
+    (out / "manifest.json").write_text('{"version": "36.0.0"}')
+    (out / "App.template.json").write_text(_template("Top"))
+    (out / "extra.json").write_text(_template("NotAStack"))  # a file an asset left behind
+    (out / "asset.1234" / "inner.template.json").write_text(_template("Asset"))
+    (out / "assembly-Prod" / "manifest.json").write_text('{"version": "36.0.0"}')
+    (out / "assembly-Prod" / "Prod.template.json").write_text(_template("Staged"))
+    result = check_paths([tmp_path])
+    assert result.errors == []
+    assert {(f.file, f.resource) for f in result.findings if f.resource} == {
+        (str(out / "App.template.json"), "Top"),
+        (str(out / "assembly-Prod" / "Prod.template.json"), "Staged"),
+    }
+
+
+def test_hidden_and_tool_directories_are_not_searched(tmp_path: Path) -> None:
+    for folder in (".hidden", "node_modules", ".git", "src"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "stack.json").write_text(_template(folder.strip(".").title()))
+    result = check_paths([tmp_path])
+    assert {f.file for f in result.findings} == {str(tmp_path / "src" / "stack.json")}
+
+
+def test_a_named_pipe_is_read_when_its_writer_comes_within_the_wait(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runner_module, "WRITER_WAIT", 20.0)
+    fifo = tmp_path / "late.yaml"
+    os.mkfifo(fifo)
+
+    def write_late() -> None:
+        time.sleep(0.3)
+        with fifo.open("w") as pipe:
+            pipe.write(GOOD)
+
+    threading.Thread(target=write_late, daemon=True).start()
+    result = check_target(Target(str(fifo), True), Options())
+    assert result.errors == []
+    assert result.checked
+
+
+def test_without_proc_every_pipe_is_waited_on_for_a_bounded_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(runner_module, "WRITER_WAIT", 0.1)
+
+    def no_proc(self: Path) -> Path:
+        raise FileNotFoundError(2, "No such file or directory")
+
+    read_end, write_end = os.pipe()
+    try:
+        path = f"/proc/self/fd/{read_end}"
+        if not Path(path).exists():
+            pytest.skip("no /proc")
+        monkeypatch.setattr(Path, "readlink", no_proc)
+        (error,) = check_target(Target(path, True), Options()).errors
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+    assert error.message.startswith(f"{path}: a named pipe nothing was written to within 0.1 s")
