@@ -87,3 +87,28 @@ def test_a_connection_from_another_region_is_a_warning_not_a_refusal() -> None:
 
 def test_a_connection_in_the_pipelines_region_is_fine() -> None:
     assert concerns(parse_spec("region: us-east-1\n" + REAL)) == []
+
+
+def test_concerns_word_for_word() -> None:
+    text = "region: eu-west-1\n" + REAL.replace("team-api@acme.io", "ops@example.com")
+    rendered = [c.problem(text).render("conveyor.yaml") for c in concerns(parse_spec(text))]
+    assert rendered == [
+        "conveyor.yaml:9: source.github.connection: the connection was created in us-east-1 and "
+        "the pipeline runs in eu-west-1: that works unless the connection uses a host (GitHub "
+        "Enterprise Server, GitLab self-managed), which works only in us-east-1; check that "
+        "this is the connection you mean",
+        "conveyor.yaml:19: notifications.email[0]: ops@example.com is an example address that "
+        "never receives mail: write the address that should hear about failures and approvals",
+    ]
+    placeholder = REAL.replace(REAL_ARN, REAL_ARN.replace("210987654321", "123456789012"))
+    (concern,) = concerns(parse_spec(placeholder))
+    assert concern.problem(placeholder).render("c.yaml") == (
+        "c.yaml:8: source.github.connection: this is an example connection ARN: create a "
+        "connection (Developer Tools > Settings > Connections), authorize it, and write its "
+        "ARN here"
+    )
+
+
+def test_a_value_not_found_in_the_text_has_no_line() -> None:
+    (concern,) = concerns(parse_spec(REAL.replace("team-api@acme.io", "ops@example.com")))
+    assert concern.problem("app: api\n").line is None
