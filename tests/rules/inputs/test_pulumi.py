@@ -319,3 +319,58 @@ def test_a_malformed_preview_or_export_exits_2_naming_the_key(text: str, message
     assert result.exit_code() == 2
     assert [message in e.message for e in result.errors] == [True]
     assert "internal error" not in result.errors[0].message
+
+
+FIX = "give the output of `pulumi preview --json` or `pulumi stack export` unchanged"
+
+
+@pytest.mark.parametrize(
+    ("document", "where", "problem"),
+    [
+        ({"deployment": [], "steps": []}, "deployment", "must be an object"),
+        ({"deployment": {"resources": "x"}}, "deployment.resources", "must be a list"),
+        ({"deployment": {"resources": [None]}}, "deployment.resources[0]", "must be an object"),
+        ({"steps": [{"op": "same", "newState": "x"}]}, "steps[0].newState", "must be an object"),
+        (
+            {
+                "steps": [
+                    {
+                        "newState": {
+                            "urn": "urn:pulumi:a::b::aws:sns/topic:Topic::t",
+                            "type": "aws:sns/topic:Topic",
+                            "inputs": "x",
+                        }
+                    }
+                ]
+            },
+            "steps[0].newState.inputs",
+            "must be an object",
+        ),
+    ],
+)
+def test_malformed_pulumi_messages_name_file_key_and_fix(
+    document: dict[str, Any], where: str, problem: str
+) -> None:
+    result = check_text(json.dumps(document), name="in.json", input_kind="pulumi")
+    assert [e.message for e in result.errors] == [f"in.json: {where}: {problem}; {FIX}"]
+
+
+def test_a_deleted_step_is_skipped_and_later_steps_still_read() -> None:
+    topic = state("aws:sns/topic:Topic", "t", {})
+    text = json.dumps(
+        {
+            "steps": [
+                {"op": "delete", "urn": "urn:pulumi:dev::orders::aws:sns/topic:Topic::old"},
+                {"op": "create", "urn": topic["urn"], "newState": topic},
+            ]
+        }
+    )
+    assert ("CV012", "t") in findings(check_text(text, name="preview.json"))
+
+
+def test_inputs_that_are_one_secret_read_as_nothing() -> None:
+    secret = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
+    text = export({**state("aws:sns/topic:Topic", "t", {}), "inputs": secret})
+    result = check_text(text, name="stack.json")
+    assert not result.errors
+    assert ("CV012", "t") in findings(result)

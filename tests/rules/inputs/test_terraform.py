@@ -539,3 +539,19 @@ def test_forcing_the_wrong_input_kind_is_a_usage_error(tmp_path: Path) -> None:
     auto = runner.invoke(app, ["check", str(path), "--input", "terraform", "--format", "json"])
     assert auto.exit_code == 1
     assert json.loads(auto.output)["findings"][0]["resource"] == "aws_sns_topic.t"
+
+
+TF_FIX = "give the output of `terraform show -json tfplan` (or of a state file) unchanged"
+
+
+@pytest.mark.parametrize(
+    ("values", "kind"),
+    [("x", "a string"), (None, "null"), (7, "int"), ([1], "a list")],
+)
+def test_a_plan_section_of_the_wrong_shape_says_what_it_found(values: Any, kind: str) -> None:
+    text = json.dumps({"format_version": "1.2", "planned_values": {"root_module": values}})
+    result = check_text(text, name="plan.json")
+    expected = [f"plan.json: planned_values.root_module: must be an object, not {kind}; {TF_FIX}"]
+    if values is None:
+        expected = []  # an empty plan: nothing to check
+    assert [e.message for e in result.errors] == expected
