@@ -211,7 +211,11 @@ class Example:
         elif resource.startswith("arn:aws:iam:") and action.lower() == "sts:assumerole":
             # Assuming a role needs the target role's trust policy too.
             target = self.roles.get(resource)
-            trust = target.trust if target is not None else _bootstrap_trust(resource)
+            trust = (
+                target.trust
+                if target is not None
+                else _bootstrap_trust(resource, self.synthesized.spec.account)
+            )
             if trust is None:
                 return Verdict(False, f"{resource} is not a role of this example")
             return evaluate(
@@ -269,18 +273,20 @@ class Example:
         return [(stage["Name"], action) for stage in stages for action in stage["Actions"]]
 
 
-def _bootstrap_trust(role_arn: str) -> dict[str, Any] | None:
+def _bootstrap_trust(role_arn: str, pipeline_account: str | None) -> dict[str, Any] | None:
     """The trust policy `cdk bootstrap` gives its roles (cdk-<qualifier>-...-role-<account>-
-    <region>): the account's own principals, whose identity policies must allow the call.
-    https://docs.aws.amazon.com/cdk/v2/guide/bootstrapping-env.html"""
+    <region>): the account's own principals, and the pipeline's account in an environment's
+    account bootstrapped with `--trust` (`conveyor bootstrap --account`); their identity
+    policies must allow the call too. https://docs.aws.amazon.com/cdk/v2/guide/bootstrapping-env.html"""
     account = role_arn.split(":")[4]
     if not role_arn.split(":", 5)[5].startswith("role/cdk-hnb659fds-"):
         return None
+    trusted = sorted({account, pipeline_account or account})
     return {
         "Statement": [
             {
                 "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                "Principal": {"AWS": [f"arn:aws:iam::{a}:root" for a in trusted]},
                 "Action": "sts:AssumeRole",
             }
         ]

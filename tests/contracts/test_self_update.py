@@ -81,7 +81,7 @@ def test_update_pipeline_installs_its_own_version_and_publishes_the_stack_assets
         "--unstable=publish-assets",
         "--app",
         ".conveyor/synth",
-        "web-pipeline",
+        "--all",
     ]
 
 
@@ -158,3 +158,27 @@ def test_the_deployment_role_creates_no_roles_outside_the_app(example: Example) 
     assert not example.allows(
         role, "iam:PassRole", f"arn:aws:iam::{example.account}:role/OrganizationAccountAccess"
     )
+
+
+@pytest.mark.parametrize("example", ["multi-account"], indirect=True)
+def test_update_pipeline_may_publish_assets_into_every_environment_account(
+    example: Example,
+) -> None:
+    """`publish-assets --all` writes each stack's assets as the bootstrap file-publishing role
+    of the stack's account (trusting the pipeline's account after `conveyor bootstrap
+    --account`); the job may assume exactly those roles."""
+    role = example.role(update_project(example).value("ServiceRole"))
+    region = example.region
+    accounts = {example.account} | {
+        env.account for env in example.synthesized.spec.environments if env.account
+    }
+    assert len(accounts) == 2
+    for account in accounts:
+        publisher = (
+            f"arn:aws:iam::{account}:role/cdk-hnb659fds-file-publishing-role-{account}-{region}"
+        )
+        assert example.allows(role, "sts:AssumeRole", publisher)
+    other = (
+        "arn:aws:iam::333333333333:role/cdk-hnb659fds-file-publishing-role-333333333333-" + region
+    )
+    assert not example.allows(role, "sts:AssumeRole", other)

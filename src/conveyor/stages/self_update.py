@@ -90,10 +90,12 @@ def self_update_buildspec() -> dict[str, Any]:
                     f"{SYNTH_DIR} has no $PIPELINE_STACK.template.json: app or suffix changed in "
                     '$CONVEYOR_SPEC; a renamed pipeline is a new one: conveyor deploy it" >&2; '
                     "exit 1; }",
-                    # The template names its handler code by asset hash in the CDK bootstrap
-                    # bucket: publish it before CloudFormation reads it (as `conveyor deploy` does).
+                    # Templates name their code by asset hash in each account's CDK bootstrap
+                    # bucket: publish every stack's before CloudFormation reads them (as
+                    # `conveyor deploy` does for the stacks it deploys). Already published
+                    # assets are skipped.
                     f"npx --yes {CDK_PACKAGE} publish-assets --unstable=publish-assets "
-                    f'--app {SYNTH_DIR} "$PIPELINE_STACK"',
+                    f"--app {SYNTH_DIR} --all",
                     f"rm -rf {HANDLERS_DIR}",
                     _COPY_HANDLERS,
                 ]
@@ -111,16 +113,24 @@ def self_update_buildspec() -> dict[str, Any]:
     }
 
 
-def file_publishing_role_arn(scope: Construct) -> str:
-    """The CDK bootstrap role that may write assets into the bootstrap bucket of the pipeline's
-    own account and region; its trust policy lets principals of that account assume it.
-    https://docs.aws.amazon.com/cdk/v2/guide/bootstrapping-env.html"""
+def file_publishing_role_arn(scope: Construct, account: str = Aws.ACCOUNT_ID) -> str:
+    """The CDK bootstrap role that may write assets into the bootstrap bucket of `account`
+    (default: the pipeline's) in the pipeline's region; its trust policy lets principals of
+    that account assume it, and of the pipeline's account where `conveyor bootstrap --account`
+    trusted it. https://docs.aws.amazon.com/cdk/v2/guide/bootstrapping-env.html"""
     return Stack.of(scope).format_arn(
         service="iam",
         region="",
+        account=account,
         resource="role",
-        resource_name=f"cdk-{BOOTSTRAP_QUALIFIER}-file-publishing-role-{Aws.ACCOUNT_ID}-{Aws.REGION}",
+        resource_name=f"cdk-{BOOTSTRAP_QUALIFIER}-file-publishing-role-{account}-{Aws.REGION}",
     )
+
+
+def _other_accounts(spec: Spec) -> list[str]:
+    """Accounts of environments outside the pipeline's account, whose stacks' assets the
+    pipeline publishes there."""
+    return sorted({env.account for env in spec.foreign_environments if env.account})
 
 
 def bootstrap_version_parameter_arn() -> str:
@@ -175,7 +185,11 @@ class UpdatePipeline(Construct):
         # reading the bootstrap version the stack's assets require (an SSM parameter).
         self.job.role.add_to_principal_policy(
             iam.PolicyStatement(
-                actions=["sts:AssumeRole"], resources=[file_publishing_role_arn(self)]
+                actions=["sts:AssumeRole"],
+                resources=[
+                    file_publishing_role_arn(self),
+                    *(file_publishing_role_arn(self, a) for a in _other_accounts(spec)),
+                ],
             )
         )
         self.job.role.add_to_principal_policy(
