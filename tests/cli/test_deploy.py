@@ -20,6 +20,7 @@ from conveyor.deploy.cdk_cli import CdkCliError, Tools
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = str(Path(__file__).with_name("deployable.yaml"))  # minimal.yaml, no placeholders
 runner = CliRunner()
+REAL_RUN = cdk_cli.run  # before the fixture replaces it
 
 
 @dataclass
@@ -324,3 +325,26 @@ def test_bootstrap_without_tools_exits_2(fake: Fake) -> None:
     result = runner.invoke(app, ["bootstrap", MULTI_ACCOUNT])
     assert result.exit_code == 2
     assert "Node.js is not installed" in result.output
+
+
+def test_diff_runs_the_cdk_cli_once_per_section_at_the_subprocess_boundary(
+    fake: Fake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real `cdk_cli.run`, with subprocess.run recorded: what reaches the CDK CLI."""
+    import subprocess
+
+    calls: list[list[str]] = []
+
+    def recorded(argv: list[str], **_: object) -> subprocess.CompletedProcess[str]:
+        calls.append(argv)
+        return subprocess.CompletedProcess(argv, 0 if len(calls) == 1 else 1)
+
+    monkeypatch.setattr(cdk_cli, "run", REAL_RUN)
+    monkeypatch.setattr(subprocess, "run", recorded)
+    result = runner.invoke(app, ["diff", EXAMPLE, "--fail"])
+    assert result.exit_code == 1
+    assert [argv[3:] for argv in calls] == [
+        ["diff", "--app", "cdk.out", "--exclusively", "api-pipeline", "--fail"],
+        ["diff", "--app", "cdk.out", "--exclusively", "api-staging", "--fail"],
+    ]
+    assert "differences in: environment staging" in result.output
