@@ -83,3 +83,81 @@ def test_not_an_assembly(tmp_path: Path) -> None:
     (tmp_path / "manifest.json").write_text(json.dumps({"artifacts": {}}))
     with pytest.raises(AssemblyError, match=r"no stack .* holds a pipeline"):
         Assembly.read(tmp_path).pipeline_stack()
+
+
+def test_stack_names_and_template_files_come_from_the_manifest(tmp_path: Path) -> None:
+    """The CDK names an artifact by construct id; the stack name and template file may differ."""
+    (tmp_path / "Pipeline.template.json").write_text(
+        json.dumps({"Resources": {"P": {"Type": "AWS::CodePipeline::Pipeline"}}})
+    )
+    (tmp_path / "Other.template.json").write_text(json.dumps({}))  # no Resources at all
+    manifest = {
+        "artifacts": {
+            "Pipeline": {
+                "type": "aws:cloudformation:stack",
+                "properties": {
+                    "stackName": "app-pipeline",
+                    "templateFile": "Pipeline.template.json",
+                },
+            },
+            "Other": {"type": "aws:cloudformation:stack"},  # no properties
+            "Assets": {"type": "cdk:asset-manifest", "properties": {"stackName": "nope"}},
+        }
+    }
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    assembly = Assembly.read(tmp_path)
+    assert assembly.templates == {
+        "app-pipeline": "Pipeline.template.json",
+        "Other": "Other.template.json",
+    }
+    assert assembly.pipeline_stack() == "app-pipeline"
+    assert assembly.environment_stacks("app-pipeline") == {}
+
+
+def test_a_manifest_without_artifacts_has_no_stacks(tmp_path: Path) -> None:
+    (tmp_path / "manifest.json").write_text(json.dumps({"version": "55.0.0"}))
+    assert Assembly.read(tmp_path).templates == {}
+
+
+def test_every_action_and_stage_is_read_whatever_comes_before(tmp_path: Path) -> None:
+    """Other resources before the pipeline, actions of other providers or without a type
+    before a CloudFormation one, stages without actions: none ends the reading early."""
+    pipeline = {
+        "Resources": {
+            "Topic": {"Type": "AWS::SNS::Topic"},
+            "P": {
+                "Type": "AWS::CodePipeline::Pipeline",
+                "Properties": {
+                    "Stages": [
+                        {"Name": "Source"},
+                        {
+                            "Name": "Deploy-staging",
+                            "Actions": [
+                                {"Name": "Approve"},
+                                action("ECS", "app-x"),
+                                action("CloudFormation", "app-staging"),
+                            ],
+                        },
+                        {"Name": "Deploy-prod", "Actions": [action("CloudFormation", "app-prod")]},
+                    ]
+                },
+            },
+        }
+    }
+    (tmp_path / "app-pipeline.template.json").write_text(json.dumps(pipeline))
+    artifacts = {
+        name: {
+            "type": "aws:cloudformation:stack",
+            "properties": {"templateFile": f"{name}.template.json"},
+        }
+        for name in ("app-pipeline", "app-staging", "app-prod")
+    }
+    for name in ("app-staging", "app-prod"):
+        (tmp_path / f"{name}.template.json").write_text("{}")
+    (tmp_path / "manifest.json").write_text(json.dumps({"artifacts": artifacts}))
+    assembly = Assembly.read(tmp_path)
+    assert assembly.pipeline_stack() == "app-pipeline"
+    assert assembly.environment_stacks("app-pipeline") == {
+        "staging": ["app-staging"],
+        "prod": ["app-prod"],
+    }

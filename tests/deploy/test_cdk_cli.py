@@ -177,3 +177,36 @@ def test_a_named_profile_must_exist(tmp_path: Path) -> None:
     assert found is not None and found.startswith("profile dev")
     assert credentials_source({}, tmp_path, "nosuch") is None
     assert credentials_source({"AWS_ACCESS_KEY_ID": "x"}, tmp_path, "nosuch") is None
+
+
+def test_only_diff_fails_on_a_difference_and_only_when_asked() -> None:
+    assert "--fail" not in cdk_argv(TOOLS, "diff", Path("o"), stacks=["s"])
+    assert "--fail" not in cdk_argv(
+        TOOLS, "deploy", Path("o"), stacks=["s"], fail_on_difference=True
+    )
+
+
+def test_bootstrap_argv_of_the_pipeline_account_trusts_nobody() -> None:
+    argv = bootstrap_argv(TOOLS, "aws://111111111111/eu-west-1", profile="ops")
+    assert argv[3:] == ["bootstrap", "aws://111111111111/eu-west-1", "--profile", "ops"]
+    assert bootstrap_argv(TOOLS, None)[3:] == ["bootstrap"]
+
+
+def test_run_attaches_the_cdk_cli_to_this_terminal_and_passes_its_exit_code(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from conveyor.deploy import cdk_cli
+
+    seen: list[tuple[list[str], dict[str, Any]]] = []
+
+    def recorded(argv: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        seen.append((argv, kwargs))
+        return subprocess.CompletedProcess(argv, 3)
+
+    monkeypatch.setattr(subprocess, "run", recorded)
+    assert cdk_cli.run(("npx", "diff")) == 3
+    assert cdk_cli.run(["npx"], {"AWS_REGION": "eu-west-1"}) == 3
+    assert seen == [
+        (["npx", "diff"], {"check": False, "env": None}),
+        (["npx"], {"check": False, "env": {"AWS_REGION": "eu-west-1"}}),
+    ]
