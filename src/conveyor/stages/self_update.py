@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Aws, CfnCapabilities, CfnResource, Stack, Token
+from aws_cdk import Aws, CfnCapabilities, CfnParameter, CfnResource, Stack, Token
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_codepipeline_actions as actions
@@ -33,9 +33,9 @@ import conveyor
 from conveyor.constructs import acknowledgements
 from conveyor.constructs.cfn_permissions import PERMISSIONS
 from conveyor.constructs.codebuild_job import CodeBuildJob
-from conveyor.constructs.naming import Naming
+from conveyor.constructs.naming import Naming, camel
 from conveyor.deploy.cdk_cli import CDK_PACKAGE
-from conveyor.spec.models import Spec
+from conveyor.spec.models import Environment, Spec
 
 STAGE_NAME = "UpdatePipeline"
 SYNTH_ARTIFACT = "Synth"
@@ -127,10 +127,24 @@ def file_publishing_role_arn(scope: Construct, account: str = Aws.ACCOUNT_ID) ->
     )
 
 
-def _other_accounts(spec: Spec) -> list[str]:
-    """Accounts of environments outside the pipeline's account, whose stacks' assets the
-    pipeline publishes there."""
-    return sorted({env.account for env in spec.foreign_environments if env.account})
+def environment_account(pipeline: Construct, env: Environment) -> str:
+    """An environment's account in the pipeline template: the template parameter that names it
+    (FM25: never a literal), shared with the other-account constructs that created it first."""
+    id = f"{camel(env.name)}AccountId"
+    found = pipeline.node.try_find_child(id)
+    parameter = (
+        found
+        if isinstance(found, CfnParameter)
+        else CfnParameter(
+            pipeline,
+            id,
+            type="String",
+            default=env.account,
+            allowed_pattern=r"^\d{12}$",
+            description=f"Account of the {env.name} environment",
+        )
+    )
+    return parameter.value_as_string
 
 
 def bootstrap_version_parameter_arn() -> str:
@@ -181,15 +195,12 @@ class UpdatePipeline(Construct):
                 "PIPELINE_STACK": self.stack_name,
             },
         )
-        # Publishing assets: the CDK CLI assumes the bootstrap file-publishing role, after
-        # reading the bootstrap version the stack's assets require (an SSM parameter).
+        # Publishing assets: the CDK CLI assumes the bootstrap file-publishing role of each
+        # account (finish() adds the other accounts'), after reading the bootstrap version the
+        # stacks' assets require (an SSM parameter).
         self.job.role.add_to_principal_policy(
             iam.PolicyStatement(
-                actions=["sts:AssumeRole"],
-                resources=[
-                    file_publishing_role_arn(self),
-                    *(file_publishing_role_arn(self, a) for a in _other_accounts(spec)),
-                ],
+                actions=["sts:AssumeRole"], resources=[file_publishing_role_arn(self)]
             )
         )
         self.job.role.add_to_principal_policy(
@@ -208,6 +219,7 @@ class UpdatePipeline(Construct):
             description=f"conveyor {naming.app}: CloudFormation updates the pipeline stack",
         )
         self._app = naming.app
+        self._spec = spec
         self.synth_action = actions.CodeBuildAction(
             action_name="Synth",
             project=self.job.project,
@@ -246,6 +258,20 @@ class UpdatePipeline(Construct):
         the wildcards CDK's CloudFormation action role carries."""
         stack = Stack.of(self)
         grant_stack_changes(self.deployment_role, stack, app=self._app)
+        # Each other account's environment stacks have their assets published there.
+        pipeline_scope = self.node.scope
+        assert isinstance(pipeline_scope, Construct)
+        accounts = {env.account: env for env in self._spec.foreign_environments}
+        if accounts:
+            self.job.role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["sts:AssumeRole"],
+                    resources=[
+                        file_publishing_role_arn(self, environment_account(pipeline_scope, env))
+                        for _, env in sorted(accounts.items())
+                    ],
+                )
+            )
         action_role = pipeline.node.find_child(STAGE_NAME).node.find_child("UpdatePipeline")
         where = _rendered_arn_prefix(stack)
         reason = (
