@@ -301,3 +301,33 @@ def test_yaml_lines_of_missing_keys_and_items_past_the_end() -> None:
     assert template.line(("Resources", "R", "Properties", "L", 2)) == 5
     assert template.line(("Resources", "R", "Properties", "L", -1)) == 5
     assert template.line(("Resources", "R", "Nope", "L")) == 2
+
+
+def test_a_mapping_key_that_is_not_text_is_named_on_its_line() -> None:
+    text = (
+        "Resources:\n  R:\n    Type: AWS::SNS::Topic\n    Properties:\n      ? [a, b]\n      : x\n"
+    )
+    with pytest.raises(TemplateError) as caught:
+        parse(text, name="t.yaml")
+    assert str(caught.value) == "t.yaml:5: invalid YAML: a mapping key must be a plain string"
+
+
+def test_a_malformed_loop_inside_a_loop_is_named() -> None:
+    text = (
+        "Resources:\n  Fn::ForEach::Outer:\n    - N\n    - [a]\n"
+        "    - Fn::ForEach::Inner: [too, short]\n      Kept${N}: {Type: AWS::SNS::Topic}\n"
+    )
+    template = parse(text, name="t.yaml")
+    assert template.problems == [
+        "Resources.Fn::ForEach::Inner: Fn::ForEach needs [identifier, collection, fragment]"
+    ]
+    assert list(template.resources) == ["Kept${N}"]
+
+
+def test_json_lines_of_the_document_and_of_missing_keys() -> None:
+    template = parse('{"Resources": {\n"R": {"Type": "AWS::SNS::Topic"}}}', name="t.json")
+    assert template.line(()) == 1
+    assert template.line(("Nope",)) == 1
+    assert template.line(("Resources", "R", "Nope")) == 2
+    spaced = parse('\n\n  {"Resources": {"R": {"Type": "AWS::SNS::Topic"}}}', name="t.json")
+    assert spaced.line(("Nope",)) == 3
