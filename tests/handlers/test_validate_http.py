@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -57,6 +58,7 @@ def fresh_state(
     Routes.other_origin = other_server
     Routes.plain_origin = server
     Routes.seen_hosts = []
+    Routes.seen_requests = []
     app._decided.clear()
     app._client.cache_clear()
     yield slept
@@ -1869,3 +1871,215 @@ def test_every_attempt_is_logged_with_its_url_number_and_problem(
         (f"{server}/flaky", 2, "expected status 200, got 503"),
         (f"{server}/flaky", 3, None),
     ]
+
+
+# --- what mutation testing found unprotected in http_check.py ---
+
+
+def _job_message(codepipeline: Stubbed, params: dict[str, Any]) -> str:
+    expect_failure(codepipeline)
+    app.handler(job_event({"retries": 0, **params}), FakeContext())
+    return reported_failure(codepipeline)["message"]
+
+
+def _failed(target: str, problem: str) -> str:
+    return (
+        f"Validation failed: GET {target}: {problem} (after 1 attempt). "
+        "Rollback: no rollback configured."
+    )
+
+
+@pytest.mark.parametrize(("hops", "passes"), [(5, True), (6, False)])
+def test_five_redirects_are_followed_and_a_sixth_is_not(
+    server: str, codepipeline: Stubbed, hops: int, passes: bool
+) -> None:
+    url = f"{server}/hops/{hops}"
+    if passes:
+        expect_success(codepipeline)
+        app.handler(job_event({"url": url, "retries": 0}), FakeContext())
+        assert reported_summary(codepipeline) == f"GET {url}: status 200 on attempt 1"
+    else:
+        assert _job_message(codepipeline, {"url": url}) == _failed(url, "more than 5 redirects")
+
+
+@pytest.mark.parametrize(
+    ("path", "problem"),
+    [
+        # A redirect status without a Location is an answer like any other.
+        ("/redirect-nowhere", "expected status 200, got 302"),
+        ("/redirect-bad-port", "invalid port in URL"),
+    ],
+)
+def test_redirect_answers_that_cannot_be_followed(
+    server: str, codepipeline: Stubbed, path: str, problem: str
+) -> None:
+    assert _job_message(codepipeline, {"url": f"{server}{path}"}) == _failed(
+        f"{server}{path}", problem
+    )
+
+
+def test_a_redirect_from_https_to_http_says_so(
+    tls_server: str, pki: Pki, codepipeline: Stubbed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(check.CA_VARIABLE, pki.ca_pem)
+    url = f"{tls_server}/redirect-to-http"
+    message = _job_message(codepipeline, {"url": url, "server_name": APP_NAME})
+    assert message == _failed(url, "refused redirect from https to http")
+
+
+def test_tls_to_a_plain_http_server_fails_the_handshake(server: str, codepipeline: Stubbed) -> None:
+    url = server.replace("http://", "https://") + "/ok"
+    message = _job_message(codepipeline, {"url": url})
+    assert message == _failed(url, "TLS handshake failed: WRONG_VERSION_NUMBER")
+
+
+def test_refused_connections_and_unknown_hosts_are_described_plainly(
+    codepipeline: Stubbed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = "http://127.0.0.1:9/health"
+    assert _job_message(codepipeline, {"url": url}) == _failed(
+        url, "request failed: Connection refused"
+    )
+
+    def unknown(host: str, port: int, **kwargs: Any) -> Any:
+        raise socket.gaierror(-2, "Name or service not known")
+
+    monkeypatch.setattr(http_check.socket, "getaddrinfo", unknown)
+    codepipeline.calls.clear()
+    app._decided.clear()
+    url = "http://app.test/health"
+    assert _job_message(codepipeline, {"url": url}) == _failed(
+        url, "request failed: cannot resolve host (Name or service not known)"
+    )
+
+
+def test_a_hanging_dns_lookup_is_bounded_by_the_timeout(
+    codepipeline: Stubbed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def hanging(host: str, port: int, **kwargs: Any) -> Any:
+        time.sleep(2)
+        raise socket.gaierror(-3, "Temporary failure in name resolution")
+
+    monkeypatch.setattr(http_check.socket, "getaddrinfo", hanging)
+    url = "http://app.test/health"
+    message = _job_message(codepipeline, {"url": url, "timeout_seconds": 0.3})
+    assert message == _failed(url, "timed out after 0.3s (DNS)")
+
+
+@pytest.mark.parametrize(("scheme", "port"), [("http", 80), ("https", 443)])
+def test_a_url_without_a_port_uses_the_scheme_default(
+    server: str, codepipeline: Stubbed, monkeypatch: pytest.MonkeyPatch, scheme: str, port: int
+) -> None:
+    """The name resolves to the test server whatever port is asked; the port asked for and
+    the Host header (no port) are what a real server would see."""
+    asked: list[tuple[str, int]] = []
+    real = socket.getaddrinfo
+    test_port = int(server.rsplit(":", 1)[1])
+
+    def to_test_server(host: str, port_: int, **kwargs: Any) -> Any:
+        asked.append((host, port_))
+        return real("127.0.0.1", test_port, **kwargs)
+
+    monkeypatch.setattr(http_check.socket, "getaddrinfo", to_test_server)
+    url = f"{scheme}://app.test/ok"
+    if scheme == "http":
+        expect_success(codepipeline)
+        app.handler(job_event({"url": url, "retries": 0}), FakeContext())
+        assert Routes.seen_hosts == ["app.test"]
+    else:
+        _job_message(codepipeline, {"url": url})  # TLS to a plain server: what was asked counts
+    assert asked == [("app.test", port)]
+
+
+def test_requests_carry_the_target_and_headers_a_server_expects(
+    server: str, codepipeline: Stubbed
+) -> None:
+    expect_failure(codepipeline)
+    url = server.replace("http://", "http://user@") + "?probe=1"
+
+    app.handler(job_event({"url": url, "retries": 0}), FakeContext())
+
+    [(target, headers)] = Routes.seen_requests
+    assert target == "/?probe=1"
+    assert headers["User-Agent"] == "conveyor-validate-http/2"
+    assert headers["Accept"] == "*/*"
+    assert headers["Connection"] == "close"
+    assert headers["Authorization"] == "Basic dXNlcjo="  # user, empty password
+    assert headers["Host"] == server.removeprefix("http://")
+
+
+def test_an_ipv6_address_is_sent_in_brackets(codepipeline: Stubbed) -> None:
+    with serve(host="::1") as origin:
+        expect_success(codepipeline)
+        app.handler(job_event({"url": f"{origin}/ok", "retries": 0}), FakeContext())
+    assert Routes.seen_hosts == [origin.removeprefix("http://")]
+
+
+def test_headers_dripping_past_the_deadline_time_out(server: str, codepipeline: Stubbed) -> None:
+    """No read waits long, and without body_contains there is no body to bound: only the
+    watchdog over the whole request ends the wait for the headers."""
+    url = f"{server}/drip-headers"
+    message = _job_message(codepipeline, {"url": url, "timeout_seconds": 0.5})
+    assert message == _failed(url, "timed out after 0.5s")
+
+
+@pytest.mark.parametrize(
+    ("body_contains", "passes"),
+    [("status: ok", True), ("needle", False)],
+)
+def test_a_large_body_is_read_whole_up_to_its_first_megabyte(
+    server: str, codepipeline: Stubbed, body_contains: str, passes: bool
+) -> None:
+    url = f"{server}/big"
+    if passes:
+        expect_success(codepipeline)
+        app.handler(job_event({"url": url, "body_contains": body_contains}), FakeContext())
+        assert reported_summary(codepipeline) == f"GET {url}: status 200 on attempt 1"
+    else:
+        assert _job_message(codepipeline, {"url": url, "body_contains": body_contains}) == (
+            _failed(url, "status 200 but body does not contain 'needle'")
+        )
+
+
+def test_a_body_that_is_not_utf8_is_still_searched(server: str, codepipeline: Stubbed) -> None:
+    expect_success(codepipeline)
+    url = f"{server}/not-utf8"
+
+    app.handler(job_event({"url": url, "body_contains": "status: ok"}), FakeContext())
+
+    assert reported_summary(codepipeline) == f"GET {url}: status 200 on attempt 1"
+
+
+class _ExpiringClock:
+    """Reads 0 for the first `calls` readings, then the deadline of a 2 s check."""
+
+    def __init__(self, calls: int) -> None:
+        self.left = calls
+
+    def __call__(self) -> float:
+        self.left -= 1
+        return 0.0 if self.left >= 0 else 2.0
+
+
+@pytest.mark.parametrize("https", [False, True])
+@pytest.mark.parametrize("calls", range(1, 8))
+def test_the_deadline_stops_the_request_in_every_phase(
+    server: str,
+    tls_server: str,
+    pki: Pki,
+    monkeypatch: pytest.MonkeyPatch,
+    https: bool,
+    calls: int,
+) -> None:
+    """Whichever phase (DNS, connect, TLS, request, each body read) finds the deadline
+    passed, the answer is the same timeout, never a success or a crash."""
+    monkeypatch.setattr(http_check, "clock", _ExpiringClock(calls))
+    request = http_check.Request(
+        url=f"{tls_server if https else server}/ok",
+        server_name=APP_NAME if https else None,
+        ca_certificate=pki.ca_pem if https else None,
+        read_body=True,
+    )
+    with pytest.raises(http_check.UnhealthyError) as raised:
+        http_check.fetch(request, 2)
+    assert str(raised.value) == "timed out after 2s"

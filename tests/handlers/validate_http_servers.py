@@ -29,9 +29,12 @@ class Routes(BaseHTTPRequestHandler):
     other_origin = ""
     plain_origin = ""
     seen_hosts: list[str] = []  # noqa: RUF012 - test bookkeeping shared by all handlers
+    # The request target and headers of every request, in order.
+    seen_requests: list[tuple[str, dict[str, str]]] = []  # noqa: RUF012
 
     def do_GET(self) -> None:
         type(self).seen_hosts.append(self.headers.get("Host", ""))
+        type(self).seen_requests.append((self.path, dict(self.headers.items())))
         path = self.path.split("?")[0]
         if path == "/ok":
             self._send(200, "status: ok")
@@ -51,6 +54,19 @@ class Routes(BaseHTTPRequestHandler):
             expected = "Basic dXNlcjpodW50ZXIy"  # user:hunter2
             ok = self.headers.get("Authorization") == expected
             self._send(200 if ok else 401, "status: ok")
+        elif path.startswith("/hops/"):
+            # /hops/N redirects N times on the same host, then lands on /ok.
+            left = int(path.rsplit("/", 1)[1])
+            self._redirect_to(f"/hops/{left - 1}" if left > 1 else "/ok")
+        elif path == "/redirect-nowhere":
+            self._redirect_to(None)
+        elif path == "/drip-headers":
+            self._drip_headers()
+        elif path == "/big":
+            # "status: ok", then more than the 1 MB a check reads, then "needle".
+            self._send(200, "status: ok" + "." * 1_100_000 + "needle")
+        elif path == "/not-utf8":
+            self._send_bytes(200, b"status: ok \xff\xfe")
         elif path.startswith("/redirect-"):
             self._redirect(path)
         else:
@@ -65,11 +81,28 @@ class Routes(BaseHTTPRequestHandler):
             "/redirect-to-http": f"{self.plain_origin}/ok",
             "/redirect-loop": "/redirect-loop",
             "/redirect-app-name": f"https://{APP_NAME}:{self.connection.getsockname()[1]}/ok",
+            "/redirect-bad-port": f"http://127.0.0.1:{self.connection.getsockname()[1]}0000/ok",
         }
+        self._redirect_to(targets[path])
+
+    def _redirect_to(self, location: str | None) -> None:
         self.send_response(302)
-        self.send_header("Location", targets[path])
+        if location is not None:
+            self.send_header("Location", location)
         self.send_header("Content-Length", "0")
         self.end_headers()
+
+    def _drip_headers(self) -> None:
+        # The status line at once, then a header byte every 0.1 s for about 3 s: only a
+        # deadline over the whole request stops the wait for the end of the headers.
+        try:
+            self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+            for byte in b"X-Slow: " + b"." * 30 + b"\r\nContent-Length: 0\r\n\r\n":
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(0.1)
+        except OSError:
+            pass  # the client gave up, as it should
 
     def _drip(self) -> None:
         # A byte every 0.5 s for about 8 s: no single read ever waits long.
@@ -86,7 +119,9 @@ class Routes(BaseHTTPRequestHandler):
             pass  # the client gave up, as it should
 
     def _send(self, status: int, body: str) -> None:
-        payload = body.encode()
+        self._send_bytes(status, body.encode())
+
+    def _send_bytes(self, status: int, payload: bytes) -> None:
         try:
             self.send_response(status)
             self.send_header("Content-Length", str(len(payload)))
@@ -104,16 +139,21 @@ class Server(ThreadingHTTPServer):
     block_on_close = False
 
 
+class ServerV6(Server):
+    address_family = socket.AF_INET6
+
+
 @contextmanager
-def serve(tls: ssl.SSLContext | None = None) -> Iterator[str]:
-    httpd = Server(("127.0.0.1", 0), Routes)
+def serve(tls: ssl.SSLContext | None = None, host: str = "127.0.0.1") -> Iterator[str]:
+    httpd = (ServerV6 if ":" in host else Server)((host, 0), Routes)
     if tls is not None:
         httpd.socket = tls.wrap_socket(httpd.socket, server_side=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     scheme = "https" if tls else "http"
     try:
-        yield f"{scheme}://127.0.0.1:{httpd.server_address[1]}"
+        name = f"[{host}]" if ":" in host else host
+        yield f"{scheme}://{name}:{httpd.server_address[1]}"
     finally:
         httpd.shutdown()
         httpd.server_close()

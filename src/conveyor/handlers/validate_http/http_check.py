@@ -237,18 +237,20 @@ def _get(
         target = f"{target}?{parts.query}"
     holder.sock.settimeout(_left(deadline, seconds))
     connection.request("GET", target, headers=_headers(parts, host, request))
-    response = connection.getresponse()
-    location = response.getheader("Location")
-    body = b""
-    if request.read_body and response.status not in REDIRECT_STATUSES:
-        while len(body) < MAX_BODY_BYTES:
-            holder.sock.settimeout(_left(deadline, seconds))
-            chunk = response.read1(MAX_BODY_BYTES - len(body))
-            if not chunk:
-                break
-            body += chunk
-        _left(deadline, seconds)  # a body that ended because the watchdog fired is no answer
-    return response.status, location, body.decode("utf-8", "replace")
+    with contextlib.closing(connection.getresponse()) as response:
+        location = response.getheader("Location")
+        body = b""
+        if request.read_body and response.status not in REDIRECT_STATUSES:
+            while len(body) < MAX_BODY_BYTES:
+                holder.sock.settimeout(_left(deadline, seconds))
+                chunk = response.read1(MAX_BODY_BYTES - len(body))
+                if not chunk:
+                    break
+                body += chunk
+        # Headers or a body that ended because the watchdog shut the socket are no answer: a
+        # status line followed by headers that never finish must not count as healthy.
+        _left(deadline, seconds)
+        return response.status, location, body.decode("utf-8", "replace")
 
 
 def _describe(exc: BaseException) -> str:
