@@ -1944,7 +1944,7 @@ def test_refused_connections_and_unknown_hosts_are_described_plainly(
     def unknown(host: str, port: int, **kwargs: Any) -> Any:
         raise socket.gaierror(-2, "Name or service not known")
 
-    monkeypatch.setattr(http_check.socket, "getaddrinfo", unknown)
+    monkeypatch.setattr(socket, "getaddrinfo", unknown)
     codepipeline.calls.clear()
     app._decided.clear()
     url = "http://app.test/health"
@@ -1960,7 +1960,7 @@ def test_a_hanging_dns_lookup_is_bounded_by_the_timeout(
         time.sleep(2)
         raise socket.gaierror(-3, "Temporary failure in name resolution")
 
-    monkeypatch.setattr(http_check.socket, "getaddrinfo", hanging)
+    monkeypatch.setattr(socket, "getaddrinfo", hanging)
     url = "http://app.test/health"
     message = _job_message(codepipeline, {"url": url, "timeout_seconds": 0.3})
     assert message == _failed(url, "timed out after 0.3s (DNS)")
@@ -1980,7 +1980,7 @@ def test_a_url_without_a_port_uses_the_scheme_default(
         asked.append((host, port_))
         return real("127.0.0.1", test_port, **kwargs)
 
-    monkeypatch.setattr(http_check.socket, "getaddrinfo", to_test_server)
+    monkeypatch.setattr(socket, "getaddrinfo", to_test_server)
     url = f"{scheme}://app.test/ok"
     if scheme == "http":
         expect_success(codepipeline)
