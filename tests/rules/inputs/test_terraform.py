@@ -555,3 +555,126 @@ def test_a_plan_section_of_the_wrong_shape_says_what_it_found(values: Any, kind:
     if values is None:
         expected = []  # an empty plan: nothing to check
     assert [e.message for e in result.errors] == expected
+
+
+def _nested_modules(depth: int) -> dict[str, Any]:
+    module: dict[str, Any] = {"resources": []}
+    for _ in range(depth):
+        module = {"child_modules": [module]}
+    return module
+
+
+@pytest.mark.parametrize(
+    ("document", "where", "problem"),
+    [
+        (
+            {"format_version": 1, "values": {}},
+            "format_version",
+            'must be a version string such as "1.2"',
+        ),
+        (
+            {"format_version": "x.1", "values": {}},
+            "format_version",
+            'must be a version string such as "1.2"',
+        ),
+        (
+            {"format_version": "1.2", "configuration": []},
+            "configuration",
+            "must be an object, not a list",
+        ),
+        (
+            {"format_version": "1.2", "planned_values": {"root_module": {"child_modules": {}}}},
+            "planned_values.root_module.child_modules",
+            "must be a list, not an object",
+        ),
+        (
+            {"format_version": "1.2", "planned_values": {"root_module": {"child_modules": [7]}}},
+            "planned_values.root_module.child_modules[0]",
+            "must be an object, not int",
+        ),
+        (
+            {
+                "format_version": "1.2",
+                "planned_values": {
+                    "root_module": {
+                        "resources": [
+                            {"address": "aws_sns_topic.t", "type": "aws_sns_topic", "values": []}
+                        ]
+                    }
+                },
+            },
+            "planned_values.root_module.resources[0].values",
+            "must be an object, not a list",
+        ),
+        (
+            {"format_version": "1.2", "planned_values": {"root_module": _nested_modules(52)}},
+            "planned_values.root_module" + ".child_modules[0]" * 51,
+            "modules nested more than 50 deep",
+        ),
+        (
+            {"format_version": "1.2", "resource_changes": {}},
+            "resource_changes",
+            "must be a list, not an object",
+        ),
+    ],
+)
+def test_malformed_plan_messages_name_file_key_and_fix(
+    document: dict[str, Any], where: str, problem: str
+) -> None:
+    result = check_text(json.dumps(document), name="plan.json", input_kind="terraform")
+    assert [e.message for e in result.errors] == [f"plan.json: {where}: {problem}; {TF_FIX}"]
+
+
+def test_fifty_nested_modules_are_read() -> None:
+    module = _nested_modules(50)
+    inner = module
+    while inner.get("child_modules"):
+        inner = inner["child_modules"][0]
+    inner["resources"] = [
+        {"address": "module.deep.aws_sns_topic.t", "type": "aws_sns_topic", "values": {"name": "t"}}
+    ]
+    text = json.dumps({"format_version": "1.9", "planned_values": {"root_module": module}})
+    result = check_text(text, name="plan.json")
+    assert not result.errors
+    assert ("CV012", "module.deep.aws_sns_topic.t") in findings(result)
+
+
+def test_data_sources_are_skipped_and_the_resources_after_them_read() -> None:
+    text = json.dumps(
+        {
+            "format_version": "1.2",
+            "planned_values": {
+                "root_module": {
+                    "resources": [
+                        {
+                            "address": "data.aws_sns_topic.x",
+                            "mode": "data",
+                            "type": "aws_sns_topic",
+                            "values": {"name": "x"},
+                        },
+                        {
+                            "address": "aws_sns_topic.t",
+                            "type": "aws_sns_topic",
+                            "values": {"name": "t"},
+                        },
+                    ]
+                }
+            },
+        }
+    )
+    assert {r for _, r in findings(check_text(text, name="plan.json"))} == {"aws_sns_topic.t"}
+
+
+def test_a_resource_missing_from_the_configuration_keeps_only_known_values() -> None:
+    # A plan with configuration, and a resource it does not describe (a module from a
+    # registry, say): its known values count, its unknown ones are absent.
+    text = plan(
+        resource("aws_sns_topic.described", {"name": "d"}),
+        resource("aws_sns_topic.other", {"name": "o"}, unknown={"kms_master_key_id": True}),
+    )
+    data = json.loads(text)
+    data["configuration"]["root_module"]["resources"] = [
+        data["configuration"]["root_module"]["resources"][0]
+    ]
+    result = check_text(json.dumps(data), name="plan.json")
+    assert ("CV012", "aws_sns_topic.other") not in findings(result)  # unknown, not missing
