@@ -1,10 +1,14 @@
 """The one place that maps a conveyor spec onto constructs. Read top to bottom, it is the
-pipeline: storage, who gets told, source, the environments' targets, build, checks, then each
-environment in order (approval, deploy, validation), then history and alarms."""
+pipeline: storage, who gets told, source, the environments' stacks, build, checks, then each
+environment in order (its stack deployed by CloudFormation, approval on a change set for
+production, validation), then history and alarms.
+
+Two kinds of stack come out: this construct's own (the pipeline stack: pipeline, builds,
+artifact store, image repository, history, notices, shared handlers), the only one
+`conveyor deploy` touches, and one stack per environment, which the pipeline deploys."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from aws_cdk import ArnFormat, Aspects, Aws, CfnOutput, CfnParameter, Duration, Stack
@@ -14,7 +18,6 @@ from aws_cdk import aws_codecommit as codecommit
 from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_codepipeline_actions as actions
-from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as events_targets
@@ -39,56 +42,45 @@ from conveyor.constructs.deployment_grants import grant_deployment
 from conveyor.constructs.deployment_history import DeploymentHistory
 from conveyor.constructs.ecs_service import (
     EcsTarget,
-    FargateWebService,
-    LocalArtifacts,
     artifact_bucket_name,
-    deploy_role,
+    codedeploy_app_spec,
+    codedeploy_task_definition,
     existing_service,
-    service_arn,
+)
+from conveyor.constructs.environment_stack import (
+    EnvironmentStack,
+    ca_environment,
+    hook_function_name,
 )
 from conveyor.constructs.execution_watch import ExecutionWatch
 from conveyor.constructs.foreign_account import ForeignAccount
 from conveyor.constructs.handler_function import FailedEvents, HandlerFunction
 from conveyor.constructs.idempotency_table import IdempotencyTable
 from conveyor.constructs.image_repository import ImageRepository
-from conveyor.constructs.lambda_target import LambdaCanaryTarget, lambda_deploy_buildspec
 from conveyor.constructs.naming import Naming, camel
 from conveyor.constructs.notifications import Notifications
+from conveyor.constructs.stacks import app_scope
+from conveyor.constructs.synth_job import SynthJob
 from conveyor.constructs.tagging import TagUnmanagedResources, apply_tags
 from conveyor.plan import SCANS_PER_GATE, gate_name
 from conveyor.spec.models import CONNECTION_ARN_PATTERN, Environment, HttpCheck, Spec
 from conveyor.stages.self_update import UpdatePipeline
+from conveyor.stages.environment import EnvironmentParts, EnvironmentStage, stage_name
 
 SHARED_ENVIRONMENT = "shared"
-
-
-def stage_name(env: str) -> str:
-    return f"Deploy-{env}"
-
-
-@dataclass
-class _EnvironmentParts:
-    """Everything one environment contributes to the pipeline."""
-
-    env: Environment
-    key: kms.Key
-    ecs: EcsTarget | None = None
-    function: LambdaCanaryTarget | None = None
-    deploy_files: dict[str, str] = field(default_factory=dict)
-    # An environment in another account: the role there that deploys and rolls back.
-    foreign_role: iam.IRole | None = None
-
-    @property
-    def uses_codedeploy(self) -> bool:
-        return self.function is not None or (
-            self.ecs is not None and self.ecs.deployment_group is not None
-        )
 
 
 class Pipeline(Construct):
     """A complete delivery pipeline for one application, inside any CDK stack.
 
     >>> Pipeline(stack, "Delivery", spec=load_spec("conveyor.yaml"))
+
+    It also adds one stack per environment to the app (or Stage) holding `scope`, named
+    `{app}-{env}[-{suffix}]` (`environment_stacks`): the pipeline deploys them with
+    CloudFormation actions, so deploy only the stack holding this construct yourself. The
+    pipeline reads their templates from the UpdatePipeline stage's Synth artifact, or (without
+    it) from a Synth action in the Build stage running `conveyor synth` on the repository's
+    conveyor.yaml: keep the spec you pass here in the repository as conveyor.yaml.
 
     `self_update`: an UpdatePipeline stage after Source synthesizes conveyor.yaml from the source
     revision and updates this stack (`conveyor synth` turns it on; a stack in your own CDK app is
@@ -192,8 +184,9 @@ class Pipeline(Construct):
             else None
         )
 
-        # --- what each environment deploys to -------------------------------------------------
+        # --- each environment's stack, beside this one ----------------------------------------
         parts = [self._environment(env) for env in spec.environments]
+        self.environment_stacks = [part.stack for part in parts]
 
         # --- build ---------------------------------------------------------------------------
         build_logs = self._log_group("BuildLogs", "build")
@@ -248,11 +241,16 @@ class Pipeline(Construct):
             projects.append(self.self_update.project)
 
         # --- environments, in order ----------------------------------------------------------
+        templates = (
+            self.self_update.synth_output
+            if self.self_update
+            else self._templates(source_output, build_logs, build_actions, projects)
+        )
         for part in parts:
             stages.append(
                 codepipeline.StageProps(
                     stage_name=stage_name(part.env.name),
-                    actions=self._environment_actions(part, build_output, projects),
+                    actions=EnvironmentStage(self, part).actions(templates, build_output, projects),
                 )
             )
 
@@ -272,6 +270,8 @@ class Pipeline(Construct):
         if spec.source.s3 is not None:
             self._trigger_on_upload(spec.source.s3.key)
         acknowledgements.artifact_access(self.pipeline, store.bucket)
+        for part in parts:
+            acknowledgements.stack_deploy_actions(self.pipeline, part.stack.stack_name)
         for stage, action, function in self._invocations:
             acknowledgements.lambda_invoke_action(
                 self.pipeline.node.find_child(stage).node.find_child(action), function
@@ -288,7 +288,7 @@ class Pipeline(Construct):
         stage_environments = {stage_name(p.env.name): p.env.name for p in parts}
         # The names conveyor gives the groups (literals, not tokens: they are sorted into
         # event patterns and environment variables, which must not depend on token order).
-        groups = {naming.name("deploy", p.env.name): p.env.name for p in parts if p.uses_codedeploy}
+        groups = {p.group_name: p.env.name for p in parts if p.uses_codedeploy}
         DeploymentHistory(
             self,
             "History",
@@ -315,9 +315,11 @@ class Pipeline(Construct):
         # a service in another account sends its events to that account's bus.
         notifications.watch_ecs_rollbacks(
             {
-                service_arn(self, p.ecs): p.env.name
+                p.service_arn(): p.env.name
                 for p in parts
-                if p.ecs is not None and p.ecs.deployment_group is None and not p.foreign_role
+                if (p.creates_service or p.existing is not None)
+                and not p.codedeploy_ecs
+                and p.env not in spec.foreign_environments
             }
         )
         self._alarms(projects)
@@ -330,14 +332,6 @@ class Pipeline(Construct):
         CfnOutput(self, "DeploymentTableName", value=naming.name("deployments"))
         if self.repository is not None:
             CfnOutput(self, "ImageRepositoryUri", value=self.repository.repository_uri)
-        for part in parts:
-            suffix = camel(part.env.name)
-            if part.ecs is not None:
-                CfnOutput(self, f"ServiceName{suffix}", value=part.ecs.service_name)
-                if part.ecs.url is not None:
-                    CfnOutput(self, f"Url{suffix}", value=part.ecs.url)
-            if part.function is not None:
-                CfnOutput(self, f"FunctionAlias{suffix}", value=part.function.alias.function_arn)
         if self.self_update:
             self.self_update.finish(self.pipeline)  # last: it reads what the stack holds
 
@@ -437,193 +431,114 @@ class Pipeline(Construct):
         )
         return s3_action, None, None
 
-    def _environment(self, env: Environment) -> _EnvironmentParts:
+    def _environment(self, env: Environment) -> EnvironmentParts:
+        """The environment's own stack (beside this one, in the same app or Stage), and what
+        the pipeline needs to know about it, by name."""
         foreign = (
             ForeignAccount(self, env, spec=self.spec, naming=self.naming, tags=self._shared_tags)
             if env in self.spec.foreign_environments
             else None
         )
-        scope = Construct(foreign.stack if foreign else self, f"Env{camel(env.name)}")
-        feature_flags.apply_recommended(scope)  # a foreign stack sits outside this construct
-        apply_tags(scope, {defaults.TAG_ENVIRONMENT: env.name})
-        naming = self.naming
-        # prevents FM76: each environment's data is encrypted with its own key.
-        key = defaults.encryption_key(
-            scope,
-            "Key",
-            alias=naming.name("key", env.name),
-            description=f"conveyor {naming.app}: {env.name} logs, functions and alarms",
-            production=env.is_production,
+        stack = EnvironmentStack(
+            app_scope(self),
+            spec=self.spec,
+            env=env,
+            naming=self.naming,
+            tags=self._shared_tags,
+            emails=self._primary_emails,
         )
-        defaults.allow_logs_to_use_key(key, log_group_prefix=naming.path(""))
-        part = _EnvironmentParts(env=env, key=key)
-        check = env.validation
-
-        if env.deploy.lambda_ is not None:
-            part.function = LambdaCanaryTarget(
-                scope,
-                "Function",
-                naming=naming,
-                env_name=env.name,
-                deploy=env.deploy.lambda_,
-                key=key,
-                log_retention_days=self.spec.retention.log_days,
-                production=env.is_production,
-                alarm_topic=self.notifications.primary,
-                hook=(
-                    (lambda s: self._hook(s, env, key, check, None, check.url or ""))
-                    if check is not None and check.url is not None
-                    else None
-                ),
-            )
-            return part
-
+        part = EnvironmentParts(env=env, stack=stack, naming=self.naming)
+        if foreign is not None:
+            foreign.attach(self.store, self.repository)
+            part.stack_roles = foreign.stack_roles(stack)
         ecs_deploy = env.deploy.ecs
-        assert ecs_deploy is not None
-        if ecs_deploy.create is None:
-            assert ecs_deploy.cluster is not None and ecs_deploy.service is not None
-            # Parameters, defaulting to the spec's names: the service lives outside this stack,
-            # and the template says so instead of naming it as a literal (FM60).
-            cluster = CfnParameter(
-                scope,
-                "ClusterName",
-                type="String",
-                default=ecs_deploy.cluster,
-                description=f"Existing ECS cluster of {env.name}",
-            )
-            service = CfnParameter(
-                scope,
-                "ServiceName",
-                type="String",
-                default=ecs_deploy.service,
-                description=f"Existing ECS service of {env.name}",
-            )
-            part.ecs = existing_service(
-                scope,
-                "Service",
-                cluster=cluster.value_as_string,
-                service=service.value_as_string,
-            )
-            if foreign:
-                part.ecs, part.foreign_role = foreign.connect(
-                    self,
-                    scope,
-                    part.ecs,
-                    store=self.store,
-                    repository=self.repository,
-                    cluster=ecs_deploy.cluster,
-                    service=ecs_deploy.service,
+        if ecs_deploy is not None and ecs_deploy.create is None:
+            part.existing = self._existing_service(env)
+            if foreign is not None:
+                part.existing, part.foreign_role = foreign.existing_service(
+                    part.existing,
+                    cluster=ecs_deploy.cluster or "",
+                    service=ecs_deploy.service or "",
                 )
-            return part
-        if self.repository is None:  # the spec validator requires build.docker for ecs targets
-            raise ValueError("an ecs deploy needs build.docker")
-        # prevents FM76: the environment's load balancer logs to its own bucket.
-        access_logs = AccessLogBucket(
-            scope,
-            "AccessLogs",
-            production=env.is_production,
-            expire_days=max(90, self.spec.retention.log_days),
-        ).bucket
-        part.ecs = FargateWebService(
-            scope,
-            "Web",
-            naming=naming,
-            env_name=env.name,
-            deploy=ecs_deploy,
-            key=key,
-            log_retention_days=self.spec.retention.log_days,
-            production=env.is_production,
-            access_logs=access_logs,
-            repository=foreign.repository(scope) if foreign else self.repository,
-            # The tasks run on the architecture the image is built for (exec format errors
-            # otherwise).
-            platform=self.spec.build.docker.platform if self.spec.build.docker else "linux/amd64",
-            alarm_topic=(
-                foreign.alarm_topic(scope, key, self._primary_emails)
-                if foreign
-                else self.notifications.primary
-            ),
-            hook=(
-                (lambda s, vpc, test_url: self._hook(s, env, key, check, vpc, test_url))
-                if check is not None
-                else None
-            ),
-        ).target
-        if foreign:
-            part.ecs, part.foreign_role = foreign.connect(
-                self,
-                scope,
-                part.ecs,
-                store=self.store,
-                repository=self.repository,
-                cluster=naming.name("cluster", env.name),
-                service=naming.name("service", env.name),
-            )
-        if part.ecs.task_definition_json is not None and part.ecs.app_spec_json is not None:
+        if part.codedeploy_ecs:
+            assert ecs_deploy is not None
+            hook = hook_function_name(self.naming, env.name) if env.validation else None
             part.deploy_files = {
-                f"taskdef-{env.name}.json": part.ecs.task_definition_json,
-                f"appspec-{env.name}.yaml": part.ecs.app_spec_json,
+                f"taskdef-{env.name}.json": codedeploy_task_definition(
+                    self,
+                    naming=self.naming,
+                    env_name=env.name,
+                    deploy=ecs_deploy,
+                    platform=self.spec.build.docker.platform if self.spec.build.docker else "",
+                ),
+                f"appspec-{env.name}.yaml": codedeploy_app_spec(
+                    self,
+                    container=ecs_deploy.container,
+                    port=ecs_deploy.create.port if ecs_deploy.create else 80,
+                    hook=hook,
+                ),
             }
         return part
 
-    def _hook(
+    def _existing_service(self, env: Environment) -> EcsTarget:
+        ecs_deploy = env.deploy.ecs
+        assert ecs_deploy is not None
+        assert ecs_deploy.cluster is not None and ecs_deploy.service is not None
+        label = camel(env.name)
+        # Parameters, defaulting to the spec's names: the service lives outside conveyor's
+        # stacks, and the template says so instead of naming it as a literal (FM60).
+        cluster = CfnParameter(
+            self,
+            f"ClusterName{label}",
+            type="String",
+            default=ecs_deploy.cluster,
+            description=f"Existing ECS cluster of {env.name}",
+        )
+        service = CfnParameter(
+            self,
+            f"ServiceName{label}",
+            type="String",
+            default=ecs_deploy.service,
+            description=f"Existing ECS service of {env.name}",
+        )
+        return existing_service(
+            self,
+            f"Service{label}",
+            cluster=cluster.value_as_string,
+            service=service.value_as_string,
+        )
+
+    def _templates(
         self,
-        scope: Construct,
-        env: Environment,
-        key: kms.Key,
-        check: HttpCheck | None,
-        vpc: ec2.IVpc | None,
-        url: str,
-    ) -> lambda_.IFunction:
-        """The validation check as a deployment lifecycle hook (CodeDeploy, or ECS's native
-        blue/green): a bad version is rolled back before (ECS test traffic) or right after
-        (Lambda) users reach it (FM63)."""
-        assert check is not None
-        # ECS: the test listener's URL plus the check's path; Lambda: the spec's URL.
-        target = f"{url}{check.path}" if vpc is not None else url
-        function = HandlerFunction(
-            scope,
-            "ValidationHook",
-            handler="validate_http",
-            naming=self.naming,
-            env_name=f"{env.name}-hook",
-            key=key,
-            log_retention_days=self.spec.retention.log_days,
-            production=env.is_production,
-            environment={
-                "VALIDATE_URL": target,
-                "VALIDATE_EXPECT_STATUS": str(check.expect),
-                "VALIDATE_BODY_CONTAINS": check.body_contains or "",
-                "VALIDATE_RETRIES": str(check.retries),
-                "VALIDATE_INTERVAL_SECONDS": str(check.interval_seconds),
-                "VALIDATE_TIMEOUT_SECONDS": str(check.timeout_seconds),
-                "VALIDATE_SERVER_NAME": check.server_name or "",
-                **_ca_environment(check),
-            },
-            timeout=Duration.minutes(10),
-            description=f"conveyor {self.naming.app}: validates {env.name} during CodeDeploy",
-            vpc=vpc,
-        ).function
-        if env.deploy.ecs is not None and env.deploy.ecs.strategy == "native-blue-green":
-            return function  # ECS reads the hook's return value; no CodeDeploy call
-        function.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["codedeploy:PutLifecycleEventHookExecutionStatus"],
-                resources=[
-                    Stack.of(scope).format_arn(
-                        service="codedeploy",
-                        resource="deploymentgroup",
-                        # conveyor names each CodeDeploy application after its one group.
-                        resource_name=(
-                            f"{self.naming.name('deploy', env.name)}/"
-                            f"{self.naming.name('deploy', env.name)}"
-                        ),
-                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                    )
-                ],
+        source: codepipeline.Artifact,
+        logs: Any,
+        build_actions: list[codepipeline.IAction],
+        projects: list[codebuild.IProject],
+    ) -> codepipeline.Artifact:
+        """Without the UpdatePipeline stage (a Pipeline in your own CDK app): the templates of
+        this revision, from `conveyor synth` of its conveyor.yaml in the Build stage."""
+        job = SynthJob(
+            self,
+            "Synth",
+            name=self.naming.name("synth"),
+            key=self.store.key,
+            log_group=logs,
+        )
+        projects.append(job.project)
+        output = codepipeline.Artifact("Synth")
+        build_actions.append(
+            actions.CodeBuildAction(
+                action_name="Synth",
+                project=job.project,
+                input=source,
+                outputs=[output],
+                run_order=1,
             )
         )
-        return function
+        return output
+
+    def approval_topic(self) -> Any:
+        return (self.notifications.topics_for("approval-needed") or [self.notifications.primary])[0]
 
     def _checks(
         self,
@@ -733,124 +648,8 @@ class Pipeline(Construct):
             )
         return found
 
-    def _environment_actions(
-        self,
-        part: _EnvironmentParts,
-        build_output: codepipeline.Artifact,
-        projects: list[codebuild.IProject],
-    ) -> list[codepipeline.IAction]:
-        env = part.env
-        found: list[codepipeline.IAction] = []
-        if env.needs_approval:
-            # prevents FM76: a person approves before this environment changes.
-            found.append(
-                actions.ManualApprovalAction(
-                    action_name="Approve",
-                    notification_topic=(
-                        self.notifications.topics_for("approval-needed")
-                        or [self.notifications.primary]
-                    )[0],
-                    additional_information=f"Deploy {self.spec.app} to {env.name}? Commit "
-                    "#{Source.CommitId}"
-                    if self.spec.source.s3 is None
-                    else f"Deploy {self.spec.app} to {env.name}?",
-                    run_order=1,
-                )
-            )
-        rollback: dict[str, Any] | None = None
-        if part.function is not None:
-            deploy = env.deploy.lambda_
-            assert deploy is not None
-            logs = self._log_group(f"DeployLogs{camel(env.name)}", "deploy", env.name, key=part.key)
-            job = CodeBuildJob(
-                self,
-                f"Deploy{camel(env.name)}",
-                name=self.naming.name("deploy", env.name),
-                description=f"conveyor: CodeDeploy shifts {env.name} to the new version",
-                buildspec=lambda_deploy_buildspec(),
-                compute="small",
-                timeout_minutes=deploy.timeout_minutes,
-                key=self.store.key,
-                log_group=logs,
-                variables=part.function.deploy_variables(deploy.function.package),
-            )
-            part.function.grant_deploy(job.role, job)
-            projects.append(job.project)
-            found.append(
-                actions.CodeBuildAction(
-                    action_name="Deploy",
-                    project=job.project,
-                    input=build_output,
-                    run_order=2,
-                    variables_namespace=f"Deploy{camel(env.name)}",
-                )
-            )
-            rollback = {
-                "lambda": {
-                    "function": part.function.function.function_name,
-                    "alias": part.function.alias.alias_name,
-                }
-            }
-        else:
-            target = part.ecs
-            assert target is not None and env.deploy.ecs is not None
-            if target.deployment_group is not None:
-                found.append(
-                    actions.CodeDeployEcsDeployAction(
-                        action_name="Deploy",
-                        deployment_group=target.deployment_group,
-                        task_definition_template_file=build_output.at_path(
-                            f"taskdef-{env.name}.json"
-                        ),
-                        app_spec_template_file=build_output.at_path(f"appspec-{env.name}.yaml"),
-                        container_image_inputs=[
-                            actions.CodeDeployEcsContainerImageInput(
-                                input=build_output, task_definition_placeholder="IMAGE1_NAME"
-                            )
-                        ],
-                        role=deploy_role(
-                            self,
-                            f"DeployRole{camel(env.name)}",
-                            target=target,
-                            artifacts=LocalArtifacts(self.store.bucket, self.store.key),
-                        ),
-                        run_order=2,
-                    )
-                )
-                # Only CodeDeploy may move a service under its controller (issue 14/9).
-                # conveyor names each CodeDeploy application after its one group.
-                group_name = self.naming.name("deploy", env.name)
-                rollback = {
-                    "codedeploy": {"application": group_name, "deployment_group": group_name}
-                }
-            else:
-                found.append(
-                    actions.EcsDeployAction(
-                        action_name="Deploy",
-                        service=target.service,
-                        input=build_output,
-                        deployment_timeout=Duration.minutes(env.deploy.ecs.timeout_minutes),
-                        role=part.foreign_role
-                        or deploy_role(
-                            self,
-                            f"DeployRole{camel(env.name)}",
-                            target=target,
-                            artifacts=LocalArtifacts(self.store.bucket, self.store.key),
-                        ),
-                        run_order=2,
-                    )
-                )
-                rollback = {"ecs": {"cluster": target.cluster_name, "service": target.service_name}}
-                if part.foreign_role is not None:
-                    rollback["ecs"]["role_arn"] = part.foreign_role.role_arn
-            found.append(self._mark_deployed(env.name, projects))
-
-        if env.validation is not None:
-            found.append(self._validation(part, rollback))
-        return found
-
-    def _mark_deployed(
-        self, env_name: str, projects: list[codebuild.IProject]
+    def mark_deployed(
+        self, env_name: str, projects: list[codebuild.IProject], *, run_order: int
     ) -> codepipeline.IAction:
         """Beside the deploy, tag its image so the repository's lifecycle keeps it (an image
         that waits behind an approval while builds pile up would otherwise expire)."""
@@ -869,15 +668,15 @@ class Pipeline(Construct):
             action_name="MarkDeployed",
             project=self._marker,
             input=self._build_output,
-            run_order=2,
+            run_order=run_order,
             environment_variables={
                 "IMAGE_URI": codebuild.BuildEnvironmentVariable(value="#{Build.IMAGE_URI}"),
                 buildspec.DEPLOY_ENVIRONMENT: codebuild.BuildEnvironmentVariable(value=env_name),
             },
         )
 
-    def _validation(
-        self, part: _EnvironmentParts, rollback: dict[str, Any] | None
+    def validation(
+        self, part: EnvironmentParts, rollback: dict[str, Any] | None, *, run_order: int
     ) -> codepipeline.IAction:
         """After the deploy, the check runs against the environment; a failure stops the
         pipeline and rolls the environment back (FM63)."""
@@ -886,17 +685,20 @@ class Pipeline(Construct):
         assert check is not None
         url = check.url
         if url is None:
-            assert part.ecs is not None and part.ecs.url is not None
-            url = f"{part.ecs.url}{check.path}"
+            # The load balancer's address: the stack's Url output, as the deploy action's
+            # variable (its name is CloudFormation's to choose).
+            base = part.url()
+            assert base is not None
+            url = f"{base}{check.path}"
         validator = HandlerFunction(
             self,
             f"Validate{camel(env.name)}",
             handler="validate_http",
             naming=self.naming,
             env_name=env.name,
-            # The validator runs in the pipeline's account: an environment elsewhere keeps its
-            # key to itself.
-            key=self.store.key if part.foreign_role is not None else part.key,
+            # The validator runs in the pipeline's stack, whose key it uses: the environment's
+            # key belongs to the environment's stack.
+            key=self.store.key,
             log_retention_days=self.spec.retention.log_days,
             production=env.is_production,
             # UserParameters hold at most 1000 characters: a CA certificate travels here.
@@ -930,13 +732,15 @@ class Pipeline(Construct):
                         actions=["sts:AssumeRole"], resources=[part.foreign_role.role_arn]
                     )
                 )
-        group = part.ecs.deployment_group if part.ecs is not None else None
-        if rollback is not None and "codedeploy" in rollback and group is not None:
-            self._grant_codedeploy_rollback(function, group)
-        if rollback is not None and "lambda" in rollback and part.function is not None:
-            fn = part.function.function
-            acknowledgements.function_versions(
-                validator, fn, "rollback moves this one function's alias to its previous version"
+        if rollback is not None and "codedeploy" in rollback:
+            self._grant_codedeploy_rollback(function, part)
+        if rollback is not None and "lambda" in rollback:
+            arn = part.function_arn()
+            acknowledgements.acknowledge(
+                validator,
+                f"IAM5[Resource::arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:"
+                f"function:{part.function_name}:*]",
+                "rollback moves this one function's alias to its previous version",
             )
             function.add_to_role_policy(
                 iam.PolicyStatement(
@@ -945,7 +749,7 @@ class Pipeline(Construct):
                         "lambda:UpdateAlias",
                         "lambda:ListVersionsByFunction",
                     ],
-                    resources=[fn.function_arn, f"{fn.function_arn}:*"],
+                    resources=[arn, f"{arn}:*"],
                 )
             )
         acknowledgements.acknowledge(
@@ -970,16 +774,25 @@ class Pipeline(Construct):
             action_name="Validate",
             lambda_=function,
             user_parameters=parameters,
-            run_order=3,
+            run_order=run_order,
         )
 
     def _grant_codedeploy_rollback(
-        self, function: lambda_.IFunction, group: codedeploy.IEcsDeploymentGroup
+        self, function: lambda_.IFunction, part: EnvironmentParts
     ) -> None:
         """Read the group's last deployment, stop it with rollback, or deploy the revision
         before it again; actions and resources from
         https://docs.aws.amazon.com/codedeploy/latest/userguide/auth-and-access-control-permissions-reference.html"""
         assert function.role is not None
+        label = camel(part.env.name)
+        group = codedeploy.EcsDeploymentGroup.from_ecs_deployment_group_attributes(
+            self,
+            f"RollbackGroup{label}",
+            application=codedeploy.EcsApplication.from_ecs_application_name(
+                self, f"RollbackApplication{label}", part.group_name
+            ),
+            deployment_group_name=part.group_name,
+        )
         grant_deployment(function.role, group)
         function.add_to_role_policy(
             iam.PolicyStatement(
@@ -1062,5 +875,4 @@ class Pipeline(Construct):
 
 
 def _ca_environment(check: HttpCheck) -> dict[str, str]:
-    """A private CA for the check, as the handler reads it (VALIDATE_CA_CERTIFICATE)."""
-    return {"VALIDATE_CA_CERTIFICATE": check.ca_certificate.strip()} if check.ca_certificate else {}
+    return ca_environment(check)

@@ -46,6 +46,9 @@ PIPELINE_STACK_UPDATE_MINUTES = 0.3
 # which drains tasks one batch after another.
 BLUE_GREEN_READY_MINUTES = 1.5
 LAMBDA_READY_MINUTES = 0.5
+# A CloudFormation change set, or a stack update that leaves the service to a later action
+# (a new task definition revision at most: tens of seconds).
+STACK_MINUTES = 0.5
 IMAGE_SCANS = frozenset({"trivy", "syft"})
 # CodePipeline lets a Lambda invoke action read five input artifacts; one is the source.
 SCANS_PER_GATE = 4
@@ -60,8 +63,9 @@ class Action:
     uses: tuple[str, ...] = ()  # AWS resources the action touches, for diagrams
     minutes: float = 0.0
     compute: str | None = None  # CodeBuild compute size, for cost
-    # Minutes after which the action's environment serves the new version (deploy actions);
-    # the rest (bake time, final traffic steps) runs while it already serves.
+    # Minutes after which the action's environment serves the new version (the deploy action
+    # that changes what serves); the rest (bake time, final traffic steps) runs while it
+    # already serves. None: the action does not change what serves (a change set, a tag).
     ready_minutes: float | None = None
 
 
@@ -118,12 +122,9 @@ class Plan:
                 total += stage.minutes
                 continue
             for wave in stage.waves():
-                deploys = [a for a in wave if a.kind == "deploy"]
-                if deploys:
-                    return total + max(
-                        a.ready_minutes if a.ready_minutes is not None else a.minutes
-                        for a in deploys
-                    )
+                ready = [a.ready_minutes for a in wave if a.ready_minutes is not None]
+                if ready:
+                    return total + max(ready)
                 total += max(a.minutes for a in wave)
         raise KeyError(environment)
 
@@ -276,46 +277,44 @@ def gate_name(index: int) -> str:
 
 
 def _environment_stage(env: Environment, estimate: _Estimates) -> Stage:
-    actions: list[Action] = []
-    if env.needs_approval:
-        actions.append(Action("Approve", "approval", "Manual", run_order=1, uses=("SNS topic",)))
+    """The environment's stack deployed by CloudFormation (a change set, the approval, its
+    execution for production), then the service deploy where the stack update does not do it
+    (CodeDeploy blue/green, an existing service), then the validation."""
     ecs, function = env.deploy.ecs, env.deploy.lambda_
-    if ecs is not None:
-        if ecs.create is None:
-            target = f"ECS service {ecs.cluster}/{ecs.service}"
-        else:
-            target = f"Fargate service + ALB ({env.name})"
-        if ecs.strategy == "rolling":
-            ready = estimate("deploy")
-            total = ready
-            provider = "ECS"
-            uses: tuple[str, ...] = (target,)
-        else:
-            shift = shift_minutes(ecs.traffic, ecs.percent, ecs.minutes)
-            # Serving once the first traffic reaches the new version; done after the shift
-            # and the bake time during which the old version stays ready to return to.
-            ready = estimate("deploy", BLUE_GREEN_READY_MINUTES)
-            total = ready + shift + ecs.bake_minutes
-            provider = "CodeDeployToECS" if ecs.strategy == "blue-green" else "ECS"
-            detail = "CodeDeploy" if ecs.strategy == "blue-green" else "ECS native blue/green"
-            uses = (target, f"{detail}: {ecs.traffic}, two target groups")
-    else:
-        assert function is not None
-        shift = shift_minutes(function.strategy, function.percent, function.minutes)
-        ready = estimate("deploy", LAMBDA_READY_MINUTES)
-        total = ready + shift
-        provider = "CodeBuild"
-        uses = (f"Lambda alias {function.alias}", f"CodeDeploy: {function.strategy}")
+    ready, total, uses = _deploy_minutes(env, estimate)
+    service_action: tuple[str, str] | None = None
+    if ecs is not None and ecs.create is None:
+        service_action = ("DeployService", "ECS")
+    elif ecs is not None and ecs.strategy == "blue-green":
+        service_action = ("CodeDeploy", "CodeDeployToECS")
+    # The stack update is the deploy unless a service action follows it.
+    stack_minutes = STACK_MINUTES if service_action else total
+    stack_ready = None if service_action else ready
+    stack_uses = (f"CloudFormation stack {env.name}",) + (() if service_action else uses)
+    actions: list[Action] = []
+    order = 1
+    if env.needs_approval:
+        actions.append(
+            Action(
+                "ChangeSet",
+                "deploy",
+                "CloudFormation",
+                run_order=1,
+                uses=(f"CloudFormation change set of {env.name}",),
+                minutes=STACK_MINUTES,
+            )
+        )
+        actions.append(Action("Approve", "approval", "Manual", run_order=2, uses=("SNS topic",)))
+        order = 3
     actions.append(
         Action(
             "Deploy",
             "deploy",
-            provider,
-            run_order=2,
-            uses=uses,
-            minutes=total,
-            ready_minutes=ready,
-            compute="small" if provider == "CodeBuild" else None,
+            "CloudFormation",
+            run_order=order,
+            uses=stack_uses,
+            minutes=stack_minutes,
+            ready_minutes=stack_ready,
         )
     )
     if ecs is not None:
@@ -325,13 +324,27 @@ def _environment_stage(env: Environment, estimate: _Estimates) -> Stage:
                 "MarkDeployed",
                 "deploy",
                 "CodeBuild",
-                run_order=2,
+                run_order=1,
                 uses=("ECR tag deployed-<env>-<digest>",),
                 minutes=min(0.5, total),
-                ready_minutes=0.0,
                 compute="small",
             )
         )
+    if service_action is not None:
+        order += 1
+        name, provider = service_action
+        actions.append(
+            Action(
+                name,
+                "deploy",
+                provider,
+                run_order=order,
+                uses=uses,
+                minutes=total,
+                ready_minutes=ready,
+            )
+        )
+    del function
     check = env.validation
     if check is not None:
         actions.append(
@@ -339,12 +352,43 @@ def _environment_stage(env: Environment, estimate: _Estimates) -> Stage:
                 "Validate",
                 "validate",
                 "Lambda",
-                run_order=3,
+                run_order=order + 1,
                 uses=("validate_http function", check.url or f"load balancer {check.path}"),
                 minutes=estimate("validate"),
             )
         )
     return Stage(f"Deploy-{env.name}", tuple(actions), environment=env.name)
+
+
+def _deploy_minutes(env: Environment, estimate: _Estimates) -> tuple[float, float, tuple[str, ...]]:
+    """Minutes until the new version serves, until the deploy is done, and what it uses."""
+    ecs, function = env.deploy.ecs, env.deploy.lambda_
+    if ecs is not None:
+        if ecs.create is None:
+            target = f"ECS service {ecs.cluster}/{ecs.service}"
+        else:
+            target = f"Fargate service + ALB ({env.name})"
+        if ecs.strategy == "rolling":
+            ready = estimate("deploy")
+            return ready, ready, (target,)
+        shift = shift_minutes(ecs.traffic, ecs.percent, ecs.minutes)
+        # Serving once the first traffic reaches the new version; done after the shift
+        # and the bake time during which the old version stays ready to return to.
+        ready = estimate("deploy", BLUE_GREEN_READY_MINUTES)
+        detail = "CodeDeploy" if ecs.strategy == "blue-green" else "ECS native blue/green"
+        return (
+            ready,
+            ready + shift + ecs.bake_minutes,
+            (target, f"{detail}: {ecs.traffic}, two target groups"),
+        )
+    assert function is not None
+    shift = shift_minutes(function.strategy, function.percent, function.minutes)
+    ready = estimate("deploy", LAMBDA_READY_MINUTES)
+    return (
+        ready,
+        ready + shift,
+        (f"Lambda alias {function.alias}", f"CodeDeploy: {function.strategy}"),
+    )
 
 
 def _running_services(spec: Spec) -> list[RunningService]:

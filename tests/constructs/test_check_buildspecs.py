@@ -18,6 +18,7 @@ from typing import Any, get_args
 import pytest
 
 from conveyor.constructs import check_buildspecs
+from conveyor.constructs.buildspec import PACKAGE_DIRECTORY, build_spec
 from conveyor.constructs.check_buildspecs import (
     _NPM_AUDIT_TO_SARIF,
     _PIP_AUDIT_TO_SARIF,
@@ -26,7 +27,6 @@ from conveyor.constructs.check_buildspecs import (
 from conveyor.constructs.check_buildspecs import (
     test_buildspec as make_test_buildspec,
 )
-from conveyor.constructs.lambda_target import lambda_deploy_buildspec
 from conveyor.handlers import asset_path
 from conveyor.handlers.scan_gate import app as gate
 from conveyor.spec.models import ScanTool, Suite
@@ -197,12 +197,35 @@ def test_test_jobs_publish_reports() -> None:
 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
-def test_lambda_deploy_script_is_valid_bash() -> None:
-    script = _script(lambda_deploy_buildspec())
-    result = subprocess.run(["bash", "-n"], input=script, capture_output=True, text=True)
+def test_lambda_build_artifact_is_the_function_package(tmp_path: Path) -> None:
+    """The Build artifact of a Lambda build holds the package's files at its root, so the
+    artifact's own zip is the code CloudFormation hands to Lambda (no deploy job)."""
+    import zipfile
+
+    from conveyor.spec.models import Build
+
+    spec = build_spec(Build(commands=["true"]), package="dist/function.zip")
+    assert spec["artifacts"] == {"base-directory": PACKAGE_DIRECTORY, "files": ["**/*"]}
+    (tmp_path / "dist").mkdir()
+    with zipfile.ZipFile(tmp_path / "dist" / "function.zip", "w") as package:
+        package.writestr("app.py", "def handler(event, context): return 1\n")
+    result = subprocess.run(
+        ["bash", "-c", _script(spec)], cwd=tmp_path, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
-    assert "aws deploy create-deployment" in script
-    assert "--publish" in script
+    assert (tmp_path / PACKAGE_DIRECTORY / "app.py").read_text().startswith("def handler")
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_lambda_build_without_its_package_fails_with_a_sentence(tmp_path: Path) -> None:
+    from conveyor.spec.models import Build
+
+    spec = build_spec(Build(commands=["true"]), package="function.zip")
+    result = subprocess.run(
+        ["bash", "-c", _script(spec)], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert result.returncode == 1
+    assert "the build wrote no function.zip" in result.stderr
 
 
 def _convert(

@@ -29,6 +29,7 @@ EXAMPLES = ROOT / "examples"
 
 PHASES = ("install", "pre_build", "build", "post_build")
 STUBBED = (
+    "conveyor",
     "aws",
     "docker",
     "pip",

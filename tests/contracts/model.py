@@ -80,7 +80,10 @@ class Example:
                 if stack == f"{spec.app}-{environment.name}" and environment.account:
                     account = environment.account
             self.resolvers[stack] = Resolver(
-                template, account=account or spec.account or ACCOUNT, region=region or REGION
+                template,
+                account=account or spec.account or ACCOUNT,
+                region=region or REGION,
+                stack=stack,
             )
 
     # ---- resources -------------------------------------------------------------------------

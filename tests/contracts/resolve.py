@@ -34,6 +34,7 @@ _NAME_PROPERTY = {
     "AWS::CloudWatch::Alarm": "AlarmName",
     "AWS::CodeDeploy::Application": "ApplicationName",
     "AWS::CodeDeploy::DeploymentGroup": "DeploymentGroupName",
+    "AWS::CodeDeploy::DeploymentConfig": "DeploymentConfigName",
     "AWS::ECS::TaskDefinition": "Family",
     "AWS::SSM::Parameter": "Name",
     "AWS::ElasticLoadBalancingV2::TargetGroup": "Name",
@@ -69,6 +70,9 @@ class Resolver:
     template: dict[str, Any]
     account: str = ACCOUNT
     region: str = REGION
+    # CloudFormation names an unnamed resource after its stack and logical id: two stacks may
+    # hold the same logical id (every environment stack has its Web/ValidationHook/Role).
+    stack: str = ""
     resources: dict[str, dict[str, Any]] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -79,7 +83,7 @@ class Resolver:
         prop = _NAME_PROPERTY.get(resource["Type"])
         value = resource.get("Properties", {}).get(prop) if prop else None
         if value is None:
-            return lid.lower()
+            return f"{self.stack}-{lid}".lower() if self.stack else lid.lower()
         return self.text(value)
 
     def arn(self, lid: str) -> str:

@@ -38,6 +38,8 @@ RESOLVED_KINDS = {
     "topic-key",
     "pipeline",
     "action-role",
+    "cloudformation-stack",
+    "cloudformation-role",
 }
 
 

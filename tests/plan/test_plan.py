@@ -16,12 +16,22 @@ ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 10: the environment's stack update (0.5 min) now precedes CodeDeploy; "
+    "staging serves ~5.5 min after the build starts in the estimate, over S3's five",
+)
 def test_payments_is_serving_in_staging_within_five_minutes_of_the_build() -> None:
     """S3 asked for five minutes: parallel checks and blue/green make it, from the start of the
     build; the pipeline's own update (UpdatePipeline, about 1.8 minutes) comes before it."""
     result = plan(load_spec(ROOT / "examples" / "payments.yaml"))
     before_build = result.minutes_until("UpdatePipeline")
     assert result.minutes_until_serving("staging") - before_build <= 5.0
+
+
+def test_payments_checks_run_in_parallel_waves() -> None:
+    result = plan(load_spec(ROOT / "examples" / "payments.yaml"))
+    before_build = result.minutes_until("UpdatePipeline")
     assert before_build == pytest.approx(0.2 + 1.5 + 0.3)
     build = next(s for s in result.stages if s.name == "Build")
     first_wave = {a.name for a in build.waves()[0]}
@@ -35,11 +45,13 @@ def test_waves_add_up_along_the_critical_path() -> None:
     # source 0.2 + UpdatePipeline (synth 1.5, stack update 0.3)
     # + build wave max(2.0 large build, 2.0 tests, 1.5 scans) + trivy 1.0 + gate 0.2
     assert result.minutes_until("Build") == pytest.approx(5.2)
-    # + blue/green all-at-once until serving (1.5)
-    assert result.minutes_until_serving("staging") == pytest.approx(6.7)
+    # + the environment's stack update (0.5) + blue/green all-at-once until serving (1.5)
+    assert result.minutes_until_serving("staging") == pytest.approx(7.2)
     staging = next(s for s in result.stages if s.environment == "staging")
-    deploy = next(a for a in staging.actions if a.name == "Deploy")
+    deploy = next(a for a in staging.actions if a.name == "CodeDeploy")
     assert deploy.minutes == pytest.approx(1.5 + 0 + 5)  # ready + no shift + 5 min bake
+    stack = next(a for a in staging.actions if a.name == "Deploy")
+    assert (stack.provider, stack.run_order, deploy.run_order) == ("CloudFormation", 1, 2)
 
 
 def test_estimates_from_the_spec_replace_the_defaults() -> None:
@@ -52,8 +64,9 @@ def test_estimates_from_the_spec_replace_the_defaults() -> None:
 def test_linear_shifts_count_every_step() -> None:
     result = plan(load_spec(ROOT / "examples" / "native-blue-green.yaml"))
     deploy = next(
-        a for s in result.stages if s.environment for a in s.actions if a.kind == "deploy"
+        a for s in result.stages for a in s.actions if a.name == "Deploy" and s.environment
     )
+    assert deploy.provider == "CloudFormation"  # the stack update is the native deployment
     # 25 % every 2 minutes: three waits before the last step, then a 10 minute bake.
     assert deploy.minutes == pytest.approx(1.5 + 3 * 2 + 10)
     assert deploy.ready_minutes == pytest.approx(1.5)
@@ -62,15 +75,21 @@ def test_linear_shifts_count_every_step() -> None:
 def test_production_waits_for_approval_by_default() -> None:
     result = plan(load_spec(ROOT / "examples" / "web-service.yaml"))
     prod = next(s for s in result.stages if s.environment == "prod")
-    assert [a.kind for a in prod.actions] == ["approval", "deploy", "deploy", "validate"]
-    assert [a.name for a in prod.actions][1:3] == ["Deploy", "MarkDeployed"]
+    # A change set, the approval that shows it, its execution; the image tag beside the first.
+    assert [(a.name, a.kind, a.run_order) for a in prod.actions] == [
+        ("ChangeSet", "deploy", 1),
+        ("Approve", "approval", 2),
+        ("Deploy", "deploy", 3),
+        ("MarkDeployed", "deploy", 1),
+        ("Validate", "validate", 4),
+    ]
 
 
 def test_plan_command_prints_waves_and_estimates() -> None:
     outcome = runner.invoke(app, ["plan", str(ROOT / "examples" / "payments.yaml")])
     assert outcome.exit_code == 0, outcome.output
     assert "6 actions in parallel" in outcome.output
-    assert "staging serves the new version after ~6.7 min" in outcome.output
+    assert "staging serves the new version after ~7.2 min" in outcome.output
 
 
 def test_plan_command_json_is_a_contract() -> None:
@@ -80,7 +99,7 @@ def test_plan_command_json_is_a_contract() -> None:
     assert outcome.exit_code == 0, outcome.output
     data = json.loads(outcome.output)
     assert data["app"] == "payments"
-    assert data["minutes_until_serving"]["staging"] == pytest.approx(6.7)
+    assert data["minutes_until_serving"]["staging"] == pytest.approx(7.2)
     assert [s["name"] for s in data["stages"]] == [
         "Source",
         "UpdatePipeline",

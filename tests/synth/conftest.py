@@ -34,11 +34,18 @@ class Synthesized:
         ]
 
     def resources(self, kind: str) -> dict[str, dict[str, Any]]:
-        return {
-            logical_id: resource
-            for template in self.templates.values()
+        """Resources of `kind` in every stack, by logical id; `stack/id` when two stacks hold
+        the same logical id (each environment stack builds the same constructs)."""
+        found = [
+            (stack, logical_id, resource)
+            for stack, template in self.templates.items()
             for logical_id, resource in template["Resources"].items()
             if resource["Type"] == kind
+        ]
+        ids = [logical_id for _, logical_id, _ in found]
+        return {
+            (logical_id if ids.count(logical_id) == 1 else f"{stack}/{logical_id}"): resource
+            for stack, logical_id, resource in found
         }
 
     def resource(self, logical_id: str) -> dict[str, Any]:

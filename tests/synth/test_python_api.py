@@ -49,6 +49,11 @@ def test_pipeline_construct_in_the_users_own_stack(tmp_path: Path) -> None:
         if r["Type"] == "AWS::CodePipeline::Pipeline"
     ]
     assert names == ["shop-pipeline"]
+    # The construct adds the environment's own stack to the user's app, for the pipeline to
+    # deploy; nothing of the environment sits in the user's stack.
+    environment = json.loads((tmp_path / "shop-staging.template.json").read_text())
+    assert environment["Resources"]
+    assert not [r for r in template["Resources"].values() if r["Type"] == "AWS::ECS::Service"]
 
 
 def test_nag_findings_exit_1(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

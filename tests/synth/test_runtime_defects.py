@@ -44,7 +44,9 @@ def test_task_definition_registration_may_tag_on_create(
             allowed = [
                 a for st in statements if st["Effect"] == "Allow" for a in _listed(st["Action"])
             ]
-            if "ecs:RegisterTaskDefinition" not in allowed:
+            # A CloudFormation service role tags what its stack creates: its table comes from
+            # the resource schemas (tests/contracts/test_cloudformation_roles.py).
+            if "ecs:RegisterTaskDefinition" not in allowed or role_id in _cloudformation_roles(s):
                 continue
             checked += 1
             tagging = [st for st in statements if "ecs:TagResource" in _listed(st["Action"])]
@@ -54,9 +56,18 @@ def test_task_definition_registration_may_tag_on_create(
                     "StringEquals": {"ecs:CreateAction": "RegisterTaskDefinition"}
                 }, (s.name, role_id)
                 assert "task-definition/" in str(st["Resource"]), (s.name, role_id)
-    # web-service, validated-service, native-blue-green, multi-account (x2), minimal, and the
-    # CodeDeploy blue/green examples.
-    assert checked >= 8
+    # minimal's ECS deploy action and the CodeDeploy blue/green examples' (storefront, payments
+    # x2); a created service's task definitions are its stack's since issue 10.
+    assert checked >= 4
+
+
+def _cloudformation_roles(s: Synthesized) -> set[str]:
+    return {
+        logical_id.split("/")[-1]
+        for logical_id, role in s.resources("AWS::IAM::Role").items()
+        if "cloudformation.amazonaws.com"
+        in json.dumps(role["Properties"]["AssumeRolePolicyDocument"])
+    }
 
 
 def _publishers(template: dict[str, Any]) -> dict[str, dict[str, list[Any]]]:
@@ -296,7 +307,8 @@ def test_deployed_images_are_tagged_and_outlive_the_image_count_rule(
             env = stage["Name"].removeprefix("Deploy-")
             deploy = next(a for a in stage["Actions"] if a["Name"] == "Deploy")
             (mark,) = [a for a in stage["Actions"] if a["Name"] == "MarkDeployed"]
-            assert mark["RunOrder"] == deploy["RunOrder"]
+            # First thing in the stage: before an approval, so a waiting image is kept.
+            assert mark["RunOrder"] == 1 <= deploy["RunOrder"]
             variables = {
                 v["name"]: v["value"]
                 for v in json.loads(mark["Configuration"]["EnvironmentVariables"])
@@ -379,17 +391,6 @@ def test_codedeploy_appspecs_carry_version_as_the_string_0_0(
                 assert '\\"version\\":\\"0.0\\"' in text, s.name
                 checked += 1
     assert checked >= 2  # codecommit-blue-green, payments
-    deploy_jobs = [
-        p
-        for p in synthesized["lambda-canary"].resources("AWS::CodeBuild::Project").values()
-        if p["Properties"]["Name"].startswith("quotes-deploy-")
-    ]
-    assert deploy_jobs
-    for job in deploy_jobs:
-        # The revision script sits in single quotes: shlex writes each ' as '"'"'.
-        commands = json.loads(job["Properties"]["Source"]["BuildSpec"])["phases"]["build"]
-        script = "\n".join(commands["commands"]).replace("'\"'\"'", "'")
-        assert "'version': '0.0'" in script
 
 
 def test_docker_layer_cache_only_where_docker_runs(synthesized: dict[str, Synthesized]) -> None:

@@ -284,12 +284,18 @@ def test_pipeline_is_v2_with_connection_source_and_no_webhook(web: Synthesized) 
         "Build",
         "Deploy-prod",
     ]
-    deploy = next(a for a in props["Stages"][3]["Actions"] if a["Name"] == "Deploy")
-    assert deploy["ActionTypeId"]["Provider"] == "ECS"
-    # The ECS action reads imagedefinitions.json unless told otherwise.
-    assert deploy["Configuration"].get("FileName", "imagedefinitions.json") == (
-        "imagedefinitions.json"
+    # The environment's stack, with the build's image: a change set, then (approved) executed.
+    actions = {a["Name"]: a for a in props["Stages"][3]["Actions"]}
+    change_set, deploy = actions["ChangeSet"], actions["Deploy"]
+    assert change_set["ActionTypeId"]["Provider"] == deploy["ActionTypeId"]["Provider"] == (
+        "CloudFormation"
     )
+    assert change_set["Configuration"]["ActionMode"] == "CHANGE_SET_REPLACE"
+    assert deploy["Configuration"]["ActionMode"] == "CHANGE_SET_EXECUTE"
+    assert change_set["Configuration"]["StackName"] == "web-prod"
+    assert json.loads(change_set["Configuration"]["ParameterOverrides"]) == {
+        "ImageUri": "#{Build.IMAGE_URI}"
+    }
 
 
 def test_failures_reach_an_encrypted_topic_with_subscribers(
@@ -309,7 +315,7 @@ def test_failures_reach_an_encrypted_topic_with_subscribers(
             assert "KmsMasterKeyId" in topic["Properties"]
             assert any(
                 sub["Properties"]["Protocol"] == "email"
-                and sub["Properties"]["TopicArn"] == {"Ref": topic_id}
+                and sub["Properties"]["TopicArn"] == {"Ref": topic_id.split("/")[-1]}
                 for sub in s.resources("AWS::SNS::Subscription").values()
             ) or any({"Ref": topic_id} in listed for listed in chats), topic_id
             # Which services may publish, and encrypt: test_runtime_defects.py.
@@ -409,7 +415,8 @@ def test_names_follow_one_pattern(synthesized: dict[str, Synthesized]) -> None:
 def test_s1_names(web: Synthesized) -> None:
     names = {
         props[k]
-        for r in web.template["Resources"].values()
+        for template in web.templates.values()
+        for r in template["Resources"].values()
         for props in [r.get("Properties", {})]
         for k in _NAME_KEYS
         if isinstance(props.get(k), str)
@@ -439,12 +446,11 @@ def test_suffix_keeps_two_copies_apart(tmp_path: Any) -> None:
 def test_outputs(web: Synthesized) -> None:
     """FM82."""
     outputs = web.template["Outputs"]
-    for prefix in (
-        "PipelineName",
-        "TopicArnTeam",
-        "DeploymentTableName",
-        "ImageRepositoryUri",
-        "ServiceNameProd",
-        "UrlProd",
-    ):
+    for prefix in ("PipelineName", "TopicArnTeam", "DeploymentTableName", "ImageRepositoryUri"):
         assert any(name.startswith(f"Delivery{prefix}") for name in outputs), prefix
+    # The environment's own outputs: the pipeline reads the Url as its deploy action's variable.
+    assert {"ServiceName", "Url"} <= set(web.templates["web-prod"]["Outputs"])
+    # No cross-stack exports: environment stacks do not exist when the pipeline is deployed.
+    assert not [
+        o for t in web.templates.values() for o in t.get("Outputs", {}).values() if "Export" in o
+    ]

@@ -149,8 +149,12 @@ def test_build_writes_codedeploy_inputs_and_the_action_reads_them(storefront: Sy
     assert "<IMAGE1_NAME>" in taskdef and "awsvpc" in taskdef and "FARGATE" in taskdef
     appspec = json.dumps(variables["CONVEYOR_FILE_APPSPEC_PROD_YAML"]["Value"])
     assert "AfterAllowTestTraffic" in appspec and "ContainerPort" in appspec
-    deploy = _action(storefront, "Deploy-prod", "Deploy")
+    stack = _action(storefront, "Deploy-prod", "Deploy")
+    assert stack["ActionTypeId"]["Provider"] == "CloudFormation"
+    deploy = _action(storefront, "Deploy-prod", "CodeDeploy")
     assert deploy["ActionTypeId"]["Provider"] == "CodeDeployToECS"
+    # The stack (creating the service on the first release) before CodeDeploy.
+    assert stack["RunOrder"] < deploy["RunOrder"]
     config = deploy["Configuration"]
     assert config["TaskDefinitionTemplatePath"] == "taskdef-prod.json"
     assert config["AppSpecTemplatePath"] == "appspec-prod.yaml"
@@ -167,8 +171,10 @@ def test_task_definition_document_matches_the_stack(storefront: Synthesized) -> 
     assert props["Family"] in document
     assert f'\\"cpu\\":\\"{props["Cpu"]}\\"' in document
     assert f'\\"memory\\":\\"{props["Memory"]}\\"' in document
+    # The roles by the names the environment's stack gives them (no cross-stack reference).
     for role in (props["ExecutionRoleArn"], props["TaskRoleArn"]):
-        assert json.dumps(role) in document
+        name = storefront.resource(role["Fn::GetAtt"][0])["Properties"]["RoleName"]
+        assert f":role/{name}" in document
 
 
 def test_validation_hook_runs_in_the_vpc_against_the_test_listener(
@@ -220,9 +226,10 @@ def test_codecommit_source_uses_the_existing_repository(storefront: Synthesized)
 
 def test_lambda_has_version_alias_and_deployment_group(quotes: Synthesized) -> None:
     """FM62, FM65."""
+    resources = quotes.templates["quotes-prod"]["Resources"]
     functions = {
         lid: f
-        for lid, f in quotes.resources("AWS::Lambda::Function").items()
+        for lid, f in resources.items()
         if f["Properties"].get("FunctionName") == "quotes-function-prod"
     }
     ((function_id, function),) = functions.items()
@@ -230,13 +237,18 @@ def test_lambda_has_version_alias_and_deployment_group(quotes: Synthesized) -> N
     assert function["Properties"]["Handler"] == "app.handler"
     aliases = [
         a
-        for a in quotes.resources("AWS::Lambda::Alias").values()
-        if a["Properties"]["FunctionName"] == {"Ref": function_id}
+        for a in resources.values()
+        if a["Type"] == "AWS::Lambda::Alias"
+        and a["Properties"]["FunctionName"] == {"Ref": function_id}
     ]
     (alias,) = aliases
     assert alias["Properties"]["Name"] == "live"
     version_id = alias["Properties"]["FunctionVersion"]["Fn::GetAtt"][0]
-    assert quotes.template["Resources"][version_id]["Type"] == "AWS::Lambda::Version"
+    version = resources[version_id]
+    assert version["Type"] == "AWS::Lambda::Version"
+    # A release is a new package key: the version's description names it, and a description
+    # cannot be updated, so every release publishes a new version.
+    assert "CodeKey" in json.dumps(version["Properties"]["Description"])
     update = alias["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"]
     assert "AfterAllowTrafficHook" in update
 
@@ -256,7 +268,7 @@ def test_lambda_canary_config_alarms_and_role(quotes: Synthesized) -> None:
     alarms = prod_group["Properties"]["AlarmConfiguration"]["Alarms"]
     assert len(alarms) == 3  # errors, throttles, duration
     role_id = prod_group["Properties"]["ServiceRoleArn"]["Fn::GetAtt"][0]
-    role = quotes.template["Resources"][role_id]
+    role = quotes.templates["quotes-prod"]["Resources"][role_id]
     managed = json.dumps(role["Properties"]["ManagedPolicyArns"])
     assert "service-role/AWSCodeDeployRoleForLambda" in managed
     for alarm in quotes.resources("AWS::CloudWatch::Alarm").values():
@@ -264,25 +276,33 @@ def test_lambda_canary_config_alarms_and_role(quotes: Synthesized) -> None:
         assert alarm["Properties"]["AlarmActions"]
 
 
-def test_lambda_deploy_job_is_scoped_to_its_function(quotes: Synthesized) -> None:
-    projects = {
-        lid: p
-        for lid, p in quotes.resources("AWS::CodeBuild::Project").items()
-        if p["Properties"]["Name"] == "quotes-deploy-prod"
-    }
-    ((_, project),) = projects.items()
-    role_id = project["Properties"]["ServiceRole"]["Fn::GetAtt"][0]
-    statements = _policy_statements(quotes, role_id)
-    update = next(s for s in statements if "lambda:UpdateFunctionCode" in _actions_of(s))
-    function_id = next(
-        lid
-        for lid, f in quotes.resources("AWS::Lambda::Function").items()
-        if f["Properties"].get("FunctionName") == "quotes-function-prod"
-    )
-    assert {"Fn::GetAtt": [function_id, "Arn"]} in update["Resource"]
-    assert "*" not in update["Resource"]
-    create = next(s for s in statements if "codedeploy:CreateDeployment" in _actions_of(s))
-    assert "DeliveryEnvProdFunctionDeploymentGroup" in json.dumps(create["Resource"])
+def test_lambda_release_is_a_stack_update_with_the_build_package(quotes: Synthesized) -> None:
+    """No deploy job and no placeholder code: the stack update names the Build artifact's
+    object (Fn::GetArtifactAtt), and the function's code is that object."""
+    assert not [
+        p
+        for p in quotes.resources("AWS::CodeBuild::Project").values()
+        if p["Properties"]["Name"].startswith("quotes-deploy-")
+    ]
+    for env in ("staging", "prod"):
+        stage = _stages(quotes)[f"Deploy-{env}"]
+        first = next(a for a in stage if a["RunOrder"] == 1)
+        assert first["ActionTypeId"]["Provider"] == "CloudFormation"
+        overrides = json.loads(first["Configuration"]["ParameterOverrides"])
+        assert overrides == {
+            "CodeBucket": {"Fn::GetArtifactAtt": ["Build", "BucketName"]},
+            "CodeKey": {"Fn::GetArtifactAtt": ["Build", "ObjectKey"]},
+        }
+        assert "Build" in [i["Name"] for i in first["InputArtifacts"]]
+        (function,) = [
+            f
+            for f in quotes.templates[f"quotes-{env}"]["Resources"].values()
+            if f["Properties"].get("FunctionName") == f"quotes-function-{env}"
+        ]
+        assert function["Properties"]["Code"] == {
+            "S3Bucket": {"Ref": "CodeBucket"},
+            "S3Key": {"Ref": "CodeKey"},
+        }
 
 
 def test_lambda_validation_rolls_the_alias_back(quotes: Synthesized) -> None:
@@ -308,8 +328,9 @@ def test_native_blue_green_strategy(synthesized: dict[str, Synthesized]) -> None
     assert {"AlternateTargetGroupArn", "ProductionListenerRule", "TestListenerRule"} <= set(
         advanced
     )
+    # The stack update is the deployment: ECS shifts traffic inside it.
     deploy = _action(catalog, "Deploy-prod", "Deploy")
-    assert deploy["ActionTypeId"]["Provider"] == "ECS"
+    assert deploy["ActionTypeId"]["Provider"] == "CloudFormation"
     # FM63: the validation runs against the test listener before production traffic moves.
     (hook,) = config["LifecycleHooks"]
     assert hook["LifecycleStages"] == ["POST_TEST_TRAFFIC_SHIFT"]
@@ -325,7 +346,7 @@ def test_rolling_validation_rolls_the_service_back(synthesized: dict[str, Synthe
     """FM63: a failed check after a rolling deploy redeploys the previous task definition."""
     orders = synthesized["validated-service"]
     validate = _action(orders, "Deploy-staging", "Validate")
-    assert validate["RunOrder"] == 3
+    assert validate["RunOrder"] == 2  # after the stack update
     parameters = _user_parameters(validate)
     assert parameters["rollback"]["ecs"].keys() == {"cluster", "service"}
     assert parameters["retries"] == 6
@@ -439,6 +460,9 @@ def test_each_audience_has_its_topic_and_events(payments: Synthesized) -> None:
         # Custom notifications for the audiences with a chat channel (tests/synth/test_chat.py).
         "payments-developers-chat",
         "payments-release-chat",
+        # Each environment's alarms tell a topic in that environment's own stack.
+        "payments-alarms-staging",
+        "payments-alarms-prod",
     }
     gate = next(
         f
@@ -487,7 +511,13 @@ def test_environments_never_share_keys_or_log_buckets(payments: Synthesized) -> 
         "alias/payments-key-pipeline",
     } <= aliases
     buckets = set()
-    for alb in payments.resources("AWS::ElasticLoadBalancingV2::LoadBalancer").values():
-        attributes = {a["Key"]: a["Value"] for a in alb["Properties"]["LoadBalancerAttributes"]}
-        buckets.add(json.dumps(attributes["access_logs.s3.bucket"]))
-    assert len(buckets) == 2
+    for stack, template in payments.templates.items():
+        for alb in template["Resources"].values():
+            if alb["Type"] != "AWS::ElasticLoadBalancingV2::LoadBalancer":
+                continue
+            attributes = {a["Key"]: a["Value"] for a in alb["Properties"]["LoadBalancerAttributes"]}
+            # A bucket of the load balancer's own stack.
+            bucket = attributes["access_logs.s3.bucket"]["Ref"]
+            assert template["Resources"][bucket]["Type"] == "AWS::S3::Bucket"
+            buckets.add((stack, bucket))
+    assert {stack for stack, _ in buckets} == {"payments-staging", "payments-prod"}

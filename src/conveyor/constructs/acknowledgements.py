@@ -111,3 +111,26 @@ def build_project(scope: IConstruct, project_logical_id: str, *, uses_registry: 
             "ecr:GetAuthorizationToken supports no resource-level permissions; pushes and pulls "
             "are limited to the application's repository",
         )
+
+
+def stack_deploy_actions(pipeline: IConstruct, stack_name: str) -> None:
+    """The roles of CDK's CloudFormation deploy actions, on one environment's stack."""
+    region = cdk.Stack.of(pipeline).region
+    shown = "<AWS::Region>" if cdk.Token.is_unresolved(region) else region
+    reason = (
+        "CDK's CloudFormation deploy action: read-only describe calls, on this environment's "
+        "one stack, whose ARN ends in an id CloudFormation generates"
+    )
+    acknowledge(pipeline, "IAM5[Action::cloudformation:DescribeStack*]", reason)
+    acknowledge(pipeline, "IAM5[Action::cloudformation:GetTemplate*]", reason)
+    acknowledge(
+        pipeline,
+        f"IAM5[Resource::arn:<AWS::Partition>:cloudformation:{shown}:<AWS::AccountId>:"
+        f"stack/{stack_name}/*]",
+        reason,
+    )
+    acknowledge(
+        pipeline,
+        f"IAM5[Resource::arn:aws:cloudformation:{shown}:<AWS::AccountId>:stack/{stack_name}/*]",
+        reason,
+    )

@@ -54,7 +54,11 @@ class BuildProject(CodeBuildJob):
             id,
             name=name,
             description=f"conveyor build for {name}",
-            buildspec=buildspec.build_spec(build, deploy_files=sorted(deploy_files or {})),
+            buildspec=buildspec.build_spec(
+                build,
+                deploy_files=sorted(deploy_files or {}),
+                package=function.package if function is not None else None,
+            ),
             compute=build.compute,
             timeout_minutes=build.timeout_minutes,
             key=key,

@@ -60,12 +60,20 @@ def deploy_file_variable(file_name: str) -> str:
     return "CONVEYOR_FILE_" + "".join(c if c.isalnum() else "_" for c in file_name).upper()
 
 
-def build_spec(build: Build, *, deploy_files: Sequence[str] = ()) -> dict[str, Any]:
+# Where a Lambda build unpacks the function's package: the Build artifact is that directory,
+# so the artifact's own zip is the function's code (the environment stack names its object).
+PACKAGE_DIRECTORY = ".conveyor-package"
+
+
+def build_spec(
+    build: Build, *, deploy_files: Sequence[str] = (), package: str | None = None
+) -> dict[str, Any]:
     """The buildspec for `build`: user commands, then (for Docker) build, push, describe.
 
     `deploy_files` are documents the stack derives (CodeDeploy's taskdef.json and appspec.yaml
     per environment); the build writes them next to the image files so one artifact carries
-    everything a deploy action reads (FM26).
+    everything a deploy action reads (FM26). `package`: the Lambda package the commands write;
+    the artifact holds its contents, so CloudFormation can hand the artifact to Lambda.
     """
     commands = ["set -euo pipefail", *build.commands]
     files: list[str]
@@ -80,11 +88,21 @@ def build_spec(build: Build, *, deploy_files: Sequence[str] = ()) -> dict[str, A
         commands.append(f"printf '%s' \"${deploy_file_variable(name)}\" > {shlex.quote(name)}")
         if build.docker is not None:
             files.append(name)
+    artifacts: dict[str, Any] = {"files": files}
+    if package is not None and build.docker is None:
+        quoted = shlex.quote(package)
+        commands += [
+            f"test -f {quoted} || {{ echo 'conveyor: the build wrote no {package}; make "
+            "build.commands write it, or set deploy.lambda.function.package' >&2; exit 1; }",
+            f"rm -rf {PACKAGE_DIRECTORY}",
+            f"python3 -m zipfile -e {quoted} {PACKAGE_DIRECTORY}",
+        ]
+        artifacts = {"base-directory": PACKAGE_DIRECTORY, "files": ["**/*"]}
     spec: dict[str, Any] = {
         "version": "0.2",
         "env": {"shell": "bash"},
         "phases": {},
-        "artifacts": {"files": files},
+        "artifacts": artifacts,
         # Language package caches stay on the build host between runs (FM29).
         "cache": {"paths": ["/root/.cache/pip/**/*", "/root/.npm/**/*", "/root/.cache/uv/**/*"]},
     }

@@ -17,7 +17,6 @@ from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_ssm as ssm
@@ -25,15 +24,31 @@ from constructs import Construct
 
 from conveyor.constructs import acknowledgements, defaults
 from conveyor.constructs.deployment_grants import grant_deployment
-from conveyor.constructs.naming import Naming
-from conveyor.spec.models import CreateService, EcsDeploy, ExistingVpc
+from conveyor.constructs.naming import Naming, camel
+from conveyor.spec.models import EcsDeploy, ExistingVpc
 from conveyor.spec.refs import SECRET_REF
 
-# The service must exist before the pipeline has built anything, so it starts from a public
-# placeholder that answers 200 on every path at the port named by WHOAMI_PORT_NUMBER. The first
-# pipeline run replaces it with the application's image (by digest).
-PLACEHOLDER_IMAGE = "traefik/whoami:v1.10"
-PLACEHOLDER_PORT_VARIABLE = "WHOAMI_PORT_NUMBER"
+# The environment stack's parameter holding the image a release runs: the build's ECR image,
+# pinned by digest (#{Build.IMAGE_URI}). The pattern refuses anything else, so no stack can ever
+# run a placeholder or a mutable tag (FM110).
+IMAGE_PARAMETER = "ImageUri"
+ECR_DIGEST_PATTERN = (
+    r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[a-z0-9._/-]+@sha256:[0-9a-f]{64}$"
+)
+
+
+def task_role_name(naming: Naming, env_name: str) -> str:
+    """The task role's name: the pipeline's CodeDeploy task definition and deploy role name it
+    without a reference into the environment's stack."""
+    return naming.name("task", env_name)
+
+
+def execution_role_name(naming: Naming, env_name: str) -> str:
+    return naming.name("task-exec", env_name)
+
+
+def role_arn(name: str, account: str = Aws.ACCOUNT_ID) -> str:
+    return f"arn:{Aws.PARTITION}:iam::{account}:role/{name}"
 
 
 @dataclass
@@ -48,8 +63,6 @@ class EcsTarget:
     task_family: str | None = None  # None: an existing service whose task family is unknown
     strategy: str = "rolling"
     deployment_group: codedeploy.IEcsDeploymentGroup | None = None
-    task_definition_json: str | None = None  # taskdef.json for CodeDeploy (tokens resolved)
-    app_spec_json: str | None = None  # appspec.yaml (JSON is YAML) for CodeDeploy
     alarms: list[cloudwatch.IAlarm] = field(default_factory=list)
 
 
@@ -98,6 +111,7 @@ class FargateWebService(Construct):
         production: bool,
         access_logs: s3.IBucket,
         repository: ecr.IRepository,
+        image: str,
         alarm_topic: defaults.NoticeTopic,
         platform: str = "linux/amd64",
         hook: Callable[[Construct, ec2.IVpc, str], lambda_.IFunction] | None = None,
@@ -126,6 +140,19 @@ class FargateWebService(Construct):
             self,
             "Task",
             family=naming.name("task", env_name),
+            # Named roles: CodeDeploy's task definition (written by the pipeline) names them.
+            task_role=iam.Role(
+                self,
+                "TaskRole",
+                role_name=task_role_name(naming, env_name),
+                assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
+            ),
+            execution_role=iam.Role(
+                self,
+                "ExecutionRole",
+                role_name=execution_role_name(naming, env_name),
+                assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
+            ),
             cpu=settings.cpu,
             memory_limit_mib=settings.memory,
             # The task runs on the architecture the image is built for.
@@ -144,37 +171,18 @@ class FargateWebService(Construct):
         )
         environment = {k: v for k, v in settings.env.items() if not SECRET_REF.match(v)}
         secrets = self._secrets(settings.env)
-        environment[PLACEHOLDER_PORT_VARIABLE] = str(settings.port)
         task.add_container(
             deploy.container,
-            image=ecs.ContainerImage.from_registry(PLACEHOLDER_IMAGE),
+            # The release's own image: the stack is created by the first release (FM110).
+            image=ecs.ContainerImage.from_registry(image),
             port_mappings=[ecs.PortMapping(container_port=settings.port)],
             logging=ecs.LogDriver.aws_logs(stream_prefix=deploy.container, log_group=app_logs),
             environment=dict(sorted(environment.items())),
             secrets=secrets,
         )
-        # conveyor check reports this pull (CV098, FM104); it is explained here rather than
-        # hidden: the placeholder only serves until the first pipeline run, and issue 10 (the
-        # release creates the service with the real image) removes it.
-        task_resource = task.node.default_child
-        assert isinstance(task_resource, ecs.CfnTaskDefinition)
-        task_resource.add_metadata(
-            "conveyor",
-            {
-                "suppress": [
-                    {
-                        "rule": "CV098",
-                        "reason": "placeholder image pulled once, when the stack creates the "
-                        "service before the first pipeline run; every release runs the "
-                        "application's own ECR image by digest. Placeholders go away with "
-                        "issue 10.",
-                    }
-                ]
-            },
-        )
         execution_role = task.obtain_execution_role()
-        # The pipeline later switches the task to the ECR image; the execution role must be able
-        # to pull it, which CDK grants only for images it knows about (CDK-NOTES).
+        # The image comes in as a parameter; CDK grants pulls only for images it knows about, so
+        # the execution role gets the application's repository explicitly (CDK-NOTES).
         repository.grant_pull(execution_role)
         acknowledgements.acknowledge(
             execution_role,
@@ -269,6 +277,8 @@ class FargateWebService(Construct):
             ),
             **self._native_strategy(deploy),
         )
+        if deploy.strategy == "blue-green":
+            self._freeze_task_definition(service, task)
         health_check = elbv2.HealthCheck(
             path=settings.health_check_path,
             healthy_http_codes="200-399",
@@ -385,12 +395,6 @@ class FargateWebService(Construct):
                     task_family=task.family,
                     strategy=deploy.strategy,
                     deployment_group=deployment_group,
-                    task_definition_json=self._task_definition_json(
-                        task, deploy.container, settings, app_logs, environment, secrets, platform
-                    ),
-                    app_spec_json=self._app_spec_json(
-                        deploy.container, settings.port, hook_function
-                    ),
                     alarms=alarms,
                 )
                 return
@@ -473,6 +477,26 @@ class FargateWebService(Construct):
             strategy=deploy.strategy,
             alarms=alarms,
         )
+
+    @staticmethod
+    def _freeze_task_definition(service: ecs.FargateService, task: ecs.TaskDefinition) -> None:
+        """Under the CODE_DEPLOY controller CloudFormation cannot change a service's task
+        definition: an update that tries fails the stack ("Unable to update task definition on
+        services with a CODE_DEPLOY deployment controller").
+        https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ecs-service.html
+        So the service names its task family, not a revision: ECS starts it on the family's
+        latest ACTIVE revision, the one this stack registers on create (with the first
+        release's image), and the property never changes again. Later images and task sizes
+        reach the service through the CodeDeploy action's taskdef.json; the stack's own task
+        definition may change without touching the service.
+        https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateService.html
+        """
+        resource = service.node.default_child
+        assert isinstance(resource, ecs.CfnService)
+        resource.add_property_override("TaskDefinition", task.family)
+        task_resource = task.node.default_child
+        assert isinstance(task_resource, ecs.CfnTaskDefinition)
+        resource.add_dependency(task_resource)
 
     @staticmethod
     def _native_strategy(deploy: EcsDeploy) -> dict[str, Any]:
@@ -577,7 +601,11 @@ class FargateWebService(Construct):
                 )
             )
             config = codedeploy.EcsDeploymentConfig(
-                self, "DeploymentConfig", traffic_routing=routing
+                self,
+                "DeploymentConfig",
+                # Named: the pipeline's deploy role reads it by name (no cross-stack reference).
+                deployment_config_name=deployment_config_name(naming, env_name),
+                traffic_routing=routing,
             )
         return codedeploy.EcsDeploymentGroup(
             self,
@@ -598,86 +626,6 @@ class FargateWebService(Construct):
                 failed_deployment=True, stopped_deployment=True, deployment_in_alarm=True
             ),
         )
-
-    def _task_definition_json(
-        self,
-        task: ecs.FargateTaskDefinition,
-        container: str,
-        settings: CreateService,
-        logs: logs_.ILogGroup,
-        environment: dict[str, str],
-        secrets: dict[str, ecs.Secret],
-        platform: str,
-    ) -> str:
-        """taskdef.json for CodeDeploy, derived from this task definition's own values.
-
-        Once CodeDeploy controls a service, CloudFormation cannot change its task definition
-        (CDK-NOTES), so every deployment registers this document with the new image.
-        """
-        stack = Stack.of(self)
-        document = {
-            "family": task.family,
-            "cpu": str(settings.cpu),
-            "memory": str(settings.memory),
-            "networkMode": "awsvpc",
-            "requiresCompatibilities": ["FARGATE"],
-            # Every revision CodeDeploy registers runs on the platform the image is built for.
-            "runtimePlatform": {
-                "cpuArchitecture": "ARM64" if platform == "linux/arm64" else "X86_64",
-                "operatingSystemFamily": "LINUX",
-            },
-            "executionRoleArn": task.obtain_execution_role().role_arn,
-            "taskRoleArn": task.task_role.role_arn,
-            "containerDefinitions": [
-                {
-                    "name": container,
-                    "image": CODEDEPLOY_IMAGE_PLACEHOLDER,
-                    "essential": True,
-                    "portMappings": [{"containerPort": settings.port, "protocol": "tcp"}],
-                    "logConfiguration": {
-                        "logDriver": "awslogs",
-                        "options": {
-                            "awslogs-group": logs.log_group_name,
-                            "awslogs-region": stack.region,
-                            "awslogs-stream-prefix": container,
-                        },
-                    },
-                    "environment": [
-                        {"name": k, "value": v} for k, v in sorted(environment.items())
-                    ],
-                    "secrets": [
-                        {"name": k, "valueFrom": v.arn} for k, v in sorted(secrets.items())
-                    ],
-                }
-            ],
-        }
-        return stack.to_json_string(document)
-
-    def _app_spec_json(self, container: str, port: int, hook: lambda_.IFunction | None) -> str:
-        document: dict[str, Any] = {
-            # A string: CodeDeploy's AppSpec version is "0.0", and JSON's 0.0 is the number 0.
-            # https://docs.aws.amazon.com/codedeploy/latest/userguide/reference-appspec-file-structure-version.html
-            "version": "0.0",
-            "Resources": [
-                {
-                    "TargetService": {
-                        "Type": "AWS::ECS::Service",
-                        "Properties": {
-                            "TaskDefinition": "<TASK_DEFINITION>",
-                            "LoadBalancerInfo": {"ContainerName": container, "ContainerPort": port},
-                        },
-                    }
-                }
-            ],
-        }
-        if hook is not None:
-            # The same check before and after production traffic: a bad version is rolled back
-            # by CodeDeploy before users see it, or right after.
-            document["Hooks"] = [
-                {"AfterAllowTestTraffic": hook.function_arn},
-                {"AfterAllowTraffic": hook.function_arn},
-            ]
-        return Stack.of(self).to_json_string(document)
 
     def _vpc(
         self,
@@ -730,22 +678,31 @@ class FargateWebService(Construct):
         return vpc
 
     def _secrets(self, env: dict[str, str]) -> dict[str, ecs.Secret]:
-        secrets: dict[str, ecs.Secret] = {}
-        for name, value in sorted(env.items()):
-            match = SECRET_REF.match(value)
-            if match is None:
-                continue
-            if match.group("ssm"):
-                parameter = ssm.StringParameter.from_secure_string_parameter_attributes(
-                    self, f"Parameter{name}", parameter_name=match.group("ssm")
-                )
-                secrets[name] = ecs.Secret.from_ssm_parameter(parameter)
-            else:
-                secret = secretsmanager.Secret.from_secret_name_v2(
-                    self, f"Secret{name}", match.group("sm")
-                )
-                secrets[name] = ecs.Secret.from_secrets_manager(secret, match.group("key"))
-        return secrets
+        return container_secrets(self, env)
+
+
+def container_secrets(scope: Construct, env: dict[str, str]) -> dict[str, ecs.Secret]:
+    """The ssm:/secretsmanager: references of `env`, as ECS secrets (FM30)."""
+    secrets: dict[str, ecs.Secret] = {}
+    for name, value in sorted(env.items()):
+        match = SECRET_REF.match(value)
+        if match is None:
+            continue
+        if match.group("ssm"):
+            parameter = ssm.StringParameter.from_secure_string_parameter_attributes(
+                scope, f"Parameter{name}", parameter_name=match.group("ssm")
+            )
+            secrets[name] = ecs.Secret.from_ssm_parameter(parameter)
+        else:
+            secret = secretsmanager.Secret.from_secret_name_v2(
+                scope, f"Secret{name}", match.group("sm")
+            )
+            secrets[name] = ecs.Secret.from_secrets_manager(secret, match.group("key"))
+    return secrets
+
+
+def deployment_config_name(naming: Naming, env_name: str) -> str:
+    return naming.name("traffic", env_name)
 
 
 def _cpu_architecture(platform: str) -> ecs.CpuArchitecture:
@@ -925,3 +882,80 @@ def deploy_role(
         "permissions; DescribeTasks/ListTasks are limited to the service's cluster by condition",
     )
     return role.without_policy_updates()
+
+
+def codedeploy_task_definition(
+    scope: Construct, *, naming: Naming, env_name: str, deploy: EcsDeploy, platform: str
+) -> str:
+    """taskdef.json for CodeDeploy, derived from the spec the environment stack is made from.
+
+    Once CodeDeploy controls a service, CloudFormation cannot change its task definition
+    (CDK-NOTES): every release (and every change of cpu, memory or settings) registers this
+    document with the new image. It names the environment's resources by their conveyor names,
+    never by reference, so the pipeline stack does not depend on the environment's.
+    """
+    settings = deploy.create
+    assert settings is not None
+    stack = Stack.of(scope)
+    environment = {k: v for k, v in settings.env.items() if not SECRET_REF.match(v)}
+    secrets = container_secrets(Construct(scope, f"Secrets{camel(env_name)}"), settings.env)
+    container = deploy.container
+    document = {
+        "family": naming.name("task", env_name),
+        "cpu": str(settings.cpu),
+        "memory": str(settings.memory),
+        "networkMode": "awsvpc",
+        "requiresCompatibilities": ["FARGATE"],
+        # Every revision CodeDeploy registers runs on the platform the image is built for.
+        "runtimePlatform": {
+            "cpuArchitecture": "ARM64" if platform == "linux/arm64" else "X86_64",
+            "operatingSystemFamily": "LINUX",
+        },
+        "executionRoleArn": role_arn(execution_role_name(naming, env_name)),
+        "taskRoleArn": role_arn(task_role_name(naming, env_name)),
+        "containerDefinitions": [
+            {
+                "name": container,
+                "image": CODEDEPLOY_IMAGE_PLACEHOLDER,
+                "essential": True,
+                "portMappings": [{"containerPort": settings.port, "protocol": "tcp"}],
+                "logConfiguration": {
+                    "logDriver": "awslogs",
+                    "options": {
+                        "awslogs-group": naming.path("service", env_name),
+                        "awslogs-region": stack.region,
+                        "awslogs-stream-prefix": container,
+                    },
+                },
+                "environment": [{"name": k, "value": v} for k, v in sorted(environment.items())],
+                "secrets": [{"name": k, "valueFrom": v.arn} for k, v in sorted(secrets.items())],
+            }
+        ],
+    }
+    return stack.to_json_string(document)
+
+
+def codedeploy_app_spec(scope: Construct, *, container: str, port: int, hook: str | None) -> str:
+    """appspec.yaml (JSON is YAML) for CodeDeploy; `hook` is the validation function's name."""
+    document: dict[str, Any] = {
+        # A string: CodeDeploy's AppSpec version is "0.0", and JSON's 0.0 is the number 0.
+        # https://docs.aws.amazon.com/codedeploy/latest/userguide/reference-appspec-file-structure-version.html
+        "version": "0.0",
+        "Resources": [
+            {
+                "TargetService": {
+                    "Type": "AWS::ECS::Service",
+                    "Properties": {
+                        "TaskDefinition": "<TASK_DEFINITION>",
+                        "LoadBalancerInfo": {"ContainerName": container, "ContainerPort": port},
+                    },
+                }
+            }
+        ],
+    }
+    if hook is not None:
+        # The same check before and after production traffic: a bad version is rolled back
+        # by CodeDeploy before users see it, or right after. AppSpec hooks name functions.
+        # https://docs.aws.amazon.com/codedeploy/latest/userguide/reference-appspec-file-structure-hooks.html
+        document["Hooks"] = [{"AfterAllowTestTraffic": hook}, {"AfterAllowTraffic": hook}]
+    return Stack.of(scope).to_json_string(document)

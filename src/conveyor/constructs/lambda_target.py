@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import shlex
-import tempfile
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
 
-from aws_cdk import Duration
+from aws_cdk import Annotations, Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_codedeploy as codedeploy
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from conveyor.constructs import acknowledgements, defaults
-from conveyor.constructs.deployment_grants import grant_deployment
 from conveyor.constructs.handler_function import function_role
 from conveyor.constructs.naming import Naming
 from conveyor.spec.models import LambdaDeploy
@@ -29,36 +24,23 @@ RUNTIMES = {
     "nodejs22.x": lambda_.Runtime.NODEJS_22_X,
 }
 
-_PLACEHOLDER_BODY = "conveyor: the first pipeline run has not deployed this function yet"
-
-
-def _placeholder_code(runtime: str, handler: str) -> lambda_.Code:
-    """Code that answers 503 until the pipeline deploys the real package.
-
-    Written under the handler's own module name, so the function's handler setting is the real
-    one from the start and a later stack update never points it elsewhere.
-    """
-    module, function = handler.rsplit(".", 1)
-    folder = Path(tempfile.mkdtemp(prefix="conveyor-placeholder-"))
-    if runtime.startswith("python"):
-        path = folder / f"{module}.py"
-        body = (
-            f"def {function}(event, context):\n"
-            f"    return {{'statusCode': 503, 'body': {_PLACEHOLDER_BODY!r}}}\n"
-        )
-    else:
-        path = folder / f"{module}.js"
-        body = (
-            f"exports.{function} = async () => "
-            f"({{ statusCode: 503, body: {_PLACEHOLDER_BODY!r} }});\n"
-        )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(body)
-    return lambda_.Code.from_asset(str(folder))
+# The environment stack's parameters naming the release's package: the Build artifact, which
+# the build writes as the function's own zip (the pipeline passes its bucket and key with
+# Fn::GetArtifactAtt). No code exists before the first release creates the stack (FM110).
+# https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/continuous-delivery-codepipeline-parameter-override-functions.html
+CODE_BUCKET_PARAMETER = "CodeBucket"
+CODE_KEY_PARAMETER = "CodeKey"
 
 
 class LambdaCanaryTarget(Construct):
-    """Function, alias, alarms, and a CodeDeploy deployment group that shifts the alias."""
+    """Function, alias, alarms, and a CodeDeploy deployment group that shifts the alias.
+
+    A release is a stack update with the new package: the function's code changes, a new
+    version is published, and the alias's CodeDeployLambdaAliasUpdate policy (which CDK puts
+    on an alias that has a deployment group) lets CodeDeploy shift traffic with its hook and
+    alarms inside the update; a failure rolls the alias and the stack back.
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-updatepolicy.html#cfn-attributes-updatepolicy-codedeploylambdaaliasupdate
+    """
 
     function: lambda_.Function
     alias: lambda_.Alias
@@ -77,6 +59,8 @@ class LambdaCanaryTarget(Construct):
         log_retention_days: int,
         production: bool,
         alarm_topic: defaults.NoticeTopic,
+        code_bucket: str,
+        code_key: str,
         hook: Callable[[Construct], lambda_.IFunction] | None = None,
     ) -> None:
         super().__init__(scope, id)
@@ -90,6 +74,13 @@ class LambdaCanaryTarget(Construct):
             production=production,
         )
         role = function_role(self, logs, description=f"{naming.app} function ({env_name})")
+        package = s3.Bucket.from_bucket_name(self, "Package", code_bucket)
+        # Each release is a new object key (a parameter of the stack update), so the function
+        # changes with every release without an object version.
+        Annotations.of(package).acknowledge_warning(
+            "@aws-cdk/aws-lambda:codeFromBucketObjectVersionNotSpecified",
+            "every release names a new artifact object",
+        )
         self.function = lambda_.Function(
             self,
             "Function",
@@ -104,16 +95,24 @@ class LambdaCanaryTarget(Construct):
                 else lambda_.Architecture.X86_64
             ),
             handler=settings.handler,
-            code=_placeholder_code(settings.runtime, settings.handler),
+            code=lambda_.Code.from_bucket(package, code_key),
             memory_size=settings.memory,
             timeout=Duration.seconds(settings.timeout_seconds),
             environment=dict(sorted(settings.env.items())),
             log_group=logs,
         )
-        # prevents FM62: traffic shifting needs a published version and an alias.
-        self.alias = lambda_.Alias(
-            self, "Alias", alias_name=deploy.alias, version=self.function.current_version
+        # prevents FM62: traffic shifting needs a published version and an alias. A version's
+        # description cannot be updated, only replaced: naming the package's key makes every
+        # release publish a new version (CDK's current_version hashes the parameter token, not
+        # the package, and would never change).
+        # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-version.html
+        self.version = lambda_.Version(
+            self,
+            "Version",
+            lambda_=self.function,
+            description=f"conveyor release of {code_key}",
         )
+        self.alias = lambda_.Alias(self, "Alias", alias_name=deploy.alias, version=self.version)
         self.alarms = self._alarms(naming, env_name, deploy, alarm_topic)
         name = naming.name("deploy", env_name)
         hook_function = hook(self) if hook is not None else None
@@ -206,98 +205,3 @@ class LambdaCanaryTarget(Construct):
             for i, name in enumerate(deploy.alarms)
         ]
         return alarms
-
-    def grant_deploy(self, role: iam.IRole, scope: Construct) -> None:
-        """What the deploy job needs: publish a version, read the alias, start CodeDeploy."""
-        acknowledgements.function_versions(
-            scope,
-            self.function,
-            "the deploy job publishes versions of this one function and reads its alias",
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=[
-                    "lambda:GetAlias",
-                    "lambda:GetFunction",
-                    "lambda:GetFunctionConfiguration",
-                    "lambda:UpdateFunctionCode",
-                    "lambda:PublishVersion",
-                ],
-                resources=[self.function.function_arn, f"{self.function.function_arn}:*"],
-            )
-        )
-        grant_deployment(role, self.deployment_group)
-
-    def deploy_variables(self, package: str) -> dict[str, str]:
-        return {
-            "FUNCTION_NAME": self.function.function_name,
-            "FUNCTION_ALIAS": self.alias.alias_name,
-            "FUNCTION_PACKAGE": package,
-            "CODEDEPLOY_APPLICATION": self.deployment_group.application.application_name,
-            "CODEDEPLOY_GROUP": self.deployment_group.deployment_group_name,
-            "HOOK_FUNCTION": self.hook.function_name if self.hook is not None else "",
-        }
-
-
-def lambda_deploy_buildspec() -> dict[str, Any]:
-    """Publish the built package as a version and let CodeDeploy shift the alias to it.
-
-    CodeDeploy runs the validation hook and rolls the alias back on a failed hook or an alarm;
-    the job waits for that outcome so the pipeline stage reflects it.
-    """
-    revision = (
-        "import json, os\n"
-        "spec = {'version': '0.0', 'Resources': [{'function': {'Type': 'AWS::Lambda::Function',"
-        " 'Properties': {'Name': os.environ['FUNCTION_NAME'],"
-        " 'Alias': os.environ['FUNCTION_ALIAS'],"
-        " 'CurrentVersion': os.environ['CURRENT_VERSION'],"
-        " 'TargetVersion': os.environ['TARGET_VERSION']}}}]}\n"
-        "hook = os.environ.get('HOOK_FUNCTION')\n"
-        "if hook:\n"
-        "    spec['Hooks'] = [{'AfterAllowTraffic': hook}]\n"
-        "print(json.dumps({'revisionType': 'AppSpecContent',"
-        " 'appSpecContent': {'content': json.dumps(spec)}}))\n"
-    )
-    return {
-        "version": "0.2",
-        "env": {"shell": "bash", "exported-variables": ["FUNCTION_VERSION", "DEPLOYMENT_ID"]},
-        "phases": {
-            "build": {
-                "commands": [
-                    "set -euo pipefail",
-                    'test -f "$FUNCTION_PACKAGE" || { echo "conveyor: the build output has no '
-                    "$FUNCTION_PACKAGE; make build.commands write it, or set "
-                    'deploy.lambda.function.package" >&2; exit 1; }',
-                    'CURRENT_VERSION="$(aws lambda get-alias --function-name "$FUNCTION_NAME" '
-                    '--name "$FUNCTION_ALIAS" --query FunctionVersion --output text)"',
-                    'TARGET_VERSION="$(aws lambda update-function-code --function-name '
-                    '"$FUNCTION_NAME" --zip-file "fileb://$FUNCTION_PACKAGE" --publish '
-                    '--query Version --output text)"',
-                    'aws lambda wait published-version-active --function-name "$FUNCTION_NAME" '
-                    '--qualifier "$TARGET_VERSION"',
-                    "export CURRENT_VERSION TARGET_VERSION",
-                    'FUNCTION_VERSION="$TARGET_VERSION"',
-                    'DEPLOYMENT_ID=""',
-                    'if [ "$CURRENT_VERSION" = "$TARGET_VERSION" ]; then '
-                    'echo "conveyor: version $TARGET_VERSION already live"; else '
-                    f'REVISION="$(python3 -c {_quote(revision)})"; '
-                    'DEPLOYMENT_ID="$(aws deploy create-deployment --application-name '
-                    '"$CODEDEPLOY_APPLICATION" --deployment-group-name "$CODEDEPLOY_GROUP" '
-                    '--revision "$REVISION" --query deploymentId --output text)"; '
-                    'echo "conveyor: CodeDeploy $DEPLOYMENT_ID shifts $FUNCTION_ALIAS from '
-                    '$CURRENT_VERSION to $TARGET_VERSION"; '
-                    # Poll rather than `aws deploy wait`: its 30-minute limit is shorter than a
-                    # slow linear shift; the job's own timeout bounds the loop.
-                    'while true; do STATUS="$(aws deploy get-deployment --deployment-id '
-                    '"$DEPLOYMENT_ID" --query deploymentInfo.status --output text)"; '
-                    'case "$STATUS" in Succeeded) break;; Failed|Stopped) '
-                    'echo "conveyor: CodeDeploy $DEPLOYMENT_ID ended $STATUS; the alias stays '
-                    'on $CURRENT_VERSION" >&2; exit 1;; esac; sleep 15; done; fi',
-                ]
-            }
-        },
-    }
-
-
-def _quote(text: str) -> str:
-    return shlex.quote(text)

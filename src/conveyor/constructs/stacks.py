@@ -4,6 +4,7 @@ in another account."""
 from __future__ import annotations
 
 import aws_cdk as cdk
+from constructs import Construct
 
 
 class ConveyorStack(cdk.Stack):
@@ -28,3 +29,13 @@ class AccountStack(ConveyorStack):
     @property
     def account(self) -> str:
         return cdk.Aws.ACCOUNT_ID
+
+
+def app_scope(construct: Construct) -> Construct:
+    """Where stacks beside `construct`'s go: its Stage (an App is one), or the tree's root."""
+    stage = cdk.Stage.of(construct)
+    if stage is not None:
+        return stage
+    root = construct.node.root
+    assert isinstance(root, Construct)
+    return root

@@ -42,6 +42,16 @@ class Action:
             "Ref": "AWS::StackName"
         }
 
+    @property
+    def changes_nothing(self) -> bool:
+        """A CloudFormation action that only creates a change set: nothing changes until an
+        action in CHANGE_SET_EXECUTE mode runs it.
+        https://docs.aws.amazon.com/codepipeline/latest/userguide/action-reference-CloudFormation.html"""
+        return (
+            self.provider == "CloudFormation"
+            and self.configuration.get("ActionMode") == "CHANGE_SET_REPLACE"
+        )
+
 
 def _artifact_names(value: Any) -> tuple[str, ...]:
     return tuple(

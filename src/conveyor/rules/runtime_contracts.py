@@ -70,6 +70,11 @@ _CODECOMMIT_ACTION = (
 _S3_SOURCE_ACTION = (
     "https://docs.aws.amazon.com/codepipeline/latest/userguide/action-reference-S3.html"
 )
+# The action's service-role permissions for CloudFormation (stack calls, iam:PassRole of the
+# stack's role): https://docs.aws.amazon.com/codepipeline/latest/userguide/security-iam.html#how-to-custom-role
+_CLOUDFORMATION_ACTION = (
+    "https://docs.aws.amazon.com/codepipeline/latest/userguide/action-reference-CloudFormation.html"
+)
 _APPROVAL_ACTION = "https://docs.aws.amazon.com/codepipeline/latest/userguide/approvals-service-role-permissions.html"
 # Every action reads its input artifacts from and writes its outputs to the artifact store,
 # through the action's role, with the bucket's KMS key.

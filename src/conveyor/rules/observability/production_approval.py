@@ -26,10 +26,12 @@ def _production(action: Action) -> bool:
 
 def check(res: Resource, ctx: Context) -> Iterator[Hit]:
     all_actions = sorted(actions(res), key=order)
-    for deploy in (a for a in all_actions if a.is_deploy and _production(a)):
+    # A change set waiting for the approval is how the approver sees what will change.
+    deploys = [a for a in all_actions if a.is_deploy and not a.changes_nothing]
+    for deploy in (a for a in deploys if _production(a)):
         earlier = [a for a in all_actions if order(a) < order(deploy)]
         boundary = max(
-            (order(a) for a in earlier if a.is_deploy and not _production(a)), default=(-1, 0)
+            (order(a) for a in earlier if a in deploys and not _production(a)), default=(-1, 0)
         )
         if not any(a.category == "Approval" and order(a) > boundary for a in earlier):
             yield Hit(

@@ -1,0 +1,278 @@
+"""One environment's own stack: its key, network, cluster, service, load balancer, function and
+alias, alarms, deployment groups and validation hooks.
+
+The pipeline deploys it (a CloudFormation action per release, with the release's image or
+package as a parameter), never `conveyor deploy`: infrastructure changes travel the same road
+as code, through staging and production's approval (FM110). The stack takes nothing from the
+pipeline's stack by reference (no Fn::ImportValue): the pipeline's first deploy comes before
+any environment stack exists, and another account could not import anyway. What it needs from
+the pipeline's side (the image repository) it names by conveyor's deterministic names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from aws_cdk import Aspects, Aws, CfnOutput, CfnParameter, DefaultStackSynthesizer, Duration
+from aws_cdk import Environment as CdkEnvironment
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns_subscriptions as sns_subscriptions
+from constructs import Construct
+
+from conveyor.constructs import defaults, feature_flags
+from conveyor.constructs.artifact_store import AccessLogBucket
+from conveyor.constructs.ecs_service import (
+    ECR_DIGEST_PATTERN,
+    IMAGE_PARAMETER,
+    FargateWebService,
+)
+from conveyor.constructs.handler_function import HandlerFunction
+from conveyor.constructs.lambda_target import (
+    CODE_BUCKET_PARAMETER,
+    CODE_KEY_PARAMETER,
+    LambdaCanaryTarget,
+)
+from conveyor.constructs.naming import Naming
+from conveyor.constructs.stacks import AccountStack
+from conveyor.constructs.tagging import TagUnmanagedResources, apply_tags
+from conveyor.spec.models import Environment, HttpCheck, Spec
+
+URL_OUTPUT = "Url"
+
+
+def environment_stack_name(naming: Naming, env: Environment) -> str:
+    return naming.name(env.name)
+
+
+def hook_function_name(naming: Naming, env_name: str) -> str:
+    """The validation hook's function name (CodeDeploy's appspec names it)."""
+    return naming.name("validate-http", f"{env_name}-hook")
+
+
+def ca_environment(check: HttpCheck) -> dict[str, str]:
+    """A private CA for the check, as the handler reads it (VALIDATE_CA_CERTIFICATE)."""
+    return {"VALIDATE_CA_CERTIFICATE": check.ca_certificate.strip()} if check.ca_certificate else {}
+
+
+class EnvironmentStack(AccountStack):
+    """The stack of one environment, in its own account (the pipeline's unless `account:`).
+
+    Its template names its account by token (AccountStack), so the same template deploys
+    wherever the pipeline's CloudFormation action sends it (FM25).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        *,
+        spec: Spec,
+        env: Environment,
+        naming: Naming,
+        tags: Mapping[str, str],
+        emails: Sequence[str],
+    ) -> None:
+        super().__init__(
+            scope,
+            environment_stack_name(naming, env),
+            env=(
+                CdkEnvironment(account=env.account, region=spec.pipeline_region)
+                if env in spec.foreign_environments
+                else (CdkEnvironment(region=spec.pipeline_region) if spec.pipeline_region else None)
+            ),
+            description=f"conveyor {spec.app}: environment {env.name}, deployed by its pipeline",
+            termination_protection=env.is_production,
+            # The pipeline's CloudFormation role deploys this template, not the CDK CLI: no
+            # check of the CDK bootstrap version (its SSM parameter) in it.
+            synthesizer=DefaultStackSynthesizer(generate_bootstrap_version_rule=False),
+        )
+        self.spec = spec
+        self.env_spec = env
+        self.naming = naming
+        feature_flags.apply_recommended(self)
+        stack_tags = {**tags, defaults.TAG_ENVIRONMENT: env.name}
+        apply_tags(self, stack_tags)
+        Aspects.of(self).add(TagUnmanagedResources(stack_tags))
+        # prevents FM76: each environment's data is encrypted with its own key.
+        self.key = defaults.encryption_key(
+            self,
+            "Key",
+            alias=naming.name("key", env.name),
+            description=f"conveyor {naming.app}: {env.name} logs, functions and alarms",
+            production=env.is_production,
+        )
+        defaults.allow_logs_to_use_key(self.key, log_group_prefix=naming.path(""))
+        self.function: LambdaCanaryTarget | None = None
+        self.web: FargateWebService | None = None
+        if env.deploy.lambda_ is not None:
+            self._function(env)
+        elif env.deploy.ecs is not None and env.deploy.ecs.create is not None:
+            self._web_service(env)
+
+    def _alarm_topic(self) -> defaults.NoticeTopic:
+        """Alarms notify a topic in their own stack and account (the primary audience again):
+        a reference to the pipeline's topic would tie this stack to the pipeline's."""
+        topic = defaults.encrypted_topic(
+            self, "AlarmTopic", name=self.naming.name("alarms", self.env_spec.name), key=self.key
+        )
+        for email in self._emails():
+            topic.add_subscription(sns_subscriptions.EmailSubscription(email))
+        return topic
+
+    def _emails(self) -> list[str]:
+        audiences = self.spec.notifications.all_audiences()
+        return list(next(iter(audiences.values())).email)
+
+    def _function(self, env: Environment) -> None:
+        deploy = env.deploy.lambda_
+        assert deploy is not None
+        check = env.validation
+        bucket = CfnParameter(
+            self,
+            CODE_BUCKET_PARAMETER,
+            type="String",
+            description="Bucket of the release's package (the pipeline's Build artifact)",
+        )
+        key = CfnParameter(
+            self,
+            CODE_KEY_PARAMETER,
+            type="String",
+            description="Key of the release's package (the pipeline's Build artifact)",
+        )
+        self.function = LambdaCanaryTarget(
+            self,
+            "Function",
+            naming=self.naming,
+            env_name=env.name,
+            deploy=deploy,
+            key=self.key,
+            log_retention_days=self.spec.retention.log_days,
+            production=env.is_production,
+            alarm_topic=self._alarm_topic(),
+            code_bucket=bucket.value_as_string,
+            code_key=key.value_as_string,
+            hook=(
+                (lambda s: self._hook(s, check, None, check.url or ""))
+                if check is not None and check.url is not None
+                else None
+            ),
+        )
+        CfnOutput(self, "FunctionAlias", value=self.function.alias.function_arn)
+
+    def _web_service(self, env: Environment) -> None:
+        ecs_deploy = env.deploy.ecs
+        assert ecs_deploy is not None
+        check = env.validation
+        image = CfnParameter(
+            self,
+            IMAGE_PARAMETER,
+            type="String",
+            allowed_pattern=ECR_DIGEST_PATTERN,
+            constraint_description="an ECR image pinned by digest (the pipeline's build)",
+            description="The release's image: the pipeline's build, by digest",
+        )
+        # prevents FM76: the environment's load balancer logs to its own bucket.
+        access_logs = AccessLogBucket(
+            self,
+            "AccessLogs",
+            production=env.is_production,
+            expire_days=max(90, self.spec.retention.log_days),
+        ).bucket
+        self.web = FargateWebService(
+            self,
+            "Web",
+            naming=self.naming,
+            env_name=env.name,
+            deploy=ecs_deploy,
+            key=self.key,
+            log_retention_days=self.spec.retention.log_days,
+            production=env.is_production,
+            access_logs=access_logs,
+            repository=self._repository(),
+            image=image.value_as_string,
+            # The tasks run on the architecture the image is built for (exec format errors
+            # otherwise).
+            platform=self.spec.build.docker.platform if self.spec.build.docker else "linux/amd64",
+            alarm_topic=self._alarm_topic(),
+            hook=(
+                (lambda s, vpc, test_url: self._hook(s, check, vpc, test_url))
+                if check is not None
+                else None
+            ),
+        )
+        target = self.web.target
+        CfnOutput(self, "ServiceName", value=target.service_name)
+        if target.url is not None:
+            CfnOutput(self, URL_OUTPUT, value=target.url)
+
+    def _repository(self) -> ecr.IRepository:
+        """The pipeline's image repository, by name: in the pipeline's account, which is this
+        one unless the environment has its own (then the repository's policy lets this
+        account pull, see foreign_account.py)."""
+        name = self.naming.name("images")
+        account = Aws.ACCOUNT_ID
+        if self.env_spec in self.spec.foreign_environments:
+            account = CfnParameter(
+                self,
+                "PipelineAccountId",
+                type="String",
+                default=self.spec.account,
+                allowed_pattern=r"^\d{12}$",
+                description=f"Account of the {self.spec.app} pipeline and its image repository",
+            ).value_as_string
+        return ecr.Repository.from_repository_attributes(
+            self,
+            "Images",
+            repository_name=name,
+            repository_arn=f"arn:{Aws.PARTITION}:ecr:{Aws.REGION}:{account}:repository/{name}",
+        )
+
+    def _hook(
+        self, scope: Construct, check: HttpCheck | None, vpc: ec2.IVpc | None, url: str
+    ) -> lambda_.IFunction:
+        """The validation check as a deployment lifecycle hook (CodeDeploy, or ECS's native
+        blue/green): a bad version is rolled back before (ECS test traffic) or right after
+        (Lambda) users reach it (FM63)."""
+        assert check is not None
+        env = self.env_spec
+        # ECS: the test listener's URL plus the check's path; Lambda: the spec's URL.
+        target = f"{url}{check.path}" if vpc is not None else url
+        function = HandlerFunction(
+            scope,
+            "ValidationHook",
+            handler="validate_http",
+            naming=self.naming,
+            env_name=f"{env.name}-hook",
+            key=self.key,
+            log_retention_days=self.spec.retention.log_days,
+            production=env.is_production,
+            environment={
+                "VALIDATE_URL": target,
+                "VALIDATE_EXPECT_STATUS": str(check.expect),
+                "VALIDATE_BODY_CONTAINS": check.body_contains or "",
+                "VALIDATE_RETRIES": str(check.retries),
+                "VALIDATE_INTERVAL_SECONDS": str(check.interval_seconds),
+                "VALIDATE_TIMEOUT_SECONDS": str(check.timeout_seconds),
+                "VALIDATE_SERVER_NAME": check.server_name or "",
+                **ca_environment(check),
+            },
+            timeout=Duration.minutes(10),
+            description=f"conveyor {self.naming.app}: validates {env.name} during CodeDeploy",
+            vpc=vpc,
+        ).function
+        if env.deploy.ecs is not None and env.deploy.ecs.strategy == "native-blue-green":
+            return function  # ECS reads the hook's return value; no CodeDeploy call
+        group = self.naming.name("deploy", env.name)
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["codedeploy:PutLifecycleEventHookExecutionStatus"],
+                resources=[
+                    # conveyor names each CodeDeploy application after its one group.
+                    f"arn:{Aws.PARTITION}:codedeploy:{Aws.REGION}:{Aws.ACCOUNT_ID}:"
+                    f"deploymentgroup:{group}/{group}"
+                ],
+            )
+        )
+        return function

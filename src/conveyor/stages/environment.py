@@ -1,0 +1,406 @@
+"""One environment's stage: deploy its stack with the release's image or package, then (for
+CodeDeploy blue/green or an existing service) the service deploy, then the validation.
+
+Non-production: one CloudFormation create-or-update. Production (an approval): a change set,
+the approval whose notice says where to read it, then its execution; the approver sees exactly
+what will change (FM76, FM110).
+https://docs.aws.amazon.com/codepipeline/latest/userguide/action-reference-CloudFormation.html
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from aws_cdk import Aws, CfnCapabilities, CfnParameter, Duration, Stack
+from aws_cdk import aws_codebuild as codebuild
+from aws_cdk import aws_codedeploy as codedeploy
+from aws_cdk import aws_codepipeline as codepipeline
+from aws_cdk import aws_codepipeline_actions as actions
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from conveyor.constructs import acknowledgements
+from conveyor.constructs.cloudformation_role import cloudformation_role
+from conveyor.constructs.ecs_service import (
+    IMAGE_PARAMETER,
+    EcsTarget,
+    LocalArtifacts,
+    deploy_role,
+    deployment_config_name,
+    execution_role_name,
+    role_arn,
+    task_role_name,
+)
+from conveyor.constructs.environment_stack import URL_OUTPUT, EnvironmentStack
+from conveyor.constructs.lambda_target import CODE_BUCKET_PARAMETER, CODE_KEY_PARAMETER
+from conveyor.constructs.naming import Naming, camel
+from conveyor.spec.models import Environment
+
+if TYPE_CHECKING:
+    from conveyor.pipeline import Pipeline
+
+CDK_ASSET_BUCKET = "cdk-hnb659fds-assets-{account}-{region}"
+
+
+def stage_name(env: str) -> str:
+    return f"Deploy-{env}"
+
+
+def variables_namespace(env: str) -> str:
+    """The namespace of the stack deploy's output variables: the stack's outputs."""
+    return f"Stack{camel(env)}"
+
+
+@dataclass
+class EnvironmentParts:
+    """What the pipeline knows of one environment: its stack, and its resources by the names
+    conveyor gives them (never by reference: the stack is deployed later, by the pipeline)."""
+
+    env: Environment
+    stack: EnvironmentStack
+    naming: Naming
+    deploy_files: dict[str, str] = field(default_factory=dict)
+    existing: EcsTarget | None = None  # an ECS service conveyor does not create
+    # An environment in another account: the role there that deploys and rolls back an
+    # existing service, and the (deploy, CloudFormation execution) roles of its stack.
+    foreign_role: iam.IRole | None = None
+    stack_roles: tuple[iam.IRole, iam.IRole] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.env.name
+
+    @property
+    def is_lambda(self) -> bool:
+        return self.env.deploy.lambda_ is not None
+
+    @property
+    def strategy(self) -> str | None:
+        ecs_deploy = self.env.deploy.ecs
+        return ecs_deploy.strategy if ecs_deploy is not None else None
+
+    @property
+    def creates_service(self) -> bool:
+        ecs_deploy = self.env.deploy.ecs
+        return ecs_deploy is not None and ecs_deploy.create is not None
+
+    @property
+    def codedeploy_ecs(self) -> bool:
+        return self.creates_service and self.strategy == "blue-green"
+
+    @property
+    def uses_codedeploy(self) -> bool:
+        return self.is_lambda or self.codedeploy_ecs
+
+    @property
+    def group_name(self) -> str:
+        """conveyor names each CodeDeploy application after its one group."""
+        return self.naming.name("deploy", self.name)
+
+    @property
+    def cluster_name(self) -> str:
+        if self.existing is not None:
+            return self.existing.cluster_name
+        return self.naming.name("cluster", self.name)
+
+    @property
+    def service_name(self) -> str:
+        if self.existing is not None:
+            return self.existing.service_name
+        return self.naming.name("service", self.name)
+
+    @property
+    def function_name(self) -> str:
+        return self.naming.name("function", self.name)
+
+    def service_arn(self) -> str:
+        return (
+            f"arn:{Aws.PARTITION}:ecs:{Aws.REGION}:{Aws.ACCOUNT_ID}:"
+            f"service/{self.cluster_name}/{self.service_name}"
+        )
+
+    def function_arn(self) -> str:
+        return (
+            f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{Aws.ACCOUNT_ID}:"
+            f"function:{self.function_name}"
+        )
+
+    def url(self) -> str | None:
+        """The environment's URL: its stack's output, read by the stage's deploy action."""
+        if not self.creates_service:
+            return None
+        return f"#{{{variables_namespace(self.name)}.{URL_OUTPUT}}}"
+
+
+class EnvironmentStage:
+    """The actions of one environment's stage, in order."""
+
+    def __init__(self, pipeline: Pipeline, part: EnvironmentParts) -> None:
+        self.pipeline = pipeline
+        self.part = part
+        self.scope: Construct = pipeline
+        self._order = 0
+
+    def _next(self) -> int:
+        self._order += 1
+        return self._order
+
+    def actions(
+        self,
+        templates: codepipeline.Artifact,
+        build_output: codepipeline.Artifact,
+        projects: list[codebuild.IProject],
+    ) -> list[codepipeline.IAction]:
+        part = self.part
+        found: list[codepipeline.IAction] = []
+        found += self._stack_deploy(templates, build_output)
+        if part.creates_service or part.existing is not None:
+            found.append(self.pipeline.mark_deployed(part.name, projects, run_order=1))
+        if part.codedeploy_ecs:
+            found.append(self._codedeploy(build_output))
+        elif part.existing is not None:
+            found.append(self._ecs_deploy(build_output))
+        if part.env.validation is not None:
+            found.append(self.pipeline.validation(part, self._rollback(), run_order=self._next()))
+        return found
+
+    # --- the stack ------------------------------------------------------------------------------
+
+    def _parameters(self, build_output: codepipeline.Artifact) -> dict[str, Any]:
+        part = self.part
+        if part.is_lambda:
+            # The Build artifact is the function's zip; Fn::GetArtifactAtt names its object.
+            # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/continuous-delivery-codepipeline-parameter-override-functions.html
+            return {
+                CODE_BUCKET_PARAMETER: build_output.bucket_name,
+                CODE_KEY_PARAMETER: build_output.object_key,
+            }
+        if part.creates_service:
+            # The image the build pushed, by digest: the same bytes in every environment.
+            return {IMAGE_PARAMETER: "#{Build.IMAGE_URI}"}
+        return {}
+
+    def _role(self) -> iam.IRole:
+        part = self.part
+        store = self.pipeline.store
+        stack = Stack.of(self.scope)
+        asset_bucket = CDK_ASSET_BUCKET.format(account=Aws.ACCOUNT_ID, region=Aws.REGION)
+        role = cloudformation_role(
+            self.scope,
+            f"CloudFormationRole{camel(part.name)}",
+            naming=part.naming,
+            env_name=part.name,
+            stack=part.stack,
+            code_buckets=[asset_bucket],
+            code_keys=["*"],
+        )
+        acknowledgements.acknowledge(
+            role,
+            "IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-"
+            "<AWS::Region>/*]",
+            "the validation hook's code, published once by `conveyor deploy` into the CDK "
+            "bootstrap bucket; Lambda reads it with CloudFormation's credentials",
+        )
+        if part.is_lambda:
+            # The function's package is the Build artifact, encrypted with the pipeline's key.
+            store.bucket.grant_read(role)
+            store.key.grant_decrypt(role)
+            acknowledgements.artifact_access(role, store.bucket)
+        del stack
+        return role
+
+    def _stack_deploy(
+        self, templates: codepipeline.Artifact, build_output: codepipeline.Artifact
+    ) -> list[codepipeline.IAction]:
+        part = self.part
+        stack_name = part.stack.stack_name
+        template = templates.at_path(f"{stack_name}.template.json")
+        action_role: iam.IRole | None = None
+        if part.stack_roles is not None:
+            action_role, role = part.stack_roles
+        else:
+            role = self._role()
+        parameters = self._parameters(build_output)
+        extra = [build_output] if part.is_lambda else None
+        capabilities = [CfnCapabilities.NAMED_IAM]
+        if not part.env.needs_approval:
+            return [
+                actions.CloudFormationCreateUpdateStackAction(
+                    action_name="Deploy",
+                    stack_name=stack_name,
+                    template_path=template,
+                    admin_permissions=False,
+                    deployment_role=role,
+                    parameter_overrides=parameters,
+                    extra_inputs=extra,
+                    cfn_capabilities=capabilities,
+                    variables_namespace=variables_namespace(part.name),
+                    role=action_role,
+                    run_order=self._next(),
+                )
+            ]
+        change_set = f"conveyor-{part.name}"
+        create = actions.CloudFormationCreateReplaceChangeSetAction(
+            action_name="ChangeSet",
+            stack_name=stack_name,
+            change_set_name=change_set,
+            template_path=template,
+            admin_permissions=False,
+            deployment_role=role,
+            parameter_overrides=parameters,
+            extra_inputs=extra,
+            cfn_capabilities=capabilities,
+            role=action_role,
+            run_order=self._next(),
+        )
+        approve = actions.ManualApprovalAction(
+            action_name="Approve",
+            notification_topic=self.pipeline.approval_topic(),
+            additional_information=self._approval_notice(stack_name, change_set),
+            run_order=self._next(),
+        )
+        execute = actions.CloudFormationExecuteChangeSetAction(
+            action_name="Deploy",
+            stack_name=stack_name,
+            change_set_name=change_set,
+            variables_namespace=variables_namespace(part.name),
+            role=action_role,
+            run_order=self._next(),
+        )
+        return [create, approve, execute]
+
+    def _approval_notice(self, stack_name: str, change_set: str) -> str:
+        spec = self.pipeline.spec
+        commit = " (commit #{Source.CommitId})" if spec.source.s3 is None else ""
+        return (
+            f"Deploy {spec.app} to {self.part.name}{commit}? A change set of stack {stack_name} "
+            f"is waiting: CloudFormation console > Stacks > {stack_name} > Change sets > "
+            f"{change_set}, or `aws cloudformation describe-change-set --stack-name "
+            f"{stack_name} --change-set-name {change_set}`. Approving executes it."
+        )
+
+    # --- the service, where the stack update does not deploy it -------------------------------
+
+    def _codedeploy(self, build_output: codepipeline.Artifact) -> codepipeline.IAction:
+        """CodeDeploy blue/green: CloudFormation never changes the service's task definition
+        (ecs_service.FargateWebService._freeze_task_definition); this action registers the
+        pipeline's taskdef.json with the new image and shifts traffic."""
+        part = self.part
+        naming = part.naming
+        scope = self.scope
+        label = camel(part.name)
+        # A parameter, defaulting to conveyor's name: the group lives in the environment's
+        # stack, and the template says so instead of naming it as a literal (FM60).
+        name = CfnParameter(
+            scope,
+            f"DeploymentGroup{label}Name",
+            type="String",
+            default=part.group_name,
+            description=f"CodeDeploy application and deployment group of {part.name} (its stack)",
+        ).value_as_string
+        group = codedeploy.EcsDeploymentGroup.from_ecs_deployment_group_attributes(
+            scope,
+            f"DeploymentGroup{label}",
+            application=codedeploy.EcsApplication.from_ecs_application_name(
+                scope, f"Application{label}", name
+            ),
+            deployment_group_name=name,
+            deployment_config=self._deployment_config(),
+        )
+        target = EcsTarget(
+            service=ecs.BaseService.from_service_arn_with_cluster(
+                scope, f"Service{label}", part.service_arn()
+            ),
+            cluster_name=part.cluster_name,
+            service_name=part.service_name,
+            task_roles=[
+                iam.Role.from_role_arn(
+                    scope, f"TaskRole{label}", role_arn(task_role_name(naming, part.name))
+                ),
+                iam.Role.from_role_arn(
+                    scope,
+                    f"ExecutionRole{label}",
+                    role_arn(execution_role_name(naming, part.name)),
+                ),
+            ],
+            url=None,
+            task_family=naming.name("task", part.name),
+            strategy="blue-green",
+            deployment_group=group,
+        )
+        store = self.pipeline.store
+        return actions.CodeDeployEcsDeployAction(
+            action_name="CodeDeploy",
+            deployment_group=group,
+            task_definition_template_file=build_output.at_path(f"taskdef-{part.name}.json"),
+            app_spec_template_file=build_output.at_path(f"appspec-{part.name}.yaml"),
+            container_image_inputs=[
+                actions.CodeDeployEcsContainerImageInput(
+                    input=build_output, task_definition_placeholder="IMAGE1_NAME"
+                )
+            ],
+            role=deploy_role(
+                scope,
+                f"DeployRole{label}",
+                target=target,
+                artifacts=LocalArtifacts(store.bucket, store.key),
+            ),
+            run_order=self._next(),
+        )
+
+    def _deployment_config(self) -> codedeploy.IEcsDeploymentConfig:
+        ecs_deploy = self.part.env.deploy.ecs
+        assert ecs_deploy is not None
+        if ecs_deploy.traffic == "all-at-once":
+            return codedeploy.EcsDeploymentConfig.ALL_AT_ONCE
+        return codedeploy.EcsDeploymentConfig.from_ecs_deployment_config_name(
+            self.scope,
+            f"DeploymentConfig{camel(self.part.name)}",
+            deployment_config_name(self.part.naming, self.part.name),
+        )
+
+    def _ecs_deploy(self, build_output: codepipeline.Artifact) -> codepipeline.IAction:
+        """A service conveyor does not create: the ECS deploy action switches its image."""
+        part = self.part
+        target = part.existing
+        ecs_deploy = part.env.deploy.ecs
+        assert target is not None and ecs_deploy is not None
+        store = self.pipeline.store
+        return actions.EcsDeployAction(
+            action_name="DeployService",
+            service=target.service,
+            input=build_output,
+            deployment_timeout=Duration.minutes(ecs_deploy.timeout_minutes),
+            role=part.foreign_role
+            or deploy_role(
+                self.scope,
+                f"DeployRole{camel(part.name)}",
+                target=target,
+                artifacts=LocalArtifacts(store.bucket, store.key),
+            ),
+            run_order=self._next(),
+        )
+
+    def _rollback(self) -> dict[str, Any] | None:
+        """What the validation rolls back when its check fails."""
+        part = self.part
+        if part.is_lambda:
+            return {
+                "lambda": {
+                    "function": part.function_name,
+                    "alias": part.env.deploy.lambda_.alias if part.env.deploy.lambda_ else "",
+                }
+            }
+        if part.codedeploy_ecs:
+            # Only CodeDeploy may move a service under its controller (issue 14/9).
+            return {
+                "codedeploy": {"application": part.group_name, "deployment_group": part.group_name}
+            }
+        rollback: dict[str, Any] = {
+            "ecs": {"cluster": part.cluster_name, "service": part.service_name}
+        }
+        if part.foreign_role is not None:
+            rollback["ecs"]["role_arn"] = part.foreign_role.role_arn
+        return rollback

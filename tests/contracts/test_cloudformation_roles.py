@@ -1,0 +1,57 @@
+"""Each environment stack's CloudFormation service role may make every call the resource
+schemas list for the types in that stack's final template, judged by the policy evaluator."""
+
+from __future__ import annotations
+
+import pytest
+
+from conveyor.constructs.cfn_permissions import PERMISSIONS
+from conveyor.constructs.naming import Naming
+from tests.contracts.conftest import EXAMPLE_NAMES
+from tests.contracts.model import Example
+
+
+def _stacks(example: Example) -> list[tuple[str, str, str]]:
+    """(stack, its CloudFormation role's ARN, account) per environment."""
+    spec = example.synthesized.spec
+    naming = Naming(spec.app, spec.suffix)
+    found = []
+    for env in spec.environments:
+        stack = naming.name(env.name)
+        account = example.resolvers[stack].account
+        role = f"arn:aws:iam::{account}:role/{naming.name('cloudformation', env.name)}"
+        found.append((stack, role, account))
+    return found
+
+
+@pytest.mark.parametrize("example", EXAMPLE_NAMES, indirect=True)
+def test_the_stack_role_allows_what_the_schemas_need(example: Example) -> None:
+    refused = []
+    checked = 0
+    for stack, role_arn, account in _stacks(example):
+        role = example.role(role_arn)
+        assert "cloudformation.amazonaws.com" in str(role.trust)
+        template = example.synthesized.templates[stack]
+        types = {r["Type"] for r in template["Resources"].values()}
+        for kind in sorted(t for t in types if not t.startswith("Custom::")):
+            for action in PERMISSIONS[kind]:
+                # IAM calls act on the stack's roles, which CloudFormation names after it.
+                resource = (
+                    f"arn:aws:iam::{account}:role/{stack}-WebTaskRole-1A2B3C"
+                    if action.startswith("iam:")
+                    else "*"
+                )
+                checked += 1
+                if not (verdict := example.allows(role, action, resource)):
+                    refused.append(f"{stack} {kind} {action}: {verdict.why}")
+    assert checked
+    assert refused == []
+
+
+@pytest.mark.parametrize("example", EXAMPLE_NAMES, indirect=True)
+def test_the_stack_role_cannot_touch_other_roles(example: Example) -> None:
+    for _, role_arn, account in _stacks(example):
+        role = example.role(role_arn)
+        other = f"arn:aws:iam::{account}:role/Admin"
+        assert not example.allows(role, "iam:PassRole", other)
+        assert not example.allows(role, "iam:PutRolePolicy", other)

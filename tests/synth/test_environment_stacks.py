@@ -1,0 +1,196 @@
+"""Issue 10: one stack per environment, deployed by the pipeline; no placeholder ever serves.
+
+Every example synthesizes the pipeline's stack plus one per environment (and, for an
+environment in another account, the one-time bootstrap stack there); the pipeline's stages
+deploy the environment stacks with CloudFormation actions and the release's image or package.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conveyor.constructs.naming import Naming
+from tests.synth.conftest import EXAMPLES, ROOT, Synthesized
+
+# What lives in an environment's stack, never in the pipeline's.
+ENVIRONMENT_TYPES = {
+    "AWS::EC2::VPC",
+    "AWS::ECS::Cluster",
+    "AWS::ECS::Service",
+    "AWS::ECS::TaskDefinition",
+    "AWS::ElasticLoadBalancingV2::LoadBalancer",
+    "AWS::CodeDeploy::DeploymentGroup",
+    "AWS::Lambda::Alias",
+    "AWS::Lambda::Version",
+}
+
+
+def _pipeline_stages(s: Synthesized) -> list[dict[str, Any]]:
+    (pipeline,) = [
+        r for r in s.template["Resources"].values() if r["Type"] == "AWS::CodePipeline::Pipeline"
+    ]
+    stages: list[dict[str, Any]] = pipeline["Properties"]["Stages"]
+    return stages
+
+
+@pytest.mark.parametrize("example", [p.stem for p in EXAMPLES])
+def test_one_template_for_the_pipeline_and_one_per_environment(
+    synthesized: dict[str, Synthesized], example: str
+) -> None:
+    s = synthesized[example]
+    naming = Naming(s.spec.app, s.spec.suffix)
+    expected = {naming.name("pipeline")} | {naming.name(e.name) for e in s.spec.environments}
+    expected |= {naming.name("bootstrap", e.name) for e in s.spec.foreign_environments}
+    assert set(s.templates) == expected
+    for kind in ENVIRONMENT_TYPES:
+        assert not [r for r in s.template["Resources"].values() if r["Type"] == kind], kind
+
+
+@pytest.mark.parametrize("example", [p.stem for p in EXAMPLES])
+def test_no_stack_imports_from_another(synthesized: dict[str, Synthesized], example: str) -> None:
+    """Environment stacks do not exist when the pipeline's is first deployed, and another
+    account could not import anyway: names, never exports."""
+    for stack, template in synthesized[example].templates.items():
+        text = json.dumps(template)
+        assert "Fn::ImportValue" not in text, stack
+        assert not [o for o in template.get("Outputs", {}).values() if "Export" in o], stack
+
+
+@pytest.mark.parametrize("example", [p.stem for p in EXAMPLES])
+def test_no_template_holds_a_placeholder(synthesized: dict[str, Synthesized], example: str) -> None:
+    """FM110: the first release creates the service with its real image, the function with
+    its real package."""
+    for stack, template in synthesized[example].templates.items():
+        text = json.dumps(template).lower()
+        for word in ("placeholder", "traefik", "whoami", "first pipeline run"):
+            assert word not in text, (stack, word)
+        for resource in template["Resources"].values():
+            if resource["Type"] == "AWS::ECS::TaskDefinition":
+                (container,) = resource["Properties"]["ContainerDefinitions"]
+                assert container["Image"] == {"Ref": "ImageUri"}, stack
+                pattern = template["Parameters"]["ImageUri"]["AllowedPattern"]
+                assert "@sha256:" in pattern and "dkr\\\\.ecr" in json.dumps(pattern)
+
+
+@pytest.mark.parametrize("example", [p.stem for p in EXAMPLES])
+def test_each_environment_stage_deploys_its_stack_with_the_release(
+    synthesized: dict[str, Synthesized], example: str
+) -> None:
+    s = synthesized[example]
+    naming = Naming(s.spec.app, s.spec.suffix)
+    stages = {stage["Name"]: stage["Actions"] for stage in _pipeline_stages(s)}
+    for env in s.spec.environments:
+        actions = sorted(stages[f"Deploy-{env.name}"], key=lambda a: a["RunOrder"])
+        stack_actions = [a for a in actions if a["ActionTypeId"]["Provider"] == "CloudFormation"]
+        assert {a["Configuration"]["StackName"] for a in stack_actions} == {naming.name(env.name)}
+        first = stack_actions[0]
+        assert "Synth" in [i["Name"] for i in first["InputArtifacts"]]
+        assert (
+            first["Configuration"]["TemplatePath"]
+            == f"Synth::{naming.name(env.name)}.template.json"
+        )
+        assert "RoleArn" in first["Configuration"]  # the stack's own service role
+        if not env.needs_approval:
+            assert [a["Configuration"]["ActionMode"] for a in stack_actions] == ["CREATE_UPDATE"]
+
+
+@pytest.mark.parametrize("example", [p.stem for p in EXAMPLES])
+def test_production_sees_the_change_set_before_approving(
+    synthesized: dict[str, Synthesized], example: str
+) -> None:
+    """Change set -> approval (its notice says where to read the change set) -> execute."""
+    s = synthesized[example]
+    stages = {stage["Name"]: stage["Actions"] for stage in _pipeline_stages(s)}
+    approved = [e for e in s.spec.environments if e.needs_approval]
+    for env in approved:
+        actions = {a["Name"]: a for a in stages[f"Deploy-{env.name}"]}
+        change_set, approve, deploy = actions["ChangeSet"], actions["Approve"], actions["Deploy"]
+        assert change_set["RunOrder"] < approve["RunOrder"] < deploy["RunOrder"]
+        assert change_set["Configuration"]["ActionMode"] == "CHANGE_SET_REPLACE"
+        assert deploy["Configuration"]["ActionMode"] == "CHANGE_SET_EXECUTE"
+        name = change_set["Configuration"]["ChangeSetName"]
+        assert deploy["Configuration"]["ChangeSetName"] == name
+        notice = approve["Configuration"]["CustomData"]
+        stack = change_set["Configuration"]["StackName"]
+        assert f"aws cloudformation describe-change-set --stack-name {stack}" in notice
+        assert f"--change-set-name {name}" in notice
+        later = [a for a in actions.values() if a["RunOrder"] > deploy["RunOrder"]]
+        assert all(a["ActionTypeId"]["Category"] != "Approval" for a in later)
+
+
+# --- a change to one environment's resources -----------------------------------------------
+
+
+def _synth_changed(tmp_path: Path, example: str, env_name: str, cpu: int) -> dict[str, str]:
+    from conveyor.spec import parse_spec
+    from conveyor.synth import synthesize
+
+    text = (ROOT / "examples" / f"{example}.yaml").read_text()
+    spec = parse_spec(text)
+    data = spec.model_dump(by_alias=True, exclude_unset=True)
+    for env in data["environments"]:
+        if env["name"] == env_name:
+            env["deploy"]["ecs"]["create"]["cpu"] = cpu
+            env["deploy"]["ecs"]["create"]["memory"] = cpu * 2
+    changed = type(spec).model_validate(data)
+    result = synthesize(changed, tmp_path)
+    return {t.stack: t.path.read_text() for t in result.templates}
+
+
+@pytest.fixture(scope="module")
+def web_with_more_cpu(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    return _synth_changed(tmp_path_factory.mktemp("web-cpu"), "web-service", "prod", 1024)
+
+
+@pytest.fixture(scope="module")
+def storefront_with_more_cpu(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    return _synth_changed(
+        tmp_path_factory.mktemp("storefront-cpu"), "codecommit-blue-green", "prod", 1024
+    )
+
+
+def test_an_environment_change_changes_only_its_stack(
+    synthesized: dict[str, Synthesized], web_with_more_cpu: dict[str, str]
+) -> None:
+    """Production's cpu is production's stack: the pipeline's template (all `conveyor deploy`
+    touches) stays byte-identical, and the pipeline's change set applies the change."""
+    before = synthesized["web-service"]
+    assert set(web_with_more_cpu) == set(before.templates)
+    original = {p.name: p.read_text() for p in before.template_paths()}
+    assert web_with_more_cpu["web-pipeline"] == original["web-pipeline.template.json"]
+    assert web_with_more_cpu["web-prod"] != original["web-prod.template.json"]
+    (task,) = [
+        r
+        for r in json.loads(web_with_more_cpu["web-prod"])["Resources"].values()
+        if r["Type"] == "AWS::ECS::TaskDefinition"
+    ]
+    assert (task["Properties"]["Cpu"], task["Properties"]["Memory"]) == ("1024", "2048")
+
+
+def test_codedeploy_service_keeps_its_task_definition_through_stack_updates(
+    synthesized: dict[str, Synthesized], storefront_with_more_cpu: dict[str, str]
+) -> None:
+    """CloudFormation cannot change the task definition of a service under the CODE_DEPLOY
+    controller: the service names its family, so neither a new image (the ImageUri parameter)
+    nor a new cpu touches its TaskDefinition property; CodeDeploy's taskdef.json carries them."""
+
+    def resources(text: str, kind: str) -> list[dict[str, Any]]:
+        return [r for r in json.loads(text)["Resources"].values() if r["Type"] == kind]
+
+    before = synthesized["codecommit-blue-green"]
+    original = (before.outdir / "storefront-prod.template.json").read_text()
+    after = storefront_with_more_cpu["storefront-prod"]
+    (service,) = resources(original, "AWS::ECS::Service")
+    assert service["Properties"]["DeploymentController"] == {"Type": "CODE_DEPLOY"}
+    # A literal family, not a reference to the (replaced on change) revision.
+    assert service["Properties"]["TaskDefinition"] == "storefront-task-prod"
+    assert resources(after, "AWS::ECS::Service") == [service]
+    assert resources(after, "AWS::ECS::TaskDefinition") != resources(
+        original, "AWS::ECS::TaskDefinition"
+    )
+    # The new cpu reaches the service through the pipeline's taskdef.json.
+    assert '\\"cpu\\":\\"1024\\"' in storefront_with_more_cpu["storefront-pipeline"]
