@@ -64,8 +64,8 @@ from conveyor.constructs.synth_job import SynthJob
 from conveyor.constructs.tagging import TagUnmanagedResources, apply_tags
 from conveyor.plan import SCANS_PER_GATE, gate_name
 from conveyor.spec.models import CONNECTION_ARN_PATTERN, Environment, HttpCheck, Spec
-from conveyor.stages.self_update import UpdatePipeline
 from conveyor.stages.environment import EnvironmentParts, EnvironmentStage, stage_name
+from conveyor.stages.self_update import UpdatePipeline
 
 SHARED_ENVIRONMENT = "shared"
 

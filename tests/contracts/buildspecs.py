@@ -29,7 +29,6 @@ EXAMPLES = ROOT / "examples"
 
 PHASES = ("install", "pre_build", "build", "post_build")
 STUBBED = (
-    "conveyor",
     "aws",
     "docker",
     "pip",

@@ -68,15 +68,6 @@ def _pip(args: list[str]) -> int:
     return 0
 
 
-def _conveyor(args: list[str]) -> int:
-    """`conveyor synth SPEC -o DIR`: a template in DIR, as the real synth leaves them."""
-    output = flag(args, "-o")
-    if args[:1] == ["synth"] and output:
-        Path(output).mkdir(parents=True, exist_ok=True)
-        Path(output, "stub-pipeline.template.json").write_text('{"Resources": {}}')
-    return 0
-
-
 def _curl(args: list[str]) -> int:
     output = flag(args, "-o") or flag(args, "--output")
     if output:

@@ -287,8 +287,10 @@ def test_pipeline_is_v2_with_connection_source_and_no_webhook(web: Synthesized) 
     # The environment's stack, with the build's image: a change set, then (approved) executed.
     actions = {a["Name"]: a for a in props["Stages"][3]["Actions"]}
     change_set, deploy = actions["ChangeSet"], actions["Deploy"]
-    assert change_set["ActionTypeId"]["Provider"] == deploy["ActionTypeId"]["Provider"] == (
-        "CloudFormation"
+    assert (
+        change_set["ActionTypeId"]["Provider"]
+        == deploy["ActionTypeId"]["Provider"]
+        == ("CloudFormation")
     )
     assert change_set["Configuration"]["ActionMode"] == "CHANGE_SET_REPLACE"
     assert deploy["Configuration"]["ActionMode"] == "CHANGE_SET_EXECUTE"
