@@ -1336,3 +1336,72 @@ def test_cv090_suppressed_and_single_resources_keep_their_required_tag_message()
     assert [(f.resource, f.message) for f in plain.suppressed] == [
         ("A", "AWS::SQS::Queue has no tags")
     ]
+
+
+# CV058 and CV059 edges (mutation survivors).
+
+
+@pytest.mark.parametrize(
+    "principal",
+    ["'*'", "{AWS: '*'}", "{AWS: ['*']}"],
+)
+def test_cv058_a_trust_policy_open_to_anyone_is_not_judged(principal: str) -> None:
+    text = TRUST.replace("{Service: SERVICE}", principal).replace("ACTION", "sts:AssumeRole")
+    assert found(text, "CV058") == []
+
+
+def test_cv058_every_statement_and_regional_principals_are_read() -> None:
+    text = (
+        "Resources:\n  Role:\n    Type: AWS::IAM::Role\n    Properties:\n"
+        "      AssumeRolePolicyDocument:\n        Statement:\n"
+        "          - {Effect: Deny, Principal: {Service: codebuild.amazonaws.com}, Action: '*'}\n"
+        "          - {Effect: Allow, Principal: {AWS: arn:aws:iam::111122223333:root}, "
+        "Action: '*'}\n"
+        "          - {Effect: Allow, Principal: {Service: states.eu-west-1.amazonaws.com}, "
+        "Action: '*'}\n"
+        "  Machine:\n    Type: AWS::StepFunctions::StateMachine\n"
+        "    Properties: {RoleArn: !GetAtt Role.Arn}\n"
+        "  Project:\n    Type: AWS::CodeBuild::Project\n    Properties: {ServiceRole: !Ref Role}\n"
+    )
+    assert [(f.resource, f.message) for f in found(text, "CV058")] == [
+        (
+            "Project",
+            "role Role trusts states.amazonaws.com, not codebuild.amazonaws.com: the service "
+            "cannot assume it",
+        )
+    ]
+    unreadable = text.replace("        Statement:\n", "        Statement: !Ref Doc\n        X:\n")
+    assert found(unreadable, "CV058") == []
+
+
+def test_cv059_the_actions_own_role_is_the_one_judged_and_every_action_is_read() -> None:
+    text = (
+        "Resources:\n  PipelineRole:\n    Type: AWS::IAM::Role\n    Properties:\n"
+        "      AssumeRolePolicyDocument: {Statement: []}\n"
+        "      Policies: [{PolicyName: p, PolicyDocument: {Statement: [{Effect: Allow, "
+        "Action: '*', Resource: '*'}]}}]\n"
+        "  ActionRole:\n    Type: AWS::IAM::Role\n    Properties:\n"
+        "      AssumeRolePolicyDocument: {Statement: []}\n"
+        "      Policies: [{PolicyName: p, PolicyDocument: {Statement: []}}]\n"
+        "  Pipeline:\n    Type: AWS::CodePipeline::Pipeline\n    Properties:\n"
+        "      RoleArn: !GetAtt PipelineRole.Arn\n      Stages:\n        - Name: Deploy\n"
+        "          Actions:\n"
+        "            - Name: Approve\n"
+        "              ActionTypeId: {Category: Approval, Owner: AWS, Provider: Manual, "
+        "Version: '1'}\n"
+        "            - Name: Deploy\n              RoleArn: !GetAtt ActionRole.Arn\n"
+        "              ActionTypeId: {Category: Deploy, Owner: AWS, Provider: CodeDeploy, "
+        "Version: '1'}\n"
+    )
+    assert [f.message for f in found(text, "CV059")] == [
+        "role ActionRole of CodeDeploy action 'Deploy' is not allowed "
+        "codedeploy:CreateDeployment, codedeploy:GetDeployment; the action fails when the "
+        "pipeline runs it"
+    ]
+    managed = text.replace(
+        "      Policies: [{PolicyName: p, PolicyDocument: {Statement: []}}]\n  Pipeline",
+        "      ManagedPolicyArns: ['arn:aws:iam::aws:policy/AdministratorAccess']\n  Pipeline",
+    )
+    assert found(managed, "CV059") == []
+    elsewhere = text.replace("RoleArn: !GetAtt ActionRole.Arn", "RoleArn: arn:aws:iam::1:role/x")
+    assert found(elsewhere, "CV059") == []

@@ -112,3 +112,46 @@ def test_corpus_report_is_valid_and_every_fingerprint_is_unique() -> None:
     prints = _fingerprints(report)
     assert len(prints) > 1000
     assert len(set(prints)) == len(prints)
+
+
+def _described(rule_id: str) -> dict[str, Any]:
+    rules = sarif.as_dict(check_paths([]), RULES)["runs"][0]["tool"]["driver"]["rules"]
+    described: dict[str, Any] = next(r for r in rules if r["id"] == rule_id)
+    return described
+
+
+def test_rule_descriptors_say_name_help_tags_and_precision() -> None:
+    tls = _described("CV006")
+    assert tls["name"] == "BucketPolicyDoesNotDenyRequests"  # words that are not alphanumeric go
+    assert tls["fullDescription"]["text"].startswith("Bucket policy does not deny requests")
+    assert tls["help"]["markdown"] == tls["help"]["text"].replace("\n", "  \n")
+    assert "  \n" in tls["help"]["markdown"]
+    assert tls["properties"]["tags"][:2] == ["security", "cloudformation"]
+    assert tls["properties"]["precision"] == "high"
+    assert tls["defaultConfiguration"] == {"level": "warning"}
+    # A slash separates words: "ECS blue/green not fully wired".
+    assert _described("CV071")["name"] == "EcsBlueGreenNotFullyWired"
+    assert _described("CV063")["properties"]["precision"] == "medium"  # a heuristic rule
+    advice = _described("CV040")
+    assert advice["properties"]["tags"][:2] == ["maintainability", "cloudformation"]
+
+
+def test_a_fingerprint_is_the_documented_digest(tmp_path: Path) -> None:
+    import hashlib
+
+    (tmp_path / "stack.yaml").write_text("Resources:\n  B:\n    Type: AWS::SQS::Queue\n")
+    report = _sarif([tmp_path / "stack.yaml"])
+    (result,) = report["runs"][0]["results"]
+    uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    identity = "\0".join(
+        (uri, "CV090", "B", "Resources.B.Properties", "AWS::SQS::Queue has no tags")
+    )
+    expected = hashlib.sha256(identity.encode()).hexdigest()[:32] + ":1"
+    assert result["partialFingerprints"]["conveyor/v2"] == expected
+
+
+def test_the_report_is_indented_json_with_a_final_newline(tmp_path: Path) -> None:
+    (tmp_path / "stack.yaml").write_text(SERVICE)
+    text = sarif.render(check_paths([tmp_path / "stack.yaml"]), RULES)
+    assert text.endswith("}\n")
+    assert text.splitlines()[1] == '  "$schema": "https://json.schemastore.org/sarif-2.1.0.json",'
