@@ -14,13 +14,10 @@ from typing import Any
 from aws_cdk import ArnFormat, Aspects, Aws, CfnOutput, CfnParameter, Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_codebuild as codebuild
-from aws_cdk import aws_codecommit as codecommit
 from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_codepipeline_actions as actions
 from aws_cdk import aws_ecr as ecr
-from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -30,13 +27,11 @@ from constructs import Construct
 from conveyor.constructs import (
     acknowledgements,
     buildspec,
-    check_buildspecs,
     defaults,
     feature_flags,
 )
 from conveyor.constructs.artifact_store import AccessLogBucket, ArtifactStore
 from conveyor.constructs.build_project import BuildProject
-from conveyor.constructs.codebuild_job import CodeBuildJob
 from conveyor.constructs.deployed_images import DeployedImageMarker
 from conveyor.constructs.deployment_grants import grant_deployment
 from conveyor.constructs.deployment_history import DeploymentHistory
@@ -62,8 +57,9 @@ from conveyor.constructs.notifications import Notifications
 from conveyor.constructs.stacks import app_scope
 from conveyor.constructs.synth_job import SynthJob
 from conveyor.constructs.tagging import TagUnmanagedResources, apply_tags
-from conveyor.plan import SCANS_PER_GATE, gate_name
-from conveyor.spec.models import CONNECTION_ARN_PATTERN, Environment, HttpCheck, Spec
+from conveyor.spec.models import Environment, HttpCheck, Spec
+from conveyor.stages import build as build_stage
+from conveyor.stages import source as source_stage
 from conveyor.stages.environment import EnvironmentParts, EnvironmentStage, stage_name
 from conveyor.stages.self_update import UpdatePipeline
 
@@ -86,6 +82,9 @@ class Pipeline(Construct):
     revision and updates this stack (`conveyor synth` turns it on; a stack in your own CDK app is
     not what `conveyor synth` writes, so there it stays off).
     """
+
+    # The S3 source's bucket (source: {s3: ...}), which the source stage creates.
+    source_bucket: s3.Bucket
 
     def __init__(self, scope: Construct, id: str, *, spec: Spec, self_update: bool = False) -> None:
         super().__init__(scope, id)
@@ -169,7 +168,9 @@ class Pipeline(Construct):
 
         # --- source --------------------------------------------------------------------------
         source_output = codepipeline.Artifact("Source")
-        source_action, commit_id, triggers = self._source(store, source_output, access_logs)
+        source_action, commit_id, triggers = source_stage.source_action(
+            self, store, source_output, access_logs
+        )
         self.self_update = (
             UpdatePipeline(
                 self,
@@ -231,7 +232,7 @@ class Pipeline(Construct):
 
         # --- checks: tests and source scans beside the build, image scans after it, then the
         # scan gate (FM29, FM75) ----------------------------------------------------------------
-        build_actions += self._checks(source_output, build_logs, projects)
+        build_actions += build_stage.check_actions(self, source_output, build_logs, projects)
         stages = [
             codepipeline.StageProps(stage_name="Source", actions=[source_action]),
             *([self.self_update.stage] if self.self_update else []),
@@ -268,7 +269,7 @@ class Pipeline(Construct):
             triggers=triggers,
         )
         if spec.source.s3 is not None:
-            self._trigger_on_upload(spec.source.s3.key)
+            source_stage.trigger_on_upload(self, spec.source.s3.key)
         acknowledgements.artifact_access(self.pipeline, store.bucket)
         for part in parts:
             acknowledgements.stack_deploy_actions(self.pipeline, part.stack.stack_name)
@@ -348,88 +349,6 @@ class Pipeline(Construct):
             retention_days=self.spec.retention.log_days,
             production=self.production,
         )
-
-    def _source(
-        self, store: ArtifactStore, output: codepipeline.Artifact, access_logs: s3.IBucket
-    ) -> tuple[codepipeline.IAction, str | None, list[codepipeline.TriggerProps] | None]:
-        """The source action, the variable holding the commit id, and the pipeline triggers."""
-        source = self.spec.source
-        if source.github is not None:
-            owner, repo = source.github.repo.split("/", 1)
-            # A parameter, defaulting to the spec's ARN: the connection belongs to one account,
-            # and the template stays deployable in another (FM25).
-            connection = CfnParameter(
-                self,
-                "SourceConnectionArn",
-                type="String",
-                default=source.github.connection,
-                allowed_pattern=CONNECTION_ARN_PATTERN,
-                description=f"CodeStar connection to GitHub for {source.github.repo}",
-            )
-            action = actions.CodeStarConnectionsSourceAction(
-                action_name="Source",
-                connection_arn=connection.value_as_string,
-                owner=owner,
-                repo=repo,
-                branch=source.github.branch,
-                output=output,
-                # prevents FM51: the V2 pipeline trigger below starts runs; no webhook to register.
-                trigger_on_push=False,
-                variables_namespace="Source",
-            )
-            trigger = codepipeline.TriggerProps(
-                provider_type=codepipeline.ProviderType.CODE_STAR_SOURCE_CONNECTION,
-                git_configuration=codepipeline.GitConfiguration(
-                    source_action=action,
-                    push_filter=[
-                        codepipeline.GitPushFilter(branches_includes=[source.github.branch])
-                    ],
-                ),
-            )
-            return action, action.variables.commit_id, [trigger]
-        if source.codecommit is not None:
-            # prevents FM52: an existing repository, by name; conveyor never creates one.
-            repository = codecommit.Repository.from_repository_name(
-                self, "SourceRepository", source.codecommit.repository
-            )
-            cc_action = actions.CodeCommitSourceAction(
-                action_name="Source",
-                repository=repository,
-                branch=source.codecommit.branch,
-                output=output,
-                trigger=actions.CodeCommitTrigger.EVENTS,
-                variables_namespace="Source",
-            )
-            return cc_action, cc_action.variables.commit_id, None
-        assert source.s3 is not None
-        self.source_bucket = defaults.secure_bucket(
-            self,
-            "SourceBucket",
-            key=store.key,
-            production=self.production,
-            expire_days=max(30, self.spec.retention.artifact_days),
-            access_logs=access_logs,
-            access_logs_prefix=f"s3/{self.naming.name('source')}/",
-        )
-        # EventBridge notifications through CloudFormation itself; CDK's event_bridge_enabled
-        # would add a stack-wide custom-resource Lambda to do the same.
-        source_bucket = self.source_bucket.node.default_child
-        assert isinstance(source_bucket, s3.CfnBucket)
-        source_bucket.add_property_override(
-            "NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled", True
-        )
-        CfnOutput(self, "SourceBucketName", value=self.source_bucket.bucket_name)
-        s3_action = actions.S3SourceAction(
-            action_name="Source",
-            bucket=self.source_bucket,
-            bucket_key=source.s3.key,
-            output=output,
-            # EventBridge notifications from the bucket start the pipeline (see
-            # _trigger_on_upload): no polling, and no CloudTrail trail required.
-            trigger=actions.S3Trigger.NONE,
-            variables_namespace="Source",
-        )
-        return s3_action, None, None
 
     def _environment(self, env: Environment) -> EnvironmentParts:
         """The environment's own stack (beside this one, in the same app or Stage), and what
@@ -539,114 +458,6 @@ class Pipeline(Construct):
 
     def approval_topic(self) -> Any:
         return (self.notifications.topics_for("approval-needed") or [self.notifications.primary])[0]
-
-    def _checks(
-        self,
-        source: codepipeline.Artifact,
-        logs: Any,
-        projects: list[codebuild.IProject],
-    ) -> list[codepipeline.IAction]:
-        checks = self.spec.checks
-        found: list[codepipeline.IAction] = []
-        image = {"IMAGE_URI": codebuild.BuildEnvironmentVariable(value="#{Build.IMAGE_URI}")}
-        for suite in checks.tests:
-            job = CodeBuildJob(
-                self,
-                f"Test{camel(suite.name)}",
-                name=self.naming.name(f"test-{suite.name}"),
-                description=f"conveyor test job {suite.name}",
-                buildspec=check_buildspecs.test_buildspec(suite),
-                compute=suite.compute,
-                timeout_minutes=suite.timeout_minutes,
-                key=self.store.key,
-                log_group=logs,
-            )
-            projects.append(job.project)
-            found.append(
-                actions.CodeBuildAction(
-                    action_name=f"Test-{suite.name}", project=job.project, input=source, run_order=1
-                )
-            )
-        scans = self.spec.scans
-        if not scans.tools:
-            return found
-        scan_outputs: list[codepipeline.Artifact] = []
-        for tool in scans.tools:
-            job = CodeBuildJob(
-                self,
-                f"Scan{camel(tool)}",
-                name=self.naming.name(f"scan-{tool}"),
-                description=f"conveyor security scan: {tool}",
-                buildspec=check_buildspecs.scan_buildspec(tool),
-                compute="small",
-                timeout_minutes=20,
-                key=self.store.key,
-                log_group=logs,
-            )
-            if tool in check_buildspecs.IMAGE_SCANS and self.repository is not None:
-                self.repository.grant_pull(job.project)
-                self._registry_users.append(job.project)
-            projects.append(job.project)
-            output = codepipeline.Artifact(f"Scan{camel(tool)}")
-            scan_outputs.append(output)
-            found.append(
-                actions.CodeBuildAction(
-                    action_name=f"Scan-{tool}",
-                    project=job.project,
-                    input=source,
-                    outputs=[output],
-                    # Image scans read the image the build pushed; source scans run beside it.
-                    run_order=2 if tool in check_buildspecs.IMAGE_SCANS else 1,
-                    environment_variables=(image if tool in check_buildspecs.IMAGE_SCANS else None),
-                )
-            )
-        gate_function = HandlerFunction(
-            self,
-            "ScanGate",
-            handler="scan_gate",
-            naming=self.naming,
-            env_name=None,
-            key=self.store.key,
-            log_retention_days=self.spec.retention.log_days,
-            production=self.production,
-            environment={"APP_NAME": self.spec.app},
-            timeout=Duration.minutes(5),
-            description=f"conveyor {self.spec.app}: stops the pipeline on scan findings",
-            # scan_gate's MEMORY_MB, which its report and findings limits were measured against
-            # (benchmarks/scan_gate_memory.py); a synth test keeps the two equal.
-            memory_mb=512,
-        )
-        gate = gate_function.function
-        acknowledgements.acknowledge(
-            gate_function,
-            "IAM5[Resource::*]",
-            "codepipeline:PutJobSuccessResult/PutJobFailureResult/GetJobDetails support no "
-            "resource-level permissions",
-        )
-        gate.add_to_role_policy(
-            iam.PolicyStatement(actions=["codepipeline:GetJobDetails"], resources=["*"])
-        )
-        topic_arn = self.notifications.grant_scan_findings(gate)
-        if topic_arn is not None:
-            gate.add_environment("SECURITY_TOPIC_ARN", topic_arn)
-        for index in range(0, len(scan_outputs), SCANS_PER_GATE):
-            chunk = scan_outputs[index : index + SCANS_PER_GATE]
-            action_name = gate_name(index)
-            self._invocations.append(("Build", action_name, gate))
-            found.append(
-                actions.LambdaInvokeAction(
-                    action_name=action_name,
-                    lambda_=gate,
-                    inputs=[source, *chunk],
-                    # Each scan output must hold a report: a scan that wrote none blocks.
-                    user_parameters={
-                        "fail_on": scans.fail_on,
-                        "scans": [output.artifact_name for output in chunk],
-                    },
-                    run_order=3 if set(scans.tools) & check_buildspecs.IMAGE_SCANS else 2,
-                )
-            )
-        return found
 
     def mark_deployed(
         self, env_name: str, projects: list[codebuild.IProject], *, run_order: int
@@ -799,22 +610,6 @@ class Pipeline(Construct):
                 actions=["codedeploy:GetDeploymentGroup", "codedeploy:StopDeployment"],
                 resources=[group.deployment_group_arn],
             )
-        )
-
-    def _trigger_on_upload(self, key: str) -> None:
-        events.Rule(
-            self,
-            "SourceUploaded",
-            rule_name=self.naming.name("source-uploaded"),
-            event_pattern=events.EventPattern(
-                source=["aws.s3"],
-                detail_type=["Object Created"],
-                detail={
-                    "bucket": {"name": [self.source_bucket.bucket_name]},
-                    "object": {"key": [key]},
-                },
-            ),
-            targets=[events_targets.CodePipeline(self.pipeline)],
         )
 
     def _alarms(self, projects: list[codebuild.IProject]) -> None:
