@@ -87,31 +87,32 @@ def test_not_an_assembly(tmp_path: Path) -> None:
 
 def test_stack_names_and_template_files_come_from_the_manifest(tmp_path: Path) -> None:
     """The CDK names an artifact by construct id; the stack name and template file may differ."""
-    (tmp_path / "Pipeline.template.json").write_text(
+    (tmp_path / "pipeline-x.template.json").write_text(
         json.dumps({"Resources": {"P": {"Type": "AWS::CodePipeline::Pipeline"}}})
     )
     (tmp_path / "Other.template.json").write_text(json.dumps({}))  # no Resources at all
     manifest = {
         "artifacts": {
+            "Other": {"type": "aws:cloudformation:stack"},  # no properties; read first
             "Pipeline": {
                 "type": "aws:cloudformation:stack",
                 "properties": {
                     "stackName": "app-pipeline",
-                    "templateFile": "Pipeline.template.json",
+                    "templateFile": "pipeline-x.template.json",
                 },
             },
-            "Other": {"type": "aws:cloudformation:stack"},  # no properties
             "Assets": {"type": "cdk:asset-manifest", "properties": {"stackName": "nope"}},
         }
     }
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
     assembly = Assembly.read(tmp_path)
     assert assembly.templates == {
-        "app-pipeline": "Pipeline.template.json",
         "Other": "Other.template.json",
+        "app-pipeline": "pipeline-x.template.json",
     }
     assert assembly.pipeline_stack() == "app-pipeline"
     assert assembly.environment_stacks("app-pipeline") == {}
+    assert assembly.environment_stacks("Other") == {}  # a template without resources
 
 
 def test_a_manifest_without_artifacts_has_no_stacks(tmp_path: Path) -> None:
@@ -139,6 +140,9 @@ def test_every_action_and_stage_is_read_whatever_comes_before(tmp_path: Path) ->
                             ],
                         },
                         {"Name": "Deploy-prod", "Actions": [action("CloudFormation", "app-prod")]},
+                        # No configuration, no stage name: nothing to deploy, nothing to crash.
+                        {"Actions": [{"ActionTypeId": {"Provider": "CloudFormation"}}]},
+                        {"Actions": [action("CloudFormation", "app-prod")]},
                     ]
                 },
             },
@@ -160,4 +164,5 @@ def test_every_action_and_stage_is_read_whatever_comes_before(tmp_path: Path) ->
     assert assembly.environment_stacks("app-pipeline") == {
         "staging": ["app-staging"],
         "prod": ["app-prod"],
+        "": ["app-prod"],
     }

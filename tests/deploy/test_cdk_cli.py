@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from conveyor.deploy.cdk_cli import (
+    CDK_PACKAGE,
     CdkCliError,
     Tools,
     bootstrap_argv,
@@ -209,4 +210,23 @@ def test_run_attaches_the_cdk_cli_to_this_terminal_and_passes_its_exit_code(
     assert seen == [
         (["npx", "diff"], {"check": False, "env": None}),
         (["npx"], {"check": False, "env": {"AWS_REGION": "eu-west-1"}}),
+    ]
+
+
+def test_bootstrap_argv_of_another_account_trusts_the_pipeline_account() -> None:
+    argv = bootstrap_argv(TOOLS, "aws://222222222222/eu-west-1", trust="111111111111", profile="p")
+    assert argv == [
+        "/usr/bin/npx",
+        "--yes",
+        CDK_PACKAGE,
+        "bootstrap",
+        "aws://222222222222/eu-west-1",
+        "--trust",
+        "111111111111",
+        "--trust-for-lookup",
+        "111111111111",
+        "--cloudformation-execution-policies",
+        "arn:aws:iam::aws:policy/AdministratorAccess",
+        "--profile",
+        "p",
     ]
