@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any, TypeVar
 
 from conveyor.rules.bounds import MEMORY_LIMIT_MIB, TIME_LIMIT, Overtime
 from conveyor.rules.model import FileError, FileResult, Finding, Hit, Rule
@@ -40,9 +41,18 @@ class Context:
         self.relations = Relations(template)
         self.params = template.parameters
         self._text: dict[str, str] = {}
+        self._memo: dict[str, Any] = {}
 
     def resource(self, lid: str | None) -> Resource | None:
         return self.template.resources.get(lid) if lid else None
+
+    def memo(self, key: str, build: Callable[[], T]) -> T:
+        """``build()``, worked out once per template and shared by every call of a rule: an
+        index over all resources keeps a per-resource rule linear (not resources x resources)."""
+        if key not in self._memo:
+            self._memo[key] = build()
+        value: T = self._memo[key]
+        return value
 
     def text(self, lid: str) -> str:
         """The resource's properties as one string, to screen cheaply before walking them."""
@@ -54,6 +64,7 @@ class Context:
         return cached
 
 
+T = TypeVar("T")
 # json.dumps(value, default=str) builds a new encoder on every call; one is enough.
 _ENCODE = json.JSONEncoder(default=str).encode
 

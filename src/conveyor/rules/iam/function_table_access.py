@@ -57,9 +57,10 @@ def _ends(connector: Any) -> set[str]:
     return {end["Id"] for end in ends if isinstance(end, dict) and isinstance(end.get("Id"), str)}
 
 
-def _connected(res: Resource, ctx: Context) -> set[str]:
-    """Tables a SAM connector links to the function, in either direction."""
-    linked: set[str] = set()
+def _connector_tables(ctx: Context) -> dict[str, set[str]]:
+    """For each resource a SAM connector names, the tables at that connector's ends: one pass
+    over the template, shared by every function (a pass per function was quadratic)."""
+    linked: dict[str, set[str]] = {}
     for lid, other in ctx.template.resources.items():
         pairs: list[set[str]] = []
         if other.type == "AWS::Serverless::Connector":
@@ -68,9 +69,17 @@ def _connected(res: Resource, ctx: Context) -> set[str]:
         if isinstance(embedded, dict):
             pairs.extend(_ends(c) | {lid} for c in embedded.values())
         for ends in pairs:
-            if res.logical_id in ends:
-                linked |= {e for e in ends if ctx.relations.resource_type(e) in TABLES}
+            tables = {e for e in ends if ctx.relations.resource_type(e) in TABLES}
+            for end in ends:
+                linked.setdefault(end, set()).update(tables)
     return linked
+
+
+def _connected(res: Resource, ctx: Context) -> set[str]:
+    """Tables a SAM connector links to the function, in either direction."""
+    return ctx.memo("CV054 connector tables", lambda: _connector_tables(ctx)).get(
+        res.logical_id, set()
+    )
 
 
 def check(res: Resource, ctx: Context) -> Iterator[Hit]:
