@@ -29,3 +29,16 @@ def test_a_terminal_still_wraps_at_its_width() -> None:
     buffer = io.StringIO()
     PipeSafeConsole(file=buffer, force_terminal=True, width=40, highlight=False).print(LONG)
     assert all(len(line) <= 40 for line in buffer.getvalue().splitlines())
+
+
+def test_a_message_longer_than_any_width_stays_on_one_line() -> None:
+    words = "word " * 25_000  # 125,000 characters: past the unbounded width too
+    buffer = io.StringIO()
+    PipeSafeConsole(file=buffer).print(words.strip())
+    assert buffer.getvalue() == words.strip() + "\n"
+
+
+def test_print_options_still_apply() -> None:
+    buffer = io.StringIO()
+    PipeSafeConsole(file=buffer).print("[bold]literal[/]", markup=False, end="|")
+    assert buffer.getvalue() == "[bold]literal[/]|"

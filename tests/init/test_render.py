@@ -148,6 +148,16 @@ def test_python_tests_install_the_dev_extra_that_lists_pytest(tmp_path: Path) ->
     assert _test_commands(data)[:-1] == ['pip install ".[test]"']
 
 
+def test_pytest_anywhere_in_a_group_is_found(tmp_path: Path) -> None:
+    pyproject = (
+        '[project]\nname = "orders"\nrequires-python = "<4"\n'
+        '[project.optional-dependencies]\ndev = ["ruff", "pytest"]\n'
+    )
+    text, data = _rendered(tmp_path, {"pyproject.toml": pyproject, "tests/test_x.py": ""})
+    assert _test_commands(data)[:-1] == ['pip install ".[dev]"']
+    assert "runtime" not in text  # a container build: requires-python "<4" names no version
+
+
 def test_python_tests_install_requirements_dev(tmp_path: Path) -> None:
     files = {
         "requirements.txt": "flask\n",
