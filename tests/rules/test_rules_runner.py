@@ -231,3 +231,15 @@ def test_without_proc_every_pipe_is_waited_on_for_a_bounded_time(
         os.close(read_end)
         os.close(write_end)
     assert error.message.startswith(f"{path}: a named pipe nothing was written to within 0.1 s")
+
+
+def test_check_text_passes_ignored_rules_and_required_tags_on() -> None:
+    text = (
+        "Resources:\n  Repo:\n    Type: AWS::ECR::Repository\n"
+        "    Properties: {ImageTagMutability: MUTABLE, Tags: [{Key: App, Value: x}]}\n"
+    )
+    rules = {f.rule for f in check_text(text, name="t.yaml").findings}
+    assert "CV022" in rules and "CV090" not in rules
+    assert "CV022" not in {f.rule for f in check_text(text, ignore=["CV022"]).findings}
+    tagged = check_text(text, name="t.yaml", require_tags=["Owner"]).findings
+    assert [f.message for f in tagged if f.rule == "CV090"] == ["missing required tag(s): Owner"]
