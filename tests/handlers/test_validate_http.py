@@ -2083,3 +2083,311 @@ def test_the_deadline_stops_the_request_in_every_phase(
     with pytest.raises(http_check.UnhealthyError) as raised:
         http_check.fetch(request, 2)
     assert str(raised.value) == "timed out after 2s"
+
+
+# --- what mutation testing found unprotected in rollback.py ---
+
+TARGET_ERROR = (
+    '"rollback" must be null, {"ecs": {"cluster": "…", "service": "…", "role_arn": optional}}, '
+    '{"lambda": {"function": "…", "alias": "…"}} or '
+    '{"codedeploy": {"application": "…", "deployment_group": "…"}}'
+)
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "x",
+        ["ecs"],
+        {"ecs": "payments-staging"},
+        {"ecs": {"function": "f", "alias": "a"}},
+        {"ecs": {"application": "a", "deployment_group": "g"}},
+    ],
+)
+def test_a_rollback_target_of_the_wrong_shape_is_explained(
+    codepipeline: Stubbed, target: object
+) -> None:
+    message = _configuration_error(codepipeline, {"url": "https://x", "rollback": target})
+    assert message == f"validate_http: invalid UserParameters: {TARGET_ERROR}"
+
+
+def test_a_rollback_role_is_kept() -> None:
+    role = "arn:aws:iam::123456789012:role/deploy"
+    _, target = app.parse_user_parameters(
+        json.dumps(
+            {
+                "url": "https://x",
+                "rollback": {"ecs": {"cluster": "c", "service": "s", "role_arn": role}},
+            }
+        )
+    )
+    assert target == rollback.EcsService("c", "s", role)
+
+
+def _rollback_message(server: str, codepipeline: Stubbed, target: dict[str, Any]) -> str:
+    expect_failure(codepipeline)
+    app.handler(
+        job_event({"url": f"{server}/error", "retries": 0, "rollback": target}), FakeContext()
+    )
+    message = reported_failure(codepipeline)["message"]
+    prefix = f"Validation failed: GET {server}/error: expected status 200, got 500 "
+    assert message.startswith(f"{prefix}(after 1 attempt). Rollback: ")
+    return message.removeprefix(f"{prefix}(after 1 attempt). Rollback: ")
+
+
+def test_the_assumed_role_s_credentials_and_time_bounds_reach_the_ecs_client(
+    server: str,
+    codepipeline: Stubbed,
+    aws: Aws,
+    ecs_service: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    role = "arn:aws:iam::123456789012:role/payments-deploy-prod"
+    sts = aws.stub("sts")
+    expiry = "2030-01-01T00:00:00Z"
+    sts.stubber.add_response(
+        "assume_role",
+        {
+            "Credentials": {
+                "AccessKeyId": "AKIAEXAMPLEEXAMPLE12",
+                "SecretAccessKey": "secret",
+                "SessionToken": "session-token",
+                "Expiration": expiry,
+            }
+        },
+        {"RoleArn": role, "RoleSessionName": "conveyor-validate-rollback"},
+    )
+    made: list[dict[str, Any]] = []
+    real_client = boto3.client
+
+    def client(service: str, **kwargs: Any) -> Any:
+        made.append({"service": service, **kwargs})
+        return real_client(service, **kwargs)
+
+    monkeypatch.setattr(boto3, "client", client)
+    target = {"ecs": {"cluster": "payments-staging", "service": "api", "role_arn": role}}
+
+    assert "rolled back from payments-api:3" in _rollback_message(server, codepipeline, target)
+    [assumed] = [m for m in made if m.get("aws_session_token")]
+    assert (assumed["service"], assumed["aws_access_key_id"]) == ("ecs", "AKIAEXAMPLEEXAMPLE12")
+    assert (assumed["aws_secret_access_key"], assumed["aws_session_token"]) == (
+        "secret",
+        "session-token",
+    )
+    bounded = [c for s, c in aws.configs if s == "ecs"][-1]
+    config = assumed["config"]
+    assert config is not None
+    assert (config.connect_timeout, config.read_timeout, config.retries["total_max_attempts"]) == (
+        bounded.connect_timeout,
+        bounded.read_timeout,
+        bounded.retries["total_max_attempts"],
+    )
+
+
+ECS_ARN = "arn:aws:ecs:us-east-1:123456789012:task-definition/payments-api:{}"
+
+
+def _ecs_service_on(ecs: Stubbed, revision: int) -> None:
+    ecs.stubber.add_response(
+        "describe_services",
+        {"services": [{"serviceName": "api", "taskDefinition": ECS_ARN.format(revision)}]},
+        {"cluster": "c", "services": ["api"]},
+    )
+
+
+def test_active_revisions_are_read_across_pages(
+    server: str, codepipeline: Stubbed, aws: Aws
+) -> None:
+    ecs = aws.stub("ecs")
+    _ecs_service_on(ecs, 7)
+    ecs.stubber.add_response(
+        "list_task_definitions",
+        {"taskDefinitionArns": [ECS_ARN.format(3), ECS_ARN.format(5)], "nextToken": "t1"},
+        {"familyPrefix": "payments-api", "status": "ACTIVE"},
+    )
+    ecs.stubber.add_response(
+        "list_task_definitions",
+        {"nextToken": "t2"},
+        {"familyPrefix": "payments-api", "status": "ACTIVE", "nextToken": "t1"},
+    )
+    ecs.stubber.add_response(
+        "list_task_definitions",
+        {"taskDefinitionArns": [ECS_ARN.format(7)]},
+        {"familyPrefix": "payments-api", "status": "ACTIVE", "nextToken": "t2"},
+    )
+    ecs.stubber.add_response(
+        "update_service",
+        {},
+        {"cluster": "c", "service": "api", "taskDefinition": ECS_ARN.format(5)},
+    )
+
+    message = _rollback_message(server, codepipeline, {"ecs": {"cluster": "c", "service": "api"}})
+
+    assert message == f"ECS service api rolled back from payments-api:7 to {ECS_ARN.format(5)}."
+
+
+@pytest.mark.parametrize(
+    ("services", "arns", "error"),
+    [
+        ([], [], "RuntimeError: ECS service api not found in cluster c"),
+        (
+            None,
+            [],
+            "RuntimeError: no earlier ACTIVE revision of task definition family payments-api",
+        ),
+    ],
+)
+def test_ecs_rollbacks_that_cannot_start_say_why(
+    server: str,
+    codepipeline: Stubbed,
+    aws: Aws,
+    services: list[Any] | None,
+    arns: list[str],
+    error: str,
+) -> None:
+    ecs = aws.stub("ecs")
+    if services is None:
+        _ecs_service_on(ecs, 3)
+        ecs.stubber.add_response(
+            "list_task_definitions",
+            {"taskDefinitionArns": arns},
+            {"familyPrefix": "payments-api", "status": "ACTIVE"},
+        )
+    else:
+        ecs.stubber.add_response(
+            "describe_services", {"services": services}, {"cluster": "c", "services": ["api"]}
+        )
+
+    message = _rollback_message(server, codepipeline, {"ecs": {"cluster": "c", "service": "api"}})
+
+    assert message == f"ROLLBACK FAILED ({error}); roll back by hand."
+
+
+def _alias_on(lambda_: Stubbed, version: str) -> None:
+    lambda_.stubber.add_response(
+        "get_alias",
+        {"Name": "live", "FunctionVersion": version},
+        {"FunctionName": "payments-api", "Name": "live"},
+    )
+
+
+def test_published_versions_are_read_across_pages(
+    server: str, codepipeline: Stubbed, lambda_: Stubbed
+) -> None:
+    _alias_on(lambda_, "6")
+    pages = [
+        {
+            "Versions": [{"Version": "$LATEST"}, {"Version": "3"}, {"Version": "5"}],
+            "NextMarker": "m",
+        },
+        {"NextMarker": "n"},
+        {"Versions": [{"Version": "6"}]},
+    ]
+    for page, marker in zip(pages, [None, "m", "n"], strict=True):
+        expected = {"FunctionName": "payments-api", **({"Marker": marker} if marker else {})}
+        lambda_.stubber.add_response("list_versions_by_function", page, expected)
+    lambda_.stubber.add_response(
+        "update_alias",
+        {"Name": "live", "FunctionVersion": "5"},
+        {
+            "FunctionName": "payments-api",
+            "Name": "live",
+            "FunctionVersion": "5",
+            "RoutingConfig": {"AdditionalVersionWeights": {}},
+        },
+    )
+    target = {"lambda": {"function": "payments-api", "alias": "live"}}
+
+    message = _rollback_message(server, codepipeline, target)
+
+    assert message == "alias payments-api:live rolled back from version 6 to 5."
+
+
+@pytest.mark.parametrize(
+    ("alias", "versions", "said"),
+    [
+        (
+            "$LATEST",
+            None,
+            "ROLLBACK FAILED (RuntimeError: alias live points at $LATEST, which has "
+            "no predecessor); roll back by hand.",
+        ),
+        (
+            "1",
+            [],
+            "ROLLBACK FAILED (RuntimeError: payments-api has no published version before "
+            "1); roll back by hand.",
+        ),
+        (
+            "3",
+            ["3", "4"],
+            "alias payments-api:live already serves version 3, below the deployed "
+            "4; not rolled back again.",
+        ),
+    ],
+)
+def test_lambda_rollbacks_that_do_not_move_the_alias_say_why(
+    server: str,
+    codepipeline: Stubbed,
+    lambda_: Stubbed,
+    alias: str,
+    versions: list[str] | None,
+    said: str,
+) -> None:
+    _alias_on(lambda_, alias)
+    if versions is not None:
+        lambda_.stubber.add_response(
+            "list_versions_by_function",
+            {"Versions": [{"Version": v} for v in versions]},
+            {"FunctionName": "payments-api"},
+        )
+    target = {"lambda": {"function": "payments-api", "alias": "live"}}
+
+    assert _rollback_message(server, codepipeline, target) == said
+
+
+@pytest.mark.parametrize(
+    ("group", "info", "said"),
+    [
+        (
+            {},
+            None,
+            "ROLLBACK FAILED (RuntimeError: deployment group g has no deployment); "
+            "roll back by hand.",
+        ),
+        (
+            None,
+            {"creator": "user"},
+            "CodeDeploy deployment d-NEW ended ; CodeDeploy rolls it back.",
+        ),
+        (
+            None,
+            {"status": "Failed"},
+            "CodeDeploy deployment d-NEW ended Failed; CodeDeploy rolls it back.",
+        ),
+        (
+            None,
+            {"status": "Succeeded"},
+            "ROLLBACK FAILED (RuntimeError: deployment d-NEW has no "
+            "previous revision to return to); roll back by hand.",
+        ),
+    ],
+)
+def test_codedeploy_rollbacks_that_need_no_action_or_cannot_act_say_why(
+    server: str,
+    codepipeline: Stubbed,
+    codedeploy: Stubbed,
+    group: dict[str, Any] | None,
+    info: dict[str, Any] | None,
+    said: str,
+) -> None:
+    if group is not None:
+        codedeploy.stubber.add_response(
+            "get_deployment_group",
+            {"deploymentGroupInfo": group},
+            {"applicationName": "payments-deploy-prod", "deploymentGroupName": "g"},
+        )
+    else:
+        _last_deployment(codedeploy, **(info or {}))
+
+    assert _rollback_message(server, codepipeline, CODEDEPLOY) == said
