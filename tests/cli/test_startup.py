@@ -1,0 +1,72 @@
+"""What `conveyor --help`, `validate` and `check` load before they run.
+
+Start-up time itself is measured in benchmarks/startup.py (never asserted: it depends on the
+machine); these tests pin the behaviour that keeps it low: importing the CLI loads neither the
+checker, nor the CDK, nor the AWS SDK.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conveyor.cli import check as check_command
+from conveyor.rules import bounds
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "web-service.yaml"
+HEAVY = ("conveyor.rules", "aws_cdk", "jsii", "boto3", "botocore")
+
+
+def _modules_after(code: str) -> set[str]:
+    """The modules a fresh interpreter holds after running `code`."""
+    report = "import json, sys; print(json.dumps(sorted(sys.modules)))"
+    completed = subprocess.run(
+        [sys.executable, "-c", f"{code}\n{report}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return set(json.loads(completed.stdout.splitlines()[-1]))
+
+
+def _loaded(modules: set[str], package: str) -> list[str]:
+    return sorted(m for m in modules if m == package or m.startswith(package + "."))
+
+
+@pytest.mark.parametrize("package", HEAVY)
+def test_importing_the_cli_loads_no_checker_cdk_or_sdk(package: str) -> None:
+    assert _loaded(_modules_after("import conveyor.cli.main"), package) == []
+
+
+def test_the_help_of_check_loads_no_checker_cdk_or_sdk() -> None:
+    code = (
+        "from conveyor.cli.main import app\n"
+        "try:\n"
+        "    app(['check', '--help'], prog_name='conveyor')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+    )
+    modules = _modules_after(code)
+    assert [m for package in HEAVY for m in _loaded(modules, package)] == []
+
+
+def test_validate_loads_no_checker_cdk_or_sdk() -> None:
+    code = (
+        "from conveyor.cli.main import app\n"
+        "try:\n"
+        f"    app(['validate', {str(EXAMPLE)!r}], prog_name='conveyor')\n"
+        "except SystemExit as exc:\n"
+        "    assert exc.code in (0, None), exc.code\n"
+    )
+    modules = _modules_after(code)
+    assert "conveyor.spec.models" in modules  # it did validate
+    assert [m for package in HEAVY for m in _loaded(modules, package)] == []
+
+
+def test_the_check_defaults_shown_in_help_are_the_checkers_own() -> None:
+    assert check_command.TIME_LIMIT == bounds.TIME_LIMIT
+    assert check_command.MEMORY_LIMIT_MIB == bounds.MEMORY_LIMIT_MIB
