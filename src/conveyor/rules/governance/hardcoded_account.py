@@ -1,13 +1,17 @@
 """Account id or region hard-coded in ARNs, ECR hosts, buildspecs or environment variables.
 
 Looks at every string in a resource's Properties (including Fn::Sub text and inline
-buildspecs) for a 12-digit account id in an ARN or ECR registry host, and a region in an ARN,
-a service host or ``--region``. ``Mappings`` are not judged: region maps are the sanctioned place
-for per-region literals.
+buildspecs) for a 12-digit account id in an ARN or ECR registry host, and a region in an ARN
+(whatever its account part: ``${AWS::AccountId}`` included), a service host, ``--region`` or a
+whole environment variable value (Lambda, ECS, CodeBuild, and the JSON of a CodePipeline
+action's ``EnvironmentVariables``). ``Mappings`` are not judged: region maps are the sanctioned
+place for per-region literals. An ARN that Fn::Join splits into pieces is not read as one
+string: CDK writes its environment's region that way in every stack bound to a region.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 
@@ -20,12 +24,61 @@ _REGION = r"(?:us|eu|ap|sa|ca|me|af|il|mx|cn|us-gov)-[a-z]+-\d"
 PATTERN = re.compile(
     r"arn:(?:aws[\w-]*|\$\{AWS::Partition\}):[\w-]*:(?P<arn_region>"
     + _REGION
-    + r")?:(?P<arn_account>\d{12})?:"
+    # The account part may be a literal, empty, or a placeholder: a region before
+    # ${AWS::AccountId} is still hard-coded.
+    + r")?:(?:(?P<arn_account>\d{12})|\$\{[^}]*\})?:"
     r"|(?P<ecr_account>\d{12})\.dkr\.ecr\.(?P<ecr_region>" + _REGION + r")"
     r"|\.(?P<host_region>" + _REGION + r")\.amazonaws\.com"
     r"|--region[ =](?P<flag_region>" + _REGION + r")\b"
 )
 _SCREEN = re.compile(r"\d{12}|" + _REGION)
+_WHOLE_REGION = re.compile(_REGION)
+# Where environment variables live: Lambda/SAM Environment.Variables, ECS containers'
+# Environment, CodeBuild Environment.EnvironmentVariables, CodePipeline action configuration.
+_ENVIRONMENT_KEYS = frozenset({"Variables", "Environment", "EnvironmentVariables"})
+
+
+def _environment_region(path: tuple[str | int, ...], text: str) -> str | None:
+    """A region that is the whole value of an environment variable."""
+    if not _ENVIRONMENT_KEYS.intersection(str(p) for p in path):
+        return None
+    if _WHOLE_REGION.fullmatch(text):
+        return text
+    if path and path[-1] == "EnvironmentVariables":
+        # CodePipeline's CodeBuild action takes them as a JSON string of name/value/type.
+        # https://docs.aws.amazon.com/codepipeline/latest/userguide/action-reference-CodeBuild.html
+        try:
+            variables = json.loads(text)
+        except ValueError:
+            return None
+        for variable in variables if isinstance(variables, list) else []:
+            value = variable.get("value") if isinstance(variable, dict) else None
+            if isinstance(value, str) and _WHOLE_REGION.fullmatch(value):
+                return value
+    return None
+
+
+def _literal(path: tuple[str | int, ...], text: str) -> str | None:
+    """What the text hard-codes ("account N and region R"), or None."""
+    for match in PATTERN.finditer(text):
+        account = match.group("arn_account") or match.group("ecr_account")
+        region = (
+            match.group("arn_region")
+            or match.group("ecr_region")
+            or match.group("host_region")
+            or match.group("flag_region")
+        )
+        if account or region:
+            return " and ".join(
+                x
+                for x in (
+                    f"account {account}" if account else "",
+                    f"region {region}" if region else "",
+                )
+                if x
+            )
+    region = _environment_region(path, text)
+    return f"region {region}" if region else None
 
 
 def check(res: Resource, ctx: Context) -> Iterator[Hit]:
@@ -37,24 +90,8 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
         ((p, t) for p, t in strings(res.properties) if "Principal" not in p),
         key=lambda p: [str(x) for x in p[0]],
     ):
-        for match in PATTERN.finditer(text):
-            account = match.group("arn_account") or match.group("ecr_account")
-            region = (
-                match.group("arn_region")
-                or match.group("ecr_region")
-                or match.group("host_region")
-                or match.group("flag_region")
-            )
-            if not account and not region:
-                continue
-            what = " and ".join(
-                x
-                for x in (
-                    f"account {account}" if account else "",
-                    f"region {region}" if region else "",
-                )
-                if x
-            )
+        what = _literal(path, text)
+        if what:
             yield Hit(
                 res.logical_id,
                 "Properties." + ".".join(str(p) for p in path),

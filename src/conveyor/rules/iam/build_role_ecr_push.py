@@ -6,16 +6,22 @@ that points at an ECR repository), the project's service role, when defined in t
 must be allowed every ECR push action through its inline policies, attached
 ``AWS::IAM::Policy``/``ManagedPolicy`` resources or known AWS managed policies. Resource scopes
 are not judged here (CV051 does). Roles imported by ARN cannot be judged.
+
+A build that pulls from ECR (``docker pull`` or ``--cache-from`` of an image whose reference is an
+ECR registry host, the variable its ``docker push`` uses, or a build environment variable set to
+an ECR repository) must also be allowed the pull actions.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from conveyor.rules.buildspec import inline_buildspec
 from conveyor.rules.codebuild.ecr_push_login import PUSH
 from conveyor.rules.codebuild.privileged_mode import builds_images
 from conveyor.rules.engine import Context
+from conveyor.rules.intrinsics import as_list, get, references
 from conveyor.rules.model import Hit, Rule, Severity
 from conveyor.rules.policies import grants, managed_grants
 from conveyor.rules.template import Resource
@@ -30,6 +36,53 @@ PUSH_ACTIONS = (
 )
 
 
+# What pulling an image from a private repository calls:
+# https://docs.aws.amazon.com/AmazonECR/latest/userguide/docker-pull-ecr-image.html
+PULL_ACTIONS = (
+    "ecr:GetAuthorizationToken",
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:GetDownloadUrlForLayer",
+    "ecr:BatchGetImage",
+)
+PULL = re.compile(
+    r"\bdocker\s+(?:image\s+)?pull\s+(?:--?[\w-]+(?:=\S+)?\s+)*[\"']?(?P<pulled>[^\s\"']+)"
+    r"|--cache-from[ =][\"']?(?:type=registry,ref=)?(?P<cache>[^\s,\"']+)"
+)
+_VARIABLE = re.compile(r"\$\{?(\w+)")
+_ECR_HOST = ".dkr.ecr."
+
+
+def _ecr_variables(res: Resource, ctx: Context, spec: str) -> set[str]:
+    """Variables that name an ECR image: those a push line uses, and build environment variables
+    set to an ECR repository or registry host."""
+    names = {
+        name for line in spec.splitlines() if PUSH.search(line) for name in _VARIABLE.findall(line)
+    }
+    for var in as_list(get(res.properties, "Environment", "EnvironmentVariables")):
+        if not isinstance(var, dict) or not isinstance(var.get("Name"), str):
+            continue
+        value = var.get("Value")
+        if (isinstance(value, str) and _ECR_HOST in value) or any(
+            ctx.relations.resource_type(r) == "AWS::ECR::Repository" for r in references(value)
+        ):
+            names.add(var["Name"])
+    return names
+
+
+def pulls(res: Resource, ctx: Context) -> bool:
+    """Whether the inline buildspec pulls an image (or a build cache) from ECR."""
+    spec = inline_buildspec(res)
+    if spec is None:
+        return False
+    variables = _ecr_variables(res, ctx, spec)
+    for match in PULL.finditer(spec):
+        image = match.group("pulled") or match.group("cache")
+        variable = _VARIABLE.match(image)
+        if _ECR_HOST in image or (variable is not None and variable.group(1) in variables):
+            return True
+    return False
+
+
 def pushes(res: Resource, ctx: Context) -> bool:
     spec = inline_buildspec(res)
     if spec is not None:
@@ -39,19 +92,21 @@ def pushes(res: Resource, ctx: Context) -> bool:
 
 def check(res: Resource, ctx: Context) -> Iterator[Hit]:
     role = ctx.relations.role_of(res.logical_id)
-    if role is None or not pushes(res, ctx):
+    if role is None:
         return
+    push, pull = pushes(res, ctx), pulls(res, ctx)
+    needed = dict.fromkeys((*(PUSH_ACTIONS if push else ()), *(PULL_ACTIONS if pull else ())))
     policies = ctx.relations.policies(role)
     managed = ctx.relations.managed_arns(role)
-    missing = [
-        a for a in PUSH_ACTIONS if not grants(policies, a) and not managed_grants(managed, a)
-    ]
+    missing = [a for a in needed if not grants(policies, a) and not managed_grants(managed, a)]
     if missing:
+        does = " and ".join(x for x in ("pushes" if push else "", "pulls" if pull else "") if x)
+        fails = " and ".join(x for x in ("push" if push else "", "pull" if pull else "") if x)
         yield Hit(
             res.logical_id,
             "Properties.ServiceRole",
-            f"project pushes images but its role {role} is not allowed {', '.join(missing)}; "
-            "docker push fails with AccessDenied",
+            f"project {does} images but its role {role} is not allowed {', '.join(missing)}; "
+            f"docker {fails} fails with AccessDenied",
         )
 
 
@@ -64,7 +119,8 @@ RULE = Rule(
     why="S1: the CodeBuild role lacked ECR permissions and docker push failed with "
     "AccessDeniedException.",
     fix_cloudformation="Allow ecr:GetAuthorizationToken on '*' and BatchCheckLayerAvailability, "
-    "InitiateLayerUpload, UploadLayerPart, CompleteLayerUpload, PutImage on the repository ARN.",
+    "InitiateLayerUpload, UploadLayerPart, CompleteLayerUpload, PutImage on the repository ARN "
+    "(and GetDownloadUrlForLayer, BatchGetImage when the build pulls from it).",
     fix_cdk="repository.grant_pull_push(project) and ecr.AuthorizationToken.grant_read(project)",
     fix_conveyor="Nothing to write: conveyor grants the build role push on its repository.",
     check=check,

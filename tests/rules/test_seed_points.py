@@ -1,0 +1,307 @@
+"""Seed points the checker let through (issue 16): hard-coded regions inside Fn::Sub
+ARNs and environment values (CV036), the ECR pull actions a build needs (CV052), and ``Rain::``
+tags or transforms (a warning for that resource, the rest checked). Each has a case that must be
+found and one that must not."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conveyor.rules import check_text
+from conveyor.rules.model import Finding
+
+
+def found(text: str, rule: str) -> list[Finding]:
+    result = check_text(text, name="t.yaml")
+    assert result.errors == []
+    return [f for f in result.findings if f.rule == rule]
+
+
+# --- CV036: regions inside Fn::Sub ARNs and environment values -------------------
+
+
+def _topic_policy(resource: str) -> str:
+    return f"""Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Statement:
+          - {{Effect: Allow, Principal: {{Service: lambda.amazonaws.com}}, Action: sts:AssumeRole}}
+      Policies:
+        - PolicyName: publish
+          PolicyDocument:
+            Statement:
+              - Effect: Allow
+                Action: sns:Publish
+                Resource: {resource}
+"""
+
+
+@pytest.mark.parametrize(
+    "resource",
+    [
+        "!Sub 'arn:aws:sns:eu-west-1:${AWS::AccountId}:t'",
+        "!Sub 'arn:${AWS::Partition}:sns:eu-west-1:${AWS::AccountId}:t'",
+    ],
+)
+def test_cv036_a_region_beside_a_placeholder_account_is_hard_coded(resource: str) -> None:
+    (finding,) = found(_topic_policy(resource), "CV036")
+    assert finding.resource == "Role"
+    assert "region eu-west-1 hard-coded" in finding.message
+    assert finding.path.startswith(
+        "Resources.Role.Properties.Policies.0.PolicyDocument.Statement.0.Resource"
+    )
+
+
+@pytest.mark.parametrize(
+    "resource",
+    [
+        "'arn:aws:s3:::x'",
+        "!Sub 'arn:aws:s3:::x/*'",
+        "!Sub 'arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:t'",
+        "!Join [':', [arn, !Ref 'AWS::Partition', sns, !Ref 'AWS::Region',"
+        " !Ref 'AWS::AccountId', t]]",
+        "!Join ['', ['arn:aws:s3:::', !Ref Bucket, '/*']]",
+    ],
+)
+def test_cv036_arns_without_a_literal_region_or_account_are_clean(resource: str) -> None:
+    assert found(_topic_policy(resource), "CV036") == []
+
+
+LAMBDA = """Resources:
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      Role: !GetAtt Role.Arn
+      Code: {{ZipFile: 'def handler(e, c): pass'}}
+      Environment:
+        Variables:
+          TARGET_REGION: {value}
+"""
+
+ECS = """Resources:
+  Task:
+    Type: AWS::ECS::TaskDefinition
+    Properties:
+      ContainerDefinitions:
+        - Name: app
+          Image: nginx
+          Environment:
+            - {{Name: AWS_DEFAULT_REGION, Value: {value}}}
+"""
+
+BUILD = """Resources:
+  Build:
+    Type: AWS::CodeBuild::Project
+    Properties:
+      ServiceRole: !GetAtt Role.Arn
+      Artifacts: {{Type: NO_ARTIFACTS}}
+      Source: {{Type: NO_SOURCE, BuildSpec: 'version: 0.2'}}
+      Environment:
+        Type: LINUX_CONTAINER
+        ComputeType: BUILD_GENERAL1_SMALL
+        Image: aws/codebuild/standard:7.0
+        EnvironmentVariables:
+          - {{Name: REGION, Value: {value}}}
+"""
+
+
+def _pipeline_action(value: str) -> str:
+    variables = json.dumps([{"name": "REGION", "value": value, "type": "PLAINTEXT"}])
+    return f"""Resources:
+  Pipeline:
+    Type: AWS::CodePipeline::Pipeline
+    Properties:
+      RoleArn: !GetAtt Role.Arn
+      Stages:
+        - Name: Build
+          Actions:
+            - Name: Build
+              ActionTypeId: {{Category: Build, Owner: AWS, Provider: CodeBuild, Version: '1'}}
+              Configuration:
+                ProjectName: p
+                EnvironmentVariables: '{variables}'
+"""
+
+
+@pytest.mark.parametrize(
+    ("template", "resource", "path"),
+    [
+        (LAMBDA, "Fn", "Properties.Environment.Variables.TARGET_REGION"),
+        (ECS, "Task", "Properties.ContainerDefinitions.0.Environment.0.Value"),
+        (BUILD, "Build", "Properties.Environment.EnvironmentVariables.0.Value"),
+    ],
+)
+def test_cv036_a_region_as_an_environment_value_is_hard_coded(
+    template: str, resource: str, path: str
+) -> None:
+    (finding,) = found(template.format(value="eu-west-1"), "CV036")
+    assert (finding.resource, finding.path) == (resource, f"Resources.{resource}.{path}")
+    assert finding.message.startswith("region eu-west-1 hard-coded")
+
+
+@pytest.mark.parametrize("template", [LAMBDA, ECS, BUILD])
+@pytest.mark.parametrize("value", ["!Ref 'AWS::Region'", "eu-west-1x", "'region eu-west-1 soon'"])
+def test_cv036_an_environment_value_that_is_not_a_region_literal_is_clean(
+    template: str, value: str
+) -> None:
+    assert found(template.format(value=value), "CV036") == []
+
+
+def test_cv036_a_region_in_a_codepipeline_actions_environment_json_is_hard_coded() -> None:
+    (finding,) = found(_pipeline_action("us-east-2"), "CV036")
+    assert finding.path == (
+        "Resources.Pipeline.Properties.Stages.0.Actions.0.Configuration.EnvironmentVariables"
+    )
+    assert finding.message.startswith("region us-east-2 hard-coded")
+
+
+@pytest.mark.parametrize("value", ["#{variables.REGION}", "eu-west-1-like"])
+def test_cv036_a_codepipeline_environment_json_without_a_region_value_is_clean(value: str) -> None:
+    assert found(_pipeline_action(value), "CV036") == []
+
+
+def test_cv036_a_region_outside_any_environment_is_not_an_environment_value() -> None:
+    text = """Resources:
+  Topic:
+    Type: AWS::SNS::Topic
+    Properties:
+      DisplayName: eu-west-1
+"""
+    assert found(text, "CV036") == []
+
+
+# --- CV052: the ECR pull actions a build needs ----------------------------------------------
+
+PUSH_ONLY = "ecr:GetAuthorizationToken, ecr:BatchCheckLayerAvailability, ecr:InitiateLayerUpload, ecr:UploadLayerPart, ecr:CompleteLayerUpload, ecr:PutImage"  # noqa: E501
+PULL_TOO = PUSH_ONLY + ", ecr:GetDownloadUrlForLayer, ecr:BatchGetImage"
+
+
+def _build(commands: list[str], actions: str, image_var: str = "") -> str:
+    lines = "\\n".join(f"      - {c}" for c in commands)
+    spec = "version: 0.2\\nphases:\\n  build:\\n    commands:\\n" + lines + "\\n"
+    env = (
+        "\n        EnvironmentVariables:\n"
+        f"          - {{Name: {image_var}, Value: !GetAtt Repo.RepositoryUri}}"
+        if image_var
+        else ""
+    )
+    return f"""Resources:
+  Repo:
+    Type: AWS::ECR::Repository
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Statement:
+          - Effect: Allow
+            Principal: {{Service: codebuild.amazonaws.com}}
+            Action: sts:AssumeRole
+      Policies:
+        - PolicyName: ecr
+          PolicyDocument:
+            Statement:
+              - {{Effect: Allow, Action: [{actions}], Resource: '*'}}
+  Build:
+    Type: AWS::CodeBuild::Project
+    Properties:
+      ServiceRole: !GetAtt Role.Arn
+      Artifacts: {{Type: NO_ARTIFACTS}}
+      Source: {{Type: NO_SOURCE, BuildSpec: "{spec}"}}
+      Environment:
+        Type: LINUX_CONTAINER
+        ComputeType: BUILD_GENERAL1_SMALL
+        Image: aws/codebuild/standard:7.0
+        PrivilegedMode: true{env}
+"""
+
+
+LOGIN = "aws ecr get-login-password | docker login --username AWS --password-stdin $REGISTRY"
+HOST = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/app"
+
+
+@pytest.mark.parametrize(
+    ("commands", "image_var"),
+    [
+        ([LOGIN, "docker pull $REPO_URI:latest || true", "docker push $REPO_URI:1"], ""),
+        (
+            [
+                LOGIN,
+                "docker build --cache-from $REPO_URI:latest -t $REPO_URI:1 .",
+                "docker push $REPO_URI:1",
+            ],
+            "",
+        ),
+        (
+            [
+                LOGIN,
+                "docker buildx build --cache-from type=registry,ref=${REPO_URI}:cache"
+                " -t $REPO_URI:1 --push .",
+            ],
+            "",
+        ),
+        ([LOGIN, "docker pull --quiet $IMAGE:base", "docker push $OTHER:1"], "IMAGE"),
+        ([LOGIN, f"docker pull {HOST}:base", "docker push $OTHER:1"], ""),
+    ],
+)
+def test_cv052_a_build_pulling_from_ecr_needs_the_pull_actions(
+    commands: list[str], image_var: str
+) -> None:
+    (finding,) = found(_build(commands, PUSH_ONLY, image_var), "CV052")
+    assert finding.path == "Resources.Build.Properties.ServiceRole"
+    assert finding.message == (
+        "project pushes and pulls images but its role Role is not allowed "
+        "ecr:GetDownloadUrlForLayer, ecr:BatchGetImage; docker push and pull fails with "
+        "AccessDenied"
+    )
+
+
+def test_cv052_a_build_that_only_pulls_from_ecr_needs_the_pull_actions() -> None:
+    (finding,) = found(
+        _build([LOGIN, "docker pull $IMAGE:base"], "ecr:GetAuthorizationToken", "IMAGE"), "CV052"
+    )
+    assert finding.message == (
+        "project pulls images but its role Role is not allowed ecr:BatchCheckLayerAvailability, "
+        "ecr:GetDownloadUrlForLayer, ecr:BatchGetImage; docker pull fails with AccessDenied"
+    )
+
+
+@pytest.mark.parametrize(
+    "commands",
+    [
+        [LOGIN, "docker pull $REPO_URI:latest || true", "docker push $REPO_URI:1"],
+        [
+            LOGIN,
+            "docker build --cache-from $REPO_URI:latest -t $REPO_URI:1 .",
+            "docker push $REPO_URI:1",
+        ],
+    ],
+)
+def test_cv052_a_role_allowed_push_and_pull_is_clean(commands: list[str]) -> None:
+    assert found(_build(commands, PULL_TOO), "CV052") == []
+
+
+@pytest.mark.parametrize(
+    "pull",
+    [
+        "docker pull public.ecr.aws/docker/library/node:20",
+        "docker pull node:20",
+        "docker pull $BASE_IMAGE",
+        "docker buildx build --cache-from type=local,src=/tmp/cache -t $REPO_URI:1 --push .",
+    ],
+)
+def test_cv052_pulls_from_elsewhere_need_only_the_push_actions(pull: str) -> None:
+    assert found(_build([LOGIN, pull, "docker push $REPO_URI:1"], PUSH_ONLY), "CV052") == []
+
+
+def test_cv052_a_build_pushing_without_the_push_actions_is_still_reported() -> None:
+    (finding,) = found(
+        _build([LOGIN, "docker push $REPO_URI:1"], "ecr:GetAuthorizationToken"), "CV052"
+    )
+    assert finding.message.startswith("project pushes images but its role Role is not allowed")
+    assert finding.message.endswith("docker push fails with AccessDenied")
