@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 
 from conveyor.rules import check_paths, check_text
-from conveyor.rules.template import MAX_BYTES
+from conveyor.rules.template import MAX_ALIAS_EXPANSION, MAX_BYTES
 
 
 def _only_error(path: Path) -> str:
@@ -26,10 +25,9 @@ def test_alias_bomb_is_rejected_quickly(tmp_path: Path) -> None:
     lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 10)]
     path = tmp_path / "bomb.yaml"
     path.write_text("Resources:\n  R: {Type: AWS::SNS::Topic}\n" + "\n".join(lines) + "\n")
-    started = time.perf_counter()
     message = _only_error(path)
-    assert time.perf_counter() - started < 5
-    assert "alias" in message
+    # The bomb expands to 10**10 nodes: rejected at the budget, never expanded (no timing here).
+    assert f"expand to more than {MAX_ALIAS_EXPANSION:,} nodes" in message
 
 
 def test_recursive_alias_is_rejected(tmp_path: Path) -> None:
@@ -78,9 +76,7 @@ def test_huge_file_is_refused_without_reading_it(tmp_path: Path) -> None:
     path = tmp_path / "huge.json"
     with path.open("wb") as handle:
         handle.truncate(50 * 1024 * 1024)  # sparse: 50 MB on paper, instant to create
-    started = time.perf_counter()
     message = _only_error(path)
-    assert time.perf_counter() - started < 2
     assert "too large" in message
     assert path.stat().st_size > MAX_BYTES
 
