@@ -12,9 +12,10 @@ import inspect
 import os
 import sys
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from conveyor import __version__
 from conveyor.cli import check as check_command
@@ -28,7 +29,24 @@ from conveyor.cli import schema as schema_command
 from conveyor.cli import synth as synth_command
 from conveyor.cli import validate as validate_command
 
+
+class _Group(TyperGroup):
+    """typer's group, except that its `--help` flag reads False, not None, when not given.
+
+    typer coerces a flag's value through a pydantic TypeAdapter unless the value already is a
+    bool, so `conveyor check --help` imported pydantic (a third of its start-up) only to learn
+    that the group's own `--help` was absent. With False as its default the flag is skipped.
+    """
+
+    def get_help_option(self, ctx: Any) -> Any:  # typer's own types live in its private _click
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.default = False
+        return option
+
+
 app = typer.Typer(
+    cls=_Group,
     name="conveyor",
     help=(
         "Secure AWS delivery pipelines from a short conveyor.yaml, "
