@@ -47,7 +47,7 @@ def test_every_rule_declares_its_metadata() -> None:
         assert rule.title and rule.why and rule.fix_cloudformation and rule.fix_cdk
         assert rule.doc, f"{rule.id} needs a module docstring"
         assert (rule.check is None) != (rule.check_template is None)
-        assert rule.id == "CV000" or rule.failure_modes
+        assert rule.id in ("CV000", "CV089") or rule.failure_modes  # meta rules
 
 
 def test_catalog_lists_every_rule_module() -> None:

@@ -305,3 +305,80 @@ def test_cv052_a_build_pushing_without_the_push_actions_is_still_reported() -> N
     )
     assert finding.message.startswith("project pushes images but its role Role is not allowed")
     assert finding.message.endswith("docker push fails with AccessDenied")
+
+
+# --- Rain directives: a finding for the resource, the rest checked ----------------------------
+
+RAIN = """Resources:
+  Site:
+    Type: !Rain::Module "./modules/site.yaml"
+    Properties:
+      AppName: x
+  Queue:
+    Type: AWS::SQS::Queue
+    Properties:
+      QueueName: !Rain::Constant QueueName
+      Tags: [{Key: App, Value: x}]
+  Open:
+    Type: AWS::S3::Bucket
+    Properties:
+      Tags: [{Key: App, Value: x}]
+"""
+
+
+def test_rain_directives_are_findings_and_the_rest_is_checked() -> None:
+    result = check_text(RAIN, name="t.yaml")
+    assert result.errors == []
+    rain = [(f.resource, f.path, f.line, f.message) for f in result.findings if f.rule == "CV089"]
+    assert rain == [
+        (
+            "Site",
+            "Resources.Site.Type",
+            3,
+            "Rain::Module is expanded by rain pkg; the resources it stands for were not "
+            "checked: run rain pkg and check its output",
+        ),
+        (
+            "Queue",
+            "Resources.Queue.Properties.QueueName",
+            9,
+            "Rain::Constant is filled in by rain pkg; this value was not checked: run rain pkg "
+            "and check its output",
+        ),
+    ]
+    # The ordinary bucket beside them is still judged.
+    assert {f.rule for f in result.findings if f.resource == "Open"} >= {"CV001", "CV006"}
+
+
+def test_rain_directives_in_json_long_form_are_findings_too() -> None:
+    template = {
+        "Resources": {
+            "Network": {"Type": {"Rain::Module": "vpc.yml"}, "Properties": {"Cidr": "10.0.0.0/16"}},
+            "Fn": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {"Code": {"ZipFile": {"Rain::Embed": "handler.py"}}},
+            },
+        }
+    }
+    result = check_text(json.dumps(template, indent=1), name="t.json")
+    assert result.errors == []
+    rain = sorted((f.resource, f.path) for f in result.findings if f.rule == "CV089")
+    assert rain == [
+        ("Fn", "Resources.Fn.Properties.Code.ZipFile"),
+        ("Network", "Resources.Network.Type"),
+    ]
+
+
+def test_a_template_without_rain_directives_has_no_rain_finding() -> None:
+    text = RAIN.replace('!Rain::Module "./modules/site.yaml"', "AWS::SQS::Queue").replace(
+        "!Rain::Constant QueueName", "queue-name"
+    )
+    assert found(text, "CV089") == []
+
+
+def test_a_type_that_is_some_other_mapping_is_still_an_error() -> None:
+    text = "Resources:\n  R:\n    Type: !Sub 'AWS::SQS::Queue'\n"
+    result = check_text(text, name="t.yaml")
+    assert [e.message for e in result.errors] == [
+        "t.yaml: Resources.R: a resource must be a mapping with a Type string; fix or remove it"
+    ]

@@ -56,6 +56,7 @@ RULE_MODULES = (
     "conveyor.rules.logs.function_log_group",
     "conveyor.rules.logs.log_group_encryption",
     "conveyor.rules.logs.retention",
+    "conveyor.rules.meta.rain_directives",
     "conveyor.rules.meta.suppression_reason",
     "conveyor.rules.observability.alarm_missing_data",
     "conveyor.rules.observability.deployment_history",
