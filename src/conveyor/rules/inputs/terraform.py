@@ -81,14 +81,14 @@ def read(data: dict[str, Any], *, name: str) -> list[Record]:
     root_module = _mapping(values, values_key, reader).get("root_module")
     if root_module is None:
         return []
-    raw: list[tuple[dict[str, Any], str]] = []
+    raw: list[dict[str, Any]] = []
     where = f"{values_key}.root_module"
     _collect(_mapping(root_module, where, reader), where, raw, reader)
-    for resource, _ in raw:
+    for resource in raw:
         address = resource["address"]
         base = _INSTANCE_KEY.sub("", address) if "[" in address else address
         reader.instances.setdefault(base, []).append(address)
-    return [_record(resource, where, unknowns, reader) for resource, where in raw]
+    return [_record(resource, unknowns, reader) for resource in raw]
 
 
 def _mapping(value: Any, where: str, reader: _Reader) -> dict[str, Any]:
@@ -114,24 +114,29 @@ def _kind(value: Any) -> str:
 def _collect(
     module: dict[str, Any],
     where: str,
-    out: list[tuple[dict[str, Any], str]],
+    out: list[dict[str, Any]],
     reader: _Reader,
     depth: int = 0,
 ) -> None:
     if depth > 50:
         raise reader.fail(where, "modules nested more than 50 deep")
-    for index, item in enumerate(_list(module.get("resources"), f"{where}.resources", reader)):
-        at = f"{where}.resources[{index}]"
-        resource = _mapping(item, at, reader)
+    # The path of an item is spelled out only for a message: a plan of 10^3 resources would
+    # otherwise build 10^3 strings that no one reads.
+    for index, resource in enumerate(_list(module.get("resources"), f"{where}.resources", reader)):
+        if not isinstance(resource, dict):
+            _mapping(resource, f"{where}.resources[{index}]", reader)  # raises
         if not isinstance(resource.get("address"), str) or not isinstance(
             resource.get("type"), str
         ):
-            raise reader.fail(at, 'a resource needs "address" and "type" strings')
+            raise reader.fail(
+                f"{where}.resources[{index}]", 'a resource needs "address" and "type" strings'
+            )
         if resource.get("mode", "managed") != "managed":
             continue  # data sources are read, not created
-        if resource.get("values") is not None:
-            _mapping(resource["values"], f"{at}.values", reader)
-        out.append((resource, at))
+        values = resource.get("values")
+        if values is not None and not isinstance(values, dict):
+            _mapping(values, f"{where}.resources[{index}].values", reader)  # raises
+        out.append(resource)
     children = _list(module.get("child_modules"), f"{where}.child_modules", reader)
     for index, child in enumerate(children):
         at = f"{where}.child_modules[{index}]"
@@ -141,14 +146,19 @@ def _collect(
 def _after_unknown(data: dict[str, Any], reader: _Reader) -> dict[str, Any]:
     out: dict[str, Any] = {}
     changes = _list(data.get("resource_changes"), "resource_changes", reader)
-    for index, item in enumerate(changes):
-        at = f"resource_changes[{index}]"
-        change = _mapping(item, at, reader)
+    for index, change in enumerate(changes):
+        if not isinstance(change, dict):
+            _mapping(change, f"resource_changes[{index}]", reader)  # raises
         address = change.get("address")
         body = change.get("change")
         if not isinstance(address, str) or body is None:
-            raise reader.fail(at, 'a change needs an "address" string and a "change" object')
-        unknown = _mapping(body, f"{at}.change", reader).get("after_unknown")
+            raise reader.fail(
+                f"resource_changes[{index}]",
+                'a change needs an "address" string and a "change" object',
+            )
+        if not isinstance(body, dict):
+            _mapping(body, f"resource_changes[{index}].change", reader)  # raises
+        unknown = body.get("after_unknown")
         if unknown is not None:
             out[address] = unknown
     return out
@@ -158,8 +168,9 @@ def _read_config(module: dict[str, Any], prefix: str, reader: _Reader, depth: in
     if depth > 50:
         raise reader.fail("configuration", "modules nested more than 50 deep")
     where = f"configuration.{prefix}root_module" if not prefix else f"configuration {prefix}"
-    for index, item in enumerate(_list(module.get("resources"), f"{where}.resources", reader)):
-        resource = _mapping(item, f"{where}.resources[{index}]", reader)
+    for index, resource in enumerate(_list(module.get("resources"), f"{where}.resources", reader)):
+        if not isinstance(resource, dict):
+            _mapping(resource, f"{where}.resources[{index}]", reader)  # raises
         address = resource.get("address")
         if not isinstance(address, str):
             continue
@@ -178,9 +189,7 @@ def _read_config(module: dict[str, Any], prefix: str, reader: _Reader, depth: in
                 _read_config(inner, f"{prefix}module.{call_name}.", reader, depth + 1)
 
 
-def _record(
-    resource: dict[str, Any], where: str, unknowns: dict[str, Any], reader: _Reader
-) -> Record:
+def _record(resource: dict[str, Any], unknowns: dict[str, Any], reader: _Reader) -> Record:
     address: str = resource["address"]
     values = resource.get("values") or {}
     unknown = unknowns.get(address)
