@@ -322,3 +322,115 @@ def test_a_pulumi_urn_names_the_resource_after_its_last_separator() -> None:
     urn = "urn:pulumi:dev::p::custom:app:Pipeline$aws:sns/topic:Topic::alerts::v2"
     template = view({"deployment": {"resources": [{"urn": urn, "type": "aws:sns/topic:Topic"}]}})
     assert list(template.resources) == ["alerts::v2"]
+
+
+def _nest(value: Any, levels: int) -> Any:
+    """value under levels of alternating objects and lists."""
+    for level in range(levels):
+        value = {"k": value} if level % 2 == 0 else [value]
+    return value
+
+
+def _unnest(value: Any, levels: int) -> Any:
+    for level in reversed(range(levels)):
+        value = value["k"] if level % 2 == 0 else value[0]
+    return value
+
+
+@pytest.mark.parametrize(("levels", "restored"), [(40, True), (41, False)])
+def test_arns_in_policy_documents_are_restored_down_to_40_levels(
+    levels: int, restored: bool
+) -> None:
+    # Deeper than any real document: the walk stops there instead of recursing without end.
+    template = view(
+        state(
+            res("aws_s3_bucket.data", {"bucket": "acme-data", "arn": BUCKET_ARN}),
+            res("aws_iam_policy.p", {"name": "p", "policy": json.dumps(_nest(BUCKET_ARN, levels))}),
+        )
+    )
+    leaf = _unnest(props(template, "aws_iam_policy.p")["PolicyDocument"], levels)
+    assert leaf == ({"Fn::GetAtt": ["aws_s3_bucket.data", "Arn"]} if restored else BUCKET_ARN)
+
+
+def test_an_unknown_list_of_policy_arns_points_at_the_policies_arn() -> None:
+    plan = {
+        "format_version": "1.2",
+        "planned_values": {
+            "root_module": {
+                "resources": [
+                    res("aws_iam_policy.p", {"name": "p"}),
+                    res("aws_iam_role.r", {"name": "r"}),
+                ]
+            }
+        },
+        "resource_changes": [
+            {
+                "address": "aws_iam_role.r",
+                "change": {"after_unknown": {"managed_policy_arns": True}},
+            }
+        ],
+        "configuration": {
+            "root_module": {
+                "resources": [
+                    {"address": "aws_iam_policy.p", "expressions": {}},
+                    {
+                        "address": "aws_iam_role.r",
+                        "expressions": {
+                            "managed_policy_arns": {
+                                "references": ["aws_iam_policy.p.arn", "aws_iam_policy.p"]
+                            }
+                        },
+                    },
+                ]
+            }
+        },
+    }
+    assert props(view(plan), "aws_iam_role.r")["ManagedPolicyArns"] == [
+        {"Fn::GetAtt": ["aws_iam_policy.p", "Arn"]}
+    ]
+
+
+def test_alarm_actions_naming_a_topic_by_name_or_malformed_stay_readable() -> None:
+    template = view(
+        state(
+            res("aws_sns_topic.alerts", {"name": "alerts", "arn": ARN}),
+            res("aws_cloudwatch_metric_alarm.a", {"alarm_name": "a", "alarm_actions": ["alerts"]}),
+            res("aws_cloudwatch_metric_alarm.b", {"alarm_name": "b", "alarm_actions": [["x"], 5]}),
+        )
+    )
+    assert props(template, "aws_cloudwatch_metric_alarm.a")["AlarmActions"] == [
+        {"Ref": "aws_sns_topic.alerts"}
+    ]
+    assert props(template, "aws_cloudwatch_metric_alarm.b")["AlarmActions"] == [["x"], 5]
+
+
+def test_a_name_computed_from_variables_is_not_a_literal() -> None:
+    plan = {
+        "format_version": "1.2",
+        "planned_values": {
+            "root_module": {"resources": [res("aws_s3_bucket.b", {"bucket": "acme-artifacts"})]}
+        },
+        "configuration": {
+            "root_module": {
+                "resources": [
+                    {
+                        "address": "aws_s3_bucket.b",
+                        "expressions": {"bucket": {"references": ["var.app"]}},
+                    }
+                ]
+            }
+        },
+    }
+    assert props(view(plan), "aws_s3_bucket.b")["BucketName"] == {"Fn::Sub": ["acme-artifacts", {}]}
+
+
+def test_an_unknown_marker_is_recognised_as_text_or_as_a_lone_reference() -> None:
+    from conveyor.rules.inputs.view import is_unknown
+
+    marker = "aws_iam_role.r.policy (known after apply)"
+    assert is_unknown(marker)
+    assert is_unknown({"Ref": marker})
+    assert not is_unknown({"Ref": marker, "Other": 1})
+    assert not is_unknown({"Fn::GetAtt": marker})
+    assert not is_unknown({"Ref": "aws_iam_role.r"})
+    assert not is_unknown(None)
