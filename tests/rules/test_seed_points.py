@@ -382,3 +382,89 @@ def test_a_type_that_is_some_other_mapping_is_still_an_error() -> None:
     assert [e.message for e in result.errors] == [
         "t.yaml: Resources.R: a resource must be a mapping with a Type string; fix or remove it"
     ]
+
+
+# --- edges of the same rules (mutation survivors) ----------------------------------------------
+
+_ANYWHERE = "hard-coded; use ${AWS::AccountId} / ${AWS::Region} so the template deploys anywhere"
+
+
+@pytest.mark.parametrize(
+    ("value", "what"),
+    [
+        ("arn:aws:sns:eu-west-1:111122223333:t", "account 111122223333 and region eu-west-1"),
+        ("arn:aws:iam::111122223333:role/r", "account 111122223333"),
+        (
+            "111122223333.dkr.ecr.eu-west-1.amazonaws.com/app",
+            "account 111122223333 and region eu-west-1",
+        ),
+        ("https://sqs.eu-west-1.amazonaws.com/q", "region eu-west-1"),
+        ("aws s3 ls --region eu-west-1", "region eu-west-1"),
+    ],
+)
+def test_cv036_names_what_is_hard_coded(value: str, what: str) -> None:
+    (finding,) = found(LAMBDA.format(value=f"'{value}'"), "CV036")
+    assert finding.message == f"{what} {_ANYWHERE}"
+
+
+def test_cv036_principals_are_passed_over_and_the_first_literal_elsewhere_is_reported() -> None:
+    text = """Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Statement:
+          - {Effect: Allow, Principal: {AWS: 'arn:aws:iam::111122223333:root'}, Action: sts:AssumeRole}
+      Policies:
+        - PolicyName: p
+          PolicyDocument:
+            Statement:
+              - {Effect: Allow, Action: sns:Publish, Resource: 'arn:aws:s3:::x'}
+              - {Effect: Allow, Action: sns:Publish, Resource: !Sub 'arn:aws:sns:eu-west-2:${AWS::AccountId}:a'}
+              - {Effect: Allow, Action: sns:Publish, Resource: !Sub 'arn:aws:sns:eu-west-3:${AWS::AccountId}:b'}
+"""  # noqa: E501
+    (finding,) = found(text, "CV036")
+    assert (
+        finding.path
+        == "Resources.Role.Properties.Policies.0.PolicyDocument.Statement.1.Resource.Fn::Sub"
+    )
+    assert finding.message == f"region eu-west-2 {_ANYWHERE}"
+
+
+@pytest.mark.parametrize("variables", ['{"value": "eu-west-1"}', '["eu-west-1"]', "not json"])
+def test_cv036_a_codepipeline_environment_that_is_no_list_of_variables_is_clean(
+    variables: str,
+) -> None:
+    text = _pipeline_action("x").replace(
+        json.dumps([{"name": "REGION", "value": "x", "type": "PLAINTEXT"}]), variables
+    )
+    assert variables in text
+    assert found(text, "CV036") == []
+
+
+@pytest.mark.parametrize(
+    ("value", "reported"),
+    [(f"'{HOST}'", True), ("node", False), ("!Ref Other", False)],
+)
+def test_cv052_a_build_variable_naming_an_ecr_image_makes_its_pull_an_ecr_pull(
+    value: str, reported: bool
+) -> None:
+    text = _build([LOGIN, "docker pull $IMAGE:base"], "ecr:GetAuthorizationToken").replace(
+        "PrivilegedMode: true",
+        "PrivilegedMode: true\n        EnvironmentVariables:\n"
+        f"          - not-a-variable\n          - {{Name: IMAGE, Value: {value}}}",
+    )
+    assert bool(found(text, "CV052")) is reported
+
+
+def test_rain_directive_inside_a_list_is_placed_on_its_item() -> None:
+    text = """Resources:
+  Queue:
+    Type: AWS::SQS::Queue
+    Properties:
+      Tags:
+        - {Key: App, Value: x}
+        - {Key: Owner, Value: !Rain::Constant Owner}
+"""
+    (finding,) = found(text, "CV089")
+    assert (finding.path, finding.line) == ("Resources.Queue.Properties.Tags.1.Value", 7)
