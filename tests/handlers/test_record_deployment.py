@@ -1206,3 +1206,136 @@ def test_ecs_appspec_names_the_task_definition(codedeploy: Stubber, context: Fak
     item = get_item("payments#prod", "codedeploy#d-7ZJ2WQ1XA")
     assert item["task_definition"] == task
     assert "function_version" not in item
+
+
+# --- what a record keeps from the event and the lookups (mutation survivors) ---
+
+
+def test_pipeline_record_keeps_region_commit_link_and_every_source_revision(
+    codepipeline: Stubber, context: FakeContext
+) -> None:
+    config_commit = "0123456789abcdef0123456789abcdef01234567"
+    stub_execution(
+        codepipeline,
+        artifactRevisions=[
+            {
+                "name": "Source",
+                "revisionId": COMMIT,
+                "revisionSummary": "  " + "x" * 600 + "  ",
+                "revisionUrl": f"https://github.com/acme/payments/commit/{COMMIT}",
+            },
+            {"name": "Config", "revisionId": config_commit},
+            {"name": "Empty"},
+        ],
+    )
+
+    app.handler(load_event("record_deployment", "pipeline-execution-started.json"), context)
+
+    item = get_item("payments#pipeline", EXECUTION_ID)
+    assert item["region"] == "us-east-1"
+    assert item["commit"] == COMMIT
+    assert item["commit_url"] == f"https://github.com/acme/payments/commit/{COMMIT}"
+    # A plain-text summary is kept stripped and clipped to 500 characters.
+    assert item["commit_message"] == "x" * 500
+    assert item["source_revisions"] == {"Source": COMMIT, "Config": config_commit}
+    assert item["pipeline_started_at"] == "2026-03-02T10:00:00.000000Z"
+
+
+def test_a_trigger_without_detail_is_credited_to_its_type(
+    codepipeline: Stubber, context: FakeContext
+) -> None:
+    codepipeline.add_client_error("get_pipeline_execution", "AccessDeniedException")
+    codepipeline.add_client_error("list_action_executions", "AccessDeniedException")
+    event = load_event("record_deployment", "pipeline-execution-started.json")
+    event["detail"]["execution-trigger"] = {"trigger-type": "StartPipelineExecution"}
+
+    app.handler(event, context)
+
+    item = get_item("payments#pipeline", EXECUTION_ID)
+    assert (item["trigger_type"], item["triggered_by"]) == ("StartPipelineExecution",) * 2
+
+
+def test_codedeploy_record_names_its_application_and_configuration(
+    codedeploy: Stubber, context: FakeContext
+) -> None:
+    codedeploy.add_response(
+        "get_deployment", deployment_info("d-7ZJ2WQ1XA", "Failed"), {"deploymentId": "d-7ZJ2WQ1XA"}
+    )
+
+    app.handler(load_event("record_deployment", "codedeploy-deployment-failure.json"), context)
+
+    item = get_item("payments#prod", "codedeploy#d-7ZJ2WQ1XA")
+    assert item["codedeploy_application"] == "payments-prod"
+    assert item["deployment_config"] == "CodeDeployDefault.LambdaCanary10Percent5Minutes"
+    assert item["deployment_id"] == "d-7ZJ2WQ1XA"
+    assert item["outcome"] == "FAILED"
+    assert item["rolled_back"] is False
+    assert "reason" not in item
+
+
+@pytest.mark.parametrize(
+    ("name", "change", "reason"),
+    [
+        (
+            "pipeline-execution-started.json",
+            {"detail-type": "CodeBuild Build State Change"},
+            "unsupported detail-type 'CodeBuild Build State Change'",
+        ),
+        (
+            "pipeline-execution-started.json",
+            {"detail": {"pipeline": "p", "execution-id": "not-a-uuid", "state": "STARTED"}},
+            "pipeline event without valid pipeline, execution-id or state",
+        ),
+        (
+            "pipeline-execution-started.json",
+            {"detail": {"pipeline": "p q", "execution-id": EXECUTION_ID, "state": "STARTED"}},
+            "pipeline event without valid pipeline, execution-id or state",
+        ),
+        (
+            "pipeline-execution-started.json",
+            {"detail": {"pipeline": "p", "execution-id": EXECUTION_ID, "state": "PAUSED"}},
+            "pipeline event without valid pipeline, execution-id or state",
+        ),
+        (
+            "codedeploy-deployment-failure.json",
+            {"detail": {"deploymentId": "d-short", "deploymentGroup": "g", "state": "FAILURE"}},
+            "CodeDeploy event without valid deploymentId, group or state",
+        ),
+        (
+            "codedeploy-deployment-failure.json",
+            {
+                "detail": {
+                    "deploymentId": "d-7ZJ2WQ1XA",
+                    "deploymentGroup": "payments-api-prod",
+                    "state": "CREATED",
+                }
+            },
+            "CodeDeploy event without valid deploymentId, group or state",
+        ),
+    ],
+)
+def test_ignored_events_say_why_and_write_nothing(
+    table: str, context: FakeContext, name: str, change: dict[str, Any], reason: str
+) -> None:
+    event = {**load_event("record_deployment", name), **change}
+
+    assert app.handler(event, context) == {"status": "ignored", "reason": reason}
+    assert all_items(table) == []
+
+
+@pytest.mark.parametrize(
+    "context",
+    [object(), type("Broken", (), {"get_remaining_time_in_millis": lambda self: 1 / 0})()],
+)
+def test_a_context_without_remaining_time_still_allows_lookups(context: object) -> None:
+    # Lambda's 30 s are assumed, less the reserve for the writes: 22 s for lookups.
+    budget = app.Budget(context)
+    assert budget.allows(21.0)
+    assert not budget.allows(23.0)
+
+
+def test_the_budget_keeps_the_write_reserve(context: FakeContext) -> None:
+    context.remaining_ms = 10_000
+    budget = app.Budget(context)
+    assert budget.allows(1.5)
+    assert not budget.allows(2.5)

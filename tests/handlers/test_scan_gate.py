@@ -1046,3 +1046,53 @@ def test_a_duplicate_key_blocks_instead_of_hiding_a_finding(text: str, problem: 
         f"trivy.sarif is not valid JSON for the gate: {problem}, so readers disagree on its "
         "value; write each key once"
     )
+
+
+def test_a_rule_index_into_an_extension_reads_that_extensions_rule() -> None:
+    """Review of issue 17 (mutmut on sarif.py): with `rule.toolComponent` the index points into
+    that extension's rules (SARIF 3.52.7), as CodeQL writes it. Read against the driver's rules,
+    a 9.8 SQL injection took the driver's first rule's 1.0 and the gate passed it."""
+    tool = {
+        "driver": {
+            "name": "CodeQL",
+            "rules": [{"id": "py/summary", "properties": {"security-severity": "1.0"}}],
+        },
+        "extensions": [
+            {"name": "codeql/other-queries", "rules": []},
+            {
+                "name": "codeql/python-queries",
+                "rules": [{"id": "py/sql-injection", "properties": {"security-severity": "9.8"}}],
+            },
+        ],
+    }
+    reference = {"id": "py/sql-injection", "index": 0, "toolComponent": {"index": 1}}
+    results = [
+        {"ruleId": "py/sql-injection", "ruleIndex": 0, "rule": reference},
+        {"rule": reference},
+        # A component the reader cannot place: found by id, never by the driver's index.
+        {"rule": {**reference, "toolComponent": {"name": "codeql/python-queries"}}},
+        {"rule": {**reference, "toolComponent": {"index": 5}}},
+    ]
+    for ordered in ({"tool": tool, "results": results}, {"results": results, "tool": tool}):
+        findings = app.parse_sarif(json.dumps({"runs": [ordered]}).encode(), "codeql.sarif")
+        assert [(f.rule, f.severity) for f in findings] == [("py/sql-injection", "critical")] * 4
+
+
+@pytest.mark.parametrize(
+    ("result", "problem"),
+    [
+        ({"ruleId": "A", "level": ["error"]}, "runs[0].results[0]: result.level is ['error']"),
+        ({"ruleId": "A", "kind": {"fail": 1}}, "runs[0].results[0].kind is {'fail': 1}"),
+        (
+            {"ruleId": "A", "suppressions": [{"status": ["accepted"]}]},
+            "runs[0].results[0].suppressions has status ['accepted']",
+        ),
+    ],
+)
+def test_a_list_where_sarif_has_a_word_is_named_not_a_crash(
+    result: dict[str, Any], problem: str
+) -> None:
+    # Review of issue 17: these raised TypeError (unhashable) and the job failed as a crash of
+    # the gate, without saying which report and which key to fix.
+    with pytest.raises(app.GateError, match=re.escape(f"x.sarif: {problem}")):
+        app.parse_sarif(_log({"tool": _TOOL, "results": [result]}), "x.sarif")

@@ -210,7 +210,8 @@ def _score(properties: object, where: str) -> float | None:
 
 def _level(container: Mapping[str, Any], where: str) -> str | None:
     level = container.get("level")
-    if level is not None and level not in LEVELS:
+    # Not a string: a list or object would not even hash for the lookup (a crash, not a message).
+    if level is not None and (not isinstance(level, str) or level not in LEVELS):
         raise UnreadableError(f"{where}.level is {level!r}; SARIF levels are {', '.join(LEVELS)}")
     return level
 
@@ -324,24 +325,41 @@ class _Tool:
         self,
         name: str,
         rules: list[Mapping[str, Any]],
-        extension_rules: list[Mapping[str, Any]],
+        extensions: list[list[Mapping[str, Any]]],
         report: str,
     ) -> None:
-        self.name, self.rules, self.report = name, rules, report
+        self.name, self.rules, self.extensions, self.report = name, rules, extensions, report
         self.by_id = {str(r["id"]): r for r in rules if r.get("id") is not None}
-        for rule in extension_rules:
-            self.by_id.setdefault(str(rule.get("id")), rule)
+        for extension in extensions:
+            for rule in extension:
+                self.by_id.setdefault(str(rule.get("id")), rule)
 
     def finding(self, result: Mapping[str, Any]) -> Finding:
-        return _finding(result, self.name, self.rules, self.by_id, self.report)
+        return _finding(result, self.name, self._rules_of(result), self.by_id, self.report)
+
+    def _rules_of(self, result: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+        """The rules a result's index points into: the driver's, or, when the result names a
+        tool component (SARIF 3.52.7 `reportingDescriptorReference.toolComponent`), that
+        extension's. Indexing the driver's rules then would pick another rule's severity."""
+        component = _map(result.get("rule")).get("toolComponent")
+        if component is None:
+            return self.rules
+        index = _map(component).get("index")
+        if (
+            isinstance(index, int)
+            and not isinstance(index, bool)
+            and 0 <= index < len(self.extensions)
+        ):
+            return self.extensions[index]
+        return []  # a component named otherwise: find the rule by its id
 
 
 def _read_tool(
     log: JsonStream, where: str
-) -> tuple[str, list[Mapping[str, Any]], list[Mapping[str, Any]]]:
+) -> tuple[str, list[Mapping[str, Any]], list[list[Mapping[str, Any]]]]:
     name = "unknown tool"
     rules: list[Mapping[str, Any]] = []
-    extension_rules: list[Mapping[str, Any]] = []
+    extensions: list[list[Mapping[str, Any]]] = []
     if log.peek() != "{":
         log.value()
         raise UnreadableError(f"{where} is not an object")
@@ -350,10 +368,10 @@ def _read_tool(
             name, rules = _read_component(log, f"{where}.driver")
         elif key == "extensions":
             for index in _array(log, f"{where}.extensions"):
-                extension_rules += _read_component(log, f"{where}.extensions[{index}]")[1]
+                extensions.append(_read_component(log, f"{where}.extensions[{index}]")[1])
         else:
             log.value()
-    return name, rules, extension_rules
+    return name, rules, extensions
 
 
 def _read_component(log: JsonStream, where: str) -> tuple[str, list[Mapping[str, Any]]]:
@@ -437,7 +455,9 @@ def _rule_essentials(rule: Mapping[str, Any]) -> Mapping[str, Any]:
 
 def _result_essentials(result: Mapping[str, Any], where: str) -> Mapping[str, Any] | None:
     kind = result.get("kind")
-    if kind is not None and kind not in COUNTED_KINDS | SKIPPED_KINDS:
+    if kind is not None and (
+        not isinstance(kind, str) or kind not in COUNTED_KINDS | SKIPPED_KINDS
+    ):
         raise UnreadableError(f"{where}.kind is {kind!r}, not a SARIF result kind")
     if kind in SKIPPED_KINDS or _suppressed(result, where):
         return None
@@ -451,7 +471,7 @@ def _result_essentials(result: Mapping[str, Any], where: str) -> Mapping[str, An
     return {
         "ruleId": result.get("ruleId"),
         "ruleIndex": result.get("ruleIndex"),
-        "rule": {k: _map(result.get("rule")).get(k) for k in ("id", "index")},
+        "rule": {k: _map(result.get("rule")).get(k) for k in ("id", "index", "toolComponent")},
         "level": result.get("level"),
         "properties": {
             "security-severity": _map(result.get("properties")).get("security-severity")
@@ -471,7 +491,9 @@ def _suppressed(result: Mapping[str, Any], where: str) -> bool:
         raise UnreadableError(f"{where}.suppressions is not a list")
     statuses = [_object(s, f"{where}.suppressions").get("status") for s in suppressions]
     for status in statuses:
-        if status is not None and status not in SUPPRESSION_STATUSES:
+        if status is not None and (
+            not isinstance(status, str) or status not in SUPPRESSION_STATUSES
+        ):
             raise UnreadableError(f"{where}.suppressions has status {status!r}")
     return any(status not in ("rejected", "underReview") for status in statuses)
 
