@@ -434,3 +434,70 @@ def test_an_unknown_marker_is_recognised_as_text_or_as_a_lone_reference() -> Non
     assert not is_unknown({"Fn::GetAtt": marker})
     assert not is_unknown({"Ref": "aws_iam_role.r"})
     assert not is_unknown(None)
+
+
+KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def test_a_key_or_topic_named_by_id_or_arn_is_referenced_by_its_arn() -> None:
+    template = view(
+        state(
+            res("aws_kms_key.k", {"id": "1234abcd-12ab-34cd-56ef-1234567890ab", "arn": KEY_ARN}),
+            res("aws_sns_topic.alerts", {"name": "alerts", "arn": ARN}),
+            res(
+                "aws_sns_topic.other",
+                {"name": "other", "kms_master_key_id": "1234abcd-12ab-34cd-56ef-1234567890ab"},
+            ),
+            res("aws_sns_topic_policy.p", {"arn": ARN, "policy": "{}"}),
+        )
+    )
+    key = {"Fn::GetAtt": ["aws_kms_key.k", "Arn"]}
+    assert props(template, "aws_sns_topic.other")["KmsMasterKeyId"] == key
+    assert props(template, "aws_sns_topic_policy.p")["Topics"] == [
+        {"Fn::GetAtt": ["aws_sns_topic.alerts", "Arn"]}
+    ]
+
+
+def test_tags_prefer_tags_all_and_fall_back_to_tags() -> None:
+    template = view(
+        state(
+            res(
+                "aws_s3_bucket.a",
+                {"bucket": "a", "tags": {"App": "x"}, "tags_all": {"App": "x", "Team": "t"}},
+            ),
+            res("aws_s3_bucket.b", {"bucket": "b", "tags": {"App": "y"}, "tags_all": {}}),
+            res("aws_s3_bucket.c", {"bucket": "c", "tags": {}, "tags_all": {}}),
+        )
+    )
+    assert props(template, "aws_s3_bucket.a")["Tags"] == [
+        {"Key": "App", "Value": "x"},
+        {"Key": "Team", "Value": "t"},
+    ]
+    assert props(template, "aws_s3_bucket.b")["Tags"] == [{"Key": "App", "Value": "y"}]
+    assert "Tags" not in props(template, "aws_s3_bucket.c")
+
+
+def test_tags_unknown_until_apply_are_some_tags_not_none() -> None:
+    plan = {
+        "format_version": "1.2",
+        "planned_values": {"root_module": {"resources": [res("aws_s3_bucket.b", {"bucket": "b"})]}},
+        "resource_changes": [
+            {"address": "aws_s3_bucket.b", "change": {"after_unknown": {"tags": True}}}
+        ],
+        "configuration": {
+            "root_module": {
+                "resources": [
+                    {
+                        "address": "aws_s3_bucket.b",
+                        "expressions": {
+                            "bucket": {"constant_value": "b"},
+                            "tags": {"references": ["var.tags"]},
+                        },
+                    }
+                ]
+            }
+        },
+    }
+    assert props(view(plan), "aws_s3_bucket.b")["Tags"] == {
+        "Ref": "aws_s3_bucket.b.tags (known after apply)"
+    }
