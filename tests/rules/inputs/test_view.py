@@ -501,3 +501,46 @@ def test_tags_unknown_until_apply_are_some_tags_not_none() -> None:
     assert props(view(plan), "aws_s3_bucket.b")["Tags"] == {
         "Ref": "aws_s3_bucket.b.tags (known after apply)"
     }
+
+
+def test_a_key_arn_from_a_variable_inside_a_block_is_not_hard_coded() -> None:
+    plan = {
+        "format_version": "1.2",
+        "planned_values": {
+            "root_module": {
+                "resources": [
+                    res(
+                        "aws_ecr_repository.r",
+                        {
+                            "name": "r",
+                            "encryption_configuration": [
+                                {"encryption_type": "KMS", "kms_key": KEY_ARN}
+                            ],
+                        },
+                    )
+                ]
+            }
+        },
+        "configuration": {
+            "root_module": {
+                "resources": [
+                    {
+                        "address": "aws_ecr_repository.r",
+                        "expressions": {
+                            "name": {"constant_value": "r"},
+                            "encryption_configuration": [
+                                {
+                                    "encryption_type": {"constant_value": "KMS"},
+                                    "kms_key": {"references": ["var.key_arn"]},
+                                }
+                            ],
+                        },
+                    }
+                ]
+            }
+        },
+    }
+    assert props(view(plan), "aws_ecr_repository.r")["EncryptionConfiguration"] == {
+        "EncryptionType": "KMS",
+        "KmsKey": {"Ref": "var.key_arn"},
+    }
