@@ -1327,15 +1327,47 @@ def test_ignored_events_say_why_and_write_nothing(
     "context",
     [object(), type("Broken", (), {"get_remaining_time_in_millis": lambda self: 1 / 0})()],
 )
-def test_a_context_without_remaining_time_still_allows_lookups(context: object) -> None:
+def test_a_context_without_remaining_time_still_allows_lookups(
+    context: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(app, "_clock", lambda: 100.0)
     # Lambda's 30 s are assumed, less the reserve for the writes: 22 s for lookups.
     budget = app.Budget(context)
-    assert budget.allows(21.0)
-    assert not budget.allows(23.0)
+    assert budget.allows(21.9)
+    assert not budget.allows(22.0)
 
 
-def test_the_budget_keeps_the_write_reserve(context: FakeContext) -> None:
+def test_the_budget_keeps_the_whole_write_reserve(
+    context: FakeContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(app, "_clock", lambda: 100.0)
     context.remaining_ms = 10_000
     budget = app.Budget(context)
-    assert budget.allows(1.5)
-    assert not budget.allows(2.5)
+    assert budget.allows(1.9)
+    assert not budget.allows(2.0)  # a lookup may not eat into the 8 s the writes need
+
+
+def test_free_text_is_clipped_so_no_item_nears_the_item_limit(
+    codepipeline: Stubber, context: FakeContext
+) -> None:
+    codepipeline.add_client_error("get_pipeline_execution", "AccessDeniedException")
+    codepipeline.add_client_error("list_action_executions", "AccessDeniedException")
+    event = load_event("record_deployment", "pipeline-execution-started.json")
+    event["region"] = "r" * 1500
+    event["detail"]["execution-trigger"] = {
+        "trigger-type": "T" * 1500,
+        "trigger-detail": "d" * 1500,
+    }
+
+    app.handler(event, context)
+
+    item = get_item("payments#pipeline", EXECUTION_ID)
+    assert (item["region"], item["trigger_type"], item["triggered_by"]) == (
+        "r" * 1000,
+        "T" * 1000,
+        "d" * 1000,
+    )
+    unsupported = {**event, "detail-type": "x" * 1500}
+    assert app.handler(unsupported, context)["reason"] == (
+        "unsupported detail-type " + repr("x" * 1500)[:1000]
+    )
