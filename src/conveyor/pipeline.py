@@ -371,6 +371,11 @@ class Pipeline(Construct):
             foreign.attach(self.store, self.repository)
             part.stack_roles = foreign.stack_roles(stack)
         ecs_deploy = env.deploy.ecs
+        if foreign is not None and part.creates_service and not part.codedeploy_ecs:
+            # The validation rolls the created service back in its own account.
+            part.foreign_role = foreign.created_service_rollback(
+                cluster=part.cluster_name, service=part.service_name
+            )
         if ecs_deploy is not None and ecs_deploy.create is None:
             part.existing = self._existing_service(env)
             if foreign is not None:

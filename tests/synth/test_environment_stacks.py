@@ -194,3 +194,68 @@ def test_codedeploy_service_keeps_its_task_definition_through_stack_updates(
     )
     # The new cpu reaches the service through the pipeline's taskdef.json.
     assert '\\"cpu\\":\\"1024\\"' in storefront_with_more_cpu["storefront-pipeline"]
+
+
+# --- what a failed validation rolls back to --------------------------------------------------
+
+
+def test_a_release_keeps_the_one_before_it_for_the_validation_rollback(
+    synthesized: dict[str, Synthesized],
+) -> None:
+    """A release replaces the stack's task definition (a new ImageUri) and the function's
+    version (a new CodeKey). CloudFormation deletes what it replaced before the Validate action
+    runs (the task definition's delete handler deregisters it, and ECS refuses to move a
+    service to an INACTIVE revision), so the validation's rollback (rollback.py: the highest
+    ACTIVE revision or published version below the deployed one) would find nothing to return
+    to. UpdateReplacePolicy keeps the replaced one; DeletionPolicy stays Delete, so a failed
+    first create still leaves nothing behind."""
+    kept: dict[str, int] = {}
+    for s in synthesized.values():
+        for stack, template in s.templates.items():
+            for logical_id, resource in template["Resources"].items():
+                if resource["Type"] in ("AWS::ECS::TaskDefinition", "AWS::Lambda::Version"):
+                    assert resource.get("UpdateReplacePolicy") == "Retain", (stack, logical_id)
+                    assert resource.get("DeletionPolicy", "Delete") == "Delete", (stack, logical_id)
+                    kept[resource["Type"]] = kept.get(resource["Type"], 0) + 1
+    assert set(kept) == {"AWS::ECS::TaskDefinition", "AWS::Lambda::Version"}
+
+
+def test_validation_rolls_back_a_service_in_another_account_there(
+    synthesized: dict[str, Synthesized],
+) -> None:
+    """A service conveyor creates in another account is rolled back in that account: the
+    validation assumes the bootstrap stack's deploy role, which may move that one service to
+    an earlier revision (DescribeServices, ListTaskDefinitions, UpdateService)."""
+    s = synthesized["multi-account"]
+    stages = {stage["Name"]: stage["Actions"] for stage in _pipeline_stages(s)}
+    (validate,) = [a for a in stages["Deploy-prod"] if a["Name"] == "Validate"]
+    parameters = json.dumps(validate["Configuration"]["UserParameters"])
+    assert '\\"role_arn\\"' in parameters
+    assert "role/ledger-deploy-prod" in parameters
+    function_id = validate["Configuration"]["FunctionName"]["Ref"]
+    role_id = s.template["Resources"][function_id]["Properties"]["Role"]["Fn::GetAtt"][0]
+    assumed = [
+        json.dumps(statement["Resource"])
+        for policy in s.resources("AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement["Action"] == "sts:AssumeRole"
+    ]
+    assert [a for a in assumed if "role/ledger-deploy-prod" in a], assumed
+    bootstrap = s.templates["ledger-bootstrap-prod"]["Resources"]
+    (deployer_id,) = [
+        k for k, r in bootstrap.items() if r["Properties"].get("RoleName") == "ledger-deploy-prod"
+    ]
+    granted: dict[str, str] = {}
+    for resource in bootstrap.values():
+        if (
+            resource["Type"] == "AWS::IAM::Policy"
+            and {"Ref": deployer_id} in resource["Properties"]["Roles"]
+        ):
+            for statement in resource["Properties"]["PolicyDocument"]["Statement"]:
+                actions = statement["Action"]
+                for action in [actions] if isinstance(actions, str) else actions:
+                    granted[action] = json.dumps(statement["Resource"])
+    assert "service/ledger-cluster-prod/ledger-service-prod" in granted["ecs:UpdateService"]
+    assert "service/ledger-cluster-prod/ledger-service-prod" in granted["ecs:DescribeServices"]
+    assert granted["ecs:ListTaskDefinitions"] == '"*"'

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aws_cdk import ArnFormat, Aws, CfnParameter, Duration, Fn, Stack
+from aws_cdk import ArnFormat, Aws, CfnDeletionPolicy, CfnParameter, Duration, Fn, Stack
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_codedeploy as codedeploy
@@ -161,6 +161,16 @@ class FargateWebService(Construct):
                 operating_system_family=ecs.OperatingSystemFamily.LINUX,
             ),
         )
+        # Each release replaces this task definition (a new ImageUri), and CloudFormation
+        # deregisters a replaced one before the pipeline's Validate runs; ECS cannot move a
+        # service back to an INACTIVE revision, so the validation's rollback needs the previous
+        # release kept. The deletion policy stays Delete: a failed first create leaves nothing.
+        # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-updatereplacepolicy.html
+        # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deregister-task-definition-v2.html
+        task_resource = task.node.default_child
+        assert isinstance(task_resource, ecs.CfnTaskDefinition)
+        task_resource.cfn_options.update_replace_policy = CfnDeletionPolicy.RETAIN
+        task_resource.cfn_options.deletion_policy = CfnDeletionPolicy.DELETE  # cfn-lint W3011
         app_logs = defaults.log_group(
             self,
             "Logs",

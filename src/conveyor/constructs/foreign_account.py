@@ -160,6 +160,7 @@ class ForeignAccount:
             iam.PolicyStatement(actions=["iam:PassRole"], resources=[execution.role_arn])
         )
         self._artifacts().grant_read(deployer)
+        self._deployer = deployer
         acknowledgements.acknowledge(
             deployer,
             f"IAM5[Resource::arn:<AWS::Partition>:cloudformation:<AWS::Region>:"
@@ -182,6 +183,36 @@ class ForeignAccount:
                 self._role_arn(self.cloudformation_role_name),
                 mutable=False,
             ),
+        )
+
+    def created_service_rollback(self, *, cluster: str, service: str) -> iam.IRole:
+        """A service the environment's stack creates in this account: the pipeline's validation
+        assumes the deploy role to roll it back there (rollback.py: DescribeServices,
+        ListTaskDefinitions, UpdateService). Call after stack_roles; returns the deploy role as
+        the pipeline sees it."""
+        self._deployer.add_to_policy(
+            iam.PolicyStatement(
+                actions=["ecs:DescribeServices", "ecs:UpdateService"],
+                resources=[
+                    f"arn:{Aws.PARTITION}:ecs:{Aws.REGION}:{Aws.ACCOUNT_ID}:"
+                    f"service/{cluster}/{service}"
+                ],
+            )
+        )
+        self._deployer.add_to_policy(
+            iam.PolicyStatement(actions=["ecs:ListTaskDefinitions"], resources=["*"])
+        )
+        acknowledgements.acknowledge(
+            self._deployer,
+            "IAM5[Resource::*]",
+            "ecs:ListTaskDefinitions supports no resource-level permissions; the rollback may "
+            "update only the environment's one service",
+        )
+        return iam.Role.from_role_arn(
+            self.pipeline,
+            f"RollbackRole{self.label}",
+            self._role_arn(self.deploy_role_name),
+            mutable=False,
         )
 
     def _grant_pipeline_artifacts(self, role_name: str) -> None:

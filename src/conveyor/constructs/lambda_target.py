@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from aws_cdk import Annotations, Duration
+from aws_cdk import Annotations, CfnDeletionPolicy, Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_kms as kms
@@ -112,6 +112,13 @@ class LambdaCanaryTarget(Construct):
             lambda_=self.function,
             description=f"conveyor release of {code_key}",
         )
+        # The version a release replaces is deleted by CloudFormation before the pipeline's
+        # Validate runs; keeping it leaves the validation's rollback a version to return to
+        # (the function's deletion still removes every version).
+        # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-updatereplacepolicy.html
+        version_resource = self.version.node.default_child
+        assert isinstance(version_resource, lambda_.CfnVersion)
+        version_resource.cfn_options.update_replace_policy = CfnDeletionPolicy.RETAIN
         self.alias = lambda_.Alias(self, "Alias", alias_name=deploy.alias, version=self.version)
         self.alarms = self._alarms(naming, env_name, deploy, alarm_topic)
         name = naming.name("deploy", env_name)
