@@ -544,3 +544,17 @@ def test_a_key_arn_from_a_variable_inside_a_block_is_not_hard_coded() -> None:
         "EncryptionType": "KMS",
         "KmsKey": {"Ref": "var.key_arn"},
     }
+
+
+def test_a_tag_holding_another_resources_arn_references_it_and_malformed_tags_are_none() -> None:
+    template = view(
+        state(
+            res("aws_sns_topic.alerts", {"name": "alerts", "arn": ARN}),
+            res("aws_s3_bucket.a", {"bucket": "a", "tags": {"Alerts": ARN}}),
+            res("aws_s3_bucket.b", {"bucket": "b", "tags": "not-a-map"}),
+        )
+    )
+    assert props(template, "aws_s3_bucket.a")["Tags"] == [
+        {"Key": "Alerts", "Value": {"Fn::GetAtt": ["aws_sns_topic.alerts", "Arn"]}}
+    ]
+    assert "Tags" not in props(template, "aws_s3_bucket.b")
