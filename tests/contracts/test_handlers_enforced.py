@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,6 +60,9 @@ NOT_IN_MOTO: dict[tuple[str, str], dict[str, Any]] = {
     ("codepipeline", "ListPipelineExecutions"): {"pipelineExecutionSummaries": []},
     ("codepipeline", "PutJobSuccessResult"): {},
     ("codepipeline", "PutJobFailureResult"): {},
+    ("codepipeline", "GetJobDetails"): {
+        "jobDetails": {"data": {"pipelineContext": {"pipelineName": "pipeline"}}}
+    },
     ("codedeploy", "GetDeployment"): {"deploymentInfo": {}},
     ("codedeploy", "PutLifecycleEventHookExecutionStatus"): {},
 }
@@ -70,6 +74,7 @@ class Recorder:
     calls: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     errors: list[tuple[str, str, str]] = field(default_factory=list)
     answered: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    result: Any = None
 
     def before(self, params: dict[str, Any], model: Any, **_: Any) -> Any:
         """`params` is the serialized request; the API parameters of JSON protocols are its body."""
@@ -130,18 +135,23 @@ def _create_fixtures(example: Example, env: dict[str, str], region: str) -> None
             BillingMode="PAY_PER_REQUEST",
             **({"GlobalSecondaryIndexes": indexes} if indexes else {}),
         )
-    if "TOPIC_ARN" in env:
-        arn = boto3.client("sns", region_name=region).create_topic(
-            Name=env["TOPIC_ARN"].rsplit(":", 1)[1]
-        )
-        assert arn["TopicArn"] == env["TOPIC_ARN"]
+    for variable in ("TOPIC_ARN", "SECURITY_TOPIC_ARN"):
+        if variable in env:
+            arn = boto3.client("sns", region_name=region).create_topic(
+                Name=env[variable].rsplit(":", 1)[1]
+            )
+            assert arn["TopicArn"] == env[variable]
 
 
 def _user_with_role_policy(example: Example, function: Located, region: str) -> dict[str, str]:
-    iam = boto3.client("iam", region_name=region)
-    name = function.value("FunctionName")
+    return _user_with_policies(example, function.value("FunctionName"), function.value("Role"))
+
+
+def _user_with_policies(example: Example, name: str, role_arn: str) -> dict[str, str]:
+    """An IAM user holding exactly the policies of the role `role_arn`, and its access key."""
+    iam = boto3.client("iam", region_name=example.region)
     iam.create_user(UserName=name)
-    for index, document in enumerate(example.role(function.value("Role")).policies):
+    for index, document in enumerate(example.role(role_arn).policies):
         iam.put_user_policy(
             UserName=name, PolicyName=f"role-policy-{index}", PolicyDocument=json.dumps(document)
         )
@@ -191,6 +201,8 @@ def _decide(request: IAMRequestBase, resource: str) -> None:
     policies: list[Any] = list(request._access_key.collect_policies())
     documents = [json.loads(p if isinstance(p, str) else p["policy_document"]) for p in policies]
     target, context = _request_target(request, service)
+    if target == "*":  # S3 names its resource (arn:aws:s3:::bucket/key) itself
+        target = resource
     caller = Caller(arn=request._access_key.arn)
     if not evaluate(caller, action, target, identity=documents, context=context):
         request._raise_access_denied()
@@ -204,12 +216,19 @@ def enforce_iam(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(IAMRequestBase, "check_action_permitted", _decide)
 
 
-@pytest.mark.parametrize("example", EXAMPLE_NAMES, indirect=True)
-@pytest.mark.parametrize("handler", sorted(HANDLER_EVENTS))
-def test_handler_runs_under_exactly_its_role_policy(
-    example: Example, handler: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    function = function_for(example, handler)
+Prepare = Callable[[dict[str, str]], dict[str, Any]]
+
+
+def run_under_role_policy(
+    example: Example,
+    function: Located,
+    handler: str,
+    prepare: Prepare,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Recorder:
+    """Runs `handler` as `function` would: its environment, credentials holding exactly its
+    role's policies, IAM enforced. `prepare(env)` creates what must exist first (still without
+    enforcement) and returns the event."""
     region = example.region
     env = {
         k: str(v) for k, v in ((function.value("Environment") or {}).get("Variables", {})).items()
@@ -230,6 +249,7 @@ def test_handler_runs_under_exactly_its_role_policy(
     recorder = Recorder()
     with mock_aws():
         _create_fixtures(example, env, region)
+        event = prepare(env)
         for name, value in _user_with_role_policy(example, function, region).items():
             monkeypatch.setenv(name, value)
         enforce_iam(monkeypatch)
@@ -237,28 +257,64 @@ def test_handler_runs_under_exactly_its_role_policy(
         assert boto3.DEFAULT_SESSION is not None
         boto3.DEFAULT_SESSION.events.register("before-call.*.*", recorder.before)
         boto3.DEFAULT_SESSION.events.register("after-call.*.*", recorder.after)
-        common.client.cache_clear()
-        common.idempotency_store.cache_clear()
+        _forget(common, app, monkeypatch)
         try:
-            app.handler(_event(example, handler), _Context())
+            recorder.result = app.handler(event, _Context())
         finally:
-            common.client.cache_clear()
-            common.idempotency_store.cache_clear()
+            _forget(common, app, monkeypatch)
             boto3.DEFAULT_SESSION = None
     assert recorder.errors == [], f"{function.value('FunctionName')} was refused: {recorder.errors}"
-    made = {(service, operation) for service, operation, _ in recorder.calls}
-    assert PURPOSE[handler] in made, f"{handler} never called {PURPOSE[handler]}: {sorted(made)}"
+    return recorder
+
+
+def _forget(common: Any, app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Drops what a warm Lambda environment keeps between invocations: clients bound to another
+    run's credentials, and validate_http's in-memory decisions."""
+    common.client.cache_clear()
+    common.idempotency_store.cache_clear()
+    if hasattr(app, "_client"):
+        app._client.cache_clear()
+    if hasattr(app, "_decided"):
+        monkeypatch.setattr(app, "_decided", {})
+
+
+def assert_answered_calls_allowed(
+    example: Example,
+    function: Located,
+    recorder: Recorder,
+    resources: dict[tuple[str, str], str] | None = None,
+) -> None:
+    """The calls answered here (moto lacks them) judged against the role by the evaluator, on
+    `resources[(service, operation)]` when the caller knows the call's resource ARN."""
     role = example.role(function.value("Role"))
+    resources = resources or {}
     refused = [
         f"{service}:{operation} on {resource}: {verdict.why}"
         for service, operation, params in recorder.answered
         if not (
             verdict := example.allows(
-                role, f"{service}:{operation}", resource := _resource(example, service, params)
+                role,
+                f"{service}:{operation}",
+                resource := resources.get((service, operation))
+                or _resource(example, service, params),
             )
         )
     ]
     assert refused == [], refused
+
+
+@pytest.mark.parametrize("example", EXAMPLE_NAMES, indirect=True)
+@pytest.mark.parametrize("handler", sorted(HANDLER_EVENTS))
+def test_handler_runs_under_exactly_its_role_policy(
+    example: Example, handler: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    function = function_for(example, handler)
+    recorder = run_under_role_policy(
+        example, function, handler, lambda env: _event(example, handler), monkeypatch
+    )
+    made = {(service, operation) for service, operation, _ in recorder.calls}
+    assert PURPOSE[handler] in made, f"{handler} never called {PURPOSE[handler]}: {sorted(made)}"
+    assert_answered_calls_allowed(example, function, recorder)
 
 
 def _resource(example: Example, service: str, params: dict[str, Any]) -> str:
