@@ -1371,3 +1371,32 @@ def test_free_text_is_clipped_so_no_item_nears_the_item_limit(
     assert app.handler(unsupported, context)["reason"] == (
         "unsupported detail-type " + repr("x" * 1500)[:1000]
     )
+
+
+def test_a_rollback_named_only_in_the_error_details_after_other_actions_counts(
+    codepipeline: Stubber, context: FakeContext
+) -> None:
+    # CodePipeline returns the job failure message as the action's errorDetails.message; the
+    # summary may be absent, and other stages' actions come first in the listing.
+    elsewhere = _failed_validation(
+        "Rollback: ECS service api rolled back from api:9 to api:8.",
+        at=datetime(2026, 3, 2, tzinfo=UTC),
+    )
+    elsewhere["stageName"] = "Deploy-prod"
+    validation = _failed_validation(
+        "Validation failed: x. Rollback: ECS service api rolled back from api:3 to api:2.",
+        datetime(2026, 3, 2, 10, 5, tzinfo=UTC),
+    )
+    del validation["output"]["executionResult"]["externalExecutionSummary"]
+    codepipeline.add_response("get_pipeline_execution", _execution(), GET_REQUEST)
+    codepipeline.add_response(
+        "list_action_executions", {"actionExecutionDetails": [elsewhere, validation]}, LIST_REQUEST
+    )
+    event = load_event("record_deployment", "stage-execution-succeeded.json")
+    event["detail"]["state"] = "FAILED"
+
+    app.handler(event, context)
+
+    item = get_item("payments#staging", EXECUTION_ID)
+    assert (item["outcome"], item["rolled_back"]) == ("ROLLED_BACK", True)
+    assert item["rollback_detail"] == "ECS service api rolled back from api:3 to api:2"
