@@ -1096,3 +1096,29 @@ def test_a_list_where_sarif_has_a_word_is_named_not_a_crash(
     # the gate, without saying which report and which key to fix.
     with pytest.raises(app.GateError, match=re.escape(f"x.sarif: {problem}")):
         app.parse_sarif(_log({"tool": _TOOL, "results": [result]}), "x.sarif")
+
+
+def test_a_rules_default_level_gives_a_results_severity() -> None:
+    # mutmut on sarif.py: dropping the rule's defaultConfiguration.level made an "error" rule's
+    # results medium, so a high gate passed them.
+    tool = {
+        "driver": {"name": "T", "rules": [{"id": "R", "defaultConfiguration": {"level": "error"}}]}
+    }
+    [finding] = app.parse_sarif(_log({"tool": tool, "results": [{"ruleId": "R"}]}), "t.sarif")
+    assert finding.severity == "high"
+
+
+def test_an_extension_rule_found_only_by_its_index_gives_its_severity() -> None:
+    tool = {
+        "driver": {"name": "CodeQL", "rules": [{"id": "py/summary"}]},
+        "extensions": [
+            {"rules": [{"id": "py/a", "properties": {"security-severity": "9.1"}}]},
+            {"rules": [{"id": "py/b", "properties": {"security-severity": "7.5"}}]},
+        ],
+    }
+    results = [
+        {"rule": {"index": 0, "toolComponent": {"index": 0}}},
+        {"rule": {"index": 0, "toolComponent": {"index": 1}}},
+    ]
+    findings = app.parse_sarif(_log({"tool": tool, "results": results}), "codeql.sarif")
+    assert [(f.rule, f.severity) for f in findings] == [("py/a", "critical"), ("py/b", "high")]
