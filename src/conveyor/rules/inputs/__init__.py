@@ -118,8 +118,7 @@ def _normalize(data: Any, text: str, *, name: str, kind: str) -> Template:
     from conveyor.rules.inputs.build import build
 
     if kind == TERRAFORM:
-        records = terraform.read(data, name=name)
-        outputs = terraform.outputs(data)
+        records, outputs = terraform.read(data, name=name)
     else:
         records, outputs = pulumi.read(data, name=name)
     # Lines are looked up only when a finding needs one: a clean plan pays nothing for them.

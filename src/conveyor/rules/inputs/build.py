@@ -42,13 +42,13 @@ def build(
 ) -> Template:
     owners = {r.key: r for r in records if r.native or r.type in TYPES}
     lids = _logical_ids(owners)
-    by_value = _identities(owners)
+    by_value, by_typed_value = _identities(owners)
     joined: dict[str, list[tuple[Record, Join]]] = defaultdict(list)
     for rec in records:
         join = JOINS.get(rec.type)
         if join is None or rec.key in owners:
             continue
-        owner = _owner(rec, join, owners, by_value)
+        owner = _owner(rec, join, owners, by_typed_value)
         if owner is not None:
             joined[owner].append((rec, join))
             lids[rec.key] = lids[owner]  # a reference to the child means its owner
@@ -138,14 +138,20 @@ def _logical_ids(owners: dict[str, Record]) -> dict[str, str]:
     return lids
 
 
-def _identities(owners: dict[str, Record]) -> dict[str, str]:
+def _identities(
+    owners: dict[str, Record],
+) -> tuple[dict[str, str], dict[tuple[str, str], str]]:
+    """id/name/ARN value -> the first record holding it, and (type, value) -> the record of
+    that type holding it: a topic and a bucket may both be called "data"."""
     out: dict[str, str] = {}
+    typed: dict[tuple[str, str], str] = {}
     for key, rec in owners.items():
         for name in IDENTITY_ATTRIBUTES:
             value = rec.values.get(name)
             if isinstance(value, str) and value:
                 out.setdefault(value, key)
-    return out
+                typed.setdefault((rec.type, value), key)
+    return out, typed
 
 
 def _identity_values(owners: dict[str, Record]) -> dict[str, list[str]]:
@@ -166,17 +172,20 @@ def _arns(records: list[Record], lids: dict[str, str]) -> dict[str, str]:
 
 
 def _owner(
-    child: Record, join: Join, owners: dict[str, Record], by_value: dict[str, str]
+    child: Record, join: Join, owners: dict[str, Record], by_value: dict[tuple[str, str], str]
 ) -> str | None:
-    """By the reference in the plan first; by the owner's id/name/ARN value second (state
-    files); never by resource names alone."""
+    """By the reference in the plan first; by the id/name/ARN value of an owner of the join's
+    owner types second (state files); never by resource names alone."""
     for key in child.refs_at(join.attribute):
         if key in owners and owners[key].type in join.owner_types:
             return key
     value = child.values.get(join.attribute)
-    owner = by_value.get(value) if isinstance(value, str) else None
-    if owner is not None and owners[owner].type in join.owner_types:
-        return owner
+    if not isinstance(value, str):
+        return None
+    for owner_type in join.owner_types:
+        owner = by_value.get((owner_type, value))
+        if owner is not None:
+            return owner
     return None
 
 

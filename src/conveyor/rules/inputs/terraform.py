@@ -22,10 +22,18 @@ from conveyor.rules.inputs.records import UNKNOWN, Record
 from conveyor.rules.template import TemplateError
 
 _FIX = "give the output of `terraform show -json tfplan` (or of a state file) unchanged"
-_NOT_RESOURCES = ("var.", "local.", "each.", "count.", "path.", "terraform.", "self.", "module.")
-_INSTANCE_KEY = re.compile(r"\[[^\]]*\]")
-_REFERENCE = re.compile(r"^([A-Za-z0-9_]+)\.([A-Za-z0-9_-]+)(\[[^\]]*\])?")
-_TRAILING_KEY = re.compile(r"\[[^\]]*\]$")
+_NOT_RESOURCES = ("local.", "each.", "count.", "path.", "terraform.", "self.")
+# An instance key: a number, a quoted for_each key (which may hold "]" and escaped quotes), or
+# "*" (a for_each/count not known until apply, Terraform's deferred changes).
+_KEY = r'\[(?:"(?:[^"\\]|\\.)*"|[^\]"]*)\]'
+_INSTANCE_KEY = re.compile(_KEY)
+_REFERENCE = re.compile(rf"^([A-Za-z0-9_]+)\.([A-Za-z0-9_-]+)({_KEY})?")
+_TRAILING_KEY = re.compile(rf"{_KEY}$")
+# The module instance an address lies in: "module.ci[1].module.logs." of
+# "module.ci[1].module.logs.aws_s3_bucket.b".
+_MODULE_INSTANCE = re.compile(rf"^(?:module\.[A-Za-z0-9_-]+(?:{_KEY})?\.)*")
+_MODULE_REFERENCE = re.compile(rf"^module\.([A-Za-z0-9_-]+)({_KEY})?\.([A-Za-z0-9_-]+)")
+_VARIABLE_REFERENCE = re.compile(r"^var\.([A-Za-z0-9_-]+)")
 
 
 def is_plan(data: Any) -> bool:
@@ -51,13 +59,33 @@ class _Reader:
     configs: dict[str, _Config] = field(default_factory=dict)
     # configuration address (no instance keys) -> instance addresses
     instances: dict[str, list[str]] = field(default_factory=dict)
+    # configuration prefix of a module ("module.ci.") -> its outputs' references, and the
+    # references of the arguments its call passes (input variables), relative to the caller
+    module_outputs: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    module_arguments: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    # configuration prefix of a module -> the prefixes of its instances ("module.ci[0].")
+    module_instances: dict[str, set[str]] = field(default_factory=dict)
     has_config: bool = False
+
+    def add_instance(self, address: str) -> None:
+        base = _INSTANCE_KEY.sub("", address) if "[" in address else address
+        self.instances.setdefault(base, []).append(address)
+        prefix = _module_instance(address)
+        while prefix:
+            config = _INSTANCE_KEY.sub("", prefix) if "[" in prefix else prefix
+            known = self.module_instances.setdefault(config, set())
+            if prefix in known:
+                break
+            known.add(prefix)
+            prefix = _module_instance(prefix[:-1])
 
     def fail(self, where: str, problem: str) -> TemplateError:
         return TemplateError(f"{self.name}: {where}: {problem}; {_FIX}")
 
 
-def read(data: dict[str, Any], *, name: str) -> list[Record]:
+def read(data: dict[str, Any], *, name: str) -> tuple[list[Record], dict[str, list[str]]]:
+    """The records of the plan or state, and its root outputs with the instance addresses each
+    one references (what CV092 asks: does some output expose the pipeline, the repository)."""
     reader = _Reader(name)
     version = data.get("format_version")
     if not isinstance(version, str) or not version.split(".", 1)[0].isdigit():
@@ -76,19 +104,22 @@ def read(data: dict[str, Any], *, name: str) -> list[Record]:
             _read_config(_mapping(root, "configuration.root_module", reader), "", reader)
     values_key = "planned_values" if "planned_values" in data else "values"
     values = data.get(values_key)
-    if values is None:
-        return []
-    root_module = _mapping(values, values_key, reader).get("root_module")
-    if root_module is None:
-        return []
     raw: list[dict[str, Any]] = []
-    where = f"{values_key}.root_module"
-    _collect(_mapping(root_module, where, reader), where, raw, reader)
+    if values is not None:
+        root_module = _mapping(values, values_key, reader).get("root_module")
+        if root_module is not None:
+            where = f"{values_key}.root_module"
+            _collect(_mapping(root_module, where, reader), where, raw, reader)
+    raw += _deferred(data, {r["address"] for r in raw}, unknowns, reader)
     for resource in raw:
-        address = resource["address"]
-        base = _INSTANCE_KEY.sub("", address) if "[" in address else address
-        reader.instances.setdefault(base, []).append(address)
-    return [_record(resource, unknowns, reader) for resource in raw]
+        reader.add_instance(resource["address"])
+    records = [_record(resource, unknowns, reader) for resource in raw]
+    return records, _outputs(reader)
+
+
+def _module_instance(address: str) -> str:
+    match = _MODULE_INSTANCE.match(address)
+    return match.group(0) if match else ""
 
 
 def _mapping(value: Any, where: str, reader: _Reader) -> dict[str, Any]:
@@ -158,9 +189,41 @@ def _after_unknown(data: dict[str, Any], reader: _Reader) -> dict[str, Any]:
             )
         if not isinstance(body, dict):
             _mapping(body, f"resource_changes[{index}].change", reader)  # raises
+        # A deposed object (create_before_destroy's old instance, being deleted) shares the
+        # address of the current one: its after_unknown says nothing about the new object.
+        if change.get("deposed"):
+            continue
         unknown = body.get("after_unknown")
         if unknown is not None:
             out[address] = unknown
+    return out
+
+
+def _deferred(
+    data: dict[str, Any], planned: set[str], unknowns: dict[str, Any], reader: _Reader
+) -> list[dict[str, Any]]:
+    """Resources Terraform deferred (``-allow-deferral``; ``for_each``/``count`` not known at
+    plan time: address ``aws_s3_bucket.b[*]``) are left out of ``planned_values`` but will
+    be created: they are read from ``deferred_changes`` under that address."""
+    out: list[dict[str, Any]] = []
+    for index, item in enumerate(_list(data.get("deferred_changes"), "deferred_changes", reader)):
+        where = f"deferred_changes[{index}].resource_change"
+        change = _mapping(item, f"deferred_changes[{index}]", reader).get("resource_change")
+        change = _mapping(change, where, reader)
+        address, rtype, body = change.get("address"), change.get("type"), change.get("change")
+        if not isinstance(address, str) or not isinstance(rtype, str):
+            raise reader.fail(where, 'a change needs "address" and "type" strings')
+        if address in planned or change.get("mode", "managed") != "managed":
+            continue
+        body = _mapping(body, f"{where}.change", reader)
+        after = body.get("after")
+        if after is not None and not isinstance(after, dict):
+            _mapping(after, f"{where}.change.after", reader)  # raises
+        unknown = body.get("after_unknown")
+        if unknown is not None:
+            unknowns.setdefault(address, unknown)
+        out.append({"address": address, "type": rtype, "values": after or {}})
+        planned.add(address)
     return out
 
 
@@ -177,16 +240,53 @@ def _read_config(module: dict[str, Any], prefix: str, reader: _Reader, depth: in
         expressions = resource.get("expressions")
         depends = resource.get("depends_on")
         reader.configs[prefix + address] = _Config(
-            expressions if isinstance(expressions, dict) else {},
+            _dynamic_blocks(expressions) if isinstance(expressions, dict) else {},
             [d for d in depends if isinstance(d, str)] if isinstance(depends, list) else [],
             prefix,
         )
+    reader.module_outputs[prefix] = _references_of(module.get("outputs"), "expression")
     calls = module.get("module_calls")
     if isinstance(calls, dict):
         for call_name, call in calls.items():
-            inner = call.get("module") if isinstance(call, dict) else None
+            if not isinstance(call, dict):
+                continue
+            inner = call.get("module")
+            callee = f"{prefix}module.{call_name}."
+            arguments = call.get("expressions")
+            reader.module_arguments[callee] = _references_of(arguments, None)
             if isinstance(inner, dict):
-                _read_config(inner, f"{prefix}module.{call_name}.", reader, depth + 1)
+                _read_config(inner, callee, reader, depth + 1)
+
+
+def _references_of(items: Any, key: str | None) -> dict[str, list[str]]:
+    """Name -> the references of its expression (``outputs.<name>.expression``, a module
+    call's ``expressions.<argument>``)."""
+    out: dict[str, list[str]] = {}
+    if not isinstance(items, dict):
+        return out
+    for name, item in items.items():
+        expression = item.get(key) if key is not None and isinstance(item, dict) else item
+        names = expression.get("references") if isinstance(expression, dict) else None
+        out[str(name)] = [n for n in names if isinstance(n, str)] if isinstance(names, list) else []
+    return out
+
+
+def _dynamic_blocks(expressions: dict[str, Any]) -> dict[str, Any]:
+    """A ``dynamic "rule" { content { ... } }`` block, where the configuration spells it out
+    (``"dynamic": {"rule": [{"content": [...]}]}``), is the block ``rule`` the user wrote: its
+    content's expressions are read under the block's own name. (Terraform's own JSON leaves
+    dynamic blocks out of ``expressions``; ``_record`` counts such blocks as written.)"""
+    dynamic = expressions.get("dynamic")
+    if not isinstance(dynamic, dict):
+        return expressions
+    out = {k: v for k, v in expressions.items() if k != "dynamic"}
+    for block, specs in dynamic.items():
+        contents: list[Any] = []
+        for spec in specs if isinstance(specs, list) else [specs]:
+            content = spec.get("content") if isinstance(spec, dict) else None
+            contents += content if isinstance(content, list) else [content] if content else []
+        out.setdefault(str(block), contents)
+    return out
 
 
 def _record(resource: dict[str, Any], unknowns: dict[str, Any], reader: _Reader) -> Record:
@@ -206,17 +306,22 @@ def _record(resource: dict[str, Any], unknowns: dict[str, Any], reader: _Reader)
     )
     if config is not None:
         trailing = _TRAILING_KEY.search(address)
-        instance = trailing.group(0) if trailing else ""
+        at = _At(config.module, _module_instance(address), trailing.group(0) if trailing else "")
         refs: dict[str, list[str]] = {}
         computed: dict[str, list[str]] = {}
-        _flatten(config.expressions, "", refs, computed, config.module, instance, reader)
+        _flatten(config.expressions, "", refs, computed, at, reader)
         rec.refs = refs
         rec.computed = frozenset(c.split(".", 1)[0] for c in computed)
         rec.derived = {c: names for c, names in computed.items() if "." in c}
-        rec.declared = frozenset(config.expressions)
-        rec.depends_on = [
-            key for d in config.depends_on for key in _resolve(d, config.module, instance, reader)
-        ]
+        # Blocks written with ``dynamic`` are missing from Terraform's ``expressions`` but
+        # present in the planned values: a block there that no expression explains is one
+        # the user wrote (computed blocks of a new resource are unknown, not lists).
+        rec.declared = frozenset(config.expressions) | {
+            k
+            for k, v in values.items()
+            if k not in config.expressions and isinstance(v, list) and v and _blocks(v)
+        }
+        rec.depends_on = [key for d in config.depends_on for key in _resolve(d, at, reader)]
         # A provider default known only after apply is not a value the user chose: absent.
         rec.values = {k: v for k, v in rec.values.items() if v is not UNKNOWN or k in rec.declared}
     elif reader.has_config:
@@ -247,18 +352,33 @@ def _merge_unknown(values: Any, unknown: Any) -> Any:
     return values
 
 
+def _blocks(items: list[Any]) -> bool:
+    return all(isinstance(item, dict) for item in items)
+
+
+@dataclass(frozen=True, slots=True)
+class _At:
+    """Where a reference is written: the module's configuration prefix ("module.ci."), the
+    module instance the referrer lies in ("module.ci[1]."), the referrer's own instance key."""
+
+    module: str
+    where: str
+    instance: str
+
+
 def _flatten(
     expressions: Any,
     path: str,
     refs: dict[str, list[str]],
     computed: dict[str, list[str]],
-    module: str,
-    instance: str,
+    at: _At,
     reader: _Reader,
     depth: int = 0,
 ) -> None:
     if depth > 30 or not isinstance(expressions, dict):
         return
+    if depth and "dynamic" in expressions:
+        expressions = _dynamic_blocks(expressions)
     for key, expr in expressions.items():
         here = f"{path}.{key}" if path else str(key)
         if isinstance(expr, dict) and "constant_value" in expr and "references" not in expr:
@@ -272,74 +392,85 @@ def _flatten(
                 if isinstance(names, list) and names:
                     computed[here] = [n for n in names if isinstance(n, str)]
                     found = [
-                        k
-                        for n in names
-                        if isinstance(n, str)
-                        for k in _resolve(n, module, instance, reader)
+                        k for n in names if isinstance(n, str) for k in _resolve(n, at, reader)
                     ]
                     if found:
                         refs[here] = list(dict.fromkeys(found))
             else:
-                _flatten(block, here, refs, computed, module, instance, reader, depth + 1)
+                _flatten(block, here, refs, computed, at, reader, depth + 1)
 
 
-def _resolve(reference: str, module: str, instance: str, reader: _Reader) -> list[str]:
+def _resolve(reference: str, at: _At, reader: _Reader, depth: int = 0) -> list[str]:
     """Instance addresses a configuration reference names (``aws_s3_bucket.a.id`` ->
-    ``aws_s3_bucket.a``; with count/for_each, the instance with the same key)."""
-    if reference.startswith(_NOT_RESOURCES) or reference.startswith("data."):
+    ``aws_s3_bucket.a``; with count/for_each, the instance with the same key; in a module
+    with count/for_each, the instance of the same module instance). A module output
+    (``module.m.bucket_id``) and a module's input variable (``var.bucket``) are followed to
+    the resources their expressions reference."""
+    if depth > 20 or reference.startswith(_NOT_RESOURCES) or reference.startswith("data."):
         return []
+    if reference.startswith("module."):
+        return _resolve_output(reference, at, reader, depth)
+    if reference.startswith("var."):
+        return _resolve_variable(reference, at, reader, depth)
     match = _REFERENCE.match(reference)
     if match is None:
         return []
     key = match.group(3) or ""
     # A literal key names one instance; count.index / each.key mean "the referrer's own".
     explicit = key[1:2].isdigit() or key[1:2] == '"'
-    base = module + match.group(1) + "." + match.group(2)
-    found = reader.instances.get(base, [])
+    local = match.group(1) + "." + match.group(2)
+    found = reader.instances.get(at.module + local, [])
+    if at.module:
+        # References never leave their module: the instance must lie in the referrer's own
+        # module instance (module.x[1] refers to module.x[1]'s bucket, not module.x[0]'s).
+        found = [a for a in found if _module_instance(a) == at.where]
     if explicit:
-        return [a for a in found if a == base + key]
-    if len(found) <= 1 or not instance:
+        return [a for a in found if a == at.where + local + key]
+    if len(found) <= 1 or not at.instance:
         return list(found)
-    same = base + instance
+    same = at.where + local + at.instance
     return [same] if same in found else list(found)
 
 
-def outputs(data: dict[str, Any]) -> dict[str, list[str]]:
-    """Root module outputs -> the instance addresses each one references (what CV092 asks:
-    does some output expose the pipeline, the repository, the topic)."""
-    config = data.get("configuration")
-    root = config.get("root_module") if isinstance(config, dict) else None
-    declared = root.get("outputs") if isinstance(root, dict) else None
-    if not isinstance(declared, dict):
-        return {}
-    reader = _Reader("")
-    for resource in _addresses(data):
-        reader.instances.setdefault(_INSTANCE_KEY.sub("", resource), []).append(resource)
-    out: dict[str, list[str]] = {}
-    for name, output in declared.items():
-        expression = output.get("expression") if isinstance(output, dict) else None
-        names = expression.get("references") if isinstance(expression, dict) else None
-        found = [
-            k
-            for n in (names if isinstance(names, list) else [])
-            if isinstance(n, str)
-            for k in _resolve(n, "", "", reader)
-        ]
-        out[str(name)] = list(dict.fromkeys(found))
-    return out
-
-
-def _addresses(data: dict[str, Any]) -> list[str]:
-    values = data.get("planned_values") or data.get("values")
+def _resolve_output(reference: str, at: _At, reader: _Reader, depth: int) -> list[str]:
+    match = _MODULE_REFERENCE.match(reference)
+    if match is None:
+        return []  # "module.m" alone: the references list also names the output itself
+    call, key, output = match.group(1), match.group(2) or "", match.group(3)
+    callee = f"{at.module}module.{call}."
+    names = reader.module_outputs.get(callee, {}).get(output, [])
     found: list[str] = []
-    stack = [values.get("root_module") if isinstance(values, dict) else None]
-    while stack:
-        module = stack.pop()
-        if not isinstance(module, dict):
+    for where in sorted(reader.module_instances.get(callee, ())):
+        if _module_instance(where[:-1]) != at.where:
+            continue  # an instance of the same call made from another instance of the caller
+        if key and where[len(at.where) : -1] != f"module.{call}{key}":
             continue
-        for resource in module.get("resources") or []:
-            if isinstance(resource, dict) and isinstance(resource.get("address"), str):
-                found.append(resource["address"])
-        children = module.get("child_modules")
-        stack.extend(children if isinstance(children, list) else [])
-    return found
+        inner = _At(callee, where, "")
+        found += [k for n in names for k in _resolve(n, inner, reader, depth + 1)]
+    return list(dict.fromkeys(found))
+
+
+def _resolve_variable(reference: str, at: _At, reader: _Reader, depth: int) -> list[str]:
+    match = _VARIABLE_REFERENCE.match(reference)
+    if match is None or not at.module:
+        return []  # a root module variable: a value the user passes in, not a resource
+    names = reader.module_arguments.get(at.module, {}).get(match.group(1), [])
+    # The call's arguments are written in the caller, once per instance of the module:
+    # ``count.index`` / ``each.key`` there are this module instance's key.
+    key = _TRAILING_KEY.search(at.where[:-1])
+    caller = _At(
+        _module_instance(at.module[:-1]),
+        _module_instance(at.where[:-1]),
+        key.group(0) if key else "",
+    )
+    return list(dict.fromkeys(k for n in names for k in _resolve(n, caller, reader, depth + 1)))
+
+
+def _outputs(reader: _Reader) -> dict[str, list[str]]:
+    if not reader.has_config:
+        return {}
+    root = _At("", "", "")
+    return {
+        name: list(dict.fromkeys(k for n in names for k in _resolve(n, root, reader)))
+        for name, names in reader.module_outputs.get("", {}).items()
+    }
