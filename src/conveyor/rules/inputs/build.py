@@ -4,13 +4,14 @@ suppression metadata the engine already honours."""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
 from conveyor.rules.inputs.mapping import IDENTITY_ATTRIBUTES, JOINS, TYPES, Join
 from conveyor.rules.inputs.records import Record
-from conveyor.rules.inputs.view import AFTER_APPLY, View, is_unknown
+from conveyor.rules.inputs.view import AFTER_APPLY, View, is_unknown, merged_tags
 from conveyor.rules.intrinsics import ref_target
 from conveyor.rules.template import Resource, Template, _Locator
 
@@ -73,7 +74,7 @@ def build(
             body["DependsOn"] = depends
         if _deleted_with_stack(rec, view):
             body["DeletionPolicy"] = "Delete"
-        suppress = suppressions(rec.values)
+        suppress = suppressions(rec)
         if suppress:
             body["Metadata"] = {"conveyor": {"suppress": suppress}}
         resources[lid] = Resource(lid, cfn_type, props, body, (lid,))
@@ -168,6 +169,8 @@ def _arns(records: list[Record], lids: dict[str, str]) -> dict[str, str]:
         arn = rec.values.get("arn")
         if isinstance(arn, str) and arn.startswith("arn:"):
             out.setdefault(arn, lids.get(rec.key, rec.name))
+        for arn in rec.arns:
+            out.setdefault(arn, lids.get(rec.key, rec.name))
     return out
 
 
@@ -206,15 +209,53 @@ def _deleted_with_stack(rec: Record, view: View) -> bool:
     return not (rec.type == "aws_s3_bucket" and view.val(rec, "force_destroy") is True)
 
 
-def suppressions(values: dict[str, Any]) -> list[dict[str, str]]:
-    """``conveyor:suppress = "CV002: reason; CV009: another reason"`` on the resource's tags."""
-    tags = values.get("tags")
-    text = tags.get(SUPPRESS_TAG) if isinstance(tags, dict) else None
+_RULE_ID = r"[A-Za-z]{2,}\d{3,}"
+# The start of an entry: at the start of the text or after ";", one or more rule ids (separated
+# by ",", ";" or spaces) and ":". A ";" followed by anything else belongs to the reason.
+_ENTRY = re.compile(rf"(?:^|;)\s*({_RULE_ID}(?:\s*[,;\s]\s*{_RULE_ID})*)\s*:")
+_QUOTES = ("'", '"', "\u2018\u2019", "\u201c\u201d")
+
+
+def suppressions(rec: Record) -> list[dict[str, str]]:
+    """The ``conveyor:suppress`` tag: ``"CV002: reason; CV009: another reason"``; several
+    ids may share a reason (``"CV002, CV009: reason"``); a reason may hold ";" and
+    apostrophes, and may be quoted. Read from the tags the rules see (provider default tags
+    included), or from an aws-native resource's Key/Value tag list."""
+    text = _tag(rec, SUPPRESS_TAG)
     if not isinstance(text, str):
         return []
+    entries = list(_ENTRY.finditer(text))
+    if not entries:
+        rule, _, reason = text.partition(":")
+        return [{"rule": rule.strip(), "reason": _unquote(reason)}] if rule.strip() else []
     out = []
-    for item in text.split(";"):
-        rule, _, reason = item.partition(":")
-        if rule.strip():
-            out.append({"rule": rule.strip(), "reason": reason.strip()})
+    for index, entry in enumerate(entries):
+        end = entries[index + 1].start() if index + 1 < len(entries) else len(text)
+        reason = _unquote(text[entry.end() : end])
+        for rule in re.findall(_RULE_ID, entry.group(1)):
+            out.append({"rule": rule.upper(), "reason": reason})
     return out
+
+
+def _tag(rec: Record, key: str) -> Any:
+    if not rec.native:
+        tags = merged_tags(rec.values)
+        if not isinstance(tags, dict):
+            tags = rec.values.get("tags")  # the merge is unknown until apply, the own tags not
+        return tags.get(key) if isinstance(tags, dict) else None
+    tags = rec.values.get("Tags")
+    if isinstance(tags, dict):
+        return tags.get(key)
+    for tag in tags if isinstance(tags, list) else ():
+        if isinstance(tag, dict) and tag.get("Key") == key:
+            return tag.get("Value")
+    return None
+
+
+def _unquote(reason: str) -> str:
+    reason = reason.strip().rstrip(";").strip()
+    for quote in _QUOTES:
+        opening, closing = quote[0], quote[-1]
+        if len(reason) >= 2 and reason[0] == opening and reason[-1] == closing:
+            return reason[1:-1].strip()
+    return reason

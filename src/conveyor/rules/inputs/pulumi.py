@@ -19,14 +19,18 @@ AWS Classic types are bridged from the Terraform provider: ``aws:s3/bucketV2:Buc
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
+from conveyor.rules.inputs import cfn_spelling
 from conveyor.rules.inputs.records import UNKNOWN, Record, snake, snake_keys
 from conveyor.rules.template import TemplateError
 
 UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 SECRET_KEY = "4dabf18193072939515e22adb298388d"  # noqa: S105 (a signature, not a password)
+# What `pulumi preview --json` prints in place of a secret value.
+MASKED_SECRET = "[secret]"  # noqa: S105 (a placeholder, not a password)
 _FIX = "give the output of `pulumi preview --json` or `pulumi stack export` unchanged"
 # Types whose Terraform name is not aws_<module>_<resource>.
 _TERRAFORM_TYPES = {
@@ -39,32 +43,6 @@ _TERRAFORM_TYPES = {
 _CLASSIC = re.compile(r"^aws:([a-z0-9]+)/[A-Za-z0-9]+:([A-Za-z0-9]+)$")
 _NATIVE = re.compile(r"^aws-native:([a-z0-9]+):([A-Za-z0-9]+)$")
 _NAME_INPUTS = frozenset({"bucket", "name", "function_name", "topic_name", "role_name"})
-# aws-native module -> CloudFormation service name, where capitalising the module is not it
-# (https://www.pulumi.com/registry/packages/aws-native/api-docs/: aws-native:<module>:<Type>).
-_NATIVE_SERVICES = {
-    "s3": "S3",
-    "sns": "SNS",
-    "sqs": "SQS",
-    "iam": "IAM",
-    "kms": "KMS",
-    "ecr": "ECR",
-    "ecs": "ECS",
-    "ec2": "EC2",
-    "ssm": "SSM",
-    "codebuild": "CodeBuild",
-    "codecommit": "CodeCommit",
-    "codedeploy": "CodeDeploy",
-    "codepipeline": "CodePipeline",
-    "codestarconnections": "CodeStarConnections",
-    "codestarnotifications": "CodeStarNotifications",
-    "cloudwatch": "CloudWatch",
-    "dynamodb": "DynamoDB",
-    "secretsmanager": "SecretsManager",
-    "stepfunctions": "StepFunctions",
-    "elasticloadbalancingv2": "ElasticLoadBalancingV2",
-}
-# aws-native property names whose CloudFormation spelling is not the camelCase capitalised.
-_NATIVE_SPELLING = {"sseAlgorithm": "SSEAlgorithm", "kmsMasterKeyId": "KMSMasterKeyID"}
 _NATIVE_OPAQUE = frozenset(
     {"policyDocument", "keyPolicy", "assumeRolePolicyDocument", "eventPattern", "variables"}
 )
@@ -83,20 +61,52 @@ def read(data: dict[str, Any], *, name: str) -> tuple[list[Record], dict[str, li
     states = list(_states(data, name))
     records: list[Record] = []
     outputs: dict[str, list[str]] = {}
+    outputs_seen = True
+    default_tags = _default_tags(states)
     for state, where in states:
         urn = state.get("urn")
         rtype = state.get("type")
         if not isinstance(urn, str) or not isinstance(rtype, str):
             raise _fail(name, where, 'a resource needs "urn" and "type" strings')
         if rtype == "pulumi:pulumi:Stack":
-            outputs = _stack_outputs(state)
+            outputs, outputs_seen = _stack_outputs(state)
             continue
         if state.get("external") is True or state.get("delete") is True:
             continue  # read with .get() (not the stack's), or pending deletion
         record = _record(state, urn, rtype, where, name)
+        if record is not None and not record.native and "tags_all" not in record.values:
+            provider = state.get("provider")
+            defaults = default_tags.get(provider) if isinstance(provider, str) else None
+            if defaults:
+                record.values["tags_all"] = defaults
         if record is not None:
             records.append(record)
+    if not outputs_seen:
+        # Outputs without propertyDependencies (older exports): what each one exposes cannot
+        # be seen, so none is claimed missing (CV092).
+        outputs = {name: [r.key for r in records] for name in outputs}
     return records, outputs
+
+
+def _default_tags(states: list[tuple[dict[str, Any], str]]) -> dict[str, dict[str, Any]]:
+    """Provider reference (``<provider URN>::<id>``, what a resource's ``provider`` holds) ->
+    the AWS provider's ``defaultTags.tags``. Provider inputs arrive JSON-encoded."""
+    out: dict[str, dict[str, Any]] = {}
+    for state, _ in states:
+        rtype = state.get("type")
+        if not isinstance(rtype, str) or not rtype.startswith("pulumi:providers:aws"):
+            continue
+        inputs = state.get("inputs")
+        value = inputs.get("defaultTags") if isinstance(inputs, dict) else None
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except (ValueError, RecursionError):
+                continue
+        tags = _known(value.get("tags")) if isinstance(value, dict) else None
+        if isinstance(tags, dict) and tags:
+            out[f"{state.get('urn')}::{state.get('id')}"] = tags
+    return out
 
 
 def _fail(name: str, where: str, problem: str) -> TemplateError:
@@ -153,16 +163,22 @@ def _record(state: dict[str, Any], urn: str, rtype: str, where: str, name: str) 
     stack = urn.split("::", 1)[0].rsplit(":", 1)[-1]
     native = _NATIVE.match(rtype)
     if native:
+        record_type = cfn_spelling.cfn_type(native.group(1), native.group(2))
         values: dict[str, Any] = {
-            _native_key(k): _native_values(v, k) for k, v in inputs.items() if k not in defaults
+            cfn_spelling.property_name(record_type, k): _native_values(v, k, record_type)
+            for k, v in inputs.items()
+            if k not in defaults
         }
-        record_type = f"AWS::{_native_service(native.group(1))}::{native.group(2)}"
     else:
         classic = _terraform_type(rtype)
         if classic is None:
             return None
         record_type = classic
         values = snake_keys(inputs)
+    # The tags AWS applies, provider default tags merged in (an export's output).
+    merged = outputs.get("tagsAll")
+    if not native and (isinstance(merged, dict) or merged is UNKNOWN):
+        values["tags_all"] = merged
     # Identities for joins and references by value (``id`` is the name for most types).
     for key in ("id", "arn"):
         known = state.get(key) if key == "id" else outputs.get(key)
@@ -173,16 +189,36 @@ def _record(state: dict[str, Any], urn: str, rtype: str, where: str, name: str) 
     declared = frozenset(snake(k) for k in inputs)
     refs = _property_dependencies(state)
     # Computed from other resources, auto-named by Pulumi (a random suffix, ``__defaults``),
-    # or a name carrying the stack's name: not a literal.
+    # or a name carrying the stack's name as one of its parts: not a literal.
+    carries_stack = re.compile(rf"(?<![A-Za-z0-9]){re.escape(stack)}(?![A-Za-z0-9])")
     computed = (
         set(refs)
         | {snake(d) for d in defaults}
         | {
             k
             for k in _NAME_INPUTS
-            if isinstance(values.get(k), str) and stack and stack in values[k]
+            if isinstance(values.get(k), str) and stack and carries_stack.search(values[k])
         }
     )
+    derived: dict[str, list[str]] = {}
+    arns: tuple[str, ...] = ()
+    if native:
+        # The engine resolved these from other resources: an ARN or account id in them is
+        # that resource's, not one written into the program (CV036).
+        raw = state.get("propertyDependencies")
+        if isinstance(raw, dict):
+            derived = {
+                cfn_spelling.property_name(record_type, str(k)): [
+                    u for u in v if isinstance(u, str)
+                ]
+                for k, v in raw.items()
+                if isinstance(v, list) and v
+            }
+        arns = tuple(
+            v
+            for k, v in outputs.items()
+            if str(k).lower().endswith("arn") and isinstance(v, str) and v.startswith("arn:")
+        )
     deps = state.get("dependencies")
     return Record(
         key=urn,
@@ -194,6 +230,8 @@ def _record(state: dict[str, Any], urn: str, rtype: str, where: str, name: str) 
         native=bool(native),
         declared=None if native else declared,
         computed=frozenset(computed),
+        derived=derived,
+        arns=arns,
     )
 
 
@@ -224,7 +262,7 @@ def _known(value: Any, depth: int = 0) -> Any:
     """Unknown sentinels and secrets -> UNKNOWN (a value, just not one we can read)."""
     if depth > 60:
         return UNKNOWN
-    if value == UNKNOWN_VALUE:
+    if isinstance(value, str) and value in (UNKNOWN_VALUE, MASKED_SECRET):
         return UNKNOWN
     if isinstance(value, float) and value.is_integer():
         return int(value)  # the SDK sends numbers as floats: 15.0 minutes is 15
@@ -237,31 +275,31 @@ def _known(value: Any, depth: int = 0) -> Any:
     return value
 
 
-def _stack_outputs(state: dict[str, Any]) -> dict[str, list[str]]:
+def _stack_outputs(state: dict[str, Any]) -> tuple[dict[str, list[str]], bool]:
+    """Output name -> the URNs it was computed from, and whether the input says (older
+    exports carry no ``propertyDependencies``)."""
     outputs = state.get("outputs")
     deps = state.get("propertyDependencies")
     if not isinstance(outputs, dict):
-        return {}
+        return {}, True
     found: dict[str, list[str]] = {}
     for key in outputs:
         urns = deps.get(key) if isinstance(deps, dict) else None
         found[str(key)] = [u for u in urns if isinstance(u, str)] if isinstance(urns, list) else []
-    return found
+    return found, isinstance(deps, dict)
 
 
-def _native_service(module: str) -> str:
-    return _NATIVE_SERVICES.get(module, module[:1].upper() + module[1:])
-
-
-def _native_key(key: str) -> str:
-    return _NATIVE_SPELLING.get(key, key[:1].upper() + key[1:])
-
-
-def _native_values(value: Any, key: str, depth: int = 0) -> Any:
+def _native_values(value: Any, key: str, cfn_type: str, depth: int = 0) -> Any:
     if key in _NATIVE_OPAQUE or depth > 60:
         return value
+    if key == "tags" and isinstance(value, dict):
+        return value  # a tag map (AWS::SSM::Parameter): its keys are the user's
     if isinstance(value, dict):
-        return {_native_key(k): _native_values(v, k, depth + 1) for k, v in value.items()}
+        return {
+            cfn_spelling.property_name(cfn_type, k): _native_values(v, k, cfn_type, depth + 1)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
-        return [_native_values(v, key, depth + 1) for v in value]
+        # (An item is not the property itself: a tag list's items are renamed Key/Value.)
+        return [_native_values(v, f"{key}[]", cfn_type, depth + 1) for v in value]
     return value

@@ -57,6 +57,9 @@ class Record:
     # The same for attributes inside blocks (``stage.action.configuration``), dotted, with
     # the references each expression makes (``var.connection_arn``).
     derived: dict[str, list[str]] = field(default_factory=dict)
+    # ARNs the input resolved for this resource besides an ``arn`` value (Pulumi aws-native
+    # outputs such as ``topicArn``).
+    arns: tuple[str, ...] = ()
 
     def wrote(self, name: str) -> bool:
         if self.declared is None:

@@ -58,9 +58,13 @@ class View:
                 return {"Fn::GetAtt": [self.arns[value], "Arn"]}
             source = _source(rec.derived, path) if rec.derived else None
             if source and _ACCOUNT_BOUND.search(value):
-                # An ARN or account id from a variable: resolved by the plan, not hard-coded.
-                # (Other values of the same expression, such as names, stay as they are.)
-                return {"Ref": source}
+                # An ARN, account id or region from a variable or another resource: resolved
+                # by the plan or the engine, not hard-coded. (Other values of the same
+                # expression, such as names, stay as they are.)
+                lid = self.lids.get(source)
+                if lid is None:
+                    return {"Ref": source}
+                return {"Fn::GetAtt": [lid, "Arn"]} if value.startswith("arn:") else {"Ref": lid}
             return value
         if isinstance(value, dict):
             return {k: self._scrub(v, rec, (*path, str(k))) for k, v in value.items()}
@@ -137,11 +141,8 @@ class View:
         return value
 
     def tags(self, rec: Record) -> Any:
-        """Tags as CloudFormation's Key/Value list; ``tags_all`` includes provider
-        ``default_tags``."""
-        value = rec.values.get("tags_all")
-        if not isinstance(value, dict) or not value:
-            value = rec.values.get("tags")
+        """Tags as CloudFormation's Key/Value list: ``merged_tags``."""
+        value = merged_tags(rec.values)
         if value is UNKNOWN:
             return unknown(rec, ("tags",))
         if not isinstance(value, dict) or not value:
@@ -151,13 +152,30 @@ class View:
         ]
 
 
-_ACCOUNT_BOUND = re.compile(r"^arn:|(?<!\d)\d{12}(?!\d)")
+_ACCOUNT_BOUND = re.compile(
+    r"^arn:|(?<!\d)\d{12}(?!\d)|^(?:[a-z]{2}|us-gov|us-iso[a-z]?)-[a-z]+-\d+$"
+)
+
+
+def merged_tags(values: dict[str, Any]) -> Any:
+    """The resource's tags with the provider's default tags: Terraform's ``tags_all`` (its
+    merge of ``default_tags`` and ``tags``), which the Pulumi reader fills the same way; the
+    resource's own ``tags`` when there is no merge. Unknown when the merge is unknown."""
+    merged = values.get("tags_all")
+    if merged is UNKNOWN:
+        return UNKNOWN
+    own = values.get("tags")
+    if isinstance(merged, dict) and merged:
+        return {**merged, **own} if isinstance(own, dict) else merged
+    return own
 
 
 def _source(derived: dict[str, list[str]], path: tuple[str | int, ...]) -> str | None:
-    """The variable (or resource attribute) the expression at path reads, if it reads one."""
+    """The variable (or resource attribute) the expression at path reads, if it reads one
+    (Terraform keeps top-level attributes in ``computed``; Pulumi aws-native keeps its
+    top-level properties here)."""
     names = [str(p) for p in path if isinstance(p, str)]
-    for n in range(2, len(names) + 1):
+    for n in range(1, len(names) + 1):
         found = derived.get(".".join(names[:n]))
         if found:
             return found[0]
