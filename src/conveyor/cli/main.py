@@ -25,7 +25,9 @@ from conveyor.cli import diagram as diagram_command
 from conveyor.cli import history as history_command
 from conveyor.cli import init as init_command
 from conveyor.cli import plan as plan_command
+from conveyor.cli import rollback as rollback_command
 from conveyor.cli import schema as schema_command
+from conveyor.cli import status as status_command
 from conveyor.cli import synth as synth_command
 from conveyor.cli import validate as validate_command
 
@@ -113,6 +115,8 @@ COMMANDS: dict[str, Callable[..., None]] = {
     "destroy": deploy_command.destroy,
     "bootstrap": deploy_command.bootstrap,
     "history": history_command.history,
+    "status": status_command.status,
+    "rollback": rollback_command.rollback,
 }
 for name, function in COMMANDS.items():
     app.command(name, help=unwrapped(function.__doc__))(function)

@@ -1,0 +1,179 @@
+"""`conveyor status`: the pipeline's latest executions, its stages, what each environment runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.markup import escape
+
+from conveyor.cli.aws import (
+    Connection,
+    EndpointOption,
+    ProfileOption,
+    RegionOption,
+    calling_aws,
+)
+from conveyor.cli.output import console
+from conveyor.cli.validate import load_or_exit
+
+if TYPE_CHECKING:
+    from conveyor.operate.status import EnvironmentStatus, PipelineStatus
+
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscodepipeline.html
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscloudformation.html
+NEEDS = (
+    "codepipeline:GetPipelineState, codepipeline:ListPipelineExecutions and "
+    "codepipeline:GetPipelineExecution on the pipeline, and cloudformation:DescribeStacks on "
+    "the environments' stacks"
+)
+_STYLE = {
+    "Succeeded": "green",
+    "Failed": "red",
+    "Errored": "red",
+    "Stopped": "yellow",
+    "Stopping": "yellow",
+    "Cancelled": "yellow",
+    "Superseded": "yellow",
+    "InProgress": "cyan",
+}
+
+
+def status(
+    spec: Annotated[
+        Path,
+        typer.Option("--spec", help="conveyor.yaml: gives the pipeline, stages and stacks."),
+    ] = Path("conveyor.yaml"),
+    limit: Annotated[
+        int, typer.Option("--limit", min=0, max=100, help="Latest executions to list.")
+    ] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+    region: RegionOption = None,
+    profile: ProfileOption = None,
+    endpoint_url: EndpointOption = None,
+) -> None:
+    """Show the pipeline's latest executions, each stage's state and what each environment runs.
+
+    Per environment: the image digest (or Lambda code object) its stack was deployed with, its
+    URL, its stack's state and the commit of the stage's latest run. Stages show their V2
+    conditions (before entry, on success, on failure) as last evaluated. Read-only.
+
+    Examples:
+
+      conveyor status
+
+      conveyor status --spec examples/payments.yaml --json | jq '.environments[].image'
+    """
+    loaded = load_or_exit(spec)
+    from conveyor.operate import names
+    from conveyor.operate.status import read_status
+
+    pipeline = names.pipeline_name(loaded)
+    connection = Connection(region or loaded.pipeline_region, profile, endpoint_url)
+    with calling_aws(f"reading {pipeline}", needs=NEEDS):
+        codepipeline = connection.client("codepipeline")
+        cloudformation = connection.client("cloudformation")
+    where = codepipeline.meta.region_name
+    known = {
+        "PipelineNotFoundException": (
+            f"no pipeline {pipeline} in {where}: deploy it first (conveyor deploy "
+            f"{spec}), or pass --region (and --profile) of the account it is in"
+        ),
+    }
+    with (
+        calling_aws(f"reading {pipeline}", needs=NEEDS, known=known),
+        console.status(f"Reading {pipeline} …", spinner="dots"),
+    ):
+        found = read_status(
+            codepipeline, cloudformation, pipeline, names.environments(loaded), limit=limit
+        )
+    if as_json:
+        typer.echo(json.dumps({"app": loaded.app, "region": where, **found.to_json()}, indent=2))
+        return
+    _print(found, where)
+
+
+def _styled(value: str | None) -> str:
+    if not value:
+        return "-"
+    style = _STYLE.get(value)
+    return f"[{style}]{value}[/]" if style else value
+
+
+def _short_release(environment: EnvironmentStatus) -> str:
+    """`repository@sha256:0123456789ab` for an image, the object key for code."""
+    if environment.image:
+        repository, _, digest = environment.image.rpartition("@")
+        name = repository.rsplit("/", 1)[-1]
+        return f"{name}@{digest[:19]}" if digest else environment.image.rsplit("/", 1)[-1]
+    if environment.code:
+        return environment.code.rsplit("/", 1)[-1]
+    return "-"
+
+
+def _last_run(environment: EnvironmentStatus) -> str:
+    """The stage's latest run and its commit: what the environment runs when it succeeded."""
+    run = environment.last_run
+    if run is None or run.status is None:
+        return "-"
+    rolled = " (rollback)" if run.type == "ROLLBACK" else ""
+    commit = f" {escape(environment.execution.headline)}" if environment.execution else ""
+    return f"{_styled(run.status)}{rolled}{commit}"
+
+
+def _print(found: PipelineStatus, region: str) -> None:
+    from rich.table import Table
+
+    version = f" (version {found.version})" if found.version is not None else ""
+    console.print(f"Pipeline {escape(found.pipeline)}{version} in {escape(region)}")
+    if found.executions:
+        runs = Table(title=f"Latest {len(found.executions)} executions", title_justify="left")
+        for column in ("Started (UTC)", "Execution", "Status", "Type", "Trigger", "Commit"):
+            runs.add_column(column, overflow="fold" if column == "Commit" else "ellipsis")
+        for execution in found.executions:
+            runs.add_row(
+                f"{execution.started:%Y-%m-%d %H:%M}" if execution.started else "-",
+                execution.id,
+                _styled(execution.status),
+                execution.type
+                + (f" of {execution.rollback_of[:8]}" if execution.rollback_of else ""),
+                execution.trigger or "-",
+                escape(execution.headline),
+            )
+        console.print(runs)
+    stages = Table(title="Stages", title_justify="left")
+    for column in ("Stage", "Latest run", "Execution", "Conditions"):
+        stages.add_column(column)
+    for stage in found.stages:
+        conditions = ", ".join(
+            f"{kind.replace('_', ' ')}: {_styled(state)}"
+            for kind, state in stage.conditions.items()
+        )
+        kind = " (rollback)" if stage.type == "ROLLBACK" else ""
+        stages.add_row(
+            escape(stage.name),
+            _styled(stage.status) + kind,
+            stage.execution_id or "-",
+            conditions or "-",
+        )
+    console.print(stages)
+    envs = Table(title="Environments", title_justify="left")
+    for column in ("Environment", "Stack", "Runs", "Last run", "URL", "Updated (UTC)"):
+        envs.add_column(column, overflow="fold" if column in ("Runs", "URL") else "ellipsis")
+    for env in found.environments:
+        stack = (
+            f"in account {env.account}, not read"
+            if env.stack_status is None
+            else ("not deployed yet" if not env.deployed else env.stack_status)
+        )
+        envs.add_row(
+            escape(env.name),
+            escape(stack),
+            escape(_short_release(env)),
+            _last_run(env),
+            escape(env.url or "-"),
+            f"{env.updated:%Y-%m-%d %H:%M}" if env.updated else "-",
+        )
+    console.print(envs)

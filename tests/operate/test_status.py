@@ -1,0 +1,146 @@
+"""What `conveyor status` reads: executions, stages with their conditions, what each
+environment runs (botocore Stubber)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError  # type: ignore[import-untyped]
+
+from conveyor.operate.names import EnvironmentNames
+from conveyor.operate.status import read_status
+from tests.operate.fakes import (
+    IMAGE,
+    PIPELINE,
+    START,
+    add_detail,
+    add_state,
+    execution_id,
+    stage,
+    state,
+    stubbed,
+    summary,
+)
+
+STAGING = EnvironmentNames("staging", "Deploy-staging", "payments-staging")
+PROD = EnvironmentNames("prod", "Deploy-prod", "payments-prod")
+
+
+@pytest.fixture
+def clients() -> Any:
+    codepipeline, pipeline_stub = stubbed("codepipeline")
+    cloudformation, stack_stub = stubbed("cloudformation")
+    with pipeline_stub, stack_stub:
+        yield codepipeline, pipeline_stub, cloudformation, stack_stub
+        pipeline_stub.assert_no_pending_responses()
+        stack_stub.assert_no_pending_responses()
+
+
+def _listed(stubber: Any, summaries: list[dict[str, Any]], limit: int) -> None:
+    stubber.add_response(
+        "list_pipeline_executions",
+        {"pipelineExecutionSummaries": summaries},
+        {"pipelineName": PIPELINE, "maxResults": limit},
+    )
+
+
+def _stack(name: str, parameters: dict[str, str], outputs: dict[str, str]) -> dict[str, Any]:
+    return {
+        "Stacks": [
+            {
+                "StackName": name,
+                "StackStatus": "UPDATE_COMPLETE",
+                "CreationTime": START,
+                "LastUpdatedTime": START.replace(hour=11),
+                "Parameters": [
+                    {"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()
+                ],
+                "Outputs": [{"OutputKey": k, "OutputValue": v} for k, v in outputs.items()],
+            }
+        ]
+    }
+
+
+def test_reads_executions_stages_and_what_each_environment_runs(clients: Any) -> None:
+    codepipeline, pipeline_stub, cloudformation, stack_stub = clients
+    add_state(
+        pipeline_stub,
+        state(
+            stage("Source", 7),
+            stage(
+                "Deploy-staging",
+                7,
+                conditions={
+                    "beforeEntryConditionState": "Succeeded",
+                    "onSuccessConditionState": "InProgress",
+                },
+            ),
+            stage("Deploy-prod", 2, status="Succeeded", kind="ROLLBACK"),
+        ),
+    )
+    _listed(pipeline_stub, [summary(7), summary(6, status="Failed")], limit=2)
+    add_detail(pipeline_stub, 2)  # prod's run is older than the two listed
+    stack_stub.add_response(
+        "describe_stacks",
+        _stack("payments-staging", {"ImageUri": IMAGE}, {"Url": "https://staging.example.com"}),
+        {"StackName": "payments-staging"},
+    )
+    stack_stub.add_client_error(
+        "describe_stacks",
+        service_error_code="ValidationError",
+        service_message="Stack with id payments-prod does not exist",
+        expected_params={"StackName": "payments-prod"},
+    )
+    found = read_status(codepipeline, cloudformation, PIPELINE, [STAGING, PROD], limit=2)
+
+    assert found.version == 3
+    assert [e.id for e in found.executions] == [execution_id(7), execution_id(6)]
+    assert found.executions[1].status == "Failed"
+    staging_stage = found.stages[1]
+    assert staging_stage.conditions == {"before_entry": "Succeeded", "on_success": "InProgress"}
+    staging, prod = found.environments
+    assert staging.image == IMAGE and staging.url == "https://staging.example.com"
+    assert staging.stack_status == "UPDATE_COMPLETE" and staging.deployed
+    assert staging.execution is not None and staging.execution.summary == "change 7\n\nbody"
+    assert prod.stack_status == "NOT_DEPLOYED" and not prod.deployed
+    assert prod.last_run is not None and prod.last_run.type == "ROLLBACK"
+    assert prod.execution is not None and prod.execution.commit == f"{2:040x}"
+    data = found.to_json()
+    assert data["environments"][0]["image"] == IMAGE
+    assert data["environments"][0]["commit"] == f"{7:040x}"
+    assert data["stages"][2]["type"] == "ROLLBACK"
+
+
+def test_a_lambda_environment_runs_a_code_object(clients: Any) -> None:
+    codepipeline, pipeline_stub, cloudformation, stack_stub = clients
+    add_state(pipeline_stub, state(stage("Deploy-staging", None)))
+    stack_stub.add_response(
+        "describe_stacks",
+        _stack("payments-staging", {"CodeBucket": "artifacts", "CodeKey": "build/abc.zip"}, {}),
+        {"StackName": "payments-staging"},
+    )
+    found = read_status(codepipeline, cloudformation, PIPELINE, [STAGING], limit=0)
+    (staging,) = found.environments
+    assert staging.code == "s3://artifacts/build/abc.zip" and staging.image is None
+    assert staging.url is None and staging.execution is None
+    assert found.executions == []
+
+
+def test_another_accounts_stack_is_not_read(clients: Any) -> None:
+    codepipeline, pipeline_stub, cloudformation, _ = clients  # no describe_stacks queued
+    add_state(pipeline_stub, state(stage("Deploy-prod", None)))
+    prod = EnvironmentNames("prod", "Deploy-prod", "payments-prod", account="222222222222")
+    (found,) = read_status(codepipeline, cloudformation, PIPELINE, [prod], limit=0).environments
+    assert found.stack_status is None and found.account == "222222222222"
+    assert found.to_json()["stack_status"] is None
+
+
+def test_other_stack_errors_reach_the_caller(clients: Any) -> None:
+    codepipeline, pipeline_stub, cloudformation, stack_stub = clients
+    add_state(pipeline_stub, state(stage("Deploy-staging", None)))
+    stack_stub.add_client_error(
+        "describe_stacks", service_error_code="AccessDenied", service_message="not allowed"
+    )
+    with pytest.raises(ClientError, match="AccessDenied"):
+        read_status(codepipeline, cloudformation, PIPELINE, [STAGING], limit=0)
