@@ -16,6 +16,7 @@ import json
 import re
 from typing import Any
 
+from conveyor.rules.inputs.records import MAX_DEPTH, TooDeepError
 from conveyor.rules.template import Template, TemplateError, _parse_json
 
 TERRAFORM = "terraform"
@@ -33,12 +34,13 @@ NOT_APPLICABLE: dict[str, frozenset[str]] = {
     PULUMI: frozenset({"CV007", "CV072", "CV095"}),
 }
 
-_TERRAFORM_KEYS = (
-    '"terraform_version"',
-    '"planned_values"',
-    '"resource_changes"',
-    '"values"',
-    '"configuration"',
+# Keys detection needs at the top level (``detect``): a Terraform plan or state has
+# "format_version", a Pulumi preview "steps", an export "deployment". Searched in the whole
+# text (a sorted plan, ``jq -S``, puts a large "configuration" before "format_version").
+_KIND_KEYS = ('"format_version"', '"steps"', '"deployment"')
+_TOO_DEEP = (
+    f"nested more than {MAX_DEPTH} levels deep; no Terraform plan or Pulumi preview or export "
+    "needs that: give the tool's own output unchanged, or flatten the value"
 )
 _KEY_LINE = re.compile(r'"(address|urn)"\s*:\s*"((?:[^"\\]|\\.)*)"')
 
@@ -53,11 +55,11 @@ def detect(data: Any) -> str:
     return CLOUDFORMATION
 
 
-def looks_like_input(head: str) -> bool:
-    """Cheap screen for files met while walking a directory."""
-    head = head[:200_000]
-    terraform = '"format_version"' in head and any(key in head for key in _TERRAFORM_KEYS)
-    return terraform or '"urn:pulumi:' in head or '"steps"' in head
+def looks_like_input(text: str) -> bool:
+    """Cheap screen (a few substring searches) before parsing: False only for text that
+    cannot be a Terraform or Pulumi input. The kind is decided from the parsed top-level keys
+    (``detect``)."""
+    return any(key in text for key in _KIND_KEYS)
 
 
 def load(text: str, *, name: str, kind: str) -> tuple[Template, str] | None:
@@ -93,10 +95,12 @@ def load(text: str, *, name: str, kind: str) -> tuple[Template, str] | None:
 def _parse(text: str, name: str) -> Any:
     """Plain ``json.loads`` (the C decoder, no per-object hook): Terraform and Pulumi write
     their JSON with an encoder that cannot repeat a key, so the template parser's duplicate-key
-    check would only cost time. Its messages are reused for every error."""
+    check would only cost time. Its messages are reused for every other error."""
     try:
         return json.loads(text)
-    except (ValueError, RecursionError):
+    except RecursionError:
+        raise TemplateError(f"{name}: {_TOO_DEEP}") from None
+    except ValueError:
         return _parse_json(text, name)  # raises the template parser's message for the error
 
 
@@ -108,6 +112,11 @@ def _load(data: Any, text: str, *, name: str, kind: str) -> Template:
     gc.disable()
     try:
         return _normalize(data, text, name=name, kind=kind)
+    except TooDeepError as exc:
+        raise TemplateError(f"{name}: {exc.where}: {_TOO_DEEP}") from None
+    except RecursionError:
+        # A walk no depth bound covers yet: still the user's nesting, not a crash.
+        raise TemplateError(f"{name}: {_TOO_DEEP}") from None
     finally:
         if enabled:
             gc.enable()

@@ -24,7 +24,14 @@ import re
 from typing import Any
 
 from conveyor.rules.inputs import cfn_spelling
-from conveyor.rules.inputs.records import UNKNOWN, Record, snake, snake_keys
+from conveyor.rules.inputs.records import (
+    MAX_DEPTH,
+    UNKNOWN,
+    Record,
+    TooDeepError,
+    snake,
+    snake_keys,
+)
 from conveyor.rules.template import TemplateError
 
 UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
@@ -73,7 +80,10 @@ def read(data: dict[str, Any], *, name: str) -> tuple[list[Record], dict[str, li
             continue
         if state.get("external") is True or state.get("delete") is True:
             continue  # read with .get() (not the stack's), or pending deletion
-        record = _record(state, urn, rtype, where, name)
+        try:
+            record = _record(state, urn, rtype, where, name)
+        except TooDeepError:
+            raise TooDeepError(f"{where} ({urn})") from None
         if record is not None and not record.native and "tags_all" not in record.values:
             provider = state.get("provider")
             defaults = default_tags.get(provider) if isinstance(provider, str) else None
@@ -92,7 +102,7 @@ def _default_tags(states: list[tuple[dict[str, Any], str]]) -> dict[str, dict[st
     """Provider reference (``<provider URN>::<id>``, what a resource's ``provider`` holds) ->
     the AWS provider's ``defaultTags.tags``. Provider inputs arrive JSON-encoded."""
     out: dict[str, dict[str, Any]] = {}
-    for state, _ in states:
+    for state, where in states:
         rtype = state.get("type")
         if not isinstance(rtype, str) or not rtype.startswith("pulumi:providers:aws"):
             continue
@@ -103,7 +113,10 @@ def _default_tags(states: list[tuple[dict[str, Any], str]]) -> dict[str, dict[st
                 value = json.loads(value)
             except (ValueError, RecursionError):
                 continue
-        tags = _known(value.get("tags")) if isinstance(value, dict) else None
+        try:
+            tags = _known(value.get("tags")) if isinstance(value, dict) else None
+        except TooDeepError:
+            raise TooDeepError(f"{where}.inputs.defaultTags") from None
         if isinstance(tags, dict) and tags:
             out[f"{state.get('urn')}::{state.get('id')}"] = tags
     return out
@@ -260,8 +273,8 @@ def _property_dependencies(state: dict[str, Any]) -> dict[str, list[str]]:
 
 def _known(value: Any, depth: int = 0) -> Any:
     """Unknown sentinels and secrets -> UNKNOWN (a value, just not one we can read)."""
-    if depth > 60:
-        return UNKNOWN
+    if depth > MAX_DEPTH:
+        raise TooDeepError("")
     if isinstance(value, str) and value in (UNKNOWN_VALUE, MASKED_SECRET):
         return UNKNOWN
     if isinstance(value, float) and value.is_integer():
@@ -290,7 +303,9 @@ def _stack_outputs(state: dict[str, Any]) -> tuple[dict[str, list[str]], bool]:
 
 
 def _native_values(value: Any, key: str, cfn_type: str, depth: int = 0) -> Any:
-    if key in _NATIVE_OPAQUE or depth > 60:
+    if depth > MAX_DEPTH:
+        raise TooDeepError("")
+    if key in _NATIVE_OPAQUE:
         return value
     if key == "tags" and isinstance(value, dict):
         return value  # a tag map (AWS::SSM::Parameter): its keys are the user's

@@ -32,6 +32,19 @@ class Unknown:
 
 UNKNOWN = Unknown()
 
+# Levels of nesting a value may have: what the relations index allows a template
+# (``template.MAX_DEPTH``). Deeper values are refused with a message, not walked until Python's
+# recursion limit turns them into a traceback.
+MAX_DEPTH = 120
+
+
+class TooDeepError(Exception):
+    """A value nested deeper than MAX_DEPTH, at ``where`` (a resource and a path in it)."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__(where)
+        self.where = where
+
 
 @dataclass(slots=True)
 class Record:
@@ -128,8 +141,8 @@ def snake(name: str) -> str:
 
 def snake_keys(value: Any, depth: int = 0) -> Any:
     """Pulumi camelCase inputs -> Terraform snake_case attribute names, recursively."""
-    if depth > 60:
-        return UNKNOWN
+    if depth > MAX_DEPTH:
+        raise TooDeepError("")
     if isinstance(value, dict):
         out: dict[str, Any] = {}
         for key, item in value.items():

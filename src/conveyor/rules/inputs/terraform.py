@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from conveyor.rules.inputs.records import UNKNOWN, Record
+from conveyor.rules.inputs.records import MAX_DEPTH, UNKNOWN, Record, TooDeepError
 from conveyor.rules.template import TemplateError
 
 _FIX = "give the output of `terraform show -json tfplan` (or of a state file) unchanged"
@@ -294,7 +294,7 @@ def _record(resource: dict[str, Any], unknowns: dict[str, Any], reader: _Reader)
     values = resource.get("values") or {}
     unknown = unknowns.get(address)
     if unknown:
-        merged = _merge_unknown(values, unknown)
+        merged = _merge_unknown(values, unknown, address)
         values = merged if isinstance(merged, dict) else values
     base = _INSTANCE_KEY.sub("", address) if "[" in address else address
     config = reader.configs.get(base)
@@ -329,13 +329,15 @@ def _record(resource: dict[str, Any], unknowns: dict[str, Any], reader: _Reader)
     return rec
 
 
-def _merge_unknown(values: Any, unknown: Any) -> Any:
+def _merge_unknown(values: Any, unknown: Any, address: str, depth: int = 0) -> Any:
+    if depth > MAX_DEPTH:
+        raise TooDeepError(f"resource_changes: {address}: change.after_unknown")
     if unknown is True:
         return UNKNOWN if values is None or values == [] or values == {} else values
     if isinstance(unknown, dict):
         base = dict(values) if isinstance(values, dict) else {}
         for key, flag in unknown.items():
-            merged = _merge_unknown(base.get(key), flag)
+            merged = _merge_unknown(base.get(key), flag, address, depth + 1)
             if merged is not None:
                 base[key] = merged
         return base if base or isinstance(values, dict) else values
@@ -343,11 +345,11 @@ def _merge_unknown(values: Any, unknown: Any) -> Any:
         items = list(values) if isinstance(values, list) else []
         for index, flag in enumerate(unknown):
             if index < len(items):
-                items[index] = _merge_unknown(items[index], flag)
+                items[index] = _merge_unknown(items[index], flag, address, depth + 1)
             elif flag is True:
                 items.append(UNKNOWN)
             elif isinstance(flag, dict | list):
-                items.append(_merge_unknown(None, flag))
+                items.append(_merge_unknown(None, flag, address, depth + 1))
         return items
     return values
 

@@ -19,7 +19,7 @@ import json
 import re
 from typing import Any
 
-from conveyor.rules.inputs.records import UNKNOWN, Record, attr, many, one
+from conveyor.rules.inputs.records import MAX_DEPTH, UNKNOWN, Record, TooDeepError, attr, many, one
 
 
 class View:
@@ -53,6 +53,8 @@ class View:
         a resolved account id is not a hard-coded one."""
         if value is UNKNOWN:
             return unknown(rec, path)
+        if len(path) > MAX_DEPTH:
+            raise TooDeepError(f"{rec.name}: {'.'.join(str(p) for p in path[:3])}...")
         if isinstance(value, str):
             if value.startswith("arn:") and value in self.arns and self.arns[value] != rec.name:
                 return {"Fn::GetAtt": [self.arns[value], "Arn"]}
