@@ -60,7 +60,12 @@ from conveyor.constructs.tagging import TagUnmanagedResources, apply_tags
 from conveyor.spec.models import Environment, HttpCheck, Spec
 from conveyor.stages import build as build_stage
 from conveyor.stages import source as source_stage
-from conveyor.stages.environment import EnvironmentParts, EnvironmentStage, stage_name
+from conveyor.stages.environment import (
+    EnvironmentParts,
+    EnvironmentStage,
+    grant_stack_parameters,
+    stage_name,
+)
 from conveyor.stages.self_update import UpdatePipeline
 
 SHARED_ENVIRONMENT = "shared"
@@ -273,6 +278,7 @@ class Pipeline(Construct):
         acknowledgements.artifact_access(self.pipeline, store.bucket)
         for part in parts:
             acknowledgements.stack_deploy_actions(self.pipeline, part.stack.stack_name)
+            grant_stack_parameters(self.pipeline, part)
         for stage, action, function in self._invocations:
             acknowledgements.lambda_invoke_action(
                 self.pipeline.node.find_child(stage).node.find_child(action), function

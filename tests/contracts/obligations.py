@@ -122,6 +122,23 @@ def _codedeploy_resources(
     }
 
 
+SSM_PARAMETER_TYPE = "AWS::SSM::Parameter::Value<"
+
+
+def stack_ssm_parameter_arns(example: Example, stack: str, region: str, account: str) -> list[str]:
+    """The Parameter Store parameters the SSM-typed template parameters of `stack` name by
+    default, as ARNs (AWS's public parameters, /aws/service/..., have no account in theirs)."""
+    template = example.synthesized.templates.get(stack, {})
+    found = []
+    for parameter in template.get("Parameters", {}).values():
+        if not parameter.get("Type", "").startswith(SSM_PARAMETER_TYPE):
+            continue
+        name = parameter["Default"]
+        owner = "" if name.startswith("/aws/service/") else account
+        found.append(f"arn:aws:ssm:{region}:{owner}:parameter{name}")
+    return found
+
+
 def action_resources(
     example: Example, action: dict[str, Any], account: str
 ) -> dict[str, list[str]]:
@@ -168,6 +185,9 @@ def action_resources(
         found["cloudformation-stack"] = [
             f"arn:aws:cloudformation:{region}:{account}:stack/{config['StackName']}/0a1b2c3d"
         ]
+        found["stack-ssm-parameters"] = stack_ssm_parameter_arns(
+            example, config["StackName"], region, account
+        )
     if "RoleArn" in config:
         found["cloudformation-role"] = [config["RoleArn"]]
     if "S3Bucket" in config:

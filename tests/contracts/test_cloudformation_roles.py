@@ -9,6 +9,7 @@ from conveyor.constructs.cfn_permissions import PERMISSIONS
 from conveyor.constructs.naming import Naming
 from tests.contracts.conftest import EXAMPLE_NAMES
 from tests.contracts.model import Example
+from tests.contracts.obligations import stack_ssm_parameter_arns
 
 
 def _stacks(example: Example) -> list[tuple[str, str, str]]:
@@ -55,3 +56,20 @@ def test_the_stack_role_cannot_touch_other_roles(example: Example) -> None:
         other = f"arn:aws:iam::{account}:role/Admin"
         assert not example.allows(role, "iam:PassRole", other)
         assert not example.allows(role, "iam:PutRolePolicy", other)
+
+
+@pytest.mark.parametrize("example", EXAMPLE_NAMES, indirect=True)
+def test_the_stack_role_may_resolve_the_stacks_ssm_parameters(example: Example) -> None:
+    """F8: CloudFormation reads an SSM-typed template parameter (the validation hook's
+    Powertools layer) with ssm:GetParameters on every create, update and change set; the
+    caller's role needs it (CLOUDFORMATION_MODE_NEEDS, test_iam_sufficiency), and so may the
+    stack's own role.
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/systems-manager-parameter-types.html
+    """
+    refused = []
+    for stack, role_arn, account in _stacks(example):
+        role = example.role(role_arn)
+        for arn in stack_ssm_parameter_arns(example, stack, example.region, account):
+            if not (verdict := example.allows(role, "ssm:GetParameters", arn)):
+                refused.append(f"{stack} {arn}: {verdict.why}")
+    assert refused == []

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from aws_cdk import Aws, CfnResource, Stack
+from aws_cdk import Aws, CfnParameter, CfnResource, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
@@ -42,6 +42,63 @@ def required_actions(types: Iterable[str]) -> list[str]:
             "scripts/cfn_permissions.py and run it"
         )
     return sorted({action for t in types for action in PERMISSIONS.get(t, ())})
+
+
+# A template parameter of an SSM type names a Parameter Store parameter; CloudFormation reads its
+# value (ssm:GetParameters) whenever it creates or updates the stack or creates a change set, so
+# "AccessDenied. User doesn't have permission to call ssm:GetParameters" fails the deploy.
+# https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/systems-manager-parameter-types.html
+# Which credentials it reads with: the caller's (the CDK bootstrap's deploy role, the caller of
+# CreateChangeSet, holds ssm:GetParameters "to evaluate any SSM parameters" while its
+# CloudFormation execution role is separate,
+# https://github.com/aws/aws-cdk-cli/blob/main/packages/aws-cdk/lib/api/bootstrap/bootstrap-template.yaml),
+# and cross-account pipelines have needed it on the stack's service role too
+# (aws-samples/aws-cross-account-cicd-pipeline#33). Both get it, on the named parameters only.
+SSM_PARAMETER_TYPE = "AWS::SSM::Parameter::Value<"
+# AWS's public parameters have no account in their ARN.
+# https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-public-parameters.html
+PUBLIC_PARAMETERS = "/aws/service/"
+
+
+def ssm_parameter_arns(stack: Stack) -> list[str]:
+    """The Parameter Store parameters `stack`'s SSM-typed template parameters name, as ARNs.
+
+    A public parameter (AWS's, `/aws/service/...`) is granted with its siblings: the template
+    lets a user name another published version of the same thing (another layer version)."""
+    found: set[str] = set()
+    for child in stack.node.find_all():
+        if not isinstance(child, CfnParameter) or not child.type.startswith(SSM_PARAMETER_TYPE):
+            continue
+        name = child.default
+        if not isinstance(name, str) or not name.startswith("/"):
+            raise ValueError(
+                f"SSM-typed parameter {child.node.id} of {stack.stack_name} needs a default "
+                "naming its Parameter Store parameter, so its readers can be granted it"
+            )
+        if name.startswith(PUBLIC_PARAMETERS):
+            found.add(f"arn:{Aws.PARTITION}:ssm:{Aws.REGION}::parameter{name.rsplit('/', 1)[0]}/*")
+        else:
+            found.add(f"arn:{Aws.PARTITION}:ssm:{Aws.REGION}:{Aws.ACCOUNT_ID}:parameter{name}")
+    return sorted(found)
+
+
+def grant_ssm_parameters(role: iam.IRole, stack: Stack) -> None:
+    """Let `role` read the parameters `stack`'s SSM-typed template parameters name."""
+    arns = ssm_parameter_arns(stack)
+    if not arns:
+        return
+    role.add_to_principal_policy(iam.PolicyStatement(actions=["ssm:GetParameters"], resources=arns))
+    for arn in arns:
+        if arn.endswith("/*"):
+            shown = arn.replace(Aws.PARTITION, "<AWS::Partition>").replace(
+                Aws.REGION, "<AWS::Region>"
+            )
+            acknowledgements.acknowledge(
+                role,
+                f"IAM5[Resource::{shown}]",
+                "AWS's public parameters of one published artifact (its versions), which the "
+                "stack's SSM-typed template parameter may name",
+            )
 
 
 def cloudformation_role(
@@ -103,6 +160,7 @@ def cloudformation_role(
             f"function:{stack.stack_name}-*]",
             "custom-resource providers of this stack, named by CloudFormation after the stack",
         )
+    grant_ssm_parameters(role, stack)
     if code_buckets:
         role.add_to_policy(
             iam.PolicyStatement(

@@ -26,7 +26,7 @@ from constructs import Construct
 
 from conveyor.constructs import acknowledgements, defaults
 from conveyor.constructs.artifact_store import ArtifactStore
-from conveyor.constructs.cloudformation_role import cloudformation_role
+from conveyor.constructs.cloudformation_role import cloudformation_role, grant_ssm_parameters
 from conveyor.constructs.ecs_service import (
     EcsTarget,
     ForeignArtifacts,
@@ -160,6 +160,8 @@ class ForeignAccount:
             iam.PolicyStatement(actions=["iam:PassRole"], resources=[execution.role_arn])
         )
         self._artifacts().grant_read(deployer)
+        # The caller of CreateStack/CreateChangeSet resolves the SSM-typed template parameters.
+        grant_ssm_parameters(deployer, environment_stack)
         self._deployer = deployer
         acknowledgements.acknowledge(
             deployer,

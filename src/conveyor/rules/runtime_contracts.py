@@ -30,6 +30,8 @@ Resource kinds:
   event-bus                the account's default event bus
   cloudformation-stack     the stack named by a CloudFormation action's StackName
   cloudformation-role      the service role named by its RoleArn (passed to CloudFormation)
+  stack-ssm-parameters     the Parameter Store parameters the SSM-typed template parameters of
+                           the action's stack name (their defaults)
 """
 
 from __future__ import annotations
@@ -181,6 +183,15 @@ _CLOUDFORMATION_ACTION = (
     "https://docs.aws.amazon.com/codepipeline/latest/userguide/action-reference-CloudFormation.html"
 )
 _PASS_TO_CLOUDFORMATION = Need(("iam:PassRole",), "cloudformation-role", _CLOUDFORMATION_ACTION)
+# CloudFormation reads an SSM-typed template parameter's value when a stack is created or
+# updated or a change set created, with the caller's credentials (the CDK bootstrap's deploy
+# role holds ssm:GetParameters for CreateChangeSet "to evaluate any SSM parameters").
+# Executing a change set reuses the values resolved at its creation.
+RESOLVE_SSM_PARAMETERS = Need(
+    ("ssm:GetParameters",),
+    "stack-ssm-parameters",
+    "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/systems-manager-parameter-types.html",
+)
 # Per ActionMode of a CloudFormation action: the calls its role makes on the stack, and passing
 # the stack's service role to CloudFormation.
 CLOUDFORMATION_MODE_NEEDS: dict[str, tuple[Need, ...]] = {
@@ -195,6 +206,7 @@ CLOUDFORMATION_MODE_NEEDS: dict[str, tuple[Need, ...]] = {
             _CLOUDFORMATION_ACTION,
         ),
         _PASS_TO_CLOUDFORMATION,
+        RESOLVE_SSM_PARAMETERS,
     ),
     "CHANGE_SET_REPLACE": (
         Need(
@@ -208,6 +220,7 @@ CLOUDFORMATION_MODE_NEEDS: dict[str, tuple[Need, ...]] = {
             _CLOUDFORMATION_ACTION,
         ),
         _PASS_TO_CLOUDFORMATION,
+        RESOLVE_SSM_PARAMETERS,
     ),
     "CHANGE_SET_EXECUTE": (
         Need(

@@ -22,7 +22,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from conveyor.constructs import acknowledgements
-from conveyor.constructs.cloudformation_role import cloudformation_role
+from conveyor.constructs.cloudformation_role import cloudformation_role, grant_ssm_parameters
 from conveyor.constructs.ecs_service import (
     IMAGE_PARAMETER,
     EcsTarget,
@@ -132,6 +132,27 @@ class EnvironmentParts:
         if not self.creates_service:
             return None
         return f"#{{{variables_namespace(self.name)}.{URL_OUTPUT}}}"
+
+
+# The actions that hand CloudFormation a template with its parameters (the change set's
+# execution reuses the values resolved when the change set was created).
+RESOLVING_ACTIONS = ("Deploy", "ChangeSet")
+
+
+def grant_stack_parameters(pipeline: codepipeline.Pipeline, part: EnvironmentParts) -> None:
+    """The roles CDK gives an environment's CloudFormation actions (in the pipeline's account)
+    may read the parameters of the stack's SSM-typed template parameters: CloudFormation
+    resolves them with the caller's credentials (cloudformation_role.SSM_PARAMETER_TYPE)."""
+    if part.stack_roles is not None:
+        return  # another account's deploy role, granted in its bootstrap stack
+    stage = pipeline.node.find_child(stage_name(part.name))
+    for name in RESOLVING_ACTIONS:
+        action = stage.node.try_find_child(name)
+        role = action.node.try_find_child("CodePipelineActionRole") if action else None
+        if isinstance(role, iam.Role) and not (
+            name == "Deploy" and part.env.needs_approval  # the change set's execution
+        ):
+            grant_ssm_parameters(role, part.stack)
 
 
 class EnvironmentStage:
