@@ -31,6 +31,16 @@ NOT_VISIBLE = {
     "stacks are deployed, which no single template shows.",
 }
 
+# Failure modes found after the seed catalogue (shared design/FAILURE-MODES.md ends at FM110):
+# this repository's continuation of it, listed on the index page.
+ADDED_FAILURE_MODES = {
+    "FM111": "A pipeline in PARALLEL execution mode that counts on stage rollback: AWS offers "
+    "no stage rollback in that mode and refuses rollback conditions "
+    "(https://docs.aws.amazon.com/codepipeline/latest/userguide/execution-modes.html).",
+    "FM112": "A stage condition (alarm gate before entry, alarm bake on success) watching a "
+    "CloudWatch alarm that does not exist: the gate never sees the environment's health.",
+}
+
 # What a heuristic rule cannot see even though the failure mode is covered.
 PARTLY_VISIBLE = {
     "FM26": "CV037 reads inline buildspecs only; a buildspec.yml kept in the source repository "
@@ -47,6 +57,9 @@ PARTLY_VISIBLE = {
     "evaluator in its contract tests (tests/contracts).",
     "FM102": "CV096 reads inline buildspecs and the functions and services in the same template.",
     "FM104": "CV098 cannot see base images named inside a Dockerfile.",
+    "FM112": "CV101 judges an alarm name only where the template must define the alarm (the "
+    "stage deploys this template's resources, every alarm's name is known); an alarm of "
+    "another stack, region or account is not visible.",
     "FM80": "CV090: tags applied to the whole stack at deploy time are not in the template.",
 }
 
@@ -107,6 +120,11 @@ PRECISION: dict[str, str] = {
     "FailedBuilds alarms are accepted as equivalent designs.",
     "CV090": "2614 findings before, 688 after (one per template): the same 688 templates are "
     "flagged, each with one finding listing its untagged resources.",
+    "CV100": "New in issue 11: no finding on the corpus (none of its 30 pipelines is V2 or "
+    "declares stage conditions); its fixtures cover PARALLEL with a rollback stage.",
+    "CV101": "New in issue 11: no finding on the corpus (none of its 30 pipelines declares stage "
+    "conditions). Judged only where the alarm must be in the template, so an alarm of another "
+    "stack is never reported.",
 }
 DEFAULT_PRECISION = (
     "Not yet reviewed finding by finding; `python benchmarks/check_precision.py` prints how "
@@ -159,6 +177,8 @@ def index_page() -> str:
             covered.setdefault(fm, []).append(rule.id)
     lines += ["", "## Failure modes and the rules that cover them", ""]
     lines += [f"- {fm}: {', '.join(ids)}" for fm, ids in sorted(covered.items())]
+    lines += ["", "## Failure modes added after the seed catalogue", ""]
+    lines += [f"- **{fm}**: {what}" for fm, what in ADDED_FAILURE_MODES.items()]
     lines += ["", "## Failure modes no template shows", ""]
     lines += [f"- **{fm}**: {why}" for fm, why in NOT_VISIBLE.items()]
     lines += ["", "## Limits of the heuristic rules", ""]

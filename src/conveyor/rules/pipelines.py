@@ -125,3 +125,74 @@ PRODUCTION = re.compile(r"(?<![a-z])(prod|production|prd|live)(?![a-z])", re.IGN
 def is_production(text: str) -> bool:
     spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1-\2", text).replace("_", "-")
     return PRODUCTION.search(spaced) is not None
+
+
+# --- V2 stage conditions ---------------------------------------------------------------------
+# https://docs.aws.amazon.com/codepipeline/latest/userguide/stage-conditions.html
+# https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codepipeline-pipeline-stagedeclaration.html
+CONDITION_KINDS = ("BeforeEntry", "OnSuccess", "OnFailure")
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    index: int
+    name: str
+    data: dict[str, Any]
+
+    @property
+    def path(self) -> str:
+        return f"Properties.Stages.{self.index}"
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionRule:
+    """One rule of a stage condition (`CloudWatchAlarm`, `DeploymentWindow`, ...)."""
+
+    stage: Stage
+    kind: str  # BeforeEntry, OnSuccess or OnFailure
+    result: Any  # the condition's Result (FAIL, SKIP, ROLLBACK, RETRY) as written
+    provider: str
+    configuration: dict[str, Any]
+    data: dict[str, Any]
+    path: str
+
+
+def stages(pipeline: Resource) -> Iterator[Stage]:
+    for index, stage in enumerate(as_list(pipeline.properties.get("Stages"))):
+        if isinstance(stage, dict):
+            name = stage.get("Name")
+            yield Stage(index, name if isinstance(name, str) else str(index), stage)
+
+
+def condition_rules(stage: Stage) -> Iterator[ConditionRule]:
+    for kind in CONDITION_KINDS:
+        conditions = get(stage.data, kind, "Conditions")
+        for c_index, condition in enumerate(as_list(conditions)):
+            if not isinstance(condition, dict):
+                continue
+            for r_index, rule in enumerate(as_list(condition.get("Rules"))):
+                if not isinstance(rule, dict):
+                    continue
+                type_id = rule.get("RuleTypeId")
+                config = rule.get("Configuration")
+                yield ConditionRule(
+                    stage=stage,
+                    kind=kind,
+                    result=condition.get("Result"),
+                    provider=str(get(type_id, "Provider") or ""),
+                    configuration=config if isinstance(config, dict) else {},
+                    data=rule,
+                    path=f"{stage.path}.{kind}.Conditions.{c_index}.Rules.{r_index}",
+                )
+
+
+def rolls_back(stage: Stage) -> bool:
+    """The stage rolls back on failure (OnFailure Result ROLLBACK), or a condition of it rolls
+    back (an OnSuccess or OnFailure condition whose Result is ROLLBACK)."""
+    if get(stage.data, "OnFailure", "Result") == "ROLLBACK":
+        return True
+    return any(
+        isinstance(condition, dict) and condition.get("Result") == "ROLLBACK"
+        for kind in CONDITION_KINDS
+        for condition in as_list(get(stage.data, kind, "Conditions"))
+    )

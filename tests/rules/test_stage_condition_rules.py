@@ -1,0 +1,122 @@
+"""Issue 11's rules on V2 stage conditions, beyond their fixtures: where each is sure enough to
+speak (an alarm of another stack is never reported) and where it stays silent."""
+
+from __future__ import annotations
+
+import pytest
+
+from conveyor.rules import check_text
+from conveyor.rules.model import Finding
+
+
+def found(text: str, rule: str) -> list[Finding]:
+    result = check_text(text, name="t.yaml")
+    assert result.errors == []
+    return [f for f in result.findings if f.rule == rule]
+
+
+def pipeline(stage_extra: str = "", *, mode: str = "QUEUED", deploy: str = "") -> str:
+    deploy = deploy or (
+        "ActionTypeId: {Category: Deploy, Owner: AWS, Provider: ECS, Version: '1'}\n"
+        "              Configuration: {ClusterName: !Ref Cluster, ServiceName: web}"
+    )
+    return f"""Resources:
+  Cluster:
+    Type: AWS::ECS::Cluster
+  Errors:
+    Type: AWS::CloudWatch::Alarm
+    Properties: {{AlarmName: {ALARM_NAME}, Namespace: N, MetricName: M, Statistic: Sum,
+      Period: 60, EvaluationPeriods: 1, Threshold: 1, ComparisonOperator: GreaterThanThreshold}}
+  Pipeline:
+    Type: AWS::CodePipeline::Pipeline
+    Properties:
+      RoleArn: arn:aws:iam::123456789012:role/p
+      ArtifactStore: {{Type: S3, Location: a}}
+      PipelineType: V2
+      ExecutionMode: {mode}
+      Stages:
+        - Name: Source
+          Actions:
+            - Name: Source
+              ActionTypeId: {{Category: Source, Owner: AWS, Provider: S3, Version: '1'}}
+              Configuration: {{S3Bucket: s, S3ObjectKey: k}}
+              OutputArtifacts: [{{Name: Src}}]
+        - Name: Deploy
+{stage_extra}
+          Actions:
+            - Name: Deploy
+              {deploy}
+              InputArtifacts: [{{Name: Src}}]
+"""
+
+
+ALARM_NAME = "web-errors"
+
+
+def gate(name: str, *, kind: str = "BeforeEntry", result: str = "FAIL", extra: str = "") -> str:
+    return f"""          {kind}:
+            Conditions:
+              - Result: {result}
+                Rules:
+                  - Name: Gate
+                    RuleTypeId:
+                      {{Category: Rule, Owner: AWS, Provider: CloudWatchAlarm, Version: '1'}}
+                    Configuration: {{AlarmName: {name}}}{extra}"""
+
+
+def test_cv101_reads_each_name_of_a_list() -> None:
+    hits = found(pipeline(gate("'web-errors,web-latency'")), "CV101")
+    assert len(hits) == 1
+    assert "'web-latency'" in hits[0].message
+    assert hits[0].path.endswith("BeforeEntry.Conditions.0.Rules.0.Configuration.AlarmName")
+
+
+def test_cv101_judges_on_success_and_on_failure_conditions_too() -> None:
+    for kind, result in (("OnSuccess", "ROLLBACK"), ("OnFailure", "ROLLBACK")):
+        hits = found(pipeline(gate("web-eror", kind=kind, result=result)), "CV101")
+        assert [f"the {kind} condition" in f.message for f in hits] == [True]
+        assert "did you mean 'web-errors'?" in hits[0].message
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        (pipeline(gate("web-errors")), "the exact name"),
+        (pipeline(gate("!Ref Errors")), "a Ref of the alarm"),
+        (
+            pipeline(gate("other", extra="\n                    RoleArn: arn:aws:iam::1:role/r")),
+            "another account's alarm",
+        ),
+        (
+            pipeline(
+                gate("other"),
+                deploy="ActionTypeId: {Category: Deploy, Owner: AWS, Provider: ECS, "
+                "Version: '1'}\n              Configuration: {ClusterName: c, ServiceName: web}",
+            ),
+            "the stage deploys nothing of this template",
+        ),
+        (
+            pipeline(gate("other")).replace(
+                "AlarmName: web-errors,", "AlarmName: !Sub '${AWS::StackName}-e',"
+            ),
+            "a template alarm's name is not known",
+        ),
+        (
+            pipeline(gate("other")).replace(
+                "    Type: AWS::CloudWatch::Alarm", "    Type: AWS::SQS::Queue"
+            ),
+            "the template defines no alarm",
+        ),
+    ],
+)
+def test_cv101_stays_silent_where_the_alarm_may_be_elsewhere(text: str, why: str) -> None:
+    assert found(text, "CV101") == [], why
+
+
+def test_cv100_names_each_stage_that_rolls_back() -> None:
+    text = pipeline("          OnFailure: {Result: ROLLBACK}", mode="PARALLEL")
+    (hit,) = found(text, "CV100")
+    assert hit.path.endswith("Properties.Stages.1") and "ExecutionMode QUEUED" in hit.message
+    bake = pipeline(gate("!Ref Errors", kind="OnSuccess", result="ROLLBACK"), mode="PARALLEL")
+    assert len(found(bake, "CV100")) == 1  # an OnSuccess rollback counts too
+    assert found(text.replace("PARALLEL", "SUPERSEDED"), "CV100") == []
