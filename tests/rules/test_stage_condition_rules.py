@@ -3,6 +3,8 @@ speak (an alarm of another stack is never reported) and where it stays silent.""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from conveyor.rules import check_text
@@ -120,3 +122,86 @@ def test_cv100_names_each_stage_that_rolls_back() -> None:
     bake = pipeline(gate("!Ref Errors", kind="OnSuccess", result="ROLLBACK"), mode="PARALLEL")
     assert len(found(bake, "CV100")) == 1  # an OnSuccess rollback counts too
     assert found(text.replace("PARALLEL", "SUPERSEDED"), "CV100") == []
+
+
+# --- the same rules on Terraform plans (stage conditions and execution mode are mapped) -------
+
+
+def _terraform(
+    stage_extra: dict[str, object], *, mode: str = "QUEUED", unknown: bool = False
+) -> str:
+    from tests.rules.inputs.test_terraform import plan, resource
+
+    deploy = {
+        "name": "Deploy",
+        "category": "Deploy",
+        "owner": "AWS",
+        "provider": "ECS",
+        "version": "1",
+        "configuration": {"ClusterName": "app", "ServiceName": "web"},
+        "input_artifacts": ["src"],
+    }
+    source = {
+        "name": "Source",
+        "category": "Source",
+        "owner": "AWS",
+        "provider": "S3",
+        "version": "1",
+        "configuration": {"S3Bucket": "b", "S3ObjectKey": "k"},
+        "output_artifacts": ["src"],
+    }
+    values = {
+        "name": "p",
+        "pipeline_type": "V2",
+        "execution_mode": mode,
+        "stage": [
+            {"name": "Source", "action": [source]},
+            {"name": "Deploy", "action": [deploy], **stage_extra},
+        ],
+    }
+    after_unknown = {"stage": [{}, {"on_failure": [{"result": True}]}]} if unknown else None
+    return plan(resource("aws_codepipeline.p", values, unknown=after_unknown))
+
+
+ROLLBACK_TF: dict[str, Any] = {"on_failure": [{"result": "ROLLBACK"}]}
+
+
+def test_terraform_stages_are_judged_with_their_conditions() -> None:
+    def rules(text: str) -> set[str]:
+        result = check_text(text, name="plan.json")
+        assert result.errors == []
+        return {f.rule for f in result.findings if f.rule in {"CV100", "CV101"}}
+
+    assert rules(_terraform(ROLLBACK_TF)) == set()
+    assert rules(_terraform(ROLLBACK_TF, mode="PARALLEL")) == {"CV100"}
+    assert rules(_terraform({}, mode="PARALLEL")) == set()
+    assert rules(_terraform({"on_failure": [{"result": None}]}, mode="PARALLEL", unknown=True)) == (
+        set()
+    )
+    gate = {
+        "before_entry": [
+            {
+                "condition": [
+                    {
+                        "result": "FAIL",
+                        "rule": [
+                            {
+                                "name": "gate",
+                                "rule_type_id": [
+                                    {
+                                        "category": "Rule",
+                                        "owner": "AWS",
+                                        "provider": "CloudWatchAlarm",
+                                        "version": "1",
+                                    }
+                                ],
+                                "configuration": {"AlarmName": "a"},
+                            }
+                        ],
+                    }
+                ]
+            }
+        ],
+        **ROLLBACK_TF,
+    }
+    assert rules(_terraform(gate, mode="PARALLEL")) == {"CV100"}  # ROLLBACK read beside a gate

@@ -463,6 +463,7 @@ def codepipeline(rec: Record, view: View) -> Props:
         "Name": view.val(rec, "name"),
         "RoleArn": view.ref(rec, "role_arn"),
         "PipelineType": view.val(rec, "pipeline_type"),
+        "ExecutionMode": view.val(rec, "execution_mode"),
         "Stages": _stages(rec, view),
         "Tags": view.tags(rec),
     }
@@ -510,8 +511,56 @@ def _stages(rec: Record, view: View) -> list[Props]:
                     }
                 )
             )
-        stages.append({"Name": view.val(rec, "stage", s, "name"), "Actions": actions})
+        stage: Props = {"Name": view.val(rec, "stage", s, "name"), "Actions": actions}
+        stages.append({**stage, **_stage_conditions(rec, view, s)})
     return stages
+
+
+def _stage_conditions(rec: Record, view: View, s: int) -> Props:
+    """A stage's V2 conditions: blocks `before_entry`, `on_success`, `on_failure` (one each)
+    holding `condition` blocks of `rule`s, and `on_failure.result` (ROLLBACK, RETRY)."""
+    found: Props = {}
+    for block, key in (
+        ("before_entry", "BeforeEntry"),
+        ("on_success", "OnSuccess"),
+        ("on_failure", "OnFailure"),
+    ):
+        if not many(dig(rec.values, ("stage", s, block))):
+            continue
+        at = ("stage", s, block, 0)
+        conditions = [
+            _condition(rec, view, (*at, "condition", c))
+            for c in range(len(many(dig(rec.values, (*at, "condition")))))
+        ]
+        extra = {"Result": view.val(rec, *at, "result")} if block == "on_failure" else {}
+        found[key] = drop_none({**extra, "Conditions": conditions or None})
+    return found
+
+
+def _condition(rec: Record, view: View, at: tuple[str | int, ...]) -> Props:
+    rules = []
+    for r in range(len(many(dig(rec.values, (*at, "rule"))))):
+        rule = (*at, "rule", r)
+        type_id = (*rule, "rule_type_id", 0)
+        rules.append(
+            drop_none(
+                {
+                    "Name": view.val(rec, *rule, "name"),
+                    "RuleTypeId": drop_none(
+                        {
+                            "Category": view.val(rec, *type_id, "category"),
+                            "Owner": view.val(rec, *type_id, "owner"),
+                            "Provider": view.val(rec, *type_id, "provider"),
+                            "Version": view.val(rec, *type_id, "version"),
+                        }
+                    ),
+                    "Configuration": view.val(rec, *rule, "configuration"),
+                    "Region": view.val(rec, *rule, "region"),
+                    "RoleArn": view.ref(rec, *rule, "role_arn"),
+                }
+            )
+        )
+    return drop_none({"Result": view.val(rec, *at, "result"), "Rules": rules})
 
 
 # ---- ECS, CodeDeploy, CodeCommit, DynamoDB, notifications ------------------------------------
