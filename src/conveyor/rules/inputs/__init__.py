@@ -77,19 +77,30 @@ def load(text: str, *, name: str, kind: str) -> tuple[Template, str] | None:
             f"{name}: --input {kind} reads JSON (`{_command(kind)}`), and this is not JSON; "
             "give the JSON output, or drop --input for a CloudFormation template"
         )
-    data = _parse(text, name)
-    found = detect(data)
-    if kind == AUTO:
-        if found == CLOUDFORMATION:
-            return None
-        kind = found
-    elif found != kind:
-        raise TemplateError(
-            f"{name}: --input {kind} expects the output of `{_command(kind)}`, but this "
-            f"{'looks like ' + found if found != CLOUDFORMATION else 'has neither'} "
-            f"({_signature(kind)}); check the file, or change --input"
-        )
-    return _load(data, text, name=name, kind=kind), kind
+    # Parsing builds 10^5 containers for a plan of 10^3 resources, and the normalizer more;
+    # none makes a cycle, and the cyclic collector's passes over them while they are created
+    # cost a quarter of the parse and more than the normalizing (measured:
+    # benchmarks/check_terraform_plan.py). `conveyor check` already runs a file so
+    # (runner._without_cyclic_gc); this holds for library callers too.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        data = _parse(text, name)
+        found = detect(data)
+        if kind == AUTO:
+            if found == CLOUDFORMATION:
+                return None
+            kind = found
+        elif found != kind:
+            raise TemplateError(
+                f"{name}: --input {kind} expects the output of `{_command(kind)}`, but this "
+                f"{'looks like ' + found if found != CLOUDFORMATION else 'has neither'} "
+                f"({_signature(kind)}); check the file, or change --input"
+            )
+        return _load(data, text, name=name, kind=kind), kind
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _parse(text: str, name: str) -> Any:
@@ -105,11 +116,6 @@ def _parse(text: str, name: str) -> Any:
 
 
 def _load(data: Any, text: str, *, name: str, kind: str) -> Template:
-    # The normalizer builds small containers and frees none of them; with a parsed plan of
-    # 10^5 objects alive, the cyclic collector's passes over them cost more than the work
-    # (measured: benchmarks/check_terraform_plan.py). Nothing here makes cycles.
-    enabled = gc.isenabled()
-    gc.disable()
     try:
         return _normalize(data, text, name=name, kind=kind)
     except TooDeepError as exc:
@@ -117,9 +123,6 @@ def _load(data: Any, text: str, *, name: str, kind: str) -> Template:
     except RecursionError:
         # A walk no depth bound covers yet: still the user's nesting, not a crash.
         raise TemplateError(f"{name}: {_TOO_DEEP}") from None
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _normalize(data: Any, text: str, *, name: str, kind: str) -> Template:

@@ -53,25 +53,27 @@ def build(
         if owner is not None:
             joined[owner].append((rec, join))
             lids[rec.key] = lids[owner]  # a reference to the child means its owner
-    view = View(lids, by_value, _identity_values(owners), _arns(records, lids))
+    view = View(lids, by_value, _IdentityValues(owners), _arns(records, lids))
     resources: dict[str, Resource] = {}
     keys: dict[str, str] = {}
     for key, rec in owners.items():
         lid = lids[key]
         props, cfn_type = _properties(rec, view)
-        for child, join in joined.get(key, ()):
+        children = joined.get(key, ())
+        for child, join in children:
             join.merge(props, child, view)
         body: dict[str, Any] = {"Type": cfn_type, "Properties": props}
-        depends = sorted(
-            {
-                lids[d]
-                for c in [rec, *(c for c, _ in joined.get(key, ()))]
-                for d in c.depends_on
-                if d in lids and lids[d] != lid
-            }
-        )
-        if depends:
-            body["DependsOn"] = depends
+        if rec.depends_on or any(c.depends_on for c, _ in children):
+            depends = sorted(
+                {
+                    lids[d]
+                    for c in [rec, *(c for c, _ in children)]
+                    for d in c.depends_on
+                    if d in lids and lids[d] != lid
+                }
+            )
+            if depends:
+                body["DependsOn"] = depends
         if _deleted_with_stack(rec, view):
             body["DeletionPolicy"] = "Delete"
         suppress = suppressions(rec)
@@ -155,11 +157,23 @@ def _identities(
     return out, typed
 
 
-def _identity_values(owners: dict[str, Record]) -> dict[str, list[str]]:
-    return {
-        key: [v for n in IDENTITY_ATTRIBUTES if isinstance(v := rec.values.get(n), str) and v]
-        for key, rec in owners.items()
-    }
+class _IdentityValues(dict[str, list[str]]):
+    """Record key -> its id/name/ARN values, worked out on the first lookup (only names built
+    from another resource's name ask, and most plans have few)."""
+
+    def __init__(self, owners: dict[str, Record]) -> None:
+        super().__init__()
+        self._owners = owners
+
+    def __missing__(self, key: str) -> list[str]:
+        rec = self._owners.get(key)
+        values = rec.values if rec is not None else {}
+        found = [v for n in IDENTITY_ATTRIBUTES if isinstance(v := values.get(n), str) and v]
+        self[key] = found
+        return found
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        return self[key] if key in self._owners else default
 
 
 def _arns(records: list[Record], lids: dict[str, str]) -> dict[str, str]:

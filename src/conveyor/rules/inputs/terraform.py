@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from conveyor.rules.inputs.records import MAX_DEPTH, UNKNOWN, Record, TooDeepError
 from conveyor.rules.template import TemplateError
 
 _FIX = "give the output of `terraform show -json tfplan` (or of a state file) unchanged"
-_NOT_RESOURCES = ("local.", "each.", "count.", "path.", "terraform.", "self.")
+_NOT_RESOURCES = frozenset({"local", "each", "count", "path", "terraform", "self", "data"})
 # An instance key: a number, a quoted for_each key (which may hold "]" and escaped quotes), or
 # "*" (a for_each/count not known until apply, Terraform's deferred changes).
 _KEY = r'\[(?:"(?:[^"\\]|\\.)*"|[^\]"]*)\]'
@@ -46,8 +46,7 @@ def is_plan(data: Any) -> bool:
     )
 
 
-@dataclass
-class _Config:
+class _Config(NamedTuple):
     expressions: dict[str, Any]
     depends_on: list[str]
     module: str  # address prefix of the module the resource is declared in ("" or "module.a.")
@@ -118,6 +117,8 @@ def read(data: dict[str, Any], *, name: str) -> tuple[list[Record], dict[str, li
 
 
 def _module_instance(address: str) -> str:
+    if not address.startswith("module."):
+        return ""
     match = _MODULE_INSTANCE.match(address)
     return match.group(0) if match else ""
 
@@ -238,10 +239,14 @@ def _read_config(module: dict[str, Any], prefix: str, reader: _Reader, depth: in
         if not isinstance(address, str):
             continue
         expressions = resource.get("expressions")
+        if not isinstance(expressions, dict):
+            expressions = {}
+        elif "dynamic" in expressions:
+            expressions = _dynamic_blocks(expressions)
         depends = resource.get("depends_on")
         reader.configs[prefix + address] = _Config(
-            _dynamic_blocks(expressions) if isinstance(expressions, dict) else {},
-            [d for d in depends if isinstance(d, str)] if isinstance(depends, list) else [],
+            expressions,
+            [d for d in depends if isinstance(d, str)] if depends else [],
             prefix,
         )
     reader.module_outputs[prefix] = _references_of(module.get("outputs"), "expression")
@@ -305,25 +310,34 @@ def _record(resource: dict[str, Any], unknowns: dict[str, Any], reader: _Reader)
         values=values,
     )
     if config is not None:
-        trailing = _TRAILING_KEY.search(address)
+        expressions = config.expressions
+        trailing = _TRAILING_KEY.search(address) if "[" in address else None
         at = _At(config.module, _module_instance(address), trailing.group(0) if trailing else "")
         refs: dict[str, list[str]] = {}
         computed: dict[str, list[str]] = {}
-        _flatten(config.expressions, "", refs, computed, at, reader)
+        _flatten(expressions, "", refs, computed, at, reader)
         rec.refs = refs
-        rec.computed = frozenset(c.split(".", 1)[0] for c in computed)
-        rec.derived = {c: names for c, names in computed.items() if "." in c}
-        # Blocks written with ``dynamic`` are missing from Terraform's ``expressions`` but
-        # present in the planned values: a block there that no expression explains is one
-        # the user wrote (computed blocks of a new resource are unknown, not lists).
-        rec.declared = frozenset(config.expressions) | {
-            k
-            for k, v in values.items()
-            if k not in config.expressions and isinstance(v, list) and v and _blocks(v)
-        }
-        rec.depends_on = [key for d in config.depends_on for key in _resolve(d, at, reader)]
-        # A provider default known only after apply is not a value the user chose: absent.
-        rec.values = {k: v for k, v in rec.values.items() if v is not UNKNOWN or k in rec.declared}
+        if computed:
+            rec.computed = frozenset(c.split(".", 1)[0] for c in computed)
+            rec.derived = {c: names for c, names in computed.items() if "." in c}
+        kept: dict[str, Any] = {}
+        dynamic: list[str] = []
+        for k, v in values.items():
+            if k in expressions:
+                kept[k] = v
+            elif v is UNKNOWN:
+                continue  # a provider default known only after apply: not the user's, absent
+            else:
+                kept[k] = v
+                # Blocks written with ``dynamic`` are missing from Terraform's ``expressions``
+                # but present in the planned values: a block there that no expression explains
+                # is one the user wrote (computed blocks of a new resource are unknown).
+                if v and isinstance(v, list) and _blocks(v):
+                    dynamic.append(k)
+        rec.values = kept
+        rec.declared = frozenset(expressions).union(dynamic) if dynamic else frozenset(expressions)
+        if config.depends_on:
+            rec.depends_on = [key for d in config.depends_on for key in _resolve(d, at, reader)]
     elif reader.has_config:
         rec.declared = frozenset(k for k, v in values.items() if v is not UNKNOWN)
     return rec
@@ -337,6 +351,11 @@ def _merge_unknown(values: Any, unknown: Any, address: str, depth: int = 0) -> A
     if isinstance(unknown, dict):
         base = dict(values) if isinstance(values, dict) else {}
         for key, flag in unknown.items():
+            if flag is True:  # the common case, inline
+                value = base.get(key)
+                if value is None or value == [] or value == {}:
+                    base[key] = UNKNOWN
+                continue
             merged = _merge_unknown(base.get(key), flag, address, depth + 1)
             if merged is not None:
                 base[key] = merged
@@ -358,8 +377,7 @@ def _blocks(items: list[Any]) -> bool:
     return all(isinstance(item, dict) for item in items)
 
 
-@dataclass(frozen=True, slots=True)
-class _At:
+class _At(NamedTuple):
     """Where a reference is written: the module's configuration prefix ("module.ci."), the
     module instance the referrer lies in ("module.ci[1]."), the referrer's own instance key."""
 
@@ -382,9 +400,9 @@ def _flatten(
     if depth and "dynamic" in expressions:
         expressions = _dynamic_blocks(expressions)
     for key, expr in expressions.items():
-        here = f"{path}.{key}" if path else str(key)
-        if isinstance(expr, dict) and "constant_value" in expr and "references" not in expr:
+        if type(expr) is dict and "constant_value" in expr and "references" not in expr:
             continue  # a constant (the common case)
+        here = f"{path}.{key}" if path else str(key)
         blocks = expr if isinstance(expr, list) else [expr]
         for block in blocks:
             if not isinstance(block, dict):
@@ -392,14 +410,25 @@ def _flatten(
             if "references" in block or "constant_value" in block:
                 names = block.get("references")
                 if isinstance(names, list) and names:
-                    computed[here] = [n for n in names if isinstance(n, str)]
-                    found = [
-                        k for n in names if isinstance(n, str) for k in _resolve(n, at, reader)
-                    ]
+                    named = computed[here] = [n for n in names if isinstance(n, str)]
+                    found = [k for n in _narrowest(named) for k in _resolve(n, at, reader)]
                     if found:
                         refs[here] = list(dict.fromkeys(found))
             else:
                 _flatten(block, here, refs, computed, at, reader, depth + 1)
+
+
+def _narrowest(names: list[str]) -> list[str]:
+    """Terraform lists each reference with its shorter forms (``aws_s3_bucket.b[0].id``,
+    ``aws_s3_bucket.b``): the shorter form names no other resource, only more instances of it
+    (all of ``b``, where the longer names one), so it is left out."""
+    if len(names) < 2:
+        return names
+    return [
+        n
+        for n in names
+        if not any(m != n and m.startswith(n) and m[len(n) : len(n) + 1] in ".[" for m in names)
+    ]
 
 
 def _resolve(reference: str, at: _At, reader: _Reader, depth: int = 0) -> list[str]:
@@ -408,11 +437,12 @@ def _resolve(reference: str, at: _At, reader: _Reader, depth: int = 0) -> list[s
     with count/for_each, the instance of the same module instance). A module output
     (``module.m.bucket_id``) and a module's input variable (``var.bucket``) are followed to
     the resources their expressions reference."""
-    if depth > 20 or reference.startswith(_NOT_RESOURCES) or reference.startswith("data."):
+    head = reference.partition(".")[0]
+    if depth > 20 or head in _NOT_RESOURCES:
         return []
-    if reference.startswith("module."):
+    if head == "module":
         return _resolve_output(reference, at, reader, depth)
-    if reference.startswith("var."):
+    if head == "var":
         return _resolve_variable(reference, at, reader, depth)
     match = _REFERENCE.match(reference)
     if match is None:

@@ -37,28 +37,33 @@ class View:
         self.lids = lids
         self.by_value = by_value
         # record key -> its id/name/ARN values
-        self.identities = identities or {}
+        self.identities = identities if identities is not None else {}
         # ARN of any resource in the input (mapped or not) -> what findings call it
         self.arns = arns or {}
 
     def val(self, rec: Record, *path: str | int) -> Any:
-        value = dig(rec.values, path)
-        if value is UNKNOWN:
-            return unknown(rec, path)
+        if len(path) == 1:  # the common case: a top-level attribute
+            value = rec.values.get(path[0]) if type(path[0]) is str else dig(rec.values, path)
+            if value is None and path[0] not in rec.values:
+                value = dig(rec.values, path)  # Pulumi's plural spelling
+        else:
+            value = dig(rec.values, path)
+        if value is None or value is True or value is False:
+            return value
         return self._scrub(value, rec, path)
 
     def _scrub(self, value: Any, rec: Record, path: tuple[str | int, ...]) -> Any:
         """Unknown leaves deep inside a known value become unknown markers too, and the ARN
         of another resource of the input (resolved in a state or export) a reference to it:
         a resolved account id is not a hard-coded one."""
-        if value is UNKNOWN:
-            return unknown(rec, path)
-        if len(path) > MAX_DEPTH:
-            raise TooDeepError(f"{rec.name}: {'.'.join(str(p) for p in path[:3])}...")
         if isinstance(value, str):
-            if value.startswith("arn:") and value in self.arns and self.arns[value] != rec.name:
-                return {"Fn::GetAtt": [self.arns[value], "Arn"]}
-            source = _source(rec.derived, path) if rec.derived else None
+            if value.startswith("arn:"):
+                target = self.arns.get(value)
+                if target is not None and target != rec.name:
+                    return {"Fn::GetAtt": [target, "Arn"]}
+            if not rec.derived:
+                return value
+            source = _source(rec.derived, path)
             if source and _ACCOUNT_BOUND.search(value):
                 # An ARN, account id or region from a variable or another resource: resolved
                 # by the plan or the engine, not hard-coded. (Other values of the same
@@ -68,9 +73,15 @@ class View:
                     return {"Ref": source}
                 return {"Fn::GetAtt": [lid, "Arn"]} if value.startswith("arn:") else {"Ref": lid}
             return value
+        if value is UNKNOWN:
+            return unknown(rec, path)
         if isinstance(value, dict):
+            if len(path) > MAX_DEPTH:
+                raise TooDeepError(f"{rec.name}: {'.'.join(str(p) for p in path[:3])}...")
             return {k: self._scrub(v, rec, (*path, str(k))) for k, v in value.items()}
         if isinstance(value, list):
+            if len(path) > MAX_DEPTH:
+                raise TooDeepError(f"{rec.name}: {'.'.join(str(p) for p in path[:3])}...")
             return [self._scrub(v, rec, (*path, i)) for i, v in enumerate(value)]
         return value
 
@@ -116,9 +127,12 @@ class View:
             return unknown(rec, path)["Ref"]
         if isinstance(value, str):
             try:
-                value = json.loads(value)
+                parsed = json.loads(value)
             except (ValueError, RecursionError):
                 return value  # not JSON: left as text, which no rule reads as a document
+            # (An ARN in the text is in the document: without one there is nothing to restore,
+            # as in most trust policies.)
+            return self._arns_as_references(parsed) if "arn:" in value else parsed
         return self._arns_as_references(value)
 
     def _arns_as_references(self, value: Any, depth: int = 0) -> Any:
@@ -126,13 +140,16 @@ class View:
         ``aws_s3_bucket.b.arn``; every ARN of a Pulumi export), become references again: the
         relations index sees which bucket a policy protects, and a resolved account id is not
         a hard-coded one."""
-        if depth > 40:
+        if isinstance(value, str):
+            if depth > 40 or not value.startswith("arn:"):
+                return value
+        elif depth > 40:
             return value
-        if isinstance(value, dict):
+        elif isinstance(value, dict):
             return {k: self._arns_as_references(v, depth + 1) for k, v in value.items()}
-        if isinstance(value, list):
+        elif isinstance(value, list):
             return [self._arns_as_references(v, depth + 1) for v in value]
-        if not isinstance(value, str) or not value.startswith("arn:"):
+        else:
             return value
         arn, slash, rest = value.partition("/") if value not in self.by_value else (value, "", "")
         for candidate, suffix in ((value, ""), (arn, slash + rest)):
