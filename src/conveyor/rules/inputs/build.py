@@ -172,7 +172,7 @@ class _IdentityValues(dict[str, list[str]]):
         self[key] = found
         return found
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> Any:
         return self[key] if key in self._owners else default
 
 
