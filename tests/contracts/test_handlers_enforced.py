@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -143,23 +144,50 @@ def _create_fixtures(example: Example, env: dict[str, str], region: str) -> None
             assert arn["TopicArn"] == env[variable]
 
 
-def _user_with_role_policy(example: Example, function: Located, region: str) -> dict[str, str]:
-    return _user_with_policies(example, function.value("FunctionName"), function.value("Role"))
+def _user_with_role_policy(
+    example: Example, function: Located, refuse: frozenset[str] = frozenset()
+) -> dict[str, str]:
+    return _user_with_policies(
+        example, function.value("FunctionName"), function.value("Role"), refuse
+    )
 
 
-def _user_with_policies(example: Example, name: str, role_arn: str) -> dict[str, str]:
-    """An IAM user holding exactly the policies of the role `role_arn`, and its access key."""
+def _user_with_policies(
+    example: Example, name: str, role_arn: str, refuse: frozenset[str] = frozenset()
+) -> dict[str, str]:
+    """An IAM user holding exactly the policies of the role `role_arn` (less the actions in
+    `refuse`, for negative controls), and its access key."""
     iam = boto3.client("iam", region_name=example.region)
     iam.create_user(UserName=name)
     for index, document in enumerate(example.role(role_arn).policies):
         iam.put_user_policy(
-            UserName=name, PolicyName=f"role-policy-{index}", PolicyDocument=json.dumps(document)
+            UserName=name,
+            PolicyName=f"role-policy-{index}",
+            PolicyDocument=json.dumps(_without(document, refuse)),
         )
     key = iam.create_access_key(UserName=name)["AccessKey"]
     return {
         "AWS_ACCESS_KEY_ID": key["AccessKeyId"],
         "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"],
     }
+
+
+def _without(document: dict[str, Any], refuse: frozenset[str]) -> dict[str, Any]:
+    """`document` with the actions in `refuse` taken out of its Allow statements."""
+    if not refuse:
+        return document
+    refused = {action.lower() for action in refuse}
+    statements = []
+    for statement in document.get("Statement", []):
+        actions = statement.get("Action")
+        if statement.get("Effect") == "Allow" and actions is not None:
+            actions = [actions] if isinstance(actions, str) else actions
+            kept = [a for a in actions if a.lower() not in refused]
+            if not kept:
+                continue
+            statement = dict(statement, Action=kept)
+        statements.append(statement)
+    return dict(document, Statement=statements)
 
 
 def _event(example: Example, handler: str) -> dict[str, Any]:
@@ -192,6 +220,24 @@ def _request_target(request: IAMRequestBase, service: str) -> tuple[str, dict[st
         return str(first["TopicArn"]), {}
     if service == "cloudwatch" and "Namespace" in first:
         return "*", {"cloudwatch:namespace": str(first["Namespace"])}
+    if service == "ecs" and "cluster" in first:
+        # Service actions are authorized on the service, tagged with its cluster:
+        # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerservice.html
+        cluster = str(first["cluster"]).rsplit("/", 1)[-1]
+        cluster_arn = f"arn:aws:ecs:{region}:{account}:cluster/{cluster}"
+        names = first.get("service") or (params.get("services") or [None])[0]
+        if names:
+            service_name = str(names).rsplit("/", 1)[-1]
+            arn = f"arn:aws:ecs:{region}:{account}:service/{cluster}/{service_name}"
+            return arn, {"ecs:cluster": cluster_arn}
+    if service == "sts" and "RoleArn" in first:
+        return str(first["RoleArn"]), {}
+    if service == "lambda":
+        # REST API: the function is named in the path (/2015-03-31/functions/NAME/...).
+        match = re.search(r"/functions/([^/?]+)", request._path)
+        if match:
+            name = match.group(1)
+            return f"arn:aws:lambda:{region}:{account}:function:{name}", {}
     return "*", {}
 
 
@@ -214,6 +260,18 @@ def enforce_iam(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ActionAuthenticatorMixin, "request_count", 0)
     monkeypatch.setattr(settings, "INITIAL_NO_AUTH_ACTION_COUNT", 0)
     monkeypatch.setattr(IAMRequestBase, "check_action_permitted", _decide)
+    monkeypatch.setattr(IAMRequestBase, "check_signature", _check_signature)
+
+
+_moto_check_signature = IAMRequestBase.check_signature
+
+
+def _check_signature(request: IAMRequestBase) -> None:
+    """moto recomputes the SigV4 signature of Lambda's REST requests over another canonical
+    path than botocore signed (SignatureDoesNotMatch on a correctly signed GetAlias); the
+    access key still has to name the user, and the decision stays on its policies."""
+    if request._service != "lambda":
+        _moto_check_signature(request)
 
 
 Prepare = Callable[[dict[str, str]], dict[str, Any]]
@@ -225,10 +283,13 @@ def run_under_role_policy(
     handler: str,
     prepare: Prepare,
     monkeypatch: pytest.MonkeyPatch,
+    *,
+    refuse: frozenset[str] = frozenset(),
 ) -> Recorder:
     """Runs `handler` as `function` would: its environment, credentials holding exactly its
     role's policies, IAM enforced. `prepare(env)` creates what must exist first (still without
-    enforcement) and returns the event."""
+    enforcement) and returns the event. A negative control names actions to `refuse` (taken
+    out of the policies); its refusals are then the caller's to assert."""
     region = example.region
     env = {
         k: str(v) for k, v in ((function.value("Environment") or {}).get("Variables", {})).items()
@@ -250,8 +311,11 @@ def run_under_role_policy(
     with mock_aws():
         _create_fixtures(example, env, region)
         event = prepare(env)
-        for name, value in _user_with_role_policy(example, function, region).items():
+        for name, value in _user_with_role_policy(example, function, refuse).items():
             monkeypatch.setenv(name, value)
+        # From here each request's account is its credentials' (moto: access key -> account),
+        # so credentials of a role assumed in another account act in that account.
+        monkeypatch.delenv("MOTO_ACCOUNT_ID")
         enforce_iam(monkeypatch)
         boto3.setup_default_session()
         assert boto3.DEFAULT_SESSION is not None
@@ -263,7 +327,9 @@ def run_under_role_policy(
         finally:
             _forget(common, app, monkeypatch)
             boto3.DEFAULT_SESSION = None
-    assert recorder.errors == [], f"{function.value('FunctionName')} was refused: {recorder.errors}"
+    if not refuse:
+        name = function.value("FunctionName")
+        assert recorder.errors == [], f"{name} was refused: {recorder.errors}"
     return recorder
 
 

@@ -176,3 +176,117 @@ def test_missing_pipeline_name_is_a_configuration_error(
     monkeypatch.delenv("PIPELINE_NAME", raising=False)
     with pytest.raises(common.ConfigurationError, match="PIPELINE_NAME"):
         app.handler({}, context)
+
+
+# ---- mutation survivors (mutmut on watch_executions/app.py) ---------------------------------
+
+
+def test_an_execution_exactly_at_the_threshold_is_not_stuck_yet() -> None:
+    # "running longer than N minutes" (the alarm's description): exactly N is not longer.
+    assert app.stuck([_execution(60, n=1)], now=NOW, threshold=timedelta(minutes=60)) == []
+    assert app.stuck([_execution(61, n=1)], now=NOW, threshold=timedelta(minutes=60)) != []
+
+
+def test_a_stuck_execution_without_an_id_is_still_counted_as_unknown() -> None:
+    running = {"status": "InProgress", "startTime": NOW - timedelta(hours=2)}
+    assert app.stuck([running], now=NOW, threshold=timedelta(minutes=60)) == ["?"]
+
+
+def _page(*minutes_ago: int, token: str | None = None) -> dict[str, Any]:
+    page: dict[str, Any] = {
+        "pipelineExecutionSummaries": [
+            {
+                "pipelineExecutionId": f"e-{m}",
+                "status": "Succeeded",
+                "startTime": NOW - timedelta(minutes=m),
+            }
+            for m in minutes_ago
+        ]
+    }
+    if token:
+        page["nextToken"] = token
+    return page
+
+
+HORIZON_MINUTES = int(app.HORIZON.total_seconds() // 60)
+
+
+def test_listing_stops_at_the_first_page_older_than_the_horizon(codepipeline: Stubber) -> None:
+    """CodePipeline ends executions within 35 days: pages further back cannot hold one still
+    running, so the watch does not read a long history every few minutes."""
+    codepipeline.add_response(
+        "list_pipeline_executions", _page(10, HORIZON_MINUTES + 1, token="page-2")
+    )
+    with codepipeline:
+        listed = list(app._executions("web-pipeline", NOW))
+    codepipeline.assert_no_pending_responses()
+    assert [e["pipelineExecutionId"] for e in listed] == ["e-10", f"e-{HORIZON_MINUTES + 1}"]
+
+
+def test_listing_goes_on_while_the_oldest_is_within_the_horizon(codepipeline: Stubber) -> None:
+    # Exactly at the horizon is still within it; a page without start times says nothing.
+    codepipeline.add_response(
+        "list_pipeline_executions", _page(10, HORIZON_MINUTES, token="page-2")
+    )
+    codepipeline.add_response(
+        "list_pipeline_executions",
+        {"pipelineExecutionSummaries": [{"pipelineExecutionId": "no-start"}], "nextToken": "p3"},
+        {"pipelineName": "web-pipeline", "maxResults": 100, "nextToken": "page-2"},
+    )
+    codepipeline.add_response(
+        "list_pipeline_executions",
+        {"nextToken": "p4"},  # a page without summaries
+        {"pipelineName": "web-pipeline", "maxResults": 100, "nextToken": "p3"},
+    )
+    codepipeline.add_response(
+        "list_pipeline_executions",
+        _page(20),
+        {"pipelineName": "web-pipeline", "maxResults": 100, "nextToken": "p4"},
+    )
+    with codepipeline:
+        listed = list(app._executions("web-pipeline", NOW))
+    codepipeline.assert_no_pending_responses()
+    assert len(listed) == 4
+
+
+def test_stuck_minutes_defaults_to_an_hour_and_accepts_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("STUCK_MINUTES", raising=False)
+    assert app._threshold() == timedelta(minutes=60)
+    monkeypatch.setenv("STUCK_MINUTES", " 1 ")
+    assert app._threshold() == timedelta(minutes=1)
+
+
+def test_stuck_executions_are_logged_with_pipeline_threshold_and_event(
+    codepipeline: Stubber,
+    monkeypatch: pytest.MonkeyPatch,
+    context: FakeContext,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """What on-call reads next to the alarm: which executions, of which pipeline, against
+    which threshold, found by which scheduled event and invocation."""
+    monkeypatch.setenv("STUCK_MINUTES", "119")
+    now = datetime.now(UTC)
+    codepipeline.add_response(
+        "list_pipeline_executions",
+        {
+            "pipelineExecutionSummaries": [
+                {
+                    "pipelineExecutionId": "e-stuck",
+                    "status": "InProgress",
+                    "startTime": now - timedelta(hours=3),
+                }
+            ]
+        },
+    )
+    event = load_event("watch_executions", "schedule.json")
+    with codepipeline:
+        app.handler(event, context)
+    [line] = [line for line in log_lines(capsys.readouterr().out) if line.get("level") == "WARNING"]
+    assert line["message"] == "stuck executions"
+    assert line["pipeline"] == "web-pipeline"
+    assert line["executions"] == ["e-stuck"]
+    assert line["minutes"] == 119 and isinstance(line["minutes"], int)
+    assert line["event_id"] == event["id"]
+    assert line["request_id"] == context.aws_request_id
