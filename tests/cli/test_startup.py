@@ -18,6 +18,7 @@ from conveyor.cli import check as check_command
 from conveyor.rules import bounds
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "web-service.yaml"
+TEMPLATE = str(Path(__file__).resolve().parents[1] / "rules" / "fixtures" / "CV008" / "good.yaml")
 HEAVY = ("conveyor.rules", "aws_cdk", "jsii", "boto3", "botocore")
 
 
@@ -80,3 +81,19 @@ def test_validate_loads_no_checker_cdk_or_sdk() -> None:
 def test_the_check_defaults_shown_in_help_are_the_checkers_own() -> None:
     assert check_command.TIME_LIMIT == bounds.TIME_LIMIT
     assert check_command.MEMORY_LIMIT_MIB == bounds.MEMORY_LIMIT_MIB
+
+
+def test_check_of_a_template_loads_no_pydantic() -> None:
+    # typer converts option values through pydantic (a third of check's start-up);
+    # conveyor.cli.coercion converts the plain ones check takes (--format, --jobs, the paths).
+    code = (
+        "from conveyor.cli.main import app\n"
+        "try:\n"
+        f"    app(['check', '-f', 'json', '-j', '1', '--fail-on', 'high', {TEMPLATE!r}],"
+        " prog_name='conveyor')\n"
+        "except SystemExit as exc:\n"
+        "    assert exc.code == 0, exc.code\n"
+    )
+    modules = _modules_after(code)
+    assert "conveyor.rules.engine" in modules  # it did check
+    assert _loaded(modules, "pydantic") == []

@@ -1405,3 +1405,19 @@ def test_cv059_the_actions_own_role_is_the_one_judged_and_every_action_is_read()
     assert found(managed, "CV059") == []
     elsewhere = text.replace("RoleArn: !GetAtt ActionRole.Arn", "RoleArn: arn:aws:iam::1:role/x")
     assert found(elsewhere, "CV059") == []
+
+
+def test_cv063_only_the_parameter_a_condition_tests_is_optional() -> None:
+    template = """Parameters:
+  Tested: {Type: String, Default: ''}
+  Untested: {Type: String, Default: ''}
+Conditions:
+  HasTested: !Not [!Equals [!Ref Tested, '']]
+Resources:
+  Topic:
+    Type: AWS::SNS::Topic
+    Properties: {DisplayName: !Ref Tested, TopicName: !Ref Untested}
+"""
+    assert [f.resource for f in found(template, "CV063")] == ["Untested"]
+    swapped = template.replace("[!Ref Tested,", "[!Ref Untested,")
+    assert [f.resource for f in found(swapped, "CV063")] == ["Tested"]

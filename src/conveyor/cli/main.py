@@ -30,6 +30,7 @@ from conveyor.cli import schema as schema_command
 from conveyor.cli import status as status_command
 from conveyor.cli import synth as synth_command
 from conveyor.cli import validate as validate_command
+from conveyor.cli.coercion import PlainCommand
 
 
 class _Group(TyperGroup):
@@ -119,7 +120,7 @@ COMMANDS: dict[str, Callable[..., None]] = {
     "rollback": rollback_command.rollback,
 }
 for name, function in COMMANDS.items():
-    app.command(name, help=unwrapped(function.__doc__))(function)
+    app.command(name, help=unwrapped(function.__doc__), cls=PlainCommand)(function)
 
 
 def run() -> None:

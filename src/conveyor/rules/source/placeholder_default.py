@@ -68,12 +68,18 @@ def _chosen(param: dict[str, object], value: str) -> bool:
 def check_template(ctx: Context) -> Iterator[Hit]:
     used = ctx.relations.refs_to
     # A parameter tested in Conditions is optional on purpose: its empty default is a choice.
-    in_conditions = references(ctx.template.conditions)
+    # Worked out only when a parameter has a placeholder default (the Conditions of a large
+    # template can be most of it, and most templates have no such parameter).
+    in_conditions: set[str] | None = None
     for name, param in ctx.params.items():
         default = param.get("Default")
         if not isinstance(default, str) or not PLACEHOLDER.match(default.strip()):
             continue
-        if name not in used or name in in_conditions or param.get("Type", "String") != "String":
+        if name not in used or param.get("Type", "String") != "String":
+            continue
+        if in_conditions is None:
+            in_conditions = references(ctx.template.conditions)
+        if name in in_conditions:
             continue
         if _rejected(param, default) or _chosen(param, default):
             continue
