@@ -25,13 +25,24 @@ CLOUDFORMATION = "cloudformation"
 AUTO = "auto"
 KINDS = (TERRAFORM, PULUMI, CLOUDFORMATION)
 
-# Rules about CloudFormation stack attributes that have no counterpart in these tools:
-# DeletionPolicy/UpdateReplacePolicy and RetainExceptOnCreate (CV007, CV095) are stack-update
-# semantics; CV072 asks for the alias UpdatePolicy through which CloudFormation shifts Lambda
-# traffic, where Terraform and Pulumi hand the alias to CodeDeploy in an AppSpec instead.
+# Rules about parts of a CloudFormation template these tools do not have, and why (the
+# coverage table in docs/check.md prints the reason):
+WHY_NOT_APPLICABLE: dict[str, str] = {
+    # DeletionPolicy/UpdateReplacePolicy and RetainExceptOnCreate are stack-update semantics.
+    "CV007": "a CloudFormation stack attribute",
+    "CV095": "a CloudFormation stack attribute",
+    # The alias UpdatePolicy through which CloudFormation shifts Lambda traffic; Terraform and
+    # Pulumi hand the alias to CodeDeploy in an AppSpec instead.
+    "CV072": "a CloudFormation stack attribute",
+    # Template Parameters: Terraform variables and Pulumi config are resolved in these inputs.
+    "CV045": "CloudFormation parameters",
+    "CV063": "CloudFormation parameters",
+    # Directives of the rain tool, written in CloudFormation templates only.
+    "CV089": "a rain template directive",
+}
 NOT_APPLICABLE: dict[str, frozenset[str]] = {
-    TERRAFORM: frozenset({"CV007", "CV072", "CV095"}),
-    PULUMI: frozenset({"CV007", "CV072", "CV095"}),
+    TERRAFORM: frozenset(WHY_NOT_APPLICABLE),
+    PULUMI: frozenset(WHY_NOT_APPLICABLE),
 }
 
 # Keys detection needs at the top level (``detect``): a Terraform plan or state has

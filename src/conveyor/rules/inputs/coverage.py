@@ -6,7 +6,7 @@ docs/check.md, computed from the mapping tables so it cannot drift (a test compa
 
 from __future__ import annotations
 
-from conveyor.rules.inputs import NOT_APPLICABLE, TERRAFORM
+from conveyor.rules.inputs import NOT_APPLICABLE, TERRAFORM, WHY_NOT_APPLICABLE
 from conveyor.rules.inputs.mapping import JOINS, TYPES
 from conveyor.rules.model import Rule
 
@@ -39,7 +39,7 @@ def table() -> str:
     for rule in RULES:
         types = terraform_types(rule)
         if rule.id in NOT_APPLICABLE[TERRAFORM]:
-            terraform = "n/a: a CloudFormation stack attribute"
+            terraform = f"n/a: {WHY_NOT_APPLICABLE[rule.id]}"
             native = "n/a"
         elif types == ["all"]:
             terraform = native = "yes (whole input)"

@@ -378,6 +378,15 @@ def codebuild_project(rec: Record, view: View) -> Props:
                     "ComputeType": view.val(rec, *env, "compute_type"),
                     "PrivilegedMode": view.val(rec, *env, "privileged_mode"),
                     "ImagePullCredentialsType": view.val(rec, *env, "image_pull_credentials_type"),
+                    # CV098: a Docker Hub build image pulled with credentials.
+                    "RegistryCredential": drop_none(
+                        {
+                            "Credential": view.ref(rec, *env, "registry_credential", "credential"),
+                            "CredentialProvider": view.val(
+                                rec, *env, "registry_credential", "credential_provider"
+                            ),
+                        }
+                    ),
                     "EnvironmentVariables": variables,
                 }
             ),
@@ -425,7 +434,28 @@ def lambda_function(rec: Record, view: View) -> Props:
             "Timeout": view.val(rec, "timeout"),
             "Architectures": view.val(rec, "architectures"),
             "Environment": {"Variables": variables} if variables is not None else None,
+            # CV035: a function logging to a log group it names; CV099: failed async events
+            # kept in a dead-letter queue.
+            "LoggingConfig": drop_none(
+                {"LogGroup": view.ref(rec, "logging_config", "log_group") or None}
+            ),
+            "DeadLetterConfig": drop_none(
+                {"TargetArn": view.ref(rec, "dead_letter_config", "target_arn") or None}
+            ),
             "Tags": view.tags(rec),
+        }
+    )
+
+
+def lambda_event_invoke_config(rec: Record, view: View) -> Props:
+    on_failure = ("destination_config", "on_failure", "destination")
+    return drop_none(
+        {
+            "FunctionName": view.ref(rec, "function_name"),
+            "Qualifier": view.val(rec, "qualifier"),
+            "DestinationConfig": drop_none(
+                {"OnFailure": drop_none({"Destination": view.ref(rec, *on_failure) or None})}
+            ),
         }
     )
 
@@ -596,6 +626,8 @@ def ecs_service(rec: Record, view: View) -> Props:
                             "Rollback": view.val(rec, *breaker, "rollback"),
                         }
                     ),
+                    # ECS native blue/green (CV071).
+                    "Strategy": view.val(rec, "deployment_configuration", "strategy"),
                 }
             ),
             "LoadBalancers": [
@@ -604,11 +636,24 @@ def ecs_service(rec: Record, view: View) -> Props:
                         "TargetGroupArn": view.ref(rec, "load_balancer", i, "target_group_arn"),
                         "ContainerName": view.val(rec, "load_balancer", i, "container_name"),
                         "ContainerPort": view.val(rec, "load_balancer", i, "container_port"),
+                        "AdvancedConfiguration": _advanced(rec, view, i),
                     }
                 )
                 for i in range(len(balancers))
             ],
             "Tags": view.tags(rec),
+        }
+    )
+
+
+def _advanced(rec: Record, view: View, index: int) -> Props | None:
+    at = ("load_balancer", index, "advanced_configuration")
+    return drop_none(
+        {
+            "AlternateTargetGroupArn": view.ref(rec, *at, "alternate_target_group_arn"),
+            "ProductionListenerRule": view.ref(rec, *at, "production_listener_rule"),
+            "TestListenerRule": view.ref(rec, *at, "test_listener_rule"),
+            "RoleArn": view.ref(rec, *at, "role_arn"),
         }
     )
 
@@ -692,8 +737,44 @@ def codedeploy_group(rec: Record, view: View) -> Props:
                 )
                 for i in range(len(services))
             ],
+            "LoadBalancerInfo": _load_balancer_info(rec, view),
         }
     )
+
+
+def _load_balancer_info(rec: Record, view: View) -> Props | None:
+    """The target group pair of an ECS blue/green group (CV071): two ``target_group`` blocks,
+    the production and test listeners."""
+    at = ("load_balancer_info", "target_group_pair_info")
+    pairs = many(dig(rec.values, at))
+    out = []
+    for i in range(len(pairs)):
+        groups = many(dig(rec.values, (*at, i, "target_group")))
+        out.append(
+            drop_none(
+                {
+                    "TargetGroups": [
+                        {"Name": view.ref(rec, *at, i, "target_group", g, "name")}
+                        for g in range(len(groups))
+                    ],
+                    "ProdTrafficRoute": drop_none(
+                        {
+                            "ListenerArns": view.refs(
+                                rec, *at, i, "prod_traffic_route", "listener_arns"
+                            )
+                        }
+                    ),
+                    "TestTrafficRoute": drop_none(
+                        {
+                            "ListenerArns": view.refs(
+                                rec, *at, i, "test_traffic_route", "listener_arns"
+                            )
+                        }
+                    ),
+                }
+            )
+        )
+    return {"TargetGroupPairInfoList": out} if out else None
 
 
 def codecommit_repository(rec: Record, view: View) -> Props:
@@ -780,6 +861,9 @@ TYPES: dict[str, Mapping] = {
     "aws_codebuild_project": Mapping("AWS::CodeBuild::Project", codebuild_project),
     "aws_lambda_function": Mapping("AWS::Lambda::Function", lambda_function),
     "aws_lambda_alias": Mapping("AWS::Lambda::Alias", lambda_alias),
+    "aws_lambda_function_event_invoke_config": Mapping(
+        "AWS::Lambda::EventInvokeConfig", lambda_event_invoke_config
+    ),
     "aws_codepipeline": Mapping("AWS::CodePipeline::Pipeline", codepipeline),
     "aws_ecs_cluster": Mapping("AWS::ECS::Cluster", ecs_cluster),
     "aws_ecs_service": Mapping("AWS::ECS::Service", ecs_service),
