@@ -42,6 +42,7 @@ STUBBED = (
     "trivy",
     "syft",
     "bandit",
+    "semgrep",
     "pip-audit",
     "pytest",
     "npm",

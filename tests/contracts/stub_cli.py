@@ -92,12 +92,22 @@ def _clean_report(tool: str, path: str) -> str:
 
 
 def _report(tool: str, args: list[str]) -> int:
+    """A clean report; or, for the tool named in $STUB_FAILING_TOOL, the first half of one
+    and exit status 2: a scanner that crashed mid-report (issue 17/1)."""
+    failing = os.environ.get("STUB_FAILING_TOOL") == tool
+    written = False
     for name in ("--output", "--report-path", "--output-file", "-o"):
         path = flag(args, name)
         if path:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-            Path(path).write_text(_clean_report(tool, path))
-    return 0
+            report = _clean_report(tool, path)
+            Path(path).write_text(report[: len(report) // 2] if failing else report)
+            written = True
+    if tool == "npm" and args[:1] == ["audit"] and not written:
+        # npm audit --json writes to stdout: https://docs.npmjs.com/cli/commands/npm-audit
+        report = json.dumps({"auditReportVersion": 2, "vulnerabilities": {}})
+        print(report[: len(report) // 2] if failing else report)
+    return 2 if failing else 0
 
 
 def _conveyor(args: list[str]) -> int:

@@ -4,13 +4,27 @@ pipeline action reads, and every AWS call it makes is allowed by its project's r
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
+from typing import get_args
 
 import pytest
 import yaml
 
-from tests.contracts.buildspecs import Run, aws_requests, environment, run
+from conveyor.constructs.check_buildspecs import scan_buildspec
+from conveyor.spec.models import ScanTool
+from tests.contracts.buildspecs import (
+    Run,
+    aws_requests,
+    environment,
+    fake_checkout,
+    install_stubs,
+    run,
+    script,
+)
 from tests.contracts.conftest import EXAMPLE_NAMES
 from tests.contracts.model import Example, Located
 from tests.contracts.obligations import buildspec
@@ -187,3 +201,54 @@ def test_the_ecs_appspec_has_version_0_0(example: Example, tmp_path: Path) -> No
         assert isinstance(config, dict)
         appspec = yaml.safe_load(built[config["AppSpecTemplatePath"]])
         assert str(appspec["version"]) == "0.0"
+
+
+# The command each scan tool runs as (stub name).
+SCANNER_COMMAND = {"npm-audit": "npm"}
+
+
+def _scan_build(
+    tool: ScanTool, root: Path, failing: str | None
+) -> subprocess.CompletedProcess[str]:
+    """The build phase of `tool`'s scan buildspec, as CodeBuild runs it, with the scanner
+    stubbed; `failing` names a stub that crashes half-way through its report."""
+    workdir, bin_dir = root / "src", root / "bin"
+    workdir.mkdir(parents=True)
+    install_stubs(bin_dir)
+    fake_checkout(workdir)
+    (workdir / "package-lock.json").write_text('{"lockfileVersion": 3}')
+    (workdir / "scan-results").mkdir()
+    (root / "calls.jsonl").touch()
+    build_only = {"phases": {"build": scan_buildspec(tool)["phases"]["build"]}}
+    env = {
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "HOME": str(root),
+        "LANG": "C.UTF-8",
+        "STUB_CALLS": str(root / "calls.jsonl"),
+        "STUB_REAL_PYTHON": sys.executable,
+        "IMAGE_URI": f"123456789012.dkr.ecr.eu-west-1.amazonaws.com/app@sha256:{'ab' * 32}",
+        **({"STUB_FAILING_TOOL": failing} if failing else {}),
+    }
+    return subprocess.run(
+        ["bash", "-c", script(build_only)],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("tool", get_args(ScanTool))
+def test_a_scanner_that_fails_mid_report_fails_its_scan_build(
+    tool: ScanTool, tmp_path: Path
+) -> None:
+    """Issue 17/1: a failed run's partial output must fail the build, never reach the gate
+    (semgrep's buildspec used to end in `|| test -s`). Audits that exit non-zero on findings
+    keep their `|| test -s`, and their converters refuse a report that did not finish."""
+    command = SCANNER_COMMAND.get(tool, tool)
+    clean = _scan_build(tool, tmp_path / "clean", failing=None)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    crashed = _scan_build(tool, tmp_path / "crashed", failing=command)
+    assert crashed.returncode != 0, f"{tool}: a crashed scan passed\n{crashed.stdout}"

@@ -81,3 +81,33 @@ def test_server_name_is_kept() -> None:
     spec = parse_spec(_with_check(MINIMAL, check), "conveyor.yaml")
     validation = spec.environments[0].validation
     assert validation is not None and validation.server_name == "api.example.com"
+
+
+ORDERS = (ROOT / "examples" / "validated-service.yaml").read_text()
+CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+
+
+def _https(text: str) -> str:
+    marker = "create: {"
+    assert marker in text
+    return text.replace(marker, f"create: {{certificate_arn: {CERTIFICATE}, ", 1)
+
+
+def test_an_https_service_checked_by_its_load_balancer_name_is_refused() -> None:
+    """Issue 14/5: with certificate_arn the check calls https://<load balancer DNS name>,
+    which the app's certificate never names: TLS fails and every deploy rolls back."""
+    message = _error(_https(_with_check(ORDERS, "{path: /health}")))
+
+    assert "conveyor.yaml" in message
+    assert "create.certificate_arn" in message
+    assert "add server_name: <the name on the certificate>" in message
+    assert "url: https://<that name>/health" in message
+
+
+@pytest.mark.parametrize(
+    "check",
+    ["{path: /health, server_name: web.example.com}", "{url: https://web.example.com/health}"],
+)
+def test_an_https_service_checked_by_its_own_name_is_accepted(check: str) -> None:
+    spec = parse_spec(_https(_with_check(ORDERS, check)), "conveyor.yaml")
+    assert spec.environments[0].validation is not None

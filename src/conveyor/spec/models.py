@@ -677,6 +677,23 @@ class Environment(_Model):
                 "validate.http needs url: here, because conveyor does not create this "
                 "service's load balancer"
             )
+        check = self.validate_.http if self.validate_ is not None else None
+        if (
+            check is not None
+            and check.url is None
+            and check.server_name is None
+            and ecs is not None
+            and ecs.create is not None
+            and ecs.create.certificate_arn is not None
+        ):
+            # Issue 14/5: the check would call https://<load balancer DNS name>, a name the
+            # app's certificate never holds, so TLS fails and every deploy rolls back.
+            raise ValueError(
+                "validate.http on an HTTPS service (create.certificate_arn) would check the "
+                "load balancer's DNS name, which the certificate does not name: add "
+                "server_name: <the name on the certificate> (sent as SNI and Host) or "
+                "url: https://<that name>/health"
+            )
         if self.account is not None:
             if ecs is None or ecs.strategy == "blue-green":
                 raise ValueError(
