@@ -127,6 +127,25 @@ def test_rollback_of_an_unknown_environment_names_the_known_ones(stubs: Stubs) -
     assert "environments has no 'production'; roll back one of: staging, prod" in result.output
 
 
+def test_rollback_after_a_failed_release_says_what_runs_is_unknown(stubs: Stubs) -> None:
+    add_state(stubs.pipeline, state(stage("Deploy-prod", 4, status="Failed")))
+    add_succeeded(stubs.pipeline, "Deploy-prod", [summary(3)])
+    add_detail(stubs.pipeline, 3)
+    stubs.pipeline.add_response(
+        "rollback_stage",
+        {"pipelineExecutionId": execution_id(31)},
+        {
+            "pipelineName": PIPELINE,
+            "stageName": "Deploy-prod",
+            "targetPipelineExecutionId": execution_id(3),
+        },
+    )
+    result = runner.invoke(app, ["rollback", "prod", *SPEC, "--yes"])
+    assert result.exit_code == 0, result.output
+    assert f"prod runs  unknown: its last run {execution_id(4)} Failed" in result.output
+    assert f"roll back to  {execution_id(3)}" in result.output
+
+
 def test_rollback_that_aws_would_refuse_says_why(stubs: Stubs) -> None:
     add_state(stubs.pipeline, state(stage("Deploy-prod", 3, status="InProgress")))
     result = runner.invoke(app, ["rollback", "prod", *SPEC, "--yes"])

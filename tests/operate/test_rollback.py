@@ -80,8 +80,13 @@ def test_a_target_from_an_older_pipeline_version_is_refused(codepipeline: Any) -
     add_detail(stubber, 3, version=7)
     add_succeeded(stubber, STAGE, [summary(3), summary(2)])
     add_detail(stubber, 2, version=6)
-    with pytest.raises(rollback.RollbackError, match=r"version 6 of the pipeline.*revert"):
+    with pytest.raises(rollback.RollbackError) as raised:
         rollback.plan(client, PIPELINE, STAGE)
+    assert str(raised.value) == (
+        f"execution {execution_id(2)} ran on version 6 of the pipeline, which is at version 7 "
+        "now; AWS rolls a stage back only to executions of the current pipeline structure. "
+        "Release the old commit instead: revert the change in git and push"
+    )
 
 
 def test_the_first_release_has_nothing_before_it(codepipeline: Any) -> None:
@@ -89,8 +94,21 @@ def test_the_first_release_has_nothing_before_it(codepipeline: Any) -> None:
     add_state(stubber, state(stage(STAGE, 1)))
     add_detail(stubber, 1)
     add_succeeded(stubber, STAGE, [summary(1)])
-    with pytest.raises(rollback.RollbackError, match="no earlier successful execution"):
+    with pytest.raises(rollback.RollbackError) as raised:
         rollback.plan(client, PIPELINE, STAGE)
+    assert str(raised.value) == (
+        f"no earlier successful execution of {STAGE} to roll back to (it runs "
+        f"{execution_id(1)}, its first)"
+    )
+
+
+def test_after_a_failed_first_release_there_is_nothing_to_go_back_to(codepipeline: Any) -> None:
+    client, stubber = codepipeline
+    add_state(stubber, state(stage(STAGE, 1, status="Failed")))
+    add_succeeded(stubber, STAGE, [])
+    with pytest.raises(rollback.RollbackError) as raised:
+        rollback.plan(client, PIPELINE, STAGE)
+    assert str(raised.value) == f"no earlier successful execution of {STAGE} to roll back to"
 
 
 @pytest.mark.parametrize(
@@ -99,7 +117,6 @@ def test_the_first_release_has_nothing_before_it(codepipeline: Any) -> None:
         (stage(STAGE, 4, status="InProgress"), "is running execution"),
         (stage(STAGE, 4, status="Stopping"), "wait for it to finish"),
         (stage(STAGE, None), "has never run"),
-        (stage("Deploy-staging", 1), "has no stage Deploy-prod .it has: Deploy-staging"),
     ],
 )
 def test_refuses_what_aws_would_refuse(
@@ -109,6 +126,20 @@ def test_refuses_what_aws_would_refuse(
     add_state(stubber, state(stage_state))
     with pytest.raises(rollback.RollbackError, match=message):
         rollback.plan(client, PIPELINE, STAGE)
+
+
+def test_a_stage_the_deployed_pipeline_lacks_is_named_with_the_ones_it_has(
+    codepipeline: Any,
+) -> None:
+    client, stubber = codepipeline
+    add_state(stubber, state(stage("Source", 1), stage("Deploy-staging", 1)))
+    with pytest.raises(rollback.RollbackError) as raised:
+        rollback.plan(client, PIPELINE, STAGE)
+    assert str(raised.value) == (
+        "the deployed pipeline payments-pipeline has no stage Deploy-prod (it has: Source, "
+        "Deploy-staging); it predates this environment in conveyor.yaml: push the change (the "
+        "pipeline updates itself on its next run) or run `conveyor deploy`"
+    )
 
 
 def test_to_names_the_target(codepipeline: Any) -> None:
@@ -123,7 +154,11 @@ def test_to_names_the_target(codepipeline: Any) -> None:
 @pytest.mark.parametrize(
     ("to", "message"),
     [
-        (execution_id(5), "is itself a rollback.*--to " + execution_id(1)),
+        (
+            execution_id(5),
+            f"is itself a rollback; AWS rolls back only to a standard execution: use --to "
+            f"{execution_id(1)}$",
+        ),
         (execution_id(9), "did not succeed in Deploy-prod"),
         (execution_id(3), "already runs execution"),
     ],
@@ -139,8 +174,19 @@ def test_to_refuses_what_aws_would_refuse(codepipeline: Any, to: str, message: s
 
 def test_to_that_is_no_execution_id_is_refused_before_asking_aws(codepipeline: Any) -> None:
     client, _ = codepipeline  # no answers queued: any request would fail the test
-    with pytest.raises(rollback.RollbackError, match="is not an execution id"):
+    with pytest.raises(rollback.RollbackError) as raised:
         rollback.plan(client, PIPELINE, STAGE, to="last-tuesday")
+    assert str(raised.value).endswith("`conveyor status` lists the recent ones")
+
+
+def test_the_search_for_to_is_bounded(codepipeline: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rollback, "SEARCH_LIMIT", 2)
+    client, stubber = codepipeline
+    add_state(stubber, state(stage(STAGE, 9)))
+    add_detail(stubber, 9)
+    add_succeeded(stubber, STAGE, [summary(9), summary(8), summary(7)])
+    with pytest.raises(rollback.RollbackError, match="not among its newest 2 successful"):
+        rollback.plan(client, PIPELINE, STAGE, to=execution_id(7))
 
 
 def test_the_search_is_bounded(codepipeline: Any, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -151,7 +151,7 @@ def _show(planned: RollbackPlan, environment: str) -> None:
     now = (
         _describe(planned.live)
         if planned.live is not None
-        else (f"its last run {latest.execution_id} {latest.status}" if latest else "unknown")
+        else f"unknown: its last run {latest.execution_id} {latest.status}"
     )
     console.print(
         f"Pipeline {escape(planned.pipeline)}, stage {escape(planned.stage)}:\n"

@@ -42,15 +42,13 @@ class StageRun:
 
     execution_id: str
     status: str
-    type: str
 
 
 @dataclass(frozen=True)
 class RollbackPlan:
     pipeline: str
     stage: str
-    pipeline_version: int | None
-    latest: StageRun | None
+    latest: StageRun
     live: Execution | None  # the release the stage runs now, when known
     target: Execution
 
@@ -71,11 +69,7 @@ def _latest(stage: dict[str, Any]) -> StageRun | None:
     latest = stage.get("latestExecution")
     if not isinstance(latest, dict) or not latest.get("pipelineExecutionId"):
         return None
-    return StageRun(
-        execution_id=str(latest["pipelineExecutionId"]),
-        status=str(latest.get("status", "")),
-        type=str(latest.get("type") or "STANDARD"),
-    )
+    return StageRun(execution_id=str(latest["pipelineExecutionId"]), status=str(latest["status"]))
 
 
 def plan(client: Any, pipeline: str, stage: str, *, to: str | None = None) -> RollbackPlan:
@@ -95,7 +89,7 @@ def plan(client: Any, pipeline: str, stage: str, *, to: str | None = None) -> Ro
             f"{stage} is running execution {latest.execution_id} ({latest.status}): wait for it "
             "to finish, or stop it, then roll back"
         )
-    live = _live(client, pipeline, stage, latest)
+    live = _live(client, pipeline, latest)
     target = (
         _chosen(client, pipeline, stage, to)
         if to is not None
@@ -111,17 +105,15 @@ def plan(client: Any, pipeline: str, stage: str, *, to: str | None = None) -> Ro
             "the current pipeline structure. Release the old commit instead: revert the change "
             "in git and push"
         )
-    return RollbackPlan(
-        pipeline, stage, version if isinstance(version, int) else None, latest, live, target
-    )
+    return RollbackPlan(pipeline, stage, latest, live, target)
 
 
-def _live(client: Any, pipeline: str, stage: str, latest: StageRun) -> Execution | None:
+def _live(client: Any, pipeline: str, latest: StageRun) -> Execution | None:
     """The execution whose release the stage runs, when its latest run succeeded."""
     if latest.status != SUCCEEDED:
         return None
     run = detail(client, pipeline, latest.execution_id)
-    if run.is_rollback and run.rollback_of:
+    if run.rollback_of:  # a rollback run: the release it restored is what runs
         return detail(client, pipeline, run.rollback_of)
     return run
 
@@ -146,7 +138,8 @@ def _previous(client: Any, pipeline: str, stage: str, live: Execution | None) ->
     passed_live = live is None
     for execution in listed(client, pipeline, succeeded_in_stage=stage, most=SEARCH_LIMIT):
         if not passed_live:
-            passed_live = execution.id == live.id if live is not None else True
+            assert live is not None
+            passed_live = execution.id == live.id
             continue
         if not execution.is_rollback:
             return execution
