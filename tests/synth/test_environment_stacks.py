@@ -259,3 +259,58 @@ def test_validation_rolls_back_a_service_in_another_account_there(
     assert "service/ledger-cluster-prod/ledger-service-prod" in granted["ecs:UpdateService"]
     assert "service/ledger-cluster-prod/ledger-service-prod" in granted["ecs:DescribeServices"]
     assert granted["ecs:ListTaskDefinitions"] == '"*"'
+
+
+# --- re-running a release after a validation rollback (review of issue 10, F3) -------------------
+
+
+def _with_parameters(value: Any, parameters: dict[str, str]) -> Any:
+    """`value` with each Ref to one of `parameters` replaced by its value."""
+    if isinstance(value, dict):
+        if set(value) == {"Ref"} and value["Ref"] in parameters:
+            return parameters[value["Ref"]]
+        return {k: _with_parameters(v, parameters) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_with_parameters(v, parameters) for v in value]
+    return value
+
+
+def _first_stack_action(s: Synthesized, env: str) -> dict[str, Any]:
+    stages = {stage["Name"]: stage["Actions"] for stage in _pipeline_stages(s)}
+    actions = sorted(stages[f"Deploy-{env}"], key=lambda a: a["RunOrder"])
+    return next(a for a in actions if a["ActionTypeId"]["Provider"] == "CloudFormation")
+
+
+@pytest.mark.parametrize("example", [p.stem for p in EXAMPLES])
+def test_a_new_execution_of_the_same_image_is_a_stack_change(
+    synthesized: dict[str, Synthesized], example: str
+) -> None:
+    """A failed validation rolls the service back to the previous task definition; the stack
+    still describes the failed release. Re-running the same commit pushes no new image (the
+    build reuses the pushed digest), so with the image as the only parameter the stack update
+    was a no-op: CodePipeline's CloudFormation action succeeds on "No updates are to be
+    performed", nothing is redeployed, and Validate checks the previous release. The execution
+    id is a parameter too, and the task definition changes with it."""
+    s = synthesized[example]
+    naming = Naming(s.spec.app, s.spec.suffix)
+    image = f"{s.spec.account}.dkr.ecr.eu-west-1.amazonaws.com/x@sha256:{'0' * 64}"
+    checked = 0
+    for env in s.spec.environments:
+        if env.deploy.ecs is None or env.deploy.ecs.create is None:
+            continue
+        overrides = json.loads(
+            _first_stack_action(s, env.name)["Configuration"]["ParameterOverrides"]
+        )
+        assert overrides["Release"] == "#{codepipeline.PipelineExecutionId}"
+        template = s.templates[naming.name(env.name)]
+        (task,) = [
+            r for r in template["Resources"].values() if r["Type"] == "AWS::ECS::TaskDefinition"
+        ]
+        first, again = (
+            _with_parameters(task["Properties"], {"ImageUri": image, "Release": execution})
+            for execution in ("0a1b-first", "2c3d-again")
+        )
+        assert first != again, f"{example}/{env.name}: a re-run would change nothing"
+        checked += 1
+    if not checked:
+        pytest.skip(f"{example} creates no ECS service")

@@ -296,7 +296,8 @@ def test_pipeline_is_v2_with_connection_source_and_no_webhook(web: Synthesized) 
     assert deploy["Configuration"]["ActionMode"] == "CHANGE_SET_EXECUTE"
     assert change_set["Configuration"]["StackName"] == "web-prod"
     assert json.loads(change_set["Configuration"]["ParameterOverrides"]) == {
-        "ImageUri": "#{Build.IMAGE_URI}"
+        "ImageUri": "#{Build.IMAGE_URI}",
+        "Release": "#{codepipeline.PipelineExecutionId}",
     }
 
 

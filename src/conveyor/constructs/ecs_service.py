@@ -32,6 +32,14 @@ from conveyor.spec.refs import SECRET_REF
 # pinned by digest (#{Build.IMAGE_URI}). The pattern refuses anything else, so no stack can ever
 # run a placeholder or a mutable tag (FM110).
 IMAGE_PARAMETER = "ImageUri"
+# The pipeline execution that deploys a release (#{codepipeline.PipelineExecutionId}), as a
+# label on the container. A new execution of an unchanged image (the same commit re-run after a
+# failed validation rolled the service back to the previous revision) is then a new task
+# definition, so the stack update redeploys instead of reporting "No updates are to be
+# performed", which CodePipeline's CloudFormation action counts as success while the service
+# stays on the previous release.
+RELEASE_PARAMETER = "Release"
+RELEASE_LABEL = "conveyor.release"
 ECR_DIGEST_PATTERN = (
     r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[a-z0-9._/-]+@sha256:[0-9a-f]{64}$"
 )
@@ -113,6 +121,7 @@ class FargateWebService(Construct):
         repository: ecr.IRepository,
         image: str,
         alarm_topic: defaults.NoticeTopic,
+        release: str | None = None,
         platform: str = "linux/amd64",
         hook: Callable[[Construct, ec2.IVpc, str], lambda_.IFunction] | None = None,
     ) -> None:
@@ -189,6 +198,7 @@ class FargateWebService(Construct):
             logging=ecs.LogDriver.aws_logs(stream_prefix=deploy.container, log_group=app_logs),
             environment=dict(sorted(environment.items())),
             secrets=secrets,
+            docker_labels={RELEASE_LABEL: release} if release is not None else None,
         )
         execution_role = task.obtain_execution_role()
         # The image comes in as a parameter; CDK grants pulls only for images it knows about, so

@@ -27,6 +27,7 @@ from conveyor.constructs.artifact_store import AccessLogBucket
 from conveyor.constructs.ecs_service import (
     ECR_DIGEST_PATTERN,
     IMAGE_PARAMETER,
+    RELEASE_PARAMETER,
     FargateWebService,
 )
 from conveyor.constructs.handler_function import HandlerFunction
@@ -173,6 +174,16 @@ class EnvironmentStack(AccountStack):
             constraint_description="an ECR image pinned by digest (the pipeline's build)",
             description="The release's image: the pipeline's build, by digest",
         )
+        release = CfnParameter(
+            self,
+            RELEASE_PARAMETER,
+            type="String",
+            default="none",
+            description=(
+                "The pipeline execution deploying the release: a new execution redeploys an "
+                "unchanged image (a re-run after a validation rollback)"
+            ),
+        )
         # prevents FM76: the environment's load balancer logs to its own bucket.
         access_logs = AccessLogBucket(
             self,
@@ -192,6 +203,7 @@ class EnvironmentStack(AccountStack):
             access_logs=access_logs,
             repository=self._repository(),
             image=image.value_as_string,
+            release=release.value_as_string,
             # The tasks run on the architecture the image is built for (exec format errors
             # otherwise).
             platform=self.spec.build.docker.platform if self.spec.build.docker else "linux/amd64",

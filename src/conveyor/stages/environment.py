@@ -25,6 +25,7 @@ from conveyor.constructs import acknowledgements
 from conveyor.constructs.cloudformation_role import cloudformation_role, grant_ssm_parameters
 from conveyor.constructs.ecs_service import (
     IMAGE_PARAMETER,
+    RELEASE_PARAMETER,
     EcsTarget,
     LocalArtifacts,
     deploy_role,
@@ -199,8 +200,13 @@ class EnvironmentStage:
                 CODE_KEY_PARAMETER: build_output.object_key,
             }
         if part.creates_service:
-            # The image the build pushed, by digest: the same bytes in every environment.
-            return {IMAGE_PARAMETER: "#{Build.IMAGE_URI}"}
+            # The image the build pushed, by digest: the same bytes in every environment; the
+            # execution, so that re-running a release redeploys it (ecs_service.RELEASE_LABEL).
+            # https://docs.aws.amazon.com/codepipeline/latest/userguide/reference-variables.html
+            return {
+                IMAGE_PARAMETER: "#{Build.IMAGE_URI}",
+                RELEASE_PARAMETER: codepipeline.GlobalVariables.EXECUTION_ID,
+            }
         return {}
 
     def _role(self) -> iam.IRole:
