@@ -18,7 +18,7 @@ import pytest
 from conveyor.rules import check_paths
 from conveyor.rules import runner as runner_module
 from conveyor.rules import template as template_module
-from conveyor.rules.engine import Context, RuleSet
+from conveyor.rules.engine import Context, Options, RuleSet
 from conveyor.rules.model import Hit, Rule, Severity
 from conveyor.rules.template import Resource
 
@@ -197,3 +197,83 @@ def test_large_files_are_checked_in_a_worker_small_ones_in_process(
     result = check_paths(["-"], stdin_text=large.read_bytes())
     assert alone == [str(large), "<stdin>"]
     assert result.files == 1
+
+
+def _deaf_parse(stuck_name: str) -> object:
+    """A parse that, for one file, sits where the per-file timer cannot reach it (a call into
+    native code that never returns to Python: SIGALRM blocked, then a sleep)."""
+    real_parse = template_module.parse
+
+    def parse(text: str, *, name: str, suffix: str = "") -> object:
+        if Path(name).name == stuck_name:
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+            time.sleep(600)
+        return real_parse(text, name=name, suffix=suffix)
+
+    return parse
+
+
+def test_a_pool_worker_deaf_to_the_timer_is_killed_its_file_named_and_the_rest_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # --jobs 2: the worker stuck on deaf.yaml is killed at the limit plus a grace (as long as
+    # the limit, when the limit is short); a new worker checks the files after it.
+    monkeypatch.setattr(runner_module, "parse", _deaf_parse("deaf.yaml"))
+    deaf = tmp_path / "deaf.yaml"
+    deaf.write_text(GOOD)
+    good = _good_files(tmp_path, 5)
+    started = time.monotonic()
+    result = check_paths([tmp_path], time_limit=0.3, jobs=2)
+    assert time.monotonic() - started < 30  # not the 600 s of the stuck call
+    assert [(e.file, e.message) for e in result.errors] == [
+        (
+            str(deaf),
+            f"{deaf}: stopped while reading, parsing or indexing it: over the limit of 0.3 s "
+            f"per file (--time-limit); nothing was checked: {SPLIT}",
+        )
+    ]
+    assert {f.file for f in result.findings} == good
+    assert result.files == 5
+    assert result.exit_code() == 2
+
+
+def test_a_pool_worker_that_dies_costs_only_its_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_parse = template_module.parse
+
+    def parse(text: str, *, name: str, suffix: str = "") -> object:
+        if Path(name).name == "fatal.yaml":  # killed from outside (the OOM killer, a user)
+            signal.raise_signal(signal.SIGKILL)
+        return real_parse(text, name=name, suffix=suffix)
+
+    monkeypatch.setattr(runner_module, "parse", parse)
+    fatal = tmp_path / "fatal.yaml"
+    fatal.write_text(GOOD)
+    good = _good_files(tmp_path, 4)
+    result = check_paths([tmp_path], jobs=2)
+    assert [(e.file, e.message) for e in result.errors] == [
+        (
+            str(fatal),
+            f"{fatal}: internal error: the process checking this file died (out of memory, or "
+            "killed); check it alone to see more, and please report it with the template",
+        )
+    ]
+    assert {f.file for f in result.findings} == good
+    assert result.exit_code() == 2
+
+
+def test_the_pool_keeps_the_order_of_the_files_and_a_short_limit_gets_a_short_grace(
+    tmp_path: Path,
+) -> None:
+    good = sorted(_good_files(tmp_path, 7))
+    results = runner_module.run(
+        [runner_module.Target(name, True) for name in good],
+        Options(),
+        jobs=3,
+    )
+    assert [r.file for r in results] == good
+    assert all(r.checked and r.findings for r in results)
+    assert runner_module._grace(Options(time_limit=0.3)) == 0.3
+    assert runner_module._grace(Options(time_limit=0)) == 0.1
+    assert runner_module._grace(Options()) == runner_module._KILL_GRACE == 30.0

@@ -126,9 +126,14 @@ def test_worker_functions_check_each_file_under_the_memory_limit(
     broken.write_text("Resources: [\n")
     options = Options(memory_limit=123, ignore=frozenset({"CV022"}))
     with _recorded_memory_limits(monkeypatch) as limits:
-        results = runner_module._check_many(
-            [Target(str(good), True), Target(str(broken), True)], options
-        )
+        parent, child = multiprocessing.Pipe(duplex=True)
+        for message in (0, 1, None):  # the indices a pool hands out, then the end
+            parent.send(message)
+        runner_module._serve(child, [Target(str(good), True), Target(str(broken), True)], options)
+        results = [parent.recv(), parent.recv()]
+        assert child.closed
+        with pytest.raises(EOFError):  # two results, then the worker closed its end
+            parent.recv()
         assert limits == [123, 123]
         assert [r.file for r in results] == [str(good), str(broken)]
         assert results[0].findings and "CV022" not in {f.rule for f in results[0].findings}

@@ -10,13 +10,12 @@ import select
 import stat
 import sys
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
 from conveyor.rules.bounds import MEMORY_LIMIT_MIB, TIME_LIMIT, Overtime, memory_bound, time_bound
@@ -367,12 +366,6 @@ def _wait_for_writer(fd: int, name: str) -> None:
         )
 
 
-def _check_many(targets: Sequence[Target], options: Options) -> list[FileResult]:
-    """In a worker process: each file under the memory limit too."""
-    rules = default_rules()
-    return [check_target(t, options, rules, cap_memory=True) for t in targets]
-
-
 def run(targets: Sequence[Target], options: Options, *, jobs: int = 1) -> list[FileResult]:
     jobs = max(1, min(jobs, len(targets)))
     if jobs == 1 or not _CAN_FORK:
@@ -382,29 +375,127 @@ def run(targets: Sequence[Target], options: Options, *, jobs: int = 1) -> list[F
             for t in targets
         ]
     default_rules()  # import the rules once, before forking, so workers share them
-    # Interleave files across workers so big and small files spread evenly.
-    chunks = [list(range(i, len(targets), jobs * 4)) for i in range(jobs * 4)]
-    results: list[FileResult | None] = [None] * len(targets)
-    lost: list[int] = []
-    with _pool(jobs) as pool:
-        futures = [pool.submit(_check_many, [targets[i] for i in c], options) for c in chunks]
-        for chunk, future in zip(chunks, futures, strict=True):
-            try:
-                part = future.result()
-            except BrokenProcessPool:
-                lost.extend(chunk)  # a worker died (killed, out of memory): retry these alone
-                continue
-            for index, file_result in zip(chunk, part, strict=True):
-                results[index] = file_result
-    for index in sorted(lost):
-        results[index] = _check_alone(targets[index], options)
-    return [r for r in results if r is not None]
+    return _Pool(targets, options, jobs).run()
 
 
 _CAN_FORK = "fork" in multiprocessing.get_all_start_methods()
 # Seconds past the time limit before a worker that did not answer is killed: the timer stops
-# Python code at the limit; this is for code it cannot interrupt, and for sending big results.
+# Python code at the limit (and the worker then answers with what it found); this is for code it
+# cannot interrupt (a C extension: a regular expression, the YAML parser), and for sending big
+# results. A short limit gets a short grace, so a stuck file costs at most twice its limit.
 _KILL_GRACE = 30.0
+
+
+def _grace(options: Options) -> float:
+    return min(_KILL_GRACE, max(options.time_limit, 0.1))
+
+
+class _Worker:
+    """A forked process checking one file at a time, handed to it by index (the targets are
+    inherited through the fork, so only indices and results cross the pipe)."""
+
+    def __init__(self, targets: Sequence[Target], options: Options) -> None:
+        context = multiprocessing.get_context("fork")
+        self.conn, child = context.Pipe(duplex=True)
+        self.process = context.Process(target=_serve, args=(child, targets, options), daemon=True)
+        self.process.start()
+        child.close()
+        self.index: int | None = None
+        self.deadline = 0.0
+        self.stopped = False
+
+    def give(self, index: int, deadline: float) -> None:
+        self.index, self.deadline = index, deadline
+        self.conn.send(index)
+
+    def stop(self, *, kill: bool = False) -> None:
+        self.stopped = True
+        if kill:
+            self.process.kill()
+        else:
+            with suppress(OSError):
+                self.conn.send(None)
+        self.conn.close()
+        self.process.join()
+
+
+class _Pool:
+    """``--jobs`` workers, each file handed to the first idle one. The parent watches every
+    file's wall-clock deadline: a worker that has not answered by its file's time limit plus a
+    grace is stuck where the timer cannot reach (native code) and is killed; the file is
+    reported past its limit and a new worker takes the remaining files. A worker that dies
+    (killed, out of memory) costs only the file it was checking."""
+
+    def __init__(self, targets: Sequence[Target], options: Options, jobs: int) -> None:
+        self.targets = targets
+        self.options = options
+        self.jobs = jobs
+        self.results: list[FileResult | None] = [None] * len(targets)
+
+    def run(self) -> list[FileResult]:
+        pending = deque(range(len(self.targets)))
+        workers: list[_Worker] = []
+        try:
+            while pending or any(w.index is not None for w in workers):
+                idle = sum(1 for w in workers if w.index is None)
+                while len(workers) < self.jobs and len(pending) > idle:
+                    workers.append(_Worker(self.targets, self.options))
+                    idle += 1
+                for worker in workers:
+                    if worker.index is None and pending:
+                        limit = self.options.time_limit + _grace(self.options)
+                        worker.give(pending.popleft(), time.monotonic() + limit)
+                busy = [w for w in workers if w.index is not None]
+                soonest = min(w.deadline for w in busy)
+                ready = wait([w.conn for w in busy], max(0.0, soonest - time.monotonic()))
+                for worker in busy:
+                    answered = worker.conn in ready
+                    if answered or time.monotonic() >= worker.deadline:
+                        self._collect(worker, answered=answered)
+                        if worker.stopped:
+                            workers.remove(worker)
+        finally:  # also on Ctrl-C: a worker still checking a file may be stuck in it
+            for worker in workers:
+                worker.stop(kill=worker.index is not None)
+        return [r for r in self.results if r is not None]
+
+    def _collect(self, worker: _Worker, *, answered: bool) -> None:
+        """Record the worker's file; a worker stuck in it, or dead, is stopped for good."""
+        index = worker.index
+        assert index is not None
+        worker.index = None
+        name = self.targets[index].path
+        if answered:
+            try:
+                self.results[index] = worker.conn.recv()
+                return
+            except (EOFError, OSError):
+                self.results[index] = FileResult(file=name, errors=[FileError(name, _died(name))])
+        else:
+            self.results[index] = FileResult(
+                file=name, errors=[FileError(name, _overtime(name, self.options))]
+            )
+        worker.stop(kill=True)
+
+
+def _serve(conn: Connection, targets: Sequence[Target], options: Options) -> None:
+    """A worker's loop: check the file at each index received (under the memory limit too),
+    until None."""
+    rules = default_rules()
+    try:
+        while (index := conn.recv()) is not None:
+            conn.send(check_target(targets[index], options, rules, cap_memory=True))
+    except (EOFError, OSError):  # the parent is gone
+        pass
+    finally:
+        conn.close()
+
+
+def _died(name: str) -> str:
+    return (
+        f"{name}: internal error: the process checking this file died (out of memory, or "
+        "killed); check it alone to see more, and please report it with the template"
+    )
 
 
 def _isolate(target: Target) -> bool:
@@ -417,10 +508,6 @@ def _isolate(target: Target) -> bool:
     return size is None or size > ISOLATE_BYTES
 
 
-def _pool(jobs: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"))
-
-
 def _check_alone(target: Target, options: Options) -> FileResult:
     """Check one file in a process of its own: under the memory limit, killed when it outlives
     the time limit, and named when it dies, while the caller goes on with the other files."""
@@ -430,7 +517,7 @@ def _check_alone(target: Target, options: Options) -> FileResult:
     process.start()
     writer.close()
     try:
-        if reader.poll(options.time_limit + _KILL_GRACE):
+        if reader.poll(options.time_limit + _grace(options)):
             result: FileResult = reader.recv()
             return result
         process.kill()
@@ -438,17 +525,7 @@ def _check_alone(target: Target, options: Options) -> FileResult:
             file=target.path, errors=[FileError(target.path, _overtime(target.path, options))]
         )
     except (EOFError, OSError):
-        return FileResult(
-            file=target.path,
-            errors=[
-                FileError(
-                    target.path,
-                    f"{target.path}: internal error: the process checking this file died "
-                    "(out of memory, or killed); check it alone to see more, and please "
-                    "report it with the template",
-                )
-            ],
-        )
+        return FileResult(file=target.path, errors=[FileError(target.path, _died(target.path))])
     finally:
         reader.close()
         process.join()
