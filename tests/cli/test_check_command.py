@@ -285,3 +285,51 @@ def test_text_report_through_a_pipe_keeps_long_paths_on_one_line(tmp_path: Path)
     lines = result.stdout.splitlines()
     assert lines[0] == str(template)  # the file heading, unbroken
     assert all(line.startswith(f"  {template}:") for line in lines[1:-1]), result.stdout
+
+
+def _checker_children(pid: int) -> list[str]:
+    try:
+        return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+@pytest.mark.parametrize("whole_group", [False, True], ids=["to-conveyor", "to-the-group"])
+def test_an_interrupted_check_exits_130_without_a_traceback_or_an_orphan(
+    tmp_path: Path, whole_group: bool
+) -> None:
+    # A named pipe nobody writes to keeps the worker process waiting (for up to 10 s): the
+    # check is interrupted while a worker runs, as Ctrl-C (the whole group) or a CI runner
+    # signalling conveyor alone would. click's own answer was "Aborted!" and exit 1, the code
+    # for findings; a worker hit by Ctrl-C printed a traceback; a worker outlived conveyor.
+    import signal
+    import time
+
+    fifo = tmp_path / "template.json"
+    os.mkfifo(fifo)
+    conveyor = Path(sys.executable).parent / "conveyor"
+    proc = subprocess.Popen(
+        [str(conveyor), "check", str(fifo)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        waited = time.monotonic()
+        while not _checker_children(proc.pid) and time.monotonic() - waited < 60:
+            time.sleep(0.05)
+        children = _checker_children(proc.pid)
+        assert children, "the worker process never started"
+        if whole_group:
+            os.killpg(proc.pid, signal.SIGINT)
+        else:
+            proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130
+    assert err == "error: conveyor check interrupted; nothing was reported\n"
+    assert not any(Path(f"/proc/{child}").exists() for child in children)

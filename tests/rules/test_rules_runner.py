@@ -125,6 +125,8 @@ def test_worker_functions_check_each_file_under_the_memory_limit(
     broken = tmp_path / "broken.yaml"
     broken.write_text("Resources: [\n")
     options = Options(memory_limit=123, ignore=frozenset({"CV022"}))
+    # In a worker Ctrl-C is left to the parent; this test's process must keep its own.
+    monkeypatch.setattr(runner_module, "_leave_interrupts_to_the_parent", lambda: None)
     with _recorded_memory_limits(monkeypatch) as limits:
         parent, child = multiprocessing.Pipe(duplex=True)
         for message in (0, 1, None):  # the indices a pool hands out, then the end

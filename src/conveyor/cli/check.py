@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 # tests/cli/test_startup.py fails if the two drift apart.
 TIME_LIMIT = 60.0
 MEMORY_LIMIT_MIB = 2048
+# 128 + SIGINT, as a shell reports a command stopped by Ctrl-C.
+INTERRUPTED = 130
 
 
 class OutputFormat(enum.StrEnum):
@@ -151,6 +153,11 @@ def check(
         )
     except typer.Exit:
         raise
+    except KeyboardInterrupt:
+        # click would print "Aborted!" and exit 1, the code for findings; a run stopped by
+        # Ctrl-C (or SIGINT from a CI runner) checked nothing: the shell's code for SIGINT.
+        typer.echo("error: conveyor check interrupted; nothing was reported", err=True)
+        raise typer.Exit(INTERRUPTED) from None
     except Exception as exc:  # a bug in conveyor must not look like findings (exit 1)
         from conveyor.rules.report.text import printable
 

@@ -7,6 +7,7 @@ import gc
 import multiprocessing
 import os
 import select
+import signal
 import stat
 import sys
 import time
@@ -481,6 +482,7 @@ class _Pool:
 def _serve(conn: Connection, targets: Sequence[Target], options: Options) -> None:
     """A worker's loop: check the file at each index received (under the memory limit too),
     until None."""
+    _leave_interrupts_to_the_parent()
     rules = default_rules()
     try:
         while (index := conn.recv()) is not None:
@@ -489,6 +491,12 @@ def _serve(conn: Connection, targets: Sequence[Target], options: Options) -> Non
         pass
     finally:
         conn.close()
+
+
+def _leave_interrupts_to_the_parent() -> None:
+    """Ctrl-C reaches every process of the terminal's group: a worker would die with a
+    traceback of its own. The parent stops (exit 130) and kills its workers instead."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _died(name: str) -> str:
@@ -528,10 +536,13 @@ def _check_alone(target: Target, options: Options) -> FileResult:
         return FileResult(file=target.path, errors=[FileError(target.path, _died(target.path))])
     finally:
         reader.close()
+        if process.is_alive():  # interrupted (Ctrl-C, SIGINT to this process alone): no orphan
+            process.kill()
         process.join()
 
 
 def _check_in_child(target: Target, options: Options, conn: Connection) -> None:
+    _leave_interrupts_to_the_parent()
     try:
         conn.send(check_target(target, options, default_rules(), cap_memory=True))
     finally:
