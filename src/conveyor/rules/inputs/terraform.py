@@ -109,7 +109,8 @@ def read(data: dict[str, Any], *, name: str) -> tuple[list[Record], dict[str, li
         if root_module is not None:
             where = f"{values_key}.root_module"
             _collect(_mapping(root_module, where, reader), where, raw, reader)
-    raw += _deferred(data, {r["address"] for r in raw}, unknowns, reader)
+    if data.get("deferred_changes"):
+        raw += _deferred(data, {r["address"] for r in raw}, unknowns, reader)
     for resource in raw:
         reader.add_instance(resource["address"])
     records = [_record(resource, unknowns, reader) for resource in raw]
@@ -424,6 +425,10 @@ def _narrowest(names: list[str]) -> list[str]:
     (all of ``b``, where the longer names one), so it is left out."""
     if len(names) < 2:
         return names
+    if len(names) == 2:  # the usual pair: ["aws_s3_bucket.b.id", "aws_s3_bucket.b"]
+        longer, shorter = names
+        if longer.startswith(shorter) and longer[len(shorter) : len(shorter) + 1] in (".", "["):
+            return [longer]
     return [
         n
         for n in names
