@@ -30,7 +30,7 @@ from conveyor.constructs import (
     defaults,
     feature_flags,
 )
-from conveyor.constructs.artifact_store import AccessLogBucket, ArtifactStore
+from conveyor.constructs.artifact_store import AccessLogBucket, ArtifactStore, PackageStore
 from conveyor.constructs.build_project import BuildProject
 from conveyor.constructs.deployed_images import DeployedImageMarker
 from conveyor.constructs.deployment_grants import grant_deployment
@@ -131,6 +131,18 @@ class Pipeline(Construct):
             ),
         )
         defaults.allow_logs_to_use_key(store.key, log_group_prefix=naming.path(""))
+        # A Lambda release's package outlives the artifacts' expiry (rollbacks deploy it again).
+        self.packages: PackageStore | None = None
+        if any(env.deploy.lambda_ is not None for env in spec.environments):
+            self.packages = PackageStore(
+                self,
+                "Packages",
+                naming=naming,
+                key=store.key,
+                production=production,
+                expire_days=spec.retention.artifact_days,
+                access_logs=access_logs,
+            )
         self.repository: ecr.IRepository | None = None
         if spec.build.docker is not None:
             self.repository = ImageRepository(
@@ -211,6 +223,7 @@ class Pipeline(Construct):
             function=next(
                 (e.deploy.lambda_.function for e in spec.environments if e.deploy.lambda_), None
             ),
+            packages=(self.packages.bucket, self.packages.key) if self.packages else None,
         )
         build_output = codepipeline.Artifact("Build")
         self._build_output = build_output

@@ -209,11 +209,39 @@ def test_lambda_build_artifact_is_the_function_package(tmp_path: Path) -> None:
     (tmp_path / "dist").mkdir()
     with zipfile.ZipFile(tmp_path / "dist" / "function.zip", "w") as package:
         package.writestr("app.py", "def handler(event, context): return 1\n")
+    # The upload to the package store (an `aws` that answers with a version id).
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "aws").write_text('#!/bin/sh\necho "$@" > aws.args\necho v1\n')
+    (bin_dir / "aws").chmod(0o755)
     result = subprocess.run(
-        ["bash", "-c", _script(spec)], cwd=tmp_path, capture_output=True, text=True
+        ["bash", "-c", _script(spec) + '\necho "$PACKAGE_VERSION" > version'],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={
+            "PATH": f"{bin_dir}:{os.environ['PATH']}",
+            "PACKAGE_BUCKET": "packages",
+            "PACKAGE_KEY": "app-package.zip",
+        },
     )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / PACKAGE_DIRECTORY / "app.py").read_text().startswith("def handler")
+    assert (tmp_path / "version").read_text() == "v1\n"
+    assert (tmp_path / "aws.args").read_text().split() == [
+        "s3api",
+        "put-object",
+        "--bucket",
+        "packages",
+        "--key",
+        "app-package.zip",
+        "--body",
+        "dist/function.zip",
+        "--query",
+        "VersionId",
+        "--output",
+        "text",
+    ]
 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")

@@ -253,6 +253,8 @@ def _aws_request(
         resource = f"arn:aws:ecr:{region}:{account}:repository/{flag(args, '--repository-name')}"
     if flag(args, "--function-name"):
         resource = f"arn:aws:lambda:{region}:{account}:function:{flag(args, '--function-name')}"
+    if (service, operation) == ("s3api", "put-object"):
+        resource = f"arn:aws:s3:::{flag(args, '--bucket')}/{flag(args, '--key')}"
     if service == "deploy":
         application = flag(args, "--application-name") or env.get("CODEDEPLOY_APPLICATION", "")
         group = flag(args, "--deployment-group-name") or env.get("CODEDEPLOY_GROUP", "")

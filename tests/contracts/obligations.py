@@ -263,6 +263,8 @@ def project_resources(example: Example, project: Located) -> dict[str, list[str]
     repository = env.get("IMAGE_REPO_NAME") or env.get("REPOSITORY_URI", "").rsplit("/", 1)[-1]
     if repository:
         found["ecr-repository"] = [f"arn:aws:ecr:{region}:{account}:repository/{repository}"]
+    if "PACKAGE_BUCKET" in env:
+        found["package-object"] = [f"arn:aws:s3:::{env['PACKAGE_BUCKET']}/{env['PACKAGE_KEY']}"]
     if "FUNCTION_NAME" in env:
         found["lambda-function"] = [
             f"arn:aws:lambda:{region}:{account}:function:{env['FUNCTION_NAME']}"

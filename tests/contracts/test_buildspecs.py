@@ -153,8 +153,10 @@ def test_the_build_leaves_what_each_deploy_action_reads(example: Example, tmp_pa
             assert re.fullmatch(pattern, image), f"{image} does not match {pattern}"
             checked += 1
         if "CodeKey" in overrides:
-            # The Build artifact's zip is the function's code: its files at the root.
-            assert "Build" in json.dumps(overrides["CodeKey"])
+            # The package the build uploaded, by the version it exported (PackageStore); the
+            # Build artifact holds the same files at its root.
+            assert overrides["CodeVersion"] == "#{Build.PACKAGE_VERSION}"
+            assert result.exported["PACKAGE_VERSION"]
             (function,) = [
                 r
                 for r in template["Resources"].values()

@@ -40,6 +40,7 @@ RESOLVED_KINDS = {
     "action-role",
     "cloudformation-stack",
     "cloudformation-role",
+    "package-object",
 }
 
 
@@ -74,6 +75,10 @@ def test_action_types_are_category_owner_provider() -> None:
 
 # One command of each kind as conveyor's buildspecs write it, and one it must not match.
 COMMANDS = {
+    "s3-put-package": (
+        'aws s3api put-object --bucket "$PACKAGE_BUCKET" --key k --body f',
+        "aws s3api get-object --bucket b --key k f",
+    ),
     "ecr-login": (
         'aws ecr get-login-password --region "$AWS_REGION" | docker login',
         "aws ecr help",
@@ -120,4 +125,4 @@ def test_handlers_are_recognised_by_their_function_names() -> None:
 def test_every_service_publisher_is_an_aws_service_principal() -> None:
     for principal in contracts.SERVICE_PUBLISHERS.values():
         assert principal.endswith(".amazonaws.com")
-    assert contracts.CLI_SERVICE_PREFIX == {"deploy": "codedeploy"}
+    assert contracts.CLI_SERVICE_PREFIX == {"deploy": "codedeploy", "s3api": "s3"}

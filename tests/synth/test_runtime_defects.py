@@ -266,10 +266,15 @@ def test_lambda_example_builds_without_requirements_txt(
     (tmp_path / "src" / "app.py").write_text("def handler(event, context):\n    return 200\n")
     variables = {k: v for k, v in _build_variables(quotes).items() if isinstance(v, str)}
     script = "\n".join(_build_commands(quotes))
+    # The upload to the package store: an `aws` that answers with a version id.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "aws").write_text("#!/bin/sh\necho v1\n")
+    (bin_dir / "aws").chmod(0o755)
     done = subprocess.run(
         ["bash", "-c", script],
         cwd=tmp_path,
-        env={"PATH": os.environ["PATH"], **variables},
+        env={"PATH": f"{bin_dir}:{os.environ['PATH']}", "PACKAGE_BUCKET": "b", **variables},
         capture_output=True,
         text=True,
         check=False,

@@ -276,24 +276,42 @@ def test_lambda_canary_config_alarms_and_role(quotes: Synthesized) -> None:
         assert alarm["Properties"]["AlarmActions"]
 
 
+def _rendered(value: Any) -> str:
+    """A Fn::Join'ed string with each Ref written as ${LogicalId} (CDK joins tokens into a
+    JSON parameter string)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return str(separator).join(_rendered(part) for part in parts)
+    if isinstance(value, dict) and "Ref" in value:
+        return "${" + str(value["Ref"]) + "}"
+    raise AssertionError(f"unexpected intrinsic {value}")
+
+
 def test_lambda_release_is_a_stack_update_with_the_build_package(quotes: Synthesized) -> None:
-    """No deploy job and no placeholder code: the stack update names the Build artifact's
-    object (Fn::GetArtifactAtt), and the function's code is that object."""
+    """No deploy job and no placeholder code: the stack update names the version of the
+    package the build uploaded, and the function's code is that object version."""
     assert not [
         p
         for p in quotes.resources("AWS::CodeBuild::Project").values()
         if p["Properties"]["Name"].startswith("quotes-deploy-")
     ]
+    (bucket_id,) = [
+        lid
+        for lid, b in quotes.template["Resources"].items()
+        if b["Type"] == "AWS::S3::Bucket" and lid.startswith("DeliveryPackagesBucket")
+    ]
     for env in ("staging", "prod"):
         stage = _stages(quotes)[f"Deploy-{env}"]
         first = next(a for a in stage if a["RunOrder"] == 1)
         assert first["ActionTypeId"]["Provider"] == "CloudFormation"
-        overrides = json.loads(first["Configuration"]["ParameterOverrides"])
+        overrides = json.loads(_rendered(first["Configuration"]["ParameterOverrides"]))
         assert overrides == {
-            "CodeBucket": {"Fn::GetArtifactAtt": ["Build", "BucketName"]},
-            "CodeKey": {"Fn::GetArtifactAtt": ["Build", "ObjectKey"]},
+            "CodeBucket": "${" + bucket_id + "}",
+            "CodeKey": "quotes-package.zip",
+            "CodeVersion": "#{Build.PACKAGE_VERSION}",
         }
-        assert "Build" in [i["Name"] for i in first["InputArtifacts"]]
         (function,) = [
             f
             for f in quotes.templates[f"quotes-{env}"]["Resources"].values()
@@ -302,7 +320,45 @@ def test_lambda_release_is_a_stack_update_with_the_build_package(quotes: Synthes
         assert function["Properties"]["Code"] == {
             "S3Bucket": {"Ref": "CodeBucket"},
             "S3Key": {"Ref": "CodeKey"},
+            "S3ObjectVersion": {"Ref": "CodeVersion"},
         }
+
+
+def test_a_lambda_release_can_be_deployed_again_after_the_artifacts_expire(
+    quotes: Synthesized,
+) -> None:
+    """F6: CloudFormation's own rollback (a failed canary) and a stage rollback to an earlier
+    execution deploy an earlier package again. It used to be the Build artifact, which the
+    artifact bucket expires after retention.artifact_days: a function released less often
+    than that could not be rolled back. The package is now a version of one object in a bucket
+    that never expires the current version and keeps the newest replaced ones whatever their
+    age; the build uploads it and exports the version the stacks deploy."""
+    from conveyor.constructs.artifact_store import PACKAGE_VERSIONS_KEPT
+
+    (bucket,) = [
+        b
+        for lid, b in quotes.template["Resources"].items()
+        if b["Type"] == "AWS::S3::Bucket" and lid.startswith("DeliveryPackagesBucket")
+    ]
+    properties = bucket["Properties"]
+    assert properties["VersioningConfiguration"] == {"Status": "Enabled"}
+    (rule,) = properties["LifecycleConfiguration"]["Rules"]
+    assert "ExpirationInDays" not in rule and "ExpirationDate" not in rule
+    kept = rule["NoncurrentVersionExpiration"]
+    assert kept["NewerNoncurrentVersions"] == PACKAGE_VERSIONS_KEPT >= 10
+    assert kept["NoncurrentDays"] == quotes.spec.retention.artifact_days
+    _, build = quotes.build_project()
+    spec = json.loads(build["Properties"]["Source"]["BuildSpec"])
+    assert spec["env"]["exported-variables"] == ["PACKAGE_VERSION"]
+    commands = " ".join(spec["phases"]["build"]["commands"])
+    assert 'PACKAGE_VERSION="$(aws s3api put-object --bucket "$PACKAGE_BUCKET"' in commands
+    variables = {
+        v["Name"]: v["Value"] for v in build["Properties"]["Environment"]["EnvironmentVariables"]
+    }
+    assert variables["PACKAGE_KEY"] == "quotes-package.zip"
+    assert variables["PACKAGE_BUCKET"] == {
+        "Ref": next(lid for lid, b in quotes.template["Resources"].items() if b is bucket)
+    }
 
 
 def test_lambda_validation_rolls_the_alias_back(quotes: Synthesized) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from aws_cdk import Duration
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
@@ -75,4 +76,60 @@ class AccessLogBucket(Construct):
             "S1",
             "this bucket is the destination of access logs; logging its own access into itself "
             "would loop",
+        )
+
+
+# How many earlier packages a function keeps whatever their age (S3 allows up to 100).
+PACKAGE_VERSIONS_KEPT = 50
+
+
+def package_key(naming: Naming) -> str:
+    """The one object whose versions are a Lambda function's releases."""
+    return f"{naming.name('package')}.zip"
+
+
+class PackageStore(Construct):
+    """Where a Lambda build puts the function's package: one object, a version per build.
+
+    A release deploys a version of it (the stack's CodeVersion). CloudFormation's own rollback
+    (a failed canary) and a stage rollback to an earlier execution deploy an earlier version
+    again, so it must outlive the artifact retention: Build artifacts expire after
+    `retention.artifact_days`, and a function released less often than that could not be
+    rolled back (the stack ends in UPDATE_ROLLBACK_FAILED on a missing key). Here the current
+    version never expires; earlier ones expire `expire_days` after being replaced, except the
+    newest PACKAGE_VERSIONS_KEPT, which stay whatever their age (FM03 still bounds the bucket).
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/intro-lifecycle-rules.html#intro-lifecycle-rules-actions
+    """
+
+    bucket: s3.Bucket
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        naming: Naming,
+        key: kms.IKey,
+        production: bool,
+        expire_days: int,
+        access_logs: s3.IBucket,
+    ) -> None:
+        super().__init__(scope, id)
+        self.key = package_key(naming)
+        self.bucket = defaults.secure_bucket(
+            self,
+            "Bucket",
+            key=key,
+            production=production,
+            expire_days=expire_days,
+            access_logs=access_logs,
+            access_logs_prefix=f"s3/{naming.name('packages')}/",
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="expire-replaced-releases",
+                    noncurrent_version_expiration=Duration.days(expire_days),
+                    noncurrent_versions_to_retain=PACKAGE_VERSIONS_KEPT,
+                    abort_incomplete_multipart_upload_after=Duration.days(1),
+                )
+            ],
         )

@@ -8,6 +8,7 @@ from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from conveyor.constructs import buildspec
@@ -29,10 +30,12 @@ class BuildProject(CodeBuildJob):
         container_name: str,
         deploy_files: Mapping[str, str] | None = None,
         function: LambdaFunction | None = None,
+        packages: tuple[s3.IBucket, str] | None = None,
     ) -> None:
         """`deploy_files`: file name -> environment variable holding its content, written into
         the build output (taskdef/appspec documents for CodeDeploy). `function`: the Lambda
-        function the build packages, whose architecture the build must target."""
+        function the build packages, whose architecture the build must target; `packages`:
+        the bucket and key its package is uploaded to (PackageStore)."""
         variables = dict(build.env)
         if function is not None:
             variables.update(
@@ -47,6 +50,9 @@ class BuildProject(CodeBuildJob):
             if build.docker.login is not None:
                 variables[buildspec.LOGIN_USERNAME] = build.docker.login.username
                 variables[buildspec.LOGIN_PASSWORD] = build.docker.login.password
+        if function is not None and packages is not None:
+            variables[buildspec.PACKAGE_BUCKET] = packages[0].bucket_name
+            variables[buildspec.PACKAGE_KEY] = packages[1]
         for file_name, content in (deploy_files or {}).items():
             variables[buildspec.deploy_file_variable(file_name)] = content
         super().__init__(
@@ -66,6 +72,9 @@ class BuildProject(CodeBuildJob):
             privileged=build.docker is not None,
             variables=variables,
         )
+        if function is not None and packages is not None:
+            # One object only; S3 encrypts it with the bucket's key (GenerateDataKey).
+            packages[0].grant_put(self.project, packages[1])
         if repository is not None:
             # prevents FM41: exactly the ECR actions a login, pull, push and describe need.
             repository.grant_pull_push(self.project)

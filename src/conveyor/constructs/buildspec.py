@@ -60,9 +60,13 @@ def deploy_file_variable(file_name: str) -> str:
     return "CONVEYOR_FILE_" + "".join(c if c.isalnum() else "_" for c in file_name).upper()
 
 
-# Where a Lambda build unpacks the function's package: the Build artifact is that directory,
-# so the artifact's own zip is the function's code (the environment stack names its object).
+# Where a Lambda build unpacks the function's package: the Build artifact is that directory.
 PACKAGE_DIRECTORY = ".conveyor-package"
+# The release is a version of one object in the pipeline's package store (PackageStore): the
+# build uploads the package there and exports the version, which the environment stacks deploy.
+PACKAGE_BUCKET = "PACKAGE_BUCKET"
+PACKAGE_KEY = "PACKAGE_KEY"
+PACKAGE_VERSION = "PACKAGE_VERSION"
 
 
 def build_spec(
@@ -97,6 +101,10 @@ def build_spec(
             f"rm -rf {PACKAGE_DIRECTORY}",
             f"python3 -m zipfile -e {quoted} {PACKAGE_DIRECTORY}",
         ]
+        commands.append(
+            f'{PACKAGE_VERSION}="$(aws s3api put-object --bucket "${PACKAGE_BUCKET}" '
+            f'--key "${PACKAGE_KEY}" --body {quoted} --query VersionId --output text)"'
+        )
         artifacts = {"base-directory": PACKAGE_DIRECTORY, "files": ["**/*"]}
     spec: dict[str, Any] = {
         "version": "0.2",
@@ -108,6 +116,8 @@ def build_spec(
     }
     if build.docker is not None:
         spec["env"]["exported-variables"] = list(EXPORTED_VARIABLES)
+    elif package is not None:
+        spec["env"]["exported-variables"] = [PACKAGE_VERSION]
     if pre_build:
         spec["phases"]["pre_build"] = {"commands": pre_build}
     spec["phases"]["build"] = {"commands": commands}

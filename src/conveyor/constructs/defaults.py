@@ -202,8 +202,10 @@ def secure_bucket(
     access_logs_prefix: str = "",
     event_bridge: bool = False,
     bucket_name: str | None = None,
+    lifecycle_rules: list[s3.LifecycleRule] | None = None,
 ) -> s3.Bucket:
-    """A private, encrypted, versioned bucket with expiry.
+    """A private, encrypted, versioned bucket with expiry (`lifecycle_rules` replace the
+    default expiry of current and noncurrent versions after `expire_days`).
 
     `key=None` means SSE-S3: only for the log bucket, because S3 server access logs and ALB
     access logs cannot be delivered to a bucket encrypted with a customer key.
@@ -222,7 +224,8 @@ def secure_bucket(
         minimum_tls_version=1.2,
         object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
         versioned=True,
-        lifecycle_rules=[
+        lifecycle_rules=lifecycle_rules
+        or [
             # prevents FM03: current and noncurrent versions both expire.
             s3.LifecycleRule(
                 id="expire",

@@ -34,6 +34,7 @@ from conveyor.constructs.handler_function import HandlerFunction
 from conveyor.constructs.lambda_target import (
     CODE_BUCKET_PARAMETER,
     CODE_KEY_PARAMETER,
+    CODE_VERSION_PARAMETER,
     LambdaCanaryTarget,
 )
 from conveyor.constructs.naming import Naming
@@ -134,13 +135,19 @@ class EnvironmentStack(AccountStack):
             self,
             CODE_BUCKET_PARAMETER,
             type="String",
-            description="Bucket of the release's package (the pipeline's Build artifact)",
+            description="Bucket of the release's package (the pipeline's package store)",
         )
         key = CfnParameter(
             self,
             CODE_KEY_PARAMETER,
             type="String",
-            description="Key of the release's package (the pipeline's Build artifact)",
+            description="Key of the function's package in the pipeline's package store",
+        )
+        version = CfnParameter(
+            self,
+            CODE_VERSION_PARAMETER,
+            type="String",
+            description="The release: the version of the package the pipeline's build uploaded",
         )
         self.function = LambdaCanaryTarget(
             self,
@@ -154,6 +161,7 @@ class EnvironmentStack(AccountStack):
             alarm_topic=self._alarm_topic(),
             code_bucket=bucket.value_as_string,
             code_key=key.value_as_string,
+            code_version=version.value_as_string,
             hook=(
                 (lambda s: self._hook(s, check, None, check.url or ""))
                 if check is not None and check.url is not None

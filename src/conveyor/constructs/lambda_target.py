@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from aws_cdk import Annotations, CfnDeletionPolicy, Duration
+from aws_cdk import CfnDeletionPolicy, Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_kms as kms
@@ -30,6 +30,10 @@ RUNTIMES = {
 # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/continuous-delivery-codepipeline-parameter-override-functions.html
 CODE_BUCKET_PARAMETER = "CodeBucket"
 CODE_KEY_PARAMETER = "CodeKey"
+# The package's object version: each build uploads a new version of one key in the pipeline's
+# package store, which keeps earlier versions past the artifacts' expiry (PackageStore), so a
+# rollback (CloudFormation's, or a stage rollback) finds the code it deploys again.
+CODE_VERSION_PARAMETER = "CodeVersion"
 
 
 class LambdaCanaryTarget(Construct):
@@ -61,6 +65,7 @@ class LambdaCanaryTarget(Construct):
         alarm_topic: defaults.NoticeTopic,
         code_bucket: str,
         code_key: str,
+        code_version: str,
         hook: Callable[[Construct], lambda_.IFunction] | None = None,
     ) -> None:
         super().__init__(scope, id)
@@ -75,12 +80,6 @@ class LambdaCanaryTarget(Construct):
         )
         role = function_role(self, logs, description=f"{naming.app} function ({env_name})")
         package = s3.Bucket.from_bucket_name(self, "Package", code_bucket)
-        # Each release is a new object key (a parameter of the stack update), so the function
-        # changes with every release without an object version.
-        Annotations.of(package).acknowledge_warning(
-            "@aws-cdk/aws-lambda:codeFromBucketObjectVersionNotSpecified",
-            "every release names a new artifact object",
-        )
         self.function = lambda_.Function(
             self,
             "Function",
@@ -95,22 +94,22 @@ class LambdaCanaryTarget(Construct):
                 else lambda_.Architecture.X86_64
             ),
             handler=settings.handler,
-            code=lambda_.Code.from_bucket(package, code_key),
+            code=lambda_.Code.from_bucket(package, code_key, code_version),
             memory_size=settings.memory,
             timeout=Duration.seconds(settings.timeout_seconds),
             environment=dict(sorted(settings.env.items())),
             log_group=logs,
         )
         # prevents FM62: traffic shifting needs a published version and an alias. A version's
-        # description cannot be updated, only replaced: naming the package's key makes every
-        # release publish a new version (CDK's current_version hashes the parameter token, not
-        # the package, and would never change).
+        # description cannot be updated, only replaced: naming the package's object version
+        # makes every release publish a new version (CDK's current_version hashes the parameter
+        # token, not the package, and would never change).
         # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-version.html
         self.version = lambda_.Version(
             self,
             "Version",
             lambda_=self.function,
-            description=f"conveyor release of {code_key}",
+            description=f"conveyor release of {code_key} version {code_version}",
         )
         # The version a release replaces is deleted by CloudFormation before the pipeline's
         # Validate runs; keeping it leaves the validation's rollback a version to return to

@@ -30,6 +30,7 @@ Resource kinds:
   event-bus                the account's default event bus
   cloudformation-stack     the stack named by a CloudFormation action's StackName
   cloudformation-role      the service role named by its RoleArn (passed to CloudFormation)
+  package-object           the Lambda package object a build uploads (PACKAGE_BUCKET/PACKAGE_KEY)
   stack-ssm-parameters     the Parameter Store parameters the SSM-typed template parameters of
                            the action's stack name (their defaults)
 """
@@ -290,6 +291,24 @@ class CommandKind:
 # operation name maps to the API action of the same name).
 BUILDSPEC_COMMAND_KINDS: tuple[CommandKind, ...] = (
     CommandKind(
+        # A Lambda build uploads the function's package; S3 encrypts it with the bucket's
+        # key on the caller's behalf (kms:GenerateDataKey through S3).
+        "s3-put-package",
+        r"aws s3api put-object",
+        (
+            Need(
+                ("s3:PutObject",),
+                "package-object",
+                "https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html",
+            ),
+            Need(
+                ("kms:GenerateDataKey",),
+                "artifact-key",
+                "https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html",
+            ),
+        ),
+    ),
+    CommandKind(
         "ecr-login",
         r"aws ecr get-login-password",
         (Need(("ecr:GetAuthorizationToken",), "*", _ECR_AUTH),),
@@ -358,7 +377,7 @@ BUILDSPEC_COMMAND_KINDS: tuple[CommandKind, ...] = (
 )
 
 # The CLI call `aws <service> <operation>` as the API action it performs, for recorded calls.
-CLI_SERVICE_PREFIX: dict[str, str] = {"deploy": "codedeploy"}
+CLI_SERVICE_PREFIX: dict[str, str] = {"deploy": "codedeploy", "s3api": "s3"}
 
 _HANDLERS = "https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html"
 _JOB_RESULT = (

@@ -35,7 +35,11 @@ from conveyor.constructs.ecs_service import (
     task_role_name,
 )
 from conveyor.constructs.environment_stack import URL_OUTPUT, EnvironmentStack
-from conveyor.constructs.lambda_target import CODE_BUCKET_PARAMETER, CODE_KEY_PARAMETER
+from conveyor.constructs.lambda_target import (
+    CODE_BUCKET_PARAMETER,
+    CODE_KEY_PARAMETER,
+    CODE_VERSION_PARAMETER,
+)
 from conveyor.constructs.naming import Naming, camel
 from conveyor.spec.models import Environment
 
@@ -192,12 +196,15 @@ class EnvironmentStage:
 
     def _parameters(self, build_output: codepipeline.Artifact) -> dict[str, Any]:
         part = self.part
-        if part.is_lambda:
-            # The Build artifact is the function's zip; Fn::GetArtifactAtt names its object.
-            # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/continuous-delivery-codepipeline-parameter-override-functions.html
+        packages = self.pipeline.packages
+        if part.is_lambda and packages is not None:
+            # The version of the package the build uploaded to the package store (exported
+            # by the build), which outlives the Build artifact (PackageStore).
+            # https://docs.aws.amazon.com/codepipeline/latest/userguide/reference-variables.html
             return {
-                CODE_BUCKET_PARAMETER: build_output.bucket_name,
-                CODE_KEY_PARAMETER: build_output.object_key,
+                CODE_BUCKET_PARAMETER: packages.bucket.bucket_name,
+                CODE_KEY_PARAMETER: packages.key,
+                CODE_VERSION_PARAMETER: "#{Build.PACKAGE_VERSION}",
             }
         if part.creates_service:
             # The image the build pushed, by digest: the same bytes in every environment; the
@@ -230,11 +237,18 @@ class EnvironmentStage:
             "the validation hook's code, published once by `conveyor deploy` into the CDK "
             "bootstrap bucket; Lambda reads it with CloudFormation's credentials",
         )
-        if part.is_lambda:
-            # The function's package is the Build artifact, encrypted with the pipeline's key.
-            store.bucket.grant_read(role)
+        packages = self.pipeline.packages
+        if part.is_lambda and packages is not None:
+            # Lambda reads the package with CloudFormation's credentials: its one object in the
+            # package store, encrypted with the pipeline's key.
+            # https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["s3:GetObject", "s3:GetObjectVersion"],
+                    resources=[packages.bucket.arn_for_objects(packages.key)],
+                )
+            )
             store.key.grant_decrypt(role)
-            acknowledgements.artifact_access(role, store.bucket)
         del stack
         return role
 
@@ -250,7 +264,6 @@ class EnvironmentStage:
         else:
             role = self._role()
         parameters = self._parameters(build_output)
-        extra = [build_output] if part.is_lambda else None
         capabilities = [CfnCapabilities.NAMED_IAM]
         if not part.env.needs_approval:
             return [
@@ -261,7 +274,6 @@ class EnvironmentStage:
                     admin_permissions=False,
                     deployment_role=role,
                     parameter_overrides=parameters,
-                    extra_inputs=extra,
                     cfn_capabilities=capabilities,
                     variables_namespace=variables_namespace(part.name),
                     role=action_role,
@@ -277,7 +289,6 @@ class EnvironmentStage:
             admin_permissions=False,
             deployment_role=role,
             parameter_overrides=parameters,
-            extra_inputs=extra,
             cfn_capabilities=capabilities,
             role=action_role,
             run_order=self._next(),
