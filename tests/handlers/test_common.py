@@ -3,7 +3,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import time
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -103,6 +107,38 @@ def test_logger_below_its_level_writes_nothing(
     assert [line["message"] for line in log_lines(capsys.readouterr().out)] == ["shown"]
 
 
+def test_a_new_service_gets_a_logger_of_its_own_writing_to_the_current_stdout(
+    no_levels: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fresh name (loggers are kept per process): the service is named on every line, the
+    mapped level applies (TRACE would break logging.setLevel), and each line goes to whatever
+    sys.stdout is when it is written, as Lambda's and pytest's capture need."""
+    monkeypatch.setenv("LOG_LEVEL", "TRACE")
+    service = f"conveyor.test-{uuid.uuid4()}"
+    logger = common.get_logger(service)
+    common.bind_request(object())  # a context without a request id
+    later = io.StringIO()
+    with contextlib.redirect_stdout(later):
+        logger.debug("written later")
+    [line] = log_lines(later.getvalue())
+    assert (line["service"], line["level"], line["message"]) == (service, "DEBUG", "written later")
+    assert line.get("request_id") is None
+
+
+def test_a_log_line_that_cannot_be_written_never_breaks_the_handler(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    class Broken(io.StringIO):
+        def write(self, text: str) -> int:
+            raise OSError("stdout closed")
+
+    logger = common.get_logger(f"conveyor.test-{uuid.uuid4()}")
+    with contextlib.redirect_stdout(Broken()):
+        logger.warning("lost line")  # must not raise
+    # logging's own report of the failure names the record that was lost
+    assert "Message: 'lost line'" in capsys.readouterr().err
+
+
 # --- configuration -----------------------------------------------------------------------------
 
 
@@ -110,8 +146,13 @@ def test_require_env_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("SOME_NAME", "  value ")
     assert common.require_env("SOME_NAME") == "value"
     monkeypatch.setenv("SOME_NAME", "   ")
-    with pytest.raises(common.ConfigurationError, match="SOME_NAME is required but not set"):
+    with pytest.raises(common.ConfigurationError) as caught:
         common.require_env("SOME_NAME")
+    # Who to look at: the variable comes from the construct, not from the event.
+    assert str(caught.value) == (
+        "environment variable SOME_NAME is required but not set; "
+        "the conveyor construct that deploys this function sets it"
+    )
 
 
 @pytest.mark.parametrize(
@@ -179,9 +220,41 @@ def test_parse_time_gives_aware_utc_or_none(value: object, expected: datetime | 
     assert common.parse_time(value) == expected
 
 
+@pytest.mark.skipif(not hasattr(time, "tzset"), reason="needs time.tzset")
+def test_parse_time_reads_naive_times_as_utc_whatever_the_functions_time_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    time.tzset()
+    try:
+        naive = common.parse_time("2026-03-02T12:00:00")
+        offset = common.parse_time("2026-03-02T12:00:00+02:00")
+        zulu = common.parse_time("2026-03-02T12:00:00Z")
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert naive is not None and naive.isoformat() == "2026-03-02T12:00:00+00:00"
+    assert offset is not None and offset.isoformat() == "2026-03-02T10:00:00+00:00"
+    assert zulu is not None and zulu.isoformat() == "2026-03-02T12:00:00+00:00"
+
+
 def test_iso_utc_is_one_sortable_format() -> None:
     moment = datetime(2026, 3, 2, 12, 0, 0, 5, tzinfo=timezone(timedelta(hours=2)))
     assert common.iso_utc(moment) == "2026-03-02T10:00:00.000005Z"
+
+
+@pytest.mark.skipif(not hasattr(time, "tzset"), reason="needs time.tzset")
+def test_iso_utc_does_not_follow_the_functions_time_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A function may set TZ (Lambda allows it); stored timestamps must stay UTC, or records
+    written before and after the change would no longer sort by time."""
+    moment = datetime(2026, 3, 2, 12, 0, 0, tzinfo=UTC)
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    time.tzset()
+    try:
+        assert common.iso_utc(moment) == "2026-03-02T12:00:00.000000Z"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 # --- commit messages and one-line text (issue 17/5, 17/9) --------------------------------------
@@ -288,6 +361,9 @@ def idempotency(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         yield table
 
 
+HOUR = 3600
+
+
 def test_run_once_runs_an_action_once_per_key(idempotency: str, context: FakeContext) -> None:
     calls: list[str] = []
 
@@ -295,10 +371,18 @@ def test_run_once_runs_an_action_once_per_key(idempotency: str, context: FakeCon
         calls.append(name)
         return {"sent": name, "n": len(calls)}
 
-    first = common.run_once(lambda: act("a"), scope="s", key="k1", context=context)
-    again = common.run_once(lambda: act("b"), scope="s", key="k1", context=context)
-    other_key = common.run_once(lambda: act("c"), scope="s", key="k2", context=context)
-    other_scope = common.run_once(lambda: act("d"), scope="t", key="k1", context=context)
+    first = common.run_once(
+        lambda: act("a"), scope="s", key="k1", context=context, expires_after_seconds=HOUR
+    )
+    again = common.run_once(
+        lambda: act("b"), scope="s", key="k1", context=context, expires_after_seconds=HOUR
+    )
+    other_key = common.run_once(
+        lambda: act("c"), scope="s", key="k2", context=context, expires_after_seconds=HOUR
+    )
+    other_scope = common.run_once(
+        lambda: act("d"), scope="t", key="k1", context=context, expires_after_seconds=HOUR
+    )
 
     assert calls == ["a", "c", "d"]
     assert again == first == {"sent": "a", "n": 1}
@@ -324,9 +408,34 @@ def test_run_once_keeps_nothing_when_the_action_fails(
         return "sent"
 
     with pytest.raises(RuntimeError, match="SNS is down"):
-        common.run_once(flaky, scope="s", key="k", context=context)
-    assert common.run_once(flaky, scope="s", key="k", context=context) == "sent"
+        common.run_once(flaky, scope="s", key="k", context=context, expires_after_seconds=HOUR)
+    assert (
+        common.run_once(flaky, scope="s", key="k", context=context, expires_after_seconds=HOUR)
+        == "sent"
+    )
     assert len(attempts) == 2
+
+
+def test_run_once_refuses_an_empty_key(idempotency: str, context: FakeContext) -> None:
+    """Without a key every event would share one record (or none): refuse, never run."""
+    from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyKeyError
+
+    calls: list[int] = []
+    with pytest.raises(IdempotencyKeyError):
+        common.run_once(
+            lambda: calls.append(1), scope="s", key="", context=context, expires_after_seconds=HOUR
+        )
+    assert calls == []
+
+
+def test_run_once_without_a_lambda_context(idempotency: str) -> None:
+    """Local runs pass no context: Powertools cannot bound the in-progress record by the
+    invocation's time (it warns) and the action still runs once."""
+    with pytest.warns(UserWarning, match="remaining time"):
+        first = common.run_once(
+            lambda: "a", scope="s", key="k", context=None, expires_after_seconds=HOUR
+        )
+    assert first == "a"
 
 
 def test_run_once_honours_the_expiry(idempotency: str, context: FakeContext) -> None:
@@ -340,7 +449,7 @@ def test_run_once_without_a_table_is_a_configuration_error(
 ) -> None:
     monkeypatch.delenv("IDEMPOTENCY_TABLE_NAME", raising=False)
     with pytest.raises(common.ConfigurationError, match="IDEMPOTENCY_TABLE_NAME is required"):
-        common.run_once(lambda: 1, scope="s", key="k", context=context)
+        common.run_once(lambda: 1, scope="s", key="k", context=context, expires_after_seconds=HOUR)
 
 
 # --- CodePipeline jobs -------------------------------------------------------------------------
@@ -388,6 +497,31 @@ def test_not_a_job(event: object) -> None:
     assert common.parse_pipeline_job(event) is None
 
 
+def test_artifacts_without_a_name_or_a_whole_location_and_credentials_without_a_token() -> None:
+    """An artifact's location needs both bucket and key; a missing name reads as empty; a
+    missing session token as empty (long-term keys have none)."""
+    job = common.parse_pipeline_job(
+        {
+            "CodePipeline.job": {
+                "id": "j",
+                "data": {
+                    "inputArtifacts": [
+                        {"location": {"s3Location": {"bucketName": "b"}}},
+                        {"name": "k", "location": {"s3Location": {"objectKey": "k"}}},
+                    ],
+                    "artifactCredentials": {"accessKeyId": "A", "secretAccessKey": "S"},
+                },
+            }
+        }
+    )
+    assert job is not None
+    assert job.input_artifacts == (
+        common.InputArtifact("", None),
+        common.InputArtifact("k", None),
+    )
+    assert job.credentials == common.ArtifactCredentials("A", "S", "")
+
+
 def test_job_with_odd_parameters_and_no_credentials() -> None:
     job = common.parse_pipeline_job(
         {
@@ -400,9 +534,7 @@ def test_job_with_odd_parameters_and_no_credentials() -> None:
             }
         }
     )
-    assert job == common.PipelineJob(
-        id="j", user_parameters="", raw_data=job.raw_data if job else {}
-    )
+    assert job == common.PipelineJob(id="j", user_parameters="")
 
 
 def test_job_results_are_clipped_to_codepipelines_limits() -> None:

@@ -19,7 +19,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -185,7 +185,7 @@ def run_once(
     scope: str,
     key: str,
     context: object,
-    expires_after_seconds: int = 3600,
+    expires_after_seconds: int,
 ) -> T:
     """`action()` once per (`scope`, `key`) within the expiry; a repeat gets the first result.
 
@@ -256,7 +256,7 @@ def parse_time(value: object) -> datetime | None:
         parsed = value
     elif isinstance(value, str):
         try:
-            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+            parsed = datetime.fromisoformat(value.strip())  # reads "Z" since Python 3.11
         except ValueError:
             return None
     else:
@@ -351,7 +351,6 @@ class PipelineJob:
     user_parameters: str
     input_artifacts: tuple[InputArtifact, ...] = ()
     credentials: ArtifactCredentials | None = None
-    raw_data: Mapping[str, Any] = field(default_factory=dict)
 
 
 def _mapping(value: object) -> Mapping[str, Any]:
@@ -396,7 +395,6 @@ def parse_pipeline_job(event: object) -> PipelineJob | None:
         user_parameters=user_parameters if isinstance(user_parameters, str) else "",
         input_artifacts=_input_artifacts(data.get("inputArtifacts")),
         credentials=credentials,
-        raw_data=data,
     )
 
 
