@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import ArnFormat, Aspects, Aws, CfnOutput, CfnParameter, Duration, Stack
+from aws_cdk import ArnFormat, Aspects, Aws, CfnOutput, CfnParameter, CfnResource, Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codedeploy as codedeploy
@@ -63,6 +63,7 @@ from conveyor.stages import source as source_stage
 from conveyor.stages.environment import (
     EnvironmentParts,
     EnvironmentStage,
+    alarm_validated_deploys,
     grant_stack_parameters,
     stage_name,
 )
@@ -288,6 +289,13 @@ class Pipeline(Construct):
         )
         if spec.source.s3 is not None:
             source_stage.trigger_on_upload(self, spec.source.s3.key)
+        validated_by_alarms = alarm_validated_deploys(parts)
+        if validated_by_alarms is not None:
+            pipeline_resource = self.pipeline.node.default_child
+            assert isinstance(pipeline_resource, CfnResource)
+            pipeline_resource.add_metadata(
+                "conveyor", {"suppress": [{"rule": "CV074", "reason": validated_by_alarms}]}
+            )
         acknowledgements.artifact_access(self.pipeline, store.bucket)
         for part in parts:
             acknowledgements.stack_deploy_actions(self.pipeline, part.stack.stack_name)

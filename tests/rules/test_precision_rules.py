@@ -1276,10 +1276,9 @@ def test_cv090_path_points_at_tags_or_properties() -> None:
     assert alone.path == "Resources.B.Properties"
 
 
-def test_cv090_unreadable_tags_providers_and_short_reasons() -> None:
+def test_cv090_unreadable_tags_and_short_reasons() -> None:
     text = (
         "Resources:\n  A:\n    Type: AWS::SQS::Queue\n    Properties: {Tags: !Ref T}\n"
-        "  CustomS3AutoDeleteObjectsCustomResourceProviderRole:\n    Type: AWS::IAM::Role\n"
         "  B:\n    Type: AWS::SQS::Queue\n    Metadata:\n      conveyor:\n        suppress:\n"
         "          - {rule: CV090, reason: short}\n"
         "  C:\n    Type: AWS::SQS::Queue\n    Metadata:\n      conveyor:\n        suppress:\n"
@@ -1421,3 +1420,143 @@ Resources:
     assert [f.resource for f in found(template, "CV063")] == ["Untested"]
     swapped = template.replace("[!Ref Tested,", "[!Ref Untested,")
     assert [f.resource for f in found(swapped, "CV063")] == ["Tested"]
+
+
+# --- CV009: every named type, not only buckets ------------------------------------------------
+
+
+def _named(kind: str, name: str, *, parameter: str | None) -> str:
+    from conveyor.rules.governance.physical_names import ACCOUNT_NAMES, GLOBAL_NAMES
+
+    prop = {**GLOBAL_NAMES, **ACCOUNT_NAMES}[kind]
+    head = f"Parameters:\n  {parameter}: {{Type: String}}\n" if parameter else ""
+    return f"{head}Resources:\n  Named:\n    Type: {kind}\n    Properties:\n      {prop}: {name}\n"
+
+
+def _account_types() -> list[str]:
+    from conveyor.rules.governance.physical_names import ACCOUNT_NAMES
+
+    return sorted(ACCOUNT_NAMES)
+
+
+@pytest.mark.parametrize("kind", _account_types())
+def test_cv009_a_fixed_name_in_a_template_deployed_per_environment_is_found(kind: str) -> None:
+    """The seed's failure: an ECR repository named alike in every copy ("already exists")."""
+    (hit,) = found(_named(kind, "payments-thing", parameter="Environment"), "CV009")
+    assert hit.resource == "Named"
+    assert (
+        "'payments-thing' is the same in every copy of this template, which takes Environment"
+        in (hit.message)
+    )
+    assert "!Sub 'payments-thing-${Environment}'" in hit.message
+
+
+@pytest.mark.parametrize("kind", _account_types())
+def test_cv009_a_name_that_carries_the_environment_is_not_found(kind: str) -> None:
+    text = _named(kind, '!Sub "payments-thing-${Stage}"', parameter="Stage")
+    assert found(text, "CV009") == []
+
+
+@pytest.mark.parametrize("kind", _account_types())
+def test_cv009_a_per_account_name_in_a_template_made_once_per_account_is_not_found(
+    kind: str,
+) -> None:
+    """Nothing in the template says it is copied: a naming convention (conveyor's own
+    {app}-{type}-{env}) is not a mistake the template shows."""
+    assert found(_named(kind, "payments-thing-prod", parameter=None), "CV009") == []
+    assert found(_named(kind, "payments-thing", parameter="InstanceType"), "CV009") == []
+
+
+def test_cv009_a_bucket_name_is_shared_by_every_account_so_any_literal_is_found() -> None:
+    assert [h.resource for h in found(_named("AWS::S3::Bucket", "logs", parameter=None), "CV009")]
+    assert (
+        found(_named("AWS::S3::Bucket", '!Sub "logs-${AWS::AccountId}"', parameter=None), "CV009")
+        == []
+    )
+
+
+@pytest.mark.parametrize(
+    "parameter",
+    [
+        "Env",
+        "Environment",
+        "EnvironmentName",
+        "Stage",
+        "StageName",
+        "EnvironmentSuffix",
+        "DeploymentStage",
+        "envType",
+    ],
+)
+def test_cv009_environment_parameters_by_their_usual_names(parameter: str) -> None:
+    text = _named("AWS::ECR::Repository", "payment-processor-repo", parameter=parameter)
+    assert len(found(text, "CV009")) == 1
+
+
+@needs_corpus
+def test_cv009_on_real_templates() -> None:
+    # True: the sample takes EnvName, and every environment's copy names its role lambda-role.
+    (hit,) = corpus(
+        "aws-cloudformation__aws-cloudformation-templates/Lambda__LambdaSample.yaml", "CV009"
+    )
+    assert (hit.resource, hit.line) == ("LambdaRole", 22)
+    # Not found: the role and parameter names are built from the Env parameter.
+    assert (
+        corpus(
+            "aws-cloudformation__aws-cloudformation-templates/NeptuneDB__Neptune.yaml",
+            "CV009",
+        )
+        == []
+    )
+
+
+# --- CV090: CDK's custom-resource providers are taggable ----------------------------------------
+
+PROVIDER = (
+    "Resources:\n"
+    "  CustomS3AutoDeleteObjectsCustomResourceProviderRole3B1BD092:\n"
+    "    Type: AWS::IAM::Role\n"
+    "    Properties: {TAGS}\n"
+    "  CustomS3AutoDeleteObjectsCustomResourceProviderHandler9D90184F:\n"
+    "    Type: AWS::Lambda::Function\n"
+    "    Properties: {TAGS}\n"
+    "  BucketAutoDeleteObjectsCustomResource:\n"
+    "    Type: Custom::S3AutoDeleteObjects\n"
+    "    Properties: {ServiceToken: !GetAtt "
+    "CustomS3AutoDeleteObjectsCustomResourceProviderHandler9D90184F.Arn}\n"
+)
+TAGGED = "{Tags: [{Key: App, Value: web}, {Key: Owner, Value: team}]}"
+
+
+def test_cv090_cdk_core_provider_role_and_function_are_checked_and_told_how_to_tag() -> None:
+    """CDK core's provider (what `auto_delete_objects=True` adds) is a raw CfnResource that
+    Tags.of() skips (aws/aws-cdk#13851), but both types take Tags: an aspect reaches them."""
+    (hit,) = found(PROVIDER.replace("{TAGS}", "{}"), "CV090", require_tags=["App", "Owner"])
+    assert hit.message.startswith("2 taggable resources miss required tags: ")
+    assert hit.message.endswith(
+        "; CDK's custom-resource provider role and function are not reached by Tags.of(): tag "
+        "them with an aspect that sets their Tags property (add_property_override)"
+    )
+
+
+def test_cv090_a_provider_tagged_by_an_aspect_passes_and_the_custom_resource_takes_no_tags() -> (
+    None
+):
+    """What conveyor's TagUnmanagedResources aspect writes; Custom:: resources have no Tags."""
+    assert found(PROVIDER.replace("{TAGS}", TAGGED), "CV090", require_tags=["App", "Owner"]) == []
+
+
+def test_cv090_an_ordinary_untagged_role_gets_no_provider_hint() -> None:
+    (hit,) = found("Resources:\n  Role:\n    Type: AWS::IAM::Role\n", "CV090")
+    assert hit.message == "AWS::IAM::Role has no tags"
+
+
+def test_cv090_provider_framework_functions_are_ordinary_functions() -> None:
+    """custom_resources.Provider's onEvent function is an L2 lambda.Function: Tags.of() reaches
+    it, so an untagged one is plainly untagged."""
+    text = (
+        "Resources:\n  ProviderframeworkonEvent83C1D0A7:\n    Type: AWS::Lambda::Function\n"
+        "    Properties: {Handler: framework.onEvent, Runtime: nodejs22.x}\n"
+    )
+    (hit,) = found(text, "CV090")
+    assert hit.message == "AWS::Lambda::Function has no tags"

@@ -112,3 +112,64 @@ def test_concerns_word_for_word() -> None:
 def test_a_value_not_found_in_the_text_has_no_line() -> None:
     (concern,) = concerns(parse_spec(REAL.replace("team-api@acme.io", "ops@example.com")))
     assert concern.problem("app: api\n").line is None
+
+
+UNCHECKED_SERVICE = REAL.replace(
+    '    validate:\n      http: {url: "https://api.staging.example.com/health"}\n', ""
+)
+LAMBDA = """app: quotes
+owner: team-quotes
+source: {s3: {}}
+build: {commands: [make package]}
+environments:
+  - name: staging
+    deploy: {lambda: {strategy: STRATEGY}}
+notifications: {email: [team@acme.io]}
+"""
+
+
+def test_an_existing_service_without_a_check_is_a_warning_with_the_fix() -> None:
+    """Generator and checker agree (issue 16): a spec whose pipeline `conveyor check` would
+    report for CV074 says so when validated, instead of surprising the user after synth."""
+    (concern,) = concerns(parse_spec(UNCHECKED_SERVICE))
+    assert (concern.blocks_deploy, concern.check_rule) == (False, "CV074")
+    assert concern.problem(UNCHECKED_SERVICE).render("conveyor.yaml") == (
+        "conveyor.yaml:12: environments[0]: nothing checks a release in staging after it "
+        "deploys, so a broken one goes on to the next environment (conveyor check reports "
+        "CV074): add validate: {http: {url: https://…/health}}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("strategy", "warned"), [("all-at-once", True), ("canary", False), ("linear", False)]
+)
+def test_a_function_shifted_at_once_without_a_check_is_a_warning(
+    strategy: str, warned: bool
+) -> None:
+    text = LAMBDA.replace("STRATEGY", strategy)
+    found = [c.message for c in concerns(parse_spec(text))]
+    assert bool(found) == warned
+    assert all(m.endswith(", or shift traffic with strategy: canary") for m in found)
+
+
+def test_scanning_turned_off_is_a_warning_naming_the_rule_check_reports() -> None:
+    text = REAL + "checks:\n  scans:\n    tools: []\n"
+    (concern,) = concerns(parse_spec(text))
+    assert (concern.path, concern.blocks_deploy, concern.check_rule) == (
+        "checks.scans.tools",
+        False,
+        "CV085",
+    )
+    assert concern.problem(text).line == 21
+    assert concerns(parse_spec(REAL + "checks:\n  scans:\n    tools: [gitleaks]\n")) == []
+
+
+def test_production_without_approval_is_a_warning_naming_the_rule_check_reports() -> None:
+    text = REAL.replace("  - name: staging\n", "  - name: prod\n    approval: false\n")
+    (concern,) = concerns(parse_spec(text))
+    assert (concern.path, concern.check_rule, concern.problem(text).line) == (
+        "environments[0].approval",
+        "CV086",
+        13,
+    )
+    assert concerns(parse_spec(REAL.replace("name: staging", "name: prod"))) == []

@@ -73,9 +73,9 @@ MAP_TAGGED = frozenset(
 
 TAGGABLE = LIST_TAGGED | MAP_TAGGED
 
-# CDK's own custom-resource providers (for example the S3 auto-delete-objects provider) are
-# emitted as raw CfnResources that Tags.of() never reaches; the user cannot tag them from a CDK
-# app, they hold no data, and they live and die with the stack.
+# CDK core's custom-resource providers (for example the S3 auto-delete-objects provider) are
+# emitted as raw CfnResources that Tags.of() never reaches (aws/aws-cdk#13851); an aspect that
+# sets their Tags property does. Their logical ids carry this marker.
 CDK_PROVIDER_MARKERS = ("CustomResourceProvider",)
 
 

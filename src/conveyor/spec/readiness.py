@@ -30,6 +30,9 @@ class Concern:
     value: str  # as written, to find its line
     message: str
     blocks_deploy: bool
+    # The `conveyor check` rule that reports the synthesized pipeline for this choice, if any:
+    # a spec may opt out of a safeguard, and then validate says what check will say.
+    check_rule: str | None = None
 
     def problem(self, text: str) -> Problem:
         """This concern as a loader problem, on the first line of `text` holding the value."""
@@ -58,7 +61,70 @@ def concerns(spec: Spec) -> list[Concern]:
                         blocks_deploy=True,
                     )
                 )
+    found += _unchecked_releases(spec)
+    found += _scans_off(spec)
+    found += _production_without_approval(spec)
     return found
+
+
+def _unchecked_releases(spec: Spec) -> list[Concern]:
+    """Environments where nothing checks a release after it deploys (FM63): conveyor derives a
+    check only for a service it creates, and a Lambda alias shifted in steps is watched by its
+    alarms, but an existing service or an all-at-once shift without validate: is not checked,
+    and `conveyor check` reports the pipeline's deploy action (CV074)."""
+    found: list[Concern] = []
+    for index, env in enumerate(spec.environments):
+        function = env.deploy.lambda_
+        if env.validation is not None or (
+            function is not None and function.strategy != "all-at-once"
+        ):
+            continue
+        found.append(
+            Concern(
+                f"environments[{index}]",
+                f"name: {env.name}",
+                f"nothing checks a release in {env.name} after it deploys, so a broken one "
+                "goes on to the next environment (conveyor check reports CV074): add "
+                "validate: {http: {url: https://…/health}}"
+                + ("" if function is None else ", or shift traffic with strategy: canary"),
+                blocks_deploy=False,
+                check_rule="CV074",
+            )
+        )
+    return found
+
+
+def _production_without_approval(spec: Spec) -> list[Concern]:
+    return [
+        Concern(
+            f"environments[{index}].approval",
+            "approval: false",
+            f"{env.name} is production and deploys without a person approving the change set "
+            "(conveyor check reports CV086): remove approval: false unless every change may "
+            "reach production unseen",
+            blocks_deploy=False,
+            check_rule="CV086",
+        )
+        for index, env in enumerate(spec.environments)
+        if env.is_production and env.approval is False
+    ]
+
+
+def _scans_off(spec: Spec) -> list[Concern]:
+    scans = spec.checks.scans
+    if scans is None or scans.tools:
+        return []
+    return [
+        Concern(
+            "checks.scans.tools",
+            "tools:",
+            "an empty list turns security scanning off, so nothing stops a critical finding "
+            "before it deploys (conveyor check reports CV085): list a tool, or omit scans: for "
+            "the defaults",
+            blocks_deploy=False,
+            check_rule="CV085",
+        )
+    ]
 
 
 def blocking(spec: Spec) -> list[Concern]:

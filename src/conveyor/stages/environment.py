@@ -160,6 +160,30 @@ def grant_stack_parameters(pipeline: codepipeline.Pipeline, part: EnvironmentPar
             grant_ssm_parameters(role, part.stack)
 
 
+def alarm_validated_deploys(parts: list[EnvironmentParts]) -> str | None:
+    """Why the pipeline's deploy actions need no validation action after them, when that is so:
+    every environment without a check is a Lambda function whose alias CodeDeploy shifts in
+    steps (canary or linear) inside the stack update, watching the function's error, throttle
+    and duration alarms and rolling back when one fires (lambda_target.py). That happens in the
+    environment stack's template, which CV074 cannot see from the pipeline's; an all-at-once
+    shift has no window to watch, so it is never explained away here.
+    https://docs.aws.amazon.com/codedeploy/latest/userguide/monitoring-create-alarms.html"""
+    unchecked = [part for part in parts if part.env.validation is None]
+    shifted = [
+        part
+        for part in unchecked
+        if part.env.deploy.lambda_ is not None and part.env.deploy.lambda_.strategy != "all-at-once"
+    ]
+    if not unchecked or len(shifted) != len(unchecked):
+        return None
+    names = ", ".join(part.name for part in shifted)
+    return (
+        f"the Lambda deploys of {names} are validated inside their stack update: CodeDeploy "
+        "shifts the alias in steps and rolls back on the function's error, throttle and "
+        "duration alarms (the environment stack's deployment group)"
+    )
+
+
 class EnvironmentStage:
     """The actions of one environment's stage, in order."""
 

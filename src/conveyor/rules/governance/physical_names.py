@@ -1,19 +1,33 @@
-"""Hard-coded physical name in a namespace shared by every AWS account: S3 bucket names.
+"""Hard-coded physical name where a second copy of the template collides ("already exists").
 
 A name is hard-coded when it is a plain literal (or a Sub/Join of literals only) with no
-``${AWS::StackName}``, ``${AWS::AccountId}``, parameter or resource reference in it: the second
-deploy of the same template (another environment, another branch, another account, a re-create
-after a failed delete) then fails with "already exists". CDK output usually has no bucket names.
+``${AWS::StackName}``, ``${AWS::AccountId}``, parameter or resource reference in it. AWS: "Resource
+names must be unique across all your active stacks. If you reuse templates to create multiple
+stacks, you must change or remove custom names from your template."
+https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-name.html
 
-Limits: names unique per account and region (ECR repositories, tables, log groups, pipelines)
-collide only with a second copy of the same stack in the same account, or with what a deleted
-stack retained. A template cannot say whether such a name is a deliberate convention (conveyor
-names them ``{app}-{type}-{env}[-suffix]``, and ``suffix:`` separates parallel copies) or an
-accident, so this rule reports global names only.
+Two namespaces, two tests:
+
+- Names shared by every AWS account (S3 buckets): any literal name collides with some other copy,
+  in any account, so every one is reported.
+- Names unique per account (IAM) or per account and region (everything else in
+  ``ACCOUNT_NAMES``, one name property per type): a literal collides only with a second copy of
+  the same template in the same account and region. Reported when the template says it *is*
+  deployed more than once: it takes an environment parameter (``Environment``, ``Stage``,
+  ``EnvName``, ``Suffix``...) and the name does not use it. The seed's failure was this: an ECR
+  repository and buckets named without the environment suffix its sibling names carried.
+  A template without such a parameter (conveyor names its resources
+  ``{app}-{type}-{env}[-suffix]`` literally; a stack meant to exist once per account) cannot be
+  told apart from a deliberate convention, so it is left alone.
+
+Types whose names are unique only inside a parent the template usually creates too (ECS services
+in a cluster, CodeDeploy groups in an application, alarms are not) or that version instead of
+colliding (task definition families, layer versions) are not listed.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from conveyor.rules.engine import Context
@@ -22,33 +36,117 @@ from conveyor.rules.model import Hit, Rule, Severity
 from conveyor.rules.template import Resource
 
 # Resource types whose names share one namespace across all AWS accounts.
-NAME_PROPERTIES: dict[str, str] = {
+GLOBAL_NAMES: dict[str, str] = {
     "AWS::S3::Bucket": "BucketName",
 }
 
+# Resource types whose name (the property) must be unique in an account (IAM: in all its
+# regions) or an account's region; each service's CloudFormation page names the property.
+ACCOUNT_NAMES: dict[str, str] = {
+    "AWS::ApiGatewayV2::DomainName": "DomainName",
+    "AWS::Athena::WorkGroup": "Name",
+    "AWS::AutoScaling::AutoScalingGroup": "AutoScalingGroupName",
+    "AWS::Batch::ComputeEnvironment": "ComputeEnvironmentName",
+    "AWS::Batch::JobQueue": "JobQueueName",
+    "AWS::Chatbot::MicrosoftTeamsChannelConfiguration": "ConfigurationName",
+    "AWS::Chatbot::SlackChannelConfiguration": "ConfigurationName",
+    "AWS::CloudTrail::Trail": "TrailName",
+    "AWS::CloudWatch::Alarm": "AlarmName",
+    "AWS::CloudWatch::CompositeAlarm": "AlarmName",
+    "AWS::CloudWatch::Dashboard": "DashboardName",
+    "AWS::CodeBuild::Project": "Name",
+    "AWS::CodeBuild::ReportGroup": "Name",
+    "AWS::CodeCommit::Repository": "RepositoryName",
+    "AWS::CodeDeploy::Application": "ApplicationName",
+    "AWS::CodeDeploy::DeploymentConfig": "DeploymentConfigName",
+    "AWS::CodePipeline::Pipeline": "Name",
+    "AWS::Cognito::UserPoolDomain": "Domain",
+    "AWS::Config::ConfigRule": "ConfigRuleName",
+    "AWS::DynamoDB::GlobalTable": "TableName",
+    "AWS::DynamoDB::Table": "TableName",
+    "AWS::EC2::KeyPair": "KeyName",
+    "AWS::EC2::LaunchTemplate": "LaunchTemplateName",
+    "AWS::ECR::Repository": "RepositoryName",
+    "AWS::ECS::Cluster": "ClusterName",
+    "AWS::EKS::Cluster": "Name",
+    "AWS::ElastiCache::CacheCluster": "ClusterName",
+    "AWS::ElastiCache::ReplicationGroup": "ReplicationGroupId",
+    "AWS::ElasticLoadBalancing::LoadBalancer": "LoadBalancerName",
+    "AWS::ElasticLoadBalancingV2::LoadBalancer": "Name",
+    "AWS::ElasticLoadBalancingV2::TargetGroup": "Name",
+    "AWS::Elasticsearch::Domain": "DomainName",
+    "AWS::Events::EventBus": "Name",
+    "AWS::Events::Rule": "Name",
+    "AWS::IAM::Group": "GroupName",
+    "AWS::IAM::InstanceProfile": "InstanceProfileName",
+    "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
+    "AWS::IAM::Role": "RoleName",
+    "AWS::IAM::User": "UserName",
+    "AWS::KMS::Alias": "AliasName",
+    "AWS::Kinesis::Stream": "Name",
+    "AWS::KinesisFirehose::DeliveryStream": "DeliveryStreamName",
+    "AWS::Lambda::Function": "FunctionName",
+    "AWS::Logs::LogGroup": "LogGroupName",
+    "AWS::OpenSearchService::Domain": "DomainName",
+    "AWS::RDS::DBCluster": "DBClusterIdentifier",
+    "AWS::RDS::DBInstance": "DBInstanceIdentifier",
+    "AWS::RDS::DBSubnetGroup": "DBSubnetGroupName",
+    "AWS::Scheduler::ScheduleGroup": "Name",
+    "AWS::SecretsManager::Secret": "Name",
+    "AWS::SES::ConfigurationSet": "Name",
+    "AWS::SNS::Topic": "TopicName",
+    "AWS::SQS::Queue": "QueueName",
+    "AWS::SSM::Parameter": "Name",
+    "AWS::StepFunctions::Activity": "Name",
+    "AWS::StepFunctions::StateMachine": "StateMachineName",
+    "AWS::WAFv2::IPSet": "Name",
+    "AWS::WAFv2::WebACL": "Name",
+}
+
+# Parameters that say "this template is deployed once per environment (or branch, or copy)".
+ENVIRONMENT_PARAMETER = re.compile(
+    r"(?i)^(deployment|target|app|application)?"
+    r"(env|environment|stage|tier|suffix|environmentsuffix|envsuffix)(name|type|suffix)?$"
+)
+
+
+def environment_parameters(ctx: Context) -> list[str]:
+    return sorted(p for p in ctx.template.parameters if ENVIRONMENT_PARAMETER.match(p))
+
 
 def check(res: Resource, ctx: Context) -> Iterator[Hit]:
-    prop = NAME_PROPERTIES[res.type]
+    prop = GLOBAL_NAMES.get(res.type) or ACCOUNT_NAMES[res.type]
     value = res.properties.get(prop)
     if value is None or not is_literal(value):
         return
-    yield Hit(
-        res.logical_id,
-        f"Properties.{prop}",
-        f"{prop} {render(value)!r} is hard-coded; a second deploy fails with 'already exists'",
-    )
+    if res.type in GLOBAL_NAMES:
+        yield Hit(
+            res.logical_id,
+            f"Properties.{prop}",
+            f"{prop} {render(value)!r} is hard-coded; a second deploy fails with 'already exists'",
+        )
+        return
+    params = environment_parameters(ctx)
+    if params:
+        yield Hit(
+            res.logical_id,
+            f"Properties.{prop}",
+            f"{prop} {render(value)!r} is the same in every copy of this template, which takes "
+            f"{params[0]}: the second environment's deploy fails with 'already exists'; "
+            f"write !Sub '{render(value)}-${{{params[0]}}}' or drop the name",
+        )
 
 
 RULE = Rule(
     id="CV009",
     title="Hard-coded physical name",
     severity=Severity.MEDIUM,
-    resource_types=tuple(NAME_PROPERTIES),
+    resource_types=(*GLOBAL_NAMES, *ACCOUNT_NAMES),
     failure_modes=("FM06",),
     why="S3, S4 and S5: 'Resource of type AWS::ECR::Repository with identifier ... already "
     "exists' and 'AWS::S3::Bucket ... already exists' on the second deploy.",
     fix_cloudformation="Drop the name and let CloudFormation generate one, or build it with "
-    "!Sub '${AWS::StackName}-...' / an environment parameter.",
+    "!Sub '${AWS::StackName}-...' / the environment parameter.",
     fix_cdk="Leave the name property unset (PhysicalName.GENERATE_IF_NEEDED for cross-env use) "
     "or include Stack.of(self).stack_name in it.",
     fix_conveyor="Nothing to write: conveyor names resources {app}-{type}-{env}[-suffix]; set "

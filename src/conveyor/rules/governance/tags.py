@@ -5,8 +5,16 @@ Without ``--require-tags`` a taggable resource with no tags at all is reported; 
 every such resource (at the first one's line); a resource whose own metadata suppresses CV090
 is left out of the list and reported as suppressed. Taggable types come from the data
 table in ``conveyor.rules.taggable``. Tags applied at deploy time to the whole stack
-(``aws cloudformation deploy --tags``) are not in the template and cannot be seen. CDK's own
-custom-resource provider role and function are skipped: ``Tags.of()`` cannot reach them.
+(``aws cloudformation deploy --tags``) are not in the template and cannot be seen.
+
+CDK's custom-resource providers are taggable and checked like everything else. The provider
+framework's functions (``custom_resources.Provider``, ``AwsCustomResource``, bucket deployments)
+are L2 constructs that ``Tags.of()`` reaches. The role and function of core's
+``CustomResourceProvider`` (auto-delete objects and images, ``Custom*CustomResourceProvider*``
+logical ids) are raw ``CfnResource`` objects that ``Tags.of()`` skips (aws/aws-cdk#13851,
+#14808), yet their types take a Tags property: an aspect that sets it reaches them (conveyor's
+``TagUnmanagedResources`` does), and the finding says so. The ``Custom::`` resources themselves
+take no tags: CloudFormation passes their properties to the provider.
 """
 
 from __future__ import annotations
@@ -26,8 +34,6 @@ LISTED = 12
 def _missing(res: Resource, required: tuple[str, ...]) -> list[str] | None:
     """The required keys the resource lacks ([] for "no tags at all" without --require-tags);
     None when it passes or its tags cannot be read."""
-    if is_cdk_provider(res):
-        return None
     tags = tags_of(res)
     if tags is None:
         return None
@@ -41,10 +47,18 @@ def _path(res: Resource) -> str:
     return "Properties.Tags" if "Tags" in res.properties else "Properties"
 
 
+# What to do about CDK's provider role and function, which `Tags.of()` does not reach.
+PROVIDER_HINT = (
+    "; CDK's custom-resource provider role and function are not reached by Tags.of(): tag them "
+    "with an aspect that sets their Tags property (add_property_override)"
+)
+
+
 def _message(res: Resource, missing: list[str]) -> str:
+    hint = PROVIDER_HINT if is_cdk_provider(res) else ""
     if missing:
-        return f"missing required tag(s): {', '.join(missing)}"
-    return f"{res.type} has no tags"
+        return f"missing required tag(s): {', '.join(missing)}{hint}"
+    return f"{res.type} has no tags{hint}"
 
 
 def _suppressed(res: Resource) -> bool:
@@ -77,10 +91,11 @@ def check_template(ctx: Context) -> Iterator[Hit]:
     ]
     more = f" and {len(offenders) - LISTED} more" if len(offenders) > LISTED else ""
     what = "miss required tags" if required else "have no tags"
+    hint = PROVIDER_HINT if any(is_cdk_provider(res) for res, _ in offenders) else ""
     yield Hit(
         first.logical_id,
         _path(first),
-        f"{len(offenders)} taggable resources {what}: {', '.join(names)}{more}",
+        f"{len(offenders)} taggable resources {what}: {', '.join(names)}{more}{hint}",
     )
 
 
