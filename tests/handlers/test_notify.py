@@ -443,3 +443,124 @@ def test_hostile_lookups_never_break_or_reshape_the_notice(
     assert len(labels) == len(set(labels)), lines
     assert all(not line.startswith("Console:") or "evil" not in line for line in lines)
     assert "\n" not in params["Subject"]
+
+
+# ---- mutation survivors (mutmut on notify/app.py) ---------------------------------------------
+
+CONFIG = app.Config(
+    topic_arn="arn:aws:sns:us-east-1:123456789012:t",
+    app=None,
+    stage_environments={},
+    group_environments={},
+)
+
+
+def _scan_event(**detail: Any) -> dict[str, Any]:
+    event = load_event("notify", "scan-gate-result.json")
+    event["detail"] = detail
+    return event
+
+
+def test_a_passing_scan_notice_names_where_it_ran() -> None:
+    notice = app.describe(
+        _scan_event(
+            summary="Scan gate PASSED (fail_on=high): no blocking findings.",
+            passed=True,
+            pipeline="payments-pipeline",
+            execution_id=EXECUTION_ID,
+            stage="Checks",
+            action="ScanGate",
+            app="payments",
+        ),
+        CONFIG,
+    )
+    assert notice == app.Notice(
+        headline="Security scan PASSED: payments-pipeline",
+        outcome="PASSED",
+        kind="scan",
+        app="payments",
+        pipeline="payments-pipeline",
+        execution_id=EXECUTION_ID,
+        stage="Checks",
+        action="ScanGate",
+        reason="Scan gate PASSED (fail_on=high): no blocking findings.",
+        link=TIMELINE,
+    )
+
+
+def test_a_scan_notice_without_a_pipeline_or_app() -> None:
+    notice = app.describe(_scan_event(summary="blocked", passed=False), CONFIG)
+    assert notice is not None
+    assert (notice.headline, notice.outcome, notice.app, notice.link) == (
+        "Security scan BLOCKED",
+        "BLOCKED",
+        None,
+        None,
+    )
+    # The pipeline names the app when the gate did not.
+    named = app.describe(_scan_event(summary="s", passed=False, pipeline="p"), CONFIG)
+    assert named is not None and named.app == "p"
+
+
+@pytest.mark.parametrize(
+    "detail",
+    [
+        {"summary": "s", "passed": "false"},  # a string is no verdict
+        {"summary": "s"},
+        {"summary": "", "passed": True},
+        {"passed": False},
+    ],
+)
+def test_a_scan_result_without_a_summary_and_a_verdict_is_not_a_notice(
+    detail: dict[str, Any],
+) -> None:
+    assert app.describe(_scan_event(**detail), CONFIG) is None
+
+
+BUILD_ID = "arn:aws:codebuild:us-east-1:123456789012:build/payments-build:0b1c2d3e"
+
+
+def test_build_links_need_a_region_and_a_build_arn() -> None:
+    assert app.build_link("us-east-1", BUILD_ID) == (
+        "https://us-east-1.console.aws.amazon.com/codesuite/codebuild/projects/payments-build"
+        "/build/payments-build%3A0b1c2d3e/?region=us-east-1"
+    )
+    assert app.build_link(None, BUILD_ID) is None
+    assert app.build_link("us-east-1", None) is None
+    assert app.build_link("us-east-1", "payments-build:0b1c2d3e") is None  # no ARN
+
+
+def test_links_keep_every_id_inside_its_own_path_segment() -> None:
+    """Ids come from events: a '/' must not move the link to another console page."""
+    link = app.build_link("us-east-1", "arn:aws:codebuild:us-east-1:1:build/a/b:c/d")
+    assert link is not None and "/projects/a%2Fb/build/a%2Fb%3Ac%2Fd/" in link
+    assert app.deployment_link("us-east-1", "d-1/../x") == (
+        "https://us-east-1.console.aws.amazon.com/codesuite/codedeploy/deployments/"
+        "d-1%2F..%2Fx?region=us-east-1"
+    )
+
+
+def test_deployment_links_need_a_region_and_an_id() -> None:
+    assert app.deployment_link(None, "d-1") is None
+    assert app.deployment_link("us-east-1", None) is None
+    assert app.deployment_link("us-east-1", "d-1") is not None
+
+
+def test_a_failed_deployment_lookup_is_logged_and_the_notice_still_goes(
+    inbox: Inbox,
+    codedeploy: Stubber,
+    context: FakeContext,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    codedeploy.add_client_error("get_deployment", service_error_code="ThrottlingException")
+    result = app.handler(load_event("notify", "codedeploy-deployment-failure.json"), context)
+    assert result["status"] == "published"
+    [warning] = [
+        line
+        for line in log_lines(capsys.readouterr().out)
+        if line.get("message") == "lookup failed; sending without reason"
+    ]
+    assert (warning["lookup"], warning["error"]) == (
+        "codedeploy:GetDeployment",
+        "ThrottlingException",
+    )
