@@ -277,3 +277,37 @@ def test_the_pool_keeps_the_order_of_the_files_and_a_short_limit_gets_a_short_gr
     assert runner_module._grace(Options(time_limit=0.3)) == 0.3
     assert runner_module._grace(Options(time_limit=0)) == 0.1
     assert runner_module._grace(Options()) == runner_module._KILL_GRACE == 30.0
+
+
+def test_the_pool_starts_at_most_jobs_workers_and_no_more_than_files_and_they_die_with_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[runner_module._Worker] = []
+    real_init = runner_module._Worker.__init__
+
+    def init(self: runner_module._Worker, *args: object) -> None:
+        real_init(self, *args)  # type: ignore[arg-type]
+        started.append(self)
+
+    monkeypatch.setattr(runner_module._Worker, "__init__", init)
+    files = sorted(_good_files(tmp_path, 7))
+    targets = [runner_module.Target(name, True) for name in files]
+    results = runner_module._Pool(targets, Options(), 3).run()
+    assert [r.file for r in results] == files
+    assert len(started) == 3
+    # Daemons: a conveyor that dies of an uncaught error leaves no worker behind.
+    assert all(w.process.daemon and w.stopped and not w.process.is_alive() for w in started)
+    started.clear()
+    results = runner_module._Pool(targets[:2], Options(), 3).run()
+    assert [r.file for r in results] == files[:2]
+    assert len(started) == 2
+
+
+def test_stopping_a_worker_that_already_died_is_quiet(tmp_path: Path) -> None:
+    worker = runner_module._Worker(
+        [runner_module.Target(str(tmp_path / "t.yaml"), True)], Options()
+    )
+    worker.process.kill()
+    worker.process.join()
+    worker.stop()  # the goodbye cannot reach it: no BrokenPipeError
+    assert worker.stopped and worker.conn.closed

@@ -250,3 +250,15 @@ def test_check_text_passes_ignored_rules_and_required_tags_on() -> None:
     assert "CV022" not in {f.rule for f in check_text(text, ignore=["CV022"]).findings}
     tagged = check_text(text, name="t.yaml", require_tags=["Owner"]).findings
     assert [f.message for f in tagged if f.rule == "CV090"] == ["missing required tag(s): Owner"]
+
+
+def test_check_text_of_something_that_is_no_template_is_an_error_not_skipped() -> None:
+    # Text given to check_text was named by its caller: like a file on the command line, what
+    # is not a template is said, not passed over as a directory walk would.
+    result = check_text("just some words\n", name="notes.txt")
+    assert result.files == 0
+    assert [e.message for e in result.errors] == [
+        "notes.txt: not a CloudFormation template (the document is not a mapping); "
+        "a template is a mapping with a Resources section"
+    ]
+    assert result.exit_code() == 2

@@ -483,10 +483,9 @@ def _serve(conn: Connection, targets: Sequence[Target], options: Options) -> Non
     """A worker's loop: check the file at each index received (under the memory limit too),
     until None."""
     _leave_interrupts_to_the_parent()
-    rules = default_rules()
     try:
         while (index := conn.recv()) is not None:
-            conn.send(check_target(targets[index], options, rules, cap_memory=True))
+            conn.send(check_target(targets[index], options, cap_memory=True))
     except (EOFError, OSError):  # the parent is gone
         pass
     finally:
@@ -544,7 +543,7 @@ def _check_alone(target: Target, options: Options) -> FileResult:
 def _check_in_child(target: Target, options: Options, conn: Connection) -> None:
     _leave_interrupts_to_the_parent()
     try:
-        conn.send(check_target(target, options, default_rules(), cap_memory=True))
+        conn.send(check_target(target, options, cap_memory=True))
     finally:
         conn.close()
 
