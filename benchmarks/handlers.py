@@ -4,8 +4,11 @@ Run: .venv/bin/python benchmarks/handlers.py [runs]
 Each sample is a fresh `python -X importtime` process with the asset root on sys.path
 importing `<name>.app`, as Lambda's runtime does with the handler string; the time is the
 import of that module alone (what the init phase adds to the interpreter's own start), the
-median over the runs. Also printed: `import boto3` measured the same way (the peer every
-handler would pay if it imported AWS clients eagerly), and the size of the asset zip.
+median over the runs. Beside it, the CPU time of the same import (time.process_time in the
+child): on a loaded machine the wall time mostly measures the queue for a core (as in
+benchmarks/startup.py), so the target is judged on CPU time. Also printed: `import boto3`
+measured the same way (the peer every handler would pay if it imported AWS clients eagerly),
+and the size of the asset zip.
 """
 
 from __future__ import annotations
@@ -42,9 +45,29 @@ def _import_ms(module: str) -> float:
     raise RuntimeError(f"no import time for {module}: {result.stderr[-500:]}")
 
 
-def _median_ms(module: str) -> float:
+def _import_cpu_ms(module: str) -> float:
+    """CPU time of importing `module` in a fresh interpreter."""
+    code = (
+        "import time; started = time.process_time(); "
+        f"import {module}; print((time.process_time() - started) * 1000)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ASSET_ROOT,
+        env={**os.environ, "PYTHONPATH": str(ASSET_ROOT), "PYTHONDONTWRITEBYTECODE": ""},
+    )
+    return float(result.stdout.strip())
+
+
+def _median_ms(module: str) -> tuple[float, float]:
+    """(wall, CPU) medians of the cold import."""
     _import_ms(module)  # warm the bytecode cache: Lambda's asset ships no .pyc either way
-    return statistics.median(_import_ms(module) for _ in range(RUNS))
+    walls = [_import_ms(module) for _ in range(RUNS)]
+    cpus = [_import_cpu_ms(module) for _ in range(RUNS)]
+    return statistics.median(walls), statistics.median(cpus)
 
 
 def _excluded(relative: Path) -> bool:
@@ -65,13 +88,19 @@ def asset_zip_bytes() -> tuple[int, int]:
 
 
 def main() -> None:
-    boto3_ms = _median_ms("boto3")
-    print(f"cold import, median of {RUNS} fresh processes (target <= {TARGET_MS:.0f} ms)")
+    boto3_wall, boto3_cpu = _median_ms("boto3")
+    print(
+        f"cold import, median of {RUNS} fresh processes (target <= {TARGET_MS:.0f} ms CPU), "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
     for name in HANDLER_NAMES:
-        ms = _median_ms(f"{name}.app")
-        verdict = "ok" if ms <= TARGET_MS else "OVER"
-        print(f"  {name + '.app':24} {ms:7.1f} ms  {ms / boto3_ms:4.2f}x boto3  {verdict}")
-    print(f"  {'boto3 (peer)':24} {boto3_ms:7.1f} ms")
+        wall, cpu = _median_ms(f"{name}.app")
+        verdict = "ok" if cpu <= TARGET_MS else "OVER"
+        print(
+            f"  {name + '.app':24} cpu {cpu:7.1f} ms  {cpu / boto3_cpu:4.2f}x boto3"
+            f"  wall {wall:7.1f} ms  {verdict}"
+        )
+    print(f"  {'boto3 (peer)':24} cpu {boto3_cpu:7.1f} ms        wall {boto3_wall:7.1f} ms")
     files, size = asset_zip_bytes()
     print(f"asset: {files} files, {size / 1024:.1f} KiB zipped (Powertools comes from the layer)")
 

@@ -564,3 +564,39 @@ def test_a_failed_deployment_lookup_is_logged_and_the_notice_still_goes(
         "codedeploy:GetDeployment",
         "ThrottlingException",
     )
+
+
+def test_only_a_git_sha_is_shortened_in_the_commit_line() -> None:
+    assert app._commit_line(COMMIT, "Fix") == f'{COMMIT[:12]} "Fix"'
+    # An S3 source's revision is an object version id: shown whole.
+    version = "3sL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY+MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo"
+    assert app._commit_line(version, None) == version
+
+
+def _deployment_notice(state: str) -> app.Notice:
+    return app.Notice(
+        headline=f"Deployment {state}: payments-api-prod", outcome=state, kind="deployment"
+    )
+
+
+def test_a_deployment_error_without_a_code_is_its_message(codedeploy: Stubber) -> None:
+    codedeploy.add_response(
+        "get_deployment",
+        {"deploymentInfo": {"errorInformation": {"message": "health checks failed"}}},
+    )
+    notice = _deployment_notice("FAILED")
+    app._enrich_from_deployment(notice, "d-1")
+    assert notice.reason == "health checks failed"
+
+
+def test_a_stopped_deployment_that_rolled_back_says_so(codedeploy: Stubber) -> None:
+    codedeploy.add_response(
+        "get_deployment", {"deploymentInfo": {"rollbackInfo": {"rollbackDeploymentId": "d-2"}}}
+    )
+    notice = _deployment_notice("STOPPED")
+    app._enrich_from_deployment(notice, "d-1")
+    assert (notice.headline, notice.outcome) == (
+        "Deployment ROLLED BACK: payments-api-prod",
+        "ROLLED_BACK",
+    )
+    assert notice.extra["Rollback deployment"] == "d-2"
