@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import statistics
 import subprocess
@@ -182,6 +183,16 @@ def _row(label: str, path: Path, resources: int, conveyor: str, repeat: int) -> 
     )
 
 
+def _write_apart(build: Callable[[], str], path: Path) -> None:
+    """Build the template in a forked child: this process stays small, so the peak memory of
+    the commands it starts is theirs (a child forked from a large process showed its size)."""
+    writer = multiprocessing.get_context("fork").Process(target=lambda: path.write_text(build()))
+    writer.start()
+    writer.join()
+    if writer.exitcode != 0:
+        raise SystemExit(f"could not write {path}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="1000,10000,100000")
@@ -228,7 +239,7 @@ def main() -> int:
         for index, (label, build, resources) in enumerate(cases):
             suffix = ".yaml" if "YAML" in label else ".json"
             path = out / f"case{index}{suffix}"
-            path.write_text(build())
+            _write_apart(build, path)
             _row(label, path, resources, conveyor, args.repeat)
     return 0
 
