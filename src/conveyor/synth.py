@@ -19,6 +19,7 @@ import aws_cdk as cdk
 from conveyor.constructs import dependencies
 from conveyor.constructs.feature_flags import recommended_feature_flags
 from conveyor.constructs.naming import Naming
+from conveyor.constructs.region_tokens import region_as_token
 from conveyor.constructs.stacks import ConveyorStack
 from conveyor.pipeline import Pipeline
 from conveyor.spec.models import Spec
@@ -84,10 +85,18 @@ def synthesize(spec: Spec, outdir: Path, *, nag: bool = False) -> SynthResult:
             changed = dependencies.prune(child, template) or changed
     if changed:
         assembly = app.synth(force=True)
+    # Stacks bound to a region name it as AWS::Region, as a template deployed anywhere would.
+    regions = {
+        child.template_file: child.region
+        for child in app.node.find_all()
+        if isinstance(child, cdk.Stack) and not cdk.Token.is_unresolved(child.region)
+    }
     templates = []
     for stack in assembly.stacks:
         path = Path(assembly.directory) / stack.template_file
         body = json.loads(path.read_text())
+        if stack.template_file in regions and region_as_token(body, regions[stack.template_file]):
+            path.write_text(json.dumps(body, indent=1))
         types = Counter(r["Type"] for r in body.get("Resources", {}).values())
         templates.append(Template(stack=stack.stack_name, path=path, resources=types))
     return SynthResult(outdir=Path(assembly.directory), templates=templates)

@@ -468,3 +468,36 @@ def test_rain_directive_inside_a_list_is_placed_on_its_item() -> None:
 """
     (finding,) = found(text, "CV089")
     assert (finding.path, finding.line) == ("Resources.Queue.Properties.Tags.1.Value", 7)
+
+
+# --- CV036: regions inside Fn::Join ARNs (CDK's form in a stack bound to a region) --------
+
+
+@pytest.mark.parametrize(
+    "resource",
+    [
+        "!Join ['', ['arn:aws:logs:eu-west-1:', !Ref 'AWS::AccountId', ':log-group:/x:*']]",
+        "!Join [':', [arn, aws, sns, eu-west-1, !Ref 'AWS::AccountId', t]]",
+        "!Join ['', ['arn:', !Ref 'AWS::Partition', ':sns:eu-west-1:', !Ref 'AWS::AccountId',"
+        " ':t']]",
+    ],
+)
+def test_cv036_a_region_inside_a_join_is_hard_coded(resource: str) -> None:
+    (finding,) = found(_topic_policy(resource), "CV036")
+    assert "region eu-west-1 hard-coded" in finding.message
+    assert finding.path == (
+        "Resources.Role.Properties.Policies.0.PolicyDocument.Statement.0.Resource"
+    )
+
+
+@pytest.mark.parametrize(
+    "resource",
+    [
+        "!Join ['', ['arn:aws:logs:', !Ref 'AWS::Region', ':', !Ref 'AWS::AccountId',"
+        " ':log-group:/x:*']]",
+        "!Join ['-', [eu, west, '1']]",
+        "!Join ['', ['arn:aws:s3:::eu-west-1-bucket/', !Ref Key]]",
+    ],
+)
+def test_cv036_a_join_without_a_literal_region_in_an_arn_is_clean(resource: str) -> None:
+    assert found(_topic_policy(resource), "CV036") == []

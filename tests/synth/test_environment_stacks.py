@@ -314,3 +314,23 @@ def test_a_new_execution_of_the_same_image_is_a_stack_change(
         checked += 1
     if not checked:
         pytest.skip(f"{example} creates no ECS service")
+
+
+# --- region-agnostic templates (issue 16, CV036 inside Fn::Join) ----------------------------
+
+
+@pytest.mark.parametrize("example", ["payments", "multi-account", "codecommit-blue-green"])
+def test_a_stack_bound_to_a_region_names_it_as_aws_region(
+    synthesized: dict[str, Synthesized], example: str
+) -> None:
+    """CDK writes a bound stack's region as a literal in every ARN it formats (log groups,
+    stacks, pipelines, asset buckets); the template then names the region it was synthesized
+    for. conveyor's synth writes it as AWS::Region: no literal of it is left in any resource's
+    properties or output, and the pseudo parameter takes its place."""
+    s = synthesized[example]
+    region = s.spec.pipeline_region
+    assert region is not None
+    for stack, template in s.templates.items():
+        body = json.dumps([template.get("Resources", {}), template.get("Outputs", {})])
+        assert region not in body, stack
+    assert "AWS::Region" in json.dumps(s.template["Resources"])

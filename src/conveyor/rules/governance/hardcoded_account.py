@@ -5,8 +5,10 @@ buildspecs) for a 12-digit account id in an ARN or ECR registry host, and a regi
 (whatever its account part: ``${AWS::AccountId}`` included), a service host, ``--region`` or a
 whole environment variable value (Lambda, ECS, CodeBuild, and the JSON of a CodePipeline
 action's ``EnvironmentVariables``). ``Mappings`` are not judged: region maps are the sanctioned
-place for per-region literals. An ARN that Fn::Join splits into pieces is not read as one
-string: CDK writes its environment's region that way in every stack bound to a region.
+place for per-region literals. An ARN that Fn::Join splits into pieces is read as the string
+it joins (references as placeholders): CDK writes its environment's region that way in every
+stack bound to a region, which `Stack.of(x).region` / `Aws.REGION` (or conveyor's synth, which
+writes the stack's own region as AWS::Region) avoid.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import re
 from collections.abc import Iterator
 
 from conveyor.rules.engine import Context
-from conveyor.rules.intrinsics import strings
+from conveyor.rules.intrinsics import intrinsic_name, render, strings
 from conveyor.rules.model import Hit, Rule, Severity
 from conveyor.rules.template import Resource
 
@@ -81,13 +83,32 @@ def _literal(path: tuple[str | int, ...], text: str) -> str | None:
     return f"region {region}" if region else None
 
 
+def _joined(value: object) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Each Fn::Join in value, as the string it joins (references as ${...} placeholders)."""
+    stack: list[tuple[tuple[str | int, ...], object]] = [((), value)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, dict):
+            if intrinsic_name(node) == "Fn::Join":
+                text = render(node)
+                if text is not None:
+                    yield path, text
+            stack.extend(((*path, k), v) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend(((*path, i), v) for i, v in enumerate(node))
+
+
 def check(res: Resource, ctx: Context) -> Iterator[Hit]:
     if not _SCREEN.search(ctx.text(res.logical_id)):
         return
     for path, text in sorted(
         # Principals name other parties' accounts (AWS service accounts such as the ELB log
         # delivery account), which are meant to be literal.
-        ((p, t) for p, t in strings(res.properties) if "Principal" not in p),
+        (
+            (p, t)
+            for p, t in [*strings(res.properties), *_joined(res.properties)]
+            if "Principal" not in p
+        ),
         key=lambda p: [str(x) for x in p[0]],
     ):
         what = _literal(path, text)
