@@ -600,3 +600,38 @@ def test_a_stopped_deployment_that_rolled_back_says_so(codedeploy: Stubber) -> N
         "ROLLED_BACK",
     )
     assert notice.extra["Rollback deployment"] == "d-2"
+
+
+def _build_event(**changes: Any) -> dict[str, Any]:
+    event = load_event("notify", "codebuild-build-failed.json")
+    event["detail"]["additional-information"].update(changes)
+    return event
+
+
+def test_a_build_nobody_started_from_a_pipeline_names_its_project() -> None:
+    notice = app.describe(_build_event(initiator="alice"), CONFIG)
+    assert notice is not None
+    assert (notice.pipeline, notice.app) == (None, "payments-build")
+
+
+def test_a_failed_phase_without_context_is_named_alone() -> None:
+    phases = [{"phase-type": "BUILD", "phase-status": "FAILED", "phase-context": []}]
+    notice = app.describe(_build_event(phases=phases), CONFIG)
+    assert notice is not None and notice.reason == "BUILD phase FAILED"
+
+
+def _deployment_event(state: str) -> dict[str, Any]:
+    event = load_event("notify", "codedeploy-deployment-failure.json")
+    event["detail"]["state"] = state
+    return event
+
+
+def test_a_deployment_notice_names_application_deployment_and_unknown_states() -> None:
+    notice = app.describe(_deployment_event("QUEUED"), CONFIG)
+    assert notice is not None
+    assert (notice.headline, notice.outcome, notice.app) == (
+        "Deployment QUEUED: payments-api-prod",
+        "QUEUED",
+        "payments-prod",
+    )
+    assert "Deployment: d-7ZJ2WQ1XA" in app.body(notice).splitlines()
