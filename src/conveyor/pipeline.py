@@ -9,6 +9,7 @@ artifact store, image repository, history, notices, shared handlers), the only o
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from aws_cdk import ArnFormat, Aspects, Aws, CfnOutput, CfnParameter, CfnResource, Duration, Stack
@@ -57,9 +58,12 @@ from conveyor.constructs.notifications import Notifications
 from conveyor.constructs.stacks import app_scope
 from conveyor.constructs.synth_job import SynthJob
 from conveyor.constructs.tagging import TagUnmanagedResources, apply_tags
+from conveyor.plan import Stage as PlannedStage
+from conveyor.plan import plan
 from conveyor.spec.models import Environment, HttpCheck, Spec
 from conveyor.stages import build as build_stage
 from conveyor.stages import source as source_stage
+from conveyor.stages.conditions import stage_conditions
 from conveyor.stages.environment import (
     EnvironmentParts,
     EnvironmentStage,
@@ -186,9 +190,11 @@ class Pipeline(Construct):
 
         # --- source --------------------------------------------------------------------------
         source_output = codepipeline.Artifact("Source")
+        self.source_output = source_output
         source_action, commit_id, triggers = source_stage.source_action(
             self, store, source_output, access_logs
         )
+        self.commit_id = commit_id
         self.self_update = (
             UpdatePipeline(
                 self,
@@ -197,7 +203,7 @@ class Pipeline(Construct):
                 naming=naming,
                 source=source_output,
                 key=store.key,
-                log_group=self._log_group("UpdatePipelineLogs", "update-pipeline"),
+                log_group=self.log_group("UpdatePipelineLogs", "update-pipeline"),
             )
             if self_update
             else None
@@ -208,7 +214,7 @@ class Pipeline(Construct):
         self.environment_stacks = [part.stack for part in parts]
 
         # --- build ---------------------------------------------------------------------------
-        build_logs = self._log_group("BuildLogs", "build")
+        build_logs = self.log_group("BuildLogs", "build")
         container = next((e.deploy.ecs.container for e in spec.environments if e.deploy.ecs), "app")
         build = BuildProject(
             self,
@@ -252,10 +258,16 @@ class Pipeline(Construct):
         # --- checks: tests and source scans beside the build, image scans after it, then the
         # scan gate (FM29, FM75) ----------------------------------------------------------------
         build_actions += build_stage.check_actions(self, source_output, build_logs, projects)
+        planned = {stage.name: stage for stage in plan(spec).stages}
         stages = [
             codepipeline.StageProps(stage_name="Source", actions=[source_action]),
             *([self.self_update.stage] if self.self_update else []),
-            codepipeline.StageProps(stage_name="Build", actions=build_actions),
+            codepipeline.StageProps(
+                stage_name="Build",
+                actions=build_actions,
+                # Failed actions retry once on their own (conveyor.plan: why here only).
+                **stage_conditions(planned["Build"].conditions),
+            ),
         ]
         if self.self_update:
             projects.append(self.self_update.project)
@@ -267,10 +279,13 @@ class Pipeline(Construct):
             else self._templates(source_output, build_logs, build_actions, projects)
         )
         for part in parts:
+            name = stage_name(part.env.name)
             stages.append(
                 codepipeline.StageProps(
-                    stage_name=stage_name(part.env.name),
+                    stage_name=name,
                     actions=EnvironmentStage(self, part).actions(templates, build_output, projects),
+                    # Rollback on failure, alarm gates, bake and deployment window.
+                    **stage_conditions(planned[name].conditions),
                 )
             )
 
@@ -283,10 +298,12 @@ class Pipeline(Construct):
             cross_account_keys=False,
             # The new definition takes over after UpdatePipeline (stages/self_update.py).
             restart_execution_on_update=self.self_update is not None,
-            execution_mode=codepipeline.ExecutionMode.QUEUED,
+            # Never PARALLEL: it disables stage rollback (the spec refuses it).
+            execution_mode=codepipeline.ExecutionMode[spec.pipeline.execution_mode.upper()],
             stages=stages,
             triggers=triggers,
         )
+        self._grant_alarm_reads(planned.values())
         if spec.source.s3 is not None:
             source_stage.trigger_on_upload(self, spec.source.s3.key)
         validated_by_alarms = alarm_validated_deploys(parts)
@@ -365,7 +382,7 @@ class Pipeline(Construct):
 
     # --- helpers, in the order the constructor uses them ---------------------------------------
 
-    def _log_group(
+    def log_group(
         self, id: str, kind: str, env: str | None = None, *, key: kms.Key | None = None
     ) -> Any:
         return defaults.log_group(
@@ -488,6 +505,39 @@ class Pipeline(Construct):
         )
         return output
 
+    def _grant_alarm_reads(self, stages: Iterable[PlannedStage]) -> None:
+        """The CloudWatchAlarm rules of the gates and bakes read their alarms with the pipeline
+        role: cloudwatch:DescribeAlarms on exactly those alarms (a narrower scope than `*`
+        reads metric alarms, not composite ones).
+        https://docs.aws.amazon.com/codepipeline/latest/userguide/rule-reference-CloudWatchAlarm.html
+        https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html"""
+        names = sorted(
+            {
+                dict(rule.configuration)["AlarmName"]
+                for stage in stages
+                for condition in stage.conditions
+                for rule in condition.rules
+                if rule.provider == "CloudWatchAlarm"
+            }
+        )
+        if not names:
+            return
+        stack = Stack.of(self)
+        self.pipeline.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["cloudwatch:DescribeAlarms"],
+                resources=[
+                    stack.format_arn(
+                        service="cloudwatch",
+                        resource="alarm",
+                        resource_name=name,
+                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                    )
+                    for name in names
+                ],
+            )
+        )
+
     def approval_topic(self) -> Any:
         return (self.notifications.topics_for("approval-needed") or [self.notifications.primary])[0]
 
@@ -504,7 +554,7 @@ class Pipeline(Construct):
                 name=self.naming.name("mark-deployed"),
                 repository=self.repository,
                 key=self.store.key,
-                log_group=self._log_group("MarkDeployedLogs", "mark-deployed"),
+                log_group=self.log_group("MarkDeployedLogs", "mark-deployed"),
             ).project
             projects.append(self._marker)
         return actions.CodeBuildAction(

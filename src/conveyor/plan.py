@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from conveyor.spec.models import Environment, Spec, shift_minutes
+from conveyor.spec.models import Environment, EnvironmentJob, Spec, shift_minutes
 
 ActionKind = Literal["source", "build", "test", "scan", "gate", "approval", "deploy", "validate"]
 
@@ -69,11 +69,70 @@ class Action:
     ready_minutes: float | None = None
 
 
+ConditionKind = Literal["before_entry", "on_success", "on_failure"]
+ConditionResult = Literal["FAIL", "ROLLBACK", "RETRY"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A CodePipeline V2 condition rule: what it checks, by its provider's configuration.
+    https://docs.aws.amazon.com/codepipeline/latest/userguide/rule-reference.html"""
+
+    name: str  # unique within the pipeline
+    provider: Literal["CloudWatchAlarm", "DeploymentWindow"]
+    configuration: tuple[tuple[str, str], ...]
+
+    def describe(self) -> str:
+        config = dict(self.configuration)
+        if self.provider == "DeploymentWindow":
+            return f"inside window {config['Cron']} ({config.get('TimeZone', 'UTC')})"
+        wait = f" for {config['WaitTime']} min" if "WaitTime" in config else ""
+        return f"alarm {config['AlarmName']} not in ALARM{wait}"
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A stage condition: its rules, and what happens when they do not all pass (a before-entry
+    or on-success condition) or when the stage fails (on-failure, which has no rules here).
+    https://docs.aws.amazon.com/codepipeline/latest/userguide/stage-conditions.html"""
+
+    kind: ConditionKind
+    result: ConditionResult
+    rules: tuple[Rule, ...] = ()
+    # RETRY only: FAILED_ACTIONS re-runs the failed actions, not the whole stage.
+    retry_mode: str | None = None
+
+    def describe(self) -> str:
+        when = {
+            "before_entry": "before entry",
+            "on_success": "on success",
+            "on_failure": "on failure",
+        }[self.kind]
+        outcome = {
+            "FAIL": "else fail the stage",
+            "ROLLBACK": "else roll back to the last successful execution",
+            "RETRY": "retry the failed actions",
+        }[self.result]
+        if self.kind == "on_failure":
+            if self.result == "ROLLBACK":
+                return f"{when}: roll back to the last successful execution"
+            return f"{when}: {outcome}"
+        checks = []
+        alarms = [dict(r.configuration) for r in self.rules if r.provider == "CloudWatchAlarm"]
+        if alarms:
+            wait = alarms[0].get("WaitTime")
+            quiet = f"alarms quiet for {wait} min" if wait else "alarms quiet"
+            checks.append(f"{quiet} ({', '.join(a['AlarmName'] for a in alarms)})")
+        checks += [r.describe() for r in self.rules if r.provider != "CloudWatchAlarm"]
+        return f"{when}: {'; '.join(checks)}; {outcome}"
+
+
 @dataclass(frozen=True)
 class Stage:
     name: str
     actions: tuple[Action, ...]
     environment: str | None = None
+    conditions: tuple[Condition, ...] = ()
 
     def waves(self) -> list[list[Action]]:
         """Actions grouped by run order: each wave runs in parallel, waves in sequence."""
@@ -136,7 +195,7 @@ class Plan:
 def plan(spec: Spec) -> Plan:
     estimate = _Estimates(spec)
     stages = [_source_stage(spec, estimate), _self_update_stage(), _build_stage(spec, estimate)]
-    stages += [_environment_stage(env, estimate) for env in spec.environments]
+    stages += [_environment_stage(spec, env, estimate) for env in spec.environments]
     resources = [
         "S3 artifact bucket",
         "KMS keys",
@@ -269,14 +328,18 @@ def _build_stage(spec: Spec, estimate: _Estimates) -> Stage:
                 minutes=estimate("gate"),
             )
         )
-    return Stage("Build", tuple(actions))
+    # A build or scan that failed on a flaky network is re-run once by CodePipeline itself;
+    # AWS allows no retry beside a rollback in one stage, and this stage deploys nothing.
+    # https://docs.aws.amazon.com/codepipeline/latest/userguide/stage-retry.html
+    retry = Condition("on_failure", "RETRY", retry_mode="FAILED_ACTIONS")
+    return Stage("Build", tuple(actions), conditions=(retry,))
 
 
 def gate_name(index: int) -> str:
     return "ScanGate" if index == 0 else f"ScanGate{index // SCANS_PER_GATE + 1}"
 
 
-def _environment_stage(env: Environment, estimate: _Estimates) -> Stage:
+def _environment_stage(spec: Spec, env: Environment, estimate: _Estimates) -> Stage:
     """The environment's stack deployed by CloudFormation (a change set, the approval, its
     execution for production), then the service deploy where the stack update does not do it
     (CodeDeploy blue/green, an existing service), then the validation."""
@@ -306,6 +369,10 @@ def _environment_stage(env: Environment, estimate: _Estimates) -> Stage:
         )
         actions.append(Action("Approve", "approval", "Manual", run_order=2, uses=("SNS topic",)))
         order = 3
+    if env.before is not None:
+        # After the approval, before the stack changes: migrations the release needs.
+        actions.append(_job_action("Before", env.before, order, estimate))
+        order += 1
     actions.append(
         Action(
             "Deploy",
@@ -347,17 +414,68 @@ def _environment_stage(env: Environment, estimate: _Estimates) -> Stage:
     del function
     check = env.validation
     if check is not None:
+        order += 1
         actions.append(
             Action(
                 "Validate",
                 "validate",
                 "Lambda",
-                run_order=order + 1,
+                run_order=order,
                 uses=("validate_http function", check.url or f"load balancer {check.path}"),
                 minutes=estimate("validate"),
             )
         )
-    return Stage(f"Deploy-{env.name}", tuple(actions), environment=env.name)
+    if env.tests is not None:
+        actions.append(_job_action("Tests", env.tests, order + 1, estimate))
+    return Stage(
+        f"Deploy-{env.name}",
+        tuple(actions),
+        environment=env.name,
+        conditions=environment_conditions(spec, env),
+    )
+
+
+def _job_action(name: str, job: EnvironmentJob, order: int, estimate: _Estimates) -> Action:
+    uses: tuple[str, ...] = ("CodeBuild project", "source revision")
+    if job.junit:
+        uses += ("CodeBuild test reports",)
+    return Action(
+        name,
+        "test",
+        "CodeBuild",
+        run_order=order,
+        uses=uses,
+        minutes=min(estimate("test"), float(job.timeout_minutes)),
+        compute=job.compute,
+    )
+
+
+def environment_conditions(spec: Spec, env: Environment) -> tuple[Condition, ...]:
+    """Before entry: the environment's alarms are quiet and the time is inside its window, or
+    the stage fails without deploying. On success: its alarms stay quiet for the bake, or the
+    stage rolls back. On failure: roll back to the last execution that succeeded in it (the
+    stack deploy runs again with that execution's image or package, its artifacts and
+    variables). https://docs.aws.amazon.com/codepipeline/latest/userguide/stage-rollback.html"""
+    alarms = spec.gated_alarms(env)
+    conditions: list[Condition] = []
+    entry = [
+        Rule(f"AlarmGate-{env.name}-{i}", "CloudWatchAlarm", (("AlarmName", alarm),))
+        for i, alarm in enumerate(alarms, 1)
+    ]
+    if env.window is not None:
+        window = (("Cron", env.window.cron), ("TimeZone", env.window.timezone))
+        entry.append(Rule(f"Window-{env.name}", "DeploymentWindow", window))
+    if entry:
+        conditions.append(Condition("before_entry", "FAIL", tuple(entry)))
+    if alarms and env.bake_minutes:
+        wait = ("WaitTime", str(env.bake_minutes))
+        bake = tuple(
+            Rule(f"AlarmBake-{env.name}-{i}", "CloudWatchAlarm", (("AlarmName", alarm), wait))
+            for i, alarm in enumerate(alarms, 1)
+        )
+        conditions.append(Condition("on_success", "ROLLBACK", bake))
+    conditions.append(Condition("on_failure", "ROLLBACK"))
+    return tuple(conditions)
 
 
 def _deploy_minutes(env: Environment, estimate: _Estimates) -> tuple[float, float, tuple[str, ...]]:

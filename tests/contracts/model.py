@@ -270,6 +270,10 @@ class Example:
     def region(self) -> str:
         return self.pipeline.resolver.region
 
+    @property
+    def pipeline_role(self) -> Role:
+        return self.role(self.pipeline.value("RoleArn"))
+
     def actions(self) -> list[tuple[str, dict[str, Any]]]:
         """(stage name, resolved action) for every action of the pipeline."""
         stages = self.pipeline.value("Stages")

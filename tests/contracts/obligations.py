@@ -16,6 +16,7 @@ from conveyor.rules.runtime_contracts import (
     HANDLER_CONTRACTS,
     PIPELINE_ACTION_NEEDS,
     PIPELINE_ASSUMES_ACTION_ROLES,
+    PIPELINE_RULE_NEEDS,
     READ_ARTIFACTS,
     WRITE_ARTIFACTS,
     Need,
@@ -203,7 +204,7 @@ def action_type(action: dict[str, Any]) -> str:
 
 def pipeline_action_obligations(example: Example) -> list[Obligation]:
     """Per pipeline action: its role's needs, and the pipeline role's right to assume it."""
-    pipeline_role = example.role(example.pipeline.value("RoleArn"))
+    pipeline_role = example.pipeline_role
     found: list[Obligation] = []
     for stage, action in example.actions():
         role = example.role(action["RoleArn"]) if "RoleArn" in action else pipeline_role
@@ -227,6 +228,28 @@ def pipeline_action_obligations(example: Example) -> list[Obligation]:
                 {"action-role": [role.arn]},
                 f"pipeline role assuming the role of {stage}/{action['Name']}",
             )
+    return found
+
+
+def pipeline_rule_obligations(example: Example) -> list[Obligation]:
+    """Per stage-condition rule (alarm gates, bakes, windows): the pipeline role's needs."""
+    pipeline_role = example.pipeline_role
+    found: list[Obligation] = []
+    for stage in example.pipeline.value("Stages"):
+        for key in ("BeforeEntry", "OnSuccess", "OnFailure"):
+            for condition in (stage.get(key) or {}).get("Conditions", []):
+                for rule in condition.get("Rules", []):
+                    provider = rule["RuleTypeId"]["Provider"]
+                    config = rule.get("Configuration", {})
+                    role = example.role(rule["RoleArn"]) if "RoleArn" in rule else pipeline_role
+                    resources = {}
+                    if "AlarmName" in config:
+                        resources["alarm"] = [
+                            f"arn:aws:cloudwatch:{example.region}:{role.account}:alarm:"
+                            f"{config['AlarmName']}"
+                        ]
+                    why = f"rule {stage['Name']}/{key}/{rule['Name']} ({provider})"
+                    found += _expand(role, PIPELINE_RULE_NEEDS[provider], resources, why)
     return found
 
 

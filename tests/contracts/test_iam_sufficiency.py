@@ -17,6 +17,7 @@ from tests.contracts.obligations import (
     Obligation,
     handler_obligations,
     pipeline_action_obligations,
+    pipeline_rule_obligations,
     project_obligations,
 )
 
@@ -60,3 +61,18 @@ def test_deploy_role_may_tag_the_task_definition_it_registers(example: Example) 
     tagging = [o for o in pipeline_action_obligations(example) if _tag_on_create(o)]
     assert tagging, f"{example.name}: no pipeline action registers a task definition"
     assert refused(example, tagging) == []
+
+
+@pytest.mark.parametrize("example", EXAMPLE_NAMES, indirect=True)
+def test_the_pipeline_role_may_read_the_alarms_its_gates_watch(example: Example) -> None:
+    """Alarm gates and bakes (CloudWatchAlarm rules) read their alarms as the pipeline role."""
+    obligations = pipeline_rule_obligations(example)
+    gated = [s for s in example.pipeline.value("Stages") if "BeforeEntry" in s or "OnSuccess" in s]
+    assert bool(obligations) == any(
+        r["RuleTypeId"]["Provider"] == "CloudWatchAlarm"
+        for s in gated
+        for key in ("BeforeEntry", "OnSuccess")
+        for c in s.get(key, {}).get("Conditions", [])
+        for r in c["Rules"]
+    )
+    assert refused(example, obligations) == []

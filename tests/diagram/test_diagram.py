@@ -77,3 +77,22 @@ def test_png_is_drawn_at_twice_the_layout_size() -> None:
     drawn = layout(payments_plan())
     with image_module.open(io.BytesIO(png)) as image:
         assert image.size == (round(drawn.width * 2), round(drawn.height * 2))
+
+
+def test_diagrams_show_each_stages_conditions() -> None:
+    from pathlib import Path
+
+    from conveyor.plan import plan
+    from conveyor.spec import load_spec
+
+    spec = load_spec(Path(__file__).resolve().parents[2] / "examples" / "payments.yaml")
+    drawn = plan(spec)
+    text = to_mermaid(drawn)
+    gate = next(line for line in text.splitlines() if "S4E0>" in line)
+    assert "alarms quiet (payments-5xx-prod, payments-unhealthy-prod)" in gate
+    assert "inside window * * 9-16 ? * MON-FRI * (Europe/Berlin)" in gate
+    assert gate.endswith(":::condition")
+    assert "S4E0 --> S4W0A0 & S4W0A1" in text  # the gate comes before the stage's actions
+    assert 'S2C0>"on failure: retry the failed actions"]:::condition' in text
+    words = " ".join(s.text for s in layout(drawn).shapes if isinstance(s, Text))
+    assert "on success: alarms quiet for 30 min" in words

@@ -115,3 +115,26 @@ def test_plan_command_rejects_a_bad_spec(tmp_path: Path) -> None:
     outcome = runner.invoke(app, ["plan", str(spec)])
     assert outcome.exit_code == 2
     assert "required key 'owner' is missing" in outcome.output
+
+
+def test_plan_command_shows_each_stages_conditions() -> None:
+    outcome = runner.invoke(app, ["plan", str(ROOT / "examples" / "payments.yaml")])
+    assert outcome.exit_code == 0, outcome.output
+    assert "on failure: retry the failed actions" in outcome.output
+    assert outcome.output.count("on failure: roll back to the last successful execution") == 2
+
+
+def test_plan_command_json_lists_conditions_with_their_rules() -> None:
+    outcome = runner.invoke(
+        app, ["plan", str(ROOT / "examples" / "payments.yaml"), "--format", "json"]
+    )
+    stages = {s["name"]: s for s in json.loads(outcome.output)["stages"]}
+    assert stages["Source"]["conditions"] == []
+    (retry,) = stages["Build"]["conditions"]
+    assert (retry["kind"], retry["result"], retry["retry_mode"]) == (
+        "on_failure",
+        "RETRY",
+        "FAILED_ACTIONS",
+    )
+    failure = [c for c in stages["Deploy-prod"]["conditions"] if c["kind"] == "on_failure"]
+    assert [(c["result"], c["rules"]) for c in failure] == [("ROLLBACK", [])]

@@ -461,8 +461,8 @@ WORD_FOR_WORD = [
         "owner: team-web",
         "owner: team-web\nzzzzqq: 1",
         "conveyor.yaml:3: zzzzqq: unknown key 'zzzzqq' — allowed here: app, owner, tags, suffix, "
-        "region, account, source, build, environments, checks, notifications, alarms, retention, "
-        "self_update, estimates",
+        "region, account, source, build, environments, checks, notifications, alarms, pipeline, "
+        "retention, self_update, estimates",
     ),
     (
         "      ecs: {cluster: web-prod, service: web}",

@@ -224,6 +224,46 @@ CASES = [
         ["reserved 'aws:' prefix"],
     ),
     (
+        "parallel-execution-mode",
+        "notifications:",
+        "pipeline: {execution_mode: parallel}\nnotifications:",
+        [
+            "pipeline.execution_mode",
+            "parallel executions cannot roll back",
+            "execution_mode: queued",
+        ],
+    ),
+    (
+        "window-cron-fields",
+        "  - name: prod\n",
+        "  - name: prod\n    window: {cron: '0 9-17 * * MON-FRI'}\n",
+        ["environments[1].window.cron", "cron has 5 fields", "* * 9-16 ? * MON-FRI *"],
+    ),
+    (
+        "window-cron-value",
+        "  - name: prod\n",
+        "  - name: prod\n    window: {cron: '* * 9-25 ? * MON-FRI *'}\n",
+        ["environments[1].window.cron", "hours field '9-25'", "0-23"],
+    ),
+    (
+        "window-cron-two-day-fields",
+        "  - name: prod\n",
+        "  - name: prod\n    window: {cron: '* * 9-16 * * MON-FRI *'}\n",
+        ["environments[1].window.cron", "'?' in exactly one of day-of-month and day-of-week"],
+    ),
+    (
+        "window-timezone",
+        "  - name: prod\n",
+        "  - name: prod\n    window: {cron: '* * 9-16 ? * MON-FRI *', timezone: Berlin}\n",
+        ["environments[1].window.timezone", "not a time zone", "Europe/Berlin"],
+    ),
+    (
+        "watch-without-alarms",
+        "  - name: prod\n",
+        "  - name: prod\n    watch_minutes: 20\n",
+        ["environments[1].watch_minutes", "nothing to watch in prod", "alarms:"],
+    ),
+    (
         "mapping-expected",
         "build:\n  docker:\n    context: .\n  timeout_minutes: 15\n",
         "build: docker\n",
@@ -314,3 +354,53 @@ def test_region_is_required_for_created_services_without_github() -> None:
     )
     assert "needs a region" in _error(text)
     assert parse_spec("region: eu-central-1\n" + text).pipeline_region == "eu-central-1"
+
+
+def test_a_gate_holds_at_most_five_rules() -> None:
+    text = GOOD.replace(
+        "      ecs: {cluster: web-prod, service: web}",
+        "      ecs: {cluster: web-prod, service: web, alarms: [a1, a2, a3, a4, a5]}\n"
+        "    window: {cron: '* * 9-16 ? * MON-FRI *'}",
+    )
+    report = _error(text)
+    assert "environments[1]" in report
+    assert "prod's gate checks 5 alarms and a window, 6 rules" in report
+
+
+def test_windows_in_a_known_time_zone_and_quartz_forms_are_accepted() -> None:
+    for cron, zone in [
+        ("* * 9-16 ? * MON-FRI *", "Europe/Berlin"),
+        ("0 0/15 8-18 ? * 2-6", "UTC+05:30"),
+        ("* * * L * ? 2026-2030", "UTC"),
+        ("* * 10 ? JAN-NOV 6#3", "EST"),
+    ]:
+        spec = parse_spec(
+            GOOD.replace(
+                "  - name: prod\n",
+                f"  - name: prod\n    window: {{cron: '{cron}', timezone: {zone}}}\n",
+            )
+        )
+        window = spec.environments[1].window
+        assert window is not None and (window.cron, window.timezone) == (cron, zone)
+
+
+def test_path_filters_and_tags_are_read_and_never_hide_the_spec() -> None:
+    with_paths = GOOD.replace(
+        "    branch: main\n",
+        "    branch: main\n    paths: {include: ['svc/**'], exclude: ['**/*.md']}\n"
+        "    tags: ['v*']\n",
+    )
+    github = parse_spec(with_paths).source.github
+    assert github is not None and github.paths is not None
+    assert (github.paths.include, github.paths.exclude, github.tags) == (
+        ["svc/**"],
+        ["**/*.md"],
+        ["v*"],
+    )
+    report = _error(with_paths.replace("exclude: ['**/*.md']", "exclude: ['*.yaml']"))
+    assert "source.github.paths.exclude[0]" in report
+    assert "matches conveyor.yaml" in report
+    report = _error(
+        with_paths.replace("paths: {include: ['svc/**'], exclude: ['**/*.md']}", "paths: {}")
+    )
+    assert "source.github.paths" in report and "give include:" in report

@@ -31,6 +31,23 @@ def _as_json(result: Plan) -> dict[str, Any]:
                 "name": stage.name,
                 "environment": stage.environment,
                 "minutes": round(stage.minutes, 2),
+                "conditions": [
+                    {
+                        "kind": c.kind,
+                        "result": c.result,
+                        "retry_mode": c.retry_mode,
+                        "rules": [
+                            {
+                                "name": r.name,
+                                "provider": r.provider,
+                                "configuration": dict(r.configuration),
+                            }
+                            for r in c.rules
+                        ],
+                        "summary": c.describe(),
+                    }
+                    for c in stage.conditions
+                ],
                 "waves": [
                     [
                         {
@@ -81,6 +98,9 @@ def plan(
     console.print(f"[bold]{result.app}[/]: {len(result.stages)} stages")
     for number, stage in enumerate(result.stages, 1):
         console.print(f"\n[bold]{number}. {stage.name}[/]  ~{stage.minutes:.1f} min")
+        for condition in stage.conditions:
+            if condition.kind == "before_entry":
+                console.print(f"   ◆ {condition.describe()}", highlight=False)
         for wave in stage.waves():
             parallel = len(wave) > 1
             for action in wave:
@@ -92,6 +112,9 @@ def plan(
                 )
             if parallel:
                 console.print(f"     ({len(wave)} actions in parallel)", style="dim")
+        for condition in stage.conditions:
+            if condition.kind != "before_entry":
+                console.print(f"   ◆ {condition.describe()}", highlight=False)
     console.print()
     for stage in result.stages:
         if stage.environment:

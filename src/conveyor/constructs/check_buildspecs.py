@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from conveyor.spec.models import ScanTool, Suite
+from conveyor.spec.models import EnvironmentJob, ScanTool, Suite
 
 RESULTS = "scan-results"
 
@@ -221,6 +221,20 @@ def test_buildspec(suite: Suite) -> dict[str, Any]:
         }
     if reports:
         spec["reports"] = reports
+    return spec
+
+
+def environment_job_buildspec(job: EnvironmentJob) -> dict[str, Any]:
+    """An environment's `before` or `tests` job; its JUnit files become the report group
+    `{project}-junit`."""
+    spec: dict[str, Any] = {
+        "version": "0.2",
+        "env": {"shell": "bash"},
+        "phases": {"build": {"commands": ["set -euo pipefail", *job.commands]}},
+        "cache": {"paths": list(PACKAGE_CACHES)},
+    }
+    if job.junit:
+        spec["reports"] = {"junit": {"files": [job.junit], "file-format": "JUNITXML"}}
     return spec
 
 

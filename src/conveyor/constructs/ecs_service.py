@@ -329,13 +329,21 @@ class FargateWebService(Construct):
                 certificates=certificates,
                 ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS if https else None,
             )
-            listener.add_targets(
+            group = listener.add_targets(
                 "App",
                 port=settings.port,
                 protocol=elbv2.ApplicationProtocol.HTTP,
                 targets=[service],
                 deregistration_delay=Duration.seconds(30),
                 health_check=health_check,
+            )
+            # Beside the circuit breaker (tasks that fail to start), ECS watches the 5xx and
+            # unhealthy-host alarms during the rolling deployment and rolls it back on alarm
+            # (DeploymentConfiguration.Alarms); the pipeline's alarm gate reads the same ones.
+            # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-alarm-failure.html
+            alarms = self._alarms(naming, env_name, alb, [group], alarm_topic, deploy)
+            service.enable_deployment_alarms(
+                [a.alarm_name for a in alarms], behavior=ecs.AlarmBehavior.ROLLBACK_ON_ALARM
             )
         else:
             blue, green = target_group("Blue"), target_group("Green")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
-from conveyor.plan import Action, Plan, Stage
+from conveyor.plan import Action, Condition, Plan, Stage
 
 # Colours per action kind: (fill, border). Chosen for contrast in print and for colour-blind
 # readers (kinds also differ by their label, never by colour alone).
@@ -40,6 +40,8 @@ MUTED = "#52606d"
 STAGE_FILL = "#f8fafc"
 STAGE_BORDER = "#cbd2d9"
 ENV_FILL = "#17817a"
+# Stage conditions (gates, bake, rollback, retry): a pale frame, set apart from the actions.
+CONDITION_COLOURS = ("#fdf2f8", "#a23b72")
 
 MARGIN = 24
 COLUMN_WIDTH = 250
@@ -196,6 +198,22 @@ def _action_shapes(
     return [box, *texts], height
 
 
+def _condition_shapes(
+    condition: Condition, x: float, y: float, width: float
+) -> tuple[list[Rect | Text | Arrow], float]:
+    """A stage condition (what CodePipeline checks before entry, after success, on failure)
+    as a small box; returns its shapes and height."""
+    fill, border = CONDITION_COLOURS
+    texts: list[Rect | Text | Arrow] = []
+    cursor = y + 6
+    for line in wrap(condition.describe(), width - 2 * 8, TEXT_SIZE - 1):
+        texts.append(Text(x + 8, cursor, line, TEXT_SIZE - 1, colour=border))
+        cursor += (TEXT_SIZE - 1) * LINE
+    height = cursor - y + 6
+    box = Rect(x, y, width, height, fill, border, radius=4, dashed=True, stroke_width=1.2)
+    return [box, *texts], height
+
+
 def _stage_shapes(
     stage: Stage, x: float, top: float
 ) -> tuple[list[Rect | Text | Arrow], float, float]:
@@ -219,6 +237,10 @@ def _stage_shapes(
         cursor += TEXT_SIZE * LINE + 10
     cursor += 8
     box_x, box_width = x + PAD, COLUMN_WIDTH - 2 * PAD
+    for condition in (c for c in stage.conditions if c.kind == "before_entry"):
+        condition_shapes, height = _condition_shapes(condition, box_x, cursor, box_width)
+        shapes += condition_shapes
+        cursor += height + 8
     waves = stage.waves()
     for number, wave in enumerate(waves):
         if number:
@@ -263,6 +285,11 @@ def _stage_shapes(
                     stroke_width=1.2,
                 ),
             )
+    for condition in (c for c in stage.conditions if c.kind != "before_entry"):
+        cursor += 8
+        condition_shapes, height = _condition_shapes(condition, box_x, cursor, box_width)
+        shapes += condition_shapes
+        cursor += height
     return shapes, cursor, header_middle
 
 

@@ -1,12 +1,13 @@
 """The pipeline as a Mermaid flowchart, for READMEs and pull requests (GitHub renders it).
 
 Stages are subgraphs left to right; inside one, actions of a wave (parallel) sit side by side
-with no edge between them, and waves are joined top to bottom. Approvals are hexagons.
+with no edge between them, and waves are joined top to bottom. Approvals are hexagons; stage
+conditions (alarm gates and windows before entry, bake, rollback and retry after) are flags.
 """
 
 from __future__ import annotations
 
-from conveyor.diagram.layout import KIND_COLOURS, KIND_LABELS
+from conveyor.diagram.layout import CONDITION_COLOURS, KIND_COLOURS, KIND_LABELS
 from conveyor.plan import Action, Plan
 
 
@@ -40,12 +41,21 @@ def to_mermaid(plan: Plan) -> str:
         out.append(f'  subgraph S{s}["{_label(title)}"]')
         out.append("    direction TB")
         previous: list[str] = []
+        entry = [c for c in stage.conditions if c.kind == "before_entry"]
+        after = [c for c in stage.conditions if c.kind != "before_entry"]
+        for c, condition in enumerate(entry):
+            out.append(f'    S{s}E{c}>"{_label(condition.describe())}"]:::condition')
+            previous = [f"S{s}E{c}"]
         for w, wave in enumerate(stage.waves()):
             ids = [f"S{s}W{w}A{a}" for a in range(len(wave))]
             out += [f"    {_node(i, action)}" for i, action in zip(ids, wave, strict=True)]
             if previous:
                 out.append(f"    {' & '.join(previous)} --> {' & '.join(ids)}")
             previous = ids
+        for c, condition in enumerate(after):
+            out.append(f'    S{s}C{c}>"{_label(condition.describe())}"]:::condition')
+            if previous:
+                out.append(f"    {' & '.join(previous)} -.- S{s}C{c}")
         out.append("  end")
     if len(plan.stages) > 1:
         out.append("  " + " --> ".join(f"S{s}" for s in range(len(plan.stages))))
@@ -58,4 +68,6 @@ def to_mermaid(plan: Plan) -> str:
             f"  classDef {kind} fill:{fill},stroke:{stroke},stroke-width:{width},color:#1f2933"
         )
     out.append("  classDef shared fill:#f8fafc,stroke:#cbd2d9,color:#52606d")
+    fill, stroke = CONDITION_COLOURS
+    out.append(f"  classDef condition fill:{fill},stroke:{stroke},color:{stroke}")
     return "\n".join(out) + "\n"

@@ -244,6 +244,21 @@ PIPELINE_ASSUMES_ACTION_ROLES = Need(
     "https://docs.aws.amazon.com/codepipeline/latest/userguide/how-to-custom-role.html",
 )
 
+# Stage-condition rules run with the pipeline's role (a rule without its own RoleArn): a
+# CloudWatchAlarm rule reads its alarm's state; a DeploymentWindow rule calls nothing.
+# https://docs.aws.amazon.com/codepipeline/latest/userguide/rule-reference-CloudWatchAlarm.html
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html
+PIPELINE_RULE_NEEDS: dict[str, tuple[Need, ...]] = {
+    "CloudWatchAlarm": (
+        Need(
+            ("cloudwatch:DescribeAlarms",),
+            "alarm",
+            "https://docs.aws.amazon.com/codepipeline/latest/userguide/rule-reference-CloudWatchAlarm.html",
+        ),
+    ),
+    "DeploymentWindow": (),
+}
+
 _CODEBUILD_ROLE = (
     "https://docs.aws.amazon.com/codebuild/latest/userguide/setting-up-service-role.html"
 )

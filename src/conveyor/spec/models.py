@@ -10,6 +10,8 @@ legitimately differ (sizes, retention, names of existing resources, who gets not
 
 from __future__ import annotations
 
+import difflib
+import fnmatch
 import re
 from typing import Annotated, Literal
 
@@ -131,6 +133,56 @@ class GitHubSource(_Model):
             "0a1b2c3d-4e5f-6789-abcd-ef0123456789"
         ],
     )
+    paths: PathFilter | None = Field(
+        None,
+        description="Start only for pushes that change these files (a monorepo's service).",
+    )
+    tags: list[GlobPattern] = Field(
+        default_factory=list,
+        max_length=8,
+        description=(
+            "Also start when a tag matching one of these is pushed (release on tag), e.g. v*."
+        ),
+    )
+
+
+GlobPattern = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=255,
+        pattern=r"^[^\s]+$",
+        description="A glob pattern: * within a path segment, ** across segments.",
+        examples=["services/payments/**"],
+    ),
+]
+
+
+class PathFilter(_Model):
+    """Which changed files start the pipeline: a push starts it when a changed file matches
+    include (all files when empty) and not exclude (exclude wins). One pipeline per service
+    of a monorepo. CodePipeline allows 8 patterns each.
+    https://docs.aws.amazon.com/codepipeline/latest/userguide/pipelines-filter.html"""
+
+    include: list[GlobPattern] = Field(
+        default_factory=list,
+        max_length=7,
+        description=(
+            "Files whose change starts the pipeline; at most 7: conveyor adds this spec's own "
+            "path (self_update.spec), so a change to the pipeline always reaches it."
+        ),
+    )
+    exclude: list[GlobPattern] = Field(
+        default_factory=list,
+        max_length=8,
+        description="Files whose change alone never starts it (e.g. **/*.md).",
+    )
+
+    @model_validator(mode="after")
+    def _something(self) -> PathFilter:
+        if not self.include and not self.exclude:
+            raise ValueError("paths: give include: [...] or exclude: [...] (or remove paths:)")
+        return self
 
 
 class S3Source(_Model):
@@ -581,11 +633,161 @@ HOOK_FUNCTION_SECONDS = 600
 HOOK_CHECK_SECONDS = HOOK_FUNCTION_SECONDS - 30
 
 
+# How long production's alarms are watched after a release when the spec does not say.
+DEFAULT_WATCH_MINUTES = 30
+# Rules one stage condition may hold.
+# https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-codepipeline-pipeline-condition.html
+RULES_PER_CONDITION = 5
+
+
 class Validate(_Model):
     """A check after each deploy (FM63). On failure the pipeline stops and the environment
     rolls back; with CodeDeploy it also runs as the traffic hook, before users see a version."""
 
     http: HttpCheck
+
+
+# CodePipeline's DeploymentWindow rule: six fields and an optional year, Quartz style.
+# https://docs.aws.amazon.com/codepipeline/latest/userguide/rule-reference-DeploymentWindow.html
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+_DAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
+_CRON_FIELDS: tuple[tuple[str, int, int, tuple[str, ...]], ...] = (
+    ("seconds", 0, 59, ()),
+    ("minutes", 0, 59, ()),
+    ("hours", 0, 23, ()),
+    ("day-of-month", 1, 31, ()),
+    ("month", 1, 12, _MONTHS),
+    ("day-of-week", 1, 7, _DAYS),
+    ("year", 1970, 2199, ()),
+)
+CRON_EXAMPLE = "* * 9-16 ? * MON-FRI *"
+# Region/City, UTC with an optional offset, or a 3-5 letter abbreviation.
+TIMEZONE_PATTERN = r"^([A-Za-z]+(/[A-Za-z0-9_+-]+)+|UTC([+-]\d{2}:\d{2})?|[A-Z]{3,5})$"
+
+
+def _cron_value(text: str, low: int, high: int, names: tuple[str, ...]) -> bool:
+    upper = text.upper()
+    if upper in names:
+        return True
+    return text.isdigit() and low <= int(text) <= high
+
+
+def _cron_item(item: str, field: str, low: int, high: int, names: tuple[str, ...]) -> bool:
+    """One comma-separated part of a cron field: *, a value, a range, a step, or the special
+    forms day-of-month (L, LW, L-3, 15W) and day-of-week (L, 6L, 6#3) allow."""
+    upper = item.upper()
+    if field == "day-of-month" and (
+        upper in ("L", "LW")
+        or re.fullmatch(r"L-\d{1,2}", upper)
+        or (upper.endswith("W") and _cron_value(item[:-1], low, high, names))
+    ):
+        return True
+    if field == "day-of-week":
+        if upper == "L" or (upper.endswith("L") and _cron_value(item[:-1], low, high, names)):
+            return True
+        if "#" in item:
+            day, _, nth = item.partition("#")
+            return _cron_value(day, low, high, names) and nth in ("1", "2", "3", "4", "5")
+    base, slash, step = item.partition("/")
+    if slash and not (step.isdigit() and int(step) > 0):
+        return False
+    if base == "*":
+        return True
+    start, dash, end = base.partition("-")
+    if dash:
+        return _cron_value(start, low, high, names) and _cron_value(end, low, high, names)
+    return _cron_value(base, low, high, names)
+
+
+def cron_problem(cron: str) -> str | None:
+    """What is wrong with a DeploymentWindow cron expression, or None."""
+    fields = cron.split()
+    if len(fields) not in (6, 7):
+        return (
+            f"cron has {len(fields)} fields; write 6 or 7 (seconds minutes hours day-of-month "
+            f"month day-of-week [year]), e.g. '{CRON_EXAMPLE}'"
+        )
+    for value, (field, low, high, names) in zip(fields, _CRON_FIELDS, strict=False):
+        if value == "?" and field in ("day-of-month", "day-of-week"):
+            continue
+        if not all(_cron_item(item, field, low, high, names) for item in value.split(",")):
+            allowed = f"{low}-{high}" + (f" or {names[0]}-{names[-1]}" if names else "")
+            return f"cron's {field} field {value!r} is not valid: use {allowed}, *, ranges, lists"
+    if (fields[3] == "?") == (fields[5] == "?"):
+        return (
+            "cron needs '?' in exactly one of day-of-month and day-of-week (the other names "
+            f"the days), e.g. '{CRON_EXAMPLE}'"
+        )
+    return None
+
+
+class DeploymentWindow(_Model):
+    """When the pipeline may enter this environment: a DeploymentWindow rule before the stage.
+    An execution that arrives outside the window fails that stage; start it again inside.
+    https://docs.aws.amazon.com/codepipeline/latest/userguide/rule-reference-DeploymentWindow.html"""
+
+    cron: str = Field(
+        min_length=11,
+        max_length=200,
+        description=(
+            "Times deployments are allowed: seconds minutes hours day-of-month month "
+            "day-of-week [year], with '?' in one of the two day fields."
+        ),
+        examples=[CRON_EXAMPLE],
+    )
+    timezone: str = Field(
+        "UTC",
+        max_length=64,
+        description="Region/City (Europe/Berlin), UTC or UTC+05:30, or an abbreviation (EST).",
+        examples=["Europe/Berlin"],
+    )
+
+    @model_validator(mode="after")
+    def _valid(self) -> DeploymentWindow:
+        problem = cron_problem(self.cron)
+        if problem is not None:
+            raise KeyedValueError(problem, "cron")
+        if not re.fullmatch(TIMEZONE_PATTERN, self.timezone):
+            raise KeyedValueError(
+                f"timezone {self.timezone!r} is not a time zone: write Region/City "
+                "(Europe/Berlin), UTC, UTC+05:30 or an abbreviation such as EST",
+                "timezone",
+            )
+        if "/" in self.timezone:
+            known = _known_timezones()
+            if known and self.timezone not in known:
+                close = difflib.get_close_matches(self.timezone, known, n=1)
+                hint = f" (did you mean {close[0]}?)" if close else ""
+                raise KeyedValueError(
+                    f"timezone {self.timezone!r} is not a known Region/City time zone{hint}",
+                    "timezone",
+                )
+        return self
+
+
+def _known_timezones() -> set[str]:
+    """The IANA names this machine knows (none without a time zone database)."""
+    import zoneinfo
+
+    return zoneinfo.available_timezones()
+
+
+class EnvironmentJob(_Model):
+    """Commands run in CodeBuild inside an environment's stage, from the source revision. The
+    job gets CONVEYOR_ENVIRONMENT, APP_URL (when conveyor knows the environment's address),
+    CLUSTER_NAME and SERVICE_NAME or FUNCTION_NAME and FUNCTION_ALIAS, IMAGE_URI (a container
+    build) and COMMIT_ID (a git source) as environment variables. A failure fails the stage,
+    which rolls back. Its role may write its logs and reports and read the source; nothing
+    else."""
+
+    commands: list[PlainText] = Field(min_length=1, description="Shell commands, in order.")
+    compute: ComputeSize = "small"
+    timeout_minutes: int = Field(15, ge=5, le=120)
+    junit: str | None = Field(
+        None,
+        description="Glob of the JUnit XML reports the commands write (CodeBuild test reports).",
+        examples=["reports/*.xml"],
+    )
 
 
 class Environment(_Model):
@@ -618,6 +820,56 @@ class Environment(_Model):
     )
     deploy: Deploy
     validate_: Validate | None = Field(None, alias="validate")
+    watch_minutes: int | None = Field(
+        None,
+        ge=0,
+        le=1440,
+        description=(
+            "After the stage succeeds, minutes the pipeline watches this environment's alarms; "
+            "an alarm rolls the stage back to the last good release. Default: 30 for "
+            "production, 0 (off) elsewhere."
+        ),
+    )
+    window: DeploymentWindow | None = Field(
+        None, description="When the pipeline may deploy here (a deployment window or freeze)."
+    )
+    before: EnvironmentJob | None = Field(
+        None,
+        description=(
+            "A job before the deploy (after the approval), e.g. database migrations that the "
+            "new release needs."
+        ),
+    )
+    tests: EnvironmentJob | None = Field(
+        None,
+        description=(
+            "Tests against the deployed environment, after the deploy and its validation; a "
+            "failure rolls the stage back."
+        ),
+    )
+
+    @property
+    def alarm_kinds(self) -> tuple[str, ...]:
+        """The alarms the environment's stack creates, by kind (named {app}-{kind}-{env}):
+        a created service's 5xx and unhealthy hosts, a function's errors, throttles and
+        duration."""
+        if self.deploy.lambda_ is not None:
+            return ("errors", "throttles", "duration")
+        if self.deploy.ecs is not None and self.deploy.ecs.create is not None:
+            return ("5xx", "unhealthy")
+        return ()
+
+    @property
+    def user_alarms(self) -> list[str]:
+        target = self.deploy.ecs or self.deploy.lambda_
+        return list(target.alarms) if target is not None else []
+
+    @property
+    def bake_minutes(self) -> int:
+        """Minutes of the alarm watch after the stage (watch_minutes or its default)."""
+        if self.watch_minutes is not None:
+            return self.watch_minutes
+        return DEFAULT_WATCH_MINUTES if self.is_production else 0
 
     @property
     def is_production(self) -> bool:
@@ -982,6 +1234,33 @@ class SelfUpdate(_Model):
         return self
 
 
+class PipelineSettings(_Model):
+    """How the pipeline runs executions. Every environment stage rolls back on failure, which
+    CodePipeline offers in QUEUED and SUPERSEDED mode only.
+    https://docs.aws.amazon.com/codepipeline/latest/userguide/execution-modes.html"""
+
+    execution_mode: Literal["queued", "superseded", "parallel"] = Field(
+        "queued",
+        description=(
+            "queued: executions run one after another, in order (the default). superseded: a "
+            "newer execution replaces one waiting between stages. parallel is refused: it "
+            "disables stage rollback."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _rollback_needs_queued_or_superseded(self) -> PipelineSettings:
+        if self.execution_mode == "parallel":
+            raise KeyedValueError(
+                "parallel executions cannot roll back: CodePipeline refuses a stage's "
+                "rollback-on-failure in PARALLEL mode, and conveyor rolls every environment "
+                "stage back on failure. Write execution_mode: queued (one after another) or "
+                "superseded (the newest wins)",
+                "execution_mode",
+            )
+        return self
+
+
 class Spec(_Model):
     """A conveyor.yaml: how one application ships."""
 
@@ -1022,6 +1301,9 @@ class Spec(_Model):
     checks: Checks = Field(default_factory=Checks)
     notifications: Notifications
     alarms: Alarms = Field(default_factory=Alarms)
+    pipeline: PipelineSettings = Field(
+        default_factory=PipelineSettings, description="How the pipeline runs executions."
+    )
     retention: Retention = Field(default_factory=Retention)
     self_update: SelfUpdate = Field(
         default_factory=SelfUpdate,
@@ -1096,6 +1378,8 @@ class Spec(_Model):
                     "63: shorten app or suffix"
                 )
         self._check_name_lengths()
+        self._check_conditions()
+        self._check_paths_keep_the_spec()
         if self.build.docker is None and self.checks.scans is not None:
             image_scans = [t for t in self.checks.scans.tools if t in ("trivy", "syft")]
             if image_scans:
@@ -1135,6 +1419,62 @@ class Spec(_Model):
                 raise ValueError(
                     f"{what} value {value!r}: 1 to 256 letters, digits, spaces and + - = . _ : / @"
                 )
+
+    def _check_conditions(self) -> None:
+        """The alarm gate and window share one before-entry condition of at most five rules;
+        the pipeline reads alarms in its own account only."""
+        for index, env in enumerate(self.environments):
+            alarms = self.gated_alarms(env)
+            if env.watch_minutes and not alarms:
+                why = (
+                    "its alarms live in another account, where the pipeline cannot read them"
+                    if env in self.foreign_environments
+                    else "it has no alarms: name some in its deploy's alarms:"
+                )
+                raise KeyedValueError(
+                    f"watch_minutes {env.watch_minutes}: nothing to watch in {env.name}, {why}; "
+                    "or write watch_minutes: 0",
+                    "environments",
+                    index,
+                    "watch_minutes",
+                )
+            rules = len(alarms) + (1 if env.window is not None else 0)
+            if rules > RULES_PER_CONDITION:
+                raise KeyedValueError(
+                    f"{env.name}'s gate checks {len(alarms)} alarms"
+                    + (" and a window" if env.window is not None else "")
+                    + f", {rules} rules; CodePipeline allows {RULES_PER_CONDITION} in one stage "
+                    "condition: name fewer alarms in its deploy's alarms:",
+                    "environments",
+                    index,
+                )
+
+    def _check_paths_keep_the_spec(self) -> None:
+        github = self.source.github
+        if github is None or github.paths is None:
+            return
+        for index, pattern in enumerate(github.paths.exclude):
+            if fnmatch.fnmatchcase(self.self_update.spec, pattern):
+                raise KeyedValueError(
+                    f"exclude pattern {pattern!r} matches {self.self_update.spec}, so a change "
+                    "to the pipeline would never start it: narrow the pattern",
+                    "source",
+                    "github",
+                    "paths",
+                    "exclude",
+                    index,
+                )
+
+    def gated_alarms(self, env: Environment) -> list[str]:
+        """Names of the alarms that gate and watch `env`'s stage: those its stack creates and
+        those its deploy names; none in another account (the pipeline role reads alarms in
+        its own account)."""
+        if env in self.foreign_environments:
+            return []
+        tail = f"-{self.suffix}" if self.suffix else ""
+        return [f"{self.app}-{kind}-{env.name}{tail}" for kind in env.alarm_kinds] + list(
+            env.user_alarms
+        )
 
     def _check_name_lengths(self) -> None:
         """The longest names conveyor derives must fit AWS's limits (FM81 names are

@@ -21,8 +21,9 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from conveyor.constructs import acknowledgements
+from conveyor.constructs import acknowledgements, check_buildspecs
 from conveyor.constructs.cloudformation_role import cloudformation_role, grant_ssm_parameters
+from conveyor.constructs.codebuild_job import CodeBuildJob
 from conveyor.constructs.ecs_service import (
     IMAGE_PARAMETER,
     RELEASE_PARAMETER,
@@ -41,7 +42,7 @@ from conveyor.constructs.lambda_target import (
     CODE_VERSION_PARAMETER,
 )
 from conveyor.constructs.naming import Naming, camel
-from conveyor.spec.models import Environment
+from conveyor.spec.models import Environment, EnvironmentJob
 
 if TYPE_CHECKING:
     from conveyor.pipeline import Pipeline
@@ -192,6 +193,7 @@ class EnvironmentStage:
         self.part = part
         self.scope: Construct = pipeline
         self._order = 0
+        self._logs: Any = None
 
     def _next(self) -> int:
         self._order += 1
@@ -205,7 +207,7 @@ class EnvironmentStage:
     ) -> list[codepipeline.IAction]:
         part = self.part
         found: list[codepipeline.IAction] = []
-        found += self._stack_deploy(templates, build_output)
+        found += self._stack_deploy(templates, build_output, projects)
         if part.creates_service or part.existing is not None:
             found.append(self.pipeline.mark_deployed(part.name, projects, run_order=1))
         if part.codedeploy_ecs:
@@ -214,6 +216,69 @@ class EnvironmentStage:
             found.append(self._ecs_deploy(build_output))
         if part.env.validation is not None:
             found.append(self.pipeline.validation(part, self._rollback(), run_order=self._next()))
+        if part.env.tests is not None:
+            found.append(self._job("Tests", part.env.tests, projects, after_deploy=True))
+        return found
+
+    # --- jobs in the environment's stage ----------------------------------------------------
+
+    def _job(
+        self,
+        action_name: str,
+        job: EnvironmentJob,
+        projects: list[codebuild.IProject],
+        *,
+        after_deploy: bool,
+    ) -> codepipeline.IAction:
+        """A CodeBuild job on the source revision, with the environment's names (and, after
+        the deploy, its URL) as variables. Its role gets what every conveyor job gets (logs,
+        reports, the source artifact), nothing in the environment itself."""
+        part = self.part
+        pipeline = self.pipeline
+        label = camel(part.name)
+        if self._logs is None:
+            self._logs = pipeline.log_group(f"JobLogs{label}", "jobs", part.name)
+        built = CodeBuildJob(
+            pipeline,
+            f"{action_name}{label}",
+            name=part.naming.name(action_name.lower(), part.name),
+            description=f"conveyor {action_name.lower()} job of {part.name}",
+            buildspec=check_buildspecs.environment_job_buildspec(job),
+            compute=job.compute,
+            timeout_minutes=job.timeout_minutes,
+            key=pipeline.store.key,
+            log_group=self._logs,
+        )
+        projects.append(built.project)
+        return actions.CodeBuildAction(
+            action_name=action_name,
+            project=built.project,
+            input=pipeline.source_output,
+            environment_variables={
+                name: codebuild.BuildEnvironmentVariable(value=value)
+                for name, value in sorted(self._job_variables(after_deploy=after_deploy).items())
+            },
+            run_order=self._next(),
+        )
+
+    def _job_variables(self, *, after_deploy: bool) -> dict[str, str]:
+        part = self.part
+        found = {"CONVEYOR_ENVIRONMENT": part.name}
+        if part.is_lambda:
+            found["FUNCTION_NAME"] = part.function_name
+            lambda_ = part.env.deploy.lambda_
+            found["FUNCTION_ALIAS"] = lambda_.alias if lambda_ is not None else ""
+        else:
+            found["CLUSTER_NAME"] = part.cluster_name
+            found["SERVICE_NAME"] = part.service_name
+            found["IMAGE_URI"] = "#{Build.IMAGE_URI}"
+        if self.pipeline.commit_id is not None:
+            found["COMMIT_ID"] = self.pipeline.commit_id
+        check = part.env.validation
+        # The stack's Url output exists once this execution's deploy has run.
+        url = (check.url if check is not None else None) or (part.url() if after_deploy else None)
+        if url is not None:
+            found["APP_URL"] = url
         return found
 
     # --- the stack ------------------------------------------------------------------------------
@@ -277,7 +342,10 @@ class EnvironmentStage:
         return role
 
     def _stack_deploy(
-        self, templates: codepipeline.Artifact, build_output: codepipeline.Artifact
+        self,
+        templates: codepipeline.Artifact,
+        build_output: codepipeline.Artifact,
+        projects: list[codebuild.IProject],
     ) -> list[codepipeline.IAction]:
         part = self.part
         stack_name = part.stack.stack_name
@@ -289,8 +357,11 @@ class EnvironmentStage:
             role = self._role()
         parameters = self._parameters(build_output)
         capabilities = [CfnCapabilities.NAMED_IAM]
+        before = part.env.before
         if not part.env.needs_approval:
+            jobs = [self._job("Before", before, projects, after_deploy=False)] if before else []
             return [
+                *jobs,
                 actions.CloudFormationCreateUpdateStackAction(
                     action_name="Deploy",
                     stack_name=stack_name,
@@ -302,7 +373,7 @@ class EnvironmentStage:
                     variables_namespace=variables_namespace(part.name),
                     role=action_role,
                     run_order=self._next(),
-                )
+                ),
             ]
         change_set = f"conveyor-{part.name}"
         create = actions.CloudFormationCreateReplaceChangeSetAction(
@@ -323,6 +394,8 @@ class EnvironmentStage:
             additional_information=self._approval_notice(stack_name, change_set),
             run_order=self._next(),
         )
+        # After the approval: nothing runs for a release nobody approved.
+        jobs = [self._job("Before", before, projects, after_deploy=False)] if before else []
         execute = actions.CloudFormationExecuteChangeSetAction(
             action_name="Deploy",
             stack_name=stack_name,
@@ -331,7 +404,7 @@ class EnvironmentStage:
             role=action_role,
             run_order=self._next(),
         )
-        return [create, approve, execute]
+        return [create, approve, *jobs, execute]
 
     def _approval_notice(self, stack_name: str, change_set: str) -> str:
         spec = self.pipeline.spec

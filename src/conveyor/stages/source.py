@@ -15,7 +15,7 @@ from aws_cdk import aws_s3 as s3
 
 from conveyor.constructs import defaults
 from conveyor.constructs.artifact_store import ArtifactStore
-from conveyor.spec.models import CONNECTION_ARN_PATTERN
+from conveyor.spec.models import CONNECTION_ARN_PATTERN, GitHubSource
 
 if TYPE_CHECKING:
     from conveyor.pipeline import Pipeline
@@ -53,7 +53,7 @@ def source_action(
             provider_type=codepipeline.ProviderType.CODE_STAR_SOURCE_CONNECTION,
             git_configuration=codepipeline.GitConfiguration(
                 source_action=action,
-                push_filter=[codepipeline.GitPushFilter(branches_includes=[source.github.branch])],
+                push_filter=push_filters(source.github, pipeline.spec.self_update.spec),
             ),
         )
         return action, action.variables.commit_id, [trigger]
@@ -100,6 +100,26 @@ def source_action(
         variables_namespace="Source",
     )
     return s3_action, None, None
+
+
+def push_filters(github: GitHubSource, spec_path: str) -> list[codepipeline.GitPushFilter]:
+    """Pushes to the branch (changing the spec's paths, when given) start the pipeline, and so
+    do pushed tags matching the spec's patterns: two filters of one trigger (a filter holds
+    branches and paths, or tags), either matches. A change of conveyor.yaml itself always
+    starts it, so the pipeline never misses its own update.
+    https://docs.aws.amazon.com/codepipeline/latest/userguide/pipelines-filter.html"""
+    paths = github.paths
+    include = [*paths.include, spec_path] if paths and paths.include else []
+    filters = [
+        codepipeline.GitPushFilter(
+            branches_includes=[github.branch],
+            file_paths_includes=list(dict.fromkeys(include)) or None,
+            file_paths_excludes=(paths.exclude or None) if paths else None,
+        )
+    ]
+    if github.tags:
+        filters.append(codepipeline.GitPushFilter(tags_includes=list(github.tags)))
+    return filters
 
 
 def trigger_on_upload(pipeline: Pipeline, key: str) -> None:
