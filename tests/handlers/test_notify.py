@@ -635,3 +635,35 @@ def test_a_deployment_notice_names_application_deployment_and_unknown_states() -
         "payments-prod",
     )
     assert "Deployment: d-7ZJ2WQ1XA" in app.body(notice).splitlines()
+
+
+def _pipeline_event(name: str, detail_type: str | None = None, **changes: Any) -> dict[str, Any]:
+    event = load_event("notify", name)
+    if detail_type:
+        event["detail-type"] = detail_type
+    event["detail"].pop("execution-id", None)  # no lookup: what the event alone says
+    event["detail"].update(changes)
+    return event
+
+
+def test_a_stage_notice_names_the_stage_and_what_triggered_the_execution() -> None:
+    notice = app.describe(
+        _pipeline_event(
+            "action-validate-failed.json",
+            app.STAGE_EXECUTION,
+            **{"execution-trigger": {"trigger-type": "Webhook", "trigger-detail": "alice"}},
+        ),
+        CONFIG,
+    )
+    assert notice is not None
+    assert (notice.kind, notice.headline) == ("stage", "FAILED: stage Deploy-staging")
+    assert notice.extra["Triggered by"] == "Webhook (alice)"
+
+
+def test_an_action_notice_links_the_actions_own_details() -> None:
+    event = _pipeline_event("action-validate-failed.json")
+    notice = app.describe(event, CONFIG)
+    assert notice is not None
+    url = event["detail"]["execution-result"]["external-execution-url"]
+    assert notice.extra["Details"] == url
+    assert notice.extra["Error code"] == "JobFailed"
