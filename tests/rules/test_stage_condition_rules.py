@@ -124,6 +124,23 @@ def test_cv100_names_each_stage_that_rolls_back() -> None:
     assert found(text.replace("PARALLEL", "SUPERSEDED"), "CV100") == []
 
 
+# --- CV102 -------------------------------------------------------------------------------------
+
+
+def test_cv102_says_parallel_mode_must_go_too() -> None:
+    (hit,) = found(pipeline(mode="PARALLEL"), "CV102")
+    assert "switch the pipeline to ExecutionMode QUEUED" in hit.message
+    assert found(pipeline("          OnFailure: {Result: ROLLBACK}"), "CV102") == []
+
+
+def test_cv102_leaves_a_result_chosen_at_deploy_time_alone() -> None:
+    text = pipeline("          OnFailure: {Result: !Ref Result}").replace(
+        "Resources:", "Parameters:\n  Result: {Type: String}\nResources:", 1
+    )
+    assert found(text, "CV102") == []
+    assert len(found(pipeline(), "CV102")) == 1  # the same stage without OnFailure
+
+
 # --- the same rules on Terraform plans (stage conditions and execution mode are mapped) -------
 
 
@@ -170,11 +187,14 @@ def test_terraform_stages_are_judged_with_their_conditions() -> None:
     def rules(text: str) -> set[str]:
         result = check_text(text, name="plan.json")
         assert result.errors == []
-        return {f.rule for f in result.findings if f.rule in {"CV100", "CV101"}}
+        return {f.rule for f in result.findings if f.rule in {"CV100", "CV101", "CV102"}}
+
+    assert rules(_terraform({})) == {"CV102"}
 
     assert rules(_terraform(ROLLBACK_TF)) == set()
     assert rules(_terraform(ROLLBACK_TF, mode="PARALLEL")) == {"CV100"}
-    assert rules(_terraform({}, mode="PARALLEL")) == set()
+    assert rules(_terraform({}, mode="PARALLEL")) == {"CV102"}
+    assert rules(_terraform({"on_failure": [{"result": None}]}, unknown=True)) == set()
     assert rules(_terraform({"on_failure": [{"result": None}]}, mode="PARALLEL", unknown=True)) == (
         set()
     )

@@ -33,6 +33,7 @@ RULE_MODULES = (
     "conveyor.rules.deploy.rollback",
     "conveyor.rules.deploy.unused_deployment_group",
     "conveyor.rules.deploy.runtime_env_secret",
+    "conveyor.rules.deploy.stage_rollback",
     "conveyor.rules.ecr.immutable_tags",
     "conveyor.rules.ecr.lifecycle_policy",
     "conveyor.rules.ecr.repository_encryption",

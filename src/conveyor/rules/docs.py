@@ -130,6 +130,8 @@ PRECISION: dict[str, str] = {
     "CV101": "New in issue 11: no finding on the corpus (none of its 30 pipelines declares stage "
     "conditions). Judged only where the alarm must be in the template, so an alarm of another "
     "stack is never reported.",
+    "CV102": "New in issue 11: no finding on the corpus (none of its 30 pipelines is V2). On "
+    "conveyor's own output it names exactly the environment stages, not the self-update stage.",
 }
 DEFAULT_PRECISION = (
     "Not yet reviewed finding by finding; `python benchmarks/check_precision.py` prints how "

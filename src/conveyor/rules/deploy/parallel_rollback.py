@@ -46,7 +46,7 @@ RULE = Rule(
     fix_cloudformation="ExecutionMode: QUEUED (or SUPERSEDED) on the pipeline; keep OnFailure: "
     "{Result: ROLLBACK} on the deploy stages.",
     fix_cdk="codepipeline.Pipeline(..., execution_mode=codepipeline.ExecutionMode.QUEUED)",
-    fix_conveyor="Nothing to write: conveyor's pipelines run QUEUED (SUPERSEDED may be chosen; "
-    "PARALLEL is refused because it disables rollback).",
+    fix_conveyor="Nothing to write: conveyor's pipelines run QUEUED (pipeline.execution_mode: "
+    "superseded may be chosen; parallel is refused because it disables rollback).",
     check=check,
 )
