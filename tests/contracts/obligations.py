@@ -373,6 +373,22 @@ def handler_obligations(example: Example) -> list[Obligation]:
             resources["deployment-table"] = [
                 f"arn:aws:dynamodb:{example.region}:{role.account}:table/{table}"
             ]
+        if "IDEMPOTENCY_TABLE_NAME" in env:
+            table = env["IDEMPOTENCY_TABLE_NAME"]
+            resources["idempotency-table"] = [
+                f"arn:aws:dynamodb:{example.region}:{role.account}:table/{table}"
+            ]
+        if handler in ("notify", "record_deployment"):
+            # The CodeDeploy events they are sent: one per deployment group they map to an
+            # environment (conveyor names each application after its one group).
+            groups = json.loads(env.get("DEPLOYMENT_GROUP_ENVIRONMENTS") or "{}")
+            resources["codedeploy-deployment-group"] = [
+                arn
+                for group in sorted(groups)
+                for arn in _codedeploy_resources(example, role.account, group, group)[
+                    "codedeploy-deployment-group"
+                ]
+            ]
         if handler == "validate_http_hook":
             # No CodeDeploy group calls it: an ECS native blue/green lifecycle hook, which
             # answers in its return value and calls nothing.

@@ -76,3 +76,29 @@ def test_the_pipeline_role_may_read_the_alarms_its_gates_watch(example: Example)
         for r in c["Rules"]
     )
     assert refused(example, obligations) == []
+
+
+def _handler_calls(example: Example, prefix: str) -> list[Obligation]:
+    return [o for o in handler_obligations(example) if o.action.startswith(prefix)]
+
+
+@pytest.mark.parametrize("example", ["lambda-canary"], indirect=True)
+def test_notify_and_history_may_read_the_codedeploy_deployments_they_are_sent(
+    example: Example,
+) -> None:
+    """notify (a failed deployment's reason, ROLLED BACK) and record_deployment (rollbacks in
+    the history) call codedeploy:GetDeployment on every CodeDeploy event they are sent; both
+    swallow a refusal, so only this contract shows a missing grant."""
+    obligations = _handler_calls(example, "codedeploy:GetDeployment")
+    assert {o.why.split()[1] for o in obligations} == {"notify", "record_deployment"}
+    assert refused(example, obligations) == []
+
+
+@pytest.mark.parametrize("example", ["lambda-canary", "web-service"], indirect=True)
+def test_handlers_that_decide_once_may_use_the_idempotency_table(example: Example) -> None:
+    """notify (one email per event) and validate_http (one decision per job) keep their
+    Powertools idempotency record in the pipeline's table."""
+    obligations = _handler_calls(example, "dynamodb:")
+    handlers = {o.why.split()[1] for o in obligations if "idempotency" in o.resource.lower()}
+    assert handlers == {"notify", "validate_http"}
+    assert refused(example, obligations) == []

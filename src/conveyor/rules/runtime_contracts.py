@@ -399,6 +399,20 @@ _JOB_RESULT = (
     "https://docs.aws.amazon.com/codepipeline/latest/userguide/actions-invoke-lambda-function.html"
 )
 _HOOK_STATUS = "https://docs.aws.amazon.com/codedeploy/latest/userguide/reference-appspec-file-structure-hooks.html"
+# Powertools' idempotency record: PutItem (conditional), GetItem, UpdateItem, and DeleteItem when
+# the decision raised (https://docs.powertools.aws.dev/lambda/python/latest/utilities/idempotency/
+# #iam-permissions); the DynamoDB actions themselves:
+_DYNAMODB_API = "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/api-permissions-reference.html"
+_IDEMPOTENCY_RECORD = Need(
+    ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
+    "idempotency-table",
+    _DYNAMODB_API,
+)
+# notify and record_deployment read a CodeDeploy deployment's error and rollback (the reason
+# in a notice, the rollback in the history); the action's resource is the deployment group.
+_READ_DEPLOYMENTS = Need(
+    ("codedeploy:GetDeployment",), "codedeploy-deployment-group", _CODEDEPLOY_API
+)
 
 
 @dataclass(frozen=True)
@@ -445,6 +459,7 @@ HANDLER_CONTRACTS: tuple[HandlerContract, ...] = (
                 "*",
                 _JOB_RESULT,
             ),
+            _IDEMPOTENCY_RECORD,
         ),
     ),
     HandlerContract(
@@ -457,6 +472,7 @@ HANDLER_CONTRACTS: tuple[HandlerContract, ...] = (
                 _HANDLERS,
             ),
             Need(("dynamodb:UpdateItem",), "deployment-table", _HANDLERS),
+            _READ_DEPLOYMENTS,
         ),
     ),
     HandlerContract(
@@ -465,6 +481,8 @@ HANDLER_CONTRACTS: tuple[HandlerContract, ...] = (
         (
             Need(("codepipeline:GetPipelineExecution",), "pipeline", _HANDLERS),
             Need(("sns:Publish",), "topic", _HANDLERS),
+            _READ_DEPLOYMENTS,
+            _IDEMPOTENCY_RECORD,
         ),
     ),
     HandlerContract(
