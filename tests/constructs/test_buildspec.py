@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conveyor.constructs.buildspec import build_spec
-from conveyor.spec.models import Build, DockerBuild, RegistryLogin
+from conveyor.spec.models import Build, DockerBuild, RegistryLogin, Runtimes
 
 
 def _script(spec: dict[str, object]) -> str:
@@ -324,3 +324,16 @@ def test_deploy_documents_travel_in_named_variables(file_name: str, variable: st
     from conveyor.constructs.buildspec import deploy_file_variable
 
     assert deploy_file_variable(file_name) == variable
+
+
+def test_build_runtimes_are_pinned_in_the_install_phase() -> None:
+    """Without runtime-versions CodeBuild runs the image's default, which changes at its end
+    of life (issue 12)."""
+    pinned = Build(commands=["make"], runtimes=Runtimes(python="3.13", nodejs=22))
+    assert build_spec(pinned)["phases"]["install"] == {
+        "runtime-versions": {"python": "3.13", "nodejs": "22"}
+    }
+    assert list(build_spec(pinned)["phases"]) == ["install", "build"]  # before everything
+    assert "install" not in build_spec(Build(commands=["make"]))["phases"]
+    only_node = Build(commands=["make"], runtimes=Runtimes(nodejs=20))
+    assert build_spec(only_node)["phases"]["install"] == {"runtime-versions": {"nodejs": "20"}}

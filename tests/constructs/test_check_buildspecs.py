@@ -29,7 +29,7 @@ from conveyor.constructs.check_buildspecs import (
 )
 from conveyor.handlers import asset_path
 from conveyor.handlers.scan_gate import app as gate
-from conveyor.spec.models import ScanTool, Suite
+from conveyor.spec.models import Runtimes, ScanTool, Suite
 
 
 def _script(spec: dict[str, Any]) -> str:
@@ -539,3 +539,13 @@ def test_npm_audit_without_a_lockfile_is_a_clean_scan(tmp_path: Path) -> None:
 
     assert run.returncode == 0, run.stderr
     assert _gate_findings(tmp_path, "npm-audit.sarif") == []
+
+
+def test_test_jobs_run_with_the_builds_pinned_runtimes() -> None:
+    suite = Suite(name="unit", commands=["pytest"])
+    runtimes = Runtimes(python="3.12")
+    spec = make_test_buildspec(suite, runtimes)
+    assert list(spec["phases"]) == ["install", "build"]
+    assert spec["phases"]["install"] == {"runtime-versions": {"python": "3.12"}}
+    assert "install" not in make_test_buildspec(suite, Runtimes())["phases"]
+    assert "install" not in make_test_buildspec(suite)["phases"]

@@ -155,7 +155,7 @@ def test_pytest_anywhere_in_a_group_is_found(tmp_path: Path) -> None:
     )
     text, data = _rendered(tmp_path, {"pyproject.toml": pyproject, "tests/test_x.py": ""})
     assert _test_commands(data)[:-1] == ['pip install ".[dev]"']
-    assert "runtime" not in text  # a container build: requires-python "<4" names no version
+    assert " runtime: " not in text  # a container build: no Lambda runtime to choose
 
 
 def test_python_tests_install_requirements_dev(tmp_path: Path) -> None:
@@ -211,3 +211,65 @@ def test_guessed_values_say_check_this(tmp_path: Path) -> None:
     handler = {"app.py": "def handler(event, context):\n    return 1\n", "requirements.txt": ""}
     guessed, _ = _rendered(tmp_path / "fn", handler)
     assert "runtime: python3.12  # check this" in guessed
+
+
+def test_build_runtimes_are_pinned_from_what_the_repository_declares(tmp_path: Path) -> None:
+    """Issue 12: the buildspecs pin runtime-versions from requires-python and engines.node."""
+    files = {
+        "pyproject.toml": '[project]\nname = "shop"\nrequires-python = ">=3.11,<4"\n',
+        "package.json": '{"name": "shop", "engines": {"node": ">=20"}}',
+        "Dockerfile": "FROM python:3.11\nEXPOSE 8000\n",
+    }
+    text, data = _rendered(tmp_path, files)
+    assert '    python: "3.11"  # from requires-python\n' in text
+    assert "    nodejs: 20  # from package.json engines.node\n" in text
+    build = data["build"]
+    assert isinstance(build, dict)
+    assert build["runtimes"] == {"python": "3.11", "nodejs": 20}
+    spec = parse_spec(text)
+    assert spec.build.runtimes.runtime_versions() == {"python": "3.11", "nodejs": "20"}
+
+
+@pytest.mark.parametrize(
+    ("files", "line"),
+    [
+        (
+            {"pyproject.toml": '[project]\nname = "a"\n', "Dockerfile": "FROM x\n"},
+            '    python: "3.12"  # check this: requires-python names no version\n',
+        ),
+        (
+            {
+                "pyproject.toml": '[project]\nname = "a"\nrequires-python = ">=3.9"\n',
+                "Dockerfile": "FROM x\n",
+            },
+            '    python: "3.12"  # check this: requires-python asks for 3.9, which CodeBuild '
+            "does not run\n",
+        ),
+        (
+            {"package.json": '{"name": "a"}', "Dockerfile": "FROM x\n"},
+            "    nodejs: 22  # check this: package.json names no engines.node\n",
+        ),
+        (
+            {
+                "package.json": '{"name": "a", "engines": {"node": "16.x"}}',
+                "Dockerfile": "FROM x\n",
+            },
+            "    nodejs: 22  # check this: package.json engines.node asks for 16, which CodeBuild "
+            "does not run\n",
+        ),
+    ],
+)
+def test_guessed_build_runtimes_say_check_this(
+    tmp_path: Path, files: dict[str, str], line: str
+) -> None:
+    text, _ = _rendered(tmp_path, files)
+    assert line in text
+    parse_spec(text)  # the guess is a version the spec accepts
+
+
+def test_a_repository_in_no_known_language_pins_no_runtime(tmp_path: Path) -> None:
+    text, data = _rendered(tmp_path, {"Dockerfile": "FROM scratch\n"})
+    build = data["build"]
+    assert isinstance(build, dict)
+    assert "runtimes" not in build
+    assert "runtimes:" not in text

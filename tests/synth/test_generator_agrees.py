@@ -142,6 +142,7 @@ def specs(draw: st.DrawFn) -> Spec:
         "compute": draw(st.sampled_from(["small", "medium", "large", "xlarge", "2xlarge"])),
         "timeout_minutes": draw(st.integers(5, 120)),
         **_maybe(draw, "env", st.just({"TOKEN": "ssm:/app/token", "STAGE": "ci"})),
+        **_maybe(draw, "runtimes", st.just({"python": "3.12", "nodejs": 22})),
     }
     if kind == "ecs":
         build["docker"] = {

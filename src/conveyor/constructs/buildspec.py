@@ -118,6 +118,9 @@ def build_spec(
         spec["env"]["exported-variables"] = list(EXPORTED_VARIABLES)
     elif package is not None:
         spec["env"]["exported-variables"] = [PACKAGE_VERSION]
+    runtimes = build.runtimes.runtime_versions()
+    if runtimes:
+        spec["phases"]["install"] = {"runtime-versions": runtimes}
     if pre_build:
         spec["phases"]["pre_build"] = {"commands": pre_build}
     spec["phases"]["build"] = {"commands": commands}

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from conveyor.spec.models import EnvironmentJob, ScanTool, Suite
+from conveyor.spec.models import EnvironmentJob, Runtimes, ScanTool, Suite
 
 RESULTS = "scan-results"
 
@@ -204,13 +204,17 @@ json.dump({"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "npm-audit"
 PACKAGE_CACHES = ["/root/.cache/pip/**/*", "/root/.npm/**/*", "/root/.cache/uv/**/*"]
 
 
-def test_buildspec(suite: Suite) -> dict[str, Any]:
+def test_buildspec(suite: Suite, runtimes: Runtimes | None = None) -> dict[str, Any]:
+    """A test job, with the build's pinned language versions (build.runtimes)."""
     spec: dict[str, Any] = {
         "version": "0.2",
         "env": {"shell": "bash"},
         "phases": {"build": {"commands": ["set -euo pipefail", *suite.commands]}},
         "cache": {"paths": list(PACKAGE_CACHES)},
     }
+    versions = runtimes.runtime_versions() if runtimes is not None else {}
+    if versions:
+        spec["phases"] = {"install": {"runtime-versions": versions}, **spec["phases"]}
     reports: dict[str, Any] = {}
     if suite.junit:
         reports[f"{suite.name}-tests"] = {"files": [suite.junit], "file-format": "JUNITXML"}

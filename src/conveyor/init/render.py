@@ -184,6 +184,7 @@ def _build(repo: Repository, placeholders: list[str]) -> list[str]:
             f"    file: {_q(repo.dockerfile or 'Dockerfile')}{note}",
             "  compute: medium  # small | medium | large | xlarge | 2xlarge",
             "  timeout_minutes: 15",
+            *_runtimes(repo),
         ]
     handler = repo.lambda_handler
     folder = handler.folder if handler else "."
@@ -215,8 +216,44 @@ def _build(repo: Repository, placeholders: list[str]) -> list[str]:
         "  commands:",
     ]
     lines += [f"    - {_q(c)}" for c in commands]
-    lines += ["  compute: small", "  timeout_minutes: 15"]
+    lines += ["  compute: small", "  timeout_minutes: 15", *_runtimes(repo)]
     return lines
+
+
+# What the build and test jobs can pin on CodeBuild's image (spec.models.Runtimes).
+BUILD_PYTHONS = ("3.11", "3.12", "3.13")
+BUILD_NODES = (18, 20, 22)
+
+
+def _runtimes(repo: Repository) -> list[str]:
+    """`build.runtimes` from what the repository says it runs on: requires-python's lowest
+    version, package.json's engines.node. Without a pin CodeBuild uses its image's default,
+    which moves when a version reaches end of life; a version guessed here says so."""
+    lines: list[str] = []
+    if "python" in repo.languages:
+        if repo.python_version in BUILD_PYTHONS:
+            lines.append(f'    python: "{repo.python_version}"  # from requires-python')
+        else:
+            said = (
+                f"requires-python asks for {repo.python_version}, which CodeBuild does not run"
+                if repo.python_version
+                else "requires-python names no version"
+            )
+            lines.append(f'    python: "3.12"{GUESSED}: {said}')
+    if "node" in repo.languages:
+        if repo.node_version in BUILD_NODES:
+            lines.append(f"    nodejs: {repo.node_version}  # from package.json engines.node")
+        else:
+            said = (
+                f"package.json engines.node asks for {repo.node_version}, which CodeBuild does "
+                "not run"
+                if repo.node_version is not None
+                else "package.json names no engines.node"
+            )
+            lines.append(f"    nodejs: 22{GUESSED}: {said}")
+    if not lines:
+        return []
+    return ["  # Language versions the build and test jobs run with.", "  runtimes:", *lines]
 
 
 _PYPROJECT_DEPENDENCIES = (

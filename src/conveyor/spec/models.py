@@ -15,7 +15,7 @@ import fnmatch
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from conveyor.spec.refs import (
     SECRET_REF_HELP,
@@ -283,6 +283,38 @@ class DockerBuild(_Model):
 ComputeSize = Literal["small", "medium", "large", "xlarge", "2xlarge"]
 
 
+class Runtimes(_Model):
+    """Language versions the build and test jobs run with, pinned in each buildspec's
+    `runtime-versions`. Without a pin CodeBuild picks the image's default, which changes when
+    that version reaches end of life. Versions of the Ubuntu standard:7.0 image conveyor builds
+    on: https://docs.aws.amazon.com/codebuild/latest/userguide/available-runtimes.html"""
+
+    python: Literal["3.11", "3.12", "3.13"] | None = Field(
+        None, description="Python of the build and test jobs, e.g. '3.12' (quoted)."
+    )
+    nodejs: Literal[18, 20, 22] | None = Field(
+        None, description="Node.js major version of the build and test jobs, e.g. 22."
+    )
+
+    @field_validator("python", mode="before")
+    @classmethod
+    def _python_as_written(cls, value: object) -> object:
+        # YAML reads `python: 3.12` as a number; 3.10 would even read as 3.1.
+        return (
+            str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+        )
+
+    @field_validator("nodejs", mode="before")
+    @classmethod
+    def _nodejs_as_written(cls, value: object) -> object:
+        return int(value) if isinstance(value, str) and value.strip().isdigit() else value
+
+    def runtime_versions(self) -> dict[str, str]:
+        """The buildspec's `phases.install.runtime-versions`."""
+        found = {"python": self.python, "nodejs": self.nodejs}
+        return {name: str(version) for name, version in found.items() if version is not None}
+
+
 class Build(_Model):
     docker: DockerBuild | None = Field(
         None, description="Build a container image and push it to the pipeline's ECR repository."
@@ -296,6 +328,10 @@ class Build(_Model):
     env: dict[str, str] = Field(
         default_factory=dict,
         description="Environment variables; secrets only as ssm:/ or secretsmanager: references.",
+    )
+    runtimes: Runtimes = Field(
+        default_factory=Runtimes,
+        description="Language versions pinned for the build and the test jobs.",
     )
 
     @model_validator(mode="after")

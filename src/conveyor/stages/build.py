@@ -36,7 +36,7 @@ def check_actions(
             f"Test{camel(suite.name)}",
             name=pipeline.naming.name(f"test-{suite.name}"),
             description=f"conveyor test job {suite.name}",
-            buildspec=check_buildspecs.test_buildspec(suite),
+            buildspec=check_buildspecs.test_buildspec(suite, pipeline.spec.build.runtimes),
             compute=suite.compute,
             timeout_minutes=suite.timeout_minutes,
             key=pipeline.store.key,
