@@ -1560,3 +1560,29 @@ def test_cv090_provider_framework_functions_are_ordinary_functions() -> None:
     )
     (hit,) = found(text, "CV090")
     assert hit.message == "AWS::Lambda::Function has no tags"
+
+
+# --- CV016: CodeBuild output without a customer key ----------------------------------------------
+
+
+def test_cv016_a_project_without_a_key_or_with_aws_s3_is_found_with_the_reason() -> None:
+    text = (FIXTURES / "CV016" / "bad.yaml").read_text()
+    hits = {f.resource: f.message for f in found(text, "CV016")}
+    assert hits == {
+        "Build": "build project has no EncryptionKey: its output artifacts are encrypted with "
+        "the AWS managed aws/s3 key, whose policy no other account can be granted",
+        "Managed": "EncryptionKey 'alias/aws/s3' is the AWS managed aws/s3 key: use a customer "
+        "KMS key",
+    }
+    assert BY_ID["CV016"].severity is Severity.LOW  # advice on key control, not a breakage
+
+
+@needs_corpus
+def test_cv016_on_real_templates() -> None:
+    # True: AWS's CodeBuild and CodePipeline sample names no EncryptionKey on either project.
+    hits = corpus(
+        "aws-cloudformation__aws-cloudformation-templates/"
+        "Solutions__CodeBuildAndCodePipeline__cloudformation-codebuild-template.yaml",
+        "CV016",
+    )
+    assert [(h.resource, h.line) for h in hits] == [("AppBuild", 89), ("AppDeploy", 109)]

@@ -10,6 +10,7 @@ from conveyor.rules.model import Rule
 
 RULE_MODULES = (
     "conveyor.rules.codebuild.build_cache",
+    "conveyor.rules.codebuild.build_encryption",
     "conveyor.rules.codebuild.build_timeout",
     "conveyor.rules.codebuild.deploy_inputs",
     "conveyor.rules.codebuild.docker_login_password",

@@ -370,6 +370,8 @@ def codebuild_project(rec: Record, view: View) -> Props:
         {
             "Name": view.val(rec, "name"),
             "ServiceRole": view.ref(rec, "service_role"),
+            # CV016: the key of the build's output artifacts (aws/s3 without one).
+            "EncryptionKey": view.ref(rec, "encryption_key"),
             "TimeoutInMinutes": _written(rec, view, "build_timeout"),
             "Environment": drop_none(
                 {
