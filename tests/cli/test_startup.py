@@ -97,3 +97,11 @@ def test_check_of_a_template_loads_no_pydantic() -> None:
     modules = _modules_after(code)
     assert "conveyor.rules.engine" in modules  # it did check
     assert _loaded(modules, "pydantic") == []
+
+
+def test_the_spec_patterns_compile_with_pythons_re() -> None:
+    """pydantic-core's Rust regex engine took about a tenth of `validate`'s CPU time building
+    the models' patterns (benchmarks/startup.py); Python's re builds them in a fraction."""
+    from conveyor.spec.models import Spec
+
+    assert Spec.model_config.get("regex_engine") == "python-re"

@@ -61,3 +61,23 @@ def test_catalog_lists_every_rule_module() -> None:
         if p.name != "__init__.py" and "RULE = Rule(" in p.read_text(encoding="utf-8")
     }
     assert modules == set(RULE_MODULES)
+
+
+def test_every_rule_page_states_its_precision_evidence() -> None:
+    """Issue 16: a reviewed judgement, or the rule's counts on the corpus, or (no finding
+    there) where its true and false cases are."""
+    from conveyor.rules.catalog import RULES
+    from conveyor.rules.docs import CORPUS_COUNTS, PRECISION, precision
+
+    assert set(CORPUS_COUNTS) <= {r.id for r in RULES}
+    for rule in RULES:
+        text = precision(rule.id)
+        if rule.id in PRECISION:
+            assert text == PRECISION[rule.id]
+        elif rule.id in CORPUS_COUNTS:
+            findings, templates = CORPUS_COUNTS[rule.id]
+            assert text.startswith(f"{findings} finding"), rule.id
+            assert f" in {templates} template" in text, rule.id
+        else:
+            assert text.startswith("No finding on the corpus"), rule.id
+            assert f"tests/rules/fixtures/{rule.id}" in text

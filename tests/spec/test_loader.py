@@ -404,3 +404,16 @@ def test_path_filters_and_tags_are_read_and_never_hide_the_spec() -> None:
         with_paths.replace("paths: {include: ['svc/**'], exclude: ['**/*.md']}", "paths: {}")
     )
     assert "source.github.paths" in report and "give include:" in report
+
+
+def test_a_pattern_never_accepts_a_newline_inside_or_at_the_end() -> None:
+    """Python's re (the models' regex engine) lets `$` match before a final newline: values
+    are stripped first, so only a newline inside a value is left, and that is refused."""
+    import pydantic
+
+    from conveyor.spec.models import Environment
+
+    deploy = {"ecs": {"cluster": "c", "service": "s"}}
+    assert Environment.model_validate({"name": "prod\n", "deploy": deploy}).name == "prod"
+    with pytest.raises(pydantic.ValidationError):
+        Environment.model_validate({"name": "pr\nod", "deploy": deploy})

@@ -69,7 +69,16 @@ def _first_repeat(values: list[str]) -> int | None:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        str_strip_whitespace=True,
+        # Python's re compiles the models' patterns in a fraction of the time pydantic-core's
+        # Rust engine takes to build them: about a tenth of `conveyor validate`'s CPU time
+        # (benchmarks/startup.py). Each pattern is anchored and every value is stripped first,
+        # so re's `$` (which also matches before a final newline) sees no newline to accept.
+        regex_engine="python-re",
+    )
 
 
 def _no_plaintext_secret(value: str) -> str:
