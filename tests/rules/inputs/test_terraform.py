@@ -92,6 +92,7 @@ S1_BAD = {
     ("CV050", "aws_iam_role_policy.build"),
     ("CV013", "aws_cloudwatch_log_group.build"),
     ("CV034", "aws_cloudwatch_log_group.build"),
+    ("CV016", "aws_codebuild_project.build"),  # no encryption_key: artifacts use aws/s3
     ("CV030", "aws_codebuild_project.build"),
     ("CV031", "aws_codebuild_project.build"),
     ("CV032", "aws_codebuild_project.build"),
