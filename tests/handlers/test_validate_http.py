@@ -1562,14 +1562,16 @@ def test_a_codedeploy_hook_never_hands_attempts_to_a_next_invocation(
     assert app._decided[f"hook#{HOOK['LifecycleEventHookExecutionId']}"].status == "failed"
 
 
-def test_an_ecs_hook_event_without_ids_is_still_decided_once(
-    hook_env: None, capsys: pytest.CaptureFixture[str]
+def test_an_ecs_hook_event_without_ids_fails_closed_and_stores_no_decision(
+    hook_env: None, server: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Keyed on nothing, a stored decision could be handed to another deployment: refuse."""
+    monkeypatch.setenv("VALIDATE_URL", f"{server}/ok")
     event = {"lifecycleStage": "POST_TEST_TRAFFIC_SHIFT", "executionDetails": {}}
     result = app.handler(event, FakeContext())
-    assert list(app._decided) == ["ecs#unknown#POST_TEST_TRAFFIC_SHIFT#0"]
-    [line] = _logged(capsys, "reported")
-    assert line["summary"] == result["message"]
+    assert result["hookStatus"] == "FAILED"
+    assert "no executionId or resourceArn" in result["message"]
+    assert list(app._decided) == []
 
 
 def test_job_parsing_accepts_only_a_text_continuation_token() -> None:

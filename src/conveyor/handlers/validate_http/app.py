@@ -371,7 +371,15 @@ def handle_ecs_hook(event: Mapping[str, Any], context: object) -> dict[str, Any]
     returned here: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/lambda-lifecycle-hooks.html"""
     stage = str(event.get("lifecycleStage"))
     progress = checks.parse_progress(event.get("hookDetails"))
-    execution = str(event.get("executionId") or event.get("resourceArn") or "unknown")
+    execution = event.get("executionId") or event.get("resourceArn")
+    if not execution:
+        # The decision is keyed on the deployment: without an id, a warm container could hand
+        # an earlier deployment's stored decision (possibly SUCCEEDED) to this one. ECS always
+        # sends executionId, so an event without it is one we cannot read: fail closed.
+        message = "the ECS hook event names no executionId or resourceArn: failing closed"
+        logger.warning("hook event without ids", extra={"stage": stage})
+        return {"hookStatus": "FAILED", "message": message}
+    execution = str(execution)
     try:
         outcome = _hook_outcome(
             f"ecs#{execution}#{stage}#{progress.attempts_done}",
