@@ -147,6 +147,14 @@ class Pipeline(Construct):
                 production=production,
                 expire_days=spec.retention.artifact_days,
                 access_logs=access_logs,
+                # Lambda environments in other accounts read the package by bucket name.
+                bucket_name=(
+                    artifact_bucket_name(
+                        spec.app, spec.suffix, Aws.ACCOUNT_ID, Aws.REGION, "packages"
+                    )
+                    if spec.foreign_environments
+                    else None
+                ),
             )
         self.repository: ecr.IRepository | None = None
         if spec.build.docker is not None:
@@ -412,7 +420,7 @@ class Pipeline(Construct):
         )
         part = EnvironmentParts(env=env, stack=stack, naming=self.naming)
         if foreign is not None:
-            foreign.attach(self.store, self.repository)
+            foreign.attach(self.store, self.repository, self.packages)
             part.stack_roles = foreign.stack_roles(stack)
         ecs_deploy = env.deploy.ecs
         if foreign is not None and part.creates_service and not part.codedeploy_ecs:
@@ -420,6 +428,17 @@ class Pipeline(Construct):
             part.foreign_role = foreign.created_service_rollback(
                 cluster=part.cluster_name, service=part.service_name
             )
+        if foreign is not None and part.codedeploy_ecs:
+            # CodeDeploy runs in the environment's account: the action and the validation's
+            # rollback act there, through roles of its bootstrap stack.
+            part.codedeploy_role = foreign.codedeploy_action_role(
+                cluster=part.cluster_name, service=part.service_name, group=part.group_name
+            )
+            part.foreign_role = foreign.deployment_group_rollback(group=part.group_name)
+        if foreign is not None and part.is_lambda:
+            part.foreign_role = foreign.function_rollback(function=part.function_name)
+        if foreign is not None and part.uses_codedeploy:
+            foreign.forward_deployment_events(application=part.group_name)
         if ecs_deploy is not None and ecs_deploy.create is None:
             part.existing = self._existing_service(env)
             if foreign is not None:
@@ -438,6 +457,8 @@ class Pipeline(Construct):
                     env_name=env.name,
                     deploy=ecs_deploy,
                     platform=self.spec.build.docker.platform if self.spec.build.docker else "",
+                    # Another account's roles and secrets, by that account's parameter.
+                    account=foreign.account if foreign is not None else None,
                 ),
                 f"appspec-{env.name}.yaml": codedeploy_app_spec(
                     self,
@@ -625,9 +646,16 @@ class Pipeline(Construct):
                         actions=["sts:AssumeRole"], resources=[part.foreign_role.role_arn]
                     )
                 )
-        if rollback is not None and "codedeploy" in rollback:
+        if part.foreign_role is not None and rollback is not None and "ecs" not in rollback:
+            # The rollback acts in the environment's account, as the role there.
+            function.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["sts:AssumeRole"], resources=[part.foreign_role.role_arn]
+                )
+            )
+        elif rollback is not None and "codedeploy" in rollback:
             self._grant_codedeploy_rollback(function, part)
-        if rollback is not None and "lambda" in rollback:
+        elif rollback is not None and "lambda" in rollback:
             arn = part.function_arn()
             acknowledgements.acknowledge(
                 validator,

@@ -89,7 +89,15 @@ def _compare(base: str, expected: str, actual: str) -> bool:
 
 def conditions_hold(conditions: dict[str, Any], context: dict[str, str]) -> bool:
     """Every operator's every key must hold (AND); a key's values are alternatives (OR)."""
-    for operator, keys in conditions.items():
+    for qualified, keys in conditions.items():
+        # Set operators over a request's values (one value per key here): ForAllValues holds
+        # when the key is missing, ForAnyValue does not.
+        # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html
+        qualifier, _, operator = qualified.rpartition(":")
+        if qualifier == "ForAllValues":
+            keys = {k: v for k, v in keys.items() if k in context}
+        elif qualifier not in ("", "ForAnyValue"):
+            raise NotImplementedError(f"condition qualifier {qualifier} is not evaluated here")
         negated = operator.startswith(("StringNot", "ArnNot", "NumericNot"))
         base = (
             operator.removesuffix("IfExists").replace("Not", "", 1)

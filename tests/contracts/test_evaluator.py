@@ -163,6 +163,13 @@ CONDITIONS: list[tuple[dict[str, Any], dict[str, str], bool]] = [
     ({"Null": {"k": "true"}, "StringEquals": {"j": "a"}}, {"j": "a"}, True),
     ({"StringEquals": {"j": "a", "k": "b"}}, {"j": "a", "k": "c"}, False),
     ({"StringEqualsIfExists": {"j": "a"}, "StringEquals": {"k": "b"}}, {"k": "b"}, True),
+    # Set operators: ForAllValues holds for a missing key, ForAnyValue does not.
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html
+    ({"ForAllValues:StringEquals": {"k": ["a", "b"]}}, {"k": "a"}, True),
+    ({"ForAllValues:StringEquals": {"k": ["a", "b"]}}, {"k": "c"}, False),
+    ({"ForAllValues:StringEquals": {"k": "a"}}, {}, True),
+    ({"ForAnyValue:StringEquals": {"k": "a"}}, {"k": "a"}, True),
+    ({"ForAnyValue:StringEquals": {"k": "a"}}, {}, False),
 ]
 
 
@@ -176,6 +183,8 @@ def test_conditions_hold_as_documented(
 def test_an_operator_the_suite_does_not_know_is_an_error_not_a_guess() -> None:
     with pytest.raises(NotImplementedError, match="DateGreaterThan"):
         conditions_hold({"DateGreaterThan": {"k": "2020-01-01"}}, {"k": "2021-01-01"})
+    with pytest.raises(NotImplementedError, match="SomeValues"):
+        conditions_hold({"SomeValues:StringEquals": {"k": "a"}}, {"k": "a"})
 
 
 ACCOUNT_ROLE = "arn:aws:iam::111111111111:role/deployer"

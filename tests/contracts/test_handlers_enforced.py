@@ -33,7 +33,7 @@ from moto.iam.access_control import IAMRequestBase
 from conveyor.handlers import asset_path
 from tests.contracts.conftest import EXAMPLE_NAMES
 from tests.contracts.evaluator import Caller, evaluate
-from tests.contracts.model import Example, Located
+from tests.contracts.model import Example, Located, Role
 from tests.contracts.obligations import handler_of
 
 HANDLER_EVENTS = {
@@ -349,17 +349,22 @@ def assert_answered_calls_allowed(
     function: Located,
     recorder: Recorder,
     resources: dict[tuple[str, str], str] | None = None,
+    *,
+    assumed: dict[str, Role] | None = None,
 ) -> None:
     """The calls answered here (moto lacks them) judged against the role by the evaluator, on
-    `resources[(service, operation)]` when the caller knows the call's resource ARN."""
-    role = example.role(function.value("Role"))
+    `resources[(service, operation)]` when the caller knows the call's resource ARN.
+    `assumed`: per service, the role its calls are made as when not the function's own (a role
+    it assumed in another account)."""
+    own = example.role(function.value("Role"))
+    assumed = assumed or {}
     resources = resources or {}
     refused = [
         f"{service}:{operation} on {resource}: {verdict.why}"
         for service, operation, params in recorder.answered
         if not (
             verdict := example.allows(
-                role,
+                assumed.get(service, own),
                 f"{service}:{operation}",
                 resource := resources.get((service, operation))
                 or _resource(example, service, params),

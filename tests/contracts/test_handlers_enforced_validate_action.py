@@ -6,7 +6,8 @@ synthesized policies of its function's role.
 
 - A passing check reports PutJobSuccessResult.
 - A failing check rolls the environment back the way the action's `rollback` says (ECS
-  UpdateService to the previous task definition, in another account through the deploy role;
+  UpdateService to the previous task definition; in another account every kind acts there as
+  its deploy role;
   a Lambda alias back to the previous version; CodeDeploy redeploying the previous revision)
   and reports PutJobFailureResult.
 - Both write their decision to the idempotency table through Powertools (issue 17/2).
@@ -110,24 +111,35 @@ _PREVIOUS_REVISION = {
 }
 
 
+def _target_account(example: Example, target: dict[str, str]) -> str:
+    role_arn = target.get("role_arn")
+    return role_arn.split(":")[4] if role_arn else example.account
+
+
+def _deploy_role_there(example: Example, target: dict[str, str]) -> None:
+    """Another account's environment: its deploy role, with its synthesized policies, in that
+    account (call inside MOTO_ACCOUNT_ID of that account)."""
+    role_arn = target.get("role_arn")
+    if not role_arn:
+        return
+    role = example.role(role_arn)
+    iam = boto3.client("iam", region_name=example.region)
+    name = role_arn.rsplit("/", 1)[1]
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(role.trust))
+    for index, document in enumerate(role.policies):
+        iam.put_role_policy(
+            RoleName=name,
+            PolicyName=f"role-policy-{index}",
+            PolicyDocument=json.dumps(document),
+        )
+
+
 def _ecs_service(example: Example, target: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> str:
     """A service on revision 2 of its family, revision 1 still ACTIVE; in the target's account
     (the deploy role's, for another account), with that role and its synthesized policies."""
-    role_arn = target.get("role_arn")
-    account = role_arn.split(":")[4] if role_arn else example.account
     with monkeypatch.context() as patch:
-        patch.setenv("MOTO_ACCOUNT_ID", account)
-        if role_arn:
-            role = example.role(role_arn)
-            iam = boto3.client("iam", region_name=example.region)
-            name = role_arn.rsplit("/", 1)[1]
-            iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(role.trust))
-            for index, document in enumerate(role.policies):
-                iam.put_role_policy(
-                    RoleName=name,
-                    PolicyName=f"role-policy-{index}",
-                    PolicyDocument=json.dumps(document),
-                )
+        patch.setenv("MOTO_ACCOUNT_ID", _target_account(example, target))
+        _deploy_role_there(example, target)
         ecs = boto3.client("ecs", region_name=example.region)
         ecs.create_cluster(clusterName=target["cluster"])
         family = f"{target['service']}-task"
@@ -147,8 +159,16 @@ def _ecs_service(example: Example, target: dict[str, str], monkeypatch: pytest.M
     return str(arns[0])
 
 
-def _lambda_alias(example: Example, target: dict[str, str]) -> str:
-    """The function with versions 1 and 2 published and the alias on 2."""
+def _lambda_alias(example: Example, target: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> str:
+    """The function with versions 1 and 2 published and the alias on 2, in the target's
+    account (with its deploy role, for another account)."""
+    with monkeypatch.context() as patch:
+        patch.setenv("MOTO_ACCOUNT_ID", _target_account(example, target))
+        _deploy_role_there(example, target)
+        return _published_twice(example, target)
+
+
+def _published_twice(example: Example, target: dict[str, str]) -> str:
     iam = boto3.client("iam", region_name=example.region)
     trust = {
         "Version": "2012-10-17",
@@ -181,10 +201,15 @@ def _lambda_alias(example: Example, target: dict[str, str]) -> str:
     return "1"
 
 
-def _codedeploy_release(target: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+def _codedeploy_release(
+    example: Example, target: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The group's last deployment succeeded (the release under validation): the rollback
     deploys the revision before it again. Answered here, as moto's CodeDeploy keeps no
-    previousRevision and has no StopDeployment."""
+    previousRevision and has no StopDeployment. Another account's deploy role exists there."""
+    with monkeypatch.context() as patch:
+        patch.setenv("MOTO_ACCOUNT_ID", _target_account(example, target))
+        _deploy_role_there(example, target)
     answers = {
         ("codedeploy", "GetDeploymentGroup"): {
             "deploymentGroupInfo": {
@@ -215,8 +240,8 @@ def _prepare_rollback(
     if validate.kind == "ecs":
         return _ecs_service(example, target, monkeypatch)
     if validate.kind == "lambda":
-        return _lambda_alias(example, target)
-    _codedeploy_release(target, monkeypatch)
+        return _lambda_alias(example, target, monkeypatch)
+    _codedeploy_release(example, target, monkeypatch)
     return None
 
 
@@ -272,7 +297,10 @@ def _answered_resources(example: Example, validate: Validate) -> dict[tuple[str,
         return {}
     target = validate.rollback["codedeploy"]
     group = _codedeploy_resources(
-        example, example.account, target["application"], target["deployment_group"]
+        example,
+        _target_account(example, target),
+        target["application"],
+        target["deployment_group"],
     )["codedeploy-deployment-group"][0]
     return {
         ("codedeploy", operation): group
@@ -307,16 +335,16 @@ def test_a_failing_validate_action_rolls_back_under_exactly_its_role_policy(
         assert ("codepipeline", "PutJobFailureResult") in made, made
         assert "ROLLBACK FAILED" not in recorder.result["message"], recorder.result
         target = validate.rollback[validate.kind]
+        if "role_arn" in target:  # another account: as its deploy role (issue 10)
+            assume = _params(recorder, "sts", "AssumeRole")
+            assert assume["RoleArn"] == target["role_arn"]
+            role = example.role(validate.function.value("Role"))
+            trusted = example.allows(role, "sts:AssumeRole", target["role_arn"])
+            assert trusted, trusted.why
         if validate.kind == "ecs":
             update = _params(recorder, "ecs", "UpdateService")
             assert update["service"] == target["service"]
             assert update["taskDefinition"] == previous
-            if "role_arn" in target:  # another account: as its deploy role
-                assume = _params(recorder, "sts", "AssumeRole")
-                assert assume["RoleArn"] == target["role_arn"]
-                role = example.role(validate.function.value("Role"))
-                trusted = example.allows(role, "sts:AssumeRole", target["role_arn"])
-                assert trusted, trusted.why
         elif validate.kind == "lambda":
             update = _params(recorder, "lambda", "UpdateAlias")
             assert update["FunctionVersion"] == previous, update
@@ -326,7 +354,13 @@ def test_a_failing_validate_action_rolls_back_under_exactly_its_role_policy(
             assert create["deploymentGroupName"] == target["deployment_group"]
         _assert_decision_recorded(recorder, validate)
         assert_answered_calls_allowed(
-            example, validate.function, recorder, _answered_resources(example, validate)
+            example,
+            validate.function,
+            recorder,
+            _answered_resources(example, validate),
+            assumed=(
+                {validate.kind: example.role(target["role_arn"])} if "role_arn" in target else None
+            ),
         )
 
 

@@ -2090,9 +2090,10 @@ def test_the_deadline_stops_the_request_in_every_phase(
 # --- what mutation testing found unprotected in rollback.py ---
 
 TARGET_ERROR = (
-    '"rollback" must be null, {"ecs": {"cluster": "…", "service": "…", "role_arn": optional}}, '
+    '"rollback" must be null, {"ecs": {"cluster": "…", "service": "…"}}, '
     '{"lambda": {"function": "…", "alias": "…"}} or '
-    '{"codedeploy": {"application": "…", "deployment_group": "…"}}'
+    '{"codedeploy": {"application": "…", "deployment_group": "…"}}, each with an optional '
+    '"role_arn": "arn:…" (the environment\'s account)'
 )
 
 
@@ -2124,6 +2125,83 @@ def test_a_rollback_role_is_kept() -> None:
         )
     )
     assert target == rollback.EcsService("c", "s", role)
+
+
+@pytest.mark.parametrize(
+    ("kind", "body", "expected"),
+    [
+        ("lambda", {"function": "f", "alias": "live"}, rollback.LambdaAlias),
+        ("codedeploy", {"application": "a", "deployment_group": "g"}, rollback.CodeDeployGroup),
+    ],
+)
+def test_a_rollback_role_is_kept_for_functions_and_deployment_groups(
+    kind: str, body: dict[str, str], expected: type
+) -> None:
+    """Lambda and CodeDeploy environments in another account are rolled back there too."""
+    role = "arn:aws:iam::222222222222:role/deploy"
+    _, target = app.parse_user_parameters(
+        json.dumps({"url": "https://x", "rollback": {kind: {**body, "role_arn": role}}})
+    )
+    assert target == expected(*body.values(), role)
+
+
+@pytest.mark.parametrize("kind", ["lambda", "codedeploy"])
+def test_a_rollback_in_another_account_acts_there_as_the_role(
+    server: str,
+    codepipeline: Stubbed,
+    aws: Aws,
+    monkeypatch: pytest.MonkeyPatch,
+    kind: str,
+) -> None:
+    """A function's alias or a CodeDeploy group in another account (issue 10) is moved with
+    the credentials of the role there, never with the validator's own."""
+    role = "arn:aws:iam::222222222222:role/payments-deploy-prod"
+    aws.stub("sts").stubber.add_response(
+        "assume_role",
+        {
+            "Credentials": {
+                "AccessKeyId": "AKIAEXAMPLEEXAMPLE12",
+                "SecretAccessKey": "secret",
+                "SessionToken": "session-token",
+                "Expiration": "2030-01-01T00:00:00Z",
+            }
+        },
+        {"RoleArn": role, "RoleSessionName": "conveyor-validate-rollback"},
+    )
+    there = aws.stub(kind)
+    if kind == "lambda":
+        _lambda_versions(there, "7")
+        there.stubber.add_response(
+            "update_alias",
+            {"Name": "live", "FunctionVersion": "6"},
+            {
+                "FunctionName": "payments-api",
+                "Name": "live",
+                "FunctionVersion": "6",
+                "RoutingConfig": {"AdditionalVersionWeights": {}},
+            },
+        )
+        target = {"lambda": {"function": "payments-api", "alias": "live", "role_arn": role}}
+        expected = "alias payments-api:live rolled back from version 7 to 6"
+    else:
+        _last_deployment(there, status="Ready", creator="user")
+        there.stubber.add_response(
+            "stop_deployment",
+            {"status": "Pending"},
+            {"deploymentId": "d-NEW", "autoRollbackEnabled": True},
+        )
+        target = {"codedeploy": {**CODEDEPLOY["codedeploy"], "role_arn": role}}
+        expected = "CodeDeploy deployment d-NEW stopped and rolled back"
+    made: list[dict[str, Any]] = []
+
+    def client(service: str, **kwargs: Any) -> Any:
+        made.append({"service": service, **kwargs})
+        return aws.clients[service]  # the stubbed calls, made with the role's credentials
+
+    monkeypatch.setattr(boto3, "client", client)
+
+    assert expected in _rollback_message(server, codepipeline, target)
+    assert [(m["service"], m["aws_session_token"]) for m in made] == [(kind, "session-token")]
 
 
 def _rollback_message(server: str, codepipeline: Stubbed, target: dict[str, Any]) -> str:

@@ -71,6 +71,31 @@ def test_cv036_arns_without_a_literal_region_or_account_are_clean(resource: str)
     assert found(_topic_policy(resource), "CV036") == []
 
 
+def _function_code(bucket: str) -> str:
+    return f"""Resources:
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      Role: arn:aws:iam::${{AWS::AccountId}}:role/r
+      Code: {{S3Bucket: {bucket}, S3Key: a1b2.zip}}
+"""
+
+
+def test_cv036_a_cdk_asset_bucket_of_one_account_is_hard_coded() -> None:
+    """Issue 10: a stack bound to another account got the account's CDK bootstrap bucket
+    spelt out in its functions' Code, so its template deployed nowhere else (FM25)."""
+    (finding,) = found(_function_code("cdk-hnb659fds-assets-222222222222-eu-west-1"), "CV036")
+    assert (finding.resource, finding.path) == ("Fn", "Resources.Fn.Properties.Code.S3Bucket")
+    assert "account 222222222222 hard-coded" in finding.message
+
+
+def test_cv036_a_cdk_asset_bucket_by_placeholders_is_clean() -> None:
+    bucket = "!Sub 'cdk-hnb659fds-assets-${AWS::AccountId}-${AWS::Region}'"
+    assert found(_function_code(bucket), "CV036") == []
+
+
 LAMBDA = """Resources:
   Fn:
     Type: AWS::Lambda::Function

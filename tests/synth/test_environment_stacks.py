@@ -220,42 +220,73 @@ def test_a_release_keeps_the_one_before_it_for_the_validation_rollback(
     assert set(kept) == {"AWS::ECS::TaskDefinition", "AWS::Lambda::Version"}
 
 
-def test_validation_rolls_back_a_service_in_another_account_there(
-    synthesized: dict[str, Synthesized],
-) -> None:
-    """A service conveyor creates in another account is rolled back in that account: the
-    validation assumes the bootstrap stack's deploy role, which may move that one service to
-    an earlier revision (DescribeServices, ListTaskDefinitions, UpdateService)."""
-    s = synthesized["multi-account"]
-    stages = {stage["Name"]: stage["Actions"] for stage in _pipeline_stages(s)}
-    (validate,) = [a for a in stages["Deploy-prod"] if a["Name"] == "Validate"]
-    parameters = json.dumps(validate["Configuration"]["UserParameters"])
-    assert '\\"role_arn\\"' in parameters
-    assert "role/ledger-deploy-prod" in parameters
-    function_id = validate["Configuration"]["FunctionName"]["Ref"]
-    role_id = s.template["Resources"][function_id]["Properties"]["Role"]["Fn::GetAtt"][0]
-    assumed = [
-        json.dumps(statement["Resource"])
-        for policy in s.resources("AWS::IAM::Policy").values()
-        if {"Ref": role_id} in policy["Properties"]["Roles"]
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-        if statement["Action"] == "sts:AssumeRole"
+@pytest.fixture(scope="module")
+def rolling_in_another_account(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """multi-account.yaml with production rolling instead of CodeDeploy blue/green."""
+    from conveyor.spec import parse_spec
+    from conveyor.synth import synthesize
+
+    spec = parse_spec((ROOT / "examples" / "multi-account.yaml").read_text())
+    data = spec.model_dump(by_alias=True, exclude_unset=True)
+    for env in data["environments"]:
+        if env["name"] == "prod":
+            env["deploy"]["ecs"] = {"strategy": "rolling", "create": env["deploy"]["ecs"]["create"]}
+    result = synthesize(type(spec).model_validate(data), tmp_path_factory.mktemp("rolling"))
+    return {t.stack: json.loads(t.path.read_text()) for t in result.templates}
+
+
+def _stage_actions(template: dict[str, Any], stage: str) -> dict[str, dict[str, Any]]:
+    (pipeline,) = [
+        r for r in template["Resources"].values() if r["Type"] == "AWS::CodePipeline::Pipeline"
     ]
-    assert [a for a in assumed if "role/ledger-deploy-prod" in a], assumed
-    bootstrap = s.templates["ledger-bootstrap-prod"]["Resources"]
-    (deployer_id,) = [
-        k for k, r in bootstrap.items() if r["Properties"].get("RoleName") == "ledger-deploy-prod"
-    ]
+    (found,) = [s for s in pipeline["Properties"]["Stages"] if s["Name"] == stage]
+    return {a["Name"]: a for a in found["Actions"]}
+
+
+def _granted(template: dict[str, Any], role_name: str) -> dict[str, str]:
+    """Action -> its statement's resources, for the role named `role_name` in `template`."""
+    resources = template["Resources"]
+    (role_id,) = [k for k, r in resources.items() if r["Properties"].get("RoleName") == role_name]
     granted: dict[str, str] = {}
-    for resource in bootstrap.values():
+    for resource in resources.values():
         if (
             resource["Type"] == "AWS::IAM::Policy"
-            and {"Ref": deployer_id} in resource["Properties"]["Roles"]
+            and {"Ref": role_id} in resource["Properties"]["Roles"]
         ):
             for statement in resource["Properties"]["PolicyDocument"]["Statement"]:
                 actions = statement["Action"]
                 for action in [actions] if isinstance(actions, str) else actions:
                     granted[action] = json.dumps(statement["Resource"])
+    return granted
+
+
+def _assumed_by_validator(template: dict[str, Any], validate: dict[str, Any]) -> list[str]:
+    function_id = validate["Configuration"]["FunctionName"]["Ref"]
+    role_id = template["Resources"][function_id]["Properties"]["Role"]["Fn::GetAtt"][0]
+    return [
+        json.dumps(statement["Resource"])
+        for policy in template["Resources"].values()
+        if policy["Type"] == "AWS::IAM::Policy"
+        and {"Ref": role_id} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement["Action"] == "sts:AssumeRole"
+    ]
+
+
+def test_validation_rolls_back_a_service_in_another_account_there(
+    rolling_in_another_account: dict[str, Any],
+) -> None:
+    """A service conveyor creates in another account is rolled back in that account: the
+    validation assumes the bootstrap stack's deploy role, which may move that one service to
+    an earlier revision (DescribeServices, ListTaskDefinitions, UpdateService)."""
+    pipeline = rolling_in_another_account["ledger-pipeline"]
+    validate = _stage_actions(pipeline, "Deploy-prod")["Validate"]
+    parameters = json.dumps(validate["Configuration"]["UserParameters"])
+    assert '\\"ecs\\"' in parameters and '\\"role_arn\\"' in parameters
+    assert "role/ledger-deploy-prod" in parameters
+    assumed = _assumed_by_validator(pipeline, validate)
+    assert [a for a in assumed if "role/ledger-deploy-prod" in a], assumed
+    granted = _granted(rolling_in_another_account["ledger-bootstrap-prod"], "ledger-deploy-prod")
     assert "service/ledger-cluster-prod/ledger-service-prod" in granted["ecs:UpdateService"]
     assert "service/ledger-cluster-prod/ledger-service-prod" in granted["ecs:DescribeServices"]
     assert granted["ecs:ListTaskDefinitions"] == '"*"'
@@ -334,3 +365,87 @@ def test_a_stack_bound_to_a_region_names_it_as_aws_region(
         body = json.dumps([template.get("Resources", {}), template.get("Outputs", {})])
         assert region not in body, stack
     assert "AWS::Region" in json.dumps(s.template["Resources"])
+
+
+def test_codedeploy_blue_green_runs_in_the_other_account(
+    synthesized: dict[str, Synthesized],
+) -> None:
+    """Issue 10's done-when: the multi-account example runs CodeDeploy blue/green in the other
+    account. The group, its application and the validation hook are production's stack's (in
+    production's account); the CodeDeployToECS action runs as a role of the bootstrap stack
+    there; taskdef.json names production's roles in production's account; a failed validation
+    stops or undoes the deployment there, as the deploy role."""
+    s = synthesized["multi-account"]
+    prod = s.templates["ledger-prod"]["Resources"]
+    kinds = {r["Type"] for r in prod.values()}
+    assert {"AWS::CodeDeploy::Application", "AWS::CodeDeploy::DeploymentGroup"} <= kinds
+    hooks = [
+        r["Properties"]["FunctionName"]
+        for r in prod.values()
+        if r["Type"] == "AWS::Lambda::Function"
+        and r["Properties"].get("FunctionName") == "ledger-validate-http-prod-hook"
+    ]
+    assert hooks
+    assert "AWS::CodeDeploy::DeploymentGroup" not in {
+        r["Type"] for r in s.template["Resources"].values()
+    }
+    actions = _stage_actions(s.template, "Deploy-prod")
+    codedeploy = actions["CodeDeploy"]
+    assert codedeploy["ActionTypeId"]["Provider"] == "CodeDeployToECS"
+    assert "role/ledger-codedeploy-prod" in json.dumps(codedeploy["RoleArn"])
+    assert "ProdAccountId" in json.dumps(codedeploy["RoleArn"])
+    granted = _granted(s.templates["ledger-bootstrap-prod"], "ledger-codedeploy-prod")
+    assert (
+        "deploymentgroup:ledger-deploy-prod/ledger-deploy-prod"
+        in (granted["codedeploy:CreateDeployment"])
+    )
+    assert "role/ledger-task-prod" in granted["iam:PassRole"]
+    # taskdef.json: production's roles, in production's account (its template parameter).
+    (_, build) = s.build_project()
+    variables = {
+        v["Name"]: json.dumps(v["Value"])
+        for v in build["Properties"]["Environment"]["EnvironmentVariables"]
+    }
+    (taskdef,) = [v for k, v in variables.items() if k.startswith("CONVEYOR_FILE_TASKDEF_PROD")]
+    assert "ProdAccountId" in taskdef and "role/ledger-task-exec-prod" in taskdef
+    # The validation's rollback acts there.
+    parameters = json.dumps(actions["Validate"]["Configuration"]["UserParameters"])
+    assert '\\"codedeploy\\"' in parameters and "role/ledger-deploy-prod" in parameters
+    assumed = _assumed_by_validator(s.template, actions["Validate"])
+    assert [a for a in assumed if "role/ledger-deploy-prod" in a], assumed
+    deployer = _granted(s.templates["ledger-bootstrap-prod"], "ledger-deploy-prod")
+    for action in ("codedeploy:StopDeployment", "codedeploy:CreateDeployment"):
+        assert "deploymentgroup:ledger-deploy-prod/ledger-deploy-prod" in deployer[action]
+
+
+def test_a_lambda_in_another_account_deploys_and_rolls_back_there(
+    synthesized: dict[str, Synthesized],
+) -> None:
+    """Lambda canary across accounts: production's stack (function, alias under CodeDeploy's
+    update policy, group, hook) is deployed there from the Build artifact, which the execution
+    role there may read; the validation rolls the alias back as the deploy role there."""
+    s = synthesized["lambda-other-account"]
+    prod = s.templates["rates-prod"]["Resources"]
+    (alias,) = [r for r in prod.values() if r["Type"] == "AWS::Lambda::Alias"]
+    assert "CodeDeployLambdaAliasUpdate" in alias["UpdatePolicy"]
+    actions = _stage_actions(s.template, "Deploy-prod")
+    # The package store's bucket is a Ref, so the overrides are an Fn::Join.
+    overrides = json.dumps(actions["ChangeSet"]["Configuration"]["ParameterOverrides"])
+    assert '\\"CodeVersion\\":\\"#{Build.PACKAGE_VERSION}\\"' in overrides
+    assert "role/rates-cloudformation-prod" in json.dumps(
+        actions["ChangeSet"]["Configuration"]["RoleArn"]
+    )
+    execution = _granted(s.templates["rates-bootstrap-prod"], "rates-cloudformation-prod")
+    # The package store's one object (named by the pipeline account), and the hook's code.
+    assert "rates-packages-" in execution["s3:GetObjectVersion"]
+    assert "cdk-hnb659fds-assets-" in execution["s3:GetObject"]
+    (packages,) = [
+        r
+        for r in s.template["Resources"].values()
+        if r["Type"] == "AWS::S3::BucketPolicy" and "ProdReadsPackages" in json.dumps(r)
+    ]
+    assert "role/rates-cloudformation-prod" in json.dumps(packages)
+    parameters = json.dumps(actions["Validate"]["Configuration"]["UserParameters"])
+    assert '\\"lambda\\"' in parameters and "role/rates-deploy-prod" in parameters
+    deployer = _granted(s.templates["rates-bootstrap-prod"], "rates-deploy-prod")
+    assert "function:rates-function-prod" in deployer["lambda:UpdateAlias"]

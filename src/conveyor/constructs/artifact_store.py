@@ -113,6 +113,7 @@ class PackageStore(Construct):
         production: bool,
         expire_days: int,
         access_logs: s3.IBucket,
+        bucket_name: str | None = None,
     ) -> None:
         super().__init__(scope, id)
         self.key = package_key(naming)
@@ -124,6 +125,7 @@ class PackageStore(Construct):
             expire_days=expire_days,
             access_logs=access_logs,
             access_logs_prefix=f"s3/{naming.name('packages')}/",
+            bucket_name=bucket_name,
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="expire-replaced-releases",

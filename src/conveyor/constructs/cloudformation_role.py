@@ -20,6 +20,19 @@ from conveyor.constructs import acknowledgements
 from conveyor.constructs.cfn_permissions import PERMISSIONS
 from conveyor.constructs.naming import Naming
 
+# The CDK bootstrap bucket of an account and region (default qualifier), where `conveyor deploy`
+# and the UpdatePipeline stage publish the handler code of the environment stacks' hooks.
+# https://docs.aws.amazon.com/cdk/v2/guide/bootstrapping-env.html
+CDK_ASSET_BUCKET = "cdk-hnb659fds-assets-{account}-{region}"
+CDK_ASSET_FINDING = (
+    "IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-"
+    "<AWS::Region>/*]"
+)
+CDK_ASSET_REASON = (
+    "the validation hook's code, published by `conveyor deploy` and the UpdatePipeline stage "
+    "into the account's CDK bootstrap bucket; Lambda reads it with CloudFormation's credentials"
+)
+
 
 def resource_types(stack: Stack) -> list[str]:
     """The CloudFormation resource types `stack` holds, sorted."""

@@ -729,6 +729,26 @@ def container_secrets(scope: Construct, env: dict[str, str]) -> dict[str, ecs.Se
     return secrets
 
 
+def secret_arns_in(account: str, env: dict[str, str]) -> dict[str, str]:
+    """The ssm:/secretsmanager: references of `env` as ARNs in `account` (a token: another
+    account's parameter), in the same shape CDK gives them (container_secrets): a parameter's
+    ARN, or a secret's partial ARN with `:key::` for a JSON key.
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html"""
+    where = f"arn:{Aws.PARTITION}:{{service}}:{Aws.REGION}:{account}:"
+    found: dict[str, str] = {}
+    for name, value in sorted(env.items()):
+        match = SECRET_REF.match(value)
+        if match is None:
+            continue
+        if match.group("ssm"):
+            found[name] = where.format(service="ssm") + f"parameter{match.group('ssm')}"
+        else:
+            key = f":{match.group('key')}::" if match.group("key") else ""
+            secret = f"secret:{match.group('sm')}{key}"
+            found[name] = where.format(service="secretsmanager") + secret
+    return found
+
+
 def deployment_config_name(naming: Naming, env_name: str) -> str:
     return naming.name("traffic", env_name)
 
@@ -773,6 +793,20 @@ class ForeignArtifacts:
     suffix: str
     pipeline_account: str  # a token: the environment stack's PipelineAccountId parameter
 
+    def grant_package_read(self, role: iam.Role, key: str) -> None:
+        """The Lambda package's one object in the pipeline's package store (its versions are
+        the releases); Lambda reads it with CloudFormation's credentials, across accounts.
+        https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html"""
+        bucket = artifact_bucket_name(
+            self.app, self.suffix, self.pipeline_account, Aws.REGION, "packages"
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject", "s3:GetObjectVersion"],
+                resources=[f"arn:{Aws.PARTITION}:s3:::{bucket}/{key}"],
+            )
+        )
+
     def grant_read(self, role: iam.Role) -> None:
         bucket = artifact_bucket_name(self.app, self.suffix, self.pipeline_account, Aws.REGION)
         bucket_arn = f"arn:{Aws.PARTITION}:s3:::{bucket}"
@@ -807,9 +841,12 @@ class ForeignArtifacts:
         )
 
 
-def artifact_bucket_name(app: str, suffix: str, account: str, region: str) -> str:
-    """The artifact bucket's name when environments in other accounts must know it."""
-    name = f"{app}-artifacts-{account}-{region}"
+def artifact_bucket_name(
+    app: str, suffix: str, account: str, region: str, kind: str = "artifacts"
+) -> str:
+    """The artifact (or package) bucket's name when environments in other accounts must know
+    it; "packages" is shorter than "artifacts", so the spec's length check covers both."""
+    name = f"{app}-{kind}-{account}-{region}"
     return f"{name}-{suffix}" if suffix else name
 
 
@@ -913,7 +950,13 @@ def deploy_role(
 
 
 def codedeploy_task_definition(
-    scope: Construct, *, naming: Naming, env_name: str, deploy: EcsDeploy, platform: str
+    scope: Construct,
+    *,
+    naming: Naming,
+    env_name: str,
+    deploy: EcsDeploy,
+    platform: str,
+    account: str | None = None,
 ) -> str:
     """taskdef.json for CodeDeploy, derived from the spec the environment stack is made from.
 
@@ -921,12 +964,23 @@ def codedeploy_task_definition(
     (CDK-NOTES): every release (and every change of cpu, memory or settings) registers this
     document with the new image. It names the environment's resources by their conveyor names,
     never by reference, so the pipeline stack does not depend on the environment's.
+    `account`: the environment's account when it is not the pipeline's (a template parameter),
+    where its roles and secrets live.
     """
     settings = deploy.create
     assert settings is not None
     stack = Stack.of(scope)
     environment = {k: v for k, v in settings.env.items() if not SECRET_REF.match(v)}
-    secrets = container_secrets(Construct(scope, f"Secrets{camel(env_name)}"), settings.env)
+    secret_arns = (
+        {
+            k: v.arn
+            for k, v in container_secrets(
+                Construct(scope, f"Secrets{camel(env_name)}"), settings.env
+            ).items()
+        }
+        if account is None
+        else secret_arns_in(account, settings.env)
+    )
     container = deploy.container
     document = {
         "family": naming.name("task", env_name),
@@ -939,8 +993,10 @@ def codedeploy_task_definition(
             "cpuArchitecture": "ARM64" if platform == "linux/arm64" else "X86_64",
             "operatingSystemFamily": "LINUX",
         },
-        "executionRoleArn": role_arn(execution_role_name(naming, env_name)),
-        "taskRoleArn": role_arn(task_role_name(naming, env_name)),
+        "executionRoleArn": role_arn(
+            execution_role_name(naming, env_name), account or Aws.ACCOUNT_ID
+        ),
+        "taskRoleArn": role_arn(task_role_name(naming, env_name), account or Aws.ACCOUNT_ID),
         "containerDefinitions": [
             {
                 "name": container,
@@ -956,7 +1012,7 @@ def codedeploy_task_definition(
                     },
                 },
                 "environment": [{"name": k, "value": v} for k, v in sorted(environment.items())],
-                "secrets": [{"name": k, "valueFrom": v.arn} for k, v in sorted(secrets.items())],
+                "secrets": [{"name": k, "valueFrom": v} for k, v in sorted(secret_arns.items())],
             }
         ],
     }

@@ -13,7 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import Aspects, Aws, CfnOutput, CfnParameter, DefaultStackSynthesizer, Duration
+from aws_cdk import (
+    Aspects,
+    Aws,
+    CfnOutput,
+    CfnParameter,
+    DefaultStackSynthesizer,
+    Duration,
+    Fn,
+)
 from aws_cdk import Environment as CdkEnvironment
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
@@ -43,6 +51,9 @@ from conveyor.constructs.tagging import TagUnmanagedResources, apply_tags
 from conveyor.spec.models import Environment, HttpCheck, Spec
 
 URL_OUTPUT = "Url"
+# The qualifier `cdk bootstrap` uses unless told otherwise (its bucket and roles carry it).
+# https://docs.aws.amazon.com/cdk/v2/guide/bootstrapping-env.html
+BOOTSTRAP_QUALIFIER = "hnb659fds"
 
 
 def environment_stack_name(naming: Naming, env: Environment) -> str:
@@ -112,6 +123,25 @@ class EnvironmentStack(AccountStack):
             self._function(env)
         elif env.deploy.ecs is not None and env.deploy.ecs.create is not None:
             self._web_service(env)
+        if env in spec.foreign_environments:
+            self._asset_bucket_by_token()
+
+    def _asset_bucket_by_token(self) -> None:
+        """The hooks' code lives in this account's CDK bootstrap bucket. The CDK names that
+        bucket with the stack's concrete account (the asset is published there); the template
+        names it with AWS::AccountId and AWS::Region instead, like every other ARN here (FM25)."""
+        literal = f"cdk-{BOOTSTRAP_QUALIFIER}-assets-{self.env_spec.account}-"
+        for child in self.node.find_all():
+            if not isinstance(child, lambda_.CfnFunction):
+                continue
+            code = self.resolve(child.code)
+            if isinstance(code, dict) and str(code.get("s3Bucket", "")).startswith(literal):
+                child.add_property_override(
+                    "Code.S3Bucket",
+                    Fn.sub(
+                        f"cdk-{BOOTSTRAP_QUALIFIER}-assets-${{AWS::AccountId}}-${{AWS::Region}}"
+                    ),
+                )
 
     def _alarm_topic(self) -> defaults.NoticeTopic:
         """Alarms notify a topic in their own stack and account (the primary audience again):

@@ -19,19 +19,33 @@ from collections.abc import Mapping
 
 from aws_cdk import Aspects, Aws, CfnParameter, Fn, Stack
 from aws_cdk import Environment as CdkEnvironment
+from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from conveyor.constructs import acknowledgements, defaults
-from conveyor.constructs.artifact_store import ArtifactStore
-from conveyor.constructs.cloudformation_role import cloudformation_role, grant_ssm_parameters
+from conveyor.constructs.artifact_store import ArtifactStore, PackageStore, package_key
+from conveyor.constructs.cloudformation_role import (
+    CDK_ASSET_BUCKET,
+    CDK_ASSET_FINDING,
+    CDK_ASSET_REASON,
+    cloudformation_role,
+    grant_ssm_parameters,
+)
+from conveyor.constructs.deployment_grants import grant_deployment
 from conveyor.constructs.ecs_service import (
     EcsTarget,
     ForeignArtifacts,
     artifact_bucket_name,
     deploy_role,
+    deployment_config_name,
+    execution_role_name,
+    role_arn,
+    task_role_name,
 )
 from conveyor.constructs.naming import Naming, camel
 from conveyor.constructs.stacks import AccountStack, app_scope
@@ -43,6 +57,11 @@ _PULL_ACTIONS = [
     "ecr:GetDownloadUrlForLayer",
     "ecr:BatchGetImage",
 ]
+
+
+# The detail-type of CodeDeploy's deployment events.
+# https://docs.aws.amazon.com/codedeploy/latest/userguide/monitoring-cloudwatch-events.html
+DEPLOYMENT_STATE_CHANGE = "CodeDeploy Deployment State-change Notification"
 
 
 def bootstrap_stack_name(naming: Naming, env: Environment) -> str:
@@ -97,6 +116,7 @@ class ForeignAccount:
             allowed_pattern=r"^\d{12}$",
             description=f"Account of the {env.name} environment",
         ).value_as_string
+        self._group: codedeploy.IEcsDeploymentGroup | None = None
         self.deploy_role_name = naming.name("deploy", env.name)
         self.cloudformation_role_name = naming.name("cloudformation", env.name)
 
@@ -125,10 +145,17 @@ class ForeignAccount:
             naming=self.naming,
             env_name=self.env.name,
             stack=environment_stack,
-            code_buckets=[],
-            code_keys=[],
+            # The validation hook's code (CodeDeploy and ECS blue/green hooks run here), which
+            # the UpdatePipeline stage publishes into this account's CDK bootstrap bucket
+            # through its file-publishing role (`conveyor bootstrap --account` trusts the
+            # pipeline's account with it): a zip, no Docker.
+            code_buckets=[CDK_ASSET_BUCKET.format(account=Aws.ACCOUNT_ID, region=Aws.REGION)],
+            code_keys=["*"],
         )
+        acknowledgements.acknowledge(execution, CDK_ASSET_FINDING, CDK_ASSET_REASON)
         self._artifacts().grant_read(execution)
+        if self.env.deploy.lambda_ is not None:
+            self._artifacts().grant_package_read(execution, package_key(self.naming))
         deployer = iam.Role(
             self.stack,
             "DeployRole",
@@ -187,6 +214,184 @@ class ForeignAccount:
             ),
         )
 
+    def _deployer_seen_as(self, id: str) -> iam.IRole:
+        return iam.Role.from_role_arn(
+            self.pipeline, f"{id}{self.label}", self._role_arn(self.deploy_role_name), mutable=False
+        )
+
+    def _deployment_group(self, group: str) -> codedeploy.IEcsDeploymentGroup:
+        """The environment stack's CodeDeploy group, by conveyor's names (the application is
+        named after its one group), seen from this account's bootstrap stack."""
+        if self._group is not None:
+            return self._group
+        traffic = self.env.deploy.ecs.traffic if self.env.deploy.ecs else "all-at-once"
+        config: codedeploy.IEcsDeploymentConfig = (
+            codedeploy.EcsDeploymentConfig.ALL_AT_ONCE
+            if traffic == "all-at-once"
+            else codedeploy.EcsDeploymentConfig.from_ecs_deployment_config_name(
+                self.stack, "DeploymentConfig", deployment_config_name(self.naming, self.env.name)
+            )
+        )
+        self._group = codedeploy.EcsDeploymentGroup.from_ecs_deployment_group_attributes(
+            self.stack,
+            "DeploymentGroup",
+            application=codedeploy.EcsApplication.from_ecs_application_name(
+                self.stack, "Application", group
+            ),
+            deployment_group_name=group,
+            deployment_config=config,
+        )
+        return self._group
+
+    def codedeploy_action_role(self, *, cluster: str, service: str, group: str) -> iam.IRole:
+        """CodeDeploy blue/green of a service the environment's stack creates here: the role of
+        the pipeline's CodeDeployToECS action, in this account (the deployment group, its
+        application and the service's roles are here). It reads taskdef.json and appspec.yaml
+        from the pipeline's artifact bucket (whose policies name it), registers the task
+        definition, passes the task's two roles to ECS, and starts and follows a deployment of
+        the one group. Cross-account actions take a role in the target account:
+        https://docs.aws.amazon.com/codepipeline/latest/userguide/pipelines-create-cross-account.html
+        What the action calls:
+        https://docs.aws.amazon.com/codepipeline/latest/userguide/action-reference-ECSbluegreen.html
+        """
+        stack = self.stack
+        naming, env_name = self.naming, self.env.name
+        target = EcsTarget(
+            service=ecs.BaseService.from_service_arn_with_cluster(
+                stack,
+                "BlueGreenService",
+                f"arn:{Aws.PARTITION}:ecs:{Aws.REGION}:{Aws.ACCOUNT_ID}:service/{cluster}/{service}",
+            ),
+            cluster_name=cluster,
+            service_name=service,
+            task_roles=[
+                iam.Role.from_role_arn(
+                    stack, "TaskRole", role_arn(task_role_name(naming, env_name)), mutable=False
+                ),
+                iam.Role.from_role_arn(
+                    stack,
+                    "TaskExecutionRole",
+                    role_arn(execution_role_name(naming, env_name)),
+                    mutable=False,
+                ),
+            ],
+            url=None,
+            task_family=naming.name("task", env_name),
+            strategy="blue-green",
+            deployment_group=self._deployment_group(group),
+        )
+        role_name = naming.name("codedeploy", env_name)
+        deploy_role(
+            stack,
+            "CodeDeployRole",
+            target=target,
+            artifacts=self._artifacts(),
+            trust=iam.ArnPrincipal(f"arn:{Aws.PARTITION}:iam::{self.pipeline_account}:root"),
+            role_name=role_name,
+        )
+        self._grant_pipeline_artifacts(role_name)
+        return iam.Role.from_role_arn(
+            self.pipeline, f"CodeDeployRole{self.label}", self._role_arn(role_name), mutable=False
+        )
+
+    def deployment_group_rollback(self, *, group: str) -> iam.IRole:
+        """CodeDeploy blue/green here: the pipeline's validation assumes the deploy role to stop
+        the group's deployment with rollback, or deploy the revision before it again
+        (rollback.py: GetDeploymentGroup, GetDeployment, StopDeployment, CreateDeployment).
+        https://docs.aws.amazon.com/codedeploy/latest/userguide/auth-and-access-control-permissions-reference.html
+        Call after stack_roles; returns the deploy role as the pipeline sees it."""
+        found = self._deployment_group(group)
+        grant_deployment(self._deployer, found)
+        self._deployer.add_to_policy(
+            iam.PolicyStatement(
+                actions=["codedeploy:GetDeploymentGroup", "codedeploy:StopDeployment"],
+                resources=[found.deployment_group_arn],
+            )
+        )
+        return self._deployer_seen_as("RollbackRole")
+
+    def forward_deployment_events(self, *, application: str) -> None:
+        """CodeDeploy tells of its deployments here on this account's default event bus; the
+        pipeline's history and rollback notices listen on the pipeline account's. A rule here
+        forwards the state changes of the environment's one application there, as a role only
+        EventBridge may assume, and the pipeline account's bus admits exactly those events from
+        this account (source aws.codedeploy). Events keep their source, detail and account, so
+        the pipeline's own rules match them unchanged.
+        https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-account.html
+        https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-bus-example-policy-cross-account-custom-bus-source.html
+        """
+        stack = self.stack
+        pipeline_bus = (
+            f"arn:{Aws.PARTITION}:events:{Aws.REGION}:{self.pipeline_account}:event-bus/default"
+        )
+        role = iam.Role(
+            stack,
+            "DeploymentEventsRole",
+            assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
+            description=(
+                f"conveyor {self.spec.app}: forwards {self.env.name}'s CodeDeploy events to the "
+                "pipeline's account"
+            ),
+        )
+        rule = events.Rule(
+            stack,
+            "DeploymentEvents",
+            rule_name=self.naming.name("deployment-events", self.env.name),
+            description=(
+                f"conveyor {self.spec.app}: {self.env.name}'s CodeDeploy deployments, to the "
+                "pipeline account's history and notices"
+            ),
+            event_pattern=events.EventPattern(
+                source=["aws.codedeploy"],
+                detail_type=[DEPLOYMENT_STATE_CHANGE],
+                detail={"application": [application]},
+            ),
+        )
+        rule.add_target(
+            targets.EventBus(
+                events.EventBus.from_event_bus_arn(stack, "PipelineBus", pipeline_bus),
+                role=role,
+            )
+        )
+        events.CfnEventBusPolicy(
+            self.pipeline,
+            f"{self.label}DeploymentEvents",
+            event_bus_name="default",
+            statement_id=self.naming.name("deployment-events", self.env.name),
+            statement={
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:{Aws.PARTITION}:iam::{self.account}:root"},
+                "Action": "events:PutEvents",
+                "Resource": (
+                    f"arn:{Aws.PARTITION}:events:{Aws.REGION}:{Aws.ACCOUNT_ID}:event-bus/default"
+                ),
+                "Condition": {"ForAllValues:StringEquals": {"events:source": ["aws.codedeploy"]}},
+            },
+        )
+
+    def function_rollback(self, *, function: str) -> iam.IRole:
+        """A Lambda function here: the pipeline's validation assumes the deploy role to point
+        its alias back at the version before (rollback.py: GetAlias, ListVersionsByFunction,
+        UpdateAlias). Call after stack_roles; returns the deploy role as the pipeline sees it."""
+        arn = f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{Aws.ACCOUNT_ID}:function:{function}"
+        self._deployer.add_to_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "lambda:GetAlias",
+                    "lambda:UpdateAlias",
+                    "lambda:ListVersionsByFunction",
+                ],
+                resources=[arn, f"{arn}:*"],
+            )
+        )
+        acknowledgements.acknowledge(
+            self._deployer,
+            f"IAM5[Resource::arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:"
+            f"function:{function}:*]",
+            "rollback moves this one function's alias to its previous version",
+        )
+        return self._deployer_seen_as("RollbackRole")
+
     def created_service_rollback(self, *, cluster: str, service: str) -> iam.IRole:
         """A service the environment's stack creates in this account: the pipeline's validation
         assumes the deploy role to roll it back there (rollback.py: DescribeServices,
@@ -210,12 +415,7 @@ class ForeignAccount:
             "ecs:ListTaskDefinitions supports no resource-level permissions; the rollback may "
             "update only the environment's one service",
         )
-        return iam.Role.from_role_arn(
-            self.pipeline,
-            f"RollbackRole{self.label}",
-            self._role_arn(self.deploy_role_name),
-            mutable=False,
-        )
+        return self._deployer_seen_as("RollbackRole")
 
     def _grant_pipeline_artifacts(self, role_name: str) -> None:
         store = self._store
@@ -238,9 +438,26 @@ class ForeignAccount:
             )
         )
 
-    def attach(self, store: ArtifactStore, repository: ecr.IRepository | None) -> None:
-        """The pipeline's artifact store and image repository, which this account reads."""
+    def attach(
+        self,
+        store: ArtifactStore,
+        repository: ecr.IRepository | None,
+        packages: PackageStore | None = None,
+    ) -> None:
+        """The pipeline's artifact store, image repository and Lambda package store, which
+        this account reads."""
         self._store = store
+        if packages is not None and self.env.deploy.lambda_ is not None:
+            # CloudFormation there creates the function from the package (with the artifact
+            # key, whose policy names this role: _grant_pipeline_artifacts).
+            packages.bucket.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=f"{self.label}ReadsPackages",
+                    principals=[iam.ArnPrincipal(self._role_arn(self.cloudformation_role_name))],
+                    actions=["s3:GetObject", "s3:GetObjectVersion"],
+                    resources=[packages.bucket.arn_for_objects(packages.key)],
+                )
+            )
         if repository is not None:
             repository.add_to_resource_policy(
                 iam.PolicyStatement(

@@ -991,18 +991,17 @@ class Environment(_Model):
                 "server_name: <the name on the certificate> (sent as SNI and Host) or "
                 "url: https://<that name>/health"
             )
-        if self.account is not None:
-            if ecs is None or ecs.strategy == "blue-green":
-                raise ValueError(
-                    "deploying into another account works with ecs rolling and "
-                    "native-blue-green; CodeDeploy (blue-green, lambda) runs in the pipeline's "
-                    "account for now: remove account: or choose one of those strategies"
-                )
-            if creates and (self.validate_ is None or self.validate_.http.url is None):
-                raise ValueError(
-                    "a service in another account is validated from the pipeline's account: "
-                    "add validate: {http: {url: https://…/health}} with its public URL"
-                )
+        # Every strategy deploys into another account (CodeDeploy's too: its application,
+        # group and hook live in the environment's stack there; docs/pipelines.md).
+        if (
+            self.account is not None
+            and creates
+            and (self.validate_ is None or self.validate_.http.url is None)
+        ):
+            raise ValueError(
+                "a service in another account is validated from the pipeline's account: "
+                "add validate: {http: {url: https://…/health}} with its public URL"
+            )
         return self
 
     @model_validator(mode="after")

@@ -22,7 +22,13 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from conveyor.constructs import acknowledgements, check_buildspecs
-from conveyor.constructs.cloudformation_role import cloudformation_role, grant_ssm_parameters
+from conveyor.constructs.cloudformation_role import (
+    CDK_ASSET_BUCKET,
+    CDK_ASSET_FINDING,
+    CDK_ASSET_REASON,
+    cloudformation_role,
+    grant_ssm_parameters,
+)
 from conveyor.constructs.codebuild_job import CodeBuildJob
 from conveyor.constructs.ecs_service import (
     IMAGE_PARAMETER,
@@ -46,8 +52,6 @@ from conveyor.spec.models import Environment, EnvironmentJob
 
 if TYPE_CHECKING:
     from conveyor.pipeline import Pipeline
-
-CDK_ASSET_BUCKET = "cdk-hnb659fds-assets-{account}-{region}"
 
 
 def stage_name(env: str) -> str:
@@ -73,6 +77,8 @@ class EnvironmentParts:
     # existing service, and the (deploy, CloudFormation execution) roles of its stack.
     foreign_role: iam.IRole | None = None
     stack_roles: tuple[iam.IRole, iam.IRole] | None = None
+    # CodeDeploy blue/green in another account: the CodeDeployToECS action's role there.
+    codedeploy_role: iam.IRole | None = None
 
     @property
     def name(self) -> str:
@@ -319,13 +325,7 @@ class EnvironmentStage:
             code_buckets=[asset_bucket],
             code_keys=["*"],
         )
-        acknowledgements.acknowledge(
-            role,
-            "IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-"
-            "<AWS::Region>/*]",
-            "the validation hook's code, published once by `conveyor deploy` into the CDK "
-            "bootstrap bucket; Lambda reads it with CloudFormation's credentials",
-        )
+        acknowledgements.acknowledge(role, CDK_ASSET_FINDING, CDK_ASSET_REASON)
         packages = self.pipeline.packages
         if part.is_lambda and packages is not None:
             # Lambda reads the package with CloudFormation's credentials: its one object in the
@@ -476,7 +476,8 @@ class EnvironmentStage:
                     input=build_output, task_definition_placeholder="IMAGE1_NAME"
                 )
             ],
-            role=deploy_role(
+            role=part.codedeploy_role
+            or deploy_role(
                 scope,
                 f"DeployRole{label}",
                 target=target,
@@ -521,21 +522,21 @@ class EnvironmentStage:
     def _rollback(self) -> dict[str, Any] | None:
         """What the validation rolls back when its check fails."""
         part = self.part
+        target: dict[str, str]
         if part.is_lambda:
-            return {
-                "lambda": {
-                    "function": part.function_name,
-                    "alias": part.env.deploy.lambda_.alias if part.env.deploy.lambda_ else "",
-                }
+            kind = "lambda"
+            target = {
+                "function": part.function_name,
+                "alias": part.env.deploy.lambda_.alias if part.env.deploy.lambda_ else "",
             }
-        if part.codedeploy_ecs:
+        elif part.codedeploy_ecs:
             # Only CodeDeploy may move a service under its controller (issue 14/9).
-            return {
-                "codedeploy": {"application": part.group_name, "deployment_group": part.group_name}
-            }
-        rollback: dict[str, Any] = {
-            "ecs": {"cluster": part.cluster_name, "service": part.service_name}
-        }
+            kind = "codedeploy"
+            target = {"application": part.group_name, "deployment_group": part.group_name}
+        else:
+            kind = "ecs"
+            target = {"cluster": part.cluster_name, "service": part.service_name}
         if part.foreign_role is not None:
-            rollback["ecs"]["role_arn"] = part.foreign_role.role_arn
-        return rollback
+            # Another account's environment is rolled back there, as its deploy role.
+            target["role_arn"] = part.foreign_role.role_arn
+        return {kind: target}

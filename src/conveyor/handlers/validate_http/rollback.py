@@ -32,6 +32,8 @@ class EcsService:
 class LambdaAlias:
     function: str
     alias: str
+    # A function in another account is rolled back through a role there (the deploy role).
+    role_arn: str | None = None
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ class CodeDeployGroup:
 
     application: str
     deployment_group: str
+    # A group in another account is acted on through a role there (the deploy role).
+    role_arn: str | None = None
 
 
 Target = EcsService | LambdaAlias | CodeDeployGroup | None
@@ -54,23 +58,20 @@ def parse_target(value: object) -> Target:
     if isinstance(value, Mapping) and len(value) == 1:
         [(kind, body)] = value.items()
         if isinstance(body, Mapping) and all(isinstance(v, str) for v in body.values()):
-            keys = set(body)
-            if kind == "ecs" and {"cluster", "service"} <= keys <= {
-                "cluster",
-                "service",
-                "role_arn",
-            }:
-                role = body.get("role_arn")
-                if role is None or role.startswith("arn:"):
+            keys = set(body) - {"role_arn"}
+            role = body.get("role_arn")
+            if role is None or role.startswith("arn:"):
+                if kind == "ecs" and keys == {"cluster", "service"}:
                     return EcsService(body["cluster"], body["service"], role)
-            if kind == "lambda" and keys == {"function", "alias"}:
-                return LambdaAlias(body["function"], body["alias"])
-            if kind == "codedeploy" and keys == {"application", "deployment_group"}:
-                return CodeDeployGroup(body["application"], body["deployment_group"])
+                if kind == "lambda" and keys == {"function", "alias"}:
+                    return LambdaAlias(body["function"], body["alias"], role)
+                if kind == "codedeploy" and keys == {"application", "deployment_group"}:
+                    return CodeDeployGroup(body["application"], body["deployment_group"], role)
     raise ParameterError(
-        '"rollback" must be null, {"ecs": {"cluster": "…", "service": "…", '
-        '"role_arn": optional}}, {"lambda": {"function": "…", "alias": "…"}} '
-        'or {"codedeploy": {"application": "…", "deployment_group": "…"}}'
+        '"rollback" must be null, {"ecs": {"cluster": "…", "service": "…"}}, '
+        '{"lambda": {"function": "…", "alias": "…"}} '
+        'or {"codedeploy": {"application": "…", "deployment_group": "…"}}, each with an '
+        'optional "role_arn": "arn:…" (the environment\'s account)'
     )
 
 
@@ -93,17 +94,18 @@ def _revision(task_definition_arn: str) -> tuple[str, int]:
     return family, int(revision)
 
 
-def _ecs(target: EcsService, clients: Clients) -> Any:
-    if target.role_arn is None:
-        return clients("ecs")
+def _client(service: str, role_arn: str | None, clients: Clients) -> Any:
+    """`service`'s client, in the environment's own account when `role_arn` names a role there."""
+    if role_arn is None:
+        return clients(service)
     import boto3
 
     credentials = clients("sts").assume_role(
-        RoleArn=target.role_arn, RoleSessionName="conveyor-validate-rollback"
+        RoleArn=role_arn, RoleSessionName="conveyor-validate-rollback"
     )["Credentials"]
-    config = clients("ecs").meta.config  # the same time bounds as every other call
+    config = clients(service).meta.config  # the same time bounds as every other call
     return boto3.client(
-        "ecs",
+        service,
         aws_access_key_id=credentials["AccessKeyId"],
         aws_secret_access_key=credentials["SecretAccessKey"],
         aws_session_token=credentials["SessionToken"],
@@ -131,7 +133,7 @@ def _active_revisions(ecs: Any, family: str) -> dict[int, str]:
 def rollback_ecs(target: EcsService, clients: Clients) -> str:
     """From the newest ACTIVE revision of the family (the one this deploy registered) to the
     highest one below it; a service not on the newest revision was rolled back already."""
-    ecs = _ecs(target, clients)
+    ecs = _client("ecs", target.role_arn, clients)
     services = ecs.describe_services(cluster=target.cluster, services=[target.service])["services"]
     if not services:
         raise RuntimeError(f"ECS service {target.service} not found in cluster {target.cluster}")
@@ -171,7 +173,7 @@ def _published_versions(lambda_: Any, function: str) -> list[int]:
 
 def rollback_lambda(target: LambdaAlias, clients: Clients) -> str:
     """From the newest published version (the deployed one) to the highest below it."""
-    lambda_ = clients("lambda")
+    lambda_ = _client("lambda", target.role_arn, clients)
     alias = lambda_.get_alias(FunctionName=target.function, Name=target.alias)
     current = alias["FunctionVersion"]
     if not current.isdigit():
@@ -211,7 +213,7 @@ _RUNNING = frozenset({"Created", "Queued", "InProgress", "Baking", "Ready"})
 
 
 def rollback_codedeploy(target: CodeDeployGroup, clients: Clients) -> str:
-    codedeploy = clients("codedeploy")
+    codedeploy = _client("codedeploy", target.role_arn, clients)
     group = codedeploy.get_deployment_group(
         applicationName=target.application, deploymentGroupName=target.deployment_group
     )["deploymentGroupInfo"]

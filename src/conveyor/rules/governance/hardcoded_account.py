@@ -1,4 +1,5 @@
-"""Account id or region hard-coded in ARNs, ECR hosts, buildspecs or environment variables.
+"""Account id or region hard-coded in ARNs, ECR hosts, CDK asset buckets, buildspecs or
+environment variables.
 
 Looks at every string in a resource's Properties (including Fn::Sub text and inline
 buildspecs) for a 12-digit account id in an ARN or ECR registry host, and a region in an ARN
@@ -32,6 +33,9 @@ PATTERN = re.compile(
     r"|(?P<ecr_account>\d{12})\.dkr\.ecr\.(?P<ecr_region>" + _REGION + r")"
     r"|\.(?P<host_region>" + _REGION + r")\.amazonaws\.com"
     r"|--region[ =](?P<flag_region>" + _REGION + r")\b"
+    # The CDK bootstrap bucket of one account (its file assets, such as Lambda code): a stack
+    # bound to an account gets it spelt out, and deploys nowhere else (issue 10).
+    r"|\bcdk-[a-z0-9]+-assets-(?P<asset_account>\d{12})-"
 )
 _SCREEN = re.compile(r"\d{12}|" + _REGION)
 _WHOLE_REGION = re.compile(_REGION)
@@ -63,7 +67,9 @@ def _environment_region(path: tuple[str | int, ...], text: str) -> str | None:
 def _literal(path: tuple[str | int, ...], text: str) -> str | None:
     """What the text hard-codes ("account N and region R"), or None."""
     for match in PATTERN.finditer(text):
-        account = match.group("arn_account") or match.group("ecr_account")
+        account = (
+            match.group("arn_account") or match.group("ecr_account") or match.group("asset_account")
+        )
         region = (
             match.group("arn_region")
             or match.group("ecr_region")

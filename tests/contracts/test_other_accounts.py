@@ -1,0 +1,207 @@
+"""Environments in another account (issue 10): what runs there is allowed there.
+
+- The CodeDeployToECS action of a blue/green environment there runs as a role there; its needs
+  (and the pipeline role's right to assume it, and the artifact bucket and key policies that let
+  it read taskdef.json and appspec.yaml) are judged with every other action in
+  test_iam_sufficiency; here: that the action's role really is the other account's.
+- The validation's rollback acts there as the deploy role of the bootstrap stack: the validator
+  may assume it, and it may make the rollback's calls (runtime_contracts.ROLLBACK_NEEDS).
+- CodeDeploy's events there reach the pipeline account's default bus (the forwarding rule's role
+  and the bus policy), where the history and notice rules match them.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+from moto.events.models import EventPattern
+
+from conveyor.rules.runtime_contracts import (
+    FORWARD_EVENTS_NEEDS,
+    ROLLBACK_ASSUMES_ROLE,
+    ROLLBACK_NEEDS,
+)
+from conveyor.spec.models import Environment
+from tests.contracts.conftest import EXAMPLE_NAMES
+from tests.contracts.evaluator import Caller, evaluate
+from tests.contracts.model import Example, Located
+from tests.contracts.obligations import (
+    Obligation,
+    _codedeploy_resources,
+    _expand,
+    action_type,
+)
+from tests.contracts.test_event_patterns import SAMPLES
+
+
+def _uses_codedeploy(env: Environment) -> bool:
+    ecs = env.deploy.ecs
+    return env.deploy.lambda_ is not None or (
+        ecs is not None and ecs.create is not None and ecs.strategy == "blue-green"
+    )
+
+
+def _refused(example: Example, obligations: list[Obligation]) -> list[str]:
+    return [
+        f"{o} -> {verdict.why}"
+        for o in obligations
+        if not (verdict := example.allows(o.role, o.action, o.resource, dict(o.context)))
+    ]
+
+
+def _rollbacks(example: Example) -> list[tuple[str, Located, str, dict[str, str]]]:
+    """(stage, validator function, kind, target) of each rollback that names a role."""
+    found = []
+    for stage, action in example.actions():
+        if action_type(action) != "Invoke/AWS/Lambda":
+            continue
+        parameters = json.loads(action["Configuration"]["UserParameters"])
+        for kind, target in (parameters.get("rollback") or {}).items():
+            if "role_arn" in target:
+                function = example.by_name(
+                    "AWS::Lambda::Function", action["Configuration"]["FunctionName"]
+                )
+                assert function is not None
+                found.append((stage, function, kind, target))
+    return found
+
+
+def _rollback_resources(
+    example: Example, account: str, kind: str, target: dict[str, str]
+) -> dict[str, list[str]]:
+    region = example.region
+    if kind == "ecs":
+        return {
+            "ecs-service": [
+                f"arn:aws:ecs:{region}:{account}:service/{target['cluster']}/{target['service']}"
+            ]
+        }
+    if kind == "lambda":
+        function = f"arn:aws:lambda:{region}:{account}:function:{target['function']}"
+        return {"lambda-function": [function]}
+    return _codedeploy_resources(
+        example, account, target["application"], target["deployment_group"]
+    )
+
+
+@pytest.mark.parametrize("example", EXAMPLE_NAMES, indirect=True)
+def test_a_rollback_in_another_account_acts_there_as_a_role_it_may_assume(
+    example: Example,
+) -> None:
+    spec = example.synthesized.spec
+    rollbacks = _rollbacks(example)
+    validated = [e.name for e in spec.foreign_environments if e.validation is not None]
+    assert sorted(stage.removeprefix("Deploy-") for stage, *_ in rollbacks) == sorted(validated)
+    obligations: list[Obligation] = []
+    for stage, function, kind, target in rollbacks:
+        validator = example.role(function.value("Role"))
+        there = example.role(target["role_arn"])
+        assert there.account != example.account, f"{stage}: the rollback role is not elsewhere"
+        why = f"{stage}/Validate rollback ({kind})"
+        obligations += _expand(
+            validator, (ROLLBACK_ASSUMES_ROLE,), {"rollback-role": [there.arn]}, why
+        )
+        resources = _rollback_resources(example, there.account, kind, target)
+        obligations += _expand(there, ROLLBACK_NEEDS[kind], resources, why)
+    assert _refused(example, obligations) == []
+
+
+@pytest.mark.parametrize("example", EXAMPLE_NAMES, indirect=True)
+def test_codedeploy_to_ecs_in_another_account_runs_as_a_role_there(example: Example) -> None:
+    foreign = {
+        e.name: e.account
+        for e in example.synthesized.spec.foreign_environments
+        if e.deploy.ecs is not None and _uses_codedeploy(e)
+    }
+    seen = {}
+    for stage, action in example.actions():
+        if action_type(action) == "Deploy/AWS/CodeDeployToECS":
+            seen[stage.removeprefix("Deploy-")] = example.role(action["RoleArn"]).account
+    assert {k: v for k, v in seen.items() if k in foreign} == foreign
+
+
+def _bus_policy(example: Example) -> dict[str, Any]:
+    return {
+        "Statement": [
+            located.value("Statement") for located in example.of_type("AWS::Events::EventBusPolicy")
+        ]
+    }
+
+
+def _forwarding_rules(example: Example) -> list[tuple[Located, dict[str, Any]]]:
+    """Rules whose target is another account's event bus, with that target."""
+    found = []
+    for rule in example.of_type("AWS::Events::Rule"):
+        for target in rule.value("Targets") or []:
+            arn = target["Arn"]
+            if ":event-bus/" in arn and arn.split(":")[4] != rule.resolver.account:
+                found.append((rule, target))
+    return found
+
+
+@pytest.mark.parametrize("example", EXAMPLE_NAMES, indirect=True)
+def test_codedeploy_events_in_another_account_reach_the_pipeline_account(
+    example: Example,
+) -> None:
+    spec = example.synthesized.spec
+    expected = sorted(
+        f"{spec.app}-deploy-{e.name}" for e in spec.foreign_environments if _uses_codedeploy(e)
+    )
+    pipeline_bus = f"arn:aws:events:{example.region}:{example.account}:event-bus/default"
+    forwarded = []
+    refused = []
+    for rule, target in _forwarding_rules(example):
+        assert target["Arn"] == pipeline_bus
+        role = example.role(target["RoleArn"])
+        assert "events.amazonaws.com" in json.dumps(role.trust)
+        for need in FORWARD_EVENTS_NEEDS:
+            for action in need.actions:
+                verdict = evaluate(
+                    Caller(arn=role.arn),
+                    action,
+                    pipeline_bus,
+                    identity=role.policies,
+                    resource_policy=_bus_policy(example),
+                    resource_account=example.account,
+                    context={"aws:SourceAccount": role.account, **dict(need.context)},
+                )
+                if not verdict:
+                    refused.append(f"{rule.lid} {action}: {verdict.why} ({need.source})")
+        forwarded += rule.value("EventPattern")["detail"]["application"]
+    assert refused == []
+    assert sorted(forwarded) == expected
+
+
+@pytest.mark.parametrize("example", EXAMPLE_NAMES, indirect=True)
+def test_the_pipeline_s_rules_match_codedeploy_events_from_the_other_account(
+    example: Example,
+) -> None:
+    """A forwarded event keeps its account (the environment's) and its source: the history
+    recorder and the rollback notice match it as they match the pipeline account's own."""
+    spec = example.synthesized.spec
+    sample = SAMPLES["codedeploy-deployment-state"]
+    listening = [
+        rule
+        for rule in example.of_type("AWS::Events::Rule")
+        if rule.resolver.account == example.account
+        and "aws.codedeploy" in json.dumps(rule.value("EventPattern") or {})
+    ]
+    for env in spec.foreign_environments:
+        if not _uses_codedeploy(env):
+            continue
+        application = f"{spec.app}-deploy-{env.name}"
+        matched = set()
+        for state in sample["states"]:
+            event = copy.deepcopy(sample["event"])
+            event["account"], event["region"] = env.account, example.region
+            event["detail"]["state"] = state
+            event["detail"]["application"] = application
+            event["detail"]["deploymentGroup"] = application
+            for rule in listening:
+                pattern = EventPattern.load(json.dumps(rule.value("EventPattern")))
+                if pattern.matches_event(event):
+                    matched.add(rule.resolver.name(rule.lid) or rule.lid)
+        assert any("history" in name for name in matched), (env.name, matched)
