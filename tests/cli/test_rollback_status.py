@@ -352,3 +352,21 @@ def test_help_loads_no_sdk(command: str) -> None:
     modules = json.loads(completed.stdout.splitlines()[-1])
     assert [m for m in modules if m.split(".")[0] in {"boto3", "botocore", "aws_cdk"}] == []
     assert f"conveyor {command}" in completed.stdout
+
+
+@pytest.mark.parametrize(
+    ("code", "shown"),
+    [
+        (
+            "s3://packages/quotes-package.zip?versionId=3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrH",
+            "quotes-package.zip@3HL4kqtJlcpX",
+        ),
+        ("s3://artifacts/build/abc.zip", "abc.zip"),
+    ],
+)
+def test_status_shows_a_lambda_release_by_its_package_version(code: str, shown: str) -> None:
+    from conveyor.cli.status import _short_release
+    from conveyor.operate.status import EnvironmentStatus
+
+    found = EnvironmentStatus(name="staging", stage="Deploy-staging", stack="s", code=code)
+    assert _short_release(found) == shown

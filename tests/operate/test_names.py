@@ -18,6 +18,7 @@ def test_parameters_and_outputs_are_the_constructs_own() -> None:
     assert names.IMAGE_PARAMETER == ecs_service.IMAGE_PARAMETER
     assert names.CODE_BUCKET_PARAMETER == lambda_target.CODE_BUCKET_PARAMETER
     assert names.CODE_KEY_PARAMETER == lambda_target.CODE_KEY_PARAMETER
+    assert names.CODE_VERSION_PARAMETER == lambda_target.CODE_VERSION_PARAMETER
     assert names.URL_OUTPUT == environment_stack.URL_OUTPUT
 
 

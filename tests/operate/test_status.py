@@ -127,6 +127,30 @@ def test_a_lambda_environment_runs_a_code_object(clients: Any) -> None:
     assert found.executions == []
 
 
+def test_a_lambda_release_is_told_apart_by_its_package_version(clients: Any) -> None:
+    """Every release deploys a version of the same package object (PackageStore): the key alone
+    reads the same for all of them, so the version the stack deploys is part of what it runs."""
+    codepipeline, pipeline_stub, cloudformation, stack_stub = clients
+    add_state(pipeline_stub, state(stage("Deploy-staging", None)))
+    parameters = {"CodeBucket": "packages", "CodeKey": "quotes-package.zip"}
+    stack_stub.add_response(
+        "describe_stacks",
+        _stack(
+            "payments-staging",
+            {**parameters, "CodeVersion": "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrH"},
+            {},
+        ),
+        {"StackName": "payments-staging"},
+    )
+    (staging,) = read_status(
+        codepipeline, cloudformation, PIPELINE, [STAGING], limit=0
+    ).environments
+    assert staging.code == (
+        "s3://packages/quotes-package.zip?versionId=3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrH"
+    )
+    assert staging.to_json()["code"] == staging.code
+
+
 def test_another_accounts_stack_is_not_read(clients: Any) -> None:
     codepipeline, pipeline_stub, cloudformation, _ = clients  # no describe_stacks queued
     add_state(pipeline_stub, state(stage("Deploy-prod", None)))

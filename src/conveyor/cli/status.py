@@ -103,13 +103,15 @@ def _styled(value: str | None) -> str:
 
 
 def _short_release(environment: EnvironmentStatus) -> str:
-    """`repository@sha256:0123456789ab` for an image, the object key for code."""
+    """`repository@sha256:0123456789ab` for an image; for code, the object key and the start
+    of its version (`app-package.zip@3HL4kqtJlcpX`), which is what differs between releases."""
     if environment.image:
         repository, _, digest = environment.image.rpartition("@")
         name = repository.rsplit("/", 1)[-1]
         return f"{name}@{digest[:19]}" if digest else environment.image.rsplit("/", 1)[-1]
     if environment.code:
-        return environment.code.rsplit("/", 1)[-1]
+        key, _, version = environment.code.rsplit("/", 1)[-1].partition("?versionId=")
+        return f"{key}@{version[:12]}" if version else key
     return "-"
 
 

@@ -21,6 +21,7 @@ from conveyor.operate.executions import Execution, detail, listed
 from conveyor.operate.names import (
     CODE_BUCKET_PARAMETER,
     CODE_KEY_PARAMETER,
+    CODE_VERSION_PARAMETER,
     IMAGE_PARAMETER,
     URL_OUTPUT,
     EnvironmentNames,
@@ -188,6 +189,9 @@ def environment_status(
     if CODE_KEY_PARAMETER in parameters:
         bucket = parameters.get(CODE_BUCKET_PARAMETER, "")
         code = f"s3://{bucket}/{parameters[CODE_KEY_PARAMETER]}"
+        # Each release is a version of the same object: without it every release looks alike.
+        if parameters.get(CODE_VERSION_PARAMETER):
+            code += f"?versionId={parameters[CODE_VERSION_PARAMETER]}"
     return replace(
         base,
         stack_status=str(stack.get("StackStatus", "")),
