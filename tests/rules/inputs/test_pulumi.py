@@ -104,6 +104,8 @@ S4_BAD = {
     # the deployments table has neither SSE nor point-in-time recovery (CV014).
     ("CV059", "pipeline"),
     ("CV014", "deployments"),
+    # A V2 pipeline whose deploy stage does not roll back to the last good release.
+    ("CV102", "pipeline"),
 }
 # Advice the fixed seed still earns: it has no scan stage, and records deployments from its
 # function, which CV084 cannot see from the pipeline.

@@ -139,6 +139,8 @@ S4_BAD = {
     ("CV055", "aws_iam_role.codedeploy"),
     ("CV076", "aws_lambda_function.api"),
     ("CV082", "aws_cloudwatch_metric_alarm.errors"),
+    # A V2 pipeline whose deploy stage does not roll back to the last good release.
+    ("CV102", "aws_codepipeline.api"),
 }
 
 
