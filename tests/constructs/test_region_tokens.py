@@ -58,6 +58,13 @@ def test_a_join_with_a_separator_keeps_its_parts_in_place() -> None:
     }
 
 
+def test_a_join_delimiter_stays_a_literal_string() -> None:
+    """Fn::Join takes its delimiter only as a string: a region inside it stays written out
+    (a function there fails the template), while the parts are still rewritten."""
+    value = {"Fn::Join": ["-eu-west-1-", ["a", "eu-west-1"]]}
+    assert _rewritten(value) == {"Fn::Join": ["-eu-west-1-", ["a", REGION_REF]]}
+
+
 def test_other_regions_and_longer_names_stay() -> None:
     for value in ("eu-west-10", "us-east-1", "xeu-west-1", {"Fn::Sub": "eu-west-2"}):
         original = copy.deepcopy(value)

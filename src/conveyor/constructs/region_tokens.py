@@ -64,6 +64,10 @@ def _value(node: Any, pattern: re.Pattern[str]) -> Any:
                     _pieces(part, pattern) if isinstance(part, str) else [_value(part, pattern)]
                 )
             return {"Fn::Join": ["", joined]}
+        if isinstance(separator, str):
+            # CloudFormation takes the delimiter only as a literal string, never a function.
+            # https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference-join.html
+            return {"Fn::Join": [separator, _value(parts, pattern)]}
     return {key: _value(item, pattern) for key, item in node.items()}
 
 
