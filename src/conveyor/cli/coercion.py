@@ -4,7 +4,7 @@ typer (0.2x) converts every option and argument through a pydantic ``TypeAdapter
 value converted imports pydantic and builds its schemas, about a third of the start-up of
 ``conveyor check``, a command run by pre-commit hooks on one file at a time. Our commands take
 plain values (text, whole and decimal numbers with bounds, paths, choices from an enum, lists of
-text), so those are converted here, with typer's own messages; anything else (and a typer
+text), so those are converted here, with plain messages; anything else (and a typer
 without this machinery) keeps typer's conversion.
 """
 
@@ -24,10 +24,9 @@ try:  # typer's runtime conversion layer (typer >= 0.2x); older typers convert t
 except ImportError:  # pragma: no cover - depends on the installed typer
     RuntimeParam = None  # type: ignore[assignment,misc]
 
-_NUMBERS = {
-    int: "Input should be a valid integer, unable to parse string as an integer",
-    float: "Input should be a valid number, unable to parse string as a number",
-}
+# Plain words, not pydantic's ("Input should be ...", "Value error, ..."): issue 12 wants no
+# Python internals in what users read.
+_NUMBERS = {int: "a whole number", float: "a number"}
 
 
 def plain_conversion(descriptor: Any) -> Any:
@@ -81,7 +80,11 @@ if RuntimeParam is not None:
                 try:
                     converted = kind(str(value).strip())
                 except ValueError:
-                    raise BadParameter(_NUMBERS[kind], ctx=ctx, param=param) from None
+                    raise BadParameter(
+                        f"{value!r} is not {_NUMBERS[kind]}; give {_NUMBERS[kind]}",
+                        ctx=ctx,
+                        param=param,
+                    ) from None
             else:
                 converted = _choice(kind, value, self.parameter_info, param, ctx)
             if kind in _NUMBERS:
@@ -94,12 +97,10 @@ else:  # pragma: no cover - depends on the installed typer
 
 def _within(number: float, info: Any, param: Any, ctx: Any) -> None:
     if info.min is not None and number < info.min:
-        raise BadParameter(
-            f"Input should be greater than or equal to {info.min}", ctx=ctx, param=param
-        )
+        raise BadParameter(f"{number} is below the least value, {info.min}", ctx=ctx, param=param)
     if info.max is not None and number > info.max:
         raise BadParameter(
-            f"Input should be less than or equal to {info.max}", ctx=ctx, param=param
+            f"{number} is above the greatest value, {info.max}", ctx=ctx, param=param
         )
 
 
@@ -109,7 +110,7 @@ def _boolean(value: Any, param: Any, ctx: Any) -> bool:
         return True
     if text in ("0", "false", "f", "no", "n", "off"):
         return False
-    raise BadParameter("Input should be a valid boolean", ctx=ctx, param=param)
+    raise BadParameter(f"{value!r} is not true or false; give true or false", ctx=ctx, param=param)
 
 
 def _choice(kind: type[enum.Enum], value: Any, info: Any, param: Any, ctx: Any) -> enum.Enum:
@@ -119,7 +120,7 @@ def _choice(kind: type[enum.Enum], value: Any, info: Any, param: Any, ctx: Any) 
         if name == text or (not info.case_sensitive and name.lower() == text.lower()):
             return member
     listed = ", ".join(repr(str(m.value)) for m in kind)
-    raise BadParameter(f"Value error, {text!r} is not one of {listed}.", ctx=ctx, param=param)
+    raise BadParameter(f"{text!r} is not one of {listed}.", ctx=ctx, param=param)
 
 
 class PlainCommand(TyperCommand):
