@@ -456,6 +456,27 @@ def test_cv036_principals_are_passed_over_and_the_first_literal_elsewhere_is_rep
     assert finding.message == f"region eu-west-2 {_ANYWHERE}"
 
 
+def test_cv036_passes_over_not_principal_as_it_does_principal() -> None:
+    # Public corpus: Skyscanner__cfripper tests__test_templates__others__sqs_policy_with_not_
+    # principal.json (and stelligent__cfn_nag's copy) deny all but account 111111111111.
+    text = """Resources:
+  Queue:
+    Type: AWS::SQS::Queue
+  QueuePolicy:
+    Type: AWS::SQS::QueuePolicy
+    Properties:
+      Queues: [!Ref Queue]
+      PolicyDocument:
+        Statement:
+          - Effect: Deny
+            NotPrincipal: {AWS: 'arn:aws:iam::111111111111:root'}
+            Action: sqs:SendMessage
+            Resource: '*'
+"""
+    assert found(text, "CV036") == []
+    assert found(text.replace("NotPrincipal:", "Condition:"), "CV036")  # the same ARN elsewhere
+
+
 @pytest.mark.parametrize("variables", ['{"value": "eu-west-1"}', '["eu-west-1"]', "not json"])
 def test_cv036_a_codepipeline_environment_that_is_no_list_of_variables_is_clean(
     variables: str,

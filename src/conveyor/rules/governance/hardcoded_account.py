@@ -109,11 +109,12 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
         return
     for path, text in sorted(
         # Principals name other parties' accounts (AWS service accounts such as the ELB log
-        # delivery account), which are meant to be literal.
+        # delivery account), which are meant to be literal; so do NotPrincipal's (the parties a
+        # Deny spares).
         (
             (p, t)
             for p, t in [*strings(res.properties), *_joined(res.properties)]
-            if "Principal" not in p
+            if "Principal" not in p and "NotPrincipal" not in p
         ),
         key=lambda p: [str(x) for x in p[0]],
     ):
