@@ -681,3 +681,18 @@ def test_a_resource_missing_from_the_configuration_keeps_only_known_values() -> 
     ]
     result = check_text(json.dumps(data), name="plan.json")
     assert ("CV012", "aws_sns_topic.other") not in findings(result)  # unknown, not missing
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # `terraform show -json` of a state with no resources prints no "values" at all
+        # (hashicorp/terraform internal/command/testdata/show-json-state/empty/output.json).
+        '{"format_version": "1.0"}',
+        '{"format_version": "1.0", "terraform_version": "1.9.5"}',
+    ],
+)
+def test_an_empty_state_is_a_terraform_input_with_nothing_to_report(text: str) -> None:
+    for kind in ("auto", "terraform"):
+        result = check_text(text, name="state.json", input_kind=kind)
+        assert result.errors == [] and result.findings == [], kind

@@ -36,12 +36,21 @@ _MODULE_REFERENCE = re.compile(rf"^module\.([A-Za-z0-9_-]+)({_KEY})?\.([A-Za-z0-
 _VARIABLE_REFERENCE = re.compile(r"^var\.([A-Za-z0-9_-]+)")
 
 
+# What `terraform show -json` prints for a state with no resources: no "values" at all
+# (hashicorp/terraform internal/command/testdata/show-json-state/empty/output.json).
+_EMPTY_STATE_KEYS = frozenset({"format_version", "terraform_version"})
+
+
 def is_plan(data: Any) -> bool:
     return (
         isinstance(data, dict)
         and "format_version" in data
-        and any(
-            key in data for key in ("planned_values", "values", "resource_changes", "configuration")
+        and (
+            any(
+                key in data
+                for key in ("planned_values", "values", "resource_changes", "configuration")
+            )
+            or data.keys() <= _EMPTY_STATE_KEYS
         )
     )
 
