@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from conveyor.rules.catalog import RULES
 from conveyor.rules.docs import NOT_VISIBLE, pages
 
@@ -81,3 +83,14 @@ def test_every_rule_page_states_its_precision_evidence() -> None:
         else:
             assert text.startswith("No finding on the corpus"), rule.id
             assert f"tests/rules/fixtures/{rule.id}" in text
+
+
+@pytest.mark.parametrize(("flag", "code"), [("--help", 0), ("-h", 0), ("--out", 2)])
+def test_the_generator_takes_an_option_for_no_folder(
+    flag: str, code: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conveyor.rules.docs import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main([flag]) == code
+    assert list(tmp_path.iterdir()) == []

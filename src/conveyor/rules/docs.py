@@ -287,6 +287,10 @@ def pages() -> dict[str, str]:
 
 
 def main(argv: list[str]) -> int:
+    if argv and argv[0].startswith("-"):
+        # An option (--help) is no folder: it once wrote 84 pages into ./--help.
+        print("usage: python -m conveyor.rules.docs [FOLDER]  (default docs/rules)")
+        return 0 if argv[0] in ("-h", "--help") else 2
     target = Path(argv[0]) if argv else Path("docs/rules")
     target.mkdir(parents=True, exist_ok=True)
     for name, text in pages().items():
