@@ -530,6 +530,18 @@ def test_a_scan_artifact_without_a_report_blocks(pipeline: Pipeline, context: Fa
     ) in message
 
 
+def test_reports_are_found_by_extension_in_any_case(
+    pipeline: Pipeline, context: FakeContext
+) -> None:
+    # A report named REPORT.SARIF left unread would let its scan's findings pass unseen.
+    pipeline.upload(SOURCE_KEY, {})
+    pipeline.upload(SCANS_KEY, {"OUT/PIP-AUDIT.SARIF": sample("pip-audit.sarif")})
+    pipeline.expect("put_job_success_result")
+
+    assert app.handler(job("high"), context)["status"] == "succeeded"
+    assert pipeline.reported()[1]["summary"].endswith("Reports: ScanReports/OUT/PIP-AUDIT.SARIF")
+
+
 def test_missing_artifact_object_fails(pipeline: Pipeline, context: FakeContext) -> None:
     pipeline.upload(SOURCE_KEY, {})
     pipeline.expect()
@@ -767,6 +779,111 @@ def test_a_passing_gate_publishes_a_passed_notice(
     assert message["Message"] == pipeline.reported()[1]["summary"]
 
 
+def test_a_gate_that_could_not_decide_publishes_a_blocked_notice_without_counts(
+    pipeline: Pipeline, context: FakeContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The security team must hear of a gate that stopped without reading the scans too.
+    inbox = Inbox.for_new_topic("payments-security")
+    monkeypatch.setenv("SECURITY_TOPIC_ARN", inbox.topic_arn)
+    monkeypatch.setenv("EVENT_BUS_NAME", "payments-events")
+    pipeline.upload(SOURCE_KEY, {"payments/app.py": b""})
+    pipeline.upload(SCANS_KEY, {"notes.txt": b""})
+    pipeline.expect()
+    pipeline.codepipeline.add_client_error("get_job_details", "AccessDeniedException")
+    events = common.client("events")
+    sent = record_calls(events)
+    with Stubber(events) as bus:
+        bus.add_response("put_events", {"FailedEntryCount": 0, "Entries": [{"EventId": "1"}]})
+        assert app.handler(job("high"), context)["status"] == "failed"
+
+    assert inbox.only()["Subject"] == "Security scan BLOCKED"
+    [(_, params)] = sent
+    detail = json.loads(params["Entries"][0]["Detail"])
+    assert detail["summary"].startswith("Scan gate could not decide: no SARIF reports")
+    assert (detail["passed"], detail["fail_on"], detail["blocking"], detail["counts"]) == (
+        False,
+        None,
+        None,
+        None,
+    )
+
+
+def test_the_notice_subject_is_one_printable_ascii_line_within_100_characters(
+    pipeline: Pipeline, context: FakeContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SNS refuses a Subject with control characters, non-ASCII or more than 100 characters
+    # (https://docs.aws.amazon.com/sns/latest/api/API_Publish.html), which would lose the notice.
+    inbox = Inbox.for_new_topic("payments-security")
+    monkeypatch.setenv("SECURITY_TOPIC_ARN", inbox.topic_arn)
+    monkeypatch.setenv("APP_NAME", "pay\nments~é")
+    pipeline.upload_scans(tools=("gitleaks",))
+    pipeline.expect()
+    pipeline.codepipeline.add_response(
+        "get_job_details",
+        {"jobDetails": {"id": JOB_ID, "data": {"pipelineContext": {"pipelineName": "p" * 120}}}},
+        {"jobId": JOB_ID},
+    )
+
+    app.handler(job("high"), context)
+
+    subject = inbox.only()["Subject"]
+    assert subject == ("[pay?ments~?] Security scan BLOCKED: " + "p" * 120)[:100]
+    assert len(subject) == 100
+
+
+def test_a_long_summary_is_cut_to_4000_characters_in_the_event(
+    pipeline: Pipeline, context: FakeContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # EventBridge entries are limited to 256 KB; the full summary is in the job result.
+    monkeypatch.setenv("EVENT_BUS_NAME", "payments-events")
+    results = [{"ruleId": "R" * 500 + str(n), "level": "error"} for n in range(12)]
+    pipeline.upload(SOURCE_KEY, {})
+    pipeline.upload(SCANS_KEY, {"x.sarif": _log({"tool": _TOOL, "results": results})})
+    pipeline.expect()
+    pipeline.codepipeline.add_client_error("get_job_details", "AccessDeniedException")
+    events = common.client("events")
+    sent = record_calls(events)
+    with Stubber(events) as bus:
+        bus.add_response("put_events", {"FailedEntryCount": 0, "Entries": [{"EventId": "1"}]})
+        app.handler(job("high"), context)
+
+    [(_, params)] = sent
+    summary = json.loads(params["Entries"][0]["Detail"])["summary"]
+    assert len(pipeline.message()) > 4000
+    assert summary == pipeline.message()[:4000]
+
+
+def test_the_artifacts_are_read_with_the_jobs_own_credentials(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # CodePipeline hands the action temporary credentials for its artifact bucket; the
+    # function's own role has no access to it, and KMS-encrypted artifacts need SigV4.
+    made: list[tuple[str, dict[str, Any]]] = []
+    monkeypatch.setattr(boto3, "client", lambda service, **kwargs: made.append((service, kwargs)))
+    event = job("high")
+    parsed = common.parse_pipeline_job(event)
+    assert parsed is not None
+
+    app._artifact_client(parsed)
+    credentials = event["CodePipeline.job"]["data"]["artifactCredentials"]
+    credentials["sessionToken"] = ""
+    without_token = common.parse_pipeline_job(event)
+    assert without_token is not None
+    app._artifact_client(without_token)
+
+    [(service, kwargs), (_, no_token)] = made
+    config = kwargs.pop("config")
+    assert service == "s3"
+    assert kwargs == {
+        "aws_access_key_id": "ASIAEXAMPLEEXAMPLE00",
+        "aws_secret_access_key": "example-secret-access-key-not-real",
+        "aws_session_token": "example-session-token-not-real",
+    }
+    assert config.signature_version == "s3v4"
+    assert config.retries == {"max_attempts": 3, "mode": "standard"}
+    assert no_token["aws_session_token"] is None
+
+
 def test_publish_failure_does_not_change_the_job_result(
     pipeline: Pipeline,
     context: FakeContext,
@@ -821,10 +938,19 @@ def test_result_event_on_the_bus_is_what_notify_formats(
         "payments-events",
     )
     detail = json.loads(entry["Detail"])
-    assert detail["passed"] is False
-    assert detail["blocking"] == 2
-    assert detail["counts"] == {"critical": 1, "high": 1, "medium": 1, "low": 1}
-    assert detail["stage"] == "Checks"
+    # Every field notify and the history read, not only some: a dropped or renamed key is lost.
+    assert detail == {
+        "app": "payments",
+        "pipeline": "payments-pipeline",
+        "execution_id": "3a5f2c1e-8b7d-4e6f-9a0b-1c2d3e4f5a6b",
+        "stage": "Checks",
+        "action": "ScanGate",
+        "passed": False,
+        "fail_on": "high",
+        "blocking": 2,
+        "counts": {"critical": 1, "high": 1, "medium": 1, "low": 1},
+        "summary": pipeline.message(),
+    }
     config = notify_app.Config("arn:topic", None, {}, {})
     # as EventBridge delivers it: the envelope fields around the entry
     delivered = {"id": "e1", "time": "2026-03-02T10:05:30Z", "region": "us-east-1"}
