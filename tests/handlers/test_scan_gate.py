@@ -898,6 +898,43 @@ def test_publish_failure_does_not_change_the_job_result(
     assert app.handler(job("high"), context)["status"] == "succeeded"
     errors = [line for line in log_lines(capsys.readouterr().out) if line["level"] == "ERROR"]
     assert errors[0]["message"] == "publish to SECURITY_TOPIC_ARN failed"
+    # The operator needs the reason, not only that it failed.
+    assert "NotFound" in errors[0]["error"]
+
+
+def test_a_refused_event_is_logged_and_does_not_change_the_job_result(
+    pipeline: Pipeline,
+    context: FakeContext,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("EVENT_BUS_NAME", "payments-events")
+    pipeline.upload_scans(tools=("pip-audit",))
+    pipeline.expect("put_job_success_result")
+    pipeline.codepipeline.add_client_error("get_job_details", "AccessDeniedException")
+    events = common.client("events")
+    with Stubber(events) as bus:
+        bus.add_client_error("put_events", "AccessDeniedException")
+        assert app.handler(job("high"), context)["status"] == "succeeded"
+
+    [error] = [line for line in log_lines(capsys.readouterr().out) if line["level"] == "ERROR"]
+    assert error["message"] == "put_events to EVENT_BUS_NAME failed"
+    assert "AccessDeniedException" in error["error"]
+
+
+def test_the_result_log_line_carries_the_decision(
+    pipeline: Pipeline, context: FakeContext, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Without a topic or bus, this line is the only record of what the gate decided.
+    pipeline.upload_scans(tools=("trivy",))
+    pipeline.expect()
+
+    app.handler(job("high"), context)
+
+    [line] = [x for x in log_lines(capsys.readouterr().out) if x["message"] == "reported"]
+    assert (line["level"], line["job_id"], line["passed"]) == ("INFO", JOB_ID, False)
+    assert line["counts"] == {"critical": 1, "high": 1, "medium": 1, "low": 1}
+    assert line["summary"] == pipeline.message()
 
 
 def test_result_event_on_the_bus_is_what_notify_formats(
