@@ -83,7 +83,10 @@ class _Result:
 
 
 @pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> Fake:
+def fake(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Fake:
+    # deploy synthesizes into ./cdk.out: in the checkout's root, another xdist worker's test
+    # could write or remove the same folder between synth and deploy (seen once in CI).
+    monkeypatch.chdir(tmp_path)
     state = Fake()
 
     def find_tools(*, profile: str | None = None, check_credentials: bool = True) -> Tools:
