@@ -4,10 +4,11 @@ from __future__ import annotations
 import io
 import json
 import re
+import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import boto3
@@ -71,6 +72,9 @@ class Pipeline:
         assert name == "PutJobFailureResult"
         text: str = details["message"]
         return text
+
+
+REAL_TODAY = app.today_utc  # before fixed_today replaces it
 
 
 @pytest.fixture(autouse=True)
@@ -540,6 +544,20 @@ def test_reports_are_found_by_extension_in_any_case(
 
     assert app.handler(job("high"), context)["status"] == "succeeded"
     assert pipeline.reported()[1]["summary"].endswith("Reports: ScanReports/OUT/PIP-AUDIT.SARIF")
+
+
+@pytest.mark.parametrize("zone", ["Etc/GMT-14", "Etc/GMT+12"])
+def test_expiry_dates_are_judged_in_utc_whatever_the_local_zone(
+    monkeypatch: pytest.MonkeyPatch, zone: str
+) -> None:
+    # 26 hours apart: at any moment one of the two zones is on another date than UTC.
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        assert REAL_TODAY() == datetime.now(UTC).date()
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 def test_missing_artifact_object_fails(pipeline: Pipeline, context: FakeContext) -> None:
