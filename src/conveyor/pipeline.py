@@ -365,14 +365,12 @@ class Pipeline(Construct):
             failed_events=self.failed_events,
         )
         # Services ECS itself rolls back (rolling with the circuit breaker, native blue/green);
-        # a service in another account sends its events to that account's bus.
+        # a service in another account by its ARN there (its events are forwarded here).
         notifications.watch_ecs_rollbacks(
             {
-                p.service_arn(): p.env.name
+                (p.foreign_service_arn or p.service_arn()): p.env.name
                 for p in parts
-                if (p.creates_service or p.existing is not None)
-                and not p.codedeploy_ecs
-                and p.env not in spec.foreign_environments
+                if (p.creates_service or p.existing is not None) and not p.codedeploy_ecs
             }
         )
         self._alarms(projects)
@@ -447,6 +445,16 @@ class Pipeline(Construct):
                     cluster=ecs_deploy.cluster or "",
                     service=ecs_deploy.service or "",
                 )
+        if foreign is not None and ecs_deploy is not None and not part.codedeploy_ecs:
+            # ECS rolls the service back there and says so on that account's bus: forwarded to
+            # the pipeline's, where the ECS rollback notice matches the service's ARN there.
+            foreign.forward_service_events(
+                cluster=ecs_deploy.cluster or part.cluster_name,
+                service=ecs_deploy.service or part.service_name,
+            )
+            part.foreign_service_arn = foreign.seen_service_arn(
+                cluster=part.cluster_name, service=part.service_name
+            )
         if part.codedeploy_ecs:
             assert ecs_deploy is not None
             hook = hook_function_name(self.naming, env.name) if env.validation else None

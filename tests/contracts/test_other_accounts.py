@@ -35,6 +35,7 @@ from tests.contracts.obligations import (
     action_type,
 )
 from tests.contracts.test_event_patterns import SAMPLES
+from tests.synth.conftest import ROOT, Synthesized
 
 
 def _uses_codedeploy(env: Environment) -> bool:
@@ -142,22 +143,22 @@ def _forwarding_rules(example: Example) -> list[tuple[Located, dict[str, Any]]]:
     return found
 
 
-@pytest.mark.parametrize("example", EXAMPLE_NAMES, indirect=True)
-def test_codedeploy_events_in_another_account_reach_the_pipeline_account(
-    example: Example,
-) -> None:
-    spec = example.synthesized.spec
-    expected = sorted(
-        f"{spec.app}-deploy-{e.name}" for e in spec.foreign_environments if _uses_codedeploy(e)
-    )
+def _forwarded(example: Example) -> dict[str, list[str]]:
+    """Source -> what the rules forwarding to the pipeline account's bus select (CodeDeploy
+    applications, ECS service ARNs), once each forwarding rule's role was found allowed to put
+    its events there (its identity policy and the bus policy, by the real evaluator)."""
     pipeline_bus = f"arn:aws:events:{example.region}:{example.account}:event-bus/default"
-    forwarded = []
+    forwarded: dict[str, list[str]] = {}
     refused = []
     for rule, target in _forwarding_rules(example):
         assert target["Arn"] == pipeline_bus
         role = example.role(target["RoleArn"])
         assert "events.amazonaws.com" in json.dumps(role.trust)
-        for need in FORWARD_EVENTS_NEEDS:
+        pattern = rule.value("EventPattern")
+        (source,) = pattern["source"]
+        needs = [n for n in FORWARD_EVENTS_NEEDS if ("events:source", source) in n.context]
+        assert needs, f"{rule.lid}: no need for {source}"
+        for need in needs:
             for action in need.actions:
                 verdict = evaluate(
                     Caller(arn=role.arn),
@@ -170,9 +171,23 @@ def test_codedeploy_events_in_another_account_reach_the_pipeline_account(
                 )
                 if not verdict:
                     refused.append(f"{rule.lid} {action}: {verdict.why} ({need.source})")
-        forwarded += rule.value("EventPattern")["detail"]["application"]
+        selected = (
+            pattern["detail"]["application"] if source == "aws.codedeploy" else pattern["resources"]
+        )
+        forwarded.setdefault(source, []).extend(selected)
     assert refused == []
-    assert sorted(forwarded) == expected
+    return forwarded
+
+
+@pytest.mark.parametrize("example", EXAMPLE_NAMES, indirect=True)
+def test_codedeploy_events_in_another_account_reach_the_pipeline_account(
+    example: Example,
+) -> None:
+    spec = example.synthesized.spec
+    expected = sorted(
+        f"{spec.app}-deploy-{e.name}" for e in spec.foreign_environments if _uses_codedeploy(e)
+    )
+    assert sorted(_forwarded(example).get("aws.codedeploy", [])) == expected
 
 
 @pytest.mark.parametrize("example", EXAMPLE_NAMES, indirect=True)
@@ -205,3 +220,67 @@ def test_the_pipeline_s_rules_match_codedeploy_events_from_the_other_account(
                 if pattern.matches_event(event):
                     matched.add(rule.resolver.name(rule.lid) or rule.lid)
         assert any("history" in name for name in matched), (env.name, matched)
+
+
+# --- ECS rolling / native blue/green in another account (issue 14, defect 9) ---------------------
+
+
+@pytest.fixture(scope="module")
+def ecs_elsewhere(tmp_path_factory: pytest.TempPathFactory) -> Example:
+    """multi-account.yaml with production rolling (ECS rolls it back itself) in its account."""
+    from conveyor.spec import parse_spec
+    from conveyor.synth import synthesize
+
+    spec = parse_spec((ROOT / "examples" / "multi-account.yaml").read_text())
+    data = spec.model_dump(by_alias=True, exclude_unset=True)
+    for env in data["environments"]:
+        if env["name"] == "prod":
+            env["deploy"]["ecs"] = {"strategy": "rolling", "create": env["deploy"]["ecs"]["create"]}
+    spec = type(spec).model_validate(data)
+    result = synthesize(spec, tmp_path_factory.mktemp("ecs-elsewhere"), nag=True)
+    return Example(
+        Synthesized(
+            name="ecs-elsewhere",
+            spec=spec,
+            outdir=result.outdir,
+            templates={t.stack: json.loads(t.path.read_text()) for t in result.templates},
+            nag_report=json.loads((result.outdir / "validation-report.json").read_text()),
+        )
+    )
+
+
+def test_ecs_rollbacks_in_another_account_reach_the_pipeline_s_rollback_notice(
+    ecs_elsewhere: Example,
+) -> None:
+    """ECS tells of a failed (rolled back) deployment on the service's own account's bus. A
+    SERVICE_DEPLOYMENT_FAILED event of production's service, in production's account: the
+    bootstrap stack's rule there forwards it, its role may put it on the pipeline account's
+    bus (whose policy admits aws.ecs from that account), and the pipeline's ECS rollback rule
+    matches it. https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-account.html
+    """
+    example = ecs_elsewhere
+    (prod,) = example.synthesized.spec.foreign_environments
+    assert prod.account is not None and prod.account != example.account
+    service = (
+        f"arn:aws:ecs:{example.region}:{prod.account}:"
+        "service/ledger-cluster-prod/ledger-service-prod"
+    )
+    assert _forwarded(example).get("aws.ecs") == [service]
+    event = copy.deepcopy(SAMPLES["ecs-deployment-state"]["event"])
+    event["account"], event["region"], event["resources"] = prod.account, example.region, [service]
+    event["detail"]["eventName"] = "SERVICE_DEPLOYMENT_FAILED"
+
+    def matching(account: str) -> list[str]:
+        return [
+            rule.resolver.name(rule.lid) or rule.lid
+            for rule in example.of_type("AWS::Events::Rule")
+            if rule.resolver.account == account
+            and rule.value("EventPattern")  # not a schedule
+            and EventPattern.load(json.dumps(rule.value("EventPattern"))).matches_event(event)
+        ]
+
+    assert matching(prod.account) == ["ledger-service-events-prod"]
+    assert matching(example.account) == ["ledger-team-ecs-rollback"]
+    # Somebody else's service in that account is neither forwarded nor noticed.
+    event["resources"] = [service.replace("ledger-service-prod", "other")]
+    assert matching(prod.account) == [] and matching(example.account) == []

@@ -292,6 +292,47 @@ def test_validation_rolls_back_a_service_in_another_account_there(
     assert granted["ecs:ListTaskDefinitions"] == '"*"'
 
 
+def _of_type(template: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [r["Properties"] for r in template["Resources"].values() if r["Type"] == kind]
+
+
+def test_ecs_rollbacks_in_another_account_are_forwarded_to_the_pipeline_s_notice(
+    rolling_in_another_account: dict[str, Any],
+) -> None:
+    """Issue 14 defect 9, in another account: ECS says it rolled production's service back on
+    production's account's bus. Its bootstrap stack forwards that service's deployment events to
+    the pipeline account's bus, whose policy admits aws.ecs from production's account, and the
+    pipeline's ECS rollback rule names the service's ARN in production's account (before: the
+    rule left the service out and nothing forwarded its events).
+    https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-account.html"""
+    pipeline = rolling_in_another_account["ledger-pipeline"]
+    bootstrap = rolling_in_another_account["ledger-bootstrap-prod"]
+    service = "service/ledger-cluster-prod/ledger-service-prod"
+    (forward,) = [
+        r
+        for r in _of_type(bootstrap, "AWS::Events::Rule")
+        if r["EventPattern"]["source"] == ["aws.ecs"]
+    ]
+    assert forward["EventPattern"]["detail-type"] == ["ECS Deployment State Change"]
+    assert service in json.dumps(forward["EventPattern"]["resources"])
+    assert ":event-bus/default" in json.dumps(forward["Targets"][0]["Arn"])
+    (policy,) = _of_type(pipeline, "AWS::Events::EventBusPolicy")
+    assert policy["Statement"]["Condition"] == {
+        "ForAllValues:StringEquals": {"events:source": ["aws.ecs"]}
+    }
+    assert "ProdAccountId" in json.dumps(policy["Statement"]["Principal"])
+    (notice,) = [
+        r
+        for r in _of_type(pipeline, "AWS::Events::Rule")
+        if r.get("EventPattern", {}).get("source") == ["aws.ecs"]
+    ]
+    watched = json.dumps(notice["EventPattern"]["resources"])
+    assert service.replace("-prod", "-staging") in watched
+    (prod_arn,) = [a for a in notice["EventPattern"]["resources"] if service in json.dumps(a)]
+    # production's account (the pipeline stack's parameter), not the pipeline's own
+    assert "ProdAccountId" in json.dumps(prod_arn) and "AWS::AccountId" not in json.dumps(prod_arn)
+
+
 # --- re-running a release after a validation rollback (review of issue 10, F3) -------------------
 
 

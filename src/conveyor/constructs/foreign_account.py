@@ -62,6 +62,9 @@ _PULL_ACTIONS = [
 # The detail-type of CodeDeploy's deployment events.
 # https://docs.aws.amazon.com/codedeploy/latest/userguide/monitoring-cloudwatch-events.html
 DEPLOYMENT_STATE_CHANGE = "CodeDeploy Deployment State-change Notification"
+# The detail-type of ECS's service deployment events.
+# https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_service_deployment_events.html
+ECS_DEPLOYMENT_STATE_CHANGE = "ECS Deployment State Change"
 
 
 def bootstrap_stack_name(naming: Naming, env: Environment) -> str:
@@ -117,6 +120,10 @@ class ForeignAccount:
             description=f"Account of the {env.name} environment",
         ).value_as_string
         self._group: codedeploy.IEcsDeploymentGroup | None = None
+        # The events role, the pipeline's bus and the sources its policy admits, once forwarded.
+        self._forwarding: (
+            tuple[iam.Role, events.IEventBus, events.CfnEventBusPolicy, list[str]] | None
+        ) = None
         self.deploy_role_name = naming.name("deploy", env.name)
         self.cloudformation_role_name = naming.name("cloudformation", env.name)
 
@@ -313,61 +320,107 @@ class ForeignAccount:
     def forward_deployment_events(self, *, application: str) -> None:
         """CodeDeploy tells of its deployments here on this account's default event bus; the
         pipeline's history and rollback notices listen on the pipeline account's. A rule here
-        forwards the state changes of the environment's one application there, as a role only
-        EventBridge may assume, and the pipeline account's bus admits exactly those events from
-        this account (source aws.codedeploy). Events keep their source, detail and account, so
-        the pipeline's own rules match them unchanged.
-        https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-account.html
-        https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-bus-example-policy-cross-account-custom-bus-source.html
+        forwards the state changes of the environment's one application there (source
+        aws.codedeploy). https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-account.html
         """
-        stack = self.stack
-        pipeline_bus = (
-            f"arn:{Aws.PARTITION}:events:{Aws.REGION}:{self.pipeline_account}:event-bus/default"
-        )
-        role = iam.Role(
-            stack,
-            "DeploymentEventsRole",
-            assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
-            description=(
-                f"conveyor {self.spec.app}: forwards {self.env.name}'s CodeDeploy events to the "
-                "pipeline's account"
-            ),
-        )
-        rule = events.Rule(
-            stack,
+        self._forward(
             "DeploymentEvents",
             rule_name=self.naming.name("deployment-events", self.env.name),
-            description=(
-                f"conveyor {self.spec.app}: {self.env.name}'s CodeDeploy deployments, to the "
-                "pipeline account's history and notices"
-            ),
-            event_pattern=events.EventPattern(
+            what="CodeDeploy deployments",
+            pattern=events.EventPattern(
                 source=["aws.codedeploy"],
                 detail_type=[DEPLOYMENT_STATE_CHANGE],
                 detail={"application": [application]},
             ),
         )
-        rule.add_target(
-            targets.EventBus(
-                events.EventBus.from_event_bus_arn(stack, "PipelineBus", pipeline_bus),
-                role=role,
+
+    def forward_service_events(self, *, cluster: str, service: str) -> None:
+        """ECS tells of a rolling or native blue/green service's deployments (and the rollback
+        of a failed one) on this account's default bus; the pipeline's ECS rollback notice
+        listens on the pipeline account's. A rule here forwards the one service's deployment
+        state changes there (source aws.ecs); `seen_service_arn` is its ARN in those events.
+        https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-account.html
+        https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_service_deployment_events.html
+        """
+        self._forward(
+            "ServiceDeploymentEvents",
+            rule_name=self.naming.name("service-events", self.env.name),
+            what="ECS service deployments",
+            pattern=events.EventPattern(
+                source=["aws.ecs"],
+                detail_type=[ECS_DEPLOYMENT_STATE_CHANGE],
+                resources=[
+                    f"arn:{Aws.PARTITION}:ecs:{Aws.REGION}:{Aws.ACCOUNT_ID}:"
+                    f"service/{cluster}/{service}"
+                ],
+            ),
+        )
+
+    def seen_service_arn(self, *, cluster: str, service: str) -> str:
+        """The ARN of the environment's service, in its account, as the pipeline's stack writes
+        it (the account by the pipeline stack's parameter): the resource of its forwarded
+        events."""
+        return f"arn:{Aws.PARTITION}:ecs:{Aws.REGION}:{self.account}:service/{cluster}/{service}"
+
+    def _forward(self, id: str, *, rule_name: str, what: str, pattern: events.EventPattern) -> None:
+        """A rule here that puts the events of `pattern` on the pipeline account's default bus,
+        as a role only EventBridge may assume; the pipeline account's bus admits exactly the
+        forwarded sources from this account (one statement per environment, listing each).
+        Events keep their source, detail, resources and account, so the pipeline's own rules
+        match them unchanged.
+        https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-account.html
+        https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-bus-example-policy-cross-account-custom-bus-source.html
+        """
+        stack = self.stack
+        if self._forwarding is None:
+            pipeline_bus = (
+                f"arn:{Aws.PARTITION}:events:{Aws.REGION}:{self.pipeline_account}:event-bus/default"
             )
-        )
-        events.CfnEventBusPolicy(
-            self.pipeline,
-            f"{self.label}DeploymentEvents",
-            event_bus_name="default",
-            statement_id=self.naming.name("deployment-events", self.env.name),
-            statement={
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:{Aws.PARTITION}:iam::{self.account}:root"},
-                "Action": "events:PutEvents",
-                "Resource": (
-                    f"arn:{Aws.PARTITION}:events:{Aws.REGION}:{Aws.ACCOUNT_ID}:event-bus/default"
+            role = iam.Role(
+                stack,
+                "DeploymentEventsRole",
+                assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
+                description=(
+                    f"conveyor {self.spec.app}: forwards {self.env.name}'s deployment events to "
+                    "the pipeline's account"
                 ),
-                "Condition": {"ForAllValues:StringEquals": {"events:source": ["aws.codedeploy"]}},
-            },
+            )
+            bus = events.EventBus.from_event_bus_arn(stack, "PipelineBus", pipeline_bus)
+            policy = events.CfnEventBusPolicy(
+                self.pipeline,
+                f"{self.label}DeploymentEvents",
+                event_bus_name="default",
+                statement_id=self.naming.name("deployment-events", self.env.name),
+                statement={
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:{Aws.PARTITION}:iam::{self.account}:root"},
+                    "Action": "events:PutEvents",
+                    "Resource": (
+                        f"arn:{Aws.PARTITION}:events:{Aws.REGION}:{Aws.ACCOUNT_ID}"
+                        ":event-bus/default"
+                    ),
+                    "Condition": {"ForAllValues:StringEquals": {"events:source": []}},
+                },
+            )
+            self._forwarding = (role, bus, policy, [])
+        role, bus, policy, sources = self._forwarding
+        assert pattern.source is not None
+        sources.extend(s for s in pattern.source if s not in sources)
+        # Every source forwarded so far (the statement was handed to CDK when created).
+        policy.add_property_override(
+            "Statement.Condition.ForAllValues:StringEquals.events:source", sorted(sources)
         )
+        rule = events.Rule(
+            stack,
+            id,
+            rule_name=rule_name,
+            description=(
+                f"conveyor {self.spec.app}: {self.env.name}'s {what}, to the pipeline "
+                "account's history and notices"
+            ),
+            event_pattern=pattern,
+        )
+        rule.add_target(targets.EventBus(bus, role=role))
 
     def function_rollback(self, *, function: str) -> iam.IRole:
         """A Lambda function here: the pipeline's validation assumes the deploy role to point

@@ -541,16 +541,18 @@ ROLLBACK_NEEDS: dict[str, tuple[Need, ...]] = {
     ),
 }
 
-# CodeDeploy's events in an environment's own account reach the pipeline account's default bus
-# (history, rollback notices): the forwarding rule's role puts them there, and the bus's policy
-# admits that account. https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-account.html
-FORWARD_EVENTS_NEEDS: tuple[Need, ...] = (
+# CodeDeploy's and ECS's deployment events in an environment's own account reach the pipeline
+# account's default bus (history, rollback notices): the forwarding rule's role puts them there,
+# and the bus's policy admits that account, for that source.
+# https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-account.html
+FORWARD_EVENTS_NEEDS: tuple[Need, ...] = tuple(
     Need(
         ("events:PutEvents",),
         "event-bus",
         "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-account.html",
-        (("events:source", "aws.codedeploy"),),
-    ),
+        (("events:source", source),),
+    )
+    for source in ("aws.codedeploy", "aws.ecs")
 )
 
 # Services that publish to an SNS topic on a template's behalf, by the resource that makes them

@@ -79,6 +79,9 @@ class EnvironmentParts:
     stack_roles: tuple[iam.IRole, iam.IRole] | None = None
     # CodeDeploy blue/green in another account: the CodeDeployToECS action's role there.
     codedeploy_role: iam.IRole | None = None
+    # A rolling or native blue/green service in another account: its ARN there, as the
+    # pipeline's stack writes it (its forwarded events name it).
+    foreign_service_arn: str | None = None
 
     @property
     def name(self) -> str:
