@@ -518,14 +518,7 @@ def _stages(rec: Record, view: View) -> list[Props]:
                 drop_none(
                     {
                         "Name": view.val(rec, *at, "name"),
-                        "ActionTypeId": drop_none(
-                            {
-                                "Category": view.val(rec, *at, "category"),
-                                "Owner": view.val(rec, *at, "owner"),
-                                "Provider": view.val(rec, *at, "provider"),
-                                "Version": view.val(rec, *at, "version"),
-                            }
-                        ),
+                        "ActionTypeId": _type_id(rec, view, at),
                         "Configuration": view.val(rec, *at, "configuration"),
                         "InputArtifacts": [
                             {"Name": n}
@@ -546,6 +539,19 @@ def _stages(rec: Record, view: View) -> list[Props]:
         stage: Props = {"Name": view.val(rec, "stage", s, "name"), "Actions": actions}
         stages.append({**stage, **_stage_conditions(rec, view, s)})
     return stages
+
+
+def _type_id(rec: Record, view: View, at: tuple[str | int, ...]) -> Props:
+    """An action's ActionTypeId or a rule's RuleTypeId: Terraform spells both the same way
+    (category, owner, provider, version), the action's inline, the rule's in a block."""
+    return drop_none(
+        {
+            "Category": view.val(rec, *at, "category"),
+            "Owner": view.val(rec, *at, "owner"),
+            "Provider": view.val(rec, *at, "provider"),
+            "Version": view.val(rec, *at, "version"),
+        }
+    )
 
 
 def _stage_conditions(rec: Record, view: View, s: int) -> Props:
@@ -573,19 +579,11 @@ def _condition(rec: Record, view: View, at: tuple[str | int, ...]) -> Props:
     rules = []
     for r in range(len(many(dig(rec.values, (*at, "rule"))))):
         rule = (*at, "rule", r)
-        type_id = (*rule, "rule_type_id", 0)
         rules.append(
             drop_none(
                 {
                     "Name": view.val(rec, *rule, "name"),
-                    "RuleTypeId": drop_none(
-                        {
-                            "Category": view.val(rec, *type_id, "category"),
-                            "Owner": view.val(rec, *type_id, "owner"),
-                            "Provider": view.val(rec, *type_id, "provider"),
-                            "Version": view.val(rec, *type_id, "version"),
-                        }
-                    ),
+                    "RuleTypeId": _type_id(rec, view, (*rule, "rule_type_id", 0)),
                     "Configuration": view.val(rec, *rule, "configuration"),
                     "Region": view.val(rec, *rule, "region"),
                     "RoleArn": view.ref(rec, *rule, "role_arn"),
