@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from conveyor.rules import Severity, check_paths, check_text
 
 JSON_TEMPLATE = """{
@@ -98,6 +100,63 @@ Resources:
     short = next(f for f in result.findings if f.rule == "CV000")
     assert short.line == 9
     assert short.severity is Severity.MEDIUM
+
+
+@pytest.mark.parametrize(
+    ("metadata", "path", "says"),
+    [
+        ("conveyor: CV020", "Metadata.conveyor", "expected a mapping"),
+        (
+            "conveyor: {suppressions: [{rule: CV020, reason: x}]}",
+            "Metadata.conveyor.suppressions",
+            "unknown key 'suppressions'",
+        ),
+        (
+            "conveyor: {suppress: {rule: CV020, reason: Cleaned by the registry policy}}",
+            "Metadata.conveyor.suppress",
+            "expected a list",
+        ),
+        ("conveyor: {suppress: [CV020]}", "Metadata.conveyor.suppress.0", "not 'CV020'"),
+        (
+            "conveyor: {suppress: [{id: CV020, reason: Cleaned by the registry policy}]}",
+            "Metadata.conveyor.suppress.0",
+            "needs rule:",
+        ),
+        (
+            "conveyor: {suppress: [{rule: CV020, reasons: Cleaned by the registry policy}]}",
+            "Metadata.conveyor.suppress.0.reasons",
+            "unknown key 'reasons'",
+        ),
+    ],
+)
+def test_a_malformed_suppression_says_it_suppresses_nothing(
+    metadata: str, path: str, says: str
+) -> None:
+    text = f"Resources:\n  Repo:\n    Type: AWS::ECR::Repository\n    Metadata:\n      {metadata}\n"
+    result = check_text(text, name="t.yaml")
+    assert "CV020" in {f.rule for f in result.findings}  # nothing was suppressed
+    hints = [f for f in result.findings if f.rule == "CV000"]
+    assert [(f.resource, f.path) for f in hints][:1] == [("Repo", f"Resources.Repo.{path}")]
+    assert "suppresses nothing" in hints[0].message and says in hints[0].message
+    assert hints[0].line == 5
+
+
+def test_a_well_formed_suppression_gets_no_shape_hint() -> None:
+    text = (
+        "Metadata:\n"
+        "  conveyor: {suppress: [{rule: CV020, reason: Cleaned by the registry policy}]}\n"
+        "Resources:\n  Repo:\n    Type: AWS::ECR::Repository\n    Metadata:\n"
+        "      conveyor: {suppress: [{rule: CV020, reason: Cleaned by the registry policy}]}\n"
+        "      other-tool: {anything: [1]}\n"
+    )
+    result = check_text(text, name="t.yaml")
+    assert [f for f in result.findings if f.rule == "CV000"] == []
+
+
+def test_a_malformed_template_level_suppression_is_reported_at_the_template() -> None:
+    text = "Metadata:\n  conveyor: [CV020]\nResources:\n  Q:\n    Type: AWS::SQS::Queue\n"
+    hints = [f for f in check_text(text, name="t.yaml").findings if f.rule == "CV000"]
+    assert [(f.resource, f.path, f.line) for f in hints] == [("", "Metadata.conveyor", 2)]
 
 
 def test_ignore_and_require_tags() -> None:

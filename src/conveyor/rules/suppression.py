@@ -14,6 +14,9 @@ from typing import Any
 
 MIN_REASON = 10
 
+_EXAMPLE = "suppress: [{rule: CV009, reason: why this is acceptable here}]"
+_ENTRY_KEYS = frozenset({"rule", "reason"})
+
 
 @dataclass(frozen=True, slots=True)
 class Suppression:
@@ -41,3 +44,37 @@ def suppressions(metadata: Any) -> list[Suppression]:
                 Suppression(item["rule"].strip(), reason if isinstance(reason, str) else "", index)
             )
     return out
+
+
+def shape_problems(metadata: Any) -> list[tuple[str, str]]:
+    """Where a ``conveyor`` metadata block is not the shape `suppressions` reads, as
+    (path under the owner's ``Metadata``, what to write instead). Such a block suppresses
+    nothing; without this the author would believe it does."""
+    if not isinstance(metadata, dict) or "conveyor" not in metadata:
+        return []
+    conveyor = metadata["conveyor"]
+    if not isinstance(conveyor, dict):
+        return [("conveyor", f"expected a mapping holding {_EXAMPLE}")]
+    found = [
+        (f"conveyor.{key}", f"unknown key {key!r}: conveyor reads only {_EXAMPLE}")
+        for key in conveyor
+        if key != "suppress"
+    ]
+    if "suppress" not in conveyor:
+        return found
+    items = conveyor["suppress"]
+    if not isinstance(items, list):
+        return [*found, ("conveyor.suppress", f"expected a list of entries: {_EXAMPLE}")]
+    for index, item in enumerate(items):
+        path = f"conveyor.suppress.{index}"
+        if not isinstance(item, dict):
+            found.append((path, f"expected an entry {{rule: CV009, reason: ...}}, not {item!r}"))
+            continue
+        if not isinstance(item.get("rule"), str):
+            found.append((path, "the entry needs rule: the id of the rule it suppresses (CV009)"))
+        found.extend(
+            (f"{path}.{key}", f"unknown key {key!r}: an entry has only rule and reason")
+            for key in item
+            if key not in _ENTRY_KEYS
+        )
+    return found

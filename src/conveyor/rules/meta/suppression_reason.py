@@ -1,4 +1,5 @@
-"""A suppression without a real reason, or for a rule that does not exist.
+"""A suppression without a real reason, for a rule that does not exist, or not in the shape
+conveyor reads (a mapping instead of a list, an entry without `rule:`, a misspelt key).
 
 A suppression must say why (at least 10 characters). An invalid suppression does not suppress:
 the original finding stays, and this one explains why. Findings of this rule cannot be
@@ -12,12 +13,14 @@ from typing import Any
 
 from conveyor.rules.engine import Context
 from conveyor.rules.model import Hit, Rule, Severity
-from conveyor.rules.suppression import MIN_REASON, suppressions
+from conveyor.rules.suppression import MIN_REASON, shape_problems, suppressions
 
 
 def _check(metadata: Any, owner: str, prefix: str) -> Iterator[Hit]:
     from conveyor.rules.catalog import RULE_IDS
 
+    for where, message in shape_problems(metadata):
+        yield Hit(owner, f"{prefix}Metadata.{where}", f"suppresses nothing: {message}")
     for s in suppressions(metadata):
         path = f"{prefix}Metadata.conveyor.suppress.{s.index}"
         if s.rule not in RULE_IDS:
