@@ -125,12 +125,44 @@ def test_memory_and_time_limits_are_options_and_a_file_past_one_exits_2(
     assert [e["file"] for e in report["errors"]] == [str(hog)]
     assert "over the limit of 50 MiB of memory per file" in report["errors"][0]["message"]
     assert {f["file"] for f in report["findings"]} == {str(bad)}
-    result = runner.invoke(app, ["check", str(bad), "-f", "json", "--time-limit", "0"])
+    result = runner.invoke(app, ["check", str(bad), "-f", "json", "--time-limit", "1e-6"])
     assert result.exit_code == 2
     (error,) = json.loads(result.output)["errors"]
-    assert "over the limit of 0 s per file (--time-limit)" in error["message"]
+    assert "over the limit of 1e-06 s per file (--time-limit)" in error["message"]
     for option in ("--time-limit", "--memory-limit"):
         assert runner.invoke(app, ["check", str(bad), option, "-1"]).exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "says"),
+    [
+        # 0 would stop every file before it is read; inf and huge values overflowed the
+        # platform's time_t or C long inside the runner (an "internal error" per file).
+        ("--time-limit", "0", "--time-limit must be more than 0 and at most 3600 seconds, not 0"),
+        ("--time-limit", "nan", "not nan"),
+        ("--time-limit", "inf", "not inf"),
+        ("--time-limit", "1e308", "not 1e+308"),
+        ("--memory-limit", "99999999999999999999", "--memory-limit must be from 1 to 1048576"),
+    ],
+)
+def test_limits_out_of_range_are_usage_errors_before_any_file_is_read(
+    bad: Path, option: str, value: str, says: str
+) -> None:
+    for jobs in ("1", "2"):
+        result = runner.invoke(app, ["check", str(bad), str(bad), "-j", jobs, option, value])
+        assert result.exit_code == 2
+        assert says in result.stderr and "write for example" in result.stderr
+        assert "internal error" not in result.output and result.stdout == ""
+
+
+def test_the_python_api_refuses_limits_out_of_range(bad: Path) -> None:
+    from conveyor.rules import check_paths
+
+    with pytest.raises(ValueError, match="--time-limit must be more than 0"):
+        check_paths([bad], time_limit=float("inf"))
+    with pytest.raises(ValueError, match="--memory-limit must be from 1 to"):
+        check_paths([bad], memory_limit=0)
+    assert check_paths([bad], time_limit=3600, memory_limit=1 << 20).findings
 
 
 def test_missing_path_and_unknown_rule_are_usage_errors(bad: Path) -> None:

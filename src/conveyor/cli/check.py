@@ -128,8 +128,13 @@ def check(
 
       conveyor check - < template.json
     """
+    from conveyor.rules.bounds import limits_problem
     from conveyor.rules.catalog import RULE_IDS
 
+    problem = limits_problem(time_limit, memory_limit)
+    if problem is not None:
+        typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(2)
     ignored = _split(ignore)
     unknown = [r for r in ignored if r not in RULE_IDS]
     if unknown:

@@ -35,6 +35,26 @@ TIME_LIMIT = 60.0
 # MiB of memory one file may add to a worker process. A 10 MiB template with 100,000 resources
 # needs about a tenth of it.
 MEMORY_LIMIT_MIB = 2048
+# The largest limits accepted: past them a deadline or an rlimit no longer fits the platform's
+# types (time_t, C long), and no template needs an hour or a TiB.
+MAX_TIME_LIMIT = 3600.0
+MAX_MEMORY_LIMIT_MIB = 1 << 20
+
+
+def limits_problem(time_limit: float, memory_limit: int) -> str | None:
+    """What is wrong with the per-file limits, in the CLI's words; None when both are usable.
+    A NaN fails every comparison, so it is refused with the rest."""
+    if not 0 < time_limit <= MAX_TIME_LIMIT:
+        return (
+            f"--time-limit must be more than 0 and at most {MAX_TIME_LIMIT:g} seconds, not "
+            f"{time_limit:g}: write for example --time-limit {TIME_LIMIT:g}"
+        )
+    if not 1 <= memory_limit <= MAX_MEMORY_LIMIT_MIB:
+        return (
+            f"--memory-limit must be from 1 to {MAX_MEMORY_LIMIT_MIB} MiB, not {memory_limit}: "
+            f"write for example --memory-limit {MEMORY_LIMIT_MIB}"
+        )
+    return None
 
 
 class Overtime(BaseException):

@@ -19,7 +19,14 @@ from functools import lru_cache
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
-from conveyor.rules.bounds import MEMORY_LIMIT_MIB, TIME_LIMIT, Overtime, memory_bound, time_bound
+from conveyor.rules.bounds import (
+    MEMORY_LIMIT_MIB,
+    TIME_LIMIT,
+    Overtime,
+    limits_problem,
+    memory_bound,
+    time_bound,
+)
 from conveyor.rules.engine import Options, RuleSet, check_template
 from conveyor.rules.inputs import NOT_APPLICABLE, looks_like_input
 from conveyor.rules.inputs import load as load_input
@@ -570,7 +577,11 @@ def check_paths(
     """Check templates at ``paths`` (files, directories, ``cdk.out``, or ``-`` for stdin).
     Each file gets ``time_limit`` seconds and, when checked in a worker process (``jobs`` > 1,
     or a file over 1 MB), ``memory_limit`` MiB; past either it is an error naming the file.
-    ``input_kind`` forces terraform, pulumi or cloudformation instead of detecting it."""
+    ``input_kind`` forces terraform, pulumi or cloudformation instead of detecting it.
+    Raises ValueError for limits out of range (bounds.limits_problem)."""
+    problem = limits_problem(time_limit, memory_limit)
+    if problem is not None:
+        raise ValueError(problem)
     started = time.perf_counter()
     options = Options(
         ignore=frozenset(ignore),
