@@ -104,6 +104,26 @@ def test_negative_usage_exits_2() -> None:
     assert "--deploys-per-day" in result.output
 
 
+@pytest.mark.parametrize(
+    ("option", "value", "greatest"),
+    [
+        ("--deploys-per-day", "1e308", "1440"),
+        ("--build-minutes", "1e308", "2160"),
+        ("--image-mb", "1e12", "100000"),
+        ("--lcu", "1e308", "1000000"),
+    ],
+)
+def test_usage_past_any_real_pipeline_exits_2_not_an_infinite_estimate(
+    option: str, value: str, greatest: str
+) -> None:
+    result = runner.invoke(app, ["cost", str(MINIMAL), option, value])
+    assert result.exit_code == 2
+    assert option in result.output and greatest in result.output
+    assert "inf" not in result.output.replace("information", "")
+    within = runner.invoke(app, ["cost", str(MINIMAL), option, greatest, "-f", "json"])
+    assert within.exit_code == 0, within.output
+
+
 def test_invalid_spec_exits_2(tmp_path: Path) -> None:
     spec = tmp_path / "conveyor.yaml"
     spec.write_text("app: web\n")

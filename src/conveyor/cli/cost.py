@@ -24,13 +24,27 @@ def _price(value: float) -> str:
     return f"{value:.10f}".rstrip("0").rstrip(".") if value < 0.001 else f"{value:g}"
 
 
+# Upper bounds of the usage options: a finite value past them (1e308 executions a day) made
+# every total infinite. Each is far above any real pipeline: one execution a minute; CodeBuild's
+# longest build timeout (36 hours,
+# https://docs.aws.amazon.com/codebuild/latest/userguide/limits.html); a 100 GB image; a
+# million LCUs.
+MAX_DEPLOYS_PER_DAY = 1440.0
+MAX_BUILD_MINUTES = 2160.0
+MAX_IMAGE_MB = 100_000.0
+MAX_LCU = 1_000_000.0
+
+
 def cost(
     spec: Annotated[Path, typer.Argument(help="Path to conveyor.yaml.", show_default=False)],
     fmt: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.table,
     deploys_per_day: Annotated[
         float,
         typer.Option(
-            "--deploys-per-day", min=0.0, help="Pipeline executions a day, through every stage."
+            "--deploys-per-day",
+            min=0.0,
+            max=MAX_DEPLOYS_PER_DAY,
+            help="Pipeline executions a day, through every stage.",
         ),
     ] = 5.0,
     build_minutes: Annotated[
@@ -38,16 +52,23 @@ def cost(
         typer.Option(
             "--build-minutes",
             min=0.0,
+            max=MAX_BUILD_MINUTES,
             help="Minutes one build takes.",
             show_default="the plan's typical duration",
         ),
     ] = None,
     image_mb: Annotated[
-        float, typer.Option("--image-mb", min=0.0, help="Compressed size of one image.")
+        float,
+        typer.Option("--image-mb", min=0.0, max=MAX_IMAGE_MB, help="Compressed size of one image."),
     ] = 250.0,
     lcu: Annotated[
         float,
-        typer.Option("--lcu", min=0.0, help="Load balancer capacity units per hour (traffic)."),
+        typer.Option(
+            "--lcu",
+            min=0.0,
+            max=MAX_LCU,
+            help="Load balancer capacity units per hour (traffic).",
+        ),
     ] = 1.0,
     region: Annotated[
         str | None,
