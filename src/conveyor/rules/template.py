@@ -31,10 +31,17 @@ MAX_DEPTH = 120
 # Python refuses to convert integers longer than this to or from text (CVE-2020-10735); no
 # CloudFormation value comes close.
 _MAX_DIGITS = sys.get_int_max_str_digits() or 4300
-_DIGITS_FIX = (
-    f"conveyor reads numbers of up to {_MAX_DIGITS:,} digits and no CloudFormation value "
-    "needs more: shorten it, or quote it to make it a string"
-)
+
+
+def digits_fix(what: str = "CloudFormation value") -> str:
+    """What to do about a number past the digit limit, naming the kind of input it is in."""
+    return (
+        f"conveyor reads numbers of up to {_MAX_DIGITS:,} digits and no {what} needs more: "
+        "shorten it, or quote it to make it a string"
+    )
+
+
+_DIGITS_FIX = digits_fix()
 
 TEMPLATE_SUFFIXES = (".json", ".yaml", ".yml", ".template", ".cfn")
 
@@ -156,7 +163,8 @@ def parse(text: str, *, name: str, suffix: str = "") -> Template:
     return _build(data, name=name, locator=locator)
 
 
-def _parse_json(text: str, name: str) -> Any:
+def _parse_json(text: str, name: str, what: str = "CloudFormation value") -> Any:
+    """``what``: the values the input holds, for the message about an overlong number."""
     try:
         return json.loads(text, object_pairs_hook=_json_object)
     except _DuplicateKeyError as exc:
@@ -180,7 +188,7 @@ def _parse_json(text: str, name: str) -> Any:
         line = text.count("\n", 0, match.start()) + 1
         digits = match.end() - match.start()
         raise TemplateError(
-            f"{name}:{line}: a number of {digits:,} digits; {_DIGITS_FIX}"
+            f"{name}:{line}: a number of {digits:,} digits; {digits_fix(what)}"
         ) from None
 
 

@@ -96,7 +96,7 @@ def load(text: str, *, name: str, kind: str) -> tuple[Template, str] | None:
     enabled = gc.isenabled()
     gc.disable()
     try:
-        data = _parse(text, name)
+        data = _parse(text, name, kind)
         found = detect(data)
         if kind == AUTO:
             if found == CLOUDFORMATION:
@@ -114,7 +114,7 @@ def load(text: str, *, name: str, kind: str) -> tuple[Template, str] | None:
             gc.enable()
 
 
-def _parse(text: str, name: str) -> Any:
+def _parse(text: str, name: str, kind: str) -> Any:
     """Plain ``json.loads`` (the C decoder, no per-object hook): Terraform and Pulumi write
     their JSON with an encoder that cannot repeat a key, so the template parser's duplicate-key
     check would only cost time. Its messages are reused for every other error."""
@@ -123,7 +123,28 @@ def _parse(text: str, name: str) -> Any:
     except RecursionError:
         raise TemplateError(f"{name}: {_TOO_DEEP}") from None
     except ValueError:
-        return _parse_json(text, name)  # raises the template parser's message for the error
+        # Raises the template parser's message for the error, naming the kind of input the
+        # text is (it could not be parsed, so detected from the keys the screen found).
+        found = _guess(text) if kind == AUTO else kind
+        return _parse_json(text, name, _VALUES.get(found, _VALUES[CLOUDFORMATION]))
+
+
+# Messages name the input a value is in ("no Terraform plan value needs more digits").
+_VALUES = {
+    TERRAFORM: "Terraform plan or state value",
+    PULUMI: "Pulumi preview or export value",
+    CLOUDFORMATION: "CloudFormation value",
+}
+
+
+def _guess(text: str) -> str:
+    """The kind of a text that is not valid JSON, from the keys ``looks_like_input`` found: a
+    CloudFormation template (which may well hold a "steps" key) has "Resources"."""
+    if '"format_version"' in text:
+        return TERRAFORM
+    if '"Resources"' in text:
+        return CLOUDFORMATION
+    return PULUMI
 
 
 def _load(data: Any, text: str, *, name: str, kind: str) -> Template:

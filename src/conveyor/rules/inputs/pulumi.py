@@ -49,6 +49,36 @@ _TERRAFORM_TYPES = {
 }
 _CLASSIC = re.compile(r"^aws:([a-z0-9]+)/[A-Za-z0-9]+:([A-Za-z0-9]+)$")
 _NATIVE = re.compile(r"^aws-native:([a-z0-9]+):([A-Za-z0-9]+)$")
+# The steps of a preview after which the resource exists: they carry its "newState"
+# (pulumi sdk/go/common/display StepOp; delete, delete-replaced, discard, discard-replaced and
+# remove-pending-replace carry none).
+_KEEPS = frozenset(
+    {
+        "same",
+        "create",
+        "update",
+        "replace",
+        "create-replacement",
+        "import",
+        "import-replacement",
+        "refresh",
+    }
+)
+_EMPTY = (
+    "an empty list, and every Pulumi stack lists at least itself (pulumi:pulumi:Stack): "
+    "the file was cut"
+)
+# ResourceV3 fields read here and their JSON shape (apitype/core.go).
+_STATE_FIELDS: dict[str, type] = {
+    "id": str,
+    "outputs": dict,
+    "dependencies": list,
+    "propertyDependencies": dict,
+    "provider": str,
+    "external": bool,
+    "delete": bool,
+    "retainOnDelete": bool,
+}
 _NAME_INPUTS = frozenset({"bucket", "name", "function_name", "topic_name", "role_name"})
 _NATIVE_OPAQUE = frozenset(
     {"policyDocument", "keyPolicy", "assumeRolePolicyDocument", "eventPattern", "variables"}
@@ -75,6 +105,7 @@ def read(data: dict[str, Any], *, name: str) -> tuple[list[Record], dict[str, li
         rtype = state.get("type")
         if not isinstance(urn, str) or not isinstance(rtype, str):
             raise _fail(name, where, 'a resource needs "urn" and "type" strings')
+        _check_state(state, where, name)
         if rtype == "pulumi:pulumi:Stack":
             outputs, outputs_seen = _stack_outputs(state)
             continue
@@ -126,16 +157,47 @@ def _fail(name: str, where: str, problem: str) -> TemplateError:
     return TemplateError(f"{name}: {where}: {problem}; {_FIX}")
 
 
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "a string", type(None): "null"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _check_state(state: dict[str, Any], where: str, name: str) -> None:
+    """ResourceV3 fields conveyor reads, in the shape apitype documents: a field of another
+    shape would be read as absent, and change the findings without a word."""
+    for key, expected in _STATE_FIELDS.items():
+        value = state.get(key)
+        if value is not None and type(value) is not expected:
+            shape = {dict: "an object", list: "a list", str: "a string", bool: "true or false"}
+            raise _fail(name, f"{where}.{key}", f"must be {shape[expected]}, not {_kind(value)}")
+    deps = state.get("dependencies")
+    if deps and not all(type(d) is str for d in deps):
+        raise _fail(name, f"{where}.dependencies", "must be a list of URN strings")
+    raw = state.get("propertyDependencies")
+    if raw:
+        for key, urns in raw.items():
+            if type(urns) is not list or not all(type(u) is str for u in urns):
+                raise _fail(
+                    name,
+                    f"{where}.propertyDependencies.{key}",
+                    f"must be a list of URN strings, not {_kind(urns)}",
+                )
+
+
 def _states(data: dict[str, Any], name: str) -> Any:
     deployment = data.get("deployment")
     if deployment is not None:
         if not isinstance(deployment, dict):
             raise _fail(name, "deployment", "must be an object")
         resources = deployment.get("resources")
-        if resources is None:
-            return
         if not isinstance(resources, list):
+            # (null too: an export leaves the key out of a stack without resources.)
             raise _fail(name, "deployment.resources", "must be a list")
+        if not resources:
+            # Every Pulumi program registers its stack (pulumi:pulumi:Stack), and the export
+            # leaves "resources" out of a stack that has none: an empty list is an edited file.
+            raise _fail(name, "deployment.resources", _EMPTY)
         for index, state in enumerate(resources):
             where = f"deployment.resources[{index}]"
             if not isinstance(state, dict):
@@ -145,12 +207,21 @@ def _states(data: dict[str, Any], name: str) -> Any:
     steps = data.get("steps")
     if not isinstance(steps, list):
         raise _fail(name, "steps", "must be a list")
+    if not steps:
+        raise _fail(name, "steps", _EMPTY)
     for index, step in enumerate(steps):
         where = f"steps[{index}]"
         if not isinstance(step, dict):
             raise _fail(name, where, "must be an object")
+        op = step.get("op")
+        if op is not None and not isinstance(op, str):
+            raise _fail(name, f"{where}.op", f'must be a string such as "create", not {_kind(op)}')
         state = step.get("newState")
         if state is None:
+            if op in _KEEPS:
+                # The resource exists after this step: skipping it would check the preview
+                # without it.
+                raise _fail(name, f"{where}.newState", f"missing: a {op!r} step carries it")
             continue  # a delete: the resource will not exist
         if not isinstance(state, dict):
             raise _fail(name, f"{where}.newState", "must be an object")

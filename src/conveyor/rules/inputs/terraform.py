@@ -39,6 +39,8 @@ _VARIABLE_REFERENCE = re.compile(r"^var\.([A-Za-z0-9_-]+)")
 # What `terraform show -json` prints for a state with no resources: no "values" at all
 # (hashicorp/terraform internal/command/testdata/show-json-state/empty/output.json).
 _EMPTY_STATE_KEYS = frozenset({"format_version", "terraform_version"})
+# Keys only a plan has (a state has "values" instead of "planned_values").
+_PLAN_KEYS = ("planned_values", "resource_changes", "prior_state", "resource_drift")
 
 
 def is_plan(data: Any) -> bool:
@@ -103,21 +105,31 @@ def read(data: dict[str, Any], *, name: str) -> tuple[list[Record], dict[str, li
             "format_version",
             f"version {version} is newer than conveyor reads (1.x); upgrade conveyor, or",
         )
-    unknowns = _after_unknown(data, reader)
+    unknowns, created = _after_unknown(data, reader)
     config = data.get("configuration")
     if config is not None:
         root = _mapping(config, "configuration", reader).get("root_module")
         if root is not None:
             reader.has_config = True
             _read_config(_mapping(root, "configuration.root_module", reader), "", reader)
-    values_key = "planned_values" if "planned_values" in data else "values"
-    values = data.get(values_key)
+    plan = any(key in data for key in _PLAN_KEYS)
+    values_key = "planned_values" if plan else "values"
     raw: list[dict[str, Any]] = []
-    if values is not None:
-        root_module = _mapping(values, values_key, reader).get("root_module")
-        if root_module is not None:
-            where = f"{values_key}.root_module"
-            _collect(_mapping(root_module, where, reader), where, raw, reader)
+    if values_key in data:
+        values = _mapping(data[values_key], values_key, reader)
+        where = f"{values_key}.root_module"
+        # Terraform always writes root_module (an empty module is {}): without it, what the
+        # plan creates cannot be read, and reading nothing would pass the plan unchecked.
+        if "root_module" not in values:
+            raise reader.fail(where, "missing (the resources to check are listed there)")
+        _collect(_mapping(values["root_module"], where, reader), where, raw, reader)
+    elif plan:
+        raise reader.fail(
+            "planned_values",
+            "missing: a plan lists what it will create under planned_values.root_module",
+        )
+    if created:
+        _check_planned(created, raw, reader)
     if data.get("deferred_changes"):
         raw += _deferred(data, {r["address"] for r in raw}, unknowns, reader)
     for resource in raw:
@@ -173,11 +185,14 @@ def _collect(
             raise reader.fail(
                 f"{where}.resources[{index}]", 'a resource needs "address" and "type" strings'
             )
-        if resource.get("mode", "managed") != "managed":
+        mode = resource.get("mode", "managed")
+        if mode != "managed":
+            if mode != "data":
+                _bad_mode(mode, f"{where}.resources[{index}].mode", reader)
             continue  # data sources are read, not created
-        values = resource.get("values")
-        if values is not None and not isinstance(values, dict):
-            _mapping(values, f"{where}.resources[{index}].values", reader)  # raises
+        # "values" is left out when empty, never null: null would read as an empty resource.
+        if "values" in resource and type(resource["values"]) is not dict:
+            _mapping(resource["values"], f"{where}.resources[{index}].values", reader)  # raises
         out.append(resource)
     children = _list(module.get("child_modules"), f"{where}.child_modules", reader)
     for index, child in enumerate(children):
@@ -185,8 +200,12 @@ def _collect(
         _collect(_mapping(child, at, reader), at, out, reader, depth + 1)
 
 
-def _after_unknown(data: dict[str, Any], reader: _Reader) -> dict[str, Any]:
+def _after_unknown(data: dict[str, Any], reader: _Reader) -> tuple[dict[str, Any], dict[str, int]]:
+    """Address -> ``after_unknown`` of each change, and address -> index of each managed
+    resource the plan will have after apply (``change.after`` an object): those
+    ``planned_values`` must list too (``_check_planned``)."""
     out: dict[str, Any] = {}
+    created: dict[str, int] = {}
     changes = _list(data.get("resource_changes"), "resource_changes", reader)
     for index, change in enumerate(changes):
         if not isinstance(change, dict):
@@ -200,14 +219,77 @@ def _after_unknown(data: dict[str, Any], reader: _Reader) -> dict[str, Any]:
             )
         if not isinstance(body, dict):
             _mapping(body, f"resource_changes[{index}].change", reader)  # raises
+        mode = change.get("mode", "managed")
+        if mode != "managed" and mode != "data":
+            _bad_mode(mode, f"resource_changes[{index}].mode", reader)
+        deposed = change.get("deposed")
+        after = body.get("after")
+        unknown = body.get("after_unknown")
+        actions = body.get("actions")
+        if (
+            (after is not None and type(after) is not dict)
+            or (unknown is not None and type(unknown) is not dict and type(unknown) is not bool)
+            or (actions is not None and not _strings(actions))
+            or (deposed is not None and type(deposed) is not str)
+        ):
+            _change_shape(body, change, f"resource_changes[{index}]", reader)  # raises
         # A deposed object (create_before_destroy's old instance, being deleted) shares the
         # address of the current one: its after_unknown says nothing about the new object.
-        if change.get("deposed"):
+        if deposed:
             continue
-        unknown = body.get("after_unknown")
         if unknown is not None:
             out[address] = unknown
-    return out
+        if after is not None and mode == "managed":
+            created[address] = index
+    return out, created
+
+
+def _strings(items: Any) -> bool:
+    return type(items) is list and all(type(item) is str for item in items)
+
+
+def _change_shape(
+    body: dict[str, Any], change: dict[str, Any], where: str, reader: _Reader
+) -> None:
+    """Raises for the first value of a change that has not the documented shape."""
+    after = body.get("after")
+    if after is not None:
+        _mapping(after, f"{where}.change.after", reader)
+    unknown = body.get("after_unknown")
+    if unknown is not None and not isinstance(unknown, bool):
+        # An object shaped like "after", true where a value is known only after apply; or
+        # one boolean for the whole object.
+        _mapping(unknown, f"{where}.change.after_unknown", reader)
+    actions = body.get("actions")
+    if actions is not None and not _strings(actions):
+        raise reader.fail(
+            f"{where}.change.actions",
+            f'must be a list of strings such as ["create"], not {_kind(actions)}',
+        )
+    raise reader.fail(f"{where}.deposed", f"must be a string, not {_kind(change['deposed'])}")
+
+
+def _bad_mode(mode: Any, where: str, reader: _Reader) -> None:
+    raise reader.fail(where, f'must be "managed" or "data", not {_kind(mode)} {mode!r}'[:200])
+
+
+def _check_planned(created: dict[str, int], raw: list[dict[str, Any]], reader: _Reader) -> None:
+    """Every managed resource a change leaves in place (``change.after`` an object) is in
+    ``planned_values`` too: Terraform writes both from the same plan. One that is missing
+    there would go unchecked while the plan passes."""
+    if len(raw) >= len(created):
+        planned = {resource["address"] for resource in raw}
+        if planned.issuperset(created):
+            return
+    else:
+        planned = {resource["address"] for resource in raw}
+    address, index = min(
+        ((a, i) for a, i in created.items() if a not in planned), key=lambda item: item[1]
+    )
+    raise reader.fail(
+        f"resource_changes[{index}]",
+        f"{address} will exist after apply, but planned_values lists no resource at that address",
+    )
 
 
 def _deferred(
