@@ -2,8 +2,10 @@
 
 Heuristic over inline buildspecs: a line that runs ``npm``/``yarn`` (needs package.json) or
 ``pip install -r requirements.txt`` is reported unless the buildspec tests for the file
-(``-f package.json``) or the line tolerates failure (``||``). A project built for exactly one
-repository that does have the file may suppress this with that reason.
+(``-f package.json``) or the line tolerates failure (``||``). Installing named packages
+(``npm install -g aws-cdk``, ``yarn global add ...``) reads no package.json and is not reported.
+A project built for exactly one repository that does have the file may suppress this with that
+reason.
 """
 
 from __future__ import annotations
@@ -20,6 +22,48 @@ NEEDS = (
     (re.compile(r"\b(?:npm\s+(?:ci|install|i|test|run)|yarn(?:\s+install)?)\b"), "package.json"),
     (re.compile(r"\bpip3?\s+install\s+(?:[^\n]*\s)?-r\s+requirements\.txt"), "requirements.txt"),
 )
+# Only a bare `npm install` reads the project's package.json ("npm install (in package
+# directory, no arguments): install the dependencies"); `npm install <name>` installs the package
+# it names, with -g globally (https://docs.npmjs.com/cli/commands/npm-install), and so does
+# `yarn [global] add <name>`. ADF's `npm install aws-cdk@2.136.0 -g` was reported.
+_NAMED_INSTALL = re.compile(r"\b(?:npm\s+(?:install|i)|yarn\s+(?:global\s+)?add)\s+(?P<args>.*)")
+_COMMANDS = re.compile(r"&&|;|\|")
+# Options whose value is the next word (`npm install --prefix app` reads app/package.json).
+_VALUED = frozenset(
+    {
+        "--prefix",
+        "-C",
+        "--registry",
+        "--cache",
+        "--userconfig",
+        "--loglevel",
+        "--omit",
+        "--include",
+        "--tag",
+        "--workspace",
+        "-w",
+    }
+)
+
+
+def _names_packages(args: str) -> bool:
+    words = args.split()
+    return any(
+        not word.startswith("-") and (i == 0 or words[i - 1] not in _VALUED)
+        for i, word in enumerate(words)
+    )
+
+
+def _needs_file(line: str, pattern: re.Pattern[str], filename: str) -> bool:
+    """Whether a command of the line runs a tool that reads filename."""
+    for command in _COMMANDS.split(line):
+        if not pattern.search(command):
+            continue
+        named = _NAMED_INSTALL.search(command)
+        if filename == "package.json" and named and _names_packages(named.group("args")):
+            continue
+        return True
+    return False
 
 
 def check(res: Resource, ctx: Context) -> Iterator[Hit]:
@@ -30,7 +74,7 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
         if f"-f {filename}" in spec or f"-e {filename}" in spec or f"exists('{filename}')" in spec:
             continue
         for line in spec.splitlines():
-            if pattern.search(line) and "||" not in line:
+            if "||" not in line and _needs_file(line, pattern, filename):
                 yield Hit(
                     res.logical_id,
                     "Properties.Source.BuildSpec",

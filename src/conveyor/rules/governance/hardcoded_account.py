@@ -9,7 +9,8 @@ action's ``EnvironmentVariables``). ``Mappings`` are not judged: region maps are
 place for per-region literals. An ARN that Fn::Join splits into pieces is read as the string
 it joins (references as placeholders): CDK writes its environment's region that way in every
 stack bound to a region, which `Stack.of(x).region` / `Aws.REGION` (or conveyor's synth, which
-writes the stack's own region as AWS::Region) avoid.
+writes the stack's own region as AWS::Region) avoid. ARNs AWS publishes for everybody (the
+``AmazonIpSpaceChanged`` topic) can only be written literally and are not reported.
 """
 
 from __future__ import annotations
@@ -37,6 +38,10 @@ PATTERN = re.compile(
     # bound to an account gets it spelt out, and deploys nowhere else (issue 10).
     r"|\bcdk-[a-z0-9]+-assets-(?P<asset_account>\d{12})-"
 )
+# Resources AWS publishes in one account and region for everybody to use: their literal ARN is
+# the only way to name them. AmazonIpSpaceChanged (subscribed to by functions that track AWS's
+# IP ranges): https://docs.aws.amazon.com/vpc/latest/userguide/subscribe-notifications.html
+AWS_PUBLISHED = ("arn:aws:sns:us-east-1:806199016981:AmazonIpSpaceChanged",)
 _SCREEN = re.compile(r"\d{12}|" + _REGION)
 _WHOLE_REGION = re.compile(_REGION)
 # Where environment variables live: Lambda/SAM Environment.Variables, ECS containers'
@@ -67,6 +72,8 @@ def _environment_region(path: tuple[str | int, ...], text: str) -> str | None:
 def _literal(path: tuple[str | int, ...], text: str) -> str | None:
     """What the text hard-codes ("account N and region R"), or None."""
     for match in PATTERN.finditer(text):
+        if any(text.startswith(arn, match.start()) for arn in AWS_PUBLISHED):
+            continue
         account = (
             match.group("arn_account") or match.group("ecr_account") or match.group("asset_account")
         )
