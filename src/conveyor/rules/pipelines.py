@@ -77,7 +77,8 @@ def actions(pipeline: Resource) -> Iterator[Action]:
                 stage_index=s_index,
                 stage=str(stage_name),
                 index=a_index,
-                name=str(action.get("Name", "")),
+                # An intrinsic name (a nested stack's output) reads as ${Stack.Outputs.X}.
+                name=render(action.get("Name", "")) or str(action.get("Name", "")),
                 category=str(type_id.get("Category", "")),
                 owner=str(type_id.get("Owner", "")),
                 provider=str(type_id.get("Provider", "")),

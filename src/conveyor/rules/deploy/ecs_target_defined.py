@@ -3,6 +3,9 @@
 A literal ``ClusterName``/``ServiceName`` (``ECS`` provider) or ``ApplicationName``/
 ``DeploymentGroupName`` (``CodeDeployToECS``) must match a resource of this template. References
 (Ref, GetAtt, ImportValue, parameters) are trusted: they make the cross-stack link explicit.
+A pipeline variable (``#{DeployInfra.AppName}``) is an earlier action's output, resolved at run
+time: it is an explicit link too
+(https://docs.aws.amazon.com/codepipeline/latest/userguide/reference-variables.html).
 Limit: a literal naming a resource of another stack is reported; reference it instead.
 """
 
@@ -31,7 +34,7 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
     for action in actions(res):
         for key, rtype, prop in CHECKS.get(action.provider, ()):
             value = action.configuration.get(key)
-            if not isinstance(value, str) or not value:
+            if not isinstance(value, str) or not value or "#{" in value:
                 continue
             names = {
                 ctx.template.resources[lid].properties.get(prop)

@@ -3,7 +3,8 @@
 Heuristic: the last path segment of every physical name (references rendered as one token) is
 classified as kebab-case, snake_case or other; when a template mixes kebab-case and snake_case,
 the names in the minority style are reported. A template with one style, or without physical
-names (CDK output), passes.
+names (CDK output), passes. An SSM parameter named by a path (``/adf/kms_arn``) is a key the
+code reading it asks for by that exact spelling, not a resource name: it is left out.
 """
 
 from __future__ import annotations
@@ -62,6 +63,8 @@ def check_template(ctx: Context) -> Iterator[Hit]:
     for lid, res in ctx.template.resources.items():
         prop = NAME_PROPERTIES.get(res.type)
         text = render(res.properties.get(prop)) if prop else None
+        if res.type == "AWS::SSM::Parameter" and text and text.startswith("/"):
+            continue
         style = _style(text) if text else None
         if style and prop and text:
             styles.setdefault(style, []).append((lid, prop, text))

@@ -2,7 +2,11 @@
 
 CloudFormation rejects the template ("Circular dependency between resources"); reported once per
 cycle, on its first resource in logical-id order. Edges inside ``Fn::If`` branches count even when
-a condition would cut them: CloudFormation validates them the same way.
+a condition would cut them: CloudFormation validates them the same way. A SAM function's
+``DeploymentPreference`` (its ``Alarms`` and ``Hooks``) is not an edge of the function: the
+transform moves it into the CodeDeploy deployment group it generates, so an alarm on the function
+named there is the documented pattern, not a cycle
+(https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/sam-property-function-deploymentpreference.html).
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from conveyor.rules.engine import Context
+from conveyor.rules.intrinsics import references
 from conveyor.rules.model import Hit, Rule, Severity
 
 
@@ -59,17 +64,19 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return out
 
 
+def _edges(lid: str, ctx: Context) -> set[str]:
+    res = ctx.template.resources[lid]
+    if res.type == "AWS::Serverless::Function" and "DeploymentPreference" in res.properties:
+        own = {k: v for k, v in res.properties.items() if k != "DeploymentPreference"}
+        refs = references(own)
+    else:
+        refs = ctx.relations.refs_from.get(lid, set())
+    return refs | ctx.relations.depends_on.get(lid, set())
+
+
 def check_template(ctx: Context) -> Iterator[Hit]:
     resources = ctx.template.resources
-    graph = {
-        lid: {
-            t
-            for t in ctx.relations.refs_from.get(lid, set())
-            | ctx.relations.depends_on.get(lid, set())
-            if t in resources
-        }
-        for lid in resources
-    }
+    graph = {lid: {t for t in _edges(lid, ctx) if t in resources} for lid in resources}
     for component in _cycles(graph):
         yield Hit(
             component[0],

@@ -25,8 +25,10 @@ REPLACED = {
     "AWSLambdaReadOnlyAccess": "AWSLambda_ReadOnlyAccess",
     "AmazonEC2ContainerServiceFullAccess": "AmazonECS_FullAccess",
     "AWSCodeStarFullAccess": "scoped CodeConnections permissions (CodeStar is discontinued)",
-    "AWSCodeCommitFullAccess": "scoped permissions on an existing repository",
 }
+# AWSCodeCommitFullAccess is not here: it is a current AWS managed policy, neither deprecated nor
+# removed (https://docs.aws.amazon.com/codecommit/latest/userguide/security-iam-awsmanpol.html);
+# whether the account may create repositories at all is CV062's concern.
 SERVICE_ROLE_ONLY = frozenset(
     {
         "AWSCodeDeployRole",

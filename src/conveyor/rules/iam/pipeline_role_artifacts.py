@@ -4,7 +4,10 @@ Relational: the pipeline's ``RoleArn`` role and ``ArtifactStore`` bucket (and ke
 ``EncryptionKey`` or the bucket's ``KMSMasterKeyID``) are looked up; the role must be allowed
 ``s3:GetObject`` and ``s3:PutObject`` on the bucket (a statement whose Resource is ``*``,
 references the bucket, or cannot be resolved counts) or be granted them by the bucket policy,
-and ``kms:Decrypt`` and ``kms:GenerateDataKey`` by its policies or the key policy.
+and ``kms:Decrypt`` and ``kms:GenerateDataKey`` by its policies or the key policy. A bucket or
+key policy statement grants the role when its principal names the role, or is every principal
+(``*``) narrowed only to the organization (``aws:PrincipalOrgID``/``aws:PrincipalOrgPaths``):
+ADF's artifact bucket admits its whole organization that way, the pipeline role included.
 """
 
 from __future__ import annotations
@@ -21,6 +24,10 @@ from conveyor.rules.template import Resource
 
 S3_ACTIONS = ("s3:GetObject", "s3:PutObject")
 KMS_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+# Conditions that narrow a `*` principal to the organization the pipeline's own account is in.
+# Within one account either the identity policy or the resource policy may allow an action:
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
+ORG_CONDITION_KEYS = frozenset({"aws:principalorgid", "aws:principalorgpaths"})
 
 
 def _about(target: str, ctx: Context) -> Any:
@@ -52,10 +59,28 @@ def _resource_policy_grants(
             continue
         if policy_type == "AWS::KMS::Key" and lid != target:
             continue
-        doc = res.properties.get(prop)
-        if any(role in references(s.get("Principal")) for _, s in statements(doc)):
-            out.append(PolicySource(lid, f"Properties.{prop}", doc))
+        # Only the statements that admit this role grant it anything.
+        admitting = [s for _, s in statements(res.properties.get(prop)) if _admits(s, role)]
+        if admitting:
+            out.append(PolicySource(lid, f"Properties.{prop}", {"Statement": admitting}))
     return out
+
+
+def _admits(stmt: dict[str, Any], role: str) -> bool:
+    principal = stmt.get("Principal")
+    if role in references(principal):
+        return True
+    if principal != "*" and get(principal, "AWS") not in ("*", ["*"]):
+        return False
+    condition = stmt.get("Condition")
+    if condition is None:
+        return True
+    if not isinstance(condition, dict):
+        return False
+    blocks = list(condition.values())
+    return all(isinstance(b, dict) for b in blocks) and all(
+        isinstance(k, str) and k.lower() in ORG_CONDITION_KEYS for b in blocks for k in b
+    )
 
 
 def check(res: Resource, ctx: Context) -> Iterator[Hit]:

@@ -8,7 +8,10 @@ recorder or a notifier that means a deployment missing from history or a failure
 of. Reported: a rule target that is a function (``Fn::GetAtt`` Arn, ``Ref`` to a version or
 alias) in this template, with no ``DeadLetterConfig`` on the target and no
 ``AWS::Lambda::EventInvokeConfig`` with ``DestinationConfig.OnFailure`` or function-level
-``DeadLetterConfig`` for that function.
+``DeadLetterConfig`` for that function. A rule that only runs on a schedule
+(``ScheduleExpression``, no ``EventPattern``) is passed over: its events carry nothing but the
+time, and the next tick repeats the work, so a kept copy has nothing to replay (a function that
+keeps failing shows in its ``Errors`` metric).
 
 Sources:
 - https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html
@@ -56,6 +59,8 @@ def _keeps_failures(function: str, ctx: Context) -> bool:
 
 
 def check(res: Resource, ctx: Context) -> Iterator[Hit]:
+    if "ScheduleExpression" in res.properties and "EventPattern" not in res.properties:
+        return
     for index, target in enumerate(as_list(res.properties.get("Targets"))):
         if not isinstance(target, dict):
             continue

@@ -5,7 +5,11 @@ back. With a fixed physical name (``BucketName``, ``TableName``, ``RepositoryNam
 retained resource then blocks every retry: CloudFormation fails with "already exists" until
 someone deletes it by hand. ``RetainExceptOnCreate`` keeps the protection for later updates and
 deletes, and deletes what a failed create made. Resources without a fixed name get a new
-generated name on retry and are not reported.
+generated name on retry and are not reported, and neither are names made new by every create: a
+name built from ``AWS::StackId`` (a stack whose first deployment failed must be deleted, and its
+replacement has another id; AWS Solutions Constructs names log groups so), or from a resource of
+this template whose own name is generated or made so (a custom resource's id, a function named
+by its stack id).
 
 Source: https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html
 ("RetainExceptOnCreate")
@@ -16,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from conveyor.rules.engine import Context
-from conveyor.rules.intrinsics import possible
+from conveyor.rules.intrinsics import intrinsic_name, possible, references
 from conveyor.rules.model import Hit, Rule, Severity
 from conveyor.rules.template import Resource
 
@@ -43,9 +47,50 @@ NAME_PROPERTIES: dict[str, str] = {
 }
 
 
+# Types whose Ref may be a fixed name though they are not reported themselves.
+OTHER_NAMED: dict[str, str] = {"AWS::Serverless::Function": "FunctionName"}
+
+
+def _mentions_stack_id(value: object) -> bool:
+    stack: list[object] = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if node.get("Ref") == "AWS::StackId" or (
+                intrinsic_name(node) == "Fn::Sub" and "AWS::StackId" in str(node["Fn::Sub"])
+            ):
+                return True
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
+
+
+def _new_every_create(name: object, ctx: Context, depth: int = 0) -> bool:
+    """Whether the name differs on each creation of the stack."""
+    if depth > 5:
+        return False
+    if _mentions_stack_id(name):
+        return True
+    for lid in references(name):
+        other = ctx.resource(lid)
+        if other is None:
+            continue  # a parameter: the same value on the retry
+        if other.type.startswith("Custom::") or other.type == "AWS::CloudFormation::CustomResource":
+            return True  # the provider's id for what this create made
+        prop = NAME_PROPERTIES.get(other.type) or OTHER_NAMED.get(other.type)
+        if prop is None:
+            continue  # cannot tell what its Ref returns: keep the finding
+        own = other.properties.get(prop)
+        if own is None or _new_every_create(own, ctx, depth + 1):
+            return True
+    return False
+
+
 def check(res: Resource, ctx: Context) -> Iterator[Hit]:
     name_property = NAME_PROPERTIES[res.type]
-    if res.properties.get(name_property) is None:
+    name = res.properties.get(name_property)
+    if name is None or _new_every_create(name, ctx):
         return
     if "Retain" not in possible(res.deletion_policy, ctx.params):
         return
