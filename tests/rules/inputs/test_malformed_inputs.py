@@ -65,11 +65,6 @@ def _change(index: int, **change: Any) -> Callable[[dict[str, Any]], Any]:
             "must be an object, not a list",
         ),
         (
-            _change(1, actions="create"),
-            "resource_changes[1].change.actions",
-            'must be a list of strings such as ["create"], not a string',
-        ),
-        (
             lambda d: d["resource_changes"][4].update(deposed=1),
             "resource_changes[4].deposed",
             "must be a string, not int",

@@ -176,28 +176,35 @@ def _collect(
         raise reader.fail(where, "modules nested more than 50 deep")
     # The path of an item is spelled out only for a message: a plan of 10^3 resources would
     # otherwise build 10^3 strings that no one reads.
-    for index, resource in enumerate(_list(module.get("resources"), f"{where}.resources", reader)):
-        if not isinstance(resource, dict):
-            _mapping(resource, f"{where}.resources[{index}]", reader)  # raises
-        if not isinstance(resource.get("address"), str) or not isinstance(
-            resource.get("type"), str
+    resources = _list(module.get("resources"), f"{where}.resources", reader)
+    for resource in resources:
+        if (
+            type(resource) is not dict
+            or type(resource.get("address")) is not str
+            or type(resource.get("type")) is not str
+            # "values" is left out when empty, never null: null would read as no values.
+            or ("values" in resource and type(resource["values"]) is not dict)
         ):
-            raise reader.fail(
-                f"{where}.resources[{index}]", 'a resource needs "address" and "type" strings'
-            )
+            _resource_shape(resource, f"{where}.resources[{resources.index(resource)}]", reader)
         mode = resource.get("mode", "managed")
         if mode != "managed":
             if mode != "data":
-                _bad_mode(mode, f"{where}.resources[{index}].mode", reader)
+                _bad_mode(mode, f"{where}.resources[{resources.index(resource)}].mode", reader)
             continue  # data sources are read, not created
-        # "values" is left out when empty, never null: null would read as an empty resource.
-        if "values" in resource and type(resource["values"]) is not dict:
-            _mapping(resource["values"], f"{where}.resources[{index}].values", reader)  # raises
         out.append(resource)
     children = _list(module.get("child_modules"), f"{where}.child_modules", reader)
     for index, child in enumerate(children):
         at = f"{where}.child_modules[{index}]"
         _collect(_mapping(child, at, reader), at, out, reader, depth + 1)
+
+
+def _resource_shape(resource: Any, where: str, reader: _Reader) -> None:
+    """Raises for what a planned resource lacks (checked here, off the path of every
+    well-formed resource)."""
+    _mapping(resource, where, reader)
+    if not isinstance(resource.get("address"), str) or not isinstance(resource.get("type"), str):
+        raise reader.fail(where, 'a resource needs "address" and "type" strings')
+    _mapping(resource["values"], f"{where}.values", reader)
 
 
 def _after_unknown(data: dict[str, Any], reader: _Reader) -> tuple[dict[str, Any], dict[str, int]]:
@@ -225,11 +232,9 @@ def _after_unknown(data: dict[str, Any], reader: _Reader) -> tuple[dict[str, Any
         deposed = change.get("deposed")
         after = body.get("after")
         unknown = body.get("after_unknown")
-        actions = body.get("actions")
         if (
             (after is not None and type(after) is not dict)
             or (unknown is not None and type(unknown) is not dict and type(unknown) is not bool)
-            or (actions is not None and not _strings(actions))
             or (deposed is not None and type(deposed) is not str)
         ):
             _change_shape(body, change, f"resource_changes[{index}]", reader)  # raises
@@ -244,10 +249,6 @@ def _after_unknown(data: dict[str, Any], reader: _Reader) -> tuple[dict[str, Any
     return out, created
 
 
-def _strings(items: Any) -> bool:
-    return type(items) is list and all(type(item) is str for item in items)
-
-
 def _change_shape(
     body: dict[str, Any], change: dict[str, Any], where: str, reader: _Reader
 ) -> None:
@@ -260,12 +261,6 @@ def _change_shape(
         # An object shaped like "after", true where a value is known only after apply; or
         # one boolean for the whole object.
         _mapping(unknown, f"{where}.change.after_unknown", reader)
-    actions = body.get("actions")
-    if actions is not None and not _strings(actions):
-        raise reader.fail(
-            f"{where}.change.actions",
-            f'must be a list of strings such as ["create"], not {_kind(actions)}',
-        )
     raise reader.fail(f"{where}.deposed", f"must be a string, not {_kind(change['deposed'])}")
 
 
@@ -388,7 +383,7 @@ def _dynamic_blocks(expressions: dict[str, Any]) -> dict[str, Any]:
 
 def _record(resource: dict[str, Any], unknowns: dict[str, Any], reader: _Reader) -> Record:
     address: str = resource["address"]
-    values = resource.get("values") or {}
+    values = raw_values = resource.get("values") or {}
     unknown = unknowns.get(address)
     if unknown:
         merged = _merge_unknown(values, unknown, address)
@@ -412,22 +407,23 @@ def _record(resource: dict[str, Any], unknowns: dict[str, Any], reader: _Reader)
         if computed:
             rec.computed = frozenset(c.split(".", 1)[0] for c in computed)
             rec.derived = {c: names for c, names in computed.items() if "." in c}
-        kept: dict[str, Any] = {}
-        dynamic: list[str] = []
-        for k, v in values.items():
-            if k in expressions:
-                kept[k] = v
-            elif v is UNKNOWN:
-                continue  # a provider default known only after apply: not the user's, absent
-            else:
-                kept[k] = v
-                # Blocks written with ``dynamic`` are missing from Terraform's ``expressions``
-                # but present in the planned values: a block there that no expression explains
-                # is one the user wrote (computed blocks of a new resource are unknown).
-                if v and isinstance(v, list) and _blocks(v):
-                    dynamic.append(k)
-        rec.values = kept
-        rec.declared = frozenset(expressions).union(dynamic) if dynamic else frozenset(expressions)
+        declared = frozenset(expressions)
+        # Only the values no expression explains need a look (one set difference, in C).
+        extra = values.keys() - declared
+        if extra:
+            # A provider default known only after apply: not the user's, absent.
+            if any(values[k] is UNKNOWN for k in extra):
+                values = {k: v for k, v in values.items() if v is not UNKNOWN or k in declared}
+            # Blocks written with ``dynamic`` are missing from Terraform's ``expressions`` but
+            # present in the planned values: a block there that no expression explains is one
+            # the user wrote (computed blocks of a new resource are unknown).
+            dynamic = [
+                k for k in extra if (v := values.get(k)) and isinstance(v, list) and _blocks(v)
+            ]
+            if dynamic:
+                declared = declared.union(dynamic)
+        rec.values = values if values is not raw_values else dict(values)
+        rec.declared = declared
         if config.depends_on:
             rec.depends_on = [key for d in config.depends_on for key in _resolve(d, at, reader)]
     elif reader.has_config:
