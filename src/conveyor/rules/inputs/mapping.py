@@ -519,7 +519,7 @@ def _stages(rec: Record, view: View) -> list[Props]:
                     {
                         "Name": view.val(rec, *at, "name"),
                         "ActionTypeId": _type_id(rec, view, at),
-                        "Configuration": view.val(rec, *at, "configuration"),
+                        "Configuration": _configuration(rec, view, at),
                         "InputArtifacts": [
                             {"Name": n}
                             for n in many(view.val(rec, *at, "input_artifacts"))
@@ -539,6 +539,28 @@ def _stages(rec: Record, view: View) -> list[Props]:
         stage: Props = {"Name": view.val(rec, "stage", s, "name"), "Actions": actions}
         stages.append({**stage, **_stage_conditions(rec, view, s)})
     return stages
+
+
+def _configuration(rec: Record, view: View, at: tuple[str | int, ...]) -> Any:
+    """An action's configuration, a value naming a resource the pipeline references
+    (``S3Bucket = aws_s3_bucket.source.bucket``; Pulumi's ``source.bucket``) as a reference to
+    it, the way a CloudFormation template writes ``!Ref SourceBucket``: the rules see which
+    bucket a source reads (CV015) even when its name is not a literal (auto-named, or built
+    from variables). Terraform records the references of the configuration map; Pulumi only
+    those of ``stages`` as a whole."""
+    config = view.val(rec, *at, "configuration")
+    keys = rec.refs_at(*at, "configuration") or rec.refs.get("stages", [])
+    if not keys or not isinstance(config, dict):
+        return config
+    names: dict[str, str] = {}
+    for key in keys:
+        lid = view.lids.get(key)
+        if lid is not None:
+            for identity in view.identities.get(key, ()):
+                names.setdefault(identity, lid)
+    return {
+        k: {"Ref": names[v]} if isinstance(v, str) and v in names else v for k, v in config.items()
+    }
 
 
 def _type_id(rec: Record, view: View, at: tuple[str | int, ...]) -> Props:
