@@ -306,8 +306,12 @@ def test_cv075_real_fargate_service() -> None:
 @needs_corpus
 def test_cv076_real_sdk_v2_on_nodejs20_and_a_deprecated_runtime() -> None:
     # AWS's Config/Config.yaml: inline require('aws-sdk') on nodejs20.x (true: fails at run time).
-    (sdk,) = corpus("aws-cloudformation__aws-cloudformation-templates/Config__Config.yaml", "CV076")
-    assert sdk.resource == "VolumeAutoEnableIOComplianceCheck"
+    # nodejs20.x itself is deprecated since 2026-04-30: both findings (by path: Code, Runtime).
+    sdk, runtime = corpus(
+        "aws-cloudformation__aws-cloudformation-templates/Config__Config.yaml", "CV076"
+    )
+    assert runtime.resource == sdk.resource == "VolumeAutoEnableIOComplianceCheck"
+    assert runtime.message.startswith("runtime nodejs20.x is deprecated")
     assert "AWS SDK v2" in sdk.message
     (old,) = corpus("aws-cloudformation__rain/test__templates__fmtziplines.yaml", "CV076")
     assert old.message.startswith("runtime python3.7 is deprecated")
@@ -547,3 +551,47 @@ def test_cv099_real_waf_automations() -> None:
         )
         == []
     )
+
+
+# --- CV076: runtimes deprecated by date -----------------------------------------------------------
+
+
+def test_cv076_a_dated_runtime_is_deprecated_from_its_date_on() -> None:
+    from datetime import date
+
+    from conveyor.rules.deploy.lambda_runtime import is_deprecated
+
+    assert not is_deprecated("python3.10", today=date(2026, 10, 30))
+    assert is_deprecated("python3.10", today=date(2026, 10, 31))
+    assert is_deprecated("nodejs18.x", today=date(2020, 1, 1))  # long past: no date kept
+    assert not is_deprecated("nodejs24.x", today=date(2026, 12, 2))
+    assert not is_deprecated("python3.14", today=date(2099, 1, 1))  # unknown: not guessed
+
+
+def test_cv076_past_deprecations_are_reported_with_a_current_successor() -> None:
+    for runtime in ("nodejs20.x", "python3.10", "provided.al2", "dotnet8"):
+        text = (
+            "Resources:\n  Fn:\n    Type: AWS::Lambda::Function\n    Properties:\n"
+            f"      Runtime: {runtime}\n      Handler: index.handler\n"
+        )
+        (hit,) = found(text, "CV076")
+        assert hit.message == (
+            f"runtime {runtime} is deprecated; move to a supported runtime (nodejs24.x, python3.13)"
+        )
+
+
+def test_cv076_dates_agree_with_cfn_lints_lambda_lifecycle_table() -> None:
+    """Our dates are the "Deprecation date" column as cfn-lint (a dev dependency, kept current
+    from the same AWS page) records it; a date moved by AWS shows up here."""
+    import json
+    from importlib.resources import files
+
+    from conveyor.rules.deploy.lambda_runtime import DEPRECATED, DEPRECATION_DATES
+
+    table = json.loads(
+        files("cfnlint").joinpath("data/AdditionalSpecs/LmbdRuntimeLifecycle.json").read_text()
+    )
+    for runtime, when in DEPRECATION_DATES.items():
+        assert table[runtime]["deprecated"] == when.isoformat(), runtime
+    # The undated ones were deprecated before 2026-04-30 (dotnet5.0, container-only, is not listed).
+    assert all(table[r]["deprecated"] < "2026-04-30" for r in DEPRECATED if r in table)
