@@ -451,27 +451,37 @@ def _job_action(name: str, job: EnvironmentJob, order: int, estimate: _Estimates
 
 
 def environment_conditions(spec: Spec, env: Environment) -> tuple[Condition, ...]:
-    """Before entry: the environment's alarms are quiet and the time is inside its window, or
-    the stage fails without deploying. On success: its alarms stay quiet for the bake, or the
-    stage rolls back. On failure: roll back to the last execution that succeeded in it (the
-    stack deploy runs again with that execution's image or package, its artifacts and
-    variables). https://docs.aws.amazon.com/codepipeline/latest/userguide/stage-rollback.html"""
-    alarms = spec.gated_alarms(env)
+    """Before entry: the alarms that exist before the stage (those the deploy names) are quiet
+    and the time is inside its window, or the stage fails without deploying. On success: the
+    alarms the stage's stack created stay quiet for the bake, or the stage rolls back. On
+    failure: roll back to the last execution that succeeded in it (the stack deploy runs again
+    with that execution's image or package, its artifacts and variables).
+    https://docs.aws.amazon.com/codepipeline/latest/userguide/stage-rollback.html
+
+    The two alarm sets never overlap (Spec.entry_alarms, Spec.bake_alarms): a stack's own
+    alarms do not exist before its first release, so they cannot gate entry, and a rollback the
+    bake starts must not meet a gate on the alarm that started it (AWS does not document
+    whether a rollback execution passes the before-entry condition)."""
     conditions: list[Condition] = []
     entry = [
         Rule(f"AlarmGate-{env.name}-{i}", "CloudWatchAlarm", (("AlarmName", alarm),))
-        for i, alarm in enumerate(alarms, 1)
+        for i, alarm in enumerate(spec.entry_alarms(env), 1)
     ]
     if env.window is not None:
         window = (("Cron", env.window.cron), ("TimeZone", env.window.timezone))
         entry.append(Rule(f"Window-{env.name}", "DeploymentWindow", window))
     if entry:
         conditions.append(Condition("before_entry", "FAIL", tuple(entry)))
-    if alarms and env.bake_minutes:
+    baked = spec.bake_alarms(env)
+    if baked:
+        # WaitTime is in minutes ("The wait time in minutes to allow for a state change before
+        # running the rule result"), as bake_minutes is; CDK's LambdaInvoke example that
+        # writes '300' for 5 minutes is about another rule.
+        # https://docs.aws.amazon.com/codepipeline/latest/userguide/rule-reference-CloudWatchAlarm.html
         wait = ("WaitTime", str(env.bake_minutes))
         bake = tuple(
             Rule(f"AlarmBake-{env.name}-{i}", "CloudWatchAlarm", (("AlarmName", alarm), wait))
-            for i, alarm in enumerate(alarms, 1)
+            for i, alarm in enumerate(baked, 1)
         )
         conditions.append(Condition("on_success", "ROLLBACK", bake))
     conditions.append(Condition("on_failure", "ROLLBACK"))

@@ -1,5 +1,7 @@
 """Every rule on its own fixtures: the bad template yields a finding of that rule on the resource
-named in its ``# expect:`` line, the good template yields none of that rule."""
+named in its ``# expect:`` line, the good template yields none of that rule. A rule that reads
+the stacks a pipeline deploys (CV103) gets them from its fixtures' ``deployed/`` folder,
+checked in the same run as a cdk.out's stacks are."""
 
 from __future__ import annotations
 
@@ -12,6 +14,10 @@ from conveyor.rules.catalog import RULES
 
 FIXTURES = Path(__file__).parent / "fixtures"
 RULE_IDS = [r.id for r in RULES]
+
+
+def _with_deployed(rule_id: str, fixture: Path) -> list[Path]:
+    return [fixture, *sorted((FIXTURES / rule_id / "deployed").glob("*.template.json"))]
 
 
 def _expected(path: Path) -> str:
@@ -34,7 +40,7 @@ def test_every_rule_has_both_fixtures() -> None:
 def test_bad_fixture_is_found_on_the_named_resource(rule_id: str) -> None:
     bad = FIXTURES / rule_id / "bad.yaml"
     expected = _expected(bad)
-    result = check_paths([bad])
+    result = check_paths(_with_deployed(rule_id, bad))
     assert result.errors == []
     hits = [f for f in result.findings if f.rule == rule_id]
     assert [f.resource for f in hits if f.resource == expected], (
@@ -48,6 +54,6 @@ def test_bad_fixture_is_found_on_the_named_resource(rule_id: str) -> None:
 
 @pytest.mark.parametrize("rule_id", RULE_IDS)
 def test_good_fixture_passes(rule_id: str) -> None:
-    result = check_paths([FIXTURES / rule_id / "good.yaml"])
+    result = check_paths(_with_deployed(rule_id, FIXTURES / rule_id / "good.yaml"))
     assert result.errors == []
     assert [(f.resource, f.message) for f in result.findings if f.rule == rule_id] == []

@@ -3,12 +3,15 @@ speak (an alarm of another stack is never reported) and where it stays silent.""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conveyor.rules import check_text
+from conveyor.rules import check_paths, check_text
 from conveyor.rules.model import Finding
+from conveyor.rules.template import parse
 
 
 def found(text: str, rule: str) -> list[Finding]:
@@ -225,3 +228,112 @@ def test_terraform_stages_are_judged_with_their_conditions() -> None:
         **ROLLBACK_TF,
     }
     assert rules(_terraform(gate, mode="PARALLEL")) == {"CV100"}  # ROLLBACK read beside a gate
+
+
+# --- CV103: a gate on an alarm the stage's own deploy creates (seen across a cdk.out) ------
+
+
+def _stack_with_alarm(name: str) -> str:
+    alarm = {
+        "Type": "AWS::CloudWatch::Alarm",
+        "Properties": {
+            "AlarmName": name,
+            "Namespace": "AWS/ApplicationELB",
+            "MetricName": "HTTPCode_Target_5XX_Count",
+            "Statistic": "Sum",
+            "Period": 60,
+            "EvaluationPeriods": 1,
+            "Threshold": 5,
+            "ComparisonOperator": "GreaterThanThreshold",
+            "TreatMissingData": "notBreaching",
+        },
+    }
+    return json.dumps({"Resources": {"Errors": alarm}})
+
+
+def _cfn_deploy(mode: str = "CREATE_UPDATE", path: str = "Synth::web-prod.template.json") -> str:
+    return (
+        "ActionTypeId: {Category: Deploy, Owner: AWS, Provider: CloudFormation, Version: '1'}\n"
+        f"              Configuration: {{ActionMode: {mode}, StackName: web-prod, "
+        f"TemplatePath: '{path}', RoleArn: 'arn:aws:iam::1:role/c', ChangeSetName: c}}"
+    )
+
+
+def _cdk_out(tmp_path: Path, pipeline_text: str, stack: str | None = None) -> list[Finding]:
+    out = tmp_path / "cdk.out"
+    out.mkdir()
+    (out / "manifest.json").write_text("{}")
+    (out / "web-pipeline.template.json").write_text(_as_json(pipeline_text))
+    (out / "web-prod.template.json").write_text(stack or _stack_with_alarm("web-5xx-prod"))
+    result = check_paths([out])
+    assert result.errors == []
+    return [f for f in result.findings if f.rule == "CV103"]
+
+
+def _as_json(text: str) -> str:
+    """A YAML template with short-form intrinsics, written as the JSON a cdk.out holds."""
+    return json.dumps(parse(text, name="t.yaml", suffix=".yaml").data)
+
+
+def test_cv103_reads_the_stack_the_stage_deploys_from_the_same_cdk_out(tmp_path: Path) -> None:
+    text = pipeline(gate("web-5xx-prod"), deploy=_cfn_deploy())
+    (hit,) = _cdk_out(tmp_path, text)
+    assert hit.resource == "Pipeline" and hit.file.endswith("web-pipeline.template.json")
+    assert "'web-5xx-prod', which web-prod.template.json creates" in hit.message
+    assert "deployed by this stage's action 'Deploy'" in hit.message
+    assert hit.path.endswith("BeforeEntry.Conditions.0.Rules.0.Configuration.AlarmName")
+
+
+def test_cv103_counts_a_change_set_of_the_stage_as_its_deploy(tmp_path: Path) -> None:
+    text = pipeline(gate("web-5xx-prod"), deploy=_cfn_deploy("CHANGE_SET_REPLACE"))
+    assert len(_cdk_out(tmp_path, text)) == 1
+
+
+@pytest.mark.parametrize(
+    ("stage_extra", "deploy", "why"),
+    [
+        (gate("web-5xx-prod", kind="OnSuccess", result="ROLLBACK"), "", "a bake, not a gate"),
+        (gate("web-ledger-errors"), "", "an alarm the stack does not create"),
+        (gate("web-5xx-prod"), "Synth::web-dr.template.json", "another stack's alarm"),
+        (gate("web-5xx-prod"), "{'Fn::Sub': x}", "a template path not written literally"),
+    ],
+)
+def test_cv103_stays_silent_on_alarms_the_stage_does_not_create(
+    tmp_path: Path, stage_extra: str, deploy: str, why: str
+) -> None:
+    action = _cfn_deploy() if not deploy else _cfn_deploy(path=deploy)
+    if deploy.startswith("{"):
+        action = action.replace(f"'{deploy}'", deploy)
+    assert _cdk_out(tmp_path, pipeline(stage_extra, deploy=action)) == [], why
+
+
+def test_cv103_needs_the_deployed_template_in_the_same_run(tmp_path: Path) -> None:
+    text = pipeline(gate("web-5xx-prod"), deploy=_cfn_deploy())
+    assert found(text, "CV103") == []  # the pipeline alone: the stack it deploys is not seen
+    alone = tmp_path / "web-pipeline.template.json"
+    alone.write_text(_as_json(text))
+    assert [f for f in check_paths([alone]).findings if f.rule == "CV103"] == []
+
+
+# --- CV104: one alarm in the entry gate and a rollback condition of the same stage ----------
+
+
+def test_cv104_names_the_shared_alarm_and_the_condition_that_rolls_back() -> None:
+    both = gate("web-errors") + "\n" + gate("web-errors", kind="OnFailure", result="ROLLBACK")
+    (hit,) = found(pipeline(both), "CV104")
+    assert "alarm 'web-errors' and its OnFailure condition rolls it back" in hit.message
+    assert hit.path.endswith("BeforeEntry.Conditions.0.Rules.0.Configuration.AlarmName")
+
+
+def test_cv104_matches_a_ref_with_the_name_of_the_alarm_it_points_at() -> None:
+    both = (
+        gate("'other,web-errors'") + "\n" + gate("!Ref Errors", kind="OnSuccess", result="ROLLBACK")
+    )
+    assert len(found(pipeline(both), "CV104")) == 1
+
+
+def test_cv104_leaves_disjoint_alarms_and_fail_results_alone() -> None:
+    disjoint = gate("web-ledger") + "\n" + gate("web-errors", kind="OnSuccess", result="ROLLBACK")
+    assert found(pipeline(disjoint), "CV104") == []
+    failing = gate("web-errors") + "\n" + gate("web-errors", kind="OnSuccess", result="FAIL")
+    assert found(pipeline(failing), "CV104") == []

@@ -29,27 +29,86 @@ def _alarm_names(template: dict[str, Any]) -> set[str]:
     }
 
 
+def _alarm_rules(stage: dict[str, Any], key: str) -> set[str]:
+    return {
+        r["Configuration"]["AlarmName"]
+        for r in _rules(stage, key)
+        if r["RuleTypeId"]["Provider"] == "CloudWatchAlarm"
+    }
+
+
 @pytest.mark.parametrize("example", [p.stem for p in EXAMPLES])
-def test_every_gated_alarm_is_one_its_environment_stack_creates_or_the_spec_names(
+def test_gates_read_existing_alarms_and_bakes_the_ones_the_environment_stack_creates(
     synthesized: dict[str, Synthesized], example: str
 ) -> None:
+    """The first release deploys the environment's stack, which creates its alarms: a gate
+    before entry on them would read alarms that do not exist yet. The on-success bake runs
+    after the deploy created them. No alarm is in both (a rollback the bake starts must not
+    meet a gate on the alarm that started it)."""
     s = synthesized[example]
     for env in s.spec.environments:
         (stage,) = [st for st in _stages(s) if st["Name"] == f"Deploy-{env.name}"]
-        gated = {
-            r["Configuration"]["AlarmName"]
-            for key in ("BeforeEntry", "OnSuccess")
-            for r in _rules(stage, key)
-            if r["RuleTypeId"]["Provider"] == "CloudWatchAlarm"
-        }
+        entry, bake = _alarm_rules(stage, "BeforeEntry"), _alarm_rules(stage, "OnSuccess")
         stack = f"{s.spec.app}-{env.name}" + (f"-{s.spec.suffix}" if s.spec.suffix else "")
         created = _alarm_names(s.templates[stack])
-        assert gated <= created | set(env.user_alarms), (env.name, gated - created)
+        assert not entry & created, (env.name, entry & created)
+        assert not entry & bake, (env.name, entry & bake)
         if env in s.spec.foreign_environments:
             # Another account's alarms: the pipeline role cannot read them.
-            assert gated == set()
-        else:
-            assert gated == created | set(env.user_alarms), env.name
+            assert entry | bake == set()
+            continue
+        assert entry == set(env.user_alarms), env.name
+        assert bake == (created if env.bake_minutes else set()), env.name
+
+
+def test_the_pipeline_role_reads_exactly_the_alarms_its_rules_name(
+    synthesized: dict[str, Synthesized],
+) -> None:
+    """CloudWatchAlarm rules run with the pipeline role, which may cloudwatch:DescribeAlarms
+    on the alarms its rules name and nothing else (no `*`)."""
+    for name, s in synthesized.items():
+        named = {
+            alarm
+            for stage in _stages(s)
+            for key in ("BeforeEntry", "OnSuccess")
+            for alarm in _alarm_rules(stage, key)
+        }
+        granted: set[str] = set()
+        for policy in _pipeline_role_policies(s):
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+                actions = statement["Action"]
+                if "cloudwatch:DescribeAlarms" in (
+                    [actions] if isinstance(actions, str) else actions
+                ):
+                    resources = statement["Resource"]
+                    for arn in [resources] if not isinstance(resources, list) else resources:
+                        assert arn != "*", name
+                        granted.add(_arn_alarm(arn))
+        assert granted == named, (name, granted ^ named)
+
+
+def _pipeline_role_policies(s: Synthesized) -> list[dict[str, Any]]:
+    for template in s.templates.values():
+        for resource in template["Resources"].values():
+            if resource["Type"] == "AWS::CodePipeline::Pipeline":
+                role = resource["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+                return [
+                    r
+                    for r in template["Resources"].values()
+                    if r["Type"] == "AWS::IAM::Policy"
+                    and {"Ref": role} in r["Properties"].get("Roles", [])
+                ]
+    raise AssertionError("no pipeline")
+
+
+def _arn_alarm(arn: Any) -> str:
+    """The alarm name at the end of an alarm ARN, literal or built with Fn::Join."""
+    if isinstance(arn, dict):
+        parts = arn["Fn::Join"][1]
+        text = "".join(p for p in parts if isinstance(p, str))
+    else:
+        text = arn
+    return str(text).rsplit(":alarm:", 1)[1]
 
 
 def test_production_watches_its_alarms_after_the_deploy_and_rolls_back_on_alarm(
@@ -61,6 +120,14 @@ def test_production_watches_its_alarms_after_the_deploy_and_rolls_back_on_alarm(
     assert condition["Result"] == "ROLLBACK"
     watched = {r["Configuration"]["AlarmName"]: r["Configuration"] for r in condition["Rules"]}
     assert set(watched) == {"payments-5xx-prod", "payments-unhealthy-prod"}
+    # Before entry: the ledger's alarm (it exists before any release) and the window.
+    (gate,) = prod["BeforeEntry"]["Conditions"]
+    assert gate["Result"] == "FAIL"
+    assert [r["RuleTypeId"]["Provider"] for r in gate["Rules"]] == [
+        "CloudWatchAlarm",
+        "DeploymentWindow",
+    ]
+    assert gate["Rules"][0]["Configuration"] == {"AlarmName": "payments-ledger-errors"}
     prod_spec = next(e for e in s.spec.environments if e.name == "prod")
     assert {c["WaitTime"] for c in watched.values()} == {str(prod_spec.bake_minutes)}
     (staging,) = [st for st in _stages(s) if st["Name"] == "Deploy-staging"]

@@ -27,6 +27,8 @@ RULE_MODULES = (
     "conveyor.rules.deploy.ecs_target_defined",
     "conveyor.rules.deploy.function_env_vars",
     "conveyor.rules.deploy.gate_alarm",
+    "conveyor.rules.deploy.gate_blocks_rollback",
+    "conveyor.rules.deploy.gate_created_alarm",
     "conveyor.rules.deploy.lambda_alias",
     "conveyor.rules.deploy.lambda_runtime",
     "conveyor.rules.deploy.parallel_rollback",

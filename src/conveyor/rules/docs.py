@@ -39,6 +39,13 @@ ADDED_FAILURE_MODES = {
     "(https://docs.aws.amazon.com/codepipeline/latest/userguide/execution-modes.html).",
     "FM112": "A stage condition (alarm gate before entry, alarm bake on success) watching a "
     "CloudWatch alarm that does not exist: the gate never sees the environment's health.",
+    "FM113": "A before-entry alarm gate on an alarm the stage's own deploy creates: on the first "
+    "release the alarm does not exist yet, and the CloudWatchAlarm rule needs an existing one "
+    "(https://docs.aws.amazon.com/codepipeline/latest/userguide/rule-reference-CloudWatchAlarm.html).",
+    "FM114": "A before-entry alarm gate and a rollback condition of the same stage on one alarm: "
+    "AWS does not document whether a rollback execution passes the entry gate again, which "
+    "would hold the rollback back on the alarm that asked for it "
+    "(https://docs.aws.amazon.com/codepipeline/latest/userguide/stage-rollback.html).",
 }
 
 # What a heuristic rule cannot see even though the failure mode is covered.
@@ -60,6 +67,8 @@ PARTLY_VISIBLE = {
     "FM112": "CV101 judges an alarm name only where the template must define the alarm (the "
     "stage deploys this template's resources, every alarm's name is known); an alarm of "
     "another stack, region or account is not visible.",
+    "FM113": "CV103 sees the stack a stage deploys only when its template (a cdk.out "
+    "<stack>.template.json named by the action's TemplatePath) is checked in the same run.",
     "FM80": "CV090: tags applied to the whole stack at deploy time are not in the template.",
 }
 
@@ -268,6 +277,13 @@ PRECISION: dict[str, str] = {
     "stack is never reported.",
     "CV102": "New in issue 11: no finding on the corpus (none of its 30 pipelines is V2). On "
     "conveyor's own output it names exactly the environment stages, not the self-update stage.",
+    "CV103": "New in issue 11: no finding on the corpus (none of its 30 pipelines declares stage "
+    "conditions, and its templates are checked one by one). Its fixtures pass the deployed "
+    "stack's template beside the pipeline's, as a cdk.out does; conveyor's own output before "
+    "issue 11's gate fix had one finding per gated environment.",
+    "CV104": "New in issue 11: no finding on the corpus (none of its 30 pipelines declares stage "
+    "conditions). On conveyor's own output before issue 11's gate fix it named every baking "
+    "environment (the gate and the bake read the same alarms).",
 }
 # Findings and templates per rule on the corpus (the precision report's "after" column, issue
 # 16's closing note): the evidence of every rule not reviewed finding by finding above.

@@ -30,6 +30,9 @@ class Options:
     memory_limit: int = MEMORY_LIMIT_MIB
     # auto | terraform | pulumi | cloudformation (conveyor.rules.inputs)
     input_kind: str = "auto"
+    # The alarms the other stack templates of the run create, by file name (rules.deployed):
+    # what a pipeline's CloudFormation action deploys, when its template was checked too.
+    deployed_alarms: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 class Context:

@@ -464,7 +464,11 @@ class _TrafficShifting(_Model):
     alarms: list[Annotated[str, Field(pattern=r"^[^\s]{1,255}$", examples=["payments-5xx"])]] = (
         Field(
             default_factory=list,
-            description="Names of existing CloudWatch alarms that roll the deployment back.",
+            description=(
+                "Names of existing CloudWatch alarms that roll the deployment back; the "
+                "pipeline also waits for them to be quiet before the environment's stage "
+                "starts (they exist before it, unlike the alarms conveyor creates)."
+            ),
         )
     )
 
@@ -870,9 +874,9 @@ class Environment(_Model):
         ge=0,
         le=1440,
         description=(
-            "After the stage succeeds, minutes the pipeline watches this environment's alarms; "
-            "an alarm rolls the stage back to the last good release. Default: 30 for "
-            "production, 0 (off) elsewhere."
+            "After the stage succeeds, minutes the pipeline watches the alarms conveyor "
+            "creates in this environment's stack; an alarm rolls the stage back to the last "
+            "good release. Default: 30 for production, 0 (off) elsewhere."
         ),
     )
     window: DeploymentWindow | None = Field(
@@ -1466,22 +1470,25 @@ class Spec(_Model):
 
     def _check_conditions(self) -> None:
         """The alarm gate and window share one before-entry condition of at most five rules;
-        the pipeline reads alarms in its own account only."""
+        the bake watches the alarms the environment's stack creates; the pipeline reads alarms
+        in its own account only."""
         for index, env in enumerate(self.environments):
-            alarms = self.gated_alarms(env)
-            if env.watch_minutes and not alarms:
+            if env.watch_minutes and not self.bake_alarms(env):
                 why = (
                     "its alarms live in another account, where the pipeline cannot read them"
                     if env in self.foreign_environments
-                    else "it has no alarms: name some in its deploy's alarms:"
+                    else "the bake watches the alarms conveyor creates in its stack (a service "
+                    "it creates with deploy.ecs.create, or a Lambda function), and this "
+                    "deploy creates none; the alarms named in alarms: gate its entry instead"
                 )
                 raise KeyedValueError(
                     f"watch_minutes {env.watch_minutes}: nothing to watch in {env.name}, {why}; "
-                    "or write watch_minutes: 0",
+                    "write watch_minutes: 0",
                     "environments",
                     index,
                     "watch_minutes",
                 )
+            alarms = self.entry_alarms(env)
             rules = len(alarms) + (1 if env.window is not None else 0)
             if rules > RULES_PER_CONDITION:
                 raise KeyedValueError(
@@ -1509,16 +1516,32 @@ class Spec(_Model):
                     index,
                 )
 
-    def gated_alarms(self, env: Environment) -> list[str]:
-        """Names of the alarms that gate and watch `env`'s stage: those its stack creates and
-        those its deploy names; none in another account (the pipeline role reads alarms in
-        its own account)."""
+    def entry_alarms(self, env: Environment) -> list[str]:
+        """Names of the alarms the before-entry gate of `env`'s stage reads: only alarms that
+        exist before the stage runs, which are those its deploy names (`alarms:` are existing
+        alarms). The CloudWatchAlarm rule needs an alarm that already exists ("You must have
+        already created an alarm in Amazon CloudWatch as a separate resource"), and AWS does
+        not say what it does with a missing one; the alarms the environment's stack creates do
+        not exist before its first release, so a gate on them could keep that release out
+        forever. https://docs.aws.amazon.com/codepipeline/latest/userguide/rule-reference-CloudWatchAlarm.html
+        None in another account (the pipeline role reads alarms in its own account)."""
         if env in self.foreign_environments:
             return []
+        return list(env.user_alarms)
+
+    def bake_alarms(self, env: Environment) -> list[str]:
+        """Names of the alarms the on-success bake of `env`'s stage watches: those its stack
+        creates ({app}-{kind}-{env}[-suffix]). The on-success condition runs after every action
+        of the stage succeeded, the stack deploy included, so they exist by then even on the
+        first release. Never an alarm of the entry gate (`entry_alarms`): AWS does not document
+        whether the rollback execution a bake starts must pass the stage's before-entry
+        condition again, and a gate on the very alarm that started the rollback would keep it
+        out. https://docs.aws.amazon.com/codepipeline/latest/userguide/stage-rollback.html
+        None when the environment does not bake, or lives in another account."""
+        if env in self.foreign_environments or not env.bake_minutes:
+            return []
         tail = f"-{self.suffix}" if self.suffix else ""
-        return [f"{self.app}-{kind}-{env.name}{tail}" for kind in env.alarm_kinds] + list(
-            env.user_alarms
-        )
+        return [f"{self.app}-{kind}-{env.name}{tail}" for kind in env.alarm_kinds]
 
     def _check_name_lengths(self) -> None:
         """The longest names conveyor derives must fit AWS's limits (FM81 names are

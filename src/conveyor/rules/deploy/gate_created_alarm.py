@@ -1,0 +1,90 @@
+"""A stage's before-entry gate watches an alarm that the stage's own deploy creates.
+
+A ``CloudWatchAlarm`` rule in a stage's ``BeforeEntry`` condition names an alarm
+(``Configuration.AlarmName``, a literal; a comma-separated list name by name) that is defined
+in a stack template this same stage deploys: a CloudFormation action of the stage whose
+``TemplatePath`` (``Artifact::file``) names a template checked in the same run (a CDK
+``cdk.out``, where every stack is a ``<stack>.template.json``). On the pipeline's first release
+that stack, and so the alarm, does not exist yet when the gate is read. The rule reference
+asks for an alarm created beforehand ("You must have already created an alarm in Amazon
+CloudWatch as a separate resource") and says nothing of a missing one, so the first release
+may never enter the stage
+(https://docs.aws.amazon.com/codepipeline/latest/userguide/rule-reference-CloudWatchAlarm.html).
+
+Seen only when the deployed template is checked in the same run; a template path built with
+an intrinsic function, or a stack checked on its own, is not judged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import PurePosixPath
+
+from conveyor.rules.engine import Context
+from conveyor.rules.model import Hit, Rule, Severity
+from conveyor.rules.pipelines import Action, actions, condition_rules, stages
+from conveyor.rules.template import Resource
+
+
+def _template_file(action: Action) -> str | None:
+    """The file a CloudFormation action deploys: the part of `Artifact::path` after `::`."""
+    if action.provider != "CloudFormation":
+        return None
+    path = action.configuration.get("TemplatePath")
+    if not isinstance(path, str) or "::" not in path:
+        return None
+    return PurePosixPath(path.split("::", 1)[1]).name
+
+
+def check(res: Resource, ctx: Context) -> Iterator[Hit]:
+    deployed = dict(ctx.options.deployed_alarms)
+    if not deployed:
+        return
+    for stage in stages(res):
+        created: dict[str, tuple[str, Action]] = {}
+        for action in actions(res):
+            file = _template_file(action) if action.stage_index == stage.index else None
+            for alarm in deployed.get(file or "", ()):
+                created.setdefault(alarm, (file or "", action))
+        if not created:
+            continue
+        for rule in condition_rules(stage):
+            name = rule.configuration.get("AlarmName")
+            if rule.kind != "BeforeEntry" or rule.provider != "CloudWatchAlarm":
+                continue
+            if not isinstance(name, str):
+                continue
+            for alarm in (part.strip() for part in name.split(",")):
+                if alarm not in created:
+                    continue
+                file, action = created[alarm]
+                yield Hit(
+                    res.logical_id,
+                    f"{rule.path}.Configuration.AlarmName",
+                    f"stage {stage.name!r} gates its entry on alarm {alarm!r}, which {file} "
+                    f"creates, deployed by this stage's action {action.name!r}: on the first "
+                    "release that stack and its alarm do not exist yet when the gate reads "
+                    "it, and the CloudWatchAlarm rule needs an existing alarm; watch it after "
+                    "the deploy (an OnSuccess condition) and gate entry on alarms that exist "
+                    "before the stage",
+                )
+
+
+RULE = Rule(
+    id="CV103",
+    title="Stage's entry gate watches an alarm its own deploy creates",
+    severity=Severity.HIGH,
+    resource_types=("AWS::CodePipeline::Pipeline",),
+    failure_modes=("FM113",),
+    why="Issue 11: the first release of an environment creates its stack and the stack's "
+    "alarms; a before-entry gate on one of them reads an alarm that does not exist yet and may "
+    "keep the first release out of the environment for good.",
+    fix_cloudformation="Move the CloudWatchAlarm rule on that alarm from BeforeEntry to "
+    "OnSuccess (Result: ROLLBACK, WaitTime in minutes); keep BeforeEntry for alarms created "
+    "before the pipeline runs.",
+    fix_cdk="codepipeline.StageProps(on_success=codepipeline.Conditions(...)) for the stack's "
+    "own alarms; before_entry only for alarms of other, earlier stacks.",
+    fix_conveyor="Nothing to write: the gate reads only the deploy's alarms:, which exist "
+    "before the stage.",
+    check=check,
+)
