@@ -4,6 +4,7 @@ hard-wrapped by the source's line breaks."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from importlib.metadata import version
@@ -68,3 +69,139 @@ def test_the_licence_is_an_spdx_expression() -> None:
     from importlib.metadata import metadata
 
     assert metadata("conveyor")["License-Expression"] == "Apache-2.0"
+
+
+# --- help through a pipe (issue 12): plain, unwrapped, arguments as users type them -----------
+
+HELP_OF_EVERY_COMMAND = (
+    "from conveyor.cli.main import COMMANDS, app\n"
+    "for command in [[], *([name] for name in COMMANDS)]:\n"
+    "    print('=== ' + ' '.join(command), flush=True)\n"
+    "    try:\n"
+    "        app([*command, '-h'], prog_name='conveyor')\n"
+    "    except SystemExit as exc:\n"
+    "        assert exc.code in (0, None), exc.code\n"
+)
+
+
+def _helps_through_a_pipe(columns: str | None) -> dict[str, str]:
+    """Every command's help, as `conveyor NAME -h | cat` prints it, by command name."""
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    if columns is not None:
+        env["COLUMNS"] = columns
+    out = subprocess.run(
+        [sys.executable, "-c", HELP_OF_EVERY_COMMAND],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    ).stdout
+    helps: dict[str, str] = {}
+    for block in out.split("=== ")[1:]:
+        name, _, text = block.partition("\n")
+        helps[name] = text
+    return helps
+
+
+@pytest.fixture(scope="module", params=[None, "40", "80", "200"], ids=lambda c: f"COLUMNS={c}")
+def piped_helps(request: pytest.FixtureRequest) -> dict[str, str]:
+    return _helps_through_a_pipe(request.param)
+
+
+def _expected_lines(name: str) -> list[str]:
+    """What must each stand whole on one line of `name`'s help: every paragraph of its help
+    text, and every argument's and option's help."""
+    group = typer.main.get_command(app)
+    command = group if not name else group.commands[name]  # type: ignore[attr-defined]
+    wanted = [p.strip() for p in (command.help or "").split("\n\n") if p.strip()]
+    for param in command.params:
+        help_text = getattr(param, "help", None)
+        if help_text:
+            wanted.append(" ".join(help_text.split()))
+    return wanted
+
+
+def test_every_command_has_its_help_through_a_pipe(piped_helps: dict[str, str]) -> None:
+    assert set(piped_helps) == {"", *COMMANDS}
+
+
+@pytest.mark.parametrize("name", ["", *COMMANDS])
+def test_help_through_a_pipe_splits_no_word_and_no_sentence(
+    piped_helps: dict[str, str], name: str
+) -> None:
+    text = piped_helps[name]
+    lines = [line.strip() for line in text.splitlines()]
+    for wanted in _expected_lines(name):
+        assert any(wanted in line for line in lines), f"{wanted!r} is not on one line:\n{text}"
+    # No boxes either: rich's panels were what cut the lines.
+    assert not set("╭╮╰╯│─") & set(text), text
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_the_usage_line_names_arguments_as_users_type_them(
+    piped_helps: dict[str, str], name: str
+) -> None:
+    usage = piped_helps[name].splitlines()[0]
+    assert usage.startswith(f"Usage: conveyor {name} [OPTIONS]"), usage
+    assert "{" not in usage and "}" not in usage, usage
+    arguments = usage.removeprefix(f"Usage: conveyor {name} [OPTIONS]").split()
+    assert all(a.strip("[].").isupper() for a in arguments), usage
+
+
+def test_the_usage_lines_of_commands_with_arguments() -> None:
+    helps = _helps_through_a_pipe(None)
+    assert helps["check"].startswith("Usage: conveyor check [OPTIONS] PATH...\n")
+    assert helps["validate"].startswith("Usage: conveyor validate [OPTIONS] SPEC\n")
+    assert helps["init"].startswith("Usage: conveyor init [OPTIONS] [DIR]\n")
+    assert helps["rollback"].startswith("Usage: conveyor rollback [OPTIONS] ENVIRONMENT\n")
+    assert helps[""].startswith("Usage: conveyor [OPTIONS] COMMAND [ARGS]...\n")
+
+
+def test_a_usage_error_through_a_pipe_is_plain_lines() -> None:
+    env = {**os.environ, "COLUMNS": "40"}
+    completed = subprocess.run(
+        [sys.executable, "-c", "from conveyor.cli.main import run; run()", "check", "-f", "x"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert completed.returncode == 2
+    assert completed.stderr.splitlines() == [
+        "Usage: -c check [OPTIONS] PATH...",
+        "Try '-c check -h' for help.",
+        "",
+        "Error: Invalid value for '--format' / '-f': 'x' is not one of 'text', 'json', 'sarif'.",
+    ], completed.stderr
+
+
+def test_a_missing_argument_is_named_as_users_type_it() -> None:
+    result = runner.invoke(app, ["check"])
+    assert result.exit_code == 2
+    assert "Missing argument 'PATH'." in result.output
+
+
+def test_help_on_a_terminal_is_still_typers() -> None:
+    # A person at a terminal gets typer's panels at the terminal's width.
+    code = (
+        "from conveyor.cli.main import app\n"
+        "try:\n"
+        "    app(['check', '-h'], prog_name='conveyor')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+    )
+    primary, secondary = os.openpty()
+    env = {**os.environ, "COLUMNS": "60"}
+    process = subprocess.Popen([sys.executable, "-c", code], stdout=secondary, env=env)
+    os.close(secondary)
+    chunks = []
+    with os.fdopen(primary, "rb") as reader:
+        try:
+            while chunk := reader.read(4096):
+                chunks.append(chunk)
+        except OSError:  # EIO: the terminal closed when the child exited
+            pass
+    assert process.wait() == 0
+    text = re.sub(r"\x1b\[[0-9;]*m", "", b"".join(chunks).decode())  # colours
+    assert "Usage: conveyor check [OPTIONS] PATH..." in text
+    assert "─ Options ─" in text
+    assert max(len(line) for line in text.splitlines()) <= 60

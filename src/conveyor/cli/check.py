@@ -60,6 +60,7 @@ def check(
             help="Template files, directories (searched recursively), a cdk.out directory, "
             "or '-' for standard input.",
             show_default=False,
+            metavar="PATH",
         ),
     ],
     output_format: Annotated[

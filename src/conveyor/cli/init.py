@@ -26,7 +26,10 @@ def _on_terminal() -> bool:
 
 def init(
     directory: Annotated[
-        Path, typer.Argument(help="Repository to look at.", show_default="current directory")
+        Path,
+        typer.Argument(
+            help="Repository to look at.", show_default="current directory", metavar="DIR"
+        ),
     ] = Path(),
     output: Annotated[
         Path | None,

@@ -31,10 +31,12 @@ from conveyor.cli import status as status_command
 from conveyor.cli import synth as synth_command
 from conveyor.cli import validate as validate_command
 from conveyor.cli.coercion import PlainCommand
+from conveyor.cli.help import PipeSafeHelp
 
 
-class _Group(TyperGroup):
-    """typer's group, except that its `--help` flag reads False, not None, when not given.
+class _Group(PipeSafeHelp, TyperGroup):
+    """typer's group, with help that survives pipes, and a `--help` flag that reads False, not
+    None, when not given.
 
     typer coerces a flag's value through a pydantic TypeAdapter unless the value already is a
     bool, so `conveyor check --help` imported pydantic (a third of its start-up) only to learn
@@ -46,6 +48,10 @@ class _Group(TyperGroup):
         if option is not None:
             option.default = False
         return option
+
+
+class _Command(PipeSafeHelp, PlainCommand):
+    """A command: plain-typed values converted without pydantic, help that survives pipes."""
 
 
 app = typer.Typer(
@@ -120,7 +126,7 @@ COMMANDS: dict[str, Callable[..., None]] = {
     "rollback": rollback_command.rollback,
 }
 for name, function in COMMANDS.items():
-    app.command(name, help=unwrapped(function.__doc__), cls=PlainCommand)(function)
+    app.command(name, help=unwrapped(function.__doc__), cls=_Command)(function)
 
 
 def run() -> None:

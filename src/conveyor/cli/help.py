@@ -1,0 +1,96 @@
+"""Help, usage lines and usage errors that survive pipes.
+
+typer draws help and usage errors as rich panels. Anywhere but a terminal rich assumes 80
+columns (or COLUMNS), so `conveyor check -h | cat` broke help text inside boxes, in the middle of
+words (`critica` / `l`) and of sentences, and `grep` found half a sentence. Off a terminal the
+help is click's plain layout at an unbounded width: one paragraph, option or command per line,
+nothing cut. On a terminal it stays typer's (a person reads it at the terminal's width).
+
+The usage line names arguments as users type them (`PATH...`, `SPEC`, `[DIR]`); typer 0.29
+printed the parameter's Python name in braces (`{paths}...`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import IO, Any
+
+from typer import _click
+
+try:  # typer's own entry point, which takes the markup mode per call (typer >= 0.2x)
+    from typer.core import _main
+except ImportError:  # pragma: no cover - depends on the installed typer
+    _main = None  # type: ignore[assignment]
+
+# Wider than any line conveyor prints: click's formatter then wraps nothing.
+UNBOUNDED = 1_000_000
+
+
+def on_terminal(stream: IO[str]) -> bool:
+    """Whether `stream` is a terminal, read by a person at its width (not a pipe or a file).
+
+    `_TYPER_FORCE_DISABLE_TERMINAL`, typer's switch for tests, counts as not a terminal.
+    """
+    if os.environ.get("_TYPER_FORCE_DISABLE_TERMINAL"):
+        return False
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return False
+
+
+def typed_name(param: Any) -> str:
+    """An argument as users type it: its metavar (or its name in capitals), `...` when it
+    takes several, in brackets when it may be left out."""
+    name = param.metavar or str(param.name or "").upper()
+    if param.nargs != 1 and not name.endswith("..."):
+        name += "..."
+    return name if param.required else f"[{name}]"
+
+
+class PipeSafeHelp:
+    """Help for typer's command and group classes: plain and unwrapped off a terminal, with
+    arguments named as users type them. Put it before the typer class in the bases."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces: list[str] = super().collect_usage_pieces(ctx)  # type: ignore[misc]
+        for param in self.get_params(ctx):  # type: ignore[attr-defined]
+            if param.param_type_name == "argument":
+                for piece in param.get_usage_pieces(ctx):
+                    pieces[pieces.index(piece)] = typed_name(param)
+        return pieces
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        if on_terminal(sys.stdout):
+            super().format_help(ctx, formatter)  # type: ignore[misc]
+            return
+        formatter.width = UNBOUNDED
+        # click's layout: usage, help text, then format_options below, then the epilog.
+        _click.Command.format_help(self, ctx, formatter)  # type: ignore[arg-type]
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        arguments, options = [], []
+        for param in self.get_params(ctx):  # type: ignore[attr-defined]
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            if param.param_type_name == "argument":
+                arguments.append((typed_name(param), record[1]))
+            else:
+                options.append(record)
+        for title, rows in (("Arguments", arguments), ("Options", options)):
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows, col_max=UNBOUNDED)
+        format_commands = getattr(self, "format_commands", None)
+        if format_commands is not None:
+            format_commands(ctx, formatter)
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Usage errors as plain lines (`Error: ...`) when standard error is not a terminal."""
+        if _main is None or on_terminal(sys.stderr):
+            return super().main(*args, **kwargs)  # type: ignore[misc]
+        names = ("args", "prog_name", "complete_var", "standalone_mode", "windows_expand_args")
+        kwargs.update(zip(names, args, strict=False))
+        return _main(self, rich_markup_mode=None, **kwargs)  # type: ignore[arg-type]
