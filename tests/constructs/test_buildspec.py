@@ -337,3 +337,36 @@ def test_build_runtimes_are_pinned_in_the_install_phase() -> None:
     assert "install" not in build_spec(Build(commands=["make"]))["phases"]
     only_node = Build(commands=["make"], runtimes=Runtimes(nodejs=20))
     assert build_spec(only_node)["phases"]["install"] == {"runtime-versions": {"nodejs": "20"}}
+
+
+@pytest.mark.parametrize(
+    ("python", "nodejs", "accepted"),
+    [
+        ("3.14", 24, True),  # on standard:7.0 and AL2023 standard:5.0 (available-runtimes.html)
+        ("3.11", 18, True),
+        ("3.10", None, False),  # on the image, past its end of life
+        ("3.15", None, False),  # not on any image
+        (None, 16, False),
+        (None, 26, False),
+    ],
+)
+def test_build_runtimes_are_the_versions_codebuild_offers(
+    python: str | None, nodejs: int | None, accepted: bool
+) -> None:
+    from pydantic import ValidationError
+
+    try:
+        Runtimes.model_validate({"python": python, "nodejs": nodejs})
+    except ValidationError:
+        assert not accepted
+    else:
+        assert accepted
+
+
+def test_the_synth_job_runs_a_node_that_is_not_past_its_end_of_life() -> None:
+    from conveyor.constructs.synth_job import synth_buildspec
+    from conveyor.stages.self_update import self_update_buildspec
+
+    for buildspec in (synth_buildspec(), self_update_buildspec()):
+        versions = buildspec["phases"]["install"]["runtime-versions"]
+        assert versions == {"python": "3.12", "nodejs": "22"}

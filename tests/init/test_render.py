@@ -242,8 +242,8 @@ def test_build_runtimes_are_pinned_from_what_the_repository_declares(tmp_path: P
                 "pyproject.toml": '[project]\nname = "a"\nrequires-python = ">=3.9"\n',
                 "Dockerfile": "FROM x\n",
             },
-            '    python: "3.12"  # check this: requires-python asks for 3.9, which CodeBuild '
-            "does not run\n",
+            '    python: "3.12"  # check this: requires-python asks for 3.9, not one of '
+            "CodeBuild's current versions (3.11, 3.12, 3.13, 3.14)\n",
         ),
         (
             {"package.json": '{"name": "a"}', "Dockerfile": "FROM x\n"},
@@ -254,8 +254,8 @@ def test_build_runtimes_are_pinned_from_what_the_repository_declares(tmp_path: P
                 "package.json": '{"name": "a", "engines": {"node": "16.x"}}',
                 "Dockerfile": "FROM x\n",
             },
-            "    nodejs: 22  # check this: package.json engines.node asks for 16, which CodeBuild "
-            "does not run\n",
+            "    nodejs: 22  # check this: package.json engines.node asks for 16, not one of "
+            "CodeBuild's current versions (18, 20, 22, 24)\n",
         ),
     ],
 )
@@ -265,6 +265,20 @@ def test_guessed_build_runtimes_say_check_this(
     text, _ = _rendered(tmp_path, files)
     assert line in text
     parse_spec(text)  # the guess is a version the spec accepts
+
+
+def test_the_newest_codebuild_runtimes_are_pinned_as_declared(tmp_path: Path) -> None:
+    """Python 3.14 and Node.js 24 run on CodeBuild's standard:7.0 and Amazon Linux 2023
+    standard:5.0 images (available-runtimes.html): a repository asking for them gets them."""
+    files = {
+        "pyproject.toml": '[project]\nname = "new"\nrequires-python = ">=3.14"\n',
+        "package.json": '{"name": "new", "engines": {"node": ">=24"}}',
+        "Dockerfile": "FROM python:3.14\nEXPOSE 8000\n",
+    }
+    text, _ = _rendered(tmp_path, files)
+    assert '    python: "3.14"  # from requires-python\n' in text
+    assert "    nodejs: 24  # from package.json engines.node\n" in text
+    assert parse_spec(text).build.runtimes.runtime_versions() == {"python": "3.14", "nodejs": "24"}
 
 
 def test_a_repository_in_no_known_language_pins_no_runtime(tmp_path: Path) -> None:

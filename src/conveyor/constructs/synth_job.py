@@ -26,7 +26,10 @@ def synth_buildspec(spec_file: str = "conveyor.yaml") -> dict[str, Any]:
         "env": {"shell": "bash"},
         "phases": {
             "install": {
-                "runtime-versions": {"python": "3.12", "nodejs": "20"},
+                # Node.js 22, as the self-update job: 20 reached its end of life in April
+                # 2026 (jsii prints a banner for it). Both on standard:7.0:
+                # https://docs.aws.amazon.com/codebuild/latest/userguide/available-runtimes.html
+                "runtime-versions": {"python": "3.12", "nodejs": "22"},
                 "commands": [f"pip install --quiet 'conveyor=={conveyor.__version__}'"],
             },
             "build": {

@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from typing import get_args
 
 from conveyor.init.detect import Repository
+from conveyor.spec.models import CodeBuildNode, CodeBuildPython
 
 # Valid for the spec's patterns, obviously not real: the CLI lists every placeholder it wrote.
 PLACEHOLDER_ACCOUNT = "123456789012"
@@ -220,9 +222,9 @@ def _build(repo: Repository, placeholders: list[str]) -> list[str]:
     return lines
 
 
-# What the build and test jobs can pin on CodeBuild's image (spec.models.Runtimes).
-BUILD_PYTHONS = ("3.11", "3.12", "3.13")
-BUILD_NODES = (18, 20, 22)
+# What the build and test jobs can pin on CodeBuild's image: spec.models.Runtimes' own lists.
+BUILD_PYTHONS: tuple[str, ...] = get_args(CodeBuildPython)
+BUILD_NODES: tuple[int, ...] = get_args(CodeBuildNode)
 
 
 def _runtimes(repo: Repository) -> list[str]:
@@ -235,7 +237,8 @@ def _runtimes(repo: Repository) -> list[str]:
             lines.append(f'    python: "{repo.python_version}"  # from requires-python')
         else:
             said = (
-                f"requires-python asks for {repo.python_version}, which CodeBuild does not run"
+                f"requires-python asks for {repo.python_version}, not one of CodeBuild's "
+                f"current versions ({', '.join(BUILD_PYTHONS)})"
                 if repo.python_version
                 else "requires-python names no version"
             )
@@ -245,8 +248,8 @@ def _runtimes(repo: Repository) -> list[str]:
             lines.append(f"    nodejs: {repo.node_version}  # from package.json engines.node")
         else:
             said = (
-                f"package.json engines.node asks for {repo.node_version}, which CodeBuild does "
-                "not run"
+                f"package.json engines.node asks for {repo.node_version}, not one of "
+                f"CodeBuild's current versions ({', '.join(map(str, BUILD_NODES))})"
                 if repo.node_version is not None
                 else "package.json names no engines.node"
             )

@@ -292,16 +292,28 @@ class DockerBuild(_Model):
 ComputeSize = Literal["small", "medium", "large", "xlarge", "2xlarge"]
 
 
+# What `runtime-versions` can pin on the Ubuntu standard:7.0 image conveyor builds on (Amazon
+# Linux 2023 standard:5.0 runs the same set). Python 3.14 and Node.js 24 were added to the image;
+# 3.9, 3.10 and Node 16 and older are past their end of life and not offered here. Checked on
+# 2026-12-02 against https://docs.aws.amazon.com/codebuild/latest/userguide/available-runtimes.html
+# and https://docs.aws.amazon.com/codebuild/latest/userguide/runtime-versions.html ("nodejs: 24"),
+# and the images' own lists, ubuntu/standard/7.0/runtimes.yml and al/x86_64/standard/5.0/
+# runtimes.yml in https://github.com/aws/aws-codebuild-docker-images (python 3.9-3.14,
+# nodejs 18, 20, 22, 24).
+CodeBuildPython = Literal["3.11", "3.12", "3.13", "3.14"]
+CodeBuildNode = Literal[18, 20, 22, 24]
+
+
 class Runtimes(_Model):
     """Language versions the build and test jobs run with, pinned in each buildspec's
     `runtime-versions`. Without a pin CodeBuild picks the image's default, which changes when
     that version reaches end of life. Versions of the Ubuntu standard:7.0 image conveyor builds
     on: https://docs.aws.amazon.com/codebuild/latest/userguide/available-runtimes.html"""
 
-    python: Literal["3.11", "3.12", "3.13"] | None = Field(
+    python: CodeBuildPython | None = Field(
         None, description="Python of the build and test jobs, e.g. '3.12' (quoted)."
     )
-    nodejs: Literal[18, 20, 22] | None = Field(
+    nodejs: CodeBuildNode | None = Field(
         None, description="Node.js major version of the build and test jobs, e.g. 22."
     )
 
