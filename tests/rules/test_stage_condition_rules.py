@@ -337,3 +337,31 @@ def test_cv104_leaves_disjoint_alarms_and_fail_results_alone() -> None:
     assert found(pipeline(disjoint), "CV104") == []
     failing = gate("web-errors") + "\n" + gate("web-errors", kind="OnSuccess", result="FAIL")
     assert found(pipeline(failing), "CV104") == []
+
+
+def test_cv103_follows_a_change_set_executed_in_the_gated_stage_to_its_template(
+    tmp_path: Path,
+) -> None:
+    """A change set created (and approved) in an earlier stage, executed in the gated one: the
+    executing action names no TemplatePath, the action that created the change set does."""
+    execute = (
+        "ActionTypeId: {Category: Deploy, Owner: AWS, Provider: CloudFormation, Version: '1'}\n"
+        "              Configuration: {ActionMode: CHANGE_SET_EXECUTE, StackName: web-prod, "
+        "ChangeSetName: c}"
+    )
+    text = pipeline(gate("web-5xx-prod"), deploy=execute).replace(
+        "        - Name: Deploy\n",
+        "        - Name: Approve\n"
+        "          Actions:\n"
+        "            - Name: ChangeSet\n"
+        f"              {_cfn_deploy('CHANGE_SET_REPLACE')}\n"
+        "              InputArtifacts: [{Name: Src}]\n"
+        "        - Name: Deploy\n",
+        1,
+    )
+    (hit,) = _cdk_out(tmp_path, text)
+    assert "stage 'Deploy' gates its entry" in hit.message
+    assert "deployed by this stage's action 'Deploy'" in hit.message
+    other = text.replace("ChangeSetName: c}", "ChangeSetName: other}", 1)
+    (tmp_path / "other").mkdir()
+    assert _cdk_out(tmp_path / "other", other) == []  # another change set: not this template

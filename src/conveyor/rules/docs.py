@@ -278,12 +278,15 @@ PRECISION: dict[str, str] = {
     "CV102": "New in issue 11: no finding on the corpus (none of its 30 pipelines is V2). On "
     "conveyor's own output it names exactly the environment stages, not the self-update stage.",
     "CV103": "New in issue 11: no finding on the corpus (none of its 30 pipelines declares stage "
-    "conditions, and its templates are checked one by one). Its fixtures pass the deployed "
-    "stack's template beside the pipeline's, as a cdk.out does; conveyor's own output before "
-    "issue 11's gate fix had one finding per gated environment.",
+    "conditions, and its templates are checked one by one). On conveyor's own output from "
+    "before issue 11's gate fix (`conveyor synth` at 53542b7, then `conveyor check` on the "
+    "cdk.out) it finds every gated alarm, all true: payments 4 (the 5xx and unhealthy-host "
+    "alarms of staging and prod), lambda-canary 6; after the fix, none. Its fixtures pass the "
+    "deployed stack's template beside the pipeline's, as a cdk.out does.",
     "CV104": "New in issue 11: no finding on the corpus (none of its 30 pipelines declares stage "
-    "conditions). On conveyor's own output before issue 11's gate fix it named every baking "
-    "environment (the gate and the bake read the same alarms).",
+    "conditions). On conveyor's own output from before issue 11's gate fix it finds every "
+    "alarm production's gate and bake shared, all true: payments 2, lambda-canary 3; after "
+    "the fix, none.",
 }
 # Findings and templates per rule on the corpus (the precision report's "after" column, issue
 # 16's closing note): the evidence of every rule not reviewed finding by finding above.

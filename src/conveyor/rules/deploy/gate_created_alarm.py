@@ -4,7 +4,8 @@ A ``CloudWatchAlarm`` rule in a stage's ``BeforeEntry`` condition names an alarm
 (``Configuration.AlarmName``, a literal; a comma-separated list name by name) that is defined
 in a stack template this same stage deploys: a CloudFormation action of the stage whose
 ``TemplatePath`` (``Artifact::file``) names a template checked in the same run (a CDK
-``cdk.out``, where every stack is a ``<stack>.template.json``). On the pipeline's first release
+``cdk.out``, where every stack is a ``<stack>.template.json``), or that executes a change set
+another action created from such a template. On the pipeline's first release
 that stack, and so the alarm, does not exist yet when the gate is read. The rule reference
 asks for an alarm created beforehand ("You must have already created an alarm in Amazon
 CloudWatch as a separate resource") and says nothing of a missing one, so the first release
@@ -36,16 +37,45 @@ def _template_file(action: Action) -> str | None:
     return PurePosixPath(path.split("::", 1)[1]).name
 
 
+def _change_set_key(action: Action) -> tuple[str, str] | None:
+    stack, name = (action.configuration.get(k) for k in ("StackName", "ChangeSetName"))
+    return (stack, name) if isinstance(stack, str) and isinstance(name, str) else None
+
+
+def _deployed_files(res: Resource) -> dict[int, list[tuple[str, Action]]]:
+    """Per stage index, the template files its CloudFormation actions deploy. An action that
+    executes a change set (CHANGE_SET_EXECUTE, no TemplatePath) deploys the template of the
+    action that created that change set (same StackName and ChangeSetName), which may sit in
+    an earlier stage (a change set reviewed before an approval)."""
+    every = list(actions(res))
+    created = {
+        key: file
+        for a in every
+        if a.configuration.get("ActionMode") == "CHANGE_SET_REPLACE"
+        and (key := _change_set_key(a)) is not None
+        and (file := _template_file(a)) is not None
+    }
+    files: dict[int, list[tuple[str, Action]]] = {}
+    for action in every:
+        file = _template_file(action)
+        if file is None and action.configuration.get("ActionMode") == "CHANGE_SET_EXECUTE":
+            key = _change_set_key(action)
+            file = created.get(key) if key is not None else None
+        if file is not None:
+            files.setdefault(action.stage_index, []).append((file, action))
+    return files
+
+
 def check(res: Resource, ctx: Context) -> Iterator[Hit]:
     deployed = dict(ctx.options.deployed_alarms)
     if not deployed:
         return
+    files = _deployed_files(res)
     for stage in stages(res):
         created: dict[str, tuple[str, Action]] = {}
-        for action in actions(res):
-            file = _template_file(action) if action.stage_index == stage.index else None
-            for alarm in deployed.get(file or "", ()):
-                created.setdefault(alarm, (file or "", action))
+        for file, action in files.get(stage.index, []):
+            for alarm in deployed.get(file, ()):
+                created.setdefault(alarm, (file, action))
         if not created:
             continue
         for rule in condition_rules(stage):
