@@ -120,3 +120,29 @@ def test_watching_a_deploy_that_creates_no_alarm_is_refused_with_what_to_write()
     assert "watch_minutes 10: nothing to watch in staging" in message
     assert "the alarms named in alarms: gate its entry instead" in message
     assert "write watch_minutes: 0" in message
+
+
+def test_naming_an_alarm_conveyor_creates_in_alarms_is_refused_at_its_key() -> None:
+    """`alarms:` gate the stage's entry, so they must exist before it: an alarm conveyor
+    creates in the environment's stack does not before the first release."""
+    text = SPEC.replace(
+        "alarms: [shop-db-errors, shop-queue-age]", "alarms: [shop-db-errors, shop-5xx-prod]"
+    )
+    with pytest.raises(SpecError) as raised:
+        parse_spec(text)
+    message = str(raised.value)
+    assert "environments[1].deploy.ecs.alarms[1]" in message
+    assert "alarm 'shop-5xx-prod' is one conveyor creates in prod's stack" in message
+    assert "leave it out" in message
+    # A later environment's alarm does not exist before the first release reaches it; an
+    # earlier environment's does (its stage created it).
+    later = SPEC.replace("alarms: [shop-db-errors]\n", "alarms: [shop-5xx-prod]\n")
+    with pytest.raises(SpecError) as raised:
+        parse_spec(later)
+    assert "environments[0].deploy.ecs.alarms[0]" in str(raised.value)
+    assert "before the first release reaches prod, so it cannot gate staging's entry" in str(
+        raised.value
+    )
+    earlier = SPEC.replace("shop-queue-age]", "shop-5xx-staging]")
+    prod = parse_spec(earlier).environments[1]
+    assert parse_spec(earlier).entry_alarms(prod) == ["shop-db-errors", "shop-5xx-staging"]

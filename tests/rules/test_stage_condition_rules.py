@@ -259,12 +259,16 @@ def _cfn_deploy(mode: str = "CREATE_UPDATE", path: str = "Synth::web-prod.templa
     )
 
 
-def _cdk_out(tmp_path: Path, pipeline_text: str, stack: str | None = None) -> list[Finding]:
+def _cdk_out(tmp_path: Path, pipeline_text: str, *, staging: bool = False) -> list[Finding]:
+    """The pipeline's template beside web-prod's (alarm web-5xx-prod) and, when asked,
+    web-staging's (alarm web-5xx-staging), as `cdk synth` writes them."""
     out = tmp_path / "cdk.out"
     out.mkdir()
     (out / "manifest.json").write_text("{}")
     (out / "web-pipeline.template.json").write_text(_as_json(pipeline_text))
-    (out / "web-prod.template.json").write_text(stack or _stack_with_alarm("web-5xx-prod"))
+    (out / "web-prod.template.json").write_text(_stack_with_alarm("web-5xx-prod"))
+    if staging:
+        (out / "web-staging.template.json").write_text(_stack_with_alarm("web-5xx-staging"))
     result = check_paths([out])
     assert result.errors == []
     return [f for f in result.findings if f.rule == "CV103"]
@@ -365,3 +369,34 @@ def test_cv103_follows_a_change_set_executed_in_the_gated_stage_to_its_template(
     other = text.replace("ChangeSetName: c}", "ChangeSetName: other}", 1)
     (tmp_path / "other").mkdir()
     assert _cdk_out(tmp_path / "other", other) == []  # another change set: not this template
+
+
+def _staging_then_prod(staging_gate: str, prod_gate: str) -> str:
+    staging = _cfn_deploy(path="Synth::web-staging.template.json")
+    prod = gate(prod_gate)
+    return pipeline(gate(staging_gate), deploy=staging) + (
+        "        - Name: Deploy-prod\n"
+        f"{prod}\n"
+        "          Actions:\n"
+        "            - Name: Deploy\n"
+        f"              {_cfn_deploy()}\n"
+        "              InputArtifacts: [{Name: Src}]\n"
+    )
+
+
+def test_cv103_reports_a_gate_on_a_later_stages_alarm_and_spares_an_earlier_ones(
+    tmp_path: Path,
+) -> None:
+    """Staging gated on production's alarm: production's stack does not exist before the first
+    release reaches it, which it never does while staging waits. Production gated on
+    staging's alarm: staging's stage created it before."""
+    (hit,) = _cdk_out(tmp_path, _staging_then_prod("web-5xx-prod", "web-ledger"), staging=True)
+    assert "stage 'Deploy' gates its entry on alarm 'web-5xx-prod'" in hit.message
+    assert "deployed by the later stage 'Deploy-prod''s action 'Deploy'" in hit.message
+    (tmp_path / "earlier").mkdir()
+    earlier = _staging_then_prod("web-ledger", "web-5xx-staging")
+    assert _cdk_out(tmp_path / "earlier", earlier, staging=True) == []
+    (tmp_path / "own").mkdir()
+    own = _staging_then_prod("web-ledger", "'web-5xx-staging,web-5xx-prod'")
+    (hit,) = _cdk_out(tmp_path / "own", own, staging=True)
+    assert "stage 'Deploy-prod' gates its entry on alarm 'web-5xx-prod'" in hit.message

@@ -1501,6 +1501,29 @@ class Spec(_Model):
                     "watch_minutes",
                 )
             alarms = self.entry_alarms(env)
+            # This stage's and later stages' stacks do not exist before the first release
+            # reaches them; an earlier environment's stack (and its alarms) does.
+            created = {
+                name: later.name
+                for later in self.environments[index:]
+                for name in self.stack_alarms(later)
+            }
+            for at, name in enumerate(env.user_alarms):
+                if name in created:
+                    kind = "ecs" if env.deploy.ecs is not None else "lambda"
+                    raise KeyedValueError(
+                        f"alarm {name!r} is one conveyor creates in {created[name]}'s stack: it "
+                        f"does not exist before the first release reaches {created[name]}, so "
+                        f"it cannot gate {env.name}'s entry, and conveyor already watches it "
+                        "(after the deploy, and during it); leave it out, alarms: is for alarms "
+                        "that exist already",
+                        "environments",
+                        index,
+                        "deploy",
+                        kind,
+                        "alarms",
+                        at,
+                    )
             rules = len(alarms) + (1 if env.window is not None else 0)
             if rules > RULES_PER_CONDITION:
                 raise KeyedValueError(
@@ -1552,6 +1575,10 @@ class Spec(_Model):
         None when the environment does not bake, or lives in another account."""
         if env in self.foreign_environments or not env.bake_minutes:
             return []
+        return self.stack_alarms(env)
+
+    def stack_alarms(self, env: Environment) -> list[str]:
+        """Names of the alarms conveyor creates in `env`'s stack ({app}-{kind}-{env}[-suffix])."""
         tail = f"-{self.suffix}" if self.suffix else ""
         return [f"{self.app}-{kind}-{env.name}{tail}" for kind in env.alarm_kinds]
 

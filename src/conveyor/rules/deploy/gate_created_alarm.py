@@ -1,15 +1,16 @@
-"""A stage's before-entry gate watches an alarm that the stage's own deploy creates.
+"""A stage's before-entry gate watches an alarm that the stage's own deploy (or a later
+stage's) creates.
 
 A ``CloudWatchAlarm`` rule in a stage's ``BeforeEntry`` condition names an alarm
-(``Configuration.AlarmName``, a literal; a comma-separated list name by name) that is defined
-in a stack template this same stage deploys: a CloudFormation action of the stage whose
+(``Configuration.AlarmName``, a literal; a comma-separated list name by name) defined in a
+stack template that this stage or a later one deploys: a CloudFormation action whose
 ``TemplatePath`` (``Artifact::file``) names a template checked in the same run (a CDK
 ``cdk.out``, where every stack is a ``<stack>.template.json``), or that executes a change set
-another action created from such a template. On the pipeline's first release
-that stack, and so the alarm, does not exist yet when the gate is read. The rule reference
-asks for an alarm created beforehand ("You must have already created an alarm in Amazon
-CloudWatch as a separate resource") and says nothing of a missing one, so the first release
-may never enter the stage
+another action created from such a template. On the pipeline's first release that stack, and
+so the alarm, does not exist yet when the gate is read (a later stage's stack neither: the
+first release has not reached it). The rule reference asks for an alarm created beforehand
+("You must have already created an alarm in Amazon CloudWatch as a separate resource") and
+says nothing of a missing one, so the first release may never enter the stage
 (https://docs.aws.amazon.com/codepipeline/latest/userguide/rule-reference-CloudWatchAlarm.html).
 
 Seen only when the deployed template is checked in the same run; a template path built with
@@ -71,12 +72,14 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
     if not deployed:
         return
     files = _deployed_files(res)
-    for stage in stages(res):
-        created: dict[str, tuple[str, Action]] = {}
+    later: dict[str, tuple[str, Action]] = {}
+    # From the last stage back: what this stage and every later one deploys. A later stage's
+    # stack does not exist either before the first release reaches it.
+    for stage in reversed(list(stages(res))):
         for file, action in files.get(stage.index, []):
             for alarm in deployed.get(file, ()):
-                created.setdefault(alarm, (file, action))
-        if not created:
+                later[alarm] = (file, action)
+        if not later:
             continue
         for rule in condition_rules(stage):
             name = rule.configuration.get("AlarmName")
@@ -85,24 +88,29 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
             if not isinstance(name, str):
                 continue
             for alarm in (part.strip() for part in name.split(",")):
-                if alarm not in created:
+                if alarm not in later:
                     continue
-                file, action = created[alarm]
+                file, action = later[alarm]
+                by = (
+                    "this stage's action"
+                    if action.stage_index == stage.index
+                    else f"the later stage {action.stage!r}'s action"
+                )
                 yield Hit(
                     res.logical_id,
                     f"{rule.path}.Configuration.AlarmName",
                     f"stage {stage.name!r} gates its entry on alarm {alarm!r}, which {file} "
-                    f"creates, deployed by this stage's action {action.name!r}: on the first "
-                    "release that stack and its alarm do not exist yet when the gate reads "
-                    "it, and the CloudWatchAlarm rule needs an existing alarm; watch it after "
-                    "the deploy (an OnSuccess condition) and gate entry on alarms that exist "
-                    "before the stage",
+                    f"creates, deployed by {by} {action.name!r}: on the first release that "
+                    "stack and its alarm do not exist yet when the gate reads it, and the "
+                    "CloudWatchAlarm rule needs an existing alarm; watch it after the deploy "
+                    "(an OnSuccess condition) and gate entry on alarms that exist before the "
+                    "stage",
                 )
 
 
 RULE = Rule(
     id="CV103",
-    title="Stage's entry gate watches an alarm its own deploy creates",
+    title="Stage's entry gate watches an alarm its own or a later deploy creates",
     severity=Severity.HIGH,
     resource_types=("AWS::CodePipeline::Pipeline",),
     failure_modes=("FM113",),
