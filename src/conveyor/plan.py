@@ -476,8 +476,11 @@ def environment_conditions(spec: Spec, env: Environment) -> tuple[Condition, ...
     if baked:
         # WaitTime is in minutes ("The wait time in minutes to allow for a state change before
         # running the rule result"), as bake_minutes is; CDK's LambdaInvoke example that
-        # writes '300' for 5 minutes is about another rule.
+        # writes '300' for 5 minutes is about another rule. AWS's own use case for it is this
+        # bake: "roll back the changes if a CloudWatch alarm goes into ALARM state within 60
+        # minutes" (a wait time of 60).
         # https://docs.aws.amazon.com/codepipeline/latest/userguide/rule-reference-CloudWatchAlarm.html
+        # https://docs.aws.amazon.com/codepipeline/latest/userguide/stage-conditions.html
         wait = ("WaitTime", str(env.bake_minutes))
         bake = tuple(
             Rule(f"AlarmBake-{env.name}-{i}", "CloudWatchAlarm", (("AlarmName", alarm), wait))
