@@ -1,6 +1,6 @@
 """Every rule on its own fixtures: the bad template yields a finding of that rule on the resource
 named in its ``# expect:`` line, the good template yields none of that rule. A rule that reads
-the stacks a pipeline deploys (CV103) gets them from its fixtures' ``deployed/`` folder,
+the stacks a pipeline deploys (CV103) gets them beside its fixtures (``*.template.json``),
 checked in the same run as a cdk.out's stacks are."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ RULE_IDS = [r.id for r in RULES]
 
 
 def _with_deployed(rule_id: str, fixture: Path) -> list[Path]:
-    return [fixture, *sorted((FIXTURES / rule_id / "deployed").glob("*.template.json"))]
+    return [fixture, *sorted((FIXTURES / rule_id).glob("*.template.json"))]
 
 
 def _expected(path: Path) -> str:

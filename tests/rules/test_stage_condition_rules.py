@@ -400,3 +400,21 @@ def test_cv103_reports_a_gate_on_a_later_stages_alarm_and_spares_an_earlier_ones
     own = _staging_then_prod("web-ledger", "'web-5xx-staging,web-5xx-prod'")
     (hit,) = _cdk_out(tmp_path / "own", own, staging=True)
     assert "stage 'Deploy-prod' gates its entry on alarm 'web-5xx-prod'" in hit.message
+
+
+def test_cv103_reads_only_the_stacks_beside_the_pipeline(tmp_path: Path) -> None:
+    """Two cdk.out folders checked together may hold stacks of one file name: a pipeline is
+    judged against its own folder's."""
+    text = pipeline(gate("web-5xx-prod"), deploy=_cfn_deploy())
+    (tmp_path / "a").mkdir()
+    assert len(_cdk_out(tmp_path / "a", text)) == 1
+    other = tmp_path / "b" / "cdk.out"
+    other.mkdir(parents=True)
+    (other / "manifest.json").write_text("{}")
+    (other / "web-prod.template.json").write_text(_stack_with_alarm("web-5xx-prod"))
+    (tmp_path / "c" / "cdk.out").mkdir(parents=True)
+    (tmp_path / "c" / "cdk.out" / "manifest.json").write_text("{}")
+    (tmp_path / "c" / "cdk.out" / "web-pipeline.template.json").write_text(_as_json(text))
+    (tmp_path / "c" / "cdk.out" / "web-prod.template.json").write_text(_stack_with_alarm("x"))
+    result = check_paths([other, tmp_path / "c" / "cdk.out"])
+    assert [f for f in result.findings if f.rule == "CV103"] == []

@@ -8,6 +8,7 @@ reports it."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -18,14 +19,15 @@ SUFFIX = ".template.json"
 
 
 def deployed_alarms(paths: Iterable[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """(file name, literal AlarmNames of the alarms it defines) for each stack template."""
+    """(path, literal AlarmNames of the alarms it defines) for each stack template. Keyed by
+    path, not file name: two cdk.out folders checked together may hold stacks of one name."""
     found: list[tuple[str, tuple[str, ...]]] = []
     for path in paths:
         if not path.endswith(SUFFIX):
             continue
         names = _alarm_names(Path(path))
         if names:
-            found.append((Path(path).name, names))
+            found.append((os.path.normpath(path), names))
     return tuple(found)
 
 

@@ -68,7 +68,8 @@ PARTLY_VISIBLE = {
     "stage deploys this template's resources, every alarm's name is known); an alarm of "
     "another stack, region or account is not visible.",
     "FM113": "CV103 sees the stack a stage deploys only when its template (a cdk.out "
-    "<stack>.template.json named by the action's TemplatePath) is checked in the same run.",
+    "<stack>.template.json named by the action's TemplatePath, in the pipeline template's "
+    "folder) is checked in the same run.",
     "FM80": "CV090: tags applied to the whole stack at deploy time are not in the template.",
 }
 

@@ -4,8 +4,9 @@ stage's) creates.
 A ``CloudWatchAlarm`` rule in a stage's ``BeforeEntry`` condition names an alarm
 (``Configuration.AlarmName``, a literal; a comma-separated list name by name) defined in a
 stack template that this stage or a later one deploys: a CloudFormation action whose
-``TemplatePath`` (``Artifact::file``) names a template checked in the same run (a CDK
-``cdk.out``, where every stack is a ``<stack>.template.json``), or that executes a change set
+``TemplatePath`` (``Artifact::file``) names a template in the pipeline template's folder that
+is checked in the same run (a CDK ``cdk.out``, where every stack is a
+``<stack>.template.json``), or that executes a change set
 another action created from such a template. On the pipeline's first release that stack, and
 so the alarm, does not exist yet when the gate is read (a later stage's stack neither: the
 first release has not reached it). The rule reference asks for an alarm created beforehand
@@ -19,8 +20,9 @@ an intrinsic function, or a stack checked on its own, is not judged.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from conveyor.rules.engine import Context
 from conveyor.rules.model import Hit, Rule, Severity
@@ -68,9 +70,15 @@ def _deployed_files(res: Resource) -> dict[int, list[tuple[str, Action]]]:
 
 
 def check(res: Resource, ctx: Context) -> Iterator[Hit]:
-    deployed = dict(ctx.options.deployed_alarms)
-    if not deployed:
+    if not ctx.options.deployed_alarms:
         return
+    # The stacks beside this template (a cdk.out holds the pipeline's and its environments').
+    here = Path(os.path.normpath(ctx.template.file)).parent
+    deployed = {
+        Path(path).name: names
+        for path, names in ctx.options.deployed_alarms
+        if Path(path).parent == here
+    }
     files = _deployed_files(res)
     later: dict[str, tuple[str, Action]] = {}
     # From the last stage back: what this stage and every later one deploys. A later stage's
