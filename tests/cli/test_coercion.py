@@ -83,6 +83,9 @@ def test_defaults_reach_the_command_unchanged() -> None:
         (["--count", "1.5"], "'1.5' is not a whole number"),
         (["--ratio", "0.1"], "0.1 is below the least value, 0.5"),
         (["--ratio", "abc"], "'abc' is not a number; give a number"),
+        (["--ratio", "nan"], "'nan' is not a finite number; give a finite number"),
+        (["--ratio", "inf"], "'inf' is not a finite number"),
+        (["--ratio", "-Infinity"], "'-Infinity' is not a finite number"),
         (["--colour", "green"], "'green' is not one of 'red', 'blue'."),
     ],
 )

@@ -11,6 +11,7 @@ without this machinery) keeps typer's conversion.
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -85,6 +86,13 @@ if RuntimeParam is not None:
                         ctx=ctx,
                         param=param,
                     ) from None
+                # float() reads 'inf' and 'nan'; nan passes every bound (no comparison holds).
+                if not math.isfinite(converted):
+                    raise BadParameter(
+                        f"{value!r} is not a finite number; give a finite number",
+                        ctx=ctx,
+                        param=param,
+                    )
             else:
                 converted = _choice(kind, value, self.parameter_info, param, ctx)
             if kind in _NUMBERS:
