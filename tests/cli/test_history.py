@@ -129,12 +129,8 @@ def test_since_and_table_name_helpers() -> None:
     assert table_name("web", "pr-7") == "web-deployments-pr-7"
 
 
-def test_says_where_lead_time_starts_and_who_rolled_back(
-    aws: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from conveyor.cli import output
-
-    monkeypatch.setattr(output.console, "width", 200)
+def test_says_where_lead_time_starts_and_who_rolled_back(aws: Any) -> None:
+    # No width set: output that is not a terminal is never wrapped (conveyor.cli.console).
     create_table(aws, "old-deployments")
     load(aws, "old-deployments", history_items("old", 10, environments=("prod",), legacy=True))
     aws.put_item(

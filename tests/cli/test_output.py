@@ -6,7 +6,7 @@ import io
 
 from rich.table import Table
 
-from conveyor.cli.output import PipeSafeConsole
+from conveyor.cli.console import PipeSafeConsole
 
 LONG = "arn:aws:codeconnections:eu-west-1:123456789012:connection/" + "0" * 120
 

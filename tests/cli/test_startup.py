@@ -65,6 +65,16 @@ def test_the_help_of_check_loads_no_pydantic() -> None:
     assert _loaded(modules, "pydantic") == []
 
 
+@pytest.mark.parametrize(
+    "code", ["import conveyor.cli.main", HELP_OF_CHECK], ids=["import", "help"]
+)
+def test_help_through_a_pipe_loads_no_rich(code: str) -> None:
+    # rich was about a third of `conveyor --help`; help off a terminal is click's plain layout
+    # and the shared consoles are made when something is printed (conveyor.cli.output).
+    modules = _modules_after(code)
+    assert _loaded(modules, "rich") == []
+
+
 def test_validate_loads_no_checker_cdk_or_sdk() -> None:
     code = (
         "from conveyor.cli.main import app\n"

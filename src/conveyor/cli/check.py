@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-
-from conveyor.cli.output import PipeSafeConsole
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from conveyor.rules.model import CheckResult
 
 # The checker's own defaults (conveyor.rules.bounds.TIME_LIMIT and MEMORY_LIMIT_MIB), written
@@ -203,6 +202,8 @@ def _run(
         input_kind=input_kind,
     )
     if result.files == 0 and not result.errors:
+        from rich.console import Console
+
         from conveyor.rules.report.text import printable
         from conveyor.rules.template import TEMPLATE_SUFFIXES
 
@@ -234,8 +235,12 @@ def _run(
 
 def _write(result: CheckResult, output_format: OutputFormat, output: Path | None) -> None:
     if output_format is OutputFormat.text:
+        from rich.console import Console
+
+        from conveyor.cli.console import ReportConsole
+
         if output is None:
-            _text(result, _StdoutConsole(highlight=False))
+            _text(result, ReportConsole(highlight=False))
         else:
             with output.open("w", encoding="utf-8") as handle:
                 _text(result, Console(file=handle, no_color=True, width=10_000, highlight=False))
@@ -253,15 +258,6 @@ def _write(result: CheckResult, output_format: OutputFormat, output: Path | None
         sys.stdout.write(rendered)
     else:
         output.write_text(rendered, encoding="utf-8")
-
-
-class _StdoutConsole(PipeSafeConsole):
-    """The pipe-safe console (never wrapped off a terminal), except that a closed pipe is an
-    error to report (exit 2), not rich's exit 1, the code for findings."""
-
-    def on_broken_pipe(self) -> None:
-        self.quiet = True
-        raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
 
 
 def _text(result: CheckResult, console: Console) -> None:

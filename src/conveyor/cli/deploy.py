@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 
-from conveyor.cli.output import console, errors, fail
+from conveyor.cli.output import console, errors, escape, fail
 from conveyor.cli.synth import prepare_output, synthesize_or_exit
 from conveyor.cli.validate import deployable_or_exit, load_or_exit
 

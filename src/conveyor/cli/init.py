@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, get_args, get_origin
 
 import typer
-from rich.markup import escape
 
-from conveyor.cli.output import console, errors, fail, refuse_to_clobber, write_file
+from conveyor.cli.output import console, errors, escape, fail, refuse_to_clobber, write_file
 
 if TYPE_CHECKING:
     from pydantic import BaseModel

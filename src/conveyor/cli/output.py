@@ -7,45 +7,49 @@ import os
 import stat
 import tempfile
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
-from rich.console import Console, ConsoleDimensions
-from rich.markup import escape
+
+if TYPE_CHECKING:
+    from conveyor.cli.console import PipeSafeConsole
 
 
-class PipeSafeConsole(Console):
-    """rich's console, except that output through a pipe or into a file is never wrapped.
+class _Deferred:
+    """A console made when first used: rich (about a third of `conveyor --help`) is imported
+    only by a command that prints through it, not by every command's import."""
 
-    On a terminal rich wraps at the terminal's width, as a reader expects. Anywhere else it would
-    break lines at 80 columns, so a long path split a message in two: users grep and parse what
-    conveyor prints, and a checkout under a long directory made `validate`'s "is valid" land on
-    another line. Off a terminal the width is unbounded (tables take their natural width) and
-    text is printed as soft-wrapped (one message, one line).
-    """
+    def __init__(self, **options: Any) -> None:
+        object.__setattr__(self, "_options", options)
+        object.__setattr__(self, "_console", None)
 
-    _UNBOUNDED = 100_000
+    def _made(self) -> Any:
+        made = object.__getattribute__(self, "_console")
+        if made is None:
+            from conveyor.cli.console import PipeSafeConsole
 
-    @property
-    def size(self) -> ConsoleDimensions:
-        dimensions = super().size
-        if self.is_terminal:
-            return dimensions
-        return ConsoleDimensions(self._UNBOUNDED, dimensions.height)
+            made = PipeSafeConsole(**object.__getattribute__(self, "_options"))
+            object.__setattr__(self, "_console", made)
+        return made
 
-    @size.setter
-    def size(self, new_size: tuple[int, int]) -> None:
-        self._width, self._height = new_size
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._made(), name)
 
-    def print(self, *objects: Any, soft_wrap: bool | None = None, **options: Any) -> None:
-        if soft_wrap is None and not self.is_terminal:
-            soft_wrap = True
-        super().print(*objects, soft_wrap=soft_wrap, **options)
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._made(), name, value)
 
 
 # Colour only on a terminal: rich checks isatty itself; NO_COLOR is honoured too.
-console = PipeSafeConsole(highlight=False)
-errors = PipeSafeConsole(stderr=True, highlight=False)
+console: PipeSafeConsole = _Deferred(highlight=False)  # type: ignore[assignment]
+errors: PipeSafeConsole = _Deferred(stderr=True, highlight=False)  # type: ignore[assignment]
+
+
+def escape(text: str) -> str:
+    """rich.markup.escape (brackets in what users wrote stay text), imported when used."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
 
 USER_ERROR = 2
 

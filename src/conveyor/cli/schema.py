@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 
-from conveyor.cli.output import console, fail
+from conveyor.cli.output import console, escape, fail
 
 # Draft 2020-12 is what pydantic emits and what yaml-language-server understands.
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"

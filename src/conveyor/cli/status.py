@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 
 from conveyor.cli.aws import (
     Connection,
@@ -16,7 +15,7 @@ from conveyor.cli.aws import (
     RegionOption,
     calling_aws,
 )
-from conveyor.cli.output import console
+from conveyor.cli.output import console, escape
 from conveyor.cli.validate import load_or_exit
 
 if TYPE_CHECKING:

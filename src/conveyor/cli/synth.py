@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 
-from conveyor.cli.output import console, errors, fail
+from conveyor.cli.output import console, errors, escape, fail
 from conveyor.cli.validate import load_or_exit
 
 if TYPE_CHECKING:

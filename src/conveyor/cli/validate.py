@@ -6,9 +6,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 
-from conveyor.cli.output import console, errors, fail
+from conveyor.cli.output import console, errors, escape, fail
 
 if TYPE_CHECKING:
     from conveyor.spec.models import Spec
