@@ -352,6 +352,30 @@ def test_arns_in_policy_documents_are_restored_down_to_40_levels(
     assert leaf == ({"Fn::GetAtt": ["aws_s3_bucket.data", "Arn"]} if restored else BUCKET_ARN)
 
 
+@pytest.mark.parametrize(
+    ("resource", "restored"),
+    [
+        (BUCKET_ARN, True),
+        (BUCKET_ARN + "/*", True),  # an object ARN of the bucket
+        (BUCKET_ARN.replace("/", "\\/"), True),  # JSON may escape "/"
+        ("arn:aws:s3:::someone-elses-bucket/*", False),
+    ],
+)
+def test_only_arns_of_resources_in_the_input_become_references(
+    resource: str, restored: bool
+) -> None:
+    # Written as text: json.dumps would not keep the escaped "/".
+    document = '{"Statement": [{"Effect": "Allow", "Resource": "' + resource + '"}]}'
+    template = view(
+        state(
+            res("aws_s3_bucket.data", {"bucket": "acme-data", "arn": BUCKET_ARN}),
+            res("aws_iam_policy.p", {"name": "p", "policy": document}),
+        )
+    )
+    found = props(template, "aws_iam_policy.p")["PolicyDocument"]["Statement"][0]["Resource"]
+    assert (found != json.loads(document)["Statement"][0]["Resource"]) is restored
+
+
 def test_an_unknown_list_of_policy_arns_points_at_the_policies_arn() -> None:
     plan = {
         "format_version": "1.2",

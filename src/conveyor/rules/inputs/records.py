@@ -75,10 +75,10 @@ class Record:
     arns: tuple[str, ...] = ()
 
     def wrote(self, name: str) -> bool:
-        if self.declared is None:
+        declared = self.declared
+        if declared is None or name in declared:
             return True
-        plural = name[:-1] + "ies" if name.endswith("y") else name + "s"
-        return name in self.declared or plural in self.declared
+        return (name[:-1] + "ies" if name.endswith("y") else name + "s") in declared
 
     def refs_at(self, *path: str | int) -> list[str]:
         """Records referenced by the attribute at path, or by its nearest enclosing attribute

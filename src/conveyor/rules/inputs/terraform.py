@@ -78,6 +78,9 @@ class _Reader:
     has_config: bool = False
 
     def add_instance(self, address: str) -> None:
+        if "[" not in address and not address.startswith("module."):
+            self.instances.setdefault(address, []).append(address)  # the common case
+            return
         base = _INSTANCE_KEY.sub("", address) if "[" in address else address
         self.instances.setdefault(base, []).append(address)
         prefix = _module_instance(address)
@@ -383,23 +386,27 @@ def _dynamic_blocks(expressions: dict[str, Any]) -> dict[str, Any]:
 
 def _record(resource: dict[str, Any], unknowns: dict[str, Any], reader: _Reader) -> Record:
     address: str = resource["address"]
-    values = raw_values = resource.get("values") or {}
-    unknown = unknowns.get(address)
-    if unknown:
-        merged = _merge_unknown(values, unknown, address)
-        values = merged if isinstance(merged, dict) else values
+    values = resource.get("values") or {}
     base = _INSTANCE_KEY.sub("", address) if "[" in address else address
     config = reader.configs.get(base)
+    declared = frozenset(config.expressions) if config is not None else None
+    unknown = unknowns.get(address)
+    if unknown:
+        values = _with_unknown(values, unknown, address, declared)
     rec = Record(
         key=address,
         name=address,
         type=resource["type"],
         values=values,
     )
-    if config is not None:
+    if config is not None and declared is not None:
         expressions = config.expressions
-        trailing = _TRAILING_KEY.search(address) if "[" in address else None
-        at = _At(config.module, _module_instance(address), trailing.group(0) if trailing else "")
+        if "[" in address or config.module:
+            trailing = _TRAILING_KEY.search(address) if "[" in address else None
+            where = _module_instance(address)
+            at = _At(config.module, where, trailing.group(0) if trailing else "")
+        else:
+            at = _ROOT  # a root module resource without count/for_each (the common case)
         refs: dict[str, list[str]] = {}
         computed: dict[str, list[str]] = {}
         _flatten(expressions, "", refs, computed, at, reader)
@@ -407,28 +414,46 @@ def _record(resource: dict[str, Any], unknowns: dict[str, Any], reader: _Reader)
         if computed:
             rec.computed = frozenset(c.split(".", 1)[0] for c in computed)
             rec.derived = {c: names for c, names in computed.items() if "." in c}
-        declared = frozenset(expressions)
-        # Only the values no expression explains need a look (one set difference, in C).
+        # Blocks written with ``dynamic`` are missing from Terraform's ``expressions`` but
+        # present in the planned values: a block there that no expression explains is one the
+        # user wrote (computed blocks of a new resource are unknown). Only the values no
+        # expression explains need a look (one set difference, in C).
         extra = values.keys() - declared
         if extra:
-            # A provider default known only after apply: not the user's, absent.
-            if any(values[k] is UNKNOWN for k in extra):
-                values = {k: v for k, v in values.items() if v is not UNKNOWN or k in declared}
-            # Blocks written with ``dynamic`` are missing from Terraform's ``expressions`` but
-            # present in the planned values: a block there that no expression explains is one
-            # the user wrote (computed blocks of a new resource are unknown).
-            dynamic = [
-                k for k in extra if (v := values.get(k)) and isinstance(v, list) and _blocks(v)
-            ]
+            dynamic = [k for k in extra if (v := values[k]) and isinstance(v, list) and _blocks(v)]
             if dynamic:
                 declared = declared.union(dynamic)
-        rec.values = values if values is not raw_values else dict(values)
         rec.declared = declared
         if config.depends_on:
             rec.depends_on = [key for d in config.depends_on for key in _resolve(d, at, reader)]
     elif reader.has_config:
         rec.declared = frozenset(k for k, v in values.items() if v is not UNKNOWN)
     return rec
+
+
+def _with_unknown(
+    values: dict[str, Any], unknown: Any, address: str, declared: frozenset[str] | None
+) -> dict[str, Any]:
+    """The planned values with what ``after_unknown`` marks: UNKNOWN where no value is planned.
+    A top-level attribute the configuration does not write (``declared``) that is known only
+    after apply is a provider default (``arn``, ``id``): not the user's, so absent."""
+    if type(unknown) is not dict:
+        merged = _merge_unknown(values, unknown, address)
+        return merged if isinstance(merged, dict) else values
+    out = dict(values)
+    for key, flag in unknown.items():
+        if flag is True:  # the common case, inline
+            value = out.get(key)
+            if value is None or value == [] or value == {}:
+                if declared is None or key in declared:
+                    out[key] = UNKNOWN
+                elif key in out:
+                    del out[key]
+            continue
+        merged = _merge_unknown(out.get(key), flag, address, 1)
+        if merged is not None:
+            out[key] = merged
+    return out
 
 
 def _merge_unknown(values: Any, unknown: Any, address: str, depth: int = 0) -> Any:
@@ -472,6 +497,9 @@ class _At(NamedTuple):
     module: str
     where: str
     instance: str
+
+
+_ROOT = _At("", "", "")
 
 
 def _flatten(

@@ -42,10 +42,11 @@ class View:
         self.arns = arns or {}
 
     def val(self, rec: Record, *path: str | int) -> Any:
-        if len(path) == 1:  # the common case: a top-level attribute
-            value = rec.values.get(path[0]) if type(path[0]) is str else dig(rec.values, path)
-            if value is None and path[0] not in rec.values:
-                value = dig(rec.values, path)  # Pulumi's plural spelling
+        if len(path) == 1 and type(name := path[0]) is str:  # the common case: top-level
+            values = rec.values
+            value = values.get(name)
+            if value is None and name not in values:  # Pulumi's plural spelling (``attr``)
+                value = values.get(name[:-1] + "ies" if name.endswith("y") else name + "s")
         else:
             value = dig(rec.values, path)
         if value is None or value is True or value is False:
@@ -131,9 +132,24 @@ class View:
             except (ValueError, RecursionError):
                 return value  # not JSON: left as text, which no rule reads as a document
             # (An ARN in the text is in the document: without one there is nothing to restore,
-            # as in most trust policies.)
-            return self._arns_as_references(parsed) if "arn:" in value else parsed
+            # as in most trust policies; nor when none of its ARNs names a resource here.)
+            return self._arns_as_references(parsed) if self._names_some(value) else parsed
         return self._arns_as_references(value)
+
+    def _names_some(self, text: str) -> bool:
+        """Whether a JSON document's text may hold the ARN of a resource of the input (what
+        ``_arns_as_references`` restores): one regular-expression scan instead of a walk over
+        the parsed document. Escapes (``\\"``) are left to the walk."""
+        if "arn:" not in text:
+            return False
+        if "\\" in text:
+            return True
+        known = self.by_value, self.arns
+        for arn in _ARN_STRING.findall(text):
+            prefix = arn.partition("/")[0]
+            if any(arn in names or prefix in names for names in known):
+                return True
+        return False
 
     def _arns_as_references(self, value: Any, depth: int = 0) -> Any:
         """ARNs of resources in the input, resolved into a document (``jsonencode`` of
@@ -171,6 +187,8 @@ class View:
         ]
 
 
+# A JSON string value that is an ARN (what ``_arns_as_references`` may replace).
+_ARN_STRING = re.compile(r'"(arn:[^"]*)"')
 _ACCOUNT_BOUND = re.compile(
     r"^arn:|(?<!\d)\d{12}(?!\d)|^(?:[a-z]{2}|us-gov|us-iso[a-z]?)-[a-z]+-\d+$"
 )
@@ -245,4 +263,10 @@ def derived(value: Any) -> Any:
 
 
 def drop_none(props: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in props.items() if v is not None and v != [] and v != {}}
+    """Without None, [] and {} (a truthy value, the common case, is kept on the first test;
+    "", 0 and False are values)."""
+    return {
+        k: v
+        for k, v in props.items()
+        if v or (v is not None and type(v) is not list and type(v) is not dict)
+    }
