@@ -609,7 +609,7 @@ class Pipeline(Construct):
         if url is None:
             # The load balancer's address: the stack's Url output, as the deploy action's
             # variable (its name is CloudFormation's to choose).
-            base = part.url()
+            base = part.check_url()
             assert base is not None
             url = f"{base}{check.path}"
         validator = HandlerFunction(

@@ -154,6 +154,7 @@ class RunningService:
     tasks: int
     load_balancer: bool = True
     nat_gateways: int = 0  # a VPC conveyor creates has one NAT gateway
+    domain: str | None = None  # served over HTTPS: an ACM certificate, maybe a Route 53 record
 
 
 @dataclass(frozen=True)
@@ -499,9 +500,10 @@ def _deploy_minutes(env: Environment, estimate: _Estimates) -> tuple[float, floa
             target = f"ECS service {ecs.cluster}/{ecs.service}"
         else:
             target = f"Fargate service + ALB ({env.name})"
+        entry = _entry_point(env)
         if ecs.strategy == "rolling":
             ready = estimate("deploy")
-            return ready, ready, (target,)
+            return ready, ready, (target, *entry)
         shift = shift_minutes(ecs.traffic, ecs.percent, ecs.minutes)
         # Serving once the first traffic reaches the new version; done after the shift
         # and the bake time during which the old version stays ready to return to.
@@ -510,7 +512,7 @@ def _deploy_minutes(env: Environment, estimate: _Estimates) -> tuple[float, floa
         return (
             ready,
             ready + shift + ecs.bake_minutes,
-            (target, f"{detail}: {ecs.traffic}, two target groups"),
+            (target, *entry, f"{detail}: {ecs.traffic}, two target groups"),
         )
     assert function is not None
     shift = shift_minutes(function.strategy, function.percent, function.minutes)
@@ -520,6 +522,23 @@ def _deploy_minutes(env: Environment, estimate: _Estimates) -> tuple[float, floa
         ready + shift,
         (f"Lambda alias {function.alias}", f"CodeDeploy: {function.strategy}"),
     )
+
+
+def _entry_point(env: Environment) -> tuple[str, ...]:
+    """How users reach a created web service: HTTPS on its domain, or plain HTTP."""
+    create = env.deploy.ecs.create if env.deploy.ecs is not None else None
+    if create is None:
+        return ()
+    domain = create.domain
+    if domain is not None:
+        certificate = "ACM certificate" if domain.certificate_arn else "ACM certificate (created)"
+        record = ", Route 53 alias" if domain.hosted_zone_id else ""
+        return (f"HTTPS https://{domain.name} ({certificate}{record}; port 80 redirects)",)
+    if create.certificate_arn is not None:
+        return ("HTTPS on the load balancer's name (ACM certificate; port 80 redirects)",)
+    if create.plain_http is not None:
+        return (f"plain HTTP on port 80 (opted out: {create.plain_http.reason})",)
+    return ("plain HTTP on port 80",)
 
 
 def _running_services(spec: Spec) -> list[RunningService]:
@@ -534,6 +553,7 @@ def _running_services(spec: Spec) -> list[RunningService]:
                     memory_mib=create.memory,
                     tasks=create.desired_count,
                     nat_gateways=0 if create.vpc is not None else 1,
+                    domain=create.domain.name if create.domain is not None else None,
                 )
             )
     return services

@@ -32,7 +32,10 @@ environments:
     deploy:
       ecs:
         strategy: blue-green
-        create: {port: 8080, health_check_path: /health}
+        create:
+          port: 8080
+          health_check_path: /health
+          domain: {name: shop.example.com, hosted_zone_id: Z0123456789ABCDEFGHIJ}
         alarms: [shop-db-errors, shop-queue-age]
 """
 

@@ -110,6 +110,8 @@ ACCEPTED_SUPPRESSIONS: dict[str, str] = {
     "CV051": "CloudFormation's service roles (the pipeline stack's, stages/self_update.py; each "
     "environment stack's, constructs/cloudformation_role.py): the resource schemas' calls on "
     "resources whose ids CloudFormation generates",
+    "CV105": "plain HTTP listeners of a created web service outside production without a "
+    "domain (constructs/ecs_service.py; production needs a domain or a reasoned plain_http)",
 }
 
 

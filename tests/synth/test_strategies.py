@@ -85,10 +85,12 @@ def test_blue_green_has_two_target_groups_and_two_listeners(storefront: Synthesi
         listener["Properties"]["Port"]: listener
         for listener in storefront.resources("AWS::ElasticLoadBalancingV2::Listener").values()
     }
-    assert set(listeners) == {80, 9000}
-    production = listeners[80]["Properties"]["DefaultActions"][0]["TargetGroupArn"]["Ref"]
+    # Production serves HTTPS on 443 (issue 15); 80 only redirects there.
+    assert set(listeners) == {80, 443, 9000}
+    production = listeners[443]["Properties"]["DefaultActions"][0]["TargetGroupArn"]["Ref"]
     test = listeners[9000]["Properties"]["DefaultActions"][0]["TargetGroupArn"]["Ref"]
     assert {production, test} == set(groups)
+    assert listeners[80]["Properties"]["DefaultActions"][0]["Type"] == "redirect"
     _, service = _one(storefront.resources("AWS::ECS::Service"))
     assert service["Properties"]["DeploymentController"] == {"Type": "CODE_DEPLOY"}
 

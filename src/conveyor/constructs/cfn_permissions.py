@@ -54,6 +54,24 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
         "lambda:GetProvisionedConcurrencyConfig",
         "lambda:PutProvisionedConcurrencyConfig",
     ),
+    "AWS::ApplicationAutoScaling::ScalingPolicy": (
+        "application-autoscaling:DeleteScalingPolicy",
+        "application-autoscaling:DescribeScalingPolicies",
+        "application-autoscaling:PutScalingPolicy",
+        "cloudwatch:GetMetricData",
+    ),
+    "AWS::CertificateManager::Certificate": (
+        "acm-pca:GetCertificate",
+        "acm-pca:IssueCertificate",
+        "acm:AddTagsToCertificate",
+        "acm:DeleteCertificate",
+        "acm:DescribeCertificate",
+        "acm:ListTagsForCertificate",
+        "acm:RemoveTagsFromCertificate",
+        "acm:RequestCertificate",
+        "acm:UpdateCertificateOptions",
+        "route53:ChangeResourceRecordSets",
+    ),
     "AWS::CloudWatch::Alarm": (
         "cloudwatch:DeleteAlarms",
         "cloudwatch:DescribeAlarms",
@@ -637,6 +655,13 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
         "logs:PutRetentionPolicy",
         "logs:TagResource",
         "logs:UntagResource",
+    ),
+    "AWS::Route53::RecordSet": (
+        "route53:ChangeResourceRecordSets",
+        "route53:GetChange",
+        "route53:GetHostedZone",
+        "route53:ListHostedZones",
+        "route53:ListResourceRecordSets",
     ),
     "AWS::S3::Bucket": (
         "iam:PassRole",

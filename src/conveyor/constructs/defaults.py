@@ -13,6 +13,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -25,6 +26,13 @@ from conveyor.spec.models import LOG_RETENTION_DAYS
 
 # prevents FM21: a current CodeBuild image (Ubuntu 22.04, Docker 24+, buildx).
 BUILD_IMAGE = codebuild.LinuxBuildImage.STANDARD_7_0
+
+# prevents FM115: HTTPS listeners negotiate TLS 1.2 or 1.3 only, with hybrid post-quantum key
+# exchange where clients offer it: the policy the ELB console now defaults to and AWS recommends
+# (backward compatible with TLS 1.2-only and 1.3-only clients). CloudFormation's own default,
+# ELBSecurityPolicy-2016-08, still accepts TLS 1.0 and 1.1 (CV106).
+# https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html
+TLS_POLICY = elbv2.SslPolicy.TLS13_12_RES_PQ
 
 # Handlers need no dependency outside the runtime (boto3 included); prevents FM65.
 HANDLER_RUNTIME = lambda_.Runtime.PYTHON_3_12

@@ -17,6 +17,7 @@ from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_ssm as ssm
@@ -25,7 +26,7 @@ from constructs import Construct
 from conveyor.constructs import acknowledgements, defaults
 from conveyor.constructs.deployment_grants import grant_deployment
 from conveyor.constructs.naming import Naming, camel
-from conveyor.spec.models import EcsDeploy, ExistingVpc
+from conveyor.spec.models import CreateService, Domain, EcsDeploy, ExistingVpc
 from conveyor.spec.refs import SECRET_REF
 
 # The environment stack's parameter holding the image a release runs: the build's ECR image,
@@ -69,6 +70,8 @@ class EcsTarget:
     task_roles: list[iam.IRole] | None  # None: an existing service whose roles are unknown
     url: str | None
     task_family: str | None = None  # None: an existing service whose task family is unknown
+    # The load balancer's own address (the url is the domain's when the service has one).
+    load_balancer_url: str | None = None
     strategy: str = "rolling"
     deployment_group: codedeploy.IEcsDeploymentGroup | None = None
     alarms: list[cloudwatch.IAlarm] = field(default_factory=list)
@@ -223,11 +226,15 @@ class FargateWebService(Construct):
         service_group = ec2.SecurityGroup(
             self, "ServiceSecurityGroup", vpc=vpc, description="Tasks, reachable from the ALB only"
         )
-        https = settings.certificate_arn is not None
+        https = settings.https
         port = 443 if https else 80
         alb_group.add_ingress_rule(
             ec2.Peer.any_ipv4(), ec2.Port.tcp(port), "Public web entry point of the service"
         )
+        if https:
+            alb_group.add_ingress_rule(
+                ec2.Peer.any_ipv4(), ec2.Port.tcp(80), "Plain HTTP, redirected to HTTPS"
+            )
         acknowledgements.acknowledge(
             alb_group,
             "EC23",
@@ -248,25 +255,39 @@ class FargateWebService(Construct):
             vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC),
         )
         alb.log_access_logs(access_logs, prefix=f"alb/{naming.name('alb', env_name)}")
-        certificates = None
-        if settings.certificate_arn:
-            # A parameter, defaulting to the spec's ARN: the certificate lives in one account
-            # and region, and the template stays deployable elsewhere (FM25).
-            certificate = CfnParameter(
-                self,
-                "CertificateArn",
-                type="String",
-                default=settings.certificate_arn,
-                description=f"ACM certificate of the {env_name} load balancer",
+        certificates = self._certificates(settings, env_name) if https else None
+        if https:
+            # prevents FM115: port 80 answers with a permanent redirect to HTTPS, never the app.
+            # https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-listeners.html#redirect-actions
+            alb.add_listener(
+                "HttpRedirect",
+                port=80,
+                protocol=elbv2.ApplicationProtocol.HTTP,
+                open=False,
+                default_action=elbv2.ListenerAction.redirect(
+                    protocol="HTTPS", port="443", permanent=True
+                ),
             )
-            certificates = [
-                acm.Certificate.from_certificate_arn(
-                    self, "Certificate", certificate.value_as_string
-                )
-            ]
+        if settings.domain is not None and settings.domain.hosted_zone_id is not None:
+            self._alias_record(settings.domain, alb)
         protocol = elbv2.ApplicationProtocol.HTTPS if https else elbv2.ApplicationProtocol.HTTP
         scheme = "https" if https else "http"
-        url = f"{scheme}://{alb.load_balancer_dns_name}"
+        load_balancer_url = f"{scheme}://{alb.load_balancer_dns_name}"
+        url = (
+            f"https://{settings.domain.name}" if settings.domain is not None else load_balancer_url
+        )
+        # Without TLS (outside production, or production's reasoned opt-out) conveyor check
+        # reports the plain HTTP listeners (CV105); the suppression carries the reason.
+        plain_http_reason = (
+            None
+            if https
+            else (
+                settings.plain_http.reason
+                if settings.plain_http is not None
+                else f"{env_name} is not production and names no domain: plain HTTP is "
+                "accepted outside production (conveyor.yaml create.domain serves HTTPS)"
+            )
+        )
 
         blue_green = deploy.strategy != "rolling"
         service = ecs.FargateService(
@@ -327,8 +348,9 @@ class FargateWebService(Construct):
                 protocol=protocol,
                 open=False,
                 certificates=certificates,
-                ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS if https else None,
+                ssl_policy=defaults.TLS_POLICY if https else None,
             )
+            _suppress_plain_http(listener, plain_http_reason)
             group = listener.add_targets(
                 "App",
                 port=settings.port,
@@ -357,7 +379,7 @@ class FargateWebService(Construct):
                 protocol=protocol,
                 open=False,
                 certificates=certificates,
-                ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS if https else None,
+                ssl_policy=defaults.TLS_POLICY if https else None,
                 default_target_groups=[blue] if codedeploy_managed else None,
                 default_action=(
                     None if codedeploy_managed else elbv2.ListenerAction.fixed_response(404)
@@ -369,12 +391,14 @@ class FargateWebService(Construct):
                 protocol=protocol,
                 open=False,
                 certificates=certificates,
-                ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS if https else None,
+                ssl_policy=defaults.TLS_POLICY if https else None,
                 default_target_groups=[green] if codedeploy_managed else None,
                 default_action=(
                     None if codedeploy_managed else elbv2.ListenerAction.fixed_response(404)
                 ),
             )
+            _suppress_plain_http(production_listener, plain_http_reason)
+            _suppress_plain_http(test_listener, plain_http_reason)
             for cidr in self._test_cidrs(settings.test_cidrs, vpc):
                 # The test listener serves unreleased versions: never to the world (cdk-nag
                 # EC23), only to the NAT addresses the validation hook calls from.
@@ -420,6 +444,7 @@ class FargateWebService(Construct):
                     service_name=service.service_name,
                     task_roles=[task.task_role, execution_role],
                     url=url,
+                    load_balancer_url=load_balancer_url,
                     task_family=task.family,
                     strategy=deploy.strategy,
                     deployment_group=deployment_group,
@@ -501,9 +526,62 @@ class FargateWebService(Construct):
             service_name=service.service_name,
             task_roles=[task.task_role, execution_role],
             url=url,
+            load_balancer_url=load_balancer_url,
             task_family=task.family,
             strategy=deploy.strategy,
             alarms=alarms,
+        )
+
+    def _certificates(
+        self, settings: CreateService, env_name: str
+    ) -> list[elbv2.IListenerCertificate]:
+        """The HTTPS listeners' certificate: the spec's by ARN, or one ACM issues for the
+        domain once the validation record CloudFormation writes into the hosted zone resolves
+        (ACM certificates are free; the stack waits for issuance).
+        https://docs.aws.amazon.com/acm/latest/userguide/dns-validation.html
+        https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-certificatemanager-certificate.html"""
+        domain = settings.domain
+        arn = domain.certificate_arn if domain is not None else settings.certificate_arn
+        if arn is not None:
+            # A parameter, defaulting to the spec's ARN: the certificate lives in one account
+            # and region, and the template stays deployable elsewhere (FM25).
+            certificate = CfnParameter(
+                self,
+                "CertificateArn",
+                type="String",
+                default=arn,
+                description=f"ACM certificate of the {env_name} load balancer",
+            )
+            return [
+                acm.Certificate.from_certificate_arn(
+                    self, "Certificate", certificate.value_as_string
+                )
+            ]
+        assert domain is not None and domain.hosted_zone_id is not None
+        zone = route53.HostedZone.from_hosted_zone_id(self, "Zone", domain.hosted_zone_id)
+        issued = acm.Certificate(
+            self,
+            "Certificate",
+            domain_name=domain.name,
+            validation=acm.CertificateValidation.from_dns(zone),
+        )
+        return [elbv2.ListenerCertificate.from_certificate_manager(issued)]
+
+    def _alias_record(self, domain: Domain, alb: elbv2.ApplicationLoadBalancer) -> None:
+        """The domain's A record, an alias to the load balancer (alias queries to AWS
+        resources are free). L1: the zone is known by id only, and CDK's record constructs
+        need its name. https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/routing-to-elb-load-balancer.html"""
+        route53.CfnRecordSet(
+            self,
+            "AliasRecord",
+            hosted_zone_id=domain.hosted_zone_id,
+            name=domain.name,
+            type="A",
+            alias_target=route53.CfnRecordSet.AliasTargetProperty(
+                dns_name=alb.load_balancer_dns_name,
+                hosted_zone_id=alb.load_balancer_canonical_hosted_zone_id,
+                evaluate_target_health=True,
+            ),
         )
 
     @staticmethod
@@ -707,6 +785,16 @@ class FargateWebService(Construct):
 
     def _secrets(self, env: dict[str, str]) -> dict[str, ecs.Secret]:
         return container_secrets(self, env)
+
+
+def _suppress_plain_http(listener: elbv2.ApplicationListener, reason: str | None) -> None:
+    """A plain HTTP listener conveyor creates on purpose, with the reason conveyor check shows
+    (CV105): outside production, or production's plain_http opt-out."""
+    if reason is None:
+        return
+    resource = listener.node.default_child
+    assert isinstance(resource, elbv2.CfnListener)
+    resource.add_metadata("conveyor", {"suppress": [{"rule": "CV105", "reason": reason}]})
 
 
 def container_secrets(scope: Construct, env: dict[str, str]) -> dict[str, ecs.Secret]:

@@ -51,6 +51,9 @@ from conveyor.constructs.tagging import TagUnmanagedResources, apply_tags
 from conveyor.spec.models import Environment, HttpCheck, Spec
 
 URL_OUTPUT = "Url"
+# The load balancer's own address: where a domain's DNS record points when it is not
+# conveyor's, and what validation calls then (with the domain as SNI and Host).
+LOAD_BALANCER_URL_OUTPUT = "LoadBalancerUrl"
 # The qualifier `cdk bootstrap` uses unless told otherwise (its bucket and roles carry it).
 # https://docs.aws.amazon.com/cdk/v2/guide/bootstrapping-env.html
 BOOTSTRAP_QUALIFIER = "hnb659fds"
@@ -256,6 +259,8 @@ class EnvironmentStack(AccountStack):
         CfnOutput(self, "ServiceName", value=target.service_name)
         if target.url is not None:
             CfnOutput(self, URL_OUTPUT, value=target.url)
+        if target.load_balancer_url is not None:
+            CfnOutput(self, LOAD_BALANCER_URL_OUTPUT, value=target.load_balancer_url)
 
     def _repository(self) -> ecr.IRepository:
         """The pipeline's image repository, by name: in the pipeline's account, which is this

@@ -296,6 +296,15 @@ def estimate(plan: Plan, usage: Usage, prices: Prices, region: str) -> Estimate:
         "CodePipeline gives each account 100 free V2 action minutes a month, shared by all "
         "its pipelines; not subtracted.",
     ]
+    domains = [s.domain for s in plan.services if s.domain is not None]
+    if domains:
+        # https://aws.amazon.com/certificate-manager/pricing/ (public certificates: no charge)
+        # https://aws.amazon.com/route53/pricing/ (alias queries to a load balancer: no charge)
+        notes.append(
+            f"HTTPS for {', '.join(domains)}: public ACM certificates and Route 53 alias "
+            "queries to a load balancer cost nothing; the hosted zone ($0.50 a month) is "
+            "yours already and not counted."
+        )
     if not plan.services:
         notes.append(
             "Deploys to existing services: their own compute and load balancers are not counted."

@@ -341,6 +341,17 @@ def _environments(repo: Repository, answers: Answers) -> list[str]:
                 "a path that answers 200 when the app is healthy",
                 f"          desired_count: {2 if production else 1}",
             ]
+            if production:
+                # Production serves HTTPS on its own name (issue 15): the example name blocks
+                # `conveyor deploy` until it is replaced, like every other placeholder.
+                # `conveyor validate` warns about the example name and `deploy` refuses it
+                # (readiness), so it is not one of init's own placeholders.
+                lines += [
+                    "          # HTTPS on your name: ACM certificate and alias record in the zone.",
+                    f"          domain: {{name: {answers.app}.example.com, "
+                    f"hosted_zone_id: Z0000000000000000000}}{GUESSED}: your name and Route 53 "
+                    "zone id",
+                ]
         else:
             handler = repo.lambda_handler
             runtime = f"python3.12{GUESSED}: requires-python names no version Lambda runs"

@@ -41,6 +41,8 @@ RULE_MODULES = (
     "conveyor.rules.ecr.lifecycle_policy",
     "conveyor.rules.ecr.repository_encryption",
     "conveyor.rules.ecr.scan_on_push",
+    "conveyor.rules.elb.http_redirect",
+    "conveyor.rules.elb.tls_policy",
     "conveyor.rules.governance.hardcoded_account",
     "conveyor.rules.governance.naming_pattern",
     "conveyor.rules.governance.outputs",

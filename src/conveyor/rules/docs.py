@@ -46,6 +46,9 @@ ADDED_FAILURE_MODES = {
     "AWS does not document whether a rollback execution passes the entry gate again, which "
     "would hold the rollback back on the alarm that asked for it "
     "(https://docs.aws.amazon.com/codepipeline/latest/userguide/stage-rollback.html).",
+    "FM115": "A public web entry point served over plain HTTP, or over TLS that still "
+    "accepts TLS 1.0 and 1.1: traffic readable and changeable on the path "
+    "(https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html).",
 }
 
 # What a heuristic rule cannot see even though the failure mode is covered.
@@ -288,6 +291,13 @@ PRECISION: dict[str, str] = {
     "conditions). On conveyor's own output from before issue 11's gate fix it finds every "
     "alarm production's gate and bake shared, all true: payments 2, lambda-canary 3; after "
     "the fix, none.",
+    "CV105": "New in issue 15: 14 findings in 14 templates, all true on review (AWS's and "
+    "awslabs' ECS samples, the deployment framework's EC2 and ECS samples, widdix's dedicated "
+    "ALB service: an internet-facing ALB forwarding port 80 to the application). On conveyor's "
+    "own output only the suppressed listeners of non-production services without a domain.",
+    "CV106": "New in issue 15: 4 findings in 4 templates, all true (the AWS Supply Chain SAP "
+    "PrivateLink samples, JSON and YAML, use ELBSecurityPolicy-TLS13-1-0-2021-06, which "
+    "negotiates TLS 1.0).",
 }
 # Findings and templates per rule on the corpus (the precision report's "after" column, issue
 # 16's closing note): the evidence of every rule not reviewed finding by finding above.

@@ -391,6 +391,72 @@ class ExistingVpc(_Model):
         return self
 
 
+# A DNS name: labels of letters, digits and inner hyphens, at least two of them.
+DOMAIN_NAME_PATTERN = (
+    r"^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"
+)
+
+
+class Domain(_Model):
+    """The name a created web service answers on, with its certificate (HTTPS on 443; port 80
+    redirects to it). The certificate is created in ACM and validated through DNS records in
+    the hosted zone, or referenced by ARN; with a hosted zone, an alias record points the name
+    at the load balancer."""
+
+    name: str = Field(
+        max_length=253,
+        pattern=DOMAIN_NAME_PATTERN,
+        description="The service's public name: on the certificate, in the DNS record, and the "
+        "address validation and tests call.",
+        examples=["api.example.com"],
+    )
+    hosted_zone_id: str | None = Field(
+        None,
+        pattern=r"^Z[A-Z0-9]{1,31}$",
+        description=(
+            "Route 53 public hosted zone (in the environment's account) holding the name: "
+            "conveyor creates the certificate's DNS validation record and an alias record to "
+            "the load balancer there. Omit only with certificate_arn; then the name's DNS "
+            "record is yours to point at the stack's LoadBalancerUrl."
+        ),
+        examples=["Z0123456789ABCDEFGHIJ"],
+    )
+    certificate_arn: str | None = Field(
+        None,
+        pattern=CERTIFICATE_ARN_PATTERN,
+        description="An issued ACM certificate naming `name`, in the environment's region; "
+        "omit to have conveyor request one (DNS-validated in hosted_zone_id).",
+        examples=[
+            "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+        ],
+    )
+
+    @model_validator(mode="after")
+    def _certificate_source(self) -> Domain:
+        if self.hosted_zone_id is None and self.certificate_arn is None:
+            # An ACM certificate validated by DNS waits for its validation record: without a
+            # zone conveyor can write to, the stack would wait until the request times out.
+            # https://docs.aws.amazon.com/acm/latest/userguide/dns-validation.html
+            raise ValueError(
+                "a domain needs hosted_zone_id: Z… (the Route 53 zone holding the name; "
+                "conveyor creates and validates the certificate there) or certificate_arn: "
+                "arn:aws:acm:… (an issued certificate for the name)"
+            )
+        return self
+
+
+class PlainHttp(_Model):
+    """A production web service without TLS, on purpose."""
+
+    reason: str = Field(
+        min_length=10,
+        max_length=500,
+        description="Why this production service may serve plain HTTP (shown by validate, and "
+        "recorded as the reason of the conveyor check suppression).",
+        examples=["internal demo, reachable from the office VPN only"],
+    )
+
+
 class CreateService(_Model):
     """conveyor creates a Fargate service behind an Application Load Balancer."""
 
@@ -408,10 +474,19 @@ class CreateService(_Model):
     certificate_arn: str | None = Field(
         None,
         pattern=CERTIFICATE_ARN_PATTERN,
-        description="ACM certificate: serve HTTPS.",
+        description="ACM certificate: serve HTTPS on the load balancer's own name (outside "
+        "production; a production service names its domain instead).",
         examples=[
             "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
         ],
+    )
+    domain: Domain | None = Field(
+        None,
+        description="Serve HTTPS on this name (required in production unless plain_http).",
+    )
+    plain_http: PlainHttp | None = Field(
+        None,
+        description="Production only: serve plain HTTP on port 80 anyway, with the reason.",
     )
     env: dict[str, str] = Field(
         default_factory=dict,
@@ -446,7 +521,22 @@ class CreateService(_Model):
                 "list your office or VPN ranges"
             )
         _check_env_vars(self.env, where="container env")
+        if self.domain is not None and self.certificate_arn is not None:
+            raise KeyedValueError(
+                "certificate_arn and domain both name a certificate: move it into "
+                "domain: {name: …, certificate_arn: …}",
+                "certificate_arn",
+            )
+        if self.plain_http is not None and (self.domain or self.certificate_arn):
+            raise KeyedValueError(
+                "plain_http opts out of TLS, but this service has a certificate: remove plain_http",
+                "plain_http",
+            )
         return self
+
+    @property
+    def https(self) -> bool:
+        return self.domain is not None or self.certificate_arn is not None
 
 
 TrafficShift = Literal["all-at-once", "canary", "linear"]
@@ -946,12 +1036,23 @@ class Environment(_Model):
     def validation(self) -> HttpCheck | None:
         """The check after each deploy: the spec's, or for a service conveyor creates, its
         load balancer's health-check path (FM63)."""
-        if self.validate_ is not None:
-            return self.validate_.http
         ecs = self.deploy.ecs
-        if ecs is not None and ecs.create is not None:
-            return HttpCheck(path=ecs.create.health_check_path)
-        return None
+        domain = ecs.create.domain if ecs is not None and ecs.create is not None else None
+        check = self.validate_.http if self.validate_ is not None else None
+        if check is None and ecs is not None and ecs.create is not None:
+            check = HttpCheck(path=ecs.create.health_check_path)
+        if check is not None and domain is not None and check.url is None:
+            # The certificate names the domain, not the load balancer: a check through the
+            # load balancer's name (the blue/green test listener, or a name whose DNS is not
+            # conveyor's) sends the domain as SNI and Host and verifies the certificate for it.
+            check = check.model_copy(update={"server_name": check.server_name or domain.name})
+        return check
+
+    @property
+    def domain(self) -> Domain | None:
+        """The name a created web service answers on (create.domain), if any."""
+        ecs = self.deploy.ecs
+        return ecs.create.domain if ecs is not None and ecs.create is not None else None
 
     @model_validator(mode="after")
     def _native_blue_green_fits_the_deploy_timeout(self) -> Environment:
@@ -978,6 +1079,41 @@ class Environment(_Model):
                 f"bake_minutes, {hook} of validation), longer than the ECS deploy action's "
                 f"timeout_minutes ({ecs.timeout_minutes}, at most 60) allows: shorten minutes, "
                 "bake_minutes or the validation retries"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _production_serves_https(self) -> Environment:
+        """A production web service conveyor creates answers on its own name over HTTPS; plain
+        HTTP only by an explicit, reasoned opt-out (conveyor check reports it: CV105)."""
+        ecs = self.deploy.ecs
+        create = ecs.create if ecs is not None else None
+        if create is None:
+            return self
+        if create.plain_http is not None and not self.is_production:
+            raise KeyedValueError(
+                f"plain_http is the opt-out from TLS in production, and {self.name} is not "
+                "production (it serves plain HTTP unless it has a domain): remove plain_http",
+                "deploy",
+                "ecs",
+                "create",
+                "plain_http",
+            )
+        if self.is_production and create.domain is None and create.plain_http is None:
+            moved = (
+                " (move certificate_arn into domain: {name: <the name on the certificate>, "
+                "certificate_arn: …})"
+                if create.certificate_arn is not None
+                else ""
+            )
+            raise KeyedValueError(
+                f"{self.name} is production: its web service needs a domain for HTTPS{moved}; "
+                "write domain: {name: api.example.com, hosted_zone_id: Z…} (conveyor creates a "
+                "DNS-validated certificate and the alias record), or domain: {name: …, "
+                "certificate_arn: arn:aws:acm:…}; plain HTTP only with plain_http: {reason: …}",
+                "deploy",
+                "ecs",
+                "create",
             )
         return self
 

@@ -64,6 +64,50 @@ def concerns(spec: Spec) -> list[Concern]:
     found += _unchecked_releases(spec)
     found += _scans_off(spec)
     found += _production_without_approval(spec)
+    found += _plain_http(spec)
+    found += _example_domains(spec)
+    return found
+
+
+def _plain_http(spec: Spec) -> list[Concern]:
+    """A production web service that opted out of TLS (create.plain_http): allowed, said."""
+    found: list[Concern] = []
+    for index, env in enumerate(spec.environments):
+        ecs = env.deploy.ecs
+        create = ecs.create if ecs is not None else None
+        if create is None or create.plain_http is None:
+            continue
+        found.append(
+            Concern(
+                f"environments[{index}].deploy.ecs.create.plain_http",
+                "plain_http",
+                f"{env.name} is production and serves plain HTTP on port 80 "
+                f"({create.plain_http.reason}); conveyor check reports the listener as "
+                "suppressed (CV105): give the service a domain: {name: …, hosted_zone_id: …} "
+                "for HTTPS",
+                blocks_deploy=False,
+                check_rule="CV105",
+            )
+        )
+    return found
+
+
+def _example_domains(spec: Spec) -> list[Concern]:
+    """A domain under example.com cannot be issued a certificate by anyone: the stack would
+    wait for a validation that never comes."""
+    found: list[Concern] = []
+    for index, env in enumerate(spec.environments):
+        domain = env.domain
+        if domain is not None and _is_example_domain(domain.name):
+            found.append(
+                Concern(
+                    f"environments[{index}].deploy.ecs.create.domain.name",
+                    domain.name,
+                    f"{domain.name} is an example name that no certificate can be issued for: "
+                    "write the service's own name (and its hosted zone)",
+                    blocks_deploy=True,
+                )
+            )
     return found
 
 

@@ -41,7 +41,11 @@ from conveyor.constructs.ecs_service import (
     role_arn,
     task_role_name,
 )
-from conveyor.constructs.environment_stack import URL_OUTPUT, EnvironmentStack
+from conveyor.constructs.environment_stack import (
+    LOAD_BALANCER_URL_OUTPUT,
+    URL_OUTPUT,
+    EnvironmentStack,
+)
 from conveyor.constructs.lambda_target import (
     CODE_BUCKET_PARAMETER,
     CODE_KEY_PARAMETER,
@@ -147,6 +151,18 @@ class EnvironmentParts:
         if not self.creates_service:
             return None
         return f"#{{{variables_namespace(self.name)}.{URL_OUTPUT}}}"
+
+    def check_url(self) -> str | None:
+        """Where the validation reaches a created service: its URL, or the load balancer's
+        own when the domain's DNS record is not conveyor's (it may not point at this load
+        balancer yet when the first release is checked); the check then sends the domain as
+        SNI and Host (Environment.validation)."""
+        if not self.creates_service:
+            return None
+        domain = self.env.domain
+        if domain is not None and domain.hosted_zone_id is None:
+            return f"#{{{variables_namespace(self.name)}.{LOAD_BALANCER_URL_OUTPUT}}}"
+        return self.url()
 
 
 # The actions that hand CloudFormation a template with its parameters (the change set's

@@ -712,6 +712,64 @@ def _pascal(value: Any, depth: int = 0) -> Any:
     return value
 
 
+# ---- Elastic Load Balancing ------------------------------------------------------------------
+
+
+def load_balancer(rec: Record, view: View) -> Props:
+    internal = view.val(rec, "internal")
+    return drop_none(
+        {
+            # The provider's `internal` (default false) is CloudFormation's Scheme.
+            "Name": _name(rec, view, "name"),
+            "Scheme": "internal" if internal is True else "internet-facing",
+            "Type": view.val(rec, "load_balancer_type"),
+            "Tags": view.tags(rec),
+        }
+    )
+
+
+def _lb_actions(rec: Record, view: View, block: str) -> list[Props]:
+    return [
+        drop_none(
+            {
+                "Type": view.val(rec, block, i, "type"),
+                "TargetGroupArn": view.ref(rec, block, i, "target_group_arn"),
+                "RedirectConfig": drop_none(
+                    {
+                        "Protocol": view.val(rec, block, i, "redirect", 0, "protocol"),
+                        "Port": view.val(rec, block, i, "redirect", 0, "port"),
+                        "StatusCode": view.val(rec, block, i, "redirect", 0, "status_code"),
+                    }
+                ),
+            }
+        )
+        for i in range(len(many(dig(rec.values, (block,)))))
+    ]
+
+
+def lb_listener(rec: Record, view: View) -> Props:
+    return drop_none(
+        {
+            "LoadBalancerArn": view.ref(rec, "load_balancer_arn"),
+            "Port": view.val(rec, "port"),
+            "Protocol": view.val(rec, "protocol"),
+            "SslPolicy": view.val(rec, "ssl_policy"),
+            "DefaultActions": _lb_actions(rec, view, "default_action"),
+            "Tags": view.tags(rec),
+        }
+    )
+
+
+def lb_listener_rule(rec: Record, view: View) -> Props:
+    return drop_none(
+        {
+            "ListenerArn": view.ref(rec, "listener_arn"),
+            "Actions": _lb_actions(rec, view, "action"),
+            "Tags": view.tags(rec),
+        }
+    )
+
+
 def codedeploy_app(rec: Record, view: View) -> Props:
     return drop_none(
         {
@@ -890,6 +948,12 @@ TYPES: dict[str, Mapping] = {
     "aws_ecs_cluster": Mapping("AWS::ECS::Cluster", ecs_cluster),
     "aws_ecs_service": Mapping("AWS::ECS::Service", ecs_service),
     "aws_ecs_task_definition": Mapping("AWS::ECS::TaskDefinition", ecs_task_definition),
+    "aws_lb": Mapping("AWS::ElasticLoadBalancingV2::LoadBalancer", load_balancer),
+    "aws_alb": Mapping("AWS::ElasticLoadBalancingV2::LoadBalancer", load_balancer),
+    "aws_lb_listener": Mapping("AWS::ElasticLoadBalancingV2::Listener", lb_listener),
+    "aws_alb_listener": Mapping("AWS::ElasticLoadBalancingV2::Listener", lb_listener),
+    "aws_lb_listener_rule": Mapping("AWS::ElasticLoadBalancingV2::ListenerRule", lb_listener_rule),
+    "aws_alb_listener_rule": Mapping("AWS::ElasticLoadBalancingV2::ListenerRule", lb_listener_rule),
     "aws_codedeploy_app": Mapping("AWS::CodeDeploy::Application", codedeploy_app),
     "aws_codedeploy_deployment_group": Mapping(
         "AWS::CodeDeploy::DeploymentGroup", codedeploy_group

@@ -1,0 +1,1 @@
+"""Rules about Elastic Load Balancing listeners."""
