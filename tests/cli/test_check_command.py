@@ -139,8 +139,8 @@ def test_memory_and_time_limits_are_options_and_a_file_past_one_exits_2(
         # 0 would stop every file before it is read; inf and huge values overflowed the
         # platform's time_t or C long inside the runner (an "internal error" per file).
         ("--time-limit", "0", "--time-limit must be more than 0 and at most 3600 seconds, not 0"),
-        ("--time-limit", "nan", "not nan"),
-        ("--time-limit", "inf", "not inf"),
+        ("--time-limit", "nan", "is not a finite number"),  # refused while the CLI reads it
+        ("--time-limit", "inf", "is not a finite number"),
         ("--time-limit", "1e308", "not 1e+308"),
         ("--memory-limit", "99999999999999999999", "--memory-limit must be from 1 to 1048576"),
     ],
@@ -151,7 +151,7 @@ def test_limits_out_of_range_are_usage_errors_before_any_file_is_read(
     for jobs in ("1", "2"):
         result = runner.invoke(app, ["check", str(bad), str(bad), "-j", jobs, option, value])
         assert result.exit_code == 2
-        assert says in result.stderr and "write for example" in result.stderr
+        assert says in result.stderr and option in result.stderr
         assert "internal error" not in result.output and result.stdout == ""
 
 
