@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import io
+import os
 
+import pytest
 from rich.table import Table
 
-from conveyor.cli.console import PipeSafeConsole
+from conveyor.cli.console import PipeSafeConsole, ReportConsole
 
 LONG = "arn:aws:codeconnections:eu-west-1:123456789012:connection/" + "0" * 120
 
@@ -42,3 +45,16 @@ def test_print_options_still_apply() -> None:
     buffer = io.StringIO()
     PipeSafeConsole(file=buffer).print("[bold]literal[/]", markup=False, end="|")
     assert buffer.getvalue() == "[bold]literal[/]|"
+
+
+def test_the_report_console_raises_on_a_closed_pipe() -> None:
+    # rich's own answer to a reader that went away is exit 1, conveyor check's code for
+    # findings; check's report console raises instead, and check exits 2 saying why.
+    reader, writer = os.pipe()
+    os.close(reader)
+    with os.fdopen(writer, "w") as stream:
+        console = ReportConsole(file=stream, highlight=False)
+        with pytest.raises(BrokenPipeError) as raised:
+            console.print("finding " * 10_000)
+        assert raised.value.errno == errno.EPIPE
+        assert console.quiet  # nothing more is attempted

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,7 @@ def test_remote_urls(url: str, kind: str, repo: str | None, region: str | None) 
     remote = parse_remote(url)
     assert remote is not None
     assert (remote.kind, remote.repo, remote.region) == (kind, repo, region)
+    assert remote.url == url  # init writes it into the spec's comment and source
 
 
 def test_container_service_with_python_tests(tmp_path: Path) -> None:
@@ -112,3 +114,46 @@ def test_worktree_git_file_points_at_the_real_directory(tmp_path: Path) -> None:
     (worktree / ".git").write_text(f"gitdir: {tmp_path / '.git'}\n")
     remote = detect(worktree).remote
     assert remote is not None and remote.repo == "acme/wt"
+
+
+@pytest.mark.parametrize(
+    ("package_name", "expected"),
+    [("web", "web"), ("   ", "from-pyproject"), (7, "from-pyproject"), (None, "from-pyproject")],
+)
+def test_a_blank_or_non_text_package_name_is_not_a_name(
+    tmp_path: Path, package_name: object, expected: str
+) -> None:
+    (tmp_path / "package.json").write_text(json.dumps({"name": package_name}))
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "from-pyproject"\n')
+    assert detect(tmp_path).name == expected
+
+
+@pytest.mark.parametrize(
+    ("engine", "major"),
+    [(">=22", 22), (20, 20), ("^18.17 || >=20", 18), ([22], None), ({"v": 22}, None), (True, None)],
+)
+def test_engines_node_is_read_from_text_or_a_number_only(
+    tmp_path: Path, engine: object, major: int | None
+) -> None:
+    (tmp_path / "package.json").write_text(json.dumps({"name": "a", "engines": {"node": engine}}))
+    assert detect(tmp_path).node_version == major
+
+
+def test_dev_requirements_behind_a_link_out_of_the_repository_are_not_read(
+    tmp_path: Path,
+) -> None:
+    repo, outside = tmp_path / "repo", tmp_path / "outside.txt"
+    repo.mkdir()
+    outside.write_text("pytest\n")
+    (repo / "pyproject.toml").write_text('[project]\nname = "a"\n')
+    (repo / "requirements-dev.txt").symlink_to(outside)
+    found = detect(repo)
+    assert found.python_test_install == ()
+    assert not found.python_pytest_listed
+    # The same file inside the repository is read.
+    (repo / "requirements-dev.txt").unlink()
+    (repo / "requirements-dev.txt").write_text("pytest\n")
+    assert detect(repo).python_test_install == (
+        "pip install .",
+        "pip install -r requirements-dev.txt",
+    )
