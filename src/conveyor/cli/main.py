@@ -8,28 +8,18 @@ seconds, so only `synth` imports the pipeline, and only inside its function.
 from __future__ import annotations
 
 import errno
+import importlib
 import inspect
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from functools import cache
 from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
 from conveyor import __version__
-from conveyor.cli import check as check_command
-from conveyor.cli import cost as cost_command
-from conveyor.cli import deploy as deploy_command
-from conveyor.cli import diagram as diagram_command
-from conveyor.cli import history as history_command
-from conveyor.cli import init as init_command
-from conveyor.cli import plan as plan_command
-from conveyor.cli import rollback as rollback_command
-from conveyor.cli import schema as schema_command
-from conveyor.cli import status as status_command
-from conveyor.cli import synth as synth_command
-from conveyor.cli import validate as validate_command
 from conveyor.cli.coercion import PlainCommand
 from conveyor.cli.help import PipeSafeHelp
 
@@ -54,29 +44,12 @@ class _Command(PipeSafeHelp, PlainCommand):
     """A command: plain-typed values converted without pydantic, help that survives pipes."""
 
 
-app = typer.Typer(
-    cls=_Group,
-    name="conveyor",
-    help=(
-        "Secure AWS delivery pipelines from a short conveyor.yaml, "
-        "and a checker for the mistakes hand-written pipelines make."
-    ),
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
-    # Subcommands inherit the names: `conveyor check -h` works too.
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-
-
 def _show_version(value: bool) -> None:
     if value:
         typer.echo(f"conveyor {__version__}")
         raise typer.Exit()
 
 
-@app.callback()
 def _options(
     version: Annotated[
         bool,
@@ -108,29 +81,80 @@ def _one_line(paragraph: str) -> str:
     return indent + " ".join(line.strip() for line in paragraph.splitlines())
 
 
-COMMANDS: dict[str, Callable[..., None]] = {
-    "validate": validate_command.validate,
-    "synth": synth_command.synth,
-    "plan": plan_command.plan,
-    "check": check_command.check,
-    "schema": schema_command.schema,
-    "init": init_command.init,
-    "diagram": diagram_command.diagram,
-    "cost": cost_command.cost,
-    "deploy": deploy_command.deploy,
-    "diff": deploy_command.diff,
-    "destroy": deploy_command.destroy,
-    "bootstrap": deploy_command.bootstrap,
-    "history": history_command.history,
-    "status": status_command.status,
-    "rollback": rollback_command.rollback,
+# Each command's module and function. A command's module is imported only when that command
+# runs (or the whole app is asked for: `conveyor --help`, tests): `conveyor check` on one file,
+# as pre-commit hooks run it, then loads neither rich nor the other commands' modules.
+_COMMANDS: dict[str, tuple[str, str]] = {
+    "validate": ("validate", "validate"),
+    "synth": ("synth", "synth"),
+    "plan": ("plan", "plan"),
+    "check": ("check", "check"),
+    "schema": ("schema", "schema"),
+    "init": ("init", "init"),
+    "diagram": ("diagram", "diagram"),
+    "cost": ("cost", "cost"),
+    "deploy": ("deploy", "deploy"),
+    "diff": ("deploy", "diff"),
+    "destroy": ("deploy", "destroy"),
+    "bootstrap": ("deploy", "bootstrap"),
+    "history": ("history", "history"),
+    "status": ("status", "status"),
+    "rollback": ("rollback", "rollback"),
 }
-for name, function in COMMANDS.items():
-    app.command(name, help=unwrapped(function.__doc__), cls=_Command)(function)
+
+
+def command(name: str) -> Callable[..., None]:
+    module, function = _COMMANDS[name]
+    found: Callable[..., None] = getattr(
+        importlib.import_module(f"conveyor.cli.{module}"), function
+    )
+    return found
+
+
+def build_app(names: Iterable[str]) -> typer.Typer:
+    """The `conveyor` app with the commands ``names`` (in that order)."""
+    app = typer.Typer(
+        cls=_Group,
+        name="conveyor",
+        help=(
+            "Secure AWS delivery pipelines from a short conveyor.yaml, "
+            "and a checker for the mistakes hand-written pipelines make."
+        ),
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode="rich",
+        # Subcommands inherit the names: `conveyor check -h` works too.
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    app.callback()(_options)
+    for name in names:
+        function = command(name)
+        app.command(name, help=unwrapped(function.__doc__), cls=_Command)(function)
+    return app
+
+
+@cache
+def full_app() -> typer.Typer:
+    """The app with every command: what `conveyor --help` lists."""
+    return build_app(_COMMANDS)
+
+
+def __getattr__(name: str) -> Any:
+    """``app`` (every command) and ``COMMANDS`` (name to function), built on first use."""
+    if name == "app":
+        return full_app()
+    if name == "COMMANDS":
+        return {n: command(n) for n in _COMMANDS}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def run() -> None:
     """Console-script entry point."""
+    args = sys.argv[1:]
+    # Only the command asked for; anything else (no command, `--help`, `--version`, a misspelt
+    # command that click suggests a name for) gets every command.
+    app = build_app(args[:1]) if args and args[0] in _COMMANDS else full_app()
     try:
         app()
     except OSError as exc:

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import re
 
-import yaml
-
 from conveyor.rules.intrinsics import get, render
 from conveyor.rules.template import Resource
-
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 DOCKER = re.compile(r"\bdocker\s+(?:image\s+)?(?:build|buildx|push)\b|\bbuildx\s+build\b")
 
@@ -42,8 +38,12 @@ def buildspec_commands(project: Resource) -> list[str]:
     text = inline_buildspec(project)
     if text is None:
         return []
+    # Imported here: a check of JSON templates without inline buildspecs never needs YAML.
+    import yaml
+
     try:
-        data = yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - a safe loader
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        data = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
     except (yaml.YAMLError, RecursionError, ValueError, TypeError):
         return text.splitlines()
     phases = data.get("phases") if isinstance(data, dict) else None

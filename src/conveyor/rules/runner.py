@@ -4,7 +4,6 @@ across processes when asked (each file is independent, so ``--jobs`` scales near
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 import select
 import signal
@@ -16,8 +15,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from multiprocessing.connection import Connection, wait
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from conveyor.rules.bounds import (
     MEMORY_LIMIT_MIB,
@@ -41,6 +40,9 @@ from conveyor.rules.template import (
     parse,
     read_text,
 )
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
 
 STDIN = "-"
 # Larger inputs are read, parsed and checked in a worker process under the memory limit, even
@@ -387,7 +389,9 @@ def run(targets: Sequence[Target], options: Options, *, jobs: int = 1) -> list[F
     return _Pool(targets, options, jobs).run()
 
 
-_CAN_FORK = "fork" in multiprocessing.get_all_start_methods()
+# multiprocessing (with socket and pickle, a tenth of start-up) is imported only to fork: a run
+# of one small file never does. Its "fork" start method exists where os.fork does.
+_CAN_FORK = hasattr(os, "fork")
 # Seconds past the time limit before a worker that did not answer is killed: the timer stops
 # Python code at the limit (and the worker then answers with what it found); this is for code it
 # cannot interrupt (a C extension: a regular expression, the YAML parser), and for sending big
@@ -404,6 +408,8 @@ class _Worker:
     inherited through the fork, so only indices and results cross the pipe)."""
 
     def __init__(self, targets: Sequence[Target], options: Options) -> None:
+        import multiprocessing
+
         context = multiprocessing.get_context("fork")
         self.conn, child = context.Pipe(duplex=True)
         self.process = context.Process(target=_serve, args=(child, targets, options), daemon=True)
@@ -442,6 +448,8 @@ class _Pool:
         self.results: list[FileResult | None] = [None] * len(targets)
 
     def run(self) -> list[FileResult]:
+        from multiprocessing.connection import wait
+
         pending = deque(range(len(self.targets)))
         workers: list[_Worker] = []
         try:
@@ -526,6 +534,8 @@ def _isolate(target: Target) -> bool:
 def _check_alone(target: Target, options: Options) -> FileResult:
     """Check one file in a process of its own: under the memory limit, killed when it outlives
     the time limit, and named when it dies, while the caller goes on with the other files."""
+    import multiprocessing
+
     context = multiprocessing.get_context("fork")
     reader, writer = context.Pipe(duplex=False)
     process = context.Process(target=_check_in_child, args=(target, options, writer), daemon=True)

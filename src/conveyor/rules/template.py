@@ -1,8 +1,9 @@
 """Parse CloudFormation JSON/YAML safely, and find the line of any key path afterwards.
 
-Safety: YAML goes through libyaml's safe loader (no object construction), aliases are checked for
-exponential expansion and cycles, files are size-capped before they are read, and decoding is
-strict. Every problem becomes a ``TemplateError`` with a message fit for a user.
+Safety: YAML goes through libyaml's safe loader (no object construction; template_yaml.py),
+aliases are checked for exponential expansion and cycles, files are size-capped before they are
+read, and decoding is strict. Every problem becomes a ``TemplateError`` with a message fit for
+a user.
 
 Lines: YAML records the line of each mapping key while constructing; JSON is parsed by the C
 decoder and a key path is located in the text only when a finding needs its line, so clean
@@ -15,12 +16,9 @@ import json
 import re
 import sys
 from bisect import bisect_right
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
-
-import yaml
 
 # CloudFormation accepts templates up to 1 MB; anything far beyond that is not a template a user
 # can deploy, and parsing it would only burn memory.
@@ -44,8 +42,6 @@ def digits_fix(what: str = "CloudFormation value") -> str:
 _DIGITS_FIX = digits_fix()
 
 TEMPLATE_SUFFIXES = (".json", ".yaml", ".yml", ".template", ".cfn")
-
-_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class TemplateError(Exception):
@@ -212,180 +208,17 @@ def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------------------------
-# YAML
-
-_INTRINSIC_TAGS = {
-    "Ref": "Ref",
-    "Condition": "Condition",
-}
-
-
-class _LineLoader(_BaseLoader):  # type: ignore[valid-type,misc]
-    """Safe loader that keeps key lines, rejects duplicate keys and reads CFN short forms."""
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self.lines: dict[int, Any] = {}
-
-
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> Iterator[dict[str, Any]]:
-    _expect(node, yaml.MappingNode)
-    data: dict[str, Any] = {}
-    yield data
-    key_lines: dict[str, int] = {}
-    for key_node, value_node in node.value:
-        if isinstance(key_node, yaml.ScalarNode):
-            key = key_node.value
-        else:
-            raise yaml.constructor.ConstructorError(
-                None, None, "a mapping key must be a plain string", key_node.start_mark
-            )
-        line = key_node.start_mark.line + 1
-        if key in key_lines:
-            raise _DuplicateKeyError(key, line, key_lines[key])
-        key_lines[key] = line
-        data[key] = loader.construct_object(value_node, deep=False)
-    loader.lines[id(data)] = key_lines
-
-
-def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> Iterator[list[Any]]:
-    _expect(node, yaml.SequenceNode)
-    data: list[Any] = []
-    yield data
-    data.extend(loader.construct_object(child, deep=False) for child in node.value)
-    loader.lines[id(data)] = [child.start_mark.line + 1 for child in node.value]
-
-
-def _construct_str(loader: _LineLoader, node: yaml.ScalarNode) -> str:
-    # Timestamps such as 2010-09-09 (AWSTemplateFormatVersion, policy Version) stay strings.
-    _expect(node, yaml.ScalarNode)
-    return str(node.value)
-
-
-def _construct_tag(loader: _LineLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    # Rain's directives (!Rain::Module, !Rain::Embed) keep the key of their long form, which
-    # rain pkg expands before CloudFormation sees the template.
-    key = suffix if suffix.startswith("Rain::") else _INTRINSIC_TAGS.get(suffix, f"Fn::{suffix}")
-    value: Any
-    if isinstance(node, yaml.ScalarNode):
-        value = node.value
-        if suffix == "GetAtt" and isinstance(value, str):
-            value = value.split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = [loader.construct_object(child, deep=False) for child in node.value]
-        loader.lines[id(value)] = [child.start_mark.line + 1 for child in node.value]
-    else:
-        value = loader.construct_object(
-            yaml.MappingNode("tag:yaml.org,2002:map", node.value, node.start_mark, node.end_mark),
-            deep=False,
-        )
-    wrapper = {key: value}
-    # Lines for the short form too, so a finding inside it (an item of a !Join list on its own
-    # line) is placed on that item, as it is in the long form.
-    loader.lines[id(wrapper)] = {key: node.start_mark.line + 1}
-    return wrapper
-
-
-def _construct_scalar(loader: _LineLoader, node: yaml.Node) -> Any:
-    """PyYAML's own scalar constructors, with a bad value (``!!int abc``, ``0x_``, ``!!bool
-    maybe``, a 5,000-digit number) reported on its line instead of escaping as a ValueError."""
-    _expect(node, yaml.ScalarNode)
-    kind, construct = _SCALARS[_tag(node)]
-    try:
-        return construct(loader, node)
-    except (ValueError, KeyError, TypeError, AttributeError):
-        raise _bad_value(node, kind) from None
-
-
-def _bad_value(node: yaml.Node, kind: str) -> yaml.constructor.ConstructorError:
-    value = str(node.value)
-    if value.replace("_", "").lstrip("+-").isdigit() and len(value) > _MAX_DIGITS:
-        problem = f"a number of {len(value):,} digits; {_DIGITS_FIX}"
-    else:
-        problem = f"{_shorten(value)!r} is not a valid {kind}; correct it, or quote it"
-    return yaml.constructor.ConstructorError(None, None, problem, node.start_mark)
-
-
-def _expect(node: yaml.Node, node_type: type[yaml.Node]) -> None:
-    if not isinstance(node, node_type):
-        found = {yaml.ScalarNode: "a scalar", yaml.SequenceNode: "a list"}.get(
-            type(node), "a mapping"
-        )
-        raise yaml.constructor.ConstructorError(
-            None,
-            None,
-            f"the tag !!{_tag(node)} cannot apply to {found}; remove the tag",
-            node.start_mark,
-        )
-
-
-def _tag(node: yaml.Node) -> str:
-    return str(node.tag).rsplit(":", 1)[-1]
-
-
-def _unsupported(loader: _LineLoader, node: yaml.Node) -> Any:
-    raise yaml.constructor.ConstructorError(
-        None,
-        None,
-        f"the YAML tag !!{_tag(node)} has no meaning in CloudFormation; remove it",
-        node.start_mark,
-    )
-
-
-def _shorten(value: str, limit: int = 60) -> str:
-    return value if len(value) <= limit else f"{value[:limit]}... ({len(value):,} characters)"
-
-
-_YAML = "tag:yaml.org,2002:"
-_SCALARS: dict[str, tuple[str, Callable[..., Any]]] = {
-    "int": ("integer", yaml.SafeLoader.construct_yaml_int),
-    "float": ("number", yaml.SafeLoader.construct_yaml_float),
-    "bool": ("boolean (true or false)", yaml.SafeLoader.construct_yaml_bool),
-    "null": ("null", yaml.SafeLoader.construct_yaml_null),
-    "str": ("string", yaml.SafeLoader.construct_yaml_str),
-}
-for _tag_name in _SCALARS:
-    _LineLoader.add_constructor(_YAML + _tag_name, _construct_scalar)
-for _kind in ("binary", "set", "pairs"):
-    _LineLoader.add_constructor(_YAML + _kind, _unsupported)
-_LineLoader.add_constructor(_YAML + "map", _construct_mapping)
-_LineLoader.add_constructor(_YAML + "omap", _construct_mapping)
-_LineLoader.add_constructor(_YAML + "seq", _construct_sequence)
-_LineLoader.add_constructor(_YAML + "timestamp", _construct_str)
-_LineLoader.add_multi_constructor("!", _construct_tag)
+# YAML (the loader lives in template_yaml: JSON templates, as CDK writes them, never import
+# the YAML library)
 
 
 def _parse_yaml(text: str, name: str) -> tuple[Any, dict[int, Any]]:
-    loader = _LineLoader(text)
-    try:
-        data = loader.get_single_data()
-    except _DuplicateKeyError as exc:
-        raise TemplateError(
-            f"{name}:{exc.line}: duplicate key {exc.key!r} (first at line {exc.first}); "
-            "CloudFormation keeps only one of them: remove or rename the other"
-        ) from None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"{name}:{mark.line + 1}" if mark is not None else name
-        problem = exc.problem or exc.context or "cannot parse"
-        raise TemplateError(f"{where}: invalid YAML: {problem}") from None
-    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (a NUL, ESC)
-        line = text.count("\n", 0, exc.position) + 1
-        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
-        raise TemplateError(
-            f"{name}:{line}: invalid YAML: unacceptable character #x{code:04x}: {exc.reason}"
-        ) from None
-    except yaml.YAMLError as exc:
-        raise TemplateError(f"{name}: invalid YAML: {exc}") from None
-    except RecursionError:
-        raise TemplateError(
-            f"{name}: nesting is too deep to be a CloudFormation template; flatten it"
-        ) from None
-    finally:
-        loader.dispose()
+    from conveyor.rules.template_yaml import load
+
+    data, lines = load(text, name)
     if "&" in text:
         _check_alias_expansion(data, name)
-    return data, loader.lines
+    return data, lines
 
 
 def _check_alias_expansion(data: Any, name: str) -> None:

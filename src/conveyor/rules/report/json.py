@@ -26,4 +26,64 @@ def as_dict(result: CheckResult) -> dict[str, Any]:
 
 
 def render(result: CheckResult) -> str:
-    return json.dumps(as_dict(result), indent=2) + "\n"
+    return dumps_indented(as_dict(result)) + "\n"
+
+
+# The C escaper json.dumps itself uses for strings (ensure_ascii).
+_STRING = json.encoder.encode_basestring_ascii
+
+
+def dumps_indented(value: Any) -> str:
+    """``json.dumps(value, indent=2)``, byte for byte, about five times faster. With an indent
+    the standard library encodes through nested Python generators (its C encoder serves only
+    compact output): for thousands of findings that took longer than checking the templates.
+    Values other than dicts with string keys, lists, strings, numbers, booleans and None go
+    through ``json.dumps`` whole (same text, the slow way)."""
+    parts: list[str] = []
+    try:
+        _encode(value, "\n", parts)
+    except _UnusualValueError:
+        return json.dumps(value, indent=2)
+    return "".join(parts)
+
+
+class _UnusualValueError(Exception):
+    """A value _encode leaves to json.dumps."""
+
+
+def _encode(value: Any, newline: str, parts: list[str]) -> None:
+    """Append value's text; ``newline`` is a line break and the indent of value's own line."""
+    kind = type(value)
+    if kind is str:
+        parts.append(_STRING(value))
+    elif kind is dict:
+        if not value:
+            parts.append("{}")
+            return
+        inner = newline + "  "
+        separator = "{" + inner
+        for key, item in value.items():
+            if type(key) is not str:
+                raise _UnusualValueError
+            parts.append(separator + _STRING(key) + ": ")
+            _encode(item, inner, parts)
+            separator = "," + inner
+        parts.append(newline + "}")
+    elif kind is list:
+        if not value:
+            parts.append("[]")
+            return
+        inner = newline + "  "
+        separator = "[" + inner
+        for item in value:
+            parts.append(separator)
+            _encode(item, inner, parts)
+            separator = "," + inner
+        parts.append(newline + "]")
+    elif kind is int:
+        parts.append(int.__repr__(value))
+    elif kind is float or kind is bool or value is None:
+        # json's own spelling of floats (NaN, Infinity), true/false and null.
+        parts.append(json.dumps(value))
+    else:
+        raise _UnusualValueError

@@ -10,11 +10,11 @@ https://docs.github.com/en/code-security/code-scanning/integrating-with-code-sca
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
 from conveyor.rules.model import CheckResult, Finding, Rule, Severity
+from conveyor.rules.report.json import dumps_indented
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL = {
@@ -145,4 +145,4 @@ def as_dict(result: CheckResult, rules: tuple[Rule, ...]) -> dict[str, Any]:
 
 
 def render(result: CheckResult, rules: tuple[Rule, ...]) -> str:
-    return json.dumps(as_dict(result, rules), indent=2) + "\n"
+    return dumps_indented(as_dict(result, rules)) + "\n"
