@@ -34,6 +34,7 @@ from conveyor.constructs import (
 from conveyor.constructs.artifact_store import AccessLogBucket, ArtifactStore, PackageStore
 from conveyor.constructs.build_project import BuildProject
 from conveyor.constructs.deployed_images import DeployedImageMarker
+from conveyor.constructs.deployed_packages import DeployedPackageMarker
 from conveyor.constructs.deployment_grants import grant_deployment
 from conveyor.constructs.deployment_history import DeploymentHistory
 from conveyor.constructs.ecs_service import (
@@ -68,6 +69,7 @@ from conveyor.stages.environment import (
     EnvironmentParts,
     EnvironmentStage,
     alarm_validated_deploys,
+    deployed_package_namespace,
     grant_stack_parameters,
     stage_name,
 )
@@ -243,6 +245,7 @@ class Pipeline(Construct):
         build_output = codepipeline.Artifact("Build")
         self._build_output = build_output
         self._marker: codebuild.IProject | None = None
+        self._package_marker: codebuild.IProject | None = None
         commit_variables = (
             {"COMMIT_ID": codebuild.BuildEnvironmentVariable(value=commit_id)}
             if commit_id is not None
@@ -594,6 +597,45 @@ class Pipeline(Construct):
             environment_variables={
                 "IMAGE_URI": codebuild.BuildEnvironmentVariable(value="#{Build.IMAGE_URI}"),
                 buildspec.DEPLOY_ENVIRONMENT: codebuild.BuildEnvironmentVariable(value=env_name),
+            },
+        )
+
+    def mark_deployed_package(
+        self, env_name: str, projects: list[codebuild.IProject], *, run_order: int
+    ) -> codepipeline.IAction:
+        """Before the stack deploys, copy the release's package to the environment's own key
+        (PackageStore); the action's variables carry the copy's version to the deploy."""
+        packages = self.packages
+        assert packages is not None  # Lambda environments have a package store
+        if self._package_marker is None:
+            self._package_marker = DeployedPackageMarker(
+                self,
+                "MarkDeployedPackage",
+                name=self.naming.name("mark-deployed"),
+                bucket=packages.bucket,
+                package_key=packages.key,
+                deployed_keys=[
+                    packages.deployed_key(env.name)
+                    for env in self.spec.environments
+                    if env.deploy.lambda_ is not None
+                ],
+                key=self.store.key,
+                log_group=self.log_group("MarkDeployedLogs", "mark-deployed"),
+            ).project
+            projects.append(self._package_marker)
+        return actions.CodeBuildAction(
+            action_name="MarkDeployed",
+            project=self._package_marker,
+            input=self._build_output,
+            run_order=run_order,
+            variables_namespace=deployed_package_namespace(env_name),
+            environment_variables={
+                buildspec.PACKAGE_VERSION: codebuild.BuildEnvironmentVariable(
+                    value=f"#{{Build.{buildspec.PACKAGE_VERSION}}}"
+                ),
+                buildspec.DEPLOYED_KEY: codebuild.BuildEnvironmentVariable(
+                    value=packages.deployed_key(env_name)
+                ),
             },
         )
 

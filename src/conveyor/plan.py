@@ -49,6 +49,8 @@ LAMBDA_READY_MINUTES = 0.5
 # A CloudFormation change set, or a stack update that leaves the service to a later action
 # (a new task definition revision at most: tens of seconds).
 STACK_MINUTES = 0.5
+# A small CodeBuild job (provisioning, then one S3 copy of the package).
+MARK_DEPLOYED_MINUTES = 0.5
 IMAGE_SCANS = frozenset({"trivy", "syft"})
 # CodePipeline lets a Lambda invoke action read five input artifacts; one is the source.
 SCANS_PER_GATE = 4
@@ -357,19 +359,36 @@ def _environment_stage(spec: Spec, env: Environment, estimate: _Estimates) -> St
     stack_uses = (f"CloudFormation stack {env.name}",) + (() if service_action else uses)
     actions: list[Action] = []
     order = 1
+    if function is not None:
+        # First: copies the release's package to the environment's own key, which the stack
+        # deploys and the package store keeps (constructs/artifact_store.PackageStore).
+        actions.append(
+            Action(
+                "MarkDeployed",
+                "deploy",
+                "CodeBuild",
+                run_order=order,
+                uses=(f"S3 package deployed/{env.name}/",),
+                minutes=MARK_DEPLOYED_MINUTES,
+                compute="small",
+            )
+        )
+        order += 1
     if env.needs_approval:
         actions.append(
             Action(
                 "ChangeSet",
                 "deploy",
                 "CloudFormation",
-                run_order=1,
+                run_order=order,
                 uses=(f"CloudFormation change set of {env.name}",),
                 minutes=STACK_MINUTES,
             )
         )
-        actions.append(Action("Approve", "approval", "Manual", run_order=2, uses=("SNS topic",)))
-        order = 3
+        actions.append(
+            Action("Approve", "approval", "Manual", run_order=order + 1, uses=("SNS topic",))
+        )
+        order += 2
     if env.before is not None:
         # After the approval, before the stack changes: migrations the release needs.
         actions.append(_job_action("Before", env.before, order, estimate))
@@ -412,7 +431,6 @@ def _environment_stage(spec: Spec, env: Environment, estimate: _Estimates) -> St
                 ready_minutes=ready,
             )
         )
-    del function
     check = env.validation
     if check is not None:
         order += 1

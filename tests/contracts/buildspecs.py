@@ -89,10 +89,13 @@ def fake_checkout(
     (workdir / "tests" / "integration").mkdir(parents=True, exist_ok=True)
 
 
-def _action_environment(example: Example, project_name: str) -> dict[str, str]:
-    """The pipeline action's EnvironmentVariables, with pipeline variables made concrete."""
+def _action_environment(
+    example: Example, project_name: str, only: dict[str, Any] | None = None
+) -> dict[str, str]:
+    """The pipeline action's EnvironmentVariables (`only`'s, else those of the actions running
+    the project), with pipeline variables made concrete."""
     found: dict[str, str] = {}
-    for _, action in example.actions():
+    for _, action in example.actions() if only is None else [("", only)]:
         config = action.get("Configuration", {})
         if config.get("ProjectName") != project_name or "EnvironmentVariables" in found:
             continue
@@ -114,7 +117,13 @@ def _action_environment(example: Example, project_name: str) -> dict[str, str]:
     return found
 
 
-def environment(example: Example, project: Located, workdir: Path, bin_dir: Path) -> dict[str, str]:
+def environment(
+    example: Example,
+    project: Located,
+    workdir: Path,
+    bin_dir: Path,
+    action: dict[str, Any] | None = None,
+) -> dict[str, str]:
     region = project.resolver.region
     variables = project.value("Environment").get("EnvironmentVariables", [])
     secrets = {
@@ -127,6 +136,7 @@ def environment(example: Example, project: Located, workdir: Path, bin_dir: Path
         "STUB_CALLS": str(workdir.parent / "calls.jsonl"),
         "STUB_REAL_PYTHON": sys.executable,
         "STUB_SYNTH_FROM": str(example.synthesized.outdir),
+        "STUB_S3": str(workdir.parent / "s3.json"),
         # What CodeBuild sets in every build:
         # https://docs.aws.amazon.com/codebuild/latest/userguide/build-env-ref-env-vars.html
         "AWS_REGION": region,
@@ -137,7 +147,7 @@ def environment(example: Example, project: Located, workdir: Path, bin_dir: Path
         "CODEBUILD_SRC_DIR": str(workdir),
         **project_environment(project),
         **secrets,
-        **_action_environment(example, project.value("Name")),
+        **_action_environment(example, project.value("Name"), action),
     }
 
 
@@ -160,7 +170,9 @@ def run(
     *,
     optional_files: bool = True,
     with_spec: bool = True,
+    action: dict[str, Any] | None = None,
 ) -> Run:
+    """`action`: the pipeline action whose variables the run gets (default: any running it)."""
     workdir = root / "src"
     workdir.mkdir(parents=True)
     (root / "home").mkdir()
@@ -174,10 +186,12 @@ def run(
         (workdir / name).write_bytes(content)
     (root / "calls.jsonl").touch()
     (root / "exported.env").touch()
+    env = environment(example, project, workdir, bin_dir, action)
+    seed_packages(env, Path(env["STUB_S3"]))
     completed = subprocess.run(
         ["bash", "-c", script(buildspec(project))],
         cwd=workdir,
-        env=environment(example, project, workdir, bin_dir),
+        env=env,
         capture_output=True,
         text=True,
         timeout=120,
@@ -197,6 +211,16 @@ def run(
         calls,
         exported,
     )
+
+
+def seed_packages(env: dict[str, str], state: Path) -> None:
+    """What an action that reads the build's package finds in the package store: the version
+    the build uploaded (the action's PACKAGE_VERSION, from #{Build.PACKAGE_VERSION})."""
+    if {"PACKAGE_BUCKET", "PACKAGE_KEY", "PACKAGE_VERSION"} <= set(env):
+        path = f"{env['PACKAGE_BUCKET']}/{env['PACKAGE_KEY']}"
+        state.write_text(
+            json.dumps({path: [{"VersionId": env["PACKAGE_VERSION"], "Metadata": {}}]})
+        )
 
 
 def _dockerfile(example: Example) -> str:
@@ -253,8 +277,8 @@ def _aws_request(
         resource = f"arn:aws:ecr:{region}:{account}:repository/{flag(args, '--repository-name')}"
     if flag(args, "--function-name"):
         resource = f"arn:aws:lambda:{region}:{account}:function:{flag(args, '--function-name')}"
-    if (service, operation) == ("s3api", "put-object"):
-        resource = f"arn:aws:s3:::{flag(args, '--bucket')}/{flag(args, '--key')}"
+    if service == "s3api":
+        return _s3_requests(operation, args)
     if service == "deploy":
         application = flag(args, "--application-name") or env.get("CODEDEPLOY_APPLICATION", "")
         group = flag(args, "--deployment-group-name") or env.get("CODEDEPLOY_GROUP", "")
@@ -263,6 +287,33 @@ def _aws_request(
     if (service, operation) == ("lambda", "update-function-code") and "--publish" in args:
         found.append(("lambda:PublishVersion", resource))
     return found
+
+
+def _s3_requests(operation: str, args: list[str]) -> list[tuple[str, str]]:
+    """S3 authorizes a call per object or bucket; a version needs s3:GetObjectVersion besides
+    s3:GetObject, a copy reads its source and writes its target, and HeadObject tells a missing
+    object (404) from a forbidden one only to a caller allowed s3:ListBucket.
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectVersions.html"""
+    bucket = f"arn:aws:s3:::{flag(args, '--bucket')}"
+    target = f"{bucket}/{flag(args, '--key')}"
+    if operation == "put-object":
+        return [("s3:PutObject", target)]
+    if operation == "head-object":
+        found = [("s3:GetObject", target), ("s3:ListBucket", bucket)]
+        if flag(args, "--version-id"):
+            found.append(("s3:GetObjectVersion", target))
+        return found
+    if operation == "list-object-versions":
+        return [("s3:ListBucketVersions", bucket)]
+    if operation == "copy-object":
+        source, _, version = (flag(args, "--copy-source") or "").partition("?versionId=")
+        found = [("s3:PutObject", target), ("s3:GetObject", f"arn:aws:s3:::{source}")]
+        if version:
+            found.append(("s3:GetObjectVersion", f"arn:aws:s3:::{source}"))
+        return found
+    return [(f"s3:{_camel(operation)}", "*")]
 
 
 def _publish_requests(region: str, account: str) -> list[tuple[str, str]]:

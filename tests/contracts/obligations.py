@@ -287,7 +287,16 @@ def project_resources(example: Example, project: Located) -> dict[str, list[str]
     if repository:
         found["ecr-repository"] = [f"arn:aws:ecr:{region}:{account}:repository/{repository}"]
     if "PACKAGE_BUCKET" in env:
-        found["package-object"] = [f"arn:aws:s3:::{env['PACKAGE_BUCKET']}/{env['PACKAGE_KEY']}"]
+        bucket = f"arn:aws:s3:::{env['PACKAGE_BUCKET']}"
+        found["package-object"] = [f"{bucket}/{env['PACKAGE_KEY']}"]
+        found["package-bucket"] = [bucket]
+        found["deployed-packages"] = [
+            f"{bucket}/{variable['value']}"
+            for _, action in example.actions()
+            if action.get("Configuration", {}).get("ProjectName") == project.value("Name")
+            for variable in json.loads(action["Configuration"].get("EnvironmentVariables", "[]"))
+            if variable["name"] == "DEPLOYED_KEY"
+        ]
     if "FUNCTION_NAME" in env:
         found["lambda-function"] = [
             f"arn:aws:lambda:{region}:{account}:function:{env['FUNCTION_NAME']}"

@@ -27,9 +27,89 @@ def flag(args: list[str], name: str) -> str | None:
     return None
 
 
+def _text(value: object) -> str:
+    """The CLI's `--output text` of a queried value: a list's items tab-separated, null None."""
+    if isinstance(value, list):
+        return "\t".join(_text(item) for item in value)
+    return "None" if value is None else str(value)
+
+
+def _s3(operation: str, args: list[str], state_path: Path) -> int | None:
+    """A versioned bucket's objects, kept in $STUB_S3 as {"bucket/key": [versions, oldest
+    first]}: enough of PutObject, HeadObject, ListObjectVersions and CopyObject for a buildspec
+    to find, copy and version packages as S3 would. None: an operation this does not model."""
+    import jmespath  # type: ignore[import-untyped]  # botocore's query language, as --query's
+
+    state: dict[str, list[dict[str, object]]] = (
+        json.loads(state_path.read_text()) if state_path.exists() else {}
+    )
+    bucket, key = flag(args, "--bucket") or "", flag(args, "--key") or ""
+
+    def find(path: str, version: str | None) -> dict[str, object] | None:
+        versions = state.get(path, [])
+        if version is None:
+            return versions[-1] if versions else None
+        return next((v for v in versions if v["VersionId"] == version), None)
+
+    def answer(response: object) -> int:
+        query = flag(args, "--query")
+        print(_text(jmespath.search(query, response)) if query else json.dumps(response))
+        return 0
+
+    def put(path: str, metadata: dict[str, str]) -> dict[str, object]:
+        version: dict[str, object] = {
+            "VersionId": f"v{sum(len(v) for v in state.values()) + 1}-{path.count('/')}",
+            "Metadata": metadata,
+        }
+        state.setdefault(path, []).append(version)
+        state_path.write_text(json.dumps(state))
+        return version
+
+    if operation == "put-object":
+        return answer({"VersionId": put(f"{bucket}/{key}", {})["VersionId"]})
+    if operation == "head-object":
+        found = find(f"{bucket}/{key}", flag(args, "--version-id"))
+        if found is None:
+            print(
+                "An error occurred (404) when calling the HeadObject operation: Not Found",
+                file=sys.stderr,
+            )
+            return 254
+        return answer(found)
+    if operation == "list-object-versions":
+        prefix = f"{bucket}/{flag(args, '--prefix') or ''}"
+        listed = [
+            {"Key": path.split("/", 1)[1], **version}
+            for path, versions in sorted(state.items())
+            if path.startswith(prefix)
+            for version in reversed(versions)  # newest first, as S3 lists them
+        ]
+        return answer({"Versions": listed} if listed else {})
+    if operation == "copy-object":
+        source, _, version = (flag(args, "--copy-source") or "").partition("?versionId=")
+        found = find(source, version or None)
+        if found is None:
+            print(
+                "An error occurred (NoSuchVersion) when calling the CopyObject operation: "
+                "The specified version does not exist.",
+                file=sys.stderr,
+            )
+            return 254
+        metadata = dict(found["Metadata"])  # type: ignore[call-overload]
+        if flag(args, "--metadata-directive") == "REPLACE":
+            name, _, value = (flag(args, "--metadata") or "=").partition("=")
+            metadata = {name: value} if name else {}
+        return answer({"VersionId": put(f"{bucket}/{key}", metadata)["VersionId"]})
+    return None
+
+
 def _aws(args: list[str]) -> int:
     service, operation = [*args, "", ""][:2]
     query = flag(args, "--query")
+    if service == "s3api" and os.environ.get("STUB_S3"):
+        modelled = _s3(operation, args, Path(os.environ["STUB_S3"]))
+        if modelled is not None:
+            return modelled
     answers = {
         ("ecr", "get-login-password"): "stub-password",
         ("lambda", "get-alias"): "1",

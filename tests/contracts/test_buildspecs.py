@@ -138,8 +138,10 @@ def test_the_build_leaves_what_each_deploy_action_reads(example: Example, tmp_pa
             == "<TASK_DEFINITION>"
         )
         checked += 1
-    for action in deploy_actions(example, "CloudFormation"):
-        config = action["Configuration"]
+    for stage, stack_action in example.actions():
+        if stack_action["ActionTypeId"]["Provider"] != "CloudFormation":
+            continue
+        config = stack_action["Configuration"]
         assert isinstance(config, dict)
         if config["StackName"] not in example.synthesized.templates:
             continue  # UpdatePipeline: the pipeline's own stack (AWS::StackName), no release
@@ -153,10 +155,12 @@ def test_the_build_leaves_what_each_deploy_action_reads(example: Example, tmp_pa
             assert re.fullmatch(pattern, image), f"{image} does not match {pattern}"
             checked += 1
         if "CodeKey" in overrides:
-            # The package the build uploaded, by the version it exported (PackageStore); the
-            # Build artifact holds the same files at its root.
-            assert overrides["CodeVersion"] == "#{Build.PACKAGE_VERSION}"
+            # The environment's copy of the package the build uploaded (PackageStore): the
+            # stage's MarkDeployed job, earlier in the stage, copies the version the build
+            # exported to CodeKey and exports the copy's version, which the stack deploys.
             assert result.exported["PACKAGE_VERSION"]
+            copied = _marked_package(example, stage, stack_action, overrides, built, tmp_path)
+            assert copied["Metadata"] == {"conveyor-package-version": "stub-package_version"}
             (function,) = [
                 r
                 for r in template["Resources"].values()
@@ -172,6 +176,40 @@ def test_the_build_leaves_what_each_deploy_action_reads(example: Example, tmp_pa
             checked += 1
     assert checked, f"{example.name}: no deploy action reads the build's output"
     assert result.returncode == 0
+
+
+def _marked_package(
+    example: Example,
+    stage: str,
+    deploy: dict[str, object],
+    overrides: dict[str, str],
+    built: dict[str, bytes],
+    tmp_path: Path,
+) -> dict[str, object]:
+    """Runs the stage's MarkDeployed job that exports the deploy's CodeVersion; returns the
+    package store's version of CodeKey that the exported version names."""
+    match = re.fullmatch(r"#\{(\w+)\.(\w+)\}", overrides["CodeVersion"])
+    assert match, overrides["CodeVersion"]
+    namespace, variable = match.groups()
+    (mark,) = [a for s, a in example.actions() if s == stage and a.get("Namespace") == namespace]
+    assert int(str(mark["RunOrder"])) < int(str(deploy["RunOrder"]))
+    variables = {
+        v["name"]: v["value"] for v in json.loads(mark["Configuration"]["EnvironmentVariables"])
+    }
+    assert variables["PACKAGE_VERSION"] == "#{Build.PACKAGE_VERSION}"
+    assert variables["DEPLOYED_KEY"] == overrides["CodeKey"]
+    (project,) = [
+        p for p in projects(example) if p.value("Name") == mark["Configuration"]["ProjectName"]
+    ]
+    root = tmp_path / f"mark-{stage}"
+    marked = run(example, project, root, inputs=built, action=mark)
+    assert marked.returncode == 0, marked.output
+    assert project_environment_value(project, "PACKAGE_BUCKET") == overrides["CodeBucket"]
+    state = json.loads((root / "s3.json").read_text())
+    versions = state[f"{overrides['CodeBucket']}/{overrides['CodeKey']}"]
+    assert versions[-1]["VersionId"] == marked.exported[variable]
+    found: dict[str, object] = versions[-1]
+    return found
 
 
 def project_environment_value(project: Located, name: str) -> str | None:

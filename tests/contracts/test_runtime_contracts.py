@@ -42,6 +42,8 @@ RESOLVED_KINDS = {
     "cloudformation-stack",
     "cloudformation-role",
     "package-object",
+    "package-bucket",
+    "deployed-packages",
 }
 
 
@@ -79,6 +81,18 @@ COMMANDS = {
     "s3-put-package": (
         'aws s3api put-object --bucket "$PACKAGE_BUCKET" --key k --body f',
         "aws s3api get-object --bucket b --key k f",
+    ),
+    "s3-head-package": (
+        'aws s3api head-object --bucket "$PACKAGE_BUCKET" --key k',
+        "aws s3api get-object --bucket b --key k f",
+    ),
+    "s3-list-package-versions": (
+        'aws s3api list-object-versions --bucket "$PACKAGE_BUCKET" --prefix k',
+        "aws s3api list-objects-v2 --bucket b",
+    ),
+    "s3-copy-package": (
+        'aws s3api copy-object --bucket b --key k --copy-source "b/k?versionId=v"',
+        "aws s3 cp s3://b/k s3://b/l",
     ),
     "ecr-login": (
         'aws ecr get-login-password --region "$AWS_REGION" | docker login',

@@ -472,13 +472,15 @@ def test_a_lambda_in_another_account_deploys_and_rolls_back_there(
     actions = _stage_actions(s.template, "Deploy-prod")
     # The package store's bucket is a Ref, so the overrides are an Fn::Join.
     overrides = json.dumps(actions["ChangeSet"]["Configuration"]["ParameterOverrides"])
-    assert '\\"CodeVersion\\":\\"#{Build.PACKAGE_VERSION}\\"' in overrides
+    assert '\\"CodeVersion\\":\\"#{PackageProd.DEPLOYED_VERSION}\\"' in overrides
+    assert '\\"CodeKey\\":\\"deployed/prod/rates-package.zip\\"' in overrides
     assert "role/rates-cloudformation-prod" in json.dumps(
         actions["ChangeSet"]["Configuration"]["RoleArn"]
     )
     execution = _granted(s.templates["rates-bootstrap-prod"], "rates-cloudformation-prod")
     # The package store's one object (named by the pipeline account), and the hook's code.
     assert "rates-packages-" in execution["s3:GetObjectVersion"]
+    assert "/deployed/prod/rates-package.zip" in execution["s3:GetObjectVersion"]
     assert "cdk-hnb659fds-assets-" in execution["s3:GetObject"]
     (packages,) = [
         r
@@ -486,6 +488,9 @@ def test_a_lambda_in_another_account_deploys_and_rolls_back_there(
         if r["Type"] == "AWS::S3::BucketPolicy" and "ProdReadsPackages" in json.dumps(r)
     ]
     assert "role/rates-cloudformation-prod" in json.dumps(packages)
+    # Production's own copy of the package, not the key every build writes.
+    assert "/deployed/prod/rates-package.zip" in json.dumps(packages)
+    assert '"/rates-package.zip"' not in json.dumps(packages)
     parameters = json.dumps(actions["Validate"]["Configuration"]["UserParameters"])
     assert '\\"lambda\\"' in parameters and "role/rates-deploy-prod" in parameters
     deployer = _granted(s.templates["rates-bootstrap-prod"], "rates-deploy-prod")

@@ -445,3 +445,59 @@ def test_no_template_names_an_account_by_literal(synthesized: dict[str, Synthesi
             assert numbers <= elb, (s.name, name, numbers - elb)
             stacks += 1
     assert stacks > len(synthesized)  # the multi-account example has two stacks
+
+
+def test_each_lambda_environment_deploys_its_own_copy_of_the_package(
+    synthesized: dict[str, Synthesized],
+) -> None:
+    """F6: every build wrote a new version of one package key, which the stacks deployed, and
+    versions replaced more than 50 builds and 30 days ago expired: production, released
+    rarely while staging built often, could have its running version deleted, and the next
+    rollback or stack update that reads the code fails (UPDATE_ROLLBACK_FAILED). Now each
+    Lambda environment's stage first copies the release to that environment's own key (its
+    MarkDeployed job), the stack deploys the copy, and only that job's role may write the
+    environment keys; the build may write only the build key."""
+    checked = 0
+    for s in synthesized.values():
+        lambda_envs = [e.name for e in s.spec.environments if e.deploy.lambda_ is not None]
+        if not lambda_envs:
+            continue
+        (pipeline,) = s.resources("AWS::CodePipeline::Pipeline").values()
+        stages = {stage["Name"]: stage["Actions"] for stage in pipeline["Properties"]["Stages"]}
+        keys = {}
+        for env in lambda_envs:
+            actions = stages[f"Deploy-{env}"]
+            (mark,) = [a for a in actions if a["Name"] == "MarkDeployed"]
+            stack = next(a for a in actions if a["Name"] in ("ChangeSet", "Deploy"))
+            assert mark["RunOrder"] < stack["RunOrder"]
+            overrides = json.dumps(stack["Configuration"]["ParameterOverrides"])
+            keys[env] = f"deployed/{env}/{s.spec.app}-package.zip"
+            assert f'\\"CodeKey\\":\\"{keys[env]}\\"' in overrides
+            assert f"#{{{mark['Namespace']}.DEPLOYED_VERSION}}" in overrides
+        writers = {
+            role: [
+                json.dumps(st["Resource"])
+                for st in statements
+                if "s3:PutObject" in _listed(st["Action"])
+                and "PackagesBucket" in json.dumps(st["Resource"])
+            ]
+            for role, statements in _role_statements(s).items()
+        }
+        _, build = s.build_project()
+        build_role = build["Properties"]["ServiceRole"]["Fn::GetAtt"][0]
+        assert writers[build_role] and all(
+            "deployed/" not in resource for resource in writers[build_role]
+        )
+        (marker,) = [
+            p
+            for p in s.resources("AWS::CodeBuild::Project").values()
+            if p["Properties"]["Name"] == f"{s.spec.app}-mark-deployed"
+        ]
+        marker_role = marker["Properties"]["ServiceRole"]["Fn::GetAtt"][0]
+        written = " ".join(writers[marker_role])
+        assert all(f"/{key}" in written for key in keys.values())
+        assert f'"/{s.spec.app}-package.zip"' not in written
+        others = [r for r, w in writers.items() if w and r not in (build_role, marker_role)]
+        assert others == [], f"{s.name}: other roles write the package store: {others}"
+        checked += 1
+    assert checked == 2

@@ -76,12 +76,17 @@ def test_every_bucket_blocks_public_access_and_is_encrypted(
                 "ServerSideEncryptionByDefault"
             ]["SSEAlgorithm"]
             assert algorithm in {"aws:kms", "AES256"}, logical_id
-            (rule,) = props["LifecycleConfiguration"]["Rules"]
+            rules = props["LifecycleConfiguration"]["Rules"]
             if logical_id.startswith("DeliveryPackagesBucket"):
                 # F6: a release's package is deployed again by rollbacks; only replaced
-                # versions expire (test_strategies).
-                assert rule["NoncurrentVersionExpiration"]["NoncurrentDays"], logical_id
+                # versions expire, builds and deployed copies each by their own rule
+                # (test_strategies).
+                assert len(rules) == 2, logical_id
+                for rule in rules:
+                    assert rule["NoncurrentVersionExpiration"]["NoncurrentDays"], logical_id
+                    assert "ExpirationInDays" not in rule, logical_id
             else:
+                (rule,) = rules
                 assert "ExpirationInDays" in rule, logical_id
 
 

@@ -293,7 +293,8 @@ def _rendered(value: Any) -> str:
 
 def test_lambda_release_is_a_stack_update_with_the_build_package(quotes: Synthesized) -> None:
     """No deploy job and no placeholder code: the stack update names the version of the
-    package the build uploaded, and the function's code is that object version."""
+    environment's copy of the package the build uploaded (made first in the stage), and the
+    function's code is that object version."""
     assert not [
         p
         for p in quotes.resources("AWS::CodeBuild::Project").values()
@@ -304,15 +305,17 @@ def test_lambda_release_is_a_stack_update_with_the_build_package(quotes: Synthes
         for lid, b in quotes.template["Resources"].items()
         if b["Type"] == "AWS::S3::Bucket" and lid.startswith("DeliveryPackagesBucket")
     ]
-    for env in ("staging", "prod"):
+    for env, namespace in (("staging", "PackageStaging"), ("prod", "PackageProd")):
         stage = _stages(quotes)[f"Deploy-{env}"]
         first = next(a for a in stage if a["RunOrder"] == 1)
-        assert first["ActionTypeId"]["Provider"] == "CloudFormation"
-        overrides = json.loads(_rendered(first["Configuration"]["ParameterOverrides"]))
+        assert first["Name"] == "MarkDeployed" and first["Namespace"] == namespace
+        stack = next(a for a in stage if a["RunOrder"] == 2)
+        assert stack["ActionTypeId"]["Provider"] == "CloudFormation"
+        overrides = json.loads(_rendered(stack["Configuration"]["ParameterOverrides"]))
         assert overrides == {
             "CodeBucket": "${" + bucket_id + "}",
-            "CodeKey": "quotes-package.zip",
-            "CodeVersion": "#{Build.PACKAGE_VERSION}",
+            "CodeKey": f"deployed/{env}/quotes-package.zip",
+            "CodeVersion": f"#{{{namespace}.DEPLOYED_VERSION}}",
         }
         (function,) = [
             f
@@ -335,7 +338,7 @@ def test_a_lambda_release_can_be_deployed_again_after_the_artifacts_expire(
     than that could not be rolled back. The package is now a version of one object in a bucket
     that never expires the current version and keeps the newest replaced ones whatever their
     age; the build uploads it and exports the version the stacks deploy."""
-    from conveyor.constructs.artifact_store import PACKAGE_VERSIONS_KEPT
+    from conveyor.constructs.artifact_store import DEPLOYED_VERSIONS_KEPT, PACKAGE_VERSIONS_KEPT
 
     (bucket,) = [
         b
@@ -344,11 +347,20 @@ def test_a_lambda_release_can_be_deployed_again_after_the_artifacts_expire(
     ]
     properties = bucket["Properties"]
     assert properties["VersioningConfiguration"] == {"Status": "Enabled"}
-    (rule,) = properties["LifecycleConfiguration"]["Rules"]
-    assert "ExpirationInDays" not in rule and "ExpirationDate" not in rule
-    kept = rule["NoncurrentVersionExpiration"]
-    assert kept["NewerNoncurrentVersions"] == PACKAGE_VERSIONS_KEPT >= 10
-    assert kept["NoncurrentDays"] == quotes.spec.retention.artifact_days
+    rules = {rule["Prefix"]: rule for rule in properties["LifecycleConfiguration"]["Rules"]}
+    # Builds and deployed copies each under their own prefix: no rule covers both (S3 would
+    # let the shorter expiry win) and none covers the whole bucket.
+    assert sorted(rules) == ["deployed/", "quotes-package.zip"]
+    for prefix, kept_count in (
+        ("quotes-package.zip", PACKAGE_VERSIONS_KEPT),
+        ("deployed/", DEPLOYED_VERSIONS_KEPT),
+    ):
+        rule = rules[prefix]
+        assert rule["Status"] == "Enabled" and "Filter" not in rule
+        assert "ExpirationInDays" not in rule and "ExpirationDate" not in rule
+        kept = rule["NoncurrentVersionExpiration"]
+        assert kept["NewerNoncurrentVersions"] == kept_count >= 10
+        assert kept["NoncurrentDays"] == quotes.spec.retention.artifact_days
     _, build = quotes.build_project()
     spec = json.loads(build["Properties"]["Source"]["BuildSpec"])
     assert spec["env"]["exported-variables"] == ["PACKAGE_VERSION"]

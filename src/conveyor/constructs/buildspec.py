@@ -9,6 +9,7 @@ import shlex
 from collections.abc import Sequence
 from typing import Any
 
+from conveyor.constructs.artifact_store import SOURCE_VERSION_METADATA
 from conveyor.constructs.image_repository import BUILD_CACHE_TAG, DEPLOYED_TAG_PREFIX
 from conveyor.spec.models import Build
 
@@ -243,6 +244,82 @@ def mark_deployed_buildspec() -> dict[str, Any]:
                     "*ImageAlreadyExistsException*|*ImageTagAlreadyExistsException*) "
                     'echo "conveyor: $IMAGE_URI already tagged $TAG";; '
                     '*) echo "$OUT" >&2; exit 1;; esac; fi',
+                ]
+            }
+        },
+    }
+
+
+# The MarkDeployed job of a Lambda environment: the build's package version it copies (the
+# action passes #{Build.PACKAGE_VERSION}), the environment's key it copies to, and the copy's
+# version it exports, which the environment's stack deploys (PackageStore).
+DEPLOYED_KEY = "DEPLOYED_KEY"
+DEPLOYED_VERSION = "DEPLOYED_VERSION"
+
+
+def mark_deployed_package_buildspec() -> dict[str, Any]:
+    """Copy the release's package (a version of the build key) to the environment's own key,
+    which the package store's lifecycle keeps (PackageStore), and export the copy's version.
+
+    - A re-run (a retried stage) finds the copy already current and reuses it.
+    - A stage rollback runs it with the earlier execution's build version; when that version
+      has expired from the build key, the environment's own earlier copy (found by its
+      metadata) is copied again instead.
+    - Neither: it fails saying so, before the stack changes.
+    CopyObject with a source version needs s3:GetObjectVersion on it and s3:PutObject on the
+    target, and returns the new version (x-amz-version-id):
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html
+    HeadObject answers 404 for a missing key or version only to a caller allowed s3:ListBucket
+    (403 otherwise), which is how "not there" is told from "not allowed":
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html
+    """
+    meta = SOURCE_VERSION_METADATA
+    head = f'aws s3api head-object --bucket "${PACKAGE_BUCKET}"'
+    missing = '*"(404)"*|*"Not Found"*'
+    return {
+        "version": "0.2",
+        "env": {"shell": "bash", "exported-variables": [DEPLOYED_VERSION]},
+        "phases": {
+            "build": {
+                "commands": [
+                    "set -euo pipefail",
+                    # The environment key's current version, and the build version it copies.
+                    f'if CURRENT="$({head} --key "${DEPLOYED_KEY}" '
+                    f'--query \'[VersionId, Metadata."{meta}"]\' --output text 2>&1)"; then :; '
+                    f'else case "$CURRENT" in {missing}) CURRENT="";; '
+                    '*) echo "$CURRENT" >&2; exit 1;; esac; fi',
+                    'read -r CURRENT_VERSION CURRENT_SOURCE <<< "${CURRENT:-none none}"',
+                    "SOURCE=''",
+                    f'if [ "$CURRENT_SOURCE" = "${PACKAGE_VERSION}" ]; then '
+                    f'{DEPLOYED_VERSION}="$CURRENT_VERSION"; '
+                    f'echo "conveyor: ${DEPLOYED_KEY} is already package version '
+                    f'${PACKAGE_VERSION}"; '
+                    f'elif OUT="$({head} --key "${PACKAGE_KEY}" --version-id "${PACKAGE_VERSION}" '
+                    '--query VersionId --output text 2>&1)"; then '
+                    f'SOURCE="${PACKAGE_KEY}?versionId=${PACKAGE_VERSION}"; '
+                    f'else case "$OUT" in {missing}) ;; *) echo "$OUT" >&2; exit 1;; esac; fi',
+                    # A rollback to a release whose build version has expired: the copy this
+                    # environment made of it, if its key still keeps it.
+                    f'if [ -z "${{{DEPLOYED_VERSION}:-}}" ] && [ -z "$SOURCE" ]; then '
+                    f'VERSIONS="$(aws s3api list-object-versions --bucket "${PACKAGE_BUCKET}" '
+                    f'--prefix "${DEPLOYED_KEY}" --query \'Versions[].VersionId\' --output text)"; '
+                    'for V in $VERSIONS; do [ "$V" = None ] && continue; '
+                    f'FROM="$({head} --key "${DEPLOYED_KEY}" --version-id "$V" '
+                    f'--query \'Metadata."{meta}"\' --output text)"; '
+                    f'if [ "$FROM" = "${PACKAGE_VERSION}" ]; then '
+                    f'SOURCE="${DEPLOYED_KEY}?versionId=$V"; break; fi; done; fi',
+                    f'if [ -z "${{{DEPLOYED_VERSION}:-}}" ] && [ -z "$SOURCE" ]; then '
+                    f'echo "conveyor: package version ${PACKAGE_VERSION} of ${PACKAGE_KEY} has '
+                    f"expired and ${DEPLOYED_KEY} keeps no copy of it; release a newer build "
+                    f'(retention.artifact_days bounds how long a build waits to be deployed)" >&2; '
+                    "exit 1; fi",
+                    f'if [ -z "${{{DEPLOYED_VERSION}:-}}" ]; then '
+                    f'{DEPLOYED_VERSION}="$(aws s3api copy-object --bucket "${PACKAGE_BUCKET}" '
+                    f'--key "${DEPLOYED_KEY}" --copy-source "${PACKAGE_BUCKET}/$SOURCE" '
+                    f'--metadata-directive REPLACE --metadata "{meta}=${PACKAGE_VERSION}" '
+                    '--query VersionId --output text)"; '
+                    f'echo "conveyor: package version ${PACKAGE_VERSION} copied to '
+                    f'${DEPLOYED_KEY} (version ${DEPLOYED_VERSION})"; fi',
                 ]
             }
         },

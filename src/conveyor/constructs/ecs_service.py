@@ -882,8 +882,9 @@ class ForeignArtifacts:
     pipeline_account: str  # a token: the environment stack's PipelineAccountId parameter
 
     def grant_package_read(self, role: iam.Role, key: str) -> None:
-        """The Lambda package's one object in the pipeline's package store (its versions are
-        the releases); Lambda reads it with CloudFormation's credentials, across accounts.
+        """The environment's copy of the Lambda package in the pipeline's package store (its
+        versions are the releases); Lambda reads it with CloudFormation's credentials, across
+        accounts.
         https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html"""
         bucket = artifact_bucket_name(
             self.app, self.suffix, self.pipeline_account, Aws.REGION, "packages"

@@ -28,7 +28,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from conveyor.constructs import acknowledgements, defaults
-from conveyor.constructs.artifact_store import ArtifactStore, PackageStore, package_key
+from conveyor.constructs.artifact_store import ArtifactStore, PackageStore, deployed_package_key
 from conveyor.constructs.cloudformation_role import (
     CDK_ASSET_BUCKET,
     CDK_ASSET_FINDING,
@@ -162,7 +162,9 @@ class ForeignAccount:
         acknowledgements.acknowledge(execution, CDK_ASSET_FINDING, CDK_ASSET_REASON)
         self._artifacts().grant_read(execution)
         if self.env.deploy.lambda_ is not None:
-            self._artifacts().grant_package_read(execution, package_key(self.naming))
+            self._artifacts().grant_package_read(
+                execution, deployed_package_key(self.naming, self.env.name)
+            )
         deployer = iam.Role(
             self.stack,
             "DeployRole",
@@ -501,14 +503,17 @@ class ForeignAccount:
         this account reads."""
         self._store = store
         if packages is not None and self.env.deploy.lambda_ is not None:
-            # CloudFormation there creates the function from the package (with the artifact
-            # key, whose policy names this role: _grant_pipeline_artifacts).
+            # CloudFormation there creates the function from the environment's copy of the
+            # package (with the artifact key, whose policy names this role:
+            # _grant_pipeline_artifacts).
             packages.bucket.add_to_resource_policy(
                 iam.PolicyStatement(
                     sid=f"{self.label}ReadsPackages",
                     principals=[iam.ArnPrincipal(self._role_arn(self.cloudformation_role_name))],
                     actions=["s3:GetObject", "s3:GetObjectVersion"],
-                    resources=[packages.bucket.arn_for_objects(packages.key)],
+                    resources=[
+                        packages.bucket.arn_for_objects(packages.deployed_key(self.env.name))
+                    ],
                 )
             )
         if repository is not None:

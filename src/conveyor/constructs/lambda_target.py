@@ -24,15 +24,16 @@ RUNTIMES = {
     "nodejs22.x": lambda_.Runtime.NODEJS_22_X,
 }
 
-# The environment stack's parameters naming the release's package: the Build artifact, which
-# the build writes as the function's own zip (the pipeline passes its bucket and key with
-# Fn::GetArtifactAtt). No code exists before the first release creates the stack (FM110).
-# https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/continuous-delivery-codepipeline-parameter-override-functions.html
+# The environment stack's parameters naming the release's package: the pipeline's package
+# store and the environment's own key in it (stages/environment.py passes them). No code
+# exists before the first release creates the stack (FM110).
 CODE_BUCKET_PARAMETER = "CodeBucket"
 CODE_KEY_PARAMETER = "CodeKey"
-# The package's object version: each build uploads a new version of one key in the pipeline's
-# package store, which keeps earlier versions past the artifacts' expiry (PackageStore), so a
-# rollback (CloudFormation's, or a stage rollback) finds the code it deploys again.
+# The package's object version: each release is a new version of the environment's own key in
+# the pipeline's package store (its MarkDeployed job copies the build's package there), which
+# keeps the versions an environment ran past other builds and the artifacts' expiry
+# (PackageStore), so a rollback (CloudFormation's, or a stage rollback) finds the code it
+# deploys again.
 CODE_VERSION_PARAMETER = "CodeVersion"
 
 

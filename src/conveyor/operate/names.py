@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 IMAGE_PARAMETER = "ImageUri"
 CODE_BUCKET_PARAMETER = "CodeBucket"
 CODE_KEY_PARAMETER = "CodeKey"
-# Every Lambda release is a version of the same package object (PackageStore): the version
-# tells releases apart.
+# Every Lambda release an environment deploys is a version of that environment's own package
+# object (PackageStore): the version tells releases apart.
 CODE_VERSION_PARAMETER = "CodeVersion"
 URL_OUTPUT = "Url"
 

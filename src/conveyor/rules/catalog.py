@@ -78,6 +78,7 @@ RULE_MODULES = (
     "conveyor.rules.runtime.ecs_tag_on_create",
     "conveyor.rules.runtime.event_target_failures",
     "conveyor.rules.runtime.lifecycle_deployed_image",
+    "conveyor.rules.runtime.lifecycle_deployed_package",
     "conveyor.rules.runtime.retain_on_create",
     "conveyor.rules.runtime.topic_publishers",
     "conveyor.rules.s3.artifact_bucket_kms",

@@ -49,6 +49,10 @@ ADDED_FAILURE_MODES = {
     "FM115": "A public web entry point served over plain HTTP, or over TLS that still "
     "accepts TLS 1.0 and 1.1: traffic readable and changeable on the path "
     "(https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html).",
+    "FM120": "A Lambda package version an environment's stack deploys that the code bucket's "
+    "lifecycle can expire while the environment runs it (a key every build writes, or current "
+    "versions that expire): the next rollback or stack update that reads the code fails "
+    "(https://docs.aws.amazon.com/AmazonS3/latest/userguide/intro-lifecycle-rules.html).",
 }
 
 # What a heuristic rule cannot see even though the failure mode is covered.

@@ -31,6 +31,9 @@ Resource kinds:
   cloudformation-stack     the stack named by a CloudFormation action's StackName
   cloudformation-role      the service role named by its RoleArn (passed to CloudFormation)
   package-object           the Lambda package object a build uploads (PACKAGE_BUCKET/PACKAGE_KEY)
+  package-bucket           the bucket holding it (PACKAGE_BUCKET)
+  deployed-packages        each Lambda environment's copy of it (the DEPLOYED_KEY its
+                           MarkDeployed action passes)
   stack-ssm-parameters     the Parameter Store parameters the SSM-typed template parameters of
                            the action's stack name (their defaults)
   rollback-role            the role in an environment's account a rollback acts as (role_arn)
@@ -319,6 +322,65 @@ BUILDSPEC_COMMAND_KINDS: tuple[CommandKind, ...] = (
             ),
             Need(
                 ("kms:GenerateDataKey",),
+                "artifact-key",
+                "https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html",
+            ),
+        ),
+    ),
+    CommandKind(
+        # A Lambda environment's MarkDeployed job looks up the build's package version and
+        # the environment's copy; 404 (not there) rather than 403 needs s3:ListBucket.
+        "s3-head-package",
+        r"aws s3api head-object",
+        (
+            Need(
+                ("s3:GetObject", "s3:GetObjectVersion"),
+                "package-object",
+                "https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html",
+            ),
+            Need(
+                ("s3:GetObject", "s3:GetObjectVersion"),
+                "deployed-packages",
+                "https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html",
+            ),
+            Need(
+                ("s3:ListBucket",),
+                "package-bucket",
+                "https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html",
+            ),
+        ),
+    ),
+    CommandKind(
+        # ... and, rolling back to a release whose build version expired, lists the versions
+        # of the environment's copy.
+        "s3-list-package-versions",
+        r"aws s3api list-object-versions",
+        (
+            Need(
+                ("s3:ListBucketVersions",),
+                "package-bucket",
+                "https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectVersions.html",
+            ),
+        ),
+    ),
+    CommandKind(
+        # ... then copies a version of the package to the environment's key; S3 decrypts the
+        # source and encrypts the copy with the bucket's key on the caller's behalf.
+        "s3-copy-package",
+        r"aws s3api copy-object",
+        (
+            Need(
+                ("s3:GetObject", "s3:GetObjectVersion"),
+                "package-object",
+                "https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html",
+            ),
+            Need(
+                ("s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"),
+                "deployed-packages",
+                "https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html",
+            ),
+            Need(
+                ("kms:Decrypt", "kms:GenerateDataKey"),
                 "artifact-key",
                 "https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html",
             ),

@@ -21,7 +21,7 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from conveyor.constructs import acknowledgements, check_buildspecs
+from conveyor.constructs import acknowledgements, buildspec, check_buildspecs
 from conveyor.constructs.cloudformation_role import (
     CDK_ASSET_BUCKET,
     CDK_ASSET_FINDING,
@@ -65,6 +65,12 @@ def stage_name(env: str) -> str:
 def variables_namespace(env: str) -> str:
     """The namespace of the stack deploy's output variables: the stack's outputs."""
     return f"Stack{camel(env)}"
+
+
+def deployed_package_namespace(env: str) -> str:
+    """The namespace of a Lambda environment's MarkDeployed job: the version of the package
+    copy its stack deploys (buildspec.DEPLOYED_VERSION)."""
+    return f"Package{camel(env)}"
 
 
 @dataclass
@@ -232,6 +238,12 @@ class EnvironmentStage:
     ) -> list[codepipeline.IAction]:
         part = self.part
         found: list[codepipeline.IAction] = []
+        if part.is_lambda:
+            # First in the stage, before a change set names the copy's version: the stack
+            # deploys the environment's own copy of the package, which the store keeps.
+            found.append(
+                self.pipeline.mark_deployed_package(part.name, projects, run_order=self._next())
+            )
         found += self._stack_deploy(templates, build_output, projects)
         if part.creates_service or part.existing is not None:
             found.append(self.pipeline.mark_deployed(part.name, projects, run_order=1))
@@ -312,13 +324,15 @@ class EnvironmentStage:
         part = self.part
         packages = self.pipeline.packages
         if part.is_lambda and packages is not None:
-            # The version of the package the build uploaded to the package store (exported
-            # by the build), which outlives the Build artifact (PackageStore).
+            # The environment's own copy of the release's package, by the version its
+            # MarkDeployed job exported: kept by the package store however often other
+            # environments build and release (PackageStore).
             # https://docs.aws.amazon.com/codepipeline/latest/userguide/reference-variables.html
+            namespace = deployed_package_namespace(part.name)
             return {
                 CODE_BUCKET_PARAMETER: packages.bucket.bucket_name,
-                CODE_KEY_PARAMETER: packages.key,
-                CODE_VERSION_PARAMETER: "#{Build.PACKAGE_VERSION}",
+                CODE_KEY_PARAMETER: packages.deployed_key(part.name),
+                CODE_VERSION_PARAMETER: f"#{{{namespace}.{buildspec.DEPLOYED_VERSION}}}",
             }
         if part.creates_service:
             # The image the build pushed, by digest: the same bytes in every environment; the
@@ -347,13 +361,13 @@ class EnvironmentStage:
         acknowledgements.acknowledge(role, CDK_ASSET_FINDING, CDK_ASSET_REASON)
         packages = self.pipeline.packages
         if part.is_lambda and packages is not None:
-            # Lambda reads the package with CloudFormation's credentials: its one object in the
-            # package store, encrypted with the pipeline's key.
+            # Lambda reads the package with CloudFormation's credentials: the environment's
+            # own object in the package store, encrypted with the pipeline's key.
             # https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html
             role.add_to_policy(
                 iam.PolicyStatement(
                     actions=["s3:GetObject", "s3:GetObjectVersion"],
-                    resources=[packages.bucket.arn_for_objects(packages.key)],
+                    resources=[packages.bucket.arn_for_objects(packages.deployed_key(part.name))],
                 )
             )
             store.key.grant_decrypt(role)
