@@ -282,3 +282,137 @@ def test_the_command_line_exits_2_with_the_message_and_no_traceback(tmp_path: Pa
         result.output
     )
     assert "Traceback" not in result.output
+
+
+def _deferred(**change: Any) -> dict[str, Any]:
+    # A plan made with -allow-deferral: a resource whose for_each keys are not known yet.
+    resource_change = {
+        "address": "aws_sns_topic.t[*]",
+        "mode": "managed",
+        "type": "aws_sns_topic",
+        "change": {"actions": ["create"], "after": {"name": "t"}, "after_unknown": {}},
+        **change,
+    }
+    return {
+        "format_version": "1.2",
+        "planned_values": {"root_module": {}},
+        "deferred_changes": [
+            {"reason": "instance_count_unknown", "resource_change": resource_change}
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    ("document", "where", "problem"),
+    [
+        (
+            {**_deferred(), "deferred_changes": {}},
+            "deferred_changes",
+            "must be a list, not an object",
+        ),
+        (
+            {**_deferred(), "deferred_changes": [7]},
+            "deferred_changes[0]",
+            "must be an object, not int",
+        ),
+        (
+            {**_deferred(), "deferred_changes": [{"resource_change": []}]},
+            "deferred_changes[0].resource_change",
+            "must be an object, not a list",
+        ),
+        (
+            _deferred(type=None),
+            "deferred_changes[0].resource_change",
+            'a change needs "address" and "type" strings',
+        ),
+        (
+            _deferred(address=["aws_sns_topic.t[*]"]),
+            "deferred_changes[0].resource_change",
+            'a change needs "address" and "type" strings',
+        ),
+        (
+            _deferred(mode="manged"),
+            "deferred_changes[0].resource_change.mode",
+            'must be "managed" or "data", not a string \'manged\'',
+        ),
+        (
+            _deferred(change="create"),
+            "deferred_changes[0].resource_change.change",
+            "must be an object, not a string",
+        ),
+        (
+            _deferred(change={"after": ["t"]}),
+            "deferred_changes[0].resource_change.change.after",
+            "must be an object, not a list",
+        ),
+    ],
+)
+def test_a_deferred_change_off_the_documented_shape_names_the_key(
+    document: dict[str, Any], where: str, problem: str
+) -> None:
+    assert _errors(json.dumps(document), "plan.json") == [
+        f"plan.json: {where}: {problem}; {TF_FIX}"
+    ]
+
+
+def test_a_well_formed_deferred_change_is_read_and_a_deferred_data_source_skipped() -> None:
+    document = _deferred()
+    data_source = {**document["deferred_changes"][0]["resource_change"], "mode": "data"}
+    data_source["address"] = "data.aws_sns_topic.x[*]"
+    document["deferred_changes"].append({"resource_change": data_source})
+    result = check_text(json.dumps(document), name="plan.json")
+    assert not result.errors and result.resources == 1
+    assert {f.resource for f in result.findings if f.rule == "CV012"} == {"aws_sns_topic.t[*]"}
+
+
+def _configured(**resource: Any) -> dict[str, Any]:
+    data: dict[str, Any] = copy.deepcopy(PLAN)
+    data["configuration"]["root_module"]["resources"][1].update(resource)
+    return data
+
+
+def _called(call: Any) -> dict[str, Any]:
+    data: dict[str, Any] = copy.deepcopy(PLAN)
+    data["configuration"]["root_module"]["module_calls"] = {"ci": call}
+    return data
+
+
+@pytest.mark.parametrize(
+    ("document", "where", "problem"),
+    [
+        (
+            _configured(address=None),
+            "configuration.root_module.resources[1]",
+            'a resource needs an "address" string',
+        ),
+        (
+            _configured(expressions=[]),
+            "configuration.root_module.resources[1].expressions",
+            "must be an object, not a list",
+        ),
+        (
+            _configured(depends_on="aws_iam_role.build"),
+            "configuration.root_module.resources[1].depends_on",
+            'must be a list of addresses such as ["aws_iam_role.r"], not a string',
+        ),
+        (_called([]), "configuration.root_module.module_calls.ci", "must be an object, not a list"),
+        (
+            _called({"module": "x"}),
+            "configuration.root_module.module_calls.ci.module",
+            "must be an object, not a string",
+        ),
+        (
+            _called({"module": {"resources": [{"expressions": {}}]}}),
+            "configuration.root_module.module_calls.ci.module.resources[0]",
+            'a resource needs an "address" string',
+        ),
+    ],
+)
+def test_a_configuration_off_the_documented_shape_names_the_key(
+    document: dict[str, Any], where: str, problem: str
+) -> None:
+    # The configuration says what the user wrote and what references what: read without it, a
+    # resource would be judged on guesses.
+    assert _errors(json.dumps(document), "plan.json") == [
+        f"plan.json: {where}: {problem}; {TF_FIX}"
+    ]

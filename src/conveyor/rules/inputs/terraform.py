@@ -133,7 +133,7 @@ def read(data: dict[str, Any], *, name: str) -> tuple[list[Record], dict[str, li
         )
     if created:
         _check_planned(created, raw, reader)
-    if data.get("deferred_changes"):
+    if "deferred_changes" in data:
         raw += _deferred(data, {r["address"] for r in raw}, unknowns, reader)
     for resource in raw:
         reader.add_instance(resource["address"])
@@ -304,7 +304,10 @@ def _deferred(
         address, rtype, body = change.get("address"), change.get("type"), change.get("change")
         if not isinstance(address, str) or not isinstance(rtype, str):
             raise reader.fail(where, 'a change needs "address" and "type" strings')
-        if address in planned or change.get("mode", "managed") != "managed":
+        mode = change.get("mode", "managed")
+        if mode != "managed" and mode != "data":
+            _bad_mode(mode, f"{where}.mode", reader)
+        if address in planned or mode != "managed":
             continue
         body = _mapping(body, f"{where}.change", reader)
         after = body.get("after")
@@ -318,39 +321,50 @@ def _deferred(
     return out
 
 
-def _read_config(module: dict[str, Any], prefix: str, reader: _Reader, depth: int = 0) -> None:
+def _read_config(
+    module: dict[str, Any],
+    prefix: str,
+    reader: _Reader,
+    depth: int = 0,
+    where: str = "configuration.root_module",
+) -> None:
     if depth > 50:
         raise reader.fail("configuration", "modules nested more than 50 deep")
-    where = f"configuration.{prefix}root_module" if not prefix else f"configuration {prefix}"
     for index, resource in enumerate(_list(module.get("resources"), f"{where}.resources", reader)):
         if not isinstance(resource, dict):
             _mapping(resource, f"{where}.resources[{index}]", reader)  # raises
+        # What the user wrote decides which values count as written and what references
+        # what: a resource read without it would be judged on guesses.
         address = resource.get("address")
         if not isinstance(address, str):
-            continue
+            raise reader.fail(f"{where}.resources[{index}]", 'a resource needs an "address" string')
         expressions = resource.get("expressions")
-        if not isinstance(expressions, dict):
+        if expressions is None:
             expressions = {}
+        elif not isinstance(expressions, dict):
+            _mapping(expressions, f"{where}.resources[{index}].expressions", reader)  # raises
         elif "dynamic" in expressions:
             expressions = _dynamic_blocks(expressions)
         depends = resource.get("depends_on")
-        reader.configs[prefix + address] = _Config(
-            expressions,
-            [d for d in depends if isinstance(d, str)] if depends else [],
-            prefix,
-        )
+        if depends is not None and (
+            not isinstance(depends, list) or not all(isinstance(d, str) for d in depends)
+        ):
+            raise reader.fail(
+                f"{where}.resources[{index}].depends_on",
+                f'must be a list of addresses such as ["aws_iam_role.r"], not {_kind(depends)}',
+            )
+        reader.configs[prefix + address] = _Config(expressions, depends or [], prefix)
     reader.module_outputs[prefix] = _references_of(module.get("outputs"), "expression")
     calls = module.get("module_calls")
-    if isinstance(calls, dict):
-        for call_name, call in calls.items():
-            if not isinstance(call, dict):
-                continue
-            inner = call.get("module")
+    if calls is not None:
+        for call_name, call in _mapping(calls, f"{where}.module_calls", reader).items():
+            inner = _mapping(call, f"{where}.module_calls.{call_name}", reader).get("module")
             callee = f"{prefix}module.{call_name}."
             arguments = call.get("expressions")
             reader.module_arguments[callee] = _references_of(arguments, None)
-            if isinstance(inner, dict):
-                _read_config(inner, callee, reader, depth + 1)
+            if inner is not None:
+                at = f"{where}.module_calls.{call_name}.module"
+                _read_config(_mapping(inner, at, reader), callee, reader, depth + 1, at)
 
 
 def _references_of(items: Any, key: str | None) -> dict[str, list[str]]:
