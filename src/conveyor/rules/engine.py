@@ -194,27 +194,41 @@ def _run(
 def _place(
     hits: Iterable[tuple[Rule, Hit]], template: Template, rules: RuleSet, result: FileResult
 ) -> None:
-    top = {s.rule: s for s in suppressions(template.data.get("Metadata")) if s.valid}
-    per_resource: dict[str, dict[str, str]] = {}
-    # Where each resource lives, as text: computed once, not once per finding.
+    top = {s.rule: s.reason for s in suppressions(template.data.get("Metadata")) if s.valid}
+    resources = template.resources
+    # Worked out once per resource, not once per finding: where it lives as text, the rules
+    # its metadata suppresses, and the line of each path a rule reported.
     prefixes: dict[str, str] = {}
+    suppressed_by: dict[str, dict[str, str]] = {}
+    lines: dict[tuple[str, str], int] = {}
     seen: set[tuple[str, str, str, str]] = set()
     for rule, hit in hits:
         key = (rule.id, hit.resource, hit.path, hit.message)
         if key in seen:
             continue
         seen.add(key)
-        res = template.resources.get(hit.resource) if hit.resource else None
+        res = resources.get(hit.resource) if hit.resource else None
+        reason = ""
         if res is not None:
-            line = template.resource_line(res, hit.path)
-            prefix = prefixes.get(res.logical_id)
+            lid = res.logical_id
+            line = lines.get((lid, hit.path))
+            if line is None:
+                line = lines[lid, hit.path] = template.resource_line(res, hit.path)
+            prefix = prefixes.get(lid)
             if prefix is None:
-                prefix = prefixes[res.logical_id] = ".".join(str(p) for p in res.path)
+                prefix = prefixes[lid] = ".".join(str(p) for p in res.path)
+                suppressed_by[lid] = {
+                    s.rule: s.reason for s in suppressions(res.data.get("Metadata")) if s.valid
+                }
             path = f"{prefix}.{hit.path}" if hit.path else prefix
+            if rule.id != "CV000":
+                reason = suppressed_by[lid].get(rule.id, "")
         else:
             parts = tuple(int(p) if p.isdigit() else p for p in hit.path.split(".") if p)
             line = template.line(parts) if parts else 1
             path = hit.path
+        if not reason and rule.id != "CV000":
+            reason = top.get(rule.id, "")
         finding = Finding(
             rule=rule.id,
             severity=rule.severity,
@@ -226,16 +240,6 @@ def _place(
             fix=rule.fix_cloudformation,
             failure_modes=rule.failure_modes,
         )
-        reason = ""
-        if rule.id != "CV000":
-            if res is not None:
-                if res.logical_id not in per_resource:
-                    per_resource[res.logical_id] = {
-                        s.rule: s.reason for s in suppressions(res.metadata) if s.valid
-                    }
-                reason = per_resource[res.logical_id].get(rule.id, "")
-            if not reason and rule.id in top:
-                reason = top[rule.id].reason
         if reason:
             result.suppressed.append(_with_reason(finding, reason))
         else:

@@ -428,12 +428,14 @@ _SEPARATOR = re.compile(r"[ \t\n\r]*,?[ \t\n\r]*")
 
 
 class _JsonLocator(_Locator):
-    """Finds the line of a key path in JSON text by indexing only the objects on that path."""
+    """Finds the line of a key path in JSON text by indexing only the objects on that path, and
+    only down to the first value that lies on one line (everything inside it is on that line:
+    in a minified template, the resource's own key)."""
 
     def __init__(self, text: str) -> None:
         self._text = text
-        self._members: dict[int, dict[Any, tuple[int, int]]] = {}
-        self._line_starts: list[int] | None = None
+        self._members: dict[int, dict[Any, tuple[int, int, int]]] = {}
+        self._line_starts: list[int] = []
         self._decoder = json.JSONDecoder()
         # Several findings often share a path (two rules on one resource's Properties).
         self._lines: dict[tuple[str | int, ...], int] = {}
@@ -442,33 +444,39 @@ class _JsonLocator(_Locator):
         known = self._lines.get(path)
         if known is not None:
             return known
+        if not self._line_starts:
+            self._line_starts = [0] + [m.end() for m in re.finditer("\n", self._text)]
+        if len(self._line_starts) == 1:
+            return 1  # a template on one line (minified JSON): no need to index anything
         try:
             offset = self._offset(path)
         except (ValueError, IndexError, StopIteration):  # StopIteration: the C scanner's error
             return 1
-        if self._line_starts is None:
-            self._line_starts = [0] + [m.end() for m in re.finditer("\n", self._text)]
         line = self._lines[path] = bisect_right(self._line_starts, offset)
         return line
 
     def _offset(self, path: tuple[str | int, ...]) -> int:
         pos = _WS.match(self._text, 0).end()  # type: ignore[union-attr]
         best = pos
+        starts = self._line_starts
         for step in path:
-            members = self._index(pos)
-            if step not in members:
+            member = self._index(pos).get(step)
+            if member is None:
                 break
-            key_pos, pos = members[step]
-            best = key_pos
+            best, pos, end = member
+            if bisect_right(starts, best) == bisect_right(starts, end - 1):
+                break  # the rest of the path is inside this value, on the same line
         return best
 
-    def _index(self, pos: int) -> dict[Any, tuple[int, int]]:
+    def _index(self, pos: int) -> dict[Any, tuple[int, int, int]]:
+        """Each member of the object (or item of the array) at ``pos``: where its key (or the
+        item) starts, where its value starts, and where the value ends."""
         cached = self._members.get(pos)
         if cached is not None:
             return cached
         text = self._text
         skip = self._decoder.scan_once  # type: ignore[attr-defined]  # the C scanner, a value at a time
-        out: dict[Any, tuple[int, int]] = {}
+        out: dict[Any, tuple[int, int, int]] = {}
         if pos < len(text) and text[pos] == "{":
             i = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
             while (member := _MEMBER.match(text, i)) is not None:
@@ -476,14 +484,16 @@ class _JsonLocator(_Locator):
                 if "\\" in key:  # an escaped key: decode it as json does
                     key = json.decoder.scanstring(text, i + 1)[0]  # type: ignore[attr-defined]
                 j = member.end()
-                out.setdefault(key, (i, j))
-                i = _SEPARATOR.match(text, skip(text, j)[1]).end()  # type: ignore[union-attr]
+                end = skip(text, j)[1]
+                out.setdefault(key, (i, j, end))
+                i = _SEPARATOR.match(text, end).end()  # type: ignore[union-attr]
         elif pos < len(text) and text[pos] == "[":
             i = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
             index = 0
             while i < len(text) and text[i] != "]":
-                out[index] = (i, i)
-                i = _SEPARATOR.match(text, skip(text, i)[1]).end()  # type: ignore[union-attr]
+                end = skip(text, i)[1]
+                out[index] = (i, i, end)
+                i = _SEPARATOR.match(text, end).end()  # type: ignore[union-attr]
                 index += 1
         self._members[pos] = out
         return out

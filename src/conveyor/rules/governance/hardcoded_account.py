@@ -42,8 +42,14 @@ PATTERN = re.compile(
 # the only way to name them. AmazonIpSpaceChanged (subscribed to by functions that track AWS's
 # IP ranges): https://docs.aws.amazon.com/vpc/latest/userguide/subscribe-notifications.html
 AWS_PUBLISHED = ("arn:aws:sns:us-east-1:806199016981:AmazonIpSpaceChanged",)
-_SCREEN = re.compile(r"\d{12}|" + _REGION)
 _WHOLE_REGION = re.compile(_REGION)
+# The screen before any walk: a resource whose JSON text (ASCII: json escapes the rest) has no
+# run of 12 digits and no region is clean. Both tests are C scans of the whole text (a region
+# needs "-<letters>-<digit>", a literal-led search; digits are mapped to 0 and the run of twelve
+# found as a substring): ten times faster than one regular expression trying both at every
+# character, which was a tenth of a check of the public corpus.
+_REGION_HINT = re.compile(r"-[a-z]+-\d")
+_DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
 # Where environment variables live: Lambda/SAM Environment.Variables, ECS containers'
 # Environment, CodeBuild Environment.EnvironmentVariables, CodePipeline action configuration.
 _ENVIRONMENT_KEYS = frozenset({"Variables", "Environment", "EnvironmentVariables"})
@@ -111,8 +117,16 @@ def _joined(value: object) -> Iterator[tuple[tuple[str | int, ...], str]]:
             stack.extend(((*path, i), v) for i, v in enumerate(node))
 
 
+def _may_hard_code(text: str) -> bool:
+    r"""``re.search(r"\d{12}|" + _REGION, text)``, for JSON text, faster."""
+    if _REGION_HINT.search(text) and _WHOLE_REGION.search(text):
+        return True
+    digits = text.encode("ascii", "backslashreplace").translate(_DIGITS_TO_ZERO)
+    return b"000000000000" in digits
+
+
 def check(res: Resource, ctx: Context) -> Iterator[Hit]:
-    if not _SCREEN.search(ctx.text(res.logical_id)):
+    if not _may_hard_code(ctx.text(res.logical_id)):
         return
     for path, text in sorted(
         # Principals name other parties' accounts (AWS service accounts such as the ELB log
