@@ -157,3 +157,78 @@ def test_dev_requirements_behind_a_link_out_of_the_repository_are_not_read(
         "pip install .",
         "pip install -r requirements-dev.txt",
     )
+
+
+def test_what_was_found_names_the_dockerfile_and_its_port(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM python:3.12\nEXPOSE 8000\n")
+    assert detect(tmp_path).found[0] == "Dockerfile (EXPOSE 8000)"
+    (tmp_path / "Dockerfile").write_text("FROM python:3.12\n")
+    assert detect(tmp_path).found[0] == "Dockerfile"
+
+
+def test_a_pyproject_behind_a_link_out_of_the_repository_is_not_read(tmp_path: Path) -> None:
+    repo, outside = tmp_path / "repo", tmp_path / "pyproject.toml"
+    repo.mkdir()
+    outside.write_text('[project]\nname = "elsewhere"\nrequires-python = ">=3.13"\n')
+    (repo / "pyproject.toml").symlink_to(outside)
+    found = detect(repo)
+    assert "python" not in found.languages
+    assert found.name is None and found.python_version is None
+
+
+def test_a_lambda_handler_skips_test_files_and_unreadable_or_empty_candidates(
+    tmp_path: Path,
+) -> None:
+    # Sorted before the real handler: a test file, a file too large to read, one without one.
+    (tmp_path / "a_big.py").write_text("def handler(event, context):\n" + "#" * 200_001)
+    (tmp_path / "notes.py").write_text("# no handler here\n")
+    (tmp_path / "test_worker.py").write_text("def handler(event, context):\n    return 0\n")
+    (tmp_path / "worker.py").write_text("def handler(event, context):\n    return 1\n")
+    handler = detect(tmp_path).lambda_handler
+    assert handler is not None
+    assert (handler.path, handler.handler, handler.language) == (
+        "worker.py",
+        "worker.handler",
+        "python",
+    )
+
+
+def test_a_lambda_handler_is_looked_for_in_each_conventional_folder(tmp_path: Path) -> None:
+    # No src/ or app/: the search goes on to function/.
+    (tmp_path / "function").mkdir()
+    (tmp_path / "function" / "index.py").write_text("def lambda_handler(event, ctx):\n    pass\n")
+    handler = detect(tmp_path).lambda_handler
+    assert handler is not None
+    assert handler.path == "function/index.py" and handler.handler == "index.lambda_handler"
+
+
+def test_a_lambda_handler_larger_than_200_kb_is_not_read(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(
+        "def handler(event, context):\n    return 1\n" + "#" * 200_001 + "\n"
+    )
+    assert detect(tmp_path).lambda_handler is None
+
+
+def test_remote_sections_end_at_the_next_header(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (tmp_path / ".git" / "config").write_text(
+        '[remote "origin"]\n\tfetch = +refs/heads/*\n[branch "main"]\n'
+        "\turl = https://github.com/acme/not-a-remote.git\n"
+    )
+    assert detect(tmp_path).remote is None
+
+
+@pytest.mark.parametrize(
+    ("url", "repo", "host"),
+    [
+        ("git@GitHub.com:Acme/Web-App.git", "Acme/Web-App", "github.com"),
+        ("https://gitlab.example.com:8443/Team/svc.git", "Team/svc", "gitlab.example.com"),
+    ],
+)
+def test_hosted_remotes_keep_the_case_of_their_path_and_name_their_host(
+    url: str, repo: str, host: str
+) -> None:
+    remote = parse_remote(url)
+    assert remote is not None
+    assert (remote.url, remote.repo, remote.host) == (url, repo, host)
