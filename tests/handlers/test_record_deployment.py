@@ -1241,6 +1241,33 @@ def test_pipeline_record_keeps_region_commit_link_and_every_source_revision(
     assert item["pipeline_started_at"] == "2026-03-02T10:00:00.000000Z"
 
 
+def test_a_pipeline_variable_names_what_was_deployed(
+    codepipeline: Stubber, context: FakeContext
+) -> None:
+    # A V2 pipeline-level variable (GetPipelineExecution's `variables`) carries the digest when
+    # no action output does.
+    pipeline_digest = "sha256:" + "ab" * 32
+    codepipeline.add_response(
+        "get_pipeline_execution",
+        _execution(
+            variables=[
+                {"name": "IMAGE_DIGEST", "resolvedValue": pipeline_digest},
+                {"name": "RELEASE_NOTE", "resolvedValue": "not an artifact"},
+            ]
+        ),
+        GET_REQUEST,
+    )
+    codepipeline.add_response(
+        "list_action_executions", {"actionExecutionDetails": []}, LIST_REQUEST
+    )
+
+    app.handler(load_event("record_deployment", "stage-execution-started.json"), context)
+
+    item = get_item("payments#staging", EXECUTION_ID)
+    assert item["image_digest"] == pipeline_digest
+    assert "function_version" not in item
+
+
 def test_a_trigger_without_detail_is_credited_to_its_type(
     codepipeline: Stubber, context: FakeContext
 ) -> None:
