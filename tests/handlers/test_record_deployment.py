@@ -902,6 +902,8 @@ def test_commit_time_from_source_variables_then_artifact_revision(
     item = get_item("payments#staging", EXECUTION_ID)
     assert item["committed_at"] == expected
     assert item["pipeline_started_at"] == "2026-03-02T10:00:00.000000Z"
+    # The revision time the variables made unnecessary is not stored beside them.
+    assert [key for key in item if key.startswith("_")] == []
 
 
 def test_another_sources_dates_are_not_this_commits(
@@ -921,6 +923,73 @@ def test_another_sources_dates_are_not_this_commits(
     assert get_item("payments#staging", EXECUTION_ID)["committed_at"] == (
         "2026-03-02T09:00:00.000000Z"
     )
+
+
+def test_only_source_actions_give_the_commit_time(
+    codepipeline: Stubber, context: FakeContext
+) -> None:
+    # A build action that exports a variable named like a source's date is not the commit.
+    build = {
+        "pipelineExecutionId": EXECUTION_ID,
+        "stageName": "Build",
+        "actionName": "Image",
+        "status": "Succeeded",
+        "input": {
+            "actionTypeId": {
+                "category": "Build",
+                "owner": "AWS",
+                "provider": "CodeBuild",
+                "version": "1",
+            }
+        },
+        "output": {"outputVariables": {"AuthorDate": "2020-01-01T00:00:00Z"}},
+    }
+    revision = {
+        "name": "Source",
+        "revisionId": COMMIT,
+        "created": datetime(2026, 3, 2, 9, 50, tzinfo=UTC),
+    }
+    codepipeline.add_response(
+        "get_pipeline_execution", _execution(artifactRevisions=[revision]), GET_REQUEST
+    )
+    codepipeline.add_response(
+        "list_action_executions",
+        {"actionExecutionDetails": [build, _source_action()]},
+        LIST_REQUEST,
+    )
+
+    app.handler(load_event("record_deployment", "stage-execution-succeeded.json"), context)
+
+    # The source gave no date variable, so the artifact revision's time is the commit time.
+    assert get_item("payments#staging", EXECUTION_ID)["committed_at"] == (
+        "2026-03-02T09:50:00.000000Z"
+    )
+
+
+def test_a_crash_reading_action_details_records_the_event_and_counts_it(
+    codepipeline: Stubber,
+    context: FakeContext,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # A bug on some action-detail shape must cost only the enrichment it feeds, and the
+    # EnrichmentIncomplete line must say which lookup, which pipeline and what went wrong.
+    def crash(*_: Any) -> dict[str, Any]:
+        raise KeyError("outputVariables")
+
+    monkeypatch.setattr(app, "_action_attributes", crash)
+    stub_execution(codepipeline)
+
+    result = app.handler(load_event("record_deployment", "stage-execution-started.json"), context)
+
+    assert result["status"] == "recorded"
+    item = get_item("payments#staging", EXECUTION_ID)
+    assert item["commit"] == COMMIT  # GetPipelineExecution's part is kept
+    [warning] = _warnings(capsys.readouterr().out)
+    assert warning["lookup"] == "codepipeline:ListActionExecutions"
+    assert warning["error"] == "KeyError"
+    assert warning["pipeline"] == "payments-pipeline"
+    assert warning["EnrichmentIncomplete"] == 1
 
 
 def test_pipeline_start_keeps_the_earliest_delivery(table: str, context: FakeContext) -> None:
