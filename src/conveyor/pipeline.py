@@ -214,6 +214,7 @@ class Pipeline(Construct):
                 source=source_output,
                 key=store.key,
                 log_group=self.log_group("UpdatePipelineLogs", "update-pipeline"),
+                tags=shared_tags,
             )
             if self_update
             else None

@@ -188,7 +188,9 @@ class Example:
         """Whether `role` may perform `action` on `resource`, with the resource's own policy."""
         caller = Caller(arn=role.arn)
         context = {"aws:SourceAccount": role.account, **(context or {})}
-        if resource.startswith("arn:aws:kms:"):
+        # An alias has no policy of its own: the identity's decides (its key is authorized
+        # apart, https://docs.aws.amazon.com/kms/latest/developerguide/alias-access.html).
+        if resource.startswith("arn:aws:kms:") and ":alias/" not in resource:
             if self.key(resource) is None:
                 return Verdict(False, f"{resource} is not a key of this example")
             return evaluate(

@@ -8,9 +8,10 @@ import json
 import pytest
 
 from conveyor.constructs.cfn_permissions import PERMISSIONS
+from conveyor.constructs.cloudformation_role import ALIAS_ACTIONS, TAGGED_KEY_ACTIONS
 from conveyor.constructs.naming import Naming
 from tests.contracts.conftest import EXAMPLE_NAMES
-from tests.contracts.model import Example
+from tests.contracts.model import Example, Located
 from tests.contracts.obligations import stack_ssm_parameter_arns
 
 
@@ -27,6 +28,42 @@ def _stacks(example: Example) -> list[tuple[str, str, str]]:
     return found
 
 
+def _tags(located: Located) -> dict[str, str]:
+    """A resource's tags as the aws:ResourceTag/<key> request context AWS gives a call on it."""
+    return {f"aws:ResourceTag/{t['Key']}": str(t["Value"]) for t in located.value("Tags") or []}
+
+
+def _keys(example: Example, stack: str) -> list[Located]:
+    return [k for k in example.of_type("AWS::KMS::Key") if k.stack == stack]
+
+
+def _target(
+    example: Example, stack: str, account: str, action: str
+) -> list[tuple[str, dict[str, str]]]:
+    """What a schema action of `stack` acts on, with the request context AWS adds: the stack's
+    roles (CloudFormation names them after the stack), AWS's service-linked roles, the
+    stack's keys (tagged like every resource of it), else "*" (a create, a read)."""
+    if action == "iam:CreateServiceLinkedRole":
+        return [
+            (
+                f"arn:aws:iam::{account}:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS",
+                {},
+            )
+        ]
+    if action.startswith("iam:"):
+        return [(f"arn:aws:iam::{account}:role/{stack}-WebTaskRole-1A2B3C", {})]
+    if action in TAGGED_KEY_ACTIONS or action in ALIAS_ACTIONS:
+        found = [(key.arn, _tags(key)) for key in _keys(example, stack)]
+        if action in ALIAS_ACTIONS:
+            found += [
+                (f"arn:aws:kms:{example.region}:{account}:{alias.value('AliasName')}", {})
+                for alias in example.of_type("AWS::KMS::Alias")
+                if alias.stack == stack
+            ]
+        return found
+    return [("*", {})]
+
+
 @pytest.mark.parametrize("example", EXAMPLE_NAMES, indirect=True)
 def test_the_stack_role_allows_what_the_schemas_need(example: Example) -> None:
     refused = []
@@ -38,26 +75,81 @@ def test_the_stack_role_allows_what_the_schemas_need(example: Example) -> None:
         types = {r["Type"] for r in template["Resources"].values()}
         for kind in sorted(t for t in types if not t.startswith("Custom::")):
             for action in PERMISSIONS[kind]:
-                # IAM calls act on the stack's roles, which CloudFormation names after it.
-                resource = (
-                    f"arn:aws:iam::{account}:role/{stack}-WebTaskRole-1A2B3C"
-                    if action.startswith("iam:")
-                    else "*"
-                )
-                checked += 1
-                if not (verdict := example.allows(role, action, resource)):
-                    refused.append(f"{stack} {kind} {action}: {verdict.why}")
+                for resource, context in _target(example, stack, account, action):
+                    checked += 1
+                    if not (verdict := example.allows(role, action, resource, context)):
+                        refused.append(f"{stack} {kind} {action} {resource}: {verdict.why}")
     assert checked
     assert refused == []
 
 
 @pytest.mark.parametrize("example", EXAMPLE_NAMES, indirect=True)
-def test_the_stack_role_cannot_touch_other_roles(example: Example) -> None:
-    for _, role_arn, account in _stacks(example):
+def test_the_stack_role_may_tag_the_key_it_creates(example: Example) -> None:
+    """Tags on CreateKey are authorized as kms:TagResource on no key yet (the IAM policy must
+    not be limited to particular keys): no resource tag to match.
+    https://docs.aws.amazon.com/kms/latest/developerguide/tag-permissions.html"""
+    for stack, role_arn, _ in _stacks(example):
+        if not _keys(example, stack):
+            continue
         role = example.role(role_arn)
-        other = f"arn:aws:iam::{account}:role/Admin"
-        assert not example.allows(role, "iam:PassRole", other)
-        assert not example.allows(role, "iam:PutRolePolicy", other)
+        assert example.allows(role, "kms:CreateKey", "*")
+        assert example.allows(role, "kms:TagResource", "*")
+
+
+@pytest.mark.parametrize("example", EXAMPLE_NAMES, indirect=True)
+def test_the_stack_role_cannot_destroy_or_take_over_another_environment_s_key(
+    example: Example,
+) -> None:
+    """Issue 10: the role held kms:ScheduleKeyDeletion, kms:PutKeyPolicy and the rest on "*":
+    staging's deploy could delete production's key, or rewrite its policy. Now each acts only
+    on keys tagged with the stack's app and environment; a key of another environment, or one
+    without conveyor's tags, is refused, and re-tagging one to claim it too."""
+    stacks = _stacks(example)
+    keys = {stack: _keys(example, stack) for stack, _, _ in stacks}
+    checked = 0
+    for stack, role_arn, account in stacks:
+        role = example.role(role_arn)
+        others = [k for other, found in keys.items() if other != stack for k in found]
+        for key in others:
+            if key.resolver.account != account:
+                continue  # another account's key: its own key policy keeps this role out
+            for action in ("kms:ScheduleKeyDeletion", "kms:PutKeyPolicy", "kms:DisableKey"):
+                checked += 1
+                assert not example.allows(role, action, key.arn, _tags(key)), (stack, action)
+            assert not example.allows(role, "kms:TagResource", key.arn, _tags(key)), stack
+        for key in keys[stack]:
+            # Its own key, by its tags; the same key tagged for another environment, or
+            # without tags, is refused (the condition, not the ARN, decides).
+            assert example.allows(role, "kms:ScheduleKeyDeletion", key.arn, _tags(key))
+            other_env = {**_tags(key), "aws:ResourceTag/Environment": "someone-else"}
+            for action in ("kms:ScheduleKeyDeletion", "kms:PutKeyPolicy"):
+                checked += 1
+                assert not example.allows(role, action, key.arn, other_env), (stack, action)
+                assert not example.allows(role, action, key.arn, {}), (stack, action)
+            assert not example.allows(role, "kms:TagResource", key.arn, other_env), stack
+    assert checked
+
+
+@pytest.mark.parametrize("example", EXAMPLE_NAMES, indirect=True)
+def test_the_stack_role_cannot_touch_other_roles(example: Example) -> None:
+    """Nor those of the app's other environments, nor itself: it once held the IAM calls on
+    every `{app}-*` role, so staging's deploy could grant itself production's access."""
+    spec = example.synthesized.spec
+    naming = Naming(spec.app, spec.suffix)
+    names = [env.name for env in spec.environments]
+    for stack, role_arn, account in _stacks(example):
+        role = example.role(role_arn)
+        env = names[[s for s, _, _ in _stacks(example)].index(stack)]
+        others = [f"arn:aws:iam::{account}:role/Admin", role_arn]
+        others += [
+            f"arn:aws:iam::{account}:role/{name}"
+            for other in names
+            if other != env
+            for name in (naming.name(other) + "-FunctionRole-1A2B", naming.name("task", other))
+        ]
+        for other in others:
+            for action in ("iam:PassRole", "iam:PutRolePolicy", "iam:AttachRolePolicy"):
+                assert not example.allows(role, action, other), (stack, action, other)
 
 
 @pytest.mark.parametrize("example", EXAMPLE_NAMES, indirect=True)

@@ -12,6 +12,7 @@ import pytest
 
 import conveyor
 from conveyor.constructs.cfn_permissions import PERMISSIONS
+from conveyor.constructs.cloudformation_role import ALIAS_ACTIONS, TAGGED_KEY_ACTIONS
 from tests.contracts.buildspecs import Run, run
 from tests.contracts.conftest import EXAMPLE_NAMES
 from tests.contracts.model import Example, Located, Role
@@ -144,10 +145,55 @@ def test_cloudformation_may_make_every_call_the_pipeline_stack_needs(example: Ex
         for action in PERMISSIONS[kind]:
             if re.fullmatch(r"iam:\w*(Group|User)\w*", action):
                 continue  # the stack attaches policies to roles only, never to groups or users
-            targets = iam_targets if action.startswith("iam:") else ["*"]
-            if not any(example.allows(role, action, target) for target in targets):
+            targets: list[tuple[str, dict[str, str]]] = [("*", {})]
+            if action.startswith("iam:"):
+                targets = [(target, {}) for target in iam_targets]
+            elif action in TAGGED_KEY_ACTIONS or action in ALIAS_ACTIONS:
+                # The pipeline stack's own keys, by the tags it gives them.
+                targets = [(key.arn, _tags(key)) for key in _pipeline_keys(example)]
+                if action in ALIAS_ACTIONS:
+                    targets += [
+                        (f"arn:aws:kms:{example.region}:{example.account}:{name}", {})
+                        for name in _pipeline_aliases(example)
+                    ]
+                if not all(example.allows(role, action, t, c) for t, c in targets):
+                    refused.append(f"{kind}: {action}")
+                continue
+            if not any(example.allows(role, action, t, c) for t, c in targets):
                 refused.append(f"{kind}: {action}")
     assert refused == [], "\n".join(refused)
+
+
+def _tags(located: Located) -> dict[str, str]:
+    return {f"aws:ResourceTag/{t['Key']}": str(t["Value"]) for t in located.value("Tags") or []}
+
+
+def _pipeline_keys(example: Example) -> list[Located]:
+    stack = f"{example.synthesized.spec.app}-pipeline"
+    return [k for k in example.of_type("AWS::KMS::Key") if k.stack == stack]
+
+
+def _pipeline_aliases(example: Example) -> list[str]:
+    stack = f"{example.synthesized.spec.app}-pipeline"
+    return [
+        str(a.value("AliasName")) for a in example.of_type("AWS::KMS::Alias") if a.stack == stack
+    ]
+
+
+@pytest.mark.parametrize("example", ["web-service"], indirect=True)
+def test_the_deployment_role_cannot_destroy_an_environment_s_key(example: Example) -> None:
+    """Issue 10: the pipeline stack's role held kms:ScheduleKeyDeletion and kms:PutKeyPolicy on
+    "*": updating the pipeline could delete an environment's key. Now only keys tagged as the
+    pipeline's (Environment "shared") are its to manage."""
+    role = deployment_role(example)
+    (key, *_) = _pipeline_keys(example)
+    own = _tags(key)
+    assert own["aws:ResourceTag/Environment"] == "shared"
+    assert example.allows(role, "kms:ScheduleKeyDeletion", key.arn, own)
+    for env in example.synthesized.spec.environments:
+        theirs = {**own, "aws:ResourceTag/Environment": env.name}
+        for action in ("kms:ScheduleKeyDeletion", "kms:PutKeyPolicy", "kms:TagResource"):
+            assert not example.allows(role, action, key.arn, theirs), (env.name, action)
 
 
 @pytest.mark.parametrize("example", ["web-service"], indirect=True)

@@ -109,6 +109,9 @@ class EnvironmentStack(AccountStack):
         self.naming = naming
         feature_flags.apply_recommended(self)
         stack_tags = {**tags, defaults.TAG_ENVIRONMENT: env.name}
+        # Every taggable resource of this stack carries them; its CloudFormation role may
+        # manage only keys that do (cloudformation_role.py).
+        self.resource_tags = stack_tags
         apply_tags(self, stack_tags)
         Aspects.of(self).add(TagUnmanagedResources(stack_tags))
         # prevents FM76: each environment's data is encrypted with its own key.

@@ -16,8 +16,9 @@ https://docs.aws.amazon.com/codepipeline/latest/userguide/pipelines-create-cross
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from aws_cdk import Aspects, Aws, CfnParameter, Fn, Stack
+from aws_cdk import Aspects, Aws, CfnParameter, Fn
 from aws_cdk import Environment as CdkEnvironment
 from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_ecr as ecr
@@ -51,6 +52,9 @@ from conveyor.constructs.naming import Naming, camel
 from conveyor.constructs.stacks import AccountStack, app_scope
 from conveyor.constructs.tagging import TagUnmanagedResources, apply_tags
 from conveyor.spec.models import Environment, Spec
+
+if TYPE_CHECKING:
+    from conveyor.constructs.environment_stack import EnvironmentStack
 
 _PULL_ACTIONS = [
     "ecr:BatchCheckLayerAvailability",
@@ -138,7 +142,7 @@ class ForeignAccount:
             f"arn:${{AWS::Partition}}:iam::${{Account}}:role/{name}", {"Account": self.account}
         )
 
-    def stack_roles(self, environment_stack: Stack) -> tuple[iam.IRole, iam.IRole]:
+    def stack_roles(self, environment_stack: EnvironmentStack) -> tuple[iam.IRole, iam.IRole]:
         """The deploy role (the pipeline's CloudFormation actions run as it) and the
         CloudFormation execution role, created in the bootstrap stack; returned as the
         pipeline sees them."""
@@ -152,6 +156,7 @@ class ForeignAccount:
             naming=self.naming,
             env_name=self.env.name,
             stack=environment_stack,
+            tags=environment_stack.resource_tags,
             # The validation hook's code (CodeDeploy and ECS blue/green hooks run here), which
             # the UpdatePipeline stage publishes into this account's CDK bootstrap bucket
             # through its file-publishing role (`conveyor bootstrap --account` trusts the

@@ -53,6 +53,10 @@ ADDED_FAILURE_MODES = {
     "lifecycle can expire while the environment runs it (a key every build writes, or current "
     "versions that expire): the next rollback or stack update that reads the code fails "
     "(https://docs.aws.amazon.com/AmazonS3/latest/userguide/intro-lifecycle-rules.html).",
+    "FM121": "A CloudFormation service role allowed to delete or lock any key, or to grant any "
+    "role more access (kms:ScheduleKeyDeletion, kms:PutKeyPolicy, iam:PutRolePolicy, "
+    "iam:AttachRolePolicy on every key or role): one environment's stack reaches another's "
+    "(https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-iam-servicerole.html).",
 }
 
 # What a heuristic rule cannot see even though the failure mode is covered.
@@ -302,6 +306,12 @@ PRECISION: dict[str, str] = {
     "CV106": "New in issue 15: 4 findings in 4 templates, all true (the AWS Supply Chain SAP "
     "PrivateLink samples, JSON and YAML, use ELBSecurityPolicy-TLS13-1-0-2021-06, which "
     "negotiates TLS 1.0).",
+    "CV110": "New in issue 10: no finding on the corpus (none of its pipelines deploys a "
+    "function by object version); conveyor's own pre-fix output is its true case (the shared "
+    "build key, its bad fixture), the fix its false one.",
+    "CV111": "New in issue 10: 1 finding in 1 template, true (aws-samples' ECS blue/green "
+    "pipeline gives its CloudFormation service role iam:PutRolePolicy and "
+    "iam:AttachRolePolicy on '*'); conveyor's own pre-fix environment roles are true cases.",
 }
 # Findings and templates per rule on the corpus (the precision report's "after" column, issue
 # 16's closing note): the evidence of every rule not reviewed finding by finding above.

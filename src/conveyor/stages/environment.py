@@ -355,6 +355,7 @@ class EnvironmentStage:
             naming=part.naming,
             env_name=part.name,
             stack=part.stack,
+            tags=part.stack.resource_tags,
             code_buckets=[asset_bucket],
             code_keys=["*"],
         )

@@ -18,6 +18,7 @@ itself unchanged (a new alarm, a handler's code) does not cancel anything: the e
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from aws_cdk import Aws, CfnCapabilities, CfnParameter, CfnResource, Stack, Token
@@ -32,6 +33,11 @@ from constructs import Construct
 import conveyor
 from conveyor.constructs import acknowledgements
 from conveyor.constructs.cfn_permissions import PERMISSIONS
+from conveyor.constructs.cloudformation_role import (
+    KEY_SCOPED_ACTIONS,
+    grant_key_calls,
+    stack_alias_names,
+)
 from conveyor.constructs.codebuild_job import CodeBuildJob
 from conveyor.constructs.naming import Naming, camel
 from conveyor.deploy.cdk_cli import CDK_PACKAGE
@@ -173,6 +179,7 @@ class UpdatePipeline(Construct):
         source: codepipeline.Artifact,
         key: kms.IKey,
         log_group: logs.ILogGroup,
+        tags: Mapping[str, str],
     ) -> None:
         super().__init__(scope, id)
         stack = Stack.of(self)
@@ -219,6 +226,7 @@ class UpdatePipeline(Construct):
             description=f"conveyor {naming.app}: CloudFormation updates the pipeline stack",
         )
         self._app = naming.app
+        self._tags = dict(tags)
         self._spec = spec
         self.synth_action = actions.CodeBuildAction(
             action_name="Synth",
@@ -257,7 +265,7 @@ class UpdatePipeline(Construct):
         """Once the stack holds everything: the service role's permissions, and the reasons for
         the wildcards CDK's CloudFormation action role carries."""
         stack = Stack.of(self)
-        grant_stack_changes(self.deployment_role, stack, app=self._app)
+        grant_stack_changes(self.deployment_role, stack, app=self._app, tags=self._tags)
         # Each other account's environment stacks have their assets published there.
         pipeline_scope = self.node.scope
         assert isinstance(pipeline_scope, Construct)
@@ -301,11 +309,13 @@ def stack_resource_types(stack: Stack) -> list[str]:
     )
 
 
-def grant_stack_changes(role: iam.Role, stack: Stack, *, app: str) -> None:
+def grant_stack_changes(role: iam.Role, stack: Stack, *, app: str, tags: Mapping[str, str]) -> None:
     """What CloudFormation calls, with this role's credentials, to create, update, read and
     delete the stack's resources: the resource schemas' handler permissions (cfn_permissions).
     CloudFormation makes every call of a stack operation with the service role:
     https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-iam-servicerole.html
+    Key management and use only on keys carrying the pipeline's App and Environment tags (its
+    own keys; never an environment's), as for the environments' roles (cloudformation_role).
     """
     all_types = stack_resource_types(stack)
     # The managed policies below are resources of this stack too.
@@ -332,7 +342,8 @@ def grant_stack_changes(role: iam.Role, stack: Stack, *, app: str) -> None:
                 ],
             )
         )
-    unscoped = [a for a in actions if not a.startswith("iam:")]
+    grant_key_calls(role, actions, tags=tags, aliases=stack_alias_names(stack))
+    unscoped = [a for a in actions if not a.startswith("iam:") and a not in KEY_SCOPED_ACTIONS]
     for index, chunk in enumerate(_chunks(unscoped)):
         policy = iam.ManagedPolicy(
             role,
