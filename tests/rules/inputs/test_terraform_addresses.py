@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from conveyor.rules import check_text
 from conveyor.rules.inputs import load
 from conveyor.rules.model import CheckResult
@@ -298,7 +300,11 @@ def test_a_block_written_with_dynamic_counts_as_written() -> None:
     assert ("CV002", bucket) not in findings(check(data))
 
 
-def test_references_inside_a_dynamic_block_content_are_read_under_the_block_name() -> None:
+@pytest.mark.parametrize("nested", [False, True])
+def test_references_inside_a_dynamic_block_content_are_read_under_the_block_name(
+    nested: bool,
+) -> None:
+    # nested: the block itself is written, its "rule" blocks with ``dynamic`` inside it.
     bucket = "aws_s3_bucket.b"
     content = {
         "rule": [
@@ -349,6 +355,18 @@ def test_references_inside_a_dynamic_block_content_are_read_under_the_block_name
                     configured(
                         bucket,
                         {
+                            "server_side_encryption_configuration": [
+                                {
+                                    "dynamic": {
+                                        "rule": [
+                                            {"for_each": refs("var.r"), "content": content["rule"]}
+                                        ]
+                                    }
+                                }
+                            ]
+                        }
+                        if nested
+                        else {
                             "dynamic": {
                                 "server_side_encryption_configuration": [
                                     {"for_each": refs("var.sse"), "content": [content]}

@@ -501,10 +501,15 @@ def test_tags_prefer_tags_all_and_fall_back_to_tags() -> None:
     assert "Tags" not in props(template, "aws_s3_bucket.c")
 
 
-def test_tags_unknown_until_apply_are_some_tags_not_none() -> None:
+@pytest.mark.parametrize("planned", [{}, {"tags": None}, {"tags": {}}, {"tags": []}])
+def test_tags_unknown_until_apply_are_some_tags_not_none(planned: dict[str, Any]) -> None:
+    # Terraform leaves an unknown value out of planned_values; an empty one there is not
+    # "no tags" either when after_unknown marks it.
     plan = {
         "format_version": "1.2",
-        "planned_values": {"root_module": {"resources": [res("aws_s3_bucket.b", {"bucket": "b"})]}},
+        "planned_values": {
+            "root_module": {"resources": [res("aws_s3_bucket.b", {"bucket": "b", **planned})]}
+        },
         "resource_changes": [
             {"address": "aws_s3_bucket.b", "change": {"after_unknown": {"tags": True}}}
         ],
@@ -525,6 +530,28 @@ def test_tags_unknown_until_apply_are_some_tags_not_none() -> None:
     assert props(view(plan), "aws_s3_bucket.b")["Tags"] == {
         "Ref": "aws_s3_bucket.b.tags (known after apply)"
     }
+
+
+@pytest.mark.parametrize("whole", [True, False])
+def test_an_after_unknown_of_one_boolean_leaves_the_planned_values_readable(whole: bool) -> None:
+    # after_unknown may be one boolean for the whole object (json-format: "after_unknown" has
+    # the shape of "after", or a single true/false): the values planned still read.
+    plan: dict[str, Any] = {
+        "format_version": "1.2",
+        "planned_values": {
+            "root_module": {"resources": [res("aws_kms_key.k", {"enable_key_rotation": False})]}
+        },
+        "resource_changes": [
+            {
+                "address": "aws_kms_key.k",
+                "change": {"after": {"enable_key_rotation": False}, "after_unknown": whole},
+            }
+        ],
+    }
+    assert props(view(plan), "aws_kms_key.k")["EnableKeyRotation"] is False
+    # Nothing planned at all, every value unknown: a resource without values, not a crash.
+    plan["planned_values"]["root_module"]["resources"][0]["values"] = {}
+    assert props(view(plan), "aws_kms_key.k") == {}
 
 
 def test_a_key_arn_from_a_variable_inside_a_block_is_not_hard_coded() -> None:
