@@ -232,3 +232,30 @@ def test_hosted_remotes_keep_the_case_of_their_path_and_name_their_host(
     remote = parse_remote(url)
     assert remote is not None
     assert (remote.url, remote.repo, remote.host) == (url, repo, host)
+
+
+@pytest.mark.parametrize(
+    ("scripts", "tests"),
+    [
+        ({"test": "jest --ci"}, True),
+        ({"test": 'echo "Error: no test specified" && exit 1'}, False),  # npm init's default
+        ({"test": "  "}, False),
+        ({"build": "tsc"}, False),
+        ("jest", False),
+    ],
+)
+def test_node_tests_are_a_real_test_script(tmp_path: Path, scripts: object, tests: bool) -> None:
+    (tmp_path / "package.json").write_text(json.dumps({"name": "a", "scripts": scripts}))
+    found = detect(tmp_path)
+    assert found.node_tests is tests
+    assert "package.json" in found.found
+
+
+def test_requirements_behind_a_link_out_of_the_repository_are_not_read(tmp_path: Path) -> None:
+    repo, outside = tmp_path / "repo", tmp_path / "requirements.txt"
+    repo.mkdir()
+    outside.write_text("flask\npytest\n")
+    (repo / "requirements.txt").symlink_to(outside)
+    found = detect(repo)
+    assert "python" not in found.languages
+    assert not found.python_pytest_listed
