@@ -117,23 +117,23 @@ def grant_ssm_parameters(role: iam.IRole, stack: Stack) -> None:
             )
 
 
-# KMS calls on an existing key that destroy it, lock others out of it, or use it: allowed only
-# on keys carrying this environment's App and Environment tags, which conveyor puts on every
-# resource of the stack (its keys included). KMS authorizes each of them on the key and
-# supports aws:ResourceTag for them (ABAC):
+# KMS calls that destroy a key, lock others out of it or take back what was granted: allowed
+# only on keys carrying this environment's App and Environment tags, which conveyor puts on
+# every resource of the stack (its keys included). KMS authorizes each on the key and supports
+# aws:ResourceTag for them (ABAC):
 # https://docs.aws.amazon.com/kms/latest/developerguide/tag-authorization.html
 # https://docs.aws.amazon.com/service-authorization/latest/reference/list_awskeymanagementservice.html
+# CloudFormation makes none of them right after creating a key: its create handler calls
+# CreateKey with the tags, then EnableKeyRotation (and DisableKey only for Enabled: false)
+# (aws-cloudformation-resource-providers-kms, key/CreateHandler.java). The calls a key's
+# creation and its first users make seconds later (EnableKeyRotation, EnableKey, CreateGrant,
+# Encrypt/Decrypt/GenerateDataKey through Lambda, Logs, SNS) stay unconditioned: KMS says a
+# new tag can take up to five minutes to count for authorization.
 TAGGED_KEY_ACTIONS = frozenset(
     {
         "kms:CancelKeyDeletion",
-        "kms:CreateGrant",
-        "kms:Decrypt",
         "kms:DisableKey",
         "kms:DisableKeyRotation",
-        "kms:EnableKey",
-        "kms:EnableKeyRotation",
-        "kms:Encrypt",
-        "kms:GenerateDataKey",
         "kms:PutKeyPolicy",
         "kms:ReplicateKey",
         "kms:RetireGrant",
@@ -145,7 +145,7 @@ TAGGED_KEY_ACTIONS = frozenset(
     }
 )
 # An alias call is authorized twice, on the alias and on the key it points to: the alias by
-# name (this stack's aliases), the key by its tags.
+# name (this stack's aliases); the key unconditioned, as the alias is created seconds after it.
 # https://docs.aws.amazon.com/kms/latest/developerguide/alias-access.html
 ALIAS_ACTIONS = frozenset({"kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"})
 # Tagging a key while CreateKey creates it needs kms:TagResource in an IAM policy not limited to
@@ -190,12 +190,11 @@ KEY_SCOPED_ACTIONS = TAGGED_KEY_ACTIONS | ALIAS_ACTIONS | TAG_ON_CREATE_ACTIONS
 def grant_key_calls(
     role: iam.Role, actions: Iterable[str], *, tags: Mapping[str, str], aliases: Iterable[str]
 ) -> None:
-    """Let `role` make the KMS calls among `actions` that act on an existing key only on keys
-    tagged with `tags`' App and Environment, alias calls only on `aliases` (and a key so
-    tagged), and tag a key it creates; other KMS calls (CreateKey, reads) are not granted
-    here."""
+    """Let `role` make the KMS calls among `actions` that destroy or lock a key only on keys
+    tagged with `tags`' App and Environment, alias calls only on `aliases`, and tag a key it
+    creates; other KMS calls (CreateKey, reads, use) are not granted here."""
     wanted = set(actions)
-    keyed = sorted(wanted & (TAGGED_KEY_ACTIONS | ALIAS_ACTIONS))
+    keyed = sorted(wanted & TAGGED_KEY_ACTIONS)
     kms_arn = f"arn:{Aws.PARTITION}:kms:{Aws.REGION}:{Aws.ACCOUNT_ID}"
     if keyed:
         role.add_to_principal_policy(
@@ -205,17 +204,22 @@ def grant_key_calls(
                 conditions=_tag_conditions(tags, "StringEquals"),
             )
         )
+    aliased = sorted(wanted & ALIAS_ACTIONS)
+    names = sorted(aliases)
+    if aliased:
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=aliased,
+                resources=[f"{kms_arn}:key/*", *(f"{kms_arn}:{name}" for name in names)],
+            )
+        )
+    if keyed or aliased:
         acknowledgements.acknowledge(
             role,
             "IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*]",
-            "keys the stack creates get ids KMS generates; the statement allows only keys "
-            "tagged with this app and environment (aws:ResourceTag)",
-        )
-    aliased = sorted(wanted & ALIAS_ACTIONS)
-    names = sorted(aliases)
-    if aliased and names:
-        role.add_to_principal_policy(
-            iam.PolicyStatement(actions=aliased, resources=[f"{kms_arn}:{name}" for name in names])
+            "keys the stack creates get ids KMS generates: what destroys or locks one is "
+            "allowed only on keys tagged with this app and environment (aws:ResourceTag); an "
+            "alias's key side is unconditioned, the alias being created seconds after its key",
         )
     tagging = sorted(wanted & TAG_ON_CREATE_ACTIONS)
     if tagging:
