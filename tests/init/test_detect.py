@@ -259,3 +259,36 @@ def test_requirements_behind_a_link_out_of_the_repository_are_not_read(tmp_path:
     found = detect(repo)
     assert "python" not in found.languages
     assert not found.python_pytest_listed
+
+
+@pytest.mark.parametrize("candidate", ["Dockerfile", "docker/Dockerfile", "Containerfile"])
+def test_each_conventional_dockerfile_is_found(tmp_path: Path, candidate: str) -> None:
+    (tmp_path / candidate).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / candidate).write_text("FROM scratch\nexpose 65535\n")
+    found = detect(tmp_path)
+    assert (found.dockerfile, found.port) == (candidate, 65535)
+
+
+@pytest.mark.parametrize(("expose", "port"), [("0", None), ("65536", None), ("123456", None)])
+def test_an_exposed_port_no_container_can_listen_on_is_none(
+    tmp_path: Path, expose: str, port: int | None
+) -> None:
+    (tmp_path / "Dockerfile").write_text(f"FROM scratch\nEXPOSE {expose}\n")
+    assert detect(tmp_path).port == port
+
+
+def test_a_git_worktree_reads_its_branch_and_the_common_config(tmp_path: Path) -> None:
+    # `git worktree add`: .git is a file naming the worktree's folder, whose commondir leads to
+    # the main repository's .git, where the remotes are.
+    main = tmp_path / "main" / ".git"
+    worktree_git = main / "worktrees" / "feature"
+    worktree_git.mkdir(parents=True)
+    (main / "config").write_text('[remote "origin"]\n\turl = git@github.com:acme/web.git\n')
+    (worktree_git / "HEAD").write_text("ref: refs/heads/feature/x\n")
+    (worktree_git / "commondir").write_text("../..\n")
+    root = tmp_path / "feature"
+    root.mkdir()
+    (root / ".git").write_text(f"gitdir: {worktree_git}\n")
+    found = detect(root)
+    assert found.branch == "feature/x"
+    assert found.remote is not None and found.remote.repo == "acme/web"
