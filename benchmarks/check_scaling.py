@@ -204,6 +204,7 @@ def main() -> int:
         print("conveyor is not installed in this environment")
         return 2
     compile_bytecode()
+    print("goal (issue 18): CPU/parse <= 3x for real templates and the nested-conditions one")
     print(
         f"{'template':34s} {'resources':>8s} {'size':>10s} {'wall':>10s} {'CPU':>10s} "
         f"{'peak RSS':>11s} {'CPU us/res':>9s} {'wall/parse':>8s} {'CPU/parse':>8s}"
