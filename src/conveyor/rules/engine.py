@@ -127,7 +127,12 @@ def check_template(
                     if rule.id not in options.ignore and rule.check is not None
                 ]
             for rule in for_type:
-                _run(rule, res, ctx, hits, result)
+                # _run's work inline: this runs once per rule per resource.
+                try:
+                    for hit in rule.check(res, ctx):  # type: ignore[misc]
+                        hits.append((rule, hit))
+                except Exception as exc:  # a rule bug must not stop the other rules or files
+                    _internal_error(rule, res, ctx, result, exc)
             done += 1
     except Overtime:  # the deadline passed (the timer or the check above): keep what was found
         _stopped(result, options, f"after {done:,} of {len(template.resources):,} resources")
@@ -180,15 +185,21 @@ def _run(
         for hit in found:
             hits.append((rule, hit))
     except Exception as exc:  # a rule bug must not stop the other rules or files
-        where = f" on resource {res.logical_id}" if res is not None else ""
-        result.errors.append(
-            FileError(
-                ctx.template.file,
-                f"internal error in rule {rule.id}{where}: {type(exc).__name__}: {exc} "
-                "(a bug in conveyor: please report it with the template)",
-                rule=rule.id,
-            )
+        _internal_error(rule, res, ctx, result, exc)
+
+
+def _internal_error(
+    rule: Rule, res: Resource | None, ctx: Context, result: FileResult, exc: Exception
+) -> None:
+    where = f" on resource {res.logical_id}" if res is not None else ""
+    result.errors.append(
+        FileError(
+            ctx.template.file,
+            f"internal error in rule {rule.id}{where}: {type(exc).__name__}: {exc} "
+            "(a bug in conveyor: please report it with the template)",
+            rule=rule.id,
         )
+    )
 
 
 def _place(
