@@ -15,7 +15,6 @@ from typing import Any
 from aws_cdk import ArnFormat, Aspects, Aws, CfnOutput, CfnParameter, CfnResource, Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_codebuild as codebuild
-from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_codepipeline_actions as actions
 from aws_cdk import aws_ecr as ecr
@@ -425,20 +424,12 @@ class Pipeline(Construct):
             foreign.attach(self.store, self.repository, self.packages)
             part.stack_roles = foreign.stack_roles(stack)
         ecs_deploy = env.deploy.ecs
-        if foreign is not None and part.creates_service and not part.codedeploy_ecs:
-            # The validation rolls the created service back in its own account.
-            part.foreign_role = foreign.created_service_rollback(
-                cluster=part.cluster_name, service=part.service_name
-            )
         if foreign is not None and part.codedeploy_ecs:
-            # CodeDeploy runs in the environment's account: the action and the validation's
-            # rollback act there, through roles of its bootstrap stack.
+            # CodeDeploy runs in the environment's account: the action acts there, through a
+            # role of its bootstrap stack.
             part.codedeploy_role = foreign.codedeploy_action_role(
                 cluster=part.cluster_name, service=part.service_name, group=part.group_name
             )
-            part.foreign_role = foreign.deployment_group_rollback(group=part.group_name)
-        if foreign is not None and part.is_lambda:
-            part.foreign_role = foreign.function_rollback(function=part.function_name)
         if foreign is not None and part.uses_codedeploy:
             foreign.forward_deployment_events(application=part.group_name)
         if ecs_deploy is not None and ecs_deploy.create is None:
@@ -640,11 +631,10 @@ class Pipeline(Construct):
             },
         )
 
-    def validation(
-        self, part: EnvironmentParts, rollback: dict[str, Any] | None, *, run_order: int
-    ) -> codepipeline.IAction:
-        """After the deploy, the check runs against the environment; a failure stops the
-        pipeline and rolls the environment back (FM63)."""
+    def validation(self, part: EnvironmentParts, *, run_order: int) -> codepipeline.IAction:
+        """After the deploy, the check runs against the environment; a failure fails the stage,
+        whose OnFailure ROLLBACK deploys the last good release again (FM63). The check itself
+        rolls nothing back (handlers/validate_http/app.py: why)."""
         env = part.env
         check = env.validation
         assert check is not None
@@ -673,62 +663,11 @@ class Pipeline(Construct):
         )
         function = validator.function
         self.idempotency.grant(function)
-        if rollback is not None and "ecs" in rollback:
-            stack = Stack.of(self)
-            function.add_to_role_policy(
-                iam.PolicyStatement(
-                    actions=["ecs:DescribeServices", "ecs:UpdateService"],
-                    resources=[
-                        stack.format_arn(
-                            service="ecs",
-                            resource="service",
-                            resource_name=f"{rollback['ecs']['cluster']}/{rollback['ecs']['service']}",
-                            arn_format=ArnFormat.SLASH_RESOURCE_NAME,
-                        )
-                    ],
-                )
-            )
-            function.add_to_role_policy(
-                iam.PolicyStatement(actions=["ecs:ListTaskDefinitions"], resources=["*"])
-            )
-            if part.foreign_role is not None:
-                function.add_to_role_policy(
-                    iam.PolicyStatement(
-                        actions=["sts:AssumeRole"], resources=[part.foreign_role.role_arn]
-                    )
-                )
-        if part.foreign_role is not None and rollback is not None and "ecs" not in rollback:
-            # The rollback acts in the environment's account, as the role there.
-            function.add_to_role_policy(
-                iam.PolicyStatement(
-                    actions=["sts:AssumeRole"], resources=[part.foreign_role.role_arn]
-                )
-            )
-        elif rollback is not None and "codedeploy" in rollback:
-            self._grant_codedeploy_rollback(function, part)
-        elif rollback is not None and "lambda" in rollback:
-            arn = part.function_arn()
-            acknowledgements.acknowledge(
-                validator,
-                f"IAM5[Resource::arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:"
-                f"function:{part.function_name}:*]",
-                "rollback moves this one function's alias to its previous version",
-            )
-            function.add_to_role_policy(
-                iam.PolicyStatement(
-                    actions=[
-                        "lambda:GetAlias",
-                        "lambda:UpdateAlias",
-                        "lambda:ListVersionsByFunction",
-                    ],
-                    resources=[arn, f"{arn}:*"],
-                )
-            )
         acknowledgements.acknowledge(
             validator,
             "IAM5[Resource::*]",
-            "codepipeline:PutJobSuccessResult/PutJobFailureResult and ecs:ListTaskDefinitions "
-            "support no resource-level permissions",
+            "codepipeline:PutJobSuccessResult/PutJobFailureResult support no resource-level "
+            "permissions",
         )
         parameters: dict[str, Any] = {
             "url": url,
@@ -737,7 +676,6 @@ class Pipeline(Construct):
             "retries": check.retries,
             "interval_seconds": check.interval_seconds,
             "timeout_seconds": check.timeout_seconds,
-            "rollback": rollback,
         }
         if check.server_name is not None:
             parameters["server_name"] = check.server_name
@@ -747,30 +685,6 @@ class Pipeline(Construct):
             lambda_=function,
             user_parameters=parameters,
             run_order=run_order,
-        )
-
-    def _grant_codedeploy_rollback(
-        self, function: lambda_.IFunction, part: EnvironmentParts
-    ) -> None:
-        """Read the group's last deployment, stop it with rollback, or deploy the revision
-        before it again; actions and resources from
-        https://docs.aws.amazon.com/codedeploy/latest/userguide/auth-and-access-control-permissions-reference.html"""
-        assert function.role is not None
-        label = camel(part.env.name)
-        group = codedeploy.EcsDeploymentGroup.from_ecs_deployment_group_attributes(
-            self,
-            f"RollbackGroup{label}",
-            application=codedeploy.EcsApplication.from_ecs_application_name(
-                self, f"RollbackApplication{label}", part.group_name
-            ),
-            deployment_group_name=part.group_name,
-        )
-        grant_deployment(function.role, group)
-        function.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["codedeploy:GetDeploymentGroup", "codedeploy:StopDeployment"],
-                resources=[group.deployment_group_arn],
-            )
         )
 
     def _alarms(self, projects: list[codebuild.IProject]) -> None:

@@ -16,10 +16,10 @@ from botocore.stub import ANY, Stubber
 from moto import mock_aws
 
 from conveyor.handlers import _common as common
-from conveyor.handlers.validate_http import app, check, http_check, rollback
+from conveyor.handlers.validate_http import app, check, http_check
 
 from .support import FakeContext, create_idempotency_table, load_event, log_lines, record_calls
-from .validate_http_servers import APP_NAME, Pki, Routes, black_hole, make_pki, serve
+from .validate_http_servers import APP_NAME, Pki, Routes, make_pki, serve
 
 JOB_ID = "11111111-abcd-1111-abcd-111111111111"
 HOOK = {"DeploymentId": "d-7ZJ2WQ1XA", "LifecycleEventHookExecutionId": "hook-execution-1"}
@@ -190,8 +190,7 @@ def test_failing_status_retries_then_fails_the_job(
     failure = reported_failure(codepipeline)
     assert failure["type"] == "JobFailed"
     assert failure["message"] == (
-        f"Validation failed: GET {server}/error: expected status 200, got 500 "
-        "(after 3 attempts). Rollback: no rollback configured."
+        f"Validation failed: GET {server}/error: expected status 200, got 500 (after 3 attempts)."
     )
     assert no_sleep == [3, 3]
 
@@ -481,10 +480,9 @@ def test_a_ca_variable_that_is_not_pem_is_a_configuration_error(
         (
             {"url": "https://x", "expected": 200},
             "unknown UserParameters keys ['expected']; expected some of ['body_contains', "
-            "'expect_status', 'interval_seconds', 'retries', 'rollback', 'server_name', "
+            "'expect_status', 'interval_seconds', 'retries', 'server_name', "
             "'timeout_seconds', 'url']",
         ),
-        ({"url": "https://x", "rollback": {"ecs": {"cluster": "c"}}}, '"rollback" must be null'),
     ],
 )
 def test_invalid_user_parameters_fail_as_configuration_error(
@@ -529,7 +527,7 @@ def test_failure_to_report_is_raised_not_swallowed(
 def test_crash_while_parsing_parameters_is_still_reported(
     codepipeline: Stubbed, context: FakeContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def explode(raw: str) -> tuple[check.Check, rollback.Target]:
+    def explode(raw: str) -> check.Check:
         raise MemoryError("parser exhausted")
 
     monkeypatch.setattr(app, "parse_user_parameters", explode)
@@ -644,349 +642,62 @@ def test_an_invocation_without_room_for_one_attempt_does_not_continue_forever(
     assert "got 500 (attempt 3 of 11); stopped retrying before the Lambda timeout" in message
 
 
-def test_rollback_and_report_finish_before_the_lambda_timeout_when_ecs_hangs(
-    server: str, codepipeline: Stubbed, aws: Aws
-) -> None:
-    """Issue 17/3: with ECS black-holed, the rollback gives up in time and the job still gets
-    its failure before the function would be killed."""
-    remaining_at_report: list[int] = []
-    context = RealContext(seconds=9)
-    aws.clients["codepipeline"].meta.events.register(
-        "provide-client-params.codepipeline.PutJobFailureResult",
-        lambda **_: remaining_at_report.append(context.get_remaining_time_in_millis()),
-    )
-    expect_failure(codepipeline)
-    rollback_ = {"ecs": {"cluster": "c", "service": "s"}}
-    with black_hole() as endpoint:
-        aws.endpoint = endpoint
-        app.handler(
-            job_event({"url": f"{server}/error", "retries": 0, "rollback": rollback_}), context
-        )
-
-    message = reported_failure(codepipeline)["message"]
-    assert "ROLLBACK FAILED" in message
-    assert remaining_at_report and remaining_at_report[0] > 0
-
-
 def test_aws_clients_fit_their_retries_into_the_time_left() -> None:
     budget = app.Budget(FakeContext(remaining_ms=12_000))
     client = budget.client("ecs", keep=5)
     config = client.meta.config
     attempts = config.retries["total_max_attempts"]
     assert attempts * (config.connect_timeout + config.read_timeout) <= 12 - 5
-    with pytest.raises(TimeoutError, match="no time left for ecs"):
-        app.Budget(FakeContext(remaining_ms=5_400)).client("ecs", keep=5)
     # The report is still attempted with no time left: one short try.
     last = app.Budget(FakeContext(remaining_ms=0)).client("codepipeline").meta.config
     assert (last.connect_timeout, last.read_timeout) == (1, 1)
     assert last.retries["total_max_attempts"] == 1
 
 
-# --- rollback, once per deployment ---
+# --- no rollback of its own (issue 11): the stage's OnFailure ROLLBACK owns it ---
 
 
-def _register(ecs: Any, family: str, revisions: int) -> list[str]:
-    return [
-        ecs.register_task_definition(
-            family=family,
-            containerDefinitions=[{"name": "app", "image": f"repo/app:{n}", "memory": 256}],
-        )["taskDefinition"]["taskDefinitionArn"]
-        for n in range(revisions)
-    ]
-
-
-@pytest.fixture
-def ecs_service() -> Iterator[Any]:
-    with mock_aws():
-        ecs = boto3.client("ecs")
-        ecs.create_cluster(clusterName="payments-staging")
-        api = _register(ecs, "payments-api", 3)
-        _register(ecs, "payments-api-worker", 5)
-        ecs.create_service(
-            cluster="payments-staging", serviceName="api", taskDefinition=api[2], desiredCount=1
-        )
-        yield ecs
-
-
-def _running(ecs: Any) -> str:
-    service = ecs.describe_services(cluster="payments-staging", services=["api"])
-    arn: str = service["services"][0]["taskDefinition"]
-    return arn.rsplit("/", 1)[1]
-
-
-def test_failed_check_rolls_ecs_service_back_to_previous_revision(
-    server: str, codepipeline: Stubbed, context: FakeContext, ecs_service: Any
+def test_a_failed_check_fails_the_job_and_calls_nothing_but_codepipeline(
+    server: str, codepipeline: Stubbed, context: FakeContext, aws: Aws
 ) -> None:
+    """A second rollback here raced the stage's: CodeDeploy takes one deployment per group at
+    a time, and the stage rollback deploys the last good release itself."""
     expect_failure(codepipeline)
-    rollback_ = {"ecs": {"cluster": "payments-staging", "service": "api"}}
 
-    app.handler(job_event({"url": f"{server}/error", "retries": 0, "rollback": rollback_}), context)
+    app.handler(job_event({"url": f"{server}/error", "retries": 0}), context)
 
-    assert _running(ecs_service) == "payments-api:2"
-    message = reported_failure(codepipeline)["message"]
-    assert "expected status 200, got 500" in message
-    assert "ECS service api rolled back from payments-api:3 to " in message
-    assert message.endswith("task-definition/payments-api:2.")
-
-
-def test_a_retried_job_never_rolls_back_twice(
-    server: str, codepipeline: Stubbed, context: FakeContext, ecs_service: Any
-) -> None:
-    """Issue 17/2: the failure report is throttled, Lambda retries the invoke. The retry
-    reports the decided outcome again, and even in a fresh environment (no memory of the
-    first) the service stays on the revision before the deployed one."""
-    codepipeline.stubber.add_client_error("put_job_failure_result", "ThrottlingException")
-    rollback_ = {"ecs": {"cluster": "payments-staging", "service": "api"}}
-    event = job_event({"url": f"{server}/error", "retries": 0, "rollback": rollback_})
-    with pytest.raises(ClientError, match="Throttling"):
-        app.handler(event, context)
-    assert _running(ecs_service) == "payments-api:2"
-
-    expect_failure(codepipeline)
-    app.handler(event, context)  # same environment: reported again, nothing re-run
-    assert _running(ecs_service) == "payments-api:2"
-    assert (
-        "rolled back from payments-api:3" in codepipeline.calls[-1][1]["failureDetails"]["message"]
+    assert reported_failure(codepipeline)["message"] == (
+        f"Validation failed: GET {server}/error: expected status 200, got 500 (after 1 attempt)."
     )
+    assert [service for service, _ in aws.configs] == ["codepipeline"]
 
-    app._decided.clear()  # another environment picks the retry up
+
+def test_a_rollback_target_from_an_older_pipeline_is_refused_not_acted_on(
+    codepipeline: Stubbed, context: FakeContext, aws: Aws
+) -> None:
+    """UserParameters and the function are one stack's: a "rollback" key is a configuration
+    error (the job fails, the stage rolls back), never a rollback here."""
     expect_failure(codepipeline)
-    app.handler(event, context)
-    assert _running(ecs_service) == "payments-api:2"
-    assert "not rolled back again" in codepipeline.calls[-1][1]["failureDetails"]["message"]
+    target = {"ecs": {"cluster": "payments-staging", "service": "api"}}
+
+    app.handler(job_event({"url": "https://x", "rollback": target}), context)
+
+    failure = reported_failure(codepipeline)
+    assert failure["type"] == "ConfigurationError"
+    assert "unknown UserParameters keys ['rollback']" in failure["message"]
+    assert [service for service, _ in aws.configs] == ["codepipeline"]
 
 
 def test_a_job_that_already_has_a_result_is_left_alone(
-    server: str, codepipeline: Stubbed, context: FakeContext, ecs_service: Any
+    server: str, codepipeline: Stubbed, context: FakeContext
 ) -> None:
     """Issue 17/9: InvalidJobStateException means another invocation reported; the handler
     returns instead of raising (which would make Lambda run the check again)."""
     codepipeline.stubber.add_client_error("put_job_failure_result", "InvalidJobStateException")
-    rollback_ = {"ecs": {"cluster": "payments-staging", "service": "api"}}
 
-    result = app.handler(
-        job_event({"url": f"{server}/error", "retries": 0, "rollback": rollback_}), context
-    )
+    result = app.handler(job_event({"url": f"{server}/error", "retries": 0}), context)
 
     assert result["status"] == "already-reported"
-
-
-def test_rollback_in_another_account_assumes_the_role_there(
-    server: str, codepipeline: Stubbed, context: FakeContext, ecs_service: Any
-) -> None:
-    """A service in another account is rolled back with the credentials of a role there. moto
-    answers AssumeRole and files the session under the role's account, so the role here is in
-    moto's default account, where the mocked service lives."""
-    expect_failure(codepipeline)
-    role = "arn:aws:iam::123456789012:role/payments-deploy-prod"
-    rollback_ = {"ecs": {"cluster": "payments-staging", "service": "api", "role_arn": role}}
-
-    app.handler(job_event({"url": f"{server}/error", "retries": 0, "rollback": rollback_}), context)
-
-    assert _running(ecs_service) == "payments-api:2"
-    assert "rolled back from payments-api:3" in reported_failure(codepipeline)["message"]
-
-
-def test_rollback_role_must_be_an_arn() -> None:
-    with pytest.raises(rollback.ParameterError, match="role_arn"):
-        app.parse_user_parameters(
-            json.dumps(
-                {
-                    "url": "https://example.com",
-                    "rollback": {"ecs": {"cluster": "c", "service": "s", "role_arn": "deployer"}},
-                }
-            )
-        )
-
-
-def test_ecs_rollback_without_an_earlier_revision_says_so(
-    server: str, codepipeline: Stubbed, context: FakeContext
-) -> None:
-    expect_failure(codepipeline)
-    with mock_aws():
-        ecs = boto3.client("ecs")
-        ecs.create_cluster(clusterName="c")
-        [only] = _register(ecs, "solo", 1)
-        ecs.create_service(cluster="c", serviceName="s", taskDefinition=only, desiredCount=1)
-        rollback_ = {"ecs": {"cluster": "c", "service": "s"}}
-
-        app.handler(
-            job_event({"url": f"{server}/error", "retries": 0, "rollback": rollback_}), context
-        )
-
-    message = reported_failure(codepipeline)["message"]
-    assert "ROLLBACK FAILED" in message
-    assert "no earlier ACTIVE revision of task definition family solo" in message
-
-
-def _lambda_versions(lambda_: Stubbed, alias_version: str) -> None:
-    lambda_.stubber.add_response(
-        "get_alias",
-        {"Name": "live", "FunctionVersion": alias_version},
-        {"FunctionName": "payments-api", "Name": "live"},
-    )
-    lambda_.stubber.add_response(
-        "list_versions_by_function",
-        {
-            "Versions": [{"Version": "$LATEST"}, {"Version": "3"}, {"Version": "5"}],
-            "NextMarker": "m",
-        },
-        {"FunctionName": "payments-api"},
-    )
-    lambda_.stubber.add_response(
-        "list_versions_by_function",
-        {"Versions": [{"Version": "6"}, {"Version": "7"}]},
-        {"FunctionName": "payments-api", "Marker": "m"},
-    )
-
-
-def test_failed_check_points_lambda_alias_at_previous_version(
-    server: str, codepipeline: Stubbed, lambda_: Stubbed, context: FakeContext
-) -> None:
-    _lambda_versions(lambda_, "7")
-    lambda_.stubber.add_response(
-        "update_alias",
-        {"Name": "live", "FunctionVersion": "6"},
-        {
-            "FunctionName": "payments-api",
-            "Name": "live",
-            "FunctionVersion": "6",
-            "RoutingConfig": {"AdditionalVersionWeights": {}},
-        },
-    )
-    expect_failure(codepipeline)
-    rollback_ = {"lambda": {"function": "payments-api", "alias": "live"}}
-
-    app.handler(job_event({"url": f"{server}/error", "retries": 0, "rollback": rollback_}), context)
-
-    assert (
-        "alias payments-api:live rolled back from version 7 to 6"
-        in (reported_failure(codepipeline)["message"])
-    )
-
-
-def test_lambda_alias_already_below_the_deployed_version_is_not_moved_again(
-    server: str, codepipeline: Stubbed, lambda_: Stubbed, context: FakeContext
-) -> None:
-    _lambda_versions(lambda_, "6")  # no update_alias expected
-    expect_failure(codepipeline)
-    rollback_ = {"lambda": {"function": "payments-api", "alias": "live"}}
-
-    app.handler(job_event({"url": f"{server}/error", "retries": 0, "rollback": rollback_}), context)
-
-    assert (
-        "alias payments-api:live already serves version 6, below the deployed 7"
-        in reported_failure(codepipeline)["message"]
-    )
-
-
-def test_lambda_rollback_error_is_in_the_failure_message(
-    server: str, codepipeline: Stubbed, lambda_: Stubbed, context: FakeContext
-) -> None:
-    lambda_.stubber.add_client_error("get_alias", "AccessDeniedException", "not allowed")
-    expect_failure(codepipeline)
-    rollback_ = {"lambda": {"function": "payments-api", "alias": "live"}}
-
-    app.handler(job_event({"url": f"{server}/error", "retries": 0, "rollback": rollback_}), context)
-
-    assert "ROLLBACK FAILED (AccessDeniedException" in reported_failure(codepipeline)["message"]
-
-
-# --- rollback through CodeDeploy (issue 14/9) ---
-
-CODEDEPLOY = {"codedeploy": {"application": "payments-deploy-prod", "deployment_group": "g"}}
-
-
-def _last_deployment(codedeploy: Stubbed, **info: Any) -> None:
-    codedeploy.stubber.add_response(
-        "get_deployment_group",
-        {"deploymentGroupInfo": {"lastAttemptedDeployment": {"deploymentId": "d-NEW"}}},
-        {"applicationName": "payments-deploy-prod", "deploymentGroupName": "g"},
-    )
-    codedeploy.stubber.add_response(
-        "get_deployment",
-        {"deploymentInfo": {"deploymentId": "d-NEW", **info}},
-        {"deploymentId": "d-NEW"},
-    )
-
-
-def test_a_codedeploy_deployment_still_running_is_stopped_with_rollback(
-    server: str, codepipeline: Stubbed, codedeploy: Stubbed, context: FakeContext
-) -> None:
-    _last_deployment(codedeploy, status="Ready", creator="user")
-    codedeploy.stubber.add_response(
-        "stop_deployment",
-        {"status": "Pending"},
-        {"deploymentId": "d-NEW", "autoRollbackEnabled": True},
-    )
-    expect_failure(codepipeline)
-
-    app.handler(
-        job_event({"url": f"{server}/error", "retries": 0, "rollback": CODEDEPLOY}), context
-    )
-
-    assert (
-        "CodeDeploy deployment d-NEW stopped and rolled back"
-        in (reported_failure(codepipeline)["message"])
-    )
-
-
-def test_a_finished_codedeploy_deployment_is_undone_by_redeploying_the_previous_revision(
-    server: str, codepipeline: Stubbed, codedeploy: Stubbed, context: FakeContext
-) -> None:
-    previous = {"revisionType": "AppSpecContent", "appSpecContent": {"sha256": "abc"}}
-    _last_deployment(codedeploy, status="Succeeded", creator="user", previousRevision=previous)
-    codedeploy.stubber.add_response(
-        "create_deployment",
-        {"deploymentId": "d-BACK"},
-        {
-            "applicationName": "payments-deploy-prod",
-            "deploymentGroupName": "g",
-            "revision": previous,
-            "description": "conveyor validation rollback of d-NEW",
-        },
-    )
-    expect_failure(codepipeline)
-
-    app.handler(
-        job_event({"url": f"{server}/error", "retries": 0, "rollback": CODEDEPLOY}), context
-    )
-
-    assert (
-        "CodeDeploy deployment d-BACK returns g to the revision before d-NEW"
-        in (reported_failure(codepipeline)["message"])
-    )
-
-
-@pytest.mark.parametrize(
-    "info",
-    [
-        {"status": "InProgress", "creator": "codeDeployRollback"},
-        {
-            "status": "Succeeded",
-            "creator": "user",
-            "description": "conveyor validation rollback of d-1",
-        },
-    ],
-)
-def test_a_codedeploy_rollback_is_never_rolled_back(
-    server: str,
-    codepipeline: Stubbed,
-    codedeploy: Stubbed,
-    context: FakeContext,
-    info: dict[str, str],
-) -> None:
-    _last_deployment(codedeploy, **info)
-    expect_failure(codepipeline)
-
-    app.handler(
-        job_event({"url": f"{server}/error", "retries": 0, "rollback": CODEDEPLOY}), context
-    )
-
-    assert (
-        "is a rollback already; not rolled back again"
-        in (reported_failure(codepipeline)["message"])
-    )
 
 
 # --- CodeDeploy lifecycle hook ---
@@ -1196,7 +907,7 @@ def test_unknown_event_is_ignored_loudly(
 def test_sample_job_event_parses_to_its_documented_meaning() -> None:
     job = app.parse_job(load_event("validate_http", "codepipeline-job.json"))
     assert job is not None
-    check_, target = app.parse_user_parameters(job.user_parameters)
+    check_ = app.parse_user_parameters(job.user_parameters)
     assert check_ == check.Check(
         url="https://staging.payments.example.com/health",
         expect_status=200,
@@ -1205,7 +916,6 @@ def test_sample_job_event_parses_to_its_documented_meaning() -> None:
         interval_seconds=10,
         timeout_seconds=5,
     )
-    assert target == rollback.EcsService("payments-staging", "api")
 
 
 def test_common_is_still_vendored_here() -> None:
@@ -1225,7 +935,7 @@ def test_common_is_still_vendored_here() -> None:
         (6_500, 0.5, (1, 1, 2)),  # exactly 6 s: still two tries
         (6_400, 0.5, (1, 4, 1)),  # under 6 s: one try
         (5_000, 0.5, (1, 3, 1)),
-        (10_000, 5.0, (1, 4, 1)),  # a rollback leaves 5 s for the report
+        (10_000, 5.0, (1, 4, 1)),  # kept back: 5 s
         (6_000, 5.0, (1, 1, 1)),  # one second is enough for one short try
         (14_500, 0.5, (2, 4, 2)),  # 14 s: two tries of 2 + 4 s
         (0, 0.5, (1, 1, 1)),  # the report is still attempted
@@ -1245,21 +955,6 @@ def test_without_a_context_the_budget_is_a_minute() -> None:
     budget = app.Budget(object())
     assert budget.left() == 60
     assert budget.for_check() == 40
-
-
-def test_rollback_calls_leave_the_report_its_five_seconds(
-    server: str, codepipeline: Stubbed, aws: Aws
-) -> None:
-    expect_failure(codepipeline)
-    rollback_ = {"lambda": {"function": "payments-api", "alias": "live"}}
-    with black_hole() as endpoint:
-        aws.endpoint = endpoint
-        app.handler(
-            job_event({"url": f"{server}/error", "retries": 0, "rollback": rollback_}),
-            FakeContext(remaining_ms=10_000),
-        )
-    [(_, config)] = [(s, c) for s, c in aws.configs if s == "lambda"]
-    assert (config.connect_timeout, config.read_timeout) == (1, 4)
 
 
 def _logged(capsys: pytest.CaptureFixture[str], message: str) -> list[dict[str, Any]]:
@@ -1302,24 +997,6 @@ def test_a_crash_is_logged_with_its_trace(
     assert line["error"] == "validation handler error: RuntimeError: socket library on fire"
     assert line["trace"].startswith("Traceback (most recent call last):\n  File ")
     assert line["trace"].endswith("RuntimeError: socket library on fire\n")
-
-
-def test_a_rollback_error_is_logged(
-    server: str,
-    codepipeline: Stubbed,
-    lambda_: Stubbed,
-    context: FakeContext,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    lambda_.stubber.add_client_error("get_alias", "AccessDeniedException", "not allowed")
-    expect_failure(codepipeline)
-    rollback_ = {"lambda": {"function": "payments-api", "alias": "live"}}
-    app.handler(job_event({"url": f"{server}/error", "retries": 0, "rollback": rollback_}), context)
-
-    [line] = _logged(capsys, "rollback failed")
-    assert line["level"] == "ERROR"
-    assert line["error"].startswith("AccessDeniedException: ")
-    assert reported_failure(codepipeline)["message"].endswith("not allowed); roll back by hand.")
 
 
 def test_an_already_reported_job_says_so(
@@ -1592,28 +1269,26 @@ def test_with_the_idempotency_table_a_retry_anywhere_reports_the_first_decision(
     server: str,
     codepipeline: Stubbed,
     context: FakeContext,
-    ecs_service: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Issue 17/2 with Powertools Idempotency: the retry lands in another environment (no
-    memory of the first), reads the decision from the table, and neither checks nor rolls
-    back again: the report carries the first rollback's own words."""
-    monkeypatch.setenv("IDEMPOTENCY_TABLE_NAME", create_idempotency_table("idempotency"))
-    codepipeline.stubber.add_client_error("put_job_failure_result", "ThrottlingException")
-    rollback_ = {"ecs": {"cluster": "payments-staging", "service": "api"}}
-    event = job_event({"url": f"{server}/error", "retries": 0, "rollback": rollback_})
-    with pytest.raises(ClientError, match="Throttling"):
+    memory of the first), reads the decision from the table, and does not check again: the
+    report carries the first decision's own words."""
+    with mock_aws():
+        monkeypatch.setenv("IDEMPOTENCY_TABLE_NAME", create_idempotency_table("idempotency"))
+        codepipeline.stubber.add_client_error("put_job_failure_result", "ThrottlingException")
+        event = job_event({"url": f"{server}/error", "retries": 0})
+        with pytest.raises(ClientError, match="Throttling"):
+            app.handler(event, context)
+        seen = len(Routes.seen_hosts)
+        first = codepipeline.calls[-1][1]["failureDetails"]["message"]
+
+        app._decided.clear()
+        expect_failure(codepipeline)
         app.handler(event, context)
-    seen = len(Routes.seen_hosts)
 
-    app._decided.clear()
-    expect_failure(codepipeline)
-    app.handler(event, context)
-
-    assert _running(ecs_service) == "payments-api:2"
     assert len(Routes.seen_hosts) == seen
-    message = codepipeline.calls[-1][1]["failureDetails"]["message"]
-    assert "rolled back from payments-api:3" in message
+    assert codepipeline.calls[-1][1]["failureDetails"]["message"] == first
     assert app._decided == {}
 
 
@@ -1669,8 +1344,7 @@ def test_parameter_errors_name_the_key_and_what_to_write(
 
 
 def _parsed(**params: Any) -> check.Check:
-    check_, _ = app.parse_user_parameters(json.dumps({"url": "https://x/health", **params}))
-    return check_
+    return app.parse_user_parameters(json.dumps({"url": "https://x/health", **params}))
 
 
 def test_parameters_left_out_take_the_documented_defaults() -> None:
@@ -1736,8 +1410,7 @@ def test_a_token_without_attempts_done_keeps_its_last_problem(
     app.handler(job_event({"url": f"{server}/ok"}, token=token), FakeContext(remaining_ms=20_500))
 
     assert reported_failure(codepipeline)["message"] == (
-        f"Validation failed: GET {server}/ok: stopped before the Lambda timeout; last: {shown}. "
-        "Rollback: no rollback configured."
+        f"Validation failed: GET {server}/ok: stopped before the Lambda timeout; last: {shown}."
     )
 
 
@@ -1791,8 +1464,7 @@ def test_secrets_of_the_url_are_hidden_wherever_the_problem_repeats_them(
     app.handler(job_event({"url": url, "retries": 0}), FakeContext())
 
     assert reported_failure(codepipeline)["message"] == (
-        f"Validation failed: GET https://x/health: {shown} (after 1 attempt). "
-        "Rollback: no rollback configured."
+        f"Validation failed: GET https://x/health: {shown} (after 1 attempt)."
     )
 
 
@@ -1813,7 +1485,7 @@ def test_an_attempt_runs_while_the_interval_and_a_second_remain(
     expect_failure(codepipeline)
     params = {"url": f"{server}/error", "retries": 1, "interval_seconds": 10}
 
-    # 31 s left: 11 s for the check after the 20 s kept for rollback and report.
+    # 31 s left: 11 s for the check after the 20 s kept for the report.
     app.handler(job_event(params), FakeContext(remaining_ms=31_000))
 
     assert (
@@ -1885,10 +1557,7 @@ def _job_message(codepipeline: Stubbed, params: dict[str, Any]) -> str:
 
 
 def _failed(target: str, problem: str) -> str:
-    return (
-        f"Validation failed: GET {target}: {problem} (after 1 attempt). "
-        "Rollback: no rollback configured."
-    )
+    return f"Validation failed: GET {target}: {problem} (after 1 attempt)."
 
 
 @pytest.mark.parametrize(("hops", "passes"), [(5, True), (6, False)])
@@ -2085,389 +1754,3 @@ def test_the_deadline_stops_the_request_in_every_phase(
     with pytest.raises(http_check.UnhealthyError) as raised:
         http_check.fetch(request, 2)
     assert str(raised.value) == "timed out after 2s"
-
-
-# --- what mutation testing found unprotected in rollback.py ---
-
-TARGET_ERROR = (
-    '"rollback" must be null, {"ecs": {"cluster": "…", "service": "…"}}, '
-    '{"lambda": {"function": "…", "alias": "…"}} or '
-    '{"codedeploy": {"application": "…", "deployment_group": "…"}}, each with an optional '
-    '"role_arn": "arn:…" (the environment\'s account)'
-)
-
-
-@pytest.mark.parametrize(
-    "target",
-    [
-        "x",
-        ["ecs"],
-        {"ecs": "payments-staging"},
-        {"ecs": {"function": "f", "alias": "a"}},
-        {"ecs": {"application": "a", "deployment_group": "g"}},
-    ],
-)
-def test_a_rollback_target_of_the_wrong_shape_is_explained(
-    codepipeline: Stubbed, target: object
-) -> None:
-    message = _configuration_error(codepipeline, {"url": "https://x", "rollback": target})
-    assert message == f"validate_http: invalid UserParameters: {TARGET_ERROR}"
-
-
-def test_a_rollback_role_is_kept() -> None:
-    role = "arn:aws:iam::123456789012:role/deploy"
-    _, target = app.parse_user_parameters(
-        json.dumps(
-            {
-                "url": "https://x",
-                "rollback": {"ecs": {"cluster": "c", "service": "s", "role_arn": role}},
-            }
-        )
-    )
-    assert target == rollback.EcsService("c", "s", role)
-
-
-@pytest.mark.parametrize(
-    ("kind", "body", "expected"),
-    [
-        ("lambda", {"function": "f", "alias": "live"}, rollback.LambdaAlias),
-        ("codedeploy", {"application": "a", "deployment_group": "g"}, rollback.CodeDeployGroup),
-    ],
-)
-def test_a_rollback_role_is_kept_for_functions_and_deployment_groups(
-    kind: str, body: dict[str, str], expected: type
-) -> None:
-    """Lambda and CodeDeploy environments in another account are rolled back there too."""
-    role = "arn:aws:iam::222222222222:role/deploy"
-    _, target = app.parse_user_parameters(
-        json.dumps({"url": "https://x", "rollback": {kind: {**body, "role_arn": role}}})
-    )
-    assert target == expected(*body.values(), role)
-
-
-@pytest.mark.parametrize("kind", ["lambda", "codedeploy"])
-def test_a_rollback_in_another_account_acts_there_as_the_role(
-    server: str,
-    codepipeline: Stubbed,
-    aws: Aws,
-    monkeypatch: pytest.MonkeyPatch,
-    kind: str,
-) -> None:
-    """A function's alias or a CodeDeploy group in another account (issue 10) is moved with
-    the credentials of the role there, never with the validator's own."""
-    role = "arn:aws:iam::222222222222:role/payments-deploy-prod"
-    aws.stub("sts").stubber.add_response(
-        "assume_role",
-        {
-            "Credentials": {
-                "AccessKeyId": "AKIAEXAMPLEEXAMPLE12",
-                "SecretAccessKey": "secret",
-                "SessionToken": "session-token",
-                "Expiration": "2030-01-01T00:00:00Z",
-            }
-        },
-        {"RoleArn": role, "RoleSessionName": "conveyor-validate-rollback"},
-    )
-    there = aws.stub(kind)
-    if kind == "lambda":
-        _lambda_versions(there, "7")
-        there.stubber.add_response(
-            "update_alias",
-            {"Name": "live", "FunctionVersion": "6"},
-            {
-                "FunctionName": "payments-api",
-                "Name": "live",
-                "FunctionVersion": "6",
-                "RoutingConfig": {"AdditionalVersionWeights": {}},
-            },
-        )
-        target = {"lambda": {"function": "payments-api", "alias": "live", "role_arn": role}}
-        expected = "alias payments-api:live rolled back from version 7 to 6"
-    else:
-        _last_deployment(there, status="Ready", creator="user")
-        there.stubber.add_response(
-            "stop_deployment",
-            {"status": "Pending"},
-            {"deploymentId": "d-NEW", "autoRollbackEnabled": True},
-        )
-        target = {"codedeploy": {**CODEDEPLOY["codedeploy"], "role_arn": role}}
-        expected = "CodeDeploy deployment d-NEW stopped and rolled back"
-    made: list[dict[str, Any]] = []
-
-    def client(service: str, **kwargs: Any) -> Any:
-        made.append({"service": service, **kwargs})
-        return aws.clients[service]  # the stubbed calls, made with the role's credentials
-
-    monkeypatch.setattr(boto3, "client", client)
-
-    assert expected in _rollback_message(server, codepipeline, target)
-    assert [(m["service"], m["aws_session_token"]) for m in made] == [(kind, "session-token")]
-
-
-def _rollback_message(server: str, codepipeline: Stubbed, target: dict[str, Any]) -> str:
-    expect_failure(codepipeline)
-    app.handler(
-        job_event({"url": f"{server}/error", "retries": 0, "rollback": target}), FakeContext()
-    )
-    message = reported_failure(codepipeline)["message"]
-    prefix = f"Validation failed: GET {server}/error: expected status 200, got 500 "
-    assert message.startswith(f"{prefix}(after 1 attempt). Rollback: ")
-    return message.removeprefix(f"{prefix}(after 1 attempt). Rollback: ")
-
-
-def test_the_assumed_role_s_credentials_and_time_bounds_reach_the_ecs_client(
-    server: str,
-    codepipeline: Stubbed,
-    aws: Aws,
-    ecs_service: Any,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    role = "arn:aws:iam::123456789012:role/payments-deploy-prod"
-    sts = aws.stub("sts")
-    expiry = "2030-01-01T00:00:00Z"
-    sts.stubber.add_response(
-        "assume_role",
-        {
-            "Credentials": {
-                "AccessKeyId": "AKIAEXAMPLEEXAMPLE12",
-                "SecretAccessKey": "secret",
-                "SessionToken": "session-token",
-                "Expiration": expiry,
-            }
-        },
-        {"RoleArn": role, "RoleSessionName": "conveyor-validate-rollback"},
-    )
-    made: list[dict[str, Any]] = []
-    real_client = boto3.client
-
-    def client(service: str, **kwargs: Any) -> Any:
-        made.append({"service": service, **kwargs})
-        return real_client(service, **kwargs)
-
-    monkeypatch.setattr(boto3, "client", client)
-    target = {"ecs": {"cluster": "payments-staging", "service": "api", "role_arn": role}}
-
-    assert "rolled back from payments-api:3" in _rollback_message(server, codepipeline, target)
-    [assumed] = [m for m in made if m.get("aws_session_token")]
-    assert (assumed["service"], assumed["aws_access_key_id"]) == ("ecs", "AKIAEXAMPLEEXAMPLE12")
-    assert (assumed["aws_secret_access_key"], assumed["aws_session_token"]) == (
-        "secret",
-        "session-token",
-    )
-    bounded = [c for s, c in aws.configs if s == "ecs"][-1]
-    config = assumed["config"]
-    assert config is not None
-    assert (config.connect_timeout, config.read_timeout, config.retries["total_max_attempts"]) == (
-        bounded.connect_timeout,
-        bounded.read_timeout,
-        bounded.retries["total_max_attempts"],
-    )
-
-
-ECS_ARN = "arn:aws:ecs:us-east-1:123456789012:task-definition/payments-api:{}"
-
-
-def _ecs_service_on(ecs: Stubbed, revision: int) -> None:
-    ecs.stubber.add_response(
-        "describe_services",
-        {"services": [{"serviceName": "api", "taskDefinition": ECS_ARN.format(revision)}]},
-        {"cluster": "c", "services": ["api"]},
-    )
-
-
-def test_active_revisions_are_read_across_pages(
-    server: str, codepipeline: Stubbed, aws: Aws
-) -> None:
-    ecs = aws.stub("ecs")
-    _ecs_service_on(ecs, 7)
-    ecs.stubber.add_response(
-        "list_task_definitions",
-        {"taskDefinitionArns": [ECS_ARN.format(3), ECS_ARN.format(5)], "nextToken": "t1"},
-        {"familyPrefix": "payments-api", "status": "ACTIVE"},
-    )
-    ecs.stubber.add_response(
-        "list_task_definitions",
-        {"nextToken": "t2"},
-        {"familyPrefix": "payments-api", "status": "ACTIVE", "nextToken": "t1"},
-    )
-    ecs.stubber.add_response(
-        "list_task_definitions",
-        {"taskDefinitionArns": [ECS_ARN.format(7)]},
-        {"familyPrefix": "payments-api", "status": "ACTIVE", "nextToken": "t2"},
-    )
-    ecs.stubber.add_response(
-        "update_service",
-        {},
-        {"cluster": "c", "service": "api", "taskDefinition": ECS_ARN.format(5)},
-    )
-
-    message = _rollback_message(server, codepipeline, {"ecs": {"cluster": "c", "service": "api"}})
-
-    assert message == f"ECS service api rolled back from payments-api:7 to {ECS_ARN.format(5)}."
-
-
-@pytest.mark.parametrize(
-    ("services", "arns", "error"),
-    [
-        ([], [], "RuntimeError: ECS service api not found in cluster c"),
-        (
-            None,
-            [],
-            "RuntimeError: no earlier ACTIVE revision of task definition family payments-api",
-        ),
-    ],
-)
-def test_ecs_rollbacks_that_cannot_start_say_why(
-    server: str,
-    codepipeline: Stubbed,
-    aws: Aws,
-    services: list[Any] | None,
-    arns: list[str],
-    error: str,
-) -> None:
-    ecs = aws.stub("ecs")
-    if services is None:
-        _ecs_service_on(ecs, 3)
-        ecs.stubber.add_response(
-            "list_task_definitions",
-            {"taskDefinitionArns": arns},
-            {"familyPrefix": "payments-api", "status": "ACTIVE"},
-        )
-    else:
-        ecs.stubber.add_response(
-            "describe_services", {"services": services}, {"cluster": "c", "services": ["api"]}
-        )
-
-    message = _rollback_message(server, codepipeline, {"ecs": {"cluster": "c", "service": "api"}})
-
-    assert message == f"ROLLBACK FAILED ({error}); roll back by hand."
-
-
-def _alias_on(lambda_: Stubbed, version: str) -> None:
-    lambda_.stubber.add_response(
-        "get_alias",
-        {"Name": "live", "FunctionVersion": version},
-        {"FunctionName": "payments-api", "Name": "live"},
-    )
-
-
-def test_published_versions_are_read_across_pages(
-    server: str, codepipeline: Stubbed, lambda_: Stubbed
-) -> None:
-    _alias_on(lambda_, "6")
-    pages = [
-        {
-            "Versions": [{"Version": "$LATEST"}, {"Version": "3"}, {"Version": "5"}],
-            "NextMarker": "m",
-        },
-        {"NextMarker": "n"},
-        {"Versions": [{"Version": "6"}]},
-    ]
-    for page, marker in zip(pages, [None, "m", "n"], strict=True):
-        expected = {"FunctionName": "payments-api", **({"Marker": marker} if marker else {})}
-        lambda_.stubber.add_response("list_versions_by_function", page, expected)
-    lambda_.stubber.add_response(
-        "update_alias",
-        {"Name": "live", "FunctionVersion": "5"},
-        {
-            "FunctionName": "payments-api",
-            "Name": "live",
-            "FunctionVersion": "5",
-            "RoutingConfig": {"AdditionalVersionWeights": {}},
-        },
-    )
-    target = {"lambda": {"function": "payments-api", "alias": "live"}}
-
-    message = _rollback_message(server, codepipeline, target)
-
-    assert message == "alias payments-api:live rolled back from version 6 to 5."
-
-
-@pytest.mark.parametrize(
-    ("alias", "versions", "said"),
-    [
-        (
-            "$LATEST",
-            None,
-            "ROLLBACK FAILED (RuntimeError: alias live points at $LATEST, which has "
-            "no predecessor); roll back by hand.",
-        ),
-        (
-            "1",
-            [],
-            "ROLLBACK FAILED (RuntimeError: payments-api has no published version before "
-            "1); roll back by hand.",
-        ),
-        (
-            "3",
-            ["3", "4"],
-            "alias payments-api:live already serves version 3, below the deployed "
-            "4; not rolled back again.",
-        ),
-    ],
-)
-def test_lambda_rollbacks_that_do_not_move_the_alias_say_why(
-    server: str,
-    codepipeline: Stubbed,
-    lambda_: Stubbed,
-    alias: str,
-    versions: list[str] | None,
-    said: str,
-) -> None:
-    _alias_on(lambda_, alias)
-    if versions is not None:
-        lambda_.stubber.add_response(
-            "list_versions_by_function",
-            {"Versions": [{"Version": v} for v in versions]},
-            {"FunctionName": "payments-api"},
-        )
-    target = {"lambda": {"function": "payments-api", "alias": "live"}}
-
-    assert _rollback_message(server, codepipeline, target) == said
-
-
-@pytest.mark.parametrize(
-    ("group", "info", "said"),
-    [
-        (
-            {},
-            None,
-            "ROLLBACK FAILED (RuntimeError: deployment group g has no deployment); "
-            "roll back by hand.",
-        ),
-        (
-            None,
-            {"creator": "user"},
-            "CodeDeploy deployment d-NEW ended ; CodeDeploy rolls it back.",
-        ),
-        (
-            None,
-            {"status": "Failed"},
-            "CodeDeploy deployment d-NEW ended Failed; CodeDeploy rolls it back.",
-        ),
-        (
-            None,
-            {"status": "Succeeded"},
-            "ROLLBACK FAILED (RuntimeError: deployment d-NEW has no "
-            "previous revision to return to); roll back by hand.",
-        ),
-    ],
-)
-def test_codedeploy_rollbacks_that_need_no_action_or_cannot_act_say_why(
-    server: str,
-    codepipeline: Stubbed,
-    codedeploy: Stubbed,
-    group: dict[str, Any] | None,
-    info: dict[str, Any] | None,
-    said: str,
-) -> None:
-    if group is not None:
-        codedeploy.stubber.add_response(
-            "get_deployment_group",
-            {"deploymentGroupInfo": group},
-            {"applicationName": "payments-deploy-prod", "deploymentGroupName": "g"},
-        )
-    else:
-        _last_deployment(codedeploy, **(info or {}))
-
-    assert _rollback_message(server, codepipeline, CODEDEPLOY) == said

@@ -103,7 +103,7 @@ events = jobs | hooks | ecs_hooks | values
 
 
 class FakeClient:
-    """Records every call; answers {} (so a rollback finds nothing and says so)."""
+    """Records every call; answers {}."""
 
     def __init__(self, calls: list[tuple[str, dict[str, Any]]]) -> None:
         self.calls = calls

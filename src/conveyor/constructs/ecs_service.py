@@ -947,7 +947,6 @@ def deploy_role(
     artifacts: LocalArtifacts | ForeignArtifacts,
     trust: iam.IPrincipal | None = None,
     role_name: str | None = None,
-    rollback: bool = False,
 ) -> iam.IRole:
     """The role of the ECS (or CodeDeploy-to-ECS) deploy action, scoped to one service.
 
@@ -1009,11 +1008,6 @@ def deploy_role(
             conditions={"StringLike": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
         )
     )
-    if rollback:
-        # The pipeline's validation assumes this role to roll the service back.
-        role.add_to_policy(
-            iam.PolicyStatement(actions=["ecs:ListTaskDefinitions"], resources=["*"])
-        )
     artifacts.grant_read(role)
     if target.task_roles is None:
         acknowledgements.acknowledge(

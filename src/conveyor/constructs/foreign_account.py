@@ -37,7 +37,6 @@ from conveyor.constructs.cloudformation_role import (
     cloudformation_role,
     grant_ssm_parameters,
 )
-from conveyor.constructs.deployment_grants import grant_deployment
 from conveyor.constructs.ecs_service import (
     EcsTarget,
     ForeignArtifacts,
@@ -203,7 +202,6 @@ class ForeignAccount:
         self._artifacts().grant_read(deployer)
         # The caller of CreateStack/CreateChangeSet resolves the SSM-typed template parameters.
         grant_ssm_parameters(deployer, environment_stack)
-        self._deployer = deployer
         acknowledgements.acknowledge(
             deployer,
             f"IAM5[Resource::arn:<AWS::Partition>:cloudformation:<AWS::Region>:"
@@ -226,11 +224,6 @@ class ForeignAccount:
                 self._role_arn(self.cloudformation_role_name),
                 mutable=False,
             ),
-        )
-
-    def _deployer_seen_as(self, id: str) -> iam.IRole:
-        return iam.Role.from_role_arn(
-            self.pipeline, f"{id}{self.label}", self._role_arn(self.deploy_role_name), mutable=False
         )
 
     def _deployment_group(self, group: str) -> codedeploy.IEcsDeploymentGroup:
@@ -307,22 +300,6 @@ class ForeignAccount:
         return iam.Role.from_role_arn(
             self.pipeline, f"CodeDeployRole{self.label}", self._role_arn(role_name), mutable=False
         )
-
-    def deployment_group_rollback(self, *, group: str) -> iam.IRole:
-        """CodeDeploy blue/green here: the pipeline's validation assumes the deploy role to stop
-        the group's deployment with rollback, or deploy the revision before it again
-        (rollback.py: GetDeploymentGroup, GetDeployment, StopDeployment, CreateDeployment).
-        https://docs.aws.amazon.com/codedeploy/latest/userguide/auth-and-access-control-permissions-reference.html
-        Call after stack_roles; returns the deploy role as the pipeline sees it."""
-        found = self._deployment_group(group)
-        grant_deployment(self._deployer, found)
-        self._deployer.add_to_policy(
-            iam.PolicyStatement(
-                actions=["codedeploy:GetDeploymentGroup", "codedeploy:StopDeployment"],
-                resources=[found.deployment_group_arn],
-            )
-        )
-        return self._deployer_seen_as("RollbackRole")
 
     def forward_deployment_events(self, *, application: str) -> None:
         """CodeDeploy tells of its deployments here on this account's default event bus; the
@@ -429,54 +406,6 @@ class ForeignAccount:
         )
         rule.add_target(targets.EventBus(bus, role=role))
 
-    def function_rollback(self, *, function: str) -> iam.IRole:
-        """A Lambda function here: the pipeline's validation assumes the deploy role to point
-        its alias back at the version before (rollback.py: GetAlias, ListVersionsByFunction,
-        UpdateAlias). Call after stack_roles; returns the deploy role as the pipeline sees it."""
-        arn = f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{Aws.ACCOUNT_ID}:function:{function}"
-        self._deployer.add_to_policy(
-            iam.PolicyStatement(
-                actions=[
-                    "lambda:GetAlias",
-                    "lambda:UpdateAlias",
-                    "lambda:ListVersionsByFunction",
-                ],
-                resources=[arn, f"{arn}:*"],
-            )
-        )
-        acknowledgements.acknowledge(
-            self._deployer,
-            f"IAM5[Resource::arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:"
-            f"function:{function}:*]",
-            "rollback moves this one function's alias to its previous version",
-        )
-        return self._deployer_seen_as("RollbackRole")
-
-    def created_service_rollback(self, *, cluster: str, service: str) -> iam.IRole:
-        """A service the environment's stack creates in this account: the pipeline's validation
-        assumes the deploy role to roll it back there (rollback.py: DescribeServices,
-        ListTaskDefinitions, UpdateService). Call after stack_roles; returns the deploy role as
-        the pipeline sees it."""
-        self._deployer.add_to_policy(
-            iam.PolicyStatement(
-                actions=["ecs:DescribeServices", "ecs:UpdateService"],
-                resources=[
-                    f"arn:{Aws.PARTITION}:ecs:{Aws.REGION}:{Aws.ACCOUNT_ID}:"
-                    f"service/{cluster}/{service}"
-                ],
-            )
-        )
-        self._deployer.add_to_policy(
-            iam.PolicyStatement(actions=["ecs:ListTaskDefinitions"], resources=["*"])
-        )
-        acknowledgements.acknowledge(
-            self._deployer,
-            "IAM5[Resource::*]",
-            "ecs:ListTaskDefinitions supports no resource-level permissions; the rollback may "
-            "update only the environment's one service",
-        )
-        return self._deployer_seen_as("RollbackRole")
-
     def _grant_pipeline_artifacts(self, role_name: str) -> None:
         store = self._store
         reader = iam.ArnPrincipal(self._role_arn(role_name))
@@ -533,8 +462,9 @@ class ForeignAccount:
     def existing_service(
         self, target: EcsTarget, *, cluster: str, service: str
     ) -> tuple[EcsTarget, iam.IRole]:
-        """An existing service in this account: the deploy role may also deploy and roll it
-        back; returns the service as the pipeline's deploy action sees it, and the role."""
+        """An existing service in this account: the deploy role there deploys it (a stage
+        rollback deploys the last good release again, with the same role); returns the service
+        as the pipeline's deploy action sees it, and the role."""
         deploy_role(
             self.stack,
             "ServiceDeployRole",
@@ -542,7 +472,6 @@ class ForeignAccount:
             artifacts=self._artifacts(),
             trust=iam.ArnPrincipal(f"arn:{Aws.PARTITION}:iam::{self.pipeline_account}:root"),
             role_name=self.naming.name("deploy-service", self.env.name),
-            rollback=True,
         )
         role_name = self.naming.name("deploy-service", self.env.name)
         self._grant_pipeline_artifacts(role_name)

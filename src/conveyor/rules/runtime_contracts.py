@@ -36,7 +36,6 @@ Resource kinds:
                            MarkDeployed action passes)
   stack-ssm-parameters     the Parameter Store parameters the SSM-typed template parameters of
                            the action's stack name (their defaults)
-  rollback-role            the role in an environment's account a rollback acts as (role_arn)
 """
 
 from __future__ import annotations
@@ -558,50 +557,6 @@ HANDLER_CONTRACTS: tuple[HandlerContract, ...] = (
         ),
     ),
 )
-
-# What the validation's rollback calls (src/conveyor/handlers/validate_http/rollback.py), per
-# kind of environment. An environment in another account is rolled back as a role there (the
-# rollback's role_arn), which must allow these; the validator must be allowed sts:AssumeRole.
-_ECS_API = (
-    "https://docs.aws.amazon.com/service-authorization/latest/reference/"
-    "list_amazonelasticcontainerservice.html"
-)
-_ASSUME_ROLE = (
-    "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_common-scenarios_aws-accounts.html"
-)
-ROLLBACK_ASSUMES_ROLE = Need(("sts:AssumeRole",), "rollback-role", _ASSUME_ROLE)
-ROLLBACK_NEEDS: dict[str, tuple[Need, ...]] = {
-    "ecs": (
-        Need(("ecs:DescribeServices", "ecs:UpdateService"), "ecs-service", _ECS_API),
-        Need(("ecs:ListTaskDefinitions",), "*", _ECS_API),
-    ),
-    "lambda": (
-        Need(
-            ("lambda:GetAlias", "lambda:ListVersionsByFunction", "lambda:UpdateAlias"),
-            "lambda-function",
-            _LAMBDA_API,
-        ),
-    ),
-    "codedeploy": (
-        Need(
-            (
-                "codedeploy:GetDeploymentGroup",
-                "codedeploy:GetDeployment",
-                "codedeploy:StopDeployment",
-                "codedeploy:CreateDeployment",
-            ),
-            "codedeploy-deployment-group",
-            _CODEDEPLOY_API,
-        ),
-        # Redeploying the previous revision registers and reads it like any new deployment.
-        Need(
-            ("codedeploy:GetApplicationRevision", "codedeploy:RegisterApplicationRevision"),
-            "codedeploy-application",
-            _CODEDEPLOY_API,
-        ),
-        Need(("codedeploy:GetDeploymentConfig",), "codedeploy-config", _CODEDEPLOY_API),
-    ),
-}
 
 # CodeDeploy's and ECS's deployment events in an environment's own account reach the pipeline
 # account's default bus (history, rollback notices): the forwarding rule's role puts them there,

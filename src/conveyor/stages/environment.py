@@ -252,7 +252,7 @@ class EnvironmentStage:
         elif part.existing is not None:
             found.append(self._ecs_deploy(build_output))
         if part.env.validation is not None:
-            found.append(self.pipeline.validation(part, self._rollback(), run_order=self._next()))
+            found.append(self.pipeline.validation(part, run_order=self._next()))
         if part.env.tests is not None:
             found.append(self._job("Tests", part.env.tests, projects, after_deploy=True))
         return found
@@ -552,25 +552,3 @@ class EnvironmentStage:
             ),
             run_order=self._next(),
         )
-
-    def _rollback(self) -> dict[str, Any] | None:
-        """What the validation rolls back when its check fails."""
-        part = self.part
-        target: dict[str, str]
-        if part.is_lambda:
-            kind = "lambda"
-            target = {
-                "function": part.function_name,
-                "alias": part.env.deploy.lambda_.alias if part.env.deploy.lambda_ else "",
-            }
-        elif part.codedeploy_ecs:
-            # Only CodeDeploy may move a service under its controller (issue 14/9).
-            kind = "codedeploy"
-            target = {"application": part.group_name, "deployment_group": part.group_name}
-        else:
-            kind = "ecs"
-            target = {"cluster": part.cluster_name, "service": part.service_name}
-        if part.foreign_role is not None:
-            # Another account's environment is rolled back there, as its deploy role.
-            target["role_arn"] = part.foreign_role.role_arn
-        return {kind: target}

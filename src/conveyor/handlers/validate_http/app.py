@@ -5,8 +5,15 @@ Whatever happens — bad parameters, an unreachable URL, a bug here, the Lambda 
 in — the job or hook gets a result. A CodePipeline job without one hangs for up to an hour; a
 CodeDeploy hook without one holds traffic shifting until the deployment times out.
 
-Each job or hook execution is decided once (check, then rollback) and only reported again on
-a retry: a duplicated or retried invocation never re-runs the check or rolls back twice.
+Each job or hook execution is decided once and only reported again on a retry: a duplicated or
+retried invocation never re-runs the check.
+
+A failed check only fails the job or hook; it rolls nothing back itself (issue 11). Whoever owns
+the deployment puts the last good release back: the stage's OnFailure ROLLBACK (a CodePipeline
+action), CodeDeploy (its lifecycle hook) or ECS (its hook). A rollback here as well was a second
+rollback racing the first: CodeDeploy takes one deployment per group at a time.
+https://docs.aws.amazon.com/codepipeline/latest/userguide/stage-rollback.html
+https://docs.aws.amazon.com/codedeploy/latest/userguide/limits.html
 """
 
 # mypy: disable-error-code="import-untyped"
@@ -26,14 +33,12 @@ if TYPE_CHECKING or (__package__ or "").startswith("conveyor."):
 else:  # Lambda: the asset root is the handlers folder, where the shared module is top-level
     import _common as common
 from . import check as checks
-from . import rollback
 
 logger = common.get_logger("conveyor.validate_http")
 
-# Kept back from the check for the rollback and the report, and from the rollback for the
-# report: both must happen before the Lambda timeout (issue 17/3).
+# Kept back from the check for the report (its retries included): it must happen before the
+# Lambda timeout (issue 17/3).
 CHECK_RESERVE_SECONDS = 20.0
-REPORT_RESERVE_SECONDS = 5.0
 # What the report itself leaves of the invocation.
 REPORT_KEEP_SECONDS = 0.5
 # Used when the context cannot say (local runs): as if the function had a minute.
@@ -47,8 +52,6 @@ _TOKEN_MAX = 2048  # PutJobSuccessResult continuationToken
 ALREADY_REPORTED = frozenset(
     {"InvalidJobStateException", "LifecycleEventAlreadyCompletedException"}
 )
-
-ParameterError = (checks.ParameterError, rollback.ParameterError)
 
 
 @dataclass(frozen=True)
@@ -82,16 +85,11 @@ class Budget:
         Lambda timeout at the latest. The report is always attempted: with under a second
         left it gets one try of a second's connect and read."""
         seconds = self.left() - keep
-        if seconds < 1 and keep > REPORT_KEEP_SECONDS:
-            raise TimeoutError(f"no time left for {service} before the Lambda timeout")
         attempts = 2 if seconds >= 6 else 1
         per_attempt = seconds / attempts - (1 if attempts > 1 else 0)  # standard-mode backoff
         connect = max(1, min(3, int(per_attempt / 3)))
         read = max(1, int(per_attempt - connect))
         return _client(service, connect, read, attempts)
-
-    def rollback_clients(self, service: str) -> Any:
-        return self.client(service, keep=REPORT_RESERVE_SECONDS)
 
 
 @functools.lru_cache(maxsize=64)
@@ -124,7 +122,7 @@ def decide_once(key: str, decide: Callable[[], Outcome], context: object = None)
     """The outcome stored for `key`, or decide it now. With the idempotency table
     (IDEMPOTENCY_TABLE_NAME) the record is Powertools': any environment, any retry, and a
     concurrent duplicate waits. Without it, an in-memory record covers retries that reach the
-    same warm environment, and the rollbacks themselves refuse to act twice (rollback.py)."""
+    same warm environment."""
     if os.environ.get(common.IDEMPOTENCY_TABLE_VARIABLE):
         stored = common.run_once(
             lambda: _dump(decide()),
@@ -172,14 +170,8 @@ def _error_text(exc: BaseException, secrets: list[str]) -> str:
     return checks.redact(text, secrets)
 
 
-def _check_then_roll_back(
-    check: checks.Check,
-    target: rollback.Target,
-    progress: checks.Progress,
-    budget: Budget,
-    *,
-    can_continue: bool,
-    rolls_back: bool,
+def _check(
+    check: checks.Check, progress: checks.Progress, budget: Budget, *, can_continue: bool, job: bool
 ) -> Outcome:
     secrets = checks.secrets_of(check.url)
     try:
@@ -190,15 +182,9 @@ def _check_then_roll_back(
         return Outcome("succeeded", result.summary)
     if result.progress is not None:
         return Outcome("continue", result.summary, result.progress)
-    if not rolls_back:  # a lifecycle hook: CodeDeploy or ECS rolls back on failure
+    if not job:  # a lifecycle hook reports a status; the summary is only logged
         return Outcome("failed", result.summary)
-    try:
-        undone = rollback.roll_back(target, budget.rollback_clients)
-    except Exception as exc:
-        logger.error("rollback failed", extra={"error": f"{common.error_code(exc)}: {exc}"})
-        undone = f"ROLLBACK FAILED ({common.error_code(exc)}: {exc}); roll back by hand"
-    message = f"Validation failed: {result.summary}. Rollback: {undone}."
-    return Outcome("failed", checks.redact(message, secrets))
+    return Outcome("failed", checks.redact(f"Validation failed: {result.summary}.", secrets))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -232,7 +218,7 @@ def parse_job(event: object) -> Job | None:
     )
 
 
-def parse_user_parameters(raw: str) -> tuple[checks.Check, rollback.Target]:
+def parse_user_parameters(raw: str) -> checks.Check:
     try:
         values = json.loads(raw)
     except (json.JSONDecodeError, RecursionError) as exc:
@@ -241,21 +227,20 @@ def parse_user_parameters(raw: str) -> tuple[checks.Check, rollback.Target]:
         raise checks.ParameterError(
             'UserParameters must be a JSON object like {"url": "https://…"}'
         )
-    unknown = set(values) - checks.CHECK_KEYS - {"rollback"}
+    unknown = set(values) - checks.CHECK_KEYS
     if unknown:
         raise checks.ParameterError(
             f"unknown UserParameters keys {sorted(unknown)}; expected some of "
-            f"{sorted(checks.CHECK_KEYS | {'rollback'})}"
+            f"{sorted(checks.CHECK_KEYS)}"
         )
-    check = checks.with_ca(checks.build_check(values), os.environ)
-    return check, rollback.parse_target(values.get("rollback"))
+    return checks.with_ca(checks.build_check(values), os.environ)
 
 
 def handle_pipeline_job(job: Job, context: object) -> dict[str, Any]:
     budget = Budget(context)
     try:
-        check, target = parse_user_parameters(job.user_parameters)
-    except ParameterError as exc:
+        check = parse_user_parameters(job.user_parameters)
+    except checks.ParameterError as exc:
         outcome = Outcome("failed", f"validate_http: invalid UserParameters: {exc}")
         return _report_job(job.id, outcome, budget, "ConfigurationError")
     except Exception as exc:  # a bug in parsing must still end the job
@@ -263,9 +248,7 @@ def handle_pipeline_job(job: Job, context: object) -> dict[str, Any]:
     progress = checks.parse_progress(job.continuation_token)
     outcome = decide_once(
         f"job#{job.id}#{progress.attempts_done}",
-        lambda: _check_then_roll_back(
-            check, target, progress, budget, can_continue=True, rolls_back=True
-        ),
+        lambda: _check(check, progress, budget, can_continue=True, job=True),
         context,
     )
     return _report_job(job.id, outcome, budget)
@@ -336,9 +319,7 @@ def _hook_outcome(
         return Outcome("failed", f"invalid VALIDATE_* configuration: {exc}")
     return decide_once(
         key,
-        lambda: _check_then_roll_back(
-            check, None, progress, budget, can_continue=can_continue, rolls_back=False
-        ),
+        lambda: _check(check, progress, budget, can_continue=can_continue, job=False),
         budget.context,
     )
 
