@@ -34,7 +34,6 @@ from conveyor.constructs.artifact_store import AccessLogBucket, ArtifactStore, P
 from conveyor.constructs.build_project import BuildProject
 from conveyor.constructs.deployed_images import DeployedImageMarker
 from conveyor.constructs.deployed_packages import DeployedPackageMarker
-from conveyor.constructs.deployment_grants import grant_deployment
 from conveyor.constructs.deployment_history import DeploymentHistory
 from conveyor.constructs.ecs_service import (
     EcsTarget,
@@ -70,6 +69,7 @@ from conveyor.stages.environment import (
     alarm_validated_deploys,
     deployed_package_namespace,
     grant_stack_parameters,
+    prepare_stage_name,
     stage_name,
 )
 from conveyor.stages.self_update import UpdatePipeline
@@ -290,11 +290,22 @@ class Pipeline(Construct):
             else self._templates(source_output, build_logs, build_actions, projects)
         )
         for part in parts:
+            environment = EnvironmentStage(self, part)
+            prepare = prepare_stage_name(part.env)
+            if prepare is not None:
+                # Once per release, never again in a rollback (stages/environment.py: why).
+                stages.append(
+                    codepipeline.StageProps(
+                        stage_name=prepare,
+                        actions=environment.prepare_actions(templates, build_output, projects),
+                        **stage_conditions(planned[prepare].conditions),
+                    )
+                )
             name = stage_name(part.env.name)
             stages.append(
                 codepipeline.StageProps(
                     stage_name=name,
-                    actions=EnvironmentStage(self, part).actions(templates, build_output, projects),
+                    actions=environment.actions(templates, build_output, projects),
                     # Rollback on failure, alarm gates, bake and deployment window.
                     **stage_conditions(planned[name].conditions),
                 )
@@ -357,10 +368,17 @@ class Pipeline(Construct):
             deployment_groups=groups,
             failed_events=self.failed_events,
         )
+        # A notice names the environment of its Approve-/Before- stage too (an approval notice
+        # says which environment waits); the history records only the stage that deploys.
+        noticed_stages = dict(stage_environments)
+        for p in parts:
+            prepare = prepare_stage_name(p.env)
+            if prepare is not None:
+                noticed_stages[prepare] = p.env.name
         notifications.watch(
             pipeline_name=self.pipeline.pipeline_name,
             project_names=[p.project_name for p in projects],
-            stage_environments=stage_environments,
+            stage_environments=noticed_stages,
             deployment_groups=groups,
             log_retention_days=retention,
             production=production,

@@ -198,7 +198,8 @@ class Plan:
 def plan(spec: Spec) -> Plan:
     estimate = _Estimates(spec)
     stages = [_source_stage(spec, estimate), _self_update_stage(), _build_stage(spec, estimate)]
-    stages += [_environment_stage(spec, env, estimate) for env in spec.environments]
+    for env in spec.environments:
+        stages += _environment_stages(spec, env, estimate)
     resources = [
         "S3 artifact bucket",
         "KMS keys",
@@ -342,10 +343,22 @@ def gate_name(index: int) -> str:
     return "ScanGate" if index == 0 else f"ScanGate{index // SCANS_PER_GATE + 1}"
 
 
-def _environment_stage(spec: Spec, env: Environment, estimate: _Estimates) -> Stage:
-    """The environment's stack deployed by CloudFormation (a change set, the approval, its
-    execution for production), then the service deploy where the stack update does not do it
-    (CodeDeploy blue/green, an existing service), then the validation."""
+def prepare_stage_name(env: Environment) -> str | None:
+    """The stage before `Deploy-<env>` whose actions run once per release and never again in
+    a rollback of it: `Approve-<env>` (production) or `Before-<env>` (a `before` job)."""
+    if env.needs_approval:
+        return f"Approve-{env.name}"
+    if env.before is not None:
+        return f"Before-{env.name}"
+    return None
+
+
+def _environment_stages(spec: Spec, env: Environment, estimate: _Estimates) -> list[Stage]:
+    """`Approve-<env>` or `Before-<env>`: the change set, the approval, then the `before` job;
+    then `Deploy-<env>`: the environment's stack deployed by CloudFormation, the service
+    deploy where the stack update does not do it (CodeDeploy blue/green, an existing service),
+    the validation and the tests. A rollback of the deploy stage runs its actions again with
+    the last good release; none of the first stage's (stages/environment.py: why)."""
     ecs, function = env.deploy.ecs, env.deploy.lambda_
     ready, total, uses = _deploy_minutes(env, estimate)
     service_action: tuple[str, str] | None = None
@@ -357,25 +370,43 @@ def _environment_stage(spec: Spec, env: Environment, estimate: _Estimates) -> St
     stack_minutes = STACK_MINUTES if service_action else total
     stack_ready = None if service_action else ready
     stack_uses = (f"CloudFormation stack {env.name}",) + (() if service_action else uses)
-    actions: list[Action] = []
-    order = 1
-    if function is not None:
-        # First: copies the release's package to the environment's own key, which the stack
-        # deploys and the package store keeps (constructs/artifact_store.PackageStore).
-        actions.append(
-            Action(
-                "MarkDeployed",
-                "deploy",
-                "CodeBuild",
-                run_order=order,
-                uses=(f"S3 package deployed/{env.name}/",),
-                minutes=MARK_DEPLOYED_MINUTES,
-                compute="small",
-            )
+    # Tags the deployed image so the registry keeps it; beside the change set (an image waiting
+    # for the approval), else beside the deploy; never longer than the deploy.
+    mark = (
+        Action(
+            "MarkDeployed",
+            "deploy",
+            "CodeBuild",
+            run_order=1,
+            uses=("ECR tag deployed-<env>-<digest>",),
+            minutes=min(0.5, total),
+            compute="small",
         )
-        order += 1
+        if ecs is not None
+        else None
+    )
+    first: list[Action] = []
+
+    def package_mark(run_order: int) -> Action:
+        # Copies the release's package to the environment's own key, which the stack deploys
+        # and the package store keeps (constructs/artifact_store.PackageStore); before the
+        # change set or the deploy, which name the copy's version.
+        return Action(
+            "MarkDeployed",
+            "deploy",
+            "CodeBuild",
+            run_order=run_order,
+            uses=(f"S3 package deployed/{env.name}/",),
+            minutes=MARK_DEPLOYED_MINUTES,
+            compute="small",
+        )
+
+    order = 1
     if env.needs_approval:
-        actions.append(
+        if function is not None:
+            first.append(package_mark(order))
+            order += 1
+        first.append(
             Action(
                 "ChangeSet",
                 "deploy",
@@ -385,13 +416,19 @@ def _environment_stage(spec: Spec, env: Environment, estimate: _Estimates) -> St
                 minutes=STACK_MINUTES,
             )
         )
-        actions.append(
+        if mark is not None:
+            first.append(mark)
+        first.append(
             Action("Approve", "approval", "Manual", run_order=order + 1, uses=("SNS topic",))
         )
         order += 2
     if env.before is not None:
         # After the approval, before the stack changes: migrations the release needs.
-        actions.append(_job_action("Before", env.before, order, estimate))
+        first.append(_job_action("Before", env.before, order, estimate))
+    actions: list[Action] = []
+    order = 1
+    if function is not None and not env.needs_approval:
+        actions.append(package_mark(order))
         order += 1
     actions.append(
         Action(
@@ -404,19 +441,8 @@ def _environment_stage(spec: Spec, env: Environment, estimate: _Estimates) -> St
             ready_minutes=stack_ready,
         )
     )
-    if ecs is not None:
-        # Tags the deployed image so the registry keeps it; beside the deploy, never longer.
-        actions.append(
-            Action(
-                "MarkDeployed",
-                "deploy",
-                "CodeBuild",
-                run_order=1,
-                uses=("ECR tag deployed-<env>-<digest>",),
-                minutes=min(0.5, total),
-                compute="small",
-            )
-        )
+    if mark is not None and not env.needs_approval:
+        actions.append(mark)
     if service_action is not None:
         order += 1
         name, provider = service_action
@@ -446,12 +472,16 @@ def _environment_stage(spec: Spec, env: Environment, estimate: _Estimates) -> St
         )
     if env.tests is not None:
         actions.append(_job_action("Tests", env.tests, order + 1, estimate))
-    return Stage(
+    deploy = Stage(
         f"Deploy-{env.name}",
         tuple(actions),
         environment=env.name,
         conditions=environment_conditions(spec, env),
     )
+    prepare = prepare_stage_name(env)
+    if prepare is None:
+        return [deploy]
+    return [Stage(prepare, tuple(first), environment=env.name), deploy]
 
 
 def _job_action(name: str, job: EnvironmentJob, order: int, estimate: _Estimates) -> Action:

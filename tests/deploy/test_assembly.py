@@ -139,6 +139,8 @@ def test_every_action_and_stage_is_read_whatever_comes_before(tmp_path: Path) ->
                                 action("CloudFormation", "app-staging"),
                             ],
                         },
+                        # Issue 11: production's change set has a stage of its own before it.
+                        {"Name": "Approve-prod", "Actions": [action("CloudFormation", "app-prod")]},
                         {"Name": "Deploy-prod", "Actions": [action("CloudFormation", "app-prod")]},
                         # No configuration, no stage name: nothing to deploy, nothing to crash.
                         {"Actions": [{"ActionTypeId": {"Provider": "CloudFormation"}}]},

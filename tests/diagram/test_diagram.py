@@ -88,14 +88,15 @@ def test_diagrams_show_each_stages_conditions() -> None:
     spec = load_spec(Path(__file__).resolve().parents[2] / "examples" / "payments.yaml")
     drawn = plan(spec)
     text = to_mermaid(drawn)
-    gate = next(line for line in text.splitlines() if "S4E0>" in line)
+    gate = next(line for line in text.splitlines() if "S5E0>" in line)
     # The gate reads the alarm that exists before the stage; the stack's own alarms, which
     # its first release creates, are watched after the deploy.
     assert "alarms quiet (payments-ledger-errors)" in gate
     assert "payments-5xx-prod" not in gate
     assert "inside window * * 9-16 ? * MON-FRI * (Europe/Berlin)" in gate
     assert gate.endswith(":::condition")
-    assert "S4E0 --> S4W0A0 & S4W0A1" in text  # the gate comes before the stage's actions
+    assert "S5E0 --> S5W0A0" in text  # the gate comes before the stage's actions
+    assert 'subgraph S4["Approve-prod · environment prod"]' in text  # no gate, no rollback
     assert 'S2C0>"on failure: retry the failed actions"]:::condition' in text
     words = " ".join(s.text for s in layout(drawn).shapes if isinstance(s, Text))
     assert "on success: alarms quiet for 30 min" in words

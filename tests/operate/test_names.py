@@ -32,3 +32,18 @@ def test_pipeline_stage_and_stack_names_are_the_constructs_own() -> None:
         assert entry.stage == environment_stage.stage_name(env.name)
         assert entry.stack == environment_stack.environment_stack_name(naming, env)
     assert [e.account for e in found] == [None, "222222222222"]
+
+
+def test_rollback_names_the_stage_that_rolls_back_never_the_approval_stage() -> None:
+    """Issue 11: production has Approve-prod before Deploy-prod; `conveyor rollback prod` must
+    roll back the deploy stage (the one with OnFailure ROLLBACK), whose rollback waits for no
+    approval."""
+    from conveyor.plan import plan
+
+    spec = load_spec(EXAMPLES / "payments.yaml")
+    stages = {stage.name: stage for stage in plan(spec).stages}
+    assert "Approve-prod" in stages
+    for entry in names.environments(spec):
+        stage = stages[entry.stage]
+        assert [c.result for c in stage.conditions if c.kind == "on_failure"] == ["ROLLBACK"]
+        assert all(a.kind != "approval" for a in stage.actions), entry.name

@@ -74,15 +74,39 @@ def test_linear_shifts_count_every_step() -> None:
 
 def test_production_waits_for_approval_by_default() -> None:
     result = plan(load_spec(ROOT / "examples" / "web-service.yaml"))
-    prod = next(s for s in result.stages if s.environment == "prod")
-    # A change set, the approval that shows it, its execution; the image tag beside the first.
-    assert [(a.name, a.kind, a.run_order) for a in prod.actions] == [
+    approve, deploy = [s for s in result.stages if s.environment == "prod"]
+    # Issue 11: the change set, the approval that shows it (the image tag beside the first) in a
+    # stage of their own, which a rollback of the deploy stage never runs again.
+    assert approve.name == "Approve-prod" and approve.conditions == ()
+    assert [(a.name, a.kind, a.run_order) for a in approve.actions] == [
         ("ChangeSet", "deploy", 1),
-        ("Approve", "approval", 2),
-        ("Deploy", "deploy", 3),
         ("MarkDeployed", "deploy", 1),
-        ("Validate", "validate", 4),
+        ("Approve", "approval", 2),
     ]
+    assert deploy.name == "Deploy-prod"
+    assert [(a.name, a.kind, a.run_order) for a in deploy.actions] == [
+        ("Deploy", "deploy", 1),
+        ("Validate", "validate", 2),
+    ]
+    assert [c.result for c in deploy.conditions if c.kind == "on_failure"] == ["ROLLBACK"]
+
+
+def test_no_stage_that_rolls_back_waits_for_a_person_or_runs_a_before_job() -> None:
+    """Issue 11: a stage rollback runs the stage's actions again; the approval and the before
+    job (a migration) run once per release, in the stage before the deploy stage."""
+    checked = 0
+    for path in sorted((ROOT / "examples").glob("*.yaml")):
+        spec = load_spec(path)
+        for stage in plan(spec).stages:
+            rolls_back = any(c.result == "ROLLBACK" for c in stage.conditions)
+            names = {a.name for a in stage.actions}
+            if rolls_back:
+                assert not names & {"Approve", "ChangeSet", "Before"}, (path.name, stage.name)
+                checked += 1
+            if names & {"Approve", "Before"}:
+                env = next(e for e in spec.environments if e.name == stage.environment)
+                assert stage.name == ("Approve-" if env.needs_approval else "Before-") + env.name
+    assert checked
 
 
 def test_plan_command_prints_waves_and_estimates() -> None:
@@ -105,6 +129,7 @@ def test_plan_command_json_is_a_contract() -> None:
         "UpdatePipeline",
         "Build",
         "Deploy-staging",
+        "Approve-prod",
         "Deploy-prod",
     ]
 

@@ -55,10 +55,15 @@ def test_staging_tests_run_after_validate_against_its_url_and_report_junit(
 def test_production_runs_its_before_job_after_the_approval_and_before_the_deploy(
     synthesized: dict[str, Synthesized],
 ) -> None:
+    """Issue 11: in Approve-prod, after the approval, so neither waits in (nor is re-run by) a
+    rollback of Deploy-prod: a rollback re-running a forward migration with the old release
+    would meet a database the new one already migrated."""
     s = synthesized["payments"]
-    actions = {a["Name"]: a for a in _stage(s, "Deploy-prod")["Actions"]}
+    actions = {a["Name"]: a for a in _stage(s, "Approve-prod")["Actions"]}
     before = actions["Before"]
-    assert actions["Approve"]["RunOrder"] < before["RunOrder"] < actions["Deploy"]["RunOrder"]
+    assert actions["Approve"]["RunOrder"] < before["RunOrder"]
+    deploy = {a["Name"] for a in _stage(s, "Deploy-prod")["Actions"]}
+    assert "Before" not in deploy and "Approve" not in deploy and "Deploy" in deploy
     variables = _variables(before)
     # The release is not deployed yet: no URL of it to give.
     assert "APP_URL" not in variables

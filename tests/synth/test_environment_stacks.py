@@ -94,32 +94,47 @@ def test_each_environment_stage_deploys_its_stack_with_the_release(
             == f"Synth::{naming.name(env.name)}.template.json"
         )
         assert "RoleArn" in first["Configuration"]  # the stack's own service role
-        if not env.needs_approval:
-            assert [a["Configuration"]["ActionMode"] for a in stack_actions] == ["CREATE_UPDATE"]
+        # Production too (issue 11): executing the change set by name would fail a rollback.
+        assert [a["Configuration"]["ActionMode"] for a in stack_actions] == ["CREATE_UPDATE"]
 
 
 @pytest.mark.parametrize("example", [p.stem for p in EXAMPLES])
 def test_production_sees_the_change_set_before_approving(
     synthesized: dict[str, Synthesized], example: str
 ) -> None:
-    """Change set -> approval (its notice says where to read the change set) -> execute."""
+    """Approve-<env>: change set -> approval (its notice says where to read the change set);
+    then Deploy-<env> updates the stack with the same template and parameters. Issue 11: the
+    approval is in no stage that rolls back, and nothing executes the change set by name (a
+    rollback would re-execute a change set the stack update discarded)."""
     s = synthesized[example]
-    stages = {stage["Name"]: stage["Actions"] for stage in _pipeline_stages(s)}
+    stages = {stage["Name"]: stage for stage in _pipeline_stages(s)}
+    names = list(stages)
     approved = [e for e in s.spec.environments if e.needs_approval]
     for env in approved:
-        actions = {a["Name"]: a for a in stages[f"Deploy-{env.name}"]}
-        change_set, approve, deploy = actions["ChangeSet"], actions["Approve"], actions["Deploy"]
-        assert change_set["RunOrder"] < approve["RunOrder"] < deploy["RunOrder"]
+        approval_stage, deploy_stage = stages[f"Approve-{env.name}"], stages[f"Deploy-{env.name}"]
+        assert names.index(f"Approve-{env.name}") + 1 == names.index(f"Deploy-{env.name}")
+        assert "OnFailure" not in approval_stage
+        assert deploy_stage["OnFailure"]["Result"] == "ROLLBACK"
+        actions = {a["Name"]: a for a in approval_stage["Actions"]}
+        change_set, approve = actions["ChangeSet"], actions["Approve"]
+        assert change_set["RunOrder"] < approve["RunOrder"]
         assert change_set["Configuration"]["ActionMode"] == "CHANGE_SET_REPLACE"
-        assert deploy["Configuration"]["ActionMode"] == "CHANGE_SET_EXECUTE"
+        deploy = next(a for a in deploy_stage["Actions"] if a["Name"] == "Deploy")
+        assert deploy["Configuration"]["ActionMode"] == "CREATE_UPDATE"
+        for key in ("StackName", "TemplatePath", "ParameterOverrides", "RoleArn"):
+            assert deploy["Configuration"][key] == change_set["Configuration"][key], key
         name = change_set["Configuration"]["ChangeSetName"]
-        assert deploy["Configuration"]["ChangeSetName"] == name
         notice = approve["Configuration"]["CustomData"]
         stack = change_set["Configuration"]["StackName"]
         assert f"aws cloudformation describe-change-set --stack-name {stack}" in notice
         assert f"--change-set-name {name}" in notice
-        later = [a for a in actions.values() if a["RunOrder"] > deploy["RunOrder"]]
-        assert all(a["ActionTypeId"]["Category"] != "Approval" for a in later)
+        assert f"stage Deploy-{env.name}" in notice
+    for stage in stages.values():
+        kinds = {a["ActionTypeId"]["Category"] for a in stage["Actions"]}
+        modes = {a.get("Configuration", {}).get("ActionMode") for a in stage["Actions"]}
+        assert "CHANGE_SET_EXECUTE" not in modes, stage["Name"]
+        if "OnFailure" in stage and stage["OnFailure"]["Result"] == "ROLLBACK":
+            assert "Approval" not in kinds, stage["Name"]
 
 
 # --- a change to one environment's resources -----------------------------------------------
@@ -464,11 +479,11 @@ def test_a_lambda_in_another_account_deploys_there(
     assert "CodeDeployLambdaAliasUpdate" in alias["UpdatePolicy"]
     actions = _stage_actions(s.template, "Deploy-prod")
     # The package store's bucket is a Ref, so the overrides are an Fn::Join.
-    overrides = json.dumps(actions["ChangeSet"]["Configuration"]["ParameterOverrides"])
+    overrides = json.dumps(actions["Deploy"]["Configuration"]["ParameterOverrides"])
     assert '\\"CodeVersion\\":\\"#{PackageProd.DEPLOYED_VERSION}\\"' in overrides
     assert '\\"CodeKey\\":\\"deployed/prod/rates-package.zip\\"' in overrides
     assert "role/rates-cloudformation-prod" in json.dumps(
-        actions["ChangeSet"]["Configuration"]["RoleArn"]
+        actions["Deploy"]["Configuration"]["RoleArn"]
     )
     execution = _granted(s.templates["rates-bootstrap-prod"], "rates-cloudformation-prod")
     # The package store's one object (named by the pipeline account), and the hook's code.

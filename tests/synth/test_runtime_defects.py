@@ -306,14 +306,20 @@ def test_deployed_images_are_tagged_and_outlive_the_image_count_rule(
         count_rule = [r for r in rules if r["selection"]["tagStatus"] == "any"]
         assert all(r["rulePriority"] > keep["rulePriority"] for r in count_rule)
         (pipeline,) = s.resources("AWS::CodePipeline::Pipeline").values()
-        for stage in pipeline["Properties"]["Stages"]:
-            if not stage["Name"].startswith("Deploy-"):
+        stages = {stage["Name"]: stage for stage in pipeline["Properties"]["Stages"]}
+        for env_spec in s.spec.environments:
+            env = env_spec.name
+            if env_spec.deploy.ecs is None:
                 continue
-            env = stage["Name"].removeprefix("Deploy-")
-            deploy = next(a for a in stage["Actions"] if a["Name"] == "Deploy")
-            (mark,) = [a for a in stage["Actions"] if a["Name"] == "MarkDeployed"]
-            # First thing in the stage: before an approval, so a waiting image is kept.
-            assert mark["RunOrder"] == 1 <= deploy["RunOrder"]
+            # First thing of the environment: beside the change set in Approve-<env>, before the
+            # approval, so a waiting image is kept (issue 11); else beside the deploy.
+            first = stages.get(f"Approve-{env}") or stages[f"Deploy-{env}"]
+            (mark,) = [a for a in first["Actions"] if a["Name"] == "MarkDeployed"]
+            assert mark["RunOrder"] == 1
+            if env_spec.needs_approval:
+                approve = next(a for a in first["Actions"] if a["Name"] == "Approve")
+                assert mark["RunOrder"] < approve["RunOrder"]
+                assert "MarkDeployed" not in {a["Name"] for a in stages[f"Deploy-{env}"]["Actions"]}
             variables = {
                 v["name"]: v["value"]
                 for v in json.loads(mark["Configuration"]["EnvironmentVariables"])

@@ -293,23 +293,26 @@ def test_pipeline_is_v2_with_connection_source_and_no_webhook(web: Synthesized) 
         "Source",
         "UpdatePipeline",
         "Build",
+        "Approve-prod",
         "Deploy-prod",
     ]
-    # The environment's stack, with the build's image: a change set, then (approved) executed.
-    actions = {a["Name"]: a for a in props["Stages"][3]["Actions"]}
-    change_set, deploy = actions["ChangeSet"], actions["Deploy"]
+    # The environment's stack, with the build's image: a change set to approve, then (approved)
+    # the same template and parameters deployed in the stage that rolls back (issue 11).
+    change_set = next(a for a in props["Stages"][3]["Actions"] if a["Name"] == "ChangeSet")
+    deploy = next(a for a in props["Stages"][4]["Actions"] if a["Name"] == "Deploy")
     assert (
         change_set["ActionTypeId"]["Provider"]
         == deploy["ActionTypeId"]["Provider"]
         == ("CloudFormation")
     )
     assert change_set["Configuration"]["ActionMode"] == "CHANGE_SET_REPLACE"
-    assert deploy["Configuration"]["ActionMode"] == "CHANGE_SET_EXECUTE"
+    assert deploy["Configuration"]["ActionMode"] == "CREATE_UPDATE"
     assert change_set["Configuration"]["StackName"] == "web-prod"
-    assert json.loads(change_set["Configuration"]["ParameterOverrides"]) == {
-        "ImageUri": "#{Build.IMAGE_URI}",
-        "Release": "#{codepipeline.PipelineExecutionId}",
-    }
+    for action in (change_set, deploy):
+        assert json.loads(action["Configuration"]["ParameterOverrides"]) == {
+            "ImageUri": "#{Build.IMAGE_URI}",
+            "Release": "#{codepipeline.PipelineExecutionId}",
+        }
 
 
 def test_failures_reach_an_encrypted_topic_with_subscribers(

@@ -472,6 +472,28 @@ def test_history_table_and_recorder(synthesized: dict[str, Synthesized]) -> None
         }
 
 
+def test_an_approval_notice_names_its_environment_the_history_records_only_the_deploy(
+    payments: Synthesized,
+) -> None:
+    """Issue 11: production's approval has a stage of its own (Approve-prod); the notices
+    still name its environment, while the history's mapping stays the deploy stages (a record
+    per environment and execution: the approval stage's events would overwrite it)."""
+    formatters = [
+        f["Properties"]["Environment"]["Variables"]
+        for f in payments.resources("AWS::Lambda::Function").values()
+        if "notify" in json.dumps(f["Properties"].get("Description", ""))
+        or "notices" in json.dumps(f["Properties"].get("Description", ""))
+    ]
+    mappings = [json.loads(v["STAGE_ENVIRONMENTS"]) for v in formatters if "TOPIC_ARN" in v]
+    assert mappings
+    for mapping in mappings:
+        assert mapping == {
+            "Deploy-staging": "staging",
+            "Approve-prod": "prod",
+            "Deploy-prod": "prod",
+        }
+
+
 # --- S3 source, audiences, alarms (S3) ----------------------------------------------------------
 
 
@@ -557,7 +579,7 @@ def test_each_audience_has_its_topic_and_events(payments: Synthesized) -> None:
     assert gate["Properties"]["Environment"]["Variables"]["SECURITY_TOPIC_ARN"] == {
         "Ref": topics["payments-security-notices"]
     }
-    approval = _action(payments, "Deploy-prod", "Approve")
+    approval = _action(payments, "Approve-prod", "Approve")
     assert approval["Configuration"]["NotificationArn"] == {
         "Ref": topics["payments-release-notices"]
     }

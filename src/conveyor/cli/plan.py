@@ -116,15 +116,17 @@ def plan(
             if condition.kind != "before_entry":
                 console.print(f"   ◆ {condition.describe()}", highlight=False)
     console.print()
-    for stage in result.stages:
-        if stage.environment:
-            serving = result.minutes_until_serving(stage.environment)
-            console.print(
-                f"{stage.environment} serves the new version after ~{serving:.1f} min"
-                + (
-                    " (plus approval wait)"
-                    if any(a.kind == "approval" for a in stage.actions)
-                    else ""
-                )
-            )
+    # An environment has one or two stages (Approve-/Before-<env>, then Deploy-<env>).
+    for environment in dict.fromkeys(s.environment for s in result.stages if s.environment):
+        serving = result.minutes_until_serving(environment)
+        approved = any(
+            a.kind == "approval"
+            for s in result.stages
+            if s.environment == environment
+            for a in s.actions
+        )
+        console.print(
+            f"{environment} serves the new version after ~{serving:.1f} min"
+            + (" (plus approval wait)" if approved else "")
+        )
     console.print(f"whole pipeline, bake and traffic shifts included: ~{result.minutes:.1f} min")

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-# conveyor names each environment's stage `Deploy-<environment>` (pipeline.py stage_name).
-_STAGE_PREFIX = "Deploy-"
+# conveyor names each environment's stages `Deploy-<environment>` and, before it, for
+# production's change set `Approve-<environment>` (stages/environment.py).
+_STAGE_PREFIXES = ("Deploy-", "Approve-")
 
 
 class AssemblyError(Exception):
@@ -59,7 +60,9 @@ class Assembly:
         """environment -> the stacks its stage deploys, in pipeline order."""
         found: dict[str, list[str]] = {}
         for stage, stack in _deployed_stacks(self.template(pipeline_stack)):
-            environment = stage.removeprefix(_STAGE_PREFIX)
+            environment = next(
+                (stage.removeprefix(p) for p in _STAGE_PREFIXES if stage.startswith(p)), stage
+            )
             if stack in self.templates and stack not in found.get(environment, []):
                 found.setdefault(environment, []).append(stack)
         return found

@@ -21,6 +21,8 @@ RULE_MODULES = (
     "conveyor.rules.codebuild.plaintext_env_secret",
     "conveyor.rules.codebuild.privileged_mode",
     "conveyor.rules.codebuild.sequential_checks",
+    "conveyor.rules.deploy.approval_in_rollback_stage",
+    "conveyor.rules.deploy.change_set_in_rollback_stage",
     "conveyor.rules.deploy.container_logs",
     "conveyor.rules.deploy.ecs_blue_green",
     "conveyor.rules.deploy.ecs_service_stability",

@@ -306,6 +306,12 @@ PRECISION: dict[str, str] = {
     "CV106": "New in issue 15: 4 findings in 4 templates, all true (the AWS Supply Chain SAP "
     "PrivateLink samples, JSON and YAML, use ELBSecurityPolicy-TLS13-1-0-2021-06, which "
     "negotiates TLS 1.0).",
+    "CV107": "New in issue 11: no finding on the corpus (none of its 30 pipelines is V2 or "
+    "rolls back). It fired on conveyor's own production stage before issue 11 split off "
+    "Approve-<env>; its fixtures cover both layouts.",
+    "CV108": "New in issue 11: no finding on the corpus (none of its 30 pipelines rolls back). "
+    "A stage that makes the change set again before executing it (production before issue 11) "
+    "is not reported; one that only executes it (the split without CREATE_UPDATE) is.",
     "CV110": "New in issue 10: no finding on the corpus (none of its pipelines deploys a "
     "function by object version); conveyor's own pre-fix output is its true case (the shared "
     "build key, its bad fixture), the fix its false one.",

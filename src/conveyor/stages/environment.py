@@ -1,9 +1,23 @@
-"""One environment's stage: deploy its stack with the release's image or package, then (for
-CodeDeploy blue/green or an existing service) the service deploy, then the validation.
+"""One environment's stages.
 
-Non-production: one CloudFormation create-or-update. Production (an approval): a change set,
-the approval whose notice says where to read it, then its execution; the approver sees exactly
-what will change (FM76, FM110).
+`Approve-<env>` (production) or `Before-<env>` (a `before` job, no approval) runs what happens
+once per release, before the deploy: the change set and the approval whose notice says where to
+read it (FM76, FM110), then the `before` job. `Deploy-<env>` deploys the stack with the
+release's image or package, then (for CodeDeploy blue/green or an existing service) the service
+deploy, then the validation and the tests; it rolls back on failure.
+
+Why two stages (issue 11): a stage rollback runs the stage's actions again with the last good
+execution's artifacts and variables, as a new execution
+(https://docs.aws.amazon.com/codepipeline/latest/userguide/stage-rollback.html). Inside the
+deploy stage, the approval would wait for a person in the middle of an incident, the `before`
+job (a migration) would run the old release's migrations against a database the new one already
+moved, and an execute-change-set action would look for a change set CloudFormation discarded
+when the stack was updated ("CloudFormation retains all change sets until you update the
+stack": https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-changesets-delete.html),
+so the rollback itself would fail. So the deploy stage of production updates the stack with
+exactly the template and parameters the approved change set was made from (the same
+execution's artifact and variables), as every other environment does; executing the change set
+by name could also run a later release's, made while this one deployed.
 https://docs.aws.amazon.com/codepipeline/latest/userguide/action-reference-CloudFormation.html
 """
 
@@ -60,6 +74,15 @@ if TYPE_CHECKING:
 
 def stage_name(env: str) -> str:
     return f"Deploy-{env}"
+
+
+def prepare_stage_name(env: Environment) -> str | None:
+    """The stage before `Deploy-<env>` that a rollback of it never runs again, if any."""
+    if env.needs_approval:
+        return f"Approve-{env.name}"
+    if env.before is not None:
+        return f"Before-{env.name}"
+    return None
 
 
 def variables_namespace(env: str) -> str:
@@ -182,14 +205,13 @@ def grant_stack_parameters(pipeline: codepipeline.Pipeline, part: EnvironmentPar
     resolves them with the caller's credentials (cloudformation_role.SSM_PARAMETER_TYPE)."""
     if part.stack_roles is not None:
         return  # another account's deploy role, granted in its bootstrap stack
-    stage = pipeline.node.find_child(stage_name(part.name))
-    for name in RESOLVING_ACTIONS:
-        action = stage.node.try_find_child(name)
-        role = action.node.try_find_child("CodePipelineActionRole") if action else None
-        if isinstance(role, iam.Role) and not (
-            name == "Deploy" and part.env.needs_approval  # the change set's execution
-        ):
-            grant_ssm_parameters(role, part.stack)
+    names = [stage_name(part.name), prepare_stage_name(part.env)]
+    for stage in (pipeline.node.find_child(name) for name in names if name is not None):
+        for name in RESOLVING_ACTIONS:
+            action = stage.node.try_find_child(name)
+            role = action.node.try_find_child("CodePipelineActionRole") if action else None
+            if isinstance(role, iam.Role):
+                grant_ssm_parameters(role, part.stack)
 
 
 def alarm_validated_deploys(parts: list[EnvironmentParts]) -> str | None:
@@ -217,7 +239,7 @@ def alarm_validated_deploys(parts: list[EnvironmentParts]) -> str | None:
 
 
 class EnvironmentStage:
-    """The actions of one environment's stage, in order."""
+    """The actions of one environment's stages, in order."""
 
     def __init__(self, pipeline: Pipeline, part: EnvironmentParts) -> None:
         self.pipeline = pipeline
@@ -225,10 +247,40 @@ class EnvironmentStage:
         self.scope: Construct = pipeline
         self._order = 0
         self._logs: Any = None
+        self._stack_roles: tuple[iam.IRole | None, iam.IRole] | None = None
 
     def _next(self) -> int:
         self._order += 1
         return self._order
+
+    @property
+    def _marks_image(self) -> bool:
+        return self.part.creates_service or self.part.existing is not None
+
+    def prepare_actions(
+        self,
+        templates: codepipeline.Artifact,
+        build_output: codepipeline.Artifact,
+        projects: list[codebuild.IProject],
+    ) -> list[codepipeline.IAction]:
+        """`Approve-<env>` or `Before-<env>` (prepare_stage_name): the change set, the image's
+        mark (so the registry keeps an image waiting for the approval) and the approval; then
+        the `before` job, after the approval (nothing runs for a release nobody approved)."""
+        part = self.part
+        self._order = 0
+        found: list[codepipeline.IAction] = []
+        if part.env.needs_approval:
+            if part.is_lambda:
+                # Before the change set, which names the copy's version (and so does the deploy
+                # stage's update: the same variables).
+                found.append(self._mark_package(projects))
+            found.append(self._change_set(templates, build_output))
+            if self._marks_image:
+                found.append(self.pipeline.mark_deployed(part.name, projects, run_order=1))
+            found.append(self._approval())
+        if part.env.before is not None:
+            found.append(self._job("Before", part.env.before, projects, after_deploy=False))
+        return found
 
     def actions(
         self,
@@ -236,16 +288,16 @@ class EnvironmentStage:
         build_output: codepipeline.Artifact,
         projects: list[codebuild.IProject],
     ) -> list[codepipeline.IAction]:
+        """`Deploy-<env>`: what its rollback runs again with the last good release."""
         part = self.part
+        self._order = 0
         found: list[codepipeline.IAction] = []
-        if part.is_lambda:
-            # First in the stage, before a change set names the copy's version: the stack
-            # deploys the environment's own copy of the package, which the store keeps.
-            found.append(
-                self.pipeline.mark_deployed_package(part.name, projects, run_order=self._next())
-            )
-        found += self._stack_deploy(templates, build_output, projects)
-        if part.creates_service or part.existing is not None:
+        if part.is_lambda and not part.env.needs_approval:
+            # First in the stage: the stack deploys the environment's own copy of the package,
+            # which the store keeps (a rollback copies the last good release's package again).
+            found.append(self._mark_package(projects))
+        found.append(self._stack_deploy(templates, build_output))
+        if self._marks_image and not part.env.needs_approval:
             found.append(self.pipeline.mark_deployed(part.name, projects, run_order=1))
         if part.codedeploy_ecs:
             found.append(self._codedeploy(build_output))
@@ -375,70 +427,71 @@ class EnvironmentStage:
         del stack
         return role
 
+    def _mark_package(self, projects: list[codebuild.IProject]) -> codepipeline.IAction:
+        return self.pipeline.mark_deployed_package(self.part.name, projects, run_order=self._next())
+
+    def _roles(self) -> tuple[iam.IRole | None, iam.IRole]:
+        """(the action's role, CloudFormation's service role) of this environment's stack
+        actions: another account's, or one made here once for both stages."""
+        if self._stack_roles is None:
+            part = self.part
+            self._stack_roles = part.stack_roles if part.stack_roles else (None, self._role())
+        return self._stack_roles
+
+    def _template(self, templates: codepipeline.Artifact) -> codepipeline.ArtifactPath:
+        return templates.at_path(f"{self.part.stack.stack_name}.template.json")
+
     def _stack_deploy(
-        self,
-        templates: codepipeline.Artifact,
-        build_output: codepipeline.Artifact,
-        projects: list[codebuild.IProject],
-    ) -> list[codepipeline.IAction]:
+        self, templates: codepipeline.Artifact, build_output: codepipeline.Artifact
+    ) -> codepipeline.IAction:
         part = self.part
-        stack_name = part.stack.stack_name
-        template = templates.at_path(f"{stack_name}.template.json")
-        action_role: iam.IRole | None = None
-        if part.stack_roles is not None:
-            action_role, role = part.stack_roles
-        else:
-            role = self._role()
-        parameters = self._parameters(build_output)
-        capabilities = [CfnCapabilities.NAMED_IAM]
-        before = part.env.before
-        if not part.env.needs_approval:
-            jobs = [self._job("Before", before, projects, after_deploy=False)] if before else []
-            return [
-                *jobs,
-                actions.CloudFormationCreateUpdateStackAction(
-                    action_name="Deploy",
-                    stack_name=stack_name,
-                    template_path=template,
-                    admin_permissions=False,
-                    deployment_role=role,
-                    parameter_overrides=parameters,
-                    cfn_capabilities=capabilities,
-                    variables_namespace=variables_namespace(part.name),
-                    role=action_role,
-                    run_order=self._next(),
-                ),
-            ]
-        change_set = f"conveyor-{part.name}"
-        create = actions.CloudFormationCreateReplaceChangeSetAction(
-            action_name="ChangeSet",
-            stack_name=stack_name,
-            change_set_name=change_set,
-            template_path=template,
+        action_role, role = self._roles()
+        return actions.CloudFormationCreateUpdateStackAction(
+            action_name="Deploy",
+            stack_name=part.stack.stack_name,
+            template_path=self._template(templates),
             admin_permissions=False,
             deployment_role=role,
-            parameter_overrides=parameters,
-            cfn_capabilities=capabilities,
-            role=action_role,
-            run_order=self._next(),
-        )
-        approve = actions.ManualApprovalAction(
-            action_name="Approve",
-            notification_topic=self.pipeline.approval_topic(),
-            additional_information=self._approval_notice(stack_name, change_set),
-            run_order=self._next(),
-        )
-        # After the approval: nothing runs for a release nobody approved.
-        jobs = [self._job("Before", before, projects, after_deploy=False)] if before else []
-        execute = actions.CloudFormationExecuteChangeSetAction(
-            action_name="Deploy",
-            stack_name=stack_name,
-            change_set_name=change_set,
+            parameter_overrides=self._parameters(build_output),
+            cfn_capabilities=[CfnCapabilities.NAMED_IAM],
             variables_namespace=variables_namespace(part.name),
             role=action_role,
             run_order=self._next(),
         )
-        return [create, approve, *jobs, execute]
+
+    def _change_set(
+        self, templates: codepipeline.Artifact, build_output: codepipeline.Artifact
+    ) -> codepipeline.IAction:
+        """What the approver reads: the change the deploy stage will make (same template and
+        parameters). CloudFormation replaces it with the next release's."""
+        part = self.part
+        action_role, role = self._roles()
+        return actions.CloudFormationCreateReplaceChangeSetAction(
+            action_name="ChangeSet",
+            stack_name=part.stack.stack_name,
+            change_set_name=self._change_set_name,
+            template_path=self._template(templates),
+            admin_permissions=False,
+            deployment_role=role,
+            parameter_overrides=self._parameters(build_output),
+            cfn_capabilities=[CfnCapabilities.NAMED_IAM],
+            role=action_role,
+            run_order=self._next(),
+        )
+
+    @property
+    def _change_set_name(self) -> str:
+        return f"conveyor-{self.part.name}"
+
+    def _approval(self) -> codepipeline.IAction:
+        return actions.ManualApprovalAction(
+            action_name="Approve",
+            notification_topic=self.pipeline.approval_topic(),
+            additional_information=self._approval_notice(
+                self.part.stack.stack_name, self._change_set_name
+            ),
+            run_order=self._next(),
+        )
 
     def _approval_notice(self, stack_name: str, change_set: str) -> str:
         spec = self.pipeline.spec
@@ -447,7 +500,8 @@ class EnvironmentStage:
             f"Deploy {spec.app} to {self.part.name}{commit}? A change set of stack {stack_name} "
             f"is waiting: CloudFormation console > Stacks > {stack_name} > Change sets > "
             f"{change_set}, or `aws cloudformation describe-change-set --stack-name "
-            f"{stack_name} --change-set-name {change_set}`. Approving executes it."
+            f"{stack_name} --change-set-name {change_set}`. Approving deploys the same "
+            f"template and parameters (stage {stage_name(self.part.name)})."
         )
 
     # --- the service, where the stack update does not deploy it -------------------------------
