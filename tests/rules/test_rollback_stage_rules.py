@@ -28,7 +28,8 @@ BAKE = """          OnSuccess:
 
 def found(text: str, rule: str) -> list[Finding]:
     result = check_text(text, name="t.yaml")
-    assert result.errors == []
+    # These rules' own errors only: another rule's trouble with a template is its own test's.
+    assert [e for e in result.errors if e.rule in ("CV107", "CV108")] == []
     return [f for f in result.findings if f.rule == rule]
 
 
@@ -97,3 +98,64 @@ def test_cv106_judges_a_change_set_named_by_a_parameter_like_any_other() -> None
     )
     (hit,) = found(named, "CV108")
     assert "change set '${Name}'" in hit.message
+
+
+# --- CV110 with production's approval in a stage of its own -----------------------------------
+
+_GOOD_CV110 = (FIXTURES / "CV110" / "good.yaml").read_text()
+_CHANGE_SET = """            - Name: ChangeSet
+              RunOrder: 2
+              ActionTypeId: {Category: Deploy, Owner: AWS, Provider: CloudFormation, Version: "1"}
+              Configuration:
+                ActionMode: CHANGE_SET_REPLACE
+                StackName: quotes-prod
+                ChangeSetName: conveyor-prod
+                TemplatePath: Built::quotes-prod.template.json
+                RoleArn: arn:aws:iam::123456789012:role/quotes-cloudformation-prod
+                ParameterOverrides: OVERRIDES
+              InputArtifacts: [{Name: Built}]
+            - Name: Approve
+              RunOrder: 3
+              ActionTypeId: {Category: Approval, Owner: AWS, Provider: Manual, Version: "1"}
+""".replace(
+    "OVERRIDES",
+    '!Sub \'{"CodeBucket":"${Packages}","CodeKey":"deployed/prod/quotes-package.zip",'
+    '"CodeVersion":"#{PackageProd.DEPLOYED_VERSION}"}\'',
+)
+
+
+def _split(between: str = "") -> str:
+    """CV110's good fixture with the copy, a change set and the approval in Approve-prod, and
+    the deploy in Deploy-prod after it (optionally with another stage between them)."""
+    head, deploy = _GOOD_CV110.split("            - Name: Deploy\n", 1)
+    head = head.replace("        - Name: Deploy-prod\n", "        - Name: Approve-prod\n", 1)
+    deploy = deploy.replace("              RunOrder: 2\n", "              RunOrder: 1\n", 1)
+    return (
+        head
+        + _CHANGE_SET
+        + between
+        + "        - Name: Deploy-prod\n          Actions:\n            - Name: Deploy\n"
+        + deploy
+    )
+
+
+def test_cv110_takes_the_approved_copy_as_the_deploy_s_own() -> None:
+    """Issue 11: the copy beside the change set the approval shows, deployed by the next stage,
+    is production's own key; CV110 reads the pair as one release."""
+    assert found(_GOOD_CV110, "CV110") == []
+    assert found(_split(), "CV110") == []
+
+
+def test_cv110_still_reports_a_copy_made_two_stages_before_the_deploy() -> None:
+    between = """        - Name: Elsewhere
+          Actions:
+            - Name: Wait
+              ActionTypeId: {Category: Approval, Owner: AWS, Provider: Manual, Version: "1"}
+"""
+    hits = found(_split(between), "CV110")
+    assert [h.message.split(";")[0] for h in hits] == [
+        "the deployed package is a version of deployed/prod/quotes-package.zip, which stage "
+        "Deploy-prod deploys too",
+        "the deployed package is a version of deployed/prod/quotes-package.zip, which action "
+        "MarkDeployed of stage Approve-prod writes, not this environment's stage",
+    ]

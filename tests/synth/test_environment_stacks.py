@@ -220,10 +220,9 @@ def test_a_release_keeps_the_one_before_it_for_the_validation_rollback(
     """A release replaces the stack's task definition (a new ImageUri) and the function's
     version (a new CodeKey). CloudFormation deletes what it replaced before the Validate action
     runs (the task definition's delete handler deregisters it, and ECS refuses to move a
-    service to an INACTIVE revision), so the validation's rollback (rollback.py: the highest
-    ACTIVE revision or published version below the deployed one) would find nothing to return
-    to. UpdateReplacePolicy keeps the replaced one; DeletionPolicy stays Delete, so a failed
-    first create still leaves nothing behind."""
+    service to an INACTIVE revision), so a rollback by hand (before issue 11, the validation's
+    own) would find nothing to return to. UpdateReplacePolicy keeps the replaced one;
+    DeletionPolicy stays Delete, so a failed first create still leaves nothing behind."""
     kept: dict[str, int] = {}
     for s in synthesized.values():
         for stack, template in s.templates.items():

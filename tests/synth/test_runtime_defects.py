@@ -472,10 +472,16 @@ def test_each_lambda_environment_deploys_its_own_copy_of_the_package(
         stages = {stage["Name"]: stage["Actions"] for stage in pipeline["Properties"]["Stages"]}
         keys = {}
         for env in lambda_envs:
-            actions = stages[f"Deploy-{env}"]
+            # In Approve-<env> before its change set (issue 11), else first in Deploy-<env>.
+            actions = stages.get(f"Approve-{env}") or stages[f"Deploy-{env}"]
             (mark,) = [a for a in actions if a["Name"] == "MarkDeployed"]
             stack = next(a for a in actions if a["Name"] in ("ChangeSet", "Deploy"))
             assert mark["RunOrder"] < stack["RunOrder"]
+            deploy = next(a for a in stages[f"Deploy-{env}"] if a["Name"] == "Deploy")
+            assert (
+                deploy["Configuration"]["ParameterOverrides"]
+                == (stack["Configuration"]["ParameterOverrides"])
+            )
             overrides = json.dumps(stack["Configuration"]["ParameterOverrides"])
             keys[env] = f"deployed/{env}/{s.spec.app}-package.zip"
             assert f'\\"CodeKey\\":\\"{keys[env]}\\"' in overrides

@@ -314,10 +314,13 @@ def test_lambda_release_is_a_stack_update_with_the_build_package(quotes: Synthes
         if b["Type"] == "AWS::S3::Bucket" and lid.startswith("DeliveryPackagesBucket")
     ]
     for env, namespace in (("staging", "PackageStaging"), ("prod", "PackageProd")):
-        stage = _stages(quotes)[f"Deploy-{env}"]
-        first = next(a for a in stage if a["RunOrder"] == 1)
+        # Production copies it first in Approve-prod (the change set shows that copy), then
+        # Deploy-prod deploys it (issue 11); staging copies and deploys in its one stage.
+        stages = _stages(quotes)
+        first_stage = stages.get(f"Approve-{env}") or stages[f"Deploy-{env}"]
+        first = next(a for a in first_stage if a["RunOrder"] == 1)
         assert first["Name"] == "MarkDeployed" and first["Namespace"] == namespace
-        stack = next(a for a in stage if a["RunOrder"] == 2)
+        stack = next(a for a in stages[f"Deploy-{env}"] if a["Name"] == "Deploy")
         assert stack["ActionTypeId"]["Provider"] == "CloudFormation"
         overrides = json.loads(_rendered(stack["Configuration"]["ParameterOverrides"]))
         assert overrides == {

@@ -175,8 +175,10 @@ class FargateWebService(Construct):
         )
         # Each release replaces this task definition (a new ImageUri), and CloudFormation
         # deregisters a replaced one before the pipeline's Validate runs; ECS cannot move a
-        # service back to an INACTIVE revision, so the validation's rollback needs the previous
-        # release kept. The deletion policy stays Delete: a failed first create leaves nothing.
+        # service back to an INACTIVE revision, so moving it back by hand needs the previous
+        # release kept (the validation's own rollback, which needed it first, was removed in
+        # issue 11: a stage rollback registers the last good release anew). The deletion
+        # policy stays Delete: a failed first create leaves nothing.
         # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-updatereplacepolicy.html
         # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deregister-task-definition-v2.html
         task_resource = task.node.default_child

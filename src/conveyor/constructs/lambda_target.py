@@ -113,8 +113,10 @@ class LambdaCanaryTarget(Construct):
             description=f"conveyor release of {code_key} version {code_version}",
         )
         # The version a release replaces is deleted by CloudFormation before the pipeline's
-        # Validate runs; keeping it leaves the validation's rollback a version to return to
-        # (the function's deletion still removes every version).
+        # Validate runs; keeping it leaves a version to point the alias back at by hand (the
+        # validation's own rollback, which needed it first, was removed in issue 11: a stage
+        # rollback publishes the last good package anew). The function's deletion still removes
+        # every version.
         # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-updatereplacepolicy.html
         version_resource = self.version.node.default_child
         assert isinstance(version_resource, lambda_.CfnVersion)

@@ -18,6 +18,8 @@ template):
   and other environments' releases then replace the running version and age it out, counted
   among versions this environment never ran (production released rarely while staging builds
   often). Copy the release to a key of the environment's own, in its stage, and deploy that;
+  a change set for review made from that copy in the stage right before, and deployed by the
+  stage after its approval (issue 11: no approval in a stage that rolls back), is one release;
 - expires noncurrent versions of a key of the environment's own keeping none by count
   (no ``NewerNoncurrentVersions``): after a rejected approval or a failed release the running
   version is a replaced one, deleted ``NoncurrentDays`` later.
@@ -158,6 +160,18 @@ def _finding(release: Release, shared: str | None, rules: list[dict[str, Any]]) 
     return None
 
 
+def _paired(one: Release, other: Release) -> bool:
+    """A change set for review and the stack update after its approval, in the next stage
+    (issue 11: the approval in no stage that rolls back): one release of one environment, the
+    same copy of the package (bucket, key and the variable carrying its version)."""
+    first, second = sorted((one, other), key=lambda r: r.action.stage_index)
+    return (
+        (first.bucket, first.key, first.namespace) == (second.bucket, second.key, second.namespace)
+        and second.action.stage_index == first.action.stage_index + 1
+        and first.action.configuration.get("ActionMode") == "CHANGE_SET_REPLACE"
+    )
+
+
 def check(res: Resource, ctx: Context) -> Iterator[Hit]:
     every = list(actions(res))
     namespaces = {
@@ -169,7 +183,11 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
         if producer is None:
             continue  # a variable of something this template does not show
         shared = None
-        if producer.stage != release.action.stage:
+        # The copy made beside the change set the approval shows is the deploy's own too.
+        approved_copy = any(
+            other.action.stage == producer.stage and _paired(other, release) for other in releases
+        )
+        if producer.stage != release.action.stage and not approved_copy:
             shared = (
                 f"action {producer.name} of stage {producer.stage} writes, not this "
                 "environment's stage"
@@ -181,6 +199,7 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
                     for other in releases
                     if other.action.stage != release.action.stage
                     and (other.bucket, other.key) == (release.bucket, release.key)
+                    and not _paired(other, release)
                 }
             )
             if others:
