@@ -157,6 +157,7 @@ class RunningService:
     load_balancer: bool = True
     nat_gateways: int = 0  # a VPC conveyor creates has one NAT gateway
     domain: str | None = None  # served over HTTPS: an ACM certificate, maybe a Route 53 record
+    max_tasks: int | None = None  # auto scaling's maximum; `tasks` is then its minimum
 
 
 @dataclass(frozen=True)
@@ -548,7 +549,7 @@ def _deploy_minutes(env: Environment, estimate: _Estimates) -> tuple[float, floa
             target = f"ECS service {ecs.cluster}/{ecs.service}"
         else:
             target = f"Fargate service + ALB ({env.name})"
-        entry = _entry_point(env)
+        entry = (*_entry_point(env), *_task_count(env))
         if ecs.strategy == "rolling":
             ready = estimate("deploy")
             return ready, ready, (target, *entry)
@@ -589,6 +590,26 @@ def _entry_point(env: Environment) -> tuple[str, ...]:
     return ("plain HTTP on port 80",)
 
 
+def _task_count(env: Environment) -> tuple[str, ...]:
+    """How many tasks a created service runs: fixed, or scaled between min and max."""
+    create = env.deploy.ecs.create if env.deploy.ecs is not None else None
+    if create is None:
+        return ()
+    scaling = create.scaling
+    if scaling is None:
+        return (f"{create.desired_count} tasks",)
+    targets = [
+        f"{label} {value}{unit}"
+        for label, value, unit in (
+            ("CPU", scaling.cpu, "%"),
+            ("memory", scaling.memory, "%"),
+            ("requests", scaling.requests_per_target, " per task a minute"),
+        )
+        if value is not None
+    ]
+    return (f"auto scaling {scaling.min}-{scaling.max} tasks ({', '.join(targets)})",)
+
+
 def _running_services(spec: Spec) -> list[RunningService]:
     services = []
     for env in spec.environments:
@@ -599,7 +620,8 @@ def _running_services(spec: Spec) -> list[RunningService]:
                     environment=env.name,
                     cpu=create.cpu,
                     memory_mib=create.memory,
-                    tasks=create.desired_count,
+                    tasks=create.scaling.min if create.scaling else create.desired_count,
+                    max_tasks=create.scaling.max if create.scaling else None,
                     nat_gateways=0 if create.vpc is not None else 1,
                     domain=create.domain.name if create.domain is not None else None,
                 )

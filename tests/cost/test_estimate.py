@@ -142,3 +142,22 @@ def test_bundled_prices_are_dated_sourced_and_complete() -> None:
         for compute in ("small", "medium", "large", "xlarge", "2xlarge"):
             assert bundled.resolver(region)("codebuild", f"minute.{compute}") > 0
         assert estimate(plan, Usage(), bundled, region).total > 0
+
+
+def test_a_scaling_service_is_counted_at_its_minimum_and_shown_at_its_maximum() -> None:
+    service = RunningService(environment="prod", cpu=1024, memory_mib=2048, tasks=3, max_tasks=10)
+    plan = replace(payments_plan(), services=(service,))
+    result = estimate(plan, USAGE, PRICES, "us-east-1")
+    per_task = (1 * 0.04 + 2 * 0.004) * HOURS_PER_MONTH
+    fargate = result.by_service()["Fargate"]
+    assert fargate == pytest.approx(3 * per_task)
+    assert result.total_at_max == pytest.approx(result.total + 7 * per_task)
+    assert f"prod scales 3-10 tasks: Fargate {3 * per_task:,.2f} a month at 3" in "\n".join(
+        result.notes
+    )
+    assert result.to_json()["total_monthly_at_max_tasks"] == round(result.total + 7 * per_task, 2)
+    fixed = estimate(
+        replace(plan, services=(replace(service, max_tasks=None),)), USAGE, PRICES, "us-east-1"
+    )
+    assert fixed.total_at_max is None
+    assert fixed.to_json()["total_monthly_at_max_tasks"] is None

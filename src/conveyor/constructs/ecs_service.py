@@ -298,7 +298,10 @@ class FargateWebService(Construct):
             cluster=cluster,
             task_definition=task,
             service_name=naming.name("service", env_name),
-            desired_count=settings.desired_count,
+            # With scaling, no DesiredCount: a stack update would reset the count auto scaling
+            # chose; ECS starts the service at one task and the scalable target's minimum
+            # takes over (CreateService.scaling).
+            desired_count=settings.desired_count if settings.scaling is None else None,
             # Full capacity stays up while new tasks start (FM64); blue/green keeps two sets.
             min_healthy_percent=100,
             max_healthy_percent=200,
@@ -361,6 +364,7 @@ class FargateWebService(Construct):
                 deregistration_delay=Duration.seconds(30),
                 health_check=health_check,
             )
+            self._autoscaling(service, settings, group)
             # Beside the circuit breaker (tasks that fail to start), ECS watches the 5xx and
             # unhealthy-host alarms during the rolling deployment and rolls it back on alarm
             # (DeploymentConfiguration.Alarms); the pipeline's alarm gate reads the same ones.
@@ -371,6 +375,7 @@ class FargateWebService(Construct):
             )
         else:
             blue, green = target_group("Blue"), target_group("Green")
+            self._autoscaling(service, settings, None)
             # prevents FM61: production and test listener, two target groups.
             codedeploy_managed = deploy.strategy == "blue-green"
             # CodeDeploy swaps the listeners' default target groups; ECS's native blue/green
@@ -533,6 +538,42 @@ class FargateWebService(Construct):
             strategy=deploy.strategy,
             alarms=alarms,
         )
+
+    def _autoscaling(
+        self,
+        service: ecs.FargateService,
+        settings: CreateService,
+        group: elbv2.ApplicationTargetGroup | None,
+    ) -> None:
+        """Target tracking on the task count between scaling.min and scaling.max. Scale-out
+        reacts within a minute; scale-in waits five, so a short dip does not stop tasks that a
+        returning load needs again (300 s is also Application Auto Scaling's default for ECS).
+        https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-autoscaling-targettracking.html
+        https://docs.aws.amazon.com/autoscaling/application/APIReference/API_TargetTrackingScalingPolicyConfiguration.html"""
+        scaling = settings.scaling
+        if scaling is None:
+            return
+        capacity = service.auto_scale_task_count(min_capacity=scaling.min, max_capacity=scaling.max)
+        cooldowns: dict[str, Any] = {
+            "scale_out_cooldown": Duration.seconds(60),
+            "scale_in_cooldown": Duration.minutes(5),
+        }
+        if scaling.cpu is not None:
+            capacity.scale_on_cpu_utilization(
+                "Cpu", target_utilization_percent=scaling.cpu, **cooldowns
+            )
+        if scaling.memory is not None:
+            capacity.scale_on_memory_utilization(
+                "Memory", target_utilization_percent=scaling.memory, **cooldowns
+            )
+        if scaling.requests_per_target is not None:
+            assert group is not None  # the spec allows requests only with rolling
+            capacity.scale_on_request_count(
+                "Requests",
+                requests_per_target=scaling.requests_per_target,
+                target_group=group,
+                **cooldowns,
+            )
 
     def _certificates(
         self, settings: CreateService, env_name: str

@@ -80,6 +80,8 @@ class Estimate:
     usage: Usage
     lines: tuple[CostLine, ...]
     notes: tuple[str, ...] = field(default=())
+    # The total with every auto-scaling service at its maximum task count (None: none scales).
+    total_at_max: float | None = None
 
     @property
     def total(self) -> float:
@@ -99,6 +101,9 @@ class Estimate:
             "prices_as_of": self.as_of,
             "usage": {**asdict(self.usage), "executions_per_month": self.usage.executions},
             "total_monthly": round(self.total, 2),
+            "total_monthly_at_max_tasks": (
+                round(self.total_at_max, 2) if self.total_at_max is not None else None
+            ),
             "services": {name: round(cost, 2) for name, cost in self.by_service().items()},
             "lines": [{**asdict(line), "monthly": round(line.monthly, 4)} for line in self.lines],
             "notes": list(self.notes),
@@ -296,6 +301,26 @@ def estimate(plan: Plan, usage: Usage, prices: Prices, region: str) -> Estimate:
         "CodePipeline gives each account 100 free V2 action minutes a month, shared by all "
         "its pipelines; not subtracted.",
     ]
+    # Auto scaling: the lines above count each service at its minimum; at the maximum the same
+    # task size runs max_tasks times (everything else is unchanged).
+    extra_at_max = 0.0
+    for service in plan.services:
+        if service.max_tasks is None:
+            continue
+        per_task = (
+            service.cpu / 1024 * price("fargate", "vcpu_hour")
+            + service.memory_mib / 1024 * price("fargate", "gb_hour")
+        ) * HOURS_PER_MONTH
+        extra_at_max += per_task * (service.max_tasks - service.tasks)
+        notes.append(
+            f"{service.environment} scales {service.tasks}-{service.max_tasks} tasks: Fargate "
+            f"{per_task * service.tasks:,.2f} a month at {service.tasks} (counted), "
+            f"{per_task * service.max_tasks:,.2f} at {service.max_tasks}."
+        )
+    at_max = None
+    if extra_at_max:
+        at_max = sum(line.monthly for line in lines) + extra_at_max
+        notes.append(f"Every scaling service at its maximum: {at_max:,.2f} a month in total.")
     domains = [s.domain for s in plan.services if s.domain is not None]
     if domains:
         # https://aws.amazon.com/certificate-manager/pricing/ (public certificates: no charge)
@@ -317,4 +342,5 @@ def estimate(plan: Plan, usage: Usage, prices: Prices, region: str) -> Estimate:
         usage=usage,
         lines=tuple(lines),
         notes=tuple(notes),
+        total_at_max=at_max,
     )

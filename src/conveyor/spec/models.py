@@ -461,13 +461,53 @@ class PlainHttp(_Model):
     )
 
 
+class Scaling(_Model):
+    """Application Auto Scaling of the service's task count: target tracking keeps each metric
+    near its target between min and max tasks.
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-autoscaling-targettracking.html"""
+
+    min: int = Field(2, ge=1, le=100, description="Fewest tasks (production: at least 2).")
+    max: int = Field(4, ge=1, le=100, description="Most tasks.")
+    cpu: int | None = Field(
+        60, ge=1, le=100, description="Target average CPU utilization in percent; null: off."
+    )
+    memory: int | None = Field(
+        None, ge=1, le=100, description="Target average memory utilization in percent."
+    )
+    requests_per_target: int | None = Field(
+        None,
+        ge=1,
+        le=1_000_000,
+        description="Target ALB requests per task per minute (strategy: rolling only).",
+    )
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Scaling:
+        if self.max < self.min:
+            raise KeyedValueError(
+                f"max ({self.max}) is below min ({self.min}): write max: {self.min} or more",
+                "max",
+            )
+        if self.cpu is None and self.memory is None and self.requests_per_target is None:
+            raise ValueError(
+                "scaling needs a metric to track: cpu: 60, memory: 70 or requests_per_target: "
+                "1000 (or remove scaling: for a fixed desired_count)"
+            )
+        return self
+
+
 class CreateService(_Model):
     """conveyor creates a Fargate service behind an Application Load Balancer."""
 
     port: int = Field(8080, ge=1, le=65535, description="Container port the app listens on.")
     cpu: Literal[256, 512, 1024, 2048, 4096] = 256
     memory: int = Field(512, ge=512, le=30720, description="Task memory in MiB.")
-    desired_count: int = Field(2, ge=1, le=100)
+    desired_count: int = Field(
+        2, ge=1, le=100, description="Tasks to run; with scaling:, min and max decide instead."
+    )
+    scaling: Scaling | None = Field(
+        None, description="Scale the task count on CPU, memory or requests (target tracking)."
+    )
     health_check_path: str = Field(
         "/health",
         pattern=r"^/",
@@ -530,6 +570,16 @@ class CreateService(_Model):
                 "certificate_arn and domain both name a certificate: move it into "
                 "domain: {name: …, certificate_arn: …}",
                 "certificate_arn",
+            )
+        if self.scaling is not None and "desired_count" in self.model_fields_set:
+            # CloudFormation would set the written count on every stack update, undoing what
+            # auto scaling decided; without it ECS starts the service at one task and the
+            # scalable target's minimum takes over.
+            # https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-ecs-service.html
+            raise KeyedValueError(
+                "desired_count and scaling both set the task count: remove desired_count "
+                "(scaling.min and scaling.max decide)",
+                "desired_count",
             )
         if self.plain_http is not None and (self.domain or self.certificate_arn):
             raise KeyedValueError(
@@ -642,6 +692,17 @@ class EcsDeploy(_TrafficShifting):
             raise ValueError(
                 f"strategy {self.strategy} in an existing VPC: add create.test_cidrs with the "
                 "addresses allowed to reach the test listener (e.g. your NAT gateways' /32s)"
+            )
+        scaling = self.create.scaling if self.create is not None else None
+        if scaling is not None and scaling.requests_per_target and self.strategy != "rolling":
+            # ALBRequestCountPerTarget tracks one target group; blue/green moves production
+            # traffic to the other group with every release.
+            raise KeyedValueError(
+                f"requests_per_target needs strategy: rolling; with {self.strategy} the target "
+                "group serving production changes with each release: scale on cpu or memory",
+                "create",
+                "scaling",
+                "requests_per_target",
             )
         if self.strategy == "rolling" and self.traffic != "all-at-once":
             raise ValueError(
@@ -1102,6 +1163,16 @@ class Environment(_Model):
                 "ecs",
                 "create",
                 "plain_http",
+            )
+        if self.is_production and create.scaling is not None and create.scaling.min < 2:
+            raise KeyedValueError(
+                f"{self.name} is production: keep at least two tasks (one per availability "
+                "zone, so one failing task or zone does not take the service down): write min: 2",
+                "deploy",
+                "ecs",
+                "create",
+                "scaling",
+                "min",
             )
         if self.is_production and create.domain is None and create.plain_http is None:
             moved = (
