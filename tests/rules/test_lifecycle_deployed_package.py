@@ -112,3 +112,13 @@ def test_what_cannot_expire_the_running_version_is_not_reported(
     tmp_path: Path, variant: str
 ) -> None:
     assert _cv110(tmp_path, variant) == []
+
+
+def test_an_action_mode_chosen_by_an_intrinsic_is_not_judged_and_crashes_nothing(
+    tmp_path: Path,
+) -> None:
+    # A mode given as !Ref (a dict once parsed) raised "unhashable type: 'dict'" from the
+    # frozenset lookup: an internal error for the whole file.
+    text = GOOD.replace("ActionMode: CREATE_UPDATE", "ActionMode: !Ref Mode", 1)
+    assert text != GOOD
+    assert _cv110(tmp_path, text) == []

@@ -76,7 +76,9 @@ def _overrides(action: Action) -> dict[str, Any] | None:
 def _release(action: Action, ctx: Context) -> Release | None:
     if action.provider != "CloudFormation":
         return None
-    if action.configuration.get("ActionMode") not in DEPLOY_MODES:
+    mode = action.configuration.get("ActionMode")
+    # A mode chosen by an intrinsic (a Ref, an Fn::If) is not judged: it is no string.
+    if not isinstance(mode, str) or mode not in DEPLOY_MODES:
         return None
     overrides = _overrides(action)
     if not overrides:
