@@ -233,6 +233,18 @@ def test_cv070_a_literal_name_defined_nowhere_is_still_found() -> None:
     assert "ApplicationName 'my-app'" in hit.message
 
 
+def test_cv070_a_target_named_by_an_intrinsic_may_be_the_one_named() -> None:
+    # A group whose name is a Ref made the rule build a set of dicts: an internal error.
+    group = (
+        "  App:\n    Type: AWS::CodeDeploy::Application\n"
+        "    Properties: {{ApplicationName: {name}}}\n"
+    )
+    text = ECS_DEPLOY.format(application="my-app")
+    assert found(text + group.format(name="'!Ref'").replace("'!Ref'", "{Ref: Name}"), "CV070") == []
+    assert found(text + group.format(name="other-app"), "CV070") != []
+    assert found(text + group.format(name="my-app"), "CV070") == []
+
+
 @needs_corpus
 def test_cv070_real_pipeline_naming_targets_by_variables() -> None:
     # ecs-blue-green-deployment-with-codedeploy's pipeline names the CodeDeploy application and

@@ -36,10 +36,13 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
             value = action.configuration.get(key)
             if not isinstance(value, str) or not value or "#{" in value:
                 continue
-            names = {
+            names = [
                 ctx.template.resources[lid].properties.get(prop)
                 for lid in ctx.relations.of_type(rtype)
-            }
+            ]
+            # A name given by an intrinsic (a Ref, a Sub) may be this one: nothing to report.
+            if any(name is not None and not isinstance(name, str) for name in names):
+                continue
             if value not in names:
                 yield Hit(
                     res.logical_id,
