@@ -118,6 +118,15 @@ def test_a_plan_off_the_documented_shape_names_the_key_and_what_it_expects(
     assert messages[0].endswith(TF_FIX)
 
 
+@pytest.mark.parametrize("version", ["\u00b2", "9" * 5000, "1\u0661", "-1", "", "1e3"])
+def test_a_format_version_that_is_no_version_is_refused_not_an_internal_error(
+    version: str,
+) -> None:
+    # "²".isdigit() and 5,000 digits passed the check, then int() raised: an internal error.
+    (message,) = _errors(_edited(PLAN, lambda d: d.update(format_version=version)), "plan.json")
+    assert message == f'plan.json: format_version: must be a version string such as "1.2"; {TF_FIX}'
+
+
 def test_a_state_without_its_root_module_is_refused_and_an_empty_one_read() -> None:
     state = {"format_version": "1.0", "values": {"outputs": {}}}
     assert _errors(json.dumps(state), "state.json") == [

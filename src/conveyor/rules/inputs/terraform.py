@@ -101,9 +101,12 @@ def read(data: dict[str, Any], *, name: str) -> tuple[list[Record], dict[str, li
     one references (what CV092 asks: does some output expose the pipeline, the repository)."""
     reader = _Reader(name)
     version = data.get("format_version")
-    if not isinstance(version, str) or not version.split(".", 1)[0].isdigit():
+    # ASCII digits only, and few: str.isdigit() also takes "²", which int() refuses, and
+    # int() refuses 4,300 digits or more (both were internal errors).
+    major = version.split(".", 1)[0] if isinstance(version, str) else ""
+    if not (major.isascii() and major.isdigit() and len(major) <= 9):
         raise reader.fail("format_version", 'must be a version string such as "1.2"')
-    if int(version.split(".", 1)[0]) > 1:
+    if int(major) > 1:
         raise reader.fail(
             "format_version",
             f"version {version} is newer than conveyor reads (1.x); upgrade conveyor, or",
