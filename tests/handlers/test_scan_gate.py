@@ -642,6 +642,8 @@ def test_no_input_artifacts_fails(pipeline: Pipeline, context: FakeContext) -> N
         ("{bad", "UserParameters is not valid JSON"),
         ('{"fail_on": "severe"}', "fail_on must be one of critical, high, medium, low"),
         ('{"fail_on": "high", "extra": 1}', 'UserParameters must be {"fail_on"'),
+        ('{"scans": "ScanReports"}', 'UserParameters must be {"fail_on"'),
+        ('{"scans": ["ScanReports", ""]}', 'UserParameters must be {"fail_on"'),
     ],
 )
 def test_bad_user_parameters_fail_as_configuration_error(
@@ -745,6 +747,16 @@ def test_other_reporting_errors_still_raise_so_lambda_retries(
 def test_non_job_event_is_ignored(context: FakeContext, capsys: pytest.CaptureFixture[str]) -> None:
     assert app.handler({"detail-type": "x"}, context) == {"status": "ignored"}
     assert log_lines(capsys.readouterr().out)[-1]["level"] == "ERROR"
+
+
+@pytest.mark.parametrize("job_id", ["", 7, None, ["x"]])
+def test_a_job_without_a_usable_id_is_ignored_and_nothing_is_reported(
+    context: FakeContext, job_id: object
+) -> None:
+    # No id, no job to report on: calling PutJob*Result with it could only fail.
+    event = job("high")
+    event["CodePipeline.job"]["id"] = job_id
+    assert app.handler(event, context) == {"status": "ignored"}
 
 
 # --- publishing the summary ---
