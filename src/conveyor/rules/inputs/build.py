@@ -9,7 +9,13 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from conveyor.rules.inputs.mapping import IDENTITY_ATTRIBUTES, JOINS, TYPES, Join
+from conveyor.rules.inputs.mapping import (
+    ATTACHED_POLICY_TYPES,
+    IDENTITY_ATTRIBUTES,
+    JOINS,
+    TYPES,
+    Join,
+)
 from conveyor.rules.inputs.records import Record
 from conveyor.rules.inputs.view import AFTER_APPLY, View, is_unknown, merged_tags
 from conveyor.rules.intrinsics import ref_target
@@ -149,6 +155,8 @@ def _identities(
     out: dict[str, str] = {}
     typed: dict[tuple[str, str], str] = {}
     for key, rec in owners.items():
+        if rec.type in ATTACHED_POLICY_TYPES:
+            continue
         for name in IDENTITY_ATTRIBUTES:
             value = rec.values.get(name)
             if isinstance(value, str) and value:
@@ -167,7 +175,7 @@ class _IdentityValues(dict[str, list[str]]):
 
     def __missing__(self, key: str) -> list[str]:
         rec = self._owners.get(key)
-        values = rec.values if rec is not None else {}
+        values = rec.values if rec is not None and rec.type not in ATTACHED_POLICY_TYPES else {}
         found = [v for n in IDENTITY_ATTRIBUTES if isinstance(v := values.get(n), str) and v]
         self[key] = found
         return found
@@ -180,7 +188,7 @@ def _arns(records: list[Record], lids: dict[str, str]) -> dict[str, str]:
     """ARN of every resource (mapped or not) -> its logical id or name."""
     out: dict[str, str] = {}
     for rec in records:
-        arn = rec.values.get("arn")
+        arn = rec.values.get("arn") if rec.type not in ATTACHED_POLICY_TYPES else None
         if isinstance(arn, str) and arn.startswith("arn:"):
             out.setdefault(arn, lids.get(rec.key, rec.name))
         for arn in rec.arns:

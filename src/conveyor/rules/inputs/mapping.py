@@ -995,3 +995,7 @@ JOINS: dict[str, Join] = {
 # Attributes whose value identifies a resource, for joining and referencing by value (state
 # files and Pulumi exports carry values, not configuration expressions).
 IDENTITY_ATTRIBUTES = ("id", "arn", "name", "bucket", "function_name")
+# Policies whose id, bucket or arn is the resource they attach to: none of those values names
+# the policy itself (taken as identities, a policy on a bucket outside the input referenced
+# itself: a false CV057 cycle; listed before its bucket, it took the bucket's name).
+ATTACHED_POLICY_TYPES = frozenset({"aws_s3_bucket_policy", "aws_sns_topic_policy"})
