@@ -696,3 +696,66 @@ def test_an_empty_state_is_a_terraform_input_with_nothing_to_report(text: str) -
     for kind in ("auto", "terraform"):
         result = check_text(text, name="state.json", input_kind=kind)
         assert result.errors == [] and result.findings == [], kind
+
+
+def test_tags_all_known_only_after_apply_is_unknown_not_missing() -> None:
+    """With the provider's default_tags computed, tags_all is unknown in the plan: a required
+    tag may come from it, so it is not reported missing (it was, once tags_all was dropped as
+    an attribute the configuration does not write)."""
+    from conveyor.rules import check_text
+
+    topic = {"name": "t", "tags": {"team": "ci"}}
+    plan = {
+        "format_version": "1.2",
+        "planned_values": {
+            "root_module": {
+                "resources": [
+                    {
+                        "address": "aws_sns_topic.t",
+                        "mode": "managed",
+                        "type": "aws_sns_topic",
+                        "name": "t",
+                        "values": topic,
+                    }
+                ]
+            }
+        },
+        "resource_changes": [
+            {
+                "address": "aws_sns_topic.t",
+                "mode": "managed",
+                "type": "aws_sns_topic",
+                "change": {
+                    "actions": ["create"],
+                    "after": topic,
+                    "after_unknown": {"arn": True, "id": True, "tags_all": True},
+                },
+            }
+        ],
+        "configuration": {
+            "root_module": {
+                "resources": [
+                    {
+                        "address": "aws_sns_topic.t",
+                        "mode": "managed",
+                        "type": "aws_sns_topic",
+                        "name": "t",
+                        "expressions": {
+                            "name": {"constant_value": "t"},
+                            "tags": {"constant_value": {"team": "ci"}},
+                        },
+                    }
+                ]
+            }
+        },
+    }
+    text = json.dumps(plan)
+    result = check_text(text, name="plan.json", require_tags=["owner"])
+    assert result.errors == [] and "CV090" not in {f.rule for f in result.findings}
+    known = json.loads(text)
+    known["resource_changes"][0]["change"]["after_unknown"] = {"arn": True, "id": True}
+    known["resource_changes"][0]["change"]["after"]["tags_all"] = {"team": "ci"}
+    known["planned_values"]["root_module"]["resources"][0]["values"]["tags_all"] = {"team": "ci"}
+    result = check_text(json.dumps(known), name="plan.json", require_tags=["owner"])
+    (missing,) = [f for f in result.findings if f.rule == "CV090"]  # known: it is judged
+    assert "owner" in missing.message

@@ -462,7 +462,9 @@ def _with_unknown(
         if flag is True:  # the common case, inline
             value = out.get(key)
             if value is None or value == [] or value == {}:
-                if declared is None or key in declared:
+                # tags_all is the resource's tags merged with the provider's default_tags,
+                # which nobody writes on the resource: unknown, never "no tags".
+                if declared is None or key in declared or key == "tags_all":
                     out[key] = UNKNOWN
                 elif key in out:
                     del out[key]
