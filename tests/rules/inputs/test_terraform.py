@@ -759,3 +759,25 @@ def test_tags_all_known_only_after_apply_is_unknown_not_missing() -> None:
     result = check_text(json.dumps(known), name="plan.json", require_tags=["owner"])
     (missing,) = [f for f in result.findings if f.rule == "CV090"]  # known: it is judged
     assert "owner" in missing.message
+
+
+def test_each_value_of_a_for_each_over_resources_joins_the_instance_of_the_same_key() -> None:
+    """``for_each = aws_s3_bucket.b`` with ``bucket = each.value.id``: Terraform records the
+    references ``each.value.id`` and ``each.value``; the bucket's id is unknown until apply, so
+    only the for_each expression says which bucket each block belongs to. Read without it, the
+    access block and encryption were dropped and the bucket reported as having neither."""
+    from conveyor.rules import check_text
+
+    path = Path(__file__).parent / "fixtures" / "terraform" / "for-each-value.plan.json"
+    text = path.read_text()
+    result = check_text(text, name="plan.json")
+    assert result.errors == []
+    found = {f.rule for f in result.findings}
+    assert not found & {"CV001", "CV002"}
+    assert result.resources == 1  # both blocks joined to their bucket
+    # The same plan without the for_each expression cannot join them: the bucket lacks both.
+    data = json.loads(text)
+    for resource in data["configuration"]["root_module"]["resources"]:
+        resource.pop("for_each_expression", None)
+    blind = {f.rule for f in check_text(json.dumps(data), name="plan.json").findings}
+    assert {"CV001", "CV002"} <= blind

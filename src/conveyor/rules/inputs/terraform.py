@@ -61,6 +61,9 @@ class _Config(NamedTuple):
     expressions: dict[str, Any]
     depends_on: list[str]
     module: str  # address prefix of the module the resource is declared in ("" or "module.a.")
+    # What its for_each iterates when that names resources (``for_each = aws_s3_bucket.b``):
+    # ``each.value`` is then the instance of the same key.
+    each: tuple[str, ...] = ()
 
 
 @dataclass
@@ -356,7 +359,9 @@ def _read_config(
                 f"{where}.resources[{index}].depends_on",
                 f'must be a list of addresses such as ["aws_iam_role.r"], not {_kind(depends)}',
             )
-        reader.configs[prefix + address] = _Config(expressions, depends or [], prefix)
+        reader.configs[prefix + address] = _Config(
+            expressions, depends or [], prefix, _for_each_references(resource)
+        )
     reader.module_outputs[prefix] = _references_of(module.get("outputs"), "expression")
     calls = module.get("module_calls")
     if calls is not None:
@@ -381,6 +386,16 @@ def _references_of(items: Any, key: str | None) -> dict[str, list[str]]:
         names = expression.get("references") if isinstance(expression, dict) else None
         out[str(name)] = [n for n in names if isinstance(n, str)] if isinstance(names, list) else []
     return out
+
+
+def _for_each_references(resource: dict[str, Any]) -> tuple[str, ...]:
+    """The references of the resource's ``for_each_expression`` (an optional part of the
+    configuration; a shape other than Terraform's is read as none)."""
+    expression = resource.get("for_each_expression")
+    references = expression.get("references") if isinstance(expression, dict) else None
+    if not isinstance(references, list):
+        return ()
+    return tuple(r for r in references if isinstance(r, str))
 
 
 def _dynamic_blocks(expressions: dict[str, Any]) -> dict[str, Any]:
@@ -421,7 +436,7 @@ def _record(resource: dict[str, Any], unknowns: dict[str, Any], reader: _Reader)
         if "[" in address or config.module:
             trailing = _TRAILING_KEY.search(address) if "[" in address else None
             where = _module_instance(address)
-            at = _At(config.module, where, trailing.group(0) if trailing else "")
+            at = _At(config.module, where, trailing.group(0) if trailing else "", config.each)
         else:
             at = _ROOT  # a root module resource without count/for_each (the common case)
         refs: dict[str, list[str]] = {}
@@ -516,6 +531,7 @@ class _At(NamedTuple):
     module: str
     where: str
     instance: str
+    each: tuple[str, ...] = ()  # the referrer's for_each references (_Config.each)
 
 
 _ROOT = _At("", "", "")
@@ -577,6 +593,12 @@ def _resolve(reference: str, at: _At, reader: _Reader, depth: int = 0) -> list[s
     (``module.m.bucket_id``) and a module's input variable (``var.bucket``) are followed to
     the resources their expressions reference."""
     head = reference.partition(".")[0]
+    if head == "each" and at.each and reference.startswith("each.value") and depth <= 20:
+        # for_each = aws_s3_bucket.b; bucket = each.value.id: the bucket of the same key.
+        within = at._replace(each=())
+        return list(
+            dict.fromkeys(k for r in at.each for k in _resolve(r, within, reader, depth + 1))
+        )
     if depth > 20 or head in _NOT_RESOURCES:
         return []
     if head == "module":
