@@ -166,6 +166,7 @@ class Pipeline(Construct):
                 key=store.key,
                 keep_images=spec.retention.images,
                 production=production,
+                environments=[(env.name, env.is_production) for env in spec.environments],
             ).repository
 
         # Handlers that act once per job or event (validation, notices) record it here.

@@ -378,6 +378,83 @@ def test_cv097_unreadable_policy_is_not_judged() -> None:
     assert hits("CV097", lifecycle().replace("'{", "'{not json")) == []
 
 
+def deployed_to(*envs: str) -> str:
+    """A pipeline whose MarkDeployed actions tag images for envs (as conveyor's do)."""
+    actions = "".join(
+        f"""
+            - Name: MarkDeployed-{env}
+              ActionTypeId: {{Category: Build, Owner: AWS, Provider: CodeBuild, Version: "1"}}
+              Configuration:
+                ProjectName: mark
+                EnvironmentVariables: '{json.dumps([{"name": "DEPLOY_ENVIRONMENT", "value": env, "type": "PLAINTEXT"}])}'"""
+        for env in envs
+    )
+    return f"""
+  Pipeline:
+    Type: AWS::CodePipeline::Pipeline
+    Properties:
+      RoleArn: arn:aws:iam::111111111111:role/p
+      Stages:
+        - Name: Deploy
+          Actions:{actions}
+"""
+
+
+def keep(priority: int, prefix: str, count: int = 50) -> dict[str, object]:
+    return rule(
+        priority,
+        tagStatus="tagged",
+        tagPrefixList=[prefix],
+        countType="imageCountMoreThan",
+        countNumber=count,
+    )
+
+
+BROAD = rule(20, tagStatus="any", countType="imageCountMoreThan", countNumber=10)
+
+
+def test_cv097_one_deployed_rule_shared_by_environments_fires() -> None:
+    """50 staging releases while production waits would expire production's image."""
+    found = hits("CV097", lifecycle(keep(1, "deployed-"), BROAD) + deployed_to("staging", "prod"))
+    assert len(found) == 1
+    assert "staging, prod" in found[0][1] and "deployed-" in found[0][1]
+
+
+def test_cv097_a_rule_per_environment_does_not_fire() -> None:
+    policy = lifecycle(keep(1, "deployed-prod-"), keep(2, "deployed-staging-"), BROAD)
+    assert hits("CV097", policy + deployed_to("staging", "prod")) == []
+
+
+def test_cv097_a_shared_rule_without_several_environments_is_not_judged() -> None:
+    """One environment (or none the template names) has nobody to share the count with."""
+    assert hits("CV097", lifecycle(keep(1, "deployed-"), BROAD) + deployed_to("prod")) == []
+    assert hits("CV097", lifecycle(keep(1, "deployed-"), BROAD)) == []
+
+
+def test_cv097_a_prefix_another_environment_extends_must_come_after_it() -> None:
+    """deployed-prod- also matches deployed-prod-eu-<digest>: ahead of prod-eu's own rule it
+    counts prod-eu's releases with prod's."""
+    envs = deployed_to("prod", "prod-eu")
+    wrong = lifecycle(keep(1, "deployed-prod-"), keep(2, "deployed-prod-eu-"), BROAD)
+    found = hits("CV097", wrong + envs)
+    assert len(found) == 1 and "prod, prod-eu" in found[0][1]
+    right = lifecycle(keep(1, "deployed-prod-eu-"), keep(2, "deployed-prod-", 100), BROAD)
+    assert hits("CV097", right + envs) == []
+
+
+def test_cv097_a_pattern_shared_by_environments_fires() -> None:
+    shared = rule(
+        1, tagStatus="tagged", tagPatternList=["deployed-*"], countType="imageCountMoreThan"
+    )
+    assert len(hits("CV097", lifecycle(shared, BROAD) + deployed_to("a", "b"))) == 1
+    apart = rule(
+        1, tagStatus="tagged", tagPatternList=["deployed-a-*"], countType="imageCountMoreThan"
+    )
+    assert (
+        hits("CV097", lifecycle(apart, keep(2, "deployed-b-"), BROAD) + deployed_to("a", "b")) == []
+    )
+
+
 # ---- CV098 ---------------------------------------------------------------------------------
 
 

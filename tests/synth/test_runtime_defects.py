@@ -299,12 +299,21 @@ def test_deployed_images_are_tagged_and_outlive_the_image_count_rule(
         rules = json.loads(repository["Properties"]["LifecyclePolicy"]["LifecyclePolicyText"])[
             "rules"
         ]
-        keep = min(rules, key=lambda r: r["rulePriority"])
-        assert keep["selection"]["tagStatus"] == "tagged"
-        assert keep["selection"]["tagPrefixList"] == ["deployed-"]
-        assert keep["selection"]["countType"] == "imageCountMoreThan"
-        count_rule = [r for r in rules if r["selection"]["tagStatus"] == "any"]
-        assert all(r["rulePriority"] > keep["rulePriority"] for r in count_rule)
+        # One rule per environment, each its own count (a shared deployed- rule let one
+        # environment's releases expire the image another runs), ahead of the other rules.
+        kept = sorted(
+            (r for r in rules if r["selection"]["tagStatus"] == "tagged"),
+            key=lambda r: r["rulePriority"],
+        )
+        prefixes = [r["selection"]["tagPrefixList"] for r in kept]
+        assert sorted(prefixes) == sorted([f"deployed-{e.name}-"] for e in s.spec.environments)
+        assert all(r["selection"]["countType"] == "imageCountMoreThan" for r in kept)
+        others = [r for r in rules if r["selection"]["tagStatus"] != "tagged"]
+        assert min(r["rulePriority"] for r in others) > kept[-1]["rulePriority"]
+        # Production's first, unless another environment's name extends it (then that one's).
+        production = [f"deployed-{e.name}-" for e in s.spec.environments if e.is_production]
+        if production:
+            assert prefixes[0][0].startswith(production[0]), s.name
         (pipeline,) = s.resources("AWS::CodePipeline::Pipeline").values()
         stages = {stage["Name"]: stage for stage in pipeline["Properties"]["Stages"]}
         for env_spec in s.spec.environments:

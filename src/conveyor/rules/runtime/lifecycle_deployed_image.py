@@ -12,6 +12,15 @@ Here a policy is reported when such a broad expiring rule has no higher-priority
 tagged images by prefix or pattern (other than a catch-all). Policies built by an intrinsic that
 cannot be read are not judged; untagged-only rules are harmless.
 
+A keeping rule shared by several environments is reported too: ECR counts by push time across
+everything a rule's filter matches, so one ``deployed-`` rule keeping 50 lets 50 staging releases,
+queued while production waits for its approval, expire the image production runs. The
+environments are those the template's pipeline tags images for: the actions that pass
+``DEPLOY_ENVIRONMENT`` (conveyor's MarkDeployed, which tags ``deployed-<env>-<digest>``). Each
+environment's tag must first be matched (lowest ``rulePriority``) by a keeping rule that matches
+no other environment's tag first; with environments ``prod`` and ``prod-eu`` that means
+``deployed-prod-eu-`` ahead of ``deployed-prod-``, which also matches ``deployed-prod-eu-...``.
+
 Source: https://docs.aws.amazon.com/AmazonECR/latest/userguide/LifecyclePolicies.html
 ("Lifecycle policy evaluation rules": an image that matches the tagging requirements of a rule
 cannot be expired by a rule with a lower priority)
@@ -19,6 +28,7 @@ cannot be expired by a rule with a lower priority)
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -26,9 +36,14 @@ from typing import Any
 from conveyor.rules.engine import Context
 from conveyor.rules.intrinsics import get, render
 from conveyor.rules.model import Hit, Rule, Severity
+from conveyor.rules.pipelines import actions
 from conveyor.rules.template import Resource
 
 CATCH_ALL = frozenset({"*", ""})
+# What conveyor's MarkDeployed action passes, and the tag its job writes from it
+# (conveyor.constructs.buildspec.mark_deployed_buildspec); a digest's hex stands in for the tail.
+DEPLOY_ENVIRONMENT = "DEPLOY_ENVIRONMENT"
+DEPLOYED_TAG = "deployed-{env}-" + "0" * 64
 
 
 def _rules(text: Any) -> list[dict[str, Any]] | None:
@@ -85,10 +100,68 @@ def _protects(rule: dict[str, Any]) -> bool:
     )
 
 
+def _deploy_environments(ctx: Context) -> list[str]:
+    """The environments the template's pipelines tag deployed images for, in first-seen order."""
+    found: list[str] = []
+    for lid in ctx.relations.of_type("AWS::CodePipeline::Pipeline"):
+        for action in actions(ctx.template.resources[lid]):
+            text = action.configuration.get("EnvironmentVariables")
+            text = text if isinstance(text, str) else render(text)
+            try:
+                variables = json.loads(text) if text else None
+            except (ValueError, RecursionError):
+                continue
+            for variable in variables if isinstance(variables, list) else []:
+                if not isinstance(variable, dict) or variable.get("name") != DEPLOY_ENVIRONMENT:
+                    continue
+                value = variable.get("value")
+                if isinstance(value, str) and value and value not in found:
+                    found.append(value)
+    return found
+
+
+def _matches(rule: dict[str, Any], tag: str) -> bool:
+    """ECR selects an image when every entry of the list matches one of its tags."""
+    selection = _selection(rule)
+    prefixes = selection.get("tagPrefixList")
+    patterns = selection.get("tagPatternList")
+    if isinstance(prefixes, list) and prefixes:
+        return all(tag.startswith(str(p)) for p in prefixes)
+    if isinstance(patterns, list) and patterns:
+        return all(fnmatch.fnmatchcase(tag, str(p)) for p in patterns)
+    return False
+
+
+def _shared(res: Resource, rules: list[dict[str, Any]], ctx: Context) -> Iterator[Hit]:
+    environments = ctx.memo("CV097.environments", lambda: _deploy_environments(ctx))
+    if len(environments) < 2:
+        return
+    keeping = sorted((r for r in rules if _protects(r)), key=_priority)
+    counted: dict[int, list[str]] = {}
+    for env in environments:
+        tag = DEPLOYED_TAG.format(env=env)
+        first = next((i for i, r in enumerate(keeping) if _matches(r, tag)), None)
+        if first is not None:
+            counted.setdefault(first, []).append(env)
+    for index, envs in sorted(counted.items()):
+        if len(envs) < 2:
+            continue
+        rule = keeping[index]
+        yield Hit(
+            res.logical_id,
+            "Properties.LifecyclePolicy.LifecyclePolicyText",
+            f"lifecycle rule {rule.get('rulePriority')} ({', '.join(_filters(_selection(rule)))}) "
+            f"counts the deployed images of environments {', '.join(envs)} together: releases "
+            "to one expire the image another still runs. Give each environment its own "
+            "higher-priority rule (tagPrefixList [deployed-<env>-]), a longer name's first",
+        )
+
+
 def check(res: Resource, ctx: Context) -> Iterator[Hit]:
     rules = _rules(get(res.properties, "LifecyclePolicy", "LifecyclePolicyText"))
     if not rules:
         return
+    yield from _shared(res, rules, ctx)
     for rule in sorted(rules, key=_priority):
         if not _is_broad(rule):
             continue
@@ -111,12 +184,15 @@ RULE = Rule(
     resource_types=("AWS::ECR::Repository",),
     failure_modes=("FM105",),
     why="conveyor's own review (2026-12): 'keep the last 10 images of any tag' could expire the "
-    "digest production ran while builds queued behind the production approval.",
-    fix_cloudformation="Add a lifecycle rule with a lower rulePriority number: tagStatus tagged, "
-    "tagPrefixList [deployed-], countType imageCountMoreThan, countNumber above what your "
-    "environments run; have the deploy step tag the image it deploys.",
-    fix_cdk="repository.add_lifecycle_rule(rule_priority=1, tag_prefix_list=['deployed-'], "
-    "max_image_count=...) before the catch-all rule",
+    "digest production ran while builds queued behind the production approval; then one "
+    "'keep 50 deployed-' rule shared by every environment let 50 staging releases expire it.",
+    fix_cloudformation="Have the deploy step tag the image it deploys deployed-<env>-<digest>, and "
+    "add per environment a lifecycle rule with a lower rulePriority number than the catch-all: "
+    "tagStatus tagged, tagPrefixList [deployed-<env>-], countType imageCountMoreThan, "
+    "countNumber 50 (production's first; an environment whose name extends another's, prod-eu "
+    "beside prod, before it).",
+    fix_cdk="repository.add_lifecycle_rule(rule_priority=1, tag_prefix_list=['deployed-prod-'], "
+    "max_image_count=50), one per environment, before the catch-all rule",
     fix_conveyor="Nothing to write: conveyor tags deployed images and keeps them.",
     check=check,
 )
