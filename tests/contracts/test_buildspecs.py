@@ -186,13 +186,21 @@ def _marked_package(
     built: dict[str, bytes],
     tmp_path: Path,
 ) -> dict[str, object]:
-    """Runs the stage's MarkDeployed job that exports the deploy's CodeVersion; returns the
+    """Runs the MarkDeployed job that exports the deploy's CodeVersion; returns the
     package store's version of CodeKey that the exported version names."""
     match = re.fullmatch(r"#\{(\w+)\.(\w+)\}", overrides["CodeVersion"])
     assert match, overrides["CodeVersion"]
     namespace, variable = match.groups()
-    (mark,) = [a for s, a in example.actions() if s == stage and a.get("Namespace") == namespace]
-    assert int(str(mark["RunOrder"])) < int(str(deploy["RunOrder"]))
+    stages = list(dict.fromkeys(s for s, _ in example.actions()))
+    # The job runs before the deploy: earlier in its stage, or in a stage before it
+    # (production's copy runs in Approve-prod, before the change set the approver reads).
+    ((mark_stage, mark),) = [
+        (s, a) for s, a in example.actions() if a.get("Namespace") == namespace
+    ]
+    if mark_stage == stage:
+        assert int(str(mark["RunOrder"])) < int(str(deploy["RunOrder"]))
+    else:
+        assert stages.index(mark_stage) < stages.index(stage), (mark_stage, stage)
     variables = {
         v["name"]: v["value"] for v in json.loads(mark["Configuration"]["EnvironmentVariables"])
     }
