@@ -431,6 +431,20 @@ def _environment_stages(spec: Spec, env: Environment, estimate: _Estimates) -> l
     if function is not None and not env.needs_approval:
         actions.append(package_mark(order))
         order += 1
+    if env.needs_approval:
+        # Made again from this execution's template and parameters, then executed (the first
+        # release's stack exists only as a change set; a rollback's is the last good one's).
+        actions.append(
+            Action(
+                "ChangeSet",
+                "deploy",
+                "CloudFormation",
+                run_order=order,
+                uses=(f"CloudFormation change set of {env.name}",),
+                minutes=STACK_MINUTES,
+            )
+        )
+        order += 1
     actions.append(
         Action(
             "Deploy",

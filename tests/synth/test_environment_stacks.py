@@ -94,8 +94,21 @@ def test_each_environment_stage_deploys_its_stack_with_the_release(
             == f"Synth::{naming.name(env.name)}.template.json"
         )
         assert "RoleArn" in first["Configuration"]  # the stack's own service role
-        # Production too (issue 11): executing the change set by name would fail a rollback.
-        assert [a["Configuration"]["ActionMode"] for a in stack_actions] == ["CREATE_UPDATE"]
+        # An approved environment makes the change set again in this stage and executes it: the
+        # first release's stack exists only as the approval's change set (REVIEW_IN_PROGRESS,
+        # which CREATE_UPDATE cannot update), and a rollback executes the last good release's.
+        modes = [a["Configuration"]["ActionMode"] for a in stack_actions]
+        if env.needs_approval:
+            assert modes == ["CHANGE_SET_REPLACE", "CHANGE_SET_EXECUTE"]
+            made, executed = stack_actions
+            assert made["RunOrder"] < executed["RunOrder"]
+            assert (
+                made["Configuration"]["ChangeSetName"]
+                == (executed["Configuration"]["ChangeSetName"])
+            )
+            assert "Namespace" in executed  # the stack's outputs (its URL) for later actions
+        else:
+            assert modes == ["CREATE_UPDATE"]
 
 
 @pytest.mark.parametrize("example", [p.stem for p in EXAMPLES])
@@ -103,9 +116,9 @@ def test_production_sees_the_change_set_before_approving(
     synthesized: dict[str, Synthesized], example: str
 ) -> None:
     """Approve-<env>: change set -> approval (its notice says where to read the change set);
-    then Deploy-<env> updates the stack with the same template and parameters. Issue 11: the
-    approval is in no stage that rolls back, and nothing executes the change set by name (a
-    rollback would re-execute a change set the stack update discarded)."""
+    then Deploy-<env> makes the change set again from the same template and parameters and
+    executes it. Issue 11: the approval is in no stage that rolls back, and a stage that
+    executes a change set made it itself first (a rollback re-makes the last good release's)."""
     s = synthesized[example]
     stages = {stage["Name"]: stage for stage in _pipeline_stages(s)}
     names = list(stages)
@@ -119,10 +132,12 @@ def test_production_sees_the_change_set_before_approving(
         change_set, approve = actions["ChangeSet"], actions["Approve"]
         assert change_set["RunOrder"] < approve["RunOrder"]
         assert change_set["Configuration"]["ActionMode"] == "CHANGE_SET_REPLACE"
-        deploy = next(a for a in deploy_stage["Actions"] if a["Name"] == "Deploy")
-        assert deploy["Configuration"]["ActionMode"] == "CREATE_UPDATE"
-        for key in ("StackName", "TemplatePath", "ParameterOverrides", "RoleArn"):
-            assert deploy["Configuration"][key] == change_set["Configuration"][key], key
+        deploy_actions = {a["Name"]: a for a in deploy_stage["Actions"]}
+        remade, deploy = deploy_actions["ChangeSet"], deploy_actions["Deploy"]
+        assert deploy["Configuration"]["ActionMode"] == "CHANGE_SET_EXECUTE"
+        assert remade["RunOrder"] < deploy["RunOrder"]
+        for key in ("StackName", "TemplatePath", "ParameterOverrides", "RoleArn", "ChangeSetName"):
+            assert remade["Configuration"][key] == change_set["Configuration"][key], key
         name = change_set["Configuration"]["ChangeSetName"]
         notice = approve["Configuration"]["CustomData"]
         stack = change_set["Configuration"]["StackName"]
@@ -131,8 +146,10 @@ def test_production_sees_the_change_set_before_approving(
         assert f"stage Deploy-{env.name}" in notice
     for stage in stages.values():
         kinds = {a["ActionTypeId"]["Category"] for a in stage["Actions"]}
-        modes = {a.get("Configuration", {}).get("ActionMode") for a in stage["Actions"]}
-        assert "CHANGE_SET_EXECUTE" not in modes, stage["Name"]
+        ordered = sorted(stage["Actions"], key=lambda a: a["RunOrder"])
+        modes = [a.get("Configuration", {}).get("ActionMode") for a in ordered]
+        if "CHANGE_SET_EXECUTE" in modes:  # only after this stage made it
+            assert "CHANGE_SET_REPLACE" in modes[: modes.index("CHANGE_SET_EXECUTE")]
         if "OnFailure" in stage and stage["OnFailure"]["Result"] == "ROLLBACK":
             assert "Approval" not in kinds, stage["Name"]
 
@@ -478,11 +495,13 @@ def test_a_lambda_in_another_account_deploys_there(
     assert "CodeDeployLambdaAliasUpdate" in alias["UpdatePolicy"]
     actions = _stage_actions(s.template, "Deploy-prod")
     # The package store's bucket is a Ref, so the overrides are an Fn::Join.
-    overrides = json.dumps(actions["Deploy"]["Configuration"]["ParameterOverrides"])
+    # Production makes its change set again in Deploy-prod, then executes it (issue 11).
+    assert actions["Deploy"]["Configuration"]["ActionMode"] == "CHANGE_SET_EXECUTE"
+    overrides = json.dumps(actions["ChangeSet"]["Configuration"]["ParameterOverrides"])
     assert '\\"CodeVersion\\":\\"#{PackageProd.DEPLOYED_VERSION}\\"' in overrides
     assert '\\"CodeKey\\":\\"deployed/prod/rates-package.zip\\"' in overrides
     assert "role/rates-cloudformation-prod" in json.dumps(
-        actions["Deploy"]["Configuration"]["RoleArn"]
+        actions["ChangeSet"]["Configuration"]["RoleArn"]
     )
     execution = _granted(s.templates["rates-bootstrap-prod"], "rates-cloudformation-prod")
     # The package store's one object (named by the pipeline account), and the hook's code.

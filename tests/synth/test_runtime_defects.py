@@ -486,7 +486,13 @@ def test_each_lambda_environment_deploys_its_own_copy_of_the_package(
             (mark,) = [a for a in actions if a["Name"] == "MarkDeployed"]
             stack = next(a for a in actions if a["Name"] in ("ChangeSet", "Deploy"))
             assert mark["RunOrder"] < stack["RunOrder"]
-            deploy = next(a for a in stages[f"Deploy-{env}"] if a["Name"] == "Deploy")
+            # The action of Deploy-<env> that carries the template and parameters: Deploy, or
+            # for an approved environment the change set it makes again and then executes.
+            deploy = next(
+                a
+                for a in stages[f"Deploy-{env}"]
+                if "ParameterOverrides" in a.get("Configuration", {})
+            )
             assert (
                 deploy["Configuration"]["ParameterOverrides"]
                 == (stack["Configuration"]["ParameterOverrides"])

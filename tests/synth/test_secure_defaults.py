@@ -299,6 +299,7 @@ def test_pipeline_is_v2_with_connection_source_and_no_webhook(web: Synthesized) 
     # The environment's stack, with the build's image: a change set to approve, then (approved)
     # the same template and parameters deployed in the stage that rolls back (issue 11).
     change_set = next(a for a in props["Stages"][3]["Actions"] if a["Name"] == "ChangeSet")
+    remade = next(a for a in props["Stages"][4]["Actions"] if a["Name"] == "ChangeSet")
     deploy = next(a for a in props["Stages"][4]["Actions"] if a["Name"] == "Deploy")
     assert (
         change_set["ActionTypeId"]["Provider"]
@@ -306,9 +307,10 @@ def test_pipeline_is_v2_with_connection_source_and_no_webhook(web: Synthesized) 
         == ("CloudFormation")
     )
     assert change_set["Configuration"]["ActionMode"] == "CHANGE_SET_REPLACE"
-    assert deploy["Configuration"]["ActionMode"] == "CREATE_UPDATE"
+    assert remade["Configuration"]["ActionMode"] == "CHANGE_SET_REPLACE"
+    assert deploy["Configuration"]["ActionMode"] == "CHANGE_SET_EXECUTE"
     assert change_set["Configuration"]["StackName"] == "web-prod"
-    for action in (change_set, deploy):
+    for action in (change_set, remade):
         assert json.loads(action["Configuration"]["ParameterOverrides"]) == {
             "ImageUri": "#{Build.IMAGE_URI}",
             "Release": "#{codepipeline.PipelineExecutionId}",

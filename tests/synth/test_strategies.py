@@ -320,7 +320,11 @@ def test_lambda_release_is_a_stack_update_with_the_build_package(quotes: Synthes
         first_stage = stages.get(f"Approve-{env}") or stages[f"Deploy-{env}"]
         first = next(a for a in first_stage if a["RunOrder"] == 1)
         assert first["Name"] == "MarkDeployed" and first["Namespace"] == namespace
-        stack = next(a for a in stages[f"Deploy-{env}"] if a["Name"] == "Deploy")
+        # The action of Deploy-<env> that carries the template and parameters: Deploy, or
+        # for an approved environment the change set it makes again and then executes.
+        stack = next(
+            a for a in stages[f"Deploy-{env}"] if "ParameterOverrides" in a.get("Configuration", {})
+        )
         assert stack["ActionTypeId"]["Provider"] == "CloudFormation"
         overrides = json.loads(_rendered(stack["Configuration"]["ParameterOverrides"]))
         assert overrides == {

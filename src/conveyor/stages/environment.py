@@ -296,7 +296,17 @@ class EnvironmentStage:
             # First in the stage: the stack deploys the environment's own copy of the package,
             # which the store keeps (a rollback copies the last good release's package again).
             found.append(self._mark_package(projects))
-        found.append(self._stack_deploy(templates, build_output))
+        if part.env.needs_approval:
+            # The change set again, then its execution: the approval stage's change set of a
+            # stack that does not exist yet leaves it in REVIEW_IN_PROGRESS, which a
+            # CREATE_UPDATE cannot update (only executing a change set creates it,
+            # https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_CreateChangeSet.html),
+            # and a rollback must execute a change set of the last good release's template and
+            # parameters, made in this stage, never the approved one by name (CV108).
+            found.append(self._change_set(templates, build_output))
+            found.append(self._execute_change_set())
+        else:
+            found.append(self._stack_deploy(templates, build_output))
         if self._marks_image and not part.env.needs_approval:
             found.append(self.pipeline.mark_deployed(part.name, projects, run_order=1))
         if part.codedeploy_ecs:
@@ -475,6 +485,18 @@ class EnvironmentStage:
             deployment_role=role,
             parameter_overrides=self._parameters(build_output),
             cfn_capabilities=[CfnCapabilities.NAMED_IAM],
+            role=action_role,
+            run_order=self._next(),
+        )
+
+    def _execute_change_set(self) -> codepipeline.IAction:
+        part = self.part
+        action_role, _ = self._roles()
+        return actions.CloudFormationExecuteChangeSetAction(
+            action_name="Deploy",
+            stack_name=part.stack.stack_name,
+            change_set_name=self._change_set_name,
+            variables_namespace=variables_namespace(part.name),
             role=action_role,
             run_order=self._next(),
         )
