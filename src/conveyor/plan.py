@@ -402,21 +402,23 @@ def _environment_stages(spec: Spec, env: Environment, estimate: _Estimates) -> l
             compute="small",
         )
 
+    def change_set(run_order: int) -> Action:
+        # The approver's, in Approve-<env>, and the one Deploy-<env> makes again and executes.
+        return Action(
+            "ChangeSet",
+            "deploy",
+            "CloudFormation",
+            run_order=run_order,
+            uses=(f"CloudFormation change set of {env.name}",),
+            minutes=STACK_MINUTES,
+        )
+
     order = 1
     if env.needs_approval:
         if function is not None:
             first.append(package_mark(order))
             order += 1
-        first.append(
-            Action(
-                "ChangeSet",
-                "deploy",
-                "CloudFormation",
-                run_order=order,
-                uses=(f"CloudFormation change set of {env.name}",),
-                minutes=STACK_MINUTES,
-            )
-        )
+        first.append(change_set(order))
         if mark is not None:
             first.append(mark)
         first.append(
@@ -434,16 +436,7 @@ def _environment_stages(spec: Spec, env: Environment, estimate: _Estimates) -> l
     if env.needs_approval:
         # Made again from this execution's template and parameters, then executed (the first
         # release's stack exists only as a change set; a rollback's is the last good one's).
-        actions.append(
-            Action(
-                "ChangeSet",
-                "deploy",
-                "CloudFormation",
-                run_order=order,
-                uses=(f"CloudFormation change set of {env.name}",),
-                minutes=STACK_MINUTES,
-            )
-        )
+        actions.append(change_set(order))
         order += 1
     actions.append(
         Action(
