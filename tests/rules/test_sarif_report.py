@@ -4,6 +4,7 @@ share one), and no URI that is relative or a placeholder."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,7 @@ def _validate(report: dict[str, Any]) -> None:
 
 
 def _fingerprints(report: dict[str, Any]) -> list[str]:
-    return [r["partialFingerprints"]["conveyor/v2"] for r in report["runs"][0]["results"]]
+    return [r["partialFingerprints"]["conveyor/v3"] for r in report["runs"][0]["results"]]
 
 
 def test_valid_against_the_official_schema_with_format_checking(tmp_path: Path) -> None:
@@ -60,7 +61,7 @@ def test_two_findings_on_one_resource_and_path_have_distinct_fingerprints(tmp_pa
     report = _sarif([tmp_path / "stack.yaml"])
     results = [r for r in report["runs"][0]["results"] if r["ruleId"] == "CV075"]
     assert len(results) == 2
-    prints = {r["partialFingerprints"]["conveyor/v2"] for r in results}
+    prints = {r["partialFingerprints"]["conveyor/v3"] for r in results}
     assert len(prints) == 2
 
 
@@ -91,14 +92,68 @@ def _line(report: dict[str, Any]) -> int:
 
 
 def test_identical_findings_are_numbered(tmp_path: Path) -> None:
-    """Findings alike in file, rule, resource, path and message (a rule reporting one property
-    twice) still need two fingerprints; the repeat is numbered."""
+    """Findings alike in file, rule, resource, path and key (a rule reporting one property
+    twice without telling its findings apart) still need two fingerprints; the repeat is
+    numbered."""
     (tmp_path / "stack.yaml").write_text(SERVICE)
     result = check_paths([tmp_path / "stack.yaml"])
     result.findings.append(result.findings[0])
     prints = _fingerprints(sarif.as_dict(result, RULES))
     assert prints[0].endswith(":1")
     assert prints[-1] == prints[0][:-2] + ":2"
+
+
+def test_a_reworded_message_keeps_its_fingerprint(tmp_path: Path) -> None:
+    """CV090's one finding per template lists the untagged resources: a resource added to the
+    template changes the message, and the alert must stay the same alert (issue 16)."""
+    path = tmp_path / "stack.yaml"
+    path.write_text("Resources:\n  Queue:\n    Type: AWS::SQS::Queue\n")
+    before = _sarif([path])
+    path.write_text(
+        "Resources:\n  Queue:\n    Type: AWS::SQS::Queue\n  Topic:\n    Type: AWS::SNS::Topic\n"
+    )
+    after = _sarif([path])
+    (was,) = [r for r in before["runs"][0]["results"] if r["ruleId"] == "CV090"]
+    (now,) = [r for r in after["runs"][0]["results"] if r["ruleId"] == "CV090"]
+    assert was["message"]["text"] != now["message"]["text"]
+    assert now["message"]["text"].endswith("Queue, Topic")
+    assert now["partialFingerprints"] == was["partialFingerprints"]
+
+
+def test_the_same_finding_with_another_message_has_the_same_fingerprint(tmp_path: Path) -> None:
+    (tmp_path / "stack.yaml").write_text(SERVICE)
+    result = check_paths([tmp_path / "stack.yaml"])
+    reworded = check_paths([tmp_path / "stack.yaml"])
+    reworded.findings[:] = [
+        dataclasses.replace(f, message=f.message + " (reworded)") for f in reworded.findings
+    ]
+    assert _fingerprints(sarif.as_dict(reworded, RULES)) == _fingerprints(
+        sarif.as_dict(result, RULES)
+    )
+
+
+def test_two_findings_on_one_resource_and_path_differ_by_the_rules_key(tmp_path: Path) -> None:
+    """CV075's two findings on one service and path: told apart by the rule's key, not by
+    their order (fixing the first must not hand its alert to the second)."""
+    (tmp_path / "stack.yaml").write_text(SERVICE)
+    results = [
+        r for r in _sarif([tmp_path / "stack.yaml"])["runs"][0]["results"] if r["ruleId"] == "CV075"
+    ]
+    prints = [r["partialFingerprints"]["conveyor/v3"] for r in results]
+    assert len(set(prints)) == 2
+    assert all(p.endswith(":1") for p in prints)  # distinct digests, no numbering needed
+    fixed = SERVICE.replace(
+        "      Cluster: c\n",
+        "      Cluster: c\n      DeploymentConfiguration:\n"
+        "        DeploymentCircuitBreaker: {Enable: true, Rollback: true}\n",
+    )
+    (tmp_path / "stack.yaml").write_text(fixed)
+    (left,) = [
+        r for r in _sarif([tmp_path / "stack.yaml"])["runs"][0]["results"] if r["ruleId"] == "CV075"
+    ]
+    grace = next(r for r in results if "HealthCheckGracePeriodSeconds" in r["message"]["text"])
+    assert "HealthCheckGracePeriodSeconds" in left["message"]["text"]
+    assert left["partialFingerprints"] == grace["partialFingerprints"]
 
 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not present")
@@ -112,6 +167,8 @@ def test_corpus_report_is_valid_and_every_fingerprint_is_unique() -> None:
     prints = _fingerprints(report)
     assert len(prints) > 1000
     assert len(set(prints)) == len(prints)
+    # Every rule tells its findings on one path apart by a key: no repeat needs numbering.
+    assert [p for p in prints if not p.endswith(":1")] == []
 
 
 def _described(rule_id: str) -> dict[str, Any]:
@@ -143,11 +200,9 @@ def test_a_fingerprint_is_the_documented_digest(tmp_path: Path) -> None:
     report = _sarif([tmp_path / "stack.yaml"])
     (result,) = report["runs"][0]["results"]
     uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
-    identity = "\0".join(
-        (uri, "CV090", "B", "Resources.B.Properties", "AWS::SQS::Queue has no tags")
-    )
+    identity = "\0".join((uri, "CV090", "B", "Resources.B.Properties", ""))
     expected = hashlib.sha256(identity.encode()).hexdigest()[:32] + ":1"
-    assert result["partialFingerprints"]["conveyor/v2"] == expected
+    assert result["partialFingerprints"]["conveyor/v3"] == expected
 
 
 def test_the_report_is_indented_json_with_a_final_newline(tmp_path: Path) -> None:

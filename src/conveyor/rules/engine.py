@@ -6,6 +6,7 @@ and files go on.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -250,6 +251,7 @@ def _place(
             message=hit.message,
             fix=rule.fix_cloudformation,
             failure_modes=rule.failure_modes,
+            key=hit.key,
         )
         if reason:
             result.suppressed.append(_with_reason(finding, reason))
@@ -260,15 +262,4 @@ def _place(
 
 
 def _with_reason(finding: Finding, reason: str) -> Finding:
-    return Finding(
-        rule=finding.rule,
-        severity=finding.severity,
-        file=finding.file,
-        resource=finding.resource,
-        path=finding.path,
-        line=finding.line,
-        message=finding.message,
-        fix=finding.fix,
-        failure_modes=finding.failure_modes,
-        reason=reason.strip(),
-    )
+    return dataclasses.replace(finding, reason=reason.strip())

@@ -44,11 +44,16 @@ class Hit:
 
     ``path`` is relative to the resource (``Properties.Environment.Image``) when ``resource`` is
     set, and absolute (``Outputs``) for template-level hits without a resource.
+
+    ``key`` tells apart hits of one rule on one resource and path (``circuit-breaker`` and
+    ``grace-period`` on one service, a table's logical id): a stable word, never the message,
+    which may be reworded or list things that change. SARIF fingerprints are built from it.
     """
 
     resource: str
     path: str
     message: str
+    key: str = ""
 
 
 ResourceCheck = Callable[["Resource", "Context"], Iterable[Hit]]
@@ -91,6 +96,8 @@ class Finding:
     fix: str
     failure_modes: tuple[str, ...]
     reason: str = ""
+    # The rule's discriminator between findings on one resource and path (Hit.key).
+    key: str = ""
 
     def as_dict(self, *, with_reason: bool = False) -> dict[str, object]:
         out: dict[str, object] = {

@@ -80,6 +80,7 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
                     "Properties.Source.BuildSpec",
                     f"buildspec runs {line.strip()[:60]!r} but never checks that {filename} "
                     "exists; builds of repositories without it fail",
+                    key=filename,
                 )
                 break
 

@@ -30,6 +30,7 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
                 "Properties.DeploymentConfiguration" if config is not None else "Properties",
                 "no deployment circuit breaker with rollback: a failing deployment retries "
                 "forever and the stack never stabilises",
+                key="circuit-breaker",
             )
         minimum, maximum = get(config, "MinimumHealthyPercent"), get(config, "MaximumPercent")
         if str(minimum) == "100" and str(maximum) == "100":
@@ -38,6 +39,7 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
                 "Properties.DeploymentConfiguration",
                 "MinimumHealthyPercent 100 with MaximumPercent 100 leaves no room to start new "
                 "tasks",
+                key="no-room",
             )
     if props.get("LoadBalancers") and props.get("HealthCheckGracePeriodSeconds") is None:
         yield Hit(
@@ -45,6 +47,7 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
             "Properties",
             "service behind a load balancer has no HealthCheckGracePeriodSeconds; new tasks "
             "can be killed before they become healthy",
+            key="grace-period",
         )
 
 

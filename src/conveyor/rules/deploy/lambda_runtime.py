@@ -71,6 +71,7 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
                 "Properties.Runtime",
                 f"runtime {runtime} is deprecated; move to a supported runtime "
                 "(nodejs24.x, python3.13)",
+                key="deprecated",
             )
             # The code's own mismatch is reported too: it stays once the runtime is moved.
         code = get(res.properties, "Code", "ZipFile") or res.properties.get("InlineCode")
@@ -81,6 +82,7 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
                 "Properties.Code" if "Code" in res.properties else "Properties.InlineCode",
                 f"inline code requires AWS SDK v2 ('aws-sdk'), which {runtime} does not ship; "
                 "use @aws-sdk/* v3 clients",
+                key="sdk-v2",
             )
             return
 

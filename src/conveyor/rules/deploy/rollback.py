@@ -23,6 +23,7 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
                 res.logical_id,
                 "Properties.DeploymentPreference",
                 "traffic shifting without Alarms: a bad version is never rolled back on errors",
+                key="on-alarm",
             )
         return
     rollback = res.properties.get("AutoRollbackConfiguration")
@@ -37,6 +38,7 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
             res.logical_id,
             "Properties.AutoRollbackConfiguration" if rollback is not None else "Properties",
             "deployment group does not roll back automatically when a deployment fails",
+            key="on-failure",
         )
     alarms = res.properties.get("AlarmConfiguration")
     if intrinsic_name(alarms) is not None:
@@ -51,6 +53,7 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
             "Properties.AlarmConfiguration" if alarms is not None else "Properties",
             "deployment group does not roll back on alarms (AlarmConfiguration with alarms and "
             "DEPLOYMENT_STOP_ON_ALARM)",
+            key="on-alarm",
         )
 
 

@@ -96,6 +96,7 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
                 res.logical_id,
                 "Properties.Role",
                 f"function is given table {table} but its role {role} may not read or write it",
+                key=f"not-granted:{table}",
             )
     for table in sorted(granted - in_env):
         yield Hit(
@@ -103,6 +104,7 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
             "Properties.Environment" if "Environment" in res.properties else "Properties",
             f"function's role may write table {table} but no environment variable names it "
             "(for example DEPLOYMENT_TABLE_NAME)",
+            key=f"not-named:{table}",
         )
 
 

@@ -2,8 +2,11 @@
 finding with a file and line location; suppressed findings carry an in-source suppression.
 
 GitHub matches an alert across runs by its rule and ``partialFingerprints``: a fingerprint shared
-by two findings merges them into one alert, so it names the file, the resource, the property
-path and the message, and never the line (an edit above a finding must not make it a new alert).
+by two findings merges them into one alert, and a fingerprint that changes closes the alert and
+opens a new one. So it names the file, the rule, the resource, the property path and the rule's
+stable key for the finding (``Hit.key``: which check of several on one path), and never the
+line (an edit above a finding must not make it a new alert) nor the message (CV090's one
+finding per template lists the untagged resources: adding one must not re-open the alert).
 https://docs.github.com/en/code-security/code-scanning/integrating-with-code-scanning/sarif-support-for-code-scanning#preventing-duplicate-alerts-using-fingerprints
 """
 
@@ -31,7 +34,8 @@ SECURITY_SEVERITY = {
     Severity.HIGH: "8.0",
     Severity.CRITICAL: "9.5",
 }
-FINGERPRINT = "conveyor/v2"
+# v3: the message left the identity (v2 hashed it).
+FINGERPRINT = "conveyor/v3"
 
 
 def _rule(rule: Rule) -> dict[str, Any]:
@@ -76,9 +80,10 @@ def _uri(file: str) -> str:
 
 
 def _fingerprint(f: Finding, seen: dict[str, int]) -> str:
-    identity = "\0".join((_uri(f.file), f.rule, f.resource, f.path, f.message))
+    identity = "\0".join((_uri(f.file), f.rule, f.resource, f.path, f.key))
     digest = hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()[:32]
-    # Findings alike in every field still are distinct alerts: number the repeats.
+    # Findings alike in every one of these (a rule that gives no key to two findings on one
+    # path) still are distinct alerts: number the repeats, in the rule's order.
     seen[digest] = seen.get(digest, 0) + 1
     return f"{digest}:{seen[digest]}"
 

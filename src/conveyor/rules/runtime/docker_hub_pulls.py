@@ -84,6 +84,7 @@ def _check_buildspec(res: Resource) -> Iterator[Hit]:
                 "Properties.Source.BuildSpec",
                 "docker buildx create pulls moby/buildkit from Docker Hub anonymously; pass "
                 "--driver-opt image=public.ecr.aws/... (or an ECR copy) to avoid its rate limit",
+                key="buildkit",
             )
             break
     for image in _pulled_images(commands):
@@ -93,6 +94,7 @@ def _check_buildspec(res: Resource) -> Iterator[Hit]:
                 "Properties.Source.BuildSpec",
                 f"docker pull {image} is an anonymous Docker Hub pull; use ECR Public "
                 "(public.ecr.aws) or a pull-through cache in your own ECR",
+                key="pull",
             )
             break
 

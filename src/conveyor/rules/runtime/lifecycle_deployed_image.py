@@ -154,6 +154,7 @@ def _shared(res: Resource, rules: list[dict[str, Any]], ctx: Context) -> Iterato
             f"counts the deployed images of environments {', '.join(envs)} together: releases "
             "to one expire the image another still runs. Give each environment its own "
             "higher-priority rule (tagPrefixList [deployed-<env>-]), a longer name's first",
+            key=f"shared:{rule.get('rulePriority')}",
         )
 
 
@@ -173,6 +174,7 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
             f"lifecycle rule {rule.get('rulePriority')} expires images of any tag and no "
             "higher-priority rule keeps the deployed ones; the image an environment runs can "
             "be deleted. Tag images on deploy and keep that tag with a higher-priority rule",
+            key="broad",
         )
         return
 

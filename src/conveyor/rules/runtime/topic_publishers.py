@@ -140,6 +140,7 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
                 f"{publisher} publishes through {service}, but the topic policy "
                 f"{policies[0].logical_id} does not allow it sns:Publish; an explicit topic "
                 "policy replaces SNS's default, so these notices are silently dropped",
+                key=service,
             )
         elif service not in DEFAULT_POLICY_ADMITS:
             yield Hit(
@@ -147,6 +148,7 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
                 "Properties",
                 f"{publisher} publishes through {service}, but no topic policy allows it "
                 "sns:Publish; the notices are silently dropped",
+                key=service,
             )
     yield from _check_key(res, ctx, found)
 
@@ -176,6 +178,7 @@ def _check_key(res: Resource, ctx: Context, found: dict[str, str]) -> Iterator[H
                 "Properties.KmsMasterKeyId",
                 f"{publisher} publishes through {service}, but the topic's key {key} does not "
                 f"allow it {' and '.join(KEY_ACTIONS)}; SNS refuses the encrypted publish",
+                key=service,
             )
 
 
