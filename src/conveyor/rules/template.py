@@ -159,15 +159,18 @@ def parse(text: str, *, name: str, suffix: str = "") -> Template:
     return _build(data, name=name, locator=locator)
 
 
-def _parse_json(text: str, name: str, what: str = "CloudFormation value") -> Any:
-    """``what``: the values the input holds, for the message about an overlong number."""
+def _parse_json(
+    text: str,
+    name: str,
+    what: str = "CloudFormation value",
+    duplicate: str = "CloudFormation keeps only one of them: remove or rename the other",
+) -> Any:
+    """``what``: the values the input holds, for the message about an overlong number;
+    ``duplicate``: what a repeated key means in this kind of input and what to do."""
     try:
         return json.loads(text, object_pairs_hook=_json_object)
     except _DuplicateKeyError as exc:
-        raise TemplateError(
-            f"{name}: duplicate key {exc.key!r}; CloudFormation keeps only one of them: "
-            "remove or rename the other"
-        ) from None
+        raise TemplateError(duplicate_key_message(text, name, exc.key, duplicate)) from None
     except json.JSONDecodeError as exc:
         raise TemplateError(
             f"{name}:{exc.lineno}: invalid JSON: {exc.msg} (column {exc.colno})"
@@ -194,6 +197,66 @@ class _DuplicateKeyError(Exception):
         self.key = key
         self.line = line
         self.first = first
+
+
+def duplicate_key_message(text: str, name: str, key: str, meaning: str) -> str:
+    """``name:line: duplicate key 'k' at a.b[2] (first at line n); <meaning>``: where the
+    parser met a repeated key, worked out again from the text (an error path only: json's
+    object hook knows neither lines nor paths)."""
+    found = _first_duplicate(text)
+    if found is None:  # not located (cannot happen for text json parsed so far)
+        return f"{name}: duplicate key {key!r}; {meaning}"
+    path, key, line, first = found
+    where = f" at {path}" if path else " at the top level"
+    return f"{name}:{line}: duplicate key {key!r}{where} (first at line {first}); {meaning}"
+
+
+# A JSON token: a string, a structural character, or a literal (number, true, false, null).
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\],:]|[^\s{}\[\],:"]+')
+
+
+def _first_duplicate(text: str) -> tuple[str, str, int, int] | None:
+    """The first key (in text order) an object repeats: the path of that object, the key, its
+    line, and the line of its first occurrence."""
+    # One frame per open container: [is_object, keys seen -> offset, current key or index,
+    # expecting a key]
+    stack: list[list[Any]] = []
+    for match in _JSON_TOKEN.finditer(text):
+        token = match.group()
+        first = token[0]
+        if first == "{":
+            stack.append([True, {}, "", True])
+        elif first == "[":
+            stack.append([False, None, 0, False])
+        elif first in "}]":
+            if stack:
+                stack.pop()
+        elif not stack:
+            continue
+        elif first == ",":
+            top = stack[-1]
+            if top[0]:
+                top[3] = True
+            else:
+                top[2] += 1
+        elif first == ":":
+            stack[-1][3] = False
+        elif first == '"' and stack[-1][0] and stack[-1][3]:
+            top = stack[-1]
+            try:
+                key = json.loads(token)
+            except ValueError:
+                return None
+            seen: dict[str, int] = top[1]
+            if key in seen:
+                path = "".join(
+                    f"[{frame[2]}]" if not frame[0] else f".{frame[2]}" for frame in stack[:-1]
+                ).lstrip(".")
+                line = text.count("\n", 0, match.start()) + 1
+                return path, key, line, text.count("\n", 0, seen[key]) + 1
+            seen[key] = match.start()
+            top[2] = key
+    return None
 
 
 def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

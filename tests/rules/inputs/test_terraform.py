@@ -66,7 +66,12 @@ def plan(*resources: dict[str, Any], configuration: bool = True) -> str:
         "resource_changes": [r["change"] for r in resources],
     }
     if configuration:
-        data["configuration"] = {"root_module": {"resources": [r["config"] for r in resources]}}
+        # One configuration entry per resource block, as Terraform writes it (the instances of
+        # a count/for_each share it).
+        configs: dict[str, Any] = {}
+        for r in resources:
+            configs.setdefault(r["config"]["address"], r["config"])
+        data["configuration"] = {"root_module": {"resources": list(configs.values())}}
     return json.dumps(data, indent=2)
 
 

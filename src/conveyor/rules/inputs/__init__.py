@@ -17,7 +17,14 @@ import re
 from typing import Any
 
 from conveyor.rules.inputs.records import MAX_DEPTH, TooDeepError
-from conveyor.rules.template import Template, TemplateError, _parse_json
+from conveyor.rules.template import (
+    Template,
+    TemplateError,
+    _DuplicateKeyError,
+    _json_object,
+    _parse_json,
+    duplicate_key_message,
+)
 
 TERRAFORM = "terraform"
 PULUMI = "pulumi"
@@ -115,11 +122,16 @@ def load(text: str, *, name: str, kind: str) -> tuple[Template, str] | None:
 
 
 def _parse(text: str, name: str, kind: str) -> Any:
-    """Plain ``json.loads`` (the C decoder, no per-object hook): Terraform and Pulumi write
-    their JSON with an encoder that cannot repeat a key, so the template parser's duplicate-key
-    check would only cost time. Its messages are reused for every other error."""
+    """The parsed JSON. A key repeated in one object is refused, as in a CloudFormation
+    template: Terraform and Pulumi write their JSON with encoders that cannot repeat a key, so
+    a repeat means the file was edited or produced by something else, and a reader keeps only
+    one of the values (``json`` the last), which could hide the one that is wrong."""
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=_json_object)
+    except _DuplicateKeyError as exc:
+        found = _guess(text) if kind == AUTO else kind
+        meaning = _DUPLICATE.get(found, _DUPLICATE[CLOUDFORMATION])
+        raise TemplateError(duplicate_key_message(text, name, exc.key, meaning)) from None
     except RecursionError:
         raise TemplateError(f"{name}: {_TOO_DEEP}") from None
     except ValueError:
@@ -134,6 +146,19 @@ _VALUES = {
     TERRAFORM: "Terraform plan or state value",
     PULUMI: "Pulumi preview or export value",
     CLOUDFORMATION: "CloudFormation value",
+}
+
+
+_DUPLICATE = {
+    TERRAFORM: (
+        "`terraform show -json` never writes a key twice, and a reader keeps only one of the "
+        "values: give the output of `terraform show -json tfplan` unchanged"
+    ),
+    PULUMI: (
+        "Pulumi never writes a key twice, and a reader keeps only one of the values: give the "
+        "output of `pulumi preview --json` or `pulumi stack export` unchanged"
+    ),
+    CLOUDFORMATION: "CloudFormation keeps only one of them: remove or rename the other",
 }
 
 

@@ -100,17 +100,21 @@ def read(data: dict[str, Any], *, name: str) -> tuple[list[Record], dict[str, li
     outputs: dict[str, list[str]] = {}
     outputs_seen = True
     default_tags = _default_tags(states)
+    seen: dict[str, tuple[dict[str, Any], str]] = {}
     for state, where in states:
         urn = state.get("urn")
         rtype = state.get("type")
         if not isinstance(urn, str) or not isinstance(rtype, str):
             raise _fail(name, where, 'a resource needs "urn" and "type" strings')
         _check_state(state, where, name)
+        if state.get("external") is True or state.get("delete") is True:
+            continue  # read with .get() (not the stack's), or pending deletion
+        if urn in seen and _repeated(state, seen[urn], urn, where, name):
+            continue
+        seen[urn] = state, where
         if rtype == "pulumi:pulumi:Stack":
             outputs, outputs_seen = _stack_outputs(state)
             continue
-        if state.get("external") is True or state.get("delete") is True:
-            continue  # read with .get() (not the stack's), or pending deletion
         try:
             record = _record(state, urn, rtype, where, name)
         except TooDeepError:
@@ -127,6 +131,22 @@ def read(data: dict[str, Any], *, name: str) -> tuple[list[Record], dict[str, li
         # be seen, so none is claimed missing (CV092).
         outputs = {name: [r.key for r in records] for name in outputs}
     return records, outputs
+
+
+def _repeated(
+    state: dict[str, Any], first: tuple[dict[str, Any], str], urn: str, where: str, name: str
+) -> bool:
+    """A URN met a second time: in a preview, the steps of one replacement (``replace`` and
+    ``create-replacement``) carry the same new state, read once (True). Two different states
+    for one URN are an edited file: reading either would leave the other unchecked."""
+    if state == first[0]:
+        return True
+    raise _fail(
+        name,
+        where,
+        f"{urn} is listed again with a different state (first at {first[1]}); a stack has one "
+        "resource per URN",
+    )
 
 
 def _default_tags(states: list[tuple[dict[str, Any], str]]) -> dict[str, dict[str, Any]]:

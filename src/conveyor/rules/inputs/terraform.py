@@ -143,8 +143,24 @@ def read(data: dict[str, Any], *, name: str) -> tuple[list[Record], dict[str, li
         raw += _deferred(data, {r["address"] for r in raw}, unknowns, reader)
     for resource in raw:
         reader.add_instance(resource["address"])
+    if len({resource["address"] for resource in raw}) != len(raw):
+        _repeated_address(raw, values_key, reader)
     records = [_record(resource, unknowns, reader) for resource in raw]
     return records, _outputs(reader)
+
+
+def _repeated_address(raw: list[dict[str, Any]], values_key: str, reader: _Reader) -> None:
+    """Raises for the address listed twice (Terraform lists each resource instance once; of
+    two entries, a reader keeps one and the other goes unchecked)."""
+    seen: set[str] = set()
+    for resource in raw:
+        address = resource["address"]
+        if address in seen:
+            raise reader.fail(
+                values_key,
+                f"{address} is listed twice; Terraform lists each resource instance once",
+            )
+        seen.add(address)
 
 
 def _module_instance(address: str) -> str:
@@ -222,6 +238,7 @@ def _after_unknown(data: dict[str, Any], reader: _Reader) -> tuple[dict[str, Any
     ``planned_values`` must list too (``_check_planned``)."""
     out: dict[str, Any] = {}
     created: dict[str, int] = {}
+    seen: dict[str, int] = {}
     changes = _list(data.get("resource_changes"), "resource_changes", reader)
     for index, change in enumerate(changes):
         if not isinstance(change, dict):
@@ -251,6 +268,14 @@ def _after_unknown(data: dict[str, Any], reader: _Reader) -> tuple[dict[str, Any
         # address of the current one: its after_unknown says nothing about the new object.
         if deposed:
             continue
+        if address in seen:
+            raise reader.fail(
+                f"resource_changes[{index}]",
+                f"{address} has a second change (the first is resource_changes[{seen[address]}]);"
+                " Terraform plans one change per resource instance, and reading either would "
+                "leave the other unchecked",
+            )
+        seen[address] = index
         if unknown is not None:
             out[address] = unknown
         if after is not None and mode == "managed":
@@ -303,6 +328,7 @@ def _deferred(
     plan time: address ``aws_s3_bucket.b[*]``) are left out of ``planned_values`` but will
     be created: they are read from ``deferred_changes`` under that address."""
     out: list[dict[str, Any]] = []
+    deferred: dict[str, int] = {}
     for index, item in enumerate(_list(data.get("deferred_changes"), "deferred_changes", reader)):
         where = f"deferred_changes[{index}].resource_change"
         change = _mapping(item, f"deferred_changes[{index}]", reader).get("resource_change")
@@ -313,7 +339,16 @@ def _deferred(
         mode = change.get("mode", "managed")
         if mode != "managed" and mode != "data":
             _bad_mode(mode, f"{where}.mode", reader)
-        if address in planned or mode != "managed":
+        if mode != "managed":
+            continue
+        if address in deferred:
+            raise reader.fail(
+                where,
+                f"{address} is deferred twice (the first is deferred_changes[{deferred[address]}]"
+                ".resource_change); Terraform defers each resource instance once",
+            )
+        deferred[address] = index
+        if address in planned:
             continue
         body = _mapping(body, f"{where}.change", reader)
         after = body.get("after")
@@ -323,7 +358,6 @@ def _deferred(
         if unknown is not None:
             unknowns.setdefault(address, unknown)
         out.append({"address": address, "type": rtype, "values": after or {}})
-        planned.add(address)
     return out
 
 
@@ -358,6 +392,11 @@ def _read_config(
             raise reader.fail(
                 f"{where}.resources[{index}].depends_on",
                 f'must be a list of addresses such as ["aws_iam_role.r"], not {_kind(depends)}',
+            )
+        if prefix + address in reader.configs:
+            raise reader.fail(
+                f"{where}.resources[{index}]",
+                f"{address} is declared twice; Terraform declares each resource once per module",
             )
         reader.configs[prefix + address] = _Config(
             expressions, depends or [], prefix, _for_each_references(resource)

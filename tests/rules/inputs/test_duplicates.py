@@ -1,0 +1,180 @@
+"""A key repeated in one JSON object, or a resource listed twice, never passes with one of
+them silently kept: Terraform and Pulumi write neither, and of two values a reader keeps one
+(``json`` the last), which may hide the one that is wrong. Exit 2, naming the file, the line,
+the key path; the same for CloudFormation JSON."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+from conveyor.rules import check_text
+from conveyor.rules.model import CheckResult
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def only_error(result: CheckResult) -> str:
+    assert result.exit_code() == 2
+    assert not result.findings
+    assert len(result.errors) == 1, result.errors
+    return result.errors[0].message
+
+
+def test_a_repeated_key_in_planned_values_names_its_line_and_path() -> None:
+    text = (
+        '{"format_version": "1.2",\n'
+        ' "planned_values": {"root_module": {"resources": [\n'
+        '  {"address": "aws_s3_bucket.b", "type": "aws_s3_bucket", "values": {\n'
+        '    "bucket": "good",\n'
+        '    "force_destroy": true,\n'
+        '    "force_destroy": false}}]}}}\n'
+    )
+    message = only_error(check_text(text, name="plan.json"))
+    assert message.startswith(
+        "plan.json:6: duplicate key 'force_destroy' at "
+        "planned_values.root_module.resources[0].values (first at line 5); "
+        "`terraform show -json` never writes a key twice"
+    )
+
+
+def test_a_repeated_top_level_key_is_refused() -> None:
+    plan = '{"format_version": "1.2", "planned_values": {"root_module": {}},\n'
+    text = plan + '"planned_values": {"root_module": {}}}'
+    message = only_error(check_text(text, name="plan.json"))
+    assert message.startswith("plan.json:2: duplicate key 'planned_values' at the top level")
+
+
+def test_a_repeated_key_in_a_pulumi_export_names_pulumi() -> None:
+    data = json.loads((FIXTURES / "pulumi" / "seed-s1-bad.export.json").read_text())
+    text = json.dumps(data, indent=1).replace(
+        '"inputs": {', '"inputs": {"bucket": "x", "bucket": "y", ', 1
+    )
+    message = only_error(check_text(text, name="stack.json"))
+    assert "duplicate key 'bucket' at deployment.resources[" in message
+    assert "Pulumi never writes a key twice" in message
+
+
+def test_a_repeated_key_in_cloudformation_json_names_line_and_path() -> None:
+    text = '{"Resources": {\n "A": {"Type": "AWS::SNS::Topic"},\n "A": {"Type": "X"}}}'
+    message = only_error(check_text(text, name="t.json"))
+    assert message == (
+        "t.json:3: duplicate key 'A' at Resources (first at line 2); CloudFormation keeps "
+        "only one of them: remove or rename the other"
+    )
+
+
+def _plan(*addresses: str) -> dict[str, Any]:
+    return {
+        "format_version": "1.2",
+        "planned_values": {
+            "root_module": {
+                "resources": [
+                    {"address": a, "type": "aws_sns_topic", "values": {"name": a}}
+                    for a in addresses
+                ]
+            }
+        },
+        "resource_changes": [
+            {"address": a, "change": {"actions": ["create"], "after": {"name": a}}}
+            for a in addresses
+        ],
+    }
+
+
+def test_an_address_with_two_changes_is_refused() -> None:
+    data = _plan("aws_sns_topic.a", "aws_sns_topic.b")
+    data["resource_changes"].append(copy.deepcopy(data["resource_changes"][0]))
+    message = only_error(check_text(json.dumps(data), name="plan.json"))
+    assert message.startswith(
+        "plan.json: resource_changes[2]: aws_sns_topic.a has a second change (the first is "
+        "resource_changes[0])"
+    )
+
+
+def test_a_deposed_object_shares_its_address_without_an_error() -> None:
+    data = _plan("aws_sns_topic.a")
+    old = copy.deepcopy(data["resource_changes"][0])
+    old["deposed"] = "00000001"
+    old["change"] = {"actions": ["delete"], "after": None}
+    data["resource_changes"].insert(0, old)
+    result = check_text(json.dumps(data), name="plan.json")
+    assert not result.errors
+
+
+def test_an_address_listed_twice_in_planned_values_is_refused() -> None:
+    data = _plan("aws_sns_topic.a")
+    resources = data["planned_values"]["root_module"]["resources"]
+    resources.append({**resources[0], "values": {"name": "other", "kms_master_key_id": "k"}})
+    message = only_error(check_text(json.dumps(data), name="plan.json"))
+    assert message.startswith(
+        "plan.json: planned_values: aws_sns_topic.a is listed twice; Terraform lists each "
+        "resource instance once"
+    )
+
+
+def test_a_resource_declared_twice_in_the_configuration_is_refused() -> None:
+    data = _plan("aws_sns_topic.a")
+    config = {"address": "aws_sns_topic.a", "expressions": {"name": {"constant_value": "a"}}}
+    data["configuration"] = {"root_module": {"resources": [config, {**config, "expressions": {}}]}}
+    message = only_error(check_text(json.dumps(data), name="plan.json"))
+    assert message.startswith(
+        "plan.json: configuration.root_module.resources[1]: aws_sns_topic.a is declared twice"
+    )
+
+
+def test_a_resource_deferred_twice_is_refused() -> None:
+    data = _plan("aws_sns_topic.a")
+    change = {
+        "address": "aws_sns_topic.d[*]",
+        "type": "aws_sns_topic",
+        "change": {"actions": ["create"], "after": {"name": "d"}},
+    }
+    data["deferred_changes"] = [
+        {"reason": "instance_count_unknown", "resource_change": change},
+        {"reason": "instance_count_unknown", "resource_change": {**change, "change": {}}},
+    ]
+    message = only_error(check_text(json.dumps(data), name="plan.json"))
+    assert message.startswith(
+        "plan.json: deferred_changes[1].resource_change: aws_sns_topic.d[*] is deferred twice"
+    )
+
+
+def _export() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((FIXTURES / "pulumi" / "seed-s1-bad.export.json").read_text())
+    return data
+
+
+def test_a_urn_with_two_different_states_is_refused() -> None:
+    data = _export()
+    resources = data["deployment"]["resources"]
+    bucket = next(r for r in resources if r["type"].startswith("aws:s3/"))
+    other = copy.deepcopy(bucket)
+    other["inputs"]["forceDestroy"] = True
+    resources.append(other)
+    message = only_error(check_text(json.dumps(data), name="stack.json"))
+    assert f"{bucket['urn']} is listed again with a different state (first at " in message
+
+
+def test_a_resource_pending_deletion_shares_its_urn_without_an_error() -> None:
+    data = _export()
+    resources = data["deployment"]["resources"]
+    bucket = next(r for r in resources if r["type"].startswith("aws:s3/"))
+    resources.append({**copy.deepcopy(bucket), "delete": True, "id": "old-bucket"})
+    result = check_text(json.dumps(data), name="stack.json")
+    assert not result.errors
+
+
+def test_the_steps_of_one_replacement_are_read_once() -> None:
+    preview = json.loads((FIXTURES / "pulumi" / "seed-s1-bad.preview.json").read_text())
+    before = check_text(json.dumps(preview), name="preview.json")
+    step = next(s for s in preview["steps"] if s["newState"]["type"].startswith("aws:s3/"))
+    step["op"] = "replace"
+    preview["steps"].append({**copy.deepcopy(step), "op": "create-replacement"})
+    after = check_text(json.dumps(preview), name="preview.json")
+    assert not after.errors
+    assert [(f.rule, f.resource) for f in after.findings] == [
+        (f.rule, f.resource) for f in before.findings
+    ]
