@@ -338,6 +338,30 @@ def test_cv045_a_real_secret_name_without_noecho_is_found(name: str) -> None:
     )
 
 
+# Issue 16 review: a secret word that only qualifies another noun (a switch, a model, an
+# endpoint, a provider) is no secret; the corpus holds none of these names.
+QUALIFIED = ["secret-manager-enabled", "tokenizer-model", "oauth/token-endpoint"]
+QUALIFIED += ["credentials-provider", "SecretManagerEnabled", "TokenizerModel"]
+QUALIFIED += ["OAuthTokenEndpoint", "CredentialsProvider", "PasswordlessLogin"]
+
+
+# CloudFormation parameter names are alphanumeric: the camel-case ones.
+@pytest.mark.parametrize("name", [n for n in QUALIFIED if n.isalnum()])
+def test_cv045_a_secret_word_qualifying_another_noun_is_no_secret(name: str) -> None:
+    assert _secret(name, extra="    Default: x\n") == []
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["DbPassword", "db_pass", "githubtoken", "ApiKey", "AWSSecretAccessKey", "DbPasswordValue"]
+    + ["Password1", "PinpointAPNSChannelTokenKey", "DockerHubCredentials", "SlackWebhookSecret"],
+)
+def test_cv045_the_secret_word_last_is_a_secret(name: str) -> None:
+    (hit,) = _secret(name, extra="    Default: hunter2\n")
+    assert hit.resource == name
+    assert hit.message.endswith("is not NoEcho and has a default, so a missing secret goes unnoticed")
+
+
 @needs_corpus
 def test_cv045_real_templates() -> None:
     # aws-config-rules conformance pack Operational-Best-Practices-for-NIST-CSF.yaml: 7
@@ -1067,6 +1091,20 @@ def test_cv047_token_shaped_values_noecho_values_and_secret_names_are_reported()
 )
 def test_cv047_settings_and_pointers_are_not_secrets(name: str) -> None:
     assert _ssm(name=name, value="!Ref Token") == []
+
+
+@pytest.mark.parametrize("name", QUALIFIED)
+def test_cv047_a_secret_word_qualifying_another_noun_is_no_secret(name: str) -> None:
+    assert _ssm(name=f"/app/{name}", value="'true'") == []
+
+
+def test_cv047_a_password_by_name_and_a_token_by_shape_are_still_reported() -> None:
+    assert _ssm(name="DbPassword", value="hunter2") == [
+        "String SSM parameter holds a secret (its name 'DbPassword' is a secret's): it is "
+        "stored and shown unencrypted"
+    ]
+    # The value's shape wins over a harmless-looking name.
+    assert len(_ssm(name="/app/tokenizer-model", value="glpat-" + "x1Y2z3" * 4)) == 1
 
 
 @needs_corpus

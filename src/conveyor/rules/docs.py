@@ -178,9 +178,14 @@ PRECISION: dict[str, str] = {
     "reading Secrets Manager or SSM are not reported.",
     "CV045": "118 findings before, 35 after: switches, password-policy settings, pointers "
     "(`...S3Arn`, `...KMSKey`, `ParentSecretStack`) and actions (`createSecret`) were reported as "
-    "secrets (83 false). The remaining ones are secrets without NoEcho or with a default.",
+    "secrets (83 false). The remaining ones are secrets without NoEcho or with a default. "
+    "Issue 16 review: a secret word that only qualifies the last noun (`secret-manager-enabled`, "
+    "`tokenizer-model`, `oauth/token-endpoint`, `credentials-provider`) is no secret; the "
+    "corpus holds no such name and its 35 findings are unchanged.",
     "CV047": "New in issue 16: no finding on the corpus after the switch `EKSEncryptSecrets` "
-    "was excluded; token-shaped values, NoEcho values and secret names are reported.",
+    "was excluded; token-shaped values, NoEcho values and secret names are reported. A name "
+    "whose secret word qualifies another noun (`.../token-endpoint`, `.../credentials-provider`) "
+    "is not (CV045's heuristic, tests in tests/rules/test_precision_rules.py).",
     "CV050": "141 findings in 95 templates, 40 distinct messages; a seeded sample of 25 "
     "(`random.Random(16)`) plus one finding of every distinct message judged: none false. "
     "In the sample 16 are true (`*`, `iam:*`, `cloudformation:*`, `kms:*` on `*` ...) and 9 "

@@ -10,7 +10,11 @@ parameter that is a switch (a ``Number``, a boolean default, ``AllowedValues`` o
 Enabled/Disabled), a setting about secrets (``IamPasswordPolicyParamMinimumPasswordLength``,
 ``MaxCredentialUsageAge``), a pointer to one (``...S3Arn``, ``...KMSKey``, ``ParentSecretStack``,
 ``SecretNameforAurora``) or an action on one (``EnableSecretsPlugin``, ``createSecret``) is not
-a secret.
+a secret. Nor is a name whose secret word only qualifies another noun: the last word names what
+the value is (``secret-manager-enabled`` is a switch, ``tokenizer-model`` a model,
+``oauth/token-endpoint`` an address, ``credentials-provider`` a provider's name), so the last
+word (after ``Value``/``String`` and digits) must be the secret word itself: ``DbPassword``,
+``GitHubToken``, ``githubtoken``, ``ApiKey``, ``SecretAccessKey``.
 """
 
 from __future__ import annotations
@@ -43,10 +47,42 @@ VERB_WORDS = frozenset(
     | {"use", "is", "has", "should", "encrypt", "store", "restore"}
 )
 BOOLEAN_WORDS = frozenset({"true", "false", "yes", "no", "enabled", "disabled", "on", "off"})
+# The last word of a secret's name ends with one of these (githubtoken, DbPassword)...
+SECRET_HEADS = (
+    "password",
+    "passwords",
+    "passwd",
+    "passphrase",
+    "secret",
+    "secrets",
+    "token",
+    "tokens",
+    "credential",
+    "credentials",
+    "apikey",
+    "privatekey",
+    "secretkey",
+)
+# ... or is "pass" (db_pass: as a suffix it would be bypass, compass), or "key" after one of
+# these (ApiKey, PrivateKey, SecretAccessKey, an APNs TokenKey).
+KEY_QUALIFIERS = frozenset({"api", "private", "secret", "access", "signing", "client", "token"})
+# Words after the secret word that still name the secret itself (DbPasswordValue, Token2).
+VALUE_WORDS = frozenset({"value", "string", "text", "plain", "plaintext", "raw"})
 
 
 def _words(name: str) -> list[str]:
     return [w.lower() for w in WORDS.findall(name)]
+
+
+def _names_the_secret(words: list[str]) -> bool:
+    """The last word (values and digits aside) is the secret word, not a noun it qualifies."""
+    head = [w for w in words if w not in VALUE_WORDS and not w.isdigit()]
+    if not head:
+        return False
+    last = head[-1]
+    if last.endswith(SECRET_HEADS) or last == "pass":
+        return True
+    return last == "key" and len(head) > 1 and head[-2] in KEY_QUALIFIERS
 
 
 def secret_name(name: str) -> bool:
@@ -56,7 +92,9 @@ def secret_name(name: str) -> bool:
     words = _words(name)
     if not words or VERB_WORDS.intersection(words) or SETTING_WORDS.intersection(words):
         return False
-    return not (POINTER_WORDS.intersection(words) or POINTER_PHRASE.search(name))
+    if POINTER_WORDS.intersection(words) or POINTER_PHRASE.search(name):
+        return False
+    return _names_the_secret(words)
 
 
 def _holds_a_secret(name: str, param: dict[str, Any]) -> bool:
