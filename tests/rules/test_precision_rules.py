@@ -353,13 +353,18 @@ def test_cv045_a_secret_word_qualifying_another_noun_is_no_secret(name: str) -> 
 
 @pytest.mark.parametrize(
     "name",
-    ["DbPassword", "db_pass", "githubtoken", "ApiKey", "AWSSecretAccessKey", "DbPasswordValue"]
-    + ["Password1", "PinpointAPNSChannelTokenKey", "DockerHubCredentials", "SlackWebhookSecret"],
+    [
+        *["DbPassword", "db_pass", "githubtoken", "ApiKey", "AWSSecretAccessKey"],
+        *["DbPasswordValue", "Password1", "PinpointAPNSChannelTokenKey"],
+        *["DockerHubCredentials", "SlackWebhookSecret"],
+    ],
 )
 def test_cv045_the_secret_word_last_is_a_secret(name: str) -> None:
     (hit,) = _secret(name, extra="    Default: hunter2\n")
     assert hit.resource == name
-    assert hit.message.endswith("is not NoEcho and has a default, so a missing secret goes unnoticed")
+    assert hit.message.endswith(
+        "is not NoEcho and has a default, so a missing secret goes unnoticed"
+    )
 
 
 @needs_corpus
