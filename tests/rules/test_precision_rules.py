@@ -1518,6 +1518,46 @@ def test_cv009_a_bucket_name_is_shared_by_every_account_so_any_literal_is_found(
     )
 
 
+ACCOUNT_REGION_NAMES = [
+    '!Sub "payments-thing-${AWS::AccountId}-${AWS::Region}"',
+    '!Sub "payments-thing-${AWS::Region}"',
+    '!Join ["-", [payments, !Ref "AWS::AccountId", !Ref "AWS::Region"]]',
+    '!Join ["", [!Sub "pay-${AWS::Partition}-", !Ref "AWS::AccountId"]]',
+]
+
+
+@pytest.mark.parametrize("name", ACCOUNT_REGION_NAMES)
+@pytest.mark.parametrize("kind", ["AWS::S3::Bucket", "AWS::ECR::Repository", "AWS::IAM::Role"])
+def test_cv009_a_name_varying_only_by_account_and_region_clashes_between_environments(
+    kind: str, name: str
+) -> None:
+    """Issue 16 review: two environments in one account and region still clash."""
+    (hit,) = found(_named(kind, name, parameter="Environment"), "CV009")
+    assert hit.path == f"Resources.Named.Properties.{_name_property(kind)}"
+    assert "varies only by account and region, and this template takes Environment" in (hit.message)
+    assert "-${Environment}'" in hit.message
+
+
+@pytest.mark.parametrize("kind", ["AWS::S3::Bucket", "AWS::ECR::Repository"])
+def test_cv009_an_account_region_name_with_the_environment_or_made_once_is_not_found(
+    kind: str,
+) -> None:
+    with_env = '!Sub "payments-${Environment}-${AWS::AccountId}-${AWS::Region}"'
+    assert found(_named(kind, with_env, parameter="Environment"), "CV009") == []
+    joined = '!Join ["-", [payments, !Ref Environment, !Ref "AWS::Region"]]'
+    assert found(_named(kind, joined, parameter="Environment"), "CV009") == []
+    stack = '!Sub "${AWS::StackName}-${AWS::Region}"'
+    assert found(_named(kind, stack, parameter="Environment"), "CV009") == []
+    # Once per account and region (no environment parameter): a deliberate convention.
+    assert found(_named(kind, ACCOUNT_REGION_NAMES[0], parameter=None), "CV009") == []
+
+
+def _name_property(kind: str) -> str:
+    from conveyor.rules.governance.physical_names import ACCOUNT_NAMES, GLOBAL_NAMES
+
+    return {**GLOBAL_NAMES, **ACCOUNT_NAMES}[kind]
+
+
 @pytest.mark.parametrize(
     "parameter",
     [

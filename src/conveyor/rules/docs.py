@@ -122,7 +122,10 @@ PRECISION: dict[str, str] = {
     "in 19 after: the 7 new ones are names unique per account in templates that take an "
     "environment parameter. 3 are plainly true (an IAM role and a load balancer named alike in "
     "every environment's copy); 4 are in templates deployed once per account (Control Tower "
-    "SSM parameters, an ADF sample), where a fixed name is harmless: suppress with that reason.",
+    "SSM parameters, an ADF sample), where a fixed name is harmless: suppress with that reason. "
+    "Names that vary only by `${AWS::AccountId}`/`${AWS::Region}` in a template taking an "
+    "environment parameter (issue 16 review): no such name on the corpus, counts unchanged; "
+    "the rule's own good fixture had one and now names the environment.",
     "CV010": "3 findings in 3 templates, all true: symmetric keys without EnableKeyRotation (the "
     "EKS quick start's cluster key, two linter fixtures).",
     "CV012": "34 findings in 30 templates, one message; a seeded sample of 25 "

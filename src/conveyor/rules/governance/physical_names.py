@@ -19,6 +19,10 @@ Two namespaces, two tests:
   A template without such a parameter (conveyor names its resources
   ``{app}-{type}-{env}[-suffix]`` literally; a stack meant to exist once per account) cannot be
   told apart from a deliberate convention, so it is left alone.
+- A name that varies only by ``${AWS::AccountId}``, ``${AWS::Region}`` (and ``AWS::Partition``,
+  ``AWS::URLSuffix``) is the same for two environments deployed to one account and region: in a
+  template that takes an environment parameter it is reported like a literal, buckets
+  included (``logs-${AWS::AccountId}-${AWS::Region}`` is unique per account, not per copy).
 
 Types whose names are unique only inside a parent the template usually creates too (ECS services
 in a cluster, CodeDeploy groups in an application, alarms are not) or that version instead of
@@ -29,9 +33,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from conveyor.rules.engine import Context
-from conveyor.rules.intrinsics import is_literal, render
+from conveyor.rules.intrinsics import SUB_VARIABLE, intrinsic_name, is_literal, ref_target, render
 from conveyor.rules.model import Hit, Rule, Severity
 from conveyor.rules.template import Resource
 
@@ -110,6 +115,37 @@ ENVIRONMENT_PARAMETER = re.compile(
 )
 
 
+# Pseudo parameters every copy of a template in one account and region shares.
+SAME_IN_AN_ACCOUNT_REGION = frozenset(
+    {"AWS::AccountId", "AWS::Region", "AWS::Partition", "AWS::URLSuffix"}
+)
+
+
+def account_region_only(value: Any) -> bool:
+    """A Sub/Join whose only variables are the account, region, partition or URL suffix (and
+    at least one of them): the same name for every copy in one account and region."""
+    name = intrinsic_name(value)
+    if name == "Fn::Sub":
+        arg = value[name]
+        if isinstance(arg, list):
+            if len(arg) != 1:
+                return False
+            arg = arg[0]
+        if not isinstance(arg, str):
+            return False
+        variables = {m.group(1).strip() for m in SUB_VARIABLE.finditer(arg)}
+        return bool(variables) and variables <= SAME_IN_AN_ACCOUNT_REGION
+    if name == "Fn::Join":
+        arg = value[name]
+        if not (isinstance(arg, list) and len(arg) == 2 and isinstance(arg[1], list)):
+            return False
+        parts = arg[1]
+        pseudo = [p for p in parts if ref_target(p) in SAME_IN_AN_ACCOUNT_REGION]
+        rest = [p for p in parts if ref_target(p) not in SAME_IN_AN_ACCOUNT_REGION]
+        return bool(pseudo) and all(is_literal(p) or account_region_only(p) for p in rest)
+    return False
+
+
 def environment_parameters(ctx: Context) -> list[str]:
     return sorted(p for p in ctx.template.parameters if ENVIRONMENT_PARAMETER.match(p))
 
@@ -117,7 +153,22 @@ def environment_parameters(ctx: Context) -> list[str]:
 def check(res: Resource, ctx: Context) -> Iterator[Hit]:
     prop = GLOBAL_NAMES.get(res.type) or ACCOUNT_NAMES[res.type]
     value = res.properties.get(prop)
-    if value is None or not is_literal(value):
+    if value is None:
+        return
+    if account_region_only(value):
+        params = environment_parameters(ctx)
+        if params:
+            text = render(value)
+            yield Hit(
+                res.logical_id,
+                f"Properties.{prop}",
+                f"{prop} {text!r} varies only by account and region, and this template takes "
+                f"{params[0]}: two environments in one account and region get the same name and "
+                f"the second deploy fails with 'already exists'; write "
+                f"!Sub '{text}-${{{params[0]}}}' or drop the name",
+            )
+        return
+    if not is_literal(value):
         return
     if res.type in GLOBAL_NAMES:
         yield Hit(
