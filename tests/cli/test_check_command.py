@@ -63,7 +63,7 @@ def test_json_contract(bad: Path) -> None:
     assert result.exit_code == 1
     report = json.loads(result.output)
     assert report["version"] == 1
-    assert set(report) == {"version", "findings", "suppressed", "errors", "summary"}
+    assert set(report) == {"version", "findings", "suppressed", "errors", "not_checked", "summary"}
     finding = next(f for f in report["findings"] if f["rule"] == "CV022")
     assert finding == {
         "rule": "CV022",

@@ -99,7 +99,12 @@ def check_template(
 ) -> FileResult:
     """Findings of every rule on template. ``deadline`` (``time.monotonic()``) defaults to
     ``options.time_limit`` from now; past it the findings so far are kept and an error says so."""
-    result = FileResult(file=template.file, checked=True, resources=len(template.resources))
+    result = FileResult(
+        file=template.file,
+        checked=True,
+        resources=len(template.resources),
+        unchecked=template.unchecked,
+    )
     result.errors.extend(
         FileError(template.file, f"{template.file}: {p}") for p in template.problems
     )

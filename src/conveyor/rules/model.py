@@ -137,6 +137,8 @@ class FileResult:
     findings: list[Finding] = field(default_factory=list)
     suppressed: list[Finding] = field(default_factory=list)
     errors: list[FileError] = field(default_factory=list)
+    # Resources of the input no rule read, by type (Template.unchecked).
+    unchecked: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -149,8 +151,13 @@ class CheckResult:
     files: int = 0
     resources: int = 0
     seconds: float = 0.0
+    # File -> type -> resources of that type no rule read (a Terraform or Pulumi type the
+    # normalizer does not map): what "0 findings" did not cover.
+    unchecked: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def add(self, result: FileResult) -> None:
+        if result.unchecked:
+            self.unchecked[result.file] = result.unchecked
         self.findings.extend(result.findings)
         self.suppressed.extend(result.suppressed)
         self.errors.extend(result.errors)
@@ -162,3 +169,15 @@ class CheckResult:
             return 2
         threshold = max(fail_on, Severity.LOW)
         return 1 if any(f.severity >= threshold for f in self.findings) else 0
+
+
+def not_checked(types: dict[str, int]) -> str:
+    """``5 resources of 2 types not checked (no rule reads them): aws_vpc (3), aws_subnet (2)``:
+    the part of a Terraform plan or Pulumi stack that "no findings" does not cover."""
+    total = sum(types.values())
+    listed = ", ".join(
+        f"{t} ({n})" for t, n in sorted(types.items(), key=lambda item: (-item[1], item[0]))
+    )
+    resources = "resource" if total == 1 else "resources"
+    kinds = "type" if len(types) == 1 else "types"
+    return f"{total} {resources} of {len(types)} {kinds} not checked (no rule reads them): {listed}"

@@ -83,6 +83,9 @@ class Template:
     transforms: frozenset[str]
     problems: list[str] = field(default_factory=list)
     _locator: _Locator | None = None
+    # Terraform/Pulumi resources no rule reads (a type the normalizer does not map, a split
+    # resource whose owner is not in the input): type -> how many. Reported, never a finding.
+    unchecked: dict[str, int] = field(default_factory=dict)
 
     @property
     def is_cdk(self) -> bool:

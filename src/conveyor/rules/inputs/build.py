@@ -51,14 +51,18 @@ def build(
     lids = _logical_ids(owners)
     by_value, by_typed_value = _identities(owners)
     joined: dict[str, list[tuple[Record, Join]]] = defaultdict(list)
+    unchecked: dict[str, int] = {}
     for rec in records:
-        join = JOINS.get(rec.type)
-        if join is None or rec.key in owners:
+        if rec.key in owners:
             continue
-        owner = _owner(rec, join, owners, by_typed_value)
-        if owner is not None:
+        join = JOINS.get(rec.type)
+        owner = _owner(rec, join, owners, by_typed_value) if join is not None else None
+        if join is not None and owner is not None:
             joined[owner].append((rec, join))
             lids[rec.key] = lids[owner]  # a reference to the child means its owner
+        else:
+            shown = rec.source or rec.type
+            unchecked[shown] = unchecked.get(shown, 0) + 1
     view = View(lids, by_value, _IdentityValues(owners), _arns(records, lids))
     resources: dict[str, Resource] = {}
     keys: dict[str, str] = {}
@@ -106,6 +110,7 @@ def build(
         outputs=cfn_outputs,
         transforms=frozenset(),
         _locator=_LineTable(keys, lines),
+        unchecked=unchecked,
     )
 
 

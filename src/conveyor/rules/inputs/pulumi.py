@@ -119,6 +119,10 @@ def read(data: dict[str, Any], *, name: str) -> tuple[list[Record], dict[str, li
             record = _record(state, urn, rtype, where, name)
         except TooDeepError:
             raise TooDeepError(f"{where} ({urn})") from None
+        if record is None and state.get("custom") is True and not rtype.startswith("pulumi:"):
+            # A resource of another provider (random, tls, ...): no rule reads it, which the
+            # report says (``build``: not checked) instead of passing over it in silence.
+            record = Record(urn, urn.rsplit("::", 1)[-1], rtype, {}, source=rtype)
         if record is not None and not record.native and "tags_all" not in record.values:
             provider = state.get("provider")
             defaults = default_tags.get(provider) if isinstance(provider, str) else None
@@ -336,6 +340,7 @@ def _record(state: dict[str, Any], urn: str, rtype: str, where: str, name: str) 
         computed=frozenset(computed),
         derived=derived,
         arns=arns,
+        source=rtype,
     )
 
 

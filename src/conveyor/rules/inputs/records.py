@@ -73,6 +73,9 @@ class Record:
     # ARNs the input resolved for this resource besides an ``arn`` value (Pulumi aws-native
     # outputs such as ``topicArn``).
     arns: tuple[str, ...] = ()
+    # The type as the input spells it, when it is not ``type``: the Pulumi type token
+    # (``aws:s3/bucketV2:BucketV2``). What messages about the resource's type name.
+    source: str = ""
 
     def wrote(self, name: str) -> bool:
         declared = self.declared

@@ -16,8 +16,17 @@ def as_dict(result: CheckResult) -> dict[str, Any]:
         "findings": [f.as_dict() for f in result.findings],
         "suppressed": [f.as_dict(with_reason=True) for f in result.suppressed],
         "errors": [e.as_dict() for e in result.errors],
+        "not_checked": _not_checked(result),
         "summary": _summary(result),
     }
+
+
+def _not_checked(result: CheckResult) -> list[dict[str, Any]]:
+    """Per Terraform/Pulumi file, the resources no rule read, by type (never findings)."""
+    return [
+        {"file": file, "resources": sum(types.values()), "types": dict(sorted(types.items()))}
+        for file, types in result.unchecked.items()
+    ]
 
 
 def _summary(result: CheckResult) -> dict[str, Any]:
@@ -46,6 +55,8 @@ def _render(result: CheckResult) -> str:
     _findings(result.suppressed, parts, with_reason=True)
     parts.append(',\n  "errors": ')
     _encode([e.as_dict() for e in result.errors], "\n  ", parts)
+    parts.append(',\n  "not_checked": ')
+    _encode(_not_checked(result), "\n  ", parts)
     parts.append(',\n  "summary": ')
     _encode(_summary(result), "\n  ", parts)
     parts.append("\n}\n")

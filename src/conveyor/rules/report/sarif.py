@@ -16,7 +16,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from conveyor.rules.model import CheckResult, Finding, Rule, Severity
+from conveyor.rules.model import CheckResult, Finding, Rule, Severity, not_checked
 from conveyor.rules.report.json import dumps_indented
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -122,6 +122,19 @@ def as_dict(result: CheckResult, rules: tuple[Rule, ...]) -> dict[str, Any]:
             "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(e.file)}}}],
         }
         for e in result.errors
+    ]
+    # Resources of a Terraform plan or Pulumi stack no rule read: a "note" (not an error, so
+    # the run stays successful), the way SARIF reports what a tool could not analyse
+    # (invocation.toolExecutionNotifications, section 3.20.21; notification.level, 3.58.6:
+    # https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/sarif-v2.1.0-errata01-os-complete.html).
+    notifications += [
+        {
+            "level": "note",
+            "message": {"text": f"{file}: {not_checked(types)}"},
+            "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(file)}}}],
+            "properties": {"notChecked": dict(sorted(types.items()))},
+        }
+        for file, types in result.unchecked.items()
     ]
     return {
         "$schema": SCHEMA,

@@ -9,7 +9,7 @@ from itertools import groupby
 from rich.console import Console
 from rich.markup import escape
 
-from conveyor.rules.model import CheckResult, Severity
+from conveyor.rules.model import CheckResult, Severity, not_checked
 
 COLOURS = {
     Severity.INFO: "dim",
@@ -57,6 +57,14 @@ def write(result: CheckResult, console: Console) -> None:
         # Parse errors already start with the file; discovery errors do not.
         message = e.message if e.message.startswith(e.file) else f"{e.file}: {e.message}"
         console.print(f"[red]error[/red] {_show(message)}", soft_wrap=True, highlight=False)
+    for file, types in result.unchecked.items():
+        # Not a finding (nothing is wrong in what was read), but "0 findings" must not read
+        # as "all of it checked".
+        console.print(
+            f"[dim]note[/dim] {_show(file)}: {_show(not_checked(types))}",
+            soft_wrap=True,
+            highlight=False,
+        )
     counts = {s: sum(1 for f in result.findings if f.severity is s) for s in Severity}
     by_severity = ", ".join(f"{n} {s.label}" for s, n in reversed(counts.items()) if n)
     console.print(
