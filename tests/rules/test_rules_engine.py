@@ -48,7 +48,8 @@ Resources:
   Bucket:
     Type: AWS::S3::Bucket
     Properties:
-      BucketName: {"Fn::Join": ["-", [logs, {"Ref": "AWS::AccountId"}]]}
+      # The account alone would be the same for two environments in one account (CV009).
+      BucketName: {"Fn::Join": ["-", [logs, {"Ref": "Env"}, {"Ref": "AWS::AccountId"}]]}
 """
     rules = {(f.rule, f.resource) for f in check_text(text, name="t.yaml").findings}
     assert ("CV021", "Repo") not in rules  # ScanOnPush true through the parameter
