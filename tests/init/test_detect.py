@@ -202,6 +202,18 @@ def test_a_lambda_handler_is_looked_for_in_each_conventional_folder(tmp_path: Pa
     assert handler.path == "function/index.py" and handler.handler == "index.lambda_handler"
 
 
+@pytest.mark.parametrize("folder", ["build", "dist", "node_modules", ".venv", "cdk.out"])
+def test_a_checkout_in_a_folder_named_like_build_output_finds_its_root_handler(
+    tmp_path: Path, folder: str
+) -> None:
+    # Only folders inside the repository are skipped; the repository's own name is not looked at.
+    root = tmp_path / folder
+    root.mkdir()
+    (root / "app.py").write_text("def handler(event, context):\n    pass\n")
+    handler = detect(root).lambda_handler
+    assert handler is not None and (handler.path, handler.handler) == ("app.py", "app.handler")
+
+
 def test_a_lambda_handler_larger_than_200_kb_is_not_read(tmp_path: Path) -> None:
     (tmp_path / "app.py").write_text(
         "def handler(event, context):\n    return 1\n" + "#" * 200_001 + "\n"

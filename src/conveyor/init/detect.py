@@ -20,10 +20,6 @@ from conveyor.files import read_bounded
 Language = Literal["python", "node"]
 RemoteKind = Literal["github", "connection", "codecommit"]
 
-# Folders never worth reading: dependencies, build output, virtual environments.
-_SKIP_DIRS = frozenset(
-    {".git", ".venv", "venv", "node_modules", "dist", "build", "cdk.out", "__pycache__", ".tox"}
-)
 # Where a Lambda handler usually lives; deeper searches find test fixtures and vendored code.
 _HANDLER_DIRS = (".", "src", "app", "function", "lambda", "handler", "handlers")
 _PY_HANDLER = re.compile(r"^def (lambda_handler|handler)\s*\(\s*event\b", re.MULTILINE)
@@ -222,9 +218,11 @@ def _dockerfile(root: Path) -> tuple[str | None, int | None]:
 
 def _lambda_handler(root: Path) -> LambdaHandler | None:
     for folder in _HANDLER_DIRS:
+        # `root / "."` is `root` itself: its own name (a checkout in a folder named `build` or
+        # `dist`) says nothing about what it holds, and no conventional folder is skipped.
         directory = root / folder
         try:
-            if not directory.is_dir() or directory.name in _SKIP_DIRS:
+            if not directory.is_dir():
                 continue
             paths = sorted(directory.iterdir())
         except OSError:  # a folder the user cannot list
