@@ -210,7 +210,7 @@ def test_guessed_values_say_check_this(tmp_path: Path) -> None:
     assert "port: 9000\n" in exposed  # read from EXPOSE: not a guess
     handler = {"app.py": "def handler(event, context):\n    return 1\n", "requirements.txt": ""}
     guessed, _ = _rendered(tmp_path / "fn", handler)
-    assert "runtime: python3.12  # check this" in guessed
+    assert "runtime: python3.14  # check this" in guessed
 
 
 def test_build_runtimes_are_pinned_from_what_the_repository_declares(tmp_path: Path) -> None:

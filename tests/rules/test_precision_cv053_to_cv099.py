@@ -573,11 +573,38 @@ def test_cv076_a_dated_runtime_is_deprecated_from_its_date_on() -> None:
 
     from conveyor.rules.deploy.lambda_runtime import is_deprecated
 
-    assert not is_deprecated("python3.10", today=date(2026, 10, 30))
-    assert is_deprecated("python3.10", today=date(2026, 10, 31))
-    assert is_deprecated("nodejs18.x", today=date(2020, 1, 1))  # long past: no date kept
-    assert not is_deprecated("nodejs24.x", today=date(2026, 12, 2))
-    assert not is_deprecated("python3.14", today=date(2099, 1, 1))  # unknown: not guessed
+    assert not is_deprecated("python3.10", on=date(2026, 10, 30))
+    assert is_deprecated("python3.10", on=date(2026, 10, 31))
+    assert is_deprecated("nodejs18.x", on=date(2020, 1, 1))  # long past: no date kept
+    assert not is_deprecated("nodejs24.x", on=date(2028, 4, 29))
+    assert is_deprecated("nodejs24.x", on=date(2028, 4, 30))
+    assert not is_deprecated("python3.99", on=date(2099, 1, 1))  # unknown: not guessed
+
+
+def _function(runtime: str) -> str:
+    return (
+        "Resources:\n  Fn:\n    Type: AWS::Lambda::Function\n    Properties:\n"
+        f"      Runtime: {runtime}\n      Handler: index.handler\n"
+    )
+
+
+def test_cv076_judges_by_the_runs_date_not_the_machines() -> None:
+    """The date is the run's (check_text/check_paths `today`): the same template is fine the
+    day before nodejs22.x's deprecation and reported on the day, whatever the clock says."""
+    from datetime import date
+
+    assert found(_function("nodejs22.x"), "CV076", today=date(2027, 4, 29)) == []
+    (hit,) = found(_function("nodejs22.x"), "CV076", today=date(2027, 4, 30))
+    assert hit.message == (
+        "runtime nodejs22.x is deprecated; move to a supported runtime (nodejs24.x, python3.14)"
+    )
+
+
+def test_cv076_takes_the_date_from_conveyor_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONVEYOR_TODAY", "2027-04-30")
+    assert [h.rule for h in found(_function("nodejs22.x"), "CV076")] == ["CV076"]
+    monkeypatch.setenv("CONVEYOR_TODAY", "2027-04-29")
+    assert found(_function("nodejs22.x"), "CV076") == []
 
 
 def test_cv076_past_deprecations_are_reported_with_a_current_successor() -> None:
@@ -588,7 +615,7 @@ def test_cv076_past_deprecations_are_reported_with_a_current_successor() -> None
         )
         (hit,) = found(text, "CV076")
         assert hit.message == (
-            f"runtime {runtime} is deprecated; move to a supported runtime (nodejs24.x, python3.13)"
+            f"runtime {runtime} is deprecated; move to a supported runtime (nodejs24.x, python3.14)"
         )
 
 

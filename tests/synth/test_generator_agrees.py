@@ -15,14 +15,14 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from conveyor.spec.models import FARGATE_MEMORY, LOG_RETENTION_DAYS, Spec
+from conveyor.spec.models import FARGATE_MEMORY, LOG_RETENTION_DAYS, LambdaRuntime, Spec
 from conveyor.spec.readiness import concerns
 
 LONG_RUN = "CONVEYOR_AGREE_EXAMPLES" in os.environ
@@ -114,7 +114,7 @@ def lambda_deploys(draw: st.DrawFn, runtime: str, architecture: str) -> dict[str
 @st.composite
 def environments(draw: st.DrawFn, kind: str) -> list[dict[str, Any]]:
     names = draw(st.lists(st.sampled_from(ENV_NAMES), min_size=1, max_size=3, unique=True))
-    runtime = draw(st.sampled_from(["python3.12", "python3.13", "nodejs22.x"]))
+    runtime = draw(st.sampled_from(get_args(LambdaRuntime)))
     architecture = draw(st.sampled_from(["arm64", "x86_64"]))
     result = []
     for name in names:

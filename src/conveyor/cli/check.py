@@ -128,9 +128,15 @@ def check(
 
       conveyor check - < template.json
     """
+    from conveyor.lambda_runtimes import today
     from conveyor.rules.bounds import limits_problem
     from conveyor.rules.catalog import RULE_IDS
 
+    try:
+        today()  # CONVEYOR_TODAY, when set, must be a date: said here, not per file
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
     problem = limits_problem(time_limit, memory_limit)
     if problem is not None:
         typer.echo(f"error: {problem}", err=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -53,18 +54,33 @@ def validate(
       conveyor validate examples/payments.yaml && conveyor synth examples/payments.yaml
     """
     loaded = load_or_exit(spec)
-    console.print(f"[green]✓[/] {escape(str(spec))} is valid: {escape(describe(loaded))}")
     from conveyor.spec.readiness import concerns
 
-    for problem in _located(spec, concerns(loaded)):
+    found = concerns(loaded, today_or_exit())
+    refused = _located(spec, [c for c in found if c.refused])
+    if not refused:
+        console.print(f"[green]✓[/] {escape(str(spec))} is valid: {escape(describe(loaded))}")
+    for problem in _located(spec, [c for c in found if not c.refused]):
         errors.print(f"[yellow]warning:[/] {escape(problem)}", soft_wrap=True)
+    if refused:
+        fail("\n".join(refused))
+
+
+def today_or_exit() -> date:
+    """The day validate judges runtime deprecations by, or exit 2 if CONVEYOR_TODAY is no date."""
+    from conveyor.lambda_runtimes import today
+
+    try:
+        return today()
+    except ValueError as exc:
+        fail(str(exc))
 
 
 def deployable_or_exit(path: Path) -> None:
     """Exit 2 if the spec at `path` still holds placeholders (`conveyor deploy` calls this)."""
     from conveyor.spec.readiness import blocking
 
-    found = _located(path, blocking(load_or_exit(path)))
+    found = _located(path, blocking(load_or_exit(path), today_or_exit()))
     if found:
         refusal = "conveyor deploy refuses placeholders: replace them with real values first"
         fail("\n".join([*found, refusal]))

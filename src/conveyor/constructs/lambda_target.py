@@ -17,11 +17,13 @@ from conveyor.constructs.handler_function import function_role
 from conveyor.constructs.naming import Naming
 from conveyor.spec.models import LambdaDeploy
 
+# Every runtime conveyor.yaml offers (conveyor.lambda_runtimes.OFFERED), as CDK names it.
 RUNTIMES = {
     "python3.12": lambda_.Runtime.PYTHON_3_12,
     "python3.13": lambda_.Runtime.PYTHON_3_13,
-    "nodejs20.x": lambda_.Runtime.NODEJS_20_X,
+    "python3.14": lambda_.Runtime.PYTHON_3_14,
     "nodejs22.x": lambda_.Runtime.NODEJS_22_X,
+    "nodejs24.x": lambda_.Runtime.NODEJS_24_X,
 }
 
 # The environment stack's parameters naming the release's package: the pipeline's package

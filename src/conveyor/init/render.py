@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import get_args
 
+from conveyor import lambda_runtimes
 from conveyor.init.detect import Repository
 from conveyor.spec.models import CodeBuildNode, CodeBuildPython
 
@@ -267,6 +268,28 @@ _PYPROJECT_DEPENDENCIES = (
 GUESSED = "  # check this"
 
 
+def _lambda_runtime(repo: Repository) -> str:
+    """The function's runtime: the one the repository declares if the spec offers it (FM65:
+    only runtimes in standard support), else the newest of its language, marked as a guess."""
+    handler = repo.lambda_handler
+    if handler is not None and handler.language == "node":
+        declared = f"nodejs{repo.node_version}.x"
+        if declared in lambda_runtimes.OFFERED:
+            return f"{declared}  # from package.json engines.node"
+        said = (
+            "package.json names no engines.node"
+            if repo.node_version is None
+            else f"package.json engines.node asks for {repo.node_version}"
+        )
+        return f"{lambda_runtimes.newest('nodejs')}{GUESSED}: {said}"
+    declared = f"python{repo.python_version}"
+    if declared in lambda_runtimes.OFFERED:
+        return f"{declared}  # from requires-python"
+    return (
+        f"{lambda_runtimes.newest('python')}{GUESSED}: requires-python names no version Lambda runs"
+    )
+
+
 def _checks(repo: Repository) -> list[str]:
     tests: list[list[str]] = []
     tools: list[str] = ["gitleaks"]
@@ -354,14 +377,7 @@ def _environments(repo: Repository, answers: Answers) -> list[str]:
                 ]
         else:
             handler = repo.lambda_handler
-            runtime = f"python3.12{GUESSED}: requires-python names no version Lambda runs"
-            if repo.python_version in {"3.12", "3.13"}:
-                runtime = f"python{repo.python_version}  # from requires-python"
-            if handler is not None and handler.language == "node":
-                # The only Node runtime the spec accepts (FM65: no runtimes near end of life).
-                runtime = "nodejs22.x"
-                if repo.node_version is not None and repo.node_version < 22:
-                    runtime += f"  # package.json engines.node asks for {repo.node_version}"
+            runtime = _lambda_runtime(repo)
             lines += [
                 "    deploy:",
                 "      lambda:",

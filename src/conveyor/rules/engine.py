@@ -11,9 +11,11 @@ import json
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cached_property
 from typing import Any, TypeVar
 
+from conveyor import lambda_runtimes
 from conveyor.rules.bounds import MEMORY_LIMIT_MIB, TIME_LIMIT, Overtime
 from conveyor.rules.model import FileError, FileResult, Finding, Hit, Rule
 from conveyor.rules.relations import Relations
@@ -34,6 +36,9 @@ class Options:
     # The alarms the other stack templates of the run create, by file name (rules.deployed):
     # what a pipeline's CloudFormation action deploys, when its template was checked too.
     deployed_alarms: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # The day rules judge dates by (a runtime's deprecation, CV076): one per run, taken when
+    # the run starts (UTC's date or CONVEYOR_TODAY), the same in every worker process.
+    today: date = field(default_factory=lambda_runtimes.today)
 
 
 class Context:
@@ -44,6 +49,7 @@ class Context:
         self.options = options
         self.relations = Relations(template)
         self.params = template.parameters
+        self.today = options.today
         self._text: dict[str, str] = {}
         self._memo: dict[str, Any] = {}
 

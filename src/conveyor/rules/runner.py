@@ -14,10 +14,12 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from conveyor import lambda_runtimes
 from conveyor.rules.bounds import (
     MEMORY_LIMIT_MIB,
     TIME_LIMIT,
@@ -584,12 +586,15 @@ def check_paths(
     time_limit: float = TIME_LIMIT,
     memory_limit: int = MEMORY_LIMIT_MIB,
     input_kind: str = "auto",
+    today: date | None = None,
 ) -> CheckResult:
     """Check templates at ``paths`` (files, directories, ``cdk.out``, or ``-`` for stdin).
     Each file gets ``time_limit`` seconds and, when checked in a worker process (``jobs`` > 1,
     or a file over 1 MB), ``memory_limit`` MiB; past either it is an error naming the file.
     ``input_kind`` forces terraform, pulumi or cloudformation instead of detecting it.
-    Raises ValueError for limits out of range (bounds.limits_problem)."""
+    ``today`` is the day dates are judged by (a runtime's deprecation), UTC's when not given.
+    Raises ValueError for limits out of range (bounds.limits_problem), or a CONVEYOR_TODAY
+    that is no date."""
     problem = limits_problem(time_limit, memory_limit)
     if problem is not None:
         raise ValueError(problem)
@@ -600,6 +605,7 @@ def check_paths(
         time_limit=time_limit,
         memory_limit=memory_limit,
         input_kind=input_kind,
+        today=today or lambda_runtimes.today(),
     )
     targets, errors = discover(paths, stdin_text=stdin_text)
     if len(targets) > 1:
@@ -621,12 +627,16 @@ def check_text(
     ignore: Iterable[str] = (),
     require_tags: Iterable[str] = (),
     input_kind: str = "auto",
+    today: date | None = None,
 ) -> CheckResult:
     """Check one template (or Terraform plan, Pulumi preview/export) given as text (or as
-    bytes, decoded as a file would be)."""
+    bytes, decoded as a file would be), judging dates by ``today`` (UTC's when not given)."""
     started = time.perf_counter()
     options = Options(
-        ignore=frozenset(ignore), require_tags=tuple(require_tags), input_kind=input_kind
+        ignore=frozenset(ignore),
+        require_tags=tuple(require_tags),
+        input_kind=input_kind,
+        today=today or lambda_runtimes.today(),
     )
     result = CheckResult()
     target = Target(name, True, raw=text) if isinstance(text, bytes) else Target(name, True, text)

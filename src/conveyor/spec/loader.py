@@ -517,6 +517,15 @@ def parse_spec(text: str | bytes, file: str = "conveyor.yaml") -> Spec:
     return spec
 
 
+def key_lines(text: str) -> dict[str, int]:
+    """The line each key path of `text` (a spec that parses) is written on, named as problems
+    name it (`environments[1].deploy.lambda.function.runtime`)."""
+    root = _compose(text, "conveyor.yaml")
+    if root is None:
+        return {}
+    return {_dotted(path): line for path, line in _to_python(root, "conveyor.yaml").lines.items()}
+
+
 def load_spec(path: str | Path) -> Spec:
     """Read and parse a conveyor.yaml file."""
     file = str(path)

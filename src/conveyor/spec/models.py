@@ -712,15 +712,24 @@ class EcsDeploy(_TrafficShifting):
         return self
 
 
-# Runtimes in AWS standard support (nodejs20.x was deprecated on 2026-04-30).
-LambdaRuntime = Literal["python3.12", "python3.13", "nodejs22.x"]
+# Runtimes in AWS standard support (nodejs20.x was deprecated on 2026-04-30), the same as
+# conveyor.lambda_runtimes.OFFERED, which dates each. The date is judged outside the model:
+# `conveyor validate` warns 180 days before it and refuses the runtime from it on
+# (spec/readiness.py), while the spec still loads, so the message can name the key and the date
+# and the pipeline's own synth keeps working. https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html
+LambdaRuntime = Literal["python3.12", "python3.13", "python3.14", "nodejs22.x", "nodejs24.x"]
 
 
 class LambdaFunction(_Model):
     """The function conveyor creates; the pipeline publishes each build as a new version."""
 
     runtime: LambdaRuntime = Field(
-        "python3.12", description="Current runtimes only (FM65): no Node.js 18 or Python 3.9."
+        "python3.14",
+        description=(
+            "Current runtimes only (FM65): no Node.js 18 or Python 3.9. The default is the "
+            "newest Python; validate warns 180 days before Lambda deprecates the runtime and "
+            "refuses it from that date."
+        ),
     )
     handler: str = Field(
         "app.handler",

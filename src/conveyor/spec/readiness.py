@@ -1,5 +1,6 @@
 """What a valid spec can still hold that must not reach AWS: `conveyor init`'s placeholders and
-the documentation's example values. `validate` warns about them; `deploy` refuses to start.
+the documentation's example values, and Lambda runtimes near or past their deprecation date.
+`validate` warns about them (and refuses a deprecated runtime); `deploy` refuses to start.
 
 A placeholder passes every pattern on purpose (init's file must validate), so only this module
 tells it from a real value. Deploying one fails late and obscurely: the pipeline's source action
@@ -10,8 +11,10 @@ cannot use a connection that does not exist, and nobody hears about a failure se
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
-from conveyor.spec.loader import Problem
+from conveyor import lambda_runtimes
+from conveyor.spec.loader import Problem, key_lines
 from conveyor.spec.models import Spec
 
 # AWS's documentation account (it appears in every example ARN) and the connection ids of
@@ -33,17 +36,25 @@ class Concern:
     # The `conveyor check` rule that reports the synthesized pipeline for this choice, if any:
     # a spec may opt out of a safeguard, and then validate says what check will say.
     check_rule: str | None = None
+    # `conveyor validate` refuses the spec (exit 2) instead of warning: what the spec names no
+    # longer exists in a usable form (a runtime Lambda has deprecated).
+    refused: bool = False
 
     def problem(self, text: str) -> Problem:
-        """This concern as a loader problem, on the first line of `text` holding the value."""
-        line = next(
-            (n for n, written in enumerate(text.splitlines(), 1) if self.value in written), None
-        )
+        """This concern as a loader problem: on its key's line if the value is written there
+        (the second environment's runtime, not the first's), else on the first line of `text`
+        holding the value."""
+        written = text.splitlines()
+        line = key_lines(text).get(self.path)
+        if line is None or self.value not in written[line - 1]:
+            line = next((n for n, row in enumerate(written, 1) if self.value in row), None)
         return Problem(line, self.path, self.message)
 
 
-def concerns(spec: Spec) -> list[Concern]:
-    """Every placeholder or example value in `spec`, and a connection from another region."""
+def concerns(spec: Spec, today: date | None = None) -> list[Concern]:
+    """Every placeholder or example value in `spec`, a connection from another region, and
+    each Lambda runtime within WARN_DAYS of its deprecation date (or past it) on `today`
+    (UTC's date, or CONVEYOR_TODAY's, when not given)."""
     found: list[Concern] = []
     github = spec.source.github
     if github is not None:
@@ -66,6 +77,50 @@ def concerns(spec: Spec) -> list[Concern]:
     found += _production_without_approval(spec)
     found += _plain_http(spec)
     found += _example_domains(spec)
+    found += _runtimes(spec, today or lambda_runtimes.today())
+    return found
+
+
+def _runtimes(spec: Spec, today: date) -> list[Concern]:
+    """A runtime Lambda deprecates soon, or has deprecated: a time bomb in the spec.
+
+    From the deprecation date Lambda no longer patches the runtime and `conveyor check` reports
+    the function (CV076); a month or two later Lambda refuses to create, then to update,
+    functions on it, and the pipeline's deploy fails. validate warns WARN_DAYS before the date
+    and refuses the spec from the date on; `synth` keeps working, so that a pipeline whose
+    self-update synthesizes the spec is not stopped on that day by conveyor itself.
+    https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html
+    """
+    found: list[Concern] = []
+    for index, env in enumerate(spec.environments):
+        if env.deploy.lambda_ is None:
+            continue
+        runtime = env.deploy.lambda_.function.runtime
+        when = lambda_runtimes.deprecation_date(runtime)
+        if when is None or (when - today).days > lambda_runtimes.WARN_DAYS:
+            continue
+        language = "nodejs" if runtime.startswith("nodejs") else "python"
+        instead = f"write runtime: {lambda_runtimes.newest(language)} (and test the code on it)"
+        path = f"environments[{index}].deploy.lambda.function.runtime"
+        if when <= today:
+            message = (
+                f"Lambda deprecated {runtime} on {when.isoformat()}: it gets no security patches, "
+                "Lambda soon refuses to create and then to update functions on it, and conveyor "
+                f"check reports CV076; {instead}"
+            )
+            found.append(
+                Concern(
+                    path, runtime, message, blocks_deploy=True, check_rule="CV076", refused=True
+                )
+            )
+        else:
+            days = (when - today).days
+            message = (
+                f"Lambda deprecates {runtime} on {when.isoformat()}, in {days} day"
+                f"{'' if days == 1 else 's'}; from that date conveyor validate refuses it and "
+                f"conveyor check reports CV076: {instead}"
+            )
+            found.append(Concern(path, runtime, message, blocks_deploy=False))
     return found
 
 
@@ -171,9 +226,9 @@ def _scans_off(spec: Spec) -> list[Concern]:
     ]
 
 
-def blocking(spec: Spec) -> list[Concern]:
+def blocking(spec: Spec, today: date | None = None) -> list[Concern]:
     """The concerns `conveyor deploy` refuses to deploy with."""
-    return [c for c in concerns(spec) if c.blocks_deploy]
+    return [c for c in concerns(spec, today) if c.blocks_deploy]
 
 
 def _is_example_domain(domain: str) -> bool:

@@ -2,55 +2,26 @@
 
 Node.js 18 and later runtimes ship only SDK v3: ``require('aws-sdk')`` fails at run time.
 Inline code (``Code.ZipFile``, SAM ``InlineCode``) is the only code visible in a template.
+
+A runtime is reported from the date Lambda deprecates it, judged on the day of the run (UTC's
+date, or ``CONVEYOR_TODAY=YYYY-MM-DD`` to see what a day to come brings).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
 
+from conveyor.lambda_runtimes import DEPRECATED, DEPRECATION_DATES, is_deprecated, newest
 from conveyor.rules.engine import Context
 from conveyor.rules.intrinsics import get, possible, render
 from conveyor.rules.model import Hit, Rule, Severity
 from conveyor.rules.template import Resource
 
-# Runtimes Lambda deprecated before conveyor's first release (no date needed: long past).
-DEPRECATED = frozenset(
-    {
-        "nodejs", "nodejs4.3", "nodejs4.3-edge", "nodejs6.10", "nodejs8.10", "nodejs10.x",
-        "nodejs12.x", "nodejs14.x", "nodejs16.x", "nodejs18.x",
-        "python2.7", "python3.6", "python3.7", "python3.8", "python3.9",
-        "ruby2.5", "ruby2.7", "ruby3.2",
-        "java8", "dotnetcore1.0", "dotnetcore2.0", "dotnetcore2.1", "dotnetcore3.1",
-        "dotnet5.0", "dotnet6", "go1.x", "provided",
-    }
-)  # fmt: skip
-# Runtimes deprecated since, by the date Lambda deprecates them (the "Deprecation date" column
-# of https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html, as cfn-lint 1.58's
-# LmbdRuntimeLifecycle.json records it; tests/rules compare the two). A runtime is reported from
-# its date on: Lambda stops security patches then, and blocks creates and updates months later
-# (https://docs.aws.amazon.com/lambda/latest/dg/runtime-support-policy.html).
-DEPRECATION_DATES: dict[str, date] = {
-    "nodejs20.x": date(2026, 4, 30),
-    "provided.al2": date(2026, 7, 31),
-    "python3.10": date(2026, 10, 31),
-    "dotnet8": date(2026, 11, 10),
-    "ruby3.3": date(2027, 3, 31),
-    "nodejs22.x": date(2027, 4, 30),
-    "java8.al2": date(2027, 6, 30),
-    "java11": date(2027, 6, 30),
-    "java17": date(2027, 6, 30),
-    "python3.11": date(2027, 6, 30),
-}
-
-
-def is_deprecated(runtime: str, today: date | None = None) -> bool:
-    """Whether Lambda has deprecated `runtime` by `today` (UTC's date when not given)."""
-    if runtime in DEPRECATED:
-        return True
-    when = DEPRECATION_DATES.get(runtime)
-    return when is not None and when <= (today or datetime.now(UTC).date())
+# The dates live with the runtimes conveyor offers, so that `conveyor validate` (which warns
+# and then refuses by the same dates) and this rule never disagree.
+__all__ = ["DEPRECATED", "DEPRECATION_DATES", "RULE", "is_deprecated"]
+SUPPORTED = f"{newest('nodejs')}, {newest('python')}"
 
 
 SDK_V2 = re.compile(r"""require\(\s*['"]aws-sdk['"]\s*\)|from\s+['"]aws-sdk['"]""")
@@ -65,12 +36,11 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
     for runtime in possible(res.properties.get("Runtime"), ctx.params):
         if not isinstance(runtime, str):
             continue
-        if is_deprecated(runtime):
+        if is_deprecated(runtime, ctx.today):
             yield Hit(
                 res.logical_id,
                 "Properties.Runtime",
-                f"runtime {runtime} is deprecated; move to a supported runtime "
-                "(nodejs24.x, python3.13)",
+                f"runtime {runtime} is deprecated; move to a supported runtime ({SUPPORTED})",
                 key="deprecated",
             )
             # The code's own mismatch is reported too: it stays once the runtime is moved.
@@ -95,8 +65,9 @@ RULE = Rule(
     failure_modes=("FM65",),
     why="S4: the Lambda functions used SDK v2 syntax on Node.js 18, which ships only SDK v3; "
     "they failed at run time.",
-    fix_cloudformation="Runtime: nodejs24.x or python3.13, and import @aws-sdk/client-* (v3).",
-    fix_cdk="lambda_.Runtime.NODEJS_24_X / PYTHON_3_13",
-    fix_conveyor="Nothing to write: conveyor's handlers run on a current Python runtime.",
+    fix_cloudformation="Runtime: nodejs24.x or python3.14, and import @aws-sdk/client-* (v3).",
+    fix_cdk="lambda_.Runtime.NODEJS_24_X / PYTHON_3_14",
+    fix_conveyor="deploy.lambda.function.runtime: python3.14 or nodejs24.x (conveyor validate "
+    "warns 180 days before a runtime's deprecation date and refuses it from that date).",
     check=check,
 )
