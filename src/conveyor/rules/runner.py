@@ -284,6 +284,7 @@ def _check_target(target: Target, options: Options, rules: RuleSet, deadline: fl
         if not target.explicit and not (looks_like_template(text) or looks_like_input(text)):
             return FileResult(file=name)
         loaded = load_input(text, name=name, kind=options.input_kind)
+        kind = ""
         if loaded is None:
             template = parse(text, name=name, suffix=Path(name).suffix.lower())
         else:
@@ -295,7 +296,14 @@ def _check_target(target: Target, options: Options, rules: RuleSet, deadline: fl
         return FileResult(file=name, errors=[FileError(name, str(exc))])
     except TemplateError as exc:
         return FileResult(file=name, errors=[FileError(name, str(exc))])
-    return check_template(template, rules, options, deadline=deadline)
+    result = check_template(template, rules, options, deadline=deadline)
+    if kind:
+        # The rules speak CloudFormation; a Terraform or Pulumi user reads their own names.
+        from conveyor.rules.inputs.wording import reword
+
+        types = {lid: res.type for lid, res in template.resources.items()}
+        result = reword(result, types, kind, template.sources)
+    return result
 
 
 def _too_large(name: str, size: int | None = None) -> str:

@@ -86,6 +86,9 @@ class Template:
     # Terraform/Pulumi resources no rule reads (a type the normalizer does not map, a split
     # resource whose owner is not in the input): type -> how many. Reported, never a finding.
     unchecked: dict[str, int] = field(default_factory=dict)
+    # Terraform/Pulumi: logical id -> the resource's type as the input spells it
+    # (``aws_s3_bucket``, a Pulumi token), what findings are reworded into (inputs/wording.py).
+    sources: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_cdk(self) -> bool:

@@ -253,7 +253,7 @@ def test_aws_native_resources_are_cloudformation_already() -> None:
     assert ("CV002", "native") not in findings(result)
     cv001 = [f for f in result.findings if f.rule == "CV001"]
     assert [f.resource for f in cv001] == ["native"]
-    assert "BlockPublicPolicy" in cv001[0].message
+    assert "blockPublicPolicy" in cv001[0].message  # aws-native: CloudFormation names, camelCase
 
 
 def test_retain_on_delete_keeps_the_bucket_instead_of_failing_to_delete_it() -> None:

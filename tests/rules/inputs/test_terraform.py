@@ -192,7 +192,7 @@ def test_findings_carry_the_line_of_the_address_key() -> None:
     for finding in result.findings:
         assert f'"address": "{finding.resource}"' in lines[finding.line - 1]
     assert {f.path for f in result.findings if f.rule == "CV032"} == {
-        "aws_codebuild_project.build.Properties.TimeoutInMinutes"
+        "aws_codebuild_project.build.build_timeout"
     }
 
 
@@ -282,7 +282,7 @@ def test_a_state_file_joins_by_the_owner_id() -> None:
     }
     result = check_text(json.dumps(state), name="state.json")
     hits = [f for f in result.findings if f.rule == "CV001"]
-    assert [(f.resource, "BlockPublicPolicy" in f.message) for f in hits] == [
+    assert [(f.resource, "block_public_policy" in f.message) for f in hits] == [
         ("aws_s3_bucket.b", True)
     ]
 

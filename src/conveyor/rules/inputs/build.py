@@ -66,6 +66,7 @@ def build(
     view = View(lids, by_value, _IdentityValues(owners), _arns(records, lids))
     resources: dict[str, Resource] = {}
     keys: dict[str, str] = {}
+    sources: dict[str, str] = {}
     for key, rec in owners.items():
         lid = lids[key]
         props, cfn_type = _properties(rec, view)
@@ -91,6 +92,7 @@ def build(
             body["Metadata"] = {"conveyor": {"suppress": suppress}}
         resources[lid] = Resource(lid, cfn_type, props, body, (lid,))
         keys[lid] = key
+        sources[lid] = rec.source or rec.type
     _unseen_policies(resources)
     # An output is kept as the references it makes: what the rules ask of outputs.
     cfn_outputs: dict[str, Any] = {
@@ -111,6 +113,7 @@ def build(
         transforms=frozenset(),
         _locator=_LineTable(keys, lines),
         unchecked=unchecked,
+        sources=sources,
     )
 
 

@@ -970,26 +970,41 @@ TYPES: dict[str, Mapping] = {
 @dataclass(frozen=True, slots=True)
 class Join:
     """A split resource folded back into its owner: ``attribute`` of the child names the owner
-    (by reference in the plan, or by the owner's id/name/ARN value)."""
+    (by reference in the plan, or by the owner's id/name/ARN value); ``merge`` fills the
+    owner's CloudFormation ``property`` from it (what a finding about that property names
+    instead: ``inputs/wording.py``)."""
 
     owner_types: tuple[str, ...]
     attribute: str
     merge: Callable[[Props, Record, View], None]
+    property: str
 
 
 JOINS: dict[str, Join] = {
     "aws_s3_bucket_server_side_encryption_configuration": Join(
-        ("aws_s3_bucket",), "bucket", join_s3_encryption
+        ("aws_s3_bucket",), "bucket", join_s3_encryption, "BucketEncryption"
     ),
     "aws_s3_bucket_public_access_block": Join(
-        ("aws_s3_bucket",), "bucket", join_s3_public_access_block
+        ("aws_s3_bucket",), "bucket", join_s3_public_access_block, "PublicAccessBlockConfiguration"
     ),
-    "aws_s3_bucket_versioning": Join(("aws_s3_bucket",), "bucket", join_s3_versioning),
-    "aws_s3_bucket_lifecycle_configuration": Join(("aws_s3_bucket",), "bucket", join_s3_lifecycle),
-    "aws_s3_bucket_notification": Join(("aws_s3_bucket",), "bucket", join_s3_notification),
-    "aws_ecr_lifecycle_policy": Join(("aws_ecr_repository",), "repository", join_ecr_lifecycle),
-    "aws_iam_role_policy_attachment": Join(("aws_iam_role",), "role", join_iam_attachment),
-    "aws_cloudwatch_event_target": Join(("aws_cloudwatch_event_rule",), "rule", join_event_target),
+    "aws_s3_bucket_versioning": Join(
+        ("aws_s3_bucket",), "bucket", join_s3_versioning, "VersioningConfiguration"
+    ),
+    "aws_s3_bucket_lifecycle_configuration": Join(
+        ("aws_s3_bucket",), "bucket", join_s3_lifecycle, "LifecycleConfiguration"
+    ),
+    "aws_s3_bucket_notification": Join(
+        ("aws_s3_bucket",), "bucket", join_s3_notification, "NotificationConfiguration"
+    ),
+    "aws_ecr_lifecycle_policy": Join(
+        ("aws_ecr_repository",), "repository", join_ecr_lifecycle, "LifecyclePolicy"
+    ),
+    "aws_iam_role_policy_attachment": Join(
+        ("aws_iam_role",), "role", join_iam_attachment, "ManagedPolicyArns"
+    ),
+    "aws_cloudwatch_event_target": Join(
+        ("aws_cloudwatch_event_rule",), "rule", join_event_target, "Targets"
+    ),
 }
 
 # Attributes whose value identifies a resource, for joining and referencing by value (state
