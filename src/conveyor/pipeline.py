@@ -58,7 +58,7 @@ from conveyor.constructs.stacks import app_scope
 from conveyor.constructs.synth_job import SynthJob
 from conveyor.constructs.tagging import TagUnmanagedResources, apply_tags
 from conveyor.plan import Stage as PlannedStage
-from conveyor.plan import plan
+from conveyor.plan import plan, prepare_stage_names
 from conveyor.spec.models import Environment, HttpCheck, Spec
 from conveyor.stages import build as build_stage
 from conveyor.stages import source as source_stage
@@ -68,8 +68,8 @@ from conveyor.stages.environment import (
     EnvironmentStage,
     alarm_validated_deploys,
     deployed_package_namespace,
+    grant_change_sets,
     grant_stack_parameters,
-    prepare_stage_name,
     stage_name,
 )
 from conveyor.stages.self_update import UpdatePipeline
@@ -292,13 +292,15 @@ class Pipeline(Construct):
         )
         for part in parts:
             environment = EnvironmentStage(self, part)
-            prepare = prepare_stage_name(part.env)
-            if prepare is not None:
-                # Once per release, never again in a rollback (stages/environment.py: why).
+            for prepare in prepare_stage_names(part.env):
+                # Once per release, never again in a rollback (stages/environment.py: why);
+                # the gate before the approval and again before the first change.
                 stages.append(
                     codepipeline.StageProps(
                         stage_name=prepare,
-                        actions=environment.prepare_actions(templates, build_output, projects),
+                        actions=environment.prepare_actions(
+                            prepare, templates, build_output, projects
+                        ),
                         **stage_conditions(planned[prepare].conditions),
                     )
                 )
@@ -340,6 +342,7 @@ class Pipeline(Construct):
         for part in parts:
             acknowledgements.stack_deploy_actions(self.pipeline, part.stack.stack_name)
             grant_stack_parameters(self.pipeline, part)
+            grant_change_sets(self.pipeline, part)
         for stage, action, function in self._invocations:
             acknowledgements.lambda_invoke_action(
                 self.pipeline.node.find_child(stage).node.find_child(action), function
@@ -373,8 +376,7 @@ class Pipeline(Construct):
         # says which environment waits); the history records only the stage that deploys.
         noticed_stages = dict(stage_environments)
         for p in parts:
-            prepare = prepare_stage_name(p.env)
-            if prepare is not None:
+            for prepare in prepare_stage_names(p.env):
                 noticed_stages[prepare] = p.env.name
         notifications.watch(
             pipeline_name=self.pipeline.pipeline_name,

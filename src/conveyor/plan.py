@@ -344,22 +344,41 @@ def gate_name(index: int) -> str:
     return "ScanGate" if index == 0 else f"ScanGate{index // SCANS_PER_GATE + 1}"
 
 
-def prepare_stage_name(env: Environment) -> str | None:
-    """The stage before `Deploy-<env>` whose actions run once per release and never again in
-    a rollback of it: `Approve-<env>` (production) or `Before-<env>` (a `before` job)."""
+def prepare_stage_names(env: Environment) -> tuple[str, ...]:
+    """The stages before `Deploy-<env>` whose actions run once per release and never again in
+    a rollback of it: `Approve-<env>` (an approval: the change set and the approval) and
+    `Before-<env>` (a `before` job), in that order."""
+    names = []
     if env.needs_approval:
-        return f"Approve-{env.name}"
+        names.append(f"Approve-{env.name}")
     if env.before is not None:
-        return f"Before-{env.name}"
-    return None
+        names.append(f"Before-{env.name}")
+    return tuple(names)
+
+
+def gated_stage_names(env: Environment) -> tuple[str, ...]:
+    """The stages whose entry the environment's gate (alarms quiet, inside the window) holds:
+    the environment's first stage, so nobody is asked to approve a release that may not go now;
+    and the first stage after the approval, so the gate holds again right before the first
+    change (the `before` job, else the deploy), however long the approval waited. Not
+    `Deploy-<env>` after a `before` job: once the job (a migration) ran inside the window, its
+    release deploys too; a deploy held back would leave the migration applied without its code
+    (issue 11, review defect 5)."""
+    names = [*prepare_stage_names(env), f"Deploy-{env.name}"]
+    gated = [names[0]]
+    if env.needs_approval:
+        gated.append(names[1])
+    return tuple(dict.fromkeys(gated))
 
 
 def _environment_stages(spec: Spec, env: Environment, estimate: _Estimates) -> list[Stage]:
-    """`Approve-<env>` or `Before-<env>`: the change set, the approval, then the `before` job;
-    then `Deploy-<env>`: the environment's stack deployed by CloudFormation, the service
-    deploy where the stack update does not do it (CodeDeploy blue/green, an existing service),
-    the validation and the tests. A rollback of the deploy stage runs its actions again with
-    the last good release; none of the first stage's (stages/environment.py: why)."""
+    """`Approve-<env>`: the change set and the approval; `Before-<env>`: the `before` job; then
+    `Deploy-<env>`: the environment's stack deployed by CloudFormation, the service deploy
+    where the stack update does not do it (CodeDeploy blue/green, an existing service), the
+    validation and the tests. A rollback of the deploy stage runs its actions again with the
+    last good release; none of the earlier stages' (stages/environment.py: why). The gate
+    (gated_stage_names) sits on the entry of the first of them and of the first after the
+    approval."""
     ecs, function = env.deploy.ecs, env.deploy.lambda_
     ready, total, uses = _deploy_minutes(env, estimate)
     service_action: tuple[str, str] | None = None
@@ -386,7 +405,6 @@ def _environment_stages(spec: Spec, env: Environment, estimate: _Estimates) -> l
         if ecs is not None
         else None
     )
-    first: list[Action] = []
 
     def package_mark(run_order: int) -> Action:
         # Copies the release's package to the environment's own key, which the stack deploys
@@ -413,21 +431,20 @@ def _environment_stages(spec: Spec, env: Environment, estimate: _Estimates) -> l
             minutes=STACK_MINUTES,
         )
 
+    approval: list[Action] = []
     order = 1
     if env.needs_approval:
         if function is not None:
-            first.append(package_mark(order))
+            approval.append(package_mark(order))
             order += 1
-        first.append(change_set(order))
+        approval.append(change_set(order))
         if mark is not None:
-            first.append(mark)
-        first.append(
+            approval.append(mark)
+        approval.append(
             Action("Approve", "approval", "Manual", run_order=order + 1, uses=("SNS topic",))
         )
-        order += 2
-    if env.before is not None:
-        # After the approval, before the stack changes: migrations the release needs.
-        first.append(_job_action("Before", env.before, order, estimate))
+    # After the approval, before the stack changes: migrations the release needs.
+    before = (_job_action("Before", env.before, 1, estimate),) if env.before is not None else ()
     actions: list[Action] = []
     order = 1
     if function is not None and not env.needs_approval:
@@ -480,16 +497,25 @@ def _environment_stages(spec: Spec, env: Environment, estimate: _Estimates) -> l
         )
     if env.tests is not None:
         actions.append(_job_action("Tests", env.tests, order + 1, estimate))
-    deploy = Stage(
-        f"Deploy-{env.name}",
-        tuple(actions),
-        environment=env.name,
-        conditions=environment_conditions(spec, env),
-    )
-    prepare = prepare_stage_name(env)
-    if prepare is None:
-        return [deploy]
-    return [Stage(prepare, tuple(first), environment=env.name), deploy]
+    deploy_name = f"Deploy-{env.name}"
+    gated = gated_stage_names(env)
+    staged = {
+        f"Approve-{env.name}": tuple(approval),
+        f"Before-{env.name}": before,
+        deploy_name: tuple(actions),
+    }
+    return [
+        Stage(
+            name,
+            staged[name],
+            environment=env.name,
+            conditions=(
+                (entry_conditions(spec, env, name) if name in gated else ())
+                + (deploy_conditions(spec, env) if name == deploy_name else ())
+            ),
+        )
+        for name in (*prepare_stage_names(env), deploy_name)
+    ]
 
 
 def _job_action(name: str, job: EnvironmentJob, order: int, estimate: _Estimates) -> Action:
@@ -508,27 +534,47 @@ def _job_action(name: str, job: EnvironmentJob, order: int, estimate: _Estimates
 
 
 def environment_conditions(spec: Spec, env: Environment) -> tuple[Condition, ...]:
-    """Before entry: the alarms that exist before the stage (those the deploy names) are quiet
-    and the time is inside its window, or the stage fails without deploying. On success: the
-    alarms the stage's stack created stay quiet for the bake, or the stage rolls back. On
-    failure: roll back to the last execution that succeeded in it (the stack deploy runs again
-    with that execution's image or package, its artifacts and variables).
-    https://docs.aws.amazon.com/codepipeline/latest/userguide/stage-rollback.html
+    """The environment's conditions: the entry gate (which every gated stage holds, each with
+    its own rule names: gated_stage_names), then the deploy stage's bake and rollback."""
+    return entry_conditions(spec, env, f"Deploy-{env.name}") + deploy_conditions(spec, env)
 
-    The two alarm sets never overlap (Spec.entry_alarms, Spec.bake_alarms): a stack's own
-    alarms do not exist before its first release, so they cannot gate entry, and a rollback the
-    bake starts must not meet a gate on the alarm that started it (AWS does not document
-    whether a rollback execution passes the before-entry condition)."""
-    conditions: list[Condition] = []
+
+def entry_conditions(spec: Spec, env: Environment, stage: str) -> tuple[Condition, ...]:
+    """Before entry of one gated stage: the alarms that exist before the stage (those the
+    deploy names) are quiet and the time is inside the window, or the stage fails without
+    running. AWS: the DeploymentWindow rule holds the execution until the window opens, and
+    an alarm rule in the same condition is not read again when it opens
+    (rule-reference-DeploymentWindow.html, its Important note): the gate again at the next
+    gated stage reads the alarms when the execution moves on.
+    https://docs.aws.amazon.com/codepipeline/latest/userguide/rule-reference-DeploymentWindow.html
+    https://docs.aws.amazon.com/codepipeline/latest/userguide/stage-conditions.html
+
+    Rule names carry the stage's role (Approve, Before, none for Deploy), one set per gated
+    stage, so each stage's rules stay apart in the pipeline's definition and its history."""
+    role = stage.split("-", 1)[0]
+    prefix = "" if role == "Deploy" else role
     entry = [
-        Rule(f"AlarmGate-{env.name}-{i}", "CloudWatchAlarm", (("AlarmName", alarm),))
+        Rule(f"{prefix}AlarmGate-{env.name}-{i}", "CloudWatchAlarm", (("AlarmName", alarm),))
         for i, alarm in enumerate(spec.entry_alarms(env), 1)
     ]
     if env.window is not None:
         window = (("Cron", env.window.cron), ("TimeZone", env.window.timezone))
-        entry.append(Rule(f"Window-{env.name}", "DeploymentWindow", window))
-    if entry:
-        conditions.append(Condition("before_entry", "FAIL", tuple(entry)))
+        entry.append(Rule(f"{prefix}Window-{env.name}", "DeploymentWindow", window))
+    return (Condition("before_entry", "FAIL", tuple(entry)),) if entry else ()
+
+
+def deploy_conditions(spec: Spec, env: Environment) -> tuple[Condition, ...]:
+    """On success of `Deploy-<env>`: the alarms the stage's stack created stay quiet for the
+    bake, or the stage rolls back. On failure: roll back to the last execution that succeeded
+    in it (the stack deploy runs again with that execution's image or package, its artifacts
+    and variables).
+    https://docs.aws.amazon.com/codepipeline/latest/userguide/stage-rollback.html
+
+    The gate's and the bake's alarm sets never overlap (Spec.entry_alarms, Spec.bake_alarms): a
+    stack's own alarms do not exist before its first release, so they cannot gate entry, and a
+    rollback the bake starts must not meet a gate on the alarm that started it (AWS does not
+    document whether a rollback execution passes the before-entry condition)."""
+    conditions: list[Condition] = []
     baked = spec.bake_alarms(env)
     if baked:
         # WaitTime is in minutes ("The wait time in minutes to allow for a state change before

@@ -52,6 +52,22 @@ def _request_context(need: Need, resources: dict[str, list[str]]) -> tuple[tuple
     return tuple(sorted(context.items()))
 
 
+# The calls that name a change set, which AWS gives the cloudformation:ChangeSetName key.
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscloudformation.html
+CHANGE_SET_CALLS = frozenset(
+    {
+        "cloudformation:CreateChangeSet",
+        "cloudformation:DeleteChangeSet",
+        "cloudformation:DescribeChangeSet",
+        "cloudformation:ExecuteChangeSet",
+    }
+)
+# What CodePipeline puts for #{codepipeline.PipelineExecutionId}: an execution's id (a UUID,
+# https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_PipelineExecution.html),
+# here one that starts with a digit.
+EXECUTION_ID = "0e5a79b2-5b6c-4d7e-8f90-a1b2c3d4e5f6"
+
+
 def _expand(
     role: Role, needs: tuple[Need, ...], resources: dict[str, list[str]], why: str
 ) -> list[Obligation]:
@@ -60,8 +76,15 @@ def _expand(
         targets = resources.get(need.on, ["*"] if need.on == "*" else [])
         context = _request_context(need, resources)
         for action in need.actions:
+            named = context
+            if action in CHANGE_SET_CALLS and "change-set-name" in resources:
+                # The name as CodePipeline sends it: its variables resolved.
+                (name,) = resources["change-set-name"]
+                named = tuple(
+                    sorted({**dict(context), "cloudformation:ChangeSetName": name}.items())
+                )
             for resource in targets:
-                found.append(Obligation(role, action, resource, context, why, need.source))
+                found.append(Obligation(role, action, resource, named, why, need.source))
     return found
 
 
@@ -189,6 +212,10 @@ def action_resources(
         found["stack-ssm-parameters"] = stack_ssm_parameter_arns(
             example, config["StackName"], region, account
         )
+    if isinstance(config.get("ChangeSetName"), str):
+        found["change-set-name"] = [
+            config["ChangeSetName"].replace("#{codepipeline.PipelineExecutionId}", EXECUTION_ID)
+        ]
     if "RoleArn" in config:
         found["cloudformation-role"] = [config["RoleArn"]]
     if "S3Bucket" in config:

@@ -14,6 +14,7 @@ import pytest
 from tests.contracts.conftest import EXAMPLE_NAMES
 from tests.contracts.model import Example
 from tests.contracts.obligations import (
+    EXECUTION_ID,
     Obligation,
     handler_obligations,
     pipeline_action_obligations,
@@ -102,3 +103,25 @@ def test_handlers_that_decide_once_may_use_the_idempotency_table(example: Exampl
     handlers = {o.why.split()[1] for o in obligations if "idempotency" in o.resource.lower()}
     assert handlers == {"notify", "validate_http"}
     assert refused(example, obligations) == []
+
+
+@pytest.mark.parametrize("example", EXAMPLE_NAMES, indirect=True)
+def test_change_set_actions_may_use_their_execution_s_change_set_only(example: Example) -> None:
+    """Issue 11 (review defect 6): change sets are named per execution; CDK conditions the
+    actions' grants on the configured name with the variable unresolved, so conveyor grants the
+    environment's name pattern. The resolved name is allowed (the obligations above, with the
+    name in the request), another environment's or a fixed name is not."""
+    change_set_calls = [
+        o
+        for o in pipeline_action_obligations(example)
+        if o.action.endswith("ChangeSet") and "cloudformation:ChangeSetName" in dict(o.context)
+    ]
+    approved = [e.name for e in example.synthesized.spec.environments if e.needs_approval]
+    assert bool(change_set_calls) == bool(approved)
+    for o in change_set_calls:
+        name = dict(o.context)["cloudformation:ChangeSetName"]
+        env = next(e for e in approved if name.startswith(f"conveyor-{e}-"))
+        assert example.allows(o.role, o.action, o.resource, dict(o.context)), o
+        for other in (f"conveyor-{env}", f"conveyor-{env}x-{EXECUTION_ID}", "review"):
+            context = {**dict(o.context), "cloudformation:ChangeSetName": other}
+            assert not example.allows(o.role, o.action, o.resource, context), (o, other)

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from conveyor.cli.main import app
-from conveyor.plan import plan
+from conveyor.plan import Stage, plan
 from conveyor.spec import load_spec, parse_spec
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -106,10 +106,61 @@ def test_no_stage_that_rolls_back_waits_for_a_person_or_runs_a_before_job() -> N
             if rolls_back:
                 assert not names & {"Approve", "Before"}, (path.name, stage.name)
                 checked += 1
-            if names & {"Approve", "Before"}:
-                env = next(e for e in spec.environments if e.name == stage.environment)
-                assert stage.name == ("Approve-" if env.needs_approval else "Before-") + env.name
+            if "Approve" in names:
+                assert stage.name == f"Approve-{stage.environment}"
+            if "Before" in names:
+                assert stage.name == f"Before-{stage.environment}"
     assert checked
+
+
+def _gate(stage: Stage) -> list[str]:
+    return [
+        rule.provider
+        for condition in stage.conditions
+        if condition.kind == "before_entry"
+        for rule in condition.rules
+    ]
+
+
+def test_the_gate_holds_before_the_approval_and_again_before_the_first_change() -> None:
+    """Issue 11 (review defect 5): the window and alarm gate hold the entry of Approve-prod (no
+    one approves a release that may not go now) and of Before-prod (after the approval, however
+    long it waited, before the migration); not of Deploy-prod, which follows its migration
+    (the window must not strand an applied migration without its code)."""
+    result = plan(load_spec(ROOT / "examples" / "payments.yaml"))
+    prod = [s for s in result.stages if s.environment == "prod"]
+    assert [s.name for s in prod] == ["Approve-prod", "Before-prod", "Deploy-prod"]
+    approve, before, deploy = prod
+    assert [a.name for a in approve.actions] == ["ChangeSet", "MarkDeployed", "Approve"]
+    assert [a.name for a in before.actions] == ["Before"]
+    assert _gate(approve) == _gate(before) == ["CloudWatchAlarm", "DeploymentWindow"]
+    assert _gate(deploy) == []
+    names = [r.name for s in prod for c in s.conditions for r in c.rules]
+    assert len(names) == len(set(names))  # each stage's rules by their own names
+    assert [c.result for c in deploy.conditions] == ["ROLLBACK", "ROLLBACK"]  # bake, failure
+    assert not [c for s in (approve, before) for c in s.conditions if c.kind != "before_entry"]
+
+
+@pytest.mark.parametrize(
+    ("approval", "before", "gated"),
+    [
+        (True, True, ["Approve-prod", "Before-prod"]),
+        (True, False, ["Approve-prod", "Deploy-prod"]),
+        (False, True, ["Before-prod"]),
+        (False, False, ["Deploy-prod"]),
+    ],
+)
+def test_which_stages_the_gate_holds(approval: bool, before: bool, gated: list[str]) -> None:
+    spec = load_spec(ROOT / "examples" / "payments.yaml")
+    env = spec.environments[-1].model_copy(
+        update={
+            "approval": approval,
+            "before": spec.environments[-1].before if before else None,
+        }
+    )
+    spec = spec.model_copy(update={"environments": (*spec.environments[:-1], env)})
+    stages = [s for s in plan(spec).stages if s.environment == "prod"]
+    assert [s.name for s in stages if _gate(s)] == gated
 
 
 def test_plan_command_prints_waves_and_estimates() -> None:
@@ -133,6 +184,7 @@ def test_plan_command_json_is_a_contract() -> None:
         "Build",
         "Deploy-staging",
         "Approve-prod",
+        "Before-prod",
         "Deploy-prod",
     ]
 

@@ -8,6 +8,8 @@ deploy the environment stacks with CloudFormation actions and the release's imag
 from __future__ import annotations
 
 import json
+import re
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -125,7 +127,8 @@ def test_production_sees_the_change_set_before_approving(
     approved = [e for e in s.spec.environments if e.needs_approval]
     for env in approved:
         approval_stage, deploy_stage = stages[f"Approve-{env.name}"], stages[f"Deploy-{env.name}"]
-        assert names.index(f"Approve-{env.name}") + 1 == names.index(f"Deploy-{env.name}")
+        between = 2 if env.before is not None else 1  # Before-<env> between them
+        assert names.index(f"Approve-{env.name}") + between == names.index(f"Deploy-{env.name}")
         assert "OnFailure" not in approval_stage
         assert deploy_stage["OnFailure"]["Result"] == "ROLLBACK"
         actions = {a["Name"]: a for a in approval_stage["Actions"]}
@@ -139,11 +142,16 @@ def test_production_sees_the_change_set_before_approving(
         for key in ("StackName", "TemplatePath", "ParameterOverrides", "RoleArn", "ChangeSetName"):
             assert remade["Configuration"][key] == change_set["Configuration"][key], key
         name = change_set["Configuration"]["ChangeSetName"]
+        # Issue 11 (review defect 6): one change set per execution, a name CloudFormation
+        # accepts once the execution id (a UUID) is in it.
+        assert name == f"conveyor-{env.name}-#{{codepipeline.PipelineExecutionId}}"
+        resolved = name.replace("#{codepipeline.PipelineExecutionId}", str(uuid.UUID(int=0)))
+        assert re.fullmatch(r"[a-zA-Z][-a-zA-Z0-9]*", resolved) and len(resolved) <= 128
         notice = approve["Configuration"]["CustomData"]
         stack = change_set["Configuration"]["StackName"]
         assert f"aws cloudformation describe-change-set --stack-name {stack}" in notice
         assert f"--change-set-name {name}" in notice
-        assert f"stage Deploy-{env.name}" in notice
+        assert f"in Deploy-{env.name}." in notice
     for stage in stages.values():
         kinds = {a["ActionTypeId"]["Category"] for a in stage["Actions"]}
         ordered = sorted(stage["Actions"], key=lambda a: a["RunOrder"])

@@ -482,9 +482,10 @@ def test_history_table_and_recorder(synthesized: dict[str, Synthesized]) -> None
 def test_an_approval_notice_names_its_environment_the_history_records_only_the_deploy(
     payments: Synthesized,
 ) -> None:
-    """Issue 11: production's approval has a stage of its own (Approve-prod); the notices
-    still name its environment, while the history's mapping stays the deploy stages (a record
-    per environment and execution: the approval stage's events would overwrite it)."""
+    """Issue 11: production's approval and `before` job have stages of their own (Approve-prod,
+    Before-prod); the notices still name its environment, while the history's mapping stays
+    the deploy stages (a record per environment and execution: the approval stage's events
+    would overwrite it)."""
     formatters = [
         f["Properties"]["Environment"]["Variables"]
         for f in payments.resources("AWS::Lambda::Function").values()
@@ -497,6 +498,7 @@ def test_an_approval_notice_names_its_environment_the_history_records_only_the_d
         assert mapping == {
             "Deploy-staging": "staging",
             "Approve-prod": "prod",
+            "Before-prod": "prod",
             "Deploy-prod": "prod",
         }
 

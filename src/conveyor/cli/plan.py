@@ -116,7 +116,7 @@ def plan(
             if condition.kind != "before_entry":
                 console.print(f"   ◆ {condition.describe()}", highlight=False)
     console.print()
-    # An environment has one or two stages (Approve-/Before-<env>, then Deploy-<env>).
+    # An environment has one to three stages (Approve-, Before-, then Deploy-<env>).
     for environment in dict.fromkeys(s.environment for s in result.stages if s.environment):
         serving = result.minutes_until_serving(environment)
         approved = any(

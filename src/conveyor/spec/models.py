@@ -947,8 +947,9 @@ def cron_problem(cron: str) -> str | None:
 
 
 class DeploymentWindow(_Model):
-    """When the pipeline may enter this environment: a DeploymentWindow rule before the stage.
-    An execution that arrives outside the window fails that stage; start it again inside.
+    """When the pipeline may enter this environment: a DeploymentWindow rule before its first
+    stage (before the approval) and again before its first change (the `before` job, else the
+    deploy). An execution that arrives outside the window waits there until it opens.
     https://docs.aws.amazon.com/codepipeline/latest/userguide/rule-reference-DeploymentWindow.html"""
 
     cron: str = Field(

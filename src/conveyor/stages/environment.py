@@ -1,12 +1,14 @@
 """One environment's stages.
 
-`Approve-<env>` (production) or `Before-<env>` (a `before` job, no approval) runs what happens
-once per release, before the deploy: the change set and the approval whose notice says where to
-read it (FM76, FM110), then the `before` job. `Deploy-<env>` deploys the stack with the
-release's image or package, then (for CodeDeploy blue/green or an existing service) the service
-deploy, then the validation and the tests; it rolls back on failure.
+`Approve-<env>` (production) and `Before-<env>` (a `before` job) run what happens once per
+release, before the deploy: the change set (one per execution: change_set_name) and the approval
+whose notice says where to read it (FM76, FM110), then the `before` job. The window and alarm
+gate holds the first of these stages and the first after the approval (plan.gated_stage_names).
+`Deploy-<env>` deploys the stack with the release's image or package, then (for CodeDeploy
+blue/green or an existing service) the service deploy, then the validation and the tests; it
+rolls back on failure.
 
-Why two stages (issue 11): a stage rollback runs the stage's actions again with the last good
+Why separate stages (issue 11): a stage rollback runs the stage's actions again with the last good
 execution's artifacts and variables, as a new execution
 (https://docs.aws.amazon.com/codepipeline/latest/userguide/stage-rollback.html). Inside the
 deploy stage, the approval would wait for a person in the middle of an incident, the `before`
@@ -66,6 +68,7 @@ from conveyor.constructs.lambda_target import (
     CODE_VERSION_PARAMETER,
 )
 from conveyor.constructs.naming import Naming, camel
+from conveyor.plan import prepare_stage_names
 from conveyor.spec.models import Environment, EnvironmentJob
 
 if TYPE_CHECKING:
@@ -76,13 +79,64 @@ def stage_name(env: str) -> str:
     return f"Deploy-{env}"
 
 
-def prepare_stage_name(env: Environment) -> str | None:
-    """The stage before `Deploy-<env>` that a rollback of it never runs again, if any."""
-    if env.needs_approval:
-        return f"Approve-{env.name}"
-    if env.before is not None:
-        return f"Before-{env.name}"
-    return None
+def change_set_name(env: str) -> str:
+    """One change set per execution (issue 11, review defect 6). Under QUEUED, while one
+    execution's Deploy-<env> makes its change set again and then executes it by name, the next
+    execution's Approve-<env> makes its own: with one fixed name per environment, the next
+    execution's CHANGE_SET_REPLACE could replace the change set between the two actions, and
+    Deploy-<env> would execute a template nobody approved. The execution's id is in every
+    execution's variables ("implicitly available at the start of each pipeline execution",
+    https://docs.aws.amazon.com/codepipeline/latest/userguide/reference-variables.html); it is
+    a UUID, which may start with a digit, and a change set name must start with a letter and
+    hold only letters, digits and hyphens, at most 128 characters
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_CreateChangeSet.html):
+    `conveyor-<env>-` in front (an environment name is at most 15 characters: 61 in all).
+    No accumulation: executing a change set deletes every other change set of the stack
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-changesets-execute.html),
+    so those of rejected executions go with the next release."""
+    return f"conveyor-{env}-{codepipeline.GlobalVariables.EXECUTION_ID}"
+
+
+def change_set_name_pattern(env: str) -> str:
+    """The names change_set_name gives once CodePipeline resolved the execution id."""
+    return f"conveyor-{env}-*"
+
+
+def grant_change_sets(pipeline: codepipeline.Pipeline, part: EnvironmentParts) -> None:
+    """CDK conditions its CloudFormation actions' change set calls on the configured name
+    (`StringEqualsIfExists cloudformation:ChangeSetName`), which holds the execution-id variable
+    unresolved, so it never equals the name CodePipeline sends: the actions' roles may make,
+    read, delete and execute this environment's per-execution change sets by the name's
+    pattern instead.
+    https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscloudformation.html"""
+    if part.stack_roles is not None:
+        return  # another account's deploy role: its bootstrap stack grants the stack's calls
+    stack_arn = Stack.of(part.stack).format_arn(
+        service="cloudformation", resource="stack", resource_name=f"{part.stack.stack_name}/*"
+    )
+    names = [stage_name(part.name), *prepare_stage_names(part.env)]
+    for stage in (pipeline.node.find_child(name) for name in names):
+        for action_name in ("ChangeSet", "Deploy"):
+            action = stage.node.try_find_child(action_name)
+            role = action.node.try_find_child("CodePipelineActionRole") if action else None
+            if not isinstance(role, iam.Role) or not part.env.needs_approval:
+                continue
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=[
+                        "cloudformation:CreateChangeSet",
+                        "cloudformation:DeleteChangeSet",
+                        "cloudformation:DescribeChangeSet",
+                        "cloudformation:ExecuteChangeSet",
+                    ],
+                    resources=[stack_arn],
+                    conditions={
+                        "StringLike": {
+                            "cloudformation:ChangeSetName": change_set_name_pattern(part.name)
+                        }
+                    },
+                )
+            )
 
 
 def variables_namespace(env: str) -> str:
@@ -205,8 +259,8 @@ def grant_stack_parameters(pipeline: codepipeline.Pipeline, part: EnvironmentPar
     resolves them with the caller's credentials (cloudformation_role.SSM_PARAMETER_TYPE)."""
     if part.stack_roles is not None:
         return  # another account's deploy role, granted in its bootstrap stack
-    names = [stage_name(part.name), prepare_stage_name(part.env)]
-    for stage in (pipeline.node.find_child(name) for name in names if name is not None):
+    names = [stage_name(part.name), *prepare_stage_names(part.env)]
+    for stage in (pipeline.node.find_child(name) for name in names):
         for name in RESOLVING_ACTIONS:
             action = stage.node.try_find_child(name)
             role = action.node.try_find_child("CodePipelineActionRole") if action else None
@@ -259,17 +313,19 @@ class EnvironmentStage:
 
     def prepare_actions(
         self,
+        stage: str,
         templates: codepipeline.Artifact,
         build_output: codepipeline.Artifact,
         projects: list[codebuild.IProject],
     ) -> list[codepipeline.IAction]:
-        """`Approve-<env>` or `Before-<env>` (prepare_stage_name): the change set, the image's
-        mark (so the registry keeps an image waiting for the approval) and the approval; then
-        the `before` job, after the approval (nothing runs for a release nobody approved)."""
+        """`Approve-<env>`: the change set, the image's mark (so the registry keeps an image
+        waiting for the approval) and the approval. `Before-<env>`: the `before` job, after the
+        approval (nothing runs for a release nobody approved) and behind the gate again
+        (plan.gated_stage_names: a migration never runs outside the window)."""
         part = self.part
         self._order = 0
         found: list[codepipeline.IAction] = []
-        if part.env.needs_approval:
+        if stage.startswith("Approve-"):
             if part.is_lambda:
                 # Before the change set, which names the copy's version (and so does the deploy
                 # stage's update: the same variables).
@@ -278,7 +334,7 @@ class EnvironmentStage:
             if self._marks_image:
                 found.append(self.pipeline.mark_deployed(part.name, projects, run_order=1))
             found.append(self._approval())
-        if part.env.before is not None:
+        elif part.env.before is not None:
             found.append(self._job("Before", part.env.before, projects, after_deploy=False))
         return found
 
@@ -503,7 +559,7 @@ class EnvironmentStage:
 
     @property
     def _change_set_name(self) -> str:
-        return f"conveyor-{self.part.name}"
+        return change_set_name(self.part.name)
 
     def _approval(self) -> codepipeline.IAction:
         return actions.ManualApprovalAction(
@@ -518,12 +574,13 @@ class EnvironmentStage:
     def _approval_notice(self, stack_name: str, change_set: str) -> str:
         spec = self.pipeline.spec
         commit = " (commit #{Source.CommitId})" if spec.source.s3 is None else ""
+        # This execution's own change set (change_set_name), never a later one's.
         return (
-            f"Deploy {spec.app} to {self.part.name}{commit}? A change set of stack {stack_name} "
-            f"is waiting: CloudFormation console > Stacks > {stack_name} > Change sets > "
-            f"{change_set}, or `aws cloudformation describe-change-set --stack-name "
-            f"{stack_name} --change-set-name {change_set}`. Approving deploys the same "
-            f"template and parameters (stage {stage_name(self.part.name)})."
+            f"Deploy {spec.app} to {self.part.name}{commit}? This execution's change set: "
+            f"`aws cloudformation describe-change-set --stack-name {stack_name} "
+            f"--change-set-name {change_set}` (or CloudFormation console > Stacks > "
+            f"{stack_name} > Change sets). Approving deploys its template and parameters in "
+            f"{stage_name(self.part.name)}."
         )
 
     # --- the service, where the stack update does not deploy it -------------------------------
