@@ -16,7 +16,8 @@ from conveyor.rules.inputs.mapping import (
     TYPES,
     Join,
 )
-from conveyor.rules.inputs.records import Record
+from conveyor.rules.inputs.records import UNKNOWN, Record
+from conveyor.rules.inputs.terraform import TRAILING_KEY, module_instance
 from conveyor.rules.inputs.view import AFTER_APPLY, View, is_unknown, merged_tags
 from conveyor.rules.intrinsics import ref_target
 from conveyor.rules.template import Resource, Template, _Locator
@@ -52,11 +53,16 @@ def build(
     by_value, by_typed_value = _identities(owners)
     joined: dict[str, list[tuple[Record, Join]]] = defaultdict(list)
     unchecked: dict[str, int] = {}
+    # Owner key -> properties a split resource may fill that names its owner through a local
+    # value: known only to Terraform (``_through_local``).
+    unknown_for: dict[str, set[str]] = defaultdict(set)
     for rec in records:
         if rec.key in owners:
             continue
         join = JOINS.get(rec.type)
         owner = _owner(rec, join, owners, by_typed_value) if join is not None else None
+        if join is not None and owner is None and join.attribute in rec.unresolved:
+            owner = _through_local(rec, join, owners, unknown_for)
         if join is not None and owner is not None:
             joined[owner].append((rec, join))
             lids[rec.key] = lids[owner]  # a reference to the child means its owner
@@ -73,6 +79,8 @@ def build(
         children = joined.get(key, ())
         for child, join in children:
             join.merge(props, child, view)
+        for prop in unknown_for.get(key, ()):
+            props.setdefault(prop, {"Ref": f"{rec.name}.{prop}{AFTER_APPLY}"})
         body: dict[str, Any] = {"Type": cfn_type, "Properties": props}
         if rec.depends_on or any(c.depends_on for c, _ in children):
             depends = sorted(
@@ -220,6 +228,43 @@ def _owner(
         if owner is not None:
             return owner
     return None
+
+
+def _through_local(
+    child: Record, join: Join, owners: dict[str, Record], unknown_for: dict[str, set[str]]
+) -> str | None:
+    """The owner of a split resource that names it through a local value (``bucket =
+    local.bucket_id``, ``for_each = local.buckets`` with ``each.value.id``) and whose value is
+    known only after apply: ``terraform show -json`` writes no locals, so the reference cannot
+    be followed (https://developer.hashicorp.com/terraform/internals/json-format: a module's
+    configuration has outputs, resources, module calls and variables). The one owner of the
+    right type in the same module instance (with the same instance key, if several) is it;
+    with several candidates, none is judged to lack what the child sets: each gets the
+    child's property as known only after apply, never as missing."""
+    value = child.values.get(join.attribute)
+    if value is not None and value is not UNKNOWN:
+        return None  # a known value names no owner here: the owner is outside the input
+    module = module_instance(child.key)
+    candidates = [
+        key
+        for key, rec in owners.items()
+        if rec.type in join.owner_types and module_instance(key) == module
+    ]
+    instance = _instance_key(child.key)
+    if len(candidates) > 1 and instance:
+        same = [key for key in candidates if _instance_key(key) == instance]
+        candidates = same or candidates
+    if len(candidates) == 1:
+        return candidates[0]
+    for key in candidates:
+        unknown_for[key].add(join.property)
+    return None
+
+
+def _instance_key(address: str) -> str:
+    """``["x"]`` of ``aws_s3_bucket.b["x"]`` (``""`` without count/for_each)."""
+    match = TRAILING_KEY.search(address)
+    return match.group(0) if match else ""
 
 
 def _properties(rec: Record, view: View) -> tuple[dict[str, Any], str]:

@@ -73,6 +73,10 @@ class Record:
     # ARNs the input resolved for this resource besides an ``arn`` value (Pulumi aws-native
     # outputs such as ``topicArn``).
     arns: tuple[str, ...] = ()
+    # Top-level attributes whose expression reads a Terraform local value (``local.x``, or
+    # ``each.value`` of a ``for_each`` over one) and names no resource conveyor can follow:
+    # ``terraform show -json`` writes neither the locals nor what they reference.
+    unresolved: frozenset[str] = frozenset()
     # The type as the input spells it, when it is not ``type``: the Pulumi type token
     # (``aws:s3/bucketV2:BucketV2``). What messages about the resource's type name.
     source: str = ""

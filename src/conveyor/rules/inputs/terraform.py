@@ -28,7 +28,7 @@ _NOT_RESOURCES = frozenset({"local", "each", "count", "path", "terraform", "self
 _KEY = r'\[(?:"(?:[^"\\]|\\.)*"|[^\]"]*)\]'
 _INSTANCE_KEY = re.compile(_KEY)
 _REFERENCE = re.compile(rf"^([A-Za-z0-9_]+)\.([A-Za-z0-9_-]+)({_KEY})?")
-_TRAILING_KEY = re.compile(rf"{_KEY}$")
+TRAILING_KEY = re.compile(rf"{_KEY}$")
 # The module instance an address lies in: "module.ci[1].module.logs." of
 # "module.ci[1].module.logs.aws_s3_bucket.b".
 _MODULE_INSTANCE = re.compile(rf"^(?:module\.[A-Za-z0-9_-]+(?:{_KEY})?\.)*")
@@ -86,14 +86,14 @@ class _Reader:
             return
         base = _INSTANCE_KEY.sub("", address) if "[" in address else address
         self.instances.setdefault(base, []).append(address)
-        prefix = _module_instance(address)
+        prefix = module_instance(address)
         while prefix:
             config = _INSTANCE_KEY.sub("", prefix) if "[" in prefix else prefix
             known = self.module_instances.setdefault(config, set())
             if prefix in known:
                 break
             known.add(prefix)
-            prefix = _module_instance(prefix[:-1])
+            prefix = module_instance(prefix[:-1])
 
     def fail(self, where: str, problem: str) -> TemplateError:
         return TemplateError(f"{self.name}: {where}: {problem}; {_FIX}")
@@ -163,7 +163,7 @@ def _repeated_address(raw: list[dict[str, Any]], values_key: str, reader: _Reade
         seen.add(address)
 
 
-def _module_instance(address: str) -> str:
+def module_instance(address: str) -> str:
     if not address.startswith("module."):
         return ""
     match = _MODULE_INSTANCE.match(address)
@@ -473,8 +473,8 @@ def _record(resource: dict[str, Any], unknowns: dict[str, Any], reader: _Reader)
     if config is not None and declared is not None:
         expressions = config.expressions
         if "[" in address or config.module:
-            trailing = _TRAILING_KEY.search(address) if "[" in address else None
-            where = _module_instance(address)
+            trailing = TRAILING_KEY.search(address) if "[" in address else None
+            where = module_instance(address)
             at = _At(config.module, where, trailing.group(0) if trailing else "", config.each)
         else:
             at = _ROOT  # a root module resource without count/for_each (the common case)
@@ -485,6 +485,16 @@ def _record(resource: dict[str, Any], unknowns: dict[str, Any], reader: _Reader)
         if computed:
             rec.computed = frozenset(c.split(".", 1)[0] for c in computed)
             rec.derived = {c: names for c, names in computed.items() if "." in c}
+            local_each = any(e.startswith("local.") for e in config.each)
+            rec.unresolved = frozenset(
+                c
+                for c, names in computed.items()
+                if "." not in c
+                and c not in refs
+                and any(
+                    n.startswith("local.") or (local_each and n.startswith("each.")) for n in names
+                )
+            )
         # Blocks written with ``dynamic`` are missing from Terraform's ``expressions`` but
         # present in the planned values: a block there that no expression explains is one the
         # user wrote (computed blocks of a new resource are unknown). Only the values no
@@ -655,7 +665,7 @@ def _resolve(reference: str, at: _At, reader: _Reader, depth: int = 0) -> list[s
     if at.module:
         # References never leave their module: the instance must lie in the referrer's own
         # module instance (module.x[1] refers to module.x[1]'s bucket, not module.x[0]'s).
-        found = [a for a in found if _module_instance(a) == at.where]
+        found = [a for a in found if module_instance(a) == at.where]
     if explicit:
         return [a for a in found if a == at.where + local + key]
     if len(found) <= 1 or not at.instance:
@@ -673,7 +683,7 @@ def _resolve_output(reference: str, at: _At, reader: _Reader, depth: int) -> lis
     names = reader.module_outputs.get(callee, {}).get(output, [])
     found: list[str] = []
     for where in sorted(reader.module_instances.get(callee, ())):
-        if _module_instance(where[:-1]) != at.where:
+        if module_instance(where[:-1]) != at.where:
             continue  # an instance of the same call made from another instance of the caller
         if key and where[len(at.where) : -1] != f"module.{call}{key}":
             continue
@@ -689,10 +699,10 @@ def _resolve_variable(reference: str, at: _At, reader: _Reader, depth: int) -> l
     names = reader.module_arguments.get(at.module, {}).get(match.group(1), [])
     # The call's arguments are written in the caller, once per instance of the module:
     # ``count.index`` / ``each.key`` there are this module instance's key.
-    key = _TRAILING_KEY.search(at.where[:-1])
+    key = TRAILING_KEY.search(at.where[:-1])
     caller = _At(
-        _module_instance(at.module[:-1]),
-        _module_instance(at.where[:-1]),
+        module_instance(at.module[:-1]),
+        module_instance(at.where[:-1]),
         key.group(0) if key else "",
     )
     return list(dict.fromkeys(k for n in names for k in _resolve(n, caller, reader, depth + 1)))
