@@ -622,6 +622,108 @@ def test_cv056_real_function_whose_policy_names_its_log_group() -> None:
     )
 
 
+# A build project runs when the pipeline's first execution reaches it (the pipeline starts when
+# created): the project, or every pipeline that runs it, waits for the role's policy.
+BUILD_ORDERING = """Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument: {Statement: []}
+  Policy:
+    Type: AWS::IAM::Policy
+    Properties:
+      PolicyName: p
+      Roles: [!Ref Role]
+      PolicyDocument:
+        Statement: [{Effect: Allow, Action: logs:PutLogEvents, Resource: RESOURCE}]
+  Project:
+    Type: AWS::CodeBuild::Project
+    PROJECT_DEPENDS
+    Properties: {ServiceRole: !GetAtt Role.Arn}
+  Pipeline:
+    Type: AWS::CodePipeline::Pipeline
+    PIPELINE_DEPENDS
+    Properties:
+      RoleArn: arn:aws:iam::111122223333:role/pipeline
+      Stages:
+        - Name: Build
+          Actions:
+            - Name: Build
+              ActionTypeId: {Category: Build, Owner: AWS, Provider: CodeBuild, Version: "1"}
+              Configuration: {ProjectName: !Ref Project}
+"""
+PROJECT_LOGS = "!Sub 'arn:aws:logs:*:*:log-group:/aws/codebuild/${Project}:*'"
+
+
+def _build_ordering(
+    resource: str = "'*'", project: str = "", pipeline: str = "", run: bool = True
+) -> list[Finding]:
+    text = (
+        BUILD_ORDERING.replace("RESOURCE", resource)
+        .replace("PROJECT_DEPENDS", f"DependsOn: [{project}]" if project else "")
+        .replace("PIPELINE_DEPENDS", f"DependsOn: [{pipeline}]" if pipeline else "")
+    )
+    if not run:
+        text = text.replace("ProjectName: !Ref Project", "ProjectName: another")
+    return found(text, "CV056")
+
+
+def test_cv056_a_build_project_the_pipeline_runs_before_its_policy_is_found() -> None:
+    (hit,) = _build_ordering()
+    assert (hit.resource, hit.message) == (
+        "Project",
+        "Project runs in the first execution of Pipeline (it starts when created), possibly "
+        "before Policy is attached to its role Role; add DependsOn",
+    )
+
+
+def test_cv056_a_policy_naming_the_project_asks_the_pipeline_to_wait_never_a_cycle() -> None:
+    """The project's own DependsOn would be circular (CDK's default policy names the project's
+    log group): the pipeline that runs it waits instead."""
+    (hit,) = _build_ordering(PROJECT_LOGS)
+    assert hit.message.endswith(
+        "Policy refers to the project, so add it to the DependsOn of Pipeline"
+    )
+    assert "add DependsOn\n" not in hit.message
+
+
+def test_cv056_a_build_project_that_waits_or_whose_pipeline_waits_is_not_found() -> None:
+    assert _build_ordering(project="Policy") == []
+    assert _build_ordering(PROJECT_LOGS, pipeline="Policy") == []
+    assert _build_ordering(pipeline="Policy") == []  # nothing runs it before the policy
+
+
+def test_cv056_a_project_no_pipeline_here_runs_is_not_found() -> None:
+    """Whoever starts it later finds the policy attached."""
+    assert _build_ordering(run=False) == []
+
+
+def test_cv056_no_fix_without_a_cycle_no_finding() -> None:
+    """A policy that names the pipeline and the project: neither can wait for it."""
+    both = PROJECT_LOGS[:-1] + "${Pipeline}'"
+    assert _build_ordering(both) == []
+
+
+@needs_corpus
+def test_cv056_real_build_projects() -> None:
+    # True: ADF's deployment/global.yml runs CodeBuildProject from CodePipeline; neither waits
+    # for PipelineGenerationProvisionerCodeBuildRolePolicy.
+    hits = corpus(
+        "awslabs__aws-deployment-framework/src__lambda_codebase__initial_commit__"
+        "bootstrap_repository__adf-bootstrap__deployment__global.yml",
+        "CV056",
+    )
+    (hit,) = [f for f in hits if f.resource == "CodeBuildProject"]
+    assert "PipelineGenerationProvisionerCodeBuildRolePolicy" in hit.message
+    # True, and the fix named is the pipeline's: rain's forecast pipeline module's ProjectPolicy
+    # names the project's log group.
+    rain = corpus(
+        "aws-cloudformation__rain/test__templates__forecast__modules__pipeline.yaml", "CV056"
+    )
+    (project,) = [f for f in rain if f.resource == "Project"]
+    assert project.message.endswith("so add it to the DependsOn of Pipeline")
+
+
 # --- CV083: failure routing and FailedBuilds alarms are equivalent designs ------------------
 
 PIPELINE = """Resources:
