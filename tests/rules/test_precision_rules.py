@@ -1771,3 +1771,140 @@ def test_cv016_on_real_templates() -> None:
         "CV016",
     )
     assert [(h.resource, h.line) for h in hits] == [("AppBuild", 89), ("AppDeploy", 109)]
+
+
+# --- CV059: every action type's calls (issue 16 review) ------------------------------------
+# https://docs.aws.amazon.com/codepipeline/latest/userguide/security-iam.html#how-to-custom-role
+
+ACTION_ROLE = """Resources:
+  Bucket:
+    Type: AWS::S3::Bucket
+  PipelineRole:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument: {Statement: []}
+      Policies:
+        - PolicyName: p
+          PolicyDocument:
+            Statement: [{Effect: Allow, Action: [ALLOWED], Resource: '*'}]
+  Pipeline:
+    Type: AWS::CodePipeline::Pipeline
+    Properties:
+      RoleArn: !GetAtt PipelineRole.Arn
+      Stages:
+        - Name: S
+          Actions:
+            - Name: A
+              ActionTypeId: {Category: CATEGORY, Owner: AWS, Provider: PROVIDER, Version: "1"}
+              Configuration: CONFIGURATION
+"""
+CFN_ALL = (
+    "cloudformation:CreateStack, cloudformation:UpdateStack, cloudformation:DescribeStacks, "
+    "cloudformation:CreateChangeSet, cloudformation:DescribeChangeSet, "
+    "cloudformation:DeleteChangeSet, cloudformation:ExecuteChangeSet, "
+    "cloudformation:DeleteStack, iam:PassRole"
+)
+ACTION_CASES = [
+    (
+        "Deploy",
+        "CloudFormation",
+        "{ActionMode: CREATE_UPDATE, StackName: s, RoleArn: 'arn:aws:iam::1:role/cfn'}",
+        "cloudformation:CreateStack, cloudformation:UpdateStack, "
+        "cloudformation:DescribeStacks, iam:PassRole",
+    ),
+    (
+        "Deploy",
+        "CloudFormation",
+        "{ActionMode: CHANGE_SET_EXECUTE, StackName: s, ChangeSetName: c}",
+        "cloudformation:ExecuteChangeSet, cloudformation:DescribeChangeSet, "
+        "cloudformation:DescribeStacks",
+    ),
+    (
+        "Source",
+        "S3",
+        "{S3Bucket: !Ref Bucket, S3ObjectKey: src.zip}",
+        "s3:GetObject, s3:GetObjectVersion, s3:GetBucketVersioning",
+    ),
+    ("Deploy", "S3", "{BucketName: !Ref Bucket, Extract: 'true', CannedACL: private}", ""),
+    ("Source", "ECR", "{RepositoryName: app}", "ecr:DescribeImages"),
+    (
+        "Invoke",
+        "StepFunctions",
+        "{StateMachineArn: 'arn:aws:states:eu-west-1:1:stateMachine:m'}",
+        "states:StartExecution, states:DescribeExecution",
+    ),
+    ("Approval", "Manual", "{NotificationArn: 'arn:aws:sns:eu-west-1:1:t'}", "sns:Publish"),
+]
+
+
+def _action_role(category: str, provider: str, configuration: str, allowed: str) -> str:
+    return (
+        ACTION_ROLE.replace("ALLOWED", allowed)
+        .replace("CATEGORY", category)
+        .replace("PROVIDER", provider)
+        .replace("CONFIGURATION", configuration)
+    )
+
+
+@pytest.mark.parametrize(("category", "provider", "configuration", "needed"), ACTION_CASES)
+def test_cv059_each_action_type_needs_its_documented_calls(
+    category: str, provider: str, configuration: str, needed: str
+) -> None:
+    needed = needed or "s3:PutObject, s3:PutObjectAcl"
+    (hit,) = found(_action_role(category, provider, configuration, "logs:PutLogEvents"), "CV059")
+    assert hit.path == "Resources.Pipeline.Properties.Stages.0.Actions.0"
+    assert hit.message == (
+        f"role PipelineRole of {provider} action 'A' is not allowed {needed}; the action fails "
+        "when the pipeline runs it"
+    )
+
+
+@pytest.mark.parametrize(("category", "provider", "configuration", "needed"), ACTION_CASES)
+def test_cv059_each_action_type_allowed_its_calls_is_not_found(
+    category: str, provider: str, configuration: str, needed: str
+) -> None:
+    allowed = needed or "s3:PutObject, s3:PutObjectAcl"
+    assert found(_action_role(category, provider, configuration, allowed), "CV059") == []
+    if provider == "CloudFormation":
+        assert found(_action_role(category, provider, configuration, CFN_ALL), "CV059") == []
+
+
+def test_cv059_s3_actions_judged_only_on_the_templates_buckets_whose_policy_may_grant() -> None:
+    outside = _action_role("Source", "S3", "{S3Bucket: other-bucket, S3ObjectKey: k}", "sns:Get*")
+    assert found(outside, "CV059") == []
+    granted = _action_role(
+        "Source", "S3", "{S3Bucket: !Ref Bucket, S3ObjectKey: k}", "sns:Get*"
+    ) + (
+        "  BucketPolicy:\n"
+        "    Type: AWS::S3::BucketPolicy\n"
+        "    Properties:\n"
+        "      Bucket: !Ref Bucket\n"
+        "      PolicyDocument:\n"
+        "        Statement:\n"
+        "          - Effect: Allow\n"
+        "            Principal: {AWS: !GetAtt PipelineRole.Arn}\n"
+        "            Action: [s3:GetObject, s3:GetObjectVersion, s3:GetBucketVersioning]\n"
+        "            Resource: '*'\n"
+    )
+    assert found(granted, "CV059") == []
+
+
+def test_cv059_a_manual_approval_without_notification_needs_nothing() -> None:
+    text = _action_role("Approval", "Manual", "{CustomData: look}", "logs:PutLogEvents")
+    assert found(text, "CV059") == []
+
+
+@needs_corpus
+@pytest.mark.parametrize(
+    "relative",
+    [
+        # A CloudFormation CREATE_UPDATE deploy whose pipeline role grants cloudformation:*
+        # and iam:PassRole.
+        "aws-samples__ecs-blue-green-deployment/templates__deployment-pipeline.yaml",
+        # A Manual approval with a NotificationArn, its role allowed sns:Publish.
+        "aws-quickstart__quickstart-codepipeline-bluegreen-deployment/"
+        "templates__codepipeline-stack.template",
+    ],
+)
+def test_cv059_real_pipeline_roles_that_grant_their_actions(relative: str) -> None:
+    assert corpus(relative, "CV059") == []

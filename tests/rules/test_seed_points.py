@@ -6,10 +6,11 @@ found and one that must not."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
-from conveyor.rules import check_text
+from conveyor.rules import check_paths, check_text
 from conveyor.rules.model import Finding
 
 
@@ -547,3 +548,79 @@ def test_cv036_a_region_inside_a_join_is_hard_coded(resource: str) -> None:
 )
 def test_cv036_a_join_without_a_literal_region_in_an_arn_is_clean(resource: str) -> None:
     assert found(_topic_policy(resource), "CV036") == []
+
+
+# --- CV052: a private ECR build image (issue 16 review) --------------------------------------
+# https://docs.aws.amazon.com/codebuild/latest/userguide/sample-ecr.html
+
+CODEBUILD_PULLS = """
+      RepositoryPolicyText:
+        Statement:
+          - Effect: Allow
+            Principal: {Service: codebuild.amazonaws.com}
+            Action: [ecr:GetDownloadUrlForLayer, ecr:BatchGetImage, ecr:BatchCheckLayerAvailability]
+"""
+
+
+def _build_image(image: str, credentials: str = "", actions: str = "logs:PutLogEvents") -> str:
+    text = _build(["make"], actions).replace("Image: aws/codebuild/standard:7.0", f"Image: {image}")
+    if credentials:
+        text += f"        ImagePullCredentialsType: {credentials}\n"
+    return text
+
+
+REPO_IMAGE = "!Sub '${Repo.RepositoryUri}:build'"
+
+
+def test_cv052_a_build_image_pulled_with_the_role_needs_the_pull_actions() -> None:
+    (hit,) = found(_build_image(f"{HOST}:build", "SERVICE_ROLE"), "CV052")
+    assert hit.path == "Resources.Build.Properties.Environment"
+    assert hit.message == (
+        f"build image {HOST}:build is pulled with the service role (ImagePullCredentialsType "
+        "SERVICE_ROLE), but Role is not allowed ecr:GetAuthorizationToken, "
+        "ecr:BatchCheckLayerAvailability, ecr:GetDownloadUrlForLayer, ecr:BatchGetImage; the "
+        "build fails before it starts"
+    )
+    allowed = _build_image(f"{HOST}:build", "SERVICE_ROLE", "'ecr:*'")
+    assert found(allowed, "CV052") == []
+
+
+@pytest.mark.parametrize("credentials", ["", "CODEBUILD"])
+def test_cv052_a_build_image_pulled_by_codebuild_needs_the_repository_to_admit_it(
+    credentials: str,
+) -> None:
+    (hit,) = found(_build_image(REPO_IMAGE, credentials), "CV052")
+    how = "by default" if not credentials else "CODEBUILD"
+    assert hit.message.startswith(
+        "build image ${Repo.RepositoryUri}:build is pulled with CodeBuild's own credentials "
+        f"(ImagePullCredentialsType {how}), but the policy of repository Repo does not admit "
+        "codebuild.amazonaws.com"
+    )
+    admitted = _build_image(REPO_IMAGE, credentials).replace(
+        "    Type: AWS::ECR::Repository\n",
+        "    Type: AWS::ECR::Repository\n    Properties:" + CODEBUILD_PULLS,
+    )
+    assert found(admitted, "CV052") == []
+
+
+def test_cv052_build_images_not_judged() -> None:
+    """A curated image, another stack's repository under CodeBuild's credentials (its policy
+    is not visible), and credentials chosen at deploy time are not reported."""
+    assert found(_build_image("aws/codebuild/standard:7.0"), "CV052") == []
+    assert found(_build_image(f"{HOST}:build"), "CV052") == []
+    chosen = _build_image(f"{HOST}:build", "!If [Own, SERVICE_ROLE, CODEBUILD]")
+    assert found(chosen, "CV052") == []
+
+
+CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
+
+
+@pytest.mark.skipif(not (CORPUS / "public").is_dir(), reason="shared corpus not present")
+def test_cv052_real_build_image_from_another_stacks_repository_is_not_judged() -> None:
+    # stelligent labs/iot/pipeline.yaml builds in ${AWS::AccountId}.dkr.ecr...:latest with
+    # CodeBuild's default credentials; the repository is created outside the template, so its
+    # policy is not visible: no finding.
+    path = CORPUS / "public" / "stelligent__cloudformation_templates" / "labs__iot__pipeline.yaml"
+    result = check_paths([path])
+    assert result.errors == []
+    assert [f for f in result.findings if f.rule == "CV052"] == []

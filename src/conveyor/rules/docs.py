@@ -198,6 +198,11 @@ PRECISION: dict[str, str] = {
     "CV051": "348 findings before, 340 after: task-execution and App Runner access roles "
     "pulling parameterised images on `*` (what AWS's managed policy grants) are accepted. Many "
     "remaining findings are true but low-risk (`logs:*` on `*` in samples).",
+    "CV052": "No finding on the corpus (its build roles grant ECR broadly, or push nothing). "
+    "Build images in private ECR (issue 16 review) are judged too: the one corpus project "
+    "building in one (stelligent labs/iot/pipeline.yaml) pulls from another stack's repository "
+    "with CodeBuild's credentials, whose policy is not visible, so it is not reported; the "
+    "firing cases are hand-made (tests/rules/test_seed_points.py).",
     "CV053": "1 finding before issue 16, none after: ADF's pipeline role is not allowed "
     "s3:GetObject itself, but its artifact bucket's policy allows it to every principal of the "
     "organization (`*` narrowed by `aws:PrincipalOrgID`), which was not read as a grant (judged "
@@ -218,7 +223,10 @@ PRECISION: dict[str, str] = {
     "CV058": "New in issue 16: no finding on the corpus (roles trust the right services there); "
     "it guards against roles copied between services.",
     "CV059": "New in issue 16: no finding on the corpus (its pipeline roles grant broadly); "
-    "it reports roles that lack the calls of their actions.",
+    "it reports roles that lack the calls of their actions. Issue 16 review: CloudFormation, "
+    "S3, ECR, Step Functions and Manual actions are judged too; the corpus has 5 such actions "
+    "whose role it can read (CloudFormation deploys in AWS's ECS blue/green samples, Manual "
+    "approvals in a Quick Start and Stelligent's labs), all allowed: still no finding.",
     "CV060": "5 findings in 5 templates, all true: GitHub version 1 (OAuth token) source "
     "actions in AWS's ECS blue/green sample and four Stelligent pipelines.",
     "CV062": "15 findings in 15 templates, all true to the letter: each creates a repository, "

@@ -148,3 +148,40 @@ def managed_grants(arns: Iterable[Any], action: str) -> bool:
         if any(action_matches(p, action) for p in AWS_MANAGED_GRANTS.get(base, ())):
             return True
     return False
+
+
+# --- resource policies: may a service principal call these actions ---
+
+
+def _principal_covers(principal: Any, service: str) -> bool:
+    if principal == "*":
+        return True
+    if not isinstance(principal, dict):
+        return False
+    if "*" in string_list(principal.get("AWS")):
+        return True
+    return service in string_list(principal.get("Service"))
+
+
+def service_allowed(document: Any, service: str, actions: tuple[str, ...]) -> bool | None:
+    """Whether a resource policy lets ``service`` perform every action; None if unreadable."""
+    if not isinstance(document, dict) or intrinsic_name(document) is not None:
+        return None
+    for action in actions:
+        allowed = False
+        for _, stmt in statements(document):
+            if "NotPrincipal" in stmt or not _principal_covers(stmt.get("Principal"), service):
+                continue
+            listed = string_list(stmt.get("Action"))
+            matches = any(action_matches(p, action) for p in listed)
+            if "NotAction" in stmt:
+                matches = not any(action_matches(p, action) for p in string_list(stmt["NotAction"]))
+            if not matches:
+                continue
+            if stmt.get("Effect") == "Deny" and "Condition" not in stmt:
+                return False
+            if stmt.get("Effect") == "Allow":
+                allowed = True
+        if not allowed:
+            return False
+    return True

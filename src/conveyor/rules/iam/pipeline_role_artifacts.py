@@ -47,7 +47,7 @@ def _about(target: str, ctx: Context) -> Any:
     return ok
 
 
-def _resource_policy_grants(
+def resource_policy_grants(
     policy_type: str, prop: str, target: str, role: str, ctx: Context
 ) -> list[PolicySource]:
     out: list[PolicySource] = []
@@ -93,9 +93,7 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
         bucket = ctx.relations.target(store.get("Location"), "AWS::S3::Bucket")
         if bucket is None:
             continue
-        extra = _resource_policy_grants(
-            "AWS::S3::BucketPolicy", "PolicyDocument", bucket, role, ctx
-        )
+        extra = resource_policy_grants("AWS::S3::BucketPolicy", "PolicyDocument", bucket, role, ctx)
         ok = _about(bucket, ctx)
         missing = [
             a
@@ -116,7 +114,7 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
             )
             key = ctx.relations.target(sse, "AWS::KMS::Key")
         if key is not None:
-            key_grants = _resource_policy_grants("AWS::KMS::Key", "KeyPolicy", key, role, ctx)
+            key_grants = resource_policy_grants("AWS::KMS::Key", "KeyPolicy", key, role, ctx)
             missing += [
                 a
                 for a in KMS_ACTIONS

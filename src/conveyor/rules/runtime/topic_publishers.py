@@ -32,9 +32,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from conveyor.rules.engine import Context
-from conveyor.rules.intrinsics import as_list, get, intrinsic_name, ref_target, render
+from conveyor.rules.intrinsics import as_list, get, ref_target, render
 from conveyor.rules.model import Hit, Rule, Severity
-from conveyor.rules.policies import action_matches, statements, string_list
+from conveyor.rules.policies import service_allowed
 from conveyor.rules.template import Resource
 
 CLOUDWATCH = "cloudwatch.amazonaws.com"
@@ -79,40 +79,6 @@ def publishers(topic: str, ctx: Context) -> dict[str, str]:
     return found
 
 
-def _principal_covers(principal: Any, service: str) -> bool:
-    if principal == "*":
-        return True
-    if not isinstance(principal, dict):
-        return False
-    if "*" in string_list(principal.get("AWS")):
-        return True
-    return service in string_list(principal.get("Service"))
-
-
-def _decision(document: Any, service: str, actions: tuple[str, ...]) -> bool | None:
-    """Whether a resource policy lets ``service`` perform every action; None if unreadable."""
-    if not isinstance(document, dict) or intrinsic_name(document) is not None:
-        return None
-    for action in actions:
-        allowed = False
-        for _, stmt in statements(document):
-            if "NotPrincipal" in stmt or not _principal_covers(stmt.get("Principal"), service):
-                continue
-            listed = string_list(stmt.get("Action"))
-            matches = any(action_matches(p, action) for p in listed)
-            if "NotAction" in stmt:
-                matches = not any(action_matches(p, action) for p in string_list(stmt["NotAction"]))
-            if not matches:
-                continue
-            if stmt.get("Effect") == "Deny" and "Condition" not in stmt:
-                return False
-            if stmt.get("Effect") == "Allow":
-                allowed = True
-        if not allowed:
-            return False
-    return True
-
-
 def _topic_policies(topic: str, ctx: Context) -> list[Resource]:
     return [
         ctx.template.resources[lid]
@@ -129,7 +95,7 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
     for service, publisher in sorted(found.items()):
         if policies:
             verdicts = [
-                _decision(p.properties.get("PolicyDocument"), service, ("sns:Publish",))
+                service_allowed(p.properties.get("PolicyDocument"), service, ("sns:Publish",))
                 for p in policies
             ]
             if None in verdicts or any(verdicts):
@@ -172,7 +138,7 @@ def _check_key(res: Resource, ctx: Context, found: dict[str, str]) -> Iterator[H
         return  # a key defined elsewhere: not visible here
     document = ctx.template.resources[key].properties.get("KeyPolicy")
     for service, publisher in sorted(found.items()):
-        if _decision(document, service, KEY_ACTIONS) is False:
+        if service_allowed(document, service, KEY_ACTIONS) is False:
             yield Hit(
                 res.logical_id,
                 "Properties.KmsMasterKeyId",
