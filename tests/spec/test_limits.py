@@ -100,8 +100,33 @@ def test_every_example_is_within_the_limits() -> None:
         load_spec(path)
 
 
-def test_lambda_shift_must_fit_the_deploy_timeout() -> None:
+def test_lambda_shift_must_fit_the_cloudformation_action_timeout() -> None:
+    """The stack update waits for CodeDeploy's shift; CodePipeline gives a CloudFormation
+    deploy action 3 days, fixed (limits.html)."""
     text = (ROOT / "examples" / "lambda-canary.yaml").read_text()
-    assert "minutes: 5" in text
-    report = _error(text.replace("minutes: 5", "minutes: 600", 1))
-    assert "raise timeout_minutes" in report
+    canary = "strategy: canary\n        percent: 10\n        minutes: 5"
+    assert canary in text
+    report = _error(
+        text.replace(canary, "strategy: linear\n        percent: 10\n        minutes: 600")
+    )
+    assert "the linear shift takes 5400 minutes, longer than the 3 days (4320 minutes)" in report
+    assert "shorten minutes or raise percent" in report
+    # Two days of canary fit.
+    parse_spec(
+        text.replace(canary, "strategy: canary\n        percent: 10\n        minutes: 2880"),
+        "c.yaml",
+    )
+
+
+def test_a_lambda_deploy_timeout_from_an_old_spec_is_refused_with_what_to_do() -> None:
+    """timeout_minutes was accepted and changed nothing (issue 16 review): an old spec that sets
+    it is told why and to delete the line, not left believing it bounds the deploy."""
+    text = (ROOT / "examples" / "lambda-canary.yaml").read_text()
+    old = text.replace(
+        "        minutes: 5\n", "        minutes: 5\n        timeout_minutes: 120\n", 1
+    )
+    report = _error(old)
+    assert "environments[1].deploy.lambda: timeout_minutes is not a setting of a Lambda deploy" in (
+        report
+    )
+    assert "delete the line" in report

@@ -100,7 +100,6 @@ def lambda_deploys(draw: st.DrawFn, runtime: str, architecture: str) -> dict[str
         "strategy": draw(st.sampled_from(SHIFTS)),
         "percent": draw(st.sampled_from([10, 25, 50])),
         "minutes": draw(st.integers(1, 10)),
-        "timeout_minutes": draw(st.integers(60, 480)),
         "function": {
             "runtime": runtime,
             "architecture": architecture,

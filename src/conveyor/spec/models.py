@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -599,6 +599,12 @@ TrafficShift = Literal["all-at-once", "canary", "linear"]
 NATIVE_START_MINUTES = 5
 
 
+# CodePipeline's fixed timeout of a CloudFormation deploy action, which waits for the whole stack
+# update, a Lambda alias's CodeDeploy shift included
+# (https://docs.aws.amazon.com/codepipeline/latest/userguide/limits.html).
+CLOUDFORMATION_ACTION_MINUTES = 3 * 24 * 60
+
+
 def shift_minutes(shift: str, percent: int, minutes: int) -> int:
     """Minutes a traffic shift takes: a canary waits once, a linear shift waits before each
     step but the last; all at once does not wait."""
@@ -778,17 +784,34 @@ class LambdaDeploy(_TrafficShifting):
         description="Alias that receives traffic: a letter, then letters, digits, '_', '-'.",
         examples=["live"],
     )
-    timeout_minutes: int = Field(60, ge=5, le=480, description="Deploy action timeout.")
+    # No timeout_minutes: the deploy is a CloudFormation action updating the environment's stack
+    # while CodeDeploy shifts the alias, and CodePipeline fixes that action's timeout (3 days);
+    # an action's TimeoutInMinutes is accepted for manual approvals only
+    # (https://docs.aws.amazon.com/codepipeline/latest/userguide/limits.html,
+    # https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_ActionDeclaration.html).
+    # The key used to be accepted and did nothing: an old spec that sets it is told so.
+
+    @model_validator(mode="before")
+    @classmethod
+    def _timeout_is_not_a_setting(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "timeout_minutes" in data:
+            raise ValueError(
+                "timeout_minutes is not a setting of a Lambda deploy (it never changed the "
+                "pipeline: CodePipeline gives the CloudFormation deploy action a fixed 3 days, "
+                "and CodeDeploy's shift takes what strategy, percent and minutes say): delete "
+                "the line"
+            )
+        return data
 
     @model_validator(mode="after")
     def _shift_fits_the_timeout(self) -> LambdaDeploy:
         shift = shift_minutes(self.strategy, self.percent, self.minutes)
-        # The deploy job waits for CodeDeploy; five minutes cover publishing and the hook.
-        if shift + 5 > self.timeout_minutes:
+        # The stack update waits for CodeDeploy; five minutes cover publishing and the hook.
+        if shift + 5 > CLOUDFORMATION_ACTION_MINUTES:
             raise ValueError(
-                f"the {self.strategy} shift takes {shift} minutes, longer than the deploy job's "
-                f"timeout_minutes ({self.timeout_minutes}) allows: raise timeout_minutes (up to "
-                "480) or shorten minutes"
+                f"the {self.strategy} shift takes {shift} minutes, longer than the 3 days "
+                f"({CLOUDFORMATION_ACTION_MINUTES} minutes) CodePipeline gives the CloudFormation "
+                "deploy action: shorten minutes or raise percent"
             )
         return self
 
