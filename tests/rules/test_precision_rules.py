@@ -816,6 +816,123 @@ def test_cv074_a_deployment_group_without_alarm_rollback_is_no_validation() -> N
     assert [f.resource for f in found(unrelated, "CV074")] == ["Pipeline"]
 
 
+# Issue 16 review: an OnSuccess alarm bake validates; a Build in the next stage validates only
+# when it targets the deployed environment.
+STAGED = """Resources:
+  Pipeline:
+    Type: AWS::CodePipeline::Pipeline
+    Properties:
+      RoleArn: arn:aws:iam::111122223333:role/pipeline
+      Stages:
+        - Name: Deploy-staging
+BAKE          Actions:
+            - Name: Deploy
+              Namespace: StagingDeploy
+              ActionTypeId: {Category: Deploy, Owner: AWS, Provider: CloudFormation, Version: "1"}
+              Configuration: {ActionMode: CREATE_UPDATE, StackName: app-staging}
+              OutputArtifacts: [{Name: StagingOutputs}]
+        - Name: Next
+          Actions:
+            - Name: Build
+              ActionTypeId: {Category: Build, Owner: AWS, Provider: CodeBuild, Version: "1"}
+              Configuration: NEXT
+INPUTS"""
+BAKE = (
+    "          OnSuccess:\n"
+    "            Conditions:\n"
+    "              - Result: ROLLBACK\n"
+    "                Rules:\n"
+    "                  - Name: Bake\n"
+    "                    RuleTypeId: {Category: Rule, Owner: AWS, Provider: CloudWatchAlarm, "
+    "Version: '1'}\n"
+    "                    Configuration: {AlarmName: app-staging-errors, WaitTime: '10'}\n"
+)
+
+
+def _staged(
+    next_config: str = "{ProjectName: package-prod}", *, bake: str = "", inputs: str = ""
+) -> list[Finding]:
+    text = STAGED.replace("BAKE", bake).replace("NEXT", next_config).replace("INPUTS", inputs)
+    return found(text, "CV074")
+
+
+def test_cv074_an_onsuccess_alarm_bake_validates_the_stage() -> None:
+    assert _staged(bake=BAKE) == []
+    other = BAKE.replace("Provider: CloudWatchAlarm", "Provider: DeploymentWindow")
+    assert [f.path for f in _staged(bake=other)] == [
+        "Resources.Pipeline.Properties.Stages.0.Actions.0"
+    ]
+
+
+def test_cv074_a_next_stage_build_of_something_else_is_no_validation() -> None:
+    """The next stage's build packages the next environment: nothing checks staging."""
+    (hit,) = _staged()
+    assert hit.message == (
+        "deploy action 'Deploy' is not followed by any validation (smoke test or validation Lambda)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("next_config", "inputs"),
+    [
+        # Reads the deploy's variables.
+        (
+            '{ProjectName: smoke, EnvironmentVariables: \'[{"name": "URL", "value": '
+            '"#{StagingDeploy.Url}"}]\'}',
+            "",
+        ),
+        # Names the deployed stack.
+        (
+            '{ProjectName: smoke, EnvironmentVariables: \'[{"name": "STACK", "value": '
+            '"app-staging"}]\'}',
+            "",
+        ),
+        # Reads the deploy's output artifact.
+        ("{ProjectName: smoke}", "              InputArtifacts: [{Name: StagingOutputs}]\n"),
+    ],
+)
+def test_cv074_a_next_stage_build_that_targets_the_environment_validates(
+    next_config: str, inputs: str
+) -> None:
+    assert _staged(next_config, inputs=inputs) == []
+
+
+def test_cv074_a_change_set_alone_and_the_self_update_need_no_validation() -> None:
+    change_set = (
+        STAGED.replace("BAKE", "")
+        .replace("NEXT", "{ProjectName: p}")
+        .replace("INPUTS", "")
+        .replace(
+            "ActionMode: CREATE_UPDATE, StackName: app-staging",
+            "ActionMode: CHANGE_SET_REPLACE, StackName: app-staging, ChangeSetName: c",
+        )
+    )
+    assert found(change_set, "CV074") == []
+    own = (
+        STAGED.replace("BAKE", "")
+        .replace("NEXT", "{ProjectName: p}")
+        .replace("INPUTS", "")
+        .replace("StackName: app-staging", "StackName: !Ref AWS::StackName")
+    )
+    assert found(own, "CV074") == []
+
+
+@needs_corpus
+def test_cv074_real_templates() -> None:
+    # aws-samples ecs-blue-green-deployment-with-codedeploy iac/pipeline/code-pipeline.yaml: the
+    # infrastructure deploy is followed by a build that reads its variables
+    # (#{DeployInfraVariables.oTaskDefinitionArn}): it targets the environment and counts; the
+    # CodeDeploy deploy at the end has nothing after it and is reported.
+    hits = corpus(
+        "aws-samples__ecs-blue-green-deployment-with-codedeploy/iac__pipeline__code-pipeline.yaml",
+        "CV074",
+    )
+    assert ["StartApplicationDeploy" in f.message for f in hits] == [True]
+    # Stelligent labs/codebuild/codebuild.yml: DeployApp is the last action: true.
+    (hit,) = corpus("stelligent__cloudformation_templates/labs__codebuild__codebuild.yml", "CV074")
+    assert "'DeployApp'" in hit.message
+
+
 # --- CV077: variables a Greengrass function definition sets --------------------------------
 
 GREENGRASS = """Resources:

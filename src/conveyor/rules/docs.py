@@ -245,7 +245,13 @@ PRECISION: dict[str, str] = {
     "failure nor alarm (Stelligent's labs); 9 roll back on failure or not at all but on no alarm "
     "(samples that define no alarms: true, lower risk).",
     "CV074": "7 findings; CodeDeploy groups that roll back on CloudWatch alarms count as "
-    "validation.",
+    "validation. Issue 16 review: an OnSuccess CloudWatchAlarm bake validates its stage, a "
+    "change set alone and the pipeline's self-update need no validation, and a Build in the "
+    "next stage counts only when it targets the deployed environment (reads the deploy's "
+    "artifact or variables, or names its stack): still 7 findings, all true (Stelligent labs "
+    "and AWS samples whose last deploy has nothing after it). Accepted at the limit: the "
+    "ECS blue/green CodeDeploy sample's infrastructure deploy, followed by a build that reads its "
+    "variables to make the CodeDeploy artifacts.",
     "CV075": "42 findings in 21 templates; a seeded sample of 25 (`random.Random(16)`) and both "
     "message shapes judged, all true: no circuit breaker (a failing deployment keeps "
     "CloudFormation waiting for hours), and no grace period behind a load balancer (true, low "
