@@ -2025,3 +2025,80 @@ def test_cv059_a_manual_approval_without_notification_needs_nothing() -> None:
 )
 def test_cv059_real_pipeline_roles_that_grant_their_actions(relative: str) -> None:
     assert corpus(relative, "CV059") == []
+
+
+# --- Corpus cases for CV001, CV003, CV035 and CV083 (issue 16 review) -----------------------
+# One true finding and one template the rule rightly leaves alone, each from the public corpus.
+
+
+@needs_corpus
+def test_cv001_real_bucket_without_the_block_and_one_with_it() -> None:
+    # F5's bigip-standalone module creates S3Bucket with no PublicAccessBlockConfiguration.
+    (hit,) = corpus(
+        "F5Networks__f5-aws-cloudformation-v2/examples__modules__bigip-standalone__"
+        "bigip-standalone.yaml",
+        "CV001",
+    )
+    assert hit.resource == "S3Bucket"
+    # AWS's hook-deployment bucket blocks all four kinds of public access.
+    assert (
+        corpus(
+            "aws-cloudformation__aws-cloudformation-samples/hooks__java-hooks__ec2-instance-types__"
+            "examples__hook-deployment-bucket.yaml",
+            "CV001",
+        )
+        == []
+    )
+
+
+@needs_corpus
+def test_cv003_real_artifact_buckets_with_and_without_a_customer_key() -> None:
+    # AWS's ECS blue/green sample keeps pipeline artifacts in a bucket without a customer key.
+    (hit,) = corpus(
+        "aws-samples__ecs-blue-green-deployment/templates__deployment-pipeline.yaml", "CV003"
+    )
+    assert hit.resource == "ArtifactBucket"
+    # ADF's deployment account pipeline: KMS-encrypted artifact bucket and ArtifactStore key.
+    assert (
+        corpus(
+            "awslabs__aws-deployment-framework/src__lambda_codebase__initial_commit__"
+            "bootstrap_repository__adf-bootstrap__deployment__global.yml",
+            "CV003",
+        )
+        == []
+    )
+
+
+@needs_corpus
+def test_cv035_real_functions_with_and_without_their_log_group() -> None:
+    # AWS's hook contract-test prerequisites: four functions, no log group for any.
+    hits = corpus(
+        "aws-cloudformation__aws-cloudformation-samples/hooks__python-hooks__"
+        "lambda-function-invoker__contract-tests-prerequisites__lambda-functions.template",
+        "CV035",
+    )
+    assert {f.resource for f in hits} >= {"LambdaFunction1", "LambdaFunction2"}
+    # widdix's anonymizer creates LogGroup /aws/lambda/${Function} with its retention.
+    assert (
+        corpus("widdix__aws-cf-templates/operations__alb-access-logs-anonymizer.yaml", "CV035")
+        == []
+    )
+
+
+@needs_corpus
+def test_cv083_real_pipelines_with_and_without_failure_watching() -> None:
+    # rain's forecast pipeline module: no alarm, no failure routing.
+    (hit,) = corpus(
+        "aws-cloudformation__rain/test__templates__forecast__modules__pipeline.yaml", "CV083"
+    )
+    assert hit.resource == "Pipeline"
+    # ADF's deployment pipeline routes FAILED executions through EventBridge (an equivalent
+    # design): not reported.
+    assert (
+        corpus(
+            "awslabs__aws-deployment-framework/src__lambda_codebase__initial_commit__"
+            "bootstrap_repository__adf-bootstrap__deployment__global.yml",
+            "CV083",
+        )
+        == []
+    )

@@ -95,14 +95,17 @@ CORPUS_NOTE = (
 PRECISION: dict[str, str] = {
     "CV001": "125 findings in 81 templates, all true to the letter (no configuration, or "
     "settings left false); the risk is lower than it reads, since S3 blocks public access on "
-    "new buckets by default since April 2023: medium, not high.",
+    "new buckets by default since April 2023: medium, not high. Tests cite F5's bigip-standalone "
+    "bucket (true) and AWS's hook-deployment bucket (blocked, not reported).",
     "CV002": "112 findings in 77 templates; a seeded sample of 25 (`random.Random(16)`) judged: "
     "all true to the letter (no BucketEncryption), all of low risk, since S3 encrypts every new "
     "object with SSE-S3 anyway since January 2023 "
     "(https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingServerSideEncryption.html): "
     "what is missing is the declared intent and a customer key. No false finding.",
     "CV003": "10 findings in 10 templates, all true (artifact buckets without a customer key). "
-    "An ArtifactStore without EncryptionKey beside a bucket with one is also reported.",
+    "An ArtifactStore without EncryptionKey beside a bucket with one is also reported. Tests "
+    "cite AWS's ECS blue/green pipeline (true) and ADF's deployment pipeline (keyed, not "
+    "reported).",
     "CV004": "5 findings in 5 templates, all true but low-risk (ECR encrypts with AES256 "
     "whatever the template says; the rule asks for the intent and, for sensitive images, a "
     "customer key). No false finding.",
@@ -163,7 +166,8 @@ PRECISION: dict[str, str] = {
     "Constructs log groups kept forever on purpose (their cfn_nag W86 suppression says so): "
     "accepted, suppress with that reason.",
     "CV035": "214 findings; Lambda@Edge functions (their logs live in per-Region groups a "
-    "template cannot create) are passed over.",
+    "template cannot create) are passed over. Tests cite AWS's hook contract-test functions "
+    "(true) and widdix's log anonymizer (its /aws/lambda group, not reported).",
     "CV036": "59 findings in 45 templates before issue 16, 57 in 44 after; a seeded sample of 25 "
     "(`random.Random(16)`) and one finding of each message shape (account, region, both) "
     "judged. False and fixed: AWS's AmazonIpSpaceChanged topic exists only in us-east-1 of "
@@ -275,7 +279,8 @@ PRECISION: dict[str, str] = {
     "CV082": "141 findings before, 33 after: continuous metrics (EC2, RDS, ElastiCache, ...) "
     "and AWS/DynamoDB (whose alarms ignore missing data) need no TreatMissingData.",
     "CV083": "29 findings before, 28 after: EventBridge failure routing and CodeBuild "
-    "FailedBuilds alarms are accepted as equivalent designs.",
+    "FailedBuilds alarms are accepted as equivalent designs. Tests cite rain's forecast pipeline "
+    "module (true) and ADF's deployment pipeline (EventBridge failure routing, not reported).",
     "CV084": "9 findings in 9 templates, advice (info), all true: pipelines that deploy and "
     "record nothing.",
     "CV085": "9 findings in 9 templates, advice (info), all true: no scan before the first "
