@@ -278,18 +278,20 @@ def test_hostile_package_json_is_present_but_unhelpful(tmp_path: Path, package: 
     (tmp_path / "index.js").write_text("exports.handler = async (event) => ({})\n")
     text = _init(tmp_path)
     assert "package.json" in text
-    assert "runtime: nodejs22.x" in text
+    assert "runtime: nodejs24.x  # check this: package.json names no engines.node" in text
 
 
 @pytest.mark.parametrize(
     ("node", "runtime"),
     [
-        ("1" * 5000, "nodejs22.x\n"),
-        (">=20.11", "nodejs22.x  # package.json engines.node asks for 20\n"),
-        (20, "nodejs22.x  # package.json engines.node asks for 20\n"),
-        (True, "nodejs22.x\n"),
+        ("1" * 5000, "nodejs24.x  # check this: package.json names no engines.node\n"),
+        (">=20.11", "nodejs24.x  # check this: package.json engines.node asks for 20\n"),
+        (20, "nodejs24.x  # check this: package.json engines.node asks for 20\n"),
+        (True, "nodejs24.x  # check this: package.json names no engines.node\n"),
+        (">=22", "nodejs22.x  # from package.json engines.node\n"),
+        ("24.x", "nodejs24.x  # from package.json engines.node\n"),
     ],
-    ids=["5000-digits", "range", "number", "bool"],
+    ids=["5000-digits", "range", "number", "bool", "offered-22", "offered-24"],
 )
 def test_engines_node_never_gives_a_runtime_the_spec_refuses(
     tmp_path: Path, node: object, runtime: str
