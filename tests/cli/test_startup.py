@@ -115,3 +115,41 @@ def test_the_spec_patterns_compile_with_pythons_re() -> None:
     from conveyor.spec.models import Spec
 
     assert Spec.model_config.get("regex_engine") == "python-re"
+
+
+def test_the_help_of_conveyor_imports_no_command_module() -> None:
+    # `conveyor --help` lists the commands from their summaries in conveyor.cli.main; building
+    # every command's click objects was a fifth of its start-up.
+    code = (
+        "from conveyor.cli.main import build_app\n"
+        "try:\n"
+        "    build_app()(['--help'], prog_name='conveyor')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+    )
+    modules = _modules_after(code)
+    assert "conveyor.cli.help" in modules  # the help was rendered by this process
+    from conveyor.cli.main import _COMMANDS
+
+    command_modules = {f"conveyor.cli.{entry.module}" for entry in _COMMANDS.values()}
+    assert sorted(command_modules & modules) == []
+
+
+def test_each_summary_is_the_first_paragraph_of_its_commands_help() -> None:
+    from conveyor.cli.main import _COMMANDS, command, unwrapped
+
+    for name, entry in _COMMANDS.items():
+        assert entry.summary == unwrapped(command(name).__doc__).split("\n\n")[0], name
+
+
+def test_a_command_is_built_when_asked_for_and_a_misspelt_one_gets_a_suggestion() -> None:
+    from typer.testing import CliRunner
+
+    from conveyor.cli.main import build_app
+
+    runner = CliRunner()
+    result = runner.invoke(build_app(), ["validate", str(EXAMPLE)])
+    assert result.exit_code == 0 and "is valid" in result.stdout, result.output
+    result = runner.invoke(build_app(), ["valdate", str(EXAMPLE)])
+    assert result.exit_code == 2
+    assert "No such command 'valdate'. Did you mean 'validate'?" in result.output

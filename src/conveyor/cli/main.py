@@ -14,10 +14,11 @@ import os
 import sys
 from collections.abc import Callable, Iterable
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import typer
-from typer.core import TyperGroup
+import typer.main
+from typer.core import TyperCommand, TyperGroup
 
 from conveyor import __version__
 from conveyor.cli.coercion import PlainCommand
@@ -25,19 +26,48 @@ from conveyor.cli.help import PipeSafeHelp
 
 
 class _Group(PipeSafeHelp, TyperGroup):
-    """typer's group, with help that survives pipes, and a `--help` flag that reads False, not
-    None, when not given.
+    """typer's group, with help that survives pipes, a `--help` flag that reads False, not None,
+    when not given, and each command built when it is first asked for.
 
     typer coerces a flag's value through a pydantic TypeAdapter unless the value already is a
     bool, so `conveyor check --help` imported pydantic (a third of its start-up) only to learn
     that the group's own `--help` was absent. With False as its default the flag is skipped.
+
+    Until a command is asked for, the group holds its summary from _COMMANDS: `conveyor --help`
+    lists every command without importing their modules or building their click objects (a
+    fifth of its start-up), a misspelt command still gets "did you mean", and `conveyor NAME`
+    builds NAME alone.
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._listing = False
+        for name, entry in _COMMANDS.items():
+            self.commands.setdefault(name, _Summary(name=name, help=entry.summary))
 
     def get_help_option(self, ctx: Any) -> Any:  # typer's own types live in its private _click
         option = super().get_help_option(ctx)
         if option is not None:
             option.default = False
         return option
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        found = self.commands.get(cmd_name)
+        if isinstance(found, _Summary) and not self._listing:
+            found = self.commands[cmd_name] = _built(cmd_name)
+        return found
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        # The command list needs each command's summary only, not the command.
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
+
+class _Summary(TyperCommand):
+    """A command not built yet: its name and summary, enough to list it in the group's help."""
 
 
 class _Command(PipeSafeHelp, PlainCommand):
@@ -81,38 +111,116 @@ def _one_line(paragraph: str) -> str:
     return indent + " ".join(line.strip() for line in paragraph.splitlines())
 
 
-# Each command's module and function. A command's module is imported only when that command
-# runs (or the whole app is asked for: `conveyor --help`, tests): `conveyor check` on one file,
-# as pre-commit hooks run it, then loads neither rich nor the other commands' modules.
-_COMMANDS: dict[str, tuple[str, str]] = {
-    "validate": ("validate", "validate"),
-    "synth": ("synth", "synth"),
-    "plan": ("plan", "plan"),
-    "check": ("check", "check"),
-    "schema": ("schema", "schema"),
-    "init": ("init", "init"),
-    "diagram": ("diagram", "diagram"),
-    "cost": ("cost", "cost"),
-    "deploy": ("deploy", "deploy"),
-    "diff": ("deploy", "diff"),
-    "destroy": ("deploy", "destroy"),
-    "bootstrap": ("deploy", "bootstrap"),
-    "history": ("history", "history"),
-    "status": ("status", "status"),
-    "rollback": ("rollback", "rollback"),
+class _Entry(NamedTuple):
+    module: str  # in conveyor.cli
+    function: str
+    summary: str  # the first paragraph of the function's docstring (a test keeps them equal)
+
+
+# Each command's module, function and summary. A command's module is imported only when that
+# command runs (or the whole app is asked for, as tests do): `conveyor --help` lists the
+# summaries, and `conveyor check` on one file, as pre-commit hooks run it, loads neither rich
+# nor the other commands' modules.
+_COMMANDS: dict[str, _Entry] = {
+    "validate": _Entry(
+        "validate",
+        "validate",
+        "Check a conveyor.yaml and explain every problem with its line (no AWS, no CDK).",
+    ),
+    "synth": _Entry(
+        "synth",
+        "synth",
+        "Synthesize conveyor.yaml into CloudFormation templates (a CDK cloud assembly).",
+    ),
+    "plan": _Entry(
+        "plan",
+        "plan",
+        "Show the pipeline's stages in order, its parallel actions, and how long it takes.",
+    ),
+    "check": _Entry(
+        "check",
+        "check",
+        "Check CloudFormation templates (JSON/YAML, CDK output) for pipeline failure modes.",
+    ),
+    "schema": _Entry(
+        "schema",
+        "schema",
+        "Print the JSON Schema of conveyor.yaml (completion and validation in editors).",
+    ),
+    "init": _Entry(
+        "init", "init", "Look at a repository and write a commented conveyor.yaml that validates."
+    ),
+    "diagram": _Entry(
+        "diagram",
+        "diagram",
+        "Draw the pipeline: stages, parallel actions, approvals, environments, AWS resources.",
+    ),
+    "cost": _Entry(
+        "cost", "cost", "Estimate the monthly cost of the pipeline and what it creates, by service."
+    ),
+    "deploy": _Entry(
+        "deploy",
+        "deploy",
+        "Create or update the pipeline stack (AWS CDK CLI deploy); the pipeline does the rest.",
+    ),
+    "diff": _Entry(
+        "deploy",
+        "diff",
+        "Show what the next release changes: the pipeline stack, then each environment's stack.",
+    ),
+    "destroy": _Entry(
+        "deploy",
+        "destroy",
+        "Delete the pipeline's stack (AWS CDK CLI destroy), after confirmation.",
+    ),
+    "bootstrap": _Entry(
+        "deploy",
+        "bootstrap",
+        "Prepare an AWS account for conveyor, once per account and region (AWS CDK bootstrap).",
+    ),
+    "history": _Entry(
+        "history",
+        "history",
+        "Recent deployments and the four DORA metrics, read from the deployment history table.",
+    ),
+    "status": _Entry(
+        "status",
+        "status",
+        "Show the pipeline's latest executions, each stage's state and what each environment runs.",
+    ),
+    "rollback": _Entry(
+        "rollback",
+        "rollback",
+        "Roll an environment back to its last good release (CodePipeline RollbackStage).",
+    ),
 }
 
 
 def command(name: str) -> Callable[..., None]:
-    module, function = _COMMANDS[name]
+    entry = _COMMANDS[name]
     found: Callable[..., None] = getattr(
-        importlib.import_module(f"conveyor.cli.{module}"), function
+        importlib.import_module(f"conveyor.cli.{entry.module}"), entry.function
     )
     return found
 
 
-def build_app(names: Iterable[str]) -> typer.Typer:
-    """The `conveyor` app with the commands ``names`` (in that order)."""
+def _register(app: typer.Typer, name: str) -> None:
+    function = command(name)
+    app.command(name, help=unwrapped(function.__doc__), cls=_Command)(function)
+
+
+def _built(name: str) -> Any:
+    """The click command `name`, built on its own as build_app would build it."""
+    single = typer.Typer(
+        add_completion=False, pretty_exceptions_enable=False, rich_markup_mode="rich"
+    )
+    _register(single, name)
+    return typer.main.get_command(single)
+
+
+def build_app(names: Iterable[str] = ()) -> typer.Typer:
+    """The `conveyor` app with the commands ``names`` built (in that order); the others are
+    built when asked for."""
     app = typer.Typer(
         cls=_Group,
         name="conveyor",
@@ -129,8 +237,7 @@ def build_app(names: Iterable[str]) -> typer.Typer:
     )
     app.callback()(_options)
     for name in names:
-        function = command(name)
-        app.command(name, help=unwrapped(function.__doc__), cls=_Command)(function)
+        _register(app, name)
     return app
 
 
@@ -151,10 +258,8 @@ def __getattr__(name: str) -> Any:
 
 def run() -> None:
     """Console-script entry point."""
-    args = sys.argv[1:]
-    # Only the command asked for; anything else (no command, `--help`, `--version`, a misspelt
-    # command that click suggests a name for) gets every command.
-    app = build_app(args[:1]) if args and args[0] in _COMMANDS else full_app()
+    # No command built yet: the group builds the one asked for, and lists the others' summaries.
+    app = build_app()
     try:
         app()
     except OSError as exc:

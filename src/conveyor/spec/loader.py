@@ -12,6 +12,7 @@ import difflib
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, get_args
 
@@ -517,9 +518,11 @@ def parse_spec(text: str | bytes, file: str = "conveyor.yaml") -> Spec:
     return spec
 
 
+@lru_cache(maxsize=2)
 def key_lines(text: str) -> dict[str, int]:
     """The line each key path of `text` (a spec that parses) is written on, named as problems
-    name it (`environments[1].deploy.lambda.function.runtime`)."""
+    name it (`environments[1].deploy.lambda.function.runtime`). Worked out once per text:
+    validate asks for each of its warnings."""
     root = _compose(text, "conveyor.yaml")
     if root is None:
         return {}
