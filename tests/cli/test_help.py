@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 from importlib.metadata import version
+from typing import Any
 
 import pytest
 import typer.main
@@ -205,3 +206,100 @@ def test_help_on_a_terminal_is_still_typers() -> None:
     assert "Usage: conveyor check [OPTIONS] PATH..." in text
     assert "─ Options ─" in text
     assert max(len(line) for line in text.splitlines()) <= 60
+
+
+# --- help on a terminal (issue 12): words, not Python types; the terminal's width -------------
+
+
+def _helps_on_a_terminal(columns: int) -> dict[str, str]:
+    """Every command's help as a person sees it on a terminal `columns` wide (its window size,
+    no COLUMNS variable), colours removed, by command name."""
+    import fcntl
+    import struct
+    import termios
+
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    primary, secondary = os.openpty()
+    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
+    process = subprocess.Popen(
+        [sys.executable, "-c", HELP_OF_EVERY_COMMAND],
+        stdin=secondary,
+        stdout=secondary,
+        stderr=secondary,
+        env=env,
+    )
+    os.close(secondary)
+    chunks = []
+    try:
+        while chunk := os.read(primary, 65536):
+            chunks.append(chunk)
+    except OSError:  # EIO: the terminal closed when the child exited
+        pass
+    os.close(primary)
+    assert process.wait() == 0
+    text = re.sub(r"\x1b\[[0-9;?]*[a-zA-Z]", "", b"".join(chunks).decode()).replace("\r", "")
+    helps: dict[str, str] = {}
+    for block in text.split("=== ")[1:]:
+        name, _, body = block.partition("\n")
+        helps[name] = body
+    return helps
+
+
+@pytest.fixture(scope="module", params=[80, 200], ids=lambda c: f"{c}-columns")
+def terminal_helps(request: pytest.FixtureRequest) -> tuple[int, dict[str, str]]:
+    return request.param, _helps_on_a_terminal(request.param)
+
+
+def _params(name: str) -> list[Any]:
+    """The parameters `name`'s help shows (the group's when `name` is empty)."""
+    group = typer.main.get_command(app)
+    command = group if not name else group.commands[name]  # type: ignore[attr-defined]
+    return [p for p in command.get_params(typer.Context(command)) if not getattr(p, "hidden", 0)]
+
+
+@pytest.mark.parametrize("name", ["", *COMMANDS])
+def test_help_on_a_terminal_names_values_in_words_and_cuts_no_word(
+    terminal_helps: tuple[int, dict[str, str]], name: str
+) -> None:
+    columns, helps = terminal_helps
+    text = helps[name]
+    assert "─ Options ─" in text  # typer's panels: this is the terminal's help
+    assert max(len(line) for line in text.splitlines()) <= columns
+    # No Python types: typer printed <list[str]>, <path>, <int range>, <bool> after a flag.
+    assert not re.search(r"<(list|path|text|int|float|bool|str)\b|list\[", text), text
+    words = set(re.sub(r"[│╭╮╰╯─]", " ", text).split())
+    for param in _params(name):
+        names = (
+            [o for o in param.opts if o.startswith("--")]
+            if param.param_type_name == "option"
+            else []
+        )
+        shown = [*names, *([param.metavar] if param.metavar else [])]
+        shown += (param.help or "").split()
+        missing = [w for w in shown if w not in words]
+        assert missing == [], f"cut or missing in `conveyor {name} -h`: {missing}\n{text}"
+
+
+def test_help_on_a_wide_terminal_uses_its_width() -> None:
+    helps = _helps_on_a_terminal(200)
+    lines = [line.strip(" │") for line in helps["check"].splitlines()]
+    # One paragraph on one line: not folded at 80 columns.
+    paragraph = (
+        "Exit codes: 0 nothing at or above --fail-on, 1 findings, 2 a usage error, an input "
+        "that cannot be read or parsed,"
+    )
+    assert any(line.startswith(paragraph) for line in lines), helps["check"]
+
+
+def test_every_value_an_option_takes_is_named_in_words() -> None:
+    """Each option that takes a value shows a metavar in capitals (a word, not a type); each
+    choice option's help names every choice (its metavar is a word, so help must)."""
+    for name in COMMANDS:
+        for param in _params(name):
+            if param.param_type_name != "option" or param.is_flag or param.count:
+                continue
+            assert param.metavar and param.metavar == param.metavar.upper(), (name, param.opts)
+            choices = param.type_descriptor.choices
+            for choice in choices or ():
+                value = getattr(choice, "value", choice)
+                assert value in (param.help or ""), (name, param.opts, value)

@@ -28,6 +28,7 @@ EndpointOption = Annotated[
     str | None,
     typer.Option(
         "--endpoint-url",
+        metavar="URL",
         help="Endpoint of a local stack (LocalStack), e.g. http://localhost:4566.",
         show_default="AWS's",
     ),

@@ -63,35 +63,50 @@ def check(
         ),
     ],
     output_format: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="Output format.")
+        OutputFormat,
+        typer.Option(
+            "--format", "-f", metavar="FORMAT", help="Output format: text, json or sarif."
+        ),
     ] = OutputFormat.text,
     fail_on: Annotated[
         FailOn,
-        typer.Option(help="Exit 1 when a finding has at least this severity."),
+        typer.Option(
+            metavar="SEVERITY",
+            help="Exit 1 when a finding has at least this severity: low, medium, high or critical.",
+        ),
     ] = FailOn.medium,
     ignore: Annotated[
         list[str] | None,
-        typer.Option(help="Rule ids to skip, comma-separated (e.g. CV090,CV091)."),
+        typer.Option(metavar="RULES", help="Rule ids to skip, comma-separated (e.g. CV090,CV091)."),
     ] = None,
     require_tags: Annotated[
         list[str] | None,
         typer.Option(
+            metavar="KEYS",
             help="Tag keys every taggable resource must carry, comma-separated "
-            "(default: any tag at all)."
+            "(default: any tag at all).",
         ),
     ] = None,
     jobs: Annotated[
         int,
-        typer.Option("--jobs", "-j", min=0, help="Parallel processes; 0 picks one per core."),
+        typer.Option(
+            "--jobs", "-j", min=0, metavar="N", help="Parallel processes; 0 picks one per core."
+        ),
     ] = 0,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Write the report to this file instead of stdout."),
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Write the report to this file instead of stdout.",
+        ),
     ] = None,
     time_limit: Annotated[
         float,
         typer.Option(
             min=0,
+            metavar="SECONDS",
             help="Seconds one file may take, reading and parsing included; past it the file "
             "is an error (exit 2) and the others are still checked.",
         ),
@@ -100,6 +115,7 @@ def check(
         int,
         typer.Option(
             min=1,
+            metavar="MIB",
             help="MiB of memory one file may use when checked in a worker process (with "
             "--jobs, or a file over 1 MB); past it the file is an error (exit 2).",
         ),
@@ -108,6 +124,7 @@ def check(
         InputKind,
         typer.Option(
             "--input",
+            metavar="KIND",
             help="What the inputs are: terraform (terraform show -json), pulumi (pulumi "
             "preview --json, pulumi stack export) or cloudformation; auto detects it.",
         ),

@@ -37,13 +37,16 @@ MAX_LCU = 1_000_000.0
 
 def cost(
     spec: Annotated[Path, typer.Argument(help="Path to conveyor.yaml.", show_default=False)],
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.table,
+    fmt: Annotated[
+        Format, typer.Option("--format", "-f", metavar="FORMAT", help="table or json.")
+    ] = Format.table,
     deploys_per_day: Annotated[
         float,
         typer.Option(
             "--deploys-per-day",
             min=0.0,
             max=MAX_DEPLOYS_PER_DAY,
+            metavar="N",
             help="Pipeline executions a day, through every stage.",
         ),
     ] = 5.0,
@@ -53,13 +56,20 @@ def cost(
             "--build-minutes",
             min=0.0,
             max=MAX_BUILD_MINUTES,
+            metavar="MINUTES",
             help="Minutes one build takes.",
             show_default="the plan's typical duration",
         ),
     ] = None,
     image_mb: Annotated[
         float,
-        typer.Option("--image-mb", min=0.0, max=MAX_IMAGE_MB, help="Compressed size of one image."),
+        typer.Option(
+            "--image-mb",
+            min=0.0,
+            max=MAX_IMAGE_MB,
+            metavar="MB",
+            help="Compressed size of one image.",
+        ),
     ] = 250.0,
     lcu: Annotated[
         float,
@@ -77,7 +87,10 @@ def cost(
     prices_file: Annotated[
         Path | None,
         typer.Option(
-            "--prices", help="Your own price file, shaped like conveyor's.", show_default=False
+            "--prices",
+            metavar="FILE",
+            help="Your own price file, shaped like conveyor's.",
+            show_default=False,
         ),
     ] = None,
 ) -> None:

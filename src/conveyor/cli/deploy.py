@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 SpecArgument = Annotated[Path, typer.Argument(help="Path to conveyor.yaml.", show_default=False)]
 OutputOption = Annotated[
-    Path, typer.Option("--output", "-o", help="Where the cloud assembly is written.")
+    Path, typer.Option("--output", "-o", metavar="DIR", help="Where the cloud assembly is written.")
 ]
 ProfileOption = Annotated[
     str | None,
@@ -142,6 +142,7 @@ def deploy(
         Approval,
         typer.Option(
             "--require-approval",
+            metavar="WHEN",
             help="When the CDK asks before deploying: broadening (security changes), "
             "any-change, or never.",
         ),

@@ -28,6 +28,7 @@ def diagram(
         typer.Option(
             "--format",
             "-f",
+            metavar="FORMAT",
             help="mermaid, svg or png.",
             show_default="from the -o suffix, else mermaid",
         ),
@@ -37,6 +38,7 @@ def diagram(
         typer.Option(
             "--output",
             "-o",
+            metavar="FILE",
             help="File to write (.mmd, .md, .svg, .png); default standard output.",
             show_default=False,
         ),

@@ -7,7 +7,11 @@ help is click's plain layout at an unbounded width: one paragraph, option or com
 nothing cut. On a terminal it stays typer's (a person reads it at the terminal's width).
 
 The usage line names arguments as users type them (`PATH...`, `SPEC`, `[DIR]`); typer 0.29
-printed the parameter's Python name in braces (`{paths}...`).
+printed the parameter's Python name in braces (`{paths}...`). Options name what they take in
+words (`--output DIR`, `--ignore RULES`, `--region REGION`), never a Python type (typer 0.29
+printed `<list[str]>`, `<path>`, `<int range>`, `<bool>` after a flag), and a choice's values
+are in its help text: a long `<low|medium|high|critical>` was what rich folded mid-word at 80
+columns.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import sys
 from typing import IO, Any
 
 from typer import _click
+from typer.core import TyperArgument, TyperOption
 
 try:  # typer's own entry point, which takes the markup mode per call (typer >= 0.2x)
     from typer.core import _main
@@ -49,13 +54,47 @@ def typed_name(param: Any) -> str:
     return name if param.required else f"[{name}]"
 
 
+class _Argument(TyperArgument):
+    """An argument whose help shows its name only (typer added its Python type, `<path>`)."""
+
+    def display_type_rich(self, ctx: Any) -> str | None:
+        return None
+
+
+class _Option(TyperOption):
+    """An option whose help shows its metavar (a word) after it, and nothing after a flag."""
+
+    def display_type_rich(self, ctx: Any) -> str | None:
+        if self.is_flag or self.count:
+            return None
+        return self.metavar
+
+
+def readable(param: Any) -> Any:
+    """`param` with help that names what it takes in words: an argument its name in capitals,
+    an option its metavar or else its long name in capitals (`--region REGION`)."""
+    if isinstance(param, TyperArgument) and not isinstance(param, _Argument):
+        param.__class__ = _Argument
+        param.metavar = param.metavar or str(param.name).upper()
+    elif isinstance(param, TyperOption) and not isinstance(param, _Option):
+        param.__class__ = _Option
+        if param.metavar is None and not (param.is_flag or param.count):
+            long = max(param.opts, key=len).lstrip("-")
+            param.metavar = long.upper().replace("-", "_")
+    return param
+
+
 class PipeSafeHelp:
     """Help for typer's command and group classes: plain and unwrapped off a terminal, with
-    arguments named as users type them. Put it before the typer class in the bases."""
+    arguments and option values named as users type them. Put it before the typer class in the
+    bases."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return [readable(p) for p in super().get_params(ctx)]  # type: ignore[misc]
 
     def collect_usage_pieces(self, ctx: Any) -> list[str]:
         pieces: list[str] = super().collect_usage_pieces(ctx)  # type: ignore[misc]
-        for param in self.get_params(ctx):  # type: ignore[attr-defined]
+        for param in self.get_params(ctx):
             if param.param_type_name == "argument":
                 for piece in param.get_usage_pieces(ctx):
                     pieces[pieces.index(piece)] = typed_name(param)
@@ -71,7 +110,7 @@ class PipeSafeHelp:
 
     def format_options(self, ctx: Any, formatter: Any) -> None:
         arguments, options = [], []
-        for param in self.get_params(ctx):  # type: ignore[attr-defined]
+        for param in self.get_params(ctx):
             record = param.get_help_record(ctx)
             if record is None:
                 continue

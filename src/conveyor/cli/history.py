@@ -109,17 +109,22 @@ def history(
         list[str] | None,
         typer.Option(
             "--env",
+            metavar="NAME",
             help="Environment (repeat). Without one: all, by a slower Scan.",
             show_default="the spec's environments",
         ),
     ] = None,
     since: Annotated[
-        str, typer.Option("--since", help="Window: 30d, 12h, 2w, or a date like 2026-03-01.")
+        str,
+        typer.Option(
+            "--since", metavar="WINDOW", help="Window: 30d, 12h, 2w, or a date like 2026-03-01."
+        ),
     ] = "30d",
     spec: Annotated[
         Path | None,
         typer.Option(
             "--spec",
+            metavar="FILE",
             help="conveyor.yaml: gives app, environments, table and region.",
             show_default="./conveyor.yaml if present",
         ),
@@ -132,12 +137,17 @@ def history(
         str | None,
         typer.Option("--region", help="AWS region.", show_default="spec, then AWS_REGION"),
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", min=0, help="Recent deployments to list.")] = 20,
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.table,
+    limit: Annotated[
+        int, typer.Option("--limit", min=0, metavar="N", help="Recent deployments to list.")
+    ] = 20,
+    fmt: Annotated[
+        Format, typer.Option("--format", "-f", metavar="FORMAT", help="table or json.")
+    ] = Format.table,
     endpoint_url: Annotated[
         str | None,
         typer.Option(
             "--endpoint-url",
+            metavar="URL",
             help="DynamoDB endpoint of a local stack (DynamoDB Local, LocalStack), "
             "e.g. http://localhost:8000.",
             show_default="AWS's",

@@ -33,7 +33,11 @@ def init(
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", "-o", help="Where to write; default DIR/conveyor.yaml.", show_default=False
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Where to write; default DIR/conveyor.yaml.",
+            show_default=False,
         ),
     ] = None,
     yes: Annotated[
@@ -61,11 +65,18 @@ def init(
     ] = None,
     connection: Annotated[
         str | None,
-        typer.Option("--connection", help="CodeStar connection ARN.", show_default=False),
+        typer.Option(
+            "--connection", metavar="ARN", help="CodeStar connection ARN.", show_default=False
+        ),
     ] = None,
     repo: Annotated[
         str | None,
-        typer.Option("--repo", help="owner/name of the repository.", show_default="git remote"),
+        typer.Option(
+            "--repo",
+            metavar="OWNER/NAME",
+            help="owner/name of the repository.",
+            show_default="git remote",
+        ),
     ] = None,
     branch: Annotated[
         str | None, typer.Option("--branch", help="Branch that triggers the pipeline.")
@@ -73,7 +84,10 @@ def init(
     environments: Annotated[
         list[str] | None,
         typer.Option(
-            "--env", help="An environment, in deploy order (repeat).", show_default="staging, prod"
+            "--env",
+            metavar="NAME",
+            help="An environment, in deploy order (repeat).",
+            show_default="staging, prod",
         ),
     ] = None,
     port: Annotated[

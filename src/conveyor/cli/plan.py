@@ -74,7 +74,9 @@ def _as_json(result: Plan) -> dict[str, Any]:
 
 def plan(
     spec: Annotated[Path, typer.Argument(help="Path to conveyor.yaml.", show_default=False)],
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="text or json.")] = Format.text,
+    fmt: Annotated[
+        Format, typer.Option("--format", "-f", metavar="FORMAT", help="text or json.")
+    ] = Format.text,
 ) -> None:
     """Show the pipeline's stages in order, its parallel actions, and how long it takes.
 

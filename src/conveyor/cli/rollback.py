@@ -75,7 +75,10 @@ def rollback(
         str, typer.Argument(help="Environment to roll back (its name in conveyor.yaml).")
     ],
     spec: Annotated[
-        Path, typer.Option("--spec", help="conveyor.yaml: gives the pipeline and its stages.")
+        Path,
+        typer.Option(
+            "--spec", metavar="FILE", help="conveyor.yaml: gives the pipeline and its stages."
+        ),
     ] = Path("conveyor.yaml"),
     to: Annotated[
         str | None,

@@ -36,6 +36,7 @@ def schema(
         typer.Option(
             "--output",
             "-o",
+            metavar="FILE",
             help="Write the schema to this file instead of standard output.",
             show_default=False,
         ),

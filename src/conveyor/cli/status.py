@@ -43,10 +43,13 @@ _STYLE = {
 def status(
     spec: Annotated[
         Path,
-        typer.Option("--spec", help="conveyor.yaml: gives the pipeline, stages and stacks."),
+        typer.Option(
+            "--spec", metavar="FILE", help="conveyor.yaml: gives the pipeline, stages and stacks."
+        ),
     ] = Path("conveyor.yaml"),
     limit: Annotated[
-        int, typer.Option("--limit", min=0, max=100, help="Latest executions to list.")
+        int,
+        typer.Option("--limit", min=0, max=100, metavar="N", help="Latest executions to list."),
     ] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
     region: RegionOption = None,

@@ -100,7 +100,7 @@ def synthesize_or_exit(spec: Spec, output: Path, *, nag: bool = False) -> SynthR
 def synth(
     spec: Annotated[Path, typer.Argument(help="Path to conveyor.yaml.", show_default=False)],
     output: Annotated[
-        Path, typer.Option("--output", "-o", help="Directory for *.template.json.")
+        Path, typer.Option("--output", "-o", metavar="DIR", help="Directory for *.template.json.")
     ] = Path("cdk.out"),
     nag: Annotated[
         bool,
