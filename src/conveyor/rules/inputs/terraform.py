@@ -485,16 +485,8 @@ def _record(resource: dict[str, Any], unknowns: dict[str, Any], reader: _Reader)
         if computed:
             rec.computed = frozenset(c.split(".", 1)[0] for c in computed)
             rec.derived = {c: names for c, names in computed.items() if "." in c}
-            local_each = any(e.startswith("local.") for e in config.each)
-            rec.unresolved = frozenset(
-                c
-                for c, names in computed.items()
-                if "." not in c
-                and c not in refs
-                and any(
-                    n.startswith("local.") or (local_each and n.startswith("each.")) for n in names
-                )
-            )
+            if len(computed) > len(refs):  # some expression names no resource conveyor follows
+                rec.unresolved = _unresolved(computed, refs, config.each)
         # Blocks written with ``dynamic`` are missing from Terraform's ``expressions`` but
         # present in the planned values: a block there that no expression explains is one the
         # user wrote (computed blocks of a new resource are unknown). Only the values no
@@ -510,6 +502,20 @@ def _record(resource: dict[str, Any], unknowns: dict[str, Any], reader: _Reader)
     elif reader.has_config:
         rec.declared = frozenset(k for k, v in values.items() if v is not UNKNOWN)
     return rec
+
+
+def _unresolved(
+    computed: dict[str, list[str]], refs: dict[str, list[str]], each: tuple[str, ...]
+) -> frozenset[str]:
+    """Top-level attributes whose expression reads a local value (directly, or through
+    ``each`` of a ``for_each`` over one) and names no resource (``Record.unresolved``)."""
+    local_each = any(e.startswith("local.") for e in each)
+    prefixes = ("local.", "each.") if local_each else ("local.",)
+    return frozenset(
+        c
+        for c, names in computed.items()
+        if "." not in c and c not in refs and any(n.startswith(prefixes) for n in names)
+    )
 
 
 def _with_unknown(

@@ -33,23 +33,37 @@ def _denies_plain_http(stmt: dict[str, Any]) -> bool:
     return False
 
 
-def _names_bucket(target: Any, res: Resource) -> bool:
-    """The policy's Bucket is this bucket: a Ref to it, or the same name written the same way
-    (a literal, or a Sub/Join of the same parameters and pseudo parameters)."""
-    if ref_target(target) == res.logical_id:
-        return True
-    name = render(res.properties.get("BucketName"))
-    return name is not None and render(target) == name
+def _policies_by_bucket(
+    ctx: Context,
+) -> tuple[list[str], dict[str, list[int]], dict[str, list[int]]]:
+    """Bucket policies by the bucket they name: the logical id a Ref names, and the rendered
+    name (a literal, or a Sub/Join of parameters and pseudo parameters); positions in template
+    order. Built once per template: a scan per bucket took time quadratic in the buckets."""
+    policies = ctx.relations.of_type("AWS::S3::BucketPolicy")
+    by_ref: dict[str, list[int]] = {}
+    by_name: dict[str, list[int]] = {}
+    for index, lid in enumerate(policies):
+        target = ctx.template.resources[lid].properties.get("Bucket")
+        ref = ref_target(target)
+        if ref is not None:
+            by_ref.setdefault(ref, []).append(index)
+        name = render(target)
+        if name is not None:
+            by_name.setdefault(name, []).append(index)
+    return policies, by_ref, by_name
 
 
 def check(res: Resource, ctx: Context) -> Iterator[Hit]:
-    for lid in ctx.relations.of_type("AWS::S3::BucketPolicy"):
-        policy = ctx.template.resources[lid].properties
-        if _names_bucket(policy.get("Bucket"), res):
-            if any(_denies_plain_http(s) for _, s in statements(policy.get("PolicyDocument"))):
-                return
-            if not isinstance(policy.get("PolicyDocument"), dict):
-                return  # document built by an intrinsic: cannot judge
+    """A policy naming this bucket (a Ref to it, or the same name written the same way)."""
+    policies, by_ref, by_name = ctx.memo("CV006.policies", lambda: _policies_by_bucket(ctx))
+    name = render(res.properties.get("BucketName"))
+    naming = by_ref.get(res.logical_id, []) + (by_name.get(name, []) if name is not None else [])
+    for index in sorted(set(naming)):
+        policy = ctx.template.resources[policies[index]].properties
+        if any(_denies_plain_http(s) for _, s in statements(policy.get("PolicyDocument"))):
+            return
+        if not isinstance(policy.get("PolicyDocument"), dict):
+            return  # document built by an intrinsic: cannot judge
     yield Hit(
         res.logical_id,
         "Properties",
