@@ -72,6 +72,7 @@ from conveyor.stages.environment import (
     grant_stack_parameters,
     stage_name,
 )
+from conveyor.stages.pull_request import PullRequestPipeline
 from conveyor.stages.self_update import UpdatePipeline
 
 SHARED_ENVIRONMENT = "shared"
@@ -96,6 +97,8 @@ class Pipeline(Construct):
 
     # The S3 source's bucket (source: {s3: ...}), which the source stage creates.
     source_bucket: s3.Bucket
+    # The GitHub source's connection (its stack parameter), which the source stage creates.
+    connection_arn: str
 
     def __init__(self, scope: Construct, id: str, *, spec: Spec, self_update: bool = False) -> None:
         super().__init__(scope, id)
@@ -399,6 +402,18 @@ class Pipeline(Construct):
             }
         )
         self._alarms(projects)
+
+        # --- pull requests: a second pipeline that builds, tests and scans, never deploys ----
+        self.pull_requests: PullRequestPipeline | None = None
+        github = spec.source.github
+        if github is not None and github.pull_requests is not None:
+            self.pull_requests = PullRequestPipeline(
+                self, "PullRequests", access_logs=access_logs, production=production
+            )
+            notifications.watch_pull_requests(
+                pipeline_name=self.pull_requests.pipeline.pipeline_name,
+                project_names=[p.project_name for p in self.pull_requests.projects],
+            )
 
         # --- outputs (FM82) ------------------------------------------------------------------
         CfnOutput(self, "PipelineName", value=self.pipeline.pipeline_name)

@@ -14,7 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from conveyor.spec.models import Environment, EnvironmentJob, Spec, shift_minutes
+from conveyor.spec.models import (
+    PULL_REQUEST_NAME,
+    Environment,
+    EnvironmentJob,
+    Spec,
+    shift_minutes,
+)
 
 ActionKind = Literal["source", "build", "test", "scan", "gate", "approval", "deploy", "validate"]
 
@@ -161,11 +167,33 @@ class RunningService:
 
 
 @dataclass(frozen=True)
+class PullRequestPlan:
+    """The pull-request pipeline (source.github.pull_requests): what starts it, and its stages,
+    which never deploy (stages/pull_request.py: what it is kept apart from, and why)."""
+
+    pipeline: str  # its name, {app}-pr[-{suffix}]
+    branches: tuple[str, ...]  # pull requests into these start it
+    events: tuple[str, ...]
+    stages: tuple[Stage, ...]
+
+    @property
+    def minutes(self) -> float:
+        return sum(stage.minutes for stage in self.stages)
+
+    def describe(self) -> str:
+        events = " or ".join(
+            {"OPEN": "opened", "UPDATED": "updated"}.get(e, e) for e in self.events
+        )
+        return f"pull requests into {', '.join(self.branches)}, {events}"
+
+
+@dataclass(frozen=True)
 class Plan:
     app: str
     stages: tuple[Stage, ...]
     resources: tuple[str, ...] = field(default=())
     services: tuple[RunningService, ...] = field(default=())
+    pull_requests: PullRequestPlan | None = None
 
     def minutes_until(self, stage_name: str) -> float:
         """Critical path (sum of each stage's slowest waves) up to and including a stage."""
@@ -211,11 +239,34 @@ def plan(spec: Spec) -> Plan:
     ]
     if spec.build.docker:
         resources.append("ECR repository")
+    pull_requests = pull_request_plan(spec)
+    if pull_requests is not None:
+        resources.append("pull-request artifact bucket and KMS key (nothing shared)")
     return Plan(
         app=spec.app,
         stages=tuple(stages),
         resources=tuple(resources),
         services=tuple(_running_services(spec)),
+        pull_requests=pull_requests,
+    )
+
+
+def pull_request_plan(spec: Spec) -> PullRequestPlan | None:
+    """Source, then the main Build stage's build, tests and scans with nothing pushed: the
+    image scans read the image archive the build wrote. No UpdatePipeline, no environment."""
+    github = spec.source.github
+    if github is None or github.pull_requests is None:
+        return None
+    estimate = _Estimates(spec)
+    suffix = f"-{spec.suffix}" if spec.suffix else ""
+    return PullRequestPlan(
+        pipeline=f"{spec.app}-{PULL_REQUEST_NAME}{suffix}",
+        branches=tuple(github.pull_requests.branches) or (github.branch,),
+        events=tuple(github.pull_requests.events),
+        stages=(
+            _source_stage(spec, estimate),
+            _build_stage(spec, estimate, pull_request=True),
+        ),
     )
 
 
@@ -274,19 +325,24 @@ def _self_update_stage() -> Stage:
     )
 
 
-def _build_stage(spec: Spec, estimate: _Estimates) -> Stage:
+def _build_stage(spec: Spec, estimate: _Estimates, *, pull_request: bool = False) -> Stage:
     """Build, tests and source scans in parallel (FM29); image scans once the image is pushed;
-    then the scan gate (FM75)."""
+    then the scan gate (FM75). A pull request's build pushes nothing: its image scans read
+    the image archive in the build's artifact."""
     build = spec.build
+    if not build.docker:
+        built: tuple[str, ...] = ("CodeBuild project",)
+    elif pull_request:
+        built = ("CodeBuild project", "image archive (never pushed)")
+    else:
+        built = ("CodeBuild project", "ECR repository")
     actions = [
         Action(
             "Build",
             "build",
             "CodeBuild",
             run_order=1,
-            uses=("CodeBuild project", "ECR repository")
-            if build.docker
-            else ("CodeBuild project",),
+            uses=built,
             minutes=min(
                 estimate("build", BUILD_MINUTES_BY_COMPUTE[build.compute]),
                 float(build.timeout_minutes),
@@ -316,7 +372,11 @@ def _build_stage(spec: Spec, estimate: _Estimates) -> Stage:
                 "scan",
                 "CodeBuild",
                 run_order=2 if image else 1,
-                uses=("CodeBuild project", "ECR image") if image else ("CodeBuild project",),
+                uses=(
+                    ("CodeBuild project", "image archive" if pull_request else "ECR image")
+                    if image
+                    else ("CodeBuild project",)
+                ),
                 minutes=estimate("scan", IMAGE_SCAN_MINUTES if image else None),
                 compute="small",
             )

@@ -246,8 +246,20 @@ class Example:
     # ---- the pipeline ----------------------------------------------------------------------
     @cached_property
     def pipeline(self) -> Located:
-        (pipeline,) = self.of_type("AWS::CodePipeline::Pipeline")
+        """The delivery pipeline; the pull-request pipeline is `pull_request_pipeline`."""
+        (pipeline,) = (
+            p
+            for p in self.of_type("AWS::CodePipeline::Pipeline")
+            if p.resource is self.synthesized.pipeline()
+        )
         return pipeline
+
+    @cached_property
+    def pull_request_pipeline(self) -> Located | None:
+        found = self.synthesized.pull_request_pipeline()
+        return next(
+            (p for p in self.of_type("AWS::CodePipeline::Pipeline") if p.resource is found), None
+        )
 
     @cached_property
     def artifact_bucket(self) -> str:
@@ -275,6 +287,31 @@ class Example:
     @property
     def pipeline_role(self) -> Role:
         return self.role(self.pipeline.value("RoleArn"))
+
+    def projects_of_other_pipelines(self) -> set[str]:
+        """Names of the CodeBuild projects only another pipeline of the example runs."""
+        mine = {
+            action["Configuration"].get("ProjectName")
+            for _, action in self.actions()
+            if "Configuration" in action
+        }
+        return {
+            action["Configuration"]["ProjectName"]
+            for other in self.of_type("AWS::CodePipeline::Pipeline")
+            if other.lid != self.pipeline.lid
+            for stage in other.value("Stages")
+            for action in stage["Actions"]
+            if "ProjectName" in action.get("Configuration", {})
+        } - mine
+
+    def pull_request_view(self) -> Example:
+        """The same example seen from its pull-request pipeline: `pipeline`, `actions()`, the
+        artifact store and the pipeline role are that pipeline's."""
+        pulls = self.pull_request_pipeline
+        assert pulls is not None, f"{self.name} has no pull-request pipeline"
+        view = Example(self.synthesized)
+        view.__dict__["pipeline"] = pulls  # the cached_property's slot
+        return view
 
     def actions(self) -> list[tuple[str, dict[str, Any]]]:
         """(stage name, resolved action) for every action of the pipeline."""

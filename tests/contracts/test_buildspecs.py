@@ -35,7 +35,10 @@ LAMBDA_PLATFORMS = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x
 
 
 def projects(example: Example) -> list[Located]:
-    return example.of_type("AWS::CodeBuild::Project")
+    """The projects of the example's pipeline (the pull-request pipeline's run on their own
+    pipeline's artifacts: test_pull_request_contract.py)."""
+    others = example.projects_of_other_pipelines()
+    return [p for p in example.of_type("AWS::CodeBuild::Project") if p.value("Name") not in others]
 
 
 def build_project(example: Example) -> Located:

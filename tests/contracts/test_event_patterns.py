@@ -28,8 +28,11 @@ Identifiers = dict[str, Any]  # dotted path in the event -> value
 
 
 def _pipeline(example: Example) -> list[Identifiers]:
-    name = example.pipeline.value("Name")
-    return [{"detail.pipeline": name, "resources": [example.pipeline.arn]}]
+    """The delivery pipeline, and the pull-request pipeline when there is one."""
+    pipelines = [example.pipeline]
+    if example.pull_request_pipeline is not None:
+        pipelines.append(example.pull_request_pipeline)
+    return [{"detail.pipeline": p.value("Name"), "resources": [p.arn]} for p in pipelines]
 
 
 def _projects(example: Example) -> list[Identifiers]:

@@ -33,6 +33,26 @@ class Synthesized:
             f"{self.spec.app}-pipeline" + (f"-{self.spec.suffix}" if self.spec.suffix else "")
         ]
 
+    def pipeline(self) -> dict[str, Any]:
+        """The delivery pipeline (not the pull-request pipeline, `{app}-pr[-{suffix}]`)."""
+        name = f"{self.spec.app}-pipeline" + (f"-{self.spec.suffix}" if self.spec.suffix else "")
+        (found,) = (
+            r
+            for r in self.resources("AWS::CodePipeline::Pipeline").values()
+            if r["Properties"]["Name"] == name
+        )
+        return found
+
+    def pull_request_pipeline(self) -> dict[str, Any] | None:
+        """The pull-request pipeline (source.github.pull_requests), if the spec has one."""
+        name = f"{self.spec.app}-pr" + (f"-{self.spec.suffix}" if self.spec.suffix else "")
+        found = [
+            r
+            for r in self.resources("AWS::CodePipeline::Pipeline").values()
+            if r["Properties"]["Name"] == name
+        ]
+        return found[0] if found else None
+
     def resources(self, kind: str) -> dict[str, dict[str, Any]]:
         """Resources of `kind` in every stack, by logical id; `stack/id` when two stacks hold
         the same logical id (each environment stack builds the same constructs)."""

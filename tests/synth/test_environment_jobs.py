@@ -12,7 +12,7 @@ from tests.synth.conftest import Synthesized
 
 
 def _stage(s: Synthesized, name: str) -> dict[str, Any]:
-    (pipeline,) = s.resources("AWS::CodePipeline::Pipeline").values()
+    pipeline = s.pipeline()
     stages: list[dict[str, Any]] = pipeline["Properties"]["Stages"]
     (stage,) = [st for st in stages if st["Name"] == name]
     return stage

@@ -32,9 +32,7 @@ ENVIRONMENT_TYPES = {
 
 
 def _pipeline_stages(s: Synthesized) -> list[dict[str, Any]]:
-    (pipeline,) = [
-        r for r in s.template["Resources"].values() if r["Type"] == "AWS::CodePipeline::Pipeline"
-    ]
+    pipeline = s.pipeline()
     stages: list[dict[str, Any]] = pipeline["Properties"]["Stages"]
     return stages
 

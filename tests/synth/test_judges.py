@@ -84,7 +84,7 @@ def test_environment_tag_names_the_environment(web: Synthesized) -> None:
         "Owner": "team-web",
         "ManagedBy": "conveyor",
     }
-    (pipeline,) = web.resources("AWS::CodePipeline::Pipeline").values()
+    pipeline = web.pipeline()
     assert {t["Key"]: t["Value"] for t in pipeline["Properties"]["Tags"]}["Environment"] == "shared"
 
 

@@ -16,7 +16,7 @@ def test_plan_matches_the_synthesized_pipeline(
     synthesized: dict[str, Synthesized], example: str
 ) -> None:
     s = synthesized[example]
-    (pipeline,) = s.resources("AWS::CodePipeline::Pipeline").values()
+    pipeline = s.pipeline()
     built = [
         (
             stage["Name"],
@@ -60,7 +60,7 @@ def test_plan_shows_the_conditions_the_pipeline_has(
 ) -> None:
     """Rollback, retry, alarm gates, bake and windows: the plan says what the template does."""
     s = synthesized[example]
-    (pipeline,) = s.resources("AWS::CodePipeline::Pipeline").values()
+    pipeline = s.pipeline()
     built = {stage["Name"]: _conditions_of(stage) for stage in pipeline["Properties"]["Stages"]}
     planned = {stage.name: list(stage.conditions) for stage in plan(s.spec).stages}
     assert planned == built
@@ -71,7 +71,7 @@ def test_every_environment_stage_rolls_back_and_the_build_retries(
     synthesized: dict[str, Synthesized], example: str
 ) -> None:
     s = synthesized[example]
-    (pipeline,) = s.resources("AWS::CodePipeline::Pipeline").values()
+    pipeline = s.pipeline()
     properties = pipeline["Properties"]
     assert properties["PipelineType"] == "V2"
     # PARALLEL would disable the rollback below (the spec refuses it).

@@ -314,7 +314,7 @@ def test_deployed_images_are_tagged_and_outlive_the_image_count_rule(
         production = [f"deployed-{e.name}-" for e in s.spec.environments if e.is_production]
         if production:
             assert prefixes[0][0].startswith(production[0]), s.name
-        (pipeline,) = s.resources("AWS::CodePipeline::Pipeline").values()
+        pipeline = s.pipeline()
         stages = {stage["Name"]: stage for stage in pipeline["Properties"]["Stages"]}
         for env_spec in s.spec.environments:
             env = env_spec.name
@@ -477,7 +477,7 @@ def test_each_lambda_environment_deploys_its_own_copy_of_the_package(
         lambda_envs = [e.name for e in s.spec.environments if e.deploy.lambda_ is not None]
         if not lambda_envs:
             continue
-        (pipeline,) = s.resources("AWS::CodePipeline::Pipeline").values()
+        pipeline = s.pipeline()
         stages = {stage["Name"]: stage["Actions"] for stage in pipeline["Properties"]["Stages"]}
         keys = {}
         for env in lambda_envs:

@@ -16,13 +16,7 @@ NAMES = [p.stem for p in EXAMPLES]
 
 
 def pipeline(synthesized: Synthesized) -> dict[str, Any]:
-    found: dict[str, Any]
-    (found,) = [
-        r
-        for r in synthesized.template["Resources"].values()
-        if r["Type"] == "AWS::CodePipeline::Pipeline"
-    ]
-    return found
+    return synthesized.pipeline()
 
 
 def update_actions(synthesized: Synthesized) -> dict[str, dict[str, Any]]:

@@ -12,7 +12,7 @@ from tests.synth.conftest import EXAMPLES, Synthesized
 
 
 def _stages(s: Synthesized) -> list[dict[str, Any]]:
-    (pipeline,) = s.resources("AWS::CodePipeline::Pipeline").values()
+    pipeline = s.pipeline()
     stages: list[dict[str, Any]] = pipeline["Properties"]["Stages"]
     return stages
 
@@ -88,16 +88,15 @@ def test_the_pipeline_role_reads_exactly_the_alarms_its_rules_name(
 
 
 def _pipeline_role_policies(s: Synthesized) -> list[dict[str, Any]]:
+    role = s.pipeline()["Properties"]["RoleArn"]["Fn::GetAtt"][0]
     for template in s.templates.values():
-        for resource in template["Resources"].values():
-            if resource["Type"] == "AWS::CodePipeline::Pipeline":
-                role = resource["Properties"]["RoleArn"]["Fn::GetAtt"][0]
-                return [
-                    r
-                    for r in template["Resources"].values()
-                    if r["Type"] == "AWS::IAM::Policy"
-                    and {"Ref": role} in r["Properties"].get("Roles", [])
-                ]
+        if role in template["Resources"]:
+            return [
+                r
+                for r in template["Resources"].values()
+                if r["Type"] == "AWS::IAM::Policy"
+                and {"Ref": role} in r["Properties"].get("Roles", [])
+            ]
     raise AssertionError("no pipeline")
 
 

@@ -38,12 +38,12 @@ def _one(found: dict[str, dict[str, Any]]) -> tuple[str, dict[str, Any]]:
 
 
 def _stages(s: Synthesized) -> dict[str, list[dict[str, Any]]]:
-    _, pipeline = _one(s.resources("AWS::CodePipeline::Pipeline"))
+    pipeline = s.pipeline()
     return {st["Name"]: st["Actions"] for st in pipeline["Properties"]["Stages"]}
 
 
 def _stage(s: Synthesized, name: str) -> dict[str, Any]:
-    _, pipeline = _one(s.resources("AWS::CodePipeline::Pipeline"))
+    pipeline = s.pipeline()
     found: dict[str, Any] = next(
         st for st in pipeline["Properties"]["Stages"] if st["Name"] == name
     )

@@ -8,7 +8,7 @@ from tests.synth.conftest import Synthesized
 
 def test_paths_and_tags_become_two_push_filters(synthesized: dict[str, Synthesized]) -> None:
     s = synthesized["validated-service"]
-    (pipeline,) = s.resources("AWS::CodePipeline::Pipeline").values()
+    pipeline = s.pipeline()
     (trigger,) = pipeline["Properties"]["Triggers"]
     assert trigger["ProviderType"] == "CodeStarSourceConnection"
     branch, tags = trigger["GitConfiguration"]["Push"]
@@ -26,6 +26,6 @@ def test_without_filters_every_push_to_the_branch_starts_it(
     synthesized: dict[str, Synthesized],
 ) -> None:
     s = synthesized["web-service"]
-    (pipeline,) = s.resources("AWS::CodePipeline::Pipeline").values()
+    pipeline = s.pipeline()
     (trigger,) = pipeline["Properties"]["Triggers"]
     assert trigger["GitConfiguration"]["Push"] == [{"Branches": {"Includes": ["main"]}}]

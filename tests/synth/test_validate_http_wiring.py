@@ -14,7 +14,7 @@ from tests.synth.conftest import EXAMPLES, Synthesized
 
 
 def _validate_action(s: Synthesized, stage: str) -> dict[str, Any]:
-    [pipeline] = s.resources("AWS::CodePipeline::Pipeline").values()
+    pipeline = s.pipeline()
     [actions] = [st["Actions"] for st in pipeline["Properties"]["Stages"] if st["Name"] == stage]
     [validate] = [a for a in actions if a["Name"] == "Validate"]
     found: dict[str, Any] = validate
@@ -68,7 +68,7 @@ def test_a_failed_validation_rolls_nothing_back_itself(
     by the validation as well raced it (CodeDeploy takes one deployment per group at a time).
     The Validate action names no rollback target, and its function may change nothing."""
     s = synthesized[example]
-    [pipeline] = s.resources("AWS::CodePipeline::Pipeline").values()
+    pipeline = s.pipeline()
     stages = {st["Name"]: st for st in pipeline["Properties"]["Stages"]}
     validated = [e.name for e in s.spec.environments if e.validation is not None]
     assert validated, example

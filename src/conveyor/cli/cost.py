@@ -50,6 +50,15 @@ def cost(
             help="Pipeline executions a day, through every stage.",
         ),
     ] = 5.0,
+    pull_requests_per_day: Annotated[
+        float,
+        typer.Option(
+            "--pull-requests-per-day",
+            min=0.0,
+            max=MAX_DEPLOYS_PER_DAY,
+            help="Runs of the pull-request pipeline a day (source.github.pull_requests).",
+        ),
+    ] = 10.0,
     build_minutes: Annotated[
         float | None,
         typer.Option(
@@ -125,6 +134,7 @@ def cost(
         )
     for option, value in (
         ("--deploys-per-day", deploys_per_day),
+        ("--pull-requests-per-day", pull_requests_per_day),
         ("--build-minutes", build_minutes),
         ("--image-mb", image_mb),
         ("--lcu", lcu),
@@ -133,6 +143,7 @@ def cost(
             fail(f"{option} {value} is not a number of anything; give a finite value")
     usage = Usage(
         deploys_per_day=deploys_per_day,
+        pull_request_runs_per_day=pull_requests_per_day,
         build_minutes=build_minutes,
         image_mb=image_mb,
         lcu_per_hour=lcu,

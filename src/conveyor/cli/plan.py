@@ -14,7 +14,7 @@ from conveyor.cli.output import console
 from conveyor.cli.validate import load_or_exit
 
 if TYPE_CHECKING:
-    from conveyor.plan import Plan
+    from conveyor.plan import Plan, Stage
 
 
 class Format(StrEnum):
@@ -22,54 +22,89 @@ class Format(StrEnum):
     json = "json"
 
 
+def _stage_json(stage: Stage) -> dict[str, Any]:
+    return {
+        "name": stage.name,
+        "environment": stage.environment,
+        "minutes": round(stage.minutes, 2),
+        "conditions": [
+            {
+                "kind": c.kind,
+                "result": c.result,
+                "retry_mode": c.retry_mode,
+                "rules": [
+                    {
+                        "name": r.name,
+                        "provider": r.provider,
+                        "configuration": dict(r.configuration),
+                    }
+                    for r in c.rules
+                ],
+                "summary": c.describe(),
+            }
+            for c in stage.conditions
+        ],
+        "waves": [
+            [
+                {
+                    "name": a.name,
+                    "kind": a.kind,
+                    "provider": a.provider,
+                    "run_order": a.run_order,
+                    "minutes": round(a.minutes, 2),
+                    "uses": list(a.uses),
+                }
+                for a in wave
+            ]
+            for wave in stage.waves()
+        ],
+    }
+
+
 def _as_json(result: Plan) -> dict[str, Any]:
     environments = [s.environment for s in result.stages if s.environment]
+    pulls = result.pull_requests
     return {
         "app": result.app,
-        "stages": [
-            {
-                "name": stage.name,
-                "environment": stage.environment,
-                "minutes": round(stage.minutes, 2),
-                "conditions": [
-                    {
-                        "kind": c.kind,
-                        "result": c.result,
-                        "retry_mode": c.retry_mode,
-                        "rules": [
-                            {
-                                "name": r.name,
-                                "provider": r.provider,
-                                "configuration": dict(r.configuration),
-                            }
-                            for r in c.rules
-                        ],
-                        "summary": c.describe(),
-                    }
-                    for c in stage.conditions
-                ],
-                "waves": [
-                    [
-                        {
-                            "name": a.name,
-                            "kind": a.kind,
-                            "provider": a.provider,
-                            "run_order": a.run_order,
-                            "minutes": round(a.minutes, 2),
-                            "uses": list(a.uses),
-                        }
-                        for a in wave
-                    ]
-                    for wave in stage.waves()
-                ],
-            }
-            for stage in result.stages
-        ],
+        "stages": [_stage_json(stage) for stage in result.stages],
         "minutes_until_serving": {
             env: round(result.minutes_until_serving(env), 2) for env in environments if env
         },
         "minutes_total": round(result.minutes, 2),
+        "pull_requests": (
+            {
+                "pipeline": pulls.pipeline,
+                "branches": list(pulls.branches),
+                "events": list(pulls.events),
+                "deploys": False,
+                "stages": [_stage_json(stage) for stage in pulls.stages],
+                "minutes_total": round(pulls.minutes, 2),
+            }
+            if pulls is not None
+            else None
+        ),
     }
+
+
+def _print_stage(number: int, stage: Stage) -> None:
+    console.print(f"\n[bold]{number}. {stage.name}[/]  ~{stage.minutes:.1f} min")
+    for condition in stage.conditions:
+        if condition.kind == "before_entry":
+            console.print(f"   ◆ {condition.describe()}", highlight=False)
+    for wave in stage.waves():
+        parallel = len(wave) > 1
+        for action in wave:
+            marker = "║" if parallel else "│"
+            took = "person" if action.kind == "approval" else f"{action.minutes:.1f} min"
+            console.print(
+                f"   {marker} {action.name:<20} {action.provider:<26} {took:>8}",
+                highlight=False,
+            )
+        if parallel:
+            console.print(f"     ({len(wave)} actions in parallel)", style="dim")
+    for condition in stage.conditions:
+        if condition.kind != "before_entry":
+            console.print(f"   ◆ {condition.describe()}", highlight=False)
 
 
 def plan(
@@ -99,24 +134,7 @@ def plan(
         return
     console.print(f"[bold]{result.app}[/]: {len(result.stages)} stages")
     for number, stage in enumerate(result.stages, 1):
-        console.print(f"\n[bold]{number}. {stage.name}[/]  ~{stage.minutes:.1f} min")
-        for condition in stage.conditions:
-            if condition.kind == "before_entry":
-                console.print(f"   ◆ {condition.describe()}", highlight=False)
-        for wave in stage.waves():
-            parallel = len(wave) > 1
-            for action in wave:
-                marker = "║" if parallel else "│"
-                took = "person" if action.kind == "approval" else f"{action.minutes:.1f} min"
-                console.print(
-                    f"   {marker} {action.name:<20} {action.provider:<26} {took:>8}",
-                    highlight=False,
-                )
-            if parallel:
-                console.print(f"     ({len(wave)} actions in parallel)", style="dim")
-        for condition in stage.conditions:
-            if condition.kind != "before_entry":
-                console.print(f"   ◆ {condition.describe()}", highlight=False)
+        _print_stage(number, stage)
     console.print()
     # An environment has one to three stages (Approve-, Before-, then Deploy-<env>).
     for environment in dict.fromkeys(s.environment for s in result.stages if s.environment):
@@ -132,3 +150,13 @@ def plan(
             + (" (plus approval wait)" if approved else "")
         )
     console.print(f"whole pipeline, bake and traffic shifts included: ~{result.minutes:.1f} min")
+    pulls = result.pull_requests
+    if pulls is not None:
+        console.print(
+            f"\n[bold]Pull requests[/]: pipeline {pulls.pipeline}, started by "
+            f"{pulls.describe()}; builds, tests and scans, never deploys "
+            f"(~{pulls.minutes:.1f} min)",
+            highlight=False,
+        )
+        for number, stage in enumerate(pulls.stages, 1):
+            _print_stage(number, stage)

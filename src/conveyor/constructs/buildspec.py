@@ -70,8 +70,17 @@ PACKAGE_KEY = "PACKAGE_KEY"
 PACKAGE_VERSION = "PACKAGE_VERSION"
 
 
+# A pull-request build's image, as a Docker archive in its output artifact: the image scans read
+# it there (trivy `image --input`, syft `docker-archive:`), since nothing is pushed.
+IMAGE_ARCHIVE = "image.tar"
+
+
 def build_spec(
-    build: Build, *, deploy_files: Sequence[str] = (), package: str | None = None
+    build: Build,
+    *,
+    deploy_files: Sequence[str] = (),
+    package: str | None = None,
+    push: bool = True,
 ) -> dict[str, Any]:
     """The buildspec for `build`: user commands, then (for Docker) build, push, describe.
 
@@ -79,12 +88,21 @@ def build_spec(
     per environment); the build writes them next to the image files so one artifact carries
     everything a deploy action reads (FM26). `package`: the Lambda package the commands write;
     the artifact holds its contents, so CloudFormation can hand the artifact to Lambda.
+
+    `push=False` is a pull request's build (stages/pull_request.py): the image is built to prove
+    it builds and written to `IMAGE_ARCHIVE` for the image scans; no registry login, no layer
+    cache read from or written to the registry (a pull request must not poison the cache the
+    release builds read), nothing pushed, no package uploaded, no deploy documents.
     """
     commands = ["set -euo pipefail", *build.commands]
     files: list[str]
     if build.docker is None:
         files = ["**/*"]
         pre_build: list[str] = []
+    elif not push:
+        pre_build = _docker_pre_build(build, push=False)
+        commands += _docker_build_only(build)
+        files = [IMAGE_ARCHIVE]
     else:
         pre_build = _docker_pre_build(build)
         commands += _docker_build(build)
@@ -102,10 +120,11 @@ def build_spec(
             f"rm -rf {PACKAGE_DIRECTORY}",
             f"python3 -m zipfile -e {quoted} {PACKAGE_DIRECTORY}",
         ]
-        commands.append(
-            f'{PACKAGE_VERSION}="$(aws s3api put-object --bucket "${PACKAGE_BUCKET}" '
-            f'--key "${PACKAGE_KEY}" --body {quoted} --query VersionId --output text)"'
-        )
+        if push:
+            commands.append(
+                f'{PACKAGE_VERSION}="$(aws s3api put-object --bucket "${PACKAGE_BUCKET}" '
+                f'--key "${PACKAGE_KEY}" --body {quoted} --query VersionId --output text)"'
+            )
         artifacts = {"base-directory": PACKAGE_DIRECTORY, "files": ["**/*"]}
     spec: dict[str, Any] = {
         "version": "0.2",
@@ -115,7 +134,9 @@ def build_spec(
         # Language package caches stay on the build host between runs (FM29).
         "cache": {"paths": ["/root/.cache/pip/**/*", "/root/.npm/**/*", "/root/.cache/uv/**/*"]},
     }
-    if build.docker is not None:
+    if not push:
+        pass  # nothing published: no image or package version to hand on
+    elif build.docker is not None:
         spec["env"]["exported-variables"] = list(EXPORTED_VARIABLES)
     elif package is not None:
         spec["env"]["exported-variables"] = [PACKAGE_VERSION]
@@ -128,7 +149,7 @@ def build_spec(
     return spec
 
 
-def _docker_pre_build(build: Build) -> list[str]:
+def _docker_pre_build(build: Build, *, push: bool = True) -> list[str]:
     docker = build.docker
     assert docker is not None
     dockerfile = docker.dockerfile
@@ -137,15 +158,22 @@ def _docker_pre_build(build: Build) -> list[str]:
         # prevents FM28: fail with a sentence, not a docker stack trace, when the file is absent.
         f"test -f {shlex.quote(dockerfile)} || {{ echo 'conveyor: no Dockerfile at "
         f"{dockerfile}; set build.docker.file in conveyor.yaml' >&2; exit 1; }}",
-        # prevents FM27: log in to the account's registry before any pull or push.
-        f'REGISTRY="${{{REPOSITORY_URI}%%/*}}"',
-        'aws ecr get-login-password --region "$AWS_REGION" '
-        '| docker login --username AWS --password-stdin "$REGISTRY"',
     ]
+    if push:
+        lines += [
+            # prevents FM27: log in to the account's registry before any pull or push.
+            f'REGISTRY="${{{REPOSITORY_URI}%%/*}}"',
+            'aws ecr get-login-password --region "$AWS_REGION" '
+            '| docker login --username AWS --password-stdin "$REGISTRY"',
+        ]
     if docker.platform != "linux/amd64":
         # CodeBuild hosts are x86: QEMU emulation (binfmt, pinned) lets buildx build for the
         # platform the service runs on.
         lines.append(f"docker run --privileged --rm {BINFMT_IMAGE} --install arm64")
+    if not push:
+        # A pull request's build gets no registry credentials (the code it runs is anyone's):
+        # base images are pulled anonymously.
+        return lines
     if docker.login is not None:
         lines.append(
             f'echo "${LOGIN_PASSWORD}" | docker login --username "${LOGIN_USERNAME}" '
@@ -202,6 +230,34 @@ def _docker_build(build: Build) -> list[str]:
         f'"$IMAGE_URI" > {IMAGE_DEFINITIONS}',
         f'printf \'{{"ImageURI":"%s"}}\' "$IMAGE_URI" > {IMAGE_DETAIL}',
         f"cat {IMAGE_DEFINITIONS}",
+    ]
+
+
+def _docker_build_only(build: Build) -> list[str]:
+    """Build the image into a Docker archive (the docker-container driver exports it with
+    `--output type=docker,dest=...`), for a pull request: nothing leaves the build host but
+    the archive in the pipeline's own artifact.
+    https://docs.docker.com/build/exporters/oci-docker/ (type=docker needs the docker-container
+    driver; the tarball is what `docker load` and the scanners read)."""
+    docker = build.docker
+    assert docker is not None
+    args = [
+        "docker buildx build",
+        f"--platform {docker.platform}",
+        f"--file {shlex.quote(docker.dockerfile)}",
+        f"--output type=docker,dest={IMAGE_ARCHIVE}",
+        "--provenance=false",
+    ]
+    if docker.target:
+        args.append(f"--target {shlex.quote(docker.target)}")
+    for name, value in sorted(docker.build_args.items()):
+        args.append(f"--build-arg {shlex.quote(f'{name}={value}')}")
+    args.append(shlex.quote(docker.context))
+    return [
+        "docker buildx create --name conveyor --driver docker-container "
+        f"--driver-opt image={BUILDKIT_IMAGE} --use",
+        " ".join(args),
+        f"ls -l {IMAGE_ARCHIVE}",
     ]
 
 

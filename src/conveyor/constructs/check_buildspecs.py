@@ -242,10 +242,15 @@ def environment_job_buildspec(job: EnvironmentJob) -> dict[str, Any]:
     return spec
 
 
-def scan_buildspec(tool: ScanTool) -> dict[str, Any]:
-    """The buildspec of one scan. Container scans (trivy, syft) read IMAGE_URI from the build."""
+def scan_buildspec(tool: ScanTool, *, image_archive: str | None = None) -> dict[str, Any]:
+    """The buildspec of one scan. Container scans (trivy, syft) read IMAGE_URI from the build,
+    or, for a pull request's build, which pushes nothing, the image archive (`image_archive`)
+    in the build's output artifact, their input."""
     out = f"{RESULTS}/{tool}.sarif"
-    install, run = _SCANS[tool](out)
+    if image_archive is not None and tool in IMAGE_SCANS:
+        install, run = _ARCHIVE_SCANS[tool](out, image_archive)
+    else:
+        install, run = _SCANS[tool](out)
     return {
         "version": "0.2",
         "env": {"shell": "bash"},
@@ -334,6 +339,40 @@ def _syft(out: str) -> tuple[list[str], list[str]]:
         ],
     )
 
+
+def _trivy_archive(out: str, archive: str) -> tuple[list[str], list[str]]:
+    # `trivy image --input` reads an image from a tar archive:
+    # https://trivy.dev/latest/docs/references/configuration/cli/trivy_image/
+    quoted = shlex.quote(archive)
+    return (
+        [verified_install("trivy")],
+        [
+            f"test -s {quoted} || {{ echo 'conveyor: no {archive} in the build output; trivy "
+            "scans the image the pull request built' >&2; exit 1; }",
+            f"trivy image --format sarif --output {out} --exit-code 0 --no-progress "
+            f"--input {quoted}",
+        ],
+    )
+
+
+def _syft_archive(out: str, archive: str) -> tuple[list[str], list[str]]:
+    # syft's `docker-archive:` source reads a `docker save`-format tarball:
+    # https://github.com/anchore/syft#supported-sources
+    sbom = f"{RESULTS}/sbom.spdx.json"
+    quoted = shlex.quote(archive)
+    return (
+        [verified_install("syft")],
+        [
+            f"test -s {quoted} || {{ echo 'conveyor: no {archive} in the build output; syft "
+            "inventories the image the pull request built' >&2; exit 1; }",
+            f"syft scan docker-archive:{quoted} --output spdx-json={sbom}",
+            'echo \'{"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "syft"}}, '
+            f'"results": []}}]}}\' > {out}',
+        ],
+    )
+
+
+_ARCHIVE_SCANS = {"trivy": _trivy_archive, "syft": _syft_archive}
 
 _SCANS = {
     "bandit": _bandit,

@@ -52,6 +52,9 @@ class Notifications(Construct):
         self.topics: dict[str, defaults.NoticeTopic] = {}
         # Audiences with a Slack or Teams channel: created by `watch`, which knows the pipeline.
         self.chats: dict[str, ChatNotices] = {}
+        # Each email audience's notice formatter, by audience (made by `watch`).
+        self.formatters: dict[str, lambda_.Function] = {}
+        self._failed_events: FailedEvents | None = None
         for name, audience in self.audiences.items():
             topic = defaults.encrypted_topic(
                 self, f"Topic{camel(name)}", name=naming.name(f"{name}-notices"), key=key
@@ -82,6 +85,7 @@ class Notifications(Construct):
     ) -> None:
         """Route the pipeline's, its builds' and its deployments' events to each audience."""
         naming = self._naming
+        self._failed_events = failed_events
         for name, audience in self.audiences.items():
             wanted: set[str] = set(audience.on)
             if audience.chats:
@@ -116,6 +120,7 @@ class Notifications(Construct):
                 timeout=Duration.seconds(30),
                 description=f"conveyor {naming.app}: readable notices for {name}",
             ).function
+            self.formatters[name] = formatter
             self.topics[name].grant_publish(formatter)
             idempotency.grant(formatter)  # one email per event, however often it is delivered
             grant_pipeline_reads(formatter, pipeline_name)
@@ -128,6 +133,27 @@ class Notifications(Construct):
                     self,
                     f"{camel(name)}{rule_id}",
                     rule_name=naming.name(f"{name}-{_kebab(rule_id)}"),
+                    event_pattern=pattern,
+                )
+                rule.add_target(failed_events.target(formatter, retry_attempts=8))
+
+    def watch_pull_requests(self, *, pipeline_name: str, project_names: Sequence[str]) -> None:
+        """A pull-request run that fails (its pipeline, and the failed build with its log link)
+        reaches the audiences that hear of failures, through the same formatter: CodePipeline
+        reports nothing back to the pull request, so this notice is how its author learns.
+        Other states of pull-request runs are not announced (one notice per push would drown
+        the release notices)."""
+        failed_events = self._failed_events
+        for name, formatter in self.formatters.items():
+            if failed_events is None or "failed" not in self.audiences[name].on:
+                continue
+            grant_pipeline_reads(formatter, pipeline_name)
+            patterns = self._patterns({"failed"}, pipeline_name, project_names, {})
+            for rule_id, pattern in patterns.items():
+                rule = events.Rule(
+                    self,
+                    f"{camel(name)}PullRequest{rule_id}",
+                    rule_name=self._naming.name(f"{name}-pr-{_kebab(rule_id)}"),
                     event_pattern=pattern,
                 )
                 rule.add_target(failed_events.target(formatter, retry_attempts=8))

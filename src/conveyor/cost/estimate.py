@@ -55,6 +55,13 @@ class Usage:
     kms_requests_per_execution: int = 200
     history_writes_per_execution: int = 30  # recorder writes: events x conditional updates
     lambda_invocations_per_execution: int = 20  # recorder, notifier, gate, validation
+    # Runs of the pull-request pipeline (source.github.pull_requests): one per pull request
+    # opened and one per push to it.
+    pull_request_runs_per_day: float = 10.0
+
+    @property
+    def pull_request_runs(self) -> float:
+        return self.pull_request_runs_per_day * self.days_per_month
 
     @property
     def executions(self) -> float:
@@ -149,6 +156,33 @@ def estimate(plan: Plan, usage: Usage, prices: Prices, region: str) -> Estimate:
             price("codebuild", f"minute.{compute}"),
         )
 
+    pull_requests = plan.pull_requests
+    if pull_requests is not None:
+        # Its own pipeline, billed the same way: V2 action minutes and build minutes per run.
+        # https://aws.amazon.com/codepipeline/pricing/
+        pr_runs = usage.pull_request_runs
+        pr_actions = [a for stage in pull_requests.stages for a in stage.actions]
+        pr_billed = sum(math.ceil(_action_minutes(a, usage)) for a in pr_actions)
+        add(
+            "CodePipeline",
+            f"pull requests: V2 action minutes ({pr_billed} per run x {pr_runs:g})",
+            pr_billed * pr_runs,
+            "action-minute",
+            price("codepipeline", "v2_action_minute"),
+        )
+        pr_minutes: dict[str, float] = defaultdict(float)
+        for action in pr_actions:
+            if action.provider == "CodeBuild":
+                pr_minutes[action.compute or "medium"] += _action_minutes(action, usage)
+        for compute, minutes in sorted(pr_minutes.items()):
+            add(
+                "CodeBuild",
+                f"pull requests, {compute}: {minutes:g} min per run x {pr_runs:g}",
+                minutes * pr_runs,
+                "build-minute",
+                price("codebuild", f"minute.{compute}"),
+            )
+
     stored_gb = usage.artifact_mb / 1024 * usage.deploys_per_day * usage.artifact_days
     add(
         "S3",
@@ -162,7 +196,8 @@ def estimate(plan: Plan, usage: Usage, prices: Prices, region: str) -> Estimate:
     add("S3", "artifact reads", reads, "thousand GET", price("s3", "get_1000"))
 
     # One key for the pipeline, one per environment conveyor creates a service in (FM76).
-    keys = 1 + len(plan.services)
+    # The pull-request pipeline has a key of its own (stages/pull_request.py: why).
+    keys = 1 + len(plan.services) + (1 if pull_requests is not None else 0)
     add("KMS", "customer managed keys", keys, "key-month", price("kms", "key_month"))
     add(
         "KMS",
@@ -301,6 +336,12 @@ def estimate(plan: Plan, usage: Usage, prices: Prices, region: str) -> Estimate:
         "CodePipeline gives each account 100 free V2 action minutes a month, shared by all "
         "its pipelines; not subtracted.",
     ]
+    if pull_requests is not None:
+        notes.append(
+            f"{usage.pull_request_runs:g} pull-request runs a month "
+            f"({usage.pull_request_runs_per_day:g} a day) of {pull_requests.pipeline}: build, "
+            "tests and scans only; their artifacts and logs are not counted."
+        )
     # Auto scaling: the lines above count each service at its minimum; at the maximum the same
     # task size runs max_tasks times (everything else is unchanged).
     extra_at_max = 0.0

@@ -332,4 +332,28 @@ def layout(plan: Plan) -> Layout:
         for line in wrap(" · ".join(plan.resources), width - 2 * MARGIN, TEXT_SIZE):
             shapes.append(Text(MARGIN, cursor, line, TEXT_SIZE, colour=MUTED))
             cursor += TEXT_SIZE * LINE
+    pulls = plan.pull_requests
+    if pulls is not None:
+        # A pipeline of its own, in words: its stages are the Build stage's checks again.
+        cursor += 8
+        shapes.append(
+            Text(
+                MARGIN,
+                cursor,
+                f"Pull requests: pipeline {pulls.pipeline}",
+                HEAD_SIZE - 1,
+                bold=True,
+            )
+        )
+        cursor += (HEAD_SIZE - 1) * LINE + 2
+        stages = " → ".join(
+            f"{stage.name} ({', '.join(a.name for a in stage.actions)})" for stage in pulls.stages
+        )
+        summary = (
+            f"Started by {pulls.describe()}: {stages}. Builds, tests and scans; nothing pushed "
+            "or deployed, nothing shared with this pipeline's roles, key or secrets."
+        )
+        for line in wrap(summary, width - 2 * MARGIN, TEXT_SIZE):
+            shapes.append(Text(MARGIN, cursor, line, TEXT_SIZE, colour=MUTED))
+            cursor += TEXT_SIZE * LINE
     return Layout(width=width, height=cursor + MARGIN, title=title, shapes=shapes)

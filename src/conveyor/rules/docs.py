@@ -49,6 +49,13 @@ ADDED_FAILURE_MODES = {
     "FM115": "A public web entry point served over plain HTTP, or over TLS that still "
     "accepts TLS 1.0 and 1.1: traffic readable and changeable on the path "
     "(https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html).",
+    "FM116": "A pipeline that pull requests start and that deploys or pushes an image: the "
+    "code of a pull request, which anyone who can open one chose and nobody reviewed yet, "
+    "reaches an environment or the registry releases deploy from "
+    "(https://docs.aws.amazon.com/codepipeline/latest/userguide/pipelines-filter.html).",
+    "FM117": "A pull-request build whose role may push images, change stacks, or pass or assume "
+    "roles: the pull request's code runs with those rights "
+    "(https://aws.amazon.com/blogs/security/implementing-defense-security-for-aws-codebuild-pipelines/).",
     "FM120": "A Lambda package version an environment's stack deploys that the code bucket's "
     "lifecycle can expire while the environment runs it (a key every build writes, or current "
     "versions that expire): the next rollback or stack update that reads the code fails "
@@ -358,6 +365,13 @@ PRECISION: dict[str, str] = {
     "CV111": "New in issue 10: 1 finding in 1 template, true (aws-samples' ECS blue/green "
     "pipeline gives its CloudFormation service role iam:PutRolePolicy and "
     "iam:AttachRolePolicy on '*'); conveyor's own pre-fix environment roles are true cases.",
+    "CV116": "New in issue 11: no finding on the corpus (none of its pipelines has a "
+    "pull-request trigger). Its fixtures cover a pull-request pipeline with an ECS deploy (bad) "
+    "and a build-only pull-request pipeline beside a push pipeline that deploys (good); on "
+    "conveyor's own output the {app}-pr pipeline passes.",
+    "CV117": "New in issue 11: no finding on the corpus (none of its pipelines has a "
+    "pull-request trigger). Its fixtures cover a pull-request test job sharing a release build "
+    "role that may push and pass roles (bad), and one whose role only writes logs (good).",
 }
 # Findings and templates per rule on the corpus (the precision report's "after" column, issue
 # 16's closing note): the evidence of every rule not reviewed finding by finding above.

@@ -197,3 +197,19 @@ def rolls_back(stage: Stage) -> bool:
         for kind in CONDITION_KINDS
         for condition in as_list(get(stage.data, kind, "Conditions"))
     )
+
+
+# --- triggers --------------------------------------------------------------------------------
+# https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-codepipeline-pipeline-gitconfiguration.html
+
+
+def pull_request_trigger(pipeline: Resource) -> str | None:
+    """The path of the pipeline's first trigger that starts it on pull requests (a
+    ``GitConfiguration.PullRequest`` filter), if any. A pull request's run builds the code of
+    its source branch, which anyone who can open a pull request chooses.
+    https://docs.aws.amazon.com/codepipeline/latest/userguide/pipelines-filter.html"""
+    for index, trigger in enumerate(as_list(pipeline.properties.get("Triggers"))):
+        filters = get(trigger, "GitConfiguration", "PullRequest")
+        if filters not in (None, []):
+            return f"Properties.Triggers.{index}.GitConfiguration.PullRequest"
+    return None

@@ -60,6 +60,10 @@ _KNOWN_MISTAKES = {
     "source.github.connection",
     "webhook": "conveyor triggers on pushes through the CodeStar connection; no webhook is "
     "registered (FM51)",
+    "pull_requests": "pull-request runs need a connection source (GitHub, GitLab, Bitbucket): "
+    "CodePipeline V2 filters pull requests only in triggers of CodeStarSourceConnection actions "
+    "(https://docs.aws.amazon.com/codepipeline/latest/userguide/pipelines-triggers.html); write "
+    "it under source.github",
     "create_repository": "conveyor never creates CodeCommit repositories (FM52); name an existing "
     "one with source.codecommit.repository, or use source.s3 or source.github",
 }

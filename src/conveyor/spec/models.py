@@ -46,6 +46,9 @@ FARGATE_MEMORY: dict[int, tuple[int, ...]] = {
     4096: tuple(range(8192, 30721, 1024)),
 }
 
+# The pull-request pipeline's names: `{app}-pr[-{suffix}]`, its key alias `{app}-key-pr`.
+PULL_REQUEST_NAME = "pr"
+
 PRODUCTION_NAMES = frozenset({"prod", "production", "live", "prd"})
 
 
@@ -128,37 +131,6 @@ def _check_env_vars(env: dict[str, str], *, where: str) -> dict[str, str]:
 # --- source -----------------------------------------------------------------------------------
 
 
-class GitHubSource(_Model):
-    """A GitHub (or GitHub Enterprise / Bitbucket / GitLab) repository through a CodeStar
-    connection. OAuth tokens are not supported: they are the deprecated v1 source (FM50)."""
-
-    repo: str = Field(
-        pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$",
-        description="owner/name of the repository.",
-        examples=["acme/payments"],
-    )
-    branch: str = Field("main", min_length=1, description="Branch whose pushes start the pipeline.")
-    connection: str = Field(
-        pattern=CONNECTION_ARN_PATTERN,
-        description="ARN of an AVAILABLE CodeStar (CodeConnections) connection.",
-        examples=[
-            "arn:aws:codestar-connections:eu-west-1:123456789012:connection/"
-            "0a1b2c3d-4e5f-6789-abcd-ef0123456789"
-        ],
-    )
-    paths: PathFilter | None = Field(
-        None,
-        description="Start only for pushes that change these files (a monorepo's service).",
-    )
-    tags: list[GlobPattern] = Field(
-        default_factory=list,
-        max_length=8,
-        description=(
-            "Also start when a tag matching one of these is pushed (release on tag), e.g. v*."
-        ),
-    )
-
-
 GlobPattern = Annotated[
     str,
     Field(
@@ -196,6 +168,100 @@ class PathFilter(_Model):
         if not self.include and not self.exclude:
             raise ValueError("paths: give include: [...] or exclude: [...] (or remove paths:)")
         return self
+
+
+PullRequestEvent = Literal["OPEN", "UPDATED", "CLOSED"]
+_OPENED_OR_UPDATED: tuple[PullRequestEvent, ...] = ("OPEN", "UPDATED")
+
+
+class PullRequests(_Model):
+    """Pull requests run a second, smaller pipeline, `{app}-pr[-{suffix}]`: Source, then one
+    Build stage with the build (the image built, never pushed), the tests and the scans, and
+    nothing after it. Its roles hold no deploy permission and none of the main pipeline's
+    storage, key or secrets: anyone who can open a pull request chooses the code it runs.
+    `pull_requests: true` is short for `{}` (pull requests into `branch`, opened or updated).
+    CodePipeline runs the pull request's source-branch commit.
+    https://docs.aws.amazon.com/codepipeline/latest/userguide/pipelines-filter.html"""
+
+    branches: list[GlobPattern] = Field(
+        default_factory=list,
+        max_length=8,
+        description=(
+            "Branches the pull requests target (merge into); empty: this source's `branch`."
+        ),
+    )
+    events: list[PullRequestEvent] = Field(
+        default_factory=lambda: list(_OPENED_OR_UPDATED),
+        min_length=1,
+        max_length=2,
+        description="OPEN (a pull request is opened) and UPDATED (new commits are pushed to it).",
+    )
+
+    @model_validator(mode="after")
+    def _useful_events(self) -> PullRequests:
+        for index, event in enumerate(self.events):
+            if event == "CLOSED":
+                raise KeyedValueError(
+                    "CLOSED would build a pull request after it is merged (the push run builds "
+                    "that commit) or abandoned: write OPEN and/or UPDATED",
+                    "events",
+                    index,
+                )
+        repeat = _first_repeat(list(self.events))
+        if repeat is not None:
+            raise KeyedValueError(
+                f"event {self.events[repeat]!r} is listed twice; keep one", "events", repeat
+            )
+        return self
+
+
+class GitHubSource(_Model):
+    """A GitHub (or GitHub Enterprise / Bitbucket / GitLab) repository through a CodeStar
+    connection. OAuth tokens are not supported: they are the deprecated v1 source (FM50)."""
+
+    repo: str = Field(
+        pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$",
+        description="owner/name of the repository.",
+        examples=["acme/payments"],
+    )
+    branch: str = Field("main", min_length=1, description="Branch whose pushes start the pipeline.")
+    connection: str = Field(
+        pattern=CONNECTION_ARN_PATTERN,
+        description="ARN of an AVAILABLE CodeStar (CodeConnections) connection.",
+        examples=[
+            "arn:aws:codestar-connections:eu-west-1:123456789012:connection/"
+            "0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+        ],
+    )
+    paths: PathFilter | None = Field(
+        None,
+        description="Start only for pushes that change these files (a monorepo's service).",
+    )
+    tags: list[GlobPattern] = Field(
+        default_factory=list,
+        max_length=8,
+        description=(
+            "Also start when a tag matching one of these is pushed (release on tag), e.g. v*."
+        ),
+    )
+    pull_requests: PullRequests | None = Field(
+        None,
+        description=(
+            "Build, test and scan each pull request in a separate pipeline that never deploys "
+            "(`true`: pull requests into `branch`). Changed files filter them as pushes, by "
+            "`paths`."
+        ),
+    )
+
+    @field_validator("pull_requests", mode="before")
+    @classmethod
+    def _shorthand(cls, value: object) -> object:
+        # `pull_requests: true` reads better than `{}`; false is the same as leaving it out.
+        if value is True:
+            return {}
+        if value is False:
+            return None
+        return value
 
 
 class S3Source(_Model):
@@ -1684,6 +1750,7 @@ class Spec(_Model):
         self._check_name_lengths()
         self._check_conditions()
         self._check_paths_keep_the_spec()
+        self._check_pull_requests()
         if self.build.docker is None and self.checks.scans is not None:
             image_scans = [t for t in self.checks.scans.tools if t in ("trivy", "syft")]
             if image_scans:
@@ -1793,6 +1860,33 @@ class Spec(_Model):
                     "paths",
                     "exclude",
                     index,
+                )
+
+    def _check_pull_requests(self) -> None:
+        """A pull-request build runs code anyone who can open a pull request wrote: it gets
+        none of the build's secrets (stages/pull_request.py), and refuses a build that needs
+        one rather than failing on every pull request."""
+        github = self.source.github
+        if github is None or github.pull_requests is None:
+            return
+        for name, value in sorted(self.build.env.items()):
+            if is_secret_ref(value):
+                raise KeyedValueError(
+                    f"build.env.{name} is a secret, and a pull-request build runs code anyone "
+                    "who can open a pull request writes, which would read it: make the build "
+                    "work without it, or leave pull_requests out",
+                    "source",
+                    "github",
+                    "pull_requests",
+                )
+        for index, env in enumerate(self.environments):
+            if env.name == PULL_REQUEST_NAME:
+                raise KeyedValueError(
+                    f"the environment name {PULL_REQUEST_NAME!r} is the pull-request pipeline's "
+                    f"({self.app}-{PULL_REQUEST_NAME}): rename the environment",
+                    "environments",
+                    index,
+                    "name",
                 )
 
     def entry_alarms(self, env: Environment) -> list[str]:

@@ -3,6 +3,7 @@ then the scan gate (FM29, FM75)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aws_cdk import Duration
@@ -10,12 +11,16 @@ from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_codepipeline_actions as actions
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
 
-from conveyor.constructs import acknowledgements, check_buildspecs
+from conveyor.constructs import acknowledgements, buildspec, check_buildspecs
 from conveyor.constructs.codebuild_job import CodeBuildJob
 from conveyor.constructs.handler_function import HandlerFunction
 from conveyor.constructs.naming import camel
 from conveyor.plan import SCANS_PER_GATE, gate_name
+from conveyor.spec.models import PULL_REQUEST_NAME
 
 if TYPE_CHECKING:
     from conveyor.pipeline import Pipeline
@@ -26,20 +31,35 @@ def check_actions(
     source: codepipeline.Artifact,
     logs: Any,
     projects: list[codebuild.IProject],
+    *,
+    pull_request: PullRequestChecks | None = None,
 ) -> list[codepipeline.IAction]:
+    """The test and scan jobs and the scan gate of the Build stage. For the pull-request
+    pipeline (`pull_request`), the same checks as their own projects: under its scope, named
+    `{app}-pr-...`, encrypted with its key, and scanning the image archive its build wrote
+    instead of a pushed image (no registry access at all)."""
     checks = pipeline.spec.checks
+    scope: Construct = pull_request.scope if pull_request is not None else pipeline
+    key = pull_request.key if pull_request is not None else pipeline.store.key
+    prefix = f"{PULL_REQUEST_NAME}-" if pull_request is not None else ""
+    invocations = pull_request.invocations if pull_request is not None else pipeline._invocations
+    archive = (
+        pull_request.build_output
+        if pull_request is not None and pipeline.spec.build.docker is not None
+        else None
+    )
     found: list[codepipeline.IAction] = []
     image = {"IMAGE_URI": codebuild.BuildEnvironmentVariable(value="#{Build.IMAGE_URI}")}
     for suite in checks.tests:
         job = CodeBuildJob(
-            pipeline,
+            scope,
             f"Test{camel(suite.name)}",
-            name=pipeline.naming.name(f"test-{suite.name}"),
+            name=pipeline.naming.name(f"{prefix}test-{suite.name}"),
             description=f"conveyor test job {suite.name}",
             buildspec=check_buildspecs.test_buildspec(suite, pipeline.spec.build.runtimes),
             compute=suite.compute,
             timeout_minutes=suite.timeout_minutes,
-            key=pipeline.store.key,
+            key=key,
             log_group=logs,
         )
         projects.append(job.project)
@@ -53,18 +73,21 @@ def check_actions(
         return found
     scan_outputs: list[codepipeline.Artifact] = []
     for tool in scans.tools:
+        image_scan = tool in check_buildspecs.IMAGE_SCANS
         job = CodeBuildJob(
-            pipeline,
+            scope,
             f"Scan{camel(tool)}",
-            name=pipeline.naming.name(f"scan-{tool}"),
+            name=pipeline.naming.name(f"{prefix}scan-{tool}"),
             description=f"conveyor security scan: {tool}",
-            buildspec=check_buildspecs.scan_buildspec(tool),
+            buildspec=check_buildspecs.scan_buildspec(
+                tool, image_archive=buildspec.IMAGE_ARCHIVE if archive is not None else None
+            ),
             compute="small",
             timeout_minutes=20,
-            key=pipeline.store.key,
+            key=key,
             log_group=logs,
         )
-        if tool in check_buildspecs.IMAGE_SCANS and pipeline.repository is not None:
+        if image_scan and pull_request is None and pipeline.repository is not None:
             pipeline.repository.grant_pull(job.project)
             pipeline._registry_users.append(job.project)
         projects.append(job.project)
@@ -74,13 +97,54 @@ def check_actions(
             actions.CodeBuildAction(
                 action_name=f"Scan-{tool}",
                 project=job.project,
-                input=source,
+                # A pull request's image scans read the archive its build wrote.
+                input=archive if image_scan and archive is not None else source,
                 outputs=[output],
                 # Image scans read the image the build pushed; source scans run beside it.
-                run_order=2 if tool in check_buildspecs.IMAGE_SCANS else 1,
-                environment_variables=(image if tool in check_buildspecs.IMAGE_SCANS else None),
+                run_order=2 if image_scan else 1,
+                environment_variables=(image if image_scan and pull_request is None else None),
             )
         )
+    gate = scan_gate(pipeline)
+    for index in range(0, len(scan_outputs), SCANS_PER_GATE):
+        chunk = scan_outputs[index : index + SCANS_PER_GATE]
+        action_name = gate_name(index)
+        invocations.append(("Build", action_name, gate))
+        found.append(
+            actions.LambdaInvokeAction(
+                action_name=action_name,
+                lambda_=gate,
+                inputs=[source, *chunk],
+                # Each scan output must hold a report: a scan that wrote none blocks.
+                user_parameters={
+                    "fail_on": scans.fail_on,
+                    "scans": [output.artifact_name for output in chunk],
+                },
+                run_order=3 if set(scans.tools) & check_buildspecs.IMAGE_SCANS else 2,
+            )
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class PullRequestChecks:
+    """Where the pull-request pipeline's checks live: its construct, its key, the Lambda
+    invocations to acknowledge on its pipeline, and its build's output (the image archive)."""
+
+    scope: Construct
+    key: kms.IKey
+    invocations: list[tuple[str, str, lambda_.IFunction]]
+    build_output: codepipeline.Artifact
+
+
+def scan_gate(pipeline: Pipeline) -> lambda_.IFunction:
+    """The scan gate, one function for both pipelines: it reads each job's artifacts with the
+    credentials CodePipeline hands it in the job (scoped to that pipeline's store), so it holds
+    no access to either store itself."""
+    existing = pipeline.node.try_find_child("ScanGate")
+    if existing is not None:
+        assert isinstance(existing, HandlerFunction)
+        return existing.function
     gate_function = HandlerFunction(
         pipeline,
         "ScanGate",
@@ -110,21 +174,4 @@ def check_actions(
     topic_arn = pipeline.notifications.grant_scan_findings(gate)
     if topic_arn is not None:
         gate.add_environment("SECURITY_TOPIC_ARN", topic_arn)
-    for index in range(0, len(scan_outputs), SCANS_PER_GATE):
-        chunk = scan_outputs[index : index + SCANS_PER_GATE]
-        action_name = gate_name(index)
-        pipeline._invocations.append(("Build", action_name, gate))
-        found.append(
-            actions.LambdaInvokeAction(
-                action_name=action_name,
-                lambda_=gate,
-                inputs=[source, *chunk],
-                # Each scan output must hold a report: a scan that wrote none blocks.
-                user_parameters={
-                    "fail_on": scans.fail_on,
-                    "scans": [output.artifact_name for output in chunk],
-                },
-                run_order=3 if set(scans.tools) & check_buildspecs.IMAGE_SCANS else 2,
-            )
-        )
-    return found
+    return gate

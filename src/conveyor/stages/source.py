@@ -38,6 +38,8 @@ def source_action(
             allowed_pattern=CONNECTION_ARN_PATTERN,
             description=f"CodeStar connection to GitHub for {source.github.repo}",
         )
+        # The pull-request pipeline's source reads through the same connection.
+        pipeline.connection_arn = connection.value_as_string
         action = actions.CodeStarConnectionsSourceAction(
             action_name="Source",
             connection_arn=connection.value_as_string,
@@ -120,6 +122,49 @@ def push_filters(github: GitHubSource, spec_path: str) -> list[codepipeline.GitP
     if github.tags:
         filters.append(codepipeline.GitPushFilter(tags_includes=list(github.tags)))
     return filters
+
+
+def pull_request_source(
+    pipeline: Pipeline, output: codepipeline.Artifact
+) -> tuple[codepipeline.IAction, list[codepipeline.TriggerProps]]:
+    """The pull-request pipeline's source: the same repository through the same connection,
+    started by pull requests into the given branches (the source's branch by default), opened
+    or updated, changing the spec's paths when given. CodePipeline runs the pull request's
+    source-branch commit; triggers filter pull requests only for connection sources.
+    https://docs.aws.amazon.com/codepipeline/latest/userguide/pipelines-filter.html
+    https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_GitPullRequestFilter.html"""
+    github = pipeline.spec.source.github
+    assert github is not None and github.pull_requests is not None
+    owner, repo = github.repo.split("/", 1)
+    action = actions.CodeStarConnectionsSourceAction(
+        action_name="Source",
+        connection_arn=pipeline.connection_arn,
+        owner=owner,
+        repo=repo,
+        # Only what a manual start builds; the trigger picks each pull request's own commit.
+        branch=github.branch,
+        output=output,
+        trigger_on_push=False,
+        variables_namespace="Source",
+    )
+    pulls = github.pull_requests
+    paths = github.paths
+    include = [*paths.include, pipeline.spec.self_update.spec] if paths and paths.include else []
+    trigger = codepipeline.TriggerProps(
+        provider_type=codepipeline.ProviderType.CODE_STAR_SOURCE_CONNECTION,
+        git_configuration=codepipeline.GitConfiguration(
+            source_action=action,
+            pull_request_filter=[
+                codepipeline.GitPullRequestFilter(
+                    branches_includes=list(pulls.branches) or [github.branch],
+                    events=[codepipeline.GitPullRequestEvent[event] for event in pulls.events],
+                    file_paths_includes=list(dict.fromkeys(include)) or None,
+                    file_paths_excludes=(paths.exclude or None) if paths else None,
+                )
+            ],
+        ),
+    )
+    return action, [trigger]
 
 
 def trigger_on_upload(pipeline: Pipeline, key: str) -> None:

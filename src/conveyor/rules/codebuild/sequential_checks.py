@@ -4,7 +4,9 @@ Heuristic: actions of category Build or Test whose action or stage name says tes
 audit or security are "checks". When two or more checks sit in different stages or run orders
 and none consumes another's output artifact, they could run side by side in one stage with the
 same RunOrder. A check that reads another action's output variables (``#{Build.IMAGE_URI}``,
-e.g. an image scan of the image the build pushed) depends on that action and may follow it.
+e.g. an image scan of the image the build pushed), or an artifact an earlier action of its stage
+writes (an image scan of the image archive a pull request's build wrote), depends on that
+action and may follow it.
 """
 
 from __future__ import annotations
@@ -29,13 +31,27 @@ def _reads_variables(action: Action) -> bool:
     return any(ns != "codepipeline" for ns in VARIABLE.findall(text))
 
 
+def _reads_earlier_output(action: Action, every: list[Action]) -> bool:
+    """The check reads an artifact an earlier action of its own stage writes (an image scan of
+    the image archive a build wrote, when nothing is pushed)."""
+    written = {
+        output
+        for other in every
+        if other.stage_index == action.stage_index and other.run_order < action.run_order
+        for output in other.outputs
+    }
+    return any(name in written for name in action.inputs)
+
+
 def check(res: Resource, ctx: Context) -> Iterator[Hit]:
+    every = list(actions(res))
     checks = [
         a
-        for a in actions(res)
+        for a in every
         if a.category in ("Build", "Test")
         and (CHECK.search(a.name) or CHECK.search(a.stage))
         and not _reads_variables(a)
+        and not _reads_earlier_output(a, every)
     ]
     slots = {(a.stage_index, a.run_order) for a in checks}
     if len(checks) < 2 or len(slots) < 2:
