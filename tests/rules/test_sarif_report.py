@@ -118,6 +118,7 @@ def test_a_reworded_message_keeps_its_fingerprint(tmp_path: Path) -> None:
     assert was["message"]["text"] != now["message"]["text"]
     assert now["message"]["text"].endswith("Queue, Topic")
     assert now["partialFingerprints"] == was["partialFingerprints"]
+    _validate(after)
 
 
 def test_the_same_finding_with_another_message_has_the_same_fingerprint(tmp_path: Path) -> None:
@@ -148,9 +149,9 @@ def test_two_findings_on_one_resource_and_path_differ_by_the_rules_key(tmp_path:
         "        DeploymentCircuitBreaker: {Enable: true, Rollback: true}\n",
     )
     (tmp_path / "stack.yaml").write_text(fixed)
-    (left,) = [
-        r for r in _sarif([tmp_path / "stack.yaml"])["runs"][0]["results"] if r["ruleId"] == "CV075"
-    ]
+    report = _sarif([tmp_path / "stack.yaml"])
+    _validate(report)
+    (left,) = [r for r in report["runs"][0]["results"] if r["ruleId"] == "CV075"]
     grace = next(r for r in results if "HealthCheckGracePeriodSeconds" in r["message"]["text"])
     assert "HealthCheckGracePeriodSeconds" in left["message"]["text"]
     assert left["partialFingerprints"] == grace["partialFingerprints"]
