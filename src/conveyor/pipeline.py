@@ -335,13 +335,18 @@ class Pipeline(Construct):
         self._wait_for_build_policies()
         if spec.source.s3 is not None:
             source_stage.trigger_on_upload(self, spec.source.s3.key)
+        # What conveyor check cannot tell from the pipeline's template, computed with reasons.
+        suppress = []
         validated_by_alarms = alarm_validated_deploys(parts)
         if validated_by_alarms is not None:
+            suppress.append({"rule": "CV074", "reason": validated_by_alarms})
+        declared = _declared_not_production(spec)
+        if declared is not None:
+            suppress.append({"rule": "CV086", "reason": declared})
+        if suppress:
             pipeline_resource = self.pipeline.node.default_child
             assert isinstance(pipeline_resource, CfnResource)
-            pipeline_resource.add_metadata(
-                "conveyor", {"suppress": [{"rule": "CV074", "reason": validated_by_alarms}]}
-            )
+            pipeline_resource.add_metadata("conveyor", {"suppress": suppress})
         acknowledgements.artifact_access(self.pipeline, store.bucket)
         for part in parts:
             acknowledgements.stack_deploy_actions(self.pipeline, part.stack.stack_name)
@@ -796,6 +801,22 @@ class Pipeline(Construct):
                 threshold=1,
                 topic=topic,
             )
+
+
+def _declared_not_production(spec: Spec) -> str | None:
+    """Why CV086 may be suppressed on the pipeline: environments conveyor.yaml declares
+    production: false, whose names (live, prod-...) CV086's name heuristic reads as production.
+    Only when every environment that is production has an approval, so the suppression can
+    hide nothing true."""
+    declared = [env.name for env in spec.environments if env.production is False]
+    if not declared or any(
+        env.is_production and not env.needs_approval for env in spec.environments
+    ):
+        return None
+    return (
+        f"{', '.join(declared)}: production: false in conveyor.yaml; every production "
+        "environment of this pipeline has a manual approval"
+    )
 
 
 def _ca_environment(check: HttpCheck) -> dict[str, str]:
