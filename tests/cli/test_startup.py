@@ -86,6 +86,9 @@ def test_validate_loads_no_checker_cdk_or_sdk() -> None:
     modules = _modules_after(code)
     assert "conveyor.spec.models" in modules  # it did validate
     assert [m for package in HEAVY for m in _loaded(modules, package)] == []
+    # Its message and warnings, through a pipe, are markup's plain text (conveyor.cli.markup):
+    # rich was a tenth of validate's start-up.
+    assert _loaded(modules, "rich") == []
 
 
 def test_the_check_defaults_shown_in_help_are_the_checkers_own() -> None:

@@ -5,22 +5,28 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 
+from conveyor.cli.help import on_terminal
+
 if TYPE_CHECKING:
     from conveyor.cli.console import PipeSafeConsole
 
 
 class _Deferred:
-    """A console made when first used: rich (about a third of `conveyor --help`) is imported
-    only by a command that prints through it, not by every command's import."""
+    """A console made when first needed: rich (about a third of `conveyor --help`) is imported
+    only by a command that prints through it, not by every command's import, and not at all
+    for text printed off a terminal (a message, a warning, an error: what `validate`, scripts
+    and CI print), which is markup's plain text (conveyor.cli.markup) written as rich would."""
 
-    def __init__(self, **options: Any) -> None:
-        object.__setattr__(self, "_options", options)
+    def __init__(self, *, stderr: bool = False, **options: Any) -> None:
+        object.__setattr__(self, "_options", {"stderr": stderr, **options})
+        object.__setattr__(self, "_stderr", stderr)
         object.__setattr__(self, "_console", None)
 
     def _made(self) -> Any:
@@ -32,6 +38,35 @@ class _Deferred:
             object.__setattr__(self, "_console", made)
         return made
 
+    def print(self, *objects: Any, **options: Any) -> None:
+        """rich's print; text off a terminal is written as its plain text, without rich."""
+        text = self._plain(objects, options)
+        if text is None:
+            self._made().print(*objects, **options)
+            return
+        stream = sys.stderr if object.__getattribute__(self, "_stderr") else sys.stdout
+        stream.write(text + "\n")
+        stream.flush()
+
+    def _plain(self, objects: tuple[Any, ...], options: dict[str, Any]) -> str | None:
+        """What rich would print for `objects` off a terminal, or None if rich must print it:
+        a console already made, a terminal (or one forced), a renderable or an option that
+        is not plain text."""
+        if object.__getattribute__(self, "_console") is not None:
+            return None
+        if set(options) - {"soft_wrap", "highlight"} or not all(
+            isinstance(o, str) for o in objects
+        ):
+            return None
+        stream = sys.stderr if object.__getattribute__(self, "_stderr") else sys.stdout
+        if on_terminal(stream) or any(os.environ.get(v) for v in _TERMINAL_FORCED):
+            return None
+        from conveyor.cli.markup import plain
+
+        pieces = [plain(o) for o in objects]
+        shown = [p for p in pieces if p is not None]
+        return " ".join(shown) if len(shown) == len(pieces) else None
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._made(), name)
 
@@ -39,16 +74,20 @@ class _Deferred:
         setattr(self._made(), name, value)
 
 
-# Colour only on a terminal: rich checks isatty itself; NO_COLOR is honoured too.
-console: PipeSafeConsole = _Deferred(highlight=False)  # type: ignore[assignment]
-errors: PipeSafeConsole = _Deferred(stderr=True, highlight=False)  # type: ignore[assignment]
+# What makes rich treat any output as a terminal (colours through a pipe, as CI logs want).
+_TERMINAL_FORCED = ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE")
+
+# Colour only on a terminal: rich checks isatty itself; NO_COLOR is honoured too. No emoji
+# codes: a path or value with `:name:` in it is printed as written, not as an emoji.
+console: PipeSafeConsole = _Deferred(highlight=False, emoji=False)  # type: ignore[assignment]
+errors: PipeSafeConsole = _Deferred(stderr=True, highlight=False, emoji=False)  # type: ignore[assignment]
 
 
 def escape(text: str) -> str:
-    """rich.markup.escape (brackets in what users wrote stay text), imported when used."""
-    from rich.markup import escape as rich_escape
+    """rich.markup.escape (brackets in what users wrote stay text), without importing rich."""
+    from conveyor.cli.markup import escape as markup_escape
 
-    return rich_escape(text)
+    return markup_escape(text)
 
 
 USER_ERROR = 2
