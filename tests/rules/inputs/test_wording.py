@@ -86,6 +86,9 @@ def test_terraform_findings_name_attributes_and_split_resources() -> None:
     assert "but privileged_mode is not true" in message
     assert path == "aws_codebuild_project.build.environment"
     assert found["CV032", "aws_codebuild_project.build"][0].startswith("build_timeout 480")
+    assert found["CV008", "aws_s3_bucket.artifacts"][0].startswith(
+        "bucket is destroyed with the configuration but nothing empties it"
+    )
     assert found["CV021", "aws_ecr_repository.app"][0] == (
         "images are not scanned on push (image_scanning_configuration.scan_on_push is not true)"
     )

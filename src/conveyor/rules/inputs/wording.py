@@ -529,7 +529,19 @@ def reword_text(text: str, cfn_type: str, style: Style) -> str:
             return _path_words(match, cfn_type, style)
         return match.group(0)
 
-    return _TEXT.sub(one, text)
+    text = _TEXT.sub(one, text)
+    if style.kind == TERRAFORM:
+        for cloudformation, terraform in _TERRAFORM_PHRASES:
+            if cloudformation in text:
+                text = text.replace(cloudformation, terraform)
+    return text
+
+
+# A Pulumi program has a stack with outputs; a Terraform configuration has neither.
+_TERRAFORM_PHRASES = (
+    ("no stack output", "no root module output"),
+    ("deleted with the stack", "destroyed with the configuration"),
+)
 
 
 _INTRINSIC = {
