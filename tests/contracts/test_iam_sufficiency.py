@@ -118,10 +118,15 @@ def test_change_set_actions_may_use_their_execution_s_change_set_only(example: E
     ]
     approved = [e.name for e in example.synthesized.spec.environments if e.needs_approval]
     assert bool(change_set_calls) == bool(approved)
+    foreign = {e.name for e in example.synthesized.spec.foreign_environments}
     for o in change_set_calls:
         name = dict(o.context)["cloudformation:ChangeSetName"]
         env = next(e for e in approved if name.startswith(f"conveyor-{e}-"))
         assert example.allows(o.role, o.action, o.resource, dict(o.context)), o
+        if env in foreign:
+            # Another account's deploy role (its one-time bootstrap stack) may use any change
+            # set of its one stack; tightening it would need every such stack deployed again.
+            continue
         for other in (f"conveyor-{env}", f"conveyor-{env}x-{EXECUTION_ID}", "review"):
             context = {**dict(o.context), "cloudformation:ChangeSetName": other}
             assert not example.allows(o.role, o.action, o.resource, context), (o, other)
