@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from conveyor.history.records import TIME_INDEX
 from conveyor.rules.runtime_contracts import (
     BUILDSPEC_COMMAND_KINDS,
     CLOUDFORMATION_MODE_NEEDS,
@@ -411,6 +412,9 @@ def handler_obligations(example: Example) -> list[Obligation]:
             table = env["DEPLOYMENT_TABLE_NAME"]
             resources["deployment-table"] = [
                 f"arn:aws:dynamodb:{example.region}:{role.account}:table/{table}"
+            ]
+            resources["deployment-table-index"] = [
+                f"arn:aws:dynamodb:{example.region}:{role.account}:table/{table}/index/{TIME_INDEX}"
             ]
         if "IDEMPOTENCY_TABLE_NAME" in env:
             table = env["IDEMPOTENCY_TABLE_NAME"]

@@ -215,7 +215,11 @@ def _request_target(request: IAMRequestBase, service: str) -> tuple[str, dict[st
     first = {k: (v[0] if isinstance(v, list) else v) for k, v in params.items()}
     region, account = request._region, request.account_id
     if service == "dynamodb" and "TableName" in first:
-        return f"arn:aws:dynamodb:{region}:{account}:table/{first['TableName']}", {}
+        table = f"arn:aws:dynamodb:{region}:{account}:table/{first['TableName']}"
+        if "IndexName" in first:
+            # A Query of an index is authorized on the index's ARN.
+            return f"{table}/index/{first['IndexName']}", {}
+        return table, {}
     if service == "sns" and "TopicArn" in first:
         return str(first["TopicArn"]), {}
     if service == "cloudwatch" and "Namespace" in first:
@@ -431,3 +435,95 @@ def test_enforcement_refuses_what_the_user_policy_does_not_allow(
         client.publish(TopicArn=allowed, Message="ok")
         with pytest.raises(ClientError, match="AccessDenied"):
             client.publish(TopicArn=other, Message="refused")
+
+
+FAILED_RELEASE = "3a5f2c1e-8b7d-4e6f-9a0b-1c2d3e4f5a6b"
+
+
+def _record_stage_rollback(
+    example: Example, monkeypatch: pytest.MonkeyPatch, refuse: frozenset[str] = frozenset()
+) -> Recorder:
+    """record_deployment handling a succeeded stage rollback of Deploy-prod (its target and the
+    failed release already recorded), under the recorder's role policy."""
+    function = function_for(example, "record_deployment")
+    rollback = {
+        "pipelineExecution": {
+            "pipelineExecutionId": "7c1d9e2f-3a4b-4c5d-8e6f-0a1b2c3d4e5f",
+            "status": "Succeeded",
+            "executionType": "ROLLBACK",
+            "trigger": {"triggerType": "AutomatedRollback"},
+            "rollbackMetadata": {
+                "rollbackTargetPipelineExecutionId": "0a5f2c1e-8b7d-4e6f-9a0b-1c2d3e4f5a60"
+            },
+        }
+    }
+    monkeypatch.setitem(NOT_IN_MOTO, ("codepipeline", "GetPipelineExecution"), rollback)
+
+    def prepare(env: dict[str, str]) -> dict[str, Any]:
+        table = boto3.resource("dynamodb", region_name=example.region).Table(
+            env["DEPLOYMENT_TABLE_NAME"]
+        )
+        for execution_id, started, outcome in (
+            ("0a5f2c1e-8b7d-4e6f-9a0b-1c2d3e4f5a60", "2026-03-02T09:00:00.000000Z", "SUCCEEDED"),
+            (FAILED_RELEASE, "2026-03-02T10:00:00.000000Z", "FAILED"),
+        ):
+            table.put_item(
+                Item={
+                    "pk": f"{env['APP_NAME']}#prod",
+                    "sk": execution_id,
+                    "started_at": started,
+                    "outcome": outcome,
+                    "rolled_back": False,
+                    "execution_type": "STANDARD",
+                }
+            )
+        event: dict[str, Any] = json.loads(
+            (
+                asset_path("record_deployment") / "events" / "stage-rollback-succeeded.json"
+            ).read_text()
+        )
+        event["account"], event["region"] = example.account, example.region
+        event["detail"]["pipeline"] = example.pipeline.value("Name")
+        event["resources"] = [example.pipeline.arn]
+        return event
+
+    return run_under_role_policy(
+        example, function, "record_deployment", prepare, monkeypatch, refuse=refuse
+    )
+
+
+@pytest.mark.parametrize("example", ["payments"], indirect=True)
+def test_a_stage_rollback_is_recorded_under_exactly_the_recorder_s_role_policy(
+    example: Example, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 11: a succeeded stage rollback finds the releases it replaced in the start-order
+    index (dynamodb:Query on /index/by-start) and marks them, with the recorder's own policy."""
+    recorder = _record_stage_rollback(example, monkeypatch)
+    made = [(service, operation) for service, operation, _ in recorder.calls]
+    assert ("dynamodb", "Query") in made
+    marks = [
+        params
+        for service, operation, params in recorder.calls
+        if (service, operation) == ("dynamodb", "UpdateItem")
+        and params["Key"]["sk"]["S"] == FAILED_RELEASE
+    ]
+    assert marks, "the failed release was never marked"
+    assert_answered_calls_allowed(example, function_for(example, "record_deployment"), recorder)
+
+
+@pytest.mark.parametrize("example", ["payments"], indirect=True)
+def test_without_the_query_grant_a_stage_rollback_marks_nothing(
+    example: Example, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Negative control: the Query is what the grant allows; refused, the rollback's own record
+    is still written, and the mark is what is lost."""
+    refused = _record_stage_rollback(example, monkeypatch, frozenset({"dynamodb:Query"}))
+    # moto answers a refusal with HTTP 403 (parsed as the code "403").
+    assert [(s, o) for s, o, _ in refused.errors] == [("dynamodb", "Query")]
+    assert refused.result["status"] == "recorded"
+    assert not [
+        params
+        for service, operation, params in refused.calls
+        if (service, operation) == ("dynamodb", "UpdateItem")
+        and params["Key"]["sk"]["S"] == FAILED_RELEASE
+    ]

@@ -34,6 +34,7 @@ RESOLVED_KINDS = {
     "codedeploy-deployment-group",
     "codedeploy-config",
     "deployment-table",
+    "deployment-table-index",
     "idempotency-table",
     "topic",
     "topic-key",

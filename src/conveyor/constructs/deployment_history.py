@@ -84,10 +84,17 @@ class DeploymentHistory(Construct):
             timeout=Duration.seconds(30),
             description=f"conveyor {naming.app}: records deployments into the history table",
         ).function
-        # The recorder only ever calls UpdateItem, on the table itself: CDK's
-        # grant_read_write_data would add every read and the indexes (`/index/*`).
+        # The recorder calls UpdateItem on the table and Query on its start-order index (a
+        # stage rollback looks up the releases it replaced): CDK's grant_read_write_data would
+        # add every read and every index (`/index/*`).
         self.recorder.add_to_role_policy(
             iam.PolicyStatement(actions=["dynamodb:UpdateItem"], resources=[self.table.table_arn])
+        )
+        self.recorder.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:Query"],
+                resources=[f"{self.table.table_arn}/index/{TIME_INDEX}"],
+            )
         )
         key.grant_encrypt_decrypt(self.recorder)
         grant_pipeline_reads(self.recorder, pipeline_name)

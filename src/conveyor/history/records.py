@@ -81,7 +81,7 @@ class Deployment:
     pipeline_started_at: datetime | None = None  # start of the whole execution, for lead time
     committed_at: datetime | None = None
     rolled_back_at: datetime | None = None
-    rollback_by: str | None = None  # "validation", "codedeploy"
+    rollback_by: str | None = None  # "validation", "codedeploy", "stage" (a stage rollback)
 
     @property
     def failed(self) -> bool:

@@ -25,6 +25,7 @@ Resource kinds:
   log-group                the project's or function's log group
   codedeploy-application / codedeploy-deployment-group / codedeploy-config
   deployment-table         the deployment history table
+  deployment-table-index   its index of each environment's records in start order (by-start)
   topic                    the notification topic a handler publishes to
   pipeline                 the pipeline a handler reads
   event-bus                the account's default event bus
@@ -534,6 +535,10 @@ HANDLER_CONTRACTS: tuple[HandlerContract, ...] = (
                 _HANDLERS,
             ),
             Need(("dynamodb:UpdateItem",), "deployment-table", _HANDLERS),
+            # A succeeded stage rollback finds the releases it replaced in its environment's
+            # records, newest first (stage_rollback_marks); a Query of an index is authorized
+            # on the index's ARN.
+            Need(("dynamodb:Query",), "deployment-table-index", _DYNAMODB_API),
             _READ_DEPLOYMENTS,
         ),
     ),

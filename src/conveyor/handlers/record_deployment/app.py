@@ -110,7 +110,8 @@ class Observation:
 
 @dataclass(frozen=True)
 class RollbackMark:
-    """A CodeDeploy rollback deployment names the deployment it undid."""
+    """A record a rollback undid: the deployment a CodeDeploy rollback names, or a release a
+    stage rollback replaced (stage_rollback_marks)."""
 
     pk: str
     sk: str
@@ -630,7 +631,96 @@ def enrich(parsed: Parsed, config: Config, budget: Budget) -> Parsed:
     )
     attributes.update(pipeline_facts.attributes)
     enriched = replace(observation, attributes=attributes, rolled_back=pipeline_facts.rolled_back)
-    return replace(parsed, observation=enriched)
+    marks = ()
+    try:
+        marks = stage_rollback_marks(config.table, enriched, budget)
+    except Exception as exc:
+        _incomplete("dynamodb:Query", exc, pipeline=attributes["pipeline"])
+    return replace(parsed, observation=enriched, marks=marks)
+
+
+# --- stage rollbacks (issue 11) ---------------------------------------------------------------
+# A stage rollback is an execution of its own: executionType ROLLBACK, triggered by
+# ManualRollback (RollbackStage: `conveyor rollback`) or AutomatedRollback (OnFailure or an
+# OnSuccess condition with result ROLLBACK), naming the execution it returns to
+# (rollbackMetadata.rollbackTargetPipelineExecutionId).
+# https://docs.aws.amazon.com/codepipeline/latest/userguide/stage-rollback-view-details.html
+# https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_ExecutionTrigger.html
+# When it succeeds in an environment's stage, every release that environment started after the
+# target and before the rollback began no longer serves: those records are ROLLED_BACK.
+_ROLLBACK_TRIGGERS = frozenset({"ManualRollback", "AutomatedRollback"})
+# The table's index of each environment's records in start order (history.records.TIME_INDEX;
+# handlers import nothing from the rest of conveyor, a test keeps the two equal).
+TIME_INDEX = "by-start"
+# How far back a rollback's target is looked for, in records of one environment; past it (the
+# target's record expired or was never written) only the release just before the rollback is
+# marked, which is the one an automatic rollback undoes.
+_ROLLBACK_LOOKBACK = 50
+
+
+def _is_stage_rollback(attributes: Mapping[str, Any]) -> bool:
+    return (
+        attributes.get("execution_type") == "ROLLBACK"
+        or attributes.get("trigger_type") in _ROLLBACK_TRIGGERS
+    )
+
+
+def stage_rollback_marks(
+    table: str, observation: Observation, budget: Budget
+) -> tuple[RollbackMark, ...]:
+    """The releases a succeeded stage rollback replaced in its environment."""
+    attributes = observation.attributes
+    if (
+        "environment" not in attributes
+        or observation.outcome != "SUCCEEDED"
+        or not _is_stage_rollback(attributes)
+    ):
+        return ()
+    began = observation.earliest.get("pipeline_started_at", observation.at)
+    target = attributes.get("rollback_target_execution_id")
+    dynamodb = common.client("dynamodb")
+    request: dict[str, Any] = {
+        "TableName": table,
+        "IndexName": TIME_INDEX,
+        "KeyConditionExpression": "pk = :pk AND started_at < :began",
+        "ExpressionAttributeValues": {
+            ":pk": {"S": observation.pk},
+            ":began": {"S": common.iso_utc(began)},
+        },
+        "ProjectionExpression": "sk, execution_type, trigger_type",
+        "ScanIndexForward": False,  # newest first: the release the rollback undid comes first
+    }
+    undone: list[str] = []
+    seen = 0
+    reached_target = False
+    while seen < _ROLLBACK_LOOKBACK and not reached_target:
+        page = call_with_backoff(budget, dynamodb.query, **request)
+        for item in _as_list(page.get("Items")):
+            seen += 1
+            sk = _text(_as_mapping(_as_mapping(item).get("sk")), "S")
+            if sk is None or not _EXECUTION_ID.fullmatch(sk) or sk == observation.sk:
+                continue  # a CodeDeploy deployment's record, or this rollback's own
+            if sk == target:
+                reached_target = True
+                break
+            kinds = {
+                name: _text(_as_mapping(_as_mapping(item).get(name)), "S")
+                for name in ("execution_type", "trigger_type")
+            }
+            if not _is_stage_rollback(kinds):
+                undone.append(sk)
+        last = page.get("LastEvaluatedKey")
+        if not last:
+            break
+        request["ExclusiveStartKey"] = last
+    if not reached_target:
+        undone = undone[:1]
+    mark = {
+        "rolled_back_by": observation.sk,
+        "rollback_by": "stage",
+        "rolled_back_at": common.iso_utc(observation.at),
+    }
+    return tuple(RollbackMark(observation.pk, sk, mark) for sk in undone)
 
 
 def enrich_or_keep(parsed: Parsed, config: Config, budget: Budget) -> Parsed:
