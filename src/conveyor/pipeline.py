@@ -32,6 +32,7 @@ from conveyor.constructs import (
 )
 from conveyor.constructs.artifact_store import AccessLogBucket, ArtifactStore, PackageStore
 from conveyor.constructs.build_project import BuildProject
+from conveyor.constructs.dependencies import wait_for_role_policies
 from conveyor.constructs.deployed_images import DeployedImageMarker
 from conveyor.constructs.deployed_packages import DeployedPackageMarker
 from conveyor.constructs.deployment_history import DeploymentHistory
@@ -332,7 +333,9 @@ class Pipeline(Construct):
             triggers=triggers,
         )
         self._grant_alarm_reads(planned.values())
-        self._wait_for_build_policies()
+        wait_for_role_policies(
+            self.pipeline, [p for p in self.node.find_all() if isinstance(p, codebuild.Project)]
+        )
         if spec.source.s3 is not None:
             source_stage.trigger_on_upload(self, spec.source.s3.key)
         # What conveyor check cannot tell from the pipeline's template, computed with reasons.
@@ -728,23 +731,6 @@ class Pipeline(Construct):
             user_parameters=parameters,
             run_order=run_order,
         )
-
-    def _wait_for_build_policies(self) -> None:
-        """The pipeline's first execution starts when it is created and soon runs its builds
-        (https://docs.aws.amazon.com/codepipeline/latest/userguide/pipelines-about-starting.html);
-        a project's role policy is a separate resource CloudFormation may still be creating, and
-        the project cannot wait for it (the policy names the project's log groups: a cycle).
-        So the pipeline waits for every build role's policy (FM43, CV056)."""
-        stack = Stack.of(self)
-        pipeline_resource = self.pipeline.node.default_child
-        assert isinstance(pipeline_resource, CfnResource)
-        for project in self.node.find_all():
-            if not isinstance(project, codebuild.Project) or Stack.of(project) is not stack:
-                continue
-            policy = project.role.node.try_find_child("DefaultPolicy") if project.role else None
-            resource = policy.node.default_child if policy is not None else None
-            if isinstance(resource, CfnResource):
-                pipeline_resource.add_dependency(resource)
 
     def _alarms(self, projects: list[codebuild.IProject]) -> None:
         """prevents FM73: failed and stuck executions, failed builds, each to the primary topic."""

@@ -1,16 +1,20 @@
-"""Drop DependsOn entries that a Ref or Fn::GetAtt already implies.
+"""DependsOn: the entries a Ref or Fn::GetAtt already implies are dropped, the ones a reference
+cannot carry are added.
 
 CDK adds construct-level dependencies that often duplicate a reference; cfn-lint reports each
 as W3005. They change nothing about deployment order, so conveyor removes them rather than
-teaching users to ignore a warning class.
+teaching users to ignore a warning class. A pipeline, though, must wait for policies nothing it
+references leads to (wait_for_role_policies).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_codebuild as codebuild
+from constructs import Construct
 
 
 def referenced_ids(value: Any) -> Iterator[str]:
@@ -82,3 +86,22 @@ def prune(stack: cdk.Stack, template: Mapping[str, Any]) -> bool:
         else:
             child.add_deletion_override("DependsOn")
     return True
+
+
+def wait_for_role_policies(pipeline: Construct, projects: Iterable[object]) -> None:
+    """The pipeline waits for each of its build projects' role policies (FM43, CV056).
+
+    A pipeline's first execution starts when it is created and soon runs its builds
+    (https://docs.aws.amazon.com/codepipeline/latest/userguide/pipelines-about-starting.html);
+    a project's role policy is a separate resource CloudFormation may still be creating, and the
+    project cannot wait for it itself: the policy names the project's log groups (a cycle)."""
+    resource = pipeline.node.default_child
+    assert isinstance(resource, cdk.CfnResource)
+    stack = cdk.Stack.of(pipeline)
+    for project in projects:
+        if not isinstance(project, codebuild.Project) or cdk.Stack.of(project) is not stack:
+            continue
+        policy = project.role.node.try_find_child("DefaultPolicy") if project.role else None
+        child = policy.node.default_child if policy is not None else None
+        if isinstance(child, cdk.CfnResource):
+            resource.add_dependency(child)

@@ -51,6 +51,7 @@ from constructs import Construct
 from conveyor.constructs import acknowledgements, buildspec, defaults
 from conveyor.constructs.artifact_store import ArtifactStore
 from conveyor.constructs.codebuild_job import CodeBuildJob
+from conveyor.constructs.dependencies import wait_for_role_policies
 from conveyor.plan import pull_request_plan
 from conveyor.spec.models import PULL_REQUEST_NAME
 from conveyor.spec.refs import is_secret_ref
@@ -168,6 +169,7 @@ class PullRequestPipeline(Construct):
             triggers=triggers,
         )
 
+        wait_for_role_policies(self.pipeline, projects)
         acknowledgements.artifact_access(self.pipeline, store.bucket)
         for stage, action, function_ in invocations:
             acknowledgements.lambda_invoke_action(
