@@ -56,6 +56,7 @@ def cost(
             "--pull-requests-per-day",
             min=0.0,
             max=MAX_DEPLOYS_PER_DAY,
+            metavar="N",
             help="Runs of the pull-request pipeline a day (source.github.pull_requests).",
         ),
     ] = 10.0,

@@ -62,12 +62,34 @@ class _Argument(TyperArgument):
 
 
 class _Option(TyperOption):
-    """An option whose help shows its metavar (a word) after it, and nothing after a flag."""
+    """An option whose help shows its metavar (a word) after it, and nothing after a flag; its
+    bounds are in its help text (readable), not beside the metavar, where rich's narrow column
+    folded `[0.0<=x<=1440.0]` and cut the option's own name at 80 columns."""
 
     def display_type_rich(self, ctx: Any) -> str | None:
         if self.is_flag or self.count:
             return None
         return self.metavar
+
+    def _get_number_range_help_str(self) -> str | None:
+        return None
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _bounds(param: Any) -> str | None:
+    """An option's bounds in words: `(0 to 1440)`, `(at least 1)`, `(at most 100)`. Not in
+    brackets: on a terminal help is rich markup, where `[at least 1]` reads as a style tag."""
+    low, high = getattr(param, "min", None), getattr(param, "max", None)
+    if low is not None and high is not None:
+        return f"({_number(low)} to {_number(high)})"
+    if low is not None:
+        return f"(at least {_number(low)})"
+    if high is not None:
+        return f"(at most {_number(high)})"
+    return None
 
 
 def readable(param: Any) -> Any:
@@ -81,6 +103,9 @@ def readable(param: Any) -> Any:
         if param.metavar is None and not (param.is_flag or param.count):
             long = max(param.opts, key=len).lstrip("-")
             param.metavar = long.upper().replace("-", "_")
+        bounds = _bounds(param)
+        if bounds is not None and not (param.count and param.min == 0 and param.max is None):
+            param.help = f"{param.help} {bounds}" if param.help else bounds
     return param
 
 
