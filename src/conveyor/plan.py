@@ -93,7 +93,12 @@ class Rule:
     def describe(self) -> str:
         config = dict(self.configuration)
         if self.provider == "DeploymentWindow":
-            return f"inside window {config['Cron']} ({config.get('TimeZone', 'UTC')})"
+            # AWS: an execution outside the window waits at the entry until it opens
+            # (rule-reference-DeploymentWindow.html); the FAIL result is the other rules'.
+            return (
+                f"inside window {config['Cron']} ({config.get('TimeZone', 'UTC')}), "
+                "waiting for it to open"
+            )
         wait = f" for {config['WaitTime']} min" if "WaitTime" in config else ""
         return f"alarm {config['AlarmName']} not in ALARM{wait}"
 
