@@ -353,13 +353,14 @@ PRECISION: dict[str, str] = {
     "CV110": "New in issue 10: no finding on the corpus (none of its pipelines deploys a "
     "function by object version); conveyor's own pre-fix output is its true case (the shared "
     "build key, its bad fixture), the fix its false one.",
-    "CV114": "New in issue 11: no finding on the corpus (none of its 30 pipelines declares stage "
-    "conditions). On conveyor's own output from before the fix (Approve-prod holding the "
-    "approval and the `before` job, the gate on Deploy-prod only) it finds both, true; after "
+    "CV114": "New in issue 11: no finding on the corpus (12 of its 32 pipeline templates have a "
+    "manual approval, none declares a stage condition). On conveyor's own output from before "
+    "the fix (Approve-prod holding the approval and the `before` job, the gate on Deploy-prod "
+    "only) it finds both, true; after "
     "the fix (the gate on Approve-prod and Before-prod), none. A job no approval precedes is "
     "not judged: a build is not told apart from a migration.",
-    "CV115": "New in issue 11: no finding on the corpus (none of its 30 pipelines executes a "
-    "change set in a later stage than it made it). On conveyor's own output from before the "
+    "CV115": "New in issue 11: no finding on the corpus (none of its 32 pipeline templates "
+    "executes a change set). On conveyor's own output from before the "
     "fix (conveyor-<env>) it finds production's Approve-<env> change set, true; after it "
     "(conveyor-<env>-#{codepipeline.PipelineExecutionId}), none.",
     "CV111": "New in issue 10: 1 finding in 1 template, true (aws-samples' ECS blue/green "
