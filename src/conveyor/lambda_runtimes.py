@@ -20,6 +20,11 @@ TODAY_VARIABLE = "CONVEYOR_TODAY"
 # them equal), newest of each language last: a new runtime goes here with its date below.
 OFFERED = ("python3.12", "python3.13", "python3.14", "nodejs22.x", "nodejs24.x")
 
+# The runtime conveyor's own handlers (deployment history, notifications, validation, the scan
+# gate) run on: constructs/defaults.HANDLER_RUNTIME is this one (a test keeps them equal). It
+# ends too: validate warns before its date that this conveyor is due for an upgrade.
+HANDLERS = "python3.12"
+
 # Runtimes Lambda deprecated before conveyor's first release (no date needed: long past).
 DEPRECATED = frozenset(
     {

@@ -140,3 +140,23 @@ def test_check_refuses_a_conveyor_today_that_is_no_date() -> None:
     result = runner.invoke(app, ["check", template], env={"CONVEYOR_TODAY": "2027-13-01"})
     assert result.exit_code == 2
     assert result.stderr.startswith("error: CONVEYOR_TODAY='2027-13-01' is not a date")
+
+
+def test_conveyors_own_handler_runtime_is_dated_and_warned_about_before_its_date() -> None:
+    """The handlers conveyor deploys into every pipeline run on lambda_runtimes.HANDLERS:
+    validate says when this conveyor is due for an upgrade, naming no key of the spec."""
+    handlers_end = lambda_runtimes.DEPRECATION_DATES[lambda_runtimes.HANDLERS]
+    spec = parse_spec(_on("python3.14"))
+    assert [c for c in concerns(spec, handlers_end - timedelta(days=181)) if not c.path] == []
+    (soon,) = [c for c in concerns(spec, handlers_end - timedelta(days=30)) if not c.path]
+    assert soon.message.startswith("conveyor ")
+    assert f"run on {lambda_runtimes.HANDLERS}, which Lambda deprecates on" in soon.message
+    assert "upgrade conveyor" in soon.message
+    assert (soon.blocks_deploy, soon.refused, soon.check_rule) == (False, False, None)
+    assert (
+        soon.problem(_on("python3.14"))
+        .render("conveyor.yaml")
+        .startswith("conveyor.yaml: conveyor ")
+    )
+    (past,) = [c for c in concerns(spec, handlers_end) if not c.path]
+    assert (past.blocks_deploy, past.refused, past.check_rule) == (False, False, "CV076")

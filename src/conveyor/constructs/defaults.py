@@ -34,7 +34,8 @@ BUILD_IMAGE = codebuild.LinuxBuildImage.STANDARD_7_0
 # https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html
 TLS_POLICY = elbv2.SslPolicy.TLS13_12_RES_PQ
 
-# Handlers need no dependency outside the runtime (boto3 included); prevents FM65.
+# Handlers need no dependency outside the runtime (boto3 included); prevents FM65. The same as
+# conveyor.lambda_runtimes.HANDLERS, whose deprecation date `conveyor validate` warns about.
 HANDLER_RUNTIME = lambda_.Runtime.PYTHON_3_12
 
 COMPUTE_TYPES = {

@@ -44,6 +44,8 @@ class Concern:
         """This concern as a loader problem: on its key's line if the value is written there
         (the second environment's runtime, not the first's), else on the first line of `text`
         holding the value."""
+        if not self.value:  # about no key of the spec (conveyor's own handlers)
+            return Problem(None, self.path, self.message)
         written = text.splitlines()
         line = key_lines(text).get(self.path)
         if line is None or self.value not in written[line - 1]:
@@ -78,7 +80,33 @@ def concerns(spec: Spec, today: date | None = None) -> list[Concern]:
     found += _plain_http(spec)
     found += _example_domains(spec)
     found += _runtimes(spec, today or lambda_runtimes.today())
+    found += _handler_runtime(today or lambda_runtimes.today())
     return found
+
+
+def _handler_runtime(today: date) -> list[Concern]:
+    """conveyor's own handlers run on one runtime (lambda_runtimes.HANDLERS): near or past its
+    deprecation date, the pipelines this conveyor generates carry a runtime Lambda is about to
+    stop patching (CV076 from the date on); a newer conveyor moves them. No key of the spec says
+    it, so the warning names none."""
+    when = lambda_runtimes.deprecation_date(lambda_runtimes.HANDLERS)
+    if when is None or (when - today).days > lambda_runtimes.WARN_DAYS:
+        return []
+    from conveyor import __version__
+
+    said = "deprecated" if when <= today else "deprecates"
+    return [
+        Concern(
+            "",
+            "",
+            f"conveyor {__version__}'s own handlers (deployment history, notifications, "
+            f"validation) run on {lambda_runtimes.HANDLERS}, which Lambda {said} on "
+            f"{when.isoformat()}: upgrade conveyor (pip install --upgrade conveyor) and deploy "
+            "the pipeline again",
+            blocks_deploy=False,
+            check_rule="CV076" if when <= today else None,
+        )
+    ]
 
 
 def _runtimes(spec: Spec, today: date) -> list[Concern]:
