@@ -178,3 +178,54 @@ def test_the_steps_of_one_replacement_are_read_once() -> None:
     assert [(f.rule, f.resource) for f in after.findings] == [
         (f.rule, f.resource) for f in before.findings
     ]
+
+
+def _deferred_plan(*changes: dict[str, Any]) -> str:
+    data = _plan("aws_sns_topic.a")
+    data["deferred_changes"] = [
+        {"reason": "instance_count_unknown", "resource_change": c} for c in changes
+    ]
+    return json.dumps(data)
+
+
+def _topic(address: str, **change: Any) -> dict[str, Any]:
+    return {"address": address, "type": "aws_sns_topic", "mode": "managed", **change}
+
+
+def test_the_repeated_deferral_message_names_both_entries() -> None:
+    change = _topic("aws_sns_topic.d[*]", change={"after": {"name": "d"}})
+    message = only_error(check_text(_deferred_plan(change, change), name="plan.json"))
+    assert message == (
+        "plan.json: deferred_changes[1].resource_change: aws_sns_topic.d[*] is deferred twice "
+        "(the first is deferred_changes[0].resource_change); Terraform defers each resource "
+        "instance once; give the output of `terraform show -json tfplan` (or of a state file) "
+        "unchanged"
+    )
+
+
+def test_deferred_changes_after_a_planned_or_data_one_are_still_read() -> None:
+    text = _deferred_plan(
+        _topic("aws_sns_topic.a", change={"after": {"name": "a"}}),  # planned already
+        {"address": "data.aws_x.y[*]", "type": "aws_x", "mode": "data", "change": {}},
+        _topic("aws_sns_topic.d[*]", change={"after": {"name": "d"}}),
+    )
+    result = check_text(text, name="plan.json")
+    assert not result.errors
+    assert {f.resource for f in result.findings if f.rule == "CV012"} == {
+        "aws_sns_topic.a",
+        "aws_sns_topic.d[*]",
+    }
+
+
+def test_a_deferred_change_may_have_no_after_and_its_unknowns_are_unknown() -> None:
+    unknown = _topic(
+        "aws_sns_topic.k[*]",
+        change={"after": {"name": "k"}, "after_unknown": {"kms_master_key_id": True}},
+    )
+    bare = _topic("aws_sns_topic.n[*]", change={"after_unknown": {"name": True}})
+    result = check_text(_deferred_plan(unknown, bare), name="plan.json")
+    assert not result.errors
+    cv012 = {f.resource for f in result.findings if f.rule == "CV012"}
+    # k's key is known only after apply (not missing); n has no after (nothing planned yet).
+    assert "aws_sns_topic.k[*]" not in cv012
+    assert "aws_sns_topic.n[*]" in cv012
