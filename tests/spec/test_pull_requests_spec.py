@@ -109,3 +109,31 @@ def test_other_sources_say_pull_requests_need_a_connection(tmp_path: Path, sourc
     )
     assert "write it under source.github" in result.output
     assert "Traceback" not in result.output
+
+
+def test_the_json_schema_offers_the_shorthand_editors_see() -> None:
+    """Editors validate against `conveyor schema`: `pull_requests: true` must pass there too."""
+    import json
+
+    import jsonschema
+
+    result = CliRunner().invoke(app, ["schema"])
+    assert result.exit_code == 0, result.output
+    schema = json.loads(result.stdout)
+    for value in (True, False, {"branches": ["main"], "events": ["OPEN"]}):
+        document = {
+            "app": "shop",
+            "owner": "team-shop",
+            "source": {
+                "github": {"repo": "acme/shop", "connection": CONNECTION, "pull_requests": value}
+            },
+            "build": {"commands": ["make"]},
+            "environments": [
+                {
+                    "name": "staging",
+                    "deploy": {"lambda": {"function": {"runtime": "python3.12", "handler": "a.b"}}},
+                }
+            ],
+            "notifications": {"email": ["oncall@acme.io"]},
+        }
+        jsonschema.validate(document, schema)

@@ -16,6 +16,7 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.config import JsonDict
 
 from conveyor.spec.refs import (
     SECRET_REF_HELP,
@@ -194,7 +195,10 @@ class PullRequests(_Model):
         default_factory=lambda: list(_OPENED_OR_UPDATED),
         min_length=1,
         max_length=2,
-        description="OPEN (a pull request is opened) and UPDATED (new commits are pushed to it).",
+        description=(
+            "OPEN (a pull request is opened), UPDATED (commits are pushed to it); CLOSED is "
+            "refused: the push run builds a merged pull request."
+        ),
     )
 
     @model_validator(mode="after")
@@ -213,6 +217,12 @@ class PullRequests(_Model):
                 f"event {self.events[repeat]!r} is listed twice; keep one", "events", repeat
             )
         return self
+
+
+def _offer_boolean(schema: JsonDict) -> None:
+    options = schema.get("anyOf")
+    if isinstance(options, list):
+        options.insert(1, {"type": "boolean"})
 
 
 class GitHubSource(_Model):
@@ -246,6 +256,9 @@ class GitHubSource(_Model):
     )
     pull_requests: PullRequests | None = Field(
         None,
+        # The schema offers the `true`/`false` shorthand too, so editors accept what the
+        # loader does (`_shorthand`).
+        json_schema_extra=_offer_boolean,
         description=(
             "Build, test and scan each pull request in a separate pipeline that never deploys "
             "(`true`: pull requests into `branch`). Changed files filter them as pushes, by "
