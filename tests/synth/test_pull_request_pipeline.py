@@ -180,3 +180,38 @@ def test_a_lambda_pull_request_builds_the_package_and_uploads_nothing(
     # No email audience: no pull-request notice rule, and nothing failed to synthesize.
     rules = [r for r in resources if r["Type"] == "AWS::Events::Rule"]
     assert not any("-pr-" in r["Properties"].get("Name", "") for r in rules)
+
+
+def test_failed_pull_request_runs_and_builds_reach_the_failure_audience(
+    synthesized: dict[str, Synthesized],
+) -> None:
+    """CodePipeline reports nothing back to the pull request: the notice is how its author
+    hears. Only failures: other states of pull-request runs are not announced."""
+    s, pulls = _pulls(synthesized)
+    rules = [
+        r["Properties"]
+        for r in s.resources("AWS::Events::Rule").values()
+        if "EventPattern" in r["Properties"]  # not the scheduled rules
+    ]
+    (pipeline_id,) = [
+        lid
+        for lid, r in s.resources("AWS::CodePipeline::Pipeline").items()
+        if r["Properties"]["Name"] == "orders-pr"
+    ]
+    runs = [
+        r
+        for r in rules
+        if r["EventPattern"].get("detail", {}).get("pipeline") == [{"Ref": pipeline_id}]
+    ]
+    assert [r["EventPattern"]["detail"]["state"] for r in runs] == [["FAILED"]]
+    projects = [{"Ref": lid} for lid in sorted(_projects(s, pulls))]
+    (builds,) = [
+        r
+        for r in rules
+        if sorted(r["EventPattern"].get("detail", {}).get("project-name", []), key=lambda x: str(x))
+        == sorted(projects, key=lambda x: str(x))
+    ]
+    assert builds["EventPattern"]["detail"]["build-status"] == ["FAILED", "FAULT", "TIMED_OUT"]
+    # Both go to the formatter that words the delivery pipeline's notices.
+    (target,) = runs[0]["Targets"]
+    assert target["Arn"] == builds["Targets"][0]["Arn"]
