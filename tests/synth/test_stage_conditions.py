@@ -48,7 +48,17 @@ def test_gates_read_existing_alarms_and_bakes_the_ones_the_environment_stack_cre
     s = synthesized[example]
     for env in s.spec.environments:
         (stage,) = [st for st in _stages(s) if st["Name"] == f"Deploy-{env.name}"]
-        entry, bake = _alarm_rules(stage, "BeforeEntry"), _alarm_rules(stage, "OnSuccess")
+        # The gate holds the environment's first stage and the first after its approval
+        # (plan.gated_stage_names), each reading the same alarms.
+        own = [
+            st
+            for st in _stages(s)
+            if st["Name"] in {f"{kind}-{env.name}" for kind in ("Approve", "Before", "Deploy")}
+        ]
+        gates = [_alarm_rules(st, "BeforeEntry") for st in own if "BeforeEntry" in st]
+        entry = set().union(*gates)
+        assert all(gate == entry for gate in gates), env.name
+        bake = _alarm_rules(stage, "OnSuccess")
         stack = f"{s.spec.app}-{env.name}" + (f"-{s.spec.suffix}" if s.spec.suffix else "")
         created = _alarm_names(s.templates[stack])
         assert not entry & created, (env.name, entry & created)
@@ -119,14 +129,18 @@ def test_production_watches_its_alarms_after_the_deploy_and_rolls_back_on_alarm(
     assert condition["Result"] == "ROLLBACK"
     watched = {r["Configuration"]["AlarmName"]: r["Configuration"] for r in condition["Rules"]}
     assert set(watched) == {"payments-5xx-prod", "payments-unhealthy-prod"}
-    # Before entry: the ledger's alarm (it exists before any release) and the window.
-    (gate,) = prod["BeforeEntry"]["Conditions"]
-    assert gate["Result"] == "FAIL"
-    assert [r["RuleTypeId"]["Provider"] for r in gate["Rules"]] == [
-        "CloudWatchAlarm",
-        "DeploymentWindow",
-    ]
-    assert gate["Rules"][0]["Configuration"] == {"AlarmName": "payments-ledger-errors"}
+    # Before entry of Approve-prod and of Before-prod (issue 11, review defect 5): the ledger's
+    # alarm (it exists before any release) and the window; Deploy-prod follows its migration.
+    assert "BeforeEntry" not in prod
+    for name in ("Approve-prod", "Before-prod"):
+        (stage,) = [st for st in _stages(s) if st["Name"] == name]
+        (gate,) = stage["BeforeEntry"]["Conditions"]
+        assert gate["Result"] == "FAIL"
+        assert [r["RuleTypeId"]["Provider"] for r in gate["Rules"]] == [
+            "CloudWatchAlarm",
+            "DeploymentWindow",
+        ]
+        assert gate["Rules"][0]["Configuration"] == {"AlarmName": "payments-ledger-errors"}
     prod_spec = next(e for e in s.spec.environments if e.name == "prod")
     assert {c["WaitTime"] for c in watched.values()} == {str(prod_spec.bake_minutes)}
     (staging,) = [st for st in _stages(s) if st["Name"] == "Deploy-staging"]
