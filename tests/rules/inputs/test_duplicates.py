@@ -229,3 +229,43 @@ def test_a_deferred_change_may_have_no_after_and_its_unknowns_are_unknown() -> N
     # k's key is known only after apply (not missing); n has no after (nothing planned yet).
     assert "aws_sns_topic.k[*]" not in cv012
     assert "aws_sns_topic.n[*]" in cv012
+
+
+def _configured(root: dict[str, Any]) -> str:
+    data = _plan("aws_sns_topic.a")
+    data["configuration"] = {"root_module": root}
+    return json.dumps(data)
+
+
+def _fix() -> str:
+    return "; give the output of `terraform show -json tfplan` (or of a state file) unchanged"
+
+
+def _nested_calls(levels: int) -> dict[str, Any]:
+    module: dict[str, Any] = {"resources": []}
+    for _ in range(levels):
+        module = {"module_calls": {"m": {"module": module}}}
+    return module
+
+
+def test_configuration_modules_nest_up_to_fifty_calls() -> None:
+    assert not check_text(_configured(_nested_calls(50)), name="plan.json").errors
+    message = only_error(check_text(_configured(_nested_calls(51)), name="plan.json"))
+    assert message == "plan.json: configuration: modules nested more than 50 deep" + _fix()
+
+
+def test_configuration_shapes_are_named_by_their_path() -> None:
+    cases = {
+        "configuration.root_module.resources[1]: must be an object, not a string": {
+            "resources": [{"address": "aws_sns_topic.a"}, "x"]
+        },
+        "configuration.root_module.resources: must be a list, not an object": {"resources": {}},
+        "configuration.root_module.module_calls: must be an object, not a list": {
+            "module_calls": []
+        },
+        "configuration.root_module.module_calls.m.module.resources[0]: must be an object, "
+        "not a list": {"module_calls": {"m": {"module": {"resources": [[]]}}}},
+    }
+    for problem, root in cases.items():
+        message = only_error(check_text(_configured(root), name="plan.json"))
+        assert message == f"plan.json: {problem}{_fix()}"
