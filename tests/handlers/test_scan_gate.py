@@ -620,6 +620,45 @@ def test_an_artifact_at_the_limit_is_read(
     assert app.handler(job("critical"), context)["status"] == "succeeded"
 
 
+@pytest.mark.parametrize("limit", [5, 6])
+def test_the_finding_limit_is_shared_by_every_report_of_the_job(
+    pipeline: Pipeline, context: FakeContext, monkeypatch: pytest.MonkeyPatch, limit: int
+) -> None:
+    # MAX_FINDINGS bounds the findings held in memory for the whole job, not per report: each
+    # report is read with what the earlier ones left. bandit.sarif holds three findings.
+    monkeypatch.setattr(app, "MAX_FINDINGS", limit)
+    pipeline.upload(SOURCE_KEY, {})
+    reports = {
+        "reports/first.sarif": sample("bandit.sarif"),
+        "second.sarif": sample("bandit.sarif"),
+    }
+    pipeline.upload(SCANS_KEY, reports)
+    pipeline.expect("put_job_success_result" if limit == 6 else "put_job_failure_result")
+
+    app.handler(job("critical"), context)
+
+    if limit == 6:
+        summary = pipeline.reported()[1]["summary"]
+        assert summary.startswith(
+            "Scan gate passed (fail_on=critical): 0 blocking findings; 6 below the gate "
+            "(2 high, 2 medium, 2 low)."
+        )
+        assert summary.splitlines()[-1] == (
+            "Reports: ScanReports/reports/first.sarif, ScanReports/second.sarif"
+        )
+        return
+    message = pipeline.message()
+    assert message.startswith(
+        "Scan gate BLOCKED (fail_on=critical): 0 blocking findings; 3 below the gate "
+        "(1 high, 1 medium, 1 low); 1 unreadable report(s)."
+    )
+    assert (
+        "ScanReports/second.sarif: runs[0].results holds more findings than the gate can "
+        "hold in memory (2 left of its limit); fix or allow-list findings, or split the scan"
+    ) in message
+    assert message.splitlines()[-1] == "Reports: ScanReports/reports/first.sarif"
+
+
 def test_missing_artifact_credentials_fails(pipeline: Pipeline, context: FakeContext) -> None:
     pipeline.expect()
 
