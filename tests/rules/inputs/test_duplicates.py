@@ -255,7 +255,7 @@ def test_configuration_modules_nest_up_to_fifty_calls() -> None:
 
 
 def test_configuration_shapes_are_named_by_their_path() -> None:
-    cases = {
+    cases: dict[str, dict[str, Any]] = {
         "configuration.root_module.resources[1]: must be an object, not a string": {
             "resources": [{"address": "aws_sns_topic.a"}, "x"]
         },
