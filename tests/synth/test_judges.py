@@ -110,6 +110,10 @@ ACCEPTED_SUPPRESSIONS: dict[str, str] = {
     "CV051": "CloudFormation's service roles (the pipeline stack's, stages/self_update.py; each "
     "environment stack's, constructs/cloudformation_role.py): the resource schemas' calls on "
     "resources whose ids CloudFormation generates",
+    "CV073": "CodeDeploy ECS deployment groups watch no alarm (constructs/ecs_service.py "
+    "ECS_DEPLOYMENTS_WATCH): none judges the replacement task set alone, and a service alarm "
+    "would stop the stage rollback while the bad release serves (CV112); hooks judge the "
+    "revision, the pipeline's bake the service",
     "CV105": "plain HTTP listeners of a created web service outside production without a "
     "domain (constructs/ecs_service.py; production needs a domain or a reasoned plain_http)",
 }

@@ -1,6 +1,6 @@
 """CodePipeline V2 stage conditions in the generated pipelines: alarm gates and bakes read
 alarms that the environment's own stack creates (by name: they live in another stack), a
-window gates where the spec asks for one, and rolling services roll back on the same alarms."""
+window gates where the spec asks for one, and no ECS deployment watches the service's alarms."""
 
 from __future__ import annotations
 
@@ -22,10 +22,12 @@ def _rules(stage: dict[str, Any], key: str) -> list[dict[str, Any]]:
 
 
 def _alarm_names(template: dict[str, Any]) -> set[str]:
+    """The environment's alarms, named literally; a release's own alarms (named after its
+    Lambda version, an Fn::Join) are CodeDeploy's, never a stage condition's."""
     return {
         r["Properties"]["AlarmName"]
         for r in template["Resources"].values()
-        if r["Type"] == "AWS::CloudWatch::Alarm"
+        if r["Type"] == "AWS::CloudWatch::Alarm" and isinstance(r["Properties"]["AlarmName"], str)
     }
 
 
@@ -156,35 +158,71 @@ def test_rules_declare_their_type_fully(synthesized: dict[str, Synthesized]) -> 
                     assert rule["RuleTypeId"]["Owner"] == "AWS"
 
 
-@pytest.mark.parametrize("example", ["web-service", "validated-service", "multi-account"])
-def test_a_created_rolling_service_rolls_back_on_its_alarms_beside_the_circuit_breaker(
+@pytest.mark.parametrize(
+    "example", ["web-service", "validated-service", "multi-account", "native-blue-green"]
+)
+def test_a_created_ecs_service_deployment_watches_no_alarm_of_the_service(
     synthesized: dict[str, Synthesized], example: str
 ) -> None:
+    """Issue 11 review defect 1: a stage rollback deploys the last good release while the bad
+    one still serves; an ECS deployment watching the service's (load balancer's) alarms would
+    fail it and return to the bad release. ECS judges the new tasks by the circuit breaker;
+    the service's alarms exist for the pipeline's bake (ecs_service.ECS_DEPLOYMENTS_WATCH)."""
     s = synthesized[example]
-    rolling = 0
+    ecs_controlled = 0
     for stack, template in s.templates.items():
-        # A CodeDeploy-controlled service (multi-account's production) rolls back through its
-        # deployment group's alarms instead; ECS takes no deployment alarms for it.
         services = [
             r
             for r in template["Resources"].values()
             if r["Type"] == "AWS::ECS::Service"
             and r["Properties"].get("DeploymentController", {}).get("Type") != "CODE_DEPLOY"
         ]
-        rolling += len(services)
+        ecs_controlled += len(services)
         for service in services:
             config = service["Properties"]["DeploymentConfiguration"]
             assert config["DeploymentCircuitBreaker"] == {"Enable": True, "Rollback": True}
-            alarms = config["Alarms"]
-            assert alarms["Enable"] is True and alarms["Rollback"] is True, stack
-            names = {_name(template, n) for n in alarms["AlarmNames"]}
-            assert names == _alarm_names(template), stack
-    assert rolling, f"{example} has no created rolling service"
+            assert "Alarms" not in config, stack
+            assert {"5xx", "unhealthy"} <= {n.split("-")[1] for n in _alarm_names(template)}
+    assert ecs_controlled, f"{example} has no service ECS deploys"
 
 
-def _name(template: dict[str, Any], value: Any) -> str:
-    """An alarm's name, given literally or as a Ref to the alarm."""
-    if isinstance(value, dict):
-        name: str = template["Resources"][value["Ref"]]["Properties"]["AlarmName"]
-        return name
-    return str(value)
+def test_every_alarm_codedeploy_watches_in_the_examples_is_its_release_s_own(
+    synthesized: dict[str, Synthesized],
+) -> None:
+    """Issue 11 review defect 1: CodeDeploy stops (and rolls back) a deployment whose alarm is
+    in ALARM, so a stage rollback's deployment must not watch an alarm the bad release holds
+    in ALARM. Every alarm a deployment group watches measures one Lambda version (the
+    ExecutedVersion dimension, the version this stack publishes) and is named after it, so
+    each release replaces it (a new alarm starts without data); ECS groups watch none."""
+    watched = 0
+    for name, s in synthesized.items():
+        for stack, template in s.templates.items():
+            resources = template["Resources"]
+            for group in (
+                r for r in resources.values() if r["Type"] == "AWS::CodeDeploy::DeploymentGroup"
+            ):
+                alarms = group["Properties"].get("AlarmConfiguration", {}).get("Alarms", [])
+                if (
+                    group["Properties"].get("DeploymentStyle", {}).get("DeploymentOption")
+                    == ("WITH_TRAFFIC_CONTROL")
+                    and "ECSServices" in group["Properties"]
+                ):
+                    assert alarms == [], (name, stack)
+                    continue
+                assert alarms, (name, stack)
+                for alarm in alarms:
+                    (alarm_id,) = [
+                        lid
+                        for lid, r in resources.items()
+                        if r["Type"] == "AWS::CloudWatch::Alarm"
+                        and r["Properties"]["AlarmName"] == alarm["Name"]
+                    ] or [alarm["Name"]["Ref"]]
+                    props = resources[alarm_id]["Properties"]
+                    dimensions = {d["Name"]: d["Value"] for d in props["Dimensions"]}
+                    version = dimensions["ExecutedVersion"]
+                    (version_id, attribute) = version["Fn::GetAtt"]
+                    assert resources[version_id]["Type"] == "AWS::Lambda::Version"
+                    assert attribute == "Version"
+                    assert version in props["AlarmName"]["Fn::Join"][1], (name, alarm_id)
+                    watched += 1
+    assert watched, "no example's CodeDeploy group watches an alarm"

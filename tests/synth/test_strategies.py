@@ -129,13 +129,16 @@ def test_codedeploy_group_shifts_traffic_and_rolls_back(storefront: Synthesized)
         "TerminateBlueInstancesOnDeploymentSuccess"
     ]
     assert termination == {"Action": "TERMINATE", "TerminationWaitTimeInMinutes": 10}
+    # CodeDeploy rolls back a failed (hook) or stopped deployment itself; no alarm on the
+    # service judges the replacement task set alone, and one would stop the pipeline's stage
+    # rollback while the bad release serves (ECS_DEPLOYMENTS_WATCH, CV112).
     assert set(props["AutoRollbackConfiguration"]["Events"]) == {
         "DEPLOYMENT_FAILURE",
         "DEPLOYMENT_STOP_ON_REQUEST",
-        "DEPLOYMENT_STOP_ON_ALARM",
     }
-    assert props["AlarmConfiguration"]["Enabled"] is True
-    assert len(props["AlarmConfiguration"]["Alarms"]) == 2  # 5xx and unhealthy hosts
+    assert props["AlarmConfiguration"] == {"Enabled": False}
+    (suppressed,) = group["Metadata"]["conveyor"]["suppress"]
+    assert suppressed["rule"] == "CV073" and "CV112" in suppressed["reason"]
     _, config = _one(storefront.resources("AWS::CodeDeploy::DeploymentConfig"))
     routing = config["Properties"]["TrafficRoutingConfig"]
     assert routing == {
@@ -276,7 +279,7 @@ def test_lambda_canary_config_alarms_and_role(quotes: Synthesized) -> None:
         g for g in groups.values() if g["Properties"]["DeploymentGroupName"] == "quotes-deploy-prod"
     )
     alarms = prod_group["Properties"]["AlarmConfiguration"]["Alarms"]
-    assert len(alarms) == 3  # errors, throttles, duration
+    assert len(alarms) == 2  # this release's version: errors, duration
     role_id = prod_group["Properties"]["ServiceRoleArn"]["Fn::GetAtt"][0]
     role = quotes.templates["quotes-prod"]["Resources"][role_id]
     managed = json.dumps(role["Properties"]["ManagedPolicyArns"])
@@ -410,7 +413,10 @@ def test_native_blue_green_strategy(synthesized: dict[str, Synthesized]) -> None
     assert config["Strategy"] == "LINEAR"
     assert config["LinearConfiguration"] == {"StepPercent": 25, "StepBakeTimeInMinutes": 2}
     assert config["BakeTimeInMinutes"] == 10
-    assert config["Alarms"]["Enable"] is True and config["Alarms"]["Rollback"] is True
+    # ECS judges the new revision by its validation hook and circuit breaker; the service's
+    # alarms are the pipeline bake's (ECS_DEPLOYMENTS_WATCH).
+    assert "Alarms" not in config
+    assert config["DeploymentCircuitBreaker"] == {"Enable": True, "Rollback": True}
     (balancer,) = service["Properties"]["LoadBalancers"]
     advanced = balancer["AdvancedConfiguration"]
     assert {"AlternateTargetGroupArn", "ProductionListenerRule", "TestListenerRule"} <= set(

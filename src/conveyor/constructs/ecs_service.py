@@ -45,6 +45,33 @@ ECR_DIGEST_PATTERN = (
     r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[a-z0-9._/-]+@sha256:[0-9a-f]{64}$"
 )
 
+# ECS_DEPLOYMENTS_WATCH: what an ECS deployment watches, and why not the service's alarms.
+# Every environment stage rolls back on failure (and production on its bake's alarms): the
+# stage rollback runs the stage's deploy again with the last good release, while the bad
+# release still serves. https://docs.aws.amazon.com/codepipeline/latest/userguide/stage-rollback.html
+# An alarm a deployment watches must therefore measure the revision that deployment brings,
+# or it stops the rollback and returns traffic to the bad release:
+# - CodeDeploy stops a deployment when one of its alarms is activated and, with
+#   DEPLOYMENT_STOP_ON_ALARM, reroutes traffic to the original task set, which in a rollback
+#   is the bad release. https://docs.aws.amazon.com/codedeploy/latest/userguide/monitoring-create-alarms.html
+#   https://docs.aws.amazon.com/codedeploy/latest/userguide/deployment-steps-ecs.html
+# - ECS fails a deployment "when any of the alarms move to the ALARM state" and rolls the
+#   service back "to the last deployment that completed successfully", the bad release.
+#   https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentAlarms.html
+#   (An alarm already in ALARM when a deployment starts is not monitored for it, AWS Copilot's
+#   documentation says, so a rollback the bake started passes; one a failed validation started,
+#   alarms quiet, is turned back by the bad tasks' own 5xx while they drain.)
+#   https://aws.github.io/copilot-cli/docs/manifest/lb-web-service/#deployment-rollback-alarms
+# The load balancer's metrics cannot tell revisions apart: a rolling deployment's old and new
+# tasks share one target group, and a blue/green replacement task set uses whichever target
+# group the previous release did not (Application Load Balancer metrics have LoadBalancer and
+# TargetGroup dimensions, no listener one).
+# https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html
+# So ECS deployments judge the new revision by what only it can fail: the circuit breaker
+# (its tasks do not start or stay unhealthy) and the validation hooks (the test listener, then
+# production traffic). The service's alarms are the pipeline's: its OnSuccess bake watches
+# them after the release and rolls the stage back, which CodePipeline owns.
+
 
 def task_role_name(naming: Naming, env_name: str) -> str:
     """The task role's name: the pipeline's CodeDeploy task definition and deploy role name it
@@ -365,14 +392,10 @@ class FargateWebService(Construct):
                 health_check=health_check,
             )
             self._autoscaling(service, settings, group)
-            # Beside the circuit breaker (tasks that fail to start), ECS watches the 5xx and
-            # unhealthy-host alarms during the rolling deployment and rolls it back on alarm
-            # (DeploymentConfiguration.Alarms); the pipeline's alarm gate reads the same ones.
-            # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-alarm-failure.html
-            alarms = self._alarms(naming, env_name, alb, [group], alarm_topic, deploy)
-            service.enable_deployment_alarms(
-                [a.alarm_name for a in alarms], behavior=ecs.AlarmBehavior.ROLLBACK_ON_ALARM
-            )
+            # No ECS deployment alarms (DeploymentConfiguration.Alarms): the deployment judges
+            # only the tasks it starts, through the circuit breaker (ECS_DEPLOYMENTS_WATCH:
+            # why); the pipeline's bake watches these alarms after the release.
+            alarms = self._alarms(naming, env_name, alb, [group], alarm_topic)
         else:
             blue, green = target_group("Blue"), target_group("Green")
             self._autoscaling(service, settings, None)
@@ -415,7 +438,7 @@ class FargateWebService(Construct):
             if deploy.strategy == "blue-green":
                 service.attach_to_application_target_group(blue)
                 # Target-group metrics need the groups attached to the load balancer first.
-                alarms = self._alarms(naming, env_name, alb, [blue, green], alarm_topic, deploy)
+                alarms = self._alarms(naming, env_name, alb, [blue, green], alarm_topic)
                 deployment_group = self._codedeploy(
                     naming,
                     env_name,
@@ -425,7 +448,6 @@ class FargateWebService(Construct):
                     green,
                     production_listener,
                     test_listener,
-                    alarms,
                 )
                 hook_function = (
                     hook(self, vpc, f"{scheme}://{alb.load_balancer_dns_name}:{TEST_PORT}")
@@ -499,7 +521,7 @@ class FargateWebService(Construct):
                     ),
                 ),
             ).attach_to_application_target_group(blue)
-            alarms = self._alarms(naming, env_name, alb, [blue, green], alarm_topic, deploy)
+            alarms = self._alarms(naming, env_name, alb, [blue, green], alarm_topic)
             if hook is not None:
                 # The check runs against the test listener before production traffic moves; a
                 # FAILED hook status rolls the deployment back (ECS reads the return value).
@@ -523,9 +545,8 @@ class FargateWebService(Construct):
                 "AWS's managed policy for the role ECS uses to move listener-rule weights during "
                 "its native blue/green deployments",
             )
-            service.enable_deployment_alarms(
-                [a.alarm_name for a in alarms], behavior=ecs.AlarmBehavior.ROLLBACK_ON_ALARM
-            )
+            # No deployment alarms here either (ECS_DEPLOYMENTS_WATCH): the validation hook and
+            # the circuit breaker judge the new revision; the pipeline's bake, the environment.
 
         self.target = EcsTarget(
             service=service,
@@ -687,14 +708,14 @@ class FargateWebService(Construct):
         alb: elbv2.ApplicationLoadBalancer,
         groups: list[elbv2.ApplicationTargetGroup],
         topic: defaults.NoticeTopic,
-        deploy: EcsDeploy,
     ) -> list[cloudwatch.IAlarm]:
-        """5xx and unhealthy targets roll a deployment back, plus the alarms the spec names."""
+        """5xx and unhealthy targets of the whole service: the pipeline's bake watches them
+        after a release (ECS_DEPLOYMENTS_WATCH: why no deployment does)."""
         errors = defaults.alarm(
             self,
             "ServerErrors",
             name=naming.name("5xx", env_name),
-            description=f"{naming.app} {env_name}: targets answer 5xx; rolls a deployment back",
+            description=f"{naming.app} {env_name}: targets answer 5xx; watched after a release",
             metric=alb.metrics.http_code_target(
                 elbv2.HttpCodeTarget.TARGET_5XX_COUNT, period=Duration.minutes(1)
             ),
@@ -705,7 +726,7 @@ class FargateWebService(Construct):
             self,
             "UnhealthyHosts",
             name=naming.name("unhealthy", env_name),
-            description=f"{naming.app} {env_name}: unhealthy targets; rolls a deployment back",
+            description=f"{naming.app} {env_name}: unhealthy targets; watched after a release",
             metric=cloudwatch.MathExpression(
                 expression=" + ".join(f"u{i}" for i in range(len(groups))),
                 using_metrics={
@@ -718,11 +739,7 @@ class FargateWebService(Construct):
             evaluation_periods=2,
             topic=topic,
         )
-        user_alarms = [
-            cloudwatch.Alarm.from_alarm_name(self, f"UserAlarm{i}", name)
-            for i, name in enumerate(deploy.alarms)
-        ]
-        return [errors, unhealthy, *user_alarms]
+        return [errors, unhealthy]
 
     def _codedeploy(
         self,
@@ -734,8 +751,11 @@ class FargateWebService(Construct):
         green: elbv2.ApplicationTargetGroup,
         production: elbv2.ApplicationListener,
         test: elbv2.ApplicationListener,
-        alarms: list[cloudwatch.IAlarm],
     ) -> codedeploy.EcsDeploymentGroup:
+        """The CodeDeploy group: traffic shifting, the validation hooks (appspec), and
+        CodeDeploy's own rollback while it shifts: a failed hook, a failed or stopped
+        deployment reroute production traffic to the original task set. No alarms
+        (ECS_DEPLOYMENTS_WATCH: why), so no DEPLOYMENT_STOP_ON_ALARM."""
         name = naming.name("deploy", env_name)
         if deploy.traffic == "all-at-once":
             config: codedeploy.IEcsDeploymentConfig = codedeploy.EcsDeploymentConfig.ALL_AT_ONCE
@@ -756,7 +776,7 @@ class FargateWebService(Construct):
                 deployment_config_name=deployment_config_name(naming, env_name),
                 traffic_routing=routing,
             )
-        return codedeploy.EcsDeploymentGroup(
+        group = codedeploy.EcsDeploymentGroup(
             self,
             "DeploymentGroup",
             application=codedeploy.EcsApplication(self, "Application", application_name=name),
@@ -770,11 +790,28 @@ class FargateWebService(Construct):
                 test_listener=test,
                 termination_wait_time=Duration.minutes(deploy.bake_minutes),
             ),
-            alarms=alarms,
             auto_rollback=codedeploy.AutoRollbackConfig(
-                failed_deployment=True, stopped_deployment=True, deployment_in_alarm=True
+                failed_deployment=True, stopped_deployment=True, deployment_in_alarm=False
             ),
         )
+        resource = group.node.default_child
+        assert isinstance(resource, codedeploy.CfnDeploymentGroup)
+        resource.add_metadata(
+            "conveyor",
+            {
+                "suppress": [
+                    {
+                        "rule": "CV073",
+                        "reason": "no alarm can judge only the replacement task set (its target "
+                        "group alternates between releases); an alarm on the service would stop "
+                        "the pipeline's stage rollback while the bad release serves (CV112). "
+                        "The validation hooks judge the new revision; the pipeline's bake "
+                        "watches the service's alarms after the release",
+                    }
+                ]
+            },
+        )
+        return group
 
     def _vpc(
         self,

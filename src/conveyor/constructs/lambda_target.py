@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from aws_cdk import CfnDeletionPolicy, Duration
+from aws_cdk import CfnDeletionPolicy, Duration, Fn
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_kms as kms
@@ -53,6 +53,7 @@ class LambdaCanaryTarget(Construct):
     alias: lambda_.Alias
     deployment_group: codedeploy.LambdaDeploymentGroup
     alarms: list[cloudwatch.IAlarm]
+    revision_alarms: list[cloudwatch.IAlarm]
 
     def __init__(
         self,
@@ -124,7 +125,11 @@ class LambdaCanaryTarget(Construct):
         assert isinstance(version_resource, lambda_.CfnVersion)
         version_resource.cfn_options.update_replace_policy = CfnDeletionPolicy.RETAIN
         self.alias = lambda_.Alias(self, "Alias", alias_name=deploy.alias, version=self.version)
+        # The environment's alarms (every version behind the alias, and the spec's alarms:)
+        # are the pipeline's to watch: its entry gate and its bake. CodeDeploy watches only
+        # the alarms of the version this release publishes (revision_alarms: why).
         self.alarms = self._alarms(naming, env_name, deploy, alarm_topic)
+        self.revision_alarms = self._revision_alarms(naming, env_name, deploy, alarm_topic)
         name = naming.name("deploy", env_name)
         hook_function = hook(self) if hook is not None else None
         self.deployment_group = codedeploy.LambdaDeploymentGroup(
@@ -134,7 +139,7 @@ class LambdaCanaryTarget(Construct):
             deployment_group_name=name,
             alias=self.alias,
             deployment_config=self._config(deploy),
-            alarms=self.alarms,
+            alarms=self.revision_alarms,
             auto_rollback=codedeploy.AutoRollbackConfig(
                 failed_deployment=True, stopped_deployment=True, deployment_in_alarm=True
             ),
@@ -176,9 +181,82 @@ class LambdaCanaryTarget(Construct):
         )
         return codedeploy.LambdaDeploymentConfig(self, "DeploymentConfig", traffic_routing=routing)
 
+    def _revision_alarms(
+        self, naming: Naming, env_name: str, deploy: LambdaDeploy, topic: defaults.NoticeTopic
+    ) -> list[cloudwatch.IAlarm]:
+        """Errors and p99 duration of this release's version only, the alarms CodeDeploy
+        watches while it shifts the alias (FM62, FM63).
+
+        A stage rollback (the pipeline's OnFailure/OnSuccess ROLLBACK) updates this stack with
+        the last good package, so CodeDeploy shifts the alias again while the bad version still
+        serves: an alarm on the alias (every version behind it) is in ALARM then, CodeDeploy
+        stops any deployment whose alarm is activated ("If any of the specified alarms are
+        activated, the deployment stops") and, with DEPLOYMENT_STOP_ON_ALARM, rolls back to the
+        bad version; the stack update fails and the rollback never completes.
+        https://docs.aws.amazon.com/codedeploy/latest/userguide/monitoring-create-alarms.html
+        https://docs.aws.amazon.com/codepipeline/latest/userguide/stage-rollback.html
+        So these alarms measure one version: Lambda's ExecutedVersion dimension ("metrics for a
+        combination of alias and version ... compare error rates for two versions of a function
+        that are both targets of a weighted alias").
+        https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics.html
+        And each release gets new alarms: the name carries the version number, and a new
+        AlarmName replaces the alarm (AWS::CloudWatch::Alarm AlarmName: "Update requires:
+        Replacement"), which starts in INSUFFICIENT_DATA; an updated alarm would keep the
+        previous version's ALARM state ("When updating an existing alarm, its StateValue is
+        left unchanged").
+        https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cloudwatch-alarm.html
+        https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html
+        Throttles are not here: Lambda throttles an invocation before any version runs it."""
+        period = Duration.minutes(1)
+        version = self.version.version
+        dimensions = {
+            "FunctionName": self.function.function_name,
+            "Resource": f"{self.function.function_name}:{deploy.alias}",
+            "ExecutedVersion": version,
+        }
+
+        def revision_metric(name: str, statistic: str) -> cloudwatch.Metric:
+            return cloudwatch.Metric(
+                namespace="AWS/Lambda",
+                metric_name=name,
+                dimensions_map=dimensions,
+                statistic=statistic,
+                period=period,
+            )
+
+        def named(kind: str) -> str:
+            return Fn.join("", [naming.name(kind, env_name), "-v", version])
+
+        return [
+            defaults.alarm(
+                self,
+                "RevisionErrors",
+                name=named("errors"),
+                description=f"{naming.app} {env_name}: errors of the version this release "
+                "published; stops its traffic shift and rolls it back",
+                metric=revision_metric("Errors", "Sum"),
+                threshold=1,
+                topic=topic,
+            ),
+            defaults.alarm(
+                self,
+                "RevisionDuration",
+                name=named("duration"),
+                description=f"{naming.app} {env_name}: p99 duration of the version this "
+                "release published near the timeout; stops its traffic shift and rolls it back",
+                metric=revision_metric("Duration", "p99"),
+                threshold=deploy.function.timeout_seconds * 1000 * 0.8,
+                evaluation_periods=2,
+                topic=topic,
+            ),
+        ]
+
     def _alarms(
         self, naming: Naming, env_name: str, deploy: LambdaDeploy, topic: defaults.NoticeTopic
     ) -> list[cloudwatch.IAlarm]:
+        """The environment's alarms: every version behind the alias, which the pipeline's bake
+        watches after a release. The spec's alarms: gate the stage's entry; no deployment
+        watches them (they are not this release's own: _revision_alarms)."""
         period = Duration.minutes(1)
         timeout_ms = deploy.function.timeout_seconds * 1000
         alarms: list[cloudwatch.IAlarm] = [
@@ -186,7 +264,7 @@ class LambdaCanaryTarget(Construct):
                 self,
                 "Errors",
                 name=naming.name("errors", env_name),
-                description=f"{naming.app} {env_name}: function errors; rolls a deployment back",
+                description=f"{naming.app} {env_name}: function errors; watched after a release",
                 metric=self.alias.metric_errors(period=period),
                 threshold=1,
                 topic=topic,
@@ -210,9 +288,5 @@ class LambdaCanaryTarget(Construct):
                 evaluation_periods=2,
                 topic=topic,
             ),
-        ]
-        alarms += [
-            cloudwatch.Alarm.from_alarm_name(self, f"UserAlarm{i}", name)
-            for i, name in enumerate(deploy.alarms)
         ]
         return alarms

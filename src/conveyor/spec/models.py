@@ -706,9 +706,10 @@ class _TrafficShifting(_Model):
         Field(
             default_factory=list,
             description=(
-                "Names of existing CloudWatch alarms that roll the deployment back; the "
-                "pipeline also waits for them to be quiet before the environment's stage "
-                "starts (they exist before it, unlike the alarms conveyor creates)."
+                "Names of existing CloudWatch alarms that must be quiet before the "
+                "environment's stage starts (they exist before it, unlike the alarms conveyor "
+                "creates). No deployment watches them: they measure more than the release, "
+                "and would stop a rollback while a bad release serves."
             ),
         )
     )
@@ -1839,7 +1840,7 @@ class Spec(_Model):
                         f"alarm {name!r} is one conveyor creates in {created[name]}'s stack: it "
                         f"does not exist before the first release reaches {created[name]}, so "
                         f"it cannot gate {env.name}'s entry, and conveyor already watches it "
-                        "(after the deploy, and during it); leave it out, alarms: is for alarms "
+                        "(after the deploy); leave it out, alarms: is for alarms "
                         "that exist already",
                         "environments",
                         index,
