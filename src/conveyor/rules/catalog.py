@@ -38,6 +38,8 @@ RULE_MODULES = (
     "conveyor.rules.deploy.post_deploy_validation",
     "conveyor.rules.deploy.pull_request_deploys",
     "conveyor.rules.deploy.rollback",
+    "conveyor.rules.deploy.rollback_meets_alarm",
+    "conveyor.rules.deploy.rollback_two_owners",
     "conveyor.rules.deploy.unused_deployment_group",
     "conveyor.rules.deploy.runtime_env_secret",
     "conveyor.rules.deploy.shared_change_set_name",

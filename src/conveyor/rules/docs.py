@@ -64,6 +64,13 @@ ADDED_FAILURE_MODES = {
     "role more access (kms:ScheduleKeyDeletion, kms:PutKeyPolicy, iam:PutRolePolicy, "
     "iam:AttachRolePolicy on every key or role): one environment's stack reaches another's "
     "(https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-iam-servicerole.html).",
+    "FM122": "A deployment that a stage rollback redeploys watches alarms measuring more than "
+    "its own release (a service's 5xx, every version behind an alias): the bad release holds "
+    "them in ALARM, so CodeDeploy or ECS stops the rollback and returns to the bad release "
+    "(https://docs.aws.amazon.com/codedeploy/latest/userguide/monitoring-create-alarms.html).",
+    "FM123": "Two owners of one rollback: CodeDeploy's automatic rollback (a new deployment) and "
+    "the pipeline's stage rollback both deploy one deployment group, which runs one deployment "
+    "at a time (https://docs.aws.amazon.com/codedeploy/latest/userguide/limits.html).",
 }
 
 # What a heuristic rule cannot see even though the failure mode is covered.
@@ -88,6 +95,11 @@ PARTLY_VISIBLE = {
     "FM113": "CV103 sees the stack a stage deploys only when its template (a cdk.out "
     "<stack>.template.json named by the action's TemplatePath, in the pipeline template's "
     "folder) is checked in the same run.",
+    "FM122": "CV112 sees the deployments a stage redeploys in the pipeline's template and in "
+    "the stack templates beside it checked in the same run (a cdk.out); an alarm whose name is "
+    "not literal is matched by its logical id only.",
+    "FM123": "CV113 finds a CodeDeploy action's deployment group by its literal "
+    "DeploymentGroupName in the templates checked in the same run.",
     "FM80": "CV090: tags applied to the whole stack at deploy time are not in the template.",
 }
 

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from conveyor import lambda_runtimes
 from conveyor.rules.bounds import MEMORY_LIMIT_MIB, TIME_LIMIT, Overtime
+from conveyor.rules.deployed import Watch
 from conveyor.rules.model import FileError, FileResult, Finding, Hit, Rule
 from conveyor.rules.relations import Relations
 from conveyor.rules.suppression import suppressions
@@ -36,6 +37,9 @@ class Options:
     # The alarms the other stack templates of the run create, by file name (rules.deployed):
     # what a pipeline's CloudFormation action deploys, when its template was checked too.
     deployed_alarms: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # The deployments (deployment groups, ECS services) of those templates that watch alarms
+    # or roll back on their own (rules.deployed.Watch), by file.
+    deployed_watches: tuple[tuple[str, tuple[Watch, ...]], ...] = ()
     # The day rules judge dates by (a runtime's deprecation, CV076): one per run, taken when
     # the run starts (UTC's date or CONVEYOR_TODAY), the same in every worker process.
     today: date = field(default_factory=lambda_runtimes.today)

@@ -28,7 +28,7 @@ from conveyor.rules.bounds import (
     memory_bound,
     time_bound,
 )
-from conveyor.rules.deployed import deployed_alarms
+from conveyor.rules.deployed import deployed_alarms, deployed_watches
 from conveyor.rules.engine import Options, RuleSet, check_template
 from conveyor.rules.inputs import NOT_APPLICABLE, looks_like_input
 from conveyor.rules.inputs import load as load_input
@@ -617,7 +617,12 @@ def check_paths(
     )
     targets, errors = discover(paths, stdin_text=stdin_text)
     if len(targets) > 1:
-        options = replace(options, deployed_alarms=deployed_alarms(t.path for t in targets))
+        checked = [t.path for t in targets]
+        options = replace(
+            options,
+            deployed_alarms=deployed_alarms(checked),
+            deployed_watches=deployed_watches(checked),
+        )
     result = CheckResult()
     result.errors.extend(errors)
     if jobs <= 0:

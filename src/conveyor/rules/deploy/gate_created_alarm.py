@@ -45,7 +45,7 @@ def _change_set_key(action: Action) -> tuple[str, str] | None:
     return (stack, name) if isinstance(stack, str) and isinstance(name, str) else None
 
 
-def _deployed_files(res: Resource) -> dict[int, list[tuple[str, Action]]]:
+def deployed_files(res: Resource) -> dict[int, list[tuple[str, Action]]]:
     """Per stage index, the template files its CloudFormation actions deploy. An action that
     executes a change set (CHANGE_SET_EXECUTE, no TemplatePath) deploys the template of the
     action that created that change set (same StackName and ChangeSetName), which may sit in
@@ -79,7 +79,7 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
         for path, names in ctx.options.deployed_alarms
         if Path(path).parent == here
     }
-    files = _deployed_files(res)
+    files = deployed_files(res)
     later: dict[str, tuple[str, Action]] = {}
     # From the last stage back: what this stage and every later one deploys. A later stage's
     # stack does not exist either before the first release reaches it.
