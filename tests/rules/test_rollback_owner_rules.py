@@ -147,3 +147,10 @@ def test_cv113_ignores_ecs_blue_green_whose_rollback_is_a_reroute(tmp_path: Path
     stack = _shop_prod()
     del stack["Resources"]["DeploymentGroup"]["Properties"]["AlarmConfiguration"]
     assert _cdk_out(tmp_path, pipeline, {"shop-prod": stack}) == []
+
+
+def test_cv073_leaves_the_rollback_to_the_stage_that_owns_it() -> None:
+    """A group a rolling-back stage deploys with a CodeDeploy action must not roll back itself
+    (CV113), so CV073 does not ask it to; a group no such stage deploys still must."""
+    result = check_paths([FIXTURES / "CV113" / "good.yaml"])
+    assert {f.resource for f in result.findings if f.rule == "CV073"} == {"StagingServers"}

@@ -3,6 +3,11 @@
 A deployment group must enable ``AutoRollbackConfiguration`` with ``DEPLOYMENT_FAILURE``, and
 roll back on alarms (``AlarmConfiguration`` enabled with alarms and
 ``DEPLOYMENT_STOP_ON_ALARM``). A SAM ``DeploymentPreference`` needs ``Alarms``.
+
+Not reported: a group that a pipeline of the same template deploys with a ``CodeDeploy``
+action in a stage that rolls back (``OnFailure: ROLLBACK``). There the stage rollback owns the
+rollback, and the group's own (a new deployment) would race it for the group's one deployment
+at a time (CV113).
 """
 
 from __future__ import annotations
@@ -10,12 +15,42 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from conveyor.rules.engine import Context
-from conveyor.rules.intrinsics import as_list, definitely_not_true, get, intrinsic_name
+from conveyor.rules.intrinsics import (
+    as_list,
+    definitely_not_true,
+    get,
+    intrinsic_name,
+    ref_target,
+)
 from conveyor.rules.model import Hit, Rule, Severity
+from conveyor.rules.pipelines import actions, rolls_back, stages
 from conveyor.rules.template import Resource
 
 
+def _stage_owned(ctx: Context) -> set[str]:
+    """Deployment group names (and logical ids) that a rolling-back stage's CodeDeploy action
+    deploys."""
+    owned: set[str] = set()
+    for lid in ctx.relations.of_type("AWS::CodePipeline::Pipeline"):
+        pipeline = ctx.template.resources[lid]
+        rolling = {stage.index for stage in stages(pipeline) if rolls_back(stage)}
+        for action in actions(pipeline):
+            if action.stage_index not in rolling or action.provider != "CodeDeploy":
+                continue
+            named = action.configuration.get("DeploymentGroupName")
+            if isinstance(named, str):
+                owned.add(named)
+            elif (target := ref_target(named)) is not None:
+                owned.add(target)
+    return owned
+
+
 def check(res: Resource, ctx: Context) -> Iterator[Hit]:
+    if res.type == "AWS::CodeDeploy::DeploymentGroup":
+        owned = ctx.memo("CV073-stage-owned", lambda: _stage_owned(ctx))
+        name = res.properties.get("DeploymentGroupName")
+        if res.logical_id in owned or (isinstance(name, str) and name in owned):
+            return
     if res.type == "AWS::Serverless::Function":
         pref = res.properties.get("DeploymentPreference")
         if isinstance(pref, dict) and not pref.get("Alarms"):
