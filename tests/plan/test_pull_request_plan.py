@@ -86,6 +86,8 @@ def test_cost_counts_its_runs_action_minutes_and_build_minutes_and_key() -> None
     assert lines["pull requests, small: 2.5 min per run x 300"].quantity == 750
     none = estimate(plan(spec), Usage(pull_request_runs_per_day=0), prices, region)
     assert with_pulls.total > none.total
+    stored = lines["pull-request artifacts kept 30 days"]
+    assert stored.quantity == (100 + 250) / 1024 * 10 * 30  # artifacts + the image archive
     keys = {line.item: line.quantity for line in with_pulls.lines if line.service == "KMS"}
     assert keys["customer managed keys"] == 1 + 2 + 1  # pipeline, two services, pull requests
 

@@ -191,6 +191,20 @@ def estimate(plan: Plan, usage: Usage, prices: Prices, region: str) -> Estimate:
         "GB-month",
         price("s3", "gb_month"),
     )
+    if pull_requests is not None:
+        # Each run's artifacts, the image archive above all: buildx's docker exporter writes
+        # gzip-compressed layers by default, about the pushed image's size (image_mb).
+        # https://docs.docker.com/build/exporters/oci-docker/
+        per_run_mb = usage.artifact_mb + (
+            usage.image_mb if "ECR repository" in plan.resources else 0
+        )
+        add(
+            "S3",
+            f"pull-request artifacts kept {usage.artifact_days} days",
+            per_run_mb / 1024 * usage.pull_request_runs_per_day * usage.artifact_days,
+            "GB-month",
+            price("s3", "gb_month"),
+        )
     writes, reads = len(actions) * 2 * runs / 1000, len(actions) * 3 * runs / 1000
     add("S3", "artifact writes", writes, "thousand PUT", price("s3", "put_1000"))
     add("S3", "artifact reads", reads, "thousand GET", price("s3", "get_1000"))
@@ -340,7 +354,8 @@ def estimate(plan: Plan, usage: Usage, prices: Prices, region: str) -> Estimate:
         notes.append(
             f"{usage.pull_request_runs:g} pull-request runs a month "
             f"({usage.pull_request_runs_per_day:g} a day) of {pull_requests.pipeline}: build, "
-            "tests and scans only; their artifacts and logs are not counted."
+            "tests and scans only; their artifacts (with the image archive) are counted, their "
+            "logs are not."
         )
     # Auto scaling: the lines above count each service at its minimum; at the maximum the same
     # task size runs max_tasks times (everything else is unchanged).
