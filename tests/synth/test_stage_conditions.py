@@ -225,4 +225,17 @@ def test_every_alarm_codedeploy_watches_in_the_examples_is_its_release_s_own(
                     assert attribute == "Version"
                     assert version in props["AlarmName"]["Fn::Join"][1], (name, alarm_id)
                     watched += 1
+                # The alias update (CodeDeploy's deployment) comes after the group's, which it
+                # references: the deployment reads the group watching this release's alarms.
+                group_id = next(lid for lid, r in resources.items() if r is group)
+                aliases = [
+                    r
+                    for r in resources.values()
+                    if r["Type"] == "AWS::Lambda::Alias"
+                    and r.get("UpdatePolicy", {})
+                    .get("CodeDeployLambdaAliasUpdate", {})
+                    .get("DeploymentGroupName")
+                    == {"Ref": group_id}
+                ]
+                assert len(aliases) == 1, (name, stack)
     assert watched, "no example's CodeDeploy group watches an alarm"

@@ -145,6 +145,13 @@ class LambdaCanaryTarget(Construct):
             ),
             post_hook=hook_function,
         )
+        # The alias's update starts CodeDeploy's deployment, which reads the group's alarms
+        # then: the group must already watch this release's alarms (made with its version), not
+        # the replaced version's, which a rollback finds in ALARM. The UpdatePolicy's Ref to the
+        # group is that order: CDK counts it as the alias's dependency on the group and drops an
+        # explicit DependsOn as redundant (that CloudFormation orders by a Ref inside an
+        # UpdatePolicy as by one in Properties is CDK's reading, not verified in an account).
+        # https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-dependson.html
         self.hook = hook_function
         if hook_function is not None:
             acknowledgements.function_versions(
