@@ -104,6 +104,8 @@ RULE = Rule(
     "DEPLOYMENT_STOP_ON_ALARM]} and AlarmConfiguration: {Enabled: true, Alarms: [{Name: ...}]}.",
     fix_cdk="LambdaDeploymentGroup/EcsDeploymentGroup(alarms=[...], auto_rollback="
     "codedeploy.AutoRollbackConfig(failed_deployment=True, deployment_in_alarm=True))",
-    fix_conveyor="Nothing to write: conveyor's deployments roll back on failure and on alarms.",
+    fix_conveyor="Nothing to write: conveyor's Lambda groups roll back on failure and on their "
+    "version's own alarms; its ECS blue/green groups on a failed hook, with a reasoned "
+    "suppression of the alarm part (no alarm judges the replacement task set alone: CV112).",
     check=check,
 )
