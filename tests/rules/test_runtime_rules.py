@@ -479,6 +479,11 @@ Resources:
         (["docker pull --platform linux/arm64 public.ecr.aws/docker/library/python:3.12"], False),
         (["docker pull docker.io/library/python:3.12"], True),
         (["docker pull ghcr.io/acme/tool:1"], False),
+        # A shell variable names the image (usually the build's ECR repository URI, set in the
+        # project's environment): where it points cannot be told from the buildspec.
+        (["docker pull $REPOSITORY_URI:latest || true"], False),
+        (['docker pull "$IMAGE_REPO_NAME:$IMAGE_TAG"'], False),
+        (["docker pull ${REPOSITORY_URI}:latest"], False),
         (["echo $HUB | docker login -u acme --password-stdin", "docker pull python:3.12"], False),
         (
             [

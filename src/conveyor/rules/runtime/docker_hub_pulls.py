@@ -11,7 +11,8 @@ a public IP of their own share NAT and service addresses, so anonymous pulls fai
 - an inline buildspec that runs ``docker buildx create`` with the docker-container driver but no
   ``--driver-opt image=...`` (it pulls ``moby/buildkit`` from Docker Hub), or ``docker pull`` of
   a Docker Hub image, unless the buildspec logs in to a registry other than ECR first.
-Images chosen through parameters cannot be judged. Base images named inside a Dockerfile are not
+Images chosen through parameters or named by a shell variable (``docker pull $REPOSITORY_URI``)
+cannot be judged. Base images named inside a Dockerfile are not
 visible in a template.
 
 Sources:
@@ -44,7 +45,9 @@ VALUE_FLAGS = frozenset({"--platform"})
 def is_docker_hub(image: Any) -> bool:
     """Whether an image reference resolves to Docker Hub; False when it cannot be told."""
     text = image if isinstance(image, str) else render(image)
-    if not text or "${" in text or text.startswith("aws/codebuild/"):
+    # "$" is a variable: an intrinsic's ${...}, or a buildspec's shell variable ($REPOSITORY_URI,
+    # usually the build's own ECR repository): where it points cannot be told here.
+    if not text or "$" in text or text.startswith("aws/codebuild/"):
         return False
     first, _, rest = text.partition("/")
     if not rest:
