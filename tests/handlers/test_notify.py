@@ -667,3 +667,96 @@ def test_an_action_notice_links_the_actions_own_details() -> None:
     url = event["detail"]["execution-result"]["external-execution-url"]
     assert notice.extra["Details"] == url
     assert notice.extra["Error code"] == "JobFailed"
+
+
+def test_a_build_notice_is_published_with_its_kind_and_outcome_attributes(
+    inbox: Inbox, context: FakeContext
+) -> None:
+    # Subscription filter policies match these attributes (e.g. only kind=build, outcome=FAILED).
+    app.handler(load_event("notify", "codebuild-build-failed.json"), context)
+
+    message = inbox.only()
+    assert {name: attribute(message, name) for name in message["MessageAttributes"]} == {
+        "app": "payments",
+        "kind": "build",
+        "outcome": "FAILED",
+    }
+
+
+# Every phase status CodeBuild gives a phase that did not succeed or stop:
+# https://docs.aws.amazon.com/codebuild/latest/APIReference/API_BuildPhase.html
+@pytest.mark.parametrize("status", ["FAILED", "FAULT", "TIMED_OUT"])
+def test_the_first_phase_that_did_not_succeed_is_the_reason(status: str) -> None:
+    phases = [
+        {"phase-type": "INSTALL", "phase-status": "SUCCEEDED", "phase-context": ["ok"]},
+        {"phase-type": "BUILD", "phase-status": status, "phase-context": ["a", "", "b"]},
+        {"phase-type": "POST_BUILD", "phase-status": "FAILED", "phase-context": ["later"]},
+    ]
+    notice = app.describe(_build_event(phases=phases), CONFIG)
+    assert notice is not None and notice.reason == f"BUILD phase {status}: a; b"
+
+
+@pytest.mark.parametrize("phases", [7, "FAILED", {"phase-status": "FAILED"}])
+def test_phases_that_are_not_a_list_give_no_reason(phases: object) -> None:
+    notice = app.describe(_build_event(phases=phases), CONFIG)
+    assert notice is not None
+    assert (notice.headline, notice.reason) == ("Build FAILED: payments-build", None)
+
+
+@pytest.mark.parametrize("context_value", [None, 7, "COMMAND_EXECUTION_ERROR"])
+def test_a_phase_context_that_is_not_a_list_is_left_out(context_value: object) -> None:
+    phases = [{"phase-type": "BUILD", "phase-status": "FAILED", "phase-context": context_value}]
+    notice = app.describe(_build_event(phases=phases), CONFIG)
+    assert notice is not None and notice.reason == "BUILD phase FAILED"
+
+
+@pytest.mark.parametrize(
+    "detail",
+    [
+        {"build-status": "FAILED"},
+        {"deploymentId": "d-1", "deploymentGroup": "payments-api-prod"},
+        {"state": "FAILURE", "deploymentGroup": "payments-api-prod"},
+    ],
+)
+def test_a_build_or_deployment_event_missing_its_id_or_state_is_ignored(
+    inbox: Inbox, context: FakeContext, detail: dict[str, Any]
+) -> None:
+    detail_type = app.CODEBUILD_BUILD if "build-status" in detail else app.CODEDEPLOY_DEPLOYMENT
+    event = {"id": str(uuid.uuid4()), "detail-type": detail_type, "detail": detail}
+    assert app.handler(event, context) == {"status": "ignored"}
+    assert inbox.messages() == []
+
+
+def test_a_deployment_notice_links_the_deployment_and_carries_its_attributes(
+    inbox: Inbox, context: FakeContext
+) -> None:
+    app.handler(_deployment_event("SUCCESS"), context)  # no lookup: only failures are explained
+
+    message = inbox.only()
+    assert message["Subject"] == "[payments/prod] Deployment SUCCEEDED: payments-api-prod"
+    assert message["Message"].splitlines()[-1] == (
+        "Console:     https://us-east-1.console.aws.amazon.com/codesuite/codedeploy/deployments/"
+        "d-7ZJ2WQ1XA?region=us-east-1"
+    )
+    assert {name: attribute(message, name) for name in message["MessageAttributes"]} == {
+        "app": "payments",
+        "environment": "prod",
+        "kind": "deployment",
+        "outcome": "SUCCEEDED",
+    }
+
+
+def test_a_stopped_deployment_is_looked_up_and_published_as_rolled_back(
+    codedeploy: Stubber, inbox: Inbox, context: FakeContext
+) -> None:
+    codedeploy.add_response(
+        "get_deployment",
+        {"deploymentInfo": {"rollbackInfo": {"rollbackDeploymentId": "d-2"}}},
+        {"deploymentId": "d-7ZJ2WQ1XA"},
+    )
+
+    app.handler(_deployment_event("STOP"), context)
+
+    message = inbox.only()
+    assert message["Subject"] == "[payments/prod] Deployment ROLLED BACK: payments-api-prod"
+    assert attribute(message, "outcome") == "ROLLED_BACK"
