@@ -72,6 +72,78 @@ def test_cv036_arns_without_a_literal_region_or_account_are_clean(resource: str)
     assert found(_topic_policy(resource), "CV036") == []
 
 
+def _distribution(certificate: str, web_acl: str, edge_function: str) -> str:
+    return f"""Resources:
+  Dist:
+    Type: AWS::CloudFront::Distribution
+    Properties:
+      DistributionConfig:
+        Enabled: true
+        ViewerCertificate:
+          AcmCertificateArn: {certificate}
+          SslSupportMethod: sni-only
+          MinimumProtocolVersion: TLSv1.2_2021
+        WebACLId: {web_acl}
+        DefaultCacheBehavior:
+          TargetOriginId: o
+          ViewerProtocolPolicy: redirect-to-https
+          LambdaFunctionAssociations:
+            - {{EventType: viewer-request, LambdaFunctionARN: {edge_function}}}
+        Origins:
+          - Id: o
+            DomainName: example.com
+            CustomOriginConfig: {{OriginProtocolPolicy: https-only}}
+"""
+
+
+def test_cv036_cloudfronts_us_east_1_certificate_web_acl_and_edge_function_are_required() -> None:
+    """CloudFront takes ACM certificates, WAF web ACLs and Lambda@Edge functions from us-east-1
+    only, whatever the stack's region: the literal region is the only correct one there, and
+    ${AWS::Region} would break every other region.
+    https://docs.aws.amazon.com/acm/latest/userguide/acm-regions.html
+    https://docs.aws.amazon.com/waf/latest/developerguide/how-aws-waf-works-resources.html
+    https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/lambda-at-the-edge.html"""
+    template = _distribution(
+        "!Sub 'arn:aws:acm:us-east-1:${AWS::AccountId}:certificate/abc'",
+        "!Sub 'arn:${AWS::Partition}:wafv2:us-east-1:${AWS::AccountId}:global/webacl/w/1'",
+        "!Sub 'arn:aws:lambda:us-east-1:${AWS::AccountId}:function:edge:3'",
+    )
+    assert found(template, "CV036") == []
+
+
+@pytest.mark.parametrize(
+    ("certificate", "web_acl", "edge_function", "what"),
+    [
+        # A literal account is still one account's template.
+        (
+            "arn:aws:acm:us-east-1:111111111111:certificate/abc",
+            "!Ref Acl",
+            "!Ref EdgeVersion",
+            "account 111111111111 hard-coded",
+        ),
+        # Another region than us-east-1 is no CloudFront requirement (and does not work).
+        (
+            "!Sub 'arn:aws:acm:eu-west-1:${AWS::AccountId}:certificate/abc'",
+            "!Ref Acl",
+            "!Ref EdgeVersion",
+            "region eu-west-1 hard-coded",
+        ),
+    ],
+)
+def test_cv036_cloudfront_arns_beyond_the_us_east_1_requirement_are_hard_coded(
+    certificate: str, web_acl: str, edge_function: str, what: str
+) -> None:
+    (finding,) = found(_distribution(certificate, web_acl, edge_function), "CV036")
+    assert what in finding.message
+
+
+def test_cv036_us_east_1_elsewhere_than_cloudfront_is_hard_coded() -> None:
+    (finding,) = found(
+        _topic_policy("!Sub 'arn:aws:acm:us-east-1:${AWS::AccountId}:certificate/abc'"), "CV036"
+    )
+    assert "region us-east-1 hard-coded" in finding.message
+
+
 def _function_code(bucket: str) -> str:
     return f"""Resources:
   Fn:

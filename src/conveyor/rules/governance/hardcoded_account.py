@@ -10,7 +10,9 @@ place for per-region literals. An ARN that Fn::Join splits into pieces is read a
 it joins (references as placeholders): CDK writes its environment's region that way in every
 stack bound to a region, which `Stack.of(x).region` / `Aws.REGION` (or conveyor's synth, which
 writes the stack's own region as AWS::Region) avoid. ARNs AWS publishes for everybody (the
-``AmazonIpSpaceChanged`` topic) can only be written literally and are not reported.
+``AmazonIpSpaceChanged`` topic) can only be written literally and are not reported, nor is
+us-east-1 in a CloudFront distribution's certificate, web ACL or Lambda@Edge ARN (CloudFront
+takes them from that region only).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from conveyor.rules.template import Resource
 
 _REGION = r"(?:us|eu|ap|sa|ca|me|af|il|mx|cn|us-gov)-[a-z]+-\d"
 PATTERN = re.compile(
-    r"arn:(?:aws[\w-]*|\$\{AWS::Partition\}):[\w-]*:(?P<arn_region>"
+    r"arn:(?:aws[\w-]*|\$\{AWS::Partition\}):(?P<arn_service>[\w-]*):(?P<arn_region>"
     + _REGION
     # The account part may be a literal, empty, or a placeholder: a region before
     # ${AWS::AccountId} is still hard-coded.
@@ -42,6 +44,14 @@ PATTERN = re.compile(
 # the only way to name them. AmazonIpSpaceChanged (subscribed to by functions that track AWS's
 # IP ranges): https://docs.aws.amazon.com/vpc/latest/userguide/subscribe-notifications.html
 AWS_PUBLISHED = ("arn:aws:sns:us-east-1:806199016981:AmazonIpSpaceChanged",)
+# What a CloudFront distribution names lives in us-east-1 whatever the stack's region: its ACM
+# certificate, its WAF web ACL and its Lambda@Edge functions. There the literal region is the
+# only correct one (${AWS::Region} breaks every other region); a literal account still is not.
+# https://docs.aws.amazon.com/acm/latest/userguide/acm-regions.html
+# https://docs.aws.amazon.com/waf/latest/developerguide/how-aws-waf-works-resources.html
+# https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/lambda-at-the-edge.html
+CLOUDFRONT_REGION = "us-east-1"
+CLOUDFRONT_SERVICES = frozenset({"acm", "wafv2", "lambda"})
 _WHOLE_REGION = re.compile(_REGION)
 # The screen before any walk: a resource whose JSON text (ASCII: json escapes the rest) has no
 # run of 12 digits and no region is clean. Both tests are C scans of the whole text (a region
@@ -75,8 +85,10 @@ def _environment_region(path: tuple[str | int, ...], text: str) -> str | None:
     return None
 
 
-def _literal(path: tuple[str | int, ...], text: str) -> str | None:
-    """What the text hard-codes ("account N and region R"), or None."""
+def _literal(path: tuple[str | int, ...], text: str, cloudfront: bool = False) -> str | None:
+    """What the text hard-codes ("account N and region R"), or None. ``cloudfront``: the text
+    is a CloudFront distribution's, whose certificate, web ACL and edge functions must be in
+    us-east-1."""
     for match in PATTERN.finditer(text):
         if any(text.startswith(arn, match.start()) for arn in AWS_PUBLISHED):
             continue
@@ -89,6 +101,12 @@ def _literal(path: tuple[str | int, ...], text: str) -> str | None:
             or match.group("host_region")
             or match.group("flag_region")
         )
+        if (
+            cloudfront
+            and region == CLOUDFRONT_REGION
+            and match.group("arn_service") in CLOUDFRONT_SERVICES
+        ):
+            region = None
         if account or region:
             return " and ".join(
                 x
@@ -139,7 +157,7 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
         ),
         key=lambda p: [str(x) for x in p[0]],
     ):
-        what = _literal(path, text)
+        what = _literal(path, text, res.type == "AWS::CloudFront::Distribution")
         if what:
             yield Hit(
                 res.logical_id,
