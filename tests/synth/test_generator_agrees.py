@@ -59,6 +59,11 @@ def sources(draw: st.DrawFn, region: str) -> dict[str, Any]:
                 "repo": "acme/app",
                 "connection": CONNECTION.format(region=region),
                 **_maybe(draw, "branch", st.sampled_from(["main", "release"])),
+                **_maybe(
+                    draw,
+                    "pull_requests",
+                    st.sampled_from([True, {"branches": ["main"], "events": ["OPEN"]}]),
+                ),
             }
         }
     if kind == "s3":
