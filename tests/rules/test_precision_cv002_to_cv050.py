@@ -239,6 +239,41 @@ def test_cv033_real_template() -> None:
     assert resources(STELLIGENT + "labs__iot__pipeline.yaml", "CV033") == {"CodeBuild"}
 
 
+def _project_logging_to(group: str, created: str) -> str:
+    name = f"LogGroupName: {created}, " if created else ""
+    return f"""Resources:
+  Logs:
+    Type: AWS::Logs::LogGroup
+    Properties: {{{name}RetentionInDays: 7}}
+  Build:
+    Type: AWS::CodeBuild::Project
+    Properties:
+      LogsConfig: {{CloudWatchLogs: {{Status: ENABLED, GroupName: {group}}}}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("group", "created", "reported"),
+    [
+        ("/aws/codebuild/app", "/aws/codebuild/app", False),
+        ("/aws/codebuild/app", "/aws/codebuild/other", True),
+        # A group named by an intrinsic may be the literal one (issue 16 review: an internal
+        # error, exit 2, on this valid template): not judged.
+        ("/aws/codebuild/app-prod", "!Sub '/aws/codebuild/app-${Env}'", False),
+        ("/aws/codebuild/app", "!Sub '/aws/codebuild/other-${Env}'", True),
+        ("/aws/codebuild/app", "!Ref Name", False),
+        # A log group without a name gets one CloudFormation makes up, never the literal.
+        ("/aws/codebuild/app", "", True),
+        # Not a name (CloudFormation refuses it): not judged, never an internal error.
+        ("[a, b]", "/aws/codebuild/app", False),
+    ],
+)
+def test_cv033_literal_group_against_the_templates_log_groups(
+    group: str, created: str, reported: bool
+) -> None:
+    assert len(found(_project_logging_to(group, created), "CV033")) == (1 if reported else 0)
+
+
 # --- CV034: log group without retention ------------------------------------------------------
 
 

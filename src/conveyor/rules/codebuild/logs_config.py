@@ -2,18 +2,34 @@
 
 Without ``LogsConfig.CloudWatchLogs.GroupName`` CodeBuild creates ``/aws/codebuild/<project>``
 itself, with no retention and no key. A group name counts as pre-created when it references an
-``AWS::Logs::LogGroup`` of this template or equals one's literal ``LogGroupName``; a parameter
-or import is trusted.
+``AWS::Logs::LogGroup`` of this template or equals one's literal ``LogGroupName`` (or may be
+the name one builds with an intrinsic); a parameter or import is trusted.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from conveyor.rules.engine import Context
-from conveyor.rules.intrinsics import get, intrinsic_name, possible, references
+from conveyor.rules.intrinsics import get, intrinsic_name, possible, references, render
 from conveyor.rules.model import Hit, Rule, Severity
 from conveyor.rules.template import Resource
+
+# A reference in rendered text (render writes each one as ${Name}).
+PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
+
+
+def _may_name(name: object, group: str) -> bool:
+    """Whether a log group's LogGroupName may be the literal group: equal, or built by an
+    intrinsic whose literal parts fit it (``!Sub '/aws/codebuild/app-${Env}'``)."""
+    if name is None or isinstance(name, str):
+        return name == group  # no name: CloudFormation makes one up, never the literal
+    text = render(name)
+    if text is None:
+        return True  # built in a way that cannot be read: it may be the group
+    pattern = ".+".join(re.escape(part) for part in PLACEHOLDER.split(text))
+    return re.fullmatch(pattern, group) is not None
 
 
 def check(res: Resource, ctx: Context) -> Iterator[Hit]:
@@ -46,14 +62,16 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
             "no GroupName: CodeBuild creates its own log group (no retention, no key)",
         )
         return
-    if intrinsic_name(group) is not None:
-        return  # references are trusted: a log group, a parameter or an import
-    names = {
+    if intrinsic_name(group) is not None or not isinstance(group, str):
+        # References are trusted: a log group, a parameter or an import. Anything else but a
+        # name is no log group CloudFormation accepts, and not judged here.
+        return
+    names = [
         r.properties.get("LogGroupName")
         for r in ctx.template.resources.values()
         if r.type == "AWS::Logs::LogGroup"
-    }
-    if group not in names and not references(group):
+    ]
+    if not any(_may_name(name, group) for name in names) and not references(group):
         yield Hit(
             res.logical_id,
             "Properties.LogsConfig.CloudWatchLogs.GroupName",
