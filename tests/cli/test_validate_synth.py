@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -135,3 +136,27 @@ def test_validate_of_a_spec_without_placeholders_prints_no_warning() -> None:
     result = runner.invoke(app, ["validate", str(ROOT / "tests" / "cli" / "deployable.yaml")])
     assert result.exit_code == 0
     assert result.stderr == ""
+
+
+@pytest.mark.xdist_group("synth")
+def test_synth_calls_no_outdated_cdk_api(tmp_path: Path) -> None:
+    """jsii prints `[WARNING] ... is deprecated` for every deprecated call, into every user's
+    synth output; JSII_DEPRECATED=fail turns each into an error. The blue/green example reaches
+    both of conveyor's explicit DependsOn (pipeline on role policies, service on its task)."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from conveyor.cli.main import run; run()",
+            "synth",
+            str(ROOT / "examples" / "codecommit-blue-green.yaml"),
+            "-o",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "JSII_DEPRECATED": "fail"},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "is deprecated" not in result.stdout + result.stderr

@@ -595,3 +595,47 @@ def test_a_yaml_error_without_a_position_is_still_one_line(monkeypatch: pytest.M
     assert _error("app: web\n") == (
         "conveyor.yaml: invalid YAML: " + "x" * 480 + "… (1,000 characters)"
     )
+
+
+@pytest.mark.parametrize(
+    ("replace", "with_", "expected"),
+    [
+        (
+            "strategy: rolling",
+            "strategy:",
+            "conveyor.yaml:16: environments[0].deploy.ecs.strategy: expected one of 'rolling', "
+            "'blue-green' or 'native-blue-green', got nothing (an empty value)",
+        ),
+        (
+            "strategy: rolling",
+            "strategy: true",
+            "conveyor.yaml:16: environments[0].deploy.ecs.strategy: expected one of 'rolling', "
+            "'blue-green' or 'native-blue-green', got true",
+        ),
+        (
+            "timeout_minutes: 15",
+            "timeout_minutes: true",
+            "conveyor.yaml:11: build.timeout_minutes: expected a whole number, got true",
+        ),
+        # YAML 1.1 reads `yes` as true: a port of 1 must not be what the user gets.
+        (
+            "port: 8080",
+            "port: yes",
+            "conveyor.yaml:18: environments[0].deploy.ecs.create.port: expected a whole number, "
+            "got true",
+        ),
+        (
+            "notifications:",
+            "estimates: {build: false}\nnotifications:",
+            "conveyor.yaml:23: estimates.build: expected a number, got false",
+        ),
+    ],
+    ids=["literal-none", "literal-bool", "int-bool", "int-yes", "float-bool"],
+)
+def test_yaml_booleans_and_empty_values_are_said_in_yamls_words(
+    replace: str, with_: str, expected: str
+) -> None:
+    """Python's `None`/`True` never reach a message, and a boolean is never read as 0 or 1."""
+    report = _error(_with(replace, with_))
+    assert expected in report, report
+    assert "None" not in report and "True" not in report and "False" not in report, report

@@ -104,4 +104,4 @@ def wait_for_role_policies(pipeline: Construct, projects: Iterable[object]) -> N
         policy = project.role.node.try_find_child("DefaultPolicy") if project.role else None
         child = policy.node.default_child if policy is not None else None
         if isinstance(child, cdk.CfnResource):
-            resource.add_dependency(child)
+            resource.add_resource_dependency(child)

@@ -666,7 +666,7 @@ class FargateWebService(Construct):
         resource.add_property_override("TaskDefinition", task.family)
         task_resource = task.node.default_child
         assert isinstance(task_resource, ecs.CfnTaskDefinition)
-        resource.add_dependency(task_resource)
+        resource.add_resource_dependency(task_resource)
 
     @staticmethod
     def _native_strategy(deploy: EcsDeploy) -> dict[str, Any]:

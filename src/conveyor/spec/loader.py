@@ -289,6 +289,8 @@ def _explain(error: Mapping[str, Any], path: Path_) -> str:
     if kind == "missing":
         return f"required key '{key}' is missing — add it"
     if kind == "literal_error":
+        if not isinstance(given, str):  # `strategy:` or `strategy: yes`, in YAML's words
+            return f"expected one of {ctx['expected']}, got {_describe(given)}"
         return f"{_show(given)} is not allowed — write one of {ctx['expected']}"
     if kind == "string_pattern_mismatch":
         described = _field_description(path)

@@ -13,10 +13,20 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import re
-from typing import Annotated, Any, Literal
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic.config import JsonDict
+from pydantic_core import PydanticCustomError
 
 from conveyor.spec.refs import (
     SECRET_REF_HELP,
@@ -87,6 +97,48 @@ class _Model(BaseModel):
         # ~30 models built its own at import as well, about a quarter of `validate`'s CPU.
         defer_build=True,
     )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_boolean_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        """A YAML boolean where a number belongs is a mistake, not 0 or 1: pydantic's lax mode
+        reads `port: yes` (YAML 1.1's true) as port 1. The loader words this error kind as
+        "expected a whole number, got true"."""
+        if info.field_name is None:
+            return value
+        annotation = cls.model_fields[info.field_name].annotation
+        if isinstance(value, bool):
+            kind = _number_kind(annotation)
+            if kind is not None:
+                raise PydanticCustomError(kind, "expected a number")
+        elif isinstance(value, list | dict):  # list[int], dict[str, float]: name the item
+            items = list(enumerate(value)) if isinstance(value, list) else list(value.items())
+            container = get_origin(annotation)
+            item_type = get_args(annotation)[-1] if container in {list, dict} else None
+            kind = _number_kind(item_type) if item_type is not None else None
+            for key, item in items:
+                if kind is not None and isinstance(item, bool):
+                    number = "a whole number" if kind == "int_type" else "a number"
+                    raise KeyedValueError(f"expected {number}, got {str(item).lower()}", key)
+        return value
+
+
+def _number_kind(annotation: Any) -> str | None:
+    """pydantic's wrong-type error kind for a field that takes a number and no boolean
+    (`int`, `float`, either of them optional or annotated), else None."""
+    if annotation is bool:
+        return None
+    if annotation is int:
+        return "int_type"
+    if annotation is float:
+        return "float_type"
+    args = [arg for arg in get_args(annotation) if arg is not type(None)]
+    if get_origin(annotation) is Annotated:
+        args = args[:1]
+    elif bool in args or get_origin(annotation) not in {Union, UnionType}:
+        return None
+    kinds = sorted(kind for arg in args if (kind := _number_kind(arg)) is not None)
+    return kinds[0] if kinds else None
 
 
 def _no_plaintext_secret(value: str) -> str:
