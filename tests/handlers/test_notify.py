@@ -760,3 +760,35 @@ def test_a_stopped_deployment_is_looked_up_and_published_as_rolled_back(
     message = inbox.only()
     assert message["Subject"] == "[payments/prod] Deployment ROLLED BACK: payments-api-prod"
     assert attribute(message, "outcome") == "ROLLED_BACK"
+
+
+@pytest.mark.parametrize(
+    ("state", "reason"),
+    [
+        ("FAILED", "Stage Deploy-prod failed: Validate"),
+        ("STOPPED", "Stage Deploy-prod failed: Validate"),
+        ("SUCCEEDED", None),
+        ("SUPERSEDED", None),
+    ],
+)
+def test_the_execution_summary_explains_only_a_failed_or_stopped_pipeline(
+    codepipeline: Stubber, state: str, reason: str | None
+) -> None:
+    # statusSummary of a succeeded execution says what started it, not why anything went wrong.
+    stub_execution(codepipeline, statusSummary="Stage Deploy-prod failed: Validate")
+    event = load_event("notify", "pipeline-execution-failed.json")
+    event["detail"]["state"] = state
+
+    notice = app.describe(event, CONFIG)
+
+    assert notice is not None and notice.reason == reason
+
+
+def test_an_action_keeps_its_own_reason_over_the_execution_summary(codepipeline: Stubber) -> None:
+    stub_execution(codepipeline, statusSummary="Stage Deploy-staging failed")
+    event = load_event("notify", "action-validate-failed.json")
+
+    notice = app.describe(event, CONFIG)
+
+    assert notice is not None and notice.kind == "action"
+    assert notice.reason == event["detail"]["execution-result"]["external-execution-summary"]
