@@ -792,3 +792,29 @@ def test_an_action_keeps_its_own_reason_over_the_execution_summary(codepipeline:
 
     assert notice is not None and notice.kind == "action"
     assert notice.reason == event["detail"]["execution-result"]["external-execution-summary"]
+
+
+def test_a_notice_without_app_or_environment_is_subject_headline_alone() -> None:
+    notice = app.describe(_scan_event(summary="blocked", passed=False), CONFIG)
+    assert notice is not None and app.subject(notice) == "Security scan BLOCKED"
+
+
+def test_log_lines_name_the_request_the_ignored_type_and_the_published_message(
+    inbox: Inbox, context: FakeContext, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    app.handler({"detail-type": "EC2 Instance State-change Notification", "detail": {}}, context)
+    app.handler(load_event("notify", "scan-gate-result.json"), context)
+
+    ignored, published = log_lines(capsys.readouterr().out)
+    assert (ignored["message"], ignored["detail_type"], ignored["request_id"]) == (
+        "ignored",
+        "EC2 Instance State-change Notification",
+        context.aws_request_id,
+    )
+    [message] = inbox.messages()
+    assert (published["message"], published["message_id"], published["request_id"]) == (
+        "published",
+        message["MessageId"],
+        context.aws_request_id,
+    )
