@@ -146,6 +146,8 @@ class Stage:
     actions: tuple[Action, ...]
     environment: str | None = None
     conditions: tuple[Condition, ...] = ()
+    # The environment's account when it is not the pipeline's (its stack is deployed there).
+    account: str | None = None
 
     def waves(self) -> list[list[Action]]:
         """Actions grouped by run order: each wave runs in parallel, waves in sequence."""
@@ -578,6 +580,7 @@ def _environment_stages(spec: Spec, env: Environment, estimate: _Estimates) -> l
                 (entry_conditions(spec, env, name) if name in gated else ())
                 + (deploy_conditions(spec, env) if name == deploy_name else ())
             ),
+            account=env.account if env in spec.foreign_environments else None,
         )
         for name in (*prepare_stage_names(env), deploy_name)
     ]

@@ -106,3 +106,21 @@ def test_diagrams_show_each_stages_conditions() -> None:
     words = " ".join(s.text for s in layout(drawn).shapes if isinstance(s, Text))
     assert "on success: alarms quiet for 30 min" in words
     assert "payments-5xx-prod, payments-unhealthy-prod" in words
+
+
+def test_diagrams_show_the_account_an_environment_deploys_into() -> None:
+    """An environment in another account than the pipeline's says which (issue 12): the
+    approver and the on-call read the diagram to know where production runs."""
+    from pathlib import Path
+
+    from conveyor.plan import plan
+    from conveyor.spec import load_spec
+
+    spec = load_spec(Path(__file__).resolve().parents[2] / "examples" / "multi-account.yaml")
+    drawn = plan(spec)
+    text = to_mermaid(drawn)
+    assert 'subgraph S5["Deploy-prod · environment prod · account 222222222222"]' in text
+    assert 'subgraph S3["Deploy-staging · environment staging"]' in text  # the pipeline's own
+    texts = [s.text for s in layout(drawn).shapes if isinstance(s, Text)]
+    assert texts.count("in account 222222222222") == 2  # Approve-prod and Deploy-prod
+    assert "environment: staging" in texts

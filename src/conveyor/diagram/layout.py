@@ -235,6 +235,9 @@ def _stage_shapes(
         )
         shapes.append(Text(x + PAD + 7, cursor + 5, label, TEXT_SIZE, bold=True, colour="#ffffff"))
         cursor += TEXT_SIZE * LINE + 10
+    if stage.account:  # deployed into another account than the pipeline's
+        shapes.append(Text(x + PAD, cursor, f"in account {stage.account}", TEXT_SIZE))
+        cursor += TEXT_SIZE * LINE + 4
     cursor += 8
     box_x, box_width = x + PAD, COLUMN_WIDTH - 2 * PAD
     for condition in (c for c in stage.conditions if c.kind == "before_entry"):
