@@ -220,7 +220,10 @@ PRECISION: dict[str, str] = {
     "scoped to named buckets (2).",
     "CV051": "348 findings before, 340 after: task-execution and App Runner access roles "
     "pulling parameterised images on `*` (what AWS's managed policy grants) are accepted. Many "
-    "remaining findings are true but low-risk (`logs:*` on `*` in samples).",
+    "remaining findings are true but low-risk (`logs:*` on `*` in samples). Issue 16 review: "
+    "policies written as JSON strings are read, 1 more (the ECS reference architecture's "
+    "container-instance role: ECS agent actions that take a cluster ARN, on `*`; true, low "
+    "risk): 341.",
     "CV052": "No finding on the corpus (its build roles grant ECR broadly, or push nothing). "
     "Build images in private ECR (issue 16 review) are judged too: the one corpus project "
     "building in one (stelligent labs/iot/pipeline.yaml) pulls from another stack's repository "
@@ -375,9 +378,10 @@ PRECISION: dict[str, str] = {
     "executes a change set). On conveyor's own output from before the "
     "fix (conveyor-<env>) it finds production's Approve-<env> change set, true; after it "
     "(conveyor-<env>-#{codepipeline.PipelineExecutionId}), none.",
-    "CV111": "New in issue 10: 1 finding in 1 template, true (aws-samples' ECS blue/green "
-    "pipeline gives its CloudFormation service role iam:PutRolePolicy and "
-    "iam:AttachRolePolicy on '*'); conveyor's own pre-fix environment roles are true cases.",
+    "CV111": "New in issue 10: 2 findings in 2 templates, true (aws-samples' two ECS "
+    "blue/green pipelines give their CloudFormation service role iam:PutRolePolicy and "
+    "iam:AttachRolePolicy on '*'; one writes its trust policy as a JSON string, read since the "
+    "issue 16 review); conveyor's own pre-fix environment roles are true cases.",
     "CV116": "New in issue 11: no finding on the corpus (none of its pipelines has a "
     "pull-request trigger). Its fixtures cover a pull-request pipeline with an ECS deploy (bad) "
     "and a build-only pull-request pipeline beside a push pipeline that deploys (good); on "
@@ -417,7 +421,7 @@ CORPUS_COUNTS: dict[str, tuple[int, int]] = {
     "CV042": (1, 1),
     "CV045": (35, 32),
     "CV050": (141, 95),
-    "CV051": (340, 131),
+    "CV051": (341, 131),
     "CV054": (3, 1),
     "CV056": (29, 24),
     "CV060": (5, 5),

@@ -414,12 +414,48 @@ def _add_resource(
     elif not isinstance(props, dict):
         problems.append(f"Resources.{lid}.Properties: must be a mapping")
         props = {}
+    props = _policy_objects(props)
     rtype = body["Type"]
     section = _SAM_GLOBALS.get(rtype)
     if section and isinstance(globals_, dict) and isinstance(globals_.get(section), dict):
         # SAM merges Globals under the resource's own properties; rules see the merged view.
         props = {**globals_[section], **props}
     resources[lid] = Resource(lid, rtype, props, body, path)
+
+
+# Json-typed policy properties CloudFormation takes as an object or as the same object written as
+# a JSON string (older templates write the string); rules read the object.
+# https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iam-role.html
+_POLICY_KEYS = ("AssumeRolePolicyDocument", "PolicyDocument", "KeyPolicy", "RepositoryPolicyText")
+
+
+def _policy_object(value: Any) -> Any:
+    """The policy object a JSON string holds; anything else unchanged."""
+    if isinstance(value, str) and value.lstrip().startswith("{"):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return value
+        if isinstance(parsed, dict):
+            return parsed
+    return value
+
+
+def _policy_objects(props: dict[str, Any]) -> dict[str, Any]:
+    """Properties with their JSON-string policy documents (and those of inline ``Policies``)
+    read as objects; the same dict when there are none."""
+    changed = {k: _policy_object(props[k]) for k in _POLICY_KEYS if isinstance(props.get(k), str)}
+    policies = props.get("Policies")
+    if isinstance(policies, list) and any(
+        isinstance(p, dict) and isinstance(p.get("PolicyDocument"), str) for p in policies
+    ):
+        changed["Policies"] = [
+            {**p, "PolicyDocument": _policy_object(p["PolicyDocument"])}
+            if isinstance(p, dict) and isinstance(p.get("PolicyDocument"), str)
+            else p
+            for p in policies
+        ]
+    return {**props, **changed} if changed else props
 
 
 def rain_directive(value: Any) -> str | None:
