@@ -1292,6 +1292,36 @@ def test_with_the_idempotency_table_a_retry_anywhere_reports_the_first_decision(
     assert app._decided == {}
 
 
+def test_with_the_idempotency_table_a_retried_continuation_hands_on_the_same_progress(
+    server: str, codepipeline: Stubbed, no_sleep: list[float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stored decision keeps the progress: a retry after a throttled report continues
+    from the attempts the first invocation made, without checking again."""
+    params = {"url": f"{server}/error", "retries": 10, "interval_seconds": 10}
+    with mock_aws():
+        monkeypatch.setenv("IDEMPOTENCY_TABLE_NAME", create_idempotency_table("idempotency"))
+        codepipeline.stubber.add_client_error("put_job_success_result", "ThrottlingException")
+        with pytest.raises(ClientError, match="Throttling"):
+            app.handler(job_event(params), ShrinkingContext(remaining_ms=50_000, step_ms=10_000))
+        seen = len(Routes.seen_hosts)
+
+        app._decided.clear()
+        codepipeline.stubber.add_response(
+            "put_job_success_result",
+            {},
+            {"jobId": JOB_ID, "executionDetails": ANY, "continuationToken": ANY},
+        )
+        result = app.handler(job_event(params), FakeContext())
+
+    assert result["status"] == "continue"
+    assert len(Routes.seen_hosts) == seen
+    first, retry = (sent for _, sent in codepipeline.calls[-2:])
+    assert retry["continuationToken"] == first["continuationToken"]
+    progress = json.loads(retry["continuationToken"])
+    assert progress["attempts_done"] >= 1  # however many the first invocation had time for
+    assert progress["last_problem"] == "expected status 200, got 500"
+
+
 # --- what mutation testing found unprotected in check.py ---
 
 
