@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from conveyor.rules import Severity, check_paths, check_text
+from conveyor.rules.engine import Context, Options
+from conveyor.rules.template import Resource, Template
 
 JSON_TEMPLATE = """{
   "Resources": {
@@ -199,3 +204,29 @@ def test_parallel_jobs_give_the_same_findings(tmp_path: Path) -> None:
     two = check_paths([tmp_path], jobs=2)
     assert [f.as_dict() for f in one.findings] == [f.as_dict() for f in two.findings]
     assert one.files == two.files == 6
+
+
+@pytest.mark.parametrize(
+    "properties",
+    [
+        {"Name": "café \u2603 \ud800", "Quote": 'a"b\\c\n', "N": [1, 2.5, -0.0, 10**20]},
+        {"Nan": float("nan"), "Inf": [float("inf"), float("-inf")], "None": None, "T": True},
+        {"When": date(2026, 12, 2), "Deep": {"A": [{"B": {"C": []}}], "E": {}}},
+        {1: "int key", 2.5: "float key", None: "null key", False: "bool key"},
+    ],
+)
+def test_resource_text_is_json_dumps_of_its_properties(properties: dict[Any, Any]) -> None:
+    # The screens of CV036, CV089 and the log group rule read this text: the one shared
+    # encoder (engine._ENCODE) must write what json.dumps(..., default=str) writes.
+    template = Template(
+        file="t.json",
+        data={},
+        resources={"R": Resource("R", "AWS::SNS::Topic", properties, {}, ("Resources", "R"))},
+        parameters={},
+        conditions={},
+        outputs={},
+        transforms=frozenset(),
+    )
+    ctx = Context(template, Options())
+    assert ctx.text("R") == json.dumps(properties, default=str)
+    assert ctx.text("R") is ctx.text("R")  # encoded once per resource
