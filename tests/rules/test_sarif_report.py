@@ -35,10 +35,13 @@ def _sarif(paths: list[Path]) -> dict[str, Any]:
 
 
 def _validate(report: dict[str, Any]) -> None:
-    checker = jsonschema.Draft4Validator.FORMAT_CHECKER
+    # The schema is draft-04, whose format checker knows `uri` but not `uri-reference` (an
+    # artifact's location): draft 7's checks both.
+    checker = jsonschema.Draft7Validator.FORMAT_CHECKER
     # Without rfc3986-validator installed jsonschema passes every `uri` silently: make sure the
-    # format check this test relies on really runs.
+    # format checks this test relies on really run.
     assert not checker.conforms("docs/rules/CV001.md", "uri")
+    assert not checker.conforms("infra dir/a#1.yaml", "uri-reference")
     jsonschema.Draft4Validator(SCHEMA, format_checker=checker).validate(report)
 
 
@@ -54,6 +57,25 @@ def test_valid_against_the_official_schema_with_format_checking(tmp_path: Path) 
     # The rule pages are not published at an absolute address: no helpUri, no placeholder site.
     assert all("helpUri" not in rule for rule in driver["rules"])
     assert "informationUri" not in driver
+
+
+@pytest.mark.parametrize("name", ["my stack.yaml", "stack#1.yaml", "100%.yaml", "ünïcode.yaml"])
+def test_a_file_name_that_is_no_uri_as_written_is_percent_encoded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """A path is a URI reference only once encoded: a space, '#' or '%' as written fails the
+    schema (GitHub decodes the percent-encoding back to the repository's path)."""
+    folder = tmp_path / "infra dir"
+    folder.mkdir()
+    (folder / name).write_text(SERVICE)
+    monkeypatch.chdir(tmp_path)
+    report = _sarif([Path("infra dir") / name])
+    _validate(report)
+    (uri,) = {
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        for r in report["runs"][0]["results"]
+    }
+    assert uri.startswith("infra%20dir/") and " " not in uri
 
 
 def test_two_findings_on_one_resource_and_path_have_distinct_fingerprints(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from conveyor.rules.model import CheckResult, Finding, Rule, Severity, not_checked
 from conveyor.rules.report.json import dumps_indented
@@ -70,13 +71,16 @@ def _rule(rule: Rule) -> dict[str, Any]:
 
 
 def _uri(file: str) -> str:
+    """The file as a URI reference: relative to the working directory when it is inside it,
+    percent-encoded (a space, '#', '%' or ':' as written is no URI reference, which the schema's
+    format requires; code scanning decodes it back to the repository's path)."""
     path = Path(file)
     if path.is_absolute():
         try:
-            return path.relative_to(Path.cwd()).as_posix()
+            path = path.relative_to(Path.cwd())
         except ValueError:
             return path.as_uri()
-    return path.as_posix()
+    return quote(path.as_posix(), safe="/")
 
 
 def _fingerprint(f: Finding, seen: dict[str, int]) -> str:
