@@ -1784,3 +1784,14 @@ def test_the_deadline_stops_the_request_in_every_phase(
     with pytest.raises(http_check.UnhealthyError) as raised:
         http_check.fetch(request, 2)
     assert str(raised.value) == "timed out after 2s"
+
+
+@pytest.mark.parametrize("done", [-1, "3", None, True, 2.5, [1]])
+def test_a_continuation_token_without_a_whole_attempt_count_starts_over(done: object) -> None:
+    # The token comes back from CodePipeline as text; anything but a count >= 0 is unreadable,
+    # and unreadable progress starts at attempt 1 rather than failing or skipping attempts.
+    token = json.dumps({"attempts_done": done, "last_problem": "expected status 200, got 500"})
+    assert check.parse_progress(token) == check.Progress()
+    assert check.parse_progress(json.dumps({"attempts_done": 0})) == check.Progress(
+        0, "not attempted"
+    )
