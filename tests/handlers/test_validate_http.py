@@ -1795,3 +1795,13 @@ def test_a_continuation_token_without_a_whole_attempt_count_starts_over(done: ob
     assert check.parse_progress(json.dumps({"attempts_done": 0})) == check.Progress(
         0, "not attempted"
     )
+
+
+def test_the_body_a_check_matches_is_exactly_what_the_server_sent(server: str) -> None:
+    # body_contains is judged on this text: nothing may precede or replace what was sent.
+    assert http_check.fetch(http_check.Request(f"{server}/ok"), 5) == http_check.Response(
+        200, "status: ok"
+    )
+    assert http_check.fetch(http_check.Request(f"{server}/error"), 5).body == "boom"
+    big = http_check.fetch(http_check.Request(f"{server}/big"), 5).body
+    assert (len(big), big[:10]) == (http_check.MAX_BODY_BYTES, "status: ok")
