@@ -145,6 +145,20 @@ def test_rollback_after_a_failed_release_says_what_runs_is_unknown(stubs: Stubs)
     assert f"roll back to  {execution_id(3)}" in result.output
 
 
+def test_rollback_to_a_release_whose_artifacts_expired_is_refused_before_aws_is_asked(
+    stubs: Stubs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # payments keeps artifacts 30 days (the default); execution 2 started on 2026-11-30, so by
+    # 2027-01-01 its templates and build output are gone and RollbackStage would start a
+    # rollback that fails. No rollback_stage queued: calling it would fail the test.
+    monkeypatch.setenv("CONVEYOR_TODAY", "2027-01-01")
+    _plan_prod(stubs.pipeline)
+    result = runner.invoke(app, ["rollback", "prod", *SPEC, "--yes"])
+    assert result.exit_code == 2
+    assert "expire 30 days after they are written (retention.artifact_days)" in result.output
+    assert "revert the change in git and push" in result.output
+
+
 def test_rollback_that_aws_would_refuse_says_why(stubs: Stubs) -> None:
     add_state(stubs.pipeline, state(stage("Deploy-prod", 3, status="InProgress")))
     result = runner.invoke(app, ["rollback", "prod", *SPEC, "--yes"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -216,3 +217,48 @@ def test_start_calls_rollback_stage(codepipeline: Any) -> None:
         },
     )
     assert rollback.start(client, planned) == execution_id(20)
+
+
+# The pipeline's artifact bucket expires every object retention.artifact_days after it is
+# written, rounded up to the next midnight UTC
+# (https://docs.aws.amazon.com/AmazonS3/latest/userguide/intro-lifecycle-rules.html); S3 removes
+# expired objects asynchronously, so a day's margin. Execution 2 of the fakes starts 2026-11-30.
+@pytest.mark.parametrize(
+    ("today", "refused"),
+    [
+        (date(2026, 11, 30) + timedelta(days=30 + 1), False),  # expired only hours ago
+        (date(2026, 11, 30) + timedelta(days=30 + 2), True),
+        (date(2027, 6, 1), True),
+    ],
+)
+def test_a_target_whose_artifacts_expired_is_refused(
+    codepipeline: Any, today: date, refused: bool
+) -> None:
+    client, stubber = codepipeline
+    add_state(stubber, state(stage(STAGE, 3)))
+    add_detail(stubber, 3)
+    add_succeeded(stubber, STAGE, [summary(3), summary(2)])
+    add_detail(stubber, 2)
+    if not refused:
+        planned = rollback.plan(client, PIPELINE, STAGE, artifact_days=30, today=today)
+        assert planned.target.id == execution_id(2)
+        return
+    with pytest.raises(rollback.RollbackError) as raised:
+        rollback.plan(client, PIPELINE, STAGE, artifact_days=30, today=today)
+    assert str(raised.value) == (
+        f"execution {execution_id(2)} started on 2026-11-30: the pipeline's artifacts (its "
+        "templates and build output, which the rollback runs again) expire 30 days after they "
+        "are written (retention.artifact_days), so AWS would start the rollback and fail it. "
+        "Release the old commit instead: revert the change in git and push"
+    )
+
+
+def test_a_named_target_whose_artifacts_expired_is_refused_too(codepipeline: Any) -> None:
+    client, stubber = codepipeline
+    add_state(stubber, state(stage(STAGE, 3, status="Failed")))
+    add_succeeded(stubber, STAGE, [summary(2), summary(1)])
+    add_detail(stubber, 1)
+    with pytest.raises(rollback.RollbackError, match="expire 7 days after"):
+        rollback.plan(
+            client, PIPELINE, STAGE, to=execution_id(1), artifact_days=7, today=date(2026, 12, 9)
+        )

@@ -16,7 +16,7 @@ from conveyor.cli.aws import (
     calling_aws,
 )
 from conveyor.cli.output import console, escape, fail
-from conveyor.cli.validate import load_or_exit
+from conveyor.cli.validate import load_or_exit, today_or_exit
 
 if TYPE_CHECKING:
     from conveyor.operate.executions import Execution
@@ -123,6 +123,7 @@ def rollback(
             f"rolling back {environment} changes what it runs and needs confirmation: run it on "
             "a terminal, or pass --yes"
         )
+    today = today_or_exit()
     from conveyor.operate import rollback as stage_rollback
 
     connection = Connection(region or loaded.pipeline_region, profile, endpoint_url)
@@ -132,7 +133,14 @@ def rollback(
     with calling_aws(f"reading {pipeline}", needs=NEEDS, known=known):
         try:
             with console.status(f"Finding what {stage} can roll back to …", spinner="dots"):
-                planned = stage_rollback.plan(client, pipeline, stage, to=to)
+                planned = stage_rollback.plan(
+                    client,
+                    pipeline,
+                    stage,
+                    to=to,
+                    artifact_days=loaded.retention.artifact_days,
+                    today=today,
+                )
         except stage_rollback.RollbackError as exc:
             fail(str(exc))
     _show(planned, environment)

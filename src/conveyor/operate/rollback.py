@@ -11,6 +11,10 @@ What AWS accepts as a target, and so what this module looks for before asking
   https://docs.aws.amazon.com/codepipeline/latest/userguide/stage-rollback-manual.html);
 - not itself a rollback execution;
 - started in the pipeline's current structure version.
+And one thing AWS checks only once the rollback runs: the target's artifacts (its templates and
+build output) must still be in the artifact bucket, which expires them
+`retention.artifact_days` after they are written; an older target is refused here, before a
+rollback AWS would start and then fail.
 Without `--to`, the target is the newest such execution that started before the release the
 stage runs now: when the stage's latest run succeeded, that run (or, for a rollback, the
 execution it restored) is what runs, and the one before it is the target; when the latest run
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from conveyor.operate.executions import RUNNING, SUCCEEDED, Execution, detail, listed
@@ -72,8 +77,19 @@ def _latest(stage: dict[str, Any]) -> StageRun | None:
     return StageRun(execution_id=str(latest["pipelineExecutionId"]), status=str(latest["status"]))
 
 
-def plan(client: Any, pipeline: str, stage: str, *, to: str | None = None) -> RollbackPlan:
-    """What a rollback of `stage` would do; raises RollbackError with the reason otherwise."""
+def plan(
+    client: Any,
+    pipeline: str,
+    stage: str,
+    *,
+    to: str | None = None,
+    artifact_days: int | None = None,
+    today: date | None = None,
+) -> RollbackPlan:
+    """What a rollback of `stage` would do; raises RollbackError with the reason otherwise.
+
+    With `artifact_days` (the spec's retention.artifact_days) and `today`, a target whose
+    artifacts have expired is refused too."""
     if to is not None and not EXECUTION_ID.match(to):
         raise RollbackError(
             f"--to {to!r} is not an execution id (like 1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d); "
@@ -105,7 +121,34 @@ def plan(client: Any, pipeline: str, stage: str, *, to: str | None = None) -> Ro
             "the current pipeline structure. Release the old commit instead: revert the change "
             "in git and push"
         )
+    if artifact_days is not None and today is not None:
+        _check_artifacts_kept(target, artifact_days, today)
     return RollbackPlan(pipeline, stage, latest, live, target)
+
+
+def _check_artifacts_kept(target: Execution, artifact_days: int, today: date) -> None:
+    """Refuse a target whose artifacts the artifact bucket has expired.
+
+    The bucket's lifecycle rule expires every object `artifact_days` after it is written,
+    rounded up to the next midnight UTC
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/intro-lifecycle-rules.html), and
+    the rollback reads the target's own artifacts ("CodePipeline will use the variables and
+    artifacts from the execution to which it is rolling back",
+    https://docs.aws.amazon.com/codepipeline/latest/userguide/stage-rollback.html). Its first
+    artifacts are written the day it started; S3 removes expired objects asynchronously, so a
+    day's margin: refused only when they have certainly been expired for a day."""
+    if target.started is None:
+        return
+    started = target.started.date()
+    if today < started + timedelta(days=artifact_days + 2):
+        return
+    raise RollbackError(
+        f"execution {target.id} started on {started.isoformat()}: the pipeline's artifacts "
+        "(its templates and build output, which the rollback runs again) expire "
+        f"{artifact_days} days after they are written (retention.artifact_days), so AWS would "
+        "start the rollback and fail it. Release the old commit instead: revert the change in "
+        "git and push"
+    )
 
 
 def _live(client: Any, pipeline: str, latest: StageRun) -> Execution | None:
