@@ -1805,3 +1805,11 @@ def test_the_body_a_check_matches_is_exactly_what_the_server_sent(server: str) -
     assert http_check.fetch(http_check.Request(f"{server}/error"), 5).body == "boom"
     big = http_check.fetch(http_check.Request(f"{server}/big"), 5).body
     assert (len(big), big[:10]) == (http_check.MAX_BODY_BYTES, "status: ok")
+
+
+def test_a_url_that_does_not_parse_is_hidden_whole() -> None:
+    # urlsplit refuses it, so its user:password cannot be located: the whole URL is the secret.
+    url = "https://user:hunter2@[::1/health"
+    assert check.secrets_of(f" {url} ") == [url]
+    assert check.redact(f"GET {url}: refused", check.secrets_of(url)) == "GET ***: refused"
+    assert check.secrets_of("   ") == []
