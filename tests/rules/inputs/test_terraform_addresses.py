@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from conveyor.rules import check_text
-from conveyor.rules.inputs import load
+from conveyor.rules.inputs import key_lines, load
 from conveyor.rules.model import CheckResult
 
 OPEN = dict.fromkeys(
@@ -404,3 +404,24 @@ def test_a_join_by_value_skips_a_resource_of_another_type_with_the_same_name() -
         },
     }
     assert on("CV001", check_text(json.dumps(state), name="state.json")) == set()
+
+
+def test_key_lines_read_each_address_and_urn_value_once_at_its_first_line() -> None:
+    # for_each keys hold escaped quotes and backslashes; "address" inside a value is no key;
+    # whitespace around ":" as any JSON writer may put it.
+    text = "\n".join(
+        [
+            "{",
+            '  "resource_changes": [{"address": "aws_s3_bucket.b[\\"a\\\\\\"x\\"]"},',
+            '    {"address" :\t"aws_s3_bucket.c", "note": "\\"address\\": \\"no\\""},',
+            '    {"address": "aws_s3_bucket.c"}],',
+            '  "steps": [{"urn": "urn:pulumi:dev::p::aws:s3/bucketV2:BucketV2::b"}]',
+            "}",
+        ]
+    )
+    json.loads(text)  # valid JSON, as every text key_lines reads
+    assert key_lines(text) == {
+        'aws_s3_bucket.b["a\\"x"]': 2,
+        "aws_s3_bucket.c": 3,
+        "urn:pulumi:dev::p::aws:s3/bucketV2:BucketV2::b": 5,
+    }
