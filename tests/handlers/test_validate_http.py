@@ -1813,3 +1813,5 @@ def test_a_url_that_does_not_parse_is_hidden_whole() -> None:
     assert check.secrets_of(f" {url} ") == [url]
     assert check.redact(f"GET {url}: refused", check.secrets_of(url)) == "GET ***: refused"
     assert check.secrets_of("   ") == []
+    # Nothing to hide in a URL without credentials, query or fragment.
+    assert check.secrets_of("https://x/health") == []
