@@ -1815,3 +1815,20 @@ def test_a_url_that_does_not_parse_is_hidden_whole() -> None:
     assert check.secrets_of("   ") == []
     # Nothing to hide in a URL without credentials, query or fragment.
     assert check.secrets_of("https://x/health") == []
+
+
+def test_a_hooks_in_progress_record_expires_with_its_invocation(
+    hook_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The decision record of a hook check is in progress only as long as this invocation can
+    run: a retry after a crash or timeout is not locked out for the record's whole day.
+    https://github.com/aws-powertools/powertools-lambda-python/releases/tag/v1.26.7"""
+    event = load_event("validate_http", "ecs-lifecycle-post-test-traffic-shift.json")
+    with mock_aws():
+        monkeypatch.setenv("IDEMPOTENCY_TABLE_NAME", create_idempotency_table("idempotency"))
+        before_ms = time.time() * 1000
+        assert app.handler(event, FakeContext(remaining_ms=60_000))["hookStatus"] == "SUCCEEDED"
+        [item] = boto3.client("dynamodb").scan(TableName="idempotency")["Items"]
+
+    in_progress_until_ms = int(item["in_progress_expiration"]["N"])
+    assert before_ms + 59_000 <= in_progress_until_ms <= time.time() * 1000 + 60_000
