@@ -67,8 +67,16 @@ def main() -> None:
     print(f"median of {args.runs} runs; CPU = user + sys of the child and its Node process")
     print(f"{'one-bucket CDK app (floor)':32} cpu {floor_cpu:6.2f} s  wall {floor_wall:6.2f} s")
     worst = 0.0
+    specs = []
     for name in names:
-        spec = str(ROOT / "examples" / f"{name}.yaml")
+        # An example's name (payments) or a spec's path (examples/payments.yaml) both work.
+        is_path = name.endswith((".yaml", ".yml"))
+        path = Path(name) if is_path else ROOT / "examples" / f"{name}.yaml"
+        if not path.is_file():
+            known = ", ".join(sorted(p.stem for p in (ROOT / "examples").glob("*.yaml")))
+            parser.error(f"{name}: no such example or spec file (examples: {known})")
+        specs.append((path.stem, str(path)))
+    for name, spec in specs:
         cpu, wall = _run([str(BIN / "conveyor"), "synth", spec, "-o", "{out}"], args.runs)
         ratio = cpu / floor_cpu
         worst = max(worst, ratio)

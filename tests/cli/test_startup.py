@@ -156,3 +156,21 @@ def test_a_command_is_built_when_asked_for_and_a_misspelt_one_gets_a_suggestion(
     result = runner.invoke(build_app(), ["valdate", str(EXAMPLE)])
     assert result.exit_code == 2
     assert "No such command 'valdate'. Did you mean 'validate'?" in result.output
+
+
+def test_python_dash_m_conveyor_is_the_same_cli() -> None:
+    # Where the console script is not on PATH (an unactivated venv, a CI image), users run
+    # `python -m conveyor`; it must give the same version line and the same exit codes.
+    version = subprocess.run(
+        [sys.executable, "-m", "conveyor", "--version"], capture_output=True, text=True, check=False
+    )
+    assert version.returncode == 0, version.stderr
+    assert version.stdout.startswith("conveyor ")
+    unknown = subprocess.run(
+        [sys.executable, "-m", "conveyor", "no-such-command"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert unknown.returncode == 2
+    assert "no-such-command" in unknown.stderr
