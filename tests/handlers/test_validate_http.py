@@ -1832,3 +1832,16 @@ def test_a_hooks_in_progress_record_expires_with_its_invocation(
 
     in_progress_until_ms = int(item["in_progress_expiration"]["N"])
     assert before_ms + 59_000 <= in_progress_until_ms <= time.time() * 1000 + 60_000
+
+
+def test_a_continuation_token_of_exactly_the_limit_keeps_its_whole_problem() -> None:
+    # json.dumps writes a non-ASCII character as a six-character escape: 310 "é" and the ASCII
+    # rest make the token exactly the limit, which fits as it is.
+    base = len(json.dumps(check.dump_progress(check.Progress(3, ""))))
+    ascii_part = app._TOKEN_MAX - base - 6 * 310
+    problem = "é" * 310 + "x" * ascii_part  # 460 characters: under the 500 kept
+    token = app._continuation_token(check.Progress(3, problem))
+    assert len(token) == app._TOKEN_MAX
+    assert json.loads(token) == {"attempts_done": 3, "last_problem": problem}
+    longer = app._continuation_token(check.Progress(3, problem + "é"))
+    assert len(longer) <= app._TOKEN_MAX and json.loads(longer)["attempts_done"] == 3
