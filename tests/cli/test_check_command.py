@@ -370,3 +370,15 @@ def test_an_interrupted_check_exits_130_without_a_traceback_or_an_orphan(
     assert proc.returncode == 130
     assert err == "error: conveyor check interrupted; nothing was reported\n"
     assert not any(Path(f"/proc/{child}").exists() for child in children)
+
+
+@pytest.mark.parametrize("value", [",,,", "", " , "])
+def test_require_tags_naming_no_tag_is_refused(tmp_path: Path, value: str) -> None:
+    # Read as "any tag", an empty list would pass a template the user meant to hold to named tags.
+    template = tmp_path / "t.yaml"
+    template.write_text("Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n")
+    result = runner.invoke(app, ["check", str(template), "--require-tags", value])
+    assert result.exit_code == 2
+    assert "--require-tags names no tag" in result.output
+    named = runner.invoke(app, ["check", str(template), "--require-tags", "Owner,,"])
+    assert named.exit_code != 2, named.output

@@ -639,3 +639,38 @@ def test_yaml_booleans_and_empty_values_are_said_in_yamls_words(
     report = _error(_with(replace, with_))
     assert expected in report, report
     assert "None" not in report and "True" not in report and "False" not in report, report
+
+
+@pytest.mark.parametrize(
+    ("notifications", "expected"),
+    [
+        (
+            "  email: [oncall@example.com, OnCall@example.com]",
+            "notifications.email[1]: 'OnCall@example.com' is listed twice; keep one",
+        ),
+        (
+            "  email: [oncall@example.com]\n  on: [failed, failed]",
+            "notifications.on[1]: event 'failed' is listed twice; keep one",
+        ),
+        (
+            "  email: [oncall@example.com]\n  audiences:\n    security:\n"
+            "      email: [sec@example.com]\n      on: [failed, succeeded, failed]",
+            "notifications.audiences.security.on[2]: event 'failed' is listed twice; keep one",
+        ),
+    ],
+)
+def test_a_repeated_address_or_event_is_named_at_its_key(notifications: str, expected: str) -> None:
+    # SNS keeps one subscription per endpoint and one notice per event: a repeat is a slip
+    # that suggests someone else is told, so it is refused where it stands.
+    report = _error(_with("  email: [oncall@example.com]", notifications))
+    assert expected in report
+
+
+def test_addresses_and_events_listed_once_are_accepted() -> None:
+    spec = parse_spec(
+        _with(
+            "  email: [oncall@example.com]",
+            "  email: [oncall@example.com, dev@example.com]\n  on: [failed, succeeded]",
+        )
+    )
+    assert spec.notifications.on == ["failed", "succeeded"]

@@ -158,6 +158,16 @@ def check(
     if problem is not None:
         typer.echo(f"error: {problem}", err=True)
         raise typer.Exit(2)
+    required_tags = _split(require_tags)
+    if require_tags and not required_tags:
+        # `--require-tags ",,"` names no tag: checking for "any tag" instead would pass a
+        # template the user meant to hold to named tags.
+        typer.echo(
+            "error: --require-tags names no tag; write the keys, "
+            "e.g. --require-tags Owner,CostCenter",
+            err=True,
+        )
+        raise typer.Exit(2)
     ignored = _split(ignore)
     unknown = [r for r in ignored if r not in RULE_IDS]
     if unknown:
@@ -171,7 +181,7 @@ def check(
         code = _run(
             paths,
             ignored,
-            _split(require_tags),
+            required_tags,
             jobs,
             output_format,
             fail_on,

@@ -1554,6 +1554,17 @@ class _Listeners(_Model):
     slack: SlackChannel | None = None
     teams: TeamsChannel | None = None
 
+    @model_validator(mode="after")
+    def _each_address_once(self) -> _Listeners:
+        # A repeated address is a copy-paste slip: SNS keeps one subscription per endpoint, so
+        # the second line does nothing but suggest someone else is told.
+        repeat = _first_repeat([address.lower() for address in self.email])
+        if repeat is not None:
+            raise KeyedValueError(
+                f"{self.email[repeat]!r} is listed twice; keep one", "email", repeat
+            )
+        return self
+
     @property
     def listens(self) -> bool:
         return bool(self.email) or self.slack is not None or self.teams is not None
@@ -1571,6 +1582,11 @@ class Audience(_Listeners):
         if not self.listens:
             # prevents FM71: a topic with no subscription tells nobody.
             raise ValueError("nobody would hear: add email: [team@example.com], slack: or teams:")
+        repeat = _first_repeat(list(self.on))
+        if repeat is not None:
+            raise KeyedValueError(
+                f"event {self.on[repeat]!r} is listed twice; keep one", "on", repeat
+            )
         return self
 
 
@@ -1599,6 +1615,11 @@ class Notifications(_Listeners):
             raise ValueError(
                 "nobody would be notified: add email: [team@example.com], slack:, teams: "
                 "(or audiences)"
+            )
+        repeat = _first_repeat(list(self.on))
+        if repeat is not None:
+            raise KeyedValueError(
+                f"event {self.on[repeat]!r} is listed twice; keep one", "on", repeat
             )
         if not any("failed" in a.on for a in self.all_audiences().values()):
             # prevents FM70: a failing pipeline must reach someone.
