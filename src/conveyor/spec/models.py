@@ -82,6 +82,14 @@ def _first_repeat(values: list[str]) -> int | None:
     return None
 
 
+def _listed_once(values: list[str], key: str, what: str = "", *, fold: bool = False) -> None:
+    """Refuse the first value listed again under `key`, at its index: "{what}'x' is listed
+    twice; keep one". `fold` compares case-insensitively (e-mail addresses)."""
+    repeat = _first_repeat([v.lower() for v in values] if fold else list(values))
+    if repeat is not None:
+        raise KeyedValueError(f"{what}{values[repeat]!r} is listed twice; keep one", key, repeat)
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -263,11 +271,7 @@ class PullRequests(_Model):
                     "events",
                     index,
                 )
-        repeat = _first_repeat(list(self.events))
-        if repeat is not None:
-            raise KeyedValueError(
-                f"event {self.events[repeat]!r} is listed twice; keep one", "events", repeat
-            )
+        _listed_once(list(self.events), "events", "event ")
         return self
 
 
@@ -1455,11 +1459,7 @@ class Scans(_Model):
 
     @model_validator(mode="after")
     def _distinct(self) -> Scans:
-        repeat = _first_repeat(list(self.tools))
-        if repeat is not None:
-            raise KeyedValueError(
-                f"scan tool {self.tools[repeat]!r} is listed twice; keep one", "tools", repeat
-            )
+        _listed_once(list(self.tools), "tools", "scan tool ")
         return self
 
 
@@ -1558,11 +1558,7 @@ class _Listeners(_Model):
     def _each_address_once(self) -> _Listeners:
         # A repeated address is a copy-paste slip: SNS keeps one subscription per endpoint, so
         # the second line does nothing but suggest someone else is told.
-        repeat = _first_repeat([address.lower() for address in self.email])
-        if repeat is not None:
-            raise KeyedValueError(
-                f"{self.email[repeat]!r} is listed twice; keep one", "email", repeat
-            )
+        _listed_once(list(self.email), "email", fold=True)
         return self
 
     @property
@@ -1582,11 +1578,7 @@ class Audience(_Listeners):
         if not self.listens:
             # prevents FM71: a topic with no subscription tells nobody.
             raise ValueError("nobody would hear: add email: [team@example.com], slack: or teams:")
-        repeat = _first_repeat(list(self.on))
-        if repeat is not None:
-            raise KeyedValueError(
-                f"event {self.on[repeat]!r} is listed twice; keep one", "on", repeat
-            )
+        _listed_once(list(self.on), "on", "event ")
         return self
 
 
@@ -1616,11 +1608,7 @@ class Notifications(_Listeners):
                 "nobody would be notified: add email: [team@example.com], slack:, teams: "
                 "(or audiences)"
             )
-        repeat = _first_repeat(list(self.on))
-        if repeat is not None:
-            raise KeyedValueError(
-                f"event {self.on[repeat]!r} is listed twice; keep one", "on", repeat
-            )
+        _listed_once(list(self.on), "on", "event ")
         if not any("failed" in a.on for a in self.all_audiences().values()):
             # prevents FM70: a failing pipeline must reach someone.
             raise ValueError("no audience is told about failures: add failed to some on: list")
