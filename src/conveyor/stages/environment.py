@@ -529,7 +529,8 @@ class EnvironmentStage:
         self, templates: codepipeline.Artifact, build_output: codepipeline.Artifact
     ) -> codepipeline.IAction:
         """What the approver reads: the change the deploy stage will make (same template and
-        parameters). CloudFormation replaces it with the next release's."""
+        parameters), named for this execution (change_set_name), so a queued release never
+        replaces it; executing a change set deletes the stack's others."""
         part = self.part
         action_role, role = self._roles()
         return actions.CloudFormationCreateReplaceChangeSetAction(
