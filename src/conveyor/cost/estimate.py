@@ -131,57 +131,52 @@ def estimate(plan: Plan, usage: Usage, prices: Prices, region: str) -> Estimate:
     def add(service: str, item: str, quantity: float, unit: str, unit_price: float) -> None:
         lines.append(CostLine(service, item, quantity, unit, unit_price, quantity * unit_price))
 
-    actions = [a for stage in plan.stages for a in stage.actions]
-
-    # CodePipeline V2: each action's minutes are rounded up; approvals are free.
-    billed = sum(math.ceil(_action_minutes(a, usage)) for a in actions if a.kind != "approval")
-    add(
-        "CodePipeline",
-        f"V2 action minutes ({billed} per execution x {runs:g})",
-        billed * runs,
-        "action-minute",
-        price("codepipeline", "v2_action_minute"),
-    )
-
-    builds = [a for a in actions if a.provider == "CodeBuild"]
-    minutes_by_compute: dict[str, float] = defaultdict(float)
-    for action in builds:
-        minutes_by_compute[action.compute or "medium"] += _action_minutes(action, usage)
-    for compute, minutes in sorted(minutes_by_compute.items()):
+    def pipeline_minutes(
+        actions: list[Action],
+        runs: float,
+        per: str,
+        pipeline_label: str = "",
+        build_label: str = "",
+    ) -> None:
+        # CodePipeline V2: each action's minutes are rounded up; approvals are free. Then the
+        # build minutes, per compute size. https://aws.amazon.com/codepipeline/pricing/
+        billed = sum(math.ceil(_action_minutes(a, usage)) for a in actions if a.kind != "approval")
         add(
-            "CodeBuild",
-            f"{compute}: {minutes:g} min per execution x {runs:g}",
-            minutes * runs,
-            "build-minute",
-            price("codebuild", f"minute.{compute}"),
+            "CodePipeline",
+            f"{pipeline_label}V2 action minutes ({billed} per {per} x {runs:g})",
+            billed * runs,
+            "action-minute",
+            price("codepipeline", "v2_action_minute"),
         )
+        minutes_by_compute: dict[str, float] = defaultdict(float)
+        for action in actions:
+            if action.provider == "CodeBuild":
+                minutes_by_compute[action.compute or "medium"] += _action_minutes(action, usage)
+        for compute, minutes in sorted(minutes_by_compute.items()):
+            add(
+                "CodeBuild",
+                f"{build_label}{compute}: {minutes:g} min per {per} x {runs:g}",
+                minutes * runs,
+                "build-minute",
+                price("codebuild", f"minute.{compute}"),
+            )
+
+    actions = [a for stage in plan.stages for a in stage.actions]
+    pipeline_minutes(actions, runs, "execution")
+    builds = [a for a in actions if a.provider == "CodeBuild"]
 
     pull_requests = plan.pull_requests
     if pull_requests is not None:
         # Its own pipeline, billed the same way: V2 action minutes and build minutes per run.
         # https://aws.amazon.com/codepipeline/pricing/
-        pr_runs = usage.pull_request_runs
-        pr_actions = [a for stage in pull_requests.stages for a in stage.actions]
-        pr_billed = sum(math.ceil(_action_minutes(a, usage)) for a in pr_actions)
-        add(
-            "CodePipeline",
-            f"pull requests: V2 action minutes ({pr_billed} per run x {pr_runs:g})",
-            pr_billed * pr_runs,
-            "action-minute",
-            price("codepipeline", "v2_action_minute"),
+        # (It has no approval, so the one rule for free approvals changes nothing there.)
+        pipeline_minutes(
+            [a for stage in pull_requests.stages for a in stage.actions],
+            usage.pull_request_runs,
+            "run",
+            pipeline_label="pull requests: ",
+            build_label="pull requests, ",
         )
-        pr_minutes: dict[str, float] = defaultdict(float)
-        for action in pr_actions:
-            if action.provider == "CodeBuild":
-                pr_minutes[action.compute or "medium"] += _action_minutes(action, usage)
-        for compute, minutes in sorted(pr_minutes.items()):
-            add(
-                "CodeBuild",
-                f"pull requests, {compute}: {minutes:g} min per run x {pr_runs:g}",
-                minutes * pr_runs,
-                "build-minute",
-                price("codebuild", f"minute.{compute}"),
-            )
 
     stored_gb = usage.artifact_mb / 1024 * usage.deploys_per_day * usage.artifact_days
     add(
