@@ -683,6 +683,50 @@ def test_a_build_notice_is_published_with_its_kind_and_outcome_attributes(
     }
 
 
+def test_an_upload_that_found_no_artifacts_names_the_phase_and_its_client_error() -> None:
+    # CLIENT_ERROR is the status code of the failed phase's context, not a phase status
+    # (API_PhaseContext.html; the event writes each context as "STATUS_CODE: message"). The
+    # other phases' empty contexts (": ") say nothing.
+    event = load_event("notify", "codebuild-upload-artifacts-failed.json")
+    notice = app.describe(event, CONFIG)
+    assert notice is not None
+    assert (notice.headline, notice.reason) == (
+        "Build FAILED: payments-build",
+        "UPLOAD_ARTIFACTS phase FAILED: CLIENT_ERROR: no matching artifact paths found",
+    )
+
+
+# A phase that succeeded, stopped or is running is no reason, nor a status CodeBuild does not
+# give a phase (BuildPhase.phaseStatus is SUCCEEDED, FAILED, FAULT, TIMED_OUT, IN_PROGRESS or
+# STOPPED: https://docs.aws.amazon.com/codebuild/latest/APIReference/API_BuildPhase.html).
+@pytest.mark.parametrize("status", ["SUCCEEDED", "STOPPED", "IN_PROGRESS", "CLIENT_ERROR", None])
+def test_only_a_phase_that_failed_faulted_or_timed_out_is_the_reason(status: str | None) -> None:
+    phases = [
+        {"phase-type": "BUILD", "phase-status": status, "phase-context": ["CLIENT_ERROR: x"]},
+        {"phase-type": "UPLOAD_ARTIFACTS", "phase-status": "FAULT", "phase-context": []},
+    ]
+    notice = app.describe(_build_event(phases=phases), CONFIG)
+    assert notice is not None and notice.reason == "UPLOAD_ARTIFACTS phase FAULT"
+
+
+@pytest.mark.parametrize(
+    ("contexts", "reason"),
+    [
+        ([": "], "BUILD phase FAILED"),
+        ([":", " ", "", None, 0], "BUILD phase FAILED"),
+        (["COMMAND_EXECUTION_ERROR: "], "BUILD phase FAILED: COMMAND_EXECUTION_ERROR"),
+        ([": exit status 1"], "BUILD phase FAILED: exit status 1"),
+        ([": ", "YAML_FILE_ERROR: bad key"], "BUILD phase FAILED: YAML_FILE_ERROR: bad key"),
+    ],
+)
+def test_a_phase_context_without_status_code_or_message_says_nothing(
+    contexts: list[object], reason: str
+) -> None:
+    phases = [{"phase-type": "BUILD", "phase-status": "FAILED", "phase-context": contexts}]
+    notice = app.describe(_build_event(phases=phases), CONFIG)
+    assert notice is not None and notice.reason == reason
+
+
 # Every phase status CodeBuild gives a phase that did not succeed or stop:
 # https://docs.aws.amazon.com/codebuild/latest/APIReference/API_BuildPhase.html
 @pytest.mark.parametrize("status", ["FAILED", "FAULT", "TIMED_OUT"])

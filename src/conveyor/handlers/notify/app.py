@@ -225,6 +225,21 @@ def _commit_line(revision_id: str, summary: object) -> str:
     return f'{short} "{message}"' if message else short
 
 
+# The statuses of a phase that did not succeed. BuildPhase.phaseStatus is one of SUCCEEDED,
+# FAILED, FAULT, TIMED_OUT, IN_PROGRESS or STOPPED
+# (https://docs.aws.amazon.com/codebuild/latest/APIReference/API_BuildPhase.html). CLIENT_ERROR
+# is no phase status: it is a phase context's status code
+# (https://docs.aws.amazon.com/codebuild/latest/APIReference/API_PhaseContext.html), as in
+# "CLIENT_ERROR: no matching artifact paths found" of a FAILED UPLOAD_ARTIFACTS phase.
+_FAILED_PHASE_STATUSES = frozenset({"FAILED", "FAULT", "TIMED_OUT"})
+
+
+def _context_text(context: object) -> str:
+    """A phase context of the event: "STATUS_CODE: message", or ": " when it has neither
+    (https://docs.aws.amazon.com/codebuild/latest/userguide/sample-build-notifications-ref.html)."""
+    return str(context).strip(" :") if context else ""
+
+
 def _build_notice(detail: Mapping[str, Any], region: str | None, config: Config) -> Notice | None:
     project, status = _text(detail, "project-name"), _text(detail, "build-status")
     if not project or not status:
@@ -242,9 +257,10 @@ def _build_notice(detail: Mapping[str, Any], region: str | None, config: Config)
     )
     for phase in info.get("phases", ()) if isinstance(info.get("phases"), list) else ():
         phase = _map(phase)
-        if _text(phase, "phase-status") in {"FAILED", "FAULT", "TIMED_OUT", "CLIENT_ERROR"}:
+        if _text(phase, "phase-status") in _FAILED_PHASE_STATUSES:
             context = phase.get("phase-context")
-            messages = [str(m) for m in context if m] if isinstance(context, list) else []
+            messages = [_context_text(m) for m in context] if isinstance(context, list) else []
+            messages = [m for m in messages if m]
             notice.reason = f"{phase.get('phase-type')} phase {phase.get('phase-status')}" + (
                 f": {'; '.join(messages)}" if messages else ""
             )
