@@ -1,6 +1,7 @@
 # mypy: disable-error-code="import-untyped"
 from __future__ import annotations
 
+import http.client
 import json
 import socket
 import time
@@ -19,7 +20,7 @@ from conveyor.handlers import _common as common
 from conveyor.handlers.validate_http import app, check, http_check
 
 from .support import FakeContext, create_idempotency_table, load_event, log_lines, record_calls
-from .validate_http_servers import APP_NAME, Pki, Routes, make_pki, serve
+from .validate_http_servers import APP_NAME, Pki, Routes, make_pki, serve, serve_tls_then
 
 JOB_ID = "11111111-abcd-1111-abcd-111111111111"
 HOOK = {"DeploymentId": "d-7ZJ2WQ1XA", "LifecycleEventHookExecutionId": "hook-execution-1"}
@@ -1632,6 +1633,38 @@ def test_tls_to_a_plain_http_server_fails_the_handshake(server: str, codepipelin
     url = server.replace("http://", "https://") + "/ok"
     message = _job_message(codepipeline, {"url": url})
     assert message == _failed(url, "TLS handshake failed: WRONG_VERSION_NUMBER")
+
+
+@pytest.mark.parametrize(
+    ("after_handshake", "problem"),
+    [
+        # A proxy answering in clear text inside the TLS connection: OpenSSL's reason, not its
+        # whole "[SSL: ...] ... (_ssl.c:NNNN)" text.
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", "WRONG_VERSION_NUMBER"),
+        # A backend that died after the handshake: the connection ends without close_notify,
+        # which Python's ssl reads as the end of the stream (suppress_ragged_eofs), so the
+        # exception has no reason or strerror and its own text is the description.
+        (b"", "Remote end closed connection without response"),
+    ],
+)
+def test_a_tls_connection_that_breaks_after_the_handshake_is_described_plainly(
+    pki: Pki,
+    codepipeline: Stubbed,
+    monkeypatch: pytest.MonkeyPatch,
+    after_handshake: bytes,
+    problem: str,
+) -> None:
+    monkeypatch.setenv(check.CA_VARIABLE, pki.ca_pem)
+    with serve_tls_then(pki, after_handshake) as endpoint:
+        url = f"{endpoint}/health"
+        message = _job_message(codepipeline, {"url": url, "server_name": APP_NAME})
+    assert message == _failed(url, f"request failed: {problem}")
+
+
+def test_an_error_without_any_text_is_named_by_its_type() -> None:
+    # No reason, no strerror, empty text: the type is all there is to say.
+    assert http_check._describe(ConnectionResetError()) == "ConnectionResetError"
+    assert http_check._describe(http.client.HTTPException()) == "HTTPException"
 
 
 def test_refused_connections_and_unknown_hosts_are_described_plainly(

@@ -4,6 +4,7 @@ for another name (signed by a throwaway CA made here), and a black hole for AWS 
 from __future__ import annotations
 
 import datetime
+import os
 import socket
 import ssl
 import threading
@@ -158,6 +159,40 @@ def serve(tls: ssl.SSLContext | None = None, host: str = "127.0.0.1") -> Iterato
         httpd.shutdown()
         httpd.server_close()
         thread.join(timeout=5)
+
+
+@contextmanager
+def serve_tls_then(pki: Pki, after_handshake: bytes) -> Iterator[str]:
+    """A TLS endpoint that completes the handshake, reads the request, sends `after_handshake`
+    on the bare TCP connection (outside TLS; nothing when empty) and drops the connection
+    without a TLS close_notify: a proxy that answers in clear text, or a backend that died."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.1)
+    stop = threading.Event()
+
+    def run() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            try:
+                with pki.server_context.wrap_socket(conn, server_side=True) as tls:
+                    tls.recv(65536)
+                    if after_handshake:
+                        with socket.socket(fileno=os.dup(tls.fileno())) as bare:
+                            bare.sendall(after_handshake)
+            except OSError:
+                continue  # the client gave up first: nothing to answer
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        listener.close()
 
 
 @dataclass(frozen=True)
