@@ -156,6 +156,20 @@ def test_the_view_is_a_template_with_resources_and_lines_of_their_addresses() ->
     assert template.line(()) == 1
 
 
+@pytest.mark.parametrize("end", ["", "\n", "\r\n  \n"])
+def test_a_one_line_input_puts_every_resource_on_line_1(end: str) -> None:
+    # What `terraform show -json` writes: one line (then a newline); a line break inside the
+    # text is counted.
+    plan = state(**{"aws_sns_topic.t": {"name": "t"}, "aws_sns_topic.u": {"name": "u"}})
+    text = json.dumps(plan) + end
+    broken = text.replace('{"address": "aws_sns_topic.u"', '\n{"address": "aws_sns_topic.u"')
+    for given, line_of_u in ((text, 1), (broken, 2)):
+        loaded = load(given, name="state.json", kind="auto")
+        assert loaded is not None
+        assert loaded[0].line(("aws_sns_topic.t", "Properties")) == 1
+        assert loaded[0].line(("aws_sns_topic.u", "Properties")) == line_of_u
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

@@ -63,7 +63,10 @@ _TOO_DEEP = (
 # The string is matched unrolled (runs of plain characters between escapes), the same strings
 # as (?:[^"\\]|\\.)*: that form tries the alternation at every character, and was 40% of
 # key_lines on a 1.5 MB plan (benchmarks/check_terraform_plan.py, the plan with findings).
-_KEY_LINE = re.compile(r'"(address|urn)"\s*:\s*"([^"\\]*(?:\\.[^"\\]*)*)"')
+# One pattern per key, not "(address|urn)": a pattern that starts with a literal is searched
+# for by that literal, where the alternation stops at every '"' of the text (half the scan).
+_VALUE = r'\s*:\s*"([^"\\]*(?:\\.[^"\\]*)*)"'
+_KEY_LINES = (re.compile(r'"address"' + _VALUE), re.compile(r'"urn"' + _VALUE))
 
 
 def detect(data: Any) -> str:
@@ -194,7 +197,15 @@ def _normalize(data: Any, text: str, *, name: str, kind: str) -> Template:
     else:
         records, outputs = pulumi.read(data, name=name)
     # Lines are looked up only when a finding needs one: a clean plan pays nothing for them.
-    return build(records, file=name, outputs=outputs, lines=lambda: key_lines(text))
+    return build(records, file=name, outputs=outputs, lines=lambda: _lines(text))
+
+
+def _lines(text: str) -> dict[str, int]:
+    """``key_lines``, or none for a text on one line (what ``terraform show -json`` writes):
+    every address is then on line 1, the line a finding gets for a key not listed."""
+    if "\n" not in text.rstrip():
+        return {}
+    return key_lines(text)
 
 
 def key_lines(text: str) -> dict[str, int]:
@@ -202,8 +213,14 @@ def key_lines(text: str) -> dict[str, int]:
     out: dict[str, int] = {}
     line = 1
     last = 0
-    for match in _KEY_LINE.finditer(text):
-        raw = match.group(2)
+    # In valid JSON a match is a key and its string value, so matches of the two patterns
+    # never overlap: in the order of the text, they are the matches of "(address|urn)".
+    addresses, urns = (list(pattern.finditer(text)) for pattern in _KEY_LINES)
+    matches = (
+        sorted(addresses + urns, key=re.Match.start) if addresses and urns else addresses or urns
+    )
+    for match in matches:
+        raw = match.group(1)
         try:
             value = json.loads(f'"{raw}"') if "\\" in raw else raw
         except ValueError:
