@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import tracemalloc
 from typing import Any
 
 import pytest
@@ -79,6 +80,7 @@ def summary(findings: list[sarif.Finding]) -> list[tuple[str, str]]:
         ({"runs": "x" * 100}, f'runs is "{"x" * 39}, not a list'),
         (log("Trivy"), "runs[0] is not an object"),
         (log(run(), [1]), "runs[1] is not an object"),
+        (log(run(), run(), run(), 7), "runs[3] is not an object"),
         ({"runs": [{"tool": TOOL}]}, "runs[0].results is missing or null: SARIF says Trivy"),
         (
             log({"tool": TOOL, "results": None}),
@@ -91,6 +93,7 @@ def summary(findings: list[sarif.Finding]) -> list[tuple[str, str]]:
         (log({"tool": TOOL, "results": 0}), "runs[0].results is 0, not a list"),
         (log(run(3)), "runs[0].results[0] is not an object"),
         (log(run({"ruleId": "A"}, None)), "runs[0].results[1] is not an object"),
+        (log(run({"ruleId": "A"}, {}, {}, [])), "runs[0].results[3] is not an object"),
         (
             log({"results": []}),
             "runs[0] has no 'tool': it does not say which scanner wrote it",
@@ -125,9 +128,12 @@ def test_the_run_named_is_the_one_that_failed() -> None:
 
 
 def test_a_run_whose_driver_has_no_usable_name_is_an_unknown_tool() -> None:
-    for driver in ({}, {"name": ""}, {"name": 7}):
-        document = log({"tool": {"driver": driver}})
-        assert "SARIF says unknown tool did not run" in refused(document)
+    for tool in ({}, {"extensions": []}, {"driver": {}}, {"driver": {"name": ""}}):
+        assert "SARIF says unknown tool did not run" in refused(log({"tool": tool}))
+        [finding] = read(log({"tool": tool, "results": [{"ruleId": "A"}]}))
+        assert finding.tool == "unknown tool"
+    [named_otherwise] = read(log({"tool": {"driver": {"name": 7}}, "results": [{}]}))
+    assert named_otherwise.tool == "unknown tool"
 
 
 @pytest.mark.parametrize(
@@ -662,6 +668,7 @@ def test_where(path: str | None, line: int | None, where: str) -> None:
         ("file://./app.py", "app.py"),
         ("/abs/app.py", "abs/app.py"),
         ("src/./app.py", "src/./app.py"),
+        ("XML/app.py", "XML/app.py"),
         ("/", None),
         ("file://", None),
         ("", None),
@@ -804,6 +811,10 @@ def test_a_limit_in_thousands_is_written_with_separators() -> None:
             "key 'name' appears twice in runs[0].tool.driver",
         ),
         (
+            '{"runs": [{"tool": {"driver": {}, "driver": {"name": "B"}}, "results": []}]}',
+            "key 'driver' appears twice in runs[0].tool",
+        ),
+        (
             '{"runs": [{"tool": {}, "results": [{"kind": "fail", "kind": "pass"}]}]}',
             "key 'kind' appears twice in one object",
         ),
@@ -921,3 +932,26 @@ def test_a_truncated_log_is_refused() -> None:
     for cut in range(1, len(text), 7):
         with pytest.raises(sarif.UnreadableError, match="is not valid JSON"):
             read(text[:cut])
+
+
+def test_the_reader_holds_a_window_of_the_report_not_the_report(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 17 defect 7: memory follows the largest value, not the report. A report of a
+    megabyte of results that are no findings (kind "pass") is read through a window of a few
+    reads; reading it whole, or reading on past each value, held all of it."""
+    monkeypatch.setattr(sarif, "CHUNK_CHARS", 4096)
+    passed = [
+        {"ruleId": f"R{i}", "kind": "pass", "message": {"text": "x" * 200}} for i in range(4000)
+    ]
+    text = json.dumps(log(run(*passed), run({"ruleId": "LAST", "level": "error"})))
+    assert len(text) > 1_000_000
+    stream = io.StringIO(text)  # made before tracing: the report itself is not the reader's
+    tracemalloc.start()
+    try:
+        findings = sarif.read_findings(stream, REPORT, 10)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert summary(findings) == [("LAST", "high")]
+    assert peak < 200_000, f"peak {peak:,} bytes for a {len(text):,}-character report"
