@@ -128,7 +128,8 @@ def test_the_run_named_is_the_one_that_failed() -> None:
 
 
 def test_a_run_whose_driver_has_no_usable_name_is_an_unknown_tool() -> None:
-    for tool in ({}, {"extensions": []}, {"driver": {}}, {"driver": {"name": ""}}):
+    tools: list[dict[str, Any]] = [{}, {"extensions": []}, {"driver": {}}, {"driver": {"name": ""}}]
+    for tool in tools:
         assert "SARIF says unknown tool did not run" in refused(log({"tool": tool}))
         [finding] = read(log({"tool": tool, "results": [{"ruleId": "A"}]}))
         assert finding.tool == "unknown tool"
