@@ -229,6 +229,29 @@ def test_lone_surrogate_in_a_resource_name_prints_escaped(tmp_path: Path) -> Non
     assert {f["resource"] for f in json.loads(as_json.output)["findings"]} == {"R\ud800"}
 
 
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1", "cp1252"])
+def test_names_the_output_encoding_cannot_write_print_escaped(
+    tmp_path: Path, encoding: str
+) -> None:
+    """A standard output that is not UTF-8 (PYTHONIOENCODING, a POSIX locale with UTF-8 mode off,
+    a Windows console or redirect) still gets the whole report: a resource or file name it
+    cannot encode is shown with backslash escapes, not an internal error that loses the report."""
+    folder = tmp_path / "st\u00e4ck"
+    folder.mkdir()
+    path = folder / "stack.yaml"
+    path.write_text('Resources:\n  "R\u65e5\u00e9":\n    Type: AWS::ECR::Repository\n')
+    done = subprocess.run(
+        [sys.executable, "-c", "from conveyor.cli.main import run; run()", "check", str(path)],
+        capture_output=True,
+        check=False,
+        env={**os.environ, "PYTHONIOENCODING": encoding, "PYTHONUTF8": "0"},
+    )
+    assert done.returncode == 1, done.stderr
+    assert b"internal error" not in done.stderr
+    assert b"CV022 medium R\\u65e5" in done.stdout
+    assert b"1 file(s), 1 resource(s)" in done.stdout
+
+
 def test_an_empty_path_exits_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "stack.yaml").write_text(BAD)
     monkeypatch.chdir(tmp_path)

@@ -117,10 +117,18 @@ def _assert_sane(result: CheckResult, name: str) -> None:
         assert finding.line >= 1
     assert result.exit_code() == (2 if result.errors else result.exit_code())
     assert result.exit_code() in (0, 1, 2)
-    # Every format renders, and the text report can be written to a UTF-8 pipe.
+    _assert_renders(result)
+
+
+def _assert_renders(result: CheckResult) -> None:
+    """Every format renders; the text report can be written to a UTF-8 pipe and to an output
+    that is not UTF-8 (an ASCII locale, a Windows redirect)."""
     buffer = io.StringIO()
     text_report.write(result, Console(file=buffer, width=120, no_color=True))
     buffer.getvalue().encode("utf-8")
+    narrow = io.TextIOWrapper(io.BytesIO(), encoding="ascii")
+    text_report.write(result, Console(file=narrow, width=120, no_color=True))
+    narrow.flush()
     json.loads(json_report.render(result))
     json.loads(sarif.render(result, RULES))
 
@@ -265,9 +273,14 @@ ENTRIES = st.lists(
 )
 
 
-def _make(root: Path, index: int, kind: str, suffix: str) -> bool:
+# Entry names a scan meets in real trees: plain, non-ASCII, not UTF-8 (an old archive's Latin-1),
+# with a newline, with characters a URI or a terminal treats specially.
+NAMES = ["e", "\u00e9\u65e5", os.fsdecode(b"caf\xe9"), "new\nline", "a b#%:", "-dash"]
+
+
+def _make(root: Path, index: int, kind: str, suffix: str, name: str = "e") -> bool:
     """Create one entry; True when it is a template the scan must check."""
-    path = root / f"e{index}{suffix}"
+    path = root / f"{name}{index}{suffix}"
     good = GOOD.get(suffix, GOOD[".yaml"])
     if kind == "template":
         path.write_text(good)
@@ -302,17 +315,22 @@ def _make(root: Path, index: int, kind: str, suffix: str) -> bool:
 
 
 @FUZZ
-@given(ENTRIES, st.sampled_from([1, 2]))
-def test_directories_of_anything(entries: list[tuple[str, str]], jobs: int) -> None:
+@given(ENTRIES, st.sampled_from([1, 2]), st.sampled_from(NAMES))
+def test_directories_of_anything(entries: list[tuple[str, str]], jobs: int, name: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        expected = sum(_make(root, i, kind, suffix) for i, (kind, suffix) in enumerate(entries))
-        result = check_paths([root], jobs=jobs)
+        expected = sum(
+            _make(root, i, kind, suffix, name) for i, (kind, suffix) in enumerate(entries)
+        )
+        # Named as users name it, relative: SARIF percent-encodes a relative path itself.
+        scanned = os.path.relpath(root)
+        result = check_paths([scanned], jobs=jobs)
+        _assert_renders(result)
         # Every template is checked, whatever sits beside it.
         assert result.files == expected
         for error in result.errors:
             assert "internal error" not in error.message, error.message
-            assert error.file.startswith(str(root))
+            assert error.file.startswith(scanned)
             assert error.message.startswith(error.file)
         broken = {kind for kind, suffix in entries if suffix in (".yaml", ".json")} & {
             "broken",

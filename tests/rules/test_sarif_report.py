@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +77,25 @@ def test_a_file_name_that_is_no_uri_as_written_is_percent_encoded(
         for r in report["runs"][0]["results"]
     }
     assert uri.startswith("infra%20dir/") and " " not in uri
+
+
+def test_a_file_name_that_is_not_utf8_is_percent_encoded_byte_by_byte(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file name that is not UTF-8 (Latin-1 from an old archive) reaches Python as a lone
+    surrogate: its bytes are percent-encoded as they are on disk, not an internal error that
+    loses the whole report."""
+    name = os.fsdecode(b"caf\xe9.yaml")
+    (tmp_path / name).write_text(SERVICE)
+    monkeypatch.chdir(tmp_path)
+    report = _sarif([Path(name)])
+    _validate(report)
+    uris = {
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        for r in report["runs"][0]["results"]
+    }
+    assert uris == {"caf%E9.yaml"}
+    json.loads(sarif.render(check_paths([Path(name)]), RULES))
 
 
 def test_two_findings_on_one_resource_and_path_have_distinct_fingerprints(tmp_path: Path) -> None:

@@ -242,9 +242,10 @@ def _run(
 
         # Named from the walker's own list, so the note cannot drift from what is read.
         looked_for = ", ".join(f"*{suffix}" for suffix in TEMPLATE_SUFFIXES)
-        Console(stderr=True, highlight=False).print(
+        notes = Console(stderr=True, highlight=False)
+        notes.print(
             "note: no CloudFormation templates found in "
-            + printable(", ".join(paths))
+            + printable(", ".join(paths), notes.encoding)
             + f" (looked for {looked_for} with Resources)",
             soft_wrap=True,
             markup=False,

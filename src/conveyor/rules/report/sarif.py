@@ -13,6 +13,7 @@ https://docs.github.com/en/code-security/code-scanning/integrating-with-code-sca
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -80,7 +81,9 @@ def _uri(file: str) -> str:
             path = path.relative_to(Path.cwd())
         except ValueError:
             return path.as_uri()
-    return quote(path.as_posix(), safe="/")
+    # The bytes on disk: a name that is not UTF-8 reaches Python with lone surrogates, which
+    # quote() cannot encode (os.fsencode gives back the original bytes; the same for UTF-8).
+    return quote(os.fsencode(path.as_posix()), safe="/")
 
 
 def _fingerprint(f: Finding, seen: dict[str, int]) -> str:

@@ -26,21 +26,24 @@ COLOURS = {
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
 
 
-def printable(text: str) -> str:
+def printable(text: str, encoding: str = "utf-8") -> str:
     """Text safe to print: template names and file names can hold lone surrogates (a
-    ``\\ud800`` escape in JSON, a file name that is not UTF-8), which no encoder writes, and
-    control characters, which a terminal would obey; both are shown as backslash escapes."""
-    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    ``\\ud800`` escape in JSON, a file name that is not UTF-8), which no encoder writes,
+    characters the output's `encoding` lacks (a name in Japanese on an ASCII or cp1252 output:
+    PYTHONIOENCODING, a POSIX locale without UTF-8 mode, a Windows redirect), and control
+    characters, which a terminal would obey; all are shown as backslash escapes."""
+    text = text.encode(encoding, "backslashreplace").decode(encoding)
     return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
-def _show(text: str) -> str:
-    return escape(printable(text))
+def _show(text: str, encoding: str) -> str:
+    return escape(printable(text, encoding))
 
 
 def write(result: CheckResult, console: Console) -> None:
+    encoding = console.encoding
     for file, group in groupby(result.findings, key=lambda f: f.file):
-        console.print(f"[bold]{_show(file)}[/bold]")
+        console.print(f"[bold]{_show(file, encoding)}[/bold]")
         # One print per file, not per finding: rich's cost is mostly per call (thousands of
         # findings took longer to print than to find). Each line closes its own markup.
         lines = []
@@ -49,19 +52,21 @@ def write(result: CheckResult, console: Console) -> None:
             where = f"{f.file}:{f.line}"
             resource = f" {f.resource}" if f.resource else ""
             lines.append(
-                f"  {_show(where)} [{colour}]{f.rule} {f.severity.label}[/{colour}]"
-                f"{_show(resource)}: {_show(f.message)}"
+                f"  {_show(where, encoding)} [{colour}]{f.rule} {f.severity.label}[/{colour}]"
+                f"{_show(resource, encoding)}: {_show(f.message, encoding)}"
             )
         console.print("\n".join(lines), soft_wrap=True, highlight=False)
     for e in result.errors:
         # Parse errors already start with the file; discovery errors do not.
         message = e.message if e.message.startswith(e.file) else f"{e.file}: {e.message}"
-        console.print(f"[red]error[/red] {_show(message)}", soft_wrap=True, highlight=False)
+        console.print(
+            f"[red]error[/red] {_show(message, encoding)}", soft_wrap=True, highlight=False
+        )
     for file, types in result.unchecked.items():
         # Not a finding (nothing is wrong in what was read), but "0 findings" must not read
         # as "all of it checked".
         console.print(
-            f"[dim]note[/dim] {_show(file)}: {_show(not_checked(types))}",
+            f"[dim]note[/dim] {_show(file, encoding)}: {_show(not_checked(types), encoding)}",
             soft_wrap=True,
             highlight=False,
         )
