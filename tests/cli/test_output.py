@@ -144,3 +144,26 @@ def test_a_replaced_file_is_renamed_from_a_temporary_file_in_its_own_folder(
     assert [p.parent for p in made] == [tmp_path]
     assert made[0].name.startswith(".conveyor.yaml.")  # hidden while it is written
     assert sorted(p.name for p in tmp_path.iterdir()) == ["conveyor.yaml"]
+
+
+@pytest.mark.parametrize("force", [False, True])
+@pytest.mark.parametrize("kind", ["named pipe", "directory"])
+def test_write_file_never_replaces_what_is_not_a_regular_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str, force: bool
+) -> None:
+    """--force replaces a file by renaming a new one over it: over a named pipe or a device
+    (`-o /dev/null --force` as root) that would delete the node itself, and over a directory
+    --force cannot help. Refused (exit 2), naming what is there and what to do instead."""
+    target = tmp_path / "diagram.png"
+    if kind == "named pipe":
+        os.mkfifo(target)
+    else:
+        target.mkdir()
+    with pytest.raises(typer.Exit) as raised:
+        output.write_file(target, b"png", force=force, instead="choose another file with -o")
+    assert raised.value.exit_code == 2
+    said = " ".join(capsys.readouterr().err.split())
+    assert f"{target} is a {kind}, not a regular file" in said
+    assert "choose another file with -o" in said
+    assert "--force" not in said  # it would not help
+    assert target.is_fifo() if kind == "named pipe" else target.is_dir()

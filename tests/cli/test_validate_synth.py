@@ -118,6 +118,20 @@ def test_synth_never_writes_through_a_link_planted_in_the_output(
     assert (out / planted).is_symlink()
 
 
+def test_synth_refuses_a_named_pipe_planted_in_the_output(tmp_path: Path) -> None:
+    """The CDK opens manifest.json by name: a named pipe there would block synth forever."""
+    out = tmp_path / "cdk.out"
+    out.mkdir()
+    os.mkfifo(out / "manifest.json")
+    result = runner.invoke(app, ["synth", str(EXAMPLE), "-o", str(out)])
+    assert result.exit_code == 2, result.output
+    assert (
+        f"-o {out} holds what is not a regular file or directory (manifest.json); conveyor "
+        "synth writes only regular files"
+    ) in " ".join(result.output.split())
+    assert (out / "manifest.json").is_fifo()
+
+
 def test_validate_warns_about_placeholders_and_still_exits_0() -> None:
     minimal = str(ROOT / "examples" / "minimal.yaml")
     result = runner.invoke(app, ["validate", minimal])

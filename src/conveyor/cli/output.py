@@ -114,8 +114,32 @@ def refuse_to_clobber(path: Path, *, force: bool, instead: str) -> None:
             f"{path} is a symbolic link; conveyor never writes through links. Remove the link "
             f"or {instead}"
         )
+    kind = not_a_regular_file(path)
+    if kind is not None:
+        # --force renames a new file over the old name: over a device or a pipe that deletes the
+        # node itself (`-o /dev/null --force` as root), and over a directory it cannot work.
+        fail(
+            f"{path} is a {kind}, not a regular file; conveyor writes only regular files: {instead}"
+        )
     if path.exists() and not force:
         fail(f"{path} already exists; pass --force to replace it, or {instead}")
+
+
+def not_a_regular_file(path: Path) -> str | None:
+    """What stands at `path` when it is there and is no regular file (links not followed)."""
+    try:
+        mode = path.lstat().st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode) or stat.S_ISLNK(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "directory"
+    if stat.S_ISFIFO(mode):
+        return "named pipe"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    return "device"
 
 
 def write_file(path: Path, data: str | bytes, *, force: bool, instead: str) -> None:

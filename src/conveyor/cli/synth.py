@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from conveyor.cli.output import console, errors, escape, fail
+from conveyor.cli.output import console, errors, escape, fail, not_a_regular_file
 from conveyor.cli.validate import load_or_exit
 
 if TYPE_CHECKING:
@@ -37,7 +37,13 @@ def prepare_output(output: Path) -> None:
     """
     try:
         output.mkdir(parents=True, exist_ok=True)
-        links = sorted(entry.name for entry in output.iterdir() if entry.is_symlink())
+        entries = list(output.iterdir())
+        links = sorted(entry.name for entry in entries if entry.is_symlink())
+        # The CDK opens its outputs by name: a named pipe there blocks it forever, a device
+        # takes the template.
+        special = sorted(
+            e.name for e in entries if not_a_regular_file(e) not in (None, "directory")
+        )
         # A random name the probe creates itself: a fixed one could be a planted link too.
         descriptor, probe = tempfile.mkstemp(prefix=".conveyor-write-test-", dir=output)
         os.close(descriptor)
@@ -45,11 +51,20 @@ def prepare_output(output: Path) -> None:
     except OSError as exc:
         fail(f"cannot write templates to -o {output}: {exc.strerror}; choose a writable directory")
     if links:
-        shown = ", ".join(links[:5]) + (f" and {len(links) - 5} more" if len(links) > 5 else "")
         fail(
-            f"-o {output} holds symbolic links ({shown}); conveyor synth never writes through "
-            "links. Remove them, or choose an empty directory with -o"
+            f"-o {output} holds symbolic links ({_listed(links)}); conveyor synth never writes "
+            "through links. Remove them, or choose an empty directory with -o"
         )
+    if special:
+        fail(
+            f"-o {output} holds what is not a regular file or directory ({_listed(special)}); "
+            "conveyor synth writes only regular files. Remove them, or choose an empty "
+            "directory with -o"
+        )
+
+
+def _listed(names: list[str]) -> str:
+    return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
 
 
 def require_synthesis_tools() -> None:
