@@ -35,8 +35,16 @@ def _error(text: str) -> str:
         ),
         ("desired_count: 2}", "desired_count: 2, cpu: 1024, memory: 1024}", "with cpu 1024"),
         # Tags: AWS's characters and lengths.
-        ("owner: team-web", "owner: team (web) & ops!", "owner value"),
-        ("owner: team-web", "owner: team-web\ntags: {CostCenter: ''}", "tag CostCenter value"),
+        (
+            "owner: team-web",
+            "owner: team (web) & ops!",
+            "owner: 'team (web) & ops!' is not a valid tag value",
+        ),
+        (
+            "owner: team-web",
+            "owner: team-web\ntags: {CostCenter: ''}",
+            "tags.CostCenter: '' is not a valid",
+        ),
         ("owner: team-web", "owner: team-web\ntags: {'" + "k" * 129 + "': v}", "1 to 128"),
     ],
     ids=[

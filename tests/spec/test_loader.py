@@ -417,3 +417,38 @@ def test_a_pattern_never_accepts_a_newline_inside_or_at_the_end() -> None:
     assert Environment.model_validate({"name": "prod\n", "deploy": deploy}).name == "prod"
     with pytest.raises(pydantic.ValidationError):
         Environment.model_validate({"name": "pr\nod", "deploy": deploy})
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "expected"),
+    [
+        (
+            "owner: team-web",
+            "owner: 'team #web'",
+            "conveyor.yaml:2: owner: 'team #web' is not a valid tag value: 1 to 256 letters",
+        ),
+        (
+            "owner: team-web",
+            "owner: team-web\ntags:\n  Team: web\n  Cost: 'a;b'",
+            "conveyor.yaml:5: tags.Cost: 'a;b' is not a valid tag value: 1 to 256 letters",
+        ),
+        (
+            "owner: team-web",
+            "owner: team-web\ntags:\n  Team: web\n  'aws:x': y",
+            "conveyor.yaml:5: tags.aws:x: tag key 'aws:x' uses the reserved 'aws:' prefix",
+        ),
+        (
+            "owner: team-web",
+            "owner: team-web\ntags:\n  Team: web\n  'a{b}': y",
+            "conveyor.yaml:5: tags.a{b}: 'a{b}' is not a valid tag key: 1 to 128 letters",
+        ),
+    ],
+    ids=["owner", "tag-value", "reserved-key", "tag-key"],
+)
+def test_a_tag_problem_is_reported_at_its_own_key_and_line(
+    before: str, after: str, expected: str
+) -> None:
+    """Owner and tags are checked against AWS's tag rules together, after the fields: the
+    problem is still reported at the key the user wrote, not at the top of the file."""
+    message = " ".join(_error(GOOD.replace(before, after, 1)).split())
+    assert expected in message, message

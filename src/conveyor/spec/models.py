@@ -1854,16 +1854,22 @@ class Spec(_Model):
                 "Environment, Owner and ManagedBy; keep tags to 46"
             )
         for key, value in tags.items():
+            # Reported at the key the user wrote (owner:, or the tag under tags:), not at the
+            # top of the file where this whole-spec check runs.
+            at = ("owner",) if key == "Owner" else ("tags", key)
             if key.lower().startswith("aws:"):
-                raise ValueError(f"tag key {key!r} uses the reserved 'aws:' prefix")
+                raise KeyedValueError(f"tag key {key!r} uses the reserved 'aws:' prefix", *at)
             if not key or len(key) > 128 or not allowed.fullmatch(key):
-                raise ValueError(
-                    f"tag key {key!r}: 1 to 128 letters, digits, spaces and + - = . _ : / @"
+                raise KeyedValueError(
+                    f"{key!r} is not a valid tag key: 1 to 128 letters, digits, spaces and "
+                    "+ - = . _ : / @",
+                    *at,
                 )
             if not value or len(value) > 256 or not allowed.fullmatch(value):
-                what = "owner" if key == "Owner" else f"tag {key}"
-                raise ValueError(
-                    f"{what} value {value!r}: 1 to 256 letters, digits, spaces and + - = . _ : / @"
+                raise KeyedValueError(
+                    f"{value!r} is not a valid tag value: 1 to 256 letters, digits, spaces and "
+                    "+ - = . _ : / @",
+                    *at,
                 )
 
     def _check_conditions(self) -> None:
