@@ -296,9 +296,10 @@ class Pipeline(Construct):
         )
         for part in parts:
             environment = EnvironmentStage(self, part)
-            for prepare in prepare_stage_names(part.env):
+            for prepare in prepare_stage_names(spec, part.env):
                 # Once per release, never again in a rollback (stages/environment.py: why);
-                # the gate before the approval and again before the first change.
+                # the gate before the approval and again before the first change, never on
+                # the stage that rolls back (plan.gated_stage_names).
                 stages.append(
                     codepipeline.StageProps(
                         stage_name=prepare,
@@ -353,8 +354,8 @@ class Pipeline(Construct):
         acknowledgements.artifact_access(self.pipeline, store.bucket)
         for part in parts:
             acknowledgements.stack_deploy_actions(self.pipeline, part.stack.stack_name)
-            grant_stack_parameters(self.pipeline, part)
-            grant_change_sets(self.pipeline, part)
+            grant_stack_parameters(self.pipeline, spec, part)
+            grant_change_sets(self.pipeline, spec, part)
         for stage, action, function in self._invocations:
             acknowledgements.lambda_invoke_action(
                 self.pipeline.node.find_child(stage).node.find_child(action), function
@@ -384,11 +385,11 @@ class Pipeline(Construct):
             deployment_groups=groups,
             failed_events=self.failed_events,
         )
-        # A notice names the environment of its Approve-/Before- stage too (an approval notice
+        # A notice names the environment of its Approve-/Release- stage too (an approval notice
         # says which environment waits); the history records only the stage that deploys.
         noticed_stages = dict(stage_environments)
         for p in parts:
-            for prepare in prepare_stage_names(p.env):
+            for prepare in prepare_stage_names(spec, p.env):
                 noticed_stages[prepare] = p.env.name
         notifications.watch(
             pipeline_name=self.pipeline.pipeline_name,
@@ -638,10 +639,17 @@ class Pipeline(Construct):
         )
 
     def mark_deployed_package(
-        self, env_name: str, projects: list[codebuild.IProject], *, run_order: int
+        self,
+        env_name: str,
+        projects: list[codebuild.IProject],
+        *,
+        run_order: int,
+        exported: bool = True,
     ) -> codepipeline.IAction:
         """Before the stack deploys, copy the release's package to the environment's own key
-        (PackageStore); the action's variables carry the copy's version to the deploy."""
+        (PackageStore); the action's variables carry the copy's version to the deploy. One
+        action per environment exports them (a namespace is unique in a pipeline); another
+        copy (`exported=False`, Release-<env>'s) only makes it current first."""
         packages = self.packages
         assert packages is not None  # Lambda environments have a package store
         if self._package_marker is None:
@@ -665,7 +673,7 @@ class Pipeline(Construct):
             project=self._package_marker,
             input=self._build_output,
             run_order=run_order,
-            variables_namespace=deployed_package_namespace(env_name),
+            variables_namespace=deployed_package_namespace(env_name) if exported else None,
             environment_variables={
                 buildspec.PACKAGE_VERSION: codebuild.BuildEnvironmentVariable(
                     value=f"#{{Build.{buildspec.PACKAGE_VERSION}}}"

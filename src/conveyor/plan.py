@@ -411,43 +411,57 @@ def gate_name(index: int) -> str:
     return "ScanGate" if index == 0 else f"ScanGate{index // SCANS_PER_GATE + 1}"
 
 
-def prepare_stage_names(env: Environment) -> tuple[str, ...]:
+def is_gated(spec: Spec, env: Environment) -> bool:
+    """Whether the environment has a gate: alarms its entry waits for, or a window."""
+    return bool(spec.entry_alarms(env)) or env.window is not None
+
+
+def prepare_stage_names(spec: Spec, env: Environment) -> tuple[str, ...]:
     """The stages before `Deploy-<env>` whose actions run once per release and never again in
-    a rollback of it: `Approve-<env>` (an approval: the change set and the approval) and
-    `Before-<env>` (a `before` job), in that order."""
+    a rollback of it, in order: `Approve-<env>` (an approval: the change set and the approval)
+    and `Release-<env>` (a gate or a `before` job: the image's mark, then the job). An
+    environment with neither has `Deploy-<env>` alone: no stage is added for nothing."""
     names = []
     if env.needs_approval:
         names.append(f"Approve-{env.name}")
-    if env.before is not None:
-        names.append(f"Before-{env.name}")
+    if env.before is not None or is_gated(spec, env):
+        names.append(f"Release-{env.name}")
     return tuple(names)
 
 
-def gated_stage_names(env: Environment) -> tuple[str, ...]:
+def gated_stage_names(spec: Spec, env: Environment) -> tuple[str, ...]:
     """The stages whose entry the environment's gate (alarms quiet, inside the window) holds:
-    the environment's first stage, so nobody is asked to approve a release that may not go now;
-    and the first stage after the approval, so the gate holds again right before the first
-    change (the `before` job, else the deploy), however long the approval waited. Not
-    `Deploy-<env>` after a `before` job: once the job (a migration) ran inside the window, its
-    release deploys too; a deploy held back would leave the migration applied without its code
-    (issue 11, review defect 5)."""
-    names = [*prepare_stage_names(env), f"Deploy-{env.name}"]
-    gated = [names[0]]
-    if env.needs_approval:
-        gated.append(names[1])
-    return tuple(dict.fromkeys(gated))
+    every stage before `Deploy-<env>`, never `Deploy-<env>` itself.
+
+    `Approve-<env>`, so nobody is asked to approve a release that may not go now; then
+    `Release-<env>`, so the gate holds again right before the first change, however long the
+    approval waited. Once `Release-<env>`'s job (a migration) ran inside the window, its
+    release deploys too: a deploy held back would leave the migration applied without its code
+    (issue 11, review defect 5). And the deploy stage rolls back: a gate on its entry could
+    hold its own rollback (issue 11, FM124). A stage rollback is a new execution of the stage
+    (https://docs.aws.amazon.com/codepipeline/latest/userguide/stage-rollback.html) and AWS
+    does not document whether that execution passes the stage's before-entry condition
+    (stage-conditions.html, stage-rollback-auto.html and the API's Condition and
+    StageDeclaration pages are silent): if it does, a bake that fails at 17:10 on Friday
+    waits for Monday's window, and the errors of a bad release that make the gate's alarm fire
+    block the rollback away from it. So the gate sits on a stage of its own with real work
+    (`Release-<env>`; a stage needs at least one action), which a rollback of the deploy stage
+    never runs."""
+    return prepare_stage_names(spec, env) if is_gated(spec, env) else ()
 
 
 def _environment_stages(spec: Spec, env: Environment, estimate: _Estimates) -> list[Stage]:
-    """`Approve-<env>`: the change set and the approval; `Before-<env>`: the `before` job; then
-    `Deploy-<env>`: the environment's stack deployed by CloudFormation, the service deploy
-    where the stack update does not do it (CodeDeploy blue/green, an existing service), the
-    validation and the tests. A rollback of the deploy stage runs its actions again with the
-    last good release; none of the earlier stages' (stages/environment.py: why). The gate
-    (gated_stage_names) sits on the entry of the first of them and of the first after the
-    approval."""
+    """`Approve-<env>`: the change set and the approval; `Release-<env>`: the image's mark (or
+    a copy of the package) and the `before` job; then `Deploy-<env>`: the environment's stack
+    deployed by CloudFormation, the service deploy where the stack update does not do it
+    (CodeDeploy blue/green, an existing service), the validation and the tests. A rollback of
+    the deploy stage runs its actions again with the last good release; none of the earlier
+    stages' (stages/environment.py: why). The gate (gated_stage_names) sits on the entry of
+    the stages before the deploy stage, never on the one that rolls back."""
     ecs, function = env.deploy.ecs, env.deploy.lambda_
     ready, total, uses = _deploy_minutes(env, estimate)
+    stage_names = prepare_stage_names(spec, env)
+    release = f"Release-{env.name}" in stage_names
     service_action: tuple[str, str] | None = None
     if ecs is not None and ecs.create is None:
         service_action = ("DeployService", "ECS")
@@ -457,26 +471,26 @@ def _environment_stages(spec: Spec, env: Environment, estimate: _Estimates) -> l
     stack_minutes = STACK_MINUTES if service_action else total
     stack_ready = None if service_action else ready
     stack_uses = (f"CloudFormation stack {env.name}",) + (() if service_action else uses)
-    # Tags the deployed image so the registry keeps it; beside the change set (an image waiting
-    # for the approval), else beside the deploy; never longer than the deploy.
-    mark = (
-        Action(
+
+    def image_mark(run_order: int) -> Action:
+        # Tags the deployed image so the registry keeps it: first in Release-<env> where there
+        # is one, else beside the change set (an image waiting for the approval), else beside
+        # the deploy; never longer than the deploy.
+        return Action(
             "MarkDeployed",
             "deploy",
             "CodeBuild",
-            run_order=1,
+            run_order=run_order,
             uses=("ECR tag deployed-<env>-<digest>",),
             minutes=min(0.5, total),
             compute="small",
         )
-        if ecs is not None
-        else None
-    )
 
     def package_mark(run_order: int) -> Action:
         # Copies the release's package to the environment's own key, which the stack deploys
         # and the package store keeps (constructs/artifact_store.PackageStore); before the
-        # change set or the deploy, which name the copy's version.
+        # change set or the deploy, which name the copy's version. Idempotent: a copy already
+        # current is reused, so Release-<env>'s copy and the deploy stage's run both.
         return Action(
             "MarkDeployed",
             "deploy",
@@ -498,6 +512,7 @@ def _environment_stages(spec: Spec, env: Environment, estimate: _Estimates) -> l
             minutes=STACK_MINUTES,
         )
 
+    marks_image = ecs is not None
     approval: list[Action] = []
     order = 1
     if env.needs_approval:
@@ -505,13 +520,19 @@ def _environment_stages(spec: Spec, env: Environment, estimate: _Estimates) -> l
             approval.append(package_mark(order))
             order += 1
         approval.append(change_set(order))
-        if mark is not None:
-            approval.append(mark)
+        if marks_image and not release:
+            approval.append(image_mark(order))
         approval.append(
             Action("Approve", "approval", "Manual", run_order=order + 1, uses=("SNS topic",))
         )
-    # After the approval, before the stack changes: migrations the release needs.
-    before = (_job_action("Before", env.before, 1, estimate),) if env.before is not None else ()
+    # After the approval, behind the gate again, before the stack changes: the release's mark
+    # (so the job never runs for an image or package that is gone), then the migrations the
+    # release needs.
+    released: list[Action] = []
+    if release:
+        released.append(image_mark(1) if marks_image else package_mark(1))
+        if env.before is not None:
+            released.append(_job_action("Before", env.before, 2, estimate))
     actions: list[Action] = []
     order = 1
     if function is not None and not env.needs_approval:
@@ -533,8 +554,8 @@ def _environment_stages(spec: Spec, env: Environment, estimate: _Estimates) -> l
             ready_minutes=stack_ready,
         )
     )
-    if mark is not None and not env.needs_approval:
-        actions.append(mark)
+    if marks_image and not env.needs_approval and not release:
+        actions.append(image_mark(1))
     if service_action is not None:
         order += 1
         name, provider = service_action
@@ -565,10 +586,10 @@ def _environment_stages(spec: Spec, env: Environment, estimate: _Estimates) -> l
     if env.tests is not None:
         actions.append(_job_action("Tests", env.tests, order + 1, estimate))
     deploy_name = f"Deploy-{env.name}"
-    gated = gated_stage_names(env)
+    gated = gated_stage_names(spec, env)
     staged = {
         f"Approve-{env.name}": tuple(approval),
-        f"Before-{env.name}": before,
+        f"Release-{env.name}": tuple(released),
         deploy_name: tuple(actions),
     }
     return [
@@ -582,7 +603,7 @@ def _environment_stages(spec: Spec, env: Environment, estimate: _Estimates) -> l
             ),
             account=env.account if env in spec.foreign_environments else None,
         )
-        for name in (*prepare_stage_names(env), deploy_name)
+        for name in (*stage_names, deploy_name)
     ]
 
 
@@ -604,7 +625,9 @@ def _job_action(name: str, job: EnvironmentJob, order: int, estimate: _Estimates
 def environment_conditions(spec: Spec, env: Environment) -> tuple[Condition, ...]:
     """The environment's conditions: the entry gate (which every gated stage holds, each with
     its own rule names: gated_stage_names), then the deploy stage's bake and rollback."""
-    return entry_conditions(spec, env, f"Deploy-{env.name}") + deploy_conditions(spec, env)
+    gated = gated_stage_names(spec, env)
+    entry = entry_conditions(spec, env, gated[0]) if gated else ()
+    return entry + deploy_conditions(spec, env)
 
 
 def entry_conditions(spec: Spec, env: Environment, stage: str) -> tuple[Condition, ...]:
@@ -617,10 +640,9 @@ def entry_conditions(spec: Spec, env: Environment, stage: str) -> tuple[Conditio
     https://docs.aws.amazon.com/codepipeline/latest/userguide/rule-reference-DeploymentWindow.html
     https://docs.aws.amazon.com/codepipeline/latest/userguide/stage-conditions.html
 
-    Rule names carry the stage's role (Approve, Before, none for Deploy), one set per gated
-    stage, so each stage's rules stay apart in the pipeline's definition and its history."""
-    role = stage.split("-", 1)[0]
-    prefix = "" if role == "Deploy" else role
+    Rule names carry the stage's role (Approve, Release), one set per gated stage, so each
+    stage's rules stay apart in the pipeline's definition and its history."""
+    prefix = stage.split("-", 1)[0]
     entry = [
         Rule(f"{prefix}AlarmGate-{env.name}-{i}", "CloudWatchAlarm", (("AlarmName", alarm),))
         for i, alarm in enumerate(spec.entry_alarms(env), 1)
@@ -638,10 +660,10 @@ def deploy_conditions(spec: Spec, env: Environment) -> tuple[Condition, ...]:
     and variables).
     https://docs.aws.amazon.com/codepipeline/latest/userguide/stage-rollback.html
 
-    The gate's and the bake's alarm sets never overlap (Spec.entry_alarms, Spec.bake_alarms): a
-    stack's own alarms do not exist before its first release, so they cannot gate entry, and a
-    rollback the bake starts must not meet a gate on the alarm that started it (AWS does not
-    document whether a rollback execution passes the before-entry condition)."""
+    No before-entry condition here (gated_stage_names: a rollback must never meet the gate).
+    The gate's and the bake's alarm sets never overlap either (Spec.entry_alarms,
+    Spec.bake_alarms): a stack's own alarms do not exist before its first release, so they
+    cannot gate entry; and the gate's alarms measure more than this release."""
     conditions: list[Condition] = []
     baked = spec.bake_alarms(env)
     if baked:

@@ -175,7 +175,8 @@ def test_mark_deployed_fails_on_other_errors(tmp_path: Path) -> None:
 
     stub = tmp_path / "aws"
     stub.write_text(
-        '#!/bin/bash\ncase "$*" in *put-image*) echo AccessDenied >&2; exit 254;; esac\n'
+        '#!/bin/bash\ncase "$*" in *put-image*) echo AccessDenied >&2; exit 254;; '
+        "*imageManifest*) echo '{}';; esac\n"
     )
     stub.chmod(0o755)
     env = {
@@ -193,6 +194,37 @@ def test_mark_deployed_fails_on_other_errors(tmp_path: Path) -> None:
     )
     assert done.returncode == 1
     assert "AccessDenied" in done.stderr
+
+
+def test_mark_deployed_fails_saying_so_when_the_image_expired(tmp_path: Path) -> None:
+    """Issue 11: Release-<env> tags the image after the approval; an image the lifecycle
+    expired meanwhile is no ECR error (BatchGetImage answers ImageNotFound among its failures,
+    no image: `None` as text), and the job fails before put-image, saying what to do."""
+    from conveyor.constructs.buildspec import mark_deployed_buildspec
+
+    stub = tmp_path / "aws"
+    stub.write_text(
+        '#!/bin/bash\necho "$*" >> "$CALLS"\ncase "$*" in *batch-get-image*) echo None;; esac\n'
+    )
+    stub.chmod(0o755)
+    env = {
+        "PATH": f"{tmp_path}:{os.environ['PATH']}",
+        "CALLS": str(tmp_path / "calls"),
+        "IMAGE_URI": "r/x@sha256:" + "0" * 64,
+        "IMAGE_REPO_NAME": "x",
+        "DEPLOY_ENVIRONMENT": "prod",
+    }
+    done = subprocess.run(
+        ["bash", "-c", _script(mark_deployed_buildspec())],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "r/x@sha256:" + "0" * 64 + " is no longer in x" in done.stderr
+    assert "release again" in done.stderr
+    assert "put-image" not in (tmp_path / "calls").read_text()
 
 
 _RECORDING_STUB = """#!/bin/bash

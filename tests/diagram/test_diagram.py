@@ -96,10 +96,10 @@ def test_diagrams_show_each_stages_conditions() -> None:
     assert "inside window * * 9-16 ? * MON-FRI * (Europe/Berlin)" in gate
     assert gate.endswith(":::condition")
     assert "S5E0 --> S5W0A0" in text  # the gate comes before the stage's actions
-    # Issue 11 (review defect 5): the gate before the approval, again before the `before` job
-    # (after the approval), not before the deploy that follows the job.
+    # Issue 11 (review defect 5): the gate before the approval, again before the image's mark
+    # and the `before` job (after the approval), never before the deploy that rolls back.
     assert 'subgraph S4["Approve-prod · environment prod"]' in text
-    assert 'subgraph S5["Before-prod · environment prod"]' in text
+    assert 'subgraph S5["Release-prod · environment prod"]' in text
     assert next(line for line in text.splitlines() if "S4E0>" in line).replace("S4", "S5") == gate
     assert "S6E0>" not in text
     assert 'S2C0>"on failure: retry the failed actions"]:::condition' in text

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from conveyor.cli.main import app
 from conveyor.plan import Stage, plan
 from conveyor.spec import load_spec, parse_spec
+from conveyor.spec.models import DeploymentWindow
 
 ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
@@ -94,9 +95,10 @@ def test_production_waits_for_approval_by_default() -> None:
     assert [c.result for c in deploy.conditions if c.kind == "on_failure"] == ["ROLLBACK"]
 
 
-def test_no_stage_that_rolls_back_waits_for_a_person_or_runs_a_before_job() -> None:
+def test_no_stage_that_rolls_back_waits_for_a_person_runs_a_before_job_or_has_a_gate() -> None:
     """Issue 11: a stage rollback runs the stage's actions again; the approval and the before
-    job (a migration) run once per release, in the stage before the deploy stage."""
+    job (a migration) run once per release, in the stages before the deploy stage, and no gate
+    sits on the entry of a stage that rolls back (a rollback must never wait at it)."""
     checked = 0
     for path in sorted((ROOT / "examples").glob("*.yaml")):
         spec = load_spec(path)
@@ -105,11 +107,12 @@ def test_no_stage_that_rolls_back_waits_for_a_person_or_runs_a_before_job() -> N
             names = {a.name for a in stage.actions}
             if rolls_back:
                 assert not names & {"Approve", "Before"}, (path.name, stage.name)
+                assert not _gate(stage), (path.name, stage.name)
                 checked += 1
             if "Approve" in names:
                 assert stage.name == f"Approve-{stage.environment}"
             if "Before" in names:
-                assert stage.name == f"Before-{stage.environment}"
+                assert stage.name == f"Release-{stage.environment}"
     assert checked
 
 
@@ -124,43 +127,94 @@ def _gate(stage: Stage) -> list[str]:
 
 def test_the_gate_holds_before_the_approval_and_again_before_the_first_change() -> None:
     """Issue 11 (review defect 5): the window and alarm gate hold the entry of Approve-prod (no
-    one approves a release that may not go now) and of Before-prod (after the approval, however
-    long it waited, before the migration); not of Deploy-prod, which follows its migration
-    (the window must not strand an applied migration without its code)."""
+    one approves a release that may not go now) and of Release-prod (after the approval, however
+    long it waited, before the image's mark and the migration); never of Deploy-prod, which
+    follows its migration (the window must not strand an applied migration without its code)
+    and rolls back (a rollback must not wait for the window or a firing alarm: FM124)."""
     result = plan(load_spec(ROOT / "examples" / "payments.yaml"))
     prod = [s for s in result.stages if s.environment == "prod"]
-    assert [s.name for s in prod] == ["Approve-prod", "Before-prod", "Deploy-prod"]
-    approve, before, deploy = prod
-    assert [a.name for a in approve.actions] == ["ChangeSet", "MarkDeployed", "Approve"]
-    assert [a.name for a in before.actions] == ["Before"]
-    assert _gate(approve) == _gate(before) == ["CloudWatchAlarm", "DeploymentWindow"]
+    assert [s.name for s in prod] == ["Approve-prod", "Release-prod", "Deploy-prod"]
+    approve, release, deploy = prod
+    assert [(a.name, a.run_order) for a in approve.actions] == [("ChangeSet", 1), ("Approve", 2)]
+    # The image's mark first: an image expired while the approval waited fails the stage
+    # before the migration runs.
+    assert [(a.name, a.run_order) for a in release.actions] == [
+        ("MarkDeployed", 1),
+        ("Before", 2),
+    ]
+    assert _gate(approve) == _gate(release) == ["CloudWatchAlarm", "DeploymentWindow"]
     assert _gate(deploy) == []
     names = [r.name for s in prod for c in s.conditions for r in c.rules]
     assert len(names) == len(set(names))  # each stage's rules by their own names
+    assert "ReleaseWindow-prod" in names
     assert [c.result for c in deploy.conditions] == ["ROLLBACK", "ROLLBACK"]  # bake, failure
-    assert not [c for s in (approve, before) for c in s.conditions if c.kind != "before_entry"]
+    assert not [c for s in (approve, release) for c in s.conditions if c.kind != "before_entry"]
+    # The image is tagged once per release, never in the stage that rolls back.
+    assert [s.name for s in prod if "MarkDeployed" in {a.name for a in s.actions}] == [
+        "Release-prod"
+    ]
 
 
 @pytest.mark.parametrize(
-    ("approval", "before", "gated"),
+    ("approval", "before", "gate", "stages", "gated"),
     [
-        (True, True, ["Approve-prod", "Before-prod"]),
-        (True, False, ["Approve-prod", "Deploy-prod"]),
-        (False, True, ["Before-prod"]),
-        (False, False, ["Deploy-prod"]),
+        (True, True, True, ["Approve", "Release", "Deploy"], ["Approve", "Release"]),
+        (True, False, True, ["Approve", "Release", "Deploy"], ["Approve", "Release"]),
+        (False, True, True, ["Release", "Deploy"], ["Release"]),
+        (False, False, True, ["Release", "Deploy"], ["Release"]),
+        # No gate: no stage added for nothing; a before job still has its own.
+        (True, True, False, ["Approve", "Release", "Deploy"], []),
+        (True, False, False, ["Approve", "Deploy"], []),
+        (False, True, False, ["Release", "Deploy"], []),
+        (False, False, False, ["Deploy"], []),
     ],
 )
-def test_which_stages_the_gate_holds(approval: bool, before: bool, gated: list[str]) -> None:
+def test_which_stages_the_gate_holds(
+    approval: bool, before: bool, gate: bool, stages: list[str], gated: list[str]
+) -> None:
     spec = load_spec(ROOT / "examples" / "payments.yaml")
-    env = spec.environments[-1].model_copy(
+    prod = spec.environments[-1]
+    assert prod.deploy.ecs is not None
+    env = prod.model_copy(
         update={
             "approval": approval,
-            "before": spec.environments[-1].before if before else None,
+            "before": prod.before if before else None,
+            "window": prod.window if gate else None,
+            "deploy": prod.deploy.model_copy(
+                update={
+                    "ecs": prod.deploy.ecs.model_copy(
+                        update={"alarms": prod.deploy.ecs.alarms if gate else ()}
+                    )
+                }
+            ),
         }
     )
     spec = spec.model_copy(update={"environments": (*spec.environments[:-1], env)})
-    stages = [s for s in plan(spec).stages if s.environment == "prod"]
-    assert [s.name for s in stages if _gate(s)] == gated
+    found = [s for s in plan(spec).stages if s.environment == "prod"]
+    assert [s.name for s in found] == [f"{name}-prod" for name in stages]
+    assert [s.name for s in found if _gate(s)] == [f"{name}-prod" for name in gated]
+    # Every stage has work (CodePipeline needs an action per stage); the image is marked once.
+    assert all(s.actions for s in found)
+    marks = [s.name for s in found if "MarkDeployed" in {a.name for a in s.actions}]
+    assert len(marks) == 1
+    assert marks[0].startswith(stages[-2] if len(stages) > 1 else "Deploy")
+
+
+def test_a_gated_lambda_environment_copies_its_package_in_release_and_again_in_deploy() -> None:
+    """A Lambda environment's stack deploys the copy its deploy stage exports, so a rollback of
+    that stage makes its own copy; Release-<env> copies first (the gate holds real work, and an
+    expired package fails before anything changes); the copy is idempotent."""
+    spec = load_spec(ROOT / "examples" / "lambda-canary.yaml")
+    first = spec.environments[0].model_copy(
+        update={"window": DeploymentWindow(cron="* * 9-16 ? * MON-FRI *", timezone="UTC")}
+    )
+    spec = spec.model_copy(update={"environments": (first, *spec.environments[1:])})
+    found = [s for s in plan(spec).stages if s.environment == first.name]
+    assert [s.name for s in found] == [f"Release-{first.name}", f"Deploy-{first.name}"]
+    release, deploy = found
+    assert [a.name for a in release.actions] == ["MarkDeployed"]
+    assert [a.name for a in deploy.actions][:2] == ["MarkDeployed", "Deploy"]
+    assert _gate(release) == ["DeploymentWindow"] and _gate(deploy) == []
 
 
 def test_plan_command_prints_waves_and_estimates() -> None:
@@ -184,7 +238,7 @@ def test_plan_command_json_is_a_contract() -> None:
         "Build",
         "Deploy-staging",
         "Approve-prod",
-        "Before-prod",
+        "Release-prod",
         "Deploy-prod",
     ]
 

@@ -55,21 +55,25 @@ def test_staging_tests_run_after_validate_against_its_url_and_report_junit(
 def test_production_runs_its_before_job_after_the_approval_and_before_the_deploy(
     synthesized: dict[str, Synthesized],
 ) -> None:
-    """Issue 11: in Before-prod, after Approve-prod, so neither waits in (nor is re-run by) a
+    """Issue 11: in Release-prod, after Approve-prod, so neither waits in (nor is re-run by) a
     rollback of Deploy-prod: a rollback re-running a forward migration with the old release
     would meet a database the new one already migrated. Its stage holds the gate (window and
     alarm) again, so an approval given after the window closed runs no migration then, and
-    Deploy-prod holds none, so a migration is never left without its code (review defect 5)."""
+    Deploy-prod holds none, so a migration is never left without its code (review defect 5)
+    and a rollback never waits at a gate (FM124). The image's mark runs first in Release-prod:
+    an image expired while the approval waited fails the stage before the migration runs."""
     s = synthesized["payments"]
     (pipeline,) = s.resources("AWS::CodePipeline::Pipeline").values()
     names = [stage["Name"] for stage in pipeline["Properties"]["Stages"]]
-    assert names[-3:] == ["Approve-prod", "Before-prod", "Deploy-prod"]
+    assert names[-3:] == ["Approve-prod", "Release-prod", "Deploy-prod"]
     approval = {a["Name"] for a in _stage(s, "Approve-prod")["Actions"]}
-    assert "Approve" in approval and "Before" not in approval
-    (before,) = _stage(s, "Before-prod")["Actions"]
-    assert before["Name"] == "Before"
+    assert "Approve" in approval and "Before" not in approval and "MarkDeployed" not in approval
+    mark, before = sorted(_stage(s, "Release-prod")["Actions"], key=lambda a: a["RunOrder"])
+    assert (mark["Name"], mark["RunOrder"]) == ("MarkDeployed", 1)
+    assert (before["Name"], before["RunOrder"]) == ("Before", 2)
+    assert _variables(mark)["DEPLOY_ENVIRONMENT"] == "prod"
     deploy = {a["Name"] for a in _stage(s, "Deploy-prod")["Actions"]}
-    assert "Before" not in deploy and "Approve" not in deploy and "Deploy" in deploy
+    assert not deploy & {"Before", "Approve", "MarkDeployed"} and "Deploy" in deploy
 
     def gate(stage: str) -> list[tuple[str, str]]:
         conditions = _stage(s, stage).get("BeforeEntry", {}).get("Conditions", [])
@@ -80,9 +84,9 @@ def test_production_runs_its_before_job_after_the_approval_and_before_the_deploy
         ]
 
     held = [("CloudWatchAlarm", "FAIL"), ("DeploymentWindow", "FAIL")]
-    assert gate("Approve-prod") == gate("Before-prod") == held
+    assert gate("Approve-prod") == gate("Release-prod") == held
     assert gate("Deploy-prod") == []
-    assert "OnFailure" not in _stage(s, "Before-prod")  # nothing to roll back: nothing deployed
+    assert "OnFailure" not in _stage(s, "Release-prod")  # nothing to roll back: nothing deployed
     variables = _variables(before)
     # The release is not deployed yet: no URL of it to give.
     assert "APP_URL" not in variables

@@ -125,7 +125,9 @@ def test_production_sees_the_change_set_before_approving(
     approved = [e for e in s.spec.environments if e.needs_approval]
     for env in approved:
         approval_stage, deploy_stage = stages[f"Approve-{env.name}"], stages[f"Deploy-{env.name}"]
-        between = 2 if env.before is not None else 1  # Before-<env> between them
+        # Release-<env> (the gate again, the image's mark or the package's copy, the `before`
+        # job) between them where the environment has a gate or a `before` job.
+        between = 2 if f"Release-{env.name}" in stages else 1
         assert names.index(f"Approve-{env.name}") + between == names.index(f"Deploy-{env.name}")
         assert "OnFailure" not in approval_stage
         assert deploy_stage["OnFailure"]["Result"] == "ROLLBACK"

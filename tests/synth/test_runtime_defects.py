@@ -320,15 +320,26 @@ def test_deployed_images_are_tagged_and_outlive_the_image_count_rule(
             env = env_spec.name
             if env_spec.deploy.ecs is None:
                 continue
-            # First thing of the environment: beside the change set in Approve-<env>, before the
-            # approval, so a waiting image is kept (issue 11); else beside the deploy.
-            first = stages.get(f"Approve-{env}") or stages[f"Deploy-{env}"]
+            # Once per release, first of its stage: in Release-<env> (after the approval, behind
+            # the gate again, before the `before` job: issue 11, FM124); else beside the change
+            # set in Approve-<env>, before the approval, so a waiting image is kept; else beside
+            # the deploy.
+            first = (
+                stages.get(f"Release-{env}")
+                or stages.get(f"Approve-{env}")
+                or stages[f"Deploy-{env}"]
+            )
+            marks = [
+                name
+                for name, stage in stages.items()
+                if name.endswith(f"-{env}")
+                and "MarkDeployed" in {a["Name"] for a in stage["Actions"]}
+            ]
+            assert marks == [first["Name"]], marks
             (mark,) = [a for a in first["Actions"] if a["Name"] == "MarkDeployed"]
             assert mark["RunOrder"] == 1
-            if env_spec.needs_approval:
-                approve = next(a for a in first["Actions"] if a["Name"] == "Approve")
-                assert mark["RunOrder"] < approve["RunOrder"]
-                assert "MarkDeployed" not in {a["Name"] for a in stages[f"Deploy-{env}"]["Actions"]}
+            later = [a for a in first["Actions"] if a["Name"] in ("Approve", "Before")]
+            assert all(mark["RunOrder"] < a["RunOrder"] for a in later)
             variables = {
                 v["name"]: v["value"]
                 for v in json.loads(mark["Configuration"]["EnvironmentVariables"])

@@ -131,10 +131,11 @@ def test_production_watches_its_alarms_after_the_deploy_and_rolls_back_on_alarm(
     assert condition["Result"] == "ROLLBACK"
     watched = {r["Configuration"]["AlarmName"]: r["Configuration"] for r in condition["Rules"]}
     assert set(watched) == {"payments-5xx-prod", "payments-unhealthy-prod"}
-    # Before entry of Approve-prod and of Before-prod (issue 11, review defect 5): the ledger's
-    # alarm (it exists before any release) and the window; Deploy-prod follows its migration.
+    # Before entry of Approve-prod and of Release-prod (issue 11, review defect 5): the ledger's
+    # alarm (it exists before any release) and the window; Deploy-prod follows its migration
+    # and rolls back, so a rollback never waits at a gate (FM124).
     assert "BeforeEntry" not in prod
-    for name in ("Approve-prod", "Before-prod"):
+    for name in ("Approve-prod", "Release-prod"):
         (stage,) = [st for st in _stages(s) if st["Name"] == name]
         (gate,) = stage["BeforeEntry"]["Conditions"]
         assert gate["Result"] == "FAIL"

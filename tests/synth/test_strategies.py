@@ -489,7 +489,7 @@ def test_an_approval_notice_names_its_environment_the_history_records_only_the_d
     payments: Synthesized,
 ) -> None:
     """Issue 11: production's approval and `before` job have stages of their own (Approve-prod,
-    Before-prod); the notices still name its environment, while the history's mapping stays
+    Release-prod); the notices still name its environment, while the history's mapping stays
     the deploy stages (a record per environment and execution: the approval stage's events
     would overwrite it)."""
     formatters = [
@@ -504,7 +504,7 @@ def test_an_approval_notice_names_its_environment_the_history_records_only_the_d
         assert mapping == {
             "Deploy-staging": "staging",
             "Approve-prod": "prod",
-            "Before-prod": "prod",
+            "Release-prod": "prod",
             "Deploy-prod": "prod",
         }
 

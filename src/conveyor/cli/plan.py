@@ -136,7 +136,7 @@ def plan(
     for number, stage in enumerate(result.stages, 1):
         _print_stage(number, stage)
     console.print()
-    # An environment has one to three stages (Approve-, Before-, then Deploy-<env>).
+    # An environment has one to three stages (Approve-, Release-, then Deploy-<env>).
     for environment in dict.fromkeys(s.environment for s in result.stages if s.environment):
         serving = result.minutes_until_serving(environment)
         approved = any(

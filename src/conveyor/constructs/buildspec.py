@@ -276,6 +276,12 @@ def mark_deployed_buildspec() -> dict[str, Any]:
     (https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_PutImage.html#API_PutImage_Errors,
     https://github.com/aws/containers-roadmap/issues/2179). The tag names its digest, so either
     means this image already carries it.
+    An image no longer in the repository (its lifecycle expired it while the release waited for
+    its approval, when no earlier environment's deployed tag kept it) is not an error of the
+    call: BatchGetImage answers with an ImageNotFound failure and no image
+    (https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_BatchGetImage.html,
+    https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_ImageFailure.html), so the
+    job says so and fails, before anything in the environment changed.
     """
     get = (
         f'aws ecr batch-get-image --repository-name "${IMAGE_REPO_NAME}" '
@@ -292,6 +298,10 @@ def mark_deployed_buildspec() -> dict[str, Any]:
                     f'TAG="{DEPLOYED_TAG_PREFIX}${DEPLOY_ENVIRONMENT}-${{DIGEST#sha256:}}"',
                     f"MANIFEST=\"$({get} --query 'images[0].imageManifest')\"",
                     f"MEDIA_TYPE=\"$({get} --query 'images[0].imageManifestMediaType')\"",
+                    'if [ -z "$MANIFEST" ] || [ "$MANIFEST" = None ]; then '
+                    'echo "conveyor: $IMAGE_URI is no longer in $IMAGE_REPO_NAME (the '
+                    "repository's lifecycle expired it while the release waited); release "
+                    'again, which builds and pushes it anew" >&2; exit 1; fi',
                     'if OUT="$(aws ecr put-image --repository-name "$IMAGE_REPO_NAME" '
                     '--image-tag "$TAG" --image-digest "$DIGEST" --image-manifest "$MANIFEST" '
                     '--image-manifest-media-type "$MEDIA_TYPE" 2>&1)"; then '

@@ -71,6 +71,10 @@ ADDED_FAILURE_MODES = {
     "FM123": "Two owners of one rollback: CodeDeploy's automatic rollback (a new deployment) and "
     "the pipeline's stage rollback both deploy one deployment group, which runs one deployment "
     "at a time (https://docs.aws.amazon.com/codedeploy/latest/userguide/limits.html).",
+    "FM124": "A deployment window or alarm gate on the entry of a stage that rolls back: AWS "
+    "does not document whether the rollback execution must pass it, and if it must, a rollback "
+    "waits for the next window, or behind an alarm the bad release itself makes fire "
+    "(https://docs.aws.amazon.com/codepipeline/latest/userguide/stage-rollback.html).",
 }
 
 # What a heuristic rule cannot see even though the failure mode is covered.
@@ -372,7 +376,8 @@ PRECISION: dict[str, str] = {
     "manual approval, none declares a stage condition). On conveyor's own output from before "
     "the fix (Approve-prod holding the approval and the `before` job, the gate on Deploy-prod "
     "only) it finds both, true; after "
-    "the fix (the gate on Approve-prod and Before-prod), none. A job no approval precedes is "
+    "the fix (the gate on Approve-prod and Before-prod, since FM124's fix Release-prod), none. "
+    "A job no approval precedes is "
     "not judged: a build is not told apart from a migration.",
     "CV115": "New in issue 11: no finding on the corpus (none of its 32 pipeline templates "
     "executes a change set). On conveyor's own output from before the "
@@ -386,6 +391,13 @@ PRECISION: dict[str, str] = {
     "pull-request trigger). Its fixtures cover a pull-request pipeline with an ECS deploy (bad) "
     "and a build-only pull-request pipeline beside a push pipeline that deploys (good); on "
     "conveyor's own output the {app}-pr pipeline passes.",
+    "CV118": "New in issue 11: no finding on the corpus (none of its 32 pipeline templates "
+    "declares a stage condition). On conveyor's own output from before the fix (payments "
+    "without its `before` job, `conveyor synth` at ce64923, then `conveyor check`: the gate on "
+    "Approve-prod and Deploy-prod) it finds Deploy-prod, 1 finding, true; after it (the gate on "
+    "Approve-prod and Release-prod), none. Its fixtures cover an alarm gate on a "
+    "stage that rolls back on failure and a window on one that bakes (bad), and the gate "
+    "on a stage of its own before the deploy stage (good).",
     "CV117": "New in issue 11: no finding on the corpus (none of its pipelines has a "
     "pull-request trigger). Its fixtures cover a pull-request test job sharing a release build "
     "role that may push and pass roles (bad), and one whose role only writes logs (good).",

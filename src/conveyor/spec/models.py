@@ -763,9 +763,11 @@ class _TrafficShifting(_Model):
             default_factory=list,
             description=(
                 "Names of existing CloudWatch alarms that must be quiet before the "
-                "environment's stage starts (they exist before it, unlike the alarms conveyor "
-                "creates). No deployment watches them: they measure more than the release, "
-                "and would stop a rollback while a bad release serves."
+                "environment's stages start (its approval, and Release-<env> before its first "
+                "change; never the deploy stage, whose rollback must not wait for them). They "
+                "exist before it, unlike the alarms conveyor creates. No deployment watches "
+                "them: they measure more than the release, and would stop a rollback while a "
+                "bad release serves."
             ),
         )
     )
@@ -1107,8 +1109,10 @@ def cron_problem(cron: str) -> str | None:
 
 class DeploymentWindow(_Model):
     """When the pipeline may enter this environment: a DeploymentWindow rule before its first
-    stage (before the approval) and again before its first change (the `before` job, else the
-    deploy). An execution that arrives outside the window waits there until it opens.
+    stage (before the approval) and again before its first change (`Release-<env>`: the
+    release's image tag or package copy, then the `before` job), never before the deploy stage,
+    which rolls back (a rollback must not wait for the window). An execution that arrives
+    outside the window waits there until it opens.
     https://docs.aws.amazon.com/codepipeline/latest/userguide/rule-reference-DeploymentWindow.html"""
 
     cron: str = Field(

@@ -1,9 +1,10 @@
 """One environment's stages.
 
-`Approve-<env>` (production) and `Before-<env>` (a `before` job) run what happens once per
-release, before the deploy: the change set (one per execution: change_set_name) and the approval
-whose notice says where to read it (FM76, FM110), then the `before` job. The window and alarm
-gate holds the first of these stages and the first after the approval (plan.gated_stage_names).
+`Approve-<env>` (production) and `Release-<env>` (a gate or a `before` job) run what happens
+once per release, before the deploy: the change set (one per execution: change_set_name) and
+the approval whose notice says where to read it (FM76, FM110); then the release's mark (the
+image's `deployed-<env>` tag, or the package's copy) and the `before` job. The window and alarm
+gate holds the entry of these stages (plan.gated_stage_names), never of `Deploy-<env>`.
 `Deploy-<env>` deploys the stack with the release's image or package, then (for CodeDeploy
 blue/green or an existing service) the service deploy, then the validation and the tests; it
 rolls back on failure.
@@ -13,7 +14,10 @@ execution's artifacts and variables, as a new execution
 (https://docs.aws.amazon.com/codepipeline/latest/userguide/stage-rollback.html). Inside the
 deploy stage, the approval would wait for a person in the middle of an incident, the `before`
 job (a migration) would run the old release's migrations against a database the new one already
-moved, and an execute-change-set action would look for a change set CloudFormation discarded
+moved, a gate on the stage's entry could hold the rollback outside the window or while the bad
+release's errors fire the gate's alarm (AWS does not document whether a rollback execution
+passes the before-entry condition: FM124, CV118), and an execute-change-set action would look
+for a change set CloudFormation discarded
 when the stack was updated ("CloudFormation retains all change sets until you update the
 stack": https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-changesets-delete.html),
 so the rollback itself would fail. So the deploy stage of production updates the stack with
@@ -69,7 +73,7 @@ from conveyor.constructs.lambda_target import (
 )
 from conveyor.constructs.naming import Naming, camel
 from conveyor.plan import prepare_stage_names
-from conveyor.spec.models import Environment, EnvironmentJob
+from conveyor.spec.models import Environment, EnvironmentJob, Spec
 
 if TYPE_CHECKING:
     from conveyor.pipeline import Pipeline
@@ -102,7 +106,7 @@ def change_set_name_pattern(env: str) -> str:
     return f"conveyor-{env}-*"
 
 
-def grant_change_sets(pipeline: codepipeline.Pipeline, part: EnvironmentParts) -> None:
+def grant_change_sets(pipeline: codepipeline.Pipeline, spec: Spec, part: EnvironmentParts) -> None:
     """CDK conditions its CloudFormation actions' change set calls on the configured name
     (`StringEqualsIfExists cloudformation:ChangeSetName`), which holds the execution-id variable
     unresolved, so it never equals the name CodePipeline sends: the actions' roles may make,
@@ -114,7 +118,7 @@ def grant_change_sets(pipeline: codepipeline.Pipeline, part: EnvironmentParts) -
     stack_arn = Stack.of(part.stack).format_arn(
         service="cloudformation", resource="stack", resource_name=f"{part.stack.stack_name}/*"
     )
-    names = [stage_name(part.name), *prepare_stage_names(part.env)]
+    names = [stage_name(part.name), *prepare_stage_names(spec, part.env)]
     for stage in (pipeline.node.find_child(name) for name in names):
         for action_name in ("ChangeSet", "Deploy"):
             action = stage.node.try_find_child(action_name)
@@ -253,13 +257,15 @@ class EnvironmentParts:
 RESOLVING_ACTIONS = ("Deploy", "ChangeSet")
 
 
-def grant_stack_parameters(pipeline: codepipeline.Pipeline, part: EnvironmentParts) -> None:
+def grant_stack_parameters(
+    pipeline: codepipeline.Pipeline, spec: Spec, part: EnvironmentParts
+) -> None:
     """The roles CDK gives an environment's CloudFormation actions (in the pipeline's account)
     may read the parameters of the stack's SSM-typed template parameters: CloudFormation
     resolves them with the caller's credentials (cloudformation_role.SSM_PARAMETER_TYPE)."""
     if part.stack_roles is not None:
         return  # another account's deploy role, granted in its bootstrap stack
-    names = [stage_name(part.name), *prepare_stage_names(part.env)]
+    names = [stage_name(part.name), *prepare_stage_names(spec, part.env)]
     for stage in (pipeline.node.find_child(name) for name in names):
         for name in RESOLVING_ACTIONS:
             action = stage.node.try_find_child(name)
@@ -319,9 +325,10 @@ class EnvironmentStage:
         projects: list[codebuild.IProject],
     ) -> list[codepipeline.IAction]:
         """`Approve-<env>`: the change set, the image's mark (so the registry keeps an image
-        waiting for the approval) and the approval. `Before-<env>`: the `before` job, after the
-        approval (nothing runs for a release nobody approved) and behind the gate again
-        (plan.gated_stage_names: a migration never runs outside the window)."""
+        waiting for the approval, where no `Release-<env>` marks it) and the approval.
+        `Release-<env>`: the release's mark, then the `before` job; after the approval (nothing
+        runs for a release nobody approved) and behind the gate again (plan.gated_stage_names:
+        a migration never runs outside the window)."""
         part = self.part
         self._order = 0
         found: list[codepipeline.IAction] = []
@@ -331,12 +338,31 @@ class EnvironmentStage:
                 # stage's update: the same variables).
                 found.append(self._mark_package(projects))
             found.append(self._change_set(templates, build_output))
-            if self._marks_image:
+            if self._marks_image and not self._releases:
                 found.append(self.pipeline.mark_deployed(part.name, projects, run_order=1))
             found.append(self._approval())
-        elif part.env.before is not None:
+            return found
+        # Release-<env>: real work for the gate to hold (a stage needs an action). The mark
+        # first: an image or package gone while the release waited (an approval waits up to
+        # 7 days) fails here, before the job or the stack changes anything.
+        if part.is_lambda:
+            # An extra copy, its version not exported (the namespace is the copy the change set
+            # or the deploy stage reads); the copy is idempotent, so that one reuses this one.
+            found.append(
+                self.pipeline.mark_deployed_package(
+                    part.name, projects, run_order=self._next(), exported=False
+                )
+            )
+        else:
+            found.append(self.pipeline.mark_deployed(part.name, projects, run_order=self._next()))
+        if part.env.before is not None:
             found.append(self._job("Before", part.env.before, projects, after_deploy=False))
         return found
+
+    @property
+    def _releases(self) -> bool:
+        """Whether the environment has a `Release-<env>` stage, which marks the release."""
+        return f"Release-{self.part.name}" in prepare_stage_names(self.pipeline.spec, self.part.env)
 
     def actions(
         self,
@@ -351,6 +377,8 @@ class EnvironmentStage:
         if part.is_lambda and not part.env.needs_approval:
             # First in the stage: the stack deploys the environment's own copy of the package,
             # which the store keeps (a rollback copies the last good release's package again).
+            # Kept here even after Release-<env>'s copy: what a rollback of this stage needs is
+            # made in this stage.
             found.append(self._mark_package(projects))
         if part.env.needs_approval:
             # The change set again, then its execution: the approval stage's change set of a
@@ -363,7 +391,7 @@ class EnvironmentStage:
             found.append(self._execute_change_set())
         else:
             found.append(self._stack_deploy(templates, build_output))
-        if self._marks_image and not part.env.needs_approval:
+        if self._marks_image and not part.env.needs_approval and not self._releases:
             found.append(self.pipeline.mark_deployed(part.name, projects, run_order=1))
         if part.codedeploy_ecs:
             found.append(self._codedeploy(build_output))

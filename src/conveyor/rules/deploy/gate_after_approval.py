@@ -121,11 +121,12 @@ RULE = Rule(
     "17:00, and the migration ran while its code waited for the next window.",
     fix_cloudformation="BeforeEntry with the same DeploymentWindow/CloudWatchAlarm rules on the "
     "approval's stage and on a stage of its own for the job after the approval "
-    "(Approve-prod, Before-prod); none on the deploy stage that follows the job.",
+    "(Approve-prod, Release-prod); none on the deploy stage that follows the job (it rolls "
+    "back: CV118).",
     fix_cdk="pipeline.add_stage(stage_name='Approve-prod', actions=[change_set, approve], "
-    "before_entry=gate); pipeline.add_stage(stage_name='Before-prod', actions=[migrate], "
+    "before_entry=gate); pipeline.add_stage(stage_name='Release-prod', actions=[mark, migrate], "
     "before_entry=gate)",
     fix_conveyor="Nothing to write: `window:` and the deploy's `alarms:` gate Approve-<env> and "
-    "the first stage after the approval (Before-<env>, else Deploy-<env>).",
+    "Release-<env> (the stage after the approval, before the first change).",
     check=check,
 )

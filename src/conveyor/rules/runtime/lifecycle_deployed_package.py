@@ -18,8 +18,9 @@ template):
   and other environments' releases then replace the running version and age it out, counted
   among versions this environment never ran (production released rarely while staging builds
   often). Copy the release to a key of the environment's own, in its stage, and deploy that;
-  a change set for review made from that copy in the stage right before, and deployed by the
-  stage after its approval (issue 11: no approval in a stage that rolls back), is one release;
+  a change set for review made from that copy in an earlier stage, and deployed by a stage
+  after its approval (issue 11: no approval in a stage that rolls back; a gated release stage
+  may sit between them), is one release;
 - expires noncurrent versions of a key of the environment's own keeping none by count
   (no ``NewerNoncurrentVersions``): after a rejected approval or a failed release the running
   version is a replaced one, deleted ``NoncurrentDays`` later.
@@ -163,13 +164,14 @@ def _finding(release: Release, shared: str | None, rules: list[dict[str, Any]]) 
 
 
 def _paired(one: Release, other: Release) -> bool:
-    """A change set for review and the stack update after its approval, in the next stage
-    (issue 11: the approval in no stage that rolls back): one release of one environment, the
-    same copy of the package (bucket, key and the variable carrying its version)."""
+    """A change set for review and the stack update after its approval, in a later stage
+    (issue 11: the approval in no stage that rolls back; the gate's release stage may sit
+    between them): one release of one environment, the same copy of the package (bucket, key
+    and the variable carrying its version)."""
     first, second = sorted((one, other), key=lambda r: r.action.stage_index)
     return (
         (first.bucket, first.key, first.namespace) == (second.bucket, second.key, second.namespace)
-        and second.action.stage_index == first.action.stage_index + 1
+        and second.action.stage_index > first.action.stage_index
         and first.action.configuration.get("ActionMode") == "CHANGE_SET_REPLACE"
     )
 
