@@ -3,10 +3,12 @@ markup-like text."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from conveyor.cli.main import app
@@ -105,3 +107,23 @@ def test_check_names_missing_files_counts_duplicates_once_and_notes_empty_dirs(
     assert "no CloudFormation templates found" in result.output
     # The note names every kind of file the walker reads (docs/check.md lists them too).
     assert "(looked for *.json, *.yaml, *.yml, *.template, *.cfn with Resources)" in result.output
+
+
+@pytest.mark.parametrize("command", ["validate", "plan", "cost"])
+@pytest.mark.parametrize("encoding", ["ascii", "cp1252"])
+def test_an_output_that_is_not_utf8_gets_escapes_not_a_traceback(
+    command: str, encoding: str
+) -> None:
+    """A standard output that is not UTF-8 (PYTHONIOENCODING, a POSIX locale with UTF-8 mode
+    off, a redirect on Windows in the ANSI code page) cannot write validate's check mark, the
+    plan's box lines or cost's bullets: they are escaped, never a traceback and exit 1 (the code
+    `check` uses for findings)."""
+    done = subprocess.run(
+        [sys.executable, "-c", "from conveyor.cli.main import run; run()", command, str(MINIMAL)],
+        capture_output=True,
+        check=False,
+        env={**os.environ, "PYTHONIOENCODING": encoding, "PYTHONUTF8": "0"},
+    )
+    assert b"Traceback" not in done.stderr, done.stderr
+    assert done.returncode == 0, done.stderr
+    assert b"api" in done.stdout

@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import importlib
 import inspect
+import io
 import os
 import sys
 from collections.abc import Callable, Iterable
@@ -258,6 +259,13 @@ def __getattr__(name: str) -> Any:
 
 def run() -> None:
     """Console-script entry point."""
+    for stream in (sys.stdout, sys.stderr):
+        # An output that is not UTF-8 (PYTHONIOENCODING=ascii, a POSIX locale with UTF-8 mode
+        # off, a Windows redirect in cp1252) cannot write validate's check mark, the plan's box
+        # lines or a name in another script: escape them rather than end in a traceback and
+        # exit 1, the code `check` uses for findings.
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     # No command built yet: the group builds the one asked for, and lists the others' summaries.
     app = build_app()
     try:
