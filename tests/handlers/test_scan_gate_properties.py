@@ -1,23 +1,32 @@
-"""Properties of the scan gate's SARIF reader over generated reports (issue 17).
+"""Properties of the scan gate over generated reports and job events (issue 17).
 
-- It never raises anything but GateError, whatever the document.
+- The SARIF reader never raises anything but GateError, whatever the document.
 - It never passes what it cannot read: every corruption of a valid log is refused.
 - Reading in chunks of any size gives the findings of reading it whole.
+- The handler, given any job event and any artifacts, reports exactly one result for a job it
+  can name, never raises, and passes only when every artifact held readable, clean reports.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import io
 import json
 import math
+import string
+import zipfile
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conveyor.handlers import _common as common
 from conveyor.handlers.scan_gate import app, sarif
+
+from .support import FakeContext
 
 _json = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),
@@ -207,3 +216,123 @@ def test_a_truncated_log_is_refused(log: dict[str, Any], cut: int) -> None:
     raw = _encode(log)
     with pytest.raises(app.GateError, match="is not valid JSON"):
         app.parse_sarif(raw[: len(raw) - 1 - cut % len(raw)], "cut.sarif")
+
+
+# --- the handler: one result per job, and a pass only for what it could read ---
+
+_CLEAN = {"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "Trivy"}}, "results": []}]}
+_SCANS = ("ScanReports", "ScanTrivy", "ScanSemgrep")
+_BUCKET = "payments-artifacts-123456789012"
+
+
+def _zip(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+class _Body:
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def iter_chunks(self, size: int) -> Iterator[bytes]:
+        for start in range(0, len(self._data), size):
+            yield self._data[start : start + size]
+
+
+class _ArtifactBucket:
+    """The job's artifacts as S3 would hand them out; a key it does not hold is an error."""
+
+    def __init__(self, objects: dict[str, bytes]) -> None:
+        self.objects = objects
+
+    def get_object(self, Bucket: str, Key: str) -> dict[str, Any]:  # noqa: N803 (boto3's names)
+        if Bucket != _BUCKET or Key not in self.objects:
+            raise LookupError(Key)
+        return {"Body": _Body(self.objects[Key])}
+
+
+def _job_event(job_id: Any, data: Any) -> dict[str, Any]:
+    return {"CodePipeline.job": {"id": job_id, "data": data}}
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    data=st.data(),
+    job_id=st.text(string.ascii_letters + string.digits + "-", min_size=1, max_size=12) | _json,
+    scans=st.lists(st.sampled_from(_SCANS), min_size=1, max_size=3, unique=True),
+    fail_on=st.sampled_from(app.SEVERITIES) | st.none(),
+    shape=st.sampled_from(["job", "job", "job", "odd parameters", "odd artifacts", "any"]),
+)
+def test_every_job_gets_one_result_and_only_clean_readable_scans_pass(
+    data: st.DataObject, job_id: Any, scans: list[str], fail_on: str | None, shape: str
+) -> None:
+    kinds: dict[str, str] = {}
+    objects: dict[str, bytes] = {}
+    for scan in scans:
+        kind = data.draw(st.sampled_from(["clean", "findings", "broken", "no report", "not a zip"]))
+        kinds[scan] = kind
+        if kind == "clean":
+            files = {"reports/scan.sarif": _encode(_CLEAN)}
+        elif kind == "findings":
+            files = {"reports/scan.sarif.json": _encode(data.draw(_log))}
+        elif kind == "broken":
+            broken = data.draw(_corruptions(data.draw(_log)))
+            files = {"reports/scan.sarif": _encode(broken), "reports/other.sarif": _encode(_CLEAN)}
+        else:
+            files = {"scan-results/scan.log": b"crashed"}
+        objects[f"pipeline/{scan}/1"] = b"PK broken" if kind == "not a zip" else _zip(files)
+    # As the pipeline writes them (stages/build.py): the scans' artifacts are named, so one
+    # that holds no report is known to be a scan that wrote nothing.
+    parameters: Any = json.dumps(
+        {"scans": scans, **({} if fail_on is None else {"fail_on": fail_on})}
+    )
+    artifacts: Any = [
+        {
+            "name": scan,
+            "location": {"type": "S3", "s3Location": {"bucketName": _BUCKET, "objectKey": key}},
+        }
+        for scan, key in zip(scans, objects, strict=True)
+    ]
+    if shape == "odd parameters":
+        parameters = data.draw(_json.map(lambda v: json.dumps(v, default=str)) | st.text() | _json)
+    elif shape == "odd artifacts":
+        artifacts = data.draw(_json | st.lists(_json, max_size=3))
+    job_data: Any = {
+        "actionConfiguration": {"configuration": {"UserParameters": parameters}},
+        "inputArtifacts": artifacts,
+        "artifactCredentials": {"accessKeyId": "AKIA", "secretAccessKey": "s", "sessionToken": "t"},
+    }
+    event: Any = _job_event(job_id, job_data) if shape != "any" else data.draw(_json | _shaped)
+
+    reports: list[tuple[str, str]] = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(app, "_artifact_client", lambda job: _ArtifactBucket(objects))
+        patch.setattr(common, "report_job_success", lambda i, s: reports.append(("passed", i)))
+        patch.setattr(
+            common, "report_job_failure", lambda i, s, t="JobFailed": reports.append(("failed", i))
+        )
+        patch.delenv("SECURITY_TOPIC_ARN", raising=False)
+        patch.delenv("EVENT_BUS_NAME", raising=False)
+        result = app.handler(event, FakeContext())
+
+    named = _job_id_of(event)
+    if named is None:
+        assert (result["status"], reports) == ("ignored", [])
+        return
+    [(verdict, reported_id)] = reports
+    assert reported_id == named
+    assert result["status"] == ("succeeded" if verdict == "passed" else "failed")
+    if shape == "job" and any(k in {"broken", "no report", "not a zip"} for k in kinds.values()):
+        # Fail closed: one scan the gate cannot read blocks, whatever the others say.
+        assert verdict == "failed"
+    if shape == "job" and set(kinds.values()) == {"clean"}:
+        assert verdict == "passed"
+
+
+def _job_id_of(event: Any) -> str | None:
+    job = event.get("CodePipeline.job") if isinstance(event, dict) else None
+    job_id = job.get("id") if isinstance(job, dict) else None
+    return job_id if isinstance(job_id, str) and job_id else None
