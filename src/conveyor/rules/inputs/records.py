@@ -90,6 +90,11 @@ class Record:
     def refs_at(self, *path: str | int) -> list[str]:
         """Records referenced by the attribute at path, or by its nearest enclosing attribute
         (Pulumi records dependencies per top-level property only)."""
+        refs = self.refs
+        if not refs:  # most resources reference none
+            return []
+        if len(path) == 1 and isinstance(name := path[0], str):  # a top-level attribute
+            return refs.get(name) or []
         parts = [p for p in path if isinstance(p, str)]
         while parts:
             found = self.refs.get(".".join(parts))

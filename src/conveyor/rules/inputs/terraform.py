@@ -79,6 +79,10 @@ class _Reader:
     # configuration prefix of a module -> the prefixes of its instances ("module.ci[0].")
     module_instances: dict[str, set[str]] = field(default_factory=dict)
     has_config: bool = False
+    # The references of a root module expression (all strings) -> the instances they name:
+    # worked out once per list, not once per resource (a bucket's id is referenced by each of
+    # its split resources, a root variable by many).
+    root_found: dict[tuple[str, ...], list[str]] = field(default_factory=dict)
 
     def add_instance(self, address: str) -> None:
         if "[" not in address and not address.startswith("module."):
@@ -483,8 +487,12 @@ def _record(resource: dict[str, Any], unknowns: dict[str, Any], reader: _Reader)
         _flatten(expressions, "", refs, computed, at, reader)
         rec.refs = refs
         if computed:
-            rec.computed = frozenset(c.split(".", 1)[0] for c in computed)
-            rec.derived = {c: names for c, names in computed.items() if "." in c}
+            inner = [c for c in computed if "." in c]
+            if inner:
+                rec.computed = frozenset(c.split(".", 1)[0] for c in computed)
+                rec.derived = {c: computed[c] for c in inner}
+            else:  # top-level attributes only (the common case)
+                rec.computed = frozenset(computed)
             if len(computed) > len(refs):  # some expression names no resource conveyor follows
                 rec.unresolved = _unresolved(computed, refs, config.each)
         # Blocks written with ``dynamic`` are missing from Terraform's ``expressions`` but
@@ -509,13 +517,12 @@ def _unresolved(
 ) -> frozenset[str]:
     """Top-level attributes whose expression reads a local value (directly, or through
     ``each`` of a ``for_each`` over one) and names no resource (``Record.unresolved``)."""
+    unfollowed = [(c, names) for c, names in computed.items() if "." not in c and c not in refs]
+    if not unfollowed:
+        return frozenset()
     local_each = any(e.startswith("local.") for e in each)
     prefixes = ("local.", "each.") if local_each else ("local.",)
-    return frozenset(
-        c
-        for c, names in computed.items()
-        if "." not in c and c not in refs and any(n.startswith(prefixes) for n in names)
-    )
+    return frozenset(c for c, names in unfollowed if any(n.startswith(prefixes) for n in names))
 
 
 def _with_unknown(
@@ -530,13 +537,15 @@ def _with_unknown(
     out = dict(values)
     for key, flag in unknown.items():
         if flag is True:  # the common case, inline
-            value = out.get(key)
-            if value is None or value == [] or value == {}:
-                # tags_all is the resource's tags merged with the provider's default_tags,
-                # which nobody writes on the resource: unknown, never "no tags".
-                if declared is None or key in declared or key == "tags_all":
+            # tags_all is the resource's tags merged with the provider's default_tags, which
+            # nobody writes on the resource: unknown, never "no tags".
+            if declared is None or key in declared or key == "tags_all":
+                value = out.get(key)
+                if value is None or value == [] or value == {}:
                     out[key] = UNKNOWN
-                elif key in out:
+            elif key in out:  # a provider default (the common case: arn, id): absent
+                value = out[key]
+                if value is None or value == [] or value == {}:
                     del out[key]
             continue
         merged = _merge_unknown(out.get(key), flag, address, 1)
@@ -606,8 +615,19 @@ def _flatten(
     if depth and "dynamic" in expressions:
         expressions = _dynamic_blocks(expressions)
     for key, expr in expressions.items():
-        if type(expr) is dict and "constant_value" in expr and "references" not in expr:
-            continue  # a constant (the common case)
+        if type(expr) is dict:
+            if "references" not in expr:
+                if "constant_value" in expr:
+                    continue  # a constant (the common case)
+            else:  # an expression naming others (the next most common), as in the loop below
+                names = expr["references"]
+                if isinstance(names, list) and names:
+                    here = f"{path}.{key}" if path else str(key)
+                    named = computed[here] = [n for n in names if isinstance(n, str)]
+                    found = _found(named, at, reader)
+                    if found:
+                        refs[here] = found
+                continue
         here = f"{path}.{key}" if path else str(key)
         blocks = expr if isinstance(expr, list) else [expr]
         for block in blocks:
@@ -617,11 +637,24 @@ def _flatten(
                 names = block.get("references")
                 if isinstance(names, list) and names:
                     named = computed[here] = [n for n in names if isinstance(n, str)]
-                    found = [k for n in _narrowest(named) for k in _resolve(n, at, reader)]
+                    found = _found(named, at, reader)
                     if found:
-                        refs[here] = list(dict.fromkeys(found))
+                        refs[here] = found
             else:
                 _flatten(block, here, refs, computed, at, reader, depth + 1)
+
+
+def _found(named: list[str], at: _At, reader: _Reader) -> list[str]:
+    """The instances the references of one expression name, each once, in order (a new list)."""
+    if at is not _ROOT:
+        found = [k for n in _narrowest(named) for k in _resolve(n, at, reader)]
+        return list(dict.fromkeys(found)) if found else found
+    key = tuple(named)
+    cached = reader.root_found.get(key)
+    if cached is None:
+        found = [k for n in _narrowest(named) for k in _resolve(n, at, reader)]
+        cached = reader.root_found[key] = list(dict.fromkeys(found))
+    return list(cached)
 
 
 def _narrowest(names: list[str]) -> list[str]:
@@ -699,9 +732,11 @@ def _resolve_output(reference: str, at: _At, reader: _Reader, depth: int) -> lis
 
 
 def _resolve_variable(reference: str, at: _At, reader: _Reader, depth: int) -> list[str]:
-    match = _VARIABLE_REFERENCE.match(reference)
-    if match is None or not at.module:
+    if not at.module:
         return []  # a root module variable: a value the user passes in, not a resource
+    match = _VARIABLE_REFERENCE.match(reference)
+    if match is None:
+        return []
     names = reader.module_arguments.get(at.module, {}).get(match.group(1), [])
     # The call's arguments are written in the caller, once per instance of the module:
     # ``count.index`` / ``each.key`` there are this module instance's key.

@@ -19,7 +19,7 @@ import json
 import re
 from typing import Any
 
-from conveyor.rules.inputs.records import MAX_DEPTH, UNKNOWN, Record, TooDeepError, attr, many, one
+from conveyor.rules.inputs.records import MAX_DEPTH, UNKNOWN, Record, TooDeepError, many
 
 
 class View:
@@ -228,7 +228,15 @@ def dig(values: Any, path: tuple[str | int, ...]) -> Any:
             items = many(node)
             node = items[step] if -len(items) <= step < len(items) else None
         else:
-            node = attr(one(node), step)
+            # attr(one(node), step), inline: this runs for every step of every value read.
+            if isinstance(node, list):
+                node = node[0] if node else None
+            if not isinstance(node, dict):
+                return None
+            if step in node:
+                node = node[step]
+            else:
+                node = node.get(step[:-1] + "ies" if step.endswith("y") else step + "s")
         if node is None:
             return None
     return node
