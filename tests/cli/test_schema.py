@@ -85,3 +85,22 @@ def test_schema_refuses_a_directory_as_output(tmp_path: Path) -> None:
     result = runner.invoke(app, ["schema", "-o", str(tmp_path)])
     assert result.exit_code == 2
     assert "is a directory" in result.output
+
+
+def test_schema_never_writes_through_a_link_and_still_refreshes_its_file(tmp_path: Path) -> None:
+    """init's comment tells users to run `conveyor schema -o .conveyor/schema.json`; a
+    repository can commit a link there (git keeps links) pointing at a file of the user's."""
+    precious = tmp_path / "precious"
+    precious.write_text("keep me\n")
+    target = tmp_path / ".conveyor" / "schema.json"
+    target.parent.mkdir()
+    target.symlink_to(precious)
+    result = runner.invoke(app, ["schema", "-o", str(target)])
+    assert result.exit_code == 2, result.output
+    assert "is a symbolic link; conveyor never writes through links" in result.output
+    assert precious.read_text() == "keep me\n"
+    target.unlink()
+    target.write_text("{}\n")  # an older schema is replaced without --force, as before
+    result = runner.invoke(app, ["schema", "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(target.read_text())["title"] == "conveyor.yaml"

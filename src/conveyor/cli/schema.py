@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from conveyor.cli.output import console, escape, fail
+from conveyor.cli.output import console, escape, fail, write_file
 
 # Draft 2020-12 is what pydantic emits and what yaml-language-server understands.
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -60,11 +60,10 @@ def schema(
         return
     if output.is_dir():
         fail(f"{output} is a directory; give a file name, e.g. -o {output / 'schema.json'}")
-    try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        fail(f"cannot write {output}: {exc.strerror or exc}; choose another path with -o")
+    # Replaced without --force (refreshing the schema after an upgrade is the point), but never
+    # through a link: a repository can commit one at .conveyor/schema.json, where init's
+    # comment sends users.
+    write_file(output, text, force=True, instead="choose another path with -o")
     console.print(
         f"[green]✓[/] wrote the conveyor.yaml JSON Schema to {escape(str(output))}", soft_wrap=True
     )
