@@ -62,7 +62,7 @@ def test_a_warning_within_180_days_names_the_key_the_date_and_the_successor(days
     )
     assert found == [
         ("environments[0].deploy.lambda.function.runtime", 25, message, False, False),
-        ("environments[1].deploy.lambda.function.runtime", 37, message, False, False),
+        ("environments[1].deploy.lambda.function.runtime", 41, message, False, False),
     ]
 
 

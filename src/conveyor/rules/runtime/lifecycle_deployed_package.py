@@ -19,8 +19,9 @@ template):
   among versions this environment never ran (production released rarely while staging builds
   often). Copy the release to a key of the environment's own, in its stage, and deploy that;
   a change set for review made from that copy in an earlier stage, and deployed by a stage
-  after its approval (issue 11: no approval in a stage that rolls back; a gated release stage
-  may sit between them), is one release;
+  after its approval (issue 11: no approval in a stage that rolls back), is one release when
+  only jobs run between them (conveyor's gated Release-<env>: a CodeBuild image tag or package
+  copy and the `before` job); another approval or deploy between them is not;
 - expires noncurrent versions of a key of the environment's own keeping none by count
   (no ``NewerNoncurrentVersions``): after a rejected approval or a failed release the running
   version is a replaced one, deleted ``NoncurrentDays`` later.
@@ -163,15 +164,18 @@ def _finding(release: Release, shared: str | None, rules: list[dict[str, Any]]) 
     return None
 
 
-def _paired(one: Release, other: Release) -> bool:
-    """A change set for review and the stack update after its approval, in a later stage
-    (issue 11: the approval in no stage that rolls back; the gate's release stage may sit
-    between them): one release of one environment, the same copy of the package (bucket, key
-    and the variable carrying its version)."""
+def _paired(one: Release, other: Release, every: list[Action]) -> bool:
+    """A change set for review and the stack update after its approval, in a later stage with
+    only jobs (Build and Test actions: conveyor's gated Release-<env>) between them (issue 11:
+    the approval in no stage that rolls back, the gate in none either): one release of one
+    environment, the same copy of the package (bucket, key and the variable carrying its
+    version)."""
     first, second = sorted((one, other), key=lambda r: r.action.stage_index)
+    low, high = first.action.stage_index, second.action.stage_index
     return (
         (first.bucket, first.key, first.namespace) == (second.bucket, second.key, second.namespace)
-        and second.action.stage_index > first.action.stage_index
+        and high > low
+        and all(a.category in ("Build", "Test") for a in every if low < a.stage_index < high)
         and first.action.configuration.get("ActionMode") == "CHANGE_SET_REPLACE"
     )
 
@@ -189,7 +193,8 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
         shared = None
         # The copy made beside the change set the approval shows is the deploy's own too.
         approved_copy = any(
-            other.action.stage == producer.stage and _paired(other, release) for other in releases
+            other.action.stage == producer.stage and _paired(other, release, every)
+            for other in releases
         )
         if producer.stage != release.action.stage and not approved_copy:
             shared = (
@@ -203,7 +208,7 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
                     for other in releases
                     if other.action.stage != release.action.stage
                     and (other.bucket, other.key) == (release.bucket, release.key)
-                    and not _paired(other, release)
+                    and not _paired(other, release, every)
                 }
             )
             if others:
