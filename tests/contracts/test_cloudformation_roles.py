@@ -8,6 +8,7 @@ import json
 import pytest
 
 from conveyor.constructs.cfn_permissions import PERMISSIONS
+from conveyor.constructs.cfn_scopes import scoped
 from conveyor.constructs.cloudformation_role import ALIAS_ACTIONS, TAGGED_KEY_ACTIONS
 from conveyor.constructs.naming import Naming
 from tests.contracts.conftest import EXAMPLE_NAMES
@@ -37,12 +38,87 @@ def _keys(example: Example, stack: str) -> list[Located]:
     return [k for k in example.of_type("AWS::KMS::Key") if k.stack == stack]
 
 
+# EC2 resource types by CloudFormation type (ids EC2 generates).
+_EC2 = {
+    "AWS::EC2::VPC": "vpc",
+    "AWS::EC2::Subnet": "subnet",
+    "AWS::EC2::SecurityGroup": "security-group",
+    "AWS::EC2::RouteTable": "route-table",
+    "AWS::EC2::InternetGateway": "internet-gateway",
+    "AWS::EC2::NatGateway": "natgateway",
+    "AWS::EC2::EIP": "elastic-ip",
+    "AWS::EC2::FlowLog": "vpc-flow-log",
+}
+
+
+def _arns(located: Located) -> tuple[str, list[str]]:
+    """(service, the ARNs AWS authorizes a call on `located` against): the resource and the
+    sub-resources the schema's calls act on (versions, aliases, listeners, objects...), the
+    parts AWS or CloudFormation generates filled in."""
+    kind, props = located.resource["Type"], located.properties
+    region, account = located.resolver.region, located.resolver.account
+    name = located.value
+    if kind == "AWS::S3::Bucket":
+        bucket = props.get("BucketName") or f"{located.stack}-{located.lid}-1a2b3c4d5e6f7".lower()
+        return "s3", [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/logs/object"]
+    if kind == "AWS::Logs::LogGroup":
+        group = f"arn:aws:logs:{region}:{account}:log-group:{name('LogGroupName')}"
+        return "logs", [group, f"{group}:*"]
+    if kind == "AWS::SNS::Topic":
+        return "sns", [f"arn:aws:sns:{region}:{account}:{name('TopicName')}"]
+    if kind == "AWS::Lambda::Function":
+        function = name("FunctionName") or f"{located.stack}-{located.lid[:20]}-1A2B3C"
+        arn = f"arn:aws:lambda:{region}:{account}:function:{function}"
+        return "lambda", [arn, f"{arn}:live", f"{arn}:7"]
+    ecs = f"arn:aws:ecs:{region}:{account}"
+    if kind == "AWS::ECS::Cluster":
+        return "ecs", [f"{ecs}:cluster/{name('ClusterName')}"]
+    if kind == "AWS::ECS::Service":
+        service = located.arn
+        return "ecs", [service, service.replace(":service/", ":service-deployment/") + "/d1a2"]
+    if kind == "AWS::ECS::TaskDefinition":
+        return "ecs", [f"{ecs}:task-definition/{name('Family')}:7"]
+    elb = f"arn:aws:elasticloadbalancing:{region}:{account}"
+    if kind == "AWS::ElasticLoadBalancingV2::LoadBalancer":
+        balancer = f"app/{name('Name')}/50dc6c495c0c9188"
+        return "elasticloadbalancing", [
+            f"{elb}:loadbalancer/{balancer}",
+            f"{elb}:listener/{balancer}/f2f7dc8efc522ab2",
+            f"{elb}:listener-rule/{balancer}/f2f7dc8efc522ab2/9683b2d02a6cabee",
+        ]
+    if kind == "AWS::ElasticLoadBalancingV2::TargetGroup":
+        return "elasticloadbalancing", [f"{elb}:targetgroup/{located.lid[:20]}/73e2d6bc24d8a067"]
+    if kind in _EC2:
+        return "ec2", [f"arn:aws:ec2:{region}:{account}:{_EC2[kind]}/{_EC2[kind]}-0a1b2c3d"]
+    return "", []
+
+
+def _own(example: Example, stack: str) -> dict[str, list[tuple[str, dict[str, str]]]]:
+    """Per service, what `stack`'s resources are to IAM: ARN and resource tags."""
+    found: dict[str, list[tuple[str, dict[str, str]]]] = {}
+    for kind in {r["Type"] for r in example.synthesized.templates[stack]["Resources"].values()}:
+        for located in example.of_type(kind):
+            if located.stack != stack:
+                continue
+            service, arns = _arns(located)
+            found.setdefault(service, []).extend((arn, _tags(located)) for arn in arns)
+    return found
+
+
 def _target(
     example: Example, stack: str, account: str, action: str
 ) -> list[tuple[str, dict[str, str]]]:
     """What a schema action of `stack` acts on, with the request context AWS adds: the stack's
     roles (CloudFormation names them after the stack), AWS's service-linked roles, the
-    stack's keys (tagged like every resource of it), else "*" (a create, a read)."""
+    stack's keys (tagged like every resource of it), the stack's own resources of the service
+    for a scoped call (with their tags, and EC2's also before CloudFormation tags them), else
+    "*" (a create, a read)."""
+    if scoped(action):
+        service = action.split(":", 1)[0]
+        own = _own(example, stack).get(service, [])
+        if service == "ec2":
+            own = own + [(arn, {}) for arn, _ in own]
+        return own
     if action == "iam:CreateServiceLinkedRole":
         return [
             (
@@ -215,3 +291,40 @@ def test_the_stack_role_may_read_every_function_s_code(example: Example) -> None
                 if not (verdict := example.allows(role, "kms:Decrypt", key, via)):
                     refused.append(f"{stack} {function.lid} artifact key: {verdict.why}")
     assert refused == []
+
+
+@pytest.mark.parametrize("example", EXAMPLE_NAMES, indirect=True)
+def test_the_stack_role_cannot_change_another_environment_s_resources(example: Example) -> None:
+    """Issue 10: s3:DeleteBucket, s3:PutBucketPolicy, logs:DeleteLogGroup,
+    sns:SetTopicAttributes, lambda:UpdateFunctionCode, lambda:AddPermission,
+    ecs:UpdateService, ec2:DeleteVpc, ec2:AuthorizeSecurityGroupIngress,
+    elasticloadbalancing:ModifyListener and the rest were granted on "*": staging's deploy
+    could open, rewrite or delete production's resources. Now every scoped call the other
+    stack's types need, on each of the other stack's resources in the same account (by its
+    name, or with its tags), is refused."""
+    stacks = _stacks(example)
+    refused = checked = 0
+    allowed = []
+    for stack, role_arn, account in stacks:
+        role = example.role(role_arn)
+        for other, _, other_account in stacks:
+            if other == stack or other_account != account:
+                continue  # another account: its own roles and policies keep this role out
+            template = example.synthesized.templates[other]
+            actions = {
+                a
+                for t in {r["Type"] for r in template["Resources"].values()}
+                for a in PERMISSIONS.get(t, ())
+                if scoped(a)
+            }
+            for service, targets in _own(example, other).items():
+                for action in sorted(a for a in actions if a.startswith(f"{service}:")):
+                    for arn, tags in targets:
+                        checked += 1
+                        if example.allows(role, action, arn, tags):
+                            allowed.append(f"{stack} may {action} {arn}")
+                        else:
+                            refused += 1
+    if len(stacks) > 1 and len({a for _, _, a in stacks}) < len(stacks):
+        assert checked
+    assert allowed == []

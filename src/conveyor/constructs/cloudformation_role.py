@@ -21,6 +21,7 @@ from constructs import Construct, IConstruct
 
 from conveyor.constructs import acknowledgements, defaults
 from conveyor.constructs.cfn_permissions import PERMISSIONS
+from conveyor.constructs.cfn_scopes import grant_owned_calls, scoped
 from conveyor.constructs.naming import Naming
 
 # The CDK bootstrap bucket of an account and region (default qualifier), where `conveyor deploy`
@@ -290,11 +291,12 @@ def cloudformation_role(
     What changes or destroys an existing resource's access is limited to the stack's own: IAM
     calls to its roles (the names it gives them, and `{stack}-*` for those CloudFormation
     names), KMS key management and use to keys tagged with `tags`' App and Environment (as
-    the stack tags every resource), alias calls to its aliases. The rest act on `*`: creates
-    whose resource does not exist yet, reads, and services whose ids CloudFormation or the
-    service generates. Reads of packages go to the buckets holding them (`code_buckets`,
-    `code_keys`: the caller of lambda:CreateFunction/UpdateFunctionCode must be able to read
-    the S3 object).
+    the stack tags every resource), alias calls to its aliases, and the calls of S3, Logs,
+    SNS, Lambda, ECS, EC2 and Elastic Load Balancing that act on an existing resource to the
+    stack's own, by name or by tags (cfn_scopes.py). The rest act on `*`: creates whose
+    resource does not exist yet, reads, and calls without a resource type. Reads of packages
+    go to the buckets holding them (`code_buckets`, `code_keys`: the caller of
+    lambda:CreateFunction/UpdateFunctionCode must be able to read the S3 object).
     """
     role = iam.Role(
         scope,
@@ -307,10 +309,14 @@ def cloudformation_role(
     iam_actions = [a for a in actions if a.startswith("iam:")]
     keyed = [a for a in actions if a in TAGGED_KEY_ACTIONS or a in ALIAS_ACTIONS]
     tagging = [a for a in actions if a in TAG_ON_CREATE_ACTIONS]
+    own = [a for a in actions if scoped(a)]
     other = [
         a
         for a in actions
-        if not a.startswith("iam:") and a not in keyed and a not in TAG_ON_CREATE_ACTIONS
+        if not a.startswith("iam:")
+        and a not in keyed
+        and a not in TAG_ON_CREATE_ACTIONS
+        and a not in own
     ]
     account_roles = f"arn:{Aws.PARTITION}:iam::{Aws.ACCOUNT_ID}:role"
     role_names = stack_role_names(stack)
@@ -327,6 +333,7 @@ def cloudformation_role(
             iam.PolicyStatement(actions=linked, resources=[f"{account_roles}/aws-service-role/*"])
         )
     grant_key_calls(role, keyed + tagging, tags=tags, aliases=stack_alias_names(stack))
+    grant_owned_calls(role, own, stack, tags)
     if other:
         role.add_to_policy(iam.PolicyStatement(actions=other, resources=["*"]))
     if any(t.startswith("Custom::") for t in resource_types(stack)):
