@@ -14,6 +14,7 @@ from conveyor.constructs.naming import Naming
 from tests.contracts.conftest import EXAMPLE_NAMES
 from tests.contracts.model import Example, Located
 from tests.contracts.obligations import stack_ssm_parameter_arns
+from tests.contracts.owned import own_resources as _own
 
 
 def _stacks(example: Example) -> list[tuple[str, str, str]]:
@@ -36,73 +37,6 @@ def _tags(located: Located) -> dict[str, str]:
 
 def _keys(example: Example, stack: str) -> list[Located]:
     return [k for k in example.of_type("AWS::KMS::Key") if k.stack == stack]
-
-
-# EC2 resource types by CloudFormation type (ids EC2 generates).
-_EC2 = {
-    "AWS::EC2::VPC": "vpc",
-    "AWS::EC2::Subnet": "subnet",
-    "AWS::EC2::SecurityGroup": "security-group",
-    "AWS::EC2::RouteTable": "route-table",
-    "AWS::EC2::InternetGateway": "internet-gateway",
-    "AWS::EC2::NatGateway": "natgateway",
-    "AWS::EC2::EIP": "elastic-ip",
-    "AWS::EC2::FlowLog": "vpc-flow-log",
-}
-
-
-def _arns(located: Located) -> tuple[str, list[str]]:
-    """(service, the ARNs AWS authorizes a call on `located` against): the resource and the
-    sub-resources the schema's calls act on (versions, aliases, listeners, objects...), the
-    parts AWS or CloudFormation generates filled in."""
-    kind, props = located.resource["Type"], located.properties
-    region, account = located.resolver.region, located.resolver.account
-    name = located.value
-    if kind == "AWS::S3::Bucket":
-        bucket = props.get("BucketName") or f"{located.stack}-{located.lid}-1a2b3c4d5e6f7".lower()
-        return "s3", [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/logs/object"]
-    if kind == "AWS::Logs::LogGroup":
-        group = f"arn:aws:logs:{region}:{account}:log-group:{name('LogGroupName')}"
-        return "logs", [group, f"{group}:*"]
-    if kind == "AWS::SNS::Topic":
-        return "sns", [f"arn:aws:sns:{region}:{account}:{name('TopicName')}"]
-    if kind == "AWS::Lambda::Function":
-        function = name("FunctionName") or f"{located.stack}-{located.lid[:20]}-1A2B3C"
-        arn = f"arn:aws:lambda:{region}:{account}:function:{function}"
-        return "lambda", [arn, f"{arn}:live", f"{arn}:7"]
-    ecs = f"arn:aws:ecs:{region}:{account}"
-    if kind == "AWS::ECS::Cluster":
-        return "ecs", [f"{ecs}:cluster/{name('ClusterName')}"]
-    if kind == "AWS::ECS::Service":
-        service = located.arn
-        return "ecs", [service, service.replace(":service/", ":service-deployment/") + "/d1a2"]
-    if kind == "AWS::ECS::TaskDefinition":
-        return "ecs", [f"{ecs}:task-definition/{name('Family')}:7"]
-    elb = f"arn:aws:elasticloadbalancing:{region}:{account}"
-    if kind == "AWS::ElasticLoadBalancingV2::LoadBalancer":
-        balancer = f"app/{name('Name')}/50dc6c495c0c9188"
-        return "elasticloadbalancing", [
-            f"{elb}:loadbalancer/{balancer}",
-            f"{elb}:listener/{balancer}/f2f7dc8efc522ab2",
-            f"{elb}:listener-rule/{balancer}/f2f7dc8efc522ab2/9683b2d02a6cabee",
-        ]
-    if kind == "AWS::ElasticLoadBalancingV2::TargetGroup":
-        return "elasticloadbalancing", [f"{elb}:targetgroup/{located.lid[:20]}/73e2d6bc24d8a067"]
-    if kind in _EC2:
-        return "ec2", [f"arn:aws:ec2:{region}:{account}:{_EC2[kind]}/{_EC2[kind]}-0a1b2c3d"]
-    return "", []
-
-
-def _own(example: Example, stack: str) -> dict[str, list[tuple[str, dict[str, str]]]]:
-    """Per service, what `stack`'s resources are to IAM: ARN and resource tags."""
-    found: dict[str, list[tuple[str, dict[str, str]]]] = {}
-    for kind in {r["Type"] for r in example.synthesized.templates[stack]["Resources"].values()}:
-        for located in example.of_type(kind):
-            if located.stack != stack:
-                continue
-            service, arns = _arns(located)
-            found.setdefault(service, []).extend((arn, _tags(located)) for arn in arns)
-    return found
 
 
 def _target(
@@ -327,4 +261,75 @@ def test_the_stack_role_cannot_change_another_environment_s_resources(example: E
                             refused += 1
     if len(stacks) > 1 and len({a for _, _, a in stacks}) < len(stacks):
         assert checked
+    assert allowed == []
+
+
+@pytest.mark.parametrize("example", EXAMPLE_NAMES, indirect=True)
+def test_the_stack_role_cannot_reach_a_stack_whose_name_extends_its_own(example: Example) -> None:
+    """F7: CloudFormation names a stack's roles and custom-resource functions
+    `{stack}-{logical id}-{suffix}`, so `role/payments-prod-*` also matched the roles of an
+    environment `prod-eu` (stack `payments-prod-eu`) or of an app `payments-prod`. Those
+    carry their own App/Environment tags and are refused; the stack's own are allowed."""
+    spec = example.synthesized.spec
+    checked = expected = 0
+    for stack, role_arn, account in _stacks(example):
+        role = example.role(role_arn)
+        env = stack.removeprefix(f"{spec.app}-").removesuffix(
+            f"-{spec.suffix}" if spec.suffix else ""
+        )
+        own = {"aws:ResourceTag/App": spec.app, "aws:ResourceTag/Environment": env}
+        template = example.synthesized.templates[stack]
+        if not any(r["Type"] == "AWS::IAM::Role" for r in template["Resources"].values()):
+            continue  # no role of its own: the role holds no IAM call at all
+        expected += 1
+        mine = f"arn:aws:iam::{account}:role/{stack}-WebTaskRole-1A2B3C"
+        assert example.allows(role, "iam:PassRole", mine, own)
+        for name, tags in (
+            (f"{stack}-eu-WebTaskRole-1A2B3C", {**own, "aws:ResourceTag/Environment": f"{env}-eu"}),
+            (
+                f"{stack}-eu-WebTaskRole-1A2B3C",
+                {"aws:ResourceTag/App": stack, "aws:ResourceTag/Environment": "eu"},
+            ),
+        ):
+            for action in ("iam:PassRole", "iam:PutRolePolicy", "iam:AttachRolePolicy"):
+                checked += 1
+                arn = f"arn:aws:iam::{account}:role/{name}"
+                assert not example.allows(role, action, arn, tags), (stack, action, name)
+        if any(r["Type"].startswith("Custom::") for r in template["Resources"].values()):
+            provider = f"arn:aws:lambda:{example.region}:{account}:function:{stack}-Provider-1A2B"
+            assert example.allows(role, "lambda:InvokeFunction", provider, own)
+            other = {**own, "aws:ResourceTag/Environment": f"{env}-eu"}
+            longer = provider.replace(f":{stack}-", f":{stack}-eu-")
+            assert not example.allows(role, "lambda:InvokeFunction", longer, other), stack
+    assert checked or not expected
+
+
+@pytest.mark.parametrize("example", ["payments", "lambda-canary"], indirect=True)
+def test_the_stack_role_cannot_change_another_app_s_resources(example: Example) -> None:
+    """The same calls on the resources of an app whose name extends this one's
+    (`payments-ledger` beside `payments`): its names (`payments-ledger-alarms-prod`,
+    `/conveyor/payments-ledger/...`) are not this stack's, its tags say App=payments-ledger."""
+    app = example.synthesized.spec.app
+    other = f"{app}-ledger"
+    allowed, checked = [], 0
+    for stack, role_arn, _ in _stacks(example):
+        role = example.role(role_arn)
+        template = example.synthesized.templates[stack]
+        actions = {
+            a
+            for t in {r["Type"] for r in template["Resources"].values()}
+            for a in PERMISSIONS.get(t, ())
+            if scoped(a)
+        }
+        for service, targets in _own(example, stack).items():
+            for arn, tags in targets:
+                theirs = arn.replace(app, other)
+                their_tags = {k: (other if v == app else v) for k, v in tags.items()}
+                if theirs == arn and not their_tags:
+                    continue
+                for action in sorted(a for a in actions if a.startswith(f"{service}:")):
+                    checked += 1
+                    if example.allows(role, action, theirs, their_tags):
+                        allowed.append(f"{stack} may {action} {theirs}")
+    assert checked
     assert allowed == []

@@ -12,11 +12,13 @@ import pytest
 
 import conveyor
 from conveyor.constructs.cfn_permissions import PERMISSIONS
+from conveyor.constructs.cfn_scopes import scoped
 from conveyor.constructs.cloudformation_role import ALIAS_ACTIONS, TAGGED_KEY_ACTIONS
 from tests.contracts.buildspecs import Run, run
 from tests.contracts.conftest import EXAMPLE_NAMES
 from tests.contracts.model import Example, Located, Role
 from tests.contracts.obligations import buildspec
+from tests.contracts.owned import own_resources
 
 
 def update_project(example: Example) -> Located:
@@ -133,6 +135,9 @@ def test_cloudformation_may_make_every_call_the_pipeline_stack_needs(example: Ex
     CloudFormation calls; the deployment role allows each of them."""
     synthesized = example.synthesized
     stack = synthesized.template
+    stack_name = f"{synthesized.spec.app}-pipeline" + (
+        f"-{synthesized.spec.suffix}" if synthesized.spec.suffix else ""
+    )
     role = deployment_role(example)
     types = {r["Type"] for r in stack["Resources"].values()} - {"AWS::CDK::Metadata"}
     app = synthesized.spec.app
@@ -140,12 +145,19 @@ def test_cloudformation_may_make_every_call_the_pipeline_stack_needs(example: Ex
         f"arn:aws:iam::{example.account}:role/{app}-pipeline-X",
         f"arn:aws:iam::{example.account}:policy/{app}-pipeline-X",
     ]
+    own = own_resources(example, stack_name)
     refused = []
     for kind in sorted(t for t in types if not t.startswith("Custom::")):
         for action in PERMISSIONS[kind]:
             if re.fullmatch(r"iam:\w*(Group|User)\w*", action):
                 continue  # the stack attaches policies to roles only, never to groups or users
             targets: list[tuple[str, dict[str, str]]] = [("*", {})]
+            if scoped(action):
+                # The pipeline stack's own resources, by name or tags; every one of them.
+                targets = own.get(action.split(":", 1)[0], [])
+                if not all(example.allows(role, action, t, c) for t, c in targets):
+                    refused.append(f"{kind}: {action}")
+                continue
             if action.startswith("iam:"):
                 targets = [(target, {}) for target in iam_targets]
             elif action in TAGGED_KEY_ACTIONS or action in ALIAS_ACTIONS:
@@ -204,6 +216,57 @@ def test_the_deployment_role_creates_no_roles_outside_the_app(example: Example) 
     assert not example.allows(
         role, "iam:PassRole", f"arn:aws:iam::{example.account}:role/OrganizationAccountAccess"
     )
+
+
+@pytest.mark.parametrize("example", ["payments", "lambda-canary"], indirect=True)
+def test_the_deployment_role_cannot_change_an_environment_s_resources(example: Example) -> None:
+    """Issue 10: the pipeline stack's role held s3:DeleteBucket, logs:DeleteLogGroup,
+    lambda:UpdateFunctionCode, sns:SetTopicAttributes... on "*": updating the pipeline could
+    delete or rewrite an environment's resources. Each scoped call the pipeline stack's types
+    need is refused on every environment stack's resources."""
+    role = deployment_role(example)
+    synthesized = example.synthesized
+    types = {r["Type"] for r in synthesized.template["Resources"].values()}
+    actions = {a for t in types for a in PERMISSIONS.get(t, ()) if scoped(a)}
+    spec = synthesized.spec
+    allowed, checked = [], 0
+    for env in spec.environments:
+        stack = f"{spec.app}-{env.name}" + (f"-{spec.suffix}" if spec.suffix else "")
+        for service, targets in own_resources(example, stack).items():
+            for action in sorted(a for a in actions if a.startswith(f"{service}:")):
+                for arn, tags in targets:
+                    checked += 1
+                    if example.allows(role, action, arn, tags):
+                        allowed.append(f"{action} {arn}")
+    assert checked
+    assert allowed == []
+
+
+@pytest.mark.parametrize("example", ["payments"], indirect=True)
+def test_the_deployment_role_cannot_reach_an_app_whose_name_extends_this_one_s(
+    example: Example,
+) -> None:
+    """F7: `role/{app}-*` let the pipeline of app `payments` change the roles of an app
+    `payments-ledger` (`payments-ledger-pipeline-...`), as app `pay` those of `pay-ments`,
+    and an app's pipeline its environments' roles. Roles tagged for another app or
+    environment are refused; the pipeline's own (tagged "shared") and ones not tagged yet
+    (CreateRole) are allowed."""
+    role = deployment_role(example)
+    app, account = example.synthesized.spec.app, example.account
+    own = {"aws:ResourceTag/App": app, "aws:ResourceTag/Environment": "shared"}
+    for name in (f"{app}-pipeline-X", f"{app}-cloudformation-prod"):
+        arn = f"arn:aws:iam::{account}:role/{name}"
+        assert example.allows(role, "iam:PutRolePolicy", arn, own)
+        assert example.allows(role, "iam:CreateRole", arn)
+    for action in ("iam:PassRole", "iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:DeleteRole"):
+        for name, tags in (
+            (f"{app}-ledger-pipeline-X", {**own, "aws:ResourceTag/App": f"{app}-ledger"}),
+            (f"{app}-ledger-cloudformation-prod", {**own, "aws:ResourceTag/App": f"{app}-ledger"}),
+            # The app's environment stack's roles are their own CloudFormation role's.
+            (f"{app}-prod-WebTaskRole-1A2B", {**own, "aws:ResourceTag/Environment": "prod"}),
+        ):
+            arn = f"arn:aws:iam::{account}:role/{name}"
+            assert not example.allows(role, action, arn, tags), (action, name)
 
 
 @pytest.mark.parametrize("example", ["multi-account"], indirect=True)

@@ -21,7 +21,7 @@ from constructs import Construct, IConstruct
 
 from conveyor.constructs import acknowledgements, defaults
 from conveyor.constructs.cfn_permissions import PERMISSIONS
-from conveyor.constructs.cfn_scopes import grant_owned_calls, scoped
+from conveyor.constructs.cfn_scopes import grant_owned_calls, scoped, tag_conditions
 from conveyor.constructs.naming import Naming
 
 # The CDK bootstrap bucket of an account and region (default qualifier), where `conveyor deploy`
@@ -320,11 +320,19 @@ def cloudformation_role(
     ]
     account_roles = f"arn:{Aws.PARTITION}:iam::{Aws.ACCOUNT_ID}:role"
     role_names = stack_role_names(stack)
-    if iam_actions:
+    named = [f"{account_roles}/{name}" for name in role_names if "*" not in name]
+    if iam_actions and named:
+        role.add_to_policy(iam.PolicyStatement(actions=iam_actions, resources=named))
+    patterns = [f"{account_roles}/{name}" for name in role_names if "*" in name]
+    if iam_actions and patterns:
+        # `{stack}-*` also matches the roles of a stack whose name extends this one's
+        # (`payments-prod-eu-...` for `payments-prod`, an environment `prod-eu` or an app
+        # `payments-prod`): IAM roles carry conveyor's App and Environment tags from
+        # CreateRole on, and a role tagged for another app or environment is refused.
+        # https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html
         role.add_to_policy(
             iam.PolicyStatement(
-                actions=iam_actions,
-                resources=[f"{account_roles}/{name}" for name in role_names],
+                actions=iam_actions, resources=patterns, conditions=tag_conditions(tags)
             )
         )
     linked = [a for a in iam_actions if a in SERVICE_LINKED_ACTIONS]
@@ -340,6 +348,8 @@ def cloudformation_role(
         # A custom resource is a call to its provider function, which CloudFormation makes
         # with the stack's role; CloudFormation names the provider after the stack.
         # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/template-custom-resources-lambda.html
+        # The name's prefix also matches the functions of a stack whose name extends this
+        # one's: those tagged for another app or environment are refused.
         role.add_to_policy(
             iam.PolicyStatement(
                 actions=["lambda:InvokeFunction"],
@@ -347,6 +357,7 @@ def cloudformation_role(
                     f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{Aws.ACCOUNT_ID}:"
                     f"function:{stack.stack_name}-*"
                 ],
+                conditions=tag_conditions(tags),
             )
         )
         acknowledgements.acknowledge(

@@ -59,6 +59,7 @@ RULE_MODULES = (
     "conveyor.rules.governance.tags",
     "conveyor.rules.iam.build_role_ecr_push",
     "conveyor.rules.iam.circular_dependency",
+    "conveyor.rules.iam.cloudformation_role_destroys_resources",
     "conveyor.rules.iam.cloudformation_role_takeover",
     "conveyor.rules.iam.function_table_access",
     "conveyor.rules.iam.managed_policies",

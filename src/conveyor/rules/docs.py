@@ -75,6 +75,12 @@ ADDED_FAILURE_MODES = {
     "does not document whether the rollback execution must pass it, and if it must, a rollback "
     "waits for the next window, or behind an alarm the bad release itself makes fire "
     "(https://docs.aws.amazon.com/codepipeline/latest/userguide/stage-rollback.html).",
+    "FM125": "A CloudFormation service role allowed to delete, rewrite or open any resource of a "
+    "service (s3:DeleteBucket, s3:PutBucketPolicy, logs:DeleteLogGroup, "
+    "lambda:UpdateFunctionCode, ecs:UpdateService, ec2:AuthorizeSecurityGroupIngress, "
+    "elasticloadbalancing:ModifyListener on '*'): one environment's stack reaches another's, "
+    "or another app's "
+    "(https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-iam-servicerole.html).",
 }
 
 # What a heuristic rule cannot see even though the failure mode is covered.
@@ -387,6 +393,11 @@ PRECISION: dict[str, str] = {
     "blue/green pipelines give their CloudFormation service role iam:PutRolePolicy and "
     "iam:AttachRolePolicy on '*'; one writes its trust policy as a JSON string, read since the "
     "issue 16 review); conveyor's own pre-fix environment roles are true cases.",
+    "CV120": "New in issue 10: 4 findings in 3 templates, true (aws-samples' two ECS "
+    "blue/green pipelines and aws-deployment-framework's pipeline management stack give their "
+    "CloudFormation service role security-group rule changes, and ADF lambda:UpdateFunctionCode "
+    "and DeleteFunction, on '*'); conveyor's own pre-fix environment, bootstrap and pipeline "
+    "stack roles are true cases.",
     "CV116": "New in issue 11: no finding on the corpus (none of its pipelines has a "
     "pull-request trigger). Its fixtures cover a pull-request pipeline with an ECS deploy (bad) "
     "and a build-only pull-request pipeline beside a push pipeline that deploys (good); on "

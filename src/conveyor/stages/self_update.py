@@ -33,6 +33,7 @@ from constructs import Construct
 import conveyor
 from conveyor.constructs import acknowledgements
 from conveyor.constructs.cfn_permissions import PERMISSIONS
+from conveyor.constructs.cfn_scopes import grant_owned_calls, scoped, tag_conditions
 from conveyor.constructs.cloudformation_role import (
     KEY_SCOPED_ACTIONS,
     grant_key_calls,
@@ -340,10 +341,23 @@ def grant_stack_changes(role: iam.Role, stack: Stack, *, app: str, tags: Mapping
                     f"{roles}:policy/{app}-*",
                     f"{roles}:role/aws-service-role/*",
                 ],
+                # `{app}-*` also matches another app's names when that app's name extends this
+                # one's (`payments-...` for an app `pay`), and the app's environment roles:
+                # those tagged for another app or environment are refused; the pipeline
+                # stack's carry its tags from CreateRole on.
+                # https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html
+                conditions=tag_conditions(tags),
             )
         )
     grant_key_calls(role, actions, tags=tags, aliases=stack_alias_names(stack))
-    unscoped = [a for a in actions if not a.startswith("iam:") and a not in KEY_SCOPED_ACTIONS]
+    # What deletes, reconfigures or opens a bucket, log group, topic or function: only the
+    # pipeline stack's own, as for the environments' roles (cfn_scopes.py).
+    grant_owned_calls(role, actions, stack, tags)
+    unscoped = [
+        a
+        for a in actions
+        if not a.startswith("iam:") and a not in KEY_SCOPED_ACTIONS and not scoped(a)
+    ]
     for index, chunk in enumerate(_chunks(unscoped)):
         policy = iam.ManagedPolicy(
             role,
@@ -364,6 +378,8 @@ def grant_stack_changes(role: iam.Role, stack: Stack, *, app: str, tags: Mapping
                     f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{Aws.ACCOUNT_ID}:function:"
                     f"{Aws.STACK_NAME}-*"
                 ],
+                # The prefix also matches a stack whose name extends this one's.
+                conditions=tag_conditions(tags),
             )
         )
         acknowledgements.acknowledge(

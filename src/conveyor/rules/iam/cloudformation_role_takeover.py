@@ -39,7 +39,7 @@ TAKEOVER_ACTIONS = (
 CLOUDFORMATION = "cloudformation.amazonaws.com"
 
 
-def _trusts_cloudformation(role: Resource) -> bool:
+def trusts_cloudformation(role: Resource) -> bool:
     for _, stmt in statements(role.properties.get("AssumeRolePolicyDocument")):
         if stmt.get("Effect") != "Allow":
             continue
@@ -49,7 +49,8 @@ def _trusts_cloudformation(role: Resource) -> bool:
     return False
 
 
-def _roles(res: Resource, ctx: Context) -> list[Resource]:
+def roles_of(res: Resource, ctx: Context) -> list[Resource]:
+    """The roles `res` is (a role) or attaches to (a policy)."""
     if res.type == "AWS::IAM::Role":
         return [res]
     found = []
@@ -69,7 +70,7 @@ def _broad(resource: Any) -> bool:
 
 
 def check(res: Resource, ctx: Context) -> Iterator[Hit]:
-    if not any(_trusts_cloudformation(role) for role in _roles(res, ctx)):
+    if not any(trusts_cloudformation(role) for role in roles_of(res, ctx)):
         return
     for source in documents(res):
         for index, stmt in statements(source.document):
