@@ -38,19 +38,25 @@ class Stubs:
     def __init__(self) -> None:
         self.codepipeline, self.pipeline = stubbed("codepipeline")
         self.cloudformation, self.stacks = stubbed("cloudformation")
+        self.sts, self.assume = stubbed("sts")
 
     def client(self, service: str) -> Any:
-        return {"codepipeline": self.codepipeline, "cloudformation": self.cloudformation}[service]
+        return {
+            "codepipeline": self.codepipeline,
+            "cloudformation": self.cloudformation,
+            "sts": self.sts,
+        }[service]
 
 
 @pytest.fixture
 def stubs(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubs]:
     found = Stubs()
     monkeypatch.setattr(aws.Connection, "client", lambda _self, service: found.client(service))
-    with found.pipeline, found.stacks:
+    with found.pipeline, found.stacks, found.assume:
         yield found
         found.pipeline.assert_no_pending_responses()
         found.stacks.assert_no_pending_responses()
+        found.assume.assert_no_pending_responses()
 
 
 def _on_terminal(monkeypatch: pytest.MonkeyPatch, value: bool) -> None:
@@ -284,6 +290,41 @@ def test_status_denied_a_stack_names_what_it_needs(stubs: Stubs) -> None:
     result = runner.invoke(app, ["status", *SPEC])
     assert result.exit_code == 2
     assert "cloudformation:DescribeStacks" in result.output
+
+
+def test_status_of_another_account_says_which_role_to_allow(stubs: Stubs) -> None:
+    """multi-account's prod is in account 222222222222: status assumes ledger-deploy-prod
+    there; refused, the table says which role and what to allow, and staging is still read."""
+    ledger = "ledger-pipeline"
+    stubs.pipeline.add_response(
+        "get_pipeline_state",
+        {
+            **state(stage("Deploy-staging", None), stage("Deploy-prod", None)),
+            "pipelineName": ledger,
+        },
+        {"name": ledger},
+    )
+    stubs.pipeline.add_response(
+        "list_pipeline_executions",
+        {"pipelineExecutionSummaries": []},
+        {"pipelineName": ledger, "maxResults": 5},
+    )
+    stubs.stacks.add_client_error(
+        "describe_stacks",
+        "ValidationError",
+        "Stack with id ledger-staging does not exist",
+        expected_params={"StackName": "ledger-staging"},
+    )
+    stubs.assume.add_client_error("assume_role", "AccessDenied", "not authorized")
+    spec = ["--spec", str(EXAMPLES / "multi-account.yaml")]
+    result = runner.invoke(app, ["status", *spec, "--json"])
+    assert result.exit_code == 0, result.output
+    staging, prod = json.loads(result.stdout)["environments"]
+    assert staging["stack_status"] == "NOT_DEPLOYED"
+    assert prod["stack_status"] is None and prod["account"] == "222222222222"
+    assert prod["not_read"].startswith(
+        "could not assume arn:aws:iam::222222222222:role/ledger-deploy-prod (AccessDenied)"
+    )
 
 
 def test_status_missing_spec_exits_2(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import pytest
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
 from conveyor.operate.names import EnvironmentNames
-from conveyor.operate.status import read_status
+from conveyor.operate.status import assumed_cloudformation, read_status
 from tests.operate.fakes import (
     IMAGE,
     PIPELINE,
@@ -168,3 +168,110 @@ def test_other_stack_errors_reach_the_caller(clients: Any) -> None:
     )
     with pytest.raises(ClientError, match="AccessDenied"):
         read_status(codepipeline, cloudformation, PIPELINE, [STAGING], limit=0)
+
+
+FOREIGN = EnvironmentNames(
+    "prod",
+    "Deploy-prod",
+    "payments-prod",
+    account="222222222222",
+    deploy_role="payments-deploy-prod",
+)
+ROLE = "arn:aws:iam::222222222222:role/payments-deploy-prod"
+CREDENTIALS = {
+    "AccessKeyId": "ASIAEXAMPLEEXAMPLE12",
+    "SecretAccessKey": "secret",
+    "SessionToken": "token",
+    "Expiration": START,
+}
+
+
+def test_another_accounts_stack_is_read_through_its_deploy_role(clients: Any) -> None:
+    """The pipeline's account assumes payments-deploy-prod (it trusts that account and may
+    describe the stack) and reads the stack with its credentials."""
+    codepipeline, pipeline_stub, cloudformation, _ = clients  # nothing read in this account
+    add_state(pipeline_stub, state(stage("Deploy-prod", None)))
+    sts, sts_stub = stubbed("sts")
+    there, there_stub = stubbed("cloudformation")
+    sts_stub.add_response(
+        "assume_role",
+        {"Credentials": CREDENTIALS},
+        {"RoleArn": ROLE, "RoleSessionName": "conveyor-status"},
+    )
+    there_stub.add_response(
+        "describe_stacks",
+        _stack("payments-prod", {"ImageUri": IMAGE}, {}),
+        {"StackName": "payments-prod"},
+    )
+    made: list[dict[str, str]] = []
+
+    def client(credentials: Any) -> Any:
+        made.append(dict(credentials))
+        return there
+
+    with sts_stub, there_stub:
+        (found,) = read_status(
+            codepipeline,
+            cloudformation,
+            PIPELINE,
+            [FOREIGN],
+            limit=0,
+            other_account=lambda names: assumed_cloudformation(sts, names, client),
+        ).environments
+        sts_stub.assert_no_pending_responses()
+        there_stub.assert_no_pending_responses()
+    assert made == [
+        {
+            "aws_access_key_id": "ASIAEXAMPLEEXAMPLE12",
+            "aws_secret_access_key": "secret",
+            "aws_session_token": "token",
+        }
+    ]
+    assert found.stack_status == "UPDATE_COMPLETE" and found.image == IMAGE
+    assert found.account == "222222222222" and found.not_read is None
+
+
+def test_a_refused_assume_role_says_which_role_to_allow(clients: Any) -> None:
+    codepipeline, pipeline_stub, cloudformation, _ = clients
+    add_state(pipeline_stub, state(stage("Deploy-prod", None)))
+    sts, sts_stub = stubbed("sts")
+    sts_stub.add_client_error(
+        "assume_role", service_error_code="AccessDenied", service_message="not authorized"
+    )
+    with sts_stub:
+        (found,) = read_status(
+            codepipeline,
+            cloudformation,
+            PIPELINE,
+            [FOREIGN],
+            limit=0,
+            other_account=lambda names: assumed_cloudformation(sts, names, lambda c: None),
+        ).environments
+    assert found.stack_status is None
+    assert found.not_read is not None
+    assert f"could not assume {ROLE} (AccessDenied)" in found.not_read
+    assert "conveyor bootstrap --account 222222222222" in found.not_read
+    assert "sts:AssumeRole" in found.not_read
+    assert found.to_json()["not_read"] == found.not_read
+
+
+def test_a_deploy_role_that_may_not_describe_the_stack_is_reported(clients: Any) -> None:
+    codepipeline, pipeline_stub, cloudformation, _ = clients
+    add_state(pipeline_stub, state(stage("Deploy-prod", None)))
+    there, there_stub = stubbed("cloudformation")
+    there_stub.add_client_error(
+        "describe_stacks", service_error_code="AccessDenied", service_message="no"
+    )
+    with there_stub:
+        (found,) = read_status(
+            codepipeline,
+            cloudformation,
+            PIPELINE,
+            [FOREIGN],
+            limit=0,
+            other_account=lambda n: there,
+        ).environments
+    assert found.stack_status is None
+    assert found.not_read == (
+        "payments-deploy-prod in account 222222222222 may not describe it (AccessDenied)"
+    )

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -19,14 +20,16 @@ from conveyor.cli.output import console, escape
 from conveyor.cli.validate import load_or_exit
 
 if TYPE_CHECKING:
+    from conveyor.operate.names import EnvironmentNames
     from conveyor.operate.status import EnvironmentStatus, PipelineStatus
 
 # https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscodepipeline.html
 # https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscloudformation.html
 NEEDS = (
     "codepipeline:GetPipelineState, codepipeline:ListPipelineExecutions and "
-    "codepipeline:GetPipelineExecution on the pipeline, and cloudformation:DescribeStacks on "
-    "the environments' stacks"
+    "codepipeline:GetPipelineExecution on the pipeline, cloudformation:DescribeStacks on "
+    "the environments' stacks, and sts:AssumeRole on {app}-deploy-{env} for an environment in "
+    "another account"
 )
 _STYLE = {
     "Succeeded": "green",
@@ -89,12 +92,39 @@ def status(
         console.status(f"Reading {pipeline} …", spinner="dots"),
     ):
         found = read_status(
-            codepipeline, cloudformation, pipeline, names.environments(loaded), limit=limit
+            codepipeline,
+            cloudformation,
+            pipeline,
+            names.environments(loaded),
+            limit=limit,
+            other_account=_other_account(connection, where),
         )
     if as_json:
         typer.echo(json.dumps({"app": loaded.app, "region": where, **found.to_json()}, indent=2))
         return
     _print(found, where)
+
+
+def _other_account(connection: Connection, region: str) -> Callable[[EnvironmentNames], Any]:
+    """Another account's environment: its stack read through the role the pipeline deploys it
+    as (operate/status.assumed_cloudformation)."""
+    from conveyor.operate.status import assumed_cloudformation
+
+    sts: list[Any] = []  # made on first use: a spec without such an environment needs none
+
+    def client(credentials: Mapping[str, str]) -> Any:
+        import boto3  # type: ignore[import-untyped]
+
+        return boto3.Session(region_name=region, **credentials).client(
+            "cloudformation", endpoint_url=connection.endpoint_url
+        )
+
+    def read(names: EnvironmentNames) -> Any:
+        if not sts:
+            sts.append(connection.client("sts"))
+        return assumed_cloudformation(sts[0], names, client)
+
+    return read
 
 
 def _styled(value: str | None) -> str:
@@ -168,7 +198,7 @@ def _print(found: PipelineStatus, region: str) -> None:
         envs.add_column(column, overflow="fold" if column in ("Runs", "URL") else "ellipsis")
     for env in found.environments:
         stack = (
-            f"in account {env.account}, not read"
+            f"in account {env.account}, not read: {env.not_read}"
             if env.stack_status is None
             else ("not deployed yet" if not env.deployed else env.stack_status)
         )

@@ -44,6 +44,9 @@ class EnvironmentNames:
     stage: str
     stack: str
     account: str | None = None
+    # Another account's: the role there the pipeline deploys as, which trusts the pipeline's
+    # account and may describe the stack (constructs/foreign_account.py).
+    deploy_role: str | None = None
 
 
 def environments(spec: Spec) -> list[EnvironmentNames]:
@@ -58,4 +61,5 @@ def _environment(naming: Naming, env: Environment, foreign: bool) -> Environment
         stage=stage_name(env.name),
         stack=naming.name(env.name),  # constructs/environment_stack.environment_stack_name
         account=env.account if foreign else None,
+        deploy_role=naming.name("deploy", env.name) if foreign else None,
     )

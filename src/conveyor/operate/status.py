@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -32,6 +32,10 @@ CONDITIONS = {
     "on_success": "onSuccessConditionState",
     "on_failure": "onFailureConditionState",
 }
+
+
+class StackNotReadableError(Exception):
+    """Another account's stack cannot be read; the message says what to do instead."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,7 @@ class EnvironmentStatus:
     stack: str
     account: str | None = None
     stack_status: str | None = None  # None: not read (another account)
+    not_read: str | None = None  # why another account's stack was not read
     image: str | None = None
     code: str | None = None
     url: str | None = None
@@ -83,6 +88,7 @@ class EnvironmentStatus:
             "stack": self.stack,
             "account": self.account,
             "stack_status": self.stack_status,
+            "not_read": self.not_read,
             "image": self.image,
             "code": self.code,
             "url": self.url,
@@ -170,6 +176,7 @@ def environment_status(
     execution: Execution | None,
     *,
     read: bool = True,
+    not_read: str | None = None,
 ) -> EnvironmentStatus:
     base = EnvironmentStatus(
         name=names.name,
@@ -180,7 +187,7 @@ def environment_status(
         execution=execution,
     )
     if not read:
-        return base
+        return replace(base, not_read=not_read)
     if stack is None:
         return replace(base, stack_status="NOT_DEPLOYED")
     parameters = _pairs(stack.get("Parameters"), "ParameterKey", "ParameterValue")
@@ -209,7 +216,12 @@ def read_status(
     environments: list[EnvironmentNames],
     *,
     limit: int = 5,
+    other_account: Callable[[EnvironmentNames], Any] | None = None,
 ) -> PipelineStatus:
+    """`other_account` gives a CloudFormation client in an environment's own account (or
+    raises StackNotReadableError saying why not); without it those stacks are not read."""
+    from botocore.exceptions import ClientError
+
     version, stages, executions = read_pipeline(codepipeline, pipeline, limit=limit)
     by_stage = {s.name: s for s in stages}
     known = {e.id: e for e in executions}
@@ -222,10 +234,78 @@ def read_status(
             if execution is None:  # older than the executions listed
                 execution = detail(codepipeline, pipeline, last_run.execution_id)
                 known[execution.id] = execution
+        client = cloudformation
         if names.account is not None:
             # Another account's stack: the pipeline account's credentials cannot read it.
-            found.append(environment_status(names, None, last_run, execution, read=False))
+            try:
+                if other_account is None:
+                    raise StackNotReadableError("the pipeline account's credentials cannot read it")
+                client = other_account(names)
+            except StackNotReadableError as exc:
+                found.append(
+                    environment_status(
+                        names, None, last_run, execution, read=False, not_read=str(exc)
+                    )
+                )
+                continue
+        try:
+            stack = read_stack(client, names.stack)
+        except ClientError as exc:
+            if client is cloudformation:
+                raise
+            code = exc.response.get("Error", {}).get("Code", "")
+            why = f"{names.deploy_role} in account {names.account} may not describe it ({code})"
+            found.append(
+                environment_status(names, None, last_run, execution, read=False, not_read=why)
+            )
             continue
-        stack = read_stack(cloudformation, names.stack)
         found.append(environment_status(names, stack, last_run, execution))
     return PipelineStatus(pipeline, version, executions, stages, found)
+
+
+# Reading another account's stack: `conveyor status` assumes the role the pipeline deploys that
+# environment as (`{app}-deploy-{env}`, made by `conveyor bootstrap --account`), which trusts
+# the pipeline's account and may call cloudformation:DescribeStacks on the stack. The caller
+# needs sts:AssumeRole on that role in its own identity policy:
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_permissions-to-switch.html
+SESSION_NAME = "conveyor-status"
+
+
+def role_arn(names: EnvironmentNames, partition: str = "aws") -> str:
+    return f"arn:{partition}:iam::{names.account}:role/{names.deploy_role}"
+
+
+def assumed_cloudformation(
+    sts: Any, names: EnvironmentNames, client: Callable[[Mapping[str, str]], Any]
+) -> Any:
+    """A CloudFormation client in `names`' account, through its deploy role; `client` makes one
+    from temporary credentials. Raises StackNotReadableError saying what to do."""
+    from botocore.exceptions import ClientError
+
+    partition = _partition(sts.meta.region_name or "")
+    arn = role_arn(names, partition)
+    try:
+        response = sts.assume_role(RoleArn=arn, RoleSessionName=SESSION_NAME)
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        raise StackNotReadableError(
+            f"could not assume {arn} ({code}): it exists once `conveyor bootstrap --account "
+            f"{names.account}` deployed it; allow sts:AssumeRole on it to whoever runs conveyor "
+            f"status, or run conveyor status with a --profile of account {names.account}"
+        ) from exc
+    credentials = response["Credentials"]
+    return client(
+        {
+            "aws_access_key_id": credentials["AccessKeyId"],
+            "aws_secret_access_key": credentials["SecretAccessKey"],
+            "aws_session_token": credentials["SessionToken"],
+        }
+    )
+
+
+def _partition(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
