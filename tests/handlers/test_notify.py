@@ -717,6 +717,8 @@ def test_only_a_phase_that_failed_faulted_or_timed_out_is_the_reason(status: str
         (["COMMAND_EXECUTION_ERROR: "], "BUILD phase FAILED: COMMAND_EXECUTION_ERROR"),
         ([": exit status 1"], "BUILD phase FAILED: exit status 1"),
         ([": ", "YAML_FILE_ERROR: bad key"], "BUILD phase FAILED: YAML_FILE_ERROR: bad key"),
+        # Only spaces and colons are trimmed, never a word's own letters.
+        (["X_ERROR: exit status X"], "BUILD phase FAILED: X_ERROR: exit status X"),
     ],
 )
 def test_a_phase_context_without_status_code_or_message_says_nothing(
