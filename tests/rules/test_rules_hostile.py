@@ -710,3 +710,86 @@ def test_function_table_connectors_are_indexed_once_per_template(
     # Every function reaches its table through its connector: no CV054 finding.
     assert "CV054" not in {f.rule for f in result.findings}
     assert result.errors == []
+
+
+ENCRYPTED = (
+    "Metadata:\n"
+    "  Common: &enc\n"
+    "    BucketEncryption:\n"
+    "      ServerSideEncryptionConfiguration:\n"
+    "        - ServerSideEncryptionByDefault: {SSEAlgorithm: 'aws:kms'}\n"
+    "  Named: &named {BucketName: shared, Tags: [{Key: a, Value: b}]}\n"
+    "Resources:\n"
+    "  B:\n"
+    "    Type: AWS::S3::Bucket\n"
+    "    Properties:\n"
+    "{merge}"
+)
+
+
+@pytest.mark.parametrize(
+    "merge",
+    [
+        "      <<: *enc\n",
+        "      <<: [*named, *enc]\n",
+        "      BucketName: own\n      <<: [*enc, *named]\n",
+    ],
+    ids=["one", "list", "after-own-keys"],
+)
+def test_a_yaml_merge_key_is_expanded_like_an_alias(merge: str) -> None:
+    """`aws cloudformation package` and SAM expand `<<: *anchor` as they expand aliases, and
+    conveyor expands aliases: a merge read as a literal key named '<<' reported the merged
+    BucketEncryption as missing (a false CV002)."""
+    result = check_text(ENCRYPTED.replace("{merge}", merge), name="t.yaml")
+    assert result.errors == []
+    assert "CV002" not in {f.rule for f in result.findings}
+    assert "CV001" in {f.rule for f in result.findings}  # still judged, not skipped
+
+
+def test_keys_of_the_mapping_win_over_merged_ones_and_keep_their_line() -> None:
+    text = ENCRYPTED.replace("{merge}", "      <<: *named\n      BucketName: own\n")
+    result = check_text(text, name="t.yaml")
+    hard_coded = [f for f in result.findings if f.rule == "CV009"]
+    assert [(f.line, "'own'" in f.message) for f in hard_coded] == [(12, True)]
+
+
+@pytest.mark.parametrize("value", ["x", "[1, 2]", "[*enc, x]", "~"])
+def test_a_merge_of_what_is_no_mapping_is_an_error_on_its_line(value: str) -> None:
+    result = check_text(ENCRYPTED.replace("{merge}", f"      <<: {value}\n"), name="t.yaml")
+    assert [e.message for e in result.errors] == [
+        "t.yaml:11: invalid YAML: a merge key (<<) takes a mapping or a list of mappings "
+        "(<<: *anchor); write the keys out"
+    ]
+
+
+def test_a_merge_reads_its_anchor_whatever_the_order_of_construction() -> None:
+    """An anchor nested deeper than the merge that uses it is not yet filled in when the merge
+    is read: merges are expanded from the YAML nodes, not from half-built mappings."""
+    text = (
+        "Metadata:\n  X:\n    Y:\n      Z: &enc\n"
+        "        BucketEncryption: {ServerSideEncryptionConfiguration: "
+        "[{ServerSideEncryptionByDefault: {SSEAlgorithm: 'aws:kms'}}]}\n"
+        "Resources:\n  B:\n    Type: AWS::S3::Bucket\n    Properties:\n      <<: *enc\n"
+    )
+    result = check_text(text, name="t.yaml")
+    assert result.errors == []
+    assert "CV002" not in {f.rule for f in result.findings}
+
+
+def test_a_merge_of_its_own_mapping_is_an_error() -> None:
+    text = "Resources:\n  R: &r\n    Type: AWS::SNS::Topic\n    <<: *r\n"
+    assert [e.message for e in check_text(text, name="t.yaml").errors] == [
+        "t.yaml:4: invalid YAML: a merge key (<<) merges the mapping it is in (a recursive "
+        "anchor); remove it"
+    ]
+
+
+def test_chains_of_merges_are_bounded_like_alias_bombs() -> None:
+    lines = ["Metadata:", "  a0: &a0 {k0: v}"]
+    lines += [f"  a{i}: &a{i} {{<<: *a{i - 1}, k{i}: v}}" for i in range(1, 3000)]
+    lines += ["Resources:", "  R: {Type: AWS::SNS::Topic, Properties: {<<: *a2999}}"]
+    result = check_text("\n".join(lines) + "\n", name="t.yaml")
+    assert [e.message for e in result.errors] == [
+        "t.yaml: YAML merge keys (<<) copy more than 1,000,000 keys (an alias bomb?); "
+        "CloudFormation templates do not need anchors: write the values out"
+    ]

@@ -12,6 +12,7 @@ import yaml
 from conveyor.rules.template import (
     _DIGITS_FIX,
     _MAX_DIGITS,
+    MAX_ALIAS_EXPANSION,
     TemplateError,
     _DuplicateKeyError,
 )
@@ -30,6 +31,7 @@ class _LineLoader(_BaseLoader):  # type: ignore[valid-type,misc]
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.lines: dict[int, Any] = {}
+        self.merged = 0  # keys copied by merge keys (<<), bounded like alias expansion
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> Iterator[dict[str, Any]]:
@@ -37,19 +39,98 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> Iterator[
     data: dict[str, Any] = {}
     yield data
     key_lines: dict[str, int] = {}
-    for key_node, value_node in node.value:
-        if isinstance(key_node, yaml.ScalarNode):
-            key = key_node.value
-        else:
-            raise yaml.constructor.ConstructorError(
-                None, None, "a mapping key must be a plain string", key_node.start_mark
-            )
+    for key_node, value_node in _own_pairs(node):
+        key = key_node.value
         line = key_node.start_mark.line + 1
         if key in key_lines:
             raise _DuplicateKeyError(key, line, key_lines[key])
         key_lines[key] = line
         data[key] = loader.construct_object(value_node, deep=False)
+    # A merge key (<<: *anchor) is expanded as aliases are (`aws cloudformation package` and
+    # SAM expand both before CloudFormation, which refuses them, reads the template:
+    # https://github.com/aws/aws-cli/pull/3827,
+    # https://github.com/aws-cloudformation/cloudformation-coverage-roadmap/issues/613; cfn-lint
+    # expands them too, aws-cloudformation/cfn-lint#4028): the mapping's own keys win,
+    # then the merged mappings in the order written. Read from the nodes, not from what was
+    # constructed: an anchor's mapping may not be filled in yet. A merged key keeps its line.
+    for key_node, value_node in _merged_pairs(loader, node):
+        if key_node.value not in key_lines:
+            key_lines[key_node.value] = key_node.start_mark.line + 1
+            data[key_node.value] = loader.construct_object(value_node, deep=False)
     loader.lines[id(data)] = key_lines
+
+
+_MERGE = "tag:yaml.org,2002:merge"
+_MAP = "tag:yaml.org,2002:map"  # a plain mapping: a tagged one (!Ref {...}) is no merge source
+_Pairs = list[tuple[yaml.ScalarNode, yaml.Node]]
+
+
+def _own_pairs(node: yaml.MappingNode) -> _Pairs:
+    pairs: _Pairs = []
+    for key_node, value_node in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise yaml.constructor.ConstructorError(
+                None, None, "a mapping key must be a plain string", key_node.start_mark
+            )
+        if key_node.tag != _MERGE:
+            pairs.append((key_node, value_node))
+    return pairs
+
+
+def _merged_pairs(loader: _LineLoader, node: yaml.MappingNode) -> _Pairs:
+    """The pairs `node`'s merge keys bring in, nearest first: each merged mapping's own keys,
+    then what it merges in turn (depth first, without recursion: chains can be long)."""
+    pairs: _Pairs = []
+    path = [node]  # the mappings whose merges are being read, outermost first
+    on_path = {id(node)}
+    pending = [iter(_merge_sources(node))]
+    while pending:
+        found = next(pending[-1], None)
+        if found is None:
+            pending.pop()
+            on_path.discard(id(path.pop()))
+            continue
+        source, key_node = found
+        if id(source) in on_path:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                "a merge key (<<) merges the mapping it is in (a recursive anchor); remove it",
+                key_node.start_mark,
+            )
+        own = _own_pairs(source)
+        # Chains of merges copy keys again at every step: bounded like alias expansion.
+        loader.merged += len(own) + 1
+        if loader.merged > MAX_ALIAS_EXPANSION:
+            raise _MergeBombError
+        pairs.extend(own)
+        path.append(source)
+        on_path.add(id(source))
+        pending.append(iter(_merge_sources(source)))
+    return pairs
+
+
+def _merge_sources(node: yaml.MappingNode) -> list[tuple[yaml.MappingNode, yaml.Node]]:
+    """The mappings `node` merges, in the order written, each with its merge key."""
+    found: list[tuple[yaml.MappingNode, yaml.Node]] = []
+    for key_node, value_node in node.value:
+        if not (isinstance(key_node, yaml.ScalarNode) and key_node.tag == _MERGE):
+            continue
+        sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+        if not sources or not all(source.tag == _MAP for source in sources):
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                "a merge key (<<) takes a mapping or a list of mappings (<<: *anchor); "
+                "write the keys out",
+                key_node.start_mark,
+            )
+        found.extend((source, key_node) for source in sources)
+    return found
+
+
+class _MergeBombError(Exception):
+    pass
 
 
 def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> Iterator[list[Any]]:
@@ -164,6 +245,11 @@ def load(text: str, name: str) -> tuple[Any, dict[int, Any]]:
     loader = _LineLoader(text)
     try:
         data = loader.get_single_data()
+    except _MergeBombError:
+        raise TemplateError(
+            f"{name}: YAML merge keys (<<) copy more than {MAX_ALIAS_EXPANSION:,} keys (an "
+            "alias bomb?); CloudFormation templates do not need anchors: write the values out"
+        ) from None
     except _DuplicateKeyError as exc:
         raise TemplateError(
             f"{name}:{exc.line}: duplicate key {exc.key!r} (first at line {exc.first}); "
