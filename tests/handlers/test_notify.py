@@ -757,18 +757,21 @@ def test_a_phase_context_that_is_not_a_list_is_left_out(context_value: object) -
 
 
 @pytest.mark.parametrize(
-    "detail",
+    ("sample", "missing"),
     [
-        {"build-status": "FAILED"},
-        {"deploymentId": "d-1", "deploymentGroup": "payments-api-prod"},
-        {"state": "FAILURE", "deploymentGroup": "payments-api-prod"},
+        ("codebuild-build-failed.json", "project-name"),
+        ("codebuild-build-failed.json", "build-status"),
+        ("codedeploy-deployment-failure.json", "deploymentId"),
+        ("codedeploy-deployment-failure.json", "state"),
     ],
 )
 def test_a_build_or_deployment_event_missing_its_id_or_state_is_ignored(
-    inbox: Inbox, context: FakeContext, detail: dict[str, Any]
+    inbox: Inbox, context: FakeContext, sample: str, missing: str
 ) -> None:
-    detail_type = app.CODEBUILD_BUILD if "build-status" in detail else app.CODEDEPLOY_DEPLOYMENT
-    event = {"id": str(uuid.uuid4()), "detail-type": detail_type, "detail": detail}
+    # The whole sample, envelope included, but the one key: an event without EventBridge's
+    # envelope is ignored before its detail is read, which would prove nothing here.
+    event = load_event("notify", sample)
+    del event["detail"][missing]
     assert app.handler(event, context) == {"status": "ignored"}
     assert inbox.messages() == []
 
