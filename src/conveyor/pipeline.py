@@ -347,6 +347,9 @@ class Pipeline(Construct):
         declared = _declared_not_production(spec)
         if declared is not None:
             suppress.append({"rule": "CV086", "reason": declared})
+        restricted = _restricted_tags(spec)
+        if restricted is not None:
+            suppress.append({"rule": "CV119", "reason": restricted})
         if suppress:
             pipeline_resource = self.pipeline.node.default_child
             assert isinstance(pipeline_resource, CfnResource)
@@ -811,6 +814,16 @@ def _declared_not_production(spec: Spec) -> str | None:
         f"{', '.join(declared)}: production: false in conveyor.yaml; every production "
         "environment of this pipeline has a manual approval"
     )
+
+
+def _restricted_tags(spec: Spec) -> str | None:
+    """Why CV119 may be suppressed on the pipeline: conveyor.yaml says how the repository
+    restricts who may create the tags that release (source.github.tag_creation), which no
+    template shows. Without that statement the finding stays, and `conveyor validate` warns."""
+    github = spec.source.github
+    if github is None or not github.tags or github.tag_creation is None:
+        return None
+    return f"tags {', '.join(github.tags)}: {github.tag_creation} (source.github.tag_creation)"
 
 
 def _ca_environment(check: HttpCheck) -> dict[str, str]:

@@ -107,6 +107,7 @@ RULE_MODULES = (
     "conveyor.rules.source.placeholder_default",
     "conveyor.rules.source.secret_parameter",
     "conveyor.rules.source.ssm_plain_secret",
+    "conveyor.rules.source.tag_release",
     "conveyor.rules.source.webhook_registration",
 )
 

@@ -409,6 +409,11 @@ PRECISION: dict[str, str] = {
     "Approve-prod and Release-prod), none. Its fixtures cover an alarm gate on a "
     "stage that rolls back on failure and a window on one that bakes (bad), and the gate "
     "on a stage of its own before the deploy stage (good).",
+    "CV119": "New in issue 11: no finding on the corpus (none of its pipelines has a trigger). "
+    "On conveyor's own output it finds validated-service's v* tag filter, true to the letter; "
+    "the example states its repository's tag ruleset in source.github.tag_creation, which the "
+    "pipeline records as the suppression's reason. Low: what limits the risk (who may create "
+    "the tags) is a repository setting no template shows.",
     "CV117": "New in issue 11: no finding on the corpus (none of its pipelines has a "
     "pull-request trigger). Its fixtures cover a pull-request test job sharing a release build "
     "role that may push and pass roles (bad), and one whose role only writes logs (good).",

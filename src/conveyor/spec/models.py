@@ -307,8 +307,22 @@ class GitHubSource(_Model):
         default_factory=list,
         max_length=8,
         description=(
-            "Also start when a tag matching one of these is pushed (release on tag), e.g. v*."
+            "Also start when a tag matching one of these is pushed (release on tag), e.g. v*. "
+            "A tag on any commit of any branch releases that commit: CodePipeline cannot limit "
+            "a tag trigger to a branch. Restrict who may create these tags in the repository, "
+            "and say how in `tag_creation`."
         ),
+    )
+    tag_creation: str | None = Field(
+        None,
+        min_length=10,
+        max_length=300,
+        description=(
+            "How the repository restricts who may create the tags in `tags` (e.g. a GitHub "
+            "ruleset on tags with Restrict creations). The pipeline records it as the reason "
+            "for accepting CV119; without it `conveyor validate` warns."
+        ),
+        examples=["ruleset release-tags: only the release managers may create v* tags"],
     )
     pull_requests: PullRequests | None = Field(
         None,
@@ -331,6 +345,16 @@ class GitHubSource(_Model):
         if value is False:
             return None
         return value
+
+    @model_validator(mode="after")
+    def _tag_creation_needs_tags(self) -> GitHubSource:
+        if self.tag_creation is not None and not self.tags:
+            raise KeyedValueError(
+                "tag_creation says how tags are restricted, but no tags: start the pipeline: "
+                "add the patterns under tags:, or leave tag_creation out",
+                "tag_creation",
+            )
+        return self
 
 
 class S3Source(_Model):

@@ -76,6 +76,7 @@ def concerns(spec: Spec, today: date | None = None) -> list[Concern]:
                 )
     found += _unchecked_releases(spec)
     found += _scans_off(spec)
+    found += _unrestricted_tags(spec)
     found += _production_without_approval(spec)
     found += _plain_http(spec)
     found += _example_domains(spec)
@@ -250,6 +251,29 @@ def _scans_off(spec: Spec) -> list[Concern]:
             "the defaults",
             blocks_deploy=False,
             check_rule="CV085",
+        )
+    ]
+
+
+def _unrestricted_tags(spec: Spec) -> list[Concern]:
+    """Releases on tags with no word on who may create them. A push filter holds tags, or
+    branches (and paths), never both
+    (https://docs.aws.amazon.com/codepipeline/latest/userguide/pipelines-filter.html): a tag
+    on any commit of any branch releases it."""
+    github = spec.source.github
+    if github is None or not github.tags or github.tag_creation is not None:
+        return []
+    patterns = ", ".join(github.tags)
+    return [
+        Concern(
+            "source.github.tags",
+            "tags:",
+            f"anyone who may push a tag matching {patterns} releases the commit it names, on "
+            "any branch, reviewed or not (conveyor check reports CV119): restrict who may "
+            "create these tags in the repository (a GitHub ruleset on tags with Restrict "
+            "creations) and say how in source.github.tag_creation",
+            blocks_deploy=False,
+            check_rule="CV119",
         )
     ]
 
