@@ -289,6 +289,27 @@ def test_an_exposed_port_no_container_can_listen_on_is_none(
     assert detect(tmp_path).port == port
 
 
+@pytest.mark.parametrize(
+    ("expose", "port"),
+    [
+        ("EXPOSE 53/udp", None),
+        ("EXPOSE 53/udp\nEXPOSE 8080", 8080),
+        ("EXPOSE 53/udp 8080/tcp", 8080),
+        ("EXPOSE 9000/TCP", 9000),
+        ("EXPOSE 8000-8010", 8000),
+        ("EXPOSE $PORT 3000", 3000),
+    ],
+)
+def test_the_port_is_the_first_tcp_port_exposed(
+    tmp_path: Path, expose: str, port: int | None
+) -> None:
+    """The service is put behind an Application Load Balancer, which speaks HTTP over TCP: a
+    UDP port (`EXPOSE 53/udp`) is no port for it, and every port on an EXPOSE line counts
+    (https://docs.docker.com/reference/dockerfile/#expose)."""
+    (tmp_path / "Dockerfile").write_text(f"FROM scratch\n{expose}\n")
+    assert detect(tmp_path).port == port
+
+
 def test_a_git_worktree_reads_its_branch_and_the_common_config(tmp_path: Path) -> None:
     # `git worktree add`: .git is a file naming the worktree's folder, whose commondir leads to
     # the main repository's .git, where the remotes are.

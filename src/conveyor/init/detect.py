@@ -209,9 +209,17 @@ def _dockerfile(root: Path) -> tuple[str | None, int | None]:
     for candidate in ("Dockerfile", "docker/Dockerfile", "Containerfile"):
         text = _text(root / candidate, within=root)
         if text is not None:
-            ports = re.findall(r"^\s*EXPOSE\s+(\d+)", text, re.MULTILINE | re.IGNORECASE)
+            lines = re.findall(r"^\s*EXPOSE\s+(.*)$", text, re.MULTILINE | re.IGNORECASE)
+            # EXPOSE <port>[-<port>][/<protocol>], several per line, TCP unless said otherwise
+            # (https://docs.docker.com/reference/dockerfile/#expose). The service goes behind an
+            # Application Load Balancer, which speaks HTTP over TCP: a /udp port is none for it.
+            tcp = (
+                re.fullmatch(r"(\d{1,5})(?:-\d{1,5})?(?:/tcp)?", token, re.IGNORECASE)
+                for line in lines
+                for token in line.split()
+            )
             # The first port a container can listen on; `EXPOSE 99999` or 5,000 digits is not one.
-            valid = (int(p) for p in ports if len(p) <= 5 and 1 <= int(p) <= 65535)
+            valid = (int(m.group(1)) for m in tcp if m and 1 <= int(m.group(1)) <= 65535)
             return candidate, next(valid, None)
     return None, None
 
