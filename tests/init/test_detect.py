@@ -325,3 +325,14 @@ def test_a_git_worktree_reads_its_branch_and_the_common_config(tmp_path: Path) -
     found = detect(root)
     assert found.branch == "feature/x"
     assert found.remote is not None and found.remote.repo == "acme/web"
+
+
+def test_a_python_version_of_thousands_of_digits_is_no_version(tmp_path: Path) -> None:
+    """A hostile pyproject's requires-python of 5,000 digits is not echoed into the written
+    conveyor.yaml's comment (one line of 5,000 characters): no Python 3 minor has four digits."""
+    (tmp_path / "pyproject.toml").write_text(
+        f'[project]\nname = "x"\nrequires-python = ">=3.{"9" * 5000}"\n'
+    )
+    assert detect(tmp_path).python_version is None
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\nrequires-python = ">=3.12"\n')
+    assert detect(tmp_path).python_version == "3.12"

@@ -350,5 +350,6 @@ def _python_version(requires: Any) -> str | None:
     """The lowest Python a `requires-python` allows (">=3.12,<4" -> "3.12"), if it says one."""
     if not isinstance(requires, str):
         return None
-    found = re.search(r"(?:>=|~=|==)\s*(3\.\d+)", requires)
+    # At most three digits: a hostile 5,000-digit minor would be echoed into the written file.
+    found = re.search(r"(?:>=|~=|==)\s*(3\.\d{1,3})(?!\d)", requires)
     return found.group(1) if found else None
