@@ -517,12 +517,19 @@ def _unresolved(
 ) -> frozenset[str]:
     """Top-level attributes whose expression reads a local value (directly, or through
     ``each`` of a ``for_each`` over one) and names no resource (``Record.unresolved``)."""
-    unfollowed = [(c, names) for c, names in computed.items() if "." not in c and c not in refs]
-    if not unfollowed:
-        return frozenset()
-    local_each = any(e.startswith("local.") for e in each)
-    prefixes = ("local.", "each.") if local_each else ("local.",)
-    return frozenset(c for c, names in unfollowed if any(n.startswith(prefixes) for n in names))
+    out: list[str] = []
+    prefixes: tuple[str, ...] = ()
+    for c, names in computed.items():
+        if "." in c or c in refs:
+            continue
+        if not prefixes:
+            local_each = any(e.startswith("local.") for e in each)
+            prefixes = ("local.", "each.") if local_each else ("local.",)
+        for n in names:
+            if n.startswith(prefixes):
+                out.append(c)
+                break
+    return frozenset(out)
 
 
 def _with_unknown(

@@ -246,7 +246,7 @@ AFTER_APPLY = " (known after apply)"
 
 
 def unknown(rec: Record, path: tuple[str | int, ...]) -> dict[str, str]:
-    where = ".".join(str(p) for p in path)
+    where = str(path[0]) if len(path) == 1 else ".".join(str(p) for p in path)
     return {"Ref": f"{rec.name}.{where}{AFTER_APPLY}"}
 
 
