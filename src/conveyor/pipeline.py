@@ -501,7 +501,14 @@ class Pipeline(Construct):
             )
         if part.codedeploy_ecs:
             assert ecs_deploy is not None
-            hook = hook_function_name(self.naming, env.name) if env.validation else None
+            # No hook where none can run (CreateService.hook_in_vpc): the appspec names none.
+            hook = (
+                hook_function_name(self.naming, env.name)
+                if env.validation
+                and ecs_deploy.create is not None
+                and ecs_deploy.create.hook_in_vpc
+                else None
+            )
             part.deploy_files = {
                 f"taskdef-{env.name}.json": codedeploy_task_definition(
                     self,

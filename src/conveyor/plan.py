@@ -168,7 +168,8 @@ class RunningService:
     memory_mib: int
     tasks: int
     load_balancer: bool = True
-    nat_gateways: int = 0  # a VPC conveyor creates has one NAT gateway
+    nat_gateways: int = 0  # a VPC conveyor creates has one NAT gateway (private placement)
+    public_tasks: bool = False  # placement: public, a public IPv4 address per task
     domain: str | None = None  # served over HTTPS: an ACM certificate, maybe a Route 53 record
     max_tasks: int | None = None  # auto scaling's maximum; `tasks` is then its minimum
 
@@ -692,7 +693,7 @@ def _deploy_minutes(env: Environment, estimate: _Estimates) -> tuple[float, floa
             target = f"ECS service {ecs.cluster}/{ecs.service}"
         else:
             target = f"Fargate service + ALB ({env.name})"
-        entry = (*_entry_point(env), *_task_count(env))
+        entry = (*_entry_point(env), *_task_count(env), *_network(env))
         if ecs.strategy == "rolling":
             ready = estimate("deploy")
             return ready, ready, (target, *entry)
@@ -733,6 +734,19 @@ def _entry_point(env: Environment) -> tuple[str, ...]:
     return ("plain HTTP on port 80",)
 
 
+def _network(env: Environment) -> tuple[str, ...]:
+    """Where a created service's tasks run and how they reach AWS's services."""
+    create = env.deploy.ecs.create if env.deploy.ecs is not None else None
+    if create is None:
+        return ()
+    where = f"VPC {create.vpc.id}" if create.vpc is not None else "its own VPC"
+    if create.placement == "public":
+        hook = "" if create.hook_in_vpc else "; no NAT gateway"
+        return (f"tasks in public subnets of {where}, a public IPv4 address each{hook}",)
+    nat = ", one NAT gateway" if create.nat_gateways else ""
+    return (f"tasks in private subnets of {where}{nat}",)
+
+
 def _task_count(env: Environment) -> tuple[str, ...]:
     """How many tasks a created service runs: fixed, or scaled between min and max."""
     create = env.deploy.ecs.create if env.deploy.ecs is not None else None
@@ -765,7 +779,8 @@ def _running_services(spec: Spec) -> list[RunningService]:
                     memory_mib=create.memory,
                     tasks=create.scaling.min if create.scaling else create.desired_count,
                     max_tasks=create.scaling.max if create.scaling else None,
-                    nat_gateways=0 if create.vpc is not None else 1,
+                    nat_gateways=create.nat_gateways,
+                    public_tasks=create.placement == "public",
                     domain=create.domain.name if create.domain is not None else None,
                 )
             )

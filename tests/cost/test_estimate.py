@@ -161,3 +161,24 @@ def test_a_scaling_service_is_counted_at_its_minimum_and_shown_at_its_maximum() 
     )
     assert fixed.total_at_max is None
     assert fixed.to_json()["total_monthly_at_max_tasks"] is None
+
+
+def test_public_tasks_pay_an_address_each_instead_of_the_nat_gateway() -> None:
+    """placement: public (issue 15): no NAT gateway line; a public IPv4 address per task beside
+    the load balancer's two, also per task at the scaling maximum."""
+    private = RunningService("staging", cpu=256, memory_mib=512, tasks=2, nat_gateways=1)
+    public = replace(private, nat_gateways=0, public_tasks=True)
+    before = estimate(replace(payments_plan(), services=(private,)), USAGE, PRICES, "us-east-1")
+    after = estimate(replace(payments_plan(), services=(public,)), USAGE, PRICES, "us-east-1")
+    assert not any("NAT" in line.item for line in after.lines)
+    (addresses,) = [line for line in after.lines if "public IPv4" in line.item]
+    assert addresses.item == "public IPv4 addresses (staging: 4)"
+    assert after.by_service()["VPC"] == pytest.approx(4 * HOURS_PER_MONTH * 0.005)
+    saved = HOURS_PER_MONTH * 0.045 + 10 * 0.045 - HOURS_PER_MONTH * 0.005
+    assert before.total - after.total == pytest.approx(saved)
+
+    scaling = replace(public, max_tasks=5)
+    result = estimate(replace(payments_plan(), services=(scaling,)), USAGE, PRICES, "us-east-1")
+    per_task = (0.25 * 0.04 + 0.5 * 0.004 + 0.005) * HOURS_PER_MONTH
+    assert result.total_at_max == pytest.approx(result.total + 3 * per_task)
+    assert "Fargate and task addresses" in "\n".join(result.notes)

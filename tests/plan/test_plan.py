@@ -272,3 +272,30 @@ def test_plan_command_json_lists_conditions_with_their_rules() -> None:
     )
     failure = [c for c in stages["Deploy-prod"]["conditions"] if c["kind"] == "on_failure"]
     assert [(c["result"], c["rules"]) for c in failure] == [("ROLLBACK", [])]
+
+
+def test_the_plan_says_where_created_services_run_and_cost_counts_it() -> None:
+    """Issue 15: validated-service's staging runs NAT-free (placement: public), production in
+    private subnets behind its NAT gateway; plan shows both, cost drops staging's NAT lines."""
+    spec = load_spec(ROOT / "examples" / "validated-service.yaml")
+    result = plan(spec)
+    uses = {
+        stage.name: [use for action in stage.actions for use in action.uses]
+        for stage in result.stages
+    }
+    assert (
+        "tasks in public subnets of its own VPC, a public IPv4 address each; no NAT gateway"
+        in uses["Deploy-staging"]
+    )
+    assert "tasks in private subnets of its own VPC, one NAT gateway" in uses["Deploy-prod"]
+    staging, prod = result.services
+    assert (staging.nat_gateways, staging.public_tasks) == (0, True)
+    assert (prod.nat_gateways, prod.public_tasks) == (1, False)
+    outcome = runner.invoke(
+        app, ["cost", str(ROOT / "examples" / "validated-service.yaml"), "--format", "json"]
+    )
+    assert outcome.exit_code == 0, outcome.output
+    items = [line["item"] for line in json.loads(outcome.output)["lines"]]
+    assert "NAT gateway hours (prod)" in items
+    assert "NAT gateway hours (staging)" not in items
+    assert "public IPv4 addresses (staging: 3)" in items  # the ALB's two and the one task's

@@ -26,7 +26,7 @@ from constructs import Construct
 from conveyor.constructs import acknowledgements, defaults
 from conveyor.constructs.deployment_grants import grant_deployment
 from conveyor.constructs.naming import Naming, camel
-from conveyor.spec.models import CreateService, Domain, EcsDeploy, ExistingVpc
+from conveyor.spec.models import CreateService, Domain, EcsDeploy
 from conveyor.spec.refs import SECRET_REF
 
 # The environment stack's parameter holding the image a release runs: the build's ECR image,
@@ -158,10 +158,15 @@ class FargateWebService(Construct):
         super().__init__(scope, id)
         settings = deploy.create
         assert settings is not None
+        if not settings.hook_in_vpc:
+            # No NAT gateway, no private subnets: a hook in the VPC could reach neither the test
+            # listener nor CodeDeploy (CreateService.hook_in_vpc); the pipeline's validation
+            # after the deploy judges the release instead.
+            hook = None
         self._naming = naming
         self._env = env_name
         vpc = self._vpc(
-            settings.vpc,
+            settings,
             naming=naming,
             env_name=env_name,
             key=key,
@@ -339,8 +344,7 @@ class FargateWebService(Construct):
             ),
             health_check_grace_period=Duration.seconds(60),
             security_groups=[service_group],
-            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
-            assign_public_ip=False,
+            **self._placement(settings),
             propagate_tags=ecs.PropagatedTagSource.SERVICE,
             enable_ecs_managed_tags=True,
             deployment_controller=(
@@ -813,9 +817,26 @@ class FargateWebService(Construct):
         )
         return group
 
+    @staticmethod
+    def _placement(settings: CreateService) -> dict[str, Any]:
+        """Where the tasks run. private: subnets whose traffic out leaves through a NAT gateway.
+        public: public subnets with a public IPv4 address per task, which is how a Fargate task
+        there reaches ECR, CloudWatch Logs and Secrets Manager; its security group still admits
+        the load balancer only (CV122 reports a public task that admits more).
+        https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-task-networking.html"""
+        public = settings.placement == "public"
+        return {
+            "vpc_subnets": ec2.SubnetSelection(
+                subnet_type=(
+                    ec2.SubnetType.PUBLIC if public else ec2.SubnetType.PRIVATE_WITH_EGRESS
+                )
+            ),
+            "assign_public_ip": public,
+        }
+
     def _vpc(
         self,
-        existing: ExistingVpc | None,
+        settings: CreateService,
         *,
         naming: Naming,
         env_name: str,
@@ -823,6 +844,7 @@ class FargateWebService(Construct):
         retention: int,
         production: bool,
     ) -> ec2.IVpc:
+        existing = settings.vpc
         if existing is not None:
             return ec2.Vpc.from_vpc_attributes(
                 self,
@@ -837,13 +859,23 @@ class FargateWebService(Construct):
             "Vpc",
             vpc_name=naming.name("vpc", env_name),
             max_azs=2,
-            nat_gateways=1,
+            # One NAT gateway (hourly plus per GB, https://aws.amazon.com/vpc/pricing/), or
+            # none when the tasks run in public subnets: no private subnet then needs one.
+            nat_gateways=settings.nat_gateways,
             subnet_configuration=[
                 ec2.SubnetConfiguration(
                     name="public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24
                 ),
-                ec2.SubnetConfiguration(
-                    name="private", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=22
+                *(
+                    [
+                        ec2.SubnetConfiguration(
+                            name="private",
+                            subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS,
+                            cidr_mask=22,
+                        )
+                    ]
+                    if settings.placement == "private"
+                    else []
                 ),
             ],
             restrict_default_security_group=False,

@@ -326,8 +326,14 @@ def estimate(plan: Plan, usage: Usage, prices: Prices, region: str) -> Estimate:
                 "GB",
                 price("vpc", "nat_gb"),
             )
-        # The load balancer has a public address in each of its two zones; the NAT gateway one.
-        addresses = (2 if service.load_balancer else 0) + service.nat_gateways
+        # The load balancer has a public address in each of its two zones; the NAT gateway one;
+        # a task in a public subnet one (at the service's minimum count).
+        # https://aws.amazon.com/vpc/pricing/ (public IPv4 addresses, hourly, since 2024-02-01)
+        addresses = (
+            (2 if service.load_balancer else 0)
+            + service.nat_gateways
+            + (service.tasks if service.public_tasks else 0)
+        )
         if addresses:
             add(
                 "VPC",
@@ -361,10 +367,12 @@ def estimate(plan: Plan, usage: Usage, prices: Prices, region: str) -> Estimate:
         per_task = (
             service.cpu / 1024 * price("fargate", "vcpu_hour")
             + service.memory_mib / 1024 * price("fargate", "gb_hour")
+            + (price("vpc", "public_ipv4_hour") if service.public_tasks else 0.0)
         ) * HOURS_PER_MONTH
         extra_at_max += per_task * (service.max_tasks - service.tasks)
         notes.append(
-            f"{service.environment} scales {service.tasks}-{service.max_tasks} tasks: Fargate "
+            f"{service.environment} scales {service.tasks}-{service.max_tasks} tasks: Fargate"
+            f"{' and task addresses' if service.public_tasks else ''} "
             f"{per_task * service.tasks:,.2f} a month at {service.tasks} (counted), "
             f"{per_task * service.max_tasks:,.2f} at {service.max_tasks}."
         )

@@ -77,6 +77,7 @@ RULE_MODULES = (
     "conveyor.rules.logs.retention",
     "conveyor.rules.meta.rain_directives",
     "conveyor.rules.meta.suppression_reason",
+    "conveyor.rules.network.public_task",
     "conveyor.rules.observability.alarm_missing_data",
     "conveyor.rules.observability.deployment_history",
     "conveyor.rules.observability.failure_notifications",

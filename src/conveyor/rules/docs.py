@@ -81,6 +81,10 @@ ADDED_FAILURE_MODES = {
     "elasticloadbalancing:ModifyListener on '*'): one environment's stack reaches another's, "
     "or another app's "
     "(https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-iam-servicerole.html).",
+    "FM127": "A service behind a load balancer whose tasks have public IP addresses (a NAT-free "
+    "network) and whose security group admits the internet on the application port: every "
+    "task answers the world directly, around the load balancer's TLS, rules and logs "
+    "(https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-task-networking.html).",
 }
 
 # What a heuristic rule cannot see even though the failure mode is covered.

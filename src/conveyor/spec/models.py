@@ -674,6 +674,19 @@ class CreateService(_Model):
         examples=["/health"],
     )
     vpc: ExistingVpc | None = Field(None, description="Existing VPC; omit to create one.")
+    placement: Literal["private", "public"] = Field(
+        "private",
+        description=(
+            "Where the tasks run. private: private subnets whose traffic out leaves through a "
+            "NAT gateway (the VPC conveyor creates has one). public: public subnets, each task "
+            "with a public IPv4 address and a security group that admits the load balancer "
+            "only; the VPC conveyor creates then has no NAT gateway and no private subnets "
+            "(its hours and data, about $36 a month, for $3.65 a month per task's address; "
+            "blue/green's pre-traffic validation hook cannot run without a NAT gateway, so the "
+            "pipeline validates after the shift). Production: validate warns. AWS Copilot's "
+            "network.vpc.placement."
+        ),
+    )
     certificate_arn: str | None = Field(
         None,
         pattern=CERTIFICATE_ARN_PATTERN,
@@ -750,6 +763,21 @@ class CreateService(_Model):
     @property
     def https(self) -> bool:
         return self.domain is not None or self.certificate_arn is not None
+
+    @property
+    def nat_gateways(self) -> int:
+        """NAT gateways conveyor creates for the service: one in the VPC it creates, unless the
+        tasks run in public subnets (then none); an existing VPC's are not conveyor's."""
+        return 1 if self.vpc is None and self.placement == "private" else 0
+
+    @property
+    def hook_in_vpc(self) -> bool:
+        """Whether a blue/green validation hook can run inside the VPC: it calls the test
+        listener from private subnets, out through a NAT gateway (the listener admits those
+        addresses), and reports to CodeDeploy over the internet. A function in a VPC never
+        gets a public address, so the NAT-free VPC (public placement, no private subnets)
+        cannot host it. https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc-internet.html"""
+        return self.vpc is not None or self.placement == "private"
 
 
 TrafficShift = Literal["all-at-once", "canary", "linear"]
@@ -1328,7 +1356,7 @@ class Environment(_Model):
         shift = shift_minutes(ecs.traffic, ecs.percent, ecs.minutes)
         check = self.validation
         hook = 0
-        if check is not None:
+        if check is not None and ecs.create is not None and ecs.create.hook_in_vpc:
             seconds = (check.retries + 1) * check.timeout_seconds + check.retries * (
                 check.interval_seconds
             )
@@ -1432,9 +1460,11 @@ class Environment(_Model):
     def _check_fits_its_hook(self) -> Environment:
         check = self.validation
         ecs = self.deploy.ecs
-        codedeploy_hook = (ecs is not None and ecs.strategy == "blue-green") or (
-            self.deploy.lambda_ is not None and check is not None and check.url is not None
-        )
+        codedeploy_hook = (
+            ecs is not None
+            and ecs.strategy == "blue-green"
+            and (ecs.create is None or ecs.create.hook_in_vpc)
+        ) or (self.deploy.lambda_ is not None and check is not None and check.url is not None)
         if codedeploy_hook and check is not None and check.longest_seconds > HOOK_CHECK_SECONDS:
             raise ValueError(
                 f"validate.http can take {check.longest_seconds} s "

@@ -79,6 +79,7 @@ def concerns(spec: Spec, today: date | None = None) -> list[Concern]:
     found += _unrestricted_tags(spec)
     found += _production_without_approval(spec)
     found += _plain_http(spec)
+    found += _public_tasks_in_production(spec)
     found += _example_domains(spec)
     found += _runtimes(spec, today or lambda_runtimes.today())
     found += _handler_runtime(today or lambda_runtimes.today())
@@ -171,6 +172,31 @@ def _plain_http(spec: Spec) -> list[Concern]:
                 "for HTTPS",
                 blocks_deploy=False,
                 check_rule="CV105",
+            )
+        )
+    return found
+
+
+def _public_tasks_in_production(spec: Spec) -> list[Concern]:
+    """A production service whose tasks run in public subnets (create.placement: public):
+    allowed, said. Each task has an address on the internet, and only its security group
+    stands between it and the world; one rule too many (CV122) exposes the app directly."""
+    found: list[Concern] = []
+    for index, env in enumerate(spec.environments):
+        ecs = env.deploy.ecs
+        create = ecs.create if ecs is not None else None
+        if create is None or create.placement != "public" or not env.is_production:
+            continue
+        nat = ", in a VPC without a NAT gateway" if create.vpc is None else ""
+        found.append(
+            Concern(
+                f"environments[{index}].deploy.ecs.create.placement",
+                "public",
+                f"{env.name} is production and its tasks run in public subnets, each with a "
+                f"public IPv4 address{nat}: only their security group keeps the internet out "
+                "(conveyor admits the load balancer alone); write placement: private to keep "
+                "production's tasks off the internet",
+                blocks_deploy=False,
             )
         )
     return found
