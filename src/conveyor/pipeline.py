@@ -47,6 +47,7 @@ from conveyor.constructs.environment_stack import (
     EnvironmentStack,
     ca_environment,
     hook_function_name,
+    vpc_validator_name,
 )
 from conveyor.constructs.execution_watch import ExecutionWatch
 from conveyor.constructs.foreign_account import ForeignAccount
@@ -183,6 +184,9 @@ class Pipeline(Construct):
         self._registry_users: list[codebuild.IProject] = []
         # (stage, action, function) of each Lambda invoke action, for cdk-nag acknowledgements.
         self._invocations: list[tuple[str, str, lambda_.IFunction]] = []
+        # (stage, action, function name) of the Validate actions that invoke an environment
+        # stack's in-VPC validator by name (an internal service).
+        self._vpc_invocations: list[tuple[str, str, str]] = []
         self.notifications = notifications = Notifications(
             self,
             "Notifications",
@@ -362,6 +366,10 @@ class Pipeline(Construct):
         for stage, action, function in self._invocations:
             acknowledgements.lambda_invoke_action(
                 self.pipeline.node.find_child(stage).node.find_child(action), function
+            )
+        for stage, action, name in self._vpc_invocations:
+            acknowledgements.vpc_validator_invocation(
+                self.pipeline.node.find_child(stage).node.find_child(action), name
             )
         for project in projects:
             acknowledgements.artifact_access(project, store.bucket)
@@ -708,6 +716,23 @@ class Pipeline(Construct):
             base = part.check_url()
             assert base is not None
             url = f"{base}{check.path}"
+        parameters: dict[str, Any] = {
+            "url": url,
+            "expect_status": check.expect,
+            "body_contains": check.body_contains,
+            "retries": check.retries,
+            "interval_seconds": check.interval_seconds,
+            "timeout_seconds": check.timeout_seconds,
+        }
+        if check.server_name is not None:
+            parameters["server_name"] = check.server_name
+        ecs_deploy = env.deploy.ecs
+        if (
+            ecs_deploy is not None
+            and ecs_deploy.create is not None
+            and not ecs_deploy.create.public
+        ):
+            return self._vpc_validation(part, parameters, run_order=run_order)
         validator = HandlerFunction(
             self,
             f"Validate{camel(env.name)}",
@@ -732,16 +757,6 @@ class Pipeline(Construct):
             "codepipeline:PutJobSuccessResult/PutJobFailureResult support no resource-level "
             "permissions",
         )
-        parameters: dict[str, Any] = {
-            "url": url,
-            "expect_status": check.expect,
-            "body_contains": check.body_contains,
-            "retries": check.retries,
-            "interval_seconds": check.interval_seconds,
-            "timeout_seconds": check.timeout_seconds,
-        }
-        if check.server_name is not None:
-            parameters["server_name"] = check.server_name
         self._invocations.append((stage_name(env.name), "Validate", function))
         return actions.LambdaInvokeAction(
             action_name="Validate",
@@ -749,6 +764,26 @@ class Pipeline(Construct):
             user_parameters=parameters,
             run_order=run_order,
         )
+
+    def _vpc_validation(
+        self, part: EnvironmentParts, parameters: dict[str, Any], *, run_order: int
+    ) -> codepipeline.IAction:
+        """An internal service's check runs in its VPC: the environment's stack holds the
+        function (environment_stack.vpc_validator_name), this action invokes it by name, in
+        this account (the spec keeps internal services in the pipeline's account)."""
+        name = vpc_validator_name(self.naming, part.env.name)
+        arn = f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{Aws.ACCOUNT_ID}:function:{name}"
+        function = lambda_.Function.from_function_arn(
+            self, f"VpcValidator{camel(part.env.name)}", arn
+        )
+        action = actions.LambdaInvokeAction(
+            action_name="Validate",
+            lambda_=function,
+            user_parameters=parameters,
+            run_order=run_order,
+        )
+        self._vpc_invocations.append((stage_name(part.env.name), "Validate", name))
+        return action
 
     def _alarms(self, projects: list[codebuild.IProject]) -> None:
         """prevents FM73: failed and stuck executions, failed builds, each to the primary topic."""

@@ -744,7 +744,8 @@ def _network(env: Environment) -> tuple[str, ...]:
         hook = "" if create.hook_in_vpc else "; no NAT gateway"
         return (f"tasks in public subnets of {where}, a public IPv4 address each{hook}",)
     nat = ", one NAT gateway" if create.nat_gateways else ""
-    return (f"tasks in private subnets of {where}{nat}",)
+    internal = () if create.public else ("internal load balancer: reachable from the VPC only",)
+    return (f"tasks in private subnets of {where}{nat}", *internal)
 
 
 def _task_count(env: Environment) -> tuple[str, ...]:

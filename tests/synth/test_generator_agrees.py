@@ -82,6 +82,7 @@ def created_services(draw: st.DrawFn) -> dict[str, Any]:
         **_maybe(draw, "health_check_path", st.sampled_from(["/health", "/healthz"])),
         **_maybe(draw, "env", st.just({"LOG_LEVEL": "info"})),
         **_maybe(draw, "placement", st.sampled_from(["private", "public"])),
+        **_maybe(draw, "public", st.booleans()),
     }
 
 

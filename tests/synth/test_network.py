@@ -128,3 +128,48 @@ def test_nat_free_blue_green_has_no_in_vpc_hook_and_the_pipeline_validates(
     result = check_paths(sorted(blue_green_public.glob("*.template.json")))
     assert result.errors == []
     assert [(f.rule, f.resource, f.message) for f in result.findings] == []
+
+
+def test_an_internal_load_balancer_sits_in_private_subnets_and_admits_the_vpc(
+    synthesized: dict[str, Synthesized],
+) -> None:
+    for stack in ("ledger-staging", "ledger-prod"):
+        template = synthesized["internal-service"].templates[stack]
+        (balancer,) = _of(template, "AWS::ElasticLoadBalancingV2::LoadBalancer").values()
+        assert balancer["Properties"]["Scheme"] == "internal"
+        subnets = _of(template, "AWS::EC2::Subnet")
+        private = {k for k, s in subnets.items() if not s["Properties"]["MapPublicIpOnLaunch"]}
+        assert {ref["Ref"] for ref in balancer["Properties"]["Subnets"]} == private
+        (group,) = balancer["Properties"]["SecurityGroups"]
+        rules = template["Resources"][group["Fn::GetAtt"][0]]["Properties"]["SecurityGroupIngress"]
+        (vpc,) = _of(template, "AWS::EC2::VPC").values()
+        assert vpc["Properties"]["CidrBlock"] == "10.0.0.0/16"
+        # A literal range, so cdk-nag's EC23 can judge the rules (it fails on a token).
+        assert rules and all(rule["CidrIp"] == "10.0.0.0/16" for rule in rules)
+
+
+def test_the_pipeline_validates_an_internal_service_from_a_function_in_its_vpc(
+    synthesized: dict[str, Synthesized],
+) -> None:
+    ledger = synthesized["internal-service"]
+    for env in ("staging", "prod"):
+        template = ledger.templates[f"ledger-{env}"]
+        (validator,) = [
+            f["Properties"]
+            for f in _of(template, "AWS::Lambda::Function").values()
+            if f["Properties"].get("FunctionName") == f"ledger-validate-http-{env}-vpc"
+        ]
+        subnets = {ref["Ref"] for ref in validator["VpcConfig"]["SubnetIds"]}
+        assert all("private" in subnet for subnet in subnets)
+        (stage,) = [
+            s for s in ledger.pipeline()["Properties"]["Stages"] if s["Name"] == f"Deploy-{env}"
+        ]
+        (validate,) = [a for a in stage["Actions"] if a["Name"] == "Validate"]
+        assert f"function:ledger-validate-http-{env}-vpc" in json.dumps(
+            validate["Configuration"]["FunctionName"]
+        )
+    # No validator of an internal service runs outside a VPC, in the pipeline's stack.
+    assert not any(
+        "validate-http" in str(f["Properties"].get("FunctionName"))
+        for f in _of(ledger.template, "AWS::Lambda::Function").values()
+    )

@@ -78,6 +78,24 @@ def lambda_invoke_action(scope: IConstruct, function: IConstruct) -> None:
     )
 
 
+def vpc_validator_invocation(scope: IConstruct, name: str) -> None:
+    """The role of a Validate action that invokes an environment stack's in-VPC validator by
+    its name (CDK grants the function and its versions, and lambda:ListFunctions)."""
+    acknowledge(
+        scope,
+        f"IAM5[Resource::arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function:"
+        f"{name}:*]",
+        "invoke permission on the versions of the environment's own validation function (CDK "
+        "grant)",
+    )
+    acknowledge(
+        scope,
+        "IAM5[Resource::*]",
+        "lambda:ListFunctions, added by CDK's Lambda invoke action, supports no resource-level "
+        "permissions; invocation is limited to the validation function",
+    )
+
+
 def function_versions(scope: IConstruct, function: IConstruct, reason: str) -> None:
     """Grants on `function` and its versions/aliases (`<Arn>:*`)."""
     stack = cdk.Stack.of(scope)

@@ -120,6 +120,10 @@ def existing_service(scope: Construct, id: str, *, cluster: str, service: str) -
     )
 
 
+# The range of the VPC conveyor creates (CDK's default, written out): a literal, so the rules
+# admitting it (an internal load balancer's) are literal too, which cdk-nag's EC23 can judge.
+CREATED_VPC_CIDR = "10.0.0.0/16"
+
 # The test listener of blue/green deployments serves the new version before users get it.
 TEST_PORT = 9000
 CODEDEPLOY_IMAGE_PLACEHOLDER = "<IMAGE1_NAME>"
@@ -135,6 +139,7 @@ class FargateWebService(Construct):
     """
 
     target: EcsTarget
+    vpc: ec2.IVpc
 
     def __init__(
         self,
@@ -173,6 +178,7 @@ class FargateWebService(Construct):
             retention=log_retention_days,
             production=production,
         )
+        self.vpc = vpc
         cluster = ecs.Cluster(
             self,
             "Cluster",
@@ -255,26 +261,36 @@ class FargateWebService(Construct):
         )
 
         alb_group = ec2.SecurityGroup(
-            self, "AlbSecurityGroup", vpc=vpc, description="Public entry to the load balancer"
+            self,
+            "AlbSecurityGroup",
+            vpc=vpc,
+            description=(
+                "Public entry to the load balancer"
+                if settings.public
+                else "Entry to the internal load balancer from the VPC"
+            ),
         )
         service_group = ec2.SecurityGroup(
             self, "ServiceSecurityGroup", vpc=vpc, description="Tasks, reachable from the ALB only"
         )
         https = settings.https
         port = 443 if https else 80
+        # An internal load balancer (public: false) admits the VPC's own range only.
+        clients = ec2.Peer.any_ipv4() if settings.public else ec2.Peer.ipv4(_vpc_cidr(settings))
         alb_group.add_ingress_rule(
-            ec2.Peer.any_ipv4(), ec2.Port.tcp(port), "Public web entry point of the service"
+            clients,
+            ec2.Port.tcp(port),
+            "Web entry point of the service" + ("" if settings.public else " inside the VPC"),
         )
         if https:
-            alb_group.add_ingress_rule(
-                ec2.Peer.any_ipv4(), ec2.Port.tcp(80), "Plain HTTP, redirected to HTTPS"
+            alb_group.add_ingress_rule(clients, ec2.Port.tcp(80), "Plain HTTP, redirected to HTTPS")
+        if settings.public:
+            acknowledgements.acknowledge(
+                alb_group,
+                "EC23",
+                "the load balancer is the service's public entry point; the tasks accept "
+                "traffic from the load balancer only",
             )
-        acknowledgements.acknowledge(
-            alb_group,
-            "EC23",
-            "the load balancer is the service's public entry point; the tasks accept traffic "
-            "from the load balancer only",
-        )
         service_group.add_ingress_rule(
             alb_group, ec2.Port.tcp(settings.port), "Load balancer to the application port"
         )
@@ -282,11 +298,18 @@ class FargateWebService(Construct):
             self,
             "LoadBalancer",
             vpc=vpc,
-            internet_facing=True,
+            # public: false: scheme internal, in the private subnets; its DNS name resolves to
+            # private addresses, reachable from the VPC (and networks routed to it) only.
+            # https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#load-balancer-scheme
+            internet_facing=settings.public,
             load_balancer_name=naming.name("alb", env_name, max_length=32),
             security_group=alb_group,
             drop_invalid_header_fields=True,
-            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC),
+            vpc_subnets=ec2.SubnetSelection(
+                subnet_type=(
+                    ec2.SubnetType.PUBLIC if settings.public else ec2.SubnetType.PRIVATE_WITH_EGRESS
+                )
+            ),
         )
         alb.log_access_logs(access_logs, prefix=f"alb/{naming.name('alb', env_name)}")
         certificates = self._certificates(settings, env_name) if https else None
@@ -433,7 +456,7 @@ class FargateWebService(Construct):
             )
             _suppress_plain_http(production_listener, plain_http_reason)
             _suppress_plain_http(test_listener, plain_http_reason)
-            for cidr in self._test_cidrs(settings.test_cidrs, vpc):
+            for cidr in self._test_cidrs(settings, vpc):
                 # The test listener serves unreleased versions: never to the world (cdk-nag
                 # EC23), only to the NAT addresses the validation hook calls from.
                 alb_group.add_ingress_rule(
@@ -694,7 +717,11 @@ class FargateWebService(Construct):
             options["linear_configuration"] = shift
         return options
 
-    def _test_cidrs(self, given: list[str], vpc: ec2.IVpc) -> list[str]:
+    def _test_cidrs(self, settings: CreateService, vpc: ec2.IVpc) -> list[str]:
+        given = settings.test_cidrs
+        if not settings.public:
+            # An internal load balancer: the hook in the VPC calls it from a private address.
+            return [*given, _vpc_cidr(settings)]
         if given:
             return given
         # A VPC conveyor created: its NAT gateways' addresses, where in-VPC hooks call from.
@@ -853,11 +880,13 @@ class FargateWebService(Construct):
                 availability_zones=existing.availability_zones,
                 public_subnet_ids=existing.public_subnets,
                 private_subnet_ids=existing.private_subnets,
+                vpc_cidr_block=existing.cidr,
             )
         vpc = ec2.Vpc(
             self,
             "Vpc",
             vpc_name=naming.name("vpc", env_name),
+            ip_addresses=ec2.IpAddresses.cidr(CREATED_VPC_CIDR),
             max_azs=2,
             # One NAT gateway (hourly plus per GB, https://aws.amazon.com/vpc/pricing/), or
             # none when the tasks run in public subnets: no private subnet then needs one.
@@ -897,6 +926,15 @@ class FargateWebService(Construct):
 
     def _secrets(self, env: dict[str, str]) -> dict[str, ecs.Secret]:
         return container_secrets(self, env)
+
+
+def _vpc_cidr(settings: CreateService) -> str:
+    """The service's VPC range: the existing VPC's (the spec requires it for an internal
+    service), or the one conveyor gives the VPC it creates."""
+    if settings.vpc is not None:
+        assert settings.vpc.cidr is not None
+        return settings.vpc.cidr
+    return CREATED_VPC_CIDR
 
 
 def _suppress_plain_http(listener: elbv2.ApplicationListener, reason: str | None) -> None:

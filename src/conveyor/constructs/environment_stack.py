@@ -30,7 +30,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns_subscriptions as sns_subscriptions
 from constructs import Construct
 
-from conveyor.constructs import defaults, feature_flags
+from conveyor.constructs import acknowledgements, defaults, feature_flags
 from conveyor.constructs.artifact_store import AccessLogBucket
 from conveyor.constructs.ecs_service import (
     ECR_DIGEST_PATTERN,
@@ -39,6 +39,7 @@ from conveyor.constructs.ecs_service import (
     FargateWebService,
 )
 from conveyor.constructs.handler_function import HandlerFunction
+from conveyor.constructs.idempotency_table import IdempotencyTable
 from conveyor.constructs.lambda_target import (
     CODE_BUCKET_PARAMETER,
     CODE_KEY_PARAMETER,
@@ -66,6 +67,12 @@ def environment_stack_name(naming: Naming, env: Environment) -> str:
 def hook_function_name(naming: Naming, env_name: str) -> str:
     """The validation hook's function name (CodeDeploy's appspec names it)."""
     return naming.name("validate-http", f"{env_name}-hook")
+
+
+def vpc_validator_name(naming: Naming, env_name: str) -> str:
+    """The function that validates an internal service from inside its VPC (the pipeline's
+    Validate action invokes it by this name)."""
+    return naming.name("validate-http", f"{env_name}-vpc")
 
 
 def ca_environment(check: HttpCheck) -> dict[str, str]:
@@ -258,12 +265,61 @@ class EnvironmentStack(AccountStack):
                 else None
             ),
         )
+        if check is not None and ecs_deploy.create is not None and not ecs_deploy.create.public:
+            self._vpc_validator(check, self.web.vpc)
         target = self.web.target
         CfnOutput(self, "ServiceName", value=target.service_name)
         if target.url is not None:
             CfnOutput(self, URL_OUTPUT, value=target.url)
         if target.load_balancer_url is not None:
             CfnOutput(self, LOAD_BALANCER_URL_OUTPUT, value=target.load_balancer_url)
+
+    def _vpc_validator(self, check: HttpCheck, vpc: ec2.IVpc) -> None:
+        """The pipeline's validation of an internal service (create.public: false), run from
+        the VPC's private subnets: a function outside the VPC cannot reach an internal load
+        balancer, whose name resolves to private addresses. It reports to CodePipeline through
+        the NAT gateway. The pipeline's Validate action invokes it by name (no reference
+        between the stacks); the check's settings arrive as the action's UserParameters.
+        https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#load-balancer-scheme
+        https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc-internet.html
+        https://docs.aws.amazon.com/codepipeline/latest/userguide/actions-invoke-lambda-function.html"""
+        env = self.env_spec
+        validator = HandlerFunction(
+            self,
+            "VpcValidator",
+            handler="validate_http",
+            naming=self.naming,
+            env_name=f"{env.name}-vpc",
+            key=self.key,
+            log_retention_days=self.spec.retention.log_days,
+            production=env.is_production,
+            environment=ca_environment(check),
+            timeout=Duration.minutes(10),
+            description=f"conveyor {self.naming.app}: validates {env.name} from its VPC",
+            vpc=vpc,
+        )
+        # Its decision per job is kept like the pipeline's validator's (issue 17/2), in a
+        # table of this stack: the pipeline's table and key are the pipeline stack's.
+        IdempotencyTable(
+            self,
+            "Idempotency",
+            naming=self.naming,
+            key=self.key,
+            production=env.is_production,
+            env_name=env.name,
+        ).grant(validator.function)
+        validator.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["codepipeline:PutJobSuccessResult", "codepipeline:PutJobFailureResult"],
+                resources=["*"],
+            )
+        )
+        acknowledgements.acknowledge(
+            validator,
+            "IAM5[Resource::*]",
+            "codepipeline:PutJobSuccessResult/PutJobFailureResult support no resource-level "
+            "permissions",
+        )
 
     def _repository(self) -> ecr.IRepository:
         """The pipeline's image repository, by name: in the pipeline's account, which is this

@@ -35,14 +35,22 @@ class IdempotencyTable(Construct):
     table: dynamodb.TableV2
 
     def __init__(
-        self, scope: Construct, id: str, *, naming: Naming, key: kms.Key, production: bool
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        naming: Naming,
+        key: kms.Key,
+        production: bool,
+        env_name: str | None = None,
     ) -> None:
         super().__init__(scope, id)
         self._key = key
         self.table = defaults.table(
             self,
             "Table",
-            name=naming.name("idempotency"),
+            # The pipeline's, or an environment stack's own (its in-VPC validator's).
+            name=naming.name("idempotency", env_name),
             key=key,
             production=production,
             partition_key=PARTITION_KEY,

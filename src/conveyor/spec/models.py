@@ -540,6 +540,13 @@ class ExistingVpc(_Model):
     availability_zones: list[str] = Field(min_length=2)
     public_subnets: list[str] = Field(min_length=2)
     private_subnets: list[str] = Field(min_length=2)
+    cidr: str | None = Field(
+        None,
+        pattern=r"^\d{1,3}(\.\d{1,3}){3}/\d{1,2}$",
+        description="The VPC's IPv4 range: who may reach an internal load balancer "
+        "(create.public: false), which then needs it.",
+        examples=["10.0.0.0/16"],
+    )
 
     @model_validator(mode="after")
     def _subnets_match_zones(self) -> ExistingVpc:
@@ -687,6 +694,15 @@ class CreateService(_Model):
             "network.vpc.placement."
         ),
     )
+    public: bool = Field(
+        True,
+        description=(
+            "false: an internal load balancer in the private subnets, reachable from inside "
+            "the VPC only (its security group admits the VPC's range); the pipeline validates "
+            "the service from a function in the VPC. Needs placement: private; no tests: job "
+            "(CodeBuild runs outside the VPC)."
+        ),
+    )
     certificate_arn: str | None = Field(
         None,
         pattern=CERTIFICATE_ARN_PATTERN,
@@ -752,6 +768,21 @@ class CreateService(_Model):
                 "desired_count and scaling both set the task count: remove desired_count "
                 "(scaling.min and scaling.max decide)",
                 "desired_count",
+            )
+        if not self.public and self.placement == "public":
+            # The internal load balancer and the validation function live in private subnets;
+            # the function reports to CodePipeline through the NAT gateway.
+            raise KeyedValueError(
+                "public: false keeps the service inside the VPC, and its validation runs there "
+                "and reports out through the NAT gateway of the private subnets: remove "
+                "placement: public (or public: false)",
+                "public",
+            )
+        if not self.public and self.vpc is not None and self.vpc.cidr is None:
+            raise KeyedValueError(
+                "an internal load balancer admits the VPC's range, which conveyor cannot look "
+                "up: add cidr: <the VPC's IPv4 range, e.g. 10.0.0.0/16> to vpc",
+                "vpc",
             )
         if self.plain_http is not None and (self.domain or self.certificate_arn):
             raise KeyedValueError(
@@ -1414,6 +1445,34 @@ class Environment(_Model):
                 "deploy",
                 "ecs",
                 "create",
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _internal_service_is_reached_from_the_vpc(self) -> Environment:
+        """An internal load balancer answers inside its VPC only: the validation runs from a
+        function there (same account as the pipeline, which invokes it); a tests: job runs
+        in CodeBuild outside the VPC and could not reach it."""
+        ecs = self.deploy.ecs
+        create = ecs.create if ecs is not None else None
+        if create is None or create.public:
+            return self
+        if self.account is not None:
+            raise KeyedValueError(
+                "an internal service (public: false) is validated by a function in its VPC that "
+                "the pipeline invokes in its own account; in another account write public: true "
+                "(or deploy this environment in the pipeline's account)",
+                "deploy",
+                "ecs",
+                "create",
+                "public",
+            )
+        if self.tests is not None:
+            raise KeyedValueError(
+                "tests: runs in CodeBuild outside the VPC, and this service's load balancer is "
+                "internal (public: false), reachable from the VPC only: remove tests (validate: "
+                "checks the service from inside the VPC) or write public: true",
+                "tests",
             )
         return self
 
