@@ -115,6 +115,10 @@ PARTLY_VISIBLE = {
     "FM123": "CV113 finds a CodeDeploy action's deployment group by its literal "
     "DeploymentGroupName in the templates checked in the same run.",
     "FM80": "CV090: tags applied to the whole stack at deploy time are not in the template.",
+    "FM127": "CV122 judges security groups the template defines; a group of another stack "
+    "(an id, Fn::ImportValue) is not visible. On Terraform plans and Pulumi exports security "
+    "groups are not mapped yet (aws_security_group, aws_vpc_security_group_ingress_rule), so "
+    "there it reports nothing.",
 }
 
 
@@ -421,6 +425,13 @@ PRECISION: dict[str, str] = {
     "CV117": "New in issue 11: no finding on the corpus (none of its pipelines has a "
     "pull-request trigger). Its fixtures cover a pull-request test job sharing a release build "
     "role that may push and pass roles (bad), and one whose role only writes logs (good).",
+    "CV122": "New in issue 15: no finding on the corpus. Six of its ECS services behind a load "
+    "balancer run with public addresses: five take their security group from another stack "
+    "(Fn::ImportValue: not judged), and widdix's fargate/service-cluster-alb admits the load "
+    "balancer's security group only (not reported, true). Its fixtures cover a range open to "
+    "0.0.0.0/0 around the container port (bad) and a public task admitting the load balancer "
+    "only beside an open port the task does not listen on and a private service (good); on "
+    "conveyor's own output (placement: public) it finds nothing.",
 }
 # Findings and templates per rule on the corpus (the precision report's "after" column, issue
 # 16's closing note): the evidence of every rule not reviewed finding by finding above.

@@ -16,7 +16,8 @@ of the template whose GroupId references them. The ports judged are the containe
 service's load balancers (and of its task definition when this template defines it); a rule
 for all protocols (-1) covers every port. Not judged: security groups of another stack (given
 by id or import), prefix lists, and services without a load balancer (a task that serves the
-internet directly on purpose).
+internet directly on purpose). Terraform plans and Pulumi exports map the service but not yet
+its security groups, so there the rule reports nothing.
 """
 
 from __future__ import annotations
