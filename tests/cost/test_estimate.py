@@ -6,6 +6,8 @@ import json
 import re
 from dataclasses import replace
 from importlib import resources
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -182,3 +184,54 @@ def test_public_tasks_pay_an_address_each_instead_of_the_nat_gateway() -> None:
     per_task = (0.25 * 0.04 + 0.5 * 0.004 + 0.005) * HOURS_PER_MONTH
     assert result.total_at_max == pytest.approx(result.total + 3 * per_task)
     assert "Fargate and task addresses" in "\n".join(result.notes)
+
+
+def _bundled_with(**changes: Any) -> dict[str, Any]:
+    raw: dict[str, Any] = json.loads(
+        resources.files("conveyor.cost").joinpath("prices.json").read_text()
+    )
+    raw.update(changes)
+    return raw
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{"x": ' + "9" * 5000 + "}", r"mine\.json: a number of 5,000 digits"),
+        ("[" * 100_000 + "]" * 100_000, r"mine\.json: nested too deeply"),
+        ('{"a": "caf\xe9"}', r"mine\.json: not UTF-8"),
+    ],
+    ids=["digits", "deep", "latin-1"],
+)
+def test_a_hostile_price_file_is_an_error_not_a_traceback(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    path = tmp_path / "mine.json"
+    path.write_bytes(text.encode("latin-1"))
+    with pytest.raises(PricesError, match=expected):
+        Prices.from_file(path)
+
+
+def test_an_endless_price_file_is_read_only_up_to_a_limit() -> None:
+    with pytest.raises(PricesError, match=r"/dev/zero: larger than 1,000,000 bytes"):
+        Prices.from_file(Path("/dev/zero"))
+
+
+@pytest.mark.parametrize("value", ["free", [1], True, float("nan"), float("inf"), -1])
+def test_a_price_that_is_no_finite_amount_is_named(value: object) -> None:
+    raw = _bundled_with()
+    raw["services"]["codepipeline"]["prices"]["v2_action_minute"] = value
+    prices = Prices.parse(raw, origin="mine.json")
+    with pytest.raises(PricesError, match=r"mine\.json: codepipeline\.v2_action_minute"):
+        estimate(payments_plan(), USAGE, prices, "us-east-1")
+
+
+@pytest.mark.parametrize(
+    "region", [{"multiplier": "x"}, {"overrides": {"codepipeline.v2_action_minute": "x"}}]
+)
+def test_a_region_multiplier_or_override_that_is_no_amount_is_named(
+    region: dict[str, Any],
+) -> None:
+    prices = Prices.parse(_bundled_with(regions={"eu-west-1": region}), origin="mine.json")
+    with pytest.raises(PricesError, match=r"mine\.json: regions\.eu-west-1"):
+        estimate(payments_plan(), USAGE, prices, "eu-west-1")

@@ -155,7 +155,12 @@ def cost(
     try:
         result = estimate(plan(loaded), usage, prices, chosen_region)
     except PricesError as exc:
-        fail(f"{exc}: add it to {prices_file or 'the price file'}")
+        missing = str(exc).startswith("no price for")
+        fail(
+            f"{exc}: add it to {prices_file or 'the price file'}"
+            if missing
+            else f"{exc} (--prices)"
+        )
 
     if fmt is Format.json:
         typer.echo(json.dumps(result.to_json(), indent=2))
