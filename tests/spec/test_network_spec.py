@@ -96,3 +96,12 @@ def test_validate_warns_about_public_tasks_in_production_only() -> None:
     assert not concern.blocks_deploy
     staging = parse_spec(spec("          placement: public"))
     assert [c for c in concerns(staging) if c.path.endswith(".placement")] == []
+
+
+def test_validate_says_nat_free_blue_green_validates_after_the_shift() -> None:
+    loaded = parse_spec(spec("          placement: public", strategy="blue-green"))
+    (concern,) = [c for c in concerns(loaded) if c.path.endswith(".placement")]
+    assert "no validation hook before traffic moves" in concern.message
+    assert "write placement: private" in concern.message
+    rolling = parse_spec(spec("          placement: public"))
+    assert [c for c in concerns(rolling) if c.path.endswith(".placement")] == []

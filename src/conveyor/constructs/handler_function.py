@@ -156,8 +156,10 @@ class HandlerFunction(Construct):
             timeout=timeout,
             environment=dict(sorted(environment.items())),
             log_group=logs,
-            # Only CodeDeploy hooks run in the VPC: they call the test listener, which admits the
-            # VPC's NAT addresses only.
+            # Only validation runs in a VPC: blue/green hooks call the test listener, which
+            # admits the VPC's NAT addresses (or, internal, its range), and an internal
+            # service's validator its internal load balancer; both report out through the NAT
+            # gateway of the private subnets.
             vpc=vpc,
             vpc_subnets=(
                 ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS) if vpc else None

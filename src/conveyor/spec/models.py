@@ -730,7 +730,8 @@ class CreateService(_Model):
         default_factory=list,
         description=(
             "Blue/green: who may reach the test listener. Defaults to the NAT addresses of the "
-            "VPC conveyor creates; required with an existing VPC. Never 0.0.0.0/0."
+            "VPC conveyor creates (an internal service's: the VPC's range); required with an "
+            "existing VPC. Never 0.0.0.0/0."
         ),
     )
 

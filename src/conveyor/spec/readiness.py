@@ -185,7 +185,21 @@ def _public_tasks_in_production(spec: Spec) -> list[Concern]:
     for index, env in enumerate(spec.environments):
         ecs = env.deploy.ecs
         create = ecs.create if ecs is not None else None
-        if create is None or create.placement != "public" or not env.is_production:
+        if create is None or create.placement != "public":
+            continue
+        if ecs is not None and ecs.strategy != "rolling" and not create.hook_in_vpc:
+            found.append(
+                Concern(
+                    f"environments[{index}].deploy.ecs.create.placement",
+                    "public",
+                    f"{env.name}'s {ecs.strategy} deployment has no validation hook before "
+                    "traffic moves: without a NAT gateway no function in the VPC can call the "
+                    "test listener, so the pipeline validates after the shift (a failure rolls "
+                    "the stage back); write placement: private to check before users see it",
+                    blocks_deploy=False,
+                )
+            )
+        if not env.is_production:
             continue
         nat = ", in a VPC without a NAT gateway" if create.vpc is None else ""
         found.append(
