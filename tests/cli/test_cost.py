@@ -142,3 +142,19 @@ def test_the_documented_example_table_is_what_cost_prints() -> None:
     documented = dict(re.findall(r"^\| ([A-Za-z0-9 ]+) \| ([0-9.]+) \|$", page, re.M))
     assert documented == {k: f"{v:.2f}" for k, v in data["services"].items()}
     assert f"| **total** | **{data['total_monthly']:.2f}** |" in page
+
+
+def test_the_documented_payments_network_saving_is_what_cost_prints(tmp_path: Path) -> None:
+    """docs/commands/cost.md: payments before and after staging's placement: public (issue 15's
+    closing note)."""
+    payments = ROOT / "examples" / "payments.yaml"
+    text = payments.read_text()
+    private = "create: {port: 8080, health_check_path: /health, desired_count: 2}"
+    assert text.count(private) == 1  # staging's service
+    nat_free = tmp_path / "payments.yaml"
+    nat_free.write_text(text.replace(private, private[:-1] + ", placement: public}"))
+    page = (ROOT / "docs" / "commands" / "cost.md").read_text()
+    for spec, label in ((payments, "both environments private"), (nat_free, "staging `placement")):
+        data = json.loads(runner.invoke(app, ["cost", str(spec), "--format", "json"]).stdout)
+        row = next(line for line in page.splitlines() if line.startswith(f"| {label}"))
+        assert row.endswith(f"| {data['services']['VPC']:.2f} | {data['total_monthly']:.2f} |"), row
