@@ -81,6 +81,10 @@ ADDED_FAILURE_MODES = {
     "elasticloadbalancing:ModifyListener on '*'): one environment's stack reaches another's, "
     "or another app's "
     "(https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-iam-servicerole.html).",
+    "FM126": "A CodePipeline action in another region with no artifact store in that region "
+    "(a single ArtifactStore, or ArtifactStores without the action's region): CloudFormation "
+    "cannot create or update the pipeline "
+    "(https://docs.aws.amazon.com/codepipeline/latest/userguide/actions-create-cross-region.html).",
     "FM127": "A service behind a load balancer whose tasks have public IP addresses (a NAT-free "
     "network) and whose security group admits the internet on the application port: every "
     "task answers the world directly, around the load balancer's TLS, rules and logs "
@@ -406,6 +410,11 @@ PRECISION: dict[str, str] = {
     "CloudFormation service role security-group rule changes, and ADF lambda:UpdateFunctionCode "
     "and DeleteFunction, on '*'); conveyor's own pre-fix environment, bootstrap and pipeline "
     "stack roles are true cases.",
+    "CV121": "New in issue 10: no finding on the corpus (none of its 32 pipeline templates "
+    "declares ArtifactStores or a cross-region action). Its fixtures cover a us-west-2 "
+    "CloudFormation action with only the pipeline's own region in ArtifactStores (bad) and "
+    "the same action with a store for us-west-2 (good); conveyor's own pipelines, whose "
+    "actions carry no Region, pass.",
     "CV116": "New in issue 11: no finding on the corpus (none of its pipelines has a "
     "pull-request trigger). Its fixtures cover a pull-request pipeline with an ECS deploy (bad) "
     "and a build-only pull-request pipeline beside a push pipeline that deploys (good); on "

@@ -1284,6 +1284,17 @@ class Environment(_Model):
         ),
         examples=["123456789012"],
     )
+    region: str | None = Field(
+        None,
+        pattern=r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$",
+        description=(
+            "AWS region to deploy into; defaults to the pipeline's region, the only one "
+            "conveyor generates today: another region needs the pipeline's artifact store, "
+            "the image and the Lambda package there, which are not generated yet "
+            "(docs/pipelines.md, 'Other regions')."
+        ),
+        examples=["eu-west-1"],
+    )
     approval: bool | None = Field(
         None,
         description=(
@@ -1940,6 +1951,7 @@ class Spec(_Model):
                     f"{self.app}-artifacts-<account>-<region>, {bucket} characters; S3 allows "
                     "63: shorten app or suffix"
                 )
+        self._check_regions()
         self._check_name_lengths()
         self._check_conditions()
         self._check_paths_keep_the_spec()
@@ -1961,6 +1973,42 @@ class Spec(_Model):
                 "region): add region: eu-west-1 (your region) at the top"
             )
         return self
+
+    def _check_regions(self) -> None:
+        """An environment in another region is refused until conveyor generates what such an
+        action needs: CodePipeline runs a cross-region action from an artifact store in the
+        action's region (one per region in ArtifactStores,
+        https://docs.aws.amazon.com/codepipeline/latest/userguide/actions-create-cross-region.html),
+        ECS pulls the image from a registry in its own region (replication is a registry
+        setting, one per region and account, shared by every app there:
+        https://docs.aws.amazon.com/AmazonECR/latest/userguide/registry-settings.html), and a
+        function's code must be in a bucket of the function's region
+        (S3Bucket, https://docs.aws.amazon.com/lambda/latest/api/API_FunctionCode.html).
+        Refusing here keeps conveyor from writing a pipeline that fails at deploy."""
+        for index, env in enumerate(self.environments):
+            if env.region is None:
+                continue
+            if self.pipeline_region is None:
+                raise KeyedValueError(
+                    "an environment's region must be the pipeline's, which conveyor cannot "
+                    f"tell: add region: {env.region} at the top",
+                    "environments",
+                    index,
+                    "region",
+                )
+            if env.region != self.pipeline_region:
+                raise KeyedValueError(
+                    f"{env.region} is not the pipeline's region ({self.pipeline_region}), and "
+                    "conveyor deploys only there: an environment in another region needs the "
+                    "artifact store, the image and the Lambda package in that region, which "
+                    "are not generated yet (docs/pipelines.md, 'Other regions'). Remove "
+                    f"region: (or write {self.pipeline_region}), or give {env.name!r} its own "
+                    f"conveyor.yaml whose pipeline runs in {env.region} (region: "
+                    f"{env.region} at its top)",
+                    "environments",
+                    index,
+                    "region",
+                )
 
     def _check_tags(self) -> None:
         """AWS tag rules, checked here rather than failing at deploy time (FM80)."""
