@@ -230,3 +230,31 @@ def test_resource_text_is_json_dumps_of_its_properties(properties: dict[Any, Any
     ctx = Context(template, Options())
     assert ctx.text("R") == json.dumps(properties, default=str)
     assert ctx.text("R") is ctx.text("R")  # encoded once per resource
+
+
+def test_a_finding_the_engine_makes_is_a_plain_frozen_finding() -> None:
+    import dataclasses
+    import pickle
+
+    from conveyor.rules.model import Finding, make_finding
+
+    values = (
+        "CV012",
+        Severity.MEDIUM,
+        "t.json",
+        "Topic",
+        "Resources.Topic",
+        3,
+        "m",
+        "fix",
+        ("FM08",),
+    )
+    made = make_finding(*values, key="k")
+    built = Finding(*values, key="k")
+    assert type(made) is Finding
+    assert made == built and hash(made) == hash(built) and repr(made) == repr(built)
+    # What a --jobs worker sends back (our own bytes, in the test).
+    assert pickle.loads(pickle.dumps(made)) == built  # noqa: S301
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.line = 4  # type: ignore[misc]
+    assert dataclasses.replace(made, reason="why").reason == "why"

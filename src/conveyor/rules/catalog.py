@@ -1,12 +1,31 @@
 """Every rule, in id order. A rule is a module with a ``RULE``; listing them here (rather than
 scanning packages at run time) keeps start-up fast and the set explicit. A test checks that no
-rule module is missing from this list."""
+rule module is missing from this list.
+
+A check imports only the rule modules its templates call for: ``rules/index.py`` (written by
+``python -m conveyor.rules.catalog`` from the modules' rules; a test holds it to them) names each
+module's rule id and the resource types its check reads, so a template of SNS topics imports the
+fifteen modules for topics and whole templates, not all of them (importing every rule was 125
+million instructions, a tenth of checking issue 18's 0.8 MB template of nested conditions).
+``RULES`` and ``BY_ID`` import every rule, when first read.
+"""
 
 from __future__ import annotations
 
 import importlib
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from conveyor.rules.engine import RuleSet
+from conveyor.rules.index import INDEX
 from conveyor.rules.model import Rule
+
+if TYPE_CHECKING:
+    RULES: tuple[Rule, ...]
+    BY_ID: dict[str, Rule]
 
 RULE_MODULES = (
     "conveyor.rules.codebuild.build_cache",
@@ -114,17 +133,126 @@ RULE_MODULES = (
 )
 
 
-def _load() -> tuple[Rule, ...]:
-    rules = []
-    for name in RULE_MODULES:
-        module = importlib.import_module(name)
-        rule: Rule = module.RULE
-        if module.__doc__ and not rule.doc:
-            object.__setattr__(rule, "doc", module.__doc__.strip())
-        rules.append(rule)
-    return tuple(sorted(rules, key=lambda r: r.id))
+RULE_IDS: frozenset[str] = frozenset(
+    entry[0] for module, entry in INDEX.items() if module in RULE_MODULES
+)
 
 
-RULES: tuple[Rule, ...] = _load()
-RULE_IDS: frozenset[str] = frozenset(r.id for r in RULES)
-BY_ID: dict[str, Rule] = {r.id: r for r in RULES}
+def rule_of(module: str) -> Rule:
+    """The ``RULE`` of a rule module, imported on first use; its docstring is the rule's doc."""
+    loaded = importlib.import_module(module)
+    rule: Rule = loaded.RULE
+    if loaded.__doc__ and not rule.doc:
+        object.__setattr__(rule, "doc", loaded.__doc__.strip())
+    return rule
+
+
+def _by_id(rules: Sequence[Rule]) -> list[Rule]:
+    return sorted(rules, key=lambda r: r.id)
+
+
+class CatalogRules(RuleSet):
+    """Every rule of the catalog, each module imported the first time a template holds a type
+    its rule reads; the rules that check whole templates or every resource (``*``) at once. A
+    module the index does not list yet (a new rule, before the index is written again) is
+    imported at once and dispatched by its rule's own types: a stale index costs time, never a
+    finding."""
+
+    def __init__(self) -> None:
+        super().__init__(())
+        self._modules: dict[str, list[str]] = {}
+        unindexed: list[Rule] = []
+        for module in RULE_MODULES:
+            entry = INDEX.get(module)
+            if entry is None:
+                unindexed.append(rule_of(module))
+                continue
+            _, types = entry
+            if not types:
+                self.template_rules.append(rule_of(module))
+            for rtype in types:
+                self._modules.setdefault(rtype, []).append(module)
+        self._unindexed = RuleSet(unindexed)
+        self.template_rules = _by_id([*self.template_rules, *self._unindexed.template_rules])
+
+    @property
+    def rules(self) -> Sequence[Rule]:
+        return _every_rule()
+
+    def for_type(self, rtype: str) -> list[Rule]:
+        found = self.by_type.get(rtype)
+        if found is None:
+            found = self.by_type[rtype] = _by_id(
+                [
+                    *(rule_of(m) for m in self._modules.get(rtype, ())),
+                    *self._unindexed.for_type(rtype),
+                ]
+            )
+        return found
+
+
+def _every_rule() -> tuple[Rule, ...]:
+    loaded: tuple[Rule, ...] | None = globals().get("RULES")
+    if loaded is None:
+        loaded = tuple(_by_id([rule_of(m) for m in RULE_MODULES]))
+        globals().update(RULES=loaded, BY_ID={r.id: r for r in loaded})
+    return loaded
+
+
+def __getattr__(name: str) -> Any:
+    # Every rule, imported when first asked for (the docs, SARIF's rule list, a forking run):
+    # a check imports only the rules its templates need (CatalogRules).
+    if name in {"RULES", "BY_ID"}:
+        _every_rule()
+        return globals()[name]
+    raise AttributeError(f"module 'conveyor.rules.catalog' has no attribute {name!r}")
+
+
+def current_index() -> dict[str, tuple[str, tuple[str, ...]]]:
+    """What ``rules/index.py`` should hold for the rule modules as they are."""
+    index: dict[str, tuple[str, tuple[str, ...]]] = {}
+    for module in RULE_MODULES:
+        rule = rule_of(module)
+        index[module] = (rule.id, rule.resource_types if rule.check is not None else ())
+    return index
+
+
+def index_source() -> str:
+    """The text of ``rules/index.py`` (as ``ruff format`` leaves it)."""
+    lines = [
+        '"""Written by ``python -m conveyor.rules.catalog`` from the rule modules (do not edit; a',
+        "test checks it is current): each module's rule id and the resource types its check reads,",
+        'none for a rule that checks the whole template. What a check imports (catalog.py)."""',
+        "",
+        "INDEX: dict[str, tuple[str, tuple[str, ...]]] = {",
+    ]
+    for module, (rule_id, types) in current_index().items():
+        quoted = [json.dumps(t) for t in types]
+        inline = f"({quoted[0]},)" if len(quoted) == 1 else f"({', '.join(quoted)})"
+        line = f"    {json.dumps(module)}: ({json.dumps(rule_id)}, {inline}),"
+        if len(line) <= 100:
+            lines.append(line)
+            continue
+        lines.append(f"    {json.dumps(module)}: (")
+        lines.append(f"        {json.dumps(rule_id)},")
+        if len(f"        {inline},") <= 100:
+            lines.append(f"        {inline},")
+        else:
+            lines += ["        (", *(f"            {q}," for q in quoted), "        ),"]
+        lines.append("    ),")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    if argv:
+        print("usage: python -m conveyor.rules.catalog (writes src/conveyor/rules/index.py)")
+        return 0 if argv[0] in ("-h", "--help") else 2
+    target = Path(__file__).with_name("index.py")
+    target.write_text(index_source(), encoding="utf-8")
+    print(f"wrote {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -6,19 +6,19 @@ and files go on.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from conveyor import lambda_runtimes
 from conveyor.rules.bounds import MEMORY_LIMIT_MIB, TIME_LIMIT, Overtime
 from conveyor.rules.deployed import Watch
-from conveyor.rules.model import FileError, FileResult, Finding, Hit, Rule
+from conveyor.rules.model import FileError, FileResult, Hit, Rule, make_finding
 from conveyor.rules.relations import Relations
 from conveyor.rules.suppression import suppressions
 from conveyor.rules.template import Resource, Template, TemplateError
@@ -107,21 +107,30 @@ def _encoder() -> Callable[[Any], str]:
 _ENCODE = _encoder()
 
 
-@dataclass
 class RuleSet:
-    rules: Sequence[Rule]
-    by_type: dict[str, list[Rule]] = field(init=False)
-    template_rules: list[Rule] = field(init=False)
+    """The rules a check runs, by the resource type their check reads (``*``: every type), and
+    those that check the whole template; in id order, the order their findings are placed in.
+    ``runner.default_rules`` is the catalog's lazy set (``catalog.CatalogRules``): it imports a
+    rule's module the first time a template holds one of its types."""
 
-    def __post_init__(self) -> None:
-        self.by_type = {}
-        self.template_rules = []
-        for rule in self.rules:
+    def __init__(self, rules: Iterable[Rule]) -> None:
+        self._rules = list(rules)
+        self.by_type: dict[str, list[Rule]] = {}
+        self.template_rules: list[Rule] = []
+        for rule in self._rules:
             if rule.check_template is not None:
                 self.template_rules.append(rule)
             if rule.check is not None:
                 for rtype in rule.resource_types:
                     self.by_type.setdefault(rtype, []).append(rule)
+
+    @property
+    def rules(self) -> Sequence[Rule]:
+        return self._rules
+
+    def for_type(self, rtype: str) -> list[Rule]:
+        """The rules whose check reads resources of ``rtype`` (not the ``*`` ones)."""
+        return self.by_type.get(rtype, [])
 
     @cached_property
     def ids(self) -> frozenset[str]:
@@ -150,7 +159,7 @@ def check_template(
     hits: list[tuple[Rule, Hit]] = []
     if deadline is None:
         deadline = time.monotonic() + options.time_limit
-    wildcard = rules.by_type.get("*", [])
+    wildcard = rules.for_type("*")
     # The rules to run per resource type, --ignore applied: worked out once per type, not once
     # per resource.
     active: dict[str, list[Rule]] = {}
@@ -163,7 +172,7 @@ def check_template(
             if for_type is None:
                 for_type = active[res.type] = [
                     rule
-                    for rule in rules.by_type.get(res.type, []) + wildcard
+                    for rule in rules.for_type(res.type) + wildcard
                     if rule.id not in options.ignore and rule.check is not None
                 ]
             for rule in for_type:
@@ -247,14 +256,15 @@ def _place(
 ) -> None:
     top = {s.rule: s.reason for s in suppressions(template.data.get("Metadata")) if s.valid}
     resources = template.resources
-    # Worked out once per resource, not once per finding: where it lives as text, the rules
-    # its metadata suppresses, and the line of each path a rule reported.
-    prefixes: dict[str, str] = {}
-    suppressed_by: dict[str, dict[str, str]] = {}
+    file = template.file
+    # Worked out once per resource, not once per finding: where it lives as text and the rules
+    # its metadata suppresses (none without metadata); and the line of each path a rule reported.
+    owners: dict[str, tuple[str, dict[str, str]]] = {}
     lines: dict[tuple[str, str], int] = {}
     seen: set[tuple[str, str, str, str]] = set()
     for rule, hit in hits:
-        key = (rule.id, hit.resource, hit.path, hit.message)
+        rule_id = rule.id
+        key = (rule_id, hit.resource, hit.path, hit.message)
         if key in seen:
             continue
         seen.add(key)
@@ -265,40 +275,43 @@ def _place(
             line = lines.get((lid, hit.path))
             if line is None:
                 line = lines[lid, hit.path] = template.resource_line(res, hit.path)
-            prefix = prefixes.get(lid)
-            if prefix is None:
-                prefix = prefixes[lid] = ".".join(str(p) for p in res.path)
-                suppressed_by[lid] = {
-                    s.rule: s.reason for s in suppressions(res.data.get("Metadata")) if s.valid
-                }
+            owner = owners.get(lid)
+            if owner is None:
+                metadata = res.data.get("Metadata")
+                owner = owners[lid] = (
+                    ".".join(map(str, res.path)),
+                    {s.rule: s.reason for s in suppressions(metadata) if s.valid}
+                    if metadata
+                    else _NO_SUPPRESSIONS,
+                )
+            prefix, suppressed_by = owner
             path = f"{prefix}.{hit.path}" if hit.path else prefix
-            if rule.id != "CV000":
-                reason = suppressed_by[lid].get(rule.id, "")
+            if rule_id != "CV000" and suppressed_by:
+                reason = suppressed_by.get(rule_id, "")
         else:
             parts = tuple(int(p) if p.isdigit() else p for p in hit.path.split(".") if p)
             line = template.line(parts) if parts else 1
             path = hit.path
-        if not reason and rule.id != "CV000":
-            reason = top.get(rule.id, "")
-        finding = Finding(
-            rule=rule.id,
-            severity=rule.severity,
-            file=template.file,
-            resource=hit.resource,
-            path=path,
-            line=line,
-            message=hit.message,
-            fix=rule.fix_cloudformation,
-            failure_modes=rule.failure_modes,
-            key=hit.key,
+        if not reason and top and rule_id != "CV000":
+            reason = top.get(rule_id, "")
+        finding = make_finding(
+            rule_id,
+            rule.severity,
+            file,
+            hit.resource,
+            path,
+            line,
+            hit.message,
+            rule.fix_cloudformation,
+            rule.failure_modes,
+            reason.strip() if reason else "",
+            hit.key,
         )
-        if reason:
-            result.suppressed.append(_with_reason(finding, reason))
-        else:
-            result.findings.append(finding)
-    result.findings.sort(key=lambda f: (f.line, f.rule, f.resource))
-    result.suppressed.sort(key=lambda f: (f.line, f.rule, f.resource))
+        (result.suppressed if reason else result.findings).append(finding)
+    result.findings.sort(key=_BY_LINE)
+    result.suppressed.sort(key=_BY_LINE)
 
 
-def _with_reason(finding: Finding, reason: str) -> Finding:
-    return dataclasses.replace(finding, reason=reason.strip())
+_NO_SUPPRESSIONS: dict[str, str] = {}
+# (line, rule, resource): the order findings are reported in.
+_BY_LINE = attrgetter("line", "rule", "resource")

@@ -73,9 +73,10 @@ class Target:
 
 @lru_cache(maxsize=1)
 def default_rules() -> RuleSet:
-    from conveyor.rules.catalog import RULES
+    """Every rule of the catalog; a rule's module is imported when a template first needs it."""
+    from conveyor.rules.catalog import CatalogRules
 
-    return RuleSet(RULES)
+    return CatalogRules()
 
 
 def discover(
@@ -395,7 +396,8 @@ def run(targets: Sequence[Target], options: Options, *, jobs: int = 1) -> list[F
             _check_alone(t, options) if _isolate(t) else check_target(t, options, rules)
             for t in targets
         ]
-    default_rules()  # import the rules once, before forking, so workers share them
+    # Import every rule once, before forking, so workers share them.
+    _ = default_rules().rules
     return _Pool(targets, options, jobs).run()
 
 
