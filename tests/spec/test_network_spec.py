@@ -105,3 +105,49 @@ def test_validate_says_nat_free_blue_green_validates_after_the_shift() -> None:
     assert "write placement: private" in concern.message
     rolling = parse_spec(spec("          placement: public"))
     assert [c for c in concerns(rolling) if c.path.endswith(".placement")] == []
+
+
+@pytest.mark.parametrize(
+    ("public", "private", "where", "fragment"),
+    [
+        (
+            "[subnet-0a1b2c3d, subnet-XYZ]",
+            "[subnet-8c9d0e1f, subnet-2a3b4c5d]",
+            "public_subnets[1]",
+            "not a subnet id",
+        ),
+        (
+            "[subnet-0a1b2c3d, subnet-4e5f6a7b]",
+            "[subnet-8c9d0e1f, subnet-2a3b4c5d, subnet-6e7f8a9b]",
+            "private_subnets",
+            "one subnet per",
+        ),
+        (
+            "[subnet-0a1b2c3d, subnet-0a1b2c3d]",
+            "[subnet-8c9d0e1f, subnet-2a3b4c5d]",
+            "public_subnets[1]",
+            "listed twice",
+        ),
+        (
+            "[subnet-0a1b2c3d, subnet-4e5f6a7b]",
+            "[subnet-8c9d0e1f, subnet-4e5f6a7b]",
+            "private_subnets[1]",
+            "public and as private",
+        ),
+    ],
+)
+def test_existing_subnet_ids_are_checked_at_their_index(
+    public: str, private: str, where: str, fragment: str
+) -> None:
+    vpc = (
+        "          vpc:\n"
+        "            id: vpc-0a1b2c3d4e5f67890\n"
+        "            availability_zones: [eu-west-1a, eu-west-1b]\n"
+        f"            public_subnets: {public}\n"
+        f"            private_subnets: {private}"
+    )
+    with pytest.raises(SpecError) as caught:
+        parse_spec(spec(vpc), "conveyor.yaml")
+    message = str(caught.value)
+    assert f"environments[0].deploy.ecs.create.vpc.{where}" in message
+    assert fragment in message

@@ -553,11 +553,32 @@ class ExistingVpc(_Model):
         zones = len(self.availability_zones)
         for field in ("public_subnets", "private_subnets"):
             subnets: list[str] = getattr(self, field)
-            if len(subnets) != zones:
-                raise ValueError(f"{field} needs one subnet per availability zone ({zones})")
-            for subnet in subnets:
+            for index, subnet in enumerate(subnets):
                 if not re.fullmatch(r"subnet-[0-9a-f]{8,17}", subnet):
-                    raise ValueError(f"{subnet!r} in {field} is not a subnet id (subnet-…)")
+                    raise KeyedValueError(
+                        f"{subnet!r} is not a subnet id: write subnet- and 8 or 17 hexadecimal "
+                        "digits, e.g. subnet-0a1b2c3d4e5f67890",
+                        field,
+                        index,
+                    )
+            if len(subnets) != zones:
+                raise KeyedValueError(
+                    f"{field} needs one subnet per availability zone ({zones}, in the order of "
+                    "availability_zones)",
+                    field,
+                )
+        _listed_once(self.public_subnets, "public_subnets", "subnet ")
+        _listed_once(self.private_subnets, "private_subnets", "subnet ")
+        for index, subnet in enumerate(self.private_subnets):
+            if subnet in self.public_subnets:
+                # A subnet routes either through an internet gateway or not: tasks and the load
+                # balancer would share one network path whatever the placement says.
+                raise KeyedValueError(
+                    f"{subnet!r} is listed as public and as private; a subnet is one or the "
+                    "other (its route table decides): keep it in one list",
+                    "private_subnets",
+                    index,
+                )
         return self
 
 
