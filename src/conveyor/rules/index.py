@@ -21,6 +21,10 @@ INDEX: dict[str, tuple[str, tuple[str, ...]]] = {
         ("AWS::CodePipeline::Pipeline",),
     ),
     "conveyor.rules.deploy.container_logs": ("CV078", ("AWS::ECS::TaskDefinition",)),
+    "conveyor.rules.deploy.cross_region_artifact_store": (
+        "CV121",
+        ("AWS::CodePipeline::Pipeline",),
+    ),
     "conveyor.rules.deploy.ecs_blue_green": (
         "CV071",
         ("AWS::ECS::Service", "AWS::CodeDeploy::DeploymentGroup"),
