@@ -956,3 +956,32 @@ def test_the_reader_holds_a_window_of_the_report_not_the_report(
         tracemalloc.stop()
     assert summary(findings) == [("LAST", "high")]
     assert peak < 200_000, f"peak {peak:,} bytes for a {len(text):,}-character report"
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        # The C decoder recurses per level: RecursionError, not a JSONDecodeError.
+        ("[" * 100_000 + "]" * 100_000, "a value is nested too deeply to read"),
+        # Python refuses int() of more than 4,300 digits with a ValueError (CVE-2020-10735).
+        ("1" * 5_000, "a number has more digits than Python reads (4,300)"),
+    ],
+)
+@pytest.mark.parametrize(
+    "where",
+    [
+        '{"runs": [{"tool": {"driver": {"name": "T"}}, "results": [{"ruleId": "A", '
+        '"properties": {"x": %s}}]}]}',
+        '{"runs": [{"tool": {"driver": {"name": "T"}}, "results": [], "notes": %s}]}',
+        '{"runs": [%s]}',
+        '{"runs": [{"tool": {"driver": {"name": "T", "rules": [{"id": "A", "properties": '
+        '{"security-severity": %s}}]}}, "results": []}]}',
+    ],
+)
+def test_values_the_decoder_cannot_hold_are_unreadable_not_a_crash(
+    where: str, value: str, problem: str
+) -> None:
+    # Hostile SARIF (review of issue 17): these escaped the reader as RecursionError and
+    # ValueError, so the gate failed with "Scan gate error" naming no report instead of
+    # counting this one report as unreadable beside the others.
+    assert refused(where % value) == f"is not valid JSON for the gate: {problem}"

@@ -280,7 +280,18 @@ def test_entry_expiring_today_still_applies(pipeline: Pipeline, context: FakeCon
     assert pipeline.reported()[0] == "PutJobSuccessResult"
 
 
-@pytest.mark.parametrize("raw", [b"{not json", b'{"allow": {}}', b"[]"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"{not json",
+        b'{"allow": {}}',
+        b"[]",
+        # Past the decoder's recursion limit and Python's 4,300-digit int limit: an allow-list
+        # problem, not a crash that says "Scan gate error" (issue 17 review).
+        b'{"allow": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+        b'{"allow": [], "n": ' + b"1" * 5_000 + b"}",
+    ],
+)
 def test_malformed_allow_list_blocks(pipeline: Pipeline, context: FakeContext, raw: bytes) -> None:
     pipeline.upload_scans(tools=("pip-audit",), allowlist=raw)
     pipeline.expect()

@@ -100,6 +100,10 @@ def load_allowlist(raw: bytes, today: date) -> tuple[list[AllowEntry], list[str]
         document = json.loads(raw.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return [], [f"{ALLOWLIST_PATH} is not valid JSON ({exc})"]
+    except RecursionError:
+        return [], [f"{ALLOWLIST_PATH} is not valid JSON for the gate (nested too deeply)"]
+    except ValueError:  # int() refuses more than 4,300 digits (sys.get_int_max_str_digits)
+        return [], [f"{ALLOWLIST_PATH} is not valid JSON for the gate (a number > 4,300 digits)"]
     entries = _map(document).get("allow")
     if not isinstance(entries, list):
         return [], [f'{ALLOWLIST_PATH} must be {{"allow": [...]}}']

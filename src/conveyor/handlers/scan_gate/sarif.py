@@ -132,6 +132,19 @@ class JsonStream:
                 if self._read_more(len(self._text) - self._pos):
                     continue
                 raise UnreadableError(f"is not valid JSON ({exc.msg})") from exc
+            except RecursionError as exc:
+                # The C decoder recurses once per level of nesting; a hostile report must be
+                # one unreadable report, not a crash that names none (issue 17 review).
+                raise UnreadableError(
+                    "is not valid JSON for the gate: a value is nested too deeply to read"
+                ) from exc
+            except ValueError as exc:
+                # int() refuses more than 4,300 digits (sys.get_int_max_str_digits):
+                # https://docs.python.org/3/library/stdtypes.html#int-max-str-digits
+                raise UnreadableError(
+                    "is not valid JSON for the gate: a number has more digits than Python "
+                    "reads (4,300)"
+                ) from exc
             # A number that ends with the window may go on in the next chunk.
             if end == len(self._text) and self._read_more(len(self._text) - self._pos):
                 continue
