@@ -310,6 +310,32 @@ def test_credentials_and_query_never_reach_the_report_or_logs(
         assert secret not in logs
 
 
+@pytest.mark.parametrize("character", ["\x01", "\x7f", " ", "\x00"])
+def test_a_url_with_a_control_character_is_refused_without_its_secrets(
+    server: str,
+    codepipeline: Stubbed,
+    context: FakeContext,
+    capsys: pytest.CaptureFixture[str],
+    character: str,
+) -> None:
+    """Issue 17/6, review: http.client refuses such a URL with a message quoting the request
+    target (path and query) through repr(), which escapes the control character, so the
+    query no longer matched the secret to redact and reached the job failure and the logs."""
+    expect_failure(codepipeline)
+    url = f"{server}/ok?token=SUPERSECRET{character}x"
+
+    app.handler(job_event({"url": url, "retries": 0}), context)
+
+    failure = reported_failure(codepipeline)
+    logs = capsys.readouterr().out
+    assert failure["type"] == "ConfigurationError"
+    assert (
+        '"url" must not contain spaces or control characters; percent-encode them (a space is '
+        f"%20), got '{server}/ok'" in failure["message"]
+    )
+    assert "SUPERSECRET" not in failure["message"] + logs
+
+
 def test_credentials_in_the_url_are_sent_as_basic_auth(
     server: str, codepipeline: Stubbed, context: FakeContext
 ) -> None:

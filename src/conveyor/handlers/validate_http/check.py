@@ -27,6 +27,9 @@ CA_VARIABLE = "VALIDATE_CA_CERTIFICATE"
 # Shorter values are hidden only where they stand in the URL; anywhere else they would
 # blank out ordinary words of the message.
 _SHORTEST_SECRET = 4
+# What http.client refuses in a request target (http/client.py,
+# _contains_disallowed_url_pchar_re).
+_UNSENDABLE = re.compile("[\x00-\x20\x7f]")
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?)+$")
 
 
@@ -82,6 +85,13 @@ def _url(value: object) -> str:
     if parts.scheme not in http_check.ALLOWED_SCHEMES or not hostname:
         raise ParameterError(
             f'"url" must be an http:// or https:// URL, got {display_url(value)!r}'
+        )
+    if _UNSENDABLE.search(value.strip()):
+        # http.client refuses such a URL at every attempt, quoting the request target through
+        # repr(): the escaped query no longer matches the secret to redact (issue 17/6 review).
+        raise ParameterError(
+            '"url" must not contain spaces or control characters; percent-encode them '
+            f"(a space is %20), got {display_url(value)!r}"
         )
     return value.strip()
 
