@@ -332,6 +332,31 @@ def test_duplicate_eventbridge_delivery_sends_one_email(
     assert again == first
 
 
+def test_one_event_reaches_every_topic_whose_rule_matched_it(
+    codepipeline: Stubber,
+    inbox: Inbox,
+    context: FakeContext,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Review of issue 17/9: one EventBridge event matched by two rules (developers' and
+    security's notices) reaches two notify functions with the same event id, and both share
+    the pipeline's idempotency table. Keyed on the event id alone, the second function found
+    the first one's record and its team never got the notice."""
+    security = Inbox.for_new_topic("payments-security")
+    stub_execution(codepipeline)
+    stub_execution(codepipeline)
+    event = load_event("notify", "pipeline-execution-failed.json")
+
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "payments-notify-developers")
+    app.handler(event, context)
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "payments-notify-security")
+    monkeypatch.setenv("TOPIC_ARN", security.topic_arn)
+    app.handler(json.loads(json.dumps(event)), context)
+
+    assert len(inbox.messages()) == 1
+    assert len(security.messages()) == 1
+
+
 def test_a_different_event_with_the_same_content_is_still_sent(
     codepipeline: Stubber, inbox: Inbox, context: FakeContext
 ) -> None:

@@ -411,12 +411,15 @@ def handler(event: object, context: object) -> dict[str, Any]:
         detail_type = _map(event).get("detail-type")
         logger.info("ignored", extra={"detail_type": str(detail_type)[:200]})
         return {"status": "ignored"}
-    # EventBridge delivers at least once: a second delivery of the same event (same id) gets
-    # the first result instead of a second email (issue 17/9).
+    # EventBridge delivers at least once: a second delivery of the same event (same id) to the
+    # same topic gets the first result instead of a second email (issue 17/9). The topic is part
+    # of the key: one event matched by two rules (developers', security's) reaches two notify
+    # functions with the same id, and they share the pipeline's idempotency table.
+    # https://docs.aws.amazon.com/eventbridge/latest/ref/overiew-event-structure.html
     return common.run_once(
         lambda: publish(notice, config),
         scope="notify",
-        key=envelope.get_id,
+        key=f"{config.topic_arn}#{envelope.get_id}",
         context=context,
         expires_after_seconds=DUPLICATE_WINDOW_SECONDS,
     )
