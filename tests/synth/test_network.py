@@ -173,3 +173,21 @@ def test_the_pipeline_validates_an_internal_service_from_a_function_in_its_vpc(
         "validate-http" in str(f["Properties"].get("FunctionName"))
         for f in _of(ledger.template, "AWS::Lambda::Function").values()
     )
+
+
+def test_an_internal_services_validator_keeps_its_decisions_in_its_own_table(
+    synthesized: dict[str, Synthesized],
+) -> None:
+    for env in ("staging", "prod"):
+        template = synthesized["internal-service"].templates[f"ledger-{env}"]
+        (table,) = _of(template, "AWS::DynamoDB::GlobalTable").values()
+        assert table["Properties"]["TableName"] == f"ledger-idempotency-{env}"
+        (validator,) = [
+            f["Properties"]
+            for f in _of(template, "AWS::Lambda::Function").values()
+            if f["Properties"].get("FunctionName") == f"ledger-validate-http-{env}-vpc"
+        ]
+        variables = validator["Environment"]["Variables"]
+        assert variables["IDEMPOTENCY_TABLE_NAME"] == {
+            "Ref": next(iter(_of(template, "AWS::DynamoDB::GlobalTable")))
+        }
