@@ -144,7 +144,8 @@ def _may_hard_code(text: str) -> bool:
 
 
 def check(res: Resource, ctx: Context) -> Iterator[Hit]:
-    if not _may_hard_code(ctx.text(res.logical_id)):
+    # No properties, no literal (and no text to encode: many resources have none).
+    if not res.properties or not _may_hard_code(ctx.text(res.logical_id)):
         return
     for path, text in sorted(
         # Principals name other parties' accounts (AWS service accounts such as the ELB log

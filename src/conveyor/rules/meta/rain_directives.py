@@ -42,7 +42,7 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
             "checked: run rain pkg and check its output",
         )
         return
-    if _MARK not in ctx.text(res.logical_id):
+    if not res.properties or _MARK not in ctx.text(res.logical_id):
         return
     found = _directive(res)
     if found is not None:

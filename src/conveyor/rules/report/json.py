@@ -81,15 +81,6 @@ def dumps_indented(value: Any) -> str:
     return "".join(parts)
 
 
-# One finding, as an item of a list that is a member of the top-level object (json.dumps's
-# indentation at that depth: items at 4 spaces, their members at 6, failure modes at 8).
-_FINDING = (
-    '{{\n      "rule": {},\n      "severity": {},\n      "file": {},\n      "resource": {},'
-    '\n      "path": {},\n      "line": {},\n      "message": {},\n      "fix": {},'
-    '\n      "failure_modes": {}{}\n    }}'
-)
-
-
 def _findings(findings: list[Finding], parts: list[str], *, with_reason: bool) -> None:
     if not findings:
         parts.append("[]")
@@ -126,20 +117,16 @@ def _findings(findings: list[Finding], parts: list[str], *, with_reason: bool) -
         fix = fixes.get(finding.fix)
         if fix is None:
             fix = fixes[finding.fix] = text(finding.fix)
-        parts.append(separator)
+        reason = ',\n      "reason": ' + text(finding.reason) if with_reason else ""
+        # One finding, as an item of a list that is a member of the top-level object (json.dumps's
+        # indentation at that depth: items at 4 spaces, their members at 6, failure modes at 8);
+        # an f-string, not str.format, which parsed its template again for every finding.
         parts.append(
-            _FINDING.format(
-                text(finding.rule),
-                severity,
-                file,
-                text(finding.resource),
-                text(finding.path),
-                int.__repr__(line),
-                text(finding.message),
-                fix,
-                modes,
-                ',\n      "reason": ' + text(finding.reason) if with_reason else "",
-            )
+            f'{separator}{{\n      "rule": {text(finding.rule)},\n      "severity": {severity},'
+            f'\n      "file": {file},\n      "resource": {text(finding.resource)},'
+            f'\n      "path": {text(finding.path)},\n      "line": {int.__repr__(line)},'
+            f'\n      "message": {text(finding.message)},\n      "fix": {fix},'
+            f'\n      "failure_modes": {modes}{reason}\n    }}'
         )
         separator = ",\n    "
     parts.append("\n  ]")
