@@ -1,13 +1,17 @@
 """Time and peak memory of `conveyor check` on one template of 1k / 10k / 100k resources, and on
 the pathological shapes of issue 18, next to a bare parse of the same file.
 
-    python benchmarks/check_scaling.py [--sizes 1000,10000,100000] [--no-pathological] [--repeat 3]
+    python benchmarks/check_scaling.py [--sizes 1000,10000,100000] [--no-pathological]
+        [--repeat 3] [--instructions]
 
 Each run is a fresh process (start-up counts, as it does for users); memory is the child's peak
 resident set (with any worker process it starts). Cost should grow linearly: the "us/resource"
-column stays flat. Wall time and CPU time (user + system, the process and its workers) are both
-printed: on a shared, loaded machine wall time mostly measures the wait for a core, and the CPU
-ratio is the one to compare. Prints numbers, asserts nothing (timings belong in benchmarks).
+column stays flat, or nearly: at 100k resources the check's working set (about 270 MB) outgrows
+the processor's caches and each instruction waits longer for memory, while the instructions
+themselves grow linearly (``--instructions`` counts them, and the bare parse's, under valgrind).
+Wall time and CPU time (user + system, the process and its workers) are both printed: on a
+shared, loaded machine wall time mostly measures the wait for a core, and the CPU ratio is the
+one to compare. Prints numbers, asserts nothing (timings belong in benchmarks).
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ import argparse
 import json
 import multiprocessing
 import os
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -168,7 +174,26 @@ def _median_run(cmd: list[str], repeat: int) -> tuple[float, float, float, int]:
     return wall, cpu, peak, runs[-1][3]
 
 
-def _row(label: str, path: Path, resources: int, conveyor: str, repeat: int) -> None:
+def _instructions(cmd: list[str]) -> int | None:
+    """Instructions the whole process executes, counted by ``valgrind --tool=callgrind``: what
+    a loaded machine does not disturb (it slows the run fifty-fold; None without valgrind)."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return None
+    run = subprocess.run(
+        [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", *cmd],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
+    found = re.search(r"Collected : (\d+)", run.stderr)
+    return int(found.group(1)) if found else None
+
+
+def _row(
+    label: str, path: Path, resources: int, conveyor: str, repeat: int, instructions: bool
+) -> None:
     # No time limit: on a loaded machine 100k resources can take more than the default 60 s
     # of wall time, and the point here is to measure, not to bound.
     command = [conveyor, "check", "-f", "json", "-o", "/dev/null", "--time-limit", "3600"]
@@ -176,9 +201,16 @@ def _row(label: str, path: Path, resources: int, conveyor: str, repeat: int) -> 
     parse_wall, parse_cpu, _, _ = _median_run([sys.executable, "-c", BARE_PARSE, str(path)], repeat)
     size = path.stat().st_size / 1e6
     per = cpu / max(resources, 1) * 1e6
+    counted = ""
+    if instructions:
+        mine = _instructions([*command, str(path)])
+        bare = _instructions([sys.executable, "-c", BARE_PARSE, str(path)])
+        if mine and bare:
+            counted = f"  {mine / 1e6:8,.0f}M instr ({mine / bare:.2f}x parse)"
     print(
         f"{label:34s} {resources:>8,} {size:7.2f} MB {wall:8.2f} s {cpu:8.2f} s {peak:8.0f} MB "
-        f"{per:9.1f} {wall / parse_wall:7.1f}x {cpu / max(parse_cpu, 1e-3):7.1f}x  exit {code}",
+        f"{per:9.1f} {wall / parse_wall:7.1f}x {cpu / max(parse_cpu, 1e-3):7.1f}x  exit {code}"
+        f"{counted}",
         flush=True,
     )
 
@@ -198,6 +230,12 @@ def main() -> int:
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--no-pathological", action="store_true")
     parser.add_argument("--repeat", type=int, default=3, help="runs per case; medians shown")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count each case's instructions, and its bare parse's, under valgrind "
+        "(load-independent; about a minute per 10,000 resources)",
+    )
     args = parser.parse_args()
     conveyor = _tool("conveyor")
     if conveyor is None:
@@ -241,7 +279,7 @@ def main() -> int:
             suffix = ".yaml" if "YAML" in label else ".json"
             path = out / f"case{index}{suffix}"
             _write_apart(build, path)
-            _row(label, path, resources, conveyor, args.repeat)
+            _row(label, path, resources, conveyor, args.repeat, args.instructions)
     return 0
 
 
