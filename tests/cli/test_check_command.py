@@ -405,3 +405,60 @@ def test_require_tags_naming_no_tag_is_refused(tmp_path: Path, value: str) -> No
     assert "--require-tags names no tag" in result.output
     named = runner.invoke(app, ["check", str(template), "--require-tags", "Owner,,"])
     assert named.exit_code != 2, named.output
+
+
+def test_output_naming_an_input_is_refused_and_the_input_kept(bad: Path, tmp_path: Path) -> None:
+    # The same file by its own name, through a symbolic link and through a hard link: the
+    # report would have replaced the template (and exited 0 on a clean one).
+    link = tmp_path / "link.yaml"
+    link.symlink_to(bad)
+    hard = tmp_path / "hard.yaml"
+    hard.hardlink_to(bad)
+    for output in (bad, link, hard):
+        result = runner.invoke(app, ["check", str(bad), "-o", str(output)])
+        assert result.exit_code == 2, result.output
+        assert f"--output {output} is the input {bad}" in result.stderr
+        assert "write the report to another file" in result.stderr
+        assert bad.read_text() == BAD
+    other = tmp_path / "report.txt"
+    other.write_text("old report")
+    assert runner.invoke(app, ["check", str(bad), "-o", str(other)]).exit_code == 1
+    assert "CV022" in other.read_text()
+
+
+def test_output_empty_is_refused_and_dash_is_standard_output(
+    bad: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    empty = runner.invoke(app, ["check", str(bad), "-o", ""])
+    assert empty.exit_code == 2
+    assert "--output '' (an empty path) names no file; name a file" in empty.stderr
+    assert "--output ." not in empty.stderr and empty.stdout == ""
+    monkeypatch.chdir(tmp_path)
+    dash = runner.invoke(app, ["check", str(bad), "-o", "-", "-f", "json"])
+    assert dash.exit_code == 1
+    assert json.loads(dash.stdout)["findings"]
+    assert not (tmp_path / "-").exists()
+
+
+def test_jobs_past_the_bound_is_a_usage_error_before_any_file_is_read(bad: Path) -> None:
+    from conveyor.rules import check_paths
+    from conveyor.rules.bounds import MAX_JOBS
+
+    result = runner.invoke(app, ["check", str(bad), "--jobs", "999999"])
+    assert result.exit_code == 2
+    assert f"--jobs must be at most {MAX_JOBS}, not 999999" in result.stderr
+    assert result.stdout == ""
+    assert runner.invoke(app, ["check", str(bad), "--jobs", str(MAX_JOBS)]).exit_code == 1
+    with pytest.raises(ValueError, match="--jobs must be at most"):
+        check_paths([bad], jobs=MAX_JOBS + 1)
+
+
+def test_help_states_the_ranges_the_limits_accept() -> None:
+    from conveyor.rules.bounds import MAX_JOBS
+
+    shown = " ".join(runner.invoke(app, ["check", "--help"], env={"COLUMNS": "400"}).output.split())
+    # 0 is refused (it would stop every file before it is read): "(at least 0)" lied.
+    assert "(at least 0)  [default: 60.0]" not in shown
+    assert "more than 0, at most 3600" in shown
+    assert "from 1 to 1048576" in shown
+    assert f"at most {MAX_JOBS}" in shown

@@ -94,6 +94,9 @@ def test_validate_loads_no_checker_cdk_or_sdk() -> None:
 def test_the_check_defaults_shown_in_help_are_the_checkers_own() -> None:
     assert check_command.TIME_LIMIT == bounds.TIME_LIMIT
     assert check_command.MEMORY_LIMIT_MIB == bounds.MEMORY_LIMIT_MIB
+    assert check_command.MAX_TIME_LIMIT == bounds.MAX_TIME_LIMIT
+    assert check_command.MAX_MEMORY_LIMIT_MIB == bounds.MAX_MEMORY_LIMIT_MIB
+    assert check_command.MAX_JOBS == bounds.MAX_JOBS
 
 
 def test_check_of_a_template_loads_no_pydantic() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import enum
 import errno
 import os
+import stat
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
 # tests/cli/test_startup.py fails if the two drift apart.
 TIME_LIMIT = 60.0
 MEMORY_LIMIT_MIB = 2048
+MAX_TIME_LIMIT = 3600
+MAX_MEMORY_LIMIT_MIB = 1 << 20
+MAX_JOBS = 128
 # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C.
 INTERRUPTED = 130
 
@@ -90,34 +94,39 @@ def check(
     jobs: Annotated[
         int,
         typer.Option(
-            "--jobs", "-j", min=0, metavar="N", help="Parallel processes; 0 picks one per core."
+            "--jobs",
+            "-j",
+            min=0,
+            metavar="N",
+            help=f"Parallel processes, at most {MAX_JOBS}; 0 picks one per core.",
         ),
     ] = 0,
     output: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--output",
             "-o",
             metavar="FILE",
-            help="Write the report to this file instead of stdout.",
+            help="Write the report to this file instead of standard output ('-' is standard "
+            "output); never to one of the PATHs.",
         ),
     ] = None,
     time_limit: Annotated[
         float,
         typer.Option(
-            min=0,
             metavar="SECONDS",
-            help="Seconds one file may take, reading and parsing included; past it the file "
-            "is an error (exit 2) and the others are still checked.",
+            help=f"Seconds one file may take (more than 0, at most {MAX_TIME_LIMIT}), reading "
+            "and parsing included; past it the file is an error (exit 2) and the others are "
+            "still checked.",
         ),
     ] = TIME_LIMIT,
     memory_limit: Annotated[
         int,
         typer.Option(
-            min=1,
             metavar="MIB",
-            help="MiB of memory one file may use when checked in a worker process (with "
-            "--jobs, or a file over 1 MB); past it the file is an error (exit 2).",
+            help=f"MiB of memory one file may use (from 1 to {MAX_MEMORY_LIMIT_MIB}) when "
+            "checked in a worker process (with --jobs, or a file over 1 MB); past it the file "
+            "is an error (exit 2).",
         ),
     ] = MEMORY_LIMIT_MIB,
     input_kind: Annotated[
@@ -154,10 +163,11 @@ def check(
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    problem = limits_problem(time_limit, memory_limit)
+    problem = limits_problem(time_limit, memory_limit, jobs)
     if problem is not None:
         typer.echo(f"error: {problem}", err=True)
         raise typer.Exit(2)
+    report = _report_path(output, paths)
     required_tags = _split(require_tags)
     if require_tags and not required_tags:
         # `--require-tags ",,"` names no tag: checking for "any tag" instead would pass a
@@ -185,7 +195,7 @@ def check(
             jobs,
             output_format,
             fail_on,
-            output,
+            report,
             (time_limit, memory_limit),
             input_kind.value,
         )
@@ -208,6 +218,42 @@ def check(
         )
         raise typer.Exit(2) from None
     raise typer.Exit(code)
+
+
+def _report_path(output: str | None, paths: list[str]) -> Path | None:
+    """Where the report goes (None: standard output), or exit 2 before any file is read if
+    ``--output`` names no file or names one of the inputs (the report would replace it)."""
+    from conveyor.cli.output import fail
+
+    if output is None or output == "-":  # '-' is standard output, as a PATH '-' is stdin
+        return None
+    if output == "":
+        # Path("") is ".", the current directory: an empty -o would be reported as ".".
+        fail(
+            "--output '' (an empty path) names no file; name a file, e.g. -o report.sarif, "
+            "or leave -o out to write the report to standard output"
+        )
+    report = Path(output)
+    try:
+        written = report.stat()
+    except OSError:  # nothing there yet (or unreachable): it cannot be an input
+        return report
+    if not stat.S_ISREG(written.st_mode):  # a directory or device is refused when written
+        return report
+    for path in paths:
+        if path in ("", "-"):
+            continue
+        try:
+            read = Path(path).stat()
+        except OSError:
+            continue
+        # The same file under another name, through a link or a hard link.
+        if (read.st_dev, read.st_ino) == (written.st_dev, written.st_ino):
+            fail(
+                f"--output {output} is the input {path}: the report would replace it; "
+                "write the report to another file, e.g. -o conveyor-report.txt"
+            )
+    return report
 
 
 def _run(

@@ -39,11 +39,15 @@ MEMORY_LIMIT_MIB = 2048
 # types (time_t, C long), and no template needs an hour or a TiB.
 MAX_TIME_LIMIT = 3600.0
 MAX_MEMORY_LIMIT_MIB = 1 << 20
+# The most worker processes --jobs may ask for. Each is a fork that may grow to --memory-limit;
+# past the cores there is nothing to gain, and the largest CI runners have 64 to 96 cores, so a
+# bigger number is a typo (--jobs 999999 forked one process per file).
+MAX_JOBS = 128
 
 
-def limits_problem(time_limit: float, memory_limit: int) -> str | None:
-    """What is wrong with the per-file limits, in the CLI's words; None when both are usable.
-    A NaN fails every comparison, so it is refused with the rest."""
+def limits_problem(time_limit: float, memory_limit: int, jobs: int = 0) -> str | None:
+    """What is wrong with the per-file limits or the number of worker processes, in the CLI's
+    words; None when all are usable. A NaN fails every comparison, so it is refused too."""
     if not 0 < time_limit <= MAX_TIME_LIMIT:
         return (
             f"--time-limit must be more than 0 and at most {MAX_TIME_LIMIT:g} seconds, not "
@@ -53,6 +57,11 @@ def limits_problem(time_limit: float, memory_limit: int) -> str | None:
         return (
             f"--memory-limit must be from 1 to {MAX_MEMORY_LIMIT_MIB} MiB, not {memory_limit}: "
             f"write for example --memory-limit {MEMORY_LIMIT_MIB}"
+        )
+    if jobs > MAX_JOBS:
+        return (
+            f"--jobs must be at most {MAX_JOBS}, not {jobs}: write --jobs 0 for one process "
+            f"per core, or a number up to {MAX_JOBS}"
         )
     return None
 

@@ -603,9 +603,9 @@ def check_paths(
     or a file over 1 MB), ``memory_limit`` MiB; past either it is an error naming the file.
     ``input_kind`` forces terraform, pulumi or cloudformation instead of detecting it.
     ``today`` is the day dates are judged by (a runtime's deprecation), UTC's when not given.
-    Raises ValueError for limits out of range (bounds.limits_problem), or a CONVEYOR_TODAY
-    that is no date."""
-    problem = limits_problem(time_limit, memory_limit)
+    Raises ValueError for limits or ``jobs`` out of range (bounds.limits_problem), or a
+    CONVEYOR_TODAY that is no date."""
+    problem = limits_problem(time_limit, memory_limit, jobs)
     if problem is not None:
         raise ValueError(problem)
     started = time.perf_counter()
