@@ -637,7 +637,9 @@ def entry_conditions(spec: Spec, env: Environment, stage: str) -> tuple[Conditio
     running. AWS: the DeploymentWindow rule holds the execution until the window opens, and
     an alarm rule in the same condition is not read again when it opens
     (rule-reference-DeploymentWindow.html, its Important note): the gate again at the next
-    gated stage reads the alarms when the execution moves on.
+    gated stage reads the alarms when the execution moves on. Nothing reads them after a wait
+    at the last gated stage, Release-<env> (an approval given outside the window): there the
+    alarms are as they were on arrival (docs/pipelines.md, Where the gate sits).
     https://docs.aws.amazon.com/codepipeline/latest/userguide/rule-reference-DeploymentWindow.html
     https://docs.aws.amazon.com/codepipeline/latest/userguide/stage-conditions.html
 
