@@ -174,3 +174,15 @@ def test_synth_calls_no_outdated_cdk_api(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "is deprecated" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("command", ["validate", "synth", "diagram", "cost", "plan", "deploy"])
+def test_an_empty_spec_path_is_refused_not_read_as_the_current_directory(
+    command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # click makes '' into Path(''), which is '.': validate said ". is a directory".
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, [command, ""])
+    assert result.exit_code == 2, result.output
+    assert "'' (an empty path) names no file; name the spec file" in result.stderr
+    assert ".:" not in result.output and "Traceback" not in result.output

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from conveyor.cli.output import console, errors, fail
+from conveyor.cli.output import console, errors, fail, spec_path
 from conveyor.cli.validate import load_or_exit
 
 
@@ -36,7 +36,10 @@ MAX_LCU = 1_000_000.0
 
 
 def cost(
-    spec: Annotated[Path, typer.Argument(help="Path to conveyor.yaml.", show_default=False)],
+    spec: Annotated[
+        Path,
+        typer.Argument(help="Path to conveyor.yaml.", show_default=False, parser=spec_path),
+    ],
     fmt: Annotated[
         Format, typer.Option("--format", "-f", metavar="FORMAT", help="table or json.")
     ] = Format.table,

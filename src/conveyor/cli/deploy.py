@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from conveyor.cli.output import console, errors, escape, fail
+from conveyor.cli.output import console, errors, escape, fail, spec_path
 from conveyor.cli.synth import prepare_output, synthesize_or_exit
 from conveyor.cli.validate import deployable_or_exit, load_or_exit
 
@@ -25,7 +25,9 @@ if TYPE_CHECKING:
     from conveyor.deploy.cdk_cli import RequireApproval, Tools, Verb
     from conveyor.spec.models import Spec
 
-SpecArgument = Annotated[Path, typer.Argument(help="Path to conveyor.yaml.", show_default=False)]
+SpecArgument = Annotated[
+    Path, typer.Argument(help="Path to conveyor.yaml.", show_default=False, parser=spec_path)
+]
 OutputOption = Annotated[
     Path, typer.Option("--output", "-o", metavar="DIR", help="Where the cloud assembly is written.")
 ]

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from conveyor.cli.output import console, fail, refuse_to_clobber, write_file
+from conveyor.cli.output import console, fail, refuse_to_clobber, spec_path, write_file
 from conveyor.cli.validate import load_or_exit
 
 
@@ -22,7 +22,10 @@ _BY_SUFFIX = {".mmd": Format.mermaid, ".md": Format.mermaid, ".svg": Format.svg,
 
 
 def diagram(
-    spec: Annotated[Path, typer.Argument(help="Path to conveyor.yaml.", show_default=False)],
+    spec: Annotated[
+        Path,
+        typer.Argument(help="Path to conveyor.yaml.", show_default=False, parser=spec_path),
+    ],
     fmt: Annotated[
         Format | None,
         typer.Option(

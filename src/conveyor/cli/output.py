@@ -103,6 +103,19 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(USER_ERROR)
 
 
+def spec_path(value: str | Path) -> Path:
+    """A conveyor.yaml path from the command line (typer's ``parser``), or exit 2 if empty.
+
+    click would make ``''`` into ``Path('')``, which is ``.``: `validate ""` then reported the
+    current directory ("." is a directory), naming a path the user never wrote.
+    """
+    if isinstance(value, Path):  # a default, already a path
+        return value
+    if value == "":
+        fail("'' (an empty path) names no file; name the spec file, e.g. conveyor.yaml")
+    return Path(value)
+
+
 def refuse_to_clobber(path: Path, *, force: bool, instead: str) -> None:
     """Exit 2 if writing `path` would follow a link, or replace a file without --force.
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from conveyor.cli.output import console
+from conveyor.cli.output import console, spec_path
 from conveyor.cli.validate import load_or_exit
 
 if TYPE_CHECKING:
@@ -108,7 +108,10 @@ def _print_stage(number: int, stage: Stage) -> None:
 
 
 def plan(
-    spec: Annotated[Path, typer.Argument(help="Path to conveyor.yaml.", show_default=False)],
+    spec: Annotated[
+        Path,
+        typer.Argument(help="Path to conveyor.yaml.", show_default=False, parser=spec_path),
+    ],
     fmt: Annotated[
         Format, typer.Option("--format", "-f", metavar="FORMAT", help="text or json.")
     ] = Format.text,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from conveyor.cli.output import console, errors, escape, fail, not_a_regular_file
+from conveyor.cli.output import console, errors, escape, fail, not_a_regular_file, spec_path
 from conveyor.cli.validate import load_or_exit
 
 if TYPE_CHECKING:
@@ -113,7 +113,10 @@ def synthesize_or_exit(spec: Spec, output: Path, *, nag: bool = False) -> SynthR
 
 
 def synth(
-    spec: Annotated[Path, typer.Argument(help="Path to conveyor.yaml.", show_default=False)],
+    spec: Annotated[
+        Path,
+        typer.Argument(help="Path to conveyor.yaml.", show_default=False, parser=spec_path),
+    ],
     output: Annotated[
         Path, typer.Option("--output", "-o", metavar="DIR", help="Directory for *.template.json.")
     ] = Path("cdk.out"),

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from conveyor.cli.output import console, errors, escape, fail
+from conveyor.cli.output import console, errors, escape, fail, spec_path
 
 if TYPE_CHECKING:
     from conveyor.spec.models import Spec
@@ -41,7 +41,10 @@ def describe(spec: Spec) -> str:
 
 
 def validate(
-    spec: Annotated[Path, typer.Argument(help="Path to conveyor.yaml.", show_default=False)],
+    spec: Annotated[
+        Path,
+        typer.Argument(help="Path to conveyor.yaml.", show_default=False, parser=spec_path),
+    ],
 ) -> None:
     """Check a conveyor.yaml and explain every problem with its line (no AWS, no CDK).
 
