@@ -265,20 +265,56 @@ def test_only_a_port_a_container_can_listen_on_is_taken_from_expose(
 
 
 @pytest.mark.parametrize(
-    "package",
+    ("package", "said"),
     [
-        '{"name": "shop", "version": ' + "1" * 5000 + "}",
-        '{"name": "shop", "x": ' + "[" * 100_000 + "]" * 100_000 + "}",
-        '{"name": "shop", "x": ' + '{"a": ' * 50_000 + "1" + "}" * 50_000 + "}",
+        (
+            '{"name": "shop", "version": ' + "1" * 5000 + "}",
+            "package.json holds a number too long to read (over 4,300 digits)",
+        ),
+        (
+            '{"name": "shop", "x": ' + "[" * 100_000 + "]" * 100_000 + "}",
+            "package.json is nested too deeply to read",
+        ),
+        (
+            '{"name": "shop", "x": ' + '{"a": ' * 50_000 + "1" + "}" * 50_000 + "}",
+            "package.json is nested too deeply to read",
+        ),
+        # A trailing comma, the usual hand-edit: it was reported as "names no engines.node".
+        (
+            '{\n  "name": "shop",\n  "engines": {"node": ">=22"},\n}\n',
+            "package.json is not valid JSON (line 4, column 1: "
+            "Expecting property name enclosed in double quotes)",
+        ),
+        ("[1, 2]", "package.json is valid JSON but not an object ({...})"),
     ],
-    ids=["5000-digit-number", "nested-lists", "nested-objects"],
+    ids=["5000-digit-number", "nested-lists", "nested-objects", "trailing-comma", "array"],
 )
-def test_hostile_package_json_is_present_but_unhelpful(tmp_path: Path, package: str) -> None:
+def test_unreadable_package_json_is_said_with_what_init_did_instead(
+    tmp_path: Path, package: str, said: str
+) -> None:
     (tmp_path / "package.json").write_text(package)
     (tmp_path / "index.js").write_text("exports.handler = async (event) => ({})\n")
-    text = _init(tmp_path)
-    assert "package.json" in text
-    assert "runtime: nodejs24.x  # check this: package.json names no engines.node" in text
+    result = runner.invoke(app, ["init", str(tmp_path), "--yes", "--print"])
+    assert result.exit_code == 0 and "Traceback" not in result.output, result.output
+    assert (
+        f"runtime: nodejs24.x  # check this: {said}, so init read no engines.node from it\n"
+        in result.stdout
+    )
+    assert "names no engines.node" not in result.stdout
+    assert f"{said}: init read nothing from it and guessed instead" in result.stderr
+    assert "fix it and run init again" in result.stderr
+
+
+def test_unreadable_pyproject_is_said_not_taken_for_a_missing_requires_python(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "shop"\nrequires-python = \n')
+    result = runner.invoke(app, ["init", str(tmp_path), "--yes", "--print"])
+    assert result.exit_code == 0, result.output
+    said = "pyproject.toml is not valid TOML (Invalid value (at line 3, column 19))"
+    assert f"{said}, so init read no requires-python from it" in result.stdout
+    assert "requires-python names no version\n" not in result.stdout
+    assert f"{said}: init read nothing from it" in result.stderr
 
 
 @pytest.mark.parametrize(

@@ -155,6 +155,7 @@ def init(
     _check(rendered.text, target)
     if print_only:
         typer.echo(rendered.text, nl=False)
+        _warn_unread(found)
         _warn_placeholders(rendered.placeholders)
         return
     write_file(target, rendered.text, force=force, instead=instead)
@@ -162,10 +163,22 @@ def init(
     console.print(f"[green]✓[/] wrote {escape(str(target))} (valid)", soft_wrap=True)
     if found.found:
         console.print("  found: " + ", ".join(found.found))
+    _warn_unread(found)
     _warn_placeholders(rendered.placeholders)
     console.print(
         f"  next: conveyor diagram {escape(str(target))}; conveyor cost {escape(str(target))}"
     )
+
+
+def _warn_unread(found: Repository) -> None:
+    """A repository file init found but could not read: a typo there is not a missing key."""
+    for problem in (found.package_problem, found.pyproject_problem):
+        if problem is not None:
+            errors.print(
+                f"[yellow]![/] {escape(problem)}: init read nothing from it and guessed "
+                "instead (marked 'check this' in the file); fix it and run init again",
+                soft_wrap=True,
+            )
 
 
 def _warn_placeholders(placeholders: tuple[str, ...]) -> None:

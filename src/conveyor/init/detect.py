@@ -71,6 +71,10 @@ class Repository:
     remote: Remote | None = None
     branch: str | None = None
     found: tuple[str, ...] = field(default=())  # what was seen, for the generated header
+    # Why package.json / pyproject.toml was present but not read (not valid JSON, line and
+    # column): said where init falls back, so a typo is not reported as a missing key.
+    package_problem: str | None = None
+    pyproject_problem: str | None = None
 
 
 def detect(root: Path) -> Repository:
@@ -81,9 +85,9 @@ def detect(root: Path) -> Repository:
     if dockerfile:
         found.append(dockerfile + (f" (EXPOSE {port})" if port else ""))
 
-    package = _json(_text(root / "package.json", within=root))
+    package, package_problem = _json(_text(root / "package.json", within=root))
     pyproject_text = _text(root / "pyproject.toml", within=root)
-    pyproject = _toml(pyproject_text)
+    pyproject, pyproject_problem = _toml(pyproject_text)
     requirements = _text(root / "requirements.txt", within=root)
     name = None
     node_tests = python_tests = pytest_listed = python_dependencies = False
@@ -147,6 +151,8 @@ def detect(root: Path) -> Repository:
         remote=remote,
         branch=branch,
         found=tuple(found),
+        package_problem=package_problem,
+        pyproject_problem=pyproject_problem,
     )
 
 
@@ -172,23 +178,37 @@ def _text(path: Path, limit: int = 1_000_000, *, within: Path | None = None) -> 
 _UNPARSABLE = (ValueError, RecursionError)
 
 
-def _json(text: str | None) -> dict[str, Any] | None:
+def _json(text: str | None) -> tuple[dict[str, Any] | None, str | None]:
+    """package.json's object (None when absent) and, when it could not be read, why."""
     if text is None:
-        return None
+        return None, None
     try:
         value = json.loads(text)
-    except _UNPARSABLE:
-        return {}  # present but broken: still a Node project, just nothing more to learn
-    return value if isinstance(value, dict) else {}
+    except _UNPARSABLE as exc:
+        # Present but broken: still a Node project, just nothing more to learn from it.
+        return {}, _unreadable("package.json", exc)
+    if not isinstance(value, dict):
+        return {}, "package.json is valid JSON but not an object ({...})"
+    return value, None
 
 
-def _toml(text: str | None) -> dict[str, Any] | None:
+def _toml(text: str | None) -> tuple[dict[str, Any] | None, str | None]:
     if text is None:
-        return None
+        return None, None
     try:
-        return tomllib.loads(text)
-    except _UNPARSABLE:
-        return {}
+        return tomllib.loads(text), None
+    except _UNPARSABLE as exc:
+        return {}, _unreadable("pyproject.toml", exc)
+
+
+def _unreadable(name: str, exc: Exception) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        return f"{name} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+    if isinstance(exc, tomllib.TOMLDecodeError):
+        return f"{name} is not valid TOML ({exc})"
+    if isinstance(exc, RecursionError):
+        return f"{name} is nested too deeply to read"
+    return f"{name} holds a number too long to read (over 4,300 digits)"
 
 
 def _string(value: object) -> str | None:

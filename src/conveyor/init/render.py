@@ -241,7 +241,7 @@ def _runtimes(repo: Repository) -> list[str]:
                 f"requires-python asks for {repo.python_version}, not one of CodeBuild's "
                 f"current versions ({', '.join(BUILD_PYTHONS)})"
                 if repo.python_version
-                else "requires-python names no version"
+                else _no_requires_python(repo)
             )
             lines.append(f'    python: "3.12"{GUESSED}: {said}')
     if "node" in repo.languages:
@@ -252,7 +252,7 @@ def _runtimes(repo: Repository) -> list[str]:
                 f"package.json engines.node asks for {repo.node_version}, not one of "
                 f"CodeBuild's current versions ({', '.join(map(str, BUILD_NODES))})"
                 if repo.node_version is not None
-                else "package.json names no engines.node"
+                else _no_engines_node(repo)
             )
             lines.append(f"    nodejs: 22{GUESSED}: {said}")
     if not lines:
@@ -268,6 +268,18 @@ _PYPROJECT_DEPENDENCIES = (
 GUESSED = "  # check this"
 
 
+def _no_engines_node(repo: Repository) -> str:
+    if repo.package_problem is not None:
+        return f"{repo.package_problem}, so init read no engines.node from it"
+    return "package.json names no engines.node"
+
+
+def _no_requires_python(repo: Repository) -> str:
+    if repo.pyproject_problem is not None:
+        return f"{repo.pyproject_problem}, so init read no requires-python from it"
+    return "requires-python names no version"
+
+
 def _lambda_runtime(repo: Repository) -> str:
     """The function's runtime: the one the repository declares if the spec offers it (FM65:
     only runtimes in standard support), else the newest of its language, marked as a guess."""
@@ -277,7 +289,7 @@ def _lambda_runtime(repo: Repository) -> str:
         if declared in lambda_runtimes.OFFERED:
             return f"{declared}  # from package.json engines.node"
         said = (
-            "package.json names no engines.node"
+            _no_engines_node(repo)
             if repo.node_version is None
             else f"package.json engines.node asks for {repo.node_version}"
         )
