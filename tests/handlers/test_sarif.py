@@ -75,7 +75,7 @@ def summary(findings: list[sarif.Finding]) -> list[tuple[str, str]]:
         ({}, "is not a SARIF log: it has no 'runs' list"),
         ([], "is not a SARIF log: it is not a JSON object"),
         ("null", "is not a SARIF log: it is not a JSON object"),
-        ({"runs": {}}, "runs is {}, not a list"),
+        ({"runs": {}}, "runs is an object, not a list"),
         ({"runs": None}, "runs is null, not a list"),
         ({"runs": "x" * 100}, f'runs is "{"x" * 39}, not a list'),
         (log("Trivy"), "runs[0] is not an object"),
@@ -88,7 +88,7 @@ def summary(findings: list[sarif.Finding]) -> list[tuple[str, str]]:
             "the scan step so it completes",
         ),
         (log({"results": None, "tool": TOOL}), "runs[0].results is missing or null"),
-        (log({"tool": TOOL, "results": {}}), "runs[0].results is {}, not a list"),
+        (log({"tool": TOOL, "results": {}}), "runs[0].results is an object, not a list"),
         (log({"tool": TOOL, "results": "none"}), 'runs[0].results is "none", not a list'),
         (log({"tool": TOOL, "results": 0}), "runs[0].results is 0, not a list"),
         (log(run(3)), "runs[0].results[0] is not an object"),
@@ -100,12 +100,15 @@ def summary(findings: list[sarif.Finding]) -> list[tuple[str, str]]:
         ),
         (log(run(tool="Trivy")), "runs[0].tool is not an object"),
         (log(run(tool={"driver": []})), "runs[0].tool.driver is not an object"),
-        (log(run(tool={"driver": {}, "extensions": {}})), "runs[0].tool.extensions is {}"),
+        (log(run(tool={"driver": {}, "extensions": {}})), "runs[0].tool.extensions is an object"),
         (
             log(run(tool={"driver": {}, "extensions": [7]})),
             "runs[0].tool.extensions[0] is not an object",
         ),
-        (log(run(tool={"driver": {"rules": {}}})), "runs[0].tool.driver.rules is {}, not a list"),
+        (
+            log(run(tool={"driver": {"rules": {}}})),
+            "runs[0].tool.driver.rules is an object, not a list",
+        ),
         (
             log(run(tool={"driver": {"rules": [{"id": "A"}, "B"]}})),
             "runs[0].tool.driver.rules[1] is not an object",
@@ -958,30 +961,116 @@ def test_the_reader_holds_a_window_of_the_report_not_the_report(
     assert peak < 200_000, f"peak {peak:,} bytes for a {len(text):,}-character report"
 
 
+_DEEP = "[" * 100_000 + "]" * 100_000
+_LONG = "1" * 5_000
+_IN_RESULT = (
+    '{"runs": [{"tool": {"driver": {"name": "T"}}, "results": [{"ruleId": "A", '
+    '"properties": {"x": %s}}]}]}'
+)
+_IN_RULE = (
+    '{"runs": [{"tool": {"driver": {"name": "T", "rules": [{"id": "A", "properties": '
+    '{"security-severity": %s}}]}}, "results": []}]}'
+)
+_SKIPPED = '{"runs": [{"tool": {"driver": {"name": "T"}}, "results": [], "notes": %s}]}'
+
+
 @pytest.mark.parametrize(
-    ("value", "problem"),
+    ("document", "problem"),
     [
         # The C decoder recurses per level: RecursionError, not a JSONDecodeError.
-        ("[" * 100_000 + "]" * 100_000, "a value is nested too deeply to read"),
+        (_IN_RESULT % _DEEP, "a value is nested too deeply to read"),
+        (_IN_RULE % _DEEP, "a value is nested too deeply to read"),
         # Python refuses int() of more than 4,300 digits with a ValueError (CVE-2020-10735).
-        ("1" * 5_000, "a number has more digits than Python reads (4,300)"),
-    ],
-)
-@pytest.mark.parametrize(
-    "where",
-    [
-        '{"runs": [{"tool": {"driver": {"name": "T"}}, "results": [{"ruleId": "A", '
-        '"properties": {"x": %s}}]}]}',
-        '{"runs": [{"tool": {"driver": {"name": "T"}}, "results": [], "notes": %s}]}',
-        '{"runs": [%s]}',
-        '{"runs": [{"tool": {"driver": {"name": "T", "rules": [{"id": "A", "properties": '
-        '{"security-severity": %s}}]}}, "results": []}]}',
+        (_IN_RESULT % _LONG, "a number has more digits than Python reads (4,300)"),
+        (_IN_RULE % _LONG, "a number has more digits than Python reads (4,300)"),
+        (_SKIPPED % _LONG, "a number has more digits than Python reads (4,300)"),
+        ('{"runs": [' + _LONG + "]}", "a number has more digits than Python reads (4,300)"),
     ],
 )
 def test_values_the_decoder_cannot_hold_are_unreadable_not_a_crash(
-    where: str, value: str, problem: str
+    document: str, problem: str
 ) -> None:
     # Hostile SARIF (review of issue 17): these escaped the reader as RecursionError and
     # ValueError, so the gate failed with "Scan gate error" naming no report instead of
     # counting this one report as unreadable beside the others.
-    assert refused(where % value) == f"is not valid JSON for the gate: {problem}"
+    assert refused(document) == f"is not valid JSON for the gate: {problem}"
+
+
+@pytest.mark.parametrize(
+    "place",
+    [
+        # SARIF 3.14.15 run.artifacts: every file the tool looked at (CodeQL writes it).
+        lambda big: log(run({"ruleId": "LAST", "level": "error"}, artifacts=big)),
+        lambda big: {
+            **log(run({"ruleId": "LAST", "level": "error"})),
+            "inlineExternalProperties": big,
+        },
+        lambda big: log(
+            run(
+                {"ruleId": "LAST", "level": "error"},
+                tool={"driver": {"name": "T", "notifications": big}},
+            )
+        ),
+        lambda big: log(
+            run(
+                {"ruleId": "LAST", "level": "error"},
+                invocations=[{"executionSuccessful": True, "toolExecutionNotifications": big}],
+            )
+        ),
+    ],
+)
+def test_values_the_gate_skips_are_walked_not_built(
+    monkeypatch: pytest.MonkeyPatch, place: Any
+) -> None:
+    """Review of issue 17 defect 7: properties the gate does not read were decoded whole to be
+    skipped. A 49 MiB report whose run.artifacts held a million small objects peaked at 571 MiB
+    in a 512 MB function (benchmarks-style process peak, boto3 clients loaded)."""
+    monkeypatch.setattr(sarif, "CHUNK_CHARS", 4096)
+    big = [
+        {"location": {"uri": f"src/f{i}.py"}, "length": i, "roles": ["analysisTarget"]}
+        for i in range(15_000)
+    ]
+    text = json.dumps(place(big))
+    assert len(text) > 1_000_000
+    stream = io.StringIO(text)
+    tracemalloc.start()
+    try:
+        findings = sarif.read_findings(stream, REPORT, 10)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert summary(findings) == [("LAST", "high")]
+    assert peak < 200_000, f"peak {peak:,} bytes for a {len(text):,}-character report"
+
+
+@pytest.mark.parametrize(
+    ("skipped", "problem"),
+    [
+        ("[1 2]", "is not valid JSON: expected ',' in a value the gate skips"),
+        ('{"a" 1}', "is not valid JSON: expected ':' in a value the gate skips"),
+        ("{1: 2}", "is not valid JSON: a key in a value the gate skips is not a string"),
+        ('{"a": 1,}', "is not valid JSON (Expecting value)"),
+        ("[1,]", "is not valid JSON (Expecting value)"),
+        ("[}", "is not valid JSON (Expecting value)"),
+        ('{"a": [1, {"b": }]}', "is not valid JSON (Expecting value)"),
+        ("[" * 100_000 + "]" * 99_999, "is not valid JSON: expected ',' in a value the gate skips"),
+    ],
+)
+def test_a_skipped_value_must_still_be_json(skipped: str, problem: str) -> None:
+    text = '{"runs": [{"tool": {}, "results": [], "artifacts": ' + skipped + "}]}"
+    assert refused(text) == problem
+
+
+def test_deep_skipped_values_and_every_empty_container_are_walked() -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    skipped = (
+        '{"a": [], "b": {}, "c": [{}, [], {"d": [1, "x", null, true, 2.5e3]}], "e": ' + deep + "}"
+    )
+    text = (
+        '{"x": '
+        + skipped
+        + ', "runs": [{"tool": {}, "results": [{"ruleId": "A"}], "y": '
+        + skipped
+        + "}]}"
+    )
+    assert [f.rule for f in read(text)] == ["A"]

@@ -418,7 +418,7 @@ _CLEAN_RESULT = {"ruleId": "CVE-1", "level": "note"}
         (_log(), "has no runs ('runs' is empty): no tool reported"),
         (_log({"tool": _TOOL}), "runs[0].results is missing or null: SARIF says Trivy did not run"),
         (_log({"tool": _TOOL, "results": None}), "runs[0].results is missing or null"),
-        (_log({"tool": _TOOL, "results": {}}), "runs[0].results is {}, not a list"),
+        (_log({"tool": _TOOL, "results": {}}), "runs[0].results is an object, not a list"),
         (_log({"tool": _TOOL, "results": "none"}), 'runs[0].results is "none", not a list'),
         (_log("Trivy"), "runs[0] is not an object"),
         (_log({"tool": _TOOL, "results": [3]}), "runs[0].results[0] is not an object"),

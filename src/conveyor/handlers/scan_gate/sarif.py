@@ -1,7 +1,7 @@
 """Read a SARIF 2.1.0 log one value at a time and turn its results into findings (FM75).
 
-Memory follows the largest single value the walk decodes (one result, one rule), not the size of
-the report: `json.loads` of a 48.7 MiB report peaked at 311 MiB (issue 17, defect 7). The walk
+Memory follows the largest single value the walk decodes (one result, one rule; values the gate
+does not read are walked, never built), not the size of the report: `json.loads` of a 48.7 MiB report peaked at 311 MiB (issue 17, defect 7). The walk
 uses the standard library's C decoder (`JSONDecoder.raw_decode`) for each value, so it needs
 nothing outside the Lambda runtime.
 
@@ -151,6 +151,47 @@ class JsonStream:
             self._pos = end
             return value
 
+    def skip(self) -> None:
+        """Pass over the next value without building it. Properties the gate does not read
+        (run.artifacts, notifications, ...) can hold most of a report, and decoded whole they
+        outgrew the function (issue 17 review: 571 MiB for a 49 MiB report). Containers are
+        walked with a stack, not recursion, so depth costs nothing; scalars are decoded, so
+        the value must still be JSON."""
+        where = "a value the gate skips"
+        closers: list[str] = []
+        while True:
+            opener = self.peek()
+            if opener in ("{", "["):
+                self._pos += 1
+                closer = "}" if opener == "{" else "]"
+                if self.peek() == closer:
+                    self._pos += 1
+                else:
+                    closers.append(closer)
+                    if closer == "}":
+                        self._key(where)
+                    continue
+            else:
+                self.value()
+            while closers:
+                if self.peek() == closers[-1]:
+                    self._pos += 1
+                    closers.pop()
+                    continue
+                self._take(",", where)
+                if closers[-1] == "}":
+                    self._key(where)
+                break
+            if not closers:
+                return
+
+    def _key(self, where: str) -> str:
+        key = self.value()
+        if not isinstance(key, str):
+            raise UnreadableError(f"is not valid JSON: a key in {where} is not a string")
+        self._take(":", where)
+        return key
+
     def members(self, where: str) -> Iterator[str]:
         """The keys of the object that comes next; the caller reads or skips each value."""
         self._take("{", where)
@@ -159,13 +200,10 @@ class JsonStream:
             return
         seen: set[str] = set()
         while True:
-            key = self.value()
-            if not isinstance(key, str):
-                raise UnreadableError(f"is not valid JSON: a key in {where} is not a string")
+            key = self._key(where)
             if key in seen:
                 raise _duplicate(key, f"in {where}")
             seen.add(key)
-            self._take(":", where)
             yield key
             if self.peek() == "}":
                 self._pos += 1
@@ -270,6 +308,9 @@ def _object(value: object, where: str) -> Mapping[str, Any]:
 
 
 def _array(stream: JsonStream, where: str) -> Iterator[int]:
+    if stream.peek() == "{":
+        stream.skip()  # an object may be most of the report: not built only to be named
+        raise UnreadableError(f"{where} is an object, not a list")
     if stream.peek() != "[":
         found = stream.value()
         raise UnreadableError(f"{where} is {json.dumps(found)[:40]}, not a list")
@@ -283,13 +324,13 @@ def read_findings(stream: IO[str], report: str, limit: int) -> list[Finding]:
     """
     log = JsonStream(stream)
     if log.peek() != "{":
-        log.value()
+        log.skip()
         raise UnreadableError("is not a SARIF log: it is not a JSON object")
     findings: list[Finding] = []
     runs = -1
     for key in log.members("the log"):
         if key != "runs":
-            log.value()
+            log.skip()
             continue
         runs = 0
         for index in _array(log, "runs"):
@@ -307,7 +348,7 @@ def read_findings(stream: IO[str], report: str, limit: int) -> list[Finding]:
 
 def _read_run(log: JsonStream, where: str, report: str, limit: int) -> list[Finding]:
     if log.peek() != "{":
-        log.value()
+        log.skip()
         raise UnreadableError(f"{where} is not an object")
     tool: _Tool | None = None
     results: list[Finding | Mapping[str, Any]] | None = None
@@ -317,9 +358,9 @@ def _read_run(log: JsonStream, where: str, report: str, limit: int) -> list[Find
         elif key == "results":
             results = _read_results(log, f"{where}.results", limit, tool)
         elif key == "invocations":
-            _check_invocations(log.value(), f"{where}.invocations")
+            _read_invocations(log, f"{where}.invocations")
         else:
-            log.value()
+            log.skip()
     if tool is None:
         raise UnreadableError(f"{where} has no 'tool': it does not say which scanner wrote it")
     if results is None:
@@ -374,7 +415,7 @@ def _read_tool(
     rules: list[Mapping[str, Any]] = []
     extensions: list[list[Mapping[str, Any]]] = []
     if log.peek() != "{":
-        log.value()
+        log.skip()
         raise UnreadableError(f"{where} is not an object")
     for key in log.members(where):
         if key == "driver":
@@ -383,7 +424,7 @@ def _read_tool(
             for index in _array(log, f"{where}.extensions"):
                 extensions.append(_read_component(log, f"{where}.extensions[{index}]")[1])
         else:
-            log.value()
+            log.skip()
     return name, rules, extensions
 
 
@@ -391,7 +432,7 @@ def _read_component(log: JsonStream, where: str) -> tuple[str, list[Mapping[str,
     name = "unknown tool"
     rules: list[Mapping[str, Any]] = []
     if log.peek() != "{":
-        log.value()
+        log.skip()
         raise UnreadableError(f"{where} is not an object")
     for key in log.members(where):
         if key == "rules":
@@ -403,7 +444,7 @@ def _read_component(log: JsonStream, where: str) -> tuple[str, list[Mapping[str,
             value = log.value()
             name = value if isinstance(value, str) and value else name
         else:
-            log.value()
+            log.skip()
     return name, rules
 
 
@@ -427,11 +468,21 @@ def _read_results(
     return kept
 
 
-def _check_invocations(invocations: object, where: str) -> None:
-    if not isinstance(invocations, list):
+def _read_invocations(log: JsonStream, where: str) -> None:
+    # Walked, not decoded whole: toolExecutionNotifications can log every file a tool saw.
+    if log.peek() != "[":
+        log.skip()
         raise UnreadableError(f"{where} is not a list")
-    for index, item in enumerate(invocations):
-        success = _object(item, f"{where}[{index}]").get("executionSuccessful")
+    for index in log.items(where):
+        if log.peek() != "{":
+            log.skip()
+            raise UnreadableError(f"{where}[{index}] is not an object")
+        success = None
+        for key in log.members(f"{where}[{index}]"):
+            if key == "executionSuccessful":
+                success = log.value()
+            else:
+                log.skip()
         if success is not True:
             raise UnreadableError(
                 f"{where}[{index}].executionSuccessful is {json.dumps(success)}: the scanner "
