@@ -127,6 +127,29 @@ def test_malformed_resource_is_reported_and_others_still_checked() -> None:
     assert "Repo" in {f.resource for f in result.findings}
 
 
+@pytest.mark.parametrize(
+    ("properties", "kind"), [("[1]", "a list"), ("3", "a number"), ("text", "a string")]
+)
+def test_unreadable_properties_are_one_error_and_the_resource_is_not_judged(
+    properties: str, kind: str
+) -> None:
+    # CV001/CV002/CV006/CV007/CV090 fired on the bucket as if it declared nothing: findings
+    # about properties nobody could read, on top of the error that said so.
+    result = check_text(
+        "Resources:\n"
+        f"  Bucket:\n    Type: AWS::S3::Bucket\n    Properties: {properties}\n"
+        "  Repo: {Type: AWS::ECR::Repository}\n",
+        name="t.yaml",
+    )
+    assert [e.message for e in result.errors] == [
+        f"t.yaml: Resources.Bucket.Properties: must be a mapping of property names to values, "
+        f"not {kind}; write Properties: {{Name: value, ...}} or remove it"
+    ]
+    assert "Bucket" not in {f.resource for f in result.findings}
+    assert "Repo" in {f.resource for f in result.findings}
+    assert result.exit_code() == 2
+
+
 def test_directory_walk_skips_non_templates(tmp_path: Path) -> None:
     (tmp_path / "package.json").write_text('{"name": "x"}')
     (tmp_path / "empty.yml").write_text("")

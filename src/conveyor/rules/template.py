@@ -412,8 +412,14 @@ def _add_resource(
     if props is None:
         props = {}
     elif not isinstance(props, dict):
-        problems.append(f"Resources.{lid}.Properties: must be a mapping")
-        props = {}
+        # Like a resource that is no mapping, it is left out: judged as declaring no
+        # properties it would draw findings about settings nobody could read (CV001 on a
+        # bucket), on top of this error.
+        problems.append(
+            f"Resources.{lid}.Properties: must be a mapping of property names to values, "
+            f"not {_kind(props)}; write Properties: {{Name: value, ...}} or remove it"
+        )
+        return
     props = _policy_objects(props)
     rtype = body["Type"]
     section = _SAM_GLOBALS.get(rtype)
@@ -421,6 +427,19 @@ def _add_resource(
         # SAM merges Globals under the resource's own properties; rules see the merged view.
         props = {**globals_[section], **props}
     resources[lid] = Resource(lid, rtype, props, body, path)
+
+
+def _kind(value: Any) -> str:
+    """What a parsed YAML/JSON value is, in a template author's words."""
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return f"a {type(value).__name__}"
 
 
 # Json-typed policy properties CloudFormation takes as an object or as the same object written as
