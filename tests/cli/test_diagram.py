@@ -108,3 +108,16 @@ def test_a_link_in_place_of_the_output_is_never_written_through(
         assert f"{target} is a symbolic link; conveyor never writes through links" in result.output
     assert outside.exists() is not dangling
     assert dangling or outside.read_text() == "keep me\n"
+
+
+def test_output_dash_is_standard_output_and_empty_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As in `conveyor check -o -`; '-' said "cannot tell the format from -", '' "." is a directory.
+    monkeypatch.chdir(tmp_path)
+    dash = runner.invoke(app, ["diagram", str(EXAMPLE), "-o", "-"])
+    assert dash.exit_code == 0, dash.output
+    assert dash.stdout.startswith("flowchart LR") and list(tmp_path.iterdir()) == []
+    empty = runner.invoke(app, ["diagram", str(EXAMPLE), "-o", ""])
+    assert empty.exit_code == 2
+    assert "-o '' (an empty path) names no file; name a file" in empty.stderr

@@ -104,3 +104,17 @@ def test_schema_never_writes_through_a_link_and_still_refreshes_its_file(tmp_pat
     result = runner.invoke(app, ["schema", "-o", str(target)])
     assert result.exit_code == 0, result.output
     assert json.loads(target.read_text())["title"] == "conveyor.yaml"
+
+
+def test_output_dash_is_standard_output_and_empty_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # '-' wrote a file named "-"; '' was reported as "." (a directory).
+    monkeypatch.chdir(tmp_path)
+    dash = runner.invoke(app, ["schema", "-o", "-"])
+    assert dash.exit_code == 0
+    assert json.loads(dash.stdout)["title"] == "conveyor.yaml"
+    assert list(tmp_path.iterdir()) == []
+    empty = runner.invoke(app, ["schema", "-o", ""])
+    assert empty.exit_code == 2
+    assert "-o '' (an empty path) names no file; name a file" in empty.stderr

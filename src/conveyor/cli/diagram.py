@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from conveyor.cli.output import console, fail, refuse_to_clobber, spec_path, write_file
+from conveyor.cli.output import console, fail, output_path, refuse_to_clobber, spec_path, write_file
 from conveyor.cli.validate import load_or_exit
 
 
@@ -42,8 +42,9 @@ def diagram(
             "--output",
             "-o",
             metavar="FILE",
-            help="File to write (.mmd, .md, .svg, .png); default standard output.",
+            help="File to write (.mmd, .md, .svg, .png); default standard output (also -o -).",
             show_default=False,
+            parser=output_path,
         ),
     ] = None,
     force: Annotated[

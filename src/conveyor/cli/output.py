@@ -116,6 +116,18 @@ def spec_path(value: str | Path) -> Path:
     return Path(value)
 
 
+def output_path(value: str | Path) -> Path | None:
+    """An -o FILE from the command line (typer's ``parser``): None for '-', standard output as
+    in `conveyor check -o -`; exit 2 if empty (``Path('')`` would be ``.``)."""
+    if isinstance(value, Path):
+        return value
+    if value == "":
+        fail(
+            "-o '' (an empty path) names no file; name a file, or leave -o out for standard output"
+        )
+    return None if value == "-" else Path(value)
+
+
 def refuse_to_clobber(path: Path, *, force: bool, instead: str) -> None:
     """Exit 2 if writing `path` would follow a link, or replace a file without --force.
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from conveyor.cli.output import console, escape, fail, write_file
+from conveyor.cli.output import console, escape, fail, output_path, write_file
 
 # Draft 2020-12 is what pydantic emits and what yaml-language-server understands.
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -37,8 +37,9 @@ def schema(
             "--output",
             "-o",
             metavar="FILE",
-            help="Write the schema to this file instead of standard output.",
+            help="Write the schema to this file instead of standard output (also -o -).",
             show_default=False,
+            parser=output_path,
         ),
     ] = None,
 ) -> None:
