@@ -135,7 +135,12 @@ class Condition:
         if alarms:
             wait = alarms[0].get("WaitTime")
             quiet = f"alarms quiet for {wait} min" if wait else "alarms quiet"
-            checks.append(f"{quiet} ({', '.join(a['AlarmName'] for a in alarms)})")
+            named = f"{quiet} ({', '.join(a['AlarmName'] for a in alarms)})"
+            if any(r.provider == "DeploymentWindow" for r in self.rules):
+                # AWS reads them when the execution arrives and not again when the window
+                # opens (rule-reference-CloudWatchAlarm.html, Important).
+                named += " when the execution arrives (not read again when the window opens)"
+            checks.append(named)
         checks += [r.describe() for r in self.rules if r.provider != "CloudWatchAlarm"]
         return f"{when}: {'; '.join(checks)}; {outcome}"
 

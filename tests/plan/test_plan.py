@@ -155,6 +155,29 @@ def test_the_gate_holds_before_the_approval_and_again_before_the_first_change() 
     ]
 
 
+def test_the_plan_says_a_gate_with_a_window_reads_its_alarms_on_arrival() -> None:
+    """Issue 11 review: AWS reads a CloudWatchAlarm rule that shares an entry condition with a
+    DeploymentWindow rule when the execution arrives, and not again when the window opens
+    (rule-reference-CloudWatchAlarm.html, Important): the plan must not let a reader believe
+    the alarms are read right before the migration after a wait for the window."""
+    result = plan(load_spec(ROOT / "examples" / "payments.yaml"))
+    release = next(s for s in result.stages if s.name == "Release-prod")
+    (gate,) = [c.describe() for c in release.conditions if c.kind == "before_entry"]
+    assert (
+        "alarms quiet (payments-ledger-errors) when the execution arrives "
+        "(not read again when the window opens)"
+    ) in gate
+    # Alarms with no window in their condition (the bake) are read as they are: no remark.
+    (bake,) = [
+        c.describe()
+        for s in result.stages
+        if s.name == "Deploy-prod"
+        for c in s.conditions
+        if c.kind == "on_success"
+    ]
+    assert "when the execution arrives" not in bake
+
+
 @pytest.mark.parametrize(
     ("approval", "before", "gate", "stages", "gated"),
     [
