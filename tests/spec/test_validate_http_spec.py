@@ -111,3 +111,26 @@ def test_an_https_service_checked_by_its_load_balancer_name_is_refused() -> None
 def test_an_https_service_checked_by_its_own_name_is_accepted(check: str) -> None:
     spec = parse_spec(_https(_with_check(ORDERS, check)), "conveyor.yaml")
     assert spec.environments[0].validation is not None
+
+
+@pytest.mark.parametrize(
+    ("url", "path"),
+    [
+        ('"https://api.staging.example.com/health?t=a\\x01b"', None),
+        ('"https://api.staging.example.com/he\\x7falth"', None),
+        (None, '"/health\\x1f"'),
+        (None, '"/health check"'),
+    ],
+)
+def test_a_url_or_path_http_cannot_send_is_refused_at_the_spec(
+    url: str | None, path: str | None
+) -> None:
+    """Review of issue 17/6: http.client refuses a request target with a space or control
+    character at every attempt (and quoted it, query and all, into the job failure). The
+    handler now calls that a configuration error; the spec says so before anything deploys."""
+    check = f"{{url: {url}}}" if url else f"{{path: {path}}}"
+    base = MINIMAL if url else STOREFRONT
+    message = _error(_with_check(base, check))
+    assert "conveyor.yaml" in message
+    assert "does not have the expected form" in message
+    assert ("validate.http.url" if url else "validate.http.path") in message

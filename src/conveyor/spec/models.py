@@ -1077,14 +1077,18 @@ class Deploy(_Model):
 class HttpCheck(_Model):
     url: str | None = Field(
         None,
-        pattern=r"^https?://[^\s]+$",
+        # No space or control character: http.client refuses such a request target at every
+        # attempt (http/client.py, _contains_disallowed_url_pchar_re); percent-encode them.
+        pattern=r"^https?://[^\s\x00-\x1f\x7f]+$",
         description="URL to check. Omit for a created service to check its load balancer.",
         examples=["https://staging.example.com/health"],
     )
     path: str = Field(
         "/health",
-        pattern=r"^/",
-        description="Path on a created service's load balancer; starts with /.",
+        pattern=r"^/[^\s\x00-\x1f\x7f]*$",
+        description=(
+            "Path on a created service's load balancer; starts with /, no spaces (write %20)."
+        ),
         examples=["/health"],
     )
     expect: int = Field(200, ge=100, le=599, description="Expected HTTP status.")
