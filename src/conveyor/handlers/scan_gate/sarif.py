@@ -1,9 +1,9 @@
 """Read a SARIF 2.1.0 log one value at a time and turn its results into findings (FM75).
 
 Memory follows the largest single value the walk decodes (one result, one rule; values the gate
-does not read are walked, never built), not the size of the report: `json.loads` of a 48.7 MiB report peaked at 311 MiB (issue 17, defect 7). The walk
-uses the standard library's C decoder (`JSONDecoder.raw_decode`) for each value, so it needs
-nothing outside the Lambda runtime.
+does not read are walked, never built), not the size of the report: `json.loads` of a 48.7 MiB
+report peaked at 311 MiB (issue 17, defect 7). The walk uses the standard library's C decoder
+(`JSONDecoder.raw_decode`) for each value, so it needs nothing outside the Lambda runtime.
 
 The reader fails closed: anything it cannot read as a finished scan raises `UnreadableError` with
 the JSON path, never an empty list. The SARIF rules it relies on, from the OASIS SARIF 2.1.0
