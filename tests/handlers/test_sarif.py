@@ -1074,3 +1074,24 @@ def test_deep_skipped_values_and_every_empty_container_are_walked() -> None:
         + "}]}"
     )
     assert [f.rule for f in read(text)] == ["A"]
+
+
+def test_a_single_value_larger_than_the_gate_holds_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Review of issue 17 defect 7: a value is decoded whole, and a text with one character
+    outside Latin-1 takes four bytes per character in Python. One 49.6 MiB result message
+    with an emoji peaked at 465 MiB (process, boto3's clients loaded) of the 512 MB function.
+    A value past MAX_VALUE_CHARS is refused, named, before its window grows further."""
+    monkeypatch.setattr(sarif, "CHUNK_CHARS", 1024)
+    monkeypatch.setattr(sarif, "MAX_VALUE_CHARS", 50_000)
+    fits = {"ruleId": "A", "level": "error", "message": {"text": "\U0001f600" + "a" * 40_000}}
+    assert [f.rule for f in read(log(run(fits)))] == ["A"]
+    huge = {"ruleId": "A", "level": "error", "message": {"text": "\U0001f600" + "a" * 60_000}}
+    assert refused(log(run(huge))) == (
+        "is not valid JSON for the gate: a single value is longer than 50,000 characters "
+        "(the gate decodes each result and rule whole); shorten or split the report"
+    )
+    # A value the gate skips is walked, so only its scalars count.
+    skipped = log(run({"ruleId": "B"}, artifacts=[{"uri": "x" * 100} for _ in range(2_000)]))
+    assert [f.rule for f in read(skipped)] == ["B"]

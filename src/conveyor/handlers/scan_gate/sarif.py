@@ -1,9 +1,10 @@
 """Read a SARIF 2.1.0 log one value at a time and turn its results into findings (FM75).
 
-Memory follows the largest single value the walk decodes (one result, one rule; values the gate
-does not read are walked, never built), not the size of the report: `json.loads` of a 48.7 MiB
-report peaked at 311 MiB (issue 17, defect 7). The walk uses the standard library's C decoder
-(`JSONDecoder.raw_decode`) for each value, so it needs nothing outside the Lambda runtime.
+Memory follows the largest single value the walk decodes (one result, one rule, at most
+MAX_VALUE_CHARS; values the gate does not read are walked, never built), not the size of the
+report: `json.loads` of a 48.7 MiB report peaked at 311 MiB (issue 17, defect 7). The walk uses
+the standard library's C decoder (`JSONDecoder.raw_decode`) for each value, so it needs nothing
+outside the Lambda runtime.
 
 The reader fails closed: anything it cannot read as a finished scan raises `UnreadableError` with
 the JSON path, never an empty list. The SARIF rules it relies on, from the OASIS SARIF 2.1.0
@@ -37,6 +38,11 @@ COUNTED_KINDS = frozenset({"fail", "open", "review"})
 SKIPPED_KINDS = frozenset({"pass", "notApplicable", "informational"})
 SUPPRESSION_STATUSES = frozenset({"accepted", "underReview", "rejected"})
 CHUNK_CHARS = 1 << 18
+# The longest single value (one result, one rule, one skipped string) decoded whole. A text with
+# one character outside Latin-1 takes 4 bytes a character in Python, and the window and the
+# decoded copy are both held: 16 Mi characters stay under 200 MiB, where one 49.6 MiB result
+# peaked at 465 MiB of the function's 512 MB (issue 17 review).
+MAX_VALUE_CHARS = 16 * 1024 * 1024
 TITLE_CHARS = 140
 KEPT_CHARS = 200  # of a description or message: enough for a title, and rules stay small
 _WHITESPACE = re.compile(r"[ \t\r\n]*")
@@ -85,6 +91,13 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return decoded
 
 
+def _too_long() -> UnreadableError:
+    return UnreadableError(
+        f"is not valid JSON for the gate: a single value is longer than {MAX_VALUE_CHARS:,} "
+        "characters (the gate decodes each result and rule whole); shorten or split the report"
+    )
+
+
 class JsonStream:
     """Walks objects and arrays by hand and decodes every other value whole."""
 
@@ -128,6 +141,8 @@ class JsonStream:
             try:
                 value, end = self._decoder.raw_decode(self._text, self._pos)
             except json.JSONDecodeError as exc:
+                if len(self._text) - self._pos > MAX_VALUE_CHARS:
+                    raise _too_long() from exc
                 # Part of the value may still be unread; doubling the window keeps retries linear.
                 if self._read_more(len(self._text) - self._pos):
                     continue
@@ -148,6 +163,8 @@ class JsonStream:
             # A number that ends with the window may go on in the next chunk.
             if end == len(self._text) and self._read_more(len(self._text) - self._pos):
                 continue
+            if end - self._pos > MAX_VALUE_CHARS:
+                raise _too_long()
             self._pos = end
             return value
 
