@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -134,3 +135,57 @@ def test_a_url_or_path_http_cannot_send_is_refused_at_the_spec(
     assert "conveyor.yaml" in message
     assert "does not have the expected form" in message
     assert ("validate.http.url" if url else "validate.http.path") in message
+
+
+@pytest.mark.parametrize(
+    ("url", "path", "named"),
+    [
+        ("https://ops:hunter2@api.staging.example.com/health", None, "(user:password@)"),
+        ("https://ops@api.staging.example.com/health", None, "(user:password@)"),
+        ("https://api.staging.example.com/health?token=abc", None, "'token'"),
+        ("https://api.staging.example.com/health?full=1&access_token=abc", None, "'access_token'"),
+        ("https://api.staging.example.com/health?apikey=abc", None, "'apikey'"),
+        ("https://api.staging.example.com/health?API_KEY=abc", None, "'API_KEY'"),
+        ("https://api.staging.example.com/health?key=abc", None, "'key'"),
+        ("https://api.staging.example.com/health?password=abc", None, "'password'"),
+        ("https://api.staging.example.com/health?sig=abc", None, "'sig'"),
+        ("https://api.staging.example.com/health?X-Amz-Signature=ab", None, "'X-Amz-Signature'"),
+        ("https://api.staging.example.com/health?X-Amz-Credential=a", None, "'X-Amz-Credential'"),
+        ("https://api.staging.example.com/health?auth=abc", None, "'auth'"),
+        (None, "/health?secret=abc", "'secret'"),
+        (None, "/health?signature=abc", "'signature'"),
+        (None, "/health?client_secret=", "'client_secret'"),
+    ],
+)
+def test_a_secret_in_the_validation_url_is_refused_at_the_spec(
+    url: str | None, path: str | None, named: str
+) -> None:
+    """Review of issue 17/6: the URL is written in plain text into the pipeline definition
+    (UserParameters) and the hook's VALIDATE_URL, from a committed conveyor.yaml."""
+    check = f"{{url: '{url}'}}" if url else f"{{path: '{path}'}}"
+    base = MINIMAL if url else STOREFRONT
+    message = _error(_with_check(base, check))
+    key = "validate.http.url" if url else "validate.http.path"
+    assert re.search(rf"conveyor\.yaml:\d+: environments\[0\]\.{re.escape(key)}:", message)
+    assert named in message
+    assert "written into the pipeline definition" in message
+    assert "unauthenticated health path" in message
+
+
+@pytest.mark.parametrize(
+    ("url", "path"),
+    [
+        ("https://api.staging.example.com/health?full=1", None),
+        ("https://api.staging.example.com/health?full=1&region=eu-west-1", None),
+        ("https://api.staging.example.com/health?monkey=1&design=2", None),
+        ("https://api.staging.example.com/health?contact=ops@example.com", None),
+        ("https://api.staging.example.com:8443/health", None),
+        (None, "/health?full=1"),
+        (None, "/health/@me"),
+    ],
+)
+def test_an_ordinary_validation_url_is_accepted(url: str | None, path: str | None) -> None:
+    check = f"{{url: '{url}'}}" if url else f"{{path: '{path}'}}"
+    base = MINIMAL if url else STOREFRONT
+    spec = parse_spec(_with_check(base, check), "conveyor.yaml")
+    assert spec.environments[0].validation is not None

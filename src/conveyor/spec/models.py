@@ -33,6 +33,7 @@ from conveyor.spec.refs import (
     is_secret_ref,
     looks_like_token,
     name_suggests_secret,
+    secret_in_url,
 )
 
 APP_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,22}[a-z0-9]$"
@@ -1113,6 +1114,24 @@ class HttpCheck(_Model):
         description="PEM certificate of a private CA: trusted instead of the public ones.",
         examples=["-----BEGIN CERTIFICATE-----\nMIIB…\n-----END CERTIFICATE-----"],
     )
+
+    @field_validator("url", "path")
+    @classmethod
+    def _no_secret_in_target(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # The URL is written in plain text into the pipeline definition (the validation
+        # action's UserParameters) and the hook function's VALIDATE_URL, and conveyor.yaml
+        # is committed: anyone who can read the pipeline or the repository reads the secret.
+        is_url = info.field_name == "url"
+        secret = value and secret_in_url(value, authority=is_url)
+        if secret:
+            example = "https://app.example.com/health" if is_url else "/health"
+            raise ValueError(
+                f"the {info.field_name} carries {secret}; conveyor.yaml is committed and its "
+                "values are written into the pipeline definition (UserParameters) and the "
+                "hook's VALIDATE_URL in plain text. A health check should need no secret: "
+                f"point it at an unauthenticated health path, e.g. {example}"
+            )
+        return value
 
     @property
     def longest_seconds(self) -> int:
