@@ -681,6 +681,30 @@ def test_a_commit_message_of_1500_brackets_is_recorded(
     assert item["image_digest"] == DIGEST
 
 
+@pytest.mark.parametrize(
+    ("summary", "recorded"),
+    [
+        ('{"ProviderType": "GitHub", "CommitMessage": "  Fix refunds "}', "Fix refunds"),
+        (' \n{"CommitMessage": "Fix refunds"}', "Fix refunds"),
+        ('{"CommitMessage": "   "}', None),
+        ('{"CommitMessage": 7}', '{"CommitMessage": 7}'),
+        ("{" * 1500, "{" * 500),
+        ("  Fix refunds  ", "Fix refunds"),
+        ("   ", None),
+        ("", None),
+        (None, None),
+        (["Fix refunds"], None),
+        ("x" * 600, "x" * 500),
+    ],
+)
+def test_the_recorded_commit_message_is_the_shared_one_trimmed(
+    summary: object, recorded: str | None
+) -> None:
+    """record_deployment decodes the summary with _common.commit_message (as notify does) and
+    keeps at most 500 characters, no attribute for an empty message."""
+    assert app._commit_message(summary) == recorded
+
+
 def test_an_appspec_of_1500_brackets_is_recorded(codedeploy: Stubber, context: FakeContext) -> None:
     info = deployment_info("d-7ZJ2WQ1XA", "Failed")
     info["deploymentInfo"]["revision"]["appSpecContent"]["content"] = "[" * 1500

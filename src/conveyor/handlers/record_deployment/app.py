@@ -430,17 +430,9 @@ def _execution_attributes(execution: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _commit_message(summary: object) -> str | None:
-    if not isinstance(summary, str) or not summary.strip():
-        return None
-    # Connection sources put a JSON document here; S3/CodeCommit sources put plain text, which
-    # may be anything a committer wrote ("[[[[…" nests past the parser's recursion limit).
-    try:
-        decoded = json.loads(summary)
-    except (ValueError, RecursionError):
-        decoded = None
-    if isinstance(decoded, Mapping) and isinstance(decoded.get("CommitMessage"), str):
-        summary = decoded["CommitMessage"]
-    return str(summary).strip()[:500] or None
+    # Decoding (connection sources' JSON, never raising on what a committer wrote) is shared
+    # with notify; the record keeps the first 500 characters and no attribute for an empty one.
+    return common.commit_message(summary).strip()[:500] or None
 
 
 def _artifact_variables(pairs: Iterable[tuple[object, object]]) -> dict[str, str]:
