@@ -1081,14 +1081,18 @@ class HttpCheck(_Model):
         # No space or control character: http.client refuses such a request target at every
         # attempt (http/client.py, _contains_disallowed_url_pchar_re); percent-encode them.
         pattern=r"^https?://[^\s\x00-\x1f\x7f]+$",
-        description="URL to check. Omit for a created service to check its load balancer.",
+        description=(
+            "URL to check, with no user:password@ or secret query parameter (written in plain "
+            "text into the pipeline). Omit for a created service to check its load balancer."
+        ),
         examples=["https://staging.example.com/health"],
     )
     path: str = Field(
         "/health",
         pattern=r"^/[^\s\x00-\x1f\x7f]*$",
         description=(
-            "Path on a created service's load balancer; starts with /, no spaces (write %20)."
+            "Path on a created service's load balancer; starts with /, no spaces (write %20), "
+            "no secret query parameter."
         ),
         examples=["/health"],
     )
