@@ -9,7 +9,7 @@ artifact store, image repository, history, notices, shared handlers), the only o
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from aws_cdk import ArnFormat, Aspects, Aws, CfnOutput, CfnParameter, CfnResource, Duration, Stack
@@ -629,11 +629,46 @@ class Pipeline(Construct):
     def approval_topic(self) -> Any:
         return (self.notifications.topics_for("approval-needed") or [self.notifications.primary])[0]
 
+    def _gate_alarm_variables(
+        self, project: codebuild.IProject, gate_alarms: Sequence[str]
+    ) -> dict[str, codebuild.BuildEnvironmentVariable]:
+        """What the MarkDeployed job of `Release-<env>` needs to read the gate's alarms again
+        (buildspec.gate_alarm_commands: why): their names, and cloudwatch:DescribeAlarms on
+        exactly those alarms, which the action supports per alarm ARN ("alarm*" resource type:
+        https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html).
+        Only alarms in the pipeline's account: Spec.entry_alarms gives none for another's."""
+        if not gate_alarms:
+            return {}
+        stack = Stack.of(self)
+        project.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["cloudwatch:DescribeAlarms"],
+                resources=[
+                    stack.format_arn(
+                        service="cloudwatch",
+                        resource="alarm",
+                        resource_name=name,
+                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                    )
+                    for name in gate_alarms
+                ],
+            )
+        )
+        return {
+            buildspec.GATE_ALARMS: codebuild.BuildEnvironmentVariable(value="\n".join(gate_alarms))
+        }
+
     def mark_deployed(
-        self, env_name: str, projects: list[codebuild.IProject], *, run_order: int
+        self,
+        env_name: str,
+        projects: list[codebuild.IProject],
+        *,
+        run_order: int,
+        gate_alarms: Sequence[str] = (),
     ) -> codepipeline.IAction:
         """Beside the deploy, tag its image so the repository's lifecycle keeps it (an image
-        that waits behind an approval while builds pile up would otherwise expire)."""
+        that waits behind an approval while builds pile up would otherwise expire). In
+        `Release-<env>` (`gate_alarms`), first fail if an alarm of the gate is in ALARM."""
         assert self.repository is not None  # ECS environments need build.docker
         if self._marker is None:
             self._marker = DeployedImageMarker(
@@ -653,6 +688,7 @@ class Pipeline(Construct):
             environment_variables={
                 "IMAGE_URI": codebuild.BuildEnvironmentVariable(value="#{Build.IMAGE_URI}"),
                 buildspec.DEPLOY_ENVIRONMENT: codebuild.BuildEnvironmentVariable(value=env_name),
+                **self._gate_alarm_variables(self._marker, gate_alarms),
             },
         )
 
@@ -663,11 +699,13 @@ class Pipeline(Construct):
         *,
         run_order: int,
         exported: bool = True,
+        gate_alarms: Sequence[str] = (),
     ) -> codepipeline.IAction:
         """Before the stack deploys, copy the release's package to the environment's own key
         (PackageStore); the action's variables carry the copy's version to the deploy. One
         action per environment exports them (a namespace is unique in a pipeline); another
-        copy (`exported=False`, Release-<env>'s) only makes it current first."""
+        copy (`exported=False`, Release-<env>'s) only makes it current first, after reading
+        the gate's alarms again (`gate_alarms`)."""
         packages = self.packages
         assert packages is not None  # Lambda environments have a package store
         if self._package_marker is None:
@@ -699,6 +737,7 @@ class Pipeline(Construct):
                 buildspec.DEPLOYED_KEY: codebuild.BuildEnvironmentVariable(
                     value=packages.deployed_key(env_name)
                 ),
+                **self._gate_alarm_variables(self._package_marker, gate_alarms),
             },
         )
 

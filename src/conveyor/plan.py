@@ -138,8 +138,13 @@ class Condition:
             named = f"{quiet} ({', '.join(a['AlarmName'] for a in alarms)})"
             if any(r.provider == "DeploymentWindow" for r in self.rules):
                 # AWS reads them when the execution arrives and not again when the window
-                # opens (rule-reference-CloudWatchAlarm.html, Important).
-                named += " when the execution arrives (not read again when the window opens)"
+                # opens (rule-reference-CloudWatchAlarm.html, Important); Release-<env>'s
+                # first action reads them again before it changes anything
+                # (buildspec.gate_alarm_commands).
+                named += (
+                    " on arrival, and again by Release's first action (MarkDeployed) "
+                    "once the window opens"
+                )
             checks.append(named)
         checks += [r.describe() for r in self.rules if r.provider != "CloudWatchAlarm"]
         return f"{when}: {'; '.join(checks)}; {outcome}"
@@ -642,9 +647,10 @@ def entry_conditions(spec: Spec, env: Environment, stage: str) -> tuple[Conditio
     running. AWS: the DeploymentWindow rule holds the execution until the window opens, and
     an alarm rule in the same condition is not read again when it opens
     (rule-reference-DeploymentWindow.html, its Important note): the gate again at the next
-    gated stage reads the alarms when the execution moves on. Nothing reads them after a wait
-    at the last gated stage, Release-<env> (an approval given outside the window): there the
-    alarms are as they were on arrival (docs/pipelines.md, Where the gate sits).
+    gated stage reads the alarms when the execution moves on, and after a wait at the last
+    gated stage, Release-<env> (an approval given outside the window), its first action
+    (MarkDeployed) reads them again and fails while one is in ALARM, before anything changes
+    (buildspec.gate_alarm_commands; docs/pipelines.md, Where the gate sits).
     https://docs.aws.amazon.com/codepipeline/latest/userguide/rule-reference-DeploymentWindow.html
     https://docs.aws.amazon.com/codepipeline/latest/userguide/stage-conditions.html
 

@@ -171,8 +171,10 @@ def run(
     optional_files: bool = True,
     with_spec: bool = True,
     action: dict[str, Any] | None = None,
+    stub_env: dict[str, str] | None = None,
 ) -> Run:
-    """`action`: the pipeline action whose variables the run gets (default: any running it)."""
+    """`action`: the pipeline action whose variables the run gets (default: any running it);
+    `stub_env`: what the stubs answer (stub_cli.py's STUB_* variables)."""
     workdir = root / "src"
     workdir.mkdir(parents=True)
     (root / "home").mkdir()
@@ -186,7 +188,7 @@ def run(
         (workdir / name).write_bytes(content)
     (root / "calls.jsonl").touch()
     (root / "exported.env").touch()
-    env = environment(example, project, workdir, bin_dir, action)
+    env = {**environment(example, project, workdir, bin_dir, action), **(stub_env or {})}
     seed_packages(env, Path(env["STUB_S3"]))
     completed = subprocess.run(
         ["bash", "-c", script(buildspec(project))],
@@ -273,6 +275,15 @@ def _aws_request(
         # The published-version-active waiter polls GetFunctionConfiguration.
         operation = "get-function-configuration"
     resource = "*"
+    if (service, operation) == ("cloudwatch", "describe-alarms") and "--alarm-names" in args:
+        # One request naming several alarms is authorized on each alarm's ARN.
+        # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html
+        names = args[args.index("--alarm-names") + 1 :]
+        names = names[: next((i for i, a in enumerate(names) if a.startswith("--")), len(names))]
+        return [
+            ("cloudwatch:DescribeAlarms", f"arn:aws:cloudwatch:{region}:{account}:alarm:{name}")
+            for name in names
+        ]
     if flag(args, "--repository-name"):
         resource = f"arn:aws:ecr:{region}:{account}:repository/{flag(args, '--repository-name')}"
     if flag(args, "--function-name"):

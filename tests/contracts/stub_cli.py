@@ -122,6 +122,17 @@ def _aws(args: list[str]) -> int:
         ("ssm", "get-parameter"): "stub-value",
         ("ssm", "get-parameters"): "stub-value",
     }
+    if (service, operation) == ("cloudwatch", "describe-alarms"):
+        # STUB_ALARMS_IN_ALARM: the alarms CloudWatch answers are in ALARM (none unless set),
+        # of those asked for when the call filters on that state.
+        firing = os.environ.get("STUB_ALARMS_IN_ALARM", "").split()
+        asked = args[args.index("--alarm-names") + 1 :] if "--alarm-names" in args else []
+        asked = asked[: next((i for i, a in enumerate(asked) if a.startswith("--")), len(asked))]
+        if flag(args, "--state-value") == "ALARM":
+            print(_text([name for name in asked if name in firing]))
+            return 0
+        print(_text(asked))
+        return 0
     if (service, operation) == ("ecr", "describe-images"):
         # Without --query the build asks "is this tag already pushed?": not yet.
         if query is None:

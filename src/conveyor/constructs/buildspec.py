@@ -263,6 +263,40 @@ def _docker_build_only(build: Build) -> list[str]:
 
 DEPLOY_ENVIRONMENT = "DEPLOY_ENVIRONMENT"
 
+# The alarms of the environment's gate, one name a line, which `Release-<env>`'s MarkDeployed
+# action passes (unset elsewhere): the job reads them again before it does anything.
+GATE_ALARMS = "GATE_ALARMS"
+
+
+def gate_alarm_commands() -> list[str]:
+    """Fail the job when an alarm of the environment's gate is in ALARM (nothing when the
+    action passes no GATE_ALARMS).
+
+    `Release-<env>`'s before-entry condition holds the gate's CloudWatchAlarm rules and its
+    DeploymentWindow rule (one condition per stage:
+    https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_BeforeEntryConditions.html),
+    and "After the deployment window opens, CodePipeline does not check the CloudWatchAlarm
+    alarm again" (https://docs.aws.amazon.com/codepipeline/latest/userguide/rule-reference-CloudWatchAlarm.html):
+    an approval given Friday evening would run the `before` job and deploy on Monday with the
+    alarms read on Friday. The stage's first action reads them again when it starts, so
+    nothing in the stage runs while one fires.
+    DescribeAlarms without --alarm-types answers metric alarms only, the ones the pipeline
+    role's gate rules may read too (their DescribeAlarms is scoped to the alarms' ARNs, and
+    composite alarms need it on `*`):
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html
+    """
+    return [
+        f'if [ -n "${{{GATE_ALARMS}:-}}" ]; then '
+        f'mapfile -t NAMES <<< "${GATE_ALARMS}"; '
+        'FIRING="$(aws cloudwatch describe-alarms --alarm-names "${NAMES[@]}" '
+        "--state-value ALARM --query 'MetricAlarms[].AlarmName' --output text)\"; "
+        'if [ -n "$FIRING" ] && [ "$FIRING" != None ]; then '
+        'echo "conveyor: gate alarms in ALARM: $FIRING; nothing in this stage ran (its '
+        "entry may have read them before the deployment window opened); retry the stage when "
+        'they are OK" >&2; exit 1; fi; '
+        'echo "conveyor: gate alarms not in ALARM: ${NAMES[*]}"; fi',
+    ]
+
 
 def mark_deployed_buildspec() -> dict[str, Any]:
     """Tag the image an environment deploys `deployed-<environment>-<digest>`, which the
@@ -294,6 +328,7 @@ def mark_deployed_buildspec() -> dict[str, Any]:
             "build": {
                 "commands": [
                     "set -euo pipefail",
+                    *gate_alarm_commands(),
                     'DIGEST="${IMAGE_URI##*@}"',
                     f'TAG="{DEPLOYED_TAG_PREFIX}${DEPLOY_ENVIRONMENT}-${{DIGEST#sha256:}}"',
                     f"MANIFEST=\"$({get} --query 'images[0].imageManifest')\"",
@@ -349,6 +384,7 @@ def mark_deployed_package_buildspec() -> dict[str, Any]:
             "build": {
                 "commands": [
                     "set -euo pipefail",
+                    *gate_alarm_commands(),
                     # The environment key's current version, and the build version it copies.
                     f'if CURRENT="$({head} --key "${DEPLOYED_KEY}" '
                     f'--query \'[VersionId, Metadata."{meta}"]\' --output text 2>&1)"; then :; '

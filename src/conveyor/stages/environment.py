@@ -344,17 +344,25 @@ class EnvironmentStage:
             return found
         # Release-<env>: real work for the gate to hold (a stage needs an action). The mark
         # first: an image or package gone while the release waited (an approval waits up to
-        # 7 days) fails here, before the job or the stack changes anything.
+        # 7 days) fails here, before the job or the stack changes anything. It reads the
+        # gate's alarms again first: AWS does not once the window opens, so an execution that
+        # waited at the entry for the window would otherwise run with alarms read hours
+        # before (buildspec.gate_alarm_commands). None in another account (entry_alarms).
+        alarms = self.pipeline.spec.entry_alarms(part.env)
         if part.is_lambda:
             # An extra copy, its version not exported (the namespace is the copy the change set
             # or the deploy stage reads); the copy is idempotent, so that one reuses this one.
             found.append(
                 self.pipeline.mark_deployed_package(
-                    part.name, projects, run_order=self._next(), exported=False
+                    part.name, projects, run_order=self._next(), exported=False, gate_alarms=alarms
                 )
             )
         else:
-            found.append(self.pipeline.mark_deployed(part.name, projects, run_order=self._next()))
+            found.append(
+                self.pipeline.mark_deployed(
+                    part.name, projects, run_order=self._next(), gate_alarms=alarms
+                )
+            )
         if part.env.before is not None:
             found.append(self._job("Before", part.env.before, projects, after_deploy=False))
         return found
