@@ -325,6 +325,15 @@ def project_resources(example: Example, project: Located) -> dict[str, list[str]
             for variable in json.loads(action["Configuration"].get("EnvironmentVariables", "[]"))
             if variable["name"] == "DEPLOYED_KEY"
         ]
+    # The gate's alarms each Release-<env> MarkDeployed action of the project passes.
+    found["gate-alarms"] = [
+        f"arn:aws:cloudwatch:{region}:{account}:alarm:{name}"
+        for _, action in example.actions()
+        if action.get("Configuration", {}).get("ProjectName") == project.value("Name")
+        for variable in json.loads(action["Configuration"].get("EnvironmentVariables", "[]"))
+        if variable["name"] == "GATE_ALARMS"
+        for name in str(variable["value"]).splitlines()
+    ]
     if "FUNCTION_NAME" in env:
         found["lambda-function"] = [
             f"arn:aws:lambda:{region}:{account}:function:{env['FUNCTION_NAME']}"

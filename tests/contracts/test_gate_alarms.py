@@ -19,6 +19,7 @@ import pytest
 from conveyor.constructs import buildspec
 from tests.contracts.buildspecs import aws_requests, environment, install_stubs, run, script
 from tests.contracts.model import Example, Located
+from tests.contracts.obligations import project_obligations
 from tests.contracts.test_buildspecs import projects
 
 WRITES = {("ecr", "put-image"), ("s3api", "copy-object")}
@@ -85,6 +86,21 @@ def test_release_mark_fails_on_a_gate_alarm_in_alarm_before_it_tags(
     ] == []
     other = f"arn:aws:cloudwatch:{region}:{account}:alarm:someone-elses-alarm"
     assert not example.allows(role, "cloudwatch:DescribeAlarms", other)
+
+
+@pytest.mark.parametrize("example", ["payments"], indirect=True)
+def test_the_role_contract_has_the_mark_read_the_gate_alarms(example: Example) -> None:
+    """The runtime contracts' table (cloudwatch-describe-gate-alarms) obliges the mark's role
+    to read the gate's alarm, which test_iam_sufficiency then judges for every example."""
+    _, project = _release_mark(example, "Release-prod")
+    role = example.role(project.value("ServiceRole"))
+    reads = [
+        o
+        for o in project_obligations(example)
+        if o.role == role and o.action == "cloudwatch:DescribeAlarms"
+    ]
+    assert [o.resource.rsplit(":", 1)[-1] for o in reads] == ["payments-ledger-errors"]
+    assert [o for o in reads if not example.allows(o.role, o.action, o.resource)] == []
 
 
 @pytest.mark.parametrize("example", ["payments"], indirect=True)

@@ -45,6 +45,7 @@ RESOLVED_KINDS = {
     "package-object",
     "package-bucket",
     "deployed-packages",
+    "gate-alarms",
 }
 
 
@@ -94,6 +95,10 @@ COMMANDS = {
     "s3-copy-package": (
         'aws s3api copy-object --bucket b --key k --copy-source "b/k?versionId=v"',
         "aws s3 cp s3://b/k s3://b/l",
+    ),
+    "cloudwatch-describe-gate-alarms": (
+        'aws cloudwatch describe-alarms --alarm-names "${NAMES[@]}" --state-value ALARM',
+        "aws cloudwatch describe-alarm-history --alarm-name a",
     ),
     "ecr-login": (
         'aws ecr get-login-password --region "$AWS_REGION" | docker login',

@@ -35,6 +35,8 @@ Resource kinds:
   package-bucket           the bucket holding it (PACKAGE_BUCKET)
   deployed-packages        each Lambda environment's copy of it (the DEPLOYED_KEY its
                            MarkDeployed action passes)
+  gate-alarms              the alarms of an environment's gate, which its Release-<env>
+                           MarkDeployed action passes (GATE_ALARMS) and reads again
   stack-ssm-parameters     the Parameter Store parameters the SSM-typed template parameters of
                            the action's stack name (their defaults)
 """
@@ -383,6 +385,19 @@ BUILDSPEC_COMMAND_KINDS: tuple[CommandKind, ...] = (
                 ("kms:Decrypt", "kms:GenerateDataKey"),
                 "artifact-key",
                 "https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html",
+            ),
+        ),
+    ),
+    CommandKind(
+        # Release-<env>'s MarkDeployed reads its gate's alarms again before it does anything
+        # (buildspec.gate_alarm_commands); DescribeAlarms is authorized per alarm ARN.
+        "cloudwatch-describe-gate-alarms",
+        r"aws cloudwatch describe-alarms",
+        (
+            Need(
+                ("cloudwatch:DescribeAlarms",),
+                "gate-alarms",
+                "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html",
             ),
         ),
     ),
