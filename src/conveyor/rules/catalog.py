@@ -63,6 +63,7 @@ RULE_MODULES = (
     "conveyor.rules.deploy.rollback_two_owners",
     "conveyor.rules.deploy.unused_deployment_group",
     "conveyor.rules.deploy.runtime_env_secret",
+    "conveyor.rules.deploy.credential_url",
     "conveyor.rules.deploy.shared_change_set_name",
     "conveyor.rules.deploy.stage_rollback",
     "conveyor.rules.ecr.immutable_tags",

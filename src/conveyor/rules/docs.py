@@ -441,6 +441,13 @@ PRECISION: dict[str, str] = {
     "0.0.0.0/0 around the container port (bad) and a public task admitting the load balancer "
     "only beside an open port the task does not listen on and a private service (good); on "
     "conveyor's own output (placement: public) it finds nothing.",
+    "CV123": "New in issue 17: no finding on the corpus, and none missed: no file of it holds a "
+    "URL with anything before the host's '@' or a query parameter named like a credential "
+    "(grep -E over all its files). Its fixtures cover a basic-auth password in a "
+    "Lambda invoke action's UserParameters JSON (bad) and a git@ user name, a token passed by "
+    "Fn::Sub of a parameter, a {{resolve:secretsmanager:...}} password, ordinary queries and a "
+    "SECRETS_MANAGER build variable (good); on conveyor's own output it finds nothing (the spec "
+    "refuses such a validate.http.url).",
 }
 # Findings and templates per rule on the corpus (the precision report's "after" column, issue
 # 16's closing note): the evidence of every rule not reviewed finding by finding above.

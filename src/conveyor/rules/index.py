@@ -62,6 +62,16 @@ INDEX: dict[str, tuple[str, tuple[str, ...]]] = {
         "CV044",
         ("AWS::Lambda::Function", "AWS::Serverless::Function", "AWS::ECS::TaskDefinition"),
     ),
+    "conveyor.rules.deploy.credential_url": (
+        "CV123",
+        (
+            "AWS::Lambda::Function",
+            "AWS::Serverless::Function",
+            "AWS::CodeBuild::Project",
+            "AWS::ECS::TaskDefinition",
+            "AWS::CodePipeline::Pipeline",
+        ),
+    ),
     "conveyor.rules.deploy.shared_change_set_name": ("CV115", ("AWS::CodePipeline::Pipeline",)),
     "conveyor.rules.deploy.stage_rollback": ("CV102", ("AWS::CodePipeline::Pipeline",)),
     "conveyor.rules.ecr.immutable_tags": ("CV022", ("AWS::ECR::Repository",)),

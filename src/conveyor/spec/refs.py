@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 import re
-import urllib.parse
+
+from conveyor.secret_urls import name_suggests_secret, url_secret
+
+__all__ = [
+    "SECRET_REF",
+    "SECRET_REF_HELP",
+    "is_secret_ref",
+    "looks_like_token",
+    "name_suggests_secret",
+    "secret_in_url",
+]
 
 # A reference names where a secret lives; its value never appears in the spec or the template.
 SECRET_REF = re.compile(
@@ -29,17 +39,6 @@ _TOKEN_SHAPES = (
     re.compile(r"glpat-[A-Za-z0-9_\-]{20,}"),  # GitLab tokens
 )
 
-_SECRET_NAMES = re.compile(
-    r"(pass(word|wd)?|secret|token|api[_-]?key|private[_-]?key|credential|auth)", re.IGNORECASE
-)
-
-
-# Query parameter names that carry a credential in common URL schemes, beyond the secret words
-# above: API keys (?key=), Azure SAS (sig), and SigV4 presigned URLs (X-Amz-Signature and
-# X-Amz-Credential; X-Amz-Security-Token matches "token").
-# https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html
-_SECRET_QUERY_NAMES = frozenset({"key", "sig", "signature", "x-amz-signature"})
-
 
 def is_secret_ref(value: str) -> bool:
     return SECRET_REF.match(value) is not None
@@ -49,17 +48,8 @@ def looks_like_token(value: str) -> bool:
     return any(shape.search(value) for shape in _TOKEN_SHAPES)
 
 
-def name_suggests_secret(name: str) -> bool:
-    return _SECRET_NAMES.search(name) is not None
-
-
 def secret_in_url(target: str, *, authority: bool = True) -> str | None:
     """What in a URL (or, with authority=False, a request path) carries a secret: a user name
     or password before the host, or a query parameter named like a credential; else None."""
-    parts = urllib.parse.urlsplit(target)
-    if authority and "@" in parts.netloc:
-        return "a user name or password before the host (user:password@)"
-    for name, _ in urllib.parse.parse_qsl(parts.query, keep_blank_values=True):
-        if name_suggests_secret(name) or name.lower() in _SECRET_QUERY_NAMES:
-            return f"the query parameter {name!r}"
-    return None
+    found = url_secret(target, authority=authority)
+    return found.where if found else None
