@@ -126,6 +126,11 @@ def _aws(args: list[str]) -> int:
         # STUB_ALARMS_IN_ALARM: the alarms CloudWatch answers are in ALARM (none unless set),
         # of those asked for when the call filters on that state.
         firing = os.environ.get("STUB_ALARMS_IN_ALARM", "").split()
+        # STUB_DESCRIBE_ALARMS_ERROR: the call fails as a denied or throttled one does (the
+        # CLI prints the error and exits 254).
+        if os.environ.get("STUB_DESCRIBE_ALARMS_ERROR"):
+            print(os.environ["STUB_DESCRIBE_ALARMS_ERROR"], file=sys.stderr)
+            return 254
         asked = args[args.index("--alarm-names") + 1 :] if "--alarm-names" in args else []
         asked = asked[: next((i for i, a in enumerate(asked) if a.startswith("--")), len(asked))]
         if flag(args, "--state-value") == "ALARM":

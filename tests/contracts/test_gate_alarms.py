@@ -162,3 +162,31 @@ def test_the_package_copy_fails_on_a_gate_alarm_in_alarm_before_it_copies(tmp_pa
     assert code == 0, output
     assert calls[0][1:3] == ["cloudwatch", "describe-alarms"]
     assert ["s3api", "copy-object"] in [c[1:3] for c in calls]
+
+
+@pytest.mark.parametrize("example", ["payments"], indirect=True)
+@pytest.mark.parametrize(
+    "error",
+    [
+        "An error occurred (AccessDenied) when calling the DescribeAlarms operation",
+        "An error occurred (Throttling) when calling the DescribeAlarms operation: Rate exceeded",
+    ],
+)
+def test_release_mark_fails_closed_when_the_alarm_read_fails(
+    example: Example, tmp_path: Path, error: str
+) -> None:
+    """A denied or throttled DescribeAlarms prints nothing on stdout, which must not read as
+    "no alarm in ALARM": the mark fails, says so, and tags nothing."""
+    action, project = _release_mark(example, "Release-prod")
+    failed = run(
+        example,
+        project,
+        tmp_path / "failed",
+        action=action,
+        stub_env={"STUB_DESCRIBE_ALARMS_ERROR": error},
+    )
+    assert failed.returncode != 0
+    assert "could not read the gate alarms payments-ledger-errors" in failed.output
+    assert error in failed.output
+    assert "not in ALARM" not in failed.output
+    assert [c for c in failed.calls if tuple(c[1:3]) in WRITES] == []

@@ -289,7 +289,11 @@ def gate_alarm_commands() -> list[str]:
         f'if [ -n "${{{GATE_ALARMS}:-}}" ]; then '
         f'mapfile -t NAMES <<< "${GATE_ALARMS}"; '
         'FIRING="$(aws cloudwatch describe-alarms --alarm-names "${NAMES[@]}" '
-        "--state-value ALARM --query 'MetricAlarms[].AlarmName' --output text)\"; "
+        "--state-value ALARM --query 'MetricAlarms[].AlarmName' --output text)\" || { "
+        # Fail closed: a denied or throttled read (the CLI exits non-zero once its retries
+        # are spent) must not pass as "none in ALARM", whatever errexit does in this shell.
+        'echo "conveyor: could not read the gate alarms ${NAMES[*]} (see the error above); '
+        'nothing in this stage ran; retry the stage" >&2; exit 1; }; '
         'if [ -n "$FIRING" ] && [ "$FIRING" != None ]; then '
         'echo "conveyor: gate alarms in ALARM: $FIRING; nothing in this stage ran (its '
         "entry may have read them before the deployment window opened); retry the stage when "
