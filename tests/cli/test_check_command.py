@@ -426,6 +426,28 @@ def test_output_naming_an_input_is_refused_and_the_input_kept(bad: Path, tmp_pat
     assert "CV022" in other.read_text()
 
 
+def test_output_naming_a_template_found_in_a_directory_is_refused(tmp_path: Path) -> None:
+    # `conveyor check dir/ -o dir/stack.yaml`: the template is found by the scan, not named,
+    # and the report used to replace it.
+    root = tmp_path / "templates"
+    nested = root / "nested"
+    nested.mkdir(parents=True)
+    inner = nested / "stack.yaml"
+    inner.write_text(BAD)
+    hard = tmp_path / "hard.yaml"
+    hard.hardlink_to(inner)
+    for output in (inner, hard):
+        result = runner.invoke(app, ["check", str(root), "-o", str(output)])
+        assert result.exit_code == 2, result.output
+        assert f"--output {output} is the input {inner}" in result.stderr
+        assert inner.read_text() == BAD
+    # A file the scan does not read (not a template name) may be the report.
+    report = root / "report.txt"
+    report.write_text("old report")
+    assert runner.invoke(app, ["check", str(root), "-o", str(report)]).exit_code == 1
+    assert "CV022" in report.read_text()
+
+
 def test_output_empty_is_refused_and_dash_is_standard_output(
     bad: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -240,15 +240,12 @@ def _report_path(output: str | None, paths: list[str]) -> Path | None:
         return report
     if not stat.S_ISREG(written.st_mode):  # a directory or device is refused when written
         return report
-    for path in paths:
-        if path in ("", "-"):
-            continue
-        try:
-            read = Path(path).stat()
-        except OSError:
-            continue
-        # The same file under another name, through a link or a hard link.
-        if (read.st_dev, read.st_ino) == (written.st_dev, written.st_ino):
+    from conveyor.rules.runner import files_to_read
+
+    # Named on the command line or found by scanning a directory: the same file under another
+    # name, through a link or a hard link, is replaced all the same.
+    for path, key in files_to_read(paths):
+        if key == (written.st_dev, written.st_ino):
             fail(
                 f"--output {output} is the input {path}: the report would replace it; "
                 "write the report to another file, e.g. -o conveyor-report.txt"

@@ -125,6 +125,25 @@ def discover(
     return unique, errors
 
 
+def files_to_read(paths: Iterable[str]) -> list[tuple[str, tuple[int, int]]]:
+    """Each regular file ``discover`` would read from ``paths`` (named, or found by walking a
+    directory) with its (st_dev, st_ino), found without reading any. Paths that cannot be
+    looked at are left out: ``discover`` reports them."""
+    files: list[tuple[str, tuple[int, int]]] = []
+    for name in paths:
+        if name in ("", STDIN):
+            continue
+        try:
+            info = Path(name).stat()
+        except OSError:
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            files.extend((target.path, key) for target, key in _walk(Path(name), []))
+        elif stat.S_ISREG(info.st_mode):
+            files.append((name, (info.st_dev, info.st_ino)))
+    return files
+
+
 def read_stdin() -> bytes:
     """Standard input as bytes, at most one byte past the size cap (so ``< /dev/zero`` ends)."""
     stream = sys.stdin
@@ -141,12 +160,12 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or type(exc).__name__
 
 
-def _walk(root: Path, errors: list[FileError]) -> list[tuple[Target, object]]:
+def _walk(root: Path, errors: list[FileError]) -> list[tuple[Target, tuple[int, int]]]:
     """Regular template files under root, depth first in name order. Directories that cannot be
     listed and files that cannot be looked at are errors (they may hold templates); pipes,
     devices and sockets are not templates and are passed over; symlinked directories are not
     followed (no loops)."""
-    found: list[tuple[Target, object]] = []
+    found: list[tuple[Target, tuple[int, int]]] = []
     stack = [root]
     while stack:
         here = stack.pop()
