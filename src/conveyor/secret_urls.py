@@ -13,11 +13,47 @@ SECRET_NAMES = re.compile(
     r"(pass(word|wd)?|secret|token|api[_-]?key|private[_-]?key|credential|auth)", re.IGNORECASE
 )
 
-# Query parameter names that carry a credential in common URL schemes, beyond the secret words
-# above: API keys (?key=), Azure SAS (sig), and SigV4 presigned URLs (X-Amz-Signature and
-# X-Amz-Credential; X-Amz-Security-Token matches "token").
+# A query parameter name is judged by its words, not its letters: ?author= and ?bypass_cache=
+# hold "auth" and "pass" but name no credential. Words are split at _, -, . and camelCase
+# (authToken, XAmzSignature, API-KEY) and lowercased.
+_WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+
+# A word that names a credential wherever it stands in the name (access_token, client_secret,
+# X-Amz-Signature, X-Amz-Credential, X-Amz-Security-Token), and compounds written as one word.
+# Azure SAS signs with ?sig=; SigV4 presigned URLs carry X-Amz-Signature, X-Amz-Credential and
+# X-Amz-Security-Token.
 # https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html
-SECRET_QUERY_NAMES = frozenset({"key", "sig", "signature", "x-amz-signature"})
+# https://learn.microsoft.com/en-us/rest/api/storageservices/create-service-sas
+_PASSWORDS = {"password", "passwd", "pass", "pwd", "passphrase"}
+_TOKENS = {"token", "secret", "sig", "signature", "auth", "authorization", "credential"}
+_ONE_WORD = {"accesstoken", "authtoken", "apitoken", "sessiontoken", "clientsecret", "apisecret"}
+_ONE_WORD_KEYS = {"apikey", "accesskey", "privatekey", "secretkey", "signingkey"}
+SECRET_QUERY_WORDS = frozenset(_PASSWORDS | _TOKENS | {"credentials"} | _ONE_WORD | _ONE_WORD_KEYS)
+# "key" alone (?key=, Google's API keys) or after a word that makes it a credential
+# (api_key, private-key, Azure API Management's subscription-key); sort_key and partitionKey
+# name a field.
+# https://learn.microsoft.com/en-us/azure/api-management/api-management-subscriptions
+_KEY_QUALIFIERS = frozenset(
+    {"api", "access", "private", "secret", "client", "subscription", "signing", "auth"}
+)
+# Paging tokens are handed to anyone allowed to list and open nothing by themselves: S3's
+# ?continuation-token= ("obfuscated and is not a real key"), nextToken, page_token.
+# https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html
+_PAGING = frozenset({"next", "continuation", "page", "pagination"})
+
+
+def query_name_is_secret(name: str) -> bool:
+    """Whether a query parameter's name says its value is a credential, by whole words."""
+    words = [word.lower() for word in _WORD.findall(name)]
+    for index, word in enumerate(words):
+        before = words[index - 1] if index else ""
+        if word == "token" and before in _PAGING:
+            continue
+        if word in SECRET_QUERY_WORDS:
+            return True
+        if word == "key" and (len(words) == 1 or before in _KEY_QUALIFIERS):
+            return True
+    return False
 
 
 class UrlSecret(NamedTuple):
@@ -45,6 +81,6 @@ def url_secret(target: str, *, authority: bool = True, user_alone: bool = True) 
         if user_alone:
             return UrlSecret("a user name or password before the host (user:password@)", user)
     for name, value in urllib.parse.parse_qsl(parts.query, keep_blank_values=True):
-        if name_suggests_secret(name) or name.lower() in SECRET_QUERY_NAMES:
+        if query_name_is_secret(name):
             return UrlSecret(f"the query parameter {name!r}", value)
     return None

@@ -155,6 +155,8 @@ def test_a_url_or_path_http_cannot_send_is_refused_at_the_spec(
         (None, "/health?secret=abc", "'secret'"),
         (None, "/health?signature=abc", "'signature'"),
         (None, "/health?client_secret=", "'client_secret'"),
+        ("https://api.staging.example.com/health?authToken=abc", None, "'authToken'"),
+        ("https://api.staging.example.com/health?API-KEY=abc", None, "'API-KEY'"),
     ],
 )
 def test_a_secret_in_the_validation_url_is_refused_at_the_spec(
@@ -178,6 +180,8 @@ def test_a_secret_in_the_validation_url_is_refused_at_the_spec(
         ("https://api.staging.example.com/health?full=1", None),
         ("https://api.staging.example.com/health?full=1&region=eu-west-1", None),
         ("https://api.staging.example.com/health?monkey=1&design=2", None),
+        ("https://api.staging.example.com/health?author=x&keyboard=uk", None),
+        (None, "/health?bypass_cache=1&passenger=2"),
         ("https://api.staging.example.com/health?contact=ops@example.com", None),
         ("https://api.staging.example.com:8443/health", None),
         (None, "/health?full=1"),

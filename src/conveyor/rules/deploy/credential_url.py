@@ -3,8 +3,10 @@ environment or into a pipeline action's UserParameters.
 
 CV044 and CV043 judge a variable by its name and skip names ending in URL (they usually point
 at a secret); this rule reads the value: a literal URL with ``user:password@`` before the host,
-or a query parameter named like a credential (token, access_token, api_key, password, secret,
-key, sig/signature, X-Amz-Signature, X-Amz-Credential, X-Amz-Security-Token). The same matcher
+or a query parameter whose name has a credential word (token, access_token, authToken, api_key,
+API-KEY, password, pass, secret, key, sig/signature, X-Amz-Signature, X-Amz-Credential,
+X-Amz-Security-Token); a word inside another (author, bypass_cache, keyboard), a field's key
+(sort_key) and a paging token (continuation-token, nextToken) are not one. The same matcher
 (conveyor.secret_urls) makes conveyor's spec refuse such a validate.http.url. A user name
 without a password (``git@``, ``ssh://deploy@``) names an account, not a secret: not reported.
 A credential that is a reference (``${Token}``, ``{{resolve:secretsmanager:...}}``) is not
