@@ -63,7 +63,9 @@ def test_release_mark_fails_on_a_gate_alarm_in_alarm_before_it_tags(
     assert quiet.returncode == 0, quiet.output
     read = quiet.calls[0]
     assert read[:3] == ["aws", "cloudwatch", "describe-alarms"]
-    assert "--state-value" in read and read[read.index("--state-value") + 1] == "ALARM"
+    # Every named alarm's state, so an alarm the answer lacks is told from a quiet one.
+    assert "--state-value" not in read
+    assert read[read.index("--query") + 1] == "MetricAlarms[].[AlarmName,StateValue]"
     assert [c[1:3] for c in quiet.calls if tuple(c[1:3]) in WRITES] == [["ecr", "put-image"]]
 
     # Its role may read the gate's alarm (and the evaluator refuses one it does not name).
@@ -190,3 +192,23 @@ def test_release_mark_fails_closed_when_the_alarm_read_fails(
     assert error in failed.output
     assert "not in ALARM" not in failed.output
     assert [c for c in failed.calls if tuple(c[1:3]) in WRITES] == []
+
+
+@pytest.mark.parametrize("example", ["payments"], indirect=True)
+def test_release_mark_fails_when_a_gate_alarm_no_longer_exists(
+    example: Example, tmp_path: Path
+) -> None:
+    """DescribeAlarms leaves out an alarm deleted since the stage's entry read it; an absent
+    answer is no answer, so the mark fails, naming the alarm, and tags nothing."""
+    action, project = _release_mark(example, "Release-prod")
+    gone = run(
+        example,
+        project,
+        tmp_path / "gone",
+        action=action,
+        stub_env={"STUB_ALARMS_MISSING": "payments-ledger-errors"},
+    )
+    assert gone.returncode != 0
+    assert "gate alarms not found: payments-ledger-errors" in gone.output
+    assert "not in ALARM" not in gone.output
+    assert [c for c in gone.calls if tuple(c[1:3]) in WRITES] == []

@@ -97,7 +97,7 @@ COMMANDS = {
         "aws s3 cp s3://b/k s3://b/l",
     ),
     "cloudwatch-describe-gate-alarms": (
-        'aws cloudwatch describe-alarms --alarm-names "${NAMES[@]}" --state-value ALARM',
+        'aws cloudwatch describe-alarms --alarm-names "${NAMES[@]}" --query q',
         "aws cloudwatch describe-alarm-history --alarm-name a",
     ),
     "ecr-login": (

@@ -269,8 +269,8 @@ GATE_ALARMS = "GATE_ALARMS"
 
 
 def gate_alarm_commands() -> list[str]:
-    """Fail the job when an alarm of the environment's gate is in ALARM (nothing when the
-    action passes no GATE_ALARMS).
+    """Fail the job when an alarm of the environment's gate is in ALARM or no longer exists
+    (nothing when the action passes no GATE_ALARMS).
 
     `Release-<env>`'s before-entry condition holds the gate's CloudWatchAlarm rules and its
     DeploymentWindow rule (one condition per stage:
@@ -288,14 +288,28 @@ def gate_alarm_commands() -> list[str]:
     return [
         f'if [ -n "${{{GATE_ALARMS}:-}}" ]; then '
         f'mapfile -t NAMES <<< "${GATE_ALARMS}"; '
-        'FIRING="$(aws cloudwatch describe-alarms --alarm-names "${NAMES[@]}" '
-        "--state-value ALARM --query 'MetricAlarms[].AlarmName' --output text)\" || { "
+        # Each alarm's name and state, one alarm a line (tab between them), so an alarm the
+        # answer lacks (deleted since the stage's entry read it) is told from a quiet one.
+        'READ="$(aws cloudwatch describe-alarms --alarm-names "${NAMES[@]}" '
+        "--query 'MetricAlarms[].[AlarmName,StateValue]' --output text)\" || { "
         # Fail closed: a denied or throttled read (the CLI exits non-zero once its retries
         # are spent) must not pass as "none in ALARM", whatever errexit does in this shell.
         'echo "conveyor: could not read the gate alarms ${NAMES[*]} (see the error above); '
         'nothing in this stage ran; retry the stage" >&2; exit 1; }; '
-        'if [ -n "$FIRING" ] && [ "$FIRING" != None ]; then '
-        'echo "conveyor: gate alarms in ALARM: $FIRING; nothing in this stage ran (its '
+        "declare -A STATE; "
+        "while IFS=$'\\t' read -r ALARM_NAME ALARM_STATE; do "
+        # `if`, not `&&`: a loop whose last test failed would end with status 1 under set -e.
+        'if [ -n "$ALARM_NAME" ]; then STATE["$ALARM_NAME"]="$ALARM_STATE"; fi; '
+        'done <<< "$READ"; '
+        'FIRING=""; MISSING=""; for N in "${NAMES[@]}"; do '
+        'case "${STATE[$N]:-}" in "") MISSING="$MISSING $N";; ALARM) FIRING="$FIRING $N";; esac; '
+        "done; "
+        'if [ -n "$MISSING" ]; then '
+        'echo "conveyor: gate alarms not found:$MISSING; the gate cannot be read, so nothing '
+        "in this stage ran; restore the alarms (or remove them from the gate) and retry the "
+        'stage" >&2; exit 1; fi; '
+        'if [ -n "$FIRING" ]; then '
+        'echo "conveyor: gate alarms in ALARM:$FIRING; nothing in this stage ran (its '
         "entry may have read them before the deployment window opened); retry the stage when "
         'they are OK" >&2; exit 1; fi; '
         'echo "conveyor: gate alarms not in ALARM: ${NAMES[*]}"; fi',
