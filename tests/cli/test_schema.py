@@ -57,6 +57,12 @@ def test_schema_is_draft_2020_12_and_accepts_every_example() -> None:
         (lambda d: d.update(colour="blue"), "Additional properties"),
         (lambda d: d["build"].update(compute="huge"), "huge"),
         (lambda d: d.pop("owner"), "'owner' is a required property"),
+        (
+            lambda d: d["environments"][0]["deploy"]["ecs"]["create"]["sidecars"].extend(
+                {"name": f"extra{i}", "image": "example/extra:1"} for i in range(9)
+            ),
+            "is too long",
+        ),
     ],
 )
 def test_schema_rejects_unknown_keys_bad_values_and_missing_keys(

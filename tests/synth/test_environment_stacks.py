@@ -70,8 +70,10 @@ def test_no_template_holds_a_placeholder(synthesized: dict[str, Synthesized], ex
             assert word not in text, (stack, word)
         for resource in template["Resources"].values():
             if resource["Type"] == "AWS::ECS::TaskDefinition":
-                (container,) = resource["Properties"]["ContainerDefinitions"]
-                assert container["Image"] == {"Ref": "ImageUri"}, stack
+                # The release's image runs in one container; sidecars run their pinned images.
+                images = [c["Image"] for c in resource["Properties"]["ContainerDefinitions"]]
+                assert images.count({"Ref": "ImageUri"}) == 1, stack
+                assert all(isinstance(i, str) for i in images if i != {"Ref": "ImageUri"})
                 pattern = template["Parameters"]["ImageUri"]["AllowedPattern"]
                 assert "@sha256:" in pattern and "dkr\\\\.ecr" in json.dumps(pattern)
 

@@ -17,6 +17,7 @@ from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs_
 from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -26,7 +27,7 @@ from constructs import Construct
 from conveyor.constructs import acknowledgements, defaults
 from conveyor.constructs.deployment_grants import grant_deployment
 from conveyor.constructs.naming import Naming, camel
-from conveyor.spec.models import CreateService, Domain, EcsDeploy
+from conveyor.spec.models import CreateService, Domain, EcsDeploy, Sidecar
 from conveyor.spec.refs import SECRET_REF
 
 # The environment stack's parameter holding the image a release runs: the build's ECR image,
@@ -243,6 +244,8 @@ class FargateWebService(Construct):
             secrets=secrets,
             docker_labels={RELEASE_LABEL: release} if release is not None else None,
         )
+        for index, sidecar in enumerate(settings.sidecars):
+            self._add_sidecar(task, index, sidecar, app_logs)
         execution_role = task.obtain_execution_role()
         # The image comes in as a parameter; CDK grants pulls only for images it knows about, so
         # the execution role gets the application's repository explicitly (CDK-NOTES).
@@ -927,6 +930,37 @@ class FargateWebService(Construct):
     def _secrets(self, env: dict[str, str]) -> dict[str, ecs.Secret]:
         return container_secrets(self, env)
 
+    def _add_sidecar(
+        self,
+        task: ecs.FargateTaskDefinition,
+        index: int,
+        sidecar: Sidecar,
+        logs: logs_.ILogGroup,
+    ) -> None:
+        """One extra container: the service's log group under its own stream prefix, its
+        secrets granted to the execution role by the same code as the service container's,
+        and a port mapping only when it listens (the load balancer targets the service's
+        container, named by deploy.container)."""
+        task.add_container(
+            sidecar.name,
+            image=ecs.ContainerImage.from_registry(sidecar.image),
+            essential=sidecar.essential,
+            port_mappings=(
+                [ecs.PortMapping(container_port=sidecar.port)] if sidecar.port is not None else None
+            ),
+            logging=ecs.LogDriver.aws_logs(stream_prefix=sidecar.name, log_group=logs),
+            environment=dict(sorted(sidecar.environment.items())),
+            secrets=container_secrets(
+                # By position: names that differ only in - and _ would share a camel-case id.
+                Construct(self, f"Sidecar{index}"),
+                sidecar.secrets,
+            )
+            or None,
+            cpu=sidecar.cpu,
+            memory_limit_mib=sidecar.memory,
+            command=sidecar.command,
+        )
+
 
 def _vpc_cidr(settings: CreateService) -> str:
     """The service's VPC range: the existing VPC's (the spec requires it for an internal
@@ -1215,6 +1249,25 @@ def codedeploy_task_definition(
         else secret_arns_in(account, settings.env)
     )
     container = deploy.container
+    log_options = {
+        "awslogs-group": naming.path("service", env_name),
+        "awslogs-region": stack.region,
+    }
+    sidecars = [
+        _sidecar_definition(
+            sidecar,
+            log_options,
+            {
+                k: v.arn
+                for k, v in container_secrets(
+                    Construct(scope, f"Sidecar{index}Secrets{camel(env_name)}"), sidecar.secrets
+                ).items()
+            }
+            if account is None
+            else secret_arns_in(account, sidecar.secrets),
+        )
+        for index, sidecar in enumerate(settings.sidecars)
+    ]
     document = {
         "family": naming.name("task", env_name),
         "cpu": str(settings.cpu),
@@ -1238,18 +1291,44 @@ def codedeploy_task_definition(
                 "portMappings": [{"containerPort": settings.port, "protocol": "tcp"}],
                 "logConfiguration": {
                     "logDriver": "awslogs",
-                    "options": {
-                        "awslogs-group": naming.path("service", env_name),
-                        "awslogs-region": stack.region,
-                        "awslogs-stream-prefix": container,
-                    },
+                    "options": {**log_options, "awslogs-stream-prefix": container},
                 },
                 "environment": [{"name": k, "value": v} for k, v in sorted(environment.items())],
                 "secrets": [{"name": k, "valueFrom": v} for k, v in sorted(secret_arns.items())],
-            }
+            },
+            *sidecars,
         ],
     }
     return stack.to_json_string(document)
+
+
+def _sidecar_definition(
+    sidecar: Sidecar, log_options: dict[str, str], secret_arns: dict[str, str]
+) -> dict[str, Any]:
+    """A sidecar in CodeDeploy's taskdef.json, as FargateWebService._add_sidecar makes it for
+    CloudFormation: every release registers this document, so a sidecar missing here would
+    vanish with the first blue/green release."""
+    definition: dict[str, Any] = {
+        "name": sidecar.name,
+        "image": sidecar.image,
+        "essential": sidecar.essential,
+        "portMappings": (
+            [{"containerPort": sidecar.port, "protocol": "tcp"}] if sidecar.port is not None else []
+        ),
+        "logConfiguration": {
+            "logDriver": "awslogs",
+            "options": {**log_options, "awslogs-stream-prefix": sidecar.name},
+        },
+        "environment": [{"name": k, "value": v} for k, v in sorted(sidecar.environment.items())],
+        "secrets": [{"name": k, "valueFrom": v} for k, v in sorted(secret_arns.items())],
+    }
+    if sidecar.cpu is not None:
+        definition["cpu"] = sidecar.cpu
+    if sidecar.memory is not None:
+        definition["memory"] = sidecar.memory
+    if sidecar.command is not None:
+        definition["command"] = sidecar.command
+    return definition
 
 
 def codedeploy_app_spec(scope: Construct, *, container: str, port: int, hook: str | None) -> str:

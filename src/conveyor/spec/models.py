@@ -684,6 +684,69 @@ class Scaling(_Model):
         return self
 
 
+# ECS allows 10 container definitions per task definition, a quota that cannot be raised
+# ("Containers per task definition"); the service's own container is one of them.
+# https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-quotas.html
+MAX_SIDECARS = 9
+# A digest pins the bytes; a tag other than latest pins a release the registry's owner names.
+_IMAGE_DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
+_IMAGE_TAG = re.compile(r":(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$")
+
+
+class Sidecar(_Model):
+    """An extra container in the service's task (a log router, an OpenTelemetry collector, a
+    proxy). It logs to the service's log group and reads its secrets through the task's
+    execution role, as the service's own container does; only the service's container is
+    behind the load balancer."""
+
+    name: str = Field(
+        pattern=r"^[A-Za-z0-9_-]{1,255}$",
+        description="Container name in the task definition: letters, digits, '_', '-'.",
+        examples=["otel"],
+    )
+    image: str = Field(
+        min_length=1,
+        pattern=r"^[^\s]+$",
+        description=(
+            "A pinned image: registry/repository:tag (not latest) or repository@sha256:digest."
+        ),
+        examples=["public.ecr.aws/aws-observability/aws-otel-collector:v0.40.0"],
+    )
+    essential: bool = Field(False, description="true: the task stops when this container stops.")
+    port: int | None = Field(
+        None, ge=1, le=65535, description="Port the container listens on (no mapping if omitted)."
+    )
+    environment: dict[str, PlainText] = Field(
+        default_factory=dict, description="Environment variables; no secrets (see secrets)."
+    )
+    secrets: dict[str, SecretRef] = Field(
+        default_factory=dict,
+        description="Environment variables read from SSM or Secrets Manager when the task starts.",
+    )
+    cpu: int | None = Field(None, ge=0, le=16384, description="CPU units reserved (of the task's).")
+    memory: int | None = Field(
+        None, ge=6, le=122880, description="Hard memory limit in MiB (of the task's)."
+    )
+    command: list[str] | None = Field(None, description="Overrides the image's command.")
+
+    @model_validator(mode="after")
+    def _pinned(self) -> Sidecar:
+        _check_env_vars(dict(self.environment), where="sidecar environment")
+        image = self.image
+        if _IMAGE_DIGEST.search(image):
+            return self
+        tag = _IMAGE_TAG.search(image.rsplit("/", 1)[-1])
+        if tag is None or tag.group("tag") == "latest":
+            repository = _IMAGE_TAG.sub("", image)
+            raise KeyedValueError(
+                f"image {image!r} is not pinned: a new push under it would change the task "
+                f"without a release; write {repository}:<version> (not latest) or "
+                f"{repository}@sha256:<digest>",
+                "image",
+            )
+        return self
+
+
 class CreateService(_Model):
     """conveyor creates a Fargate service behind an Application Load Balancer."""
 
@@ -746,6 +809,14 @@ class CreateService(_Model):
         default_factory=dict,
         description="Container environment; secrets only as ssm:/ or secretsmanager: refs.",
     )
+    sidecars: list[Sidecar] = Field(
+        default_factory=list,
+        max_length=MAX_SIDECARS,
+        description=(
+            f"Extra containers in the service's task, at most {MAX_SIDECARS} (ECS allows 10 "
+            "containers per task definition)."
+        ),
+    )
     test_cidrs: list[
         Annotated[str, Field(pattern=r"^\d{1,3}(\.\d{1,3}){3}/\d{1,2}$", examples=["10.0.0.0/16"])]
     ] = Field(
@@ -776,6 +847,33 @@ class CreateService(_Model):
                 "list your office or VPN ranges"
             )
         _check_env_vars(self.env, where="container env")
+        _listed_once([s.name for s in self.sidecars], "sidecars", "sidecar name ")
+        taken = {self.port}
+        for index, sidecar in enumerate(self.sidecars):
+            # A task's containers share one network namespace (awsvpc): one listener per port.
+            # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-task-networking.html
+            if sidecar.port is not None and sidecar.port in taken:
+                raise KeyedValueError(
+                    f"port {sidecar.port} is already taken in this task (its containers share "
+                    "one network): give the sidecar another port",
+                    "sidecars",
+                    index,
+                    "port",
+                )
+            if sidecar.port is not None:
+                taken.add(sidecar.port)
+        for what, total, limit in (
+            ("cpu", sum(s.cpu or 0 for s in self.sidecars), self.cpu),
+            ("memory", sum(s.memory or 0 for s in self.sidecars), self.memory),
+        ):
+            if total >= limit:
+                # The sidecars' reservations come out of the task's; the service's own
+                # container needs the rest.
+                raise KeyedValueError(
+                    f"the sidecars reserve {total} of the task's {limit} {what}, leaving none "
+                    f"for the service's container: lower their {what} or raise the task's",
+                    "sidecars",
+                )
         if self.domain is not None and self.certificate_arn is not None:
             raise KeyedValueError(
                 "certificate_arn and domain both name a certificate: move it into "
@@ -926,6 +1024,17 @@ class EcsDeploy(_TrafficShifting):
                 "name the existing service with cluster: and service:, "
                 "or write create: {} to let conveyor create one"
             )
+        if self.create is not None:
+            for index, sidecar in enumerate(self.create.sidecars):
+                if sidecar.name == self.container:
+                    raise KeyedValueError(
+                        f"sidecar name {sidecar.name!r} is the service's container: name the "
+                        "sidecar after what it runs (e.g. otel)",
+                        "create",
+                        "sidecars",
+                        index,
+                        "name",
+                    )
         if self.strategy != "rolling" and self.create is None:
             # prevents FM61: blue/green needs two target groups and two listeners, which
             # conveyor can only guarantee for a load balancer it creates.
