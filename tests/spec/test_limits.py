@@ -29,11 +29,15 @@ def _error(text: str) -> str:
         ("- name: prod", "- name: a--b", "'a--b'"),
         # Fargate has fixed cpu/memory pairs.
         (
-            "desired_count: 2}",
-            "desired_count: 2, cpu: 256, memory: 30720}",
+            "desired_count: 2\n",
+            "desired_count: 2\n          cpu: 256\n          memory: 30720\n",
             "memory is 512, 1024, 2048",
         ),
-        ("desired_count: 2}", "desired_count: 2, cpu: 1024, memory: 1024}", "with cpu 1024"),
+        (
+            "desired_count: 2\n",
+            "desired_count: 2\n          cpu: 1024\n          memory: 1024\n",
+            "with cpu 1024",
+        ),
         # Tags: AWS's characters and lengths.
         (
             "owner: team-web",
