@@ -113,6 +113,7 @@ RULE_MODULES = (
     "conveyor.rules.runtime.lifecycle_deployed_image",
     "conveyor.rules.runtime.lifecycle_deployed_package",
     "conveyor.rules.runtime.retain_on_create",
+    "conveyor.rules.runtime.scheduled_task_failures",
     "conveyor.rules.runtime.topic_publishers",
     "conveyor.rules.s3.artifact_bucket_kms",
     "conveyor.rules.s3.artifact_lifecycle",

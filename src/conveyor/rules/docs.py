@@ -89,6 +89,11 @@ ADDED_FAILURE_MODES = {
     "network) and whose security group admits the internet on the application port: every "
     "task answers the world directly, around the load balancer's TLS, rules and logs "
     "(https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-task-networking.html).",
+    "FM130": "A schedule that starts an ECS task with no dead-letter queue: a run ECS refuses to "
+    "start (an inactive task definition, a role it cannot pass, no capacity or address) leaves "
+    "no task, log or event behind, and the scheduler drops it after its retries; the job "
+    "silently stops running "
+    "(https://docs.aws.amazon.com/scheduler/latest/UserGuide/configuring-schedule-dlq.html).",
 }
 
 # What a heuristic rule cannot see even though the failure mode is covered.
@@ -441,6 +446,14 @@ PRECISION: dict[str, str] = {
     "0.0.0.0/0 around the container port (bad) and a public task admitting the load balancer "
     "only beside an open port the task does not listen on and a private service (good); on "
     "conveyor's own output (placement: public) it finds nothing.",
+    "CV126": "New in issue 15: 3 findings in 3 templates, true: the same AWS sample "
+    "(ECS_Schedule_Example, in the aws-cloudformation-templates repositories' three copies) "
+    "runs its task from a scheduled EventBridge rule with no DeadLetterConfig. rain's "
+    "schedule-off test schedules a function (not judged: CV099's ground), and SAM's "
+    "eventbridgerule_with_dlq targets no ECS task. Its fixtures cover a Scheduler schedule and a "
+    "scheduled rule starting ECS tasks without a queue (bad), and the same with queues beside a "
+    "schedule of a function and an event-driven task (good); on conveyor's own output (kind: "
+    "job) it finds nothing.",
     "CV123": "New in issue 17: no finding on the corpus, and none missed: no file of it holds a "
     "URL with anything before the host's '@' or a query parameter named like a credential "
     "(grep -E over all its files). Its fixtures cover a basic-auth password in a "

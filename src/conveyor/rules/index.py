@@ -274,6 +274,10 @@ INDEX: dict[str, tuple[str, tuple[str, ...]]] = {
             "AWS::CodeBuild::ReportGroup",
         ),
     ),
+    "conveyor.rules.runtime.scheduled_task_failures": (
+        "CV126",
+        ("AWS::Scheduler::Schedule", "AWS::Events::Rule"),
+    ),
     "conveyor.rules.runtime.topic_publishers": ("CV094", ("AWS::SNS::Topic",)),
     "conveyor.rules.s3.artifact_bucket_kms": ("CV003", ("AWS::CodePipeline::Pipeline",)),
     "conveyor.rules.s3.artifact_lifecycle": ("CV005", ("AWS::CodePipeline::Pipeline",)),

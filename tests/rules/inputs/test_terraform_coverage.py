@@ -138,3 +138,51 @@ def test_an_event_target_function_keeping_failed_events_is_not_flagged() -> None
         fired("CV099", plan({}, **{"aws_lambda_function_event_invoke_config.f": invoke_config}))
         == set()
     )
+
+
+def test_a_schedule_that_runs_an_ecs_task_without_a_dead_letter_queue() -> None:
+    """CV126 on Terraform: aws_scheduler_schedule's target.ecs_parameters, and a scheduled
+    aws_cloudwatch_event_rule whose aws_cloudwatch_event_target has an ecs_target."""
+    task = "arn:aws:ecs:us-east-1:111122223333:task-definition/report:3"
+
+    def schedule(target: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "name": "report",
+            "schedule_expression": "cron(0 3 * * ? *)",
+            "target": [
+                {
+                    "arn": "arn:aws:ecs:us-east-1:111122223333:cluster/jobs",
+                    "role_arn": "arn:aws:iam::111122223333:role/scheduler",
+                    **target,
+                }
+            ],
+        }
+
+    ecs = {"ecs_parameters": [{"task_definition_arn": task}]}
+    assert fired("CV126", state(**{"aws_scheduler_schedule.report": schedule(ecs)})) == {
+        "aws_scheduler_schedule.report"
+    }
+    kept = {**ecs, "dead_letter_config": [{"arn": QUEUE}]}
+    assert fired("CV126", state(**{"aws_scheduler_schedule.report": schedule(kept)})) == set()
+    # A schedule of something else (no ecs_parameters) is not judged.
+    assert fired("CV126", state(**{"aws_scheduler_schedule.report": schedule({})})) == set()
+
+    def rule(target: dict[str, Any]) -> str:
+        return state(
+            **{
+                "aws_cloudwatch_event_rule.cleanup": {
+                    "name": "cleanup",
+                    "schedule_expression": "rate(1 hour)",
+                },
+                "aws_cloudwatch_event_target.cleanup": {
+                    "rule": "cleanup",
+                    "target_id": "cleanup",
+                    "arn": "arn:aws:ecs:us-east-1:111122223333:cluster/jobs",
+                    "ecs_target": [{"task_definition_arn": task}],
+                    **target,
+                },
+            }
+        )
+
+    assert fired("CV126", rule({})) == {"aws_cloudwatch_event_rule.cleanup"}
+    assert fired("CV126", rule({"dead_letter_config": [{"arn": QUEUE}]})) == set()

@@ -329,6 +329,8 @@ def event_rule(rec: Record, view: View) -> Props:
         {
             "Name": view.val(rec, "name"),
             "EventPattern": view.doc(rec, "event_pattern"),
+            # CV126: a rule on a clock that starts an ECS task.
+            "ScheduleExpression": view.val(rec, "schedule_expression"),
             "State": view.val(rec, "state"),
             "Tags": view.tags(rec),
         }
@@ -345,8 +347,39 @@ def join_event_target(owner: Props, child: Record, view: View) -> None:
                 "DeadLetterConfig": drop_none(
                     {"Arn": view.ref(child, "dead_letter_config", "arn")}
                 ),
+                "EcsParameters": _ecs_run_task(child, view, "ecs_target"),
             }
         )
+    )
+
+
+def _ecs_run_task(rec: Record, view: View, block: str) -> Props | None:
+    """An ECS RunTask target (aws_cloudwatch_event_target's ecs_target, aws_scheduler_schedule's
+    target.ecs_parameters): CV126 asks only whether there is one."""
+    path = block.split(".")
+    if not dig(rec.values, tuple(path)):
+        return None
+    # Kept even when the revision is unknown until apply: a RunTask target is one either way.
+    return {"TaskDefinitionArn": view.ref(rec, *path, "task_definition_arn")}
+
+
+def scheduler_schedule(rec: Record, view: View) -> Props:
+    target = ("target",)
+    return drop_none(
+        {
+            "Name": view.val(rec, "name"),
+            "ScheduleExpression": view.val(rec, "schedule_expression"),
+            "Target": drop_none(
+                {
+                    "Arn": view.ref(rec, *target, "arn"),
+                    "RoleArn": view.ref(rec, *target, "role_arn"),
+                    "DeadLetterConfig": drop_none(
+                        {"Arn": view.ref(rec, *target, "dead_letter_config", "arn")}
+                    ),
+                    "EcsParameters": _ecs_run_task(rec, view, "target.ecs_parameters"),
+                }
+            ),
+        }
     )
 
 
@@ -938,6 +971,7 @@ TYPES: dict[str, Mapping] = {
     "aws_kms_key": Mapping("AWS::KMS::Key", kms_key),
     "aws_cloudwatch_metric_alarm": Mapping("AWS::CloudWatch::Alarm", metric_alarm),
     "aws_cloudwatch_event_rule": Mapping("AWS::Events::Rule", event_rule),
+    "aws_scheduler_schedule": Mapping("AWS::Scheduler::Schedule", scheduler_schedule),
     "aws_codebuild_project": Mapping("AWS::CodeBuild::Project", codebuild_project),
     "aws_lambda_function": Mapping("AWS::Lambda::Function", lambda_function),
     "aws_lambda_alias": Mapping("AWS::Lambda::Alias", lambda_alias),
