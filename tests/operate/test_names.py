@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conveyor.constructs import ecs_service, environment_stack, lambda_target
+from conveyor.constructs import ecs_task, environment_stack, lambda_target
 from conveyor.constructs.naming import Naming
 from conveyor.operate import names
 from conveyor.spec import load_spec
@@ -15,7 +15,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def test_parameters_and_outputs_are_the_constructs_own() -> None:
-    assert names.IMAGE_PARAMETER == ecs_service.IMAGE_PARAMETER
+    assert names.IMAGE_PARAMETER == ecs_task.IMAGE_PARAMETER
     assert names.CODE_BUCKET_PARAMETER == lambda_target.CODE_BUCKET_PARAMETER
     assert names.CODE_KEY_PARAMETER == lambda_target.CODE_KEY_PARAMETER
     assert names.CODE_VERSION_PARAMETER == lambda_target.CODE_VERSION_PARAMETER

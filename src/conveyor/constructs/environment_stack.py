@@ -32,12 +32,8 @@ from constructs import Construct
 
 from conveyor.constructs import acknowledgements, defaults, feature_flags
 from conveyor.constructs.artifact_store import AccessLogBucket
-from conveyor.constructs.ecs_service import (
-    ECR_DIGEST_PATTERN,
-    IMAGE_PARAMETER,
-    RELEASE_PARAMETER,
-    FargateWebService,
-)
+from conveyor.constructs.ecs_service import FargateWebService
+from conveyor.constructs.ecs_task import ECR_DIGEST_PATTERN, IMAGE_PARAMETER, RELEASE_PARAMETER
 from conveyor.constructs.handler_function import HandlerFunction
 from conveyor.constructs.idempotency_table import IdempotencyTable
 from conveyor.constructs.lambda_target import (

@@ -43,10 +43,8 @@ from conveyor.constructs.ecs_service import (
     artifact_bucket_name,
     deploy_role,
     deployment_config_name,
-    execution_role_name,
-    role_arn,
-    task_role_name,
 )
+from conveyor.constructs.ecs_task import execution_role_name, role_arn, task_role_name
 from conveyor.constructs.naming import Naming, camel
 from conveyor.constructs.stacks import AccountStack, app_scope
 from conveyor.constructs.tagging import TagUnmanagedResources, apply_tags

@@ -14,7 +14,7 @@ from conveyor.constructs.naming import Naming
 if TYPE_CHECKING:
     from conveyor.spec.models import Environment, Spec
 
-# The environment stack's parameters that carry the release (constructs/ecs_service.py,
+# The environment stack's parameters that carry the release (constructs/ecs_task.py,
 # constructs/lambda_target.py) and its output with the environment's address
 # (constructs/environment_stack.py).
 IMAGE_PARAMETER = "ImageUri"

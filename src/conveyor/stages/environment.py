@@ -51,12 +51,14 @@ from conveyor.constructs.cloudformation_role import (
 )
 from conveyor.constructs.codebuild_job import CodeBuildJob
 from conveyor.constructs.ecs_service import (
-    IMAGE_PARAMETER,
-    RELEASE_PARAMETER,
     EcsTarget,
     LocalArtifacts,
     deploy_role,
     deployment_config_name,
+)
+from conveyor.constructs.ecs_task import (
+    IMAGE_PARAMETER,
+    RELEASE_PARAMETER,
     execution_role_name,
     role_arn,
     task_role_name,
@@ -490,7 +492,7 @@ class EnvironmentStage:
             }
         if part.creates_service:
             # The image the build pushed, by digest: the same bytes in every environment; the
-            # execution, so that re-running a release redeploys it (ecs_service.RELEASE_LABEL).
+            # execution, so that re-running a release redeploys it (ecs_task.RELEASE_LABEL).
             # https://docs.aws.amazon.com/codepipeline/latest/userguide/reference-variables.html
             return {
                 IMAGE_PARAMETER: "#{Build.IMAGE_URI}",
