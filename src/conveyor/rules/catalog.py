@@ -132,6 +132,7 @@ RULE_MODULES = (
     "conveyor.rules.source.ssm_plain_secret",
     "conveyor.rules.source.tag_release",
     "conveyor.rules.source.webhook_registration",
+    "conveyor.rules.sqs.dead_letters",
 )
 
 

@@ -89,6 +89,11 @@ ADDED_FAILURE_MODES = {
     "network) and whose security group admits the internet on the application port: every "
     "task answers the world directly, around the load balancer's TLS, rules and logs "
     "(https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-task-networking.html).",
+    "FM129": "An SQS queue whose failed messages vanish unseen: a consumed queue with no "
+    "dead-letter queue retries a message its consumer cannot process until the retention period "
+    "deletes it, and a dead-letter queue no alarm watches keeps them only until its own "
+    "retention ends (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/"
+    "sqs-dead-letter-queues.html).",
     "FM130": "A schedule that starts an ECS task with no dead-letter queue: a run ECS refuses to "
     "start (an inactive task definition, a role it cannot pass, no capacity or address) leaves "
     "no task, log or event behind, and the scheduler drops it after its retries; the job "
@@ -128,6 +133,10 @@ PARTLY_VISIBLE = {
     "(an id, Fn::ImportValue) is not visible. On Terraform plans and Pulumi exports security "
     "groups are not mapped yet (aws_security_group, aws_vpc_security_group_ingress_rule), so "
     "there it reports nothing.",
+    "FM129": "CV125 sees consumers (event source mappings, pipes, IAM policies allowing "
+    "sqs:ReceiveMessage by reference) and alarms in the same template; a consumer or alarm of "
+    "another stack is not visible, and SQS queues of Terraform plans and Pulumi exports are not "
+    "mapped yet.",
 }
 
 
@@ -461,6 +470,17 @@ PRECISION: dict[str, str] = {
     "Fn::Sub of a parameter, a {{resolve:secretsmanager:...}} password, ordinary queries and a "
     "SECRETS_MANAGER build variable (good); on conveyor's own output it finds nothing (the spec "
     "refuses such a validate.http.url).",
+    "CV125": "New in issue 15: 15 findings in 13 templates, all true to the letter. 12 are "
+    "dead-letter queues no alarm watches (aws-solutions-constructs' integration snapshots of "
+    "queue patterns, SAM's EventBridge rule with a DLQ, Control Tower customizations' FIFO "
+    "queue, cfn-lint's fixtures, a StackSets log setup); 3 are consumed queues without one "
+    "(F5's BIG-IP autoscale role reading its lifecycle queue twice, cfn-lint's FIFO event "
+    "source mapping). Medium, not high: the messages are kept for the retention period, and "
+    "lost only if nobody looks in time. Its fixtures cover a role consuming a queue without a "
+    "redrive policy and an EventBridge dead-letter queue whose alarm has no action (bad), and "
+    "a redriven queue with an alarmed dead-letter queue, an alarm through metric math and a "
+    "queue with no consumer in the template (good); on conveyor's own output (the failed-events "
+    "queue, a worker's queue) it finds nothing.",
 }
 # Findings and templates per rule on the corpus (the precision report's "after" column, issue
 # 16's closing note): the evidence of every rule not reviewed finding by finding above.

@@ -319,4 +319,5 @@ INDEX: dict[str, tuple[str, tuple[str, ...]]] = {
         "CV061",
         ("AWS::CodePipeline::Webhook", "AWS::CodeBuild::Project"),
     ),
+    "conveyor.rules.sqs.dead_letters": ("CV125", ("AWS::SQS::Queue",)),
 }

@@ -235,6 +235,22 @@ def sns_subscription(rec: Record, view: View) -> Props:
     )
 
 
+def sqs_queue(rec: Record, view: View) -> Props:
+    return drop_none(
+        {
+            "QueueName": _name(rec, view, "name"),
+            "KmsMasterKeyId": view.ref(rec, "kms_master_key_id") or None,
+            "SqsManagedSseEnabled": view.val(rec, "sqs_managed_sse_enabled"),
+            "VisibilityTimeout": view.val(rec, "visibility_timeout_seconds"),
+            "MessageRetentionPeriod": view.val(rec, "message_retention_seconds"),
+            # JSON text ({"deadLetterTargetArn": ..., "maxReceiveCount": ...}); the dead-letter
+            # queue's ARN becomes a reference again, as in a policy document. Empty: none.
+            "RedrivePolicy": view.doc(rec, "redrive_policy") or None,
+            "Tags": view.tags(rec),
+        }
+    )
+
+
 # ---- IAM -----------------------------------------------------------------------------------
 
 
@@ -309,6 +325,9 @@ def kms_key(rec: Record, view: View) -> Props:
 
 
 def metric_alarm(rec: Record, view: View) -> Props:
+    dimensions = view.val(rec, "dimensions")
+    if not isinstance(dimensions, dict):
+        dimensions = {}
     return drop_none(
         {
             "AlarmName": view.val(rec, "alarm_name"),
@@ -316,6 +335,12 @@ def metric_alarm(rec: Record, view: View) -> Props:
             "Namespace": view.val(rec, "namespace"),
             # The provider defaults to "missing"; the seed failure is not deciding it.
             "TreatMissingData": _written(rec, view, "treat_missing_data"),
+            # A map of dimension name to value; a value naming a resource (a queue's name)
+            # becomes a reference to it.
+            "Dimensions": [
+                {"Name": name, "Value": view.ref(rec, "dimensions", name)}
+                for name in sorted(dimensions)
+            ],
             "AlarmActions": view.refs(rec, "alarm_actions"),
             "OKActions": view.refs(rec, "ok_actions"),
             "InsufficientDataActions": view.refs(rec, "insufficient_data_actions"),
@@ -962,6 +987,7 @@ TYPES: dict[str, Mapping] = {
     "aws_s3_bucket_policy": Mapping("AWS::S3::BucketPolicy", s3_bucket_policy),
     "aws_ecr_repository": Mapping("AWS::ECR::Repository", ecr_repository, deleted_with_stack=True),
     "aws_sns_topic": Mapping("AWS::SNS::Topic", sns_topic),
+    "aws_sqs_queue": Mapping("AWS::SQS::Queue", sqs_queue),
     "aws_sns_topic_policy": Mapping("AWS::SNS::TopicPolicy", sns_topic_policy),
     "aws_sns_topic_subscription": Mapping("AWS::SNS::Subscription", sns_subscription),
     "aws_iam_role": Mapping("AWS::IAM::Role", iam_role),
