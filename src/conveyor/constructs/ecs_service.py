@@ -1036,6 +1036,9 @@ def codedeploy_task_definition(
                 },
                 "environment": [{"name": k, "value": v} for k, v in sorted(environment.items())],
                 "secrets": [{"name": k, "valueFrom": v} for k, v in sorted(secret_arns.items())],
+                # Every release registers this document: a health check missing here would
+                # vanish with the first blue/green release.
+                **ecs_task.health_check_definition(settings.health_command),
             },
             *sidecars,
         ],

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from aws_cdk import Aws, CfnDeletionPolicy
+from aws_cdk import Aws, CfnDeletionPolicy, Duration
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecs as ecs
@@ -255,6 +255,7 @@ def service_task(
         environment=dict(sorted(environment.items())),
         secrets=secrets,
         docker_labels={RELEASE_LABEL: release} if release is not None else None,
+        health_check=container_health_check(settings.health_command),
     )
     for index, sidecar in enumerate(settings.sidecars):
         add_sidecar(scope, task, index, sidecar, app_logs)
@@ -275,6 +276,49 @@ def service_task(
         "ssm:/secretsmanager: references as ECS secrets",
     )
     return ServiceTask(task=task, container=container, execution_role=execution_role, logs=app_logs)
+
+
+# How often ECS runs the health command and how many failures in a row mark the container
+# UNHEALTHY; failures in the start period do not count, a success there marks it HEALTHY at once.
+# ECS's defaults are 30 s, 5 s and 3, no start period; a shorter interval tells a deployment
+# sooner whether its tasks are healthy (AWS's advice for the circuit breaker).
+# https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_HealthCheck.html
+# https://repost.aws/knowledge-center/ecs-deployment-roll-back-failure
+HEALTH_INTERVAL_SECONDS = 10
+HEALTH_TIMEOUT_SECONDS = 5
+HEALTH_RETRIES = 3
+HEALTH_START_PERIOD_SECONDS = 60
+
+
+def container_health_check(command: list[str] | None) -> ecs.HealthCheck | None:
+    """The container health check of the service's container (create.health_command): an
+    UNHEALTHY task is replaced, and a deployment waits for its tasks to be HEALTHY; its circuit
+    breaker fails and rolls back a deployment whose tasks never are.
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html"""
+    if command is None:
+        return None
+    return ecs.HealthCheck(
+        command=command,
+        interval=Duration.seconds(HEALTH_INTERVAL_SECONDS),
+        timeout=Duration.seconds(HEALTH_TIMEOUT_SECONDS),
+        retries=HEALTH_RETRIES,
+        start_period=Duration.seconds(HEALTH_START_PERIOD_SECONDS),
+    )
+
+
+def health_check_definition(command: list[str] | None) -> dict[str, Any]:
+    """The same health check in a task definition document (CodeDeploy's taskdef.json)."""
+    if command is None:
+        return {}
+    return {
+        "healthCheck": {
+            "command": command,
+            "interval": HEALTH_INTERVAL_SECONDS,
+            "timeout": HEALTH_TIMEOUT_SECONDS,
+            "retries": HEALTH_RETRIES,
+            "startPeriod": HEALTH_START_PERIOD_SECONDS,
+        }
+    }
 
 
 def add_sidecar(

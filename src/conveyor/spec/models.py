@@ -747,9 +747,27 @@ class Sidecar(_Model):
         return self
 
 
-class CreateService(_Model):
-    """conveyor creates a Fargate service behind an Application Load Balancer."""
+# What a container health check may run: ECS runs "CMD" with its arguments directly, and
+# "CMD-SHELL" with one command line through the container's default shell.
+# https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_HealthCheck.html
+HEALTH_COMMAND_EXAMPLE = 'CMD-SHELL, "curl -f http://localhost:8080/health || exit 1"'
 
+# Keys of create: that a kind does not read, with what to write instead; refused at the key
+# (a setting that silently does nothing is worse than an error). Each kind adds its own.
+KIND_REFUSES: dict[str, dict[str, str]] = {"web": {}}
+
+
+class CreateService(_Model):
+    """conveyor creates a Fargate service: by default (kind: web) behind an Application Load
+    Balancer."""
+
+    kind: Literal["web"] = Field(
+        "web",
+        description=(
+            "What the service is. web: behind an Application Load Balancer (AWS Copilot's "
+            "Load Balanced Web Service)."
+        ),
+    )
     port: int = Field(8080, ge=1, le=65535, description="Container port the app listens on.")
     cpu: Literal[256, 512, 1024, 2048, 4096] = 256
     memory: int = Field(512, ge=512, le=30720, description="Task memory in MiB.")
@@ -809,6 +827,18 @@ class CreateService(_Model):
         default_factory=dict,
         description="Container environment; secrets only as ssm:/ or secretsmanager: refs.",
     )
+    health_command: list[Annotated[str, Field(min_length=1)]] | None = Field(
+        None,
+        description=(
+            "The service container's health check, run inside it by ECS: [CMD-SHELL, "
+            '"<command line>"] or [CMD, <program>, <arguments>...]; exit 0 is healthy. '
+            "Every 10 s after a 60 s start period, 3 failures in a row make the task unhealthy "
+            "and ECS replaces it; a deployment completes only when its tasks are healthy, and "
+            "its circuit breaker rolls back one whose tasks never are. The command needs its "
+            "program (curl, wget...) in the image."
+        ),
+        examples=[["CMD-SHELL", "curl -f http://localhost:8080/health || exit 1"]],
+    )
     sidecars: list[Sidecar] = Field(
         default_factory=list,
         max_length=MAX_SIDECARS,
@@ -827,6 +857,38 @@ class CreateService(_Model):
             "existing VPC. Never 0.0.0.0/0."
         ),
     )
+
+    @model_validator(mode="after")
+    def _kind(self) -> CreateService:
+        refused = KIND_REFUSES[self.kind]
+        for key in self.model_fields_set:
+            if key in refused:
+                raise KeyedValueError(f"kind {self.kind} {refused[key]}", key)
+        return self
+
+    @field_validator("health_command")
+    @classmethod
+    def _health_command(cls, command: list[str] | None) -> list[str] | None:
+        if command is None:
+            return None
+        if not command or (len(command) == 1 and command[0] in ("CMD", "CMD-SHELL")):
+            raise ValueError(
+                "a health command is its form (CMD-SHELL or CMD) and what to run, and this one "
+                f"runs nothing: write [{HEALTH_COMMAND_EXAMPLE}]"
+            )
+        form = command[0]
+        if form not in ("CMD", "CMD-SHELL"):
+            raise ValueError(
+                f"a health command starts with CMD-SHELL (a shell command line) or CMD (a "
+                f"program and its arguments), not {form!r}: write [{HEALTH_COMMAND_EXAMPLE}]"
+            )
+        if form == "CMD-SHELL" and len(command) != 2:
+            # The shell gets one command line; more items would be dropped or misread.
+            raise ValueError(
+                "CMD-SHELL takes one command line: join the rest into one string, e.g. "
+                f"[{HEALTH_COMMAND_EXAMPLE}]"
+            )
+        return command
 
     @model_validator(mode="after")
     def _env(self) -> CreateService:
