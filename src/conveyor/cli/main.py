@@ -189,6 +189,12 @@ _COMMANDS: dict[str, _Entry] = {
         "status",
         "Show the pipeline's latest executions, each stage's state and what each environment runs.",
     ),
+    "migrate": _Entry(
+        "migrate",
+        "migrate",
+        "Turn an AWS Copilot workspace into conveyor.yaml files, one per service, naming what "
+        "was not carried over.",
+    ),
     "rollback": _Entry(
         "rollback",
         "rollback",

@@ -486,17 +486,37 @@ def _compose(text: str, file: str) -> yaml.Node | None:
     return documents[0] if documents else None
 
 
-def parse_spec(text: str | bytes, file: str = "conveyor.yaml") -> Spec:
-    """Parse YAML text into a Spec or raise SpecError naming the file, line and key."""
+def _decoded(text: str | bytes, file: str) -> str:
+    """`text` as a string, or SpecError if it is too large or not UTF-8."""
     if len(text) > MAX_SPEC_BYTES:
         raise SpecError(file, [Problem(None, "", f"larger than {MAX_SPEC_BYTES:,} bytes")])
     if isinstance(text, bytes):
         try:
-            text = text.decode("utf-8")
+            return text.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise SpecError(
                 file, [Problem(None, "", f"not UTF-8 text (byte {exc.start}); save it as UTF-8")]
             ) from None
+    return text
+
+
+def parse_yaml(text: str | bytes, file: str) -> tuple[Any, dict[str, int]]:
+    """Any YAML document read as safely as a spec (size, UTF-8, one document, no tags that
+    construct objects, no merge keys, node and depth limits against alias bombs), for readers
+    of other tools' files (`conveyor migrate`): its data (None when empty) and the line of
+    each key path, named as problems name it. Raises SpecError naming the file and line."""
+    root = _compose(_decoded(text, file), file)
+    if root is None:
+        return None, {}
+    located = _to_python(root, file)
+    if located.problems:
+        raise SpecError(file, sorted(located.problems, key=lambda p: p.line or 0))
+    return located.data, {_dotted(path): line for path, line in located.lines.items()}
+
+
+def parse_spec(text: str | bytes, file: str = "conveyor.yaml") -> Spec:
+    """Parse YAML text into a Spec or raise SpecError naming the file, line and key."""
+    text = _decoded(text, file)
     root = _compose(text, file)
     if root is None:
         raise SpecError(

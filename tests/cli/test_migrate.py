@@ -1,0 +1,247 @@
+"""`conveyor migrate copilot DIR`: exit codes, where it writes, and hostile workspaces."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conveyor.cli.main import app
+from conveyor.spec import load_spec
+
+runner = CliRunner()
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "copilot"
+WEB = """\
+name: api
+type: Load Balanced Web Service
+image:
+  build: Dockerfile
+  port: 8080
+"""
+
+
+def workspace(tmp_path: Path, manifest: str | bytes = WEB, name: str = "api") -> Path:
+    (tmp_path / "copilot" / name).mkdir(parents=True)
+    (tmp_path / "copilot" / ".workspace").write_text("application: shop\n")
+    target = tmp_path / "copilot" / name / "manifest.yml"
+    if isinstance(manifest, bytes):
+        target.write_bytes(manifest)
+    else:
+        target.write_text(manifest)
+    return tmp_path
+
+
+def test_one_service_is_written_to_standard_output(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["migrate", "copilot", str(workspace(tmp_path))])
+    assert result.exit_code == 0, result.output
+    assert "app: shop-api" in result.stdout
+    (tmp_path / "conveyor.yaml").write_text(result.stdout)
+    assert load_spec(tmp_path / "conveyor.yaml").app == "shop-api"
+
+
+def test_the_copilot_folder_itself_is_accepted(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["migrate", "copilot", str(workspace(tmp_path) / "copilot")])
+    assert result.exit_code == 0, result.output
+
+
+def test_many_services_need_a_folder(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["migrate", "copilot", str(FIXTURES / "webapp")])
+    assert result.exit_code == 2
+    assert "2 services (fe, frontend): pass -o FOLDER" in result.output
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["migrate", "copilot", str(FIXTURES / "webapp"), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["fe.conveyor.yaml", "frontend.conveyor.yaml"]
+    for written in out.iterdir():
+        load_spec(written)
+    # What was not carried over is printed too, with the file and line.
+    assert "copilot/backend/manifest.yml:7: type: not carried over" in result.output
+    assert "copilot/fe/manifest.yml:109: environments.prod.logging: FireLens" in result.output
+    # An existing file is not replaced without --force.
+    again = runner.invoke(app, ["migrate", "copilot", str(FIXTURES / "webapp"), "-o", str(out)])
+    assert again.exit_code == 2 and "already exists; pass --force" in again.output
+    forced = runner.invoke(
+        app, ["migrate", "copilot", str(FIXTURES / "webapp"), "-o", str(out), "--force"]
+    )
+    assert forced.exit_code == 0, forced.output
+
+
+def test_one_service_of_many(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["migrate", "copilot", str(FIXTURES / "webapp"), "--service", "frontend"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "app: webapp-frontend" in result.stdout
+    unknown = runner.invoke(app, ["migrate", "copilot", str(FIXTURES / "webapp"), "--service", "x"])
+    assert unknown.exit_code == 2
+    assert "--service x: no copilot/x/manifest.yml; the workspace has backend" in unknown.output
+
+
+def test_a_workspace_without_a_deployable_service_exits_2(tmp_path: Path) -> None:
+    shutil.copytree(FIXTURES / "webapp", tmp_path / "w")
+    for name in ("fe", "frontend"):
+        shutil.rmtree(tmp_path / "w" / "copilot" / name)
+    result = runner.invoke(app, ["migrate", "copilot", str(tmp_path / "w")])
+    assert result.exit_code == 2
+    assert "no service conveyor can deploy" in result.output
+    assert "kind: worker is not available yet" in result.output
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--connection", "my-connection", "is not a CodeStar connection ARN"),
+        ("--email", "oncall", "is not an email address"),
+    ],
+)
+def test_bad_options_exit_2(tmp_path: Path, option: str, value: str, message: str) -> None:
+    result = runner.invoke(app, ["migrate", "copilot", str(workspace(tmp_path)), option, value])
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_a_connection_given_is_written(tmp_path: Path) -> None:
+    arn = (
+        "arn:aws:codestar-connections:eu-west-1:111122223333:connection/"
+        + "a" * 8
+        + "-1111-2222-3333-"
+        + "b" * 12
+    )
+    result = runner.invoke(
+        app, ["migrate", "copilot", str(workspace(tmp_path)), "--connection", arn]
+    )
+    assert result.exit_code == 0, result.output
+    assert arn in result.stdout
+
+
+def test_an_unknown_tool_is_a_usage_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["migrate", "beanstalk", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "'beanstalk' is not 'copilot'" in result.output or "beanstalk" in result.output
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        ("missing", "no such directory"),
+        ("file", "is a file; give the repository folder"),
+        ("empty", "not a Copilot workspace: there is no copilot/.workspace"),
+        ("no-services", "no service or job manifest"),
+    ],
+)
+def test_not_a_workspace_exits_2(tmp_path: Path, setup: str, message: str) -> None:
+    target = tmp_path / "repo"
+    if setup == "file":
+        target.write_text("x")
+    elif setup == "empty":
+        target.mkdir()
+    elif setup == "no-services":
+        (target / "copilot").mkdir(parents=True)
+        (target / "copilot" / ".workspace").write_text("application: shop\n")
+    result = runner.invoke(app, ["migrate", "copilot", str(target)])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "
+    f"*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
+    for i in range(9)
+)
+
+
+@pytest.mark.parametrize(
+    ("manifest", "message"),
+    [
+        ("name: [unclosed\n", "copilot/api/manifest.yml:2: invalid YAML"),
+        (
+            "- a list\n- not a manifest\n",
+            "copilot/api/manifest.yml:1: expected a mapping of manifest keys",
+        ),
+        ("just text\n", "got text"),
+        ("", "got nothing"),
+        (BOMB, "more than 100000 YAML nodes (an alias bomb?)"),
+        ("name: api\nname: twice\n", "copilot/api/manifest.yml:2: name: key written twice"),
+        ("x: !!python/object:os.system echo\n", "unsupported YAML tag"),
+        ("base: &b {cpu: 256}\nother:\n  <<: *b\n", "merge keys (<<) are not supported"),
+        ("name: api\nhuge: '" + "x" * 1_000_100 + "'\n", "larger than 1,000,000 bytes"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe", "not UTF-8 text"),
+        (b"name: api\x00\n", "control character 0x0000"),
+        ("a:\n" + "".join("  " * i + " b:\n" for i in range(1, 70)), "nested"),
+    ],
+    ids=[
+        "unclosed",
+        "list",
+        "scalar",
+        "empty",
+        "alias-bomb",
+        "duplicate",
+        "python-tag",
+        "merge-key",
+        "huge",
+        "binary",
+        "nul",
+        "deep",
+    ],
+)
+def test_a_hostile_manifest_exits_2_naming_the_file(
+    tmp_path: Path, manifest: str | bytes, message: str
+) -> None:
+    result = runner.invoke(app, ["migrate", "copilot", str(workspace(tmp_path, manifest))])
+    assert result.exit_code == 2, result.output
+    assert message in result.output, result.output
+    assert "copilot/api/manifest.yml" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_bad_workspace_summary_exits_2(tmp_path: Path) -> None:
+    root = workspace(tmp_path)
+    (root / "copilot" / ".workspace").write_text("application: [1, 2]\n")
+    result = runner.invoke(app, ["migrate", "copilot", str(root)])
+    assert result.exit_code == 2
+    assert "copilot/.workspace:1: application: expected the application's name" in result.output
+
+
+def test_a_manifest_link_out_of_the_workspace_is_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "outside.yml"
+    outside.write_text(WEB)
+    root = tmp_path / "repo"
+    (root / "copilot" / "api").mkdir(parents=True)
+    (root / "copilot" / ".workspace").write_text("application: shop\n")
+    (root / "copilot" / "api" / "manifest.yml").symlink_to(outside)
+    result = runner.invoke(app, ["migrate", "copilot", str(root)])
+    assert result.exit_code == 2
+    assert "a link that leads out of the workspace" in result.output
+
+
+def test_codecommit_and_a_fargate_size_copilot_allowed_conveyor_does_not(tmp_path: Path) -> None:
+    root = workspace(
+        tmp_path, WEB + "cpu: 256\nmemory: 4096\ncount: {range: 1-4, memory_percentage: 80}\n"
+    )
+    pipeline = root / "copilot" / "pipelines" / "main"
+    pipeline.mkdir(parents=True)
+    (pipeline / "manifest.yml").write_text(
+        "name: main\nsource:\n  provider: CodeCommit\n  properties:\n    branch: trunk\n"
+        "    repository: https://git-codecommit.eu-west-1.amazonaws.com/v1/repos/shop\n"
+        "stages:\n  - name: staging\n  - name: Production-EU\n    requires_approval: true\n"
+    )
+    result = runner.invoke(app, ["migrate", "copilot", str(root)])
+    assert result.exit_code == 0, result.output
+    assert "codecommit:\n    repository: shop\n    branch: trunk" in result.stdout
+    assert "name: production-eu" in result.stdout
+    assert "Fargate has no task with cpu 256 and memory 4096" in result.output
+    (root / "conveyor.yaml").write_text(result.stdout)
+    spec = load_spec(root / "conveyor.yaml")
+    prod = spec.environments[1]
+    assert prod.is_production and prod.approval
+    create = prod.deploy.ecs.create if prod.deploy.ecs else None
+    assert create is not None and create.scaling is not None
+    # Production keeps two tasks at least; Copilot's range started at one.
+    assert (create.scaling.min, create.scaling.max, create.scaling.memory, create.scaling.cpu) == (
+        2,
+        4,
+        80,
+        None,
+    )
