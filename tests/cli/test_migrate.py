@@ -245,3 +245,31 @@ def test_codecommit_and_a_fargate_size_copilot_allowed_conveyor_does_not(tmp_pat
         80,
         None,
     )
+
+
+def test_the_container_health_check_becomes_health_command(tmp_path: Path) -> None:
+    root = workspace(
+        tmp_path,
+        WEB
+        + "  healthcheck:\n"
+        + '    command: ["CMD-SHELL", "curl -f http://localhost:8080 || exit 1"]\n'
+        + "    interval: 6s\n",
+    )
+    result = runner.invoke(app, ["migrate", "copilot", str(root)])
+    assert result.exit_code == 0, result.output
+    (root / "conveyor.yaml").write_text(result.stdout)
+    ecs = load_spec(root / "conveyor.yaml").environments[0].deploy.ecs
+    create = ecs.create if ecs else None
+    assert create is not None
+    assert create.health_command == ["CMD-SHELL", "curl -f http://localhost:8080 || exit 1"]
+    assert "copilot/api/manifest.yml:8: image.healthcheck.interval: the health check's timings" in (
+        result.output
+    )
+    # A command ECS would not run is reported, not written.
+    bad = workspace(tmp_path / "bad", WEB + "  healthcheck:\n    command: [CMD-SHELL, a, b]\n")
+    result = runner.invoke(app, ["migrate", "copilot", str(bad)])
+    assert result.exit_code == 0, result.output
+    assert "health_command" not in result.stdout
+    assert "image.healthcheck.command: not carried over: CMD-SHELL takes one command line" in (
+        result.output
+    )

@@ -34,6 +34,7 @@ from conveyor.spec.models import (
     ENV_NAME_PATTERN,
     FARGATE_MEMORY,
     PRODUCTION_NAMES,
+    CreateService,
     Sidecar,
 )
 from conveyor.spec.refs import is_secret_ref, looks_like_token, name_suggests_secret
@@ -100,8 +101,8 @@ REASONS: dict[str, str] = {
     "Dockerfile",
     "image.depends_on": "container start order is not configurable: sidecars start with the "
     "service's container",
-    "image.healthcheck": "container health checks are not configured; the load balancer's "
-    "health check (create.health_check_path) decides",
+    "image.healthcheck": "write the container health check's command as "
+    'create.health_command: [CMD-SHELL, "<command line>"]',
     "image.build.cache_from": "conveyor's builds cache layers in a registry cache of their own",
     "http.path": "conveyor gives each service its own load balancer serving every path; "
     "routing one load balancer's paths to several services is not offered",
@@ -693,6 +694,7 @@ class _Service:
                 reader.use(key)
         self._count(reader, create, production=production)
         self._health_check(reader, create)
+        self._health_command(reader, create)
         placement = reader.get("network.vpc.placement")
         if placement in ("public", "private"):
             create["placement"] = placement
@@ -818,6 +820,37 @@ class _Service:
             reader.drop(
                 "http.healthcheck" + (".path" if isinstance(check, dict) else ""),
                 f"{path!r} is not a path starting with /; write create.health_check_path",
+            )
+
+    def _health_command(self, reader: _Reader, create: dict[str, Any]) -> None:
+        """Copilot's container health check (image.healthcheck, docs/include/
+        image-healthcheck.en.md) takes ECS's own command forms, as create.health_command does;
+        its timings are conveyor's (10 s interval, 5 s timeout, 3 retries, 60 s start)."""
+        command = reader.get("image.healthcheck.command")
+        if command is None:
+            return
+        if not isinstance(command, list) or not all(isinstance(c, str) for c in command):
+            reader.drop("image.healthcheck.command", 'write [CMD-SHELL, "<command line>"]')
+            return
+        try:
+            CreateService.model_validate({"health_command": command})
+        except ValidationError as exc:
+            message = exc.errors()[0]["msg"].removeprefix("Value error, ")
+            reader.drop("image.healthcheck.command", f"not carried over: {message}")
+            return
+        create["health_command"] = command
+        reader.use("image.healthcheck.command")
+        timings = [
+            k
+            for k in ("interval", "retries", "timeout", "start_period")
+            if reader.get(f"image.healthcheck.{k}") is not None
+        ]
+        for key in timings:
+            reader.drop(
+                f"image.healthcheck.{key}",
+                "the health check's timings are conveyor's: every 10 s, 5 s timeout, 3 "
+                "failures in a row, after a 60 s start period "
+                "(https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_HealthCheck.html)",
             )
 
     def _variables(self, reader: _Reader) -> dict[str, str]:
