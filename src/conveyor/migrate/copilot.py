@@ -294,9 +294,30 @@ class _Reader:
         self._notes.setdefault((self.manifest.file, where), self.manifest.note(where, message))
 
     def finish(self) -> None:
-        """Name every key that was neither carried over nor explained."""
+        """Name every key that was neither carried over nor explained; keys of one mapping
+        left out for one reason are one note (`http.healthcheck.{port, interval}`)."""
+        groups: dict[tuple[str, str], list[str]] = {}
         for key in _leaves(self.data, "", frozenset(self._used), self._reasons):
-            self.drop(key, _reason(self._reasons, key))
+            parent, _, _ = key.rpartition(".")
+            groups.setdefault((parent, _reason(self._reasons, key)), []).append(key)
+        for (parent, reason), keys in groups.items():
+            if len(keys) == 1 or not parent:
+                for key in keys:
+                    self.drop(key, reason)
+                continue
+            for key in keys:
+                self._used.add(key)
+            names = ", ".join(key.rpartition(".")[2] for key in keys)
+            where = self.where(keys[0])
+            self._notes.setdefault(
+                (self.manifest.file, where),
+                Note(
+                    self.manifest.file,
+                    self.manifest.line(where),
+                    f"{where.rpartition('.')[0]}.{{{names}}}",
+                    reason,
+                ),
+            )
 
 
 # --- the service ------------------------------------------------------------------------------
