@@ -19,6 +19,7 @@ from conveyor.spec.models import (
     Environment,
     EnvironmentJob,
     Spec,
+    WorkerQueue,
     shift_minutes,
 )
 
@@ -182,6 +183,7 @@ class RunningService:
     public_tasks: bool = False  # placement: public, a public IPv4 address per task
     domain: str | None = None  # served over HTTPS: an ACM certificate, maybe a Route 53 record
     max_tasks: int | None = None  # auto scaling's maximum; `tasks` is then its minimum
+    queue: bool = False  # a worker's SQS queue (and dead-letter queue), KMS-encrypted
 
 
 @dataclass(frozen=True)
@@ -704,6 +706,8 @@ def _deploy_minutes(env: Environment, estimate: _Estimates) -> tuple[float, floa
     if ecs is not None:
         if ecs.create is None:
             target = f"ECS service {ecs.cluster}/{ecs.service}"
+        elif env.is_worker:
+            target = f"Fargate worker, no load balancer ({env.name})"
         else:
             target = f"Fargate service + ALB ({env.name})"
         entry = (*_entry_point(env), *_task_count(env), *_network(env))
@@ -735,6 +739,13 @@ def _entry_point(env: Environment) -> tuple[str, ...]:
     create = env.deploy.ecs.create if env.deploy.ecs is not None else None
     if create is None:
         return ()
+    if create.kind == "worker":
+        queue = create.queue or WorkerQueue()
+        return (
+            "SQS queue (KMS, TLS only; QUEUE_URL, QUEUE_ARN), dead-letter queue after "
+            f"{queue.max_receive_count} receives, kept 14 days, alarmed to the alarm topic",
+            "deploy judged by health_command (circuit breaker rolls back)",
+        )
     domain = create.domain
     if domain is not None:
         certificate = "ACM certificate" if domain.certificate_arn else "ACM certificate (created)"
@@ -775,6 +786,7 @@ def _task_count(env: Environment) -> tuple[str, ...]:
             ("CPU", scaling.cpu, "%"),
             ("memory", scaling.memory, "%"),
             ("requests", scaling.requests_per_target, " per task a minute"),
+            ("queue backlog", scaling.messages_per_task, " messages per task"),
         )
         if value is not None
     ]
@@ -793,6 +805,8 @@ def _running_services(spec: Spec) -> list[RunningService]:
                     memory_mib=create.memory,
                     tasks=create.scaling.min if create.scaling else create.desired_count,
                     max_tasks=create.scaling.max if create.scaling else None,
+                    load_balancer=not env.is_worker,
+                    queue=env.is_worker,
                     nat_gateways=create.nat_gateways,
                     public_tasks=create.placement == "public",
                     domain=create.domain.name if create.domain is not None else None,

@@ -273,12 +273,3 @@ def test_the_container_health_check_becomes_health_command(tmp_path: Path) -> No
     assert "image.healthcheck.command: not carried over: CMD-SHELL takes one command line" in (
         result.output
     )
-
-
-def test_a_manifest_without_a_type_is_reported(tmp_path: Path) -> None:
-    # A pipeline or CloudFormation file where a service manifest belongs: no `type` key.
-    result = runner.invoke(
-        app, ["migrate", "copilot", str(workspace(tmp_path, "name: api\nstages: []\n"))]
-    )
-    assert result.exit_code == 2
-    assert "copilot/api/manifest.yml: type: no workload type: write type:" in result.output

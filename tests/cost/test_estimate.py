@@ -33,6 +33,7 @@ PRICES = Prices.parse(
                 "alb": {"hour": 0.02, "lcu_hour": 0.008},
                 "fargate": {"vcpu_hour": 0.04, "gb_hour": 0.004},
                 "vpc": {"nat_gateway_hour": 0.045, "nat_gb": 0.045, "public_ipv4_hour": 0.005},
+                "sqs": {"request_million": 0.4},
             }.items()
         },
         "regions": {
@@ -134,11 +135,14 @@ def test_bundled_prices_are_dated_sourced_and_complete() -> None:
         assert service["source"].startswith("https://aws.amazon.com/"), name
     bundled = Prices.bundled()
     service = RunningService("prod", cpu=256, memory_mib=512, tasks=1, nat_gateways=1)
+    worker = RunningService(
+        "jobs", cpu=256, memory_mib=512, tasks=1, load_balancer=False, queue=True
+    )
     plan = Plan(
         app="x",
         stages=payments_plan().stages,
         resources=("ECR repository",),
-        services=(service,),
+        services=(service, worker),
     )
     for region in [*raw["regions"], "us-east-1"]:
         for compute in ("small", "medium", "large", "xlarge", "2xlarge"):
@@ -235,3 +239,29 @@ def test_a_region_multiplier_or_override_that_is_no_amount_is_named(
     prices = Prices.parse(_bundled_with(regions={"eu-west-1": region}), origin="mine.json")
     with pytest.raises(PricesError, match=r"mine\.json: regions\.eu-west-1"):
         estimate(payments_plan(), USAGE, prices, "eu-west-1")
+
+
+def test_a_worker_pays_for_its_queue_and_no_load_balancer() -> None:
+    """kind: worker (issue 15): no ALB lines or addresses; SQS requests (three per message and
+    each task's empty long polls) and the queue's KMS data-key calls, by hand."""
+    worker = RunningService(
+        "prod", cpu=256, memory_mib=512, tasks=2, load_balancer=False, queue=True
+    )
+    usage = replace(USAGE, queue_messages_per_day=100_000)
+    result = estimate(replace(payments_plan(), services=(worker,)), usage, PRICES, "us-east-1")
+    assert "Load balancer" not in result.by_service()
+    assert not any("public IPv4" in line.item for line in result.lines)
+    (requests,) = [line for line in result.lines if line.item.startswith("queue requests")]
+    messages = 100_000 * 30
+    empty = 2 * 3 * 60 * HOURS_PER_MONTH
+    assert requests.quantity == pytest.approx((messages * 3 + empty) / 1e6)
+    assert result.by_service()["SQS"] == pytest.approx((messages * 3 + empty) / 1e6 * 0.4)
+    (keys,) = [line for line in result.lines if line.item.startswith("queue data keys")]
+    assert keys.quantity == pytest.approx(3 * 12 * HOURS_PER_MONTH / 10_000)
+    web = estimate(
+        replace(payments_plan(), services=(replace(worker, load_balancer=True, queue=False),)),
+        usage,
+        PRICES,
+        "us-east-1",
+    )
+    assert "SQS" not in web.by_service() and "Load balancer" in web.by_service()

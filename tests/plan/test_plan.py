@@ -323,3 +323,27 @@ def test_the_plan_says_where_created_services_run_and_cost_counts_it() -> None:
     assert "NAT gateway hours (prod)" in items
     assert "NAT gateway hours (staging)" not in items
     assert "public IPv4 addresses (staging: 3)" in items  # the ALB's two and the one task's
+
+
+def test_the_plan_shows_a_worker_its_queue_and_its_backlog_scaling() -> None:
+    """Issue 15: a worker has no load balancer and no entry point but its queue; production
+    scales on the backlog per task; cost counts no load balancer and the queue."""
+    spec = load_spec(ROOT / "examples" / "worker-service.yaml")
+    result = plan(spec)
+    uses = {
+        stage.name: [use for action in stage.actions for use in action.uses]
+        for stage in result.stages
+    }
+    prod = uses["Deploy-prod"]
+    assert "Fargate worker, no load balancer (prod)" in prod
+    assert any(u.startswith("SQS queue (KMS, TLS only") for u in prod)
+    assert "auto scaling 2-10 tasks (queue backlog 50 messages per task)" in prod
+    assert not any("HTTP" in u for u in prod)
+    assert all(not s.load_balancer and s.queue for s in result.services)
+    outcome = runner.invoke(
+        app, ["cost", str(ROOT / "examples" / "worker-service.yaml"), "--format", "json"]
+    )
+    assert outcome.exit_code == 0, outcome.output
+    items = [line["item"] for line in json.loads(outcome.output)["lines"]]
+    assert not any(item.startswith("ALB hours") for item in items)
+    assert any(item.startswith("queue requests (prod") for item in items)

@@ -45,6 +45,12 @@ from conveyor.constructs.lambda_target import (
 from conveyor.constructs.naming import Naming
 from conveyor.constructs.stacks import AccountStack
 from conveyor.constructs.tagging import TagUnmanagedResources, apply_tags
+from conveyor.constructs.worker_service import (
+    QUEUE_ARN_OUTPUT,
+    QUEUE_KEY_OUTPUT,
+    QUEUE_URL_OUTPUT,
+    WorkerService,
+)
 from conveyor.spec.models import Environment, HttpCheck, Spec
 
 URL_OUTPUT = "Url"
@@ -128,9 +134,13 @@ class EnvironmentStack(AccountStack):
         defaults.allow_logs_to_use_key(self.key, log_group_prefix=naming.path(""))
         self.function: LambdaCanaryTarget | None = None
         self.web: FargateWebService | None = None
+        self.worker: WorkerService | None = None
+        create = env.deploy.ecs.create if env.deploy.ecs is not None else None
         if env.deploy.lambda_ is not None:
             self._function(env)
-        elif env.deploy.ecs is not None and env.deploy.ecs.create is not None:
+        elif create is not None and create.kind == "worker":
+            self._worker_service(env)
+        elif create is not None:
             self._web_service(env)
         if env in spec.foreign_environments:
             self._asset_bucket_by_token()
@@ -209,10 +219,8 @@ class EnvironmentStack(AccountStack):
         )
         CfnOutput(self, "FunctionAlias", value=self.function.alias.function_arn)
 
-    def _web_service(self, env: Environment) -> None:
-        ecs_deploy = env.deploy.ecs
-        assert ecs_deploy is not None
-        check = env.validation
+    def _release_parameters(self) -> tuple[str, str]:
+        """The release's image (by digest) and the pipeline execution deploying it."""
         image = CfnParameter(
             self,
             IMAGE_PARAMETER,
@@ -231,6 +239,44 @@ class EnvironmentStack(AccountStack):
                 "unchanged image (a re-run after a validation rollback)"
             ),
         )
+        return image.value_as_string, release.value_as_string
+
+    def _platform(self) -> str:
+        # The tasks run on the architecture the image is built for (exec format errors
+        # otherwise).
+        return self.spec.build.docker.platform if self.spec.build.docker else "linux/amd64"
+
+    def _worker_service(self, env: Environment) -> None:
+        """A worker and its queue (create.kind: worker): no load balancer, no URL; the queue's
+        address and key are outputs, for producers (docs/pipelines.md, Workers)."""
+        ecs_deploy = env.deploy.ecs
+        assert ecs_deploy is not None
+        image, release = self._release_parameters()
+        self.worker = WorkerService(
+            self,
+            "Worker",
+            naming=self.naming,
+            env_name=env.name,
+            deploy=ecs_deploy,
+            key=self.key,
+            log_retention_days=self.spec.retention.log_days,
+            production=env.is_production,
+            repository=self._repository(),
+            image=image,
+            release=release,
+            platform=self._platform(),
+            alarm_topic=self._alarm_topic(),
+        )
+        CfnOutput(self, "ServiceName", value=self.worker.target.service_name)
+        CfnOutput(self, QUEUE_URL_OUTPUT, value=self.worker.queue.queue_url)
+        CfnOutput(self, QUEUE_ARN_OUTPUT, value=self.worker.queue.queue_arn)
+        CfnOutput(self, QUEUE_KEY_OUTPUT, value=self.key.key_arn)
+
+    def _web_service(self, env: Environment) -> None:
+        ecs_deploy = env.deploy.ecs
+        assert ecs_deploy is not None
+        check = env.validation
+        image, release = self._release_parameters()
         # prevents FM76: the environment's load balancer logs to its own bucket.
         access_logs = AccessLogBucket(
             self,
@@ -249,11 +295,9 @@ class EnvironmentStack(AccountStack):
             production=env.is_production,
             access_logs=access_logs,
             repository=self._repository(),
-            image=image.value_as_string,
-            release=release.value_as_string,
-            # The tasks run on the architecture the image is built for (exec format errors
-            # otherwise).
-            platform=self.spec.build.docker.platform if self.spec.build.docker else "linux/amd64",
+            image=image,
+            release=release,
+            platform=self._platform(),
             alarm_topic=self._alarm_topic(),
             hook=(
                 (lambda s, vpc, test_url: self._hook(s, check, vpc, test_url))

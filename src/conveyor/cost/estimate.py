@@ -32,8 +32,19 @@ SERVICE_ORDER = (
     "ECR",
     "Load balancer",
     "Fargate",
+    "SQS",
     "VPC",
 )
+# A worker's queue: each message is sent, received and deleted (three requests of one 64 KB
+# chunk each); each task long-polls (20 s, the queue's ReceiveMessageWaitTimeSeconds) when the
+# queue is empty, at most three empty receives a minute. KMS: the queue reuses a data key for
+# 5 minutes per principal (each task and one producer).
+# https://aws.amazon.com/sqs/pricing/
+# https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-short-and-long-polling.html
+# https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html
+REQUESTS_PER_MESSAGE = 3
+EMPTY_RECEIVES_PER_TASK_HOUR = 3 * 60
+DATA_KEY_CALLS_PER_PRINCIPAL_HOUR = 12
 
 
 @dataclass(frozen=True)
@@ -51,6 +62,7 @@ class Usage:
     service_log_gb_per_day: float = 0.05  # application logs of one running service
     log_days: int = 30  # spec retention.log_days
     lcu_per_hour: float = 1.0  # load balancer capacity units; 1 is light traffic
+    queue_messages_per_day: float = 10_000.0  # messages through each worker's queue
     nat_gb: float = 10.0  # data through each NAT gateway per month (image pulls, APIs)
     kms_requests_per_execution: int = 200
     history_writes_per_execution: int = 30  # recorder writes: events x conditional updates
@@ -311,6 +323,25 @@ def estimate(plan: Plan, usage: Usage, prices: Prices, region: str) -> Estimate:
             "GB-hour",
             price("fargate", "gb_hour"),
         )
+        if service.queue:
+            messages = usage.queue_messages_per_day * usage.days_per_month
+            empty = service.tasks * EMPTY_RECEIVES_PER_TASK_HOUR * HOURS_PER_MONTH
+            add(
+                "SQS",
+                f"queue requests ({env}: {messages:,.0f} messages x {REQUESTS_PER_MESSAGE}, "
+                f"up to {empty:,.0f} empty long polls)",
+                (messages * REQUESTS_PER_MESSAGE + empty) / 1e6,
+                "million requests",
+                price("sqs", "request_million"),
+            )
+            add(
+                "KMS",
+                f"queue data keys ({env}: {service.tasks} tasks and a producer, one call each "
+                "per 5 minutes)",
+                (service.tasks + 1) * DATA_KEY_CALLS_PER_PRINCIPAL_HOUR * HOURS_PER_MONTH / 10_000,
+                "10,000 requests",
+                price("kms", "requests_10000"),
+            )
         if service.nat_gateways:
             add(
                 "VPC",

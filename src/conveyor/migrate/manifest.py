@@ -57,8 +57,7 @@ class Manifest:
         while key:
             if key in self.lines:
                 return self.lines[key]
-            parent = _PARENT.sub("", key)
-            key = "" if parent == key else parent  # a top-level key that was not written
+            key = _PARENT.sub("", key)
         return None
 
     def note(self, key: str, message: str) -> Note:

@@ -668,6 +668,15 @@ class Scaling(_Model):
         le=1_000_000,
         description="Target ALB requests per task per minute (strategy: rolling only).",
     )
+    messages_per_task: int | None = Field(
+        None,
+        ge=1,
+        le=1_000_000,
+        description=(
+            "kind: worker: target backlog per task, the queue's visible messages divided by "
+            "the running tasks (how many messages one task clears within the delay you accept)."
+        ),
+    )
 
     @model_validator(mode="after")
     def _bounds(self) -> Scaling:
@@ -676,11 +685,84 @@ class Scaling(_Model):
                 f"max ({self.max}) is below min ({self.min}): write max: {self.min} or more",
                 "max",
             )
-        if self.cpu is None and self.memory is None and self.requests_per_target is None:
+        if (
+            self.cpu is None
+            and self.memory is None
+            and self.requests_per_target is None
+            and self.messages_per_task is None
+        ):
             raise ValueError(
-                "scaling needs a metric to track: cpu: 60, memory: 70 or requests_per_target: "
-                "1000 (or remove scaling: for a fixed desired_count)"
+                "scaling needs a metric to track: cpu: 60, memory: 70, requests_per_target: "
+                "1000 or (a worker) messages_per_task: 100 (or remove scaling: for a fixed "
+                "desired_count)"
             )
+        return self
+
+
+# An IAM role's ARN (a path allowed): who may send messages to a worker's queue.
+ROLE_ARN_PATTERN = r"^arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$"
+# SQS's longest retention: the dead-letter queue keeps failed messages this long, counted from
+# their first enqueue (standard queues), so the source queue keeps them at most half of it.
+# https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/setting-up-dead-letter-queue-retention.html
+DEAD_LETTER_RETENTION_DAYS = 14
+# Environment variables through which a worker's container finds its queue.
+QUEUE_URL_VARIABLE = "QUEUE_URL"
+QUEUE_ARN_VARIABLE = "QUEUE_ARN"
+
+
+class WorkerQueue(_Model):
+    """The SQS queue a worker (kind: worker) consumes, created in the environment's stack with
+    a dead-letter queue. Both are encrypted with the environment's KMS key and refuse requests
+    without TLS; a message received max_receive_count times without being deleted moves to the
+    dead-letter queue, which keeps it 14 days, and an alarm tells the environment's alarm topic
+    as soon as one is there. https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html"""
+
+    visibility_timeout_seconds: int = Field(
+        30,
+        ge=0,
+        le=43200,
+        description=(
+            "Seconds a received message stays hidden from other receives: longer than your "
+            "worker takes to process one (at most 12 hours), or another task receives it too."
+        ),
+    )
+    max_receive_count: int = Field(
+        5,
+        ge=1,
+        le=1000,
+        description="Receives without a delete before a message moves to the dead-letter queue.",
+    )
+    retention_days: int = Field(
+        4,
+        ge=1,
+        le=DEAD_LETTER_RETENTION_DAYS // 2,
+        description=(
+            "Days the queue keeps a message (SQS's default: 4). At most 7: a message moved to "
+            "the dead-letter queue keeps its first enqueue time, so it then has at least 7 of "
+            "the dead-letter queue's 14 days to be looked at."
+        ),
+    )
+    producers: list[
+        Annotated[
+            str,
+            Field(
+                pattern=ROLE_ARN_PATTERN,
+                examples=["arn:aws:iam::123456789012:role/orders-api"],
+            ),
+        ]
+    ] = Field(
+        default_factory=list,
+        description=(
+            "IAM roles (existing before the environment's stack) that may send messages: the "
+            "queue policy allows them sqs:SendMessage and the key policy kms:GenerateDataKey "
+            "and kms:Decrypt through SQS. A role in another account also needs those actions "
+            "in its own policies (the stack's QueueArn and QueueKeyArn outputs)."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _producers_once(self) -> WorkerQueue:
+        _listed_once(self.producers, "producers", "role ")
         return self
 
 
@@ -755,17 +837,30 @@ HEALTH_COMMAND_EXAMPLE = 'CMD-SHELL, "curl -f http://localhost:8080/health || ex
 # Keys of create: that a kind does not read, with what to write instead; refused at the key
 # (a setting that silently does nothing is worse than an error). Each kind adds its own.
 KIND_REFUSES: dict[str, dict[str, str]] = {"web": {}}
+# A worker consumes its queue: no load balancer, no port, nothing to call.
+KIND_REFUSES["worker"] = {
+    "port": "listens on no port (nothing connects to a worker; it reads its queue): remove port",
+    "health_check_path": "has no load balancer to request a path: remove health_check_path "
+    "(health_command judges its tasks)",
+    "public": "has no load balancer, public or internal: remove public",
+    "domain": "serves no HTTP, so it needs no domain or certificate: remove domain",
+    "certificate_arn": "serves no HTTP, so it needs no certificate: remove certificate_arn",
+    "plain_http": "serves no HTTP at all: remove plain_http",
+    "test_cidrs": "has no test listener (a worker rolls; blue/green needs a load balancer): "
+    "remove test_cidrs",
+}
 
 
 class CreateService(_Model):
     """conveyor creates a Fargate service: by default (kind: web) behind an Application Load
     Balancer."""
 
-    kind: Literal["web"] = Field(
+    kind: Literal["web", "worker"] = Field(
         "web",
         description=(
             "What the service is. web: behind an Application Load Balancer (AWS Copilot's "
-            "Load Balanced Web Service)."
+            "Load Balanced Web Service). worker: no load balancer; consumes an SQS queue "
+            "conveyor creates (queue:), scales on its backlog (AWS Copilot's Worker Service)."
         ),
     )
     port: int = Field(8080, ge=1, le=65535, description="Container port the app listens on.")
@@ -776,6 +871,13 @@ class CreateService(_Model):
     )
     scaling: Scaling | None = Field(
         None, description="Scale the task count on CPU, memory or requests (target tracking)."
+    )
+    queue: WorkerQueue | None = Field(
+        None,
+        description=(
+            "kind: worker: the SQS queue the worker consumes (its URL and ARN in QUEUE_URL and "
+            "QUEUE_ARN); omit for the defaults."
+        ),
     )
     health_check_path: str = Field(
         "/health",
@@ -864,6 +966,60 @@ class CreateService(_Model):
         for key in self.model_fields_set:
             if key in refused:
                 raise KeyedValueError(f"kind {self.kind} {refused[key]}", key)
+        return self
+
+    @model_validator(mode="after")
+    def _worker(self) -> CreateService:
+        """What only a worker has (its queue, scaling on the backlog), and what it needs: a
+        health command, the one judge of its tasks (no load balancer checks them)."""
+        scaling = self.scaling
+        if self.kind != "worker":
+            if self.queue is not None:
+                raise KeyedValueError(
+                    f"queue is a worker's (kind: worker); a {self.kind} service has none: "
+                    "remove queue, or write kind: worker",
+                    "queue",
+                )
+            if scaling is not None and scaling.messages_per_task is not None:
+                raise KeyedValueError(
+                    "messages_per_task scales a worker on its queue's backlog; this service has "
+                    "no queue: scale on cpu, memory or requests_per_target",
+                    "scaling",
+                    "messages_per_task",
+                )
+            return self
+        if self.health_command is None:
+            # A worker's tasks answer nothing a load balancer could check: without a container
+            # health check, a deployment succeeds as soon as its tasks run, even if they never
+            # process a message. https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html
+            raise ValueError(
+                "a worker needs health_command: the deployment waits for its new tasks to be "
+                "healthy and rolls back when they never are; write health_command: "
+                '[CMD-SHELL, "test -f /tmp/healthy || exit 1"] (a file your worker touches '
+                "while it polls the queue) or another check of the worker itself"
+            )
+        if scaling is not None:
+            if scaling.requests_per_target is not None:
+                raise KeyedValueError(
+                    "requests_per_target counts a load balancer's requests, and a worker has "
+                    "none: scale on messages_per_task (the queue's backlog per task)",
+                    "scaling",
+                    "requests_per_target",
+                )
+            if scaling.messages_per_task is None:
+                raise KeyedValueError(
+                    "a worker's load is its queue: add messages_per_task (how many waiting "
+                    "messages one task may have, e.g. 100); cpu and memory may track as well",
+                    "scaling",
+                )
+        for name in (QUEUE_URL_VARIABLE, QUEUE_ARN_VARIABLE):
+            if name in self.env:
+                raise KeyedValueError(
+                    f"{name} is set by conveyor to the worker's queue; name your variable "
+                    "otherwise",
+                    "env",
+                    name,
+                )
         return self
 
     @field_validator("health_command")
@@ -1075,6 +1231,22 @@ class EcsDeploy(_TrafficShifting):
         examples=["app"],
     )
     timeout_minutes: int = Field(60, ge=5, le=60, description="Deploy action timeout.")
+
+    @model_validator(mode="after")
+    def _worker_rolls(self) -> EcsDeploy:
+        """A worker has no load balancer: blue/green (CodeDeploy's or ECS's) moves traffic
+        between target groups, so a worker rolls (its circuit breaker rolls back).
+        https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-blue-green.html"""
+        if self.create is None or self.create.kind != "worker":
+            return self
+        if self.strategy != "rolling":
+            raise KeyedValueError(
+                f"strategy {self.strategy} shifts load-balancer traffic, and a worker has no "
+                "load balancer: remove strategy (a worker rolls, and its circuit breaker rolls "
+                "back a release whose tasks never become healthy)",
+                "strategy",
+            )
+        return self
 
     @model_validator(mode="after")
     def _create_or_existing(self) -> EcsDeploy:
@@ -1558,14 +1730,24 @@ class Environment(_Model):
         duration."""
         if self.deploy.lambda_ is not None:
             return ("errors", "throttles", "duration")
-        if self.deploy.ecs is not None and self.deploy.ecs.create is not None:
+        create = self.deploy.ecs.create if self.deploy.ecs is not None else None
+        if create is not None and create.kind == "web":
             return ("5xx", "unhealthy")
+        # A worker's one alarm, on its dead-letter queue, tells its topic but is no bake's: it
+        # stays in ALARM until the messages are redriven or deleted, and would roll back every
+        # later release, the fix included (worker_service.py).
         return ()
 
     @property
     def user_alarms(self) -> list[str]:
         target = self.deploy.ecs or self.deploy.lambda_
         return list(target.alarms) if target is not None else []
+
+    @property
+    def is_worker(self) -> bool:
+        """A worker conveyor creates (create.kind: worker)."""
+        ecs = self.deploy.ecs
+        return ecs is not None and ecs.create is not None and ecs.create.kind == "worker"
 
     @property
     def bake_minutes(self) -> int:
@@ -1592,6 +1774,8 @@ class Environment(_Model):
         domain = ecs.create.domain if ecs is not None and ecs.create is not None else None
         check = self.validate_.http if self.validate_ is not None else None
         if check is None and ecs is not None and ecs.create is not None:
+            if ecs.create.kind == "worker":
+                return None  # nothing to call: its health command judges the deployment
             check = HttpCheck(path=ecs.create.health_check_path)
         if check is not None and domain is not None and check.url is None:
             # The certificate names the domain, not the load balancer: a check through the
@@ -1661,6 +1845,8 @@ class Environment(_Model):
                 "scaling",
                 "min",
             )
+        if create.kind != "web":
+            return self  # the TLS rules are a load balancer's
         if self.is_production and create.domain is None and create.plain_http is None:
             moved = (
                 " (move certificate_arn into domain: {name: <the name on the certificate>, "
@@ -1708,9 +1894,24 @@ class Environment(_Model):
         return self
 
     @model_validator(mode="after")
+    def _worker_is_not_called(self) -> Environment:
+        """A worker answers no request: an HTTP check has nothing of it to call."""
+        ecs = self.deploy.ecs
+        if ecs is None or ecs.create is None or ecs.create.kind != "worker":
+            return self
+        if self.validate_ is not None:
+            raise KeyedValueError(
+                "a worker serves no HTTP: remove validate (the deployment waits for "
+                "create.health_command on its new tasks and rolls back when they never turn "
+                "healthy; the dead-letter queue's alarm tells you of messages it cannot process)",
+                "validate",
+            )
+        return self
+
+    @model_validator(mode="after")
     def _check_has_a_url(self) -> Environment:
         ecs = self.deploy.ecs
-        creates = ecs is not None and ecs.create is not None
+        creates = ecs is not None and ecs.create is not None and ecs.create.kind == "web"
         if self.validate_ is not None and self.validate_.http.url is None and not creates:
             raise ValueError(
                 "validate.http needs url: here, because conveyor does not create this "

@@ -243,8 +243,11 @@ def _unchecked_releases(spec: Spec) -> list[Concern]:
     found: list[Concern] = []
     for index, env in enumerate(spec.environments):
         function = env.deploy.lambda_
-        if env.validation is not None or (
-            function is not None and function.strategy != "all-at-once"
+        if (
+            env.validation is not None
+            or (function is not None and function.strategy != "all-at-once")
+            # A worker's deployment waits for its health command (create.health_command).
+            or env.is_worker
         ):
             continue
         found.append(

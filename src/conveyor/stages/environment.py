@@ -236,8 +236,9 @@ class EnvironmentParts:
         )
 
     def url(self) -> str | None:
-        """The environment's URL: its stack's output, read by the stage's deploy action."""
-        if not self.creates_service:
+        """The environment's URL: its stack's output, read by the stage's deploy action. None
+        for a worker, which has no address."""
+        if not self.creates_service or self.env.is_worker:
             return None
         return f"#{{{variables_namespace(self.name)}.{URL_OUTPUT}}}"
 
@@ -290,14 +291,27 @@ def alarm_validated_deploys(parts: list[EnvironmentParts]) -> str | None:
         for part in unchecked
         if part.env.deploy.lambda_ is not None and part.env.deploy.lambda_.strategy != "all-at-once"
     ]
-    if not unchecked or len(shifted) != len(unchecked):
+    workers = [part for part in unchecked if part.env.is_worker]
+    if not unchecked or len(shifted) + len(workers) != len(unchecked):
         return None
-    names = ", ".join(part.name for part in shifted)
-    return (
-        f"the Lambda deploys of {names} are validated inside their stack update: CodeDeploy "
-        "shifts the alias in steps and rolls back on the function's error, throttle and "
-        "duration alarms (the environment stack's deployment group)"
-    )
+    reasons = []
+    if shifted:
+        names = ", ".join(part.name for part in shifted)
+        reasons.append(
+            f"the Lambda deploys of {names} are validated inside their stack update: CodeDeploy "
+            "shifts the alias in steps and rolls back on the function's error, throttle and "
+            "duration alarms (the environment stack's deployment group)"
+        )
+    if workers:
+        # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html
+        names = ", ".join(part.name for part in workers)
+        reasons.append(
+            f"the workers of {names} answer no request and are validated inside their stack "
+            "update: the ECS deployment waits for the new tasks' container health check "
+            "(create.health_command) and its circuit breaker rolls back a release whose tasks "
+            "never turn healthy, failing the update"
+        )
+    return "; ".join(reasons)
 
 
 class EnvironmentStage:
