@@ -188,3 +188,10 @@ def test_a_producer_listed_twice_is_refused_at_its_index() -> None:
     message = _error(spec(f"queue: {{producers: [{role}, {role}]}}"))
     assert "environments[0].deploy.ecs.create.queue.producers[1]" in message
     assert "listed twice" in message
+
+
+def test_watching_a_worker_is_refused_with_why() -> None:
+    message = _error(spec(env_extra="    watch_minutes: 10\n"))
+    assert "environments[0].watch_minutes" in message
+    assert "would roll back every later release, the fix included" in message
+    assert "write watch_minutes: 0" in message

@@ -2467,6 +2467,11 @@ class Spec(_Model):
                 why = (
                     "its alarms live in another account, where the pipeline cannot read them"
                     if env in self.foreign_environments
+                    else "a worker's one alarm, on its dead-letter queue, stays in ALARM until "
+                    "the messages are redriven or deleted, so a bake on it would roll back every "
+                    "later release, the fix included; the deployment's health check judges a "
+                    "worker"
+                    if env.is_worker
                     else "the bake watches the alarms conveyor creates in its stack (a service "
                     "it creates with deploy.ecs.create, or a Lambda function), and this "
                     "deploy creates none; the alarms named in alarms: gate its entry instead"
