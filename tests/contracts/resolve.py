@@ -25,6 +25,7 @@ _NAME_PROPERTY = {
     "AWS::ECS::Cluster": "ClusterName",
     "AWS::ECS::Service": "ServiceName",
     "AWS::SNS::Topic": "TopicName",
+    "AWS::SQS::Queue": "QueueName",
     "AWS::DynamoDB::Table": "TableName",
     "AWS::DynamoDB::GlobalTable": "TableName",
     "AWS::ECR::Repository": "RepositoryName",
