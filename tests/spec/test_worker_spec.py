@@ -195,3 +195,19 @@ def test_watching_a_worker_is_refused_with_why() -> None:
     assert "environments[0].watch_minutes" in message
     assert "would roll back every later release, the fix included" in message
     assert "write watch_minutes: 0" in message
+
+
+def test_validate_does_not_ask_a_worker_for_an_http_check() -> None:
+    from conveyor.spec.readiness import concerns
+
+    found = concerns(parse_spec(spec()))
+    assert not [c for c in found if c.check_rule == "CV074"]
+
+
+def test_validate_warns_of_a_public_production_worker_saying_it_admits_nothing() -> None:
+    from conveyor.spec.readiness import concerns
+
+    text = spec("placement: public", env="prod")
+    (warning,) = [c for c in concerns(parse_spec(text)) if c.path.endswith("create.placement")]
+    assert "(a worker's admits nothing)" in warning.message
+    assert "load balancer" not in warning.message

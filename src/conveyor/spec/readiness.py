@@ -208,7 +208,12 @@ def _public_tasks_in_production(spec: Spec) -> list[Concern]:
                 "public",
                 f"{env.name} is production and its tasks run in public subnets, each with a "
                 f"public IPv4 address{nat}: only their security group keeps the internet out "
-                "(conveyor admits the load balancer alone); write placement: private to keep "
+                + (
+                    "(a worker's admits nothing)"
+                    if env.is_worker
+                    else "(conveyor admits the load balancer alone)"
+                )
+                + "; write placement: private to keep "
                 "production's tasks off the internet",
                 blocks_deploy=False,
             )
