@@ -87,11 +87,39 @@ def created_services(draw: st.DrawFn) -> dict[str, Any]:
 
 
 @st.composite
+def workers(draw: st.DrawFn) -> dict[str, Any]:
+    """A worker (create.kind: worker): no port, path or load balancer keys; a health command;
+    its queue's settings and scaling on the backlog, sometimes."""
+    cpu = draw(st.sampled_from(sorted(FARGATE_MEMORY)))
+    return {
+        "kind": "worker",
+        "health_command": ["CMD-SHELL", "test -f /tmp/healthy"],
+        "cpu": cpu,
+        "memory": draw(st.sampled_from(FARGATE_MEMORY[cpu])),
+        **_maybe(draw, "desired_count", st.integers(2, 4)),
+        **_maybe(draw, "placement", st.sampled_from(["private", "public"])),
+        **_maybe(
+            draw,
+            "queue",
+            st.fixed_dictionaries(
+                {
+                    "visibility_timeout_seconds": st.integers(0, 900),
+                    "max_receive_count": st.integers(1, 10),
+                    "retention_days": st.integers(1, 7),
+                }
+            ),
+        ),
+    }
+
+
+@st.composite
 def ecs_deploys(draw: st.DrawFn) -> dict[str, Any]:
     strategy = draw(st.sampled_from(["rolling", "blue-green", "native-blue-green"]))
     deploy: dict[str, Any] = {"strategy": strategy}
     if strategy == "rolling" and draw(st.booleans()):
         return {**deploy, "cluster": "apps", "service": "api"}
+    if strategy == "rolling" and draw(st.integers(0, 3)) == 0:
+        return {**deploy, "create": draw(workers())}
     deploy["create"] = draw(created_services())
     if strategy != "rolling":
         deploy["traffic"] = draw(st.sampled_from(SHIFTS))
@@ -132,7 +160,9 @@ def environments(draw: st.DrawFn, kind: str) -> list[dict[str, Any]]:
         env |= _maybe(draw, "approval", st.booleans())
         env |= _maybe(draw, "production", st.booleans())
         creates = kind == "ecs" and "create" in deploy["ecs"]
-        if creates and draw(st.booleans()):
+        if creates and deploy["ecs"]["create"].get("kind") == "worker":
+            pass  # nothing to call: its health command judges the deployment
+        elif creates and draw(st.booleans()):
             env["validate"] = {"http": {"path": "/health"}}
         elif draw(st.booleans()):
             env["validate"] = {"http": {"url": f"https://{name}.example.com/health"}}
