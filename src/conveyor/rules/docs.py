@@ -135,8 +135,9 @@ PARTLY_VISIBLE = {
     "there it reports nothing.",
     "FM129": "CV125 sees consumers (event source mappings, pipes, IAM policies allowing "
     "sqs:ReceiveMessage by reference) and alarms in the same template; a consumer or alarm of "
-    "another stack is not visible, and SQS queues of Terraform plans and Pulumi exports are not "
-    "mapped yet.",
+    "another stack is not visible. On Terraform plans and Pulumi exports it reads queues, event "
+    "source mappings, IAM policies and metric alarms (not pipes, SNS subscriptions' redrive "
+    "policies or metric math).",
 }
 
 

@@ -85,3 +85,25 @@ def test_a_dead_letter_queue_whose_alarm_tells_nobody_is_reported() -> None:
 
 def test_a_redriven_queue_with_an_alarmed_dead_letter_queue_passes() -> None:
     assert findings(system(redrive=True, alarm_actions=[TOPIC_ARN])) == {}
+
+
+def test_a_queue_a_lambda_event_source_mapping_reads_is_consumed() -> None:
+    text = state(
+        **{
+            "aws_sqs_queue.jobs": {
+                "name": "jobs",
+                "arn": JOBS_ARN,
+                "id": f"https://sqs.eu-west-1.amazonaws.com/{ACCOUNT}/jobs",
+                "redrive_policy": "",
+            },
+            "aws_lambda_event_source_mapping.worker": {
+                "event_source_arn": JOBS_ARN,
+                "function_name": "worker",
+            },
+        }
+    )
+    found = findings(text)
+    assert list(found) == ["aws_sqs_queue.jobs"]
+    assert (
+        "aws_lambda_event_source_mapping.worker consumes this queue" in found["aws_sqs_queue.jobs"]
+    )

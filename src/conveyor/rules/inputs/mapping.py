@@ -520,6 +520,20 @@ def lambda_event_invoke_config(rec: Record, view: View) -> Props:
     )
 
 
+def lambda_event_source_mapping(rec: Record, view: View) -> Props:
+    """What reads a queue or stream (CV125: a consumed queue needs a dead-letter queue)."""
+    on_failure = ("destination_config", "on_failure", "destination_arn")
+    return drop_none(
+        {
+            "EventSourceArn": view.ref(rec, "event_source_arn"),
+            "FunctionName": view.ref(rec, "function_name"),
+            "DestinationConfig": drop_none(
+                {"OnFailure": drop_none({"Destination": view.ref(rec, *on_failure) or None})}
+            ),
+        }
+    )
+
+
 def lambda_alias(rec: Record, view: View) -> Props:
     return drop_none(
         {
@@ -1001,6 +1015,9 @@ TYPES: dict[str, Mapping] = {
     "aws_codebuild_project": Mapping("AWS::CodeBuild::Project", codebuild_project),
     "aws_lambda_function": Mapping("AWS::Lambda::Function", lambda_function),
     "aws_lambda_alias": Mapping("AWS::Lambda::Alias", lambda_alias),
+    "aws_lambda_event_source_mapping": Mapping(
+        "AWS::Lambda::EventSourceMapping", lambda_event_source_mapping
+    ),
     "aws_lambda_function_event_invoke_config": Mapping(
         "AWS::Lambda::EventInvokeConfig", lambda_event_invoke_config
     ),

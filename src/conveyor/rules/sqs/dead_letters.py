@@ -28,7 +28,9 @@ Judged, in one template:
 
 Not judged: consumers and alarms of another stack (a queue whose consumer is elsewhere is not
 reported), a ``RedrivePolicy`` written as a JSON string (its target is a literal ARN, read as
-present), and Terraform plans and Pulumi exports, whose SQS queues are not mapped yet.
+present). On Terraform plans and Pulumi exports, aws_sqs_queue (redrive_policy),
+aws_lambda_event_source_mapping, IAM policies and aws_cloudwatch_metric_alarm (dimensions) are
+mapped; pipes, SNS subscriptions' redrive policies and metric math alarms are not yet.
 """
 
 from __future__ import annotations
