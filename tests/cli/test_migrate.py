@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from conveyor.cli.main import app
+from conveyor.migrate.copilot import supported_kinds
 from conveyor.spec import load_spec
 
 runner = CliRunner()
@@ -47,17 +48,21 @@ def test_the_copilot_folder_itself_is_accepted(tmp_path: Path) -> None:
 
 
 def test_many_services_need_a_folder(tmp_path: Path) -> None:
+    kinds = {"backend": "backend", "dogworker": "worker", "cuteness-aggregator": "job"}
+    written = sorted(
+        ["fe", "frontend", *(name for name, kind in kinds.items() if kind in supported_kinds())]
+    )
     result = runner.invoke(app, ["migrate", "copilot", str(FIXTURES / "webapp")])
     assert result.exit_code == 2
-    assert "2 services (fe, frontend): pass -o FOLDER" in result.output
+    assert f"{len(written)} services ({', '.join(written)}): pass -o FOLDER" in result.output
     out = tmp_path / "out"
     result = runner.invoke(app, ["migrate", "copilot", str(FIXTURES / "webapp"), "-o", str(out)])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["fe.conveyor.yaml", "frontend.conveyor.yaml"]
-    for written in out.iterdir():
-        load_spec(written)
+    assert sorted(p.name for p in out.iterdir()) == [f"{name}.conveyor.yaml" for name in written]
+    for path in out.iterdir():
+        load_spec(path)
     # What was not carried over is printed too, with the file and line.
-    assert "copilot/backend/manifest.yml:7: type: not carried over" in result.output
+    assert "copilot/cuteness-aggregator/manifest.yml:7: type: not carried over" in result.output
     assert "copilot/fe/manifest.yml:109: environments.prod.logging: FireLens" in result.output
     # An existing file is not replaced without --force.
     again = runner.invoke(app, ["migrate", "copilot", str(FIXTURES / "webapp"), "-o", str(out)])
@@ -80,13 +85,18 @@ def test_one_service_of_many(tmp_path: Path) -> None:
 
 
 def test_a_workspace_without_a_deployable_service_exits_2(tmp_path: Path) -> None:
-    shutil.copytree(FIXTURES / "webapp", tmp_path / "w")
-    for name in ("fe", "frontend"):
-        shutil.rmtree(tmp_path / "w" / "copilot" / name)
+    # An App Runner service and a static site: Copilot types conveyor has no kind for.
+    for name in ("frontend-rd", "static"):
+        shutil.copytree(FIXTURES / "webapp" / "copilot" / name, tmp_path / "w" / "copilot" / name)
     result = runner.invoke(app, ["migrate", "copilot", str(tmp_path / "w")])
     assert result.exit_code == 2
     assert "no service conveyor can deploy" in result.output
-    assert "kind: worker is not available yet" in result.output
+    assert "copilot/frontend-rd/manifest.yml:8: type: not carried over: an AWS App Runner" in (
+        result.output
+    )
+    assert "copilot/static/manifest.yml:7: type: not carried over: files served from S3" in (
+        result.output
+    )
 
 
 @pytest.mark.parametrize(
@@ -273,3 +283,12 @@ def test_the_container_health_check_becomes_health_command(tmp_path: Path) -> No
     assert "image.healthcheck.command: not carried over: CMD-SHELL takes one command line" in (
         result.output
     )
+
+
+def test_a_manifest_without_a_type_is_reported(tmp_path: Path) -> None:
+    # A pipeline or CloudFormation file where a service manifest belongs: no `type` key.
+    result = runner.invoke(
+        app, ["migrate", "copilot", str(workspace(tmp_path, "name: api\nstages: []\n"))]
+    )
+    assert result.exit_code == 2
+    assert "copilot/api/manifest.yml: type: no workload type: write type:" in result.output

@@ -80,8 +80,8 @@ def migrate(
     """Turn an AWS Copilot workspace into conveyor.yaml files, one per service, naming what
     was not carried over.
 
-    Reads copilot/.workspace, each copilot/SERVICE/manifest.yml (Load Balanced Web Services;
-    other types are reported), the environment manifests and the pipeline manifest
+    Reads copilot/.workspace, each copilot/SERVICE/manifest.yml (the types conveyor has a kind
+    for; the others are reported), the environment manifests and the pipeline manifest
     (copilot/pipelines/NAME/manifest.yml or copilot/pipeline.yml). Each file written starts with
     comments saying what was inferred and which manifest keys were not carried over, with their
     file and line; the same list is printed on standard error. Every file written validates.

@@ -20,7 +20,7 @@ import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import ValidationError
 
@@ -40,6 +40,9 @@ from conveyor.spec.models import (
 from conveyor.spec.refs import is_secret_ref, looks_like_token, name_suggests_secret
 
 WEB = "Load Balanced Web Service"
+BACKEND = "Backend Service"
+# Copilot's workload types and the deploy.ecs.create kind each becomes.
+KINDS = {WEB: "web", BACKEND: "backend", "Worker Service": "worker", "Scheduled Job": "job"}
 # Copilot's workload types conveyor has no kind for yet, and why. Backend, worker and job
 # kinds are being added to deploy.ecs.create (issue 15); until they are there, a service of
 # those types is reported, not half-migrated into a web service it never was.
@@ -71,8 +74,12 @@ PLACEHOLDER_EMAIL_DOMAIN = "example.com"
 REASONS: dict[str, str] = {
     "exec": "ECS Exec (a shell in running tasks) is not enabled on the services conveyor "
     "creates; run a one-off task from the task definition instead",
-    "network.connect": "Service Connect: conveyor's web service is reached through its own "
-    "load balancer",
+    "network.connect": "Service Connect: only a conveyor backend (kind: backend) is published "
+    "in a namespace; a web service reaches one with create.connect.namespace",
+    "subscribe.queue.delay": "a delay on every message is not offered: producers can set "
+    "DelaySeconds on the messages they send",
+    "subscribe.queue.fifo": "FIFO queues are not offered: a worker's queue is a standard queue "
+    "(at-least-once delivery, best-effort order)",
     "network.vpc.security_groups": "conveyor gives the tasks one security group that admits "
     "the load balancer only; add rules to it (or your resources' groups) outside conveyor",
     "network.vpc.placement": "placement by subnet ids or tags: give the VPC and its subnets with "
@@ -162,6 +169,13 @@ PIPELINE_REASONS: dict[str, str] = {
     "(commands, not a buildspec path)",
     "stages.deployments": "the pipeline deploys this one service; deployment order between "
     "services is each pipeline's own",
+}
+# A backend's http section is Copilot's internal load balancer, which conveyor's backend has
+# not: clients reach it through Service Connect.
+BACKEND_REASONS: dict[str, str] = {
+    **{key: reason for key, reason in REASONS.items() if not key.startswith("http")},
+    "http": "conveyor's backend has no load balancer: the services of its Service Connect "
+    "namespace call it at http://<connect.name>:<port>",
 }
 DEFAULT_REASON = "conveyor has no setting for it"
 
@@ -259,6 +273,7 @@ class _Reader:
         self._notes = notes
         self._reasons = reasons
         self._used: set[str] = set(ignore)
+        self._dropped: list[tuple[str, str]] = []  # (key, why), noted by finish
         base = {k: v for k, v in manifest.data.items() if k != "environments"}
         overrides = manifest.data.get("environments")
         override = overrides.get(environment) if isinstance(overrides, dict) else None
@@ -288,36 +303,32 @@ class _Reader:
         self._used.add(key)
 
     def drop(self, key: str, message: str) -> None:
-        """`key` is not carried over: say why and what to write instead."""
+        """`key` is not carried over: say why and what to write instead (in finish)."""
         self._used.add(key)
-        where = self.where(key)
-        self._notes.setdefault((self.manifest.file, where), self.manifest.note(where, message))
+        self._dropped.append((key, message))
 
     def finish(self) -> None:
-        """Name every key that was neither carried over nor explained; keys of one mapping
-        left out for one reason are one note (`http.healthcheck.{port, interval}`)."""
-        groups: dict[tuple[str, str], list[str]] = {}
+        """Name every key that was neither carried over nor explained, and every key dropped;
+        keys of one mapping left out for one reason are one note
+        (`http.healthcheck.{port, interval}`)."""
         for key in _leaves(self.data, "", frozenset(self._used), self._reasons):
-            parent, _, _ = key.rpartition(".")
-            groups.setdefault((parent, _reason(self._reasons, key)), []).append(key)
-        for (parent, reason), keys in groups.items():
+            self.drop(key, _reason(self._reasons, key))
+        groups: dict[tuple[str, str], list[str]] = {}
+        for key, message in self._dropped:
+            parent = self.where(key).rpartition(".")[0]
+            groups.setdefault((parent, message), []).append(self.where(key))
+        self._dropped.clear()
+        for (parent, message), keys in groups.items():
             if len(keys) == 1 or not parent:
                 for key in keys:
-                    self.drop(key, reason)
-                continue
-            for key in keys:
-                self._used.add(key)
-            names = ", ".join(key.rpartition(".")[2] for key in keys)
-            where = self.where(keys[0])
-            self._notes.setdefault(
-                (self.manifest.file, where),
-                Note(
-                    self.manifest.file,
-                    self.manifest.line(where),
-                    f"{where.rpartition('.')[0]}.{{{names}}}",
-                    reason,
-                ),
-            )
+                    self._note(key, key, message)
+            else:
+                names = ", ".join(key.rpartition(".")[2] for key in keys)
+                self._note(keys[0], f"{parent}.{{{names}}}", message)
+
+    def _note(self, key: str, shown: str, message: str) -> None:
+        found = Note(self.manifest.file, self.manifest.line(key), shown, message)
+        self._notes.setdefault((self.manifest.file, key), found)
 
 
 # --- the service ------------------------------------------------------------------------------
@@ -337,12 +348,39 @@ def migrate_service(workspace: Workspace, name: str, options: Options) -> Migrat
             "`copilot svc init` gave it)",
         )
         return Migration(name, str(kind), None, list(notes.values()), [], sources)
-    reason = NOT_YET.get(kind) or NO_EQUIVALENT.get(kind)
-    if kind != WEB:
-        message = reason or f"unknown workload type {kind!r}: conveyor knows {WEB!r}"
+    if KINDS.get(kind) not in supported_kinds():
+        reason = NOT_YET.get(kind) or NO_EQUIVALENT.get(kind)
+        message = reason or f"unknown workload type {kind!r}: conveyor knows " + ", ".join(
+            repr(k) for k in KINDS
+        )
         notes[(manifest.file, "type")] = manifest.note("type", f"not carried over: {message}")
         return Migration(name, kind, None, list(notes.values()), [], sources)
-    return _Service(workspace, name, manifest, options, notes).migration()
+    return _Service(workspace, name, manifest, options, notes, kind).migration()
+
+
+def app_name(application: str, service: str) -> tuple[str, str]:
+    """The conveyor app name of a Copilot service (application-service when it fits), and
+    what was inferred when it does not."""
+    for candidate in (f"{application}-{service}", service):
+        if re.fullmatch(APP_NAME_PATTERN, candidate):
+            if candidate == f"{application}-{service}":
+                return candidate, ""
+            return candidate, (
+                f"app: {candidate}, the service's name ({application}-{service} is not a valid "
+                "app name: lowercase letters, digits and '-', up to 24)"
+            )
+    cleaned = re.sub(r"[^a-z0-9-]+", "-", service.lower()).strip("-")
+    cleaned = re.sub(r"^[^a-z]+", "", cleaned)[:24].rstrip("-") or "app"
+    cleaned = cleaned if len(cleaned) >= 2 else f"{cleaned}-app"
+    return cleaned, (
+        f"app: {cleaned}, made from the service's name {service!r} (an app name is lowercase "
+        "letters, digits and '-', 2-24 characters)"
+    )
+
+
+def supported_kinds() -> set[str]:
+    """The kinds deploy.ecs.create accepts: a Copilot type is migrated once its kind exists."""
+    return set(get_args(CreateService.model_fields["kind"].annotation))
 
 
 class _Service:
@@ -355,7 +393,10 @@ class _Service:
         manifest: Manifest,
         options: Options,
         notes: dict[tuple[str, str], Note],
+        copilot_type: str = WEB,
     ) -> None:
+        self.copilot_type = copilot_type
+        self.kind = KINDS[copilot_type]
         self.workspace = workspace
         self.name = name
         self.manifest = manifest
@@ -365,6 +406,7 @@ class _Service:
         self.sources = [manifest.file]
         self.certificates_read: set[str] = set()  # environments whose certificate was offered
         self.region = options.region
+        self.env_name = ""  # the environment being migrated, as conveyor names it
 
     def note(self, manifest: Manifest, key: str, message: str) -> None:
         self.notes.setdefault((manifest.file, key), manifest.note(key, message))
@@ -398,28 +440,15 @@ class _Service:
         notes = sorted(
             self.notes.values(), key=lambda n: (order.get(n.file, -1), n.line or 0, n.key)
         )
-        return Migration(self.name, WEB, spec, notes, self.inferred, self.sources)
+        return Migration(self.name, self.copilot_type, spec, notes, self.inferred, self.sources)
 
     # --- names ----------------------------------------------------------------------------
 
     def _app_name(self) -> str:
-        application = self.workspace.application
-        for candidate in (f"{application}-{self.name}", self.name):
-            if re.fullmatch(APP_NAME_PATTERN, candidate):
-                if candidate != f"{application}-{self.name}":
-                    self.inferred.append(
-                        f"app: {candidate}, the service's name ({application}-{self.name} is "
-                        "not a valid app name: lowercase letters, digits and '-', up to 24)"
-                    )
-                return candidate
-        cleaned = re.sub(r"[^a-z0-9-]+", "-", self.name.lower()).strip("-")
-        cleaned = re.sub(r"^[^a-z]+", "", cleaned)[:24].rstrip("-") or "app"
-        cleaned = cleaned if len(cleaned) >= 2 else f"{cleaned}-app"
-        self.inferred.append(
-            f"app: {cleaned}, made from the service's name {self.name!r} (an app name is "
-            "lowercase letters, digits and '-', 2-24 characters)"
-        )
-        return cleaned
+        name, why = app_name(self.workspace.application, self.name)
+        if why:
+            self.inferred.append(why)
+        return name
 
     # --- the pipeline ---------------------------------------------------------------------
 
@@ -470,7 +499,9 @@ class _Service:
         return self._checked_names(stages)
 
     def _pipeline_stages(self, pipeline: Manifest) -> list[_Stage]:
-        reader = _Reader(pipeline, self.notes, reasons=PIPELINE_REASONS, ignore=("name", "version"))
+        reader = _Reader(
+            pipeline, self.notes, reasons=PIPELINE_REASONS, ignore=("name", "version", "source")
+        )
         reader.use("source")
         stages: list[_Stage] = []
         raw = pipeline.data.get("stages")
@@ -493,9 +524,7 @@ class _Service:
                 else:
                     reader.use(f"{key}.{field_name}")
         reader.use("stages")
-        used = frozenset({"stages", "source", "name", "version"})
-        for key in _leaves(pipeline.data, "", used, PIPELINE_REASONS):
-            reader.drop(key, _reason(PIPELINE_REASONS, key))
+        reader.finish()
         if not stages:
             self.note(pipeline, "stages", "no stages: the environments come from elsewhere")
             return self._stages(None)
@@ -633,9 +662,12 @@ class _Service:
             location = image.get("location") if isinstance(image, dict) else None
             docker = {"context": ".", "file": "Dockerfile"}
             self.inferred.append(
-                "build.docker: Copilot deployed an existing image"
-                + (f" ({location})" if isinstance(location, str) else "")
-                + "; conveyor builds one. build.docker.file: Dockerfile is a placeholder: "
+                (
+                    f"build.docker: Copilot deployed an existing image ({location}); "
+                    if isinstance(location, str)
+                    else "build.docker: the manifest builds no image; "
+                )
+                + "conveyor builds one. build.docker.file: Dockerfile is a placeholder: "
                 "commit a Dockerfile (FROM that image, if you keep building it elsewhere)"
             )
         platform = reader.get("platform")
@@ -682,14 +714,22 @@ class _Service:
             self.manifest,
             self.notes,
             environment=copilot_name,
-            reasons=REASONS,
+            reasons=BACKEND_REASONS if self.kind == "backend" else REASONS,
             ignore=("name", "type", "image.build", "platform"),
         )
+        self.env_name = stage.name
         create = self._create(reader, copilot_name, production=last)
         out["deploy"] = {"ecs": {"create": create}}
         commands = raw_stage.get("test_commands")
-        if isinstance(commands, list) and commands:
+        if isinstance(commands, list) and commands and self.kind != "backend":
             out["tests"] = {"commands": [_text(c) for c in commands]}
+        elif isinstance(commands, list) and commands and stage.pipeline is not None:
+            self.note(
+                stage.pipeline,
+                f"stages[{stage.index}].test_commands",
+                f"a {self.kind} is reached inside its network only, where a tests: job "
+                "(CodeBuild) is not: test it through a web service of its namespace",
+            )
         reader.finish()
         return out
 
@@ -701,7 +741,7 @@ class _Service:
         return found if isinstance(found, dict) else {}
 
     def _create(self, reader: _Reader, env: str, *, production: bool) -> dict[str, Any]:
-        create: dict[str, Any] = {}
+        create: dict[str, Any] = {} if self.kind == "web" else {"kind": self.kind}
         port = reader.get("image.port")
         if isinstance(port, int) and not isinstance(port, bool) and 1 <= port <= 65535:
             create["port"] = port
@@ -714,8 +754,15 @@ class _Service:
                 create[key] = value
                 reader.use(key)
         self._count(reader, create, production=production)
-        self._health_check(reader, create)
+        if self.kind == "web":
+            self._health_check(reader, create)
         self._health_command(reader, create)
+        if self.kind == "backend":
+            self._backend(reader, create, env)
+        elif self.kind == "worker":
+            self._worker(reader, create)
+        else:
+            self._client(reader, create, env)
         placement = reader.get("network.vpc.placement")
         if placement in ("public", "private"):
             create["placement"] = placement
@@ -734,15 +781,173 @@ class _Service:
         sidecars = self._sidecars(reader)
         if sidecars:
             create["sidecars"] = sidecars
-        self._domain(reader, env, create, production=production)
+        if self.kind == "web":
+            self._domain(reader, env, create, production=production)
+            for key in ("http.path",):
+                if reader.get(key) in ("/", "", None):
+                    reader.use(key)
+            reader.use("http.alias")
+            reader.use("http.hosted_zone")
         self._environment_manifest(env)
-        for key in ("http.path",):
-            if reader.get(key) in ("/", "", None):
-                reader.use(key)
-        reader.use("http.alias")
-        reader.use("http.hosted_zone")
         self._checked_fargate_size(reader, create)
         return create
+
+    def _backend(self, reader: _Reader, create: dict[str, Any], env: str) -> None:
+        """A Backend Service: its Service Connect name (Copilot's alias, else the service's
+        name, which is what its clients call), and a health command if Copilot had none."""
+        connect = reader.get("network.connect")
+        alias = connect.get("alias") if isinstance(connect, dict) else None
+        name = alias if isinstance(alias, str) else self.name
+        if re.fullmatch(r"[a-z0-9_][a-z0-9_-]{0,63}", name):
+            create["connect"] = {"name": name}
+            reader.use("network.connect")
+        else:
+            reader.drop(
+                "network.connect",
+                f"{name!r} is not a Service Connect name conveyor takes (lowercase letters, "
+                "digits, '_', '-'): clients call the app's name",
+            )
+        self._infer_once(
+            "connect: the backend gets a Service Connect namespace of its own "
+            f"({app_name(self.workspace.application, self.name)[0]}-<environment>); Copilot's "
+            "services shared the "
+            "environment's. Web services that call it join that namespace (create.connect."
+            "namespace); clients keep calling http://" + name + ":<port>"
+        )
+        scaling = create.get("scaling")
+        if isinstance(scaling, dict) and scaling.pop("requests_per_target", None) is not None:
+            reader.drop(
+                "count.requests",
+                "a backend has no load balancer to count requests: scale on cpu or memory",
+            )
+            if scaling.get("cpu", 60) is None and scaling.get("memory") is None:
+                scaling.pop("cpu")
+                self._infer_once(
+                    "scaling: a backend tracks cpu at 60% (conveyor's default) where Copilot "
+                    "tracked requests"
+                )
+        if "health_command" in create:
+            return
+        check = reader.get("http.healthcheck")
+        path = check.get("path") if isinstance(check, dict) else check
+        port = create.get("port")
+        if isinstance(check, dict) and isinstance(check.get("port"), int):
+            port = check["port"]
+        if reader.get("http") is None or port is None:
+            _placeholder_health_command(self, create, "backend")
+            return
+        path = path if isinstance(path, str) and path.startswith("/") else "/"
+        create["health_command"] = [
+            "CMD-SHELL",
+            f"curl -f http://localhost:{port}{path} || exit 1",
+        ]
+        self.inferred.append(
+            f"health_command: curl on localhost:{port}{path}, from Copilot's internal load "
+            "balancer's health check (conveyor's backend has no load balancer, and ECS must "
+            "see the tasks healthy): the image needs curl, or write a command it can run"
+        )
+
+    def _worker(self, reader: _Reader, create: dict[str, Any]) -> None:
+        """A Worker Service: its queue's settings, scaling on the backlog, and what Copilot's
+        subscriptions to SNS topics did that conveyor's queue does not."""
+        if create.pop("port", None) is not None:
+            reader.drop("image.port", "a worker listens on no port: it reads its queue")
+        queue: dict[str, Any] = {}
+        settings = reader.get("subscribe.queue")
+        settings = settings if isinstance(settings, dict) else {}
+        timeout = _seconds(settings.get("timeout"))
+        if timeout is not None and 0 <= timeout <= 43200:
+            queue["visibility_timeout_seconds"] = int(timeout)
+            reader.use("subscribe.queue.timeout")
+        retention = _seconds(settings.get("retention"))
+        if retention is not None:
+            days = max(1, min(7, round(retention / 86400)))
+            queue["retention_days"] = days
+            if days * 86400 != retention:
+                reader.drop(
+                    "subscribe.queue.retention",
+                    f"{settings['retention']} is kept as {days} day{'s' if days > 1 else ''}: "
+                    "conveyor's queue keeps messages 1 to 7 days (its dead-letter queue 14)",
+                )
+            else:
+                reader.use("subscribe.queue.retention")
+        tries = _dig(settings, "dead_letter.tries")
+        if isinstance(tries, int) and 1 <= tries <= 1000:
+            queue["max_receive_count"] = tries
+            reader.use("subscribe.queue.dead_letter.tries")
+        else:
+            self._infer_once(
+                "queue: a dead-letter queue after 5 receives, with an alarm (conveyor's worker "
+                "always has one; Copilot's had one only with dead_letter.tries)"
+            )
+        if queue:
+            create["queue"] = queue
+        if reader.get("subscribe.topics"):
+            reader.drop(
+                "subscribe.topics",
+                "conveyor's worker queue takes messages from the IAM roles in "
+                "create.queue.producers; it subscribes to no SNS topic. Until you subscribe "
+                "the queue (the stack's QueueArn output) to these topics and allow them in "
+                "its policy, their messages do not reach this worker",
+            )
+        self._infer_once(
+            "env: the container finds its queue in QUEUE_URL (and QUEUE_ARN); Copilot's "
+            "was COPILOT_QUEUE_URI: read QUEUE_URL in your code"
+        )
+        self._worker_scaling(reader, create)
+        if "health_command" not in create:
+            _placeholder_health_command(self, create, "worker")
+
+    def _worker_scaling(self, reader: _Reader, create: dict[str, Any]) -> None:
+        """Copilot's queue_delay is a backlog per task (acceptable_latency divided by
+        msg_processing_time, docs/manifest/worker-service.en.md#count-queue-delay): conveyor's
+        messages_per_task."""
+        scaling = create.get("scaling")
+        if not isinstance(scaling, dict):
+            return
+        latency = _seconds(reader.get("count.queue_delay.acceptable_latency"))
+        processing = _seconds(reader.get("count.queue_delay.msg_processing_time"))
+        if latency and processing:
+            scaling["messages_per_task"] = max(1, min(1_000_000, int(latency / processing)))
+            reader.use("count.queue_delay.acceptable_latency")
+            reader.use("count.queue_delay.msg_processing_time")
+            if reader.get("count.cpu_percentage") is None:
+                scaling["cpu"] = None  # Copilot tracked the backlog alone
+            if scaling.pop("requests_per_target", None) is not None:
+                reader.drop(
+                    "count.requests",
+                    "a worker has no load balancer to count requests: it scales on its backlog",
+                )
+            return
+        create.pop("scaling")
+        create["desired_count"] = scaling["min"]
+        reader.drop(
+            "count",
+            f"a worker scales on its queue's backlog (count.queue_delay), which Copilot's did "
+            f"not: it runs {scaling['min']} tasks (desired_count); write scaling with "
+            "messages_per_task to scale",
+        )
+
+    def _client(self, reader: _Reader, create: dict[str, Any], env: str) -> None:
+        """A web service with Service Connect on joins the namespace of the workspace's
+        backend, when there is exactly one to join."""
+        if not reader.get("network.connect"):
+            return
+        backends = [
+            name
+            for name, manifest in self.workspace.services.items()
+            if manifest.data.get("type") == BACKEND
+        ]
+        if "backend" not in supported_kinds() or len(backends) != 1:
+            return  # reported with network.connect's reason
+        backend = app_name(self.workspace.application, backends[0])[0]
+        create["connect"] = {"namespace": f"{backend}-{self.env_name}"}
+        reader.use("network.connect")
+        self._infer_once(
+            f"connect.namespace: {backend}-<environment>, the Service Connect namespace of the "
+            f"Backend Service {backends[0]} (conveyor gives each backend its own; Copilot's "
+            "services shared the environment's)"
+        )
 
     def _infer_once(self, text: str) -> None:
         if text not in self.inferred:
@@ -809,8 +1014,10 @@ class _Service:
                     reader.use(f"count.{copilot_key}.value")
         if "cpu" not in scaling and ("memory" in scaling or "requests_per_target" in scaling):
             scaling["cpu"] = None  # Copilot tracked only what it was given
-        if not {"cpu", "memory", "requests_per_target"} & set(scaling):
-            self.inferred.append(
+        if not {"cpu", "memory", "requests_per_target"} & set(scaling) and not count.get(
+            "queue_delay"
+        ):
+            self._infer_once(
                 "scaling: Copilot's count gave a range and no metric; conveyor tracks cpu at 60% "
                 "(its default) between them"
             )
@@ -1110,6 +1317,23 @@ class _Stage:
 # --- values -----------------------------------------------------------------------------------
 
 
+# conveyor's own suggestion for a service no load balancer checks (its worker's error message).
+PLACEHOLDER_HEALTH_COMMAND = ["CMD-SHELL", "test -f /tmp/healthy || exit 1"]
+
+
+def _placeholder_health_command(service: _Service, create: dict[str, Any], kind: str) -> None:
+    """A backend or worker needs a container health check (no load balancer checks its tasks,
+    and without one a task that starts counts as healthy); Copilot's had none. The placeholder
+    fails closed: until the service touches the file, its deployments roll back."""
+    create["health_command"] = list(PLACEHOLDER_HEALTH_COMMAND)
+    service._infer_once(
+        f'health_command: [CMD-SHELL, "test -f /tmp/healthy || exit 1"] is a placeholder: '
+        f"Copilot's {kind} had no health check, and conveyor's needs one (no load balancer "
+        f"checks it). Make the {kind} touch /tmp/healthy while it works, or write a check of "
+        "your own: until then every deployment rolls back"
+    )
+
+
 def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -1120,6 +1344,20 @@ def _scalar(value: Any) -> str | None:
     if isinstance(value, (str, int, float, bool)):
         return _text(value)
     return None
+
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|d|h|m|s)")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _seconds(value: Any) -> float | None:
+    """A Copilot duration (`30s`, `1h30m`, `250ms`, `4d`) in seconds, or None."""
+    if not isinstance(value, str) or not value:
+        return None
+    parts = _DURATION_PART.findall(value)
+    if "".join(number + unit for number, unit in parts) != value.strip():
+        return None
+    return sum(float(number) * _UNIT_SECONDS[unit] for number, unit in parts)
 
 
 def _dig(data: Any, key: str) -> Any:

@@ -57,7 +57,8 @@ class Manifest:
         while key:
             if key in self.lines:
                 return self.lines[key]
-            key = _PARENT.sub("", key)
+            parent = _PARENT.sub("", key)
+            key = "" if parent == key else parent  # a top-level key that was not written
         return None
 
     def note(self, key: str, message: str) -> Note:
