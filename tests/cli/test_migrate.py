@@ -62,7 +62,7 @@ def test_many_services_need_a_folder(tmp_path: Path) -> None:
     for path in out.iterdir():
         load_spec(path)
     # What was not carried over is printed too, with the file and line.
-    assert "copilot/cuteness-aggregator/manifest.yml:7: type: not carried over" in result.output
+    assert "copilot/static/manifest.yml:7: type: not carried over" in result.output
     assert "copilot/fe/manifest.yml:109: environments.prod.logging: FireLens" in result.output
     # An existing file is not replaced without --force.
     again = runner.invoke(app, ["migrate", "copilot", str(FIXTURES / "webapp"), "-o", str(out)])

@@ -34,18 +34,19 @@ BACKENDS = [
     ("backends", "simple-backend"),
 ]
 WORKERS = [("webapp", "dogworker")]
+JOBS = [("webapp", "cuteness-aggregator"), ("jobs", "job")]
+KINDS = (("backend", BACKENDS), ("worker", WORKERS), ("job", JOBS))
 # A Copilot type migrates once deploy.ecs.create has its kind (other helpers add them).
-for kind, services in (("backend", BACKENDS), ("worker", WORKERS)):
+for kind, services in KINDS:
     if kind in supported_kinds():
         MIGRATED += services
 NOT_CARRIED = {
     **{
         service: f"kind: {kind} is not available yet"
-        for kind, services in (("backend", BACKENDS), ("worker", WORKERS))
+        for kind, services in KINDS
         if kind not in supported_kinds()
         for service in services
     },
-    ("webapp", "cuteness-aggregator"): "kind: job is not available yet",
     ("webapp", "frontend-rd"): "not App Runner",
     ("webapp", "static"): "not static sites",
 }
@@ -339,3 +340,54 @@ def test_the_worker_service() -> None:
     assert any(
         n.startswith("copilot/dogworker/manifest.yml:43: subscribe.queue.delay:") for n in found
     )
+
+
+@pytest.mark.skipif("job" not in supported_kinds(), reason="kind: job is not in the spec yet")
+def test_the_scheduled_jobs() -> None:
+    """Copilot's standard cron becomes Scheduler's; an unpinned sidecar image, retries and the
+    timeout are reported."""
+    aggregator = migrated("webapp", "cuteness-aggregator").spec
+    assert aggregator is not None
+    assert env(aggregator, "test")["schedule"] == "cron(0 */2 * * ? *)"
+    migration = migrated("jobs", "job")
+    create = env(migration.spec or {}, "test")  # its only environment: its override's
+    assert create["kind"] == "job" and create["schedule"] == "cron(0 12 ? * MON *)"
+    assert "port" not in create and "desired_count" not in create
+    assert create["env"]["SQL_PASS"] == "ssm:/SQL_PASS"
+    found = notes(migration)
+    for expected in (
+        "copilot/job/manifest.yml:27: retries: a failed run is not retried",
+        "copilot/job/manifest.yml:29: timeout:",
+        "copilot/job/manifest.yml:51: sidecars.nginx: not carried over: image "
+        "'public.ecr.aws/nginx/nginx' is not pinned",
+    ):
+        assert any(n.startswith(expected) for n in found), (expected, found)
+
+
+@pytest.mark.skipif(
+    "backend" not in supported_kinds(), reason="kind: backend is not in the spec yet"
+)
+def test_the_backend_services() -> None:
+    """A backend's Service Connect name is its service name; Copilot's internal load
+    balancer's health check becomes a curl health command (on its own port); without any
+    check, conveyor's placeholder that fails closed."""
+    full = migrated("backends", "http-full-config")
+    create = env(full.spec or {}, "prod")
+    assert create["kind"] == "backend" and create["connect"] == {"name": "http-full-config"}
+    assert create["health_command"] == [
+        "CMD-SHELL",
+        "curl -f http://localhost:7000/healthz || exit 1",
+    ]
+    assert any(
+        n.startswith("copilot/http-full-config/manifest.yml:4: http: conveyor's backend")
+        for n in notes(full)
+    )
+    simple = migrated("backends", "simple-backend")
+    create = env(simple.spec or {}, "prod")
+    assert create["health_command"] == ["CMD-SHELL", "test -f /tmp/healthy || exit 1"]
+    assert any("placeholder" in i for i in simple.inferred)
+    subscribers = env(migrated("backends", "subscribers").spec or {}, "prod")
+    assert subscribers["health_command"] == [
+        "CMD-SHELL",
+        "curl -f http://localhost:8080 || exit 1",
+    ]

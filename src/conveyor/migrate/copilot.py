@@ -26,6 +26,7 @@ from pydantic import ValidationError
 
 from conveyor.init.render import placeholder_connection
 from conveyor.migrate.manifest import Manifest, Note
+from conveyor.migrate.schedule import scheduler_expression
 from conveyor.migrate.workspace import Workspace
 from conveyor.spec.models import (
     APP_NAME_PATTERN,
@@ -80,8 +81,8 @@ REASONS: dict[str, str] = {
     "DelaySeconds on the messages they send",
     "subscribe.queue.fifo": "FIFO queues are not offered: a worker's queue is a standard queue "
     "(at-least-once delivery, best-effort order)",
-    "network.vpc.security_groups": "conveyor gives the tasks one security group that admits "
-    "the load balancer only; add rules to it (or your resources' groups) outside conveyor",
+    "network.vpc.security_groups": "conveyor gives the tasks one security group of its own (a "
+    "web service's admits its load balancer only); allow it in your resources' groups instead",
     "network.vpc.placement": "placement by subnet ids or tags: give the VPC and its subnets with "
     "create.vpc, then placement: public or private",
     "logging": "FireLens log routing: conveyor's containers log to CloudWatch Logs "
@@ -176,6 +177,12 @@ BACKEND_REASONS: dict[str, str] = {
     **{key: reason for key, reason in REASONS.items() if not key.startswith("http")},
     "http": "conveyor's backend has no load balancer: the services of its Service Connect "
     "namespace call it at http://<connect.name>:<port>",
+}
+JOB_REASONS: dict[str, str] = {
+    **REASONS,
+    "retries": "a failed run is not retried by conveyor's job: the failure is notified, and "
+    "the next run comes on schedule",
+    "timeout": "a run's time limit is not a setting of conveyor's job",
 }
 DEFAULT_REASON = "conveyor has no setting for it"
 
@@ -291,12 +298,18 @@ class _Reader:
 
     def where(self, key: str) -> str:
         """The key as written in the manifest: the environment's override, else the base."""
-        if self.environment:
-            overriding = f"environments.{self.environment}.{key}"
-            parts = overriding.split(".")
-            for end in range(len(parts), 2, -1):
-                if ".".join(parts[:end]) in self.manifest.lines:
-                    return overriding
+        if not self.environment:
+            return key
+        parts = key.split(".")
+        for end in range(len(parts), 0, -1):
+            prefix = ".".join(parts[:end])
+            if f"environments.{self.environment}.{prefix}" in self.manifest.lines:
+                # The override wrote this key, or replaced a whole value holding it; a mapping
+                # it wrote merges, so its other keys come from the base.
+                written = _dig(self.manifest.data, f"environments.{self.environment}.{prefix}")
+                if end == len(parts) or not isinstance(written, dict):
+                    return f"environments.{self.environment}.{key}"
+                return key
         return key
 
     def use(self, key: str) -> None:
@@ -436,6 +449,18 @@ class _Service:
                 "conveyor deploy refuses it until you write your team's address"
             )
         spec["notifications"] = {"email": [email]}
+        if self.kind == "job" and any(
+            "schedule" not in e["deploy"]["ecs"]["create"] for e in spec["environments"]
+        ):
+            self.note(
+                self.manifest,
+                "type",
+                "not carried over: a job (kind: job) runs on a schedule, and this one has none "
+                "conveyor can write (see on.schedule)",
+            )
+            return Migration(
+                self.name, self.copilot_type, None, list(self.notes.values()), [], self.sources
+            )
         order = {file: index for index, file in enumerate(self.sources)}
         notes = sorted(
             self.notes.values(), key=lambda n: (order.get(n.file, -1), n.line or 0, n.key)
@@ -714,7 +739,7 @@ class _Service:
             self.manifest,
             self.notes,
             environment=copilot_name,
-            reasons=BACKEND_REASONS if self.kind == "backend" else REASONS,
+            reasons={"backend": BACKEND_REASONS, "job": JOB_REASONS}.get(self.kind, REASONS),
             ignore=("name", "type", "image.build", "platform"),
         )
         self.env_name = stage.name
@@ -761,6 +786,8 @@ class _Service:
             self._backend(reader, create, env)
         elif self.kind == "worker":
             self._worker(reader, create)
+        elif self.kind == "job":
+            self._job(reader, create)
         else:
             self._client(reader, create, env)
         placement = reader.get("network.vpc.placement")
@@ -897,6 +924,38 @@ class _Service:
         self._worker_scaling(reader, create)
         if "health_command" not in create:
             _placeholder_health_command(self, create, "worker")
+
+    def _job(self, reader: _Reader, create: dict[str, Any]) -> None:
+        """A Scheduled Job: its schedule as EventBridge Scheduler's (Copilot's own conversion,
+        migrate/schedule.py) and its command; it serves nothing and keeps no task count."""
+        if create.pop("port", None) is not None:
+            reader.drop("image.port", "a job listens on no port: it runs on its schedule")
+        if create.pop("health_command", None) is not None:
+            reader.drop(
+                "image.healthcheck.command",
+                "a job is judged by its exit code; nothing waits for its health",
+            )
+        schedule = reader.get("on.schedule")
+        expression, why = (
+            scheduler_expression(schedule) if isinstance(schedule, str) else (None, "")
+        )
+        if expression is not None:
+            create["schedule"] = expression
+            reader.use("on.schedule")
+            if expression != schedule:
+                self._infer_once(
+                    f"schedule: {expression}, Copilot's {schedule!r} as EventBridge Scheduler "
+                    "reads it (UTC, as Copilot ran it)"
+                )
+        else:
+            reader.drop("on.schedule", why or "write on.schedule: a cron or rate expression")
+        command = reader.get("command")
+        if isinstance(command, str) and command.strip():
+            create["command"] = shlex.split(command)
+            reader.use("command")
+        elif isinstance(command, list) and command:
+            create["command"] = [_text(c) for c in command]
+            reader.use("command")
 
     def _worker_scaling(self, reader: _Reader, create: dict[str, Any]) -> None:
         """Copilot's queue_delay is a backlog per task (acceptable_latency divided by
