@@ -18,8 +18,36 @@ from conveyor.rules.intrinsics import references
 from conveyor.rules.model import Hit, Rule, Severity
 
 
+def _acyclic(graph: dict[str, set[str]]) -> bool:
+    """Whether peeling off nodes that reference no node left (Kahn's order, backwards) removes
+    them all: no cycle. Linear and far cheaper than Tarjan's walk (which sorts every node's
+    edges), so the common template, without a cycle, skips it: a third of this rule on a
+    1,000-resource plan (benchmarks/check_terraform_plan.py)."""
+    referrers: dict[str, list[str]] = {}
+    remaining: dict[str, int] = {}
+    for node, targets in graph.items():
+        count = 0
+        for target in targets:
+            if target in graph:
+                count += 1
+                referrers.setdefault(target, []).append(node)
+        remaining[node] = count
+    ready = [node for node, count in remaining.items() if count == 0]
+    peeled = 0
+    while ready:
+        node = ready.pop()
+        peeled += 1
+        for referrer in referrers.get(node, ()):
+            remaining[referrer] -= 1
+            if remaining[referrer] == 0:
+                ready.append(referrer)
+    return peeled == len(graph)
+
+
 def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     """Strongly connected components with more than one node or a self-loop (iterative Tarjan)."""
+    if _acyclic(graph):
+        return []
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     on_stack: set[str] = set()

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from conveyor.rules.engine import Context
-from conveyor.rules.iam.cloudformation_role_takeover import roles_of, trusts_cloudformation
+from conveyor.rules.iam.cloudformation_role_takeover import trusted_by_cloudformation
 from conveyor.rules.iam.identity_policies import documents
 from conveyor.rules.intrinsics import as_list, render
 from conveyor.rules.model import Hit, Rule, Severity
@@ -77,7 +77,7 @@ def _every(resource: Any) -> bool:
 
 
 def check(res: Resource, ctx: Context) -> Iterator[Hit]:
-    if not any(trusts_cloudformation(role) for role in roles_of(res, ctx)):
+    if not trusted_by_cloudformation(res, ctx):
         return
     for source in documents(res):
         for index, stmt in statements(source.document):

@@ -49,6 +49,20 @@ def trusts_cloudformation(role: Resource) -> bool:
     return False
 
 
+def trusted_by_cloudformation(res: Resource, ctx: Context) -> bool:
+    """Whether `res` is, or attaches to, a role that trusts CloudFormation. Each role's trust
+    policy is read once per template: CV111 and CV120 ask for every role and every policy
+    attached to one."""
+    known: dict[str, bool] = ctx.memo("roles trusting CloudFormation", dict)
+    for role in roles_of(res, ctx):
+        trusts = known.get(role.logical_id)
+        if trusts is None:
+            trusts = known[role.logical_id] = trusts_cloudformation(role)
+        if trusts:
+            return True
+    return False
+
+
 def roles_of(res: Resource, ctx: Context) -> list[Resource]:
     """The roles `res` is (a role) or attaches to (a policy)."""
     if res.type == "AWS::IAM::Role":
@@ -70,7 +84,7 @@ def _broad(resource: Any) -> bool:
 
 
 def check(res: Resource, ctx: Context) -> Iterator[Hit]:
-    if not any(trusts_cloudformation(role) for role in roles_of(res, ctx)):
+    if not trusted_by_cloudformation(res, ctx):
         return
     for source in documents(res):
         for index, stmt in statements(source.document):

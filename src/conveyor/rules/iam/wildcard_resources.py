@@ -109,13 +109,17 @@ def _allowed_on_star(res: Resource, ctx: Context) -> tuple[str, ...]:
 
 
 def check(res: Resource, ctx: Context) -> Iterator[Hit]:
-    also_star = _allowed_on_star(res, ctx)
+    # Worked out on the first statement that needs it: whether a role pulls images reads its
+    # trust policy, which most identity policies never need (no Allow on '*').
+    also_star: tuple[str, ...] | None = None
     for source in documents(res):
         for index, stmt in statements(source.document):
             if stmt.get("Effect") != "Allow" or "NotAction" in stmt:
                 continue
             if "*" not in string_list(stmt.get("Resource")):
                 continue
+            if also_star is None:
+                also_star = _allowed_on_star(res, ctx)
             scoped = [
                 a
                 for a in string_list(stmt.get("Action"))
