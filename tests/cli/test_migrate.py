@@ -292,3 +292,12 @@ def test_a_manifest_without_a_type_is_reported(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "copilot/api/manifest.yml: type: no workload type: write type:" in result.output
+
+
+def test_an_output_folder_that_is_a_file_exits_2(tmp_path: Path) -> None:
+    target = tmp_path / "taken"
+    target.write_text("x")
+    result = runner.invoke(app, ["migrate", "copilot", str(FIXTURES / "domain"), "-o", str(target)])
+    assert result.exit_code == 2
+    assert "is a file; name a folder" in result.output
+    assert target.read_text() == "x"

@@ -143,6 +143,10 @@ def migrate(
         sys.stdout.write(_rendered(written[0], "conveyor.yaml"))
         return
     instead = "pass -o another folder"
+    if output.exists() and not output.is_dir():
+        fail(
+            f"-o {output}: is a file; name a folder (created if missing) for SERVICE.conveyor.yaml"
+        )
     targets = [(m, output / f"{m.service}.conveyor.yaml") for m in written]
     for _, target in targets:
         refuse_to_clobber(target, force=force, instead=instead)
