@@ -82,6 +82,7 @@ TYPES = (
     "AWS::SNS::Subscription",
     "AWS::SNS::Topic",
     "AWS::SNS::TopicPolicy",
+    "AWS::ServiceDiscovery::HttpNamespace",
     "AWS::SQS::Queue",
     "AWS::SQS::QueuePolicy",
     "AWS::SSM::Parameter",

@@ -472,7 +472,7 @@ def _environment_stages(spec: Spec, env: Environment, estimate: _Estimates) -> l
     stages' (stages/environment.py: why). The gate (gated_stage_names) sits on the entry of
     the stages before the deploy stage, never on the one that rolls back."""
     ecs, function = env.deploy.ecs, env.deploy.lambda_
-    ready, total, uses = _deploy_minutes(env, estimate)
+    ready, total, uses = _deploy_minutes(env, estimate, spec.app)
     stage_names = prepare_stage_names(spec, env)
     release = f"Release-{env.name}" in stage_names
     service_action: tuple[str, str] | None = None
@@ -700,7 +700,9 @@ def deploy_conditions(spec: Spec, env: Environment) -> tuple[Condition, ...]:
     return tuple(conditions)
 
 
-def _deploy_minutes(env: Environment, estimate: _Estimates) -> tuple[float, float, tuple[str, ...]]:
+def _deploy_minutes(
+    env: Environment, estimate: _Estimates, app: str
+) -> tuple[float, float, tuple[str, ...]]:
     """Minutes until the new version serves, until the deploy is done, and what it uses."""
     ecs, function = env.deploy.ecs, env.deploy.lambda_
     if ecs is not None:
@@ -708,9 +710,11 @@ def _deploy_minutes(env: Environment, estimate: _Estimates) -> tuple[float, floa
             target = f"ECS service {ecs.cluster}/{ecs.service}"
         elif env.is_worker:
             target = f"Fargate worker, no load balancer ({env.name})"
+        elif ecs.create.kind == "backend":
+            target = f"Fargate service, no load balancer ({env.name})"
         else:
             target = f"Fargate service + ALB ({env.name})"
-        entry = (*_entry_point(env), *_task_count(env), *_network(env))
+        entry = (*_entry_point(env, app), *_task_count(env), *_network(env))
         if ecs.strategy == "rolling":
             ready = estimate("deploy")
             return ready, ready, (target, *entry)
@@ -734,11 +738,23 @@ def _deploy_minutes(env: Environment, estimate: _Estimates) -> tuple[float, floa
     )
 
 
-def _entry_point(env: Environment) -> tuple[str, ...]:
+def _entry_point(env: Environment, app: str) -> tuple[str, ...]:
     """How users reach a created web service: HTTPS on its domain, or plain HTTP."""
     create = env.deploy.ecs.create if env.deploy.ecs is not None else None
     if create is None:
         return ()
+    if create.kind == "backend":
+        connect = create.connect
+        name = connect.name if connect is not None and connect.name else app
+        namespace = (
+            f"namespace {connect.namespace}"
+            if connect is not None and connect.namespace
+            else f"namespace {app}-{env.name} (created; output ConnectNamespace)"
+        )
+        return (
+            f"Service Connect http://{name}:{create.port} in {namespace}",
+            "health command + circuit breaker judge each release",
+        )
     if create.kind == "worker":
         queue = create.queue or WorkerQueue()
         return (
@@ -768,7 +784,11 @@ def _network(env: Environment) -> tuple[str, ...]:
         hook = "" if create.hook_in_vpc else "; no NAT gateway"
         return (f"tasks in public subnets of {where}, a public IPv4 address each{hook}",)
     nat = ", one NAT gateway" if create.nat_gateways else ""
-    internal = () if create.public else ("internal load balancer: reachable from the VPC only",)
+    internal = (
+        ("internal load balancer: reachable from the VPC only",)
+        if create.kind == "web" and not create.public
+        else ()
+    )
     return (f"tasks in private subnets of {where}{nat}", *internal)
 
 
@@ -805,7 +825,7 @@ def _running_services(spec: Spec) -> list[RunningService]:
                     memory_mib=create.memory,
                     tasks=create.scaling.min if create.scaling else create.desired_count,
                     max_tasks=create.scaling.max if create.scaling else None,
-                    load_balancer=not env.is_worker,
+                    load_balancer=create.kind == "web",
                     queue=env.is_worker,
                     nat_gateways=create.nat_gateways,
                     public_tasks=create.placement == "public",

@@ -265,3 +265,15 @@ def test_a_worker_pays_for_its_queue_and_no_load_balancer() -> None:
         "us-east-1",
     )
     assert "SQS" not in web.by_service() and "Load balancer" in web.by_service()
+
+
+def test_a_backend_pays_for_fargate_and_no_load_balancer() -> None:
+    """kind: backend runs its tasks behind no load balancer: `cost` counts no ALB for it."""
+    from conveyor.plan import plan as plan_of
+    from conveyor.spec import load_spec
+
+    root = Path(__file__).resolve().parents[2]
+    plan = plan_of(load_spec(root / "examples" / "backend-service.yaml"))
+    assert [s.load_balancer for s in plan.services] == [False, False]
+    result = estimate(plan, USAGE, Prices.bundled(), "eu-west-1").by_service()
+    assert "Load balancer" not in result and result["Fargate"] > 0

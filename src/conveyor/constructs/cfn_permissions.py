@@ -758,6 +758,16 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
         "sns:UntagResource",
     ),
     "AWS::SNS::TopicPolicy": ("sns:SetTopicAttributes",),
+    "AWS::ServiceDiscovery::HttpNamespace": (
+        "servicediscovery:CreateHttpNamespace",
+        "servicediscovery:DeleteNamespace",
+        "servicediscovery:GetNamespace",
+        "servicediscovery:GetOperation",
+        "servicediscovery:ListTagsForResource",
+        "servicediscovery:TagResource",
+        "servicediscovery:UntagResource",
+        "servicediscovery:UpdateHttpNamespace",
+    ),
     "AWS::SQS::Queue": (
         "sqs:CreateQueue",
         "sqs:DeleteQueue",

@@ -287,6 +287,7 @@ class FargateWebService(Construct):
                 else None
             ),
             **self._native_strategy(deploy),
+            **_connect_client(settings, parts),
         )
         if deploy.strategy == "blue-green":
             self._freeze_task_definition(service, task)
@@ -329,14 +330,14 @@ class FargateWebService(Construct):
                 deregistration_delay=Duration.seconds(30),
                 health_check=health_check,
             )
-            self._autoscaling(service, settings, group)
+            ecs_task.autoscaling(service, settings, group)
             # No ECS deployment alarms (DeploymentConfiguration.Alarms): the deployment judges
             # only the tasks it starts, through the circuit breaker (ECS_DEPLOYMENTS_WATCH:
             # why); the pipeline's bake watches these alarms after the release.
             alarms = self._alarms(naming, env_name, alb, [group], alarm_topic)
         else:
             blue, green = target_group("Blue"), target_group("Green")
-            self._autoscaling(service, settings, None)
+            ecs_task.autoscaling(service, settings, None)
             # prevents FM61: production and test listener, two target groups.
             codedeploy_managed = deploy.strategy == "blue-green"
             # CodeDeploy swaps the listeners' default target groups; ECS's native blue/green
@@ -497,42 +498,6 @@ class FargateWebService(Construct):
             strategy=deploy.strategy,
             alarms=alarms,
         )
-
-    def _autoscaling(
-        self,
-        service: ecs.FargateService,
-        settings: CreateService,
-        group: elbv2.ApplicationTargetGroup | None,
-    ) -> None:
-        """Target tracking on the task count between scaling.min and scaling.max. Scale-out
-        reacts within a minute; scale-in waits five, so a short dip does not stop tasks that a
-        returning load needs again (300 s is also Application Auto Scaling's default for ECS).
-        https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-autoscaling-targettracking.html
-        https://docs.aws.amazon.com/autoscaling/application/APIReference/API_TargetTrackingScalingPolicyConfiguration.html"""
-        scaling = settings.scaling
-        if scaling is None:
-            return
-        capacity = service.auto_scale_task_count(min_capacity=scaling.min, max_capacity=scaling.max)
-        cooldowns: dict[str, Any] = {
-            "scale_out_cooldown": Duration.seconds(60),
-            "scale_in_cooldown": Duration.minutes(5),
-        }
-        if scaling.cpu is not None:
-            capacity.scale_on_cpu_utilization(
-                "Cpu", target_utilization_percent=scaling.cpu, **cooldowns
-            )
-        if scaling.memory is not None:
-            capacity.scale_on_memory_utilization(
-                "Memory", target_utilization_percent=scaling.memory, **cooldowns
-            )
-        if scaling.requests_per_target is not None:
-            assert group is not None  # the spec allows requests only with rolling
-            capacity.scale_on_request_count(
-                "Requests",
-                requests_per_target=scaling.requests_per_target,
-                target_group=group,
-                **cooldowns,
-            )
 
     def _certificates(
         self, settings: CreateService, env_name: str
@@ -754,6 +719,20 @@ class FargateWebService(Construct):
             },
         )
         return group
+
+
+def _connect_client(settings: CreateService, parts: ecs_task.ServiceTask) -> dict[str, Any]:
+    """create.connect on a web service: its tasks join the namespace as Service Connect
+    clients (no endpoint of their own), so its backends' names resolve in them.
+    https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceConnectConfiguration.html"""
+    if settings.connect is None:
+        return {}
+    return {
+        "service_connect_configuration": ecs.ServiceConnectProps(
+            namespace=settings.connect.namespace,
+            log_driver=ecs.LogDriver.aws_logs(stream_prefix="connect", log_group=parts.logs),
+        )
+    }
 
 
 def _suppress_plain_http(listener: elbv2.ApplicationListener, reason: str | None) -> None:

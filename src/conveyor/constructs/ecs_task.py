@@ -17,6 +17,7 @@ from aws_cdk import Aws, CfnDeletionPolicy, Duration
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs_
@@ -395,3 +396,40 @@ def secret_arns_in(account: str, env: dict[str, str]) -> dict[str, str]:
 
 def cpu_architecture(platform: str) -> ecs.CpuArchitecture:
     return ecs.CpuArchitecture.ARM64 if platform == "linux/arm64" else ecs.CpuArchitecture.X86_64
+
+
+def autoscaling(
+    service: ecs.FargateService,
+    settings: CreateService,
+    group: elbv2.ApplicationTargetGroup | None,
+) -> None:
+    """Target tracking on the task count between scaling.min and scaling.max. Scale-out
+    reacts within a minute; scale-in waits five, so a short dip does not stop tasks that a
+    returning load needs again (300 s is also Application Auto Scaling's default for ECS).
+    `group`: the target group whose requests per target are tracked (a web service's, rolling).
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-autoscaling-targettracking.html
+    https://docs.aws.amazon.com/autoscaling/application/APIReference/API_TargetTrackingScalingPolicyConfiguration.html"""
+    scaling = settings.scaling
+    if scaling is None:
+        return
+    capacity = service.auto_scale_task_count(min_capacity=scaling.min, max_capacity=scaling.max)
+    cooldowns: dict[str, Any] = {
+        "scale_out_cooldown": Duration.seconds(60),
+        "scale_in_cooldown": Duration.minutes(5),
+    }
+    if scaling.cpu is not None:
+        capacity.scale_on_cpu_utilization(
+            "Cpu", target_utilization_percent=scaling.cpu, **cooldowns
+        )
+    if scaling.memory is not None:
+        capacity.scale_on_memory_utilization(
+            "Memory", target_utilization_percent=scaling.memory, **cooldowns
+        )
+    if scaling.requests_per_target is not None:
+        assert group is not None  # the spec allows requests only where a target group serves
+        capacity.scale_on_request_count(
+            "Requests",
+            requests_per_target=scaling.requests_per_target,
+            target_group=group,
+            **cooldowns,
+        )

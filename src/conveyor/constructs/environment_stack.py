@@ -32,6 +32,7 @@ from constructs import Construct
 
 from conveyor.constructs import acknowledgements, defaults, feature_flags
 from conveyor.constructs.artifact_store import AccessLogBucket
+from conveyor.constructs.backend_service import FargateBackendService
 from conveyor.constructs.ecs_service import FargateWebService
 from conveyor.constructs.ecs_task import ECR_DIGEST_PATTERN, IMAGE_PARAMETER, RELEASE_PARAMETER
 from conveyor.constructs.handler_function import HandlerFunction
@@ -135,11 +136,14 @@ class EnvironmentStack(AccountStack):
         self.function: LambdaCanaryTarget | None = None
         self.web: FargateWebService | None = None
         self.worker: WorkerService | None = None
+        self.backend: FargateBackendService | None = None
         create = env.deploy.ecs.create if env.deploy.ecs is not None else None
         if env.deploy.lambda_ is not None:
             self._function(env)
         elif create is not None and create.kind == "worker":
             self._worker_service(env)
+        elif create is not None and create.kind == "backend":
+            self._backend_service(env)
         elif create is not None:
             self._web_service(env)
         if env in spec.foreign_environments:
@@ -271,6 +275,28 @@ class EnvironmentStack(AccountStack):
         CfnOutput(self, QUEUE_URL_OUTPUT, value=self.worker.queue.queue_url)
         CfnOutput(self, QUEUE_ARN_OUTPUT, value=self.worker.queue.queue_arn)
         CfnOutput(self, QUEUE_KEY_OUTPUT, value=self.key.key_arn)
+
+    def _backend_service(self, env: Environment) -> None:
+        """A backend (create.kind: backend): no load balancer, no URL; its Service Connect
+        endpoint (and namespace, when it creates one) are outputs (backend_service.py)."""
+        ecs_deploy = env.deploy.ecs
+        assert ecs_deploy is not None
+        image, release = self._release_parameters()
+        self.backend = FargateBackendService(
+            self,
+            "Backend",
+            naming=self.naming,
+            env_name=env.name,
+            deploy=ecs_deploy,
+            key=self.key,
+            log_retention_days=self.spec.retention.log_days,
+            production=env.is_production,
+            repository=self._repository(),
+            image=image,
+            release=release,
+            platform=self._platform(),
+        )
+        CfnOutput(self, "ServiceName", value=self.backend.target.service_name)
 
     def _web_service(self, env: Environment) -> None:
         ecs_deploy = env.deploy.ecs

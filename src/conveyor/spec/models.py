@@ -836,7 +836,21 @@ HEALTH_COMMAND_EXAMPLE = 'CMD-SHELL, "curl -f http://localhost:8080/health || ex
 
 # Keys of create: that a kind does not read, with what to write instead; refused at the key
 # (a setting that silently does nothing is worse than an error). Each kind adds its own.
-KIND_REFUSES: dict[str, dict[str, str]] = {"web": {}}
+_NO_LOAD_BALANCER = "has no load balancer"
+KIND_REFUSES: dict[str, dict[str, str]] = {
+    "web": {},
+    "backend": {
+        "domain": f"{_NO_LOAD_BALANCER}, so no domain or certificate: clients in its Service "
+        "Connect namespace call http://<connect.name>:<port>; remove domain",
+        "certificate_arn": f"{_NO_LOAD_BALANCER} to serve a certificate: remove certificate_arn",
+        "plain_http": f"{_NO_LOAD_BALANCER} and serves no HTTP listener: remove plain_http",
+        "public": f"{_NO_LOAD_BALANCER}: it is reachable through Service Connect inside its "
+        "network only; remove public (kind: web serves a load balancer)",
+        "health_check_path": f"{_NO_LOAD_BALANCER} to request a health path: write "
+        f"health_command: [{HEALTH_COMMAND_EXAMPLE}] instead",
+        "test_cidrs": f"{_NO_LOAD_BALANCER} and no test listener: remove test_cidrs",
+    },
+}
 # A worker consumes its queue: no load balancer, no port, nothing to call.
 KIND_REFUSES["worker"] = {
     "port": "listens on no port (nothing connects to a worker; it reads its queue): remove port",
@@ -849,18 +863,91 @@ KIND_REFUSES["worker"] = {
     "test_cidrs": "has no test listener (a worker rolls; blue/green needs a load balancer): "
     "remove test_cidrs",
 }
+# A Cloud Map namespace conveyor's Service Connect settings name: its name, or its ARN.
+# https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceConnectConfiguration.html
+NAMESPACE_PATTERN = (
+    r"^(arn:aws[a-z-]*:servicediscovery:[a-z0-9-]+:\d{12}:namespace/ns-[a-z0-9]{16}"
+    r"|[A-Za-z0-9][A-Za-z0-9._-]{0,1023})$"
+)
+
+
+class Connect(_Model):
+    """ECS Service Connect: a backend's name in a Cloud Map namespace, or a web service's
+    membership of one as a client. Names resolve only in the tasks of ECS services of the
+    namespace (their Service Connect proxy answers them), across clusters and VPCs of the
+    region; the network must still route between the tasks, and the backend's security group
+    admit the clients (its VPC's range, and client_cidrs).
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-connect-concepts.html
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/interconnecting-services.html"""
+
+    namespace: str | None = Field(
+        None,
+        pattern=NAMESPACE_PATTERN,
+        description=(
+            "Existing Cloud Map namespace (name or ARN) in the environment's account and "
+            "region. A backend without one gets an HTTP namespace of its own, "
+            "{app}-{env}, output as ConnectNamespace for other services to join; a web "
+            "service names the namespace it calls into."
+        ),
+        examples=[
+            "payments-prod",
+            "arn:aws:servicediscovery:eu-west-1:123456789012:namespace/ns-0123456789abcdef",
+        ],
+    )
+    name: str | None = Field(
+        None,
+        # Both the clients' DNS name and the Cloud Map service's (discoveryName: up to 64
+        # characters, no dot), unique in the namespace.
+        # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceConnectService.html
+        pattern=r"^[a-z0-9_][a-z0-9_-]{0,63}$",
+        description=(
+            "Backend: the name clients call (http://<name>:<port>), unique in the namespace; "
+            "defaults to the app's name. Lowercase letters, digits, '_', '-'."
+        ),
+        examples=["ledger"],
+    )
+    client_cidrs: list[
+        Annotated[str, Field(pattern=r"^\d{1,3}(\.\d{1,3}){3}/\d{1,2}$", examples=["10.1.0.0/16"])]
+    ] = Field(
+        default_factory=list,
+        description=(
+            "Backend: address ranges beyond its own VPC allowed to reach its port (clients in "
+            "a peered or transit-routed VPC). Never 0.0.0.0/0."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _nobody_else(self) -> Connect:
+        if "0.0.0.0/0" in self.client_cidrs:
+            raise KeyedValueError(
+                "client_cidrs 0.0.0.0/0 would open the backend to every address its network "
+                "routes: list the client VPCs' ranges",
+                "client_cidrs",
+            )
+        return self
 
 
 class CreateService(_Model):
     """conveyor creates a Fargate service: by default (kind: web) behind an Application Load
     Balancer."""
 
-    kind: Literal["web", "worker"] = Field(
+    kind: Literal["web", "worker", "backend"] = Field(
         "web",
         description=(
             "What the service is. web: behind an Application Load Balancer (AWS Copilot's "
             "Load Balanced Web Service). worker: no load balancer; consumes an SQS queue "
-            "conveyor creates (queue:), scales on its backlog (AWS Copilot's Worker Service)."
+            "conveyor creates (queue:), scales on its backlog (AWS Copilot's Worker Service). "
+            "backend: no load balancer, reachable by name through ECS Service Connect "
+            "(connect:) by the services of its namespace; validated by its health_command "
+            "(required) and the rolling deployment's circuit breaker (Copilot's Backend "
+            "Service)."
+        ),
+    )
+    connect: Connect | None = Field(
+        None,
+        description=(
+            "ECS Service Connect. backend: its namespace and name (omit for a namespace of its "
+            "own and the app's name). web: the namespace whose backends it calls."
         ),
     )
     port: int = Field(8080, ge=1, le=65535, description="Container port the app listens on.")
@@ -966,7 +1053,61 @@ class CreateService(_Model):
         for key in self.model_fields_set:
             if key in refused:
                 raise KeyedValueError(f"kind {self.kind} {refused[key]}", key)
+        if self.kind == "backend":
+            self._backend()
+        elif self.connect is not None and self.kind == "web":
+            self._connect_client()
+        elif self.connect is not None:
+            raise KeyedValueError(
+                f"kind {self.kind} neither publishes a name nor calls one through Service "
+                "Connect: remove connect (kind: backend publishes one, kind: web calls them)",
+                "connect",
+            )
         return self
+
+    def _backend(self) -> None:
+        if self.health_command is None:
+            # Nothing else can tell a deployment that the new tasks work: no load balancer
+            # checks them, and a task counts as healthy once RUNNING without a health check.
+            # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html
+            raise KeyedValueError(
+                "kind backend is validated by its container health check (no load balancer "
+                "checks it, and without one a task that starts counts as healthy): add "
+                f"health_command: [{HEALTH_COMMAND_EXAMPLE}]",
+                "kind",
+            )
+        if self.scaling is not None and self.scaling.requests_per_target is not None:
+            raise KeyedValueError(
+                "kind backend has no load balancer to count requests per target: scale on cpu "
+                "or memory",
+                "scaling",
+                "requests_per_target",
+            )
+        if self.vpc is not None and self.vpc.cidr is None:
+            raise KeyedValueError(
+                "a backend admits its clients from the VPC's range, which conveyor cannot look "
+                "up: add cidr: <the VPC's IPv4 range, e.g. 10.0.0.0/16> to vpc",
+                "vpc",
+            )
+
+    def _connect_client(self) -> None:
+        connect = self.connect
+        assert connect is not None
+        if connect.namespace is None:
+            raise KeyedValueError(
+                "a web service joins the Service Connect namespace of the backends it calls: "
+                "write namespace: <its name or ARN> (a backend's stack outputs it as "
+                "ConnectNamespace)",
+                "connect",
+            )
+        for key in ("name", "client_cidrs"):
+            if key in connect.model_fields_set:
+                raise KeyedValueError(
+                    f"connect.{key} names a backend's endpoint; a web service is a client of "
+                    f"the namespace only: remove {key}",
+                    "connect",
+                    key,
+                )
 
     @model_validator(mode="after")
     def _worker(self) -> CreateService:
@@ -1269,6 +1410,18 @@ class EcsDeploy(_TrafficShifting):
                         index,
                         "name",
                     )
+        if self.strategy != "rolling" and self.create is not None and self.create.kind != "web":
+            # CodeDeploy's ECS blue/green shifts a load balancer's listeners; ECS's own
+            # blue/green can shift Service Connect traffic, but conveyor does not generate its
+            # test route and in-namespace validation hook.
+            # https://docs.aws.amazon.com/codedeploy/latest/userguide/deployment-steps-ecs.html
+            # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/blue-green-deployment-implementation.html
+            raise KeyedValueError(
+                f"strategy {self.strategy} needs a load balancer, and kind {self.create.kind} "
+                "has none: write strategy: rolling (its circuit breaker rolls a release back "
+                "whose tasks never become healthy)",
+                "strategy",
+            )
         if self.strategy != "rolling" and self.create is None:
             # prevents FM61: blue/green needs two target groups and two listeners, which
             # conveyor can only guarantee for a load balancer it creates.
@@ -1739,6 +1892,16 @@ class Environment(_Model):
         return ()
 
     @property
+    def checked_by_health_command(self) -> bool:
+        """Whether each release is judged inside its stack update by the service container's
+        health command: a backend (no load balancer for the pipeline's HTTP check), whose
+        rolling deployment completes only when the new tasks are healthy and whose circuit
+        breaker rolls back one whose tasks never are (the stack update fails with it).
+        https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html"""
+        create = self.deploy.ecs.create if self.deploy.ecs is not None else None
+        return create is not None and create.kind == "backend" and bool(create.health_command)
+
+    @property
     def user_alarms(self) -> list[str]:
         target = self.deploy.ecs or self.deploy.lambda_
         return list(target.alarms) if target is not None else []
@@ -1774,8 +1937,8 @@ class Environment(_Model):
         domain = ecs.create.domain if ecs is not None and ecs.create is not None else None
         check = self.validate_.http if self.validate_ is not None else None
         if check is None and ecs is not None and ecs.create is not None:
-            if ecs.create.kind == "worker":
-                return None  # nothing to call: its health command judges the deployment
+            if ecs.create.kind != "web":
+                return None  # no load balancer to call: its health command validates it
             check = HttpCheck(path=ecs.create.health_check_path)
         if check is not None and domain is not None and check.url is None:
             # The certificate names the domain, not the load balancer: a check through the
@@ -1862,6 +2025,32 @@ class Environment(_Model):
                 "deploy",
                 "ecs",
                 "create",
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _backend_is_reached_in_its_namespace(self) -> Environment:
+        """A backend's name resolves only in the tasks of its Service Connect namespace, and
+        its port admits its network's clients: the pipeline's HTTP validation (a function
+        outside that network) and a tests: job (CodeBuild, outside the VPC) cannot reach it.
+        https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-connect-concepts.html"""
+        ecs = self.deploy.ecs
+        create = ecs.create if ecs is not None else None
+        if create is None or create.kind != "backend":
+            return self
+        if self.validate_ is not None:
+            raise KeyedValueError(
+                "kind backend is reached through Service Connect by the services of its "
+                "namespace only, which the pipeline's HTTP check is not: remove validate "
+                "(create.health_command and the circuit breaker validate each release)",
+                "validate",
+            )
+        if self.tests is not None:
+            raise KeyedValueError(
+                "tests: runs in CodeBuild outside the backend's network and Service Connect "
+                "namespace, where its name does not resolve: remove tests (test it through a "
+                "web service of the namespace)",
+                "tests",
             )
         return self
 

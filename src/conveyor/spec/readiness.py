@@ -253,6 +253,7 @@ def _unchecked_releases(spec: Spec) -> list[Concern]:
             or (function is not None and function.strategy != "all-at-once")
             # A worker's deployment waits for its health command (create.health_command).
             or env.is_worker
+            or env.checked_by_health_command
         ):
             continue
         found.append(

@@ -236,9 +236,10 @@ class EnvironmentParts:
         )
 
     def url(self) -> str | None:
-        """The environment's URL: its stack's output, read by the stage's deploy action. None
-        for a worker, which has no address."""
-        if not self.creates_service or self.env.is_worker:
+        """The environment's URL: its stack's output, read by the stage's deploy action (a
+        backend has none: no load balancer)."""
+        ecs_deploy = self.env.deploy.ecs
+        if ecs_deploy is None or ecs_deploy.create is None or ecs_deploy.create.kind != "web":
             return None
         return f"#{{{variables_namespace(self.name)}.{URL_OUTPUT}}}"
 
@@ -292,7 +293,11 @@ def alarm_validated_deploys(parts: list[EnvironmentParts]) -> str | None:
         if part.env.deploy.lambda_ is not None and part.env.deploy.lambda_.strategy != "all-at-once"
     ]
     workers = [part for part in unchecked if part.env.is_worker]
-    if not unchecked or len(shifted) + len(workers) != len(unchecked):
+    # A backend's stack update waits for its rolling deployment, which completes when the new
+    # tasks pass the health command and is rolled back by the circuit breaker when they never
+    # do (Environment.checked_by_health_command).
+    healthy = [part for part in unchecked if part.env.checked_by_health_command]
+    if not unchecked or len(shifted) + len(workers) + len(healthy) != len(unchecked):
         return None
     reasons = []
     if shifted:
@@ -310,6 +315,13 @@ def alarm_validated_deploys(parts: list[EnvironmentParts]) -> str | None:
             "update: the ECS deployment waits for the new tasks' container health check "
             "(create.health_command) and its circuit breaker rolls back a release whose tasks "
             "never turn healthy, failing the update"
+        )
+    if healthy:
+        names = ", ".join(part.name for part in healthy)
+        reasons.append(
+            f"the backend deploys of {names} are validated inside their stack update: the "
+            "rolling deployment completes only when the new tasks pass the container health "
+            "command, and its circuit breaker rolls back and fails the update when they never do"
         )
     return "; ".join(reasons)
 
