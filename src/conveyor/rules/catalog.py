@@ -53,6 +53,7 @@ RULE_MODULES = (
     "conveyor.rules.deploy.gate_blocks_rollback",
     "conveyor.rules.deploy.gate_created_alarm",
     "conveyor.rules.deploy.gate_on_rollback_stage",
+    "conveyor.rules.deploy.headless_health",
     "conveyor.rules.deploy.lambda_alias",
     "conveyor.rules.deploy.lambda_runtime",
     "conveyor.rules.deploy.parallel_rollback",

@@ -89,6 +89,10 @@ ADDED_FAILURE_MODES = {
     "network) and whose security group admits the internet on the application port: every "
     "task answers the world directly, around the load balancer's TLS, rules and logs "
     "(https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-task-networking.html).",
+    "FM128": "An ECS service with no load balancer whose essential containers have no health "
+    "check: a task counts as healthy once RUNNING, so a release that starts and then crashes "
+    "completes its rolling deployment, circuit breaker or not "
+    "(https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html).",
     "FM129": "An SQS queue whose failed messages vanish unseen: a consumed queue with no "
     "dead-letter queue retries a message its consumer cannot process until the retention period "
     "deletes it, and a dead-letter queue no alarm watches keeps them only until its own "
@@ -456,6 +460,14 @@ PRECISION: dict[str, str] = {
     "0.0.0.0/0 around the container port (bad) and a public task admitting the load balancer "
     "only beside an open port the task does not listen on and a private service (good); on "
     "conveyor's own output (placement: public) it finds nothing.",
+    "CV124": "New in issue 15: 3 findings in 2 templates, true: cfn-lint's cfn-gather "
+    "integration fixture (two services, no load balancer, an unchecked app container) and "
+    "aws-solutions-constructs' fargate-kinesisstreams snapshot (a Fargate producer with no load "
+    "balancer and no health check). Its fixtures cover an unchecked essential container beside "
+    "a checked non-essential one (bad), and a checked one, a service behind a load balancer, one "
+    "registered in Cloud Map and one whose task definition is another stack's (good); on "
+    "conveyor's own output (kind: backend, which requires create.health_command) it finds "
+    "nothing.",
     "CV126": "New in issue 15: 3 findings in 3 templates, true: the same AWS sample "
     "(ECS_Schedule_Example, in the aws-cloudformation-templates repositories' three copies) "
     "runs its task from a scheduled EventBridge rule with no DeadLetterConfig. rain's "

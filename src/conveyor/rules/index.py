@@ -40,6 +40,7 @@ INDEX: dict[str, tuple[str, tuple[str, ...]]] = {
     "conveyor.rules.deploy.gate_blocks_rollback": ("CV104", ("AWS::CodePipeline::Pipeline",)),
     "conveyor.rules.deploy.gate_created_alarm": ("CV103", ("AWS::CodePipeline::Pipeline",)),
     "conveyor.rules.deploy.gate_on_rollback_stage": ("CV118", ("AWS::CodePipeline::Pipeline",)),
+    "conveyor.rules.deploy.headless_health": ("CV124", ("AWS::ECS::Service",)),
     "conveyor.rules.deploy.lambda_alias": (
         "CV072",
         ("AWS::CodeDeploy::DeploymentGroup", "AWS::Lambda::Alias", "AWS::Serverless::Function"),
