@@ -114,10 +114,11 @@ ACCEPTED_SUPPRESSIONS: dict[str, str] = {
     "ECS_DEPLOYMENTS_WATCH): none judges the replacement task set alone, and a service alarm "
     "would stop the stage rollback while the bad release serves (CV112); hooks judge the "
     "revision, the pipeline's bake the service",
-    "CV074": "the deploy actions of workers (create.kind: worker) have no validation action "
-    "after them: a worker answers no request, and its stack update is the check (the ECS "
-    "deployment waits for create.health_command on the new tasks and its circuit breaker rolls "
-    "back a release whose tasks never turn healthy; stages/environment.py "
+    "CV074": "the deploy actions of workers and backends (create.kind: worker, backend) have no "
+    "validation action after them: neither answers the pipeline's HTTP check (a worker answers "
+    "no request, a backend only its Service Connect namespace), and the stack update is the "
+    "check (the ECS deployment waits for create.health_command on the new tasks and its "
+    "circuit breaker rolls back a release whose tasks never turn healthy; stages/environment.py "
     "alarm_validated_deploys), which CV074 cannot see from the pipeline's template",
     "CV105": "plain HTTP listeners of a created web service outside production without a "
     "domain (constructs/ecs_service.py; production needs a domain or a reasoned plain_http)",

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from aws_cdk import Aws, CfnDeletionPolicy, Duration
+from aws_cdk import Annotations, Aws, CfnDeletionPolicy, Duration
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecs as ecs
@@ -80,6 +80,12 @@ def network(
     rejected traffic."""
     existing = settings.vpc
     if existing is not None:
+        # CDK warns that imported subnets have no route table id; conveyor places tasks,
+        # load balancers and functions in them and never reads or changes their routes.
+        Annotations.of(scope).acknowledge_warning(
+            "@aws-cdk/aws-ec2:noSubnetRouteTableId",
+            "conveyor never reads the route tables of an existing VPC's subnets",
+        )
         return ec2.Vpc.from_vpc_attributes(
             scope,
             "Vpc",
