@@ -113,6 +113,35 @@ def workers(draw: st.DrawFn) -> dict[str, Any]:
 
 
 @st.composite
+def created_backends(draw: st.DrawFn) -> dict[str, Any]:
+    """kind: backend: no load balancer, a health command, Service Connect."""
+    cpu = draw(st.sampled_from(sorted(FARGATE_MEMORY)))
+    return {
+        "kind": "backend",
+        "cpu": cpu,
+        "memory": draw(st.sampled_from(FARGATE_MEMORY[cpu])),
+        "health_command": draw(
+            st.sampled_from(
+                [
+                    ["CMD-SHELL", "curl -f http://localhost:8080/health || exit 1"],
+                    ["CMD", "/healthz"],
+                ]
+            )
+        ),
+        **_maybe(draw, "port", st.sampled_from([3000, 8080])),
+        **_maybe(draw, "desired_count", st.integers(1, 4)),
+        **_maybe(draw, "placement", st.sampled_from(["private", "public"])),
+        **_maybe(
+            draw,
+            "connect",
+            st.sampled_from(
+                [{"namespace": "platform"}, {"name": "rates"}, {"client_cidrs": ["10.9.0.0/16"]}]
+            ),
+        ),
+    }
+
+
+@st.composite
 def ecs_deploys(draw: st.DrawFn) -> dict[str, Any]:
     strategy = draw(st.sampled_from(["rolling", "blue-green", "native-blue-green"]))
     deploy: dict[str, Any] = {"strategy": strategy}
@@ -120,6 +149,8 @@ def ecs_deploys(draw: st.DrawFn) -> dict[str, Any]:
         return {**deploy, "cluster": "apps", "service": "api"}
     if strategy == "rolling" and draw(st.integers(0, 3)) == 0:
         return {**deploy, "create": draw(workers())}
+    if strategy == "rolling" and draw(st.booleans()):
+        return {**deploy, "create": draw(created_backends())}
     deploy["create"] = draw(created_services())
     if strategy != "rolling":
         deploy["traffic"] = draw(st.sampled_from(SHIFTS))
@@ -160,8 +191,8 @@ def environments(draw: st.DrawFn, kind: str) -> list[dict[str, Any]]:
         env |= _maybe(draw, "approval", st.booleans())
         env |= _maybe(draw, "production", st.booleans())
         creates = kind == "ecs" and "create" in deploy["ecs"]
-        if creates and deploy["ecs"]["create"].get("kind") == "worker":
-            pass  # nothing to call: its health command judges the deployment
+        if creates and deploy["ecs"]["create"].get("kind") in ("worker", "backend"):
+            pass  # nothing calls them over HTTP: the health command judges the deployment
         elif creates and draw(st.booleans()):
             env["validate"] = {"http": {"path": "/health"}}
         elif draw(st.booleans()):
