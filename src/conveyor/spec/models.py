@@ -1375,11 +1375,24 @@ class EcsDeploy(_TrafficShifting):
 
     @model_validator(mode="after")
     def _worker_rolls(self) -> EcsDeploy:
-        """A worker has no load balancer: blue/green (CodeDeploy's or ECS's) moves traffic
-        between target groups, so a worker rolls (its circuit breaker rolls back).
-        https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-blue-green.html"""
+        """A worker rolls. CodeDeploy's blue/green needs a load balancer; ECS's own blue/green
+        runs without one only as a headless deployment that shifts no traffic (both revisions
+        would consume the queue at once), and the deployment circuit breaker, a worker's
+        judge with its health command, exists for rolling deployments only.
+        https://docs.aws.amazon.com/AmazonECS/latest/developerguide/blue-green-deployment-implementation.html
+        https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentCircuitBreaker.html"""
         if self.create is None or self.create.kind != "worker":
             return self
+        if self.strategy != "rolling":
+            raise KeyedValueError(
+                f"strategy {self.strategy} shifts load-balancer traffic between two revisions, "
+                "and a worker has no load balancer (both revisions would consume the queue at "
+                "once, and the circuit breaker judges rolling deployments only): remove "
+                "strategy (a worker rolls, and its circuit breaker rolls back a release whose "
+                "tasks never become healthy)",
+                "strategy",
+            )
+        return self
         if self.strategy != "rolling":
             raise KeyedValueError(
                 f"strategy {self.strategy} shifts load-balancer traffic, and a worker has no "
