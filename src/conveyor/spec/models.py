@@ -1393,14 +1393,6 @@ class EcsDeploy(_TrafficShifting):
                 "strategy",
             )
         return self
-        if self.strategy != "rolling":
-            raise KeyedValueError(
-                f"strategy {self.strategy} shifts load-balancer traffic, and a worker has no "
-                "load balancer: remove strategy (a worker rolls, and its circuit breaker rolls "
-                "back a release whose tasks never become healthy)",
-                "strategy",
-            )
-        return self
 
     @model_validator(mode="after")
     def _create_or_existing(self) -> EcsDeploy:
