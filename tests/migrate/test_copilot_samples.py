@@ -228,7 +228,14 @@ def synthesized_migrations(tmp_path_factory: pytest.TempPathFactory) -> dict[str
     from conveyor.synth import synthesize
 
     templates: dict[str, dict[str, Any]] = {}
-    for workspace, service in (("webapp", "fe"), ("domain", "frontend"), ("webapp", "dogworker")):
+    synthesized = [("webapp", "fe"), ("domain", "frontend"), ("webapp", "dogworker")]
+    # One service of each further kind, once the spec has it.
+    synthesized += [
+        s
+        for kind, s in (("backend", ("webapp", "backend")), ("job", ("jobs", "job")))
+        if kind in supported_kinds()
+    ]
+    for workspace, service in synthesized:
         spec = parse_spec(render(migrated(workspace, service, connection=CONNECTION)))
         result = synthesize(spec, tmp_path_factory.mktemp(workspace))
         for template in result.templates:
@@ -269,6 +276,20 @@ def test_migrated_specs_synthesize(synthesized_migrations: dict[str, dict[str, A
         for c in task["Properties"]["ContainerDefinitions"]
     ]
     assert "nginx" in containers
+    if "backend" in supported_kinds():
+        services = _resources(
+            synthesized_migrations, "webapp/webapp-backend-prod", "AWS::ECS::Service"
+        )
+        (backend,) = services
+        assert (
+            backend["Properties"]["ServiceConnectConfiguration"]["Services"][0]["DiscoveryName"]
+            == "backend"
+        )
+    if "job" in supported_kinds():
+        schedules = _resources(synthesized_migrations, "jobs/", "AWS::Scheduler::Schedule")
+        assert [s["Properties"]["ScheduleExpression"] for s in schedules] == [
+            "cron(0 12 ? * MON *)"
+        ]
     queues = _resources(synthesized_migrations, "webapp/webapp-dogworker-prod", "AWS::SQS::Queue")
     assert len(queues) == 2  # the queue and its dead-letter queue
     records = _resources(synthesized_migrations, "domain/", "AWS::Route53::RecordSet")

@@ -1004,8 +1004,9 @@ class _Service:
         reader.use("network.connect")
         self._infer_once(
             f"connect.namespace: {backend}-<environment>, the Service Connect namespace of the "
-            f"Backend Service {backends[0]} (conveyor gives each backend its own; Copilot's "
-            "services shared the environment's)"
+            f"Backend Service {backends[0]}, which its stack creates: deploy the backend "
+            "first (conveyor gives each backend its own namespace; Copilot's services shared "
+            "the environment's)"
         )
 
     def _infer_once(self, text: str) -> None:
