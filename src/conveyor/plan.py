@@ -472,7 +472,7 @@ def _environment_stages(spec: Spec, env: Environment, estimate: _Estimates) -> l
     stages' (stages/environment.py: why). The gate (gated_stage_names) sits on the entry of
     the stages before the deploy stage, never on the one that rolls back."""
     ecs, function = env.deploy.ecs, env.deploy.lambda_
-    ready, total, uses = _deploy_minutes(env, estimate, spec.app)
+    ready, total, uses = _deploy_minutes(env, estimate, spec)
     stage_names = prepare_stage_names(spec, env)
     release = f"Release-{env.name}" in stage_names
     service_action: tuple[str, str] | None = None
@@ -701,7 +701,7 @@ def deploy_conditions(spec: Spec, env: Environment) -> tuple[Condition, ...]:
 
 
 def _deploy_minutes(
-    env: Environment, estimate: _Estimates, app: str
+    env: Environment, estimate: _Estimates, spec: Spec
 ) -> tuple[float, float, tuple[str, ...]]:
     """Minutes until the new version serves, until the deploy is done, and what it uses."""
     ecs, function = env.deploy.ecs, env.deploy.lambda_
@@ -714,7 +714,7 @@ def _deploy_minutes(
             target = f"Fargate service, no load balancer ({env.name})"
         else:
             target = f"Fargate service + ALB ({env.name})"
-        entry = (*_entry_point(env, app), *_task_count(env), *_network(env))
+        entry = (*_entry_point(env, spec), *_task_count(env), *_network(env))
         if ecs.strategy == "rolling":
             ready = estimate("deploy")
             return ready, ready, (target, *entry)
@@ -738,18 +738,19 @@ def _deploy_minutes(
     )
 
 
-def _entry_point(env: Environment, app: str) -> tuple[str, ...]:
+def _entry_point(env: Environment, spec: Spec) -> tuple[str, ...]:
     """How users reach a created web service: HTTPS on its domain, or plain HTTP."""
     create = env.deploy.ecs.create if env.deploy.ecs is not None else None
     if create is None:
         return ()
     if create.kind == "backend":
         connect = create.connect
-        name = connect.name if connect is not None and connect.name else app
+        name = connect.name if connect is not None and connect.name else spec.app
+        tail = f"-{spec.suffix}" if spec.suffix else ""
         namespace = (
             f"namespace {connect.namespace}"
             if connect is not None and connect.namespace
-            else f"namespace {app}-{env.name} (created; output ConnectNamespace)"
+            else f"namespace {spec.app}-{env.name}{tail} (created; output ConnectNamespace)"
         )
         return (
             f"Service Connect http://{name}:{create.port} in {namespace}",

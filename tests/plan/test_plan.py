@@ -347,3 +347,22 @@ def test_the_plan_shows_a_worker_its_queue_and_its_backlog_scaling() -> None:
     items = [line["item"] for line in json.loads(outcome.output)["lines"]]
     assert not any(item.startswith("ALB hours") for item in items)
     assert any(item.startswith("queue requests (prod") for item in items)
+
+
+def test_a_backend_deploy_shows_its_service_connect_endpoint_and_no_load_balancer() -> None:
+    """kind: backend: no ALB, the name clients call in which namespace, and what judges the
+    release (no Validate action follows the deploy)."""
+    spec = load_spec(ROOT / "examples" / "backend-service.yaml")
+    stages = {s.name: s for s in plan(spec).stages}
+    staging = {a.name: a for a in stages["Deploy-staging"].actions}
+    assert "Validate" not in staging
+    uses = staging["Deploy"].uses
+    assert "Fargate service, no load balancer (staging)" in uses
+    assert (
+        "Service Connect http://rates:8080 in namespace rates-staging (created; output "
+        "ConnectNamespace)"
+    ) in uses
+    assert "health command + circuit breaker judge each release" in uses
+    prod = {a.name: a for a in stages["Deploy-prod"].actions}["Deploy"].uses
+    assert "Service Connect http://rates:8080 in namespace platform-prod" in prod
+    assert not any("load balancer" in use and "no load balancer" not in use for use in prod)

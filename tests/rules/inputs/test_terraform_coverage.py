@@ -186,3 +186,32 @@ def test_a_schedule_that_runs_an_ecs_task_without_a_dead_letter_queue() -> None:
 
     assert fired("CV126", rule({})) == {"aws_cloudwatch_event_rule.cleanup"}
     assert fired("CV126", rule({"dead_letter_config": [{"arn": QUEUE}]})) == set()
+
+
+def test_cv124_reads_the_task_definition_a_terraform_service_runs() -> None:
+    """A service with no load_balancer block runs a task definition of the same state: its
+    container_definitions JSON decides whether any essential container has a healthCheck."""
+    arn = "arn:aws:ecs:us-east-1:111122223333:task-definition/worker:3"
+
+    def worker(container: dict[str, Any], balancer: bool = False) -> str:
+        service: dict[str, Any] = {"name": "worker", "task_definition": arn}
+        if balancer:
+            service["load_balancer"] = [
+                {"target_group_arn": "arn:tg", "container_name": "app", "container_port": 80}
+            ]
+        return state(
+            **{
+                "aws_ecs_task_definition.worker": {
+                    "family": "worker",
+                    "arn": arn,
+                    "container_definitions": json.dumps([container]),
+                },
+                "aws_ecs_service.worker": service,
+            }
+        )
+
+    app = {"name": "app", "image": "worker:1", "essential": True}
+    assert fired("CV124", worker(app)) == {"aws_ecs_service.worker"}
+    checked = {**app, "healthCheck": {"command": ["CMD-SHELL", "test -f /tmp/healthy"]}}
+    assert fired("CV124", worker(checked)) == set()
+    assert fired("CV124", worker(app, balancer=True)) == set()
