@@ -139,3 +139,19 @@ def test_a_web_service_joins_a_namespace_as_a_client(client: Synthesized) -> Non
     assert connect["Enabled"] is True and connect["Namespace"] == "platform-prod"
     assert "Services" not in connect
     assert service["LoadBalancers"]
+
+
+def test_ecs_rollbacks_of_a_backend_are_noticed(backend: Synthesized) -> None:
+    """The circuit breaker's rollback of a backend reaches the audiences that want rollbacks,
+    as a web service's does (notifications.watch_ecs_rollbacks)."""
+    rules = [
+        r["Properties"]["EventPattern"]
+        for r in backend.template["Resources"].values()
+        if r["Type"] == "AWS::Events::Rule"
+        and r["Properties"].get("EventPattern", {}).get("detail-type")
+        == ["ECS Deployment State Change"]
+    ]
+    assert rules, "no ECS rollback rule"
+    watched = json.dumps([pattern["resources"] for pattern in rules])
+    for env in ("staging", "prod"):
+        assert f"service/rates-cluster-{env}/rates-service-{env}" in watched
