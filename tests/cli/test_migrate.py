@@ -301,3 +301,19 @@ def test_an_output_folder_that_is_a_file_exits_2(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "is a file; name a folder" in result.output
     assert target.read_text() == "x"
+
+
+def test_bitbucket_server_is_reported(tmp_path: Path) -> None:
+    root = workspace(tmp_path)
+    pipeline = root / "copilot" / "pipelines" / "main"
+    pipeline.mkdir(parents=True)
+    (pipeline / "manifest.yml").write_text(
+        "name: main\nsource:\n  provider: Bitbucket\n  properties:\n    branch: main\n"
+        "    repository: https://git.acme.internal/scm/shop/api\nstages:\n  - name: prod\n"
+    )
+    result = runner.invoke(app, ["migrate", "copilot", str(root)])
+    assert result.exit_code == 0, result.output
+    assert (
+        "copilot/pipelines/main/manifest.yml:6: source.properties.repository: git.acme.internal "
+        "is not Bitbucket Cloud" in result.output
+    )

@@ -615,6 +615,17 @@ class _Service:
         # GitHub and Bitbucket both reach CodePipeline through a CodeStar connection
         # (CodeStarSourceConnection), which is conveyor's source.github.
         # https://docs.aws.amazon.com/codepipeline/latest/userguide/action-reference-CodestarConnectionSource.html
+        if provider == "Bitbucket":
+            host = re.match(r"^\s*(?:https?://|git@)([^/:]+)", str(repository or ""))
+            if host and host[1].lower() not in ("bitbucket.org", "www.bitbucket.org"):
+                # https://docs.aws.amazon.com/codepipeline/latest/userguide/action-reference-CodestarConnectionSource.html
+                self.note(
+                    pipeline,
+                    "source.properties.repository",
+                    f"{host[1]} is not Bitbucket Cloud: connections reach Bitbucket Cloud only, "
+                    "not Bitbucket Server; mirror the repository to a provider they reach, or "
+                    "use source.s3",
+                )
         repo = _owner_and_name(str(repository or ""))
         github: dict[str, Any] = {"repo": repo or "owner/name"}
         if repo is None:
@@ -636,8 +647,9 @@ class _Service:
             )
         elif provider == "Bitbucket":
             self.inferred.append(
-                "source.github: the Bitbucket repository, through a CodeStar connection to "
-                "Bitbucket (conveyor's connection source serves GitHub, Bitbucket and GitLab)"
+                "source.github: the Bitbucket Cloud repository, through a CodeStar connection "
+                "to Bitbucket (conveyor's connection source serves GitHub, Bitbucket Cloud and "
+                "GitLab)"
             )
         if connection is None:
             named = properties.get("connection_name")
