@@ -168,3 +168,14 @@ def test_a_web_client_names_the_namespace_and_no_endpoint() -> None:
     message = _error(spec("connect: {namespace: platform-prod, name: rates}", kind="web"))
     assert "environments[0].deploy.ecs.create.connect.name" in message
     assert "remove name" in message
+
+
+def test_a_web_client_under_codedeploy_is_refused_at_the_strategy() -> None:
+    message = _error(
+        spec("connect: {namespace: platform-prod}", kind="web", ecs="strategy: blue-green")
+    )
+    assert "environments[0].deploy.ecs.strategy" in message
+    assert "write strategy: native-blue-green" in message
+    assert parse_spec(
+        spec("connect: {namespace: platform-prod}", kind="web", ecs="strategy: native-blue-green")
+    )

@@ -1395,6 +1395,22 @@ class EcsDeploy(_TrafficShifting):
         return self
 
     @model_validator(mode="after")
+    def _connect_needs_the_ecs_controller(self) -> EcsDeploy:
+        """Service Connect configures services of the ECS deployment controller (rolling, and
+        ECS's own blue/green since July 2025); a service under CodeDeploy's controller cannot
+        join a namespace.
+        https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-connect.html
+        https://fortem.dev/blog/ecs-service-connect-guide/ (not AWS's: the CodeDeploy limit)"""
+        if self.create is None or self.create.connect is None or self.strategy != "blue-green":
+            return self
+        raise KeyedValueError(
+            "create.connect needs the ECS deployment controller, and strategy blue-green hands "
+            "the service to CodeDeploy's, which Service Connect does not support: write "
+            "strategy: native-blue-green (ECS's own blue/green) or rolling",
+            "strategy",
+        )
+
+    @model_validator(mode="after")
     def _create_or_existing(self) -> EcsDeploy:
         existing = self.cluster is not None or self.service is not None
         if self.create is not None and existing:
