@@ -40,9 +40,14 @@ class Relations:
         self.refs_to: dict[str, set[str]] = defaultdict(set)
         self.depends_on: dict[str, set[str]] = {}
         self.by_type: dict[str, list[str]] = defaultdict(list)
+        # Logical id -> the strings and numbers inside its Properties, gathered by the same
+        # walk: what a rule about literal values screens before walking them (CV036).
+        self.scalars: dict[str, list[str | int | float]] = {}
         for lid, res in resources.items():
             self.by_type[res.type].append(lid)
-            targets = _walk_references(res.properties, f"Resources.{lid}")
+            scalars: list[str | int | float] = []
+            targets = _walk_references(res.properties, f"Resources.{lid}", scalars)
+            self.scalars[lid] = scalars
             self.refs_from[lid] = targets
             for target in targets:
                 self.refs_to[target].add(lid)
@@ -170,11 +175,14 @@ class Relations:
         return self.target(value, "AWS::IAM::Role")
 
 
-def _walk_references(value: Any, where: str) -> set[str]:
-    """References inside value; also the guard against absurd nesting for every later rule."""
+def _walk_references(
+    value: Any, where: str, scalars: list[str | int | float] | None = None
+) -> set[str]:
+    """References inside value; also the guard against absurd nesting for every later rule.
+    ``scalars`` gets every string and number (not bool) inside value, in no particular order."""
     found: set[str] = set()
     if isinstance(value, _CONTAINERS):
-        _references_in(value, found, 0, where)
+        _references_in(value, found, 0, where, [] if scalars is None else scalars)
     found.difference_update(PSEUDO_PARAMETERS)
     return found
 
@@ -182,9 +190,12 @@ def _walk_references(value: Any, where: str) -> set[str]:
 # A tuple, not ``dict | list``: that union is a new object at every test, and the walk tests
 # every value of every resource.
 _CONTAINERS = (dict, list)
+_SCALARS = (str, int, float)
 
 
-def _references_in(node: Any, found: set[str], depth: int, where: str) -> None:
+def _references_in(
+    node: Any, found: set[str], depth: int, where: str, scalars: list[str | int | float]
+) -> None:
     """Recursive, not a loop over a stack of (node, depth) pairs: a call is cheaper than
     building and unpacking a pair per node (the walk was a twentieth of checking a
     1,000-resource plan, benchmarks/check_terraform_plan.py). The depth bound keeps the
@@ -211,7 +222,9 @@ def _references_in(node: Any, found: set[str], depth: int, where: str) -> None:
     depth += 1
     for child in node:
         if isinstance(child, _CONTAINERS):
-            _references_in(child, found, depth, where)
+            _references_in(child, found, depth, where, scalars)
+        elif isinstance(child, _SCALARS) and child is not True and child is not False:
+            scalars.append(child)
 
 
 def _sub_references(arg: Any, found: set[str]) -> None:

@@ -53,11 +53,15 @@ AWS_PUBLISHED = ("arn:aws:sns:us-east-1:806199016981:AmazonIpSpaceChanged",)
 CLOUDFRONT_REGION = "us-east-1"
 CLOUDFRONT_SERVICES = frozenset({"acm", "wafv2", "lambda"})
 _WHOLE_REGION = re.compile(_REGION)
-# The screen before any walk: a resource whose JSON text (ASCII: json escapes the rest) has no
-# run of 12 digits and no region is clean. Both tests are C scans of the whole text (a region
-# needs "-<letters>-<digit>", a literal-led search; digits are mapped to 0 and the run of twelve
-# found as a substring): ten times faster than one regular expression trying both at every
-# character, which was a tenth of a check of the public corpus.
+# The screen before any walk: a resource whose strings and numbers (the relations index
+# gathers them while it walks the properties for references; joined by a character no match
+# can span) hold no run of 12 digits and no region is clean: every match below lies within one
+# string, or a number a Fn::Join renders. Both tests are C scans of the whole text (a region
+# needs "-<letters>-<digit>", a literal-led search; digits are mapped to 0 and the run of
+# twelve found as a substring): ten times faster than one regular expression trying both at
+# every character, which was a tenth of a check of the public corpus. (Encoding each
+# resource's properties as JSON for this screen was a twentieth of checking a 1,000-resource
+# plan: benchmarks/check_terraform_plan.py.)
 _REGION_HINT = re.compile(r"-[a-z]+-\d")
 _DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
 # Where environment variables live: Lambda/SAM Environment.Variables, ECS containers'
@@ -136,7 +140,7 @@ def _joined(value: object) -> Iterator[tuple[tuple[str | int, ...], str]]:
 
 
 def _may_hard_code(text: str) -> bool:
-    r"""``re.search(r"\d{12}|" + _REGION, text)``, for JSON text, faster."""
+    r"""``re.search(r"\d{12}|" + _REGION, text)``, faster."""
     if _REGION_HINT.search(text) and _WHOLE_REGION.search(text):
         return True
     digits = text.encode("ascii", "backslashreplace").translate(_DIGITS_TO_ZERO)
@@ -145,7 +149,10 @@ def _may_hard_code(text: str) -> bool:
 
 def check(res: Resource, ctx: Context) -> Iterator[Hit]:
     # No properties, no literal (and no text to encode: many resources have none).
-    if not res.properties or not _may_hard_code(ctx.text(res.logical_id)):
+    if not res.properties:
+        return
+    scalars = ctx.relations.scalars.get(res.logical_id, ())
+    if not _may_hard_code("\0".join(map(str, scalars))):
         return
     for path, text in sorted(
         # Principals name other parties' accounts (AWS service accounts such as the ELB log
