@@ -56,6 +56,7 @@ from conveyor.constructs.idempotency_table import IdempotencyTable
 from conveyor.constructs.image_repository import ImageRepository
 from conveyor.constructs.naming import Naming, camel
 from conveyor.constructs.notifications import Notifications
+from conveyor.constructs.regional_support import KEY_READ, KEY_WRITE, RegionalSupport
 from conveyor.constructs.stacks import app_scope
 from conveyor.constructs.synth_job import SynthJob
 from conveyor.constructs.tagging import TagUnmanagedResources, apply_tags
@@ -66,6 +67,7 @@ from conveyor.stages import build as build_stage
 from conveyor.stages import source as source_stage
 from conveyor.stages.conditions import stage_conditions
 from conveyor.stages.environment import (
+    RESOLVING_ACTIONS,
     EnvironmentParts,
     EnvironmentStage,
     alarm_validated_deploys,
@@ -174,6 +176,38 @@ class Pipeline(Construct):
                 environments=[(env.name, env.is_production) for env in spec.environments],
             ).repository
 
+        # Environments in other regions: an artifact store and image repository there.
+        self.regions = {
+            region: RegionalSupport(
+                self,
+                region,
+                spec=spec,
+                naming=naming,
+                tags=base_tags,
+                environments=[
+                    env for env in spec.environments if spec.environment_region(env) == region
+                ],
+            )
+            for region in spec.other_regions
+        }
+        # Each other region as a parameter of this stack, which names it nowhere else
+        # (synth rewrites the literals: region_tokens.regions_as_parameters).
+        self.region_parameters: dict[str, CfnParameter] = {
+            region: CfnParameter(
+                self,
+                f"Region{camel(region)}",
+                type="String",
+                default=region,
+                allowed_pattern=r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$",
+                description=(
+                    f"Region of the environments "
+                    f"{', '.join(e.name for e in spec.environments if e.region == region)} "
+                    f"(their artifact store and image repository: stack {support.stack.stack_name})"
+                ),
+            )
+            for region, support in self.regions.items()
+        }
+
         # Handlers that act once per job or event (validation, notices) record it here.
         self.idempotency = IdempotencyTable(
             self, "Idempotency", naming=naming, key=store.key, production=production
@@ -250,6 +284,10 @@ class Pipeline(Construct):
                 (e.deploy.lambda_.function for e in spec.environments if e.deploy.lambda_), None
             ),
             packages=(self.packages.bucket, self.packages.key) if self.packages else None,
+            replicas=[
+                (support.repository_uri(), support.repository_arn())
+                for support in self.regions.values()
+            ],
         )
         build_output = codepipeline.Artifact("Build")
         self._build_output = build_output
@@ -328,7 +366,8 @@ class Pipeline(Construct):
             "Pipeline",
             pipeline_name=naming.name("pipeline"),
             pipeline_type=codepipeline.PipelineType.V2,
-            artifact_bucket=store.bucket,
+            # CDK takes either the pipeline's bucket or one per region, the pipeline's included.
+            **self._artifact_buckets(),
             cross_account_keys=False,
             # The new definition takes over after UpdatePipeline (stages/self_update.py).
             restart_execution_on_update=self.self_update is not None,
@@ -338,6 +377,7 @@ class Pipeline(Construct):
             triggers=triggers,
         )
         self._grant_alarm_reads(planned.values())
+        self._regional_artifact_stores(parts)
         wait_for_role_policies(
             self.pipeline, [p for p in self.node.find_all() if isinstance(p, codebuild.Project)]
         )
@@ -360,7 +400,9 @@ class Pipeline(Construct):
             pipeline_resource.add_metadata("conveyor", {"suppress": suppress})
         acknowledgements.artifact_access(self.pipeline, store.bucket)
         for part in parts:
-            acknowledgements.stack_deploy_actions(self.pipeline, part.stack.stack_name)
+            acknowledgements.stack_deploy_actions(
+                self.pipeline, part.stack.stack_name, region=part.region
+            )
             grant_stack_parameters(self.pipeline, spec, part)
             grant_change_sets(self.pipeline, spec, part)
         for stage, action, function in self._invocations:
@@ -477,6 +519,11 @@ class Pipeline(Construct):
             emails=self._primary_emails,
         )
         part = EnvironmentParts(env=env, stack=stack, naming=self.naming)
+        support = self.regions.get(env.region or "")
+        if support is not None:
+            part.region = support.region
+            part.image_repository_uri = support.repository_uri()
+            part.cloudformation_role = support.cloudformation_role(stack, env)
         if foreign is not None:
             foreign.attach(self.store, self.repository, self.packages)
             part.stack_roles = foreign.stack_roles(stack)
@@ -535,6 +582,81 @@ class Pipeline(Construct):
                 ),
             }
         return part
+
+    def _artifact_buckets(self) -> dict[str, Any]:
+        """The pipeline's artifact bucket, or with environments in other regions, one bucket
+        per region (the pipeline's own among them): CDK accepts only one of the two."""
+        if not self.regions:
+            return {"artifact_bucket": self.store.bucket}
+        region = self.spec.pipeline_region
+        assert region is not None  # Spec._check_regions
+        return {
+            "cross_region_replication_buckets": {
+                region: self.store.bucket,
+                **{
+                    other: s3.Bucket.from_bucket_name(
+                        self, f"Artifacts{camel(other)}", support.bucket_name
+                    )
+                    for other, support in self.regions.items()
+                },
+            }
+        }
+
+    def _regional_artifact_stores(self, parts: Sequence[EnvironmentParts]) -> None:
+        """Each other region's store in ArtifactStores with its key, by alias (CDK knows only
+        the bucket it was given by name); the pipeline role copies artifacts there, and the
+        roles of the actions there read them (regional_support.py: why by alias).
+        https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-codepipeline-pipeline-artifactstoremap.html"""
+        if not self.regions:
+            return
+        cfn = self.pipeline.node.default_child
+        assert isinstance(cfn, codepipeline.CfnPipeline)
+        stores: list[dict[str, Any]] = [
+            {
+                "Region": self.spec.pipeline_region,
+                "ArtifactStore": {
+                    "Type": "S3",
+                    "Location": self.store.bucket.bucket_name,
+                    "EncryptionKey": {"Type": "KMS", "Id": self.store.key.key_arn},
+                },
+            }
+        ]
+        for region, support in sorted(self.regions.items()):
+            stores.append(
+                {
+                    "Region": region,
+                    "ArtifactStore": {
+                        "Type": "S3",
+                        "Location": support.bucket_name,
+                        "EncryptionKey": {"Type": "KMS", "Id": support.key_alias_arn},
+                    },
+                }
+            )
+            self.pipeline.role.add_to_principal_policy(support.key_statement(KEY_WRITE))
+            acknowledgements.regional_artifacts(
+                self.pipeline, bucket_name=self._shown_bucket(support), region=region
+            )
+        cfn.add_property_override("ArtifactStores", stores)
+        for part in parts:
+            found = self.regions.get(part.region or "")
+            if found is None:
+                continue
+            for name in [stage_name(part.name), *prepare_stage_names(self.spec, part.env)]:
+                stage = self.pipeline.node.find_child(name)
+                # The stack's CloudFormation actions, the ones that run in that region.
+                for action_name in RESOLVING_ACTIONS:
+                    action = stage.node.try_find_child(action_name)
+                    role = action.node.try_find_child("CodePipelineActionRole") if action else None
+                    if isinstance(role, iam.Role):
+                        role.add_to_policy(found.key_statement(KEY_READ))
+                        acknowledgements.regional_artifacts(
+                            role, bucket_name=self._shown_bucket(found), region=found.region
+                        )
+
+    @staticmethod
+    def _shown_bucket(support: RegionalSupport) -> str:
+        """The regional bucket's name as cdk-nag writes it in a finding."""
+        return support.bucket_name.replace(Aws.ACCOUNT_ID, "<AWS::AccountId>")
 
     def _existing_service(self, env: Environment) -> EcsTarget:
         ecs_deploy = env.deploy.ecs
@@ -599,9 +721,10 @@ class Pipeline(Construct):
         reads metric alarms, not composite ones).
         https://docs.aws.amazon.com/codepipeline/latest/userguide/rule-reference-CloudWatchAlarm.html
         https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html"""
+        # (region, name): an environment in another region has its alarms there.
         names = sorted(
             {
-                dict(rule.configuration)["AlarmName"]
+                (rule.region or "", dict(rule.configuration)["AlarmName"])
                 for stage in stages
                 for condition in stage.conditions
                 for rule in condition.rules
@@ -620,8 +743,9 @@ class Pipeline(Construct):
                         resource="alarm",
                         resource_name=name,
                         arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                        region=region or None,
                     )
-                    for name in names
+                    for region, name in names
                 ],
             )
         )
@@ -680,6 +804,20 @@ class Pipeline(Construct):
                 log_group=self.log_group("MarkDeployedLogs", "mark-deployed"),
             ).project
             projects.append(self._marker)
+        # An environment in another region keeps its region's copy of the image.
+        region = next(
+            (e.region for e in self.spec.environments if e.name == env_name and e.region), ""
+        )
+        support = self.regions.get(region)
+        where: dict[str, codebuild.BuildEnvironmentVariable] = {}
+        if support is not None:
+            where[buildspec.IMAGE_REGION] = codebuild.BuildEnvironmentVariable(value=region)
+            self._marker.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["ecr:BatchGetImage", "ecr:PutImage"],
+                    resources=[support.repository_arn()],
+                )
+            )
         return actions.CodeBuildAction(
             action_name="MarkDeployed",
             project=self._marker,
@@ -688,6 +826,7 @@ class Pipeline(Construct):
             environment_variables={
                 "IMAGE_URI": codebuild.BuildEnvironmentVariable(value="#{Build.IMAGE_URI}"),
                 buildspec.DEPLOY_ENVIRONMENT: codebuild.BuildEnvironmentVariable(value=env_name),
+                **where,
                 **self._gate_alarm_variables(self._marker, gate_alarms),
             },
         )

@@ -90,6 +90,10 @@ class Rule:
     name: str  # unique within the pipeline
     provider: Literal["CloudWatchAlarm", "DeploymentWindow"]
     configuration: tuple[tuple[str, str], ...]
+    # Where the rule runs when not in the pipeline's region: an environment's alarms are in
+    # its stack's region (RuleDeclaration's Region,
+    # https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_RuleDeclaration.html).
+    region: str | None = None
 
     def describe(self) -> str:
         config = dict(self.configuration)
@@ -691,8 +695,14 @@ def deploy_conditions(spec: Spec, env: Environment) -> tuple[Condition, ...]:
         # https://docs.aws.amazon.com/codepipeline/latest/userguide/rule-reference-CloudWatchAlarm.html
         # https://docs.aws.amazon.com/codepipeline/latest/userguide/stage-conditions.html
         wait = ("WaitTime", str(env.bake_minutes))
+        region = env.region if env.region != spec.pipeline_region else None
         bake = tuple(
-            Rule(f"AlarmBake-{env.name}-{i}", "CloudWatchAlarm", (("AlarmName", alarm), wait))
+            Rule(
+                f"AlarmBake-{env.name}-{i}",
+                "CloudWatchAlarm",
+                (("AlarmName", alarm), wait),
+                region=region,
+            )
             for i, alarm in enumerate(baked, 1)
         )
         conditions.append(Condition("on_success", "ROLLBACK", bake))

@@ -19,7 +19,7 @@ import aws_cdk as cdk
 from conveyor.constructs import dependencies
 from conveyor.constructs.feature_flags import recommended_feature_flags
 from conveyor.constructs.naming import Naming
-from conveyor.constructs.region_tokens import region_as_token
+from conveyor.constructs.region_tokens import region_as_token, regions_as_parameters
 from conveyor.constructs.stacks import ConveyorStack
 from conveyor.pipeline import Pipeline
 from conveyor.spec.models import Spec
@@ -91,11 +91,25 @@ def synthesize(spec: Spec, outdir: Path, *, nag: bool = False) -> SynthResult:
         for child in app.node.find_all()
         if isinstance(child, cdk.Stack) and not cdk.Token.is_unresolved(child.region)
     }
+    # The pipeline's stack names the other regions of its environments as parameters.
+    other_regions: dict[str, dict[str, str]] = {}
+    for child in app.node.find_all():
+        if isinstance(child, Pipeline) and child.region_parameters:
+            owner = cdk.Stack.of(child)
+            other_regions[owner.template_file] = {
+                region: str(owner.resolve(owner.get_logical_id(parameter)))
+                for region, parameter in child.region_parameters.items()
+            }
     templates = []
     for stack in assembly.stacks:
         path = Path(assembly.directory) / stack.template_file
         body = json.loads(path.read_text())
-        if stack.template_file in regions and region_as_token(body, regions[stack.template_file]):
+        changed = stack.template_file in regions and region_as_token(
+            body, regions[stack.template_file]
+        )
+        if stack.template_file in other_regions:
+            changed = regions_as_parameters(body, other_regions[stack.template_file]) or changed
+        if changed:
             path.write_text(json.dumps(body, indent=1))
         types = Counter(r["Type"] for r in body.get("Resources", {}).values())
         templates.append(Template(stack=stack.stack_name, path=path, resources=types))

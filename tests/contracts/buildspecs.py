@@ -245,12 +245,23 @@ def _repository_arn(image: str) -> str | None:
 
 def _docker_requests(args: list[str]) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
-    pushes = args[:1] == ["push"] or (args[:2] == ["buildx", "build"] and "--push" in args)
+    copies = args[:3] == ["buildx", "imagetools", "create"]
+    pushes = (
+        args[:1] == ["push"] or (args[:2] == ["buildx", "build"] and "--push" in args) or copies
+    )
+    # Every --tag (one build pushes the same image to each repository it names).
+    tags = [args[i + 1] for i, a in enumerate(args[:-1]) if a in ("--tag", "-t")]
+    tags += [a.split("=", 1)[1] for a in args if a.startswith(("--tag=", "-t="))]
     if pushes:
-        for tag in [flag(args, "--tag"), flag(args, "-t"), *args[1:2]]:
+        for tag in [*tags, *args[1:2]]:
             arn = _repository_arn(tag or "")
             if arn:
                 found += [(action, arn) for action in ECR_PUSH + ECR_PULL]
+    if copies:
+        # The source image: read from its repository (the last argument).
+        arn = _repository_arn(args[-1])
+        if arn:
+            found += [(action, arn) for action in ECR_PULL]
     for name, actions in (("--cache-from", ECR_PULL), ("--cache-to", ECR_PUSH + ECR_PULL)):
         ref = re.search(r"ref=([^,]+)", flag(args, name) or "")
         arn = _repository_arn(ref.group(1)) if ref else None
@@ -268,6 +279,8 @@ def _aws_request(
 ) -> list[tuple[str, str]]:
     service, operation = args[0], args[1]
     prefix = CLI_SERVICE_PREFIX.get(service, service)
+    # A call to another region (the image repositories of environments there).
+    region = flag(args, "--region") or region
     if (service, operation) == ("ecr", "get-login-password"):
         # The CLI's get-login-password calls GetAuthorizationToken.
         return [("ecr:GetAuthorizationToken", "*")]

@@ -261,14 +261,26 @@ class Example:
             (p for p in self.of_type("AWS::CodePipeline::Pipeline") if p.resource is found), None
         )
 
+    def _artifact_store(self) -> dict[str, Any]:
+        """The pipeline's own artifact store: its single ArtifactStore, or with actions in
+        other regions the ArtifactStores entry of the pipeline's region."""
+        store = self.pipeline.value("ArtifactStore")
+        if store is None:
+            store = next(
+                s["ArtifactStore"]
+                for s in self.pipeline.value("ArtifactStores")
+                if s["Region"] == self.region
+            )
+        return dict(store)
+
     @cached_property
     def artifact_bucket(self) -> str:
-        store = self.pipeline.value("ArtifactStore")
+        store = self._artifact_store()
         return f"arn:aws:s3:::{store['Location']}"
 
     @cached_property
     def artifact_key(self) -> str:
-        store = self.pipeline.value("ArtifactStore")
+        store = self._artifact_store()
         key_id = store["EncryptionKey"]["Id"]
         return (
             key_id

@@ -1,7 +1,8 @@
-"""environments[].region (issue 10): the pipeline's region is accepted; another region is refused
-at the key, saying what is generated and what to write instead, until conveyor generates the
-artifact store, image and Lambda package there (a cross-region action that CodePipeline refuses,
-CV121, is never written)."""
+"""environments[].region (issue 10): the pipeline's region is accepted; another region is accepted
+for what conveyor generates there (a service it creates, rolling or native blue/green, in the
+pipeline's account: regional_support.py) and refused at the key for the rest, saying what is
+missing and what to write instead (a cross-region action that CodePipeline refuses, CV121, is
+never written)."""
 
 from __future__ import annotations
 
@@ -48,13 +49,97 @@ def test_the_pipeline_region_from_the_connection_counts_as_the_pipelines() -> No
     assert parse_spec(text).environments[1].region == "us-east-2"
 
 
-def test_another_region_is_refused_at_its_key_with_what_to_write() -> None:
+def test_an_existing_service_in_another_region_is_refused_at_its_key_with_what_to_write() -> None:
     message = _error(SPEC.format(top="region: eu-west-1\n", region="us-west-2"))
     assert message.startswith("conveyor.yaml:10: environments[1].region: us-west-2 is not the ")
     assert "pipeline's region (eu-west-1)" in message
-    assert "artifact store, the image and the Lambda package in that region" in message
+    assert "an existing service is deployed by a deploy role not generated there" in message
     assert "write eu-west-1" in message
     assert "(region: us-west-2 at its top)" in message
+
+
+CREATED = """\
+app: shop
+owner: team-shop
+region: eu-west-1
+{account}source: {{s3: {{key: shop/source.zip}}}}
+build: {{docker: {{context: .}}}}
+environments:
+  - name: staging
+    deploy: {{ecs: {{create: {{port: 8080}}}}}}
+  - name: qa
+    region: us-west-2
+{env_account}    deploy: {{ecs: {{strategy: {strategy}, create: {{port: 8080}}{alarms}}}}}
+notifications: {{email: [oncall@acme.io]}}
+"""
+
+
+def _created(
+    strategy: str = "rolling", alarms: str = "", account: str = "", env_account: str = ""
+) -> str:
+    return CREATED.format(
+        strategy=strategy, alarms=alarms, account=account, env_account=env_account
+    )
+
+
+@pytest.mark.parametrize("strategy", ["rolling", "native-blue-green"])
+def test_a_created_service_in_another_region_is_accepted(strategy: str) -> None:
+    spec = parse_spec(_created(strategy))
+    assert spec.other_regions == ["us-west-2"]
+    assert spec.environment_region(spec.environments[0]) == "eu-west-1"
+    assert spec.environment_region(spec.environments[1]) == "us-west-2"
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        (_created("blue-green"), "write strategy: native-blue-green"),
+        (_created(alarms=", alarms: [shop-errors]"), "remove deploy.ecs.alarms"),
+        (
+            _created(
+                account='account: "111111111111"\n',
+                env_account='    account: "222222222222"\n'
+                "    validate: {http: {url: 'https://qa.example.com/health'}}\n",
+            ),
+            "another account in another region is not generated yet",
+        ),
+    ],
+    ids=["codedeploy", "gate-alarms", "other-account"],
+)
+def test_what_is_not_generated_in_another_region_is_refused_at_the_key(text: str, why: str) -> None:
+    message = _error(text)
+    assert "environments[1].region: us-west-2 is not the pipeline's region" in message
+    assert why in message
+    assert "write eu-west-1" in message
+
+
+def test_a_lambda_in_another_region_is_refused_at_the_key() -> None:
+    text = (
+        _created()
+        .replace("build: {docker: {context: .}}", "build: {commands: [make]}")
+        .replace(
+            "deploy: {ecs: {create: {port: 8080}}}",
+            "deploy: {lambda: {function: {runtime: python3.12, handler: app.handler}}}",
+        )
+        .replace(
+            "deploy: {ecs: {strategy: rolling, create: {port: 8080}}}",
+            "deploy: {lambda: {function: {runtime: python3.12, handler: app.handler}}}",
+        )
+    )
+    message = _error(text)
+    assert "environments[1].region: us-west-2" in message
+    assert "no package store is generated there yet" in message
+
+
+def test_a_long_app_name_is_refused_for_the_regional_bucket() -> None:
+    text = (
+        _created()
+        .replace("app: shop", "app: " + "s" * 24 + "\nsuffix: pr1")
+        .replace("us-west-2", "ap-southeast-2")
+    )
+    message = _error(text)
+    assert "-artifacts-<account>-ap-southeast-2, 66 characters" in message
+    assert "S3 allows 63" in message
 
 
 def test_a_region_with_no_pipeline_region_to_compare_asks_for_one() -> None:

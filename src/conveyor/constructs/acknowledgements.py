@@ -131,9 +131,12 @@ def build_project(scope: IConstruct, project_logical_id: str, *, uses_registry: 
         )
 
 
-def stack_deploy_actions(pipeline: IConstruct, stack_name: str) -> None:
-    """The roles of CDK's CloudFormation deploy actions, on one environment's stack."""
-    region = cdk.Stack.of(pipeline).region
+def stack_deploy_actions(
+    pipeline: IConstruct, stack_name: str, *, region: str | None = None
+) -> None:
+    """The roles of CDK's CloudFormation deploy actions, on one environment's stack (in
+    `region` when it is not the pipeline's)."""
+    region = region or cdk.Stack.of(pipeline).region
     shown = "<AWS::Region>" if cdk.Token.is_unresolved(region) else region
     reason = (
         "CDK's CloudFormation deploy action: read-only describe calls, on this environment's "
@@ -151,4 +154,22 @@ def stack_deploy_actions(pipeline: IConstruct, stack_name: str) -> None:
         pipeline,
         f"IAM5[Resource::arn:aws:cloudformation:{shown}:<AWS::AccountId>:stack/{stack_name}/*]",
         reason,
+    )
+
+
+def regional_artifacts(scope: IConstruct, *, bucket_name: str, region: str) -> None:
+    """A role that copies or reads artifacts in another region's store (regional_support.py):
+    the bucket's objects, and the keys of that region that carry the store key's alias."""
+    acknowledge(
+        scope,
+        f"IAM5[Resource::arn:aws:s3:::{bucket_name}/*]",
+        "CDK grant limited to the pipeline's artifact bucket in this region and its objects; "
+        "object-level actions need the bucket/* ARN",
+    )
+    acknowledge(
+        scope,
+        f"IAM5[Resource::arn:<AWS::Partition>:kms:{region}:<AWS::AccountId>:key/*]",
+        "only the key whose alias is the regional artifact store's (kms:ResourceAliases "
+        "condition): its ARN is not known before its stack exists, and an alias ARN as the "
+        "resource covers no key",
     )

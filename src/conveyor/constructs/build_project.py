@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
@@ -31,11 +31,13 @@ class BuildProject(CodeBuildJob):
         deploy_files: Mapping[str, str] | None = None,
         function: LambdaFunction | None = None,
         packages: tuple[s3.IBucket, str] | None = None,
+        replicas: Sequence[tuple[str, str]] = (),
     ) -> None:
         """`deploy_files`: file name -> environment variable holding its content, written into
         the build output (taskdef/appspec documents for CodeDeploy). `function`: the Lambda
         function the build packages, whose architecture the build must target; `packages`:
-        the bucket and key its package is uploaded to (PackageStore)."""
+        the bucket and key its package is uploaded to (PackageStore). `replicas`: (URI, ARN)
+        of the image repositories in other regions the image goes to as well."""
         variables = dict(build.env)
         if function is not None:
             variables.update(
@@ -47,6 +49,8 @@ class BuildProject(CodeBuildJob):
             variables[buildspec.REPOSITORY_URI] = repository.repository_uri
             variables[buildspec.IMAGE_REPO_NAME] = repository.repository_name
             variables[buildspec.CONTAINER_NAME] = container_name
+            if replicas:
+                variables[buildspec.REPLICA_REPOSITORY_URIS] = " ".join(u for u, _ in replicas)
             if build.docker.login is not None:
                 variables[buildspec.LOGIN_USERNAME] = build.docker.login.username
                 variables[buildspec.LOGIN_PASSWORD] = build.docker.login.password
@@ -64,6 +68,7 @@ class BuildProject(CodeBuildJob):
                 build,
                 deploy_files=sorted(deploy_files or {}),
                 package=function.package if function is not None else None,
+                replicas=bool(replicas) and build.docker is not None,
             ),
             compute=build.compute,
             timeout_minutes=build.timeout_minutes,
@@ -81,6 +86,14 @@ class BuildProject(CodeBuildJob):
             self.project.add_to_role_policy(
                 iam.PolicyStatement(
                     actions=["ecr:DescribeImages"],
-                    resources=[repository.repository_arn],
+                    resources=[repository.repository_arn, *(arn for _, arn in replicas)],
                 )
             )
+            for index, (_, arn) in enumerate(replicas):
+                # The same push (or a copy from the pipeline's repository) in another region.
+                ecr.Repository.from_repository_attributes(
+                    self,
+                    f"Replica{index}",
+                    repository_arn=arn,
+                    repository_name=arn.rsplit("/", 1)[1],
+                ).grant_pull_push(self.project)

@@ -20,6 +20,9 @@ CONTAINER_NAME = "CONTAINER_NAME"
 COMMIT_ID = "COMMIT_ID"
 LOGIN_USERNAME = "REGISTRY_LOGIN_USERNAME"
 LOGIN_PASSWORD = "REGISTRY_LOGIN_PASSWORD"  # noqa: S105 - a variable name, not a password
+# The image repositories of the environments in other regions (regional_support.py), one URI
+# each, separated by spaces: the build pushes the same image there.
+REPLICA_REPOSITORY_URIS = "REPLICA_REPOSITORY_URIS"
 
 # Build tools come from ECR Public, never anonymously from Docker Hub: CodeBuild hosts share
 # addresses, and Docker Hub limits anonymous pulls per address ("toomanyrequests").
@@ -81,6 +84,7 @@ def build_spec(
     deploy_files: Sequence[str] = (),
     package: str | None = None,
     push: bool = True,
+    replicas: bool = False,
 ) -> dict[str, Any]:
     """The buildspec for `build`: user commands, then (for Docker) build, push, describe.
 
@@ -88,6 +92,9 @@ def build_spec(
     per environment); the build writes them next to the image files so one artifact carries
     everything a deploy action reads (FM26). `package`: the Lambda package the commands write;
     the artifact holds its contents, so CloudFormation can hand the artifact to Lambda.
+
+    `replicas`: the image also goes to the repositories in REPLICA_REPOSITORY_URIS
+    (replica_commands).
 
     `push=False` is a pull request's build (stages/pull_request.py): the image is built to prove
     it builds and written to `IMAGE_ARCHIVE` for the image scans; no registry login, no layer
@@ -104,8 +111,8 @@ def build_spec(
         commands += _docker_build_only(build)
         files = [IMAGE_ARCHIVE]
     else:
-        pre_build = _docker_pre_build(build)
-        commands += _docker_build(build)
+        pre_build = _docker_pre_build(build, replicas=replicas)
+        commands += _docker_build(build, replicas=replicas)
         files = [IMAGE_DEFINITIONS, IMAGE_DETAIL]
     for name in deploy_files:
         commands.append(f"printf '%s' \"${deploy_file_variable(name)}\" > {shlex.quote(name)}")
@@ -149,7 +156,7 @@ def build_spec(
     return spec
 
 
-def _docker_pre_build(build: Build, *, push: bool = True) -> list[str]:
+def _docker_pre_build(build: Build, *, push: bool = True, replicas: bool = False) -> list[str]:
     docker = build.docker
     assert docker is not None
     dockerfile = docker.dockerfile
@@ -166,6 +173,14 @@ def _docker_pre_build(build: Build, *, push: bool = True) -> list[str]:
             'aws ecr get-login-password --region "$AWS_REGION" '
             '| docker login --username AWS --password-stdin "$REGISTRY"',
         ]
+        if replicas:
+            # Each other region's registry too: a login token is valid for one registry.
+            # https://docs.aws.amazon.com/AmazonECR/latest/userguide/registry_auth.html
+            lines.append(
+                f"for URI in ${REPLICA_REPOSITORY_URIS}; do {_REPLICA_REGION} "
+                'aws ecr get-login-password --region "$REPLICA_REGION" '
+                '| docker login --username AWS --password-stdin "${URI%%/*}"; done'
+            )
     if docker.platform != "linux/amd64":
         # CodeBuild hosts are x86: QEMU emulation (binfmt, pinned) lets buildx build for the
         # platform the service runs on.
@@ -189,7 +204,38 @@ def _docker_pre_build(build: Build, *, push: bool = True) -> list[str]:
     return lines
 
 
-def _docker_build(build: Build) -> list[str]:
+# The region of the repository URI $URI, `<account>.dkr.ecr.<region>.<suffix>/<name>`.
+_REPLICA_REGION = 'REPLICA_REGION="${URI#*.dkr.ecr.}"; REPLICA_REGION="${REPLICA_REGION%%.*}";'
+
+
+def replica_commands() -> list[str]:
+    """After the build: the image, by digest, in each other region's repository.
+
+    A build that pushed it pushed it there too (buildx pushes one manifest to every --tag, so
+    the digest is the same). A re-run reusing an image already in the pipeline's repository
+    (or a region added later) copies it: `imagetools create` with one source that is not an
+    index and `--prefer-index=false` copies the manifest as it is ("attempts to preserve the
+    source manifest format", https://docs.docker.com/reference/cli/docker/buildx/imagetools/create/),
+    so the copy has the same digest. Either way the job reads the digest back there and fails
+    unless it is the one every environment deploys: the stack in that region pins it.
+    """
+    describe = (
+        'aws ecr describe-images --region "$REPLICA_REGION" '
+        f'--repository-name "${IMAGE_REPO_NAME}" --image-ids imageDigest="$IMAGE_DIGEST"'
+    )
+    return [
+        f"for URI in ${REPLICA_REPOSITORY_URIS}; do {_REPLICA_REGION} "
+        f"if ! {describe} >/dev/null 2>&1; then "
+        'docker buildx imagetools create --prefer-index=false --tag "$URI:$IMAGE_TAG" '
+        '"$IMAGE_URI"; fi; '
+        f"{describe} --query 'imageDetails[0].imageDigest' --output text >/dev/null || "
+        '{ echo "conveyor: $IMAGE_DIGEST is not in $URI after the copy; the environments in '
+        'its region deploy that digest; retry the build" >&2; exit 1; }; '
+        'echo "conveyor: $IMAGE_URI is in $URI"; done',
+    ]
+
+
+def _docker_build(build: Build, *, replicas: bool = False) -> list[str]:
     docker = build.docker
     assert docker is not None
     cache = f"type=registry,ref=${REPOSITORY_URI}:{BUILD_CACHE_TAG}"
@@ -201,6 +247,7 @@ def _docker_build(build: Build) -> list[str]:
         f'--cache-from "{cache}"',
         f'--cache-to "{cache},mode=max,image-manifest=true,oci-mediatypes=true"',
         f'--tag "${REPOSITORY_URI}:$IMAGE_TAG"',
+        *(["$REPLICA_TAGS"] if replicas else []),
         "--provenance=false",
         "--push",
     ]
@@ -213,7 +260,18 @@ def _docker_build(build: Build) -> list[str]:
         f'aws ecr describe-images --repository-name "${IMAGE_REPO_NAME}" '
         '--image-ids imageTag="$IMAGE_TAG"'
     )
+    tags = (
+        [
+            # One build, every repository: the same manifest under each --tag. Unquoted
+            # where used: one word per tag (URIs hold no spaces).
+            'REPLICA_TAGS=""; for URI in $' + REPLICA_REPOSITORY_URIS + "; do "
+            'REPLICA_TAGS="$REPLICA_TAGS --tag $URI:$IMAGE_TAG"; done'
+        ]
+        if replicas
+        else []
+    )
     return [
+        *tags,
         # Tags are immutable: a re-run of the same commit reuses the pushed image instead of
         # failing on push.
         f"if {describe} >/dev/null 2>&1; then "
@@ -230,6 +288,7 @@ def _docker_build(build: Build) -> list[str]:
         f'"$IMAGE_URI" > {IMAGE_DEFINITIONS}',
         f'printf \'{{"ImageURI":"%s"}}\' "$IMAGE_URI" > {IMAGE_DETAIL}',
         f"cat {IMAGE_DEFINITIONS}",
+        *(replica_commands() if replicas else []),
     ]
 
 
@@ -262,6 +321,9 @@ def _docker_build_only(build: Build) -> list[str]:
 
 
 DEPLOY_ENVIRONMENT = "DEPLOY_ENVIRONMENT"
+# The region of the repository an environment in another region deploys from (unset: the
+# pipeline's, the job's own AWS_REGION).
+IMAGE_REGION = "IMAGE_REGION"
 
 # The alarms of the environment's gate, one name a line, which `Release-<env>`'s MarkDeployed
 # action passes (unset elsewhere): the job reads them again before it does anything.
@@ -336,7 +398,8 @@ def mark_deployed_buildspec() -> dict[str, Any]:
     job says so and fails, before anything in the environment changed.
     """
     get = (
-        f'aws ecr batch-get-image --repository-name "${IMAGE_REPO_NAME}" '
+        f'aws ecr batch-get-image --region "$REPOSITORY_REGION" '
+        f'--repository-name "${IMAGE_REPO_NAME}" '
         '--image-ids imageDigest="$DIGEST" --output text'
     )
     return {
@@ -347,6 +410,9 @@ def mark_deployed_buildspec() -> dict[str, Any]:
                 "commands": [
                     "set -euo pipefail",
                     *gate_alarm_commands(),
+                    # An environment in another region deploys its region's copy of the image
+                    # (replica_commands): that is the one its tag must keep.
+                    f'REPOSITORY_REGION="${{{IMAGE_REGION}:-$AWS_REGION}}"',
                     'DIGEST="${IMAGE_URI##*@}"',
                     f'TAG="{DEPLOYED_TAG_PREFIX}${DEPLOY_ENVIRONMENT}-${{DIGEST#sha256:}}"',
                     f"MANIFEST=\"$({get} --query 'images[0].imageManifest')\"",
@@ -355,7 +421,8 @@ def mark_deployed_buildspec() -> dict[str, Any]:
                     'echo "conveyor: $IMAGE_URI is no longer in $IMAGE_REPO_NAME (the '
                     "repository's lifecycle expired it while the release waited); release "
                     'again, which builds and pushes it anew" >&2; exit 1; fi',
-                    'if OUT="$(aws ecr put-image --repository-name "$IMAGE_REPO_NAME" '
+                    'if OUT="$(aws ecr put-image --region "$REPOSITORY_REGION" '
+                    '--repository-name "$IMAGE_REPO_NAME" '
                     '--image-tag "$TAG" --image-digest "$DIGEST" --image-manifest "$MANIFEST" '
                     '--image-manifest-media-type "$MEDIA_TYPE" 2>&1)"; then '
                     'echo "conveyor: $IMAGE_URI tagged $TAG"; '

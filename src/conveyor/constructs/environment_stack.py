@@ -104,9 +104,13 @@ class EnvironmentStack(AccountStack):
             scope,
             environment_stack_name(naming, env),
             env=(
-                CdkEnvironment(account=env.account, region=spec.pipeline_region)
+                CdkEnvironment(account=env.account, region=spec.environment_region(env))
                 if env in spec.foreign_environments
-                else (CdkEnvironment(region=spec.pipeline_region) if spec.pipeline_region else None)
+                else (
+                    CdkEnvironment(region=spec.environment_region(env))
+                    if spec.pipeline_region
+                    else None
+                )
             ),
             description=f"conveyor {spec.app}: environment {env.name}, deployed by its pipeline",
             termination_protection=env.is_production,

@@ -1853,10 +1853,10 @@ class Environment(_Model):
         None,
         pattern=r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$",
         description=(
-            "AWS region to deploy into; defaults to the pipeline's region, the only one "
-            "conveyor generates today: another region needs the pipeline's artifact store, "
-            "the image and the Lambda package there, which are not generated yet "
-            "(docs/pipelines.md, 'Other regions')."
+            "AWS region to deploy into; defaults to the pipeline's region. Another region "
+            "gets its own artifact store and copy of the image (a stack `conveyor deploy` "
+            "creates there): a service conveyor creates, strategy rolling or "
+            "native-blue-green, in the pipeline's account (docs/pipelines.md, 'Other regions')."
         ),
         examples=["eu-west-1"],
     )
@@ -2605,16 +2605,20 @@ class Spec(_Model):
         return self
 
     def _check_regions(self) -> None:
-        """An environment in another region is refused until conveyor generates what such an
-        action needs: CodePipeline runs a cross-region action from an artifact store in the
-        action's region (one per region in ArtifactStores,
+        """An environment in another region deploys from that region's support stack
+        (constructs/regional_support.py): an artifact store there, because CodePipeline runs a
+        cross-region action from an artifact store in the action's region (one per region in
+        ArtifactStores,
         https://docs.aws.amazon.com/codepipeline/latest/userguide/actions-create-cross-region.html),
-        ECS pulls the image from a registry in its own region (replication is a registry
-        setting, one per region and account, shared by every app there:
-        https://docs.aws.amazon.com/AmazonECR/latest/userguide/registry-settings.html), and a
-        function's code must be in a bucket of the function's region
-        (S3Bucket, https://docs.aws.amazon.com/lambda/latest/api/API_FunctionCode.html).
-        Refusing here keeps conveyor from writing a pipeline that fails at deploy."""
+        and a copy of the image there, because a task pulls from the registry named in its task
+        definition, which the environment's stack names in its own region. What conveyor does
+        not generate yet is refused here, at the key, so it never writes a pipeline that fails
+        at deploy: a function's code must be in a bucket of the function's region (S3Bucket,
+        https://docs.aws.amazon.com/lambda/latest/api/API_FunctionCode.html) and no package
+        store is generated there; CodeDeploy and existing services act through deploy roles not
+        generated there; another account names its key by ARN only (an alias is recognized only
+        in the key's own account,
+        https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_EncryptionKey.html)."""
         for index, env in enumerate(self.environments):
             if env.region is None:
                 continue
@@ -2626,12 +2630,14 @@ class Spec(_Model):
                     index,
                     "region",
                 )
-            if env.region != self.pipeline_region:
+            if env.region == self.pipeline_region:
+                continue
+            unsupported = self._other_region_gap(env)
+            if unsupported is not None:
                 raise KeyedValueError(
                     f"{env.region} is not the pipeline's region ({self.pipeline_region}), and "
-                    "conveyor deploys only there: an environment in another region needs the "
-                    "artifact store, the image and the Lambda package in that region, which "
-                    "are not generated yet (docs/pipelines.md, 'Other regions'). Remove "
+                    f"conveyor deploys there only a service it creates with strategy: rolling "
+                    f"or native-blue-green, in the pipeline's account; {unsupported}. Remove "
                     f"region: (or write {self.pipeline_region}), or give {env.name!r} its own "
                     f"conveyor.yaml whose pipeline runs in {env.region} (region: "
                     f"{env.region} at its top)",
@@ -2639,6 +2645,44 @@ class Spec(_Model):
                     index,
                     "region",
                 )
+        if self.other_regions:
+            tail = len(self.suffix) + (1 if self.suffix else 0)
+            for region in self.other_regions:
+                bucket = len(self.app) + len("-artifacts-") + 12 + 1 + len(region) + tail
+                if bucket > 63:
+                    raise ValueError(
+                        f"in {region}, the artifact bucket is named "
+                        f"{self.app}-artifacts-<account>-{region}, {bucket} characters; S3 "
+                        "allows 63: shorten app or suffix"
+                    )
+
+    def _other_region_gap(self, env: Environment) -> str | None:
+        """Why `env` (in another region) is not generated yet, or None when it is."""
+        if env.account not in (None, self.account):
+            return (
+                "another account in another region is not generated yet (the artifact store's "
+                "key there would have to be named by ARN, which is not known before it exists)"
+            )
+        if env.deploy.lambda_ is not None:
+            return (
+                "a Lambda function reads its package from a bucket in its own region, and no "
+                "package store is generated there yet"
+            )
+        ecs_deploy = env.deploy.ecs
+        assert ecs_deploy is not None
+        if ecs_deploy.create is None:
+            return "an existing service is deployed by a deploy role not generated there yet"
+        if ecs_deploy.strategy == "blue-green":
+            return (
+                "CodeDeploy blue/green acts through a deploy role not generated there yet; "
+                "write strategy: native-blue-green (ECS's own blue/green)"
+            )
+        if ecs_deploy.alarms:
+            return (
+                "the gate reads alarms in the pipeline's region only; remove deploy.ecs.alarms "
+                "(the stage still watches the alarms conveyor creates there)"
+            )
+        return None
 
     def _check_tags(self) -> None:
         """AWS tag rules, checked here rather than failing at deploy time (FM80)."""
@@ -2825,6 +2869,21 @@ class Spec(_Model):
                     f"the {kind} name {name!r} would have {len(name)} characters, AWS allows "
                     f"{limit}: shorten app, suffix, an environment or an audience name"
                 )
+
+    @property
+    def other_regions(self) -> list[str]:
+        """The regions other than the pipeline's where environments deploy, sorted."""
+        return sorted(
+            {
+                env.region
+                for env in self.environments
+                if env.region is not None and env.region != self.pipeline_region
+            }
+        )
+
+    def environment_region(self, env: Environment) -> str | None:
+        """Where `env` deploys: its region, or the pipeline's."""
+        return env.region or self.pipeline_region
 
     @property
     def foreign_environments(self) -> list[Environment]:

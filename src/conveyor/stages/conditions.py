@@ -56,6 +56,7 @@ def _rules(condition: Condition) -> list[codepipeline.Rule]:
             provider=rule.provider,
             version="1",
             configuration=dict(rule.configuration),
+            region=rule.region,
         )
         for rule in condition.rules
     ]

@@ -175,6 +175,11 @@ class EnvironmentParts:
     # A rolling or native blue/green service in another account: its ARN there, as the
     # pipeline's stack writes it (its forwarded events name it).
     foreign_service_arn: str | None = None
+    # An environment in another region than the pipeline's (regional_support.py): that
+    # region, the image repository there, and its stack's CloudFormation role, made there.
+    region: str | None = None
+    image_repository_uri: str | None = None
+    cloudformation_role: iam.IRole | None = None
 
     @property
     def name(self) -> str:
@@ -520,14 +525,23 @@ class EnvironmentStage:
             # The image the build pushed, by digest: the same bytes in every environment; the
             # execution, so that re-running a release redeploys it (ecs_task.RELEASE_LABEL).
             # https://docs.aws.amazon.com/codepipeline/latest/userguide/reference-variables.html
+            # In another region, the same digest in that region's repository, which the build
+            # pushed too (buildspec.replica_commands).
+            image = (
+                f"{part.image_repository_uri}@#{{Build.IMAGE_DIGEST}}"
+                if part.image_repository_uri is not None
+                else "#{Build.IMAGE_URI}"
+            )
             return {
-                IMAGE_PARAMETER: "#{Build.IMAGE_URI}",
+                IMAGE_PARAMETER: image,
                 RELEASE_PARAMETER: codepipeline.GlobalVariables.EXECUTION_ID,
             }
         return {}
 
     def _role(self) -> iam.IRole:
         part = self.part
+        if part.cloudformation_role is not None:
+            return part.cloudformation_role  # made in the environment's region's stack
         store = self.pipeline.store
         stack = Stack.of(self.scope)
         asset_bucket = CDK_ASSET_BUCKET.format(account=Aws.ACCOUNT_ID, region=Aws.REGION)
@@ -578,6 +592,7 @@ class EnvironmentStage:
         action_role, role = self._roles()
         return actions.CloudFormationCreateUpdateStackAction(
             action_name="Deploy",
+            region=part.region,
             stack_name=part.stack.stack_name,
             template_path=self._template(templates),
             admin_permissions=False,
@@ -599,6 +614,7 @@ class EnvironmentStage:
         action_role, role = self._roles()
         return actions.CloudFormationCreateReplaceChangeSetAction(
             action_name="ChangeSet",
+            region=part.region,
             stack_name=part.stack.stack_name,
             change_set_name=self._change_set_name,
             template_path=self._template(templates),
@@ -615,6 +631,7 @@ class EnvironmentStage:
         action_role, _ = self._roles()
         return actions.CloudFormationExecuteChangeSetAction(
             action_name="Deploy",
+            region=part.region,
             stack_name=part.stack.stack_name,
             change_set_name=self._change_set_name,
             variables_namespace=variables_namespace(part.name),

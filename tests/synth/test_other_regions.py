@@ -1,0 +1,149 @@
+"""An environment in another region (issue 10, examples/multi-region.yaml): its region's support
+stack, the pipeline's artifact store there, its actions there, and the image there."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from conveyor.deploy.assembly import Assembly
+from tests.synth.conftest import Synthesized
+
+REGION = "us-east-1"
+REGION_STACK = "atlas-region-us-east-1"
+
+
+@pytest.fixture(scope="module")
+def example(synthesized: dict[str, Synthesized]) -> Synthesized:
+    return synthesized["multi-region"]
+
+
+def _of(template: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [r for r in template["Resources"].values() if r["Type"] == kind]
+
+
+def _text(value: object) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+def _region_parameter(example: Synthesized) -> str:
+    (name,) = [
+        name
+        for name, parameter in example.template["Parameters"].items()
+        if parameter.get("Default") == REGION
+    ]
+    return str(name)
+
+
+def test_the_region_stack_holds_an_artifact_store_and_repository_with_conveyors_standards(
+    example: Synthesized,
+) -> None:
+    template = example.templates[REGION_STACK]
+    (key,) = _of(template, "AWS::KMS::Key")
+    assert key["Properties"]["EnableKeyRotation"] is True
+    aliases = [r["Properties"]["AliasName"] for r in _of(template, "AWS::KMS::Alias")]
+    assert aliases == ["alias/atlas-key-region-us-east-1"]
+    buckets = {
+        _text(b["Properties"].get("BucketName")): b["Properties"]
+        for b in _of(template, "AWS::S3::Bucket")
+    }
+    store = next(p for name, p in buckets.items() if "atlas-artifacts-" in name)
+    assert "us-east-1" not in _text(store["BucketName"])  # its own region, as AWS::Region
+    assert store["PublicAccessBlockConfiguration"]["BlockPublicAcls"] is True
+    assert store["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert store["LoggingConfiguration"]["LogFilePrefix"].startswith("s3/atlas-artifacts-region")
+    encryption = store["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    assert store["LifecycleConfiguration"]["Rules"]
+    policies = _text(_of(template, "AWS::S3::BucketPolicy"))
+    assert "aws:SecureTransport" in policies
+    (repository,) = _of(template, "AWS::ECR::Repository")
+    properties = repository["Properties"]
+    assert properties["RepositoryName"] == "atlas-images"
+    assert properties["EncryptionConfiguration"]["EncryptionType"] == "KMS"
+    assert properties["ImageScanningConfiguration"] == {"ScanOnPush": True}
+    assert "deployed-prod-" in properties["LifecyclePolicy"]["LifecyclePolicyText"]
+    assert "deployed-staging-" not in properties["LifecyclePolicy"]["LifecyclePolicyText"]
+
+
+def test_the_region_stack_holds_the_cloudformation_role_of_the_environment_there(
+    example: Synthesized,
+) -> None:
+    roles = {
+        r["Properties"].get("RoleName"): r
+        for r in _of(example.templates[REGION_STACK], "AWS::IAM::Role")
+    }
+    assert "atlas-cloudformation-prod" in roles
+    assert "atlas-cloudformation-prod" not in _text(
+        [r["Properties"].get("RoleName") for r in _of(example.template, "AWS::IAM::Role")]
+    )
+
+
+def test_conveyor_deploy_deploys_the_region_stack_before_the_pipeline(example: Synthesized) -> None:
+    assembly = Assembly.read(example.outdir)
+    pipeline = assembly.pipeline_stack()
+    assert REGION_STACK in assembly.deployed_by_hand(pipeline)
+    assert assembly.environment_stacks(pipeline)["prod"] == ["atlas-prod"]
+    manifest = json.loads((example.outdir / "manifest.json").read_text())
+    dependencies = manifest["artifacts"][pipeline]["dependencies"]
+    assert REGION_STACK in dependencies
+
+
+def test_the_pipeline_has_an_artifact_store_in_each_region_named_not_referenced(
+    example: Synthesized,
+) -> None:
+    properties = example.pipeline()["Properties"]
+    assert "ArtifactStore" not in properties
+    stores = properties["ArtifactStores"]
+    parameter = _region_parameter(example)
+    assert [s["Region"] for s in stores] == [{"Ref": "AWS::Region"}, {"Ref": parameter}]
+    other = _text(stores[1]["ArtifactStore"])
+    assert "atlas-artifacts-" in other and f'"Ref": "{parameter}"' in other
+    assert ":alias/atlas-key-region-" in other
+    assert "Fn::ImportValue" not in _text(example.template)
+
+
+def test_the_environments_actions_and_bake_run_in_its_region(example: Synthesized) -> None:
+    parameter = {"Ref": _region_parameter(example)}
+    stages = {s["Name"]: s for s in example.pipeline()["Properties"]["Stages"]}
+    deploy = stages["Deploy-prod"]
+    cloudformation = [
+        a for a in deploy["Actions"] if a["ActionTypeId"]["Provider"] == "CloudFormation"
+    ]
+    assert cloudformation and all(a["Region"] == parameter for a in cloudformation)
+    assert all("Region" not in a for a in stages["Deploy-staging"]["Actions"])
+    rules = deploy["OnSuccess"]["Conditions"][0]["Rules"]
+    assert rules and all(rule["Region"] == parameter for rule in rules)
+    change_set = next(a for a in cloudformation if a["Name"] == "ChangeSet")
+    overrides = _text(change_set["Configuration"]["ParameterOverrides"])
+    # The image there: its region's repository, by the build's digest.
+    assert ".dkr.ecr." in overrides and '"Ref": "' + parameter["Ref"] in overrides
+    assert "/atlas-images@#{Build.IMAGE_DIGEST}" in overrides
+    assert "atlas-cloudformation-prod" in _text(change_set["Configuration"]["RoleArn"])
+
+
+def test_the_build_pushes_to_the_region_and_may_nowhere_else(example: Synthesized) -> None:
+    _, project = example.build_project()
+    variables = {
+        v["Name"]: v["Value"] for v in project["Properties"]["Environment"]["EnvironmentVariables"]
+    }
+    assert "atlas-images" in _text(variables["REPLICA_REPOSITORY_URIS"])
+    policies = _text(_of(example.template, "AWS::IAM::Policy"))
+    assert ":repository/atlas-images" in policies
+    assert "ecr:PutImage" in policies
+
+
+def test_the_keys_there_are_granted_by_alias(example: Synthesized) -> None:
+    found = [
+        statement
+        for policy in _of(example.template, "AWS::IAM::Policy")
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "kms:ResourceAliases" in _text(statement.get("Condition", {}))
+    ]
+    assert found
+    for statement in found:
+        assert ":key/*" in _text(statement["Resource"])
+        aliases = statement["Condition"]["ForAnyValue:StringEquals"]["kms:ResourceAliases"]
+        assert "alias/atlas-key-region-" in _text(aliases)
