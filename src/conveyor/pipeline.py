@@ -524,6 +524,12 @@ class Pipeline(Construct):
             part.region = support.region
             part.image_repository_uri = support.repository_uri()
             part.cloudformation_role = support.cloudformation_role(stack, env)
+            # Its stack forwards the service's ECS events here (EnvironmentStack
+            # ._forward_service_events), where they name the service's ARN in its region.
+            part.foreign_service_arn = (
+                f"arn:{Aws.PARTITION}:ecs:{support.region}:{Aws.ACCOUNT_ID}:"
+                f"service/{part.cluster_name}/{part.service_name}"
+            )
         if foreign is not None:
             foreign.attach(self.store, self.repository, self.packages)
             part.stack_roles = foreign.stack_roles(stack)

@@ -163,6 +163,9 @@ class Stage:
     conditions: tuple[Condition, ...] = ()
     # The environment's account when it is not the pipeline's (its stack is deployed there).
     account: str | None = None
+    # The environment's region when it is not the pipeline's (its stack and its region's
+    # support stack are there: constructs/regional_support.py).
+    region: str | None = None
 
     def waves(self) -> list[list[Action]]:
         """Actions grouped by run order: each wave runs in parallel, waves in sequence."""
@@ -218,6 +221,9 @@ class Plan:
     resources: tuple[str, ...] = field(default=())
     services: tuple[RunningService, ...] = field(default=())
     pull_requests: PullRequestPlan | None = None
+    # Regions other than the pipeline's with environments: each has a support stack (an
+    # artifact bucket and key, and a copy of the image repository).
+    other_regions: tuple[str, ...] = ()
 
     def minutes_until(self, stage_name: str) -> float:
         """Critical path (sum of each stage's slowest waves) up to and including a stage."""
@@ -263,6 +269,10 @@ def plan(spec: Spec) -> Plan:
     ]
     if spec.build.docker:
         resources.append("ECR repository")
+    for region in spec.other_regions:
+        # Its support stack (constructs/regional_support.py), which conveyor deploy creates.
+        copy = ", ECR repository" if spec.build.docker else ""
+        resources.append(f"{region}: S3 artifact bucket, KMS key{copy}")
     pull_requests = pull_request_plan(spec)
     if pull_requests is not None:
         resources.append("pull-request artifact bucket and KMS key (nothing shared)")
@@ -272,6 +282,7 @@ def plan(spec: Spec) -> Plan:
         resources=tuple(resources),
         services=tuple(_running_services(spec)),
         pull_requests=pull_requests,
+        other_regions=tuple(spec.other_regions),
     )
 
 
@@ -619,6 +630,7 @@ def _environment_stages(spec: Spec, env: Environment, estimate: _Estimates) -> l
                 + (deploy_conditions(spec, env) if name == deploy_name else ())
             ),
             account=env.account if env in spec.foreign_environments else None,
+            region=env.region if env.region in spec.other_regions else None,
         )
         for name in (*stage_names, deploy_name)
     ]

@@ -287,6 +287,22 @@ def test_bootstrap_prepares_the_pipeline_account(fake: Fake) -> None:
     assert fake.synthesized == []
 
 
+def test_bootstrap_prepares_each_region_of_the_pipeline_account(fake: Fake) -> None:
+    """An environment in another region deploys from a stack there (its artifact store and
+    image repository), which the CDK deploys through that region's bootstrap."""
+    multi_region = str(ROOT / "examples" / "multi-region.yaml")
+    result = runner.invoke(app, ["bootstrap", multi_region])
+    assert result.exit_code == 0, result.output
+    assert fake.commands[0][3:] == [
+        "bootstrap",
+        "aws://123456789012/eu-west-1",
+        "aws://123456789012/us-east-1",
+    ]
+    assert "bootstrapped aws://123456789012/eu-west-1, aws://123456789012/us-east-1" in (
+        result.output
+    )
+
+
 def test_bootstrap_of_another_account_trusts_the_pipeline_account(fake: Fake) -> None:
     result = runner.invoke(app, ["bootstrap", MULTI_ACCOUNT, "--account", "222222222222"])
     assert result.exit_code == 0, result.output

@@ -15,6 +15,7 @@ import re
 import shlex
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -349,9 +350,11 @@ def _publish_requests(region: str, account: str) -> list[tuple[str, str]]:
 
 
 def aws_requests(
-    run: Run, env: dict[str, str], region: str, account: str
+    run: Run, env: dict[str, str], region: str, account: str, other_regions: Sequence[str] = ()
 ) -> list[tuple[str, str, str]]:
-    """(recorded command, IAM action, resource) for every call that reaches AWS."""
+    """(recorded command, IAM action, resource) for every call that reaches AWS;
+    `other_regions`: where stacks of the app live besides `region` (their assets are published
+    there too)."""
     found = []
     for tool, *args in run.calls:
         requests = []
@@ -360,7 +363,11 @@ def aws_requests(
         elif tool == "docker":
             requests = _docker_requests(args)
         elif tool == "npx" and "publish-assets" in args:
-            requests = _publish_requests(region, account)
+            requests = [
+                request
+                for where in (region, *other_regions)
+                for request in _publish_requests(where, account)
+            ]
         command = shlex.join([tool, *args])[:160]
         found += [(command, action, resource) for action, resource in requests]
     return found

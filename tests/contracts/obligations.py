@@ -50,6 +50,10 @@ def _request_context(need: Need, resources: dict[str, list[str]]) -> tuple[tuple
         # The artifact key is used by S3 on the caller's behalf (SSE-KMS).
         region = resources["artifact-key"][0].split(":")[3]
         context["kms:ViaService"] = f"s3.{region}.amazonaws.com"
+        if "artifact-key-alias" in resources:
+            # Another region's store key, which its grants name by alias: KMS gives the
+            # request the key's aliases (kms:ResourceAliases).
+            context["kms:ResourceAliases"] = resources["artifact-key-alias"][0]
     return tuple(sorted(context.items()))
 
 
@@ -89,7 +93,26 @@ def _expand(
     return found
 
 
-def _artifact_resources(example: Example) -> dict[str, list[str]]:
+def _artifact_resources(example: Example, region: str | None = None) -> dict[str, list[str]]:
+    if region is not None and region != example.region:
+        # An action in another region reads its artifacts from the store there (its
+        # ArtifactStores entry), whose key is named by alias: a key of that region carrying it.
+        (store,) = [
+            s["ArtifactStore"]
+            for s in example.pipeline.value("ArtifactStores") or []
+            if s["Region"] == region
+        ]
+        bucket = f"arn:aws:s3:::{store['Location']}"
+        alias = str(store["EncryptionKey"]["Id"]).split(":", 5)[5]
+        # The key that alias names: the one in the alias's stack (the region's support stack).
+        (named,) = [a for a in example.of_type("AWS::KMS::Alias") if a.value("AliasName") == alias]
+        (key,) = [k for k in example.of_type("AWS::KMS::Key") if k.stack == named.stack]
+        return {
+            "artifact-objects": [f"{bucket}/{example.pipeline.value('Name')}/Build/a1b2c3d"],
+            "artifact-bucket": [bucket],
+            "artifact-key": [key.arn],
+            "artifact-key-alias": [alias],
+        }
     bucket = example.artifact_bucket
     return {
         "artifact-objects": [f"{bucket}/{example.pipeline.value('Name')}/Build/a1b2c3d"],
@@ -169,8 +192,9 @@ def action_resources(
 ) -> dict[str, list[str]]:
     """Resource kinds of runtime_contracts, resolved for one pipeline action."""
     config = action.get("Configuration", {})
-    region = example.region
-    found = _artifact_resources(example)
+    # An action in another region acts there (its Region).
+    region = str(action.get("Region") or example.region)
+    found = _artifact_resources(example, region)
     if "ClusterName" in config:
         found |= _ecs_resources(example, account, config["ClusterName"], config["ServiceName"])
     if "ApplicationName" in config:
@@ -272,9 +296,10 @@ def pipeline_rule_obligations(example: Example) -> list[Obligation]:
                     role = example.role(rule["RoleArn"]) if "RoleArn" in rule else pipeline_role
                     resources = {}
                     if "AlarmName" in config:
+                        # A rule in another region reads its alarm there (its Region).
+                        where = rule.get("Region") or example.region
                         resources["alarm"] = [
-                            f"arn:aws:cloudwatch:{example.region}:{role.account}:alarm:"
-                            f"{config['AlarmName']}"
+                            f"arn:aws:cloudwatch:{where}:{role.account}:alarm:{config['AlarmName']}"
                         ]
                     why = f"rule {stage['Name']}/{key}/{rule['Name']} ({provider})"
                     found += _expand(role, PIPELINE_RULE_NEEDS[provider], resources, why)

@@ -98,7 +98,11 @@ def test_every_aws_call_of_a_buildspec_is_allowed_by_its_role(
         role = example.role(project.value("ServiceRole"))
         env = environment(example, project, result.workdir, tmp_path)
         for command, action, resource in aws_requests(
-            result, env, project.resolver.region, project.resolver.account
+            result,
+            env,
+            project.resolver.region,
+            project.resolver.account,
+            example.synthesized.spec.other_regions,
         ):
             calls += 1
             verdict = example.allows(role, action, resource)
@@ -151,10 +155,21 @@ def test_the_build_leaves_what_each_deploy_action_reads(example: Example, tmp_pa
         overrides = json.loads(str(config.get("ParameterOverrides", "{}")))
         template = example.synthesized.templates[config["StackName"]]
         if "ImageUri" in overrides:
-            # The stack's parameter takes the image the build exported, pinned by digest.
-            assert overrides["ImageUri"] == "#{Build.IMAGE_URI}"
+            # The stack's parameter takes the image the build exported, pinned by digest; in
+            # another region, the same digest in that region's repository, which the build
+            # pushed (its REPLICA_REPOSITORY_URIS).
             pattern = template["Parameters"]["ImageUri"]["AllowedPattern"]
-            image = result.exported["IMAGE_URI"]
+            if "Region" in stack_action:
+                repository, _, digest = str(overrides["ImageUri"]).partition("@")
+                assert digest == "#{Build.IMAGE_DIGEST}"
+                replicas = project_environment_value(
+                    build_project(example), "REPLICA_REPOSITORY_URIS"
+                )
+                assert replicas is not None and repository in replicas.split()
+                image = f"{repository}@{result.exported['IMAGE_DIGEST']}"
+            else:
+                assert overrides["ImageUri"] == "#{Build.IMAGE_URI}"
+                image = result.exported["IMAGE_URI"]
             assert re.fullmatch(pattern, image), f"{image} does not match {pattern}"
             checked += 1
         if "CodeKey" in overrides:

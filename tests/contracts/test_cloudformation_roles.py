@@ -70,7 +70,8 @@ def _target(
         ]
         if action in ALIAS_ACTIONS:
             found += [
-                (f"arn:aws:kms:{example.region}:{account}:{alias.value('AliasName')}", {})
+                # The stack's own region (an environment in another region has its keys there).
+                (f"arn:aws:kms:{alias.resolver.region}:{account}:{alias.value('AliasName')}", {})
                 for alias in example.of_type("AWS::KMS::Alias")
                 if alias.stack == stack
             ]

@@ -44,7 +44,8 @@ def test_the_region_stack_holds_an_artifact_store_and_repository_with_conveyors_
     (key,) = _of(template, "AWS::KMS::Key")
     assert key["Properties"]["EnableKeyRotation"] is True
     aliases = [r["Properties"]["AliasName"] for r in _of(template, "AWS::KMS::Alias")]
-    assert aliases == ["alias/atlas-key-region-us-east-1"]
+    # Its own region as AWS::Region, like every name of a stack bound to its region.
+    assert aliases == [{"Fn::Join": ["", ["alias/atlas-key-region-", {"Ref": "AWS::Region"}]]}]
     buckets = {
         _text(b["Properties"].get("BucketName")): b["Properties"]
         for b in _of(template, "AWS::S3::Bucket")
@@ -53,7 +54,7 @@ def test_the_region_stack_holds_an_artifact_store_and_repository_with_conveyors_
     assert "us-east-1" not in _text(store["BucketName"])  # its own region, as AWS::Region
     assert store["PublicAccessBlockConfiguration"]["BlockPublicAcls"] is True
     assert store["VersioningConfiguration"] == {"Status": "Enabled"}
-    assert store["LoggingConfiguration"]["LogFilePrefix"].startswith("s3/atlas-artifacts-region")
+    assert "s3/atlas-artifacts-region-" in _text(store["LoggingConfiguration"]["LogFilePrefix"])
     encryption = store["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
     assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
     assert store["LifecycleConfiguration"]["Rules"]

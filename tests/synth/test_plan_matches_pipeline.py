@@ -33,7 +33,16 @@ def test_plan_matches_the_synthesized_pipeline(
     assert planned == built
 
 
-def _conditions_of(stage: dict[str, Any]) -> list[Condition]:
+def _region(rule: dict[str, Any], parameters: dict[str, Any]) -> str | None:
+    """A rule's Region: a literal, or the pipeline stack's parameter naming another region
+    (region_tokens.regions_as_parameters), by its default."""
+    region = rule.get("Region")
+    if isinstance(region, dict):
+        return str(parameters[region["Ref"]]["Default"])
+    return region
+
+
+def _conditions_of(stage: dict[str, Any], parameters: dict[str, Any]) -> list[Condition]:
     """A synthesized stage's conditions, read back into the plan's terms."""
     found = []
     for key, kind in (("BeforeEntry", "before_entry"), ("OnSuccess", "on_success")):
@@ -43,6 +52,7 @@ def _conditions_of(stage: dict[str, Any]) -> list[Condition]:
                     name=rule["Name"],
                     provider=rule["RuleTypeId"]["Provider"],
                     configuration=tuple(rule["Configuration"].items()),
+                    region=_region(rule, parameters),
                 )
                 for rule in condition["Rules"]
             )
@@ -61,7 +71,11 @@ def test_plan_shows_the_conditions_the_pipeline_has(
     """Rollback, retry, alarm gates, bake and windows: the plan says what the template does."""
     s = synthesized[example]
     pipeline = s.pipeline()
-    built = {stage["Name"]: _conditions_of(stage) for stage in pipeline["Properties"]["Stages"]}
+    parameters = s.template.get("Parameters", {})
+    built = {
+        stage["Name"]: _conditions_of(stage, parameters)
+        for stage in pipeline["Properties"]["Stages"]
+    }
     planned = {stage.name: list(stage.conditions) for stage in plan(s.spec).stages}
     assert planned == built
 

@@ -365,6 +365,13 @@ def bootstrap(
         target, trust = account, loaded.account
     region = loaded.pipeline_region
     environment = f"aws://{target}/{region}" if target and region else None
+    # The pipeline's account also holds a stack in each other region of its environments
+    # (their artifact store and image repository), which the CDK deploys there.
+    also = (
+        [f"aws://{target}/{other}" for other in loaded.other_regions]
+        if environment is not None and account is None
+        else []
+    )
     if environment is None:
         console.print(
             "conveyor.yaml names no account and region for the pipeline: the CDK bootstraps the "
@@ -373,11 +380,11 @@ def bootstrap(
             markup=False,
         )
     if print_only:
-        argv = bootstrap_argv(Tools(npx="npx", cdk_version=""), environment, trust=trust)
+        argv = bootstrap_argv(Tools(npx="npx", cdk_version=""), environment, trust=trust, also=also)
         console.print(" ".join(argv), soft_wrap=True, markup=False)
         return
     tools = _tools(profile, not skip_credential_check)
-    argv = bootstrap_argv(tools, environment, trust=trust, profile=profile)
+    argv = bootstrap_argv(tools, environment, trust=trust, profile=profile, also=also)
     console.print(f"$ {' '.join(argv)}", soft_wrap=True, markup=False)
     code = run(argv)
     if code != 0:
@@ -385,4 +392,5 @@ def bootstrap(
             f"[bold red]error:[/] the AWS CDK CLI's bootstrap exited with {code}", soft_wrap=True
         )
         raise typer.Exit(code)
-    console.print(f"[green]✓[/] bootstrapped {environment or 'the account of your credentials'}")
+    done = ", ".join([environment, *also]) if environment else "the account of your credentials"
+    console.print(f"[green]✓[/] bootstrapped {done}")

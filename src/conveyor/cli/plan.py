@@ -26,6 +26,8 @@ def _stage_json(stage: Stage) -> dict[str, Any]:
     return {
         "name": stage.name,
         "environment": stage.environment,
+        # Only for an environment in another region than the pipeline's.
+        **({"region": stage.region} if stage.region else {}),
         "minutes": round(stage.minutes, 2),
         "conditions": [
             {
@@ -87,7 +89,8 @@ def _as_json(result: Plan) -> dict[str, Any]:
 
 
 def _print_stage(number: int, stage: Stage) -> None:
-    console.print(f"\n[bold]{number}. {stage.name}[/]  ~{stage.minutes:.1f} min")
+    where = f"  (in {stage.region})" if stage.region else ""
+    console.print(f"\n[bold]{number}. {stage.name}[/]  ~{stage.minutes:.1f} min{where}")
     for condition in stage.conditions:
         if condition.kind == "before_entry":
             console.print(f"   ◆ {condition.describe()}", highlight=False)

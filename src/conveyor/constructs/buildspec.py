@@ -398,8 +398,7 @@ def mark_deployed_buildspec() -> dict[str, Any]:
     job says so and fails, before anything in the environment changed.
     """
     get = (
-        f'aws ecr batch-get-image --region "$REPOSITORY_REGION" '
-        f'--repository-name "${IMAGE_REPO_NAME}" '
+        f'aws ecr batch-get-image $REGION_FLAG --repository-name "${IMAGE_REPO_NAME}" '
         '--image-ids imageDigest="$DIGEST" --output text'
     )
     return {
@@ -411,8 +410,10 @@ def mark_deployed_buildspec() -> dict[str, Any]:
                     "set -euo pipefail",
                     *gate_alarm_commands(),
                     # An environment in another region deploys its region's copy of the image
-                    # (replica_commands): that is the one its tag must keep.
-                    f'REPOSITORY_REGION="${{{IMAGE_REGION}:-$AWS_REGION}}"',
+                    # (replica_commands): that is the one its tag must keep. Unquoted where
+                    # used: empty (the job's own region) or two words.
+                    f'REGION_FLAG=""; if [ -n "${{{IMAGE_REGION}:-}}" ]; then '
+                    f'REGION_FLAG="--region ${IMAGE_REGION}"; fi',
                     'DIGEST="${IMAGE_URI##*@}"',
                     f'TAG="{DEPLOYED_TAG_PREFIX}${DEPLOY_ENVIRONMENT}-${{DIGEST#sha256:}}"',
                     f"MANIFEST=\"$({get} --query 'images[0].imageManifest')\"",
@@ -421,8 +422,7 @@ def mark_deployed_buildspec() -> dict[str, Any]:
                     'echo "conveyor: $IMAGE_URI is no longer in $IMAGE_REPO_NAME (the '
                     "repository's lifecycle expired it while the release waited); release "
                     'again, which builds and pushes it anew" >&2; exit 1; fi',
-                    'if OUT="$(aws ecr put-image --region "$REPOSITORY_REGION" '
-                    '--repository-name "$IMAGE_REPO_NAME" '
+                    'if OUT="$(aws ecr put-image $REGION_FLAG --repository-name "$IMAGE_REPO_NAME" '
                     '--image-tag "$TAG" --image-digest "$DIGEST" --image-manifest "$MANIFEST" '
                     '--image-manifest-media-type "$MEDIA_TYPE" 2>&1)"; then '
                     'echo "conveyor: $IMAGE_URI tagged $TAG"; '

@@ -81,7 +81,10 @@ def ssm_parameter_arns(stack: Stack) -> list[str]:
     """The Parameter Store parameters `stack`'s SSM-typed template parameters name, as ARNs.
 
     A public parameter (AWS's, `/aws/service/...`) is granted with its siblings: the template
-    lets a user name another published version of the same thing (another layer version)."""
+    lets a user name another published version of the same thing (another layer version).
+    They are in the stack's region, which is not the reader's when the stack deploys in another
+    region than the pipeline's (CloudFormation resolves them where the stack is)."""
+    region = stack.region  # AWS::Region for a stack bound to no region
     found: set[str] = set()
     for child in stack.node.find_all():
         if not isinstance(child, CfnParameter) or not child.type.startswith(SSM_PARAMETER_TYPE):
@@ -93,9 +96,9 @@ def ssm_parameter_arns(stack: Stack) -> list[str]:
                 "naming its Parameter Store parameter, so its readers can be granted it"
             )
         if name.startswith(PUBLIC_PARAMETERS):
-            found.add(f"arn:{Aws.PARTITION}:ssm:{Aws.REGION}::parameter{name.rsplit('/', 1)[0]}/*")
+            found.add(f"arn:{Aws.PARTITION}:ssm:{region}::parameter{name.rsplit('/', 1)[0]}/*")
         else:
-            found.add(f"arn:{Aws.PARTITION}:ssm:{Aws.REGION}:{Aws.ACCOUNT_ID}:parameter{name}")
+            found.add(f"arn:{Aws.PARTITION}:ssm:{region}:{Aws.ACCOUNT_ID}:parameter{name}")
     return sorted(found)
 
 

@@ -25,6 +25,8 @@ from aws_cdk import (
 from aws_cdk import Environment as CdkEnvironment
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns_subscriptions as sns_subscriptions
@@ -152,6 +154,65 @@ class EnvironmentStack(AccountStack):
             self._web_service(env)
         if env in spec.foreign_environments:
             self._asset_bucket_by_token()
+        creates_service = env.deploy.ecs is not None and env.deploy.ecs.create is not None
+        if creates_service and spec.environment_region(env) != spec.pipeline_region:
+            self._forward_service_events()
+
+    def _forward_service_events(self) -> None:
+        """ECS tells of the service's deployments (and the rollback of a failed one) on the
+        default bus of this stack's region; the pipeline's ECS rollback notice listens on the
+        pipeline region's. A rule here puts the service's deployment state changes on that
+        bus, as a role only EventBridge may assume, allowed events:PutEvents on that bus alone
+        (the default bus takes events from its own account without a resource policy).
+        Forwarded events keep their source, detail, resources and region, so the pipeline's
+        rule matches them by the service's ARN here.
+        https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-region.html
+        https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-bus-perms.html
+        https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_service_deployment_events.html"""
+        assert self.web is not None
+        env = self.env_spec
+        # The pipeline's region as a parameter, never a literal (FM25).
+        region = CfnParameter(
+            self,
+            "PipelineRegion",
+            type="String",
+            default=self.spec.pipeline_region,
+            allowed_pattern=r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$",
+            description=f"Region of the {self.spec.app} pipeline, whose notices hear this stack",
+        ).value_as_string
+        bus = events.EventBus.from_event_bus_arn(
+            self,
+            "PipelineBus",
+            f"arn:{Aws.PARTITION}:events:{region}:{Aws.ACCOUNT_ID}:event-bus/default",
+        )
+        role = iam.Role(
+            self,
+            "ServiceEventsRole",
+            assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
+            description=(
+                f"conveyor {self.spec.app}: forwards {env.name}'s ECS deployment events to the "
+                "pipeline's region"
+            ),
+        )
+        target = self.web.target
+        rule = events.Rule(
+            self,
+            "ServiceDeploymentEvents",
+            rule_name=self.naming.name("service-events", env.name),
+            description=(
+                f"conveyor {self.spec.app}: {env.name}'s ECS service deployments, to the "
+                "pipeline region's notices"
+            ),
+            event_pattern=events.EventPattern(
+                source=["aws.ecs"],
+                detail_type=["ECS Deployment State Change"],
+                resources=[
+                    f"arn:{Aws.PARTITION}:ecs:{Aws.REGION}:{Aws.ACCOUNT_ID}:"
+                    f"service/{target.cluster_name}/{target.service_name}"
+                ],
+            ),
+        )
+        rule.add_target(targets.EventBus(bus, role=role))
 
     def _asset_bucket_by_token(self) -> None:
         """The hooks' code lives in this account's CDK bootstrap bucket. The CDK names that

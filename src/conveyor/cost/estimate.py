@@ -219,6 +219,8 @@ def estimate(plan: Plan, usage: Usage, prices: Prices, region: str) -> Estimate:
     # One key for the pipeline, one per environment conveyor creates a service in (FM76).
     # The pull-request pipeline has a key of its own (stages/pull_request.py: why).
     keys = 1 + len(plan.services) + (1 if pull_requests is not None else 0)
+    # Each other region's support stack has its own artifact key (regional_support.py).
+    keys += len(plan.other_regions)
     add("KMS", "customer managed keys", keys, "key-month", price("kms", "key_month"))
     add(
         "KMS",
@@ -293,6 +295,15 @@ def estimate(plan: Plan, usage: Usage, prices: Prices, region: str) -> Estimate:
             "GB-month",
             price("ecr", "gb_month"),
         )
+        # The same images in each other region's repository (the build pushes them there).
+        if plan.other_regions:
+            add(
+                "ECR",
+                f"{usage.images_kept} images kept in {', '.join(plan.other_regions)}",
+                images_gb * len(plan.other_regions),
+                "GB-month",
+                price("ecr", "gb_month"),
+            )
 
     for service in plan.services:
         env = service.environment

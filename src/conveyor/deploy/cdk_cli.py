@@ -166,8 +166,10 @@ def bootstrap_argv(
     *,
     trust: str | None = None,
     profile: str | None = None,
+    also: Sequence[str] = (),
 ) -> list[str]:
-    """`cdk bootstrap [aws://ACCOUNT/REGION]`; with `trust`, that account (the pipeline's) may
+    """`cdk bootstrap [aws://ACCOUNT/REGION ...]` (`also`: more environments, bootstrapped by
+    the same call); with `trust`, that account (the pipeline's) may
     deploy into this one and look up its resources, through roles whose permissions are
     AdministratorAccess, the CDK's own default for the execution role. A trusted account must
     name the execution policies explicitly:
@@ -175,6 +177,7 @@ def bootstrap_argv(
     argv = [tools.npx, "--yes", CDK_PACKAGE, "bootstrap"]
     if environment:
         argv.append(environment)
+    argv += also
     if trust:
         argv += ["--trust", trust, "--trust-for-lookup", trust]
         argv += ["--cloudformation-execution-policies", ADMINISTRATOR_ACCESS]

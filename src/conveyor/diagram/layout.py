@@ -238,6 +238,9 @@ def _stage_shapes(
     if stage.account:  # deployed into another account than the pipeline's
         shapes.append(Text(x + PAD, cursor, f"in account {stage.account}", TEXT_SIZE))
         cursor += TEXT_SIZE * LINE + 4
+    if stage.region:  # deployed into another region than the pipeline's
+        shapes.append(Text(x + PAD, cursor, f"in region {stage.region}", TEXT_SIZE))
+        cursor += TEXT_SIZE * LINE + 4
     cursor += 8
     box_x, box_width = x + PAD, COLUMN_WIDTH - 2 * PAD
     for condition in (c for c in stage.conditions if c.kind == "before_entry"):

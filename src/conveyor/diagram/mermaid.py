@@ -36,6 +36,7 @@ def _stages(out: list[str], stages: tuple[Stage, ...], prefix: str, indent: str)
         sid = f"{prefix}{s}"
         title = stage.name + (f" · environment {stage.environment}" if stage.environment else "")
         title += f" · account {stage.account}" if stage.account else ""
+        title += f" · region {stage.region}" if stage.region else ""
         out.append(f'{indent}subgraph {sid}["{_label(title)}"]')
         out.append(f"{indent}  direction TB")
         previous: list[str] = []

@@ -44,6 +44,7 @@ RULE_MODULES = (
     "conveyor.rules.deploy.change_set_in_rollback_stage",
     "conveyor.rules.deploy.container_logs",
     "conveyor.rules.deploy.cross_region_artifact_store",
+    "conveyor.rules.deploy.cross_region_package",
     "conveyor.rules.deploy.ecs_blue_green",
     "conveyor.rules.deploy.ecs_service_stability",
     "conveyor.rules.deploy.ecs_target_defined",

@@ -85,6 +85,10 @@ ADDED_FAILURE_MODES = {
     "(a single ArtifactStore, or ArtifactStores without the action's region): CloudFormation "
     "cannot create or update the pipeline "
     "(https://docs.aws.amazon.com/codepipeline/latest/userguide/actions-create-cross-region.html).",
+    "FM131": "A stack deployed in another region than its pipeline's, handed a Lambda package "
+    "from a bucket in the pipeline's region: Lambda reads a function's code only from a bucket "
+    "in the function's region, so the release fails there "
+    "(https://docs.aws.amazon.com/lambda/latest/api/API_FunctionCode.html).",
     "FM127": "A service behind a load balancer whose tasks have public IP addresses (a NAT-free "
     "network) and whose security group admits the internet on the application port: every "
     "task answers the world directly, around the load balancer's TLS, rules and logs "
@@ -434,6 +438,11 @@ PRECISION: dict[str, str] = {
     "CloudFormation action with only the pipeline's own region in ArtifactStores (bad) and "
     "the same action with a store for us-west-2 (good); conveyor's own pipelines, whose "
     "actions carry no Region, pass.",
+    "CV127": "New in issue 10: no finding on the corpus (none of its pipeline templates "
+    "declares ArtifactStores or a cross-region action). Its fixtures cover a us-west-2 "
+    "CloudFormation action handed the pipeline template's package bucket as CodeBucket (bad), "
+    "and the same action handed the bucket of its region by name (good); conveyor's own "
+    "pipelines pass (a Lambda environment in another region is refused by its spec).",
     "CV116": "New in issue 11: no finding on the corpus (none of its pipelines has a "
     "pull-request trigger). Its fixtures cover a pull-request pipeline with an ECS deploy (bad) "
     "and a build-only pull-request pipeline beside a push pipeline that deploys (good); on "

@@ -25,6 +25,7 @@ INDEX: dict[str, tuple[str, tuple[str, ...]]] = {
         "CV121",
         ("AWS::CodePipeline::Pipeline",),
     ),
+    "conveyor.rules.deploy.cross_region_package": ("CV127", ("AWS::CodePipeline::Pipeline",)),
     "conveyor.rules.deploy.ecs_blue_green": (
         "CV071",
         ("AWS::ECS::Service", "AWS::CodeDeploy::DeploymentGroup"),

@@ -120,17 +120,19 @@ def self_update_buildspec() -> dict[str, Any]:
     }
 
 
-def file_publishing_role_arn(scope: Construct, account: str = Aws.ACCOUNT_ID) -> str:
+def file_publishing_role_arn(
+    scope: Construct, account: str = Aws.ACCOUNT_ID, region: str = Aws.REGION
+) -> str:
     """The CDK bootstrap role that may write assets into the bootstrap bucket of `account`
-    (default: the pipeline's) in the pipeline's region; its trust policy lets principals of
-    that account assume it, and of the pipeline's account where `conveyor bootstrap --account`
-    trusted it. https://docs.aws.amazon.com/cdk/v2/guide/bootstrapping-env.html"""
+    (default: the pipeline's) in `region` (default: the pipeline's); its trust policy lets
+    principals of that account assume it, and of the pipeline's account where `conveyor
+    bootstrap --account` trusted it. https://docs.aws.amazon.com/cdk/v2/guide/bootstrapping-env.html"""
     return Stack.of(scope).format_arn(
         service="iam",
         region="",
         account=account,
         resource="role",
-        resource_name=f"cdk-{BOOTSTRAP_QUALIFIER}-file-publishing-role-{account}-{Aws.REGION}",
+        resource_name=f"cdk-{BOOTSTRAP_QUALIFIER}-file-publishing-role-{account}-{region}",
     )
 
 
@@ -206,9 +208,15 @@ class UpdatePipeline(Construct):
         # Publishing assets: the CDK CLI assumes the bootstrap file-publishing role of each
         # account (finish() adds the other accounts'), after reading the bootstrap version the
         # stacks' assets require (an SSM parameter).
+        # Environments in other regions have their stacks' assets (their templates) published
+        # into the bootstrap bucket of that region (`conveyor bootstrap` prepares it).
         self.job.role.add_to_principal_policy(
             iam.PolicyStatement(
-                actions=["sts:AssumeRole"], resources=[file_publishing_role_arn(self)]
+                actions=["sts:AssumeRole"],
+                resources=[
+                    file_publishing_role_arn(self),
+                    *(file_publishing_role_arn(self, region=r) for r in spec.other_regions),
+                ],
             )
         )
         self.job.role.add_to_principal_policy(

@@ -100,7 +100,8 @@ RULE = Rule(
     fix_cdk="codepipeline.Pipeline(cross_region_replication_buckets={'<region>': bucket}) with "
     "an encrypted bucket and key in each action's region (a stack there), or let CDK create "
     "its support stacks (cdk deploy them too)",
-    fix_conveyor="Nothing to write: conveyor deploys environments in the pipeline's region and "
-    "refuses environments[].region naming another one.",
+    fix_conveyor="Nothing to write: an environment in another region (environments[].region) "
+    "gets an artifact store there (the {app}-region-{region} stack conveyor deploy creates), "
+    "and the pipeline lists it in ArtifactStores.",
     check=check,
 )
