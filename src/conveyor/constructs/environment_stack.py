@@ -169,7 +169,8 @@ class EnvironmentStack(AccountStack):
         https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-region.html
         https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-bus-perms.html
         https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_service_deployment_events.html"""
-        assert self.web is not None
+        service = self.web or self.worker
+        assert service is not None
         env = self.env_spec
         # The pipeline's region as a parameter, never a literal (FM25).
         region = CfnParameter(
@@ -194,7 +195,7 @@ class EnvironmentStack(AccountStack):
                 "pipeline's region"
             ),
         )
-        target = self.web.target
+        target = service.target
         rule = events.Rule(
             self,
             "ServiceDeploymentEvents",
