@@ -12,7 +12,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from aws_cdk import ArnFormat, Aspects, Aws, CfnOutput, CfnParameter, CfnResource, Duration, Stack
+from aws_cdk import (
+    ArnFormat,
+    Aspects,
+    Aws,
+    CfnOutput,
+    CfnParameter,
+    CfnResource,
+    Duration,
+    Stack,
+    Token,
+)
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codepipeline as codepipeline
@@ -177,6 +187,13 @@ class Pipeline(Construct):
             ).repository
 
         # Environments in other regions: an artifact store and image repository there.
+        if spec.other_regions and Token.is_unresolved(Stack.of(self).region):
+            # CodePipeline's cross-region actions need the pipeline's region written down.
+            raise ValueError(
+                f"environments in {', '.join(spec.other_regions)} deploy from a pipeline in "
+                f"{spec.pipeline_region}: give the stack holding this Pipeline "
+                f"env=Environment(region={spec.pipeline_region!r})"
+            )
         self.regions = {
             region: RegionalSupport(
                 self,

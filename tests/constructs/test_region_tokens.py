@@ -71,3 +71,37 @@ def test_other_regions_and_longer_names_stay() -> None:
         assert _rewritten(value) == original
     template = _template("us-east-1")
     assert region_as_token(template, "eu-west-1") is False
+
+
+def test_another_region_becomes_a_ref_to_its_parameter() -> None:
+    """The pipeline's stack names an environment's other region by its parameter
+    (regions_as_parameters): in a plain string, a Join part and Fn::Sub text; its own region
+    and a region that merely contains it stay as they are."""
+    from conveyor.constructs.region_tokens import regions_as_parameters
+
+    template: dict[str, Any] = {
+        "Parameters": {"RegionUsEast1": {"Type": "String", "Default": "us-east-1"}},
+        "Resources": {
+            "R": {
+                "Type": "AWS::X::Y",
+                "Properties": {
+                    "Region": "us-east-1",
+                    "Arn": {"Fn::Join": ["", ["arn:aws:kms:us-east-1:", {"Ref": "A"}, ":key/*"]]},
+                    "Sub": {"Fn::Sub": "arn:aws:s3:::b-${AWS::AccountId}-us-east-1/*"},
+                    "Own": "eu-west-1",
+                    "Longer": "us-east-10",
+                },
+            }
+        },
+    }
+    assert regions_as_parameters(template, {"us-east-1": "RegionUsEast1"})
+    properties = template["Resources"]["R"]["Properties"]
+    assert properties["Region"] == {"Ref": "RegionUsEast1"}
+    assert properties["Arn"] == {
+        "Fn::Join": ["", ["arn:aws:kms:", {"Ref": "RegionUsEast1"}, ":", {"Ref": "A"}, ":key/*"]]
+    }
+    assert properties["Sub"] == {"Fn::Sub": "arn:aws:s3:::b-${AWS::AccountId}-${RegionUsEast1}/*"}
+    assert properties["Own"] == "eu-west-1"
+    assert properties["Longer"] == "us-east-10"
+    assert template["Parameters"]["RegionUsEast1"]["Default"] == "us-east-1"
+    assert not regions_as_parameters(template, {"us-east-1": "RegionUsEast1"})  # nothing left

@@ -96,6 +96,13 @@ def test_a_created_service_in_another_region_is_accepted(strategy: str) -> None:
         (_created("blue-green"), "write strategy: native-blue-green"),
         (_created(alarms=", alarms: [shop-errors]"), "remove deploy.ecs.alarms"),
         (
+            _created().replace(
+                "strategy: rolling, create: {port: 8080}",
+                "strategy: rolling, create: {port: 8080, public: false}",
+            ),
+            "write create.public: true",
+        ),
+        (
             _created(
                 account='account: "111111111111"\n',
                 env_account='    account: "222222222222"\n'
@@ -104,7 +111,7 @@ def test_a_created_service_in_another_region_is_accepted(strategy: str) -> None:
             "another account in another region is not generated yet",
         ),
     ],
-    ids=["codedeploy", "gate-alarms", "other-account"],
+    ids=["codedeploy", "gate-alarms", "internal", "other-account"],
 )
 def test_what_is_not_generated_in_another_region_is_refused_at_the_key(text: str, why: str) -> None:
     message = _error(text)

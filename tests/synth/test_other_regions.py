@@ -148,3 +148,18 @@ def test_the_keys_there_are_granted_by_alias(example: Synthesized) -> None:
         assert ":key/*" in _text(statement["Resource"])
         aliases = statement["Condition"]["ForAnyValue:StringEquals"]["kms:ResourceAliases"]
         assert "alias/atlas-key-region-" in _text(aliases)
+
+
+def test_a_pipeline_in_a_stack_without_a_region_asks_for_one() -> None:
+    """CodePipeline's cross-region actions need the pipeline's region: a Pipeline in a user's own
+    stack bound to no region says what to write, instead of CDK's error from inside jsii."""
+    import aws_cdk as cdk
+
+    from conveyor import Pipeline
+    from conveyor.spec import load_spec
+    from tests.synth.conftest import ROOT
+
+    spec = load_spec(ROOT / "examples" / "multi-region.yaml")
+    stack = cdk.Stack(cdk.App(), "Mine")
+    with pytest.raises(ValueError, match=r"env=Environment\(region='eu-west-1'\)"):
+        Pipeline(stack, "Delivery", spec=spec)

@@ -3,8 +3,9 @@
 Read from what synthesis wrote, not from naming conventions: the pipeline template's
 CloudFormation actions name every stack the pipeline deploys (its own stack aside, which its
 UpdatePipeline stage updates), and the stage each action sits in says for which environment.
-Everything else (the pipeline stack, the one-time stacks of other accounts) is what
-`conveyor deploy` creates or updates. Imports nothing from the CDK: `diff` reads it too.
+Everything else (the pipeline stack, the one-time stacks of other accounts, the support stack of
+each other region) is what `conveyor deploy` creates or updates. Imports nothing from the CDK:
+`diff` reads it too.
 """
 
 from __future__ import annotations

@@ -2682,6 +2682,12 @@ class Spec(_Model):
                 "the gate reads alarms in the pipeline's region only; remove deploy.ecs.alarms "
                 "(the stage still watches the alarms conveyor creates there)"
             )
+        if not ecs_deploy.create.public and env.validation is not None:
+            return (
+                "an internal service (create.public: false) is validated from its VPC by a "
+                "function the pipeline invokes in its own region only; write create.public: "
+                "true"
+            )
         return None
 
     def _check_tags(self) -> None:
