@@ -4,6 +4,7 @@ stack, the pipeline's artifact store there, its actions there, and the image the
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -163,3 +164,42 @@ def test_a_pipeline_in_a_stack_without_a_region_asks_for_one() -> None:
     stack = cdk.Stack(cdk.App(), "Mine")
     with pytest.raises(ValueError, match=r"env=Environment\(region='eu-west-1'\)"):
         Pipeline(stack, "Delivery", spec=spec)
+
+
+KINDS = {
+    "worker": '{kind: worker, health_command: [CMD-SHELL, "test -f /tmp/ok"]}',
+    "backend": (
+        '{kind: backend, port: 8080, health_command: [CMD-SHELL, "curl -f localhost:8080"]}'
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_a_service_without_a_load_balancer_in_another_region_forwards_its_events(
+    kind: str, tmp_path: Path
+) -> None:
+    """Workers and backends (no load balancer) deploy there too, their stack forwarding the
+    service's events; cdk-nag (synth raises on a finding) and conveyor check accept them."""
+    from conveyor.rules import check_paths
+    from conveyor.spec import parse_spec
+    from conveyor.synth import synthesize
+
+    create = f"      ecs: {{strategy: rolling, create: {KINDS[kind]}}}\n"
+    text = (
+        "app: atlas\nowner: team-atlas\nregion: eu-west-1\n"
+        "source: {s3: {key: atlas/source.zip}}\nbuild: {docker: {}}\nenvironments:\n"
+        f"  - name: staging\n    deploy:\n{create}"
+        f"  - name: prod\n    region: us-east-1\n    deploy:\n{create}"
+        "notifications:\n  email: [atlas-oncall@example.com]\n"
+    )
+    result = synthesize(parse_spec(text), tmp_path, nag=True)
+    templates = {t.stack: json.loads(t.path.read_text()) for t in result.templates}
+    rules = [
+        r["Properties"]["Name"]
+        for r in templates["atlas-prod"]["Resources"].values()
+        if r["Type"] == "AWS::Events::Rule"
+    ]
+    assert "atlas-service-events-prod" in rules
+    assert REGION_STACK in templates
+    checked = check_paths([t.path for t in result.templates])
+    assert checked.errors == [] and checked.findings == []

@@ -169,7 +169,7 @@ class EnvironmentStack(AccountStack):
         https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-region.html
         https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-bus-perms.html
         https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_service_deployment_events.html"""
-        service = self.web or self.worker
+        service = self.web or self.worker or self.backend
         assert service is not None
         env = self.env_spec
         # The pipeline's region as a parameter, never a literal (FM25).
