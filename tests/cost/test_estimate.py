@@ -277,3 +277,15 @@ def test_a_backend_pays_for_fargate_and_no_load_balancer() -> None:
     assert [s.load_balancer for s in plan.services] == [False, False]
     result = estimate(plan, USAGE, Prices.bundled(), "eu-west-1").by_service()
     assert "Load balancer" not in result and result["Fargate"] > 0
+
+
+def test_another_region_adds_its_artifact_key_and_a_copy_of_the_images() -> None:
+    """An environment in another region deploys from that region's support stack: its artifact
+    store's key, and the images the build pushes there too (regional_support.py)."""
+    home = payments_plan()
+    plan = replace(home, other_regions=("us-west-2",))
+    before, after = (estimate(p, USAGE, PRICES, "us-east-1") for p in (home, plan))
+    assert after.by_service()["KMS"] == pytest.approx(before.by_service()["KMS"] + 1.0)
+    assert after.by_service()["ECR"] == pytest.approx(2 * before.by_service()["ECR"])
+    (copy,) = [line for line in after.lines if line.item.endswith("kept in us-west-2")]
+    assert copy.service == "ECR"

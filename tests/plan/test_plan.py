@@ -366,3 +366,29 @@ def test_a_backend_deploy_shows_its_service_connect_endpoint_and_no_load_balance
     prod = {a.name: a for a in stages["Deploy-prod"].actions}["Deploy"].uses
     assert "Service Connect http://rates:8080 in namespace platform-prod" in prod
     assert not any("load balancer" in use and "no load balancer" not in use for use in prod)
+
+
+def test_an_environment_in_another_region_says_where_in_plan_and_diagram() -> None:
+    """examples/multi-region.yaml: production's stages name us-east-1 (text, JSON, Mermaid), and
+    the resources name that region's support stack; staging's name no region."""
+    from conveyor.diagram.mermaid import to_mermaid
+
+    spec = load_spec(ROOT / "examples" / "multi-region.yaml")
+    result = plan(spec)
+    regions = {stage.name: stage.region for stage in result.stages if stage.environment}
+    assert regions == {
+        "Deploy-staging": None,
+        "Approve-prod": "us-east-1",
+        "Deploy-prod": "us-east-1",
+    }
+    assert result.other_regions == ("us-east-1",)
+    assert "us-east-1: S3 artifact bucket, KMS key, ECR repository" in result.resources
+    assert "· region us-east-1" in to_mermaid(result)
+    out = CliRunner().invoke(app, ["plan", str(ROOT / "examples" / "multi-region.yaml")])
+    assert "Deploy-prod  ~" in out.output and "(in us-east-1)" in out.output
+    as_json = CliRunner().invoke(
+        app, ["plan", str(ROOT / "examples" / "multi-region.yaml"), "--format", "json"]
+    )
+    stages = {s["name"]: s for s in json.loads(as_json.output)["stages"]}
+    assert stages["Deploy-prod"]["region"] == "us-east-1"
+    assert "region" not in stages["Deploy-staging"]
