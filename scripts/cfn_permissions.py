@@ -86,6 +86,7 @@ TYPES = (
     "AWS::SQS::Queue",
     "AWS::SQS::QueuePolicy",
     "AWS::SSM::Parameter",
+    "AWS::Scheduler::Schedule",
 )
 IAM_ACTIONS = load_resource(AdditionalSpecs, "Policies.json")
 # Types whose schema lists no handlers (resources CloudFormation still provisions the old way):

@@ -477,7 +477,7 @@ class Pipeline(Construct):
             {
                 (p.foreign_service_arn or p.service_arn()): p.env.name
                 for p in parts
-                if (p.creates_service or p.existing is not None) and not p.codedeploy_ecs
+                if p.has_service and not p.codedeploy_ecs
             }
         )
         self._alarms(projects)
@@ -567,7 +567,12 @@ class Pipeline(Construct):
                     cluster=ecs_deploy.cluster or "",
                     service=ecs_deploy.service or "",
                 )
-        if foreign is not None and ecs_deploy is not None and not part.codedeploy_ecs:
+        if (
+            foreign is not None
+            and ecs_deploy is not None
+            and not part.codedeploy_ecs
+            and not part.is_job
+        ):
             # ECS rolls the service back there and says so on that account's bus: forwarded to
             # the pipeline's, where the ECS rollback notice matches the service's ARN there.
             foreign.forward_service_events(

@@ -22,6 +22,7 @@ from conveyor.spec.models import (
     WorkerQueue,
     shift_minutes,
 )
+from conveyor.spec.schedule import runs_per_month
 
 ActionKind = Literal["source", "build", "test", "scan", "gate", "approval", "deploy", "validate"]
 
@@ -191,6 +192,8 @@ class RunningService:
     domain: str | None = None  # served over HTTPS: an ACM certificate, maybe a Route 53 record
     max_tasks: int | None = None  # auto scaling's maximum; `tasks` is then its minimum
     queue: bool = False  # a worker's SQS queue (and dead-letter queue), KMS-encrypted
+    # A scheduled job (kind: job): its task runs this often, not all month (`tasks` is 1).
+    runs_per_month: float | None = None
 
 
 @dataclass(frozen=True)
@@ -730,6 +733,21 @@ def _deploy_minutes(
     if ecs is not None:
         if ecs.create is None:
             target = f"ECS service {ecs.cluster}/{ecs.service}"
+        elif ecs.create.kind == "job":
+            # The stack update points the schedule at the new revision: the next run starts it.
+            create = ecs.create
+            zone = f" ({create.timezone})" if create.timezone else ""
+            ready = estimate("deploy")
+            return (
+                ready,
+                ready,
+                (
+                    f"Fargate task on EventBridge Scheduler {create.schedule}{zone} ({env.name})",
+                    "no service or load balancer: the next scheduled run starts the release",
+                    "failed runs and runs that cannot start notify the alarm topic",
+                    *_network(env),
+                ),
+            )
         elif env.is_worker:
             target = f"Fargate worker, no load balancer ({env.name})"
         elif ecs.create.kind == "backend":
@@ -803,6 +821,11 @@ def _network(env: Environment) -> tuple[str, ...]:
     if create is None:
         return ()
     where = f"VPC {create.vpc.id}" if create.vpc is not None else "its own VPC"
+    if create.kind == "job":
+        if create.placement == "public":
+            return (f"tasks in public subnets of {where}, a public IPv4 address each, no inbound",)
+        nat = ", one NAT gateway" if create.nat_gateways else ""
+        return (f"tasks in private subnets of {where}{nat}, no inbound",)
     if create.placement == "public":
         hook = "" if create.hook_in_vpc else "; no NAT gateway"
         return (f"tasks in public subnets of {where}, a public IPv4 address each{hook}",)
@@ -840,7 +863,21 @@ def _running_services(spec: Spec) -> list[RunningService]:
     services = []
     for env in spec.environments:
         create = env.deploy.ecs.create if env.deploy.ecs is not None else None
-        if create is not None:
+        if create is not None and create.kind == "job":
+            assert create.schedule is not None
+            services.append(
+                RunningService(
+                    environment=env.name,
+                    cpu=create.cpu,
+                    memory_mib=create.memory,
+                    tasks=1,
+                    load_balancer=False,
+                    nat_gateways=create.nat_gateways,
+                    public_tasks=create.placement == "public",
+                    runs_per_month=runs_per_month(create.schedule),
+                )
+            )
+        elif create is not None:
             services.append(
                 RunningService(
                     environment=env.name,

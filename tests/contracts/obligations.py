@@ -19,6 +19,9 @@ from conveyor.rules.runtime_contracts import (
     PIPELINE_ASSUMES_ACTION_ROLES,
     PIPELINE_RULE_NEEDS,
     READ_ARTIFACTS,
+    SCHEDULE_DEAD_LETTER_NEEDS,
+    SCHEDULE_ECS_TARGET_NEEDS,
+    SCHEDULE_TAGGED_TASK_NEEDS,
     WRITE_ARTIFACTS,
     Need,
 )
@@ -473,4 +476,44 @@ def handler_obligations(example: Example) -> list[Obligation]:
             resources["codedeploy-deployment-group"] = hooked_deployment_groups(example, function)
         why = f"handler {handler} ({function.value('FunctionName')})"
         found += _expand(role, contracts[handler].needs, resources, why)
+    return found
+
+
+def schedule_obligations(example: Example) -> list[Obligation]:
+    """Per EventBridge Scheduler schedule that starts an ECS task: what the scheduler does with
+    its execution role (the task, the task's roles, tagging the task, the dead-letter queue)."""
+    found: list[Obligation] = []
+    for schedule in example.of_type("AWS::Scheduler::Schedule"):
+        target = schedule.value("Target")
+        parameters = target.get("EcsParameters")
+        if parameters is None:
+            continue
+        role = example.role(target["RoleArn"])
+        revision = parameters["TaskDefinitionArn"]
+        cluster = target["Arn"]
+        task = example.by_arn("AWS::ECS::TaskDefinition", revision)
+        assert task is not None, f"{example.name}: {revision} is not a task definition of it"
+        task_roles = [task.value("TaskRoleArn"), task.value("ExecutionRoleArn")]
+        region, account = cluster.split(":")[3], cluster.split(":")[4]
+        cluster_name = cluster.rsplit("/", 1)[-1]
+        resources = {
+            "ecs-cluster": [cluster],
+            "task-definition": [revision],
+            "task-roles": [r for r in task_roles if r],
+            "task": [f"arn:aws:ecs:{region}:{account}:task/{cluster_name}/0123456789abcdef"],
+        }
+        needs = SCHEDULE_ECS_TARGET_NEEDS
+        if parameters.get("PropagateTags") or parameters.get("EnableECSManagedTags"):
+            needs += SCHEDULE_TAGGED_TASK_NEEDS
+        queue_arn = (target.get("DeadLetterConfig") or {}).get("Arn")
+        if queue_arn is not None:
+            queue = example.by_arn("AWS::SQS::Queue", queue_arn)
+            assert queue is not None, f"{example.name}: {queue_arn} is not a queue of it"
+            resources["dead-letter-queue"] = [queue_arn]
+            key = queue.value("KmsMasterKeyId")
+            if key is not None:
+                resources["dead-letter-key"] = [key]
+            needs += SCHEDULE_DEAD_LETTER_NEEDS
+        why = f"schedule {schedule.value('Name')} (EventBridge Scheduler)"
+        found += _expand(role, needs, resources, why)
     return found

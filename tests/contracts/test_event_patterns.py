@@ -62,6 +62,25 @@ def _services(example: Example) -> list[Identifiers]:
     return [{"resources": [arn]} for arn in sorted(arns)]
 
 
+def _job_tasks(example: Example) -> list[Identifiers]:
+    """The tasks a schedule starts: in its cluster, in the group RunTask gives a task started
+    without one ("family:<family>", the sample's), with the schedule's task definition."""
+    found = []
+    for schedule in example.of_type("AWS::Scheduler::Schedule"):
+        target = schedule.value("Target")
+        revision = target["EcsParameters"]["TaskDefinitionArn"]
+        family = revision.split(":task-definition/", 1)[1].split(":", 1)[0]
+        found.append(
+            {
+                "detail.clusterArn": target["Arn"],
+                "detail.group": f"family:{family}",
+                "detail.taskDefinitionArn": revision,
+                "detail.containers.0.name": "app",
+            }
+        )
+    return found
+
+
 def _s3_source(example: Example) -> list[Identifiers]:
     found = []
     for _, action in example.actions():
@@ -92,6 +111,7 @@ IDENTIFIED_BY: dict[str, Callable[[Example], list[Identifiers]]] = {
     "codebuild-build-state": _projects,
     "codedeploy-deployment-state": _deployment_groups,
     "ecs-deployment-state": _services,
+    "ecs-task-state": _job_tasks,
     "s3-object-created": _s3_source,
     "codecommit-repository-state": _codecommit_source,
 }
@@ -99,9 +119,9 @@ IDENTIFIED_BY: dict[str, Callable[[Example], list[Identifiers]]] = {
 
 def _set(event: dict[str, Any], path: str, value: Any) -> None:
     *parents, last = path.split(".")
-    node = event
+    node: Any = event
     for key in parents:
-        node = node[key]
+        node = node[int(key)] if isinstance(node, list) else node[key]
     node[last] = value
 
 
@@ -131,9 +151,31 @@ def pattern_rules(example: Example) -> list[Located]:
     ]
 
 
+def as_eventbridge_reads(value: Any) -> Any:
+    """The event as EventBridge matches it: a field inside an array of objects
+    (detail.containers[].exitCode) is matched against that field of every element, as if the
+    array were one object holding a list per field. moto's matcher flattens objects only, so
+    the array is folded here first (the ECS Task State Change rules of jobs need it).
+    https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns-arrays.html"""
+    if isinstance(value, dict):
+        return {key: as_eventbridge_reads(item) for key, item in value.items()}
+    if isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
+        folded: dict[str, list[Any]] = {}
+        for item in value:
+            for key, field in as_eventbridge_reads(item).items():
+                folded.setdefault(key, []).extend(field if isinstance(field, list) else [field])
+        return folded
+    return value
+
+
+def matches(pattern: dict[str, Any], event: dict[str, Any]) -> bool:
+    loaded = EventPattern.load(json.dumps(pattern))
+    return bool(loaded.matches_event(as_eventbridge_reads(event)))
+
+
 def matching(rule: Located, events: Iterator[tuple[str, dict[str, Any]]]) -> list[str]:
-    pattern = EventPattern.load(json.dumps(rule.value("EventPattern")))
-    return [name for name, event in events if pattern.matches_event(event)]  # type: ignore[arg-type]
+    pattern = rule.value("EventPattern")
+    return [name for name, event in events if matches(pattern, event)]
 
 
 def test_every_sample_names_its_aws_source() -> None:

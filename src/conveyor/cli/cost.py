@@ -93,6 +93,16 @@ def cost(
             help="Load balancer capacity units per hour (traffic).",
         ),
     ] = 1.0,
+    job_run_minutes: Annotated[
+        float,
+        typer.Option(
+            "--job-run-minutes",
+            min=0.0,
+            max=MAX_BUILD_MINUTES,
+            metavar="MINUTES",
+            help="Minutes one run of a scheduled job (kind: job) lasts.",
+        ),
+    ] = 10.0,
     region: Annotated[
         str | None,
         typer.Option("--region", help="Price region.", show_default="the spec's region"),
@@ -142,6 +152,7 @@ def cost(
         ("--build-minutes", build_minutes),
         ("--image-mb", image_mb),
         ("--lcu", lcu),
+        ("--job-run-minutes", job_run_minutes),
     ):
         if value is not None and not math.isfinite(value):
             fail(f"{option} {value} is not a number of anything; give a finite value")
@@ -151,6 +162,7 @@ def cost(
         build_minutes=build_minutes,
         image_mb=image_mb,
         lcu_per_hour=lcu,
+        job_run_minutes=job_run_minutes,
         artifact_days=loaded.retention.artifact_days,
         images_kept=loaded.retention.images,
         log_days=loaded.retention.log_days,

@@ -142,6 +142,8 @@ def plan(
     for number, stage in enumerate(result.stages, 1):
         _print_stage(number, stage)
     console.print()
+    # A scheduled job serves nothing: its release is deployed, and its next run starts it.
+    jobs = {s.environment for s in result.services if s.runs_per_month is not None}
     # An environment has one to three stages (Approve-, Release-, then Deploy-<env>).
     for environment in dict.fromkeys(s.environment for s in result.stages if s.environment):
         serving = result.minutes_until_serving(environment)
@@ -151,8 +153,13 @@ def plan(
             if s.environment == environment
             for a in s.actions
         )
+        what = (
+            "'s next scheduled run starts the new version; deployed after"
+            if environment in jobs
+            else " serves the new version after"
+        )
         console.print(
-            f"{environment} serves the new version after ~{serving:.1f} min"
+            f"{environment}{what} ~{serving:.1f} min"
             + (" (plus approval wait)" if approved else "")
         )
     console.print(f"whole pipeline, bake and traffic shifts included: ~{result.minutes:.1f} min")

@@ -30,7 +30,9 @@ def describe(spec: Spec) -> str:
     envs = []
     for env in spec.environments:
         ecs, function = env.deploy.ecs, env.deploy.lambda_
-        if ecs is not None:
+        if ecs is not None and ecs.create is not None and ecs.create.kind == "job":
+            target = f"ecs job on {ecs.create.schedule}"
+        elif ecs is not None:
             target = f"ecs {ecs.strategy}" + (" (created)" if ecs.create is not None else "")
         else:
             assert function is not None

@@ -787,4 +787,11 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
         "ssm:PutParameter",
         "ssm:RemoveTagsFromResource",
     ),
+    "AWS::Scheduler::Schedule": (
+        "iam:PassRole",
+        "scheduler:CreateSchedule",
+        "scheduler:DeleteSchedule",
+        "scheduler:GetSchedule",
+        "scheduler:UpdateSchedule",
+    ),
 }

@@ -36,6 +36,7 @@ https://docs.aws.amazon.com/service-authorization/latest/reference/list_awslambd
 https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerservice.html
 https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html
 https://docs.aws.amazon.com/service-authorization/latest/reference/list_awselasticloadbalancingv2.html
+https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoneventbridgescheduler.html
 """
 
 from __future__ import annotations
@@ -51,13 +52,23 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_sns as sns
 
 from conveyor.constructs import acknowledgements, defaults
 
 # Calls of these services that act on one resource of the kinds a conveyor stack holds (the
 # resource type column of each action in the reference above is not empty).
-SCOPED_SERVICES = ("s3", "logs", "sns", "lambda", "ecs", "ec2", "elasticloadbalancing")
+SCOPED_SERVICES = (
+    "s3",
+    "logs",
+    "sns",
+    "lambda",
+    "ecs",
+    "ec2",
+    "elasticloadbalancing",
+    "scheduler",
+)
 
 # Per service, the calls that are NOT scoped: creates of a resource with a generated id (its
 # ARN is unknown until the call returns), reads, and calls without a resource type.
@@ -127,6 +138,9 @@ UNSCOPED: Mapping[str, frozenset[str]] = {
         }
     ),
     "elasticloadbalancing": frozenset(),
+    # Every schedule call names a schedule (schedule/{group}/{name}), its create too.
+    # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoneventbridgescheduler.html
+    "scheduler": frozenset(),
 }
 
 
@@ -288,6 +302,16 @@ def owned(stack: Stack) -> dict[str, Owned]:
     if _typed(stack, "AWS::ElasticLoadBalancingV2::TargetGroup"):
         # Target group names are generated (CloudFormation's, at most 32 characters).
         found["elasticloadbalancing"].tagged.add(arn("elasticloadbalancing", "targetgroup/*"))
+
+    for schedule in _typed(stack, "AWS::Scheduler::Schedule"):
+        name = _literal(schedule.name) if isinstance(schedule, scheduler.CfnSchedule) else None
+        in_group = (
+            _literal(schedule.group_name) if isinstance(schedule, scheduler.CfnSchedule) else None
+        )
+        # A schedule has no tags to condition on: an unnamed one is any schedule of the group.
+        found["scheduler"].named.add(
+            arn("scheduler", f"schedule/{in_group or 'default'}/{name or '*'}")
+        )
 
     if any(
         isinstance(child, CfnResource) and child.cfn_resource_type.startswith("AWS::EC2::")

@@ -46,6 +46,7 @@ from conveyor.constructs.lambda_target import (
     LambdaCanaryTarget,
 )
 from conveyor.constructs.naming import Naming
+from conveyor.constructs.scheduled_job import ScheduledJob
 from conveyor.constructs.stacks import AccountStack
 from conveyor.constructs.tagging import TagUnmanagedResources, apply_tags
 from conveyor.constructs.worker_service import (
@@ -142,12 +143,15 @@ class EnvironmentStack(AccountStack):
         self.function: LambdaCanaryTarget | None = None
         self.web: FargateWebService | None = None
         self.worker: WorkerService | None = None
+        self.job: ScheduledJob | None = None
         self.backend: FargateBackendService | None = None
         create = env.deploy.ecs.create if env.deploy.ecs is not None else None
         if env.deploy.lambda_ is not None:
             self._function(env)
         elif create is not None and create.kind == "worker":
             self._worker_service(env)
+        elif create is not None and create.kind == "job":
+            self._job(env)
         elif create is not None and create.kind == "backend":
             self._backend_service(env)
         elif create is not None:
@@ -363,6 +367,31 @@ class EnvironmentStack(AccountStack):
             platform=self._platform(),
         )
         CfnOutput(self, "ServiceName", value=self.backend.target.service_name)
+
+    def _job(self, env: Environment) -> None:
+        """A scheduled job (create.kind: job): the release's task definition, run by
+        EventBridge Scheduler; no service, no load balancer, no URL."""
+        ecs_deploy = env.deploy.ecs
+        assert ecs_deploy is not None
+        image, release = self._release_parameters()
+        self.job = ScheduledJob(
+            self,
+            "Job",
+            naming=self.naming,
+            env_name=env.name,
+            deploy=ecs_deploy,
+            key=self.key,
+            log_retention_days=self.spec.retention.log_days,
+            production=env.is_production,
+            repository=self._repository(),
+            image=image,
+            release=release,
+            platform=self._platform(),
+            alarm_topic=self._alarm_topic(),
+        )
+        target = self.job.target
+        CfnOutput(self, "ClusterName", value=target.cluster_name)
+        CfnOutput(self, "ScheduleName", value=target.schedule_name)
 
     def _web_service(self, env: Environment) -> None:
         ecs_deploy = env.deploy.ecs

@@ -64,6 +64,7 @@ class Usage:
     lcu_per_hour: float = 1.0  # load balancer capacity units; 1 is light traffic
     queue_messages_per_day: float = 10_000.0  # messages through each worker's queue
     nat_gb: float = 10.0  # data through each NAT gateway per month (image pulls, APIs)
+    job_run_minutes: float = 10.0  # how long one run of a scheduled job's task lasts
     kms_requests_per_execution: int = 200
     history_writes_per_execution: int = 30  # recorder writes: events x conditional updates
     lambda_invocations_per_execution: int = 20  # recorder, notifier, gate, validation
@@ -318,19 +319,25 @@ def estimate(plan: Plan, usage: Usage, prices: Prices, region: str) -> Estimate:
                 "LCU-hour",
                 price("alb", "lcu_hour"),
             )
-        vcpu = service.cpu / 1024 * service.tasks * HOURS_PER_MONTH
-        memory = service.memory_mib / 1024 * service.tasks * HOURS_PER_MONTH
+        # A service's tasks run all month; a scheduled job's task only while a run lasts
+        # (Fargate bills per second, one minute at least: https://aws.amazon.com/fargate/pricing/).
+        if service.runs_per_month is not None:
+            task_hours = service.runs_per_month * max(usage.job_run_minutes, 1) / 60
+            count = f"{service.runs_per_month:.0f} runs x {usage.job_run_minutes:g} min"
+        else:
+            task_hours = service.tasks * HOURS_PER_MONTH
+            count = str(service.tasks)
         add(
             "Fargate",
-            f"vCPU ({env}: {service.tasks} x {service.cpu / 1024:g} vCPU)",
-            vcpu,
+            f"vCPU ({env}: {count} x {service.cpu / 1024:g} vCPU)",
+            service.cpu / 1024 * task_hours,
             "vCPU-hour",
             price("fargate", "vcpu_hour"),
         )
         add(
             "Fargate",
-            f"memory ({env}: {service.tasks} x {service.memory_mib / 1024:g} GB)",
-            memory,
+            f"memory ({env}: {count} x {service.memory_mib / 1024:g} GB)",
+            service.memory_mib / 1024 * task_hours,
             "GB-hour",
             price("fargate", "gb_hour"),
         )
@@ -374,13 +381,21 @@ def estimate(plan: Plan, usage: Usage, prices: Prices, region: str) -> Estimate:
         addresses = (
             (2 if service.load_balancer else 0)
             + service.nat_gateways
-            + (service.tasks if service.public_tasks else 0)
+            + (service.tasks if service.public_tasks and service.runs_per_month is None else 0)
         )
         if addresses:
             add(
                 "VPC",
                 f"public IPv4 addresses ({env}: {addresses})",
                 addresses * HOURS_PER_MONTH,
+                "address-hour",
+                price("vpc", "public_ipv4_hour"),
+            )
+        if service.public_tasks and service.runs_per_month is not None:
+            add(
+                "VPC",
+                f"public IPv4 address of each run ({env})",
+                task_hours,
                 "address-hour",
                 price("vpc", "public_ipv4_hour"),
             )
@@ -430,6 +445,16 @@ def estimate(plan: Plan, usage: Usage, prices: Prices, region: str) -> Estimate:
             f"HTTPS for {', '.join(domains)}: public ACM certificates and Route 53 alias "
             "queries to a load balancer cost nothing; the hosted zone ($0.50 a month) is "
             "yours already and not counted."
+        )
+    jobs = [s for s in plan.services if s.runs_per_month is not None]
+    if jobs:
+        # https://aws.amazon.com/eventbridge/pricing/ (Scheduler: 14 million invocations a
+        # month free, then $1.00 per million)
+        job_runs = ", ".join(f"{s.environment} ~{s.runs_per_month:.0f}" for s in jobs)
+        notes.append(
+            f"Scheduled jobs run {job_runs} times a month, each {usage.job_run_minutes:g} min "
+            "(--job-run-minutes); EventBridge Scheduler's invocations are free up to 14 "
+            "million a month, then $1.00 per million: not counted."
         )
     if not plan.services:
         notes.append(

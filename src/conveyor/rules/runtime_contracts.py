@@ -265,6 +265,40 @@ PIPELINE_RULE_NEEDS: dict[str, tuple[Need, ...]] = {
     "DeploymentWindow": (),
 }
 
+# What EventBridge Scheduler does with a schedule's execution role when the target is ECS
+# RunTask: run the task definition (in the target cluster: ECS gives RunTask the ecs:cluster
+# key), pass the task's roles to ECS, tag the task it creates when the target propagates tags
+# (tag-on-create), and send a run it could not start to the dead-letter queue, encrypting the
+# message with the queue's key (an SQS producer of a KMS-encrypted queue needs
+# kms:GenerateDataKey and kms:Decrypt).
+_SCHEDULER_ECS = (
+    "https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-targets-templated.html"
+)
+_SCHEDULER_ROLE = (
+    "https://docs.aws.amazon.com/scheduler/latest/UserGuide/setting-up.html"
+    "#setting-up-execution-role"
+)
+_ECS_EVENTS_ROLE = "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/CWE_IAM_role.html"
+_SCHEDULER_DLQ = (
+    "https://docs.aws.amazon.com/scheduler/latest/UserGuide/configuring-schedule-dlq.html"
+)
+_SQS_KMS = (
+    "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/"
+    "sqs-key-management.html"
+)
+SCHEDULE_ECS_TARGET_NEEDS: tuple[Need, ...] = (
+    Need(("ecs:RunTask",), "task-definition", _SCHEDULER_ECS),
+    Need(("iam:PassRole",), "task-roles", _ECS_EVENTS_ROLE, _PASS_TASK_ROLES),
+)
+SCHEDULE_TAGGED_TASK_NEEDS: tuple[Need, ...] = (
+    Need(("ecs:TagResource",), "task", _ECS_EVENTS_ROLE, (("ecs:CreateAction", "RunTask"),)),
+)
+SCHEDULE_DEAD_LETTER_NEEDS: tuple[Need, ...] = (
+    Need(("sqs:SendMessage",), "dead-letter-queue", _SCHEDULER_DLQ),
+    Need(("kms:GenerateDataKey", "kms:Decrypt"), "dead-letter-key", _SQS_KMS),
+)
+SCHEDULER_TRUST = _SCHEDULER_ROLE
+
 _CODEBUILD_ROLE = (
     "https://docs.aws.amazon.com/codebuild/latest/userguide/setting-up-service-role.html"
 )

@@ -35,6 +35,7 @@ from conveyor.spec.refs import (
     name_suggests_secret,
     secret_in_url,
 )
+from conveyor.spec.schedule import SCHEDULE_EXAMPLES, schedule_problem, timezone_problem
 
 APP_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,22}[a-z0-9]$"
 # No trailing or doubled hyphen: names become parts of other names and construct ids.
@@ -863,6 +864,27 @@ KIND_REFUSES["worker"] = {
     "test_cidrs": "has no test listener (a worker rolls; blue/green needs a load balancer): "
     "remove test_cidrs",
 }
+# A scheduled job runs its task on its schedule until the task exits: nothing connects to it,
+# and ECS keeps no count of its tasks.
+_JOB_SERVES_NOTHING = "serves nothing (it runs on its schedule and exits)"
+KIND_REFUSES["job"] = {
+    "port": f"{_JOB_SERVES_NOTHING}, so it listens on no port: remove port",
+    "desired_count": "runs one task per scheduled run, not a count kept running: remove "
+    "desired_count",
+    "scaling": "runs one task per scheduled run; nothing scales: remove scaling (run it more "
+    "often with schedule:, or give it more cpu and memory)",
+    "health_check_path": f"{_JOB_SERVES_NOTHING} and has no load balancer: remove "
+    "health_check_path",
+    "health_command": "is judged by its exit code, and nothing waits for its health (no service "
+    "replaces an unhealthy run): remove health_command",
+    "public": f"{_JOB_SERVES_NOTHING} and has no load balancer: remove public",
+    "domain": f"{_JOB_SERVES_NOTHING}, so it needs no domain or certificate: remove domain",
+    "certificate_arn": f"{_JOB_SERVES_NOTHING}, so it needs no certificate: remove certificate_arn",
+    "plain_http": f"{_JOB_SERVES_NOTHING} over HTTP at all: remove plain_http",
+    "test_cidrs": f"{_JOB_SERVES_NOTHING} and has no test listener: remove test_cidrs",
+}
+# Keys only a scheduled job has.
+JOB_ONLY_KEYS = ("schedule", "timezone", "command")
 # A Cloud Map namespace conveyor's Service Connect settings name: its name, or its ARN.
 # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceConnectConfiguration.html
 NAMESPACE_PATTERN = (
@@ -929,9 +951,9 @@ class Connect(_Model):
 
 class CreateService(_Model):
     """conveyor creates a Fargate service: by default (kind: web) behind an Application Load
-    Balancer."""
+    Balancer; or a Fargate task that EventBridge Scheduler runs on a schedule (kind: job)."""
 
-    kind: Literal["web", "worker", "backend"] = Field(
+    kind: Literal["web", "worker", "backend", "job"] = Field(
         "web",
         description=(
             "What the service is. web: behind an Application Load Balancer (AWS Copilot's "
@@ -940,8 +962,36 @@ class CreateService(_Model):
             "backend: no load balancer, reachable by name through ECS Service Connect "
             "(connect:) by the services of its namespace; validated by its health_command "
             "(required) and the rolling deployment's circuit breaker (Copilot's Backend "
-            "Service)."
+            "Service). job: a task EventBridge Scheduler runs on schedule:, no service and no "
+            "load balancer (AWS Copilot's Scheduled Job)."
         ),
+    )
+    schedule: str | None = Field(
+        None,
+        description=(
+            "kind: job: when each run starts, as EventBridge Scheduler's cron(minutes hours "
+            "day-of-month month day-of-week year) or rate(<number> <unit>), in timezone."
+        ),
+        examples=list(SCHEDULE_EXAMPLES),
+    )
+    timezone: str | None = Field(
+        None,
+        max_length=50,
+        description=(
+            "kind: job: the IANA time zone the cron is read in (Europe/Berlin); default UTC. "
+            "Scheduler follows daylight saving time in it."
+        ),
+        examples=["Europe/Berlin"],
+    )
+    command: list[Annotated[str, Field(min_length=1)]] | None = Field(
+        None,
+        min_length=1,
+        description=(
+            "kind: job: what each run runs, instead of the image's command (CMD), e.g. "
+            "[python, -m, app.nightly]. A run ends when this command exits; a non-zero exit "
+            "code is a failed run."
+        ),
+        examples=[["python", "-m", "app.nightly"]],
     )
     connect: Connect | None = Field(
         None,
@@ -1108,6 +1158,34 @@ class CreateService(_Model):
                     "connect",
                     key,
                 )
+
+    @model_validator(mode="after")
+    def _job(self) -> CreateService:
+        """What only a scheduled job has (its schedule, time zone and command), and what it
+        needs: a schedule EventBridge Scheduler takes."""
+        if self.kind != "job":
+            for key in JOB_ONLY_KEYS:
+                if key in self.model_fields_set:
+                    raise KeyedValueError(
+                        f"{key} is a scheduled job's: write kind: job to run this task on a "
+                        f"schedule, or remove {key}",
+                        key,
+                    )
+            return self
+        if self.schedule is None:
+            raise KeyedValueError(
+                "a job (kind: job) needs schedule: cron(0 3 * * ? *) (03:00 every day) or "
+                "rate(1 hour)",
+                "kind",
+            )
+        problem = schedule_problem(self.schedule)
+        if problem is not None:
+            raise KeyedValueError(problem, "schedule")
+        if self.timezone is not None:
+            problem = timezone_problem(self.timezone, _known_timezones())
+            if problem is not None:
+                raise KeyedValueError(problem, "timezone")
+        return self
 
     @model_validator(mode="after")
     def _worker(self) -> CreateService:
@@ -1372,6 +1450,19 @@ class EcsDeploy(_TrafficShifting):
         examples=["app"],
     )
     timeout_minutes: int = Field(60, ge=5, le=60, description="Deploy action timeout.")
+
+    @model_validator(mode="after")
+    def _job_is_no_deployment(self) -> EcsDeploy:
+        """A job has no service to deploy: the stack update registers the release's task
+        definition revision and points the schedule at it; the next run starts the new image."""
+        if self.create is None or self.create.kind != "job" or self.strategy == "rolling":
+            return self
+        raise KeyedValueError(
+            f"a job (kind: job) has no service for {self.strategy} to shift traffic on: each "
+            "release's stack update gives the schedule the new task definition, and the next "
+            "run starts it; remove strategy",
+            "strategy",
+        )
 
     @model_validator(mode="after")
     def _worker_rolls(self) -> EcsDeploy:
@@ -1813,10 +1904,10 @@ def _known_timezones() -> set[str]:
 class EnvironmentJob(_Model):
     """Commands run in CodeBuild inside an environment's stage, from the source revision. The
     job gets CONVEYOR_ENVIRONMENT, APP_URL (when conveyor knows the environment's address),
-    CLUSTER_NAME and SERVICE_NAME or FUNCTION_NAME and FUNCTION_ALIAS, IMAGE_URI (a container
-    build) and COMMIT_ID (a git source) as environment variables. A failure fails the stage,
-    which rolls back. Its role may write its logs and reports and read the source; nothing
-    else."""
+    CLUSTER_NAME and SERVICE_NAME (a job: TASK_FAMILY) or FUNCTION_NAME and FUNCTION_ALIAS,
+    IMAGE_URI (a container build) and COMMIT_ID (a git source) as environment variables. A
+    failure fails the stage, which rolls back. Its role may write its logs and reports and read
+    the source; nothing else."""
 
     commands: list[PlainText] = Field(min_length=1, description="Shell commands, in order.")
     compute: ComputeSize = "small"
@@ -1909,7 +2000,8 @@ class Environment(_Model):
             return ("5xx", "unhealthy")
         # A worker's one alarm, on its dead-letter queue, tells its topic but is no bake's: it
         # stays in ALARM until the messages are redriven or deleted, and would roll back every
-        # later release, the fix included (worker_service.py).
+        # later release, the fix included (worker_service.py). So does a job's, on the runs
+        # the scheduler could not start (scheduled_job.py).
         return ()
 
     @property
@@ -1926,6 +2018,12 @@ class Environment(_Model):
     def user_alarms(self) -> list[str]:
         target = self.deploy.ecs or self.deploy.lambda_
         return list(target.alarms) if target is not None else []
+
+    @property
+    def is_job(self) -> bool:
+        """A scheduled job conveyor creates (create.kind: job)."""
+        ecs = self.deploy.ecs
+        return ecs is not None and ecs.create is not None and ecs.create.kind == "job"
 
     @property
     def is_worker(self) -> bool:
@@ -2100,6 +2198,21 @@ class Environment(_Model):
                 "internal (public: false), reachable from the VPC only: remove tests (validate: "
                 "checks the service from inside the VPC) or write public: true",
                 "tests",
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _job_is_not_called(self) -> Environment:
+        """A scheduled job answers no request: nothing for an HTTP check to call. What judges
+        a release of it is its runs' exit codes (the failure notices) and tests:."""
+        if not self.is_job:
+            return self
+        if self.validate_ is not None:
+            raise KeyedValueError(
+                "a job (kind: job) serves nothing for validate.http to call: remove validate "
+                "(each run's exit code is judged: a failed run notifies the environment's alarm "
+                "topic; tests: can run the job's code against the environment after the deploy)",
+                "validate",
             )
         return self
 
@@ -2732,6 +2845,11 @@ class Spec(_Model):
                     "later release, the fix included; the deployment's health check judges a "
                     "worker"
                     if env.is_worker
+                    else "a job's one alarm, on the runs the scheduler could not start (its "
+                    "dead-letter queue), stays in ALARM until the messages are deleted, so a "
+                    "bake on it would roll back every later release, the fix included; each "
+                    "run's exit code judges a job"
+                    if env.is_job
                     else "the bake watches the alarms conveyor creates in its stack (a service "
                     "it creates with deploy.ecs.create, or a Lambda function), and this "
                     "deploy creates none; the alarms named in alarms: gate its entry instead"

@@ -256,6 +256,22 @@ def _unchecked_releases(spec: Spec) -> list[Concern]:
             or env.checked_by_health_command
         ):
             continue
+        if env.is_job:
+            # Nothing in the stack update runs the job; its next scheduled run judges it.
+            if env.tests is None:
+                found.append(
+                    Concern(
+                        f"environments[{index}]",
+                        f"name: {env.name}",
+                        f"nothing runs a release of the {env.name} job before its next "
+                        "scheduled run, which judges it (a failed run notifies): add tests: "
+                        "with commands that run the new image against the environment (they "
+                        "get CLUSTER_NAME, TASK_FAMILY and IMAGE_URI)",
+                        blocks_deploy=False,
+                        check_rule="CV074",
+                    )
+                )
+            continue
         found.append(
             Concern(
                 f"environments[{index}]",

@@ -74,6 +74,7 @@ from conveyor.constructs.lambda_target import (
     CODE_VERSION_PARAMETER,
 )
 from conveyor.constructs.naming import Naming, camel
+from conveyor.constructs.scheduled_job import task_family
 from conveyor.plan import prepare_stage_names
 from conveyor.spec.models import Environment, EnvironmentJob, Spec
 
@@ -200,6 +201,22 @@ class EnvironmentParts:
         return ecs_deploy is not None and ecs_deploy.create is not None
 
     @property
+    def is_job(self) -> bool:
+        """A scheduled job (create.kind: job): a task definition and a schedule, no service."""
+        ecs_deploy = self.env.deploy.ecs
+        return (
+            ecs_deploy is not None
+            and ecs_deploy.create is not None
+            and (ecs_deploy.create.kind == "job")
+        )
+
+    @property
+    def has_service(self) -> bool:
+        """An ECS service the pipeline deploys to: one conveyor creates (not a job's task) or an
+        existing one."""
+        return (self.creates_service and not self.is_job) or self.existing is not None
+
+    @property
     def codedeploy_ecs(self) -> bool:
         return self.creates_service and self.strategy == "blue-green"
 
@@ -242,7 +259,7 @@ class EnvironmentParts:
 
     def url(self) -> str | None:
         """The environment's URL: its stack's output, read by the stage's deploy action (a
-        backend has none: no load balancer)."""
+        backend, a worker or a job has none: no load balancer)."""
         ecs_deploy = self.env.deploy.ecs
         if ecs_deploy is None or ecs_deploy.create is None or ecs_deploy.create.kind != "web":
             return None
@@ -253,7 +270,7 @@ class EnvironmentParts:
         own when the domain's DNS record is not conveyor's (it may not point at this load
         balancer yet when the first release is checked); the check then sends the domain as
         SNI and Host (Environment.validation)."""
-        if not self.creates_service:
+        if not self.creates_service or self.is_job:
             return None
         domain = self.env.domain
         if domain is not None and domain.hosted_zone_id is None:
@@ -494,7 +511,11 @@ class EnvironmentStage:
             found["FUNCTION_ALIAS"] = lambda_.alias if lambda_ is not None else ""
         else:
             found["CLUSTER_NAME"] = part.cluster_name
-            found["SERVICE_NAME"] = part.service_name
+            if part.is_job:
+                # The family whose latest revision the schedule runs (no service to name).
+                found["TASK_FAMILY"] = task_family(part.naming, part.name)
+            else:
+                found["SERVICE_NAME"] = part.service_name
             found["IMAGE_URI"] = "#{Build.IMAGE_URI}"
         if self.pipeline.commit_id is not None:
             found["COMMIT_ID"] = self.pipeline.commit_id
