@@ -85,10 +85,6 @@ ADDED_FAILURE_MODES = {
     "(a single ArtifactStore, or ArtifactStores without the action's region): CloudFormation "
     "cannot create or update the pipeline "
     "(https://docs.aws.amazon.com/codepipeline/latest/userguide/actions-create-cross-region.html).",
-    "FM131": "A stack deployed in another region than its pipeline's, handed a Lambda package "
-    "from a bucket in the pipeline's region: Lambda reads a function's code only from a bucket "
-    "in the function's region, so the release fails there "
-    "(https://docs.aws.amazon.com/lambda/latest/api/API_FunctionCode.html).",
     "FM127": "A service behind a load balancer whose tasks have public IP addresses (a NAT-free "
     "network) and whose security group admits the internet on the application port: every "
     "task answers the world directly, around the load balancer's TLS, rules and logs "
@@ -107,6 +103,10 @@ ADDED_FAILURE_MODES = {
     "no task, log or event behind, and the scheduler drops it after its retries; the job "
     "silently stops running "
     "(https://docs.aws.amazon.com/scheduler/latest/UserGuide/configuring-schedule-dlq.html).",
+    "FM131": "A stack deployed in another region than its pipeline's, handed a Lambda package "
+    "from a bucket in the pipeline's region: Lambda reads a function's code only from a bucket "
+    "in the function's region, so the release fails there "
+    "(https://docs.aws.amazon.com/lambda/latest/api/API_FunctionCode.html).",
 }
 
 # What a heuristic rule cannot see even though the failure mode is covered.
