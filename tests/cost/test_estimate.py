@@ -289,3 +289,35 @@ def test_another_region_adds_its_artifact_key_and_a_copy_of_the_images() -> None
     assert after.by_service()["ECR"] == pytest.approx(2 * before.by_service()["ECR"])
     (copy,) = [line for line in after.lines if line.item.endswith("kept in us-west-2")]
     assert copy.service == "ECR"
+
+
+def test_a_scheduled_job_pays_for_its_runs_only() -> None:
+    """kind: job: Fargate (and a public task's address) while a run lasts, runs a month times
+    --job-run-minutes; no load balancer, no task kept running; Scheduler's invocations noted."""
+    job = RunningService(
+        environment="staging",
+        cpu=512,
+        memory_mib=1024,
+        tasks=1,
+        load_balancer=False,
+        public_tasks=True,
+        runs_per_month=120.0,
+    )
+    base = payments_plan()
+    plan = replace(base, services=(job,))
+    result = estimate(plan, Usage(job_run_minutes=15.0), PRICES, "us-east-1")
+    hours = 120 * 15 / 60  # 30 task-hours a month
+    by_item = {line.item: line for line in result.lines}
+    vcpu = by_item["vCPU (staging: 120 runs x 15 min x 0.5 vCPU)"]
+    assert vcpu.quantity == pytest.approx(0.5 * hours)
+    memory = by_item["memory (staging: 120 runs x 15 min x 1 GB)"]
+    assert memory.quantity == pytest.approx(1.0 * hours)
+    address = by_item["public IPv4 address of each run (staging)"]
+    assert address.quantity == pytest.approx(hours)
+    assert not any(line.service == "Load balancer" for line in result.lines)
+    assert not any("NAT" in line.item for line in result.lines)
+    assert any("Scheduled jobs run staging ~120 times a month" in n for n in result.notes)
+    # A run shorter than Fargate's one-minute minimum is billed the minute.
+    short = estimate(plan, Usage(job_run_minutes=0.2), PRICES, "us-east-1")
+    (short_vcpu,) = [line for line in short.lines if line.item.startswith("vCPU (staging")]
+    assert short_vcpu.quantity == pytest.approx(0.5 * 120 / 60)

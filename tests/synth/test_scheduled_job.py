@@ -146,3 +146,19 @@ def _json(value: Any) -> list[dict[str, str]]:
 
     found: list[dict[str, str]] = json.loads(value) if isinstance(value, str) else value
     return found
+
+
+def test_the_history_records_a_job_s_releases_like_any_other(job: Synthesized) -> None:
+    """record_deployment maps each environment's Deploy stage to its environment: a job's
+    release is recorded when Deploy-<env> succeeds, as a service's is."""
+    import json
+
+    recorders = [
+        f["Properties"]["Environment"]["Variables"]
+        for f in job.resources("AWS::Lambda::Function").values()
+        if "record_deployment" in json.dumps(f["Properties"].get("Description", ""))
+        or "DEPLOYMENT_TABLE_NAME" in f["Properties"].get("Environment", {}).get("Variables", {})
+    ]
+    assert recorders
+    stages = json.loads(recorders[0]["STAGE_ENVIRONMENTS"])
+    assert stages["Deploy-staging"] == "staging" and stages["Deploy-prod"] == "prod"
