@@ -167,3 +167,13 @@ def test_the_cli_exits_2_without_a_traceback(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert f"{path}:10: environments[1].region: ap-south-1 is not the" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_scheduled_job_in_another_region_is_refused_at_the_key() -> None:
+    text = _created().replace(
+        "deploy: {ecs: {strategy: rolling, create: {port: 8080}}}",
+        'deploy: {ecs: {create: {kind: job, schedule: "cron(0 3 * * ? *)"}}}',
+    )
+    message = _error(text)
+    assert "environments[1].region: us-west-2 is not the pipeline's region" in message
+    assert "keep the job in the pipeline's region" in message

@@ -1946,8 +1946,9 @@ class Environment(_Model):
         description=(
             "AWS region to deploy into; defaults to the pipeline's region. Another region "
             "gets its own artifact store and copy of the image (a stack `conveyor deploy` "
-            "creates there): a service conveyor creates, strategy rolling or "
-            "native-blue-green, in the pipeline's account (docs/pipelines.md, 'Other regions')."
+            "creates there): a service conveyor creates (web, worker or backend), strategy "
+            "rolling or native-blue-green, in the pipeline's account (docs/pipelines.md, "
+            "'Other regions')."
         ),
         examples=["eu-west-1"],
     )
@@ -2749,8 +2750,9 @@ class Spec(_Model):
             if unsupported is not None:
                 raise KeyedValueError(
                     f"{env.region} is not the pipeline's region ({self.pipeline_region}), and "
-                    f"conveyor deploys there only a service it creates with strategy: rolling "
-                    f"or native-blue-green, in the pipeline's account; {unsupported}. Remove "
+                    f"conveyor deploys there only a service it creates (web, worker or backend) "
+                    f"with strategy: rolling or native-blue-green, in the pipeline's account; "
+                    f"{unsupported}. Remove "
                     f"region: (or write {self.pipeline_region}), or give {env.name!r} its own "
                     f"conveyor.yaml whose pipeline runs in {env.region} (region: "
                     f"{env.region} at its top)",
@@ -2785,6 +2787,11 @@ class Spec(_Model):
         assert ecs_deploy is not None
         if ecs_deploy.create is None:
             return "an existing service is deployed by a deploy role not generated there yet"
+        if ecs_deploy.create.kind == "job":
+            return (
+                "a scheduled job's runs are not watched there yet (its schedule's failures and "
+                "task events stay in that region); keep the job in the pipeline's region"
+            )
         if ecs_deploy.strategy == "blue-green":
             return (
                 "CodeDeploy blue/green acts through a deploy role not generated there yet; "
