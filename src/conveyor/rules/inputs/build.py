@@ -18,7 +18,7 @@ from conveyor.rules.inputs.mapping import (
 )
 from conveyor.rules.inputs.records import UNKNOWN, Record
 from conveyor.rules.inputs.terraform import TRAILING_KEY, module_instance
-from conveyor.rules.inputs.view import AFTER_APPLY, View, is_unknown, merged_tags
+from conveyor.rules.inputs.view import AFTER_APPLY, View, is_unknown
 from conveyor.rules.intrinsics import ref_target
 from conveyor.rules.template import Resource, Template, _Locator
 
@@ -56,6 +56,9 @@ def build(
     # Owner key -> properties a split resource may fill that names its owner through a local
     # value: known only to Terraform (``_through_local``).
     unknown_for: dict[str, set[str]] = defaultdict(set)
+    # Owners with a split resource that depends on something (most have none: one test per
+    # owner, not a generator over its children).
+    depending: set[str] = set()
     for rec in records:
         if rec.key in owners:
             continue
@@ -65,6 +68,8 @@ def build(
             owner = _through_local(rec, join, owners, unknown_for)
         if join is not None and owner is not None:
             joined[owner].append((rec, join))
+            if rec.depends_on:
+                depending.add(owner)
             lids[rec.key] = lids[owner]  # a reference to the child means its owner
         else:
             shown = rec.source or rec.type
@@ -82,7 +87,7 @@ def build(
         for prop in unknown_for.get(key, ()):
             props.setdefault(prop, {"Ref": f"{rec.name}.{prop}{AFTER_APPLY}"})
         body: dict[str, Any] = {"Type": cfn_type, "Properties": props}
-        if rec.depends_on or any(c.depends_on for c, _ in children):
+        if rec.depends_on or key in depending:
             depends = sorted(
                 {
                     lids[d]
@@ -314,10 +319,15 @@ def suppressions(rec: Record) -> list[dict[str, str]]:
 
 def _tag(rec: Record, key: str) -> Any:
     if not rec.native:
-        tags = merged_tags(rec.values)
-        if not isinstance(tags, dict):
-            tags = rec.values.get("tags")  # the merge is unknown until apply, the own tags not
-        return tags.get(key) if isinstance(tags, dict) else None
+        # The tag of ``merged_tags`` (the resource's own tags over the provider's default
+        # tags), or of the own tags when the merge is unknown until apply, without building
+        # the merged tags of every resource: the own tag if set, else the default tag.
+        values = rec.values
+        own = values.get("tags")
+        if isinstance(own, dict) and key in own:
+            return own[key]
+        merged = values.get("tags_all")
+        return merged.get(key) if isinstance(merged, dict) and merged else None
     tags = rec.values.get("Tags")
     if isinstance(tags, dict):
         return tags.get(key)

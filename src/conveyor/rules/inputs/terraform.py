@@ -141,13 +141,21 @@ def read(data: dict[str, Any], *, name: str) -> tuple[list[Record], dict[str, li
             "planned_values",
             "missing: a plan lists what it will create under planned_values.root_module",
         )
+    # The addresses are gathered once for the three questions below (a set built three times
+    # was a fiftieth of reading the 1,000-resource benchmark plan).
+    addresses = [resource["address"] for resource in raw]
+    planned = set(addresses)
+    repeated = len(planned) != len(addresses)
     if created:
-        _check_planned(created, raw, reader)
+        _check_planned(created, planned, reader)
     if "deferred_changes" in data:
-        raw += _deferred(data, {r["address"] for r in raw}, unknowns, reader)
-    for resource in raw:
-        reader.add_instance(resource["address"])
-    if len({resource["address"] for resource in raw}) != len(raw):
+        # A deferred resource is never one of planned_values, and each is deferred once.
+        deferred = _deferred(data, planned, unknowns, reader)
+        raw += deferred
+        addresses += [resource["address"] for resource in deferred]
+    for address in addresses:
+        reader.add_instance(address)
+    if repeated:
         _repeated_address(raw, values_key, reader)
     records = [_record(resource, unknowns, reader) for resource in raw]
     return records, _outputs(reader)
@@ -306,16 +314,12 @@ def _bad_mode(mode: Any, where: str, reader: _Reader) -> None:
     raise reader.fail(where, f'must be "managed" or "data", not {_kind(mode)} {mode!r}'[:200])
 
 
-def _check_planned(created: dict[str, int], raw: list[dict[str, Any]], reader: _Reader) -> None:
+def _check_planned(created: dict[str, int], planned: set[str], reader: _Reader) -> None:
     """Every managed resource a change leaves in place (``change.after`` an object) is in
-    ``planned_values`` too: Terraform writes both from the same plan. One that is missing
-    there would go unchecked while the plan passes."""
-    if len(raw) >= len(created):
-        planned = {resource["address"] for resource in raw}
-        if planned.issuperset(created):
-            return
-    else:
-        planned = {resource["address"] for resource in raw}
+    ``planned_values`` (whose addresses ``planned`` holds) too: Terraform writes both from the
+    same plan. One that is missing there would go unchecked while the plan passes."""
+    if planned.issuperset(created):
+        return
     address, index = min(
         ((a, i) for a, i in created.items() if a not in planned), key=lambda item: item[1]
     )
