@@ -146,6 +146,10 @@ PARTLY_VISIBLE = {
     "another stack is not visible. On Terraform plans and Pulumi exports it reads queues, event "
     "source mappings, IAM policies and metric alarms (not pipes, SNS subscriptions' redrive "
     "policies or metric math).",
+    "FM130": "CV126 judges the dead-letter queue of the schedule (or scheduled rule) that "
+    "starts an ECS task; whether a run that started and then failed is told (a rule on ECS "
+    "Task State Change, which conveyor's jobs have) and whether an alarm watches the queue "
+    "(CV125's ground) are not its findings.",
 }
 
 
