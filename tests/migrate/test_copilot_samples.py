@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from conveyor.migrate.copilot import Migration, Options, migrate_service, supported_kinds
+from conveyor.migrate.copilot import Migration, Options, migrate_service
 from conveyor.migrate.render import render
 from conveyor.migrate.workspace import read_workspace
 from conveyor.spec.loader import parse_spec
@@ -35,18 +35,8 @@ BACKENDS = [
 ]
 WORKERS = [("webapp", "dogworker")]
 JOBS = [("webapp", "cuteness-aggregator"), ("jobs", "job")]
-KINDS = (("backend", BACKENDS), ("worker", WORKERS), ("job", JOBS))
-# A Copilot type migrates once deploy.ecs.create has its kind (other helpers add them).
-for kind, services in KINDS:
-    if kind in supported_kinds():
-        MIGRATED += services
+MIGRATED += BACKENDS + WORKERS + JOBS
 NOT_CARRIED = {
-    **{
-        service: f"kind: {kind} is not available yet"
-        for kind, services in KINDS
-        if kind not in supported_kinds()
-        for service in services
-    },
     ("webapp", "frontend-rd"): "not App Runner",
     ("webapp", "static"): "not static sites",
 }
@@ -228,12 +218,12 @@ def synthesized_migrations(tmp_path_factory: pytest.TempPathFactory) -> dict[str
     from conveyor.synth import synthesize
 
     templates: dict[str, dict[str, Any]] = {}
-    synthesized = [("webapp", "fe"), ("domain", "frontend"), ("webapp", "dogworker")]
-    # One service of each further kind, once the spec has it.
-    synthesized += [
-        s
-        for kind, s in (("backend", ("webapp", "backend")), ("job", ("jobs", "job")))
-        if kind in supported_kinds()
+    synthesized = [
+        ("webapp", "fe"),
+        ("domain", "frontend"),
+        ("webapp", "dogworker"),
+        ("webapp", "backend"),
+        ("jobs", "job"),
     ]
     for workspace, service in synthesized:
         spec = parse_spec(render(migrated(workspace, service, connection=CONNECTION)))
@@ -276,20 +266,14 @@ def test_migrated_specs_synthesize(synthesized_migrations: dict[str, dict[str, A
         for c in task["Properties"]["ContainerDefinitions"]
     ]
     assert "nginx" in containers
-    if "backend" in supported_kinds():
-        services = _resources(
-            synthesized_migrations, "webapp/webapp-backend-prod", "AWS::ECS::Service"
-        )
-        (backend,) = services
-        assert (
-            backend["Properties"]["ServiceConnectConfiguration"]["Services"][0]["DiscoveryName"]
-            == "backend"
-        )
-    if "job" in supported_kinds():
-        schedules = _resources(synthesized_migrations, "jobs/", "AWS::Scheduler::Schedule")
-        assert [s["Properties"]["ScheduleExpression"] for s in schedules] == [
-            "cron(0 12 ? * MON *)"
-        ]
+    services = _resources(synthesized_migrations, "webapp/webapp-backend-prod", "AWS::ECS::Service")
+    (backend,) = services
+    assert (
+        backend["Properties"]["ServiceConnectConfiguration"]["Services"][0]["DiscoveryName"]
+        == "backend"
+    )
+    schedules = _resources(synthesized_migrations, "jobs/", "AWS::Scheduler::Schedule")
+    assert [s["Properties"]["ScheduleExpression"] for s in schedules] == ["cron(0 12 ? * MON *)"]
     queues = _resources(synthesized_migrations, "webapp/webapp-dogworker-prod", "AWS::SQS::Queue")
     assert len(queues) == 2  # the queue and its dead-letter queue
     records = _resources(synthesized_migrations, "domain/", "AWS::Route53::RecordSet")
@@ -363,7 +347,6 @@ def test_the_worker_service() -> None:
     )
 
 
-@pytest.mark.skipif("job" not in supported_kinds(), reason="kind: job is not in the spec yet")
 def test_the_scheduled_jobs() -> None:
     """Copilot's standard cron becomes Scheduler's; an unpinned sidecar image, retries and the
     timeout are reported."""
@@ -385,9 +368,6 @@ def test_the_scheduled_jobs() -> None:
         assert any(n.startswith(expected) for n in found), (expected, found)
 
 
-@pytest.mark.skipif(
-    "backend" not in supported_kinds(), reason="kind: backend is not in the spec yet"
-)
 def test_the_backend_services() -> None:
     """A backend's Service Connect name is its service name; Copilot's internal load
     balancer's health check becomes a curl health command (on its own port); without any

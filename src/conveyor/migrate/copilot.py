@@ -20,7 +20,7 @@ import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import Any, get_args
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -44,17 +44,6 @@ WEB = "Load Balanced Web Service"
 BACKEND = "Backend Service"
 # Copilot's workload types and the deploy.ecs.create kind each becomes.
 KINDS = {WEB: "web", BACKEND: "backend", "Worker Service": "worker", "Scheduled Job": "job"}
-# Copilot's workload types conveyor has no kind for yet, and why. Backend, worker and job
-# kinds are being added to deploy.ecs.create (issue 15); until they are there, a service of
-# those types is reported, not half-migrated into a web service it never was.
-NOT_YET = {
-    "Backend Service": "a service without a load balancer, reached through Service Connect: "
-    "conveyor's deploy.ecs.create makes web services only (kind: backend is not available yet)",
-    "Worker Service": "a service that consumes an SQS queue: conveyor's deploy.ecs.create makes "
-    "web services only (kind: worker is not available yet)",
-    "Scheduled Job": "a task run on a schedule: conveyor's deploy.ecs.create makes web services "
-    "only (kind: job is not available yet)",
-}
 NO_EQUIVALENT = {
     "Request-Driven Web Service": "an AWS App Runner service: conveyor deploys to ECS Fargate "
     "and Lambda, not App Runner. Write it as a Load Balanced Web Service first (same image, "
@@ -361,10 +350,9 @@ def migrate_service(workspace: Workspace, name: str, options: Options) -> Migrat
             "`copilot svc init` gave it)",
         )
         return Migration(name, str(kind), None, list(notes.values()), [], sources)
-    if KINDS.get(kind) not in supported_kinds():
-        reason = NOT_YET.get(kind) or NO_EQUIVALENT.get(kind)
-        message = reason or f"unknown workload type {kind!r}: conveyor knows " + ", ".join(
-            repr(k) for k in KINDS
+    if kind not in KINDS:
+        message = NO_EQUIVALENT.get(kind) or (
+            f"unknown workload type {kind!r}: conveyor knows " + ", ".join(repr(k) for k in KINDS)
         )
         notes[(manifest.file, "type")] = manifest.note("type", f"not carried over: {message}")
         return Migration(name, kind, None, list(notes.values()), [], sources)
@@ -389,11 +377,6 @@ def app_name(application: str, service: str) -> tuple[str, str]:
         f"app: {cleaned}, made from the service's name {service!r} (an app name is lowercase "
         "letters, digits and '-', 2-24 characters)"
     )
-
-
-def supported_kinds() -> set[str]:
-    """The kinds deploy.ecs.create accepts: a Copilot type is migrated once its kind exists."""
-    return set(get_args(CreateService.model_fields["kind"].annotation))
 
 
 class _Service:
@@ -1009,7 +992,7 @@ class _Service:
             for name, manifest in self.workspace.services.items()
             if manifest.data.get("type") == BACKEND
         ]
-        if "backend" not in supported_kinds() or len(backends) != 1:
+        if len(backends) != 1:
             return  # reported with network.connect's reason
         backend = app_name(self.workspace.application, backends[0])[0]
         create["connect"] = {"namespace": f"{backend}-{self.env_name}"}
