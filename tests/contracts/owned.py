@@ -60,6 +60,12 @@ def _arns(located: Located) -> tuple[str, list[str]]:
         ]
     if kind == "AWS::ElasticLoadBalancingV2::TargetGroup":
         return "elasticloadbalancing", [f"{elb}:targetgroup/{located.lid[:20]}/73e2d6bc24d8a067"]
+    if kind == "AWS::Scheduler::Schedule":
+        # A schedule's ARN names its group (default unless given) and its name.
+        group = name("GroupName") or "default"
+        return "scheduler", [
+            f"arn:aws:scheduler:{region}:{account}:schedule/{group}/{name('Name')}"
+        ]
     if kind in _EC2:
         return "ec2", [f"arn:aws:ec2:{region}:{account}:{_EC2[kind]}/{_EC2[kind]}-0a1b2c3d"]
     return "", []
