@@ -158,3 +158,19 @@ def test_the_documented_payments_network_saving_is_what_cost_prints(tmp_path: Pa
         data = json.loads(runner.invoke(app, ["cost", str(spec), "--format", "json"]).stdout)
         row = next(line for line in page.splitlines() if line.startswith(f"| {label}"))
         assert row.endswith(f"| {data['services']['VPC']:.2f} | {data['total_monthly']:.2f} |"), row
+
+
+def test_a_scheduled_job_costs_its_runs_and_the_run_length_is_an_option() -> None:
+    job = ROOT / "examples" / "scheduled-job.yaml"
+
+    def fargate(*args: str) -> float:
+        result = runner.invoke(app, ["cost", str(job), "--format", "json", *args])
+        assert result.exit_code == 0, result.output
+        services: dict[str, float] = json.loads(result.stdout)["services"]
+        assert "Load balancer" not in services
+        return services["Fargate"]
+
+    # Twice as long a run, twice the Fargate bill (runs a month x minutes).
+    assert fargate("--job-run-minutes", "20") == pytest.approx(2 * fargate(), abs=0.02)
+    bad = runner.invoke(app, ["cost", str(job), "--job-run-minutes", "-1"])
+    assert bad.exit_code == 2
