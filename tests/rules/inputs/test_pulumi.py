@@ -377,3 +377,29 @@ def test_inputs_that_are_one_secret_read_as_nothing() -> None:
     result = check_text(text, name="stack.json")
     assert not result.errors
     assert ("CV012", "t") in findings(result)
+
+
+@pytest.mark.parametrize("make", [export, preview])
+def test_a_schedule_starting_an_ecs_task_without_a_dead_letter_queue(make: Any) -> None:
+    """CV126 on Pulumi AWS Classic (bridged from aws_scheduler_schedule): camelCase inputs."""
+    target = {
+        "arn": "arn:aws:ecs:eu-west-1:111122223333:cluster/jobs",
+        "roleArn": "arn:aws:iam::111122223333:role/scheduler",
+        "ecsParameters": {
+            "taskDefinitionArn": "arn:aws:ecs:eu-west-1:111122223333:task-definition/report:3"
+        },
+    }
+    schedule = state(
+        "aws:scheduler/schedule:Schedule",
+        "report",
+        {"name": "report", "scheduleExpression": "rate(1 day)", "target": target},
+    )
+    result = check_text(make(schedule), name="stack.json")
+    assert ("CV126", "report") in findings(result)
+    kept = {**target, "deadLetterConfig": {"arn": "arn:aws:sqs:eu-west-1:111122223333:dlq"}}
+    fixed = state(
+        "aws:scheduler/schedule:Schedule",
+        "report",
+        {"name": "report", "scheduleExpression": "rate(1 day)", "target": kept},
+    )
+    assert "CV126" not in {rule for rule, _ in findings(check_text(make(fixed), name="s.json"))}
