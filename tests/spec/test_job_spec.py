@@ -210,3 +210,10 @@ def test_plan_shows_a_job_without_a_load_balancer() -> None:
     (deploy,) = [a for s in planned.stages for a in s.actions if a.name == "Deploy"]
     assert "Fargate task on EventBridge Scheduler cron(0 3 * * ? *) (staging)" in deploy.uses
     assert not any("ALB" in use for use in deploy.uses)
+
+
+def test_validate_says_a_public_production_job_admits_nothing() -> None:
+    loaded = parse_spec(spec("          placement: public", name="prod"))
+    (concern,) = [c for c in concerns(loaded) if c.path.endswith(".placement")]
+    assert "(a job's admits nothing)" in concern.message
+    assert "load balancer" not in concern.message

@@ -211,6 +211,8 @@ def _public_tasks_in_production(spec: Spec) -> list[Concern]:
                 + (
                     "(a worker's admits nothing)"
                     if env.is_worker
+                    else "(a job's admits nothing)"
+                    if env.is_job
                     else "(conveyor admits the load balancer alone)"
                 )
                 + "; write placement: private to keep "
