@@ -142,6 +142,24 @@ def created_backends(draw: st.DrawFn) -> dict[str, Any]:
 
 
 @st.composite
+def created_jobs(draw: st.DrawFn) -> dict[str, Any]:
+    """kind: job: a schedule (cron or rate, maybe a time zone), maybe a command; no port, no
+    load balancer keys, no task count."""
+    cpu = draw(st.sampled_from(sorted(FARGATE_MEMORY)))
+    return {
+        "kind": "job",
+        "schedule": draw(
+            st.sampled_from(["cron(0 3 * * ? *)", "rate(6 hours)", "cron(0/15 8-18 ? * MON-FRI *)"])
+        ),
+        "cpu": cpu,
+        "memory": draw(st.sampled_from(FARGATE_MEMORY[cpu])),
+        **_maybe(draw, "timezone", st.sampled_from(["Europe/Berlin", "UTC"])),
+        **_maybe(draw, "command", st.just(["python", "-m", "app.nightly"])),
+        **_maybe(draw, "placement", st.sampled_from(["private", "public"])),
+    }
+
+
+@st.composite
 def ecs_deploys(draw: st.DrawFn) -> dict[str, Any]:
     strategy = draw(st.sampled_from(["rolling", "blue-green", "native-blue-green"]))
     deploy: dict[str, Any] = {"strategy": strategy}
@@ -151,6 +169,8 @@ def ecs_deploys(draw: st.DrawFn) -> dict[str, Any]:
         return {**deploy, "create": draw(workers())}
     if strategy == "rolling" and draw(st.booleans()):
         return {**deploy, "create": draw(created_backends())}
+    if strategy == "rolling" and draw(st.integers(0, 3)) == 0:
+        return {**deploy, "create": draw(created_jobs())}
     deploy["create"] = draw(created_services())
     if strategy != "rolling":
         deploy["traffic"] = draw(st.sampled_from(SHIFTS))
@@ -193,6 +213,8 @@ def environments(draw: st.DrawFn, kind: str) -> list[dict[str, Any]]:
         creates = kind == "ecs" and "create" in deploy["ecs"]
         if creates and deploy["ecs"]["create"].get("kind") in ("worker", "backend"):
             pass  # nothing calls them over HTTP: the health command judges the deployment
+        elif creates and deploy["ecs"]["create"].get("kind") == "job":
+            pass  # a job serves nothing: its runs' exit codes judge it
         elif creates and draw(st.booleans()):
             env["validate"] = {"http": {"path": "/health"}}
         elif draw(st.booleans()):
