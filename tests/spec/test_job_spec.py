@@ -217,3 +217,12 @@ def test_validate_says_a_public_production_job_admits_nothing() -> None:
     (concern,) = [c for c in concerns(loaded) if c.path.endswith(".placement")]
     assert "(a job's admits nothing)" in concern.message
     assert "load balancer" not in concern.message
+
+
+@pytest.mark.parametrize("key", ["timeout_minutes: 60", "timeout: 1h"])
+def test_a_run_time_limit_is_refused_with_what_bounds_a_run(key: str) -> None:
+    message = refusal(spec(f"          {key}"))
+    name = key.split(":", 1)[0]
+    assert message.startswith(f"conveyor.yaml:13: environments[0].deploy.ecs.create.{name}:")
+    assert "ECS has no time limit for a task" in message
+    assert "command: [timeout, '3600'" in message

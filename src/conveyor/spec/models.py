@@ -1159,6 +1159,25 @@ class CreateService(_Model):
                     key,
                 )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_task_timeout(cls, data: Any) -> Any:
+        """ECS stops a task only when its essential container exits or someone stops it: a
+        RunTask has no time limit to set, so conveyor offers none (AWS Copilot's job timeout was
+        its own Step Functions state machine around the task).
+        https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html"""
+        if isinstance(data, dict) and data.get("kind") == "job":
+            for key in ("timeout", "timeout_minutes"):
+                if key in data:
+                    raise KeyedValueError(
+                        "ECS has no time limit for a task: a run lasts until its command exits; "
+                        "bound it in the command instead, e.g. command: [timeout, '3600', "
+                        "python, -m, app.nightly] (a run stopped so exits non-zero and "
+                        f"notifies); remove {key}",
+                        key,
+                    )
+        return data
+
     @model_validator(mode="after")
     def _job(self) -> CreateService:
         """What only a scheduled job has (its schedule, time zone and command), and what it
