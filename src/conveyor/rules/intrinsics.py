@@ -46,6 +46,12 @@ UNKNOWN = Unknown()
 ABSENT = object()
 
 
+# Tuples, not unions: ``str | int`` in an isinstance test builds a new union object at every
+# call, and these tests run for most values a rule reads.
+_SCALAR_TYPES = (str, int, float, bool)
+_NUMBER_TYPES = (int, float)
+
+
 def intrinsic_name(value: Any) -> str | None:
     if isinstance(value, dict) and len(value) == 1:
         (key,) = value
@@ -168,7 +174,7 @@ def definitely_not_true(value: Any, params: dict[str, dict[str, Any]]) -> bool:
 
 def is_literal(value: Any) -> bool:
     """A hard-coded value: a plain scalar, or a Sub/Join made only of literal parts."""
-    if isinstance(value, str | int | float | bool):
+    if isinstance(value, _SCALAR_TYPES):
         return True
     name = intrinsic_name(value)
     if name == "Fn::Sub":
@@ -196,7 +202,7 @@ def render(value: Any, depth: int = 0) -> str | None:
         return value
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int | float):
+    if isinstance(value, _NUMBER_TYPES):
         return str(value)
     name = intrinsic_name(value)
     if name is None:
