@@ -47,11 +47,6 @@ def namespace_name(naming: Naming, env_name: str) -> str:
     return naming.name(env_name)
 
 
-def connect_logs(logs: ecs_task.ServiceTask) -> ecs.LogDriver:
-    """The Service Connect proxy logs to the service's log group under connect/."""
-    return ecs.LogDriver.aws_logs(stream_prefix="connect", log_group=logs.logs)
-
-
 class FargateBackendService(Construct):
     """VPC (or an existing one), cluster, a Service Connect namespace (or an existing one), and
     a Fargate service published in it by name, deployed by rolling updates with the circuit
@@ -161,7 +156,7 @@ class FargateBackendService(Construct):
                         port=settings.port,
                     )
                 ],
-                log_driver=connect_logs(parts),
+                log_driver=ecs_task.service_connect_logs(parts),
             ),
         )
         ecs_task.autoscaling(service, settings, None)

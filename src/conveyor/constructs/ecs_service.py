@@ -730,7 +730,7 @@ def _connect_client(settings: CreateService, parts: ecs_task.ServiceTask) -> dic
     return {
         "service_connect_configuration": ecs.ServiceConnectProps(
             namespace=settings.connect.namespace,
-            log_driver=ecs.LogDriver.aws_logs(stream_prefix="connect", log_group=parts.logs),
+            log_driver=ecs_task.service_connect_logs(parts),
         )
     }
 

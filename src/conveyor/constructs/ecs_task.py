@@ -328,6 +328,13 @@ def health_check_definition(command: list[str] | None) -> dict[str, Any]:
     }
 
 
+def service_connect_logs(task: ServiceTask) -> ecs.LogDriver:
+    """The Service Connect proxy ECS adds to each task logs to the service's log group under
+    connect/, beside the service's own container.
+    https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceConnectConfiguration.html"""
+    return ecs.LogDriver.aws_logs(stream_prefix="connect", log_group=task.logs)
+
+
 def add_sidecar(
     scope: Construct,
     task: ecs.FargateTaskDefinition,
