@@ -70,7 +70,13 @@ def test_gates_read_existing_alarms_and_bakes_the_ones_the_environment_stack_cre
             assert entry | bake == set()
             continue
         assert entry == set(env.user_alarms), env.name
-        assert bake == (created if env.bake_minutes else set()), env.name
+        # A dead-letter queue's alarm (a worker's, a job's) is created but no bake's: it stays
+        # in ALARM until its messages are redriven, and would roll back every later release
+        # (Environment.alarm_kinds).
+        bakeable = {name for name in created if "-dlq-" not in name}
+        if env.is_worker or env.is_job:
+            assert created - bakeable, (env.name, created)
+        assert bake == (bakeable if env.bake_minutes else set()), env.name
 
 
 def test_the_pipeline_role_reads_exactly_the_alarms_its_rules_name(

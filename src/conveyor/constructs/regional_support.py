@@ -92,7 +92,9 @@ class RegionalSupport:
         self.stack = ConveyorStack(
             app_scope(pipeline),
             regional_stack_name(naming, region),
-            env=CdkEnvironment(account=spec.account, region=region),
+            # No account: every ARN here names it by AWS::AccountId (test_runtime_defects.py),
+            # and `conveyor bootstrap` reads spec.account itself.
+            env=CdkEnvironment(region=region),
             description=(
                 f"conveyor {spec.app}: the pipeline's artifact store and image repository in "
                 f"{region}, for {', '.join(env.name for env in environments)}; deployed by "
