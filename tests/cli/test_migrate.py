@@ -223,6 +223,36 @@ def test_a_manifest_link_out_of_the_workspace_is_refused(tmp_path: Path) -> None
     assert "a link that leads out of the workspace" in result.output
 
 
+@pytest.mark.parametrize("linked", [".workspace", "pipeline.yml"])
+def test_a_workspace_file_linked_out_of_the_workspace_is_refused(
+    tmp_path: Path, linked: str
+) -> None:
+    # The summary and the legacy pipeline manifest are read like the service manifests: a
+    # link that leads out of the workspace is refused, not read.
+    outside = tmp_path / "outside.yml"
+    outside.write_text("application: elsewhere\nname: p\nsource: [unclosed\n")
+    root = workspace(tmp_path / "repo")
+    target = root / "copilot" / linked
+    target.unlink(missing_ok=True)
+    target.symlink_to(outside)
+    result = runner.invoke(app, ["migrate", "copilot", str(root)])
+    assert result.exit_code == 2, result.output
+    assert f"copilot/{linked}: a link that leads out of the workspace" in result.output
+    assert "unclosed" not in result.output and "elsewhere" not in result.output
+
+
+def test_an_empty_output_folder_exits_2_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Path('') is '.': an empty -o (an unset variable in a script) would write into the
+    # current directory.
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["migrate", "copilot", str(FIXTURES / "domain"), "-o", ""])
+    assert result.exit_code == 2, result.output
+    assert "-o '' (an empty path) names no folder" in result.output
+    assert not list(tmp_path.glob("*.conveyor.yaml"))
+
+
 def test_codecommit_and_a_fargate_size_copilot_allowed_conveyor_does_not(tmp_path: Path) -> None:
     root = workspace(
         tmp_path, WEB + "cpu: 256\nmemory: 4096\ncount: {range: 1-4, memory_percentage: 80}\n"
@@ -314,3 +344,19 @@ def test_bitbucket_server_is_reported(tmp_path: Path) -> None:
         "copilot/pipelines/main/manifest.yml:6: source.properties.repository: git.acme.internal "
         "is not Bitbucket Cloud" in result.output
     )
+
+
+def test_a_backend_whose_name_service_connect_refuses_is_called_by_the_app_name(
+    tmp_path: Path,
+) -> None:
+    # A service folder named outside Service Connect's alphabet: the backend is published under
+    # the app's name, and the inferred note says that is what clients call.
+    manifest = "name: Rates\ntype: Backend Service\nimage:\n  build: Dockerfile\n  port: 8080\n"
+    result = runner.invoke(app, ["migrate", "copilot", str(workspace(tmp_path, manifest, "Rates"))])
+    assert result.exit_code == 0, result.output
+    (tmp_path / "conveyor.yaml").write_text(result.stdout)
+    spec = load_spec(tmp_path / "conveyor.yaml")
+    create = spec.environments[0].deploy.ecs.create  # type: ignore[union-attr]
+    assert create is not None and create.connect is None  # so the app's name is published
+    assert f"clients call http://{spec.app}:<port>" in " ".join(result.stdout.split())
+    assert "clients keep calling http://Rates" not in result.stdout

@@ -31,7 +31,7 @@ def migrate(
         ),
     ],
     output: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--output",
             "-o",
@@ -111,6 +111,13 @@ def migrate(
         fail(f"--email {email!r} is not an email address; write e.g. oncall@example.com")
     if owner is not None and not owner.strip():
         fail("--owner '' names no team; write e.g. --owner team-payments")
+    if output == "":
+        # Path('') is '.': an empty -o (an unset variable in a script) would write into the
+        # current directory.
+        fail(
+            "-o '' (an empty path) names no folder; name one, e.g. -o deploy/, or leave -o out "
+            "to write one service to standard output"
+        )
     try:
         workspace = read_workspace(directory)
     except MigrateError as exc:
@@ -143,11 +150,12 @@ def migrate(
         sys.stdout.write(_rendered(written[0], "conveyor.yaml"))
         return
     instead = "pass -o another folder"
-    if output.exists() and not output.is_dir():
+    folder = Path(output)
+    if folder.exists() and not folder.is_dir():
         fail(
             f"-o {output}: is a file; name a folder (created if missing) for SERVICE.conveyor.yaml"
         )
-    targets = [(m, output / f"{m.service}.conveyor.yaml") for m in written]
+    targets = [(m, folder / f"{m.service}.conveyor.yaml") for m in written]
     for _, target in targets:
         refuse_to_clobber(target, force=force, instead=instead)
     texts = [(target, _rendered(migration, str(target))) for migration, target in targets]

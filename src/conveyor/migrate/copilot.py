@@ -820,21 +820,23 @@ class _Service:
         connect = reader.get("network.connect")
         alias = connect.get("alias") if isinstance(connect, dict) else None
         name = alias if isinstance(alias, str) else self.name
+        app = app_name(self.workspace.application, self.name)[0]
         if re.fullmatch(r"[a-z0-9_][a-z0-9_-]{0,63}", name):
             create["connect"] = {"name": name}
             reader.use("network.connect")
+            calls = f"clients keep calling http://{name}:<port>"
         else:
+            # Without connect.name the backend is published under the app's name.
             reader.drop(
                 "network.connect",
                 f"{name!r} is not a Service Connect name conveyor takes (lowercase letters, "
                 "digits, '_', '-'): clients call the app's name",
             )
+            calls = f"clients call http://{app}:<port> (not http://{name}:<port>)"
         self._infer_once(
             "connect: the backend gets a Service Connect namespace of its own "
-            f"({app_name(self.workspace.application, self.name)[0]}-<environment>); Copilot's "
-            "services shared the "
-            "environment's. Web services that call it join that namespace (create.connect."
-            "namespace); clients keep calling http://" + name + ":<port>"
+            f"({app}-<environment>); Copilot's services shared the environment's. Web "
+            "services that call it join that namespace (create.connect.namespace); " + calls
         )
         scaling = create.get("scaling")
         if isinstance(scaling, dict) and scaling.pop("requests_per_target", None) is not None:

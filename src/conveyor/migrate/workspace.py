@@ -75,6 +75,7 @@ def read_workspace(directory: Path) -> Workspace:
     ]
     legacy = copilot / "pipeline.yml"
     if legacy.is_file():
+        _refuse_links_out(legacy, root)
         pipelines.append(read_manifest(legacy, _shown(legacy, root)))
     if not services:
         raise MigrateError(
@@ -101,6 +102,7 @@ def _application(copilot: Path, root: Path, notes: list[Note]) -> str:
             Note(shown, None, "", f"missing; the application is named after the folder, {name!r}")
         )
         return name
+    _refuse_links_out(summary, root)
     manifest = read_manifest(summary, shown)
     application = manifest.data.get("application")
     if not isinstance(application, str) or not application:
@@ -117,7 +119,7 @@ def _manifests(folder: Path, root: Path, skip: tuple[str, ...] = ()) -> list[tup
     if not folder.is_dir():
         return []
     found: list[tuple[str, Path]] = []
-    resolved_root = root.resolve()
+    resolved_root = root.resolve()  # once, not per entry
     for count, entry in enumerate(sorted(folder.iterdir())):
         if count >= MAX_WORKLOADS:
             raise MigrateError(
@@ -127,10 +129,17 @@ def _manifests(folder: Path, root: Path, skip: tuple[str, ...] = ()) -> list[tup
         manifest = entry / MANIFEST
         if entry.name in skip or entry.name.startswith(".") or not manifest.is_file():
             continue
-        if not manifest.resolve().is_relative_to(resolved_root):
-            raise MigrateError(
-                f"{_shown(manifest, root)}: a link that leads out of the workspace; "
-                "conveyor migrate reads only files inside it"
-            )
+        _refuse_links_out(manifest, root, resolved_root)
         found.append((entry.name, manifest))
     return found
+
+
+def _refuse_links_out(path: Path, root: Path, resolved_root: Path | None = None) -> None:
+    """MigrateError when `path` is (or passes through) a link that leads out of the workspace:
+    conveyor migrate reads only the workspace's own files, whatever it was handed."""
+    inside = resolved_root or root.resolve()
+    if not path.resolve().is_relative_to(inside):
+        raise MigrateError(
+            f"{_shown(path, root)}: a link that leads out of the workspace; "
+            "conveyor migrate reads only files inside it"
+        )
