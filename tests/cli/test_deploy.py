@@ -303,6 +303,41 @@ def test_bootstrap_prepares_each_region_of_the_pipeline_account(fake: Fake) -> N
     )
 
 
+def test_bootstrap_without_an_account_names_each_region_for_the_credentials_account(
+    fake: Fake, tmp_path: Path
+) -> None:
+    """Given no environment, the CDK CLI asks for one (or a cdk.json app), so conveyor names each
+    region, with the CDK's `unknown-account`: the account of the credentials."""
+    source = (ROOT / "examples" / "multi-region.yaml").read_text()
+    spec = tmp_path / "conveyor.yaml"
+    spec.write_text(source.replace('account: "123456789012"\n', ""))
+    result = runner.invoke(app, ["bootstrap", str(spec)])
+    assert result.exit_code == 0, result.output
+    assert fake.commands[0][3:] == [
+        "bootstrap",
+        "aws://unknown-account/eu-west-1",
+        "aws://unknown-account/us-east-1",
+    ]
+    assert "names no account" in result.output and "names no region" not in result.output
+
+
+def test_bootstrap_without_account_or_region_leaves_both_to_the_credentials(
+    fake: Fake, tmp_path: Path
+) -> None:
+    spec = tmp_path / "conveyor.yaml"
+    spec.write_text(
+        "app: api\nowner: team-api\n"
+        "source: {s3: {key: api/source.zip}}\n"
+        "build: {docker: {}}\n"
+        "environments:\n"
+        "  - {name: staging, deploy: {ecs: {cluster: api-staging, service: api}}}\n"
+        "notifications: {email: [team-api@acme.io]}\n"
+    )
+    result = runner.invoke(app, ["bootstrap", str(spec), "--print"])
+    assert result.exit_code == 0, result.output
+    assert "aws-cdk@2.1148.1 bootstrap aws://unknown-account/unknown-region" in result.output
+
+
 def test_bootstrap_of_another_account_trusts_the_pipeline_account(fake: Fake) -> None:
     result = runner.invoke(app, ["bootstrap", MULTI_ACCOUNT, "--account", "222222222222"])
     assert result.exit_code == 0, result.output

@@ -347,7 +347,7 @@ def bootstrap(
 
       conveyor bootstrap conveyor.yaml --account 222222222222 --print
     """
-    from conveyor.deploy.cdk_cli import Tools, bootstrap_argv, run
+    from conveyor.deploy.cdk_cli import UNKNOWN_ACCOUNT, UNKNOWN_REGION, Tools, bootstrap_argv, run
 
     loaded = load_or_exit(spec)
     trust = None
@@ -364,18 +364,32 @@ def bootstrap(
             )
         target, trust = account, loaded.account
     region = loaded.pipeline_region
-    environment = f"aws://{target}/{region}" if target and region else None
+    # Always an environment: outside a CDK app (a cdk.json) the CDK CLI bootstraps only the
+    # environments it is given ("provide the environment to bootstrap as a command line
+    # argument", https://docs.aws.amazon.com/cdk/v2/guide/bootstrapping-env.html) and refuses a
+    # bare `cdk bootstrap`. What conveyor.yaml leaves out is the CDK's `unknown-account` /
+    # `unknown-region`, which it resolves to the credentials' account and region
+    # (aws-cdk-cli: SdkProvider.resolveEnvironment).
+    environment = f"aws://{target or UNKNOWN_ACCOUNT}/{region or UNKNOWN_REGION}"
     # The pipeline's account also holds a stack in each other region of its environments
     # (their artifact store and image repository), which the CDK deploys there.
     also = (
-        [f"aws://{target}/{other}" for other in loaded.other_regions]
-        if environment is not None and account is None
+        [f"aws://{target or UNKNOWN_ACCOUNT}/{other}" for other in loaded.other_regions]
+        if account is None
         else []
     )
-    if environment is None:
+    missing = {
+        what: instead
+        for what, value, instead in (
+            ("account", target, "the account of your credentials"),
+            ("region", region, "the region of your profile (or AWS_REGION)"),
+        )
+        if not value
+    }
+    if missing:
         console.print(
-            "conveyor.yaml names no account and region for the pipeline: the CDK bootstraps the "
-            "account of your credentials, in their region (AWS_REGION or the profile's)",
+            f"conveyor.yaml names no {' and no '.join(missing)} for the pipeline: the CDK "
+            f"bootstraps {environment} in {' and '.join(missing.values())}",
             soft_wrap=True,
             markup=False,
         )
@@ -392,5 +406,5 @@ def bootstrap(
             f"[bold red]error:[/] the AWS CDK CLI's bootstrap exited with {code}", soft_wrap=True
         )
         raise typer.Exit(code)
-    done = ", ".join([environment, *also]) if environment else "the account of your credentials"
+    done = ", ".join([environment, *also])
     console.print(f"[green]✓[/] bootstrapped {done}")

@@ -21,6 +21,10 @@ from typing import Literal
 # `npx --yes aws-cdk@<this> ls --app <conveyor synth output>`.
 CDK_CLI_VERSION = "2.1148.1"
 CDK_PACKAGE = f"aws-cdk@{CDK_CLI_VERSION}"
+# What an environment `aws://ACCOUNT/REGION` leaves to the credentials: the CDK CLI resolves these
+# to their account and region (aws-cdk-cli, @aws-cdk/cloud-assembly-api environment.ts).
+UNKNOWN_ACCOUNT = "unknown-account"
+UNKNOWN_REGION = "unknown-region"
 Verb = Literal["deploy", "diff", "destroy"]
 ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
 RequireApproval = Literal["broadening", "any-change", "never"]
