@@ -100,3 +100,94 @@ def test_what_the_template_does_not_prove_is_not_judged(
     tmp_path: Path, region: Any, stores: list[Any] | None, overrides: Any
 ) -> None:
     assert _messages(tmp_path, region=region, overrides=overrides, stores=stores) == []
+
+
+# --- an approval that sends the approver to read that stack without its region ---------------
+
+NOTICE = (
+    "Deploy shop to prod? Read `aws cloudformation describe-change-set --stack-name shop-prod "
+    "--change-set-name release`"
+)
+
+
+def _approval_messages(
+    tmp_path: Path, *, region: Any, notice: Any, stack: str = "shop-prod"
+) -> list[str]:
+    change_set: dict[str, Any] = {
+        "Name": "ChangeSet",
+        "ActionTypeId": {
+            "Category": "Deploy",
+            "Owner": "AWS",
+            "Provider": "CloudFormation",
+            "Version": "1",
+        },
+        "Configuration": {
+            "ActionMode": "CHANGE_SET_REPLACE",
+            "StackName": stack,
+            "ChangeSetName": "release",
+        },
+        "RunOrder": 1,
+    }
+    if region is not None:
+        change_set["Region"] = region
+    approve = {
+        "Name": "Approve",
+        "ActionTypeId": {
+            "Category": "Approval",
+            "Owner": "AWS",
+            "Provider": "Manual",
+            "Version": "1",
+        },
+        "Configuration": {"CustomData": notice},
+        "RunOrder": 2,
+    }
+    template = {
+        "Parameters": {"RegionUsWest2": {"Type": "String", "Default": "us-west-2"}},
+        "Resources": {
+            "Pipeline": {
+                "Type": "AWS::CodePipeline::Pipeline",
+                "Properties": {
+                    "RoleArn": "arn:aws:iam::111111111111:role/p",
+                    "ArtifactStores": BY_PARAMETER,
+                    "Stages": [{"Name": "Approve-prod", "Actions": [change_set, approve]}],
+                },
+            }
+        },
+    }
+    path = tmp_path / "pipeline.json"
+    path.write_text(json.dumps(template, indent=1))
+    result = check_paths([path])
+    assert result.errors == []
+    return [f.message for f in result.findings if f.rule == "CV127"]
+
+
+def test_an_approval_reading_a_stack_of_another_region_without_it_is_found(
+    tmp_path: Path,
+) -> None:
+    (message,) = _approval_messages(tmp_path, region=PARAMETER_REGION, notice=NOTICE)
+    assert "approval 'Approve' (stage 'Approve-prod')" in message
+    assert "stack shop-prod" in message and "without --region" in message
+
+
+@pytest.mark.parametrize(
+    ("region", "notice", "stack"),
+    [
+        # The command names the region (as conveyor writes it: the region parameter).
+        (
+            PARAMETER_REGION,
+            {"Fn::Join": ["", [NOTICE[:-1] + " --region ", PARAMETER_REGION, "`"]]},
+            "shop-prod",
+        ),
+        # The stack is deployed in the pipeline's own region.
+        (None, NOTICE, "shop-prod"),
+        # The notice reads another stack (a name that only starts like it).
+        (PARAMETER_REGION, NOTICE, "shop-pro"),
+        # No AWS CLI command: a console link or prose carries its own region.
+        (PARAMETER_REGION, "Deploy shop to prod? See stack shop-prod.", "shop-prod"),
+    ],
+    ids=["with-region", "own-region", "other-stack", "no-command"],
+)
+def test_an_approval_with_the_region_or_about_the_own_region_is_not_judged(
+    tmp_path: Path, region: Any, notice: Any, stack: str
+) -> None:
+    assert _approval_messages(tmp_path, region=region, notice=notice, stack=stack) == []

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from conveyor.constructs.naming import Naming
+from conveyor.rules.intrinsics import render
 from tests.synth.conftest import EXAMPLES, ROOT, Synthesized
 
 # What lives in an environment's stack, never in the pipeline's.
@@ -151,7 +152,9 @@ def test_production_sees_the_change_set_before_approving(
         assert name == f"conveyor-{env.name}-#{{codepipeline.PipelineExecutionId}}"
         resolved = name.replace("#{codepipeline.PipelineExecutionId}", str(uuid.UUID(int=0)))
         assert re.fullmatch(r"[a-zA-Z][-a-zA-Z0-9]*", resolved) and len(resolved) <= 128
-        notice = approve["Configuration"]["CustomData"]
+        # In another region the notice names it (a Join with the region parameter).
+        notice = render(approve["Configuration"]["CustomData"])
+        assert notice is not None
         stack = change_set["Configuration"]["StackName"]
         assert f"aws cloudformation describe-change-set --stack-name {stack}" in notice
         assert f"--change-set-name {name}" in notice

@@ -126,6 +126,22 @@ def test_the_environments_actions_and_bake_run_in_its_region(example: Synthesize
     assert "atlas-cloudformation-prod" in _text(change_set["Configuration"]["RoleArn"])
 
 
+def test_the_approval_notice_reads_the_change_set_in_its_region(example: Synthesized) -> None:
+    """The change set the approver is told to read lives in production's region; the AWS CLI
+    (and the console) look in the caller's region unless told, where the stack is not."""
+    parameter = _region_parameter(example)
+    stages = {s["Name"]: s for s in example.pipeline()["Properties"]["Stages"]}
+    (approve,) = [a for a in stages["Approve-prod"]["Actions"] if a["Name"] == "Approve"]
+    notice = approve["Configuration"]["CustomData"]
+    assert notice["Fn::Join"][0] == ""
+    parts = notice["Fn::Join"][1]
+    text = "".join(p if isinstance(p, str) else "<" + p["Ref"] + ">" for p in parts)
+    change_set = "conveyor-prod-#{codepipeline.PipelineExecutionId}"
+    assert f"--change-set-name {change_set} --region <{parameter}>`" in text
+    assert f"CloudFormation console in <{parameter}>" in text
+    assert len(text) < 1000  # an action configuration value's limit
+
+
 def test_the_build_pushes_to_the_region_and_may_nowhere_else(example: Synthesized) -> None:
     _, project = example.build_project()
     variables = {

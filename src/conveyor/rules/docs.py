@@ -106,7 +106,9 @@ ADDED_FAILURE_MODES = {
     "FM131": "A stack deployed in another region than its pipeline's, handed a Lambda package "
     "from a bucket in the pipeline's region: Lambda reads a function's code only from a bucket "
     "in the function's region, so the release fails there "
-    "(https://docs.aws.amazon.com/lambda/latest/api/API_FunctionCode.html).",
+    "(https://docs.aws.amazon.com/lambda/latest/api/API_FunctionCode.html); or its approval "
+    "tells the approver to read its change set with an AWS CLI command without --region, which "
+    "looks in the approver's own region.",
 }
 
 # What a heuristic rule cannot see even though the failure mode is covered.
@@ -446,7 +448,11 @@ PRECISION: dict[str, str] = {
     "declares ArtifactStores or a cross-region action). Its fixtures cover a us-west-2 "
     "CloudFormation action handed the pipeline template's package bucket as CodeBucket (bad), "
     "and the same action handed the bucket of its region by name (good); conveyor's own "
-    "pipelines pass (a Lambda environment in another region is refused by its spec).",
+    "pipelines pass (a Lambda environment in another region is refused by its spec). The "
+    "approval check (review of issue 10) has its own fixtures: a notice reading a us-west-2 "
+    "stack by `--stack-name` without `--region` (bad), and with it, about the own region, "
+    "another stack, or with no CLI command (good); it found the pre-fix multi-region "
+    "example's Approve-prod notice.",
     "CV116": "New in issue 11: no finding on the corpus (none of its pipelines has a "
     "pull-request trigger). Its fixtures cover a pull-request pipeline with an ECS deploy (bad) "
     "and a build-only pull-request pipeline beside a push pipeline that deploys (good); on "

@@ -677,11 +677,18 @@ class EnvironmentStage:
     def _approval_notice(self, stack_name: str, change_set: str) -> str:
         spec = self.pipeline.spec
         commit = " (commit #{Source.CommitId})" if spec.source.s3 is None else ""
+        # In another region the change set is there, and the AWS CLI and the console look in
+        # the caller's own region unless told (a command line option overrides "any
+        # corresponding profile setting, or environment variable setting",
+        # https://docs.aws.amazon.com/cli/latest/userguide/cli-configure-options.html).
+        region = self.part.region
+        flag = f" --region {region}" if region else ""
+        console = f"CloudFormation console in {region}" if region else "CloudFormation console"
         # This execution's own change set (change_set_name), never a later one's.
         return (
             f"Deploy {spec.app} to {self.part.name}{commit}? This execution's change set: "
             f"`aws cloudformation describe-change-set --stack-name {stack_name} "
-            f"--change-set-name {change_set}` (or CloudFormation console > Stacks > "
+            f"--change-set-name {change_set}{flag}` (or {console} > Stacks > "
             f"{stack_name} > Change sets). Approving deploys its template and parameters in "
             f"{stage_name(self.part.name)}."
         )

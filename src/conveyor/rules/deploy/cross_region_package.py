@@ -17,6 +17,14 @@ different entry for the action's region: two entries never name one region), who
 literal or another stack (its region is not in the template), a bucket passed under another
 name (it may hold what a stack reads across regions, such as configuration), and an image:
 a task may pull from another region's registry.
+
+Also judged: a manual approval whose notice (``CustomData``) tells the approver to read a
+stack that a CloudFormation action deploys in another region with an ``aws cloudformation``
+command (``--stack-name`` that stack) and no ``--region``. The AWS CLI calls the region of the
+caller's profile or ``AWS_REGION`` unless ``--region`` overrides it
+(https://docs.aws.amazon.com/cli/latest/userguide/cli-configure-options.html); approvers of a
+pipeline work in its region, where that stack and its change sets are not, so the approver
+reads "does not exist" (or an unrelated stack of that name) and approves blind.
 """
 
 from __future__ import annotations
@@ -28,7 +36,7 @@ from collections.abc import Iterator
 from conveyor.rules.engine import Context
 from conveyor.rules.intrinsics import as_list, get, render
 from conveyor.rules.model import Hit, Rule, Severity
-from conveyor.rules.pipelines import actions
+from conveyor.rules.pipelines import Action, actions
 from conveyor.rules.template import Resource
 
 # The pipeline's own region as a template writes it (Ref or Fn::Sub of the pseudo parameter).
@@ -63,15 +71,56 @@ def _overrides(value: object) -> dict[str, str]:
     return {str(k): v for k, v in parsed.items() if isinstance(v, str)}
 
 
+def _elsewhere(action: Action, regions: set[str]) -> str | None:
+    """The rendered region of a CloudFormation action that runs in another region."""
+    if action.provider != "CloudFormation":
+        return None
+    region = render(action.data.get("Region"))
+    if region is None or region == _OWN or region not in regions:
+        return None
+    return region
+
+
+def _approvals_without_region(res: Resource, regions: set[str]) -> Iterator[Hit]:
+    """Approval notices naming a stack deployed in another region, without its region."""
+    stacks: dict[str, str] = {}
+    for action in actions(res):
+        region = _elsewhere(action, regions)
+        stack = render(action.configuration.get("StackName"))
+        if region is not None and stack is not None:
+            stacks.setdefault(stack, region)
+    if not stacks:
+        return
+    for action in actions(res):
+        if action.category != "Approval":
+            continue
+        notice = render(action.configuration.get("CustomData"))
+        if notice is None or "aws cloudformation" not in notice or "--region" in notice:
+            continue
+        for stack, region in sorted(stacks.items()):
+            if not re.search(rf"--stack-name\s+{re.escape(stack)}(?![A-Za-z0-9-])", notice):
+                continue
+            shown = region if "${" not in region else f"the region {region} names"
+            yield Hit(
+                res.logical_id,
+                f"{action.path}.Configuration.CustomData",
+                f"approval {action.name!r} (stage {action.stage!r}) tells the approver to read "
+                f"stack {stack} with an aws cloudformation command without --region, but the "
+                f"stack is deployed in {shown}: the CLI looks in the approver's own region, "
+                "where the stack and its change sets are not. Add --region to the command",
+                key="approval-region",
+            )
+            break
+
+
 def check(res: Resource, ctx: Context) -> Iterator[Hit]:
     regions = _store_regions(res)
     if regions is None:
         return
+    yield from _approvals_without_region(res, regions)
     for action in actions(res):
-        if action.provider != "CloudFormation":
-            continue
-        region = render(action.data.get("Region"))
-        if region is None or region == _OWN or region not in regions:
+        region = _elsewhere(action, regions)
+        if region is None:
             continue
         overrides = _overrides(action.configuration.get("ParameterOverrides"))
         for name, value in sorted(overrides.items()):
@@ -97,20 +146,26 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
 
 RULE = Rule(
     id="CV127",
-    title="Deploy in another region handed a package from the pipeline's region",
+    title="Deploy in another region handed a package (or an approval command) of the "
+    "pipeline's region",
     severity=Severity.HIGH,
     resource_types=("AWS::CodePipeline::Pipeline",),
     failure_modes=("FM131",),
     why="Issue 10: a Lambda environment in another region deploys a package the build put in "
     "the pipeline's region; Lambda creates a function only from a bucket in its own region, so "
-    "the release fails there after earlier environments took it.",
+    "the release fails there after earlier environments took it. Review of issue 10: "
+    "production's approval notice in another region told the approver to read its change set "
+    "with a command that looks in the pipeline's region.",
     fix_cloudformation="Copy the package (a CodeBuild step, or S3 replication) to a bucket in "
     "the action's region and pass that bucket in ParameterOverrides, named by its "
-    "deterministic name, not a Ref to this template's bucket.",
+    "deterministic name, not a Ref to this template's bucket. In an approval's CustomData, "
+    "write --region with the action's region in the command that reads its stack.",
     fix_cdk="A stack in the action's region holding a bucket with a deterministic name; the "
     "build or a copy step writes the package there; pass its name, not bucket.bucket_name of "
-    "the pipeline stack's bucket.",
+    "the pipeline stack's bucket. Write the action's region into the approval's "
+    "additional_information command.",
     fix_conveyor="Nothing to write: conveyor refuses a Lambda environment in another region "
-    "(environments[].region) until it writes a package store there.",
+    "(environments[].region) until it writes a package store there, and names the region in "
+    "the approval's command.",
     check=check,
 )
