@@ -185,6 +185,7 @@ def test_diff_shows_the_pipeline_then_each_environment_never_all(fake: Fake) -> 
     assert result.exit_code == 0, result.output
     assert [c[3:] for c in fake.commands] == [
         ["diff", "--app", "cdk.out", "--exclusively", "api-pipeline", "--fail"],
+        ["diff", "--app", "cdk.out", "--exclusively", "api-prod-account", "--fail"],
         ["diff", "--app", "cdk.out", "--exclusively", "api-staging", "--fail"],
     ]
     assert not [c for c in fake.commands if "--all" in c]
@@ -195,12 +196,25 @@ def test_diff_shows_the_pipeline_then_each_environment_never_all(fake: Fake) -> 
     )
 
 
+def test_diff_shows_what_only_conveyor_deploy_changes(fake: Fake) -> None:
+    """Review of issue 10: another account's one-time stack and another region's support stack
+    (an environment's CloudFormation role there) change only by `conveyor deploy`, never by
+    the pipeline's UpdatePipeline: diff shows them, so a difference says to deploy first."""
+    fake.exit_codes = [0, 1, 0]
+    result = runner.invoke(app, ["diff", EXAMPLE, "--fail"])
+    assert result.exit_code == 1
+    assert "== stacks only conveyor deploy updates: api-prod-account ==" in result.output
+    assert "differences in: stacks only conveyor deploy updates" in result.output
+    assert "run `conveyor deploy` before the pipeline's next release" in result.output
+
+
 def test_diff_with_fail_names_the_sections_that_differ(fake: Fake) -> None:
-    fake.exit_codes = [0, 1]
+    fake.exit_codes = [0, 0, 1]
     result = runner.invoke(app, ["diff", EXAMPLE, "--fail"])
     assert result.exit_code == 1
     assert "differences in: environment staging" in result.output
-    assert len(fake.commands) == 2  # every section is shown, not just the first difference
+    assert "conveyor deploy` before" not in result.output
+    assert len(fake.commands) == 3  # every section is shown, not just the first difference
 
 
 def test_diff_passes_on_a_cdk_error(fake: Fake) -> None:
@@ -399,6 +413,9 @@ def test_diff_runs_the_cdk_cli_once_per_section_at_the_subprocess_boundary(
     assert result.exit_code == 1
     assert [argv[3:] for argv in calls] == [
         ["diff", "--app", "cdk.out", "--exclusively", "api-pipeline", "--fail"],
+        ["diff", "--app", "cdk.out", "--exclusively", "api-prod-account", "--fail"],
         ["diff", "--app", "cdk.out", "--exclusively", "api-staging", "--fail"],
     ]
-    assert "differences in: environment staging" in result.output
+    assert "differences in: stacks only conveyor deploy updates, environment staging" in (
+        result.output
+    )

@@ -44,6 +44,10 @@ SkipCredentialsOption = Annotated[
 ]
 
 
+# The diff section of the stacks `conveyor deploy` updates beside the pipeline's own.
+BY_HAND = "stacks only conveyor deploy updates"
+
+
 class Approval(StrEnum):
     broadening = "broadening"
     any_change = "any-change"
@@ -212,7 +216,9 @@ def diff(
     """Show what the next release changes: the pipeline stack, then each environment's stack.
 
     One section per stack (AWS CDK CLI diff against what is deployed): the pipeline updates
-    its own stack first (UpdatePipeline), then deploys each environment in order.
+    its own stack first (UpdatePipeline), then deploys each environment in order. Stacks only
+    `conveyor deploy` updates (another account's or another region's) have a section after the
+    pipeline's.
 
     Examples:
 
@@ -226,6 +232,12 @@ def diff(
     pipeline = assembly.pipeline_stack()
     environments = assembly.environment_stacks(pipeline)
     sections = [("pipeline", [pipeline])]
+    # Another account's one-time stack and another region's support stack (the CloudFormation
+    # role of an environment there): only `conveyor deploy` updates them, never UpdatePipeline,
+    # so what the next release needs of them shows here or nowhere.
+    by_hand = [stack for stack in assembly.deployed_by_hand(pipeline) if stack != pipeline]
+    if by_hand:
+        sections.append((BY_HAND, by_hand))
     for env in loaded.environments:
         if env.name in environments:
             sections.append((f"environment {env.name}", environments[env.name]))
@@ -253,6 +265,13 @@ def diff(
     if worst == 1 and fail_on_difference:
         changed = [title for (title, _), code in zip(sections, codes, strict=True) if code]
         errors.print(f"differences in: {', '.join(changed)}", soft_wrap=True, markup=False)
+        if BY_HAND in changed:
+            errors.print(
+                f"{', '.join(by_hand)}: run `conveyor deploy` before the pipeline's next release "
+                "(the pipeline does not update these stacks)",
+                soft_wrap=True,
+                markup=False,
+            )
         raise typer.Exit(1)
     if worst != 0:
         errors.print(
