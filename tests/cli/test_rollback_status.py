@@ -405,3 +405,49 @@ def test_status_shows_a_lambda_release_by_its_package_version(code: str, shown: 
 
     found = EnvironmentStatus(name="staging", stage="Deploy-staging", stack="s", code=code)
     assert _short_release(found) == shown
+
+
+def test_status_reads_an_environment_in_another_region_there(
+    stubs: Stubs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """multi-region's prod lives in us-east-1, its pipeline in eu-west-1: its stack is read
+    with a client of us-east-1 (in eu-west-1 CloudFormation says it does not exist)."""
+    regions: list[str | None] = []
+
+    def client(connection: aws.Connection, service: str) -> Any:
+        if service == "cloudformation":
+            regions.append(connection.region)
+        return stubs.client(service)
+
+    monkeypatch.setattr(aws.Connection, "client", client)
+    atlas = "atlas-pipeline"
+    stubs.pipeline.add_response(
+        "get_pipeline_state",
+        {"pipelineName": atlas, "pipelineVersion": 1, "stageStates": []},
+        {"name": atlas},
+    )
+    stubs.pipeline.add_response(
+        "list_pipeline_executions",
+        {"pipelineExecutionSummaries": []},
+        {"pipelineName": atlas, "maxResults": 5},
+    )
+    for name in ("atlas-staging", "atlas-prod"):
+        stubs.stacks.add_response(
+            "describe_stacks",
+            {
+                "Stacks": [
+                    {
+                        "StackName": name,
+                        "StackStatus": "UPDATE_COMPLETE",
+                        "CreationTime": summary(1)["startTime"],
+                        "Parameters": [{"ParameterKey": "ImageUri", "ParameterValue": IMAGE}],
+                    }
+                ]
+            },
+            {"StackName": name},
+        )
+    spec = ["--spec", str(EXAMPLES / "multi-region.yaml")]
+    result = runner.invoke(app, ["status", *spec])
+    assert result.exit_code == 0, result.output
+    assert regions == ["eu-west-1", "us-east-1"]
+    assert "UPDATE_COMPLETE in us-east-1" in result.output

@@ -275,3 +275,52 @@ def test_a_deploy_role_that_may_not_describe_the_stack_is_reported(clients: Any)
     assert found.not_read == (
         "payments-deploy-prod in account 222222222222 may not describe it (AccessDenied)"
     )
+
+
+def test_another_regions_stack_is_read_in_its_region(clients: Any) -> None:
+    """Review of issue 10: production in us-east-1, the pipeline in eu-west-1. Read with the
+    pipeline region's client, CloudFormation answers that atlas-prod does not exist, which
+    showed production as not deployed; its region's client reads it."""
+    codepipeline, pipeline_stub, cloudformation, _ = clients  # nothing read in eu-west-1
+    there, there_stub = stubbed("cloudformation")
+    add_state(pipeline_stub, state(stage("Deploy-prod", None)))
+    there_stub.add_response(
+        "describe_stacks",
+        _stack("atlas-prod", {"ImageUri": IMAGE}, {"Url": "https://atlas.example.com"}),
+        {"StackName": "atlas-prod"},
+    )
+    prod = EnvironmentNames("prod", "Deploy-prod", "atlas-prod", region="us-east-1")
+    asked: list[str] = []
+
+    def in_region(region: str) -> Any:
+        asked.append(region)
+        return there
+
+    with there_stub:
+        (found,) = read_status(
+            codepipeline, cloudformation, PIPELINE, [prod], limit=0, in_region=in_region
+        ).environments
+        there_stub.assert_no_pending_responses()
+    assert asked == ["us-east-1"]
+    assert found.deployed and found.image == IMAGE and found.region == "us-east-1"
+    assert found.to_json()["region"] == "us-east-1"
+
+
+def test_another_regions_stack_without_a_client_there_is_not_read(clients: Any) -> None:
+    codepipeline, pipeline_stub, cloudformation, _ = clients
+    add_state(pipeline_stub, state(stage("Deploy-prod", None)))
+    prod = EnvironmentNames("prod", "Deploy-prod", "atlas-prod", region="us-east-1")
+    (found,) = read_status(codepipeline, cloudformation, PIPELINE, [prod], limit=0).environments
+    assert found.stack_status is None and not found.deployed
+    assert found.not_read is not None and "us-east-1" in found.not_read
+
+
+def test_the_spec_names_the_region_of_an_environment_elsewhere() -> None:
+    from pathlib import Path
+
+    from conveyor.operate.names import environments
+    from conveyor.spec import load_spec
+
+    root = Path(__file__).resolve().parents[2]
+    staging, prod = environments(load_spec(root / "examples" / "multi-region.yaml"))
+    assert (staging.region, prod.region) == (None, "us-east-1")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -98,11 +99,22 @@ def status(
             names.environments(loaded),
             limit=limit,
             other_account=_other_account(connection, where),
+            in_region=_in_region(connection),
         )
     if as_json:
         typer.echo(json.dumps({"app": loaded.app, "region": where, **found.to_json()}, indent=2))
         return
     _print(found, where)
+
+
+def _in_region(connection: Connection) -> Callable[[str], Any]:
+    """An environment in another region (environments[].region): its stack read there, with
+    the same credentials."""
+
+    def client(region: str) -> Any:
+        return replace(connection, region=region).client("cloudformation")
+
+    return client
 
 
 def _other_account(connection: Connection, region: str) -> Callable[[EnvironmentNames], Any]:
@@ -197,10 +209,15 @@ def _print(found: PipelineStatus, region: str) -> None:
     for column in ("Environment", "Stack", "Runs", "Last run", "URL", "Updated (UTC)"):
         envs.add_column(column, overflow="fold" if column in ("Runs", "URL") else "ellipsis")
     for env in found.environments:
+        where = f" in {env.region}" if env.region else ""
         stack = (
-            f"in account {env.account}, not read: {env.not_read}"
+            (
+                f"in account {env.account}, not read: {env.not_read}"
+                if env.account
+                else env.not_read or "not read"
+            )
             if env.stack_status is None
-            else ("not deployed yet" if not env.deployed else env.stack_status)
+            else ("not deployed yet" if not env.deployed else env.stack_status) + where
         )
         envs.add_row(
             escape(env.name),

@@ -47,19 +47,31 @@ class EnvironmentNames:
     # Another account's: the role there the pipeline deploys as, which trusts the pipeline's
     # account and may describe the stack (constructs/foreign_account.py).
     deploy_role: str | None = None
+    # Another region's than the pipeline's (environments[].region): its stack is there, and
+    # CloudFormation answers for a stack only in the region it lives in.
+    region: str | None = None
 
 
 def environments(spec: Spec) -> list[EnvironmentNames]:
     naming = Naming(spec.app, spec.suffix)
     foreign = {env.name for env in spec.foreign_environments}
-    return [_environment(naming, env, env.name in foreign) for env in spec.environments]
+    elsewhere = set(spec.other_regions)
+    return [
+        _environment(
+            naming, env, env.name in foreign, env.region if env.region in elsewhere else None
+        )
+        for env in spec.environments
+    ]
 
 
-def _environment(naming: Naming, env: Environment, foreign: bool) -> EnvironmentNames:
+def _environment(
+    naming: Naming, env: Environment, foreign: bool, region: str | None
+) -> EnvironmentNames:
     return EnvironmentNames(
         name=env.name,
         stage=stage_name(env.name),
         stack=naming.name(env.name),  # constructs/environment_stack.environment_stack_name
         account=env.account if foreign else None,
         deploy_role=naming.name("deploy", env.name) if foreign else None,
+        region=region,
     )

@@ -63,8 +63,9 @@ class EnvironmentStatus:
     stage: str
     stack: str
     account: str | None = None
-    stack_status: str | None = None  # None: not read (another account)
-    not_read: str | None = None  # why another account's stack was not read
+    region: str | None = None  # another region's than the pipeline's
+    stack_status: str | None = None  # None: not read (another account or region)
+    not_read: str | None = None  # why another account's (or region's) stack was not read
     image: str | None = None
     code: str | None = None
     url: str | None = None
@@ -87,6 +88,7 @@ class EnvironmentStatus:
             "stage": self.stage,
             "stack": self.stack,
             "account": self.account,
+            "region": self.region,
             "stack_status": self.stack_status,
             "not_read": self.not_read,
             "image": self.image,
@@ -183,6 +185,7 @@ def environment_status(
         stage=names.stage,
         stack=names.stack,
         account=names.account,
+        region=names.region,
         last_run=last_run,
         execution=execution,
     )
@@ -217,9 +220,11 @@ def read_status(
     *,
     limit: int = 5,
     other_account: Callable[[EnvironmentNames], Any] | None = None,
+    in_region: Callable[[str], Any] | None = None,
 ) -> PipelineStatus:
     """`other_account` gives a CloudFormation client in an environment's own account (or
-    raises StackNotReadableError saying why not); without it those stacks are not read."""
+    raises StackNotReadableError saying why not); `in_region` one of the pipeline's account in
+    another region; without them those stacks are not read."""
     from botocore.exceptions import ClientError
 
     version, stages, executions = read_pipeline(codepipeline, pipeline, limit=limit)
@@ -248,10 +253,20 @@ def read_status(
                     )
                 )
                 continue
+        elif names.region is not None:
+            # Another region's stack: asked in the pipeline's region, CloudFormation answers
+            # that it does not exist.
+            if in_region is None:
+                why = f"in {names.region}, not read: no client there"
+                found.append(
+                    environment_status(names, None, last_run, execution, read=False, not_read=why)
+                )
+                continue
+            client = in_region(names.region)
         try:
             stack = read_stack(client, names.stack)
         except ClientError as exc:
-            if client is cloudformation:
+            if client is cloudformation or names.account is None:
                 raise
             code = exc.response.get("Error", {}).get("Code", "")
             why = f"{names.deploy_role} in account {names.account} may not describe it ({code})"
