@@ -66,6 +66,12 @@ def _arns(located: Located) -> tuple[str, list[str]]:
         return "scheduler", [
             f"arn:aws:scheduler:{region}:{account}:schedule/{group}/{name('Name')}"
         ]
+    if kind == "AWS::SQS::Queue":
+        return "sqs", [f"arn:aws:sqs:{region}:{account}:{name('QueueName')}"]
+    if kind == "AWS::Events::Rule":
+        bus = name("EventBusName")
+        in_bus = "" if bus in (None, "default") else f"{bus}/"
+        return "events", [f"arn:aws:events:{region}:{account}:rule/{in_bus}{name('Name')}"]
     if kind in _EC2:
         return "ec2", [f"arn:aws:ec2:{region}:{account}:{_EC2[kind]}/{_EC2[kind]}-0a1b2c3d"]
     return "", []

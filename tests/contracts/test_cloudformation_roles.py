@@ -334,3 +334,41 @@ def test_the_stack_role_cannot_change_another_app_s_resources(example: Example) 
                         allowed.append(f"{stack} may {action} {theirs}")
     assert checked
     assert allowed == []
+
+
+@pytest.mark.parametrize("example", ["worker-service", "scheduled-job"], indirect=True)
+def test_the_stack_role_cannot_delete_or_redirect_another_environment_s_queues_and_rules(
+    example: Example,
+) -> None:
+    """Issue 15 review: the SQS and EventBridge calls of the environment stack's role were
+    granted on "*", so staging's deploy could delete production's worker queue
+    (sqs:DeleteQueue), rewrite its policy (sqs:SetQueueAttributes), or point production's
+    failed-run rule elsewhere (events:PutTargets). Every SQS call and each of EventBridge's
+    rule calls names its queue or rule (list_amazonsqs.html, list_amazoneventbridge.html):
+    each environment's role reaches its own only."""
+    stacks = _stacks(example)
+    spec = example.synthesized.spec
+    envs = {stack: env.name for (stack, _, _), env in zip(stacks, spec.environments, strict=True)}
+    calls = {
+        "AWS::SQS::Queue": ("sqs:DeleteQueue", "sqs:SetQueueAttributes", "sqs:CreateQueue"),
+        "AWS::Events::Rule": ("events:PutTargets", "events:DeleteRule", "events:PutRule"),
+    }
+    checked = 0
+    for stack, role_arn, _ in stacks:
+        role = example.role(role_arn)
+        for kind, actions in calls.items():
+            for located in example.of_type(kind):
+                region, account = located.resolver.region, located.resolver.account
+                if kind == "AWS::SQS::Queue":
+                    arn = f"arn:aws:sqs:{region}:{account}:{located.value('QueueName')}"
+                else:
+                    arn = f"arn:aws:events:{region}:{account}:rule/{located.value('Name')}"
+                tags = _tags(located)
+                for action in actions:
+                    checked += 1
+                    verdict = example.allows(role, action, arn, tags)
+                    if located.stack == stack:
+                        assert verdict, (envs[stack], action, arn, verdict.why)
+                    else:
+                        assert not verdict, (envs[stack], "may", action, arn)
+    assert checked

@@ -37,6 +37,8 @@ https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonel
 https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html
 https://docs.aws.amazon.com/service-authorization/latest/reference/list_awselasticloadbalancingv2.html
 https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoneventbridgescheduler.html
+https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsqs.html
+https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoneventbridge.html
 """
 
 from __future__ import annotations
@@ -48,12 +50,14 @@ from typing import Any
 from aws_cdk import Aws, CfnResource, Stack, Token
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
 
 from conveyor.constructs import acknowledgements, defaults
 
@@ -68,6 +72,8 @@ SCOPED_SERVICES = (
     "ec2",
     "elasticloadbalancing",
     "scheduler",
+    "sqs",
+    "events",
 )
 
 # Per service, the calls that are NOT scoped: creates of a resource with a generated id (its
@@ -141,6 +147,18 @@ UNSCOPED: Mapping[str, frozenset[str]] = {
     # Every schedule call names a schedule (schedule/{group}/{name}), its create too.
     # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoneventbridgescheduler.html
     "scheduler": frozenset(),
+    # Every SQS call but ListQueues names its queue, CreateQueue too (the queue's ARN is its
+    # name): a worker's queue, a job's dead-letter queue (issue 15).
+    # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-api-permissions-reference.html
+    "sqs": frozenset(),
+    "events": frozenset(
+        {
+            # An event bus's policy (AWS::Events::EventBusPolicy) opens a bus the stack does
+            # not own (the account's default bus): not one of the stack's rules.
+            "events:PutPermission",
+            "events:RemovePermission",
+        }
+    ),
 }
 
 
@@ -312,6 +330,28 @@ def owned(stack: Stack) -> dict[str, Owned]:
         found["scheduler"].named.add(
             arn("scheduler", f"schedule/{in_group or 'default'}/{name or '*'}")
         )
+
+    for queue in _typed(stack, "AWS::SQS::Queue"):
+        name = _literal(queue.queue_name) if isinstance(queue, sqs.CfnQueue) else None
+        # An unnamed queue is named by CloudFormation; SQS conditions on its tags (ABAC).
+        # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-abac.html
+        if name is None:
+            found["sqs"].tagged.add(arn("sqs", "*"))
+        else:
+            found["sqs"].named.add(arn("sqs", name))
+
+    for rule in _typed(stack, "AWS::Events::Rule"):
+        name = bus = None
+        if isinstance(rule, events.CfnRule):
+            name = _literal(rule.name)
+            # A bus named by a token is unknown: its rules are matched by their tags.
+            bus = "default" if rule.event_bus_name is None else _literal(rule.event_bus_name)
+        if name is None or bus is None:
+            found["events"].tagged.add(arn("events", "rule/*"))
+        else:
+            # A rule of the default bus is `rule/{name}`, of another bus `rule/{bus}/{name}`.
+            in_bus = "" if bus == "default" else f"{bus}/"
+            found["events"].named.add(arn("events", f"rule/{in_bus}{name}"))
 
     if any(
         isinstance(child, CfnResource) and child.cfn_resource_type.startswith("AWS::EC2::")
