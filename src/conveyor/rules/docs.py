@@ -438,7 +438,11 @@ PRECISION: dict[str, str] = {
     "blue/green pipelines and aws-deployment-framework's pipeline management stack give their "
     "CloudFormation service role security-group rule changes, and ADF lambda:UpdateFunctionCode "
     "and DeleteFunction, on '*'); conveyor's own pre-fix environment, bootstrap and pipeline "
-    "stack roles are true cases.",
+    "stack roles are true cases. Extended in the issue 15 review to sqs:DeleteQueue, "
+    "sqs:SetQueueAttributes, events:PutTargets and events:DeleteRule (a worker's queue, a "
+    "job's failure rule): the same 4 findings on the corpus, none added; conveyor's pre-fix "
+    "environment roles of worker-service and scheduled-job (SQS and EventBridge calls on '*') "
+    "are true cases.",
     "CV121": "New in issue 10: no finding on the corpus (none of its 32 pipeline templates "
     "declares ArtifactStores or a cross-region action). Its fixtures cover a us-west-2 "
     "CloudFormation action with only the pipeline's own region in ArtifactStores (bad) and "

@@ -5,10 +5,11 @@ A stack's service role makes every call of the stack operation
 One written from the resource schemas of a stack's types holds, for an ordinary service stack,
 ``s3:DeleteBucket``, ``s3:PutBucketPolicy``, ``logs:DeleteLogGroup``, ``sns:SetTopicAttributes``,
 ``lambda:UpdateFunctionCode``, ``lambda:AddPermission``, ``ecs:UpdateService``,
-``ec2:DeleteVpc``, ``ec2:AuthorizeSecurityGroupIngress``, ``elasticloadbalancing:ModifyListener``
-and more; on ``Resource: "*"`` (or every resource of the service, ``...:function:*``) without a
-condition, a staging template, or whoever can change it, deletes production's buckets and log
-groups, opens its security groups and listeners, or runs other code as its functions.
+``ec2:DeleteVpc``, ``ec2:AuthorizeSecurityGroupIngress``, ``elasticloadbalancing:ModifyListener``,
+``sqs:DeleteQueue``, ``sqs:SetQueueAttributes``, ``events:PutTargets`` and more; on
+``Resource: "*"`` (or every resource of the service, ``...:function:*``) without a condition,
+a staging template, or whoever can change it, deletes production's buckets, log groups and
+queues, opens its security groups and listeners, or runs other code as its functions.
 
 Reported: an Allow statement, without ``Condition``, in a policy of a role that trusts
 ``cloudformation.amazonaws.com``, granting one of those actions (also through a wildcard such as
@@ -58,6 +59,14 @@ DESTRUCTIVE_ACTIONS = (
     "ec2:RevokeSecurityGroupEgress",
     "elasticloadbalancing:DeleteLoadBalancer",
     "elasticloadbalancing:ModifyListener",
+    # A worker's queue and a job's failure rule (issue 15): deleted, its policy rewritten, or
+    # its notices sent elsewhere. Each names its queue or rule.
+    # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-api-permissions-reference.html
+    # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoneventbridge.html
+    "sqs:DeleteQueue",
+    "sqs:SetQueueAttributes",
+    "events:DeleteRule",
+    "events:PutTargets",
 )
 
 # The resource part of an ARN that names no resource in particular: "*", "function:*",
