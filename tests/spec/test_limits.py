@@ -142,3 +142,23 @@ def test_a_lambda_deploy_timeout_from_an_old_spec_is_refused_with_what_to_do() -
         report
     )
     assert "delete the line" in report
+
+
+@pytest.mark.parametrize("example", ["worker-service", "scheduled-job", "backend-service"])
+def test_a_service_without_a_load_balancer_is_not_held_to_its_name_limit(example: str) -> None:
+    """A worker, a job and a backend have no load balancer: a name that only a load balancer
+    (32 characters) could not take is no reason to refuse them (issue 15 review). Their other
+    names still are checked (64 characters)."""
+    path = ROOT / "examples" / f"{example}.yaml"
+    if not path.exists():
+        pytest.skip(f"no {example} example")
+    text = path.read_text()
+    app = parse_spec(text, "conveyor.yaml").app
+    longer = text.replace(f"app: {app}\n", "app: thumbnail-render-queue\n", 1)
+    spec = parse_spec(longer, "conveyor.yaml")
+    assert spec.app == "thumbnail-render-queue"
+    suffixed = "app: thumbnail-render-queue\nsuffix: feature-1234\n"
+    too_long = longer.replace("app: thumbnail-render-queue\n", suffixed, 1).replace(
+        "- name: staging\n", "- name: staging-eu\n", 1
+    )
+    assert "AWS allows 64" in _error(too_long)

@@ -3008,7 +3008,9 @@ class Spec(_Model):
             names.append((f"{self.app}-validate-http-{env.name}-hook{tail}", 64, "Lambda function"))
             names.append((f"{self.app}-deploy-{env.name}{tail}", 64, "IAM role"))
             ecs = env.deploy.ecs
-            if ecs is not None and ecs.create is not None:
+            # Only a web service has a load balancer (32 characters); a worker, a backend and
+            # a job are held to their other names' limits.
+            if ecs is not None and ecs.create is not None and ecs.create.kind == "web":
                 names.append((f"{self.app}-alb-{env.name}{tail}", 32, "load balancer"))
         for audience in self.notifications.all_audiences():
             names.append((f"{self.app}-notify-{audience}{tail}", 64, "Lambda function"))
