@@ -127,6 +127,10 @@ def test_a_job_needs_a_schedule() -> None:
         ("rate(2 weeks)", "not minute(s), hour(s) or day(s)"),
         ("at(2027-01-01T00:00:00)", "at(...) runs once"),
         ("0 3 * * *", "is not a schedule"),
+        # A year field whose years have all passed: the schedule never runs again, and nothing
+        # (no failed start, no task event) would ever tell (issue 15 review).
+        ("cron(0 3 * * ? 2019)", "the year field '2019' names no year from 20"),
+        ("cron(0 3 * * ? 2018-2020,2022)", "never runs again"),
     ],
 )
 def test_a_bad_schedule_is_refused_at_its_key_with_what_to_write(
@@ -143,7 +147,8 @@ def test_a_bad_schedule_is_refused_at_its_key_with_what_to_write(
         "cron(0 3 * * ? *)",
         "cron(0/15 8-18 ? * MON-FRI *)",
         "cron(0 9 L * ? *)",
-        "cron(30 2 ? JAN-MAR 2#1 2027-2030)",
+        "cron(30 2 ? JAN-MAR 2#1 2027-2199)",
+        "cron(0 3 * * ? 2019/2)",
         "cron(0 0 1,15 * ? *)",
         "rate(1 minute)",
         "rate(6 hours)",

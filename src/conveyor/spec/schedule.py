@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from datetime import UTC, datetime
 
 SCHEDULE_EXAMPLES = ("cron(0 3 * * ? *)", "rate(1 hour)")
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
@@ -81,7 +82,27 @@ def _cron_problem(fields_text: str) -> str | None:
             "cron needs '?' in exactly one of day-of-month and day-of-week (the other names the "
             "days), e.g. cron(0 3 * * ? *) or cron(0 3 ? * MON-FRI *)"
         )
+    # A schedule whose years have all passed never starts a run again, and nothing tells: no
+    # RunTask fails into the dead-letter queue, no task stops.
+    this_year = datetime.now(UTC).year
+    if _last_year(fields[5]) < this_year:
+        return (
+            f"the year field {fields[5]!r} names no year from {this_year} on, so the job never "
+            "runs again: write * (every year) or a range that reaches this year"
+        )
     return None
+
+
+def _last_year(field: str) -> int:
+    """The latest year a (valid) year field takes: * and steps run to the last one."""
+    high = _FIELDS[5][2]
+    last = 0
+    for item in field.split(","):
+        base, slash, _ = item.partition("/")
+        if base == "*" or slash:
+            return high
+        last = max(last, int(base.partition("-")[2] or base))
+    return last
 
 
 def _rate_problem(text: str) -> str | None:
