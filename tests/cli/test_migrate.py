@@ -360,3 +360,43 @@ def test_a_backend_whose_name_service_connect_refuses_is_called_by_the_app_name(
     assert create is not None and create.connect is None  # so the app's name is published
     assert f"clients call http://{spec.app}:<port>" in " ".join(result.stdout.split())
     assert "clients keep calling http://Rates" not in result.stdout
+
+
+CERTIFICATE_EU = (
+    "arn:aws:acm:eu-west-1:111122223333:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+)
+
+
+def _domain_with_certificate(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    shutil.copytree(FIXTURES / "domain", root)
+    manifest = root / "copilot" / "environments" / "test" / "manifest.yml"
+    manifest.write_text(manifest.read_text().replace("${IMPORTED_CERT_ARN}", CERTIFICATE_EU))
+    return root
+
+
+def test_a_certificate_of_another_region_than_the_pipeline_is_reported_not_written(
+    tmp_path: Path,
+) -> None:
+    # ACM certificates are regional: with the pipeline (and so the environments) in us-east-1,
+    # an eu-west-1 certificate is refused by the spec; migrate says so and how to keep it.
+    result = runner.invoke(app, ["migrate", "copilot", str(_domain_with_certificate(tmp_path))])
+    assert result.exit_code == 0, result.output
+    assert CERTIFICATE_EU not in result.stdout
+    assert "http.public.certificates" in result.output
+    assert "--region eu-west-1" in " ".join(result.output.split())
+    (tmp_path / "conveyor.yaml").write_text(result.stdout)
+    load_spec(tmp_path / "conveyor.yaml")
+    # In its own region it is carried over.
+    result = runner.invoke(
+        app,
+        [
+            "migrate",
+            "copilot",
+            str(_domain_with_certificate(tmp_path / "b")),
+            "--region",
+            "eu-west-1",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert CERTIFICATE_EU in result.stdout

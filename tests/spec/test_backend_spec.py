@@ -179,3 +179,62 @@ def test_a_web_client_under_codedeploy_is_refused_at_the_strategy() -> None:
     assert parse_spec(
         spec("connect: {namespace: platform-prod}", kind="web", ecs="strategy: native-blue-green")
     )
+
+
+NAMESPACE_ARN = "arn:aws:servicediscovery:{region}:123456789012:namespace/ns-0123456789abcdef"
+
+
+@pytest.mark.parametrize("kind", ["backend", "web"])
+def test_a_namespace_in_another_region_is_refused_at_the_key(kind: str) -> None:
+    # ECS joins a namespace of the service's own region only (API_ServiceConnectConfiguration):
+    # CreateService would fail on the first deploy.
+    create = f"health_command: {HEALTH}\n" if kind == "backend" else ""
+    arn = NAMESPACE_ARN.format(region="us-east-1")
+    message = _error(spec(create + f"connect: {{namespace: '{arn}'}}", kind=kind))
+    assert "environments[0].deploy.ecs.create.connect.namespace" in message
+    assert "us-east-1" in message and "eu-west-1" in message
+    arn = NAMESPACE_ARN.format(region="eu-west-1")
+    assert parse_spec(spec(create + f"connect: {{namespace: '{arn}'}}", kind=kind))
+
+
+def _two_backends(staging: str, prod: str, *, prod_env: str = "") -> str:
+    text = spec(f"health_command: {HEALTH}\n{staging}")
+    return text.replace(
+        "notifications:",
+        "  - name: prod\n"
+        f"{prod_env}"
+        "    deploy:\n"
+        "      ecs:\n"
+        "        create:\n"
+        "          kind: backend\n"
+        f"          health_command: {HEALTH}\n"
+        "          scaling: {min: 2, max: 4}\n"
+        f"          {prod}\n"
+        "notifications:",
+    )
+
+
+def test_two_environments_publishing_one_name_in_one_namespace_are_refused() -> None:
+    # A Cloud Map service name is unique in its namespace (API_ServiceConnectService): staging
+    # and production publishing `rates` in one shared namespace would collide.
+    message = _error(_two_backends("connect: {namespace: shared}", "connect: {namespace: shared}"))
+    assert "environments[1].deploy.ecs.create.connect" in message
+    assert "staging" in message and "write name:" in message
+    message = _error(
+        _two_backends(
+            "connect: {namespace: shared, name: api}", "connect: {namespace: shared, name: api}"
+        )
+    )
+    assert "environments[1].deploy.ecs.create.connect.name" in message
+    # Another name, another namespace, or another account: no collision.
+    assert parse_spec(
+        _two_backends("connect: {namespace: shared}", "connect: {namespace: shared, name: x}")
+    )
+    assert parse_spec(_two_backends("connect: {namespace: a}", "connect: {namespace: b}"))
+    assert parse_spec(
+        _two_backends(
+            "connect: {namespace: shared}",
+            "connect: {namespace: shared}",
+            prod_env="    account: '210987654321'\n",
+        ).replace("region: eu-west-1", "region: eu-west-1\naccount: '123456789012'")
+    )

@@ -138,3 +138,23 @@ def test_a_domain_is_what_validation_names_and_an_example_domain_blocks_deploy()
     (example,) = [c for c in concerns(loaded) if c.value == "shop.example.com"]
     assert example.blocks_deploy
     assert example.path == "environments[1].deploy.ecs.create.domain.name"
+
+
+def test_a_certificate_of_another_region_is_refused_at_its_key() -> None:
+    # ACM certificates are regional: a load balancer serves one of its own region only, so the
+    # listener would fail on the first deploy (acm-regions.html).
+    elsewhere = CERTIFICATE.replace("eu-west-1", "us-east-1")
+    domain = f"          domain: {{name: shop.acme.io, certificate_arn: {elsewhere}}}"
+    message = _error(spec(domain))
+    assert "environments[1].deploy.ecs.create.domain.certificate_arn" in message
+    assert "us-east-1" in message and "eu-west-1" in message
+    message = _error(
+        spec(
+            f"          domain: {{name: shop.acme.io, certificate_arn: {CERTIFICATE}}}",
+            staging=f", certificate_arn: '{elsewhere}'",
+        )
+    )
+    assert "environments[0].deploy.ecs.create.certificate_arn" in message
+    # An environment in another region names a certificate of that region.
+    text = spec(domain)
+    assert parse_spec(text.replace("  - name: prod\n", "  - name: prod\n    region: us-east-1\n"))

@@ -1307,6 +1307,19 @@ class _Service:
         self.certificates_read.add(env)
         first = certificates[0]
         if isinstance(first, str) and re.fullmatch(CERTIFICATE_ARN_PATTERN, first):
+            where, region = first.split(":")[3], self._pipeline_region()
+            if where != region:
+                # ACM certificates are regional: the spec refuses one of another region than
+                # the environment's. https://docs.aws.amazon.com/acm/latest/userguide/acm-regions.html
+                self.note(
+                    manifest,
+                    "http.public.certificates",
+                    f"the certificate is in {where} and the environments deploy to {region}, "
+                    f"where a load balancer cannot use it: run again with --region {where} "
+                    f"(and a connection of that region), or write a certificate of {region} "
+                    "in create.domain.certificate_arn",
+                )
+                return None
             if len(certificates) > 1:
                 self.note(
                     manifest,
@@ -1322,6 +1335,15 @@ class _Service:
             "write create.domain.certificate_arn",
         )
         return None
+
+    def _pipeline_region(self) -> str:
+        """The region the written spec deploys to: its region key, else its connection's."""
+        if self.region is not None:
+            return self.region
+        connection = self.options.connection
+        if connection is not None and re.fullmatch(CONNECTION_ARN_PATTERN, connection):
+            return connection.split(":")[3]
+        return "us-east-1"  # the placeholder connection's (_source)
 
     def _environment_manifest(self, env: str) -> None:
         manifest = self.workspace.environments.get(env)

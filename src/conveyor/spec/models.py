@@ -2715,6 +2715,8 @@ class Spec(_Model):
                     "63: shorten app or suffix"
                 )
         self._check_regions()
+        self._check_regional_references()
+        self._check_service_connect_names()
         self._check_name_lengths()
         self._check_conditions()
         self._check_paths_keep_the_spec()
@@ -2789,6 +2791,78 @@ class Spec(_Model):
                         f"{self.app}-artifacts-<account>-{region}, {bucket} characters; S3 "
                         "allows 63: shorten app or suffix"
                     )
+
+    def _check_regional_references(self) -> None:
+        """A created service's certificate and Service Connect namespace, given by ARN, are
+        regional resources: each must be in the region the environment deploys to, or its
+        first deploy fails (the listener cannot use the certificate, CreateService cannot join
+        the namespace).
+        https://docs.aws.amazon.com/acm/latest/userguide/acm-regions.html
+        https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceConnectConfiguration.html"""
+        for index, env in enumerate(self.environments):
+            region = self.environment_region(env)
+            create = env.deploy.ecs.create if env.deploy.ecs is not None else None
+            if region is None or create is None:
+                continue
+            at = ("environments", index, "deploy", "ecs", "create")
+            references: list[tuple[str | None, tuple[str, ...], str]] = [
+                (create.certificate_arn, ("certificate_arn",), "an ACM certificate"),
+                (
+                    create.domain.certificate_arn if create.domain is not None else None,
+                    ("domain", "certificate_arn"),
+                    "an ACM certificate",
+                ),
+                (
+                    create.connect.namespace if create.connect is not None else None,
+                    ("connect", "namespace"),
+                    "a Cloud Map namespace",
+                ),
+            ]
+            for value, key, what in references:
+                if value is None or not value.startswith("arn:"):
+                    continue  # a namespace by name is looked up in the service's own region
+                where = value.split(":")[3]
+                if where != region:
+                    raise KeyedValueError(
+                        f"{what} in {where}, but {env.name} deploys to {region}, and its "
+                        f"service can use only one of its own region: name one in {region} "
+                        f"(or give the environment region: {where})",
+                        *at,
+                        *key,
+                    )
+
+    def _check_service_connect_names(self) -> None:
+        """Two backends publishing one name in one existing namespace would collide: a Cloud
+        Map service name is unique in its namespace, so the second environment's CreateService
+        fails (or, worse, joins the first one's endpoint). A namespace by name is the account's
+        and region's, so only environments of the same account and region share it.
+        https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceConnectService.html"""
+        published: dict[tuple[str | None, str | None, str, str], str] = {}
+        for index, env in enumerate(self.environments):
+            create = env.deploy.ecs.create if env.deploy.ecs is not None else None
+            if create is None or create.kind != "backend" or create.connect is None:
+                continue
+            namespace = create.connect.namespace
+            if namespace is None:
+                continue  # its own namespace, {app}-{env}: nobody else's
+            name = create.connect.name or self.app
+            where = (env.account or self.account, self.environment_region(env), namespace, name)
+            first = published.setdefault(where, env.name)
+            if first != env.name:
+                key = ("name",) if create.connect.name is not None else ()
+                raise KeyedValueError(
+                    f"{first} already publishes {name!r} in namespace {namespace} of this "
+                    "account and region, and a name is unique in its namespace: write name: "
+                    f"{name}-{env.name} (clients call http://{name}-{env.name}:{create.port}), "
+                    "or give this environment a namespace of its own",
+                    "environments",
+                    index,
+                    "deploy",
+                    "ecs",
+                    "create",
+                    "connect",
+                    *key,
+                )
 
     def _other_region_gap(self, env: Environment) -> str | None:
         """Why `env` (in another region) is not generated yet, or None when it is."""
