@@ -15,6 +15,8 @@ from conveyor.synth import synthesize
 from tests.synth.conftest import ROOT, Synthesized
 
 OTEL = "public.ecr.aws/aws-observability/aws-otel-collector:v0.40.0"
+# A sidecar image mirrored into a private ECR repository of the account (Docker Hub's limits).
+MIRRORED = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/mirror/envoy:v1.31.0"
 
 
 def _task(example: Synthesized) -> dict[str, Any]:
@@ -39,6 +41,7 @@ def blue_green(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     }
     ecs["create"]["sidecars"][0]["environment"] = {"OTEL_LEVEL": "info"}
     ecs["create"]["sidecars"][0]["port"] = 4317
+    ecs["create"]["sidecars"].append({"name": "envoy", "image": MIRRORED})
     path = tmp_path_factory.mktemp("sidecars") / "conveyor.yaml"
     path.write_text(yaml.safe_dump(spec))
     outdir = Path(tmp_path_factory.mktemp("sidecars-out"))
@@ -128,3 +131,41 @@ def test_codedeploy_registers_the_sidecar_with_every_release(blue_green: Synthes
     ):
         assert fragment in document, fragment
     assert "parameter/web/otel/token" in document
+
+
+def _rendered(value: Any) -> Any:
+    """`value` with the stack's pseudo parameters filled in and Fn::Join joined."""
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return separator.join(str(_rendered(part)) for part in parts)
+    if isinstance(value, dict) and "Ref" in value:
+        return {"AWS::Region": "eu-west-1", "AWS::Partition": "aws"}.get(value["Ref"], value)
+    if isinstance(value, list):
+        return [_rendered(item) for item in value]
+    return value
+
+
+def test_a_sidecar_from_a_private_ecr_repository_may_be_pulled(blue_green: Synthesized) -> None:
+    """Fargate pulls a private ECR image with the task's execution role: without a grant on
+    the sidecar's repository every task fails with CannotPullContainerError, and the first
+    deploy with it. https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html"""
+    assert _rendered(_containers(blue_green)["envoy"]["Image"]) == MIRRORED
+    role_id = _task(blue_green)["ExecutionRoleArn"]["Fn::GetAtt"][0]
+    pulls = [
+        statement
+        for policy in blue_green.resources("AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "ecr:BatchGetImage" in statement["Action"]
+    ]
+    granted = [
+        resource
+        for statement in pulls
+        for resource in _rendered(
+            statement["Resource"]
+            if isinstance(statement["Resource"], list)
+            else [statement["Resource"]]
+        )
+    ]
+    assert "arn:aws:ecr:eu-west-1:123456789012:repository/mirror/envoy" in granted
+    assert all("ecr:GetDownloadUrlForLayer" in statement["Action"] for statement in pulls)

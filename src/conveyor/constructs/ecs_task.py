@@ -10,6 +10,7 @@ release).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +45,13 @@ RELEASE_PARAMETER = "Release"
 RELEASE_LABEL = "conveyor.release"
 ECR_DIGEST_PATTERN = (
     r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[a-z0-9._/-]+@sha256:[0-9a-f]{64}$"
+)
+# A private ECR image (registry ACCOUNT.dkr.ecr.REGION.amazonaws.com), which Fargate pulls
+# with the task's execution role; public.ecr.aws and other registries need no grant.
+# https://docs.aws.amazon.com/AmazonECR/latest/userguide/docker-pull-ecr-image.html
+PRIVATE_ECR_IMAGE = re.compile(
+    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?/"
+    r"(?P<repository>[a-z0-9._/-]+)[:@]"
 )
 
 # The range of the VPC conveyor creates (CDK's default, written out): a literal, so the rules
@@ -346,6 +354,20 @@ def add_sidecar(
     secrets granted to the execution role by the same code as the service container's,
     and a port mapping only when it listens (a load balancer targets the service's
     container, named by deploy.container)."""
+    private = PRIVATE_ECR_IMAGE.match(sidecar.image)
+    if private is not None:
+        # Fargate pulls a private ECR image with the execution role; CDK grants nothing for an
+        # image given by name, and without the grant every task fails with
+        # CannotPullContainerError. (A repository of another account must also allow this
+        # role in its repository policy.)
+        # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html
+        account, region, name = private.group("account", "region", "repository")
+        ecr.Repository.from_repository_attributes(
+            scope,
+            f"Sidecar{index}Repository",
+            repository_arn=f"arn:{Aws.PARTITION}:ecr:{region}:{account}:repository/{name}",
+            repository_name=name,
+        ).grant_pull(task.obtain_execution_role())
     task.add_container(
         sidecar.name,
         image=ecs.ContainerImage.from_registry(sidecar.image),

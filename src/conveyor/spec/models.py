@@ -791,7 +791,10 @@ class Sidecar(_Model):
         min_length=1,
         pattern=r"^[^\s]+$",
         description=(
-            "A pinned image: registry/repository:tag (not latest) or repository@sha256:digest."
+            "A pinned image: registry/repository:tag (not latest) or repository@sha256:digest. "
+            "From a private ECR repository (ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME) the "
+            "task's execution role may pull it; another account's repository must also allow "
+            "that role in its repository policy."
         ),
         examples=["public.ecr.aws/aws-observability/aws-otel-collector:v0.40.0"],
     )
