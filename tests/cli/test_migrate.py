@@ -400,3 +400,18 @@ def test_a_certificate_of_another_region_than_the_pipeline_is_reported_not_writt
     )
     assert result.exit_code == 0, result.output
     assert CERTIFICATE_EU in result.stdout
+
+
+@pytest.mark.parametrize(
+    "platform",
+    ["windows/x86_64", "{osfamily: windows_server_2019_core, architecture: x86_64}"],
+)
+def test_a_windows_platform_is_reported_not_dropped(tmp_path: Path, platform: str) -> None:
+    # conveyor builds and runs Linux images only: a Windows service migrated silently as Linux
+    # would fail to start with no word about why.
+    result = runner.invoke(
+        app, ["migrate", "copilot", str(workspace(tmp_path, WEB + f"platform: {platform}\n"))]
+    )
+    assert result.exit_code == 0, result.output
+    assert "copilot/api/manifest.yml:6: platform: " in result.output
+    assert "Windows containers are not offered" in " ".join(result.output.split())

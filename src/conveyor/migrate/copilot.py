@@ -694,6 +694,10 @@ class _Service:
         arch = platform.get("architecture") if isinstance(platform, dict) else platform
         if isinstance(arch, str) and ("arm" in arch):
             docker["platform"] = "linux/arm64"
+        family = platform.get("osfamily") if isinstance(platform, dict) else platform
+        if isinstance(family, str) and "windows" in family.lower():
+            # The reader skips platform (read here); a Windows image would not start on Linux.
+            self.note(self.manifest, "platform", REASONS["platform"])
         overrides = self.manifest.data.get("environments")
         for env, override in (overrides or {}).items() if isinstance(overrides, dict) else ():
             if isinstance(override, dict) and isinstance(override.get("image"), dict):
