@@ -219,3 +219,65 @@ def test_a_service_without_a_load_balancer_in_another_region_forwards_its_events
     assert REGION_STACK in templates
     checked = check_paths([t.path for t in result.templates])
     assert checked.errors == [] and checked.findings == []
+
+
+@pytest.fixture(scope="module")
+def with_jobs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """multi-region with a `before` and a `tests` job on production and a `tests` job on
+    staging: the pipeline template."""
+    from conveyor.spec import parse_spec
+    from conveyor.synth import synthesize
+
+    root = Path(__file__).resolve().parents[2]
+    text = (root / "examples" / "multi-region.yaml").read_text()
+    jobs = (
+        '    before: {commands: ["aws ecs describe-clusters --clusters $CLUSTER_NAME"]}\n'
+        '    tests: {commands: ["curl -f $APP_URL/health"]}\n'
+    )
+    text = text.replace("    region: us-east-1\n", "    region: us-east-1\n" + jobs, 1)
+    text = text.replace(
+        "  - name: staging\n",
+        '  - name: staging\n    tests: {commands: ["curl -f $APP_URL/health"]}\n',
+        1,
+    )
+    result = synthesize(parse_spec(text), tmp_path_factory.mktemp("multi-region-jobs"))
+    (pipeline,) = [t for t in result.templates if t.stack == "atlas-pipeline"]
+    template: dict[str, Any] = json.loads(pipeline.path.read_text())
+    return template
+
+
+def _job_variables(template: dict[str, Any], stage: str, action: str) -> dict[str, str]:
+    from conveyor.rules.intrinsics import render
+
+    (pipeline,) = _of(template, "AWS::CodePipeline::Pipeline")
+    (found,) = [
+        a
+        for s in pipeline["Properties"]["Stages"]
+        if s["Name"] == stage
+        for a in s["Actions"]
+        if a["Name"] == action
+    ]
+    text = render(found["Configuration"]["EnvironmentVariables"])
+    assert text is not None
+    return {v["name"]: v["value"] for v in json.loads(text)}
+
+
+def test_jobs_of_an_environment_in_another_region_are_told_its_region_and_image(
+    with_jobs: dict[str, Any],
+) -> None:
+    """A `before` or `tests` job runs in the pipeline's region (CodeBuild's AWS_REGION): it is
+    told the environment's region, and the image is the copy there that the stack deploys."""
+    (parameter,) = [
+        name for name, p in with_jobs["Parameters"].items() if p.get("Default") == REGION
+    ]
+    for stage, action in (("Release-prod", "Before"), ("Deploy-prod", "Tests")):
+        variables = _job_variables(with_jobs, stage, action)
+        assert variables["ENVIRONMENT_REGION"] == "${" + parameter + "}", stage
+        assert variables["CLUSTER_NAME"] == "atlas-cluster-prod"
+        assert variables["IMAGE_URI"] == (
+            "${AWS::AccountId}.dkr.ecr.${" + parameter + "}.${AWS::URLSuffix}/atlas-images"
+            "@#{Build.IMAGE_DIGEST}"
+        )
+    staging = _job_variables(with_jobs, "Deploy-staging", "Tests")
+    assert "ENVIRONMENT_REGION" not in staging
+    assert staging["IMAGE_URI"] == "#{Build.IMAGE_URI}"

@@ -1927,9 +1927,10 @@ class EnvironmentJob(_Model):
     """Commands run in CodeBuild inside an environment's stage, from the source revision. The
     job gets CONVEYOR_ENVIRONMENT, APP_URL (when conveyor knows the environment's address),
     CLUSTER_NAME and SERVICE_NAME (a job: TASK_FAMILY) or FUNCTION_NAME and FUNCTION_ALIAS,
-    IMAGE_URI (a container build) and COMMIT_ID (a git source) as environment variables. A
-    failure fails the stage, which rolls back. Its role may write its logs and reports and read
-    the source; nothing else."""
+    IMAGE_URI (a container build) and COMMIT_ID (a git source) as environment variables; in
+    another region than the pipeline's, also ENVIRONMENT_REGION (the job itself runs in the
+    pipeline's). A failure fails the stage, which rolls back. Its role may write its logs and
+    reports and read the source; nothing else."""
 
     commands: list[PlainText] = Field(min_length=1, description="Shell commands, in order.")
     compute: ComputeSize = "small"

@@ -516,7 +516,20 @@ class EnvironmentStage:
                 found["TASK_FAMILY"] = task_family(part.naming, part.name)
             else:
                 found["SERVICE_NAME"] = part.service_name
-            found["IMAGE_URI"] = "#{Build.IMAGE_URI}"
+            # In another region, the copy the environment's stack deploys (buildspec
+            # .replica_commands), by the same digest.
+            found["IMAGE_URI"] = (
+                f"{part.image_repository_uri}@#{{Build.IMAGE_DIGEST}}"
+                if part.image_repository_uri is not None
+                else "#{Build.IMAGE_URI}"
+            )
+        if part.region is not None:
+            # The job runs in the pipeline's region, where CodeBuild sets AWS_REGION and
+            # AWS_DEFAULT_REGION ("The AWS Region where the build is running",
+            # https://docs.aws.amazon.com/codebuild/latest/userguide/build-env-ref-env-vars.html):
+            # there the environment's cluster and service do not exist, and a job that reads
+            # that as "not created yet, nothing to migrate" would skip its work every release.
+            found["ENVIRONMENT_REGION"] = part.region
         if self.pipeline.commit_id is not None:
             found["COMMIT_ID"] = self.pipeline.commit_id
         check = part.env.validation
