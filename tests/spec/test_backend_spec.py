@@ -238,3 +238,14 @@ def test_two_environments_publishing_one_name_in_one_namespace_are_refused() -> 
             prod_env="    account: '210987654321'\n",
         ).replace("region: eu-west-1", "region: eu-west-1\naccount: '123456789012'")
     )
+
+
+def test_validate_warns_of_a_public_production_backend_saying_whom_it_admits() -> None:
+    # A backend has no load balancer: its security group admits its Service Connect clients
+    # (the VPC's range and connect.client_cidrs) on its port.
+    text = spec(f"health_command: {HEALTH}\nplacement: public").replace(
+        "name: staging", "name: prod"
+    )
+    (warning,) = [c for c in concerns(parse_spec(text)) if c.path.endswith("create.placement")]
+    assert "(a backend's admits its Service Connect clients on its port" in warning.message
+    assert "load balancer" not in warning.message

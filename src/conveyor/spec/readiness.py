@@ -213,6 +213,9 @@ def _public_tasks_in_production(spec: Spec) -> list[Concern]:
                     if env.is_worker
                     else "(a job's admits nothing)"
                     if env.is_job
+                    else "(a backend's admits its Service Connect clients on its port: the "
+                    "VPC's range and connect.client_cidrs)"
+                    if create.kind == "backend"
                     else "(conveyor admits the load balancer alone)"
                 )
                 + "; write placement: private to keep "
