@@ -57,6 +57,44 @@ def test_a_repeated_key_in_a_pulumi_export_names_pulumi() -> None:
     assert "Pulumi never writes a key twice" in message
 
 
+# The parse counts the keys json kept against the keys the text holds (_keys_at_most) and
+# looks for the repeat only when they differ: repeats that text-level counting could miss.
+HIDDEN_REPEATS = {
+    # whitespace (a space, a line break, a tab) between a key and its colon
+    "space": '"force_destroy" :true,"force_destroy":false',
+    "line break": '"force_destroy"\n:true,"force_destroy":false',
+    "tab": '"force_destroy"\t :true,"force_destroy":false',
+    # a key ending in an escaped backslash: its closing quote follows a backslash
+    "backslash": '"a\\\\":true,"a\\\\":false',
+    # a value beginning with a colon: one more '":' in the text, one key fewer
+    "colon value": '"bucket":":b","force_destroy":true,"force_destroy":false',
+    # an escaped quote and colon inside a string, and the repeat
+    "escaped": '"bucket":"{\\"a\\":1}","bucket":"x"',
+}
+
+
+def test_a_repeat_is_found_however_the_keys_are_spelled() -> None:
+    for case, pairs in HIDDEN_REPEATS.items():
+        text = (
+            '{"format_version":"1.2","planned_values":{"root_module":{"resources":[{"address":'
+            '"aws_s3_bucket.b","type":"aws_s3_bucket","values":{' + pairs + "}}]}}}"
+        )
+        message = only_error(check_text(text, name="plan.json"))
+        assert "duplicate key" in message, case
+        assert "planned_values.root_module.resources[0].values" in message, case
+
+
+def test_keys_are_counted_exactly_as_terraform_and_json_write_them() -> None:
+    from conveyor.rules.inputs import _keys_at_most
+
+    data = {"a": {"b\\": '{"c": ":d"}', "e": [{"f": "g\\"}]}, "h": '\\":'}
+    assert _keys_at_most(json.dumps(data, separators=(",", ":"))) == 5
+    assert _keys_at_most(json.dumps(data, indent=2)) == 5
+    assert _keys_at_most(json.dumps(data)) == 5  # json's default ", " and ": "
+    assert _keys_at_most('{"a" :1}') == -1  # whitespace before a colon: no bound
+    assert _keys_at_most('{"a":":"}') == 2  # a value beginning with ':' overcounts
+
+
 def test_a_repeated_key_in_cloudformation_json_names_line_and_path() -> None:
     text = '{"Resources": {\n "A": {"Type": "AWS::SNS::Topic"},\n "A": {"Type": "X"}}}'
     message = only_error(check_text(text, name="t.json"))

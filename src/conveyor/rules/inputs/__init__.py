@@ -133,7 +133,22 @@ def _parse(text: str, name: str, kind: str) -> Any:
     a repeat means the file was edited or produced by something else, and a reader keeps only
     one of the values (``json`` the last), which could hide the one that is wrong."""
     try:
-        return json.loads(text, object_pairs_hook=_json_object)
+        sizes: list[int] = []
+        add = sizes.append
+
+        def size(value: dict[str, Any]) -> dict[str, Any]:
+            add(len(value))
+            return value
+
+        # json builds each object itself (no list of pairs per object, no hook on the pairs:
+        # that was a third of the parse, benchmarks/check_terraform_plan.py); the keys the
+        # objects kept are counted against the keys the text holds (``_keys_at_most``). Equal
+        # counts mean no object lost a key to a repeat; otherwise the text is parsed again with
+        # the hook that finds the repeat (or, where the bound only overcounts, parses the same).
+        data = json.loads(text, object_hook=size)
+        if _keys_at_most(text) != sum(sizes):
+            data = json.loads(text, object_pairs_hook=_json_object)
+        return data
     except _DuplicateKeyError as exc:
         found = _guess(text) if kind == AUTO else kind
         meaning = _DUPLICATE.get(found, _DUPLICATE[CLOUDFORMATION])
@@ -145,6 +160,36 @@ def _parse(text: str, name: str, kind: str) -> Any:
         # text is (it could not be parsed, so detected from the keys the screen found).
         found = _guess(text) if kind == AUTO else kind
         return _parse_json(text, name, _VALUES.get(found, _VALUES[CLOUDFORMATION]))
+
+
+def _keys_at_most(text: str) -> int:
+    """At least the number of keys in ``text`` (valid JSON), by a few scans in C; exactly that
+    number for JSON as Terraform, Pulumi, ``json`` and ``jq`` write it.
+
+    A key is a string followed by ``:``, with whitespace between only if some colon in the text
+    follows whitespace (then the count is left unbounded, -1 never matches a count). Otherwise
+    every key's closing quote is directly followed by the colon, and that quote is unescaped:
+    preceded by an even number of backslashes (none, or escaped backslashes ending the key).
+    Counted so: ``":`` occurrences, less those after one backslash, plus those after two, ...
+    (an occurrence after exactly r backslashes is in the first r + 1 counts: once if r is even,
+    not at all if odd). Other occurrences (a string that begins with ``:``) only overcount."""
+    # Raw tabs and line breaks cannot be inside a string (json refuses them there, strict),
+    # so one before a colon is whitespace before a key's colon; a space may be in a string.
+    if " :" in text:
+        return -1
+    for space in ("\n", "\t", "\r"):
+        if space in text and space + ":" in text:
+            return -1
+    total = 0
+    sign = 1
+    pattern = '":'
+    while True:
+        found = text.count(pattern)
+        if not found:
+            return total
+        total += sign * found
+        sign = -sign
+        pattern = "\\" + pattern
 
 
 # Messages name the input a value is in ("no Terraform plan value needs more digits").
