@@ -6,8 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aws_cdk import ArnFormat, Aws, CfnParameter, Duration, Fn, Stack
-from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import ArnFormat, Aws, Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_ec2 as ec2
@@ -17,11 +16,10 @@ from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from conveyor.constructs import acknowledgements, defaults, ecs_task
+from conveyor.constructs import acknowledgements, defaults, ecs_task, web_entry
 from conveyor.constructs.deployment_grants import grant_deployment
 from conveyor.constructs.ecs_task import (
     container_secrets,
@@ -31,7 +29,7 @@ from conveyor.constructs.ecs_task import (
     task_role_name,
 )
 from conveyor.constructs.naming import Naming, camel
-from conveyor.spec.models import CreateService, Domain, EcsDeploy, Sidecar
+from conveyor.spec.models import CreateService, EcsDeploy, Sidecar
 from conveyor.spec.refs import SECRET_REF
 
 # ECS_DEPLOYMENTS_WATCH: what an ECS deployment watches, and why not the service's alarms.
@@ -95,9 +93,17 @@ def existing_service(scope: Construct, id: str, *, cluster: str, service: str) -
     )
 
 
-# The test listener of blue/green deployments serves the new version before users get it.
-TEST_PORT = 9000
 CODEDEPLOY_IMAGE_PLACEHOLDER = "<IMAGE1_NAME>"
+
+
+@dataclass(frozen=True)
+class _TwoTargetGroups:
+    """What both blue/green strategies build: two target groups, each listener's traffic."""
+
+    blue: elbv2.ApplicationTargetGroup
+    green: elbv2.ApplicationTargetGroup
+    production: elbv2.ApplicationListener
+    test: elbv2.ApplicationListener
 
 
 class FargateWebService(Construct):
@@ -107,6 +113,10 @@ class FargateWebService(Construct):
     rollout (prevents FM64). blue-green: two target groups, production and test listeners, a
     CodeDeploy deployment group with traffic shifting, alarms and automatic rollback (FM61).
     native-blue-green: the same shape driven by ECS's own blue/green strategy.
+
+    The constructor reads as the list of what a web service is made of. The steps run in the
+    order they always did: construct ids and their order of creation decide the synthesized
+    template, and reordering them would change every created service's template.
     """
 
     target: EcsTarget
@@ -141,7 +151,11 @@ class FargateWebService(Construct):
             hook = None
         self._naming = naming
         self._env = env_name
-        vpc = ecs_task.network(
+        self._deploy = deploy
+        self._settings = settings
+        self._alarm_topic = alarm_topic
+        # Network, cluster and task are what a web service shares with a backend and a worker.
+        self.vpc = ecs_task.network(
             self,
             settings,
             naming=naming,
@@ -150,8 +164,7 @@ class FargateWebService(Construct):
             retention=log_retention_days,
             production=production,
         )
-        self.vpc = vpc
-        cluster = ecs_task.cluster(self, vpc, naming=naming, env_name=env_name)
+        cluster = ecs_task.cluster(self, self.vpc, naming=naming, env_name=env_name)
         parts = ecs_task.service_task(
             self,
             naming=naming,
@@ -166,104 +179,41 @@ class FargateWebService(Construct):
             platform=platform,
             port_mappings=[ecs.PortMapping(container_port=settings.port)],
         )
-        task = parts.task
-        execution_role = parts.execution_role
-
-        alb_group = ec2.SecurityGroup(
+        entry = web_entry.web_entry(
             self,
-            "AlbSecurityGroup",
-            vpc=vpc,
-            description=(
-                "Public entry to the load balancer"
-                if settings.public
-                else "Entry to the internal load balancer from the VPC"
-            ),
+            settings,
+            vpc=self.vpc,
+            naming=naming,
+            env_name=env_name,
+            access_logs=access_logs,
         )
-        service_group = ec2.SecurityGroup(
-            self, "ServiceSecurityGroup", vpc=vpc, description="Tasks, reachable from the ALB only"
-        )
-        https = settings.https
-        port = 443 if https else 80
-        # An internal load balancer (public: false) admits the VPC's own range only.
-        clients = (
-            ec2.Peer.any_ipv4() if settings.public else ec2.Peer.ipv4(ecs_task.vpc_cidr(settings))
-        )
-        alb_group.add_ingress_rule(
-            clients,
-            ec2.Port.tcp(port),
-            "Web entry point of the service" + ("" if settings.public else " inside the VPC"),
-        )
-        if https:
-            alb_group.add_ingress_rule(clients, ec2.Port.tcp(80), "Plain HTTP, redirected to HTTPS")
-        if settings.public:
-            acknowledgements.acknowledge(
-                alb_group,
-                "EC23",
-                "the load balancer is the service's public entry point; the tasks accept "
-                "traffic from the load balancer only",
-            )
-        service_group.add_ingress_rule(
-            alb_group, ec2.Port.tcp(settings.port), "Load balancer to the application port"
-        )
-        alb = elbv2.ApplicationLoadBalancer(
-            self,
-            "LoadBalancer",
-            vpc=vpc,
-            # public: false: scheme internal, in the private subnets; its DNS name resolves to
-            # private addresses, reachable from the VPC (and networks routed to it) only.
-            # https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#load-balancer-scheme
-            internet_facing=settings.public,
-            load_balancer_name=naming.name("alb", env_name, max_length=32),
-            security_group=alb_group,
-            drop_invalid_header_fields=True,
-            vpc_subnets=ec2.SubnetSelection(
-                subnet_type=(
-                    ec2.SubnetType.PUBLIC if settings.public else ec2.SubnetType.PRIVATE_WITH_EGRESS
-                )
-            ),
-        )
-        alb.log_access_logs(access_logs, prefix=f"alb/{naming.name('alb', env_name)}")
-        certificates = self._certificates(settings, env_name) if https else None
-        if https:
-            # prevents FM115: port 80 answers with a permanent redirect to HTTPS, never the app.
-            # https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-listeners.html#redirect-actions
-            alb.add_listener(
-                "HttpRedirect",
-                port=80,
-                protocol=elbv2.ApplicationProtocol.HTTP,
-                open=False,
-                default_action=elbv2.ListenerAction.redirect(
-                    protocol="HTTPS", port="443", permanent=True
-                ),
-            )
-        if settings.domain is not None and settings.domain.hosted_zone_id is not None:
-            self._alias_record(settings.domain, alb)
-        protocol = elbv2.ApplicationProtocol.HTTPS if https else elbv2.ApplicationProtocol.HTTP
-        scheme = "https" if https else "http"
-        load_balancer_url = f"{scheme}://{alb.load_balancer_dns_name}"
-        url = (
-            f"https://{settings.domain.name}" if settings.domain is not None else load_balancer_url
-        )
-        # Without TLS (outside production, or production's reasoned opt-out) conveyor check
-        # reports the plain HTTP listeners (CV105); the suppression carries the reason.
-        plain_http_reason = (
-            None
-            if https
-            else (
-                settings.plain_http.reason
-                if settings.plain_http is not None
-                else f"{env_name} is not production and names no domain: plain HTTP is "
-                "accepted outside production (conveyor.yaml create.domain serves HTTPS)"
-            )
+        service = self._service(cluster, parts, entry)
+        alarms, deployment_group = self._traffic(service, entry, hook)
+        self.target = EcsTarget(
+            service=service,
+            cluster_name=cluster.cluster_name,
+            service_name=service.service_name,
+            task_roles=[parts.task.task_role, parts.execution_role],
+            url=entry.url,
+            load_balancer_url=entry.load_balancer_url,
+            task_family=parts.task.family,
+            strategy=deploy.strategy,
+            deployment_group=deployment_group,
+            alarms=alarms,
         )
 
-        blue_green = deploy.strategy != "rolling"
+    def _service(
+        self, cluster: ecs.Cluster, parts: ecs_task.ServiceTask, entry: web_entry.WebEntry
+    ) -> ecs.FargateService:
+        """The ECS service and its deployment configuration; no load balancer attached yet
+        (each strategy attaches its own target groups)."""
+        deploy, settings = self._deploy, self._settings
         service = ecs.FargateService(
             self,
             "Service",
             cluster=cluster,
-            task_definition=task,
-            service_name=naming.name("service", env_name),
+            task_definition=parts.task,
+            service_name=self._naming.name("service", self._env),
             # With scaling, no DesiredCount: a stack update would reset the count auto scaling
             # chose; ECS starts the service at one task and the scalable target's minimum
             # takes over (CreateService.scaling).
@@ -277,7 +227,7 @@ class FargateWebService(Construct):
                 else None
             ),
             health_check_grace_period=Duration.seconds(60),
-            security_groups=[service_group],
+            security_groups=[entry.service_group],
             **ecs_task.placement(settings),
             propagate_tags=ecs.PropagatedTagSource.SERVICE,
             enable_ecs_managed_tags=True,
@@ -290,266 +240,165 @@ class FargateWebService(Construct):
             **_connect_client(settings, parts),
         )
         if deploy.strategy == "blue-green":
-            self._freeze_task_definition(service, task)
-        health_check = elbv2.HealthCheck(
-            path=settings.health_check_path,
+            self._freeze_task_definition(service, parts.task)
+        return service
+
+    def _traffic(
+        self,
+        service: ecs.FargateService,
+        entry: web_entry.WebEntry,
+        hook: Callable[[Construct, ec2.IVpc, str], lambda_.IFunction] | None,
+    ) -> tuple[list[cloudwatch.IAlarm], codedeploy.IEcsDeploymentGroup | None]:
+        """The strategy decides the listeners, the target groups, what validates a release
+        and what rolls it back; the alarms are the pipeline's bake's (ECS_DEPLOYMENTS_WATCH)."""
+        if self._deploy.strategy == "rolling":
+            return self._rolling(service, entry), None
+        if self._deploy.strategy == "blue-green":
+            return self._codedeploy_blue_green(service, entry, hook)
+        return self._native_blue_green(service, entry, hook), None
+
+    def _health_check(self) -> elbv2.HealthCheck:
+        return elbv2.HealthCheck(
+            path=self._settings.health_check_path,
             healthy_http_codes="200-399",
             interval=Duration.seconds(15),
             healthy_threshold_count=2,
             unhealthy_threshold_count=3,
         )
 
+    def _rolling(
+        self, service: ecs.FargateService, entry: web_entry.WebEntry
+    ) -> list[cloudwatch.IAlarm]:
+        """rolling: one listener, one target group; ECS replaces tasks behind it."""
+        listener = entry.listener("Https" if entry.https else "Http", port=entry.port)
+        group = listener.add_targets(
+            "App",
+            port=self._settings.port,
+            protocol=elbv2.ApplicationProtocol.HTTP,
+            targets=[service],
+            deregistration_delay=Duration.seconds(30),
+            health_check=self._health_check(),
+        )
+        ecs_task.autoscaling(service, self._settings, group)
+        # No ECS deployment alarms (DeploymentConfiguration.Alarms): the deployment judges
+        # only the tasks it starts, through the circuit breaker (ECS_DEPLOYMENTS_WATCH:
+        # why); the pipeline's bake watches these alarms after the release.
+        return self._alarms(entry.alb, [group])
+
+    def _two_target_groups(
+        self, service: ecs.FargateService, entry: web_entry.WebEntry
+    ) -> _TwoTargetGroups:
+        """prevents FM61: production and test listener, two target groups. CodeDeploy swaps
+        the listeners' default target groups; ECS's native blue/green moves weights on listener
+        rules, so its listeners default to a plain 404."""
+        health_check = self._health_check()
+
         def target_group(name: str) -> elbv2.ApplicationTargetGroup:
             return elbv2.ApplicationTargetGroup(
                 self,
                 name,
-                vpc=vpc,
-                port=settings.port,
+                vpc=self.vpc,
+                port=self._settings.port,
                 protocol=elbv2.ApplicationProtocol.HTTP,
                 target_type=elbv2.TargetType.IP,
                 health_check=health_check,
                 deregistration_delay=Duration.seconds(30),
             )
 
-        alarms: list[cloudwatch.IAlarm] = []
-        if not blue_green:
-            listener = alb.add_listener(
-                "Http" if not https else "Https",
-                port=port,
-                protocol=protocol,
-                open=False,
-                certificates=certificates,
-                ssl_policy=defaults.TLS_POLICY if https else None,
-            )
-            _suppress_plain_http(listener, plain_http_reason)
-            group = listener.add_targets(
-                "App",
-                port=settings.port,
-                protocol=elbv2.ApplicationProtocol.HTTP,
-                targets=[service],
-                deregistration_delay=Duration.seconds(30),
-                health_check=health_check,
-            )
-            ecs_task.autoscaling(service, settings, group)
-            # No ECS deployment alarms (DeploymentConfiguration.Alarms): the deployment judges
-            # only the tasks it starts, through the circuit breaker (ECS_DEPLOYMENTS_WATCH:
-            # why); the pipeline's bake watches these alarms after the release.
-            alarms = self._alarms(naming, env_name, alb, [group], alarm_topic)
-        else:
-            blue, green = target_group("Blue"), target_group("Green")
-            ecs_task.autoscaling(service, settings, None)
-            # prevents FM61: production and test listener, two target groups.
-            codedeploy_managed = deploy.strategy == "blue-green"
-            # CodeDeploy swaps the listeners' default target groups; ECS's native blue/green
-            # moves weights on listener rules, so its listeners default to a plain 404.
-            production_listener = alb.add_listener(
-                "Production",
-                port=port,
-                protocol=protocol,
-                open=False,
-                certificates=certificates,
-                ssl_policy=defaults.TLS_POLICY if https else None,
-                default_target_groups=[blue] if codedeploy_managed else None,
-                default_action=(
-                    None if codedeploy_managed else elbv2.ListenerAction.fixed_response(404)
-                ),
-            )
-            test_listener = alb.add_listener(
-                "Test",
-                port=TEST_PORT,
-                protocol=protocol,
-                open=False,
-                certificates=certificates,
-                ssl_policy=defaults.TLS_POLICY if https else None,
-                default_target_groups=[green] if codedeploy_managed else None,
-                default_action=(
-                    None if codedeploy_managed else elbv2.ListenerAction.fixed_response(404)
-                ),
-            )
-            _suppress_plain_http(production_listener, plain_http_reason)
-            _suppress_plain_http(test_listener, plain_http_reason)
-            for cidr in self._test_cidrs(settings, vpc):
-                # The test listener serves unreleased versions: never to the world (cdk-nag
-                # EC23), only to the NAT addresses the validation hook calls from.
-                alb_group.add_ingress_rule(
-                    ec2.Peer.ipv4(cidr), ec2.Port.tcp(TEST_PORT), "Validation of the new version"
-                )
-            if deploy.strategy == "blue-green":
-                service.attach_to_application_target_group(blue)
-                # Target-group metrics need the groups attached to the load balancer first.
-                alarms = self._alarms(naming, env_name, alb, [blue, green], alarm_topic)
-                deployment_group = self._codedeploy(
-                    naming,
-                    env_name,
-                    deploy,
-                    service,
-                    blue,
-                    green,
-                    production_listener,
-                    test_listener,
-                )
-                hook_function = (
-                    hook(self, vpc, f"{scheme}://{alb.load_balancer_dns_name}:{TEST_PORT}")
-                    if hook
-                    else None
-                )
-                if hook_function is not None:
-                    hook_function.grant_invoke(deployment_group.role)
-                    acknowledgements.function_versions(
-                        deployment_group,
-                        hook_function,
-                        "CodeDeploy may invoke this deployment's own validation hook",
-                    )
-                acknowledgements.acknowledge(
-                    deployment_group,
-                    "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AWSCodeDeployRoleForECS]",
-                    "AWS's managed role policy for CodeDeploy on ECS, the documented least "
-                    "privilege for that service (FM42)",
-                )
-                self.target = EcsTarget(
-                    service=service,
-                    cluster_name=cluster.cluster_name,
-                    service_name=service.service_name,
-                    task_roles=[task.task_role, execution_role],
-                    url=url,
-                    load_balancer_url=load_balancer_url,
-                    task_family=task.family,
-                    strategy=deploy.strategy,
-                    deployment_group=deployment_group,
-                    alarms=alarms,
-                )
-                return
-            # native-blue-green: ECS moves listener-rule weights between the target groups.
-            production_rule = elbv2.ApplicationListenerRule(
-                self,
-                "ProductionRule",
-                listener=production_listener,
-                priority=1,
-                conditions=[elbv2.ListenerCondition.path_patterns(["/*"])],
-                action=elbv2.ListenerAction.weighted_forward(
-                    [
-                        elbv2.WeightedTargetGroup(target_group=blue, weight=100),
-                        elbv2.WeightedTargetGroup(target_group=green, weight=0),
-                    ]
-                ),
-            )
-            test_rule = elbv2.ApplicationListenerRule(
-                self,
-                "TestRule",
-                listener=test_listener,
-                priority=1,
-                conditions=[elbv2.ListenerCondition.path_patterns(["/*"])],
-                action=elbv2.ListenerAction.weighted_forward(
-                    [
-                        elbv2.WeightedTargetGroup(target_group=blue, weight=0),
-                        elbv2.WeightedTargetGroup(target_group=green, weight=100),
-                    ]
-                ),
-            )
-            service.load_balancer_target(
-                container_name=deploy.container,
-                container_port=settings.port,
-                alternate_target=ecs.AlternateTarget(
-                    "Alternate",
-                    alternate_target_group=green,
-                    production_listener=ecs.ListenerRuleConfiguration.application_listener_rule(
-                        production_rule
-                    ),
-                    test_listener=ecs.ListenerRuleConfiguration.application_listener_rule(
-                        test_rule
-                    ),
-                ),
-            ).attach_to_application_target_group(blue)
-            alarms = self._alarms(naming, env_name, alb, [blue, green], alarm_topic)
-            if hook is not None:
-                # The check runs against the test listener before production traffic moves; a
-                # FAILED hook status rolls the deployment back (ECS reads the return value).
-                native_hook = hook(
-                    self, vpc, f"{scheme}://{alb.load_balancer_dns_name}:{TEST_PORT}"
-                )
-                service.add_lifecycle_hook(
-                    ecs.DeploymentLifecycleLambdaTarget(
-                        native_hook,
-                        "ValidationHook",
-                        lifecycle_stages=[ecs.DeploymentLifecycleStage.POST_TEST_TRAFFIC_SHIFT],
-                    )
-                )
-                acknowledgements.function_versions(
-                    self, native_hook, "ECS may invoke this deployment's own validation hook"
-                )
-            acknowledgements.acknowledge(
-                service,
-                "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
-                "AmazonECSInfrastructureRolePolicyForLoadBalancers]",
-                "AWS's managed policy for the role ECS uses to move listener-rule weights during "
-                "its native blue/green deployments",
-            )
-            # No deployment alarms here either (ECS_DEPLOYMENTS_WATCH): the validation hook and
-            # the circuit breaker judge the new revision; the pipeline's bake, the environment.
-
-        self.target = EcsTarget(
-            service=service,
-            cluster_name=cluster.cluster_name,
-            service_name=service.service_name,
-            task_roles=[task.task_role, execution_role],
-            url=url,
-            load_balancer_url=load_balancer_url,
-            task_family=task.family,
-            strategy=deploy.strategy,
-            alarms=alarms,
+        blue, green = target_group("Blue"), target_group("Green")
+        ecs_task.autoscaling(service, self._settings, None)
+        codedeploy_managed = self._deploy.strategy == "blue-green"
+        production = entry.listener(
+            "Production",
+            port=entry.port,
+            default_target_groups=[blue] if codedeploy_managed else None,
+            default_action=None if codedeploy_managed else elbv2.ListenerAction.fixed_response(404),
         )
-
-    def _certificates(
-        self, settings: CreateService, env_name: str
-    ) -> list[elbv2.IListenerCertificate]:
-        """The HTTPS listeners' certificate: the spec's by ARN, or one ACM issues for the
-        domain once the validation record CloudFormation writes into the hosted zone resolves
-        (ACM certificates are free; the stack waits for issuance).
-        https://docs.aws.amazon.com/acm/latest/userguide/dns-validation.html
-        https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-certificatemanager-certificate.html"""
-        domain = settings.domain
-        arn = domain.certificate_arn if domain is not None else settings.certificate_arn
-        if arn is not None:
-            # A parameter, defaulting to the spec's ARN: the certificate lives in one account
-            # and region, and the template stays deployable elsewhere (FM25).
-            certificate = CfnParameter(
-                self,
-                "CertificateArn",
-                type="String",
-                default=arn,
-                description=f"ACM certificate of the {env_name} load balancer",
-            )
-            return [
-                acm.Certificate.from_certificate_arn(
-                    self, "Certificate", certificate.value_as_string
-                )
-            ]
-        assert domain is not None and domain.hosted_zone_id is not None
-        zone = route53.HostedZone.from_hosted_zone_id(self, "Zone", domain.hosted_zone_id)
-        issued = acm.Certificate(
-            self,
-            "Certificate",
-            domain_name=domain.name,
-            validation=acm.CertificateValidation.from_dns(zone),
+        test = entry.listener(
+            "Test",
+            port=web_entry.TEST_PORT,
+            default_target_groups=[green] if codedeploy_managed else None,
+            default_action=None if codedeploy_managed else elbv2.ListenerAction.fixed_response(404),
         )
-        return [elbv2.ListenerCertificate.from_certificate_manager(issued)]
+        web_entry.admit_validation(entry, self._settings, self.vpc)
+        return _TwoTargetGroups(blue=blue, green=green, production=production, test=test)
 
-    def _alias_record(self, domain: Domain, alb: elbv2.ApplicationLoadBalancer) -> None:
-        """The domain's A record, an alias to the load balancer (alias queries to AWS
-        resources are free). L1: the zone is known by id only, and CDK's record constructs
-        need its name. https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/routing-to-elb-load-balancer.html"""
-        route53.CfnRecordSet(
-            self,
-            "AliasRecord",
-            hosted_zone_id=domain.hosted_zone_id,
-            name=domain.name,
-            type="A",
-            alias_target=route53.CfnRecordSet.AliasTargetProperty(
-                dns_name=alb.load_balancer_dns_name,
-                hosted_zone_id=alb.load_balancer_canonical_hosted_zone_id,
-                evaluate_target_health=True,
+    def _codedeploy_blue_green(
+        self,
+        service: ecs.FargateService,
+        entry: web_entry.WebEntry,
+        hook: Callable[[Construct, ec2.IVpc, str], lambda_.IFunction] | None,
+    ) -> tuple[list[cloudwatch.IAlarm], codedeploy.EcsDeploymentGroup]:
+        """blue-green: CodeDeploy shifts traffic between the target groups; the pipeline's
+        CodeDeployToECS action starts each release (the stack cannot: _freeze_task_definition)."""
+        sets = self._two_target_groups(service, entry)
+        service.attach_to_application_target_group(sets.blue)
+        # Target-group metrics need the groups attached to the load balancer first.
+        alarms = self._alarms(entry.alb, [sets.blue, sets.green])
+        deployment_group = self._codedeploy(service, sets)
+        hook_function = hook(self, self.vpc, entry.test_url) if hook else None
+        if hook_function is not None:
+            hook_function.grant_invoke(deployment_group.role)
+            acknowledgements.function_versions(
+                deployment_group,
+                hook_function,
+                "CodeDeploy may invoke this deployment's own validation hook",
+            )
+        acknowledgements.acknowledge(
+            deployment_group,
+            "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AWSCodeDeployRoleForECS]",
+            "AWS's managed role policy for CodeDeploy on ECS, the documented least "
+            "privilege for that service (FM42)",
+        )
+        return alarms, deployment_group
+
+    def _native_blue_green(
+        self,
+        service: ecs.FargateService,
+        entry: web_entry.WebEntry,
+        hook: Callable[[Construct, ec2.IVpc, str], lambda_.IFunction] | None,
+    ) -> list[cloudwatch.IAlarm]:
+        """native-blue-green: ECS moves listener-rule weights between the target groups."""
+        sets = self._two_target_groups(service, entry)
+        production_rule = _weighted_rule(self, "ProductionRule", sets.production, sets, blue=100)
+        test_rule = _weighted_rule(self, "TestRule", sets.test, sets, blue=0)
+        service.load_balancer_target(
+            container_name=self._deploy.container,
+            container_port=self._settings.port,
+            alternate_target=ecs.AlternateTarget(
+                "Alternate",
+                alternate_target_group=sets.green,
+                production_listener=ecs.ListenerRuleConfiguration.application_listener_rule(
+                    production_rule
+                ),
+                test_listener=ecs.ListenerRuleConfiguration.application_listener_rule(test_rule),
             ),
+        ).attach_to_application_target_group(sets.blue)
+        alarms = self._alarms(entry.alb, [sets.blue, sets.green])
+        if hook is not None:
+            # The check runs against the test listener before production traffic moves; a
+            # FAILED hook status rolls the deployment back (ECS reads the return value).
+            native_hook = hook(self, self.vpc, entry.test_url)
+            service.add_lifecycle_hook(
+                ecs.DeploymentLifecycleLambdaTarget(
+                    native_hook,
+                    "ValidationHook",
+                    lifecycle_stages=[ecs.DeploymentLifecycleStage.POST_TEST_TRAFFIC_SHIFT],
+                )
+            )
+            acknowledgements.function_versions(
+                self, native_hook, "ECS may invoke this deployment's own validation hook"
+            )
+        acknowledgements.acknowledge(
+            service,
+            "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
+            "AmazonECSInfrastructureRolePolicyForLoadBalancers]",
+            "AWS's managed policy for the role ECS uses to move listener-rule weights during "
+            "its native blue/green deployments",
         )
+        # No deployment alarms here either (ECS_DEPLOYMENTS_WATCH): the validation hook and
+        # the circuit breaker judge the new revision; the pipeline's bake, the environment.
+        return alarms
 
     @staticmethod
     def _freeze_task_definition(service: ecs.FargateService, task: ecs.TaskDefinition) -> None:
@@ -593,31 +442,12 @@ class FargateWebService(Construct):
             options["linear_configuration"] = shift
         return options
 
-    def _test_cidrs(self, settings: CreateService, vpc: ec2.IVpc) -> list[str]:
-        given = settings.test_cidrs
-        if not settings.public:
-            # An internal load balancer: the hook in the VPC calls it from a private address.
-            return [*given, ecs_task.vpc_cidr(settings)]
-        if given:
-            return given
-        # A VPC conveyor created: its NAT gateways' addresses, where in-VPC hooks call from.
-        cidrs = []
-        for subnet in vpc.public_subnets:
-            eip = subnet.node.try_find_child("EIP")
-            if isinstance(eip, ec2.CfnEIP):
-                cidrs.append(Fn.join("", [eip.attr_public_ip, "/32"]))
-        return cidrs
-
     def _alarms(
-        self,
-        naming: Naming,
-        env_name: str,
-        alb: elbv2.ApplicationLoadBalancer,
-        groups: list[elbv2.ApplicationTargetGroup],
-        topic: defaults.NoticeTopic,
+        self, alb: elbv2.ApplicationLoadBalancer, groups: list[elbv2.ApplicationTargetGroup]
     ) -> list[cloudwatch.IAlarm]:
         """5xx and unhealthy targets of the whole service: the pipeline's bake watches them
         after a release (ECS_DEPLOYMENTS_WATCH: why no deployment does)."""
+        naming, env_name, topic = self._naming, self._env, self._alarm_topic
         errors = defaults.alarm(
             self,
             "ServerErrors",
@@ -649,20 +479,13 @@ class FargateWebService(Construct):
         return [errors, unhealthy]
 
     def _codedeploy(
-        self,
-        naming: Naming,
-        env_name: str,
-        deploy: EcsDeploy,
-        service: ecs.FargateService,
-        blue: elbv2.ApplicationTargetGroup,
-        green: elbv2.ApplicationTargetGroup,
-        production: elbv2.ApplicationListener,
-        test: elbv2.ApplicationListener,
+        self, service: ecs.FargateService, sets: _TwoTargetGroups
     ) -> codedeploy.EcsDeploymentGroup:
         """The CodeDeploy group: traffic shifting, the validation hooks (appspec), and
         CodeDeploy's own rollback while it shifts: a failed hook, a failed or stopped
         deployment reroute production traffic to the original task set. No alarms
         (ECS_DEPLOYMENTS_WATCH: why), so no DEPLOYMENT_STOP_ON_ALARM."""
+        naming, env_name, deploy = self._naming, self._env, self._deploy
         name = naming.name("deploy", env_name)
         if deploy.traffic == "all-at-once":
             config: codedeploy.IEcsDeploymentConfig = codedeploy.EcsDeploymentConfig.ALL_AT_ONCE
@@ -691,10 +514,10 @@ class FargateWebService(Construct):
             service=service,
             deployment_config=config,
             blue_green_deployment_config=codedeploy.EcsBlueGreenDeploymentConfig(
-                blue_target_group=blue,
-                green_target_group=green,
-                listener=production,
-                test_listener=test,
+                blue_target_group=sets.blue,
+                green_target_group=sets.green,
+                listener=sets.production,
+                test_listener=sets.test,
                 termination_wait_time=Duration.minutes(deploy.bake_minutes),
             ),
             auto_rollback=codedeploy.AutoRollbackConfig(
@@ -735,14 +558,29 @@ def _connect_client(settings: CreateService, parts: ecs_task.ServiceTask) -> dic
     }
 
 
-def _suppress_plain_http(listener: elbv2.ApplicationListener, reason: str | None) -> None:
-    """A plain HTTP listener conveyor creates on purpose, with the reason conveyor check shows
-    (CV105): outside production, or production's plain_http opt-out."""
-    if reason is None:
-        return
-    resource = listener.node.default_child
-    assert isinstance(resource, elbv2.CfnListener)
-    resource.add_metadata("conveyor", {"suppress": [{"rule": "CV105", "reason": reason}]})
+def _weighted_rule(
+    scope: Construct,
+    id: str,
+    listener: elbv2.ApplicationListener,
+    sets: _TwoTargetGroups,
+    *,
+    blue: int,
+) -> elbv2.ApplicationListenerRule:
+    """A listener rule ECS's native blue/green moves weights on (the listener's default action
+    stays a 404): production starts on blue, the test listener on green."""
+    return elbv2.ApplicationListenerRule(
+        scope,
+        id,
+        listener=listener,
+        priority=1,
+        conditions=[elbv2.ListenerCondition.path_patterns(["/*"])],
+        action=elbv2.ListenerAction.weighted_forward(
+            [
+                elbv2.WeightedTargetGroup(target_group=sets.blue, weight=blue),
+                elbv2.WeightedTargetGroup(target_group=sets.green, weight=100 - blue),
+            ]
+        ),
+    )
 
 
 def deployment_config_name(naming: Naming, env_name: str) -> str:
