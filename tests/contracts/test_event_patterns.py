@@ -112,6 +112,9 @@ IDENTIFIED_BY: dict[str, Callable[[Example], list[Identifiers]]] = {
     "codedeploy-deployment-state": _deployment_groups,
     "ecs-deployment-state": _services,
     "ecs-task-state": _job_tasks,
+    "ecs-task-state-sidecar-stopped": _job_tasks,
+    "ecs-task-state-out-of-memory": _job_tasks,
+    "ecs-task-state-sidecar-crash": _job_tasks,
     "s3-object-created": _s3_source,
     "codecommit-repository-state": _codecommit_source,
 }

@@ -69,14 +69,17 @@ def test_only_eventbridge_scheduler_of_this_account_assumes_the_role(example: Ex
         assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": role.account}}
 
 
-def _stopped(example: Example, **detail: Any) -> dict[str, Any]:
-    """AWS's sample task event, as a stopped run of the example's prod job."""
+def _stopped(
+    example: Example, env: str = "prod", sample: str = "ecs-task-state", **detail: Any
+) -> dict[str, Any]:
+    """AWS's sample task event (or one of its sidecar variants), as a stopped run of the
+    example's job in env (prod's task has an otel sidecar, staging's none)."""
     (schedule,) = [
-        s for s in example.of_type("AWS::Scheduler::Schedule") if s.stack.endswith("-prod")
+        s for s in example.of_type("AWS::Scheduler::Schedule") if s.stack.endswith(f"-{env}")
     ]
     target = schedule.value("Target")
     revision = target["EcsParameters"]["TaskDefinitionArn"]
-    event: dict[str, Any] = copy.deepcopy(SAMPLES["ecs-task-state"]["event"])
+    event: dict[str, Any] = copy.deepcopy(SAMPLES[sample]["event"])
     event["detail"].update(
         clusterArn=target["Arn"],
         group="family:" + revision.split(":task-definition/")[1].split(":")[0],
@@ -87,34 +90,114 @@ def _stopped(example: Example, **detail: Any) -> dict[str, Any]:
     return event
 
 
-def _failed_run_pattern(example: Example) -> dict[str, Any]:
+def _failed_run_pattern(example: Example, env: str = "prod") -> dict[str, Any]:
     (rule,) = [
         r
         for r in example.of_type("AWS::Events::Rule")
-        if r.stack.endswith("-prod") and "ECS Task State Change" in str(r.value("EventPattern"))
+        if r.stack.endswith(f"-{env}") and "ECS Task State Change" in str(r.value("EventPattern"))
     ]
     pattern: dict[str, Any] = rule.value("EventPattern")
     return pattern
 
 
+def _containers(example: Example, env: str) -> list[str]:
+    (task,) = [
+        t for t in example.of_type("AWS::ECS::TaskDefinition") if t.stack.endswith(f"-{env}")
+    ]
+    return [c["Name"] for c in task.value("ContainerDefinitions")]
+
+
 @pytest.mark.parametrize("example", [JOB], indirect=True)
-def test_a_failed_run_is_told_and_a_good_one_is_not(example: Example) -> None:
-    pattern = _failed_run_pattern(example)
-    assert matches(pattern, _stopped(example))  # exit code 1
-    good = _stopped(example)
+def test_the_example_has_a_job_with_a_sidecar_and_one_without(example: Example) -> None:
+    """The tests below judge both patterns (scheduled_job.failed_run_detail)."""
+    assert _containers(example, "prod") == ["app", "otel"]
+    assert _containers(example, "staging") == ["app"]
+
+
+@pytest.mark.parametrize("example", [JOB], indirect=True)
+@pytest.mark.parametrize("env", ["prod", "staging"])
+def test_a_failed_run_is_told_and_a_good_one_is_not(example: Example, env: str) -> None:
+    pattern = _failed_run_pattern(example, env)
+    assert matches(pattern, _stopped(example, env))  # exit code 1
+    good = _stopped(example, env)
     good["detail"]["containers"][0]["exitCode"] = 0
     assert not matches(pattern, good)
     # A task that never started has no exit code: its stop code tells.
-    never = _stopped(example, stopCode="TaskFailedToStart", stoppedReason="CannotPullContainer")
+    never = _stopped(
+        example, env, stopCode="TaskFailedToStart", stoppedReason="CannotPullContainer"
+    )
     del never["detail"]["containers"][0]["exitCode"]
     assert matches(pattern, never)
     # Still running: not a failure yet.
-    assert not matches(pattern, _stopped(example, lastStatus="RUNNING"))
-    # A sidecar's non-zero exit with the job's container at 0: told too (EventBridge flattens
-    # the containers array; scheduled_job.failed_run_pattern says so).
-    sidecar = copy.deepcopy(good)
-    sidecar["detail"]["containers"].append({"name": "otel", "exitCode": 143})
-    assert matches(pattern, sidecar)
+    assert not matches(pattern, _stopped(example, env, lastStatus="RUNNING"))
+    # A hung run someone stopped (StopTask): the job's container ends on SIGTERM.
+    stopped = _stopped(example, env, stopCode="UserInitiated", stoppedReason="Task stopped")
+    stopped["detail"]["containers"][0]["exitCode"] = 143
+    assert matches(pattern, stopped)
+    # The job's container killed for its memory (137 and ECS's reason).
+    oom = _stopped(example, env)
+    oom["detail"]["containers"][0].update(
+        exitCode=137, reason="OutOfMemoryError: Container killed due to memory usage"
+    )
+    assert matches(pattern, oom)
+
+
+@pytest.mark.parametrize("example", [JOB], indirect=True)
+def test_a_job_with_a_sidecar_is_told_of_failed_runs_only(example: Example) -> None:
+    """EventBridge matches detail.containers[].exitCode against every container's: the
+    sidecar's 143 when the job's container ends the task is no failure (the reviewer's false
+    FAILED on every successful run), the job's crash, its memory kill and a sidecar's crash
+    are (tests/contracts/events/ecs-task-state-*.json)."""
+    pattern = _failed_run_pattern(example, "prod")
+    assert not matches(pattern, _stopped(example, sample="ecs-task-state-sidecar-stopped"))
+    killed = _stopped(example, sample="ecs-task-state-sidecar-stopped")
+    killed["detail"]["containers"][1]["exitCode"] = 137  # outlived its stop timeout
+    assert not matches(pattern, killed)
+    assert matches(pattern, _stopped(example, sample="ecs-task-state-out-of-memory"))
+    assert matches(pattern, _stopped(example, sample="ecs-task-state-sidecar-crash"))
+    crashed = _stopped(example, sample="ecs-task-state-sidecar-stopped")
+    crashed["detail"]["containers"][0]["exitCode"] = 2
+    assert matches(pattern, crashed)
+    # A Fargate retirement stops the run before it ends: every container on SIGTERM.
+    retired = _stopped(
+        example, sample="ecs-task-state-sidecar-stopped", stopCode="TerminationNotice"
+    )
+    retired["detail"]["containers"][0]["exitCode"] = 143
+    assert matches(pattern, retired)
+    # What the pattern gives up (failed_run_detail's docstring): the job's own container
+    # ending on a signal inside a task that stopped because of it reads like the sidecar.
+    signal = _stopped(example, sample="ecs-task-state-sidecar-stopped")
+    signal["detail"]["containers"][0]["exitCode"] = 143
+    assert not matches(pattern, signal)
+
+
+@pytest.mark.parametrize("example", [JOB], indirect=True)
+def test_a_job_without_sidecars_keeps_its_exact_pattern(example: Example) -> None:
+    """Alone in its task, the job's container's exit code is its own: any code but 0 tells,
+    a signal exit too."""
+    pattern = _failed_run_pattern(example, "staging")
+    assert pattern["detail"]["$or"] == [
+        {"containers": {"name": ["app"], "exitCode": [{"anything-but": 0}]}},
+        {"stopCode": ["TaskFailedToStart"]},
+    ]
+    signal = _stopped(example, "staging")
+    signal["detail"]["containers"][0]["exitCode"] = 143
+    assert matches(pattern, signal)
+
+
+@pytest.mark.parametrize("example", [JOB], indirect=True)
+def test_the_notice_names_each_container_s_exit_code_and_reason(example: Example) -> None:
+    (rule,) = [
+        r
+        for r in example.of_type("AWS::Events::Rule")
+        if r.stack.endswith("-prod") and "ECS Task State Change" in str(r.value("EventPattern"))
+    ]
+    (target,) = rule.value("Targets")
+    paths = set(target["InputTransformer"]["InputPathsMap"].values())
+    for index in (0, 1):
+        for field in ("name", "exitCode", "reason"):
+            assert f"$.detail.containers[{index}].{field}" in paths
+    assert "$.detail.containers[2].name" not in paths
 
 
 @pytest.mark.parametrize("example", [JOB], indirect=True)

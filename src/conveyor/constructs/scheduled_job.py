@@ -22,6 +22,7 @@ https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_task_events.html
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from aws_cdk import Aws, Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -60,28 +61,75 @@ def task_family(naming: Naming, env_name: str) -> str:
     return naming.name("task", env_name)
 
 
-def failed_run_pattern(cluster_arn: str, family: str, container: str) -> events.EventPattern:
-    """A run of this job that stopped unsuccessfully: the job's container exited with a code
-    other than 0, or the task never started (stopCode TaskFailedToStart: an image that cannot
-    be pulled, a secret that cannot be read). RunTask without a group puts the task in the
-    group "family:<family>" (the sample event's group), which tells the job's runs from other
-    tasks of the cluster. EventBridge flattens arrays of objects: a sidecar's non-zero exit
-    next to the job's container matches too (a sidecar stopped with the task exits 137 or 143),
-    which over-tells, never under-tells.
+# The exit codes of a container stopped with the task: 143 (SIGTERM, 128 + 15) when it ends on
+# the stop signal, 137 (SIGKILL, 128 + 9) when it outlives the container's stop timeout. A
+# sidecar exits so when the job's container ends the task, on every successful run.
+# https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html#container_definition_timeout
+STOPPED_WITH_TASK = (137, 143)
+# The container reason ECS gives a container the kernel killed for its memory (exit code 137).
+# https://docs.aws.amazon.com/AmazonECS/latest/developerguide/out-of-memory.html
+# https://repost.aws/knowledge-center/ecs-resolve-outofmemory-errors
+OUT_OF_MEMORY = "OutOfMemoryError"
+
+
+def failed_run_detail(
+    cluster_arn: str, family: str, container: str, *, sidecars: bool
+) -> dict[str, Any]:
+    """The detail of "ECS Task State Change" for a run of this job that stopped unsuccessfully.
+
+    RunTask without a group puts the task in the group "family:<family>" (the sample event's
+    group), which tells the job's runs from other tasks of the cluster.
+
+    Alone in its task, the job's container tells: it exited with a code other than 0, or the
+    task never started (stopCode TaskFailedToStart: an image that cannot be pulled, a secret
+    that cannot be read, so no exit code). A stop (StopTask, a Fargate retirement) ends it with
+    143 or 137, a failed run too.
+
+    With sidecars, EventBridge matches a field inside an array of objects against that field of
+    every element (detail.containers[].exitCode), and cannot tie a name to its exit code: the
+    job's 0 beside a sidecar's 143 (stopped with the task) would match "anything but 0" on every
+    successful run. So a run is failed when:
+    - a container exited with a code other than 0, 137 and 143 (the job's or an essential
+      sidecar's crash: an exit that is no stop signal);
+    - a container was killed for its memory (its reason starts "OutOfMemoryError"; its 137 is
+      not the stop's);
+    - the task stopped for another reason than an essential container's exit (stopCode
+      TaskFailedToStart, UserInitiated, TerminationNotice, ...): the run did not end by itself.
+    What is left untold: the job's own container ending on SIGTERM or SIGKILL from inside its
+    task (not a stop, not its memory), which reads like a sidecar stopped with the task; a job
+    that bounds itself ends with `timeout`'s 124, which is told. A non-essential sidecar that
+    crashes (or exits 1 on SIGTERM) during a successful run is told: over-told, never under.
+    https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns-arrays.html
+    https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns-content-based-filtering.html#eb-filtering-complex-example-or
     https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_task_events.html
+    https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Task.html (stopCode)
     https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html"""
+    if sidecars:
+        failed: list[dict[str, Any]] = [
+            {"containers": {"exitCode": [{"anything-but": [0, *STOPPED_WITH_TASK]}]}},
+            {"containers": {"reason": [{"prefix": OUT_OF_MEMORY}]}},
+            {"stopCode": [{"anything-but": "EssentialContainerExited"}]},
+        ]
+    else:
+        failed = [
+            {"containers": {"name": [container], "exitCode": [{"anything-but": 0}]}},
+            {"stopCode": ["TaskFailedToStart"]},
+        ]
+    return {
+        "clusterArn": [cluster_arn],
+        "group": [f"family:{family}"],
+        "lastStatus": ["STOPPED"],
+        "$or": failed,
+    }
+
+
+def failed_run_pattern(
+    cluster_arn: str, family: str, container: str, *, sidecars: bool
+) -> events.EventPattern:
     return events.EventPattern(
         source=["aws.ecs"],
         detail_type=["ECS Task State Change"],
-        detail={
-            "clusterArn": [cluster_arn],
-            "group": [f"family:{family}"],
-            "lastStatus": ["STOPPED"],
-            "$or": [
-                {"containers": {"name": [container], "exitCode": [{"anything-but": 0}]}},
-                {"stopCode": ["TaskFailedToStart"]},
-            ],
-        },
+        detail=failed_run_detail(cluster_arn, family, container, sidecars=sidecars),
     )
 
 
@@ -351,20 +399,37 @@ class ScheduledJob(Construct):
         topic: defaults.NoticeTopic,
     ) -> None:
         """A run that started and failed, as a notice on the environment's alarm topic."""
+        sidecars = deploy.create.sidecars if deploy.create is not None else []
         rule = events.Rule(
             self,
             "FailedRuns",
             rule_name=naming.name("job-failed", env_name),
             description=f"conveyor {naming.app}: a run of the {env_name} job failed",
-            event_pattern=failed_run_pattern(cluster.cluster_arn, family, deploy.container),
+            event_pattern=failed_run_pattern(
+                cluster.cluster_arn, family, deploy.container, sidecars=bool(sidecars)
+            ),
+        )
+        # Each container's name, exit code and reason, by its place in the event (ECS does not
+        # promise the task definition's order); a path the event lacks (no exit code: the
+        # container never started) reads empty.
+        # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-transform-target-input.html
+        containers = "".join(
+            f"\nContainer {_field(f'$.detail.containers[{i}].name')}: exit code "
+            f"{_field(f'$.detail.containers[{i}].exitCode')} "
+            f"{_field(f'$.detail.containers[{i}].reason')}"
+            for i in range(1 + len(sidecars))
         )
         message = events.RuleTargetInput.from_text(
             f"FAILED: {naming.app} {env_name}: a scheduled run of the job failed.\nTask: "
-            f"{events.EventField.from_path('$.detail.taskArn')}\nRevision: "
-            f"{events.EventField.from_path('$.detail.taskDefinitionArn')}\nStop code: "
-            f"{events.EventField.from_path('$.detail.stopCode')}\nReason: "
-            f"{events.EventField.from_path('$.detail.stoppedReason')}\nTime: "
+            f"{_field('$.detail.taskArn')}\nRevision: "
+            f"{_field('$.detail.taskDefinitionArn')}\nStop code: "
+            f"{_field('$.detail.stopCode')}\nReason: "
+            f"{_field('$.detail.stoppedReason')}{containers}\nTime: "
             f"{events.EventField.time}\nLogs: the {naming.path('service', env_name)} log group"
         )
         rule.add_target(TopicTarget(topic, message))
         topic.allow_service("events.amazonaws.com", rule.rule_arn)
+
+
+def _field(path: str) -> str:
+    return events.EventField.from_path(path)
