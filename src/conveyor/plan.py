@@ -192,6 +192,7 @@ class RunningService:
     domain: str | None = None  # served over HTTPS: an ACM certificate, maybe a Route 53 record
     max_tasks: int | None = None  # auto scaling's maximum; `tasks` is then its minimum
     queue: bool = False  # a worker's SQS queue (and dead-letter queue), KMS-encrypted
+    producers: int = 0  # roles queue.producers lets send to the worker's queue
     # A scheduled job (kind: job): its task runs this often, not all month (`tasks` is 1).
     runs_per_month: float | None = None
 
@@ -845,7 +846,8 @@ def _task_count(env: Environment) -> tuple[str, ...]:
         return ()
     scaling = create.scaling
     if scaling is None:
-        return (f"{create.desired_count} tasks",)
+        count = create.desired_count
+        return (f"{count} task" if count == 1 else f"{count} tasks",)
     targets = [
         f"{label} {value}{unit}"
         for label, value, unit in (
@@ -887,6 +889,7 @@ def _running_services(spec: Spec) -> list[RunningService]:
                     max_tasks=create.scaling.max if create.scaling else None,
                     load_balancer=create.kind == "web",
                     queue=env.is_worker,
+                    producers=len(create.queue.producers) if create.queue is not None else 0,
                     nat_gateways=create.nat_gateways,
                     public_tasks=create.placement == "public",
                     domain=create.domain.name if create.domain is not None else None,

@@ -256,8 +256,19 @@ def test_a_worker_pays_for_its_queue_and_no_load_balancer() -> None:
     empty = 2 * 3 * 60 * HOURS_PER_MONTH
     assert requests.quantity == pytest.approx((messages * 3 + empty) / 1e6)
     assert result.by_service()["SQS"] == pytest.approx((messages * 3 + empty) / 1e6 * 0.4)
+    # The two tasks call KMS; no producer role is listed, so none is counted or named.
     (keys,) = [line for line in result.lines if line.item.startswith("queue data keys")]
+    assert keys.quantity == pytest.approx(2 * 12 * HOURS_PER_MONTH / 10_000)
+    assert "2 tasks, no producer listed" in keys.item
+    with_producers = estimate(
+        replace(payments_plan(), services=(replace(worker, tasks=1, producers=2),)),
+        usage,
+        PRICES,
+        "us-east-1",
+    )
+    (keys,) = [line for line in with_producers.lines if line.item.startswith("queue data keys")]
     assert keys.quantity == pytest.approx(3 * 12 * HOURS_PER_MONTH / 10_000)
+    assert "1 task and 2 producers" in keys.item
     web = estimate(
         replace(payments_plan(), services=(replace(worker, load_balancer=True, queue=False),)),
         usage,

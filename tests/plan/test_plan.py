@@ -349,6 +349,20 @@ def test_the_plan_shows_a_worker_its_queue_and_its_backlog_scaling() -> None:
     assert any(item.startswith("queue requests (prod") for item in items)
 
 
+def test_one_task_is_one_task_in_the_plan_and_the_diagram() -> None:
+    """desired_count: 1 reads "1 task" (the plan, and the diagram drawn from it), 2 "2 tasks"."""
+    from conveyor.diagram.mermaid import to_mermaid
+
+    single = plan(load_spec(ROOT / "examples" / "internal-service.yaml"))
+    uses = [use for stage in single.stages for action in stage.actions for use in action.uses]
+    assert "1 task" in uses
+    assert not any("1 tasks" in use for use in uses)
+    drawn = to_mermaid(single)
+    assert "1 task" in drawn and "1 tasks" not in drawn
+    two = plan(load_spec(ROOT / "examples" / "web-service.yaml"))
+    assert "2 tasks" in [u for s in two.stages for a in s.actions for u in a.uses]
+
+
 def test_a_backend_deploy_shows_its_service_connect_endpoint_and_no_load_balancer() -> None:
     """kind: backend: no ALB, the name clients call in which namespace, and what judges the
     release (no Validate action follows the deploy)."""

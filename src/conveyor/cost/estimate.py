@@ -38,7 +38,7 @@ SERVICE_ORDER = (
 # A worker's queue: each message is sent, received and deleted (three requests of one 64 KB
 # chunk each); each task long-polls (20 s, the queue's ReceiveMessageWaitTimeSeconds) when the
 # queue is empty, at most three empty receives a minute. KMS: the queue reuses a data key for
-# 5 minutes per principal (each task and one producer).
+# 5 minutes per principal (each task and each producer role the queue lists).
 # https://aws.amazon.com/sqs/pricing/
 # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-short-and-long-polling.html
 # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html
@@ -128,6 +128,18 @@ class Estimate:
             "lines": [{**asdict(line), "monthly": round(line.monthly, 4)} for line in self.lines],
             "notes": list(self.notes),
         }
+
+
+def _counted(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _principals(tasks: int, producers: int) -> str:
+    """Who calls KMS for a worker's queue: its tasks, and the producer roles queue.producers
+    lists (none listed: only senders of the environment's own account, not counted)."""
+    if not producers:
+        return f"{_counted(tasks, 'task')}, no producer listed"
+    return f"{_counted(tasks, 'task')} and {_counted(producers, 'producer')}"
 
 
 def _action_minutes(action: Action, usage: Usage) -> float:
@@ -352,11 +364,12 @@ def estimate(plan: Plan, usage: Usage, prices: Prices, region: str) -> Estimate:
                 "million requests",
                 price("sqs", "request_million"),
             )
+            principals = service.tasks + service.producers
             add(
                 "KMS",
-                f"queue data keys ({env}: {service.tasks} tasks and a producer, one call each "
-                "per 5 minutes)",
-                (service.tasks + 1) * DATA_KEY_CALLS_PER_PRINCIPAL_HOUR * HOURS_PER_MONTH / 10_000,
+                f"queue data keys ({env}: {_principals(service.tasks, service.producers)}, one "
+                "call each per 5 minutes)",
+                principals * DATA_KEY_CALLS_PER_PRINCIPAL_HOUR * HOURS_PER_MONTH / 10_000,
                 "10,000 requests",
                 price("kms", "requests_10000"),
             )
