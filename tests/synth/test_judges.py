@@ -110,10 +110,10 @@ ACCEPTED_SUPPRESSIONS: dict[str, str] = {
     "CV051": "CloudFormation's service roles (the pipeline stack's, stages/self_update.py; each "
     "environment stack's, constructs/cloudformation_role.py): the resource schemas' calls on "
     "resources whose ids CloudFormation generates",
-    "CV073": "CodeDeploy ECS deployment groups watch no alarm (constructs/ecs_service.py "
-    "ECS_DEPLOYMENTS_WATCH): none judges the replacement task set alone, and a service alarm "
-    "would stop the stage rollback while the bad release serves (CV112); hooks judge the "
-    "revision, the pipeline's bake the service",
+    "CV073": "CodeDeploy ECS deployment groups watch no alarm (constructs/ecs_codedeploy.py; "
+    "why: ecs_service.py ECS_DEPLOYMENTS_WATCH): none judges the replacement task set alone, "
+    "and a service alarm would stop the stage rollback while the bad release serves (CV112); "
+    "hooks judge the revision, the pipeline's bake the service",
     "CV074": "the deploy actions of workers and backends (create.kind: worker, backend) have no "
     "validation action after them: neither answers the pipeline's HTTP check (a worker answers "
     "no request, a backend only its Service Connect namespace), and the stack update is the "
@@ -121,7 +121,7 @@ ACCEPTED_SUPPRESSIONS: dict[str, str] = {
     "circuit breaker rolls back a release whose tasks never turn healthy; stages/environment.py "
     "alarm_validated_deploys), which CV074 cannot see from the pipeline's template",
     "CV105": "plain HTTP listeners of a created web service outside production without a "
-    "domain (constructs/ecs_service.py; production needs a domain or a reasoned plain_http)",
+    "domain (constructs/web_entry.py; production needs a domain or a reasoned plain_http)",
     "CV119": "releases on pushed tags (source.github.tags) where conveyor.yaml states how the "
     "repository restricts who may create them (source.github.tag_creation), which no template "
     "shows (pipeline.py _restricted_tags)",

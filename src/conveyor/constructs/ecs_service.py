@@ -19,8 +19,18 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from conveyor.constructs import acknowledgements, defaults, ecs_task, web_entry
+from conveyor.constructs import (
+    acknowledgements,
+    defaults,
+    ecs_codedeploy,
+    ecs_task,
+    service_alarms,
+    web_entry,
+)
 from conveyor.constructs.deployment_grants import grant_deployment
+
+# Imported by name from here by the pipeline's environment stages and foreign_account.
+from conveyor.constructs.ecs_codedeploy import deployment_config_name as deployment_config_name
 from conveyor.constructs.ecs_task import (
     container_secrets,
     execution_role_name,
@@ -96,16 +106,6 @@ def existing_service(scope: Construct, id: str, *, cluster: str, service: str) -
 CODEDEPLOY_IMAGE_PLACEHOLDER = "<IMAGE1_NAME>"
 
 
-@dataclass(frozen=True)
-class _TwoTargetGroups:
-    """What both blue/green strategies build: two target groups, each listener's traffic."""
-
-    blue: elbv2.ApplicationTargetGroup
-    green: elbv2.ApplicationTargetGroup
-    production: elbv2.ApplicationListener
-    test: elbv2.ApplicationListener
-
-
 class FargateWebService(Construct):
     """VPC (or an existing one), cluster, ALB, and a Fargate service that deploys safely.
 
@@ -114,9 +114,12 @@ class FargateWebService(Construct):
     CodeDeploy deployment group with traffic shifting, alarms and automatic rollback (FM61).
     native-blue-green: the same shape driven by ECS's own blue/green strategy.
 
-    The constructor reads as the list of what a web service is made of. The steps run in the
-    order they always did: construct ids and their order of creation decide the synthesized
-    template, and reordering them would change every created service's template.
+    The constructor reads as the list of what a web service is made of; the parts a backend
+    and a worker share live in ecs_task (network, cluster, task definition, scaling), the load
+    balancer with its security groups, TLS and listeners in web_entry, the CodeDeploy group in
+    ecs_codedeploy, the alarms in service_alarms. Each part is created in this construct's
+    scope and in the order it always was: construct ids and their order of creation decide
+    the synthesized template, and moving one would change every created service's template.
     """
 
     target: EcsTarget
@@ -257,6 +260,20 @@ class FargateWebService(Construct):
             return self._codedeploy_blue_green(service, entry, hook)
         return self._native_blue_green(service, entry, hook), None
 
+    def _alarms(
+        self, entry: web_entry.WebEntry, groups: list[elbv2.ApplicationTargetGroup]
+    ) -> list[cloudwatch.IAlarm]:
+        # Target-group metrics need the groups attached to the load balancer first: the
+        # strategies call this after attaching the service.
+        return service_alarms.load_balancer_alarms(
+            self,
+            naming=self._naming,
+            env_name=self._env,
+            alb=entry.alb,
+            groups=groups,
+            topic=self._alarm_topic,
+        )
+
     def _health_check(self) -> elbv2.HealthCheck:
         return elbv2.HealthCheck(
             path=self._settings.health_check_path,
@@ -283,11 +300,11 @@ class FargateWebService(Construct):
         # No ECS deployment alarms (DeploymentConfiguration.Alarms): the deployment judges
         # only the tasks it starts, through the circuit breaker (ECS_DEPLOYMENTS_WATCH:
         # why); the pipeline's bake watches these alarms after the release.
-        return self._alarms(entry.alb, [group])
+        return self._alarms(entry, [group])
 
     def _two_target_groups(
         self, service: ecs.FargateService, entry: web_entry.WebEntry
-    ) -> _TwoTargetGroups:
+    ) -> web_entry.BlueGreenListeners:
         """prevents FM61: production and test listener, two target groups. CodeDeploy swaps
         the listeners' default target groups; ECS's native blue/green moves weights on listener
         rules, so its listeners default to a plain 404."""
@@ -321,7 +338,9 @@ class FargateWebService(Construct):
             default_action=None if codedeploy_managed else elbv2.ListenerAction.fixed_response(404),
         )
         web_entry.admit_validation(entry, self._settings, self.vpc)
-        return _TwoTargetGroups(blue=blue, green=green, production=production, test=test)
+        return web_entry.BlueGreenListeners(
+            blue=blue, green=green, production=production, test=test
+        )
 
     def _codedeploy_blue_green(
         self,
@@ -333,9 +352,15 @@ class FargateWebService(Construct):
         CodeDeployToECS action starts each release (the stack cannot: _freeze_task_definition)."""
         sets = self._two_target_groups(service, entry)
         service.attach_to_application_target_group(sets.blue)
-        # Target-group metrics need the groups attached to the load balancer first.
-        alarms = self._alarms(entry.alb, [sets.blue, sets.green])
-        deployment_group = self._codedeploy(service, sets)
+        alarms = self._alarms(entry, [sets.blue, sets.green])
+        deployment_group = ecs_codedeploy.deployment_group(
+            self,
+            naming=self._naming,
+            env_name=self._env,
+            deploy=self._deploy,
+            service=service,
+            sets=sets,
+        )
         hook_function = hook(self, self.vpc, entry.test_url) if hook else None
         if hook_function is not None:
             hook_function.grant_invoke(deployment_group.role)
@@ -374,7 +399,7 @@ class FargateWebService(Construct):
                 test_listener=ecs.ListenerRuleConfiguration.application_listener_rule(test_rule),
             ),
         ).attach_to_application_target_group(sets.blue)
-        alarms = self._alarms(entry.alb, [sets.blue, sets.green])
+        alarms = self._alarms(entry, [sets.blue, sets.green])
         if hook is not None:
             # The check runs against the test listener before production traffic moves; a
             # FAILED hook status rolls the deployment back (ECS reads the return value).
@@ -442,107 +467,6 @@ class FargateWebService(Construct):
             options["linear_configuration"] = shift
         return options
 
-    def _alarms(
-        self, alb: elbv2.ApplicationLoadBalancer, groups: list[elbv2.ApplicationTargetGroup]
-    ) -> list[cloudwatch.IAlarm]:
-        """5xx and unhealthy targets of the whole service: the pipeline's bake watches them
-        after a release (ECS_DEPLOYMENTS_WATCH: why no deployment does)."""
-        naming, env_name, topic = self._naming, self._env, self._alarm_topic
-        errors = defaults.alarm(
-            self,
-            "ServerErrors",
-            name=naming.name("5xx", env_name),
-            description=f"{naming.app} {env_name}: targets answer 5xx; watched after a release",
-            metric=alb.metrics.http_code_target(
-                elbv2.HttpCodeTarget.TARGET_5XX_COUNT, period=Duration.minutes(1)
-            ),
-            threshold=5,
-            topic=topic,
-        )
-        unhealthy = defaults.alarm(
-            self,
-            "UnhealthyHosts",
-            name=naming.name("unhealthy", env_name),
-            description=f"{naming.app} {env_name}: unhealthy targets; watched after a release",
-            metric=cloudwatch.MathExpression(
-                expression=" + ".join(f"u{i}" for i in range(len(groups))),
-                using_metrics={
-                    f"u{i}": g.metrics.unhealthy_host_count(period=Duration.minutes(1))
-                    for i, g in enumerate(groups)
-                },
-                period=Duration.minutes(1),
-            ),
-            threshold=1,
-            evaluation_periods=2,
-            topic=topic,
-        )
-        return [errors, unhealthy]
-
-    def _codedeploy(
-        self, service: ecs.FargateService, sets: _TwoTargetGroups
-    ) -> codedeploy.EcsDeploymentGroup:
-        """The CodeDeploy group: traffic shifting, the validation hooks (appspec), and
-        CodeDeploy's own rollback while it shifts: a failed hook, a failed or stopped
-        deployment reroute production traffic to the original task set. No alarms
-        (ECS_DEPLOYMENTS_WATCH: why), so no DEPLOYMENT_STOP_ON_ALARM."""
-        naming, env_name, deploy = self._naming, self._env, self._deploy
-        name = naming.name("deploy", env_name)
-        if deploy.traffic == "all-at-once":
-            config: codedeploy.IEcsDeploymentConfig = codedeploy.EcsDeploymentConfig.ALL_AT_ONCE
-        else:
-            routing = (
-                codedeploy.TrafficRouting.time_based_canary(
-                    interval=Duration.minutes(deploy.minutes), percentage=deploy.percent
-                )
-                if deploy.traffic == "canary"
-                else codedeploy.TrafficRouting.time_based_linear(
-                    interval=Duration.minutes(deploy.minutes), percentage=deploy.percent
-                )
-            )
-            config = codedeploy.EcsDeploymentConfig(
-                self,
-                "DeploymentConfig",
-                # Named: the pipeline's deploy role reads it by name (no cross-stack reference).
-                deployment_config_name=deployment_config_name(naming, env_name),
-                traffic_routing=routing,
-            )
-        group = codedeploy.EcsDeploymentGroup(
-            self,
-            "DeploymentGroup",
-            application=codedeploy.EcsApplication(self, "Application", application_name=name),
-            deployment_group_name=name,
-            service=service,
-            deployment_config=config,
-            blue_green_deployment_config=codedeploy.EcsBlueGreenDeploymentConfig(
-                blue_target_group=sets.blue,
-                green_target_group=sets.green,
-                listener=sets.production,
-                test_listener=sets.test,
-                termination_wait_time=Duration.minutes(deploy.bake_minutes),
-            ),
-            auto_rollback=codedeploy.AutoRollbackConfig(
-                failed_deployment=True, stopped_deployment=True, deployment_in_alarm=False
-            ),
-        )
-        resource = group.node.default_child
-        assert isinstance(resource, codedeploy.CfnDeploymentGroup)
-        resource.add_metadata(
-            "conveyor",
-            {
-                "suppress": [
-                    {
-                        "rule": "CV073",
-                        "reason": "no alarm can judge only the replacement task set (its target "
-                        "group alternates between releases); an alarm on the service would stop "
-                        "the pipeline's stage rollback while the bad release serves (CV112). "
-                        "The validation hooks judge the new revision; the pipeline's bake "
-                        "watches the service's alarms after the release",
-                    }
-                ]
-            },
-        )
-        return group
-
 
 def _connect_client(settings: CreateService, parts: ecs_task.ServiceTask) -> dict[str, Any]:
     """create.connect on a web service: its tasks join the namespace as Service Connect
@@ -562,7 +486,7 @@ def _weighted_rule(
     scope: Construct,
     id: str,
     listener: elbv2.ApplicationListener,
-    sets: _TwoTargetGroups,
+    sets: web_entry.BlueGreenListeners,
     *,
     blue: int,
 ) -> elbv2.ApplicationListenerRule:
@@ -581,10 +505,6 @@ def _weighted_rule(
             ]
         ),
     )
-
-
-def deployment_config_name(naming: Naming, env_name: str) -> str:
-    return naming.name("traffic", env_name)
 
 
 def _arn(service: str, resource: str) -> str:

@@ -64,8 +64,9 @@ class WebEntry:
         default_action: elbv2.ListenerAction | None = None,
     ) -> elbv2.ApplicationListener:
         """A listener of the service's traffic (production or test): the TLS policy with
-        HTTPS, the reasoned CV105 suppression without. open=False: the security group rules
-        above say who may connect, CDK must not add 0.0.0.0/0 (cdk-nag EC23)."""
+        HTTPS, the reasoned CV105 suppression without. open=False: the load balancer's security
+        group (_security_groups, admit_validation) says who may connect; CDK must not add
+        0.0.0.0/0 on its own (cdk-nag EC23)."""
         listener = self.alb.add_listener(
             id,
             port=port,
@@ -80,6 +81,17 @@ class WebEntry:
         )
         _suppress_plain_http(listener, self.plain_http_reason)
         return listener
+
+
+@dataclass(frozen=True)
+class BlueGreenListeners:
+    """What both blue/green strategies put behind the load balancer: two target groups and
+    the production and test listeners whose traffic moves between them."""
+
+    blue: elbv2.ApplicationTargetGroup
+    green: elbv2.ApplicationTargetGroup
+    production: elbv2.ApplicationListener
+    test: elbv2.ApplicationListener
 
 
 def web_entry(
