@@ -169,3 +169,37 @@ def test_a_sidecar_from_a_private_ecr_repository_may_be_pulled(blue_green: Synth
     ]
     assert "arn:aws:ecr:eu-west-1:123456789012:repository/mirror/envoy" in granted
     assert all("ecr:GetDownloadUrlForLayer" in statement["Action"] for statement in pulls)
+
+
+def _pull_findings(templates: dict[str, dict[str, Any]], tmp_path: Path) -> list[Any]:
+    from conveyor.rules import check_paths
+
+    tmp_path.mkdir()
+    paths = []
+    for stack, template in templates.items():
+        path = tmp_path / f"{stack}.template.json"
+        path.write_text(json.dumps(template))
+        paths.append(str(path))
+    return [f for f in check_paths(paths).findings if f.rule == "CV129"]
+
+
+def test_conveyor_check_agrees_and_finds_the_output_before_the_fix(
+    blue_green: Synthesized, tmp_path: Path
+) -> None:
+    """CV129 passes the generated task (its execution role may pull the service's image and the
+    private sidecar's) and finds the output before the issue 15 review fix: the same template
+    without the statement on the sidecar's repository."""
+    assert _pull_findings(blue_green.templates, tmp_path / "now") == []
+    before = json.loads(json.dumps(blue_green.templates))
+    for template in before.values():
+        for resource in template["Resources"].values():
+            if resource["Type"] != "AWS::IAM::Policy":
+                continue
+            document = resource["Properties"]["PolicyDocument"]
+            document["Statement"] = [
+                s for s in document["Statement"] if "mirror/envoy" not in json.dumps(s)
+            ]
+    (finding,) = _pull_findings(before, tmp_path / "before")
+    assert finding.resource == next(iter(blue_green.resources("AWS::ECS::TaskDefinition")))
+    assert "container envoy" in finding.message
+    assert "ecr:BatchGetImage, ecr:GetDownloadUrlForLayer" in finding.message

@@ -84,6 +84,7 @@ RULE_MODULES = (
     "conveyor.rules.iam.circular_dependency",
     "conveyor.rules.iam.cloudformation_role_destroys_resources",
     "conveyor.rules.iam.cloudformation_role_takeover",
+    "conveyor.rules.iam.execution_role_image_pull",
     "conveyor.rules.iam.function_table_access",
     "conveyor.rules.iam.managed_policies",
     "conveyor.rules.iam.pipeline_role_actions",

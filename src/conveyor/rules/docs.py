@@ -109,6 +109,12 @@ ADDED_FAILURE_MODES = {
     "(https://docs.aws.amazon.com/lambda/latest/api/API_FunctionCode.html); or its approval "
     "tells the approver to read its change set with an AWS CLI command without --region, which "
     "looks in the approver's own region.",
+    "FM133": "An ECS task on Fargate (or external or managed instances) whose container image "
+    "is in a private ECR repository and whose execution role is not allowed to pull it "
+    "(ecr:GetAuthorizationToken on '*', ecr:BatchGetImage and ecr:GetDownloadUrlForLayer on the "
+    "repository), or that has no execution role: every task stops with "
+    "CannotPullContainerError and the deployment that starts it fails "
+    "(https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html).",
 }
 
 # What a heuristic rule cannot see even though the failure mode is covered.
@@ -457,6 +463,14 @@ PRECISION: dict[str, str] = {
     "stack by `--stack-name` without `--region` (bad), and with it, about the own region, "
     "another stack, or with no CLI command (good); it found the pre-fix multi-region "
     "example's Approve-prod notice.",
+    "CV129": "New in issue 15 (review): no finding on the corpus. Of its 970 real-world "
+    "templates, two task definitions run a private ECR image (awslabs' ecs-refarch "
+    "product-service and aws-samples' ecs-blue-green-deployment service), both for EC2 (no "
+    "RequiresCompatibilities), where the container instance role may pull: not judged, rightly. "
+    "Its fixtures cover conveyor's output before the issue 15 review fix (a sidecar from a "
+    "private repository given by name beside the service's granted image: bad), and after it, "
+    "with AWS's managed execution policy, an execution role of another stack and an EC2-only "
+    "task (good); tests/synth/test_sidecars.py finds the pre-fix output and passes today's.",
     "CV116": "New in issue 11: no finding on the corpus (none of its pipelines has a "
     "pull-request trigger). Its fixtures cover a pull-request pipeline with an ECS deploy (bad) "
     "and a build-only pull-request pipeline beside a push pipeline that deploys (good); on "

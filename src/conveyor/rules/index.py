@@ -164,6 +164,7 @@ INDEX: dict[str, tuple[str, tuple[str, ...]]] = {
         "CV111",
         ("AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy"),
     ),
+    "conveyor.rules.iam.execution_role_image_pull": ("CV129", ("AWS::ECS::TaskDefinition",)),
     "conveyor.rules.iam.function_table_access": ("CV054", ("AWS::Lambda::Function",)),
     "conveyor.rules.iam.managed_policies": (
         "CV055",

@@ -110,6 +110,15 @@ AWS_MANAGED_GRANTS: dict[str, tuple[str, ...]] = {
         "ecr:Describe*",
         "ecr:List*",
     ),
+    # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html
+    "AmazonECSTaskExecutionRolePolicy": (
+        "ecr:GetAuthorizationToken",
+        "ecr:BatchCheckLayerAvailability",
+        "ecr:GetDownloadUrlForLayer",
+        "ecr:BatchGetImage",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+    ),
     "AmazonS3FullAccess": ("s3:*",),
     "AmazonS3ReadOnlyAccess": ("s3:Get*", "s3:List*"),
     "AmazonDynamoDBFullAccess": ("dynamodb:*",),

@@ -57,7 +57,8 @@ def resource_policy_grants(
             res.properties.get("Bucket")
         ):
             continue
-        if policy_type == "AWS::KMS::Key" and lid != target:
+        # A key's or a repository's policy is the resource's own property.
+        if policy_type in ("AWS::KMS::Key", "AWS::ECR::Repository") and lid != target:
             continue
         # Only the statements that admit this role grant it anything.
         admitting = [s for _, s in statements(res.properties.get(prop)) if _admits(s, role)]
