@@ -415,3 +415,114 @@ def test_a_windows_platform_is_reported_not_dropped(tmp_path: Path, platform: st
     assert result.exit_code == 0, result.output
     assert "copilot/api/manifest.yml:6: platform: " in result.output
     assert "Windows containers are not offered" in " ".join(result.output.split())
+
+
+INTERNAL = """\
+name: ledger
+type: Backend Service
+image:
+  build: Dockerfile
+  port: 8080
+http:
+  path: /
+  healthcheck: /ping
+  alias: ledger.internal.example.com
+  hosted_zone: Z0123456789ABCDEFGHIJ
+network:
+  vpc:
+    placement: public
+"""
+PIPELINE = """\
+name: ledger-pipeline
+source:
+  provider: GitHub
+  properties:
+    branch: main
+    repository: https://github.com/acme/ledger
+stages:
+  - name: test
+    test_commands: [make integration]
+"""
+
+
+def test_a_backend_behind_the_internal_load_balancer_becomes_an_internal_web_service(
+    tmp_path: Path,
+) -> None:
+    """Copilot's Backend Service with http sits behind the environment's internal load balancer
+    (https://aws.github.io/copilot-cli/docs/developing/internal-albs/): conveyor's web service
+    with public: false, its health check path and its alias with the environment's private
+    certificate; public placement, test commands and the public certificates do not fit it."""
+    root = workspace(tmp_path, INTERNAL, name="ledger")
+    environment = root / "copilot" / "environments" / "test"
+    environment.mkdir(parents=True)
+    (environment / "manifest.yml").write_text(
+        "name: test\ntype: Environment\nhttp:\n  private:\n    certificates:\n"
+        f"      - {CERTIFICATE_EU}\n"
+    )
+    pipeline = root / "copilot" / "pipelines" / "ledger-pipeline"
+    pipeline.mkdir(parents=True)
+    (pipeline / "manifest.yml").write_text(PIPELINE)
+    result = runner.invoke(app, ["migrate", "copilot", str(root), "--region", "eu-west-1"])
+    assert result.exit_code == 0, result.output
+    (root / "conveyor.yaml").write_text(result.stdout)
+    spec = load_spec(root / "conveyor.yaml")
+    (test,) = spec.environments
+    ecs = test.deploy.ecs
+    create = ecs.create if ecs else None
+    assert create is not None
+    assert (create.kind, create.public, create.placement) == ("web", False, "private")
+    assert create.health_check_path == "/ping"
+    assert create.domain is not None and create.domain.certificate_arn == CERTIFICATE_EU
+    assert create.domain.name == "ledger.internal.example.com"
+    assert test.tests is None
+    output = " ".join(result.output.split())
+    assert (
+        "copilot/ledger/manifest.yml:13: network.vpc.placement: the service sits behind an "
+        "internal load balancer (public: false)" in output
+    )
+    assert (
+        "copilot/pipelines/ledger-pipeline/manifest.yml:9: stages[0].test_commands: an "
+        "internal web service (public: false) is reached from its VPC only" in output
+    )
+    assert "http.private" not in result.output  # its certificate was carried over
+
+
+def test_a_client_of_an_internal_backend_is_told_to_call_its_load_balancer(
+    tmp_path: Path,
+) -> None:
+    root = workspace(tmp_path, INTERNAL, name="ledger")
+    (root / "copilot" / "api").mkdir()
+    (root / "copilot" / "api" / "manifest.yml").write_text(WEB + "network:\n  connect: true\n")
+    result = runner.invoke(app, ["migrate", "copilot", str(root), "--service", "api"])
+    assert result.exit_code == 0, result.output
+    assert "connect:" not in result.stdout.split("app: shop-api")[1]
+    assert (
+        "copilot/api/manifest.yml:7: network.connect: Service Connect: the Backend Service "
+        "ledger sat behind Copilot's internal load balancer" in " ".join(result.output.split())
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("image: 5\n", 3, "image: 5 is a number where Copilot reads a mapping (build: "),
+        (
+            "image:\n  build: Dockerfile\nvariables: [LOG_LEVEL]\n",
+            5,
+            "variables: ['LOG_LEVEL'] is a list where Copilot reads a mapping (LOG_LEVEL: info)",
+        ),
+        (
+            "image:\n  build: Dockerfile\nnetwork: private\n",
+            5,
+            "network: 'private' is text where Copilot reads a mapping",
+        ),
+    ],
+)
+def test_a_mistyped_setting_is_named_as_such(
+    tmp_path: Path, text: str, line: int, message: str
+) -> None:
+    manifest = "name: api\ntype: Load Balanced Web Service\n" + text
+    result = runner.invoke(app, ["migrate", "copilot", str(workspace(tmp_path, manifest))])
+    assert result.exit_code == 0, result.output
+    assert f"copilot/api/manifest.yml:{line}: {message}" in " ".join(result.output.split())
+    assert "conveyor has no setting for it" not in result.output

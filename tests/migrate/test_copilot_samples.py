@@ -266,11 +266,20 @@ def test_migrated_specs_synthesize(synthesized_migrations: dict[str, dict[str, A
         for c in task["Properties"]["ContainerDefinitions"]
     ]
     assert "nginx" in containers
-    services = _resources(synthesized_migrations, "webapp/webapp-backend-prod", "AWS::ECS::Service")
-    (backend,) = services
+    # Copilot's Backend Service behind its internal load balancer: an internal one of its own.
+    balancers = _resources(
+        synthesized_migrations,
+        "webapp/webapp-backend-prod",
+        "AWS::ElasticLoadBalancingV2::LoadBalancer",
+    )
+    assert [b["Properties"]["Scheme"] for b in balancers] == ["internal"]
+    (backend,) = _resources(
+        synthesized_migrations, "webapp/webapp-backend-prod", "AWS::ECS::Service"
+    )
+    assert "ServiceConnectConfiguration" not in backend["Properties"]
     assert (
-        backend["Properties"]["ServiceConnectConfiguration"]["Services"][0]["DiscoveryName"]
-        == "backend"
+        backend["Properties"]["NetworkConfiguration"]["AwsvpcConfiguration"]["AssignPublicIp"]
+        == "DISABLED"
     )
     schedules = _resources(synthesized_migrations, "jobs/", "AWS::Scheduler::Schedule")
     assert [s["Properties"]["ScheduleExpression"] for s in schedules] == ["cron(0 12 ? * MON *)"]
@@ -369,25 +378,49 @@ def test_the_scheduled_jobs() -> None:
 
 
 def test_the_backend_services() -> None:
-    """A backend's Service Connect name is its service name; Copilot's internal load
-    balancer's health check becomes a curl health command (on its own port); without any
-    check, conveyor's placeholder that fails closed."""
+    """A Backend Service with an http section sat behind Copilot's internal load balancer
+    (docs/developing/internal-albs): it becomes a web service with an internal load balancer
+    (public: false, private subnets), its http health check path the load balancer's. Without
+    http, a backend: its Service Connect name is its service name, and without any check
+    conveyor's placeholder that fails closed."""
     full = migrated("backends", "http-full-config")
     create = env(full.spec or {}, "prod")
-    assert create["kind"] == "backend" and create["connect"] == {"name": "http-full-config"}
-    assert create["health_command"] == [
-        "CMD-SHELL",
-        "curl -f http://localhost:7000/healthz || exit 1",
-    ]
-    assert any(
-        n.startswith("copilot/http-full-config/manifest.yml:4: http: conveyor's backend")
-        for n in notes(full)
+    assert "kind" not in create  # kind: web
+    assert (create["public"], create["placement"], create["health_check_path"]) == (
+        False,
+        "private",
+        "/healthz",
     )
+    assert "connect" not in create and "health_command" not in create
+    found = notes(full)
+    assert not any(": http:" in n for n in found), found
+    for expected in (
+        "copilot/http-full-config/manifest.yml:5: http.path: conveyor gives each service its "
+        "own load balancer",
+        "copilot/http-full-config/manifest.yml:8: http.allowed_source_ips: the internal load "
+        "balancer admits the VPC's range",
+        "copilot/http-full-config/manifest.yml:11: http.healthcheck.{port, success_codes",
+        "copilot/http-full-config/manifest.yml:19: http.target_port:",
+    ):
+        assert any(n.startswith(expected) for n in found), (expected, found)
+    # network.connect: false is what conveyor's web service does anyway.
+    assert not any("network.connect" in n for n in found), found
+    assert any(i.startswith("placement: private, where Copilot's default") for i in full.inferred)
+    assert any(i.startswith("public: false: Copilot's Backend Service") for i in full.inferred)
+    scaled = env(migrated("backends", "http-autoscaling").spec or {}, "prod")
+    assert scaled["public"] is False
+    assert scaled["scaling"] == {"min": 2, "max": 3, "cpu": None, "requests_per_target": 256}
+    internal = migrated("webapp", "backend")  # placement: private, written by Copilot too
+    create = env(internal.spec or {}, "prod")
+    assert (create["public"], create["placement"]) == (False, "private")
+    assert not any(i.startswith("placement: private") for i in internal.inferred)
     simple = migrated("backends", "simple-backend")
     create = env(simple.spec or {}, "prod")
+    assert create["kind"] == "backend" and create["connect"] == {"name": "simple-backend"}
     assert create["health_command"] == ["CMD-SHELL", "test -f /tmp/healthy || exit 1"]
     assert any("placeholder" in i for i in simple.inferred)
     subscribers = env(migrated("backends", "subscribers").spec or {}, "prod")
+    assert subscribers["kind"] == "backend"
     assert subscribers["health_command"] == [
         "CMD-SHELL",
         "curl -f http://localhost:8080 || exit 1",

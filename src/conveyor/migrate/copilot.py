@@ -167,6 +167,16 @@ BACKEND_REASONS: dict[str, str] = {
     "http": "conveyor's backend has no load balancer: the services of its Service Connect "
     "namespace call it at http://<connect.name>:<port>",
 }
+# A Backend Service with an http section sits behind Copilot's internal load balancer
+# (https://aws.github.io/copilot-cli/docs/developing/internal-albs/): conveyor's web service with
+# public: false, whose own internal load balancer admits the VPC's range.
+INTERNAL_REASONS: dict[str, str] = {
+    **REASONS,
+    "network.connect": "conveyor's internal web service is not published in a Service Connect "
+    "namespace (only a kind: backend is): its clients call its internal load balancer's name",
+    "http.allowed_source_ips": "the internal load balancer admits the VPC's range (public: "
+    "false); narrower sources are not offered: restrict them in the callers' security groups",
+}
 JOB_REASONS: dict[str, str] = {
     **REASONS,
     "retries": "a failed run is not retried by conveyor's job: the failure is notified, and "
@@ -174,6 +184,21 @@ JOB_REASONS: dict[str, str] = {
     "timeout": "a run's time limit is not a setting of conveyor's job",
 }
 DEFAULT_REASON = "conveyor has no setting for it"
+# Manifest keys Copilot reads as mappings only, with what they hold: a scalar or list written
+# there is a mistake to name as such, not a setting conveyor lacks.
+MAPPINGS: dict[str, str] = {
+    "image": "build: Dockerfile, port: 8080",
+    "image.healthcheck": "command: [CMD-SHELL, …], interval: 10s",
+    "network": "vpc: {placement: private}, connect: true",
+    "network.vpc": "placement: private",
+    "variables": "LOG_LEVEL: info",
+    "secrets": "DB_PASSWORD: /copilot/app/env/secrets/db",
+    "sidecars": "nginx: {image: public.ecr.aws/nginx/nginx:1.27, port: 80}",
+    "deployment": "rolling: default",
+    "subscribe": "topics: [...], queue: {...}",
+    "on": "schedule: '@daily'",
+}
+_TYPES = {list: "a list", str: "text", int: "a number", float: "a number", bool: "a boolean"}
 
 
 @dataclass(frozen=True)
@@ -314,7 +339,15 @@ class _Reader:
         keys of one mapping left out for one reason are one note
         (`http.healthcheck.{port, interval}`)."""
         for key in _leaves(self.data, "", frozenset(self._used), self._reasons):
-            self.drop(key, _reason(self._reasons, key))
+            value = self.get(key)
+            if key in MAPPINGS and value is not None and not isinstance(value, dict):
+                self.drop(
+                    key,
+                    f"{value!r} is {_TYPES.get(type(value), 'a single value')} where Copilot "
+                    f"reads a mapping ({MAPPINGS[key]}): nothing under it was carried over",
+                )
+            else:
+                self.drop(key, _reason(self._reasons, key))
         groups: dict[tuple[str, str], list[str]] = {}
         for key, message in self._dropped:
             parent = self.where(key).rpartition(".")[0]
@@ -380,7 +413,8 @@ def app_name(application: str, service: str) -> tuple[str, str]:
 
 
 class _Service:
-    """One Load Balanced Web Service, migrated environment by environment."""
+    """One Copilot service of a type conveyor has a kind for, migrated environment by
+    environment."""
 
     def __init__(
         self,
@@ -393,6 +427,11 @@ class _Service:
     ) -> None:
         self.copilot_type = copilot_type
         self.kind = KINDS[copilot_type]
+        # Copilot's Backend Service with http: behind the environment's internal load
+        # balancer; conveyor's equivalent is a web service whose load balancer is internal.
+        self.internal = _internal_load_balancer(manifest)
+        if self.internal:
+            self.kind = "web"
         self.workspace = workspace
         self.name = name
         self.manifest = manifest
@@ -400,7 +439,8 @@ class _Service:
         self.notes = notes
         self.inferred: list[str] = []
         self.sources = [manifest.file]
-        self.certificates_read: set[str] = set()  # environments whose certificate was offered
+        # Environments whose certificate was offered, with the key it was read from.
+        self.certificates_read: dict[str, str] = {}
         self.region = options.region
         self.env_name = ""  # the environment being migrated, as conveyor names it
 
@@ -738,20 +778,27 @@ class _Service:
             self.manifest,
             self.notes,
             environment=copilot_name,
-            reasons={"backend": BACKEND_REASONS, "job": JOB_REASONS}.get(self.kind, REASONS),
+            reasons=INTERNAL_REASONS
+            if self.internal
+            else {"backend": BACKEND_REASONS, "job": JOB_REASONS}.get(self.kind, REASONS),
             ignore=("name", "type", "image.build", "platform"),
         )
         self.env_name = stage.name
         create = self._create(reader, copilot_name, production=last)
         out["deploy"] = {"ecs": {"create": create}}
         commands = raw_stage.get("test_commands")
-        if isinstance(commands, list) and commands and self.kind != "backend":
+        in_network = self.kind == "backend" or self.internal
+        if isinstance(commands, list) and commands and not in_network:
             out["tests"] = {"commands": [_text(c) for c in commands]}
         elif isinstance(commands, list) and commands and stage.pipeline is not None:
             self.note(
                 stage.pipeline,
                 f"stages[{stage.index}].test_commands",
-                f"a {self.kind} is reached inside its network only, where a tests: job "
+                "an internal web service (public: false) is reached from its VPC only, where a "
+                "tests: job (CodeBuild) is not: conveyor validates each release from a function "
+                "in the VPC; test it through validate: or a service of the VPC"
+                if self.internal
+                else f"a {self.kind} is reached inside its network only, where a tests: job "
                 "(CodeBuild) is not: test it through a web service of its namespace",
             )
         reader.finish()
@@ -790,7 +837,9 @@ class _Service:
         else:
             self._client(reader, create, env)
         placement = reader.get("network.vpc.placement")
-        if placement in ("public", "private"):
+        if self.internal:
+            self._internal(reader, create, placement)
+        elif placement in ("public", "private"):
             create["placement"] = placement
             reader.use("network.vpc.placement")
         elif placement is None:
@@ -817,6 +866,38 @@ class _Service:
         self._environment_manifest(env)
         self._checked_fargate_size(reader, create)
         return create
+
+    def _internal(self, reader: _Reader, create: dict[str, Any], placement: Any) -> None:
+        """Copilot's internal load balancer: public: false, in private subnets (conveyor's
+        internal load balancer and the function that validates each release run there;
+        Copilot's guide places these services there too)."""
+        create["public"] = False
+        create["placement"] = "private"
+        if placement == "private":
+            reader.use("network.vpc.placement")
+        elif placement == "public":
+            reader.drop(
+                "network.vpc.placement",
+                "the service sits behind an internal load balancer (public: false), whose "
+                "tasks conveyor runs in private subnets: placement: private (a NAT gateway "
+                "per environment)",
+            )
+        else:
+            self._infer_once(
+                "placement: private, where Copilot's default was public: conveyor runs the "
+                "tasks of an internal load balancer (public: false) in private subnets"
+            )
+        self._infer_once(
+            "public: false: Copilot's Backend Service with http sat behind the environment's "
+            "internal load balancer; conveyor gives the service an internal load balancer of "
+            "its own, admitting the VPC's range, and its clients call that load balancer's "
+            "name (no longer http://<service>.<env>.<app>.internal)"
+        )
+        if reader.get("network.connect"):
+            self._infer_once(
+                "connect: Copilot also published the service in Service Connect; conveyor's "
+                "internal web service is reached through its load balancer only"
+            )
 
     def _backend(self, reader: _Reader, create: dict[str, Any], env: str) -> None:
         """A Backend Service: its Service Connect name (Copilot's alias, else the service's
@@ -991,13 +1072,33 @@ class _Service:
     def _client(self, reader: _Reader, create: dict[str, Any], env: str) -> None:
         """A web service with Service Connect on joins the namespace of the workspace's
         backend, when there is exactly one to join."""
-        if not reader.get("network.connect"):
+        connect = reader.get("network.connect")
+        if connect is False:
+            reader.use("network.connect")  # off, as conveyor's web service is
+        if not connect:
             return
         backends = [
             name
             for name, manifest in self.workspace.services.items()
             if manifest.data.get("type") == BACKEND
+            and not _internal_load_balancer(manifest)
+            and name != self.name
         ]
+        internal = [
+            name
+            for name, manifest in self.workspace.services.items()
+            if _internal_load_balancer(manifest) and name != self.name
+        ]
+        if not backends and internal:
+            reader.drop(
+                "network.connect",
+                f"Service Connect: the Backend Service{'s' if len(internal) > 1 else ''} "
+                f"{', '.join(internal)} sat behind Copilot's internal load balancer and "
+                f"{'are' if len(internal) > 1 else 'is'} migrated as a web service with an "
+                "internal load balancer of its own (public: false), published in no "
+                "namespace: call that load balancer's name",
+            )
+            return
         if len(backends) != 1:
             return  # reported with network.connect's reason
         backend = app_name(self.workspace.application, backends[0])[0]
@@ -1257,7 +1358,7 @@ class _Service:
     ) -> None:
         aliases = _aliases(reader.get("http.alias"))
         zone = reader.get("http.hosted_zone")
-        certificate = self._certificate(env)
+        certificate = self._certificate(env, "private" if self.internal else "public")
         if aliases:
             name, alias_zone = aliases[0]
             zone = alias_zone or zone
@@ -1301,14 +1402,17 @@ class _Service:
                 "and remove plain_http"
             )
 
-    def _certificate(self, env: str) -> str | None:
+    def _certificate(self, env: str, scope: str) -> str | None:
+        """The first certificate of the environment's public load balancer, or of its
+        internal one (http.private.certificates) for a service behind that."""
         manifest = self.workspace.environments.get(env)
         if manifest is None:
             return None
-        certificates = _dig(manifest.data, "http.public.certificates")
+        key = f"http.{scope}.certificates"
+        certificates = _dig(manifest.data, key)
         if not isinstance(certificates, list) or not certificates:
             return None
-        self.certificates_read.add(env)
+        self.certificates_read[env] = key
         first = certificates[0]
         if isinstance(first, str) and re.fullmatch(CERTIFICATE_ARN_PATTERN, first):
             where, region = first.split(":")[3], self._pipeline_region()
@@ -1317,7 +1421,7 @@ class _Service:
                 # the environment's. https://docs.aws.amazon.com/acm/latest/userguide/acm-regions.html
                 self.note(
                     manifest,
-                    "http.public.certificates",
+                    key,
                     f"the certificate is in {where} and the environments deploy to {region}, "
                     f"where a load balancer cannot use it: run again with --region {where} "
                     f"(and a connection of that region), or write a certificate of {region} "
@@ -1327,14 +1431,14 @@ class _Service:
             if len(certificates) > 1:
                 self.note(
                     manifest,
-                    "http.public.certificates",
+                    key,
                     f"{len(certificates)} certificates: the service's domain takes the first; "
                     "a conveyor service has one name and one certificate",
                 )
             return first
         self.note(
             manifest,
-            "http.public.certificates",
+            key,
             f"{first!r} is not an ACM certificate ARN (environment variables are not expanded): "
             "write create.domain.certificate_arn",
         )
@@ -1357,7 +1461,7 @@ class _Service:
         vpc_id = _dig(manifest.data, "network.vpc.id")
         explained = {"name", "type"}
         if env in self.certificates_read:
-            explained.add("http.public.certificates")
+            explained.add(self.certificates_read[env])
         if vpc_id is not None:
             explained.add("network.vpc")
         for key in _leaves(manifest.data, "", frozenset(explained), ENVIRONMENT_REASONS):
@@ -1398,6 +1502,12 @@ class _Stage:
 
 
 # --- values -----------------------------------------------------------------------------------
+
+
+def _internal_load_balancer(manifest: Manifest) -> bool:
+    """A Backend Service with an http section: Copilot put it behind the environment's internal
+    Application Load Balancer (docs/developing/internal-albs)."""
+    return manifest.data.get("type") == BACKEND and isinstance(manifest.data.get("http"), dict)
 
 
 # conveyor's own suggestion for a service no load balancer checks (its worker's error message).
