@@ -876,21 +876,46 @@ class Pipeline(Construct):
         packages = self.packages
         assert packages is not None  # Lambda environments have a package store
         if self._package_marker is None:
-            self._package_marker = DeployedPackageMarker(
+            marker = DeployedPackageMarker(
                 self,
                 "MarkDeployedPackage",
                 name=self.naming.name("mark-deployed"),
                 bucket=packages.bucket,
                 package_key=packages.key,
+                # The pipeline region's environments keep their copies here; another region's
+                # in its own package store (regional_support.py).
                 deployed_keys=[
                     packages.deployed_key(env.name)
                     for env in self.spec.environments
-                    if env.deploy.lambda_ is not None
+                    if env.deploy.lambda_ is not None and self._region_support(env) is None
                 ],
                 key=self.store.key,
                 log_group=self.log_group("MarkDeployedLogs", "mark-deployed"),
-            ).project
+            )
+            for env in self.spec.environments:
+                support = self._region_support(env)
+                if env.deploy.lambda_ is None or support is None:
+                    continue
+                marker.add_regional_target(
+                    bucket_arn=f"arn:{Aws.PARTITION}:s3:::{support.package_bucket_name}",
+                    object_arn=support.package_object_arn(env.name),
+                    key_statement=support.key_statement(["kms:Decrypt", "kms:GenerateDataKey"]),
+                )
+                acknowledgements.regional_package_key(marker.project, region=support.region)
+            self._package_marker = marker.project
             projects.append(self._package_marker)
+        env = next(e for e in self.spec.environments if e.name == env_name)
+        support = self._region_support(env)
+        where: dict[str, codebuild.BuildEnvironmentVariable] = {}
+        if support is not None:
+            where = {
+                buildspec.DEPLOYED_BUCKET: codebuild.BuildEnvironmentVariable(
+                    value=support.package_bucket_name
+                ),
+                buildspec.DEPLOYED_REGION: codebuild.BuildEnvironmentVariable(
+                    value=support.region
+                ),
+            }
         return actions.CodeBuildAction(
             action_name="MarkDeployed",
             project=self._package_marker,
@@ -904,9 +929,14 @@ class Pipeline(Construct):
                 buildspec.DEPLOYED_KEY: codebuild.BuildEnvironmentVariable(
                     value=packages.deployed_key(env_name)
                 ),
+                **where,
                 **self._gate_alarm_variables(self._package_marker, gate_alarms),
             },
         )
+
+    def _region_support(self, env: Environment) -> RegionalSupport | None:
+        """The support stack of `env`'s region, when that is not the pipeline's."""
+        return self.regions.get(env.region or "")
 
     def validation(self, part: EnvironmentParts, *, run_order: int) -> codepipeline.IAction:
         """After the deploy, the check runs against the environment; a failure fails the stage,

@@ -120,8 +120,8 @@ def test_what_is_not_generated_in_another_region_is_refused_at_the_key(text: str
     assert "write eu-west-1" in message
 
 
-def test_a_lambda_in_another_region_is_refused_at_the_key() -> None:
-    text = (
+def _lambda(prod: str = "") -> str:
+    return (
         _created()
         .replace("build: {docker: {context: .}}", "build: {commands: [make]}")
         .replace(
@@ -130,12 +130,33 @@ def test_a_lambda_in_another_region_is_refused_at_the_key() -> None:
         )
         .replace(
             "deploy: {ecs: {strategy: rolling, create: {port: 8080}}}",
-            "deploy: {lambda: {function: {runtime: python3.12, handler: app.handler}}}",
+            "deploy: {lambda: {function: {runtime: python3.12, handler: app.handler}"
+            + prod
+            + "}}",
         )
     )
+
+
+def test_a_lambda_in_another_region_of_the_pipelines_account_is_accepted() -> None:
+    """Its package is copied to that region's package store (regional_support.py)."""
+    spec = parse_spec(_lambda(", strategy: canary, percent: 10, minutes: 5"))
+    assert spec.environments[1].region == "us-west-2"
+    assert spec.other_regions == ["us-west-2"]
+
+
+def test_a_lambda_in_another_region_with_gate_alarms_is_refused_at_the_key() -> None:
+    message = _error(_lambda(", alarms: [shop-errors]"))
+    assert "environments[1].region: us-west-2 is not the pipeline's region" in message
+    assert "remove deploy.lambda.alarms" in message
+    assert "write eu-west-1" in message
+
+
+def test_a_lambda_in_another_account_and_region_is_refused_at_the_key() -> None:
+    text = _lambda().replace("app: shop\n", 'app: shop\naccount: "111111111111"\n')
+    text = text.replace("    region: us-west-2\n", '    region: us-west-2\n    account: "222222222222"\n')
     message = _error(text)
     assert "environments[1].region: us-west-2" in message
-    assert "no package store is generated there yet" in message
+    assert "another account in another region is not generated yet" in message
 
 
 def test_a_long_app_name_is_refused_for_the_regional_bucket() -> None:

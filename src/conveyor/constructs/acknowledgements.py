@@ -157,6 +157,18 @@ def stack_deploy_actions(
     )
 
 
+def regional_package_key(scope: IConstruct, *, region: str) -> None:
+    """The job that copies a release's package into another region's package store
+    (regional_support.py): that region's keys carrying the store key's alias."""
+    acknowledge(
+        scope,
+        f"IAM5[Resource::arn:<AWS::Partition>:kms:{region}:<AWS::AccountId>:key/*]",
+        "only the key whose alias is the regional artifact store's (kms:ResourceAliases "
+        "condition), which encrypts that region's package store: its ARN is not known before "
+        "its stack exists, and an alias ARN as the resource covers no key",
+    )
+
+
 def regional_artifacts(scope: IConstruct, *, bucket_name: str, region: str) -> None:
     """A role that copies or reads artifacts in another region's store (regional_support.py):
     the bucket's objects, and the keys of that region that carry the store key's alias."""

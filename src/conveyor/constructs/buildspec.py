@@ -438,9 +438,13 @@ def mark_deployed_buildspec() -> dict[str, Any]:
 
 # The MarkDeployed job of a Lambda environment: the build's package version it copies (the
 # action passes #{Build.PACKAGE_VERSION}), the environment's key it copies to, and the copy's
-# version it exports, which the environment's stack deploys (PackageStore).
+# version it exports, which the environment's stack deploys (PackageStore). An environment in
+# another region copies into that region's package store (regional_support.py): its action
+# names the bucket and the region (by default, the pipeline's package store in its region).
 DEPLOYED_KEY = "DEPLOYED_KEY"
 DEPLOYED_VERSION = "DEPLOYED_VERSION"
+DEPLOYED_BUCKET = "DEPLOYED_BUCKET"
+DEPLOYED_REGION = "DEPLOYED_REGION"
 
 
 def mark_deployed_package_buildspec() -> dict[str, Any]:
@@ -452,6 +456,12 @@ def mark_deployed_package_buildspec() -> dict[str, Any]:
       has expired from the build key, the environment's own earlier copy (found by its
       metadata) is copied again instead.
     - Neither: it fails saying so, before the stack changes.
+    The environment's key is in DEPLOYED_BUCKET of DEPLOYED_REGION (another region's package
+    store: Lambda reads code only from a bucket in the function's region,
+    https://docs.aws.amazon.com/lambda/latest/api/API_FunctionCode.html); every call on it
+    goes to that region, and CopyObject copies across regions when sent to the target's
+    ("Both the Region that you want to copy the object from and the Region that you want to
+    copy the object to must be enabled for your account").
     CopyObject with a source version needs s3:GetObjectVersion on it and s3:PutObject on the
     target, and returns the new version (x-amz-version-id):
     https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html
@@ -461,6 +471,10 @@ def mark_deployed_package_buildspec() -> dict[str, Any]:
     """
     meta = SOURCE_VERSION_METADATA
     head = f'aws s3api head-object --bucket "${PACKAGE_BUCKET}"'
+    # The environment's key: in its own region's package store (CodeBuild sets AWS_REGION,
+    # https://docs.aws.amazon.com/codebuild/latest/userguide/build-env-ref-env-vars.html).
+    target = f'--bucket "${DEPLOYED_BUCKET}" --region "${DEPLOYED_REGION}"'
+    head_target = f"aws s3api head-object {target}"
     missing = '*"(404)"*|*"Not Found"*'
     return {
         "version": "0.2",
@@ -469,9 +483,11 @@ def mark_deployed_package_buildspec() -> dict[str, Any]:
             "build": {
                 "commands": [
                     "set -euo pipefail",
+                    f'{DEPLOYED_BUCKET}="${{{DEPLOYED_BUCKET}:-${PACKAGE_BUCKET}}}"',
+                    f'{DEPLOYED_REGION}="${{{DEPLOYED_REGION}:-$AWS_REGION}}"',
                     *gate_alarm_commands(),
                     # The environment key's current version, and the build version it copies.
-                    f'if CURRENT="$({head} --key "${DEPLOYED_KEY}" '
+                    f'if CURRENT="$({head_target} --key "${DEPLOYED_KEY}" '
                     f'--query \'[VersionId, Metadata."{meta}"]\' --output text 2>&1)"; then :; '
                     f'else case "$CURRENT" in {missing}) CURRENT="";; '
                     '*) echo "$CURRENT" >&2; exit 1;; esac; fi',
@@ -483,30 +499,30 @@ def mark_deployed_package_buildspec() -> dict[str, Any]:
                     f'${PACKAGE_VERSION}"; '
                     f'elif OUT="$({head} --key "${PACKAGE_KEY}" --version-id "${PACKAGE_VERSION}" '
                     '--query VersionId --output text 2>&1)"; then '
-                    f'SOURCE="${PACKAGE_KEY}?versionId=${PACKAGE_VERSION}"; '
+                    f'SOURCE="${PACKAGE_BUCKET}/${PACKAGE_KEY}?versionId=${PACKAGE_VERSION}"; '
                     f'else case "$OUT" in {missing}) ;; *) echo "$OUT" >&2; exit 1;; esac; fi',
                     # A rollback to a release whose build version has expired: the copy this
                     # environment made of it, if its key still keeps it.
                     f'if [ -z "${{{DEPLOYED_VERSION}:-}}" ] && [ -z "$SOURCE" ]; then '
-                    f'VERSIONS="$(aws s3api list-object-versions --bucket "${PACKAGE_BUCKET}" '
+                    f'VERSIONS="$(aws s3api list-object-versions {target} '
                     f'--prefix "${DEPLOYED_KEY}" --query \'Versions[].VersionId\' --output text)"; '
                     'for V in $VERSIONS; do [ "$V" = None ] && continue; '
-                    f'FROM="$({head} --key "${DEPLOYED_KEY}" --version-id "$V" '
+                    f'FROM="$({head_target} --key "${DEPLOYED_KEY}" --version-id "$V" '
                     f'--query \'Metadata."{meta}"\' --output text)"; '
                     f'if [ "$FROM" = "${PACKAGE_VERSION}" ]; then '
-                    f'SOURCE="${DEPLOYED_KEY}?versionId=$V"; break; fi; done; fi',
+                    f'SOURCE="${DEPLOYED_BUCKET}/${DEPLOYED_KEY}?versionId=$V"; break; fi; done; fi',
                     f'if [ -z "${{{DEPLOYED_VERSION}:-}}" ] && [ -z "$SOURCE" ]; then '
                     f'echo "conveyor: package version ${PACKAGE_VERSION} of ${PACKAGE_KEY} has '
                     f"expired and ${DEPLOYED_KEY} keeps no copy of it; release a newer build "
                     f'(retention.artifact_days bounds how long a build waits to be deployed)" >&2; '
                     "exit 1; fi",
                     f'if [ -z "${{{DEPLOYED_VERSION}:-}}" ]; then '
-                    f'{DEPLOYED_VERSION}="$(aws s3api copy-object --bucket "${PACKAGE_BUCKET}" '
-                    f'--key "${DEPLOYED_KEY}" --copy-source "${PACKAGE_BUCKET}/$SOURCE" '
+                    f'{DEPLOYED_VERSION}="$(aws s3api copy-object {target} '
+                    f'--key "${DEPLOYED_KEY}" --copy-source "$SOURCE" '
                     f'--metadata-directive REPLACE --metadata "{meta}=${PACKAGE_VERSION}" '
                     '--query VersionId --output text)"; '
                     f'echo "conveyor: package version ${PACKAGE_VERSION} copied to '
-                    f'${DEPLOYED_KEY} (version ${DEPLOYED_VERSION})"; fi',
+                    f'${DEPLOYED_BUCKET}/${DEPLOYED_KEY} (version ${DEPLOYED_VERSION})"; fi',
                 ]
             }
         },

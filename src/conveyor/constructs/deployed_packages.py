@@ -58,7 +58,10 @@ class DeployedPackageMarker(CodeBuildJob):
                 resources=[bucket.arn_for_objects(package_key), *targets],
             )
         )
-        role.add_to_role_policy(iam.PolicyStatement(actions=["s3:PutObject"], resources=targets))
+        if targets:
+            role.add_to_role_policy(
+                iam.PolicyStatement(actions=["s3:PutObject"], resources=targets)
+            )
         # ListBucket turns a missing key or version into 404 instead of 403 (HeadObject); the
         # rollback's search lists the environment key's versions (ListObjectVersions).
         # https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html
@@ -71,3 +74,24 @@ class DeployedPackageMarker(CodeBuildJob):
         # S3 decrypts the source and encrypts the copy with the bucket's key on the caller's
         # behalf. https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html
         key.grant(role, "kms:Decrypt", "kms:GenerateDataKey")
+
+    def add_regional_target(
+        self, *, bucket_arn: str, object_arn: str, key_statement: iam.PolicyStatement
+    ) -> None:
+        """An environment in another region: its key in that region's package store
+        (regional_support.py), which the job reads, lists and copies to as it does the
+        pipeline store's, and that store's key (`key_statement`: by its alias), with which S3
+        decrypts an earlier copy and encrypts the new one on the caller's behalf."""
+        role = self.project
+        role.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
+                resources=[object_arn],
+            )
+        )
+        role.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:ListBucket", "s3:ListBucketVersions"], resources=[bucket_arn]
+            )
+        )
+        role.add_to_role_policy(key_statement)

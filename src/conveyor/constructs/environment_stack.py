@@ -158,47 +158,21 @@ class EnvironmentStack(AccountStack):
             self._web_service(env)
         if env in spec.foreign_environments:
             self._asset_bucket_by_token()
-        creates_service = env.deploy.ecs is not None and env.deploy.ecs.create is not None
-        if creates_service and spec.environment_region(env) != spec.pipeline_region:
-            self._forward_service_events()
+        if spec.environment_region(env) != spec.pipeline_region:
+            creates_service = env.deploy.ecs is not None and env.deploy.ecs.create is not None
+            if creates_service:
+                self._forward_service_events()
+            if self.function is not None:
+                self._forward_deployment_events()
 
     def _forward_service_events(self) -> None:
         """ECS tells of the service's deployments (and the rollback of a failed one) on the
         default bus of this stack's region; the pipeline's ECS rollback notice listens on the
-        pipeline region's. A rule here puts the service's deployment state changes on that
-        bus, as a role only EventBridge may assume, allowed events:PutEvents on that bus alone
-        (the default bus takes events from its own account without a resource policy).
-        Forwarded events keep their source, detail, resources and region, so the pipeline's
-        rule matches them by the service's ARN here.
-        https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-region.html
-        https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-bus-perms.html
+        pipeline region's. A rule here puts the service's deployment state changes there.
         https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_service_deployment_events.html"""
         service = self.web or self.worker or self.backend
         assert service is not None
         env = self.env_spec
-        # The pipeline's region as a parameter, never a literal (FM25).
-        region = CfnParameter(
-            self,
-            "PipelineRegion",
-            type="String",
-            default=self.spec.pipeline_region,
-            allowed_pattern=r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$",
-            description=f"Region of the {self.spec.app} pipeline, whose notices hear this stack",
-        ).value_as_string
-        bus = events.EventBus.from_event_bus_arn(
-            self,
-            "PipelineBus",
-            f"arn:{Aws.PARTITION}:events:{region}:{Aws.ACCOUNT_ID}:event-bus/default",
-        )
-        role = iam.Role(
-            self,
-            "ServiceEventsRole",
-            assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
-            description=(
-                f"conveyor {self.spec.app}: forwards {env.name}'s ECS deployment events to the "
-                "pipeline's region"
-            ),
-        )
         target = service.target
         rule = events.Rule(
             self,
@@ -217,7 +191,66 @@ class EnvironmentStack(AccountStack):
                 ],
             ),
         )
-        rule.add_target(targets.EventBus(bus, role=role))
+        rule.add_target(self._pipeline_bus("ECS deployment"))
+
+    def _forward_deployment_events(self) -> None:
+        """CodeDeploy tells of the function's deployments (the alias shift CloudFormation's
+        update policy starts, and its rollback) on the default bus of this stack's region; the
+        pipeline's history and CodeDeploy notices listen on the pipeline region's, by the
+        application's name (conveyor names the application after its one group). A rule here
+        puts the application's state changes there.
+        https://docs.aws.amazon.com/codedeploy/latest/userguide/monitoring-cloudwatch-events.html"""
+        assert self.function is not None
+        env = self.env_spec
+        rule = events.Rule(
+            self,
+            "DeploymentEvents",
+            rule_name=self.naming.name("deployment-events", env.name),
+            description=(
+                f"conveyor {self.spec.app}: {env.name}'s CodeDeploy deployments, to the "
+                "pipeline region's history and notices"
+            ),
+            event_pattern=events.EventPattern(
+                source=["aws.codedeploy"],
+                detail_type=["CodeDeploy Deployment State-change Notification"],
+                detail={"application": [self.naming.name("deploy", env.name)]},
+            ),
+        )
+        rule.add_target(self._pipeline_bus("CodeDeploy deployment"))
+
+    def _pipeline_bus(self, what: str) -> targets.EventBus:
+        """The pipeline region's default bus as a rule's target, through a role only
+        EventBridge may assume, allowed events:PutEvents on that bus alone (the default bus
+        takes events from its own account without a resource policy). Forwarded events keep
+        their source, detail, resources and region, so the pipeline's rules match them as
+        they match their own region's.
+        https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-region.html
+        https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-bus-perms.html"""
+        env = self.env_spec
+        # The pipeline's region as a parameter, never a literal (FM25).
+        region = CfnParameter(
+            self,
+            "PipelineRegion",
+            type="String",
+            default=self.spec.pipeline_region,
+            allowed_pattern=r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$",
+            description=f"Region of the {self.spec.app} pipeline, whose notices hear this stack",
+        ).value_as_string
+        bus = events.EventBus.from_event_bus_arn(
+            self,
+            "PipelineBus",
+            f"arn:{Aws.PARTITION}:events:{region}:{Aws.ACCOUNT_ID}:event-bus/default",
+        )
+        role = iam.Role(
+            self,
+            "ServiceEventsRole" if self.function is None else "DeploymentEventsRole",
+            assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
+            description=(
+                f"conveyor {self.spec.app}: forwards {env.name}'s {what} events to the "
+                "pipeline's region"
+            ),
+        )
+        return targets.EventBus(bus, role=role)
 
     def _asset_bucket_by_token(self) -> None:
         """The hooks' code lives in this account's CDK bootstrap bucket. The CDK names that

@@ -9,6 +9,11 @@ deployed by `conveyor deploy` before the pipeline's stack (the pipeline stack de
 - an image repository of the pipeline repository's name, with conveyor's encryption, scanning
   and lifecycle (its `deployed-<env>-<digest>` protection for the environments there): the
   build pushes each image to it too, and the environment's stack names it in its own region;
+- a package store, when a Lambda environment deploys there: Lambda reads a function's code only
+  from "an Amazon S3 bucket in the same AWS Region as your function"
+  (https://docs.aws.amazon.com/lambda/latest/api/API_FunctionCode.html); each release's
+  MarkDeployed job copies the build's package into the environment's key of this store, whose
+  lifecycle keeps deployed packages as the pipeline's own store does (PackageStore);
 - the CloudFormation service role of each environment there: it is the role whose policy names
   that region's resources, by `AWS::Region` like every ARN conveyor writes, so it lives in a
   stack deployed in that region (IAM is global; the pipeline names it by ARN).
@@ -35,7 +40,12 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from conveyor.constructs import acknowledgements, defaults
-from conveyor.constructs.artifact_store import AccessLogBucket, ArtifactStore
+from conveyor.constructs.artifact_store import (
+    AccessLogBucket,
+    ArtifactStore,
+    PackageStore,
+    deployed_package_key,
+)
 from conveyor.constructs.cloudformation_role import (
     CDK_ASSET_BUCKET,
     CDK_ASSET_FINDING,
@@ -54,6 +64,13 @@ from conveyor.spec.models import Environment, Spec
 # https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html#aws-managed-customer-managed-keys
 KEY_READ = ["kms:Decrypt", "kms:DescribeKey"]
 KEY_WRITE = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*"]
+
+
+def regional_package_bucket_name(spec: Spec, region: str, account: str = Aws.ACCOUNT_ID) -> str:
+    """The region's package bucket (a Lambda environment there deploys from it), named like
+    the pipeline's own package store when other accounts read it; "packages" is shorter than
+    "artifacts", so the spec's bucket length check covers it."""
+    return artifact_bucket_name(spec.app, spec.suffix, account, region, "packages")
 
 
 def regional_stack_name(naming: Naming, region: str) -> str:
@@ -123,6 +140,19 @@ class RegionalSupport:
             access_logs=access_logs,
             bucket_name=regional_bucket_name(spec, region),
         )
+        # A Lambda environment there deploys its package from a bucket of this region.
+        self.packages: PackageStore | None = None
+        if any(env.deploy.lambda_ is not None for env in environments):
+            self.packages = PackageStore(
+                self.stack,
+                "Packages",
+                naming=naming,
+                key=self.store.key,
+                production=production,
+                expire_days=spec.retention.artifact_days,
+                access_logs=access_logs,
+                bucket_name=regional_package_bucket_name(spec, region),
+            )
         if spec.build.docker is not None:
             ImageRepository(
                 self.stack,
@@ -143,6 +173,15 @@ class RegionalSupport:
     @property
     def bucket_arn(self) -> str:
         return f"arn:{Aws.PARTITION}:s3:::{self.bucket_name}"
+
+    @property
+    def package_bucket_name(self) -> str:
+        return regional_package_bucket_name(self.spec, self.region)
+
+    def package_object_arn(self, env_name: str) -> str:
+        """The environment's own key in this region's package store (what its stack deploys)."""
+        key = deployed_package_key(self.naming, env_name)
+        return f"arn:{Aws.PARTITION}:s3:::{self.package_bucket_name}/{key}"
 
     @property
     def key_alias_arn(self) -> str:
@@ -191,6 +230,19 @@ class RegionalSupport:
         self.store.bucket.grant_read(role)
         self.store.key.grant_decrypt(role)
         acknowledgements.artifact_access(role, self.store.bucket)
+        if env.deploy.lambda_ is not None:
+            assert self.packages is not None  # made for every Lambda environment here
+            # Lambda reads the package with CloudFormation's credentials: the environment's own
+            # object in this region's package store, encrypted with this region's key.
+            # https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["s3:GetObject", "s3:GetObjectVersion"],
+                    resources=[
+                        self.packages.bucket.arn_for_objects(self.packages.deployed_key(env.name))
+                    ],
+                )
+            )
         name = self.naming.name("cloudformation", env.name)
         # Fn::Sub: CloudFormation reads an action's RoleArn as given (cfn-lint E3703 on Join).
         return iam.Role.from_role_arn(

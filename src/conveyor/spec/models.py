@@ -1968,10 +1968,10 @@ class Environment(_Model):
         pattern=r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$",
         description=(
             "AWS region to deploy into; defaults to the pipeline's region. Another region "
-            "gets its own artifact store and copy of the image (a stack `conveyor deploy` "
-            "creates there): a service conveyor creates (web, worker or backend), strategy "
-            "rolling or native-blue-green, in the pipeline's account (docs/pipelines.md, "
-            "'Other regions')."
+            "gets its own artifact store and copy of the image or package (a stack `conveyor "
+            "deploy` creates there): a Lambda function, or a service conveyor creates (web, "
+            "worker or backend) with strategy rolling or native-blue-green, in the pipeline's "
+            "account (docs/pipelines.md, 'Other regions')."
         ),
         examples=["eu-west-1"],
     )
@@ -2750,12 +2750,13 @@ class Spec(_Model):
         ArtifactStores,
         https://docs.aws.amazon.com/codepipeline/latest/userguide/actions-create-cross-region.html),
         and a copy of the image there, because a task pulls from the registry named in its task
-        definition, which the environment's stack names in its own region. What conveyor does
+        definition, which the environment's stack names in its own region; a Lambda
+        environment's package is copied into that region's package store, because a function's
+        code must be in a bucket of the function's region (S3Bucket,
+        https://docs.aws.amazon.com/lambda/latest/api/API_FunctionCode.html). What conveyor does
         not generate yet is refused here, at the key, so it never writes a pipeline that fails
-        at deploy: a function's code must be in a bucket of the function's region (S3Bucket,
-        https://docs.aws.amazon.com/lambda/latest/api/API_FunctionCode.html) and no package
-        store is generated there; CodeDeploy and existing services act through deploy roles not
-        generated there; another account names its key by ARN only (an alias is recognized only
+        at deploy: CodeDeploy blue/green for ECS and existing services act through deploy roles
+        not generated there; the gate reads alarms in the pipeline's region only; another account names its key by ARN only (an alias is recognized only
         in the key's own account,
         https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_EncryptionKey.html)."""
         for index, env in enumerate(self.environments):
@@ -2775,8 +2776,9 @@ class Spec(_Model):
             if unsupported is not None:
                 raise KeyedValueError(
                     f"{env.region} is not the pipeline's region ({self.pipeline_region}), and "
-                    f"conveyor deploys there only a service it creates (web, worker or backend) "
-                    f"with strategy: rolling or native-blue-green, in the pipeline's account; "
+                    f"conveyor deploys there only a Lambda function, or a service it creates "
+                    f"(web, worker or backend) with strategy: rolling or native-blue-green, in "
+                    f"the pipeline's account; "
                     f"{unsupported}. Remove "
                     f"region: (or write {self.pipeline_region}), or give {env.name!r} its own "
                     f"conveyor.yaml whose pipeline runs in {env.region} (region: "
@@ -2876,10 +2878,13 @@ class Spec(_Model):
                 "key there would have to be named by ARN, which is not known before it exists)"
             )
         if env.deploy.lambda_ is not None:
-            return (
-                "a Lambda function reads its package from a bucket in its own region, and no "
-                "package store is generated there yet"
-            )
+            if env.deploy.lambda_.alarms:
+                return (
+                    "the gate reads alarms in the pipeline's region only; remove "
+                    "deploy.lambda.alarms (the stage still watches the alarms conveyor creates "
+                    "there)"
+                )
+            return None
         ecs_deploy = env.deploy.ecs
         assert ecs_deploy is not None
         if ecs_deploy.create is None:

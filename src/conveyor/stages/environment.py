@@ -550,8 +550,16 @@ class EnvironmentStage:
             # environments build and release (PackageStore).
             # https://docs.aws.amazon.com/codepipeline/latest/userguide/reference-variables.html
             namespace = deployed_package_namespace(part.name)
+            # In another region, that region's package store, where MarkDeployed copied it:
+            # Lambda reads code only from a bucket in the function's region (CV127).
+            # https://docs.aws.amazon.com/lambda/latest/api/API_FunctionCode.html
+            support = self.pipeline.regions.get(part.region or "")
             return {
-                CODE_BUCKET_PARAMETER: packages.bucket.bucket_name,
+                CODE_BUCKET_PARAMETER: (
+                    support.package_bucket_name
+                    if support is not None
+                    else packages.bucket.bucket_name
+                ),
                 CODE_KEY_PARAMETER: packages.deployed_key(part.name),
                 CODE_VERSION_PARAMETER: f"#{{{namespace}.{buildspec.DEPLOYED_VERSION}}}",
             }
