@@ -912,9 +912,7 @@ class Pipeline(Construct):
                 buildspec.DEPLOYED_BUCKET: codebuild.BuildEnvironmentVariable(
                     value=support.package_bucket_name
                 ),
-                buildspec.DEPLOYED_REGION: codebuild.BuildEnvironmentVariable(
-                    value=support.region
-                ),
+                buildspec.DEPLOYED_REGION: codebuild.BuildEnvironmentVariable(value=support.region),
             }
         return actions.CodeBuildAction(
             action_name="MarkDeployed",

@@ -230,7 +230,18 @@ def _marked_package(
     root = tmp_path / f"mark-{stage}"
     marked = run(example, project, root, inputs=built, action=mark)
     assert marked.returncode == 0, marked.output
-    assert project_environment_value(project, "PACKAGE_BUCKET") == overrides["CodeBucket"]
+    # The environment's own region's package store: the pipeline's, or (another region) the
+    # one its action names, in the region its stack deploys in (regional_support.py).
+    target = variables.get("DEPLOYED_BUCKET") or project_environment_value(
+        project, "PACKAGE_BUCKET"
+    )
+    assert target == overrides["CodeBucket"]
+    if "DEPLOYED_REGION" in variables:
+        assert variables["DEPLOYED_REGION"] == deploy["Region"]
+        assert target != project_environment_value(project, "PACKAGE_BUCKET")
+        copies = [c for c in marked.calls if c[:3] == ["aws", "s3api", "copy-object"]]
+        assert copies, marked.output
+        assert all(c[c.index("--region") + 1] == deploy["Region"] for c in copies)
     state = json.loads((root / "s3.json").read_text())
     versions = state[f"{overrides['CodeBucket']}/{overrides['CodeKey']}"]
     assert versions[-1]["VersionId"] == marked.exported[variable]

@@ -130,9 +130,7 @@ def _lambda(prod: str = "") -> str:
         )
         .replace(
             "deploy: {ecs: {strategy: rolling, create: {port: 8080}}}",
-            "deploy: {lambda: {function: {runtime: python3.12, handler: app.handler}"
-            + prod
-            + "}}",
+            "deploy: {lambda: {function: {runtime: python3.12, handler: app.handler}" + prod + "}}",
         )
     )
 
@@ -153,7 +151,9 @@ def test_a_lambda_in_another_region_with_gate_alarms_is_refused_at_the_key() -> 
 
 def test_a_lambda_in_another_account_and_region_is_refused_at_the_key() -> None:
     text = _lambda().replace("app: shop\n", 'app: shop\naccount: "111111111111"\n')
-    text = text.replace("    region: us-west-2\n", '    region: us-west-2\n    account: "222222222222"\n')
+    text = text.replace(
+        "    region: us-west-2\n", '    region: us-west-2\n    account: "222222222222"\n'
+    )
     message = _error(text)
     assert "environments[1].region: us-west-2" in message
     assert "another account in another region is not generated yet" in message

@@ -510,7 +510,8 @@ def mark_deployed_package_buildspec() -> dict[str, Any]:
                     f'FROM="$({head_target} --key "${DEPLOYED_KEY}" --version-id "$V" '
                     f'--query \'Metadata."{meta}"\' --output text)"; '
                     f'if [ "$FROM" = "${PACKAGE_VERSION}" ]; then '
-                    f'SOURCE="${DEPLOYED_BUCKET}/${DEPLOYED_KEY}?versionId=$V"; break; fi; done; fi',
+                    f'SOURCE="${DEPLOYED_BUCKET}/${DEPLOYED_KEY}?versionId=$V"; break; fi; '
+                    "done; fi",
                     f'if [ -z "${{{DEPLOYED_VERSION}:-}}" ] && [ -z "$SOURCE" ]; then '
                     f'echo "conveyor: package version ${PACKAGE_VERSION} of ${PACKAGE_KEY} has '
                     f"expired and ${DEPLOYED_KEY} keeps no copy of it; release a newer build "

@@ -162,7 +162,7 @@ class EnvironmentStack(AccountStack):
             creates_service = env.deploy.ecs is not None and env.deploy.ecs.create is not None
             if creates_service:
                 self._forward_service_events()
-            if self.function is not None:
+            if env.deploy.lambda_ is not None:
                 self._forward_deployment_events()
 
     def _forward_service_events(self) -> None:

@@ -2756,8 +2756,8 @@ class Spec(_Model):
         https://docs.aws.amazon.com/lambda/latest/api/API_FunctionCode.html). What conveyor does
         not generate yet is refused here, at the key, so it never writes a pipeline that fails
         at deploy: CodeDeploy blue/green for ECS and existing services act through deploy roles
-        not generated there; the gate reads alarms in the pipeline's region only; another account names its key by ARN only (an alias is recognized only
-        in the key's own account,
+        not generated there; the gate reads alarms in the pipeline's region only; another
+        account names its key by ARN only (an alias is recognized only in the key's own account,
         https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_EncryptionKey.html)."""
         for index, env in enumerate(self.environments):
             if env.region is None:
