@@ -5,8 +5,8 @@ function from a bucket of the pipeline's template cannot: Lambda reads a functio
 from "an Amazon S3 bucket in the same AWS Region as your function"
 (https://docs.aws.amazon.com/lambda/latest/api/API_FunctionCode.html), so CreateFunction (or
 UpdateFunctionCode) fails and the release stops there, after earlier regions already took it.
-The code must be copied to a bucket in the action's region first (issue 10: conveyor's package
-store in each region).
+The code must be copied to a bucket in the action's region first (issue 10: conveyor copies it
+into the package store of each region, regional_support.py).
 
 Judged: a CloudFormation action that runs in another region than the pipeline's, known from
 the pipeline's ``ArtifactStores`` (an entry for ``AWS::Region``, the pipeline's own, and a
@@ -164,8 +164,9 @@ RULE = Rule(
     "build or a copy step writes the package there; pass its name, not bucket.bucket_name of "
     "the pipeline stack's bucket. Write the action's region into the approval's "
     "additional_information command.",
-    fix_conveyor="Nothing to write: conveyor refuses a Lambda environment in another region "
-    "(environments[].region) until it writes a package store there, and names the region in "
-    "the approval's command.",
+    fix_conveyor="Nothing to write: a Lambda environment in another region "
+    "(environments[].region) deploys from that region's package store, into which its "
+    "MarkDeployed job copies each release's package (docs/pipelines.md, 'Other regions'), "
+    "and the approval's command names the region.",
     check=check,
 )
