@@ -443,6 +443,8 @@ class Pipeline(Construct):
         # The names conveyor gives the groups (literals, not tokens: they are sorted into
         # event patterns and environment variables, which must not depend on token order).
         groups = {p.group_name: p.env.name for p in parts if p.uses_codedeploy}
+        # Those in another region: their events are forwarded here, their deployments read there.
+        group_regions = {p.group_name: p.region for p in parts if p.uses_codedeploy and p.region}
         DeploymentHistory(
             self,
             "History",
@@ -454,6 +456,7 @@ class Pipeline(Construct):
             stage_environments=stage_environments,
             deployment_groups=groups,
             failed_events=self.failed_events,
+            deployment_regions=group_regions,
         )
         # A notice names the environment of its Approve-/Release- stage too (an approval notice
         # says which environment waits); the history records only the stage that deploys.
@@ -470,6 +473,7 @@ class Pipeline(Construct):
             production=production,
             idempotency=self.idempotency,
             failed_events=self.failed_events,
+            deployment_regions=group_regions,
         )
         # Services ECS itself rolls back (rolling with the circuit breaker, native blue/green);
         # a service in another account by its ARN there (its events are forwarded here).

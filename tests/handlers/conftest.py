@@ -31,6 +31,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def _clear_client_caches() -> None:
     # Clients are cached; a client made under one moto mock must not leak into the next test.
     _common.client.cache_clear()
+    _common._regional_client.cache_clear()
     _common.idempotency_store.cache_clear()
 
 

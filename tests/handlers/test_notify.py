@@ -892,3 +892,20 @@ def test_log_lines_name_the_request_the_ignored_type_and_the_published_message(
         message["MessageId"],
         context.aws_request_id,
     )
+
+
+def test_a_forwarded_failure_of_another_region_is_looked_up_there(inbox: Inbox) -> None:
+    """An environment in another region forwards its CodeDeploy events here: the reason is
+    read where the deployment ran (the event detail's region)."""
+    there = common.client_in("codedeploy", "us-west-2")
+    assert there.meta.region_name == "us-west-2"
+    with Stubber(there) as stubber:
+        stubber.add_response(
+            "get_deployment",
+            {"deploymentInfo": {"errorInformation": {"message": "alarm fired"}}},
+            {"deploymentId": "d-1"},
+        )
+        notice = _deployment_notice("FAILED")
+        app._enrich_from_deployment(notice, "d-1", "us-west-2")
+        stubber.assert_no_pending_responses()
+    assert notice.reason == "alarm fired"

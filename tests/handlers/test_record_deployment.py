@@ -443,7 +443,9 @@ def test_unmapped_deployment_group_is_ignored(table: str, context: FakeContext) 
 def test_dynamodb_errors_propagate_so_eventbridge_retries(
     env: None, context: FakeContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(app, "lookup_deployment", lambda _id, _budget: app.DeploymentFacts({}))
+    monkeypatch.setattr(
+        app, "lookup_deployment", lambda _id, _budget, _region=None: app.DeploymentFacts({})
+    )
     with mock_aws(), pytest.raises(Exception, match="ResourceNotFoundException"):
         app.handler(load_event("record_deployment", "codedeploy-deployment-failure.json"), context)
 
@@ -505,7 +507,7 @@ def offline_lookups(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
         app,
         "lookup_deployment",
-        lambda deployment_id, budget: facts.get(deployment_id, facts["d-9QK4RT2YB"]),
+        lambda deployment_id, budget, region=None: facts.get(deployment_id, facts["d-9QK4RT2YB"]),
     )
 
 
@@ -1450,3 +1452,32 @@ def test_a_rollback_named_only_in_the_error_details_after_other_actions_counts(
     item = get_item("payments#staging", EXECUTION_ID)
     assert (item["outcome"], item["rolled_back"]) == ("ROLLED_BACK", True)
     assert item["rollback_detail"] == "ECS service api rolled back from api:3 to api:2"
+
+
+def test_a_forwarded_deployment_of_another_region_is_looked_up_there(
+    table: str, context: FakeContext
+) -> None:
+    """An environment in another region forwards its CodeDeploy events to the pipeline's
+    region (docs/pipelines.md, 'Other regions'): the deployment exists only in its own."""
+    event = load_event("record_deployment", "codedeploy-deployment-failure.json")
+    event["region"] = event["detail"]["region"] = "us-west-2"
+    there = common.client_in("codedeploy", "us-west-2")
+    assert there is not common.client("codedeploy")
+    assert there.meta.region_name == "us-west-2"
+    with Stubber(there) as stubber, Stubber(common.client("codedeploy")) as here:
+        stubber.add_response(
+            "get_deployment",
+            deployment_info("d-7ZJ2WQ1XA", "Failed"),
+            {"deploymentId": "d-7ZJ2WQ1XA"},
+        )
+        app.handler(event, context)
+        stubber.assert_no_pending_responses()
+        here.assert_no_pending_responses()
+    item = get_item("payments#prod", "codedeploy#d-7ZJ2WQ1XA")
+    assert item["region"] == "us-west-2"
+    assert item["deployment_config"] == "CodeDeployDefault.LambdaCanary10Percent5Minutes"
+
+
+def test_a_deployment_of_the_functions_region_uses_its_own_client() -> None:
+    assert common.client_in("codedeploy", "us-east-1") is common.client("codedeploy")
+    assert common.client_in("codedeploy", None) is common.client("codedeploy")

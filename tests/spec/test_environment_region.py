@@ -1,8 +1,8 @@
 """environments[].region (issue 10): the pipeline's region is accepted; another region is accepted
 for what conveyor generates there (a Lambda function, or a service it creates, rolling or native
-blue/green, in the pipeline's account: regional_support.py) and refused at the key for the rest, saying what is
-missing and what to write instead (a cross-region action that CodePipeline refuses, CV121, is
-never written)."""
+blue/green, in the pipeline's account: regional_support.py) and refused at the key for the
+rest, saying what is missing and what to write instead (a cross-region action that CodePipeline
+refuses, CV121, is never written)."""
 
 from __future__ import annotations
 

@@ -185,3 +185,24 @@ def _pipeline_of(template: dict[str, Any]) -> dict[str, Any]:
         if p["Properties"]["Name"] == "fares-pipeline"
     ]
     return found
+
+
+def test_the_history_and_notices_may_read_production_s_deployments_in_its_region(
+    example: Synthesized,
+) -> None:
+    """The handlers look a forwarded deployment up where it ran (handlers/_common.client_in)."""
+    readers = [
+        statement
+        for policy in _of(example.template, "AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement["Action"] == "codedeploy:GetDeployment"
+    ]
+    assert len(readers) >= 2  # the recorder's and the notifier's
+    for statement in readers:
+        text = _text(statement["Resource"])
+        assert "deploymentgroup:fares-deploy-prod/fares-deploy-prod" in text
+        # Production's group in its region (the pipeline stack's parameter), staging's here.
+        (prod,) = [r for r in statement["Resource"] if "fares-deploy-prod" in _text(r)]
+        assert "DeliveryRegionUsEast1" in _text(prod)
+        (staging,) = [r for r in statement["Resource"] if "fares-deploy-staging" in _text(r)]
+        assert '"AWS::Region"' in _text(staging)

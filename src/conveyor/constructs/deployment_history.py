@@ -44,6 +44,7 @@ class DeploymentHistory(Construct):
         stage_environments: Mapping[str, str],
         deployment_groups: Mapping[str, str],
         failed_events: FailedEvents,
+        deployment_regions: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(scope, id)
         self.table = defaults.table(
@@ -99,7 +100,9 @@ class DeploymentHistory(Construct):
         key.grant_encrypt_decrypt(self.recorder)
         grant_pipeline_reads(self.recorder, pipeline_name)
         if deployment_groups:
-            grant_deployment_reads(self.recorder, groups=sorted(deployment_groups))
+            grant_deployment_reads(
+                self.recorder, groups=sorted(deployment_groups), regions=deployment_regions
+            )
 
         pipeline_events = events.Rule(
             self,
@@ -141,10 +144,18 @@ def grant_pipeline_reads(function: lambda_.IFunction, pipeline_name: str) -> Non
     )
 
 
-def grant_deployment_reads(function: lambda_.IFunction, *, groups: Sequence[str]) -> None:
-    """codedeploy:GetDeployment on the pipeline's deployment groups. conveyor names each
-    CodeDeploy application after its single deployment group."""
+def grant_deployment_reads(
+    function: lambda_.IFunction,
+    *,
+    groups: Sequence[str],
+    regions: Mapping[str, str] | None = None,
+) -> None:
+    """codedeploy:GetDeployment on the pipeline's deployment groups, each in its region
+    (`regions`: those of environments in another region, whose forwarded events the handler
+    looks up there). conveyor names each CodeDeploy application after its single deployment
+    group."""
     stack = Stack.of(function)
+    regions = regions or {}
     function.add_to_role_policy(
         iam.PolicyStatement(
             actions=["codedeploy:GetDeployment"],
@@ -154,6 +165,7 @@ def grant_deployment_reads(function: lambda_.IFunction, *, groups: Sequence[str]
                     resource="deploymentgroup",
                     resource_name=f"{group}/{group}",
                     arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                    region=regions.get(group),
                 )
                 for group in groups
             ],

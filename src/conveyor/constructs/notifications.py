@@ -82,8 +82,11 @@ class Notifications(Construct):
         production: bool,
         idempotency: IdempotencyTable,
         failed_events: FailedEvents,
+        deployment_regions: Mapping[str, str] | None = None,
     ) -> None:
-        """Route the pipeline's, its builds' and its deployments' events to each audience."""
+        """Route the pipeline's, its builds' and its deployments' events to each audience
+        (`deployment_regions`: the groups of environments in another region, where the
+        notifier looks their deployments up)."""
         naming = self._naming
         self._failed_events = failed_events
         for name, audience in self.audiences.items():
@@ -125,7 +128,9 @@ class Notifications(Construct):
             idempotency.grant(formatter)  # one email per event, however often it is delivered
             grant_pipeline_reads(formatter, pipeline_name)
             if deployment_groups:
-                grant_deployment_reads(formatter, groups=sorted(deployment_groups))
+                grant_deployment_reads(
+                    formatter, groups=sorted(deployment_groups), regions=deployment_regions
+                )
             for rule_id, pattern in self._patterns(
                 wanted, pipeline_name, project_names, deployment_groups
             ).items():

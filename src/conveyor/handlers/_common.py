@@ -106,18 +106,39 @@ def bind_request(context: object) -> None:
 # AWS clients: created on first use (fast cold start, and tests can stub or mock them).
 
 
-@functools.cache
-def client(service: str) -> Any:
-    import boto3
+def _client_config() -> Any:
     from botocore.config import Config
 
     # Bounded retries and timeouts: a handler must report back before its own timeout.
-    config = Config(
+    return Config(
         retries={"max_attempts": 3, "mode": "standard"},
         connect_timeout=5,
         read_timeout=15,
     )
-    return boto3.client(service, config=config)
+
+
+@functools.cache
+def client(service: str) -> Any:
+    import boto3
+
+    return boto3.client(service, config=_client_config())
+
+
+def client_in(service: str, region: str | None) -> Any:
+    """`service`'s client in `region`: a forwarded event's resource lives in another region
+    than the function's (an environment in another region forwards its CodeDeploy events to
+    the pipeline's, https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-region.html).
+    The function's own client when `region` is none or the function's."""
+    if not region or region == os.environ.get("AWS_REGION"):
+        return client(service)
+    return _regional_client(service, region)
+
+
+@functools.cache
+def _regional_client(service: str, region: str) -> Any:
+    import boto3
+
+    return boto3.client(service, region_name=region, config=_client_config())
 
 
 def error_code(exc: BaseException) -> str:

@@ -289,13 +289,15 @@ def _deployment_notice(
         extra={"Deployment": deployment_id},
     )
     if word in {"FAILED", "STOPPED"}:
-        _enrich_from_deployment(notice, deployment_id)
+        # In the deployment's own region (an environment in another region forwards its
+        # events here): the detail's, else the event's.
+        _enrich_from_deployment(notice, deployment_id, _text(detail, "region") or region)
     return notice
 
 
-def _enrich_from_deployment(notice: Notice, deployment_id: str) -> None:
+def _enrich_from_deployment(notice: Notice, deployment_id: str, region: str | None = None) -> None:
     try:
-        info = common.client("codedeploy").get_deployment(deploymentId=deployment_id)
+        info = common.client_in("codedeploy", region).get_deployment(deploymentId=deployment_id)
     except Exception as exc:
         logger.warning(
             "lookup failed; sending without reason",

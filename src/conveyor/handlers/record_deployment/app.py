@@ -58,6 +58,7 @@ _CODEDEPLOY_STATES = {
 # make DynamoDB reject the key.
 _EXECUTION_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _DEPLOYMENT_ID = re.compile(r"d-[A-Z0-9]{9}")
+_REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d")
 _PIPELINE_NAME = re.compile(r"[A-Za-z0-9.@_-]{1,100}")
 _RANK = {"IN_PROGRESS": 1, "STOPPING": 2}
 # Output or pipeline variables that carry what was deployed (see README).
@@ -233,6 +234,11 @@ def _parse_codedeploy(detail: Mapping[str, Any], at: datetime, config: Config) -
     application = _text(detail, "application")
     if application:
         attributes["codedeploy_application"] = _clip(application)
+    # Where the deployment runs: an environment in another region forwards its events here,
+    # and the deployment is looked up there (enrich).
+    region = _text(detail, "region")
+    if region and _REGION.fullmatch(region):
+        attributes["region"] = region
     pk = f"{config.app}#{environment}"
     return Parsed(Observation(pk, f"codedeploy#{deployment_id}", at, state, attributes))
 
@@ -537,10 +543,15 @@ class DeploymentFacts:
     rollback_of: str | None = None
 
 
-def lookup_deployment(deployment_id: str, budget: Budget) -> DeploymentFacts:
+def lookup_deployment(
+    deployment_id: str, budget: Budget, region: str | None = None
+) -> DeploymentFacts:
+    """The deployment's facts, read in `region` (the event's: the deployment's own)."""
     try:
         info = call_with_backoff(
-            budget, common.client("codedeploy").get_deployment, deploymentId=deployment_id
+            budget,
+            common.client_in("codedeploy", region).get_deployment,
+            deploymentId=deployment_id,
         )
         return _deployment_facts(_as_mapping(_as_mapping(info).get("deploymentInfo")))
     except Exception as exc:
@@ -595,7 +606,7 @@ def enrich(parsed: Parsed, config: Config, budget: Budget) -> Parsed:
         return parsed
     attributes = dict(observation.attributes)
     if "deployment_id" in attributes:
-        facts = lookup_deployment(attributes["deployment_id"], budget)
+        facts = lookup_deployment(attributes["deployment_id"], budget, attributes.get("region"))
         attributes.update(facts.attributes)
         marks: tuple[RollbackMark, ...] = ()
         if facts.rollback_of:
