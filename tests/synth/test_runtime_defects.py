@@ -559,7 +559,11 @@ def test_each_lambda_environment_deploys_its_own_copy_of_the_package(
                 json.dumps(st["Resource"])
                 for st in statements
                 if "s3:PutObject" in _listed(st["Action"])
-                and "PackagesBucket" in json.dumps(st["Resource"])
+                # The pipeline's package store, or another region's by its name.
+                and any(
+                    store in json.dumps(st["Resource"])
+                    for store in ("PackagesBucket", f"{s.spec.app}-packages-")
+                )
             ]
             for role, statements in _role_statements(s).items()
         }
@@ -580,4 +584,4 @@ def test_each_lambda_environment_deploys_its_own_copy_of_the_package(
         others = [r for r, w in writers.items() if w and r not in (build_role, marker_role)]
         assert others == [], f"{s.name}: other roles write the package store: {others}"
         checked += 1
-    assert checked == 2
+    assert checked == 3  # lambda-canary, lambda-other-account, lambda-multi-region

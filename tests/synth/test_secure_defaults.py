@@ -77,7 +77,8 @@ def test_every_bucket_blocks_public_access_and_is_encrypted(
             ]["SSEAlgorithm"]
             assert algorithm in {"aws:kms", "AES256"}, logical_id
             rules = props["LifecycleConfiguration"]["Rules"]
-            if logical_id.startswith("DeliveryPackagesBucket"):
+            # The pipeline's package store, or another region's (its region's stack).
+            if logical_id.startswith(("DeliveryPackagesBucket", "PackagesBucket")):
                 # F6: a release's package is deployed again by rollbacks; only replaced
                 # versions expire, builds and deployed copies each by their own rule
                 # (test_strategies).
