@@ -160,7 +160,11 @@ def _codedeploy_resources(
     region = example.region
     config = "CodeDeployDefault.ECSAllAtOnce"
     for located in example.of_type("AWS::CodeDeploy::DeploymentGroup"):
-        if located.resolver.name(located.lid) == group and located.value("DeploymentConfigName"):
+        if located.resolver.name(located.lid) != group:
+            continue
+        # The group lives where its stack deploys (another region's environment: there).
+        region = located.resolver.region
+        if located.value("DeploymentConfigName"):
             config = located.value("DeploymentConfigName")
     return {
         "codedeploy-application": [
@@ -346,13 +350,22 @@ def project_resources(example: Example, project: Located) -> dict[str, list[str]
         bucket = f"arn:aws:s3:::{env['PACKAGE_BUCKET']}"
         found["package-object"] = [f"{bucket}/{env['PACKAGE_KEY']}"]
         found["package-bucket"] = [bucket]
-        found["deployed-packages"] = [
-            f"{bucket}/{variable['value']}"
-            for _, action in example.actions()
-            if action.get("Configuration", {}).get("ProjectName") == project.value("Name")
-            for variable in json.loads(action["Configuration"].get("EnvironmentVariables", "[]"))
-            if variable["name"] == "DEPLOYED_KEY"
-        ]
+        # Each action's environment key: in the package store, or in another region's
+        # (DEPLOYED_BUCKET: a Lambda environment there, regional_support.py).
+        found["deployed-packages"] = []
+        for _, action in example.actions():
+            if action.get("Configuration", {}).get("ProjectName") != project.value("Name"):
+                continue
+            variables = {
+                v["name"]: v["value"]
+                for v in json.loads(action["Configuration"].get("EnvironmentVariables", "[]"))
+            }
+            if "DEPLOYED_KEY" not in variables:
+                continue
+            target = f"arn:aws:s3:::{variables.get('DEPLOYED_BUCKET', env['PACKAGE_BUCKET'])}"
+            found["deployed-packages"].append(f"{target}/{variables['DEPLOYED_KEY']}")
+            if target not in found["package-bucket"]:
+                found["package-bucket"].append(target)
     # The gate's alarms each Release-<env> MarkDeployed action of the project passes.
     found["gate-alarms"] = [
         f"arn:aws:cloudwatch:{region}:{account}:alarm:{name}"

@@ -184,7 +184,9 @@ def test_the_stack_role_may_resolve_the_stacks_ssm_parameters(example: Example) 
     refused = []
     for stack, role_arn, account in _stacks(example):
         role = example.role(role_arn)
-        for arn in stack_ssm_parameter_arns(example, stack, example.region, account):
+        # Resolved where the stack deploys (another region's environment: there).
+        region = example.resolvers[stack].region
+        for arn in stack_ssm_parameter_arns(example, stack, region, account):
             if not (verdict := example.allows(role, "ssm:GetParameters", arn)):
                 refused.append(f"{stack} {arn}: {verdict.why}")
     assert refused == []

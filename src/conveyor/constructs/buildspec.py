@@ -484,7 +484,7 @@ def mark_deployed_package_buildspec() -> dict[str, Any]:
                 "commands": [
                     "set -euo pipefail",
                     f'{DEPLOYED_BUCKET}="${{{DEPLOYED_BUCKET}:-${PACKAGE_BUCKET}}}"',
-                    f'{DEPLOYED_REGION}="${{{DEPLOYED_REGION}:-$AWS_REGION}}"',
+                    f'{DEPLOYED_REGION}="${{{DEPLOYED_REGION}:-${{AWS_REGION:-}}}}"',
                     *gate_alarm_commands(),
                     # The environment key's current version, and the build version it copies.
                     f'if CURRENT="$({head_target} --key "${DEPLOYED_KEY}" '
