@@ -474,6 +474,14 @@ class Pipeline(Construct):
             idempotency=self.idempotency,
             failed_events=self.failed_events,
             deployment_regions=group_regions,
+            # The approval notice summarizes the environment's change set (issue 10). Not for a
+            # stack in another account: the change set is there, out of the notifier's reach
+            # (its notice still names the describe-change-set command).
+            change_sets={
+                f"Approve-{p.env.name}": (p.stack.stack_name, p.region)
+                for p in parts
+                if p.env.needs_approval and p.stack_roles is None
+            },
         )
         # Services ECS itself rolls back (rolling with the circuit breaker, native blue/green);
         # a service in another account by its ARN there (its events are forwarded here).

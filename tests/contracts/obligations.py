@@ -482,6 +482,15 @@ def handler_obligations(example: Example) -> list[Obligation]:
                     "codedeploy-deployment-group"
                 ]
             ]
+        if handler == "notify":
+            # The stacks whose change sets its approval notices summarize, each in its region.
+            stacks = json.loads(env.get("CHANGE_SET_STACKS") or "{}")
+            regions = json.loads(env.get("CHANGE_SET_REGIONS") or "{}")
+            resources["cloudformation-stack"] = [
+                f"arn:aws:cloudformation:{regions.get(stage, example.region)}:{role.account}:"
+                f"stack/{stacks[stage]}/0a1b2c3d"
+                for stage in sorted(stacks)
+            ]
         if handler == "validate_http_hook":
             # No CodeDeploy group calls it: an ECS native blue/green lifecycle hook, which
             # answers in its return value and calls nothing.

@@ -341,6 +341,9 @@ def _forget(common: Any, app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Drops what a warm Lambda environment keeps between invocations: clients bound to another
     run's credentials, and validate_http's in-memory decisions."""
     common.client.cache_clear()
+    # Clients of another region too: one made in an earlier run is bound to that run's session
+    # (its credentials and its call recorder).
+    common._regional_client.cache_clear()
     common.idempotency_store.cache_clear()
     if hasattr(app, "_client"):
         app._client.cache_clear()

@@ -909,3 +909,203 @@ def test_a_forwarded_failure_of_another_region_is_looked_up_there(inbox: Inbox) 
         app._enrich_from_deployment(notice, "d-1", "us-west-2")
         stubber.assert_no_pending_responses()
     assert notice.reason == "alarm fired"
+
+
+# --- the approval notice summarizes the environment's change set (issue 10) -----------------
+
+CHANGE_SET = f"conveyor-prod-{EXECUTION_ID}"
+
+
+@pytest.fixture
+def approval_config(inbox: Inbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv(
+        "STAGE_ENVIRONMENTS",
+        json.dumps({"Approve-prod": "prod", "Deploy-prod": "prod", "Deploy-staging": "staging"}),
+    )
+    monkeypatch.setenv("CHANGE_SET_STACKS", json.dumps({"Approve-prod": "payments-prod"}))
+    yield
+
+
+@pytest.fixture
+def cloudformation(approval_config: None) -> Iterator[Stubber]:
+    with Stubber(common.client("cloudformation")) as stubber:
+        yield stubber
+        stubber.assert_no_pending_responses()
+
+
+def approval_event(stage: str = "Approve-prod") -> dict[str, Any]:
+    event = load_event("notify", "action-approval-needed.json")
+    event["detail"]["stage"] = stage
+    return event
+
+
+def resource_change(action: str, logical: str, kind: str, replacement: str | None = None) -> Any:
+    change: dict[str, Any] = {"Action": action, "LogicalResourceId": logical, "ResourceType": kind}
+    if replacement is not None:
+        change["Replacement"] = replacement
+    return {"Type": "Resource", "ResourceChange": change}
+
+
+def stub_change_set(stubber: Stubber, changes: list[Any], **extra: Any) -> None:
+    stubber.add_response(
+        "describe_change_set",
+        {"Changes": changes, "ChangeSetName": CHANGE_SET, "StackName": "payments-prod", **extra},
+        {"StackName": "payments-prod", "ChangeSetName": CHANGE_SET},
+    )
+
+
+def test_the_approval_notice_summarizes_this_executions_change_set(
+    codepipeline: Stubber, cloudformation: Stubber, inbox: Inbox, context: FakeContext
+) -> None:
+    stub_execution(codepipeline)
+    stub_change_set(
+        cloudformation,
+        [
+            resource_change("Modify", "Service", "AWS::ECS::Service", "False"),
+            resource_change("Modify", "TaskDefinition", "AWS::ECS::TaskDefinition", "True"),
+            resource_change("Add", "CpuAlarm", "AWS::CloudWatch::Alarm"),
+            resource_change("Remove", "OldRule", "AWS::Events::Rule"),
+        ],
+        Status="CREATE_COMPLETE",
+    )
+
+    app.handler(approval_event(), context)
+
+    message = inbox.only()["Message"]
+    assert message.splitlines()[10:16] == [
+        "To approve:  open the link, choose Review on the approval action",
+        f"Change set:  {CHANGE_SET} (1 Add, 2 Modify, 1 Remove)",
+        "Change 1:    Modify Service (AWS::ECS::Service) replacement: False",
+        "Change 2:    Modify TaskDefinition (AWS::ECS::TaskDefinition) replacement: True",
+        "Change 3:    Add CpuAlarm (AWS::CloudWatch::Alarm)",
+        "Change 4:    Remove OldRule (AWS::Events::Rule)",
+    ]
+    assert "status" not in message.split("Change set:")[1].splitlines()[0]
+
+
+def test_a_long_change_set_is_cut_after_ten_lines_and_counts_every_page(
+    codepipeline: Stubber, cloudformation: Stubber, inbox: Inbox, context: FakeContext
+) -> None:
+    stub_execution(codepipeline)
+    first = [resource_change("Add", f"Queue{i}", "AWS::SQS::Queue") for i in range(8)]
+    second = [resource_change("Modify", f"Topic{i}", "AWS::SNS::Topic", "False") for i in range(7)]
+    stub_change_set(cloudformation, first, Status="CREATE_COMPLETE", NextToken="page-2")
+    cloudformation.add_response(
+        "describe_change_set",
+        {"Changes": second},
+        {"StackName": "payments-prod", "ChangeSetName": CHANGE_SET, "NextToken": "page-2"},
+    )
+
+    app.handler(approval_event(), context)
+
+    lines = inbox.only()["Message"].splitlines()
+    assert f"Change set:  {CHANGE_SET} (8 Add, 7 Modify, 0 Remove)" in lines
+    changes = [line for line in lines if line.startswith("Change ") and line[7].isdigit()]
+    assert len(changes) == 11
+    assert changes[9] == "Change 10:   Modify Topic1 (AWS::SNS::Topic) replacement: False"
+    assert changes[10] == "Change 11:   ... and 5 more"
+
+
+def test_a_change_set_without_changes_says_its_status_and_reason(
+    codepipeline: Stubber, cloudformation: Stubber, inbox: Inbox, context: FakeContext
+) -> None:
+    stub_execution(codepipeline)
+    stub_change_set(
+        cloudformation,
+        [],
+        Status="FAILED",
+        StatusReason="The submitted information didn't contain changes. Submit different "
+        "information to create a change set.",
+    )
+
+    app.handler(approval_event(), context)
+
+    message = inbox.only()["Message"]
+    assert (
+        f"Change set:  {CHANGE_SET} (0 Add, 0 Modify, 0 Remove; status FAILED: The submitted "
+        "information didn't contain changes. Submit different information to create a change "
+        "set.)\n"
+    ) in message
+    assert "Change 1:" not in message
+
+
+def test_other_actions_are_counted_after_add_modify_remove() -> None:
+    notice = app.Notice(headline="h", outcome="APPROVAL_NEEDED", kind="approval")
+    config = app.Config("arn:t", None, {}, {}, {"Approve-prod": "payments-prod"})
+    with Stubber(common.client("cloudformation")) as stubber:
+        stub_change_set(
+            stubber,
+            [
+                resource_change("Dynamic", "Nested", "AWS::CloudFormation::Stack"),
+                resource_change("Import", "Bucket", "AWS::S3::Bucket"),
+                {"Type": "Resource", "ResourceChange": {}},
+            ],
+            Status="CREATE_COMPLETE",
+        )
+        app._summarize_change_set(notice, "Approve-prod", EXECUTION_ID, config)
+    assert notice.extra["Change set"] == (
+        f"{CHANGE_SET} (0 Add, 0 Modify, 0 Remove, 1 ?, 1 Dynamic, 1 Import)"
+    )
+    assert notice.extra["Change 3"] == "? ? (?)"
+
+
+def test_a_failed_change_set_lookup_warns_and_the_approval_notice_still_goes(
+    codepipeline: Stubber,
+    cloudformation: Stubber,
+    inbox: Inbox,
+    context: FakeContext,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    stub_execution(codepipeline)
+    cloudformation.add_client_error(
+        "describe_change_set", "ChangeSetNotFound", http_status_code=404
+    )
+
+    app.handler(approval_event(), context)
+
+    message = inbox.only()
+    assert message["Subject"] == "[payments/prod] Approval needed: Approve-prod / Approve"
+    assert "Change set" not in message["Message"]
+    assert "To approve:" in message["Message"]
+    warnings = [line for line in log_lines(capsys.readouterr().out) if line["level"] == "WARNING"]
+    assert [(w["lookup"], w["error"]) for w in warnings] == [
+        ("cloudformation:DescribeChangeSet", "ChangeSetNotFound")
+    ]
+
+
+@pytest.mark.parametrize("stage", ["Deploy-prod", "Approve-staging", "Release-prod"])
+def test_only_an_approval_of_a_stage_with_a_change_set_looks_one_up(
+    codepipeline: Stubber, cloudformation: Stubber, inbox: Inbox, context: FakeContext, stage: str
+) -> None:
+    """No DescribeChangeSet is stubbed: the Stubber fails any call it was not given."""
+    stub_execution(codepipeline)
+
+    app.handler(approval_event(stage), context)
+
+    assert "Change set" not in inbox.only()["Message"]
+
+
+def test_a_failed_approval_action_does_not_look_up_the_change_set(
+    codepipeline: Stubber, cloudformation: Stubber, inbox: Inbox, context: FakeContext
+) -> None:
+    stub_execution(codepipeline)
+    event = approval_event()
+    event["detail"]["state"] = "FAILED"
+
+    app.handler(event, context)
+
+    assert "Change set" not in inbox.only()["Message"]
+
+
+def test_a_change_set_in_another_region_is_read_there(approval_config: None) -> None:
+    config = app.Config(
+        "arn:t", None, {}, {}, {"Approve-prod": "payments-prod"}, {"Approve-prod": "eu-west-1"}
+    )
+    there = common.client_in("cloudformation", "eu-west-1")
+    assert there.meta.region_name == "eu-west-1"
+    notice = app.Notice(headline="h", outcome="APPROVAL_NEEDED", kind="approval")
+    with Stubber(there) as stubber:
+        stub_change_set(stubber, [resource_change("Add", "A", "AWS::SQS::Queue")])
+        app._summarize_change_set(notice, "Approve-prod", EXECUTION_ID, config)
+        stubber.assert_no_pending_responses()
+    assert notice.extra["Change set"] == f"{CHANGE_SET} (1 Add, 0 Modify, 0 Remove)"

@@ -185,3 +185,21 @@ def regional_artifacts(scope: IConstruct, *, bucket_name: str, region: str) -> N
         "condition): its ARN is not known before its stack exists, and an alias ARN as the "
         "resource covers no key",
     )
+
+
+def change_set_reads(scope: IConstruct, stack_name: str, *, region: str | None = None) -> None:
+    """The notifier's DescribeChangeSet on one environment's stack (in `region` when not the
+    pipeline's): the stack's ARN ends in an id CloudFormation generates."""
+    region = region or cdk.Stack.of(scope).region
+    shown = "<AWS::Region>" if cdk.Token.is_unresolved(region) else region
+    reason = (
+        "The approval notice reads this execution's change set of this environment's one "
+        "stack (read-only), whose ARN ends in an id CloudFormation generates"
+    )
+    for partition in ("<AWS::Partition>", "aws"):
+        acknowledge(
+            scope,
+            f"IAM5[Resource::arn:{partition}:cloudformation:{shown}:<AWS::AccountId>:"
+            f"stack/{stack_name}/*]",
+            reason,
+        )

@@ -4,17 +4,19 @@ rules that feed it through the notify handler, which turns events into readable 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from conveyor.constructs import defaults
+from conveyor.constructs import acknowledgements, defaults
 from conveyor.constructs.chat import ChatNotices, TopicTarget, notice
 from conveyor.constructs.deployment_history import grant_deployment_reads, grant_pipeline_reads
 from conveyor.constructs.handler_function import (
@@ -83,10 +85,13 @@ class Notifications(Construct):
         idempotency: IdempotencyTable,
         failed_events: FailedEvents,
         deployment_regions: Mapping[str, str] | None = None,
+        change_sets: Mapping[str, tuple[str, str | None]] | None = None,
     ) -> None:
         """Route the pipeline's, its builds' and its deployments' events to each audience
         (`deployment_regions`: the groups of environments in another region, where the
-        notifier looks their deployments up)."""
+        notifier looks their deployments up; `change_sets`: per `Approve-<env>` stage, the
+        environment's stack name and its region when not the pipeline's, whose change set the
+        approval notice summarizes)."""
         naming = self._naming
         self._failed_events = failed_events
         for name, audience in self.audiences.items():
@@ -119,6 +124,7 @@ class Notifications(Construct):
                 environment={
                     "TOPIC_ARN": self.topics[name].topic_arn,
                     **pipeline_event_environment(naming.app, stage_environments, deployment_groups),
+                    **change_set_environment(change_sets or {}),
                 },
                 timeout=Duration.seconds(30),
                 description=f"conveyor {naming.app}: readable notices for {name}",
@@ -131,6 +137,8 @@ class Notifications(Construct):
                 grant_deployment_reads(
                     formatter, groups=sorted(deployment_groups), regions=deployment_regions
                 )
+            if change_sets:
+                grant_change_set_reads(formatter, change_sets)
             for rule_id, pattern in self._patterns(
                 wanted, pipeline_name, project_names, deployment_groups
             ).items():
@@ -256,6 +264,47 @@ class Notifications(Construct):
             return None
         wanted[0].grant_publish(function)
         return wanted[0].topic_arn
+
+
+def change_set_environment(change_sets: Mapping[str, tuple[str, str | None]]) -> dict[str, str]:
+    """The notifier's CHANGE_SET_STACKS (`Approve-<env>` -> stack name) and CHANGE_SET_REGIONS
+    (`Approve-<env>` -> region, for a stack in another region than the pipeline's)."""
+    if not change_sets:
+        return {}
+    regions = {stage: region for stage, (_, region) in change_sets.items() if region}
+    return {
+        "CHANGE_SET_STACKS": json.dumps(
+            {stage: stack for stage, (stack, _) in change_sets.items()}, sort_keys=True
+        ),
+        **({"CHANGE_SET_REGIONS": json.dumps(regions, sort_keys=True)} if regions else {}),
+    }
+
+
+def grant_change_set_reads(
+    function: lambda_.IFunction, change_sets: Mapping[str, tuple[str, str | None]]
+) -> None:
+    """cloudformation:DescribeChangeSet on exactly the environment stacks whose change set an
+    approval notice summarizes. The action's resource type is the stack (its ARN ends in the
+    stack's id, hence `/*`), and a change set is named within its stack:
+    https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscloudformation.html"""
+    stack = Stack.of(function)
+    function.add_to_role_policy(
+        iam.PolicyStatement(
+            actions=["cloudformation:DescribeChangeSet"],
+            resources=[
+                stack.format_arn(
+                    service="cloudformation",
+                    resource="stack",
+                    resource_name=f"{name}/*",
+                    region=region,
+                )
+                for _, (name, region) in sorted(change_sets.items())
+            ],
+        )
+    )
+    for name, region in change_sets.values():
+        # On the role, whose policy holds the statement (cdk-nag reports it there).
+        acknowledgements.change_set_reads(function.role or function, name, region=region)
 
 
 def _kebab(camel: str) -> str:

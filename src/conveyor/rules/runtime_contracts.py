@@ -599,6 +599,13 @@ HANDLER_CONTRACTS: tuple[HandlerContract, ...] = (
             Need(("sns:Publish",), "topic", _HANDLERS),
             _READ_DEPLOYMENTS,
             _IDEMPOTENCY_RECORD,
+            # An approval notice summarizes its environment's change set (CHANGE_SET_STACKS);
+            # the action's resource is the stack.
+            Need(
+                ("cloudformation:DescribeChangeSet",),
+                "cloudformation-stack",
+                "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscloudformation.html",
+            ),
         ),
     ),
     HandlerContract(

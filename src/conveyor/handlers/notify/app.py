@@ -64,6 +64,10 @@ class Config:
     app: str | None
     stage_environments: dict[str, str]
     group_environments: dict[str, str]
+    # `Approve-<env>` -> the environment's stack (and its region when not the function's):
+    # the approval notice summarizes that execution's change set of it.
+    change_set_stacks: dict[str, str] = field(default_factory=dict)
+    change_set_regions: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls) -> Config:
@@ -72,6 +76,8 @@ class Config:
             app=os.environ.get("APP_NAME") or None,
             stage_environments=common.env_mapping("STAGE_ENVIRONMENTS"),
             group_environments=common.env_mapping("DEPLOYMENT_GROUP_ENVIRONMENTS"),
+            change_set_stacks=common.env_mapping("CHANGE_SET_STACKS"),
+            change_set_regions=common.env_mapping("CHANGE_SET_REGIONS"),
         )
 
 
@@ -181,6 +187,8 @@ def _pipeline_notice(
             notice.kind, notice.outcome = "approval", "APPROVAL_NEEDED"
             notice.headline = f"Approval needed: {stage} / {action}"
             notice.extra["To approve"] = "open the link, choose Review on the approval action"
+            if execution_id and stage in config.change_set_stacks:
+                _summarize_change_set(notice, stage, execution_id, config)
         result = _map(detail.get("execution-result"))
         notice.reason = _text(result, "external-execution-summary")
         if _text(result, "error-code"):
@@ -217,6 +225,72 @@ def _enrich_from_execution(notice: Notice, pipeline: str, execution_id: str) -> 
     summary = _text(execution, "statusSummary")
     if summary and not notice.reason and notice.outcome in {"FAILED", "STOPPED"}:
         notice.reason = summary
+
+
+# What the approver reads of the change set: at most this many resource lines.
+CHANGE_LINES = 10
+
+
+def change_set_name(env_stage: str, execution_id: str) -> str:
+    """The name the pipeline's ChangeSet action gave this execution's change set
+    (conveyor.stages.environment.change_set_name, its execution-id variable resolved)."""
+    return f"conveyor-{env_stage.removeprefix('Approve-')}-{execution_id}"
+
+
+def _summarize_change_set(notice: Notice, stage: str, execution_id: str, config: Config) -> None:
+    """The change set the approval is about, summarized under "Change set" and one
+    "Change N" row per resource (issue 10). A failed lookup sends the notice without it.
+    DescribeChangeSet's Changes are ResourceChange structures (Action Add, Modify, Remove,
+    Import, Dynamic, SyncWithActual; Replacement True, False or Conditional), its Status ends
+    CREATE_COMPLETE or FAILED with a StatusReason (such as "The submitted information didn't
+    contain changes"):
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeChangeSet.html
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_ResourceChange.html"""
+    stack = config.change_set_stacks[stage]
+    name = change_set_name(stage, execution_id)
+    try:
+        cloudformation = common.client_in("cloudformation", config.change_set_regions.get(stage))
+        found = cloudformation.describe_change_set(StackName=stack, ChangeSetName=name)
+        changes = list(_map(found).get("Changes") or ())
+        # One page is up to 1 MB of changes; the counts take every page.
+        token = _text(_map(found), "NextToken")
+        while token:
+            page = cloudformation.describe_change_set(
+                StackName=stack, ChangeSetName=name, NextToken=token
+            )
+            changes += list(_map(page).get("Changes") or ())
+            token = _text(_map(page), "NextToken")
+    except Exception as exc:
+        logger.warning(
+            "lookup failed; sending without the change set",
+            extra={"lookup": "cloudformation:DescribeChangeSet", "error": common.error_code(exc)},
+        )
+        return
+    resources = [_map(_map(change).get("ResourceChange")) for change in changes]
+    counts: dict[str, int] = {}
+    for resource in resources:
+        action = _text(resource, "Action") or "?"
+        counts[action] = counts.get(action, 0) + 1
+    summary = ", ".join(f"{counts.pop(a, 0)} {a}" for a in ("Add", "Modify", "Remove"))
+    summary += "".join(f", {n} {a}" for a, n in sorted(counts.items()))
+    status = _text(_map(found), "Status")
+    if status and status != "CREATE_COMPLETE":
+        reason = _text(_map(found), "StatusReason")
+        summary += f"; status {status}" + (f": {reason}" if reason else "")
+    notice.extra["Change set"] = f"{name} ({summary})"
+    for index, resource in enumerate(resources[:CHANGE_LINES], start=1):
+        notice.extra[f"Change {index}"] = _change_line(resource)
+    if len(resources) > CHANGE_LINES:
+        notice.extra[f"Change {CHANGE_LINES + 1}"] = f"... and {len(resources) - CHANGE_LINES} more"
+
+
+def _change_line(resource: Mapping[str, Any]) -> str:
+    line = (
+        f"{_text(resource, 'Action') or '?'} {_text(resource, 'LogicalResourceId') or '?'} "
+        f"({_text(resource, 'ResourceType') or '?'})"
+    )
+    replacement = _text(resource, "Replacement")
+    return line + (f" replacement: {replacement}" if replacement else "")
 
 
 def _commit_line(revision_id: str, summary: object) -> str:
