@@ -89,6 +89,15 @@ class Synthesized:
         return sorted(self.outdir.glob("*.template.json"))
 
 
+def joined(value: Any) -> str:
+    """A template string as text: the string itself, or an Fn::Join of strings and references
+    (another region's or stack's names) with each reference as `REF`."""
+    if isinstance(value, str):
+        return value
+    (separator, parts) = value["Fn::Join"]
+    return str(separator).join(p if isinstance(p, str) else "REF" for p in parts)
+
+
 @pytest.fixture(scope="session")
 def web(synthesized: dict[str, Synthesized]) -> Synthesized:
     """S1: GitHub → Docker build → ECR → rolling deploy to a Fargate service conveyor creates."""

@@ -17,7 +17,7 @@ import pytest
 
 from conveyor.constructs.naming import Naming
 from conveyor.rules.intrinsics import render
-from tests.synth.conftest import EXAMPLES, ROOT, Synthesized
+from tests.synth.conftest import EXAMPLES, ROOT, Synthesized, joined
 
 # What lives in an environment's stack, never in the pipeline's.
 ENVIRONMENT_TYPES = {
@@ -395,11 +395,6 @@ def _first_stack_action(s: Synthesized, env: str) -> dict[str, Any]:
     return next(a for a in actions if a["ActionTypeId"]["Provider"] == "CloudFormation")
 
 
-def _joined(value: dict[str, Any]) -> str:
-    """An Fn::Join of strings and references, references as placeholders."""
-    return "".join(p if isinstance(p, str) else "REF" for p in value["Fn::Join"][1])
-
-
 @pytest.mark.parametrize("example", [p.stem for p in EXAMPLES])
 def test_a_new_execution_of_the_same_image_is_a_stack_change(
     synthesized: dict[str, Synthesized], example: str
@@ -420,7 +415,7 @@ def test_a_new_execution_of_the_same_image_is_a_stack_change(
         # In another region the image is its region's repository, joined with the region's
         # parameter (Fn::Join): the release half reads the same.
         raw = _first_stack_action(s, env.name)["Configuration"]["ParameterOverrides"]
-        overrides = json.loads(raw if isinstance(raw, str) else _joined(raw))
+        overrides = json.loads(joined(raw))
         assert overrides["Release"] == "#{codepipeline.PipelineExecutionId}"
         template = s.templates[naming.name(env.name)]
         (task,) = [

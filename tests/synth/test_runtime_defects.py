@@ -14,20 +14,11 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from tests.synth.conftest import ROOT, Synthesized
+from tests.synth.conftest import ROOT, Synthesized, joined
 
 
 def _listed(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
-
-
-def _joined(value: Any) -> str:
-    """A string, or an Fn::Join of strings and references (another region's environment
-    variables name its region by the pipeline's parameter) with each reference as `REF`."""
-    if isinstance(value, str):
-        return value
-    (separator, parts) = value["Fn::Join"]
-    return str(separator).join(p if isinstance(p, str) else "REF" for p in parts)
 
 
 def _role_statements(s: Synthesized) -> dict[str, list[dict[str, Any]]]:
@@ -312,7 +303,7 @@ def test_deployed_images_are_tagged_and_outlive_the_image_count_rule(
         # Another region's repository of the same name (regional_support.py) keeps the images
         # deployed to the environments there the same way.
         for region in s.spec.other_regions:
-            ((regional),) = [
+            (regional,) = [
                 r
                 for r in s.templates[f"{s.spec.app}-region-{region}"]["Resources"].values()
                 if r["Type"] == "AWS::ECR::Repository"
@@ -369,7 +360,7 @@ def test_deployed_images_are_tagged_and_outlive_the_image_count_rule(
             assert all(mark["RunOrder"] < a["RunOrder"] for a in later)
             variables = {
                 v["name"]: v["value"]
-                for v in json.loads(_joined(mark["Configuration"]["EnvironmentVariables"]))
+                for v in json.loads(joined(mark["Configuration"]["EnvironmentVariables"]))
             }
             assert variables["IMAGE_URI"] == "#{Build.IMAGE_URI}"
             assert variables["DEPLOY_ENVIRONMENT"] == env
