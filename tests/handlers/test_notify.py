@@ -40,7 +40,16 @@ def inbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
         monkeypatch.setenv("IDEMPOTENCY_TABLE_NAME", create_idempotency_table("payments-idem"))
         monkeypatch.setenv("APP_NAME", "payments")
         monkeypatch.setenv(
-            "STAGE_ENVIRONMENTS", json.dumps({"Deploy-staging": "staging", "Deploy-prod": "prod"})
+            "STAGE_ENVIRONMENTS",
+            # As conveyor synthesizes it: every stage of an environment names it.
+            json.dumps(
+                {
+                    "Deploy-staging": "staging",
+                    "Approve-prod": "prod",
+                    "Release-prod": "prod",
+                    "Deploy-prod": "prod",
+                }
+            ),
         )
         monkeypatch.setenv(
             "DEPLOYMENT_GROUP_ENVIRONMENTS", json.dumps({"payments-api-prod": "prod"})
@@ -100,9 +109,9 @@ def test_approval_needed_names_environment_stage_commit_and_link(
 
     message = inbox.only()
     assert result == {"status": "published", "subject": message["Subject"]}
-    assert message["Subject"] == "[payments/prod] Approval needed: Deploy-prod / Approve"
+    assert message["Subject"] == "[payments/prod] Approval needed: Approve-prod / Approve"
     assert message["Message"] == (
-        "Approval needed: Deploy-prod / Approve\n"
+        "Approval needed: Approve-prod / Approve\n"
         "\n"
         "App:         payments\n"
         "Environment: prod\n"
