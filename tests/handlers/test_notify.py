@@ -117,7 +117,7 @@ def test_approval_needed_names_environment_stage_commit_and_link(
         "Environment: prod\n"
         "Pipeline:    payments-pipeline\n"
         f"Execution:   {EXECUTION_ID}\n"
-        "Stage:       Deploy-prod\n"
+        "Stage:       Approve-prod\n"
         "Action:      Approve\n"
         'Commit:      9f1c2ab7d0e4 "Fix rounding"\n'
         "Action type: Approval/Manual\n"
