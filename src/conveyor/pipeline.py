@@ -36,15 +36,12 @@ from constructs import Construct
 
 from conveyor.constructs import (
     acknowledgements,
-    buildspec,
     defaults,
     feature_flags,
 )
 from conveyor.constructs.artifact_store import AccessLogBucket, ArtifactStore, PackageStore
 from conveyor.constructs.build_project import BuildProject
 from conveyor.constructs.dependencies import wait_for_role_policies
-from conveyor.constructs.deployed_images import DeployedImageMarker
-from conveyor.constructs.deployed_packages import DeployedPackageMarker
 from conveyor.constructs.deployment_history import DeploymentHistory
 from conveyor.constructs.ecs_service import (
     EcsTarget,
@@ -55,13 +52,11 @@ from conveyor.constructs.ecs_service import (
 )
 from conveyor.constructs.environment_stack import (
     EnvironmentStack,
-    ca_environment,
     hook_function_name,
-    vpc_validator_name,
 )
 from conveyor.constructs.execution_watch import ExecutionWatch
 from conveyor.constructs.foreign_account import ForeignAccount
-from conveyor.constructs.handler_function import FailedEvents, HandlerFunction
+from conveyor.constructs.handler_function import FailedEvents
 from conveyor.constructs.idempotency_table import IdempotencyTable
 from conveyor.constructs.image_repository import ImageRepository
 from conveyor.constructs.naming import Naming, camel
@@ -72,7 +67,7 @@ from conveyor.constructs.synth_job import SynthJob
 from conveyor.constructs.tagging import TagUnmanagedResources, apply_tags
 from conveyor.plan import Stage as PlannedStage
 from conveyor.plan import plan, prepare_stage_names
-from conveyor.spec.models import Environment, HttpCheck, Spec
+from conveyor.spec.models import Environment, Spec
 from conveyor.stages import build as build_stage
 from conveyor.stages import source as source_stage
 from conveyor.stages.conditions import stage_conditions
@@ -81,12 +76,12 @@ from conveyor.stages.environment import (
     EnvironmentParts,
     EnvironmentStage,
     alarm_validated_deploys,
-    deployed_package_namespace,
     grant_change_sets,
     grant_stack_parameters,
     stage_name,
 )
 from conveyor.stages.pull_request import PullRequestPipeline
+from conveyor.stages.release import ReleaseMarks
 from conveyor.stages.self_update import UpdatePipeline
 
 SHARED_ENVIRONMENT = "shared"
@@ -307,9 +302,7 @@ class Pipeline(Construct):
             ],
         )
         build_output = codepipeline.Artifact("Build")
-        self._build_output = build_output
-        self._marker: codebuild.IProject | None = None
-        self._package_marker: codebuild.IProject | None = None
+        self.marks = ReleaseMarks(self, build_output)
         commit_variables = (
             {"COMMIT_ID": codebuild.BuildEnvironmentVariable(value=commit_id)}
             if commit_id is not None
@@ -793,244 +786,6 @@ class Pipeline(Construct):
     def approval_topic(self) -> Any:
         return (self.notifications.topics_for("approval-needed") or [self.notifications.primary])[0]
 
-    def _gate_alarm_variables(
-        self, project: codebuild.IProject, gate_alarms: Sequence[str]
-    ) -> dict[str, codebuild.BuildEnvironmentVariable]:
-        """What the MarkDeployed job of `Release-<env>` needs to read the gate's alarms again
-        (buildspec.gate_alarm_commands: why): their names, and cloudwatch:DescribeAlarms on
-        exactly those alarms, which the action supports per alarm ARN ("alarm*" resource type:
-        https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html).
-        Only alarms in the pipeline's account: Spec.entry_alarms gives none for another's."""
-        if not gate_alarms:
-            return {}
-        stack = Stack.of(self)
-        project.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["cloudwatch:DescribeAlarms"],
-                resources=[
-                    stack.format_arn(
-                        service="cloudwatch",
-                        resource="alarm",
-                        resource_name=name,
-                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                    )
-                    for name in gate_alarms
-                ],
-            )
-        )
-        return {
-            buildspec.GATE_ALARMS: codebuild.BuildEnvironmentVariable(value="\n".join(gate_alarms))
-        }
-
-    def mark_deployed(
-        self,
-        env_name: str,
-        projects: list[codebuild.IProject],
-        *,
-        run_order: int,
-        gate_alarms: Sequence[str] = (),
-    ) -> codepipeline.IAction:
-        """Beside the deploy, tag its image so the repository's lifecycle keeps it (an image
-        that waits behind an approval while builds pile up would otherwise expire). In
-        `Release-<env>` (`gate_alarms`), first fail if an alarm of the gate is in ALARM."""
-        assert self.repository is not None  # ECS environments need build.docker
-        if self._marker is None:
-            self._marker = DeployedImageMarker(
-                self,
-                "MarkDeployed",
-                name=self.naming.name("mark-deployed"),
-                repository=self.repository,
-                key=self.store.key,
-                log_group=self.log_group("MarkDeployedLogs", "mark-deployed"),
-            ).project
-            projects.append(self._marker)
-        # An environment in another region keeps its region's copy of the image.
-        region = next(
-            (e.region for e in self.spec.environments if e.name == env_name and e.region), ""
-        )
-        support = self.regions.get(region)
-        where: dict[str, codebuild.BuildEnvironmentVariable] = {}
-        if support is not None:
-            where[buildspec.IMAGE_REGION] = codebuild.BuildEnvironmentVariable(value=region)
-            self._marker.add_to_role_policy(
-                iam.PolicyStatement(
-                    actions=["ecr:BatchGetImage", "ecr:PutImage"],
-                    resources=[support.repository_arn()],
-                )
-            )
-        return actions.CodeBuildAction(
-            action_name="MarkDeployed",
-            project=self._marker,
-            input=self._build_output,
-            run_order=run_order,
-            environment_variables={
-                "IMAGE_URI": codebuild.BuildEnvironmentVariable(value="#{Build.IMAGE_URI}"),
-                buildspec.DEPLOY_ENVIRONMENT: codebuild.BuildEnvironmentVariable(value=env_name),
-                **where,
-                **self._gate_alarm_variables(self._marker, gate_alarms),
-            },
-        )
-
-    def mark_deployed_package(
-        self,
-        env_name: str,
-        projects: list[codebuild.IProject],
-        *,
-        run_order: int,
-        exported: bool = True,
-        gate_alarms: Sequence[str] = (),
-    ) -> codepipeline.IAction:
-        """Before the stack deploys, copy the release's package to the environment's own key
-        (PackageStore); the action's variables carry the copy's version to the deploy. One
-        action per environment exports them (a namespace is unique in a pipeline); another
-        copy (`exported=False`, Release-<env>'s) only makes it current first, after reading
-        the gate's alarms again (`gate_alarms`)."""
-        packages = self.packages
-        assert packages is not None  # Lambda environments have a package store
-        if self._package_marker is None:
-            marker = DeployedPackageMarker(
-                self,
-                "MarkDeployedPackage",
-                name=self.naming.name("mark-deployed"),
-                bucket=packages.bucket,
-                package_key=packages.key,
-                # The pipeline region's environments keep their copies here; another region's
-                # in its own package store (regional_support.py).
-                deployed_keys=[
-                    packages.deployed_key(env.name)
-                    for env in self.spec.environments
-                    if env.deploy.lambda_ is not None and self._region_support(env) is None
-                ],
-                key=self.store.key,
-                log_group=self.log_group("MarkDeployedLogs", "mark-deployed"),
-            )
-            for env in self.spec.environments:
-                support = self._region_support(env)
-                if env.deploy.lambda_ is None or support is None:
-                    continue
-                marker.add_regional_target(
-                    bucket_arn=f"arn:{Aws.PARTITION}:s3:::{support.package_bucket_name}",
-                    object_arn=support.package_object_arn(env.name),
-                    key_statement=support.key_statement(["kms:Decrypt", "kms:GenerateDataKey"]),
-                )
-                acknowledgements.regional_package_key(marker.project, region=support.region)
-            self._package_marker = marker.project
-            projects.append(self._package_marker)
-        env = next(e for e in self.spec.environments if e.name == env_name)
-        support = self._region_support(env)
-        where: dict[str, codebuild.BuildEnvironmentVariable] = {}
-        if support is not None:
-            where = {
-                buildspec.DEPLOYED_BUCKET: codebuild.BuildEnvironmentVariable(
-                    value=support.package_bucket_name
-                ),
-                buildspec.DEPLOYED_REGION: codebuild.BuildEnvironmentVariable(value=support.region),
-            }
-        return actions.CodeBuildAction(
-            action_name="MarkDeployed",
-            project=self._package_marker,
-            input=self._build_output,
-            run_order=run_order,
-            variables_namespace=deployed_package_namespace(env_name) if exported else None,
-            environment_variables={
-                buildspec.PACKAGE_VERSION: codebuild.BuildEnvironmentVariable(
-                    value=f"#{{Build.{buildspec.PACKAGE_VERSION}}}"
-                ),
-                buildspec.DEPLOYED_KEY: codebuild.BuildEnvironmentVariable(
-                    value=packages.deployed_key(env_name)
-                ),
-                **where,
-                **self._gate_alarm_variables(self._package_marker, gate_alarms),
-            },
-        )
-
-    def _region_support(self, env: Environment) -> RegionalSupport | None:
-        """The support stack of `env`'s region, when that is not the pipeline's."""
-        return self.regions.get(env.region or "")
-
-    def validation(self, part: EnvironmentParts, *, run_order: int) -> codepipeline.IAction:
-        """After the deploy, the check runs against the environment; a failure fails the stage,
-        whose OnFailure ROLLBACK deploys the last good release again (FM63). The check itself
-        rolls nothing back (handlers/validate_http/app.py: why)."""
-        env = part.env
-        check = env.validation
-        assert check is not None
-        url = check.url
-        if url is None:
-            # The load balancer's address: the stack's Url output, as the deploy action's
-            # variable (its name is CloudFormation's to choose).
-            base = part.check_url()
-            assert base is not None
-            url = f"{base}{check.path}"
-        parameters: dict[str, Any] = {
-            "url": url,
-            "expect_status": check.expect,
-            "body_contains": check.body_contains,
-            "retries": check.retries,
-            "interval_seconds": check.interval_seconds,
-            "timeout_seconds": check.timeout_seconds,
-        }
-        if check.server_name is not None:
-            parameters["server_name"] = check.server_name
-        ecs_deploy = env.deploy.ecs
-        if (
-            ecs_deploy is not None
-            and ecs_deploy.create is not None
-            and not ecs_deploy.create.public
-        ):
-            return self._vpc_validation(part, parameters, run_order=run_order)
-        validator = HandlerFunction(
-            self,
-            f"Validate{camel(env.name)}",
-            handler="validate_http",
-            naming=self.naming,
-            env_name=env.name,
-            # The validator runs in the pipeline's stack, whose key it uses: the environment's
-            # key belongs to the environment's stack.
-            key=self.store.key,
-            log_retention_days=self.spec.retention.log_days,
-            production=env.is_production,
-            # UserParameters hold at most 1000 characters: a CA certificate travels here.
-            environment=_ca_environment(check),
-            timeout=Duration.minutes(10),
-            description=f"conveyor {self.spec.app}: validates {env.name} after each deploy",
-        )
-        function = validator.function
-        self.idempotency.grant(function)
-        acknowledgements.acknowledge(
-            validator,
-            "IAM5[Resource::*]",
-            "codepipeline:PutJobSuccessResult/PutJobFailureResult support no resource-level "
-            "permissions",
-        )
-        self._invocations.append((stage_name(env.name), "Validate", function))
-        return actions.LambdaInvokeAction(
-            action_name="Validate",
-            lambda_=function,
-            user_parameters=parameters,
-            run_order=run_order,
-        )
-
-    def _vpc_validation(
-        self, part: EnvironmentParts, parameters: dict[str, Any], *, run_order: int
-    ) -> codepipeline.IAction:
-        """An internal service's check runs in its VPC: the environment's stack holds the
-        function (environment_stack.vpc_validator_name), this action invokes it by name, in
-        this account (the spec keeps internal services in the pipeline's account)."""
-        name = vpc_validator_name(self.naming, part.env.name)
-        arn = f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{Aws.ACCOUNT_ID}:function:{name}"
-        function = lambda_.Function.from_function_arn(
-            self, f"VpcValidator{camel(part.env.name)}", arn
-        )
-        action = actions.LambdaInvokeAction(
-            action_name="Validate",
-            lambda_=function,
-            user_parameters=parameters,
-            run_order=run_order,
-        )
-        self._vpc_invocations.append((stage_name(part.env.name), "Validate", name))
-        return action
-
     def _alarms(self, projects: list[codebuild.IProject]) -> None:
         """prevents FM73: failed and stuck executions, failed builds, each to the primary topic."""
         naming = self.naming
@@ -1112,7 +867,3 @@ def _restricted_tags(spec: Spec) -> str | None:
     if github is None or not github.tags or github.tag_creation is None:
         return None
     return f"tags {', '.join(github.tags)}: {github.tag_creation} (source.github.tag_creation)"
-
-
-def _ca_environment(check: HttpCheck) -> dict[str, str]:
-    return ca_environment(check)

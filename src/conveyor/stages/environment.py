@@ -77,6 +77,8 @@ from conveyor.constructs.naming import Naming, camel
 from conveyor.constructs.scheduled_job import task_family
 from conveyor.plan import prepare_stage_names
 from conveyor.spec.models import Environment, EnvironmentJob, Spec
+from conveyor.stages.release import deployed_package_namespace
+from conveyor.stages.validation import validate_action
 
 if TYPE_CHECKING:
     from conveyor.pipeline import Pipeline
@@ -149,12 +151,6 @@ def grant_change_sets(pipeline: codepipeline.Pipeline, spec: Spec, part: Environ
 def variables_namespace(env: str) -> str:
     """The namespace of the stack deploy's output variables: the stack's outputs."""
     return f"Stack{camel(env)}"
-
-
-def deployed_package_namespace(env: str) -> str:
-    """The namespace of a Lambda environment's MarkDeployed job: the version of the package
-    copy its stack deploys (buildspec.DEPLOYED_VERSION)."""
-    return f"Package{camel(env)}"
 
 
 @dataclass
@@ -389,7 +385,7 @@ class EnvironmentStage:
                 found.append(self._mark_package(projects))
             found.append(self._change_set(templates, build_output))
             if self._marks_image and not self._releases:
-                found.append(self.pipeline.mark_deployed(part.name, projects, run_order=1))
+                found.append(self.pipeline.marks.image(part.name, projects, run_order=1))
             found.append(self._approval())
             return found
         # Release-<env>: real work for the gate to hold (a stage needs an action). The mark
@@ -403,13 +399,13 @@ class EnvironmentStage:
             # An extra copy, its version not exported (the namespace is the copy the change set
             # or the deploy stage reads); the copy is idempotent, so that one reuses this one.
             found.append(
-                self.pipeline.mark_deployed_package(
+                self.pipeline.marks.package(
                     part.name, projects, run_order=self._next(), exported=False, gate_alarms=alarms
                 )
             )
         else:
             found.append(
-                self.pipeline.mark_deployed(
+                self.pipeline.marks.image(
                     part.name, projects, run_order=self._next(), gate_alarms=alarms
                 )
             )
@@ -450,13 +446,17 @@ class EnvironmentStage:
         else:
             found.append(self._stack_deploy(templates, build_output))
         if self._marks_image and not part.env.needs_approval and not self._releases:
-            found.append(self.pipeline.mark_deployed(part.name, projects, run_order=1))
+            found.append(self.pipeline.marks.image(part.name, projects, run_order=1))
         if part.codedeploy_ecs:
             found.append(self._codedeploy(build_output))
         elif part.existing is not None:
             found.append(self._ecs_deploy(build_output))
         if part.env.validation is not None:
-            found.append(self.pipeline.validation(part, run_order=self._next()))
+            found.append(
+                validate_action(
+                    self.pipeline, part, stage=stage_name(part.name), run_order=self._next()
+                )
+            )
         if part.env.tests is not None:
             found.append(self._job("Tests", part.env.tests, projects, after_deploy=True))
         return found
@@ -614,7 +614,7 @@ class EnvironmentStage:
         return role
 
     def _mark_package(self, projects: list[codebuild.IProject]) -> codepipeline.IAction:
-        return self.pipeline.mark_deployed_package(self.part.name, projects, run_order=self._next())
+        return self.pipeline.marks.package(self.part.name, projects, run_order=self._next())
 
     def _roles(self) -> tuple[iam.IRole | None, iam.IRole]:
         """(the action's role, CloudFormation's service role) of this environment's stack
