@@ -39,35 +39,27 @@ from conveyor.constructs import (
     defaults,
     feature_flags,
 )
-from conveyor.constructs.artifact_store import AccessLogBucket, ArtifactStore, PackageStore
+from conveyor.constructs.artifact_store import (
+    AccessLogBucket,
+    ArtifactStore,
+    PackageStore,
+    artifact_bucket_name,
+)
 from conveyor.constructs.build_project import BuildProject
 from conveyor.constructs.dependencies import wait_for_role_policies
 from conveyor.constructs.deployment_history import DeploymentHistory
-from conveyor.constructs.ecs_service import (
-    EcsTarget,
-    artifact_bucket_name,
-    codedeploy_app_spec,
-    codedeploy_task_definition,
-    existing_service,
-)
-from conveyor.constructs.environment_stack import (
-    EnvironmentStack,
-    hook_function_name,
-)
 from conveyor.constructs.execution_watch import ExecutionWatch
-from conveyor.constructs.foreign_account import ForeignAccount
 from conveyor.constructs.handler_function import FailedEvents
 from conveyor.constructs.idempotency_table import IdempotencyTable
 from conveyor.constructs.image_repository import ImageRepository
 from conveyor.constructs.naming import Naming, camel
 from conveyor.constructs.notifications import Notifications
 from conveyor.constructs.regional_support import KEY_READ, KEY_WRITE, RegionalSupport
-from conveyor.constructs.stacks import app_scope
 from conveyor.constructs.synth_job import SynthJob
 from conveyor.constructs.tagging import TagUnmanagedResources, apply_tags
 from conveyor.plan import Stage as PlannedStage
 from conveyor.plan import plan, prepare_stage_names
-from conveyor.spec.models import Environment, Spec
+from conveyor.spec.models import Spec
 from conveyor.stages import build as build_stage
 from conveyor.stages import source as source_stage
 from conveyor.stages.conditions import stage_conditions
@@ -80,6 +72,7 @@ from conveyor.stages.environment import (
     grant_stack_parameters,
     stage_name,
 )
+from conveyor.stages.environment_stacks import environment_parts
 from conveyor.stages.pull_request import PullRequestPipeline
 from conveyor.stages.release import ReleaseMarks
 from conveyor.stages.self_update import UpdatePipeline
@@ -125,7 +118,7 @@ class Pipeline(Construct):
             **spec.tags,
         }
         shared_tags = {**base_tags, defaults.TAG_ENVIRONMENT: SHARED_ENVIRONMENT}
-        self._shared_tags = base_tags
+        self.base_tags = base_tags
         apply_tags(self, shared_tags)
         Aspects.of(Stack.of(self)).add(TagUnmanagedResources(shared_tags))
 
@@ -250,7 +243,7 @@ class Pipeline(Construct):
             production=production,
         )
         # Alarms in another account notify these addresses through a topic there.
-        self._primary_emails = next(iter(spec.notifications.all_audiences().values())).email
+        self.primary_emails = next(iter(spec.notifications.all_audiences().values())).email
 
         # --- source --------------------------------------------------------------------------
         source_output = codepipeline.Artifact("Source")
@@ -275,7 +268,7 @@ class Pipeline(Construct):
         )
 
         # --- each environment's stack, beside this one ----------------------------------------
-        parts = [self._environment(env) for env in spec.environments]
+        parts = [environment_parts(self, env) for env in spec.environments]
         self.environment_stacks = [part.stack for part in parts]
 
         # --- build ---------------------------------------------------------------------------
@@ -524,98 +517,6 @@ class Pipeline(Construct):
             production=self.production,
         )
 
-    def _environment(self, env: Environment) -> EnvironmentParts:
-        """The environment's own stack (beside this one, in the same app or Stage), and what
-        the pipeline needs to know about it, by name."""
-        foreign = (
-            ForeignAccount(self, env, spec=self.spec, naming=self.naming, tags=self._shared_tags)
-            if env in self.spec.foreign_environments
-            else None
-        )
-        stack = EnvironmentStack(
-            app_scope(self),
-            spec=self.spec,
-            env=env,
-            naming=self.naming,
-            tags=self._shared_tags,
-            emails=self._primary_emails,
-        )
-        part = EnvironmentParts(env=env, stack=stack, naming=self.naming)
-        support = self.regions.get(env.region or "")
-        if support is not None:
-            part.region = support.region
-            part.image_repository_uri = support.repository_uri()
-            part.cloudformation_role = support.cloudformation_role(stack, env)
-            # Its stack forwards the service's ECS events here (EnvironmentStack
-            # ._forward_service_events), where they name the service's ARN in its region.
-            part.foreign_service_arn = (
-                f"arn:{Aws.PARTITION}:ecs:{support.region}:{Aws.ACCOUNT_ID}:"
-                f"service/{part.cluster_name}/{part.service_name}"
-            )
-        if foreign is not None:
-            foreign.attach(self.store, self.repository, self.packages)
-            part.stack_roles = foreign.stack_roles(stack)
-        ecs_deploy = env.deploy.ecs
-        if foreign is not None and part.codedeploy_ecs:
-            # CodeDeploy runs in the environment's account: the action acts there, through a
-            # role of its bootstrap stack.
-            part.codedeploy_role = foreign.codedeploy_action_role(
-                cluster=part.cluster_name, service=part.service_name, group=part.group_name
-            )
-        if foreign is not None and part.uses_codedeploy:
-            foreign.forward_deployment_events(application=part.group_name)
-        if ecs_deploy is not None and ecs_deploy.create is None:
-            part.existing = self._existing_service(env)
-            if foreign is not None:
-                part.existing, part.foreign_role = foreign.existing_service(
-                    part.existing,
-                    cluster=ecs_deploy.cluster or "",
-                    service=ecs_deploy.service or "",
-                )
-        if (
-            foreign is not None
-            and ecs_deploy is not None
-            and not part.codedeploy_ecs
-            and not part.is_job
-        ):
-            # ECS rolls the service back there and says so on that account's bus: forwarded to
-            # the pipeline's, where the ECS rollback notice matches the service's ARN there.
-            foreign.forward_service_events(
-                cluster=ecs_deploy.cluster or part.cluster_name,
-                service=ecs_deploy.service or part.service_name,
-            )
-            part.foreign_service_arn = foreign.seen_service_arn(
-                cluster=part.cluster_name, service=part.service_name
-            )
-        if part.codedeploy_ecs:
-            assert ecs_deploy is not None
-            # No hook where none can run (CreateService.hook_in_vpc): the appspec names none.
-            hook = (
-                hook_function_name(self.naming, env.name)
-                if env.validation
-                and ecs_deploy.create is not None
-                and ecs_deploy.create.hook_in_vpc
-                else None
-            )
-            part.deploy_files = {
-                f"taskdef-{env.name}.json": codedeploy_task_definition(
-                    self,
-                    naming=self.naming,
-                    env_name=env.name,
-                    deploy=ecs_deploy,
-                    platform=self.spec.build.docker.platform if self.spec.build.docker else "",
-                    # Another account's roles and secrets, by that account's parameter.
-                    account=foreign.account if foreign is not None else None,
-                ),
-                f"appspec-{env.name}.yaml": codedeploy_app_spec(
-                    self,
-                    container=ecs_deploy.container,
-                    port=ecs_deploy.create.port if ecs_deploy.create else 80,
-                    hook=hook,
-                ),
-            }
-        return part
-
     def _artifact_buckets(self) -> dict[str, Any]:
         """The pipeline's artifact bucket, or with environments in other regions, one bucket
         per region (the pipeline's own among them): CDK accepts only one of the two."""
@@ -690,34 +591,6 @@ class Pipeline(Construct):
     def _shown_bucket(support: RegionalSupport) -> str:
         """The regional bucket's name as cdk-nag writes it in a finding."""
         return support.bucket_name.replace(Aws.ACCOUNT_ID, "<AWS::AccountId>")
-
-    def _existing_service(self, env: Environment) -> EcsTarget:
-        ecs_deploy = env.deploy.ecs
-        assert ecs_deploy is not None
-        assert ecs_deploy.cluster is not None and ecs_deploy.service is not None
-        label = camel(env.name)
-        # Parameters, defaulting to the spec's names: the service lives outside conveyor's
-        # stacks, and the template says so instead of naming it as a literal (FM60).
-        cluster = CfnParameter(
-            self,
-            f"ClusterName{label}",
-            type="String",
-            default=ecs_deploy.cluster,
-            description=f"Existing ECS cluster of {env.name}",
-        )
-        service = CfnParameter(
-            self,
-            f"ServiceName{label}",
-            type="String",
-            default=ecs_deploy.service,
-            description=f"Existing ECS service of {env.name}",
-        )
-        return existing_service(
-            self,
-            f"Service{label}",
-            cluster=cluster.value_as_string,
-            service=service.value_as_string,
-        )
 
     def _templates(
         self,

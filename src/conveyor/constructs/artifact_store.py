@@ -179,3 +179,12 @@ class PackageStore(Construct):
 
     def deployed_key(self, env_name: str) -> str:
         return deployed_package_key(self.naming, env_name)
+
+
+def artifact_bucket_name(
+    app: str, suffix: str, account: str, region: str, kind: str = "artifacts"
+) -> str:
+    """The artifact (or package) bucket's name when environments in other accounts must know
+    it; "packages" is shorter than "artifacts", so the spec's length check covers both."""
+    name = f"{app}-{kind}-{account}-{region}"
+    return f"{name}-{suffix}" if suffix else name

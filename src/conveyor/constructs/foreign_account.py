@@ -29,7 +29,12 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from conveyor.constructs import acknowledgements, defaults
-from conveyor.constructs.artifact_store import ArtifactStore, PackageStore, deployed_package_key
+from conveyor.constructs.artifact_store import (
+    ArtifactStore,
+    PackageStore,
+    artifact_bucket_name,
+    deployed_package_key,
+)
 from conveyor.constructs.cloudformation_role import (
     CDK_ASSET_BUCKET,
     CDK_ASSET_FINDING,
@@ -37,13 +42,9 @@ from conveyor.constructs.cloudformation_role import (
     cloudformation_role,
     grant_ssm_parameters,
 )
-from conveyor.constructs.ecs_service import (
-    EcsTarget,
-    ForeignArtifacts,
-    artifact_bucket_name,
-    deploy_role,
-    deployment_config_name,
-)
+from conveyor.constructs.deploy_role import ForeignArtifacts, deploy_role
+from conveyor.constructs.ecs_codedeploy import deployment_config_name
+from conveyor.constructs.ecs_service import EcsTarget
 from conveyor.constructs.ecs_task import execution_role_name, role_arn, task_role_name
 from conveyor.constructs.naming import Naming, camel
 from conveyor.constructs.stacks import AccountStack, app_scope

@@ -44,6 +44,7 @@ from conveyor.constructs.artifact_store import (
     AccessLogBucket,
     ArtifactStore,
     PackageStore,
+    artifact_bucket_name,
     deployed_package_key,
 )
 from conveyor.constructs.cloudformation_role import (
@@ -52,7 +53,6 @@ from conveyor.constructs.cloudformation_role import (
     CDK_ASSET_REASON,
     cloudformation_role,
 )
-from conveyor.constructs.ecs_service import artifact_bucket_name
 from conveyor.constructs.image_repository import ImageRepository
 from conveyor.constructs.naming import Naming, camel
 from conveyor.constructs.stacks import ConveyorStack, app_scope

@@ -50,12 +50,9 @@ from conveyor.constructs.cloudformation_role import (
     grant_ssm_parameters,
 )
 from conveyor.constructs.codebuild_job import CodeBuildJob
-from conveyor.constructs.ecs_service import (
-    EcsTarget,
-    LocalArtifacts,
-    deploy_role,
-    deployment_config_name,
-)
+from conveyor.constructs.deploy_role import LocalArtifacts, deploy_role
+from conveyor.constructs.ecs_codedeploy import deployment_config_name
+from conveyor.constructs.ecs_service import EcsTarget
 from conveyor.constructs.ecs_task import (
     IMAGE_PARAMETER,
     RELEASE_PARAMETER,
