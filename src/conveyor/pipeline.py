@@ -9,25 +9,20 @@ artifact store, image repository, history, notices, shared handlers), the only o
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from aws_cdk import (
     ArnFormat,
-    Aspects,
-    Aws,
     CfnOutput,
-    CfnParameter,
     CfnResource,
     Duration,
     Stack,
-    Token,
 )
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_codepipeline_actions as actions
-from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -39,33 +34,20 @@ from conveyor.constructs import (
     defaults,
     feature_flags,
 )
-from conveyor.constructs.artifact_store import (
-    AccessLogBucket,
-    ArtifactStore,
-    PackageStore,
-    artifact_bucket_name,
-)
 from conveyor.constructs.build_project import BuildProject
 from conveyor.constructs.dependencies import wait_for_role_policies
 from conveyor.constructs.deployment_history import DeploymentHistory
 from conveyor.constructs.execution_watch import ExecutionWatch
-from conveyor.constructs.handler_function import FailedEvents
-from conveyor.constructs.idempotency_table import IdempotencyTable
-from conveyor.constructs.image_repository import ImageRepository
 from conveyor.constructs.naming import Naming, camel
-from conveyor.constructs.notifications import Notifications
-from conveyor.constructs.regional_support import KEY_READ, KEY_WRITE, RegionalSupport
 from conveyor.constructs.synth_job import SynthJob
-from conveyor.constructs.tagging import TagUnmanagedResources, apply_tags
 from conveyor.plan import Stage as PlannedStage
 from conveyor.plan import plan, prepare_stage_names
 from conveyor.spec.models import Spec
 from conveyor.stages import build as build_stage
+from conveyor.stages import resources
 from conveyor.stages import source as source_stage
 from conveyor.stages.conditions import stage_conditions
 from conveyor.stages.environment import (
-    RESOLVING_ACTIONS,
-    EnvironmentParts,
     EnvironmentStage,
     alarm_validated_deploys,
     grant_change_sets,
@@ -76,8 +58,6 @@ from conveyor.stages.environment_stacks import environment_parts
 from conveyor.stages.pull_request import PullRequestPipeline
 from conveyor.stages.release import ReleaseMarks
 from conveyor.stages.self_update import UpdatePipeline
-
-SHARED_ENVIRONMENT = "shared"
 
 
 class Pipeline(Construct):
@@ -111,114 +91,12 @@ class Pipeline(Construct):
         # environment is production, so they follow the strictest environment (FM05).
         self.production = production = any(env.is_production for env in spec.environments)
         retention = spec.retention.log_days
-        base_tags = {
-            defaults.TAG_APP: spec.app,
-            defaults.TAG_OWNER: spec.owner,
-            defaults.TAG_MANAGED_BY: defaults.MANAGED_BY,
-            **spec.tags,
-        }
-        shared_tags = {**base_tags, defaults.TAG_ENVIRONMENT: SHARED_ENVIRONMENT}
-        self.base_tags = base_tags
-        apply_tags(self, shared_tags)
-        Aspects.of(Stack.of(self)).add(TagUnmanagedResources(shared_tags))
+        self.base_tags, shared_tags = resources.tag(self)
 
-        # --- storage -------------------------------------------------------------------------
-        access_logs = AccessLogBucket(
-            self, "AccessLogs", production=production, expire_days=max(90, retention)
-        ).bucket
-        self.store = store = ArtifactStore(
-            self,
-            "Artifacts",
-            naming=naming,
-            scope_name="pipeline",
-            production=production,
-            expire_days=spec.retention.artifact_days,
-            access_logs=access_logs,
-            # Environments in other accounts read artifacts by bucket name.
-            bucket_name=(
-                artifact_bucket_name(spec.app, spec.suffix, Aws.ACCOUNT_ID, Aws.REGION)
-                if spec.foreign_environments
-                else None
-            ),
-        )
-        defaults.allow_logs_to_use_key(store.key, log_group_prefix=naming.path(""))
-        # A Lambda release's package outlives the artifacts' expiry (rollbacks deploy it again).
-        self.packages: PackageStore | None = None
-        if any(env.deploy.lambda_ is not None for env in spec.environments):
-            self.packages = PackageStore(
-                self,
-                "Packages",
-                naming=naming,
-                key=store.key,
-                production=production,
-                expire_days=spec.retention.artifact_days,
-                access_logs=access_logs,
-                # Lambda environments in other accounts read the package by bucket name.
-                bucket_name=(
-                    artifact_bucket_name(
-                        spec.app, spec.suffix, Aws.ACCOUNT_ID, Aws.REGION, "packages"
-                    )
-                    if spec.foreign_environments
-                    else None
-                ),
-            )
-        self.repository: ecr.IRepository | None = None
-        if spec.build.docker is not None:
-            self.repository = ImageRepository(
-                self,
-                "Images",
-                naming=naming,
-                key=store.key,
-                keep_images=spec.retention.images,
-                production=production,
-                environments=[(env.name, env.is_production) for env in spec.environments],
-            ).repository
-
-        # Environments in other regions: an artifact store and image repository there.
-        if spec.other_regions and Token.is_unresolved(Stack.of(self).region):
-            # CodePipeline's cross-region actions need the pipeline's region written down.
-            raise ValueError(
-                f"environments in {', '.join(spec.other_regions)} deploy from a pipeline in "
-                f"{spec.pipeline_region}: give the stack holding this Pipeline "
-                f"env=Environment(region={spec.pipeline_region!r})"
-            )
-        self.regions = {
-            region: RegionalSupport(
-                self,
-                region,
-                spec=spec,
-                naming=naming,
-                tags=base_tags,
-                environments=[
-                    env for env in spec.environments if spec.environment_region(env) == region
-                ],
-            )
-            for region in spec.other_regions
-        }
-        # Each other region as a parameter of this stack, which names it nowhere else
-        # (synth rewrites the literals: region_tokens.regions_as_parameters).
-        self.region_parameters: dict[str, CfnParameter] = {
-            region: CfnParameter(
-                self,
-                f"Region{camel(region)}",
-                type="String",
-                default=region,
-                allowed_pattern=r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$",
-                description=(
-                    f"Region of the environments "
-                    f"{', '.join(e.name for e in spec.environments if e.region == region)} "
-                    f"(their artifact store and image repository: stack {support.stack.stack_name})"
-                ),
-            )
-            for region, support in self.regions.items()
-        }
-
-        # Handlers that act once per job or event (validation, notices) record it here.
-        self.idempotency = IdempotencyTable(
-            self, "Idempotency", naming=naming, key=store.key, production=production
-        )
-
-        # --- who gets told -------------------------------------------------------------------
+        # --- what every stage shares: storage, other regions' stores, who gets told ----------
+        access_logs, self.store, self.packages, self.repository = resources.storage(self)
+        store = self.store
+        self.regions, self.region_parameters = resources.other_regions(self)
         # CodeBuild projects that log in to ECR (and so need ecr:GetAuthorizationToken on "*").
         self._registry_users: list[codebuild.IProject] = []
         # (stage, action, function) of each Lambda invoke action, for cdk-nag acknowledgements.
@@ -226,22 +104,8 @@ class Pipeline(Construct):
         # (stage, action, function name) of the Validate actions that invoke an environment
         # stack's in-VPC validator by name (an internal service).
         self._vpc_invocations: list[tuple[str, str, str]] = []
-        self.notifications = notifications = Notifications(
-            self,
-            "Notifications",
-            naming=naming,
-            key=store.key,
-            audiences=spec.notifications.all_audiences(),
-        )
-        # Events the history, notice and watch handlers fail on are kept and alarmed (FM109).
-        self.failed_events = FailedEvents(
-            self,
-            "FailedEvents",
-            naming=naming,
-            key=store.key,
-            topic=notifications.primary,
-            production=production,
-        )
+        self.idempotency, self.notifications, self.failed_events = resources.notices(self)
+        notifications = self.notifications
         # Alarms in another account notify these addresses through a topic there.
         self.primary_emails = next(iter(spec.notifications.all_audiences().values())).email
 
@@ -370,7 +234,7 @@ class Pipeline(Construct):
             pipeline_name=naming.name("pipeline"),
             pipeline_type=codepipeline.PipelineType.V2,
             # CDK takes either the pipeline's bucket or one per region, the pipeline's included.
-            **self._artifact_buckets(),
+            **resources.artifact_buckets(self),
             cross_account_keys=False,
             # The new definition takes over after UpdatePipeline (stages/self_update.py).
             restart_execution_on_update=self.self_update is not None,
@@ -380,7 +244,7 @@ class Pipeline(Construct):
             triggers=triggers,
         )
         self._grant_alarm_reads(planned.values())
-        self._regional_artifact_stores(parts)
+        resources.regional_artifact_stores(self, parts)
         wait_for_role_policies(
             self.pipeline, [p for p in self.node.find_all() if isinstance(p, codebuild.Project)]
         )
@@ -516,81 +380,6 @@ class Pipeline(Construct):
             retention_days=self.spec.retention.log_days,
             production=self.production,
         )
-
-    def _artifact_buckets(self) -> dict[str, Any]:
-        """The pipeline's artifact bucket, or with environments in other regions, one bucket
-        per region (the pipeline's own among them): CDK accepts only one of the two."""
-        if not self.regions:
-            return {"artifact_bucket": self.store.bucket}
-        region = self.spec.pipeline_region
-        assert region is not None  # Spec._check_regions
-        return {
-            "cross_region_replication_buckets": {
-                region: self.store.bucket,
-                **{
-                    other: s3.Bucket.from_bucket_name(
-                        self, f"Artifacts{camel(other)}", support.bucket_name
-                    )
-                    for other, support in self.regions.items()
-                },
-            }
-        }
-
-    def _regional_artifact_stores(self, parts: Sequence[EnvironmentParts]) -> None:
-        """Each other region's store in ArtifactStores with its key, by alias (CDK knows only
-        the bucket it was given by name); the pipeline role copies artifacts there, and the
-        roles of the actions there read them (regional_support.py: why by alias).
-        https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-codepipeline-pipeline-artifactstoremap.html"""
-        if not self.regions:
-            return
-        cfn = self.pipeline.node.default_child
-        assert isinstance(cfn, codepipeline.CfnPipeline)
-        stores: list[dict[str, Any]] = [
-            {
-                "Region": self.spec.pipeline_region,
-                "ArtifactStore": {
-                    "Type": "S3",
-                    "Location": self.store.bucket.bucket_name,
-                    "EncryptionKey": {"Type": "KMS", "Id": self.store.key.key_arn},
-                },
-            }
-        ]
-        for region, support in sorted(self.regions.items()):
-            stores.append(
-                {
-                    "Region": region,
-                    "ArtifactStore": {
-                        "Type": "S3",
-                        "Location": support.bucket_name,
-                        "EncryptionKey": {"Type": "KMS", "Id": support.key_alias_arn},
-                    },
-                }
-            )
-            self.pipeline.role.add_to_principal_policy(support.key_statement(KEY_WRITE))
-            acknowledgements.regional_artifacts(
-                self.pipeline, bucket_name=self._shown_bucket(support), region=region
-            )
-        cfn.add_property_override("ArtifactStores", stores)
-        for part in parts:
-            found = self.regions.get(part.region or "")
-            if found is None:
-                continue
-            for name in [stage_name(part.name), *prepare_stage_names(self.spec, part.env)]:
-                stage = self.pipeline.node.find_child(name)
-                # The stack's CloudFormation actions, the ones that run in that region.
-                for action_name in RESOLVING_ACTIONS:
-                    action = stage.node.try_find_child(action_name)
-                    role = action.node.try_find_child("CodePipelineActionRole") if action else None
-                    if isinstance(role, iam.Role):
-                        role.add_to_policy(found.key_statement(KEY_READ))
-                        acknowledgements.regional_artifacts(
-                            role, bucket_name=self._shown_bucket(found), region=found.region
-                        )
-
-    @staticmethod
-    def _shown_bucket(support: RegionalSupport) -> str:
-        """The regional bucket's name as cdk-nag writes it in a finding."""
-        return support.bucket_name.replace(Aws.ACCOUNT_ID, "<AWS::AccountId>")
 
     def _templates(
         self,
