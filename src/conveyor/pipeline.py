@@ -22,7 +22,6 @@ from aws_cdk import (
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codepipeline as codepipeline
-from aws_cdk import aws_codepipeline_actions as actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -34,12 +33,10 @@ from conveyor.constructs import (
     defaults,
     feature_flags,
 )
-from conveyor.constructs.build_project import BuildProject
 from conveyor.constructs.dependencies import wait_for_role_policies
 from conveyor.constructs.deployment_history import DeploymentHistory
 from conveyor.constructs.execution_watch import ExecutionWatch
 from conveyor.constructs.naming import Naming, camel
-from conveyor.constructs.synth_job import SynthJob
 from conveyor.plan import Stage as PlannedStage
 from conveyor.plan import plan, prepare_stage_names
 from conveyor.spec.models import Spec
@@ -135,74 +132,20 @@ class Pipeline(Construct):
         parts = [environment_parts(self, env) for env in spec.environments]
         self.environment_stacks = [part.stack for part in parts]
 
-        # --- build ---------------------------------------------------------------------------
-        build_logs = self.log_group("BuildLogs", "build")
-        container = next((e.deploy.ecs.container for e in spec.environments if e.deploy.ecs), "app")
-        build = BuildProject(
-            self,
-            "Build",
-            name=naming.name("build"),
-            build=spec.build,
-            key=store.key,
-            log_group=build_logs,
-            repository=self.repository,
-            container_name=container,
-            deploy_files={k: v for p in parts for k, v in p.deploy_files.items()},
-            # The spec gives every Lambda environment the same runtime and architecture.
-            function=next(
-                (e.deploy.lambda_.function for e in spec.environments if e.deploy.lambda_), None
-            ),
-            packages=(self.packages.bucket, self.packages.key) if self.packages else None,
-            replicas=[
-                (support.repository_uri(), support.repository_arn())
-                for support in self.regions.values()
-            ],
-        )
-        build_output = codepipeline.Artifact("Build")
-        self.marks = ReleaseMarks(self, build_output)
-        commit_variables = (
-            {"COMMIT_ID": codebuild.BuildEnvironmentVariable(value=commit_id)}
-            if commit_id is not None
-            else None
-        )
-        build_actions: list[codepipeline.IAction] = [
-            actions.CodeBuildAction(
-                action_name="Build",
-                project=build.project,
-                input=source_output,
-                outputs=[build_output],
-                variables_namespace="Build",
-                environment_variables=commit_variables,
-                run_order=1,
-            )
-        ]
-        projects: list[codebuild.IProject] = [build.project]
-        if self.repository is not None:
-            self._registry_users.append(build.project)
-
-        # --- checks: tests and source scans beside the build, image scans after it, then the
-        # scan gate (FM29, FM75) ----------------------------------------------------------------
-        build_actions += build_stage.check_actions(self, source_output, build_logs, projects)
+        # --- Build and its checks (stages/build.py) -------------------------------------------
         planned = {stage.name: stage for stage in plan(spec).stages}
+        build = build_stage.build_stage(self, parts, planned["Build"])
+        build_output = build.output
+        self.marks = ReleaseMarks(self, build_output)
+        projects = build.projects
+        templates = build.templates
         stages = [
             codepipeline.StageProps(stage_name="Source", actions=[source_action]),
             *([self.self_update.stage] if self.self_update else []),
-            codepipeline.StageProps(
-                stage_name="Build",
-                actions=build_actions,
-                # Failed actions retry once on their own (conveyor.plan: why here only).
-                **stage_conditions(planned["Build"].conditions),
-            ),
+            build.stage,
         ]
-        if self.self_update:
-            projects.append(self.self_update.project)
 
         # --- environments, in order ----------------------------------------------------------
-        templates = (
-            self.self_update.synth_output
-            if self.self_update
-            else self._templates(source_output, build_logs, build_actions, projects)
-        )
         for part in parts:
             environment = EnvironmentStage(self, part)
             for prepare in prepare_stage_names(spec, part.env):
@@ -380,35 +323,6 @@ class Pipeline(Construct):
             retention_days=self.spec.retention.log_days,
             production=self.production,
         )
-
-    def _templates(
-        self,
-        source: codepipeline.Artifact,
-        logs: Any,
-        build_actions: list[codepipeline.IAction],
-        projects: list[codebuild.IProject],
-    ) -> codepipeline.Artifact:
-        """Without the UpdatePipeline stage (a Pipeline in your own CDK app): the templates of
-        this revision, from `conveyor synth` of its conveyor.yaml in the Build stage."""
-        job = SynthJob(
-            self,
-            "Synth",
-            name=self.naming.name("synth"),
-            key=self.store.key,
-            log_group=logs,
-        )
-        projects.append(job.project)
-        output = codepipeline.Artifact("Synth")
-        build_actions.append(
-            actions.CodeBuildAction(
-                action_name="Synth",
-                project=job.project,
-                input=source,
-                outputs=[output],
-                run_order=1,
-            )
-        )
-        return output
 
     def _grant_alarm_reads(self, stages: Iterable[PlannedStage]) -> None:
         """The CloudWatchAlarm rules of the gates and bakes read their alarms with the pipeline

@@ -1,8 +1,10 @@
-"""The Build stage's checks: tests and source scans beside the build, image scans after it,
-then the scan gate (FM29, FM75)."""
+"""The Build stage: the build, its checks (tests and source scans beside the build, image scans
+after it, then the scan gate: FM29, FM75) and, without the UpdatePipeline stage, the Synth job
+that writes the environments' templates."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -16,14 +18,19 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from conveyor.constructs import acknowledgements, buildspec, check_buildspecs
+from conveyor.constructs.build_project import BuildProject
 from conveyor.constructs.codebuild_job import CodeBuildJob
 from conveyor.constructs.handler_function import HandlerFunction
 from conveyor.constructs.naming import camel
+from conveyor.constructs.synth_job import SynthJob
 from conveyor.plan import SCANS_PER_GATE, gate_name
+from conveyor.plan import Stage as PlannedStage
 from conveyor.spec.models import PULL_REQUEST_NAME
+from conveyor.stages.conditions import stage_conditions
 
 if TYPE_CHECKING:
     from conveyor.pipeline import Pipeline
+    from conveyor.stages.environment import EnvironmentParts
 
 
 def check_actions(
@@ -175,3 +182,107 @@ def scan_gate(pipeline: Pipeline) -> lambda_.IFunction:
     if topic_arn is not None:
         gate.add_environment("SECURITY_TOPIC_ARN", topic_arn)
     return gate
+
+
+@dataclass(frozen=True)
+class BuildStage:
+    """The Build stage, and what the stages after it read: the build's output (the image's
+    digest or the package, and the files CodeDeploy reads), the environments' templates, and
+    every CodeBuild project so far (each environment's stages add theirs)."""
+
+    stage: codepipeline.StageProps
+    output: codepipeline.Artifact
+    templates: codepipeline.Artifact
+    projects: list[codebuild.IProject]
+
+
+def build_stage(
+    pipeline: Pipeline, parts: Sequence[EnvironmentParts], planned: PlannedStage
+) -> BuildStage:
+    """The build, with the tests and source scans beside it, the image scans after it and the
+    scan gate last (FM29, FM75); without the UpdatePipeline stage, the Synth job too."""
+    spec, source = pipeline.spec, pipeline.source_output
+    logs = pipeline.log_group("BuildLogs", "build")
+    container = next((e.deploy.ecs.container for e in spec.environments if e.deploy.ecs), "app")
+    build = BuildProject(
+        pipeline,
+        "Build",
+        name=pipeline.naming.name("build"),
+        build=spec.build,
+        key=pipeline.store.key,
+        log_group=logs,
+        repository=pipeline.repository,
+        container_name=container,
+        deploy_files={k: v for p in parts for k, v in p.deploy_files.items()},
+        # The spec gives every Lambda environment the same runtime and architecture.
+        function=next(
+            (e.deploy.lambda_.function for e in spec.environments if e.deploy.lambda_), None
+        ),
+        packages=(pipeline.packages.bucket, pipeline.packages.key) if pipeline.packages else None,
+        replicas=[
+            (support.repository_uri(), support.repository_arn())
+            for support in pipeline.regions.values()
+        ],
+    )
+    output = codepipeline.Artifact("Build")
+    commit_variables = (
+        {"COMMIT_ID": codebuild.BuildEnvironmentVariable(value=pipeline.commit_id)}
+        if pipeline.commit_id is not None
+        else None
+    )
+    build_actions: list[codepipeline.IAction] = [
+        actions.CodeBuildAction(
+            action_name="Build",
+            project=build.project,
+            input=source,
+            outputs=[output],
+            variables_namespace="Build",
+            environment_variables=commit_variables,
+            run_order=1,
+        )
+    ]
+    projects: list[codebuild.IProject] = [build.project]
+    if pipeline.repository is not None:
+        pipeline._registry_users.append(build.project)
+    build_actions += check_actions(pipeline, source, logs, projects)
+    if pipeline.self_update:
+        projects.append(pipeline.self_update.project)
+        templates = pipeline.self_update.synth_output
+    else:
+        templates = _synth(pipeline, logs, build_actions, projects)
+    stage = codepipeline.StageProps(
+        stage_name="Build",
+        actions=build_actions,
+        # Failed actions retry once on their own (conveyor.plan: why here only).
+        **stage_conditions(planned.conditions),
+    )
+    return BuildStage(stage=stage, output=output, templates=templates, projects=projects)
+
+
+def _synth(
+    pipeline: Pipeline,
+    logs: Any,
+    build_actions: list[codepipeline.IAction],
+    projects: list[codebuild.IProject],
+) -> codepipeline.Artifact:
+    """Without the UpdatePipeline stage (a Pipeline in your own CDK app): the templates of
+    this revision, from `conveyor synth` of its conveyor.yaml in the Build stage."""
+    job = SynthJob(
+        pipeline,
+        "Synth",
+        name=pipeline.naming.name("synth"),
+        key=pipeline.store.key,
+        log_group=logs,
+    )
+    projects.append(job.project)
+    output = codepipeline.Artifact("Synth")
+    build_actions.append(
+        actions.CodeBuildAction(
+            action_name="Synth",
+            project=job.project,
+            input=pipeline.source_output,
+            outputs=[output],
+            run_order=1,
+        )
+    )
+    return output
