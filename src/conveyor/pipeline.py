@@ -9,11 +9,9 @@ artifact store, image repository, history, notices, shared handlers), the only o
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from aws_cdk import (
-    ArnFormat,
     CfnOutput,
     CfnResource,
     Duration,
@@ -22,7 +20,6 @@ from aws_cdk import (
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codepipeline as codepipeline
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
@@ -37,18 +34,16 @@ from conveyor.constructs.dependencies import wait_for_role_policies
 from conveyor.constructs.deployment_history import DeploymentHistory
 from conveyor.constructs.execution_watch import ExecutionWatch
 from conveyor.constructs.naming import Naming, camel
-from conveyor.plan import Stage as PlannedStage
 from conveyor.plan import plan, prepare_stage_names
 from conveyor.spec.models import Spec
 from conveyor.stages import build as build_stage
 from conveyor.stages import resources
 from conveyor.stages import source as source_stage
-from conveyor.stages.conditions import stage_conditions
+from conveyor.stages.conditions import grant_alarm_reads
 from conveyor.stages.environment import (
-    EnvironmentStage,
     alarm_validated_deploys,
-    grant_change_sets,
-    grant_stack_parameters,
+    environment_stages,
+    grant_stack_actions,
     stage_name,
 )
 from conveyor.stages.environment_stacks import environment_parts
@@ -132,7 +127,7 @@ class Pipeline(Construct):
         parts = [environment_parts(self, env) for env in spec.environments]
         self.environment_stacks = [part.stack for part in parts]
 
-        # --- Build and its checks (stages/build.py) -------------------------------------------
+        # --- Build and its checks, then each environment's stages, in order ------------------
         planned = {stage.name: stage for stage in plan(spec).stages}
         build = build_stage.build_stage(self, parts, planned["Build"])
         build_output = build.output
@@ -143,33 +138,8 @@ class Pipeline(Construct):
             codepipeline.StageProps(stage_name="Source", actions=[source_action]),
             *([self.self_update.stage] if self.self_update else []),
             build.stage,
+            *environment_stages(self, parts, planned, templates, build_output, projects),
         ]
-
-        # --- environments, in order ----------------------------------------------------------
-        for part in parts:
-            environment = EnvironmentStage(self, part)
-            for prepare in prepare_stage_names(spec, part.env):
-                # Once per release, never again in a rollback (stages/environment.py: why);
-                # the gate before the approval and again before the first change, never on
-                # the stage that rolls back (plan.gated_stage_names).
-                stages.append(
-                    codepipeline.StageProps(
-                        stage_name=prepare,
-                        actions=environment.prepare_actions(
-                            prepare, templates, build_output, projects
-                        ),
-                        **stage_conditions(planned[prepare].conditions),
-                    )
-                )
-            name = stage_name(part.env.name)
-            stages.append(
-                codepipeline.StageProps(
-                    stage_name=name,
-                    actions=environment.actions(templates, build_output, projects),
-                    # Rollback on failure, alarm gates, bake and deployment window.
-                    **stage_conditions(planned[name].conditions),
-                )
-            )
 
         self.pipeline = codepipeline.Pipeline(
             self,
@@ -186,8 +156,9 @@ class Pipeline(Construct):
             stages=stages,
             triggers=triggers,
         )
-        self._grant_alarm_reads(planned.values())
+        grant_alarm_reads(self.pipeline, planned.values())
         resources.regional_artifact_stores(self, parts)
+        grant_stack_actions(self.pipeline, spec, parts)
         wait_for_role_policies(
             self.pipeline, [p for p in self.node.find_all() if isinstance(p, codebuild.Project)]
         )
@@ -213,8 +184,6 @@ class Pipeline(Construct):
             acknowledgements.stack_deploy_actions(
                 self.pipeline, part.stack.stack_name, region=part.region
             )
-            grant_stack_parameters(self.pipeline, spec, part)
-            grant_change_sets(self.pipeline, spec, part)
         for stage, action, function in self._invocations:
             acknowledgements.lambda_invoke_action(
                 self.pipeline.node.find_child(stage).node.find_child(action), function
@@ -322,41 +291,6 @@ class Pipeline(Construct):
             key=key or self.store.key,
             retention_days=self.spec.retention.log_days,
             production=self.production,
-        )
-
-    def _grant_alarm_reads(self, stages: Iterable[PlannedStage]) -> None:
-        """The CloudWatchAlarm rules of the gates and bakes read their alarms with the pipeline
-        role: cloudwatch:DescribeAlarms on exactly those alarms (a narrower scope than `*`
-        reads metric alarms, not composite ones).
-        https://docs.aws.amazon.com/codepipeline/latest/userguide/rule-reference-CloudWatchAlarm.html
-        https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html"""
-        # (region, name): an environment in another region has its alarms there.
-        names = sorted(
-            {
-                (rule.region or "", dict(rule.configuration)["AlarmName"])
-                for stage in stages
-                for condition in stage.conditions
-                for rule in condition.rules
-                if rule.provider == "CloudWatchAlarm"
-            }
-        )
-        if not names:
-            return
-        stack = Stack.of(self)
-        self.pipeline.role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["cloudwatch:DescribeAlarms"],
-                resources=[
-                    stack.format_arn(
-                        service="cloudwatch",
-                        resource="alarm",
-                        resource_name=name,
-                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                        region=region or None,
-                    )
-                    for region, name in names
-                ],
-            )
         )
 
     def approval_topic(self) -> Any:

@@ -5,11 +5,14 @@ https://docs.aws.amazon.com/codepipeline/latest/userguide/stage-conditions.html"
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_codepipeline as codepipeline
+from aws_cdk import aws_iam as iam
 
-from conveyor.plan import Condition
+from conveyor.plan import Condition, Stage
 
 _RESULTS = {
     "FAIL": codepipeline.Result.FAIL,
@@ -60,3 +63,39 @@ def _rules(condition: Condition) -> list[codepipeline.Rule]:
         )
         for rule in condition.rules
     ]
+
+
+def grant_alarm_reads(pipeline: codepipeline.Pipeline, stages: Iterable[Stage]) -> None:
+    """The CloudWatchAlarm rules of the gates and bakes read their alarms with the pipeline
+    role: cloudwatch:DescribeAlarms on exactly those alarms (a narrower scope than `*`
+    reads metric alarms, not composite ones).
+    https://docs.aws.amazon.com/codepipeline/latest/userguide/rule-reference-CloudWatchAlarm.html
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html"""
+    # (region, name): an environment in another region has its alarms there.
+    names = sorted(
+        {
+            (rule.region or "", dict(rule.configuration)["AlarmName"])
+            for stage in stages
+            for condition in stage.conditions
+            for rule in condition.rules
+            if rule.provider == "CloudWatchAlarm"
+        }
+    )
+    if not names:
+        return
+    stack = Stack.of(pipeline)
+    pipeline.role.add_to_principal_policy(
+        iam.PolicyStatement(
+            actions=["cloudwatch:DescribeAlarms"],
+            resources=[
+                stack.format_arn(
+                    service="cloudwatch",
+                    resource="alarm",
+                    resource_name=name,
+                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                    region=region or None,
+                )
+                for region, name in names
+            ],
+        )
+    )

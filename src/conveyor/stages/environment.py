@@ -29,6 +29,7 @@ https://docs.aws.amazon.com/codepipeline/latest/userguide/action-reference-Cloud
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -72,8 +73,10 @@ from conveyor.constructs.lambda_target import (
 )
 from conveyor.constructs.naming import Naming, camel
 from conveyor.constructs.scheduled_job import task_family
+from conveyor.plan import Stage as PlannedStage
 from conveyor.plan import prepare_stage_names
 from conveyor.spec.models import Environment, EnvironmentJob, Spec
+from conveyor.stages.conditions import stage_conditions
 from conveyor.stages.release import deployed_package_namespace
 from conveyor.stages.validation import validate_action
 
@@ -813,3 +816,48 @@ class EnvironmentStage:
             ),
             run_order=self._next(),
         )
+
+
+def environment_stages(
+    pipeline: Pipeline,
+    parts: Sequence[EnvironmentParts],
+    planned: Mapping[str, PlannedStage],
+    templates: codepipeline.Artifact,
+    build_output: codepipeline.Artifact,
+    projects: list[codebuild.IProject],
+) -> list[codepipeline.StageProps]:
+    """Each environment's stages, environment after environment, with the plan's conditions."""
+    stages: list[codepipeline.StageProps] = []
+    for part in parts:
+        environment = EnvironmentStage(pipeline, part)
+        for prepare in prepare_stage_names(pipeline.spec, part.env):
+            # Once per release, never again in a rollback (this module's docstring: why); the
+            # gate before the approval and again before the first change, never on the stage
+            # that rolls back (plan.gated_stage_names).
+            stages.append(
+                codepipeline.StageProps(
+                    stage_name=prepare,
+                    actions=environment.prepare_actions(prepare, templates, build_output, projects),
+                    **stage_conditions(planned[prepare].conditions),
+                )
+            )
+        name = stage_name(part.env.name)
+        stages.append(
+            codepipeline.StageProps(
+                stage_name=name,
+                actions=environment.actions(templates, build_output, projects),
+                # Rollback on failure, alarm gates, bake and deployment window.
+                **stage_conditions(planned[name].conditions),
+            )
+        )
+    return stages
+
+
+def grant_stack_actions(
+    pipeline: codepipeline.Pipeline, spec: Spec, parts: Sequence[EnvironmentParts]
+) -> None:
+    """What the roles CDK gives each environment's CloudFormation actions lack: the stack's
+    SSM parameters and its per-execution change sets."""
+    for part in parts:
+        grant_stack_parameters(pipeline, spec, part)
+        grant_change_sets(pipeline, spec, part)
