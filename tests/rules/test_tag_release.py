@@ -111,15 +111,15 @@ def test_tag_creation_without_tags_is_refused_at_its_key() -> None:
 
 def test_the_pipeline_records_the_stated_restriction_as_cv119s_reason() -> None:
     """Synthesis aside: the reason the pipeline writes, from the spec alone."""
-    from conveyor.pipeline import _restricted_tags
+    from conveyor.stages.findings import restricted_tags
 
-    assert _restricted_tags(parse_spec(SPEC)) is None
+    assert restricted_tags(parse_spec(SPEC)) is None
     stated = parse_spec(
         SPEC.replace(
             '    tags: ["v*"]\n',
             '    tags: ["v*"]\n    tag_creation: "ruleset release-tags: release managers only"\n',
         )
     )
-    assert _restricted_tags(stated) == (
+    assert restricted_tags(stated) == (
         "tags v*: ruleset release-tags: release managers only (source.github.tag_creation)"
     )

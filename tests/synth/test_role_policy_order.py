@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from conveyor.pipeline import _declared_not_production
 from conveyor.spec import parse_spec
+from conveyor.stages.findings import declared_not_production
 from tests.synth.conftest import EXAMPLES, Synthesized
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,9 +68,9 @@ SPEC = (ROOT / "examples" / "web-service.yaml").read_text()
 
 def test_an_environment_declared_not_production_is_named_for_cv086() -> None:
     assert "- name: prod" in SPEC
-    assert _declared_not_production(parse_spec(SPEC, "c.yaml")) is None
+    assert declared_not_production(parse_spec(SPEC, "c.yaml")) is None
     live = SPEC.replace("- name: prod", "- name: live\n    production: false", 1)
-    reason = _declared_not_production(parse_spec(live, "c.yaml"))
+    reason = declared_not_production(parse_spec(live, "c.yaml"))
     assert reason == (
         "live: production: false in conveyor.yaml; every production environment of this "
         "pipeline has a manual approval"
@@ -78,11 +78,11 @@ def test_an_environment_declared_not_production_is_named_for_cv086() -> None:
     # A production environment deploying without approval: the suppression would hide its
     # true CV086 finding, so none is computed.
     unapproved = SPEC.replace("- name: prod", "- name: prod\n    approval: false", 1)
-    assert _declared_not_production(parse_spec(unapproved, "c.yaml")) is None
+    assert declared_not_production(parse_spec(unapproved, "c.yaml")) is None
     both = unapproved.replace(
         "environments:\n",
         "environments:\n  - name: live\n    production: false\n"
         "    deploy: {ecs: {cluster: c, service: s}}\n",
         1,
     )
-    assert _declared_not_production(parse_spec(both, "c.yaml")) is None
+    assert declared_not_production(parse_spec(both, "c.yaml")) is None

@@ -49,7 +49,9 @@ def check_actions(
     scope: Construct = pull_request.scope if pull_request is not None else pipeline
     key = pull_request.key if pull_request is not None else pipeline.store.key
     prefix = f"{PULL_REQUEST_NAME}-" if pull_request is not None else ""
-    invocations = pull_request.invocations if pull_request is not None else pipeline._invocations
+    invocations = (
+        pull_request.invocations if pull_request is not None else pipeline.acknowledged.invocations
+    )
     archive = (
         pull_request.build_output
         if pull_request is not None and pipeline.spec.build.docker is not None
@@ -96,7 +98,7 @@ def check_actions(
         )
         if image_scan and pull_request is None and pipeline.repository is not None:
             pipeline.repository.grant_pull(job.project)
-            pipeline._registry_users.append(job.project)
+            pipeline.acknowledged.registry_users.append(job.project)
         projects.append(job.project)
         output = codepipeline.Artifact(f"Scan{camel(tool)}")
         scan_outputs.append(output)
@@ -243,7 +245,7 @@ def build_stage(
     ]
     projects: list[codebuild.IProject] = [build.project]
     if pipeline.repository is not None:
-        pipeline._registry_users.append(build.project)
+        pipeline.acknowledged.registry_users.append(build.project)
     build_actions += check_actions(pipeline, source, logs, projects)
     if pipeline.self_update:
         projects.append(pipeline.self_update.project)

@@ -184,3 +184,20 @@ class PullRequestPipeline(Construct):
                 uses_registry=False,
             )
         CfnOutput(scope, "PullRequestPipelineName", value=self.pipeline.pipeline_name)
+
+
+def pull_request_pipeline(
+    pipeline: Pipeline, access_logs: s3.IBucket
+) -> PullRequestPipeline | None:
+    """The second pipeline of a spec with `source.github.pull_requests`, and its notices."""
+    github = pipeline.spec.source.github
+    if github is None or github.pull_requests is None:
+        return None
+    found = PullRequestPipeline(
+        pipeline, "PullRequests", access_logs=access_logs, production=pipeline.production
+    )
+    pipeline.notifications.watch_pull_requests(
+        pipeline_name=found.pipeline.pipeline_name,
+        project_names=[p.project_name for p in found.projects],
+    )
+    return found

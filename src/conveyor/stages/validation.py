@@ -77,7 +77,7 @@ def validate_action(
         "codepipeline:PutJobSuccessResult/PutJobFailureResult support no resource-level "
         "permissions",
     )
-    pipeline._invocations.append((stage, "Validate", function))
+    pipeline.acknowledged.invocations.append((stage, "Validate", function))
     return actions.LambdaInvokeAction(
         action_name="Validate",
         lambda_=function,
@@ -108,5 +108,5 @@ def _vpc_validation(
         user_parameters=parameters,
         run_order=run_order,
     )
-    pipeline._vpc_invocations.append((stage, "Validate", name))
+    pipeline.acknowledged.vpc_invocations.append((stage, "Validate", name))
     return action
