@@ -331,3 +331,25 @@ def test_json_lines_of_the_document_and_of_missing_keys() -> None:
     assert template.line(("Resources", "R", "Nope")) == 2
     spaced = parse('\n\n  {"Resources": {"R": {"Type": "AWS::SNS::Topic"}}}', name="t.json")
     assert spaced.line(("Nope",)) == 3
+
+
+@pytest.mark.parametrize(
+    "innermost", [{}, [], {"Ref": "A"}], ids=["empty mapping", "empty list", "ref"]
+)
+def test_depth_guard_counts_the_containers_the_walk_steps_over(innermost: object) -> None:
+    # The relations walk reads an empty container and a one-key intrinsic without a call of
+    # its own: the innermost container is still the one past 120 levels that is refused.
+    from conveyor.rules.relations import _walk_references
+
+    def nested(levels: int) -> object:
+        value: object = innermost
+        for _ in range(levels):
+            value = [value]
+        return value
+
+    scalars: list[str] = []
+    found = _walk_references(nested(120), "Resources.R", scalars)
+    assert found == ({"A"} if innermost == {"Ref": "A"} else set())
+    assert scalars == (["A"] if innermost == {"Ref": "A"} else [])
+    with pytest.raises(TemplateError, match=r"Resources\.R: nested more than 120 levels deep"):
+        _walk_references(nested(121), "Resources.R", [])

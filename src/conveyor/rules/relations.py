@@ -40,12 +40,13 @@ class Relations:
         self.refs_to: dict[str, set[str]] = defaultdict(set)
         self.depends_on: dict[str, set[str]] = {}
         self.by_type: dict[str, list[str]] = defaultdict(list)
-        # Logical id -> the strings and numbers inside its Properties, gathered by the same
-        # walk: what a rule about literal values screens before walking them (CV036).
-        self.scalars: dict[str, list[str | int | float]] = {}
+        # Logical id -> the strings and numbers inside its Properties (numbers as their text),
+        # gathered by the same walk: what a rule about literal values screens before walking
+        # them (CV036).
+        self.scalars: dict[str, list[str]] = {}
         for lid, res in resources.items():
             self.by_type[res.type].append(lid)
-            scalars: list[str | int | float] = []
+            scalars: list[str] = []
             targets = _walk_references(res.properties, f"Resources.{lid}", scalars)
             self.scalars[lid] = scalars
             self.refs_from[lid] = targets
@@ -175,11 +176,10 @@ class Relations:
         return self.target(value, "AWS::IAM::Role")
 
 
-def _walk_references(
-    value: Any, where: str, scalars: list[str | int | float] | None = None
-) -> set[str]:
+def _walk_references(value: Any, where: str, scalars: list[str] | None = None) -> set[str]:
     """References inside value; also the guard against absurd nesting for every later rule.
-    ``scalars`` gets every string and number (not bool) inside value, in no particular order."""
+    ``scalars`` gets every string and number (not bool; ``str`` of it) inside value, in no
+    particular order."""
     found: set[str] = set()
     if isinstance(value, _CONTAINERS):
         _references_in(value, found, 0, where, [] if scalars is None else scalars)
@@ -193,13 +193,18 @@ _CONTAINERS = (dict, list)
 _SCALARS = (str, int, float)
 
 
-def _references_in(
-    node: Any, found: set[str], depth: int, where: str, scalars: list[str | int | float]
-) -> None:
+def _references_in(node: Any, found: set[str], depth: int, where: str, scalars: list[str]) -> None:
     """Recursive, not a loop over a stack of (node, depth) pairs: a call is cheaper than
     building and unpacking a pair per node (the walk was a twentieth of checking a
     1,000-resource plan, benchmarks/check_terraform_plan.py). The depth bound keeps the
-    recursion far below Python's limit."""
+    recursion far below Python's limit.
+
+    A call per container is most of the walk's cost, so the children are told apart by their
+    exact type first (``isinstance`` of a string against a container type looks the string's
+    ``__class__`` up before saying no), and two kinds of child need no call: an empty
+    container, and an intrinsic whose argument is a string (``{"Ref": "Bucket"}``, the
+    ``(known after apply)`` references of a Terraform plan). Both only where the call would
+    not have refused the depth."""
     if depth > MAX_DEPTH:
         raise TemplateError(
             f"{where}: nested more than {MAX_DEPTH} levels deep; "
@@ -208,23 +213,46 @@ def _references_in(
     if isinstance(node, dict):
         if len(node) == 1:
             for key, arg in node.items():
-                if key == "Ref":
-                    if isinstance(arg, str):
-                        found.add(arg)
-                elif key == "Fn::GetAtt":
-                    if isinstance(arg, list) and arg and isinstance(arg[0], str):
-                        found.add(arg[0])
-                    elif isinstance(arg, str):
-                        found.add(arg.split(".", 1)[0])
-                elif key == "Fn::Sub":
-                    _sub_references(arg, found)
+                _intrinsic(key, arg, found)
         node = node.values()
     depth += 1
+    shallow = depth < MAX_DEPTH
     for child in node:
-        if isinstance(child, _CONTAINERS):
-            _references_in(child, found, depth, where, scalars)
-        elif isinstance(child, _SCALARS) and child is not True and child is not False:
+        kind = type(child)
+        if kind is str:
             scalars.append(child)
+        elif (kind is dict or kind is list) and shallow:
+            if not child:
+                continue
+            if kind is dict and len(child) == 1:
+                ((key, arg),) = child.items()
+                if type(arg) is str:
+                    _intrinsic(key, arg, found)
+                    scalars.append(arg)
+                    continue
+            _references_in(child, found, depth, where, scalars)
+        elif kind is bool or child is None:
+            continue
+        elif kind is int or kind is float:
+            scalars.append(str(child))
+        elif isinstance(child, _CONTAINERS):
+            _references_in(child, found, depth, where, scalars)
+        elif isinstance(child, _SCALARS):
+            scalars.append(str(child))
+
+
+def _intrinsic(key: Any, arg: Any, found: set[str]) -> None:
+    """The resource a one-key object names, if it is a ``Ref``, ``Fn::GetAtt`` or ``Fn::Sub``."""
+    if key == "Ref":
+        if isinstance(arg, str):
+            found.add(arg)
+    elif key == "Fn::GetAtt":
+        if isinstance(arg, list) and arg and isinstance(arg[0], str):
+            found.add(arg[0])
+        elif isinstance(arg, str):
+            found.add(arg.split(".", 1)[0])
+    elif key == "Fn::Sub":
+        _sub_references(arg, found)
 
 
 def _sub_references(arg: Any, found: set[str]) -> None:

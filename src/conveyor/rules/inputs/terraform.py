@@ -82,7 +82,8 @@ class _Reader:
     # The references of a root module expression (all strings) -> the instances they name:
     # worked out once per list, not once per resource (a bucket's id is referenced by each of
     # its split resources, a root variable by many).
-    root_found: dict[tuple[str, ...], list[str]] = field(default_factory=dict)
+    # Keyed by the expression's "references" list as written, with the strings of it.
+    root_found: dict[tuple[Any, ...], tuple[list[str], list[str]]] = field(default_factory=dict)
 
     def add_instance(self, address: str) -> None:
         if "[" not in address and not address.startswith("module."):
@@ -472,48 +473,62 @@ def _record(resource: dict[str, Any], unknowns: dict[str, Any], reader: _Reader)
     unknown = unknowns.get(address)
     if unknown:
         values = _with_unknown(values, unknown, address, declared)
-    rec = Record(
-        key=address,
-        name=address,
-        type=resource["type"],
-        values=values,
+    # The record is made once, with every field known, its arguments by position: keywords
+    # and the default factories of fields set again later were a fifth of reading a record
+    # (benchmarks/check_terraform_plan.py).
+    if config is None or declared is None:
+        if reader.has_config:
+            declared = frozenset(k for k, v in values.items() if v is not UNKNOWN)
+        return Record(address, address, resource["type"], values, {}, [], False, declared)
+    expressions = config.expressions
+    if "[" in address or config.module:
+        trailing = TRAILING_KEY.search(address) if "[" in address else None
+        where = module_instance(address)
+        at = _At(config.module, where, trailing.group(0) if trailing else "", config.each)
+    else:
+        at = _ROOT  # a root module resource without count/for_each (the common case)
+    refs: dict[str, list[str]] = {}
+    computed: dict[str, list[str]] = {}
+    _flatten(expressions, "", refs, computed, at, reader)
+    attributes: frozenset[str] = frozenset()
+    derived: dict[str, list[str]] = {}
+    unresolved: frozenset[str] = frozenset()
+    if computed:
+        if "." in "".join(computed):
+            attributes = frozenset(c.split(".", 1)[0] for c in computed)
+            derived = {c: names for c, names in computed.items() if "." in c}
+        else:  # top-level attributes only (the common case)
+            attributes = frozenset(computed)
+        if len(computed) > len(refs):  # some expression names no resource conveyor follows
+            unresolved = _unresolved(computed, refs, config.each)
+    # Blocks written with ``dynamic`` are missing from Terraform's ``expressions`` but
+    # present in the planned values: a block there that no expression explains is one the
+    # user wrote (computed blocks of a new resource are unknown). Only the values no
+    # expression explains need a look (one set difference, in C).
+    extra = values.keys() - declared
+    if extra:
+        dynamic = [k for k in extra if (v := values[k]) and isinstance(v, list) and _blocks(v)]
+        if dynamic:
+            declared = declared.union(dynamic)
+    depends_on = (
+        [key for d in config.depends_on for key in _resolve(d, at, reader)]
+        if config.depends_on
+        else []
     )
-    if config is not None and declared is not None:
-        expressions = config.expressions
-        if "[" in address or config.module:
-            trailing = TRAILING_KEY.search(address) if "[" in address else None
-            where = module_instance(address)
-            at = _At(config.module, where, trailing.group(0) if trailing else "", config.each)
-        else:
-            at = _ROOT  # a root module resource without count/for_each (the common case)
-        refs: dict[str, list[str]] = {}
-        computed: dict[str, list[str]] = {}
-        _flatten(expressions, "", refs, computed, at, reader)
-        rec.refs = refs
-        if computed:
-            inner = [c for c in computed if "." in c]
-            if inner:
-                rec.computed = frozenset(c.split(".", 1)[0] for c in computed)
-                rec.derived = {c: computed[c] for c in inner}
-            else:  # top-level attributes only (the common case)
-                rec.computed = frozenset(computed)
-            if len(computed) > len(refs):  # some expression names no resource conveyor follows
-                rec.unresolved = _unresolved(computed, refs, config.each)
-        # Blocks written with ``dynamic`` are missing from Terraform's ``expressions`` but
-        # present in the planned values: a block there that no expression explains is one the
-        # user wrote (computed blocks of a new resource are unknown). Only the values no
-        # expression explains need a look (one set difference, in C).
-        extra = values.keys() - declared
-        if extra:
-            dynamic = [k for k in extra if (v := values[k]) and isinstance(v, list) and _blocks(v)]
-            if dynamic:
-                declared = declared.union(dynamic)
-        rec.declared = declared
-        if config.depends_on:
-            rec.depends_on = [key for d in config.depends_on for key in _resolve(d, at, reader)]
-    elif reader.has_config:
-        rec.declared = frozenset(k for k, v in values.items() if v is not UNKNOWN)
-    return rec
+    return Record(
+        address,
+        address,
+        resource["type"],
+        values,
+        refs,
+        depends_on,
+        False,
+        declared,
+        attributes,
+        derived,
+        (),
+        unresolved,
+    )
 
 
 def _unresolved(
@@ -634,8 +649,7 @@ def _flatten(
                 names = expr["references"]
                 if isinstance(names, list) and names:
                     here = f"{path}.{key}" if path else str(key)
-                    named = computed[here] = [n for n in names if isinstance(n, str)]
-                    found = _found(named, at, reader)
+                    computed[here], found = _found(names, at, reader)
                     if found:
                         refs[here] = found
                 continue
@@ -647,25 +661,33 @@ def _flatten(
             if "references" in block or "constant_value" in block:
                 names = block.get("references")
                 if isinstance(names, list) and names:
-                    named = computed[here] = [n for n in names if isinstance(n, str)]
-                    found = _found(named, at, reader)
+                    computed[here], found = _found(names, at, reader)
                     if found:
                         refs[here] = found
             else:
                 _flatten(block, here, refs, computed, at, reader, depth + 1)
 
 
-def _found(named: list[str], at: _At, reader: _Reader) -> list[str]:
-    """The instances the references of one expression name, each once, in order (a new list)."""
-    if at is not _ROOT:
-        found = [k for n in _narrowest(named) for k in _resolve(n, at, reader)]
-        return list(dict.fromkeys(found)) if found else found
-    key = tuple(named)
-    cached = reader.root_found.get(key)
-    if cached is None:
-        found = [k for n in _narrowest(named) for k in _resolve(n, at, reader)]
-        cached = reader.root_found[key] = list(dict.fromkeys(found))
-    return list(cached)
+def _found(names: list[Any], at: _At, reader: _Reader) -> tuple[list[str], list[str]]:
+    """The references of one expression (its strings) and the instances they name, each once,
+    in order. A root module expression's are worked out once per list of references and
+    shared by the records that make it (no record changes its lists)."""
+    if at is _ROOT:
+        try:
+            key = tuple(names)
+            cached = reader.root_found.get(key)
+        except TypeError:  # an unhashable item: not a reference, and nothing to share
+            key, cached = None, None
+        if cached is None:
+            named = [n for n in names if isinstance(n, str)]
+            found = [k for n in _narrowest(named) for k in _resolve(n, at, reader)]
+            cached = (named, list(dict.fromkeys(found)))
+            if key is not None:
+                reader.root_found[key] = cached
+        return cached
+    named = [n for n in names if isinstance(n, str)]
+    found = [k for n in _narrowest(named) for k in _resolve(n, at, reader)]
+    return named, list(dict.fromkeys(found)) if found else found
 
 
 def _narrowest(names: list[str]) -> list[str]:
