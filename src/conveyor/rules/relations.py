@@ -52,9 +52,12 @@ class Relations:
             self.refs_from[lid] = targets
             for target in targets:
                 self.refs_to[target].add(lid)
-            self.depends_on[lid] = {
-                d for d in as_list(res.data.get("DependsOn")) if isinstance(d, str)
-            }
+            depends = res.data.get("DependsOn")
+            self.depends_on[lid] = (
+                {d for d in as_list(depends) if isinstance(d, str)}
+                if depends is not None
+                else set()
+            )
         self.output_refs: set[str] = set()
         for name, output in template.outputs.items():
             self.output_refs |= _walk_references(output, f"Outputs.{name}")

@@ -100,7 +100,7 @@ def build(
                 body["DependsOn"] = depends
         if _deleted_with_stack(rec, view):
             body["DeletionPolicy"] = "Delete"
-        suppress = suppressions(rec)
+        suppress = suppressions(rec) if rec.native or _tagged(rec.values, SUPPRESS_TAG) else ()
         if suppress:
             body["Metadata"] = {"conveyor": {"suppress": suppress}}
         resources[lid] = Resource(lid, cfn_type, props, body, (lid,))
@@ -315,6 +315,14 @@ def suppressions(rec: Record) -> list[dict[str, str]]:
         for rule in re.findall(_RULE_ID, entry.group(1)):
             out.append({"rule": rule.upper(), "reason": reason})
     return out
+
+
+def _tagged(values: dict[str, Any], key: str) -> bool:
+    """Whether a Terraform or Pulumi Classic record's own or merged tags hold key: ``_tag``'s
+    answer is None otherwise (tested first: most records carry no suppression)."""
+    own = values.get("tags")
+    merged = values.get("tags_all")
+    return (isinstance(own, dict) and key in own) or (isinstance(merged, dict) and key in merged)
 
 
 def _tag(rec: Record, key: str) -> Any:

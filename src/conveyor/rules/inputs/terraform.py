@@ -407,8 +407,11 @@ def _read_config(
                 f"{where}.resources[{index}]",
                 f"{address} is declared twice; Terraform declares each resource once per module",
             )
-        reader.configs[prefix + address] = _Config(
-            expressions, depends or [], prefix, _for_each_references(resource)
+        # tuple.__new__, not _Config(...): a NamedTuple's constructor is Python code, and a
+        # plan has one configuration per resource (benchmarks/check_terraform_plan.py).
+        each = _for_each_references(resource) if "for_each_expression" in resource else ()
+        reader.configs[prefix + address] = tuple.__new__(
+            _Config, (expressions, depends or [], prefix, each)
         )
     reader.module_outputs[prefix] = _references_of(module.get("outputs"), "expression")
     calls = module.get("module_calls")

@@ -15,10 +15,10 @@ How a record value appears to the rules:
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
+from conveyor.rules import json_text
 from conveyor.rules.inputs.records import MAX_DEPTH, UNKNOWN, Record, TooDeepError, many
 
 
@@ -50,6 +50,14 @@ class View:
         else:
             value = dig(rec.values, path)
         if value is None or value is True or value is False:
+            return value
+        # What _scrub returns unchanged, without the call: a number, and a string that is no
+        # ARN of a record without derived values (most values a mapping reads).
+        kind = type(value)
+        if kind is str:
+            if not rec.derived and not value.startswith("arn:"):
+                return value
+        elif kind is int or kind is float:
             return value
         return self._scrub(value, rec, path)
 
@@ -128,7 +136,7 @@ class View:
             return unknown(rec, path)["Ref"]
         if isinstance(value, str):
             try:
-                parsed = json.loads(value)
+                parsed = json_text.loads(value)
             except (ValueError, RecursionError):
                 return value  # not JSON: left as text, which no rule reads as a document
             # (An ARN in the text is in the document: without one there is nothing to restore,

@@ -33,6 +33,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from conveyor.rules import json_text
 from conveyor.rules.engine import Context
 from conveyor.rules.intrinsics import get, render
 from conveyor.rules.model import Hit, Rule, Severity
@@ -52,7 +53,7 @@ def _rules(text: Any) -> list[dict[str, Any]] | None:
     if text is None:
         return None
     try:
-        policy = json.loads(text)
+        policy = json_text.loads(text)
     except (ValueError, RecursionError):
         return None
     rules = policy.get("rules") if isinstance(policy, dict) else None
