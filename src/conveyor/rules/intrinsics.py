@@ -167,8 +167,10 @@ def possible_bools(value: Any, params: dict[str, dict[str, Any]]) -> set[bool | 
 
 def definitely_not_true(value: Any, params: dict[str, dict[str, Any]]) -> bool:
     """True when no branch can make the value true (missing counts as not true)."""
-    if value is None:
+    if value is None or value is False:
         return True
+    if value is True:  # a literal (the common case): no branches to gather
+        return False
     return all(v is ABSENT or truthy(v) is False for v in possible(value, params))
 
 

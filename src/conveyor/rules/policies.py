@@ -27,6 +27,11 @@ def statements(document: Any) -> list[tuple[int, dict[str, Any]]]:
     items = raw if isinstance(raw, list) else [raw]
     out: list[tuple[int, dict[str, Any]]] = []
     for index, item in enumerate(items):
+        if type(item) is dict and len(item) != 1:
+            # A statement as written (the common case): no intrinsic has more than one key,
+            # so neither _branches nor the test below has anything to look at.
+            out.append((index, item))
+            continue
         for candidate in _branches(item):
             if isinstance(candidate, dict) and intrinsic_name(candidate) is None:
                 out.append((index, candidate))

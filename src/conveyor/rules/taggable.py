@@ -111,7 +111,9 @@ ENVIRONMENT_TAG_KEYS = ("Environment", "environment", "Env", "env", "Stage", "st
 
 
 def environment_of(res: Resource) -> str | None:
-    tags = tags_of(res) or {}
+    tags = tags_of(res)
+    if not tags:
+        return None
     for key in ENVIRONMENT_TAG_KEYS:
         value = tags.get(key)
         if isinstance(value, str) and value:

@@ -564,11 +564,14 @@ def _with_unknown(
         merged = _merge_unknown(values, unknown, address)
         return merged if isinstance(merged, dict) else values
     out = dict(values)
+    # With no configuration every attribute counts as written (an empty set would not do:
+    # tags_all is tested on its own).
+    written = declared if declared is not None else unknown.keys()
     for key, flag in unknown.items():
         if flag is True:  # the common case, inline
             # tags_all is the resource's tags merged with the provider's default_tags, which
             # nobody writes on the resource: unknown, never "no tags".
-            if declared is None or key in declared or key == "tags_all":
+            if key in written or key == "tags_all":
                 value = out.get(key)
                 if value is None or value == [] or value == {}:
                     out[key] = UNKNOWN

@@ -281,8 +281,9 @@ def derived(value: Any) -> Any:
 def drop_none(props: dict[str, Any]) -> dict[str, Any]:
     """Without None, [] and {} (a truthy value, the common case, is kept on the first test;
     "", 0 and False are values)."""
-    return {
-        k: v
-        for k, v in props.items()
-        if v or (v is not None and type(v) is not list and type(v) is not dict)
-    }
+    # A loop, not a comprehension: one call fewer per mapped resource and block.
+    out = {}
+    for k, v in props.items():
+        if v or (v is not None and type(v) is not list and type(v) is not dict):
+            out[k] = v
+    return out
