@@ -254,6 +254,11 @@ def main(tool: str) -> int:
         log.write(json.dumps([tool, *args]) + "\n")
     if tool == "docker" and args[:1] == ["login"] and "--password-stdin" in args:
         sys.stdin.read()
+    if tool == "sha256sum" and "-" in args:
+        # Read what `echo "$SHA256  FILE" | sha256sum -c -` pipes in, as the real one does:
+        # exiting first would kill echo with SIGPIPE whenever it writes late (a loaded machine),
+        # and the buildspecs' `set -o pipefail` would fail the check on it.
+        sys.stdin.read()
     if tool == "docker" and (answered := _docker(args)) is not None:
         return answered
     if tool == "aws":
