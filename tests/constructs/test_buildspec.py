@@ -399,6 +399,6 @@ def test_the_synth_job_runs_a_node_that_is_not_past_its_end_of_life() -> None:
     from conveyor.constructs.synth_job import synth_buildspec
     from conveyor.stages.self_update import self_update_buildspec
 
-    for buildspec in (synth_buildspec(), self_update_buildspec()):
+    for buildspec in (synth_buildspec("conveyor[cdk]==0.1.0"), self_update_buildspec()):
         versions = buildspec["phases"]["install"]["runtime-versions"]
         assert versions == {"python": "3.12", "nodejs": "22"}

@@ -27,6 +27,11 @@ from conveyor.plan import SCANS_PER_GATE, gate_name
 from conveyor.plan import Stage as PlannedStage
 from conveyor.spec.models import PULL_REQUEST_NAME
 from conveyor.stages.conditions import stage_conditions
+from conveyor.stages.self_update import (
+    conveyor_requirement,
+    grant_asset_publishing,
+    grant_foreign_asset_publishing,
+)
 
 if TYPE_CHECKING:
     from conveyor.pipeline import Pipeline
@@ -273,9 +278,13 @@ def _synth(
         pipeline,
         "Synth",
         name=pipeline.naming.name("synth"),
+        requirement=conveyor_requirement(pipeline.spec),
+        spec_file=pipeline.spec.self_update.spec,
         key=pipeline.store.key,
         log_group=logs,
     )
+    grant_asset_publishing(job.role, pipeline, pipeline.spec)
+    grant_foreign_asset_publishing(job.role, pipeline, pipeline, pipeline.spec)
     projects.append(job.project)
     output = codepipeline.Artifact("Synth")
     build_actions.append(

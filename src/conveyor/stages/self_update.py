@@ -156,6 +156,49 @@ def environment_account(pipeline: Construct, env: Environment) -> str:
     return parameter.value_as_string
 
 
+def grant_asset_publishing(role: iam.IRole, scope: Construct, spec: Spec) -> None:
+    """What `cdk publish-assets` needs in the pipeline's account: the CDK CLI assumes the
+    bootstrap file-publishing role, after reading the bootstrap version the stacks' assets
+    require (an SSM parameter). Environments in other regions have their stacks' assets (their
+    templates) published into the bootstrap bucket of that region (`conveyor bootstrap`
+    prepares it); other accounts' roles: grant_foreign_asset_publishing, once their account
+    parameters exist. https://docs.aws.amazon.com/cdk/v2/guide/bootstrapping-env.html"""
+    role.add_to_principal_policy(
+        iam.PolicyStatement(
+            actions=["sts:AssumeRole"],
+            resources=[
+                file_publishing_role_arn(scope),
+                *(file_publishing_role_arn(scope, region=r) for r in spec.other_regions),
+            ],
+        )
+    )
+    role.add_to_principal_policy(
+        iam.PolicyStatement(
+            actions=["ssm:GetParameter", "ssm:GetParameters"],
+            resources=[bootstrap_version_parameter_arn()],
+        )
+    )
+
+
+def grant_foreign_asset_publishing(
+    role: iam.IRole, scope: Construct, pipeline_scope: Construct, spec: Spec
+) -> None:
+    """Each other account's environment stacks have their assets published there, through
+    that account's file-publishing role (trusting the pipeline's account after `conveyor
+    bootstrap --account`)."""
+    accounts = {env.account: env for env in spec.foreign_environments}
+    if accounts:
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["sts:AssumeRole"],
+                resources=[
+                    file_publishing_role_arn(scope, environment_account(pipeline_scope, env))
+                    for _, env in sorted(accounts.items())
+                ],
+            )
+        )
+
+
 def bootstrap_version_parameter_arn() -> str:
     """The SSM parameter `cdk bootstrap` writes its version to; templates check it."""
     return (
@@ -205,26 +248,8 @@ class UpdatePipeline(Construct):
                 "PIPELINE_STACK": self.stack_name,
             },
         )
-        # Publishing assets: the CDK CLI assumes the bootstrap file-publishing role of each
-        # account (finish() adds the other accounts'), after reading the bootstrap version the
-        # stacks' assets require (an SSM parameter).
-        # Environments in other regions have their stacks' assets (their templates) published
-        # into the bootstrap bucket of that region (`conveyor bootstrap` prepares it).
-        self.job.role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["sts:AssumeRole"],
-                resources=[
-                    file_publishing_role_arn(self),
-                    *(file_publishing_role_arn(self, region=r) for r in spec.other_regions),
-                ],
-            )
-        )
-        self.job.role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["ssm:GetParameter", "ssm:GetParameters"],
-                resources=[bootstrap_version_parameter_arn()],
-            )
-        )
+        # finish() adds the other accounts' publishing roles.
+        grant_asset_publishing(self.job.role, self, spec)
         # CloudFormation acts with this role on the pipeline stack only; its permissions are
         # those of the stack's resource types, added once the stack is complete
         # (grant_stack_changes).
@@ -278,17 +303,7 @@ class UpdatePipeline(Construct):
         # Each other account's environment stacks have their assets published there.
         pipeline_scope = self.node.scope
         assert isinstance(pipeline_scope, Construct)
-        accounts = {env.account: env for env in self._spec.foreign_environments}
-        if accounts:
-            self.job.role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    actions=["sts:AssumeRole"],
-                    resources=[
-                        file_publishing_role_arn(self, environment_account(pipeline_scope, env))
-                        for _, env in sorted(accounts.items())
-                    ],
-                )
-            )
+        grant_foreign_asset_publishing(self.job.role, self, pipeline_scope, self._spec)
         action_role = pipeline.node.find_child(STAGE_NAME).node.find_child("UpdatePipeline")
         where = _rendered_arn_prefix(stack)
         reason = (
