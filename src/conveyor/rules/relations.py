@@ -229,8 +229,13 @@ def _references_in(node: Any, found: set[str], depth: int, where: str, scalars: 
                 continue
             if kind is dict and len(child) == 1:
                 ((key, arg),) = child.items()
-                if type(arg) is str:
-                    _intrinsic(key, arg, found)
+                if type(arg) is str:  # _intrinsic's work for a string, inline
+                    if key == "Ref":
+                        found.add(arg)
+                    elif key == "Fn::GetAtt":
+                        found.add(arg.split(".", 1)[0])
+                    elif key == "Fn::Sub":
+                        _sub_references(arg, found)
                     scalars.append(arg)
                     continue
             _references_in(child, found, depth, where, scalars)

@@ -510,7 +510,11 @@ def _record(resource: dict[str, Any], unknowns: dict[str, Any], reader: _Reader)
     # expression explains need a look (one set difference, in C).
     extra = values.keys() - declared
     if extra:
-        dynamic = [k for k in extra if (v := values[k]) and isinstance(v, list) and _blocks(v)]
+        dynamic = []  # a loop, not a comprehension: most records have extras, few blocks
+        for k in extra:
+            v = values[k]
+            if v and isinstance(v, list) and _blocks(v):
+                dynamic.append(k)
         if dynamic:
             declared = declared.union(dynamic)
     depends_on = (
@@ -655,7 +659,13 @@ def _flatten(
                 names = expr["references"]
                 if isinstance(names, list) and names:
                     here = f"{path}.{key}" if path else str(key)
-                    computed[here], found = _found(names, at, reader)
+                    cached = None
+                    if at is _ROOT:  # _found's cache, looked up here: one call fewer
+                        try:
+                            cached = reader.root_found.get(tuple(names))
+                        except TypeError:  # an unhashable item: _found reads the list
+                            cached = None
+                    computed[here], found = cached or _found(names, at, reader)
                     if found:
                         refs[here] = found
                 continue

@@ -152,10 +152,10 @@ class View:
             return False
         if "\\" in text:
             return True
-        known = self.by_value, self.arns
+        by_value, arns = self.by_value, self.arns
         for arn in _ARN_STRING.findall(text):
             prefix = arn.partition("/")[0]
-            if any(arn in names or prefix in names for names in known):
+            if arn in by_value or prefix in by_value or arn in arns or prefix in arns:
                 return True
         return False
 
