@@ -40,6 +40,7 @@ RULE_MODULES = (
     "conveyor.rules.codebuild.plaintext_env_secret",
     "conveyor.rules.codebuild.privileged_mode",
     "conveyor.rules.codebuild.sequential_checks",
+    "conveyor.rules.codebuild.synth_without_cdk",
     "conveyor.rules.deploy.approval_in_rollback_stage",
     "conveyor.rules.deploy.change_set_in_rollback_stage",
     "conveyor.rules.deploy.container_logs",

@@ -115,6 +115,9 @@ ADDED_FAILURE_MODES = {
     "repository), or that has no execution role: every task stops with "
     "CannotPullContainerError and the deployment that starts it fails "
     "(https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html).",
+    "FM136": "A CodeBuild job that installs conveyor without its cdk extra and then runs "
+    "`conveyor synth`: synthesis needs the AWS CDK libraries and exits 2 without them, so the "
+    "job fails on every run and the environment stages that deploy its templates never run.",
 }
 
 # What a heuristic rule cannot see even though the failure mode is covered.

@@ -15,6 +15,7 @@ INDEX: dict[str, tuple[str, tuple[str, ...]]] = {
     "conveyor.rules.codebuild.plaintext_env_secret": ("CV043", ("AWS::CodeBuild::Project",)),
     "conveyor.rules.codebuild.privileged_mode": ("CV030", ("AWS::CodeBuild::Project",)),
     "conveyor.rules.codebuild.sequential_checks": ("CV041", ("AWS::CodePipeline::Pipeline",)),
+    "conveyor.rules.codebuild.synth_without_cdk": ("CV132", ("AWS::CodeBuild::Project",)),
     "conveyor.rules.deploy.approval_in_rollback_stage": ("CV107", ("AWS::CodePipeline::Pipeline",)),
     "conveyor.rules.deploy.change_set_in_rollback_stage": (
         "CV108",
