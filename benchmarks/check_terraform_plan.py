@@ -40,11 +40,12 @@ its policy, a repository and its lifecycle policy. ``--findings`` leaves the buc
 encryption out (200 findings more). Prints times and ratios; asserts nothing.
 
 CPU times on a shared machine move by a fifth between runs; instruction counts do not. Last
-counted on 2026-12-03 (``valgrind --tool=callgrind --dump-before=getppid``, one
-``check_text`` of each plan in a warm process between two ``os.getppid()`` markers, the same
-count every run): the clean plan 320.6M instructions against 107.0-107.7M for ``json.loads``
-(3.0x: the issue's "within 3x"; 349M, 3.26x, before the last round of cuts), the plan with
-findings 335.2M against 108.1-108.6M (3.1x; 366M before). Where they go: docs/check.md, "Speed".
+counted on 2026-12-03 by ``benchmarks/count_check_instructions.py`` under ``valgrind
+--tool=callgrind --dump-before=getppid`` (one ``check_text`` of each plan in a warm process
+between two ``os.getppid()`` markers, the same count every run): the clean plan 316.9M
+instructions against 107.0-107.7M for ``json.loads`` (2.96x: the issue's "within 3x"; 349M,
+3.26x, before the last round of cuts), the plan with findings 331.5M against 108.1-108.6M
+(3.07x; 366M before). Where they go: docs/check.md, "Speed".
 """
 
 from __future__ import annotations
