@@ -3,6 +3,8 @@ the resource tags in the request context (the scoped calls of cfn_scopes.py)."""
 
 from __future__ import annotations
 
+import hashlib
+
 from tests.contracts.model import Example, Located
 
 
@@ -72,6 +74,27 @@ def _arns(located: Located) -> tuple[str, list[str]]:
         bus = name("EventBusName")
         in_bus = "" if bus in (None, "default") else f"{bus}/"
         return "events", [f"arn:aws:events:{region}:{account}:rule/{in_bus}{name('Name')}"]
+    if kind == "AWS::ApplicationAutoScaling::ScalableTarget":
+        # Application Auto Scaling generates the target's id; the call is authorized on it.
+        target = f"scalable-target/{hashlib.sha256(located.lid.encode()).hexdigest()[:36]}"
+        return "application-autoscaling", [
+            f"arn:aws:application-autoscaling:{region}:{account}:{target}"
+        ]
+    if kind == "AWS::CloudWatch::Alarm":
+        alarm = name("AlarmName") or f"{located.stack}-{located.lid}-1A2B3C4D5E6F"
+        return "cloudwatch", [f"arn:aws:cloudwatch:{region}:{account}:alarm:{alarm}"]
+    if kind == "AWS::ApplicationAutoScaling::ScalingPolicy":
+        # The alarms a target tracking policy has Application Auto Scaling create, named
+        # after the target's resource id (API_PutScalingPolicy.html, its example).
+        if located.properties.get("PolicyType") != "TargetTrackingScaling":
+            return "", []
+        scaled = located.resolver.resources[located.properties["ScalingTargetId"]["Ref"]]
+        resource_id = located.resolver.text(scaled["Properties"]["ResourceId"])
+        return "cloudwatch", [
+            f"arn:aws:cloudwatch:{region}:{account}:alarm:TargetTracking-{resource_id}-"
+            f"Alarm{side}-d4f0770c-b46e-434a-a60f-3b36d653feca"
+            for side in ("High", "Low")
+        ]
     if kind in _EC2:
         return "ec2", [f"arn:aws:ec2:{region}:{account}:{_EC2[kind]}/{_EC2[kind]}-0a1b2c3d"]
     return "", []

@@ -374,3 +374,72 @@ def test_the_stack_role_cannot_delete_or_redirect_another_environment_s_queues_a
                     else:
                         assert not verdict, (envs[stack], "may", action, arn)
     assert checked
+
+
+def _scaled(example: Example) -> list[str]:
+    return sorted({t.stack for t in example.of_type("AWS::ApplicationAutoScaling::ScalableTarget")})
+
+
+@pytest.mark.parametrize(
+    "example", ["backend-service", "payments", "validated-service", "worker-service"], indirect=True
+)
+def test_the_stack_role_cannot_deregister_or_delete_another_environment_s_scaling(
+    example: Example,
+) -> None:
+    """Issue 15 review: the Application Auto Scaling calls and CloudWatch alarm calls of the
+    environment stack's role were granted on "*", so staging's deploy could deregister
+    production's scalable target, delete its scaling policy (application-autoscaling:
+    DeregisterScalableTarget, DeleteScalingPolicy) or delete its alarms (cloudwatch:
+    DeleteAlarms). A scalable target is authorized on its generated ARN with aws:ResourceTag
+    (resource-tagging-support.html), an alarm on `alarm:{name}` (list_amazoncloudwatch.html):
+    each environment's role reaches its own target, its alarms and the target tracking alarms
+    of its own services, and nobody else's."""
+    stacks = _stacks(example)
+    assert _scaled(example), "the example scales a service"
+    calls = {
+        "application-autoscaling": (
+            "application-autoscaling:DeregisterScalableTarget",
+            "application-autoscaling:DeleteScalingPolicy",
+            "application-autoscaling:PutScalingPolicy",
+            "application-autoscaling:RegisterScalableTarget",
+        ),
+        "cloudwatch": ("cloudwatch:DeleteAlarms", "cloudwatch:PutMetricAlarm"),
+    }
+    own = {stack: _own(example, stack) for stack, _, _ in stacks}
+    checked = 0
+    for stack, role_arn, account in stacks:
+        role = example.role(role_arn)
+        for other, found in own.items():
+            if example.resolvers[other].account != account:
+                continue  # another account: its own roles keep this role out
+            for service, actions in calls.items():
+                for arn, tags in found.get(service, []):
+                    for action in actions:
+                        checked += 1
+                        verdict = example.allows(role, action, arn, tags)
+                        if other == stack:
+                            assert verdict, (stack, action, arn, verdict.why)
+                        else:
+                            assert not verdict, (stack, "may", action, arn)
+        # CloudFormation's own call on another app's target or alarm (not via a service).
+        theirs = f"arn:aws:cloudwatch:{example.region}:{account}:alarm:someone-else-5xx-prod"
+        assert not example.allows(role, "cloudwatch:DeleteAlarms", theirs), stack
+    assert checked
+
+
+@pytest.mark.parametrize("example", ["backend-service", "payments"], indirect=True)
+def test_the_stack_role_passes_application_auto_scaling_s_permission_check(
+    example: Example,
+) -> None:
+    """Before it registers a target, Application Auto Scaling calls PutMetricAlarm and
+    DeleteAlarms with no alarm name on its caller's behalf and fails the register on
+    AccessDenied (security_iam_permission_validation.html): a forward access session
+    (aws:ViaAWSService). The scaled stack's role allows exactly those, and only so."""
+    for stack, role_arn, _ in _stacks(example):
+        role = example.role(role_arn)
+        via = {"aws:ViaAWSService": "true"}
+        for action in ("cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms"):
+            assert bool(example.allows(role, action, "*", via)) == (stack in _scaled(example))
+            assert not example.allows(role, action, "*"), (stack, action)
+        if stack in _scaled(example):
+            assert example.allows(role, "cloudwatch:DescribeAlarms", "*")

@@ -39,15 +39,37 @@ https://docs.aws.amazon.com/service-authorization/latest/reference/list_awselast
 https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoneventbridgescheduler.html
 https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsqs.html
 https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoneventbridge.html
+https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsapplicationautoscaling.html
+https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html
+
+Scaling and alarms (issue 15 review: staging's deploy could delete production's scaling policy
+or its alarms):
+- Application Auto Scaling names a scalable target by an id it generates
+  (`scalable-target/1234abcd...`), and authorizes every call that acts on one, its register
+  and its policies and scheduled actions included, on that ARN, with aws:ResourceTag (ABAC):
+  https://docs.aws.amazon.com/autoscaling/application/userguide/resource-tagging-support.html
+  conveyor's targets carry the App and Environment tags (AWS::ApplicationAutoScaling::
+  ScalableTarget takes Tags, as RegisterScalableTarget does). What stays open: registering a
+  new target for a resource that has none (its condition keys name the namespace and the
+  dimension, not the resource id), and the Describe* calls, which have no resource type.
+- CloudWatch authorizes PutMetricAlarm, DeleteAlarms and the alarm tag calls on the alarm's
+  ARN, `alarm:{name}`: the stack's alarms by the names conveyor gives them, and the alarms a
+  target tracking policy has Application Auto Scaling create and delete for an ECS service,
+  `TargetTracking-service/{cluster}/{service}-AlarmHigh-{uuid}` (`-AlarmLow-`), by the
+  cluster's and service's names
+  (https://docs.aws.amazon.com/autoscaling/application/APIReference/API_PutScalingPolicy.html,
+  its example's response). DescribeAlarms stays on "*" (a read; composite alarms are only
+  described to a "*" grant).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from aws_cdk import Aws, CfnResource, Stack, Token
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_events as events
@@ -74,6 +96,8 @@ SCOPED_SERVICES = (
     "scheduler",
     "sqs",
     "events",
+    "application-autoscaling",
+    "cloudwatch",
 )
 
 # Per service, the calls that are NOT scoped: creates of a resource with a generated id (its
@@ -159,6 +183,10 @@ UNSCOPED: Mapping[str, frozenset[str]] = {
             "events:RemovePermission",
         }
     ),
+    # Every call but the Describe* names its scalable target.
+    "application-autoscaling": frozenset(),
+    # No resource type in the reference: metrics, not alarms.
+    "cloudwatch": frozenset({"cloudwatch:GetMetricData", "cloudwatch:PutMetricData"}),
 }
 
 
@@ -269,6 +297,8 @@ def owned(stack: Stack) -> dict[str, Owned]:
             }
 
     clusters: dict[str, str] = {}
+    # (cluster, service) of each ECS service whose names are known; None for one that is not.
+    ecs_services: list[tuple[str, str] | None] = []
     for cluster in _typed(stack, "AWS::ECS::Cluster"):
         name = _literal(cluster.cluster_name) if isinstance(cluster, ecs.CfnCluster) else None
         if name is None:
@@ -287,8 +317,10 @@ def owned(stack: Stack) -> dict[str, Owned]:
             else _literal(cluster_ref)
         )
         if name is None or cluster_name is None:
+            ecs_services.append(None)
             found["ecs"].tagged |= {arn("ecs", "service/*"), arn("ecs", "service-deployment/*")}
         else:
+            ecs_services.append((cluster_name, name))
             found["ecs"].named |= {
                 arn("ecs", f"service/{cluster_name}/{name}"),
                 arn("ecs", f"service-deployment/{cluster_name}/{name}/*"),
@@ -353,12 +385,46 @@ def owned(stack: Stack) -> dict[str, Owned]:
             in_bus = "" if bus == "default" else f"{bus}/"
             found["events"].named.add(arn("events", f"rule/{in_bus}{name}"))
 
+    _scaling_and_alarms(stack, found, arn, ecs_services)
+
     if any(
         isinstance(child, CfnResource) and child.cfn_resource_type.startswith("AWS::EC2::")
         for child in stack.node.find_all()
     ):
         found["ec2"].tagged |= {arn("ec2", f"{kind}/*") for kind in EC2_TYPES}
     return found
+
+
+def _scaling_and_alarms(
+    stack: Stack,
+    found: dict[str, Owned],
+    arn: Callable[[str, str], str],
+    ecs_services: list[tuple[str, str] | None],
+) -> None:
+    """The stack's scalable targets (by tags: their ids are generated), its alarms (by name),
+    and the alarms target tracking creates for its ECS services (by the services' names)."""
+    # Whether or not the stack holds a target: a type that registers one itself
+    # (AWS::DynamoDB::GlobalTable's replica scaling) acts on a target tagged like the stack.
+    found["application-autoscaling"].tagged.add(arn("application-autoscaling", "scalable-target/*"))
+    for alarm in _typed(stack, "AWS::CloudWatch::Alarm"):
+        name = _literal(alarm.alarm_name) if isinstance(alarm, cloudwatch.CfnAlarm) else None
+        if name is None:
+            # CloudFormation names it `{stack}-{logical id}-{random}`; CloudWatch conditions
+            # on an alarm's tags.
+            found["cloudwatch"].tagged.add(arn("cloudwatch", f"alarm:{stack.stack_name}-*"))
+        else:
+            found["cloudwatch"].named.add(arn("cloudwatch", f"alarm:{name}"))
+    if _typed(stack, "AWS::ApplicationAutoScaling::ScalingPolicy"):
+        for service in ecs_services:
+            if service is None:
+                # A target tracking alarm carries no tags: any of this kind not tagged for
+                # another app or environment.
+                found["cloudwatch"].tagged.add(arn("cloudwatch", "alarm:TargetTracking-*"))
+            else:
+                cluster_name, name = service
+                found["cloudwatch"].named.add(
+                    arn("cloudwatch", f"alarm:TargetTracking-service/{cluster_name}/{name}-*")
+                )
 
 
 def tag_conditions(tags: Mapping[str, str]) -> dict[str, Any]:
@@ -418,3 +484,40 @@ def grant_owned_calls(
                 acknowledgements.acknowledge(
                     role, f"IAM5[Resource::{_shown(arn)}]", reason.format(service=service)
                 )
+    validated = sorted(set(by_service.get("cloudwatch", ())) & VALIDATED_ALARM_CALLS)
+    if validated and _typed(stack, "AWS::ApplicationAutoScaling::ScalableTarget"):
+        grant_scaling_validation(role, validated)
+
+
+# Application Auto Scaling checks, before it registers a target, that its caller may manage
+# CloudWatch alarms: it calls PutMetricAlarm and DeleteAlarms with no alarm name on the
+# caller's behalf and fails the register on AccessDenied
+# (https://docs.aws.amazon.com/autoscaling/application/userguide/security_iam_permission_validation.html,
+# the CloudWatch actions the ECS example there needs:
+# https://docs.aws.amazon.com/autoscaling/application/userguide/security_iam_id-based-policy-examples.html).
+# Those calls name no alarm, so no alarm ARN can admit them. A service calling with its
+# caller's permissions makes a forward access session request, which sets aws:ViaAWSService;
+# CloudFormation calling with this service role does not
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_forward_access_sessions.html,
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-viaawsservice).
+# The alarms target tracking then creates and deletes are the service-linked role's
+# (AWSApplicationAutoscalingECSServicePolicy), and the stack's own are its names'.
+VALIDATED_ALARM_CALLS = frozenset({"cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms"})
+VALIDATION_REASON = (
+    "Application Auto Scaling's permission check before RegisterScalableTarget: it calls "
+    "PutMetricAlarm and DeleteAlarms with no alarm name on the caller's behalf (a forward "
+    "access session, aws:ViaAWSService); CloudFormation's own calls with this role are not "
+    "admitted by this statement"
+)
+
+
+def grant_scaling_validation(role: iam.Role, actions: Iterable[str]) -> None:
+    """Let Application Auto Scaling's permission check, made on `role`'s behalf, pass."""
+    role.add_to_policy(
+        iam.PolicyStatement(
+            actions=sorted(actions),
+            resources=["*"],
+            conditions={"Bool": {"aws:ViaAWSService": "true"}},
+        )
+    )
+    acknowledgements.acknowledge(role, "IAM5[Resource::*]", VALIDATION_REASON)

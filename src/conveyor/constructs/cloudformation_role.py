@@ -295,8 +295,9 @@ def cloudformation_role(
     calls to its roles (the names it gives them, and `{stack}-*` for those CloudFormation
     names), KMS key management and use to keys tagged with `tags`' App and Environment (as
     the stack tags every resource), alias calls to its aliases, and the calls of S3, Logs,
-    SNS, Lambda, ECS, EC2 and Elastic Load Balancing that act on an existing resource to the
-    stack's own, by name or by tags (cfn_scopes.py). The rest act on `*`: creates whose
+    SNS, Lambda, ECS, EC2, Elastic Load Balancing, SQS, EventBridge, Application Auto Scaling
+    and CloudWatch alarms that act on an existing resource to the stack's own, by name or by
+    tags (cfn_scopes.py). The rest act on `*`: creates whose
     resource does not exist yet, reads, and calls without a resource type. Reads of packages
     go to the buckets holding them (`code_buckets`, `code_keys`: the caller of
     lambda:CreateFunction/UpdateFunctionCode must be able to read the S3 object).
