@@ -451,7 +451,12 @@ PRECISION: dict[str, str] = {
     "sqs:SetQueueAttributes, events:PutTargets and events:DeleteRule (a worker's queue, a "
     "job's failure rule): the same 4 findings on the corpus, none added; conveyor's pre-fix "
     "environment roles of worker-service and scheduled-job (SQS and EventBridge calls on '*') "
-    "are true cases.",
+    "are true cases. Extended in the issue 15 review to application-autoscaling:"
+    "DeregisterScalableTarget, application-autoscaling:DeleteScalingPolicy and cloudwatch:"
+    "DeleteAlarms (a service's scaling and its alarms): the same 4 findings in 3 templates on "
+    "the corpus, none added; conveyor's pre-fix environment roles of every example that scales "
+    "a service (backend-service, payments, validated-service, worker-service) and every "
+    "pipeline stack's role (its global tables' replica scaling calls) are true cases.",
     "CV121": "New in issue 10: no finding on the corpus (none of its 32 pipeline templates "
     "declares ArtifactStores or a cross-region action). Its fixtures cover a us-west-2 "
     "CloudFormation action with only the pipeline's own region in ArtifactStores (bad) and "

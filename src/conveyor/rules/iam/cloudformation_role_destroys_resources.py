@@ -6,10 +6,12 @@ One written from the resource schemas of a stack's types holds, for an ordinary 
 ``s3:DeleteBucket``, ``s3:PutBucketPolicy``, ``logs:DeleteLogGroup``, ``sns:SetTopicAttributes``,
 ``lambda:UpdateFunctionCode``, ``lambda:AddPermission``, ``ecs:UpdateService``,
 ``ec2:DeleteVpc``, ``ec2:AuthorizeSecurityGroupIngress``, ``elasticloadbalancing:ModifyListener``,
-``sqs:DeleteQueue``, ``sqs:SetQueueAttributes``, ``events:PutTargets`` and more; on
-``Resource: "*"`` (or every resource of the service, ``...:function:*``) without a condition,
-a staging template, or whoever can change it, deletes production's buckets, log groups and
-queues, opens its security groups and listeners, or runs other code as its functions.
+``sqs:DeleteQueue``, ``sqs:SetQueueAttributes``, ``events:PutTargets``,
+``application-autoscaling:DeregisterScalableTarget``, ``application-autoscaling:
+DeleteScalingPolicy``, ``cloudwatch:DeleteAlarms`` and more; on ``Resource: "*"`` (or every
+resource of the service, ``...:function:*``) without a condition, a staging template, or
+whoever can change it, deletes production's buckets, log groups, queues, scaling and alarms,
+opens its security groups and listeners, or runs other code as its functions.
 
 Reported: an Allow statement, without ``Condition``, in a policy of a role that trusts
 ``cloudformation.amazonaws.com``, granting one of those actions (also through a wildcard such as
@@ -67,6 +69,14 @@ DESTRUCTIVE_ACTIONS = (
     "sqs:SetQueueAttributes",
     "events:DeleteRule",
     "events:PutTargets",
+    # A service's scaling and its alarms (issue 15 review): the target deregistered (the
+    # service stays at whatever count it had), its policy deleted, the alarms a release gate
+    # or a target tracking policy watches deleted. Each names its scalable target or alarm.
+    # https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsapplicationautoscaling.html
+    # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html
+    "application-autoscaling:DeregisterScalableTarget",
+    "application-autoscaling:DeleteScalingPolicy",
+    "cloudwatch:DeleteAlarms",
 )
 
 # The resource part of an ARN that names no resource in particular: "*", "function:*",
