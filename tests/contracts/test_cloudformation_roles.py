@@ -39,8 +39,34 @@ def _keys(example: Example, stack: str) -> list[Located]:
     return [k for k in example.of_type("AWS::KMS::Key") if k.stack == stack]
 
 
+_SLR_KEY = "iam:AWSServiceName"
+# The service-linked role each type's service creates on first use (each service's SLR page).
+_LINKED = {
+    "AWS::ECS::Cluster": [("ecs.amazonaws.com", "AWSServiceRoleForECS")],
+    "AWS::DynamoDB::GlobalTable": [
+        ("replication.dynamodb.amazonaws.com", "AWSServiceRoleForDynamoDBReplication")
+    ],
+    "AWS::Chatbot::SlackChannelConfiguration": [
+        ("management.chatbot.amazonaws.com", "AWSServiceRoleForAWSChatbot")
+    ],
+}
+
+
+def _service_linked(example: Example, stack: str, kind: str) -> list[tuple[str, str]]:
+    if kind != "AWS::ApplicationAutoScaling::ScalableTarget":
+        return _LINKED.get(kind, [])
+    return [
+        (
+            f"{t.value('ServiceNamespace')}.application-autoscaling.amazonaws.com",
+            "AWSServiceRoleForApplicationAutoScaling_ECSService",
+        )
+        for t in example.of_type(kind)
+        if t.stack == stack
+    ]
+
+
 def _target(
-    example: Example, stack: str, account: str, action: str
+    example: Example, stack: str, account: str, action: str, kind: str = ""
 ) -> list[tuple[str, dict[str, str]]]:
     """What a schema action of `stack` acts on, with the request context AWS adds: the stack's
     roles (CloudFormation names them after the stack), AWS's service-linked roles, the
@@ -55,10 +81,8 @@ def _target(
         return own
     if action == "iam:CreateServiceLinkedRole":
         return [
-            (
-                f"arn:aws:iam::{account}:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS",
-                {},
-            )
+            (f"arn:aws:iam::{account}:role/aws-service-role/{service}/{name}", {_SLR_KEY: service})
+            for service, name in _service_linked(example, stack, kind)
         ]
     if action.startswith("iam:"):
         return [(f"arn:aws:iam::{account}:role/{stack}-WebTaskRole-1A2B3C", {})]
@@ -90,7 +114,7 @@ def test_the_stack_role_allows_what_the_schemas_need(example: Example) -> None:
         types = {r["Type"] for r in template["Resources"].values()}
         for kind in sorted(t for t in types if not t.startswith("Custom::")):
             for action in PERMISSIONS[kind]:
-                for resource, context in _target(example, stack, account, action):
+                for resource, context in _target(example, stack, account, action, kind):
                     checked += 1
                     if not (verdict := example.allows(role, action, resource, context)):
                         refused.append(f"{stack} {kind} {action} {resource}: {verdict.why}")
@@ -443,3 +467,41 @@ def test_the_stack_role_passes_application_auto_scaling_s_permission_check(
             assert not example.allows(role, action, "*"), (stack, action)
         if stack in _scaled(example):
             assert example.allows(role, "cloudwatch:DescribeAlarms", "*")
+
+
+@pytest.mark.parametrize("example", ["payments", "backend-service"], indirect=True)
+def test_the_stack_role_creates_only_its_services_linked_roles(example: Example) -> None:
+    """iam:CreateServiceLinkedRole was granted on every aws-service-role/* with no
+    iam:AWSServiceName: a stack's deploy could create any service's linked role in the account
+    (using-service-linked-roles.html). Now exactly the roles of the stack's services (ECS, and
+    Application Auto Scaling's ECS role where a service scales), each for its own service."""
+    for stack, role_arn, account in _stacks(example):
+        role = example.role(role_arn)
+        slr = f"arn:aws:iam::{account}:role/aws-service-role"
+        ecs = f"{slr}/ecs.amazonaws.com/AWSServiceRoleForECS"
+        assert example.allows(
+            role, "iam:CreateServiceLinkedRole", ecs, {_SLR_KEY: "ecs.amazonaws.com"}
+        )
+        for arn, service in (
+            (f"{slr}/rds.amazonaws.com/AWSServiceRoleForRDS", "rds.amazonaws.com"),
+            (ecs, "rds.amazonaws.com"),
+            (
+                f"{slr}/elasticbeanstalk.amazonaws.com/AWSServiceRoleForElasticBeanstalk",
+                "elasticbeanstalk.amazonaws.com",
+            ),
+        ):
+            assert not example.allows(role, "iam:CreateServiceLinkedRole", arn, {_SLR_KEY: service})
+        scaling = (
+            f"{slr}/ecs.application-autoscaling.amazonaws.com/"
+            "AWSServiceRoleForApplicationAutoScaling_ECSService"
+        )
+        verdict = example.allows(
+            role,
+            "iam:CreateServiceLinkedRole",
+            scaling,
+            {_SLR_KEY: "ecs.application-autoscaling.amazonaws.com"},
+        )
+        assert bool(verdict) == (stack in _scaled(example)), stack
+        # Nor may the role change or pass a service-linked role.
+        for action in ("iam:PassRole", "iam:PutRolePolicy", "iam:DeleteRole"):
+            assert not example.allows(role, action, ecs), (stack, action)

@@ -163,6 +163,99 @@ TAG_ON_CREATE_ACTIONS = frozenset({"kms:TagResource"})
 # https://docs.aws.amazon.com/IAM/latest/UserGuide/using-service-linked-roles.html
 SERVICE_LINKED_ACTIONS = frozenset({"iam:CreateServiceLinkedRole"})
 
+# The service-linked roles a resource type's service creates on first use, with the caller's
+# iam:CreateServiceLinkedRole (why the type's schema lists that action): (the service
+# principal the role trusts, the role's name). The creation is allowed on exactly these roles'
+# ARNs and only for these services (iam:AWSServiceName):
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/using-service-linked-roles.html#service-linked-role-permissions
+SERVICE_LINKED_ROLES: Mapping[str, tuple[tuple[str, str], ...]] = {
+    # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using-service-linked-roles.html
+    "AWS::ECS::Cluster": (("ecs.amazonaws.com", "AWSServiceRoleForECS"),),
+    # DynamoDB creates its replication role with an account's first global table, and a
+    # replica's provisioned capacity scales through Application Auto Scaling's table role.
+    # https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/globaltables-security.html
+    "AWS::DynamoDB::GlobalTable": (
+        ("replication.dynamodb.amazonaws.com", "AWSServiceRoleForDynamoDBReplication"),
+        (
+            "dynamodb.application-autoscaling.amazonaws.com",
+            "AWSServiceRoleForApplicationAutoScaling_DynamoDBTable",
+        ),
+    ),
+    # https://docs.aws.amazon.com/chatbot/latest/adminguide/slr-permissions.html
+    "AWS::Chatbot::SlackChannelConfiguration": (
+        ("management.chatbot.amazonaws.com", "AWSServiceRoleForAWSChatbot"),
+    ),
+    "AWS::Chatbot::MicrosoftTeamsChannelConfiguration": (
+        ("management.chatbot.amazonaws.com", "AWSServiceRoleForAWSChatbot"),
+    ),
+    # conveyor's flow logs deliver to CloudWatch Logs through a role of their own
+    # (DeliverLogsPermissionArn); no service-linked role serves that destination.
+    # https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html
+    "AWS::EC2::FlowLog": (),
+}
+# Application Auto Scaling creates one role per kind of scalable resource, when a target of
+# that kind is first registered, named after the target's ServiceNamespace.
+# https://docs.aws.amazon.com/autoscaling/application/userguide/application-auto-scaling-service-linked-roles.html
+SCALING_SERVICE_LINKED_ROLES: Mapping[str, tuple[str, str]] = {
+    "ecs": (
+        "ecs.application-autoscaling.amazonaws.com",
+        "AWSServiceRoleForApplicationAutoScaling_ECSService",
+    ),
+    "dynamodb": (
+        "dynamodb.application-autoscaling.amazonaws.com",
+        "AWSServiceRoleForApplicationAutoScaling_DynamoDBTable",
+    ),
+    "lambda": (
+        "lambda.application-autoscaling.amazonaws.com",
+        "AWSServiceRoleForApplicationAutoScaling_Lambda",
+    ),
+}
+
+
+def service_linked_roles(stack: Stack) -> list[tuple[str, str]]:
+    """(service principal, role name) of each service-linked role `stack`'s resources can
+    have their service create; a type whose schema creates one not in the tables is an error."""
+    found: set[tuple[str, str]] = set()
+    for child in stack.node.find_all():
+        if not isinstance(child, CfnResource):
+            continue
+        kind = child.cfn_resource_type
+        if "iam:CreateServiceLinkedRole" not in PERMISSIONS.get(kind, ()):
+            continue
+        if kind == "AWS::ApplicationAutoScaling::ScalableTarget":
+            namespace = getattr(child, "service_namespace", None)
+            if not isinstance(namespace, str) or namespace not in SCALING_SERVICE_LINKED_ROLES:
+                raise ValueError(
+                    f"no service-linked role known for scalable targets of {namespace!r}: add it "
+                    "to SCALING_SERVICE_LINKED_ROLES in constructs/cloudformation_role.py"
+                )
+            found.add(SCALING_SERVICE_LINKED_ROLES[namespace])
+        elif kind in SERVICE_LINKED_ROLES:
+            found.update(SERVICE_LINKED_ROLES[kind])
+        else:
+            raise ValueError(
+                f"no service-linked role known for {kind}, whose schema creates one: add it to "
+                "SERVICE_LINKED_ROLES in constructs/cloudformation_role.py"
+            )
+    return sorted(found)
+
+
+def grant_service_linked_roles(role: iam.IRole, stack: Stack) -> None:
+    """Let `role` create the service-linked roles `stack`'s resources need, and no other."""
+    linked = service_linked_roles(stack)
+    if not linked:
+        return
+    role.add_to_principal_policy(
+        iam.PolicyStatement(
+            actions=sorted(SERVICE_LINKED_ACTIONS),
+            resources=[
+                f"arn:{Aws.PARTITION}:iam::{Aws.ACCOUNT_ID}:role/aws-service-role/{service}/{name}"
+                for service, name in linked
+            ],
+            conditions={"StringEquals": {"iam:AWSServiceName": [s for s, _ in linked]}},
+        )
+    )
+
 
 def stack_role_names(stack: Stack) -> list[str]:
     """The names of `stack`'s IAM roles as IAM patterns: those it names itself, and the ones
@@ -310,7 +403,7 @@ def cloudformation_role(
         description=f"conveyor {naming.app}: CloudFormation deploys the {env_name} stack",
     )
     actions = required_actions(resource_types(stack))
-    iam_actions = [a for a in actions if a.startswith("iam:")]
+    iam_actions = [a for a in actions if a.startswith("iam:") and a not in SERVICE_LINKED_ACTIONS]
     keyed = [a for a in actions if a in TAGGED_KEY_ACTIONS or a in ALIAS_ACTIONS]
     tagging = [a for a in actions if a in TAG_ON_CREATE_ACTIONS]
     own = [a for a in actions if scoped(a)]
@@ -339,11 +432,7 @@ def cloudformation_role(
                 actions=iam_actions, resources=patterns, conditions=tag_conditions(tags)
             )
         )
-    linked = [a for a in iam_actions if a in SERVICE_LINKED_ACTIONS]
-    if linked:
-        role.add_to_policy(
-            iam.PolicyStatement(actions=linked, resources=[f"{account_roles}/aws-service-role/*"])
-        )
+    grant_service_linked_roles(role, stack)
     grant_key_calls(role, keyed + tagging, tags=tags, aliases=stack_alias_names(stack))
     grant_owned_calls(role, own, stack, tags)
     if other:
@@ -401,11 +490,4 @@ def cloudformation_role(
         "this stack's roles that CloudFormation names after the stack ({stack}-{logical id}-"
         "{suffix}); the roles it names itself are listed by name",
     )
-    if linked:
-        acknowledgements.acknowledge(
-            role,
-            "IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/aws-service-role/*]",
-            "service-linked roles ECS and Elastic Load Balancing create on first use "
-            "(iam:CreateServiceLinkedRole in their resource schemas, nothing else)",
-        )
     return role

@@ -36,7 +36,9 @@ from conveyor.constructs.cfn_permissions import PERMISSIONS
 from conveyor.constructs.cfn_scopes import grant_owned_calls, scoped, tag_conditions
 from conveyor.constructs.cloudformation_role import (
     KEY_SCOPED_ACTIONS,
+    SERVICE_LINKED_ACTIONS,
     grant_key_calls,
+    grant_service_linked_roles,
     stack_alias_names,
 )
 from conveyor.constructs.codebuild_job import CodeBuildJob
@@ -352,18 +354,14 @@ def grant_stack_changes(role: iam.Role, stack: Stack, *, app: str, tags: Mapping
         )
     actions = sorted({action for kind in types for action in PERMISSIONS[kind]})
     roles = f"arn:{Aws.PARTITION}:iam::{Aws.ACCOUNT_ID}"
-    iam_actions = [a for a in actions if a.startswith("iam:")]
+    iam_actions = [a for a in actions if a.startswith("iam:") and a not in SERVICE_LINKED_ACTIONS]
     if iam_actions:
         role.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=iam_actions,
                 # conveyor names its roles {app}-...; CloudFormation names the others after the
-                # stack, {app}-pipeline-...; service-linked roles live under aws-service-role/.
-                resources=[
-                    f"{roles}:role/{app}-*",
-                    f"{roles}:policy/{app}-*",
-                    f"{roles}:role/aws-service-role/*",
-                ],
+                # stack, {app}-pipeline-...; service-linked roles: below.
+                resources=[f"{roles}:role/{app}-*", f"{roles}:policy/{app}-*"],
                 # `{app}-*` also matches another app's names when that app's name extends this
                 # one's (`payments-...` for an app `pay`), and the app's environment roles:
                 # those tagged for another app or environment are refused; the pipeline
@@ -372,6 +370,8 @@ def grant_stack_changes(role: iam.Role, stack: Stack, *, app: str, tags: Mapping
                 conditions=tag_conditions(tags),
             )
         )
+    # Only the service-linked roles the stack's types create, each for its own service.
+    grant_service_linked_roles(role, stack)
     grant_key_calls(role, actions, tags=tags, aliases=stack_alias_names(stack))
     # What deletes, reconfigures or opens a bucket, log group, topic or function: only the
     # pipeline stack's own, as for the environments' roles (cfn_scopes.py).
@@ -438,7 +438,6 @@ def grant_stack_changes(role: iam.Role, stack: Stack, *, app: str, tags: Mapping
     for resource, reason in (
         (f"role/{app}-*", "the app's roles: conveyor and CloudFormation name them {app}-..."),
         (f"policy/{app}-*", "the app's managed policies, named after the stack {app}-..."),
-        ("role/aws-service-role/*", "service-linked roles services create on first use"),
     ):
         acknowledgements.acknowledge(
             role, f"IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:{resource}]", reason
