@@ -407,13 +407,19 @@ def _scaling_and_alarms(
     # (AWS::DynamoDB::GlobalTable's replica scaling) acts on a target tagged like the stack.
     found["application-autoscaling"].tagged.add(arn("application-autoscaling", "scalable-target/*"))
     for alarm in _typed(stack, "AWS::CloudWatch::Alarm"):
-        name = _literal(alarm.alarm_name) if isinstance(alarm, cloudwatch.CfnAlarm) else None
-        if name is None:
-            # CloudFormation names it `{stack}-{logical id}-{random}`; CloudWatch conditions
-            # on an alarm's tags.
-            found["cloudwatch"].tagged.add(arn("cloudwatch", f"alarm:{stack.stack_name}-*"))
-        else:
+        given = alarm.alarm_name if isinstance(alarm, cloudwatch.CfnAlarm) else None
+        name = _literal(given)
+        if name is not None:
             found["cloudwatch"].named.add(arn("cloudwatch", f"alarm:{name}"))
+            continue
+        # A name conveyor builds from a literal and a token (a Lambda release's alarms:
+        # `{app}-errors-{env}-v{version}`), or, unnamed, CloudFormation's
+        # `{stack}-{logical id}-{random}`: by that prefix, and by the alarm's tags (a prefix
+        # may begin another environment's name), which CloudWatch conditions on.
+        prefix = _joined_prefix(stack.resolve(given)) if given is not None else None
+        found["cloudwatch"].tagged.add(
+            arn("cloudwatch", f"alarm:{prefix or stack.stack_name + '-'}*")
+        )
     if _typed(stack, "AWS::ApplicationAutoScaling::ScalingPolicy"):
         for service in ecs_services:
             if service is None:
@@ -425,6 +431,16 @@ def _scaling_and_alarms(
                 found["cloudwatch"].named.add(
                     arn("cloudwatch", f"alarm:TargetTracking-service/{cluster_name}/{name}-*")
                 )
+
+
+def _joined_prefix(value: Any) -> str | None:
+    """The literal start of an `Fn::Join` with no separator, if it has one."""
+    if not isinstance(value, dict) or list(value) != ["Fn::Join"]:
+        return None
+    separator, parts = value["Fn::Join"]
+    if separator != "" or not parts or not isinstance(parts[0], str):
+        return None
+    return str(parts[0]) or None
 
 
 def tag_conditions(tags: Mapping[str, str]) -> dict[str, Any]:
