@@ -158,6 +158,18 @@ def test_cloudformation_may_make_every_call_the_pipeline_stack_needs(example: Ex
                 if not all(example.allows(role, action, t, c) for t, c in targets):
                     refused.append(f"{kind}: {action}")
                 continue
+            if action == "iam:CreateServiceLinkedRole":
+                # The role the type's service creates, for that service only.
+                targets = [
+                    (
+                        f"arn:aws:iam::{example.account}:role/aws-service-role/{service}/{name}",
+                        {"iam:AWSServiceName": service},
+                    )
+                    for service, name in _LINKED[kind]
+                ]
+                if not all(example.allows(role, action, t, c) for t, c in targets):
+                    refused.append(f"{kind}: {action}")
+                continue
             if action.startswith("iam:"):
                 targets = [(target, {}) for target in iam_targets]
             elif action in TAGGED_KEY_ACTIONS or action in ALIAS_ACTIONS:
@@ -174,6 +186,22 @@ def test_cloudformation_may_make_every_call_the_pipeline_stack_needs(example: Ex
             if not any(example.allows(role, action, t, c) for t, c in targets):
                 refused.append(f"{kind}: {action}")
     assert refused == [], "\n".join(refused)
+
+
+# The service-linked role each pipeline stack type's service creates on first use.
+# https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/globaltables-security.html
+# https://docs.aws.amazon.com/chatbot/latest/adminguide/slr-permissions.html
+_LINKED = {
+    "AWS::DynamoDB::GlobalTable": [
+        ("replication.dynamodb.amazonaws.com", "AWSServiceRoleForDynamoDBReplication")
+    ],
+    "AWS::Chatbot::SlackChannelConfiguration": [
+        ("management.chatbot.amazonaws.com", "AWSServiceRoleForAWSChatbot")
+    ],
+    "AWS::Chatbot::MicrosoftTeamsChannelConfiguration": [
+        ("management.chatbot.amazonaws.com", "AWSServiceRoleForAWSChatbot")
+    ],
+}
 
 
 def _tags(located: Located) -> dict[str, str]:
