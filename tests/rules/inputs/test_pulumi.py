@@ -403,3 +403,39 @@ def test_a_schedule_starting_an_ecs_task_without_a_dead_letter_queue(make: Any) 
         {"name": "report", "scheduleExpression": "rate(1 day)", "target": kept},
     )
     assert "CV126" not in {rule for rule, _ in findings(check_text(make(fixed), name="s.json"))}
+
+
+def test_an_unknown_inside_a_trust_policy_object_is_judged_not_an_internal_error() -> None:
+    """pulumi_aws takes assumeRolePolicy as an object too; a principal unknown until apply
+    (another stack's role ARN) is the unknown sentinel inside it. CV051 reads the trust policy
+    as text to find image-pulling principals: it judged the role instead of stopping with
+    'internal error ... Unknown is not JSON serializable' (exit 2)."""
+    role = urn("aws:iam/role:Role", "task")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "ecs-tasks.amazonaws.com", "AWS": UNKNOWN},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    policy = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}],
+        }
+    )
+    text = preview(
+        state("aws:iam/role:Role", "task", {"assumeRolePolicy": trust}),
+        state(
+            "aws:iam/rolePolicy:RolePolicy",
+            "task-policy",
+            {"role": UNKNOWN, "policy": policy},
+            {"role": [role]},
+        ),
+    )
+    result = check_text(text, name="preview.json")
+    assert [e.message for e in result.errors] == []
+    assert ("CV051", "task-policy") in findings(result)

@@ -90,7 +90,10 @@ def _roles(res: Resource, ctx: Context) -> list[str]:
 def _pulls_unknown_images(role: str, ctx: Context) -> bool:
     """The role pulls images for tasks, and none of this template's tasks that use it runs an
     image of a repository defined here (which could be named instead of '*')."""
-    trust = json.dumps(ctx.template.resources[role].properties.get("AssumeRolePolicyDocument"))
+    # default=str: a Terraform or Pulumi trust policy object may hold a value unknown until
+    # apply (records.UNKNOWN), which json cannot encode.
+    document = ctx.template.resources[role].properties.get("AssumeRolePolicyDocument")
+    trust = json.dumps(document, default=str)
     if not any(principal in trust for principal in PULLING_PRINCIPALS):
         return False
     repositories = set(ctx.relations.of_type("AWS::ECR::Repository"))
