@@ -505,3 +505,29 @@ def test_the_stack_role_creates_only_its_services_linked_roles(example: Example)
         # Nor may the role change or pass a service-linked role.
         for action in ("iam:PassRole", "iam:PutRolePolicy", "iam:DeleteRole"):
             assert not example.allows(role, action, ecs), (stack, action)
+
+
+@pytest.mark.parametrize("example", ["payments", "multi-account"], indirect=True)
+def test_the_stack_role_may_have_elastic_load_balancing_create_its_linked_role(
+    example: Example,
+) -> None:
+    """An account's first load balancer or target group has Elastic Load Balancing create
+    AWSServiceRoleForElasticLoadBalancing with the caller's iam:CreateServiceLinkedRole
+    (https://docs.aws.amazon.com/elasticloadbalancing/latest/userguide/elb-service-linked-roles.html),
+    though the ELBv2 schemas do not list that action: in a fresh account (production's own, in
+    multi-account) the stack's first create would fail without it. Only that service's role."""
+    for stack, role_arn, account in _stacks(example):
+        template = example.synthesized.templates[stack]
+        if not any(
+            r["Type"].startswith("AWS::ElasticLoadBalancingV2::")
+            for r in template["Resources"].values()
+        ):
+            continue
+        role = example.role(role_arn)
+        slr = f"arn:aws:iam::{account}:role/aws-service-role"
+        elb = f"{slr}/elasticloadbalancing.amazonaws.com/AWSServiceRoleForElasticLoadBalancing"
+        service = "elasticloadbalancing.amazonaws.com"
+        assert example.allows(role, "iam:CreateServiceLinkedRole", elb, {_SLR_KEY: service}), stack
+        assert not example.allows(
+            role, "iam:CreateServiceLinkedRole", elb, {_SLR_KEY: "rds.amazonaws.com"}
+        )

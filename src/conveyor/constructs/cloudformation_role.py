@@ -188,6 +188,17 @@ SERVICE_LINKED_ROLES: Mapping[str, tuple[tuple[str, str], ...]] = {
     "AWS::Chatbot::MicrosoftTeamsChannelConfiguration": (
         ("management.chatbot.amazonaws.com", "AWSServiceRoleForAWSChatbot"),
     ),
+    # Elastic Load Balancing creates its role with an account's first load balancer or target
+    # group, with the caller's iam:CreateServiceLinkedRole, though the ELBv2 schemas do not
+    # list that action (listed here, the type needs it all the same): without it the first
+    # create in a fresh account fails.
+    # https://docs.aws.amazon.com/elasticloadbalancing/latest/userguide/elb-service-linked-roles.html
+    "AWS::ElasticLoadBalancingV2::LoadBalancer": (
+        ("elasticloadbalancing.amazonaws.com", "AWSServiceRoleForElasticLoadBalancing"),
+    ),
+    "AWS::ElasticLoadBalancingV2::TargetGroup": (
+        ("elasticloadbalancing.amazonaws.com", "AWSServiceRoleForElasticLoadBalancing"),
+    ),
     # conveyor's flow logs deliver to CloudWatch Logs through a role of their own
     # (DeliverLogsPermissionArn); no service-linked role serves that destination.
     # https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html
@@ -220,6 +231,9 @@ def service_linked_roles(stack: Stack) -> list[tuple[str, str]]:
         if not isinstance(child, CfnResource):
             continue
         kind = child.cfn_resource_type
+        if kind in SERVICE_LINKED_ROLES:
+            found.update(SERVICE_LINKED_ROLES[kind])
+            continue
         if "iam:CreateServiceLinkedRole" not in PERMISSIONS.get(kind, ()):
             continue
         if kind == "AWS::ApplicationAutoScaling::ScalableTarget":
@@ -230,8 +244,6 @@ def service_linked_roles(stack: Stack) -> list[tuple[str, str]]:
                     "to SCALING_SERVICE_LINKED_ROLES in constructs/cloudformation_role.py"
                 )
             found.add(SCALING_SERVICE_LINKED_ROLES[namespace])
-        elif kind in SERVICE_LINKED_ROLES:
-            found.update(SERVICE_LINKED_ROLES[kind])
         else:
             raise ValueError(
                 f"no service-linked role known for {kind}, whose schema creates one: add it to "
