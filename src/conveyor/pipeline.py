@@ -174,6 +174,8 @@ class Pipeline(Construct):
             key=self.store.key,
             log_group=self.log_group("UpdatePipelineLogs", "update-pipeline"),
             tags=tags,
+            # Each other region's support stack, updated before the pipeline's own.
+            regions=list(self.regions.values()),
         )
 
     def approval_topic(self) -> Any:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from conveyor.constructs.naming import camel
 from conveyor.spec.models import (
     PULL_REQUEST_NAME,
     Environment,
@@ -260,7 +261,11 @@ class Plan:
 
 def plan(spec: Spec) -> Plan:
     estimate = _Estimates(spec)
-    stages = [_source_stage(spec, estimate), _self_update_stage(), _build_stage(spec, estimate)]
+    stages = [
+        _source_stage(spec, estimate),
+        _self_update_stage(spec),
+        _build_stage(spec, estimate),
+    ]
     for env in spec.environments:
         stages += _environment_stages(spec, env, estimate)
     resources = [
@@ -337,9 +342,21 @@ def _source_stage(spec: Spec, estimate: _Estimates) -> Stage:
     )
 
 
-def _self_update_stage() -> Stage:
-    """Synthesize the source revision's conveyor.yaml, then update the pipeline's own stack
-    (stages/self_update.py); an unchanged stack is a no-op update."""
+def _self_update_stage(spec: Spec) -> Stage:
+    """Synthesize the source revision's conveyor.yaml, update each other region's support stack
+    there, then the pipeline's own stack (stages/self_update.py); an unchanged stack is a no-op
+    update."""
+    regions = tuple(
+        Action(
+            f"UpdateRegion{camel(region)}",
+            "deploy",
+            "CloudFormation",
+            run_order=2,
+            uses=(f"CloudFormation region stack ({region})",),
+            minutes=PIPELINE_STACK_UPDATE_MINUTES,
+        )
+        for region in spec.other_regions
+    )
     return Stage(
         "UpdatePipeline",
         (
@@ -352,11 +369,12 @@ def _self_update_stage() -> Stage:
                 minutes=SELF_UPDATE_MINUTES,
                 compute="small",
             ),
+            *regions,
             Action(
                 "UpdatePipeline",
                 "deploy",
                 "CloudFormation",
-                run_order=2,
+                run_order=3 if regions else 2,
                 uses=("CloudFormation pipeline stack",),
                 minutes=PIPELINE_STACK_UPDATE_MINUTES,
             ),

@@ -1,7 +1,8 @@
 """`conveyor deploy | diff | destroy | bootstrap` wiring: the order of checks, synth, the CDK
 command line, exit codes, and confirmation. Synthesis and the CDK CLI are replaced (synthesis
-writes a small cloud assembly: the pipeline stack, whose pipeline deploys api-staging, and a
-one-time stack in another account); nothing reaches AWS."""
+writes a small cloud assembly: the pipeline stack, whose pipeline updates another region's
+support stack and deploys api-staging, and a one-time stack in another account); nothing
+reaches AWS."""
 
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ def cloudformation_action(stack: object) -> dict[str, object]:
 
 
 PIPELINE = {
+    "Parameters": {"RegionUsEast1": {"Type": "String", "Default": "us-east-1"}},
     "Resources": {
         "Pipeline": {
             "Type": "AWS::CodePipeline::Pipeline",
@@ -51,20 +53,31 @@ PIPELINE = {
                     {"Name": "Source", "Actions": []},
                     {
                         "Name": "UpdatePipeline",
-                        "Actions": [cloudformation_action({"Ref": "AWS::StackName"})],
+                        "Actions": [
+                            # Another region's support stack, named by the region's parameter.
+                            cloudformation_action(
+                                {"Fn::Join": ["", ["api-region-", {"Ref": "RegionUsEast1"}]]}
+                            ),
+                            cloudformation_action({"Ref": "AWS::StackName"}),
+                        ],
                     },
                     {"Name": "Deploy-staging", "Actions": [cloudformation_action("api-staging")]},
                 ]
             },
         }
-    }
+    },
 }
 
 
 def write_assembly(outdir: Path) -> None:
     """What synthesis writes, reduced to what deploy and diff read."""
     outdir.mkdir(parents=True, exist_ok=True)
-    stacks = {"api-pipeline": PIPELINE, "api-staging": {}, "api-prod-account": {}}
+    stacks = {
+        "api-pipeline": PIPELINE,
+        "api-region-us-east-1": {},
+        "api-staging": {},
+        "api-prod-account": {},
+    }
     artifacts = {
         name: {
             "type": "aws:cloudformation:stack",
@@ -127,6 +140,7 @@ def test_deploy_synthesizes_then_runs_cdk_deploy(fake: Fake, tmp_path: Path) -> 
             str(out),
             "--exclusively",
             "api-pipeline",
+            "api-region-us-east-1",
             "api-prod-account",
             "--require-approval",
             "broadening",
@@ -137,14 +151,14 @@ def test_deploy_synthesizes_then_runs_cdk_deploy(fake: Fake, tmp_path: Path) -> 
         ]
     ]
     assert fake.profile == "dev" and fake.checked_credentials is True
-    assert "deployed api-pipeline, api-prod-account" in result.output
+    assert "deployed api-pipeline, api-region-us-east-1, api-prod-account" in result.output
     assert "The pipeline deploys api-staging on its next run" in result.output
 
 
 def test_require_approval_never_is_passed_and_announced(fake: Fake) -> None:
     result = runner.invoke(app, ["deploy", EXAMPLE, "--require-approval", "never"])
     assert result.exit_code == 0, result.output
-    assert fake.commands[0][9:11] == ["--require-approval", "never"]
+    assert fake.commands[0][10:12] == ["--require-approval", "never"]
     assert "without asking" in result.output
 
 
@@ -184,28 +198,52 @@ def test_diff_shows_the_pipeline_then_each_environment_never_all(fake: Fake) -> 
     result = runner.invoke(app, ["diff", EXAMPLE, "--fail", "--skip-credential-check"])
     assert result.exit_code == 0, result.output
     assert [c[3:] for c in fake.commands] == [
-        ["diff", "--app", "cdk.out", "--exclusively", "api-pipeline", "--fail"],
+        [
+            "diff",
+            "--app",
+            "cdk.out",
+            "--exclusively",
+            "api-pipeline",
+            "api-region-us-east-1",
+            "--fail",
+        ],
         ["diff", "--app", "cdk.out", "--exclusively", "api-prod-account", "--fail"],
         ["diff", "--app", "cdk.out", "--exclusively", "api-staging", "--fail"],
     ]
     assert not [c for c in fake.commands if "--all" in c]
     assert fake.checked_credentials is False
     output = result.output
-    assert output.index("== pipeline: api-pipeline ==") < output.index(
+    assert output.index("== pipeline: api-pipeline, api-region-us-east-1 ==") < output.index(
         "== environment staging: api-staging =="
     )
 
 
 def test_diff_shows_what_only_conveyor_deploy_changes(fake: Fake) -> None:
-    """Review of issue 10: another account's one-time stack and another region's support stack
-    (an environment's CloudFormation role there) change only by `conveyor deploy`, never by
-    the pipeline's UpdatePipeline: diff shows them, so a difference says to deploy first."""
+    """Review of issue 10: another account's one-time stack changes only by `conveyor deploy`,
+    never by the pipeline: diff shows it, so a difference says to deploy first."""
     fake.exit_codes = [0, 1, 0]
     result = runner.invoke(app, ["diff", EXAMPLE, "--fail"])
     assert result.exit_code == 1
     assert "== stacks only conveyor deploy updates: api-prod-account ==" in result.output
     assert "differences in: stacks only conveyor deploy updates" in result.output
-    assert "run `conveyor deploy` before the pipeline's next release" in result.output
+    assert "api-prod-account: run `conveyor deploy` before the pipeline's next release" in (
+        result.output
+    )
+
+
+def test_diff_shows_another_region_s_stack_with_the_pipeline_s_never_as_by_hand(
+    fake: Fake,
+) -> None:
+    """Another region's support stack (an environment's CloudFormation role there) is updated
+    by the pipeline's UpdatePipeline stage before its own stack: a difference there is the
+    pipeline's to apply, and diff no longer asks for `conveyor deploy` for it."""
+    fake.exit_codes = [1, 0, 0]
+    result = runner.invoke(app, ["diff", EXAMPLE, "--fail"])
+    assert result.exit_code == 1
+    assert "differences in: pipeline" in result.output
+    assert "stacks only conveyor deploy updates: api-prod-account ==" in result.output
+    assert "api-region-us-east-1" not in result.output.split("== stacks only")[1]
+    assert "conveyor deploy` before" not in result.output
 
 
 def test_diff_with_fail_names_the_sections_that_differ(fake: Fake) -> None:
@@ -230,6 +268,9 @@ def test_deploy_never_touches_the_stacks_the_pipeline_deploys(fake: Fake) -> Non
     (command,) = fake.commands
     assert "api-staging" not in command
     assert "--all" not in command
+    # Another region's support stack exists before the pipeline that names its artifact
+    # store: deploy creates it (the pipeline updates it from then on).
+    assert "api-region-us-east-1" in command
 
 
 def test_destroy_asks_and_stops_on_no(fake: Fake, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -250,6 +291,7 @@ def test_destroy_asks_and_goes_on_yes(fake: Fake, monkeypatch: pytest.MonkeyPatc
         "cdk.out",
         "--exclusively",
         "api-pipeline",
+        "api-region-us-east-1",
         "api-prod-account",
         "--force",
     ]
@@ -412,7 +454,15 @@ def test_diff_runs_the_cdk_cli_once_per_section_at_the_subprocess_boundary(
     result = runner.invoke(app, ["diff", EXAMPLE, "--fail"])
     assert result.exit_code == 1
     assert [argv[3:] for argv in calls] == [
-        ["diff", "--app", "cdk.out", "--exclusively", "api-pipeline", "--fail"],
+        [
+            "diff",
+            "--app",
+            "cdk.out",
+            "--exclusively",
+            "api-pipeline",
+            "api-region-us-east-1",
+            "--fail",
+        ],
         ["diff", "--app", "cdk.out", "--exclusively", "api-prod-account", "--fail"],
         ["diff", "--app", "cdk.out", "--exclusively", "api-staging", "--fail"],
     ]

@@ -95,6 +95,8 @@ def _arns(located: Located) -> tuple[str, list[str]]:
             f"Alarm{side}-d4f0770c-b46e-434a-a60f-3b36d653feca"
             for side in ("High", "Low")
         ]
+    if kind == "AWS::ECR::Repository":
+        return "ecr", [f"arn:aws:ecr:{region}:{account}:repository/{name('RepositoryName')}"]
     if kind in _EC2:
         return "ec2", [f"arn:aws:ec2:{region}:{account}:{_EC2[kind]}/{_EC2[kind]}-0a1b2c3d"]
     return "", []

@@ -16,11 +16,17 @@ def action(provider: str, stack: Any) -> dict[str, Any]:
     return {"ActionTypeId": {"Provider": provider}, "Configuration": {"StackName": stack}}
 
 
-def write(directory: Path, stages: list[dict[str, Any]], others: list[str]) -> Assembly:
+def write(
+    directory: Path,
+    stages: list[dict[str, Any]],
+    others: list[str],
+    parameters: dict[str, Any] | None = None,
+) -> Assembly:
     pipeline = {
+        "Parameters": parameters or {},
         "Resources": {
             "P": {"Type": "AWS::CodePipeline::Pipeline", "Properties": {"Stages": stages}}
-        }
+        },
     }
     templates = {"app-pipeline": pipeline, **{name: {"Resources": {}} for name in others}}
     artifacts: dict[str, Any] = {"tree": {"type": "cdk:tree"}}
@@ -62,6 +68,50 @@ def test_environments_come_from_the_stages_that_deploy_them(tmp_path: Path) -> N
         "prod": ["app-prod"],
     }
     assert assembly.deployed_by_hand("app-pipeline") == ["app-pipeline", "app-prod-bootstrap"]
+
+
+def test_the_region_stacks_update_pipeline_updates_are_no_environment_s(tmp_path: Path) -> None:
+    """Another region's support stack: the UpdatePipeline stage updates it (named, like the
+    region, by the pipeline stack's parameter), and `conveyor deploy` still creates it."""
+    region_stack = {"Fn::Join": ["", ["app-region-", {"Ref": "RegionUsEast1"}]]}
+    assembly = write(
+        tmp_path,
+        [
+            {
+                "Name": "UpdatePipeline",
+                "Actions": [
+                    action("CodeBuild", "x"),
+                    action("CloudFormation", region_stack),
+                    action("CloudFormation", {"Ref": "AWS::StackName"}),
+                ],
+            },
+            {"Name": "Deploy-prod", "Actions": [action("CloudFormation", "app-prod")]},
+        ],
+        ["app-region-us-east-1", "app-prod", "app-prod-bootstrap"],
+        parameters={"RegionUsEast1": {"Type": "String", "Default": "us-east-1"}},
+    )
+    assert assembly.environment_stacks("app-pipeline") == {"prod": ["app-prod"]}
+    assert assembly.updated_with_pipeline("app-pipeline") == ["app-region-us-east-1"]
+    assert assembly.deployed_by_hand("app-pipeline") == [
+        "app-pipeline",
+        "app-region-us-east-1",
+        "app-prod-bootstrap",
+    ]
+
+
+def test_a_stack_name_of_a_parameter_without_default_names_no_stack(tmp_path: Path) -> None:
+    assembly = write(
+        tmp_path,
+        [
+            {
+                "Name": "UpdatePipeline",
+                "Actions": [action("CloudFormation", {"Fn::Join": ["", ["a-", {"Ref": "P"}]]})],
+            }
+        ],
+        ["a-x"],
+        parameters={"P": {"Type": "String"}},
+    )
+    assert assembly.updated_with_pipeline("app-pipeline") == []
 
 
 def test_without_environment_stacks_everything_is_deployed_by_hand(tmp_path: Path) -> None:

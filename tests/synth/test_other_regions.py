@@ -84,13 +84,143 @@ def test_the_region_stack_holds_the_cloudformation_role_of_the_environment_there
 
 
 def test_conveyor_deploy_deploys_the_region_stack_before_the_pipeline(example: Synthesized) -> None:
+    """The first time (the pipeline's artifact store there must exist before the pipeline);
+    from then on the pipeline updates it too."""
     assembly = Assembly.read(example.outdir)
     pipeline = assembly.pipeline_stack()
     assert REGION_STACK in assembly.deployed_by_hand(pipeline)
+    assert assembly.updated_with_pipeline(pipeline) == [REGION_STACK]
     assert assembly.environment_stacks(pipeline)["prod"] == ["atlas-prod"]
     manifest = json.loads((example.outdir / "manifest.json").read_text())
     dependencies = manifest["artifacts"][pipeline]["dependencies"]
     assert REGION_STACK in dependencies
+
+
+MULTI_REGION = ["multi-region", "lambda-multi-region"]
+
+
+def _update_stage(synthesized: Synthesized) -> dict[str, Any]:
+    stages: list[dict[str, Any]] = synthesized.pipeline()["Properties"]["Stages"]
+    (stage,) = [s for s in stages if s["Name"] == "UpdatePipeline"]
+    return stage
+
+
+def _parameter_default(synthesized: Synthesized, value: object) -> object:
+    """A Ref to one of the pipeline stack's parameters, read at its default."""
+    if isinstance(value, dict) and set(value) == {"Ref"}:
+        return synthesized.template["Parameters"][value["Ref"]]["Default"]
+    return value
+
+
+@pytest.mark.parametrize("name", MULTI_REGION)
+def test_update_pipeline_updates_the_region_stack_there_before_the_pipeline_stack(
+    synthesized: dict[str, Synthesized], name: str
+) -> None:
+    """A change to the region's stack (production's CloudFormation role there, say, after
+    `scaling:` widens it) is applied by the pipeline, before its own stack and any release."""
+    s = synthesized[name]
+    region_stack = f"{s.spec.app}-region-{REGION}"
+    actions = {a["Name"]: a for a in _update_stage(s)["Actions"]}
+    assert list(actions) == ["Synth", "UpdateRegionUsEast1", "UpdatePipeline"]
+    synth, region, update = (
+        actions["Synth"],
+        actions["UpdateRegionUsEast1"],
+        actions["UpdatePipeline"],
+    )
+    assert synth["RunOrder"] < region["RunOrder"] < update["RunOrder"]
+    assert region["ActionTypeId"]["Provider"] == "CloudFormation"
+    assert _parameter_default(s, region["Region"]) == REGION
+    config = region["Configuration"]
+    assert config["ActionMode"] == "CREATE_UPDATE"
+    assert config["Capabilities"] == "CAPABILITY_NAMED_IAM"
+    assert "ParameterOverrides" not in config
+    # The stack and its template by the region's parameter, as everything of that region.
+    joined = _text([config["StackName"], config["TemplatePath"]])
+    assert REGION not in joined
+    resolved = _text(config).replace(f'{{"Ref": "{_region_parameter(s)}"}}', json.dumps(REGION))
+    assert f"Synth::{s.spec.app}-region-" in resolved
+    assert (s.outdir / f"{region_stack}.template.json").is_file()
+    assert region["InputArtifacts"] == [{"Name": "Synth"}]
+    # The stack's own role, made in that stack (by name: the pipeline stack references
+    # nothing of it).
+    assert config["RoleArn"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/"
+        f"{s.spec.app}-cfn-region-${{{_region_parameter(s)}}}"
+    }
+    roles = [
+        r["Properties"]
+        for r in _of(s.templates[region_stack], "AWS::IAM::Role")
+        if "cfn-region-" in _text(r["Properties"].get("RoleName"))
+    ]
+    assert [r["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] for r in roles] == [
+        {"Service": "cloudformation.amazonaws.com"}
+    ]
+
+
+@pytest.mark.parametrize("name", MULTI_REGION)
+def test_the_region_stack_s_role_names_its_own_resources_only(
+    synthesized: dict[str, Synthesized], name: str
+) -> None:
+    """Its IAM calls on the stack's roles by name (production's CloudFormation role, itself)
+    and the roles and policies CloudFormation names after the stack; its S3 calls that change
+    a bucket on the stack's buckets (the artifact store by its name); its ECR calls on the
+    stack's repository by name. Nothing of the pipeline stack's."""
+    s = synthesized[name]
+    template = s.templates[f"{s.spec.app}-region-{REGION}"]
+    statements = [
+        statement
+        for lid, r in template["Resources"].items()
+        if lid.startswith("DeploymentRole")
+        and r["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
+        for statement in r["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    assert statements
+    by_action: dict[str, list[str]] = {}
+    for statement in statements:
+        actions = (
+            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        )
+        resources = (
+            statement["Resource"]
+            if isinstance(statement["Resource"], list)
+            else [statement["Resource"]]
+        )
+        for action in actions:
+            by_action.setdefault(action, []).extend(_text(r) for r in resources)
+    put_role_policy = by_action["iam:PutRolePolicy"]
+    assert any(f"role/{s.spec.app}-cloudformation-prod" in r for r in put_role_policy)
+    assert not [r for r in put_role_policy if f"role/{s.spec.app}-*" in r or r == '"*"']
+    assert not [r for r in by_action["s3:PutBucketPolicy"] if r == '"*"']
+    assert any(f"{s.spec.app}-artifacts-" in r for r in by_action["s3:PutBucketPolicy"])
+    assert f"{s.spec.app}-pipeline" not in _text(statements)
+    if "ecr:DeleteRepository" in by_action:
+        assert by_action["ecr:DeleteRepository"] == [
+            _text(
+                {
+                    "Fn::Join": [
+                        "",
+                        [
+                            "arn:",
+                            {"Ref": "AWS::Partition"},
+                            ":ecr:",
+                            {"Ref": "AWS::Region"},
+                            ":",
+                            {"Ref": "AWS::AccountId"},
+                            f":repository/{s.spec.app}-images",
+                        ],
+                    ]
+                }
+            )
+        ]
+
+
+@pytest.mark.parametrize("name", ["web-service", "payments", "lambda-canary"])
+def test_a_pipeline_without_another_region_updates_only_its_own_stack(
+    synthesized: dict[str, Synthesized], name: str
+) -> None:
+    s = synthesized[name]
+    actions = [(a["Name"], a["RunOrder"]) for a in _update_stage(s)["Actions"]]
+    assert actions == [("Synth", 1), ("UpdatePipeline", 2)]
 
 
 def test_the_pipeline_has_an_artifact_store_in_each_region_named_not_referenced(

@@ -1,7 +1,8 @@
 """`conveyor deploy | diff | destroy | bootstrap SPEC`: synthesize, then run the AWS CDK CLI.
 
-`deploy` creates or updates the pipeline stack (and the one-time stacks of other accounts) and
-nothing else: the pipeline deploys the environments' stacks, in order, behind its approvals.
+`deploy` creates or updates the pipeline stack (and the one-time stacks of other accounts, the
+support stacks of other regions) and nothing else: the pipeline deploys the environments'
+stacks, in order, behind its approvals, and updates its own stack and the regions' itself.
 `diff` shows what the next release changes, one section per environment.
 Node, npx, the CDK CLI and credentials are checked before synthesizing, and the CDK runs
 attached to the terminal so its progress, change sets and approval prompts are the user's.
@@ -157,8 +158,10 @@ def deploy(
 ) -> None:
     """Create or update the pipeline stack (AWS CDK CLI deploy); the pipeline does the rest.
 
-    Only the pipeline stack (and the one-time stack of each other account) is deployed from
-    here: each environment's stack is deployed by the pipeline, in order, behind its approvals.
+    Only the pipeline stack (with the one-time stack of each other account and the support
+    stack of each other region, which the pipeline's stack names) is deployed from here: each
+    environment's stack is deployed by the pipeline, in order, behind its approvals; the
+    pipeline keeps its own stack and the regions' up to date from then on.
     Needs Node 20+ (npx) and AWS credentials. The CDK asks before deploying changes that
     broaden IAM permissions or security groups; --require-approval never turns that off and
     says so.
@@ -216,9 +219,9 @@ def diff(
     """Show what the next release changes: the pipeline stack, then each environment's stack.
 
     One section per stack (AWS CDK CLI diff against what is deployed): the pipeline updates
-    its own stack first (UpdatePipeline), then deploys each environment in order. Stacks only
-    `conveyor deploy` updates (another account's or another region's) have a section after the
-    pipeline's.
+    each other region's support stack and its own stack first (UpdatePipeline), then deploys
+    each environment in order. Stacks only `conveyor deploy` updates (another account's
+    one-time stack) have a section after the pipeline's.
 
     Examples:
 
@@ -231,11 +234,17 @@ def diff(
     )
     pipeline = assembly.pipeline_stack()
     environments = assembly.environment_stacks(pipeline)
-    sections = [("pipeline", [pipeline])]
-    # Another account's one-time stack and another region's support stack (the CloudFormation
-    # role of an environment there): only `conveyor deploy` updates them, never UpdatePipeline,
-    # so what the next release needs of them shows here or nowhere.
-    by_hand = [stack for stack in assembly.deployed_by_hand(pipeline) if stack != pipeline]
+    # Another region's support stack (the CloudFormation role of an environment there, its
+    # artifact store): UpdatePipeline updates it before the pipeline's own stack.
+    with_pipeline = assembly.updated_with_pipeline(pipeline)
+    sections = [("pipeline", [pipeline, *with_pipeline])]
+    # Another account's one-time stack: only `conveyor deploy` updates it, never the pipeline,
+    # so what the next release needs of it shows here or nowhere.
+    by_hand = [
+        stack
+        for stack in assembly.deployed_by_hand(pipeline)
+        if stack != pipeline and stack not in with_pipeline
+    ]
     if by_hand:
         sections.append((BY_HAND, by_hand))
     for env in loaded.environments:

@@ -60,6 +60,7 @@ or its alarms):
   (https://docs.aws.amazon.com/autoscaling/application/APIReference/API_PutScalingPolicy.html,
   its example's response). DescribeAlarms stays on "*" (a read; composite alarms are only
   described to a "*" grant).
+https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerregistry.html
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ from typing import Any
 
 from aws_cdk import Aws, CfnResource, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_events as events
@@ -98,6 +100,7 @@ SCOPED_SERVICES = (
     "events",
     "application-autoscaling",
     "cloudwatch",
+    "ecr",
 )
 
 # Per service, the calls that are NOT scoped: creates of a resource with a generated id (its
@@ -175,6 +178,10 @@ UNSCOPED: Mapping[str, frozenset[str]] = {
     # name): a worker's queue, a job's dead-letter queue (issue 15).
     # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-api-permissions-reference.html
     "sqs": frozenset(),
+    # Every repository call of the schema names its repository, CreateRepository too (the
+    # repository's ARN is its name); reads of the registry are Describe/List calls.
+    # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerregistry.html
+    "ecr": frozenset(),
     "events": frozenset(
         {
             # An event bus's policy (AWS::Events::EventBusPolicy) opens a bus the stack does
@@ -258,8 +265,11 @@ def owned(stack: Stack) -> dict[str, Owned]:
         return f"arn:{partition}:{service}:{region}:{account}:{rest}"
 
     for bucket in _typed(stack, "AWS::S3::Bucket"):
-        name = _literal(bucket.bucket_name) if isinstance(bucket, s3.CfnBucket) else None
-        if name is None:
+        # A name made of the account and region (an artifact store's) is that bucket's too:
+        # the ARN resolves where the stack deploys, as the name does.
+        name = bucket.bucket_name if isinstance(bucket, s3.CfnBucket) else None
+        # (CDK's generate-if-needed name is a token that resolves to nothing: no name.)
+        if not isinstance(name, str) or not stack.resolve(name):
             logical_id = stack.resolve(stack.get_logical_id(bucket))
             name = bucket_name_pattern(stack.stack_name, logical_id)
         found["s3"].named |= {f"arn:{partition}:s3:::{name}", f"arn:{partition}:s3:::{name}/*"}
@@ -384,6 +394,19 @@ def owned(stack: Stack) -> dict[str, Owned]:
             # A rule of the default bus is `rule/{name}`, of another bus `rule/{bus}/{name}`.
             in_bus = "" if bus == "default" else f"{bus}/"
             found["events"].named.add(arn("events", f"rule/{in_bus}{name}"))
+
+    for repository in _typed(stack, "AWS::ECR::Repository"):
+        name = (
+            _literal(repository.repository_name)
+            if isinstance(repository, ecr.CfnRepository)
+            else None
+        )
+        if name is None:
+            # ECR conditions on a repository's tags (aws:ResourceTag):
+            # https://docs.aws.amazon.com/AmazonECR/latest/userguide/ecr-supported-iam-actions-tagging.html
+            found["ecr"].tagged.add(arn("ecr", "repository/*"))
+        else:
+            found["ecr"].named.add(arn("ecr", f"repository/{name}"))
 
     _scaling_and_alarms(stack, found, arn, ecs_services)
 

@@ -393,6 +393,9 @@ def cloudformation_role(
     tags: Mapping[str, str],
     code_buckets: list[str],
     code_keys: list[str],
+    role_name: str | None = None,
+    description: str | None = None,
+    extra_types: Iterable[str] = (),
 ) -> iam.Role:
     """A role only CloudFormation may assume, allowed the calls `stack`'s resources need.
 
@@ -410,11 +413,13 @@ def cloudformation_role(
     role = iam.Role(
         scope,
         id,
-        role_name=naming.name("cloudformation", env_name),
+        role_name=role_name or naming.name("cloudformation", env_name),
         assumed_by=iam.ServicePrincipal("cloudformation.amazonaws.com"),
-        description=f"conveyor {naming.app}: CloudFormation deploys the {env_name} stack",
+        description=description
+        or f"conveyor {naming.app}: CloudFormation deploys the {env_name} stack",
     )
-    actions = required_actions(resource_types(stack))
+    types = sorted(set(resource_types(stack)) | set(extra_types))
+    actions = required_actions(types)
     iam_actions = [a for a in actions if a.startswith("iam:") and a not in SERVICE_LINKED_ACTIONS]
     keyed = [a for a in actions if a in TAGGED_KEY_ACTIONS or a in ALIAS_ACTIONS]
     tagging = [a for a in actions if a in TAG_ON_CREATE_ACTIONS]
@@ -433,6 +438,10 @@ def cloudformation_role(
     if iam_actions and named:
         role.add_to_policy(iam.PolicyStatement(actions=iam_actions, resources=named))
     patterns = [f"{account_roles}/{name}" for name in role_names if "*" in name]
+    if "AWS::IAM::ManagedPolicy" in types:
+        # CloudFormation names an unnamed managed policy `{stack name}-{logical id}-{random}`,
+        # like a role: https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-name.html
+        patterns.append(f"arn:{Aws.PARTITION}:iam::{Aws.ACCOUNT_ID}:policy/{stack.stack_name}-*")
     if iam_actions and patterns:
         # `{stack}-*` also matches the roles of a stack whose name extends this one's
         # (`payments-prod-eu-...` for `payments-prod`, an environment `prod-eu` or an app
@@ -502,4 +511,12 @@ def cloudformation_role(
         "this stack's roles that CloudFormation names after the stack ({stack}-{logical id}-"
         "{suffix}); the roles it names itself are listed by name",
     )
+    if "AWS::IAM::ManagedPolicy" in types:
+        acknowledgements.acknowledge(
+            role,
+            f"IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:policy/"
+            f"{stack.stack_name}-*]",
+            "this stack's managed policies, which CloudFormation names after the stack "
+            "({stack}-{logical id}-{random})",
+        )
     return role

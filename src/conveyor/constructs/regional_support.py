@@ -16,7 +16,16 @@ deployed by `conveyor deploy` before the pipeline's stack (the pipeline stack de
   lifecycle keeps deployed packages as the pipeline's own store does (PackageStore);
 - the CloudFormation service role of each environment there: it is the role whose policy names
   that region's resources, by `AWS::Region` like every ARN conveyor writes, so it lives in a
-  stack deployed in that region (IAM is global; the pipeline names it by ARN).
+  stack deployed in that region (IAM is global; the pipeline names it by ARN);
+- the CloudFormation service role the pipeline updates this stack with (its UpdatePipeline
+  stage, before the pipeline's own stack: stages/self_update.py), made like the environments'
+  roles from this stack's own resource types, on this stack's own resources.
+
+Bootstrap order: the pipeline's ArtifactStores names this stack's bucket and key, and
+CodePipeline runs a cross-region action only from a store in its region, so this stack exists
+before the pipeline stack: `conveyor deploy` creates it (and the CDK deploys it first, a
+dependency of the pipeline stack). From then on the pipeline keeps it up to date from
+conveyor.yaml, as it does its own stack; `conveyor deploy` still may, with the same template.
 
 Nothing crosses between the stacks by reference (no Fn::ImportValue, which works within one
 region only): the pipeline names the bucket, the key's alias and the roles by conveyor's
@@ -82,6 +91,14 @@ def regional_key_alias(naming: Naming, region: str) -> str:
     return naming.name("key", f"region-{region}")
 
 
+def regional_deploy_role_name(naming: Naming, region: str) -> str:
+    """The role CloudFormation updates the region's stack with. `cfn`, not `cloudformation`:
+    with a 24-character app, a long region and a suffix, the environments' `{app}-cloudformation-`
+    prefix would pass IAM's 64 characters for a role name.
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html"""
+    return naming.name("cfn", f"region-{region}")
+
+
 def regional_bucket_name(spec: Spec, region: str, account: str = Aws.ACCOUNT_ID) -> str:
     """The region's artifact bucket: deterministic, so the pipeline names it (FM06: the account
     and region keep it apart from every other copy's)."""
@@ -105,6 +122,7 @@ class RegionalSupport:
         self.spec = spec
         self.naming = naming
         self.pipeline = pipeline
+        self._deployment_role: iam.IRole | None = None
         production = any(env.is_production for env in environments)
         self.stack = ConveyorStack(
             app_scope(pipeline),
@@ -114,12 +132,13 @@ class RegionalSupport:
             env=CdkEnvironment(region=region),
             description=(
                 f"conveyor {spec.app}: the pipeline's artifact store and image repository in "
-                f"{region}, for {', '.join(env.name for env in environments)}; deployed by "
-                "conveyor deploy before the pipeline stack"
+                f"{region}, for {', '.join(env.name for env in environments)}; created by "
+                "conveyor deploy before the pipeline stack, updated by its UpdatePipeline stage"
             ),
             termination_protection=production,
         )
         stack_tags = {**tags, defaults.TAG_ENVIRONMENT: "shared"}
+        self.stack_tags = stack_tags
         apply_tags(self.stack, stack_tags)
         Aspects.of(self.stack).add(TagUnmanagedResources(stack_tags))
         # The pipeline's stack names what this one creates: deploy this one first.
@@ -210,6 +229,59 @@ class RegionalSupport:
                 }
             },
         )
+
+    @property
+    def stack_name(self) -> str:
+        return self.stack.stack_name
+
+    def deployment_role(self) -> iam.IRole:
+        """The role CloudFormation updates this stack with, as the pipeline's stack names it (by
+        ARN: it is made here, last, by finish())."""
+        if self._deployment_role is not None:
+            return self._deployment_role
+        name = regional_deploy_role_name(self.naming, self.region)
+        self._deployment_role = iam.Role.from_role_arn(
+            self.pipeline,
+            f"RegionDeploymentRole{camel(self.region)}",
+            # Fn::Sub: CloudFormation reads an action's RoleArn as given (cfn-lint E3703 on Join).
+            Fn.sub(f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{name}"),
+            mutable=False,
+        )
+        return self._deployment_role
+
+    def finish(self) -> None:
+        """The role CloudFormation updates this stack with, once the stack holds everything (the
+        environments' roles above all): the calls this stack's resource types need, on this
+        stack's resources only (cloudformation_role: IAM calls on this stack's roles by name,
+        key management on keys tagged as this stack's, the S3 calls that change a bucket on
+        this stack's buckets). CloudFormation makes every call of the stack operation with it:
+        https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-iam-servicerole.html
+        """
+        role = cloudformation_role(
+            self.stack,
+            "DeploymentRole",
+            naming=self.naming,
+            env_name=f"region-{self.region}",
+            stack=self.stack,
+            tags=self.stack_tags,
+            # No code to read: the stack has no function (its only asset is its template).
+            code_buckets=[],
+            code_keys=[],
+            role_name=regional_deploy_role_name(self.naming, self.region),
+            description=(
+                f"conveyor {self.naming.app}: CloudFormation updates {self.stack_name} "
+                "(the pipeline's UpdatePipeline stage)"
+            ),
+            # CDK moves the statements past a role's inline policy size (production's
+            # CloudFormation role's, this one's) into managed policies of this stack at
+            # synthesis, after this role is made.
+            extra_types=["AWS::IAM::ManagedPolicy"],
+        )
+        # The CloudFormation action reads its template from this region's artifact store, as
+        # the environments' actions here do (CDK grants it to a deployment role it owns).
+        self.store.bucket.grant_read(role)
+        self.store.key.grant_decrypt(role)
+        acknowledgements.artifact_access(role, self.store.bucket)
 
     def cloudformation_role(self, environment_stack: Stack, env: Environment) -> iam.IRole:
         """The CloudFormation service role of `env`'s stack, made here (module docstring); as

@@ -10,7 +10,17 @@ with `RestartExecutionOnUpdate` CloudFormation starts a new execution once it ha
 pipeline ("Indicates whether to rerun the CodePipeline pipeline after you update it",
 https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-codepipeline-pipeline.html).
 The new execution runs UpdatePipeline again, finds nothing to change (CloudFormation answers "no
-updates" and the action succeeds) and carries on with the new stages. CDK Pipelines relies on
+updates" and the action succeeds) and carries on with the new stages.
+
+Environments in other regions: before the pipeline's own stack, one CloudFormation action per
+other region updates that region's support stack (constructs/regional_support.py: its artifact
+store, image repository, package store and the CloudFormation role of each environment there),
+in that region (the action's `region`, run from the region's artifact store that stack itself
+holds: https://docs.aws.amazon.com/codepipeline/latest/userguide/actions-create-cross-region.html),
+with a role made in that stack for that stack (RegionalSupport.finish). So a change there (say
+production's scaling, which widens its CloudFormation role) is applied by the pipeline before
+the release that needs it. That stack must exist before the pipeline that names its store:
+`conveyor deploy` creates it the first time. CDK Pipelines relies on
 the same two facts (aws-cdk `pipelines/lib/codepipeline/codepipeline.ts`: "restartExecutionOnUpdate:
 true ... necessary to make self-mutation work"). An update that leaves the pipeline resource
 itself unchanged (a new alarm, a handler's code) does not cancel anything: the execution goes on.
@@ -18,7 +28,7 @@ itself unchanged (a new alarm, a handler's code) does not cancel anything: the e
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aws_cdk import Aws, CfnCapabilities, CfnParameter, CfnResource, Stack, Token
@@ -43,6 +53,7 @@ from conveyor.constructs.cloudformation_role import (
 )
 from conveyor.constructs.codebuild_job import CodeBuildJob
 from conveyor.constructs.naming import Naming, camel
+from conveyor.constructs.regional_support import KEY_READ, RegionalSupport
 from conveyor.deploy.cdk_cli import CDK_PACKAGE
 from conveyor.spec.models import Environment, Spec
 
@@ -228,6 +239,7 @@ class UpdatePipeline(Construct):
         key: kms.IKey,
         log_group: logs.ILogGroup,
         tags: Mapping[str, str],
+        regions: Sequence[RegionalSupport] = (),
     ) -> None:
         super().__init__(scope, id)
         stack = Stack.of(self)
@@ -271,6 +283,26 @@ class UpdatePipeline(Construct):
             outputs=[self.synth_output, self.handlers_output],
             run_order=1,
         )
+        # Each other region's support stack, before the pipeline's own (module docstring). The
+        # action role CDK makes may describe, create and update that one stack in its region
+        # and pass that one role (the CloudFormation action's permissions:
+        # https://docs.aws.amazon.com/codepipeline/latest/userguide/action-reference-CloudFormation.html,
+        # https://docs.aws.amazon.com/codepipeline/latest/userguide/security-iam.html#how-to-custom-role).
+        self.regions = list(regions)
+        self.region_actions = [
+            actions.CloudFormationCreateUpdateStackAction(
+                action_name=region_action_name(support.region),
+                stack_name=support.stack_name,
+                template_path=self.synth_output.at_path(support.stack.template_file),
+                admin_permissions=False,
+                deployment_role=support.deployment_role(),
+                # The stack names the environments' CloudFormation roles.
+                cfn_capabilities=[CfnCapabilities.NAMED_IAM],
+                region=support.region,
+                run_order=2,
+            )
+            for support in self.regions
+        ]
         self.update_action = actions.CloudFormationCreateUpdateStackAction(
             action_name="UpdatePipeline",
             # The stack this template is deployed as, whatever it was named (and how conveyor
@@ -284,7 +316,7 @@ class UpdatePipeline(Construct):
             cfn_capabilities=[CfnCapabilities.NAMED_IAM],
             # No parameter overrides: `conveyor deploy` passes none either, so every parameter
             # takes the default conveyor.yaml gave it.
-            run_order=2,
+            run_order=3 if self.region_actions else 2,
         )
 
     @property
@@ -294,7 +326,8 @@ class UpdatePipeline(Construct):
     @property
     def stage(self) -> codepipeline.StageProps:
         return codepipeline.StageProps(
-            stage_name=STAGE_NAME, actions=[self.synth_action, self.update_action]
+            stage_name=STAGE_NAME,
+            actions=[self.synth_action, *self.region_actions, self.update_action],
         )
 
     def finish(self, pipeline: codepipeline.Pipeline) -> None:
@@ -306,6 +339,8 @@ class UpdatePipeline(Construct):
         pipeline_scope = self.node.scope
         assert isinstance(pipeline_scope, Construct)
         grant_foreign_asset_publishing(self.job.role, self, pipeline_scope, self._spec)
+        for support in self.regions:
+            self._finish_region(pipeline, support)
         action_role = pipeline.node.find_child(STAGE_NAME).node.find_child("UpdatePipeline")
         where = _rendered_arn_prefix(stack)
         reason = (
@@ -320,6 +355,27 @@ class UpdatePipeline(Construct):
             "stack/<AWS::StackName>/*]",
         ):
             acknowledgements.acknowledge(action_role, finding, reason)
+
+    @staticmethod
+    def _finish_region(pipeline: codepipeline.Pipeline, support: RegionalSupport) -> None:
+        """The region stack's own role, now that the stack is complete; the action role reads
+        the template from that region's store (its key found by alias, regional_support.py)."""
+        support.finish()
+        action = pipeline.node.find_child(STAGE_NAME).node.find_child(
+            region_action_name(support.region)
+        )
+        role = action.node.find_child("CodePipelineActionRole")
+        assert isinstance(role, iam.Role)
+        role.add_to_policy(support.key_statement(KEY_READ))
+        shown_bucket = support.bucket_name.replace(Aws.ACCOUNT_ID, "<AWS::AccountId>")
+        acknowledgements.regional_artifacts(role, bucket_name=shown_bucket, region=support.region)
+        acknowledgements.stack_deploy_actions(pipeline, support.stack_name, region=support.region)
+
+
+def region_action_name(region: str) -> str:
+    """The UpdatePipeline stage's action on a region's stack. The region in camel case: the
+    template names other regions only by parameter (region_tokens), never inside a name."""
+    return f"UpdateRegion{camel(region)}"
 
 
 def stack_resource_types(stack: Stack) -> list[str]:
