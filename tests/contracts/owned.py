@@ -29,11 +29,12 @@ def _arns(located: Located) -> tuple[str, list[str]]:
     """(service, the ARNs AWS authorizes a call on `located` against): the resource and the
     sub-resources the schema's calls act on (versions, aliases, listeners, objects...), the
     parts AWS or CloudFormation generates filled in."""
-    kind, props = located.resource["Type"], located.properties
+    kind = located.resource["Type"]
     region, account = located.resolver.region, located.resolver.account
     name = located.value
     if kind == "AWS::S3::Bucket":
-        bucket = props.get("BucketName") or f"{located.stack}-{located.lid}-1a2b3c4d5e6f7".lower()
+        # A name made of the account and region (an artifact store's), as the stack resolves it.
+        bucket = name("BucketName") or f"{located.stack}-{located.lid}-1a2b3c4d5e6f7".lower()
         return "s3", [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/logs/object"]
     if kind == "AWS::Logs::LogGroup":
         group = f"arn:aws:logs:{region}:{account}:log-group:{name('LogGroupName')}"

@@ -152,7 +152,7 @@ def test_the_stack_role_allows_what_the_schemas_need(example: Example) -> None:
     assert "cloudformation.amazonaws.com" in str(role.trust)
     stack = _stack(example)
     types = {r["Type"] for r in example.synthesized.templates[stack]["Resources"].values()}
-    assert {"AWS::IAM::Role", "AWS::IAM::ManagedPolicy", "AWS::S3::Bucket"} <= types
+    assert {"AWS::IAM::Role", "AWS::S3::Bucket", "AWS::KMS::Key"} <= types
     refused, checked = [], 0
     for kind in sorted(types):
         for action in PERMISSIONS[kind]:

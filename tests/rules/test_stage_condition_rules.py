@@ -144,6 +144,50 @@ def test_cv102_leaves_a_result_chosen_at_deploy_time_alone() -> None:
     assert len(found(pipeline(), "CV102")) == 1  # the same stage without OnFailure
 
 
+def _self_update_stage(*, region_run_order: int, self_run_order: int = 2) -> str:
+    """A V2 pipeline whose self-update stage also updates another stack (no OnFailure)."""
+    return f"""Resources:
+  Pipeline:
+    Type: AWS::CodePipeline::Pipeline
+    Properties:
+      RoleArn: arn:aws:iam::123456789012:role/p
+      ArtifactStore: {{Type: S3, Location: a}}
+      PipelineType: V2
+      ExecutionMode: QUEUED
+      Stages:
+        - Name: Source
+          Actions:
+            - Name: Source
+              ActionTypeId: {{Category: Source, Owner: AWS, Provider: S3, Version: '1'}}
+              Configuration: {{S3Bucket: b, S3ObjectKey: k}}
+              OutputArtifacts: [{{Name: Src}}]
+        - Name: UpdatePipeline
+          Actions:
+            - Name: Other
+              ActionTypeId: {{Category: Deploy, Owner: AWS, Provider: CloudFormation, Version: '1'}}
+              Configuration: {{ActionMode: CREATE_UPDATE, StackName: app-region-us-east-1,
+                TemplatePath: Src::r.json, RoleArn: arn:aws:iam::123456789012:role/r}}
+              InputArtifacts: [{{Name: Src}}]
+              RunOrder: {region_run_order}
+            - Name: SelfUpdate
+              ActionTypeId: {{Category: Deploy, Owner: AWS, Provider: CloudFormation, Version: '1'}}
+              Configuration: {{ActionMode: CREATE_UPDATE, StackName: !Ref AWS::StackName,
+                TemplatePath: Src::p.json, RoleArn: arn:aws:iam::123456789012:role/c}}
+              InputArtifacts: [{{Name: Src}}]
+              RunOrder: {self_run_order}
+"""
+
+
+def test_cv102_leaves_the_stacks_the_self_update_updates_first_to_the_pipeline() -> None:
+    """Another region's support stack updated before the pipeline's own stack (conveyor's
+    UpdatePipeline stage) goes with the pipeline's definition; a stack the same stage deploys
+    after (or beside) the self-update is a release, judged as any."""
+    assert found(_self_update_stage(region_run_order=1), "CV102") == []
+    (hit,) = found(_self_update_stage(region_run_order=3), "CV102")
+    assert "stage 'UpdatePipeline' deploys (Other)" in hit.message
+    assert len(found(_self_update_stage(region_run_order=2), "CV102")) == 1
+
+
 # --- the same rules on Terraform plans (stage conditions and execution mode are mapped) -------
 
 

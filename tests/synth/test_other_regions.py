@@ -73,10 +73,10 @@ def test_the_region_stack_holds_an_artifact_store_and_repository_with_conveyors_
 def test_the_region_stack_holds_the_cloudformation_role_of_the_environment_there(
     example: Synthesized,
 ) -> None:
-    roles = {
-        r["Properties"].get("RoleName"): r
+    roles = [
+        r["Properties"].get("RoleName")
         for r in _of(example.templates[REGION_STACK], "AWS::IAM::Role")
-    }
+    ]
     assert "atlas-cloudformation-prod" in roles
     assert "atlas-cloudformation-prod" not in _text(
         [r["Properties"].get("RoleName") for r in _of(example.template, "AWS::IAM::Role")]

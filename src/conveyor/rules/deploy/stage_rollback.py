@@ -9,6 +9,11 @@ instead of leaving the environment on a half-deployed one. Not judged: V1 pipeli
 conditions there), stages with a Source action (AWS cannot roll a source stage back), and
 stages whose only Deploy actions create a change set or update the pipeline's own stack, and
 an ``OnFailure`` result chosen at deploy time (a parameter, a Terraform value known after apply).
+In the stage that updates the pipeline's own stack, the CloudFormation actions that run before
+that update (another region's support stack, whose artifact store the pipeline's definition
+names) belong to the pipeline's definition, not to a release: a failed stack update is rolled
+back by CloudFormation itself, and a stage rollback would re-run the previous definition's
+self-update.
 In PARALLEL mode there is no stage rollback at all
 (https://docs.aws.amazon.com/codepipeline/latest/userguide/execution-modes.html); the finding
 says so.
@@ -29,6 +34,19 @@ def _changes_an_environment(action: Action) -> bool:
     return action.is_deploy and not action.changes_nothing and not action.updates_own_stack
 
 
+def _with_self_update(found: list[Action]) -> set[int]:
+    """Indexes of the CloudFormation actions of a stage that run before its update of the
+    pipeline's own stack (module docstring)."""
+    own = [a.run_order for a in found if a.updates_own_stack]
+    if not own:
+        return set()
+    return {
+        a.index
+        for a in found
+        if a.provider == "CloudFormation" and not a.updates_own_stack and a.run_order < min(own)
+    }
+
+
 def check(res: Resource, ctx: Context) -> Iterator[Hit]:
     types = possible(res.properties.get("PipelineType"), ctx.params)
     if not types or any(kind != "V2" for kind in types):
@@ -41,7 +59,10 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
         found = by_stage.get(stage.index, [])
         if any(a.category == "Source" for a in found):
             continue
-        deploys = [a.name for a in found if _changes_an_environment(a)]
+        definition = _with_self_update(found)
+        deploys = [
+            a.name for a in found if _changes_an_environment(a) and a.index not in definition
+        ]
         result = get(stage.data, "OnFailure", "Result")
         results = possible(result, ctx.params) if result is not None else [None]
         if not deploys or any(r == "ROLLBACK" or r is UNKNOWN for r in results):
