@@ -9,6 +9,8 @@ evaluator against the synthesized policies."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from conveyor.constructs.cfn_permissions import PERMISSIONS
@@ -16,6 +18,7 @@ from conveyor.constructs.cfn_scopes import scoped
 from conveyor.constructs.cloudformation_role import ALIAS_ACTIONS, TAGGED_KEY_ACTIONS
 from tests.contracts.model import Example, Located, Role
 from tests.contracts.owned import own_resources
+from tests.contracts.test_self_update import update_project
 
 REGION = "us-east-1"
 EXAMPLES = ["multi-region", "lambda-multi-region"]
@@ -242,3 +245,25 @@ def test_the_stack_role_cannot_change_the_pipeline_stack_s_or_another_app_s_reso
                 allowed.append(f"{action} {key.arn}")
     assert checked
     assert allowed == []
+
+
+@pytest.mark.parametrize("example", EXAMPLES, indirect=True)
+def test_update_pipeline_may_publish_the_region_stack_s_assets_there(example: Example) -> None:
+    """The region stack's only asset is its template (no function: nothing for Lambda to read),
+    which `publish-assets --all` writes into that region's CDK bootstrap bucket as that
+    region's file-publishing role: the Synth job may assume it."""
+    outdir = example.synthesized.outdir
+    manifest = json.loads((outdir / f"{_stack(example)}.assets.json").read_text())
+    assert manifest.get("dockerImages", {}) == {}
+    files = manifest["files"]
+    assert [f["source"]["path"] for f in files.values()] == [f"{_stack(example)}.template.json"]
+    role = example.role(update_project(example).value("ServiceRole"))
+    for asset in files.values():
+        for destination in asset["destinations"].values():
+            assert destination["region"] == REGION
+            publisher = (
+                destination["assumeRoleArn"]
+                .replace("${AWS::Partition}", "aws")
+                .replace("${AWS::AccountId}", example.account)
+            )
+            assert example.allows(role, "sts:AssumeRole", publisher), publisher

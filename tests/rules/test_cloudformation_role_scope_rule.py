@@ -174,3 +174,17 @@ def test_pulumi_a_cloudformation_role_s_scaling_and_alarm_deletes(action: str, m
 
     assert stack("*") == {"cfn"}
     assert stack("arn:aws:cloudwatch:eu-west-1:111122223333:alarm:orders-5xx-prod") == set()
+
+
+def test_a_repository_call_on_every_repository_fires_and_on_its_own_does_not() -> None:
+    """Issue 10, another region's support stack: its CloudFormation role held the image
+    repository's calls on '*' (the pipeline stack's role too), so updating it could delete the
+    pipeline's repository or another app's, or open one's policy. Each names its repository."""
+    (message,) = cv120(
+        "[ecr:CreateRepository, ecr:DeleteRepository, ecr:SetRepositoryPolicy]", '"*"'
+    )
+    assert "ecr:DeleteRepository, ecr:SetRepositoryPolicy" in message
+    every = "!Sub arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/*"
+    assert cv120("[ecr:DeleteRepository]", every)
+    own = "!Sub arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/atlas-images"
+    assert cv120("[ecr:DeleteRepository, ecr:SetRepositoryPolicy]", own) == []

@@ -456,7 +456,11 @@ PRECISION: dict[str, str] = {
     "DeleteAlarms (a service's scaling and its alarms): the same 4 findings in 3 templates on "
     "the corpus, none added; conveyor's pre-fix environment roles of every example that scales "
     "a service (backend-service, payments, validated-service, worker-service) and every "
-    "pipeline stack's role (its global tables' replica scaling calls) are true cases.",
+    "pipeline stack's role (its global tables' replica scaling calls) are true cases. "
+    "Extended in issue 10 to ecr:DeleteRepository and ecr:SetRepositoryPolicy (the image "
+    "repository of the pipeline stack and of another region's support stack): the same 4 "
+    "findings in 3 templates, none added; conveyor's pre-fix pipeline stack and region stack "
+    "roles (ECR calls on '*') are true cases.",
     "CV121": "New in issue 10: no finding on the corpus (none of its 32 pipeline templates "
     "declares ArtifactStores or a cross-region action). Its fixtures cover a us-west-2 "
     "CloudFormation action with only the pipeline's own region in ArtifactStores (bad) and "

@@ -8,7 +8,8 @@ One written from the resource schemas of a stack's types holds, for an ordinary 
 ``ec2:DeleteVpc``, ``ec2:AuthorizeSecurityGroupIngress``, ``elasticloadbalancing:ModifyListener``,
 ``sqs:DeleteQueue``, ``sqs:SetQueueAttributes``, ``events:PutTargets``,
 ``application-autoscaling:DeregisterScalableTarget``, ``application-autoscaling:
-DeleteScalingPolicy``, ``cloudwatch:DeleteAlarms`` and more; on ``Resource: "*"`` (or every
+DeleteScalingPolicy``, ``cloudwatch:DeleteAlarms``,
+``ecr:DeleteRepository``, ``ecr:SetRepositoryPolicy`` and more; on ``Resource: "*"`` (or every
 resource of the service, ``...:function:*``) without a condition, a staging template, or
 whoever can change it, deletes production's buckets, log groups, queues, scaling and alarms,
 opens its security groups and listeners, or runs other code as its functions.
@@ -77,6 +78,11 @@ DESTRUCTIVE_ACTIONS = (
     "application-autoscaling:DeregisterScalableTarget",
     "application-autoscaling:DeleteScalingPolicy",
     "cloudwatch:DeleteAlarms",
+    # An image repository (the pipeline's, another region's copy): deleted with its images, or
+    # its policy rewritten to let others pull or push. Each names its repository.
+    # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerregistry.html
+    "ecr:DeleteRepository",
+    "ecr:SetRepositoryPolicy",
 )
 
 # The resource part of an ARN that names no resource in particular: "*", "function:*",
