@@ -52,3 +52,45 @@ def test_deploying_another_stack_before_the_scans_is_still_reported() -> None:
     assert scan_findings("payments-prod") == [
         "no security scan runs before deploy action 'UpdatePipeline'; critical findings would ship"
     ]
+
+
+REGION_ACTION = """            - Name: UpdateRegionUsEast1
+              ActionTypeId: {{Category: Deploy, Owner: AWS, Provider: CloudFormation, Version: "1"}}
+              Configuration:
+                ActionMode: CREATE_UPDATE
+                StackName: app-region-us-east-1
+                TemplatePath: Synth::app-region-us-east-1.template.json
+              InputArtifacts: [{{Name: Source}}]
+              Region: us-east-1
+              RunOrder: RUN_ORDER
+"""
+
+
+def region_findings(run_order: int) -> list[str]:
+    """The UpdatePipeline stage also updating another region's support stack, before (run order
+    1) or after (3) the pipeline's own stack (run order 2)."""
+    template = TEMPLATE.replace(
+        "        - Name: UpdatePipeline\n          Actions:\n",
+        "        - Name: UpdatePipeline\n          Actions:\n"
+        + REGION_ACTION.replace("RUN_ORDER", str(run_order)),
+    ).replace(
+        "              InputArtifacts: [{{Name: Source}}]\n        - Name: Build",
+        "              InputArtifacts: [{{Name: Source}}]\n              RunOrder: 2\n"
+        "        - Name: Build",
+    )
+    text = textwrap.dedent(template.format(stack="!Ref AWS::StackName"))
+    result = check_text(text, name="t.yaml")
+    assert result.errors == []
+    return [f.message for f in result.findings if f.rule == "CV085"]
+
+
+def test_another_region_s_support_stack_updated_before_the_pipeline_s_own_is_no_release() -> None:
+    """conveyor's UpdatePipeline: Synth, each other region's support stack, the pipeline's."""
+    assert region_findings(1) == []
+
+
+def test_a_stack_the_self_update_stage_deploys_after_it_is_reported() -> None:
+    assert region_findings(3) == [
+        "no security scan runs before deploy action 'UpdateRegionUsEast1'; critical findings "
+        "would ship"
+    ]

@@ -61,6 +61,27 @@ def _artifact_names(value: Any) -> tuple[str, ...]:
     )
 
 
+def with_self_update(found: list[Action]) -> set[tuple[int, int]]:
+    """(stage index, action index) of the CloudFormation actions that run, in a stage updating
+    the pipeline's own stack, before that update: another region's support stack (conveyor's
+    UpdatePipeline stage updates each before the pipeline's stack), whose artifact store the
+    pipeline's definition names. They go with the pipeline's definition and ship no release."""
+    own: dict[int, int] = {}
+    for action in found:
+        if action.updates_own_stack:
+            own[action.stage_index] = min(
+                own.get(action.stage_index, action.run_order), action.run_order
+            )
+    return {
+        (a.stage_index, a.index)
+        for a in found
+        if a.stage_index in own
+        and a.provider == "CloudFormation"
+        and not a.updates_own_stack
+        and a.run_order < own[a.stage_index]
+    }
+
+
 def actions(pipeline: Resource) -> Iterator[Action]:
     for s_index, stage in enumerate(as_list(pipeline.properties.get("Stages"))):
         if not isinstance(stage, dict):

@@ -49,6 +49,7 @@ from conveyor.constructs.cloudformation_role import (
     SERVICE_LINKED_ACTIONS,
     grant_key_calls,
     grant_service_linked_roles,
+    grant_ssm_parameters,
     stack_alias_names,
 )
 from conveyor.constructs.codebuild_job import CodeBuildJob
@@ -367,6 +368,10 @@ class UpdatePipeline(Construct):
         role = action.node.find_child("CodePipelineActionRole")
         assert isinstance(role, iam.Role)
         role.add_to_policy(support.key_statement(KEY_READ))
+        # CloudFormation resolves the stack's SSM-typed parameters (the CDK bootstrap version)
+        # in that region with the caller's credentials, on every create and update.
+        # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/systems-manager-parameter-types.html
+        grant_ssm_parameters(role, support.stack)
         shown_bucket = support.bucket_name.replace(Aws.ACCOUNT_ID, "<AWS::AccountId>")
         acknowledgements.regional_artifacts(role, bucket_name=shown_bucket, region=support.region)
         acknowledgements.stack_deploy_actions(pipeline, support.stack_name, region=support.region)

@@ -26,25 +26,12 @@ from collections.abc import Iterator
 from conveyor.rules.engine import Context
 from conveyor.rules.intrinsics import UNKNOWN, get, possible
 from conveyor.rules.model import Hit, Rule, Severity
-from conveyor.rules.pipelines import Action, actions, stages
+from conveyor.rules.pipelines import Action, actions, stages, with_self_update
 from conveyor.rules.template import Resource
 
 
 def _changes_an_environment(action: Action) -> bool:
     return action.is_deploy and not action.changes_nothing and not action.updates_own_stack
-
-
-def _with_self_update(found: list[Action]) -> set[int]:
-    """Indexes of the CloudFormation actions of a stage that run before its update of the
-    pipeline's own stack (module docstring)."""
-    own = [a.run_order for a in found if a.updates_own_stack]
-    if not own:
-        return set()
-    return {
-        a.index
-        for a in found
-        if a.provider == "CloudFormation" and not a.updates_own_stack and a.run_order < min(own)
-    }
 
 
 def check(res: Resource, ctx: Context) -> Iterator[Hit]:
@@ -53,15 +40,17 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
         return
     parallel = res.properties.get("ExecutionMode") == "PARALLEL"
     by_stage: dict[int, list[Action]] = {}
+    definition = with_self_update(list(actions(res)))
     for action in actions(res):
         by_stage.setdefault(action.stage_index, []).append(action)
     for stage in stages(res):
         found = by_stage.get(stage.index, [])
         if any(a.category == "Source" for a in found):
             continue
-        definition = _with_self_update(found)
         deploys = [
-            a.name for a in found if _changes_an_environment(a) and a.index not in definition
+            a.name
+            for a in found
+            if _changes_an_environment(a) and (a.stage_index, a.index) not in definition
         ]
         result = get(stage.data, "OnFailure", "Result")
         results = possible(result, ctx.params) if result is not None else [None]

@@ -3,7 +3,9 @@
 Heuristic: before the first Deploy action there must be an action whose name or stage says
 scan/security/audit (or names a scanner), or a CodeBuild action whose inline buildspec runs a
 scanner (trivy, grype, snyk, bandit, pip-audit, npm audit, semgrep, checkov). A scan that
-reports but exits 0 on findings cannot be told apart from a gate.
+reports but exits 0 on findings cannot be told apart from a gate. The pipeline's update of its
+own stack, and the CloudFormation actions its stage runs before it (another region's support
+stack), ship no application code and are not deploys here.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Iterator
 from conveyor.rules.buildspec import inline_buildspec
 from conveyor.rules.engine import Context
 from conveyor.rules.model import Hit, Rule, Severity
-from conveyor.rules.pipelines import actions, order, project_of
+from conveyor.rules.pipelines import actions, order, project_of, with_self_update
 from conveyor.rules.template import Resource
 
 SCAN_NAME = re.compile(
@@ -27,8 +29,14 @@ SCANNER = re.compile(
 
 def check(res: Resource, ctx: Context) -> Iterator[Hit]:
     all_actions = list(actions(res))
-    # The pipeline updating its own stack ships no application code (conveyor's UpdatePipeline).
-    deploys = [a for a in all_actions if a.is_deploy and not a.updates_own_stack]
+    # The pipeline updating its own stack ships no application code (conveyor's UpdatePipeline),
+    # nor does another region's support stack updated before it.
+    definition = with_self_update(all_actions)
+    deploys = [
+        a
+        for a in all_actions
+        if a.is_deploy and not a.updates_own_stack and (a.stage_index, a.index) not in definition
+    ]
     if not deploys:
         return
     first = min(deploys, key=order)
