@@ -17,6 +17,7 @@ from conveyor.constructs.cfn_permissions import PERMISSIONS
 from conveyor.constructs.cfn_scopes import scoped
 from conveyor.constructs.cloudformation_role import ALIAS_ACTIONS, TAGGED_KEY_ACTIONS
 from tests.contracts.model import Example, Located, Role
+from tests.contracts.obligations import stack_ssm_parameter_arns
 from tests.contracts.owned import own_resources
 from tests.contracts.test_self_update import update_project
 
@@ -165,6 +166,13 @@ def test_the_stack_role_allows_what_the_schemas_need(example: Example) -> None:
                 checked += 1
                 if not (verdict := example.allows(role, action, resource, context)):
                     refused.append(f"{kind} {action} {resource}: {verdict.why}")
+    # CloudFormation resolves the stack's SSM-typed parameter (the CDK bootstrap version there).
+    parameters = stack_ssm_parameter_arns(example, stack, REGION, example.account)
+    assert parameters
+    for arn in parameters:
+        checked += 1
+        if not (verdict := example.allows(role, "ssm:GetParameters", arn)):
+            refused.append(f"ssm:GetParameters {arn}: {verdict.why}")
     assert checked
     assert refused == []
 

@@ -249,7 +249,7 @@ class RegionalSupport:
         )
         return self._deployment_role
 
-    def finish(self) -> None:
+    def finish(self) -> iam.Role:
         """The role CloudFormation updates this stack with, once the stack holds everything (the
         environments' roles above all): the calls this stack's resource types need, on this
         stack's resources only (cloudformation_role: IAM calls on this stack's roles by name,
@@ -282,6 +282,7 @@ class RegionalSupport:
         self.store.bucket.grant_read(role)
         self.store.key.grant_decrypt(role)
         acknowledgements.artifact_access(role, self.store.bucket)
+        return role
 
     def cloudformation_role(self, environment_stack: Stack, env: Environment) -> iam.IRole:
         """The CloudFormation service role of `env`'s stack, made here (module docstring); as

@@ -49,7 +49,6 @@ from conveyor.constructs.cloudformation_role import (
     SERVICE_LINKED_ACTIONS,
     grant_key_calls,
     grant_service_linked_roles,
-    grant_ssm_parameters,
     stack_alias_names,
 )
 from conveyor.constructs.codebuild_job import CodeBuildJob
@@ -213,10 +212,11 @@ def grant_foreign_asset_publishing(
         )
 
 
-def bootstrap_version_parameter_arn() -> str:
-    """The SSM parameter `cdk bootstrap` writes its version to; templates check it."""
+def bootstrap_version_parameter_arn(region: str = Aws.REGION) -> str:
+    """The SSM parameter `cdk bootstrap` writes its version to (in `region`, default: where
+    the policy's stack deploys); templates check it."""
     return (
-        f"arn:{Aws.PARTITION}:ssm:{Aws.REGION}:{Aws.ACCOUNT_ID}:parameter/cdk-bootstrap/"
+        f"arn:{Aws.PARTITION}:ssm:{region}:{Aws.ACCOUNT_ID}:parameter/cdk-bootstrap/"
         f"{BOOTSTRAP_QUALIFIER}/version"
     )
 
@@ -361,17 +361,25 @@ class UpdatePipeline(Construct):
     def _finish_region(pipeline: codepipeline.Pipeline, support: RegionalSupport) -> None:
         """The region stack's own role, now that the stack is complete; the action role reads
         the template from that region's store (its key found by alias, regional_support.py)."""
-        support.finish()
+        deploy_role = support.finish()
         action = pipeline.node.find_child(STAGE_NAME).node.find_child(
             region_action_name(support.region)
         )
         role = action.node.find_child("CodePipelineActionRole")
         assert isinstance(role, iam.Role)
         role.add_to_policy(support.key_statement(KEY_READ))
-        # CloudFormation resolves the stack's SSM-typed parameters (the CDK bootstrap version)
-        # in that region with the caller's credentials, on every create and update.
+        # CloudFormation resolves the stack's SSM-typed parameter (the CDK bootstrap version,
+        # which the CDK's synthesizer adds to that stack at synthesis, after this) in that
+        # region, with the caller's credentials and the stack role's, on every create and update.
         # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/systems-manager-parameter-types.html
-        grant_ssm_parameters(role, support.stack)
+        for reader, region in ((role, support.region), (deploy_role, Aws.REGION)):
+            reader.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["ssm:GetParameters"],
+                    # Aws.REGION in the region stack's own policy: that stack's region.
+                    resources=[bootstrap_version_parameter_arn(region)],
+                )
+            )
         shown_bucket = support.bucket_name.replace(Aws.ACCOUNT_ID, "<AWS::AccountId>")
         acknowledgements.regional_artifacts(role, bucket_name=shown_bucket, region=support.region)
         acknowledgements.stack_deploy_actions(pipeline, support.stack_name, region=support.region)
