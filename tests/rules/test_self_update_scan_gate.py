@@ -94,3 +94,57 @@ def test_a_stack_the_self_update_stage_deploys_after_it_is_reported() -> None:
         "no security scan runs before deploy action 'UpdateRegionUsEast1'; critical findings "
         "would ship"
     ]
+
+
+BUILT_RELEASE = """
+Resources:
+  Pipeline:
+    Type: AWS::CodePipeline::Pipeline
+    Properties:
+      RoleArn: arn:aws:iam::123456789012:role/p
+      Stages:
+        - Name: Source
+          Actions:
+            - Name: Source
+              ActionTypeId: {Category: Source, Owner: AWS, Provider: S3, Version: "1"}
+              Configuration: {S3Bucket: b, S3ObjectKey: k}
+              OutputArtifacts: [{Name: Source}]
+        - Name: Build
+          Actions:
+            - Name: Build
+              ActionTypeId: {Category: Build, Owner: AWS, Provider: CodeBuild, Version: "1"}
+              Configuration: {ProjectName: build}
+              InputArtifacts: [{Name: Source}]
+              OutputArtifacts: [{Name: Built}]
+        - Name: Deploy
+          Actions:
+            - Name: Deploy-prod
+              ActionTypeId: {Category: Deploy, Owner: AWS, Provider: CloudFormation, Version: "1"}
+              Configuration:
+                ActionMode: CREATE_UPDATE
+                StackName: app-prod
+                TemplatePath: Built::app-prod.template.json
+              InputArtifacts: [{Name: Built}]
+              RunOrder: 1
+            - Name: UpdateSelf
+              ActionTypeId: {Category: Deploy, Owner: AWS, Provider: CloudFormation, Version: "1"}
+              Configuration:
+                ActionMode: CREATE_UPDATE
+                StackName: !Ref AWS::StackName
+                TemplatePath: Built::app-pipeline.template.json
+              InputArtifacts: [{Name: Built}]
+              RunOrder: 2
+"""
+
+
+def test_a_release_of_an_earlier_stage_s_build_before_the_pipeline_s_own_update_is_reported() -> (
+    None
+):
+    """Only what the self-update stage made itself (its synth) or the source goes with the
+    pipeline's definition: a stack deployed from an earlier stage's build output, in a stage that
+    then updates the pipeline's own stack, is a release."""
+    result = check_text(textwrap.dedent(BUILT_RELEASE), name="t.yaml")
+    assert result.errors == []
+    assert [f.message for f in result.findings if f.rule == "CV085"] == [
+        "no security scan runs before deploy action 'Deploy-prod'; critical findings would ship"
+    ]

@@ -188,6 +188,32 @@ def test_cv102_leaves_the_stacks_the_self_update_updates_first_to_the_pipeline()
     assert len(found(_self_update_stage(region_run_order=2), "CV102")) == 1
 
 
+def test_cv102_judges_an_earlier_build_s_release_before_the_self_update_as_a_release() -> None:
+    """What goes with the pipeline's definition is what its self-update stage made or the
+    source; a stack deployed there from an earlier stage's build output is a release."""
+    built = _self_update_stage(region_run_order=1).replace(
+        "        - Name: UpdatePipeline\n",
+        "        - Name: Build\n"
+        "          Actions:\n"
+        "            - Name: Build\n"
+        "              ActionTypeId: {Category: Build, Owner: AWS, Provider: CodeBuild, "
+        "Version: '1'}\n"
+        "              Configuration: {ProjectName: build}\n"
+        "              InputArtifacts: [{Name: Src}]\n"
+        "              OutputArtifacts: [{Name: Built}]\n"
+        "        - Name: UpdatePipeline\n",
+    )
+    built = built.replace(
+        "TemplatePath: Src::r.json, RoleArn: arn:aws:iam::123456789012:role/r}\n"
+        "              InputArtifacts: [{Name: Src}]",
+        "TemplatePath: Built::r.json, RoleArn: arn:aws:iam::123456789012:role/r}\n"
+        "              InputArtifacts: [{Name: Built}]",
+    )
+    assert "InputArtifacts: [{Name: Built}]" in built
+    (hit,) = found(built, "CV102")
+    assert "stage 'UpdatePipeline' deploys (Other)" in hit.message
+
+
 # --- the same rules on Terraform plans (stage conditions and execution mode are mapped) -------
 
 

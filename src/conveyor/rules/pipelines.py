@@ -65,13 +65,21 @@ def with_self_update(found: list[Action]) -> set[tuple[int, int]]:
     """(stage index, action index) of the CloudFormation actions that run, in a stage updating
     the pipeline's own stack, before that update: another region's support stack (conveyor's
     UpdatePipeline stage updates each before the pipeline's stack), whose artifact store the
-    pipeline's definition names. They go with the pipeline's definition and ship no release."""
+    pipeline's definition names. They go with the pipeline's definition and ship no release,
+    as long as they deploy what that stage made (its synth) or the source: a stack deployed from
+    an earlier stage's build output is a release, wherever the pipeline updates itself."""
     own: dict[int, int] = {}
     for action in found:
         if action.updates_own_stack:
             own[action.stage_index] = min(
                 own.get(action.stage_index, action.run_order), action.run_order
             )
+    made_there: dict[int, set[str]] = {}
+    from_source: set[str] = set()
+    for action in found:
+        made_there.setdefault(action.stage_index, set()).update(action.outputs)
+        if action.category == "Source":
+            from_source.update(action.outputs)
     return {
         (a.stage_index, a.index)
         for a in found
@@ -79,6 +87,7 @@ def with_self_update(found: list[Action]) -> set[tuple[int, int]]:
         and a.provider == "CloudFormation"
         and not a.updates_own_stack
         and a.run_order < own[a.stage_index]
+        and all(name in made_there[a.stage_index] | from_source for name in a.inputs)
     }
 
 

@@ -13,7 +13,8 @@ In the stage that updates the pipeline's own stack, the CloudFormation actions t
 that update (another region's support stack, whose artifact store the pipeline's definition
 names) belong to the pipeline's definition, not to a release: a failed stack update is rolled
 back by CloudFormation itself, and a stage rollback would re-run the previous definition's
-self-update.
+self-update. Only those deploying what that stage made (its synth) or the source: a stack
+deployed there from an earlier stage's build output is a release and is judged as one.
 In PARALLEL mode there is no stage rollback at all
 (https://docs.aws.amazon.com/codepipeline/latest/userguide/execution-modes.html); the finding
 says so.

@@ -5,7 +5,8 @@ scan/security/audit (or names a scanner), or a CodeBuild action whose inline bui
 scanner (trivy, grype, snyk, bandit, pip-audit, npm audit, semgrep, checkov). A scan that
 reports but exits 0 on findings cannot be told apart from a gate. The pipeline's update of its
 own stack, and the CloudFormation actions its stage runs before it (another region's support
-stack), ship no application code and are not deploys here.
+stack, deployed from that stage's own synth or the source), ship no application code and
+are not deploys here; a stack deployed there from an earlier stage's build output is.
 """
 
 from __future__ import annotations
