@@ -204,24 +204,26 @@ def test_diff_shows_the_pipeline_then_each_environment_never_all(fake: Fake) -> 
             "cdk.out",
             "--exclusively",
             "api-pipeline",
-            "api-region-us-east-1",
             "--fail",
         ],
+        ["diff", "--app", "cdk.out", "--exclusively", "api-region-us-east-1", "--fail"],
         ["diff", "--app", "cdk.out", "--exclusively", "api-prod-account", "--fail"],
         ["diff", "--app", "cdk.out", "--exclusively", "api-staging", "--fail"],
     ]
     assert not [c for c in fake.commands if "--all" in c]
     assert fake.checked_credentials is False
     output = result.output
-    assert output.index("== pipeline: api-pipeline, api-region-us-east-1 ==") < output.index(
-        "== environment staging: api-staging =="
+    assert (
+        output.index("== pipeline: api-pipeline ==")
+        < output.index("== support stacks the pipeline updates: api-region-us-east-1 ==")
+        < output.index("== environment staging: api-staging ==")
     )
 
 
 def test_diff_shows_what_only_conveyor_deploy_changes(fake: Fake) -> None:
     """Review of issue 10: another account's one-time stack changes only by `conveyor deploy`,
     never by the pipeline: diff shows it, so a difference says to deploy first."""
-    fake.exit_codes = [0, 1, 0]
+    fake.exit_codes = [0, 0, 1, 0]
     result = runner.invoke(app, ["diff", EXAMPLE, "--fail"])
     assert result.exit_code == 1
     assert "== stacks only conveyor deploy updates: api-prod-account ==" in result.output
@@ -237,22 +239,27 @@ def test_diff_shows_another_region_s_stack_with_the_pipeline_s_never_as_by_hand(
     """Another region's support stack (an environment's CloudFormation role there) is updated
     by the pipeline's UpdatePipeline stage before its own stack: a difference there is the
     pipeline's to apply, and diff no longer asks for `conveyor deploy` for it."""
-    fake.exit_codes = [1, 0, 0]
+    fake.exit_codes = [0, 1, 0, 0]
     result = runner.invoke(app, ["diff", EXAMPLE, "--fail"])
     assert result.exit_code == 1
-    assert "differences in: pipeline" in result.output
+    assert "differences in: support stacks the pipeline updates" in result.output
     assert "stacks only conveyor deploy updates: api-prod-account ==" in result.output
-    assert "api-region-us-east-1" not in result.output.split("== stacks only")[1]
+    assert "== stacks only conveyor deploy updates: api-prod-account, " not in result.output
     assert "conveyor deploy` before" not in result.output
+    # The one change the pipeline cannot apply there: a new resource type (its role is in it).
+    assert "api-region-us-east-1: the pipeline's UpdatePipeline stage applies this; if it adds" in (
+        result.output
+    )
 
 
 def test_diff_with_fail_names_the_sections_that_differ(fake: Fake) -> None:
-    fake.exit_codes = [0, 0, 1]
+    fake.exit_codes = [0, 0, 0, 1]
     result = runner.invoke(app, ["diff", EXAMPLE, "--fail"])
     assert result.exit_code == 1
     assert "differences in: environment staging" in result.output
     assert "conveyor deploy` before" not in result.output
-    assert len(fake.commands) == 3  # every section is shown, not just the first difference
+    assert "UpdatePipeline stage applies" not in result.output
+    assert len(fake.commands) == 4  # every section is shown, not just the first difference
 
 
 def test_diff_passes_on_a_cdk_error(fake: Fake) -> None:
@@ -447,7 +454,7 @@ def test_diff_runs_the_cdk_cli_once_per_section_at_the_subprocess_boundary(
 
     def recorded(argv: list[str], **_: object) -> subprocess.CompletedProcess[str]:
         calls.append(argv)
-        return subprocess.CompletedProcess(argv, 0 if len(calls) == 1 else 1)
+        return subprocess.CompletedProcess(argv, 0 if len(calls) <= 2 else 1)
 
     monkeypatch.setattr(cdk_cli, "run", REAL_RUN)
     monkeypatch.setattr(subprocess, "run", recorded)
@@ -460,9 +467,9 @@ def test_diff_runs_the_cdk_cli_once_per_section_at_the_subprocess_boundary(
             "cdk.out",
             "--exclusively",
             "api-pipeline",
-            "api-region-us-east-1",
             "--fail",
         ],
+        ["diff", "--app", "cdk.out", "--exclusively", "api-region-us-east-1", "--fail"],
         ["diff", "--app", "cdk.out", "--exclusively", "api-prod-account", "--fail"],
         ["diff", "--app", "cdk.out", "--exclusively", "api-staging", "--fail"],
     ]

@@ -47,6 +47,7 @@ SkipCredentialsOption = Annotated[
 
 # The diff section of the stacks `conveyor deploy` updates beside the pipeline's own.
 BY_HAND = "stacks only conveyor deploy updates"
+WITH_PIPELINE = "support stacks the pipeline updates"
 
 
 class Approval(StrEnum):
@@ -236,8 +237,12 @@ def diff(
     environments = assembly.environment_stacks(pipeline)
     # Another region's support stack (the CloudFormation role of an environment there, its
     # artifact store): UpdatePipeline updates it before the pipeline's own stack.
+    # Its own section: the one change the pipeline cannot apply there is a new resource type,
+    # which the stack's CloudFormation role (in that stack) may manage only once updated.
     with_pipeline = assembly.updated_with_pipeline(pipeline)
-    sections = [("pipeline", [pipeline, *with_pipeline])]
+    sections = [("pipeline", [pipeline])]
+    if with_pipeline:
+        sections.append((WITH_PIPELINE, with_pipeline))
     # Another account's one-time stack: only `conveyor deploy` updates it, never the pipeline,
     # so what the next release needs of it shows here or nowhere.
     by_hand = [
@@ -274,6 +279,14 @@ def diff(
     if worst == 1 and fail_on_difference:
         changed = [title for (title, _), code in zip(sections, codes, strict=True) if code]
         errors.print(f"differences in: {', '.join(changed)}", soft_wrap=True, markup=False)
+        if WITH_PIPELINE in changed:
+            errors.print(
+                f"{', '.join(with_pipeline)}: the pipeline's UpdatePipeline stage applies this; "
+                "if it adds a resource type there, run `conveyor deploy` first (the stack's "
+                "CloudFormation role may manage a new type only once the stack is updated)",
+                soft_wrap=True,
+                markup=False,
+            )
         if BY_HAND in changed:
             errors.print(
                 f"{', '.join(by_hand)}: run `conveyor deploy` before the pipeline's next release "
