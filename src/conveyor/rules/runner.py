@@ -444,7 +444,8 @@ class _Worker:
         context = multiprocessing.get_context("fork")
         self.conn, child = context.Pipe(duplex=True)
         self.process = context.Process(target=_serve, args=(child, targets, options), daemon=True)
-        self.process.start()
+        with _interrupts_deferred():
+            self.process.start()
         child.close()
         self.index: int | None = None
         self.deadline = 0.0
@@ -543,6 +544,22 @@ def _leave_interrupts_to_the_parent() -> None:
     """Ctrl-C reaches every process of the terminal's group: a worker would die with a
     traceback of its own. The parent stops (exit 130) and kills its workers instead."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Forked inside _interrupts_deferred: the mask is inherited, a pending signal is not.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+@contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Holds SIGINT while a worker is started: a KeyboardInterrupt raised inside
+    multiprocessing's bookkeeping (a half-built util.Finalize) made the interpreter print
+    "Exception ignored in: <Finalize object, dead> ... AttributeError" at exit, a traceback
+    after "interrupted". Held, the signal arrives once the worker is started, where the
+    caller's cleanup kills it."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _died(name: str) -> str:
@@ -570,7 +587,8 @@ def _check_alone(target: Target, options: Options) -> FileResult:
     context = multiprocessing.get_context("fork")
     reader, writer = context.Pipe(duplex=False)
     process = context.Process(target=_check_in_child, args=(target, options, writer), daemon=True)
-    process.start()
+    with _interrupts_deferred():
+        process.start()
     writer.close()
     try:
         if reader.poll(options.time_limit + _grace(options)):
