@@ -194,6 +194,11 @@ class RegionalSupport:
         return f"arn:{Aws.PARTITION}:s3:::{self.bucket_name}"
 
     @property
+    def shown_bucket_name(self) -> str:
+        """The bucket's name as cdk-nag writes it in a finding (acknowledgements name it)."""
+        return self.bucket_name.replace(Aws.ACCOUNT_ID, "<AWS::AccountId>")
+
+    @property
     def package_bucket_name(self) -> str:
         return regional_package_bucket_name(self.spec, self.region)
 

@@ -247,7 +247,7 @@ def regional_artifact_stores(pipeline: Pipeline, parts: Sequence[EnvironmentPart
         )
         pipeline.pipeline.role.add_to_principal_policy(support.key_statement(KEY_WRITE))
         acknowledgements.regional_artifacts(
-            pipeline.pipeline, bucket_name=_shown_bucket(support), region=region
+            pipeline.pipeline, bucket_name=support.shown_bucket_name, region=region
         )
     cfn.add_property_override("ArtifactStores", stores)
     for part in parts:
@@ -263,10 +263,5 @@ def regional_artifact_stores(pipeline: Pipeline, parts: Sequence[EnvironmentPart
                 if isinstance(role, iam.Role):
                     role.add_to_policy(found.key_statement(KEY_READ))
                     acknowledgements.regional_artifacts(
-                        role, bucket_name=_shown_bucket(found), region=found.region
+                        role, bucket_name=found.shown_bucket_name, region=found.region
                     )
-
-
-def _shown_bucket(support: RegionalSupport) -> str:
-    """The regional bucket's name as cdk-nag writes it in a finding."""
-    return support.bucket_name.replace(Aws.ACCOUNT_ID, "<AWS::AccountId>")

@@ -380,8 +380,9 @@ class UpdatePipeline(Construct):
                     resources=[bootstrap_version_parameter_arn(region)],
                 )
             )
-        shown_bucket = support.bucket_name.replace(Aws.ACCOUNT_ID, "<AWS::AccountId>")
-        acknowledgements.regional_artifacts(role, bucket_name=shown_bucket, region=support.region)
+        acknowledgements.regional_artifacts(
+            role, bucket_name=support.shown_bucket_name, region=support.region
+        )
         acknowledgements.stack_deploy_actions(pipeline, support.stack_name, region=support.region)
 
 
