@@ -590,9 +590,11 @@ def _check_alone(target: Target, options: Options) -> FileResult:
     with _interrupts_deferred():
         process.start()
     writer.close()
+    answered = False
     try:
         if reader.poll(options.time_limit + _grace(options)):
             result: FileResult = reader.recv()
+            answered = True
             return result
         process.kill()
         return FileResult(
@@ -602,6 +604,10 @@ def _check_alone(target: Target, options: Options) -> FileResult:
         return FileResult(file=target.path, errors=[FileError(target.path, _died(target.path))])
     finally:
         reader.close()
+        if answered:
+            # The child has only to exit; let it (a profiler in it, as the benchmarks run it
+            # under valgrind, writes its counts at exit), but never wait past the grace.
+            process.join(_grace(options))
         if process.is_alive():  # interrupted (Ctrl-C, SIGINT to this process alone): no orphan
             process.kill()
         process.join()
