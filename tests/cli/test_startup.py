@@ -177,3 +177,10 @@ def test_python_dash_m_conveyor_is_the_same_cli() -> None:
     )
     assert unknown.returncode == 2
     assert "no-such-command" in unknown.stderr
+
+
+def test_the_console_scripts_module_imports_no_typer() -> None:
+    # `conveyor check FILE` is parsed without typer (conveyor.cli.fast_check); the module the
+    # console script and `python -m conveyor` import must not pull typer in on its own.
+    modules = _modules_after("import conveyor.cli.main, conveyor.__main__")
+    assert [m for package in ("typer", "click", "rich") for m in _loaded(modules, package)] == []

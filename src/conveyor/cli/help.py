@@ -16,12 +16,13 @@ columns.
 
 from __future__ import annotations
 
-import os
 import sys
-from typing import IO, Any
+from typing import Any
 
 from typer import _click
 from typer.core import TyperArgument, TyperOption
+
+from conveyor.cli.streams import on_terminal as on_terminal
 
 try:  # typer's own entry point, which takes the markup mode per call (typer >= 0.2x)
     from typer.core import _main
@@ -30,19 +31,6 @@ except ImportError:  # pragma: no cover - depends on the installed typer
 
 # Wider than any line conveyor prints: click's formatter then wraps nothing.
 UNBOUNDED = 1_000_000
-
-
-def on_terminal(stream: IO[str]) -> bool:
-    """Whether `stream` is a terminal, read by a person at its width (not a pipe or a file).
-
-    `_TYPER_FORCE_DISABLE_TERMINAL`, typer's switch for tests, counts as not a terminal.
-    """
-    if os.environ.get("_TYPER_FORCE_DISABLE_TERMINAL"):
-        return False
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):  # no isatty, or a closed stream
-        return False
 
 
 def typed_name(param: Any) -> str:

@@ -1,96 +1,21 @@
-"""Shared console objects, the one way commands report a user error (exit code 2), and the one
-way they write a file a user named (never through a link, never over a file without --force)."""
+"""The one way commands report a user error (exit code 2), the shared console objects
+(conveyor.cli.streams, where they live without typer), and the one way commands write a file a
+user named (never through a link, never over a file without --force)."""
 
 from __future__ import annotations
 
 import os
 import stat
-import sys
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import NoReturn
 
 import typer
 
-from conveyor.cli.help import on_terminal
-
-if TYPE_CHECKING:
-    from conveyor.cli.console import PipeSafeConsole
-
-
-class _Deferred:
-    """A console made when first needed: rich (about a third of `conveyor --help`) is imported
-    only by a command that prints through it, not by every command's import, and not at all
-    for text printed off a terminal (a message, a warning, an error: what `validate`, scripts
-    and CI print), which is markup's plain text (conveyor.cli.markup) written as rich would."""
-
-    def __init__(self, *, stderr: bool = False, **options: Any) -> None:
-        object.__setattr__(self, "_options", {"stderr": stderr, **options})
-        object.__setattr__(self, "_stderr", stderr)
-        object.__setattr__(self, "_console", None)
-
-    def _made(self) -> Any:
-        made = object.__getattribute__(self, "_console")
-        if made is None:
-            from conveyor.cli.console import PipeSafeConsole
-
-            made = PipeSafeConsole(**object.__getattribute__(self, "_options"))
-            object.__setattr__(self, "_console", made)
-        return made
-
-    def print(self, *objects: Any, **options: Any) -> None:
-        """rich's print; text off a terminal is written as its plain text, without rich."""
-        text = self._plain(objects, options)
-        if text is None:
-            self._made().print(*objects, **options)
-            return
-        stream = sys.stderr if object.__getattribute__(self, "_stderr") else sys.stdout
-        stream.write(text + "\n")
-        stream.flush()
-
-    def _plain(self, objects: tuple[Any, ...], options: dict[str, Any]) -> str | None:
-        """What rich would print for `objects` off a terminal, or None if rich must print it:
-        a console already made, a terminal (or one forced), a renderable or an option that
-        is not plain text."""
-        if object.__getattribute__(self, "_console") is not None:
-            return None
-        if set(options) - {"soft_wrap", "highlight"} or not all(
-            isinstance(o, str) for o in objects
-        ):
-            return None
-        stream = sys.stderr if object.__getattribute__(self, "_stderr") else sys.stdout
-        if on_terminal(stream) or any(os.environ.get(v) for v in _TERMINAL_FORCED):
-            return None
-        from conveyor.cli.markup import plain
-
-        pieces = [plain(o) for o in objects]
-        shown = [p for p in pieces if p is not None]
-        return " ".join(shown) if len(shown) == len(pieces) else None
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._made(), name)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        setattr(self._made(), name, value)
-
-
-# What makes rich treat any output as a terminal (colours through a pipe, as CI logs want).
-_TERMINAL_FORCED = ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE")
-
-# Colour only on a terminal: rich checks isatty itself; NO_COLOR is honoured too. No emoji
-# codes: a path or value with `:name:` in it is printed as written, not as an emoji.
-console: PipeSafeConsole = _Deferred(highlight=False, emoji=False)  # type: ignore[assignment]
-errors: PipeSafeConsole = _Deferred(stderr=True, highlight=False, emoji=False)  # type: ignore[assignment]
-
-
-def escape(text: str) -> str:
-    """rich.markup.escape (brackets in what users wrote stay text), without importing rich."""
-    from conveyor.cli.markup import escape as markup_escape
-
-    return markup_escape(text)
-
-
-USER_ERROR = 2
+from conveyor.cli.streams import USER_ERROR, print_error
+from conveyor.cli.streams import console as console
+from conveyor.cli.streams import errors as errors
+from conveyor.cli.streams import escape as escape
 
 
 def fail(message: str) -> NoReturn:
@@ -99,7 +24,7 @@ def fail(message: str) -> NoReturn:
     The message is printed as text, not rich markup: it quotes what users wrote (paths, YAML
     values, `[team@example.com]`), and brackets there must neither vanish nor crash.
     """
-    errors.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+    print_error(message, errors)
     raise typer.Exit(USER_ERROR)
 
 
