@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from conveyor.rules import check_text
 from conveyor.rules.model import CheckResult
 
@@ -307,3 +309,26 @@ def test_configuration_shapes_are_named_by_their_path() -> None:
     for problem, root in cases.items():
         message = only_error(check_text(_configured(root), name="plan.json"))
         assert message == f"plan.json: {problem}{_fix()}"
+
+
+def test_quotes_after_an_odd_run_of_backslashes_are_counted_over_clusters_exactly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import random
+    import re
+
+    from conveyor.rules import inputs
+
+    def expected(text: str) -> int:
+        runs = re.finditer(r'(?<!\\)(\\+)":', text)
+        return sum(len(match.group(1)) % 2 for match in runs)
+
+    rng = random.Random(13)
+    texts = [
+        "".join(rng.choice('\\\\":ab ') for _ in range(rng.randint(0, 60))) for _ in range(6000)
+    ]
+    texts += ['{"a":"' + '\\"x\\":1, ' * 200 + '"}', '\\":' + "a" * 600 + '"\\\\\\":"']
+    for cluster in (1, 2, 3, 7, 256):
+        monkeypatch.setattr(inputs, "_CLUSTER", cluster)
+        for text in texts:
+            assert inputs._after_odd_backslashes(text) == expected(text), (cluster, text)
