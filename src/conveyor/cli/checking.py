@@ -14,9 +14,9 @@ import os
 import stat
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import IO, TYPE_CHECKING, NoReturn
 
-from conveyor.cli.streams import USER_ERROR, echo_error, print_error
+from conveyor.cli.streams import TERMINAL_FORCED, USER_ERROR, echo_error, print_error
 
 if TYPE_CHECKING:
     from conveyor.rules.model import CheckResult
@@ -225,18 +225,7 @@ def _run(
 
 def _write(result: CheckResult, output_format: OutputFormat, output: Path | None) -> None:
     if output_format is OutputFormat.text:
-        from rich.console import Console
-
-        from conveyor.cli.console import ReportConsole
-        from conveyor.rules.report import text
-
-        if output is None:
-            text.write(result, ReportConsole(highlight=False))
-        else:
-            with output.open("w", encoding="utf-8") as handle:
-                text.write(
-                    result, Console(file=handle, no_color=True, width=10_000, highlight=False)
-                )
+        _write_text(result, output)
         return
     if output_format is OutputFormat.json:
         from conveyor.rules.report import json as json_report
@@ -251,3 +240,77 @@ def _write(result: CheckResult, output_format: OutputFormat, output: Path | None
         sys.stdout.write(rendered)
     else:
         output.write_text(rendered, encoding="utf-8")
+
+
+# The width of the report console writing to a file (-o): wider than any line it prints.
+_FILE_WIDTH = 10_000
+
+
+def _write_text(result: CheckResult, output: Path | None) -> None:
+    """The text report: off a terminal (and into a file) rich would print each line's plain
+    text, so that text is written without rich (a tenth of `conveyor check plan.json` was
+    importing rich and rendering through it); on a terminal rich prints it in colour.
+
+    The report consoles take no emoji codes (emoji=False): rich turned `:thumbs_up:` in a file
+    name or a message into an emoji; a name is printed as written, as conveyor.cli.output's
+    consoles already print it."""
+    from conveyor.rules.report import text
+
+    if output is None:
+        report = None if _colours(sys.stdout) else plain_report(result, _encoding(sys.stdout))
+        if report is not None:
+            sys.stdout.write(report)
+            return
+        from conveyor.cli.console import ReportConsole
+
+        text.write(result, ReportConsole(highlight=False, emoji=False))
+        return
+    with output.open("w", encoding="utf-8") as handle:
+        report = plain_report(result, "utf-8", width=_FILE_WIDTH)
+        if report is not None:
+            handle.write(report)
+            return
+        from rich.console import Console
+
+        text.write(
+            result,
+            Console(file=handle, no_color=True, width=_FILE_WIDTH, highlight=False, emoji=False),
+        )
+
+
+def plain_report(result: CheckResult, encoding: str, width: int | None = None) -> str | None:
+    """The text report as a rich console that is no terminal prints it, without rich: each
+    print's markup as rich shows it (conveyor.cli.markup follows rich's grammar, quirks
+    included: rich shows a backslash before a `[` that opens no tag as nothing). `width`: the
+    console's width, where rich breaks a heading it does not soft-wrap (None: unbounded);
+    None when a heading might reach it, so that rich breaks it."""
+    from conveyor.cli.markup import escape, plain
+    from conveyor.rules.report.text import lines
+
+    pieces = []
+    for line in lines(result, encoding):
+        shown = plain(line.markup(escape))
+        if shown is None:  # a control code or a tab: printable() lets none through
+            return None
+        # A character takes at most two cells: shorter than half the width, it fits.
+        if width is not None and not line.soft_wrap and 2 * len(shown) >= width:
+            return None
+        pieces.append(shown + "\n")
+    return "".join(pieces)
+
+
+def _colours(stream: IO[str]) -> bool:
+    """Whether rich would treat `stream` as a terminal (and print colours, wrap at its width):
+    a terminal, or FORCE_COLOR, TTY_COMPATIBLE or TTY_INTERACTIVE set at all (rich reads
+    them: rich/console.py Console.is_terminal)."""
+    if any(name in os.environ for name in TERMINAL_FORCED):
+        return True
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # no isatty (rich: not a terminal), a closed stream
+        return False
+
+
+def _encoding(stream: IO[str]) -> str:
+    # rich's Console.encoding: the stream's encoding, lower-cased, utf-8 when it names none.
+    return (getattr(stream, "encoding", "utf-8") or "utf-8").lower()

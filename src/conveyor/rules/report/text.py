@@ -1,15 +1,23 @@
 """Human output: findings grouped by file, one line each, and a summary line. Colour only when
-the console is a terminal (rich decides)."""
+the console is a terminal (rich decides).
+
+`lines` gives the report's prints as markup; `write` prints them through a rich console, and
+conveyor.cli.checking writes their plain text itself where rich would print no colour (off a
+terminal, into a file): importing rich and rendering through it was a tenth of `conveyor check
+plan.json`. tests/cli/test_text_report.py holds the two equal on drawn results.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from itertools import groupby
-
-from rich.console import Console
-from rich.markup import escape
+from typing import TYPE_CHECKING, NamedTuple
 
 from conveyor.rules.model import CheckResult, Severity, not_checked
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 COLOURS = {
     Severity.INFO: "dim",
@@ -36,47 +44,84 @@ def printable(text: str, encoding: str = "utf-8") -> str:
     return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
-def _show(text: str, encoding: str) -> str:
-    return escape(printable(text, encoding))
+class Styled(NamedTuple):
+    """Text printed in a style (a colour, bold) on a terminal."""
+
+    text: str
+    style: str
 
 
-def write(result: CheckResult, console: Console) -> None:
-    encoding = console.encoding
+class Line(NamedTuple):
+    """One print of the report: printable text, some of it styled, and whether it is printed
+    soft-wrapped (never broken at the console's width)."""
+
+    parts: tuple[str | Styled, ...]
+    soft_wrap: bool
+
+    def markup(self, escape: Callable[[str], str]) -> str:
+        """rich markup for it, each text escaped (`escape`: rich.markup.escape) so that
+        brackets in names and messages stay text."""
+        return "".join(
+            escape(p) if isinstance(p, str) else f"[{p.style}]{escape(p.text)}[/{p.style}]"
+            for p in self.parts
+        )
+
+
+def lines(result: CheckResult, encoding: str) -> Iterator[Line]:
+    """The report's prints, in order, for an output in `encoding`."""
     for file, group in groupby(result.findings, key=lambda f: f.file):
-        console.print(f"[bold]{_show(file, encoding)}[/bold]")
+        # The file's heading, the one print the report does not soft-wrap itself (a console
+        # that is not a terminal soft-wraps it: conveyor.cli.console.PipeSafeConsole).
+        yield Line((Styled(printable(file, encoding), "bold"),), soft_wrap=False)
         # One print per file, not per finding: rich's cost is mostly per call (thousands of
-        # findings took longer to print than to find). Each line closes its own markup.
-        lines = []
+        # findings took longer to print than to find).
+        parts: list[str | Styled] = []
         for f in group:
-            colour = COLOURS[f.severity]
-            where = f"{f.file}:{f.line}"
             resource = f" {f.resource}" if f.resource else ""
-            lines.append(
-                f"  {_show(where, encoding)} [{colour}]{f.rule} {f.severity.label}[/{colour}]"
-                f"{_show(resource, encoding)}: {_show(f.message, encoding)}"
+            parts += (
+                "\n  " if parts else "  ",
+                printable(f"{f.file}:{f.line}", encoding),
+                " ",
+                Styled(f"{f.rule} {f.severity.label}", COLOURS[f.severity]),
+                printable(resource, encoding),
+                ": ",
+                printable(f.message, encoding),
             )
-        console.print("\n".join(lines), soft_wrap=True, highlight=False)
+        yield Line(tuple(parts), soft_wrap=True)
     for e in result.errors:
         # Parse errors already start with the file; discovery errors do not.
         message = e.message if e.message.startswith(e.file) else f"{e.file}: {e.message}"
-        console.print(
-            f"[red]error[/red] {_show(message, encoding)}", soft_wrap=True, highlight=False
-        )
+        yield Line((Styled("error", "red"), " ", printable(message, encoding)), soft_wrap=True)
     for file, types in result.unchecked.items():
         # Not a finding (nothing is wrong in what was read), but "0 findings" must not read
         # as "all of it checked".
-        console.print(
-            f"[dim]note[/dim] {_show(file, encoding)}: {_show(not_checked(types), encoding)}",
+        yield Line(
+            (
+                Styled("note", "dim"),
+                " ",
+                printable(file, encoding),
+                ": ",
+                printable(not_checked(types), encoding),
+            ),
             soft_wrap=True,
-            highlight=False,
         )
     counts = {s: sum(1 for f in result.findings if f.severity is s) for s in Severity}
     by_severity = ", ".join(f"{n} {s.label}" for s, n in reversed(counts.items()) if n)
-    console.print(
+    summary = (
         f"{len(result.findings)} finding(s)"
         + (f" ({by_severity})" if by_severity else "")
         + f", {len(result.suppressed)} suppressed, {len(result.errors)} error(s) in "
-        f"{result.files} file(s), {result.resources} resource(s), {result.seconds:.2f}s",
-        highlight=False,
-        soft_wrap=True,
+        f"{result.files} file(s), {result.resources} resource(s), {result.seconds:.2f}s"
     )
+    yield Line((summary,), soft_wrap=True)
+
+
+def write(result: CheckResult, console: Console) -> None:
+    """The report through a rich console (colours on a terminal)."""
+    from rich.markup import escape
+
+    for line in lines(result, console.encoding):
+        if line.soft_wrap:
+            console.print(line.markup(escape), soft_wrap=True, highlight=False)
+        else:
+            console.print(line.markup(escape))
