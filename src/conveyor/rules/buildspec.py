@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 
 from conveyor.rules.intrinsics import get, render
+from conveyor.rules.patterns import lazy
 from conveyor.rules.template import Resource
 
-DOCKER = re.compile(r"\bdocker\s+(?:image\s+)?(?:build|buildx|push)\b|\bbuildx\s+build\b")
+DOCKER = lazy(r"\bdocker\s+(?:image\s+)?(?:build|buildx|push)\b|\bbuildx\s+build\b")
 
 
 def inline_buildspec(project: Resource) -> str | None:

@@ -7,9 +7,10 @@ Rules never see ``{"Ref": ...}`` as "some unknown dict": they ask what a value m
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
+
+from conveyor.rules.patterns import lazy
 
 PSEUDO_PARAMETERS = frozenset(
     {
@@ -24,7 +25,7 @@ PSEUDO_PARAMETERS = frozenset(
     }
 )
 
-SUB_VARIABLE = re.compile(r"\$\{(?!!)([^}]+)\}")
+SUB_VARIABLE = lazy(r"\$\{(?!!)([^}]+)\}")
 
 
 class Unknown:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from conveyor.rules.intrinsics import as_list, get, intrinsic_name, render
+from conveyor.rules.patterns import lazy
 from conveyor.rules.template import Resource, Template
 
 
@@ -150,7 +151,7 @@ def project_of(action: Action, template: Template) -> Resource | None:
     return None
 
 
-PRODUCTION = re.compile(r"(?<![a-z])(prod|production|prd|live)(?![a-z])", re.IGNORECASE)
+PRODUCTION = lazy(r"(?<![a-z])(prod|production|prd|live)(?![a-z])", re.IGNORECASE)
 
 
 def is_production(text: str) -> bool:

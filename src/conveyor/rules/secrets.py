@@ -6,17 +6,18 @@ import re
 from typing import Any
 
 from conveyor.rules.intrinsics import render
+from conveyor.rules.patterns import lazy
 
-SECRET_NAME = re.compile(
+SECRET_NAME = lazy(
     r"(?:^|[_.-])pass(?:$|[_.-])|password|passwd|secret|token|api_?key|private_?key|credential",
     re.IGNORECASE,
 )
 # Names that hold a pointer to a secret, not the secret.
-POINTER_NAME = re.compile(
+POINTER_NAME = lazy(
     r"(_|\b|[a-z])(name|arn|id|path|param|parameter|url|file|ref|location|key_?id)$",
     re.IGNORECASE,
 )
-DYNAMIC_REFERENCE = re.compile(r"\{\{resolve:(secretsmanager|ssm-secure|ssm):")
+DYNAMIC_REFERENCE = lazy(r"\{\{resolve:(secretsmanager|ssm-secure|ssm):")
 
 
 def secret_like(name: str) -> bool:

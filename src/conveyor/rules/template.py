@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from conveyor.rules.patterns import lazy
+
 # CloudFormation accepts templates up to 1 MB; anything far beyond that is not a template a user
 # can deploy, and parsing it would only burn memory.
 MAX_BYTES = 10 * 1024 * 1024
@@ -218,7 +220,7 @@ def duplicate_key_message(text: str, name: str, key: str, meaning: str) -> str:
 
 
 # A JSON token: a string, a structural character, or a literal (number, true, false, null).
-_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\],:]|[^\s{}\[\],:"]+')
+_JSON_TOKEN = lazy(r'"(?:[^"\\]|\\.)*"|[{}\[\],:]|[^\s{}\[\],:"]+')
 
 
 def _first_duplicate(text: str) -> tuple[str, str, int, int] | None:
@@ -486,7 +488,7 @@ def rain_directive(value: Any) -> str | None:
     return None
 
 
-_FOREACH_VAR = re.compile(r"[$&]\{([A-Za-z0-9_]+)\}")
+_FOREACH_VAR = lazy(r"[$&]\{([A-Za-z0-9_]+)\}")
 
 
 def _add_foreach(
@@ -544,11 +546,11 @@ class _YamlLocator(_Locator):
         return best
 
 
-_WS = re.compile(r"[ \t\n\r]*")
+_WS = lazy(r"[ \t\n\r]*")
 # A member's key (its raw text: escapes undecoded), the colon, and the whitespace before the value.
-_MEMBER = re.compile(r'"((?:[^"\\]|\\.)*)"[ \t\n\r]*:[ \t\n\r]*', re.DOTALL)
+_MEMBER = lazy(r'"((?:[^"\\]|\\.)*)"[ \t\n\r]*:[ \t\n\r]*', re.DOTALL)
 # What follows a value: whitespace, a comma if another member or item comes, whitespace.
-_SEPARATOR = re.compile(r"[ \t\n\r]*,?[ \t\n\r]*")
+_SEPARATOR = lazy(r"[ \t\n\r]*,?[ \t\n\r]*")
 
 
 class _JsonLocator(_Locator):

@@ -7,15 +7,15 @@ Manager. Inline buildspecs only.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from conveyor.rules.buildspec import inline_buildspec
 from conveyor.rules.engine import Context
 from conveyor.rules.model import Hit, Rule, Severity
+from conveyor.rules.patterns import lazy
 from conveyor.rules.template import Resource
 
-LITERAL_PASSWORD = re.compile(
+LITERAL_PASSWORD = lazy(
     r"docker\s+login\b[^\n]*?(?:\s-p\s*|--password[ =])(?![\"']?\$)[\"']?[^\s\"'$]+"
     r"|echo\s+[\"']?(?!\$)[^\s|\"'$]+[\"']?\s*\|\s*docker\s+login\b[^\n]*--password-stdin"
 )

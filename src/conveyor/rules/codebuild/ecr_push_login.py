@@ -14,11 +14,12 @@ from collections.abc import Iterator
 from conveyor.rules.buildspec import inline_buildspec
 from conveyor.rules.engine import Context
 from conveyor.rules.model import Hit, Rule, Severity
+from conveyor.rules.patterns import lazy
 from conveyor.rules.template import Resource
 
-PUSH = re.compile(r"\bdocker\s+(?:image\s+)?push\b|\bbuildx\s+build\b[^\n]*--push\b")
-LOGIN = re.compile(r"ecr\s+get-login|docker\s+login\b|ecr-login|credHelpers")
-BUILDX = re.compile(r"\bbuildx\s+build\b[^\n]*")
+PUSH = lazy(r"\bdocker\s+(?:image\s+)?push\b|\bbuildx\s+build\b[^\n]*--push\b")
+LOGIN = lazy(r"ecr\s+get-login|docker\s+login\b|ecr-login|credHelpers")
+BUILDX = lazy(r"\bbuildx\s+build\b[^\n]*")
 
 
 def check(res: Resource, ctx: Context) -> Iterator[Hit]:

@@ -14,10 +14,11 @@ from collections.abc import Iterator
 from conveyor.rules.engine import Context
 from conveyor.rules.intrinsics import get, intrinsic_name, possible, references, render
 from conveyor.rules.model import Hit, Rule, Severity
+from conveyor.rules.patterns import lazy
 from conveyor.rules.template import Resource
 
 # A reference in rendered text (render writes each one as ${Name}).
-PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
+PLACEHOLDER = lazy(r"\$\{[^}]*\}")
 
 
 def _may_name(name: object, group: str) -> bool:

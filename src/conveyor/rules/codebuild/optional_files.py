@@ -16,18 +16,19 @@ from collections.abc import Iterator
 from conveyor.rules.buildspec import inline_buildspec
 from conveyor.rules.engine import Context
 from conveyor.rules.model import Hit, Rule, Severity
+from conveyor.rules.patterns import lazy
 from conveyor.rules.template import Resource
 
 NEEDS = (
-    (re.compile(r"\b(?:npm\s+(?:ci|install|i|test|run)|yarn(?:\s+install)?)\b"), "package.json"),
-    (re.compile(r"\bpip3?\s+install\s+(?:[^\n]*\s)?-r\s+requirements\.txt"), "requirements.txt"),
+    (lazy(r"\b(?:npm\s+(?:ci|install|i|test|run)|yarn(?:\s+install)?)\b"), "package.json"),
+    (lazy(r"\bpip3?\s+install\s+(?:[^\n]*\s)?-r\s+requirements\.txt"), "requirements.txt"),
 )
 # Only a bare `npm install` reads the project's package.json ("npm install (in package
 # directory, no arguments): install the dependencies"); `npm install <name>` installs the package
 # it names, with -g globally (https://docs.npmjs.com/cli/commands/npm-install), and so does
 # `yarn [global] add <name>`. ADF's `npm install aws-cdk@2.136.0 -g` was reported.
-_NAMED_INSTALL = re.compile(r"\b(?:npm\s+(?:install|i)|yarn\s+(?:global\s+)?add)\s+(?P<args>.*)")
-_COMMANDS = re.compile(r"&&|;|\|")
+_NAMED_INSTALL = lazy(r"\b(?:npm\s+(?:install|i)|yarn\s+(?:global\s+)?add)\s+(?P<args>.*)")
+_COMMANDS = lazy(r"&&|;|\|")
 # Options whose value is the next word (`npm install --prefix app` reads app/package.json).
 _VALUED = frozenset(
     {

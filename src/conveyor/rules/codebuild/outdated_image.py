@@ -8,20 +8,20 @@ N < 4, ``amazonlinux2-aarch64-standard:1.0``, and the retired per-language image
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from conveyor.rules.engine import Context
 from conveyor.rules.intrinsics import get, possible
 from conveyor.rules.model import Hit, Rule, Severity
+from conveyor.rules.patterns import lazy
 from conveyor.rules.template import Resource
 
 _VERSIONED = (
-    (re.compile(r"^aws/codebuild/standard:(\d+)\.\d+$"), 5),
-    (re.compile(r"^aws/codebuild/amazonlinux2-x86_64-standard:(\d+)\.\d+$"), 4),
-    (re.compile(r"^aws/codebuild/amazonlinux2-aarch64-standard:(\d+)\.\d+$"), 2),
+    (lazy(r"^aws/codebuild/standard:(\d+)\.\d+$"), 5),
+    (lazy(r"^aws/codebuild/amazonlinux2-x86_64-standard:(\d+)\.\d+$"), 4),
+    (lazy(r"^aws/codebuild/amazonlinux2-aarch64-standard:(\d+)\.\d+$"), 2),
 )
-_RETIRED = re.compile(
+_RETIRED = lazy(
     r"^aws/codebuild/(ubuntu-base|docker|python|nodejs|java|golang|ruby|php|dot-net|"
     r"android-java-\d+|eb-[a-z0-9-]+):"
 )

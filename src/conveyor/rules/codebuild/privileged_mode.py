@@ -16,9 +16,10 @@ from conveyor.rules.buildspec import runs_docker
 from conveyor.rules.engine import Context
 from conveyor.rules.intrinsics import as_list, definitely_not_true, get, references
 from conveyor.rules.model import Hit, Rule, Severity
+from conveyor.rules.patterns import lazy
 from conveyor.rules.template import Resource
 
-IMAGE_VAR = re.compile(r"REPOSITORY_URI|IMAGE_REPO|^ECR_|_ECR_|ECR_REPO", re.IGNORECASE)
+IMAGE_VAR = lazy(r"REPOSITORY_URI|IMAGE_REPO|^ECR_|_ECR_|ECR_REPO", re.IGNORECASE)
 
 
 def builds_images(res: Resource, ctx: Context) -> bool:

@@ -17,13 +17,14 @@ from collections.abc import Iterator
 
 from conveyor.rules.engine import Context
 from conveyor.rules.model import Hit, Rule, Severity
+from conveyor.rules.patterns import lazy
 from conveyor.rules.pipelines import Action, actions
 from conveyor.rules.template import Resource
 
-CHECK = re.compile(r"test|lint|scan|audit|secur|sast|trivy|bandit|snyk", re.IGNORECASE)
+CHECK = lazy(r"test|lint|scan|audit|secur|sast|trivy|bandit|snyk", re.IGNORECASE)
 
 
-VARIABLE = re.compile(r"#\{([A-Za-z0-9@_-]+)\.")
+VARIABLE = lazy(r"#\{([A-Za-z0-9@_-]+)\.")
 
 
 def _reads_variables(action: Action) -> bool:

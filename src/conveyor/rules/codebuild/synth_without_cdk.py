@@ -11,21 +11,21 @@ it) is not judged. Inline buildspecs only.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from conveyor.rules.buildspec import buildspec_commands
 from conveyor.rules.engine import Context
 from conveyor.rules.intrinsics import get
 from conveyor.rules.model import Hit, Rule, Severity
+from conveyor.rules.patterns import lazy
 from conveyor.rules.template import Resource
 
-SYNTH = re.compile(r"(?<![\w.-])conveyor\s+synth\b")
-PIP_INSTALL = re.compile(r"\bpip3?\s+install\b|\bpython3?\s+-m\s+pip\s+install\b")
+SYNTH = lazy(r"(?<![\w.-])conveyor\s+synth\b")
+PIP_INSTALL = lazy(r"\bpip3?\s+install\b|\bpython3?\s+-m\s+pip\s+install\b")
 # A requirement naming the conveyor distribution, with its extras if any.
-CONVEYOR = re.compile(r"(?<![\w./@:-])conveyor\s*(\[[^\]]*\])?(?=\s*(?:[=<>~!@;'\"]|\s|$))")
-CDK_LIB = re.compile(r"(?<![\w.-])aws-cdk-lib\b")
-VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
+CONVEYOR = lazy(r"(?<![\w./@:-])conveyor\s*(\[[^\]]*\])?(?=\s*(?:[=<>~!@;'\"]|\s|$))")
+CDK_LIB = lazy(r"(?<![\w.-])aws-cdk-lib\b")
+VARIABLE = lazy(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
 
 
 def _plaintext_variables(res: Resource) -> dict[str, str]:

@@ -16,20 +16,20 @@ reference, not the value, and are skipped.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
 from conveyor.rules.engine import Context
 from conveyor.rules.intrinsics import as_list, get, render
 from conveyor.rules.model import Hit, Rule, Severity
+from conveyor.rules.patterns import lazy
 from conveyor.rules.pipelines import actions
 from conveyor.rules.template import Resource
 from conveyor.secret_urls import url_secret
 
 # A URL inside a longer value (JSON text in UserParameters, a connection string list): stops at
 # whitespace and the quotes and brackets that delimit it in JSON or prose.
-_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s\"'<>`]+")
+_URL = lazy(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s\"'<>`]+")
 
 
 def credential_in(value: Any) -> str | None:

@@ -36,14 +36,15 @@ from collections.abc import Iterator
 from conveyor.rules.engine import Context
 from conveyor.rules.intrinsics import as_list, get, render
 from conveyor.rules.model import Hit, Rule, Severity
+from conveyor.rules.patterns import lazy
 from conveyor.rules.pipelines import Action, actions
 from conveyor.rules.template import Resource
 
 # The pipeline's own region as a template writes it (Ref or Fn::Sub of the pseudo parameter).
 _OWN = "${AWS::Region}"
 # Parameter names that say they carry a function's code.
-_CODE = re.compile(r"code|package|artifact|asset|lambda|function|zip", re.IGNORECASE)
-_REFERENCE = re.compile(r"\$\{([A-Za-z0-9]+)(?:\.[A-Za-z0-9.]+)?\}")
+_CODE = lazy(r"code|package|artifact|asset|lambda|function|zip", re.IGNORECASE)
+_REFERENCE = lazy(r"\$\{([A-Za-z0-9]+)(?:\.[A-Za-z0-9.]+)?\}")
 
 
 def _store_regions(res: Resource) -> set[str] | None:

@@ -13,21 +13,21 @@ Code shipped as a zip or image is not visible.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from conveyor.rules.engine import Context
 from conveyor.rules.intrinsics import as_list, get, ref_target, render
 from conveyor.rules.model import Hit, Rule, Severity
+from conveyor.rules.patterns import lazy
 from conveyor.rules.template import Resource
 
-READS = re.compile(
+READS = lazy(
     r"""os\.environ\[\s*['"](?P<a>\w+)['"]\s*\]"""
     r"""|os\.(?:environ\.get|getenv)\(\s*['"](?P<b>\w+)['"]\s*\)"""
     r"""|process\.env\.(?P<c>\w+)(?!\s*(?:\|\||\?\?))"""
     r"""|process\.env\[\s*['"](?P<d>\w+)['"]\s*\](?!\s*(?:\|\||\?\?))"""
 )
-RESERVED = re.compile(r"^(AWS_|LAMBDA_|_)|^(TZ|LANG|PATH|LD_LIBRARY_PATH|NODE_PATH|PYTHONPATH)$")
+RESERVED = lazy(r"^(AWS_|LAMBDA_|_)|^(TZ|LANG|PATH|LD_LIBRARY_PATH|NODE_PATH|PYTHONPATH)$")
 
 
 GREENGRASS_DEFINITIONS = (

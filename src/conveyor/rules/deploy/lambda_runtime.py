@@ -16,6 +16,7 @@ from conveyor.lambda_runtimes import DEPRECATED, DEPRECATION_DATES, is_deprecate
 from conveyor.rules.engine import Context
 from conveyor.rules.intrinsics import get, possible, render
 from conveyor.rules.model import Hit, Rule, Severity
+from conveyor.rules.patterns import lazy
 from conveyor.rules.template import Resource
 
 # The dates live with the runtimes conveyor offers, so that `conveyor validate` (which warns
@@ -24,7 +25,7 @@ __all__ = ["DEPRECATED", "DEPRECATION_DATES", "RULE", "is_deprecated"]
 SUPPORTED = f"{newest('nodejs')}, {newest('python')}"
 
 
-SDK_V2 = re.compile(r"""require\(\s*['"]aws-sdk['"]\s*\)|from\s+['"]aws-sdk['"]""")
+SDK_V2 = lazy(r"""require\(\s*['"]aws-sdk['"]\s*\)|from\s+['"]aws-sdk['"]""")
 
 
 def _node_major(runtime: str) -> int:

@@ -12,16 +12,16 @@ a name without -1-2- or -1-3- (ELBSecurityPolicy-2016-08, -TLS-1-1-2017-01,
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from conveyor.rules.elb.listener import LISTENER, protocols
 from conveyor.rules.engine import Context
 from conveyor.rules.intrinsics import ABSENT, possible
 from conveyor.rules.model import Hit, Rule, Severity
+from conveyor.rules.patterns import lazy
 from conveyor.rules.template import Resource
 
-CURRENT = re.compile(r"-1-[23]-")
+CURRENT = lazy(r"-1-[23]-")
 DEFAULT_POLICY = "ELBSecurityPolicy-2016-08"
 
 

@@ -18,17 +18,17 @@ takes them from that region only).
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from itertools import chain
 
 from conveyor.rules.engine import Context
 from conveyor.rules.intrinsics import intrinsic_name, render, strings
 from conveyor.rules.model import Hit, Rule, Severity
+from conveyor.rules.patterns import lazy
 from conveyor.rules.template import Resource
 
 _REGION = r"(?:us|eu|ap|sa|ca|me|af|il|mx|cn|us-gov)-[a-z]+-\d"
-PATTERN = re.compile(
+PATTERN = lazy(
     r"arn:(?:aws[\w-]*|\$\{AWS::Partition\}):(?P<arn_service>[\w-]*):(?P<arn_region>"
     + _REGION
     # The account part may be a literal, empty, or a placeholder: a region before
@@ -53,7 +53,7 @@ AWS_PUBLISHED = ("arn:aws:sns:us-east-1:806199016981:AmazonIpSpaceChanged",)
 # https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/lambda-at-the-edge.html
 CLOUDFRONT_REGION = "us-east-1"
 CLOUDFRONT_SERVICES = frozenset({"acm", "wafv2", "lambda"})
-_WHOLE_REGION = re.compile(_REGION)
+_WHOLE_REGION = lazy(_REGION)
 # The screen before any walk: a resource whose strings and numbers (the relations index
 # gathers them while it walks the properties for references; joined by a character no match
 # can span) hold no run of 12 digits and no region is clean: every match below lies within one
@@ -63,7 +63,7 @@ _WHOLE_REGION = re.compile(_REGION)
 # every character, which was a tenth of a check of the public corpus. (Encoding each
 # resource's properties as JSON for this screen was a twentieth of checking a 1,000-resource
 # plan: benchmarks/check_terraform_plan.py.)
-_REGION_HINT = re.compile(r"-[a-z]+-\d")
+_REGION_HINT = lazy(r"-[a-z]+-\d")
 _DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
 # Where environment variables live: Lambda/SAM Environment.Variables, ECS containers'
 # Environment, CodeBuild Environment.EnvironmentVariables, CodePipeline action configuration.

@@ -9,14 +9,14 @@ code reading it asks for by that exact spelling, not a resource name: it is left
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from conveyor.rules.engine import Context
 from conveyor.rules.intrinsics import render
 from conveyor.rules.model import Hit, Rule, Severity
+from conveyor.rules.patterns import lazy
 
-PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
+PLACEHOLDER = lazy(r"\$\{[^}]*\}")
 
 # The property that holds each resource type's physical name.
 NAME_PROPERTIES: dict[str, str] = {

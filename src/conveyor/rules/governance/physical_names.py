@@ -31,13 +31,13 @@ colliding (task definition families, layer versions) are not listed.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
 from conveyor.rules.engine import Context
 from conveyor.rules.intrinsics import SUB_VARIABLE, intrinsic_name, is_literal, ref_target, render
 from conveyor.rules.model import Hit, Rule, Severity
+from conveyor.rules.patterns import lazy
 from conveyor.rules.template import Resource
 
 # Resource types whose names share one namespace across all AWS accounts.
@@ -109,7 +109,7 @@ ACCOUNT_NAMES: dict[str, str] = {
 }
 
 # Parameters that say "this template is deployed once per environment (or branch, or copy)".
-ENVIRONMENT_PARAMETER = re.compile(
+ENVIRONMENT_PARAMETER = lazy(
     r"(?i)^(deployment|target|app|application)?"
     r"(env|environment|stage|tier|suffix|environmentsuffix|envsuffix)(name|type|suffix)?$"
 )

@@ -24,7 +24,6 @@ https://docs.aws.amazon.com/codebuild/latest/APIReference/API_ProjectEnvironment
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from conveyor.rules.buildspec import inline_buildspec
@@ -33,6 +32,7 @@ from conveyor.rules.codebuild.privileged_mode import builds_images
 from conveyor.rules.engine import Context
 from conveyor.rules.intrinsics import as_list, get, intrinsic_name, references, render
 from conveyor.rules.model import Hit, Rule, Severity
+from conveyor.rules.patterns import lazy
 from conveyor.rules.policies import grants, managed_grants, service_allowed
 from conveyor.rules.template import Resource
 
@@ -54,11 +54,11 @@ PULL_ACTIONS = (
     "ecr:GetDownloadUrlForLayer",
     "ecr:BatchGetImage",
 )
-PULL = re.compile(
+PULL = lazy(
     r"\bdocker\s+(?:image\s+)?pull\s+(?:--?[\w-]+(?:=\S+)?\s+)*[\"']?(?P<pulled>[^\s\"']+)"
     r"|--cache-from[ =][\"']?(?:type=registry,ref=)?(?P<cache>[^\s,\"']+)"
 )
-_VARIABLE = re.compile(r"\$\{?(\w+)")
+_VARIABLE = lazy(r"\$\{?(\w+)")
 _ECR_HOST = ".dkr.ecr."
 
 

@@ -26,7 +26,6 @@ KMS and IAM calls are CV111's. A statement with a condition is not judged.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -35,6 +34,7 @@ from conveyor.rules.iam.cloudformation_role_takeover import trusted_by_cloudform
 from conveyor.rules.iam.identity_policies import documents
 from conveyor.rules.intrinsics import as_list, render
 from conveyor.rules.model import Hit, Rule, Severity
+from conveyor.rules.patterns import lazy
 from conveyor.rules.policies import action_matches, statements, string_list
 from conveyor.rules.template import Resource
 
@@ -87,8 +87,8 @@ DESTRUCTIVE_ACTIONS = (
 
 # The resource part of an ARN that names no resource in particular: "*", "function:*",
 # "vpc/*", "loadbalancer/app/*", an S3 "*" or "*/*".
-_EVERY = re.compile(r"(?:[a-z-]+[:/])?(?:[a-z]+/)?\*(?:/\*)?")
-_PLACEHOLDER = re.compile(r"\$\{[^}]*\}|<[^>]*>")
+_EVERY = lazy(r"(?:[a-z-]+[:/])?(?:[a-z]+/)?\*(?:/\*)?")
+_PLACEHOLDER = lazy(r"\$\{[^}]*\}|<[^>]*>")
 
 
 def _every(resource: Any) -> bool:

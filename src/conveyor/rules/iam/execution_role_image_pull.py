@@ -55,7 +55,6 @@ Good: the execution role's policy allows the pull (or its ManagedPolicyArns hold
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -65,6 +64,7 @@ from conveyor.rules.engine import Context
 from conveyor.rules.iam.pipeline_role_artifacts import resource_policy_grants
 from conveyor.rules.intrinsics import as_list, is_no_value, references, render
 from conveyor.rules.model import Hit, Rule, Severity
+from conveyor.rules.patterns import lazy
 from conveyor.rules.policies import PolicySource, grants, managed_grants
 from conveyor.rules.template import Resource
 
@@ -80,12 +80,12 @@ REPOSITORY_ACTIONS = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
 # amazonaws.com, and an account or region through Ref/Select); public.ecr.aws does not match,
 # nor a host whose account is not 12 digits (no registry answers there; conveyor's generator
 # grants by the same pattern).
-PRIVATE_ECR_IMAGE = re.compile(
+PRIVATE_ECR_IMAGE = lazy(
     r"^(?P<account>\d{12}|\$\{[^}]+\})\.dkr\.ecr\.(?P<region>[^/]+?)\."
     r"(?:amazonaws\.com(?:\.cn)?|\$\{AWS::URLSuffix\})/(?P<name>[^:@]+)"
 )
 
-PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
+PLACEHOLDER = lazy(r"\$\{[^}]*\}")
 
 
 @dataclass(frozen=True, slots=True)

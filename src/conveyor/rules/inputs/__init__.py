@@ -17,6 +17,7 @@ import re
 from typing import Any
 
 from conveyor.rules.inputs.records import MAX_DEPTH, TooDeepError
+from conveyor.rules.patterns import lazy
 from conveyor.rules.template import (
     Template,
     TemplateError,
@@ -66,7 +67,7 @@ _TOO_DEEP = (
 # One pattern per key, not "(address|urn)": a pattern that starts with a literal is searched
 # for by that literal, where the alternation stops at every '"' of the text (half the scan).
 _VALUE = r'\s*:\s*"([^"\\]*(?:\\.[^"\\]*)*)"'
-_KEY_LINES = (re.compile(r'"address"' + _VALUE), re.compile(r'"urn"' + _VALUE))
+_KEY_LINES = (lazy(r'"address"' + _VALUE), lazy(r'"urn"' + _VALUE))
 
 
 def detect(data: Any) -> str:

@@ -20,6 +20,7 @@ from conveyor.rules.inputs.records import UNKNOWN, Record
 from conveyor.rules.inputs.terraform import TRAILING_KEY, module_instance
 from conveyor.rules.inputs.view import AFTER_APPLY, View, is_unknown
 from conveyor.rules.intrinsics import ref_target
+from conveyor.rules.patterns import lazy
 from conveyor.rules.template import Resource, Template, _Locator
 
 SUPPRESS_TAG = "conveyor:suppress"
@@ -292,7 +293,7 @@ def _deleted_with_stack(rec: Record, view: View) -> bool:
 _RULE_ID = r"[A-Za-z]{2,}\d{3,}"
 # The start of an entry: at the start of the text or after ";", one or more rule ids (separated
 # by ",", ";" or spaces) and ":". A ";" followed by anything else belongs to the reason.
-_ENTRY = re.compile(rf"(?:^|;)\s*({_RULE_ID}(?:\s*[,;\s]\s*{_RULE_ID})*)\s*:")
+_ENTRY = lazy(rf"(?:^|;)\s*({_RULE_ID}(?:\s*[,;\s]\s*{_RULE_ID})*)\s*:")
 _QUOTES = ("'", '"', "\u2018\u2019", "\u201c\u201d")
 
 

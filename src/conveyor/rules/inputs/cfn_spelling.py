@@ -19,16 +19,17 @@ Regenerate it after upgrading cfn-lint (a test compares it with the installed sc
 from __future__ import annotations
 
 import json
-import re
 import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from conveyor.rules.patterns import lazy
+
 TABLE = Path(__file__).with_name("cfn_spelling.json")
 # Spellings capitalising a camelCase name cannot give: an acronym (two capitals in a row) or
 # a name that does not start with a capital.
-_IRREGULAR = re.compile(r"^[^A-Z]|[A-Z]{2}")
+_IRREGULAR = lazy(r"^[^A-Z]|[A-Z]{2}")
 
 
 @cache

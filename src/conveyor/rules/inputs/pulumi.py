@@ -32,6 +32,7 @@ from conveyor.rules.inputs.records import (
     snake,
     snake_keys,
 )
+from conveyor.rules.patterns import lazy
 from conveyor.rules.template import TemplateError
 
 UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
@@ -47,8 +48,8 @@ _TERRAFORM_TYPES = {
         "aws_codestarnotifications_notification_rule"
     ),
 }
-_CLASSIC = re.compile(r"^aws:([a-z0-9]+)/[A-Za-z0-9]+:([A-Za-z0-9]+)$")
-_NATIVE = re.compile(r"^aws-native:([a-z0-9]+):([A-Za-z0-9]+)$")
+_CLASSIC = lazy(r"^aws:([a-z0-9]+)/[A-Za-z0-9]+:([A-Za-z0-9]+)$")
+_NATIVE = lazy(r"^aws-native:([a-z0-9]+):([A-Za-z0-9]+)$")
 # The steps of a preview after which the resource exists: they carry its "newState"
 # (pulumi sdk/go/common/display StepOp; delete, delete-replaced, discard, discard-replaced and
 # remove-pending-replace carry none).

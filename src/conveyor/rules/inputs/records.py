@@ -10,9 +10,10 @@ serves both tools.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
+
+from conveyor.rules.patterns import lazy
 
 
 class Unknown:
@@ -129,7 +130,7 @@ def attr(values: Any, name: str) -> Any:
     return values.get(plural)
 
 
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_CAMEL = lazy(r"(?<=[a-z0-9])(?=[A-Z])")
 # Attributes whose keys are user data (tag keys, environment variable names, action
 # configuration) or whose value is a JSON document: never renamed.
 OPAQUE = frozenset(

@@ -14,11 +14,11 @@ configuration) joins by the owner's id/name/ARN value instead.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from conveyor.rules.inputs.records import MAX_DEPTH, UNKNOWN, Record, TooDeepError
+from conveyor.rules.patterns import lazy
 from conveyor.rules.template import TemplateError
 
 _FIX = "give the output of `terraform show -json tfplan` (or of a state file) unchanged"
@@ -26,14 +26,14 @@ _NOT_RESOURCES = frozenset({"local", "each", "count", "path", "terraform", "self
 # An instance key: a number, a quoted for_each key (which may hold "]" and escaped quotes), or
 # "*" (a for_each/count not known until apply, Terraform's deferred changes).
 _KEY = r'\[(?:"(?:[^"\\]|\\.)*"|[^\]"]*)\]'
-_INSTANCE_KEY = re.compile(_KEY)
-_REFERENCE = re.compile(rf"^([A-Za-z0-9_]+)\.([A-Za-z0-9_-]+)({_KEY})?")
-TRAILING_KEY = re.compile(rf"{_KEY}$")
+_INSTANCE_KEY = lazy(_KEY)
+_REFERENCE = lazy(rf"^([A-Za-z0-9_]+)\.([A-Za-z0-9_-]+)({_KEY})?")
+TRAILING_KEY = lazy(rf"{_KEY}$")
 # The module instance an address lies in: "module.ci[1].module.logs." of
 # "module.ci[1].module.logs.aws_s3_bucket.b".
-_MODULE_INSTANCE = re.compile(rf"^(?:module\.[A-Za-z0-9_-]+(?:{_KEY})?\.)*")
-_MODULE_REFERENCE = re.compile(rf"^module\.([A-Za-z0-9_-]+)({_KEY})?\.([A-Za-z0-9_-]+)")
-_VARIABLE_REFERENCE = re.compile(r"^var\.([A-Za-z0-9_-]+)")
+_MODULE_INSTANCE = lazy(rf"^(?:module\.[A-Za-z0-9_-]+(?:{_KEY})?\.)*")
+_MODULE_REFERENCE = lazy(rf"^module\.([A-Za-z0-9_-]+)({_KEY})?\.([A-Za-z0-9_-]+)")
+_VARIABLE_REFERENCE = lazy(r"^var\.([A-Za-z0-9_-]+)")
 
 
 # What `terraform show -json` prints for a state with no resources: no "values" at all

@@ -15,11 +15,11 @@ How a record value appears to the rules:
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from conveyor.rules import json_text
 from conveyor.rules.inputs.records import MAX_DEPTH, UNKNOWN, Record, TooDeepError, many
+from conveyor.rules.patterns import lazy
 
 
 class View:
@@ -196,10 +196,8 @@ class View:
 
 
 # A JSON string value that is an ARN (what ``_arns_as_references`` may replace).
-_ARN_STRING = re.compile(r'"(arn:[^"]*)"')
-_ACCOUNT_BOUND = re.compile(
-    r"^arn:|(?<!\d)\d{12}(?!\d)|^(?:[a-z]{2}|us-gov|us-iso[a-z]?)-[a-z]+-\d+$"
-)
+_ARN_STRING = lazy(r'"(arn:[^"]*)"')
+_ACCOUNT_BOUND = lazy(r"^arn:|(?<!\d)\d{12}(?!\d)|^(?:[a-z]{2}|us-gov|us-iso[a-z]?)-[a-z]+-\d+$")
 
 
 def merged_tags(values: dict[str, Any]) -> Any:

@@ -31,6 +31,7 @@ from dataclasses import dataclass, replace
 from conveyor.rules.inputs.mapping import JOINS, TYPES
 from conveyor.rules.inputs.records import OPAQUE, snake
 from conveyor.rules.model import FileResult, Finding
+from conveyor.rules.patterns import lazy
 
 TERRAFORM = "terraform"
 PULUMI = "pulumi"
@@ -488,7 +489,7 @@ def _pulumi_token(terraform_type: str) -> str:
 # A CloudFormation type, an intrinsic function in either form, a pseudo parameter in a ${}
 # substitution, and a property path (``BucketEncryption.ServerSideEncryptionConfiguration``,
 # ``Stages.0.Actions``, ``ContainerDefinitions[].Secrets``) with the ":" of a "Key: value".
-_TEXT = re.compile(
+_TEXT = lazy(
     r"(?P<pseudo>\$\{AWS::\w+\}|!Ref AWS::\w+)"
     r"|(?P<type>AWS::\w+::\w+)"
     r"|!GetAtt (?P<getatt>\w+)\.(?P<attr>\w+)"
@@ -498,7 +499,7 @@ _TEXT = re.compile(
     r"|(?<![\w.:/$-])(?P<path>[A-Z][A-Za-z0-9]*(?:(?:\.(?:[A-Z][A-Za-z0-9]*|\d+))|\[\])*)"
     r"(?P<colon>: (?!:))?"
 )
-_PROPERTIES = re.compile(r"\bProperties\.")
+_PROPERTIES = lazy(r"\bProperties\.")
 
 
 def reword_text(text: str, cfn_type: str, style: Style) -> str:
@@ -665,7 +666,7 @@ def reword(
     return result
 
 
-_MARKED = re.compile(r"\[\[([a-z0-9_]+)\]\]")
+_MARKED = lazy(r"\[\[([a-z0-9_]+)\]\]")
 
 
 def _render(text: str, style: Style) -> str:

@@ -17,15 +17,14 @@ from collections.abc import Iterator
 from conveyor.rules.buildspec import inline_buildspec
 from conveyor.rules.engine import Context
 from conveyor.rules.model import Hit, Rule, Severity
+from conveyor.rules.patterns import lazy
 from conveyor.rules.pipelines import actions, order, project_of, with_self_update
 from conveyor.rules.template import Resource
 
-SCAN_NAME = re.compile(
+SCAN_NAME = lazy(
     r"scan|secur|audit|vuln|sast|trivy|grype|snyk|bandit|inspector|gate", re.IGNORECASE
 )
-SCANNER = re.compile(
-    r"\b(trivy|grype|snyk|bandit|pip-audit|npm audit|semgrep|checkov|safety check)\b"
-)
+SCANNER = lazy(r"\b(trivy|grype|snyk|bandit|pip-audit|npm audit|semgrep|checkov|safety check)\b")
 
 
 def check(res: Resource, ctx: Context) -> Iterator[Hit]:

@@ -24,20 +24,20 @@ Sources:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from conveyor.rules.buildspec import buildspec_commands, inline_buildspec, runs_docker
 from conveyor.rules.engine import Context
 from conveyor.rules.intrinsics import as_list, get, ref_target
 from conveyor.rules.model import Hit, Rule, Severity
+from conveyor.rules.patterns import lazy
 from conveyor.rules.template import Resource
 
 ARM = "arm64"
 X86 = "x86_64"
-PIP_TARGET = re.compile(r"\bpip3?\s+install\b.*?\s(?:-t|--target)(?:\s+|=)\S+")
-PIP_PLATFORM = re.compile(r"--platform[\s=]+(\S+)")
-DOCKER_PLATFORM = re.compile(r"--platform[\s=]+(?:linux/)?(\S+)")
+PIP_TARGET = lazy(r"\bpip3?\s+install\b.*?\s(?:-t|--target)(?:\s+|=)\S+")
+PIP_PLATFORM = lazy(r"--platform[\s=]+(\S+)")
+DOCKER_PLATFORM = lazy(r"--platform[\s=]+(?:linux/)?(\S+)")
 
 
 def _arch_of(text: str) -> str | None:

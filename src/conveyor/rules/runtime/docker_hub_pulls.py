@@ -32,13 +32,14 @@ from conveyor.rules.buildspec import buildspec_commands
 from conveyor.rules.engine import Context
 from conveyor.rules.intrinsics import as_list, get, render
 from conveyor.rules.model import Hit, Rule, Severity
+from conveyor.rules.patterns import lazy
 from conveyor.rules.template import Resource
 
 DOCKER_HUB_HOSTS = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
-BUILDX_CREATE = re.compile(r"docker\s+buildx\s+create\b[^\n;&|]*")
-DOCKER_PULL = re.compile(r"docker\s+(?:image\s+)?pull\s+([^\n;&|]+)")
-DOCKER_LOGIN = re.compile(r"docker\s+login\b[^\n;&|]*")
-ECR_LOGIN = re.compile(r"(--username|-u)[\s=]+AWS\b|amazonaws\.com|public\.ecr\.aws")
+BUILDX_CREATE = lazy(r"docker\s+buildx\s+create\b[^\n;&|]*")
+DOCKER_PULL = lazy(r"docker\s+(?:image\s+)?pull\s+([^\n;&|]+)")
+DOCKER_LOGIN = lazy(r"docker\s+login\b[^\n;&|]*")
+ECR_LOGIN = lazy(r"(--username|-u)[\s=]+AWS\b|amazonaws\.com|public\.ecr\.aws")
 VALUE_FLAGS = frozenset({"--platform"})
 
 

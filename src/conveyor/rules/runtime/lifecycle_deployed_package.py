@@ -37,7 +37,6 @@ select, none excludes (https://docs.aws.amazon.com/AmazonS3/latest/userguide/int
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -45,12 +44,13 @@ from typing import Any
 from conveyor.rules.engine import Context
 from conveyor.rules.intrinsics import as_list, get, render
 from conveyor.rules.model import Hit, Rule, Severity
+from conveyor.rules.patterns import lazy
 from conveyor.rules.pipelines import Action, actions
 from conveyor.rules.template import Resource
 
 DEPLOY_MODES = frozenset({"CREATE_UPDATE", "REPLACE_ON_FAILURE", "CHANGE_SET_REPLACE"})
-_PLACEHOLDER = re.compile(r"^\$\{([A-Za-z0-9]+)\}$")
-_VARIABLE = re.compile(r"^#\{([A-Za-z0-9@_-]+)\.[A-Za-z0-9@_-]+\}$")
+_PLACEHOLDER = lazy(r"^\$\{([A-Za-z0-9]+)\}$")
+_VARIABLE = lazy(r"^#\{([A-Za-z0-9@_-]+)\.[A-Za-z0-9@_-]+\}$")
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,9 @@ from collections.abc import Iterator
 from conveyor.rules.engine import Context
 from conveyor.rules.intrinsics import references
 from conveyor.rules.model import Hit, Rule, Severity
+from conveyor.rules.patterns import lazy
 
-PLACEHOLDER = re.compile(
+PLACEHOLDER = lazy(
     r"^(|dummy\S*|change-?me|replace-?me|todo|tbd|xxx+|placeholder|<[^>]*>|"
     r"your[-_]\S*|example|.*000000000000.*)$",
     re.IGNORECASE,
@@ -27,7 +28,7 @@ PLACEHOLDER = re.compile(
 # (on the public corpus these were half of all CV063 findings): "(Optional) ...", "Leave blank
 # for ...", "If left blank, a role is created", "Required if you are provisioning ...", "ignored
 # when DBSnapshotIdentifier is set".
-OPTIONAL = re.compile(
+OPTIONAL = lazy(
     r"\boptional\b|\bleave\b[^.]{0,30}\b(blank|empty)\b|\bleft (blank|empty)\b"
     r"|\bif (blank|empty|not (set|specified|provided|given))\b|\bempty string\b|\bskip if\b"
     r"|\b(required|needed|used|must be (provided|specified)) (only )?(if|when|for|in case)\b"

@@ -19,17 +19,17 @@ word (after ``Value``/``String`` and digits) must be the secret word itself: ``D
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
 from conveyor.rules.engine import Context
 from conveyor.rules.intrinsics import truthy
 from conveyor.rules.model import Hit, Rule, Severity
+from conveyor.rules.patterns import lazy
 from conveyor.rules.secrets import secret_like
 
 # camelCase, PascalCase, ACRONYMS, snake_case and kebab-case words of a parameter name.
-WORDS = re.compile(r"[A-Z]+(?=[A-Z][a-z]|[^A-Za-z]|$)|[A-Z]?[a-z]+|\d+")
+WORDS = lazy(r"[A-Z]+(?=[A-Z][a-z]|[^A-Za-z]|$)|[A-Z]?[a-z]+|\d+")
 # Words that make the parameter about a secret rather than the secret itself.
 SETTING_WORDS = frozenset(
     {"policy", "length", "age", "reuse", "prevention", "usage", "rotation", "expiry"}
@@ -39,7 +39,7 @@ POINTER_WORDS = frozenset(
     {"arn", "arns", "name", "names", "id", "ids", "stack", "kms", "path", "url", "uri", "bucket"}
 )
 # "SecretsManagerSecretARNforMySql", "SecretNameforAurora": a pointer word run into "for".
-POINTER_PHRASE = re.compile(r"(Arn|ARN|Name|Id|ID)(for|of|For|Of)[A-Z]")
+POINTER_PHRASE = lazy(r"(Arn|ARN|Name|Id|ID)(for|of|For|Of)[A-Z]")
 # A word that makes the name a switch or an action: EnableSecretsPlugin, createSecret,
 # EKSEncryptSecrets.
 VERB_WORDS = frozenset(

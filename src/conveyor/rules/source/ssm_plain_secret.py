@@ -18,10 +18,11 @@ from collections.abc import Iterator
 from conveyor.rules.engine import Context
 from conveyor.rules.intrinsics import ref_target, render, truthy
 from conveyor.rules.model import Hit, Rule, Severity
+from conveyor.rules.patterns import lazy
 from conveyor.rules.source.secret_parameter import secret_name
 from conveyor.rules.template import Resource
 
-TOKEN_SHAPES = re.compile(
+TOKEN_SHAPES = lazy(
     r"\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_\w{20,}|glpat-[\w-]{20,}|xox[abpr]-[\w-]{10,}"
     r"|(AKIA|ASIA)[A-Z0-9]{16}|sk_live_\w{16,})\b|-----BEGIN [A-Z ]*PRIVATE KEY-----"
 )
