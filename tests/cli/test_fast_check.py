@@ -199,18 +199,22 @@ def test_shell_completion_is_left_to_typer() -> None:
     assert parsed(["check", "f"], environ={"_CONVEYOR_COMPLETE": ""}) is not None
 
 
-def _modules_of(command: list[str], env: dict[str, str]) -> tuple[int, set[str]]:
-    """Exit code and modules loaded by `command` (a console-script or `-m` run of conveyor)."""
+def _modules_of(command: list[str], env: dict[str, str]) -> tuple[int, int, set[str]]:
+    """Exit code, objects frozen at exit and modules loaded by `command` (a console-script or
+    `-m` run of conveyor)."""
     done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     assert "Traceback" not in done.stderr, done.stderr
-    return done.returncode, set(json.loads(done.stderr.splitlines()[-1]))
+    frozen, *modules = json.loads(done.stderr.splitlines()[-1])
+    return done.returncode, frozen, set(modules)
 
 
-# The modules held at exit, written last on standard error by an atexit hook installed before
-# conveyor runs (sitecustomize is read at start-up from PYTHONPATH).
+# The modules held at exit and the objects frozen (gc.freeze), written last on standard error
+# by an atexit hook installed before conveyor runs (sitecustomize, read at start-up from
+# PYTHONPATH): it runs only if the process exits as usual (atexit handlers run).
 SITECUSTOMIZE = (
-    "import atexit, json, sys\n"
-    "atexit.register(lambda: print(json.dumps(sorted(sys.modules)), file=sys.stderr))\n"
+    "import atexit, gc, json, sys\n"
+    "atexit.register(lambda: print(json.dumps([gc.get_freeze_count(), *sorted(sys.modules)]),"
+    " file=sys.stderr))\n"
 )
 
 
@@ -232,8 +236,10 @@ def test_check_of_a_file_imports_no_typer_click_or_rich(
         command = [sys.executable, "-m", "conveyor"]
     else:  # what the console script runs (pyproject: conveyor.cli.main:run)
         command = [sys.executable, "-c", "from conveyor.cli.main import run; run()"]
-    code, modules = _modules_of([*command, "check", TEMPLATE, *options], env)
+    code, frozen, modules = _modules_of([*command, "check", TEMPLATE, *options], env)
     assert code == (1 if not options else 0)
+    # Frozen before exit, so the final collection does not walk them; atexit still ran.
+    assert frozen > 10_000
     assert "conveyor.rules.engine" in modules  # it did check
     # Through a pipe the text report is written without rich (conveyor.cli.checking).
     loaded = sorted(m for m in modules if m.split(".")[0] in ("typer", "click", "rich"))
