@@ -18,7 +18,7 @@ takes them from that region only).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from itertools import chain
 
 from conveyor.rules.engine import Context
@@ -152,16 +152,20 @@ def _all_scalars(ctx: Context) -> str:
     return "\0".join(chain.from_iterable(ctx.relations.scalars.values()))
 
 
-def check(res: Resource, ctx: Context) -> Iterator[Hit]:
+def check(res: Resource, ctx: Context) -> Iterable[Hit]:
     # No properties, no literal (and no text to encode: many resources have none).
-    if not res.properties:
-        return
     # Screened once for the whole template first (the strings and numbers of every resource,
     # joined by the same separator no match can span): most templates hard-code nothing, and
     # a screen per resource costs a join and three C calls each (benchmarks/
     # check_terraform_plan.py: CV036 was 8.6M of a 1,000-resource plan's 346M instructions).
-    if not ctx.memo("CV036.any", lambda: _may_hard_code(_all_scalars(ctx))):
-        return
+    # A function, not a generator, until a resource needs a look: the rule reads every
+    # resource, and a generator's creation and end cost more than these two tests.
+    if not res.properties or not ctx.memo("CV036.any", lambda: _may_hard_code(_all_scalars(ctx))):
+        return ()
+    return _hits(res, ctx)
+
+
+def _hits(res: Resource, ctx: Context) -> Iterator[Hit]:
     scalars = ctx.relations.scalars.get(res.logical_id, ())
     if not _may_hard_code("\0".join(scalars)):
         return

@@ -154,8 +154,13 @@ def read(data: dict[str, Any], *, name: str) -> tuple[list[Record], dict[str, li
         deferred = _deferred(data, planned, unknowns, reader)
         raw += deferred
         addresses += [resource["address"] for resource in deferred]
+    instances = reader.instances
     for address in addresses:
-        reader.add_instance(address)
+        # add_instance's common case inline (no call per resource): no instance key, no module.
+        if "[" in address or address.startswith("module."):
+            reader.add_instance(address)
+        else:
+            instances.setdefault(address, []).append(address)
     if repeated:
         _repeated_address(raw, values_key, reader)
     records = [_record(resource, unknowns, reader) for resource in raw]
