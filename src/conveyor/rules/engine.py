@@ -13,15 +13,19 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from operator import attrgetter
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from conveyor import lambda_runtimes
 from conveyor.rules.bounds import MEMORY_LIMIT_MIB, TIME_LIMIT, Overtime
-from conveyor.rules.deployed import Watch
 from conveyor.rules.model import FileError, FileResult, Hit, Rule, make_finding
 from conveyor.rules.relations import Relations
 from conveyor.rules.suppression import suppressions
 from conveyor.rules.template import Resource, Template, TemplateError
+
+if TYPE_CHECKING:
+    # A run of several templates only (runner.check_paths); a dataclass, 4 million
+    # instructions to make, for every check that imports the engine.
+    from conveyor.rules.deployed import Watch
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,6 @@ from conveyor.rules.bounds import (
     memory_bound,
     time_bound,
 )
-from conveyor.rules.deployed import deployed_alarms, deployed_watches
 from conveyor.rules.engine import Options, RuleSet, check_template
 from conveyor.rules.inputs import NOT_APPLICABLE, looks_like_input
 from conveyor.rules.inputs import load as load_input
@@ -662,6 +661,10 @@ def check_paths(
     )
     targets, errors = discover(paths, stdin_text=stdin_text)
     if len(targets) > 1:
+        # What the other templates deploy matters only to a run of several (and rules.deployed
+        # makes a dataclass: 4 million instructions that a run of one file does without).
+        from conveyor.rules.deployed import deployed_alarms, deployed_watches
+
         checked = [t.path for t in targets]
         options = replace(
             options,

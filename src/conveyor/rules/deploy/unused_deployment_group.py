@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from conveyor.rules.engine import Context
 from conveyor.rules.intrinsics import get, intrinsic_name, ref_target
 from conveyor.rules.model import Hit, Rule, Severity
-from conveyor.rules.pipelines import actions
 
 GROUP = "AWS::CodeDeploy::DeploymentGroup"
 
@@ -27,6 +26,10 @@ def check_template(ctx: Context) -> Iterator[Hit]:
     pipelines = ctx.relations.of_type("AWS::CodePipeline::Pipeline")
     if not groups or not pipelines:
         return
+    # Imported here: this rule runs on every template, conveyor.rules.pipelines (three
+    # dataclasses: 15 million instructions to import) is for templates with a pipeline.
+    from conveyor.rules.pipelines import actions
+
     named: set[str] = set()
     for res in ctx.template.resources.values():
         update = get(res.data, "UpdatePolicy", "CodeDeployLambdaAliasUpdate", "DeploymentGroupName")

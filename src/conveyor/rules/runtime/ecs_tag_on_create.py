@@ -24,7 +24,6 @@ from collections.abc import Iterator
 
 from conveyor.rules.engine import Context
 from conveyor.rules.model import Hit, Rule, Severity
-from conveyor.rules.pipelines import actions
 from conveyor.rules.policies import grants, managed_grants, statement_allows, statements
 from conveyor.rules.template import Resource
 
@@ -108,8 +107,12 @@ def _action_role(pipeline: Resource, action_data: dict[str, object], ctx: Contex
 
 
 def _deploy_action_roles(ctx: Context) -> set[str]:
+    # conveyor.rules.pipelines (three dataclasses: 15 million instructions to import) when the
+    # template has a pipeline.
     roles: set[str] = set()
     for lid in ctx.relations.of_type("AWS::CodePipeline::Pipeline"):
+        from conveyor.rules.pipelines import actions
+
         pipeline = ctx.template.resources[lid]
         for action in actions(pipeline):
             role = _action_role(pipeline, action.data, ctx)
@@ -120,6 +123,10 @@ def _deploy_action_roles(ctx: Context) -> set[str]:
 
 
 def _check_pipeline(res: Resource, ctx: Context) -> Iterator[Hit]:
+    # conveyor.rules.pipelines (three dataclasses: 15 million instructions to import) only
+    # for a template with a pipeline.
+    from conveyor.rules.pipelines import actions
+
     for action in actions(res):
         if action.provider not in ECS_PROVIDERS:
             continue

@@ -37,7 +37,6 @@ from conveyor.rules import json_text
 from conveyor.rules.engine import Context
 from conveyor.rules.intrinsics import get, render
 from conveyor.rules.model import Hit, Rule, Severity
-from conveyor.rules.pipelines import actions
 from conveyor.rules.template import Resource
 
 CATCH_ALL = frozenset({"*", ""})
@@ -105,6 +104,10 @@ def _deploy_environments(ctx: Context) -> list[str]:
     """The environments the template's pipelines tag deployed images for, in first-seen order."""
     found: list[str] = []
     for lid in ctx.relations.of_type("AWS::CodePipeline::Pipeline"):
+        # conveyor.rules.pipelines (three dataclasses: 15 million instructions to import) when
+        # the template has a pipeline.
+        from conveyor.rules.pipelines import actions
+
         for action in actions(ctx.template.resources[lid]):
             text = action.configuration.get("EnvironmentVariables")
             text = text if isinstance(text, str) else render(text)
