@@ -141,3 +141,33 @@ def test_every_property_the_mapping_writes_has_a_terraform_name() -> None:
                     missing.add((res.type, prop))
     assert not missing
     assert "Environment" in NESTED_TERMS
+
+
+def test_rewording_keeps_every_field_but_the_message_fix_and_path() -> None:
+    from dataclasses import fields, replace
+
+    from conveyor.rules.inputs.wording import reword
+    from conveyor.rules.model import FileResult, Finding, Severity
+
+    values: dict[str, object] = {
+        "rule": "CV001",
+        "severity": Severity.HIGH,
+        "file": "plan.json",
+        "resource": "aws_s3_bucket.b",
+        "path": "Properties.BucketEncryption",
+        "line": 7,
+        "message": "bucket AWS::S3::Bucket has no BucketEncryption",
+        "fix": "Set BucketEncryption on the AWS::S3::Bucket",
+        "failure_modes": ("FM01", "FM02"),
+        "reason": "a reason of some length",
+        "key": "k",
+    }
+    # Every field set, none to its default: a field reword forgot would come back different.
+    assert {f.name for f in fields(Finding)} == set(values)
+    original = Finding(**values)  # type: ignore[arg-type]
+    result = FileResult(file="plan.json", findings=[original], suppressed=[original])
+    result = reword(result, {"aws_s3_bucket.b": "AWS::S3::Bucket"}, "terraform", {})
+    for new in (result.findings[0], result.suppressed[0]):
+        assert type(new) is Finding
+        assert new.path != original.path and new.message != original.message
+        assert new == replace(original, message=new.message, fix=new.fix, path=new.path)
