@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from conveyor import lambda_runtimes
 from conveyor.rules.bounds import (
@@ -419,8 +419,9 @@ def run(targets: Sequence[Target], options: Options, *, jobs: int = 1) -> list[F
     return _Pool(targets, options, jobs).run()
 
 
-# multiprocessing (with socket and pickle, a tenth of start-up) is imported only to fork: a run
-# of one small file never does. Its "fork" start method exists where os.fork does.
+# multiprocessing (with socket and pickle, a tenth of start-up) is imported only for a --jobs
+# pool: a run of one file never does (a large one is forked with os.fork, _check_alone). Its
+# "fork" start method exists where os.fork does.
 _CAN_FORK = hasattr(os, "fork")
 # Seconds past the time limit before a worker that did not answer is killed: the timer stops
 # Python code at the limit (and the worker then answers with what it found); this is for code it
@@ -580,39 +581,105 @@ def _isolate(target: Target) -> bool:
 
 def _check_alone(target: Target, options: Options) -> FileResult:
     """Check one file in a process of its own: under the memory limit, killed when it outlives
-    the time limit, and named when it dies, while the caller goes on with the other files."""
-    import multiprocessing
+    the time limit, and named when it dies, while the caller goes on with the other files.
 
-    context = multiprocessing.get_context("fork")
-    reader, writer = context.Pipe(duplex=False)
-    process = context.Process(target=_check_in_child, args=(target, options, writer), daemon=True)
-    with _interrupts_deferred():
-        process.start()
-    writer.close()
+    A bare ``os.fork`` and a pipe the child writes its pickled result into: multiprocessing's
+    Process and Connection do the same with 20 million instructions of imports (its context,
+    connection, socket, selectors...), a fortieth of ``conveyor check`` on a 1.5 MB plan."""
+    import pickle
+
+    reader, writer = os.pipe()
+    pid = 0
     answered = False
     try:
-        if reader.poll(options.time_limit + _grace(options)):
-            result: FileResult = reader.recv()
-            answered = True
-            return result
-        process.kill()
-        return FileResult(
-            file=target.path, errors=[FileError(target.path, _overtime(target.path, options))]
-        )
-    except (EOFError, OSError):
-        return FileResult(file=target.path, errors=[FileError(target.path, _died(target.path))])
+        with _interrupts_deferred():
+            pid = os.fork()
+            if pid == 0:
+                _child(target, options, reader, writer)  # never returns
+        os.close(writer)
+        writer = -1
+        if not _readable(reader, options.time_limit + _grace(options)):
+            return FileResult(
+                file=target.path, errors=[FileError(target.path, _overtime(target.path, options))]
+            )
+        with os.fdopen(reader, "rb", closefd=False) as answer:
+            sent = answer.read()
+        try:
+            # From this process's own child, through a pipe nobody else holds.
+            result: FileResult = pickle.loads(sent)  # noqa: S301
+        except Exception:  # nothing or part of a result: the child died before it was sent
+            return FileResult(file=target.path, errors=[FileError(target.path, _died(target.path))])
+        answered = True
+        return result
     finally:
-        reader.close()
-        if answered:
-            # The child has only to exit; let it (a profiler in it, as the benchmarks run it
-            # under valgrind, writes its counts at exit), but never wait past the grace.
-            process.join(_grace(options))
-        if process.is_alive():  # interrupted (Ctrl-C, SIGINT to this process alone): no orphan
-            process.kill()
-        process.join()
+        for fd in (reader, writer):
+            if fd >= 0:
+                os.close(fd)
+        if pid > 0:
+            _reap(pid, _grace(options) if answered else 0.0)
 
 
-def _check_in_child(target: Target, options: Options, conn: Connection) -> None:
+def _child(target: Target, options: Options, reader: int, writer: int) -> NoReturn:
+    """The forked child: check, send the result, exit without the parent's atexit handlers or
+    buffered output (os._exit)."""
+    code = 1
+    try:
+        os.close(reader)
+        _check_in_child(target, options, _ResultPipe(writer))
+        code = 0
+    except BaseException:  # a bug: shown, and the parent reports the file's process died
+        import traceback
+
+        traceback.print_exc()
+        sys.stderr.flush()
+    finally:
+        os._exit(code)
+
+
+class _ResultPipe:
+    """The child's end of the pipe: ``send`` and ``close``, as a multiprocessing Connection
+    (``_check_in_child`` takes either)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def send(self, result: FileResult) -> None:
+        import pickle
+
+        with os.fdopen(self.fd, "wb", closefd=False) as out:
+            pickle.dump(result, out, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+def _readable(fd: int, timeout: float) -> bool:
+    """Whether ``fd`` has data or its writer is gone within ``timeout`` seconds."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(max(0, int(timeout * 1000) + 1)))
+
+
+def _reap(pid: int, wait: float) -> None:
+    """Collect the child (no zombie, no orphan). One that answered has only to exit: it gets up
+    to ``wait`` seconds (a profiler in it, as the benchmarks run it under valgrind, writes its
+    counts at exit); one still running after that (or interrupted: Ctrl-C, SIGINT to this
+    process alone, a time limit passed) is killed."""
+    deadline = time.monotonic() + wait
+    pause = 0.001
+    while os.waitpid(pid, os.WNOHANG) == (0, 0):
+        if time.monotonic() >= deadline:
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return
+        time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+        pause = min(pause * 2, 0.05)
+
+
+def _check_in_child(target: Target, options: Options, conn: Connection | _ResultPipe) -> None:
     _leave_interrupts_to_the_parent()
     try:
         conn.send(check_target(target, options, cap_memory=True))
