@@ -378,6 +378,29 @@ def test_cv097_unreadable_policy_is_not_judged() -> None:
     assert hits("CV097", lifecycle().replace("'{", "'{not json")) == []
 
 
+def test_cv097_repositories_sharing_a_policy_are_each_judged() -> None:
+    """The judgement of a policy text is kept per template: each repository with that text
+    gets its own finding, one with another text its own judgement."""
+    broad = rule(1, tagStatus="any", countType="imageCountMoreThan", countNumber=10)
+    keep_first = rule(1, tagStatus="tagged", tagPrefixList=["deployed-"], countType="x")
+    same = lifecycle(broad)
+    template = (
+        same
+        + same.split("Resources:", 1)[1].replace("Images:", "Others:")
+        + lifecycle(keep_first, rule(2, tagStatus="any"))
+        .split("Resources:", 1)[1]
+        .replace("Images:", "Kept:")
+    )
+    found = hits("CV097", template)
+    assert sorted(resource for resource, _ in found) == ["Images", "Others"]
+    assert all("lifecycle rule 1 expires images of any tag" in message for _, message in found)
+    shared = lifecycle(keep(1, "deployed-"), BROAD)
+    two = shared + shared.split("Resources:", 1)[1].replace("Images:", "B:")
+    environments = hits("CV097", two + deployed_to("staging", "prod"))
+    assert sorted(resource for resource, _ in environments) == ["B", "Images"]
+    assert all("staging, prod" in message for _, message in environments)
+
+
 def deployed_to(*envs: str) -> str:
     """A pipeline whose MarkDeployed actions tag images for envs (as conveyor's do)."""
     actions = "".join(
