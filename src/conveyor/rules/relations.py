@@ -44,14 +44,21 @@ class Relations:
         # gathered by the same walk: what a rule about literal values screens before walking
         # them (CV036).
         self.scalars: dict[str, list[str]] = {}
+        by_type, refs_from, refs_to = self.by_type, self.refs_from, self.refs_to
         for lid, res in resources.items():
-            self.by_type[res.type].append(lid)
+            by_type[res.type].append(lid)
+            # _walk_references inline: this runs once per resource.
             scalars: list[str] = []
-            targets = _walk_references(res.properties, f"Resources.{lid}", scalars)
+            targets: set[str] = set()
+            props = res.properties
+            if isinstance(props, _CONTAINERS):
+                _references_in(props, targets, 0, f"Resources.{lid}", scalars)
+                if targets and not targets.isdisjoint(PSEUDO_PARAMETERS):
+                    targets -= PSEUDO_PARAMETERS
             self.scalars[lid] = scalars
-            self.refs_from[lid] = targets
+            refs_from[lid] = targets
             for target in targets:
-                self.refs_to[target].add(lid)
+                refs_to[target].add(lid)
             depends = res.data.get("DependsOn")
             self.depends_on[lid] = (
                 {d for d in as_list(depends) if isinstance(d, str)}

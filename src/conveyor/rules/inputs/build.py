@@ -81,7 +81,14 @@ def build(
     sources: dict[str, str] = {}
     for key, rec in owners.items():
         lid = lids[key]
-        props, cfn_type = _properties(rec, view)
+        # _properties, and the tests most records stop at (whether the type is deleted with
+        # the stack, whether a suppression tag is set), inline: this runs once per resource
+        # (benchmarks/count_check_instructions.py).
+        mapping = None if rec.native else TYPES[rec.type]
+        if mapping is None:
+            props, cfn_type = _properties(rec, view)
+        else:
+            props, cfn_type = mapping.build(rec, view), mapping.cfn_type
         children = joined.get(key, ())
         for child, join in children:
             join.merge(props, child, view)
@@ -99,9 +106,19 @@ def build(
             )
             if depends:
                 body["DependsOn"] = depends
-        if _deleted_with_stack(rec, view):
+        if mapping is not None and mapping.deleted_with_stack and _deleted_with_stack(rec, view):
             body["DeletionPolicy"] = "Delete"
-        suppress = suppressions(rec) if rec.native or _tagged(rec.values, SUPPRESS_TAG) else ()
+        suppress: list[dict[str, str]] | tuple[()]
+        if mapping is None:
+            suppress = suppressions(rec)
+        else:
+            # Whether the record's own or merged tags hold the suppression tag (_tag's answer
+            # is None otherwise), tested first: most records carry no suppression.
+            own, merged = rec.values.get("tags"), rec.values.get("tags_all")
+            tagged = (isinstance(own, dict) and SUPPRESS_TAG in own) or (
+                isinstance(merged, dict) and SUPPRESS_TAG in merged
+            )
+            suppress = suppressions(rec) if tagged else ()
         if suppress:
             body["Metadata"] = {"conveyor": {"suppress": suppress}}
         resources[lid] = Resource(lid, cfn_type, props, body, (lid,))
@@ -316,14 +333,6 @@ def suppressions(rec: Record) -> list[dict[str, str]]:
         for rule in re.findall(_RULE_ID, entry.group(1)):
             out.append({"rule": rule.upper(), "reason": reason})
     return out
-
-
-def _tagged(values: dict[str, Any], key: str) -> bool:
-    """Whether a Terraform or Pulumi Classic record's own or merged tags hold key: ``_tag``'s
-    answer is None otherwise (tested first: most records carry no suppression)."""
-    own = values.get("tags")
-    merged = values.get("tags_all")
-    return (isinstance(own, dict) and key in own) or (isinstance(merged, dict) and key in merged)
 
 
 def _tag(rec: Record, key: str) -> Any:
