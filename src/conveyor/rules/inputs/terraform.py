@@ -701,14 +701,20 @@ def _found(names: list[Any], at: _At, reader: _Reader) -> tuple[list[str], list[
             key, cached = None, None
         if cached is None:
             named = [n for n in names if isinstance(n, str)]
-            found = [k for n in _narrowest(named) for k in _resolve(n, at, reader)]
-            cached = (named, list(dict.fromkeys(found)))
+            cached = (named, _instances(_narrowest(named), at, reader))
             if key is not None:
                 reader.root_found[key] = cached
         return cached
     named = [n for n in names if isinstance(n, str)]
-    found = [k for n in _narrowest(named) for k in _resolve(n, at, reader)]
-    return named, list(dict.fromkeys(found)) if found else found
+    return named, _instances(_narrowest(named), at, reader)
+
+
+def _instances(references: list[str], at: _At, reader: _Reader) -> list[str]:
+    """The instances the references name, each once, in order (a new list)."""
+    if len(references) == 1:  # the common case: one reference, one instance or none
+        found = _resolve(references[0], at, reader)  # a new list
+        return found if len(found) < 2 else list(dict.fromkeys(found))
+    return list(dict.fromkeys(k for n in references for k in _resolve(n, at, reader)))
 
 
 def _narrowest(names: list[str]) -> list[str]:
