@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from operator import attrgetter
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from conveyor import lambda_runtimes
 from conveyor.rules.bounds import MEMORY_LIMIT_MIB, TIME_LIMIT, Overtime
 from conveyor.rules.model import FileError, FileResult, Hit, Rule, make_finding
+from conveyor.rules.plain import FrozenPlain
 from conveyor.rules.relations import Relations
 from conveyor.rules.suppression import suppressions
 from conveyor.rules.template import Resource, Template, TemplateError
@@ -28,25 +28,61 @@ if TYPE_CHECKING:
     from conveyor.rules.deployed import Watch
 
 
-@dataclass(frozen=True)
-class Options:
-    ignore: frozenset[str] = frozenset()
+class Options(FrozenPlain):
+    """How a check runs (a ``FrozenPlain``, not a dataclass: conveyor.rules.plain says why)."""
+
+    _FIELDS = (
+        "ignore",
+        "require_tags",
+        "time_limit",
+        "memory_limit",
+        "input_kind",
+        "deployed_alarms",
+        "deployed_watches",
+        "today",
+    )
+    ignore: frozenset[str]
     # Tag keys every taggable resource must carry (FM80); empty means "some tags at all".
-    require_tags: tuple[str, ...] = ()
+    require_tags: tuple[str, ...]
     # Per file, reading and parsing included (see bounds.py).
-    time_limit: float = TIME_LIMIT
-    memory_limit: int = MEMORY_LIMIT_MIB
+    time_limit: float
+    memory_limit: int
     # auto | terraform | pulumi | cloudformation (conveyor.rules.inputs)
-    input_kind: str = "auto"
+    input_kind: str
     # The alarms the other stack templates of the run create, by file name (rules.deployed):
     # what a pipeline's CloudFormation action deploys, when its template was checked too.
-    deployed_alarms: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    deployed_alarms: tuple[tuple[str, tuple[str, ...]], ...]
     # The deployments (deployment groups, ECS services) of those templates that watch alarms
     # or roll back on their own (rules.deployed.Watch), by file.
-    deployed_watches: tuple[tuple[str, tuple[Watch, ...]], ...] = ()
+    deployed_watches: tuple[tuple[str, tuple[Watch, ...]], ...]
     # The day rules judge dates by (a runtime's deprecation, CV076): one per run, taken when
     # the run starts (UTC's date or CONVEYOR_TODAY), the same in every worker process.
-    today: date = field(default_factory=lambda_runtimes.today)
+    today: date
+
+    def __init__(
+        self,
+        ignore: frozenset[str] = frozenset(),
+        require_tags: tuple[str, ...] = (),
+        time_limit: float = TIME_LIMIT,
+        memory_limit: int = MEMORY_LIMIT_MIB,
+        input_kind: str = "auto",
+        deployed_alarms: tuple[tuple[str, tuple[str, ...]], ...] = (),
+        deployed_watches: tuple[tuple[str, tuple[Watch, ...]], ...] = (),
+        today: date | None = None,
+    ) -> None:
+        _set = object.__setattr__
+        _set(self, "ignore", ignore)
+        _set(self, "require_tags", require_tags)
+        _set(self, "time_limit", time_limit)
+        _set(self, "memory_limit", memory_limit)
+        _set(self, "input_kind", input_kind)
+        _set(self, "deployed_alarms", deployed_alarms)
+        _set(self, "deployed_watches", deployed_watches)
+        _set(self, "today", lambda_runtimes.today() if today is None else today)
+
+    def replace(self, **changes: Any) -> Options:
+        """These options with ``changes`` (as ``dataclasses.replace``)."""
+        return Options(**{**dict(zip(self._FIELDS, self._values(), strict=True)), **changes})
 
 
 class Context:

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterable
-from dataclasses import MISSING, dataclass, field, fields, make_dataclass
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
+
+from conveyor.rules.plain import FrozenPlain, Plain
+
+_set = object.__setattr__
 
 if TYPE_CHECKING:
     from conveyor.rules.engine import Context
@@ -62,11 +66,25 @@ ResourceCheck = Callable[["Resource", "Context"], Iterable[Hit]]
 TemplateCheck = Callable[["Context"], Iterable[Hit]]
 
 
-@dataclass(frozen=True, kw_only=True)
-class Rule:
+class Rule(FrozenPlain):
     """One rule. Either ``check`` (called per resource of ``resource_types``) or
-    ``check_template`` (called once per template) is set."""
+    ``check_template`` (called once per template) is set. (A ``FrozenPlain``, not a dataclass:
+    conveyor.rules.plain says why.)"""
 
+    _FIELDS = (
+        "id",
+        "title",
+        "severity",
+        "resource_types",
+        "failure_modes",
+        "why",
+        "fix_cloudformation",
+        "fix_cdk",
+        "fix_conveyor",
+        "check",
+        "check_template",
+        "doc",
+    )
     id: str
     title: str
     severity: Severity
@@ -76,10 +94,39 @@ class Rule:
     fix_cloudformation: str
     fix_cdk: str
     fix_conveyor: str
-    check: ResourceCheck | None = None
-    check_template: TemplateCheck | None = None
+    check: ResourceCheck | None
+    check_template: TemplateCheck | None
     # Filled by the catalog from the rule module's docstring (heuristics and their limits).
-    doc: str = ""
+    doc: str
+
+    def __init__(
+        self,
+        *,
+        id: str,
+        title: str,
+        severity: Severity,
+        resource_types: tuple[str, ...],
+        failure_modes: tuple[str, ...],
+        why: str,
+        fix_cloudformation: str,
+        fix_cdk: str,
+        fix_conveyor: str,
+        check: ResourceCheck | None = None,
+        check_template: TemplateCheck | None = None,
+        doc: str = "",
+    ) -> None:
+        _set(self, "id", id)
+        _set(self, "title", title)
+        _set(self, "severity", severity)
+        _set(self, "resource_types", resource_types)
+        _set(self, "failure_modes", failure_modes)
+        _set(self, "why", why)
+        _set(self, "fix_cloudformation", fix_cloudformation)
+        _set(self, "fix_cdk", fix_cdk)
+        _set(self, "fix_conveyor", fix_conveyor)
+        _set(self, "check", check)
+        _set(self, "check_template", check_template)
+        _set(self, "doc", doc)
 
     @property
     def fix(self) -> str:
@@ -118,16 +165,37 @@ class Finding:
         return out
 
 
-# Finding's fields in a class that is not frozen, to build findings fast (make_finding).
-_FindingFields = make_dataclass(
-    "_FindingFields",
-    [
-        (f.name, f.type) if f.default is MISSING else (f.name, f.type, field(default=f.default))
-        for f in fields(Finding)
-    ],
-    slots=True,
-)
-_set = object.__setattr__
+class _FindingFields:
+    """Finding's fields (its slots, so the object can then become a Finding) in a class that is
+    not frozen, to build findings fast (make_finding)."""
+
+    __slots__ = Finding.__slots__
+
+    def __init__(
+        self,
+        rule: str,
+        severity: Severity,
+        file: str,
+        resource: str,
+        path: str,
+        line: int,
+        message: str,
+        fix: str,
+        failure_modes: tuple[str, ...],
+        reason: str,
+        key: str,
+    ) -> None:
+        self.rule = rule
+        self.severity = severity
+        self.file = file
+        self.resource = resource
+        self.path = path
+        self.line = line
+        self.message = message
+        self.fix = fix
+        self.failure_modes = failure_modes
+        self.reason = reason
+        self.key = key
 
 
 def make_finding(
@@ -148,11 +216,11 @@ def make_finding(
     that making a Finding took): this builds the fields in a class that is not frozen, with the
     same slots, and then makes the object a Finding, equal to and as immutable as one built by
     ``Finding(...)``."""
-    built: Finding = _FindingFields(
+    built = _FindingFields(
         rule, severity, file, resource, path, line, message, fix, failure_modes, reason, key
     )
     _set(built, "__class__", Finding)
-    return built
+    return built  # type: ignore[return-value]
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,31 +236,69 @@ class FileError:
         return out
 
 
-@dataclass(slots=True)
-class FileResult:
+class FileResult(Plain):
+    _FIELDS = ("file", "checked", "resources", "findings", "suppressed", "errors", "unchecked")
+    __slots__ = _FIELDS
     file: str
-    checked: bool = False
-    resources: int = 0
-    findings: list[Finding] = field(default_factory=list)
-    suppressed: list[Finding] = field(default_factory=list)
-    errors: list[FileError] = field(default_factory=list)
+    checked: bool
+    resources: int
+    findings: list[Finding]
+    suppressed: list[Finding]
+    errors: list[FileError]
     # Resources of the input no rule read, by type (Template.unchecked).
-    unchecked: dict[str, int] = field(default_factory=dict)
+    unchecked: dict[str, int]
+
+    def __init__(
+        self,
+        file: str,
+        checked: bool = False,
+        resources: int = 0,
+        findings: list[Finding] | None = None,
+        suppressed: list[Finding] | None = None,
+        errors: list[FileError] | None = None,
+        unchecked: dict[str, int] | None = None,
+    ) -> None:
+        self.file = file
+        self.checked = checked
+        self.resources = resources
+        self.findings = [] if findings is None else findings
+        self.suppressed = [] if suppressed is None else suppressed
+        self.errors = [] if errors is None else errors
+        self.unchecked = {} if unchecked is None else unchecked
 
 
-@dataclass(slots=True)
-class CheckResult:
+class CheckResult(Plain):
     """What ``check_paths`` returns."""
 
-    findings: list[Finding] = field(default_factory=list)
-    suppressed: list[Finding] = field(default_factory=list)
-    errors: list[FileError] = field(default_factory=list)
-    files: int = 0
-    resources: int = 0
-    seconds: float = 0.0
+    _FIELDS = ("findings", "suppressed", "errors", "files", "resources", "seconds", "unchecked")
+    __slots__ = _FIELDS
+    findings: list[Finding]
+    suppressed: list[Finding]
+    errors: list[FileError]
+    files: int
+    resources: int
+    seconds: float
     # File -> type -> resources of that type no rule read (a Terraform or Pulumi type the
     # normalizer does not map): what "0 findings" did not cover.
-    unchecked: dict[str, dict[str, int]] = field(default_factory=dict)
+    unchecked: dict[str, dict[str, int]]
+
+    def __init__(
+        self,
+        findings: list[Finding] | None = None,
+        suppressed: list[Finding] | None = None,
+        errors: list[FileError] | None = None,
+        files: int = 0,
+        resources: int = 0,
+        seconds: float = 0.0,
+        unchecked: dict[str, dict[str, int]] | None = None,
+    ) -> None:
+        self.findings = [] if findings is None else findings
+        self.suppressed = [] if suppressed is None else suppressed
+        self.errors = [] if errors is None else errors
+        self.files = files
+        self.resources = resources
+        self.seconds = seconds
+        self.unchecked = {} if unchecked is None else unchecked
 
     def add(self, result: FileResult) -> None:
         if result.unchecked:

@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
 from conveyor.rules.intrinsics import intrinsic_name, render
+from conveyor.rules.plain import FrozenPlain
 
 
-@dataclass(frozen=True, slots=True)
-class PolicySource:
+class PolicySource(FrozenPlain):
     """A policy document and where it lives (``owner`` resource, ``path`` inside it)."""
 
+    _FIELDS = ("owner", "path", "document")
+    __slots__ = _FIELDS
     owner: str
     path: str
     document: Any
+
+    def __init__(self, owner: str, path: str, document: Any) -> None:
+        _set = object.__setattr__
+        _set(self, "owner", owner)
+        _set(self, "path", path)
+        _set(self, "document", document)
 
 
 def statements(document: Any) -> list[tuple[int, dict[str, Any]]]:

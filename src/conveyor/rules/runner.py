@@ -13,7 +13,6 @@ import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -32,6 +31,7 @@ from conveyor.rules.engine import Options, RuleSet, check_template
 from conveyor.rules.inputs import NOT_APPLICABLE, looks_like_input
 from conveyor.rules.inputs import load as load_input
 from conveyor.rules.model import CheckResult, FileError, FileResult
+from conveyor.rules.plain import FrozenPlain
 from conveyor.rules.template import (
     MAX_BYTES,
     TEMPLATE_SUFFIXES,
@@ -58,16 +58,32 @@ _EMPTY_PATH = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
+class Target(FrozenPlain):
+    _FIELDS = ("path", "explicit", "text", "raw", "size")
+    __slots__ = _FIELDS
     path: str
     # Named on the command line (errors are errors) or found in a directory (non-templates
     # are skipped quietly).
     explicit: bool
-    text: str | None = None
-    raw: bytes | None = None
+    text: str | None
+    raw: bytes | None
     # Bytes, when known before reading (a regular file, standard input already read).
-    size: int | None = None
+    size: int | None
+
+    def __init__(
+        self,
+        path: str,
+        explicit: bool,
+        text: str | None = None,
+        raw: bytes | None = None,
+        size: int | None = None,
+    ) -> None:
+        _set = object.__setattr__
+        _set(self, "path", path)
+        _set(self, "explicit", explicit)
+        _set(self, "text", text)
+        _set(self, "raw", raw)
+        _set(self, "size", size)
 
 
 @lru_cache(maxsize=1)
@@ -308,7 +324,7 @@ def _check_target(target: Target, options: Options, rules: RuleSet, deadline: fl
             template = parse(text, name=name, suffix=Path(name).suffix.lower())
         else:
             template, kind = loaded
-            options = replace(options, ignore=options.ignore | NOT_APPLICABLE[kind])
+            options = options.replace(ignore=options.ignore | NOT_APPLICABLE[kind])
     except NotATemplateError as exc:
         if not target.explicit:
             return FileResult(file=name)
@@ -733,8 +749,7 @@ def check_paths(
         from conveyor.rules.deployed import deployed_alarms, deployed_watches
 
         checked = [t.path for t in targets]
-        options = replace(
-            options,
+        options = options.replace(
             deployed_alarms=deployed_alarms(checked),
             deployed_watches=deployed_watches(checked),
         )

@@ -9,8 +9,9 @@ Metadata:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
+
+from conveyor.rules.plain import FrozenPlain
 
 MIN_REASON = 10
 
@@ -18,11 +19,18 @@ _EXAMPLE = "suppress: [{rule: CV009, reason: why this is acceptable here}]"
 _ENTRY_KEYS = frozenset({"rule", "reason"})
 
 
-@dataclass(frozen=True, slots=True)
-class Suppression:
+class Suppression(FrozenPlain):
+    _FIELDS = ("rule", "reason", "index")
+    __slots__ = _FIELDS
     rule: str
     reason: str
     index: int
+
+    def __init__(self, rule: str, reason: str, index: int) -> None:
+        _set = object.__setattr__
+        _set(self, "rule", rule)
+        _set(self, "reason", reason)
+        _set(self, "index", index)
 
     @property
     def valid(self) -> bool:
