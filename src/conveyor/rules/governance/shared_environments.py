@@ -31,6 +31,8 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
         env = environment_of(ctx.template.resources[lid])
         if env and env not in envs:
             envs[env] = lid
+    if len(envs) < 2:  # fewer still without the neutral labels (most resources: one or none)
+        return
     for neutral in NEUTRAL & set(envs):
         del envs[neutral]
     if len(envs) >= 2 and PRODUCTION & set(envs):

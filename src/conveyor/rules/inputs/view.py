@@ -40,6 +40,9 @@ class View:
         self.identities = identities if identities is not None else {}
         # ARN of any resource in the input (mapped or not) -> what findings call it
         self.arns = arns or {}
+        # Whether any ARN is known at all (a plan of new resources knows none: they are
+        # assigned at apply), worked out on the first document that holds one.
+        self._knows_arns: bool | None = None
 
     def val(self, rec: Record, *path: str | int) -> Any:
         if len(path) == 1 and type(name := path[0]) is str:  # the common case: top-level
@@ -149,6 +152,12 @@ class View:
         ``_arns_as_references`` restores): one regular-expression scan instead of a walk over
         the parsed document. Escapes (``\\"``) are left to the walk."""
         if "arn:" not in text:
+            return False
+        if self._knows_arns is None:
+            # What _arns_as_references can restore is an ARN (or its part before "/") that is
+            # a key of one of these: none, and no document names a resource by ARN.
+            self._knows_arns = bool(self.arns) or any(k.startswith("arn:") for k in self.by_value)
+        if not self._knows_arns:
             return False
         if "\\" in text:
             return True
