@@ -1,0 +1,75 @@
+"""conveyor.rules.plain: the checker's records behave as the dataclasses they replace did."""
+
+from __future__ import annotations
+
+import pickle
+from datetime import date
+
+import pytest
+
+from conveyor.rules.engine import Options
+from conveyor.rules.model import CheckResult, FileError, FileResult, Severity, make_finding
+from conveyor.rules.runner import Target
+from conveyor.rules.suppression import Suppression
+
+
+def test_equal_by_fields_and_only_to_the_same_class() -> None:
+    assert Target("a.yaml", True) == Target("a.yaml", True, None, None, None)
+    assert Target("a.yaml", True) != Target("a.yaml", False)
+    assert Suppression("CV001", "why", 0) != ("CV001", "why", 0)
+    assert FileResult(file="f") == FileResult("f", False, 0, [], [], [], {})
+    assert FileResult(file="f") != FileResult(file="f", checked=True)
+
+
+def test_frozen_records_refuse_assignment_and_hash_by_their_fields() -> None:
+    target = Target("a.yaml", True, size=3)
+    with pytest.raises(AttributeError, match="cannot assign to field 'size'"):
+        target.size = 4
+    with pytest.raises(AttributeError, match="cannot delete field 'path'"):
+        del target.path
+    assert target.size == 3
+    assert hash(target) == hash(Target("a.yaml", True, size=3))
+    assert len({Suppression("CV001", "why", 0), Suppression("CV001", "why", 0)}) == 1
+
+
+def test_mutable_records_are_unhashable_and_their_lists_their_own() -> None:
+    first, second = FileResult(file="f"), FileResult(file="f")
+    first.findings.append(make_finding("CV001", Severity.LOW, "f", "R", "", 1, "m", "x", ()))
+    assert second.findings == []
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(first)
+    assert CheckResult().errors is not CheckResult().errors
+
+
+def test_repr_is_the_dataclass_one() -> None:
+    assert repr(Target("a.yaml", True)) == (
+        "Target(path='a.yaml', explicit=True, text=None, raw=None, size=None)"
+    )
+    assert (
+        repr(Suppression("CV001", "why", 2)) == "Suppression(rule='CV001', reason='why', index=2)"
+    )
+
+
+def test_records_survive_pickling() -> None:
+    # A file over 1 MB is checked in a forked child, which sends its FileResult back pickled.
+    finding = make_finding("CV001", Severity.HIGH, "f", "R", "P", 3, "m", "fix", ("FM1",), "", "k")
+    result = FileResult(
+        file="f", checked=True, resources=2, findings=[finding], errors=[FileError("f", "e")]
+    )
+    copy = pickle.loads(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))  # noqa: S301
+    assert copy == result
+    assert copy.findings[0] == finding
+    options = Options(ignore=frozenset({"CV001"}), today=date(2026, 1, 2))
+    assert pickle.loads(pickle.dumps(options)) == options  # noqa: S301
+    target = Target("a.yaml", True, raw=b"x")
+    assert pickle.loads(pickle.dumps(target)) == target  # noqa: S301
+
+
+def test_options_replace_and_today() -> None:
+    options = Options(require_tags=("App",), today=date(2026, 1, 2))
+    changed = options.replace(ignore=frozenset({"CV005"}))
+    assert changed.ignore == frozenset({"CV005"})
+    assert changed.require_tags == ("App",)
+    assert changed.today == date(2026, 1, 2)
+    assert options.ignore == frozenset()
+    assert isinstance(Options().today, date)  # the run's day when not given
