@@ -31,7 +31,6 @@ colliding (task definition families, layer versions) are not listed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from conveyor.rules.engine import Context
@@ -150,16 +149,20 @@ def environment_parameters(ctx: Context) -> list[str]:
     return sorted(p for p in ctx.template.parameters if ENVIRONMENT_PARAMETER.match(p))
 
 
-def check(res: Resource, ctx: Context) -> Iterator[Hit]:
+def check(res: Resource, ctx: Context) -> list[Hit]:
+    # A list, not a generator: most names are neither literal nor account-and-region only, and
+    # a generator's creation and end cost more than those two tests.
     prop = GLOBAL_NAMES.get(res.type) or ACCOUNT_NAMES[res.type]
     value = res.properties.get(prop)
     if value is None:
-        return
+        return []
     if account_region_only(value):
         params = environment_parameters(ctx)
-        if params:
-            text = render(value)
-            yield Hit(
+        if not params:
+            return []
+        text = render(value)
+        return [
+            Hit(
                 res.logical_id,
                 f"Properties.{prop}",
                 f"{prop} {text!r} varies only by account and region, and this template takes "
@@ -167,25 +170,30 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
                 f"the second deploy fails with 'already exists'; write "
                 f"!Sub '{text}-${{{params[0]}}}' or drop the name",
             )
-        return
+        ]
     if not is_literal(value):
-        return
+        return []
     if res.type in GLOBAL_NAMES:
-        yield Hit(
-            res.logical_id,
-            f"Properties.{prop}",
-            f"{prop} {render(value)!r} is hard-coded; a second deploy fails with 'already exists'",
-        )
-        return
+        return [
+            Hit(
+                res.logical_id,
+                f"Properties.{prop}",
+                f"{prop} {render(value)!r} is hard-coded; a second deploy fails with "
+                "'already exists'",
+            )
+        ]
     params = environment_parameters(ctx)
-    if params:
-        yield Hit(
+    if not params:
+        return []
+    return [
+        Hit(
             res.logical_id,
             f"Properties.{prop}",
             f"{prop} {render(value)!r} is the same in every copy of this template, which takes "
             f"{params[0]}: the second environment's deploy fails with 'already exists'; "
             f"write !Sub '{render(value)}-${{{params[0]}}}' or drop the name",
         )
+    ]
 
 
 RULE = Rule(

@@ -196,9 +196,8 @@ def _identities(
     for key, rec in owners.items():
         if rec.type in ATTACHED_POLICY_TYPES:
             continue
-        for name in IDENTITY_ATTRIBUTES:
-            value = rec.values.get(name)
-            if isinstance(value, str) and value:
+        for value in map(rec.values.get, IDENTITY_ATTRIBUTES):  # the lookups in C
+            if value and isinstance(value, str):
                 out.setdefault(value, key)
                 typed.setdefault((rec.type, value), key)
     return out, typed
@@ -227,11 +226,17 @@ def _arns(records: list[Record], lids: dict[str, str]) -> dict[str, str]:
     """ARN of every resource (mapped or not) -> its logical id or name."""
     out: dict[str, str] = {}
     for rec in records:
-        arn = rec.values.get("arn") if rec.type not in ATTACHED_POLICY_TYPES else None
-        if isinstance(arn, str) and arn.startswith("arn:"):
+        # The type is tested only for a record with an ARN: a plan's new resources have none.
+        arn = rec.values.get("arn")
+        if (
+            isinstance(arn, str)
+            and arn.startswith("arn:")
+            and rec.type not in ATTACHED_POLICY_TYPES
+        ):
             out.setdefault(arn, lids.get(rec.key, rec.name))
-        for arn in rec.arns:
-            out.setdefault(arn, lids.get(rec.key, rec.name))
+        if rec.arns:
+            for arn in rec.arns:
+                out.setdefault(arn, lids.get(rec.key, rec.name))
     return out
 
 
