@@ -16,11 +16,11 @@ import json
 import re
 import sys
 from bisect import bisect_right
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from conveyor.rules.patterns import lazy
+from conveyor.rules.plain import Plain
 
 # CloudFormation accepts templates up to 1 MB; anything far beyond that is not a template a user
 # can deploy, and parsing it would only burn memory.
@@ -54,8 +54,12 @@ class NotATemplateError(TemplateError):
     """A file found while walking a directory that is not CloudFormation: skipped silently."""
 
 
-@dataclass(slots=True)
-class Resource:
+class Resource(Plain):
+    """One resource of a template (a ``Plain``, not a dataclass: conveyor.rules.plain says
+    why)."""
+
+    _FIELDS = ("logical_id", "type", "properties", "data", "path")
+    __slots__ = _FIELDS
     logical_id: str
     type: str
     properties: dict[str, Any]
@@ -63,6 +67,20 @@ class Resource:
     # Where the resource lives in the parsed document (differs from Resources.<id> inside
     # Fn::ForEach); used to locate lines.
     path: tuple[str | int, ...]
+
+    def __init__(
+        self,
+        logical_id: str,
+        type: str,
+        properties: dict[str, Any],
+        data: dict[str, Any],
+        path: tuple[str | int, ...],
+    ) -> None:
+        self.logical_id = logical_id
+        self.type = type
+        self.properties = properties
+        self.data = data
+        self.path = path
 
     @property
     def metadata(self) -> dict[str, Any]:
@@ -74,8 +92,23 @@ class Resource:
         return self.data.get("DeletionPolicy")
 
 
-@dataclass
-class Template:
+class Template(Plain):
+    """A parsed template, or a Terraform/Pulumi input mapped onto one (a ``Plain``, not a
+    dataclass: conveyor.rules.plain says why)."""
+
+    _FIELDS = (
+        "file",
+        "data",
+        "resources",
+        "parameters",
+        "conditions",
+        "outputs",
+        "transforms",
+        "problems",
+        "_locator",
+        "unchecked",
+        "sources",
+    )
     file: str
     data: dict[str, Any]
     resources: dict[str, Resource]
@@ -83,14 +116,40 @@ class Template:
     conditions: dict[str, Any]
     outputs: dict[str, Any]
     transforms: frozenset[str]
-    problems: list[str] = field(default_factory=list)
-    _locator: _Locator | None = None
+    problems: list[str]
+    _locator: _Locator | None
     # Terraform/Pulumi resources no rule reads (a type the normalizer does not map, a split
     # resource whose owner is not in the input): type -> how many. Reported, never a finding.
-    unchecked: dict[str, int] = field(default_factory=dict)
+    unchecked: dict[str, int]
     # Terraform/Pulumi: logical id -> the resource's type as the input spells it
     # (``aws_s3_bucket``, a Pulumi token), what findings are reworded into (inputs/wording.py).
-    sources: dict[str, str] = field(default_factory=dict)
+    sources: dict[str, str]
+
+    def __init__(
+        self,
+        file: str,
+        data: dict[str, Any],
+        resources: dict[str, Resource],
+        parameters: dict[str, dict[str, Any]],
+        conditions: dict[str, Any],
+        outputs: dict[str, Any],
+        transforms: frozenset[str],
+        problems: list[str] | None = None,
+        _locator: _Locator | None = None,
+        unchecked: dict[str, int] | None = None,
+        sources: dict[str, str] | None = None,
+    ) -> None:
+        self.file = file
+        self.data = data
+        self.resources = resources
+        self.parameters = parameters
+        self.conditions = conditions
+        self.outputs = outputs
+        self.transforms = transforms
+        self.problems = [] if problems is None else problems
+        self._locator = _locator
+        self.unchecked = {} if unchecked is None else unchecked
+        self.sources = {} if sources is None else sources
 
     @property
     def is_cdk(self) -> bool:

@@ -11,11 +11,11 @@ CloudFormation side from the CloudFormation resource reference
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from conveyor.rules.inputs.records import Record, many
 from conveyor.rules.inputs.view import View, derived, dig, drop_none
+from conveyor.rules.plain import FrozenPlain
 
 Props = dict[str, Any]
 Mapper = Callable[[Record, View], Props]
@@ -987,13 +987,23 @@ def notification_rule(rec: Record, view: View) -> Props:
 # ---- the tables ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Mapping:
+class Mapping(FrozenPlain):
+    """A Terraform type's CloudFormation type and how its properties are built (a
+    ``FrozenPlain``, not a dataclass: conveyor.rules.plain says why)."""
+
+    _FIELDS = ("cfn_type", "build", "deleted_with_stack")
+    __slots__ = _FIELDS
     cfn_type: str
     build: Mapper
     # Terraform destroys what it created: buckets and repositories are deleted with the
     # configuration (DeletionPolicy Delete), emptied first only with force_destroy/force_delete.
-    deleted_with_stack: bool = False
+    deleted_with_stack: bool
+
+    def __init__(self, cfn_type: str, build: Mapper, deleted_with_stack: bool = False) -> None:
+        _set = object.__setattr__
+        _set(self, "cfn_type", cfn_type)
+        _set(self, "build", build)
+        _set(self, "deleted_with_stack", deleted_with_stack)
 
 
 TYPES: dict[str, Mapping] = {
@@ -1044,17 +1054,31 @@ TYPES: dict[str, Mapping] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Join:
+class Join(FrozenPlain):
     """A split resource folded back into its owner: ``attribute`` of the child names the owner
     (by reference in the plan, or by the owner's id/name/ARN value); ``merge`` fills the
     owner's CloudFormation ``property`` from it (what a finding about that property names
     instead: ``inputs/wording.py``)."""
 
+    _FIELDS = ("owner_types", "attribute", "merge", "property")
+    __slots__ = _FIELDS
     owner_types: tuple[str, ...]
     attribute: str
     merge: Callable[[Props, Record, View], None]
     property: str
+
+    def __init__(
+        self,
+        owner_types: tuple[str, ...],
+        attribute: str,
+        merge: Callable[[Props, Record, View], None],
+        property: str,
+    ) -> None:
+        _set = object.__setattr__
+        _set(self, "owner_types", owner_types)
+        _set(self, "attribute", attribute)
+        _set(self, "merge", merge)
+        _set(self, "property", property)
 
 
 JOINS: dict[str, Join] = {

@@ -10,10 +10,10 @@ serves both tools.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from conveyor.rules.patterns import lazy
+from conveyor.rules.plain import Plain
 
 
 class Unknown:
@@ -47,8 +47,26 @@ class TooDeepError(Exception):
         self.where = where
 
 
-@dataclass(slots=True)
-class Record:
+class Record(Plain):
+    """One resource of a Terraform plan or Pulumi input, before mapping (a ``Plain``, not a
+    dataclass: conveyor.rules.plain says why)."""
+
+    _FIELDS = (
+        "key",
+        "name",
+        "type",
+        "values",
+        "refs",
+        "depends_on",
+        "native",
+        "declared",
+        "computed",
+        "derived",
+        "arns",
+        "unresolved",
+        "source",
+    )
+    __slots__ = _FIELDS
     # The address (Terraform) or URN (Pulumi): unique in one input, used to resolve references.
     key: str
     # What findings name: the Terraform address, the Pulumi URN's name.
@@ -58,29 +76,59 @@ class Record:
     values: dict[str, Any]
     # Attribute path (dotted names into blocks, list positions left out) -> keys of referenced
     # records.
-    refs: dict[str, list[str]] = field(default_factory=dict)
-    depends_on: list[str] = field(default_factory=list)
+    refs: dict[str, list[str]]
+    depends_on: list[str]
     # Properties already in CloudFormation shape (Pulumi aws-native).
-    native: bool = False
+    native: bool
     # Top-level attributes the user wrote (None: the input does not say, e.g. a state file).
     # An attribute the user did not write that is unknown until apply is a provider default,
     # so it is absent, not unknown.
-    declared: frozenset[str] | None = None
+    declared: frozenset[str] | None
     # Top-level attributes computed from variables, locals or other resources (not literals).
-    computed: frozenset[str] = frozenset()
+    computed: frozenset[str]
     # The same for attributes inside blocks (``stage.action.configuration``), dotted, with
     # the references each expression makes (``var.connection_arn``).
-    derived: dict[str, list[str]] = field(default_factory=dict)
+    derived: dict[str, list[str]]
     # ARNs the input resolved for this resource besides an ``arn`` value (Pulumi aws-native
     # outputs such as ``topicArn``).
-    arns: tuple[str, ...] = ()
+    arns: tuple[str, ...]
     # Top-level attributes whose expression reads a Terraform local value (``local.x``, or
     # ``each.value`` of a ``for_each`` over one) and names no resource conveyor can follow:
     # ``terraform show -json`` writes neither the locals nor what they reference.
-    unresolved: frozenset[str] = frozenset()
+    unresolved: frozenset[str]
     # The type as the input spells it, when it is not ``type``: the Pulumi type token
     # (``aws:s3/bucketV2:BucketV2``). What messages about the resource's type name.
-    source: str = ""
+    source: str
+
+    def __init__(
+        self,
+        key: str,
+        name: str,
+        type: str,
+        values: dict[str, Any],
+        refs: dict[str, list[str]] | None = None,
+        depends_on: list[str] | None = None,
+        native: bool = False,
+        declared: frozenset[str] | None = None,
+        computed: frozenset[str] = frozenset(),
+        derived: dict[str, list[str]] | None = None,
+        arns: tuple[str, ...] = (),
+        unresolved: frozenset[str] = frozenset(),
+        source: str = "",
+    ) -> None:
+        self.key = key
+        self.name = name
+        self.type = type
+        self.values = values
+        self.refs = {} if refs is None else refs
+        self.depends_on = [] if depends_on is None else depends_on
+        self.native = native
+        self.declared = declared
+        self.computed = computed
+        self.derived = {} if derived is None else derived
+        self.arns = arns
+        self.unresolved = unresolved
+        self.source = source
 
     def wrote(self, name: str) -> bool:
         declared = self.declared

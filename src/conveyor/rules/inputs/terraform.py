@@ -14,11 +14,11 @@ configuration) joins by the owner's id/name/ARN value instead.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from conveyor.rules.inputs.records import MAX_DEPTH, UNKNOWN, Record, TooDeepError
 from conveyor.rules.patterns import lazy
+from conveyor.rules.plain import Plain
 from conveyor.rules.template import TemplateError
 
 _FIX = "give the output of `terraform show -json tfplan` (or of a state file) unchanged"
@@ -66,24 +66,46 @@ class _Config(NamedTuple):
     each: tuple[str, ...] = ()
 
 
-@dataclass
-class _Reader:
+class _Reader(Plain):
+    """What reading one plan gathers (a ``Plain``, not a dataclass: conveyor.rules.plain says
+    why)."""
+
+    _FIELDS = (
+        "name",
+        "configs",
+        "instances",
+        "module_outputs",
+        "module_arguments",
+        "module_instances",
+        "has_config",
+        "root_found",
+    )
     name: str
-    configs: dict[str, _Config] = field(default_factory=dict)
+    configs: dict[str, _Config]
     # configuration address (no instance keys) -> instance addresses
-    instances: dict[str, list[str]] = field(default_factory=dict)
+    instances: dict[str, list[str]]
     # configuration prefix of a module ("module.ci.") -> its outputs' references, and the
     # references of the arguments its call passes (input variables), relative to the caller
-    module_outputs: dict[str, dict[str, list[str]]] = field(default_factory=dict)
-    module_arguments: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    module_outputs: dict[str, dict[str, list[str]]]
+    module_arguments: dict[str, dict[str, list[str]]]
     # configuration prefix of a module -> the prefixes of its instances ("module.ci[0].")
-    module_instances: dict[str, set[str]] = field(default_factory=dict)
-    has_config: bool = False
+    module_instances: dict[str, set[str]]
+    has_config: bool
     # The references of a root module expression (all strings) -> the instances they name:
     # worked out once per list, not once per resource (a bucket's id is referenced by each of
     # its split resources, a root variable by many).
     # Keyed by the expression's "references" list as written, with the strings of it.
-    root_found: dict[tuple[Any, ...], tuple[list[str], list[str]]] = field(default_factory=dict)
+    root_found: dict[tuple[Any, ...], tuple[list[str], list[str]]]
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.configs = {}
+        self.instances = {}
+        self.module_outputs = {}
+        self.module_arguments = {}
+        self.module_instances = {}
+        self.has_config = False
+        self.root_found = {}
 
     def add_instance(self, address: str) -> None:
         if "[" not in address and not address.startswith("module."):

@@ -26,12 +26,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from conveyor.rules.inputs.mapping import JOINS, TYPES
 from conveyor.rules.inputs.records import OPAQUE, snake
 from conveyor.rules.model import FileResult, Finding, make_finding
 from conveyor.rules.patterns import lazy
+from conveyor.rules.plain import FrozenPlain
 
 TERRAFORM = "terraform"
 PULUMI = "pulumi"
@@ -381,11 +381,14 @@ FIXES: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
-class Style:
+class Style(FrozenPlain):
     """How one tool spells attributes and types."""
 
+    _FIELDS = ("kind",)
     kind: str  # TERRAFORM, PULUMI (AWS Classic) or NATIVE (Pulumi aws-native)
+
+    def __init__(self, kind: str) -> None:
+        object.__setattr__(self, "kind", kind)
 
     def attribute(self, name: str) -> str:
         if self.kind == TERRAFORM:
