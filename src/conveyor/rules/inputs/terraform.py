@@ -406,6 +406,7 @@ def _read_config(
 ) -> None:
     if depth > 50:
         raise reader.fail("configuration", "modules nested more than 50 deep")
+    configs = reader.configs
     for index, resource in enumerate(_list(module.get("resources"), f"{where}.resources", reader)):
         if not isinstance(resource, dict):
             _mapping(resource, f"{where}.resources[{index}]", reader)  # raises
@@ -429,7 +430,8 @@ def _read_config(
                 f"{where}.resources[{index}].depends_on",
                 f'must be a list of addresses such as ["aws_iam_role.r"], not {_kind(depends)}',
             )
-        if prefix + address in reader.configs:
+        key = prefix + address
+        if key in configs:
             raise reader.fail(
                 f"{where}.resources[{index}]",
                 f"{address} is declared twice; Terraform declares each resource once per module",
@@ -437,9 +439,7 @@ def _read_config(
         # tuple.__new__, not _Config(...): a NamedTuple's constructor is Python code, and a
         # plan has one configuration per resource (benchmarks/check_terraform_plan.py).
         each = _for_each_references(resource) if "for_each_expression" in resource else ()
-        reader.configs[prefix + address] = tuple.__new__(
-            _Config, (expressions, depends or [], prefix, each)
-        )
+        configs[key] = tuple.__new__(_Config, (expressions, depends or [], prefix, each))
     reader.module_outputs[prefix] = _references_of(module.get("outputs"), "expression")
     calls = module.get("module_calls")
     if calls is not None:
