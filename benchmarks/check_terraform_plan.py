@@ -42,10 +42,11 @@ encryption out (200 findings more). Prints times and ratios; asserts nothing.
 CPU times on a shared machine move by a fifth between runs; instruction counts do not. Last
 counted on 2026-12-03 by ``benchmarks/count_check_instructions.py`` under ``valgrind
 --tool=callgrind --dump-before=getppid`` (one ``check_text`` of each plan in a warm process
-between two ``os.getppid()`` markers, the same count every run): the clean plan 316.9M
-instructions against 107.0-107.7M for ``json.loads`` (2.96x: the issue's "within 3x"; 349M,
-3.26x, before the last round of cuts), the plan with findings 331.5M against 108.1-108.6M
-(3.07x; 366M before). Where they go: docs/check.md, "Speed".
+between two ``os.getppid()`` markers, the same count every run): the clean plan 303.9M
+instructions against 107.4M for ``json.loads`` (2.83x; 316.9M, 2.96x, before the last round
+of cuts), the plan with findings 315.0M against 108.7M (2.90x; 331.5M before). Where they go:
+docs/check.md, "Speed". What a user's whole ``conveyor check plan.json`` costs, start-up
+included: ``benchmarks/count_check_process.py``.
 """
 
 from __future__ import annotations
