@@ -327,3 +327,26 @@ def test_stopping_a_worker_that_already_died_is_quiet(tmp_path: Path) -> None:
     worker.process.join()
     worker.stop()  # the goodbye cannot reach it: no BrokenPipeError
     assert worker.stopped and worker.conn.closed
+
+
+def test_the_time_bound_is_the_main_threads_and_leaves_another_threads_block_alone() -> None:
+    # Only the main thread may handle SIGALRM: elsewhere the block runs unbounded, and this
+    # process's handler stays as it was.
+    import threading
+
+    from conveyor.rules.bounds import Overtime, time_bound
+
+    before = signal.getsignal(signal.SIGALRM)
+    outcome: list[object] = []
+
+    def in_a_thread() -> None:
+        with time_bound(time.monotonic() - 1):  # already past: the main thread would stop
+            outcome.append(signal.getsignal(signal.SIGALRM))
+
+    worker = threading.Thread(target=in_a_thread)
+    worker.start()
+    worker.join()
+    assert outcome == [before]
+    with pytest.raises(Overtime), time_bound(time.monotonic() - 1):
+        time.sleep(5)
+    assert signal.getsignal(signal.SIGALRM) == before
