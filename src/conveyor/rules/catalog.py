@@ -140,8 +140,9 @@ RULE_MODULES = (
 )
 
 
+_LISTED = frozenset(RULE_MODULES)
 RULE_IDS: frozenset[str] = frozenset(
-    entry[0] for module, entry in INDEX.items() if module in RULE_MODULES
+    entry[0] for module, entry in INDEX.items() if module in _LISTED
 )
 
 

@@ -71,10 +71,13 @@ _KEY_LINES = (lazy(r'"address"' + _VALUE), lazy(r'"urn"' + _VALUE))
 
 
 def detect(data: Any) -> str:
-    from conveyor.rules.inputs import pulumi, terraform
+    # Each reader imported when its turn comes: a Terraform plan needs no Pulumi reader.
+    from conveyor.rules.inputs import terraform
 
     if terraform.is_plan(data):
         return TERRAFORM
+    from conveyor.rules.inputs import pulumi
+
     if pulumi.is_pulumi(data):
         return PULUMI
     return CLOUDFORMATION
@@ -275,12 +278,15 @@ def _load(data: Any, text: str, *, name: str, kind: str) -> Template:
 
 
 def _normalize(data: Any, text: str, *, name: str, kind: str) -> Template:
-    from conveyor.rules.inputs import pulumi, terraform
     from conveyor.rules.inputs.build import build
 
     if kind == TERRAFORM:
+        from conveyor.rules.inputs import terraform
+
         records, outputs = terraform.read(data, name=name)
     else:
+        from conveyor.rules.inputs import pulumi
+
         records, outputs = pulumi.read(data, name=name)
     # Lines are looked up only when a finding needs one: a clean plan pays nothing for them.
     return build(records, file=name, outputs=outputs, lines=lambda: _lines(text))
