@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from conveyor.rules.engine import Context
-from conveyor.rules.intrinsics import get, ref_target, render, truthy
+from conveyor.rules.intrinsics import ref_target, render, truthy
 from conveyor.rules.model import Hit, Rule, Severity
 from conveyor.rules.policies import statements
 from conveyor.rules.template import Resource
@@ -25,7 +25,10 @@ def _denies_plain_http(stmt: dict[str, Any]) -> bool:
     if not isinstance(condition, dict):
         return False
     for operator in ("Bool", "BoolIfExists"):
-        value = get(condition, operator, "aws:SecureTransport")
+        # get(condition, operator, "aws:SecureTransport"), inline: once per statement of
+        # every bucket policy.
+        keys = condition.get(operator)
+        value = keys.get("aws:SecureTransport") if isinstance(keys, dict) else None
         if isinstance(value, list):
             value = value[0] if value else None
         if truthy(value) is False:
@@ -58,7 +61,7 @@ def check(res: Resource, ctx: Context) -> Iterator[Hit]:
     policies, by_ref, by_name = ctx.memo("CV006.policies", lambda: _policies_by_bucket(ctx))
     name = render(res.properties.get("BucketName"))
     naming = by_ref.get(res.logical_id, []) + (by_name.get(name, []) if name is not None else [])
-    for index in sorted(set(naming)):
+    for index in sorted(set(naming)) if len(naming) > 1 else naming:
         policy = ctx.template.resources[policies[index]].properties
         if any(_denies_plain_http(s) for _, s in statements(policy.get("PolicyDocument"))):
             return
