@@ -284,12 +284,13 @@ def plain_report(result: CheckResult, encoding: str, width: int | None = None) -
     included: rich shows a backslash before a `[` that opens no tag as nothing). `width`: the
     console's width, where rich breaks a heading it does not soft-wrap (None: unbounded);
     None when a heading might reach it, so that rich breaks it."""
-    from conveyor.cli.markup import escape, plain
+    from conveyor.cli.markup import escape, plain, shown_as_written
     from conveyor.rules.report.text import lines
 
     pieces = []
     for line in lines(result, encoding):
-        shown = plain(line.markup(escape))
+        text = "".join(p if isinstance(p, str) else p.text for p in line.parts)
+        shown = text if shown_as_written(text) else plain(line.markup(escape))
         if shown is None:  # a control code or a tab: printable() lets none through
             return None
         # A character takes at most two cells: shorter than half the width, it fits.

@@ -28,6 +28,14 @@ def escape(text: str) -> str:
     return escaped
 
 
+def shown_as_written(text: str) -> bool:
+    """Whether `text`, escaped and put between tags, shows as written: no `[` and no backslash
+    (nothing escape() or plain() rewrites) and nothing only rich can print. Most report lines
+    are such text; deciding it is two C scans, where escaping and reading back the markup of a
+    line of a hundred findings were regular expressions run over every character."""
+    return "[" not in text and "\\" not in text and _NOT_PLAIN.search(text) is None
+
+
 def plain(markup: str) -> str | None:
     """The text rich shows for `markup` (tags dropped, escapes undone), or None when only rich
     can say: a control code or a tab (rich removes or expands them)."""
