@@ -73,3 +73,33 @@ def test_options_replace_and_today() -> None:
     assert changed.today == date(2026, 1, 2)
     assert options.ignore == frozenset()
     assert isinstance(Options().today, date)  # the run's day when not given
+
+
+def test_dataclasses_functions_read_the_records_as_before() -> None:
+    # Tests and tools read findings with dataclasses.asdict/fields/replace; a check itself
+    # never imports dataclasses (conveyor.rules.plain).
+    import dataclasses
+
+    finding = make_finding("CV001", Severity.HIGH, "f", "R", "P", 3, "m", "fix", ("FM1",), "", "k")
+    assert dataclasses.is_dataclass(finding)
+    assert [f.name for f in dataclasses.fields(finding)][:3] == ["rule", "severity", "file"]
+    assert dataclasses.asdict(finding) == {
+        "rule": "CV001",
+        "severity": Severity.HIGH,
+        "file": "f",
+        "resource": "R",
+        "path": "P",
+        "line": 3,
+        "message": "m",
+        "fix": "fix",
+        "failure_modes": ("FM1",),
+        "reason": "",
+        "key": "k",
+    }
+    assert dataclasses.replace(finding, reason="why") == finding.replace(reason="why")
+    assert dataclasses.replace(finding, reason="why").reason == "why"
+    assert dataclasses.asdict(FileError("f", "e")) == {"file": "f", "message": "e", "rule": ""}
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        finding.line = 4
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        del finding.rule

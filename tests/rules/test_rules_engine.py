@@ -256,5 +256,5 @@ def test_a_finding_the_engine_makes_is_a_plain_frozen_finding() -> None:
     # What a --jobs worker sends back (our own bytes, in the test).
     assert pickle.loads(pickle.dumps(made)) == built  # noqa: S301
     with pytest.raises(dataclasses.FrozenInstanceError):
-        made.line = 4  # type: ignore[misc]
+        made.line = 4
     assert dataclasses.replace(made, reason="why").reason == "why"

@@ -80,10 +80,6 @@ class Options(FrozenPlain):
         _set(self, "deployed_watches", deployed_watches)
         _set(self, "today", lambda_runtimes.today() if today is None else today)
 
-    def replace(self, **changes: Any) -> Options:
-        """These options with ``changes`` (as ``dataclasses.replace``)."""
-        return Options(**{**dict(zip(self._FIELDS, self._values(), strict=True)), **changes})
-
 
 class Context:
     """What a rule gets besides the resource: the template, its relations and the options."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
 from conveyor.rules.plain import FrozenPlain, Plain
@@ -133,8 +132,21 @@ class Rule(FrozenPlain):
         return self.fix_cloudformation
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(FrozenPlain):
+    _FIELDS = (
+        "rule",
+        "severity",
+        "file",
+        "resource",
+        "path",
+        "line",
+        "message",
+        "fix",
+        "failure_modes",
+        "reason",
+        "key",
+    )
+    __slots__ = _FIELDS
     rule: str
     severity: Severity
     file: str
@@ -144,9 +156,35 @@ class Finding:
     message: str
     fix: str
     failure_modes: tuple[str, ...]
-    reason: str = ""
+    reason: str
     # The rule's discriminator between findings on one resource and path (Hit.key).
-    key: str = ""
+    key: str
+
+    def __init__(
+        self,
+        rule: str,
+        severity: Severity,
+        file: str,
+        resource: str,
+        path: str,
+        line: int,
+        message: str,
+        fix: str,
+        failure_modes: tuple[str, ...],
+        reason: str = "",
+        key: str = "",
+    ) -> None:
+        _set(self, "rule", rule)
+        _set(self, "severity", severity)
+        _set(self, "file", file)
+        _set(self, "resource", resource)
+        _set(self, "path", path)
+        _set(self, "line", line)
+        _set(self, "message", message)
+        _set(self, "fix", fix)
+        _set(self, "failure_modes", failure_modes)
+        _set(self, "reason", reason)
+        _set(self, "key", key)
 
     def as_dict(self, *, with_reason: bool = False) -> dict[str, object]:
         out: dict[str, object] = {
@@ -165,11 +203,12 @@ class Finding:
         return out
 
 
-class _FindingFields:
-    """Finding's fields (its slots, so the object can then become a Finding) in a class that is
-    not frozen, to build findings fast (make_finding)."""
+class _FindingFields(FrozenPlain):
+    """Finding's fields (its slots under the same base, so the object can then become a
+    Finding) in a class that is not frozen, to build findings fast (make_finding)."""
 
-    __slots__ = Finding.__slots__
+    __slots__ = Finding._FIELDS
+    __setattr__ = object.__setattr__  # type: ignore[assignment]  # plain slot stores
 
     def __init__(
         self,
@@ -223,11 +262,17 @@ def make_finding(
     return built  # type: ignore[return-value]
 
 
-@dataclass(frozen=True, slots=True)
-class FileError:
+class FileError(FrozenPlain):
+    _FIELDS = ("file", "message", "rule")
+    __slots__ = _FIELDS
     file: str
     message: str
-    rule: str = ""
+    rule: str
+
+    def __init__(self, file: str, message: str, rule: str = "") -> None:
+        _set(self, "file", file)
+        _set(self, "message", message)
+        _set(self, "rule", rule)
 
     def as_dict(self) -> dict[str, object]:
         out: dict[str, object] = {"file": self.file, "message": self.message}
