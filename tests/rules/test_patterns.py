@@ -111,3 +111,32 @@ def test_no_rule_module_compiles_a_pattern_at_import() -> None:
                 offenders.append(f"{path.relative_to(RULES)}:{node.lineno}")
             stack.extend(ast.iter_child_nodes(node))
     assert offenders == [], "use conveyor.rules.patterns.lazy(...) instead of re.compile"
+
+
+def test_no_rule_module_makes_a_forward_reference() -> None:
+    """A string annotation that typing evaluates (a NamedTuple field under ``from __future__
+    import annotations``) becomes a typing.ForwardRef, which compile()s it: the process's
+    first compile() builds the ast module's node types, 9.3 million instructions a check
+    otherwise never spends (conveyor.rules.hit says more). Importing every module of the
+    checker makes none."""
+    import subprocess
+    import sys
+
+    script = (
+        "import importlib, pkgutil, typing\n"
+        "made = []\n"
+        "real = typing.ForwardRef.__init__\n"
+        "def init(self, arg, *args, **kwargs):\n"
+        "    made.append(arg)\n"
+        "    real(self, arg, *args, **kwargs)\n"
+        "typing.ForwardRef.__init__ = init\n"
+        "import conveyor.rules\n"
+        "for m in pkgutil.walk_packages(conveyor.rules.__path__, 'conveyor.rules.'):\n"
+        "    if not m.name.endswith('__main__'):\n"
+        "        importlib.import_module(m.name)\n"
+        "print(made)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=300
+    )
+    assert done.stdout.strip() == "[]", done.stdout

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
+from conveyor.rules.hit import Hit as Hit
 from conveyor.rules.plain import FrozenPlain, Plain
 
 _set = object.__setattr__
@@ -39,26 +40,6 @@ class Severity(enum.IntEnum):
         except KeyError:
             choices = ", ".join(s.label for s in cls)
             raise ValueError(f"unknown severity {text!r}; use one of: {choices}") from None
-
-
-class Hit(NamedTuple):
-    """What a rule's check returns: where the problem is and what it is.
-
-    ``path`` is relative to the resource (``Properties.Environment.Image``) when ``resource`` is
-    set, and absolute (``Outputs``) for template-level hits without a resource.
-
-    ``key`` tells apart hits of one rule on one resource and path (``circuit-breaker`` and
-    ``grace-period`` on one service, a table's logical id): a stable word, never the message,
-    which may be reworded or list things that change. SARIF fingerprints are built from it.
-
-    A named tuple, as immutable as a frozen dataclass and made in a third of the instructions
-    (a rule makes one per finding: 3,681 for issue 18's nested-conditions template).
-    """
-
-    resource: str
-    path: str
-    message: str
-    key: str = ""
 
 
 ResourceCheck = Callable[["Resource", "Context"], Iterable[Hit]]

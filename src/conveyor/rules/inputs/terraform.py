@@ -14,9 +14,11 @@ configuration) joins by the owner's id/name/ARN value instead.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
 from conveyor.rules.inputs.records import MAX_DEPTH, UNKNOWN, Record, TooDeepError
+from conveyor.rules.inputs.terraform_tuples import At as _At
+from conveyor.rules.inputs.terraform_tuples import Config as _Config
 from conveyor.rules.patterns import lazy
 from conveyor.rules.plain import Plain
 from conveyor.rules.template import TemplateError
@@ -55,15 +57,6 @@ def is_plan(data: Any) -> bool:
             or data.keys() <= _EMPTY_STATE_KEYS
         )
     )
-
-
-class _Config(NamedTuple):
-    expressions: dict[str, Any]
-    depends_on: list[str]
-    module: str  # address prefix of the module the resource is declared in ("" or "module.a.")
-    # What its for_each iterates when that names resources (``for_each = aws_s3_bucket.b``):
-    # ``each.value`` is then the instance of the same key.
-    each: tuple[str, ...] = ()
 
 
 class _Reader(Plain):
@@ -649,16 +642,6 @@ def _merge_unknown(values: Any, unknown: Any, address: str, depth: int = 0) -> A
 
 def _blocks(items: list[Any]) -> bool:
     return all(isinstance(item, dict) for item in items)
-
-
-class _At(NamedTuple):
-    """Where a reference is written: the module's configuration prefix ("module.ci."), the
-    module instance the referrer lies in ("module.ci[1]."), the referrer's own instance key."""
-
-    module: str
-    where: str
-    instance: str
-    each: tuple[str, ...] = ()  # the referrer's for_each references (_Config.each)
 
 
 _ROOT = _At("", "", "")

@@ -10,11 +10,13 @@ plan.json`. tests/cli/test_text_report.py holds the two equal on drawn results.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from itertools import groupby
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from conveyor.rules.model import CheckResult, Severity, not_checked
+from conveyor.rules.report.lines import Line as Line
+from conveyor.rules.report.lines import Styled as Styled
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -42,29 +44,6 @@ def printable(text: str, encoding: str = "utf-8") -> str:
     characters, which a terminal would obey; all are shown as backslash escapes."""
     text = text.encode(encoding, "backslashreplace").decode(encoding)
     return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
-
-
-class Styled(NamedTuple):
-    """Text printed in a style (a colour, bold) on a terminal."""
-
-    text: str
-    style: str
-
-
-class Line(NamedTuple):
-    """One print of the report: printable text, some of it styled, and whether it is printed
-    soft-wrapped (never broken at the console's width)."""
-
-    parts: tuple[str | Styled, ...]
-    soft_wrap: bool
-
-    def markup(self, escape: Callable[[str], str]) -> str:
-        """rich markup for it, each text escaped (`escape`: rich.markup.escape) so that
-        brackets in names and messages stay text."""
-        return "".join(
-            escape(p) if isinstance(p, str) else f"[{p.style}]{escape(p.text)}[/{p.style}]"
-            for p in self.parts
-        )
 
 
 def lines(result: CheckResult, encoding: str) -> Iterator[Line]:
