@@ -262,3 +262,41 @@ def test_check_text_of_something_that_is_no_template_is_an_error_not_skipped() -
         "a template is a mapping with a Resources section"
     ]
     assert result.exit_code() == 2
+
+
+def test_a_forked_checks_result_crosses_the_pipe_whole() -> None:
+    # A file over 1 MB is checked in a forked child that sends its FileResult back marshalled
+    # (runner._flat, _unflat): every field of every finding, suppressed finding and error.
+    import marshal
+
+    from conveyor.rules.model import FileError, FileResult, Severity, make_finding
+
+    finding = make_finding(
+        "CV001",
+        Severity.HIGH,
+        "p.json",
+        "aws_s3_bucket.b",
+        "Properties.X",
+        3,
+        "m \udcff",
+        "f",
+        ("FM1", "FM2"),
+        "",
+        "k",
+    )
+    suppressed = make_finding(
+        "CV009", Severity.INFO, "p.json", "R", "", 1, "n", "g", (), "a written reason", ""
+    )
+    result = FileResult(
+        file="p.json",
+        checked=True,
+        resources=2,
+        findings=[finding],
+        suppressed=[suppressed],
+        errors=[FileError("p.json", "e", rule="CV002")],
+        unchecked={"aws_vpc": 3},
+    )
+    sent = runner_module._unflat(marshal.loads(marshal.dumps(runner_module._flat(result))))  # noqa: S302
+    assert sent == result
+    assert type(sent.findings[0].severity) is Severity
+    assert sent.findings[0].failure_modes == ("FM1", "FM2")

@@ -4,6 +4,7 @@ across processes when asked (each file is independent, so ``--jobs`` scales near
 from __future__ import annotations
 
 import gc
+import marshal
 import os
 import select
 import signal
@@ -16,7 +17,7 @@ from contextlib import contextmanager, suppress
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from conveyor import lambda_runtimes
 from conveyor.rules.bounds import (
@@ -30,7 +31,14 @@ from conveyor.rules.bounds import (
 from conveyor.rules.engine import Options, RuleSet, check_template
 from conveyor.rules.inputs import NOT_APPLICABLE, looks_like_input
 from conveyor.rules.inputs import load as load_input
-from conveyor.rules.model import CheckResult, FileError, FileResult
+from conveyor.rules.model import (
+    CheckResult,
+    FileError,
+    FileResult,
+    Finding,
+    Severity,
+    make_finding,
+)
 from conveyor.rules.plain import FrozenPlain
 from conveyor.rules.template import (
     MAX_BYTES,
@@ -599,11 +607,10 @@ def _check_alone(target: Target, options: Options) -> FileResult:
     """Check one file in a process of its own: under the memory limit, killed when it outlives
     the time limit, and named when it dies, while the caller goes on with the other files.
 
-    A bare ``os.fork`` and a pipe the child writes its pickled result into: multiprocessing's
-    Process and Connection do the same with 20 million instructions of imports (its context,
-    connection, socket, selectors...), a fortieth of ``conveyor check`` on a 1.5 MB plan."""
-    import pickle
-
+    A bare ``os.fork`` and a pipe the child writes its result into (marshalled, _flat):
+    multiprocessing's Process and Connection do the same with 20 million instructions of
+    imports (its context, connection, socket, selectors...), a fortieth of ``conveyor check``
+    on a 1.5 MB plan."""
     reader, writer = os.pipe()
     pid = 0
     answered = False
@@ -622,7 +629,7 @@ def _check_alone(target: Target, options: Options) -> FileResult:
             sent = answer.read()
         try:
             # From this process's own child, through a pipe nobody else holds.
-            result: FileResult = pickle.loads(sent)  # noqa: S301
+            result = _unflat(marshal.loads(sent))  # noqa: S302
         except Exception:  # nothing or part of a result: the child died before it was sent
             return FileResult(file=target.path, errors=[FileError(target.path, _died(target.path))])
         answered = True
@@ -660,15 +667,63 @@ class _ResultPipe:
         self.fd = fd
 
     def send(self, result: FileResult) -> None:
-        import pickle
-
         with os.fdopen(self.fd, "wb", closefd=False) as out:
-            pickle.dump(result, out, protocol=pickle.HIGHEST_PROTOCOL)
+            out.write(marshal.dumps(_flat(result)))
 
     def close(self) -> None:
         if self.fd >= 0:
             os.close(self.fd)
             self.fd = -1
+
+
+# A FileResult as the builtin types marshal writes (strings, numbers, tuples, lists, dicts),
+# and back: pickle, which a multiprocessing Connection uses, is 8 million instructions to
+# import in the parent. Findings and errors as their fields, in their constructors' order.
+def _flat(result: FileResult) -> tuple[Any, ...]:
+    def findings(found: list[Finding]) -> list[tuple[Any, ...]]:
+        return [
+            (
+                f.rule,
+                int(f.severity),
+                f.file,
+                f.resource,
+                f.path,
+                f.line,
+                f.message,
+                f.fix,
+                f.failure_modes,
+                f.reason,
+                f.key,
+            )
+            for f in found
+        ]
+
+    return (
+        result.file,
+        result.checked,
+        result.resources,
+        findings(result.findings),
+        findings(result.suppressed),
+        [(e.file, e.message, e.rule) for e in result.errors],
+        result.unchecked,
+    )
+
+
+def _unflat(flat: tuple[Any, ...]) -> FileResult:
+    file, checked, resources, findings, suppressed, errors, unchecked = flat
+
+    def made(found: list[tuple[Any, ...]]) -> list[Finding]:
+        return [make_finding(r, Severity(s), *rest) for r, s, *rest in found]
+
+    return FileResult(
+        file,
+        checked,
+        resources,
+        made(findings),
+        made(suppressed),
+        [FileError(*e) for e in errors],
+        unchecked,
+    )
 
 
 def _readable(fd: int, timeout: float) -> bool:
