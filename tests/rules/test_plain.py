@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 from datetime import date
+from typing import ClassVar
 
 import pytest
 
@@ -103,3 +104,39 @@ def test_dataclasses_functions_read_the_records_as_before() -> None:
         finding.line = 4
     with pytest.raises(dataclasses.FrozenInstanceError):
         del finding.rule
+
+
+def test_dataclasses_fields_of_each_class_its_own() -> None:
+    # Asking dataclasses about the bases (a tool's is_dataclass(FrozenPlain)) or about a class
+    # before its subclass must not hand every class made later the base's (empty) fields:
+    # asdict of a finding was {} and dataclasses.replace raised TypeError.
+    import dataclasses
+
+    from conveyor.rules.plain import FrozenPlain, Plain
+
+    class Pair(FrozenPlain):
+        _FIELDS: ClassVar[tuple[str, ...]] = ("left", "right")
+        __slots__ = _FIELDS
+        left: int
+        right: int
+
+        def __init__(self, left: int, right: int) -> None:
+            object.__setattr__(self, "left", left)
+            object.__setattr__(self, "right", right)
+
+    class Triple(Pair):
+        _FIELDS = (*Pair._FIELDS, "third")
+        __slots__ = ("third",)
+        third: str
+
+        def __init__(self, left: int, right: int, third: str) -> None:
+            super().__init__(left, right)
+            object.__setattr__(self, "third", third)
+
+    assert not dataclasses.is_dataclass(Plain)
+    assert not dataclasses.is_dataclass(FrozenPlain)
+    assert dataclasses.asdict(Pair(1, 2)) == {"left": 1, "right": 2}
+    assert dataclasses.asdict(Triple(1, 2, "x")) == {"left": 1, "right": 2, "third": "x"}
+    assert [f.type for f in dataclasses.fields(Triple)] == ["int", "int", "str"]
+    assert dataclasses.replace(Triple(1, 2, "x"), third="y") == Triple(1, 2, "y")
+    assert dataclasses.asdict(FileError("f", "e")) == {"file": "f", "message": "e", "rule": ""}

@@ -30,20 +30,38 @@ class _DataclassFields:
     ``dataclasses`` (``fields``, ``asdict``, ``replace``, ``is_dataclass``) then work on its
     records as on the dataclasses they were (tests, and tools that read findings that way),
     while a check itself never imports ``dataclasses``, nor with it ``inspect``, ``ast``,
-    ``dis`` and ``tokenize`` (37 million instructions)."""
+    ``dis`` and ``tokenize`` (37 million instructions).
+
+    Kept here per class, not set on the class: a class attribute is inherited, so the fields of
+    a base read first (``is_dataclass(FrozenPlain)``, or a record before its subclass) would
+    become those of every class below it not read yet. A class without fields (the bases) has
+    none: it is no dataclass."""
+
+    def __init__(self) -> None:
+        self._made: dict[type, dict[str, Any]] = {}
 
     def __get__(self, instance: object, owner: type[Plain]) -> dict[str, Any]:
+        made = self._made.get(owner)
+        if made is not None:
+            return made
+        if not owner._FIELDS:
+            raise AttributeError("__dataclass_fields__")
         import dataclasses
+        import inspect  # imported by dataclasses already
 
-        made: dict[str, Any] = {}
+        # A subclass's own annotations first, then its bases' (a field it inherits).
+        annotations: dict[str, Any] = {}
+        for base in reversed(owner.__mro__):
+            annotations.update(inspect.get_annotations(base))
+        made = {}
         for name in owner._FIELDS:
             field: Any = dataclasses.field()
             field.name = name
-            field.type = owner.__annotations__.get(name, "Any")
+            field.type = annotations.get(name, "Any")
             # What dataclasses.fields() selects: a field proper (not a ClassVar or InitVar).
             field._field_type = dataclasses._FIELD  # type: ignore[attr-defined]
             made[name] = field
-        type.__setattr__(owner, "__dataclass_fields__", made)
+        self._made[owner] = made
         return made
 
 
