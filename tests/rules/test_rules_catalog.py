@@ -33,6 +33,15 @@ def test_committed_index_matches_the_rules() -> None:
     assert index_file.read_text(encoding="utf-8") == catalog.index_source()
 
 
+def test_committed_sarif_descriptors_match_the_rules() -> None:
+    from conveyor.rules.report import sarif
+
+    listed = sarif.DESCRIPTORS.read_text(encoding="utf-8")
+    assert listed == sarif.descriptors_source(catalog.RULES), (
+        "run: python -m conveyor.rules.catalog"
+    )
+
+
 def test_a_check_imports_only_the_rules_its_types_call_for() -> None:
     script = (
         "import sys\n"

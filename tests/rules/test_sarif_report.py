@@ -32,7 +32,41 @@ SERVICE = """Resources:
 
 
 def _sarif(paths: list[Path]) -> dict[str, Any]:
-    return sarif.as_dict(check_paths(paths), RULES)
+    # Every rule as conveyor check lists them: read from sarif_rules.json, no rule imported.
+    return sarif.as_dict(check_paths(paths))
+
+
+def test_the_listed_rules_are_the_rules_themselves(tmp_path: Path) -> None:
+    (tmp_path / "service.yaml").write_text(SERVICE, encoding="utf-8")
+    result = check_paths([tmp_path / "service.yaml"])
+    assert result.findings
+    assert sarif.render(result) == sarif.render(result, RULES)
+
+
+def test_a_sarif_report_imports_no_rule_its_templates_do_not_call_for(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    template = tmp_path / "topic.json"
+    template.write_text('{"Resources": {"T": {"Type": "AWS::SNS::Topic"}}}', encoding="utf-8")
+
+    def imported_rules(output_format: str) -> tuple[str, int]:
+        script = (
+            "import sys\n"
+            "from conveyor.cli.main import run\n"
+            "from conveyor.rules.catalog import RULE_MODULES\n"
+            f"sys.argv = ['conveyor', 'check', {str(template)!r}, '--format', {output_format!r}]\n"
+            "try:\n    run()\nexcept SystemExit:\n    pass\n"
+            "print(sum(m in sys.modules for m in RULE_MODULES), file=sys.stderr)\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, check=False
+        )
+        return done.stdout, int(done.stderr.strip().splitlines()[-1])
+
+    report, with_sarif = imported_rules("sarif")
+    assert len(json.loads(report)["runs"][0]["tool"]["driver"]["rules"]) == len(RULES)
+    assert with_sarif == imported_rules("json")[1] < len(RULES) // 2
 
 
 def _validate(report: dict[str, Any]) -> None:

@@ -254,11 +254,18 @@ def index_source() -> str:
 
 def main(argv: list[str]) -> int:
     if argv:
-        print("usage: python -m conveyor.rules.catalog (writes src/conveyor/rules/index.py)")
+        print(
+            "usage: python -m conveyor.rules.catalog (writes src/conveyor/rules/index.py and "
+            "src/conveyor/rules/report/sarif_rules.json)"
+        )
         return 0 if argv[0] in ("-h", "--help") else 2
+    from conveyor.rules.report import sarif
+
     target = Path(__file__).with_name("index.py")
     target.write_text(index_source(), encoding="utf-8")
     print(f"wrote {target}")
+    sarif.DESCRIPTORS.write_text(sarif.descriptors_source(_every_rule()), encoding="utf-8")
+    print(f"wrote {sarif.DESCRIPTORS}")
     return 0
 
 
