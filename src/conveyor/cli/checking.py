@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import errno
+import io
 import os
 import stat
 import sys
@@ -214,7 +215,9 @@ def _run(
         # for findings, even for a clean run (`conveyor check dir | head -1` under pipefail).
         sys.stdout.flush()
     except OSError as exc:
-        if exc.errno == errno.EPIPE:  # nothing more can reach the closed reader, not even at exit
+        if output is None:
+            # Nothing more can reach standard output (a closed reader, a full disk, a closed
+            # descriptor), not even the final flush at exit, which would print a traceback.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         where = f"--output {output}" if output is not None else "standard output"
         _fail(f"cannot write the report to {where}: {exc.strerror}; choose a writable file")
@@ -236,9 +239,32 @@ def _write(result: CheckResult, output_format: OutputFormat, output: Path | None
 
         rendered = sarif.render(result)  # every rule, as listed in sarif_rules.json
     if output is None:
-        sys.stdout.write(rendered)
+        _write_out(rendered)
     else:
         output.write_text(rendered, encoding="utf-8")
+
+
+def _write_out(text: str) -> None:
+    """Write `text` to standard output whole, or raise OSError.
+
+    Under PYTHONUNBUFFERED=1 or `python -u` (set in many CI images) sys.stdout is a text
+    wrapper straight over the unbuffered file: its write() hands the text to one os.write and
+    ignores a partial write. A report longer than the pipe's buffer, read by `| head -1` (or
+    interrupted by a signal), lost its tail without an error: exit 1 (or 0), where the reader
+    gone is exit 2 (`cannot write the report`). Buffered, sys.stdout writes it all or raises.
+    """
+    stream = sys.stdout
+    raw = getattr(stream, "buffer", None)
+    if not isinstance(raw, io.RawIOBase):
+        stream.write(text)
+        return
+    stream.flush()
+    data = memoryview(text.encode(stream.encoding, stream.errors or "strict"))
+    while data:
+        written = raw.write(data)
+        if written is None:  # a non-blocking descriptor that is full, as buffered would raise
+            raise BlockingIOError(errno.EAGAIN, os.strerror(errno.EAGAIN))
+        data = data[written:]
 
 
 # The width of the report console writing to a file (-o): wider than any line it prints.
@@ -258,7 +284,7 @@ def _write_text(result: CheckResult, output: Path | None) -> None:
     if output is None:
         report = None if _colours(sys.stdout) else plain_report(result, _encoding(sys.stdout))
         if report is not None:
-            sys.stdout.write(report)
+            _write_out(report)
             return
         from conveyor.cli.console import ReportConsole
 

@@ -29,6 +29,7 @@ def __getattr__(name: str) -> Any:
 
 def run() -> None:
     """Console-script entry point."""
+    _hold_closed_streams()
     for stream in (sys.stdout, sys.stderr):
         # An output that is not UTF-8 (PYTHONIOENCODING=ascii, a POSIX locale with UTF-8 mode
         # off, a Windows redirect in cp1252) cannot write validate's check mark, the plan's box
@@ -40,11 +41,30 @@ def run() -> None:
         _check_or_app()
     except OSError as exc:
         # A full disk or a closed pipe on standard output: say so, instead of a traceback.
-        if exc.errno not in (errno.ENOSPC, errno.EPIPE, errno.EIO, errno.EFBIG):
+        if exc.errno not in (errno.ENOSPC, errno.EPIPE, errno.EIO, errno.EFBIG, errno.EBADF):
             raise
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.stderr.write(f"error: cannot write the output: {exc.strerror}\n")
         sys.exit(2)
+
+
+def _hold_closed_streams() -> None:
+    """Standard output or error closed when conveyor starts (`>&-`, `2>&-`, a daemon's child):
+    Python sets sys.stdout or sys.stderr to None, and the first write was an AttributeError,
+    reported as an internal error, or with standard error closed too, exit 1, the code for
+    findings. Each closed descriptor is held open on /dev/null, so that no file opened later
+    (the -o report) becomes standard output, and given a stream: standard error's writes are
+    lost (the exit code still says what happened); standard output's fail with EBADF, as
+    writing to the closed descriptor would, so `check` without -o says the report could not be
+    written (exit 2), and `check -o FILE` never writes there at all."""
+    for number, name in ((1, "stdout"), (2, "stderr")):
+        if getattr(sys, name) is not None:
+            continue
+        held = os.open(os.devnull, os.O_RDONLY if number == 1 else os.O_WRONLY)
+        if held != number:
+            os.dup2(held, number)
+            os.close(held)
+        setattr(sys, name, open(number, "w", encoding="utf-8", closefd=False))  # noqa: SIM115
 
 
 def _check_or_app() -> None:
