@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,12 +37,24 @@ def deployed_alarms(paths: Iterable[str]) -> tuple[tuple[str, tuple[str, ...]], 
 
 
 def _resources(path: Path) -> dict[str, Any]:
+    """The file's Resources; nothing for a file the main pass will report (unreadable, not
+    JSON, nested past the parser's recursion: json.loads raises RecursionError, no ValueError)
+    or that is no regular file. A named pipe is opened without waiting for a writer (opening
+    blocks until one comes, maybe never) and not read: its template is the main pass's."""
     try:
-        if path.stat().st_size > MAX_BYTES:
-            return {}
-        data = json.loads(path.read_bytes())
-    except (OSError, ValueError):
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
         return {}
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_BYTES:
+            return {}
+        with os.fdopen(fd, "rb", closefd=False) as file:
+            data = json.loads(file.read())
+    except (OSError, ValueError, RecursionError):
+        return {}
+    finally:
+        os.close(fd)
     resources = data.get("Resources") if isinstance(data, dict) else None
     return resources if isinstance(resources, dict) else {}
 
