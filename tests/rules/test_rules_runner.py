@@ -300,3 +300,30 @@ def test_a_forked_checks_result_crosses_the_pipe_whole() -> None:
     assert sent == result
     assert type(sent.findings[0].severity) is Severity
     assert sent.findings[0].failure_modes == ("FM1", "FM2")
+
+
+@pytest.mark.parametrize("call", ["pipe", "fork"])
+def test_a_large_file_whose_process_cannot_start_is_its_own_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, call: str
+) -> None:
+    # A file over 1 MB is checked in a forked child. fork (or pipe) failing -- the process or
+    # descriptor limit of a CI container reached -- raised out of check_paths: every file's
+    # result was lost to "internal error ... a bug in conveyor". Now that file says why.
+    import errno
+
+    def refused(*args: object) -> None:
+        raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    big = tmp_path / "big.yaml"
+    big.write_text(GOOD + "# " + "x" * (runner_module.ISOLATE_BYTES + 1) + "\n")
+    small = tmp_path / "small.yaml"
+    small.write_text(GOOD)
+    monkeypatch.setattr(os, call, refused)
+    result = check_paths([str(big), str(small)])
+    assert [e.message for e in result.errors] == [
+        f"{big}: cannot start a process to check it (a file over 1 MB is checked in one, "
+        "under --memory-limit): Resource temporarily unavailable; "
+        "free processes or memory and run again"
+    ]
+    assert result.files == 1
+    assert result.exit_code() == 2

@@ -611,12 +611,18 @@ def _check_alone(target: Target, options: Options) -> FileResult:
     multiprocessing's Process and Connection do the same with 20 million instructions of
     imports (its context, connection, socket, selectors...), a fortieth of ``conveyor check``
     on a 1.5 MB plan."""
-    reader, writer = os.pipe()
+    try:
+        reader, writer = os.pipe()
+    except OSError as exc:  # the descriptor limit: this file's error, not the run's
+        return _not_started(target.path, exc)
     pid = 0
     answered = False
     try:
         with _interrupts_deferred():
-            pid = os.fork()
+            try:
+                pid = os.fork()
+            except OSError as exc:  # the process limit (a CI container's), memory
+                return _not_started(target.path, exc)
             if pid == 0:
                 _child(target, options, reader, writer)  # never returns
         os.close(writer)
@@ -640,6 +646,14 @@ def _check_alone(target: Target, options: Options) -> FileResult:
                 os.close(fd)
         if pid > 0:
             _reap(pid, _grace(options) if answered else 0.0)
+
+
+def _not_started(name: str, exc: OSError) -> FileResult:
+    message = (
+        f"{name}: cannot start a process to check it (a file over 1 MB is checked in one, "
+        f"under --memory-limit): {_reason(exc)}; free processes or memory and run again"
+    )
+    return FileResult(file=name, errors=[FileError(name, message)])
 
 
 def _child(target: Target, options: Options, reader: int, writer: int) -> NoReturn:
