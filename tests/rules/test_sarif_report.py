@@ -287,3 +287,18 @@ def test_the_report_is_indented_json_with_a_final_newline(tmp_path: Path) -> Non
     text = sarif.render(check_paths([tmp_path / "stack.yaml"]), RULES)
     assert text.endswith("}\n")
     assert text.splitlines()[1] == '  "$schema": "https://json.schemastore.org/sarif-2.1.0.json",'
+
+
+def test_text_encoded_ahead_is_written_as_json_dumps_writes_its_value() -> None:
+    from conveyor.rules.report.json import Encoded, dumps_indented
+
+    inner = {"b": [1, {"c": "d\ne"}], "e": []}
+    value = {"a": [Encoded(json.dumps(inner, indent=2))], "n": 1}
+    assert dumps_indented(value) == json.dumps({"a": [inner], "n": 1}, indent=2)
+    # A value the fast encoder leaves to json.dumps: the encoded text is parsed back, not quoted.
+    value["x"] = 1.5
+    expected = json.dumps({"a": [inner], "n": 1, "x": 1.5}, indent=2)
+    assert dumps_indented({**value, "y": {1: 2}}) == json.dumps(
+        {"a": [inner], "n": 1, "x": 1.5, "y": {1: 2}}, indent=2
+    )
+    assert dumps_indented(value) == expected

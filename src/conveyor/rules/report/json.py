@@ -67,6 +67,24 @@ def _render(result: CheckResult) -> str:
 _STRING = json.encoder.encode_basestring_ascii
 
 
+class Encoded(str):
+    """A value's JSON text as ``json.dumps(value, indent=2)`` writes it alone: written as it is
+    where the value stands, its lines indented to that depth (a listing encoded ahead, such as
+    SARIF's every rule, need not be parsed to be written again)."""
+
+
+def _decoded(value: Any) -> Any:
+    """``value`` with each Encoded text parsed back (for json.dumps, which would quote it)."""
+    kind = type(value)
+    if kind is Encoded:
+        return json.loads(value)
+    if kind is dict:
+        return {key: _decoded(item) for key, item in value.items()}
+    if kind is list:
+        return [_decoded(item) for item in value]
+    return value
+
+
 def dumps_indented(value: Any) -> str:
     """``json.dumps(value, indent=2)``, byte for byte, about five times faster. With an indent
     the standard library encodes through nested Python generators (its C encoder serves only
@@ -77,7 +95,7 @@ def dumps_indented(value: Any) -> str:
     try:
         _encode(value, "\n", parts)
     except _UnusualValueError:
-        return json.dumps(value, indent=2)
+        return json.dumps(_decoded(value), indent=2)
     return "".join(parts)
 
 
@@ -141,6 +159,9 @@ def _encode(value: Any, newline: str, parts: list[str]) -> None:
     kind = type(value)
     if kind is str:
         parts.append(_STRING(value))
+    elif kind is Encoded:
+        # A JSON string holds no raw line break: each one is the text's own indentation.
+        parts.append(value.replace("\n", newline))
     elif kind is dict:
         if not value:
             parts.append("{}")

@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 from conveyor.rules.model import CheckResult, Finding, Rule, Severity, not_checked
-from conveyor.rules.report.json import dumps_indented
+from conveyor.rules.report.json import Encoded, dumps_indented
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL = {
@@ -128,20 +128,22 @@ def _result(f: Finding, index: dict[str, int], seen: dict[str, int]) -> dict[str
 def descriptors_source(rules: tuple[Rule, ...]) -> str:
     """The text of ``sarif_rules.json``: the descriptor of each of `rules` (every rule, in id
     order)."""
-    return json.dumps([_rule(r) for r in rules], indent=1) + "\n"
-
-
-def _descriptors(rules: tuple[Rule, ...] | None) -> list[dict[str, Any]]:
-    if rules is None:
-        listed: list[dict[str, Any]] = json.loads(DESCRIPTORS.read_text(encoding="utf-8"))
-        return listed
-    return [_rule(r) for r in rules]
+    return json.dumps([_rule(r) for r in rules], indent=2) + "\n"
 
 
 def as_dict(result: CheckResult, rules: tuple[Rule, ...] | None = None) -> dict[str, Any]:
     """The report as SARIF's JSON object, listing `rules` (every rule when None)."""
-    described = _descriptors(rules)
-    index = {d["id"]: i for i, d in enumerate(described)}
+    if rules is None:
+        listed: list[dict[str, Any]] = json.loads(DESCRIPTORS.read_text(encoding="utf-8"))
+    else:
+        listed = [_rule(r) for r in rules]
+    return _as_dict(result, [d["id"] for d in listed], listed)
+
+
+def _as_dict(
+    result: CheckResult, ids: list[str], described: list[dict[str, Any]] | Encoded
+) -> dict[str, Any]:
+    index = {rule_id: i for i, rule_id in enumerate(ids)}
     seen: dict[str, int] = {}
     notifications = [
         {
@@ -191,4 +193,13 @@ def as_dict(result: CheckResult, rules: tuple[Rule, ...] | None = None) -> dict[
 
 
 def render(result: CheckResult, rules: tuple[Rule, ...] | None = None) -> str:
-    return dumps_indented(as_dict(result, rules)) + "\n"
+    """The report as SARIF's text, listing `rules` (every rule when None: sarif_rules.json's
+    text, written as it is, neither parsed nor encoded again)."""
+    if rules is not None:
+        return dumps_indented(as_dict(result, rules)) + "\n"
+    from conveyor.rules.index import INDEX
+
+    # The file lists every rule in id order (catalog.RULES); the index names every rule's id.
+    ids = sorted(rule_id for rule_id, _ in INDEX.values())
+    listed = Encoded(DESCRIPTORS.read_text(encoding="utf-8").removesuffix("\n"))
+    return dumps_indented(_as_dict(result, ids, listed)) + "\n"
