@@ -92,8 +92,8 @@ def _uri(file: str) -> str:
     return quote(os.fsencode(path.as_posix()), safe="/")
 
 
-def _fingerprint(f: Finding, seen: dict[str, int]) -> str:
-    identity = "\0".join((_uri(f.file), f.rule, f.resource, f.path, f.key))
+def _fingerprint(f: Finding, uri: str, seen: dict[str, int]) -> str:
+    identity = "\0".join((uri, f.rule, f.resource, f.path, f.key))
     digest = hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()[:32]
     # Findings alike in every one of these (a rule that gives no key to two findings on one
     # path) still are distinct alerts: number the repeats, in the rule's order.
@@ -101,7 +101,12 @@ def _fingerprint(f: Finding, seen: dict[str, int]) -> str:
     return f"{digest}:{seen[digest]}"
 
 
-def _result(f: Finding, index: dict[str, int], seen: dict[str, int]) -> dict[str, Any]:
+def _result(
+    f: Finding, index: dict[str, int], seen: dict[str, int], uris: dict[str, str]
+) -> dict[str, Any]:
+    uri = uris.get(f.file)
+    if uri is None:  # the findings of a file share its URI: made once (a path, a quote)
+        uri = uris[f.file] = _uri(f.file)
     out: dict[str, Any] = {
         "ruleId": f.rule,
         "ruleIndex": index[f.rule],
@@ -110,7 +115,7 @@ def _result(f: Finding, index: dict[str, int], seen: dict[str, int]) -> dict[str
         "locations": [
             {
                 "physicalLocation": {
-                    "artifactLocation": {"uri": _uri(f.file)},
+                    "artifactLocation": {"uri": uri},
                     "region": {"startLine": max(1, f.line)},
                 },
                 "logicalLocations": [{"name": f.resource, "fullyQualifiedName": f.path}]
@@ -118,7 +123,7 @@ def _result(f: Finding, index: dict[str, int], seen: dict[str, int]) -> dict[str
                 else [],
             }
         ],
-        "partialFingerprints": {FINGERPRINT: _fingerprint(f, seen)},
+        "partialFingerprints": {FINGERPRINT: _fingerprint(f, uri, seen)},
     }
     if f.reason:
         out["suppressions"] = [{"kind": "inSource", "justification": f.reason}]
@@ -145,6 +150,7 @@ def _as_dict(
 ) -> dict[str, Any]:
     index = {rule_id: i for i, rule_id in enumerate(ids)}
     seen: dict[str, int] = {}
+    uris: dict[str, str] = {}
     notifications = [
         {
             "level": "error",
@@ -185,7 +191,7 @@ def _as_dict(
                     }
                 ],
                 "results": [
-                    _result(f, index, seen) for f in [*result.findings, *result.suppressed]
+                    _result(f, index, seen, uris) for f in [*result.findings, *result.suppressed]
                 ],
             }
         ],
