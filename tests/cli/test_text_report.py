@@ -188,3 +188,17 @@ def test_the_report_file_is_the_report_on_standard_output(tmp_path: Path) -> Non
     assert written[:-1] == shown[:-1]
     # The summary's time differs from run to run.
     assert written[-1].rsplit(b", ", 1)[0] == shown[-1].rsplit(b", ", 1)[0]
+
+
+def test_forced_colours_put_no_escape_codes_in_the_report_file(tmp_path: Path) -> None:
+    # FORCE_COLOR (set in CI for coloured logs) made rich's file console a terminal: the report
+    # file (-o) had bold codes around each heading until the text report was written without
+    # rich (ae82718). A file is read by tools, not shown on a terminal.
+    path = tmp_path / "bad.yaml"
+    path.write_text(BAD)
+    report = tmp_path / "report.txt"
+    for name in ("FORCE_COLOR", "TTY_COMPATIBLE"):
+        done = _conveyor(["check", str(path), "-o", str(report)], _env(**{name: "1"}))
+        assert done.returncode == 1
+        assert b"\x1b" not in report.read_bytes()
+        assert report.read_bytes().splitlines()[0] == str(path).encode()
