@@ -350,3 +350,28 @@ def test_the_time_bound_is_the_main_threads_and_leaves_another_threads_block_alo
     with pytest.raises(Overtime), time_bound(time.monotonic() - 1):
         time.sleep(5)
     assert signal.getsignal(signal.SIGALRM) == before
+
+
+def test_the_time_limit_never_stops_an_import_half_way(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Rules, patterns and parsers are imported when a check first needs them, inside the
+    # file's time bound. Overtime raised inside the import machinery left a module half made
+    # in sys.modules: after one file stopped by --time-limit 0.008, every later file of the
+    # run failed with "AttributeError: partially initialized module 'yaml'". The timer waits
+    # for the import to finish, then stops the check.
+    from conveyor.rules.bounds import Overtime, time_bound
+
+    (tmp_path / "slow_to_import_13.py").write_text(
+        "import time\ntime.sleep(0.3)\nDONE = True\n", encoding="utf-8"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "slow_to_import_13", raising=False)
+    imported = False
+    with pytest.raises(Overtime), time_bound(time.monotonic() + 0.05):
+        import slow_to_import_13  # type: ignore[import-not-found]
+
+        imported = slow_to_import_13.DONE
+        time.sleep(5)
+    assert imported
+    assert sys.modules["slow_to_import_13"].DONE

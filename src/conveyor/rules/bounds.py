@@ -69,7 +69,20 @@ class Overtime(BaseException):
     """The file's deadline passed (a BaseException, like KeyboardInterrupt: not an error)."""
 
 
+# Seconds the timer waits before it looks again when the deadline finds an import running.
+_IMPORT_RETRY = 0.01
+
+
 def _raise_overtime(signum: int, frame: FrameType | None) -> None:
+    # Never inside an import: rules, patterns and parsers are imported when a check first
+    # needs them, within the bound, and an exception raised in the import machinery can leave
+    # a module half made in sys.modules (every later check of the process then failed with
+    # "partially initialized module 'yaml'"). The import finishes, then the check stops.
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib"):
+            signal.setitimer(signal.ITIMER_REAL, _IMPORT_RETRY)
+            return
+        frame = frame.f_back
     raise Overtime
 
 
