@@ -327,3 +327,26 @@ def test_a_large_file_whose_process_cannot_start_is_its_own_error(
     ]
     assert result.files == 1
     assert result.exit_code() == 2
+
+
+def test_jobs_whose_workers_cannot_start_name_each_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # --jobs: a worker process that cannot start (fork refused at a container's process
+    # limit) raised out of check_paths, and the run ended in "internal error" for every file.
+    import errno
+
+    def refused(*args: object) -> None:
+        raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    for name in ("a.yaml", "b.yaml", "c.yaml"):
+        (tmp_path / name).write_text(GOOD)
+    monkeypatch.setattr(runner_module, "_Worker", refused)
+    result = check_paths([str(tmp_path)], jobs=2)
+    assert [e.message for e in result.errors] == [
+        f"{tmp_path / name}: cannot start a process to check it (--jobs checks each file in "
+        "one, under --memory-limit): Resource temporarily unavailable; "
+        "free processes or memory and run again"
+        for name in ("a.yaml", "b.yaml", "c.yaml")
+    ]
+    assert result.exit_code() == 2

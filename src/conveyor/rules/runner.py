@@ -512,13 +512,24 @@ class _Pool:
             while pending or any(w.index is not None for w in workers):
                 idle = sum(1 for w in workers if w.index is None)
                 while len(workers) < self.jobs and len(pending) > idle:
-                    workers.append(_Worker(self.targets, self.options))
+                    try:
+                        worker = _Worker(self.targets, self.options)
+                    except OSError as exc:  # the process limit: go on with the workers there are
+                        if workers:
+                            break
+                        index = pending.popleft()  # none at all: this file's error
+                        path = self.targets[index].path
+                        self.results[index] = _not_started(path, exc, "--jobs checks each file")
+                        continue
+                    workers.append(worker)
                     idle += 1
                 for worker in workers:
                     if worker.index is None and pending:
                         limit = self.options.time_limit + _grace(self.options)
                         worker.give(pending.popleft(), time.monotonic() + limit)
                 busy = [w for w in workers if w.index is not None]
+                if not busy:
+                    continue
                 soonest = min(w.deadline for w in busy)
                 ready = wait([w.conn for w in busy], max(0.0, soonest - time.monotonic()))
                 for worker in busy:
@@ -648,10 +659,10 @@ def _check_alone(target: Target, options: Options) -> FileResult:
             _reap(pid, _grace(options) if answered else 0.0)
 
 
-def _not_started(name: str, exc: OSError) -> FileResult:
+def _not_started(name: str, exc: OSError, why: str = "a file over 1 MB is checked") -> FileResult:
     message = (
-        f"{name}: cannot start a process to check it (a file over 1 MB is checked in one, "
-        f"under --memory-limit): {_reason(exc)}; free processes or memory and run again"
+        f"{name}: cannot start a process to check it ({why} in one, under --memory-limit): "
+        f"{_reason(exc)}; free processes or memory and run again"
     )
     return FileResult(file=name, errors=[FileError(name, message)])
 
