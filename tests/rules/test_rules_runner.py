@@ -350,3 +350,24 @@ def test_jobs_whose_workers_cannot_start_name_each_file(
         for name in ("a.yaml", "b.yaml", "c.yaml")
     ]
     assert result.exit_code() == 2
+
+
+def test_a_forked_checker_whose_parent_is_gone_exits_without_a_traceback() -> None:
+    # `conveyor check big.json` stopped by SIGTERM (a CI job cancelled): the child checking
+    # the file finished, met the closed pipe, and printed a BrokenPipeError traceback onto the
+    # terminal after the command had ended. A parent gone is no bug: the child exits quietly.
+    import subprocess
+
+    code = (
+        "import os\n"
+        "from conveyor.rules import runner\n"
+        "from conveyor.rules.engine import Options\n"
+        "reader, writer = os.pipe()\n"
+        "os.close(reader)\n"
+        f"target = runner.Target('t.yaml', True, {GOOD!r})\n"
+        "runner._child(target, Options(), os.open(os.devnull, os.O_RDONLY), writer)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert (done.returncode, done.stderr) == (1, "")

@@ -675,6 +675,10 @@ def _child(target: Target, options: Options, reader: int, writer: int) -> NoRetu
         os.close(reader)
         _check_in_child(target, options, _ResultPipe(writer))
         code = 0
+    except BrokenPipeError:
+        # The parent is gone (stopped by SIGTERM, a cancelled CI job): no one to answer, and
+        # no bug to show on a terminal the command has already given back.
+        pass
     except BaseException:  # a bug: shown, and the parent reports the file's process died
         import traceback
 
