@@ -484,3 +484,25 @@ def test_help_states_the_ranges_the_limits_accept() -> None:
     assert "more than 0, at most 3600" in shown
     assert "from 1 to 1048576" in shown
     assert f"at most {MAX_JOBS}" in shown
+
+
+def test_interrupted_while_the_report_is_written_says_it_is_incomplete(
+    bad: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Ctrl-C while a long report was being written (a 12 MB JSON report into a pipe) left part
+    # of it on standard output and said "nothing was reported".
+    from conveyor.cli import checking
+
+    def cut(*args: object, **kwargs: object) -> None:
+        sys.stdout.write('{"version": 1, "findings": [')
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(checking, "_write", cut)
+    result = runner.invoke(app, ["check", str(bad), "-f", "json"])
+    assert result.exit_code == 130
+    assert '{"version": 1, "findings": [' in result.output
+    assert (
+        "error: conveyor check interrupted while writing the report; the report is incomplete"
+        in (result.output)
+    )
+    assert "nothing was reported" not in result.output

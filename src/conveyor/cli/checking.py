@@ -33,6 +33,9 @@ MAX_JOBS = 128
 # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C.
 INTERRUPTED = 130
 INTERRUPTED_MESSAGE = "error: conveyor check interrupted; nothing was reported"
+INCOMPLETE_MESSAGE = (
+    "error: conveyor check interrupted while writing the report; the report is incomplete"
+)
 
 
 class OutputFormat(enum.StrEnum):
@@ -214,6 +217,10 @@ def _run(
         # Flush here, not at exit: click turns a closed pipe met later into exit 1, the code
         # for findings, even for a clean run (`conveyor check dir | head -1` under pipefail).
         sys.stdout.flush()
+    except KeyboardInterrupt:
+        # Part of the report may be out already (a long one into a pipe): not "nothing".
+        echo_error(INCOMPLETE_MESSAGE)
+        return INTERRUPTED
     except OSError as exc:
         if output is None:
             # Nothing more can reach standard output (a closed reader, a full disk, a closed
