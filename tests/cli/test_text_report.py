@@ -20,7 +20,7 @@ from rich.console import Console
 
 from conveyor.cli.checking import plain_report
 from conveyor.cli.console import ReportConsole
-from conveyor.rules.model import CheckResult, FileError, Severity, make_finding
+from conveyor.rules.model import CheckResult, FileError, Finding, Severity
 from conveyor.rules.report import text
 
 ENCODINGS = ["utf-8", "ascii", "cp1252", "latin-1"]
@@ -37,7 +37,7 @@ hostile = st.lists(st.sampled_from(HOSTILE) | st.text(max_size=4), max_size=6).m
 def results(draw: st.DrawFn) -> CheckResult:
     files = draw(st.lists(hostile, min_size=1, max_size=3))
     findings = [
-        make_finding(
+        Finding(
             rule=draw(st.sampled_from(["CV001", "CV022", "CV090"])),
             severity=draw(st.sampled_from(list(Severity))),
             file=draw(st.sampled_from(files)),
@@ -118,7 +118,7 @@ def test_a_heading_rich_would_break_in_a_file_is_left_to_rich() -> None:
     # The console writing a file (-o) is 10,000 columns wide and breaks a file's heading there;
     # a file name that long (escaped bytes of a name that is not UTF-8) is written by rich.
     long_name = "d" * 6000 + " " + "e" * 6000
-    finding = make_finding("CV001", Severity.LOW, long_name, "R", "", 1, "m", "", ())
+    finding = Finding("CV001", Severity.LOW, long_name, "R", "", 1, "m", "", ())
     result = CheckResult(findings=[finding], files=1, resources=1)
     assert plain_report(result, "utf-8", width=10_000) is None
     by_rich = _stream("utf-8")
@@ -130,7 +130,7 @@ def test_a_heading_rich_would_break_in_a_file_is_left_to_rich() -> None:
 
 def test_emoji_codes_in_names_are_printed_as_written() -> None:
     # rich's report consoles took `:thumbs_up:` for an emoji code (emoji=True by default).
-    finding = make_finding("CV001", Severity.LOW, "a:thumbs_up:.yaml", "R", "", 1, "m", "", ())
+    finding = Finding("CV001", Severity.LOW, "a:thumbs_up:.yaml", "R", "", 1, "m", "", ())
     result = CheckResult(findings=[finding], files=1, resources=1)
     report = plain_report(result, "utf-8")
     assert report is not None and report.startswith("a:thumbs_up:.yaml\n")

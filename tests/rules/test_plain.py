@@ -9,7 +9,7 @@ from typing import ClassVar
 import pytest
 
 from conveyor.rules.engine import Options
-from conveyor.rules.model import CheckResult, FileError, FileResult, Severity, make_finding
+from conveyor.rules.model import CheckResult, FileError, FileResult, Finding, Severity
 from conveyor.rules.runner import Target
 from conveyor.rules.suppression import Suppression
 
@@ -35,7 +35,7 @@ def test_frozen_records_refuse_assignment_and_hash_by_their_fields() -> None:
 
 def test_mutable_records_are_unhashable_and_their_lists_their_own() -> None:
     first, second = FileResult(file="f"), FileResult(file="f")
-    first.findings.append(make_finding("CV001", Severity.LOW, "f", "R", "", 1, "m", "x", ()))
+    first.findings.append(Finding("CV001", Severity.LOW, "f", "R", "", 1, "m", "x", ()))
     assert second.findings == []
     with pytest.raises(TypeError, match="unhashable"):
         hash(first)
@@ -53,7 +53,7 @@ def test_repr_is_the_dataclass_one() -> None:
 
 def test_records_survive_pickling() -> None:
     # A file over 1 MB is checked in a forked child, which sends its FileResult back pickled.
-    finding = make_finding("CV001", Severity.HIGH, "f", "R", "P", 3, "m", "fix", ("FM1",), "", "k")
+    finding = Finding("CV001", Severity.HIGH, "f", "R", "P", 3, "m", "fix", ("FM1",), "", "k")
     result = FileResult(
         file="f", checked=True, resources=2, findings=[finding], errors=[FileError("f", "e")]
     )
@@ -81,7 +81,7 @@ def test_dataclasses_functions_read_the_records_as_before() -> None:
     # never imports dataclasses (conveyor.rules.plain).
     import dataclasses
 
-    finding = make_finding("CV001", Severity.HIGH, "f", "R", "P", 3, "m", "fix", ("FM1",), "", "k")
+    finding = Finding("CV001", Severity.HIGH, "f", "R", "P", 3, "m", "fix", ("FM1",), "", "k")
     assert dataclasses.is_dataclass(finding)
     assert [f.name for f in dataclasses.fields(finding)][:3] == ["rule", "severity", "file"]
     assert dataclasses.asdict(finding) == {

@@ -269,9 +269,9 @@ def test_a_forked_checks_result_crosses_the_pipe_whole() -> None:
     # (runner._flat, _unflat): every field of every finding, suppressed finding and error.
     import marshal
 
-    from conveyor.rules.model import FileError, FileResult, Severity, make_finding
+    from conveyor.rules.model import FileError, FileResult, Finding, Severity
 
-    finding = make_finding(
+    finding = Finding(
         "CV001",
         Severity.HIGH,
         "p.json",
@@ -284,7 +284,7 @@ def test_a_forked_checks_result_crosses_the_pipe_whole() -> None:
         "",
         "k",
     )
-    suppressed = make_finding(
+    suppressed = Finding(
         "CV009", Severity.INFO, "p.json", "R", "", 1, "n", "g", (), "a written reason", ""
     )
     result = FileResult(

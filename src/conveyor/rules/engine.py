@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from conveyor import lambda_runtimes
 from conveyor.rules.bounds import MEMORY_LIMIT_MIB, TIME_LIMIT, Overtime
-from conveyor.rules.model import FileError, FileResult, Hit, Rule, make_finding
+from conveyor.rules.model import FileError, FileResult, Finding, Hit, Rule
 from conveyor.rules.plain import FrozenPlain
 from conveyor.rules.relations import Relations
 from conveyor.rules.suppression import suppressions
@@ -330,7 +330,7 @@ def _place(
             path = hit.path
         if not reason and top and rule_id != "CV000":
             reason = top.get(rule_id, "")
-        finding = make_finding(
+        finding = Finding(
             rule_id,
             rule.severity,
             file,

@@ -184,65 +184,6 @@ class Finding(FrozenPlain):
         return out
 
 
-class _FindingFields(FrozenPlain):
-    """Finding's fields (its slots under the same base, so the object can then become a
-    Finding) in a class that is not frozen, to build findings fast (make_finding)."""
-
-    __slots__ = Finding._FIELDS
-    __setattr__ = object.__setattr__  # type: ignore[assignment]  # plain slot stores
-
-    def __init__(
-        self,
-        rule: str,
-        severity: Severity,
-        file: str,
-        resource: str,
-        path: str,
-        line: int,
-        message: str,
-        fix: str,
-        failure_modes: tuple[str, ...],
-        reason: str,
-        key: str,
-    ) -> None:
-        self.rule = rule
-        self.severity = severity
-        self.file = file
-        self.resource = resource
-        self.path = path
-        self.line = line
-        self.message = message
-        self.fix = fix
-        self.failure_modes = failure_modes
-        self.reason = reason
-        self.key = key
-
-
-def make_finding(
-    rule: str,
-    severity: Severity,
-    file: str,
-    resource: str,
-    path: str,
-    line: int,
-    message: str,
-    fix: str,
-    failure_modes: tuple[str, ...],
-    reason: str = "",
-    key: str = "",
-) -> Finding:
-    """``Finding(...)`` at a third of the cost, for the engine's thousands. A frozen dataclass
-    sets each of its fields through ``object.__setattr__`` (11 thousand instructions of the 17
-    that making a Finding took): this builds the fields in a class that is not frozen, with the
-    same slots, and then makes the object a Finding, equal to and as immutable as one built by
-    ``Finding(...)``."""
-    built = _FindingFields(
-        rule, severity, file, resource, path, line, message, fix, failure_modes, reason, key
-    )
-    _set(built, "__class__", Finding)
-    return built  # type: ignore[return-value]
-
-
 class FileError(FrozenPlain):
     _FIELDS = ("file", "message", "rule")
     __slots__ = _FIELDS

@@ -37,7 +37,6 @@ from conveyor.rules.model import (
     FileResult,
     Finding,
     Severity,
-    make_finding,
 )
 from conveyor.rules.plain import FrozenPlain
 from conveyor.rules.template import (
@@ -742,7 +741,7 @@ def _unflat(flat: tuple[Any, ...]) -> FileResult:
     file, checked, resources, findings, suppressed, errors, unchecked = flat
 
     def made(found: list[tuple[Any, ...]]) -> list[Finding]:
-        return [make_finding(r, Severity(s), *rest) for r, s, *rest in found]
+        return [Finding(r, Severity(s), *rest) for r, s, *rest in found]
 
     return FileResult(
         file,

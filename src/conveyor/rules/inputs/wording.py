@@ -29,7 +29,7 @@ from collections.abc import Callable
 
 from conveyor.rules.inputs.mapping import JOINS, TYPES
 from conveyor.rules.inputs.records import OPAQUE, snake
-from conveyor.rules.model import FileResult, Finding, make_finding
+from conveyor.rules.model import FileResult, Finding
 from conveyor.rules.patterns import lazy
 from conveyor.rules.plain import FrozenPlain
 
@@ -654,11 +654,11 @@ def reword(
         lid = finding.resource
         cfn = types.get(lid, "")
         style = style_of(lid)
-        # make_finding, not dataclasses.replace: replace reads every field through getattr
-        # and builds the frozen dataclass field by field (about 30 thousand instructions per
-        # finding; a third of reading the 114 findings of the benchmark plan with findings
-        # into Terraform's words, benchmarks/count_check_instructions.py --findings).
-        return make_finding(
+        # Made anew, not with dataclasses.replace: replace reads every field through getattr
+        # (about 30 thousand instructions per finding when Finding was a dataclass; a third
+        # of reading the 114 findings of the benchmark plan with findings into Terraform's
+        # words, benchmarks/count_check_instructions.py --findings).
+        return Finding(
             finding.rule,
             finding.severity,
             finding.file,
